@@ -1,0 +1,141 @@
+//! Exact rates in parts per million, and the one rounding rule.
+
+use crate::money::parse_decimal;
+use crate::DomainError;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// A non-negative rate in parts per million: `0.22` is 220 000 ppm.
+///
+/// Limit: 0 ..= 1000 (1 000 000 000 ppm) — a rate beyond 1000× is a typo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rate {
+    ppm: u32,
+}
+
+impl Rate {
+    pub const ONE_PPM: u32 = 1_000_000;
+    pub const ZERO: Rate = Rate { ppm: 0 };
+    pub const ONE: Rate = Rate { ppm: 1_000_000 };
+    const MAX_PPM: u32 = 1_000_000_000;
+
+    pub fn from_ppm(ppm: u32) -> Result<Rate, DomainError> {
+        if ppm > Rate::MAX_PPM {
+            return Err(DomainError::new(ppm.to_string(), "a rate of at most 1000"));
+        }
+        Ok(Rate { ppm })
+    }
+
+    /// Parses a decimal such as `0.22` or `0.125`, or a percentage `22%`, with at most
+    /// six decimal places of the fraction (no rounding).
+    pub fn parse(text: &str) -> Result<Rate, DomainError> {
+        let expected = "a rate written as a decimal such as 0.22 (or 22%), at most 6 decimal places";
+        let t = text.trim();
+        let (t, percent) = match t.strip_suffix('%') {
+            Some(p) => (p.trim(), true),
+            None => (t, false),
+        };
+        let (m, scale) = parse_decimal(t).ok_or_else(|| DomainError::new(text, expected))?;
+        let target: u32 = if percent { 4 } else { 6 };
+        if m < 0 || scale > target {
+            return Err(DomainError::new(text, expected));
+        }
+        let ppm = m
+            .checked_mul(10i128.pow(target - scale))
+            .and_then(|v| u32::try_from(v).ok())
+            .filter(|v| *v <= Rate::MAX_PPM)
+            .ok_or_else(|| DomainError::new(text, expected))?;
+        Ok(Rate { ppm })
+    }
+
+    pub fn ppm(&self) -> u32 {
+        self.ppm
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let int = self.ppm / Rate::ONE_PPM;
+        let frac = self.ppm % Rate::ONE_PPM;
+        if frac == 0 {
+            return write!(f, "{int}");
+        }
+        let s = format!("{frac:06}");
+        write!(f, "{int}.{}", s.trim_end_matches('0'))
+    }
+}
+
+impl Serialize for Rate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Rate, D::Error> {
+        let s = String::deserialize(d)?;
+        Rate::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The rounding rule. backstock has exactly one for money: **half to even**
+/// ("banker's rounding"), applied once per line, so that over many lines the
+/// roundings do not drift in one direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rounding {
+    HalfEven,
+}
+
+impl Rounding {
+    /// `numerator / denominator` rounded by this rule. `denominator` must be > 0.
+    pub fn divide(self, numerator: i128, denominator: i128) -> i128 {
+        debug_assert!(denominator > 0);
+        if denominator <= 0 {
+            return 0;
+        }
+        let q = numerator.div_euclid(denominator);
+        let r = numerator.rem_euclid(denominator);
+        // q is floor; r in [0, denominator)
+        match (2 * r).cmp(&denominator) {
+            std::cmp::Ordering::Less => q,
+            std::cmp::Ordering::Greater => q + 1,
+            std::cmp::Ordering::Equal => {
+                if q % 2 == 0 {
+                    q
+                } else {
+                    q + 1
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_rates() {
+        assert_eq!(Rate::parse("0.22").unwrap().ppm(), 220_000);
+        assert_eq!(Rate::parse("22%").unwrap().ppm(), 220_000);
+        assert_eq!(Rate::parse("0.125").unwrap().ppm(), 125_000);
+        assert_eq!(Rate::parse("1").unwrap(), Rate::ONE);
+        assert_eq!(Rate::parse("0.333333").unwrap().ppm(), 333_333);
+        assert!(Rate::parse("0.3333333").is_err());
+        assert!(Rate::parse("-0.1").is_err());
+        assert!(Rate::parse("abc").is_err());
+        assert_eq!(Rate::parse("0.22").unwrap().to_string(), "0.22");
+    }
+
+    #[test]
+    fn half_even() {
+        let r = Rounding::HalfEven;
+        assert_eq!(r.divide(25, 10), 2);
+        assert_eq!(r.divide(35, 10), 4);
+        assert_eq!(r.divide(-25, 10), -2);
+        assert_eq!(r.divide(-35, 10), -4);
+        assert_eq!(r.divide(26, 10), 3);
+        assert_eq!(r.divide(-26, 10), -3);
+        assert_eq!(r.divide(24, 10), 2);
+    }
+}
