@@ -1,0 +1,240 @@
+//! What an account is, in the label's terms.
+//!
+//! Unit accounts are keyed by (owner, holder, SKU, state); money accounts by
+//! (party, counterparty, kind, currency). The engine only sees dense ids; the
+//! [`crate::Book`] maps these keys to them.
+
+use backstock_domain::{Currency, PartyId, Sku};
+use serde::{Deserialize, Serialize};
+
+/// Where units stand, beyond who owns and who holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitState {
+    /// Physically held, available.
+    OnHand,
+    /// Held against the owner's will (e.g. by an insolvent estate that refuses to
+    /// return consigned stock).
+    Detained,
+    /// The source of new units at a plant: goes negative by the units made.
+    Origin,
+}
+
+impl UnitState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            UnitState::OnHand => "on_hand",
+            UnitState::Detained => "detained",
+            UnitState::Origin => "origin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<UnitState> {
+        Some(match s {
+            "on_hand" => UnitState::OnHand,
+            "detained" => UnitState::Detained,
+            "origin" => UnitState::Origin,
+            _ => return None,
+        })
+    }
+}
+
+/// Units of one SKU owned by `owner` and physically held by `holder`.
+///
+/// Fields are private: a unit account is only ever built by the event expansion, where
+/// a move takes one `owner` for both sides (see [`crate::events`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UnitAccount {
+    owner: PartyId,
+    holder: PartyId,
+    sku: Sku,
+    state: UnitState,
+}
+
+impl UnitAccount {
+    pub(crate) fn new(owner: PartyId, holder: PartyId, sku: Sku, state: UnitState) -> UnitAccount {
+        UnitAccount {
+            owner,
+            holder,
+            sku,
+            state,
+        }
+    }
+    /// Rebuilds a key read back from storage. Storage is trusted to hold keys that were
+    /// created by the event expansion.
+    pub fn restore(owner: PartyId, holder: PartyId, sku: Sku, state: UnitState) -> UnitAccount {
+        UnitAccount::new(owner, holder, sku, state)
+    }
+    pub fn owner(&self) -> &PartyId {
+        &self.owner
+    }
+    pub fn holder(&self) -> &PartyId {
+        &self.holder
+    }
+    pub fn sku(&self) -> &Sku {
+        &self.sku
+    }
+    pub fn state(&self) -> UnitState {
+        self.state
+    }
+}
+
+/// Kinds of money account, from the label's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoneyKind {
+    /// Owed to the label by the counterparty, due now or later (asset).
+    Receivable,
+    /// Withheld by the distributor against returns; owed back later (asset).
+    ReserveHeld,
+    /// Distribution fees charged by the counterparty (expense).
+    DistributionFee,
+    /// Chargebacks, co-op advertising and similar deductions (expense).
+    Chargeback,
+    /// Sales at wholesale, net of returns (income).
+    Revenue,
+    /// Signed adjustments on statements (income).
+    Adjustment,
+    /// Royalties owed to a payee (liability).
+    RoyaltyPayable,
+    /// Royalty expense (expense).
+    RoyaltyExpense,
+    /// Advances and recoupable costs paid to or for a payee (asset until recouped).
+    Advance,
+    /// Cash received or paid (asset).
+    Cash,
+    /// Losses written off (expense).
+    BadDebt,
+}
+
+impl MoneyKind {
+    pub const ALL: [MoneyKind; 11] = [
+        MoneyKind::Receivable,
+        MoneyKind::ReserveHeld,
+        MoneyKind::DistributionFee,
+        MoneyKind::Chargeback,
+        MoneyKind::Revenue,
+        MoneyKind::Adjustment,
+        MoneyKind::RoyaltyPayable,
+        MoneyKind::RoyaltyExpense,
+        MoneyKind::Advance,
+        MoneyKind::Cash,
+        MoneyKind::BadDebt,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MoneyKind::Receivable => "receivable",
+            MoneyKind::ReserveHeld => "reserve_held",
+            MoneyKind::DistributionFee => "distribution_fee",
+            MoneyKind::Chargeback => "chargeback",
+            MoneyKind::Revenue => "revenue",
+            MoneyKind::Adjustment => "adjustment",
+            MoneyKind::RoyaltyPayable => "royalty_payable",
+            MoneyKind::RoyaltyExpense => "royalty_expense",
+            MoneyKind::Advance => "advance",
+            MoneyKind::Cash => "cash",
+            MoneyKind::BadDebt => "bad_debt",
+        }
+    }
+    pub fn parse(s: &str) -> Option<MoneyKind> {
+        MoneyKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    /// Whether the natural balance is a debit (assets, expenses).
+    pub fn is_debit_normal(&self) -> bool {
+        matches!(
+            self,
+            MoneyKind::Receivable
+                | MoneyKind::ReserveHeld
+                | MoneyKind::DistributionFee
+                | MoneyKind::Chargeback
+                | MoneyKind::RoyaltyExpense
+                | MoneyKind::Advance
+                | MoneyKind::Cash
+                | MoneyKind::BadDebt
+        )
+    }
+}
+
+/// Money of `kind` between `party` (whose books these are: the label) and
+/// `counterparty`, in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MoneyAccount {
+    party: PartyId,
+    counterparty: PartyId,
+    kind: MoneyKind,
+    currency: Currency,
+}
+
+impl MoneyAccount {
+    pub fn new(party: PartyId, counterparty: PartyId, kind: MoneyKind, currency: Currency) -> MoneyAccount {
+        MoneyAccount {
+            party,
+            counterparty,
+            kind,
+            currency,
+        }
+    }
+    pub fn party(&self) -> &PartyId {
+        &self.party
+    }
+    pub fn counterparty(&self) -> &PartyId {
+        &self.counterparty
+    }
+    pub fn kind(&self) -> MoneyKind {
+        self.kind
+    }
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AccountKey {
+    Units(UnitAccount),
+    Money(MoneyAccount),
+}
+
+/// The ledger an account lives on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LedgerKey {
+    Units(Sku),
+    Money(Currency),
+}
+
+impl AccountKey {
+    pub fn ledger(&self) -> LedgerKey {
+        match self {
+            AccountKey::Units(u) => LedgerKey::Units(u.sku.clone()),
+            AccountKey::Money(m) => LedgerKey::Money(m.currency),
+        }
+    }
+    /// The balance-limit flags an account of this key gets.
+    ///
+    /// Only the label's own warehouse refuses to go below zero: what a distributor
+    /// reports is recorded as reported (a discrepancy is for reconciliation to show,
+    /// not a reason to lose a statement).
+    pub fn flags(&self) -> crate::engine::AccountFlags {
+        match self {
+            AccountKey::Units(u) if u.holder.is_label() && u.owner.is_label() && u.state == UnitState::OnHand => {
+                crate::engine::AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS
+            }
+            _ => crate::engine::AccountFlags::NONE,
+        }
+    }
+}
+
+impl std::fmt::Display for AccountKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AccountKey::Units(u) => write!(
+                f,
+                "units {} owned by {} held by {} ({})",
+                u.sku,
+                u.owner,
+                u.holder,
+                u.state.as_str()
+            ),
+            AccountKey::Money(m) => write!(f, "{} {}/{} {}", m.kind.as_str(), m.party, m.counterparty, m.currency),
+        }
+    }
+}

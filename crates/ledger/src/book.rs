@@ -1,0 +1,267 @@
+//! The book: the engine plus the map from account keys to engine ids, and the
+//! recording of entries as linked chains.
+
+use crate::accounts::{AccountKey, LedgerKey, MoneyKind};
+use crate::engine::{
+    AccountFlags, AccountId, Balance, Engine, LedgerId, PendingState, PendingTransfer, Transfer, TransferError,
+    TransferFlags, TransferId,
+};
+use crate::events::{transfer_id, Entry, ExpandError, LedgerView, Phase, Posting};
+use backstock_domain::{Currency, Money, PartyId};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Why an entry was refused. Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordError {
+    Expand(ExpandError),
+    /// A transfer was refused; `message` says which and why in the label's words.
+    Transfer { error: TransferError, message: String },
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordError::Expand(e) => write!(f, "{e}"),
+            RecordError::Transfer { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for RecordError {}
+
+/// What recording an entry did: its postings and the engine transfers they became,
+/// and the accounts it created (to persist).
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub postings: Vec<Posting>,
+    pub transfers: Vec<Transfer>,
+    pub new_accounts: Vec<AccountId>,
+}
+
+#[derive(Default)]
+pub struct Book {
+    engine: Engine,
+    keys: Vec<AccountKey>,
+    index: FxHashMap<AccountKey, AccountId>,
+    ledgers: FxHashMap<LedgerKey, LedgerId>,
+    /// Open pending reserve releases per (distributor, currency), oldest first.
+    reserves: BTreeMap<(PartyId, Currency), Vec<(TransferId, u64)>>,
+}
+
+impl Book {
+    pub fn new() -> Book {
+        Book {
+            // Entry ids are the idempotency keys (enforced by the journal); transfer ids
+            // are derived from them, so the engine need not remember every one.
+            engine: Engine::without_id_memory(),
+            ..Book::default()
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn key(&self, id: AccountId) -> Option<&AccountKey> {
+        self.keys.get(id.0 as usize)
+    }
+
+    pub fn account_id(&self, key: &AccountKey) -> Option<AccountId> {
+        self.index.get(key).copied()
+    }
+
+    pub fn accounts(&self) -> impl Iterator<Item = (AccountId, &AccountKey, &Balance)> {
+        self.keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| self.engine.account(AccountId(i as u32)).map(|a| (AccountId(i as u32), k, &a.balance)))
+    }
+
+    fn ledger_id(&mut self, key: LedgerKey) -> LedgerId {
+        let n = self.ledgers.len() as u32;
+        *self.ledgers.entry(key).or_insert(LedgerId(n + 1))
+    }
+
+    /// Restores a persisted account with its balances. Must be called in id order
+    /// starting at 0 (ids are dense).
+    pub fn restore_account(&mut self, key: AccountKey, balance: Balance) -> AccountId {
+        let ledger = self.ledger_id(key.ledger());
+        let id = self.engine.restore_account(ledger, key.flags(), balance);
+        debug_assert_eq!(id.0 as usize, self.keys.len());
+        self.index.insert(key.clone(), id);
+        self.keys.push(key);
+        id
+    }
+
+    /// Restores an open pending transfer (in creation order).
+    pub fn restore_pending(&mut self, id: TransferId, debit: AccountId, credit: AccountId, amount: u64) {
+        let ledger = self.engine.account(debit).map(|a| a.ledger).unwrap_or(LedgerId(0));
+        self.engine.restore_pending(
+            id,
+            PendingTransfer {
+                debit,
+                credit,
+                amount,
+                ledger,
+                state: PendingState::Open,
+            },
+        );
+        if let Some(AccountKey::Money(m)) = self.keys.get(credit.0 as usize) {
+            if m.kind() == MoneyKind::ReserveHeld {
+                self.reserves
+                    .entry((m.counterparty().clone(), m.currency()))
+                    .or_default()
+                    .push((id, amount));
+            }
+        }
+    }
+
+    fn resolve(&mut self, key: &AccountKey, created: &mut Vec<AccountId>) -> AccountId {
+        if let Some(id) = self.index.get(key) {
+            return *id;
+        }
+        let ledger = self.ledger_id(key.ledger());
+        let id = self.engine.create_account(ledger, key.flags());
+        self.index.insert(key.clone(), id);
+        self.keys.push(key.clone());
+        created.push(id);
+        id
+    }
+
+    fn forget_accounts(&mut self, created: &[AccountId]) {
+        for id in created.iter().rev() {
+            if let Some(k) = self.keys.pop() {
+                self.index.remove(&k);
+            }
+            debug_assert_eq!(id.0 as usize, self.keys.len());
+        }
+        self.engine.truncate_accounts(self.keys.len());
+    }
+
+    /// Records one entry: expands it and applies its postings as one linked chain.
+    /// On error nothing changed.
+    pub fn record(&mut self, entry: &Entry) -> Result<Recorded, RecordError> {
+        let postings = entry.postings(self).map_err(RecordError::Expand)?;
+        self.apply_postings(entry, postings)
+    }
+
+    /// Applies already-expanded postings (used by replay during verification).
+    pub fn apply_postings(&mut self, entry: &Entry, postings: Vec<Posting>) -> Result<Recorded, RecordError> {
+        let mut created = Vec::new();
+        let mut transfers = Vec::with_capacity(postings.len());
+        for (i, p) in postings.iter().enumerate() {
+            let debit = self.resolve(&p.debit, &mut created);
+            let credit = self.resolve(&p.credit, &mut created);
+            let ledger = self.engine.account(debit).map(|a| a.ledger).unwrap_or(LedgerId(0));
+            let (flags, pending_id) = match p.phase {
+                Phase::Posted => (TransferFlags::NONE, TransferId(0)),
+                Phase::Pending => (TransferFlags::PENDING, TransferId(0)),
+                Phase::PostPending { pending } => (TransferFlags::POST_PENDING, pending.0),
+                Phase::VoidPending { pending } => (TransferFlags::VOID_PENDING, pending.0),
+            };
+            let linked = if i + 1 < postings.len() {
+                TransferFlags::LINKED
+            } else {
+                TransferFlags::NONE
+            };
+            transfers.push(Transfer {
+                id: transfer_id(&entry.id, i),
+                debit,
+                credit,
+                amount: p.amount,
+                ledger,
+                flags: flags | linked,
+                pending_id,
+            });
+        }
+        let errors = self.engine.create_transfers(&transfers);
+        if let Some((i, e)) = errors
+            .iter()
+            .find(|(_, e)| *e != TransferError::LinkedEventFailed)
+            .or(errors.first())
+            .copied()
+        {
+            let message = self.explain(entry, &postings[i], e);
+            self.forget_accounts(&created);
+            return Err(RecordError::Transfer { error: e, message });
+        }
+        // Keep the reserve queues in step with the engine.
+        for (t, p) in transfers.iter().zip(&postings) {
+            if let AccountKey::Money(m) = &p.credit {
+                if m.kind() != MoneyKind::ReserveHeld {
+                    continue;
+                }
+                let q = self.reserves.entry((m.counterparty().clone(), m.currency())).or_default();
+                match p.phase {
+                    Phase::Pending => q.push((t.id, t.amount)),
+                    Phase::PostPending { pending } | Phase::VoidPending { pending } => {
+                        q.retain(|(id, _)| *id != pending.0);
+                    }
+                    Phase::Posted => {}
+                }
+            }
+        }
+        Ok(Recorded {
+            postings,
+            transfers,
+            new_accounts: created,
+        })
+    }
+
+    fn explain(&self, entry: &Entry, p: &Posting, e: TransferError) -> String {
+        let what = match e {
+            TransferError::ExceedsDebits => {
+                let held = self
+                    .account_id(&p.credit)
+                    .and_then(|id| self.engine.account(id))
+                    .map(|a| a.balance.net_debit())
+                    .unwrap_or(0);
+                match &p.credit {
+                    AccountKey::Units(u) => format!(
+                        "needs {} units of {} from {}, which holds only {held}",
+                        p.amount,
+                        u.sku(),
+                        u.holder()
+                    ),
+                    AccountKey::Money(m) => format!(
+                        "needs {} from {}, which holds only {}",
+                        Money::from_minor(i64::try_from(p.amount).unwrap_or(i64::MAX), m.currency()),
+                        p.credit,
+                        Money::from_minor(i64::try_from(held).unwrap_or(i64::MAX), m.currency())
+                    ),
+                }
+            }
+            other => format!("{other} ({} → {}, {})", p.credit, p.debit, p.amount),
+        };
+        format!("entry {} ({} on {}): {what}", entry.id, entry.event.name(), entry.effective_on)
+    }
+
+    /// Σ debits = Σ credits on every ledger (posted and pending).
+    pub fn is_balanced(&self) -> bool {
+        self.engine
+            .ledger_totals()
+            .values()
+            .all(|(dp, cp, dpe, cpe)| dp == cp && dpe == cpe)
+    }
+
+    /// Flags of an account key (for callers persisting accounts).
+    pub fn flags_of(key: &AccountKey) -> AccountFlags {
+        key.flags()
+    }
+}
+
+impl LedgerView for Book {
+    fn open_reserves(&self, distributor: &PartyId, currency: Currency) -> Vec<(TransferId, u64)> {
+        self.reserves
+            .get(&(distributor.clone(), currency))
+            .cloned()
+            .unwrap_or_default()
+    }
+    fn pending_open(&self, id: TransferId) -> bool {
+        self.engine
+            .pending(id)
+            .is_some_and(|p| p.state == PendingState::Open)
+    }
+}

@@ -1,0 +1,589 @@
+//! Business events: what happened, as the label would say it, and how each expands
+//! into transfers.
+//!
+//! The ownership invariant lives here. Unit postings are built by exactly two
+//! functions: [`move_units`], which takes **one** owner for both sides (a move can
+//! change who holds units and their state, never who owns them), and
+//! [`transfer_title`], which only title events call (sale, retail return, write-off,
+//! recorded title transfer) — see [`Event::is_title_event`]. The property tests check
+//! that every other event leaves each owner's units unchanged.
+
+use crate::accounts::{AccountKey, MoneyAccount, MoneyKind, UnitAccount, UnitState};
+use crate::engine::TransferId;
+use crate::facts::Fact;
+use backstock_domain::{Currency, Date, DomainError, Money, PartyId, Sku};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A caller-chosen, idempotent entry id (e.g. `shipment:S-1001`,
+/// `statement:allegro-2016-03`). Recording an entry whose id exists with the same
+/// content changes nothing; with different content it is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EntryId(String);
+
+impl EntryId {
+    pub const MAX_LEN: usize = 200;
+    pub fn new(text: impl Into<String>) -> Result<EntryId, DomainError> {
+        let s = text.into();
+        if s.is_empty() || s.len() > EntryId::MAX_LEN || s.chars().any(|c| c.is_control()) {
+            return Err(DomainError::new(s, "an entry id of 1-200 printable characters"));
+        }
+        Ok(EntryId(s))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EntryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where an entry came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum Provenance {
+    /// Lines of an imported file (content-addressed by SHA-256).
+    File {
+        sha256: String,
+        name: String,
+        /// First and last line (1-based, header = 1) that this entry was built from.
+        first_line: u64,
+        last_line: u64,
+    },
+    /// Typed at the command line or in the web app.
+    Command { user: String, command: String },
+    /// The demo generator.
+    Demo,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: EntryId,
+    /// When it happened.
+    pub effective_on: Date,
+    /// When the label learned it (e.g. a statement's issue date); ≥ effective_on is
+    /// typical but not required.
+    pub known_on: Date,
+    pub provenance: Provenance,
+    pub event: Event,
+}
+
+/// Kinds of statement line (the canonical `statements.csv` kinds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    Sale,
+    Return,
+    Fee,
+    ReserveWithheld,
+    ReserveReleased,
+    Chargeback,
+    Adjustment,
+}
+
+impl LineKind {
+    pub const ALL: [LineKind; 7] = [
+        LineKind::Sale,
+        LineKind::Return,
+        LineKind::Fee,
+        LineKind::ReserveWithheld,
+        LineKind::ReserveReleased,
+        LineKind::Chargeback,
+        LineKind::Adjustment,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            LineKind::Sale => "sale",
+            LineKind::Return => "return",
+            LineKind::Fee => "fee",
+            LineKind::ReserveWithheld => "reserve_withheld",
+            LineKind::ReserveReleased => "reserve_released",
+            LineKind::Chargeback => "chargeback",
+            LineKind::Adjustment => "adjustment",
+        }
+    }
+    pub fn parse(s: &str) -> Option<LineKind> {
+        LineKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    /// Sign of this kind in the net due to the label:
+    /// sales − returns − fees − reserve withheld + reserve released − chargebacks + adjustments.
+    pub fn net_sign(&self) -> i64 {
+        match self {
+            LineKind::Sale | LineKind::ReserveReleased | LineKind::Adjustment => 1,
+            LineKind::Return | LineKind::Fee | LineKind::ReserveWithheld | LineKind::Chargeback => -1,
+        }
+    }
+}
+
+/// One aggregated statement line: all source lines of one kind for one SKU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementLine {
+    pub kind: LineKind,
+    pub sku: Option<Sku>,
+    pub units: i64,
+    pub amount_minor: i64,
+}
+
+/// A distributor's statement for a period, aggregated per SKU × kind (the original
+/// file is the line-level record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    pub statement_id: String,
+    pub distributor: PartyId,
+    pub period_start: Date,
+    pub period_end: Date,
+    pub issued_on: Date,
+    pub currency: Currency,
+    pub lines: Vec<StatementLine>,
+}
+
+impl Statement {
+    /// Net due to the label, in minor units (checked).
+    pub fn net_due_minor(&self) -> Option<i64> {
+        self.lines.iter().try_fold(0i64, |acc, l| {
+            l.amount_minor.checked_mul(l.kind.net_sign()).and_then(|v| acc.checked_add(v))
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Units made at a plant for the label, delivered to `to` (the label or a
+    /// distributor).
+    Manufacture {
+        run_id: String,
+        plant: PartyId,
+        to: PartyId,
+        sku: Sku,
+        units: u64,
+    },
+    /// Units moved between holders; the label keeps title. Label → distributor is a
+    /// consignment shipment, distributor → label a return to label, distributor →
+    /// distributor a transfer.
+    Shipment {
+        shipment_id: String,
+        from: PartyId,
+        to: PartyId,
+        sku: Sku,
+        units: u64,
+        po_number: Option<String>,
+        /// Set when a credit hold was overridden: who and why.
+        override_reason: Option<String>,
+    },
+    /// Units held against the label's will (e.g. an insolvent distributor refusing a
+    /// return), or released from that state (`units` negative).
+    Detention {
+        holder: PartyId,
+        sku: Sku,
+        units: i64,
+        reason: String,
+    },
+    /// A distributor's statement: sales and returns (title passes), fees, reserves,
+    /// chargebacks, adjustments.
+    Statement(Statement),
+    PaymentReceived {
+        payment_id: String,
+        distributor: PartyId,
+        amount: Money,
+        statement_id: Option<String>,
+    },
+    /// Units destroyed or lost: title passes to scrap.
+    WriteOff {
+        holder: PartyId,
+        sku: Sku,
+        units: u64,
+        reason: String,
+    },
+    /// A recorded title transfer (e.g. a buy-back from a liquidator).
+    TitleTransfer {
+        from_owner: PartyId,
+        from_holder: PartyId,
+        to_owner: PartyId,
+        to_holder: PartyId,
+        sku: Sku,
+        units: u64,
+        reason: String,
+    },
+    /// Reverses an earlier entry: its postings with debit and credit swapped (pending
+    /// reserves it created are voided). History is never edited.
+    Correction {
+        reverses: EntryId,
+        reason: String,
+        postings: Vec<Posting>,
+    },
+    Fact(Fact),
+}
+
+impl Event {
+    /// Events that may change who owns units.
+    pub fn is_title_event(&self) -> bool {
+        match self {
+            Event::Statement(_) | Event::WriteOff { .. } | Event::TitleTransfer { .. } => true,
+            Event::Correction { postings, .. } => postings.iter().any(|p| match (&p.debit, &p.credit) {
+                (AccountKey::Units(d), AccountKey::Units(c)) => d.owner() != c.owner(),
+                _ => false,
+            }),
+            _ => false,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Manufacture { .. } => "manufacture",
+            Event::Shipment { .. } => "shipment",
+            Event::Detention { .. } => "detention",
+            Event::Statement(_) => "statement",
+            Event::PaymentReceived { .. } => "payment",
+            Event::WriteOff { .. } => "write_off",
+            Event::TitleTransfer { .. } => "title_transfer",
+            Event::Correction { .. } => "correction",
+            Event::Fact(f) => match f {
+                Fact::Party(_) => "party",
+                Fact::CatalogItem(_) => "catalog_item",
+                Fact::Agreement(_) => "agreement",
+                Fact::PurchaseOrder(_) => "purchase_order",
+                Fact::StockReport(_) => "stock_report",
+                Fact::ReceiptConfirmed(_) => "receipt_confirmed",
+                Fact::Alias { .. } => "alias",
+                Fact::Ucc1Filing(_) => "ucc1_filing",
+                Fact::PmsiNotice(_) => "pmsi_notice",
+            },
+        }
+    }
+}
+
+/// How a posting acts on the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum Phase {
+    Posted,
+    /// A pending transfer whose id is derived from the entry id and index.
+    Pending,
+    /// Posts (part of) an open pending transfer.
+    PostPending { pending: TransferIdHex },
+    VoidPending { pending: TransferIdHex },
+}
+
+/// A transfer id as 32 hex digits (JSON has no u128).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TransferIdHex(pub TransferId);
+
+impl Serialize for TransferIdHex {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{:032x}", self.0 .0))
+    }
+}
+impl<'de> Deserialize<'de> for TransferIdHex {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TransferIdHex, D::Error> {
+        let s = String::deserialize(d)?;
+        u128::from_str_radix(&s, 16)
+            .map(|v| TransferIdHex(TransferId(v)))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// One transfer of an entry, by account key: `amount` moves from `credit` to `debit`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Posting {
+    pub debit: AccountKey,
+    pub credit: AccountKey,
+    pub amount: u64,
+    #[serde(flatten)]
+    pub phase: Phase,
+}
+
+/// Why an event cannot be expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandError(pub String);
+
+impl fmt::Display for ExpandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What expansion may ask of the ledger: open pending reserves, oldest first.
+pub trait LedgerView {
+    /// Open pending reserve releases for (label ← distributor, currency), oldest first,
+    /// as (pending transfer id, amount).
+    fn open_reserves(&self, distributor: &PartyId, currency: Currency) -> Vec<(TransferId, u64)>;
+    /// Whether a pending transfer is still open.
+    fn pending_open(&self, id: TransferId) -> bool;
+}
+
+/// The id of the `index`-th transfer of an entry: the first 16 bytes of
+/// SHA-256(entry id, 0, index), never zero. Deterministic, so a later entry can name a
+/// pending transfer of an earlier one (reserve releases, corrections).
+pub fn transfer_id(entry: &EntryId, index: usize) -> TransferId {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(entry.as_str().as_bytes());
+    h.update([0u8]);
+    h.update((index as u64).to_be_bytes());
+    let d = h.finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    TransferId(u128::from_be_bytes(b).max(1))
+}
+
+/// Builds a unit posting that keeps the owner: the only way a non-title event moves
+/// units. Negative `units` move the other way.
+pub fn move_units(
+    owner: &PartyId,
+    from: (&PartyId, UnitState),
+    to: (&PartyId, UnitState),
+    sku: &Sku,
+    units: i64,
+) -> Option<Posting> {
+    let debit = AccountKey::Units(UnitAccount::new(owner.clone(), to.0.clone(), sku.clone(), to.1));
+    let credit = AccountKey::Units(UnitAccount::new(owner.clone(), from.0.clone(), sku.clone(), from.1));
+    signed_posting(debit, credit, units)
+}
+
+/// Builds a unit posting that changes title. Private to title events.
+fn transfer_title(
+    from: (&PartyId, &PartyId, UnitState),
+    to: (&PartyId, &PartyId, UnitState),
+    sku: &Sku,
+    units: i64,
+) -> Option<Posting> {
+    let debit = AccountKey::Units(UnitAccount::new(to.0.clone(), to.1.clone(), sku.clone(), to.2));
+    let credit = AccountKey::Units(UnitAccount::new(from.0.clone(), from.1.clone(), sku.clone(), from.2));
+    signed_posting(debit, credit, units)
+}
+
+fn money(label: &PartyId, counterparty: &PartyId, kind: MoneyKind, currency: Currency) -> AccountKey {
+    AccountKey::Money(MoneyAccount::new(label.clone(), counterparty.clone(), kind, currency))
+}
+
+/// A posting of a signed amount: negative swaps debit and credit; zero is no posting.
+fn signed_posting(debit: AccountKey, credit: AccountKey, amount: i64) -> Option<Posting> {
+    match amount.cmp(&0) {
+        std::cmp::Ordering::Equal => None,
+        std::cmp::Ordering::Greater => Some(Posting {
+            debit,
+            credit,
+            amount: amount.unsigned_abs(),
+            phase: Phase::Posted,
+        }),
+        std::cmp::Ordering::Less => Some(Posting {
+            debit: credit,
+            credit: debit,
+            amount: amount.unsigned_abs(),
+            phase: Phase::Posted,
+        }),
+    }
+}
+
+fn units_i64(units: u64) -> Result<i64, ExpandError> {
+    i64::try_from(units).map_err(|_| ExpandError(format!("{units} units is more than backstock can count")))
+}
+
+/// Limit on postings per entry: a statement of every SKU of a large catalog × 7 kinds.
+pub const MAX_POSTINGS_PER_ENTRY: usize = 1_000_000;
+
+impl Entry {
+    /// The postings this entry expands into, in order. All of them are applied as one
+    /// linked chain: all or nothing.
+    pub fn postings(&self, view: &dyn LedgerView) -> Result<Vec<Posting>, ExpandError> {
+        let label = PartyId::label();
+        let on = UnitState::OnHand;
+        let mut out = Vec::new();
+        match &self.event {
+            Event::Manufacture { plant, to, sku, units, .. } => {
+                out.extend(move_units(&label, (plant, UnitState::Origin), (to, on), sku, units_i64(*units)?));
+            }
+            Event::Shipment {
+                from, to, sku, units, ..
+            } => {
+                if from == to {
+                    return Err(ExpandError(format!("a shipment from {from} to itself moves nothing")));
+                }
+                out.extend(move_units(&label, (from, on), (to, on), sku, units_i64(*units)?));
+            }
+            Event::Detention {
+                holder, sku, units, ..
+            } => {
+                out.extend(move_units(&label, (holder, on), (holder, UnitState::Detained), sku, *units));
+            }
+            Event::Statement(st) => {
+                let market = PartyId::market();
+                let d = &st.distributor;
+                let cur = st.currency;
+                let mut reserves = view.open_reserves(d, cur);
+                reserves.reverse(); // pop() gives the oldest
+                for line in &st.lines {
+                    let amount = line.amount_minor;
+                    match line.kind {
+                        LineKind::Sale | LineKind::Return => {
+                            let sign = if line.kind == LineKind::Sale { 1 } else { -1 };
+                            if let Some(sku) = &line.sku {
+                                out.extend(transfer_title(
+                                    (&label, d, on),
+                                    (&market, &market, on),
+                                    sku,
+                                    line.units.saturating_mul(sign),
+                                ));
+                            }
+                            out.extend(signed_posting(
+                                money(&label, d, MoneyKind::Receivable, cur),
+                                money(&label, d, MoneyKind::Revenue, cur),
+                                amount.saturating_mul(sign),
+                            ));
+                        }
+                        LineKind::Fee => out.extend(signed_posting(
+                            money(&label, d, MoneyKind::DistributionFee, cur),
+                            money(&label, d, MoneyKind::Receivable, cur),
+                            amount,
+                        )),
+                        LineKind::Chargeback => out.extend(signed_posting(
+                            money(&label, d, MoneyKind::Chargeback, cur),
+                            money(&label, d, MoneyKind::Receivable, cur),
+                            amount,
+                        )),
+                        LineKind::Adjustment => out.extend(signed_posting(
+                            money(&label, d, MoneyKind::Receivable, cur),
+                            money(&label, d, MoneyKind::Adjustment, cur),
+                            amount,
+                        )),
+                        LineKind::ReserveWithheld => {
+                            // Withheld: moved from receivable to reserve now, and a pending
+                            // release scheduled (two-phase) that a later release posts.
+                            if let Some(p) = signed_posting(
+                                money(&label, d, MoneyKind::ReserveHeld, cur),
+                                money(&label, d, MoneyKind::Receivable, cur),
+                                amount,
+                            ) {
+                                if amount > 0 {
+                                    out.push(p);
+                                    out.push(Posting {
+                                        debit: money(&label, d, MoneyKind::Receivable, cur),
+                                        credit: money(&label, d, MoneyKind::ReserveHeld, cur),
+                                        amount: amount.unsigned_abs(),
+                                        phase: Phase::Pending,
+                                    });
+                                } else {
+                                    out.push(p);
+                                }
+                            }
+                        }
+                        LineKind::ReserveReleased => {
+                            if amount < 0 {
+                                return Err(ExpandError(format!(
+                                    "statement {}: a reserve release of {} is negative; record it as reserve_withheld",
+                                    st.statement_id,
+                                    Money::from_minor(amount, cur)
+                                )));
+                            }
+                            let mut left = amount.unsigned_abs();
+                            while left > 0 {
+                                let Some((pid, pamount)) = reserves.pop() else { break };
+                                let post = left.min(pamount);
+                                out.push(Posting {
+                                    debit: money(&label, d, MoneyKind::Receivable, cur),
+                                    credit: money(&label, d, MoneyKind::ReserveHeld, cur),
+                                    amount: post,
+                                    phase: Phase::PostPending {
+                                        pending: TransferIdHex(pid),
+                                    },
+                                });
+                                if post < pamount {
+                                    // Partial release: the rest stays scheduled as a new pending.
+                                    out.push(Posting {
+                                        debit: money(&label, d, MoneyKind::Receivable, cur),
+                                        credit: money(&label, d, MoneyKind::ReserveHeld, cur),
+                                        amount: pamount - post,
+                                        phase: Phase::Pending,
+                                    });
+                                }
+                                left -= post;
+                            }
+                            if left > 0 {
+                                // More released than we saw withheld (e.g. withheld before
+                                // backstock): post it plainly.
+                                out.push(Posting {
+                                    debit: money(&label, d, MoneyKind::Receivable, cur),
+                                    credit: money(&label, d, MoneyKind::ReserveHeld, cur),
+                                    amount: left,
+                                    phase: Phase::Posted,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+            Event::PaymentReceived {
+                distributor, amount, ..
+            } => {
+                let cur = amount.currency();
+                out.extend(signed_posting(
+                    money(&label, &label, MoneyKind::Cash, cur),
+                    money(&label, distributor, MoneyKind::Receivable, cur),
+                    amount.minor(),
+                ));
+            }
+            Event::WriteOff { holder, sku, units, .. } => {
+                let scrap = PartyId::scrap();
+                out.extend(transfer_title((&label, holder, on), (&scrap, &scrap, on), sku, units_i64(*units)?));
+            }
+            Event::TitleTransfer {
+                from_owner,
+                from_holder,
+                to_owner,
+                to_holder,
+                sku,
+                units,
+                ..
+            } => {
+                out.extend(transfer_title(
+                    (from_owner, from_holder, on),
+                    (to_owner, to_holder, on),
+                    sku,
+                    units_i64(*units)?,
+                ));
+            }
+            Event::Correction { reverses, postings, .. } => {
+                for (i, p) in postings.iter().enumerate() {
+                    match p.phase {
+                        Phase::Posted | Phase::PostPending { .. } => out.push(Posting {
+                            debit: p.credit.clone(),
+                            credit: p.debit.clone(),
+                            amount: p.amount,
+                            phase: Phase::Posted,
+                        }),
+                        // A scheduled reserve release of the reversed entry is voided if
+                        // still open; if already released, the release's own posting
+                        // (a separate entry) stands until it is corrected itself.
+                        Phase::Pending => {
+                            let id = transfer_id(reverses, i);
+                            if view.pending_open(id) {
+                                out.push(Posting {
+                                    debit: p.debit.clone(),
+                                    credit: p.credit.clone(),
+                                    amount: p.amount,
+                                    phase: Phase::VoidPending {
+                                        pending: TransferIdHex(id),
+                                    },
+                                });
+                            }
+                        }
+                        Phase::VoidPending { .. } => {}
+                    }
+                }
+            }
+            Event::Fact(_) => {}
+        }
+        if out.len() > MAX_POSTINGS_PER_ENTRY {
+            return Err(ExpandError(format!(
+                "entry {} expands into {} transfers; the limit is {MAX_POSTINGS_PER_ENTRY}",
+                self.id,
+                out.len()
+            )));
+        }
+        Ok(out)
+    }
+}

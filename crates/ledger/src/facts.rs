@@ -1,0 +1,137 @@
+//! Facts recorded in the journal that move nothing: reference data (catalog,
+//! agreements), purchase orders, stock reports (balance assertions), legal filings.
+//!
+//! They live in the same hash-chained journal as movements so that everything the
+//! label will need to prove — what it sold to whom on which terms, when it filed — is
+//! tamper-evident and replayable as of any date.
+
+use backstock_domain::{Currency, Date, Money, PartyId, PartyKind, Rate, Sku, Upc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fact", rename_all = "snake_case")]
+pub enum Fact {
+    Party(PartyRecord),
+    CatalogItem(CatalogItem),
+    Agreement(Agreement),
+    PurchaseOrder(PurchaseOrder),
+    StockReport(StockReport),
+    ReceiptConfirmed(ReceiptConfirmed),
+    /// An alternative code (UPC, EAN, ISRC, the distributor's item number) for a SKU.
+    Alias { code: String, sku: Sku },
+    Ucc1Filing(Ucc1Filing),
+    PmsiNotice(PmsiNotice),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartyRecord {
+    pub party: PartyId,
+    pub kind: PartyKind,
+    pub legal_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogItem {
+    pub sku: Sku,
+    pub upc: Option<Upc>,
+    pub title: String,
+    pub artist: String,
+    pub format: String,
+    pub release_date: Option<Date>,
+    pub list_price: Money,
+    pub wholesale_price: Money,
+    pub unit_cost: Money,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatementFrequency {
+    Monthly,
+    Quarterly,
+}
+
+impl StatementFrequency {
+    pub fn months(&self) -> i32 {
+        match self {
+            StatementFrequency::Monthly => 1,
+            StatementFrequency::Quarterly => 3,
+        }
+    }
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StatementFrequency::Monthly => "monthly",
+            StatementFrequency::Quarterly => "quarterly",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agreement {
+    pub distributor: PartyId,
+    pub legal_name: String,
+    pub state_of_organization: String,
+    pub agreement_start: Date,
+    pub fee_rate: Rate,
+    pub payment_terms_days: u32,
+    pub statement_frequency: StatementFrequency,
+    pub reserve_rate: Rate,
+    pub reserve_release_days: u32,
+    pub credit_limit: Money,
+    pub currency: Currency,
+    pub title_retained: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseOrder {
+    pub po_number: String,
+    pub date: Date,
+    pub distributor: PartyId,
+    pub sku: Sku,
+    pub units: u64,
+}
+
+/// Where a stock report came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StockReportSource {
+    Csv,
+    Edi846,
+    Edi852,
+}
+
+/// A distributor's own count: an assertion to check against the ledger, never a
+/// movement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockReport {
+    pub distributor: PartyId,
+    pub as_of: Date,
+    pub sku: Sku,
+    pub units_on_hand: i64,
+    pub source: StockReportSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptConfirmed {
+    pub shipment_id: String,
+    pub distributor: PartyId,
+    pub sku: Sku,
+    pub units: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ucc1Filing {
+    pub distributor: PartyId,
+    pub file_number: String,
+    pub state: String,
+    pub filed_on: Date,
+    /// A continuation of an earlier filing (9-515(d)), if it is one.
+    pub continues: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PmsiNotice {
+    pub distributor: PartyId,
+    pub secured_party: String,
+    pub sent_on: Date,
+    pub received_on: Option<Date>,
+}

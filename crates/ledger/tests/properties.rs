@@ -1,0 +1,255 @@
+//! Property tests for the ledger's invariants:
+//! * debits = credits on every ledger after any sequence of events;
+//! * every non-title event leaves each owner's units of each SKU unchanged;
+//! * a refused entry changes nothing;
+//! * replaying the recorded postings gives the same balances;
+//! * resubmitting a transfer id is idempotent.
+
+use backstock_domain::{Currency, Date, Money, PartyId, Sku};
+use backstock_ledger::engine::{AccountFlags, Engine, LedgerId, Transfer, TransferError, TransferFlags, TransferId};
+use backstock_ledger::{AccountKey, Book, Entry, EntryId, Event, LineKind, Posting, Provenance, Statement, StatementLine};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Make { sku: usize, units: u64 },
+    Ship { from: usize, to: usize, sku: usize, units: u64 },
+    Detain { holder: usize, sku: usize, units: i64 },
+    Statement { dist: usize, lines: Vec<(usize, u8, i64, i64)> },
+    Pay { dist: usize, minor: i64 },
+    WriteOff { holder: usize, sku: usize, units: u64 },
+    Correct { target: usize },
+}
+
+const HOLDERS: [&str; 3] = ["label", "allegro", "redeye"];
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0usize..3, 1u64..500).prop_map(|(sku, units)| Op::Make { sku, units }),
+        (0usize..3, 0usize..3, 0usize..3, 1u64..300).prop_map(|(from, to, sku, units)| Op::Ship { from, to, sku, units }),
+        (1usize..3, 0usize..3, -20i64..20).prop_map(|(holder, sku, units)| Op::Detain { holder, sku, units }),
+        (
+            1usize..3,
+            prop::collection::vec((0usize..3, 0u8..7, -50i64..200, -10_000i64..100_000), 0..6)
+        )
+            .prop_map(|(dist, lines)| Op::Statement { dist, lines }),
+        (1usize..3, -1000i64..100_000).prop_map(|(dist, minor)| Op::Pay { dist, minor }),
+        (0usize..3, 0usize..3, 1u64..50).prop_map(|(holder, sku, units)| Op::WriteOff { holder, sku, units }),
+        (0usize..40).prop_map(|target| Op::Correct { target }),
+    ]
+}
+
+fn p(s: &str) -> PartyId {
+    PartyId::parse(s).unwrap()
+}
+fn sku(i: usize) -> Sku {
+    Sku::parse(&format!("CAT-{i}")).unwrap()
+}
+
+fn entry(n: usize, event: Event) -> Entry {
+    let d = Date::parse("2016-01-01").unwrap().add_days(n as i32);
+    Entry {
+        id: EntryId::new(format!("e{n}")).unwrap(),
+        effective_on: d,
+        known_on: d,
+        provenance: Provenance::Demo,
+        event,
+    }
+}
+
+fn to_event(op: &Op, history: &[(Entry, Vec<Posting>)]) -> Option<Event> {
+    let usd = Currency::USD;
+    Some(match op {
+        Op::Make { sku: s, units } => Event::Manufacture {
+            run_id: "r".into(),
+            plant: p("plant:optimal"),
+            to: p("label"),
+            sku: sku(*s),
+            units: *units,
+        },
+        Op::Ship { from, to, sku: s, units } => Event::Shipment {
+            shipment_id: "s".into(),
+            from: p(HOLDERS[*from]),
+            to: p(HOLDERS[*to]),
+            sku: sku(*s),
+            units: *units,
+            po_number: None,
+            override_reason: None,
+        },
+        Op::Detain { holder, sku: s, units } => Event::Detention {
+            holder: p(HOLDERS[*holder]),
+            sku: sku(*s),
+            units: *units,
+            reason: "estate".into(),
+        },
+        Op::Statement { dist, lines } => Event::Statement(Statement {
+            statement_id: "st".into(),
+            distributor: p(HOLDERS[*dist]),
+            period_start: Date::parse("2016-01-01").unwrap(),
+            period_end: Date::parse("2016-01-31").unwrap(),
+            issued_on: Date::parse("2016-02-15").unwrap(),
+            currency: usd,
+            lines: lines
+                .iter()
+                .map(|(s, k, units, amount)| StatementLine {
+                    kind: LineKind::ALL[*k as usize],
+                    sku: Some(sku(*s)),
+                    units: *units,
+                    amount_minor: if LineKind::ALL[*k as usize] == LineKind::ReserveReleased {
+                        amount.abs()
+                    } else {
+                        *amount
+                    },
+                })
+                .collect(),
+        }),
+        Op::Pay { dist, minor } => Event::PaymentReceived {
+            payment_id: "pay".into(),
+            distributor: p(HOLDERS[*dist]),
+            amount: Money::from_minor(*minor, usd),
+            statement_id: None,
+        },
+        Op::WriteOff { holder, sku: s, units } => Event::WriteOff {
+            holder: p(HOLDERS[*holder]),
+            sku: sku(*s),
+            units: *units,
+            reason: "damaged".into(),
+        },
+        Op::Correct { target } => {
+            let (e, postings) = history.get(*target)?;
+            Event::Correction {
+                reverses: e.id.clone(),
+                reason: "typo".into(),
+                postings: postings.clone(),
+            }
+        }
+    })
+}
+
+/// Units per (owner, sku), excluding nothing: origin accounts are negative so the
+/// total per owner counts what was made.
+fn owner_units(book: &Book) -> BTreeMap<(String, String), i128> {
+    let mut m = BTreeMap::new();
+    for (_, key, bal) in book.accounts() {
+        if let AccountKey::Units(u) = key {
+            *m.entry((u.owner().to_string(), u.sku().to_string())).or_insert(0) += bal.net_debit();
+        }
+    }
+    m.retain(|_, v| *v != 0);
+    m
+}
+
+fn balances(book: &Book) -> Vec<(AccountKey, i128, u128, u128)> {
+    let mut v: Vec<_> = book
+        .accounts()
+        .map(|(_, k, b)| (k.clone(), b.net_debit(), b.debits_pending, b.credits_pending))
+        .filter(|(_, n, dp, cp)| *n != 0 || *dp != 0 || *cp != 0)
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn ledger_invariants(ops in prop::collection::vec(op(), 1..40)) {
+        let mut book = Book::new();
+        let mut history: Vec<(Entry, Vec<Posting>)> = Vec::new();
+        for (n, op) in ops.iter().enumerate() {
+            let Some(event) = to_event(op, &history) else { continue };
+            let e = entry(n, event);
+            let before_owner = owner_units(&book);
+            let before = balances(&book);
+            match book.record(&e) {
+                Ok(rec) => {
+                    if !e.event.is_title_event() {
+                        prop_assert_eq!(&before_owner, &owner_units(&book), "owner changed by {:?}", e.event.name());
+                    }
+                    // Every unit posting of a non-title event keeps the owner.
+                    for p in &rec.postings {
+                        if let (AccountKey::Units(d), AccountKey::Units(c)) = (&p.debit, &p.credit) {
+                            prop_assert!(e.event.is_title_event() || d.owner() == c.owner());
+                        }
+                    }
+                    history.push((e, rec.postings));
+                }
+                Err(_) => prop_assert_eq!(&before, &balances(&book), "a refused entry changed balances"),
+            }
+            prop_assert!(book.is_balanced(), "debits != credits after {:?}", op);
+        }
+        // Replay: the recorded postings, applied to a fresh book, give the same balances.
+        let mut replay = Book::new();
+        for (e, postings) in &history {
+            replay.apply_postings(e, postings.clone()).unwrap();
+        }
+        prop_assert_eq!(balances(&book), balances(&replay));
+    }
+
+    #[test]
+    fn idempotent_transfer_ids(amounts in prop::collection::vec(1u64..1000, 1..50)) {
+        let mut e = Engine::new();
+        let a = e.create_account(LedgerId(1), AccountFlags::NONE);
+        let b = e.create_account(LedgerId(1), AccountFlags::NONE);
+        let batch: Vec<Transfer> = amounts.iter().enumerate().map(|(i, amount)| Transfer {
+            id: TransferId(i as u128 + 1), debit: a, credit: b, amount: *amount,
+            ledger: LedgerId(1), flags: TransferFlags::NONE, pending_id: TransferId(0),
+        }).collect();
+        prop_assert!(e.create_transfers(&batch).is_empty());
+        let after_first = e.account(a).unwrap().balance;
+        let again = e.create_transfers(&batch);
+        prop_assert!(again.iter().all(|(_, err)| *err == TransferError::Exists));
+        prop_assert_eq!(again.len(), batch.len());
+        prop_assert_eq!(after_first, e.account(a).unwrap().balance);
+        prop_assert_eq!(after_first.debits_posted, amounts.iter().map(|x| u128::from(*x)).sum::<u128>());
+    }
+}
+
+#[test]
+fn shipping_more_than_held_is_refused_with_reason() {
+    let mut book = Book::new();
+    book.record(&entry(0, Event::Manufacture { run_id: "r".into(), plant: p("plant:optimal"), to: p("label"), sku: sku(0), units: 100 }))
+        .unwrap();
+    let err = book
+        .record(&entry(1, Event::Shipment {
+            shipment_id: "S-1".into(),
+            from: p("label"),
+            to: p("allegro"),
+            sku: sku(0),
+            units: 150,
+            po_number: None,
+            override_reason: None,
+        }))
+        .unwrap_err();
+    assert!(err.to_string().contains("needs 150 units of CAT-0 from label, which holds only 100"), "{err}");
+}
+
+#[test]
+fn reserves_are_two_phase_and_released_oldest_first() {
+    let mut book = Book::new();
+    let st = |id: &str, kind: LineKind, amount: i64| {
+        Event::Statement(Statement {
+            statement_id: id.into(),
+            distributor: p("allegro"),
+            period_start: Date::parse("2016-01-01").unwrap(),
+            period_end: Date::parse("2016-01-31").unwrap(),
+            issued_on: Date::parse("2016-02-15").unwrap(),
+            currency: Currency::USD,
+            lines: vec![StatementLine { kind, sku: None, units: 0, amount_minor: amount }],
+        })
+    };
+    book.record(&entry(0, st("a", LineKind::ReserveWithheld, 1000))).unwrap();
+    book.record(&entry(1, st("b", LineKind::ReserveWithheld, 500))).unwrap();
+    let rec = book.record(&entry(2, st("c", LineKind::ReserveReleased, 1200))).unwrap();
+    // 1000 posted from the first, 200 of the second, the remaining 300 rescheduled.
+    assert_eq!(rec.postings.len(), 3);
+    let reserve = book
+        .accounts()
+        .find(|(_, k, _)| matches!(k, AccountKey::Money(m) if m.kind() == backstock_ledger::MoneyKind::ReserveHeld))
+        .map(|(_, _, b)| *b)
+        .unwrap();
+    assert_eq!(reserve.net_debit(), 300);
+    assert_eq!(reserve.credits_pending, 300);
+    assert!(book.is_balanced());
+}
