@@ -251,6 +251,8 @@ impl Event {
                 Fact::Alias { .. } => "alias",
                 Fact::Ucc1Filing(_) => "ucc1_filing",
                 Fact::PmsiNotice(_) => "pmsi_notice",
+                Fact::Demand(_) => "demand",
+                Fact::DemandResponse(_) => "demand_response",
             },
         }
     }

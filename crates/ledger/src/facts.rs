@@ -21,6 +21,10 @@ pub enum Fact {
     Alias { code: String, sku: Sku },
     Ucc1Filing(Ucc1Filing),
     PmsiNotice(PmsiNotice),
+    /// The label demanded its stock back (or moved to another distributor).
+    Demand(Demand),
+    /// The distributor's answer to a demand.
+    DemandResponse(DemandResponse),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,4 +138,44 @@ pub struct PmsiNotice {
     pub secured_party: String,
     pub sent_on: Date,
     pub received_on: Option<Date>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DemandKind {
+    /// Return the stock to the label.
+    Return,
+    /// Transfer the stock to another distributor.
+    Transfer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Demand {
+    pub demand_id: String,
+    pub distributor: PartyId,
+    pub kind: DemandKind,
+    /// The new distributor, for a transfer.
+    pub transfer_to: Option<PartyId>,
+    /// `None` = all stock held.
+    pub sku: Option<Sku>,
+    pub units: Option<u64>,
+    pub made_on: Date,
+    /// How it was sent (email, letter, certified mail…), for the claim pack.
+    pub via: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DemandOutcome {
+    Complied,
+    Partial,
+    Refused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemandResponse {
+    pub demand_id: String,
+    pub answered_on: Date,
+    pub outcome: DemandOutcome,
+    pub note: String,
 }
