@@ -57,6 +57,10 @@ fn civil_from_days(z: i32) -> (i32, u32, u32) {
 }
 
 impl Date {
+    /// 1900-01-01, the earliest date backstock accepts (used for facts that hold "since
+    /// always", such as a catalog item without a release date).
+    pub const EARLIEST: Date = Date { days: -25567 };
+
     /// The date for year, month, day, if it exists and is in range.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Result<Date, DomainError> {
         if !(MIN_YEAR..=MAX_YEAR).contains(&year)
@@ -201,6 +205,7 @@ mod tests {
         assert_eq!(d.to_string(), "2016-06-30");
         assert_eq!((d.year(), d.month(), d.day()), (2016, 6, 30));
         assert_eq!(Date::parse("1970-01-01").unwrap().days_since_epoch(), 0);
+        assert_eq!(Date::EARLIEST.to_string(), "1900-01-01");
     }
 
     #[test]

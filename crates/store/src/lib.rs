@@ -20,7 +20,7 @@ mod verify;
 
 use backstock_domain::Date;
 use backstock_ledger::engine::{Balance, PendingState, Transfer, TransferFlags, TransferId};
-use backstock_ledger::{chain, AccountKey, Book, Entry, Phase, RecordError};
+use backstock_ledger::{chain, AccountKey, Book, Entry, RecordError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 use std::collections::{BTreeSet, HashMap};
@@ -88,12 +88,27 @@ impl From<std::io::Error> for StoreError {
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// An original file to keep with the entries built from it.
-pub struct SourceFile<'a> {
+pub struct SourceFile {
     pub sha256: String,
     pub name: String,
     pub kind: String,
-    pub bytes: &'a [u8],
+    /// Size of the original in bytes.
+    pub size: u64,
+    /// The original bytes, deflate-compressed (see [`compress`]).
+    pub content_deflate: Vec<u8>,
     pub lines: u64,
+}
+
+/// Compresses bytes the way the store keeps originals (raw deflate, fast level).
+pub fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    z.write_all(bytes)?;
+    z.finish()
+}
+
+/// A streaming compressor for originals too large to hold uncompressed.
+pub fn compressor() -> flate2::write::DeflateEncoder<Vec<u8>> {
+    flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,7 +189,7 @@ impl Store {
     }
 
     /// Records a batch of entries (and the file they came from) in one transaction.
-    pub async fn record(&self, entries: &[Entry], file: Option<SourceFile<'_>>) -> Result<RecordOutcome> {
+    pub async fn record(&self, entries: &[Entry], file: Option<SourceFile>) -> Result<RecordOutcome> {
         let mut cache = self.cache.lock().await;
         let mut conn = self.pool.acquire().await?;
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
@@ -300,7 +315,7 @@ async fn record_in_tx(
     conn: &mut SqliteConnection,
     cache: &mut Option<Cached>,
     entries: &[Entry],
-    file: Option<SourceFile<'_>>,
+    file: Option<SourceFile>,
 ) -> Result<RecordOutcome> {
     if let Some(f) = &file {
         let row = sqlx::query("SELECT imported_at, name FROM files WHERE sha256 = ?")
@@ -527,17 +542,14 @@ async fn record_in_tx(
     }
 
     if let Some(f) = file {
-        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-        z.write_all(f.bytes)?;
-        let z = z.finish()?;
         sqlx::query("INSERT INTO files (sha256, name, kind, size, lines, imported_at, content) VALUES (?, ?, ?, ?, ?, ?, ?)")
             .bind(&f.sha256)
             .bind(&f.name)
             .bind(&f.kind)
-            .bind(f.bytes.len() as i64)
+            .bind(f.size as i64)
             .bind(f.lines as i64)
             .bind(&recorded_at)
-            .bind(z)
+            .bind(f.content_deflate)
             .execute(&mut *conn)
             .await?;
     }
@@ -545,7 +557,6 @@ async fn record_in_tx(
     if let Some(c) = cache.as_mut() {
         c.head_seq = seq;
     }
-    let _ = Phase::Posted;
     Ok(RecordOutcome::Recorded {
         recorded: journal_rows.len(),
         unchanged,
@@ -563,4 +574,23 @@ pub(crate) fn parse_hash(h: &str) -> Result<[u8; 32]> {
             .map_err(|_| StoreError::Corrupt(format!("hash {h:?} is not hex")))?;
     }
     Ok(out)
+}
+
+impl Store {
+    /// A setting of this database (tenant settings, demo marker…).
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

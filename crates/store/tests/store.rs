@@ -138,7 +138,14 @@ async fn conflicting_entry_id_is_refused() {
 async fn files_are_kept_and_imported_once() {
     let (_dir, store) = open().await;
     let bytes = b"shipment_id,date\nS1,2016-01-05\n".repeat(100);
-    let file = || SourceFile { sha256: "ab".repeat(32), name: "shipments.csv".into(), kind: "shipments".into(), bytes: &bytes, lines: 201 };
+    let file = || SourceFile {
+        sha256: "ab".repeat(32),
+        name: "shipments.csv".into(),
+        kind: "shipments".into(),
+        size: bytes.len() as u64,
+        content_deflate: backstock_store::compress(&bytes).unwrap(),
+        lines: 201,
+    };
     store.record(&[make("m1", "2016-01-02", 100)], Some(file())).await.unwrap();
     let again = store.record(&[make("m2", "2016-01-02", 100)], Some(file())).await.unwrap();
     assert!(matches!(again, RecordOutcome::AlreadyImported { .. }));

@@ -220,8 +220,7 @@ fn detect_separators(bytes: &[u8], start: usize) -> Result<Separators, (usize, S
         return Err((
             bytes.len(),
             String::new(),
-            "16 ISA elements followed by the component separator and segment terminator"
-                .into(),
+            "16 ISA elements followed by the component separator and segment terminator".into(),
         ));
     };
     let (Some(&component), Some(&segment)) = (bytes.get(sixteenth + 1), bytes.get(sixteenth + 2))
@@ -275,7 +274,8 @@ fn is_segment_id(id: &str) -> bool {
     let b = id.as_bytes();
     (2..=3).contains(&b.len())
         && b.first().is_some_and(u8::is_ascii_uppercase)
-        && b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && b.iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 fn build_segment(
@@ -296,7 +296,9 @@ fn build_segment(
         }
     }
     pieces.push((piece_start, content.len()));
-    let text = |(a, b): (usize, usize)| String::from_utf8_lossy(content.get(a..b).unwrap_or(&[])).into_owned();
+    let text = |(a, b): (usize, usize)| {
+        String::from_utf8_lossy(content.get(a..b).unwrap_or(&[])).into_owned()
+    };
     let mut iter = pieces.into_iter();
     let id = iter.next().map(text).unwrap_or_default();
     let mut elements = Vec::new();
@@ -352,7 +354,8 @@ fn tokenize_interchange(
         let next = end.saturating_add(1);
         if content_end > pos {
             *segment_number += 1;
-            let segment = build_segment(bytes, pos, content_end, &separators, *segment_number, index);
+            let segment =
+                build_segment(bytes, pos, content_end, &separators, *segment_number, index);
             if segments.is_empty() {
                 // ISA11 is the repetition separator from version 00402 on.
                 if let Some(rep) = segment.raw_element(11) {
@@ -433,7 +436,12 @@ pub(crate) fn tokenize(bytes: &[u8], errors: &mut Errors) -> Vec<RawInterchange>
             } else {
                 "an ISA segment starting another interchange, or the end of the data"
             };
-            errors.push(located(pos, segment_number, preview(bytes, pos), expected.into()));
+            errors.push(located(
+                pos,
+                segment_number,
+                preview(bytes, pos),
+                expected.into(),
+            ));
             break;
         }
         match detect_separators(bytes, pos) {
@@ -486,10 +494,16 @@ mod tests {
         let padded = b"ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *240105*1200*U*00401*000000001*0*P*>~";
         assert_eq!(padded.len(), 106);
         let s = detect_separators(padded, 0).ok();
-        assert_eq!(s.map(|s| (s.element, s.component, s.segment)), Some((b'*', b'>', b'~')));
+        assert_eq!(
+            s.map(|s| (s.element, s.component, s.segment)),
+            Some((b'*', b'>', b'~'))
+        );
         let unpadded = b"ISA|00||00||ZZ|S|ZZ|R|240105|1200|^|00501|1|0|T|:\nGS";
         let s = detect_separators(unpadded, 0).ok();
-        assert_eq!(s.map(|s| (s.element, s.component, s.segment)), Some((b'|', b':', b'\n')));
+        assert_eq!(
+            s.map(|s| (s.element, s.component, s.segment)),
+            Some((b'|', b':', b'\n'))
+        );
     }
 
     #[test]

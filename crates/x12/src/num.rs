@@ -75,7 +75,10 @@ mod tests {
         assert_eq!(whole_number("9223372036854775807"), Some(i64::MAX));
         assert_eq!(whole_number("9223372036854775808"), None);
         assert_eq!(whole_number("1.5"), None);
-        assert_eq!(whole_number("99999999999999999999999999999999999999999"), None);
+        assert_eq!(
+            whole_number("99999999999999999999999999999999999999999"),
+            None
+        );
         assert_eq!(whole_number("abc"), None);
     }
 }

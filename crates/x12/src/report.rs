@@ -225,7 +225,11 @@ fn owned(text: Option<&str>) -> Option<String> {
 }
 
 /// The header N1 that best names the sender, else the envelope sender ids.
-fn reporter(transaction: &Transaction, group: &FunctionalGroup, interchange: &Interchange) -> Option<String> {
+fn reporter(
+    transaction: &Transaction,
+    group: &FunctionalGroup,
+    interchange: &Interchange,
+) -> Option<String> {
     let header = transaction
         .body()
         .iter()
@@ -381,7 +385,10 @@ fn missing_item(segment: &Segment, errors: &mut Errors) {
     errors.push(segment.error(
         None,
         &segment.id,
-        format!("a LIN segment identifying the item before this {}", segment.id),
+        format!(
+            "a LIN segment identifying the item before this {}",
+            segment.id
+        ),
     ));
 }
 
@@ -408,7 +415,10 @@ fn sdq_quantities(sdq: &Segment, errors: &mut Errors) -> Option<Vec<(String, i64
     let mut out = Vec::new();
     let mut ok = true;
     for n in (3..=21).step_by(2) {
-        match (sdq.element(n), sdq.raw_element(n + 1).map(|s| s.trim_matches(' '))) {
+        match (
+            sdq.element(n),
+            sdq.raw_element(n + 1).map(|s| s.trim_matches(' ')),
+        ) {
             (Some(location), Some(text)) if !text.is_empty() => match whole_number(text) {
                 Some(q) => out.push((location.to_string(), q)),
                 None => {
@@ -437,7 +447,11 @@ fn sdq_quantities(sdq: &Segment, errors: &mut Errors) -> Option<Vec<(String, i64
     }
     if out.is_empty() && ok {
         ok = false;
-        errors.push(sdq.error(Some(3), "", "at least one location/quantity pair from SDQ03 on"));
+        errors.push(sdq.error(
+            Some(3),
+            "",
+            "at least one location/quantity pair from SDQ03 on",
+        ));
     }
     ok.then_some(out)
 }
@@ -573,14 +587,30 @@ fn map_852(ctx: &Context<'_>, errors: &mut Errors, out: &mut Vec<ItemReport>) {
                 header_location = n1_location(segment);
             }
             "LIN" => {
-                close_za(za.take(), &item, ctx, period, &header_location, &mut pending, errors);
+                close_za(
+                    za.take(),
+                    &item,
+                    ctx,
+                    period,
+                    &header_location,
+                    &mut pending,
+                    errors,
+                );
                 finish_item(&item, &mut pending, out);
                 item = parse_lin(segment, errors);
             }
             "PID" => describe(&mut item, segment),
             "CTP" => set_price(&mut item, segment, 3, errors),
             "ZA" => {
-                close_za(za.take(), &item, ctx, period, &header_location, &mut pending, errors);
+                close_za(
+                    za.take(),
+                    &item,
+                    ctx,
+                    period,
+                    &header_location,
+                    &mut pending,
+                    errors,
+                );
                 za = Some(ZaLoop {
                     za: segment,
                     sdqs: Vec::new(),
@@ -597,7 +627,15 @@ fn map_852(ctx: &Context<'_>, errors: &mut Errors, out: &mut Vec<ItemReport>) {
             _ => {}
         }
     }
-    close_za(za.take(), &item, ctx, period, &header_location, &mut pending, errors);
+    close_za(
+        za.take(),
+        &item,
+        ctx,
+        period,
+        &header_location,
+        &mut pending,
+        errors,
+    );
     finish_item(&item, &mut pending, out);
 }
 
@@ -635,10 +673,7 @@ fn map_846(ctx: &Context<'_>, errors: &mut Errors, out: &mut Vec<ItemReport>) {
             "PID" => describe(&mut item, segment),
             "CTP" => set_price(&mut item, segment, 3, errors),
             "QTY" => {
-                if !segment
-                    .element(1)
-                    .is_some_and(|q| ON_HAND_QTY.contains(&q))
-                {
+                if !segment.element(1).is_some_and(|q| ON_HAND_QTY.contains(&q)) {
                     continue;
                 }
                 let current = match &item {
@@ -650,22 +685,27 @@ fn map_846(ctx: &Context<'_>, errors: &mut Errors, out: &mut Vec<ItemReport>) {
                     }
                 };
                 if let Some(q) = quantity(segment, 2, errors) {
-                    pending.reports.push(ctx.report(
-                        current,
-                        Quantity {
-                            activity: Activity::OnHand,
-                            quantity: q,
-                            unit: segment
-                                .components(3)
-                                .first()
-                                .filter(|u| !u.is_empty())
-                                .map(|u| u.to_string()),
-                            location: current.location.clone().or_else(|| header_location.clone()),
-                            period,
-                            amount: None,
-                            source: segment,
-                        },
-                    ));
+                    pending.reports.push(
+                        ctx.report(
+                            current,
+                            Quantity {
+                                activity: Activity::OnHand,
+                                quantity: q,
+                                unit: segment
+                                    .components(3)
+                                    .first()
+                                    .filter(|u| !u.is_empty())
+                                    .map(|u| u.to_string()),
+                                location: current
+                                    .location
+                                    .clone()
+                                    .or_else(|| header_location.clone()),
+                                period,
+                                amount: None,
+                                source: segment,
+                            },
+                        ),
+                    );
                 }
             }
             _ => {}
@@ -803,22 +843,24 @@ fn close_ptd(
                 }
             };
             if let Some(q) = quantity(qty, 2, errors) {
-                out.push(ctx.report(
-                    item,
-                    Quantity {
-                        activity,
-                        quantity: q,
-                        unit: qty
-                            .components(3)
-                            .first()
-                            .filter(|u| !u.is_empty())
-                            .map(|u| u.to_string()),
-                        location: ptd.location.clone(),
-                        period,
-                        amount: group.amount.clone(),
-                        source: qty,
-                    },
-                ));
+                out.push(
+                    ctx.report(
+                        item,
+                        Quantity {
+                            activity,
+                            quantity: q,
+                            unit: qty
+                                .components(3)
+                                .first()
+                                .filter(|u| !u.is_empty())
+                                .map(|u| u.to_string()),
+                            location: ptd.location.clone(),
+                            period,
+                            amount: group.amount.clone(),
+                            source: qty,
+                        },
+                    ),
+                );
             }
         }
     }

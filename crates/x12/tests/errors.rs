@@ -34,12 +34,23 @@ fn errors_of(bytes: &[u8]) -> Vec<X12Error> {
 
 /// (line, column, segment, segment id, element, found)
 fn spot(e: &X12Error) -> (usize, usize, usize, &str, Option<usize>, &str) {
-    (e.line, e.column, e.segment, e.segment_id.as_str(), e.element, e.found.as_str())
+    (
+        e.line,
+        e.column,
+        e.segment,
+        e.segment_id.as_str(),
+        e.element,
+        e.found.as_str(),
+    )
 }
 
 #[test]
 fn the_helpers_build_a_valid_interchange() {
-    let bytes = with_body(&["XQ*H*20240101*20240107", "LIN**UP*012345678905", "ZA*QS*3*EA"]);
+    let bytes = with_body(&[
+        "XQ*H*20240101*20240107",
+        "LIN**UP*012345678905",
+        "ZA*QS*3*EA",
+    ]);
     assert_eq!(item_reports(&bytes).map(|r| r.len()), Ok(1));
 }
 
@@ -102,7 +113,10 @@ fn bad_quantity_points_at_the_element() {
     let spots: Vec<_> = errors.iter().map(spot).collect();
     assert_eq!(
         spots,
-        vec![(6, 7, 6, "ZA", Some(2), "12.5"), (7, 7, 7, "ZA", Some(2), "X")]
+        vec![
+            (6, 7, 6, "ZA", Some(2), "12.5"),
+            (7, 7, 7, "ZA", Some(2), "X")
+        ]
     );
     assert_eq!(
         errors[1].to_string(),
@@ -203,12 +217,23 @@ fn truncated_interchange_reports_what_is_missing_at_the_end() {
     let errors = parse(&bytes).expect_err("no SE, GE, IEA");
     assert_eq!(errors.len(), 3);
     for e in &errors {
-        assert_eq!((e.line, e.column, e.segment, e.found.as_str()), (6, 1, 5, ""));
+        assert_eq!(
+            (e.line, e.column, e.segment, e.found.as_str()),
+            (6, 1, 5, "")
+        );
     }
-    assert!(errors[0].expected.starts_with("an SE segment closing transaction set 0001"));
-    assert!(errors[1].expected.starts_with("a GE segment closing functional group 905"));
-    assert!(errors[2].expected.starts_with("an IEA segment closing interchange 000000905"));
-    assert!(errors[2].to_string().contains("found nothing, expected an IEA segment"));
+    assert!(errors[0]
+        .expected
+        .starts_with("an SE segment closing transaction set 0001"));
+    assert!(errors[1]
+        .expected
+        .starts_with("a GE segment closing functional group 905"));
+    assert!(errors[2]
+        .expected
+        .starts_with("an IEA segment closing interchange 000000905"));
+    assert!(errors[2]
+        .to_string()
+        .contains("found nothing, expected an IEA segment"));
 }
 
 #[test]
@@ -221,7 +246,11 @@ fn input_that_is_not_x12() {
     ] {
         let errors = parse(input).expect_err("not X12");
         assert_eq!(errors.len(), 1, "{input:?}");
-        assert_eq!((errors[0].line, errors[0].column), (line, column), "{input:?}");
+        assert_eq!(
+            (errors[0].line, errors[0].column),
+            (line, column),
+            "{input:?}"
+        );
         assert!(errors[0].expected.contains("ISA"), "{}", errors[0]);
     }
 }
@@ -236,10 +265,16 @@ fn unusable_isa_headers() {
     let mut short = ISA.replace("*0*P*", "*0~P*");
     short.push_str("~GS*PD~");
     let errors = parse(short.as_bytes()).expect_err("terminator inside ISA");
-    assert_eq!((errors[0].line, errors[0].column, errors[0].found.as_str()), (1, 110, "'P'"));
+    assert_eq!(
+        (errors[0].line, errors[0].column, errors[0].found.as_str()),
+        (1, 110, "'P'")
+    );
     // A line break cannot be the element separator.
     let errors = parse(b"ISA\r00\r").expect_err("bad separator");
-    assert_eq!((errors[0].column, errors[0].found.as_str()), (4, "a carriage return"));
+    assert_eq!(
+        (errors[0].column, errors[0].found.as_str()),
+        (4, "a carriage return")
+    );
     // Not an ISA at all.
     let errors = parse(b"ISA000").expect_err("no ISA");
     assert_eq!((errors[0].column, errors[0].found.as_str()), (1, "ISA000"));

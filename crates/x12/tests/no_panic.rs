@@ -17,9 +17,13 @@ fn run_all(bytes: &[u8]) {
     let single = parse(bytes);
     let all = parse_all(bytes);
     let reports = item_reports(bytes);
-    for errors in [single.as_ref().err(), all.as_ref().err(), reports.as_ref().err()]
-        .into_iter()
-        .flatten()
+    for errors in [
+        single.as_ref().err(),
+        all.as_ref().err(),
+        reports.as_ref().err(),
+    ]
+    .into_iter()
+    .flatten()
     {
         assert!(!errors.is_empty() && errors.len() <= MAX_ERRORS);
         for e in errors {
@@ -80,14 +84,54 @@ fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
 /// Segments assembled from realistic tags and values, inside a valid-looking envelope.
 fn segment() -> impl Strategy<Value = String> {
     let tags = prop::sample::select(vec![
-        "ST", "SE", "GS", "GE", "IEA", "ISA", "XQ", "LIN", "ZA", "SDQ", "CTP", "PID", "N1",
-        "BIA", "QTY", "BPT", "PTD", "DTM", "UIT", "AMT", "CUR", "CTT", "ZZ",
+        "ST", "SE", "GS", "GE", "IEA", "ISA", "XQ", "LIN", "ZA", "SDQ", "CTP", "PID", "N1", "BIA",
+        "QTY", "BPT", "PTD", "DTM", "UIT", "AMT", "CUR", "CTT", "ZZ",
     ]);
     let values = prop::sample::select(vec![
-        "", "852", "846", "867", "0001", "QS", "QU", "Q2", "QR", "QA", "OH", "QE", "UP", "EN",
-        "UK", "VN", "IN", "IB", "SK", "012345678905", "12", "-3", "1.5", "x", "20240101",
-        "240101", "20241301", "EA", "92", "0101", "33", "17", "32", "SS", "BN", "IA", "090",
-        "091", "9.99", "ST", "FR", "RL", "USD", "99999999999999999999",
+        "",
+        "852",
+        "846",
+        "867",
+        "0001",
+        "QS",
+        "QU",
+        "Q2",
+        "QR",
+        "QA",
+        "OH",
+        "QE",
+        "UP",
+        "EN",
+        "UK",
+        "VN",
+        "IN",
+        "IB",
+        "SK",
+        "012345678905",
+        "12",
+        "-3",
+        "1.5",
+        "x",
+        "20240101",
+        "240101",
+        "20241301",
+        "EA",
+        "92",
+        "0101",
+        "33",
+        "17",
+        "32",
+        "SS",
+        "BN",
+        "IA",
+        "090",
+        "091",
+        "9.99",
+        "ST",
+        "FR",
+        "RL",
+        "USD",
+        "99999999999999999999",
     ]);
     (tags, prop::collection::vec(values, 0..12)).prop_map(|(tag, values)| {
         let mut s = tag.to_string();
@@ -141,4 +185,22 @@ fn samples_read_cleanly() {
     for sample in SAMPLES {
         assert!(item_reports(sample).is_ok());
     }
+}
+
+/// The fuzz seeds: the `errors_*` and `non_utf8_*` ones fail, the rest read cleanly.
+#[test]
+fn fuzz_corpus_seeds() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz-corpus");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).expect("fuzz-corpus") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let bytes = std::fs::read(&path).expect("read");
+        run_all(&bytes);
+        let bad = name.starts_with("errors_") || name.starts_with("non_utf8_");
+        let result = item_reports(&bytes);
+        assert_eq!(result.is_err(), bad, "{name}: {result:?}");
+        seen += 1;
+    }
+    assert!(seen >= 5);
 }

@@ -50,7 +50,10 @@ fn padded_isa_with_tilde_terminators_and_two_852s() {
     let first = &r[0];
     assert_eq!(first.transaction_set, TransactionSet::Ts852);
     assert_eq!(first.control_number, "0001");
-    assert_eq!(first.reporter.as_deref(), Some("Northside Music Distribution"));
+    assert_eq!(
+        first.reporter.as_deref(),
+        Some("Northside Music Distribution")
+    );
     assert_eq!(first.period_start, date(2024, 1, 22));
     assert_eq!(first.period_end, date(2024, 1, 28));
     assert_eq!(first.item, id(ItemIdKind::Upc, "093624918526"));
@@ -78,13 +81,20 @@ fn padded_isa_with_tilde_terminators_and_two_852s() {
         .collect();
     assert_eq!(
         on_hand,
-        vec![(Some("0101"), 5, 14), (Some("0102"), 7, 14), (Some("0103"), 0, 15)]
+        vec![
+            (Some("0101"), 5, 14),
+            (Some("0102"), 7, 14),
+            (Some("0103"), 0, 15)
+        ]
     );
     assert!(r[2..5].iter().all(|x| x.activity == Activity::OnHand));
 
     // ZA*QP (on order) is not an activity we report. LIN 2 prefers UP over VN.
     assert_eq!(r[5].item, id(ItemIdKind::Upc, "093624918533"));
-    assert_eq!(r[5].alternates, vec![id(ItemIdKind::VendorItem, "NSR-002CD")]);
+    assert_eq!(
+        r[5].alternates,
+        vec![id(ItemIdKind::VendorItem, "NSR-002CD")]
+    );
     assert_eq!((r[5].activity, r[5].quantity), (Activity::Sold, -1));
     assert_eq!(r[5].unit_price, None);
     assert_eq!((r[6].activity, r[6].quantity), (Activity::Received, 24));
@@ -113,13 +123,19 @@ fn unpadded_isa_with_pipes_and_newline_terminators() {
     assert_eq!(r[0].period_start, date(2024, 2, 19));
     assert_eq!(r[0].period_end, date(2024, 2, 25));
     assert_eq!(r[0].item, id(ItemIdKind::Ean, "5021732123459"));
-    assert_eq!(r[0].alternates, vec![id(ItemIdKind::BuyerItem, "SDR-88812")]);
+    assert_eq!(
+        r[0].alternates,
+        vec![id(ItemIdKind::BuyerItem, "SDR-88812")]
+    );
     let sold: Vec<(Option<&str>, i64)> = r[..2]
         .iter()
         .map(|x| (x.location.as_deref(), x.quantity))
         .collect();
     assert_eq!(sold, vec![(Some("STORE01"), 3), (Some("STORE02"), 4)]);
-    assert_eq!((r[2].activity, r[2].quantity, r[2].line), (Activity::OnHand, 15, 9));
+    assert_eq!(
+        (r[2].activity, r[2].quantity, r[2].line),
+        (Activity::OnHand, 15, 9)
+    );
 }
 
 #[test]
@@ -135,7 +151,10 @@ fn inventory_advice_846_on_one_line() {
     // No FR/DS/BY/RL party: the reporter is the GS02 sender.
     assert_eq!(r[0].reporter.as_deref(), Some("123456789"));
     assert_eq!(r[0].item, id(ItemIdKind::Upc, "093624918526"));
-    assert_eq!((r[0].quantity, r[0].location.as_deref()), (140, Some("DC01")));
+    assert_eq!(
+        (r[0].quantity, r[0].location.as_deref()),
+        (140, Some("DC01"))
+    );
     assert_eq!(r[0].unit_price.as_deref(), Some("12.50"));
     assert_eq!(r[1].item, id(ItemIdKind::Gtin, "00093624918540"));
     assert_eq!(r[1].alternates, vec![id(ItemIdKind::Isbn, "9780306406157")]);
@@ -178,7 +197,10 @@ fn resale_867_in_both_loop_orders() {
     assert_eq!(r[3].period_start, date(2024, 3, 15));
     assert_eq!(r[3].period_end, date(2024, 3, 31));
     assert_eq!(r[3].item.kind, ItemIdKind::Upc);
-    assert_eq!(r[3].alternates, vec![id(ItemIdKind::VendorItem, "NSR-001LP")]);
+    assert_eq!(
+        r[3].alternates,
+        vec![id(ItemIdKind::VendorItem, "NSR-001LP")]
+    );
     assert_eq!(r[3].unit_price.as_deref(), Some("22.49"));
     assert_eq!(r[3].description.as_deref(), Some("Midnight Tapes LP"));
 }
@@ -199,7 +221,14 @@ fn several_interchanges_groups_and_a_skipped_850() {
     let r = reports("two_interchanges_with_850.edi");
     let summary: Vec<(&str, ItemIdKind, Activity, i64)> = r
         .iter()
-        .map(|x| (x.control_number.as_str(), x.item.kind.clone(), x.activity, x.quantity))
+        .map(|x| {
+            (
+                x.control_number.as_str(),
+                x.item.kind.clone(),
+                x.activity,
+                x.quantity,
+            )
+        })
         .collect();
     assert_eq!(
         summary,

@@ -1,0 +1,384 @@
+//! The demo label: Marigold Records, 2012–2016, with one distributor that stays
+//! healthy (Northwind) and one that fails the way Allegro did (Cascade): payments later
+//! and smaller, then none; statements late, then missing; orders rising while unpaid; a
+//! purchase order the day before it closes; a refused demand to return the stock.
+//!
+//! Everything is generated deterministically (a fixed seed) as canonical CSV files and
+//! imported through the same path as a user's files.
+
+use backstock_domain::{Currency, Date, Money, Rate, Rounding, Upc};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// SplitMix64: small, deterministic, good enough for demo data.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in lo..=hi.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        if hi <= lo {
+            return lo;
+        }
+        lo + (self.next_u64() % ((hi - lo + 1) as u64)) as i64
+    }
+}
+
+pub struct Release {
+    pub sku: String,
+    pub upc: Upc,
+    pub title: &'static str,
+    pub artist: &'static str,
+    pub format: &'static str,
+    pub release_date: Date,
+    pub wholesale_minor: i64,
+    pub list_minor: i64,
+    pub cost_minor: i64,
+    /// Relative popularity (units per month at a distributor, before season).
+    pub weight: i64,
+}
+
+const TITLES: [(&str, &str, &str, i32); 20] = [
+    ("Harbor Lights", "The Tidewater Band", "CD", 2010),
+    ("Harbor Lights", "The Tidewater Band", "LP", 2010),
+    ("Slow Burn", "June Okafor", "CD", 2011),
+    ("Paper Moons", "Elk & Ember", "CD", 2011),
+    ("Paper Moons", "Elk & Ember", "LP", 2011),
+    ("Night Ferry", "Marta Villanueva Trio", "CD", 2012),
+    ("Live at the Grange", "The Tidewater Band", "DVD", 2012),
+    ("Copper Wire", "Static Parish", "CD", 2012),
+    ("Copper Wire", "Static Parish", "LP", 2012),
+    ("Blue Hour Sessions", "June Okafor", "CD", 2013),
+    ("Fieldnotes", "Ada Brennan", "CD", 2013),
+    ("Low Country", "The Gravel Saints", "CD", 2013),
+    ("Low Country", "The Gravel Saints", "LP", 2013),
+    ("Winter Tides", "The Tidewater Band", "CD", 2014),
+    ("Glasshouse", "Elk & Ember", "CD", 2014),
+    ("Glasshouse", "Elk & Ember", "LP", 2014),
+    ("Second Story", "Marta Villanueva Trio", "CD", 2014),
+    ("Tall Grass", "Ada Brennan", "CD", 2015),
+    ("Road Atlas (Live)", "Static Parish", "DVD", 2015),
+    ("Kindling", "The Gravel Saints", "CD", 2015),
+];
+
+pub fn releases() -> Vec<Release> {
+    TITLES
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (title, artist, format, year))| {
+            let (list, whole, cost) = match *format {
+                "LP" => (2198, 1150, 540),
+                "DVD" => (1998, 950, 220),
+                _ => (1598, 800, 110),
+            };
+            let body = format!("85971200{:03}", i + 1);
+            Some(Release {
+                sku: format!("MRG-{:03}-{}", i + 1, format),
+                upc: Upc::with_check_digit(&body).ok()?,
+                title,
+                artist,
+                format,
+                release_date: Date::from_ymd(*year, (i as u32 % 12) + 1, 15).unwrap_or(Date::EARLIEST),
+                wholesale_minor: whole,
+                list_minor: list,
+                cost_minor: cost,
+                weight: match *format {
+                    "LP" => 6,
+                    "DVD" => 3,
+                    _ => 14 - (i as i64 % 5) * 2,
+                },
+            })
+        })
+        .collect()
+}
+
+/// The generated canonical files, by file name, in import order.
+pub struct DemoFiles {
+    pub files: Vec<(&'static str, String)>,
+    /// The last day of the demo history.
+    pub end: Date,
+}
+
+struct Dist {
+    name: &'static str,
+    fee: Rate,
+    reserve: Rate,
+    held: BTreeMap<usize, i64>,
+    /// Reserve withheld per month index, to release 6 months later.
+    reserves: BTreeMap<i32, i64>,
+    returns_due: BTreeMap<(i32, usize), i64>,
+}
+
+fn d(y: i32, m: u32, day: u32) -> Date {
+    Date::from_ymd(y, m, day).unwrap_or(Date::EARLIEST)
+}
+
+fn money(minor: i64) -> String {
+    Money::from_minor(minor, Currency::USD).to_decimal_string()
+}
+
+/// Generates the demo label's files.
+pub fn generate() -> DemoFiles {
+    let mut rng = Rng::new(2016_06_03);
+    let rel = releases();
+    let mut catalog = String::from("sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n");
+    for r in &rel {
+        let _ = writeln!(
+            catalog,
+            "{},{},{},{},{},{},{},{},{},USD",
+            r.sku,
+            r.upc,
+            csv_text(r.title),
+            csv_text(r.artist),
+            r.format,
+            r.release_date,
+            money(r.list_minor),
+            money(r.wholesale_minor),
+            money(r.cost_minor)
+        );
+    }
+    let distributors = "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state\n\
+northwind,\"Northwind Music Distribution, Inc.\",NC,2012-07-01,0.22,90,monthly,0.20,180,25000.00,USD,true,20121234567,2012-06-20,NC\n\
+cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,25000.00,USD,true,,,\n"
+        .to_string();
+
+    let mut pos = String::from("po_number,date,distributor,sku,units\n");
+    let mut ships = String::from("shipment_id,date,from,to,sku,units,po_number\n");
+    let mut stmts = String::from("statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n");
+    let mut stock = String::from("distributor,as_of,sku,units_on_hand\n");
+    let mut pays = String::from("payment_id,date,distributor,amount,currency,statement_id\n");
+
+    let mut label_stock: BTreeMap<usize, i64> = BTreeMap::new();
+    let mut dists = [
+        Dist {
+            name: "northwind",
+            fee: Rate::parse("0.22").unwrap_or(Rate::ZERO),
+            reserve: Rate::parse("0.20").unwrap_or(Rate::ZERO),
+            held: BTreeMap::new(),
+            reserves: BTreeMap::new(),
+            returns_due: BTreeMap::new(),
+        },
+        Dist {
+            name: "cascade",
+            fee: Rate::parse("0.20").unwrap_or(Rate::ZERO),
+            reserve: Rate::parse("0.20").unwrap_or(Rate::ZERO),
+            held: BTreeMap::new(),
+            reserves: BTreeMap::new(),
+            returns_due: BTreeMap::new(),
+        },
+    ];
+    let (mut po_n, mut ship_n, mut run_n, mut pay_n) = (1000, 5000, 100, 9000);
+    let start = d(2012, 7, 1);
+    let closed = d(2016, 6, 3);
+    let end = d(2016, 6, 30);
+    let mut month = start;
+    let mut mi: i32 = 0;
+    while month <= d(2016, 6, 1) {
+        let (y, m) = (month.year(), month.month());
+        let season = match m {
+            10 => 150,
+            11 => 170,
+            12 => 190,
+            1 => 80,
+            _ => 100,
+        };
+        for (di, dist) in dists.iter_mut().enumerate() {
+            let failing = di == 1;
+            if failing && month > closed {
+                continue;
+            }
+            // 1. The distributor orders to restock ~3 months of sales (more in Q4; the
+            //    failing one "stocks up" from 2015 while its sales fall).
+            let stock_factor = if failing && month >= d(2016, 1, 1) {
+                330
+            } else if failing && month >= d(2015, 4, 1) {
+                220
+            } else {
+                100
+            };
+            let order_season = match m {
+                9 => 170,
+                10 => 180,
+                11 => 150,
+                _ => 100,
+            };
+            let po_day = month.add_days(4);
+            let mut po_lines = Vec::new();
+            for (i, r) in rel.iter().enumerate() {
+                if r.release_date > month.last_of_month() {
+                    continue;
+                }
+                let target = r.weight * 3 * order_season / 100 * stock_factor / 100;
+                let held = *dist.held.get(&i).unwrap_or(&0);
+                let want = target - held;
+                if want >= 5 {
+                    po_lines.push((i, want));
+                }
+            }
+            if !po_lines.is_empty() {
+                po_n += 1;
+                let po = format!("{}-PO{po_n}", dist.name.to_ascii_uppercase().get(..2).unwrap_or("PO"));
+                let po_date = if failing && month == d(2016, 6, 1) { d(2016, 6, 2) } else { po_day };
+                for (i, units) in &po_lines {
+                    let _ = writeln!(pos, "{po},{po_date},{},{},{units}", dist.name, rel[*i].sku);
+                }
+                // 2. The label presses what it lacks and ships (until the failure).
+                if po_date < closed {
+                    let ship_day = month.add_days(9);
+                    ship_n += 1;
+                    for (i, units) in &po_lines {
+                        let have = label_stock.entry(*i).or_insert(0);
+                        if *have < *units {
+                            run_n += 1;
+                            let press = if rel[*i].format == "CD" { 1000 } else { 500 };
+                            let _ = writeln!(ships, "RUN-{run_n},{},plant:optimal,label,{},{press},", month.add_days(1), rel[*i].sku);
+                            *have += press;
+                        }
+                        *have -= units;
+                        *dist.held.entry(*i).or_insert(0) += units;
+                        let _ = writeln!(ships, "SH-{ship_n},{ship_day},label,{},{},{units},{po}", dist.name, rel[*i].sku);
+                    }
+                }
+            }
+            // 3. Sales and returns this month; a statement for it.
+            let sales_factor = if failing && y >= 2016 {
+                55
+            } else if failing && y == 2015 {
+                75
+            } else {
+                100
+            };
+            let pe = month.last_of_month();
+            let sid = format!("{}-{:04}-{:02}", dist.name.to_ascii_uppercase(), y, m);
+            let mut lines = String::new();
+            let mut sales_minor = 0i64;
+            let mut returns_minor = 0i64;
+            for (i, r) in rel.iter().enumerate() {
+                let held = *dist.held.get(&i).unwrap_or(&0);
+                let want = r.weight * season / 100 * sales_factor / 100 + rng.range(-2, 2);
+                let sold = want.clamp(0, held);
+                if sold > 0 {
+                    *dist.held.entry(i).or_insert(0) -= sold;
+                    let amount = sold * r.wholesale_minor;
+                    sales_minor += amount;
+                    let _ = writeln!(lines, "{sid},{},{month},{pe},ISSUED,sale,{},{sold},{},USD,", dist.name, r.sku, money(amount));
+                    // ~8% come back from retail two months later.
+                    let back = sold * 8 / 100;
+                    if back > 0 {
+                        *dist.returns_due.entry((mi + 2, i)).or_insert(0) += back;
+                    }
+                }
+                if let Some(back) = dist.returns_due.remove(&(mi, i)) {
+                    *dist.held.entry(i).or_insert(0) += back;
+                    let amount = back * r.wholesale_minor;
+                    returns_minor += amount;
+                    let _ = writeln!(lines, "{sid},{},{month},{pe},ISSUED,return,{},{back},{},USD,retail returns", dist.name, r.sku, money(amount));
+                }
+            }
+            let net_sales = Money::from_minor(sales_minor - returns_minor, Currency::USD);
+            let fee = net_sales.apply_rate(dist.fee, Rounding::HalfEven).map(|m| m.minor()).unwrap_or(0);
+            let withheld = Money::from_minor(sales_minor, Currency::USD)
+                .apply_rate(dist.reserve, Rounding::HalfEven)
+                .map(|m| m.minor())
+                .unwrap_or(0);
+            dist.reserves.insert(mi, withheld);
+            let released = dist.reserves.remove(&(mi - 6)).unwrap_or(0);
+            if fee != 0 {
+                let _ = writeln!(lines, "{sid},{},{month},{pe},ISSUED,fee,,,{},USD,distribution fee", dist.name, money(fee));
+            }
+            if withheld > 0 {
+                let _ = writeln!(lines, "{sid},{},{month},{pe},ISSUED,reserve_withheld,,,{},USD,reserve against returns", dist.name, money(withheld));
+            }
+            if released > 0 {
+                let _ = writeln!(lines, "{sid},{},{month},{pe},ISSUED,reserve_released,,,{},USD,reserve released", dist.name, money(released));
+            }
+            if m == 12 && !failing {
+                // Co-op advertising for the holiday catalogue.
+                let _ = writeln!(lines, "{sid},{},{month},{pe},ISSUED,chargeback,,,150.00,USD,holiday co-op advertising", dist.name);
+            }
+            let net = sales_minor - returns_minor - fee - withheld + released - if m == 12 && !failing { 15000 } else { 0 };
+            // When the statement arrives: late from mid-2015, none after January 2016.
+            let issued = if !failing {
+                Some(pe.add_days(20))
+            } else if month >= d(2016, 2, 1) {
+                None
+            } else if month >= d(2015, 7, 1) {
+                Some(pe.add_days(rng.range(45, 60) as i32))
+            } else {
+                Some(pe.add_days(20 + rng.range(0, 5) as i32))
+            };
+            if let Some(issued) = issued.filter(|i| *i <= end) {
+                stmts.push_str(&lines.replace("ISSUED", &issued.to_string()));
+                // 4. Payment: due 90 days after the period.
+                let due = pe.add_days(90);
+                let (late, pct) = if !failing {
+                    // One late payment in 2014 from the healthy one.
+                    if (y, m) == (2014, 5) {
+                        (38, 100)
+                    } else {
+                        (rng.range(0, 4), 100)
+                    }
+                } else if month < d(2014, 1, 1) {
+                    (rng.range(0, 6), 100)
+                } else if month < d(2014, 7, 1) {
+                    (rng.range(10, 25), 100)
+                } else if month < d(2015, 1, 1) {
+                    (rng.range(30, 50), 95)
+                } else if month < d(2015, 5, 1) {
+                    (rng.range(60, 85), 75)
+                } else {
+                    (rng.range(95, 130), 45)
+                };
+                let paid_on = due.add_days(late as i32);
+                let amount = net * pct / 100;
+                // The failing distributor's last payment reaches the label in January 2016.
+                if amount > 0 && paid_on <= end && (!failing || paid_on <= d(2016, 1, 20)) {
+                    pay_n += 1;
+                    let _ = writeln!(pays, "P{pay_n},{paid_on},{},{},USD,{sid}", dist.name, money(amount));
+                }
+            }
+            // 5. Quarterly stock reports (the failing one comes up short in 2016).
+            if m % 3 == 0 && !(failing && month >= d(2016, 4, 1)) {
+                for (i, r) in rel.iter().enumerate() {
+                    let held = *dist.held.get(&i).unwrap_or(&0);
+                    if held == 0 {
+                        continue;
+                    }
+                    let reported = if failing && month >= d(2016, 1, 1) && i % 4 == 0 { held * 85 / 100 } else { held };
+                    let _ = writeln!(stock, "{},{pe},{},{reported}", dist.name, r.sku);
+                }
+            }
+        }
+        month = month.add_months(1);
+        mi += 1;
+    }
+    DemoFiles {
+        files: vec![
+            ("catalog.csv", catalog),
+            ("distributors.csv", distributors),
+            ("purchase_orders.csv", pos),
+            ("shipments.csv", ships),
+            ("statements.csv", stmts),
+            ("stock_reports.csv", stock),
+            ("payments.csv", pays),
+        ],
+        end,
+    }
+}
+
+fn csv_text(s: &str) -> String {
+    if s.contains([',', '"']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,178 @@
+//! `backstock import`: files → entries → one transaction per file.
+
+use crate::{CliError, Exit};
+use backstock_ingest::{Context, Decoder, Encoding, Kind, Parsed};
+use backstock_store::{RecordOutcome, SourceFile, Store};
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+pub struct ImportOptions {
+    pub kind: Option<Kind>,
+    pub dry_run: bool,
+    pub encoding: Option<Encoding>,
+    pub hold_unmatched: bool,
+}
+
+/// Expands directories (their `.csv` files, sorted) and orders files so reference
+/// data comes first.
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| CliError::new(Exit::Input, format!("{}: {e}", p.display())))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file())
+                .filter(|f| {
+                    f.extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+                })
+                .collect();
+            files.sort();
+            out.extend(files);
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            return Err(CliError::new(Exit::Input, format!("{}: no such file or directory", p.display())));
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the file once: SHA-256, compressed copy, line count and the first line.
+fn fingerprint(path: &Path) -> Result<(String, Vec<u8>, u64, u64, Vec<u8>), CliError> {
+    let io = |e: std::io::Error| CliError::new(Exit::Input, format!("{}: {e}", path.display()));
+    let f = std::fs::File::open(path).map_err(io)?;
+    let mut r = BufReader::with_capacity(1 << 20, f);
+    let mut h = Sha256::new();
+    let mut z = backstock_store::compressor();
+    let mut size = 0u64;
+    let mut lines = 0u64;
+    let mut head = Vec::new();
+    loop {
+        let buf = r.fill_buf().map_err(io)?;
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len();
+        h.update(buf);
+        z.write_all(buf).map_err(io)?;
+        lines += buf.iter().filter(|b| **b == b'\n').count() as u64;
+        if head.len() < 64 * 1024 {
+            head.extend_from_slice(&buf[..n.min(64 * 1024 - head.len())]);
+        }
+        size += n as u64;
+        r.consume(n);
+    }
+    let sha: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok((sha, z.finish().map_err(io)?, size, lines, head))
+}
+
+pub fn detect_kind(head: &[u8], encoding: Encoding) -> Option<Kind> {
+    let mut s = String::new();
+    let _ = Decoder::new(head, encoding).take(16 * 1024).read_to_string(&mut s);
+    let first = s.lines().next().unwrap_or("");
+    Kind::detect(first)
+}
+
+/// Imports (or previews) files in order. Stops at the first file that fails: files
+/// before it stay recorded (each is its own transaction), nothing of it is.
+pub async fn run(store: &Store, paths: &[PathBuf], opts: &ImportOptions) -> Result<String, CliError> {
+    let files = collect(paths)?;
+    if files.is_empty() {
+        return Err(CliError::new(Exit::Input, "no files to import (give CSV files or a directory holding them)"));
+    }
+    let mut ctx = Context::from_entries(
+        store
+            .entries(&["catalog_item", "agreement", "alias"], None)
+            .await?
+            .iter()
+            .map(|(_, e)| e),
+    );
+    ctx.hold_unmatched = opts.hold_unmatched;
+    let mut plan = Vec::new();
+    for path in files {
+        let (sha, z, size, lines, head) = fingerprint(&path)?;
+        let encoding = opts.encoding.unwrap_or_else(|| Encoding::sniff(&head));
+        let kind = match opts.kind.or_else(|| detect_kind(&head, encoding)) {
+            Some(k) => k,
+            None => {
+                return Err(CliError::new(
+                    Exit::Input,
+                    format!(
+                        "{}:1: the header matches no known file kind; expected the columns of one of: {} (see docs/formats.md), or give --kind",
+                        path.display(),
+                        Kind::ALL.map(|k| k.as_str()).join(", ")
+                    ),
+                ))
+            }
+        };
+        plan.push((path, sha, z, size, lines, encoding, kind));
+    }
+    plan.sort_by_key(|p| p.6.import_rank());
+    let mut report = String::new();
+    for (path, sha, z, size, lines, encoding, kind) in plan {
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let shown = path.display().to_string();
+        if let Some((at, _)) = store.file_imported(&sha).await? {
+            report.push_str(&format!("{shown}: already imported on {}; nothing changed\n", &at[..at.len().min(10)]));
+            continue;
+        }
+        ctx.file_name = shown.clone();
+        ctx.file_sha256 = sha.clone();
+        let f = std::fs::File::open(&path).map_err(|e| CliError::new(Exit::Input, format!("{shown}: {e}")))?;
+        let parsed: Parsed = backstock_ingest::read(kind, Decoder::new(BufReader::with_capacity(1 << 20, f), encoding), &ctx)
+            .map_err(|e| CliError::new(Exit::Input, e.to_string().trim_end().to_string()))?;
+        let totals: Vec<String> = parsed.totals.iter().map(crate::output::money).collect();
+        let summary = format!(
+            "{} {} line{} → {} entr{}{}{}",
+            crate::output::thousands(parsed.lines as i64),
+            kind.as_str(),
+            if parsed.lines == 1 { "" } else { "s" },
+            parsed.entries.len(),
+            if parsed.entries.len() == 1 { "y" } else { "ies" },
+            if totals.is_empty() { String::new() } else { format!(", total {}", totals.join(" + ")) },
+            if parsed.unknown.is_empty() {
+                String::new()
+            } else {
+                format!(", {} unknown code(s): {}", parsed.unknown.len(), parsed.unknown.keys().cloned().collect::<Vec<_>>().join(" "))
+            }
+        );
+        if opts.dry_run {
+            report.push_str(&format!("{shown}: would record {summary} (dry run: nothing changed)\n"));
+            for e in &parsed.entries {
+                ctx.learn(e);
+            }
+            continue;
+        }
+        let file = SourceFile {
+            sha256: sha,
+            name,
+            kind: kind.as_str().into(),
+            size,
+            content_deflate: z,
+            lines,
+        };
+        match store.record(&parsed.entries, Some(file)).await {
+            Ok(RecordOutcome::Recorded { recorded, unchanged, .. }) => {
+                report.push_str(&format!("{shown}: recorded {summary}"));
+                if unchanged > 0 {
+                    report.push_str(&format!(" ({unchanged} already recorded, {recorded} new)"));
+                }
+                report.push('\n');
+            }
+            Ok(RecordOutcome::AlreadyImported { imported_at, .. }) => {
+                report.push_str(&format!("{shown}: already imported on {}; nothing changed\n", &imported_at[..imported_at.len().min(10)]));
+            }
+            Err(e) => {
+                return Err(CliError::from(e).context(format!("{shown}: nothing was recorded from this file")));
+            }
+        }
+        for e in &parsed.entries {
+            ctx.learn(e);
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,537 @@
+//! `backstock`: the command line.
+
+mod demo;
+mod import;
+mod output;
+
+use backstock_domain::{Date, PartyId, Sku};
+use backstock_ingest::{Encoding, Kind};
+use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance};
+use backstock_store::query::StockFilter;
+use backstock_store::{Store, StoreError};
+use clap::{Parser, Subcommand};
+use output::{Format, Table};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit codes (documented in the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Something else went wrong (I/O, database).
+    Other = 1,
+    /// An input file or argument is invalid; nothing was recorded.
+    Input = 3,
+    /// The ledger refused (not enough stock, conflicting id, credit hold); nothing was recorded.
+    Refused = 4,
+    /// `verify` found the journal does not match its hashes.
+    Tampered = 5,
+    /// No database in the data directory.
+    NotInitialized = 6,
+}
+
+#[derive(Debug)]
+pub struct CliError {
+    exit: Exit,
+    message: String,
+}
+
+impl CliError {
+    pub fn new(exit: Exit, message: impl Into<String>) -> CliError {
+        CliError {
+            exit,
+            message: message.into(),
+        }
+    }
+    pub fn context(mut self, c: String) -> CliError {
+        self.message = format!("{}\n  ({c})", self.message);
+        self
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> CliError {
+        let exit = match &e {
+            StoreError::NotInitialized(_) => Exit::NotInitialized,
+            StoreError::Refused(_) | StoreError::Conflict { .. } => Exit::Refused,
+            StoreError::Corrupt(_) => Exit::Tampered,
+            _ => Exit::Other,
+        };
+        CliError::new(exit, e.to_string())
+    }
+}
+
+const ABOUT: &str = "backstock — who owns every unit and who holds it, who owes every cent and since when.
+
+Keeps an append-only, tamper-evident ledger of a label's stock (by owner and holder) and
+money at its distributors, imports their statements, and answers as of any past date.";
+
+const EXAMPLES: &str = "Examples:
+  backstock demo                                 create the demo label (Marigold Records) and show it
+  backstock init                                 create an empty database in the data directory
+  backstock import catalog.csv distributors.csv  import files (kinds detected from their headers)
+  backstock import statements/ --dry-run         preview a directory of files, change nothing
+  backstock stock --holder cascade --as-of 2016-06-01
+  backstock balances --party northwind --format csv
+  backstock journal --since 2016-01-01
+  backstock verify                               recompute the hash chain, replay the journal
+
+Data directory: --data-dir, else $BACKSTOCK_DATA, else $XDG_DATA_HOME/backstock
+(~/.local/share/backstock). `backstock demo` uses ./backstock-demo unless told otherwise.";
+
+#[derive(Parser)]
+#[command(name = "backstock", version, about = ABOUT, after_help = EXAMPLES)]
+struct Cli {
+    /// Where the database and kept files live.
+    #[arg(long, global = true, env = "BACKSTOCK_DATA")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create an empty database.
+    Init,
+    /// Create the demo label (Marigold Records, 2012–2016) and print an overview.
+    #[command(after_help = "Example:\n  backstock demo && backstock --data-dir backstock-demo stock --holder cascade")]
+    Demo {
+        /// Also write the generated CSV files to this directory.
+        #[arg(long)]
+        write_files: Option<PathBuf>,
+    },
+    /// Import files: catalog, distributors, purchase orders, shipments, statements,
+    /// stock reports, payments. Each file is one transaction; the same file twice
+    /// changes nothing.
+    #[command(after_help = "Examples:\n  backstock import catalog.csv distributors.csv\n  backstock import statements/2016-05/ --dry-run\n  backstock import old-export.csv --encoding windows-1252 --kind statements")]
+    Import {
+        /// Files or directories (their .csv files).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The file kind, if its header does not say it.
+        #[arg(long, value_parser = parse_kind)]
+        kind: Option<Kind>,
+        /// Show what would be recorded; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// utf-8 or windows-1252 (detected when not given).
+        #[arg(long, value_parser = parse_encoding)]
+        encoding: Option<Encoding>,
+    },
+    /// Units by owner × holder × SKU.
+    #[command(after_help = "Examples:\n  backstock stock\n  backstock stock --holder cascade --as-of 2016-06-01 --format csv")]
+    Stock {
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<Date>,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        holder: Option<String>,
+        #[arg(long)]
+        sku: Option<String>,
+        /// Include plant production counters, units sold to market and scrapped.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Money by account (receivable, reserve held, fees, revenue, cash…).
+    #[command(after_help = "Examples:\n  backstock balances --party cascade\n  backstock balances --as-of 2015-12-31 --format json")]
+    Balances {
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<Date>,
+        #[arg(long)]
+        party: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The journal: every entry recorded, oldest first.
+    Journal {
+        /// Only entries effective on or after this date.
+        #[arg(long, value_parser = parse_date)]
+        since: Option<Date>,
+        /// Only entries of this kind (shipment, statement, payment, …).
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show one entry with its transfers.
+    Show {
+        entry_id: String,
+    },
+    /// Recompute the hash chain and replay the journal; name the first entry that does
+    /// not match.
+    Verify,
+    /// Reverse an earlier entry (history is never edited).
+    #[command(after_help = "Example:\n  backstock correct shipment:SH-5012:MRG-003-CD --reason \"keyed twice\"")]
+    Correct {
+        entry_id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Another code (a distributor's item number, an EAN) for one of your SKUs.
+    Alias {
+        #[command(subcommand)]
+        command: AliasCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AliasCommand {
+    /// Add an alias: `backstock alias add 0859712000017 MRG-001-CD`.
+    Add { code: String, sku: String },
+    /// List aliases.
+    List,
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse(s).map_err(|e| e.to_string())
+}
+fn parse_kind(s: &str) -> Result<Kind, String> {
+    Kind::parse(s).ok_or_else(|| format!("expected one of {}", Kind::ALL.map(|k| k.as_str()).join(", ")))
+}
+fn parse_encoding(s: &str) -> Result<Encoding, String> {
+    Encoding::parse(s).ok_or_else(|| "expected utf-8 or windows-1252".to_string())
+}
+
+fn default_data_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return PathBuf::from(x).join("backstock");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => PathBuf::from(h).join(".local/share/backstock"),
+        None => PathBuf::from("backstock-data"),
+    }
+}
+
+fn user() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "cli".into())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::from(Exit::Other as u8);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::from(e.exit as u8)
+        }
+    }
+}
+
+async fn open(dir: &Path) -> Result<Store, CliError> {
+    Ok(Store::open(dir, false).await?)
+}
+
+async fn run(cli: Cli) -> Result<String, CliError> {
+    let data_dir = cli.data_dir.clone();
+    let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
+    match cli.command {
+        Command::Init => {
+            let d = dir();
+            let existed = d.join(backstock_store::DB_FILE).exists();
+            let store = Store::open(&d, true).await?;
+            Ok(if existed {
+                format!("A database already exists in {}; left as it was.\n", d.display())
+            } else {
+                format!("Created an empty database in {}.\nNext: backstock import catalog.csv distributors.csv (see docs/formats.md)\n", store.path().display())
+            })
+        }
+        Command::Demo { write_files } => {
+            let d = data_dir.clone().unwrap_or_else(|| PathBuf::from("backstock-demo"));
+            demo_command(&d, write_files.as_deref()).await
+        }
+        Command::Import {
+            paths,
+            kind,
+            dry_run,
+            encoding,
+        } => {
+            let store = open(&dir()).await?;
+            let opts = import::ImportOptions {
+                kind,
+                dry_run,
+                encoding,
+                hold_unmatched: false,
+            };
+            import::run(&store, &paths, &opts).await
+        }
+        Command::Stock {
+            as_of,
+            owner,
+            holder,
+            sku,
+            all,
+            format,
+        } => {
+            let store = open(&dir()).await?;
+            let norm = |s: Option<String>| s.map(|s| s.trim().to_ascii_lowercase());
+            let rows = store
+                .stock(&StockFilter {
+                    as_of,
+                    owner: norm(owner),
+                    holder: norm(holder),
+                    sku,
+                    all,
+                })
+                .await?;
+            let mut t = Table::new(&["sku", "owner", "holder", "state", "units"]).numeric(&[4]);
+            for r in &rows {
+                t.push(vec![r.sku.clone(), r.owner.clone(), r.holder.clone(), r.state.clone(), output::thousands(r.units)]);
+            }
+            if format == Format::Table && !rows.is_empty() {
+                let mut by_holder: std::collections::BTreeMap<&str, i64> = Default::default();
+                for r in &rows {
+                    *by_holder.entry(&r.holder).or_default() += r.units;
+                }
+                let mut s = t.text();
+                s.push_str(&format!(
+                    "\nAs of {}: {}\n",
+                    as_of.map(|d| d.to_string()).unwrap_or_else(|| "now".into()),
+                    by_holder.iter().map(|(h, u)| format!("{h} holds {}", output::thousands(*u))).collect::<Vec<_>>().join(", ")
+                ));
+                return Ok(s);
+            }
+            Ok(t.render(format, &json!(rows)))
+        }
+        Command::Balances { as_of, party, format } => {
+            let store = open(&dir()).await?;
+            let party = party.map(|p| p.trim().to_ascii_lowercase());
+            let rows = store.balances(as_of, party.as_deref()).await?;
+            let mut t = Table::new(&["counterparty", "kind", "balance", "pending"]).numeric(&[2, 3]);
+            let mut js = Vec::new();
+            for r in &rows {
+                let Some(nat) = r.natural() else { continue };
+                let pending = backstock_domain::Money::from_minor(
+                    if backstock_ledger::MoneyKind::parse(&r.kind).is_some_and(|k| k.is_debit_normal()) { r.pending_minor } else { -r.pending_minor },
+                    nat.currency(),
+                );
+                t.push(vec![r.counterparty.clone(), r.kind.clone(), output::money(nat), if pending.is_zero() { String::new() } else { output::money(pending) }]);
+                js.push(json!({
+                    "party": r.party, "counterparty": r.counterparty, "kind": r.kind,
+                    "balance": {"amount": nat.to_decimal_string(), "amount_minor": nat.minor(), "currency": nat.currency().code()},
+                    "pending": {"amount": pending.to_decimal_string(), "amount_minor": pending.minor(), "currency": pending.currency().code()},
+                }));
+            }
+            Ok(t.render(format, &json!(js)))
+        }
+        Command::Journal { since, kind, limit, format } => {
+            let store = open(&dir()).await?;
+            let rows = store.journal(since, kind.as_deref(), limit.clamp(1, 1_000_000)).await?;
+            let mut t = Table::new(&["#", "effective_on", "known_on", "kind", "entry", "transfers"]).numeric(&[0, 5]);
+            for r in &rows {
+                t.push(vec![r.seq.to_string(), r.effective_on.clone(), r.known_on.clone(), r.kind.clone(), r.entry_id.clone(), r.transfers.to_string()]);
+            }
+            Ok(t.render(format, &json!(rows)))
+        }
+        Command::Show { entry_id } => {
+            let store = open(&dir()).await?;
+            let Some((seq, e, postings)) = store.entry(&entry_id).await? else {
+                return Err(CliError::new(Exit::Input, format!("no entry {entry_id:?} (see `backstock journal`)")));
+            };
+            let mut s = format!(
+                "entry #{seq} {}\n  kind: {}\n  effective on: {}\n  known on: {}\n  source: {}\n",
+                e.id,
+                e.event.name(),
+                e.effective_on,
+                e.known_on,
+                serde_json::to_string(&e.provenance).unwrap_or_default()
+            );
+            s.push_str(&format!("  event: {}\n", serde_json::to_string(&e.event).unwrap_or_default()));
+            for p in postings {
+                s.push_str(&format!("  {:>10}  {}  →  {}  ({})\n", p.amount, p.credit, p.debit, serde_json::to_string(&p.phase).unwrap_or_default()));
+            }
+            Ok(s)
+        }
+        Command::Verify => {
+            let store = open(&dir()).await?;
+            let v = store.verify().await?;
+            match v.first_problem {
+                None => Ok(format!(
+                    "OK: {} entries and {} transfers match their hash chain; balances equal the replayed journal.\nHead: {}\n",
+                    output::thousands(v.entries),
+                    output::thousands(v.transfers),
+                    v.head_hash
+                )),
+                Some(p) => Err(CliError::new(Exit::Tampered, format!("verification failed: {p}"))),
+            }
+        }
+        Command::Correct { entry_id, reason } => {
+            let store = open(&dir()).await?;
+            let Some((_, original, postings)) = store.entry(&entry_id).await? else {
+                return Err(CliError::new(Exit::Input, format!("no entry {entry_id:?} to correct (see `backstock journal`)")));
+            };
+            if matches!(original.event, Event::Correction { .. }) {
+                return Err(CliError::new(Exit::Refused, "a correction cannot itself be corrected; record the right entry again"));
+            }
+            let today = today();
+            let id = EntryId::new(format!("correction:{entry_id}")).map_err(|e| CliError::new(Exit::Input, e.to_string()))?;
+            let e = Entry {
+                id,
+                effective_on: original.effective_on,
+                known_on: today.max(original.known_on),
+                provenance: Provenance::Command { user: user(), command: format!("correct {entry_id} --reason {reason:?}") },
+                event: Event::Correction { reverses: original.id.clone(), reason, postings },
+            };
+            store.record(&[e], None).await?;
+            Ok(format!("Recorded a correction reversing {entry_id} (effective {}, known {}).\n", original.effective_on, today.max(original.known_on)))
+        }
+        Command::Alias { command } => {
+            let store = open(&dir()).await?;
+            match command {
+                AliasCommand::Add { code, sku } => {
+                    let sku = Sku::parse(&sku).map_err(|e| CliError::new(Exit::Input, format!("SKU: {e}")))?;
+                    let code = code.trim().to_string();
+                    if code.is_empty() || code.len() > 64 {
+                        return Err(CliError::new(Exit::Input, "the code must be 1-64 characters"));
+                    }
+                    let known = store.entries(&["catalog_item"], None).await?.iter().any(|(_, e)| matches!(&e.event, Event::Fact(Fact::CatalogItem(c)) if c.sku == sku));
+                    if !known {
+                        return Err(CliError::new(Exit::Input, format!("{sku} is not in the catalog (import catalog.csv first)")));
+                    }
+                    let today = today();
+                    let e = Entry {
+                        id: EntryId::new(format!("alias:{code}")).map_err(|e| CliError::new(Exit::Input, e.to_string()))?,
+                        effective_on: Date::EARLIEST,
+                        known_on: today,
+                        provenance: Provenance::Command { user: user(), command: format!("alias add {code} {sku}") },
+                        event: Event::Fact(Fact::Alias { code: code.clone(), sku: sku.clone() }),
+                    };
+                    store.record(&[e], None).await?;
+                    Ok(format!("{code} now means {sku}.\n"))
+                }
+                AliasCommand::List => {
+                    let mut t = Table::new(&["code", "sku"]);
+                    for (_, e) in store.entries(&["alias"], None).await? {
+                        if let Event::Fact(Fact::Alias { code, sku }) = e.event {
+                            t.push(vec![code, sku.to_string()]);
+                        }
+                    }
+                    Ok(t.text())
+                }
+            }
+        }
+    }
+}
+
+/// Today (UTC) as a date.
+pub fn today() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Date::from_days_since_epoch((secs / 86400) as i32).unwrap_or(Date::EARLIEST)
+}
+
+async fn demo_command(dir: &Path, write_files: Option<&Path>) -> Result<String, CliError> {
+    let store = Store::open(dir, true).await?;
+    if store.entry_count().await? > 0 && store.meta("demo").await?.as_deref() != Some("true") {
+        return Err(CliError::new(
+            Exit::Refused,
+            format!("{} holds a label's own data; the demo goes in its own directory (e.g. --data-dir backstock-demo)", dir.display()),
+        ));
+    }
+    store.set_meta("demo", "true").await?;
+    let files = demo::generate();
+    let tmp = match write_files {
+        Some(p) => p.to_path_buf(),
+        None => dir.join("demo-files"),
+    };
+    std::fs::create_dir_all(&tmp).map_err(|e| CliError::new(Exit::Other, format!("{}: {e}", tmp.display())))?;
+    let mut paths = Vec::new();
+    for (name, content) in &files.files {
+        let p = tmp.join(name);
+        std::fs::write(&p, content).map_err(|e| CliError::new(Exit::Other, format!("{}: {e}", p.display())))?;
+        paths.push(p);
+    }
+    let opts = import::ImportOptions { kind: None, dry_run: false, encoding: None, hold_unmatched: false };
+    let mut out = String::from("Demo label: Marigold Records (2012-07 to 2016-06)\n\n");
+    out.push_str(&import::run(&store, &paths, &opts).await?);
+    // What happened after the failing distributor closed: a refused demand and the
+    // stock it kept.
+    let extra = demo_aftermath(&store, files.end).await?;
+    store.record(&extra, None).await?;
+    let rows = store.stock(&StockFilter::default()).await?;
+    let mut by_holder: std::collections::BTreeMap<String, i64> = Default::default();
+    for r in &rows {
+        *by_holder.entry(format!("{} ({})", r.holder, r.state)).or_default() += r.units;
+    }
+    out.push_str("\nStock owned by the label, by holder:\n");
+    for (h, u) in by_holder {
+        out.push_str(&format!("  {h:<24} {:>8} units\n", output::thousands(u)));
+    }
+    let bal = store.balances(None, None).await?;
+    out.push_str("\nOwed to the label (receivable) and reserves held, by distributor:\n");
+    for r in bal.iter().filter(|r| r.kind == "receivable" || r.kind == "reserve_held") {
+        if let Some(m) = r.natural() {
+            out.push_str(&format!("  {:<10} {:<13} {:>16}\n", r.counterparty, r.kind, output::money(m)));
+        }
+    }
+    out.push_str(&format!(
+        "\nData directory: {}\nTry:\n  backstock --data-dir {} stock --holder cascade\n  backstock --data-dir {} balances --party cascade --as-of 2015-06-30\n  backstock --data-dir {} verify\n",
+        dir.display(),
+        dir.display(),
+        dir.display(),
+        dir.display()
+    ));
+    Ok(out)
+}
+
+async fn demo_aftermath(store: &Store, end: Date) -> Result<Vec<Entry>, CliError> {
+    use backstock_ledger::facts::{Demand, DemandKind, DemandOutcome, DemandResponse};
+    let cascade = PartyId::parse("cascade").map_err(|e| CliError::new(Exit::Other, e.to_string()))?;
+    let held = store
+        .stock(&StockFilter { holder: Some("cascade".into()), owner: Some("label".into()), ..Default::default() })
+        .await?;
+    let on = |s: &str| Date::parse(s).unwrap_or(end);
+    let mk = |id: &str, date: Date, event: Event| -> Result<Entry, CliError> {
+        Ok(Entry {
+            id: EntryId::new(id).map_err(|e| CliError::new(Exit::Other, e.to_string()))?,
+            effective_on: date,
+            known_on: date,
+            provenance: Provenance::Demo,
+            event,
+        })
+    };
+    let mut out = vec![
+        mk("demand:cascade:2016-06-06", on("2016-06-06"), Event::Fact(Fact::Demand(Demand {
+            demand_id: "D-2016-001".into(),
+            distributor: cascade.clone(),
+            kind: DemandKind::Return,
+            transfer_to: None,
+            sku: None,
+            units: None,
+            made_on: on("2016-06-06"),
+            via: "certified mail and email".into(),
+        })))?,
+        mk("demand-response:D-2016-001", on("2016-06-10"), Event::Fact(Fact::DemandResponse(DemandResponse {
+            demand_id: "D-2016-001".into(),
+            answered_on: on("2016-06-10"),
+            outcome: DemandOutcome::Refused,
+            note: "Estate's counsel: inventory is collateral of the secured lender; no returns.".into(),
+        })))?,
+    ];
+    for r in held.iter().filter(|r| r.state == "on_hand" && r.units > 0) {
+        let sku = Sku::parse(&r.sku).map_err(|e| CliError::new(Exit::Other, e.to_string()))?;
+        out.push(mk(&format!("detention:cascade:{}", r.sku), on("2016-06-10"), Event::Detention {
+            holder: cascade.clone(),
+            sku,
+            units: r.units,
+            reason: "return refused by the estate (demand D-2016-001)".into(),
+        })?);
+    }
+    Ok(out)
+}

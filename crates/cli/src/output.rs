@@ -1,0 +1,154 @@
+//! Rendering results as a table (people), JSON or CSV (other tools).
+
+use clap::ValueEnum;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+    Csv,
+}
+
+/// A result table: column names and rows of cells. `right` marks numeric columns.
+pub struct Table {
+    pub columns: Vec<&'static str>,
+    pub right: Vec<bool>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(columns: &[&'static str]) -> Table {
+        Table {
+            columns: columns.to_vec(),
+            right: vec![false; columns.len()],
+            rows: Vec::new(),
+        }
+    }
+    pub fn numeric(mut self, cols: &[usize]) -> Table {
+        for c in cols {
+            if let Some(r) = self.right.get_mut(*c) {
+                *r = true;
+            }
+        }
+        self
+    }
+    pub fn push(&mut self, row: Vec<String>) {
+        self.rows.push(row);
+    }
+
+    pub fn render(&self, format: Format, json: &Value) -> String {
+        match format {
+            Format::Json => serde_json::to_string_pretty(json).unwrap_or_default() + "\n",
+            Format::Csv => {
+                let mut out = String::new();
+                out.push_str(&self.columns.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+                out.push('\n');
+                for r in &self.rows {
+                    out.push_str(&r.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+                    out.push('\n');
+                }
+                out
+            }
+            Format::Table => self.text(),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        if self.rows.is_empty() {
+            return "(nothing to show)\n".into();
+        }
+        let mut w: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate() {
+                if let Some(x) = w.get_mut(i) {
+                    *x = (*x).max(c.chars().count());
+                }
+            }
+        }
+        let line = |cells: Vec<&str>| -> String {
+            let mut s = String::new();
+            for (i, c) in cells.iter().enumerate() {
+                let width = w.get(i).copied().unwrap_or(0);
+                let pad = width.saturating_sub(c.chars().count());
+                if i > 0 {
+                    s.push_str("  ");
+                }
+                if self.right.get(i).copied().unwrap_or(false) {
+                    s.push_str(&" ".repeat(pad));
+                    s.push_str(c);
+                } else {
+                    s.push_str(c);
+                    if i + 1 < cells.len() {
+                        s.push_str(&" ".repeat(pad));
+                    }
+                }
+            }
+            s.trim_end().to_string() + "\n"
+        };
+        let mut out = line(self.columns.clone());
+        out.push_str(&line(w.iter().map(|n| "-".repeat(*n)).collect::<Vec<_>>().iter().map(|s| s.as_str()).collect()));
+        for r in &self.rows {
+            out.push_str(&line(r.iter().map(|s| s.as_str()).collect()));
+        }
+        out
+    }
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Thousands separators for whole numbers: 1234567 → 1,234,567.
+pub fn thousands(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// Money for people: `$1,234.50`-style with the currency code: `1,234.50 USD`.
+pub fn money(m: backstock_domain::Money) -> String {
+    let s = m.to_decimal_string();
+    let (sign, s) = match s.strip_prefix('-') {
+        Some(r) => ("-", r.to_string()),
+        None => ("", s),
+    };
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i.to_string(), format!(".{f}")),
+        None => (s.clone(), String::new()),
+    };
+    let int: i64 = int.parse().unwrap_or(0);
+    format!("{sign}{}{frac} {}", thousands(int), m.currency())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backstock_domain::{Currency, Money};
+
+    #[test]
+    fn formats() {
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(-999), "-999");
+        assert_eq!(money(Money::from_minor(-123456789, Currency::USD)), "-1,234,567.89 USD");
+        let mut t = Table::new(&["a", "n"]).numeric(&[1]);
+        t.push(vec!["x,y".into(), "10".into()]);
+        assert_eq!(t.render(Format::Csv, &Value::Null), "a,n\n\"x,y\",10\n");
+        assert_eq!(t.text(), "a    n\n---  --\nx,y  10\n");
+    }
+}

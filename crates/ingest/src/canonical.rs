@@ -1,0 +1,705 @@
+//! The canonical CSV formats (documented in `docs/formats.md`).
+
+use crate::error::{Errors, LineError};
+use crate::{Context, Kind, Parsed};
+use backstock_domain::{Currency, Date, DomainError, Money, PartyId, PartyKind, Rate, Sku, Upc};
+use backstock_ledger::facts::{
+    Agreement, CatalogItem, PartyRecord, PurchaseOrder, StatementFrequency, StockReport, StockReportSource, Ucc1Filing,
+};
+use backstock_ledger::{Entry, EntryId, Event, Fact, LineKind, Provenance, Statement, StatementLine};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+use std::io::Read;
+
+/// The columns of each canonical kind, in order.
+pub fn columns(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Catalog => &[
+            "sku",
+            "upc",
+            "title",
+            "artist",
+            "format",
+            "release_date",
+            "list_price",
+            "wholesale_price",
+            "unit_cost",
+            "currency",
+        ],
+        Kind::Distributors => &[
+            "distributor",
+            "legal_name",
+            "state_of_organization",
+            "agreement_start",
+            "fee_rate",
+            "payment_terms_days",
+            "statement_frequency",
+            "reserve_rate",
+            "reserve_release_days",
+            "credit_limit",
+            "currency",
+            "title_retained",
+            "ucc1_file_number",
+            "ucc1_filed_on",
+            "ucc1_state",
+        ],
+        Kind::PurchaseOrders => &["po_number", "date", "distributor", "sku", "units"],
+        Kind::Shipments => &["shipment_id", "date", "from", "to", "sku", "units", "po_number"],
+        Kind::Statements => &[
+            "statement_id",
+            "distributor",
+            "period_start",
+            "period_end",
+            "issued_on",
+            "kind",
+            "sku",
+            "units",
+            "amount",
+            "currency",
+            "memo",
+        ],
+        Kind::StockReports => &["distributor", "as_of", "sku", "units_on_hand"],
+        Kind::Payments => &["payment_id", "date", "distributor", "amount", "currency", "statement_id"],
+    }
+}
+
+/// A row being read: the cells, its line, and where to put errors.
+struct Row<'a> {
+    rec: &'a csv::StringRecord,
+    line: u64,
+    idx: &'a [usize],
+    names: &'static [&'static str],
+}
+
+impl<'a> Row<'a> {
+    fn raw(&self, col: usize) -> &'a str {
+        self.rec.get(self.idx[col]).unwrap_or("").trim()
+    }
+    fn err(&self, col: usize, found: &str, expected: impl Into<String>) -> LineError {
+        LineError {
+            line: self.line,
+            column: Some((self.idx[col] + 1, self.names[col].to_string())),
+            found: found.to_string(),
+            expected: expected.into(),
+        }
+    }
+    fn get<T>(&self, col: usize, errs: &mut Errors, f: impl FnOnce(&str) -> Result<T, DomainError>) -> Option<T> {
+        let v = self.raw(col);
+        match f(v) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                errs.push(self.err(col, v, e.expected()));
+                None
+            }
+        }
+    }
+    fn text(&self, col: usize, errs: &mut Errors, max: usize) -> Option<String> {
+        let v = self.raw(col);
+        if v.is_empty() || v.chars().count() > max {
+            errs.push(self.err(col, v, format!("text of 1-{max} characters")));
+            return None;
+        }
+        Some(v.to_string())
+    }
+    fn opt<T>(&self, col: usize, errs: &mut Errors, f: impl FnOnce(&str) -> Result<T, DomainError>) -> Option<Option<T>> {
+        if self.raw(col).is_empty() {
+            return Some(None);
+        }
+        self.get(col, errs, f).map(Some)
+    }
+}
+
+fn units(s: &str) -> Result<u64, DomainError> {
+    s.parse::<u64>()
+        .ok()
+        .filter(|u| *u > 0 && *u <= 1_000_000_000)
+        .ok_or_else(|| DomainError::new(s, "a whole number of units from 1 to 1,000,000,000"))
+}
+
+fn signed_units(s: &str) -> Result<i64, DomainError> {
+    if s.is_empty() {
+        return Ok(0);
+    }
+    s.parse::<i64>()
+        .ok()
+        .filter(|u| u.unsigned_abs() <= 1_000_000_000)
+        .ok_or_else(|| DomainError::new(s, "a whole number of units (may be negative or empty)"))
+}
+
+fn days(s: &str) -> Result<u32, DomainError> {
+    s.parse::<u32>()
+        .ok()
+        .filter(|d| *d <= 3650)
+        .ok_or_else(|| DomainError::new(s, "a whole number of days from 0 to 3650"))
+}
+
+fn boolean(s: &str) -> Result<bool, DomainError> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        _ => Err(DomainError::new(s, "true or false")),
+    }
+}
+
+fn frequency(s: &str) -> Result<StatementFrequency, DomainError> {
+    match s.to_ascii_lowercase().as_str() {
+        "monthly" => Ok(StatementFrequency::Monthly),
+        "quarterly" => Ok(StatementFrequency::Quarterly),
+        _ => Err(DomainError::new(s, "monthly or quarterly")),
+    }
+}
+
+fn entry(ctx: &Context, id: String, on: Date, known: Date, line: u64, event: Event) -> Option<Entry> {
+    let id = EntryId::new(id).ok()?;
+    Some(Entry {
+        id,
+        effective_on: on,
+        known_on: known,
+        provenance: Provenance::File {
+            sha256: ctx.file_sha256.clone(),
+            name: ctx.file_name.clone(),
+            first_line: line,
+            last_line: line,
+        },
+        event,
+    })
+}
+
+impl Context {
+    fn sku(&self, row: &Row, col: usize, errs: &mut Errors, unknown: &mut BTreeMap<String, u64>) -> Option<Sku> {
+        let v = row.raw(col);
+        if let Some(s) = self.resolve_code(v) {
+            return Some(s);
+        }
+        match Sku::parse(v) {
+            Ok(_) => {
+                unknown.entry(v.to_string()).or_insert(row.line);
+                None
+            }
+            Err(e) => {
+                errs.push(row.err(col, v, e.expected()));
+                None
+            }
+        }
+    }
+
+    fn distributor(&self, row: &Row, col: usize, errs: &mut Errors) -> Option<PartyId> {
+        let v = row.raw(col);
+        match PartyId::parse(v) {
+            Ok(p) if self.distributors.contains_key(p.as_str()) => Some(p),
+            Ok(_) => {
+                errs.push(row.err(
+                    col,
+                    v,
+                    "a distributor named in distributors.csv (import that file first)".to_string(),
+                ));
+                None
+            }
+            Err(e) => {
+                errs.push(row.err(col, v, e.expected()));
+                None
+            }
+        }
+    }
+
+    /// A holder for shipments: `label`, `plant:NAME`, or a known distributor.
+    fn holder(&self, row: &Row, col: usize, errs: &mut Errors) -> Option<PartyId> {
+        let v = row.raw(col);
+        match PartyId::parse(v) {
+            Ok(p) if p.is_label() || p.as_str().starts_with("plant:") || self.distributors.contains_key(p.as_str()) => {
+                Some(p)
+            }
+            _ => {
+                errs.push(row.err(col, v, "label, plant:NAME or a distributor named in distributors.csv"));
+                None
+            }
+        }
+    }
+}
+
+/// Reads a canonical file of `kind`.
+pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Errors> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
+    let mut errs = Errors::default();
+    let names = columns(kind);
+    let headers = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            errs.push(LineError {
+                line: 1,
+                column: None,
+                found: e.to_string(),
+                expected: "a UTF-8 or Windows-1252 CSV file with a header row".into(),
+            });
+            return Err(errs);
+        }
+    };
+    let mut idx = Vec::with_capacity(names.len());
+    for name in names {
+        match headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name)) {
+            Some(i) => idx.push(i),
+            None => errs.push(LineError {
+                line: 1,
+                column: None,
+                found: headers.iter().collect::<Vec<_>>().join(","),
+                expected: format!("a header with the column {name:?} (columns: {})", names.join(",")),
+            }),
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let mut parsed = Parsed::new(kind);
+    let mut state = KindState::default();
+    let mut rec = csv::StringRecord::new();
+    loop {
+        let line = rdr.position().line();
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(line);
+                errs.push(LineError {
+                    line,
+                    column: None,
+                    found: e.to_string(),
+                    expected: "well-formed CSV in UTF-8 (or Windows-1252, see --encoding)".into(),
+                });
+                if errs.truncated {
+                    break;
+                }
+                continue;
+            }
+        }
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        parsed.lines += 1;
+        let row = Row {
+            rec: &rec,
+            line: rec.position().map(|p| p.line()).unwrap_or(line),
+            idx: &idx,
+            names,
+        };
+        row_of(kind, &row, ctx, &mut errs, &mut parsed, &mut state);
+        if errs.truncated {
+            break;
+        }
+    }
+    finish(kind, ctx, &mut errs, &mut parsed, state);
+    if !parsed.unknown.is_empty() && !ctx.hold_unmatched {
+        for (code, line) in &parsed.unknown {
+            errs.push(LineError {
+                line: *line,
+                column: None,
+                found: code.clone(),
+                expected: "a SKU or UPC in the catalog (add it to catalog.csv, or `backstock alias add CODE SKU`)"
+                    .into(),
+            });
+        }
+    }
+    if errs.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(errs)
+    }
+}
+
+#[derive(Default)]
+struct StatementAcc {
+    distributor: Option<PartyId>,
+    period: (Option<Date>, Option<Date>, Option<Date>),
+    currency: Option<Currency>,
+    first_line: u64,
+    last_line: u64,
+    lines: BTreeMap<(Option<Sku>, LineKind), (i64, i64)>,
+}
+
+#[derive(Default)]
+struct KindState {
+    statements: FxHashMap<String, StatementAcc>,
+    order: Vec<String>,
+}
+
+fn row_of(kind: Kind, r: &Row, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: &mut KindState) {
+    let line = r.line;
+    match kind {
+        Kind::Catalog => {
+            let sku = r.get(0, errs, Sku::parse);
+            let upc = r.opt(1, errs, Upc::parse);
+            let title = r.text(2, errs, 300);
+            let artist = r.text(3, errs, 300);
+            let format = r.text(4, errs, 40);
+            let release = r.opt(5, errs, Date::parse);
+            let cur = r.get(9, errs, Currency::parse);
+            let (Some(sku), Some(upc), Some(title), Some(artist), Some(format), Some(release), Some(cur)) =
+                (sku, upc, title, artist, format, release, cur)
+            else {
+                return;
+            };
+            let list = r.get(6, errs, |s| Money::parse(s, cur));
+            let whole = r.get(7, errs, |s| Money::parse(s, cur));
+            let cost = r.get(8, errs, |s| Money::parse(s, cur));
+            let (Some(list), Some(whole), Some(cost)) = (list, whole, cost) else { return };
+            let on = release.unwrap_or(ctx.epoch());
+            let item = CatalogItem {
+                sku: sku.clone(),
+                upc,
+                title,
+                artist,
+                format,
+                release_date: release,
+                list_price: list,
+                wholesale_price: whole,
+                unit_cost: cost,
+            };
+            let id = format!("catalog:{}:{}", sku, ctx.short_sha());
+            out.push(entry(ctx, id, on, on, line, Event::Fact(Fact::CatalogItem(item))));
+        }
+        Kind::Distributors => {
+            let dist = r.get(0, errs, PartyId::parse);
+            let legal = r.text(1, errs, 300);
+            let state = r.text(2, errs, 40);
+            let start = r.get(3, errs, Date::parse);
+            let fee = r.get(4, errs, Rate::parse);
+            let terms = r.get(5, errs, days);
+            let freq = r.get(6, errs, frequency);
+            let reserve = r.get(7, errs, Rate::parse);
+            let release = r.get(8, errs, days);
+            let cur = r.get(10, errs, Currency::parse);
+            let retained = r.get(11, errs, boolean);
+            let ucc_no = r.raw(12);
+            let ucc_on = r.opt(13, errs, Date::parse);
+            let ucc_state = r.raw(14);
+            let Some(cur) = cur else { return };
+            let limit = r.get(9, errs, |s| Money::parse(s, cur));
+            if let Some(p) = &dist {
+                if p.is_label() || p.as_str().contains(':') || p.as_str() == PartyId::MARKET || p.as_str() == PartyId::SCRAP {
+                    errs.push(r.err(0, p.as_str(), "a distributor's short name (not label, market, scrap or kind:name)"));
+                    return;
+                }
+            }
+            let (
+                Some(dist),
+                Some(legal),
+                Some(state),
+                Some(start),
+                Some(fee),
+                Some(terms),
+                Some(freq),
+                Some(reserve),
+                Some(release),
+                Some(limit),
+                Some(retained),
+                Some(ucc_on),
+            ) = (dist, legal, state, start, fee, terms, freq, reserve, release, limit, retained, ucc_on)
+            else {
+                return;
+            };
+            out.push(entry(
+                ctx,
+                format!("party:{dist}"),
+                start,
+                start,
+                line,
+                Event::Fact(Fact::Party(PartyRecord {
+                    party: dist.clone(),
+                    kind: PartyKind::Distributor,
+                    legal_name: Some(legal.clone()),
+                })),
+            ));
+            let ucc = match (ucc_no.is_empty(), ucc_on, ucc_state.is_empty()) {
+                (true, None, true) => None,
+                (false, Some(on), false) => Some(Ucc1Filing {
+                    distributor: dist.clone(),
+                    file_number: ucc_no.to_string(),
+                    state: ucc_state.to_string(),
+                    filed_on: on,
+                    continues: None,
+                }),
+                _ => {
+                    errs.push(r.err(12, ucc_no, "ucc1_file_number, ucc1_filed_on and ucc1_state all given, or all empty"));
+                    return;
+                }
+            };
+            out.push(entry(
+                ctx,
+                format!("agreement:{dist}:{start}"),
+                start,
+                start,
+                line,
+                Event::Fact(Fact::Agreement(Agreement {
+                    distributor: dist.clone(),
+                    legal_name: legal,
+                    state_of_organization: state,
+                    agreement_start: start,
+                    fee_rate: fee,
+                    payment_terms_days: terms,
+                    statement_frequency: freq,
+                    reserve_rate: reserve,
+                    reserve_release_days: release,
+                    credit_limit: limit,
+                    currency: cur,
+                    title_retained: retained,
+                })),
+            ));
+            if let Some(u) = ucc {
+                let on = u.filed_on;
+                out.push(entry(
+                    ctx,
+                    format!("ucc1:{dist}:{}", u.file_number),
+                    on,
+                    on,
+                    line,
+                    Event::Fact(Fact::Ucc1Filing(u)),
+                ));
+            }
+        }
+        Kind::PurchaseOrders => {
+            let po = r.text(0, errs, 100);
+            let date = r.get(1, errs, Date::parse);
+            let dist = ctx.distributor(r, 2, errs);
+            let sku = ctx.sku(r, 3, errs, &mut out.unknown);
+            let n = r.get(4, errs, units);
+            let (Some(po), Some(date), Some(dist), Some(sku), Some(n)) = (po, date, dist, sku, n) else { return };
+            let id = format!("po:{po}:{sku}");
+            out.push(entry(
+                ctx,
+                id,
+                date,
+                date,
+                line,
+                Event::Fact(Fact::PurchaseOrder(PurchaseOrder {
+                    po_number: po,
+                    date,
+                    distributor: dist,
+                    sku,
+                    units: n,
+                })),
+            ));
+        }
+        Kind::Shipments => {
+            let sid = r.text(0, errs, 100);
+            let date = r.get(1, errs, Date::parse);
+            let from = ctx.holder(r, 2, errs);
+            let to = ctx.holder(r, 3, errs);
+            let sku = ctx.sku(r, 4, errs, &mut out.unknown);
+            let n = r.get(5, errs, units);
+            let po = r.raw(6);
+            let (Some(sid), Some(date), Some(from), Some(to), Some(sku), Some(n)) = (sid, date, from, to, sku, n) else {
+                return;
+            };
+            if to.as_str().starts_with("plant:") || from == to {
+                errs.push(r.err(3, to.as_str(), "a destination other than a plant and other than the origin"));
+                return;
+            }
+            let id = format!("shipment:{sid}:{sku}");
+            let event = if from.as_str().starts_with("plant:") {
+                Event::Manufacture {
+                    run_id: sid,
+                    plant: from,
+                    to,
+                    sku,
+                    units: n,
+                }
+            } else {
+                Event::Shipment {
+                    shipment_id: sid,
+                    from,
+                    to,
+                    sku,
+                    units: n,
+                    po_number: (!po.is_empty()).then(|| po.to_string()),
+                    override_reason: None,
+                }
+            };
+            out.push(entry(ctx, id, date, date, line, event));
+        }
+        Kind::Statements => {
+            let sid = r.raw(0);
+            if sid.is_empty() || sid.len() > 100 {
+                errs.push(r.err(0, sid, "a statement id of 1-100 characters"));
+                return;
+            }
+            let dist = ctx.distributor(r, 1, errs);
+            let ps = r.get(2, errs, Date::parse);
+            let pe = r.get(3, errs, Date::parse);
+            let issued = r.get(4, errs, Date::parse);
+            let kind = r.get(5, errs, |s| {
+                LineKind::parse(&s.to_ascii_lowercase()).ok_or_else(|| {
+                    DomainError::new(s, "sale, return, fee, reserve_withheld, reserve_released, chargeback or adjustment")
+                })
+            });
+            let cur = r.get(9, errs, Currency::parse);
+            let n = r.get(7, errs, signed_units);
+            let Some(cur) = cur else { return };
+            let amount = r.get(8, errs, |s| Money::parse(s, cur));
+            let sku = if r.raw(6).is_empty() {
+                Some(None)
+            } else {
+                ctx.sku(r, 6, errs, &mut out.unknown).map(Some)
+            };
+            let (Some(dist), Some(ps), Some(pe), Some(issued), Some(kind), Some(n), Some(amount), Some(sku)) =
+                (dist, ps, pe, issued, kind, n, amount, sku)
+            else {
+                return;
+            };
+            if matches!(kind, LineKind::Sale | LineKind::Return) && sku.is_none() {
+                errs.push(r.err(6, "", "a SKU or UPC on sale and return lines"));
+                return;
+            }
+            if pe < ps {
+                errs.push(r.err(3, &pe.to_string(), format!("a period end on or after the period start {ps}")));
+                return;
+            }
+            let acc = match st.statements.get_mut(sid) {
+                Some(a) => a,
+                None => {
+                    st.order.push(sid.to_string());
+                    st.statements.entry(sid.to_string()).or_insert_with(|| StatementAcc {
+                        distributor: Some(dist.clone()),
+                        period: (Some(ps), Some(pe), Some(issued)),
+                        currency: Some(cur),
+                        first_line: line,
+                        ..StatementAcc::default()
+                    })
+                }
+            };
+            if acc.distributor.as_ref() != Some(&dist)
+                || acc.period != (Some(ps), Some(pe), Some(issued))
+                || acc.currency != Some(cur)
+            {
+                errs.push(LineError {
+                    line,
+                    column: None,
+                    found: format!("{dist} {ps}..{pe} issued {issued} {cur}"),
+                    expected: format!(
+                        "the same distributor, period, issue date and currency on every line of statement {sid} (as on line {})",
+                        acc.first_line
+                    ),
+                });
+                return;
+            }
+            acc.last_line = line;
+            let slot = acc.lines.entry((sku, kind)).or_insert((0, 0));
+            match (slot.0.checked_add(n), slot.1.checked_add(amount.minor())) {
+                (Some(u), Some(a)) => *slot = (u, a),
+                _ => errs.push(r.err(8, r.raw(8), "totals within range (the statement's totals overflow)")),
+            }
+        }
+        Kind::StockReports => {
+            let dist = ctx.distributor(r, 0, errs);
+            let as_of = r.get(1, errs, Date::parse);
+            let sku = ctx.sku(r, 2, errs, &mut out.unknown);
+            let n = r.get(3, errs, signed_units);
+            let (Some(dist), Some(as_of), Some(sku), Some(n)) = (dist, as_of, sku, n) else { return };
+            let id = format!("stock_report:{dist}:{as_of}:{sku}");
+            out.push(entry(
+                ctx,
+                id,
+                as_of,
+                as_of,
+                line,
+                Event::Fact(Fact::StockReport(StockReport {
+                    distributor: dist,
+                    as_of,
+                    sku,
+                    units_on_hand: n,
+                    source: StockReportSource::Csv,
+                })),
+            ));
+        }
+        Kind::Payments => {
+            let pid = r.text(0, errs, 100);
+            let date = r.get(1, errs, Date::parse);
+            let dist = ctx.distributor(r, 2, errs);
+            let cur = r.get(4, errs, Currency::parse);
+            let Some(cur) = cur else { return };
+            let amount = r.get(3, errs, |s| Money::parse(s, cur));
+            let sid = r.raw(5);
+            let (Some(pid), Some(date), Some(dist), Some(amount)) = (pid, date, dist, amount) else { return };
+            if amount.minor() <= 0 {
+                errs.push(r.err(3, r.raw(3), "a positive amount received (record refunds as a correction)"));
+                return;
+            }
+            out.totals.add(amount);
+            let id = format!("payment:{dist}:{pid}");
+            out.push(entry(
+                ctx,
+                id,
+                date,
+                date,
+                line,
+                Event::PaymentReceived {
+                    payment_id: pid,
+                    distributor: dist,
+                    amount,
+                    statement_id: (!sid.is_empty()).then(|| sid.to_string()),
+                },
+            ));
+        }
+    }
+}
+
+fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: KindState) {
+    if kind != Kind::Statements || !errs.is_empty() {
+        return;
+    }
+    let mut statements = st.statements;
+    for sid in st.order {
+        let Some(acc) = statements.remove(&sid) else { continue };
+        let (Some(d), (Some(ps), Some(pe), Some(issued)), Some(cur)) = (acc.distributor, acc.period, acc.currency) else {
+            continue;
+        };
+        let statement = Statement {
+            statement_id: sid.clone(),
+            distributor: d.clone(),
+            period_start: ps,
+            period_end: pe,
+            issued_on: issued,
+            currency: cur,
+            lines: acc
+                .lines
+                .into_iter()
+                .filter(|(_, (u, a))| *u != 0 || *a != 0)
+                .map(|((sku, kind), (units, amount_minor))| StatementLine {
+                    kind,
+                    sku,
+                    units,
+                    amount_minor,
+                })
+                .collect(),
+        };
+        match statement.net_due_minor() {
+            Some(n) => out.totals.add(Money::from_minor(n, cur)),
+            None => {
+                errs.push(LineError {
+                    line: acc.first_line,
+                    column: None,
+                    found: sid.clone(),
+                    expected: "a statement whose net due fits in range".into(),
+                });
+                continue;
+            }
+        }
+        let e = Entry {
+            id: match EntryId::new(format!("statement:{d}:{sid}")) {
+                Ok(id) => id,
+                Err(e) => {
+                    errs.push(LineError { line: acc.first_line, column: Some((1, "statement_id".into())), found: sid.clone(), expected: e.expected().to_string() });
+                    continue;
+                }
+            },
+            effective_on: pe,
+            known_on: issued,
+            provenance: Provenance::File {
+                sha256: ctx.file_sha256.clone(),
+                name: ctx.file_name.clone(),
+                first_line: acc.first_line,
+                last_line: acc.last_line.max(acc.first_line),
+            },
+            event: Event::Statement(statement),
+        };
+        out.entries.push(e);
+    }
+}

@@ -1,0 +1,81 @@
+use std::fmt;
+
+/// One problem in an input file: where, what was found, what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    /// 1-based line number in the file (the header is line 1).
+    pub line: u64,
+    /// 1-based column number and its header name, when the problem is in one cell.
+    pub column: Option<(usize, String)>,
+    pub found: String,
+    pub expected: String,
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}", self.line)?;
+        if let Some((n, name)) = &self.column {
+            write!(f, ", column {n} ({name})")?;
+        }
+        write!(f, ": found {:?}, expected {}", self.found, self.expected)
+    }
+}
+
+/// Every problem found in one file (up to [`MAX_ERRORS`]). The file was not recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileErrors {
+    pub file: String,
+    pub errors: Vec<LineError>,
+    /// More errors existed than were kept.
+    pub truncated: bool,
+}
+
+/// Limit on errors collected per file: enough to fix a file, not so many that a wrong
+/// file floods the screen.
+pub const MAX_ERRORS: usize = 100;
+
+impl fmt::Display for FileErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}: {} problem{}; nothing was recorded from this file",
+            self.file,
+            self.errors.len(),
+            if self.errors.len() == 1 { "" } else { "s" }
+        )?;
+        for e in &self.errors {
+            writeln!(f, "  {}:{e}", self.file)?;
+        }
+        if self.truncated {
+            writeln!(f, "  … and more (showing the first {MAX_ERRORS})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects errors up to the limit.
+#[derive(Debug, Default)]
+pub struct Errors {
+    pub list: Vec<LineError>,
+    pub truncated: bool,
+}
+
+impl Errors {
+    pub fn push(&mut self, e: LineError) {
+        if self.list.len() < MAX_ERRORS {
+            self.list.push(e);
+        } else {
+            self.truncated = true;
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+    pub fn into_file(self, file: &str) -> FileErrors {
+        FileErrors {
+            file: file.to_string(),
+            errors: self.list,
+            truncated: self.truncated,
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Ingestion: turns a file's bytes into journal entries, or into a complete list of
+//! what is wrong with it.
+//!
+//! Contract:
+//! * [`read`] either returns every entry the file means ([`Parsed`]) or every problem
+//!   found (up to [`error::MAX_ERRORS`]), each naming line, column, the value found
+//!   and what was expected. It never returns half a file and never panics.
+//! * Entries carry ids derived from the file's content (statement id, shipment id,
+//!   payment id…), so recording them twice changes nothing.
+//! * Statement lines are aggregated per statement × SKU × kind: the original file (kept
+//!   by the store) is the line-level record; each entry names its first and last line.
+//! * Nothing here touches the database: the caller gives a [`Context`] (known SKUs,
+//!   codes and distributors) and records the result in one transaction.
+
+pub mod canonical;
+pub mod encoding;
+pub mod error;
+
+use backstock_domain::{Currency, Date, Money, Sku, Upc};
+use backstock_ledger::facts::Agreement;
+use backstock_ledger::{Entry, Event, Fact};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+
+pub use encoding::{Decoder, Encoding};
+pub use error::{FileErrors, LineError};
+
+/// Kinds of canonical file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Catalog,
+    Distributors,
+    PurchaseOrders,
+    Shipments,
+    Statements,
+    StockReports,
+    Payments,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] = [
+        Kind::Catalog,
+        Kind::Distributors,
+        Kind::PurchaseOrders,
+        Kind::Shipments,
+        Kind::Statements,
+        Kind::StockReports,
+        Kind::Payments,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Kind::Catalog => "catalog",
+            Kind::Distributors => "distributors",
+            Kind::PurchaseOrders => "purchase_orders",
+            Kind::Shipments => "shipments",
+            Kind::Statements => "statements",
+            Kind::StockReports => "stock_reports",
+            Kind::Payments => "payments",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s.trim().to_ascii_lowercase())
+    }
+    /// The order files must be imported in when several are given: reference data first.
+    pub fn import_rank(&self) -> u8 {
+        match self {
+            Kind::Catalog => 0,
+            Kind::Distributors => 1,
+            Kind::PurchaseOrders => 2,
+            Kind::Shipments => 3,
+            Kind::Statements => 4,
+            Kind::StockReports => 5,
+            Kind::Payments => 6,
+        }
+    }
+
+    /// Detects the kind from a header line: the kind whose every canonical column is
+    /// present.
+    pub fn detect(header: &str) -> Option<Kind> {
+        let cols: Vec<String> = header
+            .trim_start_matches('\u{feff}')
+            .split(',')
+            .map(|c| c.trim().trim_matches('"').to_ascii_lowercase())
+            .collect();
+        Kind::ALL
+            .into_iter()
+            .find(|k| canonical::columns(*k).iter().all(|c| cols.iter().any(|h| h == c)))
+    }
+}
+
+/// What the caller knows that a file refers to.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub file_name: String,
+    pub file_sha256: String,
+    /// SKU, UPC, EAN-13 and alias codes → SKU.
+    pub codes: HashMap<String, Sku>,
+    /// Distributor short name → currency of its agreement.
+    pub distributors: HashMap<String, Currency>,
+    /// Keep lines with unknown codes aside instead of refusing the file.
+    pub hold_unmatched: bool,
+}
+
+impl Context {
+    /// Builds the context from the facts recorded so far.
+    pub fn from_entries<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Context {
+        let mut ctx = Context::default();
+        for e in entries {
+            ctx.learn(e);
+        }
+        ctx
+    }
+
+    /// Adds what an entry teaches (catalog items, agreements, aliases).
+    pub fn learn(&mut self, e: &Entry) {
+        match &e.event {
+            Event::Fact(Fact::CatalogItem(c)) => {
+                self.codes.insert(c.sku.as_str().to_string(), c.sku.clone());
+                if let Some(u) = &c.upc {
+                    self.add_upc(u, &c.sku);
+                }
+            }
+            Event::Fact(Fact::Agreement(Agreement {
+                distributor, currency, ..
+            })) => {
+                self.distributors.insert(distributor.as_str().to_string(), *currency);
+            }
+            Event::Fact(Fact::Alias { code, sku }) => {
+                self.codes.insert(code.trim().to_string(), sku.clone());
+                if let Ok(u) = Upc::parse(code) {
+                    self.add_upc(&u, sku);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn add_upc(&mut self, u: &Upc, sku: &Sku) {
+        self.codes.insert(u.as_str().to_string(), sku.clone());
+        self.codes.insert(u.gtin13(), sku.clone());
+        if let Some(twelve) = u.gtin13().strip_prefix('0') {
+            self.codes.insert(twelve.to_string(), sku.clone());
+        }
+    }
+
+    /// The SKU a code names: the SKU itself, a UPC/EAN (any of its forms) or an alias.
+    pub fn resolve_code(&self, code: &str) -> Option<Sku> {
+        let c = code.trim();
+        if let Some(s) = self.codes.get(c) {
+            return Some(s.clone());
+        }
+        if c.len() == 12 && c.bytes().all(|b| b.is_ascii_digit()) {
+            return self.codes.get(&format!("0{c}")).cloned();
+        }
+        None
+    }
+
+    pub(crate) fn epoch(&self) -> Date {
+        Date::EARLIEST
+    }
+
+    pub(crate) fn short_sha(&self) -> &str {
+        self.file_sha256.get(..12).unwrap_or(&self.file_sha256)
+    }
+}
+
+/// Money totals per currency (for previews).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals(pub BTreeMap<Currency, i64>);
+
+impl Totals {
+    pub fn add(&mut self, m: Money) {
+        let e = self.0.entry(m.currency()).or_insert(0);
+        *e = e.saturating_add(m.minor());
+    }
+    pub fn iter(&self) -> impl Iterator<Item = Money> + '_ {
+        self.0.iter().map(|(c, v)| Money::from_minor(*v, *c))
+    }
+}
+
+/// What a file means.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub kind: Kind,
+    pub entries: Vec<Entry>,
+    /// Data lines read (not counting the header and blank lines).
+    pub lines: u64,
+    /// Net due (statements) or amounts (payments) per currency.
+    pub totals: Totals,
+    /// Codes not in the catalog, with the first line each appeared on.
+    pub unknown: BTreeMap<String, u64>,
+}
+
+impl Parsed {
+    pub fn new(kind: Kind) -> Parsed {
+        Parsed {
+            kind,
+            entries: Vec::new(),
+            lines: 0,
+            totals: Totals::default(),
+            unknown: BTreeMap::new(),
+        }
+    }
+    pub(crate) fn push(&mut self, e: Option<Entry>) {
+        if let Some(e) = e {
+            self.entries.push(e);
+        }
+    }
+}
+
+/// Reads a canonical file of `kind` from `input` (already decoded to UTF-8).
+pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, FileErrors> {
+    canonical::read(kind, input, ctx).map_err(|e| e.into_file(&ctx.file_name))
+}

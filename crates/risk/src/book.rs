@@ -1,0 +1,334 @@
+//! The receivable book of one distributor in one currency: statements, payments
+//! applied to them, reserves. Shared by receivables, signals and credit checks.
+//!
+//! Application rule: credits are applied in date order (then recording order). A
+//! payment naming a known statement goes to that statement first; whatever is left (or
+//! all of an unnamed payment) goes to the oldest open statement first (by due date);
+//! what is left after every statement is paid is unapplied credit. A statement whose net
+//! is negative is a credit note: it is applied the same way (oldest first) on the day it
+//! was received, but it is not cash. A negative payment (a bounced cheque) takes back
+//! unapplied credit first, then the most recent applications.
+
+use crate::view::{StmtRef, View};
+use crate::days_i32;
+use backstock_domain::{Currency, Date, PartyId};
+use backstock_ledger::LineKind;
+
+#[derive(Debug, Clone)]
+pub(crate) struct App<'a> {
+    pub payment_id: &'a str,
+    pub date: Date,
+    pub amount: i128,
+    /// Cash (a payment) or a credit note (a negative statement).
+    pub cash: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct StmtCalc<'a> {
+    pub r: StmtRef<'a>,
+    /// Net due (negative for a credit note).
+    pub net: i128,
+    pub due_on: Date,
+    pub apps: Vec<App<'a>>,
+    pub reserve_withheld: i128,
+    pub reserve_released: i128,
+}
+
+impl StmtCalc<'_> {
+    pub fn due_amount(&self) -> i128 {
+        self.net.max(0)
+    }
+    pub fn applied(&self) -> i128 {
+        self.apps.iter().map(|a| a.amount).sum()
+    }
+    pub fn cash_applied(&self) -> i128 {
+        self.apps.iter().filter(|a| a.cash).map(|a| a.amount).sum()
+    }
+    pub fn credit_applied(&self) -> i128 {
+        self.apps.iter().filter(|a| !a.cash).map(|a| a.amount).sum()
+    }
+    pub fn open(&self) -> i128 {
+        (self.due_amount() - self.applied()).max(0)
+    }
+    /// Days from the due date to `as_of` (positive when past due).
+    pub fn days_past_due(&self, as_of: Date) -> i64 {
+        i64::from(self.due_on.days_until(as_of))
+    }
+    /// The date the last application settled it, when fully paid.
+    pub fn settled_on(&self) -> Option<Date> {
+        if self.due_amount() > 0 && self.open() == 0 {
+            self.apps.iter().filter(|a| a.amount > 0).map(|a| a.date).max()
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Withholding<'a> {
+    pub statement_id: &'a str,
+    pub period_end: Date,
+    pub amount: i128,
+    pub released: i128,
+    pub due_back: Date,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CashIn<'a> {
+    pub payment_id: &'a str,
+    pub date: Date,
+    pub amount: i128,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Book<'a> {
+    pub currency: Currency,
+    pub as_of: Date,
+    /// Sorted by due date, period end, recording order.
+    pub stmts: Vec<StmtCalc<'a>>,
+    pub unapplied: i128,
+    pub cash: Vec<CashIn<'a>>,
+    pub withholdings: Vec<Withholding<'a>>,
+    /// Released beyond what was seen withheld (withheld before backstock).
+    pub released_unmatched: i128,
+    pub warnings: Vec<String>,
+}
+
+enum CreditKind<'a> {
+    Cash { statement_id: Option<&'a str> },
+    Note,
+}
+
+struct Credit<'a> {
+    date: Date,
+    seq: usize,
+    id: &'a str,
+    amount: i128,
+    kind: CreditKind<'a>,
+}
+
+impl<'a> Book<'a> {
+    pub fn build(
+        view: &View<'a>,
+        distributor: &PartyId,
+        currency: Currency,
+        terms_days: u32,
+        release_days: u32,
+    ) -> Book<'a> {
+        let mut warnings = Vec::new();
+        let mut stmts: Vec<StmtCalc<'a>> = Vec::new();
+        for r in view.statements_of(distributor).filter(|s| s.st.currency == currency) {
+            let net = match r.st.net_due_minor() {
+                Some(n) => i128::from(n),
+                None => {
+                    warnings.push(format!(
+                        "statement {}: its lines overflow when added up; counted as zero",
+                        r.st.statement_id
+                    ));
+                    0
+                }
+            };
+            let (mut withheld, mut released) = (0i128, 0i128);
+            for l in &r.st.lines {
+                match l.kind {
+                    LineKind::ReserveWithheld => withheld += i128::from(l.amount_minor),
+                    LineKind::ReserveReleased => released += i128::from(l.amount_minor),
+                    _ => {}
+                }
+            }
+            stmts.push(StmtCalc {
+                r: *r,
+                net,
+                due_on: r.st.period_end.add_days(days_i32(i64::from(terms_days))),
+                apps: Vec::new(),
+                reserve_withheld: withheld,
+                reserve_released: released,
+            });
+        }
+        stmts.sort_by_key(|s| (s.due_on, s.r.st.period_end, s.r.seq));
+
+        // Credits in date order.
+        let mut credits: Vec<Credit<'a>> = Vec::new();
+        let mut cash = Vec::new();
+        for p in view.payments_of(distributor) {
+            if p.amount.currency() != currency {
+                continue;
+            }
+            let amount = i128::from(p.amount.minor());
+            cash.push(CashIn {
+                payment_id: p.payment_id,
+                date: p.date,
+                amount,
+            });
+            credits.push(Credit {
+                date: p.date,
+                seq: p.seq,
+                id: p.payment_id,
+                amount,
+                kind: CreditKind::Cash {
+                    statement_id: p.statement_id,
+                },
+            });
+        }
+        for s in &stmts {
+            if s.net < 0 {
+                credits.push(Credit {
+                    date: s.r.received_on(),
+                    seq: s.r.seq,
+                    id: s.r.st.statement_id.as_str(),
+                    amount: -s.net,
+                    kind: CreditKind::Note,
+                });
+            }
+        }
+        credits.sort_by_key(|c| (c.date, c.seq));
+
+        let mut unapplied: i128 = 0;
+        let mut log: Vec<(usize, usize)> = Vec::new();
+        for c in credits {
+            if c.amount < 0 {
+                let mut owe = -c.amount;
+                if unapplied > 0 {
+                    let t = unapplied.min(owe);
+                    unapplied -= t;
+                    owe -= t;
+                }
+                while owe > 0 {
+                    let Some((i, k)) = log.pop() else { break };
+                    if let Some(app) = stmts.get_mut(i).and_then(|s| s.apps.get_mut(k)) {
+                        let t = app.amount.min(owe);
+                        app.amount -= t;
+                        owe -= t;
+                        if app.amount > 0 {
+                            log.push((i, k));
+                        }
+                    }
+                }
+                unapplied -= owe;
+                continue;
+            }
+            let mut left = c.amount;
+            if unapplied < 0 {
+                let t = left.min(-unapplied);
+                unapplied += t;
+                left -= t;
+            }
+            let (cash_kind, named) = match c.kind {
+                CreditKind::Cash { statement_id } => (true, statement_id),
+                CreditKind::Note => (false, None),
+            };
+            let mut apply = |i: usize, left: &mut i128, stmts: &mut Vec<StmtCalc<'a>>| {
+                if let Some(s) = stmts.get_mut(i) {
+                    let t = s.open().min(*left);
+                    if t > 0 {
+                        s.apps.push(App {
+                            payment_id: c.id,
+                            date: c.date,
+                            amount: t,
+                            cash: cash_kind,
+                        });
+                        log.push((i, s.apps.len() - 1));
+                        *left -= t;
+                    }
+                }
+            };
+            if let Some(sid) = named {
+                if let Some(i) = stmts.iter().position(|s| s.r.st.statement_id == sid) {
+                    apply(i, &mut left, &mut stmts);
+                }
+            }
+            for i in 0..stmts.len() {
+                if left <= 0 {
+                    break;
+                }
+                apply(i, &mut left, &mut stmts);
+            }
+            unapplied += left;
+        }
+
+        // Reserves: releases go to the oldest withholding first (as the ledger does).
+        let mut order: Vec<usize> = (0..stmts.len()).collect();
+        order.sort_by_key(|&i| stmts.get(i).map(|s| (s.r.st.period_end, s.r.seq)));
+        let mut withholdings: Vec<Withholding<'a>> = Vec::new();
+        let mut released_unmatched: i128 = 0;
+        for i in order {
+            let Some(s) = stmts.get(i) else { continue };
+            let mut release = s.reserve_released.max(0) + (-s.reserve_withheld).max(0);
+            for w in withholdings.iter_mut() {
+                if release <= 0 {
+                    break;
+                }
+                let t = (w.amount - w.released).min(release);
+                if t > 0 {
+                    w.released += t;
+                    release -= t;
+                }
+            }
+            released_unmatched += release;
+            if s.reserve_withheld > 0 {
+                withholdings.push(Withholding {
+                    statement_id: s.r.st.statement_id.as_str(),
+                    period_end: s.r.st.period_end,
+                    amount: s.reserve_withheld,
+                    released: 0,
+                    due_back: s.r.st.period_end.add_days(days_i32(i64::from(release_days))),
+                });
+            }
+        }
+
+        Book {
+            currency,
+            as_of: view.as_of,
+            stmts,
+            unapplied,
+            cash,
+            withholdings,
+            released_unmatched,
+            warnings,
+        }
+    }
+
+    pub fn open_total(&self) -> i128 {
+        self.stmts.iter().map(|s| s.open()).sum()
+    }
+
+    /// Open balance minus unapplied credit.
+    pub fn net_receivable(&self) -> i128 {
+        self.open_total() - self.unapplied
+    }
+
+    /// Open amounts past due by more than `grace` days, and the oldest such days.
+    pub fn arrears(&self, grace: i64) -> (i128, i64) {
+        let mut amount = 0;
+        let mut oldest = 0;
+        for s in &self.stmts {
+            let dpd = s.days_past_due(self.as_of);
+            if s.open() > 0 && dpd > grace {
+                amount += s.open();
+                oldest = oldest.max(dpd);
+            }
+        }
+        (amount, oldest)
+    }
+
+    /// Withheld − released, as the statements say (may be negative when releases of
+    /// reserves withheld before backstock appear).
+    pub fn reserve_held(&self) -> i128 {
+        self.stmts
+            .iter()
+            .map(|s| s.reserve_withheld - s.reserve_released)
+            .sum()
+    }
+}
+
+/// Currencies a distributor's statements and payments are in.
+pub(crate) fn currencies(view: &View<'_>, d: &PartyId) -> Vec<Currency> {
+    let mut out: Vec<Currency> = view
+        .statements_of(d)
+        .map(|s| s.st.currency)
+        .chain(view.payments_of(d).map(|p| p.amount.currency()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}

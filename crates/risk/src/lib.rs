@@ -1,0 +1,229 @@
+//! Early warning for a label that consigns stock to distributors.
+//!
+//! Pure computation over a [`Snapshot`] — everything the label knew on a date — with no
+//! I/O and no SQL. The modules answer the questions a label owner asks before a
+//! distributor fails the way Allegro Media did in 2016:
+//!
+//! * [`receivables`]: what each distributor owes, how late, and the whole exposure
+//!   (unpaid sales + reserves + consigned stock) against the credit limit.
+//! * [`reconcile`]: stock reports checked against what was shipped and sold, unconfirmed
+//!   shipments, sales of things never shipped, stray payments, and the statement
+//!   calendar (received / late / missing).
+//! * [`signals`]: warning signals and one explainable level per distributor.
+//! * [`legal`]: UCC-1 perfection, lapse and continuation windows, PMSI notices, and
+//!   shipments made while unperfected.
+//! * [`credit`]: reasons to hold a new shipment or question a purchase order.
+//!
+//! Conventions: money is integer minor units ([`Money`]), ratios are integer per-mille,
+//! days are whole days. Nothing here converts currencies: amounts in a currency other
+//! than the agreement's are reported on their own. Nothing here panics on data: sums are
+//! computed in `i128` and saturate when turned back into [`Money`].
+//!
+//! Corrections: an entry reversed by an [`Event::Correction`] in the snapshot (that is
+//! not itself reversed) is ignored by every computation here.
+
+pub mod credit;
+pub mod legal;
+pub mod receivables;
+pub mod reconcile;
+pub mod signals;
+
+mod book;
+mod json;
+mod view;
+
+#[cfg(test)]
+mod testkit;
+
+use backstock_domain::{Date, PartyId, Sku};
+use backstock_ledger::{Entry, Event};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub use signals::{Assessment, Signal};
+
+/// What the label knew on a date.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub as_of: Date,
+    /// Every journal entry with `effective_on <= as_of && known_on <= as_of`, in
+    /// recording order. (Entries outside that are ignored here as a safeguard.)
+    pub entries: Vec<Entry>,
+    /// Consigned units owned by the label and held by each distributor as of the date,
+    /// keyed by (holder, SKU), from the ledger. A key whose holder is the label itself,
+    /// if present, is taken as the label's own warehouse stock.
+    pub held: BTreeMap<(PartyId, Sku), i64>,
+}
+
+impl Snapshot {
+    /// A snapshot built from a journal alone: entries are filtered to those known and
+    /// effective on `as_of`, and `held` is derived from them with
+    /// [`holdings_from_entries`]. The ledger's own balances are authoritative; this is
+    /// for tests and tools that have only the entries.
+    pub fn from_entries(as_of: Date, entries: impl IntoIterator<Item = Entry>) -> Snapshot {
+        let entries: Vec<Entry> = entries
+            .into_iter()
+            .filter(|e| e.effective_on <= as_of && e.known_on <= as_of)
+            .collect();
+        let held = holdings_from_entries(&entries, as_of)
+            .into_iter()
+            .filter(|((holder, _), _)| !holder.is_label())
+            .collect();
+        Snapshot {
+            as_of,
+            entries,
+            held,
+        }
+    }
+}
+
+/// Units owned by the label per (holder, SKU) on `as_of`, derived from the entries:
+/// manufacture (to the holder), shipments (from −, to +), statement sales (−) and
+/// returns (+) at the distributor, write-offs (−) and recorded title transfers. Includes
+/// the label's own warehouse (holder `label`); excludes market and scrap; zero
+/// balances are dropped. Reversed (corrected) entries are ignored.
+pub fn holdings_from_entries(entries: &[Entry], as_of: Date) -> BTreeMap<(PartyId, Sku), i64> {
+    let v = view::View::new(entries, as_of);
+    let mut out: BTreeMap<(PartyId, Sku), i64> = BTreeMap::new();
+    for m in &v.moves {
+        if m.holder.as_str() == PartyId::MARKET || m.holder.as_str() == PartyId::SCRAP {
+            continue;
+        }
+        let slot = out.entry((m.holder.clone(), m.sku.clone())).or_insert(0);
+        *slot = slot.saturating_add(m.delta);
+    }
+    out.retain(|_, u| *u != 0);
+    out
+}
+
+/// How worried to be. Ordered: `Ok < Watch < Alert < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Ok,
+    Watch,
+    Alert,
+    Critical,
+}
+
+impl Level {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Level::Ok => "ok",
+            Level::Watch => "watch",
+            Level::Alert => "alert",
+            Level::Critical => "critical",
+        }
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every threshold the signals, the calendar and the credit checks use. All integers:
+/// days, per-mille (1000 = 100 %), units, or whole currency units (`*_major`).
+///
+/// Deserializes with defaults for missing fields, so a tenant overrides only what it
+/// wants (`{"payment_lateness_alert_days": 45}`); unknown fields are refused so a typo
+/// is not silently ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    /// Trailing window for payment lateness and coverage.
+    pub payment_window_days: i64,
+    /// Average days beyond terms (amount-weighted) for watch / alert / critical.
+    pub payment_lateness_watch_days: i64,
+    pub payment_lateness_alert_days: i64,
+    pub payment_lateness_critical_days: i64,
+    /// Payment signals stay at `watch` at most unless at least this many statements in
+    /// the window were paid late (by ≥ the watch days) or are unpaid past due: one late
+    /// payment is not a trend.
+    pub payment_min_problem_statements: i64,
+    /// Cash received ÷ amount that fell due, per-mille: below these → watch / alert /
+    /// critical.
+    pub coverage_watch_below_permille: i64,
+    pub coverage_alert_below_permille: i64,
+    pub coverage_critical_below_permille: i64,
+    /// Coverage is judged only when at least this much fell due in the window (whole
+    /// units of the agreement currency).
+    pub coverage_min_due_major: i64,
+    /// A statement is expected by period end + this many days.
+    pub statement_grace_days: i64,
+    /// Late and missing statements count when their expected date is in this window.
+    pub statement_window_days: i64,
+    /// This many missing statements (or more) → critical.
+    pub statements_missing_critical: i64,
+    /// Window for units ordered/shipped vs units sold.
+    pub stocking_window_days: i64,
+    /// Ordered-or-shipped ÷ sold, per-mille, that counts as stocking up (with arrears).
+    pub stocking_ratio_permille: i64,
+    /// Ignore stocking up below this many units ordered or shipped in the window.
+    pub stocking_min_units: i64,
+    /// A purchase order placed while this many days (or more) in arrears → alert.
+    pub stocking_po_arrears_days: i64,
+    /// Open balance past due by more than this many days counts as arrears (a cheque in
+    /// the post is not arrears).
+    pub arrears_grace_days: i64,
+    /// Exposure ÷ credit limit, per-mille: ≥ watch, > alert, > critical.
+    pub exposure_watch_permille: i64,
+    pub exposure_alert_above_permille: i64,
+    pub exposure_critical_above_permille: i64,
+    /// Share of the label's stock held by one distributor, per-mille, for watch.
+    pub concentration_watch_permille: i64,
+    /// A demand not answered after this many days → alert.
+    pub demand_answer_days: i64,
+    /// A shipment without a receipt confirmation after this many days is listed.
+    pub receipt_confirm_days: i64,
+    /// UCC-1 effectiveness (9-515(a): five years) and the continuation window before
+    /// lapse (9-515(d): six months), in months.
+    pub ucc_lapse_months: i64,
+    pub ucc_continuation_window_months: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Thresholds {
+        Thresholds {
+            payment_window_days: 180,
+            payment_lateness_watch_days: 30,
+            payment_lateness_alert_days: 60,
+            payment_lateness_critical_days: 120,
+            payment_min_problem_statements: 2,
+            coverage_watch_below_permille: 800,
+            coverage_alert_below_permille: 500,
+            coverage_critical_below_permille: 200,
+            coverage_min_due_major: 1000,
+            statement_grace_days: 30,
+            statement_window_days: 365,
+            statements_missing_critical: 3,
+            stocking_window_days: 90,
+            stocking_ratio_permille: 1500,
+            stocking_min_units: 10,
+            stocking_po_arrears_days: 60,
+            arrears_grace_days: 7,
+            exposure_watch_permille: 800,
+            exposure_alert_above_permille: 1000,
+            exposure_critical_above_permille: 1500,
+            concentration_watch_permille: 500,
+            demand_answer_days: 14,
+            receipt_confirm_days: 30,
+            ucc_lapse_months: 60,
+            ucc_continuation_window_months: 6,
+        }
+    }
+}
+
+/// Clamps an `i64` day count into the `i32` that [`Date::add_days`] takes.
+pub(crate) fn days_i32(days: i64) -> i32 {
+    i32::try_from(days).unwrap_or(if days < 0 { i32::MIN } else { i32::MAX })
+}
+
+/// Whether an event is a correction (used by the view to void entries).
+pub(crate) fn reverses(e: &Entry) -> Option<&backstock_ledger::EntryId> {
+    match &e.event {
+        Event::Correction { reverses, .. } => Some(reverses),
+        _ => None,
+    }
+}
