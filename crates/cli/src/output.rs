@@ -149,6 +149,6 @@ mod tests {
         let mut t = Table::new(&["a", "n"]).numeric(&[1]);
         t.push(vec!["x,y".into(), "10".into()]);
         assert_eq!(t.render(Format::Csv, &Value::Null), "a,n\n\"x,y\",10\n");
-        assert_eq!(t.text(), "a    n\n---  --\nx,y  10\n");
+        assert_eq!(t.text(), "a     n\n---  --\nx,y  10\n");
     }
 }

@@ -1,0 +1,431 @@
+//! What each distributor owes the label as of the snapshot's date, how late it is, and
+//! the label's whole exposure to it.
+//!
+//! * Each statement falls due at `period_end + payment_terms_days`; its net due is
+//!   [`backstock_ledger::Statement::net_due_minor`].
+//! * Payments are applied as described in the `book` module: to the statement a payment
+//!   names, then oldest open first; an overpayment stays as unapplied credit. Only
+//!   payments in the snapshot count, so a payment received after the date never
+//!   reduces that date's ageing.
+//! * Ageing buckets by days past due of each open statement: current (not yet due),
+//!   1–30, 31–60, 61–90, over 90.
+//! * Reserve held = Σ reserve withheld − Σ reserve released; each withholding is due
+//!   back at `period_end + reserve_release_days` (releases go to the oldest first).
+//! * Exposure = unpaid net due (open − unapplied credit) + reserve held (if positive) +
+//!   consigned units the distributor holds at catalog wholesale (also shown at unit
+//!   cost; the latest catalog fact per SKU wins), against the agreement's credit limit.
+//!
+//! Money is in the agreement's currency. Statements and payments in other currencies
+//! are reported in `other_currencies`, never converted, and do not enter the exposure.
+
+use crate::book::{self, Book};
+use crate::json::{self, permille, to_money};
+use crate::view::View;
+use crate::Snapshot;
+use backstock_domain::{Currency, Date, Money, PartyId, Sku};
+use backstock_ledger::facts::Agreement;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedPayment {
+    /// The payment id, or the credit note's statement id.
+    pub payment_id: String,
+    pub date: Date,
+    #[serde(serialize_with = "json::money")]
+    pub amount: Money,
+    /// Cash, or a credit note (a statement whose net is negative).
+    pub cash: bool,
+    /// Days after the due date it was applied (negative = early).
+    pub days_after_due: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementStatus {
+    pub statement_id: String,
+    pub period_start: Date,
+    pub period_end: Date,
+    pub issued_on: Date,
+    /// When the label received it (the entry's `known_on`).
+    pub received_on: Date,
+    pub due_on: Date,
+    #[serde(serialize_with = "json::money")]
+    pub net_due: Money,
+    #[serde(serialize_with = "json::money")]
+    pub paid: Money,
+    /// Settled by credit notes rather than cash.
+    #[serde(serialize_with = "json::money")]
+    pub credited: Money,
+    #[serde(serialize_with = "json::money")]
+    pub open: Money,
+    /// Days past due as of the date, when something is still open (else 0).
+    pub days_past_due: i64,
+    /// When it was fully settled, and how many days after its due date.
+    pub settled_on: Option<Date>,
+    pub settled_days_late: Option<i64>,
+    #[serde(serialize_with = "json::money")]
+    pub reserve_withheld: Money,
+    #[serde(serialize_with = "json::money")]
+    pub reserve_released: Money,
+    pub payments: Vec<AppliedPayment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ageing {
+    #[serde(serialize_with = "json::money")]
+    pub current: Money,
+    #[serde(serialize_with = "json::money")]
+    pub days_1_30: Money,
+    #[serde(serialize_with = "json::money")]
+    pub days_31_60: Money,
+    #[serde(serialize_with = "json::money")]
+    pub days_61_90: Money,
+    #[serde(serialize_with = "json::money")]
+    pub days_over_90: Money,
+    #[serde(serialize_with = "json::money")]
+    pub total: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReserveWithholding {
+    pub statement_id: String,
+    pub period_end: Date,
+    #[serde(serialize_with = "json::money")]
+    pub withheld: Money,
+    #[serde(serialize_with = "json::money")]
+    pub released: Money,
+    #[serde(serialize_with = "json::money")]
+    pub outstanding: Money,
+    pub due_back: Date,
+    /// Days past `due_back` with something still outstanding (else 0).
+    pub days_overdue: i64,
+}
+
+/// Receivables in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CurrencyBook {
+    pub currency: Currency,
+    pub statements: Vec<StatementStatus>,
+    pub ageing: Ageing,
+    /// Σ open on statements.
+    #[serde(serialize_with = "json::money")]
+    pub open_balance: Money,
+    /// Open and past its due date.
+    #[serde(serialize_with = "json::money")]
+    pub past_due: Money,
+    /// Paid beyond every statement (negative: a payment reversed beyond what it paid).
+    #[serde(serialize_with = "json::money")]
+    pub unapplied_credit: Money,
+    /// Open balance − unapplied credit.
+    #[serde(serialize_with = "json::money")]
+    pub net_receivable: Money,
+    /// Days past due of the oldest open statement (0 if none).
+    pub oldest_days_past_due: i64,
+    /// Past-due balance weighted by days past due (0 if none).
+    pub weighted_days_past_due: i64,
+    /// Reserve withheld − released.
+    #[serde(serialize_with = "json::money")]
+    pub reserve_held: Money,
+    pub reserves: Vec<ReserveWithholding>,
+    /// Cash received in this currency up to the date.
+    #[serde(serialize_with = "json::money")]
+    pub cash_received: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockLine {
+    pub sku: Sku,
+    pub units: i64,
+    #[serde(serialize_with = "json::money_opt")]
+    pub wholesale_price: Option<Money>,
+    #[serde(serialize_with = "json::money_opt")]
+    pub at_wholesale: Option<Money>,
+    #[serde(serialize_with = "json::money_opt")]
+    pub at_cost: Option<Money>,
+}
+
+/// Consigned units the distributor holds, valued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockHolding {
+    pub units: i64,
+    /// Units with no catalog price in the agreement currency (not valued).
+    pub unpriced_units: i64,
+    #[serde(serialize_with = "json::money")]
+    pub at_wholesale: Money,
+    #[serde(serialize_with = "json::money")]
+    pub at_cost: Money,
+    pub lines: Vec<StockLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exposure {
+    #[serde(serialize_with = "json::money")]
+    pub unpaid: Money,
+    #[serde(serialize_with = "json::money")]
+    pub reserve_held: Money,
+    #[serde(serialize_with = "json::money")]
+    pub stock_at_wholesale: Money,
+    #[serde(serialize_with = "json::money")]
+    pub stock_at_cost: Money,
+    /// unpaid + reserve held + stock at wholesale.
+    #[serde(serialize_with = "json::money")]
+    pub total: Money,
+    /// unpaid + reserve held + stock at cost.
+    #[serde(serialize_with = "json::money")]
+    pub total_at_cost: Money,
+    #[serde(serialize_with = "json::money")]
+    pub credit_limit: Money,
+    /// Total ÷ credit limit in per-mille; `None` when there is no limit (zero) or it is
+    /// in another currency.
+    pub limit_used_permille: Option<i64>,
+    /// Credit limit − total (negative = over the limit); `None` as above.
+    #[serde(serialize_with = "json::money_opt")]
+    pub headroom: Option<Money>,
+    pub over_limit: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DistributorReceivables {
+    pub distributor: PartyId,
+    pub as_of: Date,
+    pub payment_terms_days: u32,
+    pub reserve_release_days: u32,
+    /// Receivables in the agreement's currency.
+    #[serde(flatten)]
+    pub book: CurrencyBook,
+    pub stock: StockHolding,
+    pub exposure: Exposure,
+    /// Statements and payments in other currencies, each on its own, never converted.
+    pub other_currencies: Vec<CurrencyBook>,
+    /// Things that could not be counted (overflowing statements, prices in another
+    /// currency, a limit in another currency…).
+    pub warnings: Vec<String>,
+}
+
+/// Receivables per distributor with an agreement (one, if `only` is given).
+pub fn compute(snap: &Snapshot, only: Option<&PartyId>) -> Vec<DistributorReceivables> {
+    let view = View::of(snap);
+    view.agreements
+        .values()
+        .filter(|a| only.map_or(true, |d| &a.distributor == d))
+        .map(|a| for_agreement(snap, &view, a))
+        .collect()
+}
+
+pub(crate) fn for_agreement(snap: &Snapshot, view: &View<'_>, a: &Agreement) -> DistributorReceivables {
+    let d = &a.distributor;
+    let primary = Book::build(view, d, a.currency, a.payment_terms_days, a.reserve_release_days);
+    let mut warnings = primary.warnings.clone();
+    let book = currency_book(&primary);
+    let mut other_currencies = Vec::new();
+    for cur in book::currencies(view, d) {
+        if cur == a.currency {
+            continue;
+        }
+        let b = Book::build(view, d, cur, a.payment_terms_days, a.reserve_release_days);
+        warnings.extend(b.warnings.iter().cloned());
+        warnings.push(format!(
+            "{} statements or payments in {cur} are reported separately (the agreement is in {})",
+            d, a.currency
+        ));
+        other_currencies.push(currency_book(&b));
+    }
+    let stock = stock_holding(snap, view, d, a.currency, &mut warnings);
+    let exposure = exposure(&primary, &stock, a, &mut warnings);
+    DistributorReceivables {
+        distributor: d.clone(),
+        as_of: view.as_of,
+        payment_terms_days: a.payment_terms_days,
+        reserve_release_days: a.reserve_release_days,
+        book,
+        stock,
+        exposure,
+        other_currencies,
+        warnings,
+    }
+}
+
+fn currency_book(b: &Book<'_>) -> CurrencyBook {
+    let cur = b.currency;
+    let as_of = b.as_of;
+    let mut buckets = [0i128; 5];
+    let (mut past_due, mut weighted, mut oldest) = (0i128, 0i128, 0i64);
+    let mut statements = Vec::with_capacity(b.stmts.len());
+    for s in &b.stmts {
+        let open = s.open();
+        let dpd = s.days_past_due(as_of);
+        if open > 0 {
+            let i = match dpd {
+                i64::MIN..=0 => 0,
+                1..=30 => 1,
+                31..=60 => 2,
+                61..=90 => 3,
+                _ => 4,
+            };
+            if let Some(slot) = buckets.get_mut(i) {
+                *slot += open;
+            }
+            if dpd > 0 {
+                past_due += open;
+                weighted += open * i128::from(dpd);
+                oldest = oldest.max(dpd);
+            }
+        }
+        let settled_on = s.settled_on();
+        statements.push(StatementStatus {
+            statement_id: s.r.st.statement_id.clone(),
+            period_start: s.r.st.period_start,
+            period_end: s.r.st.period_end,
+            issued_on: s.r.st.issued_on,
+            received_on: s.r.received_on(),
+            due_on: s.due_on,
+            net_due: to_money(s.net, cur),
+            paid: to_money(s.cash_applied(), cur),
+            credited: to_money(s.credit_applied(), cur),
+            open: to_money(open, cur),
+            days_past_due: if open > 0 { dpd.max(0) } else { 0 },
+            settled_on,
+            settled_days_late: settled_on.map(|d| i64::from(s.due_on.days_until(d))),
+            reserve_withheld: to_money(s.reserve_withheld, cur),
+            reserve_released: to_money(s.reserve_released, cur),
+            payments: s
+                .apps
+                .iter()
+                .filter(|a| a.amount != 0)
+                .map(|a| AppliedPayment {
+                    payment_id: a.payment_id.to_string(),
+                    date: a.date,
+                    amount: to_money(a.amount, cur),
+                    cash: a.cash,
+                    days_after_due: i64::from(s.due_on.days_until(a.date)),
+                })
+                .collect(),
+        });
+    }
+    let open_total = b.open_total();
+    let [current, d30, d60, d90, over] = buckets;
+    CurrencyBook {
+        currency: cur,
+        statements,
+        ageing: Ageing {
+            current: to_money(current, cur),
+            days_1_30: to_money(d30, cur),
+            days_31_60: to_money(d60, cur),
+            days_61_90: to_money(d90, cur),
+            days_over_90: to_money(over, cur),
+            total: to_money(open_total, cur),
+        },
+        open_balance: to_money(open_total, cur),
+        past_due: to_money(past_due, cur),
+        unapplied_credit: to_money(b.unapplied, cur),
+        net_receivable: to_money(b.net_receivable(), cur),
+        oldest_days_past_due: oldest,
+        weighted_days_past_due: json::div_round(weighted, past_due).unwrap_or(0),
+        reserve_held: to_money(b.reserve_held(), cur),
+        reserves: b
+            .withholdings
+            .iter()
+            .map(|w| {
+                let outstanding = w.amount - w.released;
+                ReserveWithholding {
+                    statement_id: w.statement_id.to_string(),
+                    period_end: w.period_end,
+                    withheld: to_money(w.amount, cur),
+                    released: to_money(w.released, cur),
+                    outstanding: to_money(outstanding, cur),
+                    due_back: w.due_back,
+                    days_overdue: if outstanding > 0 {
+                        i64::from(w.due_back.days_until(as_of)).max(0)
+                    } else {
+                        0
+                    },
+                }
+            })
+            .collect(),
+        cash_received: to_money(b.cash.iter().map(|c| c.amount).sum(), cur),
+    }
+}
+
+pub(crate) fn stock_holding(
+    snap: &Snapshot,
+    view: &View<'_>,
+    d: &PartyId,
+    cur: Currency,
+    warnings: &mut Vec<String>,
+) -> StockHolding {
+    let (mut units, mut unpriced, mut wholesale, mut cost) = (0i64, 0i64, 0i128, 0i128);
+    let mut lines = Vec::new();
+    for ((holder, sku), &n) in &snap.held {
+        if holder != d || n == 0 {
+            continue;
+        }
+        units = units.saturating_add(n);
+        let valued = n.max(0);
+        if n < 0 {
+            warnings.push(format!(
+                "{d} holds {n} units of {sku} by the ledger (more sold than shipped); valued at zero"
+            ));
+        }
+        let item = view.catalog.get(sku);
+        let w = item.map(|i| i.wholesale_price).filter(|m| m.currency() == cur);
+        let c = item.map(|i| i.unit_cost).filter(|m| m.currency() == cur);
+        match item {
+            None => warnings.push(format!("{sku} has no catalog item: {n} units at {d} are not valued")),
+            Some(i) if w.is_none() => warnings.push(format!(
+                "{sku} is priced in {}, not {cur}: {n} units at {d} are not valued",
+                i.wholesale_price.currency()
+            )),
+            _ => {}
+        }
+        if w.is_none() {
+            unpriced = unpriced.saturating_add(n);
+        }
+        let at_w = w.map(|m| i128::from(m.minor()) * i128::from(valued));
+        let at_c = c.map(|m| i128::from(m.minor()) * i128::from(valued));
+        wholesale += at_w.unwrap_or(0);
+        cost += at_c.unwrap_or(0);
+        lines.push(StockLine {
+            sku: sku.clone(),
+            units: n,
+            wholesale_price: w,
+            at_wholesale: at_w.map(|v| to_money(v, cur)),
+            at_cost: at_c.map(|v| to_money(v, cur)),
+        });
+    }
+    StockHolding {
+        units,
+        unpriced_units: unpriced,
+        at_wholesale: to_money(wholesale, cur),
+        at_cost: to_money(cost, cur),
+        lines,
+    }
+}
+
+pub(crate) fn exposure(b: &Book<'_>, stock: &StockHolding, a: &Agreement, warnings: &mut Vec<String>) -> Exposure {
+    let cur = a.currency;
+    let unpaid = b.net_receivable();
+    let reserve = b.reserve_held().max(0);
+    let w = i128::from(stock.at_wholesale.minor());
+    let c = i128::from(stock.at_cost.minor());
+    let total = unpaid + reserve + w;
+    let limit = a.credit_limit;
+    let comparable = limit.currency() == cur && limit.minor() > 0;
+    if limit.currency() != cur {
+        warnings.push(format!(
+            "the credit limit is in {} but the agreement is in {cur}: not compared",
+            limit.currency()
+        ));
+    }
+    let lim = i128::from(limit.minor());
+    Exposure {
+        unpaid: to_money(unpaid, cur),
+        reserve_held: to_money(reserve, cur),
+        stock_at_wholesale: stock.at_wholesale,
+        stock_at_cost: stock.at_cost,
+        total: to_money(total, cur),
+        total_at_cost: to_money(unpaid + reserve + c, cur),
+        credit_limit: limit,
+        limit_used_permille: if comparable { permille(total, lim) } else { None },
+        headroom: comparable.then(|| to_money(lim - total, cur)),
+        over_limit: comparable && total > lim,
+    }
+}

@@ -1,0 +1,377 @@
+//! Reconciliation: what the distributor says against what the label's books say.
+//!
+//! * **Stock reports as balance assertions.** For each report (the latest recorded per
+//!   distributor × SKU × report date), the expected units at the distributor are
+//!   shipments to it − shipments from it − units sold + units returned (statement
+//!   lines), plus units manufactured straight to it, − write-offs there, ± recorded
+//!   title transfers, all with `effective_on ≤` the report's date. The discrepancy is
+//!   reported − expected, also valued at catalog wholesale.
+//! * Shipments to the distributor with no `ReceiptConfirmed` (same shipment id and SKU)
+//!   after [`Thresholds::receipt_confirm_days`]; confirmations for a different number
+//!   of units than shipped.
+//! * Sales reported for SKUs never shipped to that distributor.
+//! * Payments naming a statement id the distributor never sent.
+//! * **Statement calendar.** Periods run from the agreement's start in steps of its
+//!   frequency (monthly or quarterly), each aligned to the first of the start month (the
+//!   first period begins on the start date itself). Each period that has ended is
+//!   expected by `period_end + statement_grace_days`. A statement covers a period when
+//!   its period end falls in the period, or its period spans the period's end (so
+//!   calendar quarters match agreement quarters that are offset by a month). Status:
+//!   `received` (on time), `late` (received after the expected date), `missing` (not
+//!   received and the expected date has passed) or `not_yet_due`. "Received" is the
+//!   entry's `known_on`: when the label got it.
+
+use crate::json::{self, to_money};
+use crate::view::View;
+use crate::{days_i32, Snapshot, Thresholds};
+use backstock_domain::{Date, Money, PartyId, Sku};
+use backstock_ledger::facts::{Agreement, StockReportSource};
+use backstock_ledger::LineKind;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockCheck {
+    pub report_as_of: Date,
+    pub sku: Sku,
+    pub source: StockReportSource,
+    pub reported_units: i64,
+    pub expected_units: i64,
+    /// Reported − expected (negative: the distributor reports fewer units than it
+    /// should hold).
+    pub discrepancy_units: i64,
+    /// The discrepancy at catalog wholesale, when the SKU has a price.
+    #[serde(serialize_with = "json::money_opt")]
+    pub discrepancy_value: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnconfirmedShipment {
+    pub shipment_id: String,
+    pub shipped_on: Date,
+    pub from: PartyId,
+    pub sku: Sku,
+    pub units: u64,
+    pub days_since: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceiptMismatch {
+    pub shipment_id: String,
+    pub sku: Sku,
+    pub shipped_units: u64,
+    pub confirmed_units: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnshippedSale {
+    pub statement_id: String,
+    pub period_end: Date,
+    pub sku: Sku,
+    pub units: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrphanPayment {
+    pub payment_id: String,
+    pub date: Date,
+    #[serde(serialize_with = "json::money")]
+    pub amount: Money,
+    pub statement_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalendarStatus {
+    Received,
+    Late,
+    Missing,
+    NotYetDue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CalendarPeriod {
+    pub period_start: Date,
+    pub period_end: Date,
+    /// period_end + grace.
+    pub expected_by: Date,
+    pub status: CalendarStatus,
+    pub statement_id: Option<String>,
+    pub received_on: Option<Date>,
+    /// For late: days after `expected_by`; for missing: days overdue as of the date.
+    pub days_late: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reconciliation {
+    pub distributor: PartyId,
+    pub as_of: Date,
+    pub stock_checks: Vec<StockCheck>,
+    /// Σ |discrepancy| over the latest report of each SKU.
+    pub latest_discrepancy_units: i64,
+    pub unconfirmed_shipments: Vec<UnconfirmedShipment>,
+    pub receipt_mismatches: Vec<ReceiptMismatch>,
+    pub unshipped_sales: Vec<UnshippedSale>,
+    pub orphan_payments: Vec<OrphanPayment>,
+    /// Empty when there is no agreement.
+    pub calendar: Vec<CalendarPeriod>,
+}
+
+/// Reconciliation with default thresholds.
+pub fn compute(snap: &Snapshot, only: Option<&PartyId>) -> Vec<Reconciliation> {
+    compute_with(snap, only, &Thresholds::default())
+}
+
+/// Reconciliation per distributor with an agreement or a stock report (one, if `only`).
+pub fn compute_with(snap: &Snapshot, only: Option<&PartyId>, t: &Thresholds) -> Vec<Reconciliation> {
+    let view = View::of(snap);
+    let mut parties: BTreeSet<&PartyId> = view.agreements.keys().collect();
+    parties.extend(view.stock_reports.iter().map(|r| &r.distributor));
+    let moves = MoveIndex::new(&view);
+    parties
+        .into_iter()
+        .filter(|d| only.map_or(true, |o| o == *d))
+        .map(|d| reconcile_one(&view, &moves, d, t))
+        .collect()
+}
+
+/// The statement calendar of one distributor (empty without an agreement).
+pub fn calendar(snap: &Snapshot, distributor: &PartyId, t: &Thresholds) -> Vec<CalendarPeriod> {
+    let view = View::of(snap);
+    match view.agreements.get(distributor) {
+        Some(a) => calendar_for(&view, a, t),
+        None => Vec::new(),
+    }
+}
+
+/// Label-owned unit deltas per (holder, SKU), by date, with prefix sums.
+pub(crate) struct MoveIndex<'a> {
+    by_key: HashMap<(&'a PartyId, &'a Sku), (Vec<Date>, Vec<i64>)>,
+}
+
+impl<'a> MoveIndex<'a> {
+    pub fn new(view: &View<'a>) -> MoveIndex<'a> {
+        let mut raw: HashMap<(&'a PartyId, &'a Sku), Vec<(Date, i64)>> = HashMap::new();
+        for m in &view.moves {
+            raw.entry((m.holder, m.sku)).or_default().push((m.date, m.delta));
+        }
+        let by_key = raw
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.sort_by_key(|(d, _)| *d);
+                let mut acc = 0i64;
+                let dates = v.iter().map(|(d, _)| *d).collect();
+                let sums = v
+                    .iter()
+                    .map(|(_, x)| {
+                        acc = acc.saturating_add(*x);
+                        acc
+                    })
+                    .collect();
+                (k, (dates, sums))
+            })
+            .collect();
+        MoveIndex { by_key }
+    }
+
+    /// Units of `sku` at `holder` after every move effective on or before `on`.
+    pub fn units_at(&self, holder: &PartyId, sku: &Sku, on: Date) -> i64 {
+        match self.by_key.get(&(holder, sku)) {
+            Some((dates, sums)) => {
+                let n = dates.partition_point(|d| *d <= on);
+                n.checked_sub(1).and_then(|i| sums.get(i)).copied().unwrap_or(0)
+            }
+            None => 0,
+        }
+    }
+}
+
+fn reconcile_one(view: &View<'_>, moves: &MoveIndex<'_>, d: &PartyId, t: &Thresholds) -> Reconciliation {
+    let as_of = view.as_of;
+
+    // Stock checks: the latest recorded report per (SKU, report date).
+    let mut latest: BTreeMap<(Date, &Sku), &backstock_ledger::facts::StockReport> = BTreeMap::new();
+    for r in view.stock_reports.iter().filter(|r| &r.distributor == d) {
+        latest.insert((r.as_of, &r.sku), r);
+    }
+    let mut stock_checks = Vec::new();
+    let mut newest: BTreeMap<&Sku, i64> = BTreeMap::new();
+    for ((on, sku), r) in latest {
+        let expected = moves.units_at(d, sku, on);
+        let diff = r.units_on_hand.saturating_sub(expected);
+        let value = view
+            .catalog
+            .get(sku)
+            .map(|c| to_money(i128::from(c.wholesale_price.minor()) * i128::from(diff), c.wholesale_price.currency()));
+        newest.insert(sku, diff.saturating_abs());
+        stock_checks.push(StockCheck {
+            report_as_of: on,
+            sku: sku.clone(),
+            source: r.source,
+            reported_units: r.units_on_hand,
+            expected_units: expected,
+            discrepancy_units: diff,
+            discrepancy_value: value,
+        });
+    }
+    let latest_discrepancy_units = newest.values().fold(0i64, |a, b| a.saturating_add(*b));
+
+    // Receipts.
+    let mut confirmed: HashMap<(&str, &Sku), u64> = HashMap::new();
+    for r in &view.receipts {
+        let slot = confirmed.entry((r.shipment_id.as_str(), &r.sku)).or_insert(0);
+        *slot = slot.saturating_add(r.units);
+    }
+    let mut shipped: BTreeMap<(&str, &Sku), u64> = BTreeMap::new();
+    let mut unconfirmed_shipments = Vec::new();
+    for s in view.shipments_to(d) {
+        let slot = shipped.entry((s.shipment_id, s.sku)).or_insert(0);
+        *slot = slot.saturating_add(s.units);
+        let days = i64::from(s.date.days_until(as_of));
+        if !confirmed.contains_key(&(s.shipment_id, s.sku)) && days > t.receipt_confirm_days {
+            unconfirmed_shipments.push(UnconfirmedShipment {
+                shipment_id: s.shipment_id.to_string(),
+                shipped_on: s.date,
+                from: s.from.clone(),
+                sku: s.sku.clone(),
+                units: s.units,
+                days_since: days,
+            });
+        }
+    }
+    let receipt_mismatches = shipped
+        .iter()
+        .filter_map(|(&(id, sku), &units)| {
+            let c = *confirmed.get(&(id, sku))?;
+            (c != units).then(|| ReceiptMismatch {
+                shipment_id: id.to_string(),
+                sku: sku.clone(),
+                shipped_units: units,
+                confirmed_units: c,
+            })
+        })
+        .collect();
+
+    // Sales of SKUs never delivered to the distributor.
+    let delivered: HashSet<&Sku> = view
+        .moves
+        .iter()
+        .filter(|m| m.holder == d && m.delta > 0)
+        .map(|m| m.sku)
+        .chain(view.shipments_to(d).map(|s| s.sku))
+        .collect();
+    let mut unshipped_sales = Vec::new();
+    for s in view.statements_of(d) {
+        let mut per_sku: BTreeMap<&Sku, i64> = BTreeMap::new();
+        for l in &s.st.lines {
+            if let (LineKind::Sale, Some(sku)) = (l.kind, &l.sku) {
+                if !delivered.contains(sku) {
+                    let slot = per_sku.entry(sku).or_insert(0);
+                    *slot = slot.saturating_add(l.units);
+                }
+            }
+        }
+        for (sku, units) in per_sku {
+            unshipped_sales.push(UnshippedSale {
+                statement_id: s.st.statement_id.clone(),
+                period_end: s.st.period_end,
+                sku: sku.clone(),
+                units,
+            });
+        }
+    }
+
+    // Payments naming no statement of this distributor.
+    let ids: HashSet<&str> = view.statements_of(d).map(|s| s.st.statement_id.as_str()).collect();
+    let orphan_payments = view
+        .payments_of(d)
+        .filter_map(|p| {
+            let sid = p.statement_id?;
+            (!ids.contains(sid)).then(|| OrphanPayment {
+                payment_id: p.payment_id.to_string(),
+                date: p.date,
+                amount: p.amount,
+                statement_id: sid.to_string(),
+            })
+        })
+        .collect();
+
+    let calendar = view.agreements.get(d).map(|a| calendar_for(view, a, t)).unwrap_or_default();
+
+    Reconciliation {
+        distributor: d.clone(),
+        as_of,
+        stock_checks,
+        latest_discrepancy_units,
+        unconfirmed_shipments,
+        receipt_mismatches,
+        unshipped_sales,
+        orphan_payments,
+        calendar,
+    }
+}
+
+/// At most this many periods are generated (a monthly calendar of 250 years).
+const MAX_PERIODS: usize = 3000;
+
+pub(crate) fn calendar_for(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Vec<CalendarPeriod> {
+    let as_of = view.as_of;
+    let step = a.statement_frequency.months();
+    let anchor = a.agreement_start.first_of_month();
+    let stmts: Vec<_> = view.statements_of(&a.distributor).collect();
+    let mut out = Vec::new();
+    let mut start = a.agreement_start;
+    let mut k: i32 = 1;
+    while out.len() < MAX_PERIODS {
+        let next = anchor.add_months(step.saturating_mul(k));
+        let end = next.add_days(-1);
+        if end < start || end >= as_of {
+            break;
+        }
+        let expected_by = end.add_days(days_i32(t.statement_grace_days));
+        let covering = stmts
+            .iter()
+            .filter(|s| {
+                let (ps, pe) = (s.st.period_start, s.st.period_end);
+                (start <= pe && pe <= end) || (ps <= end && end <= pe)
+            })
+            .min_by_key(|s| (s.received_on(), s.seq));
+        let (status, statement_id, received_on, days_late) = match covering {
+            Some(s) => {
+                let r = s.received_on();
+                if r <= expected_by {
+                    (CalendarStatus::Received, Some(s.st.statement_id.clone()), Some(r), None)
+                } else {
+                    (
+                        CalendarStatus::Late,
+                        Some(s.st.statement_id.clone()),
+                        Some(r),
+                        Some(i64::from(expected_by.days_until(r))),
+                    )
+                }
+            }
+            None if as_of > expected_by => (
+                CalendarStatus::Missing,
+                None,
+                None,
+                Some(i64::from(expected_by.days_until(as_of))),
+            ),
+            None => (CalendarStatus::NotYetDue, None, None, None),
+        };
+        out.push(CalendarPeriod {
+            period_start: start,
+            period_end: end,
+            expected_by,
+            status,
+            statement_id,
+            received_on,
+            days_late,
+        });
+        if next <= start {
+            break;
+        }
+        start = next;
+        k = k.saturating_add(1);
+    }
+    out
+}
