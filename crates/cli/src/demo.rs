@@ -87,7 +87,8 @@ pub fn releases() -> Vec<Release> {
                 title,
                 artist,
                 format,
-                release_date: Date::from_ymd(*year, (i as u32 % 12) + 1, 15).unwrap_or(Date::EARLIEST),
+                release_date: Date::from_ymd(*year, (i as u32 % 12) + 1, 15)
+                    .unwrap_or(Date::EARLIEST),
                 wholesale_minor: whole,
                 list_minor: list,
                 cost_minor: cost,
@@ -128,9 +129,11 @@ fn money(minor: i64) -> String {
 
 /// Generates the demo label's files.
 pub fn generate() -> DemoFiles {
-    let mut rng = Rng::new(2016_06_03);
+    let mut rng = Rng::new(20_160_603);
     let rel = releases();
-    let mut catalog = String::from("sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n");
+    let mut catalog = String::from(
+        "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n",
+    );
     for r in &rel {
         let _ = writeln!(
             catalog,
@@ -226,8 +229,15 @@ cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,2500
             }
             if !po_lines.is_empty() {
                 po_n += 1;
-                let po = format!("{}-PO{po_n}", dist.name.to_ascii_uppercase().get(..2).unwrap_or("PO"));
-                let po_date = if failing && month == d(2016, 6, 1) { d(2016, 6, 2) } else { po_day };
+                let po = format!(
+                    "{}-PO{po_n}",
+                    dist.name.to_ascii_uppercase().get(..2).unwrap_or("PO")
+                );
+                let po_date = if failing && month == d(2016, 6, 1) {
+                    d(2016, 6, 2)
+                } else {
+                    po_day
+                };
                 for (i, units) in &po_lines {
                     let _ = writeln!(pos, "{po},{po_date},{},{},{units}", dist.name, rel[*i].sku);
                 }
@@ -240,12 +250,21 @@ cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,2500
                         if *have < *units {
                             run_n += 1;
                             let press = if rel[*i].format == "CD" { 1000 } else { 500 };
-                            let _ = writeln!(ships, "RUN-{run_n},{},plant:optimal,label,{},{press},", month.add_days(1), rel[*i].sku);
+                            let _ = writeln!(
+                                ships,
+                                "RUN-{run_n},{},plant:optimal,label,{},{press},",
+                                month.add_days(1),
+                                rel[*i].sku
+                            );
                             *have += press;
                         }
                         *have -= units;
                         *dist.held.entry(*i).or_insert(0) += units;
-                        let _ = writeln!(ships, "SH-{ship_n},{ship_day},label,{},{},{units},{po}", dist.name, rel[*i].sku);
+                        let _ = writeln!(
+                            ships,
+                            "SH-{ship_n},{ship_day},label,{},{},{units},{po}",
+                            dist.name, rel[*i].sku
+                        );
                     }
                 }
             }
@@ -270,7 +289,13 @@ cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,2500
                     *dist.held.entry(i).or_insert(0) -= sold;
                     let amount = sold * r.wholesale_minor;
                     sales_minor += amount;
-                    let _ = writeln!(lines, "{sid},{},{month},{pe},ISSUED,sale,{},{sold},{},USD,", dist.name, r.sku, money(amount));
+                    let _ = writeln!(
+                        lines,
+                        "{sid},{},{month},{pe},ISSUED,sale,{},{sold},{},USD,",
+                        dist.name,
+                        r.sku,
+                        money(amount)
+                    );
                     // ~8% come back from retail two months later.
                     let back = sold * 8 / 100;
                     if back > 0 {
@@ -281,11 +306,20 @@ cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,2500
                     *dist.held.entry(i).or_insert(0) += back;
                     let amount = back * r.wholesale_minor;
                     returns_minor += amount;
-                    let _ = writeln!(lines, "{sid},{},{month},{pe},ISSUED,return,{},{back},{},USD,retail returns", dist.name, r.sku, money(amount));
+                    let _ = writeln!(
+                        lines,
+                        "{sid},{},{month},{pe},ISSUED,return,{},{back},{},USD,retail returns",
+                        dist.name,
+                        r.sku,
+                        money(amount)
+                    );
                 }
             }
             let net_sales = Money::from_minor(sales_minor - returns_minor, Currency::USD);
-            let fee = net_sales.apply_rate(dist.fee, Rounding::HalfEven).map(|m| m.minor()).unwrap_or(0);
+            let fee = net_sales
+                .apply_rate(dist.fee, Rounding::HalfEven)
+                .map(|m| m.minor())
+                .unwrap_or(0);
             let withheld = Money::from_minor(sales_minor, Currency::USD)
                 .apply_rate(dist.reserve, Rounding::HalfEven)
                 .map(|m| m.minor())
@@ -293,19 +327,30 @@ cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,2500
             dist.reserves.insert(mi, withheld);
             let released = dist.reserves.remove(&(mi - 6)).unwrap_or(0);
             if fee != 0 {
-                let _ = writeln!(lines, "{sid},{},{month},{pe},ISSUED,fee,,,{},USD,distribution fee", dist.name, money(fee));
+                let _ = writeln!(
+                    lines,
+                    "{sid},{},{month},{pe},ISSUED,fee,,,{},USD,distribution fee",
+                    dist.name,
+                    money(fee)
+                );
             }
             if withheld > 0 {
                 let _ = writeln!(lines, "{sid},{},{month},{pe},ISSUED,reserve_withheld,,,{},USD,reserve against returns", dist.name, money(withheld));
             }
             if released > 0 {
-                let _ = writeln!(lines, "{sid},{},{month},{pe},ISSUED,reserve_released,,,{},USD,reserve released", dist.name, money(released));
+                let _ = writeln!(
+                    lines,
+                    "{sid},{},{month},{pe},ISSUED,reserve_released,,,{},USD,reserve released",
+                    dist.name,
+                    money(released)
+                );
             }
             if m == 12 && !failing {
                 // Co-op advertising for the holiday catalogue.
                 let _ = writeln!(lines, "{sid},{},{month},{pe},ISSUED,chargeback,,,150.00,USD,holiday co-op advertising", dist.name);
             }
-            let net = sales_minor - returns_minor - fee - withheld + released - if m == 12 && !failing { 15000 } else { 0 };
+            let net = sales_minor - returns_minor - fee - withheld + released
+                - if m == 12 && !failing { 15000 } else { 0 };
             // When the statement arrives: late from mid-2015, none after January 2016.
             let issued = if !failing {
                 Some(pe.add_days(20))
@@ -343,7 +388,12 @@ cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,2500
                 // The failing distributor's last payment reaches the label in January 2016.
                 if amount > 0 && paid_on <= end && (!failing || paid_on <= d(2016, 1, 20)) {
                     pay_n += 1;
-                    let _ = writeln!(pays, "P{pay_n},{paid_on},{},{},USD,{sid}", dist.name, money(amount));
+                    let _ = writeln!(
+                        pays,
+                        "P{pay_n},{paid_on},{},{},USD,{sid}",
+                        dist.name,
+                        money(amount)
+                    );
                 }
             }
             // 5. Quarterly stock reports (the failing one comes up short in 2016).
@@ -353,7 +403,11 @@ cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,2500
                     if held == 0 {
                         continue;
                     }
-                    let reported = if failing && month >= d(2016, 1, 1) && i % 4 == 0 { held * 85 / 100 } else { held };
+                    let reported = if failing && month >= d(2016, 1, 1) && i % 4 == 0 {
+                        held * 85 / 100
+                    } else {
+                        held
+                    };
                     let _ = writeln!(stock, "{},{pe},{},{reported}", dist.name, r.sku);
                 }
             }

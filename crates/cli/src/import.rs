@@ -35,14 +35,26 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
         } else if p.is_file() {
             out.push(p.clone());
         } else {
-            return Err(CliError::new(Exit::Input, format!("{}: no such file or directory", p.display())));
+            return Err(CliError::new(
+                Exit::Input,
+                format!("{}: no such file or directory", p.display()),
+            ));
         }
     }
     Ok(out)
 }
 
-/// Reads the file once: SHA-256, compressed copy, line count and the first line.
-fn fingerprint(path: &Path) -> Result<(String, Vec<u8>, u64, u64, Vec<u8>), CliError> {
+/// What one pass over a file gives: its SHA-256, a compressed copy to keep, its size,
+/// line count and first bytes (to detect kind and encoding).
+struct Fingerprint {
+    sha: String,
+    deflated: Vec<u8>,
+    size: u64,
+    lines: u64,
+    head: Vec<u8>,
+}
+
+fn fingerprint(path: &Path) -> Result<Fingerprint, CliError> {
     let io = |e: std::io::Error| CliError::new(Exit::Input, format!("{}: {e}", path.display()));
     let f = std::fs::File::open(path).map_err(io)?;
     let mut r = BufReader::with_capacity(1 << 20, f);
@@ -67,22 +79,37 @@ fn fingerprint(path: &Path) -> Result<(String, Vec<u8>, u64, u64, Vec<u8>), CliE
         r.consume(n);
     }
     let sha: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok((sha, z.finish().map_err(io)?, size, lines, head))
+    Ok(Fingerprint {
+        sha,
+        deflated: z.finish().map_err(io)?,
+        size,
+        lines,
+        head,
+    })
 }
 
 pub fn detect_kind(head: &[u8], encoding: Encoding) -> Option<Kind> {
     let mut s = String::new();
-    let _ = Decoder::new(head, encoding).take(16 * 1024).read_to_string(&mut s);
+    let _ = Decoder::new(head, encoding)
+        .take(16 * 1024)
+        .read_to_string(&mut s);
     let first = s.lines().next().unwrap_or("");
     Kind::detect(first)
 }
 
 /// Imports (or previews) files in order. Stops at the first file that fails: files
 /// before it stay recorded (each is its own transaction), nothing of it is.
-pub async fn run(store: &Store, paths: &[PathBuf], opts: &ImportOptions) -> Result<String, CliError> {
+pub async fn run(
+    store: &Store,
+    paths: &[PathBuf],
+    opts: &ImportOptions,
+) -> Result<String, CliError> {
     let files = collect(paths)?;
     if files.is_empty() {
-        return Err(CliError::new(Exit::Input, "no files to import (give CSV files or a directory holding them)"));
+        return Err(CliError::new(
+            Exit::Input,
+            "no files to import (give CSV files or a directory holding them)",
+        ));
     }
     let mut ctx = Context::from_entries(
         store
@@ -94,7 +121,13 @@ pub async fn run(store: &Store, paths: &[PathBuf], opts: &ImportOptions) -> Resu
     ctx.hold_unmatched = opts.hold_unmatched;
     let mut plan = Vec::new();
     for path in files {
-        let (sha, z, size, lines, head) = fingerprint(&path)?;
+        let Fingerprint {
+            sha,
+            deflated: z,
+            size,
+            lines,
+            head,
+        } = fingerprint(&path)?;
         let encoding = opts.encoding.unwrap_or_else(|| Encoding::sniff(&head));
         let kind = match opts.kind.or_else(|| detect_kind(&head, encoding)) {
             Some(k) => k,
@@ -114,17 +147,28 @@ pub async fn run(store: &Store, paths: &[PathBuf], opts: &ImportOptions) -> Resu
     plan.sort_by_key(|p| p.6.import_rank());
     let mut report = String::new();
     for (path, sha, z, size, lines, encoding, kind) in plan {
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         let shown = path.display().to_string();
         if let Some((at, _)) = store.file_imported(&sha).await? {
-            report.push_str(&format!("{shown}: already imported on {}; nothing changed\n", &at[..at.len().min(10)]));
+            report.push_str(&format!(
+                "{shown}: already imported on {}; nothing changed\n",
+                &at[..at.len().min(10)]
+            ));
             continue;
         }
         ctx.file_name = shown.clone();
         ctx.file_sha256 = sha.clone();
-        let f = std::fs::File::open(&path).map_err(|e| CliError::new(Exit::Input, format!("{shown}: {e}")))?;
-        let parsed: Parsed = backstock_ingest::read(kind, Decoder::new(BufReader::with_capacity(1 << 20, f), encoding), &ctx)
-            .map_err(|e| CliError::new(Exit::Input, e.to_string().trim_end().to_string()))?;
+        let f = std::fs::File::open(&path)
+            .map_err(|e| CliError::new(Exit::Input, format!("{shown}: {e}")))?;
+        let parsed: Parsed = backstock_ingest::read(
+            kind,
+            Decoder::new(BufReader::with_capacity(1 << 20, f), encoding),
+            &ctx,
+        )
+        .map_err(|e| CliError::new(Exit::Input, e.to_string().trim_end().to_string()))?;
         let totals: Vec<String> = parsed.totals.iter().map(crate::output::money).collect();
         let summary = format!(
             "{} {} line{} → {} entr{}{}{}",
@@ -132,16 +176,30 @@ pub async fn run(store: &Store, paths: &[PathBuf], opts: &ImportOptions) -> Resu
             kind.as_str(),
             if parsed.lines == 1 { "" } else { "s" },
             parsed.entries.len(),
-            if parsed.entries.len() == 1 { "y" } else { "ies" },
-            if totals.is_empty() { String::new() } else { format!(", total {}", totals.join(" + ")) },
+            if parsed.entries.len() == 1 {
+                "y"
+            } else {
+                "ies"
+            },
+            if totals.is_empty() {
+                String::new()
+            } else {
+                format!(", total {}", totals.join(" + "))
+            },
             if parsed.unknown.is_empty() {
                 String::new()
             } else {
-                format!(", {} unknown code(s): {}", parsed.unknown.len(), parsed.unknown.keys().cloned().collect::<Vec<_>>().join(" "))
+                format!(
+                    ", {} unknown code(s): {}",
+                    parsed.unknown.len(),
+                    parsed.unknown.keys().cloned().collect::<Vec<_>>().join(" ")
+                )
             }
         );
         if opts.dry_run {
-            report.push_str(&format!("{shown}: would record {summary} (dry run: nothing changed)\n"));
+            report.push_str(&format!(
+                "{shown}: would record {summary} (dry run: nothing changed)\n"
+            ));
             for e in &parsed.entries {
                 ctx.learn(e);
             }
@@ -156,7 +214,11 @@ pub async fn run(store: &Store, paths: &[PathBuf], opts: &ImportOptions) -> Resu
             lines,
         };
         match store.record(&parsed.entries, Some(file)).await {
-            Ok(RecordOutcome::Recorded { recorded, unchanged, .. }) => {
+            Ok(RecordOutcome::Recorded {
+                recorded,
+                unchanged,
+                ..
+            }) => {
                 report.push_str(&format!("{shown}: recorded {summary}"));
                 if unchanged > 0 {
                     report.push_str(&format!(" ({unchanged} already recorded, {recorded} new)"));
@@ -164,10 +226,14 @@ pub async fn run(store: &Store, paths: &[PathBuf], opts: &ImportOptions) -> Resu
                 report.push('\n');
             }
             Ok(RecordOutcome::AlreadyImported { imported_at, .. }) => {
-                report.push_str(&format!("{shown}: already imported on {}; nothing changed\n", &imported_at[..imported_at.len().min(10)]));
+                report.push_str(&format!(
+                    "{shown}: already imported on {}; nothing changed\n",
+                    &imported_at[..imported_at.len().min(10)]
+                ));
             }
             Err(e) => {
-                return Err(CliError::from(e).context(format!("{shown}: nothing was recorded from this file")));
+                return Err(CliError::from(e)
+                    .context(format!("{shown}: nothing was recorded from this file")));
             }
         }
         for e in &parsed.entries {

@@ -61,7 +61,8 @@ impl From<StoreError> for CliError {
     }
 }
 
-const ABOUT: &str = "backstock — who owns every unit and who holds it, who owes every cent and since when.
+const ABOUT: &str =
+    "backstock — who owns every unit and who holds it, who owes every cent and since when.
 
 Keeps an append-only, tamper-evident ledger of a label's stock (by owner and holder) and
 money at its distributors, imports their statements, and answers as of any past date.";
@@ -94,7 +95,9 @@ enum Command {
     /// Create an empty database.
     Init,
     /// Create the demo label (Marigold Records, 2012–2016) and print an overview.
-    #[command(after_help = "Example:\n  backstock demo && backstock --data-dir backstock-demo stock --holder cascade")]
+    #[command(
+        after_help = "Example:\n  backstock demo && backstock --data-dir backstock-demo stock --holder cascade"
+    )]
     Demo {
         /// Also write the generated CSV files to this directory.
         #[arg(long)]
@@ -103,7 +106,9 @@ enum Command {
     /// Import files: catalog, distributors, purchase orders, shipments, statements,
     /// stock reports, payments. Each file is one transaction; the same file twice
     /// changes nothing.
-    #[command(after_help = "Examples:\n  backstock import catalog.csv distributors.csv\n  backstock import statements/2016-05/ --dry-run\n  backstock import old-export.csv --encoding windows-1252 --kind statements")]
+    #[command(
+        after_help = "Examples:\n  backstock import catalog.csv distributors.csv\n  backstock import statements/2016-05/ --dry-run\n  backstock import old-export.csv --encoding windows-1252 --kind statements"
+    )]
     Import {
         /// Files or directories (their .csv files).
         #[arg(required = true)]
@@ -119,7 +124,9 @@ enum Command {
         encoding: Option<Encoding>,
     },
     /// Units by owner × holder × SKU.
-    #[command(after_help = "Examples:\n  backstock stock\n  backstock stock --holder cascade --as-of 2016-06-01 --format csv")]
+    #[command(
+        after_help = "Examples:\n  backstock stock\n  backstock stock --holder cascade --as-of 2016-06-01 --format csv"
+    )]
     Stock {
         #[arg(long, value_parser = parse_date)]
         as_of: Option<Date>,
@@ -136,7 +143,9 @@ enum Command {
         format: Format,
     },
     /// Money by account (receivable, reserve held, fees, revenue, cash…).
-    #[command(after_help = "Examples:\n  backstock balances --party cascade\n  backstock balances --as-of 2015-12-31 --format json")]
+    #[command(
+        after_help = "Examples:\n  backstock balances --party cascade\n  backstock balances --as-of 2015-12-31 --format json"
+    )]
     Balances {
         #[arg(long, value_parser = parse_date)]
         as_of: Option<Date>,
@@ -159,14 +168,14 @@ enum Command {
         format: Format,
     },
     /// Show one entry with its transfers.
-    Show {
-        entry_id: String,
-    },
+    Show { entry_id: String },
     /// Recompute the hash chain and replay the journal; name the first entry that does
     /// not match.
     Verify,
     /// Reverse an earlier entry (history is never edited).
-    #[command(after_help = "Example:\n  backstock correct shipment:SH-5012:MRG-003-CD --reason \"keyed twice\"")]
+    #[command(
+        after_help = "Example:\n  backstock correct shipment:SH-5012:MRG-003-CD --reason \"keyed twice\""
+    )]
     Correct {
         entry_id: String,
         #[arg(long)]
@@ -191,7 +200,12 @@ fn parse_date(s: &str) -> Result<Date, String> {
     Date::parse(s).map_err(|e| e.to_string())
 }
 fn parse_kind(s: &str) -> Result<Kind, String> {
-    Kind::parse(s).ok_or_else(|| format!("expected one of {}", Kind::ALL.map(|k| k.as_str()).join(", ")))
+    Kind::parse(s).ok_or_else(|| {
+        format!(
+            "expected one of {}",
+            Kind::ALL.map(|k| k.as_str()).join(", ")
+        )
+    })
 }
 fn parse_encoding(s: &str) -> Result<Encoding, String> {
     Encoding::parse(s).ok_or_else(|| "expected utf-8 or windows-1252".to_string())
@@ -213,7 +227,10 @@ fn user() -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start: {e}");
@@ -245,13 +262,18 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             let existed = d.join(backstock_store::DB_FILE).exists();
             let store = Store::open(&d, true).await?;
             Ok(if existed {
-                format!("A database already exists in {}; left as it was.\n", d.display())
+                format!(
+                    "A database already exists in {}; left as it was.\n",
+                    d.display()
+                )
             } else {
                 format!("Created an empty database in {}.\nNext: backstock import catalog.csv distributors.csv (see docs/formats.md)\n", store.path().display())
             })
         }
         Command::Demo { write_files } => {
-            let d = data_dir.clone().unwrap_or_else(|| PathBuf::from("backstock-demo"));
+            let d = data_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("backstock-demo"));
             demo_command(&d, write_files.as_deref()).await
         }
         Command::Import {
@@ -290,7 +312,13 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 .await?;
             let mut t = Table::new(&["sku", "owner", "holder", "state", "units"]).numeric(&[4]);
             for r in &rows {
-                t.push(vec![r.sku.clone(), r.owner.clone(), r.holder.clone(), r.state.clone(), output::thousands(r.units)]);
+                t.push(vec![
+                    r.sku.clone(),
+                    r.owner.clone(),
+                    r.holder.clone(),
+                    r.state.clone(),
+                    output::thousands(r.units),
+                ]);
             }
             if format == Format::Table && !rows.is_empty() {
                 let mut by_holder: std::collections::BTreeMap<&str, i64> = Default::default();
@@ -301,25 +329,49 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 s.push_str(&format!(
                     "\nAs of {}: {}\n",
                     as_of.map(|d| d.to_string()).unwrap_or_else(|| "now".into()),
-                    by_holder.iter().map(|(h, u)| format!("{h} holds {}", output::thousands(*u))).collect::<Vec<_>>().join(", ")
+                    by_holder
+                        .iter()
+                        .map(|(h, u)| format!("{h} holds {}", output::thousands(*u)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
                 return Ok(s);
             }
             Ok(t.render(format, &json!(rows)))
         }
-        Command::Balances { as_of, party, format } => {
+        Command::Balances {
+            as_of,
+            party,
+            format,
+        } => {
             let store = open(&dir()).await?;
             let party = party.map(|p| p.trim().to_ascii_lowercase());
             let rows = store.balances(as_of, party.as_deref()).await?;
-            let mut t = Table::new(&["counterparty", "kind", "balance", "pending"]).numeric(&[2, 3]);
+            let mut t =
+                Table::new(&["counterparty", "kind", "balance", "pending"]).numeric(&[2, 3]);
             let mut js = Vec::new();
             for r in &rows {
                 let Some(nat) = r.natural() else { continue };
                 let pending = backstock_domain::Money::from_minor(
-                    if backstock_ledger::MoneyKind::parse(&r.kind).is_some_and(|k| k.is_debit_normal()) { r.pending_minor } else { -r.pending_minor },
+                    if backstock_ledger::MoneyKind::parse(&r.kind)
+                        .is_some_and(|k| k.is_debit_normal())
+                    {
+                        r.pending_minor
+                    } else {
+                        -r.pending_minor
+                    },
                     nat.currency(),
                 );
-                t.push(vec![r.counterparty.clone(), r.kind.clone(), output::money(nat), if pending.is_zero() { String::new() } else { output::money(pending) }]);
+                t.push(vec![
+                    r.counterparty.clone(),
+                    r.kind.clone(),
+                    output::money(nat),
+                    if pending.is_zero() {
+                        String::new()
+                    } else {
+                        output::money(pending)
+                    },
+                ]);
                 js.push(json!({
                     "party": r.party, "counterparty": r.counterparty, "kind": r.kind,
                     "balance": {"amount": nat.to_decimal_string(), "amount_minor": nat.minor(), "currency": nat.currency().code()},
@@ -328,19 +380,44 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             }
             Ok(t.render(format, &json!(js)))
         }
-        Command::Journal { since, kind, limit, format } => {
+        Command::Journal {
+            since,
+            kind,
+            limit,
+            format,
+        } => {
             let store = open(&dir()).await?;
-            let rows = store.journal(since, kind.as_deref(), limit.clamp(1, 1_000_000)).await?;
-            let mut t = Table::new(&["#", "effective_on", "known_on", "kind", "entry", "transfers"]).numeric(&[0, 5]);
+            let rows = store
+                .journal(since, kind.as_deref(), limit.clamp(1, 1_000_000))
+                .await?;
+            let mut t = Table::new(&[
+                "#",
+                "effective_on",
+                "known_on",
+                "kind",
+                "entry",
+                "transfers",
+            ])
+            .numeric(&[0, 5]);
             for r in &rows {
-                t.push(vec![r.seq.to_string(), r.effective_on.clone(), r.known_on.clone(), r.kind.clone(), r.entry_id.clone(), r.transfers.to_string()]);
+                t.push(vec![
+                    r.seq.to_string(),
+                    r.effective_on.clone(),
+                    r.known_on.clone(),
+                    r.kind.clone(),
+                    r.entry_id.clone(),
+                    r.transfers.to_string(),
+                ]);
             }
             Ok(t.render(format, &json!(rows)))
         }
         Command::Show { entry_id } => {
             let store = open(&dir()).await?;
             let Some((seq, e, postings)) = store.entry(&entry_id).await? else {
-                return Err(CliError::new(Exit::Input, format!("no entry {entry_id:?} (see `backstock journal`)")));
+                return Err(CliError::new(
+                    Exit::Input,
+                    format!("no entry {entry_id:?} (see `backstock journal`)"),
+                ));
             };
             let mut s = format!(
                 "entry #{seq} {}\n  kind: {}\n  effective on: {}\n  known on: {}\n  source: {}\n",
@@ -350,9 +427,18 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 e.known_on,
                 serde_json::to_string(&e.provenance).unwrap_or_default()
             );
-            s.push_str(&format!("  event: {}\n", serde_json::to_string(&e.event).unwrap_or_default()));
+            s.push_str(&format!(
+                "  event: {}\n",
+                serde_json::to_string(&e.event).unwrap_or_default()
+            ));
             for p in postings {
-                s.push_str(&format!("  {:>10}  {}  →  {}  ({})\n", p.amount, p.credit, p.debit, serde_json::to_string(&p.phase).unwrap_or_default()));
+                s.push_str(&format!(
+                    "  {:>10}  {}  →  {}  ({})\n",
+                    p.amount,
+                    p.credit,
+                    p.debit,
+                    serde_json::to_string(&p.phase).unwrap_or_default()
+                ));
             }
             Ok(s)
         }
@@ -372,43 +458,75 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         Command::Correct { entry_id, reason } => {
             let store = open(&dir()).await?;
             let Some((_, original, postings)) = store.entry(&entry_id).await? else {
-                return Err(CliError::new(Exit::Input, format!("no entry {entry_id:?} to correct (see `backstock journal`)")));
+                return Err(CliError::new(
+                    Exit::Input,
+                    format!("no entry {entry_id:?} to correct (see `backstock journal`)"),
+                ));
             };
             if matches!(original.event, Event::Correction { .. }) {
-                return Err(CliError::new(Exit::Refused, "a correction cannot itself be corrected; record the right entry again"));
+                return Err(CliError::new(
+                    Exit::Refused,
+                    "a correction cannot itself be corrected; record the right entry again",
+                ));
             }
             let today = today();
-            let id = EntryId::new(format!("correction:{entry_id}")).map_err(|e| CliError::new(Exit::Input, e.to_string()))?;
+            let id = EntryId::new(format!("correction:{entry_id}"))
+                .map_err(|e| CliError::new(Exit::Input, e.to_string()))?;
             let e = Entry {
                 id,
                 effective_on: original.effective_on,
                 known_on: today.max(original.known_on),
-                provenance: Provenance::Command { user: user(), command: format!("correct {entry_id} --reason {reason:?}") },
-                event: Event::Correction { reverses: original.id.clone(), reason, postings },
+                provenance: Provenance::Command {
+                    user: user(),
+                    command: format!("correct {entry_id} --reason {reason:?}"),
+                },
+                event: Event::Correction {
+                    reverses: original.id.clone(),
+                    reason,
+                    postings,
+                },
             };
             store.record(&[e], None).await?;
-            Ok(format!("Recorded a correction reversing {entry_id} (effective {}, known {}).\n", original.effective_on, today.max(original.known_on)))
+            Ok(format!(
+                "Recorded a correction reversing {entry_id} (effective {}, known {}).\n",
+                original.effective_on,
+                today.max(original.known_on)
+            ))
         }
         Command::Alias { command } => {
             let store = open(&dir()).await?;
             match command {
                 AliasCommand::Add { code, sku } => {
-                    let sku = Sku::parse(&sku).map_err(|e| CliError::new(Exit::Input, format!("SKU: {e}")))?;
+                    let sku = Sku::parse(&sku)
+                        .map_err(|e| CliError::new(Exit::Input, format!("SKU: {e}")))?;
                     let code = code.trim().to_string();
                     if code.is_empty() || code.len() > 64 {
-                        return Err(CliError::new(Exit::Input, "the code must be 1-64 characters"));
+                        return Err(CliError::new(
+                            Exit::Input,
+                            "the code must be 1-64 characters",
+                        ));
                     }
                     let known = store.entries(&["catalog_item"], None).await?.iter().any(|(_, e)| matches!(&e.event, Event::Fact(Fact::CatalogItem(c)) if c.sku == sku));
                     if !known {
-                        return Err(CliError::new(Exit::Input, format!("{sku} is not in the catalog (import catalog.csv first)")));
+                        return Err(CliError::new(
+                            Exit::Input,
+                            format!("{sku} is not in the catalog (import catalog.csv first)"),
+                        ));
                     }
                     let today = today();
                     let e = Entry {
-                        id: EntryId::new(format!("alias:{code}")).map_err(|e| CliError::new(Exit::Input, e.to_string()))?,
+                        id: EntryId::new(format!("alias:{code}"))
+                            .map_err(|e| CliError::new(Exit::Input, e.to_string()))?,
                         effective_on: Date::EARLIEST,
                         known_on: today,
-                        provenance: Provenance::Command { user: user(), command: format!("alias add {code} {sku}") },
-                        event: Event::Fact(Fact::Alias { code: code.clone(), sku: sku.clone() }),
+                        provenance: Provenance::Command {
+                            user: user(),
+                            command: format!("alias add {code} {sku}"),
+                        },
+                        event: Event::Fact(Fact::Alias {
+                            code: code.clone(),
+                            sku: sku.clone(),
+                        }),
                     };
                     store.record(&[e], None).await?;
                     Ok(format!("{code} now means {sku}.\n"))
@@ -450,14 +568,21 @@ async fn demo_command(dir: &Path, write_files: Option<&Path>) -> Result<String, 
         Some(p) => p.to_path_buf(),
         None => dir.join("demo-files"),
     };
-    std::fs::create_dir_all(&tmp).map_err(|e| CliError::new(Exit::Other, format!("{}: {e}", tmp.display())))?;
+    std::fs::create_dir_all(&tmp)
+        .map_err(|e| CliError::new(Exit::Other, format!("{}: {e}", tmp.display())))?;
     let mut paths = Vec::new();
     for (name, content) in &files.files {
         let p = tmp.join(name);
-        std::fs::write(&p, content).map_err(|e| CliError::new(Exit::Other, format!("{}: {e}", p.display())))?;
+        std::fs::write(&p, content)
+            .map_err(|e| CliError::new(Exit::Other, format!("{}: {e}", p.display())))?;
         paths.push(p);
     }
-    let opts = import::ImportOptions { kind: None, dry_run: false, encoding: None, hold_unmatched: false };
+    let opts = import::ImportOptions {
+        kind: None,
+        dry_run: false,
+        encoding: None,
+        hold_unmatched: false,
+    };
     let mut out = String::from("Demo label: Marigold Records (2012-07 to 2016-06)\n\n");
     out.push_str(&import::run(&store, &paths, &opts).await?);
     // What happened after the failing distributor closed: a refused demand and the
@@ -467,7 +592,9 @@ async fn demo_command(dir: &Path, write_files: Option<&Path>) -> Result<String, 
     let rows = store.stock(&StockFilter::default()).await?;
     let mut by_holder: std::collections::BTreeMap<String, i64> = Default::default();
     for r in &rows {
-        *by_holder.entry(format!("{} ({})", r.holder, r.state)).or_default() += r.units;
+        *by_holder
+            .entry(format!("{} ({})", r.holder, r.state))
+            .or_default() += r.units;
     }
     out.push_str("\nStock owned by the label, by holder:\n");
     for (h, u) in by_holder {
@@ -475,9 +602,17 @@ async fn demo_command(dir: &Path, write_files: Option<&Path>) -> Result<String, 
     }
     let bal = store.balances(None, None).await?;
     out.push_str("\nOwed to the label (receivable) and reserves held, by distributor:\n");
-    for r in bal.iter().filter(|r| r.kind == "receivable" || r.kind == "reserve_held") {
+    for r in bal
+        .iter()
+        .filter(|r| r.kind == "receivable" || r.kind == "reserve_held")
+    {
         if let Some(m) = r.natural() {
-            out.push_str(&format!("  {:<10} {:<13} {:>16}\n", r.counterparty, r.kind, output::money(m)));
+            out.push_str(&format!(
+                "  {:<10} {:<13} {:>16}\n",
+                r.counterparty,
+                r.kind,
+                output::money(m)
+            ));
         }
     }
     out.push_str(&format!(
@@ -492,9 +627,14 @@ async fn demo_command(dir: &Path, write_files: Option<&Path>) -> Result<String, 
 
 async fn demo_aftermath(store: &Store, end: Date) -> Result<Vec<Entry>, CliError> {
     use backstock_ledger::facts::{Demand, DemandKind, DemandOutcome, DemandResponse};
-    let cascade = PartyId::parse("cascade").map_err(|e| CliError::new(Exit::Other, e.to_string()))?;
+    let cascade =
+        PartyId::parse("cascade").map_err(|e| CliError::new(Exit::Other, e.to_string()))?;
     let held = store
-        .stock(&StockFilter { holder: Some("cascade".into()), owner: Some("label".into()), ..Default::default() })
+        .stock(&StockFilter {
+            holder: Some("cascade".into()),
+            owner: Some("label".into()),
+            ..Default::default()
+        })
         .await?;
     let on = |s: &str| Date::parse(s).unwrap_or(end);
     let mk = |id: &str, date: Date, event: Event| -> Result<Entry, CliError> {
@@ -507,31 +647,45 @@ async fn demo_aftermath(store: &Store, end: Date) -> Result<Vec<Entry>, CliError
         })
     };
     let mut out = vec![
-        mk("demand:cascade:2016-06-06", on("2016-06-06"), Event::Fact(Fact::Demand(Demand {
-            demand_id: "D-2016-001".into(),
-            distributor: cascade.clone(),
-            kind: DemandKind::Return,
-            transfer_to: None,
-            sku: None,
-            units: None,
-            made_on: on("2016-06-06"),
-            via: "certified mail and email".into(),
-        })))?,
-        mk("demand-response:D-2016-001", on("2016-06-10"), Event::Fact(Fact::DemandResponse(DemandResponse {
-            demand_id: "D-2016-001".into(),
-            answered_on: on("2016-06-10"),
-            outcome: DemandOutcome::Refused,
-            note: "Estate's counsel: inventory is collateral of the secured lender; no returns.".into(),
-        })))?,
+        mk(
+            "demand:cascade:2016-06-06",
+            on("2016-06-06"),
+            Event::Fact(Fact::Demand(Demand {
+                demand_id: "D-2016-001".into(),
+                distributor: cascade.clone(),
+                kind: DemandKind::Return,
+                transfer_to: None,
+                sku: None,
+                units: None,
+                made_on: on("2016-06-06"),
+                via: "certified mail and email".into(),
+            })),
+        )?,
+        mk(
+            "demand-response:D-2016-001",
+            on("2016-06-10"),
+            Event::Fact(Fact::DemandResponse(DemandResponse {
+                demand_id: "D-2016-001".into(),
+                answered_on: on("2016-06-10"),
+                outcome: DemandOutcome::Refused,
+                note:
+                    "Estate's counsel: inventory is collateral of the secured lender; no returns."
+                        .into(),
+            })),
+        )?,
     ];
     for r in held.iter().filter(|r| r.state == "on_hand" && r.units > 0) {
         let sku = Sku::parse(&r.sku).map_err(|e| CliError::new(Exit::Other, e.to_string()))?;
-        out.push(mk(&format!("detention:cascade:{}", r.sku), on("2016-06-10"), Event::Detention {
-            holder: cascade.clone(),
-            sku,
-            units: r.units,
-            reason: "return refused by the estate (demand D-2016-001)".into(),
-        })?);
+        out.push(mk(
+            &format!("detention:cascade:{}", r.sku),
+            on("2016-06-10"),
+            Event::Detention {
+                holder: cascade.clone(),
+                sku,
+                units: r.units,
+                reason: "return refused by the estate (demand D-2016-001)".into(),
+            },
+        )?);
     }
     Ok(out)
 }

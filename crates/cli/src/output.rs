@@ -43,7 +43,14 @@ impl Table {
             Format::Json => serde_json::to_string_pretty(json).unwrap_or_default() + "\n",
             Format::Csv => {
                 let mut out = String::new();
-                out.push_str(&self.columns.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+                out.push_str(
+                    &self
+                        .columns
+                        .iter()
+                        .map(|c| csv_cell(c))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
                 out.push('\n');
                 for r in &self.rows {
                     out.push_str(&r.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
@@ -88,7 +95,14 @@ impl Table {
             s.trim_end().to_string() + "\n"
         };
         let mut out = line(self.columns.clone());
-        out.push_str(&line(w.iter().map(|n| "-".repeat(*n)).collect::<Vec<_>>().iter().map(|s| s.as_str()).collect()));
+        out.push_str(&line(
+            w.iter()
+                .map(|n| "-".repeat(*n))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|s| s.as_str())
+                .collect(),
+        ));
         for r in &self.rows {
             out.push_str(&line(r.iter().map(|s| s.as_str()).collect()));
         }
@@ -109,7 +123,7 @@ pub fn thousands(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -145,7 +159,10 @@ mod tests {
     fn formats() {
         assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(thousands(-999), "-999");
-        assert_eq!(money(Money::from_minor(-123456789, Currency::USD)), "-1,234,567.89 USD");
+        assert_eq!(
+            money(Money::from_minor(-123456789, Currency::USD)),
+            "-1,234,567.89 USD"
+        );
         let mut t = Table::new(&["a", "n"]).numeric(&[1]);
         t.push(vec!["x,y".into(), "10".into()]);
         assert_eq!(t.render(Format::Csv, &Value::Null), "a,n\n\"x,y\",10\n");

@@ -10,18 +10,32 @@ fn bin() -> Command {
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
-    bin().arg("--data-dir").arg(dir).args(args).output().unwrap()
+    bin()
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn ok(dir: &Path, args: &[&str]) -> String {
     let o = run(dir, args);
-    assert!(o.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8(o.stdout).unwrap()
 }
 
 fn fail(dir: &Path, args: &[&str], code: i32) -> String {
     let o = run(dir, args);
-    assert_eq!(o.status.code(), Some(code), "{args:?}: {}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(!err.contains("panicked"), "{err}");
     err
@@ -33,7 +47,8 @@ fn write(dir: &Path, name: &str, content: &str) -> String {
     p.to_string_lossy().to_string()
 }
 
-const CATALOG: &str = "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+const CATALOG: &str =
+    "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
 MRG-001-CD,859712000019,Harbor Lights,The Tidewater Band,CD,2010-01-15,15.98,8.00,1.10,USD\n";
 const DISTRIBUTORS: &str = "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state\n\
 allegro,Allegro Media Group LLC,OR,2012-01-01,0.20,90,monthly,0.20,180,50000.00,USD,true,,,\n";
@@ -52,17 +67,39 @@ fn demo_then_queries_and_verify() {
     assert!(v.starts_with("OK:"), "{v}");
 
     // Stock as of a past date, in CSV: cascade held consigned units, still label-owned.
-    let csv = ok(&d, &["stock", "--holder", "cascade", "--as-of", "2015-06-30", "--format", "csv"]);
+    let csv = ok(
+        &d,
+        &[
+            "stock",
+            "--holder",
+            "cascade",
+            "--as-of",
+            "2015-06-30",
+            "--format",
+            "csv",
+        ],
+    );
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("sku,owner,holder,state,units"));
     let rows: Vec<_> = lines.collect();
     assert!(!rows.is_empty());
-    assert!(rows.iter().all(|r| r.contains(",label,cascade,on_hand,")), "{csv}");
+    assert!(
+        rows.iter().all(|r| r.contains(",label,cascade,on_hand,")),
+        "{csv}"
+    );
 
     let json = ok(&d, &["balances", "--party", "cascade", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let recv = v.as_array().unwrap().iter().find(|r| r["kind"] == "receivable").unwrap();
-    assert!(recv["balance"]["amount_minor"].as_i64().unwrap() > 0, "cascade owes the label money");
+    let recv = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "receivable")
+        .unwrap();
+    assert!(
+        recv["balance"]["amount_minor"].as_i64().unwrap() > 0,
+        "cascade owes the label money"
+    );
 
     let j = ok(&d, &["journal", "--kind", "demand"]);
     assert!(j.contains("demand:cascade:2016-06-06"), "{j}");
@@ -90,9 +127,18 @@ fn import_is_idempotent_and_bad_files_change_nothing() {
          S2,2016-03-01,label,nobody,MRG-001-CD,ten,PO2\n",
     );
     let err = fail(&d, &["import", &bad], 3);
-    assert!(err.contains("line 3, column 2 (date): found \"2016-02-30\""), "{err}");
-    assert!(err.contains("line 4, column 4 (to): found \"nobody\""), "{err}");
-    assert!(err.contains("line 4, column 6 (units): found \"ten\""), "{err}");
+    assert!(
+        err.contains("line 3, column 2 (date): found \"2016-02-30\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 4, column 4 (to): found \"nobody\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 4, column 6 (units): found \"ten\""),
+        "{err}"
+    );
     assert!(err.contains("nothing was recorded"), "{err}");
     let journal = ok(&d, &["journal", "--format", "csv"]);
     assert!(!journal.contains("shipment"), "{journal}");
@@ -106,7 +152,10 @@ fn import_is_idempotent_and_bad_files_change_nothing() {
          S1,2016-02-01,label,allegro,MRG-001-CD,600,PO1\n",
     );
     let err = fail(&d, &["import", &over], 4);
-    assert!(err.contains("needs 600 units of MRG-001-CD from label, which holds only 500"), "{err}");
+    assert!(
+        err.contains("needs 600 units of MRG-001-CD from label, which holds only 500"),
+        "{err}"
+    );
     let stock = ok(&d, &["stock", "--format", "csv"]);
     assert_eq!(stock.lines().count(), 1, "nothing recorded: {stock}");
 
@@ -121,11 +170,20 @@ fn import_is_idempotent_and_bad_files_change_nothing() {
     assert_eq!(ok(&d, &["stock", "--format", "csv"]).lines().count(), 1);
     ok(&d, &["import", &good]);
     let stock = ok(&d, &["stock", "--format", "csv"]);
-    assert!(stock.contains("MRG-001-CD,label,allegro,on_hand,200"), "{stock}");
-    assert!(stock.contains("MRG-001-CD,label,label,on_hand,300"), "{stock}");
+    assert!(
+        stock.contains("MRG-001-CD,label,allegro,on_hand,200"),
+        "{stock}"
+    );
+    assert!(
+        stock.contains("MRG-001-CD,label,label,on_hand,300"),
+        "{stock}"
+    );
     let weird = write(tmp.path(), "weird.csv", "a,b,c\n1,2,3\n");
     let err = fail(&d, &["import", &weird], 3);
-    assert!(err.contains("weird.csv:1: the header matches no known file kind"), "{err}");
+    assert!(
+        err.contains("weird.csv:1: the header matches no known file kind"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -133,12 +191,26 @@ fn windows_1252_and_bom_are_read() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path().join("data");
     ok(&d, &["init"]);
-    let mut bytes = b"sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n".to_vec();
-    bytes.extend_from_slice(b"MRG-002-CD,,Caf\xe9 Society,Beyonc\xe9 Tribute,CD,,15.98,8.00,1.10,USD\n");
+    let mut bytes =
+        b"sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n"
+            .to_vec();
+    bytes.extend_from_slice(
+        b"MRG-002-CD,,Caf\xe9 Society,Beyonc\xe9 Tribute,CD,,15.98,8.00,1.10,USD\n",
+    );
     std::fs::write(tmp.path().join("cat1252.csv"), &bytes).unwrap();
-    ok(&d, &["import", tmp.path().join("cat1252.csv").to_str().unwrap()]);
+    ok(
+        &d,
+        &["import", tmp.path().join("cat1252.csv").to_str().unwrap()],
+    );
     let show = ok(&d, &["journal", "--format", "csv"]);
-    let id = show.lines().nth(1).unwrap().split(',').nth(4).unwrap().to_string();
+    let id = show
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(4)
+        .unwrap()
+        .to_string();
     let entry = ok(&d, &["show", &id]);
     assert!(entry.contains("Café Society"), "{entry}");
     let bom = write(tmp.path(), "bom.csv", &format!("\u{feff}{CATALOG}"));
@@ -154,7 +226,10 @@ async fn verify_catches_a_row_edited_in_the_database_file() {
     {
         let url = format!("sqlite://{}", d.join("backstock.db").display());
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        sqlx::query("DROP TRIGGER journal_no_update").execute(&pool).await.unwrap();
+        sqlx::query("DROP TRIGGER journal_no_update")
+            .execute(&pool)
+            .await
+            .unwrap();
         // Someone changes the units of one shipment in the journal.
         sqlx::query("UPDATE journal SET body = replace(body, '\"units\":', '\"units\":1') WHERE seq = (SELECT MIN(seq) FROM journal WHERE kind = 'shipment')")
             .execute(&pool)
@@ -180,18 +255,38 @@ fn corrections_reverse_without_editing_history() {
         "shipment_id,date,from,to,sku,units,po_number\nR1,2016-01-02,plant:optimal,label,MRG-001-CD,500,\nS1,2016-02-01,label,allegro,MRG-001-CD,200,PO1\n",
     );
     ok(&d, &["import", &cat, &dist, &sh]);
-    let out = ok(&d, &["correct", "shipment:S1:MRG-001-CD", "--reason", "keyed twice"]);
+    let out = ok(
+        &d,
+        &[
+            "correct",
+            "shipment:S1:MRG-001-CD",
+            "--reason",
+            "keyed twice",
+        ],
+    );
     assert!(out.contains("Recorded a correction"), "{out}");
     let stock = ok(&d, &["stock", "--format", "csv"]);
-    assert!(stock.contains("MRG-001-CD,label,label,on_hand,500"), "{stock}");
+    assert!(
+        stock.contains("MRG-001-CD,label,label,on_hand,500"),
+        "{stock}"
+    );
     assert!(!stock.contains("allegro"), "{stock}");
     // The original entry is still there, and so is the correction.
     let j = ok(&d, &["journal", "--format", "csv"]);
-    assert!(j.contains("shipment:S1:MRG-001-CD") && j.contains("correction:shipment:S1:MRG-001-CD"), "{j}");
+    assert!(
+        j.contains("shipment:S1:MRG-001-CD") && j.contains("correction:shipment:S1:MRG-001-CD"),
+        "{j}"
+    );
     // As of before the correction was known, the shipment stands.
     let today = ok(&d, &["stock", "--format", "csv", "--as-of", "2016-03-01"]);
-    assert!(today.contains("label,allegro,on_hand,200") || today.contains("label,label,on_hand,500"));
-    fail(&d, &["correct", "shipment:S1:MRG-001-CD", "--reason", "again"], 4);
+    assert!(
+        today.contains("label,allegro,on_hand,200") || today.contains("label,label,on_hand,500")
+    );
+    fail(
+        &d,
+        &["correct", "shipment:S1:MRG-001-CD", "--reason", "again"],
+        4,
+    );
     assert!(ok(&d, &["verify"]).starts_with("OK:"));
 }
 
@@ -200,8 +295,14 @@ fn errors_are_one_clear_line_with_exit_codes() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path().join("nothing-here");
     let err = fail(&d, &["stock"], 6);
-    assert!(err.contains("no backstock database") && err.contains("backstock init"), "{err}");
-    let o = bin().args(["stock", "--as-of", "2016-13-01"]).output().unwrap();
+    assert!(
+        err.contains("no backstock database") && err.contains("backstock init"),
+        "{err}"
+    );
+    let o = bin()
+        .args(["stock", "--as-of", "2016-13-01"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("YYYY-MM-DD"));
     let help = bin().arg("--help").output().unwrap();

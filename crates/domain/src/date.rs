@@ -238,7 +238,10 @@ mod tests {
         assert_eq!(d.days_until(d.add_days(90)), 90);
         assert_eq!(d.first_of_month().to_string(), "2016-01-01");
         assert_eq!(
-            Date::parse("2016-02-10").unwrap().last_of_month().to_string(),
+            Date::parse("2016-02-10")
+                .unwrap()
+                .last_of_month()
+                .to_string(),
             "2016-02-29"
         );
     }

@@ -44,7 +44,10 @@ impl Upc {
         if !gs1_check_ok(t) {
             return Err(DomainError::new(
                 text,
-                format!("{expected} (the last digit should be {})", gs1_check_digit(&t[..t.len() - 1])),
+                format!(
+                    "{expected} (the last digit should be {})",
+                    gs1_check_digit(&t[..t.len() - 1])
+                ),
             ));
         }
         Ok(Upc {
@@ -68,7 +71,10 @@ impl Upc {
     /// Completes 11 (UPC-A) or 12 (EAN-13) digits with their check digit.
     pub fn with_check_digit(body: &str) -> Result<Upc, DomainError> {
         if !(body.len() == 11 || body.len() == 12) || !body.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(DomainError::new(body, "11 or 12 digits to complete with a check digit"));
+            return Err(DomainError::new(
+                body,
+                "11 or 12 digits to complete with a check digit",
+            ));
         }
         Upc::parse(&format!("{body}{}", gs1_check_digit(body)))
     }
@@ -101,8 +107,7 @@ impl Sku {
         let t = text.trim();
         let ok = !t.is_empty()
             && t.len() <= 64
-            && t
-                .chars()
+            && t.chars()
                 .all(|c| c.is_ascii_alphanumeric() || " -_./#".contains(c));
         if !ok {
             return Err(DomainError::new(
@@ -141,8 +146,7 @@ impl PartyId {
         };
         let ok = !name.is_empty()
             && t.len() <= 64
-            && t
-                .chars()
+            && t.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.:".contains(c));
         if !ok {
             return Err(DomainError::new(
@@ -232,13 +236,22 @@ mod tests {
     #[test]
     fn upc() {
         assert_eq!(Upc::parse("036000291452").unwrap().as_str(), "036000291452");
-        assert_eq!(Upc::parse("036000291452").unwrap().gtin13(), "0036000291452");
-        assert!(Upc::parse("036000291453").unwrap_err().expected().contains("should be 2"));
+        assert_eq!(
+            Upc::parse("036000291452").unwrap().gtin13(),
+            "0036000291452"
+        );
+        assert!(Upc::parse("036000291453")
+            .unwrap_err()
+            .expected()
+            .contains("should be 2"));
         assert!(Upc::parse("4006381333931").is_ok());
         assert!(Upc::parse("4006381333932").is_err());
         assert!(Upc::parse("12345").is_err());
         assert!(Upc::parse("03600029145a").is_err());
-        assert_eq!(Upc::with_check_digit("03600029145").unwrap().as_str(), "036000291452");
+        assert_eq!(
+            Upc::with_check_digit("03600029145").unwrap().as_str(),
+            "036000291452"
+        );
     }
 
     #[test]
@@ -247,7 +260,10 @@ mod tests {
         assert!(Sku::parse("").is_err());
         assert!(Sku::parse("a,b").is_err());
         assert_eq!(PartyId::parse("Allegro").unwrap().as_str(), "allegro");
-        assert_eq!(PartyId::parse("plant:Optimal").unwrap().as_str(), "plant:optimal");
+        assert_eq!(
+            PartyId::parse("plant:Optimal").unwrap().as_str(),
+            "plant:optimal"
+        );
         assert!(PartyId::parse("plant:").is_err());
         assert!(PartyId::parse("a b").is_err());
         assert!(PartyId::parse("a:b:c").is_err());

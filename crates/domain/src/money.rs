@@ -79,7 +79,12 @@ impl Currency {
                     exponent: *e,
                 }
             })
-            .ok_or_else(|| DomainError::new(text, "an ISO 4217 currency code such as USD, EUR, GBP or JPY"))
+            .ok_or_else(|| {
+                DomainError::new(
+                    text,
+                    "an ISO 4217 currency code such as USD, EUR, GBP or JPY",
+                )
+            })
     }
 
     pub fn code(&self) -> &str {
@@ -276,7 +281,13 @@ impl Money {
             });
         }
         let rest = i64::try_from(rest).unwrap_or(0);
-        (parts, Money { minor: rest, ..self })
+        (
+            parts,
+            Money {
+                minor: rest,
+                ..self
+            },
+        )
     }
 
     /// The amount as a decimal string (`-1234.50`), no currency symbol.
@@ -368,12 +379,36 @@ mod tests {
     fn rounding_and_rate() {
         let r = Rate::parse("0.22").unwrap();
         // 9.50 * 0.22 = 2.09 exactly
-        assert_eq!(usd("9.50").apply_rate(r, Rounding::HalfEven).unwrap().minor(), 209);
+        assert_eq!(
+            usd("9.50")
+                .apply_rate(r, Rounding::HalfEven)
+                .unwrap()
+                .minor(),
+            209
+        );
         // 0.05 * 0.5 = 0.025 -> half-even 0.02; 0.15*0.5=0.075 -> 0.08
         let half = Rate::parse("0.5").unwrap();
-        assert_eq!(usd("0.05").apply_rate(half, Rounding::HalfEven).unwrap().minor(), 2);
-        assert_eq!(usd("0.15").apply_rate(half, Rounding::HalfEven).unwrap().minor(), 8);
-        assert_eq!(usd("-0.15").apply_rate(half, Rounding::HalfEven).unwrap().minor(), -8);
+        assert_eq!(
+            usd("0.05")
+                .apply_rate(half, Rounding::HalfEven)
+                .unwrap()
+                .minor(),
+            2
+        );
+        assert_eq!(
+            usd("0.15")
+                .apply_rate(half, Rounding::HalfEven)
+                .unwrap()
+                .minor(),
+            8
+        );
+        assert_eq!(
+            usd("-0.15")
+                .apply_rate(half, Rounding::HalfEven)
+                .unwrap()
+                .minor(),
+            -8
+        );
         assert_eq!(
             Money::parse_rounded("0.0049999", Currency::USD, Rounding::HalfEven)
                 .unwrap()

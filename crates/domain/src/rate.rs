@@ -29,7 +29,8 @@ impl Rate {
     /// Parses a decimal such as `0.22` or `0.125`, or a percentage `22%`, with at most
     /// six decimal places of the fraction (no rounding).
     pub fn parse(text: &str) -> Result<Rate, DomainError> {
-        let expected = "a rate written as a decimal such as 0.22 (or 22%), at most 6 decimal places";
+        let expected =
+            "a rate written as a decimal such as 0.22 (or 22%), at most 6 decimal places";
         let t = text.trim();
         let (t, percent) = match t.strip_suffix('%') {
             Some(p) => (p.trim(), true),

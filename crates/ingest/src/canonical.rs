@@ -4,9 +4,12 @@ use crate::error::{Errors, LineError};
 use crate::{Context, Kind, Parsed};
 use backstock_domain::{Currency, Date, DomainError, Money, PartyId, PartyKind, Rate, Sku, Upc};
 use backstock_ledger::facts::{
-    Agreement, CatalogItem, PartyRecord, PurchaseOrder, StatementFrequency, StockReport, StockReportSource, Ucc1Filing,
+    Agreement, CatalogItem, PartyRecord, PurchaseOrder, StatementFrequency, StockReport,
+    StockReportSource, Ucc1Filing,
 };
-use backstock_ledger::{Entry, EntryId, Event, Fact, LineKind, Provenance, Statement, StatementLine};
+use backstock_ledger::{
+    Entry, EntryId, Event, Fact, LineKind, Provenance, Statement, StatementLine,
+};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -44,7 +47,15 @@ pub fn columns(kind: Kind) -> &'static [&'static str] {
             "ucc1_state",
         ],
         Kind::PurchaseOrders => &["po_number", "date", "distributor", "sku", "units"],
-        Kind::Shipments => &["shipment_id", "date", "from", "to", "sku", "units", "po_number"],
+        Kind::Shipments => &[
+            "shipment_id",
+            "date",
+            "from",
+            "to",
+            "sku",
+            "units",
+            "po_number",
+        ],
         Kind::Statements => &[
             "statement_id",
             "distributor",
@@ -59,7 +70,14 @@ pub fn columns(kind: Kind) -> &'static [&'static str] {
             "memo",
         ],
         Kind::StockReports => &["distributor", "as_of", "sku", "units_on_hand"],
-        Kind::Payments => &["payment_id", "date", "distributor", "amount", "currency", "statement_id"],
+        Kind::Payments => &[
+            "payment_id",
+            "date",
+            "distributor",
+            "amount",
+            "currency",
+            "statement_id",
+        ],
     }
 }
 
@@ -83,7 +101,12 @@ impl<'a> Row<'a> {
             expected: expected.into(),
         }
     }
-    fn get<T>(&self, col: usize, errs: &mut Errors, f: impl FnOnce(&str) -> Result<T, DomainError>) -> Option<T> {
+    fn get<T>(
+        &self,
+        col: usize,
+        errs: &mut Errors,
+        f: impl FnOnce(&str) -> Result<T, DomainError>,
+    ) -> Option<T> {
         let v = self.raw(col);
         match f(v) {
             Ok(t) => Some(t),
@@ -101,7 +124,12 @@ impl<'a> Row<'a> {
         }
         Some(v.to_string())
     }
-    fn opt<T>(&self, col: usize, errs: &mut Errors, f: impl FnOnce(&str) -> Result<T, DomainError>) -> Option<Option<T>> {
+    fn opt<T>(
+        &self,
+        col: usize,
+        errs: &mut Errors,
+        f: impl FnOnce(&str) -> Result<T, DomainError>,
+    ) -> Option<Option<T>> {
         if self.raw(col).is_empty() {
             return Some(None);
         }
@@ -149,7 +177,14 @@ fn frequency(s: &str) -> Result<StatementFrequency, DomainError> {
     }
 }
 
-fn entry(ctx: &Context, id: String, on: Date, known: Date, line: u64, event: Event) -> Option<Entry> {
+fn entry(
+    ctx: &Context,
+    id: String,
+    on: Date,
+    known: Date,
+    line: u64,
+    event: Event,
+) -> Option<Entry> {
     let id = EntryId::new(id).ok()?;
     Some(Entry {
         id,
@@ -166,7 +201,13 @@ fn entry(ctx: &Context, id: String, on: Date, known: Date, line: u64, event: Eve
 }
 
 impl Context {
-    fn sku(&self, row: &Row, col: usize, errs: &mut Errors, unknown: &mut BTreeMap<String, u64>) -> Option<Sku> {
+    fn sku(
+        &self,
+        row: &Row,
+        col: usize,
+        errs: &mut Errors,
+        unknown: &mut BTreeMap<String, u64>,
+    ) -> Option<Sku> {
         let v = row.raw(col);
         if let Some(s) = self.resolve_code(v) {
             return Some(s);
@@ -206,11 +247,19 @@ impl Context {
     fn holder(&self, row: &Row, col: usize, errs: &mut Errors) -> Option<PartyId> {
         let v = row.raw(col);
         match PartyId::parse(v) {
-            Ok(p) if p.is_label() || p.as_str().starts_with("plant:") || self.distributors.contains_key(p.as_str()) => {
+            Ok(p)
+                if p.is_label()
+                    || p.as_str().starts_with("plant:")
+                    || self.distributors.contains_key(p.as_str()) =>
+            {
                 Some(p)
             }
             _ => {
-                errs.push(row.err(col, v, "label, plant:NAME or a distributor named in distributors.csv"));
+                errs.push(row.err(
+                    col,
+                    v,
+                    "label, plant:NAME or a distributor named in distributors.csv",
+                ));
                 None
             }
         }
@@ -219,7 +268,10 @@ impl Context {
 
 /// Reads a canonical file of `kind`.
 pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Errors> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(input);
     let mut errs = Errors::default();
     let names = columns(kind);
     let headers = match rdr.headers() {
@@ -236,13 +288,19 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Error
     };
     let mut idx = Vec::with_capacity(names.len());
     for name in names {
-        match headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name)) {
+        match headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+        {
             Some(i) => idx.push(i),
             None => errs.push(LineError {
                 line: 1,
                 column: None,
                 found: headers.iter().collect::<Vec<_>>().join(","),
-                expected: format!("a header with the column {name:?} (columns: {})", names.join(",")),
+                expected: format!(
+                    "a header with the column {name:?} (columns: {})",
+                    names.join(",")
+                ),
             }),
         }
     }
@@ -321,7 +379,14 @@ struct KindState {
     order: Vec<String>,
 }
 
-fn row_of(kind: Kind, r: &Row, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: &mut KindState) {
+fn row_of(
+    kind: Kind,
+    r: &Row,
+    ctx: &Context,
+    errs: &mut Errors,
+    out: &mut Parsed,
+    st: &mut KindState,
+) {
     let line = r.line;
     match kind {
         Kind::Catalog => {
@@ -332,15 +397,24 @@ fn row_of(kind: Kind, r: &Row, ctx: &Context, errs: &mut Errors, out: &mut Parse
             let format = r.text(4, errs, 40);
             let release = r.opt(5, errs, Date::parse);
             let cur = r.get(9, errs, Currency::parse);
-            let (Some(sku), Some(upc), Some(title), Some(artist), Some(format), Some(release), Some(cur)) =
-                (sku, upc, title, artist, format, release, cur)
+            let (
+                Some(sku),
+                Some(upc),
+                Some(title),
+                Some(artist),
+                Some(format),
+                Some(release),
+                Some(cur),
+            ) = (sku, upc, title, artist, format, release, cur)
             else {
                 return;
             };
             let list = r.get(6, errs, |s| Money::parse(s, cur));
             let whole = r.get(7, errs, |s| Money::parse(s, cur));
             let cost = r.get(8, errs, |s| Money::parse(s, cur));
-            let (Some(list), Some(whole), Some(cost)) = (list, whole, cost) else { return };
+            let (Some(list), Some(whole), Some(cost)) = (list, whole, cost) else {
+                return;
+            };
             let on = release.unwrap_or(ctx.epoch());
             let item = CatalogItem {
                 sku: sku.clone(),
@@ -354,7 +428,14 @@ fn row_of(kind: Kind, r: &Row, ctx: &Context, errs: &mut Errors, out: &mut Parse
                 unit_cost: cost,
             };
             let id = format!("catalog:{}:{}", sku, ctx.short_sha());
-            out.push(entry(ctx, id, on, on, line, Event::Fact(Fact::CatalogItem(item))));
+            out.push(entry(
+                ctx,
+                id,
+                on,
+                on,
+                line,
+                Event::Fact(Fact::CatalogItem(item)),
+            ));
         }
         Kind::Distributors => {
             let dist = r.get(0, errs, PartyId::parse);
@@ -374,8 +455,16 @@ fn row_of(kind: Kind, r: &Row, ctx: &Context, errs: &mut Errors, out: &mut Parse
             let Some(cur) = cur else { return };
             let limit = r.get(9, errs, |s| Money::parse(s, cur));
             if let Some(p) = &dist {
-                if p.is_label() || p.as_str().contains(':') || p.as_str() == PartyId::MARKET || p.as_str() == PartyId::SCRAP {
-                    errs.push(r.err(0, p.as_str(), "a distributor's short name (not label, market, scrap or kind:name)"));
+                if p.is_label()
+                    || p.as_str().contains(':')
+                    || p.as_str() == PartyId::MARKET
+                    || p.as_str() == PartyId::SCRAP
+                {
+                    errs.push(r.err(
+                        0,
+                        p.as_str(),
+                        "a distributor's short name (not label, market, scrap or kind:name)",
+                    ));
                     return;
                 }
             }
@@ -392,7 +481,10 @@ fn row_of(kind: Kind, r: &Row, ctx: &Context, errs: &mut Errors, out: &mut Parse
                 Some(limit),
                 Some(retained),
                 Some(ucc_on),
-            ) = (dist, legal, state, start, fee, terms, freq, reserve, release, limit, retained, ucc_on)
+            ) = (
+                dist, legal, state, start, fee, terms, freq, reserve, release, limit, retained,
+                ucc_on,
+            )
             else {
                 return;
             };
@@ -418,7 +510,11 @@ fn row_of(kind: Kind, r: &Row, ctx: &Context, errs: &mut Errors, out: &mut Parse
                     continues: None,
                 }),
                 _ => {
-                    errs.push(r.err(12, ucc_no, "ucc1_file_number, ucc1_filed_on and ucc1_state all given, or all empty"));
+                    errs.push(r.err(
+                        12,
+                        ucc_no,
+                        "ucc1_file_number, ucc1_filed_on and ucc1_state all given, or all empty",
+                    ));
                     return;
                 }
             };
@@ -461,7 +557,10 @@ fn row_of(kind: Kind, r: &Row, ctx: &Context, errs: &mut Errors, out: &mut Parse
             let dist = ctx.distributor(r, 2, errs);
             let sku = ctx.sku(r, 3, errs, &mut out.unknown);
             let n = r.get(4, errs, units);
-            let (Some(po), Some(date), Some(dist), Some(sku), Some(n)) = (po, date, dist, sku, n) else { return };
+            let (Some(po), Some(date), Some(dist), Some(sku), Some(n)) = (po, date, dist, sku, n)
+            else {
+                return;
+            };
             let id = format!("po:{po}:{sku}");
             out.push(entry(
                 ctx,
@@ -486,11 +585,17 @@ fn row_of(kind: Kind, r: &Row, ctx: &Context, errs: &mut Errors, out: &mut Parse
             let sku = ctx.sku(r, 4, errs, &mut out.unknown);
             let n = r.get(5, errs, units);
             let po = r.raw(6);
-            let (Some(sid), Some(date), Some(from), Some(to), Some(sku), Some(n)) = (sid, date, from, to, sku, n) else {
+            let (Some(sid), Some(date), Some(from), Some(to), Some(sku), Some(n)) =
+                (sid, date, from, to, sku, n)
+            else {
                 return;
             };
             if to.as_str().starts_with("plant:") || from == to {
-                errs.push(r.err(3, to.as_str(), "a destination other than a plant and other than the origin"));
+                errs.push(r.err(
+                    3,
+                    to.as_str(),
+                    "a destination other than a plant and other than the origin",
+                ));
                 return;
             }
             let id = format!("shipment:{sid}:{sku}");
@@ -539,8 +644,16 @@ fn row_of(kind: Kind, r: &Row, ctx: &Context, errs: &mut Errors, out: &mut Parse
             } else {
                 ctx.sku(r, 6, errs, &mut out.unknown).map(Some)
             };
-            let (Some(dist), Some(ps), Some(pe), Some(issued), Some(kind), Some(n), Some(amount), Some(sku)) =
-                (dist, ps, pe, issued, kind, n, amount, sku)
+            let (
+                Some(dist),
+                Some(ps),
+                Some(pe),
+                Some(issued),
+                Some(kind),
+                Some(n),
+                Some(amount),
+                Some(sku),
+            ) = (dist, ps, pe, issued, kind, n, amount, sku)
             else {
                 return;
             };
@@ -549,20 +662,26 @@ fn row_of(kind: Kind, r: &Row, ctx: &Context, errs: &mut Errors, out: &mut Parse
                 return;
             }
             if pe < ps {
-                errs.push(r.err(3, &pe.to_string(), format!("a period end on or after the period start {ps}")));
+                errs.push(r.err(
+                    3,
+                    &pe.to_string(),
+                    format!("a period end on or after the period start {ps}"),
+                ));
                 return;
             }
             let acc = match st.statements.get_mut(sid) {
                 Some(a) => a,
                 None => {
                     st.order.push(sid.to_string());
-                    st.statements.entry(sid.to_string()).or_insert_with(|| StatementAcc {
-                        distributor: Some(dist.clone()),
-                        period: (Some(ps), Some(pe), Some(issued)),
-                        currency: Some(cur),
-                        first_line: line,
-                        ..StatementAcc::default()
-                    })
+                    st.statements
+                        .entry(sid.to_string())
+                        .or_insert_with(|| StatementAcc {
+                            distributor: Some(dist.clone()),
+                            period: (Some(ps), Some(pe), Some(issued)),
+                            currency: Some(cur),
+                            first_line: line,
+                            ..StatementAcc::default()
+                        })
                 }
             };
             if acc.distributor.as_ref() != Some(&dist)
@@ -584,7 +703,11 @@ fn row_of(kind: Kind, r: &Row, ctx: &Context, errs: &mut Errors, out: &mut Parse
             let slot = acc.lines.entry((sku, kind)).or_insert((0, 0));
             match (slot.0.checked_add(n), slot.1.checked_add(amount.minor())) {
                 (Some(u), Some(a)) => *slot = (u, a),
-                _ => errs.push(r.err(8, r.raw(8), "totals within range (the statement's totals overflow)")),
+                _ => errs.push(r.err(
+                    8,
+                    r.raw(8),
+                    "totals within range (the statement's totals overflow)",
+                )),
             }
         }
         Kind::StockReports => {
@@ -592,7 +715,9 @@ fn row_of(kind: Kind, r: &Row, ctx: &Context, errs: &mut Errors, out: &mut Parse
             let as_of = r.get(1, errs, Date::parse);
             let sku = ctx.sku(r, 2, errs, &mut out.unknown);
             let n = r.get(3, errs, signed_units);
-            let (Some(dist), Some(as_of), Some(sku), Some(n)) = (dist, as_of, sku, n) else { return };
+            let (Some(dist), Some(as_of), Some(sku), Some(n)) = (dist, as_of, sku, n) else {
+                return;
+            };
             let id = format!("stock_report:{dist}:{as_of}:{sku}");
             out.push(entry(
                 ctx,
@@ -617,9 +742,16 @@ fn row_of(kind: Kind, r: &Row, ctx: &Context, errs: &mut Errors, out: &mut Parse
             let Some(cur) = cur else { return };
             let amount = r.get(3, errs, |s| Money::parse(s, cur));
             let sid = r.raw(5);
-            let (Some(pid), Some(date), Some(dist), Some(amount)) = (pid, date, dist, amount) else { return };
+            let (Some(pid), Some(date), Some(dist), Some(amount)) = (pid, date, dist, amount)
+            else {
+                return;
+            };
             if amount.minor() <= 0 {
-                errs.push(r.err(3, r.raw(3), "a positive amount received (record refunds as a correction)"));
+                errs.push(r.err(
+                    3,
+                    r.raw(3),
+                    "a positive amount received (record refunds as a correction)",
+                ));
                 return;
             }
             out.totals.add(amount);
@@ -647,8 +779,12 @@ fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Ki
     }
     let mut statements = st.statements;
     for sid in st.order {
-        let Some(acc) = statements.remove(&sid) else { continue };
-        let (Some(d), (Some(ps), Some(pe), Some(issued)), Some(cur)) = (acc.distributor, acc.period, acc.currency) else {
+        let Some(acc) = statements.remove(&sid) else {
+            continue;
+        };
+        let (Some(d), (Some(ps), Some(pe), Some(issued)), Some(cur)) =
+            (acc.distributor, acc.period, acc.currency)
+        else {
             continue;
         };
         let statement = Statement {
@@ -686,7 +822,12 @@ fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Ki
             id: match EntryId::new(format!("statement:{d}:{sid}")) {
                 Ok(id) => id,
                 Err(e) => {
-                    errs.push(LineError { line: acc.first_line, column: Some((1, "statement_id".into())), found: sid.clone(), expected: e.expected().to_string() });
+                    errs.push(LineError {
+                        line: acc.first_line,
+                        column: Some((1, "statement_id".into())),
+                        found: sid.clone(),
+                        expected: e.expected().to_string(),
+                    });
                     continue;
                 }
             },

@@ -13,7 +13,9 @@ impl Encoding {
     pub fn parse(s: &str) -> Option<Encoding> {
         match s.to_ascii_lowercase().replace('_', "-").as_str() {
             "utf-8" | "utf8" => Some(Encoding::Utf8),
-            "windows-1252" | "cp1252" | "latin1" | "latin-1" | "iso-8859-1" => Some(Encoding::Windows1252),
+            "windows-1252" | "cp1252" | "latin1" | "latin-1" | "iso-8859-1" => {
+                Some(Encoding::Windows1252)
+            }
             _ => None,
         }
     }
@@ -31,8 +33,8 @@ impl Encoding {
 
 /// Windows-1252 bytes 0x80–0x9F (the rest of the upper half is Latin-1).
 const CP1252_HIGH: [char; 32] = [
-    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘', '’', '“',
-    '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
 ];
 
 pub fn cp1252_char(b: u8) -> char {
@@ -85,7 +87,11 @@ impl<R: Read> Read for Decoder<R> {
                         }
                         got += n;
                     }
-                    let skip = if got == 3 && head == [0xef, 0xbb, 0xbf] { 3 } else { 0 };
+                    let skip = if got == 3 && head == [0xef, 0xbb, 0xbf] {
+                        3
+                    } else {
+                        0
+                    };
                     self.pending = head[skip..got].to_vec();
                     self.pos = 0;
                     if !self.pending.is_empty() {
@@ -107,7 +113,8 @@ impl<R: Read> Read for Decoder<R> {
                         self.pending.push(b);
                     } else {
                         let mut tmp = [0u8; 4];
-                        self.pending.extend_from_slice(cp1252_char(b).encode_utf8(&mut tmp).as_bytes());
+                        self.pending
+                            .extend_from_slice(cp1252_char(b).encode_utf8(&mut tmp).as_bytes());
                     }
                 }
                 self.read(out)
@@ -131,7 +138,10 @@ mod tests {
         assert_eq!(decode(b"\xef\xbb\xbfsku,upc", Encoding::Utf8), "sku,upc");
         assert_eq!(decode(b"ab", Encoding::Utf8), "ab");
         assert_eq!(decode(b"", Encoding::Utf8), "");
-        assert_eq!(decode(b"Caf\xe9 \x80 \x93", Encoding::Windows1252), "Café € –");
+        assert_eq!(
+            decode(b"Caf\xe9 \x80 \x93", Encoding::Windows1252),
+            "Café € –"
+        );
         assert_eq!(Encoding::sniff(b"Caf\xe9"), Encoding::Windows1252);
         assert_eq!(Encoding::sniff("Café".as_bytes()), Encoding::Utf8);
         assert_eq!(Encoding::sniff(&"Café".as_bytes()[..4]), Encoding::Utf8);

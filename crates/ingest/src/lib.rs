@@ -59,7 +59,9 @@ impl Kind {
         }
     }
     pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == s.trim().to_ascii_lowercase())
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim().to_ascii_lowercase())
     }
     /// The order files must be imported in when several are given: reference data first.
     pub fn import_rank(&self) -> u8 {
@@ -82,9 +84,11 @@ impl Kind {
             .split(',')
             .map(|c| c.trim().trim_matches('"').to_ascii_lowercase())
             .collect();
-        Kind::ALL
-            .into_iter()
-            .find(|k| canonical::columns(*k).iter().all(|c| cols.iter().any(|h| h == c)))
+        Kind::ALL.into_iter().find(|k| {
+            canonical::columns(*k)
+                .iter()
+                .all(|c| cols.iter().any(|h| h == c))
+        })
     }
 }
 
@@ -121,9 +125,12 @@ impl Context {
                 }
             }
             Event::Fact(Fact::Agreement(Agreement {
-                distributor, currency, ..
+                distributor,
+                currency,
+                ..
             })) => {
-                self.distributors.insert(distributor.as_str().to_string(), *currency);
+                self.distributors
+                    .insert(distributor.as_str().to_string(), *currency);
             }
             Event::Fact(Fact::Alias { code, sku }) => {
                 self.codes.insert(code.trim().to_string(), sku.clone());

@@ -165,7 +165,12 @@ pub struct MoneyAccount {
 }
 
 impl MoneyAccount {
-    pub fn new(party: PartyId, counterparty: PartyId, kind: MoneyKind, currency: Currency) -> MoneyAccount {
+    pub fn new(
+        party: PartyId,
+        counterparty: PartyId,
+        kind: MoneyKind,
+        currency: Currency,
+    ) -> MoneyAccount {
         MoneyAccount {
             party,
             counterparty,
@@ -215,7 +220,9 @@ impl AccountKey {
     /// not a reason to lose a statement).
     pub fn flags(&self) -> crate::engine::AccountFlags {
         match self {
-            AccountKey::Units(u) if u.holder.is_label() && u.owner.is_label() && u.state == UnitState::OnHand => {
+            AccountKey::Units(u)
+                if u.holder.is_label() && u.owner.is_label() && u.state == UnitState::OnHand =>
+            {
                 crate::engine::AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS
             }
             _ => crate::engine::AccountFlags::NONE,
@@ -234,7 +241,14 @@ impl std::fmt::Display for AccountKey {
                 u.holder,
                 u.state.as_str()
             ),
-            AccountKey::Money(m) => write!(f, "{} {}/{} {}", m.kind.as_str(), m.party, m.counterparty, m.currency),
+            AccountKey::Money(m) => write!(
+                f,
+                "{} {}/{} {}",
+                m.kind.as_str(),
+                m.party,
+                m.counterparty,
+                m.currency
+            ),
         }
     }
 }

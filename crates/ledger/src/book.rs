@@ -3,8 +3,8 @@
 
 use crate::accounts::{AccountKey, LedgerKey, MoneyKind};
 use crate::engine::{
-    AccountFlags, AccountId, Balance, Engine, LedgerId, PendingState, PendingTransfer, Transfer, TransferError,
-    TransferFlags, TransferId,
+    AccountFlags, AccountId, Balance, Engine, LedgerId, PendingState, PendingTransfer, Transfer,
+    TransferError, TransferFlags, TransferId,
 };
 use crate::events::{transfer_id, Entry, ExpandError, LedgerView, Phase, Posting};
 use backstock_domain::{Currency, Money, PartyId};
@@ -17,7 +17,10 @@ use std::fmt;
 pub enum RecordError {
     Expand(ExpandError),
     /// A transfer was refused; `message` says which and why in the label's words.
-    Transfer { error: TransferError, message: String },
+    Transfer {
+        error: TransferError,
+        message: String,
+    },
 }
 
 impl fmt::Display for RecordError {
@@ -73,10 +76,11 @@ impl Book {
     }
 
     pub fn accounts(&self) -> impl Iterator<Item = (AccountId, &AccountKey, &Balance)> {
-        self.keys
-            .iter()
-            .enumerate()
-            .filter_map(|(i, k)| self.engine.account(AccountId(i as u32)).map(|a| (AccountId(i as u32), k, &a.balance)))
+        self.keys.iter().enumerate().filter_map(|(i, k)| {
+            self.engine
+                .account(AccountId(i as u32))
+                .map(|a| (AccountId(i as u32), k, &a.balance))
+        })
     }
 
     fn ledger_id(&mut self, key: LedgerKey) -> LedgerId {
@@ -96,8 +100,18 @@ impl Book {
     }
 
     /// Restores an open pending transfer (in creation order).
-    pub fn restore_pending(&mut self, id: TransferId, debit: AccountId, credit: AccountId, amount: u64) {
-        let ledger = self.engine.account(debit).map(|a| a.ledger).unwrap_or(LedgerId(0));
+    pub fn restore_pending(
+        &mut self,
+        id: TransferId,
+        debit: AccountId,
+        credit: AccountId,
+        amount: u64,
+    ) {
+        let ledger = self
+            .engine
+            .account(debit)
+            .map(|a| a.ledger)
+            .unwrap_or(LedgerId(0));
         self.engine.restore_pending(
             id,
             PendingTransfer {
@@ -148,13 +162,21 @@ impl Book {
     }
 
     /// Applies already-expanded postings (used by replay during verification).
-    pub fn apply_postings(&mut self, entry: &Entry, postings: Vec<Posting>) -> Result<Recorded, RecordError> {
+    pub fn apply_postings(
+        &mut self,
+        entry: &Entry,
+        postings: Vec<Posting>,
+    ) -> Result<Recorded, RecordError> {
         let mut created = Vec::new();
         let mut transfers = Vec::with_capacity(postings.len());
         for (i, p) in postings.iter().enumerate() {
             let debit = self.resolve(&p.debit, &mut created);
             let credit = self.resolve(&p.credit, &mut created);
-            let ledger = self.engine.account(debit).map(|a| a.ledger).unwrap_or(LedgerId(0));
+            let ledger = self
+                .engine
+                .account(debit)
+                .map(|a| a.ledger)
+                .unwrap_or(LedgerId(0));
             let (flags, pending_id) = match p.phase {
                 Phase::Posted => (TransferFlags::NONE, TransferId(0)),
                 Phase::Pending => (TransferFlags::PENDING, TransferId(0)),
@@ -193,7 +215,10 @@ impl Book {
                 if m.kind() != MoneyKind::ReserveHeld {
                     continue;
                 }
-                let q = self.reserves.entry((m.counterparty().clone(), m.currency())).or_default();
+                let q = self
+                    .reserves
+                    .entry((m.counterparty().clone(), m.currency()))
+                    .or_default();
                 match p.phase {
                     Phase::Pending => q.push((t.id, t.amount)),
                     Phase::PostPending { pending } | Phase::VoidPending { pending } => {
@@ -227,7 +252,10 @@ impl Book {
                     ),
                     AccountKey::Money(m) => format!(
                         "needs {} from {}, which holds only {}",
-                        Money::from_minor(i64::try_from(p.amount).unwrap_or(i64::MAX), m.currency()),
+                        Money::from_minor(
+                            i64::try_from(p.amount).unwrap_or(i64::MAX),
+                            m.currency()
+                        ),
                         p.credit,
                         Money::from_minor(i64::try_from(held).unwrap_or(i64::MAX), m.currency())
                     ),
@@ -235,7 +263,12 @@ impl Book {
             }
             other => format!("{other} ({} → {}, {})", p.credit, p.debit, p.amount),
         };
-        format!("entry {} ({} on {}): {what}", entry.id, entry.event.name(), entry.effective_on)
+        format!(
+            "entry {} ({} on {}): {what}",
+            entry.id,
+            entry.event.name(),
+            entry.effective_on
+        )
     }
 
     /// Σ debits = Σ credits on every ledger (posted and pending).

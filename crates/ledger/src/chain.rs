@@ -40,7 +40,10 @@ mod tests {
         assert_ne!(b, entry_hash(&a, 2, "{\"x\":2}", "[]"));
         assert_ne!(b, entry_hash(&a, 3, "{\"x\":1}", "[]"));
         // Length prefixes keep field boundaries: moving bytes between fields changes it.
-        assert_ne!(entry_hash(&GENESIS, 1, "ab", "c"), entry_hash(&GENESIS, 1, "a", "bc"));
+        assert_ne!(
+            entry_hash(&GENESIS, 1, "ab", "c"),
+            entry_hash(&GENESIS, 1, "a", "bc")
+        );
         assert_eq!(to_hex(&[0, 255]), "00ff");
     }
 }

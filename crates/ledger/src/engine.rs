@@ -166,8 +166,12 @@ impl fmt::Display for TransferError {
             TransferError::AccountsMustBeDifferent => "debit and credit accounts must differ",
             TransferError::LedgerMismatch => "accounts are on a different ledger",
             TransferError::AmountMustNotBeZero => "amount must not be zero",
-            TransferError::ExceedsCredits => "would take the account below zero (debits exceed credits)",
-            TransferError::ExceedsDebits => "would take the account below zero (credits exceed debits)",
+            TransferError::ExceedsCredits => {
+                "would take the account below zero (debits exceed credits)"
+            }
+            TransferError::ExceedsDebits => {
+                "would take the account below zero (credits exceed debits)"
+            }
             TransferError::PendingTransferNotFound => "pending transfer not found",
             TransferError::PendingTransferAlreadyPosted => "pending transfer already posted",
             TransferError::PendingTransferAlreadyVoided => "pending transfer already voided",
@@ -213,7 +217,10 @@ struct Seen {
 
 /// Undo record for rolling back a linked chain.
 enum Undo {
-    Apply { transfer: Transfer, effective_amount: u64 },
+    Apply {
+        transfer: Transfer,
+        effective_amount: u64,
+    },
 }
 
 /// Limit on one batch (TigerBeetle's is 8189 per request; ours is per entry batch).
@@ -253,7 +260,12 @@ impl Engine {
     }
 
     /// Restores an account with balances (used when loading persisted state).
-    pub fn restore_account(&mut self, ledger: LedgerId, flags: AccountFlags, balance: Balance) -> AccountId {
+    pub fn restore_account(
+        &mut self,
+        ledger: LedgerId,
+        flags: AccountFlags,
+        balance: Balance,
+    ) -> AccountId {
         let id = self.create_account(ledger, flags);
         self.accounts[id.0 as usize].balance = balance;
         id
@@ -285,7 +297,9 @@ impl Engine {
     pub fn create_transfers(&mut self, batch: &[Transfer]) -> Vec<(usize, TransferError)> {
         let mut errors = Vec::new();
         if batch.len() > MAX_BATCH {
-            return (0..batch.len()).map(|i| (i, TransferError::BatchTooLarge)).collect();
+            return (0..batch.len())
+                .map(|i| (i, TransferError::BatchTooLarge))
+                .collect();
         }
         let mut chain_start: Option<usize> = None;
         let mut undo: Vec<Undo> = Vec::new();
@@ -323,7 +337,14 @@ impl Engine {
                         self.unapply(u);
                     }
                     for j in start..=i {
-                        errors.push((j, if j == fi { fe } else { TransferError::LinkedEventFailed }));
+                        errors.push((
+                            j,
+                            if j == fi {
+                                fe
+                            } else {
+                                TransferError::LinkedEventFailed
+                            },
+                        ));
                     }
                 } else {
                     undo.clear();
@@ -375,7 +396,11 @@ impl Engine {
                 PendingState::Voided => return Err(TransferError::PendingTransferAlreadyVoided),
                 PendingState::Open => {}
             }
-            let amount = if is_void || t.amount == 0 { p.amount } else { t.amount };
+            let amount = if is_void || t.amount == 0 {
+                p.amount
+            } else {
+                t.amount
+            };
             if amount > p.amount {
                 return Err(TransferError::PendingAmountExceeded);
             }
@@ -389,18 +414,28 @@ impl Engine {
                 let a = &mut self.accounts[d].balance;
                 a.debits_pending -= pa;
                 if is_post {
-                    a.debits_posted = a.debits_posted.checked_add(am).ok_or(TransferError::Overflow)?;
+                    a.debits_posted = a
+                        .debits_posted
+                        .checked_add(am)
+                        .ok_or(TransferError::Overflow)?;
                 }
             }
             {
                 let a = &mut self.accounts[c].balance;
                 a.credits_pending -= pa;
                 if is_post {
-                    a.credits_posted = a.credits_posted.checked_add(am).ok_or(TransferError::Overflow)?;
+                    a.credits_posted = a
+                        .credits_posted
+                        .checked_add(am)
+                        .ok_or(TransferError::Overflow)?;
                 }
             }
             if let Some(pp) = self.pending.get_mut(&t.pending_id.0) {
-                pp.state = if is_post { PendingState::Posted } else { PendingState::Voided };
+                pp.state = if is_post {
+                    PendingState::Posted
+                } else {
+                    PendingState::Voided
+                };
             }
         } else {
             if t.amount == 0 {
@@ -425,7 +460,11 @@ impl Engine {
                 .checked_add(db.debits_pending)
                 .and_then(|v| v.checked_add(am))
                 .ok_or(TransferError::Overflow)?;
-            if da.flags.contains(AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS) && d_total > db.credits_posted {
+            if da
+                .flags
+                .contains(AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS)
+                && d_total > db.credits_posted
+            {
                 return Err(TransferError::ExceedsCredits);
             }
             let c_total = cb
@@ -433,7 +472,11 @@ impl Engine {
                 .checked_add(cb.credits_pending)
                 .and_then(|v| v.checked_add(am))
                 .ok_or(TransferError::Overflow)?;
-            if ca.flags.contains(AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS) && c_total > cb.debits_posted {
+            if ca
+                .flags
+                .contains(AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS)
+                && c_total > cb.debits_posted
+            {
                 return Err(TransferError::ExceedsDebits);
             }
             effective_amount = t.amount;
@@ -510,11 +553,28 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Drops accounts created after the first `n` (rolling back a failed entry's new
+    /// accounts; they had no transfers).
+    pub fn truncate_accounts(&mut self, n: usize) {
+        debug_assert!(self.accounts[n.min(self.accounts.len())..]
+            .iter()
+            .all(|a| a.balance == Balance::default()));
+        self.accounts.truncate(n);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn t(id: u128, debit: AccountId, credit: AccountId, amount: u64, flags: TransferFlags) -> Transfer {
+    fn t(
+        id: u128,
+        debit: AccountId,
+        credit: AccountId,
+        amount: u64,
+        flags: TransferFlags,
+    ) -> Transfer {
         Transfer {
             id: TransferId(id),
             debit,
@@ -531,8 +591,13 @@ mod tests {
         let mut e = Engine::new();
         let a = e.create_account(LedgerId(1), AccountFlags::NONE);
         let b = e.create_account(LedgerId(1), AccountFlags::NONE);
-        assert!(e.create_transfers(&[t(1, a, b, 10, TransferFlags::NONE)]).is_empty());
-        assert_eq!(e.create_transfers(&[t(1, a, b, 10, TransferFlags::NONE)]), vec![(0, TransferError::Exists)]);
+        assert!(e
+            .create_transfers(&[t(1, a, b, 10, TransferFlags::NONE)])
+            .is_empty());
+        assert_eq!(
+            e.create_transfers(&[t(1, a, b, 10, TransferFlags::NONE)]),
+            vec![(0, TransferError::Exists)]
+        );
         assert_eq!(
             e.create_transfers(&[t(1, a, b, 11, TransferFlags::NONE)]),
             vec![(0, TransferError::ExistsWithDifferentFields)]
@@ -547,17 +612,27 @@ mod tests {
         let stock = e.create_account(LedgerId(1), AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS);
         let origin = e.create_account(LedgerId(1), AccountFlags::NONE);
         let dist = e.create_account(LedgerId(1), AccountFlags::NONE);
-        assert!(e.create_transfers(&[t(1, stock, origin, 100, TransferFlags::NONE)]).is_empty());
+        assert!(e
+            .create_transfers(&[t(1, stock, origin, 100, TransferFlags::NONE)])
+            .is_empty());
         // A linked chain whose second transfer overdraws: both fail, nothing changes.
         let errs = e.create_transfers(&[
             t(2, dist, stock, 60, TransferFlags::LINKED),
             t(3, dist, stock, 60, TransferFlags::NONE),
         ]);
-        assert_eq!(errs, vec![(0, TransferError::LinkedEventFailed), (1, TransferError::ExceedsDebits)]);
+        assert_eq!(
+            errs,
+            vec![
+                (0, TransferError::LinkedEventFailed),
+                (1, TransferError::ExceedsDebits)
+            ]
+        );
         assert_eq!(e.account(stock).unwrap().balance.credits_posted, 0);
         assert_eq!(e.account(dist).unwrap().balance.debits_posted, 0);
         // The ids of a failed chain can be used again.
-        assert!(e.create_transfers(&[t(2, dist, stock, 60, TransferFlags::NONE)]).is_empty());
+        assert!(e
+            .create_transfers(&[t(2, dist, stock, 60, TransferFlags::NONE)])
+            .is_empty());
         // Open chain at end of batch fails.
         let errs = e.create_transfers(&[t(9, dist, stock, 1, TransferFlags::LINKED)]);
         assert_eq!(errs, vec![(0, TransferError::LinkedChainOpen)]);
@@ -570,10 +645,17 @@ mod tests {
         let a = e.create_account(LedgerId(1), AccountFlags::NONE);
         let b = e.create_account(LedgerId(1), AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS);
         let seed = e.create_account(LedgerId(1), AccountFlags::NONE);
-        assert!(e.create_transfers(&[t(1, b, seed, 50, TransferFlags::NONE)]).is_empty());
-        assert!(e.create_transfers(&[t(2, a, b, 30, TransferFlags::PENDING)]).is_empty());
+        assert!(e
+            .create_transfers(&[t(1, b, seed, 50, TransferFlags::NONE)])
+            .is_empty());
+        assert!(e
+            .create_transfers(&[t(2, a, b, 30, TransferFlags::PENDING)])
+            .is_empty());
         // pending counts against the limit
-        assert_eq!(e.create_transfers(&[t(3, a, b, 30, TransferFlags::NONE)]), vec![(0, TransferError::ExceedsDebits)]);
+        assert_eq!(
+            e.create_transfers(&[t(3, a, b, 30, TransferFlags::NONE)]),
+            vec![(0, TransferError::ExceedsDebits)]
+        );
         let mut post = t(4, a, b, 20, TransferFlags::POST_PENDING);
         post.pending_id = TransferId(2);
         assert!(e.create_transfers(&[post]).is_empty());
@@ -581,8 +663,13 @@ mod tests {
         assert_eq!((bal.credits_pending, bal.credits_posted), (0, 20));
         let mut again = t(5, a, b, 0, TransferFlags::VOID_PENDING);
         again.pending_id = TransferId(2);
-        assert_eq!(e.create_transfers(&[again]), vec![(0, TransferError::PendingTransferAlreadyPosted)]);
-        assert!(e.create_transfers(&[t(6, a, b, 10, TransferFlags::PENDING)]).is_empty());
+        assert_eq!(
+            e.create_transfers(&[again]),
+            vec![(0, TransferError::PendingTransferAlreadyPosted)]
+        );
+        assert!(e
+            .create_transfers(&[t(6, a, b, 10, TransferFlags::PENDING)])
+            .is_empty());
         let mut void = t(7, a, b, 0, TransferFlags::VOID_PENDING);
         void.pending_id = TransferId(6);
         assert!(e.create_transfers(&[void]).is_empty());
@@ -590,16 +677,5 @@ mod tests {
         for (_, (dp, cp, dpe, cpe)) in e.ledger_totals() {
             assert_eq!((dp, dpe), (cp, cpe));
         }
-    }
-}
-
-impl Engine {
-    /// Drops accounts created after the first `n` (rolling back a failed entry's new
-    /// accounts; they had no transfers).
-    pub fn truncate_accounts(&mut self, n: usize) {
-        debug_assert!(self.accounts[n.min(self.accounts.len())..]
-            .iter()
-            .all(|a| a.balance == Balance::default()));
-        self.accounts.truncate(n);
     }
 }

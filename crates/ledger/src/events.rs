@@ -26,7 +26,10 @@ impl EntryId {
     pub fn new(text: impl Into<String>) -> Result<EntryId, DomainError> {
         let s = text.into();
         if s.is_empty() || s.len() > EntryId::MAX_LEN || s.chars().any(|c| c.is_control()) {
-            return Err(DomainError::new(s, "an entry id of 1-200 printable characters"));
+            return Err(DomainError::new(
+                s,
+                "an entry id of 1-200 printable characters",
+            ));
         }
         Ok(EntryId(s))
     }
@@ -113,7 +116,9 @@ impl LineKind {
     pub fn net_sign(&self) -> i64 {
         match self {
             LineKind::Sale | LineKind::ReserveReleased | LineKind::Adjustment => 1,
-            LineKind::Return | LineKind::Fee | LineKind::ReserveWithheld | LineKind::Chargeback => -1,
+            LineKind::Return | LineKind::Fee | LineKind::ReserveWithheld | LineKind::Chargeback => {
+                -1
+            }
         }
     }
 }
@@ -144,7 +149,9 @@ impl Statement {
     /// Net due to the label, in minor units (checked).
     pub fn net_due_minor(&self) -> Option<i64> {
         self.lines.iter().try_fold(0i64, |acc, l| {
-            l.amount_minor.checked_mul(l.kind.net_sign()).and_then(|v| acc.checked_add(v))
+            l.amount_minor
+                .checked_mul(l.kind.net_sign())
+                .and_then(|v| acc.checked_add(v))
         })
     }
 }
@@ -223,10 +230,12 @@ impl Event {
     pub fn is_title_event(&self) -> bool {
         match self {
             Event::Statement(_) | Event::WriteOff { .. } | Event::TitleTransfer { .. } => true,
-            Event::Correction { postings, .. } => postings.iter().any(|p| match (&p.debit, &p.credit) {
-                (AccountKey::Units(d), AccountKey::Units(c)) => d.owner() != c.owner(),
-                _ => false,
-            }),
+            Event::Correction { postings, .. } => {
+                postings.iter().any(|p| match (&p.debit, &p.credit) {
+                    (AccountKey::Units(d), AccountKey::Units(c)) => d.owner() != c.owner(),
+                    _ => false,
+                })
+            }
             _ => false,
         }
     }
@@ -266,8 +275,12 @@ pub enum Phase {
     /// A pending transfer whose id is derived from the entry id and index.
     Pending,
     /// Posts (part of) an open pending transfer.
-    PostPending { pending: TransferIdHex },
-    VoidPending { pending: TransferIdHex },
+    PostPending {
+        pending: TransferIdHex,
+    },
+    VoidPending {
+        pending: TransferIdHex,
+    },
 }
 
 /// A transfer id as 32 hex digits (JSON has no u128).
@@ -341,8 +354,18 @@ pub fn move_units(
     sku: &Sku,
     units: i64,
 ) -> Option<Posting> {
-    let debit = AccountKey::Units(UnitAccount::new(owner.clone(), to.0.clone(), sku.clone(), to.1));
-    let credit = AccountKey::Units(UnitAccount::new(owner.clone(), from.0.clone(), sku.clone(), from.1));
+    let debit = AccountKey::Units(UnitAccount::new(
+        owner.clone(),
+        to.0.clone(),
+        sku.clone(),
+        to.1,
+    ));
+    let credit = AccountKey::Units(UnitAccount::new(
+        owner.clone(),
+        from.0.clone(),
+        sku.clone(),
+        from.1,
+    ));
     signed_posting(debit, credit, units)
 }
 
@@ -353,13 +376,33 @@ fn transfer_title(
     sku: &Sku,
     units: i64,
 ) -> Option<Posting> {
-    let debit = AccountKey::Units(UnitAccount::new(to.0.clone(), to.1.clone(), sku.clone(), to.2));
-    let credit = AccountKey::Units(UnitAccount::new(from.0.clone(), from.1.clone(), sku.clone(), from.2));
+    let debit = AccountKey::Units(UnitAccount::new(
+        to.0.clone(),
+        to.1.clone(),
+        sku.clone(),
+        to.2,
+    ));
+    let credit = AccountKey::Units(UnitAccount::new(
+        from.0.clone(),
+        from.1.clone(),
+        sku.clone(),
+        from.2,
+    ));
     signed_posting(debit, credit, units)
 }
 
-fn money(label: &PartyId, counterparty: &PartyId, kind: MoneyKind, currency: Currency) -> AccountKey {
-    AccountKey::Money(MoneyAccount::new(label.clone(), counterparty.clone(), kind, currency))
+fn money(
+    label: &PartyId,
+    counterparty: &PartyId,
+    kind: MoneyKind,
+    currency: Currency,
+) -> AccountKey {
+    AccountKey::Money(MoneyAccount::new(
+        label.clone(),
+        counterparty.clone(),
+        kind,
+        currency,
+    ))
 }
 
 /// A posting of a signed amount: negative swaps debit and credit; zero is no posting.
@@ -382,7 +425,8 @@ fn signed_posting(debit: AccountKey, credit: AccountKey, amount: i64) -> Option<
 }
 
 fn units_i64(units: u64) -> Result<i64, ExpandError> {
-    i64::try_from(units).map_err(|_| ExpandError(format!("{units} units is more than backstock can count")))
+    i64::try_from(units)
+        .map_err(|_| ExpandError(format!("{units} units is more than backstock can count")))
 }
 
 /// Limit on postings per entry: a statement of every SKU of a large catalog × 7 kinds.
@@ -396,21 +440,51 @@ impl Entry {
         let on = UnitState::OnHand;
         let mut out = Vec::new();
         match &self.event {
-            Event::Manufacture { plant, to, sku, units, .. } => {
-                out.extend(move_units(&label, (plant, UnitState::Origin), (to, on), sku, units_i64(*units)?));
+            Event::Manufacture {
+                plant,
+                to,
+                sku,
+                units,
+                ..
+            } => {
+                out.extend(move_units(
+                    &label,
+                    (plant, UnitState::Origin),
+                    (to, on),
+                    sku,
+                    units_i64(*units)?,
+                ));
             }
             Event::Shipment {
-                from, to, sku, units, ..
+                from,
+                to,
+                sku,
+                units,
+                ..
             } => {
                 if from == to {
-                    return Err(ExpandError(format!("a shipment from {from} to itself moves nothing")));
+                    return Err(ExpandError(format!(
+                        "a shipment from {from} to itself moves nothing"
+                    )));
                 }
-                out.extend(move_units(&label, (from, on), (to, on), sku, units_i64(*units)?));
+                out.extend(move_units(
+                    &label,
+                    (from, on),
+                    (to, on),
+                    sku,
+                    units_i64(*units)?,
+                ));
             }
             Event::Detention {
                 holder, sku, units, ..
             } => {
-                out.extend(move_units(&label, (holder, on), (holder, UnitState::Detained), sku, *units));
+                out.extend(move_units(
+                    &label,
+                    (holder, on),
+                    (holder, UnitState::Detained),
+                    sku,
+                    *units,
+                ));
             }
             Event::Statement(st) => {
                 let market = PartyId::market();
@@ -483,7 +557,9 @@ impl Entry {
                             }
                             let mut left = amount.unsigned_abs();
                             while left > 0 {
-                                let Some((pid, pamount)) = reserves.pop() else { break };
+                                let Some((pid, pamount)) = reserves.pop() else {
+                                    break;
+                                };
                                 let post = left.min(pamount);
                                 out.push(Posting {
                                     debit: money(&label, d, MoneyKind::Receivable, cur),
@@ -519,7 +595,9 @@ impl Entry {
                 }
             }
             Event::PaymentReceived {
-                distributor, amount, ..
+                distributor,
+                amount,
+                ..
             } => {
                 let cur = amount.currency();
                 out.extend(signed_posting(
@@ -528,9 +606,16 @@ impl Entry {
                     amount.minor(),
                 ));
             }
-            Event::WriteOff { holder, sku, units, .. } => {
+            Event::WriteOff {
+                holder, sku, units, ..
+            } => {
                 let scrap = PartyId::scrap();
-                out.extend(transfer_title((&label, holder, on), (&scrap, &scrap, on), sku, units_i64(*units)?));
+                out.extend(transfer_title(
+                    (&label, holder, on),
+                    (&scrap, &scrap, on),
+                    sku,
+                    units_i64(*units)?,
+                ));
             }
             Event::TitleTransfer {
                 from_owner,
@@ -548,7 +633,9 @@ impl Entry {
                     units_i64(*units)?,
                 ));
             }
-            Event::Correction { reverses, postings, .. } => {
+            Event::Correction {
+                reverses, postings, ..
+            } => {
                 for (i, p) in postings.iter().enumerate() {
                     match p.phase {
                         Phase::Posted | Phase::PostPending { .. } => out.push(Posting {

@@ -18,7 +18,10 @@ pub enum Fact {
     StockReport(StockReport),
     ReceiptConfirmed(ReceiptConfirmed),
     /// An alternative code (UPC, EAN, ISRC, the distributor's item number) for a SKU.
-    Alias { code: String, sku: Sku },
+    Alias {
+        code: String,
+        sku: Sku,
+    },
     Ucc1Filing(Ucc1Filing),
     PmsiNotice(PmsiNotice),
     /// The label demanded its stock back (or moved to another distributor).

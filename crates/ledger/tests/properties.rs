@@ -6,20 +6,49 @@
 //! * resubmitting a transfer id is idempotent.
 
 use backstock_domain::{Currency, Date, Money, PartyId, Sku};
-use backstock_ledger::engine::{AccountFlags, Engine, LedgerId, Transfer, TransferError, TransferFlags, TransferId};
-use backstock_ledger::{AccountKey, Book, Entry, EntryId, Event, LineKind, Posting, Provenance, Statement, StatementLine};
+use backstock_ledger::engine::{
+    AccountFlags, Engine, LedgerId, Transfer, TransferError, TransferFlags, TransferId,
+};
+use backstock_ledger::{
+    AccountKey, Book, Entry, EntryId, Event, LineKind, Posting, Provenance, Statement,
+    StatementLine,
+};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Make { sku: usize, units: u64 },
-    Ship { from: usize, to: usize, sku: usize, units: u64 },
-    Detain { holder: usize, sku: usize, units: i64 },
-    Statement { dist: usize, lines: Vec<(usize, u8, i64, i64)> },
-    Pay { dist: usize, minor: i64 },
-    WriteOff { holder: usize, sku: usize, units: u64 },
-    Correct { target: usize },
+    Make {
+        sku: usize,
+        units: u64,
+    },
+    Ship {
+        from: usize,
+        to: usize,
+        sku: usize,
+        units: u64,
+    },
+    Detain {
+        holder: usize,
+        sku: usize,
+        units: i64,
+    },
+    Statement {
+        dist: usize,
+        lines: Vec<(usize, u8, i64, i64)>,
+    },
+    Pay {
+        dist: usize,
+        minor: i64,
+    },
+    WriteOff {
+        holder: usize,
+        sku: usize,
+        units: u64,
+    },
+    Correct {
+        target: usize,
+    },
 }
 
 const HOLDERS: [&str; 3] = ["label", "allegro", "redeye"];
@@ -27,15 +56,28 @@ const HOLDERS: [&str; 3] = ["label", "allegro", "redeye"];
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (0usize..3, 1u64..500).prop_map(|(sku, units)| Op::Make { sku, units }),
-        (0usize..3, 0usize..3, 0usize..3, 1u64..300).prop_map(|(from, to, sku, units)| Op::Ship { from, to, sku, units }),
-        (1usize..3, 0usize..3, -20i64..20).prop_map(|(holder, sku, units)| Op::Detain { holder, sku, units }),
+        (0usize..3, 0usize..3, 0usize..3, 1u64..300).prop_map(|(from, to, sku, units)| Op::Ship {
+            from,
+            to,
+            sku,
+            units
+        }),
+        (1usize..3, 0usize..3, -20i64..20).prop_map(|(holder, sku, units)| Op::Detain {
+            holder,
+            sku,
+            units
+        }),
         (
             1usize..3,
             prop::collection::vec((0usize..3, 0u8..7, -50i64..200, -10_000i64..100_000), 0..6)
         )
             .prop_map(|(dist, lines)| Op::Statement { dist, lines }),
         (1usize..3, -1000i64..100_000).prop_map(|(dist, minor)| Op::Pay { dist, minor }),
-        (0usize..3, 0usize..3, 1u64..50).prop_map(|(holder, sku, units)| Op::WriteOff { holder, sku, units }),
+        (0usize..3, 0usize..3, 1u64..50).prop_map(|(holder, sku, units)| Op::WriteOff {
+            holder,
+            sku,
+            units
+        }),
         (0usize..40).prop_map(|target| Op::Correct { target }),
     ]
 }
@@ -68,7 +110,12 @@ fn to_event(op: &Op, history: &[(Entry, Vec<Posting>)]) -> Option<Event> {
             sku: sku(*s),
             units: *units,
         },
-        Op::Ship { from, to, sku: s, units } => Event::Shipment {
+        Op::Ship {
+            from,
+            to,
+            sku: s,
+            units,
+        } => Event::Shipment {
             shipment_id: "s".into(),
             from: p(HOLDERS[*from]),
             to: p(HOLDERS[*to]),
@@ -77,7 +124,11 @@ fn to_event(op: &Op, history: &[(Entry, Vec<Posting>)]) -> Option<Event> {
             po_number: None,
             override_reason: None,
         },
-        Op::Detain { holder, sku: s, units } => Event::Detention {
+        Op::Detain {
+            holder,
+            sku: s,
+            units,
+        } => Event::Detention {
             holder: p(HOLDERS[*holder]),
             sku: sku(*s),
             units: *units,
@@ -110,7 +161,11 @@ fn to_event(op: &Op, history: &[(Entry, Vec<Posting>)]) -> Option<Event> {
             amount: Money::from_minor(*minor, usd),
             statement_id: None,
         },
-        Op::WriteOff { holder, sku: s, units } => Event::WriteOff {
+        Op::WriteOff {
+            holder,
+            sku: s,
+            units,
+        } => Event::WriteOff {
             holder: p(HOLDERS[*holder]),
             sku: sku(*s),
             units: *units,
@@ -133,7 +188,8 @@ fn owner_units(book: &Book) -> BTreeMap<(String, String), i128> {
     let mut m = BTreeMap::new();
     for (_, key, bal) in book.accounts() {
         if let AccountKey::Units(u) = key {
-            *m.entry((u.owner().to_string(), u.sku().to_string())).or_insert(0) += bal.net_debit();
+            *m.entry((u.owner().to_string(), u.sku().to_string()))
+                .or_insert(0) += bal.net_debit();
         }
     }
     m.retain(|_, v| *v != 0);
@@ -143,7 +199,14 @@ fn owner_units(book: &Book) -> BTreeMap<(String, String), i128> {
 fn balances(book: &Book) -> Vec<(AccountKey, i128, u128, u128)> {
     let mut v: Vec<_> = book
         .accounts()
-        .map(|(_, k, b)| (k.clone(), b.net_debit(), b.debits_pending, b.credits_pending))
+        .map(|(_, k, b)| {
+            (
+                k.clone(),
+                b.net_debit(),
+                b.debits_pending,
+                b.credits_pending,
+            )
+        })
         .filter(|(_, n, dp, cp)| *n != 0 || *dp != 0 || *cp != 0)
         .collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -209,20 +272,36 @@ proptest! {
 #[test]
 fn shipping_more_than_held_is_refused_with_reason() {
     let mut book = Book::new();
-    book.record(&entry(0, Event::Manufacture { run_id: "r".into(), plant: p("plant:optimal"), to: p("label"), sku: sku(0), units: 100 }))
-        .unwrap();
-    let err = book
-        .record(&entry(1, Event::Shipment {
-            shipment_id: "S-1".into(),
-            from: p("label"),
-            to: p("allegro"),
+    book.record(&entry(
+        0,
+        Event::Manufacture {
+            run_id: "r".into(),
+            plant: p("plant:optimal"),
+            to: p("label"),
             sku: sku(0),
-            units: 150,
-            po_number: None,
-            override_reason: None,
-        }))
+            units: 100,
+        },
+    ))
+    .unwrap();
+    let err = book
+        .record(&entry(
+            1,
+            Event::Shipment {
+                shipment_id: "S-1".into(),
+                from: p("label"),
+                to: p("allegro"),
+                sku: sku(0),
+                units: 150,
+                po_number: None,
+                override_reason: None,
+            },
+        ))
         .unwrap_err();
-    assert!(err.to_string().contains("needs 150 units of CAT-0 from label, which holds only 100"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("needs 150 units of CAT-0 from label, which holds only 100"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -236,12 +315,21 @@ fn reserves_are_two_phase_and_released_oldest_first() {
             period_end: Date::parse("2016-01-31").unwrap(),
             issued_on: Date::parse("2016-02-15").unwrap(),
             currency: Currency::USD,
-            lines: vec![StatementLine { kind, sku: None, units: 0, amount_minor: amount }],
+            lines: vec![StatementLine {
+                kind,
+                sku: None,
+                units: 0,
+                amount_minor: amount,
+            }],
         })
     };
-    book.record(&entry(0, st("a", LineKind::ReserveWithheld, 1000))).unwrap();
-    book.record(&entry(1, st("b", LineKind::ReserveWithheld, 500))).unwrap();
-    let rec = book.record(&entry(2, st("c", LineKind::ReserveReleased, 1200))).unwrap();
+    book.record(&entry(0, st("a", LineKind::ReserveWithheld, 1000)))
+        .unwrap();
+    book.record(&entry(1, st("b", LineKind::ReserveWithheld, 500)))
+        .unwrap();
+    let rec = book
+        .record(&entry(2, st("c", LineKind::ReserveReleased, 1200)))
+        .unwrap();
     // 1000 posted from the first, 200 of the second, the remaining 300 rescheduled.
     assert_eq!(rec.postings.len(), 3);
     let reserve = book

@@ -45,7 +45,9 @@ pub enum StoreError {
     /// An entry was refused by the ledger (nothing recorded).
     Refused(RecordError),
     /// An entry id exists with different content.
-    Conflict { entry_id: String },
+    Conflict {
+        entry_id: String,
+    },
     /// The database does not hold what backstock wrote (see `verify`).
     Corrupt(String),
     Io(std::io::Error),
@@ -113,8 +115,15 @@ pub fn compressor() -> flate2::write::DeflateEncoder<Vec<u8>> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordOutcome {
-    Recorded { recorded: usize, unchanged: usize, transfers: usize },
-    AlreadyImported { imported_at: String, name: String },
+    Recorded {
+        recorded: usize,
+        unchanged: usize,
+        transfers: usize,
+    },
+    AlreadyImported {
+        imported_at: String,
+        name: String,
+    },
 }
 
 struct Cached {
@@ -147,7 +156,10 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-65536");
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
         let store = Store {
             pool,
             path,
@@ -170,10 +182,12 @@ impl Store {
         sqlx::query("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             .execute(&mut *conn)
             .await?;
-        let version: i64 = sqlx::query_scalar("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'")
-            .fetch_optional(&mut *conn)
-            .await?
-            .unwrap_or(0);
+        let version: i64 = sqlx::query_scalar(
+            "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'",
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .unwrap_or(0);
         for (v, sql) in MIGRATIONS {
             if *v > version {
                 let mut tx = conn.begin().await?;
@@ -189,7 +203,11 @@ impl Store {
     }
 
     /// Records a batch of entries (and the file they came from) in one transaction.
-    pub async fn record(&self, entries: &[Entry], file: Option<SourceFile>) -> Result<RecordOutcome> {
+    pub async fn record(
+        &self,
+        entries: &[Entry],
+        file: Option<SourceFile>,
+    ) -> Result<RecordOutcome> {
         let mut cache = self.cache.lock().await;
         let mut conn = self.pool.acquire().await?;
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
@@ -245,7 +263,8 @@ fn day(d: Date) -> i64 {
 }
 
 fn to_i64(v: u128, what: &str) -> Result<i64> {
-    i64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{what} {v} exceeds what the store can hold")))
+    i64::try_from(v)
+        .map_err(|_| StoreError::Corrupt(format!("{what} {v} exceeds what the store can hold")))
 }
 
 pub(crate) fn tid_hex(id: TransferId) -> String {
@@ -258,7 +277,9 @@ pub(crate) fn now_utc() -> String {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let days = (secs / 86400) as i32;
-    let date = Date::from_days_since_epoch(days).map(|d| d.to_string()).unwrap_or_default();
+    let date = Date::from_days_since_epoch(days)
+        .map(|d| d.to_string())
+        .unwrap_or_default();
     let s = secs % 86400;
     format!("{date}T{:02}:{:02}:{:02}Z", s / 3600, (s / 60) % 60, s % 60)
 }
@@ -276,7 +297,9 @@ pub(crate) async fn load_book(conn: &mut SqliteConnection) -> Result<Book> {
     for (i, r) in rows.iter().enumerate() {
         let id: i64 = r.get(0);
         if id != i as i64 {
-            return Err(StoreError::Corrupt(format!("account ids are not dense at {id}")));
+            return Err(StoreError::Corrupt(format!(
+                "account ids are not dense at {id}"
+            )));
         }
         let key: String = r.get(1);
         let key: AccountKey = serde_json::from_str(&key)
@@ -292,12 +315,15 @@ pub(crate) async fn load_book(conn: &mut SqliteConnection) -> Result<Book> {
             },
         );
     }
-    let pend = sqlx::query("SELECT id, debit, credit, amount FROM pending WHERE state = 'open' ORDER BY seq, id")
-        .fetch_all(&mut *conn)
-        .await?;
+    let pend = sqlx::query(
+        "SELECT id, debit, credit, amount FROM pending WHERE state = 'open' ORDER BY seq, id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     for r in pend {
         let id: String = r.get(0);
-        let id = u128::from_str_radix(&id, 16).map_err(|_| StoreError::Corrupt(format!("pending id {id}")))?;
+        let id = u128::from_str_radix(&id, 16)
+            .map_err(|_| StoreError::Corrupt(format!("pending id {id}")))?;
         book.restore_pending(
             TransferId(id),
             backstock_ledger::engine::AccountId(r.get::<i64, _>(1) as u32),
@@ -329,9 +355,10 @@ async fn record_in_tx(
             });
         }
     }
-    let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
     let (mut seq, mut prev) = match head {
         Some((s, h)) => (s, parse_hash(&h)?),
         None => (0, chain::GENESIS),
@@ -350,7 +377,8 @@ async fn record_in_tx(
     // Idempotency by entry id.
     let mut existing: HashMap<String, String> = HashMap::new();
     for chunk in entries.chunks(500) {
-        let mut qb = sqlx::QueryBuilder::new("SELECT entry_id, body FROM journal WHERE entry_id IN (");
+        let mut qb =
+            sqlx::QueryBuilder::new("SELECT entry_id, body FROM journal WHERE entry_id IN (");
         let mut sep = qb.separated(", ");
         for e in chunk {
             sep.push_bind(e.id.as_str());
@@ -388,7 +416,8 @@ async fn record_in_tx(
         }
         let rec = book.record(entry).map_err(StoreError::Refused)?;
         seq += 1;
-        let postings = serde_json::to_string(&rec.postings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let postings =
+            serde_json::to_string(&rec.postings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let hash = chain::entry_hash(&prev, seq as u64, &body, &postings);
         prev = hash;
         let (eday, kday) = (day(entry.effective_on), day(entry.known_on));
@@ -399,14 +428,24 @@ async fn record_in_tx(
             let (posted, pending): (i64, i64) = if f.contains(TransferFlags::PENDING) {
                 pending_new.push((t.id, seq, *t));
                 (0, t.amount as i64)
-            } else if f.contains(TransferFlags::POST_PENDING) || f.contains(TransferFlags::VOID_PENDING) {
+            } else if f.contains(TransferFlags::POST_PENDING)
+                || f.contains(TransferFlags::VOID_PENDING)
+            {
                 let p = book
                     .engine()
                     .pending(t.pending_id)
                     .ok_or_else(|| StoreError::Corrupt("posted pending vanished".into()))?;
-                let state = if p.state == PendingState::Posted { "posted" } else { "voided" };
+                let state = if p.state == PendingState::Posted {
+                    "posted"
+                } else {
+                    "voided"
+                };
                 pending_done.push((t.pending_id, state));
-                let posted = if state == "posted" { t.amount as i64 } else { 0 };
+                let posted = if state == "posted" {
+                    t.amount as i64
+                } else {
+                    0
+                };
                 (posted, -(p.amount as i64))
             } else {
                 (t.amount as i64, 0)
@@ -488,7 +527,11 @@ async fn record_in_tx(
                 .push_bind(i64::from(t.credit.0))
                 .push_bind(t.amount as i64)
                 .push_bind(i64::from(t.flags.bits() & !TransferFlags::LINKED.bits()))
-                .push_bind(if t.pending_id.0 == 0 { None } else { Some(tid_hex(t.pending_id)) })
+                .push_bind(if t.pending_id.0 == 0 {
+                    None
+                } else {
+                    Some(tid_hex(t.pending_id))
+                })
                 .push_bind(*posted)
                 .push_bind(*pending)
                 .push_bind(*eday)
@@ -536,7 +579,11 @@ async fn record_in_tx(
             "INSERT OR REPLACE INTO balances (account, debits_pending, debits_posted, credits_pending, credits_posted) ",
         );
         qb.push_values(rows, |mut b, r| {
-            b.push_bind(r.0).push_bind(r.1).push_bind(r.2).push_bind(r.3).push_bind(r.4);
+            b.push_bind(r.0)
+                .push_bind(r.1)
+                .push_bind(r.2)
+                .push_bind(r.3)
+                .push_bind(r.4);
         });
         qb.build().execute(&mut *conn).await?;
     }
@@ -567,7 +614,9 @@ async fn record_in_tx(
 pub(crate) fn parse_hash(h: &str) -> Result<[u8; 32]> {
     let mut out = [0u8; 32];
     if h.len() != 64 || !h.is_ascii() {
-        return Err(StoreError::Corrupt(format!("hash {h:?} is not 64 hex digits")));
+        return Err(StoreError::Corrupt(format!(
+            "hash {h:?} is not 64 hex digits"
+        )));
     }
     for (i, o) in out.iter_mut().enumerate() {
         *o = u8::from_str_radix(&h[i * 2..i * 2 + 2], 16)

@@ -67,7 +67,9 @@ fn day_str(d: i64) -> String {
 const FAR_FUTURE: i64 = i32::MAX as i64;
 
 fn as_of_day(as_of: Option<Date>) -> i64 {
-    as_of.map(|d| i64::from(d.days_since_epoch())).unwrap_or(FAR_FUTURE)
+    as_of
+        .map(|d| i64::from(d.days_since_epoch()))
+        .unwrap_or(FAR_FUTURE)
 }
 
 /// Filters for [`Store::stock`]. `None` means any.
@@ -119,7 +121,11 @@ impl Store {
     }
 
     /// Money by account as of a date; `party` matches either side.
-    pub async fn balances(&self, as_of: Option<Date>, party: Option<&str>) -> Result<Vec<BalanceRow>> {
+    pub async fn balances(
+        &self,
+        as_of: Option<Date>,
+        party: Option<&str>,
+    ) -> Result<Vec<BalanceRow>> {
         let d = as_of_day(as_of);
         let rows = sqlx::query(
             "WITH t AS (SELECT debit AS acct, posted_delta AS v, pending_delta AS p FROM transfers WHERE effective_day <= ?1 AND known_day <= ?1 \
@@ -148,8 +154,15 @@ impl Store {
     }
 
     /// Journal entries recorded, oldest first; `since` filters on effective date.
-    pub async fn journal(&self, since: Option<Date>, kind: Option<&str>, limit: i64) -> Result<Vec<JournalRow>> {
-        let since = since.map(|d| i64::from(d.days_since_epoch())).unwrap_or(i64::MIN);
+    pub async fn journal(
+        &self,
+        since: Option<Date>,
+        kind: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<JournalRow>> {
+        let since = since
+            .map(|d| i64::from(d.days_since_epoch()))
+            .unwrap_or(i64::MIN);
         let rows = sqlx::query(
             "SELECT j.seq, j.entry_id, j.kind, j.effective_day, j.known_day, j.recorded_at, \
                     (SELECT COUNT(*) FROM transfers t WHERE t.seq = j.seq), j.hash \
@@ -179,7 +192,8 @@ impl Store {
     /// Entries of the given kinds (event names), oldest first, as known on `as_of`.
     pub async fn entries(&self, kinds: &[&str], as_of: Option<Date>) -> Result<Vec<(i64, Entry)>> {
         let d = as_of_day(as_of);
-        let mut qb = sqlx::QueryBuilder::new("SELECT seq, body FROM journal WHERE effective_day <= ");
+        let mut qb =
+            sqlx::QueryBuilder::new("SELECT seq, body FROM journal WHERE effective_day <= ");
         qb.push_bind(d).push(" AND known_day <= ").push_bind(d);
         if !kinds.is_empty() {
             qb.push(" AND kind IN (");
@@ -203,7 +217,10 @@ impl Store {
     }
 
     /// One entry by id, with its postings JSON.
-    pub async fn entry(&self, entry_id: &str) -> Result<Option<(i64, Entry, Vec<backstock_ledger::Posting>)>> {
+    pub async fn entry(
+        &self,
+        entry_id: &str,
+    ) -> Result<Option<(i64, Entry, Vec<backstock_ledger::Posting>)>> {
         let row = sqlx::query("SELECT seq, body, postings FROM journal WHERE entry_id = ?")
             .bind(entry_id)
             .fetch_optional(self.pool())
@@ -219,6 +236,8 @@ impl Store {
 
     /// Number of journal entries.
     pub async fn entry_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM journal").fetch_one(self.pool()).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM journal")
+            .fetch_one(self.pool())
+            .await?)
     }
 }

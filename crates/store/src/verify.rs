@@ -59,7 +59,11 @@ impl Store {
             let name = format!("entry #{seq} ({entry_id})");
             n_entries += 1;
             if seq != n_entries {
-                return Ok(problem(n_entries, n_transfers, format!("{name}: expected sequence number {n_entries}")));
+                return Ok(problem(
+                    n_entries,
+                    n_transfers,
+                    format!("{name}: expected sequence number {n_entries}"),
+                ));
             }
             let body: String = r.get(5);
             let postings_json: String = r.get(6);
@@ -76,7 +80,13 @@ impl Store {
             head = stored_hash;
             let entry: Entry = match serde_json::from_str(&body) {
                 Ok(e) => e,
-                Err(e) => return Ok(problem(n_entries, n_transfers, format!("{name} is unreadable: {e}"))),
+                Err(e) => {
+                    return Ok(problem(
+                        n_entries,
+                        n_transfers,
+                        format!("{name} is unreadable: {e}"),
+                    ))
+                }
             };
             if serde_json::to_string(&entry).ok().as_deref() != Some(body.as_str())
                 || entry.id.as_str() != entry_id
@@ -84,19 +94,39 @@ impl Store {
                 || r.get::<i64, _>(3) != i64::from(entry.effective_on.days_since_epoch())
                 || r.get::<i64, _>(4) != i64::from(entry.known_on.days_since_epoch())
             {
-                return Ok(problem(n_entries, n_transfers, format!("{name}: its columns do not match its hashed content")));
+                return Ok(problem(
+                    n_entries,
+                    n_transfers,
+                    format!("{name}: its columns do not match its hashed content"),
+                ));
             }
             let postings: Vec<Posting> = match serde_json::from_str(&postings_json) {
                 Ok(p) => p,
-                Err(e) => return Ok(problem(n_entries, n_transfers, format!("{name}: postings unreadable: {e}"))),
+                Err(e) => {
+                    return Ok(problem(
+                        n_entries,
+                        n_transfers,
+                        format!("{name}: postings unreadable: {e}"),
+                    ))
+                }
             };
             let rec = match replay.apply_postings(&entry, postings.clone()) {
                 Ok(r) => r,
-                Err(e) => return Ok(problem(n_entries, n_transfers, format!("{name} does not replay: {e}"))),
+                Err(e) => {
+                    return Ok(problem(
+                        n_entries,
+                        n_transfers,
+                        format!("{name} does not replay: {e}"),
+                    ))
+                }
             };
             for (i, (p, t)) in postings.iter().zip(&rec.transfers).enumerate() {
                 let Some(tr) = trows.next_if(|t| t.get::<i64, _>(0) == seq) else {
-                    return Ok(problem(n_entries, n_transfers, format!("{name}: transfer {i} is missing")));
+                    return Ok(problem(
+                        n_entries,
+                        n_transfers,
+                        format!("{name}: transfer {i} is missing"),
+                    ));
                 };
                 n_transfers += 1;
                 let debit: i64 = tr.get(2);
@@ -104,7 +134,9 @@ impl Store {
                 let key = |id: i64| key_of.get(id as usize);
                 let pid: Option<String> = tr.get(6);
                 let want_pid = match p.phase {
-                    Phase::PostPending { pending } | Phase::VoidPending { pending } => Some(tid_hex(pending.0)),
+                    Phase::PostPending { pending } | Phase::VoidPending { pending } => {
+                        Some(tid_hex(pending.0))
+                    }
                     _ => None,
                 };
                 let flags = t.flags.bits() & !TransferFlags::LINKED.bits();
@@ -130,14 +162,26 @@ impl Store {
                 }
             }
             if trows.peek().is_some_and(|t| t.get::<i64, _>(0) == seq) {
-                return Ok(problem(n_entries, n_transfers, format!("{name}: has transfers it did not record")));
+                return Ok(problem(
+                    n_entries,
+                    n_transfers,
+                    format!("{name}: has transfers it did not record"),
+                ));
             }
         }
         if trows.next().is_some() {
-            return Ok(problem(n_entries, n_transfers, "transfers exist for entries that do not".into()));
+            return Ok(problem(
+                n_entries,
+                n_transfers,
+                "transfers exist for entries that do not".into(),
+            ));
         }
         if !replay.is_balanced() {
-            return Ok(problem(n_entries, n_transfers, "debits do not equal credits on some ledger".into()));
+            return Ok(problem(
+                n_entries,
+                n_transfers,
+                "debits do not equal credits on some ledger".into(),
+            ));
         }
         // Derived tables must equal the replay.
         let stored = load_book(&mut conn).await;
@@ -172,7 +216,11 @@ impl Store {
             v
         };
         if open(&replay) != open(&stored) {
-            return Ok(problem(n_entries, n_transfers, "open pending transfers differ from the journal's replay".into()));
+            return Ok(problem(
+                n_entries,
+                n_transfers,
+                "open pending transfers differ from the journal's replay".into(),
+            ));
         }
         Ok(VerifyReport {
             entries: n_entries,
@@ -188,11 +236,19 @@ fn deltas(book: &Book, t: &backstock_ledger::engine::Transfer, phase: &Phase) ->
         Phase::Posted => (t.amount as i64, 0),
         Phase::Pending => (0, t.amount as i64),
         Phase::PostPending { pending } => {
-            let pa = book.engine().pending(pending.0).map(|p| p.amount as i64).unwrap_or(0);
+            let pa = book
+                .engine()
+                .pending(pending.0)
+                .map(|p| p.amount as i64)
+                .unwrap_or(0);
             (t.amount as i64, -pa)
         }
         Phase::VoidPending { pending } => {
-            let pa = book.engine().pending(pending.0).map(|p| p.amount as i64).unwrap_or(0);
+            let pa = book
+                .engine()
+                .pending(pending.0)
+                .map(|p| p.amount as i64)
+                .unwrap_or(0);
             (0, -pa)
         }
     }

@@ -21,38 +21,60 @@ fn e(id: &str, on: &str, event: Event) -> Entry {
     }
 }
 fn make(id: &str, on: &str, units: u64) -> Entry {
-    e(id, on, Event::Manufacture {
-        run_id: id.into(),
-        plant: p("plant:optimal"),
-        to: p("label"),
-        sku: Sku::parse("MRG-1").unwrap(),
-        units,
-    })
+    e(
+        id,
+        on,
+        Event::Manufacture {
+            run_id: id.into(),
+            plant: p("plant:optimal"),
+            to: p("label"),
+            sku: Sku::parse("MRG-1").unwrap(),
+            units,
+        },
+    )
 }
 fn ship(id: &str, on: &str, units: u64) -> Entry {
-    e(id, on, Event::Shipment {
-        shipment_id: id.into(),
-        from: p("label"),
-        to: p("allegro"),
-        sku: Sku::parse("MRG-1").unwrap(),
-        units,
-        po_number: None,
-        override_reason: None,
-    })
+    e(
+        id,
+        on,
+        Event::Shipment {
+            shipment_id: id.into(),
+            from: p("label"),
+            to: p("allegro"),
+            sku: Sku::parse("MRG-1").unwrap(),
+            units,
+            po_number: None,
+            override_reason: None,
+        },
+    )
 }
 fn statement(id: &str, issued: &str, sold: i64) -> Entry {
-    let mut en = e(id, "2016-01-31", Event::Statement(Statement {
-        statement_id: id.into(),
-        distributor: p("allegro"),
-        period_start: d("2016-01-01"),
-        period_end: d("2016-01-31"),
-        issued_on: d(issued),
-        currency: Currency::USD,
-        lines: vec![
-            StatementLine { kind: LineKind::Sale, sku: Some(Sku::parse("MRG-1").unwrap()), units: sold, amount_minor: sold * 950 },
-            StatementLine { kind: LineKind::ReserveWithheld, sku: None, units: 0, amount_minor: sold * 190 },
-        ],
-    }));
+    let mut en = e(
+        id,
+        "2016-01-31",
+        Event::Statement(Statement {
+            statement_id: id.into(),
+            distributor: p("allegro"),
+            period_start: d("2016-01-01"),
+            period_end: d("2016-01-31"),
+            issued_on: d(issued),
+            currency: Currency::USD,
+            lines: vec![
+                StatementLine {
+                    kind: LineKind::Sale,
+                    sku: Some(Sku::parse("MRG-1").unwrap()),
+                    units: sold,
+                    amount_minor: sold * 950,
+                },
+                StatementLine {
+                    kind: LineKind::ReserveWithheld,
+                    sku: None,
+                    units: 0,
+                    amount_minor: sold * 190,
+                },
+            ],
+        }),
+    );
     en.known_on = d(issued);
     en
 }
@@ -64,41 +86,83 @@ async fn open() -> (tempfile::TempDir, Store) {
 }
 
 fn units(rows: &[backstock_store::StockRow], holder: &str) -> i64 {
-    rows.iter().filter(|r| r.holder == holder).map(|r| r.units).sum()
+    rows.iter()
+        .filter(|r| r.holder == holder)
+        .map(|r| r.units)
+        .sum()
 }
 
 #[tokio::test]
 async fn records_queries_as_of_and_is_idempotent() {
     let (_dir, store) = open().await;
-    let batch = vec![make("m1", "2016-01-02", 1000), ship("s1", "2016-01-05", 300), statement("st1", "2016-02-20", 40)];
+    let batch = vec![
+        make("m1", "2016-01-02", 1000),
+        ship("s1", "2016-01-05", 300),
+        statement("st1", "2016-02-20", 40),
+    ];
     let out = store.record(&batch, None).await.unwrap();
-    assert!(matches!(out, RecordOutcome::Recorded { recorded: 3, unchanged: 0, .. }), "{out:?}");
+    assert!(
+        matches!(
+            out,
+            RecordOutcome::Recorded {
+                recorded: 3,
+                unchanged: 0,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
     // Same batch again: nothing changes.
     let out = store.record(&batch, None).await.unwrap();
-    assert!(matches!(out, RecordOutcome::Recorded { recorded: 0, unchanged: 3, .. }), "{out:?}");
+    assert!(
+        matches!(
+            out,
+            RecordOutcome::Recorded {
+                recorded: 0,
+                unchanged: 3,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
 
     let now = store.stock(&StockFilter::default()).await.unwrap();
     assert_eq!(units(&now, "label"), 700);
     assert_eq!(units(&now, "allegro"), 260);
     // As of 2016-02-01 the statement (issued 02-20) was not yet known: 300 at allegro.
     let then = store
-        .stock(&StockFilter { as_of: Some(d("2016-02-01")), ..Default::default() })
+        .stock(&StockFilter {
+            as_of: Some(d("2016-02-01")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(units(&then, "allegro"), 300);
     let before = store
-        .stock(&StockFilter { as_of: Some(d("2016-01-03")), ..Default::default() })
+        .stock(&StockFilter {
+            as_of: Some(d("2016-01-03")),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(units(&before, "label"), 1000);
     assert_eq!(units(&before, "allegro"), 0);
 
     let bal = store.balances(None, Some("allegro")).await.unwrap();
-    let get = |k: &str| bal.iter().find(|b| b.kind == k).map(|b| b.balance_minor).unwrap_or(0);
+    let get = |k: &str| {
+        bal.iter()
+            .find(|b| b.kind == k)
+            .map(|b| b.balance_minor)
+            .unwrap_or(0)
+    };
     assert_eq!(get("receivable"), 40 * 950 - 40 * 190);
     assert_eq!(get("reserve_held"), 40 * 190);
     let reserve = bal.iter().find(|b| b.kind == "reserve_held").unwrap();
-    assert_eq!(reserve.pending_minor, -(40 * 190), "scheduled release is pending");
+    assert_eq!(
+        reserve.pending_minor,
+        -(40 * 190),
+        "scheduled release is pending"
+    );
     assert_eq!(
         bal.iter().find(|b| b.kind == "revenue").unwrap().natural(),
         Some(Money::from_minor(38000, Currency::USD))
@@ -112,9 +176,15 @@ async fn records_queries_as_of_and_is_idempotent() {
 #[tokio::test]
 async fn a_failed_batch_changes_nothing() {
     let (_dir, store) = open().await;
-    store.record(&[make("m1", "2016-01-02", 100)], None).await.unwrap();
+    store
+        .record(&[make("m1", "2016-01-02", 100)], None)
+        .await
+        .unwrap();
     let err = store
-        .record(&[ship("s1", "2016-01-05", 60), ship("s2", "2016-01-06", 60)], None)
+        .record(
+            &[ship("s1", "2016-01-05", 60), ship("s2", "2016-01-06", 60)],
+            None,
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("holds only 40"), "{err}");
@@ -122,15 +192,24 @@ async fn a_failed_batch_changes_nothing() {
     let rows = store.stock(&StockFilter::default()).await.unwrap();
     assert_eq!(units(&rows, "label"), 100);
     // The store still works after the failure (cache dropped and reloaded).
-    store.record(&[ship("s1", "2016-01-05", 60)], None).await.unwrap();
+    store
+        .record(&[ship("s1", "2016-01-05", 60)], None)
+        .await
+        .unwrap();
     assert_eq!(store.verify().await.unwrap().first_problem, None);
 }
 
 #[tokio::test]
 async fn conflicting_entry_id_is_refused() {
     let (_dir, store) = open().await;
-    store.record(&[make("m1", "2016-01-02", 100)], None).await.unwrap();
-    let err = store.record(&[make("m1", "2016-01-02", 101)], None).await.unwrap_err();
+    store
+        .record(&[make("m1", "2016-01-02", 100)], None)
+        .await
+        .unwrap();
+    let err = store
+        .record(&[make("m1", "2016-01-02", 101)], None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
 }
 
@@ -146,47 +225,99 @@ async fn files_are_kept_and_imported_once() {
         content_deflate: backstock_store::compress(&bytes).unwrap(),
         lines: 201,
     };
-    store.record(&[make("m1", "2016-01-02", 100)], Some(file())).await.unwrap();
-    let again = store.record(&[make("m2", "2016-01-02", 100)], Some(file())).await.unwrap();
+    store
+        .record(&[make("m1", "2016-01-02", 100)], Some(file()))
+        .await
+        .unwrap();
+    let again = store
+        .record(&[make("m2", "2016-01-02", 100)], Some(file()))
+        .await
+        .unwrap();
     assert!(matches!(again, RecordOutcome::AlreadyImported { .. }));
     assert_eq!(store.entry_count().await.unwrap(), 1);
-    assert_eq!(store.file_bytes(&"ab".repeat(32)).await.unwrap().unwrap(), bytes);
+    assert_eq!(
+        store.file_bytes(&"ab".repeat(32)).await.unwrap().unwrap(),
+        bytes
+    );
 }
 
 #[tokio::test]
 async fn history_cannot_be_updated_and_tampering_is_detected() {
     let (_dir, store) = open().await;
     store
-        .record(&[make("m1", "2016-01-02", 1000), ship("s1", "2016-01-05", 300), ship("s2", "2016-01-06", 5)], None)
+        .record(
+            &[
+                make("m1", "2016-01-02", 1000),
+                ship("s1", "2016-01-05", 300),
+                ship("s2", "2016-01-06", 5),
+            ],
+            None,
+        )
         .await
         .unwrap();
     let pool = store.pool();
-    let err = sqlx::query("UPDATE journal SET body = 'x' WHERE seq = 2").execute(pool).await.unwrap_err();
+    let err = sqlx::query("UPDATE journal SET body = 'x' WHERE seq = 2")
+        .execute(pool)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("append-only"), "{err}");
-    assert!(sqlx::query("DELETE FROM transfers").execute(pool).await.is_err());
+    assert!(sqlx::query("DELETE FROM transfers")
+        .execute(pool)
+        .await
+        .is_err());
 
     // Someone drops the trigger and edits the units of a shipment in the file.
-    sqlx::query("DROP TRIGGER transfers_no_update").execute(pool).await.unwrap();
-    sqlx::query("UPDATE transfers SET amount = 30 WHERE seq = 2").execute(pool).await.unwrap();
+    sqlx::query("DROP TRIGGER transfers_no_update")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE transfers SET amount = 30 WHERE seq = 2")
+        .execute(pool)
+        .await
+        .unwrap();
     let v = store.verify().await.unwrap();
     let msg = v.first_problem.unwrap();
-    assert!(msg.contains("entry #2 (s1)") && msg.contains("changed"), "{msg}");
+    assert!(
+        msg.contains("entry #2 (s1)") && msg.contains("changed"),
+        "{msg}"
+    );
 
     // Or edits an entry's body.
     let (_dir2, store2) = open().await;
-    store2.record(&[make("m1", "2016-01-02", 1000), ship("s1", "2016-01-05", 300)], None).await.unwrap();
-    sqlx::query("DROP TRIGGER journal_no_update").execute(store2.pool()).await.unwrap();
+    store2
+        .record(
+            &[
+                make("m1", "2016-01-02", 1000),
+                ship("s1", "2016-01-05", 300),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    sqlx::query("DROP TRIGGER journal_no_update")
+        .execute(store2.pool())
+        .await
+        .unwrap();
     sqlx::query("UPDATE journal SET body = replace(body, '1000', '9000') WHERE seq = 1")
         .execute(store2.pool())
         .await
         .unwrap();
     let msg = store2.verify().await.unwrap().first_problem.unwrap();
-    assert!(msg.contains("entry #1 (m1) does not match its hash"), "{msg}");
+    assert!(
+        msg.contains("entry #1 (m1) does not match its hash"),
+        "{msg}"
+    );
 
     // Or the derived balances.
     let (_dir3, store3) = open().await;
-    store3.record(&[make("m1", "2016-01-02", 1000)], None).await.unwrap();
-    sqlx::query("UPDATE balances SET debits_posted = debits_posted + 1").execute(store3.pool()).await.unwrap();
+    store3
+        .record(&[make("m1", "2016-01-02", 1000)], None)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE balances SET debits_posted = debits_posted + 1")
+        .execute(store3.pool())
+        .await
+        .unwrap();
     let msg = store3.verify().await.unwrap().first_problem.unwrap();
     assert!(msg.contains("balances"), "{msg}");
 }
@@ -196,10 +327,25 @@ async fn reopening_sees_the_same_state() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = Store::open(dir.path(), true).await.unwrap();
-        store.record(&[make("m1", "2016-01-02", 1000), statement("st1", "2016-02-20", 10)], None).await.unwrap();
+        store
+            .record(
+                &[
+                    make("m1", "2016-01-02", 1000),
+                    statement("st1", "2016-02-20", 10),
+                ],
+                None,
+            )
+            .await
+            .unwrap();
     }
     let store = Store::open(dir.path(), false).await.unwrap();
-    store.record(&[ship("s1", "2016-03-01", 10)], None).await.unwrap();
+    store
+        .record(&[ship("s1", "2016-03-01", 10)], None)
+        .await
+        .unwrap();
     assert_eq!(store.verify().await.unwrap().first_problem, None);
-    assert!(matches!(Store::open(&dir.path().join("nope"), false).await, Err(StoreError::NotInitialized(_))));
+    assert!(matches!(
+        Store::open(&dir.path().join("nope"), false).await,
+        Err(StoreError::NotInitialized(_))
+    ));
 }

@@ -1,0 +1,206 @@
+//! Credit holds: reasons not to send a distributor more consigned stock.
+//!
+//! [`check`] lists reasons to refuse a new consignment shipment; an empty list means it
+//! may ship. Reasons (codes):
+//!
+//! * `no_agreement` — there is no agreement with the distributor.
+//! * `risk_level` — its level (see [`crate::signals`]) is `alert` or `critical`; the
+//!   message names the signals at alert or above.
+//! * `over_credit_limit` — exposure after the shipment (units × catalog wholesale added)
+//!   would be over the credit limit.
+//! * `sku_unpriced` — the SKU has no wholesale price in the agreement currency, so the
+//!   exposure after the shipment cannot be known.
+//! * `not_perfected` — the agreement retains title but no UCC-1 is effective (never
+//!   filed, or lapsed): the units would go to the distributor's lenders.
+//! * `open_demand` — the label has demanded its stock back and the demand is unanswered,
+//!   refused or only partly met.
+//!
+//! [`po_flags`] questions a purchase order: `po_in_arrears` (received while the
+//! distributor had a past-due balance, as of the PO's date), plus `risk_level`,
+//! `over_credit_limit`, `sku_unpriced` and `not_perfected` as above.
+
+use crate::book::Book;
+use crate::json::{show, to_money};
+use crate::receivables::for_agreement;
+use crate::view::View;
+use crate::{legal, signals, Level, Snapshot, Thresholds};
+use backstock_domain::{PartyId, Sku};
+use backstock_ledger::facts::{Agreement, DemandOutcome, PurchaseOrder};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HoldReason {
+    pub code: String,
+    pub message: String,
+}
+
+fn reason(code: &str, message: String) -> HoldReason {
+    HoldReason {
+        code: code.into(),
+        message,
+    }
+}
+
+/// Reasons to refuse shipping `units` of `sku` to `distributor` on consignment now.
+pub fn check(snap: &Snapshot, t: &Thresholds, distributor: &PartyId, sku: &Sku, units: u64) -> Vec<HoldReason> {
+    let view = View::of(snap);
+    let Some(a) = view.agreements.get(distributor).copied() else {
+        return vec![reason(
+            "no_agreement",
+            format!("there is no agreement with {distributor}: record one before consigning stock"),
+        )];
+    };
+    let mut out = Vec::new();
+    out.extend(level_reason(snap, t, distributor));
+    out.extend(limit_reason(snap, &view, a, sku, units, "shipping"));
+    out.extend(perfection_reason(&view, a, t));
+    out.extend(demand_reason(&view, distributor));
+    out
+}
+
+/// Reasons to question a purchase order from a distributor.
+pub fn po_flags(snap: &Snapshot, t: &Thresholds, po: &PurchaseOrder) -> Vec<HoldReason> {
+    let view = View::of(snap);
+    let d = &po.distributor;
+    let Some(a) = view.agreements.get(d).copied() else {
+        return vec![reason(
+            "no_agreement",
+            format!("purchase order {} comes from {d}, with whom there is no agreement", po.po_number),
+        )];
+    };
+    let mut out = Vec::new();
+    let at = View::at(snap, po.date);
+    let b = Book::build(&at, d, a.currency, a.payment_terms_days, a.reserve_release_days);
+    let (amount, days) = b.arrears(t.arrears_grace_days);
+    if amount > 0 {
+        let pattern = if days >= t.stocking_po_arrears_days {
+            " — ordering more while not paying is how Allegro Media stocked up before it closed"
+        } else {
+            ""
+        };
+        out.push(reason(
+            "po_in_arrears",
+            format!(
+                "purchase order {} for {} × {} came on {} while {} was past due (oldest {days} days){pattern}",
+                po.po_number,
+                po.units,
+                po.sku,
+                po.date,
+                show(amount, a.currency)
+            ),
+        ));
+    }
+    out.extend(level_reason(snap, t, d));
+    out.extend(limit_reason(snap, &view, a, &po.sku, po.units, "filling it"));
+    out.extend(perfection_reason(&view, a, t));
+    out
+}
+
+fn level_reason(snap: &Snapshot, t: &Thresholds, d: &PartyId) -> Option<HoldReason> {
+    let asm = signals::assess_one(snap, t, d)?;
+    if asm.level < Level::Alert {
+        return None;
+    }
+    let named: Vec<String> = asm
+        .signals
+        .iter()
+        .filter(|s| s.level >= Level::Alert)
+        .map(|s| format!("{} ({}): {}", s.code, s.level, s.message))
+        .collect();
+    Some(reason(
+        "risk_level",
+        format!("{d} is at {} — {}", asm.level, named.join(" | ")),
+    ))
+}
+
+fn limit_reason(
+    snap: &Snapshot,
+    view: &View<'_>,
+    a: &Agreement,
+    sku: &Sku,
+    units: u64,
+    doing: &str,
+) -> Option<HoldReason> {
+    let cur = a.currency;
+    let price = view
+        .catalog
+        .get(sku)
+        .map(|c| c.wholesale_price)
+        .filter(|p| p.currency() == cur);
+    let Some(price) = price else {
+        return Some(reason(
+            "sku_unpriced",
+            format!("{sku} has no wholesale price in {cur}: the exposure after {doing} cannot be known"),
+        ));
+    };
+    let r = for_agreement(snap, view, a);
+    let limit = a.credit_limit;
+    if limit.currency() != cur || limit.minor() <= 0 {
+        return None;
+    }
+    let added = i128::from(price.minor()) * i128::from(units);
+    let after = i128::from(r.exposure.total.minor()) + added;
+    let lim = i128::from(limit.minor());
+    (after > lim).then(|| {
+        reason(
+            "over_credit_limit",
+            format!(
+                "{doing} {units} × {sku} ({} at wholesale) takes exposure from {} to {}, over the {} credit limit by {}",
+                show(added, cur),
+                r.exposure.total,
+                to_money(after, cur),
+                limit,
+                show(after - lim, cur)
+            ),
+        )
+    })
+}
+
+fn perfection_reason(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Option<HoldReason> {
+    if !a.title_retained {
+        return None;
+    }
+    let cs = legal::chains(view, &a.distributor, t);
+    if legal::perfected_on(&cs, view.as_of) {
+        return None;
+    }
+    let (status, chain) = legal::status(&cs, view.as_of, t);
+    let why = match chain {
+        Some(c) if status == legal::UccStatus::Lapsed => format!("the UCC-1 lapsed on {}", c.lapse_on),
+        _ => "no UCC-1 has been filed".to_string(),
+    };
+    Some(reason(
+        "not_perfected",
+        format!(
+            "{why} against {} ({}): consigned units delivered now would be treated as the distributor's own by its lenders; file a UCC-1 and notify its secured parties first",
+            a.legal_name, a.state_of_organization
+        ),
+    ))
+}
+
+fn demand_reason(view: &View<'_>, d: &PartyId) -> Option<HoldReason> {
+    let open: Vec<String> = view
+        .demands
+        .iter()
+        .filter(|dm| &dm.distributor == d)
+        .filter_map(|dm| {
+            let resp = view
+                .responses
+                .iter()
+                .filter(|r| r.demand_id == dm.demand_id)
+                .max_by_key(|r| r.answered_on);
+            match resp.map(|r| r.outcome) {
+                Some(DemandOutcome::Complied) => None,
+                Some(DemandOutcome::Refused) => Some(format!("{} (refused)", dm.demand_id)),
+                Some(DemandOutcome::Partial) => Some(format!("{} (partly met)", dm.demand_id)),
+                None => Some(format!("{} (made {}, unanswered)", dm.demand_id, dm.made_on)),
+            }
+        })
+        .collect();
+    (!open.is_empty()).then(|| {
+        reason(
+            "open_demand",
+            format!("the label has demanded its stock back from {d}: {}", open.join(", ")),
+        )
+    })
+}

@@ -1,0 +1,700 @@
+//! Warning signals per distributor, and one level that a label owner can check by hand.
+//!
+//! # Signals
+//!
+//! | code | what it measures | levels (defaults, see [`Thresholds`]) |
+//! |---|---|---|
+//! | `payment_lateness` | amount-weighted days beyond terms of statements due in the last 180 days (unpaid amounts count as late by today − due date), compared with the same window a year earlier | watch ≥ 30, alert ≥ 60, critical ≥ 120 |
+//! | `payment_coverage` | cash received ÷ amount that fell due in the last 180 days, per-mille; only when at least 1000 (whole currency units) fell due | watch < 800, alert < 500, critical < 200 |
+//! | `statements_late_or_missing` | the statement calendar over the last 365 days | 1 late → watch, 1 missing → alert, ≥ 3 missing → critical |
+//! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days ÷ units it sold over the same length of reported periods, while it is in arrears; and purchase orders placed while ≥ 60 days in arrears | ratio ≥ 1.5 with arrears → alert; a PO while ≥ 60 days in arrears → alert; without arrears → ok (seasonal stocking is not a warning) |
+//! | `exposure_over_limit` | (unpaid + reserve + consigned stock at wholesale) ÷ credit limit | watch ≥ 80 %, alert > 100 %, critical > 150 % |
+//! | `stock_concentration` | share of the label's units (its own warehouse + consigned) held by this distributor | watch ≥ 50 % (information) |
+//! | `demand_unanswered` | a return/transfer demand with no answer | alert after 14 days |
+//! | `demand_refused` | the answer to a demand | refused → critical, partly complied → alert |
+//! | `ucc_unperfected` | the agreement retains title and the distributor holds stock: no UCC-1, or lapsed → alert; in the six-month continuation window, or filed in another state → watch | |
+//!
+//! "Arrears" means an open balance past due by more than `arrears_grace_days` (7).
+//!
+//! **One late payment is not a trend.** `payment_lateness` and `payment_coverage` are
+//! capped at `watch` unless at least `payment_min_problem_statements` (2) statements due
+//! in the window were paid ≥ 30 days late or are still unpaid past due. So a healthy
+//! distributor that paid one statement late stays at `watch` at most.
+//!
+//! # The level of a distributor
+//!
+//! 1. Start from the highest level among its signals (`ok` when none).
+//! 2. If signals from **two or more independent families** are at `alert` or above, the
+//!    level is `critical`. Families: payment (`payment_lateness`, `payment_coverage` —
+//!    two views of the same money, so they count once), statements, stocking, exposure,
+//!    demand (`demand_unanswered`, `demand_refused`). `stock_concentration` (at most
+//!    `watch`, information) and `ucc_unperfected` (the label's own paperwork, not the
+//!    distributor's behaviour) never count towards this escalation; they only take part
+//!    in step 1.
+//!
+//! The [`Assessment::reason`] says which rule gave the level and names the signals.
+
+use crate::book::Book;
+use crate::json::{self, div_round, pct, permille, plural, show, window_words};
+use crate::legal::{self, UccStatus};
+use crate::receivables::{exposure, stock_holding};
+use crate::reconcile::{calendar_for, CalendarStatus};
+use crate::view::View;
+use crate::{days_i32, Level, Snapshot, Thresholds};
+use backstock_domain::{Date, Money, PartyId};
+use backstock_ledger::facts::{Agreement, DemandKind, DemandOutcome};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Signal {
+    pub code: String,
+    pub level: Level,
+    /// A sentence a label owner understands, with the numbers.
+    pub message: String,
+    /// The measured value, short (`74 days`, `41.2%`, `3 missing`).
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assessment {
+    pub distributor: PartyId,
+    pub as_of: Date,
+    pub level: Level,
+    /// Which rule gave the level, naming the signals.
+    pub reason: String,
+    /// Unpaid + reserve + consigned stock at wholesale, in the agreement currency.
+    #[serde(serialize_with = "json::money")]
+    pub exposure: Money,
+    /// Every signal evaluated (also those at `ok`), highest level first.
+    pub signals: Vec<Signal>,
+}
+
+/// One assessment per distributor with an agreement.
+pub fn assess(snap: &Snapshot, t: &Thresholds) -> Vec<Assessment> {
+    let view = View::of(snap);
+    let totals = label_units(snap, &view);
+    view.agreements.values().map(|a| assess_agreement(snap, &view, a, t, totals)).collect()
+}
+
+/// The assessment of one distributor (`None` without an agreement).
+pub fn assess_one(snap: &Snapshot, t: &Thresholds, distributor: &PartyId) -> Option<Assessment> {
+    let view = View::of(snap);
+    let totals = label_units(snap, &view);
+    let a = view.agreements.get(distributor)?;
+    Some(assess_agreement(snap, &view, a, t, totals))
+}
+
+/// The family a signal code belongs to (see the module doc).
+pub fn family(code: &str) -> &'static str {
+    match code {
+        "payment_lateness" | "payment_coverage" => "payment",
+        "statements_late_or_missing" => "statements",
+        "stocking_up" => "stocking",
+        "exposure_over_limit" => "exposure",
+        "stock_concentration" => "concentration",
+        "demand_unanswered" | "demand_refused" => "demand",
+        "ucc_unperfected" => "legal",
+        _ => "other",
+    }
+}
+
+/// Whether an `alert` of this signal counts towards the two-families escalation.
+pub fn escalates(code: &str) -> bool {
+    !matches!(family(code), "concentration" | "legal")
+}
+
+/// The level rule of the module doc, with its explanation.
+pub fn level_of(signals: &[Signal]) -> (Level, String) {
+    let max = signals.iter().map(|s| s.level).max().unwrap_or(Level::Ok);
+    let mut fams: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in signals.iter().filter(|s| s.level >= Level::Alert && escalates(&s.code)) {
+        fams.entry(family(&s.code)).or_default().push(&s.code);
+    }
+    if fams.len() >= 2 && max < Level::Critical {
+        let mut codes: Vec<&str> = fams.values().flatten().copied().collect();
+        codes.dedup();
+        return (
+            Level::Critical,
+            format!(
+                "critical: {} independent warnings at alert ({})",
+                fams.len(),
+                codes.join(", ")
+            ),
+        );
+    }
+    if max == Level::Ok {
+        return (Level::Ok, "ok: no signal above ok".into());
+    }
+    let mut at_max: Vec<&str> = signals.iter().filter(|s| s.level == max).map(|s| s.code.as_str()).collect();
+    at_max.dedup();
+    let mut reason = format!("{max}: highest signal {}", at_max.join(", "));
+    if max == Level::Critical && fams.len() >= 2 {
+        reason.push_str(&format!(
+            " (also {} independent warnings at alert or above)",
+            fams.len()
+        ));
+    }
+    (max, reason)
+}
+
+/// Units the label owns everywhere: the sum of `held` plus, when `held` has no entry
+/// for the label's own warehouse, the warehouse derived from the entries.
+fn label_units(snap: &Snapshot, view: &View<'_>) -> i64 {
+    let held: i64 = snap.held.values().filter(|u| **u > 0).fold(0, |a, b| a.saturating_add(*b));
+    if snap.held.keys().any(|(h, _)| h.is_label()) {
+        return held;
+    }
+    let mut per_sku: BTreeMap<&backstock_domain::Sku, i64> = BTreeMap::new();
+    for m in view.moves.iter().filter(|m| m.holder.is_label()) {
+        let slot = per_sku.entry(m.sku).or_insert(0);
+        *slot = slot.saturating_add(m.delta);
+    }
+    per_sku.values().filter(|u| **u > 0).fold(held, |a, b| a.saturating_add(*b))
+}
+
+fn sig(code: &str, level: Level, message: String, value: String) -> Signal {
+    Signal {
+        code: code.into(),
+        level,
+        message,
+        value,
+    }
+}
+
+fn assess_agreement(snap: &Snapshot, view: &View<'_>, a: &Agreement, t: &Thresholds, totals: i64) -> Assessment {
+    let d = &a.distributor;
+    let as_of = view.as_of;
+    let book = Book::build(view, d, a.currency, a.payment_terms_days, a.reserve_release_days);
+    let mut warnings = Vec::new();
+    let stock = stock_holding(snap, view, d, a.currency, &mut warnings);
+    let exp = exposure(&book, &stock, a, &mut warnings);
+
+    let mut signals = Vec::new();
+    signals.extend(payment_signals(snap, a, &book, t));
+    signals.push(statements_signal(view, a, t));
+    signals.extend(stocking_signal(snap, view, a, &book, t));
+    signals.push(exposure_signal(&exp, t));
+    let units_here: i64 = snap
+        .held
+        .iter()
+        .filter(|((h, _), u)| h == d && **u > 0)
+        .fold(0, |acc, (_, u)| acc.saturating_add(*u));
+    signals.extend(concentration_signal(units_here, totals, t));
+    signals.extend(demand_signals(view, d, t));
+    signals.extend(ucc_signal(view, a, units_here, t));
+
+    signals.sort_by(|x, y| y.level.cmp(&x.level).then_with(|| x.code.cmp(&y.code)));
+    let (level, reason) = level_of(&signals);
+    Assessment {
+        distributor: d.clone(),
+        as_of,
+        level,
+        reason,
+        exposure: exp.total,
+        signals,
+    }
+}
+
+/// Lateness and coverage of statements due in the window ending on the book's date.
+#[derive(Debug, Clone, Default)]
+struct PayMetrics {
+    due: i128,
+    weighted: i128,
+    weight: i128,
+    n_due: i64,
+    n_unpaid: i64,
+    n_problem: i64,
+    cash_in: i128,
+}
+
+impl PayMetrics {
+    fn avg_days(&self) -> Option<i64> {
+        div_round(self.weighted, self.weight)
+    }
+}
+
+fn pay_metrics(book: &Book<'_>, t: &Thresholds) -> PayMetrics {
+    let as_of = book.as_of;
+    let from = as_of.add_days(-days_i32(t.payment_window_days));
+    let mut m = PayMetrics::default();
+    for s in book.stmts.iter().filter(|s| s.due_amount() > 0 && s.due_on > from && s.due_on <= as_of) {
+        m.n_due += 1;
+        m.due += s.due_amount();
+        let (mut w, mut amt) = (0i128, 0i128);
+        for app in s.apps.iter().filter(|a| a.cash && a.amount > 0) {
+            let days = i64::from(s.due_on.days_until(app.date)).max(0);
+            w += app.amount * i128::from(days);
+            amt += app.amount;
+        }
+        let open = s.open();
+        let dpd = s.days_past_due(as_of).max(0);
+        if open > 0 {
+            w += open * i128::from(dpd);
+            amt += open;
+            m.n_unpaid += 1;
+        }
+        let own_avg = div_round(w, amt).unwrap_or(0);
+        if own_avg >= t.payment_lateness_watch_days || (open > 0 && dpd > t.arrears_grace_days) {
+            m.n_problem += 1;
+        }
+        m.weighted += w;
+        m.weight += amt;
+    }
+    m.cash_in = book
+        .cash
+        .iter()
+        .filter(|c| c.date > from && c.date <= as_of)
+        .map(|c| c.amount)
+        .sum();
+    m
+}
+
+fn payment_signals(snap: &Snapshot, a: &Agreement, book: &Book<'_>, t: &Thresholds) -> Vec<Signal> {
+    let cur = a.currency;
+    let m = pay_metrics(book, t);
+    let window = window_words(t.payment_window_days);
+    let capped = m.n_problem < t.payment_min_problem_statements;
+    let cap = |l: Level| if capped { l.min(Level::Watch) } else { l };
+    let cap_note = |l: Level, raw: Level| {
+        if l < raw {
+            format!(
+                " {} behind in the window (fewer than {}), so this stays at watch.",
+                plural(m.n_problem, "statement"),
+                t.payment_min_problem_statements
+            )
+        } else {
+            String::new()
+        }
+    };
+    let mut out = Vec::new();
+
+    // Lateness.
+    match m.avg_days() {
+        None => out.push(sig(
+            "payment_lateness",
+            Level::Ok,
+            format!("No statement fell due in the last {window}."),
+            "n/a".into(),
+        )),
+        Some(avg) => {
+            let prior_view = View::at(snap, book.as_of.add_days(-365));
+            let prior_book = Book::build(&prior_view, &a.distributor, cur, a.payment_terms_days, a.reserve_release_days);
+            let prior = pay_metrics(&prior_book, t).avg_days();
+            let raw = if avg >= t.payment_lateness_critical_days {
+                Level::Critical
+            } else if avg >= t.payment_lateness_alert_days {
+                Level::Alert
+            } else if avg >= t.payment_lateness_watch_days {
+                Level::Watch
+            } else {
+                Level::Ok
+            };
+            let level = cap(raw);
+            let trend = match prior {
+                Some(p) if p < avg => format!(", up from {p} a year ago"),
+                Some(p) if p > avg => format!(", down from {p} a year ago"),
+                Some(p) => format!(", the same as a year ago ({p})"),
+                None => ", with nothing due in the same months a year ago".to_string(),
+            };
+            let unpaid = if m.n_unpaid > 0 {
+                format!(", {} still unpaid", m.n_unpaid)
+            } else {
+                String::new()
+            };
+            out.push(sig(
+                "payment_lateness",
+                level,
+                format!(
+                    "Payments average {avg} days beyond terms over the last {window}{trend} ({} due{unpaid}).{}",
+                    plural(m.n_due, "statement"),
+                    cap_note(level, raw)
+                ),
+                format!("{avg} days"),
+            ));
+        }
+    }
+
+    // Coverage.
+    let scale = 10i128.pow(u32::from(cur.exponent()));
+    let min_due = i128::from(t.coverage_min_due_major).saturating_mul(scale);
+    if m.due == 0 || m.due < min_due {
+        out.push(sig(
+            "payment_coverage",
+            Level::Ok,
+            format!(
+                "{} fell due in the last {window}: too little to judge payments against it.",
+                show(m.due, cur)
+            ),
+            "n/a".into(),
+        ));
+    } else {
+        let pm = permille(m.cash_in, m.due).unwrap_or(0);
+        let raw = if pm < t.coverage_critical_below_permille {
+            Level::Critical
+        } else if pm < t.coverage_alert_below_permille {
+            Level::Alert
+        } else if pm < t.coverage_watch_below_permille {
+            Level::Watch
+        } else {
+            Level::Ok
+        };
+        let level = cap(raw);
+        out.push(sig(
+            "payment_coverage",
+            level,
+            format!(
+                "Received {} against {} that fell due in the last {window} ({}).{}",
+                show(m.cash_in, cur),
+                show(m.due, cur),
+                pct(pm),
+                cap_note(level, raw)
+            ),
+            pct(pm),
+        ));
+    }
+    out
+}
+
+fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
+    let as_of = view.as_of;
+    let from = as_of.add_days(-days_i32(t.statement_window_days));
+    let window = window_words(t.statement_window_days);
+    let cal = calendar_for(view, a, t);
+    let in_window: Vec<_> = cal.iter().filter(|p| p.expected_by > from && p.expected_by <= as_of).collect();
+    let missing: Vec<_> = in_window.iter().filter(|p| p.status == CalendarStatus::Missing).collect();
+    let late: Vec<_> = in_window.iter().filter(|p| p.status == CalendarStatus::Late).collect();
+    let (nm, nl) = (missing.len() as i64, late.len() as i64);
+    let level = if nm >= t.statements_missing_critical {
+        Level::Critical
+    } else if nm >= 1 {
+        Level::Alert
+    } else if nl >= 1 {
+        Level::Watch
+    } else {
+        Level::Ok
+    };
+    let message = if nm == 0 && nl == 0 {
+        if in_window.is_empty() {
+            format!("No statement was expected in the last {window}.")
+        } else {
+            format!(
+                "All {} expected in the last {window} arrived on time.",
+                plural(in_window.len() as i64, "statement")
+            )
+        }
+    } else {
+        let mut parts = Vec::new();
+        if nm > 0 {
+            let ends: Vec<String> = missing.iter().map(|p| p.period_end.to_string()).collect();
+            parts.push(format!(
+                "{} missing (periods ending {})",
+                plural(nm, "statement"),
+                ends.join(", ")
+            ));
+        }
+        if nl > 0 {
+            let worst = late.iter().filter_map(|p| p.days_late).max().unwrap_or(0);
+            parts.push(format!("{} late (up to {worst} days)", plural(nl, "statement")));
+        }
+        format!(
+            "{} in the last {window}; statements are expected {} days after each {} period.",
+            parts.join(" and "),
+            t.statement_grace_days,
+            a.statement_frequency.as_str()
+        )
+    };
+    sig(
+        "statements_late_or_missing",
+        level,
+        message,
+        format!("{nm} missing, {nl} late"),
+    )
+}
+
+fn ratio_text(pm: Option<i64>) -> String {
+    match pm {
+        Some(pm) => format!("{}.{}x", pm / 1000, (pm % 1000).abs() / 100),
+        None => "no sales reported".into(),
+    }
+}
+
+fn stocking_signal(snap: &Snapshot, view: &View<'_>, a: &Agreement, book: &Book<'_>, t: &Thresholds) -> Option<Signal> {
+    let d = &a.distributor;
+    let as_of = view.as_of;
+    let from = as_of.add_days(-days_i32(t.stocking_window_days));
+    let window = window_words(t.stocking_window_days);
+    let pos: Vec<_> = view
+        .pos
+        .iter()
+        .filter(|p| &p.distributor == d && p.date > from && p.date <= as_of)
+        .collect();
+    let po_numbers: HashSet<&str> = pos.iter().map(|p| p.po_number.as_str()).collect();
+    let ordered: i64 = pos.iter().fold(0i64, |acc, p| acc.saturating_add(i64::try_from(p.units).unwrap_or(i64::MAX)));
+    let shipped_extra: i64 = view
+        .shipments_to(d)
+        .filter(|s| s.date > from && s.date <= as_of)
+        .filter(|s| s.po_number.map_or(true, |n| !po_numbers.contains(n)))
+        .fold(0i64, |acc, s| acc.saturating_add(i64::try_from(s.units).unwrap_or(i64::MAX)));
+    let inbound = ordered.saturating_add(shipped_extra);
+    if inbound <= 0 {
+        return None;
+    }
+
+    // Units sold, scaled to the window's length from the periods reported in it.
+    let (mut sold, mut covered) = (0i64, 0i64);
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    for s in view.statements_of(d).filter(|s| s.st.period_end > from && s.st.period_end <= as_of) {
+        if !seen.insert(s.st.statement_id.as_str()) {
+            continue;
+        }
+        covered += i64::from(s.st.period_start.days_until(s.st.period_end)).max(0) + 1;
+        for l in &s.st.lines {
+            match l.kind {
+                backstock_ledger::LineKind::Sale => sold = sold.saturating_add(l.units),
+                backstock_ledger::LineKind::Return => sold = sold.saturating_sub(l.units),
+                _ => {}
+            }
+        }
+    }
+    let sold_in_window = if covered > 0 {
+        div_round(i128::from(sold) * i128::from(t.stocking_window_days), i128::from(covered)).unwrap_or(0)
+    } else {
+        0
+    };
+    let ratio = if sold_in_window > 0 {
+        permille(i128::from(inbound), i128::from(sold_in_window))
+    } else {
+        None
+    };
+    let stocking = inbound >= t.stocking_min_units && ratio.map_or(true, |r| r >= t.stocking_ratio_permille);
+    let (arrears, oldest) = book.arrears(t.arrears_grace_days);
+    let cur = a.currency;
+
+    // Purchase orders placed while far in arrears.
+    let mut flagged = Vec::new();
+    if arrears > 0 {
+        for p in &pos {
+            let v = View::at(snap, p.date);
+            let b = Book::build(&v, d, cur, a.payment_terms_days, a.reserve_release_days);
+            let (amt, days) = b.arrears(t.arrears_grace_days);
+            if days >= t.stocking_po_arrears_days {
+                flagged.push(format!(
+                    "purchase order {} ({} × {}) on {} came while {} was {days} days past due",
+                    p.po_number,
+                    p.units,
+                    p.sku,
+                    p.date,
+                    show(amt, cur)
+                ));
+            }
+        }
+    }
+
+    let sold_text = if covered > 0 {
+        format!("{sold_in_window} sold")
+    } else {
+        "no sales reported".to_string()
+    };
+    let base = format!(
+        "Ordered or was shipped {inbound} units in the last {window} against {sold_text} ({})",
+        ratio_text(ratio)
+    );
+    let (level, message) = if (stocking && arrears > 0) || !flagged.is_empty() {
+        let mut m = base;
+        if arrears > 0 {
+            m.push_str(&format!(
+                " while {} is past due (oldest {oldest} days)",
+                show(arrears, cur)
+            ));
+        }
+        m.push('.');
+        if !flagged.is_empty() {
+            m.push_str(&format!(" Ordering more while in arrears: {}.", flagged.join("; ")));
+        }
+        (Level::Alert, m)
+    } else if stocking {
+        (
+            Level::Ok,
+            format!("{base}; it is paying on time, so this reads as seasonal stocking, not a warning."),
+        )
+    } else {
+        (Level::Ok, format!("{base}."))
+    };
+    Some(sig("stocking_up", level, message, ratio_text(ratio)))
+}
+
+fn exposure_signal(e: &crate::receivables::Exposure, t: &Thresholds) -> Signal {
+    let breakdown = format!(
+        "unpaid {}, reserves {}, stock at wholesale {}",
+        e.unpaid.to_decimal_string(),
+        e.reserve_held.to_decimal_string(),
+        e.stock_at_wholesale.to_decimal_string()
+    );
+    match e.limit_used_permille {
+        None => sig(
+            "exposure_over_limit",
+            Level::Ok,
+            format!("Exposure is {} ({breakdown}); no credit limit to compare with.", e.total),
+            e.total.to_string(),
+        ),
+        Some(pm) => {
+            let level = if pm > t.exposure_critical_above_permille {
+                Level::Critical
+            } else if pm > t.exposure_alert_above_permille {
+                Level::Alert
+            } else if pm >= t.exposure_watch_permille {
+                Level::Watch
+            } else {
+                Level::Ok
+            };
+            sig(
+                "exposure_over_limit",
+                level,
+                format!(
+                    "Exposure {} ({breakdown}) is {} of the {} credit limit.",
+                    e.total,
+                    pct(pm),
+                    e.credit_limit
+                ),
+                pct(pm),
+            )
+        }
+    }
+}
+
+fn concentration_signal(units: i64, total: i64, t: &Thresholds) -> Option<Signal> {
+    if total <= 0 || units <= 0 {
+        return None;
+    }
+    let pm = permille(i128::from(units), i128::from(total))?;
+    let level = if pm >= t.concentration_watch_permille {
+        Level::Watch
+    } else {
+        Level::Ok
+    };
+    Some(sig(
+        "stock_concentration",
+        level,
+        format!(
+            "Holds {units} of the label's {total} units ({}); for information.",
+            pct(pm)
+        ),
+        pct(pm),
+    ))
+}
+
+fn demand_signals(view: &View<'_>, d: &PartyId, t: &Thresholds) -> Vec<Signal> {
+    let as_of = view.as_of;
+    let mut out = Vec::new();
+    for dm in view.demands.iter().filter(|x| &x.distributor == d) {
+        let what = match dm.kind {
+            DemandKind::Return => "return".to_string(),
+            DemandKind::Transfer => match &dm.transfer_to {
+                Some(to) => format!("transfer to {to}"),
+                None => "transfer".to_string(),
+            },
+        };
+        let resp = view
+            .responses
+            .iter()
+            .filter(|r| r.demand_id == dm.demand_id)
+            .max_by_key(|r| r.answered_on);
+        match resp {
+            Some(r) => {
+                let note = if r.note.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!(" (\"{}\")", r.note.trim())
+                };
+                match r.outcome {
+                    DemandOutcome::Refused => out.push(sig(
+                        "demand_refused",
+                        Level::Critical,
+                        format!(
+                            "Refused the {what} demand {} of {} on {}{note}: the label's stock is being held.",
+                            dm.demand_id, dm.made_on, r.answered_on
+                        ),
+                        "refused".into(),
+                    )),
+                    DemandOutcome::Partial => out.push(sig(
+                        "demand_refused",
+                        Level::Alert,
+                        format!(
+                            "Only partly complied with the {what} demand {} of {} (answered {}){note}.",
+                            dm.demand_id, dm.made_on, r.answered_on
+                        ),
+                        "partial".into(),
+                    )),
+                    DemandOutcome::Complied => {}
+                }
+            }
+            None => {
+                let age = i64::from(dm.made_on.days_until(as_of));
+                let level = if age > t.demand_answer_days {
+                    Level::Alert
+                } else {
+                    Level::Ok
+                };
+                out.push(sig(
+                    "demand_unanswered",
+                    level,
+                    format!(
+                        "The {what} demand {} made on {} ({}) has had no answer for {age} days.",
+                        dm.demand_id, dm.made_on, dm.via
+                    ),
+                    format!("{age} days"),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn ucc_signal(view: &View<'_>, a: &Agreement, units_held: i64, t: &Thresholds) -> Option<Signal> {
+    if !a.title_retained {
+        return None;
+    }
+    let as_of = view.as_of;
+    let cs = legal::chains(view, &a.distributor, t);
+    let (status, chain) = legal::status(&cs, as_of, t);
+    let held = units_held > 0;
+    let number = chain.and_then(|c| c.numbers.first()).map(String::as_str).unwrap_or("?");
+    let (level, message) = match (status, chain) {
+        (UccStatus::Missing, _) => (
+            if held { Level::Alert } else { Level::Ok },
+            format!(
+                "No UCC-1 is on file against {} ({}) and it holds {units_held} consigned units: against its lenders the label is unperfected.",
+                a.legal_name, a.state_of_organization
+            ),
+        ),
+        (UccStatus::Lapsed, Some(c)) => (
+            if held { Level::Alert } else { Level::Ok },
+            format!(
+                "UCC-1 {number} lapsed on {} and {units_held} consigned units are held: file a new UCC-1 (and PMSI notices).",
+                c.lapse_on
+            ),
+        ),
+        (UccStatus::ContinuationWindowOpen, Some(c)) => (
+            Level::Watch,
+            format!(
+                "UCC-1 {number} lapses on {}: file a continuation now (the window opened on {}).",
+                c.lapse_on,
+                c.lapse_on.add_months(-i32::try_from(t.ucc_continuation_window_months).unwrap_or(6))
+            ),
+        ),
+        (_, Some(c)) if !legal::same_state(&c.state, &a.state_of_organization) => (
+            Level::Watch,
+            format!(
+                "UCC-1 {number} was filed in {} but {} is organized in {}: check that it was filed in the right state.",
+                c.state, a.legal_name, a.state_of_organization
+            ),
+        ),
+        (_, Some(c)) => (
+            Level::Ok,
+            format!("UCC-1 {number} filed in {} on {}, effective until {}.", c.state, c.filed_on, c.lapse_on),
+        ),
+        (_, None) => (Level::Ok, "No UCC-1 on file.".to_string()),
+    };
+    Some(sig("ucc_unperfected", level, message, status.as_str().into()))
+}
