@@ -171,11 +171,19 @@ fn fuzz_corpus_seeds() {
     let mut seen = 0;
     for entry in std::fs::read_dir(dir).expect("fuzz-corpus") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
         let bytes = std::fs::read(&path).expect("read");
         run(&bytes);
         let result = parse(&bytes);
-        assert_eq!(result.is_err(), name.starts_with("errors_"), "{name}: {result:?}");
+        assert_eq!(
+            result.is_err(),
+            name.starts_with("errors_"),
+            "{name}: {result:?}"
+        );
         seen += 1;
     }
     assert!(seen >= 3);

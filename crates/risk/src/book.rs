@@ -74,8 +74,7 @@ pub(crate) struct Withholding<'a> {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct CashIn<'a> {
-    pub payment_id: &'a str,
+pub(crate) struct CashIn {
     pub date: Date,
     pub amount: i128,
 }
@@ -87,7 +86,7 @@ pub(crate) struct Book<'a> {
     /// Sorted by due date, period end, recording order.
     pub stmts: Vec<StmtCalc<'a>>,
     pub unapplied: i128,
-    pub cash: Vec<CashIn<'a>>,
+    pub cash: Vec<CashIn>,
     pub withholdings: Vec<Withholding<'a>>,
     /// Released beyond what was seen withheld (withheld before backstock).
     pub released_unmatched: i128,
@@ -156,7 +155,6 @@ impl<'a> Book<'a> {
             }
             let amount = i128::from(p.amount.minor());
             cash.push(CashIn {
-                payment_id: p.payment_id,
                 date: p.date,
                 amount,
             });

@@ -126,6 +126,9 @@ pub struct CurrencyBook {
     #[serde(serialize_with = "json::money")]
     pub reserve_held: Money,
     pub reserves: Vec<ReserveWithholding>,
+    /// Released beyond the withholdings seen (reserves withheld before backstock).
+    #[serde(serialize_with = "json::money")]
+    pub reserve_released_unmatched: Money,
     /// Cash received in this currency up to the date.
     #[serde(serialize_with = "json::money")]
     pub cash_received: Money,
@@ -341,6 +344,7 @@ fn currency_book(b: &Book<'_>) -> CurrencyBook {
                 }
             })
             .collect(),
+        reserve_released_unmatched: to_money(b.released_unmatched, cur),
         cash_received: to_money(b.cash.iter().map(|c| c.amount).sum(), cur),
     }
 }
@@ -427,5 +431,219 @@ pub(crate) fn exposure(b: &Book<'_>, stock: &StockHolding, a: &Agreement, warnin
         limit_used_permille: if comparable { permille(total, lim) } else { None },
         headroom: comparable.then(|| to_money(lim - total, cur)),
         over_limit: comparable && total > lim,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+    use backstock_ledger::LineKind;
+
+    /// Three monthly statements of 1000, 2000, 3000 USD; S1 paid 9 days late (named),
+    /// 2000 paid unnamed on 2015-07-15.
+    fn timeline() -> Tl {
+        let mut tl = Tl::new();
+        tl.agreement(agreement("allegro", "2015-01-01"))
+            .statement("S1", "allegro", "2015-01-01", "2015-01-31", "2015-02-15", vec![sale("CD1", 100, 100_000)])
+            .statement("S2", "allegro", "2015-02-01", "2015-02-28", "2015-03-15", vec![sale("CD1", 200, 200_000)])
+            .statement("S3", "allegro", "2015-03-01", "2015-03-31", "2015-04-15", vec![sale("CD1", 300, 300_000)])
+            .pay("P1", "2015-04-10", "allegro", usd(100_000), Some("S1"))
+            .pay("P2", "2015-07-15", "allegro", usd(200_000), None);
+        tl
+    }
+
+    fn one(snap: &Snapshot) -> DistributorReceivables {
+        let mut v = compute(snap, Some(&p("allegro")));
+        assert_eq!(v.len(), 1);
+        v.remove(0)
+    }
+
+    #[test]
+    fn ageing_buckets_and_days_past_due() {
+        let r = one(&timeline().snap("2015-06-30"));
+        let s: Vec<_> = r.book.statements.iter().map(|s| (s.statement_id.as_str(), s.due_on.to_string())).collect();
+        assert_eq!(s, [("S1", "2015-04-01".into()), ("S2", "2015-04-29".into()), ("S3", "2015-05-30".into())]);
+        let s1 = &r.book.statements[0];
+        assert_eq!(s1.open.minor(), 0);
+        assert_eq!(s1.settled_on, Some(d("2015-04-10")));
+        assert_eq!(s1.settled_days_late, Some(9));
+        assert_eq!(r.book.statements[1].days_past_due, 62);
+        assert_eq!(r.book.statements[2].days_past_due, 31);
+        assert_eq!(r.book.ageing.current.minor(), 0);
+        assert_eq!(r.book.ageing.days_1_30.minor(), 0);
+        assert_eq!(r.book.ageing.days_31_60.minor(), 300_000);
+        assert_eq!(r.book.ageing.days_61_90.minor(), 200_000);
+        assert_eq!(r.book.ageing.days_over_90.minor(), 0);
+        assert_eq!(r.book.open_balance.minor(), 500_000);
+        assert_eq!(r.book.past_due.minor(), 500_000);
+        assert_eq!(r.book.oldest_days_past_due, 62);
+        // (200000×62 + 300000×31) / 500000 = 43.4
+        assert_eq!(r.book.weighted_days_past_due, 43);
+    }
+
+    #[test]
+    fn a_later_payment_does_not_change_an_earlier_dates_ageing() {
+        let tl = timeline();
+        let before = one(&tl.snap("2015-06-30"));
+        let after = one(&tl.snap("2015-07-31"));
+        // On 06-30 the label had not yet received P2: S2 is still 62 days past due.
+        assert_eq!(before.book.statements[1].open.minor(), 200_000);
+        assert_eq!(before.book.ageing.days_61_90.minor(), 200_000);
+        assert_eq!(before.book.cash_received.minor(), 100_000);
+        // On 07-31 P2 (unnamed) went to the oldest open statement, S2.
+        assert_eq!(after.book.statements[1].open.minor(), 0);
+        assert_eq!(after.book.statements[1].payments[0].payment_id, "P2");
+        assert_eq!(after.book.statements[1].payments[0].days_after_due, 77);
+        assert_eq!(after.book.ageing.days_61_90.minor(), 300_000);
+        assert_eq!(after.book.open_balance.minor(), 300_000);
+        // And the same snapshot built again gives the same answer (pure function).
+        assert_eq!(before, one(&tl.snap("2015-06-30")));
+    }
+
+    #[test]
+    fn named_payment_spills_to_oldest_then_credit() {
+        let mut tl = timeline();
+        tl.pay("P3", "2015-08-01", "allegro", usd(350_000), Some("S3"));
+        let r = one(&tl.snap("2015-08-01"));
+        assert_eq!(r.book.statements[2].open.minor(), 0);
+        assert_eq!(r.book.unapplied_credit.minor(), 50_000);
+        assert_eq!(r.book.net_receivable.minor(), -50_000);
+        // A payment naming an unknown statement still goes to the oldest open one.
+        let mut tl = timeline();
+        tl.pay("P3", "2015-08-01", "allegro", usd(100_000), Some("nope"));
+        let r = one(&tl.snap("2015-08-01"));
+        assert_eq!(r.book.statements[2].open.minor(), 200_000);
+        // A bounced payment takes back its application.
+        tl.pay("P3-bounce", "2015-08-05", "allegro", usd(-100_000), None);
+        let r = one(&tl.snap("2015-08-05"));
+        assert_eq!(r.book.statements[2].open.minor(), 300_000);
+    }
+
+    #[test]
+    fn credit_note_is_applied_but_is_not_cash() {
+        let mut tl = Tl::new();
+        tl.agreement(agreement("allegro", "2015-01-01"))
+            .statement("S1", "allegro", "2015-01-01", "2015-01-31", "2015-02-15", vec![sale("CD1", 100, 100_000)])
+            .statement(
+                "S2",
+                "allegro",
+                "2015-02-01",
+                "2015-02-28",
+                "2015-03-15",
+                vec![ret("CD1", 30, 30_000)],
+            );
+        let r = one(&tl.snap("2015-05-01"));
+        assert_eq!(r.book.statements[0].open.minor(), 70_000);
+        assert_eq!(r.book.statements[0].credited.minor(), 30_000);
+        assert_eq!(r.book.statements[0].paid.minor(), 0);
+        assert_eq!(r.book.statements[1].net_due.minor(), -30_000);
+    }
+
+    #[test]
+    fn reserves_held_and_due_back() {
+        let mut tl = Tl::new();
+        tl.agreement(agreement("allegro", "2015-01-01"))
+            .statement(
+                "S1",
+                "allegro",
+                "2015-01-01",
+                "2015-01-31",
+                "2015-02-15",
+                vec![sale("CD1", 100, 100_000), line(LineKind::ReserveWithheld, 20_000)],
+            )
+            .statement(
+                "S2",
+                "allegro",
+                "2015-02-01",
+                "2015-02-28",
+                "2015-03-15",
+                vec![sale("CD1", 10, 10_000), line(LineKind::ReserveReleased, 5_000)],
+            );
+        let r = one(&tl.snap("2015-09-01"));
+        assert_eq!(r.book.statements[0].net_due.minor(), 80_000);
+        assert_eq!(r.book.statements[1].net_due.minor(), 15_000);
+        assert_eq!(r.book.reserve_held.minor(), 15_000);
+        let w = &r.book.reserves[0];
+        assert_eq!(w.statement_id, "S1");
+        assert_eq!(w.due_back, d("2015-07-30"));
+        assert_eq!((w.withheld.minor(), w.released.minor(), w.outstanding.minor()), (20_000, 5_000, 15_000));
+        assert_eq!(w.days_overdue, 33);
+        assert_eq!(r.exposure.reserve_held.minor(), 15_000);
+    }
+
+    #[test]
+    fn exposure_adds_unpaid_reserve_and_stock_against_the_limit() {
+        let mut a = agreement("allegro", "2015-01-01");
+        a.credit_limit = usd(200_000);
+        let mut tl = Tl::new();
+        tl.agreement(a)
+            .catalog("CD1", 950, 300)
+            .make("2015-01-02", "CD1", 1000)
+            .ship("SH1", "2015-01-05", "label", "allegro", "CD1", 100)
+            .statement(
+                "S1",
+                "allegro",
+                "2015-01-01",
+                "2015-01-31",
+                "2015-02-15",
+                vec![sale("CD1", 10, 9_500), line(LineKind::ReserveWithheld, 1_900)],
+            );
+        let r = one(&tl.snap("2015-03-01"));
+        assert_eq!(r.stock.units, 90);
+        assert_eq!(r.stock.at_wholesale.minor(), 90 * 950);
+        assert_eq!(r.stock.at_cost.minor(), 90 * 300);
+        let e = &r.exposure;
+        assert_eq!(e.unpaid.minor(), 7_600);
+        assert_eq!(e.reserve_held.minor(), 1_900);
+        assert_eq!(e.total.minor(), 7_600 + 1_900 + 85_500);
+        assert_eq!(e.total_at_cost.minor(), 7_600 + 1_900 + 27_000);
+        assert_eq!(e.limit_used_permille, Some(475));
+        assert_eq!(e.headroom.map(|m| m.minor()), Some(200_000 - 95_000));
+        assert!(!e.over_limit);
+    }
+
+    #[test]
+    fn other_currencies_are_separate_and_not_converted() {
+        let mut tl = timeline();
+        tl.statement_in(
+            "E1",
+            "allegro",
+            "2015-01-01",
+            "2015-01-31",
+            "2015-02-15",
+            eur(0).currency(),
+            vec![sale("CD1", 10, 77_700)],
+        );
+        let r = one(&tl.snap("2015-06-30"));
+        assert_eq!(r.book.open_balance.minor(), 500_000);
+        assert_eq!(r.other_currencies.len(), 1);
+        assert_eq!(r.other_currencies[0].currency.code(), "EUR");
+        assert_eq!(r.other_currencies[0].open_balance.minor(), 77_700);
+        assert_eq!(r.exposure.unpaid.minor(), 500_000);
+        assert!(r.warnings.iter().any(|w| w.contains("EUR")));
+    }
+
+    #[test]
+    fn corrected_statement_is_ignored_and_json_has_decimal_amounts() {
+        let mut tl = timeline();
+        let target = tl.entries[3].id.clone(); // S3
+        tl.push(
+            d("2015-05-01"),
+            d("2015-05-01"),
+            backstock_ledger::Event::Correction {
+                reverses: target,
+                reason: "duplicate".into(),
+                postings: vec![],
+            },
+        );
+        let r = one(&tl.snap("2015-06-30"));
+        assert_eq!(r.book.statements.len(), 2);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["open_balance"]["amount"], "2000.00");
+        assert_eq!(json["open_balance"]["amount_minor"], 200_000);
+        assert_eq!(json["open_balance"]["currency"], "USD");
+        assert_eq!(json["currency"], "USD");
+        assert_eq!(json["ageing"]["days_61_90"]["amount"], "2000.00");
     }
 }

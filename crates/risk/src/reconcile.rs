@@ -375,3 +375,152 @@ pub(crate) fn calendar_for(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Ve
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+    use backstock_ledger::facts::StatementFrequency;
+
+    fn base() -> Tl {
+        let mut tl = Tl::new();
+        tl.agreement(agreement("allegro", "2015-01-01"))
+            .catalog("CD1", 950, 300)
+            .make("2015-01-02", "CD1", 1000)
+            .ship("SH1", "2015-01-10", "label", "allegro", "CD1", 100)
+            .receipt("2015-01-12", "SH1", "allegro", "CD1", 100)
+            .statement(
+                "S1",
+                "allegro",
+                "2015-01-01",
+                "2015-01-31",
+                "2015-02-15",
+                vec![sale("CD1", 10, 9_500), ret("CD1", 2, 1_900)],
+            );
+        tl
+    }
+
+    fn one(snap: &Snapshot) -> Reconciliation {
+        let mut v = compute(snap, Some(&p("allegro")));
+        assert_eq!(v.len(), 1);
+        v.remove(0)
+    }
+
+    #[test]
+    fn stock_report_is_a_balance_assertion() {
+        let mut tl = base();
+        tl.stock_report("allegro", "2015-01-20", "CD1", 100)
+            .stock_report("allegro", "2015-02-01", "CD1", 80)
+            // A corrected count for the same day replaces the first.
+            .stock_report("allegro", "2015-02-01", "CD1", 85)
+            .ship("SH2", "2015-02-10", "allegro", "label", "CD1", 20)
+            .stock_report("allegro", "2015-02-15", "CD1", 72);
+        let r = one(&tl.snap("2015-02-20"));
+        let checks: Vec<_> = r
+            .stock_checks
+            .iter()
+            .map(|c| (c.report_as_of.to_string(), c.reported_units, c.expected_units, c.discrepancy_units))
+            .collect();
+        assert_eq!(
+            checks,
+            [
+                ("2015-01-20".to_string(), 100, 100, 0),
+                ("2015-02-01".to_string(), 85, 92, -7),
+                ("2015-02-15".to_string(), 72, 72, 0),
+            ]
+        );
+        assert_eq!(r.stock_checks[1].discrepancy_value.map(|m| m.minor()), Some(-7 * 950));
+        // The latest report (02-15) agrees with the books.
+        assert_eq!(r.latest_discrepancy_units, 0);
+    }
+
+    #[test]
+    fn unconfirmed_and_mismatched_receipts() {
+        let mut tl = base();
+        tl.ship("SH2", "2015-02-01", "label", "allegro", "CD1", 50)
+            .ship("SH3", "2015-03-20", "label", "allegro", "CD1", 50)
+            .ship("SH4", "2015-02-01", "label", "allegro", "CD1", 40)
+            .receipt("2015-02-03", "SH4", "allegro", "CD1", 35);
+        let r = one(&tl.snap("2015-04-01"));
+        let ids: Vec<_> = r.unconfirmed_shipments.iter().map(|s| (s.shipment_id.as_str(), s.days_since)).collect();
+        assert_eq!(ids, [("SH2", 59)]);
+        assert_eq!(r.receipt_mismatches.len(), 1);
+        assert_eq!(r.receipt_mismatches[0].shipment_id, "SH4");
+        assert_eq!((r.receipt_mismatches[0].shipped_units, r.receipt_mismatches[0].confirmed_units), (40, 35));
+    }
+
+    #[test]
+    fn sales_of_unshipped_skus_and_orphan_payments() {
+        let mut tl = base();
+        tl.statement(
+            "S2",
+            "allegro",
+            "2015-02-01",
+            "2015-02-28",
+            "2015-03-15",
+            vec![sale("CD1", 5, 4_750), sale("LP9", 3, 6_000)],
+        )
+        .pay("P1", "2015-03-20", "allegro", usd(7_600), Some("S1"))
+        .pay("P2", "2015-03-21", "allegro", usd(100), Some("S-99"));
+        let r = one(&tl.snap("2015-04-01"));
+        assert_eq!(r.unshipped_sales.len(), 1);
+        assert_eq!(r.unshipped_sales[0].sku.as_str(), "LP9");
+        assert_eq!(r.unshipped_sales[0].units, 3);
+        assert_eq!(r.unshipped_sales[0].statement_id, "S2");
+        assert_eq!(r.orphan_payments.len(), 1);
+        assert_eq!(r.orphan_payments[0].statement_id, "S-99");
+    }
+
+    #[test]
+    fn statement_calendar_received_late_missing_not_yet_due() {
+        let mut tl = Tl::new();
+        tl.agreement(agreement("allegro", "2015-01-01"))
+            .statement("S1", "allegro", "2015-01-01", "2015-01-31", "2015-02-15", vec![])
+            .statement("S2", "allegro", "2015-02-01", "2015-02-28", "2015-04-20", vec![]);
+        let cal = calendar(&tl.snap("2015-05-20"), &p("allegro"), &Thresholds::default());
+        let got: Vec<_> = cal
+            .iter()
+            .map(|c| (c.period_end.to_string(), c.expected_by.to_string(), c.status, c.days_late))
+            .collect();
+        use CalendarStatus::*;
+        assert_eq!(
+            got,
+            [
+                ("2015-01-31".to_string(), "2015-03-02".to_string(), Received, None),
+                ("2015-02-28".to_string(), "2015-03-30".to_string(), Late, Some(21)),
+                ("2015-03-31".to_string(), "2015-04-30".to_string(), Missing, Some(20)),
+                ("2015-04-30".to_string(), "2015-05-30".to_string(), NotYetDue, None),
+            ]
+        );
+        // The grace is configurable.
+        let t = Thresholds {
+            statement_grace_days: 60,
+            ..Thresholds::default()
+        };
+        let cal = calendar(&tl.snap("2015-05-20"), &p("allegro"), &t);
+        assert_eq!(cal[1].status, Received);
+        assert_eq!(cal[2].status, NotYetDue);
+    }
+
+    #[test]
+    fn quarterly_calendar_from_a_mid_month_start_matches_offset_quarters() {
+        let mut a = agreement("allegro", "2015-02-15");
+        a.statement_frequency = StatementFrequency::Quarterly;
+        let mut tl = Tl::new();
+        tl.agreement(a)
+            // Calendar quarters, while the agreement's quarters run Feb–Apr, May–Jul…
+            .statement("Q1", "allegro", "2015-01-01", "2015-03-31", "2015-04-20", vec![])
+            .statement("Q2", "allegro", "2015-04-01", "2015-06-30", "2015-07-20", vec![]);
+        let cal = calendar(&tl.snap("2015-12-01"), &p("allegro"), &Thresholds::default());
+        let got: Vec<_> = cal.iter().map(|c| (c.period_start.to_string(), c.period_end.to_string(), c.status)).collect();
+        use CalendarStatus::*;
+        assert_eq!(
+            got,
+            [
+                ("2015-02-15".to_string(), "2015-04-30".to_string(), Received),
+                ("2015-05-01".to_string(), "2015-07-31".to_string(), Received),
+                ("2015-08-01".to_string(), "2015-10-31".to_string(), Missing),
+            ]
+        );
+    }
+}

@@ -698,3 +698,345 @@ fn ucc_signal(view: &View<'_>, a: &Agreement, units_held: i64, t: &Thresholds) -
     };
     Some(sig("ucc_unperfected", level, message, status.as_str().into()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+    use backstock_ledger::facts::DemandOutcome;
+
+    const AS_OF: &str = "2016-02-15";
+
+    /// A distributor that sells 40 units a month and pays on time, two years of it; the
+    /// label keeps most stock at home; a UCC-1 on file.
+    fn healthy_with(limit: i64, delay: impl Fn(i32) -> Option<i32>) -> Tl {
+        let mut a = agreement("allegro", "2014-01-01");
+        a.credit_limit = usd(limit);
+        let mut tl = Tl::new();
+        tl.ucc("allegro", "OR-2013-001", "OR", "2013-12-01", None)
+            .agreement(a)
+            .catalog("CD1", 950, 300)
+            .make("2014-01-01", "CD1", 10_000)
+            .ship("SH1", "2014-01-05", "label", "allegro", "CD1", 2000)
+            .monthly("allegro", "2014-01-01", 24, "CD1", 40, 38_000, delay);
+        tl
+    }
+
+    fn healthy() -> Tl {
+        healthy_with(5_000_000, |_| Some(0))
+    }
+
+    fn assess1(snap: &Snapshot) -> Assessment {
+        assess_one(snap, &Thresholds::default(), &p("allegro")).expect("assessment")
+    }
+
+    fn signal<'a>(a: &'a Assessment, code: &str) -> &'a Signal {
+        a.signals
+            .iter()
+            .find(|s| s.code == code)
+            .unwrap_or_else(|| panic!("no {code} in {:#?}", a.signals))
+    }
+
+    fn s(code: &str, level: Level) -> Signal {
+        sig(code, level, String::new(), String::new())
+    }
+
+    #[test]
+    fn healthy_distributor_is_ok() {
+        let a = assess1(&healthy().snap(AS_OF));
+        assert_eq!(a.level, Level::Ok, "{a:#?}");
+        assert!(a.signals.iter().all(|s| s.level == Level::Ok));
+        assert_eq!(signal(&a, "payment_lateness").value, "0 days");
+        assert_eq!(signal(&a, "payment_coverage").value, "100.0%");
+        assert_eq!(signal(&a, "statements_late_or_missing").value, "0 missing, 0 late");
+        assert_eq!(signal(&a, "ucc_unperfected").value, "ok");
+        assert!(a.reason.starts_with("ok"));
+    }
+
+    #[test]
+    fn a_single_late_payment_stays_at_watch_at_most() {
+        // One ordinary statement paid 90 days late: the average barely moves.
+        let a = assess1(&healthy_with(5_000_000, |i| Some(if i == 18 { 90 } else { 0 })).snap(AS_OF));
+        assert!(a.level <= Level::Watch, "{a:#?}");
+        // One large statement paid 100 days late: the average crosses alert, but one
+        // statement is not a trend.
+        let mut tl = healthy();
+        tl.statement(
+            "BIG",
+            "allegro",
+            "2015-08-01",
+            "2015-08-31",
+            "2015-09-15",
+            vec![sale("CD1", 400, 1_000_000)],
+        )
+        .pay("pay-BIG", "2016-02-07", "allegro", usd(1_000_000), Some("BIG"))
+        .sort();
+        let a = assess1(&tl.snap(AS_OF));
+        let late = signal(&a, "payment_lateness");
+        assert_eq!(late.level, Level::Watch, "{late:#?}");
+        assert!(late.message.contains("stays at watch"), "{}", late.message);
+        assert!(a.level <= Level::Watch, "{a:#?}");
+    }
+
+    #[test]
+    fn payments_getting_later_raise_an_alert_with_the_trend() {
+        // On time until 2014-12, then 90 days late.
+        let a = assess1(&healthy_with(5_000_000, |i| Some(if i < 12 { 0 } else { 90 })).snap(AS_OF));
+        let late = signal(&a, "payment_lateness");
+        assert_eq!(late.level, Level::Alert, "{late:#?}");
+        // Due in the window: Jun–Nov 2015; Jun–Aug paid 90 days late, Sep–Nov unpaid
+        // (78, 47 and 17 days past due): (90+90+90+78+47+17)/6 = 68.7.
+        assert_eq!(late.value, "69 days");
+        assert!(late.message.contains("up from 0 a year ago"), "{}", late.message);
+        assert!(late.message.contains("over the last 6 months"), "{}", late.message);
+        // Paid late but paid in full: coverage is fine.
+        assert_eq!(signal(&a, "payment_coverage").level, Level::Ok);
+        assert_eq!(a.level, Level::Alert);
+    }
+
+    #[test]
+    fn smaller_payments_lower_coverage_and_count_once_with_lateness() {
+        let mut tl = healthy();
+        tl.entries.retain(|e| !matches!(e.event, backstock_ledger::Event::PaymentReceived { .. }));
+        // Re-pay: on time until 2014-12, then a quarter of each statement on its due date.
+        for i in 0..24 {
+            let start = d("2014-01-01").add_months(i);
+            let id = format!("allegro-{}", &start.to_string()[..7]);
+            let due = start.last_of_month().add_days(60);
+            let amount = if i < 12 { 38_000 } else { 9_500 };
+            tl.pay(&format!("pay-{id}"), &due.to_string(), "allegro", usd(amount), Some(&id));
+        }
+        tl.sort();
+        let a = assess1(&tl.snap(AS_OF));
+        let cov = signal(&a, "payment_coverage");
+        // 6 × 9 500 received against 6 × 38 000 due.
+        assert_eq!(cov.value, "25.0%");
+        assert_eq!(cov.level, Level::Alert);
+        assert_eq!(signal(&a, "payment_lateness").level, Level::Alert);
+        // Two views of the same unpaid money: one family, so alert, not critical.
+        assert_eq!(a.level, Level::Alert, "{}", a.reason);
+    }
+
+    #[test]
+    fn statements_late_missing_levels() {
+        let mut tl = healthy();
+        tl.receive_late("allegro-2015-10", "2016-01-10");
+        let a = assess1(&tl.snap(AS_OF));
+        let st = signal(&a, "statements_late_or_missing");
+        assert_eq!(st.level, Level::Watch, "{st:#?}");
+        assert_eq!(st.value, "0 missing, 1 late");
+
+        let mut tl = healthy();
+        tl.drop_statement("allegro-2015-11");
+        let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
+        assert_eq!(st.level, Level::Alert);
+        assert!(st.message.contains("2015-11-30"), "{}", st.message);
+
+        let mut tl = healthy();
+        for m in ["2015-09", "2015-10", "2015-11", "2015-12"] {
+            tl.drop_statement(&format!("allegro-{m}"));
+        }
+        let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
+        assert_eq!(st.level, Level::Critical);
+        assert_eq!(st.value, "4 missing, 0 late");
+    }
+
+    #[test]
+    fn stocking_up_while_in_arrears_is_an_alert() {
+        // The last six statements (from 2015-07) unpaid; 1000 units shipped in January.
+        let mut tl = healthy_with(50_000_000, |i| (i < 18).then_some(0));
+        tl.ship("SH9", "2016-01-10", "label", "allegro", "CD1", 1000).sort();
+        let a = assess1(&tl.snap(AS_OF));
+        let st = signal(&a, "stocking_up");
+        assert_eq!(st.level, Level::Alert, "{st:#?}");
+        // Nov + Dec reported: 80 units in 61 days → 118 in 90 days; 1000 / 118.
+        assert_eq!(st.value, "8.4x");
+        assert!(st.message.contains("past due"), "{}", st.message);
+        assert_eq!(a.level, Level::Critical, "{}", a.reason);
+    }
+
+    #[test]
+    fn seasonal_stocking_by_a_distributor_paying_on_time_is_not_a_warning() {
+        let mut tl = healthy();
+        tl.po("PO-Q4", "2015-10-15", "allegro", "CD1", 1500)
+            .ship_po("SH-Q4", "2015-10-20", "label", "allegro", "CD1", 1500, Some("PO-Q4"))
+            .sort();
+        let a = assess1(&tl.snap("2015-12-01"));
+        let st = signal(&a, "stocking_up");
+        assert_eq!(st.level, Level::Ok, "{st:#?}");
+        assert!(st.message.contains("seasonal"), "{}", st.message);
+        assert!(a.level <= Level::Watch, "{a:#?}");
+    }
+
+    #[test]
+    fn a_purchase_order_while_60_days_in_arrears_is_named() {
+        let mut tl = healthy_with(50_000_000, |i| (i < 18).then_some(0));
+        tl.po("PO-77", "2016-02-01", "allegro", "CD1", 500).sort();
+        // Even with a ratio threshold nothing reaches, the PO itself alerts.
+        let t = Thresholds {
+            stocking_ratio_permille: 1_000_000,
+            ..Thresholds::default()
+        };
+        let a = assess_one(&tl.snap(AS_OF), &t, &p("allegro")).unwrap();
+        let st = signal(&a, "stocking_up");
+        assert_eq!(st.level, Level::Alert, "{st:#?}");
+        assert!(st.message.contains("PO-77"), "{}", st.message);
+        // The oldest unpaid statement (2015-07, due 2015-09-29) was 125 days past due.
+        assert!(st.message.contains("125 days past due"), "{}", st.message);
+    }
+
+    #[test]
+    fn exposure_levels_against_the_credit_limit() {
+        let total = assess1(&healthy().snap(AS_OF)).exposure.minor();
+        assert!(total > 0);
+        for (pm, level) in [(700, Level::Ok), (850, Level::Watch), (1200, Level::Alert), (1600, Level::Critical)] {
+            let limit = total * 1000 / pm;
+            let a = assess1(&healthy_with(limit, |_| Some(0)).snap(AS_OF));
+            let e = signal(&a, "exposure_over_limit");
+            assert_eq!(e.level, level, "{pm}: {e:#?}");
+            assert_eq!(a.level, level);
+        }
+    }
+
+    #[test]
+    fn stock_concentration_alone_stays_watch() {
+        let mut tl = healthy();
+        // The label keeps 500 units at home, the distributor holds 1040.
+        tl.entries.retain(|e| !matches!(e.event, backstock_ledger::Event::Manufacture { .. }));
+        tl.make("2014-01-01", "CD1", 2500).sort();
+        let a = assess1(&tl.snap(AS_OF));
+        let c = signal(&a, "stock_concentration");
+        assert_eq!(c.level, Level::Watch);
+        assert_eq!(c.value, "67.5%");
+        assert_eq!(a.level, Level::Watch, "{}", a.reason);
+    }
+
+    #[test]
+    fn demands_unanswered_refused_partial() {
+        let mut tl = healthy();
+        tl.demand("D1", "allegro", "2016-01-20");
+        let a = assess1(&tl.snap("2016-01-30"));
+        assert_eq!(signal(&a, "demand_unanswered").level, Level::Ok);
+        let a = assess1(&tl.snap(AS_OF));
+        let u = signal(&a, "demand_unanswered");
+        assert_eq!(u.level, Level::Alert);
+        assert_eq!(u.value, "26 days");
+
+        let mut refused = tl.clone();
+        refused.response("D1", "2016-02-01", DemandOutcome::Refused);
+        let a = assess1(&refused.snap(AS_OF));
+        assert_eq!(signal(&a, "demand_refused").level, Level::Critical);
+        assert_eq!(a.level, Level::Critical);
+        assert!(a.signals.iter().all(|s| s.code != "demand_unanswered"));
+
+        let mut partial = tl.clone();
+        partial.response("D1", "2016-02-01", DemandOutcome::Partial);
+        assert_eq!(signal(&assess1(&partial.snap(AS_OF)), "demand_refused").level, Level::Alert);
+
+        let mut complied = tl;
+        complied.response("D1", "2016-02-01", DemandOutcome::Complied);
+        let a = assess1(&complied.snap(AS_OF));
+        assert!(a.signals.iter().all(|s| !s.code.starts_with("demand")));
+    }
+
+    #[test]
+    fn ucc_missing_lapsed_and_continuation_window() {
+        let drop_ucc = |tl: &mut Tl| {
+            tl.entries.retain(|e| {
+                !matches!(e.event, backstock_ledger::Event::Fact(backstock_ledger::Fact::Ucc1Filing(_)))
+            })
+        };
+        let mut tl = healthy();
+        drop_ucc(&mut tl);
+        let u = signal(&assess1(&tl.snap(AS_OF)), "ucc_unperfected").clone();
+        assert_eq!((u.level, u.value.as_str()), (Level::Alert, "missing"));
+
+        let mut lapsed = tl.clone();
+        lapsed.ucc("allegro", "OR-2010-9", "OR", "2010-06-01", None).sort();
+        let u = signal(&assess1(&lapsed.snap(AS_OF)), "ucc_unperfected").clone();
+        assert_eq!((u.level, u.value.as_str()), (Level::Alert, "lapsed"));
+        assert!(u.message.contains("2015-06-01"), "{}", u.message);
+
+        let mut window = tl.clone();
+        window.ucc("allegro", "OR-2011-5", "OR", "2011-05-01", None).sort();
+        let u = signal(&assess1(&window.snap(AS_OF)), "ucc_unperfected").clone();
+        assert_eq!((u.level, u.value.as_str()), (Level::Watch, "continuation window open"));
+
+        // Title not retained: no UCC signal.
+        let mut sale_or_return = Tl::new();
+        let mut a = agreement("allegro", "2014-01-01");
+        a.title_retained = false;
+        sale_or_return.agreement(a);
+        let a = assess1(&sale_or_return.snap(AS_OF));
+        assert!(a.signals.iter().all(|s| s.code != "ucc_unperfected"));
+    }
+
+    #[test]
+    fn level_rule() {
+        use Level::*;
+        assert_eq!(level_of(&[]).0, Ok);
+        assert_eq!(level_of(&[s("stock_concentration", Watch)]).0, Watch);
+        assert_eq!(level_of(&[s("payment_lateness", Alert), s("payment_coverage", Alert)]).0, Alert);
+        let (l, why) = level_of(&[s("payment_lateness", Alert), s("stocking_up", Alert), s("stock_concentration", Watch)]);
+        assert_eq!(l, Critical);
+        assert!(why.contains("payment_lateness") && why.contains("stocking_up"), "{why}");
+        assert_eq!(level_of(&[s("ucc_unperfected", Alert), s("exposure_over_limit", Alert)]).0, Alert);
+        assert_eq!(level_of(&[s("statements_late_or_missing", Critical)]).0, Critical);
+        assert_eq!(level_of(&[s("demand_refused", Alert), s("exposure_over_limit", Watch)]).0, Alert);
+    }
+
+    #[test]
+    fn allegro_2016() {
+        // Terms 90 days. On time through 2014; in 2015 later and later, then half, then
+        // nothing from the 2015-08 statement; no statement after 2016-01; a purchase
+        // order for more in May 2016.
+        let mut a = agreement("allegro", "2012-01-01");
+        a.payment_terms_days = 90;
+        a.credit_limit = usd(3_000_000);
+        let mut tl = Tl::new();
+        tl.ucc("allegro", "OR-2011-77", "OR", "2011-12-15", None)
+            .agreement(a)
+            .catalog("CD1", 950, 300)
+            .make("2012-01-01", "CD1", 20_000)
+            .ship("SH1", "2012-01-10", "label", "allegro", "CD1", 3000)
+            .monthly_with("allegro", "2012-01-01", 49, "CD1", 40, 38_000, 90, |i| match i {
+                0..=35 => Some((0, 38_000)),
+                36..=39 => Some((45, 38_000)),
+                40..=42 => Some((90, 19_000)),
+                _ => None,
+            })
+            .po("PO-2016-05", "2016-05-10", "allegro", "CD1", 2000)
+            .sort();
+        let snap = tl.snap("2016-06-01");
+        let a = assess1(&snap);
+        if std::env::var_os("SHOW").is_some() {
+            println!("{}", serde_json::to_string_pretty(&a).unwrap());
+            println!("{}", serde_json::to_string_pretty(&crate::receivables::compute(&snap, None)).unwrap());
+        }
+        assert_eq!(a.level, Level::Critical, "{a:#?}");
+        for code in ["payment_lateness", "payment_coverage", "statements_late_or_missing", "stocking_up"] {
+            assert!(signal(&a, code).level >= Level::Alert, "{code}: {:#?}", signal(&a, code));
+        }
+        assert!(signal(&a, "stocking_up").message.contains("PO-2016-05"));
+        // A year earlier it was still fine.
+        let before = assess1(&tl.snap("2015-03-01"));
+        assert_eq!(before.level, Level::Ok, "{before:#?}");
+        // JSON: lowercase levels, money with decimal text.
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(json["level"], "critical");
+        assert!(json["exposure"]["amount"].as_str().unwrap().contains('.'));
+        assert_eq!(json["signals"][0]["level"], "critical");
+    }
+
+    #[test]
+    fn thresholds_override_from_json() {
+        let t: Thresholds = serde_json::from_str(r#"{"payment_lateness_alert_days": 45}"#).unwrap();
+        assert_eq!(t.payment_lateness_alert_days, 45);
+        assert_eq!(t.payment_lateness_watch_days, 30);
+        assert!(serde_json::from_str::<Thresholds>(r#"{"payment_lateness_alert": 45}"#).is_err());
+        let back: Thresholds = serde_json::from_value(serde_json::to_value(Thresholds::default()).unwrap()).unwrap();
+        assert_eq!(back, Thresholds::default());
+        assert_eq!(serde_json::to_string(&Level::Watch).unwrap(), "\"watch\"");
+        assert_eq!(serde_json::from_str::<Level>("\"alert\"").unwrap(), Level::Alert);
+    }
+}

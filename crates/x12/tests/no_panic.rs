@@ -194,7 +194,11 @@ fn fuzz_corpus_seeds() {
     let mut seen = 0;
     for entry in std::fs::read_dir(dir).expect("fuzz-corpus") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
         let bytes = std::fs::read(&path).expect("read");
         run_all(&bytes);
         let bad = name.starts_with("errors_") || name.starts_with("non_utf8_");
