@@ -4,8 +4,12 @@
 //! `cargo bench -p backstock-ledger --bench post`
 
 use backstock_domain::{Currency, Date, PartyId, Sku};
-use backstock_ledger::engine::{AccountFlags, Engine, LedgerId, Transfer, TransferFlags, TransferId};
-use backstock_ledger::{Book, Entry, EntryId, Event, LineKind, Provenance, Statement, StatementLine};
+use backstock_ledger::engine::{
+    AccountFlags, Engine, LedgerId, Transfer, TransferFlags, TransferId,
+};
+use backstock_ledger::{
+    Book, Entry, EntryId, Event, LineKind, Provenance, Statement, StatementLine,
+};
 use divan::counter::ItemsCount;
 use divan::Bencher;
 
@@ -31,7 +35,11 @@ fn batch(start: u128, linked: bool) -> Vec<Transfer> {
                 credit: backstock_ledger::engine::AccountId(c),
                 amount: 1 + x % 1000,
                 ledger: LedgerId(1),
-                flags: if linked && i % 2 == 0 { TransferFlags::LINKED } else { TransferFlags::NONE },
+                flags: if linked && i % 2 == 0 {
+                    TransferFlags::LINKED
+                } else {
+                    TransferFlags::NONE
+                },
                 pending_id: TransferId(0),
             }
         })
@@ -39,7 +47,11 @@ fn batch(start: u128, linked: bool) -> Vec<Transfer> {
 }
 
 fn engine(remember_ids: bool) -> Engine {
-    let mut e = if remember_ids { Engine::new() } else { Engine::without_id_memory() };
+    let mut e = if remember_ids {
+        Engine::new()
+    } else {
+        Engine::without_id_memory()
+    };
     for _ in 0..ACCOUNTS {
         e.create_account(LedgerId(1), AccountFlags::NONE);
     }
@@ -88,7 +100,12 @@ fn statement_entry(n: usize, skus: &[Sku]) -> Entry {
             currency: Currency::USD,
             lines: skus
                 .iter()
-                .map(|s| StatementLine { kind: LineKind::Sale, sku: Some(s.clone()), units: 3, amount_minor: 2400 })
+                .map(|s| StatementLine {
+                    kind: LineKind::Sale,
+                    sku: Some(s.clone()),
+                    units: 3,
+                    amount_minor: 2400,
+                })
                 .collect(),
         }),
     }
@@ -97,7 +114,9 @@ fn statement_entry(n: usize, skus: &[Sku]) -> Entry {
 /// Whole statements (100 SKUs → 200 transfers each) through the book.
 #[divan::bench(sample_count = 30)]
 fn book_statements(b: Bencher) {
-    let skus: Vec<Sku> = (0..100).map(|i| Sku::parse(&format!("SKU-{i}")).unwrap_or_else(|_| unreachable!())).collect();
+    let skus: Vec<Sku> = (0..100)
+        .map(|i| Sku::parse(&format!("SKU-{i}")).unwrap_or_else(|_| unreachable!()))
+        .collect();
     let mut book = Book::new();
     let mut n = 0;
     b.counter(ItemsCount::new(200usize * 40))

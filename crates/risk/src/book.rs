@@ -9,8 +9,8 @@
 //! was received, but it is not cash. A negative payment (a bounced cheque) takes back
 //! unapplied credit first, then the most recent applications.
 
-use crate::view::{StmtRef, View};
 use crate::days_i32;
+use crate::view::{StmtRef, View};
 use backstock_domain::{Currency, Date, PartyId};
 use backstock_ledger::LineKind;
 
@@ -57,7 +57,11 @@ impl StmtCalc<'_> {
     /// The date the last application settled it, when fully paid.
     pub fn settled_on(&self) -> Option<Date> {
         if self.due_amount() > 0 && self.open() == 0 {
-            self.apps.iter().filter(|a| a.amount > 0).map(|a| a.date).max()
+            self.apps
+                .iter()
+                .filter(|a| a.amount > 0)
+                .map(|a| a.date)
+                .max()
         } else {
             None
         }
@@ -116,7 +120,10 @@ impl<'a> Book<'a> {
     ) -> Book<'a> {
         let mut warnings = Vec::new();
         let mut stmts: Vec<StmtCalc<'a>> = Vec::new();
-        for r in view.statements_of(distributor).filter(|s| s.st.currency == currency) {
+        for r in view
+            .statements_of(distributor)
+            .filter(|s| s.st.currency == currency)
+        {
             let net = match r.st.net_due_minor() {
                 Some(n) => i128::from(n),
                 None => {
@@ -269,7 +276,11 @@ impl<'a> Book<'a> {
                     period_end: s.r.st.period_end,
                     amount: s.reserve_withheld,
                     released: 0,
-                    due_back: s.r.st.period_end.add_days(days_i32(i64::from(release_days))),
+                    due_back: s
+                        .r
+                        .st
+                        .period_end
+                        .add_days(days_i32(i64::from(release_days))),
                 });
             }
         }

@@ -5,7 +5,8 @@
 //!
 //! * `no_agreement` — there is no agreement with the distributor.
 //! * `risk_level` — its level (see [`crate::signals`]) is `alert` or `critical`; the
-//!   message names the signals at alert or above.
+//!   message names the signals at alert or above. (When the only such signal is
+//!   `ucc_unperfected`, `not_perfected` below says it instead.)
 //! * `over_credit_limit` — exposure after the shipment (units × catalog wholesale added)
 //!   would be over the credit limit.
 //! * `sku_unpriced` — the SKU has no wholesale price in the agreement currency, so the
@@ -42,7 +43,13 @@ fn reason(code: &str, message: String) -> HoldReason {
 }
 
 /// Reasons to refuse shipping `units` of `sku` to `distributor` on consignment now.
-pub fn check(snap: &Snapshot, t: &Thresholds, distributor: &PartyId, sku: &Sku, units: u64) -> Vec<HoldReason> {
+pub fn check(
+    snap: &Snapshot,
+    t: &Thresholds,
+    distributor: &PartyId,
+    sku: &Sku,
+    units: u64,
+) -> Vec<HoldReason> {
     let view = View::of(snap);
     let Some(a) = view.agreements.get(distributor).copied() else {
         return vec![reason(
@@ -65,12 +72,21 @@ pub fn po_flags(snap: &Snapshot, t: &Thresholds, po: &PurchaseOrder) -> Vec<Hold
     let Some(a) = view.agreements.get(d).copied() else {
         return vec![reason(
             "no_agreement",
-            format!("purchase order {} comes from {d}, with whom there is no agreement", po.po_number),
+            format!(
+                "purchase order {} comes from {d}, with whom there is no agreement",
+                po.po_number
+            ),
         )];
     };
     let mut out = Vec::new();
     let at = View::at(snap, po.date);
-    let b = Book::build(&at, d, a.currency, a.payment_terms_days, a.reserve_release_days);
+    let b = Book::build(
+        &at,
+        d,
+        a.currency,
+        a.payment_terms_days,
+        a.reserve_release_days,
+    );
     let (amount, days) = b.arrears(t.arrears_grace_days);
     if amount > 0 {
         let pattern = if days >= t.stocking_po_arrears_days {
@@ -91,7 +107,14 @@ pub fn po_flags(snap: &Snapshot, t: &Thresholds, po: &PurchaseOrder) -> Vec<Hold
         ));
     }
     out.extend(level_reason(snap, t, d));
-    out.extend(limit_reason(snap, &view, a, &po.sku, po.units, "filling it"));
+    out.extend(limit_reason(
+        snap,
+        &view,
+        a,
+        &po.sku,
+        po.units,
+        "filling it",
+    ));
     out.extend(perfection_reason(&view, a, t));
     out
 }
@@ -101,12 +124,16 @@ fn level_reason(snap: &Snapshot, t: &Thresholds, d: &PartyId) -> Option<HoldReas
     if asm.level < Level::Alert {
         return None;
     }
+    // An unperfected UCC position has its own, more specific reason (`not_perfected`).
     let named: Vec<String> = asm
         .signals
         .iter()
-        .filter(|s| s.level >= Level::Alert)
+        .filter(|s| s.level >= Level::Alert && s.code != "ucc_unperfected")
         .map(|s| format!("{} ({}): {}", s.code, s.level, s.message))
         .collect();
+    if named.is_empty() {
+        return None;
+    }
     Some(reason(
         "risk_level",
         format!("{d} is at {} — {}", asm.level, named.join(" | ")),
@@ -130,7 +157,9 @@ fn limit_reason(
     let Some(price) = price else {
         return Some(reason(
             "sku_unpriced",
-            format!("{sku} has no wholesale price in {cur}: the exposure after {doing} cannot be known"),
+            format!(
+                "{sku} has no wholesale price in {cur}: the exposure after {doing} cannot be known"
+            ),
         ));
     };
     let r = for_agreement(snap, view, a);
@@ -166,7 +195,9 @@ fn perfection_reason(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Option<H
     }
     let (status, chain) = legal::status(&cs, view.as_of, t);
     let why = match chain {
-        Some(c) if status == legal::UccStatus::Lapsed => format!("the UCC-1 lapsed on {}", c.lapse_on),
+        Some(c) if status == legal::UccStatus::Lapsed => {
+            format!("the UCC-1 lapsed on {}", c.lapse_on)
+        }
         _ => "no UCC-1 has been filed".to_string(),
     };
     Some(reason(
@@ -193,14 +224,153 @@ fn demand_reason(view: &View<'_>, d: &PartyId) -> Option<HoldReason> {
                 Some(DemandOutcome::Complied) => None,
                 Some(DemandOutcome::Refused) => Some(format!("{} (refused)", dm.demand_id)),
                 Some(DemandOutcome::Partial) => Some(format!("{} (partly met)", dm.demand_id)),
-                None => Some(format!("{} (made {}, unanswered)", dm.demand_id, dm.made_on)),
+                None => Some(format!(
+                    "{} (made {}, unanswered)",
+                    dm.demand_id, dm.made_on
+                )),
             }
         })
         .collect();
     (!open.is_empty()).then(|| {
         reason(
             "open_demand",
-            format!("the label has demanded its stock back from {d}: {}", open.join(", ")),
+            format!(
+                "the label has demanded its stock back from {d}: {}",
+                open.join(", ")
+            ),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+
+    fn healthy() -> Tl {
+        let mut a = agreement("allegro", "2015-01-01");
+        a.credit_limit = usd(1_000_000);
+        let mut tl = Tl::new();
+        tl.ucc("allegro", "F1", "OR", "2014-12-01", None)
+            .agreement(a)
+            .catalog("CD1", 950, 300)
+            .make("2015-01-02", "CD1", 5000)
+            .ship("SH1", "2015-01-05", "label", "allegro", "CD1", 500)
+            .monthly("allegro", "2015-01-01", 6, "CD1", 40, 38_000, |_| Some(0));
+        tl
+    }
+
+    fn codes(r: &[HoldReason]) -> Vec<&str> {
+        r.iter().map(|h| h.code.as_str()).collect()
+    }
+
+    #[test]
+    fn healthy_distributor_may_ship() {
+        let snap = healthy().snap("2015-08-01");
+        let r = check(
+            &snap,
+            &Thresholds::default(),
+            &p("allegro"),
+            &sku("CD1"),
+            100,
+        );
+        assert!(r.is_empty(), "{r:#?}");
+    }
+
+    #[test]
+    fn over_the_limit_unpriced_and_no_agreement() {
+        let snap = healthy().snap("2015-08-01");
+        let t = Thresholds::default();
+        // Exposure: 260 units × 9.50 = 2470 + the June statement 380 = 2850.00; limit
+        // 10000.00; 800 more units add 7600.00.
+        let r = check(&snap, &t, &p("allegro"), &sku("CD1"), 800);
+        assert_eq!(codes(&r), ["over_credit_limit"]);
+        assert!(
+            r[0].message.contains("from 2850.00 USD to 10450.00 USD"),
+            "{}",
+            r[0].message
+        );
+        assert!(r[0].message.contains("by 450.00 USD"), "{}", r[0].message);
+        assert!(check(&snap, &t, &p("allegro"), &sku("CD1"), 700).is_empty());
+        assert_eq!(
+            codes(&check(&snap, &t, &p("allegro"), &sku("LP9"), 1)),
+            ["sku_unpriced"]
+        );
+        assert_eq!(
+            codes(&check(&snap, &t, &p("nobody"), &sku("CD1"), 1)),
+            ["no_agreement"]
+        );
+    }
+
+    #[test]
+    fn not_perfected_and_open_demand() {
+        let mut tl = healthy();
+        tl.entries.retain(|e| {
+            !matches!(
+                e.event,
+                backstock_ledger::Event::Fact(backstock_ledger::Fact::Ucc1Filing(_))
+            )
+        });
+        tl.demand("D1", "allegro", "2015-07-25");
+        let r = check(
+            &tl.snap("2015-08-01"),
+            &Thresholds::default(),
+            &p("allegro"),
+            &sku("CD1"),
+            10,
+        );
+        assert_eq!(codes(&r), ["not_perfected", "open_demand"], "{r:#?}");
+        assert!(r[1].message.contains("D1"));
+    }
+
+    #[test]
+    fn risk_level_names_the_signals() {
+        let mut tl = healthy();
+        for m in ["2015-03", "2015-04", "2015-05", "2015-06"] {
+            tl.drop_statement(&format!("allegro-{m}"));
+        }
+        let r = check(
+            &tl.snap("2015-08-01"),
+            &Thresholds::default(),
+            &p("allegro"),
+            &sku("CD1"),
+            10,
+        );
+        assert_eq!(codes(&r), ["risk_level"], "{r:#?}");
+        assert!(r[0].message.contains("critical"));
+        assert!(r[0].message.contains("statements_late_or_missing"));
+    }
+
+    #[test]
+    fn purchase_order_while_in_arrears() {
+        // Statements from 2015-03 unpaid: 2015-03 was due 2015-05-30.
+        let mut a = agreement("allegro", "2015-01-01");
+        a.credit_limit = usd(10_000_000);
+        let mut tl = Tl::new();
+        tl.ucc("allegro", "F1", "OR", "2014-12-01", None)
+            .agreement(a)
+            .catalog("CD1", 950, 300)
+            .make("2015-01-02", "CD1", 5000)
+            .ship("SH1", "2015-01-05", "label", "allegro", "CD1", 500)
+            .monthly("allegro", "2015-01-01", 6, "CD1", 40, 38_000, |i| {
+                (i < 2).then_some(0)
+            });
+        let po = backstock_ledger::facts::PurchaseOrder {
+            po_number: "PO-9".into(),
+            date: d("2015-08-01"),
+            distributor: p("allegro"),
+            sku: sku("CD1"),
+            units: 100,
+        };
+        let r = po_flags(&tl.snap("2015-08-01"), &Thresholds::default(), &po);
+        assert!(codes(&r).contains(&"po_in_arrears"), "{r:#?}");
+        let msg = &r[0].message;
+        assert!(
+            msg.contains("PO-9") && msg.contains("oldest 63 days") && msg.contains("Allegro"),
+            "{msg}"
+        );
+
+        let healthy = healthy().snap("2015-08-01");
+        assert!(po_flags(&healthy, &Thresholds::default(), &po).is_empty());
+    }
 }

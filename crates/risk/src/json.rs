@@ -44,7 +44,11 @@ pub(crate) fn div_round(num: i128, den: i128) -> Option<i64> {
         return None;
     }
     let (n, d) = if den < 0 { (-num, -den) } else { (num, den) };
-    let q = if n >= 0 { (n + d / 2) / d } else { (n - d / 2) / d };
+    let q = if n >= 0 {
+        (n + d / 2) / d
+    } else {
+        (n - d / 2) / d
+    };
     Some(i64::try_from(q).unwrap_or(if q < 0 { i64::MIN } else { i64::MAX }))
 }
 
@@ -63,7 +67,11 @@ pub(crate) fn window_words(days: i64) -> String {
     }
     if days > 0 && days % 30 == 0 {
         let m = days / 30;
-        return if m == 1 { "month".into() } else { format!("{m} months") };
+        return if m == 1 {
+            "month".into()
+        } else {
+            format!("{m} months")
+        };
     }
     format!("{days} days")
 }

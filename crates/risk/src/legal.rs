@@ -134,7 +134,11 @@ pub fn compute_with(snap: &Snapshot, t: &Thresholds) -> LegalReport {
     let view = View::of(snap);
     LegalReport {
         as_of: snap.as_of,
-        agreements: view.agreements.values().map(|a| for_agreement(&view, a, t)).collect(),
+        agreements: view
+            .agreements
+            .values()
+            .map(|a| for_agreement(&view, a, t))
+            .collect(),
     }
 }
 
@@ -155,12 +159,18 @@ impl Chain {
     }
 }
 
-fn months(n: i64) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
+/// A month count from the thresholds, clamped to ±1000 years so date arithmetic can
+/// never overflow whatever a tenant configures.
+pub(crate) fn months(n: i64) -> i32 {
+    i32::try_from(n.clamp(-12_000, 12_000)).unwrap_or(0)
 }
 
 pub(crate) fn chains(view: &View<'_>, d: &PartyId, t: &Thresholds) -> Vec<Chain> {
-    let mut fs: Vec<_> = view.filings.iter().filter(|f| &f.distributor == d).collect();
+    let mut fs: Vec<_> = view
+        .filings
+        .iter()
+        .filter(|f| &f.distributor == d)
+        .collect();
     fs.sort_by_key(|f| f.filed_on);
     let lapse = months(t.ucc_lapse_months);
     let window = months(t.ucc_continuation_window_months);
@@ -179,11 +189,20 @@ pub(crate) fn chains(view: &View<'_>, d: &PartyId, t: &Thresholds) -> Vec<Chain>
                 Some(c) => {
                     let opens = c.lapse_on.add_months(-window);
                     let (effective, note) = if f.filed_on < opens {
-                        (false, format!("filed before the continuation window opened on {opens}"))
+                        (
+                            false,
+                            format!("filed before the continuation window opened on {opens}"),
+                        )
                     } else if f.filed_on >= c.lapse_on {
-                        (false, format!("filed after the filing lapsed on {}", c.lapse_on))
+                        (
+                            false,
+                            format!("filed after the filing lapsed on {}", c.lapse_on),
+                        )
                     } else {
-                        (true, format!("extends the lapse from {} by five years", c.lapse_on))
+                        (
+                            true,
+                            format!("extends the lapse from {} by five years", c.lapse_on),
+                        )
                     };
                     if effective {
                         c.lapse_on = c.lapse_on.add_months(lapse);
@@ -220,15 +239,27 @@ pub(crate) fn perfected_on(chains: &[Chain], d: Date) -> bool {
 }
 
 /// The status as of `as_of` and the chain that decides it.
-pub(crate) fn status<'c>(chains: &'c [Chain], as_of: Date, t: &Thresholds) -> (UccStatus, Option<&'c Chain>) {
+pub(crate) fn status<'c>(
+    chains: &'c [Chain],
+    as_of: Date,
+    t: &Thresholds,
+) -> (UccStatus, Option<&'c Chain>) {
     let window = months(t.ucc_continuation_window_months);
-    if let Some(c) = chains.iter().filter(|c| c.effective_on(as_of)).max_by_key(|c| c.lapse_on) {
+    if let Some(c) = chains
+        .iter()
+        .filter(|c| c.effective_on(as_of))
+        .max_by_key(|c| c.lapse_on)
+    {
         if as_of >= c.lapse_on.add_months(-window) {
             return (UccStatus::ContinuationWindowOpen, Some(c));
         }
         return (UccStatus::Ok, Some(c));
     }
-    match chains.iter().filter(|c| c.filed_on <= as_of).max_by_key(|c| c.lapse_on) {
+    match chains
+        .iter()
+        .filter(|c| c.filed_on <= as_of)
+        .max_by_key(|c| c.lapse_on)
+    {
         Some(c) => (UccStatus::Lapsed, Some(c)),
         None => (UccStatus::Missing, None),
     }
@@ -308,7 +339,9 @@ fn filing_status(c: &Chain, a: &Agreement, as_of: Date, t: &Thresholds) -> Filin
         state: c.state.clone(),
         filed_on: c.filed_on,
         lapse_on: c.lapse_on,
-        continuation_window_opens: c.lapse_on.add_months(-months(t.ucc_continuation_window_months)),
+        continuation_window_opens: c
+            .lapse_on
+            .add_months(-months(t.ucc_continuation_window_months)),
         effective_now: c.effective_on(as_of),
         state_matches: same_state(&c.state, &a.state_of_organization),
         original_unknown: c.original_unknown,
@@ -383,21 +416,32 @@ pub(crate) fn for_agreement(view: &View<'_>, a: &Agreement, t: &Thresholds) -> A
             }
         })
         .collect();
-    pmsi_notices.sort_by(|x, y| (x.secured_party.as_str(), x.sent_on).cmp(&(y.secured_party.as_str(), y.sent_on)));
+    pmsi_notices.sort_by(|x, y| {
+        (x.secured_party.as_str(), x.sent_on).cmp(&(y.secured_party.as_str(), y.sent_on))
+    });
 
     if a.title_retained {
-        let parties: BTreeSet<&str> = pmsi_notices.iter().map(|n| n.secured_party.as_str()).collect();
+        let parties: BTreeSet<&str> = pmsi_notices
+            .iter()
+            .map(|n| n.secured_party.as_str())
+            .collect();
         for s in view.shipments_to(d) {
             let on = s.date;
             if !perfected_on(&cs, on) {
-                let why = match cs.iter().filter(|c| c.filed_on <= on).max_by_key(|c| c.lapse_on) {
+                let why = match cs
+                    .iter()
+                    .filter(|c| c.filed_on <= on)
+                    .max_by_key(|c| c.lapse_on)
+                {
                     Some(c) => format!(
                         "UCC-1 {} had lapsed on {}",
                         c.numbers.first().map(String::as_str).unwrap_or("?"),
                         c.lapse_on
                     ),
                     None => match cs.iter().map(|c| c.filed_on).min() {
-                        Some(first) => format!("no UCC-1 had been filed yet (the first was filed on {first})"),
+                        Some(first) => {
+                            format!("no UCC-1 had been filed yet (the first was filed on {first})")
+                        }
                         None => "no UCC-1 has been filed".to_string(),
                     },
                 };
@@ -443,5 +487,140 @@ pub(crate) fn for_agreement(view: &View<'_>, a: &Agreement, t: &Thresholds) -> A
         filings,
         pmsi_notices,
         warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+
+    fn base() -> Tl {
+        let mut tl = Tl::new();
+        tl.agreement(agreement("allegro", "2011-01-01"))
+            .make("2011-01-02", "CD1", 5000)
+            .ship("SH0", "2011-02-01", "label", "allegro", "CD1", 100)
+            .ucc("allegro", "F1", "Oregon", "2011-03-01", None)
+            .pmsi("allegro", "First Bank", "2011-02-20", Some("2011-03-10"))
+            .ship("SH1", "2012-01-01", "label", "allegro", "CD1", 100);
+        tl
+    }
+
+    fn one(snap: &Snapshot) -> AgreementLegal {
+        let mut r = compute(snap);
+        assert_eq!(r.agreements.len(), 1);
+        r.agreements.remove(0)
+    }
+
+    #[test]
+    fn lapse_and_continuation_window() {
+        let tl = base();
+        let a = one(&tl.snap("2015-06-01"));
+        assert_eq!(a.status, UccStatus::Ok);
+        assert_eq!(a.lapse_on, Some(d("2016-03-01")));
+        assert_eq!(a.continuation_window_opens, Some(d("2015-09-01")));
+        assert!(a.current.as_ref().unwrap().state_matches, "Oregon = OR");
+        assert_eq!(
+            one(&tl.snap("2015-10-01")).status,
+            UccStatus::ContinuationWindowOpen
+        );
+        assert_eq!(one(&tl.snap("2016-04-01")).status, UccStatus::Lapsed);
+
+        // A continuation in the window extends the lapse by five years from the old lapse.
+        let mut cont = base();
+        cont.ucc("allegro", "F1-C", "OR", "2015-12-01", Some("F1"));
+        let a = one(&cont.snap("2016-04-01"));
+        assert_eq!(a.status, UccStatus::Ok);
+        assert_eq!(a.lapse_on, Some(d("2021-03-01")));
+        assert!(a.current.as_ref().unwrap().continuations[0].effective);
+
+        // Too early: ineffective, and the filing lapses as before.
+        let mut early = base();
+        early.ucc("allegro", "F1-C", "OR", "2015-01-01", Some("F1"));
+        let a = one(&early.snap("2016-04-01"));
+        assert_eq!(a.status, UccStatus::Lapsed);
+        assert!(a
+            .warnings
+            .iter()
+            .any(|w| w.kind == "continuation_outside_window"));
+    }
+
+    #[test]
+    fn missing_and_wrong_state() {
+        let mut tl = Tl::new();
+        tl.agreement(agreement("allegro", "2011-01-01")).ship(
+            "SH0",
+            "2011-02-01",
+            "label",
+            "allegro",
+            "CD1",
+            100,
+        );
+        let a = one(&tl.snap("2012-01-01"));
+        assert_eq!(a.status, UccStatus::Missing);
+        assert!(a.current.is_none());
+        assert!(a
+            .warnings
+            .iter()
+            .any(|w| w.kind == "unperfected_shipment"
+                && w.message.contains("no UCC-1 has been filed")));
+
+        tl.ucc("allegro", "W1", "WA", "2011-06-01", None);
+        let a = one(&tl.snap("2012-01-01"));
+        assert_eq!(a.status, UccStatus::Ok);
+        assert!(a.warnings.iter().any(|w| w.kind == "filing_state_mismatch"));
+    }
+
+    #[test]
+    fn shipments_made_while_unperfected_and_pmsi_reach() {
+        let mut tl = base();
+        tl.ship("SH2", "2016-04-01", "label", "allegro", "CD1", 100);
+        let a = one(&tl.snap("2016-05-01"));
+        let unperfected: Vec<_> = a
+            .warnings
+            .iter()
+            .filter(|w| w.kind == "unperfected_shipment")
+            .map(|w| w.shipment_id.as_deref().unwrap())
+            .collect();
+        assert_eq!(unperfected, ["SH0", "SH2"]);
+        let sh0 = a
+            .warnings
+            .iter()
+            .find(|w| w.shipment_id.as_deref() == Some("SH0"))
+            .unwrap();
+        assert!(
+            sh0.message.contains("first was filed on 2011-03-01"),
+            "{}",
+            sh0.message
+        );
+        let sh2 = a
+            .warnings
+            .iter()
+            .find(|w| w.kind == "unperfected_shipment" && w.shipment_id.as_deref() == Some("SH2"))
+            .unwrap();
+        assert!(
+            sh2.message.contains("lapsed on 2016-03-01"),
+            "{}",
+            sh2.message
+        );
+
+        let notice = &a.pmsi_notices[0];
+        assert_eq!(notice.reach_until, Some(d("2016-03-10")));
+        assert_eq!(notice.status, NoticeStatus::Expired);
+        let unreached: Vec<_> = a
+            .warnings
+            .iter()
+            .filter(|w| w.kind == "pmsi_notice_not_in_force")
+            .map(|w| w.shipment_id.as_deref().unwrap())
+            .collect();
+        assert_eq!(unreached, ["SH0", "SH2"]);
+
+        // Title not retained: nothing to warn about.
+        let mut tl = base();
+        let mut ag = agreement("allegro", "2011-01-01");
+        ag.title_retained = false;
+        tl.agreement(ag);
+        let a = one(&tl.snap("2016-05-01"));
+        assert!(a.warnings.iter().all(|w| w.kind != "unperfected_shipment"));
     }
 }

@@ -209,14 +209,24 @@ pub fn compute(snap: &Snapshot, only: Option<&PartyId>) -> Vec<DistributorReceiv
     let view = View::of(snap);
     view.agreements
         .values()
-        .filter(|a| only.map_or(true, |d| &a.distributor == d))
+        .filter(|a| !matches!(only, Some(d) if d != &a.distributor))
         .map(|a| for_agreement(snap, &view, a))
         .collect()
 }
 
-pub(crate) fn for_agreement(snap: &Snapshot, view: &View<'_>, a: &Agreement) -> DistributorReceivables {
+pub(crate) fn for_agreement(
+    snap: &Snapshot,
+    view: &View<'_>,
+    a: &Agreement,
+) -> DistributorReceivables {
     let d = &a.distributor;
-    let primary = Book::build(view, d, a.currency, a.payment_terms_days, a.reserve_release_days);
+    let primary = Book::build(
+        view,
+        d,
+        a.currency,
+        a.payment_terms_days,
+        a.reserve_release_days,
+    );
     let mut warnings = primary.warnings.clone();
     let book = currency_book(&primary);
     let mut other_currencies = Vec::new();
@@ -370,10 +380,14 @@ pub(crate) fn stock_holding(
             ));
         }
         let item = view.catalog.get(sku);
-        let w = item.map(|i| i.wholesale_price).filter(|m| m.currency() == cur);
+        let w = item
+            .map(|i| i.wholesale_price)
+            .filter(|m| m.currency() == cur);
         let c = item.map(|i| i.unit_cost).filter(|m| m.currency() == cur);
         match item {
-            None => warnings.push(format!("{sku} has no catalog item: {n} units at {d} are not valued")),
+            None => warnings.push(format!(
+                "{sku} has no catalog item: {n} units at {d} are not valued"
+            )),
             Some(i) if w.is_none() => warnings.push(format!(
                 "{sku} is priced in {}, not {cur}: {n} units at {d} are not valued",
                 i.wholesale_price.currency()
@@ -404,7 +418,12 @@ pub(crate) fn stock_holding(
     }
 }
 
-pub(crate) fn exposure(b: &Book<'_>, stock: &StockHolding, a: &Agreement, warnings: &mut Vec<String>) -> Exposure {
+pub(crate) fn exposure(
+    b: &Book<'_>,
+    stock: &StockHolding,
+    a: &Agreement,
+    warnings: &mut Vec<String>,
+) -> Exposure {
     let cur = a.currency;
     let unpaid = b.net_receivable();
     let reserve = b.reserve_held().max(0);
@@ -428,7 +447,11 @@ pub(crate) fn exposure(b: &Book<'_>, stock: &StockHolding, a: &Agreement, warnin
         total: to_money(total, cur),
         total_at_cost: to_money(unpaid + reserve + c, cur),
         credit_limit: limit,
-        limit_used_permille: if comparable { permille(total, lim) } else { None },
+        limit_used_permille: if comparable {
+            permille(total, lim)
+        } else {
+            None
+        },
         headroom: comparable.then(|| to_money(lim - total, cur)),
         over_limit: comparable && total > lim,
     }
@@ -445,9 +468,30 @@ mod tests {
     fn timeline() -> Tl {
         let mut tl = Tl::new();
         tl.agreement(agreement("allegro", "2015-01-01"))
-            .statement("S1", "allegro", "2015-01-01", "2015-01-31", "2015-02-15", vec![sale("CD1", 100, 100_000)])
-            .statement("S2", "allegro", "2015-02-01", "2015-02-28", "2015-03-15", vec![sale("CD1", 200, 200_000)])
-            .statement("S3", "allegro", "2015-03-01", "2015-03-31", "2015-04-15", vec![sale("CD1", 300, 300_000)])
+            .statement(
+                "S1",
+                "allegro",
+                "2015-01-01",
+                "2015-01-31",
+                "2015-02-15",
+                vec![sale("CD1", 100, 100_000)],
+            )
+            .statement(
+                "S2",
+                "allegro",
+                "2015-02-01",
+                "2015-02-28",
+                "2015-03-15",
+                vec![sale("CD1", 200, 200_000)],
+            )
+            .statement(
+                "S3",
+                "allegro",
+                "2015-03-01",
+                "2015-03-31",
+                "2015-04-15",
+                vec![sale("CD1", 300, 300_000)],
+            )
             .pay("P1", "2015-04-10", "allegro", usd(100_000), Some("S1"))
             .pay("P2", "2015-07-15", "allegro", usd(200_000), None);
         tl
@@ -462,8 +506,20 @@ mod tests {
     #[test]
     fn ageing_buckets_and_days_past_due() {
         let r = one(&timeline().snap("2015-06-30"));
-        let s: Vec<_> = r.book.statements.iter().map(|s| (s.statement_id.as_str(), s.due_on.to_string())).collect();
-        assert_eq!(s, [("S1", "2015-04-01".into()), ("S2", "2015-04-29".into()), ("S3", "2015-05-30".into())]);
+        let s: Vec<_> = r
+            .book
+            .statements
+            .iter()
+            .map(|s| (s.statement_id.as_str(), s.due_on.to_string()))
+            .collect();
+        assert_eq!(
+            s,
+            [
+                ("S1", "2015-04-01".into()),
+                ("S2", "2015-04-29".into()),
+                ("S3", "2015-05-30".into())
+            ]
+        );
         let s1 = &r.book.statements[0];
         assert_eq!(s1.open.minor(), 0);
         assert_eq!(s1.settled_on, Some(d("2015-04-10")));
@@ -524,7 +580,14 @@ mod tests {
     fn credit_note_is_applied_but_is_not_cash() {
         let mut tl = Tl::new();
         tl.agreement(agreement("allegro", "2015-01-01"))
-            .statement("S1", "allegro", "2015-01-01", "2015-01-31", "2015-02-15", vec![sale("CD1", 100, 100_000)])
+            .statement(
+                "S1",
+                "allegro",
+                "2015-01-01",
+                "2015-01-31",
+                "2015-02-15",
+                vec![sale("CD1", 100, 100_000)],
+            )
             .statement(
                 "S2",
                 "allegro",
@@ -550,7 +613,10 @@ mod tests {
                 "2015-01-01",
                 "2015-01-31",
                 "2015-02-15",
-                vec![sale("CD1", 100, 100_000), line(LineKind::ReserveWithheld, 20_000)],
+                vec![
+                    sale("CD1", 100, 100_000),
+                    line(LineKind::ReserveWithheld, 20_000),
+                ],
             )
             .statement(
                 "S2",
@@ -558,7 +624,10 @@ mod tests {
                 "2015-02-01",
                 "2015-02-28",
                 "2015-03-15",
-                vec![sale("CD1", 10, 10_000), line(LineKind::ReserveReleased, 5_000)],
+                vec![
+                    sale("CD1", 10, 10_000),
+                    line(LineKind::ReserveReleased, 5_000),
+                ],
             );
         let r = one(&tl.snap("2015-09-01"));
         assert_eq!(r.book.statements[0].net_due.minor(), 80_000);
@@ -567,7 +636,14 @@ mod tests {
         let w = &r.book.reserves[0];
         assert_eq!(w.statement_id, "S1");
         assert_eq!(w.due_back, d("2015-07-30"));
-        assert_eq!((w.withheld.minor(), w.released.minor(), w.outstanding.minor()), (20_000, 5_000, 15_000));
+        assert_eq!(
+            (
+                w.withheld.minor(),
+                w.released.minor(),
+                w.outstanding.minor()
+            ),
+            (20_000, 5_000, 15_000)
+        );
         assert_eq!(w.days_overdue, 33);
         assert_eq!(r.exposure.reserve_held.minor(), 15_000);
     }
@@ -587,7 +663,10 @@ mod tests {
                 "2015-01-01",
                 "2015-01-31",
                 "2015-02-15",
-                vec![sale("CD1", 10, 9_500), line(LineKind::ReserveWithheld, 1_900)],
+                vec![
+                    sale("CD1", 10, 9_500),
+                    line(LineKind::ReserveWithheld, 1_900),
+                ],
             );
         let r = one(&tl.snap("2015-03-01"));
         assert_eq!(r.stock.units, 90);

@@ -123,14 +123,18 @@ pub fn compute(snap: &Snapshot, only: Option<&PartyId>) -> Vec<Reconciliation> {
 }
 
 /// Reconciliation per distributor with an agreement or a stock report (one, if `only`).
-pub fn compute_with(snap: &Snapshot, only: Option<&PartyId>, t: &Thresholds) -> Vec<Reconciliation> {
+pub fn compute_with(
+    snap: &Snapshot,
+    only: Option<&PartyId>,
+    t: &Thresholds,
+) -> Vec<Reconciliation> {
     let view = View::of(snap);
     let mut parties: BTreeSet<&PartyId> = view.agreements.keys().collect();
     parties.extend(view.stock_reports.iter().map(|r| &r.distributor));
     let moves = MoveIndex::new(&view);
     parties
         .into_iter()
-        .filter(|d| only.map_or(true, |o| o == *d))
+        .filter(|d| !matches!(only, Some(o) if o != *d))
         .map(|d| reconcile_one(&view, &moves, d, t))
         .collect()
 }
@@ -145,15 +149,20 @@ pub fn calendar(snap: &Snapshot, distributor: &PartyId, t: &Thresholds) -> Vec<C
 }
 
 /// Label-owned unit deltas per (holder, SKU), by date, with prefix sums.
+/// Dates of the moves and the running total after each.
+type Running = (Vec<Date>, Vec<i64>);
+
 pub(crate) struct MoveIndex<'a> {
-    by_key: HashMap<(&'a PartyId, &'a Sku), (Vec<Date>, Vec<i64>)>,
+    by_key: HashMap<(&'a PartyId, &'a Sku), Running>,
 }
 
 impl<'a> MoveIndex<'a> {
     pub fn new(view: &View<'a>) -> MoveIndex<'a> {
         let mut raw: HashMap<(&'a PartyId, &'a Sku), Vec<(Date, i64)>> = HashMap::new();
         for m in &view.moves {
-            raw.entry((m.holder, m.sku)).or_default().push((m.date, m.delta));
+            raw.entry((m.holder, m.sku))
+                .or_default()
+                .push((m.date, m.delta));
         }
         let by_key = raw
             .into_iter()
@@ -179,14 +188,22 @@ impl<'a> MoveIndex<'a> {
         match self.by_key.get(&(holder, sku)) {
             Some((dates, sums)) => {
                 let n = dates.partition_point(|d| *d <= on);
-                n.checked_sub(1).and_then(|i| sums.get(i)).copied().unwrap_or(0)
+                n.checked_sub(1)
+                    .and_then(|i| sums.get(i))
+                    .copied()
+                    .unwrap_or(0)
             }
             None => 0,
         }
     }
 }
 
-fn reconcile_one(view: &View<'_>, moves: &MoveIndex<'_>, d: &PartyId, t: &Thresholds) -> Reconciliation {
+fn reconcile_one(
+    view: &View<'_>,
+    moves: &MoveIndex<'_>,
+    d: &PartyId,
+    t: &Thresholds,
+) -> Reconciliation {
     let as_of = view.as_of;
 
     // Stock checks: the latest recorded report per (SKU, report date).
@@ -199,10 +216,12 @@ fn reconcile_one(view: &View<'_>, moves: &MoveIndex<'_>, d: &PartyId, t: &Thresh
     for ((on, sku), r) in latest {
         let expected = moves.units_at(d, sku, on);
         let diff = r.units_on_hand.saturating_sub(expected);
-        let value = view
-            .catalog
-            .get(sku)
-            .map(|c| to_money(i128::from(c.wholesale_price.minor()) * i128::from(diff), c.wholesale_price.currency()));
+        let value = view.catalog.get(sku).map(|c| {
+            to_money(
+                i128::from(c.wholesale_price.minor()) * i128::from(diff),
+                c.wholesale_price.currency(),
+            )
+        });
         newest.insert(sku, diff.saturating_abs());
         stock_checks.push(StockCheck {
             report_as_of: on,
@@ -219,7 +238,9 @@ fn reconcile_one(view: &View<'_>, moves: &MoveIndex<'_>, d: &PartyId, t: &Thresh
     // Receipts.
     let mut confirmed: HashMap<(&str, &Sku), u64> = HashMap::new();
     for r in &view.receipts {
-        let slot = confirmed.entry((r.shipment_id.as_str(), &r.sku)).or_insert(0);
+        let slot = confirmed
+            .entry((r.shipment_id.as_str(), &r.sku))
+            .or_insert(0);
         *slot = slot.saturating_add(r.units);
     }
     let mut shipped: BTreeMap<(&str, &Sku), u64> = BTreeMap::new();
@@ -282,7 +303,10 @@ fn reconcile_one(view: &View<'_>, moves: &MoveIndex<'_>, d: &PartyId, t: &Thresh
     }
 
     // Payments naming no statement of this distributor.
-    let ids: HashSet<&str> = view.statements_of(d).map(|s| s.st.statement_id.as_str()).collect();
+    let ids: HashSet<&str> = view
+        .statements_of(d)
+        .map(|s| s.st.statement_id.as_str())
+        .collect();
     let orphan_payments = view
         .payments_of(d)
         .filter_map(|p| {
@@ -296,7 +320,11 @@ fn reconcile_one(view: &View<'_>, moves: &MoveIndex<'_>, d: &PartyId, t: &Thresh
         })
         .collect();
 
-    let calendar = view.agreements.get(d).map(|a| calendar_for(view, a, t)).unwrap_or_default();
+    let calendar = view
+        .agreements
+        .get(d)
+        .map(|a| calendar_for(view, a, t))
+        .unwrap_or_default();
 
     Reconciliation {
         distributor: d.clone(),
@@ -340,7 +368,12 @@ pub(crate) fn calendar_for(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Ve
             Some(s) => {
                 let r = s.received_on();
                 if r <= expected_by {
-                    (CalendarStatus::Received, Some(s.st.statement_id.clone()), Some(r), None)
+                    (
+                        CalendarStatus::Received,
+                        Some(s.st.statement_id.clone()),
+                        Some(r),
+                        None,
+                    )
                 } else {
                     (
                         CalendarStatus::Late,
@@ -419,7 +452,14 @@ mod tests {
         let checks: Vec<_> = r
             .stock_checks
             .iter()
-            .map(|c| (c.report_as_of.to_string(), c.reported_units, c.expected_units, c.discrepancy_units))
+            .map(|c| {
+                (
+                    c.report_as_of.to_string(),
+                    c.reported_units,
+                    c.expected_units,
+                    c.discrepancy_units,
+                )
+            })
             .collect();
         assert_eq!(
             checks,
@@ -429,7 +469,10 @@ mod tests {
                 ("2015-02-15".to_string(), 72, 72, 0),
             ]
         );
-        assert_eq!(r.stock_checks[1].discrepancy_value.map(|m| m.minor()), Some(-7 * 950));
+        assert_eq!(
+            r.stock_checks[1].discrepancy_value.map(|m| m.minor()),
+            Some(-7 * 950)
+        );
         // The latest report (02-15) agrees with the books.
         assert_eq!(r.latest_discrepancy_units, 0);
     }
@@ -442,11 +485,21 @@ mod tests {
             .ship("SH4", "2015-02-01", "label", "allegro", "CD1", 40)
             .receipt("2015-02-03", "SH4", "allegro", "CD1", 35);
         let r = one(&tl.snap("2015-04-01"));
-        let ids: Vec<_> = r.unconfirmed_shipments.iter().map(|s| (s.shipment_id.as_str(), s.days_since)).collect();
+        let ids: Vec<_> = r
+            .unconfirmed_shipments
+            .iter()
+            .map(|s| (s.shipment_id.as_str(), s.days_since))
+            .collect();
         assert_eq!(ids, [("SH2", 59)]);
         assert_eq!(r.receipt_mismatches.len(), 1);
         assert_eq!(r.receipt_mismatches[0].shipment_id, "SH4");
-        assert_eq!((r.receipt_mismatches[0].shipped_units, r.receipt_mismatches[0].confirmed_units), (40, 35));
+        assert_eq!(
+            (
+                r.receipt_mismatches[0].shipped_units,
+                r.receipt_mismatches[0].confirmed_units
+            ),
+            (40, 35)
+        );
     }
 
     #[test]
@@ -475,21 +528,66 @@ mod tests {
     fn statement_calendar_received_late_missing_not_yet_due() {
         let mut tl = Tl::new();
         tl.agreement(agreement("allegro", "2015-01-01"))
-            .statement("S1", "allegro", "2015-01-01", "2015-01-31", "2015-02-15", vec![])
-            .statement("S2", "allegro", "2015-02-01", "2015-02-28", "2015-04-20", vec![]);
-        let cal = calendar(&tl.snap("2015-05-20"), &p("allegro"), &Thresholds::default());
+            .statement(
+                "S1",
+                "allegro",
+                "2015-01-01",
+                "2015-01-31",
+                "2015-02-15",
+                vec![],
+            )
+            .statement(
+                "S2",
+                "allegro",
+                "2015-02-01",
+                "2015-02-28",
+                "2015-04-20",
+                vec![],
+            );
+        let cal = calendar(
+            &tl.snap("2015-05-20"),
+            &p("allegro"),
+            &Thresholds::default(),
+        );
         let got: Vec<_> = cal
             .iter()
-            .map(|c| (c.period_end.to_string(), c.expected_by.to_string(), c.status, c.days_late))
+            .map(|c| {
+                (
+                    c.period_end.to_string(),
+                    c.expected_by.to_string(),
+                    c.status,
+                    c.days_late,
+                )
+            })
             .collect();
         use CalendarStatus::*;
         assert_eq!(
             got,
             [
-                ("2015-01-31".to_string(), "2015-03-02".to_string(), Received, None),
-                ("2015-02-28".to_string(), "2015-03-30".to_string(), Late, Some(21)),
-                ("2015-03-31".to_string(), "2015-04-30".to_string(), Missing, Some(20)),
-                ("2015-04-30".to_string(), "2015-05-30".to_string(), NotYetDue, None),
+                (
+                    "2015-01-31".to_string(),
+                    "2015-03-02".to_string(),
+                    Received,
+                    None
+                ),
+                (
+                    "2015-02-28".to_string(),
+                    "2015-03-30".to_string(),
+                    Late,
+                    Some(21)
+                ),
+                (
+                    "2015-03-31".to_string(),
+                    "2015-04-30".to_string(),
+                    Missing,
+                    Some(20)
+                ),
+                (
+                    "2015-04-30".to_string(),
+                    "2015-05-30".to_string(),
+                    NotYetDue,
+                    None
+                ),
             ]
         );
         // The grace is configurable.
@@ -509,10 +607,37 @@ mod tests {
         let mut tl = Tl::new();
         tl.agreement(a)
             // Calendar quarters, while the agreement's quarters run Feb–Apr, May–Jul…
-            .statement("Q1", "allegro", "2015-01-01", "2015-03-31", "2015-04-20", vec![])
-            .statement("Q2", "allegro", "2015-04-01", "2015-06-30", "2015-07-20", vec![]);
-        let cal = calendar(&tl.snap("2015-12-01"), &p("allegro"), &Thresholds::default());
-        let got: Vec<_> = cal.iter().map(|c| (c.period_start.to_string(), c.period_end.to_string(), c.status)).collect();
+            .statement(
+                "Q1",
+                "allegro",
+                "2015-01-01",
+                "2015-03-31",
+                "2015-04-20",
+                vec![],
+            )
+            .statement(
+                "Q2",
+                "allegro",
+                "2015-04-01",
+                "2015-06-30",
+                "2015-07-20",
+                vec![],
+            );
+        let cal = calendar(
+            &tl.snap("2015-12-01"),
+            &p("allegro"),
+            &Thresholds::default(),
+        );
+        let got: Vec<_> = cal
+            .iter()
+            .map(|c| {
+                (
+                    c.period_start.to_string(),
+                    c.period_end.to_string(),
+                    c.status,
+                )
+            })
+            .collect();
         use CalendarStatus::*;
         assert_eq!(
             got,

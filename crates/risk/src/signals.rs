@@ -74,7 +74,10 @@ pub struct Assessment {
 pub fn assess(snap: &Snapshot, t: &Thresholds) -> Vec<Assessment> {
     let view = View::of(snap);
     let totals = label_units(snap, &view);
-    view.agreements.values().map(|a| assess_agreement(snap, &view, a, t, totals)).collect()
+    view.agreements
+        .values()
+        .map(|a| assess_agreement(snap, &view, a, t, totals))
+        .collect()
 }
 
 /// The assessment of one distributor (`None` without an agreement).
@@ -108,7 +111,10 @@ pub fn escalates(code: &str) -> bool {
 pub fn level_of(signals: &[Signal]) -> (Level, String) {
     let max = signals.iter().map(|s| s.level).max().unwrap_or(Level::Ok);
     let mut fams: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for s in signals.iter().filter(|s| s.level >= Level::Alert && escalates(&s.code)) {
+    for s in signals
+        .iter()
+        .filter(|s| s.level >= Level::Alert && escalates(&s.code))
+    {
         fams.entry(family(&s.code)).or_default().push(&s.code);
     }
     if fams.len() >= 2 && max < Level::Critical {
@@ -126,7 +132,11 @@ pub fn level_of(signals: &[Signal]) -> (Level, String) {
     if max == Level::Ok {
         return (Level::Ok, "ok: no signal above ok".into());
     }
-    let mut at_max: Vec<&str> = signals.iter().filter(|s| s.level == max).map(|s| s.code.as_str()).collect();
+    let mut at_max: Vec<&str> = signals
+        .iter()
+        .filter(|s| s.level == max)
+        .map(|s| s.code.as_str())
+        .collect();
     at_max.dedup();
     let mut reason = format!("{max}: highest signal {}", at_max.join(", "));
     if max == Level::Critical && fams.len() >= 2 {
@@ -141,7 +151,11 @@ pub fn level_of(signals: &[Signal]) -> (Level, String) {
 /// Units the label owns everywhere: the sum of `held` plus, when `held` has no entry
 /// for the label's own warehouse, the warehouse derived from the entries.
 fn label_units(snap: &Snapshot, view: &View<'_>) -> i64 {
-    let held: i64 = snap.held.values().filter(|u| **u > 0).fold(0, |a, b| a.saturating_add(*b));
+    let held: i64 = snap
+        .held
+        .values()
+        .filter(|u| **u > 0)
+        .fold(0, |a, b| a.saturating_add(*b));
     if snap.held.keys().any(|(h, _)| h.is_label()) {
         return held;
     }
@@ -150,7 +164,10 @@ fn label_units(snap: &Snapshot, view: &View<'_>) -> i64 {
         let slot = per_sku.entry(m.sku).or_insert(0);
         *slot = slot.saturating_add(m.delta);
     }
-    per_sku.values().filter(|u| **u > 0).fold(held, |a, b| a.saturating_add(*b))
+    per_sku
+        .values()
+        .filter(|u| **u > 0)
+        .fold(held, |a, b| a.saturating_add(*b))
 }
 
 fn sig(code: &str, level: Level, message: String, value: String) -> Signal {
@@ -162,10 +179,22 @@ fn sig(code: &str, level: Level, message: String, value: String) -> Signal {
     }
 }
 
-fn assess_agreement(snap: &Snapshot, view: &View<'_>, a: &Agreement, t: &Thresholds, totals: i64) -> Assessment {
+fn assess_agreement(
+    snap: &Snapshot,
+    view: &View<'_>,
+    a: &Agreement,
+    t: &Thresholds,
+    totals: i64,
+) -> Assessment {
     let d = &a.distributor;
     let as_of = view.as_of;
-    let book = Book::build(view, d, a.currency, a.payment_terms_days, a.reserve_release_days);
+    let book = Book::build(
+        view,
+        d,
+        a.currency,
+        a.payment_terms_days,
+        a.reserve_release_days,
+    );
     let mut warnings = Vec::new();
     let stock = stock_holding(snap, view, d, a.currency, &mut warnings);
     let exp = exposure(&book, &stock, a, &mut warnings);
@@ -218,7 +247,11 @@ fn pay_metrics(book: &Book<'_>, t: &Thresholds) -> PayMetrics {
     let as_of = book.as_of;
     let from = as_of.add_days(-days_i32(t.payment_window_days));
     let mut m = PayMetrics::default();
-    for s in book.stmts.iter().filter(|s| s.due_amount() > 0 && s.due_on > from && s.due_on <= as_of) {
+    for s in book
+        .stmts
+        .iter()
+        .filter(|s| s.due_amount() > 0 && s.due_on > from && s.due_on <= as_of)
+    {
         m.n_due += 1;
         m.due += s.due_amount();
         let (mut w, mut amt) = (0i128, 0i128);
@@ -279,7 +312,13 @@ fn payment_signals(snap: &Snapshot, a: &Agreement, book: &Book<'_>, t: &Threshol
         )),
         Some(avg) => {
             let prior_view = View::at(snap, book.as_of.add_days(-365));
-            let prior_book = Book::build(&prior_view, &a.distributor, cur, a.payment_terms_days, a.reserve_release_days);
+            let prior_book = Book::build(
+                &prior_view,
+                &a.distributor,
+                cur,
+                a.payment_terms_days,
+                a.reserve_release_days,
+            );
             let prior = pay_metrics(&prior_book, t).avg_days();
             let raw = if avg >= t.payment_lateness_critical_days {
                 Level::Critical
@@ -361,9 +400,18 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
     let from = as_of.add_days(-days_i32(t.statement_window_days));
     let window = window_words(t.statement_window_days);
     let cal = calendar_for(view, a, t);
-    let in_window: Vec<_> = cal.iter().filter(|p| p.expected_by > from && p.expected_by <= as_of).collect();
-    let missing: Vec<_> = in_window.iter().filter(|p| p.status == CalendarStatus::Missing).collect();
-    let late: Vec<_> = in_window.iter().filter(|p| p.status == CalendarStatus::Late).collect();
+    let in_window: Vec<_> = cal
+        .iter()
+        .filter(|p| p.expected_by > from && p.expected_by <= as_of)
+        .collect();
+    let missing: Vec<_> = in_window
+        .iter()
+        .filter(|p| p.status == CalendarStatus::Missing)
+        .collect();
+    let late: Vec<_> = in_window
+        .iter()
+        .filter(|p| p.status == CalendarStatus::Late)
+        .collect();
     let (nm, nl) = (missing.len() as i64, late.len() as i64);
     let level = if nm >= t.statements_missing_critical {
         Level::Critical
@@ -395,7 +443,10 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
         }
         if nl > 0 {
             let worst = late.iter().filter_map(|p| p.days_late).max().unwrap_or(0);
-            parts.push(format!("{} late (up to {worst} days)", plural(nl, "statement")));
+            parts.push(format!(
+                "{} late (up to {worst} days)",
+                plural(nl, "statement")
+            ));
         }
         format!(
             "{} in the last {window}; statements are expected {} days after each {} period.",
@@ -419,7 +470,13 @@ fn ratio_text(pm: Option<i64>) -> String {
     }
 }
 
-fn stocking_signal(snap: &Snapshot, view: &View<'_>, a: &Agreement, book: &Book<'_>, t: &Thresholds) -> Option<Signal> {
+fn stocking_signal(
+    snap: &Snapshot,
+    view: &View<'_>,
+    a: &Agreement,
+    book: &Book<'_>,
+    t: &Thresholds,
+) -> Option<Signal> {
     let d = &a.distributor;
     let as_of = view.as_of;
     let from = as_of.add_days(-days_i32(t.stocking_window_days));
@@ -430,12 +487,16 @@ fn stocking_signal(snap: &Snapshot, view: &View<'_>, a: &Agreement, book: &Book<
         .filter(|p| &p.distributor == d && p.date > from && p.date <= as_of)
         .collect();
     let po_numbers: HashSet<&str> = pos.iter().map(|p| p.po_number.as_str()).collect();
-    let ordered: i64 = pos.iter().fold(0i64, |acc, p| acc.saturating_add(i64::try_from(p.units).unwrap_or(i64::MAX)));
+    let ordered: i64 = pos.iter().fold(0i64, |acc, p| {
+        acc.saturating_add(i64::try_from(p.units).unwrap_or(i64::MAX))
+    });
     let shipped_extra: i64 = view
         .shipments_to(d)
         .filter(|s| s.date > from && s.date <= as_of)
-        .filter(|s| s.po_number.map_or(true, |n| !po_numbers.contains(n)))
-        .fold(0i64, |acc, s| acc.saturating_add(i64::try_from(s.units).unwrap_or(i64::MAX)));
+        .filter(|s| !matches!(s.po_number, Some(n) if po_numbers.contains(n)))
+        .fold(0i64, |acc, s| {
+            acc.saturating_add(i64::try_from(s.units).unwrap_or(i64::MAX))
+        });
     let inbound = ordered.saturating_add(shipped_extra);
     if inbound <= 0 {
         return None;
@@ -444,7 +505,10 @@ fn stocking_signal(snap: &Snapshot, view: &View<'_>, a: &Agreement, book: &Book<
     // Units sold, scaled to the window's length from the periods reported in it.
     let (mut sold, mut covered) = (0i64, 0i64);
     let mut seen: BTreeSet<&str> = BTreeSet::new();
-    for s in view.statements_of(d).filter(|s| s.st.period_end > from && s.st.period_end <= as_of) {
+    for s in view
+        .statements_of(d)
+        .filter(|s| s.st.period_end > from && s.st.period_end <= as_of)
+    {
         if !seen.insert(s.st.statement_id.as_str()) {
             continue;
         }
@@ -458,7 +522,11 @@ fn stocking_signal(snap: &Snapshot, view: &View<'_>, a: &Agreement, book: &Book<
         }
     }
     let sold_in_window = if covered > 0 {
-        div_round(i128::from(sold) * i128::from(t.stocking_window_days), i128::from(covered)).unwrap_or(0)
+        div_round(
+            i128::from(sold) * i128::from(t.stocking_window_days),
+            i128::from(covered),
+        )
+        .unwrap_or(0)
     } else {
         0
     };
@@ -467,7 +535,8 @@ fn stocking_signal(snap: &Snapshot, view: &View<'_>, a: &Agreement, book: &Book<
     } else {
         None
     };
-    let stocking = inbound >= t.stocking_min_units && ratio.map_or(true, |r| r >= t.stocking_ratio_permille);
+    let stocking = inbound >= t.stocking_min_units
+        && !matches!(ratio, Some(r) if r < t.stocking_ratio_permille);
     let (arrears, oldest) = book.arrears(t.arrears_grace_days);
     let cur = a.currency;
 
@@ -491,15 +560,18 @@ fn stocking_signal(snap: &Snapshot, view: &View<'_>, a: &Agreement, book: &Book<
         }
     }
 
-    let sold_text = if covered > 0 {
-        format!("{sold_in_window} sold")
-    } else {
-        "no sales reported".to_string()
+    let base = match ratio {
+        Some(_) => format!(
+            "Ordered or was sent {inbound} units in the last {window} against {sold_in_window} sold ({})",
+            ratio_text(ratio)
+        ),
+        None if covered > 0 => format!(
+            "Ordered or was sent {inbound} units in the last {window} and reported no net sales"
+        ),
+        None => format!(
+            "Ordered or was sent {inbound} units in the last {window} and sent no statement of sales for it"
+        ),
     };
-    let base = format!(
-        "Ordered or was shipped {inbound} units in the last {window} against {sold_text} ({})",
-        ratio_text(ratio)
-    );
     let (level, message) = if (stocking && arrears > 0) || !flagged.is_empty() {
         let mut m = base;
         if arrears > 0 {
@@ -510,13 +582,18 @@ fn stocking_signal(snap: &Snapshot, view: &View<'_>, a: &Agreement, book: &Book<
         }
         m.push('.');
         if !flagged.is_empty() {
-            m.push_str(&format!(" Ordering more while in arrears: {}.", flagged.join("; ")));
+            m.push_str(&format!(
+                " Ordering more while in arrears: {}.",
+                flagged.join("; ")
+            ));
         }
         (Level::Alert, m)
     } else if stocking {
         (
             Level::Ok,
-            format!("{base}; it is paying on time, so this reads as seasonal stocking, not a warning."),
+            format!(
+                "{base}; it is paying on time, so this reads as seasonal stocking, not a warning."
+            ),
         )
     } else {
         (Level::Ok, format!("{base}."))
@@ -535,7 +612,10 @@ fn exposure_signal(e: &crate::receivables::Exposure, t: &Thresholds) -> Signal {
         None => sig(
             "exposure_over_limit",
             Level::Ok,
-            format!("Exposure is {} ({breakdown}); no credit limit to compare with.", e.total),
+            format!(
+                "Exposure is {} ({breakdown}); no credit limit to compare with.",
+                e.total
+            ),
             e.total.to_string(),
         ),
         Some(pm) => {
@@ -659,7 +739,10 @@ fn ucc_signal(view: &View<'_>, a: &Agreement, units_held: i64, t: &Thresholds) -
     let cs = legal::chains(view, &a.distributor, t);
     let (status, chain) = legal::status(&cs, as_of, t);
     let held = units_held > 0;
-    let number = chain.and_then(|c| c.numbers.first()).map(String::as_str).unwrap_or("?");
+    let number = chain
+        .and_then(|c| c.numbers.first())
+        .map(String::as_str)
+        .unwrap_or("?");
     let (level, message) = match (status, chain) {
         (UccStatus::Missing, _) => (
             if held { Level::Alert } else { Level::Ok },
@@ -680,7 +763,7 @@ fn ucc_signal(view: &View<'_>, a: &Agreement, units_held: i64, t: &Thresholds) -
             format!(
                 "UCC-1 {number} lapses on {}: file a continuation now (the window opened on {}).",
                 c.lapse_on,
-                c.lapse_on.add_months(-i32::try_from(t.ucc_continuation_window_months).unwrap_or(6))
+                c.lapse_on.add_months(-legal::months(t.ucc_continuation_window_months))
             ),
         ),
         (_, Some(c)) if !legal::same_state(&c.state, &a.state_of_organization) => (
@@ -696,7 +779,12 @@ fn ucc_signal(view: &View<'_>, a: &Agreement, units_held: i64, t: &Thresholds) -
         ),
         (_, None) => (Level::Ok, "No UCC-1 on file.".to_string()),
     };
-    Some(sig("ucc_unperfected", level, message, status.as_str().into()))
+    Some(sig(
+        "ucc_unperfected",
+        level,
+        message,
+        status.as_str().into(),
+    ))
 }
 
 #[cfg(test)]
@@ -748,7 +836,10 @@ mod tests {
         assert!(a.signals.iter().all(|s| s.level == Level::Ok));
         assert_eq!(signal(&a, "payment_lateness").value, "0 days");
         assert_eq!(signal(&a, "payment_coverage").value, "100.0%");
-        assert_eq!(signal(&a, "statements_late_or_missing").value, "0 missing, 0 late");
+        assert_eq!(
+            signal(&a, "statements_late_or_missing").value,
+            "0 missing, 0 late"
+        );
         assert_eq!(signal(&a, "ucc_unperfected").value, "ok");
         assert!(a.reason.starts_with("ok"));
     }
@@ -756,7 +847,8 @@ mod tests {
     #[test]
     fn a_single_late_payment_stays_at_watch_at_most() {
         // One ordinary statement paid 90 days late: the average barely moves.
-        let a = assess1(&healthy_with(5_000_000, |i| Some(if i == 18 { 90 } else { 0 })).snap(AS_OF));
+        let a =
+            assess1(&healthy_with(5_000_000, |i| Some(if i == 18 { 90 } else { 0 })).snap(AS_OF));
         assert!(a.level <= Level::Watch, "{a:#?}");
         // One large statement paid 100 days late: the average crosses alert, but one
         // statement is not a trend.
@@ -769,7 +861,13 @@ mod tests {
             "2015-09-15",
             vec![sale("CD1", 400, 1_000_000)],
         )
-        .pay("pay-BIG", "2016-02-07", "allegro", usd(1_000_000), Some("BIG"))
+        .pay(
+            "pay-BIG",
+            "2016-02-07",
+            "allegro",
+            usd(1_000_000),
+            Some("BIG"),
+        )
         .sort();
         let a = assess1(&tl.snap(AS_OF));
         let late = signal(&a, "payment_lateness");
@@ -781,14 +879,23 @@ mod tests {
     #[test]
     fn payments_getting_later_raise_an_alert_with_the_trend() {
         // On time until 2014-12, then 90 days late.
-        let a = assess1(&healthy_with(5_000_000, |i| Some(if i < 12 { 0 } else { 90 })).snap(AS_OF));
+        let a =
+            assess1(&healthy_with(5_000_000, |i| Some(if i < 12 { 0 } else { 90 })).snap(AS_OF));
         let late = signal(&a, "payment_lateness");
         assert_eq!(late.level, Level::Alert, "{late:#?}");
         // Due in the window: Jun–Nov 2015; Jun–Aug paid 90 days late, Sep–Nov unpaid
         // (78, 47 and 17 days past due): (90+90+90+78+47+17)/6 = 68.7.
         assert_eq!(late.value, "69 days");
-        assert!(late.message.contains("up from 0 a year ago"), "{}", late.message);
-        assert!(late.message.contains("over the last 6 months"), "{}", late.message);
+        assert!(
+            late.message.contains("up from 0 a year ago"),
+            "{}",
+            late.message
+        );
+        assert!(
+            late.message.contains("over the last 6 months"),
+            "{}",
+            late.message
+        );
         // Paid late but paid in full: coverage is fine.
         assert_eq!(signal(&a, "payment_coverage").level, Level::Ok);
         assert_eq!(a.level, Level::Alert);
@@ -797,14 +904,21 @@ mod tests {
     #[test]
     fn smaller_payments_lower_coverage_and_count_once_with_lateness() {
         let mut tl = healthy();
-        tl.entries.retain(|e| !matches!(e.event, backstock_ledger::Event::PaymentReceived { .. }));
+        tl.entries
+            .retain(|e| !matches!(e.event, backstock_ledger::Event::PaymentReceived { .. }));
         // Re-pay: on time until 2014-12, then a quarter of each statement on its due date.
         for i in 0..24 {
             let start = d("2014-01-01").add_months(i);
             let id = format!("allegro-{}", &start.to_string()[..7]);
             let due = start.last_of_month().add_days(60);
             let amount = if i < 12 { 38_000 } else { 9_500 };
-            tl.pay(&format!("pay-{id}"), &due.to_string(), "allegro", usd(amount), Some(&id));
+            tl.pay(
+                &format!("pay-{id}"),
+                &due.to_string(),
+                "allegro",
+                usd(amount),
+                Some(&id),
+            );
         }
         tl.sort();
         let a = assess1(&tl.snap(AS_OF));
@@ -845,7 +959,8 @@ mod tests {
     fn stocking_up_while_in_arrears_is_an_alert() {
         // The last six statements (from 2015-07) unpaid; 1000 units shipped in January.
         let mut tl = healthy_with(50_000_000, |i| (i < 18).then_some(0));
-        tl.ship("SH9", "2016-01-10", "label", "allegro", "CD1", 1000).sort();
+        tl.ship("SH9", "2016-01-10", "label", "allegro", "CD1", 1000)
+            .sort();
         let a = assess1(&tl.snap(AS_OF));
         let st = signal(&a, "stocking_up");
         assert_eq!(st.level, Level::Alert, "{st:#?}");
@@ -859,7 +974,15 @@ mod tests {
     fn seasonal_stocking_by_a_distributor_paying_on_time_is_not_a_warning() {
         let mut tl = healthy();
         tl.po("PO-Q4", "2015-10-15", "allegro", "CD1", 1500)
-            .ship_po("SH-Q4", "2015-10-20", "label", "allegro", "CD1", 1500, Some("PO-Q4"))
+            .ship_po(
+                "SH-Q4",
+                "2015-10-20",
+                "label",
+                "allegro",
+                "CD1",
+                1500,
+                Some("PO-Q4"),
+            )
             .sort();
         let a = assess1(&tl.snap("2015-12-01"));
         let st = signal(&a, "stocking_up");
@@ -889,7 +1012,12 @@ mod tests {
     fn exposure_levels_against_the_credit_limit() {
         let total = assess1(&healthy().snap(AS_OF)).exposure.minor();
         assert!(total > 0);
-        for (pm, level) in [(700, Level::Ok), (850, Level::Watch), (1200, Level::Alert), (1600, Level::Critical)] {
+        for (pm, level) in [
+            (700, Level::Ok),
+            (850, Level::Watch),
+            (1200, Level::Alert),
+            (1600, Level::Critical),
+        ] {
             let limit = total * 1000 / pm;
             let a = assess1(&healthy_with(limit, |_| Some(0)).snap(AS_OF));
             let e = signal(&a, "exposure_over_limit");
@@ -902,7 +1030,8 @@ mod tests {
     fn stock_concentration_alone_stays_watch() {
         let mut tl = healthy();
         // The label keeps 500 units at home, the distributor holds 1040.
-        tl.entries.retain(|e| !matches!(e.event, backstock_ledger::Event::Manufacture { .. }));
+        tl.entries
+            .retain(|e| !matches!(e.event, backstock_ledger::Event::Manufacture { .. }));
         tl.make("2014-01-01", "CD1", 2500).sort();
         let a = assess1(&tl.snap(AS_OF));
         let c = signal(&a, "stock_concentration");
@@ -931,7 +1060,10 @@ mod tests {
 
         let mut partial = tl.clone();
         partial.response("D1", "2016-02-01", DemandOutcome::Partial);
-        assert_eq!(signal(&assess1(&partial.snap(AS_OF)), "demand_refused").level, Level::Alert);
+        assert_eq!(
+            signal(&assess1(&partial.snap(AS_OF)), "demand_refused").level,
+            Level::Alert
+        );
 
         let mut complied = tl;
         complied.response("D1", "2016-02-01", DemandOutcome::Complied);
@@ -943,7 +1075,10 @@ mod tests {
     fn ucc_missing_lapsed_and_continuation_window() {
         let drop_ucc = |tl: &mut Tl| {
             tl.entries.retain(|e| {
-                !matches!(e.event, backstock_ledger::Event::Fact(backstock_ledger::Fact::Ucc1Filing(_)))
+                !matches!(
+                    e.event,
+                    backstock_ledger::Event::Fact(backstock_ledger::Fact::Ucc1Filing(_))
+                )
             })
         };
         let mut tl = healthy();
@@ -952,15 +1087,22 @@ mod tests {
         assert_eq!((u.level, u.value.as_str()), (Level::Alert, "missing"));
 
         let mut lapsed = tl.clone();
-        lapsed.ucc("allegro", "OR-2010-9", "OR", "2010-06-01", None).sort();
+        lapsed
+            .ucc("allegro", "OR-2010-9", "OR", "2010-06-01", None)
+            .sort();
         let u = signal(&assess1(&lapsed.snap(AS_OF)), "ucc_unperfected").clone();
         assert_eq!((u.level, u.value.as_str()), (Level::Alert, "lapsed"));
         assert!(u.message.contains("2015-06-01"), "{}", u.message);
 
         let mut window = tl.clone();
-        window.ucc("allegro", "OR-2011-5", "OR", "2011-05-01", None).sort();
+        window
+            .ucc("allegro", "OR-2011-5", "OR", "2011-05-01", None)
+            .sort();
         let u = signal(&assess1(&window.snap(AS_OF)), "ucc_unperfected").clone();
-        assert_eq!((u.level, u.value.as_str()), (Level::Watch, "continuation window open"));
+        assert_eq!(
+            (u.level, u.value.as_str()),
+            (Level::Watch, "continuation window open")
+        );
 
         // Title not retained: no UCC signal.
         let mut sale_or_return = Tl::new();
@@ -976,13 +1118,32 @@ mod tests {
         use Level::*;
         assert_eq!(level_of(&[]).0, Ok);
         assert_eq!(level_of(&[s("stock_concentration", Watch)]).0, Watch);
-        assert_eq!(level_of(&[s("payment_lateness", Alert), s("payment_coverage", Alert)]).0, Alert);
-        let (l, why) = level_of(&[s("payment_lateness", Alert), s("stocking_up", Alert), s("stock_concentration", Watch)]);
+        assert_eq!(
+            level_of(&[s("payment_lateness", Alert), s("payment_coverage", Alert)]).0,
+            Alert
+        );
+        let (l, why) = level_of(&[
+            s("payment_lateness", Alert),
+            s("stocking_up", Alert),
+            s("stock_concentration", Watch),
+        ]);
         assert_eq!(l, Critical);
-        assert!(why.contains("payment_lateness") && why.contains("stocking_up"), "{why}");
-        assert_eq!(level_of(&[s("ucc_unperfected", Alert), s("exposure_over_limit", Alert)]).0, Alert);
-        assert_eq!(level_of(&[s("statements_late_or_missing", Critical)]).0, Critical);
-        assert_eq!(level_of(&[s("demand_refused", Alert), s("exposure_over_limit", Watch)]).0, Alert);
+        assert!(
+            why.contains("payment_lateness") && why.contains("stocking_up"),
+            "{why}"
+        );
+        assert_eq!(
+            level_of(&[s("ucc_unperfected", Alert), s("exposure_over_limit", Alert)]).0,
+            Alert
+        );
+        assert_eq!(
+            level_of(&[s("statements_late_or_missing", Critical)]).0,
+            Critical
+        );
+        assert_eq!(
+            level_of(&[s("demand_refused", Alert), s("exposure_over_limit", Watch)]).0,
+            Alert
+        );
     }
 
     #[test]
@@ -999,23 +1160,44 @@ mod tests {
             .catalog("CD1", 950, 300)
             .make("2012-01-01", "CD1", 20_000)
             .ship("SH1", "2012-01-10", "label", "allegro", "CD1", 3000)
-            .monthly_with("allegro", "2012-01-01", 49, "CD1", 40, 38_000, 90, |i| match i {
-                0..=35 => Some((0, 38_000)),
-                36..=39 => Some((45, 38_000)),
-                40..=42 => Some((90, 19_000)),
-                _ => None,
-            })
+            .monthly_with(
+                "allegro",
+                "2012-01-01",
+                49,
+                "CD1",
+                40,
+                38_000,
+                90,
+                |i| match i {
+                    0..=35 => Some((0, 38_000)),
+                    36..=39 => Some((45, 38_000)),
+                    40..=42 => Some((90, 19_000)),
+                    _ => None,
+                },
+            )
             .po("PO-2016-05", "2016-05-10", "allegro", "CD1", 2000)
             .sort();
         let snap = tl.snap("2016-06-01");
         let a = assess1(&snap);
         if std::env::var_os("SHOW").is_some() {
             println!("{}", serde_json::to_string_pretty(&a).unwrap());
-            println!("{}", serde_json::to_string_pretty(&crate::receivables::compute(&snap, None)).unwrap());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::receivables::compute(&snap, None)).unwrap()
+            );
         }
         assert_eq!(a.level, Level::Critical, "{a:#?}");
-        for code in ["payment_lateness", "payment_coverage", "statements_late_or_missing", "stocking_up"] {
-            assert!(signal(&a, code).level >= Level::Alert, "{code}: {:#?}", signal(&a, code));
+        for code in [
+            "payment_lateness",
+            "payment_coverage",
+            "statements_late_or_missing",
+            "stocking_up",
+        ] {
+            assert!(
+                signal(&a, code).level >= Level::Alert,
+                "{code}: {:#?}",
+                signal(&a, code)
+            );
         }
         assert!(signal(&a, "stocking_up").message.contains("PO-2016-05"));
         // A year earlier it was still fine.
@@ -1034,9 +1216,13 @@ mod tests {
         assert_eq!(t.payment_lateness_alert_days, 45);
         assert_eq!(t.payment_lateness_watch_days, 30);
         assert!(serde_json::from_str::<Thresholds>(r#"{"payment_lateness_alert": 45}"#).is_err());
-        let back: Thresholds = serde_json::from_value(serde_json::to_value(Thresholds::default()).unwrap()).unwrap();
+        let back: Thresholds =
+            serde_json::from_value(serde_json::to_value(Thresholds::default()).unwrap()).unwrap();
         assert_eq!(back, Thresholds::default());
         assert_eq!(serde_json::to_string(&Level::Watch).unwrap(), "\"watch\"");
-        assert_eq!(serde_json::from_str::<Level>("\"alert\"").unwrap(), Level::Alert);
+        assert_eq!(
+            serde_json::from_str::<Level>("\"alert\"").unwrap(),
+            Level::Alert
+        );
     }
 }

@@ -5,10 +5,13 @@
 use crate::Snapshot;
 use backstock_domain::{Currency, Date, Money, PartyId, Rate, Sku};
 use backstock_ledger::facts::{
-    Agreement, CatalogItem, Demand, DemandKind, DemandOutcome, DemandResponse, PmsiNotice, PurchaseOrder,
-    ReceiptConfirmed, StatementFrequency, StockReport, StockReportSource, Ucc1Filing,
+    Agreement, CatalogItem, Demand, DemandKind, DemandOutcome, DemandResponse, PmsiNotice,
+    PurchaseOrder, ReceiptConfirmed, StatementFrequency, StockReport, StockReportSource,
+    Ucc1Filing,
 };
-use backstock_ledger::{Entry, EntryId, Event, Fact, LineKind, Provenance, Statement, StatementLine};
+use backstock_ledger::{
+    Entry, EntryId, Event, Fact, LineKind, Provenance, Statement, StatementLine,
+};
 
 pub fn d(s: &str) -> Date {
     Date::parse(s).expect("test date")
@@ -131,7 +134,15 @@ impl Tl {
         )
     }
 
-    pub fn ship(&mut self, id: &str, on: &str, from: &str, to: &str, s: &str, units: u64) -> &mut Tl {
+    pub fn ship(
+        &mut self,
+        id: &str,
+        on: &str,
+        from: &str,
+        to: &str,
+        s: &str,
+        units: u64,
+    ) -> &mut Tl {
         self.ship_po(id, on, from, to, s, units, None)
     }
 
@@ -200,7 +211,14 @@ impl Tl {
         )
     }
 
-    pub fn pay(&mut self, id: &str, on: &str, dist: &str, amount: Money, stmt: Option<&str>) -> &mut Tl {
+    pub fn pay(
+        &mut self,
+        id: &str,
+        on: &str,
+        dist: &str,
+        amount: Money,
+        stmt: Option<&str>,
+    ) -> &mut Tl {
         self.push(
             d(on),
             d(on),
@@ -239,7 +257,14 @@ impl Tl {
         )
     }
 
-    pub fn receipt(&mut self, on: &str, shipment: &str, dist: &str, s: &str, units: u64) -> &mut Tl {
+    pub fn receipt(
+        &mut self,
+        on: &str,
+        shipment: &str,
+        dist: &str,
+        s: &str,
+        units: u64,
+    ) -> &mut Tl {
         self.fact(
             on,
             Fact::ReceiptConfirmed(ReceiptConfirmed {
@@ -251,7 +276,14 @@ impl Tl {
         )
     }
 
-    pub fn ucc(&mut self, dist: &str, number: &str, state: &str, filed: &str, continues: Option<&str>) -> &mut Tl {
+    pub fn ucc(
+        &mut self,
+        dist: &str,
+        number: &str,
+        state: &str,
+        filed: &str,
+        continues: Option<&str>,
+    ) -> &mut Tl {
         self.fact(
             filed,
             Fact::Ucc1Filing(Ucc1Filing {
@@ -354,7 +386,13 @@ impl Tl {
             if let Some((delay, amount)) = pay(i) {
                 let due = end.add_days(terms);
                 let on = due.add_days(delay).max(known);
-                self.pay(&format!("pay-{id}"), &on.to_string(), dist, usd(amount), Some(&id));
+                self.pay(
+                    &format!("pay-{id}"),
+                    &on.to_string(),
+                    dist,
+                    usd(amount),
+                    Some(&id),
+                );
             }
         }
         self.sort();

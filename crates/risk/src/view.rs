@@ -195,7 +195,10 @@ impl<'a> View<'a> {
                             }
                         }
                         None => {
-                            stmt_index.insert((&st.distributor, st.statement_id.as_str()), v.statements.len());
+                            stmt_index.insert(
+                                (&st.distributor, st.statement_id.as_str()),
+                                v.statements.len(),
+                            );
                             v.statements.push(r);
                         }
                     }
@@ -213,7 +216,9 @@ impl<'a> View<'a> {
                     amount: *amount,
                     statement_id: statement_id.as_deref(),
                 }),
-                Event::WriteOff { holder, sku, units, .. } => v.moves.push(UnitMove {
+                Event::WriteOff {
+                    holder, sku, units, ..
+                } => v.moves.push(UnitMove {
                     date: on,
                     holder,
                     sku,
@@ -267,8 +272,13 @@ impl<'a> View<'a> {
         v
     }
 
-    pub fn statements_of<'s>(&'s self, d: &'s PartyId) -> impl Iterator<Item = &'s StmtRef<'a>> + 's {
-        self.statements.iter().filter(move |s| &s.st.distributor == d)
+    pub fn statements_of<'s>(
+        &'s self,
+        d: &'s PartyId,
+    ) -> impl Iterator<Item = &'s StmtRef<'a>> + 's {
+        self.statements
+            .iter()
+            .filter(move |s| &s.st.distributor == d)
     }
 
     pub fn payments_of<'s>(&'s self, d: &'s PartyId) -> impl Iterator<Item = &'s PayRef<'a>> + 's {
@@ -276,7 +286,12 @@ impl<'a> View<'a> {
     }
 
     /// Shipments to the distributor (from anyone) and manufacture delivered there.
-    pub fn shipments_to<'s>(&'s self, d: &'s PartyId) -> impl Iterator<Item = &'s ShipRef<'a>> + 's {
-        self.shipments.iter().filter(move |s| s.to == d && s.from != d)
+    pub fn shipments_to<'s>(
+        &'s self,
+        d: &'s PartyId,
+    ) -> impl Iterator<Item = &'s ShipRef<'a>> + 's {
+        self.shipments
+            .iter()
+            .filter(move |s| s.to == d && s.from != d)
     }
 }

@@ -29,7 +29,12 @@ fn statement(n: usize, skus: &[Sku]) -> Entry {
             currency: Currency::USD,
             lines: skus
                 .iter()
-                .map(|s| StatementLine { kind: LineKind::Sale, sku: Some(s.clone()), units: 3, amount_minor: 2400 })
+                .map(|s| StatementLine {
+                    kind: LineKind::Sale,
+                    sku: Some(s.clone()),
+                    units: 3,
+                    amount_minor: 2400,
+                })
                 .collect(),
         }),
     }
@@ -58,10 +63,19 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|_| unreachable!());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|_| unreachable!());
     let dir = tempfile::tempdir().unwrap_or_else(|_| unreachable!());
-    let store = rt.block_on(Store::open(dir.path(), true)).unwrap_or_else(|_| unreachable!());
-    Fixture { rt, store, _dir: dir }
+    let store = rt
+        .block_on(Store::open(dir.path(), true))
+        .unwrap_or_else(|_| unreachable!());
+    Fixture {
+        rt,
+        store,
+        _dir: dir,
+    }
 }
 
 /// Statements of 500 SKUs (1,000 transfers each), 20 per transaction: 20,000 transfers
@@ -69,7 +83,9 @@ fn fixture() -> Fixture {
 #[divan::bench(sample_count = 10)]
 fn statements_20k_transfers_per_commit(b: Bencher) {
     let f = fixture();
-    let skus: Vec<Sku> = (0..500).map(|i| Sku::parse(&format!("SKU-{i}")).unwrap_or_else(|_| unreachable!())).collect();
+    let skus: Vec<Sku> = (0..500)
+        .map(|i| Sku::parse(&format!("SKU-{i}")).unwrap_or_else(|_| unreachable!()))
+        .collect();
     let mut n = 0;
     b.counter(ItemsCount::new(20_000usize))
         .with_inputs(|| {
@@ -80,7 +96,11 @@ fn statements_20k_transfers_per_commit(b: Bencher) {
                 })
                 .collect::<Vec<_>>()
         })
-        .bench_local_refs(|entries| f.rt.block_on(f.store.record(entries, None)).map(|_| ()).ok());
+        .bench_local_refs(|entries| {
+            f.rt.block_on(f.store.record(entries, None))
+                .map(|_| ())
+                .ok()
+        });
 }
 
 /// One-transfer entries (payments), 10,000 per transaction: the per-entry cost (JSON,
@@ -98,5 +118,9 @@ fn payments_10k_per_commit(b: Bencher) {
                 })
                 .collect::<Vec<_>>()
         })
-        .bench_local_refs(|entries| f.rt.block_on(f.store.record(entries, None)).map(|_| ()).ok());
+        .bench_local_refs(|entries| {
+            f.rt.block_on(f.store.record(entries, None))
+                .map(|_| ())
+                .ok()
+        });
 }

@@ -15,7 +15,6 @@ CREATE TABLE journal (
     effective_day INTEGER NOT NULL,             -- days since 1970-01-01: when it happened
     known_day     INTEGER NOT NULL,             -- when the label learned it
     body          TEXT NOT NULL,                -- canonical JSON of the entry
-    postings      TEXT NOT NULL,                -- canonical JSON of its postings
     file_sha256   TEXT,                         -- source file, if imported
     recorded_at   TEXT NOT NULL,                -- wall clock, for people (not hashed)
     hash          TEXT NOT NULL                 -- hex SHA-256 chain link
@@ -25,6 +24,7 @@ CREATE INDEX journal_kind ON journal(kind, effective_day);
 CREATE TABLE accounts (
     id           INTEGER PRIMARY KEY,           -- dense, from 0, in creation order
     key          TEXT NOT NULL UNIQUE,          -- canonical JSON of the account key
+    created_seq  INTEGER NOT NULL,              -- the entry whose postings created it (hashed with it)
     ledger       TEXT NOT NULL,                 -- units:SKU or money:CUR
     owner        TEXT, holder TEXT, sku TEXT, state TEXT,          -- unit accounts
     party        TEXT, counterparty TEXT, money_kind TEXT, currency TEXT -- money accounts
@@ -44,8 +44,8 @@ CREATE TABLE transfers (
     known_day     INTEGER NOT NULL,
     PRIMARY KEY (seq, idx)
 ) WITHOUT ROWID;
-CREATE INDEX transfers_debit ON transfers(debit);
-CREATE INDEX transfers_credit ON transfers(credit);
+-- No secondary indexes: as-of sums scan by date anyway, and every index costs on the
+-- import path.
 
 -- Derived: current balances and open pending transfers (checked by `verify`).
 CREATE TABLE balances (

@@ -391,7 +391,8 @@ async fn record_in_tx(
 
     let accounts_before = book.accounts().count();
     let recorded_at = now_utc();
-    let mut journal_rows: Vec<(i64, &Entry, String, String, String)> = Vec::new();
+    let mut journal_rows: Vec<(i64, &Entry, String, String)> = Vec::new();
+    let mut account_rows: Vec<(u32, String, i64)> = Vec::new();
     let mut transfer_rows: Vec<(i64, usize, Transfer, i64, i64, i64, i64)> = Vec::new();
     let mut pending_new: Vec<(TransferId, i64, Transfer)> = Vec::new();
     let mut pending_done: Vec<(TransferId, &'static str)> = Vec::new();
@@ -416,8 +417,18 @@ async fn record_in_tx(
         }
         let rec = book.record(entry).map_err(StoreError::Refused)?;
         seq += 1;
-        let postings =
-            serde_json::to_string(&rec.postings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut new_accounts = Vec::with_capacity(rec.new_accounts.len());
+        for id in &rec.new_accounts {
+            let key = book
+                .key(*id)
+                .ok_or_else(|| StoreError::Corrupt(format!("account {} missing", id.0)))?;
+            let json =
+                serde_json::to_string(key).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            new_accounts.push((id.0, json));
+        }
+        let rows: Vec<TransferRow> = rec.transfers.iter().map(TransferRow::of).collect();
+        let postings = canonical_postings(&new_accounts, &rows);
+        account_rows.extend(new_accounts.into_iter().map(|(id, k)| (id, k, seq)));
         let hash = chain::entry_hash(&prev, seq as u64, &body, &postings);
         prev = hash;
         let (eday, kday) = (day(entry.effective_on), day(entry.known_on));
@@ -452,22 +463,29 @@ async fn record_in_tx(
             };
             transfer_rows.push((seq, i, *t, posted, pending, eday, kday));
         }
-        journal_rows.push((seq, entry, body, postings, chain::to_hex(&hash)));
+        journal_rows.push((seq, entry, body, chain::to_hex(&hash)));
     }
 
     // New accounts, in id order.
-    let new_accounts: Vec<(u32, AccountKey)> = book
-        .accounts()
-        .skip(accounts_before)
-        .map(|(id, k, _)| (id.0, k.clone()))
-        .collect();
+    if account_rows.len() != book.accounts().count() - accounts_before {
+        return Err(StoreError::Corrupt("new accounts out of step".into()));
+    }
+    let mut new_accounts = Vec::with_capacity(account_rows.len());
+    for (id, json, seq) in account_rows {
+        let key = book
+            .key(backstock_ledger::engine::AccountId(id))
+            .cloned()
+            .ok_or_else(|| StoreError::Corrupt(format!("account {id} missing")))?;
+        new_accounts.push((id, json, seq, key));
+    }
     for chunk in new_accounts.chunks(ROWS_PER_INSERT / 2) {
         let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO accounts (id, key, ledger, owner, holder, sku, state, party, counterparty, money_kind, currency) ",
+            "INSERT INTO accounts (id, key, created_seq, ledger, owner, holder, sku, state, party, counterparty, money_kind, currency) ",
         );
-        qb.push_values(chunk, |mut b, (id, key)| {
-            let json = serde_json::to_string(key).unwrap_or_default();
-            b.push_bind(i64::from(*id)).push_bind(json);
+        qb.push_values(chunk, |mut b, (id, json, seq, key)| {
+            b.push_bind(i64::from(*id))
+                .push_bind(json.as_str())
+                .push_bind(*seq);
             match key {
                 AccountKey::Units(u) => {
                     b.push_bind(format!("units:{}", u.sku()))
@@ -499,16 +517,15 @@ async fn record_in_tx(
     let file_sha = file.as_ref().map(|f| f.sha256.clone());
     for chunk in journal_rows.chunks(ROWS_PER_INSERT / 2) {
         let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO journal (seq, entry_id, kind, effective_day, known_day, body, postings, file_sha256, recorded_at, hash) ",
+            "INSERT INTO journal (seq, entry_id, kind, effective_day, known_day, body, file_sha256, recorded_at, hash) ",
         );
-        qb.push_values(chunk, |mut b, (seq, e, body, postings, hash)| {
+        qb.push_values(chunk, |mut b, (seq, e, body, hash)| {
             b.push_bind(*seq)
                 .push_bind(e.id.as_str())
                 .push_bind(e.event.name())
                 .push_bind(day(e.effective_on))
                 .push_bind(day(e.known_on))
                 .push_bind(body.as_str())
-                .push_bind(postings.as_str())
                 .push_bind(file_sha.clone())
                 .push_bind(recorded_at.as_str())
                 .push_bind(hash.as_str());
@@ -642,4 +659,81 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// A transfer as stored: account ids, amount, flags (without LINKED) and the pending
+/// transfer it posts or voids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TransferRow {
+    pub debit: i64,
+    pub credit: i64,
+    pub amount: i64,
+    pub flags: i64,
+    pub pending_id: Option<String>,
+}
+
+impl TransferRow {
+    pub(crate) fn of(t: &Transfer) -> TransferRow {
+        TransferRow {
+            debit: i64::from(t.debit.0),
+            credit: i64::from(t.credit.0),
+            amount: t.amount as i64,
+            flags: i64::from(t.flags.bits() & !TransferFlags::LINKED.bits()),
+            pending_id: (t.pending_id.0 != 0).then(|| tid_hex(t.pending_id)),
+        }
+    }
+
+    /// The posting this row records, given the account keys.
+    pub(crate) fn posting(&self, key_of: &[AccountKey]) -> Option<backstock_ledger::Posting> {
+        use backstock_ledger::{Phase, TransferIdHex};
+        let pending = || {
+            self.pending_id
+                .as_deref()
+                .and_then(|h| u128::from_str_radix(h, 16).ok())
+                .map(|v| TransferIdHex(TransferId(v)))
+        };
+        let f = TransferFlags::from_bits(u16::try_from(self.flags).ok()?);
+        let phase = if f.contains(TransferFlags::PENDING) {
+            Phase::Pending
+        } else if f.contains(TransferFlags::POST_PENDING) {
+            Phase::PostPending {
+                pending: pending()?,
+            }
+        } else if f.contains(TransferFlags::VOID_PENDING) {
+            Phase::VoidPending {
+                pending: pending()?,
+            }
+        } else {
+            Phase::Posted
+        };
+        Some(backstock_ledger::Posting {
+            debit: key_of.get(usize::try_from(self.debit).ok()?)?.clone(),
+            credit: key_of.get(usize::try_from(self.credit).ok()?)?.clone(),
+            amount: u64::try_from(self.amount).ok()?,
+            phase,
+        })
+    }
+}
+
+/// The canonical text of an entry's effect, hashed into the chain: the accounts it
+/// created (`+id key`) then its transfers (`debit credit amount flags pending`), one per
+/// line. Compact on purpose: it is hashed for every entry on the import path.
+pub(crate) fn canonical_postings(new_accounts: &[(u32, String)], rows: &[TransferRow]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(new_accounts.len() * 120 + rows.len() * 24);
+    for (id, key) in new_accounts {
+        let _ = writeln!(s, "+{id} {key}");
+    }
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "{} {} {} {} {}",
+            r.debit,
+            r.credit,
+            r.amount,
+            r.flags,
+            r.pending_id.as_deref().unwrap_or("-")
+        );
+    }
+    s
 }

@@ -1,10 +1,11 @@
 //! `verify`: recompute the hash chain and replay the journal.
 
-use crate::{load_book, parse_hash, tid_hex, Result, Store, StoreError};
-use backstock_ledger::engine::{PendingState, TransferFlags};
-use backstock_ledger::{chain, AccountKey, Book, Entry, Phase, Posting};
+use crate::{canonical_postings, load_book, parse_hash, Result, Store, StoreError, TransferRow};
+use backstock_ledger::engine::PendingState;
+use backstock_ledger::{chain, AccountKey, Book, Entry, Phase};
 use serde::Serialize;
 use sqlx::Row;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct VerifyReport {
@@ -16,35 +17,37 @@ pub struct VerifyReport {
 }
 
 impl Store {
-    /// Recomputes every entry's hash from its stored bytes, checks the transfers rows
-    /// against the hashed postings, replays all postings into a fresh book and checks
-    /// the derived balances and pending tables. Stops at the first problem.
+    /// Recomputes every entry's hash from its stored rows (entry, the accounts it
+    /// created, its transfers), replays all transfers into a fresh book and checks the
+    /// derived balances and pending tables. Stops at the first problem.
     pub async fn verify(&self) -> Result<VerifyReport> {
         let mut conn = self.pool().acquire().await?;
-        let keys: Vec<(i64, String)> = sqlx::query_as("SELECT id, key FROM accounts ORDER BY id")
-            .fetch_all(&mut *conn)
-            .await?;
-        let mut key_of: Vec<AccountKey> = Vec::with_capacity(keys.len());
-        for (i, (id, k)) in keys.iter().enumerate() {
-            if *id != i as i64 {
+        let accounts: Vec<(i64, String, i64)> =
+            sqlx::query_as("SELECT id, key, created_seq FROM accounts ORDER BY id")
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut key_of: Vec<AccountKey> = Vec::with_capacity(accounts.len());
+        let mut created: BTreeMap<i64, Vec<(u32, String)>> = BTreeMap::new();
+        for (i, (id, k, seq)) in accounts.into_iter().enumerate() {
+            if id != i as i64 {
                 return Ok(problem(0, 0, format!("account ids are not dense at {id}")));
             }
-            match serde_json::from_str(k) {
-                Ok(k) => key_of.push(k),
+            match serde_json::from_str(&k) {
+                Ok(key) => key_of.push(key),
                 Err(_) => return Ok(problem(0, 0, format!("account {id} has an unreadable key"))),
             }
+            created.entry(seq).or_default().push((id as u32, k));
         }
         let mut prev = chain::GENESIS;
         let mut replay = Book::new();
         let mut n_entries = 0i64;
         let mut n_transfers = 0i64;
         let mut head = chain::to_hex(&prev);
-        let mut rows = sqlx::query(
-            "SELECT seq, entry_id, kind, effective_day, known_day, body, postings, hash FROM journal ORDER BY seq",
+        let rows = sqlx::query(
+            "SELECT seq, entry_id, kind, effective_day, known_day, body, hash FROM journal ORDER BY seq",
         )
         .fetch_all(&mut *conn)
-        .await?
-        .into_iter();
+        .await?;
         let mut trows = sqlx::query(
             "SELECT seq, idx, debit, credit, amount, flags, pending_id, posted_delta, pending_delta, effective_day, known_day \
              FROM transfers ORDER BY seq, idx",
@@ -53,7 +56,7 @@ impl Store {
         .await?
         .into_iter()
         .peekable();
-        for r in rows.by_ref() {
+        for r in rows {
             let seq: i64 = r.get(0);
             let entry_id: String = r.get(1);
             let name = format!("entry #{seq} ({entry_id})");
@@ -66,14 +69,34 @@ impl Store {
                 ));
             }
             let body: String = r.get(5);
-            let postings_json: String = r.get(6);
-            let stored_hash: String = r.get(7);
-            let hash = chain::entry_hash(&prev, seq as u64, &body, &postings_json);
+            let stored_hash: String = r.get(6);
+            let mut rows = Vec::new();
+            let mut extra = Vec::new();
+            while let Some(t) = trows.next_if(|t| t.get::<i64, _>(0) == seq) {
+                rows.push(TransferRow {
+                    debit: t.get(2),
+                    credit: t.get(3),
+                    amount: t.get(4),
+                    flags: t.get(5),
+                    pending_id: t.get(6),
+                });
+                extra.push((
+                    t.get::<i64, _>(1),
+                    t.get::<i64, _>(7),
+                    t.get::<i64, _>(8),
+                    t.get::<i64, _>(9),
+                    t.get::<i64, _>(10),
+                ));
+            }
+            n_transfers += rows.len() as i64;
+            let new_accounts = created.remove(&seq).unwrap_or_default();
+            let canonical = canonical_postings(&new_accounts, &rows);
+            let hash = chain::entry_hash(&prev, seq as u64, &body, &canonical);
             if parse_hash(&stored_hash).ok() != Some(hash) {
                 return Ok(problem(
                     n_entries,
                     n_transfers,
-                    format!("{name} does not match its hash: its content was changed after it was recorded"),
+                    format!("{name} does not match its hash: it, its transfers or its accounts were changed after it was recorded"),
                 ));
             }
             prev = hash;
@@ -88,11 +111,15 @@ impl Store {
                     ))
                 }
             };
+            let (eday, kday) = (
+                i64::from(entry.effective_on.days_since_epoch()),
+                i64::from(entry.known_on.days_since_epoch()),
+            );
             if serde_json::to_string(&entry).ok().as_deref() != Some(body.as_str())
                 || entry.id.as_str() != entry_id
                 || r.get::<String, _>(2) != entry.event.name()
-                || r.get::<i64, _>(3) != i64::from(entry.effective_on.days_since_epoch())
-                || r.get::<i64, _>(4) != i64::from(entry.known_on.days_since_epoch())
+                || r.get::<i64, _>(3) != eday
+                || r.get::<i64, _>(4) != kday
             {
                 return Ok(problem(
                     n_entries,
@@ -100,16 +127,31 @@ impl Store {
                     format!("{name}: its columns do not match its hashed content"),
                 ));
             }
-            let postings: Vec<Posting> = match serde_json::from_str(&postings_json) {
-                Ok(p) => p,
-                Err(e) => {
-                    return Ok(problem(
-                        n_entries,
-                        n_transfers,
-                        format!("{name}: postings unreadable: {e}"),
-                    ))
+            let mut postings = Vec::with_capacity(rows.len());
+            for (i, row) in rows.iter().enumerate() {
+                match row.posting(&key_of) {
+                    Some(p) => postings.push(p),
+                    None => {
+                        return Ok(problem(
+                            n_entries,
+                            n_transfers,
+                            format!("{name}: transfer {i} is unreadable"),
+                        ))
+                    }
                 }
-            };
+            }
+            // Pending amounts released by posts/voids, before replay changes them.
+            let released: Vec<i64> = postings
+                .iter()
+                .map(|p| match p.phase {
+                    Phase::PostPending { pending } | Phase::VoidPending { pending } => replay
+                        .engine()
+                        .pending(pending.0)
+                        .map(|x| x.amount as i64)
+                        .unwrap_or(0),
+                    _ => 0,
+                })
+                .collect();
             let rec = match replay.apply_postings(&entry, postings.clone()) {
                 Ok(r) => r,
                 Err(e) => {
@@ -120,53 +162,33 @@ impl Store {
                     ))
                 }
             };
-            for (i, (p, t)) in postings.iter().zip(&rec.transfers).enumerate() {
-                let Some(tr) = trows.next_if(|t| t.get::<i64, _>(0) == seq) else {
-                    return Ok(problem(
-                        n_entries,
-                        n_transfers,
-                        format!("{name}: transfer {i} is missing"),
-                    ));
+            let same_accounts = rec
+                .new_accounts
+                .iter()
+                .map(|a| a.0)
+                .eq(new_accounts.iter().map(|a| a.0));
+            for (i, ((p, t), row)) in postings.iter().zip(&rec.transfers).zip(&rows).enumerate() {
+                let (idx, posted, pending, ed, kd) = extra[i];
+                let (want_posted, want_pending) = match p.phase {
+                    Phase::Posted => (t.amount as i64, 0),
+                    Phase::Pending => (0, t.amount as i64),
+                    Phase::PostPending { .. } => (t.amount as i64, -released[i]),
+                    Phase::VoidPending { .. } => (0, -released[i]),
                 };
-                n_transfers += 1;
-                let debit: i64 = tr.get(2);
-                let credit: i64 = tr.get(3);
-                let key = |id: i64| key_of.get(id as usize);
-                let pid: Option<String> = tr.get(6);
-                let want_pid = match p.phase {
-                    Phase::PostPending { pending } | Phase::VoidPending { pending } => {
-                        Some(tid_hex(pending.0))
-                    }
-                    _ => None,
-                };
-                let flags = t.flags.bits() & !TransferFlags::LINKED.bits();
-                let (posted, pending) = deltas(&replay, t, &p.phase);
-                let ok = tr.get::<i64, _>(1) == i as i64
-                    && key(debit) == Some(&p.debit)
-                    && key(credit) == Some(&p.credit)
-                    && i64::from(t.debit.0) == debit
-                    && i64::from(t.credit.0) == credit
-                    && tr.get::<i64, _>(4) == p.amount as i64
-                    && tr.get::<i64, _>(5) == i64::from(flags)
-                    && pid == want_pid
-                    && tr.get::<i64, _>(7) == posted
-                    && tr.get::<i64, _>(8) == pending
-                    && tr.get::<i64, _>(9) == i64::from(entry.effective_on.days_since_epoch())
-                    && tr.get::<i64, _>(10) == i64::from(entry.known_on.days_since_epoch());
+                let ok = same_accounts
+                    && TransferRow::of(t) == *row
+                    && idx == i as i64
+                    && posted == want_posted
+                    && pending == want_pending
+                    && ed == eday
+                    && kd == kday;
                 if !ok {
                     return Ok(problem(
                         n_entries,
                         n_transfers,
-                        format!("{name}: transfer {i} was changed after it was recorded"),
+                        format!("{name}: transfer {i} does not match what the entry recorded"),
                     ));
                 }
-            }
-            if trows.peek().is_some_and(|t| t.get::<i64, _>(0) == seq) {
-                return Ok(problem(
-                    n_entries,
-                    n_transfers,
-                    format!("{name}: has transfers it did not record"),
-                ));
             }
         }
         if trows.next().is_some() {
@@ -174,6 +196,13 @@ impl Store {
                 n_entries,
                 n_transfers,
                 "transfers exist for entries that do not".into(),
+            ));
+        }
+        if let Some((seq, _)) = created.into_iter().next() {
+            return Ok(problem(
+                n_entries,
+                n_transfers,
+                format!("accounts claim to be created by entry #{seq}, which does not exist"),
             ));
         }
         if !replay.is_balanced() {
@@ -184,8 +213,7 @@ impl Store {
             ));
         }
         // Derived tables must equal the replay.
-        let stored = load_book(&mut conn).await;
-        let stored = match stored {
+        let stored = match load_book(&mut conn).await {
             Ok(b) => b,
             Err(StoreError::Corrupt(m)) => return Ok(problem(n_entries, n_transfers, m)),
             Err(e) => return Err(e),
@@ -228,29 +256,6 @@ impl Store {
             head_hash: head,
             first_problem: None,
         })
-    }
-}
-
-fn deltas(book: &Book, t: &backstock_ledger::engine::Transfer, phase: &Phase) -> (i64, i64) {
-    match phase {
-        Phase::Posted => (t.amount as i64, 0),
-        Phase::Pending => (0, t.amount as i64),
-        Phase::PostPending { pending } => {
-            let pa = book
-                .engine()
-                .pending(pending.0)
-                .map(|p| p.amount as i64)
-                .unwrap_or(0);
-            (t.amount as i64, -pa)
-        }
-        Phase::VoidPending { pending } => {
-            let pa = book
-                .engine()
-                .pending(pending.0)
-                .map(|p| p.amount as i64)
-                .unwrap_or(0);
-            (0, -pa)
-        }
     }
 }
 
