@@ -12,6 +12,8 @@ pub struct ImportOptions {
     pub dry_run: bool,
     pub encoding: Option<Encoding>,
     pub hold_unmatched: bool,
+    /// Who sent the file (EDI and DSR files name their sender in their own terms).
+    pub distributor: Option<String>,
 }
 
 /// Expands directories (their `.csv` files, sorted) and orders files so reference
@@ -129,7 +131,11 @@ pub async fn run(
             head,
         } = fingerprint(&path)?;
         let encoding = opts.encoding.unwrap_or_else(|| Encoding::sniff(&head));
-        let kind = match opts.kind.or_else(|| detect_kind(&head, encoding)) {
+        let kind = match opts
+            .kind
+            .or_else(|| Kind::sniff(&head))
+            .or_else(|| detect_kind(&head, encoding))
+        {
             Some(k) => k,
             None => {
                 return Err(CliError::new(
@@ -161,14 +167,18 @@ pub async fn run(
         }
         ctx.file_name = shown.clone();
         ctx.file_sha256 = sha.clone();
-        let f = std::fs::File::open(&path)
-            .map_err(|e| CliError::new(Exit::Input, format!("{shown}: {e}")))?;
-        let parsed: Parsed = backstock_ingest::read(
-            kind,
-            Decoder::new(BufReader::with_capacity(1 << 20, f), encoding),
-            &ctx,
-        )
-        .map_err(|e| CliError::new(Exit::Input, e.to_string().trim_end().to_string()))?;
+        let parsed: Parsed = if kind.needs_distributor() {
+            read_sent_file(&path, &shown, kind, &ctx, opts.distributor.as_deref())?
+        } else {
+            let f = std::fs::File::open(&path)
+                .map_err(|e| CliError::new(Exit::Input, format!("{shown}: {e}")))?;
+            backstock_ingest::read(
+                kind,
+                Decoder::new(BufReader::with_capacity(1 << 20, f), encoding),
+                &ctx,
+            )
+            .map_err(|e| CliError::new(Exit::Input, e.to_string().trim_end().to_string()))?
+        };
         let totals: Vec<String> = parsed.totals.iter().map(crate::output::money).collect();
         let summary = format!(
             "{} {} line{} → {} entr{}{}{}",
@@ -241,4 +251,34 @@ pub async fn run(
         }
     }
     Ok(report)
+}
+
+/// Reads an EDI or DSR file, which names its sender in its own terms: the user says
+/// which distributor sent it.
+fn read_sent_file(
+    path: &Path,
+    shown: &str,
+    kind: Kind,
+    ctx: &Context,
+    distributor: Option<&str>,
+) -> Result<Parsed, CliError> {
+    let Some(d) = distributor else {
+        return Err(CliError::new(
+            Exit::Input,
+            format!(
+                "{shown}: {} files name their sender in their own terms; say which distributor sent it with --distributor NAME",
+                kind.as_str()
+            ),
+        ));
+    };
+    let d = backstock_domain::PartyId::parse(d)
+        .map_err(|e| CliError::new(Exit::Input, format!("--distributor: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| CliError::new(Exit::Input, format!("{shown}: {e}")))?;
+    let r = if kind == Kind::X12 {
+        backstock_ingest::edi::read_x12(&bytes, ctx, &d)
+    } else {
+        backstock_ingest::edi::read_dsr(&bytes, ctx, &d)
+    };
+    r.map_err(|e| CliError::new(Exit::Input, e.to_string().trim_end().to_string()))
 }

@@ -72,6 +72,7 @@ const EXAMPLES: &str = "Examples:
   backstock init                                 create an empty database in the data directory
   backstock import catalog.csv distributors.csv  import files (kinds detected from their headers)
   backstock import statements/ --dry-run         preview a directory of files, change nothing
+  backstock import weekly.852 --distributor northwind   EDI X12 852/846/867 or DDEX DSR files
   backstock stock --holder cascade --as-of 2016-06-01
   backstock balances --party northwind --format csv
   backstock journal --since 2016-01-01
@@ -122,6 +123,9 @@ enum Command {
         /// utf-8 or windows-1252 (detected when not given).
         #[arg(long, value_parser = parse_encoding)]
         encoding: Option<Encoding>,
+        /// The distributor that sent an EDI (X12 852/846/867) or DDEX DSR file.
+        #[arg(long)]
+        distributor: Option<String>,
     },
     /// Units by owner × holder × SKU.
     #[command(
@@ -281,6 +285,7 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             kind,
             dry_run,
             encoding,
+            distributor,
         } => {
             let store = open(&dir()).await?;
             let opts = import::ImportOptions {
@@ -288,6 +293,7 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 dry_run,
                 encoding,
                 hold_unmatched: false,
+                distributor,
             };
             import::run(&store, &paths, &opts).await
         }
@@ -582,6 +588,7 @@ async fn demo_command(dir: &Path, write_files: Option<&Path>) -> Result<String, 
         dry_run: false,
         encoding: None,
         hold_unmatched: false,
+        distributor: None,
     };
     let mut out = String::from("Demo label: Marigold Records (2012-07 to 2016-06)\n\n");
     out.push_str(&import::run(&store, &paths, &opts).await?);

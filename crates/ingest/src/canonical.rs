@@ -78,6 +78,7 @@ pub fn columns(kind: Kind) -> &'static [&'static str] {
             "currency",
             "statement_id",
         ],
+        Kind::X12 | Kind::Dsr => &[],
     }
 }
 
@@ -274,6 +275,16 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Error
         .from_reader(input);
     let mut errs = Errors::default();
     let names = columns(kind);
+    if names.is_empty() {
+        errs.push(LineError {
+            line: 1,
+            column: None,
+            found: kind.as_str().into(),
+            expected: "a canonical CSV kind (EDI and DSR files are read by their own readers)"
+                .into(),
+        });
+        return Err(errs);
+    }
     let headers = match rdr.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -389,6 +400,7 @@ fn row_of(
 ) {
     let line = r.line;
     match kind {
+        Kind::X12 | Kind::Dsr => {}
         Kind::Catalog => {
             let sku = r.get(0, errs, Sku::parse);
             let upc = r.opt(1, errs, Upc::parse);
@@ -803,6 +815,7 @@ fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Ki
                     sku,
                     units,
                     amount_minor,
+                    channel: Default::default(),
                 })
                 .collect(),
         };

@@ -13,6 +13,7 @@
 //!   codes and distributors) and records the result in one transaction.
 
 pub mod canonical;
+pub mod edi;
 pub mod encoding;
 pub mod error;
 
@@ -35,6 +36,11 @@ pub enum Kind {
     Statements,
     StockReports,
     Payments,
+    /// EDI ANSI X12 interchange (852 product activity, 846 inventory advice, 867
+    /// product transfer and resale).
+    X12,
+    /// DDEX DSR flat file (digital sales).
+    Dsr,
 }
 
 impl Kind {
@@ -56,12 +62,37 @@ impl Kind {
             Kind::Statements => "statements",
             Kind::StockReports => "stock_reports",
             Kind::Payments => "payments",
+            Kind::X12 => "x12",
+            Kind::Dsr => "dsr",
         }
     }
     pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s.trim().to_ascii_lowercase())
+        let s = s.trim().to_ascii_lowercase();
+        match s.as_str() {
+            "x12" | "edi" | "852" | "846" | "867" => Some(Kind::X12),
+            "dsr" | "ddex" => Some(Kind::Dsr),
+            _ => Kind::ALL.into_iter().find(|k| k.as_str() == s),
+        }
+    }
+    /// Whether the file is one of the distributor-sent formats that need
+    /// `--distributor` (the file names its sender in its own terms).
+    pub fn needs_distributor(&self) -> bool {
+        matches!(self, Kind::X12 | Kind::Dsr)
+    }
+    /// Detects EDI and DSR from the first bytes of a file.
+    pub fn sniff(head: &[u8]) -> Option<Kind> {
+        let start = head
+            .iter()
+            .position(|b| !b.is_ascii_whitespace() && !matches!(b, 0xef | 0xbb | 0xbf))
+            .unwrap_or(head.len());
+        let h = &head[start..];
+        if h.starts_with(b"ISA") {
+            Some(Kind::X12)
+        } else if h.starts_with(b"HEAD\t") {
+            Some(Kind::Dsr)
+        } else {
+            None
+        }
     }
     /// The order files must be imported in when several are given: reference data first.
     pub fn import_rank(&self) -> u8 {
@@ -71,7 +102,7 @@ impl Kind {
             Kind::PurchaseOrders => 2,
             Kind::Shipments => 3,
             Kind::Statements => 4,
-            Kind::StockReports => 5,
+            Kind::StockReports | Kind::X12 | Kind::Dsr => 5,
             Kind::Payments => 6,
         }
     }
@@ -103,6 +134,8 @@ pub struct Context {
     pub distributors: HashMap<String, Currency>,
     /// Keep lines with unknown codes aside instead of refusing the file.
     pub hold_unmatched: bool,
+    /// Wholesale price per SKU (to value EDI activity that carries no price).
+    pub wholesale: HashMap<Sku, Money>,
 }
 
 impl Context {
@@ -120,6 +153,7 @@ impl Context {
         match &e.event {
             Event::Fact(Fact::CatalogItem(c)) => {
                 self.codes.insert(c.sku.as_str().to_string(), c.sku.clone());
+                self.wholesale.insert(c.sku.clone(), c.wholesale_price);
                 if let Some(u) = &c.upc {
                     self.add_upc(u, &c.sku);
                 }

@@ -105,6 +105,7 @@ fn statement_entry(n: usize, skus: &[Sku]) -> Entry {
                     sku: Some(s.clone()),
                     units: 3,
                     amount_minor: 2400,
+                    channel: Default::default(),
                 })
                 .collect(),
         }),

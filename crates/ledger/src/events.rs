@@ -123,6 +123,24 @@ impl LineKind {
     }
 }
 
+/// Physical units or digital income.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    #[default]
+    Physical,
+    /// Downloads and streams: money moves, no units leave a warehouse.
+    Digital,
+}
+
+impl Channel {
+    pub fn is_physical(&self) -> bool {
+        *self == Channel::Physical
+    }
+}
+
 /// One aggregated statement line: all source lines of one kind for one SKU.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementLine {
@@ -130,6 +148,8 @@ pub struct StatementLine {
     pub sku: Option<Sku>,
     pub units: i64,
     pub amount_minor: i64,
+    #[serde(default, skip_serializing_if = "Channel::is_physical")]
+    pub channel: Channel,
 }
 
 /// A distributor's statement for a period, aggregated per SKU × kind (the original
@@ -497,7 +517,7 @@ impl Entry {
                     match line.kind {
                         LineKind::Sale | LineKind::Return => {
                             let sign = if line.kind == LineKind::Sale { 1 } else { -1 };
-                            if let Some(sku) = &line.sku {
+                            if let (Some(sku), Channel::Physical) = (&line.sku, line.channel) {
                                 out.extend(transfer_title(
                                     (&label, d, on),
                                     (&market, &market, on),

@@ -152,6 +152,7 @@ fn to_event(op: &Op, history: &[(Entry, Vec<Posting>)]) -> Option<Event> {
                     } else {
                         *amount
                     },
+                    channel: Default::default(),
                 })
                 .collect(),
         }),
@@ -320,6 +321,7 @@ fn reserves_are_two_phase_and_released_oldest_first() {
                 sku: None,
                 units: 0,
                 amount_minor: amount,
+                channel: Default::default(),
             }],
         })
     };

@@ -21,7 +21,7 @@
 //! `over_credit_limit`, `sku_unpriced` and `not_perfected` as above.
 
 use crate::book::Book;
-use crate::json::{show, to_money};
+use crate::json::{human, show};
 use crate::receivables::for_agreement;
 use crate::view::View;
 use crate::{legal, signals, Level, Snapshot, Thresholds};
@@ -168,7 +168,7 @@ fn limit_reason(
         return None;
     }
     let added = i128::from(price.minor()) * i128::from(units);
-    let after = i128::from(r.exposure.total.minor()) + added;
+    let after = i128::from(r.exposure.total.minor()).saturating_add(added);
     let lim = i128::from(limit.minor());
     (after > lim).then(|| {
         reason(
@@ -176,10 +176,10 @@ fn limit_reason(
             format!(
                 "{doing} {units} × {sku} ({} at wholesale) takes exposure from {} to {}, over the {} credit limit by {}",
                 show(added, cur),
-                r.exposure.total,
-                to_money(after, cur),
-                limit,
-                show(after - lim, cur)
+                human(r.exposure.total),
+                show(after, cur),
+                human(limit),
+                show(after.saturating_sub(lim), cur)
             ),
         )
     })
@@ -286,7 +286,7 @@ mod tests {
         let r = check(&snap, &t, &p("allegro"), &sku("CD1"), 800);
         assert_eq!(codes(&r), ["over_credit_limit"]);
         assert!(
-            r[0].message.contains("from 2850.00 USD to 10450.00 USD"),
+            r[0].message.contains("from 2,850.00 USD to 10,450.00 USD"),
             "{}",
             r[0].message
         );

@@ -85,7 +85,52 @@ pub(crate) fn plural(n: i64, word: &str) -> String {
     }
 }
 
-/// Money in text: "1234.56 USD".
+/// Money in text for a sentence, with thousands separators: "-12,345.60 USD".
+pub(crate) fn human(m: Money) -> String {
+    let text = m.to_decimal_string();
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text.as_str()),
+    };
+    let (int, frac) = match digits.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
+    };
+    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f} {}", m.currency()),
+        None => format!("{sign}{grouped} {}", m.currency()),
+    }
+}
+
+/// An `i128` sum as [`human`] text.
 pub(crate) fn show(minor: i128, currency: Currency) -> String {
-    to_money(minor, currency).to_string()
+    human(to_money(minor, currency))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_money_and_percent() {
+        let usd = Currency::USD;
+        assert_eq!(show(123_456_789, usd), "1,234,567.89 USD");
+        assert_eq!(show(-100_000, usd), "-1,000.00 USD");
+        assert_eq!(show(5, usd), "0.05 USD");
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(show(1_500_000, jpy), "1,500,000 JPY");
+        assert_eq!(show(i128::MAX, usd), "92,233,720,368,547,758.07 USD");
+        assert_eq!(pct(1234), "123.4%");
+        assert_eq!(pct(-5), "-0.5%");
+        assert_eq!(window_words(180), "6 months");
+        assert_eq!(window_words(365), "12 months");
+        assert_eq!(window_words(45), "45 days");
+    }
 }

@@ -14,10 +14,10 @@
 //!   shipments made while unperfected.
 //! * [`credit`]: reasons to hold a new shipment or question a purchase order.
 //!
-//! Conventions: money is integer minor units ([`Money`]), ratios are integer per-mille,
+//! Conventions: money is integer minor units ([`Money`](backstock_domain::Money)), ratios are integer per-mille,
 //! days are whole days. Nothing here converts currencies: amounts in a currency other
 //! than the agreement's are reported on their own. Nothing here panics on data: sums are
-//! computed in `i128` and saturate when turned back into [`Money`].
+//! computed in `i128` and saturate when turned back into [`Money`](backstock_domain::Money).
 //!
 //! Corrections: an entry reversed by an [`Event::Correction`] in the snapshot (that is
 //! not itself reversed) is ignored by every computation here.
@@ -220,10 +220,155 @@ pub(crate) fn days_i32(days: i64) -> i32 {
     i32::try_from(days).unwrap_or(if days < 0 { i32::MIN } else { i32::MAX })
 }
 
+/// `d − n` days, saturating (never overflows whatever `n` is).
+pub(crate) fn minus_days(d: Date, n: i64) -> Date {
+    d.add_days(days_i32(n.saturating_neg()))
+}
+
 /// Whether an event is a correction (used by the view to void entries).
 pub(crate) fn reverses(e: &Entry) -> Option<&backstock_ledger::EntryId> {
     match &e.event {
         Event::Correction { reverses, .. } => Some(reverses),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+    use backstock_ledger::LineKind;
+
+    #[test]
+    fn nothing_panics_on_odd_data_or_thresholds() {
+        let mut a = agreement("allegro", "1900-01-01");
+        a.credit_limit = usd(0);
+        a.payment_terms_days = u32::MAX;
+        a.reserve_release_days = u32::MAX;
+        let mut b = agreement("bigbox", "2199-12-01");
+        b.credit_limit = eur(-5);
+        let mut tl = Tl::new();
+        tl.agreement(a)
+            .agreement(b)
+            .catalog("CD1", i64::MAX, i64::MIN)
+            .catalog("CD2", i64::MAX, i64::MAX)
+            .ship("SH1", "2015-01-01", "label", "allegro", "CD1", u64::MAX)
+            .ship("SH2", "2015-01-01", "allegro", "allegro", "CD1", 1)
+            .statement(
+                "S1",
+                "allegro",
+                "2015-01-01",
+                "2014-01-01",
+                "2015-01-01",
+                vec![
+                    sale("CD1", i64::MAX, i64::MAX),
+                    sale("CD1", i64::MIN, i64::MIN),
+                    line(LineKind::ReserveWithheld, i64::MIN),
+                    line(LineKind::ReserveReleased, i64::MAX),
+                ],
+            )
+            .statement(
+                "S2",
+                "allegro",
+                "2015-01-01",
+                "2015-01-31",
+                "2015-02-01",
+                vec![sale("CD1", 1, i64::MAX)],
+            )
+            .pay("P1", "2015-03-01", "allegro", usd(i64::MIN), Some("S2"))
+            .pay("P2", "2015-03-02", "allegro", usd(i64::MAX), None)
+            .pay("P3", "2015-03-03", "allegro", eur(i64::MAX), Some("S1"))
+            .po("PO1", "2015-03-01", "allegro", "CD1", u64::MAX)
+            .stock_report("allegro", "2015-03-01", "CD1", i64::MIN)
+            .receipt("2015-03-01", "SH1", "allegro", "CD1", u64::MAX)
+            .ucc("allegro", "F1", "", "1900-01-01", Some("F1"))
+            .ucc("allegro", "F2", "zz", "2199-12-31", None)
+            .pmsi("allegro", "", "1900-01-01", Some("2199-12-31"))
+            .demand("D1", "allegro", "1900-01-01");
+        let mut held = BTreeMap::new();
+        held.insert((p("allegro"), sku("CD1")), i64::MAX);
+        held.insert((p("allegro"), sku("CD2")), i64::MAX);
+        held.insert((p("bigbox"), sku("CD1")), i64::MIN);
+        held.insert((p("label"), sku("NOPE")), i64::MAX);
+        for as_of in ["1900-01-01", "2015-03-15", "2199-12-31"] {
+            let mut snap = tl.snap(as_of);
+            snap.held = held.clone();
+            for t in [
+                Thresholds::default(),
+                serde_json::from_str::<Thresholds>(
+                    &serde_json::to_string(&Thresholds::default())
+                        .unwrap()
+                        .replace(|c: char| c.is_ascii_digit(), "9"),
+                )
+                .unwrap_or_default(),
+                Thresholds {
+                    payment_window_days: i64::MAX,
+                    stocking_window_days: i64::MIN,
+                    statement_grace_days: i64::MIN,
+                    ucc_lapse_months: i64::MAX,
+                    ucc_continuation_window_months: i64::MIN,
+                    coverage_min_due_major: i64::MAX,
+                    payment_min_problem_statements: i64::MIN,
+                    ..Thresholds::default()
+                },
+            ] {
+                let _ = receivables::compute(&snap, None);
+                let _ = reconcile::compute_with(&snap, None, &t);
+                let _ = signals::assess(&snap, &t);
+                let _ = legal::compute_with(&snap, &t);
+                let _ = credit::check(&snap, &t, &p("allegro"), &sku("CD1"), u64::MAX);
+                let po = backstock_ledger::facts::PurchaseOrder {
+                    po_number: "X".into(),
+                    date: d("2199-12-31"),
+                    distributor: p("allegro"),
+                    sku: sku("CD1"),
+                    units: u64::MAX,
+                };
+                let _ = credit::po_flags(&snap, &t, &po);
+                let _ = serde_json::to_string(&signals::assess(&snap, &t)).unwrap();
+            }
+        }
+        // An empty snapshot gives empty answers.
+        let empty = Snapshot::from_entries(d("2016-01-01"), Vec::new());
+        assert!(receivables::compute(&empty, None).is_empty());
+        assert!(signals::assess(&empty, &Thresholds::default()).is_empty());
+        assert!(legal::compute(&empty).agreements.is_empty());
+    }
+
+    #[test]
+    fn holdings_follow_shipments_sales_and_corrections() {
+        let mut tl = Tl::new();
+        tl.make("2015-01-01", "CD1", 1000)
+            .ship("SH1", "2015-01-02", "label", "allegro", "CD1", 300)
+            .ship("SH2", "2015-01-03", "allegro", "bigbox", "CD1", 100)
+            .statement(
+                "S1",
+                "allegro",
+                "2015-01-01",
+                "2015-01-31",
+                "2015-02-01",
+                vec![sale("CD1", 50, 1), ret("CD1", 5, 1), digital("CD1", 999, 1)],
+            );
+        let wrong = tl.entries[2].id.clone();
+        tl.push(
+            d("2015-01-04"),
+            d("2015-01-04"),
+            Event::Correction {
+                reverses: wrong,
+                reason: "never left".into(),
+                postings: vec![],
+            },
+        );
+        let h = holdings_from_entries(&tl.entries, d("2015-03-01"));
+        assert_eq!(h.get(&(p("label"), sku("CD1"))), Some(&700));
+        assert_eq!(h.get(&(p("allegro"), sku("CD1"))), Some(&255));
+        assert_eq!(h.get(&(p("bigbox"), sku("CD1"))), None);
+        let snap = tl.snap("2015-03-01");
+        assert!(!snap.held.contains_key(&(p("label"), sku("CD1"))));
+        // Before the statement was known: no sales yet.
+        assert_eq!(
+            tl.snap("2015-01-31").held.get(&(p("allegro"), sku("CD1"))),
+            Some(&300)
+        );
     }
 }

@@ -399,8 +399,8 @@ pub(crate) fn stock_holding(
         }
         let at_w = w.map(|m| i128::from(m.minor()) * i128::from(valued));
         let at_c = c.map(|m| i128::from(m.minor()) * i128::from(valued));
-        wholesale += at_w.unwrap_or(0);
-        cost += at_c.unwrap_or(0);
+        wholesale = wholesale.saturating_add(at_w.unwrap_or(0));
+        cost = cost.saturating_add(at_c.unwrap_or(0));
         lines.push(StockLine {
             sku: sku.clone(),
             units: n,

@@ -26,7 +26,7 @@ use crate::view::View;
 use crate::{days_i32, Snapshot, Thresholds};
 use backstock_domain::{Date, Money, PartyId, Sku};
 use backstock_ledger::facts::{Agreement, StockReportSource};
-use backstock_ledger::LineKind;
+use backstock_ledger::{Channel, LineKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -285,7 +285,7 @@ fn reconcile_one(
     for s in view.statements_of(d) {
         let mut per_sku: BTreeMap<&Sku, i64> = BTreeMap::new();
         for l in &s.st.lines {
-            if let (LineKind::Sale, Some(sku)) = (l.kind, &l.sku) {
+            if let (LineKind::Sale, Some(sku), Channel::Physical) = (l.kind, &l.sku, l.channel) {
                 if !delivered.contains(sku) {
                     let slot = per_sku.entry(sku).or_insert(0);
                     *slot = slot.saturating_add(l.units);
@@ -511,7 +511,12 @@ mod tests {
             "2015-02-01",
             "2015-02-28",
             "2015-03-15",
-            vec![sale("CD1", 5, 4_750), sale("LP9", 3, 6_000)],
+            // Digital sales move no units: never "unshipped".
+            vec![
+                sale("CD1", 5, 4_750),
+                sale("LP9", 3, 6_000),
+                digital("DL1", 100, 5_000),
+            ],
         )
         .pay("P1", "2015-03-20", "allegro", usd(7_600), Some("S1"))
         .pay("P2", "2015-03-21", "allegro", usd(100), Some("S-99"));

@@ -12,7 +12,7 @@
 //! | `stock_concentration` | share of the label's units (its own warehouse + consigned) held by this distributor | watch ≥ 50 % (information) |
 //! | `demand_unanswered` | a return/transfer demand with no answer | alert after 14 days |
 //! | `demand_refused` | the answer to a demand | refused → critical, partly complied → alert |
-//! | `ucc_unperfected` | the agreement retains title and the distributor holds stock: no UCC-1, or lapsed → alert; in the six-month continuation window, or filed in another state → watch | |
+//! | `ucc_unperfected` | the agreement retains title: UCC-1 status ([`crate::legal`]) and whether the distributor holds stock | no UCC-1 or lapsed, with stock held → alert; in the six-month continuation window, or filed in another state → watch |
 //!
 //! "Arrears" means an open balance past due by more than `arrears_grace_days` (7).
 //!
@@ -35,12 +35,13 @@
 //! The [`Assessment::reason`] says which rule gave the level and names the signals.
 
 use crate::book::Book;
-use crate::json::{self, div_round, pct, permille, plural, show, window_words};
+use crate::json::{self, div_round, human, pct, permille, plural, show, window_words};
 use crate::legal::{self, UccStatus};
 use crate::receivables::{exposure, stock_holding};
 use crate::reconcile::{calendar_for, CalendarStatus};
 use crate::view::View;
-use crate::{days_i32, Level, Snapshot, Thresholds};
+use crate::Snapshot;
+pub use crate::{Level, Thresholds};
 use backstock_domain::{Date, Money, PartyId};
 use backstock_ledger::facts::{Agreement, DemandKind, DemandOutcome};
 use serde::Serialize;
@@ -245,7 +246,7 @@ impl PayMetrics {
 
 fn pay_metrics(book: &Book<'_>, t: &Thresholds) -> PayMetrics {
     let as_of = book.as_of;
-    let from = as_of.add_days(-days_i32(t.payment_window_days));
+    let from = crate::minus_days(as_of, t.payment_window_days);
     let mut m = PayMetrics::default();
     for s in book
         .stmts
@@ -397,7 +398,7 @@ fn payment_signals(snap: &Snapshot, a: &Agreement, book: &Book<'_>, t: &Threshol
 
 fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
     let as_of = view.as_of;
-    let from = as_of.add_days(-days_i32(t.statement_window_days));
+    let from = crate::minus_days(as_of, t.statement_window_days);
     let window = window_words(t.statement_window_days);
     let cal = calendar_for(view, a, t);
     let in_window: Vec<_> = cal
@@ -479,7 +480,7 @@ fn stocking_signal(
 ) -> Option<Signal> {
     let d = &a.distributor;
     let as_of = view.as_of;
-    let from = as_of.add_days(-days_i32(t.stocking_window_days));
+    let from = crate::minus_days(as_of, t.stocking_window_days);
     let window = window_words(t.stocking_window_days);
     let pos: Vec<_> = view
         .pos
@@ -513,7 +514,7 @@ fn stocking_signal(
             continue;
         }
         covered += i64::from(s.st.period_start.days_until(s.st.period_end)).max(0) + 1;
-        for l in &s.st.lines {
+        for l in s.st.lines.iter().filter(|l| l.channel.is_physical()) {
             match l.kind {
                 backstock_ledger::LineKind::Sale => sold = sold.saturating_add(l.units),
                 backstock_ledger::LineKind::Return => sold = sold.saturating_sub(l.units),
@@ -604,9 +605,9 @@ fn stocking_signal(
 fn exposure_signal(e: &crate::receivables::Exposure, t: &Thresholds) -> Signal {
     let breakdown = format!(
         "unpaid {}, reserves {}, stock at wholesale {}",
-        e.unpaid.to_decimal_string(),
-        e.reserve_held.to_decimal_string(),
-        e.stock_at_wholesale.to_decimal_string()
+        human(e.unpaid),
+        human(e.reserve_held),
+        human(e.stock_at_wholesale)
     );
     match e.limit_used_permille {
         None => sig(
@@ -614,9 +615,9 @@ fn exposure_signal(e: &crate::receivables::Exposure, t: &Thresholds) -> Signal {
             Level::Ok,
             format!(
                 "Exposure is {} ({breakdown}); no credit limit to compare with.",
-                e.total
+                human(e.total)
             ),
-            e.total.to_string(),
+            human(e.total),
         ),
         Some(pm) => {
             let level = if pm > t.exposure_critical_above_permille {
@@ -633,9 +634,9 @@ fn exposure_signal(e: &crate::receivables::Exposure, t: &Thresholds) -> Signal {
                 level,
                 format!(
                     "Exposure {} ({breakdown}) is {} of the {} credit limit.",
-                    e.total,
+                    human(e.total),
                     pct(pm),
-                    e.credit_limit
+                    human(e.credit_limit)
                 ),
                 pct(pm),
             )

@@ -10,7 +10,7 @@ use backstock_ledger::facts::{
     Ucc1Filing,
 };
 use backstock_ledger::{
-    Entry, EntryId, Event, Fact, LineKind, Provenance, Statement, StatementLine,
+    Channel, Entry, EntryId, Event, Fact, LineKind, Provenance, Statement, StatementLine,
 };
 
 pub fn d(s: &str) -> Date {
@@ -35,6 +35,7 @@ pub fn sale(s: &str, units: i64, minor: i64) -> StatementLine {
         sku: Some(sku(s)),
         units,
         amount_minor: minor,
+        channel: Channel::Physical,
     }
 }
 pub fn ret(s: &str, units: i64, minor: i64) -> StatementLine {
@@ -43,6 +44,14 @@ pub fn ret(s: &str, units: i64, minor: i64) -> StatementLine {
         sku: Some(sku(s)),
         units,
         amount_minor: minor,
+        channel: Channel::Physical,
+    }
+}
+/// A digital sale: money, no units leave a warehouse.
+pub fn digital(s: &str, units: i64, minor: i64) -> StatementLine {
+    StatementLine {
+        channel: Channel::Digital,
+        ..sale(s, units, minor)
     }
 }
 pub fn line(kind: LineKind, minor: i64) -> StatementLine {
@@ -51,6 +60,7 @@ pub fn line(kind: LineKind, minor: i64) -> StatementLine {
         sku: None,
         units: 0,
         amount_minor: minor,
+        channel: Channel::Physical,
     }
 }
 
@@ -113,7 +123,7 @@ impl Tl {
                 artist: "Artist".into(),
                 format: "CD".into(),
                 release_date: None,
-                list_price: usd(wholesale * 2),
+                list_price: usd(wholesale.saturating_mul(2)),
                 wholesale_price: usd(wholesale),
                 unit_cost: usd(cost),
             }),

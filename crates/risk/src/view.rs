@@ -6,7 +6,7 @@ use backstock_ledger::facts::{
     Agreement, CatalogItem, Demand, DemandResponse, PmsiNotice, PurchaseOrder, ReceiptConfirmed,
     StockReport, Ucc1Filing,
 };
-use backstock_ledger::{Entry, Event, Fact, LineKind, Statement};
+use backstock_ledger::{Channel, Entry, Event, Fact, LineKind, Statement};
 use std::collections::{BTreeMap, HashSet};
 
 #[derive(Debug, Clone, Copy)]
@@ -172,7 +172,7 @@ impl<'a> View<'a> {
                     }
                 }
                 Event::Statement(st) => {
-                    for l in &st.lines {
+                    for l in st.lines.iter().filter(|l| l.channel == Channel::Physical) {
                         let sign = match l.kind {
                             LineKind::Sale => -1,
                             LineKind::Return => 1,

@@ -1,0 +1,429 @@
+//! EDI X12 (852, 846, 867) and DDEX DSR files → entries.
+//!
+//! Both formats name their sender in their own terms, so the caller says which
+//! distributor a file is from. Items are matched by any of their codes (UPC, EAN,
+//! vendor item number, catalogue number, ISRC via aliases). Sold and returned units
+//! become one statement per transaction set (X12) or per report (DSR); on-hand
+//! quantities become stock reports (assertions, never movements).
+//!
+//! Money: an 867 line's own amount, else its unit price × units, else the catalog's
+//! wholesale price × units. DSR revenue reported on a summary record is split over that
+//! summary's sales lines by units, rounded once per line, the remainder to the last
+//! line, so the lines add up to the summary exactly.
+
+use crate::error::{Errors, LineError};
+use crate::{Context, FileErrors, Kind, Parsed};
+use backstock_domain::{Currency, Date, Money, PartyId, Rate, Rounding, Sku};
+use backstock_ledger::facts::{StockReport, StockReportSource};
+use backstock_ledger::{
+    Channel, Entry, EntryId, Event, Fact, LineKind, Provenance, Statement, StatementLine,
+};
+use std::collections::BTreeMap;
+
+type Lines = BTreeMap<(Option<Sku>, LineKind), (i64, i64)>;
+
+fn provenance(ctx: &Context, first: u64, last: u64) -> Provenance {
+    Provenance::File {
+        sha256: ctx.file_sha256.clone(),
+        name: ctx.file_name.clone(),
+        first_line: first,
+        last_line: last.max(first),
+    }
+}
+
+fn add(lines: &mut Lines, sku: Option<Sku>, kind: LineKind, units: i64, amount: i64) -> bool {
+    let slot = lines.entry((sku, kind)).or_insert((0, 0));
+    match (slot.0.checked_add(units), slot.1.checked_add(amount)) {
+        (Some(u), Some(a)) => {
+            *slot = (u, a);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn statement_lines(lines: Lines, channel: Channel) -> Vec<StatementLine> {
+    lines
+        .into_iter()
+        .filter(|(_, (u, a))| *u != 0 || *a != 0)
+        .map(|((sku, kind), (units, amount_minor))| StatementLine {
+            kind,
+            sku,
+            units,
+            amount_minor,
+            channel,
+        })
+        .collect()
+}
+
+fn err(line: u64, found: impl Into<String>, expected: impl Into<String>) -> LineError {
+    LineError {
+        line,
+        column: None,
+        found: found.into(),
+        expected: expected.into(),
+    }
+}
+
+fn currency_of(ctx: &Context, d: &PartyId, line: u64, errs: &mut Errors) -> Option<Currency> {
+    match ctx.distributors.get(d.as_str()) {
+        Some(c) => Some(*c),
+        None => {
+            errs.push(err(
+                line,
+                d.as_str(),
+                "a distributor named in distributors.csv (give --distributor)",
+            ));
+            None
+        }
+    }
+}
+
+/// Reads an X12 interchange (or several back to back).
+pub fn read_x12(bytes: &[u8], ctx: &Context, distributor: &PartyId) -> Result<Parsed, FileErrors> {
+    let mut errs = Errors::default();
+    let reports = match backstock_x12::item_reports(bytes) {
+        Ok(r) => r,
+        Err(list) => {
+            for e in list {
+                errs.push(LineError {
+                    line: e.line as u64,
+                    column: e.element.map(|el| {
+                        (
+                            e.column,
+                            format!("segment {} {}, element {el}", e.segment, e.segment_id),
+                        )
+                    }),
+                    found: e.found,
+                    expected: e.expected,
+                });
+            }
+            return Err(errs.into_file(&ctx.file_name));
+        }
+    };
+    let mut parsed = Parsed::new(Kind::X12);
+    let Some(cur) = currency_of(ctx, distributor, 1, &mut errs) else {
+        return Err(errs.into_file(&ctx.file_name));
+    };
+    // (control number, period) → lines; (as_of, sku, source) → units on hand.
+    let mut statements: BTreeMap<(String, Date, Date), (Lines, u64, u64)> = BTreeMap::new();
+    let mut on_hand: BTreeMap<(Date, Sku, u8), (i64, u64)> = BTreeMap::new();
+    for r in &reports {
+        let line = r.line as u64;
+        parsed.lines += 1;
+        let to_date = |d: Option<backstock_x12::Date8>| {
+            d.and_then(|d| Date::from_ymd(d.year, u32::from(d.month), u32::from(d.day)).ok())
+        };
+        let (start, end) = (to_date(r.period_start), to_date(r.period_end));
+        let (start, end) = match (start, end) {
+            (Some(s), Some(e)) => (s, e),
+            (Some(s), None) => (s, s),
+            (None, Some(e)) => (e, e),
+            (None, None) => {
+                errs.push(err(
+                    line,
+                    r.control_number.clone(),
+                    "a reporting period or date (XQ, BIA or BPT/PTD dates)",
+                ));
+                continue;
+            }
+        };
+        let sku = std::iter::once(&r.item)
+            .chain(r.alternates.iter())
+            .find_map(|id| ctx.resolve_code(&id.value));
+        let Some(sku) = sku else {
+            parsed.unknown.entry(r.item.value.clone()).or_insert(line);
+            continue;
+        };
+        match r.activity {
+            backstock_x12::Activity::OnHand => {
+                let src = if r.transaction_set == backstock_x12::TransactionSet::Ts846 {
+                    0
+                } else {
+                    1
+                };
+                let slot = on_hand.entry((end, sku, src)).or_insert((0, line));
+                slot.0 = slot.0.saturating_add(r.quantity);
+            }
+            backstock_x12::Activity::Received => {}
+            backstock_x12::Activity::Sold | backstock_x12::Activity::Returned => {
+                let amount = if let Some(a) = &r.amount {
+                    Money::parse_rounded(a, cur, Rounding::HalfEven).map(|m| m.minor().abs())
+                } else if let Some(p) = &r.unit_price {
+                    Money::parse_rounded(p, cur, Rounding::HalfEven)
+                        .and_then(|p| p.checked_mul_units(r.quantity.abs()))
+                        .map(|m| m.minor())
+                } else if let Some(w) = ctx.wholesale.get(&sku) {
+                    w.checked_mul_units(r.quantity.abs()).map(|m| m.minor())
+                } else {
+                    errs.push(err(
+                        line,
+                        sku.as_str(),
+                        "a price on the line or a wholesale price in the catalog",
+                    ));
+                    continue;
+                };
+                let amount = match amount {
+                    Ok(a) => a,
+                    Err(e) => {
+                        errs.push(err(line, e.found(), e.expected()));
+                        continue;
+                    }
+                };
+                let kind = if r.activity == backstock_x12::Activity::Sold {
+                    LineKind::Sale
+                } else {
+                    LineKind::Return
+                };
+                let st = statements
+                    .entry((r.control_number.clone(), start, end))
+                    .or_insert((Lines::new(), line, line));
+                st.2 = line;
+                if !add(&mut st.0, Some(sku), kind, r.quantity.abs(), amount) {
+                    errs.push(err(line, r.quantity.to_string(), "totals within range"));
+                }
+            }
+        }
+    }
+    if !parsed.unknown.is_empty() && !ctx.hold_unmatched {
+        for (code, line) in &parsed.unknown {
+            errs.push(err(
+                *line,
+                code.clone(),
+                "a UPC, EAN or item number in the catalog (or `backstock alias add CODE SKU`)",
+            ));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs.into_file(&ctx.file_name));
+    }
+    for ((control, start, end), (lines, first, last)) in statements {
+        let st = Statement {
+            statement_id: format!("x12-{control}-{end}"),
+            distributor: distributor.clone(),
+            period_start: start,
+            period_end: end,
+            issued_on: end,
+            currency: cur,
+            lines: statement_lines(lines, Channel::Physical),
+        };
+        if let Some(n) = st.net_due_minor() {
+            parsed.totals.add(Money::from_minor(n, cur));
+        }
+        if let Ok(id) = EntryId::new(format!("statement:{distributor}:{}", st.statement_id)) {
+            parsed.entries.push(Entry {
+                id,
+                effective_on: end,
+                known_on: end,
+                provenance: provenance(ctx, first, last),
+                event: Event::Statement(st),
+            });
+        }
+    }
+    for ((as_of, sku, src), (units, line)) in on_hand {
+        let source = if src == 0 {
+            StockReportSource::Edi846
+        } else {
+            StockReportSource::Edi852
+        };
+        if let Ok(id) = EntryId::new(format!(
+            "stock_report:{distributor}:{as_of}:{sku}:edi{}",
+            if src == 0 { "846" } else { "852" }
+        )) {
+            parsed.entries.push(Entry {
+                id,
+                effective_on: as_of,
+                known_on: as_of,
+                provenance: provenance(ctx, line, line),
+                event: Event::Fact(Fact::StockReport(StockReport {
+                    distributor: distributor.clone(),
+                    as_of,
+                    sku,
+                    units_on_hand: units,
+                    source,
+                })),
+            });
+        }
+    }
+    Ok(parsed)
+}
+
+fn dsr_date(d: &backstock_dsr::DsrDate, end: bool) -> Option<Date> {
+    let m = u32::from(d.month.unwrap_or(if end { 12 } else { 1 }));
+    let first = Date::from_ymd(d.year, m, 1).ok()?;
+    match d.day {
+        Some(day) => Date::from_ymd(d.year, m, u32::from(day)).ok(),
+        None if end => Some(first.last_of_month()),
+        None => Some(first),
+    }
+}
+
+/// Reads a DDEX DSR flat file as one digital-sales statement.
+pub fn read_dsr(bytes: &[u8], ctx: &Context, distributor: &PartyId) -> Result<Parsed, FileErrors> {
+    let mut errs = Errors::default();
+    let report = match backstock_dsr::parse(bytes) {
+        Ok(r) => r,
+        Err(list) => {
+            for e in list {
+                errs.push(LineError {
+                    line: e.line as u64,
+                    column: Some((e.column, format!("{} cell {}", e.record, e.column))),
+                    found: e.found,
+                    expected: e.expected,
+                });
+            }
+            return Err(errs.into_file(&ctx.file_name));
+        }
+    };
+    let mut parsed = Parsed::new(Kind::Dsr);
+    let (Some(start), Some(end)) = (
+        dsr_date(&report.period_start, false),
+        dsr_date(&report.period_end, true),
+    ) else {
+        errs.push(err(
+            1,
+            format!("{:?}..{:?}", report.period_start, report.period_end),
+            "a reporting period in HEAD",
+        ));
+        return Err(errs.into_file(&ctx.file_name));
+    };
+    let currency_text = report
+        .currency
+        .clone()
+        .or_else(|| report.summaries.iter().find_map(|s| s.currency.clone()));
+    let cur = match currency_text.as_deref().map(Currency::parse) {
+        Some(Ok(c)) => c,
+        _ => match currency_of(ctx, distributor, 1, &mut errs) {
+            Some(c) => c,
+            None => return Err(errs.into_file(&ctx.file_name)),
+        },
+    };
+    // Revenue per summary, split over its lines by units.
+    let mut by_summary: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, s) in report.sales.iter().enumerate() {
+        if s.amount_source == backstock_dsr::AmountSource::Summary {
+            if let Some(r) = &s.summary_ref {
+                by_summary.entry(r.clone()).or_default().push(i);
+            }
+        }
+    }
+    let mut amounts = vec![0i64; report.sales.len()];
+    for (i, s) in report.sales.iter().enumerate() {
+        if s.amount_source == backstock_dsr::AmountSource::Line {
+            match Money::parse_rounded(&s.net_amount, cur, Rounding::HalfEven) {
+                Ok(m) => amounts[i] = m.minor(),
+                Err(e) => errs.push(err(s.line as u64, e.found(), e.expected())),
+            }
+        }
+    }
+    for (sref, idx) in &by_summary {
+        let Some(summary) = report.summary(sref) else {
+            continue;
+        };
+        let Some(net) = summary.net_revenue.as_deref() else {
+            continue;
+        };
+        let total = match Money::parse_rounded(net, cur, Rounding::HalfEven) {
+            Ok(m) => m,
+            Err(e) => {
+                errs.push(err(summary.line as u64, e.found(), e.expected()));
+                continue;
+            }
+        };
+        let units: i64 = idx.iter().map(|i| report.sales[*i].units.max(0)).sum();
+        if units == 0 {
+            continue;
+        }
+        let shares: Vec<Rate> = idx
+            .iter()
+            .map(|i| {
+                let u = i128::from(report.sales[*i].units.max(0));
+                let ppm = u * i128::from(Rate::ONE_PPM) / i128::from(units);
+                Rate::from_ppm(u32::try_from(ppm).unwrap_or(0)).unwrap_or(Rate::ZERO)
+            })
+            .collect();
+        let (parts, rest) = total.allocate(&shares);
+        for (k, i) in idx.iter().enumerate() {
+            amounts[*i] = parts.get(k).map(|m| m.minor()).unwrap_or(0);
+        }
+        if let Some(last) = idx.last() {
+            amounts[*last] = amounts[*last].saturating_add(rest.minor());
+        }
+    }
+    let mut lines = Lines::new();
+    for (i, s) in report.sales.iter().enumerate() {
+        parsed.lines += 1;
+        let sku = [&s.icpn, &s.catalog_number, &s.isrc]
+            .into_iter()
+            .flatten()
+            .find_map(|c| ctx.resolve_code(c));
+        let Some(sku) = sku else {
+            let code = s
+                .icpn
+                .clone()
+                .or(s.isrc.clone())
+                .or(s.catalog_number.clone())
+                .unwrap_or_default();
+            parsed.unknown.entry(code).or_insert(s.line as u64);
+            continue;
+        };
+        if !add(
+            &mut lines,
+            Some(sku.clone()),
+            LineKind::Sale,
+            s.units,
+            amounts[i],
+        ) {
+            errs.push(err(
+                s.line as u64,
+                s.units.to_string(),
+                "totals within range",
+            ));
+        }
+        if s.returns > 0 {
+            add(&mut lines, Some(sku), LineKind::Return, s.returns, 0);
+        }
+    }
+    if !parsed.unknown.is_empty() && !ctx.hold_unmatched {
+        for (code, line) in &parsed.unknown {
+            errs.push(err(*line, code.clone(), "a UPC, catalogue number or ISRC known to the catalog (or `backstock alias add CODE SKU`)"));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs.into_file(&ctx.file_name));
+    }
+    let issued = report
+        .created
+        .get(..10)
+        .and_then(|d| Date::parse(d).ok())
+        .filter(|d| *d >= end)
+        .unwrap_or(end);
+    let st = Statement {
+        statement_id: format!("dsr-{}-{}", report.message_id, report.file_number),
+        distributor: distributor.clone(),
+        period_start: start,
+        period_end: end,
+        issued_on: issued,
+        currency: cur,
+        lines: statement_lines(lines, Channel::Digital),
+    };
+    if let Some(n) = st.net_due_minor() {
+        parsed.totals.add(Money::from_minor(n, cur));
+    }
+    let last = report
+        .sales
+        .iter()
+        .map(|s| s.line as u64)
+        .max()
+        .unwrap_or(1);
+    if let Ok(id) = EntryId::new(format!("statement:{distributor}:{}", st.statement_id)) {
+        parsed.entries.push(Entry {
+            id,
+            effective_on: end,
+            known_on: issued,
+            provenance: provenance(ctx, 1, last),
+            event: Event::Statement(st),
+        });
+    }
+    Ok(parsed)
+}
