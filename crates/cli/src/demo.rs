@@ -151,7 +151,7 @@ pub fn generate() -> DemoFiles {
     }
     let distributors = "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state\n\
 northwind,\"Northwind Music Distribution, Inc.\",NC,2012-07-01,0.22,90,monthly,0.20,180,25000.00,USD,true,20121234567,2012-06-20,NC\n\
-cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,25000.00,USD,true,,,\n"
+cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,25000.00,USD,true,20120062511,2012-06-25,OR\n"
         .to_string();
 
     let mut pos = String::from("po_number,date,distributor,sku,units\n");
@@ -375,11 +375,11 @@ cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,2500
                 } else if month < d(2014, 1, 1) {
                     (rng.range(0, 6), 100)
                 } else if month < d(2014, 7, 1) {
-                    (rng.range(10, 25), 100)
+                    (rng.range(28, 42), 100)
                 } else if month < d(2015, 1, 1) {
-                    (rng.range(30, 50), 95)
+                    (rng.range(45, 65), 90)
                 } else if month < d(2015, 5, 1) {
-                    (rng.range(60, 85), 75)
+                    (rng.range(70, 90), 75)
                 } else {
                     (rng.range(95, 130), 45)
                 };

@@ -3,6 +3,7 @@
 mod demo;
 mod import;
 mod output;
+mod risk;
 
 use backstock_domain::{Date, PartyId, Sku};
 use backstock_ingest::{Encoding, Kind};
@@ -190,6 +191,171 @@ enum Command {
         #[command(subcommand)]
         command: AliasCommand,
     },
+    /// What each distributor owes, since when (ageing), reserves held, and the label's
+    /// whole exposure against the credit limit.
+    #[command(after_help = "Examples:\n  backstock receivables\n  backstock receivables --distributor cascade --as-of 2015-09-30 --format json")]
+    Receivables {
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<Date>,
+        #[arg(long)]
+        distributor: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Stock reports checked against the ledger, unconfirmed shipments, sales of SKUs
+    /// never shipped, payments matching no statement, late or missing statements.
+    Reconcile {
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<Date>,
+        #[arg(long)]
+        distributor: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Early warning: each distributor's level (ok, watch, alert, critical) with the
+    /// signals behind it. Records an alert when a level rises.
+    #[command(after_help = "Examples:\n  backstock risk\n  backstock risk --as-of 2015-06-30 --format json\n  backstock risk --history --from 2013-01-01 --to 2016-06-30 --step month")]
+    Risk {
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<Date>,
+        /// Print the level of each distributor at each step, as known then.
+        #[arg(long, requires_all = ["from", "to"])]
+        history: bool,
+        #[arg(long, value_parser = parse_date)]
+        from: Option<Date>,
+        #[arg(long, value_parser = parse_date)]
+        to: Option<Date>,
+        #[arg(long, value_enum, default_value_t = Step::Month)]
+        step: Step,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Alerts recorded when a distributor's level rose; `--webhook URL` sets where they
+    /// are POSTed as JSON (`--webhook off` stops it).
+    Alerts {
+        #[arg(long)]
+        webhook: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Record a consignment shipment — refused while the distributor is on credit hold
+    /// (level alert or above, over its credit limit, or unperfected while the label
+    /// retains title), unless overridden with a reason.
+    #[command(after_help = "Examples:\n  backstock ship --to northwind --sku MRG-014-CD --units 200 --po NO-PO1234\n  backstock ship --to cascade --sku MRG-014-CD --units 50 --override \"prepaid by wire\"")]
+    Ship {
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        sku: String,
+        #[arg(long)]
+        units: u64,
+        #[arg(long)]
+        po: Option<String>,
+        /// Shipping date (default: today).
+        #[arg(long, value_parser = parse_date)]
+        date: Option<Date>,
+        /// Shipment id (default: generated).
+        #[arg(long)]
+        id: Option<String>,
+        /// Ship despite a credit hold; the reason and your name go in the journal.
+        #[arg(long = "override")]
+        override_reason: Option<String>,
+    },
+    /// UCC-1 filings and PMSI notices per distributor: what is missing, lapsing or due.
+    #[command(after_help = "Examples:\n  backstock legal\n  backstock legal ucc1 --distributor northwind --file-number 20171234567 --state NC --filed-on 2017-01-05 --continues 20121234567\n  backstock legal notice --distributor northwind --secured-party \"First Bank\" --sent-on 2016-01-04 --received-on 2016-01-07")]
+    Legal {
+        #[command(subcommand)]
+        command: Option<LegalCommand>,
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<Date>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The dated log of demands to return or transfer stock, and the answers.
+    Demand {
+        #[command(subcommand)]
+        command: DemandCommand,
+    },
+    /// Risk thresholds for this label (JSON; any field left out keeps its default).
+    Thresholds {
+        /// A JSON file with the thresholds to use from now on.
+        #[arg(long)]
+        set: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Step {
+    Month,
+    Quarter,
+}
+
+#[derive(Subcommand)]
+enum LegalCommand {
+    /// Record a UCC-1 financing statement (or a continuation) filed against a distributor.
+    Ucc1 {
+        #[arg(long)]
+        distributor: String,
+        #[arg(long)]
+        file_number: String,
+        #[arg(long)]
+        state: String,
+        #[arg(long, value_parser = parse_date)]
+        filed_on: Date,
+        /// The file number this continues (a continuation, 9-515).
+        #[arg(long)]
+        continues: Option<String>,
+    },
+    /// Record a PMSI notice sent to a secured party of the distributor.
+    Notice {
+        #[arg(long)]
+        distributor: String,
+        #[arg(long)]
+        secured_party: String,
+        #[arg(long, value_parser = parse_date)]
+        sent_on: Date,
+        #[arg(long, value_parser = parse_date)]
+        received_on: Option<Date>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemandCommand {
+    /// Record a demand sent to a distributor.
+    Add {
+        #[arg(long)]
+        distributor: String,
+        /// return or transfer
+        #[arg(long, default_value = "return")]
+        kind: String,
+        /// For a transfer: the new distributor.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        sku: Option<String>,
+        #[arg(long)]
+        units: Option<u64>,
+        #[arg(long, value_parser = parse_date)]
+        on: Date,
+        /// How it was sent: certified mail, email…
+        #[arg(long, default_value = "email")]
+        via: String,
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Record the distributor's answer.
+    Respond {
+        id: String,
+        #[arg(long, value_parser = parse_date)]
+        on: Date,
+        /// complied, partial or refused
+        #[arg(long)]
+        outcome: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// List demands and answers.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -499,6 +665,102 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 today.max(original.known_on)
             ))
         }
+        Command::Receivables { as_of, distributor, format } => {
+            let store = open(&dir()).await?;
+            risk::receivables(&store, as_of, distributor, format).await
+        }
+        Command::Reconcile { as_of, distributor, format } => {
+            let store = open(&dir()).await?;
+            risk::reconcile(&store, as_of, distributor, format).await
+        }
+        Command::Risk { as_of, history, from, to, step, format } => {
+            let store = open(&dir()).await?;
+            if history {
+                let (Some(from), Some(to)) = (from, to) else {
+                    return Err(CliError::new(Exit::Input, "--history needs --from and --to"));
+                };
+                let months = if step == Step::Quarter { 3 } else { 1 };
+                risk::risk_history(&store, from, to, months, format).await
+            } else {
+                risk::risk(&store, as_of, format).await
+            }
+        }
+        Command::Alerts { webhook, format } => {
+            let store = open(&dir()).await?;
+            if let Some(url) = webhook {
+                if url == "off" {
+                    store.set_meta("webhook_url", "").await?;
+                    return Ok("Alerts will no longer be posted to a webhook.\n".into());
+                }
+                if !url.starts_with("http://") {
+                    return Err(CliError::new(Exit::Input, "the webhook must be an http:// URL (use a local relay for https)"));
+                }
+                store.set_meta("webhook_url", &url).await?;
+                return Ok(format!("Alerts will be POSTed as JSON to {url}.\n"));
+            }
+            risk::alerts(&store, format).await
+        }
+        Command::Ship { to, sku, units, po, date, id, override_reason } => {
+            let store = open(&dir()).await?;
+            risk::ship(&store, risk::ShipArgs { to, sku, units, po, date, id, override_reason }).await
+        }
+        Command::Legal { command, as_of, format } => {
+            let store = open(&dir()).await?;
+            match command {
+                None => risk::legal(&store, as_of, format).await,
+                Some(LegalCommand::Ucc1 { distributor, file_number, state, filed_on, continues }) => {
+                    let d = PartyId::parse(&distributor).map_err(|e| CliError::new(Exit::Input, format!("--distributor: {e}")))?;
+                    let known = today().max(filed_on);
+                    let e = risk::command_entry(
+                        format!("ucc1:{d}:{file_number}"),
+                        filed_on,
+                        known,
+                        format!("legal ucc1 --distributor {d} --file-number {file_number}"),
+                        Event::Fact(Fact::Ucc1Filing(backstock_ledger::facts::Ucc1Filing {
+                            distributor: d.clone(),
+                            file_number: file_number.clone(),
+                            state,
+                            filed_on,
+                            continues,
+                        })),
+                    )?;
+                    store.record(&[e], None).await?;
+                    Ok(format!("Recorded UCC-1 {file_number} against {d}, filed {filed_on}; it lapses {} unless continued.\n", filed_on.add_months(60)))
+                }
+                Some(LegalCommand::Notice { distributor, secured_party, sent_on, received_on }) => {
+                    let d = PartyId::parse(&distributor).map_err(|e| CliError::new(Exit::Input, format!("--distributor: {e}")))?;
+                    let e = risk::command_entry(
+                        format!("pmsi:{d}:{secured_party}:{sent_on}"),
+                        sent_on,
+                        today().max(received_on.unwrap_or(sent_on)),
+                        format!("legal notice --distributor {d} --secured-party {secured_party:?}"),
+                        Event::Fact(Fact::PmsiNotice(backstock_ledger::facts::PmsiNotice {
+                            distributor: d.clone(),
+                            secured_party: secured_party.clone(),
+                            sent_on,
+                            received_on,
+                        })),
+                    )?;
+                    store.record(&[e], None).await?;
+                    Ok(format!("Recorded the PMSI notice to {secured_party} about {d}.\n"))
+                }
+            }
+        }
+        Command::Demand { command } => {
+            let store = open(&dir()).await?;
+            demand(&store, command).await
+        }
+        Command::Thresholds { set } => {
+            let store = open(&dir()).await?;
+            if let Some(path) = set {
+                let text = std::fs::read_to_string(&path).map_err(|e| CliError::new(Exit::Input, format!("{}: {e}", path.display())))?;
+                let t: backstock_risk::Thresholds = serde_json::from_str(&text)
+                    .map_err(|e| CliError::new(Exit::Input, format!("{}: {e}", path.display())))?;
+                store.set_meta("risk_thresholds", &serde_json::to_string(&t).unwrap_or_default()).await?;
+            }
+            let t = risk::thresholds(&store).await?;
+            Ok(serde_json::to_string_pretty(&t).unwrap_or_default() + "\n")
+        }
         Command::Alias { command } => {
             let store = open(&dir()).await?;
             match command {
@@ -570,6 +832,8 @@ async fn demo_command(dir: &Path, write_files: Option<&Path>) -> Result<String, 
     }
     store.set_meta("demo", "true").await?;
     let files = demo::generate();
+    // The demo label lives on its last day: "today" for risk, receivables and shipping.
+    store.set_meta("today", &files.end.to_string()).await?;
     let tmp = match write_files {
         Some(p) => p.to_path_buf(),
         None => dir.join("demo-files"),
@@ -695,4 +959,87 @@ async fn demo_aftermath(store: &Store, end: Date) -> Result<Vec<Entry>, CliError
         )?);
     }
     Ok(out)
+}
+
+async fn demand(store: &Store, command: DemandCommand) -> Result<String, CliError> {
+    use backstock_ledger::facts::{Demand, DemandKind, DemandOutcome, DemandResponse};
+    let bad = |what: &str, e: backstock_domain::DomainError| CliError::new(Exit::Input, format!("{what}: {e}"));
+    match command {
+        DemandCommand::Add { distributor, kind, to, sku, units, on, via, id } => {
+            let d = PartyId::parse(&distributor).map_err(|e| bad("--distributor", e))?;
+            let kind = match kind.as_str() {
+                "return" => DemandKind::Return,
+                "transfer" => DemandKind::Transfer,
+                _ => return Err(CliError::new(Exit::Input, "--kind: expected return or transfer")),
+            };
+            let to = to.map(|t| PartyId::parse(&t)).transpose().map_err(|e| bad("--to", e))?;
+            if kind == DemandKind::Transfer && to.is_none() {
+                return Err(CliError::new(Exit::Input, "a transfer demand needs --to DISTRIBUTOR"));
+            }
+            let sku = sku.map(|s| Sku::parse(&s)).transpose().map_err(|e| bad("--sku", e))?;
+            let n = store.entries(&["demand"], None).await?.len();
+            let id = id.unwrap_or_else(|| format!("D-{on}-{}", n + 1));
+            let e = risk::command_entry(
+                format!("demand:{id}"),
+                on,
+                today().max(on),
+                format!("demand add --distributor {d}"),
+                Event::Fact(Fact::Demand(Demand { demand_id: id.clone(), distributor: d.clone(), kind, transfer_to: to, sku, units, made_on: on, via })),
+            )?;
+            store.record(&[e], None).await?;
+            Ok(format!("Recorded demand {id} to {d} on {on}. Record the answer with: backstock demand respond {id} --on DATE --outcome refused|partial|complied\n"))
+        }
+        DemandCommand::Respond { id, on, outcome, note } => {
+            let outcome = match outcome.as_str() {
+                "complied" => DemandOutcome::Complied,
+                "partial" => DemandOutcome::Partial,
+                "refused" => DemandOutcome::Refused,
+                _ => return Err(CliError::new(Exit::Input, "--outcome: expected complied, partial or refused")),
+            };
+            let known = store.entries(&["demand"], None).await?.iter().any(|(_, e)| matches!(&e.event, Event::Fact(Fact::Demand(d)) if d.demand_id == id));
+            if !known {
+                return Err(CliError::new(Exit::Input, format!("no demand {id:?} (see backstock demand list)")));
+            }
+            let e = risk::command_entry(
+                format!("demand-response:{id}"),
+                on,
+                today().max(on),
+                format!("demand respond {id}"),
+                Event::Fact(Fact::DemandResponse(DemandResponse { demand_id: id.clone(), answered_on: on, outcome, note })),
+            )?;
+            store.record(&[e], None).await?;
+            Ok(format!("Recorded the answer to demand {id}.\n"))
+        }
+        DemandCommand::List => {
+            let entries = store.entries(&["demand", "demand_response"], None).await?;
+            let mut answers = std::collections::HashMap::new();
+            for (_, e) in &entries {
+                if let Event::Fact(Fact::DemandResponse(r)) = &e.event {
+                    answers.insert(r.demand_id.clone(), r.clone());
+                }
+            }
+            let mut t = Table::new(&["demand", "made on", "distributor", "kind", "what", "via", "answered", "outcome", "note"]);
+            for (_, e) in &entries {
+                if let Event::Fact(Fact::Demand(d)) = &e.event {
+                    let a = answers.get(&d.demand_id);
+                    t.push(vec![
+                        d.demand_id.clone(),
+                        d.made_on.to_string(),
+                        d.distributor.to_string(),
+                        format!("{:?}", d.kind).to_lowercase(),
+                        match (&d.sku, d.units) {
+                            (Some(s), Some(u)) => format!("{u} × {s}"),
+                            (Some(s), None) => format!("all {s}"),
+                            _ => "all stock".into(),
+                        },
+                        d.via.clone(),
+                        a.map(|a| a.answered_on.to_string()).unwrap_or_else(|| "no answer".into()),
+                        a.map(|a| format!("{:?}", a.outcome).to_lowercase()).unwrap_or_default(),
+                        a.map(|a| a.note.clone()).unwrap_or_default(),
+                    ]);
+                }
+            }
+            Ok(t.text())
+        }
+    }
 }

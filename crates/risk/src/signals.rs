@@ -247,11 +247,15 @@ impl PayMetrics {
 fn pay_metrics(book: &Book<'_>, t: &Thresholds) -> PayMetrics {
     let as_of = book.as_of;
     let from = crate::minus_days(as_of, t.payment_window_days);
+    // Statements count once they are past the arrears grace: a payment due yesterday and
+    // arriving tomorrow is on time, not a shortfall.
+    let due_to = crate::minus_days(as_of, t.arrears_grace_days);
+    let due_from = crate::minus_days(due_to, t.payment_window_days);
     let mut m = PayMetrics::default();
     for s in book
         .stmts
         .iter()
-        .filter(|s| s.due_amount() > 0 && s.due_on > from && s.due_on <= as_of)
+        .filter(|s| s.due_amount() > 0 && s.due_on > due_from && s.due_on <= due_to)
     {
         m.n_due += 1;
         m.due += s.due_amount();
@@ -541,24 +545,32 @@ fn stocking_signal(
     let (arrears, oldest) = book.arrears(t.arrears_grace_days);
     let cur = a.currency;
 
-    // Purchase orders placed while far in arrears.
-    let mut flagged = Vec::new();
+    // Purchase orders placed while far in arrears, one line per PO (newest last).
+    let mut by_po: BTreeMap<(Date, &str), (i64, usize)> = BTreeMap::new();
     if arrears > 0 {
         for p in &pos {
-            let v = View::at(snap, p.date);
-            let b = Book::build(&v, d, cur, a.payment_terms_days, a.reserve_release_days);
-            let (amt, days) = b.arrears(t.arrears_grace_days);
-            if days >= t.stocking_po_arrears_days {
-                flagged.push(format!(
-                    "purchase order {} ({} × {}) on {} came while {} was {days} days past due",
-                    p.po_number,
-                    p.units,
-                    p.sku,
-                    p.date,
-                    show(amt, cur)
-                ));
-            }
+            let e = by_po.entry((p.date, p.po_number.as_str())).or_insert((0, 0));
+            e.0 = e.0.saturating_add(i64::try_from(p.units).unwrap_or(i64::MAX));
+            e.1 += 1;
         }
+    }
+    let mut flagged = Vec::new();
+    for ((date, po), (units, skus)) in &by_po {
+        let v = View::at(snap, *date);
+        let b = Book::build(&v, d, cur, a.payment_terms_days, a.reserve_release_days);
+        let (amt, days) = b.arrears(t.arrears_grace_days);
+        if days >= t.stocking_po_arrears_days {
+            flagged.push(format!(
+                "purchase order {po} ({units} units of {}) on {date} came while {} was {days} days past due",
+                plural(*skus as i64, "SKU"),
+                show(amt, cur)
+            ));
+        }
+    }
+    let n_flagged = flagged.len();
+    if n_flagged > 3 {
+        flagged.drain(..n_flagged - 3);
+        flagged.insert(0, format!("{} earlier orders", n_flagged - 3));
     }
 
     let base = match ratio {
@@ -573,6 +585,9 @@ fn stocking_signal(
             "Ordered or was sent {inbound} units in the last {window} and sent no statement of sales for it"
         ),
     };
+    // Young arrears (one late payment) with seasonal ordering is a watch; arrears past
+    // the PO threshold, or POs placed while far behind, are an alert.
+    let serious = oldest >= t.stocking_po_arrears_days;
     let (level, message) = if (stocking && arrears > 0) || !flagged.is_empty() {
         let mut m = base;
         if arrears > 0 {
@@ -588,7 +603,12 @@ fn stocking_signal(
                 flagged.join("; ")
             ));
         }
-        (Level::Alert, m)
+        let level = if serious || !flagged.is_empty() {
+            Level::Alert
+        } else {
+            Level::Watch
+        };
+        (level, m)
     } else if stocking {
         (
             Level::Ok,

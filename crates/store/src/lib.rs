@@ -33,7 +33,10 @@ use std::time::Duration;
 pub use query::{BalanceRow, JournalRow, StockRow};
 pub use verify::VerifyReport;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_journal.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_journal.sql")),
+    (2, include_str!("../migrations/0002_alerts.sql")),
+];
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "backstock.db";
@@ -736,4 +739,78 @@ pub(crate) fn canonical_postings(new_accounts: &[(u32, String)], rows: &[Transfe
         );
     }
     s
+}
+
+/// A recorded alert: a distributor's risk level rose.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AlertRow {
+    pub id: i64,
+    pub raised_at: String,
+    pub as_of: String,
+    pub distributor: String,
+    pub from_level: String,
+    pub to_level: String,
+    pub body: String,
+    pub delivered_at: Option<String>,
+    pub delivery_note: Option<String>,
+}
+
+impl Store {
+    /// The level last alerted for each distributor.
+    pub async fn last_alert_levels(&self) -> Result<HashMap<String, String>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT distributor, to_level FROM alerts a WHERE id = (SELECT MAX(id) FROM alerts b WHERE b.distributor = a.distributor)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    pub async fn add_alert(&self, as_of: &str, distributor: &str, from: &str, to: &str, body: &str) -> Result<i64> {
+        let id = sqlx::query(
+            "INSERT INTO alerts (raised_at, as_of, distributor, from_level, to_level, body) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(now_utc())
+        .bind(as_of)
+        .bind(distributor)
+        .bind(from)
+        .bind(to)
+        .bind(body)
+        .execute(&self.pool)
+        .await?
+        .last_insert_rowid();
+        Ok(id)
+    }
+
+    pub async fn mark_alert_delivery(&self, id: i64, delivered: bool, note: &str) -> Result<()> {
+        sqlx::query("UPDATE alerts SET delivered_at = ?, delivery_note = ? WHERE id = ?")
+            .bind(delivered.then(now_utc))
+            .bind(note)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn alerts(&self) -> Result<Vec<AlertRow>> {
+        let rows = sqlx::query(
+            "SELECT id, raised_at, as_of, distributor, from_level, to_level, body, delivered_at, delivery_note FROM alerts ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AlertRow {
+                id: r.get(0),
+                raised_at: r.get(1),
+                as_of: r.get(2),
+                distributor: r.get(3),
+                from_level: r.get(4),
+                to_level: r.get(5),
+                body: r.get(6),
+                delivered_at: r.get(7),
+                delivery_note: r.get(8),
+            })
+            .collect())
+    }
 }

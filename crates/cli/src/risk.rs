@@ -1,0 +1,516 @@
+//! Receivables, reconciliation, early warning, alerts, credit hold, legal, demands.
+
+use crate::output::{money, thousands, Format, Table};
+use crate::{user, CliError, Exit};
+use backstock_domain::{Date, PartyId, Sku};
+use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance};
+use backstock_risk::{Level, Snapshot, Thresholds};
+use backstock_store::query::StockFilter;
+use backstock_store::Store;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::time::Duration;
+
+/// The label's "today": the real date, or the date a demo label lives on.
+pub async fn today(store: &Store) -> Result<Date, CliError> {
+    if let Some(d) = store.meta("today").await? {
+        if let Ok(d) = Date::parse(&d) {
+            return Ok(d);
+        }
+    }
+    Ok(crate::today())
+}
+
+pub async fn thresholds(store: &Store) -> Result<Thresholds, CliError> {
+    match store.meta("risk_thresholds").await? {
+        None => Ok(Thresholds::default()),
+        Some(j) => serde_json::from_str(&j)
+            .map_err(|e| CliError::new(Exit::Other, format!("stored risk thresholds are unreadable: {e}"))),
+    }
+}
+
+/// What the label knew on `as_of`: entries and the ledger's holdings.
+pub async fn snapshot(store: &Store, as_of: Date) -> Result<Snapshot, CliError> {
+    let entries: Vec<Entry> = store.entries(&[], Some(as_of)).await?.into_iter().map(|(_, e)| e).collect();
+    let stock = store
+        .stock(&StockFilter {
+            as_of: Some(as_of),
+            owner: Some(PartyId::LABEL.into()),
+            ..Default::default()
+        })
+        .await?;
+    let mut held = BTreeMap::new();
+    for r in stock {
+        if r.state == "origin" {
+            continue;
+        }
+        let (Ok(h), Ok(s)) = (PartyId::parse(&r.holder), Sku::parse(&r.sku)) else { continue };
+        *held.entry((h, s)).or_insert(0) += r.units;
+    }
+    Ok(Snapshot { as_of, entries, held })
+}
+
+fn party(s: &Option<String>) -> Result<Option<PartyId>, CliError> {
+    s.as_deref()
+        .map(PartyId::parse)
+        .transpose()
+        .map_err(|e| CliError::new(Exit::Input, format!("--distributor: {e}")))
+}
+
+pub async fn receivables(store: &Store, as_of: Option<Date>, d: Option<String>, format: Format) -> Result<String, CliError> {
+    let as_of = match as_of {
+        Some(d) => d,
+        None => today(store).await?,
+    };
+    let snap = snapshot(store, as_of).await?;
+    let rows = backstock_risk::receivables::compute(&snap, party(&d)?.as_ref());
+    let mut t = Table::new(&[
+        "distributor", "open", "current", "1-30", "31-60", "61-90", "90+", "reserve held", "stock (wholesale)", "exposure", "limit", "used",
+    ])
+    .numeric(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    for r in &rows {
+        let a = &r.book.ageing;
+        let x = &r.exposure;
+        t.push(vec![
+            r.distributor.to_string(),
+            money(r.book.open_balance),
+            money(a.current),
+            money(a.days_1_30),
+            money(a.days_31_60),
+            money(a.days_61_90),
+            money(a.days_over_90),
+            money(x.reserve_held),
+            money(x.stock_at_wholesale),
+            money(x.total),
+            money(x.credit_limit),
+            x.limit_used_permille.map(|p| format!("{}%", p / 10)).unwrap_or_default(),
+        ]);
+    }
+    if format == Format::Csv {
+        let mut c = Table::new(&[
+            "distributor", "statement_id", "period_end", "issued_on", "due_on", "net_due", "paid", "open", "days_past_due", "currency",
+        ]);
+        for r in &rows {
+            for s in &r.book.statements {
+                c.push(vec![
+                    r.distributor.to_string(),
+                    s.statement_id.clone(),
+                    s.period_end.to_string(),
+                    s.issued_on.to_string(),
+                    s.due_on.to_string(),
+                    s.net_due.to_decimal_string(),
+                    s.paid.to_decimal_string(),
+                    s.open.to_decimal_string(),
+                    s.days_past_due.to_string(),
+                    s.net_due.currency().to_string(),
+                ]);
+            }
+        }
+        return Ok(c.render(Format::Csv, &json!(null)));
+    }
+    if format == Format::Json {
+        return Ok(t.render(format, &json!(rows)));
+    }
+    let mut out = format!("Receivables and exposure as of {as_of}\n\n");
+    out.push_str(&t.text());
+    for r in &rows {
+        let open: Vec<_> = r.book.statements.iter().filter(|s| !s.open.is_zero()).collect();
+        if open.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n{} — open statements:\n", r.distributor));
+        let mut st = Table::new(&["statement", "period end", "due", "net due", "paid", "open", "days past due"]).numeric(&[3, 4, 5, 6]);
+        for s in open {
+            st.push(vec![
+                s.statement_id.clone(),
+                s.period_end.to_string(),
+                s.due_on.to_string(),
+                money(s.net_due),
+                money(s.paid),
+                money(s.open),
+                s.days_past_due.max(0).to_string(),
+            ]);
+        }
+        out.push_str(&st.text());
+        for w in &r.warnings {
+            out.push_str(&format!("  note: {w}\n"));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn reconcile(store: &Store, as_of: Option<Date>, d: Option<String>, format: Format) -> Result<String, CliError> {
+    let as_of = match as_of {
+        Some(d) => d,
+        None => today(store).await?,
+    };
+    let snap = snapshot(store, as_of).await?;
+    let th = thresholds(store).await?;
+    let rows = backstock_risk::reconcile::compute_with(&snap, party(&d)?.as_ref(), &th);
+    if format == Format::Json {
+        return Ok(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n");
+    }
+    let mut t = Table::new(&["distributor", "as of", "sku", "reported", "expected", "difference", "value"]).numeric(&[3, 4, 5, 6]);
+    for r in &rows {
+        for c in r.stock_checks.iter().filter(|c| c.discrepancy_units != 0) {
+            t.push(vec![
+                r.distributor.to_string(),
+                c.report_as_of.to_string(),
+                c.sku.to_string(),
+                thousands(c.reported_units),
+                thousands(c.expected_units),
+                thousands(c.discrepancy_units),
+                c.discrepancy_value.map(money).unwrap_or_default(),
+            ]);
+        }
+    }
+    if format == Format::Csv {
+        return Ok(t.render(Format::Csv, &json!(null)));
+    }
+    let mut out = format!("Reconciliation as of {as_of}\n\nStock reports that do not match the ledger:\n");
+    out.push_str(&t.text());
+    for r in &rows {
+        let late: Vec<_> = r
+            .calendar
+            .iter()
+            .filter(|c| matches!(c.status, backstock_risk::reconcile::CalendarStatus::Late | backstock_risk::reconcile::CalendarStatus::Missing))
+            .collect();
+        out.push_str(&format!(
+            "\n{}: {} statement period(s) late or missing, {} unconfirmed shipment(s), {} sale line(s) for SKUs never shipped, {} payment(s) matching no statement\n",
+            r.distributor,
+            late.len(),
+            r.unconfirmed_shipments.len(),
+            r.unshipped_sales.len(),
+            r.orphan_payments.len()
+        ));
+        for c in late.iter().rev().take(6) {
+            out.push_str(&format!(
+                "  {} .. {}: {:?}{}\n",
+                c.period_start,
+                c.period_end,
+                c.status,
+                c.days_late.map(|d| format!(", {d} days late")).unwrap_or_default()
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn level_name(l: Level) -> &'static str {
+    l.as_str()
+}
+
+pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<String, CliError> {
+    let as_of = match as_of {
+        Some(d) => d,
+        None => today(store).await?,
+    };
+    let snap = snapshot(store, as_of).await?;
+    let th = thresholds(store).await?;
+    let rows = backstock_risk::signals::assess(&snap, &th);
+    raise_alerts(store, &rows).await?;
+    if format == Format::Json {
+        let v: Vec<_> = rows
+            .iter()
+            .map(|a| {
+                json!({
+                    "distributor": a.distributor,
+                    "level": a.level,
+                    "reason": a.reason,
+                    "exposure": {"amount": a.exposure.to_decimal_string(), "amount_minor": a.exposure.minor(), "currency": a.exposure.currency().code()},
+                    "signals": a.signals.iter().map(|s| json!({"code": s.code, "level": s.level, "message": s.message, "value": s.value})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        return Ok(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n");
+    }
+    let mut out = format!("Risk as of {as_of}\n");
+    for a in &rows {
+        out.push_str(&format!(
+            "\n{}: {}  (exposure {})\n  {}\n",
+            a.distributor,
+            level_name(a.level).to_uppercase(),
+            money(a.exposure),
+            a.reason
+        ));
+        for s in a.signals.iter().filter(|s| s.level > Level::Ok) {
+            out.push_str(&format!("  [{}] {}: {}\n", s.level, s.code, s.message));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn risk_history(store: &Store, from: Date, to: Date, step_months: i32, format: Format) -> Result<String, CliError> {
+    if to < from {
+        return Err(CliError::new(Exit::Input, "--to must be on or after --from"));
+    }
+    let th = thresholds(store).await?;
+    let mut steps = Vec::new();
+    let mut d = from;
+    let mut n = 0;
+    while d <= to && n < 600 {
+        steps.push(d);
+        n += 1;
+        d = from.add_months(n * step_months);
+    }
+    let mut table: BTreeMap<String, Vec<Level>> = BTreeMap::new();
+    let mut js = Vec::new();
+    for (i, day) in steps.iter().enumerate() {
+        let snap = snapshot(store, *day).await?;
+        for a in backstock_risk::signals::assess(&snap, &th) {
+            let row = table.entry(a.distributor.to_string()).or_insert_with(|| vec![Level::Ok; steps.len()]);
+            row[i] = a.level;
+            js.push(json!({"as_of": day.to_string(), "distributor": a.distributor, "level": a.level,
+                "signals": a.signals.iter().filter(|s| s.level > Level::Ok).map(|s| &s.code).collect::<Vec<_>>()}));
+        }
+    }
+    if format == Format::Json {
+        return Ok(serde_json::to_string_pretty(&js).unwrap_or_default() + "\n");
+    }
+    let mut out = String::new();
+    if format == Format::Csv {
+        out.push_str("as_of,distributor,level\n");
+        for (i, day) in steps.iter().enumerate() {
+            for (dname, levels) in &table {
+                out.push_str(&format!("{day},{dname},{}\n", levels[i]));
+            }
+        }
+        return Ok(out);
+    }
+    let width = table.keys().map(|k| k.len()).max().unwrap_or(8).max(10);
+    out.push_str(&format!("{:<12}", "as of"));
+    for k in table.keys() {
+        out.push_str(&format!("{k:<width$}  "));
+    }
+    out.push('\n');
+    for (i, day) in steps.iter().enumerate() {
+        out.push_str(&format!("{:<12}", day.to_string()));
+        for levels in table.values() {
+            out.push_str(&format!("{:<width$}  ", levels[i].as_str()));
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Records an alert for every distributor whose level rose above the last alerted
+/// level, and POSTs it to the webhook if one is configured.
+pub async fn raise_alerts(store: &Store, rows: &[backstock_risk::Assessment]) -> Result<Vec<i64>, CliError> {
+    let last = store.last_alert_levels().await?;
+    let webhook = store.meta("webhook_url").await?;
+    let mut raised = Vec::new();
+    for a in rows {
+        let d = a.distributor.to_string();
+        let before = last.get(&d).map(String::as_str).unwrap_or("ok");
+        let before_level = match before {
+            "watch" => Level::Watch,
+            "alert" => Level::Alert,
+            "critical" => Level::Critical,
+            _ => Level::Ok,
+        };
+        if a.level <= before_level {
+            continue;
+        }
+        let body = json!({
+            "event": "risk_level_rose",
+            "distributor": d,
+            "from": before,
+            "to": a.level,
+            "as_of": a.as_of.to_string(),
+            "reason": a.reason,
+            "exposure": {"amount": a.exposure.to_decimal_string(), "currency": a.exposure.currency().code()},
+            "signals": a.signals.iter().filter(|s| s.level > Level::Ok).map(|s| json!({"code": s.code, "level": s.level, "message": s.message, "value": s.value})).collect::<Vec<_>>(),
+        })
+        .to_string();
+        let id = store.add_alert(&a.as_of.to_string(), &d, before, a.level.as_str(), &body).await?;
+        if let Some(url) = &webhook {
+            match post_json(url, &body) {
+                Ok(status) => store.mark_alert_delivery(id, true, &format!("HTTP {status}")).await?,
+                Err(e) => store.mark_alert_delivery(id, false, &e).await?,
+            }
+        }
+        raised.push(id);
+    }
+    Ok(raised)
+}
+
+/// POSTs JSON over plain HTTP/1.1 (no TLS: point the webhook at a local relay for
+/// https endpoints). Returns the status code. Times out after 10 s.
+pub fn post_json(url: &str, body: &str) -> Result<u16, String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("webhook {url}: only http:// URLs are supported"))?;
+    let (hostport, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let addr = if hostport.contains(':') { hostport.to_string() } else { format!("{hostport}:80") };
+    let timeout = Duration::from_secs(10);
+    let sock = std::net::ToSocketAddrs::to_socket_addrs(&addr)
+        .map_err(|e| format!("webhook {url}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("webhook {url}: no address"))?;
+    let mut s = std::net::TcpStream::connect_timeout(&sock, timeout).map_err(|e| format!("webhook {url}: {e}"))?;
+    let _ = s.set_read_timeout(Some(timeout));
+    let _ = s.set_write_timeout(Some(timeout));
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nUser-Agent: backstock\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).map_err(|e| format!("webhook {url}: {e}"))?;
+    let mut resp = Vec::new();
+    let _ = s.take(64 * 1024).read_to_end(&mut resp);
+    let text = String::from_utf8_lossy(&resp);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse::<u16>().ok())
+        .ok_or_else(|| format!("webhook {url}: no HTTP response"))?;
+    if (200..300).contains(&status) {
+        Ok(status)
+    } else {
+        Err(format!("webhook {url}: HTTP {status}"))
+    }
+}
+
+pub async fn alerts(store: &Store, format: Format) -> Result<String, CliError> {
+    let rows = store.alerts().await?;
+    let mut t = Table::new(&["#", "raised", "as of", "distributor", "from", "to", "webhook"]).numeric(&[0]);
+    for r in &rows {
+        t.push(vec![
+            r.id.to_string(),
+            r.raised_at.clone(),
+            r.as_of.clone(),
+            r.distributor.clone(),
+            r.from_level.clone(),
+            r.to_level.clone(),
+            r.delivery_note.clone().unwrap_or_default(),
+        ]);
+    }
+    Ok(t.render(format, &json!(rows)))
+}
+
+pub struct ShipArgs {
+    pub to: String,
+    pub sku: String,
+    pub units: u64,
+    pub po: Option<String>,
+    pub date: Option<Date>,
+    pub id: Option<String>,
+    pub override_reason: Option<String>,
+}
+
+pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, CliError> {
+    let to = PartyId::parse(&a.to).map_err(|e| CliError::new(Exit::Input, format!("--to: {e}")))?;
+    let sku = Sku::parse(&a.sku).map_err(|e| CliError::new(Exit::Input, format!("--sku: {e}")))?;
+    if a.units == 0 || a.units > 1_000_000_000 {
+        return Err(CliError::new(Exit::Input, "--units must be from 1 to 1,000,000,000"));
+    }
+    let date = match a.date {
+        Some(d) => d,
+        None => today(store).await?,
+    };
+    let snap = snapshot(store, date).await?;
+    let known = snap
+        .entries
+        .iter()
+        .any(|e| matches!(&e.event, Event::Fact(Fact::Agreement(ag)) if ag.distributor == to));
+    if !known {
+        return Err(CliError::new(Exit::Input, format!("{to} has no agreement on record (import distributors.csv first)")));
+    }
+    let th = thresholds(store).await?;
+    let reasons = backstock_risk::credit::check(&snap, &th, &to, &sku, a.units);
+    if !reasons.is_empty() && a.override_reason.is_none() {
+        let mut m = format!("credit hold: not shipping {} units of {sku} to {to}:\n", a.units);
+        for r in &reasons {
+            m.push_str(&format!("  - {} ({})\n", r.message, r.code));
+        }
+        m.push_str("Ship anyway with --override \"why\" (recorded in the journal with your name).");
+        return Err(CliError::new(Exit::Refused, m));
+    }
+    let n = store.entry_count().await?;
+    let sid = a.id.unwrap_or_else(|| format!("CLI-{date}-{}", n + 1));
+    let override_reason = a.override_reason.map(|r| {
+        format!(
+            "{} overrode: {} — hold reasons: {}",
+            user(),
+            r,
+            reasons.iter().map(|x| x.code.as_str()).collect::<Vec<_>>().join(", ")
+        )
+    });
+    let entry = Entry {
+        id: EntryId::new(format!("shipment:{sid}:{sku}")).map_err(|e| CliError::new(Exit::Input, e.to_string()))?,
+        effective_on: date,
+        known_on: date,
+        provenance: Provenance::Command {
+            user: user(),
+            command: format!("ship --to {to} --sku {sku} --units {}", a.units),
+        },
+        event: Event::Shipment {
+            shipment_id: sid.clone(),
+            from: PartyId::label(),
+            to: to.clone(),
+            sku: sku.clone(),
+            units: a.units,
+            po_number: a.po,
+            override_reason: override_reason.clone(),
+        },
+    };
+    store.record(&[entry], None).await?;
+    Ok(match override_reason {
+        Some(r) => format!("Shipped {} units of {sku} to {to} as {sid} despite a credit hold ({r}).\n", a.units),
+        None => format!("Shipped {} units of {sku} to {to} as {sid}.\n", a.units),
+    })
+}
+
+pub async fn legal(store: &Store, as_of: Option<Date>, format: Format) -> Result<String, CliError> {
+    let as_of = match as_of {
+        Some(d) => d,
+        None => today(store).await?,
+    };
+    let snap = snapshot(store, as_of).await?;
+    let th = thresholds(store).await?;
+    let r = backstock_risk::legal::compute_with(&snap, &th);
+    if format == Format::Json {
+        return Ok(serde_json::to_string_pretty(&r).unwrap_or_default() + "\n");
+    }
+    let mut t = Table::new(&["distributor", "title retained", "UCC-1", "filed", "lapses", "continuation from", "status", "PMSI notices", "warnings"]);
+    for a in &r.agreements {
+        t.push(vec![
+            a.distributor.to_string(),
+            if a.title_retained { "yes" } else { "no" }.into(),
+            a.current.as_ref().map(|f| format!("{} ({})", f.file_number, f.state)).unwrap_or_else(|| "none".into()),
+            a.current.as_ref().map(|f| f.filed_on.to_string()).unwrap_or_default(),
+            a.lapse_on.map(|d| d.to_string()).unwrap_or_default(),
+            a.continuation_window_opens.map(|d| d.to_string()).unwrap_or_default(),
+            serde_json::to_value(&a.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            a.pmsi_notices.len().to_string(),
+            a.warnings.len().to_string(),
+        ]);
+    }
+    if format == Format::Csv {
+        return Ok(t.render(Format::Csv, &json!(null)));
+    }
+    let mut out = format!("UCC perfection as of {as_of}\n\n{}", t.text());
+    for a in &r.agreements {
+        let n = a.warnings.len();
+        for w in a.warnings.iter().take(5) {
+            out.push_str(&format!("  {} {}: {}\n", a.distributor, w.date, w.message));
+        }
+        if n > 5 {
+            out.push_str(&format!("  {} … and {} more warnings (see --format json)\n", a.distributor, n - 5));
+        }
+    }
+    Ok(out)
+}
+
+pub fn command_entry(id: String, on: Date, known: Date, command: String, event: Event) -> Result<Entry, CliError> {
+    Ok(Entry {
+        id: EntryId::new(id).map_err(|e| CliError::new(Exit::Input, e.to_string()))?,
+        effective_on: on,
+        known_on: known,
+        provenance: Provenance::Command { user: user(), command },
+        event,
+    })
+}
