@@ -193,7 +193,9 @@ enum Command {
     },
     /// What each distributor owes, since when (ageing), reserves held, and the label's
     /// whole exposure against the credit limit.
-    #[command(after_help = "Examples:\n  backstock receivables\n  backstock receivables --distributor cascade --as-of 2015-09-30 --format json")]
+    #[command(
+        after_help = "Examples:\n  backstock receivables\n  backstock receivables --distributor cascade --as-of 2015-09-30 --format json"
+    )]
     Receivables {
         #[arg(long, value_parser = parse_date)]
         as_of: Option<Date>,
@@ -214,7 +216,9 @@ enum Command {
     },
     /// Early warning: each distributor's level (ok, watch, alert, critical) with the
     /// signals behind it. Records an alert when a level rises.
-    #[command(after_help = "Examples:\n  backstock risk\n  backstock risk --as-of 2015-06-30 --format json\n  backstock risk --history --from 2013-01-01 --to 2016-06-30 --step month")]
+    #[command(
+        after_help = "Examples:\n  backstock risk\n  backstock risk --as-of 2015-06-30 --format json\n  backstock risk --history --from 2013-01-01 --to 2016-06-30 --step month"
+    )]
     Risk {
         #[arg(long, value_parser = parse_date)]
         as_of: Option<Date>,
@@ -241,7 +245,9 @@ enum Command {
     /// Record a consignment shipment — refused while the distributor is on credit hold
     /// (level alert or above, over its credit limit, or unperfected while the label
     /// retains title), unless overridden with a reason.
-    #[command(after_help = "Examples:\n  backstock ship --to northwind --sku MRG-014-CD --units 200 --po NO-PO1234\n  backstock ship --to cascade --sku MRG-014-CD --units 50 --override \"prepaid by wire\"")]
+    #[command(
+        after_help = "Examples:\n  backstock ship --to northwind --sku MRG-014-CD --units 200 --po NO-PO1234\n  backstock ship --to cascade --sku MRG-014-CD --units 50 --override \"prepaid by wire\""
+    )]
     Ship {
         #[arg(long)]
         to: String,
@@ -262,7 +268,9 @@ enum Command {
         override_reason: Option<String>,
     },
     /// UCC-1 filings and PMSI notices per distributor: what is missing, lapsing or due.
-    #[command(after_help = "Examples:\n  backstock legal\n  backstock legal ucc1 --distributor northwind --file-number 20171234567 --state NC --filed-on 2017-01-05 --continues 20121234567\n  backstock legal notice --distributor northwind --secured-party \"First Bank\" --sent-on 2016-01-04 --received-on 2016-01-07")]
+    #[command(
+        after_help = "Examples:\n  backstock legal\n  backstock legal ucc1 --distributor northwind --file-number 20171234567 --state NC --filed-on 2017-01-05 --continues 20121234567\n  backstock legal notice --distributor northwind --secured-party \"First Bank\" --sent-on 2016-01-04 --received-on 2016-01-07"
+    )]
     Legal {
         #[command(subcommand)]
         command: Option<LegalCommand>,
@@ -409,8 +417,20 @@ fn main() -> ExitCode {
     };
     match rt.block_on(run(cli)) {
         Ok(out) => {
-            print!("{out}");
-            ExitCode::SUCCESS
+            // A closed pipe (`backstock journal | head`) is not an error.
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(out.as_bytes())
+                .and_then(|_| stdout.flush())
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the output: {e}");
+                    ExitCode::from(Exit::Other as u8)
+                }
+            }
         }
         Err(e) => {
             eprintln!("error: {}", e.message);
@@ -665,19 +685,37 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 today.max(original.known_on)
             ))
         }
-        Command::Receivables { as_of, distributor, format } => {
+        Command::Receivables {
+            as_of,
+            distributor,
+            format,
+        } => {
             let store = open(&dir()).await?;
             risk::receivables(&store, as_of, distributor, format).await
         }
-        Command::Reconcile { as_of, distributor, format } => {
+        Command::Reconcile {
+            as_of,
+            distributor,
+            format,
+        } => {
             let store = open(&dir()).await?;
             risk::reconcile(&store, as_of, distributor, format).await
         }
-        Command::Risk { as_of, history, from, to, step, format } => {
+        Command::Risk {
+            as_of,
+            history,
+            from,
+            to,
+            step,
+            format,
+        } => {
             let store = open(&dir()).await?;
             if history {
                 let (Some(from), Some(to)) = (from, to) else {
-                    return Err(CliError::new(Exit::Input, "--history needs --from and --to"));
+                    return Err(CliError::new(
+                        Exit::Input,
+                        "--history needs --from and --to",
+                    ));
                 };
                 let months = if step == Step::Quarter { 3 } else { 1 };
                 risk::risk_history(&store, from, to, months, format).await
@@ -693,23 +731,57 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                     return Ok("Alerts will no longer be posted to a webhook.\n".into());
                 }
                 if !url.starts_with("http://") {
-                    return Err(CliError::new(Exit::Input, "the webhook must be an http:// URL (use a local relay for https)"));
+                    return Err(CliError::new(
+                        Exit::Input,
+                        "the webhook must be an http:// URL (use a local relay for https)",
+                    ));
                 }
                 store.set_meta("webhook_url", &url).await?;
                 return Ok(format!("Alerts will be POSTed as JSON to {url}.\n"));
             }
             risk::alerts(&store, format).await
         }
-        Command::Ship { to, sku, units, po, date, id, override_reason } => {
+        Command::Ship {
+            to,
+            sku,
+            units,
+            po,
+            date,
+            id,
+            override_reason,
+        } => {
             let store = open(&dir()).await?;
-            risk::ship(&store, risk::ShipArgs { to, sku, units, po, date, id, override_reason }).await
+            risk::ship(
+                &store,
+                risk::ShipArgs {
+                    to,
+                    sku,
+                    units,
+                    po,
+                    date,
+                    id,
+                    override_reason,
+                },
+            )
+            .await
         }
-        Command::Legal { command, as_of, format } => {
+        Command::Legal {
+            command,
+            as_of,
+            format,
+        } => {
             let store = open(&dir()).await?;
             match command {
                 None => risk::legal(&store, as_of, format).await,
-                Some(LegalCommand::Ucc1 { distributor, file_number, state, filed_on, continues }) => {
-                    let d = PartyId::parse(&distributor).map_err(|e| CliError::new(Exit::Input, format!("--distributor: {e}")))?;
+                Some(LegalCommand::Ucc1 {
+                    distributor,
+                    file_number,
+                    state,
+                    filed_on,
+                    continues,
+                }) => {
+                    let d = PartyId::parse(&distributor)
+                        .map_err(|e| CliError::new(Exit::Input, format!("--distributor: {e}")))?;
                     let known = today().max(filed_on);
                     let e = risk::command_entry(
                         format!("ucc1:{d}:{file_number}"),
@@ -727,8 +799,14 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                     store.record(&[e], None).await?;
                     Ok(format!("Recorded UCC-1 {file_number} against {d}, filed {filed_on}; it lapses {} unless continued.\n", filed_on.add_months(60)))
                 }
-                Some(LegalCommand::Notice { distributor, secured_party, sent_on, received_on }) => {
-                    let d = PartyId::parse(&distributor).map_err(|e| CliError::new(Exit::Input, format!("--distributor: {e}")))?;
+                Some(LegalCommand::Notice {
+                    distributor,
+                    secured_party,
+                    sent_on,
+                    received_on,
+                }) => {
+                    let d = PartyId::parse(&distributor)
+                        .map_err(|e| CliError::new(Exit::Input, format!("--distributor: {e}")))?;
                     let e = risk::command_entry(
                         format!("pmsi:{d}:{secured_party}:{sent_on}"),
                         sent_on,
@@ -742,7 +820,9 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                         })),
                     )?;
                     store.record(&[e], None).await?;
-                    Ok(format!("Recorded the PMSI notice to {secured_party} about {d}.\n"))
+                    Ok(format!(
+                        "Recorded the PMSI notice to {secured_party} about {d}.\n"
+                    ))
                 }
             }
         }
@@ -753,10 +833,16 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         Command::Thresholds { set } => {
             let store = open(&dir()).await?;
             if let Some(path) = set {
-                let text = std::fs::read_to_string(&path).map_err(|e| CliError::new(Exit::Input, format!("{}: {e}", path.display())))?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| CliError::new(Exit::Input, format!("{}: {e}", path.display())))?;
                 let t: backstock_risk::Thresholds = serde_json::from_str(&text)
                     .map_err(|e| CliError::new(Exit::Input, format!("{}: {e}", path.display())))?;
-                store.set_meta("risk_thresholds", &serde_json::to_string(&t).unwrap_or_default()).await?;
+                store
+                    .set_meta(
+                        "risk_thresholds",
+                        &serde_json::to_string(&t).unwrap_or_default(),
+                    )
+                    .await?;
             }
             let t = risk::thresholds(&store).await?;
             Ok(serde_json::to_string_pretty(&t).unwrap_or_default() + "\n")
@@ -963,20 +1049,45 @@ async fn demo_aftermath(store: &Store, end: Date) -> Result<Vec<Entry>, CliError
 
 async fn demand(store: &Store, command: DemandCommand) -> Result<String, CliError> {
     use backstock_ledger::facts::{Demand, DemandKind, DemandOutcome, DemandResponse};
-    let bad = |what: &str, e: backstock_domain::DomainError| CliError::new(Exit::Input, format!("{what}: {e}"));
+    let bad = |what: &str, e: backstock_domain::DomainError| {
+        CliError::new(Exit::Input, format!("{what}: {e}"))
+    };
     match command {
-        DemandCommand::Add { distributor, kind, to, sku, units, on, via, id } => {
+        DemandCommand::Add {
+            distributor,
+            kind,
+            to,
+            sku,
+            units,
+            on,
+            via,
+            id,
+        } => {
             let d = PartyId::parse(&distributor).map_err(|e| bad("--distributor", e))?;
             let kind = match kind.as_str() {
                 "return" => DemandKind::Return,
                 "transfer" => DemandKind::Transfer,
-                _ => return Err(CliError::new(Exit::Input, "--kind: expected return or transfer")),
+                _ => {
+                    return Err(CliError::new(
+                        Exit::Input,
+                        "--kind: expected return or transfer",
+                    ))
+                }
             };
-            let to = to.map(|t| PartyId::parse(&t)).transpose().map_err(|e| bad("--to", e))?;
+            let to = to
+                .map(|t| PartyId::parse(&t))
+                .transpose()
+                .map_err(|e| bad("--to", e))?;
             if kind == DemandKind::Transfer && to.is_none() {
-                return Err(CliError::new(Exit::Input, "a transfer demand needs --to DISTRIBUTOR"));
+                return Err(CliError::new(
+                    Exit::Input,
+                    "a transfer demand needs --to DISTRIBUTOR",
+                ));
             }
-            let sku = sku.map(|s| Sku::parse(&s)).transpose().map_err(|e| bad("--sku", e))?;
+            let sku = sku
+                .map(|s| Sku::parse(&s))
+                .transpose()
+                .map_err(|e| bad("--sku", e))?;
             let n = store.entries(&["demand"], None).await?.len();
             let id = id.unwrap_or_else(|| format!("D-{on}-{}", n + 1));
             let e = risk::command_entry(
@@ -984,28 +1095,57 @@ async fn demand(store: &Store, command: DemandCommand) -> Result<String, CliErro
                 on,
                 today().max(on),
                 format!("demand add --distributor {d}"),
-                Event::Fact(Fact::Demand(Demand { demand_id: id.clone(), distributor: d.clone(), kind, transfer_to: to, sku, units, made_on: on, via })),
+                Event::Fact(Fact::Demand(Demand {
+                    demand_id: id.clone(),
+                    distributor: d.clone(),
+                    kind,
+                    transfer_to: to,
+                    sku,
+                    units,
+                    made_on: on,
+                    via,
+                })),
             )?;
             store.record(&[e], None).await?;
             Ok(format!("Recorded demand {id} to {d} on {on}. Record the answer with: backstock demand respond {id} --on DATE --outcome refused|partial|complied\n"))
         }
-        DemandCommand::Respond { id, on, outcome, note } => {
+        DemandCommand::Respond {
+            id,
+            on,
+            outcome,
+            note,
+        } => {
             let outcome = match outcome.as_str() {
                 "complied" => DemandOutcome::Complied,
                 "partial" => DemandOutcome::Partial,
                 "refused" => DemandOutcome::Refused,
-                _ => return Err(CliError::new(Exit::Input, "--outcome: expected complied, partial or refused")),
+                _ => {
+                    return Err(CliError::new(
+                        Exit::Input,
+                        "--outcome: expected complied, partial or refused",
+                    ))
+                }
             };
-            let known = store.entries(&["demand"], None).await?.iter().any(|(_, e)| matches!(&e.event, Event::Fact(Fact::Demand(d)) if d.demand_id == id));
+            let known = store.entries(&["demand"], None).await?.iter().any(
+                |(_, e)| matches!(&e.event, Event::Fact(Fact::Demand(d)) if d.demand_id == id),
+            );
             if !known {
-                return Err(CliError::new(Exit::Input, format!("no demand {id:?} (see backstock demand list)")));
+                return Err(CliError::new(
+                    Exit::Input,
+                    format!("no demand {id:?} (see backstock demand list)"),
+                ));
             }
             let e = risk::command_entry(
                 format!("demand-response:{id}"),
                 on,
                 today().max(on),
                 format!("demand respond {id}"),
-                Event::Fact(Fact::DemandResponse(DemandResponse { demand_id: id.clone(), answered_on: on, outcome, note })),
+                Event::Fact(Fact::DemandResponse(DemandResponse {
+                    demand_id: id.clone(),
+                    answered_on: on,
+                    outcome,
+                    note,
+                })),
             )?;
             store.record(&[e], None).await?;
             Ok(format!("Recorded the answer to demand {id}.\n"))
@@ -1018,7 +1158,17 @@ async fn demand(store: &Store, command: DemandCommand) -> Result<String, CliErro
                     answers.insert(r.demand_id.clone(), r.clone());
                 }
             }
-            let mut t = Table::new(&["demand", "made on", "distributor", "kind", "what", "via", "answered", "outcome", "note"]);
+            let mut t = Table::new(&[
+                "demand",
+                "made on",
+                "distributor",
+                "kind",
+                "what",
+                "via",
+                "answered",
+                "outcome",
+                "note",
+            ]);
             for (_, e) in &entries {
                 if let Event::Fact(Fact::Demand(d)) = &e.event {
                     let a = answers.get(&d.demand_id);
@@ -1033,8 +1183,10 @@ async fn demand(store: &Store, command: DemandCommand) -> Result<String, CliErro
                             _ => "all stock".into(),
                         },
                         d.via.clone(),
-                        a.map(|a| a.answered_on.to_string()).unwrap_or_else(|| "no answer".into()),
-                        a.map(|a| format!("{:?}", a.outcome).to_lowercase()).unwrap_or_default(),
+                        a.map(|a| a.answered_on.to_string())
+                            .unwrap_or_else(|| "no answer".into()),
+                        a.map(|a| format!("{:?}", a.outcome).to_lowercase())
+                            .unwrap_or_default(),
                         a.map(|a| a.note.clone()).unwrap_or_default(),
                     ]);
                 }

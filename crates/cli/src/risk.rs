@@ -25,14 +25,23 @@ pub async fn today(store: &Store) -> Result<Date, CliError> {
 pub async fn thresholds(store: &Store) -> Result<Thresholds, CliError> {
     match store.meta("risk_thresholds").await? {
         None => Ok(Thresholds::default()),
-        Some(j) => serde_json::from_str(&j)
-            .map_err(|e| CliError::new(Exit::Other, format!("stored risk thresholds are unreadable: {e}"))),
+        Some(j) => serde_json::from_str(&j).map_err(|e| {
+            CliError::new(
+                Exit::Other,
+                format!("stored risk thresholds are unreadable: {e}"),
+            )
+        }),
     }
 }
 
 /// What the label knew on `as_of`: entries and the ledger's holdings.
 pub async fn snapshot(store: &Store, as_of: Date) -> Result<Snapshot, CliError> {
-    let entries: Vec<Entry> = store.entries(&[], Some(as_of)).await?.into_iter().map(|(_, e)| e).collect();
+    let entries: Vec<Entry> = store
+        .entries(&[], Some(as_of))
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
     let stock = store
         .stock(&StockFilter {
             as_of: Some(as_of),
@@ -45,10 +54,16 @@ pub async fn snapshot(store: &Store, as_of: Date) -> Result<Snapshot, CliError> 
         if r.state == "origin" {
             continue;
         }
-        let (Ok(h), Ok(s)) = (PartyId::parse(&r.holder), Sku::parse(&r.sku)) else { continue };
+        let (Ok(h), Ok(s)) = (PartyId::parse(&r.holder), Sku::parse(&r.sku)) else {
+            continue;
+        };
         *held.entry((h, s)).or_insert(0) += r.units;
     }
-    Ok(Snapshot { as_of, entries, held })
+    Ok(Snapshot {
+        as_of,
+        entries,
+        held,
+    })
 }
 
 fn party(s: &Option<String>) -> Result<Option<PartyId>, CliError> {
@@ -58,7 +73,12 @@ fn party(s: &Option<String>) -> Result<Option<PartyId>, CliError> {
         .map_err(|e| CliError::new(Exit::Input, format!("--distributor: {e}")))
 }
 
-pub async fn receivables(store: &Store, as_of: Option<Date>, d: Option<String>, format: Format) -> Result<String, CliError> {
+pub async fn receivables(
+    store: &Store,
+    as_of: Option<Date>,
+    d: Option<String>,
+    format: Format,
+) -> Result<String, CliError> {
     let as_of = match as_of {
         Some(d) => d,
         None => today(store).await?,
@@ -66,7 +86,18 @@ pub async fn receivables(store: &Store, as_of: Option<Date>, d: Option<String>, 
     let snap = snapshot(store, as_of).await?;
     let rows = backstock_risk::receivables::compute(&snap, party(&d)?.as_ref());
     let mut t = Table::new(&[
-        "distributor", "open", "current", "1-30", "31-60", "61-90", "90+", "reserve held", "stock (wholesale)", "exposure", "limit", "used",
+        "distributor",
+        "open",
+        "current",
+        "1-30",
+        "31-60",
+        "61-90",
+        "90+",
+        "reserve held",
+        "stock (wholesale)",
+        "exposure",
+        "limit",
+        "used",
     ])
     .numeric(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     for r in &rows {
@@ -84,12 +115,23 @@ pub async fn receivables(store: &Store, as_of: Option<Date>, d: Option<String>, 
             money(x.stock_at_wholesale),
             money(x.total),
             money(x.credit_limit),
-            x.limit_used_permille.map(|p| format!("{}%", p / 10)).unwrap_or_default(),
+            x.limit_used_permille
+                .map(|p| format!("{}%", p / 10))
+                .unwrap_or_default(),
         ]);
     }
     if format == Format::Csv {
         let mut c = Table::new(&[
-            "distributor", "statement_id", "period_end", "issued_on", "due_on", "net_due", "paid", "open", "days_past_due", "currency",
+            "distributor",
+            "statement_id",
+            "period_end",
+            "issued_on",
+            "due_on",
+            "net_due",
+            "paid",
+            "open",
+            "days_past_due",
+            "currency",
         ]);
         for r in &rows {
             for s in &r.book.statements {
@@ -115,12 +157,26 @@ pub async fn receivables(store: &Store, as_of: Option<Date>, d: Option<String>, 
     let mut out = format!("Receivables and exposure as of {as_of}\n\n");
     out.push_str(&t.text());
     for r in &rows {
-        let open: Vec<_> = r.book.statements.iter().filter(|s| !s.open.is_zero()).collect();
+        let open: Vec<_> = r
+            .book
+            .statements
+            .iter()
+            .filter(|s| !s.open.is_zero())
+            .collect();
         if open.is_empty() {
             continue;
         }
         out.push_str(&format!("\n{} — open statements:\n", r.distributor));
-        let mut st = Table::new(&["statement", "period end", "due", "net due", "paid", "open", "days past due"]).numeric(&[3, 4, 5, 6]);
+        let mut st = Table::new(&[
+            "statement",
+            "period end",
+            "due",
+            "net due",
+            "paid",
+            "open",
+            "days past due",
+        ])
+        .numeric(&[3, 4, 5, 6]);
         for s in open {
             st.push(vec![
                 s.statement_id.clone(),
@@ -140,7 +196,12 @@ pub async fn receivables(store: &Store, as_of: Option<Date>, d: Option<String>, 
     Ok(out)
 }
 
-pub async fn reconcile(store: &Store, as_of: Option<Date>, d: Option<String>, format: Format) -> Result<String, CliError> {
+pub async fn reconcile(
+    store: &Store,
+    as_of: Option<Date>,
+    d: Option<String>,
+    format: Format,
+) -> Result<String, CliError> {
     let as_of = match as_of {
         Some(d) => d,
         None => today(store).await?,
@@ -151,7 +212,16 @@ pub async fn reconcile(store: &Store, as_of: Option<Date>, d: Option<String>, fo
     if format == Format::Json {
         return Ok(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n");
     }
-    let mut t = Table::new(&["distributor", "as of", "sku", "reported", "expected", "difference", "value"]).numeric(&[3, 4, 5, 6]);
+    let mut t = Table::new(&[
+        "distributor",
+        "as of",
+        "sku",
+        "reported",
+        "expected",
+        "difference",
+        "value",
+    ])
+    .numeric(&[3, 4, 5, 6]);
     for r in &rows {
         for c in r.stock_checks.iter().filter(|c| c.discrepancy_units != 0) {
             t.push(vec![
@@ -168,13 +238,20 @@ pub async fn reconcile(store: &Store, as_of: Option<Date>, d: Option<String>, fo
     if format == Format::Csv {
         return Ok(t.render(Format::Csv, &json!(null)));
     }
-    let mut out = format!("Reconciliation as of {as_of}\n\nStock reports that do not match the ledger:\n");
+    let mut out =
+        format!("Reconciliation as of {as_of}\n\nStock reports that do not match the ledger:\n");
     out.push_str(&t.text());
     for r in &rows {
         let late: Vec<_> = r
             .calendar
             .iter()
-            .filter(|c| matches!(c.status, backstock_risk::reconcile::CalendarStatus::Late | backstock_risk::reconcile::CalendarStatus::Missing))
+            .filter(|c| {
+                matches!(
+                    c.status,
+                    backstock_risk::reconcile::CalendarStatus::Late
+                        | backstock_risk::reconcile::CalendarStatus::Missing
+                )
+            })
             .collect();
         out.push_str(&format!(
             "\n{}: {} statement period(s) late or missing, {} unconfirmed shipment(s), {} sale line(s) for SKUs never shipped, {} payment(s) matching no statement\n",
@@ -190,7 +267,9 @@ pub async fn reconcile(store: &Store, as_of: Option<Date>, d: Option<String>, fo
                 c.period_start,
                 c.period_end,
                 c.status,
-                c.days_late.map(|d| format!(", {d} days late")).unwrap_or_default()
+                c.days_late
+                    .map(|d| format!(", {d} days late"))
+                    .unwrap_or_default()
             ));
         }
     }
@@ -241,9 +320,18 @@ pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<
     Ok(out)
 }
 
-pub async fn risk_history(store: &Store, from: Date, to: Date, step_months: i32, format: Format) -> Result<String, CliError> {
+pub async fn risk_history(
+    store: &Store,
+    from: Date,
+    to: Date,
+    step_months: i32,
+    format: Format,
+) -> Result<String, CliError> {
     if to < from {
-        return Err(CliError::new(Exit::Input, "--to must be on or after --from"));
+        return Err(CliError::new(
+            Exit::Input,
+            "--to must be on or after --from",
+        ));
     }
     let th = thresholds(store).await?;
     let mut steps = Vec::new();
@@ -259,7 +347,9 @@ pub async fn risk_history(store: &Store, from: Date, to: Date, step_months: i32,
     for (i, day) in steps.iter().enumerate() {
         let snap = snapshot(store, *day).await?;
         for a in backstock_risk::signals::assess(&snap, &th) {
-            let row = table.entry(a.distributor.to_string()).or_insert_with(|| vec![Level::Ok; steps.len()]);
+            let row = table
+                .entry(a.distributor.to_string())
+                .or_insert_with(|| vec![Level::Ok; steps.len()]);
             row[i] = a.level;
             js.push(json!({"as_of": day.to_string(), "distributor": a.distributor, "level": a.level,
                 "signals": a.signals.iter().filter(|s| s.level > Level::Ok).map(|s| &s.code).collect::<Vec<_>>()}));
@@ -296,7 +386,10 @@ pub async fn risk_history(store: &Store, from: Date, to: Date, step_months: i32,
 
 /// Records an alert for every distributor whose level rose above the last alerted
 /// level, and POSTs it to the webhook if one is configured.
-pub async fn raise_alerts(store: &Store, rows: &[backstock_risk::Assessment]) -> Result<Vec<i64>, CliError> {
+pub async fn raise_alerts(
+    store: &Store,
+    rows: &[backstock_risk::Assessment],
+) -> Result<Vec<i64>, CliError> {
     let last = store.last_alert_levels().await?;
     let webhook = store.meta("webhook_url").await?;
     let mut raised = Vec::new();
@@ -323,10 +416,16 @@ pub async fn raise_alerts(store: &Store, rows: &[backstock_risk::Assessment]) ->
             "signals": a.signals.iter().filter(|s| s.level > Level::Ok).map(|s| json!({"code": s.code, "level": s.level, "message": s.message, "value": s.value})).collect::<Vec<_>>(),
         })
         .to_string();
-        let id = store.add_alert(&a.as_of.to_string(), &d, before, a.level.as_str(), &body).await?;
+        let id = store
+            .add_alert(&a.as_of.to_string(), &d, before, a.level.as_str(), &body)
+            .await?;
         if let Some(url) = &webhook {
             match post_json(url, &body) {
-                Ok(status) => store.mark_alert_delivery(id, true, &format!("HTTP {status}")).await?,
+                Ok(status) => {
+                    store
+                        .mark_alert_delivery(id, true, &format!("HTTP {status}"))
+                        .await?
+                }
                 Err(e) => store.mark_alert_delivery(id, false, &e).await?,
             }
         }
@@ -345,20 +444,26 @@ pub fn post_json(url: &str, body: &str) -> Result<u16, String> {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let addr = if hostport.contains(':') { hostport.to_string() } else { format!("{hostport}:80") };
+    let addr = if hostport.contains(':') {
+        hostport.to_string()
+    } else {
+        format!("{hostport}:80")
+    };
     let timeout = Duration::from_secs(10);
     let sock = std::net::ToSocketAddrs::to_socket_addrs(&addr)
         .map_err(|e| format!("webhook {url}: {e}"))?
         .next()
         .ok_or_else(|| format!("webhook {url}: no address"))?;
-    let mut s = std::net::TcpStream::connect_timeout(&sock, timeout).map_err(|e| format!("webhook {url}: {e}"))?;
+    let mut s = std::net::TcpStream::connect_timeout(&sock, timeout)
+        .map_err(|e| format!("webhook {url}: {e}"))?;
     let _ = s.set_read_timeout(Some(timeout));
     let _ = s.set_write_timeout(Some(timeout));
     let req = format!(
         "POST {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nUser-Agent: backstock\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    s.write_all(req.as_bytes()).map_err(|e| format!("webhook {url}: {e}"))?;
+    s.write_all(req.as_bytes())
+        .map_err(|e| format!("webhook {url}: {e}"))?;
     let mut resp = Vec::new();
     let _ = s.take(64 * 1024).read_to_end(&mut resp);
     let text = String::from_utf8_lossy(&resp);
@@ -376,7 +481,16 @@ pub fn post_json(url: &str, body: &str) -> Result<u16, String> {
 
 pub async fn alerts(store: &Store, format: Format) -> Result<String, CliError> {
     let rows = store.alerts().await?;
-    let mut t = Table::new(&["#", "raised", "as of", "distributor", "from", "to", "webhook"]).numeric(&[0]);
+    let mut t = Table::new(&[
+        "#",
+        "raised",
+        "as of",
+        "distributor",
+        "from",
+        "to",
+        "webhook",
+    ])
+    .numeric(&[0]);
     for r in &rows {
         t.push(vec![
             r.id.to_string(),
@@ -405,7 +519,10 @@ pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, CliError> {
     let to = PartyId::parse(&a.to).map_err(|e| CliError::new(Exit::Input, format!("--to: {e}")))?;
     let sku = Sku::parse(&a.sku).map_err(|e| CliError::new(Exit::Input, format!("--sku: {e}")))?;
     if a.units == 0 || a.units > 1_000_000_000 {
-        return Err(CliError::new(Exit::Input, "--units must be from 1 to 1,000,000,000"));
+        return Err(CliError::new(
+            Exit::Input,
+            "--units must be from 1 to 1,000,000,000",
+        ));
     }
     let date = match a.date {
         Some(d) => d,
@@ -417,12 +534,18 @@ pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, CliError> {
         .iter()
         .any(|e| matches!(&e.event, Event::Fact(Fact::Agreement(ag)) if ag.distributor == to));
     if !known {
-        return Err(CliError::new(Exit::Input, format!("{to} has no agreement on record (import distributors.csv first)")));
+        return Err(CliError::new(
+            Exit::Input,
+            format!("{to} has no agreement on record (import distributors.csv first)"),
+        ));
     }
     let th = thresholds(store).await?;
     let reasons = backstock_risk::credit::check(&snap, &th, &to, &sku, a.units);
     if !reasons.is_empty() && a.override_reason.is_none() {
-        let mut m = format!("credit hold: not shipping {} units of {sku} to {to}:\n", a.units);
+        let mut m = format!(
+            "credit hold: not shipping {} units of {sku} to {to}:\n",
+            a.units
+        );
         for r in &reasons {
             m.push_str(&format!("  - {} ({})\n", r.message, r.code));
         }
@@ -436,11 +559,16 @@ pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, CliError> {
             "{} overrode: {} — hold reasons: {}",
             user(),
             r,
-            reasons.iter().map(|x| x.code.as_str()).collect::<Vec<_>>().join(", ")
+            reasons
+                .iter()
+                .map(|x| x.code.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     });
     let entry = Entry {
-        id: EntryId::new(format!("shipment:{sid}:{sku}")).map_err(|e| CliError::new(Exit::Input, e.to_string()))?,
+        id: EntryId::new(format!("shipment:{sid}:{sku}"))
+            .map_err(|e| CliError::new(Exit::Input, e.to_string()))?,
         effective_on: date,
         known_on: date,
         provenance: Provenance::Command {
@@ -459,7 +587,10 @@ pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, CliError> {
     };
     store.record(&[entry], None).await?;
     Ok(match override_reason {
-        Some(r) => format!("Shipped {} units of {sku} to {to} as {sid} despite a credit hold ({r}).\n", a.units),
+        Some(r) => format!(
+            "Shipped {} units of {sku} to {to} as {sid} despite a credit hold ({r}).\n",
+            a.units
+        ),
         None => format!("Shipped {} units of {sku} to {to} as {sid}.\n", a.units),
     })
 }
@@ -475,16 +606,37 @@ pub async fn legal(store: &Store, as_of: Option<Date>, format: Format) -> Result
     if format == Format::Json {
         return Ok(serde_json::to_string_pretty(&r).unwrap_or_default() + "\n");
     }
-    let mut t = Table::new(&["distributor", "title retained", "UCC-1", "filed", "lapses", "continuation from", "status", "PMSI notices", "warnings"]);
+    let mut t = Table::new(&[
+        "distributor",
+        "title retained",
+        "UCC-1",
+        "filed",
+        "lapses",
+        "continuation from",
+        "status",
+        "PMSI notices",
+        "warnings",
+    ]);
     for a in &r.agreements {
         t.push(vec![
             a.distributor.to_string(),
             if a.title_retained { "yes" } else { "no" }.into(),
-            a.current.as_ref().map(|f| format!("{} ({})", f.file_number, f.state)).unwrap_or_else(|| "none".into()),
-            a.current.as_ref().map(|f| f.filed_on.to_string()).unwrap_or_default(),
+            a.current
+                .as_ref()
+                .map(|f| format!("{} ({})", f.file_number, f.state))
+                .unwrap_or_else(|| "none".into()),
+            a.current
+                .as_ref()
+                .map(|f| f.filed_on.to_string())
+                .unwrap_or_default(),
             a.lapse_on.map(|d| d.to_string()).unwrap_or_default(),
-            a.continuation_window_opens.map(|d| d.to_string()).unwrap_or_default(),
-            serde_json::to_value(&a.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            a.continuation_window_opens
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            serde_json::to_value(&a.status)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
             a.pmsi_notices.len().to_string(),
             a.warnings.len().to_string(),
         ]);
@@ -499,18 +651,31 @@ pub async fn legal(store: &Store, as_of: Option<Date>, format: Format) -> Result
             out.push_str(&format!("  {} {}: {}\n", a.distributor, w.date, w.message));
         }
         if n > 5 {
-            out.push_str(&format!("  {} … and {} more warnings (see --format json)\n", a.distributor, n - 5));
+            out.push_str(&format!(
+                "  {} … and {} more warnings (see --format json)\n",
+                a.distributor,
+                n - 5
+            ));
         }
     }
     Ok(out)
 }
 
-pub fn command_entry(id: String, on: Date, known: Date, command: String, event: Event) -> Result<Entry, CliError> {
+pub fn command_entry(
+    id: String,
+    on: Date,
+    known: Date,
+    command: String,
+    event: Event,
+) -> Result<Entry, CliError> {
     Ok(Entry {
         id: EntryId::new(id).map_err(|e| CliError::new(Exit::Input, e.to_string()))?,
         effective_on: on,
         known_on: known,
-        provenance: Provenance::Command { user: user(), command },
+        provenance: Provenance::Command {
+            user: user(),
+            command,
+        },
         event,
     })
 }

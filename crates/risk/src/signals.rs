@@ -549,8 +549,11 @@ fn stocking_signal(
     let mut by_po: BTreeMap<(Date, &str), (i64, usize)> = BTreeMap::new();
     if arrears > 0 {
         for p in &pos {
-            let e = by_po.entry((p.date, p.po_number.as_str())).or_insert((0, 0));
-            e.0 = e.0.saturating_add(i64::try_from(p.units).unwrap_or(i64::MAX));
+            let e = by_po
+                .entry((p.date, p.po_number.as_str()))
+                .or_insert((0, 0));
+            e.0 =
+                e.0.saturating_add(i64::try_from(p.units).unwrap_or(i64::MAX));
             e.1 += 1;
         }
     }

@@ -766,7 +766,14 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
-    pub async fn add_alert(&self, as_of: &str, distributor: &str, from: &str, to: &str, body: &str) -> Result<i64> {
+    pub async fn add_alert(
+        &self,
+        as_of: &str,
+        distributor: &str,
+        from: &str,
+        to: &str,
+        body: &str,
+    ) -> Result<i64> {
         let id = sqlx::query(
             "INSERT INTO alerts (raised_at, as_of, distributor, from_level, to_level, body) VALUES (?, ?, ?, ?, ?, ?)",
         )

@@ -216,12 +216,12 @@ impl Store {
             .collect()
     }
 
-    /// One entry by id, with its postings JSON.
+    /// One entry by id, with its postings.
     pub async fn entry(
         &self,
         entry_id: &str,
     ) -> Result<Option<(i64, Entry, Vec<backstock_ledger::Posting>)>> {
-        let row = sqlx::query("SELECT seq, body, postings FROM journal WHERE entry_id = ?")
+        let row = sqlx::query("SELECT seq, body FROM journal WHERE entry_id = ?")
             .bind(entry_id)
             .fetch_optional(self.pool())
             .await?;
@@ -229,9 +229,34 @@ impl Store {
         let seq: i64 = r.get(0);
         let e: Entry = serde_json::from_str(r.get::<&str, _>(1))
             .map_err(|e| StoreError::Corrupt(format!("entry #{seq}: {e}")))?;
-        let p = serde_json::from_str(r.get::<&str, _>(2))
-            .map_err(|e| StoreError::Corrupt(format!("entry #{seq} postings: {e}")))?;
-        Ok(Some((seq, e, p)))
+        let rows = sqlx::query(
+            "SELECT t.amount, t.flags, t.pending_id, d.key, c.key \
+             FROM transfers t JOIN accounts d ON d.id = t.debit JOIN accounts c ON c.id = t.credit \
+             WHERE t.seq = ? ORDER BY t.idx",
+        )
+        .bind(seq)
+        .fetch_all(self.pool())
+        .await?;
+        let mut postings = Vec::with_capacity(rows.len());
+        for r in rows {
+            let keys: Vec<backstock_ledger::AccountKey> =
+                [r.get::<&str, _>(3), r.get::<&str, _>(4)]
+                    .iter()
+                    .map(|k| serde_json::from_str(k))
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|e| StoreError::Corrupt(format!("entry #{seq}: account key: {e}")))?;
+            let row = crate::TransferRow {
+                debit: 0,
+                credit: 1,
+                amount: r.get(0),
+                flags: r.get(1),
+                pending_id: r.get(2),
+            };
+            postings.push(row.posting(&keys).ok_or_else(|| {
+                StoreError::Corrupt(format!("entry #{seq}: unreadable transfer"))
+            })?);
+        }
+        Ok(Some((seq, e, postings)))
     }
 
     /// Number of journal entries.

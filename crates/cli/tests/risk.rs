@@ -1,0 +1,359 @@
+//! Early warning, credit hold, alerts and legal tracking on the demo label, through
+//! the real binary.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backstock"))
+        .env_remove("BACKSTOCK_DATA")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let o = run(dir, args);
+    assert!(
+        o.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn demo() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("demo");
+    ok(&d, &["demo"]);
+    (tmp, d)
+}
+
+#[test]
+fn the_failing_distributor_is_flagged_months_before_it_stops_paying() {
+    let (_tmp, d) = demo();
+    let csv = ok(
+        &d,
+        &[
+            "risk",
+            "--history",
+            "--from",
+            "2013-01-31",
+            "--to",
+            "2016-06-30",
+            "--format",
+            "csv",
+        ],
+    );
+    let mut cascade = Vec::new();
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f.len(), 3, "{line}");
+        match f[1] {
+            // The healthy one never leaves ok/watch, through Q4 peaks and one late payment.
+            "northwind" => assert!(
+                f[2] == "ok" || f[2] == "watch",
+                "northwind at {} on {}",
+                f[2],
+                f[0]
+            ),
+            "cascade" => cascade.push((f[0].to_string(), f[2].to_string())),
+            other => panic!("unexpected distributor {other}"),
+        }
+    }
+    let first = |lvls: &[&str]| {
+        cascade
+            .iter()
+            .find(|(_, l)| lvls.contains(&l.as_str()))
+            .map(|(d, _)| d.clone())
+            .unwrap()
+    };
+    let watch = first(&["watch", "alert", "critical"]);
+    let alert = first(&["alert", "critical"]);
+    assert!(watch < alert, "watch {watch} comes before alert {alert}");
+    // Cascade's payments stop after January 2016: the alert must come at least four
+    // months earlier.
+    let payments = ok(&d, &["journal", "--kind", "payment", "--format", "csv"]);
+    let last_cascade_payment = payments
+        .lines()
+        .filter(|l| l.contains("payment:cascade:"))
+        .map(|l| l.split(',').nth(1).unwrap().to_string())
+        .max()
+        .unwrap();
+    assert!(
+        last_cascade_payment.as_str() < "2016-02-01",
+        "{last_cascade_payment}"
+    );
+    assert!(
+        alert.as_str() <= "2015-09-30",
+        "alert only on {alert}; payments stopped after {last_cascade_payment}"
+    );
+
+    // JSON shape promised by the issue.
+    let json = ok(&d, &["risk", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let c = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["distributor"] == "cascade")
+        .unwrap();
+    assert_eq!(c["level"], "critical");
+    assert!(c["exposure"]["amount"].is_string() && c["exposure"]["currency"] == "USD");
+    let codes: Vec<&str> = c["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap())
+        .collect();
+    for code in [
+        "payment_lateness",
+        "payment_coverage",
+        "statements_late_or_missing",
+        "stocking_up",
+        "demand_refused",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    for s in c["signals"].as_array().unwrap() {
+        assert!(
+            s["message"].as_str().unwrap().len() > 20
+                && s["value"].is_string()
+                && s["level"].is_string()
+        );
+    }
+}
+
+#[test]
+fn receivables_as_of_a_past_date_ignore_later_payments() {
+    let (_tmp, d) = demo();
+    let then = ok(
+        &d,
+        &[
+            "receivables",
+            "--as-of",
+            "2015-06-30",
+            "--distributor",
+            "cascade",
+            "--format",
+            "json",
+        ],
+    );
+    let later = ok(
+        &d,
+        &[
+            "receivables",
+            "--as-of",
+            "2016-06-30",
+            "--distributor",
+            "cascade",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&then).unwrap();
+    let w: serde_json::Value = serde_json::from_str(&later).unwrap();
+    let open_then = v[0]["open_balance"]["amount_minor"].as_i64().unwrap();
+    assert!(open_then > 0);
+    assert!(
+        w[0]["exposure"]["total"]["amount_minor"].as_i64().unwrap()
+            > w[0]["exposure"]["credit_limit"]["amount_minor"]
+                .as_i64()
+                .unwrap()
+    );
+    let csv = ok(&d, &["receivables", "--format", "csv"]);
+    assert!(csv.starts_with("distributor,statement_id,period_end,issued_on,due_on,net_due,paid,open,days_past_due,currency\n"));
+    let table = ok(&d, &["receivables"]);
+    assert!(
+        table.contains("cascade") && table.contains("90+"),
+        "{table}"
+    );
+}
+
+#[test]
+fn credit_hold_refuses_then_records_an_override() {
+    let (_tmp, d) = demo();
+    let o = run(
+        &d,
+        &[
+            "ship",
+            "--to",
+            "cascade",
+            "--sku",
+            "MRG-014-CD",
+            "--units",
+            "40",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("credit hold") && err.contains("--override"),
+        "{err}"
+    );
+    let out = ok(
+        &d,
+        &[
+            "ship",
+            "--to",
+            "cascade",
+            "--sku",
+            "MRG-014-CD",
+            "--units",
+            "40",
+            "--override",
+            "prepaid by wire",
+            "--id",
+            "OVR-1",
+        ],
+    );
+    assert!(out.contains("despite a credit hold"), "{out}");
+    let entry = ok(&d, &["show", "shipment:OVR-1:MRG-014-CD"]);
+    assert!(entry.contains("overrode: prepaid by wire"), "{entry}");
+    // A healthy distributor ships without a hold.
+    let out = ok(
+        &d,
+        &[
+            "ship",
+            "--to",
+            "northwind",
+            "--sku",
+            "MRG-014-CD",
+            "--units",
+            "20",
+            "--id",
+            "OK-1",
+        ],
+    );
+    assert!(out.starts_with("Shipped 20 units"), "{out}");
+    assert!(ok(&d, &["verify"]).starts_with("OK:"));
+}
+
+#[test]
+fn alerts_are_recorded_and_posted_to_a_webhook() {
+    let (_tmp, d) = demo();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let mut bodies = Vec::new();
+        listener.set_nonblocking(false).unwrap();
+        for _ in 0..2 {
+            let (mut s, _) = listener.accept().unwrap();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf);
+                if let Some(i) = text.find("\r\n\r\n") {
+                    let len: usize = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= i + 4 + len {
+                        break;
+                    }
+                }
+            }
+            s.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+                .unwrap();
+            bodies.push(String::from_utf8_lossy(&buf).to_string());
+        }
+        bodies
+    });
+    ok(
+        &d,
+        &[
+            "alerts",
+            "--webhook",
+            &format!("http://127.0.0.1:{port}/hooks/backstock"),
+        ],
+    );
+    // Levels rise from ok: one alert for cascade as of mid-2015, then another at the end.
+    ok(&d, &["risk", "--as-of", "2015-03-31"]);
+    ok(&d, &["risk"]);
+    let bodies = server.join().unwrap();
+    assert!(
+        bodies[0].starts_with("POST /hooks/backstock HTTP/1.1"),
+        "{}",
+        bodies[0]
+    );
+    assert!(
+        bodies[0].contains("\"distributor\":\"cascade\"") && bodies[0].contains("\"to\":\"alert\""),
+        "{}",
+        bodies[0]
+    );
+    assert!(
+        bodies[1].contains("\"from\":\"alert\"") && bodies[1].contains("\"to\":\"critical\""),
+        "{}",
+        bodies[1]
+    );
+    let list = ok(&d, &["alerts", "--format", "csv"]);
+    assert_eq!(
+        list.lines().filter(|l| l.contains("cascade")).count(),
+        2,
+        "{list}"
+    );
+    assert!(list.contains("HTTP 204"), "{list}");
+    // The same level again raises nothing.
+    ok(&d, &["risk"]);
+    assert_eq!(ok(&d, &["alerts", "--format", "csv"]).lines().count(), 3);
+}
+
+#[test]
+fn legal_tracks_ucc_lapse_and_notices() {
+    let (_tmp, d) = demo();
+    let out = ok(&d, &["legal", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let nw = v["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["distributor"] == "northwind")
+        .unwrap();
+    assert_eq!(nw["lapse_on"], "2017-06-20");
+    assert_eq!(nw["continuation_window_opens"], "2016-12-20");
+    ok(
+        &d,
+        &[
+            "legal",
+            "notice",
+            "--distributor",
+            "northwind",
+            "--secured-party",
+            "First Carolina Bank",
+            "--sent-on",
+            "2016-06-01",
+            "--received-on",
+            "2016-06-03",
+        ],
+    );
+    let later = ok(&d, &["legal", "--as-of", "2017-01-15"]);
+    assert!(later.contains("northwind"), "{later}");
+    let demands = ok(&d, &["demand", "list"]);
+    assert!(
+        demands.contains("D-2016-001") && demands.contains("refused"),
+        "{demands}"
+    );
+    let rec = ok(&d, &["reconcile", "--distributor", "cascade"]);
+    assert!(
+        rec.contains("Stock reports that do not match the ledger"),
+        "{rec}"
+    );
+    assert!(
+        rec.contains("MRG-001-CD"),
+        "the short count of early 2016 shows: {rec}"
+    );
+}
