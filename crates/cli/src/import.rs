@@ -106,6 +106,14 @@ pub async fn run(
     paths: &[PathBuf],
     opts: &ImportOptions,
 ) -> Result<String, CliError> {
+    // BACKSTOCK_TIMING=1 prints how long each phase took (for benchmarks).
+    let timing = std::env::var_os("BACKSTOCK_TIMING").is_some();
+    let t0 = std::time::Instant::now();
+    let phase = |what: &str| {
+        if timing {
+            eprintln!("[{:>8.3?}] {what}", t0.elapsed());
+        }
+    };
     let files = collect(paths)?;
     if files.is_empty() {
         return Err(CliError::new(
@@ -121,6 +129,7 @@ pub async fn run(
             .map(|(_, e)| e),
     );
     ctx.hold_unmatched = opts.hold_unmatched;
+    phase("context loaded");
     let mut plan = Vec::new();
     for path in files {
         let Fingerprint {
@@ -151,6 +160,7 @@ pub async fn run(
         plan.push((path, sha, z, size, lines, encoding, kind));
     }
     plan.sort_by_key(|p| p.6.import_rank());
+    phase("files read, hashed and compressed");
     let mut report = String::new();
     for (path, sha, z, size, lines, encoding, kind) in plan {
         let name = path
@@ -179,6 +189,7 @@ pub async fn run(
             )
             .map_err(|e| CliError::new(Exit::Input, e.to_string().trim_end().to_string()))?
         };
+        phase("parsed");
         let totals: Vec<String> = parsed.totals.iter().map(crate::output::money).collect();
         let summary = format!(
             "{} {} line{} → {} entr{}{}{}",
@@ -223,7 +234,9 @@ pub async fn run(
             content_deflate: z,
             lines,
         };
-        match store.record(&parsed.entries, Some(file)).await {
+        let recorded = store.record(&parsed.entries, Some(file)).await;
+        phase("recorded");
+        match recorded {
             Ok(RecordOutcome::Recorded {
                 recorded,
                 unchanged,

@@ -1,6 +1,7 @@
 //! `backstock`: the command line.
 
 mod demo;
+mod gen;
 mod import;
 mod output;
 mod risk;
@@ -283,6 +284,22 @@ enum Command {
     Demand {
         #[command(subcommand)]
         command: DemandCommand,
+    },
+    /// Write large seeded test files (catalog, distributors, statements) for benchmarks.
+    #[command(
+        after_help = "Example:\n  backstock gen --lines 10000000 --out /tmp/bench && backstock --data-dir /tmp/bench-db import /tmp/bench"
+    )]
+    Gen {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: u64,
+        #[arg(long, default_value_t = 100_000)]
+        skus: u32,
+        #[arg(long, default_value_t = 5)]
+        distributors: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
     },
     /// Risk thresholds for this label (JSON; any field left out keeps its default).
     Thresholds {
@@ -829,6 +846,22 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         Command::Demand { command } => {
             let store = open(&dir()).await?;
             demand(&store, command).await
+        }
+        Command::Gen {
+            out,
+            lines,
+            skus,
+            distributors,
+            seed,
+        } => {
+            let o = gen::GenOptions {
+                lines,
+                skus,
+                distributors,
+                seed,
+            };
+            gen::generate(&out, &o)
+                .map_err(|e| CliError::new(Exit::Other, format!("{}: {e}", out.display())))
         }
         Command::Thresholds { set } => {
             let store = open(&dir()).await?;

@@ -633,7 +633,7 @@ pub async fn legal(store: &Store, as_of: Option<Date>, format: Format) -> Result
             a.continuation_window_opens
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
-            serde_json::to_value(&a.status)
+            serde_json::to_value(a.status)
                 .ok()
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default(),

@@ -512,6 +512,7 @@ impl Entry {
                 let cur = st.currency;
                 let mut reserves = view.open_reserves(d, cur);
                 reserves.reverse(); // pop() gives the oldest
+                let mut sales_minor: i64 = 0;
                 for line in &st.lines {
                     let amount = line.amount_minor;
                     match line.kind {
@@ -525,11 +526,9 @@ impl Entry {
                                     line.units.saturating_mul(sign),
                                 ));
                             }
-                            out.extend(signed_posting(
-                                money(&label, d, MoneyKind::Receivable, cur),
-                                money(&label, d, MoneyKind::Revenue, cur),
-                                amount.saturating_mul(sign),
-                            ));
+                            // Money of all sale and return lines is posted once per
+                            // statement (below): the per-SKU detail stays in the entry.
+                            sales_minor = sales_minor.saturating_add(amount.saturating_mul(sign));
                         }
                         LineKind::Fee => out.extend(signed_posting(
                             money(&label, d, MoneyKind::DistributionFee, cur),
@@ -613,6 +612,11 @@ impl Entry {
                         }
                     }
                 }
+                out.extend(signed_posting(
+                    money(&label, d, MoneyKind::Receivable, cur),
+                    money(&label, d, MoneyKind::Revenue, cur),
+                    sales_minor,
+                ));
             }
             Event::PaymentReceived {
                 distributor,

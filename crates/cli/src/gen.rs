@@ -1,0 +1,127 @@
+//! `backstock gen`: a seeded generator of large, realistic statement files for
+//! benchmarks (skewed SKU popularity, several distributors and currencies).
+
+use crate::demo::Rng;
+use backstock_domain::Upc;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+pub struct GenOptions {
+    pub lines: u64,
+    pub skus: u32,
+    pub distributors: u32,
+    pub seed: u64,
+}
+
+const CURRENCIES: [&str; 3] = ["USD", "EUR", "GBP"];
+
+/// Writes `catalog.csv`, `distributors.csv` and `statements.csv` into `dir`.
+pub fn generate(dir: &Path, o: &GenOptions) -> std::io::Result<String> {
+    std::fs::create_dir_all(dir)?;
+    let mut rng = Rng::new(o.seed);
+    let skus = o.skus.max(1);
+    let dists = o.distributors.clamp(1, 50);
+    {
+        let mut w = BufWriter::new(std::fs::File::create(dir.join("catalog.csv"))?);
+        writeln!(w, "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency")?;
+        for i in 0..skus {
+            let upc = Upc::with_check_digit(&format!("{:011}", 60_000_000_000u64 + u64::from(i)))
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            let (fmt, whole) = match i % 5 {
+                0 => ("LP", "11.50"),
+                _ => ("CD", "8.00"),
+            };
+            writeln!(
+                w,
+                "GEN-{i:06},{upc},Title {i},Artist {},{fmt},,15.98,{whole},1.10,USD",
+                i % 10_000
+            )?;
+        }
+        w.flush()?;
+    }
+    {
+        let mut w = BufWriter::new(std::fs::File::create(dir.join("distributors.csv"))?);
+        writeln!(w, "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state")?;
+        for d in 0..dists {
+            let cur = CURRENCIES[(d as usize) % CURRENCIES.len()];
+            writeln!(w, "dist{d},Distributor {d} Inc.,DE,2015-01-01,0.20,90,monthly,0.20,180,1000000.00,{cur},true,,,")?;
+        }
+        w.flush()?;
+    }
+    let mut w =
+        BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("statements.csv"))?);
+    writeln!(w, "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo")?;
+    // Lines are spread over distributors × 12 months of 2016; each statement ends with
+    // its fee and reserve lines.
+    let statements = u64::from(dists) * 12;
+    let per = (o.lines / statements).max(1);
+    let mut written = 0u64;
+    'outer: for m in 1..=12u32 {
+        let last = match m {
+            2 => 29,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        let issued_m = if m == 12 { 1 } else { m + 1 };
+        let issued_y = if m == 12 { 2017 } else { 2016 };
+        for d in 0..dists {
+            let cur = CURRENCIES[(d as usize) % CURRENCIES.len()];
+            let head = format!("D{d}-2016-{m:02},dist{d},2016-{m:02}-01,2016-{m:02}-{last},{issued_y}-{issued_m:02}-20");
+            let mut gross: i64 = 0;
+            for _ in 0..per.saturating_sub(2) {
+                if written + 2 >= o.lines {
+                    break 'outer;
+                }
+                // Skewed popularity: the product of three uniforms favours low indexes.
+                let u = |r: &mut Rng| r.next_u64() % 1_000;
+                let idx = (u(&mut rng) * u(&mut rng) * u(&mut rng) * u64::from(skus)
+                    / 1_000_000_000) as u32;
+                let units = 1 + (rng.next_u64() % 3) as i64;
+                let price = if idx.is_multiple_of(5) { 1150 } else { 800 };
+                let amount = units * price;
+                if rng.next_u64() % 100 < 8 {
+                    writeln!(
+                        w,
+                        "{head},return,GEN-{idx:06},{units},{}.{:02},{cur},",
+                        amount / 100,
+                        amount % 100
+                    )?;
+                    gross -= amount;
+                } else {
+                    writeln!(
+                        w,
+                        "{head},sale,GEN-{idx:06},{units},{}.{:02},{cur},",
+                        amount / 100,
+                        amount % 100
+                    )?;
+                    gross += amount;
+                }
+                written += 1;
+            }
+            let fee = gross.max(0) / 5;
+            writeln!(
+                w,
+                "{head},fee,,,{}.{:02},{cur},distribution fee",
+                fee / 100,
+                fee % 100
+            )?;
+            let reserve = gross.max(0) / 5;
+            writeln!(
+                w,
+                "{head},reserve_withheld,,,{}.{:02},{cur},reserve",
+                reserve / 100,
+                reserve % 100
+            )?;
+            written += 2;
+        }
+    }
+    w.flush()?;
+    Ok(format!(
+        "Wrote {} statement lines ({} SKUs, {} distributors) to {}\n",
+        crate::output::thousands(written as i64),
+        crate::output::thousands(i64::from(skus)),
+        dists,
+        dir.display()
+    ))
+}
