@@ -4,7 +4,7 @@ use crate::{CliError, Exit};
 use backstock_ingest::{Context, Decoder, Encoding, Kind, Parsed};
 use backstock_store::{RecordOutcome, SourceFile, Store};
 use sha2::{Digest, Sha256};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 pub struct ImportOptions {
@@ -50,7 +50,6 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
 /// line count and first bytes (to detect kind and encoding).
 struct Fingerprint {
     sha: String,
-    deflated: Vec<u8>,
     size: u64,
     lines: u64,
     head: Vec<u8>,
@@ -61,7 +60,6 @@ fn fingerprint(path: &Path) -> Result<Fingerprint, CliError> {
     let f = std::fs::File::open(path).map_err(io)?;
     let mut r = BufReader::with_capacity(1 << 20, f);
     let mut h = Sha256::new();
-    let mut z = backstock_store::compressor();
     let mut size = 0u64;
     let mut lines = 0u64;
     let mut head = Vec::new();
@@ -72,7 +70,6 @@ fn fingerprint(path: &Path) -> Result<Fingerprint, CliError> {
         }
         let n = buf.len();
         h.update(buf);
-        z.write_all(buf).map_err(io)?;
         lines += buf.iter().filter(|b| **b == b'\n').count() as u64;
         if head.len() < 64 * 1024 {
             head.extend_from_slice(&buf[..n.min(64 * 1024 - head.len())]);
@@ -83,7 +80,6 @@ fn fingerprint(path: &Path) -> Result<Fingerprint, CliError> {
     let sha: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
     Ok(Fingerprint {
         sha,
-        deflated: z.finish().map_err(io)?,
         size,
         lines,
         head,
@@ -121,20 +117,14 @@ pub async fn run(
             "no files to import (give CSV files or a directory holding them)",
         ));
     }
-    let mut ctx = Context::from_entries(
-        store
-            .entries(&["catalog_item", "agreement", "alias"], None)
-            .await?
-            .iter()
-            .map(|(_, e)| e),
-    );
+    let l = store.import_lookups().await?;
+    let mut ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements);
     ctx.hold_unmatched = opts.hold_unmatched;
     phase("context loaded");
     let mut plan = Vec::new();
     for path in files {
         let Fingerprint {
             sha,
-            deflated: z,
             size,
             lines,
             head,
@@ -157,12 +147,12 @@ pub async fn run(
                 ))
             }
         };
-        plan.push((path, sha, z, size, lines, encoding, kind));
+        plan.push((path, sha, size, lines, encoding, kind));
     }
-    plan.sort_by_key(|p| p.6.import_rank());
-    phase("files read, hashed and compressed");
+    plan.sort_by_key(|p| p.5.import_rank());
+    phase("files read and hashed");
     let mut report = String::new();
-    for (path, sha, z, size, lines, encoding, kind) in plan {
+    for (path, sha, size, lines, encoding, kind) in plan {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
@@ -177,6 +167,13 @@ pub async fn run(
         }
         ctx.file_name = shown.clone();
         ctx.file_sha256 = sha.clone();
+        // The original is compressed on the other core while this one parses.
+        let compressing = if opts.dry_run {
+            None
+        } else {
+            let p = path.clone();
+            Some(std::thread::spawn(move || compress_file(&p)))
+        };
         let parsed: Parsed = if kind.needs_distributor() {
             read_sent_file(&path, &shown, kind, &ctx, opts.distributor.as_deref())?
         } else {
@@ -226,6 +223,17 @@ pub async fn run(
             }
             continue;
         }
+        let z = match compressing.map(|h| h.join()) {
+            Some(Ok(Ok(z))) => z,
+            Some(Ok(Err(e))) => return Err(CliError::new(Exit::Input, format!("{shown}: {e}"))),
+            _ => {
+                return Err(CliError::new(
+                    Exit::Other,
+                    format!("{shown}: compressing the original failed"),
+                ))
+            }
+        };
+        phase("original compressed");
         let file = SourceFile {
             sha256: sha,
             name,
@@ -294,4 +302,12 @@ fn read_sent_file(
         backstock_ingest::edi::read_dsr(&bytes, ctx, &d)
     };
     r.map_err(|e| CliError::new(Exit::Input, e.to_string().trim_end().to_string()))
+}
+
+/// The file's bytes, deflate-compressed as the store keeps originals.
+fn compress_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut r = BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let mut z = backstock_store::compressor();
+    std::io::copy(&mut r, &mut z)?;
+    z.finish()
 }

@@ -320,39 +320,45 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Error
     }
     let mut parsed = Parsed::new(kind);
     let mut state = KindState::default();
-    let mut rec = csv::StringRecord::new();
-    loop {
-        let line = rdr.position().line();
-        match rdr.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(line);
-                errs.push(LineError {
-                    line,
-                    column: None,
-                    found: e.to_string(),
-                    expected: "well-formed CSV in UTF-8 (or Windows-1252, see --encoding)".into(),
-                });
-                if errs.truncated {
-                    break;
+    if kind == Kind::Statements {
+        read_statements(
+            &mut rdr,
+            &idx,
+            names,
+            ctx,
+            &mut errs,
+            &mut parsed,
+            &mut state,
+        );
+    } else {
+        let mut rec = csv::StringRecord::new();
+        loop {
+            let line = rdr.position().line();
+            match rdr.read_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    errs.push(csv_error(&e, line));
+                    if errs.truncated {
+                        break;
+                    }
+                    continue;
                 }
+            }
+            if rec.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
-        }
-        if rec.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        parsed.lines += 1;
-        let row = Row {
-            rec: &rec,
-            line: rec.position().map(|p| p.line()).unwrap_or(line),
-            idx: &idx,
-            names,
-        };
-        row_of(kind, &row, ctx, &mut errs, &mut parsed, &mut state);
-        if errs.truncated {
-            break;
+            parsed.lines += 1;
+            let row = Row {
+                rec: &rec,
+                line: rec.position().map(|p| p.line()).unwrap_or(line),
+                idx: &idx,
+                names,
+            };
+            row_of(kind, &row, ctx, &mut errs, &mut parsed, &mut state);
+            if errs.truncated {
+                break;
+            }
         }
     }
     finish(kind, ctx, &mut errs, &mut parsed, state);
@@ -382,12 +388,17 @@ struct StatementAcc {
     first_line: u64,
     last_line: u64,
     lines: BTreeMap<(Option<Sku>, LineKind), (i64, i64)>,
+    /// Lines taken by the fast path: (index into `KindState::skus`, kind) → totals.
+    fast: FxHashMap<(u32, LineKind), (i64, i64)>,
 }
 
 #[derive(Default)]
 struct KindState {
     statements: FxHashMap<String, StatementAcc>,
     order: Vec<String>,
+    /// SKUs met by the fast path, by the raw code bytes that named them.
+    skus: Vec<Sku>,
+    sku_index: FxHashMap<Vec<u8>, u32>,
 }
 
 fn row_of(
@@ -790,10 +801,26 @@ fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Ki
         return;
     }
     let mut statements = st.statements;
+    let skus = st.skus;
     for sid in st.order {
-        let Some(acc) = statements.remove(&sid) else {
+        let Some(mut acc) = statements.remove(&sid) else {
             continue;
         };
+        for ((i, kind), (u, a)) in std::mem::take(&mut acc.fast) {
+            let Some(sku) = skus.get(i as usize) else {
+                continue;
+            };
+            let slot = acc.lines.entry((Some(sku.clone()), kind)).or_insert((0, 0));
+            match (slot.0.checked_add(u), slot.1.checked_add(a)) {
+                (Some(x), Some(y)) => *slot = (x, y),
+                _ => errs.push(LineError {
+                    line: acc.first_line,
+                    column: None,
+                    found: sid.clone(),
+                    expected: "statement totals within range".into(),
+                }),
+            }
+        }
         let (Some(d), (Some(ps), Some(pe), Some(issued)), Some(cur)) =
             (acc.distributor, acc.period, acc.currency)
         else {
@@ -855,5 +882,201 @@ fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Ki
             event: Event::Statement(statement),
         };
         out.entries.push(e);
+    }
+}
+
+fn csv_error(e: &csv::Error, line: u64) -> LineError {
+    LineError {
+        line: e.position().map(|p| p.line()).unwrap_or(line),
+        column: None,
+        found: e.to_string(),
+        expected: "well-formed CSV in UTF-8 (or Windows-1252, see --encoding)".into(),
+    }
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &b[start..end.max(start)]
+}
+
+/// Whole units: optional sign, 1–10 digits, |n| ≤ 10⁹; empty is 0.
+fn fast_units(b: &[u8]) -> Option<i64> {
+    let (neg, d) = match b.first() {
+        None => return Some(0),
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if d.is_empty() || d.len() > 10 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for c in d {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i64::from(c - b'0');
+    }
+    (v <= 1_000_000_000).then_some(if neg { -v } else { v })
+}
+
+/// A decimal amount with at most `exp` decimals, as minor units.
+fn fast_amount(b: &[u8], exp: u32) -> Option<i64> {
+    let (neg, d) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    let (int, frac) = match d.iter().position(|c| *c == b'.') {
+        Some(i) => (&d[..i], &d[i + 1..]),
+        None => (d, &d[d.len()..]),
+    };
+    if int.is_empty() || int.len() > 15 || frac.len() > exp as usize {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for c in int.iter().chain(frac) {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i64::from(c - b'0');
+    }
+    for _ in frac.len()..exp as usize {
+        v = v.checked_mul(10)?;
+    }
+    Some(if neg { -v } else { v })
+}
+
+fn fast_kind(b: &[u8]) -> Option<LineKind> {
+    Some(match b {
+        b"sale" => LineKind::Sale,
+        b"return" => LineKind::Return,
+        b"fee" => LineKind::Fee,
+        b"reserve_withheld" => LineKind::ReserveWithheld,
+        b"reserve_released" => LineKind::ReserveReleased,
+        b"chargeback" => LineKind::Chargeback,
+        b"adjustment" => LineKind::Adjustment,
+        _ => return None,
+    })
+}
+
+/// The statements reader: statement-level columns are parsed once per run of lines
+/// that repeat them, and the common line (known SKU, plain numbers) takes a fast path
+/// over raw bytes. Anything unusual — a new statement header, an unknown or empty code,
+/// an odd number — goes through the general row reader, which gives the same result or
+/// the same located error.
+fn read_statements<R: Read>(
+    rdr: &mut csv::Reader<R>,
+    idx: &[usize],
+    names: &'static [&'static str],
+    ctx: &Context,
+    errs: &mut Errors,
+    parsed: &mut Parsed,
+    state: &mut KindState,
+) {
+    let mut rec = csv::ByteRecord::new();
+    let mut key: Vec<u8> = Vec::with_capacity(128);
+    let mut cached_key: Vec<u8> = Vec::new();
+    let mut cached: Option<(String, u32)> = None; // statement id, currency exponent
+    let header_cols = [idx[0], idx[1], idx[2], idx[3], idx[4], idx[9]];
+    loop {
+        let line = rdr.position().line();
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                errs.push(csv_error(&e, line));
+                if errs.truncated {
+                    break;
+                }
+                continue;
+            }
+        }
+        if rec.iter().all(|c| trim(c).is_empty()) {
+            continue;
+        }
+        parsed.lines += 1;
+        let line = rec.position().map(|p| p.line()).unwrap_or(line);
+        key.clear();
+        for c in header_cols {
+            key.extend_from_slice(rec.get(c).unwrap_or(b""));
+            key.push(0x1f);
+        }
+        let fast = match &cached {
+            Some((sid, exp)) if key == cached_key => (|| {
+                let kind = fast_kind(trim(rec.get(idx[5])?))?;
+                let code = trim(rec.get(idx[6])?);
+                if code.is_empty() {
+                    return None;
+                }
+                let units = fast_units(trim(rec.get(idx[7])?))?;
+                let amount = fast_amount(trim(rec.get(idx[8])?), *exp)?;
+                let sku = match state.sku_index.get(code) {
+                    Some(i) => *i,
+                    None => {
+                        let s = ctx.resolve_code(std::str::from_utf8(code).ok()?)?;
+                        let i = u32::try_from(state.skus.len()).ok()?;
+                        state.skus.push(s);
+                        state.sku_index.insert(code.to_vec(), i);
+                        i
+                    }
+                };
+                let acc = state.statements.get_mut(sid.as_str())?;
+                let slot = acc.fast.entry((sku, kind)).or_insert((0, 0));
+                let (u, a) = (slot.0.checked_add(units)?, slot.1.checked_add(amount)?);
+                *slot = (u, a);
+                acc.last_line = line;
+                Some(())
+            })(),
+            _ => None,
+        };
+        if fast.is_some() {
+            continue;
+        }
+        // The general path: decode, validate, locate errors.
+        let srec = match csv::StringRecord::from_byte_record(rec.clone()) {
+            Ok(s) => s,
+            Err(e) => {
+                errs.push(LineError {
+                    line,
+                    column: e
+                        .utf8_error()
+                        .field()
+                        .checked_add(1)
+                        .map(|f| (f, "?".to_string())),
+                    found: "bytes that are not UTF-8".into(),
+                    expected: "UTF-8 text (or give --encoding windows-1252)".into(),
+                });
+                continue;
+            }
+        };
+        let before = errs.list.len();
+        let row = Row {
+            rec: &srec,
+            line,
+            idx,
+            names,
+        };
+        row_of(Kind::Statements, &row, ctx, errs, parsed, state);
+        if errs.list.len() == before && !errs.truncated {
+            let sid = srec.get(idx[0]).unwrap_or("").trim().to_string();
+            let exp =
+                Currency::parse(srec.get(idx[9]).unwrap_or("")).map(|c| u32::from(c.exponent()));
+            match exp {
+                Ok(exp) if state.statements.contains_key(sid.as_str()) => {
+                    cached_key.clone_from(&key);
+                    cached = Some((sid, exp));
+                }
+                _ => cached = None,
+            }
+        }
+        if errs.truncated {
+            break;
+        }
     }
 }

@@ -148,6 +148,42 @@ impl Context {
         ctx
     }
 
+    /// Builds the context from plain lookups (as the store reads them cheaply):
+    /// catalog (sku, upc, wholesale minor, currency), aliases (code, sku), agreements
+    /// (distributor, currency). Rows that do not parse are skipped (they were valid
+    /// when recorded).
+    pub fn from_lookups(
+        catalog: &[(String, Option<String>, i64, String)],
+        aliases: &[(String, String)],
+        agreements: &[(String, String)],
+    ) -> Context {
+        let mut ctx = Context::default();
+        for (sku, upc, wholesale, cur) in catalog {
+            let Ok(sku) = Sku::parse(sku) else { continue };
+            ctx.codes.insert(sku.as_str().to_string(), sku.clone());
+            if let Ok(c) = Currency::parse(cur) {
+                ctx.wholesale
+                    .insert(sku.clone(), Money::from_minor(*wholesale, c));
+            }
+            if let Some(Ok(u)) = upc.as_deref().map(Upc::parse) {
+                ctx.add_upc(&u, &sku);
+            }
+        }
+        for (code, sku) in aliases {
+            let Ok(sku) = Sku::parse(sku) else { continue };
+            ctx.codes.insert(code.trim().to_string(), sku.clone());
+            if let Ok(u) = Upc::parse(code) {
+                ctx.add_upc(&u, &sku);
+            }
+        }
+        for (d, cur) in agreements {
+            if let Ok(c) = Currency::parse(cur) {
+                ctx.distributors.insert(d.clone(), c);
+            }
+        }
+        ctx
+    }
+
     /// Adds what an entry teaches (catalog items, agreements, aliases).
     pub fn learn(&mut self, e: &Entry) {
         match &e.event {

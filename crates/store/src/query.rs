@@ -266,3 +266,42 @@ impl Store {
             .await?)
     }
 }
+
+/// What an import needs to know about the catalog and agreements, read straight from
+/// the journal's JSON (much cheaper than decoding 100k whole entries).
+#[derive(Debug, Clone, Default)]
+pub struct ImportLookups {
+    /// (sku, upc or empty, wholesale minor units, currency)
+    pub catalog: Vec<(String, Option<String>, i64, String)>,
+    /// (code, sku)
+    pub aliases: Vec<(String, String)>,
+    /// (distributor, currency)
+    pub agreements: Vec<(String, String)>,
+}
+
+impl Store {
+    pub async fn import_lookups(&self) -> Result<ImportLookups> {
+        let catalog = sqlx::query_as(
+            "SELECT json_extract(body, '$.event.sku'), json_extract(body, '$.event.upc'), \
+                    json_extract(body, '$.event.wholesale_price.amount_minor'), json_extract(body, '$.event.wholesale_price.currency') \
+             FROM journal WHERE kind = 'catalog_item' ORDER BY seq",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let aliases = sqlx::query_as(
+            "SELECT json_extract(body, '$.event.code'), json_extract(body, '$.event.sku') FROM journal WHERE kind = 'alias' ORDER BY seq",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let agreements = sqlx::query_as(
+            "SELECT json_extract(body, '$.event.distributor'), json_extract(body, '$.event.currency') FROM journal WHERE kind = 'agreement' ORDER BY seq",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(ImportLookups {
+            catalog,
+            aliases,
+            agreements,
+        })
+    }
+}

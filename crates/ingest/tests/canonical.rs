@@ -1,0 +1,128 @@
+//! The canonical readers: aggregation, located errors, and no panics on any input.
+
+use backstock_domain::{Currency, Money, Sku};
+use backstock_ingest::{read, Context, Kind};
+use backstock_ledger::{Event, LineKind};
+use proptest::prelude::*;
+
+fn ctx() -> Context {
+    let catalog = vec![
+        (
+            "MRG-001-CD".to_string(),
+            Some("859712000019".to_string()),
+            800,
+            "USD".to_string(),
+        ),
+        ("MRG-002-LP".to_string(), None, 1150, "USD".to_string()),
+    ];
+    let mut c = Context::from_lookups(
+        &catalog,
+        &[("NW-ITEM-9".into(), "MRG-002-LP".into())],
+        &[("allegro".into(), "USD".into())],
+    );
+    c.file_name = "statements.csv".into();
+    c.file_sha256 = "ab".repeat(32);
+    c
+}
+
+const HEAD: &str = "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n";
+
+#[test]
+fn statements_aggregate_per_sku_and_kind_whatever_path_a_line_takes() {
+    let body = "\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,10,80.00,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,859712000019,5,40,USD,by UPC\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,Sale,0859712000019,1,8.00,USD,EAN and capital kind\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,return,MRG-001-CD,2,16.00,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,NW-ITEM-9,3,34.50,USD,alias\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,fee,,,30.00,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,adjustment,,,-1.5,USD,\n\
+S2,allegro,2016-02-01,2016-02-29,2016-03-20,sale,MRG-001-CD,1,8.00,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale, MRG-001-CD ,1,8.00,USD,back to S1\n";
+    let p = read(Kind::Statements, format!("{HEAD}{body}").as_bytes(), &ctx()).unwrap();
+    assert_eq!(p.lines, 9);
+    assert_eq!(p.entries.len(), 2);
+    let Event::Statement(s1) = &p.entries[0].event else {
+        panic!()
+    };
+    let get = |kind, sku: Option<&str>| {
+        s1.lines
+            .iter()
+            .find(|l| l.kind == kind && l.sku.as_ref().map(|s| s.as_str()) == sku)
+            .map(|l| (l.units, l.amount_minor))
+    };
+    assert_eq!(get(LineKind::Sale, Some("MRG-001-CD")), Some((17, 13600)));
+    assert_eq!(get(LineKind::Return, Some("MRG-001-CD")), Some((2, 1600)));
+    assert_eq!(get(LineKind::Sale, Some("MRG-002-LP")), Some((3, 3450)));
+    assert_eq!(get(LineKind::Fee, None), Some((0, 3000)));
+    assert_eq!(get(LineKind::Adjustment, None), Some((0, -150)));
+    // net = 136 + 34.50 - 16 - 30 - 1.50
+    assert_eq!(s1.net_due_minor(), Some(12300));
+    assert_eq!(p.entries[0].known_on.to_string(), "2016-02-20");
+    assert_eq!(
+        p.totals.iter().collect::<Vec<_>>(),
+        vec![Money::from_minor(12300 + 800, Currency::USD)]
+    );
+    let _ = Sku::parse("x");
+}
+
+#[test]
+fn every_problem_is_located_and_nothing_is_returned() {
+    let body = "\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,10,80.00,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,10,80.001,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sael,MRG-001-CD,1,8.00,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-21,sale,MRG-001-CD,1,8.00,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,UNKNOWN-9,1,8.00,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,ten,8.00,USD,\n";
+    let e = read(Kind::Statements, format!("{HEAD}{body}").as_bytes(), &ctx()).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("line 3, column 9 (amount): found \"80.001\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 4, column 6 (kind): found \"sael\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 5: found") && text.contains("as on line 2"),
+        "{text}"
+    );
+    assert!(text.contains("line 6: found \"UNKNOWN-9\""), "{text}");
+    assert!(
+        text.contains("line 7, column 8 (units): found \"ten\""),
+        "{text}"
+    );
+    assert!(text.contains("nothing was recorded"), "{text}");
+}
+
+#[test]
+fn missing_columns_are_named() {
+    let e = read(
+        Kind::Payments,
+        "payment_id,date,amount\n1,2016-01-01,5\n".as_bytes(),
+        &ctx(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("the column \"distributor\""), "{e}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn no_input_panics(bytes in prop::collection::vec(any::<u8>(), 0..400), k in 0usize..7) {
+        let kind = Kind::ALL[k];
+        let mut input = backstock_ingest::canonical::columns(kind).join(",").into_bytes();
+        input.push(b'\n');
+        input.extend_from_slice(&bytes);
+        let _ = read(kind, input.as_slice(), &ctx());
+        let _ = read(kind, bytes.as_slice(), &ctx());
+    }
+
+    #[test]
+    fn mutated_statement_lines_never_panic(line in "[A-Za-z0-9,.\\- ]{0,120}") {
+        let input = format!("{HEAD}S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,1,8.00,USD,\n{line}\n");
+        let _ = read(Kind::Statements, input.as_bytes(), &ctx());
+    }
+}
