@@ -128,6 +128,16 @@ enum Command {
         /// The distributor that sent an EDI (X12 852/846/867) or DDEX DSR file.
         #[arg(long)]
         distributor: Option<String>,
+        /// Statement lines with unknown product codes wait in the unmatched queue
+        /// (`backstock unmatched`) instead of refusing the file; `backstock alias add
+        /// CODE SKU` posts them.
+        #[arg(long)]
+        hold_unmatched: bool,
+    },
+    /// Statement lines waiting for an alias (imported with --hold-unmatched).
+    Unmatched {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Units by owner × holder × SKU.
     #[command(
@@ -489,13 +499,14 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             dry_run,
             encoding,
             distributor,
+            hold_unmatched,
         } => {
             let store = open(&dir()).await?;
             let opts = import::ImportOptions {
                 kind,
                 dry_run,
                 encoding,
-                hold_unmatched: false,
+                hold_unmatched,
                 distributor,
             };
             import::run(&store, &paths, &opts).await
@@ -701,6 +712,42 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 original.effective_on,
                 today.max(original.known_on)
             ))
+        }
+        Command::Unmatched { format } => {
+            let store = open(&dir()).await?;
+            let pending = unmatched_pending(&store).await?;
+            let mut t = Table::new(&[
+                "distributor",
+                "statement",
+                "code",
+                "kind",
+                "units",
+                "amount",
+                "lines",
+            ])
+            .numeric(&[4, 5]);
+            for (_, u) in &pending {
+                t.push(vec![
+                    u.distributor.to_string(),
+                    u.statement_id.clone(),
+                    u.code.clone(),
+                    u.kind.as_str().into(),
+                    u.units.to_string(),
+                    output::money(backstock_domain::Money::from_minor(
+                        u.amount_minor,
+                        u.currency,
+                    )),
+                    format!("{}-{}", u.first_line, u.last_line),
+                ]);
+            }
+            let mut s = t.render(
+                format,
+                &json!(pending.iter().map(|(_, u)| u).collect::<Vec<_>>()),
+            );
+            if format == Format::Table && !pending.is_empty() {
+                s.push_str("\nName each code's SKU with: backstock alias add CODE SKU (the lines are then posted).\n");
+            }
+            Ok(s)
         }
         Command::Receivables {
             as_of,
@@ -915,8 +962,57 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                             sku: sku.clone(),
                         }),
                     };
-                    store.record(&[e], None).await?;
-                    Ok(format!("{code} now means {sku}.\n"))
+                    let mut batch = vec![e];
+                    let held = unmatched_pending(&store).await?;
+                    let mut n_lines = 0;
+                    let mut by_statement: std::collections::BTreeMap<
+                        (String, String),
+                        Vec<&backstock_ledger::facts::UnmatchedLine>,
+                    > = Default::default();
+                    for (_, u) in held.iter().filter(|(_, u)| u.code == code) {
+                        by_statement
+                            .entry((u.distributor.to_string(), u.statement_id.clone()))
+                            .or_default()
+                            .push(u);
+                    }
+                    for ((d, sid), lines) in &by_statement {
+                        let first = lines[0];
+                        n_lines += lines.len();
+                        batch.push(Entry {
+                            id: EntryId::new(format!("statement:{d}:{sid}:held:{code}"))
+                                .map_err(|e| CliError::new(Exit::Input, e.to_string()))?,
+                            effective_on: first.period_end,
+                            known_on: today.max(first.issued_on),
+                            provenance: Provenance::Command {
+                                user: user(),
+                                command: format!("alias add {code} {sku}"),
+                            },
+                            event: Event::Statement(backstock_ledger::Statement {
+                                statement_id: format!("{sid}+{code}"),
+                                distributor: first.distributor.clone(),
+                                period_start: first.period_start,
+                                period_end: first.period_end,
+                                issued_on: first.issued_on,
+                                currency: first.currency,
+                                lines: lines
+                                    .iter()
+                                    .map(|u| backstock_ledger::StatementLine {
+                                        kind: u.kind,
+                                        sku: Some(sku.clone()),
+                                        units: u.units,
+                                        amount_minor: u.amount_minor,
+                                        channel: Default::default(),
+                                    })
+                                    .collect(),
+                            }),
+                        });
+                    }
+                    store.record(&batch, None).await?;
+                    Ok(if n_lines > 0 {
+                        format!("{code} now means {sku}; posted {n_lines} held line(s) from {} statement(s).\n", by_statement.len())
+                    } else {
+                        format!("{code} now means {sku}.\n")
+                    })
                 }
                 AliasCommand::List => {
                     let mut t = Table::new(&["code", "sku"]);
@@ -1227,4 +1323,33 @@ async fn demand(store: &Store, command: DemandCommand) -> Result<String, CliErro
             Ok(t.text())
         }
     }
+}
+
+/// Held statement lines not yet posted (no supplementary statement recorded for their
+/// code), oldest first.
+async fn unmatched_pending(
+    store: &Store,
+) -> Result<Vec<(i64, backstock_ledger::facts::UnmatchedLine)>, CliError> {
+    let posted: std::collections::HashSet<String> = store
+        .journal(None, Some("statement"), i64::MAX)
+        .await?
+        .into_iter()
+        .filter(|r| r.entry_id.contains(":held:"))
+        .map(|r| r.entry_id)
+        .collect();
+    Ok(store
+        .entries(&["unmatched"], None)
+        .await?
+        .into_iter()
+        .filter_map(|(seq, e)| match e.event {
+            Event::Fact(Fact::Unmatched(u)) => {
+                let id = format!(
+                    "statement:{}:{}:held:{}",
+                    u.distributor, u.statement_id, u.code
+                );
+                (!posted.contains(&id)).then_some((seq, u))
+            }
+            _ => None,
+        })
+        .collect())
 }

@@ -308,3 +308,51 @@ fn errors_are_one_clear_line_with_exit_codes() {
     let help = bin().arg("--help").output().unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("Examples:"));
 }
+
+#[test]
+fn unknown_codes_wait_in_the_unmatched_queue_until_an_alias_posts_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    ok(&d, &["init"]);
+    let cat = write(tmp.path(), "catalog.csv", CATALOG);
+    let dist = write(tmp.path(), "distributors.csv", DISTRIBUTORS);
+    ok(&d, &["import", &cat, &dist]);
+    let st = write(
+        tmp.path(),
+        "statements.csv",
+        "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+         AL-1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,10,80.00,USD,\n\
+         AL-1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,ALG-77812,4,32.00,USD,their item number\n\
+         AL-1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,ALG-77812,1,8.00,USD,\n",
+    );
+    // Without --hold-unmatched the file is refused, naming the code and its line.
+    let err = fail(&d, &["import", &st], 3);
+    assert!(err.contains("line 3: found \"ALG-77812\""), "{err}");
+    let out = ok(&d, &["import", &st, "--hold-unmatched"]);
+    assert!(out.contains("1 unknown code(s): ALG-77812"), "{out}");
+    let q = ok(&d, &["unmatched", "--format", "csv"]);
+    assert!(
+        q.contains("allegro,AL-1,ALG-77812,sale,5,40.00 USD,3-4"),
+        "{q}"
+    );
+    let bal = |d: &Path| {
+        let j: serde_json::Value = serde_json::from_str(&ok(
+            d,
+            &["balances", "--party", "allegro", "--format", "json"],
+        ))
+        .unwrap();
+        j.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == "receivable")
+            .unwrap()["balance"]["amount_minor"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(bal(&d), 8000);
+    let out = ok(&d, &["alias", "add", "ALG-77812", "MRG-001-CD"]);
+    assert!(out.contains("posted 1 held line(s)"), "{out}");
+    assert_eq!(bal(&d), 12000);
+    assert_eq!(ok(&d, &["unmatched", "--format", "csv"]).lines().count(), 1);
+    assert!(ok(&d, &["verify"]).starts_with("OK:"));
+}

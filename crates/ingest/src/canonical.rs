@@ -362,7 +362,7 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Error
         }
     }
     finish(kind, ctx, &mut errs, &mut parsed, state);
-    if !parsed.unknown.is_empty() && !ctx.hold_unmatched {
+    if !parsed.unknown.is_empty() && (!ctx.hold_unmatched || kind != Kind::Statements) {
         for (code, line) in &parsed.unknown {
             errs.push(LineError {
                 line: *line,
@@ -399,6 +399,12 @@ struct KindState {
     /// SKUs met by the fast path, by the raw code bytes that named them.
     skus: Vec<Sku>,
     sku_index: FxHashMap<Vec<u8>, u32>,
+    /// Held lines (unknown code): (statement, code, kind) → header, units, amount, lines.
+    #[allow(clippy::type_complexity)]
+    held: BTreeMap<
+        (String, String, LineKind),
+        (PartyId, Date, Date, Date, Currency, i64, i64, u64, u64),
+    >,
 }
 
 fn row_of(
@@ -662,11 +668,38 @@ fn row_of(
             let n = r.get(7, errs, signed_units);
             let Some(cur) = cur else { return };
             let amount = r.get(8, errs, |s| Money::parse(s, cur));
-            let sku = if r.raw(6).is_empty() {
+            let code = r.raw(6);
+            let sku = if code.is_empty() {
                 Some(None)
             } else {
                 ctx.sku(r, 6, errs, &mut out.unknown).map(Some)
             };
+            // An unknown code with --hold-unmatched: keep the line aside, whole.
+            if sku.is_none()
+                && ctx.hold_unmatched
+                && ctx.resolve_code(code).is_none()
+                && Sku::parse(code).is_ok()
+            {
+                if let (
+                    Some(dist),
+                    Some(ps),
+                    Some(pe),
+                    Some(issued),
+                    Some(kind),
+                    Some(n),
+                    Some(amount),
+                ) = (dist, ps, pe, issued, kind, n, amount)
+                {
+                    let slot = st
+                        .held
+                        .entry((sid.to_string(), code.to_string(), kind))
+                        .or_insert_with(|| (dist, ps, pe, issued, cur, 0, 0, line, line));
+                    slot.5 = slot.5.saturating_add(n);
+                    slot.6 = slot.6.saturating_add(amount.minor());
+                    slot.8 = line;
+                }
+                return;
+            }
             let (
                 Some(dist),
                 Some(ps),
@@ -799,6 +832,36 @@ fn row_of(
 fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: KindState) {
     if kind != Kind::Statements || !errs.is_empty() {
         return;
+    }
+    for ((sid, code, kind), (d, ps, pe, issued, cur, units, amount, first, last)) in st.held {
+        let line = backstock_ledger::facts::UnmatchedLine {
+            statement_id: sid.clone(),
+            distributor: d.clone(),
+            period_start: ps,
+            period_end: pe,
+            issued_on: issued,
+            currency: cur,
+            code: code.clone(),
+            kind,
+            units,
+            amount_minor: amount,
+            first_line: first,
+            last_line: last,
+        };
+        if let Ok(id) = EntryId::new(format!("unmatched:{d}:{sid}:{code}:{}", kind.as_str())) {
+            out.entries.push(Entry {
+                id,
+                effective_on: pe,
+                known_on: issued,
+                provenance: Provenance::File {
+                    sha256: ctx.file_sha256.clone(),
+                    name: ctx.file_name.clone(),
+                    first_line: first,
+                    last_line: last,
+                },
+                event: Event::Fact(Fact::Unmatched(line)),
+            });
+        }
     }
     let mut statements = st.statements;
     let skus = st.skus;

@@ -282,6 +282,7 @@ impl Event {
                 Fact::PmsiNotice(_) => "pmsi_notice",
                 Fact::Demand(_) => "demand",
                 Fact::DemandResponse(_) => "demand_response",
+                Fact::Unmatched(_) => "unmatched",
             },
         }
     }

@@ -28,6 +28,9 @@ pub enum Fact {
     Demand(Demand),
     /// The distributor's answer to a demand.
     DemandResponse(DemandResponse),
+    /// Statement lines whose product code was unknown, held (`import --hold-unmatched`)
+    /// until an alias names the SKU; then they are posted as a supplementary statement.
+    Unmatched(UnmatchedLine),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,4 +184,21 @@ pub struct DemandResponse {
     pub answered_on: Date,
     pub outcome: DemandOutcome,
     pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmatchedLine {
+    pub statement_id: String,
+    pub distributor: PartyId,
+    pub period_start: Date,
+    pub period_end: Date,
+    pub issued_on: Date,
+    pub currency: Currency,
+    pub code: String,
+    pub kind: crate::events::LineKind,
+    pub units: i64,
+    pub amount_minor: i64,
+    /// Source lines (first, last).
+    pub first_line: u64,
+    pub last_line: u64,
 }
