@@ -179,11 +179,15 @@ pub async fn run(
         } else {
             let f = std::fs::File::open(&path)
                 .map_err(|e| CliError::new(Exit::Input, format!("{shown}: {e}")))?;
-            backstock_ingest::read(
+            let bar = progress_bar(size, &name);
+            let reader = bar.wrap_read(f);
+            let r = backstock_ingest::read(
                 kind,
-                Decoder::new(BufReader::with_capacity(1 << 20, f), encoding),
+                Decoder::new(BufReader::with_capacity(1 << 20, reader), encoding),
                 &ctx,
-            )
+            );
+            bar.finish_and_clear();
+            r
             .map_err(|e| CliError::new(Exit::Input, e.to_string().trim_end().to_string()))?
         };
         phase("parsed");
@@ -310,4 +314,21 @@ fn compress_file(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut z = backstock_store::compressor();
     std::io::copy(&mut r, &mut z)?;
     z.finish()
+}
+
+/// A progress bar on stderr for files over 8 MB when stderr is a terminal; hidden
+/// otherwise (scripts and CI stay quiet).
+fn progress_bar(size: u64, name: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if size < 8 << 20 || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(format!("reading {name}"));
+    bar
 }

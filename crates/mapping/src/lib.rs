@@ -1,1 +1,218 @@
-//! x
+//! Mappings: small TOML files that say how to turn a distributor's own statement
+//! layout (CSV or XLSX) into canonical `statements.csv` records (see
+//! `docs/formats.md` and this crate's README for the schema).
+//!
+//! Contract:
+//! * [`Mapping::parse`] validates everything it can before a file is read; its errors
+//!   name the TOML key and what was expected there.
+//! * [`convert_csv`] / [`convert_xlsx`] return every canonical line the file means, or
+//!   every problem found (up to [`MAX_ERRORS`]), each naming the source line, column,
+//!   the value found and what was expected. They never panic on input.
+//! * Amounts are exact: decimal text in, decimal text out, no floating point.
+
+mod date;
+mod engine;
+mod number;
+mod schema;
+mod text;
+mod xlsx;
+
+pub use schema::{Format, Kind, Mapping, MappingError};
+
+use std::fmt;
+use std::io::Read;
+
+/// The canonical `statements.csv` columns, in order (the fields of a [`Row`]).
+pub const COLUMNS: [&str; 11] = [
+    "statement_id",
+    "distributor",
+    "period_start",
+    "period_end",
+    "issued_on",
+    "kind",
+    "sku",
+    "units",
+    "amount",
+    "currency",
+    "memo",
+];
+
+/// Limit on errors returned for one file.
+pub const MAX_ERRORS: usize = 100;
+
+/// One canonical statement line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// 1-based source line (CSV; where the record starts) or sheet row (XLSX).
+    pub line: u64,
+    /// The canonical statement columns in order (see [`COLUMNS`]).
+    pub fields: [String; 11],
+}
+
+/// One problem in a source file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceError {
+    /// 1-based line or sheet row; 0 when the problem is not on one line (a missing
+    /// sheet, a value the mapping and the command line both leave out).
+    pub line: u64,
+    /// 1-based column number and its header name (or cell name such as `B3`).
+    pub column: Option<(usize, String)>,
+    pub found: String,
+    pub expected: String,
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            f.write_str("file")?;
+        } else {
+            write!(f, "line {}", self.line)?;
+        }
+        if let Some((n, name)) = &self.column {
+            write!(f, ", column {n} ({name})")?;
+        }
+        write!(f, ": found {:?}, expected {}", self.found, self.expected)
+    }
+}
+
+impl std::error::Error for SourceError {}
+
+/// Statement-level values given on the command line. Each one given replaces what the
+/// mapping would take from the file. Dates as `YYYY-MM-DD` (or in the mapping's
+/// `date_format`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub distributor: Option<String>,
+    pub statement_id: Option<String>,
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
+    pub issued_on: Option<String>,
+    pub currency: Option<String>,
+}
+
+impl Overrides {
+    /// The override for a field of [`schema::FIELDS`].
+    pub(crate) fn get(&self, field: &str) -> Option<&str> {
+        match field {
+            "distributor" => self.distributor.as_deref(),
+            "statement_id" => self.statement_id.as_deref(),
+            "period_start" => self.period_start.as_deref(),
+            "period_end" => self.period_end.as_deref(),
+            "issued_on" => self.issued_on.as_deref(),
+            "currency" => self.currency.as_deref(),
+            _ => None,
+        }
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    }
+}
+
+/// The mappings shipped with backstock: `(name, TOML text)`.
+pub fn builtin() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("bandcamp", include_str!("../mappings/bandcamp.toml")),
+        ("indie-dist-us", include_str!("../mappings/indie-dist-us.toml")),
+        ("euro-dist-xlsx", include_str!("../mappings/euro-dist-xlsx.toml")),
+    ]
+}
+
+/// A shipped mapping by name, parsed.
+pub fn find_builtin(name: &str) -> Option<Mapping> {
+    builtin()
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
+        .and_then(|(_, t)| Mapping::parse(t).ok())
+}
+
+fn file_error(found: impl Into<String>, expected: impl Into<String>) -> Vec<SourceError> {
+    vec![SourceError {
+        line: 0,
+        column: None,
+        found: found.into(),
+        expected: expected.into(),
+    }]
+}
+
+/// Converts a CSV file in the mapping's layout into canonical statement lines.
+pub fn convert_csv(
+    mapping: &Mapping,
+    mut input: impl Read,
+    overrides: &Overrides,
+) -> Result<Vec<Row>, Vec<SourceError>> {
+    if mapping.format() != Format::Csv {
+        return Err(file_error(
+            "a CSV file",
+            format!("an XLSX workbook (mapping {} is for xlsx)", mapping.name()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    if let Err(e) = input.read_to_end(&mut bytes) {
+        return Err(file_error(e.to_string(), "a readable file"));
+    }
+    let text = match text::decode(&bytes, mapping.encoding) {
+        Ok(t) => t,
+        Err(line) => {
+            return Err(vec![SourceError {
+                line,
+                column: None,
+                found: "bytes that are not UTF-8".into(),
+                expected: "UTF-8 text (or set encoding = \"windows-1252\" or \"auto\")".into(),
+            }])
+        }
+    };
+    drop(bytes);
+    let mut engine = engine::Engine::new(mapping, overrides);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(mapping.delimiter)
+        .from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                if !engine.feed(line, &record) {
+                    break;
+                }
+            }
+            Err(e) => {
+                engine.push_error(SourceError {
+                    line: e.position().map_or(0, |p| p.line()),
+                    column: None,
+                    found: e.to_string(),
+                    expected: "well-formed CSV".into(),
+                });
+                break;
+            }
+        }
+    }
+    engine.finish()
+}
+
+/// Converts an XLSX workbook in the mapping's layout into canonical statement lines.
+pub fn convert_xlsx(
+    mapping: &Mapping,
+    bytes: &[u8],
+    overrides: &Overrides,
+) -> Result<Vec<Row>, Vec<SourceError>> {
+    if mapping.format() != Format::Xlsx {
+        return Err(file_error(
+            "an XLSX workbook",
+            format!("a CSV file (mapping {} is for csv)", mapping.name()),
+        ));
+    }
+    xlsx::convert(mapping, bytes, overrides)
+}
+
+/// Writes rows as a canonical `statements.csv` (header included).
+pub fn to_csv(rows: &[Row]) -> String {
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    let _ = w.write_record(COLUMNS);
+    for r in rows {
+        let _ = w.write_record(&r.fields);
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}

@@ -267,40 +267,52 @@ pub fn parse_plain(s: &str) -> Option<Dec> {
     Some(if neg { d.neg() } else { d })
 }
 
-/// Rounds the decimal text of a spreadsheet number to at most `places` decimal places
-/// (half away from zero) and drops trailing zeros: `10.000000000000002` → `10`,
-/// `1234.5600000001` → `1234.56`. Works on the text, so no float arithmetic.
-pub fn tidy_float_text(s: &str, places: usize) -> String {
+/// Rounds the decimal text of a spreadsheet number to 15 significant digits, as
+/// Excel shows numbers, dropping trailing zeros: `10.000000000000002` → `10`,
+/// `3703.6799999999998` → `3703.68`. Digits of the integer part are never rounded
+/// away. Works on the text, so no float arithmetic.
+pub fn tidy_float_text(s: &str) -> String {
+    const SIGNIFICANT: usize = 15;
     let (neg, rest) = match s.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, s),
     };
     let (int, frac) = rest.split_once('.').unwrap_or((rest, ""));
-    if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
         return s.to_string();
     }
-    let mut digits: Vec<u8> = int.bytes().chain(frac.bytes().take(places)).collect();
-    let round_up = frac.as_bytes().get(places).is_some_and(|b| *b >= b'5');
-    if round_up {
-        let mut i = digits.len();
-        loop {
-            if i == 0 {
-                digits.insert(0, b'1');
-                break;
-            }
-            i -= 1;
-            if digits[i] == b'9' {
-                digits[i] = b'0';
-            } else {
-                digits[i] += 1;
-                break;
+    let mut digits: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
+    let mut point = int.len();
+    let Some(first) = digits.iter().position(|b| *b != b'0') else {
+        return "0".to_string();
+    };
+    let keep = (first + SIGNIFICANT).max(point);
+    if keep < digits.len() {
+        let round_up = digits[keep] >= b'5';
+        digits.truncate(keep);
+        if round_up {
+            let mut i = digits.len();
+            loop {
+                if i == 0 {
+                    digits.insert(0, b'1');
+                    point += 1;
+                    break;
+                }
+                i -= 1;
+                if digits[i] == b'9' {
+                    digits[i] = b'0';
+                } else {
+                    digits[i] += 1;
+                    break;
+                }
             }
         }
     }
-    let kept_frac = frac.len().min(places);
-    let split = digits.len() - kept_frac;
-    let int_part = String::from_utf8_lossy(&digits[..split]).into_owned();
-    let frac_part = String::from_utf8_lossy(&digits[split..]).into_owned();
+    let int_part = String::from_utf8_lossy(&digits[..point]).into_owned();
+    let frac_part = String::from_utf8_lossy(&digits[point..]).into_owned();
     let frac_part = frac_part.trim_end_matches('0');
     let int_part = match int_part.trim_start_matches('0') {
         "" => "0",
@@ -311,7 +323,7 @@ pub fn tidy_float_text(s: &str, places: usize) -> String {
     } else {
         format!("{int_part}.{frac_part}")
     };
-    if neg && body.bytes().any(|b| b != b'0' && b != b'.') {
+    if neg && body != "0" {
         format!("-{body}")
     } else {
         body
@@ -410,12 +422,15 @@ mod tests {
 
     #[test]
     fn float_text() {
-        assert_eq!(tidy_float_text("10.000000000000002", 6), "10");
-        assert_eq!(tidy_float_text("1234.5600000001", 6), "1234.56");
-        assert_eq!(tidy_float_text("0.9999999999", 6), "1");
-        assert_eq!(tidy_float_text("-0.0000001", 6), "0");
-        assert_eq!(tidy_float_text("-12.5", 6), "-12.5");
-        assert_eq!(tidy_float_text("4006381333931", 6), "4006381333931");
-        assert_eq!(tidy_float_text("99.9999996", 6), "100");
+        assert_eq!(tidy_float_text("10.000000000000002"), "10");
+        assert_eq!(tidy_float_text("0.30000000000000004"), "0.3");
+        assert_eq!(tidy_float_text("3703.6799999999998"), "3703.68");
+        assert_eq!(tidy_float_text("1234.5600000001"), "1234.5600000001");
+        assert_eq!(tidy_float_text("-0.0"), "0");
+        assert_eq!(tidy_float_text("-12.5"), "-12.5");
+        assert_eq!(tidy_float_text("4006381333931"), "4006381333931");
+        assert_eq!(tidy_float_text("99.99999999999999"), "100");
+        assert_eq!(tidy_float_text("123456789012345678"), "123456789012345678");
+        assert_eq!(tidy_float_text("NaN"), "NaN");
     }
 }
