@@ -107,6 +107,9 @@ pub struct DemoFiles {
     pub files: Vec<(&'static str, String)>,
     /// The last day of the demo history.
     pub end: Date,
+    /// Receipts the distributors confirmed: (shipment id, distributor, SKU, units, on).
+    /// Cascade stops confirming in its last months.
+    pub receipts: Vec<(String, &'static str, String, i64, Date)>,
 }
 
 struct Dist {
@@ -161,6 +164,7 @@ cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,2500
     let mut pays = String::from("payment_id,date,distributor,amount,currency,statement_id\n");
 
     let mut label_stock: BTreeMap<usize, i64> = BTreeMap::new();
+    let mut receipts = Vec::new();
     let mut dists = [
         Dist {
             name: "northwind",
@@ -265,6 +269,16 @@ cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,2500
                             "SH-{ship_n},{ship_day},label,{},{},{units},{po}",
                             dist.name, rel[*i].sku
                         );
+                        let confirmed_on = ship_day.add_days(rng.range(3, 8) as i32);
+                        if !(failing && ship_day >= d(2015, 10, 1)) && confirmed_on <= end {
+                            receipts.push((
+                                format!("SH-{ship_n}"),
+                                dist.name,
+                                rel[*i].sku.clone(),
+                                *units,
+                                confirmed_on,
+                            ));
+                        }
                     }
                 }
             }
@@ -397,7 +411,8 @@ cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,2500
                 }
             }
             // 5. Quarterly stock reports (the failing one comes up short in 2016).
-            if m % 3 == 0 && !(failing && month >= d(2016, 4, 1)) {
+            // (Not the last quarter: its sales are reported after the demo ends.)
+            if m % 3 == 0 && pe.add_days(20) <= end && !(failing && month >= d(2016, 4, 1)) {
                 for (i, r) in rel.iter().enumerate() {
                     let held = *dist.held.get(&i).unwrap_or(&0);
                     if held == 0 {
@@ -426,6 +441,7 @@ cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,2500
             ("payments.csv", pays),
         ],
         end,
+        receipts,
     }
 }
 

@@ -152,6 +152,7 @@ pub async fn run(
     plan.sort_by_key(|p| p.5.import_rank());
     phase("files read and hashed");
     let mut report = String::new();
+    let mut new_pos = Vec::new();
     for (path, sha, size, lines, encoding, kind) in plan {
         let name = path
             .file_name()
@@ -187,8 +188,7 @@ pub async fn run(
                 &ctx,
             );
             bar.finish_and_clear();
-            r
-            .map_err(|e| CliError::new(Exit::Input, e.to_string().trim_end().to_string()))?
+            r.map_err(|e| CliError::new(Exit::Input, e.to_string().trim_end().to_string()))?
         };
         phase("parsed");
         let totals: Vec<String> = parsed.totals.iter().map(crate::output::money).collect();
@@ -274,7 +274,13 @@ pub async fn run(
         for e in &parsed.entries {
             ctx.learn(e);
         }
+        if kind == Kind::PurchaseOrders && !opts.dry_run {
+            new_pos.extend(parsed.entries.iter().cloned());
+        }
     }
+    // Judged once everything of this run is in (statements and payments may come in
+    // the same run, after the orders).
+    report.push_str(&flag_purchase_orders(store, &new_pos).await?);
     Ok(report)
 }
 
@@ -331,4 +337,68 @@ fn progress_bar(size: u64, name: &str) -> indicatif::ProgressBar {
     }
     bar.set_message(format!("reading {name}"));
     bar
+}
+
+/// Purchase orders that arrived while their distributor was in arrears (the Allegro
+/// pattern: ordering more while not paying), one line per PO.
+async fn flag_purchase_orders(
+    store: &Store,
+    entries: &[backstock_ledger::Entry],
+) -> Result<String, CliError> {
+    use backstock_ledger::{Event, Fact};
+    let mut pos: std::collections::BTreeMap<
+        (String, String),
+        backstock_ledger::facts::PurchaseOrder,
+    > = Default::default();
+    for e in entries {
+        if let Event::Fact(Fact::PurchaseOrder(p)) = &e.event {
+            pos.entry((p.distributor.to_string(), p.po_number.clone()))
+                .or_insert_with(|| p.clone());
+        }
+    }
+    if pos.is_empty() {
+        return Ok(String::new());
+    }
+    let all: Vec<backstock_ledger::Entry> = store
+        .entries(&[], None)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    let th = crate::risk::thresholds(store).await?;
+    let mut flagged = Vec::new();
+    for po in pos.values() {
+        let snap = backstock_risk::Snapshot::from_entries(po.date, all.iter().cloned());
+        let reasons = backstock_risk::credit::po_flags(&snap, &th, po);
+        if let Some(first) = reasons.first() {
+            // The first reason's first clause; `backstock risk --as-of DATE` has the rest.
+            let short = first.message.split(" — ").next().unwrap_or(&first.message);
+            flagged.push((
+                po.date,
+                format!(
+                    "  {} {} from {}: {short}",
+                    po.date, po.po_number, po.distributor
+                ),
+            ));
+        }
+    }
+    flagged.sort();
+    let flagged: Vec<String> = flagged.into_iter().map(|(_, f)| f).collect();
+    if flagged.is_empty() {
+        return Ok(String::new());
+    }
+    let n = flagged.len();
+    let mut out = format!(
+        "warning: {n} purchase order{} arrived while the distributor was in arrears:\n",
+        if n == 1 { "" } else { "s" }
+    );
+    let skip = n.saturating_sub(5);
+    if skip > 0 {
+        out.push_str(&format!("  … {skip} earlier, then:\n"));
+    }
+    for f in flagged.into_iter().skip(skip) {
+        out.push_str(&f);
+        out.push('\n');
+    }
+    Ok(out)
 }

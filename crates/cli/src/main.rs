@@ -134,6 +134,13 @@ enum Command {
         #[arg(long)]
         hold_unmatched: bool,
     },
+    /// Record that a distributor confirmed receiving a shipment (all its SKUs, as shipped).
+    #[command(after_help = "Example:\n  backstock confirm-receipt SH-5012 --on 2016-05-14")]
+    ConfirmReceipt {
+        shipment_id: String,
+        #[arg(long, value_parser = parse_date)]
+        on: Date,
+    },
     /// Statement lines waiting for an alias (imported with --hold-unmatched).
     Unmatched {
         #[arg(long, value_enum, default_value_t)]
@@ -713,6 +720,48 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 today.max(original.known_on)
             ))
         }
+        Command::ConfirmReceipt { shipment_id, on } => {
+            let store = open(&dir()).await?;
+            let mut batch = Vec::new();
+            for (_, e) in store.entries(&["shipment"], None).await? {
+                if let Event::Shipment {
+                    shipment_id: sid,
+                    to,
+                    sku,
+                    units,
+                    ..
+                } = e.event
+                {
+                    if sid == shipment_id {
+                        batch.push(risk::command_entry(
+                            format!("receipt:{sid}:{sku}"),
+                            on,
+                            today().max(on),
+                            format!("confirm-receipt {sid}"),
+                            Event::Fact(Fact::ReceiptConfirmed(
+                                backstock_ledger::facts::ReceiptConfirmed {
+                                    shipment_id: sid.clone(),
+                                    distributor: to,
+                                    sku,
+                                    units,
+                                },
+                            )),
+                        )?);
+                    }
+                }
+            }
+            if batch.is_empty() {
+                return Err(CliError::new(
+                    Exit::Input,
+                    format!("no shipment {shipment_id:?} (see backstock journal --kind shipment)"),
+                ));
+            }
+            store.record(&batch, None).await?;
+            Ok(format!(
+                "Recorded receipt of {shipment_id} ({} SKU line(s)) on {on}.\n",
+                batch.len()
+            ))
+        }
         Command::Unmatched { format } => {
             let store = open(&dir()).await?;
             let pending = unmatched_pending(&store).await?;
@@ -1073,7 +1122,27 @@ async fn demo_command(dir: &Path, write_files: Option<&Path>) -> Result<String, 
     out.push_str(&import::run(&store, &paths, &opts).await?);
     // What happened after the failing distributor closed: a refused demand and the
     // stock it kept.
-    let extra = demo_aftermath(&store, files.end).await?;
+    let mut extra = demo_aftermath(&store, files.end).await?;
+    for (sid, dist, sku, units, on) in &files.receipts {
+        let (Ok(d), Ok(s)) = (PartyId::parse(dist), Sku::parse(sku)) else {
+            continue;
+        };
+        extra.push(Entry {
+            id: EntryId::new(format!("receipt:{sid}:{sku}"))
+                .map_err(|e| CliError::new(Exit::Other, e.to_string()))?,
+            effective_on: *on,
+            known_on: *on,
+            provenance: Provenance::Demo,
+            event: Event::Fact(Fact::ReceiptConfirmed(
+                backstock_ledger::facts::ReceiptConfirmed {
+                    shipment_id: sid.clone(),
+                    distributor: d,
+                    sku: s,
+                    units: u64::try_from(*units).unwrap_or(0),
+                },
+            )),
+        });
+    }
     store.record(&extra, None).await?;
     let rows = store.stock(&StockFilter::default()).await?;
     let mut by_holder: std::collections::BTreeMap<String, i64> = Default::default();

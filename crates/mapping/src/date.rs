@@ -128,7 +128,9 @@ impl DateFormat {
             || count(&|t| matches!(t, Token::Month | Token::MonthName)) != 1
             || count(&|t| matches!(t, Token::Day)) != 1
         {
-            return Err("exactly one year (%Y or %y), one month (%m or %b) and one day (%d)".into());
+            return Err(
+                "exactly one year (%Y or %y), one month (%m or %b) and one day (%d)".into(),
+            );
         }
         Ok(DateFormat {
             text: text.to_string(),
@@ -215,9 +217,7 @@ impl DateFormat {
                     if word.len() < 3 {
                         return None;
                     }
-                    let i = MONTHS
-                        .iter()
-                        .position(|full| full.starts_with(&word))?;
+                    let i = MONTHS.iter().position(|full| full.starts_with(&word))?;
                     m = Some(u8::try_from(i + 1).ok()?);
                     s = &s[letters..];
                 }
@@ -248,7 +248,10 @@ mod tests {
     use super::*;
 
     fn p(f: &str, s: &str) -> Option<String> {
-        DateFormat::parse(f).ok()?.parse_date(s).map(|d| d.to_string())
+        DateFormat::parse(f)
+            .ok()?
+            .parse_date(s)
+            .map(|d| d.to_string())
     }
 
     #[test]
@@ -260,17 +263,34 @@ mod tests {
         assert_eq!(p("%d.%m.%Y", "31.04.2024"), None);
         assert_eq!(p("%Y-%m-%d", "2024-13-01"), None);
         assert_eq!(p("%d-%b-%Y", "05-Mar-2024").as_deref(), Some("2024-03-05"));
-        assert_eq!(p("%d-%b-%Y", "05-march-2024").as_deref(), Some("2024-03-05"));
+        assert_eq!(
+            p("%d-%b-%Y", "05-march-2024").as_deref(),
+            Some("2024-03-05")
+        );
         assert_eq!(p("%d-%b-%Y", "05-Mxr-2024"), None);
-        assert_eq!(p("%m/%d/%y", "1/4/21 11:22pm").as_deref(), Some("2021-01-04"));
+        assert_eq!(
+            p("%m/%d/%y", "1/4/21 11:22pm").as_deref(),
+            Some("2021-01-04")
+        );
         assert_eq!(p("%m/%d/%y", "12/31/99").as_deref(), Some("1999-12-31"));
         assert_eq!(p("%m/%d/%y", "1/4/21x"), None);
-        assert_eq!(p("%d %b %Y", "04 Jan 2021 23:22:11 GMT").as_deref(), Some("2021-01-04"));
+        assert_eq!(
+            p("%d %b %Y", "04 Jan 2021 23:22:11 GMT").as_deref(),
+            Some("2021-01-04")
+        );
         assert_eq!(p("%d.%m.%Y", "2024-03-31").as_deref(), Some("2024-03-31"));
-        assert_eq!(p("%d.%m.%Y", "2024-03-31T10:00").as_deref(), Some("2024-03-31"));
+        assert_eq!(
+            p("%d.%m.%Y", "2024-03-31T10:00").as_deref(),
+            Some("2024-03-31")
+        );
         assert_eq!(p("%d.%m.%Y", ""), None);
         assert!(DateFormat::parse("%Y-%m").is_err());
         assert!(DateFormat::parse("%Y-%m-%d %H").is_err());
-        assert_eq!(DateFormat::parse("%d.%m.%Y").map(|f| f.example()).as_deref(), Ok("31.01.2024"));
+        assert_eq!(
+            DateFormat::parse("%d.%m.%Y")
+                .map(|f| f.example())
+                .as_deref(),
+            Ok("31.01.2024")
+        );
     }
 }

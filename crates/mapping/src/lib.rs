@@ -111,8 +111,14 @@ impl Overrides {
 pub fn builtin() -> Vec<(&'static str, &'static str)> {
     vec![
         ("bandcamp", include_str!("../mappings/bandcamp.toml")),
-        ("indie-dist-us", include_str!("../mappings/indie-dist-us.toml")),
-        ("euro-dist-xlsx", include_str!("../mappings/euro-dist-xlsx.toml")),
+        (
+            "indie-dist-us",
+            include_str!("../mappings/indie-dist-us.toml"),
+        ),
+        (
+            "euro-dist-xlsx",
+            include_str!("../mappings/euro-dist-xlsx.toml"),
+        ),
     ]
 }
 

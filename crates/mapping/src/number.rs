@@ -109,10 +109,12 @@ impl NumberStyle {
     }
 
     pub fn default_symbols() -> Vec<String> {
-        ["US$", "$", "€", "£", "¥", "USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "US$", "$", "€", "£", "¥", "USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     }
 
     /// An example amount in this style, for error messages.
@@ -401,7 +403,10 @@ mod tests {
             mantissa: 3,
             scale: 0,
         };
-        assert_eq!(a.checked_sub(b).map(Dec::to_canonical).as_deref(), Some("7.50"));
+        assert_eq!(
+            a.checked_sub(b).map(Dec::to_canonical).as_deref(),
+            Some("7.50")
+        );
         assert_eq!(
             Dec {
                 mantissa: -5,

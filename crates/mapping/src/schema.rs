@@ -340,7 +340,11 @@ struct Tab<'a> {
 }
 
 impl<'a> Tab<'a> {
-    fn new(path: &str, table: &'a Table, allowed: &'static [&'static str]) -> Result<Tab<'a>, MappingError> {
+    fn new(
+        path: &str,
+        table: &'a Table,
+        allowed: &'static [&'static str],
+    ) -> Result<Tab<'a>, MappingError> {
         for k in table.keys() {
             if !allowed.contains(&k.as_str()) {
                 return Err(err(
@@ -369,7 +373,10 @@ impl<'a> Tab<'a> {
         match self.get(k) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(v) => Err(err(&self.key(k), format!("expected a string, found {}", type_name(v)))),
+            Some(v) => Err(err(
+                &self.key(k),
+                format!("expected a string, found {}", type_name(v)),
+            )),
         }
     }
 
@@ -379,7 +386,10 @@ impl<'a> Tab<'a> {
             Some(Value::Integer(i)) if (min..=max).contains(i) => Ok(Some(*i)),
             Some(v) => Err(err(
                 &self.key(k),
-                format!("expected a whole number from {min} to {max}, found {}", show(v)),
+                format!(
+                    "expected a whole number from {min} to {max}, found {}",
+                    show(v)
+                ),
             )),
         }
     }
@@ -388,7 +398,10 @@ impl<'a> Tab<'a> {
         match self.get(k) {
             None => Ok(None),
             Some(Value::Boolean(b)) => Ok(Some(*b)),
-            Some(v) => Err(err(&self.key(k), format!("expected true or false, found {}", show(v)))),
+            Some(v) => Err(err(
+                &self.key(k),
+                format!("expected true or false, found {}", show(v)),
+            )),
         }
     }
 
@@ -410,7 +423,10 @@ impl<'a> Tab<'a> {
                 .map(Some),
             Some(v) => Err(err(
                 &self.key(k),
-                format!("expected a string or a list of strings, found {}", type_name(v)),
+                format!(
+                    "expected a string or a list of strings, found {}",
+                    type_name(v)
+                ),
             )),
         }
     }
@@ -436,7 +452,10 @@ impl<'a> Tab<'a> {
         match self.get(k) {
             None => Ok(None),
             Some(Value::Table(t)) => Ok(Some(t)),
-            Some(v) => Err(err(&self.key(k), format!("expected a table, found {}", type_name(v)))),
+            Some(v) => Err(err(
+                &self.key(k),
+                format!("expected a table, found {}", type_name(v)),
+            )),
         }
     }
 
@@ -456,7 +475,10 @@ impl<'a> Tab<'a> {
                 .collect(),
             Some(v) => Err(err(
                 &self.key(k),
-                format!("expected an array of tables ([[{k}]]), found {}", type_name(v)),
+                format!(
+                    "expected an array of tables ([[{k}]]), found {}",
+                    type_name(v)
+                ),
             )),
         }
     }
@@ -544,10 +566,20 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
         ));
     }
     let description = t.string("description")?.unwrap_or_default();
-    let format = match t.string("format")?.as_deref().map(str::to_ascii_lowercase).as_deref() {
+    let format = match t
+        .string("format")?
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None | Some("csv") => Format::Csv,
         Some("xlsx") => Format::Xlsx,
-        Some(o) => return Err(err("format", format!("expected \"csv\" or \"xlsx\", found {o:?}"))),
+        Some(o) => {
+            return Err(err(
+                "format",
+                format!("expected \"csv\" or \"xlsx\", found {o:?}"),
+            ))
+        }
     };
     let sheet = match t.get("sheet") {
         None => None,
@@ -559,13 +591,18 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
         Some(v) => {
             return Err(err(
                 "sheet",
-                format!("expected a sheet name or a 1-based sheet number, found {}", show(v)),
+                format!(
+                    "expected a sheet name or a 1-based sheet number, found {}",
+                    show(v)
+                ),
             ))
         }
     };
     let delimiter = match t.string("delimiter")? {
         None => b',',
-        Some(_) if format != Format::Csv => return Err(err("delimiter", "only for format = \"csv\"")),
+        Some(_) if format != Format::Csv => {
+            return Err(err("delimiter", "only for format = \"csv\""))
+        }
         Some(d) => match d.as_str() {
             "," => b',',
             ";" => b';',
@@ -581,11 +618,15 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
     };
     let encoding = match t.string("encoding")? {
         None => Encoding::Auto,
-        Some(_) if format != Format::Csv => return Err(err("encoding", "only for format = \"csv\"")),
+        Some(_) if format != Format::Csv => {
+            return Err(err("encoding", "only for format = \"csv\""))
+        }
         Some(e) => Encoding::parse(&e).ok_or_else(|| {
             err(
                 "encoding",
-                format!("expected \"auto\", \"utf-8\", \"windows-1252\" or \"utf-16\", found {e:?}"),
+                format!(
+                    "expected \"auto\", \"utf-8\", \"windows-1252\" or \"utf-16\", found {e:?}"
+                ),
             )
         })?,
     };
@@ -596,7 +637,12 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
     let decimal = match t.string("decimal")?.as_deref() {
         None | Some(".") => '.',
         Some(",") => ',',
-        Some(o) => return Err(err("decimal", format!("expected \".\" or \",\", found {o:?}"))),
+        Some(o) => {
+            return Err(err(
+                "decimal",
+                format!("expected \".\" or \",\", found {o:?}"),
+            ))
+        }
     };
     let thousands = t.string("thousands")?;
     if let Some(th) = &thousands {
@@ -611,17 +657,21 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
     }
     let currency_symbols = t.strings("currency_symbols")?;
     if let Some(syms) = &currency_symbols {
-        if let Some(bad) = syms
-            .iter()
-            .find(|s| s.is_empty() || s.chars().any(|c| c.is_ascii_digit() || c == decimal || matches!(c, '-' | '(' | ')' | '+')))
-        {
+        if let Some(bad) = syms.iter().find(|s| {
+            s.is_empty()
+                || s.chars().any(|c| {
+                    c.is_ascii_digit() || c == decimal || matches!(c, '-' | '(' | ')' | '+')
+                })
+        }) {
             return Err(err(
                 "currency_symbols",
                 format!("expected symbols or codes such as \"$\" or \"EUR\", found {bad:?}"),
             ));
         }
     }
-    let date_format_text = t.string("date_format")?.unwrap_or_else(|| "%Y-%m-%d".into());
+    let date_format_text = t
+        .string("date_format")?
+        .unwrap_or_else(|| "%Y-%m-%d".into());
     let date_format = DateFormat::parse(&date_format_text).map_err(|m| {
         err(
             "date_format",
@@ -649,11 +699,17 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
         None => None,
         Some(k) => {
             let k = Tab::new("kind_column", k, &["column", "codes"])?;
-            let column = k
-                .col("column")?
-                .ok_or_else(|| err("kind_column.column", "required: the column holding the codes"))?;
+            let column = k.col("column")?.ok_or_else(|| {
+                err(
+                    "kind_column.column",
+                    "required: the column holding the codes",
+                )
+            })?;
             let codes_t = k.table("codes")?.ok_or_else(|| {
-                err("kind_column.codes", "required: a table of code = \"kind\" (or \"skip\")")
+                err(
+                    "kind_column.codes",
+                    "required: a table of code = \"kind\" (or \"skip\")",
+                )
             })?;
             let mut codes = Vec::new();
             for (code, v) in codes_t {
@@ -661,9 +717,17 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
                 let target = match v {
                     Value::String(s) if s.eq_ignore_ascii_case("skip") => Code::Skip,
                     Value::String(s) => Code::Kind(Kind::parse(s).ok_or_else(|| {
-                        err(&key, format!("expected {KINDS_EXPECTED} or skip, found {s:?}"))
+                        err(
+                            &key,
+                            format!("expected {KINDS_EXPECTED} or skip, found {s:?}"),
+                        )
                     })?),
-                    v => return Err(err(&key, format!("expected a kind, found {}", type_name(v)))),
+                    v => {
+                        return Err(err(
+                            &key,
+                            format!("expected a kind, found {}", type_name(v)),
+                        ))
+                    }
                 };
                 if code.trim().is_empty() {
                     return Err(err(&key, "expected a non-empty code"));
@@ -693,10 +757,17 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
     let mut rules = Vec::new();
     for (i, r) in t.tables("rules")?.into_iter().enumerate() {
         let path = format!("rules[{}]", i + 1);
-        let r = Tab::new(&path, r, &["column", "equals", "starts_with", "action", "lines"])?;
-        let column = r
-            .col("column")?
-            .ok_or_else(|| err(&r.key("column"), "required: the column whose text is tested"))?;
+        let r = Tab::new(
+            &path,
+            r,
+            &["column", "equals", "starts_with", "action", "lines"],
+        )?;
+        let column = r.col("column")?.ok_or_else(|| {
+            err(
+                &r.key("column"),
+                "required: the column whose text is tested",
+            )
+        })?;
         let test = match (r.string("equals")?, r.string("starts_with")?) {
             (Some(e), None) if !e.trim().is_empty() => Test::Equals(e.trim().to_string()),
             (None, Some(s)) if !s.trim().is_empty() => Test::StartsWith(s.trim().to_string()),
@@ -723,12 +794,12 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
                     "expected [[rules.lines]] (or action = \"skip\" or \"stop\")",
                 ))
             }
-            (Some(a), _) => {
-                return Err(err(
-                    &r.key("action"),
-                    format!("expected \"skip\", \"stop\" or \"lines\" (with [[rules.lines]]), found {a:?}"),
-                ))
-            }
+            (Some(a), _) => return Err(err(
+                &r.key("action"),
+                format!(
+                    "expected \"skip\", \"stop\" or \"lines\" (with [[rules.lines]]), found {a:?}"
+                ),
+            )),
         };
         rules.push(Rule {
             column,
@@ -780,7 +851,11 @@ fn check_refs(m: &Mapping) -> Result<(), MappingError> {
         named.extend(m.columns.sku.iter().map(|c| ("columns.sku", c)));
         named.extend(m.columns.memo.iter().map(|c| ("columns.memo", c)));
         named.extend(m.columns.date.iter().map(|c| ("columns.date", c)));
-        named.extend(m.skip_if_column_empty.iter().map(|c| ("skip_if_column_empty", c)));
+        named.extend(
+            m.skip_if_column_empty
+                .iter()
+                .map(|c| ("skip_if_column_empty", c)),
+        );
         if let Some(k) = &m.kind_column {
             named.push(("kind_column.column", &k.column));
         }
@@ -792,7 +867,10 @@ fn check_refs(m: &Mapping) -> Result<(), MappingError> {
         for r in &m.rules {
             named.push(("rules", &r.column));
         }
-        if let Some((key, c)) = named.into_iter().find(|(_, c)| matches!(c, ColRef::Name(_))) {
+        if let Some((key, c)) = named
+            .into_iter()
+            .find(|(_, c)| matches!(c, ColRef::Name(_)))
+        {
             return Err(err(
                 key,
                 format!("header_row = 0 (no header): columns must be given by number, found {c}"),
@@ -813,13 +891,19 @@ fn check_refs(m: &Mapping) -> Result<(), MappingError> {
                 ))
             }
             Source::After(_) if m.header_row <= 1 => {
-                return Err(err(&key, "`after` needs a header area: header_row must be 2 or more"))
+                return Err(err(
+                    &key,
+                    "`after` needs a header area: header_row must be 2 or more",
+                ))
             }
             Source::FromDates(_) if m.columns.date.is_none() => {
                 return Err(err(&key, "`from_dates` needs columns.date"))
             }
             Source::Column(ColRef::Name(n)) if m.header_row == 0 => {
-                return Err(err(&key, format!("header_row = 0: give column {n:?} by number")))
+                return Err(err(
+                    &key,
+                    format!("header_row = 0: give column {n:?} by number"),
+                ))
             }
             _ => {}
         }
@@ -848,13 +932,14 @@ fn parse_line(path: &str, t: &Table, has_kind_column: bool) -> Result<Line, Mapp
         None => {
             return Err(err(
                 &t.key("kind"),
-                format!(
-                    "required (no kind_column here): {KINDS_EXPECTED}"
-                ),
+                format!("required (no kind_column here): {KINDS_EXPECTED}"),
             ))
         }
         Some(k) => Some(Kind::parse(&k).ok_or_else(|| {
-            err(&t.key("kind"), format!("expected {KINDS_EXPECTED}, found {k:?}"))
+            err(
+                &t.key("kind"),
+                format!("expected {KINDS_EXPECTED}, found {k:?}"),
+            )
         })?),
     };
     let amount = t
@@ -883,7 +968,12 @@ fn parse_line(path: &str, t: &Table, has_kind_column: bool) -> Result<Line, Mapp
     })
 }
 
-fn parse_source(key: &str, field: &str, v: &Value, index: usize) -> Result<ValueSpec, MappingError> {
+fn parse_source(
+    key: &str,
+    field: &str,
+    v: &Value,
+    index: usize,
+) -> Result<ValueSpec, MappingError> {
     let t = match v {
         Value::String(s) => {
             return Ok(ValueSpec {
@@ -905,7 +995,16 @@ fn parse_source(key: &str, field: &str, v: &Value, index: usize) -> Result<Value
     let t = Tab::new(
         key,
         t,
-        &["value", "column", "cell", "after", "template", "from_dates", "split", "part"],
+        &[
+            "value",
+            "column",
+            "cell",
+            "after",
+            "template",
+            "from_dates",
+            "split",
+            "part",
+        ],
     )?;
     let given: Vec<&str> = ["value", "column", "cell", "after", "template", "from_dates"]
         .into_iter()
@@ -927,7 +1026,10 @@ fn parse_source(key: &str, field: &str, v: &Value, index: usize) -> Result<Value
         "cell" => {
             let c = t.string("cell")?.unwrap_or_default();
             let (row, col) = parse_cell(&c).ok_or_else(|| {
-                err(&t.key("cell"), format!("expected a cell such as \"B3\", found {c:?}"))
+                err(
+                    &t.key("cell"),
+                    format!("expected a cell such as \"B3\", found {c:?}"),
+                )
             })?;
             Source::Cell {
                 row,
@@ -938,7 +1040,10 @@ fn parse_source(key: &str, field: &str, v: &Value, index: usize) -> Result<Value
         "after" => {
             let a = t.string("after")?.unwrap_or_default();
             if a.trim().is_empty() {
-                return Err(err(&t.key("after"), "expected the label text, such as \"Statement No:\""));
+                return Err(err(
+                    &t.key("after"),
+                    "expected the label text, such as \"Statement No:\"",
+                ));
             }
             Source::After(a.trim().to_string())
         }
@@ -949,7 +1054,10 @@ fn parse_source(key: &str, field: &str, v: &Value, index: usize) -> Result<Value
         }
         _ => {
             if !matches!(field, "period_start" | "period_end") {
-                return Err(err(&t.key("from_dates"), "only for period_start and period_end"));
+                return Err(err(
+                    &t.key("from_dates"),
+                    "only for period_start and period_end",
+                ));
             }
             match t.string("from_dates")?.as_deref() {
                 Some("month") => Source::FromDates(Span::Month),
@@ -972,7 +1080,12 @@ fn parse_source(key: &str, field: &str, v: &Value, index: usize) -> Result<Value
         (None, None) => None,
         (None, Some(_)) => return Err(err(&t.key("part"), "only with split")),
         (Some(s), p) if !s.is_empty() => Some((s, p.unwrap_or(1) as usize)),
-        (Some(_), _) => return Err(err(&t.key("split"), "expected a non-empty separator such as \" - \"")),
+        (Some(_), _) => {
+            return Err(err(
+                &t.key("split"),
+                "expected a non-empty separator such as \" - \"",
+            ))
+        }
     };
     if split.is_some() && matches!(source, Source::Template(_) | Source::FromDates(_)) {
         return Err(err(&t.key("split"), "not with template or from_dates"));
@@ -1036,7 +1149,10 @@ fn q(s: &str) -> String {
 }
 
 fn key_text(k: &str) -> String {
-    if !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+    if !k.is_empty()
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
         k.to_string()
     } else {
         q(k)
@@ -1051,11 +1167,17 @@ fn col_text(c: &ColRef) -> String {
 }
 
 fn cols_text(cs: &[ColRef]) -> String {
-    format!("[{}]", cs.iter().map(col_text).collect::<Vec<_>>().join(", "))
+    format!(
+        "[{}]",
+        cs.iter().map(col_text).collect::<Vec<_>>().join(", ")
+    )
 }
 
 fn strings_text(ss: &[String]) -> String {
-    format!("[{}]", ss.iter().map(|s| q(s)).collect::<Vec<_>>().join(", "))
+    format!(
+        "[{}]",
+        ss.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
+    )
 }
 
 fn write_line(out: &mut String, header: &str, l: &Line) {
@@ -1113,7 +1235,11 @@ fn write_mapping(m: &Mapping) -> String {
         let _ = writeln!(o, "skip_rows_after_header = {}", m.skip_rows_after_header);
     }
     if !m.skip_if_column_empty.is_empty() {
-        let _ = writeln!(o, "skip_if_column_empty = {}", cols_text(&m.skip_if_column_empty));
+        let _ = writeln!(
+            o,
+            "skip_if_column_empty = {}",
+            cols_text(&m.skip_if_column_empty)
+        );
     }
     if !m.empty_values.is_empty() {
         let _ = writeln!(o, "empty_values = {}", strings_text(&m.empty_values));

@@ -102,10 +102,19 @@ mod tests {
 
     #[test]
     fn decodes() {
-        assert_eq!(decode(b"\xef\xbb\xbfa,b", Encoding::Auto).as_deref(), Ok("a,b"));
-        assert_eq!(decode(b"caf\xe9 \x80", Encoding::Auto).as_deref(), Ok("café €"));
+        assert_eq!(
+            decode(b"\xef\xbb\xbfa,b", Encoding::Auto).as_deref(),
+            Ok("a,b")
+        );
+        assert_eq!(
+            decode(b"caf\xe9 \x80", Encoding::Auto).as_deref(),
+            Ok("café €")
+        );
         assert_eq!(decode(b"a\nb\xff", Encoding::Utf8), Err(2));
-        assert_eq!(decode(b"\xff\xfea\x00,\x00", Encoding::Auto).as_deref(), Ok("a,"));
+        assert_eq!(
+            decode(b"\xff\xfea\x00,\x00", Encoding::Auto).as_deref(),
+            Ok("a,")
+        );
         assert_eq!(decode(b"\xfe\xff\x00a", Encoding::Auto).as_deref(), Ok("a"));
     }
 }

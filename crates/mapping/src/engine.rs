@@ -1,0 +1,1023 @@
+//! Applying a mapping to the rows of a file, whatever the file format.
+
+use crate::date::Ymd;
+use crate::number::{parse_plain, Dec, NumberStyle};
+use crate::schema::{
+    Action, Code, ColRef, Kind, Line, Mapping, Sign, Source, Span, Test, ValueSpec, FIELDS,
+};
+use crate::{Overrides, Row, SourceError, MAX_ERRORS};
+use std::borrow::Cow;
+
+/// One cell as the engine sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell<'a> {
+    Empty,
+    Text(Cow<'a, str>),
+    /// A spreadsheet number, as plain decimal text (`-1234.5`).
+    Number(String),
+    /// A spreadsheet date.
+    Date(Ymd),
+}
+
+/// A source row: CSV record or sheet row.
+pub(crate) trait RowCells {
+    fn width(&self) -> usize;
+    /// 0-based.
+    fn cell(&self, i: usize) -> Cell<'_>;
+}
+
+impl RowCells for csv::StringRecord {
+    fn width(&self) -> usize {
+        self.len()
+    }
+    fn cell(&self, i: usize) -> Cell<'_> {
+        match self.get(i) {
+            Some(s) => Cell::Text(Cow::Borrowed(s)),
+            None => Cell::Empty,
+        }
+    }
+}
+
+/// Position of each statement-level field among the canonical columns.
+fn canonical_pos(field: usize) -> usize {
+    match FIELDS[field] {
+        "distributor" => 1,
+        "currency" => 9,
+        "period_start" => 2,
+        "period_end" => 3,
+        "issued_on" => 4,
+        _ => 0,
+    }
+}
+
+fn describe(field: &str) -> &'static str {
+    match field {
+        "distributor" => "the distributor's short name",
+        "currency" => "a currency code such as USD or EUR",
+        "period_start" => "the first day of the statement period",
+        "period_end" => "the last day of the statement period",
+        "issued_on" => "the date the statement was issued",
+        _ => "a statement id",
+    }
+}
+
+fn is_date_field(field: usize) -> bool {
+    matches!(FIELDS[field], "period_start" | "period_end" | "issued_on")
+}
+
+/// Excel-style column letters for a 1-based column number.
+fn letters(mut n: usize) -> String {
+    let mut s = Vec::new();
+    while n > 0 {
+        let r = (n - 1) % 26;
+        s.push(b'A' + r as u8);
+        n = (n - 1) / 26;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+fn normalize_header(s: &str) -> String {
+    s.trim_start_matches('\u{feff}')
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// A resolved column: 0-based index and the name used in messages.
+#[derive(Debug, Clone)]
+struct Col {
+    idx: usize,
+    name: String,
+}
+
+struct LinePlan {
+    kind: Option<Kind>,
+    amount: Col,
+    plus: Vec<Col>,
+    minus: Vec<Col>,
+    units: Option<Col>,
+    sign: Sign,
+    memo: Option<String>,
+    memo_cols: Option<Vec<Col>>,
+    with_sku: bool,
+}
+
+enum ActionPlan {
+    Skip,
+    Stop,
+    Lines(Vec<LinePlan>),
+}
+
+struct RulePlan {
+    col: Col,
+    test: Test,
+    action: ActionPlan,
+}
+
+struct Plan {
+    sku: Vec<Col>,
+    date: Option<Col>,
+    memo: Vec<Col>,
+    skip_empty: Vec<Col>,
+    kind: Option<Col>,
+    lines: Vec<LinePlan>,
+    rules: Vec<RulePlan>,
+    /// Statement fields taken from a column of each row.
+    stmt_cols: [Option<Col>; 6],
+}
+
+/// A row of the header area, kept as text.
+struct Preamble {
+    line: u64,
+    cells: Vec<String>,
+}
+
+pub(crate) struct Engine<'m> {
+    m: &'m Mapping,
+    overrides: &'m Overrides,
+    style: NumberStyle,
+    preamble: Vec<Preamble>,
+    plan: Option<Plan>,
+    header_failed: bool,
+    to_skip: u64,
+    stopped: bool,
+    rows: Vec<Row>,
+    errors: Vec<SourceError>,
+    dates: Option<(Ymd, Ymd)>,
+}
+
+/// Errors of one row, collected before deciding whether the row yields lines.
+type RowErrors = Vec<SourceError>;
+
+impl<'m> Engine<'m> {
+    pub(crate) fn new(m: &'m Mapping, overrides: &'m Overrides) -> Engine<'m> {
+        Engine {
+            m,
+            overrides,
+            style: m.number_style(),
+            preamble: Vec::new(),
+            plan: None,
+            header_failed: false,
+            to_skip: m.skip_rows_after_header,
+            stopped: false,
+            rows: Vec::new(),
+            errors: Vec::new(),
+            dates: None,
+        }
+    }
+
+    pub(crate) fn push_error(&mut self, e: SourceError) {
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(e);
+        }
+        if self.errors.len() >= MAX_ERRORS {
+            self.stopped = true;
+        }
+    }
+
+    /// Takes one row; returns false once nothing more will be read (a footer rule
+    /// stopped reading, or the error limit was reached).
+    pub(crate) fn feed(&mut self, line: u64, cells: &impl RowCells) -> bool {
+        if self.stopped || self.header_failed {
+            return false;
+        }
+        let header_row = self.m.header_row;
+        if header_row == 0 && self.plan.is_none() {
+            self.build_plan(None);
+        }
+        if self.plan.is_none() {
+            if line < header_row {
+                self.preamble.push(Preamble {
+                    line,
+                    cells: (0..cells.width())
+                        .map(|i| cell_text(&cells.cell(i)).into_owned())
+                        .collect(),
+                });
+                return true;
+            }
+            if line == header_row {
+                let names: Vec<String> = (0..cells.width())
+                    .map(|i| cell_text(&cells.cell(i)).into_owned())
+                    .collect();
+                self.build_plan(Some((line, names)));
+                return !self.header_failed;
+            }
+            // The header line was blank or inside a multi-line field.
+            self.header_failed = true;
+            self.push_error(SourceError {
+                line: header_row,
+                column: None,
+                found: String::new(),
+                expected: "the header row (header_row in the mapping)".into(),
+            });
+            return false;
+        }
+        if self.to_skip > 0 {
+            self.to_skip -= 1;
+            return true;
+        }
+        self.data_row(line, cells);
+        !self.stopped
+    }
+
+    fn build_plan(&mut self, header: Option<(u64, Vec<String>)>) {
+        let (line, names) = match header {
+            Some((l, n)) => (l, Some(n)),
+            None => (0, None),
+        };
+        let normalized: Option<Vec<String>> = names
+            .as_ref()
+            .map(|ns| ns.iter().map(|n| normalize_header(n)).collect());
+        let mut missing: Vec<String> = Vec::new();
+        let mut resolve = |c: &ColRef, what: &str| -> Col {
+            match c {
+                ColRef::Index(i) => Col {
+                    idx: i - 1,
+                    name: names
+                        .as_ref()
+                        .and_then(|ns| ns.get(i - 1))
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| letters(*i)),
+                },
+                ColRef::Name(n) => {
+                    let want = normalize_header(n);
+                    match normalized
+                        .as_ref()
+                        .and_then(|ns| ns.iter().position(|h| *h == want))
+                    {
+                        Some(idx) => Col {
+                            idx,
+                            name: names
+                                .as_ref()
+                                .and_then(|ns| ns.get(idx))
+                                .map(|s| s.trim().to_string())
+                                .unwrap_or_default(),
+                        },
+                        None => {
+                            let m = format!("a column named {n:?} ({what})");
+                            if !missing.contains(&m) {
+                                missing.push(m);
+                            }
+                            Col {
+                                idx: usize::MAX,
+                                name: n.clone(),
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        let m = self.m;
+        let mut line_plan = |l: &Line, resolve: &mut dyn FnMut(&ColRef, &str) -> Col| LinePlan {
+            kind: l.kind,
+            amount: resolve(&l.amount, "amount"),
+            plus: l.plus.iter().map(|c| resolve(c, "amount")).collect(),
+            minus: l.minus.iter().map(|c| resolve(c, "amount")).collect(),
+            units: l.units.as_ref().map(|c| resolve(c, "units")),
+            sign: l.sign,
+            memo: l.memo.clone(),
+            memo_cols: l
+                .memo_columns
+                .as_ref()
+                .map(|cs| cs.iter().map(|c| resolve(c, "memo")).collect()),
+            with_sku: l.with_sku,
+        };
+        let sku = m
+            .columns
+            .sku
+            .iter()
+            .map(|c| resolve(c, "item code"))
+            .collect();
+        let date = m.columns.date.as_ref().map(|c| resolve(c, "date"));
+        let memo = m.columns.memo.iter().map(|c| resolve(c, "memo")).collect();
+        let skip_empty = m
+            .skip_if_column_empty
+            .iter()
+            .map(|c| resolve(c, "skip_if_column_empty"))
+            .collect();
+        let kind = m
+            .kind_column
+            .as_ref()
+            .map(|k| resolve(&k.column, "kind codes"));
+        let lines = m.lines.iter().map(|l| line_plan(l, &mut resolve)).collect();
+        let rules = m
+            .rules
+            .iter()
+            .map(|r| RulePlan {
+                col: resolve(&r.column, "rules"),
+                test: r.test.clone(),
+                action: match &r.action {
+                    Action::Skip => ActionPlan::Skip,
+                    Action::Stop => ActionPlan::Stop,
+                    Action::Lines(ls) => {
+                        ActionPlan::Lines(ls.iter().map(|l| line_plan(l, &mut resolve)).collect())
+                    }
+                },
+            })
+            .collect();
+        let mut stmt_cols: [Option<Col>; 6] = Default::default();
+        for (i, spec) in m.statement.iter().enumerate() {
+            if let Some(ValueSpec {
+                source: Source::Column(c),
+                ..
+            }) = spec
+            {
+                if self.overrides.get(FIELDS[i]).is_none() {
+                    stmt_cols[i] = Some(resolve(c, FIELDS[i]));
+                }
+            }
+        }
+        if !missing.is_empty() {
+            self.header_failed = true;
+            let found = names.unwrap_or_default().join(", ");
+            for what in missing {
+                self.push_error(SourceError {
+                    line,
+                    column: None,
+                    found: found.clone(),
+                    expected: format!("{what} on the header row"),
+                });
+            }
+            return;
+        }
+        self.plan = Some(Plan {
+            sku,
+            date,
+            memo,
+            skip_empty,
+            kind,
+            lines,
+            rules,
+            stmt_cols,
+        });
+    }
+
+    /// The text of a cell, `None` when empty (or one of `empty_values`).
+    fn text<'c>(&self, cell: &'c Cell<'_>) -> Option<Cow<'c, str>> {
+        let t = cell_text(cell);
+        let trimmed = t.trim();
+        if trimmed.is_empty()
+            || self
+                .m
+                .empty_values
+                .iter()
+                .any(|e| e.trim().eq_ignore_ascii_case(trimmed))
+        {
+            return None;
+        }
+        Some(match t {
+            Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+            Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+        })
+    }
+
+    fn err(
+        line: u64,
+        col: &Col,
+        found: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> SourceError {
+        SourceError {
+            line,
+            column: Some((col.idx.saturating_add(1), col.name.clone())),
+            found: found.into(),
+            expected: expected.into(),
+        }
+    }
+
+    /// An amount cell; empty is zero.
+    fn amount(&self, line: u64, cells: &impl RowCells, col: &Col, errs: &mut RowErrors) -> Dec {
+        let cell = cells.cell(col.idx);
+        let parsed = match &cell {
+            Cell::Number(n) => parse_plain(n).ok_or_else(|| n.clone()),
+            Cell::Date(d) => Err(d.to_string()),
+            _ => match self.text(&cell) {
+                None => return Dec::ZERO,
+                Some(t) => self.style.parse(&t).ok_or_else(|| t.into_owned()),
+            },
+        };
+        match parsed {
+            Ok(d) => d,
+            Err(found) => {
+                errs.push(Self::err(
+                    line,
+                    col,
+                    found,
+                    format!("a decimal amount such as {}", self.style.example()),
+                ));
+                Dec::ZERO
+            }
+        }
+    }
+
+    /// A units cell: a whole number (`3`, `3.00`, `(2)`); empty is zero.
+    fn units(&self, line: u64, cells: &impl RowCells, col: &Col, errs: &mut RowErrors) -> i64 {
+        let cell = cells.cell(col.idx);
+        let (parsed, found) = match &cell {
+            Cell::Number(n) => (parse_plain(n), n.clone()),
+            Cell::Date(d) => (None, d.to_string()),
+            _ => match self.text(&cell) {
+                None => return 0,
+                Some(t) => (self.style.parse(&t), t.into_owned()),
+            },
+        };
+        match parsed
+            .and_then(Dec::to_integer)
+            .and_then(|i| i64::try_from(i).ok())
+            .filter(|u| u.unsigned_abs() <= 1_000_000_000)
+        {
+            Some(u) => u,
+            None => {
+                errs.push(Self::err(
+                    line,
+                    col,
+                    found,
+                    "a whole number of units (at most 1,000,000,000)",
+                ));
+                0
+            }
+        }
+    }
+
+    fn date(
+        &self,
+        line: u64,
+        cells: &impl RowCells,
+        col: &Col,
+        errs: &mut RowErrors,
+    ) -> Option<Ymd> {
+        let cell = cells.cell(col.idx);
+        if let Cell::Date(d) = cell {
+            return Some(d);
+        }
+        let t = self.text(&cell).unwrap_or_default();
+        match self.m.date_format.parse_date(&t) {
+            Some(d) => Some(d),
+            None => {
+                errs.push(Self::err(
+                    line,
+                    col,
+                    t.into_owned(),
+                    format!(
+                        "a date such as {} ({})",
+                        self.m.date_format.example(),
+                        self.m.date_format.as_str()
+                    ),
+                ));
+                None
+            }
+        }
+    }
+
+    fn data_row(&mut self, line: u64, cells: &impl RowCells) {
+        let Some(plan) = self.plan.as_ref() else {
+            return;
+        };
+        if (0..cells.width()).all(|i| self.text(&cells.cell(i)).is_none()) {
+            return;
+        }
+        let mut lines: &[LinePlan] = &plan.lines;
+        let mut from_rule = false;
+        for r in &plan.rules {
+            let cell = cells.cell(r.col.idx);
+            let Some(t) = self.text(&cell) else { continue };
+            let hit = match &r.test {
+                Test::Equals(e) => t.eq_ignore_ascii_case(e),
+                Test::StartsWith(p) => t
+                    .get(..p.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(p)),
+            };
+            if hit {
+                match &r.action {
+                    ActionPlan::Skip => return,
+                    ActionPlan::Stop => {
+                        self.stopped = true;
+                        return;
+                    }
+                    ActionPlan::Lines(ls) => {
+                        lines = ls;
+                        from_rule = true;
+                    }
+                }
+                break;
+            }
+        }
+        if !from_rule
+            && plan
+                .skip_empty
+                .iter()
+                .any(|c| self.text(&cells.cell(c.idx)).is_none())
+        {
+            return;
+        }
+        let mut errs: RowErrors = Vec::new();
+        let mut row_kind: Option<Kind> = None;
+        if let (false, Some(kc), Some(kcol)) =
+            (from_rule, self.m.kind_column.as_ref(), plan.kind.as_ref())
+        {
+            let cell = cells.cell(kcol.idx);
+            let code = self.text(&cell).unwrap_or_default();
+            match kc.lookup(&code) {
+                Some(Code::Skip) => return,
+                Some(Code::Kind(k)) => row_kind = Some(k),
+                None => {
+                    let known: Vec<&str> = kc.codes.iter().map(|(c, _)| c.as_str()).collect();
+                    errs.push(Self::err(
+                        line,
+                        kcol,
+                        code.into_owned(),
+                        format!("one of the codes {}", known.join(", ")),
+                    ));
+                }
+            }
+        }
+
+        // The item code: the first non-empty code column.
+        let mut sku = String::new();
+        for c in &plan.sku {
+            let cell = cells.cell(c.idx);
+            if let Some(t) = self.text(&cell) {
+                sku = normalize_code(&t, matches!(cell, Cell::Number(_)));
+                break;
+            }
+        }
+
+        if let Some(dc) = plan.date.as_ref().filter(|dc| {
+            // Special rows (reserve, totals) may carry no date.
+            !from_rule || self.text(&cells.cell(dc.idx)).is_some()
+        }) {
+            if let Some(d) = self.date(line, cells, dc, &mut errs) {
+                self.dates = Some(match self.dates {
+                    None => (d, d),
+                    Some((lo, hi)) => (lo.min(d), hi.max(d)),
+                });
+            }
+        }
+
+        // Statement fields from columns of this row.
+        let mut stmt: [Option<String>; 6] = Default::default();
+        for (i, col) in plan.stmt_cols.iter().enumerate() {
+            let Some(col) = col else { continue };
+            let Some(spec) = &self.m.statement[i] else {
+                continue;
+            };
+            let cell = cells.cell(col.idx);
+            let value = if let (Cell::Date(d), true) = (&cell, is_date_field(i)) {
+                Ok(d.to_string())
+            } else {
+                let raw = self.text(&cell).unwrap_or_default();
+                self.finish_value(i, &raw, spec)
+            };
+            match value {
+                Ok(v) => stmt[i] = Some(v),
+                Err(expected) => {
+                    let found = self.text(&cell).unwrap_or_default().into_owned();
+                    errs.push(Self::err(line, col, found, expected));
+                }
+            }
+        }
+
+        let mut out: Vec<Row> = Vec::new();
+        for lp in lines {
+            let Some(kind) = lp.kind.or(row_kind) else {
+                continue;
+            };
+            let mut amount = self.amount(line, cells, &lp.amount, &mut errs);
+            for c in &lp.plus {
+                let v = self.amount(line, cells, c, &mut errs);
+                amount = amount.checked_add(v).unwrap_or_else(|| {
+                    errs.push(Self::err(line, c, "", "amounts whose sum stays in range"));
+                    Dec::ZERO
+                });
+            }
+            for c in &lp.minus {
+                let v = self.amount(line, cells, c, &mut errs);
+                amount = amount.checked_sub(v).unwrap_or_else(|| {
+                    errs.push(Self::err(
+                        line,
+                        c,
+                        "",
+                        "amounts whose difference stays in range",
+                    ));
+                    Dec::ZERO
+                });
+            }
+            let units = match &lp.units {
+                Some(c) => self.units(line, cells, c, &mut errs),
+                None => 0,
+            };
+            if amount.is_zero() && units == 0 {
+                continue;
+            }
+            // The effect on what the label is owed decides the kind.
+            let effect = match (lp.sign, kind.adds()) {
+                (Sign::Net, _) | (Sign::Positive, true) => amount,
+                (Sign::Positive, false) => amount.neg(),
+            };
+            let (out_kind, out_amount) = if kind == Kind::Adjustment {
+                (kind, effect)
+            } else if amount.is_zero() || effect.is_negative() != kind.adds() {
+                (kind, effect.abs())
+            } else {
+                let opposite = kind.opposite();
+                let a = if opposite == Kind::Adjustment {
+                    effect
+                } else {
+                    effect.abs()
+                };
+                (opposite, a)
+            };
+            let line_sku = if lp.with_sku {
+                sku.clone()
+            } else {
+                String::new()
+            };
+            if matches!(out_kind, Kind::Sale | Kind::Return) && line_sku.is_empty() {
+                let (n, name) = plan.sku.first().map_or((0, "item code".to_string()), |c| {
+                    (c.idx.saturating_add(1), c.name.clone())
+                });
+                errs.push(SourceError {
+                    line,
+                    column: (n > 0).then_some((n, name)),
+                    found: String::new(),
+                    expected: "an item code (UPC, EAN or catalog number) on sale and return lines"
+                        .into(),
+                });
+                continue;
+            }
+            let mut memo_parts: Vec<String> = Vec::new();
+            if let Some(m) = &lp.memo {
+                memo_parts.push(m.clone());
+            }
+            for c in lp.memo_cols.as_ref().unwrap_or(&plan.memo) {
+                if let Some(t) = self.text(&cells.cell(c.idx)) {
+                    memo_parts.push(t.into_owned());
+                }
+            }
+            let mut fields: [String; 11] = Default::default();
+            for (i, v) in stmt.iter().enumerate() {
+                if let Some(v) = v {
+                    fields[canonical_pos(i)] = v.clone();
+                }
+            }
+            fields[5] = out_kind.as_str().to_string();
+            fields[6] = line_sku;
+            fields[7] = units.unsigned_abs().to_string();
+            fields[8] = out_amount.to_canonical();
+            fields[10] = memo_parts.join(" / ");
+            out.push(Row { line, fields });
+        }
+        if errs.is_empty() {
+            self.rows.extend(out);
+        } else {
+            for e in errs {
+                self.push_error(e);
+            }
+        }
+    }
+
+    /// Applies `split` and checks a statement value read from the file; dates are
+    /// read with the mapping's date format and returned as `YYYY-MM-DD`.
+    fn finish_value(&self, field: usize, raw: &str, spec: &ValueSpec) -> Result<String, String> {
+        let mut v = raw.trim();
+        if let Some((sep, part)) = &spec.split {
+            v = v
+                .split(sep.as_str())
+                .nth(part.saturating_sub(1))
+                .unwrap_or("")
+                .trim();
+        }
+        self.check_value(field, v, true)
+    }
+
+    /// Checks a statement value; `Err` is what was expected.
+    fn check_value(&self, field: usize, v: &str, from_file: bool) -> Result<String, String> {
+        let name = FIELDS[field];
+        if is_date_field(field) {
+            let d = if from_file {
+                self.m.date_format.parse_date(v)
+            } else {
+                crate::date::Ymd::parse_iso(v).or_else(|| self.m.date_format.parse_date(v))
+            };
+            return d.map(|d| d.to_string()).ok_or_else(|| {
+                format!(
+                    "{} ({name}): a date such as {}",
+                    describe(name),
+                    if from_file {
+                        self.m.date_format.example()
+                    } else {
+                        "2024-01-31".to_string()
+                    }
+                )
+            });
+        }
+        match name {
+            "currency" => {
+                let c = v.trim();
+                if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) {
+                    Ok(c.to_ascii_uppercase())
+                } else {
+                    Err(format!("{} (currency)", describe(name)))
+                }
+            }
+            "distributor" => {
+                let d = v.trim();
+                if !d.is_empty()
+                    && d.len() <= 64
+                    && d.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                {
+                    Ok(d.to_string())
+                } else {
+                    Err(format!(
+                        "{} (distributor): letters, digits, '-', '_' or '.'",
+                        describe(name)
+                    ))
+                }
+            }
+            _ => {
+                let s = v.trim();
+                if !s.is_empty() && s.chars().count() <= 100 {
+                    Ok(s.to_string())
+                } else {
+                    Err(format!(
+                        "{} (statement_id) of 1-100 characters",
+                        describe(name)
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Finds the value a `cell` or `after` source points at in the header area.
+    fn header_value(&self, source: &Source) -> Option<(u64, usize, String, String)> {
+        match source {
+            Source::Cell { row, col, name } => {
+                let p = self.preamble.iter().find(|p| p.line == *row)?;
+                let v = p.cells.get(col - 1).cloned().unwrap_or_default();
+                Some((*row, *col, name.clone(), v))
+            }
+            Source::After(label) => {
+                for p in &self.preamble {
+                    for (i, c) in p.cells.iter().enumerate() {
+                        let t = c.trim();
+                        let Some(head) = t.get(..label.len()) else {
+                            continue;
+                        };
+                        if !head.eq_ignore_ascii_case(label) {
+                            continue;
+                        }
+                        let rest = t[label.len()..].trim_start_matches([':', ' ', '\t']).trim();
+                        let cell_name = format!("{}{}", letters(i + 1), p.line);
+                        if !rest.is_empty() {
+                            return Some((p.line, i + 1, cell_name, rest.to_string()));
+                        }
+                        if let Some((j, v)) = p
+                            .cells
+                            .iter()
+                            .enumerate()
+                            .skip(i + 1)
+                            .find(|(_, v)| !v.trim().is_empty())
+                        {
+                            let name = format!("{}{}", letters(j + 1), p.line);
+                            return Some((p.line, j + 1, name, v.trim().to_string()));
+                        }
+                        return Some((p.line, i + 1, cell_name, String::new()));
+                    }
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn finish(mut self) -> Result<Vec<Row>, Vec<SourceError>> {
+        if self.plan.is_none() && !self.header_failed && self.errors.is_empty() {
+            self.push_error(SourceError {
+                line: self.m.header_row,
+                column: None,
+                found: "the end of the file".into(),
+                expected: format!(
+                    "the header row on line {} (header_row in the mapping)",
+                    self.m.header_row
+                ),
+            });
+        }
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        // File-level values, in FIELDS order; `None` = per row (column or template).
+        let mut file_values: [Option<String>; 6] = Default::default();
+        let mut templates: [Option<String>; 6] = Default::default();
+        let mut errors: Vec<SourceError> = Vec::new();
+        for (i, field) in FIELDS.iter().enumerate() {
+            if let Some(o) = self.overrides.get(field) {
+                match self.check_value(i, o, false) {
+                    Ok(v) => file_values[i] = Some(v),
+                    Err(expected) => errors.push(SourceError {
+                        line: 0,
+                        column: None,
+                        found: o.to_string(),
+                        expected: format!("{expected} (given on the command line)"),
+                    }),
+                }
+                continue;
+            }
+            let Some(spec) = &self.m.statement[i] else {
+                errors.push(SourceError {
+                    line: 0,
+                    column: None,
+                    found: String::new(),
+                    expected: format!(
+                        "{} ({field}): mapping {} has no statement.{field}, so give it on the command line",
+                        describe(field),
+                        self.m.name()
+                    ),
+                });
+                continue;
+            };
+            match &spec.source {
+                Source::Value(v) => {
+                    let v = match &spec.split {
+                        Some((sep, part)) => v.split(sep.as_str()).nth(part - 1).unwrap_or(""),
+                        None => v,
+                    };
+                    match self.check_value(i, v, false) {
+                        Ok(v) => file_values[i] = Some(v),
+                        Err(expected) => errors.push(SourceError {
+                            line: 0,
+                            column: None,
+                            found: v.to_string(),
+                            expected: format!("{expected} (statement.{field} in the mapping)"),
+                        }),
+                    }
+                }
+                Source::Column(_) => {}
+                Source::Template(t) => templates[i] = Some(t.clone()),
+                Source::FromDates(span) => {
+                    if let Some((lo, hi)) = self.dates {
+                        let d = match (FIELDS[i], span) {
+                            ("period_start", Span::Month) => lo.first_of_month(),
+                            ("period_start", Span::Day) => lo,
+                            (_, Span::Month) => hi.last_of_month(),
+                            (_, Span::Day) => hi,
+                        };
+                        file_values[i] = Some(d.to_string());
+                    }
+                }
+                src @ (Source::Cell { .. } | Source::After(_)) => match self.header_value(src) {
+                    None => errors.push(SourceError {
+                        line: 0,
+                        column: None,
+                        found: String::new(),
+                        expected: match src {
+                            Source::After(label) => format!(
+                                "{} ({field}): a cell starting with {label:?} above the header row",
+                                describe(field)
+                            ),
+                            _ => format!("{} ({field}) in the header area", describe(field)),
+                        },
+                    }),
+                    Some((line, col, name, raw)) => match self.finish_value(i, &raw, spec) {
+                        Ok(v) => file_values[i] = Some(v),
+                        Err(expected) => errors.push(SourceError {
+                            line,
+                            column: Some((col, name)),
+                            found: raw,
+                            expected,
+                        }),
+                    },
+                },
+            }
+        }
+        if !errors.is_empty() {
+            errors.truncate(MAX_ERRORS);
+            return Err(errors);
+        }
+
+        let mut rows = std::mem::take(&mut self.rows);
+        let mut last: Option<(String, String)> = None;
+        for row in &mut rows {
+            for i in 0..FIELDS.len() {
+                let pos = canonical_pos(i);
+                if let Some(v) = &file_values[i] {
+                    row.fields[pos] = v.clone();
+                } else if let Some(t) = &templates[i] {
+                    let mut s = t.clone();
+                    for (j, f) in FIELDS.iter().enumerate().take(i) {
+                        s = s.replace(&format!("{{{f}}}"), &row.fields[canonical_pos(j)]);
+                    }
+                    match self.check_value(i, &s, false) {
+                        Ok(v) => row.fields[pos] = v,
+                        Err(expected) => {
+                            let key = (s.clone(), expected.clone());
+                            if last.as_ref() != Some(&key) {
+                                errors.push(SourceError {
+                                    line: row.line,
+                                    column: None,
+                                    found: s,
+                                    expected: format!(
+                                        "{expected} (from statement.{} = {{ template = {t:?} }})",
+                                        FIELDS[i]
+                                    ),
+                                });
+                                last = Some(key);
+                            }
+                        }
+                    }
+                }
+            }
+            let (ps, pe) = (&row.fields[2], &row.fields[3]);
+            if !ps.is_empty() && !pe.is_empty() && pe < ps {
+                let key = (format!("{ps}..{pe}"), "period".to_string());
+                if last.as_ref() != Some(&key) {
+                    errors.push(SourceError {
+                        line: row.line,
+                        column: None,
+                        found: format!("period {ps} to {pe}"),
+                        expected: "a period end on or after the period start".into(),
+                    });
+                    last = Some(key);
+                }
+            }
+            if errors.len() >= MAX_ERRORS {
+                break;
+            }
+        }
+        if !errors.is_empty() {
+            errors.truncate(MAX_ERRORS);
+            return Err(errors);
+        }
+        Ok(rows)
+    }
+}
+
+fn cell_text<'c>(cell: &'c Cell<'_>) -> Cow<'c, str> {
+    match cell {
+        Cell::Empty => Cow::Borrowed(""),
+        Cell::Text(t) => Cow::Borrowed(t.as_ref()),
+        Cell::Number(n) => Cow::Borrowed(n.as_str()),
+        Cell::Date(d) => Cow::Owned(d.to_string()),
+    }
+}
+
+/// UPC/EAN written with spaces or dashes (`0 12345 67890 5`) → digits only; a
+/// spreadsheet number that lost the leading zero of a UPC-A gets it back when the
+/// check digit then verifies. Other codes are kept as written.
+fn normalize_code(code: &str, from_number: bool) -> String {
+    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+    let only_digits_and_seps = code
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-'));
+    if only_digits_and_seps && (8..=14).contains(&digits.len()) {
+        if from_number && digits.len() == 11 {
+            let padded = format!("0{digits}");
+            if gtin_ok(&padded) {
+                return padded;
+            }
+        }
+        return digits;
+    }
+    code.to_string()
+}
+
+fn gtin_ok(code: &str) -> bool {
+    let d: Vec<u32> = code.chars().filter_map(|c| c.to_digit(10)).collect();
+    let Some((check, body)) = d.split_last() else {
+        return false;
+    };
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, v)| if i % 2 == 0 { v * 3 } else { *v })
+        .sum();
+    (10 - sum % 10) % 10 == *check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes() {
+        assert_eq!(normalize_code("0 12345 67890 5", false), "012345678905");
+        assert_eq!(normalize_code("12345678905", true), "012345678905");
+        assert_eq!(normalize_code("12345678904", true), "12345678904");
+        assert_eq!(normalize_code("CAT-001", false), "CAT-001");
+        assert_eq!(normalize_code("4006381333931", true), "4006381333931");
+        assert!(gtin_ok("4006381333931"));
+        assert!(!gtin_ok("4006381333932"));
+    }
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(letters(1), "A");
+        assert_eq!(letters(26), "Z");
+        assert_eq!(letters(27), "AA");
+        assert_eq!(letters(703), "AAA");
+    }
+}
