@@ -869,19 +869,30 @@ fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Ki
         let Some(mut acc) = statements.remove(&sid) else {
             continue;
         };
-        for ((i, kind), (u, a)) in std::mem::take(&mut acc.fast) {
-            let Some(sku) = skus.get(i as usize) else {
-                continue;
-            };
-            let slot = acc.lines.entry((Some(sku.clone()), kind)).or_insert((0, 0));
-            match (slot.0.checked_add(u), slot.1.checked_add(a)) {
-                (Some(x), Some(y)) => *slot = (x, y),
-                _ => errs.push(LineError {
-                    line: acc.first_line,
-                    column: None,
-                    found: sid.clone(),
-                    expected: "statement totals within range".into(),
-                }),
+        // Fast-path and general-path totals together, in SKU × kind order (so a
+        // statement re-sent with its lines in another order is the same entry).
+        let mut all: Vec<((Option<Sku>, LineKind), (i64, i64))> =
+            Vec::with_capacity(acc.fast.len() + acc.lines.len());
+        for ((i, kind), t) in std::mem::take(&mut acc.fast) {
+            if let Some(sku) = skus.get(i as usize) {
+                all.push(((Some(sku.clone()), kind), t));
+            }
+        }
+        all.extend(std::mem::take(&mut acc.lines));
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut merged: Vec<((Option<Sku>, LineKind), (i64, i64))> = Vec::with_capacity(all.len());
+        for (k, (u, a)) in all {
+            match merged.last_mut() {
+                Some((lk, lt)) if *lk == k => match (lt.0.checked_add(u), lt.1.checked_add(a)) {
+                    (Some(x), Some(y)) => *lt = (x, y),
+                    _ => errs.push(LineError {
+                        line: acc.first_line,
+                        column: None,
+                        found: sid.clone(),
+                        expected: "statement totals within range".into(),
+                    }),
+                },
+                _ => merged.push((k, (u, a))),
             }
         }
         let (Some(d), (Some(ps), Some(pe), Some(issued)), Some(cur)) =
@@ -896,8 +907,7 @@ fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Ki
             period_end: pe,
             issued_on: issued,
             currency: cur,
-            lines: acc
-                .lines
+            lines: merged
                 .into_iter()
                 .filter(|(_, (u, a))| *u != 0 || *a != 0)
                 .map(|((sku, kind), (units, amount_minor))| StatementLine {

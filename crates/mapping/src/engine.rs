@@ -271,7 +271,7 @@ impl<'m> Engine<'m> {
             }
         };
         let m = self.m;
-        let mut line_plan = |l: &Line, resolve: &mut dyn FnMut(&ColRef, &str) -> Col| LinePlan {
+        let line_plan = |l: &Line, resolve: &mut dyn FnMut(&ColRef, &str) -> Col| LinePlan {
             kind: l.kind,
             amount: resolve(&l.amount, "amount"),
             plus: l.plus.iter().map(|c| resolve(c, "amount")).collect(),

@@ -72,6 +72,10 @@ impl Dec {
             m /= 10;
             scale -= 1;
         }
+        if scale == 1 {
+            m *= 10;
+            scale = 2;
+        }
         let digits = m.unsigned_abs().to_string();
         let sign = if m < 0 { "-" } else { "" };
         if scale == 0 {
@@ -364,7 +368,7 @@ mod tests {
         assert_eq!(c(&s, "-$12.34").as_deref(), Some("-12.34"));
         assert_eq!(c(&s, "12.34-").as_deref(), Some("-12.34"));
         assert_eq!(c(&s, "USD 7").as_deref(), Some("7"));
-        assert_eq!(c(&s, ".5").as_deref(), Some("0.5"));
+        assert_eq!(c(&s, ".5").as_deref(), Some("0.50"));
         assert_eq!(c(&s, "0.001").as_deref(), Some("0.001"));
         assert_eq!(c(&s, "12.500").as_deref(), Some("12.50"));
         assert_eq!(c(&s, "1,234,567").as_deref(), Some("1234567"));
@@ -386,7 +390,7 @@ mod tests {
         assert_eq!(c(&s, "1.234,56").as_deref(), Some("1234.56"));
         assert_eq!(c(&s, "(12,00)").as_deref(), Some("-12.00"));
         assert_eq!(c(&s, "12,00-").as_deref(), Some("-12.00"));
-        assert_eq!(c(&s, "1.234.567,8 €").as_deref(), Some("1234567.8"));
+        assert_eq!(c(&s, "1.234.567,8 €").as_deref(), Some("1234567.80"));
         assert_eq!(c(&s, "EUR 0,99").as_deref(), Some("0.99"));
         assert_eq!(c(&s, "1.2.3"), None);
         assert_eq!(c(&s, "12.50"), None);

@@ -794,12 +794,14 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
                     "expected [[rules.lines]] (or action = \"skip\" or \"stop\")",
                 ))
             }
-            (Some(a), _) => return Err(err(
-                &r.key("action"),
-                format!(
+            (Some(a), _) => {
+                return Err(err(
+                    &r.key("action"),
+                    format!(
                     "expected \"skip\", \"stop\" or \"lines\" (with [[rules.lines]]), found {a:?}"
                 ),
-            )),
+                ))
+            }
         };
         rules.push(Rule {
             column,
@@ -876,6 +878,17 @@ fn check_refs(m: &Mapping) -> Result<(), MappingError> {
                 format!("header_row = 0 (no header): columns must be given by number, found {c}"),
             ));
         }
+    }
+    let can_sell = |l: &Line| matches!(l.kind, None | Some(Kind::Sale | Kind::Return));
+    let rule_lines = m.rules.iter().flat_map(|r| match &r.action {
+        Action::Lines(ls) => ls.as_slice(),
+        _ => &[],
+    });
+    if m.columns.sku.is_empty() && m.lines.iter().chain(rule_lines).any(can_sell) {
+        return Err(err(
+            "columns.sku",
+            "required when lines can be sales or returns: the column(s) with the UPC, EAN or catalog number",
+        ));
     }
     for (i, spec) in m.statement.iter().enumerate() {
         let Some(spec) = spec else { continue };

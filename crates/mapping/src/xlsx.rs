@@ -21,7 +21,7 @@ fn file_error(found: impl Into<String>, expected: impl Into<String>) -> Vec<Sour
 /// Opens the workbook and reads the mapping's sheet.
 fn read_sheet(mapping: &Mapping, bytes: &[u8]) -> Result<Range<Data>, Vec<SourceError>> {
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|e| file_error(e.to_string(), "an XLSX workbook"))?;
+        .map_err(|e: calamine::XlsxError| file_error(e.to_string(), "an XLSX workbook"))?;
     let names = wb.sheet_names();
     let name = match &mapping.sheet {
         None => names.first().cloned(),
