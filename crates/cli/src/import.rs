@@ -14,9 +14,18 @@ pub struct ImportOptions {
     pub hold_unmatched: bool,
     /// Who sent the file (EDI and DSR files name their sender in their own terms).
     pub distributor: Option<String>,
+    /// A mapping to read distributors' own layouts with.
+    pub mapping: Option<String>,
+    /// Statement-level values for mapped files.
+    pub overrides: backstock_mapping::Overrides,
 }
 
-/// Expands directories (their `.csv` files, sorted) and orders files so reference
+/// File extensions taken from a directory.
+const IMPORTABLE: [&str; 9] = [
+    "csv", "xlsx", "tsv", "txt", "edi", "x12", "852", "846", "867",
+];
+
+/// Expands directories (their importable files, sorted) and orders files so reference
 /// data comes first.
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     let mut out = Vec::new();
@@ -29,7 +38,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
                 .filter(|f| {
                     f.extension()
                         .and_then(|e| e.to_str())
-                        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+                        .is_some_and(|e| IMPORTABLE.iter().any(|x| e.eq_ignore_ascii_case(x)))
                 })
                 .collect();
             files.sort();
@@ -121,6 +130,10 @@ pub async fn run(
     let mut ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements);
     ctx.hold_unmatched = opts.hold_unmatched;
     phase("context loaded");
+    let mapping = match &opts.mapping {
+        Some(name) => Some(crate::mapping::find(store, name).await?),
+        None => None,
+    };
     let mut plan = Vec::new();
     for path in files {
         let Fingerprint {
@@ -132,6 +145,7 @@ pub async fn run(
         let encoding = opts.encoding.unwrap_or_else(|| Encoding::sniff(&head));
         let kind = match opts
             .kind
+            .or_else(|| mapping.as_ref().map(|_| Kind::Statements))
             .or_else(|| Kind::sniff(&head))
             .or_else(|| detect_kind(&head, encoding))
         {
@@ -175,7 +189,9 @@ pub async fn run(
             let p = path.clone();
             Some(std::thread::spawn(move || compress_file(&p)))
         };
-        let parsed: Parsed = if kind.needs_distributor() {
+        let parsed: Parsed = if let Some(m) = &mapping {
+            crate::mapping::read(&path, &shown, m, &opts.overrides, &ctx)?
+        } else if kind.needs_distributor() {
             read_sent_file(&path, &shown, kind, &ctx, opts.distributor.as_deref())?
         } else {
             let f = std::fs::File::open(&path)

@@ -3,6 +3,7 @@
 mod demo;
 mod gen;
 mod import;
+mod mapping;
 mod output;
 mod risk;
 
@@ -128,6 +129,21 @@ enum Command {
         /// The distributor that sent an EDI (X12 852/846/867) or DDEX DSR file.
         #[arg(long)]
         distributor: Option<String>,
+        /// Read the files through a saved or shipped mapping (a distributor's own CSV
+        /// or XLSX layout; see `backstock mapping list`).
+        #[arg(long)]
+        mapping: Option<String>,
+        /// For mapped files: values the layout does not carry.
+        #[arg(long)]
+        statement_id: Option<String>,
+        #[arg(long)]
+        period_start: Option<String>,
+        #[arg(long)]
+        period_end: Option<String>,
+        #[arg(long)]
+        issued_on: Option<String>,
+        #[arg(long)]
+        currency: Option<String>,
         /// Statement lines with unknown product codes wait in the unmatched queue
         /// (`backstock unmatched`) instead of refusing the file; `backstock alias add
         /// CODE SKU` posts them.
@@ -140,6 +156,14 @@ enum Command {
         shipment_id: String,
         #[arg(long, value_parser = parse_date)]
         on: Date,
+    },
+    /// Saved mappings for distributors' own layouts: add, list, show.
+    #[command(
+        after_help = "Examples:\n  backstock mapping list\n  backstock mapping show bandcamp\n  backstock mapping add my-distributor.toml\n  backstock import sales.csv --mapping bandcamp"
+    )]
+    Mapping {
+        #[command(subcommand)]
+        command: MappingCommand,
     },
     /// Statement lines waiting for an alias (imported with --hold-unmatched).
     Unmatched {
@@ -401,6 +425,16 @@ enum DemandCommand {
 }
 
 #[derive(Subcommand)]
+enum MappingCommand {
+    /// Save a mapping (a TOML file; see crates/mapping/README.md).
+    Add { file: PathBuf },
+    /// The saved and shipped mappings.
+    List,
+    /// A mapping as TOML.
+    Show { name: String },
+}
+
+#[derive(Subcommand)]
 enum AliasCommand {
     /// Add an alias: `backstock alias add 0859712000017 MRG-001-CD`.
     Add { code: String, sku: String },
@@ -507,6 +541,12 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             encoding,
             distributor,
             hold_unmatched,
+            mapping,
+            statement_id,
+            period_start,
+            period_end,
+            issued_on,
+            currency,
         } => {
             let store = open(&dir()).await?;
             let opts = import::ImportOptions {
@@ -514,7 +554,16 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 dry_run,
                 encoding,
                 hold_unmatched,
+                overrides: backstock_mapping::Overrides {
+                    distributor: distributor.clone(),
+                    statement_id,
+                    period_start,
+                    period_end,
+                    issued_on,
+                    currency,
+                },
                 distributor,
+                mapping,
             };
             import::run(&store, &paths, &opts).await
         }
@@ -761,6 +810,14 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 "Recorded receipt of {shipment_id} ({} SKU line(s)) on {on}.\n",
                 batch.len()
             ))
+        }
+        Command::Mapping { command } => {
+            let store = open(&dir()).await?;
+            match command {
+                MappingCommand::Add { file } => mapping::add(&store, &file).await,
+                MappingCommand::List => mapping::list(&store).await,
+                MappingCommand::Show { name } => mapping::show(&store, &name).await,
+            }
         }
         Command::Unmatched { format } => {
             let store = open(&dir()).await?;
@@ -1117,6 +1174,8 @@ async fn demo_command(dir: &Path, write_files: Option<&Path>) -> Result<String, 
         encoding: None,
         hold_unmatched: false,
         distributor: None,
+        mapping: None,
+        overrides: Default::default(),
     };
     let mut out = String::from("Demo label: Marigold Records (2012-07 to 2016-06)\n\n");
     out.push_str(&import::run(&store, &paths, &opts).await?);

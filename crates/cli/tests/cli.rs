@@ -356,3 +356,139 @@ fn unknown_codes_wait_in_the_unmatched_queue_until_an_alias_posts_them() {
     assert_eq!(ok(&d, &["unmatched", "--format", "csv"]).lines().count(), 1);
     assert!(ok(&d, &["verify"]).starts_with("OK:"));
 }
+
+#[test]
+fn distributors_own_layouts_import_through_shipped_mappings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    ok(&d, &["init"]);
+    let mut catalog = String::from(
+        "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n",
+    );
+    for (i, upc) in [
+        "199758300217",
+        "199758300224",
+        "199758300231",
+        "199758300248",
+        "199758300255",
+        "199758300262",
+    ]
+    .iter()
+    .enumerate()
+    {
+        catalog.push_str(&format!(
+            "FR-00{},{upc},T{i},A,CD,,15.98,8.00,1.10,USD\n",
+            i + 1
+        ));
+    }
+    for (i, ean) in [
+        "4060123450010",
+        "4060123450027",
+        "4060123450034",
+        "4060123450041",
+        "4060123450058",
+    ]
+    .iter()
+    .enumerate()
+    {
+        catalog.push_str(&format!("EU-00{i},{ean},E{i},A,CD,,15.98,8.00,1.10,EUR\n"));
+    }
+    let cat = write(tmp.path(), "catalog.csv", &catalog);
+    let dist = write(
+        tmp.path(),
+        "distributors.csv",
+        &format!(
+            "{}harborlane,Harbor Lane Distribution LLC,DE,2023-01-01,0.20,60,monthly,0.15,180,50000.00,USD,true,,,\n\
+             bandcamp,Bandcamp Inc.,DE,2023-01-01,0.15,14,monthly,0,0,0.00,USD,false,,,\n\
+             eurodist,Euro Dist GmbH,DE,2023-01-01,0.20,60,monthly,0.10,180,50000.00,EUR,true,,,\n",
+            DISTRIBUTORS.lines().next().unwrap().to_string() + "\n"
+        ),
+    );
+    ok(&d, &["import", &cat, &dist]);
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mapping/tests/data");
+    let list = ok(&d, &["mapping", "list"]);
+    assert!(
+        list.contains("bandcamp")
+            && list.contains("indie-dist-us")
+            && list.contains("euro-dist-xlsx"),
+        "{list}"
+    );
+
+    // Without the distributor the layout does not name, the error says so.
+    let us = data.join("indie-dist-us.csv");
+    let out = ok(
+        &d,
+        &[
+            "import",
+            us.to_str().unwrap(),
+            "--mapping",
+            "indie-dist-us",
+            "--distributor",
+            "harborlane",
+        ],
+    );
+    assert!(out.contains("recorded") && out.contains("USD"), "{out}");
+    let again = ok(
+        &d,
+        &[
+            "import",
+            us.to_str().unwrap(),
+            "--mapping",
+            "indie-dist-us",
+            "--distributor",
+            "harborlane",
+        ],
+    );
+    assert!(again.contains("already imported"), "{again}");
+    // Provenance names the original file's lines.
+    let j = ok(&d, &["journal", "--kind", "statement", "--format", "csv"]);
+    let id = j
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(4)
+        .unwrap()
+        .to_string();
+    let shown = ok(&d, &["show", &id]);
+    assert!(shown.contains("\"first_line\":10"), "{shown}");
+
+    let bc = data.join("bandcamp.csv");
+    let out = ok(
+        &d,
+        &[
+            "import",
+            bc.to_str().unwrap(),
+            "--mapping",
+            "bandcamp",
+            "--hold-unmatched",
+        ],
+    );
+    assert!(out.contains("recorded"), "{out}");
+
+    let eu = data.join("euro-dist-xlsx.xlsx");
+    let out = ok(
+        &d,
+        &[
+            "import",
+            eu.to_str().unwrap(),
+            "--mapping",
+            "euro-dist-xlsx",
+            "--distributor",
+            "eurodist",
+        ],
+    );
+    assert!(out.contains("EUR"), "{out}");
+    assert!(ok(&d, &["verify"]).starts_with("OK:"));
+
+    // A saved mapping shows as TOML and round-trips.
+    let toml = ok(&d, &["mapping", "show", "bandcamp"]);
+    let mine = write(
+        tmp.path(),
+        "mine.toml",
+        &toml.replace("name = \"bandcamp\"", "name = \"my-bandcamp\""),
+    );
+    let out = ok(&d, &["mapping", "add", &mine]);
+    assert!(out.contains("Saved mapping my-bandcamp"), "{out}");
+    assert!(ok(&d, &["mapping", "list"]).contains("my-bandcamp"));
+}

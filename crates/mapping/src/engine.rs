@@ -231,6 +231,12 @@ impl<'m> Engine<'m> {
             .as_ref()
             .map(|ns| ns.iter().map(|n| normalize_header(n)).collect());
         let mut missing: Vec<String> = Vec::new();
+        let optional: Vec<String> = self
+            .m
+            .optional_columns
+            .iter()
+            .map(|c| normalize_header(c))
+            .collect();
         let mut resolve = |c: &ColRef, what: &str| -> Col {
             match c {
                 ColRef::Index(i) => Col {
@@ -255,6 +261,10 @@ impl<'m> Engine<'m> {
                                 .and_then(|ns| ns.get(idx))
                                 .map(|s| s.trim().to_string())
                                 .unwrap_or_default(),
+                        },
+                        None if optional.contains(&want) => Col {
+                            idx: usize::MAX,
+                            name: n.clone(),
                         },
                         None => {
                             let m = format!("a column named {n:?} ({what})");
@@ -382,7 +392,8 @@ impl<'m> Engine<'m> {
     ) -> SourceError {
         SourceError {
             line,
-            column: Some((col.idx.saturating_add(1), col.name.clone())),
+            // A missing optional column has no number.
+            column: (col.idx != usize::MAX).then(|| (col.idx + 1, col.name.clone())),
             found: found.into(),
             expected: expected.into(),
         }
@@ -557,29 +568,6 @@ impl<'m> Engine<'m> {
             }
         }
 
-        // Statement fields from columns of this row.
-        let mut stmt: [Option<String>; 6] = Default::default();
-        for (i, col) in plan.stmt_cols.iter().enumerate() {
-            let Some(col) = col else { continue };
-            let Some(spec) = &self.m.statement[i] else {
-                continue;
-            };
-            let cell = cells.cell(col.idx);
-            let value = if let (Cell::Date(d), true) = (&cell, is_date_field(i)) {
-                Ok(d.to_string())
-            } else {
-                let raw = self.text(&cell).unwrap_or_default();
-                self.finish_value(i, &raw, spec)
-            };
-            match value {
-                Ok(v) => stmt[i] = Some(v),
-                Err(expected) => {
-                    let found = self.text(&cell).unwrap_or_default().into_owned();
-                    errs.push(Self::err(line, col, found, expected));
-                }
-            }
-        }
-
         let mut out: Vec<Row> = Vec::new();
         for lp in lines {
             let Some(kind) = lp.kind.or(row_kind) else {
@@ -658,17 +646,44 @@ impl<'m> Engine<'m> {
                 }
             }
             let mut fields: [String; 11] = Default::default();
-            for (i, v) in stmt.iter().enumerate() {
-                if let Some(v) = v {
-                    fields[canonical_pos(i)] = v.clone();
-                }
-            }
             fields[5] = out_kind.as_str().to_string();
             fields[6] = line_sku;
             fields[7] = units.unsigned_abs().to_string();
             fields[8] = out_amount.to_canonical();
             fields[10] = memo_parts.join(" / ");
             out.push(Row { line, fields });
+        }
+        // Statement fields from columns of this row (only rows that yield lines).
+        let mut stmt: [Option<String>; 6] = Default::default();
+        for (i, col) in plan.stmt_cols.iter().enumerate() {
+            let Some(col) = col.as_ref().filter(|_| !out.is_empty()) else {
+                continue;
+            };
+            let Some(spec) = &self.m.statement[i] else {
+                continue;
+            };
+            let cell = cells.cell(col.idx);
+            let value = if let (Cell::Date(d), true) = (&cell, is_date_field(i)) {
+                Ok(d.to_string())
+            } else {
+                let raw = self.text(&cell).unwrap_or_default();
+                self.finish_value(i, &raw, spec)
+            };
+            match value {
+                Ok(v) => stmt[i] = Some(v),
+                Err(expected) => {
+                    let found = self.text(&cell).unwrap_or_default().into_owned();
+                    errs.push(Self::err(line, col, found, expected));
+                }
+            }
+        }
+
+        for row in &mut out {
+            for (i, v) in stmt.iter().enumerate() {
+                if let Some(v) = v {
+                    row.fields[canonical_pos(i)] = v.clone();
+                }
+            }
         }
         if errs.is_empty() {
             self.rows.extend(out);

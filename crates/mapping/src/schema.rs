@@ -277,6 +277,8 @@ pub struct Mapping {
     pub(crate) header_row: u64,
     pub(crate) skip_rows_after_header: u64,
     pub(crate) skip_if_column_empty: Vec<ColRef>,
+    /// Named columns that may be missing from a file (then read as empty).
+    pub(crate) optional_columns: Vec<String>,
     pub(crate) empty_values: Vec<String>,
     pub(crate) decimal: char,
     pub(crate) thousands: Option<String>,
@@ -537,6 +539,7 @@ const TOP_KEYS: &[&str] = &[
     "header_row",
     "skip_rows_after_header",
     "skip_if_column_empty",
+    "optional_columns",
     "empty_values",
     "decimal",
     "thousands",
@@ -633,6 +636,7 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
     let header_row = t.int("header_row", 0, 1_000_000)?.unwrap_or(1) as u64;
     let skip_rows_after_header = t.int("skip_rows_after_header", 0, 1_000_000)?.unwrap_or(0) as u64;
     let skip_if_column_empty = t.cols("skip_if_column_empty")?.unwrap_or_default();
+    let optional_columns = t.strings("optional_columns")?.unwrap_or_default();
     let empty_values = t.strings("empty_values")?.unwrap_or_default();
     let decimal = match t.string("decimal")?.as_deref() {
         None | Some(".") => '.',
@@ -830,6 +834,7 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
         header_row,
         skip_rows_after_header,
         skip_if_column_empty,
+        optional_columns,
         empty_values,
         decimal,
         thousands,
@@ -987,12 +992,16 @@ fn parse_source(
     v: &Value,
     index: usize,
 ) -> Result<ValueSpec, MappingError> {
+    let is_date = matches!(field, "period_start" | "period_end" | "issued_on");
     let t = match v {
         Value::String(s) => {
+            if is_date && crate::date::Ymd::parse_iso(s).is_none() {
+                return Err(err(key, format!("expected a date YYYY-MM-DD, found {s:?}")));
+            }
             return Ok(ValueSpec {
                 source: Source::Value(s.clone()),
                 split: None,
-            })
+            });
         }
         Value::Table(t) => t,
         v => {
@@ -1032,7 +1041,6 @@ fn parse_source(
             ),
         ));
     }
-    let is_date = matches!(field, "period_start" | "period_end" | "issued_on");
     let source = match given[0] {
         "value" => Source::Value(t.string("value")?.unwrap_or_default()),
         "column" => Source::Column(t.col("column")?.ok_or_else(|| err(key, "column"))?),
@@ -1252,6 +1260,13 @@ fn write_mapping(m: &Mapping) -> String {
             o,
             "skip_if_column_empty = {}",
             cols_text(&m.skip_if_column_empty)
+        );
+    }
+    if !m.optional_columns.is_empty() {
+        let _ = writeln!(
+            o,
+            "optional_columns = {}",
+            strings_text(&m.optional_columns)
         );
     }
     if !m.empty_values.is_empty() {

@@ -821,3 +821,15 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// Settings whose key starts with `prefix` (saved mappings, …).
+    pub async fn meta_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key",
+        )
+        .bind(prefix)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
