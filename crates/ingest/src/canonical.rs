@@ -392,6 +392,9 @@ struct StatementAcc {
     fast: FxHashMap<(u32, LineKind), (i64, i64)>,
 }
 
+/// Units and amount totals of one (SKU, kind) of a statement.
+type TotalsBy = ((Option<Sku>, LineKind), (i64, i64));
+
 #[derive(Default)]
 struct KindState {
     statements: FxHashMap<String, StatementAcc>,
@@ -871,8 +874,7 @@ fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Ki
         };
         // Fast-path and general-path totals together, in SKU × kind order (so a
         // statement re-sent with its lines in another order is the same entry).
-        let mut all: Vec<((Option<Sku>, LineKind), (i64, i64))> =
-            Vec::with_capacity(acc.fast.len() + acc.lines.len());
+        let mut all: Vec<TotalsBy> = Vec::with_capacity(acc.fast.len() + acc.lines.len());
         for ((i, kind), t) in std::mem::take(&mut acc.fast) {
             if let Some(sku) = skus.get(i as usize) {
                 all.push(((Some(sku.clone()), kind), t));
@@ -880,7 +882,7 @@ fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Ki
         }
         all.extend(std::mem::take(&mut acc.lines));
         all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut merged: Vec<((Option<Sku>, LineKind), (i64, i64))> = Vec::with_capacity(all.len());
+        let mut merged: Vec<TotalsBy> = Vec::with_capacity(all.len());
         for (k, (u, a)) in all {
             match merged.last_mut() {
                 Some((lk, lt)) if *lk == k => match (lt.0.checked_add(u), lt.1.checked_add(a)) {
