@@ -28,7 +28,7 @@ pub(crate) fn split_cells(line: &str) -> Vec<&str> {
 pub(crate) fn unescape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut backslashes = 0usize;
-    let flush = |out: &mut String, n: usize| out.extend(std::iter::repeat('\\').take(n));
+    let flush = |out: &mut String, n: usize| out.extend(std::iter::repeat_n('\\', n));
     for c in raw.chars() {
         if c == '\\' {
             backslashes += 1;
@@ -59,7 +59,7 @@ pub(crate) fn split_values(raw: &str) -> Vec<String> {
             backslashes += 1;
             continue;
         }
-        if b == b'|' && backslashes % 3 == 0 {
+        if b == b'|' && backslashes.is_multiple_of(3) {
             values.push(raw.get(start..i).unwrap_or(""));
             start = i + 1;
         }

@@ -654,7 +654,7 @@ impl State {
         let Some(foot) = &self.foot else {
             return;
         };
-        let single_file = self.head.as_ref().map_or(true, |h| h.number_of_files == 1);
+        let single_file = self.head.as_ref().is_none_or(|h| h.number_of_files == 1);
         let mut check = |cell: usize, found: Option<u64>, actual: usize, what: &str| {
             if let Some(found) = found {
                 if u64::try_from(actual).ok() != Some(found) {

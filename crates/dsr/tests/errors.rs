@@ -310,7 +310,7 @@ fn unknown_records_are_ignored() {
 fn at_most_max_errors_are_returned() {
     let bad = "SU02.02\t1\tS1\tTX\t\tA1\tTRUE\tmany";
     let mut lines = vec![HEAD, SY, RE, AS];
-    lines.extend(std::iter::repeat(bad).take(300));
+    lines.extend(std::iter::repeat_n(bad, 300));
     let e = errors(&file(&lines));
     assert_eq!(e.len(), MAX_ERRORS);
     assert_eq!(e[MAX_ERRORS - 1].line, 4 + MAX_ERRORS);

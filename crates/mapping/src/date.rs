@@ -126,10 +126,10 @@ impl DateFormat {
         let count = |t: &dyn Fn(&Token) -> bool| tokens.iter().filter(|x| t(x)).count();
         if count(&|t| matches!(t, Token::Year4 | Token::Year2)) != 1
             || count(&|t| matches!(t, Token::Month | Token::MonthName)) != 1
-            || count(&|t| matches!(t, Token::Day)) != 1
+            || count(&|t| matches!(t, Token::Day)) > 1
         {
             return Err(
-                "exactly one year (%Y or %y), one month (%m or %b) and one day (%d)".into(),
+                "one year (%Y or %y), one month (%m or %b) and at most one day (%d)".into(),
             );
         }
         Ok(DateFormat {
@@ -226,7 +226,44 @@ impl DateFormat {
         if !(s.is_empty() || s.starts_with([' ', 'T'])) {
             return None;
         }
-        Ymd::new(y?, m?, d?)
+        // Without %d (a month such as "01/2024"), the first of the month.
+        Ymd::new(y?, m?, d.unwrap_or(1))
+    }
+}
+
+/// One or more date formats, tried in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateFormats(Vec<DateFormat>);
+
+impl DateFormats {
+    /// Parses a non-empty list of formats; `Err` says what is wrong.
+    pub fn parse(texts: &[String]) -> Result<DateFormats, String> {
+        if texts.is_empty() {
+            return Err("at least one format".into());
+        }
+        texts
+            .iter()
+            .map(|t| DateFormat::parse(t))
+            .collect::<Result<Vec<_>, _>>()
+            .map(DateFormats)
+    }
+
+    pub fn texts(&self) -> Vec<&str> {
+        self.0.iter().map(DateFormat::as_str).collect()
+    }
+
+    /// The formats, for messages: `%m/%d/%y or %d %b %Y`.
+    pub fn as_str(&self) -> String {
+        self.texts().join(" or ")
+    }
+
+    /// An example in the first format.
+    pub fn example(&self) -> String {
+        self.0.first().map(DateFormat::example).unwrap_or_default()
+    }
+
+    pub fn parse_date(&self, text: &str) -> Option<Ymd> {
+        self.0.iter().find_map(|f| f.parse_date(text))
     }
 }
 
@@ -284,7 +321,10 @@ mod tests {
             Some("2024-03-31")
         );
         assert_eq!(p("%d.%m.%Y", ""), None);
-        assert!(DateFormat::parse("%Y-%m").is_err());
+        assert_eq!(p("%m/%Y", "02/2024").as_deref(), Some("2024-02-01"));
+        assert_eq!(p("%B %Y", "February 2024").as_deref(), Some("2024-02-01"));
+        assert!(DateFormat::parse("%Y-%d").is_err());
+        assert!(DateFormat::parse("%d-%m-%d-%Y").is_err());
         assert!(DateFormat::parse("%Y-%m-%d %H").is_err());
         assert_eq!(
             DateFormat::parse("%d.%m.%Y")

@@ -1,6 +1,6 @@
 //! Applying a mapping to the rows of a file, whatever the file format.
 
-use crate::date::Ymd;
+use crate::date::{DateFormats, Ymd};
 use crate::number::{parse_plain, Dec, NumberStyle};
 use crate::schema::{
     Action, Code, ColRef, Kind, Line, Mapping, Sign, Source, Span, Test, ValueSpec, FIELDS,
@@ -664,7 +664,7 @@ impl<'m> Engine<'m> {
             };
             let cell = cells.cell(col.idx);
             let value = if let (Cell::Date(d), true) = (&cell, is_date_field(i)) {
-                Ok(d.to_string())
+                Ok(end_of_month(spec, d.to_string()))
             } else {
                 let raw = self.text(&cell).unwrap_or_default();
                 self.finish_value(i, &raw, spec)
@@ -705,27 +705,29 @@ impl<'m> Engine<'m> {
                 .unwrap_or("")
                 .trim();
         }
-        self.check_value(field, v, true)
+        let format = spec.date_format.as_ref().unwrap_or(&self.m.date_format);
+        let value = self.check_value(field, v, Some(format))?;
+        Ok(end_of_month(spec, value))
     }
 
     /// Checks a statement value; `Err` is what was expected.
-    fn check_value(&self, field: usize, v: &str, from_file: bool) -> Result<String, String> {
+    fn check_value(
+        &self,
+        field: usize,
+        v: &str,
+        format: Option<&DateFormats>,
+    ) -> Result<String, String> {
         let name = FIELDS[field];
         if is_date_field(field) {
-            let d = if from_file {
-                self.m.date_format.parse_date(v)
-            } else {
-                crate::date::Ymd::parse_iso(v).or_else(|| self.m.date_format.parse_date(v))
+            let d = match format {
+                Some(f) => f.parse_date(v),
+                None => Ymd::parse_iso(v).or_else(|| self.m.date_format.parse_date(v)),
             };
             return d.map(|d| d.to_string()).ok_or_else(|| {
                 format!(
                     "{} ({name}): a date such as {}",
                     describe(name),
-                    if from_file {
-                        self.m.date_format.example()
-                    } else {
-                        "2024-01-31".to_string()
-                    }
+                    format.map_or_else(|| "2024-01-31".to_string(), DateFormats::example)
                 )
             });
         }
@@ -830,7 +832,7 @@ impl<'m> Engine<'m> {
         let mut errors: Vec<SourceError> = Vec::new();
         for (i, field) in FIELDS.iter().enumerate() {
             if let Some(o) = self.overrides.get(field) {
-                match self.check_value(i, o, false) {
+                match self.check_value(i, o, None) {
                     Ok(v) => file_values[i] = Some(v),
                     Err(expected) => errors.push(SourceError {
                         line: 0,
@@ -860,7 +862,7 @@ impl<'m> Engine<'m> {
                         Some((sep, part)) => v.split(sep.as_str()).nth(part - 1).unwrap_or(""),
                         None => v,
                     };
-                    match self.check_value(i, v, false) {
+                    match self.check_value(i, v, None) {
                         Ok(v) => file_values[i] = Some(v),
                         Err(expected) => errors.push(SourceError {
                             line: 0,
@@ -915,17 +917,33 @@ impl<'m> Engine<'m> {
 
         let mut rows = std::mem::take(&mut self.rows);
         let mut last: Option<(String, String)> = None;
+        let mut template_cache: [Option<(Vec<String>, String)>; 6] = Default::default();
         for row in &mut rows {
             for i in 0..FIELDS.len() {
                 let pos = canonical_pos(i);
                 if let Some(v) = &file_values[i] {
                     row.fields[pos] = v.clone();
                 } else if let Some(t) = &templates[i] {
+                    // Consecutive rows mostly share their values: reuse the last result.
+                    let inputs: Vec<&str> = (0..i)
+                        .map(|j| row.fields[canonical_pos(j)].as_str())
+                        .collect();
+                    if let Some((key, value)) = &template_cache[i] {
+                        if key.iter().map(String::as_str).eq(inputs.iter().copied()) {
+                            row.fields[pos] = value.clone();
+                            continue;
+                        }
+                    }
                     let mut s = t.clone();
                     for (j, f) in FIELDS.iter().enumerate().take(i) {
-                        s = s.replace(&format!("{{{f}}}"), &row.fields[canonical_pos(j)]);
+                        s = s.replace(&format!("{{{f}}}"), inputs[j]);
                     }
-                    match self.check_value(i, &s, false) {
+                    let key: Vec<String> = inputs.iter().map(|s| s.to_string()).collect();
+                    let checked = self.check_value(i, &s, None);
+                    if let Ok(v) = &checked {
+                        template_cache[i] = Some((key, v.clone()));
+                    }
+                    match checked {
                         Ok(v) => row.fields[pos] = v,
                         Err(expected) => {
                             let key = (s.clone(), expected.clone());
@@ -967,6 +985,14 @@ impl<'m> Engine<'m> {
             return Err(errors);
         }
         Ok(rows)
+    }
+}
+
+/// Applies `end_of_month` to a `YYYY-MM-DD` value.
+fn end_of_month(spec: &ValueSpec, iso: String) -> String {
+    match Ymd::parse_iso(&iso) {
+        Some(d) if spec.end_of_month => d.last_of_month().to_string(),
+        _ => iso,
     }
 }
 

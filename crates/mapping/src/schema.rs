@@ -1,6 +1,6 @@
 //! The mapping file: parsing and validating its TOML, and writing it back.
 
-use crate::date::DateFormat;
+use crate::date::DateFormats;
 use crate::number::NumberStyle;
 use crate::text::Encoding;
 use std::fmt;
@@ -245,6 +245,10 @@ pub struct ValueSpec {
     pub source: Source,
     /// Split the text at this separator and take part `part` (1-based).
     pub split: Option<(String, usize)>,
+    /// Date format for this value instead of the mapping's `date_format`.
+    pub date_format: Option<DateFormats>,
+    /// Move the date to the last day of its month (a period given as a month).
+    pub end_of_month: bool,
 }
 
 /// The statement-level fields, in the order they are resolved.
@@ -283,7 +287,7 @@ pub struct Mapping {
     pub(crate) decimal: char,
     pub(crate) thousands: Option<String>,
     pub(crate) currency_symbols: Option<Vec<String>>,
-    pub(crate) date_format: DateFormat,
+    pub(crate) date_format: DateFormats,
     pub(crate) columns: Columns,
     pub(crate) kind_column: Option<KindColumn>,
     pub(crate) statement: [Option<ValueSpec>; 6],
@@ -310,6 +314,18 @@ impl Mapping {
 
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// The statement fields (`distributor`, `currency`, `period_start`, `period_end`,
+    /// `issued_on`, `statement_id`) the mapping does not say where to find: they must
+    /// be given as [`crate::Overrides`].
+    pub fn unset_statement_fields(&self) -> Vec<&'static str> {
+        FIELDS
+            .iter()
+            .zip(&self.statement)
+            .filter(|(_, s)| s.is_none())
+            .map(|(f, _)| *f)
+            .collect()
     }
 
     pub(crate) fn number_style(&self) -> NumberStyle {
@@ -673,13 +689,15 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
             ));
         }
     }
-    let date_format_text = t
-        .string("date_format")?
-        .unwrap_or_else(|| "%Y-%m-%d".into());
-    let date_format = DateFormat::parse(&date_format_text).map_err(|m| {
+    let date_format_texts = t
+        .strings("date_format")?
+        .unwrap_or_else(|| vec!["%Y-%m-%d".into()]);
+    let date_format = DateFormats::parse(&date_format_texts).map_err(|m| {
         err(
             "date_format",
-            format!("expected a format such as \"%m/%d/%Y\" or \"%d.%m.%Y\": {m}"),
+            format!(
+                "expected a format such as \"%m/%d/%Y\" or \"%d.%m.%Y\" (or a list of them): {m}"
+            ),
         )
     })?;
 
@@ -1001,6 +1019,8 @@ fn parse_source(
             return Ok(ValueSpec {
                 source: Source::Value(s.clone()),
                 split: None,
+                date_format: None,
+                end_of_month: false,
             });
         }
         Value::Table(t) => t,
@@ -1026,6 +1046,8 @@ fn parse_source(
             "from_dates",
             "split",
             "part",
+            "date_format",
+            "end_of_month",
         ],
     )?;
     let given: Vec<&str> = ["value", "column", "cell", "after", "template", "from_dates"]
@@ -1111,7 +1133,38 @@ fn parse_source(
     if split.is_some() && matches!(source, Source::Template(_) | Source::FromDates(_)) {
         return Err(err(&t.key("split"), "not with template or from_dates"));
     }
-    Ok(ValueSpec { source, split })
+    let file_value = matches!(
+        source,
+        Source::Column(_) | Source::Cell { .. } | Source::After(_)
+    );
+    let date_format = match t.strings("date_format")? {
+        None => None,
+        Some(_) if !(is_date && file_value) => {
+            return Err(err(
+                &t.key("date_format"),
+                "only for dates read from the file (column, cell or after)",
+            ))
+        }
+        Some(f) => Some(DateFormats::parse(&f).map_err(|m| {
+            err(
+                &t.key("date_format"),
+                format!("expected a format such as \"%B %Y\" or \"%m/%Y\": {m}"),
+            )
+        })?),
+    };
+    let end_of_month = t.bool("end_of_month")?.unwrap_or(false);
+    if end_of_month && !(is_date && file_value) {
+        return Err(err(
+            &t.key("end_of_month"),
+            "only for dates read from the file (column, cell or after)",
+        ));
+    }
+    Ok(ValueSpec {
+        source,
+        split,
+        date_format,
+        end_of_month,
+    })
 }
 
 /// `{field}` placeholders must name fields resolved before this one.
@@ -1201,6 +1254,16 @@ fn strings_text(ss: &[String]) -> String {
     )
 }
 
+fn formats_text(f: &DateFormats) -> String {
+    match f.texts().as_slice() {
+        [one] => q(one),
+        many => format!(
+            "[{}]",
+            many.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
 fn write_line(out: &mut String, header: &str, l: &Line) {
     let _ = writeln!(out, "\n{header}");
     if let Some(k) = l.kind {
@@ -1279,7 +1342,7 @@ fn write_mapping(m: &Mapping) -> String {
     if let Some(s) = &m.currency_symbols {
         let _ = writeln!(o, "currency_symbols = {}", strings_text(s));
     }
-    let _ = writeln!(o, "date_format = {}", q(m.date_format.as_str()));
+    let _ = writeln!(o, "date_format = {}", formats_text(&m.date_format));
 
     let c = &m.columns;
     if !c.sku.is_empty() || c.date.is_some() || !c.memo.is_empty() {
@@ -1331,6 +1394,12 @@ fn write_mapping(m: &Mapping) -> String {
             if let Some((sep, part)) = &spec.split {
                 parts.push(format!("split = {}", q(sep)));
                 parts.push(format!("part = {part}"));
+            }
+            if let Some(f) = &spec.date_format {
+                parts.push(format!("date_format = {}", formats_text(f)));
+            }
+            if spec.end_of_month {
+                parts.push("end_of_month = true".to_string());
             }
             let _ = writeln!(o, "{} = {{ {} }}", FIELDS[i], parts.join(", "));
         }

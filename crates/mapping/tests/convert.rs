@@ -113,7 +113,7 @@ fn bandcamp_several_currencies_give_several_statements() {
     let csv = "\
 date,item type,item name,currency,quantity,sub total,transaction fee,net amount,upc,catalog number
 2/1/24 1:00pm,album,A,USD,1,10.00,0.50,8.00,,FR-1
-2/29/24 1:00pm,album,B,EUR,1,\"1,000.00\",1.00,850.00,,FR-2
+29 Feb 2024 13:00:00 GMT,album,B,EUR,1,\"1,000.00\",1.00,850.00,,FR-2
 ";
     let rows = convert_csv(&m, csv.as_bytes(), &Overrides::default())
         .unwrap_or_else(|e| panic!("{}", show_errors(&e)));
@@ -294,5 +294,41 @@ fn wrong_converter_for_the_format() {
     assert_eq!(
         e[0].expected,
         "an XLSX workbook (mapping euro-dist-xlsx is for xlsx)"
+    );
+}
+
+#[test]
+fn period_given_as_a_month_in_the_header() {
+    let toml = r#"
+name = "monthly"
+header_row = 3
+date_format = "%m/%d/%Y"
+[columns]
+sku = "UPC"
+[statement]
+distributor = "dist"
+statement_id = { after = "Statement" }
+period_start = { after = "Sales Month:", date_format = "%B %Y" }
+period_end = { after = "Sales Month:", date_format = "%B %Y", end_of_month = true }
+issued_on = { after = "Issued", date_format = "%d-%b-%Y" }
+currency = "USD"
+[[lines]]
+kind = "sale"
+amount = "Net"
+"#;
+    let m = Mapping::parse(toml).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(m.unset_statement_fields(), Vec::<&str>::new());
+    let again = Mapping::parse(&m.to_toml()).expect("round trip");
+    assert_eq!(again, m);
+    let csv = "Statement 88-B,Sales Month: February 2024\nIssued,,07-Mar-2024\nUPC,Net\n199758300217,10.00\n";
+    let rows = convert_csv(&m, csv.as_bytes(), &Overrides::default())
+        .unwrap_or_else(|e| panic!("{}", show_errors(&e)));
+    assert_eq!(
+        show(&rows),
+        "4|88-B,dist,2024-02-01,2024-02-29,2024-03-07,sale,199758300217,0,10.00,USD,"
+    );
+    assert_eq!(
+        find_builtin("indie-dist-us").map(|m| m.unset_statement_fields()),
+        Some(vec!["distributor"])
     );
 }

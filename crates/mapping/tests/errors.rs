@@ -376,7 +376,7 @@ fn mapping_errors_name_the_key() {
     );
     assert_eq!(
         parse_err(&format!("date_format = \"%Y/%q/%d\"\n{MIN}")),
-        "mapping key `date_format`: expected a format such as \"%m/%d/%Y\" or \"%d.%m.%Y\": %q is not supported (use %Y %y %m %d %b)"
+        "mapping key `date_format`: expected a format such as \"%m/%d/%Y\" or \"%d.%m.%Y\" (or a list of them): %q is not supported (use %Y %y %m %d %b)"
     );
     assert_eq!(
         parse_err(&format!("format = \"xlsx\"\ndelimiter = \";\"\n{MIN}")),

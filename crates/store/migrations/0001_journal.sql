@@ -23,7 +23,7 @@ CREATE INDEX journal_kind ON journal(kind, effective_day);
 
 CREATE TABLE accounts (
     id           INTEGER PRIMARY KEY,           -- dense, from 0, in creation order
-    key          TEXT NOT NULL UNIQUE,          -- canonical JSON of the account key
+    key          TEXT NOT NULL,                 -- canonical JSON of the account key (unique: the book never makes two)
     created_seq  INTEGER NOT NULL,              -- the entry whose postings created it (hashed with it)
     ledger       TEXT NOT NULL,                 -- units:SKU or money:CUR
     owner        TEXT, holder TEXT, sku TEXT, state TEXT,          -- unit accounts

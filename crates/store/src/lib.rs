@@ -339,6 +339,9 @@ pub(crate) async fn load_book(conn: &mut SqliteConnection) -> Result<Book> {
 
 /// Rows per multi-row INSERT (SQLite allows 32766 bound parameters).
 const ROWS_PER_INSERT: usize = 1000;
+/// Write accumulated rows once this many transfers or bytes of entry JSON wait.
+const FLUSH_TRANSFERS: usize = 100_000;
+const FLUSH_BYTES: usize = 32 << 20;
 
 async fn record_in_tx(
     conn: &mut SqliteConnection,
@@ -394,9 +397,13 @@ async fn record_in_tx(
 
     let accounts_before = book.accounts().count();
     let recorded_at = now_utc();
-    let mut journal_rows: Vec<(i64, &Entry, String, String)> = Vec::new();
+    let mut journal_rows: Vec<JournalInsert<'_>> = Vec::new();
+    let file_sha = file.as_ref().map(|f| f.sha256.clone());
+    // Rows are written as they accumulate, so a file of millions of lines does not hold
+    // every statement's JSON and transfers in memory at once.
+    let (mut n_recorded, mut n_transfers, mut pending_bytes) = (0usize, 0usize, 0usize);
     let mut account_rows: Vec<(u32, String, i64)> = Vec::new();
-    let mut transfer_rows: Vec<(i64, usize, Transfer, i64, i64, i64, i64)> = Vec::new();
+    let mut transfer_rows: Vec<TransferInsert> = Vec::new();
     let mut pending_new: Vec<(TransferId, i64, Transfer)> = Vec::new();
     let mut pending_done: Vec<(TransferId, &'static str)> = Vec::new();
     let mut touched: BTreeSet<u32> = BTreeSet::new();
@@ -466,7 +473,17 @@ async fn record_in_tx(
             };
             transfer_rows.push((seq, i, *t, posted, pending, eday, kday));
         }
+        pending_bytes += body.len();
         journal_rows.push((seq, entry, body, chain::to_hex(&hash)));
+        if transfer_rows.len() >= FLUSH_TRANSFERS || pending_bytes >= FLUSH_BYTES {
+            insert_journal(conn, &journal_rows, file_sha.as_deref(), &recorded_at).await?;
+            insert_transfers(conn, &transfer_rows).await?;
+            n_recorded += journal_rows.len();
+            n_transfers += transfer_rows.len();
+            journal_rows.clear();
+            transfer_rows.clear();
+            pending_bytes = 0;
+        }
     }
 
     // New accounts, in id order.
@@ -517,48 +534,10 @@ async fn record_in_tx(
         qb.build().execute(&mut *conn).await?;
     }
 
-    let file_sha = file.as_ref().map(|f| f.sha256.clone());
-    for chunk in journal_rows.chunks(ROWS_PER_INSERT / 2) {
-        let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO journal (seq, entry_id, kind, effective_day, known_day, body, file_sha256, recorded_at, hash) ",
-        );
-        qb.push_values(chunk, |mut b, (seq, e, body, hash)| {
-            b.push_bind(*seq)
-                .push_bind(e.id.as_str())
-                .push_bind(e.event.name())
-                .push_bind(day(e.effective_on))
-                .push_bind(day(e.known_on))
-                .push_bind(body.as_str())
-                .push_bind(file_sha.clone())
-                .push_bind(recorded_at.as_str())
-                .push_bind(hash.as_str());
-        });
-        qb.build().execute(&mut *conn).await?;
-    }
-
-    for chunk in transfer_rows.chunks(ROWS_PER_INSERT) {
-        let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO transfers (seq, idx, debit, credit, amount, flags, pending_id, posted_delta, pending_delta, effective_day, known_day) ",
-        );
-        qb.push_values(chunk, |mut b, (seq, i, t, posted, pending, eday, kday)| {
-            b.push_bind(*seq)
-                .push_bind(*i as i64)
-                .push_bind(i64::from(t.debit.0))
-                .push_bind(i64::from(t.credit.0))
-                .push_bind(t.amount as i64)
-                .push_bind(i64::from(t.flags.bits() & !TransferFlags::LINKED.bits()))
-                .push_bind(if t.pending_id.0 == 0 {
-                    None
-                } else {
-                    Some(tid_hex(t.pending_id))
-                })
-                .push_bind(*posted)
-                .push_bind(*pending)
-                .push_bind(*eday)
-                .push_bind(*kday);
-        });
-        qb.build().execute(&mut *conn).await?;
-    }
+    insert_journal(conn, &journal_rows, file_sha.as_deref(), &recorded_at).await?;
+    insert_transfers(conn, &transfer_rows).await?;
+    n_recorded += journal_rows.len();
+    n_transfers += transfer_rows.len();
 
     for (id, seq, t) in &pending_new {
         sqlx::query("INSERT INTO pending (id, seq, debit, credit, amount, state) VALUES (?, ?, ?, ?, ?, 'open')")
@@ -625,10 +604,71 @@ async fn record_in_tx(
         c.head_seq = seq;
     }
     Ok(RecordOutcome::Recorded {
-        recorded: journal_rows.len(),
+        recorded: n_recorded,
         unchanged,
-        transfers: transfer_rows.len(),
+        transfers: n_transfers,
     })
+}
+
+type JournalInsert<'e> = (i64, &'e Entry, String, String);
+type TransferInsert = (i64, usize, Transfer, i64, i64, i64, i64);
+
+async fn insert_journal(
+    conn: &mut SqliteConnection,
+    journal_rows: &[JournalInsert<'_>],
+    file_sha: Option<&str>,
+    recorded_at: &str,
+) -> Result<()> {
+    for chunk in journal_rows.chunks(ROWS_PER_INSERT / 2) {
+        let mut qb = sqlx::QueryBuilder::new(
+            "INSERT INTO journal (seq, entry_id, kind, effective_day, known_day, body, file_sha256, recorded_at, hash) ",
+        );
+        qb.push_values(chunk, |mut b, (seq, e, body, hash)| {
+            b.push_bind(*seq)
+                .push_bind(e.id.as_str())
+                .push_bind(e.event.name())
+                .push_bind(day(e.effective_on))
+                .push_bind(day(e.known_on))
+                .push_bind(body.as_str())
+                .push_bind(file_sha)
+                .push_bind(recorded_at)
+                .push_bind(hash.as_str());
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+
+    Ok(())
+}
+
+async fn insert_transfers(
+    conn: &mut SqliteConnection,
+    transfer_rows: &[TransferInsert],
+) -> Result<()> {
+    for chunk in transfer_rows.chunks(ROWS_PER_INSERT) {
+        let mut qb = sqlx::QueryBuilder::new(
+            "INSERT INTO transfers (seq, idx, debit, credit, amount, flags, pending_id, posted_delta, pending_delta, effective_day, known_day) ",
+        );
+        qb.push_values(chunk, |mut b, (seq, i, t, posted, pending, eday, kday)| {
+            b.push_bind(*seq)
+                .push_bind(*i as i64)
+                .push_bind(i64::from(t.debit.0))
+                .push_bind(i64::from(t.credit.0))
+                .push_bind(t.amount as i64)
+                .push_bind(i64::from(t.flags.bits() & !TransferFlags::LINKED.bits()))
+                .push_bind(if t.pending_id.0 == 0 {
+                    None
+                } else {
+                    Some(tid_hex(t.pending_id))
+                })
+                .push_bind(*posted)
+                .push_bind(*pending)
+                .push_bind(*eday)
+                .push_bind(*kday);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+
+    Ok(())
 }
 
 pub(crate) fn parse_hash(h: &str) -> Result<[u8; 32]> {

@@ -245,7 +245,7 @@ fn reporter(
         let Some(name) = segment.element(2).or_else(|| segment.element(4)) else {
             continue;
         };
-        if best.as_ref().map_or(true, |(r, _)| rank < *r) {
+        if best.as_ref().is_none_or(|(r, _)| rank < *r) {
             best = Some((rank, name.to_string()));
         }
     }

@@ -306,7 +306,7 @@ fn bad_segment_identifiers_are_reported_but_counted() {
 #[test]
 fn at_most_max_errors_are_returned() {
     let mut body = vec!["LIN**UP*012345678905"];
-    body.extend(std::iter::repeat("ZA*QS*bad*EA").take(300));
+    body.extend(std::iter::repeat_n("ZA*QS*bad*EA", 300));
     let errors = errors_of(&with_body(&body));
     assert_eq!(errors.len(), MAX_ERRORS);
     assert_eq!(errors[0].line, 5);
