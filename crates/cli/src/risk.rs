@@ -22,6 +22,14 @@ pub async fn today(store: &Store) -> Result<Date, CliError> {
     Ok(crate::today())
 }
 
+/// The given date, or the label's today.
+async fn as_of_or_today(store: &Store, as_of: Option<Date>) -> Result<Date, CliError> {
+    match as_of {
+        Some(d) => Ok(d),
+        None => today(store).await,
+    }
+}
+
 pub async fn thresholds(store: &Store) -> Result<Thresholds, CliError> {
     match store.meta("risk_thresholds").await? {
         None => Ok(Thresholds::default()),
@@ -79,10 +87,7 @@ pub async fn receivables(
     d: Option<String>,
     format: Format,
 ) -> Result<String, CliError> {
-    let as_of = match as_of {
-        Some(d) => d,
-        None => today(store).await?,
-    };
+    let as_of = as_of_or_today(store, as_of).await?;
     let snap = snapshot(store, as_of).await?;
     let rows = backstock_risk::receivables::compute(&snap, party(&d)?.as_ref());
     let mut t = Table::new(&[
@@ -202,10 +207,7 @@ pub async fn reconcile(
     d: Option<String>,
     format: Format,
 ) -> Result<String, CliError> {
-    let as_of = match as_of {
-        Some(d) => d,
-        None => today(store).await?,
-    };
+    let as_of = as_of_or_today(store, as_of).await?;
     let snap = snapshot(store, as_of).await?;
     let th = thresholds(store).await?;
     let rows = backstock_risk::reconcile::compute_with(&snap, party(&d)?.as_ref(), &th);
@@ -281,10 +283,7 @@ fn level_name(l: Level) -> &'static str {
 }
 
 pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<String, CliError> {
-    let as_of = match as_of {
-        Some(d) => d,
-        None => today(store).await?,
-    };
+    let as_of = as_of_or_today(store, as_of).await?;
     let snap = snapshot(store, as_of).await?;
     let th = thresholds(store).await?;
     let rows = backstock_risk::signals::assess(&snap, &th);
@@ -524,10 +523,7 @@ pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, CliError> {
             "--units must be from 1 to 1,000,000,000",
         ));
     }
-    let date = match a.date {
-        Some(d) => d,
-        None => today(store).await?,
-    };
+    let date = as_of_or_today(store, a.date).await?;
     let snap = snapshot(store, date).await?;
     let known = snap
         .entries
@@ -596,10 +592,7 @@ pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, CliError> {
 }
 
 pub async fn legal(store: &Store, as_of: Option<Date>, format: Format) -> Result<String, CliError> {
-    let as_of = match as_of {
-        Some(d) => d,
-        None => today(store).await?,
-    };
+    let as_of = as_of_or_today(store, as_of).await?;
     let snap = snapshot(store, as_of).await?;
     let th = thresholds(store).await?;
     let r = backstock_risk::legal::compute_with(&snap, &th);
