@@ -1,0 +1,873 @@
+//! The royalty run: one pass over the statements, payments and costs known at the
+//! period's end.
+
+use crate::model::{Base, Basis, Contract, Cost, CostKind, Payee};
+use crate::{Period, RoyaltyError};
+use backstock_domain::{Currency, Date, Money, PartyId, Rate, Rounding, Sku};
+use backstock_ledger::facts::CatalogItem;
+use backstock_ledger::{Channel, Entry, Event, Fact, LineKind, Statement};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Everything a run reads. `entries` are journal entries; those not known by the
+/// period's end (`known_on`) are ignored, so passing the whole journal is fine.
+#[derive(Debug, Clone, Default)]
+pub struct RoyaltyInputs {
+    pub entries: Vec<Entry>,
+    pub contracts: Vec<Contract>,
+    pub payees: Vec<Payee>,
+    pub costs: Vec<Cost>,
+    /// Distributors the label considers in default (insolvent, not paying).
+    pub defaulted_distributors: BTreeSet<PartyId>,
+}
+
+/// A payee's balance under a contract, in one currency and recoupment pool (`pool`
+/// is the SKU for per-SKU recoupment, `None` for the contract-wide pool).
+/// Positive: owed to the payee; negative: unrecouped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountBalance {
+    pub contract_id: String,
+    pub payee_id: PartyId,
+    pub pool: Option<Sku>,
+    pub balance: Money,
+}
+
+/// A reserve held from a payee in `held_in`, not yet released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldReserve {
+    pub contract_id: String,
+    pub payee_id: PartyId,
+    pub held_in: Period,
+    pub amount: Money,
+}
+
+/// Balances carried between runs: a run's `closing` is the next run's opening.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct OpeningBalances {
+    pub accounts: Vec<AccountBalance>,
+    pub reserves: Vec<HeldReserve>,
+}
+
+/// Earnings of one payee for one SKU × format × channel × distributor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EarningsRow {
+    pub sku: Sku,
+    pub format: Option<String>,
+    pub channel: Channel,
+    pub distributor: PartyId,
+    pub units_sold: i64,
+    pub units_returned: i64,
+    /// Signed amounts of this period's statement lines (sales − returns − fees −
+    /// chargebacks + adjustments), whole line, before any royalty.
+    pub receipts: Money,
+    /// Amount of return lines (positive), included in `receipts` with a minus sign.
+    pub returns: Money,
+    /// The payee's share of royalties earned on this period's statements.
+    pub royalty_earned: Money,
+    /// The payee's share of royalties on payments received this period (any
+    /// statement, this period's or older).
+    pub royalty_collected: Money,
+}
+
+/// A cost charged this period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CostCharge {
+    pub kind: CostKind,
+    pub sku: Option<Sku>,
+    pub date: Date,
+    /// The cost as paid by the label.
+    pub amount: Money,
+    /// The part charged to this payee (share, and net-profit rate for non-advances on
+    /// net-profit contracts).
+    pub charged: Money,
+}
+
+/// Royalties on a statement the distributor has not (fully) paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Uncollected {
+    pub distributor: PartyId,
+    pub statement_id: String,
+    pub distributor_in_default: bool,
+    pub royalty_earned: Money,
+    pub royalty_collected: Money,
+    pub royalty_uncollected: Money,
+}
+
+/// One payee's statement under one contract, in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PayeeStatement {
+    pub contract_id: String,
+    pub payee_id: PartyId,
+    pub payee_name: String,
+    pub payee_email: String,
+    pub payee_address: String,
+    pub share: Rate,
+    pub basis: Basis,
+    pub currency: Currency,
+    pub opening_balance: Money,
+    pub earnings: Vec<EarningsRow>,
+    pub royalty_earned: Money,
+    pub royalty_collected: Money,
+    /// `royalty_earned` or `royalty_collected`, per the contract's basis.
+    pub royalties: Money,
+    pub reserve_held: Money,
+    pub reserve_released: Money,
+    pub costs: Vec<CostCharge>,
+    pub costs_charged: Money,
+    /// Of the opening deficit and this period's costs, what this period's net
+    /// royalties recovered.
+    pub recouped: Money,
+    /// Balance after royalties, reserves and costs, before payment.
+    pub balance_before_payment: Money,
+    pub payable: Money,
+    /// True when a positive balance was below the minimum payout and carried.
+    pub carried_below_minimum: bool,
+    /// Balance carried to the next period (sum of pools, after payment).
+    pub closing_balance: Money,
+    /// What remains unrecouped (sum of negative pools), as a positive amount.
+    pub unrecouped: Money,
+    /// Reserves still held after this period.
+    pub reserves_outstanding: Money,
+    /// Earned but not collected, over all statements known at period end.
+    pub uncollected: Vec<Uncollected>,
+    pub earned_not_collected: Money,
+    /// Part of `earned_not_collected` owed by distributors in default.
+    pub earned_not_collected_in_default: Money,
+}
+
+/// Tie-out of one currency over the lines of this period's statements:
+/// `receipts = payee_royalties + rounding_to_label + label_share + distributor_reserves`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TieOut {
+    pub currency: Currency,
+    /// Signed sum of every line (net due from distributors).
+    pub receipts: Money,
+    /// Σ payees' earned royalties, summed from the payee statements.
+    pub payee_royalties: Money,
+    /// Remainders of splitting line royalties between payees (kept by the label).
+    pub rounding_to_label: Money,
+    /// Receipts less contract royalties, line by line (fees included).
+    pub label_share: Money,
+    /// Reserve withheld/released lines: the distributor's reserve, no royalty.
+    pub distributor_reserves: Money,
+    /// Fee lines (informational; inside `label_share` and, on net bases, royalties).
+    pub fees: Money,
+    pub difference: Money,
+    pub ok: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunResult {
+    pub period: Period,
+    pub statements: Vec<PayeeStatement>,
+    pub tie_out: Vec<TieOut>,
+    pub warnings: Vec<String>,
+    /// Opening balances for the next period.
+    pub closing: OpeningBalances,
+}
+
+fn money(v: i128, c: Currency, ctx: &str) -> Result<Money, RoyaltyError> {
+    i64::try_from(v)
+        .map(|m| Money::from_minor(m, c))
+        .map_err(|_| RoyaltyError::overflow(ctx))
+}
+
+/// `v × num / den`, HalfEven; `den` > 0.
+fn scale(v: i128, num: i128, den: i128) -> Result<i128, RoyaltyError> {
+    if den <= 0 {
+        return Ok(0);
+    }
+    let p = v
+        .checked_mul(num)
+        .ok_or_else(|| RoyaltyError::overflow("collected share"))?;
+    Ok(Rounding::HalfEven.divide(p, den))
+}
+
+fn split(v: i128, c: Currency, shares: &[Rate]) -> Result<(Vec<i128>, i128), RoyaltyError> {
+    let m = money(v, c, "royalty split")?;
+    let (parts, rest) = m.allocate(shares);
+    Ok((
+        parts.iter().map(|p| i128::from(p.minor())).collect(),
+        i128::from(rest.minor()),
+    ))
+}
+
+struct KnownStatement<'a> {
+    st: &'a Statement,
+    /// The day the statement is both over and known: it belongs to the royalty
+    /// period containing this day.
+    available: Date,
+}
+
+struct Payment<'a> {
+    on: Date,
+    id: &'a str,
+    distributor: &'a PartyId,
+    amount: Money,
+    statement_id: Option<&'a str>,
+}
+
+/// Paid amount per statement (by index) as of `asof`: named statement first, the rest
+/// to the distributor's oldest unpaid statements. Returns leftovers as warnings.
+fn allocate_payments(
+    stmts: &[KnownStatement],
+    payments: &[Payment],
+    asof: Date,
+    warnings: Option<&mut Vec<String>>,
+) -> Vec<i128> {
+    let mut paid = vec![0i128; stmts.len()];
+    let due: Vec<i128> = stmts
+        .iter()
+        .map(|k| {
+            k.st.lines
+                .iter()
+                .map(|l| i128::from(l.amount_minor) * i128::from(l.kind.net_sign()))
+                .sum()
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..stmts.len())
+        .filter(|&i| stmts[i].available <= asof)
+        .collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (stmts[a].st, stmts[b].st);
+        (x.period_end, x.issued_on, &x.statement_id).cmp(&(
+            y.period_end,
+            y.issued_on,
+            &y.statement_id,
+        ))
+    });
+    let mut notes = Vec::new();
+    for p in payments.iter().filter(|p| p.on <= asof) {
+        let mut left = i128::from(p.amount.minor());
+        let eligible = |i: usize| {
+            stmts[i].st.distributor == *p.distributor && stmts[i].st.currency == p.amount.currency()
+        };
+        if let Some(sid) = p.statement_id {
+            match order.iter().copied().find(|&i| stmts[i].st.statement_id == sid && eligible(i)) {
+                Some(i) => {
+                    let take = left.min((due[i] - paid[i]).max(0));
+                    paid[i] += take;
+                    left -= take;
+                }
+                None => notes.push(format!(
+                    "payment {} names statement {sid}, not known for {} in {}: applied oldest first",
+                    p.id,
+                    p.distributor,
+                    p.amount.currency()
+                )),
+            }
+        }
+        for &i in &order {
+            if left <= 0 {
+                break;
+            }
+            if eligible(i) {
+                let take = left.min((due[i] - paid[i]).max(0));
+                paid[i] += take;
+                left -= take;
+            }
+        }
+        if left != 0 {
+            notes.push(format!(
+                "payment {} from {}: {} not matched to any unpaid statement",
+                p.id,
+                p.distributor,
+                Money::from_minor(i64::try_from(left).unwrap_or(0), p.amount.currency())
+            ));
+        }
+    }
+    if let Some(w) = warnings {
+        w.extend(notes);
+    }
+    paid
+}
+
+#[derive(Default)]
+struct RowAcc {
+    units_sold: i128,
+    units_returned: i128,
+    receipts: i128,
+    returns: i128,
+    earned: i128,
+    collected: i128,
+}
+
+type RowKey = (Sku, Option<String>, Channel, PartyId);
+
+#[derive(Default)]
+struct Acc {
+    rows: BTreeMap<RowKey, RowAcc>,
+    earned: i128,
+    collected: i128,
+    physical_recognized: i128,
+    pools: BTreeMap<Option<Sku>, i128>,
+    opening_pools: BTreeMap<Option<Sku>, i128>,
+    charges_by_pool: BTreeMap<Option<Sku>, i128>,
+    costs: Vec<CostCharge>,
+    uncollected: BTreeMap<(PartyId, String), (i128, i128)>,
+}
+
+type AccKey = (String, PartyId, Currency);
+
+/// Computes every payee statement for `period`. See the crate docs for the rules.
+pub fn compute(
+    inputs: &RoyaltyInputs,
+    period: &Period,
+    opening: &OpeningBalances,
+) -> Result<RunResult, RoyaltyError> {
+    let (start, end) = (period.start(), period.end());
+    let prev_end = start.add_days(-1);
+    let mut warnings = Vec::new();
+
+    // --- reference data ---
+    let mut payees: BTreeMap<&PartyId, &Payee> = BTreeMap::new();
+    for p in &inputs.payees {
+        if payees.insert(p.id(), p).is_some() {
+            return Err(RoyaltyError::Duplicate {
+                what: "payee".into(),
+                id: p.id().to_string(),
+            });
+        }
+    }
+    let mut contracts: BTreeMap<&str, &Contract> = BTreeMap::new();
+    for c in &inputs.contracts {
+        if contracts.insert(c.id(), c).is_some() {
+            return Err(RoyaltyError::Duplicate {
+                what: "contract".into(),
+                id: c.id().to_string(),
+            });
+        }
+        for (p, _) in c.payees() {
+            if !payees.contains_key(p) {
+                return Err(RoyaltyError::UnknownPayee {
+                    contract: c.id().into(),
+                    payee: p.to_string(),
+                });
+            }
+        }
+    }
+    for cost in &inputs.costs {
+        if !contracts.contains_key(cost.contract_id()) {
+            return Err(RoyaltyError::UnknownContract {
+                contract: cost.contract_id().into(),
+                referenced_by: format!("a cost of {}", cost.amount()),
+            });
+        }
+    }
+
+    // --- journal known at period end ---
+    let mut catalog: BTreeMap<&Sku, &CatalogItem> = BTreeMap::new();
+    let mut stmts: Vec<KnownStatement> = Vec::new();
+    let mut seen_ids = BTreeSet::new();
+    let mut payments: Vec<Payment> = Vec::new();
+    for e in inputs.entries.iter().filter(|e| e.known_on <= end) {
+        match &e.event {
+            Event::Fact(Fact::CatalogItem(ci)) => {
+                catalog.insert(&ci.sku, ci);
+            }
+            Event::Statement(st) => {
+                if !seen_ids.insert((&st.distributor, &st.statement_id)) {
+                    warnings.push(format!(
+                        "statement {} of {} recorded twice: second ignored",
+                        st.statement_id, st.distributor
+                    ));
+                    continue;
+                }
+                let available = st.period_end.max(e.known_on);
+                if available <= end {
+                    stmts.push(KnownStatement { st, available });
+                }
+            }
+            Event::PaymentReceived {
+                payment_id,
+                distributor,
+                amount,
+                statement_id,
+            } => payments.push(Payment {
+                on: e.effective_on.max(e.known_on),
+                id: payment_id,
+                distributor,
+                amount: *amount,
+                statement_id: statement_id.as_deref(),
+            }),
+            _ => {}
+        }
+    }
+    payments.sort_by(|a, b| (a.on, a.id).cmp(&(b.on, b.id)));
+    let paid_now = allocate_payments(&stmts, &payments, end, Some(&mut warnings));
+    let paid_before = allocate_payments(&stmts, &payments, prev_end, None);
+
+    // --- lines ---
+    let mut accs: BTreeMap<AccKey, Acc> = BTreeMap::new();
+    // per currency: receipts, payee royalties (accumulated), rounding, label, reserves, fees
+    let mut tie: BTreeMap<Currency, [i128; 6]> = BTreeMap::new();
+    let mut no_rule = BTreeSet::new();
+    for (si, k) in stmts.iter().enumerate() {
+        let st = k.st;
+        let cur = st.currency;
+        let in_period = period.contains(k.available);
+        let due: i128 = st
+            .lines
+            .iter()
+            .map(|l| i128::from(l.amount_minor) * i128::from(l.kind.net_sign()))
+            .sum();
+        // collected share = paid ÷ net due (a statement with nothing due counts as collected)
+        let frac = |paid: i128| {
+            if due <= 0 {
+                (1, 1)
+            } else {
+                (paid.min(due), due)
+            }
+        };
+        let (n_now, d_now) = frac(paid_now[si]);
+        let (n_before, d_before) = if k.available <= prev_end {
+            frac(paid_before[si])
+        } else {
+            (0, 1)
+        };
+        for line in &st.lines {
+            let signed = i128::from(line.amount_minor) * i128::from(line.kind.net_sign());
+            let t = tie.entry(cur).or_default();
+            let reserve_line = matches!(
+                line.kind,
+                LineKind::ReserveWithheld | LineKind::ReserveReleased
+            );
+            if in_period {
+                t[0] += signed;
+                if reserve_line {
+                    t[4] += signed;
+                }
+                if line.kind == LineKind::Fee {
+                    t[5] += signed;
+                }
+            }
+            let mut line_royalties = 0i128;
+            if let (Some(sku), false) = (&line.sku, reserve_line) {
+                let item = catalog.get(sku).copied();
+                let format = item.map(|i| i.format.clone());
+                for c in contracts.values().filter(|c| c.covers(sku)) {
+                    let Some(rule) = c.rule_for(line.channel, format.as_deref()) else {
+                        if no_rule.insert((c.id(), sku.clone(), line.channel, format.clone())) {
+                            warnings.push(format!(
+                                "contract {}: no rate rule for {sku} ({:?}, format {}): no royalty",
+                                c.id(),
+                                line.channel,
+                                format.as_deref().unwrap_or("unknown")
+                            ));
+                        }
+                        continue;
+                    };
+                    let base = match rule.base {
+                        Base::NetReceipts | Base::NetProfitSplit => signed,
+                        Base::PpdPerUnit => {
+                            let units = match line.kind {
+                                LineKind::Sale | LineKind::Return => {
+                                    i128::from(line.units) * i128::from(line.kind.net_sign())
+                                }
+                                _ => 0,
+                            };
+                            if units == 0 {
+                                0
+                            } else {
+                                let item =
+                                    item.ok_or_else(|| RoyaltyError::MissingWholesalePrice {
+                                        sku: sku.to_string(),
+                                    })?;
+                                if item.wholesale_price.currency() != cur {
+                                    return Err(RoyaltyError::CurrencyMismatch {
+                                        context: format!(
+                                            "wholesale price of {sku} for statement {}",
+                                            st.statement_id
+                                        ),
+                                        found: item.wholesale_price.currency().to_string(),
+                                        expected: cur.to_string(),
+                                    });
+                                }
+                                units * i128::from(item.wholesale_price.minor())
+                            }
+                        }
+                    };
+                    // The one rounding of the line: HalfEven.
+                    let royalty = money(base, cur, "royalty base")?
+                        .apply_rate(rule.rate, Rounding::HalfEven)
+                        .map_err(|e| RoyaltyError::domain("royalty", e))?;
+                    let royalty = i128::from(royalty.minor());
+                    line_royalties += royalty;
+                    let coll_now = scale(royalty, n_now, d_now)?;
+                    let coll_delta = coll_now - scale(royalty, n_before, d_before)?;
+                    let shares = c.shares();
+                    let (earned_parts, earned_rest) = split(royalty, cur, &shares)?;
+                    let (now_parts, _) = split(coll_now, cur, &shares)?;
+                    let (delta_parts, _) = split(coll_delta, cur, &shares)?;
+                    if in_period {
+                        t[2] += earned_rest;
+                    }
+                    for (pi, (payee, _)) in c.payees().iter().enumerate() {
+                        let acc = accs
+                            .entry((c.id().to_string(), payee.clone(), cur))
+                            .or_default();
+                        let earned = if in_period { earned_parts[pi] } else { 0 };
+                        let collected = delta_parts[pi];
+                        if in_period || collected != 0 {
+                            let row = acc
+                                .rows
+                                .entry((
+                                    sku.clone(),
+                                    format.clone(),
+                                    line.channel,
+                                    st.distributor.clone(),
+                                ))
+                                .or_default();
+                            if in_period {
+                                row.receipts += signed;
+                                match line.kind {
+                                    LineKind::Sale => row.units_sold += i128::from(line.units),
+                                    LineKind::Return => {
+                                        row.units_returned += i128::from(line.units);
+                                        row.returns += i128::from(line.amount_minor);
+                                    }
+                                    _ => {}
+                                }
+                            }
+                            row.earned += earned;
+                            row.collected += collected;
+                        }
+                        acc.earned += earned;
+                        acc.collected += collected;
+                        let recognized = match c.basis() {
+                            Basis::Earned => earned,
+                            Basis::Collected => collected,
+                        };
+                        if line.channel.is_physical() {
+                            acc.physical_recognized += recognized;
+                        }
+                        let pool = if c.cross_collateralized() {
+                            None
+                        } else {
+                            Some(sku.clone())
+                        };
+                        *acc.pools.entry(pool).or_default() += recognized;
+                        let u = acc
+                            .uncollected
+                            .entry((st.distributor.clone(), st.statement_id.clone()))
+                            .or_default();
+                        u.0 += earned_parts[pi];
+                        u.1 += now_parts[pi];
+                    }
+                }
+            }
+            if in_period && !reserve_line {
+                t[3] += signed - line_royalties;
+            }
+        }
+    }
+
+    // --- opening balances and reserves ---
+    for a in &opening.accounts {
+        let c =
+            contracts
+                .get(a.contract_id.as_str())
+                .ok_or_else(|| RoyaltyError::UnknownContract {
+                    contract: a.contract_id.clone(),
+                    referenced_by: format!("the opening balance of {}", a.payee_id),
+                })?;
+        let pool = if c.cross_collateralized() {
+            None
+        } else {
+            a.pool.clone()
+        };
+        let acc = accs
+            .entry((
+                a.contract_id.clone(),
+                a.payee_id.clone(),
+                a.balance.currency(),
+            ))
+            .or_default();
+        *acc.opening_pools.entry(pool.clone()).or_default() += i128::from(a.balance.minor());
+        *acc.pools.entry(pool).or_default() += i128::from(a.balance.minor());
+    }
+
+    // --- costs of the period ---
+    for cost in inputs
+        .costs
+        .iter()
+        .filter(|c| c.recoupable() && period.contains(c.date()))
+    {
+        let Some(c) = contracts.get(cost.contract_id()) else {
+            continue;
+        };
+        let cur = cost.amount().currency();
+        let chargeable = match (cost.kind(), c.net_profit_rate()) {
+            (CostKind::Advance, _) | (_, None) => cost.amount(),
+            (_, Some(rate)) => cost
+                .amount()
+                .apply_rate(rate, Rounding::HalfEven)
+                .map_err(|e| RoyaltyError::domain("cost", e))?,
+        };
+        let (parts, _) = chargeable.allocate(&c.shares());
+        let pool = if c.cross_collateralized() {
+            None
+        } else {
+            cost.sku().cloned()
+        };
+        for ((payee, _), part) in c.payees().iter().zip(parts) {
+            let acc = accs
+                .entry((c.id().to_string(), payee.clone(), cur))
+                .or_default();
+            *acc.pools.entry(pool.clone()).or_default() -= i128::from(part.minor());
+            *acc.charges_by_pool.entry(pool.clone()).or_default() += i128::from(part.minor());
+            acc.costs.push(CostCharge {
+                kind: cost.kind(),
+                sku: cost.sku().cloned(),
+                date: cost.date(),
+                amount: cost.amount(),
+                charged: part,
+            });
+        }
+    }
+
+    // every payee gets a statement, even an empty one
+    for c in contracts.values() {
+        for (payee, _) in c.payees() {
+            let has_any = accs.keys().any(|(cid, p, _)| cid == c.id() && p == payee);
+            if !has_any {
+                accs.entry((c.id().to_string(), payee.clone(), c.min_payout().currency()))
+                    .or_default();
+            }
+        }
+    }
+
+    // --- close each account ---
+    let mut statements = Vec::new();
+    let mut closing = OpeningBalances::default();
+    let mut reserves_left: Vec<&HeldReserve> = opening.reserves.iter().collect();
+    for ((cid, pid, cur), mut acc) in accs {
+        let c =
+            contracts
+                .get(cid.as_str())
+                .copied()
+                .ok_or_else(|| RoyaltyError::UnknownContract {
+                    contract: cid.clone(),
+                    referenced_by: "an account".into(),
+                })?;
+        let payee = payees
+            .get(&pid)
+            .copied()
+            .ok_or_else(|| RoyaltyError::UnknownPayee {
+                contract: cid.clone(),
+                payee: pid.to_string(),
+            })?;
+        let share = c
+            .payees()
+            .iter()
+            .find(|(p, _)| *p == pid)
+            .map(|(_, r)| *r)
+            .unwrap_or(Rate::ZERO);
+        let opening_balance: i128 = acc.opening_pools.values().sum();
+        let royalties = match c.basis() {
+            Basis::Earned => acc.earned,
+            Basis::Collected => acc.collected,
+        };
+        // reserves: hold on positive physical royalties; release what has aged
+        let held = if acc.physical_recognized > 0 {
+            scale(
+                acc.physical_recognized,
+                i128::from(c.reserve_rate().ppm()),
+                i128::from(Rate::ONE_PPM),
+            )?
+        } else {
+            0
+        };
+        let mut released = 0i128;
+        let mut outstanding = 0i128;
+        let n = i64::from(c.reserve_release_periods());
+        let mine = |r: &HeldReserve| {
+            r.contract_id == cid && r.payee_id == pid && r.amount.currency() == cur
+        };
+        let mut pending: Vec<(Period, i128)> = reserves_left
+            .iter()
+            .filter(|r| mine(r))
+            .map(|r| (r.held_in, i128::from(r.amount.minor())))
+            .collect();
+        reserves_left.retain(|r| !mine(r));
+        if held != 0 {
+            pending.push((*period, held));
+        }
+        for (held_in, amount) in pending {
+            let due = held_in.plus(n).map(|p| p.end() <= end).unwrap_or(false);
+            if due {
+                released += amount;
+            } else {
+                outstanding += amount;
+                closing.reserves.push(HeldReserve {
+                    contract_id: cid.clone(),
+                    payee_id: pid.clone(),
+                    held_in,
+                    amount: money(amount, cur, "reserve")?,
+                });
+            }
+        }
+        *acc.pools.entry(None).or_default() += released - held;
+        // recouped, per pool: net credits of the period against debt (opening deficit + charges)
+        let mut recouped = 0i128;
+        for (pool, bal) in &acc.pools {
+            let open = acc.opening_pools.get(pool).copied().unwrap_or(0);
+            let charges = acc.charges_by_pool.get(pool).copied().unwrap_or(0);
+            let credits = bal - open + charges;
+            recouped += credits.max(0).min((-open).max(0) + charges);
+        }
+        // positive per-SKU pools flow into the contract-wide pool; negative ones stay
+        if !c.cross_collateralized() {
+            let mut moved = 0i128;
+            for (pool, bal) in acc.pools.iter_mut() {
+                if pool.is_some() && *bal > 0 {
+                    moved += *bal;
+                    *bal = 0;
+                }
+            }
+            *acc.pools.entry(None).or_default() += moved;
+        }
+        let balance_before: i128 = acc.pools.values().sum();
+        let available = acc.pools.get(&None).copied().unwrap_or(0);
+        let min = if c.min_payout().currency() == cur {
+            i128::from(c.min_payout().minor())
+        } else {
+            if c.min_payout().minor() != 0 {
+                warnings.push(format!("contract {cid}: minimum payout is in {}, statement in {cur}: no minimum applied", c.min_payout().currency()));
+            }
+            0
+        };
+        let (payable, carried) = if available > 0 && available >= min {
+            (available, false)
+        } else {
+            (0, available > 0)
+        };
+        *acc.pools.entry(None).or_default() -= payable;
+        for (pool, bal) in &acc.pools {
+            if *bal != 0 {
+                closing.accounts.push(AccountBalance {
+                    contract_id: cid.clone(),
+                    payee_id: pid.clone(),
+                    pool: pool.clone(),
+                    balance: money(*bal, cur, "balance")?,
+                });
+            }
+        }
+        let closing_balance: i128 = acc.pools.values().sum();
+        let unrecouped: i128 = acc.pools.values().filter(|b| **b < 0).map(|b| -b).sum();
+        let mut uncollected = Vec::new();
+        let (mut enc, mut enc_default) = (0i128, 0i128);
+        for ((dist, sid), (earned, coll)) in acc.uncollected {
+            let un = earned - coll;
+            if un == 0 {
+                continue;
+            }
+            let in_default = inputs.defaulted_distributors.contains(&dist);
+            enc += un;
+            if in_default {
+                enc_default += un;
+            }
+            uncollected.push(Uncollected {
+                distributor: dist,
+                statement_id: sid,
+                distributor_in_default: in_default,
+                royalty_earned: money(earned, cur, "uncollected")?,
+                royalty_collected: money(coll, cur, "uncollected")?,
+                royalty_uncollected: money(un, cur, "uncollected")?,
+            });
+        }
+        let mut earnings = Vec::new();
+        for ((sku, format, channel, distributor), r) in acc.rows {
+            let units = |v: i128| i64::try_from(v).map_err(|_| RoyaltyError::overflow("units"));
+            earnings.push(EarningsRow {
+                sku,
+                format,
+                channel,
+                distributor,
+                units_sold: units(r.units_sold)?,
+                units_returned: units(r.units_returned)?,
+                receipts: money(r.receipts, cur, "receipts")?,
+                returns: money(r.returns, cur, "returns")?,
+                royalty_earned: money(r.earned, cur, "royalty")?,
+                royalty_collected: money(r.collected, cur, "royalty")?,
+            });
+        }
+        let costs_charged: i128 = acc
+            .costs
+            .iter()
+            .map(|c| i128::from(c.charged.minor()))
+            .sum();
+        statements.push(PayeeStatement {
+            contract_id: cid.clone(),
+            payee_id: pid.clone(),
+            payee_name: payee.name().to_string(),
+            payee_email: payee.email().to_string(),
+            payee_address: payee.address().to_string(),
+            share,
+            basis: c.basis(),
+            currency: cur,
+            opening_balance: money(opening_balance, cur, "opening")?,
+            earnings,
+            royalty_earned: money(acc.earned, cur, "royalty")?,
+            royalty_collected: money(acc.collected, cur, "royalty")?,
+            royalties: money(royalties, cur, "royalty")?,
+            reserve_held: money(held, cur, "reserve")?,
+            reserve_released: money(released, cur, "reserve")?,
+            costs: acc.costs,
+            costs_charged: money(costs_charged, cur, "costs")?,
+            recouped: money(recouped, cur, "recouped")?,
+            balance_before_payment: money(balance_before, cur, "balance")?,
+            payable: money(payable, cur, "payable")?,
+            carried_below_minimum: carried,
+            closing_balance: money(closing_balance, cur, "balance")?,
+            unrecouped: money(unrecouped, cur, "unrecouped")?,
+            reserves_outstanding: money(outstanding, cur, "reserve")?,
+            uncollected,
+            earned_not_collected: money(enc, cur, "uncollected")?,
+            earned_not_collected_in_default: money(enc_default, cur, "uncollected")?,
+        });
+    }
+    for r in reserves_left {
+        warnings.push(format!(
+            "reserve of {} held in {} for {} on contract {}: no such account, carried unchanged",
+            r.amount, r.held_in, r.payee_id, r.contract_id
+        ));
+        closing.reserves.push(r.clone());
+    }
+
+    // --- tie-out: payee royalties summed from the statements, the rest line by line ---
+    let mut tie_out = Vec::new();
+    for (cur, t) in tie {
+        let payee_royalties: i128 = statements
+            .iter()
+            .filter(|s| s.currency == cur)
+            .flat_map(|s| s.earnings.iter())
+            .map(|r| i128::from(r.royalty_earned.minor()))
+            .sum();
+        let difference = t[0] - payee_royalties - t[2] - t[3] - t[4];
+        if difference != 0 {
+            warnings.push(format!(
+                "tie-out in {cur} is off by {}",
+                money(difference, cur, "tie-out")?
+            ));
+        }
+        tie_out.push(TieOut {
+            currency: cur,
+            receipts: money(t[0], cur, "receipts")?,
+            payee_royalties: money(payee_royalties, cur, "tie-out")?,
+            rounding_to_label: money(t[2], cur, "tie-out")?,
+            label_share: money(t[3], cur, "tie-out")?,
+            distributor_reserves: money(t[4], cur, "tie-out")?,
+            fees: money(t[5], cur, "tie-out")?,
+            difference: money(difference, cur, "tie-out")?,
+            ok: difference == 0,
+        });
+    }
+    Ok(RunResult {
+        period: *period,
+        statements,
+        tie_out,
+        warnings,
+        closing,
+    })
+}
