@@ -47,6 +47,11 @@ fn read_sheet(mapping: &Mapping, bytes: &[u8]) -> Result<Range<Data>, Vec<Source
 }
 
 /// A float cell as decimal text, rounded to the 15 significant digits Excel shows.
+///
+/// Why a float here: XLSX stores every number as an IEEE double, and calamine hands it
+/// over as one. It is turned into decimal text at once (shortest round-trip form, then
+/// tidied to Excel's 15 digits) and parsed exactly from that text, so no arithmetic is
+/// ever done on it.
 fn float_text(f: f64) -> String {
     tidy_float_text(&f.to_string())
 }
