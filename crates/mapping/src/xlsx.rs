@@ -53,6 +53,7 @@ fn read_sheet(mapping: &Mapping, bytes: &[u8]) -> Result<Range<Data>, Vec<Source
 /// tidied to Excel's 15 digits) and parsed exactly from that text, so no arithmetic is
 /// ever done on it.
 fn float_text(f: f64) -> String {
+    // not money: XLSX hands numbers over as f64; see above
     tidy_float_text(&f.to_string())
 }
 
