@@ -46,14 +46,15 @@ fn read_sheet(mapping: &Mapping, bytes: &[u8]) -> Result<Range<Data>, Vec<Source
         .map_err(|e| file_error(e.to_string(), format!("a readable sheet {name:?}")))
 }
 
+type ExcelNumber = f64; // not money: how XLSX stores every number; only turned into text
+
 /// A float cell as decimal text, rounded to the 15 significant digits Excel shows.
 ///
 /// Why a float here: XLSX stores every number as an IEEE double, and calamine hands it
 /// over as one. It is turned into decimal text at once (shortest round-trip form, then
 /// tidied to Excel's 15 digits) and parsed exactly from that text, so no arithmetic is
 /// ever done on it.
-fn float_text(f: f64) -> String {
-    // not money: XLSX hands numbers over as f64; see above
+fn float_text(f: ExcelNumber) -> String {
     tidy_float_text(&f.to_string())
 }
 
