@@ -53,6 +53,17 @@ MRG-001-CD,859712000019,Harbor Lights,The Tidewater Band,CD,2010-01-15,15.98,8.0
 const DISTRIBUTORS: &str = "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state\n\
 allegro,Allegro Media Group LLC,OR,2012-01-01,0.20,90,monthly,0.20,180,50000.00,USD,true,,,\n";
 
+/// A new database holding the one-release catalog and the allegro agreement.
+fn label_with_catalog() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    ok(&d, &["init"]);
+    let cat = write(tmp.path(), "catalog.csv", CATALOG);
+    let dist = write(tmp.path(), "distributors.csv", DISTRIBUTORS);
+    ok(&d, &["import", &cat, &dist]);
+    (tmp, d)
+}
+
 #[test]
 fn demo_then_queries_and_verify() {
     let tmp = tempfile::tempdir().unwrap();
@@ -244,17 +255,13 @@ async fn verify_catches_a_row_edited_in_the_database_file() {
 
 #[test]
 fn corrections_reverse_without_editing_history() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path().join("data");
-    ok(&d, &["init"]);
-    let cat = write(tmp.path(), "catalog.csv", CATALOG);
-    let dist = write(tmp.path(), "distributors.csv", DISTRIBUTORS);
+    let (tmp, d) = label_with_catalog();
     let sh = write(
         tmp.path(),
         "shipments.csv",
         "shipment_id,date,from,to,sku,units,po_number\nR1,2016-01-02,plant:optimal,label,MRG-001-CD,500,\nS1,2016-02-01,label,allegro,MRG-001-CD,200,PO1\n",
     );
-    ok(&d, &["import", &cat, &dist, &sh]);
+    ok(&d, &["import", &sh]);
     let out = ok(
         &d,
         &[
@@ -311,12 +318,7 @@ fn errors_are_one_clear_line_with_exit_codes() {
 
 #[test]
 fn unknown_codes_wait_in_the_unmatched_queue_until_an_alias_posts_them() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path().join("data");
-    ok(&d, &["init"]);
-    let cat = write(tmp.path(), "catalog.csv", CATALOG);
-    let dist = write(tmp.path(), "distributors.csv", DISTRIBUTORS);
-    ok(&d, &["import", &cat, &dist]);
+    let (tmp, d) = label_with_catalog();
     let st = write(
         tmp.path(),
         "statements.csv",
