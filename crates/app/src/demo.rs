@@ -10,6 +10,13 @@ use backstock_domain::{Currency, Date, Money, Rate, Rounding, Upc};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::{AppError, Exit};
+use backstock_domain::{PartyId, Sku};
+use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance};
+use backstock_store::query::StockFilter;
+use backstock_store::Store;
+use std::path::Path;
+
 /// SplitMix64: small, deterministic, good enough for demo data.
 pub struct Rng(u64);
 
@@ -451,4 +458,169 @@ fn csv_text(s: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// Create (or refresh) the demo label in `dir` and describe it.
+pub async fn load(dir: &Path, write_files: Option<&Path>) -> Result<String, AppError> {
+    let store = Store::open(dir, true).await?;
+    if store.entry_count().await? > 0 && store.meta("demo").await?.as_deref() != Some("true") {
+        return Err(AppError::new(
+            Exit::Refused,
+            format!("{} holds a label's own data; the demo goes in its own directory (e.g. --data-dir backstock-demo)", dir.display()),
+        ));
+    }
+    store.set_meta("demo", "true").await?;
+    let files = generate();
+    // The demo label lives on its last day: "today" for risk, receivables and shipping.
+    store.set_meta("today", &files.end.to_string()).await?;
+    let tmp = match write_files {
+        Some(p) => p.to_path_buf(),
+        None => dir.join("demo-files"),
+    };
+    std::fs::create_dir_all(&tmp)
+        .map_err(|e| AppError::new(Exit::Other, format!("{}: {e}", tmp.display())))?;
+    let mut paths = Vec::new();
+    for (name, content) in &files.files {
+        let p = tmp.join(name);
+        std::fs::write(&p, content)
+            .map_err(|e| AppError::new(Exit::Other, format!("{}: {e}", p.display())))?;
+        paths.push(p);
+    }
+    let opts = crate::import::ImportOptions {
+        kind: None,
+        dry_run: false,
+        encoding: None,
+        hold_unmatched: false,
+        distributor: None,
+        mapping: None,
+        overrides: Default::default(),
+    };
+    let mut out = String::from("Demo label: Marigold Records (2012-07 to 2016-06)\n\n");
+    out.push_str(&crate::import::run(&store, &paths, &opts).await?);
+    // What happened after the failing distributor closed: a refused demand and the
+    // stock it kept.
+    let mut extra = demo_aftermath(&store, files.end).await?;
+    for (sid, dist, sku, units, on) in &files.receipts {
+        let (Ok(d), Ok(s)) = (PartyId::parse(dist), Sku::parse(sku)) else {
+            continue;
+        };
+        extra.push(Entry {
+            id: EntryId::new(format!("receipt:{sid}:{sku}"))
+                .map_err(|e| AppError::new(Exit::Other, e.to_string()))?,
+            effective_on: *on,
+            known_on: *on,
+            provenance: Provenance::Demo,
+            event: Event::Fact(Fact::ReceiptConfirmed(
+                backstock_ledger::facts::ReceiptConfirmed {
+                    shipment_id: sid.clone(),
+                    distributor: d,
+                    sku: s,
+                    units: u64::try_from(*units).unwrap_or(0),
+                },
+            )),
+        });
+    }
+    store.record(&extra, None).await?;
+    let rows = store.stock(&StockFilter::default()).await?;
+    let mut by_holder: std::collections::BTreeMap<String, i64> = Default::default();
+    for r in &rows {
+        *by_holder
+            .entry(format!("{} ({})", r.holder, r.state))
+            .or_default() += r.units;
+    }
+    out.push_str("\nStock owned by the label, by holder:\n");
+    for (h, u) in by_holder {
+        out.push_str(&format!(
+            "  {h:<24} {:>8} units\n",
+            crate::output::thousands(u)
+        ));
+    }
+    let bal = store.balances(None, None).await?;
+    out.push_str("\nOwed to the label (receivable) and reserves held, by distributor:\n");
+    for r in bal
+        .iter()
+        .filter(|r| r.kind == "receivable" || r.kind == "reserve_held")
+    {
+        if let Some(m) = r.natural() {
+            out.push_str(&format!(
+                "  {:<10} {:<13} {:>16}\n",
+                r.counterparty,
+                r.kind,
+                crate::output::money(m)
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "\nData directory: {}\nTry:\n  backstock --data-dir {} stock --holder cascade\n  backstock --data-dir {} balances --party cascade --as-of 2015-06-30\n  backstock --data-dir {} verify\n",
+        dir.display(),
+        dir.display(),
+        dir.display(),
+        dir.display()
+    ));
+    Ok(out)
+}
+
+async fn demo_aftermath(store: &Store, end: Date) -> Result<Vec<Entry>, AppError> {
+    use backstock_ledger::facts::{Demand, DemandKind, DemandOutcome, DemandResponse};
+    let cascade =
+        PartyId::parse("cascade").map_err(|e| AppError::new(Exit::Other, e.to_string()))?;
+    let held = store
+        .stock(&StockFilter {
+            holder: Some("cascade".into()),
+            owner: Some("label".into()),
+            ..Default::default()
+        })
+        .await?;
+    let on = |s: &str| Date::parse(s).unwrap_or(end);
+    let mk = |id: &str, date: Date, event: Event| -> Result<Entry, AppError> {
+        Ok(Entry {
+            id: EntryId::new(id).map_err(|e| AppError::new(Exit::Other, e.to_string()))?,
+            effective_on: date,
+            known_on: date,
+            provenance: Provenance::Demo,
+            event,
+        })
+    };
+    let mut out = vec![
+        mk(
+            "demand:cascade:2016-06-06",
+            on("2016-06-06"),
+            Event::Fact(Fact::Demand(Demand {
+                demand_id: "D-2016-001".into(),
+                distributor: cascade.clone(),
+                kind: DemandKind::Return,
+                transfer_to: None,
+                sku: None,
+                units: None,
+                made_on: on("2016-06-06"),
+                via: "certified mail and email".into(),
+            })),
+        )?,
+        mk(
+            "demand-response:D-2016-001",
+            on("2016-06-10"),
+            Event::Fact(Fact::DemandResponse(DemandResponse {
+                demand_id: "D-2016-001".into(),
+                answered_on: on("2016-06-10"),
+                outcome: DemandOutcome::Refused,
+                note:
+                    "Estate's counsel: inventory is collateral of the secured lender; no returns."
+                        .into(),
+            })),
+        )?,
+    ];
+    for r in held.iter().filter(|r| r.state == "on_hand" && r.units > 0) {
+        let sku = Sku::parse(&r.sku).map_err(|e| AppError::new(Exit::Other, e.to_string()))?;
+        out.push(mk(
+            &format!("detention:cascade:{}", r.sku),
+            on("2016-06-10"),
+            Event::Detention {
+                holder: cascade.clone(),
+                sku,
+                units: r.units,
+                reason: "return refused by the estate (demand D-2016-001)".into(),
+            },
+        )?);
+    }
+    Ok(out)
 }

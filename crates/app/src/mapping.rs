@@ -1,7 +1,7 @@
 //! Distributors' own layouts: saved mappings (`backstock mapping`) and importing
 //! through them (`backstock import FILE --mapping NAME`).
 
-use crate::{CliError, Exit};
+use crate::{AppError, Exit};
 use backstock_ingest::{Context, Kind, LineError, Parsed};
 use backstock_mapping::{Mapping, Overrides, Row};
 use backstock_store::Store;
@@ -10,25 +10,25 @@ use std::path::Path;
 const META_PREFIX: &str = "mapping:";
 
 /// A mapping by name: one saved with `mapping add`, else a shipped one.
-pub async fn find(store: &Store, name: &str) -> Result<Mapping, CliError> {
+pub async fn find(store: &Store, name: &str) -> Result<Mapping, AppError> {
     let key = format!("{META_PREFIX}{}", name.trim().to_ascii_lowercase());
     if let Some(text) = store.meta(&key).await?.filter(|t| !t.is_empty()) {
         return Mapping::parse(&text)
-            .map_err(|e| CliError::new(Exit::Other, format!("saved mapping {name}: {e}")));
+            .map_err(|e| AppError::new(Exit::Other, format!("saved mapping {name}: {e}")));
     }
     backstock_mapping::find_builtin(name).ok_or_else(|| {
-        CliError::new(
+        AppError::new(
             Exit::Input,
             format!("no mapping named {name:?} (see backstock mapping list; add one with backstock mapping add FILE.toml)"),
         )
     })
 }
 
-pub async fn add(store: &Store, path: &Path) -> Result<String, CliError> {
+pub async fn add(store: &Store, path: &Path) -> Result<String, AppError> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::new(Exit::Input, format!("{}: {e}", path.display())))?;
+        .map_err(|e| AppError::new(Exit::Input, format!("{}: {e}", path.display())))?;
     let m = Mapping::parse(&text)
-        .map_err(|e| CliError::new(Exit::Input, format!("{}: {e}", path.display())))?;
+        .map_err(|e| AppError::new(Exit::Input, format!("{}: {e}", path.display())))?;
     let name = m.name().to_ascii_lowercase();
     store
         .set_meta(&format!("{META_PREFIX}{name}"), &text)
@@ -38,7 +38,7 @@ pub async fn add(store: &Store, path: &Path) -> Result<String, CliError> {
     ))
 }
 
-pub async fn list(store: &Store) -> Result<String, CliError> {
+pub async fn list(store: &Store) -> Result<String, AppError> {
     let mut t = crate::output::Table::new(&["name", "format", "source", "description"]);
     let saved: Vec<(String, String)> = sqlx_free_meta_list(store).await?;
     for (name, text) in &saved {
@@ -67,7 +67,7 @@ pub async fn list(store: &Store) -> Result<String, CliError> {
     Ok(t.text())
 }
 
-async fn sqlx_free_meta_list(store: &Store) -> Result<Vec<(String, String)>, CliError> {
+async fn sqlx_free_meta_list(store: &Store) -> Result<Vec<(String, String)>, AppError> {
     Ok(store
         .meta_with_prefix(META_PREFIX)
         .await?
@@ -77,7 +77,7 @@ async fn sqlx_free_meta_list(store: &Store) -> Result<Vec<(String, String)>, Cli
         .collect())
 }
 
-pub async fn show(store: &Store, name: &str) -> Result<String, CliError> {
+pub async fn show(store: &Store, name: &str) -> Result<String, AppError> {
     let m = find(store, name).await?;
     Ok(m.to_toml())
 }
@@ -90,9 +90,9 @@ pub fn read(
     mapping: &Mapping,
     overrides: &Overrides,
     ctx: &Context,
-) -> Result<Parsed, CliError> {
+) -> Result<Parsed, AppError> {
     let bytes =
-        std::fs::read(path).map_err(|e| CliError::new(Exit::Input, format!("{shown}: {e}")))?;
+        std::fs::read(path).map_err(|e| AppError::new(Exit::Input, format!("{shown}: {e}")))?;
     let rows = match mapping.format() {
         backstock_mapping::Format::Xlsx => {
             backstock_mapping::convert_xlsx(mapping, &bytes, overrides)
@@ -109,7 +109,7 @@ pub fn read(
         for e in &errs {
             m.push_str(&format!("  {shown}:{e}\n"));
         }
-        CliError::new(Exit::Input, m.trim_end().to_string())
+        AppError::new(Exit::Input, m.trim_end().to_string())
     })?;
     // Canonical line n (header = 1) came from source line rows[n - 2].line.
     let source_line = |n: u64| -> u64 {
@@ -138,7 +138,7 @@ pub fn read(
                 })
                 .filter(|err| seen.insert((err.line, err.found.clone(), err.expected.clone())))
                 .collect();
-            CliError::new(
+            AppError::new(
                 Exit::Input,
                 format!(
                     "{}\n  (line numbers are the original file's; mapping {})",

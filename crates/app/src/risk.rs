@@ -1,7 +1,7 @@
 //! Receivables, reconciliation, early warning, alerts, credit hold, legal, demands.
 
 use crate::output::{money, thousands, Format, Table};
-use crate::{user, CliError, Exit};
+use crate::{user, AppError, Exit};
 use backstock_domain::{Date, PartyId, Sku};
 use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance};
 use backstock_risk::{Level, Snapshot, Thresholds};
@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 /// The label's "today": the real date, or the date a demo label lives on.
-pub async fn today(store: &Store) -> Result<Date, CliError> {
+pub async fn today(store: &Store) -> Result<Date, AppError> {
     if let Some(d) = store.meta("today").await? {
         if let Ok(d) = Date::parse(&d) {
             return Ok(d);
@@ -23,18 +23,18 @@ pub async fn today(store: &Store) -> Result<Date, CliError> {
 }
 
 /// The given date, or the label's today.
-async fn as_of_or_today(store: &Store, as_of: Option<Date>) -> Result<Date, CliError> {
+async fn as_of_or_today(store: &Store, as_of: Option<Date>) -> Result<Date, AppError> {
     match as_of {
         Some(d) => Ok(d),
         None => today(store).await,
     }
 }
 
-pub async fn thresholds(store: &Store) -> Result<Thresholds, CliError> {
+pub async fn thresholds(store: &Store) -> Result<Thresholds, AppError> {
     match store.meta("risk_thresholds").await? {
         None => Ok(Thresholds::default()),
         Some(j) => serde_json::from_str(&j).map_err(|e| {
-            CliError::new(
+            AppError::new(
                 Exit::Other,
                 format!("stored risk thresholds are unreadable: {e}"),
             )
@@ -43,7 +43,7 @@ pub async fn thresholds(store: &Store) -> Result<Thresholds, CliError> {
 }
 
 /// What the label knew on `as_of`: entries and the ledger's holdings.
-pub async fn snapshot(store: &Store, as_of: Date) -> Result<Snapshot, CliError> {
+pub async fn snapshot(store: &Store, as_of: Date) -> Result<Snapshot, AppError> {
     let entries: Vec<Entry> = store
         .entries(&[], Some(as_of))
         .await?
@@ -74,11 +74,11 @@ pub async fn snapshot(store: &Store, as_of: Date) -> Result<Snapshot, CliError> 
     })
 }
 
-fn party(s: &Option<String>) -> Result<Option<PartyId>, CliError> {
+fn party(s: &Option<String>) -> Result<Option<PartyId>, AppError> {
     s.as_deref()
         .map(PartyId::parse)
         .transpose()
-        .map_err(|e| CliError::new(Exit::Input, format!("--distributor: {e}")))
+        .map_err(|e| AppError::new(Exit::Input, format!("--distributor: {e}")))
 }
 
 pub async fn receivables(
@@ -86,7 +86,7 @@ pub async fn receivables(
     as_of: Option<Date>,
     d: Option<String>,
     format: Format,
-) -> Result<String, CliError> {
+) -> Result<String, AppError> {
     let as_of = as_of_or_today(store, as_of).await?;
     let snap = snapshot(store, as_of).await?;
     let rows = backstock_risk::receivables::compute(&snap, party(&d)?.as_ref());
@@ -206,7 +206,7 @@ pub async fn reconcile(
     as_of: Option<Date>,
     d: Option<String>,
     format: Format,
-) -> Result<String, CliError> {
+) -> Result<String, AppError> {
     let as_of = as_of_or_today(store, as_of).await?;
     let snap = snapshot(store, as_of).await?;
     let th = thresholds(store).await?;
@@ -282,7 +282,7 @@ fn level_name(l: Level) -> &'static str {
     l.as_str()
 }
 
-pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<String, CliError> {
+pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<String, AppError> {
     let as_of = as_of_or_today(store, as_of).await?;
     let snap = snapshot(store, as_of).await?;
     let th = thresholds(store).await?;
@@ -325,9 +325,9 @@ pub async fn risk_history(
     to: Date,
     step_months: i32,
     format: Format,
-) -> Result<String, CliError> {
+) -> Result<String, AppError> {
     if to < from {
-        return Err(CliError::new(
+        return Err(AppError::new(
             Exit::Input,
             "--to must be on or after --from",
         ));
@@ -388,7 +388,7 @@ pub async fn risk_history(
 pub async fn raise_alerts(
     store: &Store,
     rows: &[backstock_risk::Assessment],
-) -> Result<Vec<i64>, CliError> {
+) -> Result<Vec<i64>, AppError> {
     let last = store.last_alert_levels().await?;
     let webhook = store.meta("webhook_url").await?;
     let mut raised = Vec::new();
@@ -478,7 +478,7 @@ pub fn post_json(url: &str, body: &str) -> Result<u16, String> {
     }
 }
 
-pub async fn alerts(store: &Store, format: Format) -> Result<String, CliError> {
+pub async fn alerts(store: &Store, format: Format) -> Result<String, AppError> {
     let rows = store.alerts().await?;
     let mut t = Table::new(&[
         "#",
@@ -514,11 +514,11 @@ pub struct ShipArgs {
     pub override_reason: Option<String>,
 }
 
-pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, CliError> {
-    let to = PartyId::parse(&a.to).map_err(|e| CliError::new(Exit::Input, format!("--to: {e}")))?;
-    let sku = Sku::parse(&a.sku).map_err(|e| CliError::new(Exit::Input, format!("--sku: {e}")))?;
+pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, AppError> {
+    let to = PartyId::parse(&a.to).map_err(|e| AppError::new(Exit::Input, format!("--to: {e}")))?;
+    let sku = Sku::parse(&a.sku).map_err(|e| AppError::new(Exit::Input, format!("--sku: {e}")))?;
     if a.units == 0 || a.units > 1_000_000_000 {
-        return Err(CliError::new(
+        return Err(AppError::new(
             Exit::Input,
             "--units must be from 1 to 1,000,000,000",
         ));
@@ -530,7 +530,7 @@ pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, CliError> {
         .iter()
         .any(|e| matches!(&e.event, Event::Fact(Fact::Agreement(ag)) if ag.distributor == to));
     if !known {
-        return Err(CliError::new(
+        return Err(AppError::new(
             Exit::Input,
             format!("{to} has no agreement on record (import distributors.csv first)"),
         ));
@@ -546,7 +546,7 @@ pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, CliError> {
             m.push_str(&format!("  - {} ({})\n", r.message, r.code));
         }
         m.push_str("Ship anyway with --override \"why\" (recorded in the journal with your name).");
-        return Err(CliError::new(Exit::Refused, m));
+        return Err(AppError::new(Exit::Refused, m));
     }
     let n = store.entry_count().await?;
     let sid = a.id.unwrap_or_else(|| format!("CLI-{date}-{}", n + 1));
@@ -564,7 +564,7 @@ pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, CliError> {
     });
     let entry = Entry {
         id: EntryId::new(format!("shipment:{sid}:{sku}"))
-            .map_err(|e| CliError::new(Exit::Input, e.to_string()))?,
+            .map_err(|e| AppError::new(Exit::Input, e.to_string()))?,
         effective_on: date,
         known_on: date,
         provenance: Provenance::Command {
@@ -591,7 +591,7 @@ pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, CliError> {
     })
 }
 
-pub async fn legal(store: &Store, as_of: Option<Date>, format: Format) -> Result<String, CliError> {
+pub async fn legal(store: &Store, as_of: Option<Date>, format: Format) -> Result<String, AppError> {
     let as_of = as_of_or_today(store, as_of).await?;
     let snap = snapshot(store, as_of).await?;
     let th = thresholds(store).await?;
@@ -660,9 +660,9 @@ pub fn command_entry(
     known: Date,
     command: String,
     event: Event,
-) -> Result<Entry, CliError> {
+) -> Result<Entry, AppError> {
     Ok(Entry {
-        id: EntryId::new(id).map_err(|e| CliError::new(Exit::Input, e.to_string()))?,
+        id: EntryId::new(id).map_err(|e| AppError::new(Exit::Input, e.to_string()))?,
         effective_on: on,
         known_on: known,
         provenance: Provenance::Command {

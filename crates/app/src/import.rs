@@ -1,6 +1,6 @@
 //! `backstock import`: files → entries → one transaction per file.
 
-use crate::{CliError, Exit};
+use crate::{AppError, Exit};
 use backstock_ingest::{Context, Decoder, Encoding, Kind, Parsed};
 use backstock_store::{RecordOutcome, SourceFile, Store};
 use sha2::{Digest, Sha256};
@@ -27,12 +27,12 @@ const IMPORTABLE: [&str; 9] = [
 
 /// Expands directories (their importable files, sorted) and orders files so reference
 /// data comes first.
-pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, AppError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| CliError::new(Exit::Input, format!("{}: {e}", p.display())))?
+                .map_err(|e| AppError::new(Exit::Input, format!("{}: {e}", p.display())))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| f.is_file())
                 .filter(|f| {
@@ -46,7 +46,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
         } else if p.is_file() {
             out.push(p.clone());
         } else {
-            return Err(CliError::new(
+            return Err(AppError::new(
                 Exit::Input,
                 format!("{}: no such file or directory", p.display()),
             ));
@@ -64,8 +64,8 @@ struct Fingerprint {
     head: Vec<u8>,
 }
 
-fn fingerprint(path: &Path) -> Result<Fingerprint, CliError> {
-    let io = |e: std::io::Error| CliError::new(Exit::Input, format!("{}: {e}", path.display()));
+fn fingerprint(path: &Path) -> Result<Fingerprint, AppError> {
+    let io = |e: std::io::Error| AppError::new(Exit::Input, format!("{}: {e}", path.display()));
     let f = std::fs::File::open(path).map_err(io)?;
     let mut r = BufReader::with_capacity(1 << 20, f);
     let mut h = Sha256::new();
@@ -110,7 +110,7 @@ pub async fn run(
     store: &Store,
     paths: &[PathBuf],
     opts: &ImportOptions,
-) -> Result<String, CliError> {
+) -> Result<String, AppError> {
     // BACKSTOCK_TIMING=1 prints how long each phase took (for benchmarks).
     let timing = std::env::var_os("BACKSTOCK_TIMING").is_some();
     let t0 = std::time::Instant::now();
@@ -121,7 +121,7 @@ pub async fn run(
     };
     let files = collect(paths)?;
     if files.is_empty() {
-        return Err(CliError::new(
+        return Err(AppError::new(
             Exit::Input,
             "no files to import (give CSV files or a directory holding them)",
         ));
@@ -151,7 +151,7 @@ pub async fn run(
         {
             Some(k) => k,
             None => {
-                return Err(CliError::new(
+                return Err(AppError::new(
                     Exit::Input,
                     format!(
                         "{}:1: the header matches no known file kind; expected the columns of one of: {} (see docs/formats.md), or give --kind",
@@ -195,7 +195,7 @@ pub async fn run(
             read_sent_file(&path, &shown, kind, &ctx, opts.distributor.as_deref())?
         } else {
             let f = std::fs::File::open(&path)
-                .map_err(|e| CliError::new(Exit::Input, format!("{shown}: {e}")))?;
+                .map_err(|e| AppError::new(Exit::Input, format!("{shown}: {e}")))?;
             let bar = progress_bar(size, &name);
             let reader = bar.wrap_read(f);
             let r = backstock_ingest::read(
@@ -204,7 +204,7 @@ pub async fn run(
                 &ctx,
             );
             bar.finish_and_clear();
-            r.map_err(|e| CliError::new(Exit::Input, e.to_string().trim_end().to_string()))?
+            r.map_err(|e| AppError::new(Exit::Input, e.to_string().trim_end().to_string()))?
         };
         phase("parsed");
         let totals: Vec<String> = parsed.totals.iter().map(crate::output::money).collect();
@@ -245,9 +245,9 @@ pub async fn run(
         }
         let z = match compressing.map(|h| h.join()) {
             Some(Ok(Ok(z))) => z,
-            Some(Ok(Err(e))) => return Err(CliError::new(Exit::Input, format!("{shown}: {e}"))),
+            Some(Ok(Err(e))) => return Err(AppError::new(Exit::Input, format!("{shown}: {e}"))),
             _ => {
-                return Err(CliError::new(
+                return Err(AppError::new(
                     Exit::Other,
                     format!("{shown}: compressing the original failed"),
                 ))
@@ -283,7 +283,7 @@ pub async fn run(
                 ));
             }
             Err(e) => {
-                return Err(CliError::from(e)
+                return Err(AppError::from(e)
                     .context(format!("{shown}: nothing was recorded from this file")));
             }
         }
@@ -308,9 +308,9 @@ fn read_sent_file(
     kind: Kind,
     ctx: &Context,
     distributor: Option<&str>,
-) -> Result<Parsed, CliError> {
+) -> Result<Parsed, AppError> {
     let Some(d) = distributor else {
-        return Err(CliError::new(
+        return Err(AppError::new(
             Exit::Input,
             format!(
                 "{shown}: {} files name their sender in their own terms; say which distributor sent it with --distributor NAME",
@@ -319,15 +319,15 @@ fn read_sent_file(
         ));
     };
     let d = backstock_domain::PartyId::parse(d)
-        .map_err(|e| CliError::new(Exit::Input, format!("--distributor: {e}")))?;
+        .map_err(|e| AppError::new(Exit::Input, format!("--distributor: {e}")))?;
     let bytes =
-        std::fs::read(path).map_err(|e| CliError::new(Exit::Input, format!("{shown}: {e}")))?;
+        std::fs::read(path).map_err(|e| AppError::new(Exit::Input, format!("{shown}: {e}")))?;
     let r = if kind == Kind::X12 {
         backstock_ingest::edi::read_x12(&bytes, ctx, &d)
     } else {
         backstock_ingest::edi::read_dsr(&bytes, ctx, &d)
     };
-    r.map_err(|e| CliError::new(Exit::Input, e.to_string().trim_end().to_string()))
+    r.map_err(|e| AppError::new(Exit::Input, e.to_string().trim_end().to_string()))
 }
 
 /// The file's bytes, deflate-compressed as the store keeps originals.
@@ -360,7 +360,7 @@ fn progress_bar(size: u64, name: &str) -> indicatif::ProgressBar {
 async fn flag_purchase_orders(
     store: &Store,
     entries: &[backstock_ledger::Entry],
-) -> Result<String, CliError> {
+) -> Result<String, AppError> {
     use backstock_ledger::{Event, Fact};
     let mut pos: std::collections::BTreeMap<
         (String, String),

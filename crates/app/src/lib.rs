@@ -1,0 +1,81 @@
+//! backstock-app: what a label does with backstock — import, demo, risk, shipping,
+//! mappings — as functions over a [`Store`](backstock_store::Store). The CLI and the web
+//! app both call these; neither holds business logic of its own.
+
+pub mod demo;
+pub mod gen;
+pub mod import;
+pub mod mapping;
+pub mod output;
+pub mod risk;
+
+use backstock_domain::Date;
+use backstock_store::StoreError;
+
+/// Exit codes (documented in the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Something else went wrong (I/O, database).
+    Other = 1,
+    /// An input file or argument is invalid; nothing was recorded.
+    Input = 3,
+    /// The ledger refused (not enough stock, conflicting id, credit hold); nothing was recorded.
+    Refused = 4,
+    /// `verify` found the journal does not match its hashes.
+    Tampered = 5,
+    /// No database in the data directory.
+    NotInitialized = 6,
+}
+
+#[derive(Debug)]
+pub struct AppError {
+    exit: Exit,
+    message: String,
+}
+
+impl AppError {
+    pub fn new(exit: Exit, message: impl Into<String>) -> AppError {
+        AppError {
+            exit,
+            message: message.into(),
+        }
+    }
+    /// How the process should exit.
+    pub fn exit(&self) -> Exit {
+        self.exit
+    }
+    /// What to tell the user.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    pub fn context(mut self, c: String) -> AppError {
+        self.message = format!("{}\n  ({c})", self.message);
+        self
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        let exit = match &e {
+            StoreError::NotInitialized(_) => Exit::NotInitialized,
+            StoreError::Refused(_) | StoreError::Conflict { .. } => Exit::Refused,
+            StoreError::Corrupt(_) => Exit::Tampered,
+            _ => Exit::Other,
+        };
+        AppError::new(exit, e.to_string())
+    }
+}
+
+/// Who is acting, for the journal: `$USER` on the command line.
+pub fn user() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "cli".into())
+}
+
+/// Today (UTC) as a date.
+pub fn today() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Date::from_days_since_epoch((secs / 86400) as i32).unwrap_or(Date::EARLIEST)
+}
