@@ -292,6 +292,10 @@ enum Command {
         distributors: u32,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Months of 2016 the statements cover (1 = one month's statements, as a
+        /// distributor sends them; 12 = a year in one file).
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=12))]
+        months: u32,
     },
     /// Risk thresholds for this label (JSON; any field left out keeps its default).
     Thresholds {
@@ -953,12 +957,14 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             skus,
             distributors,
             seed,
+            months,
         } => {
             let o = gen::GenOptions {
                 lines,
                 skus,
                 distributors,
                 seed,
+                months,
             };
             gen::generate(&out, &o)
                 .map_err(|e| CliError::new(Exit::Other, format!("{}: {e}", out.display())))
