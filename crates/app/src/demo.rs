@@ -665,7 +665,8 @@ async fn demo_aftermath(store: &Store, end: Date) -> Result<Vec<Entry>, AppError
 /// after its end (the last on the demo's last day), and describes the last one.
 async fn demo_royalties(store: &Store, end: Date) -> Result<String, AppError> {
     use backstock_royalties::Period;
-    let mut p = Period::half_year(2012, 2).map_err(|e| AppError::new(Exit::Other, e.to_string()))?;
+    let mut p =
+        Period::half_year(2012, 2).map_err(|e| AppError::new(Exit::Other, e.to_string()))?;
     let mut last = None;
     while p.end() <= end {
         crate::royalties::run(
@@ -690,7 +691,9 @@ async fn demo_royalties(store: &Store, end: Date) -> Result<String, AppError> {
     let runs = crate::royalties::list_runs(store, crate::output::Format::Table).await?;
     let mut out = format!(
         "\nRoyalty periods run and locked ({} to {}):\n{runs}",
-        Period::half_year(2012, 2).map(|p| p.to_string()).unwrap_or_default(),
+        Period::half_year(2012, 2)
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
         last
     );
     let json = crate::royalties::statement_summaries(store, &last.to_string()).await?;

@@ -1095,9 +1095,7 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         Command::Contract { command } => {
             let store = open(&dir()).await?;
             match command {
-                ContractCommand::Add {
-                    file: Some(f), ..
-                } => {
+                ContractCommand::Add { file: Some(f), .. } => {
                     let opts = import::ImportOptions {
                         kind: None,
                         dry_run: false,
@@ -1109,7 +1107,9 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                     };
                     let (files, rest) = royalties::split_files(vec![f.clone()], None)?;
                     if !rest.is_empty()
-                        || files.iter().any(|(_, k)| *k != royalties::files::RoyaltyFile::Contracts)
+                        || files
+                            .iter()
+                            .any(|(_, k)| *k != royalties::files::RoyaltyFile::Contracts)
                     {
                         return Err(CliError::new(
                             Exit::Input,

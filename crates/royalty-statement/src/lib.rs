@@ -221,26 +221,32 @@ pub fn summary_lines(c: &ContractStatement) -> Vec<(String, String)> {
             amount(t.royalty_collected),
         ),
         (
-            format!(
-                "Royalties credited this period ({} basis)",
-                c.basis
-            ),
+            format!("Royalties credited this period ({} basis)", c.basis),
             amount(t.royalties),
         ),
         (
             "Returns included above (at wholesale)".to_string(),
             amount(t.returns),
         ),
-        ("Reserve held against returns".to_string(), amount(neg(t.reserve_held))),
+        (
+            "Reserve held against returns".to_string(),
+            amount(neg(t.reserve_held)),
+        ),
         ("Reserve released".to_string(), amount(t.reserve_released)),
         (
             "Advances and costs charged".to_string(),
             amount(neg(t.costs_charged)),
         ),
         ("Recouped this period".to_string(), amount(t.recouped)),
-        ("Closing balance carried forward".to_string(), amount(t.closing_balance)),
+        (
+            "Closing balance carried forward".to_string(),
+            amount(t.closing_balance),
+        ),
         ("Unrecouped balance".to_string(), amount(t.unrecouped)),
-        ("Reserves still held".to_string(), amount(t.reserves_outstanding)),
+        (
+            "Reserves still held".to_string(),
+            amount(t.reserves_outstanding),
+        ),
         (
             if t.carried_below_minimum {
                 format!(
@@ -713,7 +719,9 @@ mod tests {
         assert!(html.contains("class=\"default\""));
         let lines = summary_lines(&st.contracts[0]);
         assert_eq!(lines[0], ("Opening balance".into(), "-500.00".into()));
-        assert!(lines.iter().any(|(k, v)| k.starts_with("Earned but not collected") && v == "440.00"));
+        assert!(lines
+            .iter()
+            .any(|(k, v)| k.starts_with("Earned but not collected") && v == "440.00"));
     }
 
     #[test]

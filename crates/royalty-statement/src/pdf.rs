@@ -197,15 +197,15 @@ impl<'f> Layout<'f> {
 
 /// Detail columns: (x, header, right-aligned, max width for left-aligned text).
 const DETAIL_COLS: [(i64, &str, bool, i64); 10] = [
-    (MARGIN, "release", false, 118_000),
-    (176_000, "SKU", false, 62_000),
-    (240_000, "fmt", false, 22_000),
-    (264_000, "channel", false, 36_000),
-    (302_000, "distributor", false, 70_000),
-    (398_000, "sold", true, 0),
-    (432_000, "ret.", true, 0),
-    (482_000, "receipts", true, 0),
-    (520_000, "earned", true, 0),
+    (MARGIN, "release", false, 106_000),
+    (164_000, "SKU", false, 58_000),
+    (226_000, "fmt", false, 22_000),
+    (251_000, "channel", false, 40_000),
+    (295_000, "distributor", false, 70_000),
+    (392_000, "sold", true, 0),
+    (420_000, "ret.", true, 0),
+    (466_000, "receipts", true, 0),
+    (510_000, "earned", true, 0),
     (RIGHT, "collected", true, 0),
 ];
 
@@ -244,7 +244,11 @@ fn layout(st: &RoyaltyStatement, font: &Font) -> Vec<Vec<Op>> {
         );
         l.rule();
         for (k, v) in summary_lines(c) {
-            let size = if k.starts_with("AMOUNT PAYABLE") { 11 } else { 10 };
+            let size = if k.starts_with("AMOUNT PAYABLE") {
+                11
+            } else {
+                10
+            };
             l.row(&[(MARGIN, k, false), (RIGHT, v, true)], size);
         }
         l.rule();
@@ -315,7 +319,11 @@ fn layout(st: &RoyaltyStatement, font: &Font) -> Vec<Vec<Op>> {
                 .iter()
                 .zip(cells)
                 .map(|((x, _, r, max), t)| {
-                    let t = if *r { t } else { font.fit(&t, DETAIL_SIZE, *max) };
+                    let t = if *r {
+                        t
+                    } else {
+                        font.fit(&t, DETAIL_SIZE, *max)
+                    };
                     (*x, t, *r)
                 })
                 .collect();
@@ -496,7 +504,8 @@ pub fn to_pdf(st: &RoyaltyStatement) -> Pdf {
     );
     for (i, c) in contents.iter().enumerate() {
         objs.push(format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>", num(PAGE_W), num(PAGE_H), page_id(i) + 1).into_bytes());
-        let mut s = format!("<< /Length {} /Filter /FlateDecode >>\nstream\n", c.len()).into_bytes();
+        let mut s =
+            format!("<< /Length {} /Filter /FlateDecode >>\nstream\n", c.len()).into_bytes();
         s.extend_from_slice(c);
         s.extend_from_slice(b"\nendstream");
         objs.push(s);
@@ -520,7 +529,10 @@ pub fn to_pdf(st: &RoyaltyStatement) -> Pdf {
         objs.len() + 1
     );
     out.extend_from_slice(x.as_bytes());
-    Pdf { bytes: out, pages: n }
+    Pdf {
+        bytes: out,
+        pages: n,
+    }
 }
 
 #[cfg(test)]
@@ -551,10 +563,7 @@ mod tests {
         let long = to_pdf(&statement(250));
         // 8 pt rows at 11.2 pt: ~55 rows a page after the first page's totals.
         assert!(long.pages >= 5 && long.pages <= 6, "{} pages", long.pages);
-        assert_eq!(
-            count(&long.bytes, b"/Type /Page /Parent"),
-            long.pages
-        );
+        assert_eq!(count(&long.bytes, b"/Type /Page /Parent"), long.pages);
         assert_eq!(
             count(&long.bytes, format!("/Count {} ", long.pages).as_bytes()),
             1

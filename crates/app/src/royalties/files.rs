@@ -51,7 +51,14 @@ impl RoyaltyFile {
                 "min_payout",
                 "currency",
             ],
-            RoyaltyFile::Costs => &["cost_id", "contract_id", "date", "kind", "amount", "currency"],
+            RoyaltyFile::Costs => &[
+                "cost_id",
+                "contract_id",
+                "date",
+                "kind",
+                "amount",
+                "currency",
+            ],
         }
     }
     /// Columns that may be left out of the header (empty when absent).
@@ -70,9 +77,13 @@ impl RoyaltyFile {
             .map(|c| c.trim().trim_matches('"').to_ascii_lowercase())
             .collect();
         // Most specific first: costs and contracts both have contract_id.
-        [RoyaltyFile::Contracts, RoyaltyFile::Costs, RoyaltyFile::Payees]
-            .into_iter()
-            .find(|k| k.columns().iter().all(|c| cols.iter().any(|h| h == c)))
+        [
+            RoyaltyFile::Contracts,
+            RoyaltyFile::Costs,
+            RoyaltyFile::Payees,
+        ]
+        .into_iter()
+        .find(|k| k.columns().iter().all(|c| cols.iter().any(|h| h == c)))
     }
 }
 
@@ -395,9 +406,11 @@ pub fn read(
         .collect();
     let mut idx = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        let pos = headers
-            .iter()
-            .position(|h| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(name));
+        let pos = headers.iter().position(|h| {
+            h.trim()
+                .trim_start_matches('\u{feff}')
+                .eq_ignore_ascii_case(name)
+        });
         if pos.is_none() && i < kind.columns().len() {
             errs.push(LineError {
                 line: 1,
@@ -769,8 +782,16 @@ fn cost_row(
         }
     });
     let memo = row.text("memo", errs, 500, false);
-    let (Some(id), Some(_), Some(date), Some(kind), Some(amount), Some(sku), Some(recoupable), Some(memo)) =
-        (id, covered, date, kind, amount, sku, recoupable, memo)
+    let (
+        Some(id),
+        Some(_),
+        Some(date),
+        Some(kind),
+        Some(amount),
+        Some(sku),
+        Some(recoupable),
+        Some(memo),
+    ) = (id, covered, date, kind, amount, sku, recoupable, memo)
     else {
         return None;
     };
@@ -802,7 +823,9 @@ mod tests {
             ("MRG-001-CD".to_string(), None, 800, "USD".to_string()),
             (
                 "MRG-002-LP".to_string(),
-                Upc::with_check_digit("85971200002").ok().map(|u| u.to_string()),
+                Upc::with_check_digit("85971200002")
+                    .ok()
+                    .map(|u| u.to_string()),
                 1150,
                 "USD".to_string(),
             ),
@@ -817,13 +840,20 @@ mod tests {
         c
     }
 
-    fn read_str(kind: RoyaltyFile, s: &str, c: &mut RoyaltyContext) -> Result<Vec<Entry>, FileErrors> {
+    fn read_str(
+        kind: RoyaltyFile,
+        s: &str,
+        c: &mut RoyaltyContext,
+    ) -> Result<Vec<Entry>, FileErrors> {
         read(kind, s.as_bytes(), c)
     }
 
     #[test]
     fn detects_kinds() {
-        assert_eq!(RoyaltyFile::detect("payee,name,email,address"), Some(RoyaltyFile::Payees));
+        assert_eq!(
+            RoyaltyFile::detect("payee,name,email,address"),
+            Some(RoyaltyFile::Payees)
+        );
         assert_eq!(
             RoyaltyFile::detect("\u{feff}cost_id,contract_id,date,kind,amount,currency,sku"),
             Some(RoyaltyFile::Costs)
@@ -845,9 +875,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.len(), 2);
+        let upc = Upc::with_check_digit("85971200002").unwrap();
         let k = read_str(
             RoyaltyFile::Contracts,
-            "contract_id,effective_from,title,payees,skus,basis,rates,cross_collateralized,reserve_rate,reserve_release_periods,min_payout,currency\nC1,2012-07-01,Slow Burn,june:60%;ada:40%,MRG-001-CD;859712000021,earned,*:net_receipts:18%;physical/LP:ppd:12%,yes,20%,2,50.00,USD\n",
+            &format!("contract_id,effective_from,title,payees,skus,basis,rates,cross_collateralized,reserve_rate,reserve_release_periods,min_payout,currency\nC1,2012-07-01,Slow Burn,june:60%;ada:40%,MRG-001-CD;{upc},earned,*:net_receipts:18%;physical/LP:ppd:12%,yes,20%,2,50.00,USD\n"),
             &mut c,
         )
         .unwrap();
@@ -888,11 +919,30 @@ mod tests {
         .unwrap_err();
         let text = e.to_string();
         assert!(text.contains("line 2, column 3 (payees): found \"june:60%;ada:30%\", expected shares summing to exactly 100% (these sum to 0.9)"), "{text}");
-        assert!(text.contains("line 3, column 2 (effective_from): found \"2012-13-01\""), "{text}");
-        assert!(text.contains("line 3, column 4 (skus): found \"NOPE\""), "{text}");
-        assert!(text.contains("line 3, column 5 (basis): found \"sometimes\", expected earned or collected"), "{text}");
-        assert!(text.contains("line 3, column 6 (rates): found \"*:gross:18%\""), "{text}");
-        assert!(text.contains("line 3, column 7 (cross_collateralized): found \"maybe\", expected yes or no"), "{text}");
+        assert!(
+            text.contains("line 3, column 2 (effective_from): found \"2012-13-01\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("line 3, column 4 (skus): found \"NOPE\""),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "line 3, column 5 (basis): found \"sometimes\", expected earned or collected"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("line 3, column 6 (rates): found \"*:gross:18%\""),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "line 3, column 7 (cross_collateralized): found \"maybe\", expected yes or no"
+            ),
+            "{text}"
+        );
 
         let e = read_str(
             RoyaltyFile::Payees,
@@ -901,8 +951,14 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("line 2, column 1 (payee): found \"northwind\""), "{e}");
-        assert!(e.contains("line 3, column 3 (email): found \"not-an-email\""), "{e}");
+        assert!(
+            e.contains("line 2, column 1 (payee): found \"northwind\""),
+            "{e}"
+        );
+        assert!(
+            e.contains("line 3, column 3 (email): found \"not-an-email\""),
+            "{e}"
+        );
 
         let e = read_str(
             RoyaltyFile::Costs,
@@ -911,14 +967,28 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("line 2, column 2 (contract_id): found \"C9\""), "{e}");
-        assert!(e.contains("line 2, column 4 (kind): found \"bribe\""), "{e}");
-        assert!(e.contains("line 2, column 5 (amount): found \"-5.00\", expected a positive amount"), "{e}");
+        assert!(
+            e.contains("line 2, column 2 (contract_id): found \"C9\""),
+            "{e}"
+        );
+        assert!(
+            e.contains("line 2, column 4 (kind): found \"bribe\""),
+            "{e}"
+        );
+        assert!(
+            e.contains("line 2, column 5 (amount): found \"-5.00\", expected a positive amount"),
+            "{e}"
+        );
 
         let e = read_str(RoyaltyFile::Costs, "cost_id,contract_id\n", &mut c)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("line 1: found \"cost_id,contract_id\", expected a header with the column \"date\""), "{e}");
+        assert!(
+            e.contains(
+                "line 1: found \"cost_id,contract_id\", expected a header with the column \"date\""
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -115,10 +115,7 @@ async fn context(store: &Store) -> Result<RoyaltyContext, AppError> {
     for (d, _) in &l.agreements {
         ctx.distributors.insert(d.clone());
     }
-    for (_, e) in store
-        .entries(&["payee", "royalty_contract"], None)
-        .await?
-    {
+    for (_, e) in store.entries(&["payee", "royalty_contract"], None).await? {
         ctx.learn(&e);
     }
     Ok(ctx)
@@ -155,7 +152,6 @@ pub async fn import_files(
         ctx.file_sha256 = sha.clone();
         ctx.command = None;
         let enc = encoding.unwrap_or_else(|| Encoding::sniff(&bytes));
-        let before = ctx.clone();
         let entries = files::read(*kind, Decoder::new(bytes.as_slice(), enc), &mut ctx)
             .map_err(|e| input(e.to_string().trim_end()))?;
         let n = entries.len();
@@ -203,7 +199,6 @@ pub async fn import_files(
                 ));
             }
             Err(e) => {
-                let _ = before;
                 return Err(AppError::from(e)
                     .context(format!("{shown}: nothing was recorded from this file")));
             }
@@ -350,7 +345,8 @@ fn check_order(
 ) -> Result<Option<(i64, Period)>, AppError> {
     let mut last: Option<(i64, Period, Date)> = None;
     for (seq, r) in runs {
-        let p = Period::parse(&r.period).map_err(|e| AppError::new(Exit::Tampered, e.to_string()))?;
+        let p =
+            Period::parse(&r.period).map_err(|e| AppError::new(Exit::Tampered, e.to_string()))?;
         if last.as_ref().is_none_or(|(_, _, end)| r.period_end > *end) {
             last = Some((*seq, p, r.period_end));
         }
@@ -382,10 +378,14 @@ fn check_order(
 
 /// Computes (and unless `dry_run` posts and locks) a royalty period.
 pub async fn run(store: &Store, a: RunArgs) -> Result<String, AppError> {
-    let period = Period::parse(&a.period).map_err(|e| AppError::new(Exit::Input, format!("--period: {e}")))?;
+    let period = Period::parse(&a.period)
+        .map_err(|e| AppError::new(Exit::Input, format!("--period: {e}")))?;
     let all_runs = runs(store).await?;
     let id = format!("royalty-run:{period}");
-    if let Some((_, r)) = all_runs.iter().find(|(_, r)| r.period == period.to_string()) {
+    if let Some((_, r)) = all_runs
+        .iter()
+        .find(|(_, r)| r.period == period.to_string())
+    {
         let st = stored(r)?;
         let when = store
             .journal(None, Some("royalty_run"), 1_000_000)
@@ -473,7 +473,10 @@ pub async fn run(store: &Store, a: RunArgs) -> Result<String, AppError> {
         warnings.push(format!(
             "{late} entr{} recorded after {} was locked belong to it: accounted in {period}",
             if late == 1 { "y" } else { "ies" },
-            previous.as_ref().map(|p| p.period.to_string()).unwrap_or_default()
+            previous
+                .as_ref()
+                .map(|p| p.period.to_string())
+                .unwrap_or_default()
         ));
     }
     let stored_run = StoredRun {
@@ -533,9 +536,7 @@ fn inputs(
     for (seq, e) in entries {
         let keep = matches!(
             e.event,
-            Event::Statement(_)
-                | Event::PaymentReceived { .. }
-                | Event::Fact(Fact::CatalogItem(_))
+            Event::Statement(_) | Event::PaymentReceived { .. } | Event::Fact(Fact::CatalogItem(_))
         );
         if !keep || reversed.contains(&e.id) {
             continue;
@@ -569,7 +570,10 @@ fn inputs(
     }
     for p in payees_needed {
         let r = reference.payees.get(&p).ok_or_else(|| {
-            AppError::new(Exit::Refused, format!("payee {p} is named by a contract but not on file (import payees.csv)"))
+            AppError::new(
+                Exit::Refused,
+                format!("payee {p} is named by a contract but not on file (import payees.csv)"),
+            )
         })?;
         out.payees.push(
             backstock_royalties::Payee::new(r.payee.clone(), &r.name, &r.email, &r.address)
@@ -595,8 +599,15 @@ fn inputs(
             _ => c.date,
         };
         out.costs.push(
-            Cost::new(&c.contract_id, c.sku.clone(), c.amount, c.kind, c.recoupable, date)
-                .map_err(|e| AppError::new(Exit::Refused, format!("cost {}: {e}", c.cost_id)))?,
+            Cost::new(
+                &c.contract_id,
+                c.sku.clone(),
+                c.amount,
+                c.kind,
+                c.recoupable,
+                date,
+            )
+            .map_err(|e| AppError::new(Exit::Refused, format!("cost {}: {e}", c.cost_id)))?,
         );
     }
     Ok((out, late))
@@ -687,7 +698,7 @@ fn section(s: &PayeeStatement, reference: &Reference, names: &Names) -> doc::Con
     doc::ContractStatement {
         contract_id: s.contract_id.clone(),
         title,
-        share: s.share.to_string(),
+        share: percent(s.share),
         basis: match s.basis {
             backstock_royalties::Basis::Earned => "earned".into(),
             backstock_royalties::Basis::Collected => "collected".into(),
@@ -884,7 +895,11 @@ fn summary(
             m(x.rounding_to_label),
             m(x.label_share),
             m(x.distributor_reserves),
-            if x.ok { "ties to the cent" } else { "DOES NOT TIE" }
+            if x.ok {
+                "ties to the cent"
+            } else {
+                "DOES NOT TIE"
+            }
         ));
     }
     if r.tie_out.is_empty() {
@@ -912,8 +927,10 @@ pub async fn statement(
     period: &str,
     format: doc::Format,
 ) -> Result<Vec<u8>, AppError> {
-    let period = Period::parse(period).map_err(|e| AppError::new(Exit::Input, format!("--period: {e}")))?;
-    let payee = PartyId::parse(payee).map_err(|e| AppError::new(Exit::Input, format!("--payee: {e}")))?;
+    let period =
+        Period::parse(period).map_err(|e| AppError::new(Exit::Input, format!("--period: {e}")))?;
+    let payee =
+        PartyId::parse(payee).map_err(|e| AppError::new(Exit::Input, format!("--payee: {e}")))?;
     let all = runs(store).await?;
     let Some((_, r)) = all.iter().find(|(_, r)| r.period == period.to_string()) else {
         let done: Vec<&str> = all.iter().map(|(_, r)| r.period.as_str()).collect();
@@ -1048,7 +1065,16 @@ pub async fn contract_list(store: &Store, format: Format) -> Result<String, AppE
     let entries = store.entries(&["royalty_contract"], None).await?;
     let r = Reference::of(&entries);
     let mut t = Table::new(&[
-        "contract", "from", "title", "payees", "skus", "basis", "rates", "cross", "reserve", "min payout",
+        "contract",
+        "from",
+        "title",
+        "payees",
+        "skus",
+        "basis",
+        "rates",
+        "cross",
+        "reserve",
+        "min payout",
     ]);
     let mut js = Vec::new();
     for id in r.contracts.keys() {
@@ -1060,9 +1086,17 @@ pub async fn contract_list(store: &Store, format: Format) -> Result<String, AppE
             shares_text(c),
             c.skus.len().to_string(),
             json!(c.basis).as_str().unwrap_or("").to_string(),
-            c.rules.iter().map(files::rule_text).collect::<Vec<_>>().join(";"),
+            c.rules
+                .iter()
+                .map(files::rule_text)
+                .collect::<Vec<_>>()
+                .join(";"),
             if c.cross_collateralized { "yes" } else { "no" }.into(),
-            format!("{} × {}", percent(c.reserve_rate), c.reserve_release_periods),
+            format!(
+                "{} × {}",
+                percent(c.reserve_rate),
+                c.reserve_release_periods
+            ),
             output::money(c.min_payout),
         ]);
         js.push(contract_json(c));
@@ -1071,7 +1105,9 @@ pub async fn contract_list(store: &Store, format: Format) -> Result<String, AppE
 }
 
 pub async fn contract_show(store: &Store, id: &str, format: Format) -> Result<String, AppError> {
-    let entries = store.entries(&["royalty_contract", "royalty_cost", "payee"], None).await?;
+    let entries = store
+        .entries(&["royalty_contract", "royalty_cost", "payee"], None)
+        .await?;
     let r = Reference::of(&entries);
     let Some(versions) = r.contracts.get(id.trim()) else {
         return Err(AppError::new(
@@ -1137,9 +1173,20 @@ pub async fn contract_show(store: &Store, id: &str, format: Format) -> Result<St
                 c.date,
                 kind_text(c.kind),
                 output::money(c.amount),
-                c.sku.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "all releases".into()),
-                if c.recoupable { "" } else { " (not recoupable)" },
-                if c.memo.is_empty() { String::new() } else { format!(" — {}", c.memo) }
+                c.sku
+                    .as_ref()
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "all releases".into()),
+                if c.recoupable {
+                    ""
+                } else {
+                    " (not recoupable)"
+                },
+                if c.memo.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", c.memo)
+                }
             ));
         }
     }
@@ -1197,12 +1244,25 @@ pub async fn contract_add(store: &Store, a: ContractArgs) -> Result<String, AppE
                 let flag = l
                     .column
                     .as_ref()
-                    .map(|(_, n)| format!("--{}", n.replace('_', "-").replace("contract-id", "id").replace("payees", "payee").replace("skus", "sku").replace("rates", "rate").replace("reserve-release-periods", "reserve-periods")))
+                    .map(|(_, n)| {
+                        format!(
+                            "--{}",
+                            n.replace('_', "-")
+                                .replace("contract-id", "id")
+                                .replace("payees", "payee")
+                                .replace("skus", "sku")
+                                .replace("rates", "rate")
+                                .replace("reserve-release-periods", "reserve-periods")
+                        )
+                    })
                     .unwrap_or_else(|| "contract".into());
                 format!("{flag}: found {:?}, expected {}", l.found, l.expected)
             })
             .collect();
-        AppError::new(Exit::Input, format!("contract add: nothing recorded\n  {}", msgs.join("\n  ")))
+        AppError::new(
+            Exit::Input,
+            format!("contract add: nothing recorded\n  {}", msgs.join("\n  ")),
+        )
     })?;
     match store.record(&entries, None).await? {
         RecordOutcome::Recorded { recorded: 0, .. } => Ok(format!(
