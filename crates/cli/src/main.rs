@@ -396,6 +396,8 @@ enum DemandCommand {
     List,
 }
 
+// Parsed once per process: the size of the flags variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum ContractCommand {
     /// Record a contract (or a new version of one, from --effective-from): give the

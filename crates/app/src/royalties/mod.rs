@@ -75,12 +75,15 @@ pub(crate) fn contract_of(r: &RoyaltyContract) -> Result<Contract, RoyaltyError>
 
 // ---------------------------------------------------------------- import
 
+/// Royalty files with their kind, in import order.
+pub type RoyaltyFiles = Vec<(PathBuf, RoyaltyFile)>;
+
 /// Separates royalty files (payees, contracts, costs: detected by header) from the
 /// others. Only when no `--kind` or `--mapping` forces a kind.
 pub fn split_files(
     files: Vec<PathBuf>,
     encoding: Option<Encoding>,
-) -> Result<(Vec<(PathBuf, RoyaltyFile)>, Vec<PathBuf>), AppError> {
+) -> Result<(RoyaltyFiles, Vec<PathBuf>), AppError> {
     let mut royalty = Vec::new();
     let mut rest = Vec::new();
     for f in files {
