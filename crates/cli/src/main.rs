@@ -30,6 +30,9 @@ const EXAMPLES: &str = "Examples:
   backstock stock --holder cascade --as-of 2016-06-01
   backstock balances --party northwind --format csv
   backstock journal --since 2016-01-01
+  backstock import payees.csv contracts.csv costs.csv   royalty payees, contracts, costs
+  backstock royalties run --period 2016H1 --dry-run     preview a royalty period; without --dry-run post and lock it
+  backstock royalties statement --payee june-okafor --period 2016H1 --format pdf --output june.pdf
   backstock verify                               recompute the hash chain, replay the journal
 
 Data directory: --data-dir, else $BACKSTOCK_DATA, else $XDG_DATA_HOME/backstock
@@ -59,7 +62,7 @@ enum Command {
         write_files: Option<PathBuf>,
     },
     /// Import files: catalog, distributors, purchase orders, shipments, statements,
-    /// stock reports, payments. Each file is one transaction; the same file twice
+    /// stock reports, payments; royalty payees, contracts and costs. Each file is one transaction; the same file twice
     /// changes nothing.
     #[command(
         after_help = "Examples:\n  backstock import catalog.csv distributors.csv\n  backstock import statements/2016-05/ --dry-run\n  backstock import old-export.csv --encoding windows-1252 --kind statements"
