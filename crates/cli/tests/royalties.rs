@@ -366,6 +366,8 @@ fn statements_in_every_format() {
     assert_eq!(j["contracts"][0]["detail"].as_array().unwrap().len(), 2);
     let csv = ok(d, &args("csv"));
     assert!(csv.starts_with("record,contract_id,item,"), "{csv}");
+    // The whole statement as sent, from import to run to rendering.
+    insta::assert_snapshot!("leon_2016h1_csv", csv);
     assert!(
         csv.contains("total,C-NF,payable,,,,,,,,,,,,46.68,USD"),
         "{csv}"

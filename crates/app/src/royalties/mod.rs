@@ -432,7 +432,7 @@ pub async fn run(store: &Store, a: RunArgs) -> Result<String, AppError> {
     };
     let entries = store.entries(&[], None).await?;
     let reference = Reference::of(&entries);
-    let (inputs, late) = inputs(&entries, &reference, &period, previous.as_ref())?;
+    let (inputs, late, moved) = inputs(&entries, &reference, &period, previous.as_ref())?;
     let mut inputs = inputs;
     inputs.defaulted_distributors = defaulted(store, period.end()).await?;
     let opening = previous
@@ -469,7 +469,7 @@ pub async fn run(store: &Store, a: RunArgs) -> Result<String, AppError> {
     }
     let names = Names::of(&entries);
     let label = label_name(store).await?;
-    let docs = documents(&result, &label, &period, on, &reference, &names);
+    let docs = documents(&result, &label, &period, on, &reference, &names, &moved);
     let postings = postings(&result, &opening)?;
     let mut warnings = result.warnings.clone();
     if late > 0 {
@@ -520,7 +520,7 @@ fn inputs(
     reference: &Reference,
     period: &Period,
     previous: Option<&PreviousRun>,
-) -> Result<(RoyaltyInputs, usize), AppError> {
+) -> Result<(RoyaltyInputs, usize, MovedCosts), AppError> {
     let end = period.end();
     let start = period.start();
     let (prev_seq, prev_end) = match previous {
@@ -535,6 +535,7 @@ fn inputs(
         })
         .collect();
     let mut late = 0usize;
+    let mut moved = MovedCosts::new();
     let mut out = RoyaltyInputs::default();
     for (seq, e) in entries {
         let keep = matches!(
@@ -601,6 +602,12 @@ fn inputs(
             }
             _ => c.date,
         };
+        if date != c.date {
+            moved
+                .entry((c.contract_id.clone(), c.kind, c.sku.clone(), c.amount))
+                .or_default()
+                .push(c.date);
+        }
         out.costs.push(
             Cost::new(
                 &c.contract_id,
@@ -613,8 +620,20 @@ fn inputs(
             .map_err(|e| AppError::new(Exit::Refused, format!("cost {}: {e}", c.cost_id)))?,
         );
     }
-    Ok((out, late))
+    Ok((out, late, moved))
 }
+
+/// Costs charged in a later period than their date (carried into the first run, or
+/// recorded after their period was locked): their own dates, to print them.
+type MovedCosts = std::collections::HashMap<
+    (
+        String,
+        backstock_ledger::facts::CostKind,
+        Option<Sku>,
+        Money,
+    ),
+    Vec<Date>,
+>;
 
 /// Titles of releases and names of distributors, for the statements.
 struct Names {
@@ -667,6 +686,7 @@ fn documents(
     on: Date,
     reference: &Reference,
     names: &Names,
+    moved: &MovedCosts,
 ) -> Vec<doc::RoyaltyStatement> {
     let mut by_payee: BTreeMap<PartyId, doc::RoyaltyStatement> = BTreeMap::new();
     for s in &r.statements {
@@ -686,7 +706,20 @@ fn documents(
                 },
                 contracts: Vec::new(),
             });
-        d.contracts.push(section(s, reference, names));
+        let mut sec = section(s, reference, names);
+        // A cost charged late shows its own date. (Each payee's statement lists every
+        // cost of the contract, so the lookup starts afresh per statement.)
+        let mut left = moved.clone();
+        for (c, k) in sec.costs.iter_mut().zip(&s.costs) {
+            if let Some(dates) =
+                left.get_mut(&(s.contract_id.clone(), k.kind, k.sku.clone(), k.amount))
+            {
+                if !dates.is_empty() {
+                    c.date = dates.remove(0);
+                }
+            }
+        }
+        d.contracts.push(sec);
     }
     by_payee.into_values().collect()
 }
