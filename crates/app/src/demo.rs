@@ -676,6 +676,7 @@ async fn demo_royalties(store: &Store, end: Date) -> Result<String, AppError> {
                 dry_run: false,
                 on: Some(p.end().add_days(45).min(end)),
                 format: crate::output::Format::Table,
+                label_name: None,
             },
         )
         .await?;

@@ -303,7 +303,14 @@ pub async fn run(
     // the same run, after the orders).
     report.push_str(&flag_purchase_orders(store, &new_pos).await?);
     report.push_str(
-        &crate::royalties::import_files(store, &royalty_files, opts.encoding, opts.dry_run).await?,
+        &crate::royalties::import_files(
+            store,
+            &royalty_files,
+            opts.encoding,
+            opts.dry_run,
+            Some(&ctx),
+        )
+        .await?,
     );
     Ok(report)
 }

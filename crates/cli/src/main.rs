@@ -475,6 +475,9 @@ enum RoyaltiesCommand {
         /// The date of the run and its statements (default: today).
         #[arg(long, value_parser = parse_date)]
         on: Option<Date>,
+        /// The label's name as printed on statements (remembered for later runs).
+        #[arg(long)]
+        label_name: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -1125,7 +1128,7 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                             ),
                         ));
                     }
-                    royalties::import_files(&store, &files, opts.encoding, false).await
+                    royalties::import_files(&store, &files, opts.encoding, false, None).await
                 }
                 ContractCommand::Add {
                     id,
@@ -1185,6 +1188,7 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                     dry_run,
                     on,
                     format,
+                    label_name,
                 } => {
                     royalties::run(
                         &store,
@@ -1193,6 +1197,7 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                             dry_run,
                             on,
                             format,
+                            label_name,
                         },
                     )
                     .await

@@ -109,15 +109,21 @@ fn detect(path: &Path, encoding: Option<Encoding>) -> Result<Option<RoyaltyFile>
     Ok(RoyaltyFile::detect(s.lines().next().unwrap_or("")))
 }
 
-async fn context(store: &Store) -> Result<RoyaltyContext, AppError> {
-    let l = store.import_lookups().await?;
+/// What royalty files may refer to. `codes`: the import's own context when other files
+/// came first in the same command (so a dry run sees the catalog it previews).
+async fn context(store: &Store, codes: Option<&Context>) -> Result<RoyaltyContext, AppError> {
+    let codes = match codes {
+        Some(c) => c.clone(),
+        None => {
+            let l = store.import_lookups().await?;
+            Context::from_lookups(&l.catalog, &l.aliases, &l.agreements)
+        }
+    };
     let mut ctx = RoyaltyContext {
-        codes: Context::from_lookups(&l.catalog, &l.aliases, &l.agreements),
+        distributors: codes.distributors.keys().cloned().collect(),
+        codes,
         ..Default::default()
     };
-    for (d, _) in &l.agreements {
-        ctx.distributors.insert(d.clone());
-    }
     for (_, e) in store.entries(&["payee", "royalty_contract"], None).await? {
         ctx.learn(&e);
     }
@@ -130,13 +136,14 @@ pub async fn import_files(
     files: &[(PathBuf, RoyaltyFile)],
     encoding: Option<Encoding>,
     dry_run: bool,
+    codes: Option<&Context>,
 ) -> Result<String, AppError> {
     use sha2::{Digest, Sha256};
     let mut report = String::new();
     if files.is_empty() {
         return Ok(report);
     }
-    let mut ctx = context(store).await?;
+    let mut ctx = context(store, codes).await?;
     for (path, kind) in files {
         let shown = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| input(format!("{shown}: {e}")))?;
@@ -339,6 +346,8 @@ pub struct RunArgs {
     /// The day the run is made (default: the label's today).
     pub on: Option<Date>,
     pub format: Format,
+    /// The label's name as printed on statements (remembered for later runs).
+    pub label_name: Option<String>,
 }
 
 /// Which runs exist, and whether `period` may run now. `Ok(Err(msg))`: already run.
@@ -404,6 +413,17 @@ pub async fn run(store: &Store, a: RunArgs) -> Result<String, AppError> {
         ));
     }
     let prev = check_order(&period, &all_runs)?;
+    if let Some(name) = a.label_name.as_deref().map(str::trim) {
+        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(AppError::new(
+                Exit::Input,
+                format!("--label-name: found {name:?}, expected the label's name, 1-200 printable characters"),
+            ));
+        }
+        if !a.dry_run {
+            store.set_meta("label_name", name).await?;
+        }
+    }
     let today = crate::risk::today(store).await?;
     let on = a.on.unwrap_or(today);
     if period.end() > on {
@@ -432,8 +452,21 @@ pub async fn run(store: &Store, a: RunArgs) -> Result<String, AppError> {
     };
     let entries = store.entries(&[], None).await?;
     let reference = Reference::of(&entries);
-    let (inputs, late, moved) = inputs(&entries, &reference, &period, previous.as_ref())?;
-    let mut inputs = inputs;
+    let Built {
+        mut inputs,
+        late,
+        moved,
+        notes,
+    } = inputs(&entries, &reference, &period, previous.as_ref())?;
+    if inputs.contracts.is_empty() {
+        return Err(AppError::new(
+            Exit::Input,
+            format!(
+                "no royalty contract is in force on {}: import payees.csv and contracts.csv (or `backstock contract add`) before running {period}",
+                period.end()
+            ),
+        ));
+    }
     inputs.defaulted_distributors = defaulted(store, period.end()).await?;
     let opening = previous
         .as_ref()
@@ -468,10 +501,14 @@ pub async fn run(store: &Store, a: RunArgs) -> Result<String, AppError> {
         ));
     }
     let names = Names::of(&entries);
-    let label = label_name(store).await?;
+    let label = match a.label_name.as_deref() {
+        Some(n) => n.trim().to_string(),
+        None => label_name(store).await?,
+    };
     let docs = documents(&result, &label, &period, on, &reference, &names, &moved);
     let postings = postings(&result, &opening)?;
     let mut warnings = result.warnings.clone();
+    warnings.extend(notes);
     if late > 0 {
         warnings.push(format!(
             "{late} entr{} recorded after {} was locked belong to it: accounted in {period}",
@@ -520,7 +557,7 @@ fn inputs(
     reference: &Reference,
     period: &Period,
     previous: Option<&PreviousRun>,
-) -> Result<(RoyaltyInputs, usize, MovedCosts), AppError> {
+) -> Result<Built, AppError> {
     let end = period.end();
     let start = period.start();
     let (prev_seq, prev_end) = match previous {
@@ -536,7 +573,34 @@ fn inputs(
         .collect();
     let mut late = 0usize;
     let mut moved = MovedCosts::new();
+    let mut notes = Vec::new();
     let mut out = RoyaltyInputs::default();
+    // A statement already accounted in a locked period and reversed since: what was
+    // stated stands (the sent statement is never rewritten); say so.
+    let seq_of: BTreeMap<&EntryId, (i64, &Entry)> =
+        entries.iter().map(|(s, e)| (&e.id, (*s, e))).collect();
+    for (seq, e) in entries {
+        if let (Event::Correction { reverses, .. }, Some(pe)) = (&e.event, prev_end) {
+            if *seq > prev_seq && e.known_on <= end {
+                if let Some((
+                    rseq,
+                    Entry {
+                        event: Event::Statement(st),
+                        known_on,
+                        ..
+                    },
+                )) = seq_of.get(reverses).copied()
+                {
+                    if rseq <= prev_seq && st.period_end.max(*known_on) <= pe {
+                        notes.push(format!(
+                            "statement {} of {} was reversed after its royalty period was locked: the royalties already stated on it stand; record the difference as an adjustment line on a new statement",
+                            st.statement_id, st.distributor
+                        ));
+                    }
+                }
+            }
+        }
+    }
     for (seq, e) in entries {
         let keep = matches!(
             e.event,
@@ -620,7 +684,21 @@ fn inputs(
             .map_err(|e| AppError::new(Exit::Refused, format!("cost {}: {e}", c.cost_id)))?,
         );
     }
-    Ok((out, late, moved))
+    Ok(Built {
+        inputs: out,
+        late,
+        moved,
+        notes,
+    })
+}
+
+/// A run's inputs and what building them noticed.
+struct Built {
+    inputs: RoyaltyInputs,
+    /// Entries rolled forward from a locked period.
+    late: usize,
+    moved: MovedCosts,
+    notes: Vec<String>,
 }
 
 /// Costs charged in a later period than their date (carried into the first run, or
@@ -1268,7 +1346,7 @@ pub async fn contract_add(store: &Store, a: ContractArgs) -> Result<String, AppE
         cell(&a.min_payout),
         cell(&a.currency)
     );
-    let mut ctx = context(store).await?;
+    let mut ctx = context(store, None).await?;
     ctx.file_name = "contract add".into();
     ctx.command = Some(format!("contract add --id {}", a.id));
     let entries = files::read(RoyaltyFile::Contracts, csv.as_bytes(), &mut ctx).map_err(|e| {
