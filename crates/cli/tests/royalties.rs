@@ -624,3 +624,57 @@ fn dry_run_import_previews_contracts_with_their_catalog_and_runs_need_contracts(
     let e = fail(&d, &["royalties", "run", "--period", "2016H3"], 3);
     assert!(e.contains("--period: period: found \"2016H3\""), "{e}");
 }
+
+#[test]
+fn a_contract_version_is_never_changed_only_superseded() {
+    let (tmp, d) = label();
+    let d = d.as_path();
+    let changed = write(
+        tmp.path(),
+        "contracts-changed.csv",
+        &CONTRACTS.replace("*:net_receipts:20%", "*:net_receipts:25%"),
+    );
+    let e = fail(d, &["import", &changed], 3);
+    assert!(e.contains("line 2, column 2 (effective_from): found \"2015-01-01\", expected a date other than 2015-01-01: contract C-NF already has a version from that day"), "{e}");
+    let newer = write(
+        tmp.path(),
+        "contracts-2016.csv",
+        &CONTRACTS
+            .replace("*:net_receipts:20%", "*:net_receipts:25%")
+            .replace("C-NF,2015-01-01", "C-NF,2016-04-01"),
+    );
+    ok(d, &["import", &newer]);
+    let show = ok(d, &["contract", "show", "C-NF", "--format", "json"]);
+    let v = json(&show);
+    assert_eq!(v["versions"].as_array().unwrap().len(), 2);
+    // The version in force on the period's last day governs it: 25% on 2016H1.
+    let r = json(&ok(
+        d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016H1",
+            "--on",
+            "2016-07-31",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(
+        minor(&r["tie_out"][0]["payee_royalties"]),
+        20_000 - 600 + 1_150
+    );
+    let cost = write(
+        tmp.path(),
+        "costs-changed.csv",
+        &COSTS.replace("50.00", "75.00"),
+    );
+    let e = fail(d, &["import", &cost], 3);
+    assert!(
+        e.contains(
+            "line 2, column 1 (cost_id): found \"ADV-1\", expected a cost id not already used"
+        ),
+        "{e}"
+    );
+}

@@ -95,6 +95,10 @@ pub struct RoyaltyContext {
     pub payees: BTreeSet<PartyId>,
     /// Contract id → SKUs covered by its latest version.
     pub contracts: BTreeMap<String, BTreeSet<Sku>>,
+    /// Versions on file, by (contract id, effective date): a version is never changed.
+    pub versions: BTreeMap<(String, Date), RoyaltyContract>,
+    /// Costs on file, by id.
+    pub costs: BTreeMap<String, RoyaltyCost>,
     /// Distributors (a payee may not have a distributor's name).
     pub distributors: BTreeSet<String>,
     pub file_name: String,
@@ -112,6 +116,11 @@ impl RoyaltyContext {
             Event::Fact(Fact::RoyaltyContract(c)) => {
                 self.contracts
                     .insert(c.contract_id.clone(), c.skus.iter().cloned().collect());
+                self.versions
+                    .insert((c.contract_id.clone(), c.effective_from), c.clone());
+            }
+            Event::Fact(Fact::RoyaltyCost(c)) => {
+                self.costs.insert(c.cost_id.clone(), c.clone());
             }
             Event::Fact(Fact::Agreement(a)) => {
                 self.distributors.insert(a.distributor.to_string());
@@ -663,6 +672,18 @@ fn contract_row(
         reserve_release_periods: periods,
         min_payout: min,
     };
+    if ctx
+        .versions
+        .get(&(id.clone(), from))
+        .is_some_and(|v| *v != record)
+    {
+        errs.push(row.err(
+            "effective_from",
+            &from.to_string(),
+            format!("a date other than {from}: contract {id} already has a version from that day with other terms (versions are never changed; give the new terms a later effective_from)"),
+        ));
+        return None;
+    }
     if let Err(e) = super::contract_of(&record) {
         use backstock_royalties::RoyaltyError as E;
         let (col, found, expected) = match &e {
@@ -795,21 +816,30 @@ fn cost_row(
     else {
         return None;
     };
+    let record = RoyaltyCost {
+        cost_id: id.clone(),
+        contract_id: contract.to_string(),
+        date,
+        kind,
+        amount,
+        sku,
+        recoupable,
+        memo,
+    };
+    if ctx.costs.get(&id).is_some_and(|c| *c != record) {
+        errs.push(row.err(
+            "cost_id",
+            &id,
+            "a cost id not already used (this one is on file with other details, and recorded costs are never changed)",
+        ));
+        return None;
+    }
     entry(
         ctx,
         format!("cost:{id}"),
         date,
         row.line,
-        Fact::RoyaltyCost(RoyaltyCost {
-            cost_id: id,
-            contract_id: contract.to_string(),
-            date,
-            kind,
-            amount,
-            sku,
-            recoupable,
-            memo,
-        }),
+        Fact::RoyaltyCost(record),
     )
 }
 

@@ -124,7 +124,10 @@ async fn context(store: &Store, codes: Option<&Context>) -> Result<RoyaltyContex
         codes,
         ..Default::default()
     };
-    for (_, e) in store.entries(&["payee", "royalty_contract"], None).await? {
+    for (_, e) in store
+        .entries(&["payee", "royalty_contract", "royalty_cost"], None)
+        .await?
+    {
         ctx.learn(&e);
     }
     Ok(ctx)
