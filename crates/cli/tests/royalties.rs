@@ -135,7 +135,7 @@ fn run_ties_out_posts_locks_and_rolls_late_statements_forward() {
     );
     let show = ok(d, &["contract", "show", "C-NF"]);
     assert!(
-        show.contains("*:net_receipts:0.2; LP:ppd:0.1") && show.contains("ADV-1"),
+        show.contains("*:net_receipts:20%; LP:ppd:10%") && show.contains("ADV-1"),
         "{show}"
     );
     let payees = ok(d, &["payee", "list", "--format", "csv"]);

@@ -561,6 +561,10 @@ mod tests {
         let short = to_pdf(&statement(0));
         assert_eq!(short.pages, 1);
         let long = to_pdf(&statement(250));
+        // To look at it: STATEMENT_PDF_OUT=/tmp/long.pdf cargo test -p backstock-royalty-statement
+        if let Some(path) = std::env::var_os("STATEMENT_PDF_OUT") {
+            std::fs::write(path, &long.bytes).unwrap();
+        }
         // 8 pt rows at 11.2 pt: ~55 rows a page after the first page's totals.
         assert!(long.pages >= 5 && long.pages <= 6, "{} pages", long.pages);
         assert_eq!(count(&long.bytes, b"/Type /Page /Parent"), long.pages);

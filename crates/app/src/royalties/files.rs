@@ -349,6 +349,19 @@ pub fn parse_rules(s: &str) -> Result<Vec<RoyaltyRateRule>, DomainError> {
     Ok(rules)
 }
 
+/// A rate as a percentage: 0.125 → `12.5%`.
+pub fn percent(r: Rate) -> String {
+    let ppm = r.ppm();
+    let whole = ppm / 10_000;
+    let frac = ppm % 10_000;
+    if frac == 0 {
+        format!("{whole}%")
+    } else {
+        let s = format!("{frac:04}");
+        format!("{whole}.{}%", s.trim_end_matches('0'))
+    }
+}
+
 /// A rule written back in the file's syntax.
 pub fn rule_text(r: &RoyaltyRateRule) -> String {
     let scope = match (&r.channel, &r.format) {
@@ -362,7 +375,7 @@ pub fn rule_text(r: &RoyaltyRateRule) -> String {
         RoyaltyBase::PpdPerUnit => "ppd",
         RoyaltyBase::NetProfitSplit => "net_profit",
     };
-    format!("{scope}:{base}:{}", r.rate)
+    format!("{scope}:{base}:{}", percent(r.rate))
 }
 
 pub fn channel_text(c: Channel) -> &'static str {
@@ -917,7 +930,7 @@ mod tests {
         };
         assert_eq!(rc.skus.len(), 2, "the UPC resolves to its SKU");
         assert_eq!(rc.rules.len(), 2);
-        assert_eq!(rule_text(&rc.rules[1]), "physical/LP:ppd:0.12");
+        assert_eq!(rule_text(&rc.rules[1]), "physical/LP:ppd:12%");
         assert_eq!(k[0].id.as_str(), "contract:C1:2012-07-01");
         let costs = read_str(
             RoyaltyFile::Costs,

@@ -815,7 +815,7 @@ fn section(s: &PayeeStatement, reference: &Reference, names: &Names) -> doc::Con
     doc::ContractStatement {
         contract_id: s.contract_id.clone(),
         title,
-        share: percent(s.share),
+        share: files::percent(s.share),
         basis: match s.basis {
             backstock_royalties::Basis::Earned => "earned".into(),
             backstock_royalties::Basis::Collected => "collected".into(),
@@ -1145,21 +1145,9 @@ pub async fn list_runs(store: &Store, format: Format) -> Result<String, AppError
 fn shares_text(c: &RoyaltyContract) -> String {
     c.payees
         .iter()
-        .map(|s| format!("{}:{}", s.payee, percent(s.share)))
+        .map(|s| format!("{}:{}", s.payee, files::percent(s.share)))
         .collect::<Vec<_>>()
         .join(";")
-}
-
-fn percent(r: Rate) -> String {
-    let ppm = r.ppm();
-    let whole = ppm / 10_000;
-    let frac = ppm % 10_000;
-    if frac == 0 {
-        format!("{whole}%")
-    } else {
-        let s = format!("{frac:04}");
-        format!("{whole}.{}%", s.trim_end_matches('0'))
-    }
 }
 
 fn contract_json(c: &RoyaltyContract) -> serde_json::Value {
@@ -1209,11 +1197,20 @@ pub async fn contract_list(store: &Store, format: Format) -> Result<String, AppE
                 .collect::<Vec<_>>()
                 .join(";"),
             if c.cross_collateralized { "yes" } else { "no" }.into(),
-            format!(
-                "{} × {}",
-                percent(c.reserve_rate),
-                c.reserve_release_periods
-            ),
+            if c.reserve_rate == Rate::ZERO {
+                "none".into()
+            } else {
+                format!(
+                    "{} for {} period{}",
+                    files::percent(c.reserve_rate),
+                    c.reserve_release_periods,
+                    if c.reserve_release_periods == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
+                )
+            },
             output::money(c.min_payout),
         ]);
         js.push(contract_json(c));
@@ -1268,7 +1265,7 @@ pub async fn contract_show(store: &Store, id: &str, format: Format) -> Result<St
                     "{} ({}) {}",
                     s.payee,
                     r.payees.get(&s.payee).map(|p| p.name.as_str()).unwrap_or("?"),
-                    percent(s.share)
+                    files::percent(s.share)
                 ))
                 .collect::<Vec<_>>()
                 .join(", "),
@@ -1276,7 +1273,7 @@ pub async fn contract_show(store: &Store, id: &str, format: Format) -> Result<St
             json!(c.basis).as_str().unwrap_or(""),
             c.rules.iter().map(files::rule_text).collect::<Vec<_>>().join("; "),
             if c.cross_collateralized { "yes" } else { "no" },
-            percent(c.reserve_rate),
+            files::percent(c.reserve_rate),
             c.reserve_release_periods,
             output::money(c.min_payout)
         ));
