@@ -172,6 +172,11 @@ pub async fn run(
             "no files to import (give CSV files or a directory holding them)",
         ));
     }
+    // Royalty reference data (payees, contracts, costs) goes in after the rest.
+    let (royalty_files, files) = match (opts.kind, &opts.mapping) {
+        (None, None) => crate::royalties::split_files(files, opts.encoding)?,
+        _ => (Vec::new(), files),
+    };
     let l = store.import_lookups().await?;
     let mut ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements);
     ctx.hold_unmatched = opts.hold_unmatched;
@@ -354,6 +359,16 @@ pub async fn run(
     // Judged once everything of this run is in (statements and payments may come in
     // the same run, after the orders).
     report.push_str(&flag_purchase_orders(store, &new_pos).await?);
+    report.push_str(
+        &crate::royalties::import_files(
+            store,
+            &royalty_files,
+            opts.encoding,
+            opts.dry_run,
+            Some(&ctx),
+        )
+        .await?,
+    );
     Ok(report)
 }
 
