@@ -189,8 +189,8 @@ pub async fn import_files(
                 .unwrap_or_default(),
             kind: kind.as_str().into(),
             size: bytes.len() as u64,
-            content_deflate: backstock_store::compress(&bytes)
-                .map_err(|e| AppError::new(Exit::Other, format!("{shown}: {e}")))?,
+            parts: vec![backstock_store::compress(&bytes)
+                .map_err(|e| AppError::new(Exit::Other, format!("{shown}: {e}")))?],
             lines,
         };
         match store.record(&entries, Some(file)).await {
