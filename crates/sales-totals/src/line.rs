@@ -1,0 +1,524 @@
+//! The sales line parser: bytes of one line → a [`SaleLine`], by hand, no allocation.
+//!
+//! The columns are found by name in the header (any order, extra columns ignored).
+//! Values are written exactly: no surrounding spaces, no quotes, no thousands
+//! separators.
+
+use crate::error::InputError;
+use std::borrow::Cow;
+
+/// What a column of the sales file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Upc,
+    Month,
+    Units,
+    Net,
+    Currency,
+    Ignored,
+}
+
+/// The header's column names, in the names the file format documents.
+const COLUMNS: [(&str, Role); 5] = [
+    ("upc", Role::Upc),
+    ("sale_month", Role::Month),
+    ("units", Role::Units),
+    ("net", Role::Net),
+    ("currency", Role::Currency),
+];
+
+/// The columns of a sales file, from its header.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    roles: Vec<Role>,
+    names: Vec<String>,
+}
+
+impl Layout {
+    /// Reads the header line (without its line ending; a UTF-8 byte-order mark is
+    /// allowed). Every required column must appear exactly once.
+    pub fn from_header(header: &[u8], file: &str) -> Result<Layout, InputError> {
+        let header = header.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(header);
+        let header = header.strip_suffix(b"\r").unwrap_or(header);
+        let text = std::str::from_utf8(header).map_err(|_| {
+            InputError::new(file, 1, 0, "", header, "a UTF-8 header line")
+        })?;
+        let mut roles = Vec::new();
+        let mut names = Vec::new();
+        for (i, name) in text.split(',').enumerate() {
+            let name = name.trim().to_ascii_lowercase();
+            let role = COLUMNS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, r)| *r)
+                .unwrap_or(Role::Ignored);
+            if role != Role::Ignored && roles.contains(&role) {
+                return Err(InputError::new(
+                    file,
+                    1,
+                    i + 1,
+                    &name,
+                    name.as_bytes(),
+                    "each column named once in the header",
+                ));
+            }
+            roles.push(role);
+            names.push(name);
+        }
+        for (name, role) in COLUMNS {
+            if !roles.contains(&role) {
+                return Err(InputError::new(
+                    file,
+                    1,
+                    0,
+                    "",
+                    header,
+                    format!(
+                        "a header naming the columns upc, sale_month, units, net and currency (no column {name:?})"
+                    ),
+                ));
+            }
+        }
+        Ok(Layout { roles, names })
+    }
+
+    /// The canonical layout `sale_month,store,territory,upc,units,net,currency`.
+    pub fn canonical() -> Layout {
+        // The canonical header is valid by construction.
+        Layout::from_header(crate::gen::SALES_HEADER.as_bytes(), "")
+            .unwrap_or_else(|_| Layout::empty())
+    }
+
+    fn empty() -> Layout {
+        Layout {
+            roles: Vec::new(),
+            names: Vec::new(),
+        }
+    }
+
+    pub fn columns(&self) -> usize {
+        self.roles.len()
+    }
+
+    /// The 0-based column holding `role`.
+    pub fn position(&self, role: Role) -> Option<usize> {
+        self.roles.iter().position(|r| *r == role)
+    }
+
+    /// The header name of the 0-based column `index`.
+    pub fn name(&self, index: usize) -> &str {
+        self.names.get(index).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// One parsed sales line. `net` is the decimal's digits as an integer and
+/// `net_places` how many of them are after the point: the currency decides what that
+/// is in minor units ([`SaleLine::net_minor`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SaleLine {
+    /// The UPC-A / EAN-13 digits as a number: a UPC-A and its EAN-13 form (leading 0)
+    /// are the same number.
+    pub upc: u64,
+    /// `year × 12 + month − 1`.
+    pub month: u32,
+    pub units: i64,
+    pub net: i64,
+    pub net_places: u8,
+    pub currency: [u8; 3],
+}
+
+/// A problem in one field of a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// 0-based column; `None` when the line as a whole is wrong (field count).
+    pub column: Option<usize>,
+    /// Byte range of the offending text in the line.
+    pub start: usize,
+    pub end: usize,
+    pub expected: Cow<'static, str>,
+}
+
+impl FieldError {
+    fn field(column: usize, start: usize, end: usize, expected: &'static str) -> FieldError {
+        FieldError {
+            column: Some(column),
+            start,
+            end,
+            expected: Cow::Borrowed(expected),
+        }
+    }
+}
+
+pub(crate) const UPC_EXPECTED: &str = "a 12-digit UPC-A or 13-digit EAN-13";
+pub(crate) const MONTH_EXPECTED: &str = "a month written YYYY-MM, 1900-01 to 2199-12";
+pub(crate) const UNITS_EXPECTED: &str =
+    "a whole number of units such as 12 or -1, at most 1,000,000,000 either way";
+pub(crate) const NET_EXPECTED: &str =
+    "an amount such as 12.34 or -0.99 (at most 18 digits, no thousands separators)";
+pub(crate) const CURRENCY_EXPECTED: &str = "a three-letter ISO 4217 currency code such as USD";
+
+/// Parses one line (without its `\n`; a trailing `\r` is allowed).
+#[inline]
+pub fn parse_line(line: &[u8], layout: &Layout) -> Result<SaleLine, FieldError> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut out = SaleLine::default();
+    let mut start = 0usize;
+    let last = layout.roles.len().saturating_sub(1);
+    for (col, role) in layout.roles.iter().enumerate() {
+        let rest = &line[start..];
+        let (end, next) = match rest.iter().position(|&b| b == b',') {
+            Some(k) if col < last => (start + k, start + k + 1),
+            Some(_) => {
+                return Err(FieldError {
+                    column: None,
+                    start: 0,
+                    end: line.len(),
+                    expected: Cow::Owned(format!(
+                        "{} comma-separated fields, as in the header (quoted fields are not read)",
+                        layout.roles.len()
+                    )),
+                })
+            }
+            None if col == last => (line.len(), line.len()),
+            None => {
+                return Err(FieldError {
+                    column: None,
+                    start: 0,
+                    end: line.len(),
+                    expected: Cow::Owned(format!(
+                        "{} comma-separated fields, as in the header (found {})",
+                        layout.roles.len(),
+                        col + 1
+                    )),
+                })
+            }
+        };
+        let field = &line[start..end];
+        match role {
+            Role::Upc => {
+                out.upc = parse_upc(field)
+                    .ok_or_else(|| FieldError::field(col, start, end, UPC_EXPECTED))?
+            }
+            Role::Month => {
+                out.month = parse_month(field)
+                    .ok_or_else(|| FieldError::field(col, start, end, MONTH_EXPECTED))?
+            }
+            Role::Units => {
+                out.units = parse_units(field)
+                    .ok_or_else(|| FieldError::field(col, start, end, UNITS_EXPECTED))?
+            }
+            Role::Net => {
+                let (m, p) = parse_net(field)
+                    .ok_or_else(|| FieldError::field(col, start, end, NET_EXPECTED))?;
+                out.net = m;
+                out.net_places = p;
+            }
+            Role::Currency => {
+                out.currency = match field {
+                    [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => [*a, *b, *c],
+                    _ => return Err(FieldError::field(col, start, end, CURRENCY_EXPECTED)),
+                }
+            }
+            Role::Ignored => {}
+        }
+        start = next;
+    }
+    Ok(out)
+}
+
+/// 12 or 13 digits → their value (check digit not verified here: the catalog's codes
+/// are, and a line must name one of them).
+#[inline]
+pub fn parse_upc(field: &[u8]) -> Option<u64> {
+    if field.len() != 12 && field.len() != 13 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &b in field {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u64::from(d);
+    }
+    Some(v)
+}
+
+/// `YYYY-MM` → `year × 12 + month − 1`.
+#[inline]
+pub fn parse_month(field: &[u8]) -> Option<u32> {
+    let [y0, y1, y2, y3, b'-', m0, m1] = field else {
+        return None;
+    };
+    let mut v = [0u32; 6];
+    for (slot, &b) in v.iter_mut().zip([y0, y1, y2, y3, m0, m1]) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        *slot = u32::from(d);
+    }
+    let year = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
+    let month = v[4] * 10 + v[5];
+    if !(1900..=2199).contains(&year) || !(1..=12).contains(&month) {
+        return None;
+    }
+    Some(year * 12 + month - 1)
+}
+
+/// The `YYYY-MM` text of a month key.
+pub fn month_text(key: u32) -> String {
+    format!("{:04}-{:02}", key / 12, key % 12 + 1)
+}
+
+/// Optional sign, 1–10 digits, |units| ≤ 10⁹.
+#[inline]
+pub fn parse_units(field: &[u8]) -> Option<i64> {
+    let (neg, digits) = match field.first()? {
+        b'-' => (true, &field[1..]),
+        b'+' => (false, &field[1..]),
+        _ => (false, field),
+    };
+    if digits.is_empty() || digits.len() > 10 {
+        return None;
+    }
+    let mut v = 0i64;
+    for &b in digits {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + i64::from(d);
+    }
+    if v > 1_000_000_000 {
+        return None;
+    }
+    Some(if neg { -v } else { v })
+}
+
+/// Optional sign, digits, optional `.` and digits (at least one digit in all, at most
+/// 18) → (the digits as an integer, signed; how many after the point).
+#[inline]
+pub fn parse_net(field: &[u8]) -> Option<(i64, u8)> {
+    let (neg, digits) = match field.first()? {
+        b'-' => (true, &field[1..]),
+        b'+' => (false, &field[1..]),
+        _ => (false, field),
+    };
+    let mut v = 0i64;
+    let mut count = 0usize;
+    let mut places: Option<u8> = None;
+    for &b in digits {
+        if b == b'.' {
+            if places.is_some() {
+                return None;
+            }
+            places = Some(0);
+            continue;
+        }
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        count += 1;
+        if count > 18 {
+            return None;
+        }
+        v = v * 10 + i64::from(d);
+        if let Some(p) = places.as_mut() {
+            *p += 1;
+        }
+    }
+    if count == 0 {
+        return None;
+    }
+    Some((if neg { -v } else { v }, places.unwrap_or(0)))
+}
+
+/// The amount in minor units of a currency with `exponent` decimals: more places than
+/// the currency has are accepted only when they are zeros (`1.230` USD), as
+/// `Money::parse` does — parsing never rounds.
+#[inline]
+pub fn net_minor(net: i64, places: u8, exponent: u8) -> Option<i64> {
+    if places == exponent {
+        return Some(net);
+    }
+    if places < exponent {
+        return 10i64
+            .checked_pow(u32::from(exponent - places))
+            .and_then(|m| net.checked_mul(m));
+    }
+    let div = 10i64.checked_pow(u32::from(places - exponent))?;
+    if net % div == 0 {
+        Some(net / div)
+    } else {
+        None
+    }
+}
+
+impl SaleLine {
+    /// The net amount in minor units of a currency with `exponent` decimals.
+    pub fn net_minor(&self, exponent: u8) -> Option<i64> {
+        net_minor(self.net, self.net_places, exponent)
+    }
+}
+
+/// `net × ppm / 10⁶` rounded half to even: the same as
+/// `Money::apply_rate(rate, Rounding::HalfEven)` (proved by a property test), in
+/// `i64` when the product fits and `i128` otherwise. `None` if the result leaves `i64`.
+#[inline]
+pub fn royalty(net: i64, ppm: u32) -> Option<i64> {
+    const ONE: i64 = 1_000_000;
+    // |net| < 2³³ and ppm ≤ 10⁹ < 2³⁰: |net × ppm| < 2⁶³.
+    if net.unsigned_abs() < (1u64 << 33) {
+        let p = net * i64::from(ppm);
+        let a = p.unsigned_abs();
+        let q = a / ONE as u64;
+        let r = a % ONE as u64;
+        let up = r > (ONE as u64) / 2 || (r == (ONE as u64) / 2 && q % 2 == 1);
+        let m = (q + u64::from(up)) as i64;
+        Some(if p < 0 { -m } else { m })
+    } else {
+        let v = backstock_domain::Rounding::HalfEven
+            .divide(i128::from(net) * i128::from(ppm), i128::from(ONE));
+        i64::try_from(v).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backstock_domain::{Currency, Money, Rate, Rounding};
+    use proptest::prelude::*;
+
+    fn layout() -> Layout {
+        Layout::canonical()
+    }
+
+    #[test]
+    fn parses_a_canonical_line() {
+        let l = parse_line(b"2016-03,spotify,US,190000000019,1234,4.94,USD", &layout()).unwrap();
+        assert_eq!(l.upc, 190_000_000_019);
+        assert_eq!(month_text(l.month), "2016-03");
+        assert_eq!(l.units, 1234);
+        assert_eq!((l.net, l.net_places), (494, 2));
+        assert_eq!(&l.currency, b"USD");
+        let r = parse_line(b"2016-12,apple,GB,0190000000019,-1,-0.62,GBP\r", &layout()).unwrap();
+        assert_eq!(r.upc, 190_000_000_019);
+        assert_eq!((r.units, r.net), (-1, -62));
+    }
+
+    #[test]
+    fn header_in_any_order_with_extra_columns() {
+        let l = Layout::from_header(b"\xEF\xBB\xBFNet,Currency,isrc,UPC,units,sale_month\r", "s.csv")
+            .unwrap();
+        let line = parse_line(b"1.5,EUR,USX,190000000019,3,2016-01", &l).unwrap();
+        assert_eq!((line.net, line.net_places, line.units), (15, 1, 3));
+        assert_eq!(line.net_minor(2), Some(150));
+        let e = Layout::from_header(b"upc,sale_month,units,net", "s.csv").unwrap_err();
+        assert!(e.expected.contains("currency"), "{e}");
+        let e = Layout::from_header(b"upc,upc,sale_month,units,net,currency", "s.csv").unwrap_err();
+        assert_eq!(e.column, 2);
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let l = layout();
+        let cases: [(&[u8], Option<usize>, &str); 10] = [
+            (b"2016-13,s,US,190000000019,1,1.00,USD", Some(0), "2016-13"),
+            (b"2016-01,s,US,19000000001,1,1.00,USD", Some(3), "19000000001"),
+            (b"2016-01,s,US,19000000001x9,1,1.00,USD", Some(3), "19000000001x9"),
+            (b"2016-01,s,US,190000000019,1.5,1.00,USD", Some(4), "1.5"),
+            (b"2016-01,s,US,190000000019,1000000001,1.00,USD", Some(4), "1000000001"),
+            (b"2016-01,s,US,190000000019,1,1,000.00,USD", None, ""),
+            (b"2016-01,s,US,190000000019,1,1.0.0,USD", Some(5), "1.0.0"),
+            (b"2016-01,s,US,190000000019,1,,USD", Some(5), ""),
+            (b"2016-01,s,US,190000000019,1,1.00,usd", Some(6), "usd"),
+            (b"2016-01,s,US,190000000019,1,1.00", None, ""),
+        ];
+        for (line, column, found) in cases {
+            let e = parse_line(line, &l).unwrap_err();
+            assert_eq!(e.column, column, "{}", String::from_utf8_lossy(line));
+            if column.is_some() {
+                assert_eq!(&line[e.start..e.end], found.as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn royalty_half_even_ties_and_signs() {
+        assert_eq!(royalty(5, 500_000), Some(2)); // 2.5 → 2
+        assert_eq!(royalty(15, 500_000), Some(8)); // 7.5 → 8
+        assert_eq!(royalty(-15, 500_000), Some(-8));
+        assert_eq!(royalty(-5, 500_000), Some(-2));
+        assert_eq!(royalty(6, 250_000), Some(2)); // 1.5 → 2
+        assert_eq!(royalty(10, 250_000), Some(2)); // 2.5 → 2
+        assert_eq!(royalty(i64::MAX, 1_000_000), Some(i64::MAX));
+        assert_eq!(royalty(i64::MAX, 2_000_000), None);
+    }
+
+    proptest! {
+        #[test]
+        fn royalty_is_money_apply_rate(net in any::<i64>(), ppm in 0u32..=1_000_000_000) {
+            let rate = Rate::from_ppm(ppm).unwrap();
+            let expected = Money::from_minor(net, Currency::USD)
+                .apply_rate(rate, Rounding::HalfEven)
+                .ok()
+                .map(|m| m.minor());
+            prop_assert_eq!(royalty(net, ppm), expected);
+        }
+
+        #[test]
+        fn small_royalties_are_money_apply_rate(net in -100_000_000i64..100_000_000, ppm in 0u32..=1_000_000) {
+            let rate = Rate::from_ppm(ppm).unwrap();
+            let expected = Money::from_minor(net, Currency::USD)
+                .apply_rate(rate, Rounding::HalfEven)
+                .unwrap()
+                .minor();
+            prop_assert_eq!(royalty(net, ppm), Some(expected));
+        }
+
+        #[test]
+        fn net_is_money_parse(text in "[-+]?[0-9]{0,9}(\\.[0-9]{0,5})?") {
+            for currency in ["USD", "JPY", "BHD"] {
+                let c = Currency::parse(currency).unwrap();
+                let ours = parse_net(text.as_bytes())
+                    .and_then(|(m, p)| net_minor(m, p, c.exponent()));
+                let theirs = Money::parse(&text, c).ok().map(|m| m.minor());
+                prop_assert_eq!(ours, theirs, "{} {}", text, currency);
+            }
+        }
+
+        #[test]
+        fn lines_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..80)) {
+            let _ = parse_line(&bytes, &layout());
+        }
+
+        #[test]
+        fn near_valid_lines_never_panic(text in "[0-9,.\\-+A-Z]{0,60}") {
+            let _ = parse_line(text.as_bytes(), &layout());
+        }
+
+        #[test]
+        fn written_lines_read_back(
+            upc in 0u64..10_000_000_000_000,
+            year in 1900u32..=2199,
+            month in 1u32..=12,
+            units in -1_000_000_000i64..=1_000_000_000,
+            net in -999_999_999_999i64..999_999_999_999,
+        ) {
+            let sign = if net < 0 { "-" } else { "" };
+            let text = format!(
+                "{year:04}-{month:02},store,US,{upc:013},{units},{sign}{}.{:02},EUR",
+                net.unsigned_abs() / 100,
+                net.unsigned_abs() % 100
+            );
+            let l = parse_line(text.as_bytes(), &layout()).unwrap();
+            prop_assert_eq!(l.upc, upc);
+            prop_assert_eq!(month_text(l.month), format!("{year:04}-{month:02}"));
+            prop_assert_eq!(l.units, units);
+            prop_assert_eq!(l.net_minor(2), Some(net));
+            prop_assert_eq!(&l.currency, b"EUR");
+        }
+    }
+}
