@@ -70,6 +70,22 @@ impl UpcTable {
     }
 }
 
+/// The value of a UPC-A / EAN-13 written exactly (12 or 13 digits, nothing else) with
+/// a correct GS1 check digit; `None` sends the text to `Upc::parse` (which also trims,
+/// and words the error). A test checks the two agree.
+fn upc_key(text: &str) -> Option<u64> {
+    let value = crate::line::parse_upc(text.as_bytes())?;
+    let digits = text.as_bytes();
+    let (body, check) = digits.split_at(digits.len() - 1);
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    (u32::from(check[0] - b'0') == (10 - sum % 10) % 10).then_some(value)
+}
+
 /// The catalog read from `catalog.csv` (`upc,artist,rate`).
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -127,13 +143,16 @@ impl Catalog {
         };
         let mut errors = Vec::new();
         let mut more = false;
-        let mut artist_ids: HashMap<String, u32> = HashMap::new();
+        let mut artist_ids: HashMap<&str, u32> = HashMap::new();
         let mut artists = Vec::new();
-        let mut entries = Vec::new();
-        let mut first_line: HashMap<u64, u64> = HashMap::new();
+        let expected_lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+        let mut table = UpcTable::with_capacity(expected_lines);
+        // (UPC value, line) of every entry, to name the first line of a duplicate.
+        let mut lines_of: Vec<(u64, u64)> = Vec::with_capacity(expected_lines);
+        let mut fields: Vec<&str> = Vec::with_capacity(names.len());
         for (i, raw) in lines.enumerate() {
             let number = i as u64 + 2;
-            let line = raw.trim_end_matches('\r');
+            let line = raw.strip_suffix('\r').unwrap_or(raw);
             if line.is_empty() {
                 continue;
             }
@@ -141,7 +160,8 @@ impl Catalog {
                 more = true;
                 break;
             }
-            let fields: Vec<&str> = line.split(',').collect();
+            fields.clear();
+            fields.extend(line.split(','));
             if fields.len() != names.len() || line.contains('"') {
                 errors.push(InputError::new(
                     file,
@@ -166,12 +186,15 @@ impl Catalog {
                     e.expected(),
                 )
             };
-            let upc = match Upc::parse(fields[upc_col]) {
-                Ok(u) => u,
-                Err(e) => {
-                    errors.push(err(upc_col, &e));
-                    continue;
-                }
+            let key = match upc_key(fields[upc_col]) {
+                Some(k) => k,
+                None => match Upc::parse(fields[upc_col]) {
+                    Ok(u) => crate::line::parse_upc(u.as_str().as_bytes()).unwrap_or(EMPTY),
+                    Err(e) => {
+                        errors.push(err(upc_col, &e));
+                        continue;
+                    }
+                },
             };
             let rate = match Rate::parse(fields[rate_col]) {
                 Ok(r) => r,
@@ -192,8 +215,17 @@ impl Catalog {
                 ));
                 continue;
             }
-            let key = crate::line::parse_upc(upc.as_str().as_bytes()).unwrap_or(EMPTY);
-            if let Some(first) = first_line.insert(key, number) {
+            let next = artists.len() as u32;
+            let index = *artist_ids.entry(artist).or_insert(next);
+            let entry = Entry {
+                artist: index,
+                ppm: rate.ppm(),
+            };
+            if table.insert(key, entry).is_some() {
+                let first = lines_of
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map_or(0, |(_, l)| *l);
                 errors.push(InputError::new(
                     file,
                     number,
@@ -204,34 +236,18 @@ impl Catalog {
                 ));
                 continue;
             }
-            let index = match artist_ids.get(artist) {
-                Some(&i) => i,
-                None => {
-                    let i = artists.len() as u32;
-                    artists.push(artist.to_string());
-                    artist_ids.insert(artist.to_string(), i);
-                    i
-                }
-            };
-            entries.push((
-                key,
-                Entry {
-                    artist: index,
-                    ppm: rate.ppm(),
-                },
-            ));
+            if index == next {
+                artists.push(artist.to_string());
+            }
+            lines_of.push((key, number));
         }
         if !errors.is_empty() {
             return Err(SalesError::Input { errors, more });
         }
-        let mut table = UpcTable::with_capacity(entries.len());
-        for (key, entry) in &entries {
-            table.insert(*key, *entry);
-        }
         Ok(Catalog {
             artists,
             table,
-            upcs: entries.len(),
+            upcs: lines_of.len(),
         })
     }
 
@@ -265,9 +281,21 @@ mod tests {
         .unwrap();
         assert_eq!(c.upcs(), 2);
         assert_eq!(c.artists(), ["ART-1", "ART-2"]);
-        assert_eq!(c.get(36_000_291_452), Some(Entry { artist: 0, ppm: 250_000 }));
+        assert_eq!(
+            c.get(36_000_291_452),
+            Some(Entry {
+                artist: 0,
+                ppm: 250_000
+            })
+        );
         // The UPC-A form of the EAN-13 above.
-        assert_eq!(c.get(190_000_000_015), Some(Entry { artist: 1, ppm: 180_000 }));
+        assert_eq!(
+            c.get(190_000_000_015),
+            Some(Entry {
+                artist: 1,
+                ppm: 180_000
+            })
+        );
         assert_eq!(c.get(190_000_000_016), None);
     }
 
@@ -290,6 +318,15 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn upc_key_agrees_with_upc_parse(text in "[0-9]{11,14}") {
+            let theirs = Upc::parse(&text).ok();
+            prop_assert_eq!(upc_key(&text).is_some(), theirs.is_some());
+            if let Some(u) = theirs {
+                prop_assert_eq!(upc_key(&text), crate::line::parse_upc(u.as_str().as_bytes()));
+            }
+        }
+
         #[test]
         fn table_finds_what_was_inserted(keys in proptest::collection::hash_set(0u64..10_000_000_000_000, 0..500), probe in 0u64..10_000_000_000_000) {
             let mut t = UpcTable::with_capacity(keys.len());

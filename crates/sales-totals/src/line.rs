@@ -40,9 +40,8 @@ impl Layout {
     pub fn from_header(header: &[u8], file: &str) -> Result<Layout, InputError> {
         let header = header.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(header);
         let header = header.strip_suffix(b"\r").unwrap_or(header);
-        let text = std::str::from_utf8(header).map_err(|_| {
-            InputError::new(file, 1, 0, "", header, "a UTF-8 header line")
-        })?;
+        let text = std::str::from_utf8(header)
+            .map_err(|_| InputError::new(file, 1, 0, "", header, "a UTF-8 header line"))?;
         let mut roles = Vec::new();
         let mut names = Vec::new();
         for (i, name) in text.split(',').enumerate() {
@@ -158,90 +157,259 @@ pub(crate) const NET_EXPECTED: &str =
 pub(crate) const CURRENCY_EXPECTED: &str = "a three-letter ISO 4217 currency code such as USD";
 
 /// Parses one line (without its `\n`; a trailing `\r` is allowed).
+///
+/// One pass: each field is parsed where it starts and must end at a `,` (or at the end
+/// of the line for the last column); only on a problem is the field re-scanned to name
+/// it.
 #[inline]
 pub fn parse_line(line: &[u8], layout: &Layout) -> Result<SaleLine, FieldError> {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
     let mut out = SaleLine::default();
-    let mut start = 0usize;
+    parse_line_into(line, 0, line.len(), layout, &mut out)?;
+    Ok(out)
+}
+
+/// [`parse_line`] of the line `buf[start..end]` into `out` (so a batch is filled in
+/// place; `out` is partly overwritten on an error). Bytes after `end` (the `\n` and the
+/// next lines) may be read eight at a time, never used: every field must end inside
+/// the line. Positions in the error are relative to `start`.
+#[inline]
+pub fn parse_line_into(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+    layout: &Layout,
+    out: &mut SaleLine,
+) -> Result<(), FieldError> {
+    let end = end.min(buf.len());
+    let start = start.min(end);
+    let end = if end > start && buf[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    };
+    let ahead = &buf[start..];
+    let line = &buf[start..end];
+    let len = line.len();
+    let mut pos = 0usize;
     let last = layout.roles.len().saturating_sub(1);
     for (col, role) in layout.roles.iter().enumerate() {
-        let rest = &line[start..];
-        let (end, next) = match rest.iter().position(|&b| b == b',') {
-            Some(k) if col < last => (start + k, start + k + 1),
-            Some(_) => {
-                return Err(FieldError {
-                    column: None,
-                    start: 0,
-                    end: line.len(),
-                    expected: Cow::Owned(format!(
-                        "{} comma-separated fields, as in the header (quoted fields are not read)",
-                        layout.roles.len()
-                    )),
-                })
-            }
-            None if col == last => (line.len(), line.len()),
-            None => {
-                return Err(FieldError {
-                    column: None,
-                    start: 0,
-                    end: line.len(),
-                    expected: Cow::Owned(format!(
-                        "{} comma-separated fields, as in the header (found {})",
-                        layout.roles.len(),
-                        col + 1
-                    )),
-                })
-            }
-        };
-        let field = &line[start..end];
-        match role {
+        let field_start = pos;
+        let ok = match role {
             Role::Upc => {
-                out.upc = parse_upc(field)
-                    .ok_or_else(|| FieldError::field(col, start, end, UPC_EXPECTED))?
+                let (v, to) = upc_at(ahead, len, pos);
+                out.upc = v.unwrap_or(0);
+                pos = to;
+                v.is_some()
             }
             Role::Month => {
-                out.month = parse_month(field)
-                    .ok_or_else(|| FieldError::field(col, start, end, MONTH_EXPECTED))?
+                let v = line.get(pos..pos + 7).and_then(parse_month);
+                out.month = v.unwrap_or(0);
+                pos += if v.is_some() { 7 } else { 0 };
+                v.is_some()
             }
             Role::Units => {
-                out.units = parse_units(field)
-                    .ok_or_else(|| FieldError::field(col, start, end, UNITS_EXPECTED))?
+                let (v, to) = units_at(ahead, len, pos);
+                out.units = v.unwrap_or(0);
+                pos = to;
+                v.is_some()
             }
             Role::Net => {
-                let (m, p) = parse_net(field)
-                    .ok_or_else(|| FieldError::field(col, start, end, NET_EXPECTED))?;
-                out.net = m;
-                out.net_places = p;
-            }
-            Role::Currency => {
-                out.currency = match field {
-                    [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => [*a, *b, *c],
-                    _ => return Err(FieldError::field(col, start, end, CURRENCY_EXPECTED)),
+                let (v, to) = net_at(ahead, len, pos);
+                if let Some((m, p)) = v {
+                    out.net = m;
+                    out.net_places = p;
                 }
+                pos = to;
+                v.is_some()
             }
-            Role::Ignored => {}
+            Role::Currency => match line.get(pos..pos + 3) {
+                Some(&[a, b, c]) if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => {
+                    out.currency = [a, b, c];
+                    pos += 3;
+                    true
+                }
+                _ => false,
+            },
+            Role::Ignored => {
+                pos = comma_at(ahead, len, pos);
+                true
+            }
+        };
+        let delimited = if col < last {
+            line.get(pos) == Some(&b',')
+        } else {
+            pos == len
+        };
+        if !(ok && delimited) {
+            return Err(field_problem(line, layout, col, *role, field_start));
         }
-        start = next;
+        pos += 1;
     }
-    Ok(out)
+    Ok(())
+}
+
+// Eight bytes at a time (SWAR): a `u64` loaded little-endian holds bytes in file order
+// from its lowest byte.
+const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+#[inline]
+fn load8(buf: &[u8], pos: usize) -> Option<u64> {
+    buf.get(pos..pos.checked_add(8)?)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_le_bytes)
+}
+
+/// `0x80` in each byte of `x` that is zero, `0` elsewhere (exact: no carries).
+#[inline]
+fn zero_bytes(x: u64) -> u64 {
+    !(((x & LOW7) + LOW7) | x) & HIGH
+}
+
+/// `0x80` in each byte of `x` that is not zero.
+#[inline]
+fn nonzero_bytes(x: u64) -> u64 {
+    (((x & LOW7) + LOW7) | x) & HIGH
+}
+
+/// How many of the bytes of `w`, from the first, are ASCII digits (0–8).
+#[inline]
+fn leading_digits(w: u64) -> usize {
+    let a = w ^ ZEROS; // a digit becomes 0..=9
+    let high = a & 0xF0F0_F0F0_F0F0_F0F0;
+    let over9 = ((a & 0x0F0F_0F0F_0F0F_0F0F) + 0x0606_0606_0606_0606) & 0x1010_1010_1010_1010;
+    (nonzero_bytes(high | over9).trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `n` (1–8) bytes of `w`, all digits.
+#[inline]
+fn digits_value(w: u64, n: usize) -> u64 {
+    debug_assert!((1..=8).contains(&n));
+    let shift = 64 - 8 * (n as u32).clamp(1, 8);
+    // Keep the n digits, move them to the top: the lower bytes become leading zeros.
+    let v = ((w ^ ZEROS) & (u64::MAX >> shift)) << shift;
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    ((v & 0x0000_00FF_0000_00FF)
+        .wrapping_mul(100 + (1_000_000 << 32))
+        .wrapping_add(((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32))))
+        >> 32
+}
+
+const POW10: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// Where the field from `pos` ends: its `,` or the end of the line (`len`).
+#[inline]
+fn comma_at(ahead: &[u8], len: usize, mut pos: usize) -> usize {
+    while pos < len {
+        let Some(w) = load8(ahead, pos) else {
+            return field_end(&ahead[..len], pos);
+        };
+        let m = zero_bytes(w ^ 0x2C2C_2C2C_2C2C_2C2C);
+        if m != 0 {
+            return (pos + (m.trailing_zeros() / 8) as usize).min(len);
+        }
+        pos += 8;
+    }
+    len
+}
+
+/// An optional sign at `pos`: (negative, where the digits start).
+#[inline]
+fn sign_at(line: &[u8], pos: usize) -> (bool, usize) {
+    match line.get(pos) {
+        Some(b'-') => (true, pos + 1),
+        Some(b'+') => (false, pos + 1),
+        _ => (false, pos),
+    }
+}
+
+/// Where the field starting at `pos` ends (its `,` or the end of the line).
+#[inline]
+fn field_end(line: &[u8], pos: usize) -> usize {
+    line.get(pos..)
+        .and_then(|rest| rest.iter().position(|&b| b == b','))
+        .map_or(line.len(), |k| pos + k)
+}
+
+/// The problem with the field of `role` starting at `start` (cold path).
+#[cold]
+fn field_problem(line: &[u8], layout: &Layout, col: usize, role: Role, start: usize) -> FieldError {
+    let columns = layout.roles.len();
+    let end = field_end(line, start);
+    let whole_line = |found: usize| {
+        FieldError {
+        column: None,
+        start: 0,
+        end: line.len(),
+        expected: Cow::Owned(format!(
+            "{columns} comma-separated fields, as in the header (found {found}; quoted fields are not read)"
+        )),
+    }
+    };
+    if col + 1 < columns && end == line.len() {
+        return whole_line(col + 1);
+    }
+    if col + 1 == columns && end < line.len() {
+        return whole_line(line.iter().filter(|&&b| b == b',').count() + 1);
+    }
+    let expected = match role {
+        Role::Upc => UPC_EXPECTED,
+        Role::Month => MONTH_EXPECTED,
+        Role::Units => UNITS_EXPECTED,
+        Role::Net => NET_EXPECTED,
+        Role::Currency | Role::Ignored => CURRENCY_EXPECTED,
+    };
+    FieldError::field(col, start, end, expected)
+}
+
+/// Digits from `pos`: a UPC if there are 12 or 13 of them; and where they stop.
+#[inline]
+fn upc_at(ahead: &[u8], len: usize, pos: usize) -> (Option<u64>, usize) {
+    if let (Some(w1), Some(w2)) = (load8(ahead, pos), load8(ahead, pos + 8)) {
+        let n = leading_digits(w2);
+        if leading_digits(w1) == 8 && (n == 4 || n == 5) && pos + 8 + n <= len {
+            let v = digits_value(w1, 8) * POW10[n] + digits_value(w2, n);
+            return (Some(v), pos + 8 + n);
+        }
+    }
+    upc_scalar(&ahead[..len], pos)
+}
+
+#[inline]
+fn upc_scalar(line: &[u8], mut pos: usize) -> (Option<u64>, usize) {
+    let start = pos;
+    let mut v = 0u64;
+    while let Some(&b) = line.get(pos) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 || pos - start == 13 {
+            break;
+        }
+        v = v * 10 + u64::from(d);
+        pos += 1;
+    }
+    let n = pos - start;
+    ((n == 12 || n == 13).then_some(v), pos)
 }
 
 /// 12 or 13 digits → their value (check digit not verified here: the catalog's codes
 /// are, and a line must name one of them).
 #[inline]
 pub fn parse_upc(field: &[u8]) -> Option<u64> {
-    if field.len() != 12 && field.len() != 13 {
-        return None;
+    match upc_at(field, field.len(), 0) {
+        (v, end) if end == field.len() => v,
+        _ => None,
     }
-    let mut v = 0u64;
-    for &b in field {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        v = v * 10 + u64::from(d);
-    }
-    Some(v)
 }
 
 /// `YYYY-MM` → `year × 12 + month − 1`.
@@ -271,68 +439,136 @@ pub fn month_text(key: u32) -> String {
     format!("{:04}-{:02}", key / 12, key % 12 + 1)
 }
 
+/// Optional sign and 1–10 digits from `pos`, |units| ≤ 10⁹; and where they stop.
+#[inline]
+fn units_at(ahead: &[u8], len: usize, pos: usize) -> (Option<i64>, usize) {
+    let (neg, p) = sign_at(&ahead[..len], pos);
+    if let Some(w) = load8(ahead, p) {
+        let n = leading_digits(w);
+        if (1..=7).contains(&n) && p + n <= len {
+            let v = digits_value(w, n) as i64;
+            return (Some(if neg { -v } else { v }), p + n);
+        }
+    }
+    units_scalar(&ahead[..len], pos)
+}
+
+#[inline]
+fn units_scalar(line: &[u8], mut pos: usize) -> (Option<i64>, usize) {
+    let neg = match line.get(pos) {
+        Some(b'-') => {
+            pos += 1;
+            true
+        }
+        Some(b'+') => {
+            pos += 1;
+            false
+        }
+        _ => false,
+    };
+    let start = pos;
+    let mut v = 0i64;
+    while let Some(&b) = line.get(pos) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 || pos - start == 10 {
+            break;
+        }
+        v = v * 10 + i64::from(d);
+        pos += 1;
+    }
+    let ok = pos > start && v <= 1_000_000_000;
+    (ok.then_some(if neg { -v } else { v }), pos)
+}
+
 /// Optional sign, 1–10 digits, |units| ≤ 10⁹.
 #[inline]
 pub fn parse_units(field: &[u8]) -> Option<i64> {
-    let (neg, digits) = match field.first()? {
-        b'-' => (true, &field[1..]),
-        b'+' => (false, &field[1..]),
-        _ => (false, field),
-    };
-    if digits.is_empty() || digits.len() > 10 {
-        return None;
+    match units_at(field, field.len(), 0) {
+        (v, end) if end == field.len() => v,
+        _ => None,
     }
+}
+
+/// Optional sign, digits, optional `.` and digits (at least one digit in all, at most
+/// 18) from `pos` → (the digits as an integer, signed; how many after the point), and
+/// where they stop.
+#[inline]
+fn net_at(ahead: &[u8], len: usize, pos: usize) -> (Option<(i64, u8)>, usize) {
+    let (neg, p) = sign_at(&ahead[..len], pos);
+    if let Some(w) = load8(ahead, p) {
+        let n = leading_digits(w);
+        let int = |n: usize| if n == 0 { 0 } else { digits_value(w, n) };
+        if n < 8 && p + n < len && (w >> (8 * n)) as u8 == b'.' {
+            if let Some(w2) = load8(ahead, p + n + 1) {
+                let f = leading_digits(w2);
+                let to = p + n + 1 + f;
+                if f < 8 && n + f >= 1 && to <= len {
+                    let frac = if f == 0 { 0 } else { digits_value(w2, f) };
+                    let v = (int(n) * POW10[f] + frac) as i64;
+                    return (Some((if neg { -v } else { v }, f as u8)), to);
+                }
+            }
+        } else if (1..8).contains(&n) && p + n <= len {
+            let v = int(n) as i64;
+            return (Some((if neg { -v } else { v }, 0)), p + n);
+        }
+    }
+    net_scalar(&ahead[..len], pos)
+}
+
+#[inline]
+fn net_scalar(line: &[u8], mut pos: usize) -> (Option<(i64, u8)>, usize) {
+    let neg = match line.get(pos) {
+        Some(b'-') => {
+            pos += 1;
+            true
+        }
+        Some(b'+') => {
+            pos += 1;
+            false
+        }
+        _ => false,
+    };
     let mut v = 0i64;
-    for &b in digits {
+    let mut count = 0u32;
+    let mut places: Option<u8> = None;
+    while let Some(&b) = line.get(pos) {
+        if b == b'.' {
+            if places.is_some() {
+                return (None, pos);
+            }
+            places = Some(0);
+            pos += 1;
+            continue;
+        }
         let d = b.wrapping_sub(b'0');
         if d > 9 {
-            return None;
+            break;
+        }
+        count += 1;
+        if count > 18 {
+            return (None, pos);
         }
         v = v * 10 + i64::from(d);
+        if let Some(p) = places.as_mut() {
+            *p += 1;
+        }
+        pos += 1;
     }
-    if v > 1_000_000_000 {
-        return None;
+    if count == 0 {
+        return (None, pos);
     }
-    Some(if neg { -v } else { v })
+    (Some((if neg { -v } else { v }, places.unwrap_or(0))), pos)
 }
 
 /// Optional sign, digits, optional `.` and digits (at least one digit in all, at most
 /// 18) → (the digits as an integer, signed; how many after the point).
 #[inline]
 pub fn parse_net(field: &[u8]) -> Option<(i64, u8)> {
-    let (neg, digits) = match field.first()? {
-        b'-' => (true, &field[1..]),
-        b'+' => (false, &field[1..]),
-        _ => (false, field),
-    };
-    let mut v = 0i64;
-    let mut count = 0usize;
-    let mut places: Option<u8> = None;
-    for &b in digits {
-        if b == b'.' {
-            if places.is_some() {
-                return None;
-            }
-            places = Some(0);
-            continue;
-        }
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        count += 1;
-        if count > 18 {
-            return None;
-        }
-        v = v * 10 + i64::from(d);
-        if let Some(p) = places.as_mut() {
-            *p += 1;
-        }
+    match net_at(field, field.len(), 0) {
+        (v, end) if end == field.len() => v,
+        _ => None,
     }
-    if count == 0 {
-        return None;
-    }
-    Some((if neg { -v } else { v }, places.unwrap_or(0)))
 }
 
 /// The amount in minor units of a currency with `exponent` decimals: more places than
@@ -410,8 +646,11 @@ mod tests {
 
     #[test]
     fn header_in_any_order_with_extra_columns() {
-        let l = Layout::from_header(b"\xEF\xBB\xBFNet,Currency,isrc,UPC,units,sale_month\r", "s.csv")
-            .unwrap();
+        let l = Layout::from_header(
+            b"\xEF\xBB\xBFNet,Currency,isrc,UPC,units,sale_month\r",
+            "s.csv",
+        )
+        .unwrap();
         let line = parse_line(b"1.5,EUR,USX,190000000019,3,2016-01", &l).unwrap();
         assert_eq!((line.net, line.net_places, line.units), (15, 1, 3));
         assert_eq!(line.net_minor(2), Some(150));
@@ -426,10 +665,22 @@ mod tests {
         let l = layout();
         let cases: [(&[u8], Option<usize>, &str); 10] = [
             (b"2016-13,s,US,190000000019,1,1.00,USD", Some(0), "2016-13"),
-            (b"2016-01,s,US,19000000001,1,1.00,USD", Some(3), "19000000001"),
-            (b"2016-01,s,US,19000000001x9,1,1.00,USD", Some(3), "19000000001x9"),
+            (
+                b"2016-01,s,US,19000000001,1,1.00,USD",
+                Some(3),
+                "19000000001",
+            ),
+            (
+                b"2016-01,s,US,19000000001x9,1,1.00,USD",
+                Some(3),
+                "19000000001x9",
+            ),
             (b"2016-01,s,US,190000000019,1.5,1.00,USD", Some(4), "1.5"),
-            (b"2016-01,s,US,190000000019,1000000001,1.00,USD", Some(4), "1000000001"),
+            (
+                b"2016-01,s,US,190000000019,1000000001,1.00,USD",
+                Some(4),
+                "1000000001",
+            ),
             (b"2016-01,s,US,190000000019,1,1,000.00,USD", None, ""),
             (b"2016-01,s,US,190000000019,1,1.0.0,USD", Some(5), "1.0.0"),
             (b"2016-01,s,US,190000000019,1,,USD", Some(5), ""),
@@ -486,6 +737,51 @@ mod tests {
                     .and_then(|(m, p)| net_minor(m, p, c.exponent()));
                 let theirs = Money::parse(&text, c).ok().map(|m| m.minor());
                 prop_assert_eq!(ours, theirs, "{} {}", text, currency);
+            }
+        }
+
+        #[test]
+        fn eight_bytes_at_a_time(bytes in proptest::collection::vec(
+            prop_oneof![b'0'..=b'9', any::<u8>()], 8)
+        ) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&bytes);
+            let w = u64::from_le_bytes(word);
+            let n = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+            prop_assert_eq!(leading_digits(w), n);
+            for k in 1..=n {
+                let expected = bytes[..k].iter().fold(0u64, |v, b| v * 10 + u64::from(b - b'0'));
+                prop_assert_eq!(digits_value(w, k), expected);
+            }
+            let commas = bytes.iter().position(|&b| b == b',').unwrap_or(8);
+            prop_assert_eq!(comma_at(&bytes, 8, 0), commas);
+        }
+
+        /// The eight-at-a-time paths (taken inside a line, with bytes after it) agree
+        /// with each field parsed alone (byte at a time).
+        #[test]
+        fn fields_in_a_line_parse_as_alone(
+            upc in "[0-9]{11,14}",
+            units in "[-+]?[0-9]{0,11}x?",
+            net in "[-+]?[0-9]{0,10}(\\.[0-9]{0,9})?",
+            store in "[a-z,]{0,12}",
+            tail in "(\r?\n2016-01,spotify,US,190000000015,1,1.00,USD)?",
+        ) {
+            let text = format!("2016-01,{store},US,{upc},{units},{net},USD{tail}");
+            let end = text.find(['\r', '\n']).unwrap_or(text.len());
+            let mut out = SaleLine::default();
+            let got = parse_line_into(text.as_bytes(), 0, end, &layout(), &mut out);
+            let alone = (
+                parse_upc(upc.as_bytes()),
+                parse_units(units.as_bytes()),
+                parse_net(net.as_bytes()),
+            );
+            match alone {
+                (Some(u), Some(n), Some((m, p))) if !store.contains(',') => {
+                    prop_assert!(got.is_ok(), "{:?} {:?}", text, got);
+                    prop_assert_eq!((out.upc, out.units, out.net, out.net_places), (u, n, m, p));
+                }
+                _ => prop_assert!(got.is_err(), "{:?} parsed as {:?}", text, out),
             }
         }
 

@@ -128,27 +128,34 @@ fn run(args: &[String]) -> Result<(), Failure> {
             let threads: usize = f.number("threads", cores)?;
             let started = Instant::now();
             let catalog = Catalog::read(f.required("catalog")?.as_ref()).map_err(Failure::Sales)?;
+            let read_catalog = started.elapsed();
             let totals = sum_file(&catalog, f.required("sales")?.as_ref(), threads)
                 .map_err(Failure::Sales)?;
+            let summed = started.elapsed();
             match f.get("out") {
                 Some(path) => {
                     let file = std::fs::File::create(path).map_err(Failure::Io)?;
-                    let mut w = std::io::BufWriter::new(file);
+                    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
                     totals.write_csv(&mut w).map_err(Failure::Io)?;
                     w.flush().map_err(Failure::Io)?;
                 }
                 None => {
-                    let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+                    let mut w =
+                        std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
                     totals.write_csv(&mut w).map_err(Failure::Io)?;
                     w.flush().map_err(Failure::Io)?;
                 }
             }
+            let done = started.elapsed();
             eprintln!(
-                "{} sales lines, {} totals, {} threads, {} ms",
+                "{} sales lines, {} totals, {} threads, {} ms (catalog {} ms, sum {} ms, output {} ms)",
                 totals.lines,
                 totals.rows.len(),
                 threads,
-                started.elapsed().as_millis()
+                done.as_millis(),
+                read_catalog.as_millis(),
+                (summed - read_catalog).as_millis(),
+                (done - summed).as_millis(),
             );
             Ok(())
         }

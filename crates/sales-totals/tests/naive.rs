@@ -4,6 +4,7 @@
 
 use backstock_domain::{Currency, Money, Rate, Rounding, Upc};
 use backstock_sales_totals::gen::{generate, GenOptions};
+use backstock_sales_totals::line::month_text;
 use backstock_sales_totals::{sum_file, Catalog, SalesError};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -60,8 +61,8 @@ fn fast(catalog: &Path, sales: &Path, threads: usize) -> BTreeMap<Key, Sums> {
     let mut previous: Option<Key> = None;
     for r in &totals.rows {
         let key = (
-            r.artist.clone(),
-            r.month.clone(),
+            totals.artist(r).to_string(),
+            month_text(r.month),
             r.net.currency().code().to_string(),
         );
         assert_eq!(r.net.currency(), r.royalty.currency());
@@ -166,7 +167,11 @@ fn binary_writes_the_totals_csv() {
         .arg(dir.path().join("sales.csv"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         "artist,month,currency,lines,units,net,royalty\n\
@@ -182,7 +187,16 @@ fn binary_writes_the_totals_csv() {
 fn binary_generates_then_sums() {
     let dir = tempfile::tempdir().unwrap();
     let status = bin()
-        .args(["gen", "--lines", "5000", "--upcs", "500", "--artists", "50", "--out"])
+        .args([
+            "gen",
+            "--lines",
+            "5000",
+            "--upcs",
+            "500",
+            "--artists",
+            "50",
+            "--out",
+        ])
         .arg(dir.path())
         .status()
         .unwrap();
@@ -251,8 +265,16 @@ fn bad_lines_are_located_and_nothing_is_written() {
             "{threads} threads"
         );
         assert!(errors[0].expected.contains("should be 2"), "{}", errors[0]);
-        assert!(errors[1].expected.contains("listed in the catalog"), "{}", errors[1]);
-        assert!(errors[3].expected.contains("2 decimal places for USD"), "{}", errors[3]);
+        assert!(
+            errors[1].expected.contains("listed in the catalog"),
+            "{}",
+            errors[1]
+        );
+        assert!(
+            errors[3].expected.contains("2 decimal places for USD"),
+            "{}",
+            errors[3]
+        );
     }
     let out = bin()
         .args(["sum", "--catalog"])
@@ -266,7 +288,9 @@ fn bad_lines_are_located_and_nothing_is_written() {
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("bad.csv: line 5, column 1 (sale_month): found \"2016-13\", expected a month"),
+        stderr.contains(
+            "bad.csv: line 5, column 1 (sale_month): found \"2016-13\", expected a month"
+        ),
         "{stderr}"
     );
     assert!(!dir.path().join("totals.csv").exists());

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The royalty benchmark: per artist × month × currency totals (lines, units, net, and
+# the royalty net × rate rounded half to even once per line) of a generated digital
+# sales file, by backstock-sales-totals and by DuckDB running the equivalent SQL on the
+# same CSV files. The two outputs must be identical to the cent, or this fails.
+#
+#   bench/royalties-vs-duckdb.sh [LINES] [RUNS]      (defaults: 10,000,000 lines, 5 runs)
+#
+# Environment: BENCH_DIR (default target/royalties-bench: generated data, kept between
+# runs, never committed), THREADS (default: all cores, for both engines), SEED (1).
+# Installs the duckdb Python module with pip if it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lines=${1:-10000000}
+runs=${2:-5}
+seed=${SEED:-1}
+threads=${THREADS:-$(nproc)}
+bench=${BENCH_DIR:-target/royalties-bench}
+data="$bench/data-$lines-s$seed"
+mkdir -p "$bench"
+
+cargo build --release -q -p backstock-sales-totals
+bin=target/release/backstock-sales-totals
+
+if [[ ! -f "$data/sales.csv" || ! -f "$data/catalog.csv" ]]; then
+    echo "generating $lines sales lines (100,000 UPCs, 10,000 artists, 6 months) in $data"
+    $bin gen --out "$data.tmp" --lines "$lines" --seed "$seed"
+    rm -rf "$data"
+    mv "$data.tmp" "$data"
+fi
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 -c 'import duckdb' 2>/dev/null || {
+    echo "installing duckdb (pip)"
+    python3 -m pip install --quiet duckdb
+}
+
+# Ours: the whole process (read the catalog, sum, sort, write the CSV), wall clock.
+ours_ms=()
+for ((i = 1; i <= runs; i++)); do
+    start=$(date +%s%N)
+    $bin sum --threads "$threads" --catalog "$data/catalog.csv" --sales "$data/sales.csv" \
+        --out "$bench/ours.csv" 2>/dev/null
+    end=$(date +%s%N)
+    ours_ms+=($(((end - start) / 1000000)))
+done
+
+# DuckDB: the query from reading both CSV files to the sorted result rows, in-process
+# (Python start-up and module import not counted); amounts exact:
+#  - net read as DECIMAL(18,2) and turned into integer cents; rates as DECIMAL(12,6)
+#    into integer ppm; their product in HUGEINT;
+#  - the royalty of each line rounded half to even by integer arithmetic (q = product
+#    truncated by 10^6, r the remainder; away from zero when |r| > 10^6/2 or when
+#    |r| = 10^6/2 and q is odd) — no DOUBLE anywhere;
+#  - the UPC joined as a BIGINT (cheaper for DuckDB than text; the generated file has
+#    one 12-digit form per UPC).
+duck_out=$(python3 - "$data" "$bench/duckdb.csv" "$runs" "$threads" <<'PY'
+import sys, time, duckdb
+data, out, runs, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+sql = f"""
+WITH sales AS (
+  SELECT * FROM read_csv('{data}/sales.csv', header = true, delim = ',', quote = '',
+    columns = {{'sale_month': 'VARCHAR', 'store': 'VARCHAR', 'territory': 'VARCHAR',
+               'upc': 'BIGINT', 'units': 'BIGINT', 'net': 'DECIMAL(18,2)',
+               'currency': 'VARCHAR'}})
+), catalog AS (
+  SELECT * FROM read_csv('{data}/catalog.csv', header = true, delim = ',', quote = '',
+    columns = {{'upc': 'BIGINT', 'artist': 'VARCHAR', 'rate': 'VARCHAR'}})
+), rated AS (
+  SELECT upc, artist,
+    -- rates are written 0.25 or 25%
+    CASE WHEN right(rate, 1) = '%'
+         THEN CAST(CAST(rtrim(rate, '%') AS DECIMAL(12,4)) * 10000 AS BIGINT)
+         ELSE CAST(CAST(rate AS DECIMAL(12,6)) * 1000000 AS BIGINT) END AS ppm
+  FROM catalog
+), lines AS (
+  SELECT c.artist, s.sale_month, s.currency, s.units,
+         CAST(s.net * 100 AS BIGINT) AS net_minor,
+         CAST(s.net * 100 AS HUGEINT) * c.ppm AS p
+  FROM sales s JOIN rated c ON s.upc = c.upc
+), rounded AS (
+  SELECT artist, sale_month, currency, units, net_minor,
+         (p - p % 1000000) // 1000000 AS q, p % 1000000 AS r, sign(p) AS s
+  FROM lines
+)
+SELECT artist, sale_month, currency, count(*) AS lines, sum(units) AS units,
+       sum(net_minor) AS net,
+       sum(q + CASE WHEN abs(r) * 2 > 1000000 OR (abs(r) * 2 = 1000000 AND q % 2 <> 0)
+                    THEN s ELSE 0 END) AS royalty
+FROM rounded
+GROUP BY artist, sale_month, currency
+ORDER BY artist, sale_month, currency
+"""
+def money(v):
+    v = int(v)
+    return f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
+times = []
+rows = None
+for _ in range(runs):
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    t0 = time.perf_counter()
+    rows = con.execute(sql).fetchall()
+    times.append(int((time.perf_counter() - t0) * 1000))
+    con.close()
+with open(out, "w") as f:
+    f.write("artist,month,currency,lines,units,net,royalty\n")
+    for a, m, c, n, u, net, roy in rows:
+        f.write(f"{a},{m},{c},{n},{u},{money(net)},{money(roy)}\n")
+print(" ".join(str(t) for t in times))
+print(duckdb.__version__)
+PY
+)
+duck_ms=($(sed -n 1p <<<"$duck_out"))
+duck_version=$(sed -n 2p <<<"$duck_out")
+
+if ! cmp -s "$bench/ours.csv" "$bench/duckdb.csv"; then
+    echo "FAIL: the totals differ (ours: $bench/ours.csv, DuckDB: $bench/duckdb.csv)"
+    diff "$bench/ours.csv" "$bench/duckdb.csv" | head -20
+    exit 1
+fi
+
+stats() { # best and median of a list of milliseconds
+    local sorted
+    sorted=($(printf '%s\n' "$@" | sort -n))
+    echo "${sorted[0]} ${sorted[$((${#sorted[@]} / 2))]}"
+}
+read -r ours_best ours_median <<<"$(stats "${ours_ms[@]}")"
+read -r duck_best duck_median <<<"$(stats "${duck_ms[@]}")"
+ratio() { python3 -c "import sys; print(f'{int(sys.argv[1]) / max(1, int(sys.argv[2])):.1f}')" "$1" "$2"; }
+echo "identical totals: $(($(wc -l <"$bench/ours.csv") - 1)) artist × month × currency rows from $lines sales lines"
+echo "threads: $threads; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "backstock-sales-totals: best ${ours_best} ms, median ${ours_median} ms (runs: ${ours_ms[*]})"
+echo "DuckDB $duck_version:       best ${duck_best} ms, median ${duck_median} ms (runs: ${duck_ms[*]})"
+echo "ratio (DuckDB ÷ ours):  best $(ratio "$duck_best" "$ours_best")×, median $(ratio "$duck_median" "$ours_median")×"
