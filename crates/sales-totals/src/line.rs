@@ -34,6 +34,17 @@ pub struct Layout {
     names: Vec<String>,
 }
 
+/// The column roles of the canonical sales file, which [`parse_canonical`] reads.
+const CANONICAL: [Role; 7] = [
+    Role::Month,
+    Role::Ignored,
+    Role::Ignored,
+    Role::Upc,
+    Role::Units,
+    Role::Net,
+    Role::Currency,
+];
+
 impl Layout {
     /// Reads the header line (without its line ending; a UTF-8 byte-order mark is
     /// allowed). Every required column must appear exactly once.
@@ -97,6 +108,12 @@ impl Layout {
 
     pub fn columns(&self) -> usize {
         self.roles.len()
+    }
+
+    /// Whether lines can go through [`parse_canonical`] (the canonical columns, in
+    /// order, whatever the ignored two are called).
+    pub fn is_canonical(&self) -> bool {
+        self.roles == CANONICAL
     }
 
     /// The 0-based column holding `role`.
@@ -248,13 +265,85 @@ pub fn parse_line_into(
     Ok(())
 }
 
+/// The canonical layout's line at `buf[start..]`, parsed straight through without
+/// knowing where it ends: every field must stop at its `,`, and the line at `\n`,
+/// `\r\n` or the end of `buf`. Returns the index of the line's `\n` (or `buf.len()`).
+///
+/// `None` for anything else — blank lines and every problem are then left to
+/// [`parse_line_into`], which finds the line's end first and names the problem. A
+/// property test checks that what this accepts, [`parse_line`] accepts the same way.
+#[inline]
+pub fn parse_canonical(buf: &[u8], start: usize, out: &mut SaleLine) -> Option<usize> {
+    let b = buf.get(start..)?;
+    let len = b.len();
+    out.month = parse_month(b.get(..7)?)?;
+    if b.get(7) != Some(&b',') {
+        return None;
+    }
+    let pos = comma_in_line(b, 8)? + 1;
+    let pos = comma_in_line(b, pos)? + 1;
+    let (upc, pos) = upc_at(b, len, pos);
+    out.upc = upc?;
+    if b.get(pos) != Some(&b',') {
+        return None;
+    }
+    let (units, pos) = units_at(b, len, pos + 1);
+    out.units = units?;
+    if b.get(pos) != Some(&b',') {
+        return None;
+    }
+    let (net, pos) = net_at(b, len, pos + 1);
+    (out.net, out.net_places) = net?;
+    if b.get(pos) != Some(&b',') {
+        return None;
+    }
+    let pos = pos + 1;
+    match b.get(pos..pos + 3)? {
+        &[c0, c1, c2] if [c0, c1, c2].iter().all(u8::is_ascii_uppercase) => {
+            out.currency = [c0, c1, c2]
+        }
+        _ => return None,
+    }
+    let pos = pos + 3;
+    match b.get(pos..(pos + 2).min(len)) {
+        Some([b'\n', ..]) | Some([]) => Some(start + pos),
+        Some([b'\r', b'\n']) => Some(start + pos + 1),
+        _ => None,
+    }
+}
+
+/// The `,` ending the field from `pos`, if it comes before the line's end.
+#[inline(always)]
+fn comma_in_line(b: &[u8], mut pos: usize) -> Option<usize> {
+    while let Some(w) = load8(b, pos) {
+        // The lowest flagged byte of each mask is exact (borrows only flag bytes above
+        // a true one): commas, and control bytes (`\n`, `\r`) that end a line.
+        let x = w ^ 0x2C2C_2C2C_2C2C_2C2C;
+        let commas = x.wrapping_sub(ONES) & !x & HIGH;
+        let controls = w.wrapping_sub(0x2020_2020_2020_2020) & !w & HIGH;
+        if commas | controls != 0 {
+            return (commas.trailing_zeros() < controls.trailing_zeros())
+                .then_some(pos + (commas.trailing_zeros() / 8) as usize);
+        }
+        pos += 8;
+    }
+    comma_in_tail(b, pos)
+}
+
+#[cold]
+fn comma_in_tail(b: &[u8], pos: usize) -> Option<usize> {
+    let k = b.get(pos..)?.iter().position(|&c| c == b',' || c < 0x20)?;
+    (b[pos + k] == b',').then_some(pos + k)
+}
+
 // Eight bytes at a time (SWAR): a `u64` loaded little-endian holds bytes in file order
 // from its lowest byte.
 const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 const ZEROS: u64 = 0x3030_3030_3030_3030;
+const ONES: u64 = 0x0101_0101_0101_0101;
 
-#[inline]
+#[inline(always)]
 fn load8(buf: &[u8], pos: usize) -> Option<u64> {
     buf.get(pos..pos.checked_add(8)?)
         .and_then(|b| <[u8; 8]>::try_from(b).ok())
@@ -262,28 +351,23 @@ fn load8(buf: &[u8], pos: usize) -> Option<u64> {
 }
 
 /// `0x80` in each byte of `x` that is zero, `0` elsewhere (exact: no carries).
-#[inline]
+#[inline(always)]
 fn zero_bytes(x: u64) -> u64 {
     !(((x & LOW7) + LOW7) | x) & HIGH
 }
 
-/// `0x80` in each byte of `x` that is not zero.
-#[inline]
-fn nonzero_bytes(x: u64) -> u64 {
-    (((x & LOW7) + LOW7) | x) & HIGH
-}
-
 /// How many of the bytes of `w`, from the first, are ASCII digits (0–8).
-#[inline]
+#[inline(always)]
 fn leading_digits(w: u64) -> usize {
     let a = w ^ ZEROS; // a digit becomes 0..=9
-    let high = a & 0xF0F0_F0F0_F0F0_F0F0;
-    let over9 = ((a & 0x0F0F_0F0F_0F0F_0F0F) + 0x0606_0606_0606_0606) & 0x1010_1010_1010_1010;
-    (nonzero_bytes(high | over9).trailing_zeros() / 8) as usize
+                       // High bit set in a byte above 9: (a & 0x7F) + 0x76 carries into bit 7 from 10 up,
+                       // and a byte ≥ 0x80 has it already; no carry crosses bytes.
+    let over9 = (((a & LOW7) + 0x7676_7676_7676_7676) | a) & HIGH;
+    (over9.trailing_zeros() / 8) as usize
 }
 
 /// The value of the first `n` (1–8) bytes of `w`, all digits.
-#[inline]
+#[inline(always)]
 fn digits_value(w: u64, n: usize) -> u64 {
     debug_assert!((1..=8).contains(&n));
     let shift = 64 - 8 * (n as u32).clamp(1, 8);
@@ -309,7 +393,7 @@ const POW10: [u64; 9] = [
 ];
 
 /// Where the field from `pos` ends: its `,` or the end of the line (`len`).
-#[inline]
+#[inline(always)]
 fn comma_at(ahead: &[u8], len: usize, mut pos: usize) -> usize {
     while pos < len {
         let Some(w) = load8(ahead, pos) else {
@@ -325,7 +409,7 @@ fn comma_at(ahead: &[u8], len: usize, mut pos: usize) -> usize {
 }
 
 /// An optional sign at `pos`: (negative, where the digits start).
-#[inline]
+#[inline(always)]
 fn sign_at(line: &[u8], pos: usize) -> (bool, usize) {
     match line.get(pos) {
         Some(b'-') => (true, pos + 1),
@@ -374,7 +458,7 @@ fn field_problem(line: &[u8], layout: &Layout, col: usize, role: Role, start: us
 }
 
 /// Digits from `pos`: a UPC if there are 12 or 13 of them; and where they stop.
-#[inline]
+#[inline(always)]
 fn upc_at(ahead: &[u8], len: usize, pos: usize) -> (Option<u64>, usize) {
     if let (Some(w1), Some(w2)) = (load8(ahead, pos), load8(ahead, pos + 8)) {
         let n = leading_digits(w2);
@@ -386,7 +470,7 @@ fn upc_at(ahead: &[u8], len: usize, pos: usize) -> (Option<u64>, usize) {
     upc_scalar(&ahead[..len], pos)
 }
 
-#[inline]
+#[cold]
 fn upc_scalar(line: &[u8], mut pos: usize) -> (Option<u64>, usize) {
     let start = pos;
     let mut v = 0u64;
@@ -440,7 +524,7 @@ pub fn month_text(key: u32) -> String {
 }
 
 /// Optional sign and 1–10 digits from `pos`, |units| ≤ 10⁹; and where they stop.
-#[inline]
+#[inline(always)]
 fn units_at(ahead: &[u8], len: usize, pos: usize) -> (Option<i64>, usize) {
     let (neg, p) = sign_at(&ahead[..len], pos);
     if let Some(w) = load8(ahead, p) {
@@ -453,7 +537,7 @@ fn units_at(ahead: &[u8], len: usize, pos: usize) -> (Option<i64>, usize) {
     units_scalar(&ahead[..len], pos)
 }
 
-#[inline]
+#[cold]
 fn units_scalar(line: &[u8], mut pos: usize) -> (Option<i64>, usize) {
     let neg = match line.get(pos) {
         Some(b'-') => {
@@ -492,7 +576,7 @@ pub fn parse_units(field: &[u8]) -> Option<i64> {
 /// Optional sign, digits, optional `.` and digits (at least one digit in all, at most
 /// 18) from `pos` → (the digits as an integer, signed; how many after the point), and
 /// where they stop.
-#[inline]
+#[inline(always)]
 fn net_at(ahead: &[u8], len: usize, pos: usize) -> (Option<(i64, u8)>, usize) {
     let (neg, p) = sign_at(&ahead[..len], pos);
     if let Some(w) = load8(ahead, p) {
@@ -516,7 +600,7 @@ fn net_at(ahead: &[u8], len: usize, pos: usize) -> (Option<(i64, u8)>, usize) {
     net_scalar(&ahead[..len], pos)
 }
 
-#[inline]
+#[cold]
 fn net_scalar(line: &[u8], mut pos: usize) -> (Option<(i64, u8)>, usize) {
     let neg = match line.get(pos) {
         Some(b'-') => {
@@ -755,6 +839,11 @@ mod tests {
             }
             let commas = bytes.iter().position(|&b| b == b',').unwrap_or(8);
             prop_assert_eq!(comma_at(&bytes, 8, 0), commas);
+            let stop = bytes.iter().position(|&b| b == b',' || b < 0x20);
+            prop_assert_eq!(
+                comma_in_line(&bytes, 0),
+                stop.filter(|&k| bytes[k] == b',')
+            );
         }
 
         /// The eight-at-a-time paths (taken inside a line, with bytes after it) agree
@@ -783,6 +872,43 @@ mod tests {
                 }
                 _ => prop_assert!(got.is_err(), "{:?} parsed as {:?}", text, out),
             }
+        }
+
+        /// What the canonical fast path accepts, the general parser accepts with the
+        /// same values; and it finds the same end of line.
+        #[test]
+        fn canonical_path_agrees(
+            line in "(20[0-9]{2}-[01][0-9]|x)?,?[a-z,]{0,9},[A-Z,]{0,3},[0-9]{11,14},[-+]?[0-9.]{0,11},[-+]?[0-9.]{0,12},[A-Za-z]{2,4}\r?",
+            next in "(\n[0-9,\n]{0,20})?",
+        ) {
+            let text = format!("{line}{next}");
+            let mut fast = SaleLine::default();
+            if let Some(end) = parse_canonical(text.as_bytes(), 0, &mut fast) {
+                let expected_end = text.find('\n').unwrap_or(text.len());
+                prop_assert_eq!(end, expected_end);
+                let slow = parse_line(&text.as_bytes()[..end], &layout());
+                prop_assert_eq!(slow, Ok(fast), "{:?}", text);
+            }
+        }
+
+        #[test]
+        fn canonical_path_takes_well_formed_lines(
+            upc in 0u64..10_000_000_000_000,
+            units in -1_000_000_000i64..=1_000_000_000,
+            net in -999_999_999_999i64..999_999_999_999,
+            crlf in any::<bool>(),
+        ) {
+            let sign = if net < 0 { "-" } else { "" };
+            let text = format!(
+                "2016-07,spotify,GB,{upc:012},{units},{sign}{}.{:02},GBP{}2016-08,",
+                net.unsigned_abs() / 100,
+                net.unsigned_abs() % 100,
+                if crlf { "\r\n" } else { "\n" }
+            );
+            let mut fast = SaleLine::default();
+            let end = parse_canonical(text.as_bytes(), 0, &mut fast);
+            prop_assert_eq!(end, text.find('\n'));
+            prop_assert_eq!((fast.upc, fast.units, fast.net_minor(2)), (upc, units, Some(net)));
         }
 
         #[test]

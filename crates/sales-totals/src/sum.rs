@@ -173,43 +173,51 @@ impl Worker<'_> {
     /// Adds every line of `block` (whole lines, each ended by `\n`, except perhaps the
     /// file's last).
     fn add_lines(&mut self, block: &[u8]) {
+        let canonical = self.layout.is_canonical();
         let mut batch = [Parsed::default(); BATCH];
         let mut n = 0;
         let mut start = 0;
-        let mut ends = memchr::memchr_iter(b'\n', block);
-        loop {
-            let end = match ends.next() {
-                Some(e) => e,
-                None if start < block.len() => block.len(),
-                None => break,
-            };
-            let text = &block[start..end];
+        while start < block.len() {
             let number = self.part.lines;
             self.part.lines += 1;
-            if !(text.is_empty() || text == b"\r") {
-                let slot = &mut batch[n];
-                match line::parse_line_into(block, start, end, self.layout, &mut slot.line) {
-                    Ok(()) => {
-                        slot.start = start;
-                        slot.end = end;
-                        slot.number = number;
-                        n += 1;
-                        if n == BATCH {
-                            self.add_batch(block, &batch);
-                            n = 0;
-                            if self.stopped() {
-                                return;
-                            }
-                        }
+            let slot = &mut batch[n];
+            let end = match canonical
+                .then(|| line::parse_canonical(block, start, &mut slot.line))
+                .flatten()
+            {
+                Some(end) => end,
+                None => {
+                    let end =
+                        memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
+                    let text = &block[start..end];
+                    if text.is_empty() || text == b"\r" {
+                        start = end + 1;
+                        continue;
                     }
-                    Err(e) => {
+                    if let Err(e) =
+                        line::parse_line_into(block, start, end, self.layout, &mut slot.line)
+                    {
                         let to = e.end.min(text.len());
                         let from = e.start.min(to);
                         self.field_error(number, text, e.column, &text[from..to], &e.expected);
+                        start = end + 1;
+                        continue;
                     }
+                    end
+                }
+            };
+            slot.start = start;
+            slot.end = end;
+            slot.number = number;
+            start = end + 1;
+            n += 1;
+            if n == BATCH {
+                self.add_batch(block, &batch);
+                n = 0;
+                if self.stopped() {
+                    return;
                 }
             }
-            start = end + 1;
         }
         self.add_batch(block, &batch[..n]);
     }
@@ -559,9 +567,9 @@ impl Totals {
             buf.push(b',');
             buf.extend_from_slice(r.net.currency().code().as_bytes());
             buf.push(b',');
-            push_int(&mut buf, i128::from(r.lines));
+            push_u64(&mut buf, r.lines);
             buf.push(b',');
-            push_int(&mut buf, i128::from(r.units));
+            push_int(&mut buf, r.units);
             buf.push(b',');
             push_money(&mut buf, r.net);
             buf.push(b',');
@@ -584,12 +592,16 @@ fn push_month(buf: &mut Vec<u8>, key: u32) {
     buf.extend_from_slice(&[b'-', b'0' + (month / 10) as u8, b'0' + (month % 10) as u8]);
 }
 
-fn push_int(buf: &mut Vec<u8>, v: i128) {
+fn push_int(buf: &mut Vec<u8>, v: i64) {
     if v < 0 {
         buf.push(b'-');
     }
-    let mut digits = [0u8; 40];
-    let mut n = v.unsigned_abs();
+    push_u64(buf, v.unsigned_abs());
+}
+
+fn push_u64(buf: &mut Vec<u8>, v: u64) {
+    let mut digits = [0u8; 20];
+    let mut n = v;
     let mut i = digits.len();
     loop {
         i -= 1;
@@ -607,14 +619,14 @@ fn push_money(buf: &mut Vec<u8>, m: Money) {
     let exp = u32::from(m.currency().exponent());
     let minor = m.minor();
     if exp == 0 {
-        return push_int(buf, i128::from(minor));
+        return push_int(buf, minor);
     }
     if minor < 0 {
         buf.push(b'-');
     }
     let abs = minor.unsigned_abs();
     let scale = 10u64.pow(exp);
-    push_int(buf, i128::from(abs / scale));
+    push_u64(buf, abs / scale);
     buf.push(b'.');
     let frac = abs % scale;
     for k in (0..exp).rev() {
