@@ -35,28 +35,21 @@ python3 -c 'import duckdb' 2>/dev/null || {
     python3 -m pip install --quiet duckdb
 }
 
-# Ours: the whole process (read the catalog, sum, sort, write the CSV), wall clock.
-ours_ms=()
-for ((i = 1; i <= runs; i++)); do
-    start=$(date +%s%N)
-    $bin sum --threads "$threads" --catalog "$data/catalog.csv" --sales "$data/sales.csv" \
-        --out "$bench/ours.csv" 2>/dev/null
-    end=$(date +%s%N)
-    ours_ms+=($(((end - start) / 1000000)))
-done
-
-# DuckDB: the query from reading both CSV files to the sorted result rows, in-process
-# (Python start-up and module import not counted); amounts exact:
+# The runs alternate — ours, DuckDB, ours, DuckDB … — so both meet the same machine
+# load. Ours: the whole process (read the catalog, sum, sort, write the CSV), wall
+# clock. DuckDB: the query from reading both CSV files to the sorted result rows,
+# in-process (Python start-up and the module import not counted). DuckDB's amounts
+# are exact:
 #  - net read as DECIMAL(18,2) and turned into integer cents; rates as DECIMAL(12,6)
-#    into integer ppm; their product in HUGEINT;
+#    (or DECIMAL(12,4) percent) into integer ppm; their product in HUGEINT;
 #  - the royalty of each line rounded half to even by integer arithmetic (q = product
-#    truncated by 10^6, r the remainder; away from zero when |r| > 10^6/2 or when
+#    truncated by 10^6, r the remainder; away from zero when |r| > 10^6/2, or when
 #    |r| = 10^6/2 and q is odd) — no DOUBLE anywhere;
 #  - the UPC joined as a BIGINT (cheaper for DuckDB than text; the generated file has
 #    one 12-digit form per UPC).
-duck_out=$(python3 - "$data" "$bench/duckdb.csv" "$runs" "$threads" <<'PY'
-import sys, time, duckdb
-data, out, runs, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+timings=$(python3 - "$data" "$bench" "$runs" "$threads" "$bin" <<'PY'
+import subprocess, sys, time, duckdb
+data, bench, runs, threads, binary = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 sql = f"""
 WITH sales AS (
   SELECT * FROM read_csv('{data}/sales.csv', header = true, delim = ',', quote = '',
@@ -68,7 +61,6 @@ WITH sales AS (
     columns = {{'upc': 'BIGINT', 'artist': 'VARCHAR', 'rate': 'VARCHAR'}})
 ), rated AS (
   SELECT upc, artist,
-    -- rates are written 0.25 or 25%
     CASE WHEN right(rate, 1) = '%'
          THEN CAST(CAST(rtrim(rate, '%') AS DECIMAL(12,4)) * 10000 AS BIGINT)
          ELSE CAST(CAST(rate AS DECIMAL(12,6)) * 1000000 AS BIGINT) END AS ppm
@@ -94,25 +86,31 @@ ORDER BY artist, sale_month, currency
 def money(v):
     v = int(v)
     return f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
-times = []
-rows = None
+ours, duck, rows = [], [], None
 for _ in range(runs):
+    t0 = time.perf_counter()
+    subprocess.run([binary, "sum", "--threads", str(threads), "--catalog", f"{data}/catalog.csv",
+                    "--sales", f"{data}/sales.csv", "--out", f"{bench}/ours.csv"],
+                   check=True, stderr=subprocess.DEVNULL)
+    ours.append(int((time.perf_counter() - t0) * 1000))
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")
     t0 = time.perf_counter()
     rows = con.execute(sql).fetchall()
-    times.append(int((time.perf_counter() - t0) * 1000))
+    duck.append(int((time.perf_counter() - t0) * 1000))
     con.close()
-with open(out, "w") as f:
+with open(f"{bench}/duckdb.csv", "w") as f:
     f.write("artist,month,currency,lines,units,net,royalty\n")
     for a, m, c, n, u, net, roy in rows:
         f.write(f"{a},{m},{c},{n},{u},{money(net)},{money(roy)}\n")
-print(" ".join(str(t) for t in times))
+print(" ".join(map(str, ours)))
+print(" ".join(map(str, duck)))
 print(duckdb.__version__)
 PY
 )
-duck_ms=($(sed -n 1p <<<"$duck_out"))
-duck_version=$(sed -n 2p <<<"$duck_out")
+ours_ms=($(sed -n 1p <<<"$timings"))
+duck_ms=($(sed -n 2p <<<"$timings"))
+duck_version=$(sed -n 3p <<<"$timings")
 
 if ! cmp -s "$bench/ours.csv" "$bench/duckdb.csv"; then
     echo "FAIL: the totals differ (ours: $bench/ours.csv, DuckDB: $bench/duckdb.csv)"

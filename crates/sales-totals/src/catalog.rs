@@ -3,6 +3,64 @@
 use crate::error::{InputError, SalesError, MAX_REPORTED};
 use backstock_domain::{Rate, Upc};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast hash for artist ids (the label's own catalog, not adversarial input): eight
+/// bytes at a time, multiply and rotate (the FxHash step).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7cc1_b727_220a_95);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A rate written plainly (`0.25`, `0.333333`, `25%`, `12.5%`) in ppm; `None` sends
+/// the text to `Rate::parse` (which also trims, and words the error). A test checks
+/// the two agree.
+fn rate_ppm(text: &str) -> Option<u32> {
+    let b = text.as_bytes();
+    let (b, scale) = match b.split_last() {
+        Some((b'%', rest)) => (rest, 4u32),
+        _ => (b, 6u32),
+    };
+    let (mut int, mut frac, mut places, mut digits) = (0u64, 0u64, 0u32, 0u32);
+    let mut dot = false;
+    for &c in b {
+        if c == b'.' && !dot {
+            dot = true;
+            continue;
+        }
+        let d = c.wrapping_sub(b'0');
+        if d > 9 || digits == 12 {
+            return None;
+        }
+        digits += 1;
+        if dot {
+            places += 1;
+            if places > scale {
+                return None;
+            }
+            frac = frac * 10 + u64::from(d);
+        } else {
+            int = int * 10 + u64::from(d);
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    let ppm = int * 10u64.pow(scale) + frac * 10u64.pow(scale - places);
+    u32::try_from(ppm).ok().filter(|&p| p <= 1_000_000_000)
+}
 
 /// Where a UPC's sales go: a dense artist index and the royalty rate in ppm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,7 +201,8 @@ impl Catalog {
         };
         let mut errors = Vec::new();
         let mut more = false;
-        let mut artist_ids: HashMap<&str, u32> = HashMap::new();
+        let mut artist_ids: HashMap<&str, u32, BuildHasherDefault<IdHasher>> =
+            HashMap::default();
         let mut artists = Vec::new();
         let expected_lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
         let mut table = UpcTable::with_capacity(expected_lines);
@@ -161,8 +220,18 @@ impl Catalog {
                 break;
             }
             fields.clear();
-            fields.extend(line.split(','));
-            if fields.len() != names.len() || line.contains('"') {
+            let mut from = 0;
+            let mut quoted = false;
+            for (k, &b) in line.as_bytes().iter().enumerate() {
+                if b == b',' {
+                    fields.push(&line[from..k]);
+                    from = k + 1;
+                } else if b == b'"' {
+                    quoted = true;
+                }
+            }
+            fields.push(&line[from..]);
+            if fields.len() != names.len() || quoted {
                 errors.push(InputError::new(
                     file,
                     number,
@@ -196,12 +265,15 @@ impl Catalog {
                     }
                 },
             };
-            let rate = match Rate::parse(fields[rate_col]) {
-                Ok(r) => r,
-                Err(e) => {
-                    errors.push(err(rate_col, &e));
-                    continue;
-                }
+            let ppm = match rate_ppm(fields[rate_col]) {
+                Some(ppm) => ppm,
+                None => match Rate::parse(fields[rate_col]) {
+                    Ok(r) => r.ppm(),
+                    Err(e) => {
+                        errors.push(err(rate_col, &e));
+                        continue;
+                    }
+                },
             };
             let artist = fields[artist_col].trim();
             if artist.is_empty() || artist.len() > 200 {
@@ -219,7 +291,7 @@ impl Catalog {
             let index = *artist_ids.entry(artist).or_insert(next);
             let entry = Entry {
                 artist: index,
-                ppm: rate.ppm(),
+                ppm,
             };
             if table.insert(key, entry).is_some() {
                 let first = lines_of
@@ -325,6 +397,19 @@ mod tests {
             if let Some(u) = theirs {
                 prop_assert_eq!(upc_key(&text), crate::line::parse_upc(u.as_str().as_bytes()));
             }
+        }
+
+        #[test]
+        fn rate_ppm_agrees_with_rate_parse(text in "[0-9]{0,5}\\.?[0-9]{0,8}%?") {
+            if let Some(ppm) = rate_ppm(&text) {
+                prop_assert_eq!(Rate::parse(&text).map(|r| r.ppm()), Ok(ppm), "{}", text);
+            }
+        }
+
+        #[test]
+        fn plain_rates_take_the_fast_path(ppm in 0u32..=1_000_000_000) {
+            let r = Rate::from_ppm(ppm).unwrap();
+            prop_assert_eq!(rate_ppm(&r.to_string()), Some(ppm));
         }
 
         #[test]

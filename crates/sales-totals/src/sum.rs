@@ -628,10 +628,14 @@ fn push_money(buf: &mut Vec<u8>, m: Money) {
     let scale = 10u64.pow(exp);
     push_u64(buf, abs / scale);
     buf.push(b'.');
-    let frac = abs % scale;
-    for k in (0..exp).rev() {
-        buf.push(b'0' + (frac / 10u64.pow(k) % 10) as u8);
+    let mut frac = abs % scale;
+    let mut digits = [b'0'; 8];
+    let width = (exp as usize).min(digits.len());
+    for d in digits[..width].iter_mut().rev() {
+        *d = b'0' + (frac % 10) as u8;
+        frac /= 10;
     }
+    buf.extend_from_slice(&digits[..width]);
 }
 
 #[cfg(test)]
