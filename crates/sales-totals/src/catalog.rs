@@ -82,6 +82,7 @@ const EMPTY: u64 = u64::MAX;
 
 impl UpcTable {
     fn with_capacity(n: usize) -> UpcTable {
+        // At most half full (measured a little faster than 80% full at 100,000 UPCs).
         let size = (n.max(8) * 2).next_power_of_two();
         UpcTable {
             slots: vec![(EMPTY, Entry { artist: 0, ppm: 0 }); size],
@@ -108,6 +109,19 @@ impl UpcTable {
                 return Some(slot.1);
             }
             i = (i + 1) & mask;
+        }
+    }
+
+    /// Looks up many keys: first the home slot of each (independent loads whose cache
+    /// misses overlap), then the probing, which then mostly hits the cache.
+    #[inline]
+    fn get_many(&self, keys: &[u64], out: &mut [Option<Entry>]) {
+        let mut homes = [(EMPTY, Entry { artist: 0, ppm: 0 }); 64];
+        for (h, &key) in homes.iter_mut().zip(keys) {
+            *h = self.slots[self.home(key)];
+        }
+        for ((o, &key), h) in out.iter_mut().zip(keys).zip(&homes) {
+            *o = if h.0 == key { Some(h.1) } else { self.get(key) };
         }
     }
 
@@ -201,8 +215,7 @@ impl Catalog {
         };
         let mut errors = Vec::new();
         let mut more = false;
-        let mut artist_ids: HashMap<&str, u32, BuildHasherDefault<IdHasher>> =
-            HashMap::default();
+        let mut artist_ids: HashMap<&str, u32, BuildHasherDefault<IdHasher>> = HashMap::default();
         let mut artists = Vec::new();
         let expected_lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
         let mut table = UpcTable::with_capacity(expected_lines);
@@ -289,10 +302,7 @@ impl Catalog {
             }
             let next = artists.len() as u32;
             let index = *artist_ids.entry(artist).or_insert(next);
-            let entry = Entry {
-                artist: index,
-                ppm,
-            };
+            let entry = Entry { artist: index, ppm };
             if table.insert(key, entry).is_some() {
                 let first = lines_of
                     .iter()
@@ -321,6 +331,15 @@ impl Catalog {
             table,
             upcs: lines_of.len(),
         })
+    }
+
+    /// [`Catalog::get`] of up to 64 UPCs at once, into `out` (faster: the cache misses
+    /// of the lookups overlap).
+    #[inline]
+    pub fn get_many(&self, upcs: &[u64], out: &mut [Option<Entry>]) {
+        for (keys, out) in upcs.chunks(64).zip(out.chunks_mut(64)) {
+            self.table.get_many(keys, out);
+        }
     }
 
     /// The artist and rate of a UPC, by its digits' value.
@@ -421,6 +440,13 @@ mod tests {
             for (i, k) in keys.iter().enumerate() {
                 prop_assert_eq!(t.get(*k), Some(Entry { artist: i as u32, ppm: 1 }));
             }
+            let all: Vec<u64> = keys.iter().copied().chain([probe]).collect();
+            let mut many = vec![None; all.len()];
+            for (k, o) in all.chunks(64).zip(many.chunks_mut(64)) {
+                t.get_many(k, o);
+            }
+            let one: Vec<Option<Entry>> = all.iter().map(|k| t.get(*k)).collect();
+            prop_assert_eq!(many, one);
             prop_assert_eq!(t.get(probe).is_some(), keys.contains(&probe));
         }
     }

@@ -222,62 +222,90 @@ impl Worker<'_> {
         self.add_batch(block, &batch[..n]);
     }
 
+    /// Adds a batch of parsed lines in passes, so that the cache misses of one pass
+    /// (catalog lookups, then the totals' rows) are independent loads the processor
+    /// overlaps instead of waiting for each in turn.
     #[inline]
     fn add_batch(&mut self, block: &[u8], batch: &[Parsed]) {
+        let n = batch.len().min(BATCH);
+        let mut upcs = [0u64; BATCH];
+        for (u, p) in upcs.iter_mut().zip(batch) {
+            *u = p.line.upc;
+        }
         let mut entries = [None; BATCH];
-        for (e, p) in entries.iter_mut().zip(batch) {
-            *e = self.catalog.get(p.line.upc);
+        self.catalog.get_many(&upcs[..n], &mut entries[..n]);
+        // Where each line adds, its net in minor units and its royalty.
+        let mut at = [usize::MAX; BATCH];
+        let mut amounts = [(0i64, 0i64); BATCH];
+        for k in 0..n {
+            let p = &batch[k];
+            let text = &block[p.start..p.end];
+            let Some(entry) = entries[k] else {
+                self.unknown_upc(p.number, text);
+                continue;
+            };
+            let l = &p.line;
+            let (slot, exponent) = match self.slot(slot_key(l.month, l.currency)) {
+                Ok(s) => s,
+                Err(expected) => {
+                    self.located(p.number, text, Role::Currency, &expected);
+                    continue;
+                }
+            };
+            let Some(net) = l.net_minor(exponent) else {
+                let expected = format!(
+                    "an amount with at most {exponent} decimal places for {}",
+                    String::from_utf8_lossy(&l.currency)
+                );
+                self.located(p.number, text, Role::Net, &expected);
+                continue;
+            };
+            let Some(royalty) = line::royalty(net, entry.ppm) else {
+                self.located(
+                    p.number,
+                    text,
+                    Role::Net,
+                    "an amount whose royalty fits in ±92,233,720,368,547,758.07",
+                );
+                continue;
+            };
+            at[k] = slot * self.artists + entry.artist as usize;
+            amounts[k] = (net, royalty);
         }
-        for (e, p) in entries.iter().zip(batch) {
-            match e {
-                Some(entry) => self.add_line(block, p, *entry),
-                None => self.unknown_upc(p.number, &block[p.start..p.end]),
+        // Touch the rows first: independent loads.
+        let mut touched = 0i64;
+        for &i in &at[..n] {
+            if let Some(acc) = self.part.accs.get(i) {
+                touched ^= acc.lines;
             }
         }
-    }
-
-    #[inline]
-    fn add_line(&mut self, block: &[u8], p: &Parsed, entry: crate::catalog::Entry) {
-        let l = &p.line;
-        let (slot, exponent) = match self.slot(slot_key(l.month, l.currency)) {
-            Ok(s) => s,
-            Err(expected) => {
-                return self.located(p.number, &block[p.start..p.end], Role::Currency, &expected)
+        std::hint::black_box(touched);
+        for k in 0..n {
+            let Some(acc) = self.part.accs.get_mut(at[k]) else {
+                continue;
+            };
+            let (net, royalty) = amounts[k];
+            match (
+                acc.units.checked_add(batch[k].line.units),
+                acc.net.checked_add(net),
+                acc.royalty.checked_add(royalty),
+            ) {
+                (Some(u), Some(n), Some(r)) => {
+                    acc.lines += 1;
+                    acc.units = u;
+                    acc.net = n;
+                    acc.royalty = r;
+                }
+                _ => {
+                    let p = &batch[k];
+                    self.located(
+                        p.number,
+                        &block[p.start..p.end],
+                        Role::Net,
+                        "totals per artist and month within ±92,233,720,368,547,758.07 (adding this line overflowed)",
+                    )
+                }
             }
-        };
-        let Some(net) = l.net_minor(exponent) else {
-            let expected = format!(
-                "an amount with at most {exponent} decimal places for {}",
-                String::from_utf8_lossy(&l.currency)
-            );
-            return self.located(p.number, &block[p.start..p.end], Role::Net, &expected);
-        };
-        let Some(royalty) = line::royalty(net, entry.ppm) else {
-            return self.located(
-                p.number,
-                &block[p.start..p.end],
-                Role::Net,
-                "an amount whose royalty fits in ±92,233,720,368,547,758.07",
-            );
-        };
-        let acc = &mut self.part.accs[slot * self.artists + entry.artist as usize];
-        match (
-            acc.units.checked_add(l.units),
-            acc.net.checked_add(net),
-            acc.royalty.checked_add(royalty),
-        ) {
-            (Some(u), Some(n), Some(r)) => {
-                acc.lines += 1;
-                acc.units = u;
-                acc.net = n;
-                acc.royalty = r;
-            }
-            _ => self.located(
-                p.number,
-                &block[p.start..p.end],
-                Role::Net,
-                "totals per artist and month within ±92,233,720,368,547,758.07 (adding this line overflowed)",
-            ),
         }
     }
 
