@@ -399,13 +399,13 @@ fn run_chunk(
     let mut buf = vec![0u8; BLOCK];
     let mut filled = 0usize;
     loop {
-        if filled == buf.len() {
-            if buf.len() >= MAX_LINE + BLOCK {
-                let number = worker.part.lines;
-                worker.field_error(number, &buf[..60], None, &[], "lines shorter than 1 MiB");
-                break;
-            }
-            buf.resize(buf.len() * 2, 0);
+        // `buf[..filled]` is one unfinished line: refused once it passes the limit (the
+        // block is larger, so there is always room to read more).
+        if filled > MAX_LINE {
+            let number = worker.part.lines;
+            let text = &buf[..60];
+            worker.field_error(number, text, None, &[], "lines shorter than 1 MiB");
+            break;
         }
         let n = reader
             .read(&mut buf[filled..])

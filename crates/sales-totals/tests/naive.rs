@@ -319,3 +319,20 @@ fn many_bad_lines_report_the_first_hundred() {
         assert_eq!(errors[99].line, 201);
     }
 }
+
+#[test]
+fn a_line_without_end_is_refused_not_read_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    handmade(dir.path());
+    let sales = dir.path().join("long.csv");
+    let mut text = String::from("sale_month,store,territory,upc,units,net,currency\n");
+    text.push_str("2016-01,s,US,036000291452,1,0.99,USD\n");
+    text.push_str(&"x".repeat(3 << 20));
+    std::fs::write(&sales, text).unwrap();
+    let catalog = Catalog::read(&dir.path().join("catalog.csv")).unwrap();
+    let Err(SalesError::Input { errors, .. }) = sum_file(&catalog, &sales, 1) else {
+        panic!("a 3 MiB line accepted");
+    };
+    assert_eq!((errors[0].line, errors[0].column), (3, 0));
+    assert!(errors[0].expected.contains("1 MiB"), "{}", errors[0]);
+}
