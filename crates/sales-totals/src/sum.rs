@@ -14,8 +14,11 @@ use backstock_domain::{Currency, Money};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 const BLOCK: usize = 4 << 20;
+/// The smallest byte range handed to a thread.
+const MIN_RANGE: u64 = 64 << 10;
 /// A longer line is refused (a sales line is ~50 bytes).
 const MAX_LINE: usize = 1 << 20;
 /// Accumulator memory allowed per thread; bounds the month × currency combinations.
@@ -77,6 +80,16 @@ struct RawError {
 struct Partial {
     slots: Vec<(SlotKey, Currency)>,
     accs: Vec<Acc>,
+    /// Lines and problems of the range being read.
+    lines: u64,
+    errors: Vec<RawError>,
+    /// The ranges this thread read.
+    ranges: Vec<RangeResult>,
+}
+
+/// One byte range's lines and problems (line numbers counted within the range).
+struct RangeResult {
+    index: usize,
     lines: u64,
     errors: Vec<RawError>,
 }
@@ -386,17 +399,16 @@ fn next_line_start(file: &mut File, offset: u64, len: u64, name: &str) -> Result
 }
 
 /// Reads `[start, end)` of the file in blocks and adds every line.
-fn run_chunk(
-    path: &Path,
+fn run_range(
+    file: &mut File,
     start: u64,
     end: u64,
-    mut worker: Worker<'_>,
-) -> Result<Partial, SalesError> {
-    let mut file = File::open(path).map_err(|e| SalesError::io(worker.file, e))?;
+    worker: &mut Worker<'_>,
+    buf: &mut [u8],
+) -> Result<(), SalesError> {
     file.seek(SeekFrom::Start(start))
         .map_err(|e| SalesError::io(worker.file, e))?;
     let mut reader = file.take(end - start);
-    let mut buf = vec![0u8; BLOCK];
     let mut filled = 0usize;
     loop {
         // `buf[..filled]` is one unfinished line: refused once it passes the limit (the
@@ -426,7 +438,7 @@ fn run_chunk(
         buf.copy_within(last_nl + 1..filled, 0);
         filled -= last_nl + 1;
     }
-    Ok(worker.part)
+    Ok(())
 }
 
 /// Sums the sales file at `path` per artist × month × currency using `threads`
@@ -440,9 +452,13 @@ pub fn sum_file(catalog: &Catalog, path: &Path, threads: usize) -> Result<Totals
     let (header, data_start) = read_header(&mut file, &name)?;
     let layout = Layout::from_header(&header, &name).map_err(SalesError::one)?;
     let threads = threads.clamp(1, 64);
+    // More ranges than threads, taken in turn: a thread the machine slows down takes
+    // fewer, so the threads finish together.
+    let data = len.saturating_sub(data_start);
+    let ranges = (data / MIN_RANGE).clamp(1, threads as u64 * 8);
     let mut bounds = vec![data_start];
-    for k in 1..threads as u64 {
-        let target = data_start + (len - data_start) * k / threads as u64;
+    for k in 1..ranges {
+        let target = data_start + data * k / ranges;
         let at = next_line_start(&mut file, target, len, &name)?;
         let prev = *bounds.last().unwrap_or(&data_start);
         bounds.push(at.max(prev));
@@ -450,12 +466,12 @@ pub fn sum_file(catalog: &Catalog, path: &Path, threads: usize) -> Result<Totals
     bounds.push(len);
     let artists = catalog.artists().len().max(1);
     let max_slots = (MAX_ACC_BYTES / (artists * std::mem::size_of::<Acc>())).max(1);
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
     let results: Vec<Result<Partial, SalesError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = bounds
-            .windows(2)
-            .map(|w| {
-                let (start, end) = (w[0], w[1]);
-                let worker = Worker {
+        let handles: Vec<_> = (0..threads.min(ranges as usize))
+            .map(|_| {
+                let mut worker = Worker {
                     catalog,
                     layout: &layout,
                     file: &name,
@@ -466,10 +482,36 @@ pub fn sum_file(catalog: &Catalog, path: &Path, threads: usize) -> Result<Totals
                         accs: Vec::new(),
                         lines: 0,
                         errors: Vec::new(),
+                        ranges: Vec::new(),
                     },
                     last_slot: (u64::MAX, 0, 0),
                 };
-                s.spawn(move || run_chunk(path, start, end, worker))
+                let (bounds, next, stop) = (&bounds, &next, &stop);
+                s.spawn(move || {
+                    let mut file = File::open(path).map_err(|e| SalesError::io(worker.file, e))?;
+                    let mut buf = vec![0u8; BLOCK];
+                    // Ranges are taken in order; after one with more problems than are
+                    // reported no new one is started (all earlier ones are then
+                    // finished, so its line numbers are right).
+                    while !stop.load(Ordering::Relaxed) {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&[start, end]) = bounds.get(index..index + 2) else {
+                            break;
+                        };
+                        run_range(&mut file, start, end, &mut worker, &mut buf)?;
+                        let stopped = worker.stopped();
+                        let part = &mut worker.part;
+                        part.ranges.push(RangeResult {
+                            index,
+                            lines: std::mem::take(&mut part.lines),
+                            errors: std::mem::take(&mut part.errors),
+                        });
+                        if stopped {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    Ok(worker.part)
+                })
             })
             .collect();
         handles
@@ -493,19 +535,20 @@ pub fn sum_file(catalog: &Catalog, path: &Path, threads: usize) -> Result<Totals
 
 fn merge(catalog: &Catalog, name: &str, mut parts: Vec<Partial>) -> Result<Totals, SalesError> {
     // Errors: number the lines (header = line 1), keep the first 100 in file order.
+    let mut ranges: Vec<&mut RangeResult> =
+        parts.iter_mut().flat_map(|p| p.ranges.iter_mut()).collect();
+    ranges.sort_by_key(|r| r.index);
     let mut errors = Vec::new();
     let mut more = false;
     let mut before = 1u64;
-    // A part that stopped early has later line numbers wrong, but its own problems
-    // (more than are reported) come first: order by part, then by line in the part.
-    for p in &mut parts {
-        p.errors.sort_by_key(|e| e.chunk_line);
-        for e in &p.errors {
+    for r in ranges {
+        r.errors.sort_by_key(|e| e.chunk_line);
+        for e in &r.errors {
             let mut error = e.error.clone();
             error.line = before + e.chunk_line + 1;
             errors.push(error);
         }
-        before += p.lines;
+        before += r.lines;
     }
     if !errors.is_empty() {
         if errors.len() > MAX_REPORTED {

@@ -336,3 +336,31 @@ fn a_line_without_end_is_refused_not_read_forever() {
     assert_eq!((errors[0].line, errors[0].column), (3, 0));
     assert!(errors[0].expected.contains("1 MiB"), "{}", errors[0]);
 }
+
+#[test]
+fn problems_far_into_the_file_have_their_line_numbers_with_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = GenOptions {
+        lines: 20_000,
+        upcs: 1_000,
+        artists: 100,
+        ..GenOptions::default()
+    };
+    generate(dir.path(), &o).unwrap();
+    let sales = dir.path().join("sales.csv");
+    let text = std::fs::read_to_string(&sales).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // Lines 7,001 and 15,001 of the file (the header is line 1).
+    lines[7_000].push_str(",extra");
+    lines[15_000] = lines[15_000].replacen("2016-", "2016/", 1);
+    std::fs::write(&sales, lines.join("\n") + "\n").unwrap();
+    let catalog = Catalog::read(&dir.path().join("catalog.csv")).unwrap();
+    for threads in [1, 2, 4] {
+        let Err(SalesError::Input { errors, more }) = sum_file(&catalog, &sales, threads) else {
+            panic!("bad lines accepted");
+        };
+        assert!(!more);
+        let got: Vec<(u64, usize)> = errors.iter().map(|e| (e.line, e.column)).collect();
+        assert_eq!(got, [(7_001, 0), (15_001, 1)], "{threads} threads");
+    }
+}
