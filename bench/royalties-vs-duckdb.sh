@@ -48,7 +48,7 @@ python3 -c 'import duckdb' 2>/dev/null || {
 #  - the UPC joined as a BIGINT (cheaper for DuckDB than text; the generated file has
 #    one 12-digit form per UPC).
 timings=$(python3 - "$data" "$bench" "$runs" "$threads" "$bin" <<'PY'
-import subprocess, sys, time, duckdb
+import resource, subprocess, sys, time, duckdb
 data, bench, runs, threads, binary = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 sql = f"""
 WITH sales AS (
@@ -86,18 +86,23 @@ ORDER BY artist, sale_month, currency
 def money(v):
     v = int(v)
     return f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
-ours, duck, rows = [], [], None
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+ours, duck, ours_cpu, duck_cpu, rows = [], [], [], [], None
 for _ in range(runs):
-    t0 = time.perf_counter()
+    c0, t0 = children_cpu(), time.perf_counter()
     subprocess.run([binary, "sum", "--threads", str(threads), "--catalog", f"{data}/catalog.csv",
                     "--sales", f"{data}/sales.csv", "--out", f"{bench}/ours.csv"],
                    check=True, stderr=subprocess.DEVNULL)
     ours.append(int((time.perf_counter() - t0) * 1000))
+    ours_cpu.append(int((children_cpu() - c0) * 1000))
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     rows = con.execute(sql).fetchall()
     duck.append(int((time.perf_counter() - t0) * 1000))
+    duck_cpu.append(int((time.process_time() - c0) * 1000))
     con.close()
 with open(f"{bench}/duckdb.csv", "w") as f:
     f.write("artist,month,currency,lines,units,net,royalty\n")
@@ -106,11 +111,15 @@ with open(f"{bench}/duckdb.csv", "w") as f:
 print(" ".join(map(str, ours)))
 print(" ".join(map(str, duck)))
 print(duckdb.__version__)
+print(" ".join(map(str, ours_cpu)))
+print(" ".join(map(str, duck_cpu)))
 PY
 )
 ours_ms=($(sed -n 1p <<<"$timings"))
 duck_ms=($(sed -n 2p <<<"$timings"))
 duck_version=$(sed -n 3p <<<"$timings")
+ours_cpu=($(sed -n 4p <<<"$timings"))
+duck_cpu=($(sed -n 5p <<<"$timings"))
 
 if ! cmp -s "$bench/ours.csv" "$bench/duckdb.csv"; then
     echo "FAIL: the totals differ (ours: $bench/ours.csv, DuckDB: $bench/duckdb.csv)"
@@ -125,9 +134,13 @@ stats() { # best and median of a list of milliseconds
 }
 read -r ours_best ours_median <<<"$(stats "${ours_ms[@]}")"
 read -r duck_best duck_median <<<"$(stats "${duck_ms[@]}")"
+read -r ours_cpu_best ours_cpu_median <<<"$(stats "${ours_cpu[@]}")"
+read -r duck_cpu_best duck_cpu_median <<<"$(stats "${duck_cpu[@]}")"
 ratio() { python3 -c "import sys; print(f'{int(sys.argv[1]) / max(1, int(sys.argv[2])):.1f}')" "$1" "$2"; }
 echo "identical totals: $(($(wc -l <"$bench/ours.csv") - 1)) artist × month × currency rows from $lines sales lines"
 echo "threads: $threads; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "backstock-sales-totals: best ${ours_best} ms, median ${ours_median} ms (runs: ${ours_ms[*]})"
 echo "DuckDB $duck_version:       best ${duck_best} ms, median ${duck_median} ms (runs: ${duck_ms[*]})"
 echo "ratio (DuckDB ÷ ours):  best $(ratio "$duck_best" "$ours_best")×, median $(ratio "$duck_median" "$ours_median")×"
+echo "CPU time (user + system, all threads; steadier than wall time on a shared machine):"
+echo "  ours best ${ours_cpu_best} ms, median ${ours_cpu_median} ms; DuckDB best ${duck_cpu_best} ms, median ${duck_cpu_median} ms; ratio of medians $(ratio "$duck_cpu_median" "$ours_cpu_median")×"
