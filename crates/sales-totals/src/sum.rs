@@ -1,11 +1,15 @@
 //! Summing a sales file per artist × month × currency, in parallel chunks.
 //!
-//! The file is cut into one byte range per thread at line boundaries; each thread reads
-//! its range in 4 MiB blocks (its own file handle; the page cache makes this a copy),
-//! parses each line by hand ([`crate::line`]), looks the UPC up in the catalog's
-//! hash table and adds into a flat `Vec` indexed by (month × currency slot, artist).
-//! The partial totals are then added together. Every addition is checked: a total
-//! that would leave `i64` is an error, never a wrap-around.
+//! The file is cut at line boundaries into up to 8 byte ranges per thread, which the
+//! threads (`std::thread::scope`) take in turn, so one slowed by a busy machine takes
+//! fewer. A thread reads a range in 4 MiB blocks (its own file handle; from the page
+//! cache this is a copy), parses each line by hand ([`crate::line`]), and adds a batch
+//! of 32 lines in passes: look the UPCs up in the catalog's hash table, work out each
+//! line's net and royalty and where it adds, touch those rows, add — so the cache
+//! misses of a pass overlap. Each thread adds into its own flat `Vec` indexed by
+//! (month × currency slot, artist); the threads' totals are added at the end. Every
+//! addition is checked: a total that would leave `i64` is an error, never a
+//! wrap-around.
 
 use crate::catalog::Catalog;
 use crate::error::{shorten, InputError, SalesError, MAX_REPORTED};
