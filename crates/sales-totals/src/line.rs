@@ -583,6 +583,18 @@ fn net_at(ahead: &[u8], len: usize, pos: usize) -> (Option<(i64, u8)>, usize) {
         let n = leading_digits(w);
         let int = |n: usize| if n == 0 { 0 } else { digits_value(w, n) };
         if n < 8 && p + n < len && (w >> (8 * n)) as u8 == b'.' {
+            if n <= 6 {
+                // The fraction ends inside the same eight bytes (`12.34,EU`): drop the
+                // point and read all the digits at once.
+                let f = leading_digits(w >> (8 * (n + 1)));
+                let to = p + n + 1 + f;
+                if n + 1 + f < 8 && n + f >= 1 && to <= len {
+                    let low = (1u64 << (8 * n)) - 1;
+                    let digits = (w & low) | ((w >> 8) & !low);
+                    let v = digits_value(digits, n + f) as i64;
+                    return (Some((if neg { -v } else { v }, f as u8)), to);
+                }
+            }
             if let Some(w2) = load8(ahead, p + n + 1) {
                 let f = leading_digits(w2);
                 let to = p + n + 1 + f;
@@ -658,7 +670,7 @@ pub fn parse_net(field: &[u8]) -> Option<(i64, u8)> {
 /// The amount in minor units of a currency with `exponent` decimals: more places than
 /// the currency has are accepted only when they are zeros (`1.230` USD), as
 /// `Money::parse` does — parsing never rounds.
-#[inline]
+#[inline(always)]
 pub fn net_minor(net: i64, places: u8, exponent: u8) -> Option<i64> {
     if places == exponent {
         return Some(net);
@@ -678,6 +690,7 @@ pub fn net_minor(net: i64, places: u8, exponent: u8) -> Option<i64> {
 
 impl SaleLine {
     /// The net amount in minor units of a currency with `exponent` decimals.
+    #[inline(always)]
     pub fn net_minor(&self, exponent: u8) -> Option<i64> {
         net_minor(self.net, self.net_places, exponent)
     }
