@@ -276,10 +276,7 @@ pub fn parse_line_into(
 pub fn parse_canonical(buf: &[u8], start: usize, out: &mut SaleLine) -> Option<usize> {
     let b = buf.get(start..)?;
     let len = b.len();
-    out.month = parse_month(b.get(..7)?)?;
-    if b.get(7) != Some(&b',') {
-        return None;
-    }
+    out.month = month_and_comma(load8(b, 0)?)?;
     let pos = comma_in_line(b, 8)? + 1;
     let pos = comma_in_line(b, pos)? + 1;
     let (upc, pos) = upc_at(b, len, pos);
@@ -310,6 +307,24 @@ pub fn parse_canonical(buf: &[u8], start: usize, out: &mut SaleLine) -> Option<u
         Some([b'\r', b'\n']) => Some(start + pos + 1),
         _ => None,
     }
+}
+
+/// `YYYY-MM,` as eight bytes → the month key (as [`parse_month`] and a `,`).
+#[inline(always)]
+fn month_and_comma(w: u64) -> Option<u32> {
+    // Digits become 0..=9, and the `-` and `,` in their places become 0.
+    let t = w ^ 0x2C30_302D_3030_3030;
+    let over9 = (((t & LOW7) + 0x7676_7676_7676_7676) | t) & HIGH;
+    if over9 != 0 || t & 0xFF00_00FF_0000_0000 != 0 {
+        return None;
+    }
+    let byte = |i: u32| ((t >> (8 * i)) & 0xFF) as u32;
+    let year = byte(0) * 1000 + byte(1) * 100 + byte(2) * 10 + byte(3);
+    let month = byte(5) * 10 + byte(6);
+    if !(1900..=2199).contains(&year) || !(1..=12).contains(&month) {
+        return None;
+    }
+    Some(year * 12 + month - 1)
 }
 
 /// The `,` ending the field from `pos`, if it comes before the line's end.
@@ -857,6 +872,15 @@ mod tests {
                 comma_in_line(&bytes, 0),
                 stop.filter(|&k| bytes[k] == b',')
             );
+        }
+
+        #[test]
+        fn month_and_comma_is_parse_month(text in "[0-9]{4}[-/][0-9]{2}[,;]|[0-9x,-]{8}") {
+            let b = text.as_bytes();
+            let mut word = [0u8; 8];
+            word.copy_from_slice(b);
+            let expected = parse_month(&b[..7]).filter(|_| b[7] == b',');
+            prop_assert_eq!(month_and_comma(u64::from_le_bytes(word)), expected);
         }
 
         /// The eight-at-a-time paths (taken inside a line, with bytes after it) agree
