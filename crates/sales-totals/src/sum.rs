@@ -117,7 +117,8 @@ struct Worker<'a> {
     artists: usize,
     max_slots: usize,
     part: Partial,
-    last_slot: (SlotKey, usize, u8),
+    /// Recently used slots, direct-mapped by a hash of the key: (key, slot, exponent).
+    recent: [(SlotKey, usize, u8); 16],
 }
 
 impl Worker<'_> {
@@ -161,12 +162,13 @@ impl Worker<'_> {
     /// currency code the first time it is met).
     #[inline]
     fn slot(&mut self, key: SlotKey) -> Result<(usize, u8), String> {
-        if self.last_slot.0 == key {
-            return Ok((self.last_slot.1, self.last_slot.2));
+        let cached = &mut self.recent[(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) as usize];
+        if cached.0 == key {
+            return Ok((cached.1, cached.2));
         }
         if let Some(i) = self.part.slots.iter().position(|(k, _)| *k == key) {
             let exponent = self.part.slots[i].1.exponent();
-            self.last_slot = (key, i, exponent);
+            *cached = (key, i, exponent);
             return Ok((i, exponent));
         }
         let code = [(key >> 16) as u8, (key >> 8) as u8, key as u8];
@@ -183,7 +185,8 @@ impl Worker<'_> {
             .accs
             .resize(self.part.slots.len() * self.artists, Acc::default());
         let i = self.part.slots.len() - 1;
-        self.last_slot = (key, i, currency.exponent());
+        self.recent[(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) as usize] =
+            (key, i, currency.exponent());
         Ok((i, currency.exponent()))
     }
 
@@ -488,7 +491,7 @@ pub fn sum_file(catalog: &Catalog, path: &Path, threads: usize) -> Result<Totals
                         errors: Vec::new(),
                         ranges: Vec::new(),
                     },
-                    last_slot: (u64::MAX, 0, 0),
+                    recent: [(u64::MAX, 0, 0); 16],
                 };
                 let (bounds, next, stop) = (&bounds, &next, &stop);
                 s.spawn(move || {
