@@ -44,7 +44,9 @@ pub struct TokenBody {
 pub async fn create_token(State(state): State<AppState>, v: Viewer, Body(b): Body<TokenBody>) -> J {
     let name = b.name.trim();
     if name.is_empty() || name.len() > 80 {
-        return Err(Fail::bad("name: give the token a name (up to 80 characters)"));
+        return Err(Fail::bad(
+            "name: give the token a name (up to 80 characters)",
+        ));
     }
     let token = state.control.create_token(v.user.id, name).await?;
     state
@@ -148,13 +150,17 @@ pub async fn ship(
 
 pub async fn catalog(State(state): State<AppState>, t: Tenant) -> J {
     let b = views::books(&t, &state.cache).await?;
-    Ok(Json(json!({"as_of": b.as_of, "items": views::catalog(&t, &b)})))
+    Ok(Json(
+        json!({"as_of": b.as_of, "items": views::catalog(&t, &b)}),
+    ))
 }
 
 pub async fn shipments(State(state): State<AppState>, t: Tenant) -> J {
     let b = views::books(&t, &state.cache).await?;
     let (s, o) = views::shipments(&t, &b);
-    Ok(Json(json!({"as_of": b.as_of, "shipments": s, "purchase_orders": o})))
+    Ok(Json(
+        json!({"as_of": b.as_of, "shipments": s, "purchase_orders": o}),
+    ))
 }
 
 pub async fn import_preview(State(state): State<AppState>, t: Tenant, m: Multipart) -> J {
@@ -186,7 +192,9 @@ pub async fn import_discard(
 
 pub async fn members(State(state): State<AppState>, t: Tenant) -> J {
     let m = state.control.members(t.slug()).await?;
-    Ok(Json(json!({"members": m.iter().map(|(u, m)| json!({"user": u, "role": m.role, "party": m.party})).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"members": m.iter().map(|(u, m)| json!({"user": u, "role": m.role, "party": m.party})).collect::<Vec<_>>()}),
+    ))
 }
 
 pub async fn invite(State(state): State<AppState>, t: Tenant, Body(f): Body<MemberForm>) -> J {
@@ -206,7 +214,9 @@ pub async fn change_role(
 
 pub async fn settings(State(state): State<AppState>, t: Tenant, Body(f): Body<SettingsForm>) -> J {
     crate::pages::save_settings(&state, &t, &f).await?;
-    Ok(Json(json!({"locale": f.locale, "currency": f.currency.trim().to_ascii_uppercase()})))
+    Ok(Json(
+        json!({"locale": f.locale, "currency": f.currency.trim().to_ascii_uppercase()}),
+    ))
 }
 
 pub async fn audit(State(state): State<AppState>, t: Tenant) -> J {

@@ -131,14 +131,22 @@ pub fn session_cookie(state: &AppState, headers: &HeaderMap, sid: &str) -> Strin
     format!(
         "{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
         state.config.idle_secs.max(60) * 48,
-        if secure(state, headers) { "; Secure" } else { "" }
+        if secure(state, headers) {
+            "; Secure"
+        } else {
+            ""
+        }
     )
 }
 
 pub fn clear_cookie(state: &AppState, headers: &HeaderMap) -> String {
     format!(
         "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        if secure(state, headers) { "; Secure" } else { "" }
+        if secure(state, headers) {
+            "; Secure"
+        } else {
+            ""
+        }
     )
 }
 
@@ -227,7 +235,9 @@ async fn resolve(state: &AppState, req: Request) -> Result<Request, Fail> {
         }
     }
     let mut body = body;
-    if writes {
+    // Signing in needs no token: it acts on no session (it replaces the presented
+    // one); cross-site sign-in is stopped by the Origin check above.
+    if writes && parts.uri.path() != "/login" {
         if let Some(Viewer {
             credential: Credential::Session { csrf, .. },
             ..
@@ -430,7 +440,10 @@ mod tests {
 
     #[test]
     fn forms_and_cookies() {
-        assert_eq!(form_value("a=1&csrf=x%2By+z", "csrf").as_deref(), Some("x+y z"));
+        assert_eq!(
+            form_value("a=1&csrf=x%2By+z", "csrf").as_deref(),
+            Some("x+y z")
+        );
         assert_eq!(form_value("a=1", "csrf"), None);
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
         let mut h = HeaderMap::new();

@@ -18,7 +18,11 @@ pub const DEMO_USERS: [(&str, Role, Option<&str>); 5] = [
     ("staff@marigold.test", Role::Staff, None),
     ("bookkeeper@marigold.test", Role::Bookkeeper, None),
     ("artist@marigold.test", Role::Artist, Some("june-okafor")),
-    ("distributor@marigold.test", Role::Distributor, Some("northwind")),
+    (
+        "distributor@marigold.test",
+        Role::Distributor,
+        Some("northwind"),
+    ),
 ];
 
 fn err(e: crate::control::ControlError) -> AppError {
@@ -102,7 +106,10 @@ pub async fn serve(a: ServeArgs) -> Result<String, AppError> {
     let local = listener
         .local_addr()
         .map_err(|e| AppError::new(Exit::Other, e.to_string()))?;
-    println!("{intro}backstock is serving {} on http://{local}/  (Ctrl-C stops)", a.data_dir.display());
+    println!(
+        "{intro}backstock is serving {} on http://{local}/  (Ctrl-C stops)",
+        a.data_dir.display()
+    );
     let app = crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -153,28 +160,45 @@ pub async fn user_add(
         if c.tenant(label).await.map_err(err)?.is_none() {
             c.ensure_tenant(label, n).await.map_err(input)?;
             backstock_store::Store::open(&c.label_dir(label), true).await?;
-            out.push_str(&format!("Created label {label} ({n}) in {}.\n", c.label_dir(label).display()));
+            out.push_str(&format!(
+                "Created label {label} ({n}) in {}.\n",
+                c.label_dir(label).display()
+            ));
         }
     }
     if c.tenant(label).await.map_err(err)?.is_none() {
         return Err(AppError::new(
             Exit::Input,
-            format!("no label {label:?} in {} (create it with --create-label \"Name\")", dir.display()),
+            format!(
+                "no label {label:?} in {} (create it with --create-label \"Name\")",
+                dir.display()
+            ),
         ));
     }
     let user = match c.user_by_email(email).await.map_err(err)? {
         Some(u) => u,
         None => {
             let pw = read_password()?;
-            let u = c.add_user(email, name.unwrap_or(""), &pw).await.map_err(input)?;
+            let u = c
+                .add_user(email, name.unwrap_or(""), &pw)
+                .await
+                .map_err(input)?;
             out.push_str(&format!("Created the account {}.\n", u.email));
             u
         }
     };
-    c.set_membership(user.id, label, role, party).await.map_err(input)?;
-    c.audit(Some(label), &format!("cli:{}", backstock_app::user()), "role_granted", &format!("{} as {role}", user.email), "cli")
+    c.set_membership(user.id, label, role, party)
         .await
-        .map_err(err)?;
+        .map_err(input)?;
+    c.audit(
+        Some(label),
+        &format!("cli:{}", backstock_app::user()),
+        "role_granted",
+        &format!("{} as {role}", user.email),
+        "cli",
+    )
+    .await
+    .map_err(err)?;
     out.push_str(&format!("{} is {role} of {label}.\n", user.email));
     Ok(out)
 }
@@ -182,7 +206,8 @@ pub async fn user_add(
 /// `backstock user list [--label L]`.
 pub async fn user_list(dir: &Path, label: Option<&str>) -> Result<String, AppError> {
     let c = Control::open(dir).await.map_err(err)?;
-    let mut t = backstock_app::output::Table::new(&["email", "name", "label", "role", "limited to"]);
+    let mut t =
+        backstock_app::output::Table::new(&["email", "name", "label", "role", "limited to"]);
     for u in c.users().await.map_err(err)? {
         let ms = c.memberships_of(u.id).await.map_err(err)?;
         let ms: Vec<_> = ms
@@ -190,7 +215,13 @@ pub async fn user_list(dir: &Path, label: Option<&str>) -> Result<String, AppErr
             .filter(|m| label.is_none_or(|l| l == m.tenant))
             .collect();
         if ms.is_empty() && label.is_none() {
-            t.push(vec![u.email.clone(), u.name.clone(), String::new(), String::new(), String::new()]);
+            t.push(vec![
+                u.email.clone(),
+                u.name.clone(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
         }
         for m in ms {
             t.push(vec![
@@ -224,8 +255,15 @@ pub async fn user_role(
         .membership(u.id, label)
         .await
         .map_err(err)?
-        .ok_or_else(|| AppError::new(Exit::Input, format!("{email} is not a member of {label} (use user add)")))?;
-    c.set_membership(u.id, label, role, party).await.map_err(input)?;
+        .ok_or_else(|| {
+            AppError::new(
+                Exit::Input,
+                format!("{email} is not a member of {label} (use user add)"),
+            )
+        })?;
+    c.set_membership(u.id, label, role, party)
+        .await
+        .map_err(input)?;
     c.audit(
         Some(label),
         &format!("cli:{}", backstock_app::user()),
@@ -235,7 +273,10 @@ pub async fn user_role(
     )
     .await
     .map_err(err)?;
-    Ok(format!("{} is now {role} of {label} (was {}).\n", u.email, before.role))
+    Ok(format!(
+        "{} is now {role} of {label} (was {}).\n",
+        u.email, before.role
+    ))
 }
 
 /// `backstock user token EMAIL [--name N]`: a new API token, printed once.
@@ -247,9 +288,15 @@ pub async fn user_token(dir: &Path, email: &str, name: &str) -> Result<String, A
         .map_err(err)?
         .ok_or_else(|| AppError::new(Exit::Input, format!("no account {email}")))?;
     let t = c.create_token(u.id, name).await.map_err(err)?;
-    c.audit(None, &u.email, "token_created", &format!("{name} (cli)"), "cli")
-        .await
-        .map_err(err)?;
+    c.audit(
+        None,
+        &u.email,
+        "token_created",
+        &format!("{name} (cli)"),
+        "cli",
+    )
+    .await
+    .map_err(err)?;
     Ok(format!("{t}\n"))
 }
 
@@ -263,5 +310,8 @@ pub async fn user_password(dir: &Path, email: &str) -> Result<String, AppError> 
         .ok_or_else(|| AppError::new(Exit::Input, format!("no account {email}")))?;
     let pw = read_password()?;
     c.set_password(u.id, &pw).await.map_err(input)?;
-    Ok(format!("New password set for {}; their sessions ended.\n", u.email))
+    Ok(format!(
+        "New password set for {}; their sessions ended.\n",
+        u.email
+    ))
 }

@@ -825,15 +825,33 @@ mod tests {
         let c = Control::open(dir.path()).await.unwrap();
         let u = c.add_user("o@x.org", "O", "long enough pw").await.unwrap();
         assert!(c.add_user("O@x.org", "", "long enough pw").await.is_err());
-        assert!(c.check_login("o@x.org", "long enough pw").await.unwrap().is_some());
-        assert!(c.check_login("o@x.org", "wrong password").await.unwrap().is_none());
-        assert!(c.check_login("nobody@x.org", "whatever!!").await.unwrap().is_none());
+        assert!(c
+            .check_login("o@x.org", "long enough pw")
+            .await
+            .unwrap()
+            .is_some());
+        assert!(c
+            .check_login("o@x.org", "wrong password")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(c
+            .check_login("nobody@x.org", "whatever!!")
+            .await
+            .unwrap()
+            .is_none());
         c.ensure_tenant("a", "A").await.unwrap();
-        assert!(c.set_membership(u.id, "a", Role::Artist, None).await.is_err());
+        assert!(c
+            .set_membership(u.id, "a", Role::Artist, None)
+            .await
+            .is_err());
         c.set_membership(u.id, "a", Role::Artist, Some("june-okafor"))
             .await
             .unwrap();
-        assert_eq!(c.membership(u.id, "a").await.unwrap().unwrap().role, Role::Artist);
+        assert_eq!(
+            c.membership(u.id, "a").await.unwrap().unwrap().role,
+            Role::Artist
+        );
         assert!(c.membership(u.id, "b").await.unwrap().is_none());
         let (sid, _) = c.create_session(u.id).await.unwrap();
         assert!(c.session(&sid, 60).await.unwrap().is_some());
@@ -846,6 +864,9 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(c.audit_log("a", 10).await.unwrap().len(), 1);
-        assert!(sqlx::query("DELETE FROM audit").execute(&c.pool).await.is_err());
+        assert!(sqlx::query("DELETE FROM audit")
+            .execute(&c.pool)
+            .await
+            .is_err());
     }
 }

@@ -160,6 +160,9 @@ mod tests {
         assert_eq!(Locale::new("iso", "USD").money(usd(100)), "1.00 USD");
         assert_eq!(us.permille(1234), "123.4%");
         let jpy = Currency::parse("JPY").unwrap();
-        assert_eq!(Locale::new("en-US", "JPY").money(Money::from_minor(1500, jpy)), "¥1,500");
+        assert_eq!(
+            Locale::new("en-US", "JPY").money(Money::from_minor(1500, jpy)),
+            "¥1,500"
+        );
     }
 }

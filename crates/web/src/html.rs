@@ -226,7 +226,11 @@ impl Grid {
             Some(n) => (true, n),
             None => (false, s),
         };
-        let Some(i) = self.columns.iter().position(|(c, _)| Self::col_key(c) == name) else {
+        let Some(i) = self
+            .columns
+            .iter()
+            .position(|(c, _)| Self::col_key(c) == name)
+        else {
             return;
         };
         self.rows.sort_by(|a, b| {
@@ -353,8 +357,14 @@ mod tests {
     #[test]
     fn grid_sorts_and_exports() {
         let mut g = Grid::new("t", &[("name", false), ("open", true)]);
-        g.push(vec![Cell::text("b"), Cell::num("$2".into(), 200, "2.00".into())]);
-        g.push(vec![Cell::text("a, inc"), Cell::num("$10".into(), 1000, "10.00".into())]);
+        g.push(vec![
+            Cell::text("b"),
+            Cell::num("$2".into(), 200, "2.00".into()),
+        ]);
+        g.push(vec![
+            Cell::text("a, inc"),
+            Cell::num("$10".into(), 1000, "10.00".into()),
+        ]);
         let mut q = HashMap::new();
         q.insert("sort".to_string(), "-open".to_string());
         g.sort(&q);

@@ -117,16 +117,37 @@ impl Fail {
 
 /// Every error code the API answers with (documented in the OpenAPI document).
 pub const ERROR_CODES: [(&str, &str); 12] = [
-    ("unauthenticated", "no session or token: sign in / send `Authorization: Bearer`"),
+    (
+        "unauthenticated",
+        "no session or token: sign in / send `Authorization: Bearer`",
+    ),
     ("bad_token", "the API token is malformed or revoked"),
     ("bad_login", "wrong email or password"),
-    ("throttled", "too many failed logins for this account or address; wait"),
-    ("csrf", "a cookie-authenticated write without the session's CSRF token"),
-    ("cross_origin", "a write from another site (Origin does not match Host)"),
+    (
+        "throttled",
+        "too many failed logins for this account or address; wait",
+    ),
+    (
+        "csrf",
+        "a cookie-authenticated write without the session's CSRF token",
+    ),
+    (
+        "cross_origin",
+        "a write from another site (Origin does not match Host)",
+    ),
     ("forbidden", "your role in this label does not allow this"),
-    ("not_found", "no such thing, or not yours (other labels are never revealed)"),
-    ("invalid_input", "a file, form or parameter is invalid; nothing was recorded"),
-    ("refused", "the ledger refused (credit hold, not enough stock, conflicting id)"),
+    (
+        "not_found",
+        "no such thing, or not yours (other labels are never revealed)",
+    ),
+    (
+        "invalid_input",
+        "a file, form or parameter is invalid; nothing was recorded",
+    ),
+    (
+        "refused",
+        "the ledger refused (credit hold, not enough stock, conflicting id)",
+    ),
     ("too_large", "the request body is larger than allowed"),
     ("internal", "something else failed on the server"),
 ];

@@ -186,7 +186,10 @@ pub async fn sign_in(
     let c = &state.config;
     let account_key = format!("account:{email}");
     let ip_key = format!("ip:{ip}");
-    let throttled = state.control.failures(&account_key, c.throttle_window).await?
+    let throttled = state
+        .control
+        .failures(&account_key, c.throttle_window)
+        .await?
         >= c.max_account_failures
         || state.control.failures(&ip_key, c.throttle_window).await? >= c.max_ip_failures;
     if throttled {
@@ -203,14 +206,14 @@ pub async fn sign_in(
     match state.control.check_login(email, password).await? {
         Some(user) => {
             state.control.clear_failures(&account_key).await?;
-            state.control.audit(None, &user.email, "login", "", ip).await?;
+            state
+                .control
+                .audit(None, &user.email, "login", "", ip)
+                .await?;
             Ok(user)
         }
         None => {
-            state
-                .control
-                .record_failure(&[account_key, ip_key])
-                .await?;
+            state.control.record_failure(&[account_key, ip_key]).await?;
             state
                 .control
                 .audit(None, email, "login_failed", "", ip)
@@ -317,11 +320,19 @@ pub async fn dashboard(
     let l = locale(&t);
     let mut risk = Grid::new(
         "risk",
-        &[("distributor", false), ("level", false), ("reason", false), ("exposure", true)],
+        &[
+            ("distributor", false),
+            ("level", false),
+            ("reason", false),
+            ("exposure", true),
+        ],
     );
     for a in &b.risk {
         risk.push(vec![
-            Cell::link(a.distributor.to_string(), &base(&t, &format!("distributors/{}", a.distributor))),
+            Cell::link(
+                a.distributor.to_string(),
+                &base(&t, &format!("distributors/{}", a.distributor)),
+            ),
             Cell::badge(a.level.as_str(), level_rank(a.level)),
             Cell::text(a.reason.clone()),
             money_cell(&l, a.exposure),
@@ -330,7 +341,13 @@ pub async fn dashboard(
     let alerts_rows = t.store().alerts().await?;
     let mut alerts = Grid::new(
         "alerts",
-        &[("raised", false), ("as of", false), ("distributor", false), ("from", false), ("to", false)],
+        &[
+            ("raised", false),
+            ("as of", false),
+            ("distributor", false),
+            ("from", false),
+            ("to", false),
+        ],
     );
     for a in alerts_rows.iter().rev() {
         alerts.push(vec![
@@ -362,7 +379,10 @@ pub async fn dashboard(
         let a = &r.book.ageing;
         let x = &r.exposure;
         ageing.push(vec![
-            Cell::link(r.distributor.to_string(), &base(&t, &format!("distributors/{}", r.distributor))),
+            Cell::link(
+                r.distributor.to_string(),
+                &base(&t, &format!("distributors/{}", r.distributor)),
+            ),
             money_cell(&l, r.book.open_balance),
             money_cell(&l, a.current),
             money_cell(&l, a.days_1_30),
@@ -379,7 +399,10 @@ pub async fn dashboard(
             },
         ]);
     }
-    let mut stock = Grid::new("stock", &[("holder", false), ("state", false), ("units", true)]);
+    let mut stock = Grid::new(
+        "stock",
+        &[("holder", false), ("state", false), ("units", true)],
+    );
     for (h, s, u) in views::stock_by_holder(&b) {
         stock.push(vec![Cell::text(h), Cell::text(s), int_cell(&l, u)]);
     }
@@ -473,7 +496,9 @@ pub async fn distributors(
     );
     for a in &b.risk {
         let id = a.distributor.to_string();
-        let Some(d) = views::distributor(&b, &id) else { continue };
+        let Some(d) = views::distributor(&b, &id) else {
+            continue;
+        };
         g.push(vec![
             Cell::link(id.clone(), &base(&t, &format!("distributors/{id}"))),
             Cell::text(d.agreement.legal_name.clone()),
@@ -490,7 +515,10 @@ pub async fn distributors(
     if let Some(r) = csv_download(&[&g], &q) {
         return Ok(r);
     }
-    let body = format!("<section>{}</section>", g.html(&base(&t, "distributors"), &q));
+    let body = format!(
+        "<section>{}</section>",
+        g.html(&base(&t, "distributors"), &q)
+    );
     Ok(page("Distributors", Some(&t), &body).into_response())
 }
 
@@ -519,7 +547,12 @@ pub async fn distributor(
     );
     let mut stock = Grid::new(
         "stock",
-        &[("sku", false), ("units", true), ("at wholesale", true), ("at cost", true)],
+        &[
+            ("sku", false),
+            ("units", true),
+            ("at wholesale", true),
+            ("at cost", true),
+        ],
     );
     if let Some(r) = d.receivables {
         for s in &r.book.statements {
@@ -538,14 +571,23 @@ pub async fn distributor(
             stock.push(vec![
                 Cell::text(s.sku.to_string()),
                 int_cell(&l, s.units),
-                s.at_wholesale.map(|m| money_cell(&l, m)).unwrap_or_else(|| Cell::text("")),
-                s.at_cost.map(|m| money_cell(&l, m)).unwrap_or_else(|| Cell::text("")),
+                s.at_wholesale
+                    .map(|m| money_cell(&l, m))
+                    .unwrap_or_else(|| Cell::text("")),
+                s.at_cost
+                    .map(|m| money_cell(&l, m))
+                    .unwrap_or_else(|| Cell::text("")),
             ]);
         }
     }
     let mut payments = Grid::new(
         "payments",
-        &[("date", false), ("payment", false), ("amount", true), ("statement", false)],
+        &[
+            ("date", false),
+            ("payment", false),
+            ("amount", true),
+            ("statement", false),
+        ],
     );
     for (on, pid, amount, sid) in &d.payments {
         payments.push(vec![
@@ -555,7 +597,10 @@ pub async fn distributor(
             Cell::text(sid.clone().unwrap_or_default()),
         ]);
     }
-    let mut timeline = Grid::new("timeline", &[("month end", false), ("level", false), ("signals", false)]);
+    let mut timeline = Grid::new(
+        "timeline",
+        &[("month end", false), ("level", false), ("signals", false)],
+    );
     for (on, level, signals) in &d.timeline {
         timeline.push(vec![
             date_cell(&l, *on),
@@ -565,7 +610,15 @@ pub async fn distributor(
     }
     let mut demands = Grid::new(
         "demands",
-        &[("demand", false), ("made", false), ("kind", false), ("via", false), ("answered", false), ("outcome", false), ("note", false)],
+        &[
+            ("demand", false),
+            ("made", false),
+            ("kind", false),
+            ("via", false),
+            ("answered", false),
+            ("outcome", false),
+            ("note", false),
+        ],
     );
     for x in &d.demands {
         demands.push(vec![
@@ -573,12 +626,20 @@ pub async fn distributor(
             date_cell(&l, x.made_on),
             Cell::text(x.kind.clone()),
             Cell::text(x.via.clone()),
-            x.answered_on.map(|a| date_cell(&l, a)).unwrap_or_else(|| Cell::text("unanswered")),
+            x.answered_on
+                .map(|a| date_cell(&l, a))
+                .unwrap_or_else(|| Cell::text("unanswered")),
             Cell::text(x.outcome.clone().unwrap_or_default()),
             Cell::text(x.note.clone().unwrap_or_default()),
         ]);
     }
-    for g in [&mut statements, &mut stock, &mut payments, &mut timeline, &mut demands] {
+    for g in [
+        &mut statements,
+        &mut stock,
+        &mut payments,
+        &mut timeline,
+        &mut demands,
+    ] {
         g.sort(&q);
     }
     if let Some(r) = csv_download(&[&statements, &stock, &payments, &timeline, &demands], &q) {
@@ -593,7 +654,11 @@ pub async fn distributor(
                 crate::html::level_badge(a.level.as_str()),
                 esc(&a.reason)
             );
-            for sig in a.signals.iter().filter(|s| s.level > backstock_risk::Level::Ok) {
+            for sig in a
+                .signals
+                .iter()
+                .filter(|s| s.level > backstock_risk::Level::Ok)
+            {
                 s.push_str(&format!(
                     "<li>{} <strong>{}</strong>: {}</li>",
                     crate::html::level_badge(sig.level.as_str()),
@@ -652,9 +717,9 @@ pub async fn distributor(
         esc(&ag.legal_name),
         esc(&ag.state_of_organization),
         esc(&l.date(ag.agreement_start)),
-        esc(&ag.fee_rate.to_string()),
+        esc(&l.permille(i64::from(ag.fee_rate.ppm() / 1000))),
         ag.payment_terms_days,
-        esc(&ag.reserve_rate.to_string()),
+        esc(&l.permille(i64::from(ag.reserve_rate.ppm() / 1000))),
         ag.reserve_release_days,
         esc(&l.money(ag.credit_limit)),
         statements.html(&path, &q),
@@ -676,13 +741,26 @@ pub struct ShipForm {
 }
 
 /// Records a shipment (shared by the page and the API); audits overrides.
-pub async fn record_shipment(t: &Tenant, to: &str, f: &ShipForm, state: &AppState) -> Result<String, Fail> {
+pub async fn record_shipment(
+    t: &Tenant,
+    to: &str,
+    f: &ShipForm,
+    state: &AppState,
+) -> Result<String, Fail> {
+    let b = views::books(t, &state.cache).await?;
+    if views::distributor(&b, to).is_none() {
+        return Err(Fail::not_found("no such distributor"));
+    }
     let units: u64 = f
         .units
         .trim()
         .parse()
         .map_err(|_| Fail::bad(format!("units: {:?} is not a whole number", f.units)))?;
-    let blank = |s: &Option<String>| s.as_ref().map(|x| x.trim().to_string()).filter(|x| !x.is_empty());
+    let blank = |s: &Option<String>| {
+        s.as_ref()
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+    };
     let override_reason = blank(&f.override_reason);
     let out = backstock_app::risk::ship_as(
         t.store(),
@@ -705,7 +783,13 @@ pub async fn record_shipment(t: &Tenant, to: &str, f: &ShipForm, state: &AppStat
     };
     state
         .control
-        .audit(Some(t.slug()), &t.viewer.user.email, action, out.trim_end(), &t.viewer.ip)
+        .audit(
+            Some(t.slug()),
+            &t.viewer.user.email,
+            action,
+            out.trim_end(),
+            &t.viewer.ip,
+        )
         .await?;
     Ok(out)
 }
@@ -729,7 +813,11 @@ pub async fn ship(
     ))
 }
 
-pub async fn catalog(State(state): State<AppState>, t: Tenant, Query(q): Q) -> Result<Response, Fail> {
+pub async fn catalog(
+    State(state): State<AppState>,
+    t: Tenant,
+    Query(q): Q,
+) -> Result<Response, Fail> {
     let b = views::books(&t, &state.cache).await?;
     let l = locale(&t);
     let mut g = Grid::new(
@@ -752,7 +840,9 @@ pub async fn catalog(State(state): State<AppState>, t: Tenant, Query(q): Q) -> R
             Cell::text(c.title),
             Cell::text(c.artist),
             Cell::text(c.format),
-            c.release_date.map(|d| date_cell(&l, d)).unwrap_or_else(|| Cell::text("")),
+            c.release_date
+                .map(|d| date_cell(&l, d))
+                .unwrap_or_else(|| Cell::text("")),
             money_cell(&l, c.list_price),
             money_cell(&l, c.wholesale_price),
             int_cell(&l, c.units_owned),
@@ -770,17 +860,32 @@ pub async fn catalog(State(state): State<AppState>, t: Tenant, Query(q): Q) -> R
         ),
         _ => String::new(),
     };
-    let body = format!("{note}<section>{}</section>", g.html(&base(&t, "catalog"), &q));
+    let body = format!(
+        "{note}<section>{}</section>",
+        g.html(&base(&t, "catalog"), &q)
+    );
     Ok(page("Catalog", Some(&t), &body).into_response())
 }
 
-pub async fn shipments(State(state): State<AppState>, t: Tenant, Query(q): Q) -> Result<Response, Fail> {
+pub async fn shipments(
+    State(state): State<AppState>,
+    t: Tenant,
+    Query(q): Q,
+) -> Result<Response, Fail> {
     let b = views::books(&t, &state.cache).await?;
     let l = locale(&t);
     let (ships, orders) = views::shipments(&t, &b);
     let mut sg = Grid::new(
         "shipments",
-        &[("date", false), ("shipment", false), ("from", false), ("to", false), ("sku", false), ("units", true), ("PO", false)],
+        &[
+            ("date", false),
+            ("shipment", false),
+            ("from", false),
+            ("to", false),
+            ("sku", false),
+            ("units", true),
+            ("PO", false),
+        ],
     );
     for s in ships.iter().rev() {
         sg.push(vec![
@@ -795,7 +900,13 @@ pub async fn shipments(State(state): State<AppState>, t: Tenant, Query(q): Q) ->
     }
     let mut og = Grid::new(
         "orders",
-        &[("date", false), ("PO", false), ("distributor", false), ("sku", false), ("units", true)],
+        &[
+            ("date", false),
+            ("PO", false),
+            ("distributor", false),
+            ("sku", false),
+            ("units", true),
+        ],
     );
     for o in orders.iter().rev() {
         og.push(vec![
@@ -828,7 +939,10 @@ pub async fn import_form(t: Tenant) -> Result<Html<String>, Fail> {
     let kinds: Vec<&str> = if distributor_only {
         vec!["statements", "stock_reports", "x12", "dsr"]
     } else {
-        let mut k: Vec<&str> = backstock_ingest::Kind::ALL.iter().map(|k| k.as_str()).collect();
+        let mut k: Vec<&str> = backstock_ingest::Kind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
         k.extend(["x12", "dsr"]);
         k
     };
@@ -912,7 +1026,11 @@ pub async fn import_confirm(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Html<String>, Fail> {
     let report = crate::upload::confirm(&state, &t, &id).await?;
-    let next = if t.may(Perm::ReadLabel) { "dashboard" } else { "shipments" };
+    let next = if t.may(Perm::ReadLabel) {
+        "dashboard"
+    } else {
+        "shipments"
+    };
     Ok(page(
         "Import: recorded",
         Some(&t),
@@ -935,11 +1053,21 @@ pub async fn import_discard(
 
 // ---- users, settings, audit ----
 
-pub async fn users(State(state): State<AppState>, t: Tenant, Query(q): Q) -> Result<Response, Fail> {
+pub async fn users(
+    State(state): State<AppState>,
+    t: Tenant,
+    Query(q): Q,
+) -> Result<Response, Fail> {
     let members = state.control.members(t.slug()).await?;
     let mut g = Grid::new(
         "members",
-        &[("email", false), ("name", false), ("role", false), ("limited to", false), ("change", false)],
+        &[
+            ("email", false),
+            ("name", false),
+            ("role", false),
+            ("limited to", false),
+            ("change", false),
+        ],
     );
     for (u, m) in &members {
         let mut opts = String::new();
@@ -1017,7 +1145,12 @@ pub struct MemberForm {
 /// Invites (page and API): an existing account gets the role; a new one is created
 /// with the initial password.
 pub async fn add_member(state: &AppState, t: &Tenant, f: &MemberForm) -> Result<String, Fail> {
-    let role = Role::parse(&f.role).ok_or_else(|| Fail::bad(format!("role {:?}: expected owner, staff, bookkeeper, artist or distributor", f.role)))?;
+    let role = Role::parse(&f.role).ok_or_else(|| {
+        Fail::bad(format!(
+            "role {:?}: expected owner, staff, bookkeeper, artist or distributor",
+            f.role
+        ))
+    })?;
     let email = crate::control::normalize_email(&f.email).map_err(|e| Fail::bad(e.0))?;
     let user = match state.control.user_by_email(&email).await? {
         Some(u) => u,
@@ -1031,7 +1164,9 @@ pub async fn add_member(state: &AppState, t: &Tenant, f: &MemberForm) -> Result<
         }
     };
     if state.control.membership(user.id, t.slug()).await?.is_some() {
-        return Err(Fail::bad(format!("{email} is already a member; change their role instead")));
+        return Err(Fail::bad(format!(
+            "{email} is already a member; change their role instead"
+        )));
     }
     state
         .control
@@ -1040,11 +1175,21 @@ pub async fn add_member(state: &AppState, t: &Tenant, f: &MemberForm) -> Result<
         .map_err(|e| Fail::bad(e.0))?;
     let detail = format!(
         "{email} invited as {role}{}",
-        f.party.as_deref().filter(|p| !p.trim().is_empty()).map(|p| format!(" ({})", p.trim())).unwrap_or_default()
+        f.party
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| format!(" ({})", p.trim()))
+            .unwrap_or_default()
     );
     state
         .control
-        .audit(Some(t.slug()), &t.viewer.user.email, "role_granted", &detail, &t.viewer.ip)
+        .audit(
+            Some(t.slug()),
+            &t.viewer.user.email,
+            "role_granted",
+            &detail,
+            &t.viewer.ip,
+        )
         .await?;
     Ok(detail)
 }
@@ -1066,12 +1211,26 @@ pub struct RoleForm {
 
 /// Changes a member's role (page and API). Only members of this tenant can be
 /// changed; the last owner stays an owner.
-pub async fn set_role(state: &AppState, t: &Tenant, user: &str, f: &RoleForm) -> Result<String, Fail> {
+pub async fn set_role(
+    state: &AppState,
+    t: &Tenant,
+    user: &str,
+    f: &RoleForm,
+) -> Result<String, Fail> {
     let gone = || Fail::not_found("no such member of this label");
     let uid: i64 = user.parse().map_err(|_| gone())?;
-    let before = state.control.membership(uid, t.slug()).await?.ok_or_else(gone)?;
+    let before = state
+        .control
+        .membership(uid, t.slug())
+        .await?
+        .ok_or_else(gone)?;
     let u = state.control.user(uid).await?.ok_or_else(gone)?;
-    let role = Role::parse(&f.role).ok_or_else(|| Fail::bad(format!("role {:?}: expected owner, staff, bookkeeper, artist or distributor", f.role)))?;
+    let role = Role::parse(&f.role).ok_or_else(|| {
+        Fail::bad(format!(
+            "role {:?}: expected owner, staff, bookkeeper, artist or distributor",
+            f.role
+        ))
+    })?;
     if before.role == Role::Owner && role != Role::Owner {
         let owners = state
             .control
@@ -1081,7 +1240,11 @@ pub async fn set_role(state: &AppState, t: &Tenant, user: &str, f: &RoleForm) ->
             .filter(|(_, m)| m.role == Role::Owner)
             .count();
         if owners <= 1 {
-            return Err(Fail::new(409, "refused", "a label keeps at least one owner; make someone else owner first"));
+            return Err(Fail::new(
+                409,
+                "refused",
+                "a label keeps at least one owner; make someone else owner first",
+            ));
         }
     }
     state
@@ -1089,10 +1252,25 @@ pub async fn set_role(state: &AppState, t: &Tenant, user: &str, f: &RoleForm) ->
         .set_membership(uid, t.slug(), role, f.party.as_deref())
         .await
         .map_err(|e| Fail::bad(e.0))?;
-    let detail = format!("{}: {} → {role}{}", u.email, before.role, f.party.as_deref().filter(|p| !p.trim().is_empty()).map(|p| format!(" ({})", p.trim())).unwrap_or_default());
+    let detail = format!(
+        "{}: {} → {role}{}",
+        u.email,
+        before.role,
+        f.party
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| format!(" ({})", p.trim()))
+            .unwrap_or_default()
+    );
     state
         .control
-        .audit(Some(t.slug()), &t.viewer.user.email, "role_changed", &detail, &t.viewer.ip)
+        .audit(
+            Some(t.slug()),
+            &t.viewer.user.email,
+            "role_changed",
+            &detail,
+            &t.viewer.ip,
+        )
         .await?;
     Ok(detail)
 }
@@ -1115,13 +1293,27 @@ pub struct SettingsForm {
 
 pub async fn save_settings(state: &AppState, t: &Tenant, f: &SettingsForm) -> Result<(), Fail> {
     if !LOCALES.contains(&f.locale.as_str()) {
-        return Err(Fail::bad(format!("locale {:?}: expected one of {}", f.locale, LOCALES.join(", "))));
+        return Err(Fail::bad(format!(
+            "locale {:?}: expected one of {}",
+            f.locale,
+            LOCALES.join(", ")
+        )));
     }
-    let cur = backstock_domain::Currency::parse(f.currency.trim()).map_err(|e| Fail::bad(format!("currency: {e}")))?;
-    state.control.set_tenant_format(t.slug(), &f.locale, cur.code()).await?;
+    let cur = backstock_domain::Currency::parse(f.currency.trim())
+        .map_err(|e| Fail::bad(format!("currency: {e}")))?;
     state
         .control
-        .audit(Some(t.slug()), &t.viewer.user.email, "settings", &format!("locale {} currency {}", f.locale, cur.code()), &t.viewer.ip)
+        .set_tenant_format(t.slug(), &f.locale, cur.code())
+        .await?;
+    state
+        .control
+        .audit(
+            Some(t.slug()),
+            &t.viewer.user.email,
+            "settings",
+            &format!("locale {} currency {}", f.locale, cur.code()),
+            &t.viewer.ip,
+        )
         .await?;
     Ok(())
 }
@@ -1135,11 +1327,22 @@ pub async fn settings(
     Ok(Redirect::to(&base(&t, "users")))
 }
 
-pub async fn audit(State(state): State<AppState>, t: Tenant, Query(q): Q) -> Result<Response, Fail> {
+pub async fn audit(
+    State(state): State<AppState>,
+    t: Tenant,
+    Query(q): Q,
+) -> Result<Response, Fail> {
     let rows = state.control.audit_log(t.slug(), 5000).await?;
     let mut g = Grid::new(
         "audit",
-        &[("#", true), ("at (UTC)", false), ("who", false), ("what", false), ("detail", false), ("from", false)],
+        &[
+            ("#", true),
+            ("at (UTC)", false),
+            ("who", false),
+            ("what", false),
+            ("detail", false),
+            ("from", false),
+        ],
     );
     for r in rows {
         g.push(vec![

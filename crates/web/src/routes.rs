@@ -7,7 +7,7 @@ use crate::{api, pages, AppState};
 use axum::routing::{get, post, MethodRouter};
 use serde_json::{json, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verb {
     Get,
     Post,
@@ -63,7 +63,10 @@ const UPLOAD_FIELDS: &[(&str, &str)] = &[
     ("file", "the file (CSV, XLSX, EDI X12, DDEX DSR)"),
     ("kind", "file kind; empty = detect from the header"),
     ("mapping", "a mapping for a distributor's own layout"),
-    ("distributor", "who sent an EDI/DSR/mapped file (a distributor member: always itself)"),
+    (
+        "distributor",
+        "who sent an EDI/DSR/mapped file (a distributor member: always itself)",
+    ),
     ("statement_id", "statement id for a mapped file"),
     ("period_start", "statement period start for a mapped file"),
     ("period_end", "statement period end for a mapped file"),
@@ -74,21 +77,30 @@ const SHIP_FIELDS: &[(&str, &str)] = &[
     ("sku", "the SKU"),
     ("units", "units to ship (1 to 1,000,000,000)"),
     ("po", "purchase order number (optional)"),
-    ("override", "why to ship despite a credit hold (recorded with your name)"),
+    (
+        "override",
+        "why to ship despite a credit hold (recorded with your name)",
+    ),
 ];
 const MEMBER_FIELDS: &[(&str, &str)] = &[
     ("email", "the member's email"),
     ("name", "their name (new accounts)"),
     ("role", "owner, staff, bookkeeper, artist or distributor"),
     ("party", "payee id (artist) or distributor id (distributor)"),
-    ("password", "initial password for a new account (at least 10 characters)"),
+    (
+        "password",
+        "initial password for a new account (at least 10 characters)",
+    ),
 ];
 const ROLE_FIELDS: &[(&str, &str)] = &[
     ("role", "owner, staff, bookkeeper, artist or distributor"),
     ("party", "payee id (artist) or distributor id (distributor)"),
 ];
 const SETTINGS_FIELDS: &[(&str, &str)] = &[
-    ("locale", "en-US, en-GB, en-CA, en-AU, de-DE, fr-FR, es-ES, it-IT, nl-NL or iso"),
+    (
+        "locale",
+        "en-US, en-GB, en-CA, en-AU, de-DE, fr-FR, es-ES, it-IT, nl-NL or iso",
+    ),
     ("currency", "the label's home currency (ISO 4217)"),
 ];
 
@@ -231,9 +243,7 @@ pub fn openapi() -> Value {
         if let Some((ct, schema)) = body {
             op["requestBody"] = json!({"required": true, "content": {ct: {"schema": schema}}});
         }
-        let path = paths
-            .entry(r.path.to_string())
-            .or_insert_with(|| json!({}));
+        let path = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
         path[r.verb.as_str().to_ascii_lowercase()] = op;
     }
     let codes: Vec<Value> = crate::ERROR_CODES
@@ -277,7 +287,12 @@ mod tests {
         let routes = all();
         let mut seen = std::collections::HashSet::new();
         for r in &routes {
-            assert!(seen.insert((r.verb, r.path)), "{} {} twice", r.verb.as_str(), r.path);
+            assert!(
+                seen.insert((r.verb, r.path)),
+                "{} {} twice",
+                r.verb.as_str(),
+                r.path
+            );
             let op = &doc["paths"][r.path][r.verb.as_str().to_ascii_lowercase()];
             assert!(op["summary"].is_string(), "{} undocumented", r.path);
             // A tenant route takes its tenant from the URL (where the extractor reads it).

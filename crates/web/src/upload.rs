@@ -86,7 +86,10 @@ fn options(t: &Tenant, c: &Choices, dry_run: bool) -> Result<ImportOptions, Fail
     let mut distributor = blank(&c.distributor);
     if let Scope::Distributor(own) = &t.scope {
         if let Some(k) = kind {
-            if !matches!(k, Kind::Statements | Kind::StockReports | Kind::X12 | Kind::Dsr) {
+            if !matches!(
+                k,
+                Kind::Statements | Kind::StockReports | Kind::X12 | Kind::Dsr
+            ) {
                 return Err(Fail::new(
                     403,
                     "forbidden",
@@ -141,7 +144,11 @@ fn own_entry(own: &str, e: &Entry) -> Result<(), String> {
     }
 }
 
-async fn run(t: &Tenant, path: &Path, opts: &ImportOptions) -> Result<String, backstock_app::AppError> {
+async fn run(
+    t: &Tenant,
+    path: &Path,
+    opts: &ImportOptions,
+) -> Result<String, backstock_app::AppError> {
     let paths = [path.to_path_buf()];
     match &t.scope {
         Scope::Distributor(own) => {
@@ -177,7 +184,8 @@ pub async fn preview(
     let id = control::random_token()?[..32].to_string();
     let dir = upload_dir(state, &id);
     let name = safe_name(file_name);
-    std::fs::create_dir_all(&dir).map_err(|e| Fail::internal(format!("keeping the upload: {e}")))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Fail::internal(format!("keeping the upload: {e}")))?;
     let path = dir.join(&name);
     std::fs::write(&path, bytes).map_err(|e| Fail::internal(format!("keeping the upload: {e}")))?;
     match run(t, &path, &opts).await {
@@ -201,7 +209,10 @@ pub async fn preview(
         }
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
-            if !matches!(e.exit(), backstock_app::Exit::Input | backstock_app::Exit::Refused) {
+            if !matches!(
+                e.exit(),
+                backstock_app::Exit::Input | backstock_app::Exit::Refused
+            ) {
                 return Err(e.into());
             }
             let errors = shown(e.message(), &dir)
@@ -221,7 +232,8 @@ pub async fn preview(
 
 /// Records a previewed upload (once). Returns the import report.
 pub async fn confirm(state: &AppState, t: &Tenant, id: &str) -> Result<String, Fail> {
-    let gone = || Fail::not_found("no such upload waiting (already confirmed, discarded, or not yours)");
+    let gone =
+        || Fail::not_found("no such upload waiting (already confirmed, discarded, or not yours)");
     let u = state
         .control
         .upload(id, t.viewer.user.id, t.slug())
@@ -354,6 +366,9 @@ mod tests {
         assert_eq!(safe_name("../../etc/passwd"), "passwd");
         assert_eq!(safe_name("C:\\x\\stmt 2016.csv"), "stmt_2016.csv");
         assert_eq!(safe_name(".."), "upload.csv");
-        assert_eq!(shown("/d/u/x.csv:3: bad", Path::new("/d/u")), "x.csv:3: bad");
+        assert_eq!(
+            shown("/d/u/x.csv:3: bad", Path::new("/d/u")),
+            "x.csv:3: bad"
+        );
     }
 }

@@ -113,6 +113,9 @@ pub async fn books(t: &Tenant, cache: &Cache) -> Result<Arc<Books>, Fail> {
     })
     .await
     .map_err(|e| Fail::internal(format!("computing the books: {e}")))?;
+    // A level that rose since the last alert is an alert (recorded, and POSTed to the
+    // label's webhook if it has one), as `backstock risk` does.
+    backstock_app::risk::raise_alerts(store, &books.risk).await?;
     let books = Arc::new(books);
     map.insert(t.slug().to_string(), books.clone());
     Ok(books)
@@ -130,11 +133,10 @@ fn history(snap: &Snapshot, th: &backstock_risk::Thresholds) -> Vec<HistoryPoint
     days.into_iter()
         .map(|d| {
             let s = Snapshot::from_entries(d, snap.entries.iter().cloned());
-            let exposure: BTreeMap<PartyId, Money> =
-                backstock_risk::receivables::compute(&s, None)
-                    .into_iter()
-                    .map(|r| (r.distributor, r.exposure.total))
-                    .collect();
+            let exposure: BTreeMap<PartyId, Money> = backstock_risk::receivables::compute(&s, None)
+                .into_iter()
+                .map(|r| (r.distributor, r.exposure.total))
+                .collect();
             let distributors = backstock_risk::signals::assess(&s, th)
                 .into_iter()
                 .map(|a| HistoryRow {
@@ -149,7 +151,10 @@ fn history(snap: &Snapshot, th: &backstock_risk::Thresholds) -> Vec<HistoryPoint
                         .collect(),
                 })
                 .collect();
-            HistoryPoint { on: d, distributors }
+            HistoryPoint {
+                on: d,
+                distributors,
+            }
         })
         .collect()
 }
@@ -313,15 +318,13 @@ pub fn shipments(t: &Tenant, b: &Books) -> (Vec<ShipmentRow>, Vec<OrderRow>) {
                     None
                 },
             }),
-            Event::Fact(Fact::PurchaseOrder(p)) if mine(&p.distributor) => {
-                orders.push(OrderRow {
-                    po_number: p.po_number.clone(),
-                    date: p.date,
-                    distributor: p.distributor.to_string(),
-                    sku: p.sku.to_string(),
-                    units: p.units,
-                })
-            }
+            Event::Fact(Fact::PurchaseOrder(p)) if mine(&p.distributor) => orders.push(OrderRow {
+                po_number: p.po_number.clone(),
+                date: p.date,
+                distributor: p.distributor.to_string(),
+                sku: p.sku.to_string(),
+                units: p.units,
+            }),
             _ => {}
         }
     }
@@ -414,10 +417,7 @@ pub fn distributor<'a>(b: &'a Books, id: &str) -> Option<DistributorDetail<'a>> 
         .collect();
     Some(DistributorDetail {
         agreement,
-        receivables: b
-            .receivables
-            .iter()
-            .find(|r| r.distributor.as_str() == id),
+        receivables: b.receivables.iter().find(|r| r.distributor.as_str() == id),
         risk: b.risk.iter().find(|r| r.distributor.as_str() == id),
         legal: b
             .legal
