@@ -855,7 +855,7 @@ pub async fn catalog(
     }
     let note = match &t.scope {
         auth::Scope::Payee(p) => format!(
-            r#"<p class="note">The releases you are paid on (payee {}). Your royalty statements will appear here when the label runs royalties.</p>"#,
+            r#"<p class="note">The releases you are paid on (payee {}).</p>"#,
             esc(p)
         ),
         _ => String::new(),

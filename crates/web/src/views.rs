@@ -383,7 +383,7 @@ pub fn distributor<'a>(b: &'a Books, id: &str) -> Option<DistributorDetail<'a>> 
                 demands.push(DemandRow {
                     demand_id: d.demand_id.clone(),
                     made_on: d.made_on,
-                    kind: serde_json::to_value(&d.kind)
+                    kind: serde_json::to_value(d.kind)
                         .ok()
                         .and_then(|v| v.as_str().map(String::from))
                         .unwrap_or_default(),
@@ -396,7 +396,7 @@ pub fn distributor<'a>(b: &'a Books, id: &str) -> Option<DistributorDetail<'a>> 
             Event::Fact(Fact::DemandResponse(r)) => {
                 if let Some(d) = demands.iter_mut().find(|d| d.demand_id == r.demand_id) {
                     d.answered_on = Some(r.answered_on);
-                    d.outcome = serde_json::to_value(&r.outcome)
+                    d.outcome = serde_json::to_value(r.outcome)
                         .ok()
                         .and_then(|v| v.as_str().map(String::from));
                     d.note = Some(r.note.clone());

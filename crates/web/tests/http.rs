@@ -577,3 +577,39 @@ async fn tables_sort_and_download_and_the_openapi_document_lists_every_route() {
     }
     assert_eq!(doc["openapi"], "3.1.0");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_sessions_end_and_cookies_are_secure_behind_tls() {
+    let s = start(|c| {
+        c.idle_secs = 1;
+        c.behind_proxy = true;
+    })
+    .await;
+    let me = s.login("owner@alpha.test").await;
+    assert_eq!(s.get("/t/alpha/dashboard", Some(&me)).await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let r = s.get("/t/alpha/dashboard", Some(&me)).await;
+    assert_eq!(r.status, 303, "idle longer than the limit: signed out");
+    // Behind a TLS-terminating proxy the cookie is Secure, and the client address
+    // the proxy reports is the one throttled and audited.
+    let r = common::request(
+        s.addr,
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded".into()),
+            ("X-Forwarded-Proto", "https".into()),
+            ("X-Forwarded-For", "203.0.113.9".into()),
+        ],
+        &form(&[("email", "owner@alpha.test"), ("password", PASSWORD)]),
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    assert!(r.header("set-cookie").unwrap().contains("; Secure"));
+    let log = s.control().audit_log("alpha", 10).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|a| a.action == "login" && a.ip == "203.0.113.9"),
+        "{log:?}"
+    );
+}
