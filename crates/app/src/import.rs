@@ -117,14 +117,14 @@ pub async fn run(
 /// What an uploader may record: called on every parsed entry before anything of its
 /// file is previewed or recorded; an `Err` refuses the whole file with that reason.
 /// (The web app uses it to keep a distributor's uploads to its own account.)
-pub type EntryCheck = dyn Fn(&backstock_ledger::Entry) -> Result<(), String> + Sync;
+pub type EntryCheck<'a> = dyn Fn(&backstock_ledger::Entry) -> Result<(), String> + Sync + 'a;
 
 /// [`run`], refusing any file with an entry `check` rejects.
 pub async fn run_checked(
     store: &Store,
     paths: &[PathBuf],
     opts: &ImportOptions,
-    check: &EntryCheck,
+    check: &EntryCheck<'_>,
 ) -> Result<String, AppError> {
     // BACKSTOCK_TIMING=1 prints how long each phase took (for benchmarks).
     let timing = std::env::var_os("BACKSTOCK_TIMING").is_some();

@@ -285,7 +285,7 @@ impl Control {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(8)
             .connect_with(opts)
             .await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
@@ -716,6 +716,16 @@ impl Control {
             path: PathBuf::from(r.get::<String, _>("path")),
             options: r.get("options"),
         }))
+    }
+
+    /// Uploads previewed more than `age` seconds ago and never confirmed: removed
+    /// from the table; their ids are returned so their files can be deleted.
+    pub async fn expire_uploads(&self, age: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query("DELETE FROM uploads WHERE created_at < ? RETURNING id")
+            .bind(now() - age)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.get("id")).collect())
     }
 
     /// Takes the upload (one time): true when this call removed it.

@@ -54,7 +54,7 @@ th a{color:inherit;text-decoration:none}th a:hover{text-decoration:underline}td.
 form.stack label{display:block;margin:.5rem 0 .15rem;font-weight:600}form.stack input,form.stack select{padding:.35rem;min-width:18rem;max-width:100%}
 button.primary{background:var(--accent);color:#fff;border:0;border-radius:4px;padding:.45rem 1rem;margin-top:.8rem;cursor:pointer}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem}svg text{font:11px system-ui,sans-serif;fill:var(--muted)}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}dt{color:var(--muted)}dd{margin:0}
+form.inline{display:inline}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}dt{color:var(--muted)}dd{margin:0}
 "#;
 
 /// A whole page. `tenant` gives the navigation for the member's role.
@@ -124,7 +124,7 @@ pub fn error_page(status: u16, message: &str) -> Html<String> {
         title,
         None,
         &format!(
-            r#"<section><p id="error-message" class="err">{}</p><p><a href="javascript:history.back()">Back</a> · <a href="/">Home</a></p></section>"#,
+            r#"<section><p id="error-message" class="err">{}</p><p><a href="/">Home</a></p></section>"#,
             esc(message)
         ),
     )

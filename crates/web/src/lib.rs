@@ -205,14 +205,44 @@ async fn error_pages(req: axum::extract::Request, next: axum::middleware::Next) 
     (status, html::error_page(status.as_u16(), &f.message)).into_response()
 }
 
-/// The whole application: every route of [`routes::ROUTES`] behind authentication.
+/// Headers on every answer: no sniffing, no framing, no third-party anything, no
+/// caching of signed-in pages, no referrer leaving the site.
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use axum::http::{header, HeaderValue};
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    let set = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    ];
+    for (k, v) in set {
+        h.insert(k, HeaderValue::from_static(v));
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
+}
+
+async fn not_found() -> Fail {
+    Fail::not_found("there is no such page")
+}
+
+/// The whole application: every route of [`routes::all`] behind authentication.
 pub fn app(state: AppState) -> axum::Router {
     routes::router()
+        .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
         ))
         .layer(axum::middleware::from_fn(error_pages))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(upload::MAX_UPLOAD))
         .with_state(state)
 }

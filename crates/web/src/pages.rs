@@ -1000,10 +1000,33 @@ pub async fn import_preview(
         ));
     }
     if let Some(id) = &p.upload_id {
+        let l = locale(&t);
+        let mut rows = String::new();
+        for e in &p.entries {
+            rows.push_str(&format!(
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
+                esc(&e.id),
+                e.kind,
+                esc(&l.date(e.effective_on)),
+                esc(&l.date(e.known_on)),
+                esc(e.party.as_deref().unwrap_or("")),
+                esc(e.sku.as_deref().unwrap_or("")),
+                e.units.map(|u| l.int(u)).unwrap_or_default(),
+                e.amount.map(|m| esc(&l.money(m))).unwrap_or_default(),
+            ));
+        }
+        let more = if p.entries_total > p.entries.len() {
+            format!(
+                r#"<p class="note">… and {} more entries.</p>"#,
+                l.int(i64::try_from(p.entries_total - p.entries.len()).unwrap_or(i64::MAX))
+            )
+        } else {
+            String::new()
+        };
         body.push_str(&format!(
-            r#"<p>What would be recorded:</p><pre id="upload-preview" class="okbox">{}</pre>
-<form id="confirm-form" method="post" action="{}" style="display:inline">{}<button id="confirm-submit" class="primary" type="submit">Record it</button></form>
-<form id="discard-form" method="post" action="{}" style="display:inline">{}<button id="discard-submit" type="submit">Discard</button></form>"#,
+            r#"<p>What would be recorded:</p><pre id="upload-preview" class="okbox">{}</pre><table id="upload-entries"><thead><tr><th>entry</th><th>kind</th><th>effective</th><th>known</th><th>party</th><th>sku</th><th class="n">units</th><th class="n">amount</th></tr></thead><tbody>{rows}</tbody></table>{more}
+<form id="confirm-form" class="inline" method="post" action="{}">{}<button id="confirm-submit" class="primary" type="submit">Record it</button></form>
+<form id="discard-form" class="inline" method="post" action="{}">{}<button id="discard-submit" type="submit">Discard</button></form>"#,
             esc(&p.report),
             esc(&base(&t, &format!("import/{id}/confirm"))),
             csrf_field(&t.viewer),

@@ -15,6 +15,7 @@ use backstock_ingest::Kind;
 use backstock_ledger::{Entry, Event, Fact};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// The largest upload accepted (bytes).
 pub const MAX_UPLOAD: usize = 64 << 20;
@@ -44,6 +45,103 @@ pub struct Preview {
     pub report: String,
     /// Every error, one per line, each naming the file line (empty when fine).
     pub errors: Vec<String>,
+    /// The entries that would be recorded (the first [`PREVIEW_ROWS`]).
+    pub entries: Vec<EntryLine>,
+    /// How many entries would be recorded in all.
+    pub entries_total: usize,
+}
+
+/// Seconds a previewed upload waits for its confirmation.
+pub const UPLOAD_TTL: i64 = 24 * 3600;
+
+/// Entries listed in a preview.
+pub const PREVIEW_ROWS: usize = 500;
+
+/// One entry as a preview lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryLine {
+    pub id: String,
+    pub kind: &'static str,
+    pub effective_on: backstock_domain::Date,
+    pub known_on: backstock_domain::Date,
+    pub party: Option<String>,
+    pub sku: Option<String>,
+    pub units: Option<i64>,
+    #[serde(serialize_with = "crate::views::amount_opt")]
+    pub amount: Option<backstock_domain::Money>,
+}
+
+/// What an entry is about, in one line.
+pub fn describe(e: &Entry) -> EntryLine {
+    use backstock_ledger::LineKind;
+    let u = |n: u64| Some(i64::try_from(n).unwrap_or(i64::MAX));
+    let (party, sku, units, amount) = match &e.event {
+        Event::Statement(st) => {
+            let mut units = 0i64;
+            let mut net = 0i64;
+            for l in &st.lines {
+                let (du, da) = match l.kind {
+                    LineKind::Sale => (l.units, l.amount_minor),
+                    LineKind::Return => (-l.units, -l.amount_minor),
+                    LineKind::ReserveReleased | LineKind::Adjustment => (0, l.amount_minor),
+                    LineKind::Fee | LineKind::ReserveWithheld | LineKind::Chargeback => {
+                        (0, -l.amount_minor)
+                    }
+                };
+                units = units.saturating_add(du);
+                net = net.saturating_add(da);
+            }
+            (
+                Some(st.distributor.to_string()),
+                None,
+                Some(units),
+                Some(backstock_domain::Money::from_minor(net, st.currency)),
+            )
+        }
+        Event::Shipment { to, sku, units, .. } => {
+            (Some(to.to_string()), Some(sku.to_string()), u(*units), None)
+        }
+        Event::PaymentReceived {
+            distributor,
+            amount,
+            ..
+        } => (Some(distributor.to_string()), None, None, Some(*amount)),
+        Event::Manufacture { to, sku, units, .. } => {
+            (Some(to.to_string()), Some(sku.to_string()), u(*units), None)
+        }
+        Event::Fact(Fact::PurchaseOrder(p)) => (
+            Some(p.distributor.to_string()),
+            Some(p.sku.to_string()),
+            u(p.units),
+            None,
+        ),
+        Event::Fact(Fact::StockReport(r)) => (
+            Some(r.distributor.to_string()),
+            Some(r.sku.to_string()),
+            Some(r.units_on_hand),
+            None,
+        ),
+        Event::Fact(Fact::CatalogItem(c)) => {
+            (None, Some(c.sku.to_string()), None, Some(c.wholesale_price))
+        }
+        Event::Fact(Fact::Agreement(a)) => (
+            Some(a.distributor.to_string()),
+            None,
+            None,
+            Some(a.credit_limit),
+        ),
+        _ => (None, None, None, None),
+    };
+    EntryLine {
+        id: e.id.to_string(),
+        kind: e.event.name(),
+        effective_on: e.effective_on,
+        known_on: e.known_on,
+        party,
+        sku,
+        units,
+        amount,
+    }
 }
 
 fn blank(s: &Option<String>) -> Option<String> {
@@ -144,19 +242,31 @@ fn own_entry(own: &str, e: &Entry) -> Result<(), String> {
     }
 }
 
+/// Runs the import (or its dry run), listing what it would record into `seen`.
 async fn run(
     t: &Tenant,
     path: &Path,
     opts: &ImportOptions,
+    seen: &Mutex<(Vec<EntryLine>, usize)>,
 ) -> Result<String, backstock_app::AppError> {
     let paths = [path.to_path_buf()];
-    match &t.scope {
-        Scope::Distributor(own) => {
-            let own = own.clone();
-            import::run_checked(t.store(), &paths, opts, &move |e| own_entry(&own, e)).await
+    let own = match &t.scope {
+        Scope::Distributor(own) => Some(own.clone()),
+        _ => None,
+    };
+    let check = move |e: &Entry| -> Result<(), String> {
+        if let Some(own) = &own {
+            own_entry(own, e)?;
         }
-        _ => import::run(t.store(), &paths, opts).await,
-    }
+        if let Ok(mut s) = seen.lock() {
+            s.1 += 1;
+            if s.0.len() < PREVIEW_ROWS {
+                s.0.push(describe(e));
+            }
+        }
+        Ok(())
+    };
+    import::run_checked(t.store(), &paths, opts, &check).await
 }
 
 /// The upload directory's path written as the uploaded file's own name.
@@ -181,6 +291,10 @@ pub async fn preview(
         return Err(Fail::bad("the file is empty (choose a file to upload)"));
     }
     let opts = options(t, c, true)?;
+    // Previews left a day unconfirmed are dropped with their files.
+    for old in state.control.expire_uploads(UPLOAD_TTL).await? {
+        let _ = std::fs::remove_dir_all(upload_dir(state, &old));
+    }
     let id = control::random_token()?[..32].to_string();
     let dir = upload_dir(state, &id);
     let name = safe_name(file_name);
@@ -188,7 +302,10 @@ pub async fn preview(
         .map_err(|e| Fail::internal(format!("keeping the upload: {e}")))?;
     let path = dir.join(&name);
     std::fs::write(&path, bytes).map_err(|e| Fail::internal(format!("keeping the upload: {e}")))?;
-    match run(t, &path, &opts).await {
+    let seen = Mutex::new((Vec::new(), 0));
+    let result = run(t, &path, &opts, &seen).await;
+    let (entries, entries_total) = seen.into_inner().unwrap_or_default();
+    match result {
         Ok(report) => {
             state
                 .control
@@ -205,6 +322,8 @@ pub async fn preview(
                 file_name: name,
                 report: shown(&report, &dir),
                 errors: Vec::new(),
+                entries,
+                entries_total,
             })
         }
         Err(e) => {
@@ -225,6 +344,8 @@ pub async fn preview(
                 file_name: name,
                 report: String::new(),
                 errors,
+                entries: Vec::new(),
+                entries_total: 0,
             })
         }
     }
@@ -245,7 +366,9 @@ pub async fn confirm(state: &AppState, t: &Tenant, id: &str) -> Result<String, F
     let dir = upload_dir(state, &u.id);
     let c: Choices = serde_json::from_str(&u.options).unwrap_or_default();
     let result = match options(t, &c, false) {
-        Ok(opts) => run(t, &u.path, &opts).await.map_err(Fail::from),
+        Ok(opts) => run(t, &u.path, &opts, &Mutex::new((Vec::new(), 0)))
+            .await
+            .map_err(Fail::from),
         Err(f) => Err(f),
     };
     let _ = std::fs::remove_dir_all(&dir);

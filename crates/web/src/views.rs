@@ -66,6 +66,13 @@ pub fn amount<S: serde::Serializer>(m: &Money, s: S) -> Result<S::Ok, S::Error> 
     st.end()
 }
 
+pub fn amount_opt<S: serde::Serializer>(m: &Option<Money>, s: S) -> Result<S::Ok, S::Error> {
+    match m {
+        Some(m) => amount(m, s),
+        None => s.serialize_none(),
+    }
+}
+
 pub fn level_rank(l: Level) -> i64 {
     match l {
         Level::Ok => 0,

@@ -71,6 +71,13 @@ async fn sign_in_rotates_the_session_and_writes_need_the_csrf_token() {
     };
     let r = s.get("/t/alpha/dashboard", Some(&me)).await;
     assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert!(r
+        .header("content-security-policy")
+        .unwrap()
+        .contains("default-src 'self'"));
+    assert_eq!(s.get("/no/such/page", Some(&me)).await.status, 404);
     assert!(r.body.contains("id=\"dashboard\"") && r.body.contains("id=\"exposure-chart\""));
 
     // A state-changing request with the cookie but no token: refused, nothing changed.
@@ -284,6 +291,12 @@ ST-X,alphadist,2016-02-01,2016-02-29,2016-03-10,sale,ALP-001-CD,5,12.x,USD,\n";
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("id=\"upload-preview\""));
     assert!(r.body.contains("would record"), "{}", r.body);
+    assert!(r.body.contains("id=\"upload-entries\""));
+    assert!(
+        r.body.contains("ST-ALPHA-1") && r.body.contains("$320.00"),
+        "{}",
+        r.body
+    );
     let d1 = dash(&api("/api/v1/t/alpha/dashboard").await);
     assert_eq!(d1["journal_entries"].as_i64().unwrap(), entries0);
     let confirm = r
