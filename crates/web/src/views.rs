@@ -21,14 +21,19 @@ use std::sync::Arc;
 /// Months of history on the chart and the timeline.
 pub const HISTORY_MONTHS: i32 = 24;
 
+/// One slot per tenant: a tenant's recomputation waits for no other tenant.
 #[derive(Default)]
 pub struct Cache {
-    map: tokio::sync::Mutex<HashMap<String, Arc<Books>>>,
+    slots: std::sync::Mutex<HashMap<String, Slot>>,
 }
+
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<Books>>>>;
 
 /// A label's books as of its today.
 pub struct Books {
     pub journal_len: i64,
+    /// The label's risk thresholds as stored when computed (a change recomputes).
+    pub thresholds: Option<String>,
     pub as_of: Date,
     /// Entries known and effective on `as_of`, in recording order.
     pub entries: Vec<Entry>,
@@ -87,9 +92,17 @@ pub async fn books(t: &Tenant, cache: &Cache) -> Result<Arc<Books>, Fail> {
     let store = t.store();
     let as_of = backstock_app::risk::today(store).await?;
     let len = store.entry_count().await?;
-    let mut map = cache.map.lock().await;
-    if let Some(b) = map.get(t.slug()) {
-        if b.journal_len == len && b.as_of == as_of {
+    let thresholds = store.meta("risk_thresholds").await?;
+    let slot: Slot = cache
+        .slots
+        .lock()
+        .map_err(|_| Fail::internal("the cache lock is poisoned"))?
+        .entry(t.slug().to_string())
+        .or_default()
+        .clone();
+    let mut slot = slot.lock().await;
+    if let Some(b) = slot.as_ref() {
+        if b.journal_len == len && b.as_of == as_of && b.thresholds == thresholds {
             return Ok(b.clone());
         }
     }
@@ -109,6 +122,7 @@ pub async fn books(t: &Tenant, cache: &Cache) -> Result<Arc<Books>, Fail> {
         let history = history(&snap, &th);
         Books {
             journal_len: len,
+            thresholds,
             as_of,
             entries: snap.entries,
             receivables,
@@ -124,7 +138,7 @@ pub async fn books(t: &Tenant, cache: &Cache) -> Result<Arc<Books>, Fail> {
     // label's webhook if it has one), as `backstock risk` does.
     backstock_app::risk::raise_alerts(store, &books.risk).await?;
     let books = Arc::new(books);
-    map.insert(t.slug().to_string(), books.clone());
+    *slot = Some(books.clone());
     Ok(books)
 }
 
