@@ -273,7 +273,9 @@ async fn account_page(
         body.push_str(&format!("<li>{} — created {}</li>", esc(&name), esc(&at)));
     }
     body.push_str(&format!(
-        r#"</ul><form id="token-form" class="stack" method="post" action="/account/tokens">{}<label for="token-name">Name</label><input id="token-name" name="name" required maxlength="80"><button class="primary" type="submit">Create token</button></form><p class="note">API: <a href="/api/openapi.json">/api/openapi.json</a></p></section>"#,
+        r#"</ul><form id="token-form" class="stack" method="post" action="/account/tokens">{}<label for="token-name">Name</label><input id="token-name" name="name" required maxlength="80"><button class="primary" type="submit">Create token</button></form><p class="note">API: <a href="/api/openapi.json">/api/openapi.json</a></p></section>
+<section><h2>Password</h2><form id="password-form" class="stack" method="post" action="/account/password">{}<label for="password-current">Current password</label><input id="password-current" name="current" type="password" autocomplete="current-password" required><label for="password-new">New password (at least 10 characters)</label><input id="password-new" name="new" type="password" autocomplete="new-password" minlength="10" required><button class="primary" type="submit">Change password</button></form></section>"#,
+        csrf_field(v),
         csrf_field(v)
     ));
     Ok(plain_page(
@@ -303,6 +305,57 @@ pub async fn create_token(
         .audit(None, &v.user.email, "token_created", name, &v.ip)
         .await?;
     account_page(&state, &v, Some(&token)).await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    pub current: String,
+    pub new: String,
+}
+
+/// Changes the viewer's password: every session of theirs ends, this browser gets a
+/// new one.
+pub async fn change_password(
+    State(state): State<AppState>,
+    v: Viewer,
+    headers: HeaderMap,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, Fail> {
+    if state
+        .control
+        .check_login(&v.user.email, &f.current)
+        .await?
+        .is_none()
+    {
+        state
+            .control
+            .audit(
+                None,
+                &v.user.email,
+                "password_change_refused",
+                "wrong current password",
+                &v.ip,
+            )
+            .await?;
+        return Err(Fail::new(400, "bad_login", "the current password is wrong"));
+    }
+    state
+        .control
+        .set_password(v.user.id, &f.new)
+        .await
+        .map_err(|e| Fail::bad(e.0))?;
+    state
+        .control
+        .audit(None, &v.user.email, "password_changed", "", &v.ip)
+        .await?;
+    let mut r = Redirect::to("/account").into_response();
+    if matches!(v.credential, auth::Credential::Session { .. }) {
+        let (sid, _) = state.control.create_session(v.user.id).await?;
+        if let Ok(c) = auth::session_cookie(&state, &headers, &sid).parse() {
+            r.headers_mut().insert(header::SET_COOKIE, c);
+        }
+    }
+    Ok(r)
 }
 
 // ---- a label ----

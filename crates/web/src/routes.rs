@@ -126,6 +126,7 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/logout", Signed, "Sign out (ends the session)", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "303 redirect", || post(pages::logout)),
         r(Verb::Get, "/account", Signed, "Your account: labels and API tokens", &[], Body::None, "text/html", || get(pages::account)),
         r(Verb::Post, "/account/tokens", Signed, "Create an API token for yourself (shown once)", &[], Body::Form(&[("name", "what the token is for")]), "text/html", || post(pages::create_token)),
+        r(Verb::Post, "/account/password", Signed, "Change your password (ends your other sessions)", &[], Body::Form(&[("current", "your current password"), ("new", "the new password (at least 10 characters)")]), "303 redirect + a new session cookie", || post(pages::change_password)),
         r(Verb::Get, "/static/app.css", Public, "The style sheet", &[], Body::None, "text/css", || get(pages::css)),
         r(Verb::Get, "/t/{tenant}", Tenant(Member), "A label's start page for your role", &[], Body::None, "303 redirect", || get(pages::tenant_home)),
         r(Verb::Get, "/t/{tenant}/dashboard", Tenant(ReadLabel), "Dashboard: exposure over time, risk levels and reasons, alerts, receivables ageing, stock by holder", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::dashboard)),

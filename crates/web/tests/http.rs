@@ -141,6 +141,75 @@ async fn sign_in_rotates_the_session_and_writes_need_the_csrf_token() {
     let cat = s.get("/t/alpha/catalog", Some(&me)).await;
     assert!(cat.body.contains("15,98\u{a0}$"), "{}", cat.body);
 
+    // Changing the password ends the other sessions; this browser gets a new one.
+    let other = s.login("owner@alpha.test").await;
+    let r = s
+        .post_form(
+            "/account/password",
+            &me,
+            &[
+                ("current", "wrong wrong wrong"),
+                ("new", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = s
+        .post_form(
+            "/account/password",
+            &me,
+            &[("current", PASSWORD), ("new", "a brand new password")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(s.get("/t/alpha/dashboard", Some(&other)).await.status, 303);
+    assert_eq!(s.get("/t/alpha/dashboard", Some(&me)).await.status, 303);
+    let sid = r.session().unwrap();
+    let page = s
+        .get(
+            "/account",
+            Some(&Session {
+                sid: sid.clone(),
+                csrf: String::new(),
+            }),
+        )
+        .await;
+    let me = Session {
+        sid,
+        csrf: csrf_of(&page.body).unwrap(),
+    };
+    let csrf = me.csrf.clone();
+    assert_eq!(
+        s.login_raw("owner@alpha.test", "a brand new password", None)
+            .await
+            .status,
+        303
+    );
+    let r = s
+        .post_form(
+            "/account/password",
+            &me,
+            &[("current", "a brand new password"), ("new", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let sid = r.session().unwrap();
+    let page = s
+        .get(
+            "/account",
+            Some(&Session {
+                sid: sid.clone(),
+                csrf: String::new(),
+            }),
+        )
+        .await;
+    let me = Session {
+        sid,
+        csrf: csrf_of(&page.body).unwrap(),
+    };
+    let _ = csrf;
+    let csrf = me.csrf.clone();
+
     // Signing out ends the session.
     let r = s.post_form("/logout", &me, &[("csrf", &csrf)]).await;
     assert_eq!(r.status, 303);
