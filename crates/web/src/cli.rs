@@ -94,6 +94,16 @@ pub async fn serve(a: ServeArgs) -> Result<String, AppError> {
         let pw = a.demo_password.as_deref().unwrap_or(DEMO_PASSWORD);
         intro.push_str(&setup_demo(&state.control, pw).await?);
     } else if state.control.tenants().await.map_err(err)?.is_empty() {
+        if a.data_dir.join(backstock_store::DB_FILE).exists() {
+            intro.push_str(&format!(
+                "{} holds one label's database ({}); the web app serves labels from {}/labels/<label>/. Move it there, e.g.:\n  mkdir -p {d}/labels/mylabel && mv {d}/{db}* {d}/labels/mylabel/\nthen create the label and its owner as below.\n",
+                a.data_dir.display(),
+                backstock_store::DB_FILE,
+                a.data_dir.display(),
+                d = a.data_dir.display(),
+                db = backstock_store::DB_FILE,
+            ));
+        }
         intro.push_str(&format!(
             "No labels in {} yet. Create one with its owner:\n  backstock --data-dir {} user add you@example.com --label mylabel --create-label \"My Label\" --role owner\n",
             a.data_dir.display(),
