@@ -446,11 +446,44 @@ cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,2500
             ("statements.csv", stmts),
             ("stock_reports.csv", stock),
             ("payments.csv", pays),
+            ("payees.csv", PAYEES.to_string()),
+            ("contracts.csv", CONTRACTS.to_string()),
+            ("costs.csv", COSTS.to_string()),
         ],
         end,
         receipts,
     }
 }
+
+/// The artists paid royalties.
+const PAYEES: &str = "payee,name,email,address
+tidewater-band,The Tidewater Band,band@tidewater.example,\"PO Box 41, Beaufort NC 28516\"
+marta-villanueva,Marta Villanueva,marta@villanueva.example,\"221 Calle Ocho, Miami FL 33135\"
+leon-brandt,Leon Brandt,leon@brandt.example,\"9 Ferry Rd, Astoria OR 97103\"
+elk-and-ember,Elk & Ember,hello@elkandember.example,\"1402 Alder St, Portland OR 97205\"
+june-okafor,June Okafor,june@okafor.example,\"12 Elm St, Asheville NC 28801\"
+";
+
+/// Four contracts: an advance being recouped across releases (Tidewater), a co-led
+/// pair of records split 60/40 (Villanueva/Brandt), a 50/50 net-profit deal (Elk &
+/// Ember), and a contract paid on collections (June Okafor). Tidewater renegotiated
+/// its rate from 2015.
+const CONTRACTS: &str = "contract_id,effective_from,title,payees,skus,basis,rates,cross_collateralized,reserve_rate,reserve_release_periods,min_payout,currency
+C-TIDEWATER,2012-07-01,The Tidewater Band catalogue,tidewater-band:100%,MRG-001-CD;MRG-002-LP;MRG-007-DVD;MRG-014-CD,earned,*:ppd:15%;LP:ppd:12%;DVD:net_receipts:20%,yes,20%,2,50.00,USD
+C-TIDEWATER,2015-01-01,The Tidewater Band catalogue (renegotiated),tidewater-band:100%,MRG-001-CD;MRG-002-LP;MRG-007-DVD;MRG-014-CD,earned,*:ppd:17%;LP:ppd:14%;DVD:net_receipts:20%,yes,20%,2,50.00,USD
+C-VILLANUEVA,2012-07-01,Night Ferry and Second Story (co-led),marta-villanueva:60%;leon-brandt:40%,MRG-006-CD;MRG-017-CD,earned,*:net_receipts:20%,no,15%,2,25.00,USD
+C-ELK-EMBER,2012-07-01,Elk & Ember (net profit 50/50),elk-and-ember:100%,MRG-004-CD;MRG-005-LP;MRG-015-CD;MRG-016-LP,earned,*:net_profit:50%,yes,0,0,100.00,USD
+C-OKAFOR,2012-07-01,June Okafor recordings,june-okafor:100%,MRG-003-CD;MRG-010-CD,collected,*:net_receipts:22%,yes,0,0,25.00,USD
+";
+
+const COSTS: &str = "cost_id,contract_id,date,kind,amount,currency,sku,recoupable,memo
+TW-ADV-1,C-TIDEWATER,2012-07-15,advance,5000.00,USD,,yes,signing advance
+TW-REC-14,C-TIDEWATER,2014-02-10,recording,3000.00,USD,MRG-014-CD,yes,Winter Tides sessions
+VN-REC-17,C-VILLANUEVA,2014-05-20,recording,1200.00,USD,MRG-017-CD,yes,Second Story mixing
+EE-REC-04,C-ELK-EMBER,2011-03-01,recording,4000.00,USD,MRG-004-CD,yes,Paper Moons sessions
+EE-MFG-15,C-ELK-EMBER,2014-03-15,manufacturing,1500.00,USD,MRG-015-CD,yes,Glasshouse first pressing
+OK-ADV-1,C-OKAFOR,2013-06-01,advance,800.00,USD,,yes,Blue Hour Sessions advance
+";
 
 fn csv_text(s: &str) -> String {
     if s.contains([',', '"']) {
@@ -521,6 +554,8 @@ pub async fn load(dir: &Path, write_files: Option<&Path>) -> Result<String, AppE
         });
     }
     store.record(&extra, None).await?;
+    store.set_meta("label_name", "Marigold Records").await?;
+    out.push_str(&demo_royalties(&store, files.end).await?);
     let rows = store.stock(&StockFilter::default()).await?;
     let mut by_holder: std::collections::BTreeMap<String, i64> = Default::default();
     for r in &rows {
@@ -551,7 +586,8 @@ pub async fn load(dir: &Path, write_files: Option<&Path>) -> Result<String, AppE
         }
     }
     out.push_str(&format!(
-        "\nData directory: {}\nTry:\n  backstock --data-dir {} stock --holder cascade\n  backstock --data-dir {} balances --party cascade --as-of 2015-06-30\n  backstock --data-dir {} verify\n",
+        "\nData directory: {}\nTry:\n  backstock --data-dir {} stock --holder cascade\n  backstock --data-dir {} balances --party cascade --as-of 2015-06-30\n  backstock --data-dir {} royalties statement --payee june-okafor --period 2016H1 --format pdf --output okafor-2016H1.pdf\n  backstock --data-dir {} verify\n",
+        dir.display(),
         dir.display(),
         dir.display(),
         dir.display(),
@@ -622,5 +658,46 @@ async fn demo_aftermath(store: &Store, end: Date) -> Result<Vec<Entry>, AppError
             },
         )?);
     }
+    Ok(out)
+}
+
+/// Runs the royalty half-years of the demo (2012H2 to 2016H1), each dated 45 days
+/// after its end (the last on the demo's last day), and describes the last one.
+async fn demo_royalties(store: &Store, end: Date) -> Result<String, AppError> {
+    use backstock_royalties::Period;
+    let mut p =
+        Period::half_year(2012, 2).map_err(|e| AppError::new(Exit::Other, e.to_string()))?;
+    let mut last = None;
+    while p.end() <= end {
+        crate::royalties::run(
+            store,
+            crate::royalties::RunArgs {
+                period: p.to_string(),
+                dry_run: false,
+                on: Some(p.end().add_days(45).min(end)),
+                format: crate::output::Format::Table,
+                label_name: None,
+            },
+        )
+        .await?;
+        last = Some(p);
+        match p.plus(1) {
+            Some(n) => p = n,
+            None => break,
+        }
+    }
+    let Some(last) = last else {
+        return Ok(String::new());
+    };
+    let runs = crate::royalties::list_runs(store, crate::output::Format::Table).await?;
+    let mut out = format!(
+        "\nRoyalty periods run and locked ({} to {}):\n{runs}",
+        Period::half_year(2012, 2)
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        last
+    );
+    let json = crate::royalties::statement_summaries(store, &last.to_string()).await?;
+    out.push_str(&format!("\nArtists' statements for {last}:\n{json}"));
     Ok(out)
 }

@@ -11,6 +11,8 @@ pub struct GenOptions {
     pub skus: u32,
     pub distributors: u32,
     pub seed: u64,
+    /// Months of 2016 covered, 1–12 (one statement per distributor per month).
+    pub months: u32,
 }
 
 const CURRENCIES: [&str; 3] = ["USD", "EUR", "GBP"];
@@ -52,12 +54,13 @@ pub fn generate(dir: &Path, o: &GenOptions) -> std::io::Result<String> {
     let mut w =
         BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("statements.csv"))?);
     writeln!(w, "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo")?;
-    // Lines are spread over distributors × 12 months of 2016; each statement ends with
-    // its fee and reserve lines.
-    let statements = u64::from(dists) * 12;
+    // Lines are spread over distributors × the first `months` months of 2016; each
+    // statement ends with its fee and reserve lines.
+    let months = o.months.clamp(1, 12);
+    let statements = u64::from(dists) * u64::from(months);
     let per = (o.lines / statements).max(1);
     let mut written = 0u64;
-    'outer: for m in 1..=12u32 {
+    'outer: for m in 1..=months {
         let last = match m {
             2 => 29,
             4 | 6 | 9 | 11 => 30,

@@ -4,7 +4,7 @@ use crate::{AppError, Exit};
 use backstock_ingest::{Context, Decoder, Encoding, Kind, Parsed};
 use backstock_store::{RecordOutcome, SourceFile, Store};
 use sha2::{Digest, Sha256};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 pub struct ImportOptions {
@@ -55,44 +55,90 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, AppError> {
     Ok(out)
 }
 
-/// What one pass over a file gives: its SHA-256, a compressed copy to keep, its size,
-/// line count and first bytes (to detect kind and encoding).
-struct Fingerprint {
-    sha: String,
+/// The first bytes of a file (to detect kind and encoding) and its size.
+struct Peek {
     size: u64,
-    lines: u64,
     head: Vec<u8>,
 }
 
-fn fingerprint(path: &Path) -> Result<Fingerprint, AppError> {
+fn peek(path: &Path) -> Result<Peek, AppError> {
     let io = |e: std::io::Error| AppError::new(Exit::Input, format!("{}: {e}", path.display()));
     let f = std::fs::File::open(path).map_err(io)?;
-    let mut r = BufReader::with_capacity(1 << 20, f);
-    let mut h = Sha256::new();
-    let mut size = 0u64;
-    let mut lines = 0u64;
-    let mut head = Vec::new();
-    loop {
-        let buf = r.fill_buf().map_err(io)?;
-        if buf.is_empty() {
-            break;
+    let size = f.metadata().map_err(io)?.len();
+    let mut head = Vec::with_capacity(64 * 1024);
+    f.take(64 * 1024).read_to_end(&mut head).map_err(io)?;
+    Ok(Peek { size, head })
+}
+
+/// What one pass over a file's bytes gives: its SHA-256 (its identity in the store),
+/// its line count and, unless previewing, the compressed copy the store keeps.
+struct Kept {
+    sha: String,
+    lines: u64,
+    parts: Option<Vec<Vec<u8>>>,
+}
+
+/// Reads the file once on its own thread: hashing and compressing take the other core
+/// while this one parses.
+fn keep(path: PathBuf, compress: bool) -> std::thread::JoinHandle<std::io::Result<Kept>> {
+    std::thread::spawn(move || {
+        let mut f = std::fs::File::open(&path)?;
+        let mut h = Sha256::new();
+        let mut lines = 0u64;
+        let mut z = if compress {
+            Some(backstock_store::PartCompressor::new()?)
+        } else {
+            None
+        };
+        let mut parts = Vec::new();
+        let mut buf = vec![0u8; backstock_store::PART_BYTES];
+        loop {
+            // Fill a whole part (reads may return less).
+            let mut n = 0;
+            while n < buf.len() {
+                match f.read(&mut buf[n..]) {
+                    Ok(0) => break,
+                    Ok(k) => n += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if n == 0 {
+                break;
+            }
+            let part = &buf[..n];
+            h.update(part);
+            lines += memchr::memchr_iter(b'\n', part).count() as u64;
+            if let Some(z) = z.as_mut() {
+                parts.push(z.part(part)?);
+            }
+            if n < buf.len() {
+                break;
+            }
         }
-        let n = buf.len();
-        h.update(buf);
-        lines += buf.iter().filter(|b| **b == b'\n').count() as u64;
-        if head.len() < 64 * 1024 {
-            head.extend_from_slice(&buf[..n.min(64 * 1024 - head.len())]);
+        if compress && parts.is_empty() {
+            // An empty file is kept as one empty frame.
+            if let Some(z) = z.as_mut() {
+                parts.push(z.part(&[])?);
+            }
         }
-        size += n as u64;
-        r.consume(n);
-    }
-    let sha: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok(Fingerprint {
-        sha,
-        size,
-        lines,
-        head,
+        Ok(Kept {
+            sha: h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+            lines,
+            parts: compress.then_some(parts),
+        })
     })
+}
+
+fn kept(shown: &str, h: std::thread::JoinHandle<std::io::Result<Kept>>) -> Result<Kept, AppError> {
+    match h.join() {
+        Ok(Ok(k)) => Ok(k),
+        Ok(Err(e)) => Err(AppError::new(Exit::Input, format!("{shown}: {e}"))),
+        Err(_) => Err(AppError::new(
+            Exit::Other,
+            format!("{shown}: reading the file to keep it failed"),
+        )),
+    }
 }
 
 pub fn detect_kind(head: &[u8], encoding: Encoding) -> Option<Kind> {
@@ -141,6 +187,11 @@ pub async fn run_checked(
             "no files to import (give CSV files or a directory holding them)",
         ));
     }
+    // Royalty reference data (payees, contracts, costs) goes in after the rest.
+    let (royalty_files, files) = match (opts.kind, &opts.mapping) {
+        (None, None) => crate::royalties::split_files(files, opts.encoding)?,
+        _ => (Vec::new(), files),
+    };
     let l = store.import_lookups().await?;
     let mut ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements);
     ctx.hold_unmatched = opts.hold_unmatched;
@@ -151,12 +202,7 @@ pub async fn run_checked(
     };
     let mut plan = Vec::new();
     for path in files {
-        let Fingerprint {
-            sha,
-            size,
-            lines,
-            head,
-        } = fingerprint(&path)?;
+        let Peek { size, head } = peek(&path)?;
         let encoding = opts.encoding.unwrap_or_else(|| Encoding::sniff(&head));
         let kind = match opts
             .kind
@@ -176,38 +222,39 @@ pub async fn run_checked(
                 ))
             }
         };
-        plan.push((path, sha, size, lines, encoding, kind));
+        plan.push((path, size, encoding, kind));
     }
-    plan.sort_by_key(|p| p.5.import_rank());
-    phase("files read and hashed");
+    plan.sort_by_key(|p| p.3.import_rank());
+    phase("files detected");
     let mut report = String::new();
     let mut new_pos = Vec::new();
-    for (path, sha, size, lines, encoding, kind) in plan {
+    for (path, size, encoding, kind) in plan {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
         let shown = path.display().to_string();
-        if let Some((at, _)) = store.file_imported(&sha).await? {
-            report.push_str(&format!(
-                "{shown}: already imported on {}; nothing changed\n",
-                &at[..at.len().min(10)]
-            ));
-            continue;
+        let mut keeper = Some(keep(path.clone(), !opts.dry_run));
+        // Entries of most kinds name their file (catalog ids carry its hash), so the
+        // hash comes first. A canonical statements file — the big one, millions of
+        // lines — is parsed while the other core hashes and compresses it; its
+        // entries learn the hash afterwards.
+        let late = kind == Kind::Statements && mapping.is_none();
+        let mut early = None;
+        if let Some(h) = keeper.take_if(|_| !late) {
+            let k = kept(&shown, h)?;
+            if let Some((at, _)) = store.file_imported(&k.sha).await? {
+                report.push_str(&already(&shown, &at));
+                continue;
+            }
+            early = Some(k);
         }
         ctx.file_name = shown.clone();
-        ctx.file_sha256 = sha.clone();
-        // The original is compressed on the other core while this one parses.
-        let compressing = if opts.dry_run {
-            None
-        } else {
-            let p = path.clone();
-            Some(std::thread::spawn(move || compress_file(&p)))
-        };
-        let parsed: Parsed = if let Some(m) = &mapping {
-            crate::mapping::read(&path, &shown, m, &opts.overrides, &ctx)?
+        ctx.file_sha256 = early.as_ref().map(|k| k.sha.clone()).unwrap_or_default();
+        let parsed: Result<Parsed, AppError> = if let Some(m) = &mapping {
+            crate::mapping::read(&path, &shown, m, &opts.overrides, &ctx)
         } else if kind.needs_distributor() {
-            read_sent_file(&path, &shown, kind, &ctx, opts.distributor.as_deref())?
+            read_sent_file(&path, &shown, kind, &ctx, opts.distributor.as_deref())
         } else {
             let f = std::fs::File::open(&path)
                 .map_err(|e| AppError::new(Exit::Input, format!("{shown}: {e}")))?;
@@ -219,9 +266,32 @@ pub async fn run_checked(
                 &ctx,
             );
             bar.finish_and_clear();
-            r.map_err(|e| AppError::new(Exit::Input, e.to_string().trim_end().to_string()))?
+            r.map_err(|e| AppError::new(Exit::Input, e.to_string().trim_end().to_string()))
         };
         phase("parsed");
+        let (k, parsed) = match early {
+            Some(k) => (k, parsed?),
+            None => {
+                let Some(h) = keeper.take() else {
+                    return Err(AppError::new(Exit::Other, format!("{shown}: not read")));
+                };
+                let k = kept(&shown, h)?;
+                // The same bytes again: "already imported", whether or not they
+                // still parse against today's catalog.
+                if let Some((at, _)) = store.file_imported(&k.sha).await? {
+                    report.push_str(&already(&shown, &at));
+                    continue;
+                }
+                let mut parsed = parsed?;
+                for e in &mut parsed.entries {
+                    if let backstock_ledger::Provenance::File { sha256, .. } = &mut e.provenance {
+                        sha256.clone_from(&k.sha);
+                    }
+                }
+                (k, parsed)
+            }
+        };
+        phase("original hashed and compressed");
         if let Some(why) = parsed.entries.iter().find_map(|e| check(e).err()) {
             return Err(AppError::new(
                 Exit::Input,
@@ -264,24 +334,19 @@ pub async fn run_checked(
             }
             continue;
         }
-        let z = match compressing.map(|h| h.join()) {
-            Some(Ok(Ok(z))) => z,
-            Some(Ok(Err(e))) => return Err(AppError::new(Exit::Input, format!("{shown}: {e}"))),
-            _ => {
-                return Err(AppError::new(
-                    Exit::Other,
-                    format!("{shown}: compressing the original failed"),
-                ))
-            }
+        let Some(parts) = k.parts else {
+            return Err(AppError::new(
+                Exit::Other,
+                format!("{shown}: the compressed original is missing"),
+            ));
         };
-        phase("original compressed");
         let file = SourceFile {
-            sha256: sha,
+            sha256: k.sha,
             name,
             kind: kind.as_str().into(),
             size,
-            content_deflate: z,
-            lines,
+            parts,
+            lines: k.lines,
         };
         let recorded = store.record(&parsed.entries, Some(file)).await;
         phase("recorded");
@@ -298,10 +363,7 @@ pub async fn run_checked(
                 report.push('\n');
             }
             Ok(RecordOutcome::AlreadyImported { imported_at, .. }) => {
-                report.push_str(&format!(
-                    "{shown}: already imported on {}; nothing changed\n",
-                    &imported_at[..imported_at.len().min(10)]
-                ));
+                report.push_str(&already(&shown, &imported_at));
             }
             Err(e) => {
                 return Err(AppError::from(e)
@@ -318,6 +380,16 @@ pub async fn run_checked(
     // Judged once everything of this run is in (statements and payments may come in
     // the same run, after the orders).
     report.push_str(&flag_purchase_orders(store, &new_pos).await?);
+    report.push_str(
+        &crate::royalties::import_files(
+            store,
+            &royalty_files,
+            opts.encoding,
+            opts.dry_run,
+            Some(&ctx),
+        )
+        .await?,
+    );
     Ok(report)
 }
 
@@ -351,12 +423,11 @@ fn read_sent_file(
     r.map_err(|e| AppError::new(Exit::Input, e.to_string().trim_end().to_string()))
 }
 
-/// The file's bytes, deflate-compressed as the store keeps originals.
-fn compress_file(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut r = BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
-    let mut z = backstock_store::compressor();
-    std::io::copy(&mut r, &mut z)?;
-    z.finish()
+fn already(shown: &str, at: &str) -> String {
+    format!(
+        "{shown}: already imported on {}; nothing changed\n",
+        &at[..at.len().min(10)]
+    )
 }
 
 /// A progress bar on stderr for files over 8 MB when stderr is a terminal; hidden

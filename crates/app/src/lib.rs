@@ -8,6 +8,7 @@ pub mod import;
 pub mod mapping;
 pub mod output;
 pub mod risk;
+pub mod royalties;
 
 use backstock_domain::Date;
 use backstock_store::StoreError;

@@ -1,7 +1,7 @@
 //! `backstock`: the command line.
 
 use backstock_app::{
-    demo, gen, import, mapping, output, risk, today, user, AppError as CliError, Exit,
+    demo, gen, import, mapping, output, risk, royalties, today, user, AppError as CliError, Exit,
 };
 
 use backstock_domain::{Date, PartyId, Sku};
@@ -30,6 +30,9 @@ const EXAMPLES: &str = "Examples:
   backstock stock --holder cascade --as-of 2016-06-01
   backstock balances --party northwind --format csv
   backstock journal --since 2016-01-01
+  backstock import payees.csv contracts.csv costs.csv   royalty payees, contracts, costs
+  backstock royalties run --period 2016H1 --dry-run     preview a royalty period; without --dry-run post and lock it
+  backstock royalties statement --payee june-okafor --period 2016H1 --format pdf --output june.pdf
   backstock verify                               recompute the hash chain, replay the journal
 
 Data directory: --data-dir, else $BACKSTOCK_DATA, else $XDG_DATA_HOME/backstock
@@ -59,7 +62,7 @@ enum Command {
         write_files: Option<PathBuf>,
     },
     /// Import files: catalog, distributors, purchase orders, shipments, statements,
-    /// stock reports, payments. Each file is one transaction; the same file twice
+    /// stock reports, payments; royalty payees, contracts and costs. Each file is one transaction; the same file twice
     /// changes nothing.
     #[command(
         after_help = "Examples:\n  backstock import catalog.csv distributors.csv\n  backstock import statements/2016-05/ --dry-run\n  backstock import old-export.csv --encoding windows-1252 --kind statements"
@@ -292,6 +295,31 @@ enum Command {
         distributors: u32,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Months of 2016 the statements cover (1 = one month's statements, as a
+        /// distributor sends them; 12 = a year in one file).
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=12))]
+        months: u32,
+    },
+    /// Royalty contracts: add (flags or --file contracts.csv), list, show.
+    #[command(
+        after_help = "Examples:\n  backstock contract add --id C-OKAFOR --payee june-okafor:60% --payee ada-brennan:40% --sku MRG-003-CD --rate '*:net_receipts:18%' --effective-from 2012-07-01\n  backstock contract add --file contracts.csv\n  backstock contract list\n  backstock contract show C-OKAFOR"
+    )]
+    Contract {
+        #[command(subcommand)]
+        command: ContractCommand,
+    },
+    /// Royalty payees (artists, producers, co-leaders).
+    Payee {
+        #[command(subcommand)]
+        command: PayeeCommand,
+    },
+    /// Royalty periods: run (post and lock) and statements.
+    #[command(
+        after_help = "Examples:\n  backstock royalties run --period 2016H1 --dry-run\n  backstock royalties run --period 2016H1\n  backstock royalties statement --payee june-okafor --period 2016H1 --format pdf --output okafor-2016H1.pdf\n  backstock royalties list"
+    )]
+    Royalties {
+        #[command(subcommand)]
+        command: RoyaltiesCommand,
     },
     /// Risk thresholds for this label (JSON; any field left out keeps its default).
     Thresholds {
@@ -445,6 +473,113 @@ enum DemandCommand {
     },
     /// List demands and answers.
     List,
+}
+
+// Parsed once per process: the size of the flags variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+enum ContractCommand {
+    /// Record a contract (or a new version of one, from --effective-from): give the
+    /// terms as flags, or --file contracts.csv (see docs/formats.md).
+    Add {
+        /// A contracts.csv file instead of flags.
+        #[arg(long, conflicts_with_all = ["id", "payee", "sku", "rate"])]
+        file: Option<PathBuf>,
+        #[arg(long, required_unless_present = "file")]
+        id: Option<String>,
+        #[arg(long, default_value = "")]
+        title: String,
+        /// PAYEE:SHARE, once per payee; shares sum to 100%.
+        #[arg(long, required_unless_present = "file")]
+        payee: Vec<String>,
+        /// A SKU or UPC the contract covers (repeat for several).
+        #[arg(long, required_unless_present = "file")]
+        sku: Vec<String>,
+        /// earned or collected
+        #[arg(long, default_value = "earned")]
+        basis: String,
+        /// SCOPE:BASE:RATE, e.g. '*:net_receipts:18%' or 'physical/LP:ppd:12%' (repeat).
+        #[arg(long, required_unless_present = "file")]
+        rate: Vec<String>,
+        #[arg(long, value_parser = parse_date)]
+        effective_from: Option<Date>,
+        /// Recoup costs across all the contract's releases.
+        #[arg(long)]
+        cross_collateralized: bool,
+        #[arg(long, default_value = "0")]
+        reserve_rate: String,
+        #[arg(long, default_value_t = 0)]
+        reserve_periods: u32,
+        #[arg(long, default_value = "0")]
+        min_payout: String,
+        #[arg(long, default_value = "USD")]
+        currency: String,
+    },
+    /// Contracts on file (their latest version).
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Every version of a contract, and its costs.
+    Show {
+        id: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+enum PayeeCommand {
+    /// Payees on file and their contracts.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoyaltiesCommand {
+    /// Compute a period's statements from the ledger as known at its end, check the
+    /// tie-out, post royalty expense / payable / recoupment and lock the period.
+    Run {
+        /// 2016H1 (half-year), 2016Q2 (quarter) or 2016-05 (month).
+        #[arg(long)]
+        period: String,
+        /// Show what the run would post; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The date of the run and its statements (default: today).
+        #[arg(long, value_parser = parse_date)]
+        on: Option<Date>,
+        /// The label's name as printed on statements (remembered for later runs).
+        #[arg(long)]
+        label_name: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// A payee's statement for a period already run, exactly as stored.
+    Statement {
+        #[arg(long)]
+        payee: String,
+        #[arg(long)]
+        period: String,
+        /// pdf, csv, html or json
+        #[arg(long, default_value = "pdf", value_parser = parse_statement_format)]
+        format: backstock_royalty_statement::Format,
+        /// Write to this file (a PDF is not written to a terminal).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Periods run so far.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+fn parse_statement_format(s: &str) -> Result<backstock_royalty_statement::Format, String> {
+    backstock_royalty_statement::Format::parse(s)
+        .ok_or_else(|| "expected pdf, csv, html or json".to_string())
 }
 
 #[derive(Subcommand)]
@@ -761,6 +896,12 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                     format!("no entry {entry_id:?} to correct (see `backstock journal`)"),
                 ));
             };
+            if matches!(original.event, Event::RoyaltyRun(_)) {
+                return Err(CliError::new(
+                    Exit::Refused,
+                    "a royalty run is locked: its statements were sent; corrections roll into the next period",
+                ));
+            }
             if matches!(original.event, Event::Correction { .. }) {
                 return Err(CliError::new(
                     Exit::Refused,
@@ -1028,12 +1169,14 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             skus,
             distributors,
             seed,
+            months,
         } => {
             let o = gen::GenOptions {
                 lines,
                 skus,
                 distributors,
                 seed,
+                months,
             };
             gen::generate(&out, &o)
                 .map_err(|e| CliError::new(Exit::Other, format!("{}: {e}", out.display())))
@@ -1094,6 +1237,146 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 } => web::user_role(&d, &email, &label, &role, party.as_deref()).await,
                 UserCommand::Token { email, name } => web::user_token(&d, &email, &name).await,
                 UserCommand::Password { email } => web::user_password(&d, &email).await,
+            }
+        }
+        Command::Contract { command } => {
+            let store = open(&dir()).await?;
+            match command {
+                ContractCommand::Add { file: Some(f), .. } => {
+                    let opts = import::ImportOptions {
+                        kind: None,
+                        dry_run: false,
+                        encoding: None,
+                        hold_unmatched: false,
+                        distributor: None,
+                        mapping: None,
+                        overrides: Default::default(),
+                    };
+                    let (files, rest) = royalties::split_files(vec![f.clone()], None)?;
+                    if !rest.is_empty()
+                        || files
+                            .iter()
+                            .any(|(_, k)| *k != royalties::files::RoyaltyFile::Contracts)
+                    {
+                        return Err(CliError::new(
+                            Exit::Input,
+                            format!(
+                                "{}:1: expected the header of contracts.csv ({})",
+                                f.display(),
+                                royalties::files::RoyaltyFile::Contracts.columns().join(",")
+                            ),
+                        ));
+                    }
+                    royalties::import_files(&store, &files, opts.encoding, false, None).await
+                }
+                ContractCommand::Add {
+                    id,
+                    title,
+                    payee,
+                    sku,
+                    basis,
+                    rate,
+                    effective_from,
+                    cross_collateralized,
+                    reserve_rate,
+                    reserve_periods,
+                    min_payout,
+                    currency,
+                    ..
+                } => {
+                    let on = match effective_from {
+                        Some(d) => d,
+                        None => risk::today(&store).await?,
+                    };
+                    royalties::contract_add(
+                        &store,
+                        royalties::ContractArgs {
+                            id: id.unwrap_or_default(),
+                            effective_from: on,
+                            title,
+                            payees: payee.join(";"),
+                            skus: sku,
+                            basis,
+                            rates: rate,
+                            cross_collateralized,
+                            reserve_rate,
+                            reserve_release_periods: reserve_periods,
+                            min_payout,
+                            currency,
+                        },
+                    )
+                    .await
+                }
+                ContractCommand::List { format } => royalties::contract_list(&store, format).await,
+                ContractCommand::Show { id, format } => {
+                    royalties::contract_show(&store, &id, format).await
+                }
+            }
+        }
+        Command::Payee { command } => {
+            let store = open(&dir()).await?;
+            match command {
+                PayeeCommand::List { format } => royalties::payee_list(&store, format).await,
+            }
+        }
+        Command::Royalties { command } => {
+            let store = open(&dir()).await?;
+            match command {
+                RoyaltiesCommand::Run {
+                    period,
+                    dry_run,
+                    on,
+                    format,
+                    label_name,
+                } => {
+                    royalties::run(
+                        &store,
+                        royalties::RunArgs {
+                            period,
+                            dry_run,
+                            on,
+                            format,
+                            label_name,
+                        },
+                    )
+                    .await
+                }
+                RoyaltiesCommand::Statement {
+                    payee,
+                    period,
+                    format,
+                    output,
+                } => {
+                    let bytes = royalties::statement(&store, &payee, &period, format).await?;
+                    match output {
+                        Some(path) => {
+                            std::fs::write(&path, &bytes).map_err(|e| {
+                                CliError::new(Exit::Other, format!("{}: {e}", path.display()))
+                            })?;
+                            Ok(format!(
+                                "Wrote the {period} statement of {payee} to {} ({} bytes).\n",
+                                path.display(),
+                                bytes.len()
+                            ))
+                        }
+                        None if format == backstock_royalty_statement::Format::Pdf => {
+                            use std::io::{IsTerminal, Write as _};
+                            let mut out = std::io::stdout().lock();
+                            if out.is_terminal() {
+                                return Err(CliError::new(
+                                    Exit::Input,
+                                    "a PDF is not printed to a terminal: give --output FILE (or redirect)",
+                                ));
+                            }
+                            out.write_all(&bytes)
+                                .and_then(|_| out.flush())
+                                .map_err(|e| CliError::new(Exit::Other, e.to_string()))?;
+                            Ok(String::new())
+                        }
+                        None => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+                    }
+                }
+                RoyaltiesCommand::List { format } => royalties::list_runs(&store, format).await,
             }
         }
         Command::Thresholds { set } => {

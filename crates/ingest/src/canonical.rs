@@ -402,6 +402,9 @@ struct KindState {
     /// SKUs met by the fast path, by the raw code bytes that named them.
     skus: Vec<Sku>,
     sku_index: FxHashMap<Vec<u8>, u32>,
+    /// The same for codes of at most 15 bytes (nearly all), packed into an integer so
+    /// a lookup neither hashes nor compares byte strings.
+    sku_short: FxHashMap<u128, u32>,
     /// Held lines (unknown code): (statement, code, kind) → header, units, amount, lines.
     #[allow(clippy::type_complexity)]
     held: BTreeMap<
@@ -1055,10 +1058,19 @@ fn read_statements<R: Read>(
     state: &mut KindState,
 ) {
     let mut rec = csv::ByteRecord::new();
-    let mut key: Vec<u8> = Vec::with_capacity(128);
-    let mut cached_key: Vec<u8> = Vec::new();
-    let mut cached: Option<(String, u32)> = None; // statement id, currency exponent
+    // The statement-level columns of the last line the general path accepted; a line
+    // repeating them byte for byte belongs to the same statement.
     let header_cols = [idx[0], idx[1], idx[2], idx[3], idx[4], idx[9]];
+    // In the canonical column order the first five are the record's first five fields:
+    // then one comparison of their bytes (and of where each ends) does.
+    let leading = header_cols[..5] == [0, 1, 2, 3, 4];
+    let mut cached_head: [Vec<u8>; 6] = Default::default();
+    let mut cached_ends = [0usize; 5];
+    let mut cached: Option<(String, u32)> = None; // statement id, currency exponent
+                                                  // Totals of the current run of fast lines, by SKU index × line kind, merged into
+                                                  // their statement when the run ends (a line costs an array update, not a lookup).
+    let mut run = Run::default();
+    let mut run_last_line = 0u64;
     loop {
         let line = rdr.position().line();
         match rdr.read_byte_record(&mut rec) {
@@ -1072,18 +1084,24 @@ fn read_statements<R: Read>(
                 continue;
             }
         }
-        if rec.iter().all(|c| trim(c).is_empty()) {
-            continue;
-        }
-        parsed.lines += 1;
         let line = rec.position().map(|p| p.line()).unwrap_or(line);
-        key.clear();
-        for c in header_cols {
-            key.extend_from_slice(rec.get(c).unwrap_or(b""));
-            key.push(0x1f);
-        }
+        let same_statement = |rec: &csv::ByteRecord| {
+            if leading {
+                let Some(end) = rec.range(4).map(|r| r.end) else {
+                    return false;
+                };
+                (0..5).all(|i| rec.range(i).map(|r| r.end) == Some(cached_ends[i]))
+                    && rec.as_slice()[..end] == cached_head[0][..]
+                    && rec.get(header_cols[5]) == Some(cached_head[5].as_slice())
+            } else {
+                header_cols
+                    .iter()
+                    .zip(&cached_head)
+                    .all(|(c, h)| rec.get(*c) == Some(h.as_slice()))
+            }
+        };
         let fast = match &cached {
-            Some((sid, exp)) if key == cached_key => (|| {
+            Some((_, exp)) if same_statement(&rec) => (|| {
                 let kind = fast_kind(trim(rec.get(idx[5])?))?;
                 let code = trim(rec.get(idx[6])?);
                 if code.is_empty() {
@@ -1091,27 +1109,40 @@ fn read_statements<R: Read>(
                 }
                 let units = fast_units(trim(rec.get(idx[7])?))?;
                 let amount = fast_amount(trim(rec.get(idx[8])?), *exp)?;
-                let sku = match state.sku_index.get(code) {
+                let short = short_code(code);
+                let known = match short {
+                    Some(k) => state.sku_short.get(&k),
+                    None => state.sku_index.get(code),
+                };
+                let sku = match known {
                     Some(i) => *i,
                     None => {
                         let s = ctx.resolve_code(std::str::from_utf8(code).ok()?)?;
                         let i = u32::try_from(state.skus.len()).ok()?;
                         state.skus.push(s);
-                        state.sku_index.insert(code.to_vec(), i);
+                        match short {
+                            Some(k) => state.sku_short.insert(k, i),
+                            None => state.sku_index.insert(code.to_vec(), i),
+                        };
                         i
                     }
                 };
-                let acc = state.statements.get_mut(sid.as_str())?;
-                let slot = acc.fast.entry((sku, kind)).or_insert((0, 0));
-                let (u, a) = (slot.0.checked_add(units)?, slot.1.checked_add(amount)?);
-                *slot = (u, a);
-                acc.last_line = line;
-                Some(())
+                run.add(sku, kind, units, amount)
             })(),
             _ => None,
         };
         if fast.is_some() {
+            parsed.lines += 1;
+            run_last_line = line;
             continue;
+        }
+        if rec.iter().all(|c| trim(c).is_empty()) {
+            continue;
+        }
+        parsed.lines += 1;
+        // The general path may touch the same statement: the run's totals go in first.
+        if let Some((sid, _)) = &cached {
+            end_run(state, sid, &mut run, run_last_line, errs);
         }
         // The general path: decode, validate, locate errors.
         let srec = match csv::StringRecord::from_byte_record(rec.clone()) {
@@ -1144,7 +1175,17 @@ fn read_statements<R: Read>(
                 Currency::parse(srec.get(idx[9]).unwrap_or("")).map(|c| u32::from(c.exponent()));
             match exp {
                 Ok(exp) if state.statements.contains_key(sid.as_str()) => {
-                    cached_key.clone_from(&key);
+                    for (h, c) in cached_head.iter_mut().zip(header_cols) {
+                        h.clear();
+                        h.extend_from_slice(rec.get(c).unwrap_or(b""));
+                    }
+                    if leading {
+                        for (i, e) in cached_ends.iter_mut().enumerate() {
+                            *e = rec.range(i).map_or(0, |r| r.end);
+                        }
+                        cached_head[0].clear();
+                        cached_head[0].extend_from_slice(&rec.as_slice()[..cached_ends[4]]);
+                    }
                     cached = Some((sid, exp));
                 }
                 _ => cached = None,
@@ -1153,5 +1194,134 @@ fn read_statements<R: Read>(
         if errs.truncated {
             break;
         }
+    }
+    if let Some((sid, _)) = &cached {
+        end_run(state, sid, &mut run, run_last_line, errs);
+    }
+}
+
+/// A code of at most 15 bytes packed with its length into one integer.
+fn short_code(code: &[u8]) -> Option<u128> {
+    if code.len() > 15 {
+        return None;
+    }
+    let mut b = [0u8; 16];
+    b[..code.len()].copy_from_slice(code);
+    b[15] = code.len() as u8;
+    Some(u128::from_le_bytes(b))
+}
+
+/// Totals of a run of fast lines (one statement), dense by SKU index × line kind.
+#[derive(Default)]
+struct Run {
+    slots: Vec<(i64, i64)>,
+    used: Vec<bool>,
+    touched: Vec<u32>,
+}
+
+impl Run {
+    const KINDS: usize = LineKind::ALL.len();
+
+    /// Adds a line; `None` (nothing changed) if a total would overflow.
+    fn add(&mut self, sku: u32, kind: LineKind, units: i64, amount: i64) -> Option<()> {
+        let i = sku as usize * Self::KINDS + kind as usize;
+        if i >= self.slots.len() {
+            let n = (i + 1).max(self.slots.len() * 2);
+            self.slots.resize(n, (0, 0));
+            self.used.resize(n, false);
+        }
+        let slot = &mut self.slots[i];
+        let (u, a) = (slot.0.checked_add(units)?, slot.1.checked_add(amount)?);
+        *slot = (u, a);
+        if !self.used[i] {
+            self.used[i] = true;
+            self.touched.push(i as u32);
+        }
+        Some(())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.touched.is_empty()
+    }
+
+    /// The run's totals by (SKU index, kind); leaves the run empty.
+    fn drain(&mut self) -> impl Iterator<Item = ((u32, LineKind), (i64, i64))> + '_ {
+        self.touched.drain(..).map(|i| {
+            let i = i as usize;
+            let t = std::mem::take(&mut self.slots[i]);
+            self.used[i] = false;
+            let sku = (i / Self::KINDS) as u32;
+            ((sku, LineKind::ALL[i % Self::KINDS]), t)
+        })
+    }
+}
+
+/// Adds a run of fast lines' totals to their statement.
+fn end_run(state: &mut KindState, sid: &str, run: &mut Run, last_line: u64, errs: &mut Errors) {
+    if run.is_empty() {
+        return;
+    }
+    let Some(acc) = state.statements.get_mut(sid) else {
+        run.drain().for_each(drop);
+        return;
+    };
+    for (k, (u, a)) in run.drain() {
+        let slot = acc.fast.entry(k).or_insert((0, 0));
+        match (slot.0.checked_add(u), slot.1.checked_add(a)) {
+            (Some(x), Some(y)) => *slot = (x, y),
+            _ => errs.push(LineError {
+                line: last_line,
+                column: None,
+                found: sid.to_string(),
+                expected: "statement totals within range".into(),
+            }),
+        }
+    }
+    acc.last_line = acc.last_line.max(last_line);
+}
+
+#[cfg(test)]
+mod run_tests {
+    use super::*;
+
+    #[test]
+    fn line_kinds_index_their_own_slot() {
+        // `Run` indexes by `kind as usize`: the declaration order must be `ALL`'s.
+        for (i, k) in LineKind::ALL.iter().enumerate() {
+            assert_eq!(*k as usize, i);
+        }
+    }
+
+    #[test]
+    fn a_run_sums_by_sku_and_kind_and_empties() {
+        let mut r = Run::default();
+        r.add(3, LineKind::Sale, 2, 1600).unwrap();
+        r.add(3, LineKind::Sale, 1, 800).unwrap();
+        r.add(3, LineKind::Return, 1, 800).unwrap();
+        r.add(0, LineKind::Sale, 0, 0).unwrap();
+        assert!(r.add(3, LineKind::Sale, 1, i64::MAX).is_none());
+        let mut got: Vec<_> = r.drain().collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ((0, LineKind::Sale), (0, 0)),
+                ((3, LineKind::Sale), (3, 2400)),
+                ((3, LineKind::Return), (1, 800)),
+            ]
+        );
+        assert!(r.is_empty());
+        r.add(3, LineKind::Sale, 1, 5).unwrap();
+        assert_eq!(
+            r.drain().collect::<Vec<_>>(),
+            vec![((3, LineKind::Sale), (1, 5))]
+        );
+    }
+
+    #[test]
+    fn short_codes_differ_by_length_and_bytes() {
+        assert_ne!(short_code(b"A"), short_code(b"A\0"));
+        assert_eq!(short_code(b"0123456789012345"), None);
+        assert_ne!(short_code(b"GEN-000001"), short_code(b"GEN-000002"));
     }
 }

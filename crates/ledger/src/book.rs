@@ -47,10 +47,17 @@ pub struct Recorded {
 pub struct Book {
     engine: Engine,
     keys: Vec<AccountKey>,
-    index: FxHashMap<AccountKey, AccountId>,
+    /// Account ids by key. The keys live once, in `keys`; the table holds ids only
+    /// (a book of a million accounts would otherwise keep every key twice).
+    index: hashbrown::HashTable<AccountId>,
     ledgers: FxHashMap<LedgerKey, LedgerId>,
     /// Open pending reserve releases per (distributor, currency), oldest first.
     reserves: BTreeMap<(PartyId, Currency), Vec<(TransferId, u64)>>,
+}
+
+fn key_hash(key: &AccountKey) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(key)
 }
 
 impl Book {
@@ -72,7 +79,19 @@ impl Book {
     }
 
     pub fn account_id(&self, key: &AccountKey) -> Option<AccountId> {
-        self.index.get(key).copied()
+        let keys = &self.keys;
+        self.index
+            .find(key_hash(key), |id| keys.get(id.0 as usize) == Some(key))
+            .copied()
+    }
+
+    /// Indexes the account just pushed onto `keys`.
+    fn index_last(&mut self, id: AccountId) {
+        let keys = &self.keys;
+        debug_assert_eq!(keys.len(), id.0 as usize + 1);
+        let h = key_hash(&keys[id.0 as usize]);
+        self.index
+            .insert_unique(h, id, |i| key_hash(&keys[i.0 as usize]));
     }
 
     pub fn accounts(&self) -> impl Iterator<Item = (AccountId, &AccountKey, &Balance)> {
@@ -94,8 +113,8 @@ impl Book {
         let ledger = self.ledger_id(key.ledger());
         let id = self.engine.restore_account(ledger, key.flags(), balance);
         debug_assert_eq!(id.0 as usize, self.keys.len());
-        self.index.insert(key.clone(), id);
         self.keys.push(key);
+        self.index_last(id);
         id
     }
 
@@ -133,13 +152,13 @@ impl Book {
     }
 
     fn resolve(&mut self, key: &AccountKey, created: &mut Vec<AccountId>) -> AccountId {
-        if let Some(id) = self.index.get(key) {
-            return *id;
+        if let Some(id) = self.account_id(key) {
+            return id;
         }
         let ledger = self.ledger_id(key.ledger());
         let id = self.engine.create_account(ledger, key.flags());
-        self.index.insert(key.clone(), id);
         self.keys.push(key.clone());
+        self.index_last(id);
         created.push(id);
         id
     }
@@ -147,7 +166,9 @@ impl Book {
     fn forget_accounts(&mut self, created: &[AccountId]) {
         for id in created.iter().rev() {
             if let Some(k) = self.keys.pop() {
-                self.index.remove(&k);
+                if let Ok(e) = self.index.find_entry(key_hash(&k), |i| i == id) {
+                    e.remove();
+                }
             }
             debug_assert_eq!(id.0 as usize, self.keys.len());
         }

@@ -243,6 +243,39 @@ pub enum Event {
         postings: Vec<Posting>,
     },
     Fact(Fact),
+    /// A royalty period's statements, posted and locked: royalty expense, royalty
+    /// payable and recoupment against advances per payee; the statements as sent.
+    RoyaltyRun(RoyaltyRun),
+}
+
+/// What one payee's statement under one contract posts, in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoyaltyPosting {
+    pub contract_id: String,
+    pub payee: PartyId,
+    /// Royalties recognized this period (signed: returns can make it negative):
+    /// royalty expense → royalty payable.
+    pub royalties: Money,
+    /// Recoupable costs charged to the payee this period, paid by the label:
+    /// cash → advance (an asset until recouped).
+    pub costs_charged: Money,
+    /// Earnings applied against advances and costs (signed): royalty payable →
+    /// advance. After the run the payee's advance account holds exactly what remains
+    /// unrecouped.
+    pub recouped: Money,
+}
+
+/// A royalty run: one period, posted once and then locked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoyaltyRun {
+    /// `2016H1`, `2016Q2` or `2016-05`.
+    pub period: String,
+    pub period_start: Date,
+    pub period_end: Date,
+    pub postings: Vec<RoyaltyPosting>,
+    /// The run as computed and sent: statements, tie-out, closing balances (the next
+    /// run's opening). Kept whole so a statement can be reproduced exactly.
+    pub result: serde_json::Value,
 }
 
 impl Event {
@@ -283,7 +316,11 @@ impl Event {
                 Fact::Demand(_) => "demand",
                 Fact::DemandResponse(_) => "demand_response",
                 Fact::Unmatched(_) => "unmatched",
+                Fact::Payee(_) => "payee",
+                Fact::RoyaltyContract(_) => "royalty_contract",
+                Fact::RoyaltyCost(_) => "royalty_cost",
             },
+            Event::RoyaltyRun(_) => "royalty_run",
         }
     }
 }
@@ -687,6 +724,35 @@ impl Entry {
                         }
                         Phase::VoidPending { .. } => {}
                     }
+                }
+            }
+            Event::RoyaltyRun(run) => {
+                for p in &run.postings {
+                    let payee = &p.payee;
+                    for m in [p.royalties, p.costs_charged, p.recouped] {
+                        if m.currency() != p.royalties.currency() {
+                            return Err(ExpandError(format!(
+                                "royalty run {}: amounts for {payee} on contract {} in two currencies",
+                                run.period, p.contract_id
+                            )));
+                        }
+                    }
+                    let cur = p.royalties.currency();
+                    out.extend(signed_posting(
+                        money(&label, payee, MoneyKind::RoyaltyExpense, cur),
+                        money(&label, payee, MoneyKind::RoyaltyPayable, cur),
+                        p.royalties.minor(),
+                    ));
+                    out.extend(signed_posting(
+                        money(&label, payee, MoneyKind::Advance, cur),
+                        money(&label, &label, MoneyKind::Cash, cur),
+                        p.costs_charged.minor(),
+                    ));
+                    out.extend(signed_posting(
+                        money(&label, payee, MoneyKind::RoyaltyPayable, cur),
+                        money(&label, payee, MoneyKind::Advance, cur),
+                        p.recouped.minor(),
+                    ));
                 }
             }
             Event::Fact(_) => {}

@@ -31,6 +31,14 @@ pub enum Fact {
     /// Statement lines whose product code was unknown, held (`import --hold-unmatched`)
     /// until an alias names the SKU; then they are posted as a supplementary statement.
     Unmatched(UnmatchedLine),
+    /// Someone the label pays royalties to (`payees.csv`). A later record of the same
+    /// payee replaces the contact details from then on.
+    Payee(PayeeRecord),
+    /// One version of a royalty contract (`contracts.csv`), in force from
+    /// `effective_from` until a later version of the same contract.
+    RoyaltyContract(RoyaltyContract),
+    /// A cost the label paid under a royalty contract (`costs.csv`).
+    RoyaltyCost(RoyaltyCost),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,4 +209,94 @@ pub struct UnmatchedLine {
     /// Source lines (first, last).
     pub first_line: u64,
     pub last_line: u64,
+}
+
+/// A royalty payee: artist, producer, co-leader, estate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayeeRecord {
+    pub payee: PartyId,
+    pub name: String,
+    pub email: String,
+    pub address: String,
+}
+
+/// When royalties become due: on sales as reported, or only on what was paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoyaltyBasis {
+    /// On sales reported by the distributor, paid for or not.
+    Earned,
+    /// Only on the share of each statement the distributor has actually paid
+    /// ("paid or credited").
+    Collected,
+}
+
+/// What a royalty rate is applied to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoyaltyBase {
+    /// The statement line's amount (sales − returns − fees − chargebacks + adjustments).
+    NetReceipts,
+    /// The catalog wholesale price × units (sales − returns): "published price to
+    /// dealers" per unit.
+    PpdPerUnit,
+    /// Net receipts split at the rate, with the contract's recoupable non-advance costs
+    /// charged at the same rate (e.g. 50/50 of net profit). Advances are recouped at 100%.
+    NetProfitSplit,
+}
+
+/// Kinds of cost recoupable under a royalty contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostKind {
+    Advance,
+    Recording,
+    Manufacturing,
+    Other,
+}
+
+/// One royalty rate rule: the most specific rule matching a line's channel and format
+/// applies (both set beats one set beats none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoyaltyRateRule {
+    pub channel: Option<crate::events::Channel>,
+    pub format: Option<String>,
+    pub base: RoyaltyBase,
+    pub rate: Rate,
+}
+
+/// A payee's share of the artist royalty under a contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoyaltyShare {
+    pub payee: PartyId,
+    pub share: Rate,
+}
+
+/// One version of a royalty contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoyaltyContract {
+    pub contract_id: String,
+    pub effective_from: Date,
+    pub title: String,
+    pub payees: Vec<RoyaltyShare>,
+    pub skus: Vec<Sku>,
+    pub basis: RoyaltyBasis,
+    pub rules: Vec<RoyaltyRateRule>,
+    pub cross_collateralized: bool,
+    pub reserve_rate: Rate,
+    pub reserve_release_periods: u32,
+    pub min_payout: Money,
+}
+
+/// A cost the label paid under a contract, recoupable from the payees' royalties.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoyaltyCost {
+    pub cost_id: String,
+    pub contract_id: String,
+    pub date: Date,
+    pub kind: CostKind,
+    pub amount: Money,
+    pub sku: Option<Sku>,
+    pub recoupable: bool,
+    pub memo: String,
 }

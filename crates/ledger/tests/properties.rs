@@ -343,3 +343,67 @@ fn reserves_are_two_phase_and_released_oldest_first() {
     assert_eq!(reserve.credits_pending, 300);
     assert!(book.is_balanced());
 }
+
+proptest! {
+    /// A royalty run balances on its ledger whatever the (signed) amounts, moves no
+    /// units, and leaves the advance account at costs charged − recouped.
+    #[test]
+    fn royalty_runs_balance(lines in prop::collection::vec((-50_000i64..50_000, 0i64..20_000, -20_000i64..20_000), 1..6)) {
+        use backstock_ledger::{MoneyKind, RoyaltyPosting, RoyaltyRun};
+        let usd = |m: i64| Money::from_minor(m, Currency::USD);
+        let postings: Vec<RoyaltyPosting> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, (r, c, x))| RoyaltyPosting {
+                contract_id: "C1".into(),
+                payee: p(&format!("artist-{i}")),
+                royalties: usd(*r),
+                costs_charged: usd(*c),
+                recouped: usd(*x),
+            })
+            .collect();
+        let mut book = Book::new();
+        let e = entry(0, Event::RoyaltyRun(RoyaltyRun {
+            period: "2016H1".into(),
+            period_start: Date::parse("2016-01-01").unwrap(),
+            period_end: Date::parse("2016-06-30").unwrap(),
+            postings,
+            result: serde_json::Value::Null,
+        }));
+        book.record(&e).unwrap();
+        prop_assert!(book.is_balanced());
+        prop_assert!(owner_units(&book).values().all(|u| *u == 0));
+        for (i, (_, c, x)) in lines.iter().enumerate() {
+            let adv: i128 = book
+                .accounts()
+                .filter(|(_, k, _)| matches!(k, AccountKey::Money(m) if m.kind() == MoneyKind::Advance && m.counterparty().as_str() == format!("artist-{i}")))
+                .map(|(_, _, b)| b.net_debit())
+                .sum();
+            prop_assert_eq!(adv, i128::from(*c - *x));
+        }
+    }
+}
+
+#[test]
+fn a_royalty_run_in_two_currencies_for_one_payee_is_refused() {
+    use backstock_ledger::{RoyaltyPosting, RoyaltyRun};
+    let eur = Currency::parse("EUR").unwrap();
+    let e = entry(
+        0,
+        Event::RoyaltyRun(RoyaltyRun {
+            period: "2016H1".into(),
+            period_start: Date::parse("2016-01-01").unwrap(),
+            period_end: Date::parse("2016-06-30").unwrap(),
+            postings: vec![RoyaltyPosting {
+                contract_id: "C1".into(),
+                payee: p("june"),
+                royalties: Money::from_minor(100, Currency::USD),
+                costs_charged: Money::from_minor(100, eur),
+                recouped: Money::from_minor(0, Currency::USD),
+            }],
+            result: serde_json::Value::Null,
+        }),
+    );
+    let err = Book::new().record(&e).unwrap_err().to_string();
+    assert!(err.contains("two currencies"), "{err}");
+}

@@ -250,7 +250,7 @@ impl<'a> View<'a> {
                         });
                     }
                 }
-                Event::Detention { .. } | Event::Correction { .. } => {}
+                Event::Detention { .. } | Event::Correction { .. } | Event::RoyaltyRun(_) => {}
                 Event::Fact(f) => match f {
                     Fact::Agreement(a) => {
                         v.agreements.insert(a.distributor.clone(), a);

@@ -6,7 +6,7 @@ use crate::{Period, RoyaltyError};
 use backstock_domain::{Currency, Date, Money, PartyId, Rate, Rounding, Sku};
 use backstock_ledger::facts::CatalogItem;
 use backstock_ledger::{Channel, Entry, Event, Fact, LineKind, Statement};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Everything a run reads. `entries` are journal entries; those not known by the
@@ -24,7 +24,7 @@ pub struct RoyaltyInputs {
 /// A payee's balance under a contract, in one currency and recoupment pool (`pool`
 /// is the SKU for per-SKU recoupment, `None` for the contract-wide pool).
 /// Positive: owed to the payee; negative: unrecouped.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountBalance {
     pub contract_id: String,
     pub payee_id: PartyId,
@@ -33,7 +33,7 @@ pub struct AccountBalance {
 }
 
 /// A reserve held from a payee in `held_in`, not yet released.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldReserve {
     pub contract_id: String,
     pub payee_id: PartyId,
@@ -42,7 +42,7 @@ pub struct HeldReserve {
 }
 
 /// Balances carried between runs: a run's `closing` is the next run's opening.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct OpeningBalances {
     pub accounts: Vec<AccountBalance>,
     pub reserves: Vec<HeldReserve>,

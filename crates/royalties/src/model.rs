@@ -72,30 +72,7 @@ impl Payee {
     }
 }
 
-/// When royalties become due to the artist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Basis {
-    /// On sales reported by the distributor, paid for or not.
-    Earned,
-    /// Only on the share of each statement the distributor has actually paid.
-    Collected,
-}
-
-/// What a rate is applied to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Base {
-    /// The statement line's amount (sales − returns − fees − chargebacks + adjustments).
-    NetReceipts,
-    /// The catalog wholesale price × units (sales − returns): "published price to
-    /// dealers" per unit.
-    PpdPerUnit,
-    /// Net receipts split at `rate`, with the contract's recoupable non-advance costs
-    /// charged at the same rate (the artist bears their share of costs: e.g. 50/50
-    /// of net profit). Advances are recouped at 100%.
-    NetProfitSplit,
-}
+pub use backstock_ledger::facts::{CostKind, RoyaltyBase as Base, RoyaltyBasis as Basis};
 
 /// One royalty rule. A line uses the most specific matching rule (channel and format
 /// both set beats one set beats none); among equally specific rules, the first listed.
@@ -297,15 +274,6 @@ impl Contract {
             .find(|r| r.base == Base::NetProfitSplit)
             .map(|r| r.rate)
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CostKind {
-    Advance,
-    Recording,
-    Manufacturing,
-    Other,
 }
 
 /// A cost the label paid under a contract. Charged against the payees' balances in

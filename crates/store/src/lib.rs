@@ -36,6 +36,7 @@ pub use verify::VerifyReport;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_journal.sql")),
     (2, include_str!("../migrations/0002_alerts.sql")),
+    (3, include_str!("../migrations/0003_file_parts.sql")),
 ];
 
 /// File name of the database inside the data directory.
@@ -99,21 +100,54 @@ pub struct SourceFile {
     pub kind: String,
     /// Size of the original in bytes.
     pub size: u64,
-    /// The original bytes, deflate-compressed (see [`compress`]).
-    pub content_deflate: Vec<u8>,
+    /// The original bytes in parts of at most [`PART_BYTES`], each compressed by
+    /// [`compress`]; one part for most files.
+    pub parts: Vec<Vec<u8>>,
     pub lines: u64,
 }
 
-/// Compresses bytes the way the store keeps originals (raw deflate, fast level).
+/// Compression level for originals: zstd's fastest standard level. A 10M-line
+/// statement file (~800 MB) compresses at several hundred MB/s to about a tenth.
+const ZSTD_LEVEL: i32 = 1;
+/// The first four bytes of every zstd frame. Originals kept by earlier versions are raw
+/// deflate, which cannot start with these bytes (a stored deflate block would need
+/// LEN and NLEN to be complements), so the codec is told by the content itself.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// Compresses bytes the way the store keeps originals (a zstd frame, level 1).
 pub fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-    z.write_all(bytes)?;
-    z.finish()
+    zstd::bulk::compress(bytes, ZSTD_LEVEL)
 }
 
-/// A streaming compressor for originals too large to hold uncompressed.
-pub fn compressor() -> flate2::write::DeflateEncoder<Vec<u8>> {
-    flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast())
+/// Originals are compressed in parts of at most this many bytes of the original, so a
+/// file of any size is never held whole, compressed or not.
+pub const PART_BYTES: usize = 16 << 20;
+
+/// Compresses an original part by part, reusing one compression context.
+pub struct PartCompressor(zstd::bulk::Compressor<'static>);
+
+impl PartCompressor {
+    pub fn new() -> std::io::Result<PartCompressor> {
+        Ok(PartCompressor(zstd::bulk::Compressor::new(ZSTD_LEVEL)?))
+    }
+    /// One part (at most [`PART_BYTES`] of the original) as a zstd frame.
+    pub fn part(&mut self, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+        debug_assert!(bytes.len() <= PART_BYTES);
+        self.0.compress(bytes)
+    }
+}
+
+/// The original bytes from what the store kept (zstd frames — concatenated parts
+/// decode as one stream — or deflate from earlier versions).
+pub fn decompress(kept: &[u8]) -> std::io::Result<Vec<u8>> {
+    if kept.starts_with(&ZSTD_MAGIC) {
+        return zstd::stream::decode_all(kept);
+    }
+    let mut out = Vec::new();
+    let mut d = flate2::write::DeflateDecoder::new(&mut out);
+    d.write_all(kept)?;
+    d.finish()?;
+    Ok(out)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +192,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-16384");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
@@ -248,16 +282,18 @@ impl Store {
             .bind(sha256)
             .fetch_optional(&self.pool)
             .await?;
-        match row {
-            None => Ok(None),
-            Some(z) => {
-                let mut out = Vec::new();
-                let mut d = flate2::write::DeflateDecoder::new(&mut out);
-                d.write_all(&z)?;
-                d.finish()?;
-                Ok(Some(out))
-            }
+        let Some(mut z) = row else {
+            return Ok(None);
+        };
+        if z.is_empty() {
+            let parts: Vec<Vec<u8>> =
+                sqlx::query_scalar("SELECT content FROM file_parts WHERE sha256 = ? ORDER BY part")
+                    .bind(sha256)
+                    .fetch_all(&self.pool)
+                    .await?;
+            z = parts.concat();
         }
+        Ok(Some(decompress(&z)?))
     }
 }
 
@@ -402,6 +438,7 @@ async fn record_in_tx(
     // Rows are written as they accumulate, so a file of millions of lines does not hold
     // every statement's JSON and transfers in memory at once.
     let (mut n_recorded, mut n_transfers, mut pending_bytes) = (0usize, 0usize, 0usize);
+    let mut n_accounts = 0usize;
     let mut account_rows: Vec<(u32, String, i64)> = Vec::new();
     let mut transfer_rows: Vec<TransferInsert> = Vec::new();
     let mut pending_new: Vec<(TransferId, i64, Transfer)> = Vec::new();
@@ -438,6 +475,7 @@ async fn record_in_tx(
         }
         let rows: Vec<TransferRow> = rec.transfers.iter().map(TransferRow::of).collect();
         let postings = canonical_postings(&new_accounts, &rows);
+        pending_bytes += new_accounts.iter().map(|a| a.1.len()).sum::<usize>();
         account_rows.extend(new_accounts.into_iter().map(|(id, k)| (id, k, seq)));
         let hash = chain::entry_hash(&prev, seq as u64, &body, &postings);
         prev = hash;
@@ -475,7 +513,12 @@ async fn record_in_tx(
         }
         pending_bytes += body.len();
         journal_rows.push((seq, entry, body, chain::to_hex(&hash)));
-        if transfer_rows.len() >= FLUSH_TRANSFERS || pending_bytes >= FLUSH_BYTES {
+        if transfer_rows.len() + account_rows.len() >= FLUSH_TRANSFERS
+            || pending_bytes >= FLUSH_BYTES
+        {
+            n_accounts += account_rows.len();
+            insert_accounts(conn, book, &account_rows).await?;
+            account_rows.clear();
             insert_journal(conn, &journal_rows, file_sha.as_deref(), &recorded_at).await?;
             insert_transfers(conn, &transfer_rows).await?;
             n_recorded += journal_rows.len();
@@ -486,54 +529,12 @@ async fn record_in_tx(
         }
     }
 
-    // New accounts, in id order.
-    if account_rows.len() != book.accounts().count() - accounts_before {
+    // New accounts, in id order (each flush writes the accounts its entries created).
+    n_accounts += account_rows.len();
+    if n_accounts != book.accounts().count() - accounts_before {
         return Err(StoreError::Corrupt("new accounts out of step".into()));
     }
-    let mut new_accounts = Vec::with_capacity(account_rows.len());
-    for (id, json, seq) in account_rows {
-        let key = book
-            .key(backstock_ledger::engine::AccountId(id))
-            .cloned()
-            .ok_or_else(|| StoreError::Corrupt(format!("account {id} missing")))?;
-        new_accounts.push((id, json, seq, key));
-    }
-    for chunk in new_accounts.chunks(ROWS_PER_INSERT / 2) {
-        let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO accounts (id, key, created_seq, ledger, owner, holder, sku, state, party, counterparty, money_kind, currency) ",
-        );
-        qb.push_values(chunk, |mut b, (id, json, seq, key)| {
-            b.push_bind(i64::from(*id))
-                .push_bind(json.as_str())
-                .push_bind(*seq);
-            match key {
-                AccountKey::Units(u) => {
-                    b.push_bind(format!("units:{}", u.sku()))
-                        .push_bind(u.owner().to_string())
-                        .push_bind(u.holder().to_string())
-                        .push_bind(u.sku().to_string())
-                        .push_bind(u.state().as_str())
-                        .push_bind(None::<String>)
-                        .push_bind(None::<String>)
-                        .push_bind(None::<String>)
-                        .push_bind(None::<String>);
-                }
-                AccountKey::Money(m) => {
-                    b.push_bind(format!("money:{}", m.currency()))
-                        .push_bind(None::<String>)
-                        .push_bind(None::<String>)
-                        .push_bind(None::<String>)
-                        .push_bind(None::<String>)
-                        .push_bind(m.party().to_string())
-                        .push_bind(m.counterparty().to_string())
-                        .push_bind(m.kind().as_str())
-                        .push_bind(m.currency().code().to_string());
-                }
-            }
-        });
-        qb.build().execute(&mut *conn).await?;
-    }
-
+    insert_accounts(conn, book, &account_rows).await?;
     insert_journal(conn, &journal_rows, file_sha.as_deref(), &recorded_at).await?;
     insert_transfers(conn, &transfer_rows).await?;
     n_recorded += journal_rows.len();
@@ -588,6 +589,8 @@ async fn record_in_tx(
     }
 
     if let Some(f) = file {
+        // One part: kept in the row itself. More: the row holds none, `file_parts` all.
+        let single = f.parts.len() == 1;
         sqlx::query("INSERT INTO files (sha256, name, kind, size, lines, imported_at, content) VALUES (?, ?, ?, ?, ?, ?, ?)")
             .bind(&f.sha256)
             .bind(&f.name)
@@ -595,9 +598,19 @@ async fn record_in_tx(
             .bind(f.size as i64)
             .bind(f.lines as i64)
             .bind(&recorded_at)
-            .bind(f.content_deflate)
+            .bind(if single { f.parts[0].as_slice() } else { &[][..] })
             .execute(&mut *conn)
             .await?;
+        if !single {
+            for (i, part) in f.parts.iter().enumerate() {
+                sqlx::query("INSERT INTO file_parts (sha256, part, content) VALUES (?, ?, ?)")
+                    .bind(&f.sha256)
+                    .bind(i as i64)
+                    .bind(part.as_slice())
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
     }
 
     if let Some(c) = cache.as_mut() {
@@ -611,6 +624,57 @@ async fn record_in_tx(
 }
 
 type JournalInsert<'e> = (i64, &'e Entry, String, String);
+
+/// Writes account rows (id, key JSON, creating entry's seq), in id order.
+async fn insert_accounts(
+    conn: &mut SqliteConnection,
+    book: &Book,
+    rows: &[(u32, String, i64)],
+) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT / 2) {
+        let mut keys = Vec::with_capacity(chunk.len());
+        for (id, _, _) in chunk {
+            keys.push(
+                book.key(backstock_ledger::engine::AccountId(*id))
+                    .ok_or_else(|| StoreError::Corrupt(format!("account {id} missing")))?,
+            );
+        }
+        let mut qb = sqlx::QueryBuilder::new(
+            "INSERT INTO accounts (id, key, created_seq, ledger, owner, holder, sku, state, party, counterparty, money_kind, currency) ",
+        );
+        qb.push_values(chunk.iter().zip(keys), |mut b, ((id, json, seq), key)| {
+            b.push_bind(i64::from(*id))
+                .push_bind(json.as_str())
+                .push_bind(*seq);
+            match key {
+                AccountKey::Units(u) => {
+                    b.push_bind(format!("units:{}", u.sku()))
+                        .push_bind(u.owner().to_string())
+                        .push_bind(u.holder().to_string())
+                        .push_bind(u.sku().to_string())
+                        .push_bind(u.state().as_str())
+                        .push_bind(None::<String>)
+                        .push_bind(None::<String>)
+                        .push_bind(None::<String>)
+                        .push_bind(None::<String>);
+                }
+                AccountKey::Money(m) => {
+                    b.push_bind(format!("money:{}", m.currency()))
+                        .push_bind(None::<String>)
+                        .push_bind(None::<String>)
+                        .push_bind(None::<String>)
+                        .push_bind(None::<String>)
+                        .push_bind(m.party().to_string())
+                        .push_bind(m.counterparty().to_string())
+                        .push_bind(m.kind().as_str())
+                        .push_bind(m.currency().code().to_string());
+                }
+            }
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
 type TransferInsert = (i64, usize, Transfer, i64, i64, i64, i64);
 
 async fn insert_journal(

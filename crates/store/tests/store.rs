@@ -224,7 +224,7 @@ async fn files_are_kept_and_imported_once() {
         name: "shipments.csv".into(),
         kind: "shipments".into(),
         size: bytes.len() as u64,
-        content_deflate: backstock_store::compress(&bytes).unwrap(),
+        parts: vec![backstock_store::compress(&bytes).unwrap()],
         lines: 201,
     };
     store
@@ -241,6 +241,38 @@ async fn files_are_kept_and_imported_once() {
         store.file_bytes(&"ab".repeat(32)).await.unwrap().unwrap(),
         bytes
     );
+}
+
+#[tokio::test]
+async fn a_file_kept_in_parts_reads_back_whole_and_parts_are_append_only() {
+    let (_dir, store) = open().await;
+    let bytes: Vec<u8> = (0..40_000u32)
+        .flat_map(|i| format!("S{i},2016-01-05\n").into_bytes())
+        .collect();
+    let mut z = backstock_store::PartCompressor::new().unwrap();
+    let parts: Vec<Vec<u8>> = bytes.chunks(100_000).map(|c| z.part(c).unwrap()).collect();
+    assert!(parts.len() > 2);
+    let sha = "cd".repeat(32);
+    store
+        .record(
+            &[make("m1", "2016-01-02", 100)],
+            Some(SourceFile {
+                sha256: sha.clone(),
+                name: "big.csv".into(),
+                kind: "shipments".into(),
+                size: bytes.len() as u64,
+                parts,
+                lines: 40_000,
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.file_bytes(&sha).await.unwrap().unwrap(), bytes);
+    let err = sqlx::query("DELETE FROM file_parts")
+        .execute(store.pool())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("kept as they were"), "{err}");
 }
 
 #[tokio::test]

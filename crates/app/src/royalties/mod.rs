@@ -1,0 +1,1418 @@
+//! Artist royalties: payees, contracts and costs as data; period runs that post to the
+//! ledger and lock; statements reproduced exactly as sent.
+//!
+//! Rules kept here (the computation itself is `backstock-royalties`):
+//! * **Contract versions.** A contract's version in force on a period's last day
+//!   governs the whole period; a newer version supersedes from its effective date,
+//!   nothing is rewritten.
+//! * **Runs lock.** A period is run once (`royalty-run:PERIOD`); running it again
+//!   changes nothing; an earlier or overlapping period after a later one is refused,
+//!   and so is a gap (periods run in order).
+//! * **Late entries roll forward.** An entry recorded after the previous run but
+//!   belonging to a locked period (a statement or payment dated in it, a cost dated in
+//!   it) is taken as known on the first day of the period being run, so it is
+//!   accounted now and the sent statement is never rewritten. The first run also
+//!   charges costs dated before it (unrecouped advances carried in).
+//! * **In default.** A distributor is in default at a period's end when its risk level
+//!   is `critical`, or it refused a demand to return the label's stock.
+//! * **Tie-out.** Every run checks Σ payee royalties + rounding + label share +
+//!   distributor reserves = receipts, per currency, to the cent; a run that does not
+//!   tie is refused.
+
+pub mod files;
+
+use crate::output::{self, Format, Table};
+use crate::{AppError, Exit};
+use backstock_domain::{Currency, Date, Money, PartyId, Rate, Sku};
+use backstock_ingest::{Context, Decoder, Encoding};
+use backstock_ledger::facts::{
+    Agreement, CatalogItem, DemandOutcome, PayeeRecord, RoyaltyContract, RoyaltyCost,
+};
+use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance, RoyaltyPosting, RoyaltyRun};
+use backstock_royalties::{
+    compute, Contract, ContractTerms, Cost, OpeningBalances, PayeeStatement, Period, RateRule,
+    RoyaltyError, RoyaltyInputs, RunResult,
+};
+use backstock_royalty_statement as doc;
+use backstock_store::{RecordOutcome, SourceFile, Store};
+use files::{RoyaltyContext, RoyaltyFile};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn input(e: impl std::fmt::Display) -> AppError {
+    AppError::new(Exit::Input, e.to_string())
+}
+
+/// A contract record as the royalties computation takes it (checked terms).
+pub(crate) fn contract_of(r: &RoyaltyContract) -> Result<Contract, RoyaltyError> {
+    Contract::new(ContractTerms {
+        id: r.contract_id.clone(),
+        payees: r
+            .payees
+            .iter()
+            .map(|s| (s.payee.clone(), s.share))
+            .collect(),
+        skus: r.skus.clone(),
+        basis: r.basis,
+        rules: r
+            .rules
+            .iter()
+            .map(|x| RateRule {
+                channel: x.channel,
+                format: x.format.clone(),
+                base: x.base,
+                rate: x.rate,
+            })
+            .collect(),
+        cross_collateralized: r.cross_collateralized,
+        reserve_rate: r.reserve_rate,
+        reserve_release_periods: r.reserve_release_periods,
+        min_payout: r.min_payout,
+    })
+}
+
+// ---------------------------------------------------------------- import
+
+/// Royalty files with their kind, in import order.
+pub type RoyaltyFiles = Vec<(PathBuf, RoyaltyFile)>;
+
+/// Separates royalty files (payees, contracts, costs: detected by header) from the
+/// others. Only when no `--kind` or `--mapping` forces a kind.
+pub fn split_files(
+    files: Vec<PathBuf>,
+    encoding: Option<Encoding>,
+) -> Result<(RoyaltyFiles, Vec<PathBuf>), AppError> {
+    let mut royalty = Vec::new();
+    let mut rest = Vec::new();
+    for f in files {
+        match detect(&f, encoding)? {
+            Some(k) => royalty.push((f, k)),
+            None => rest.push(f),
+        }
+    }
+    royalty.sort_by_key(|(_, k)| *k);
+    Ok((royalty, rest))
+}
+
+fn detect(path: &Path, encoding: Option<Encoding>) -> Result<Option<RoyaltyFile>, AppError> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| input(format!("{}: {e}", path.display())))?;
+    let mut head = Vec::new();
+    f.take(16 * 1024)
+        .read_to_end(&mut head)
+        .map_err(|e| input(format!("{}: {e}", path.display())))?;
+    let enc = encoding.unwrap_or_else(|| Encoding::sniff(&head));
+    let mut s = String::new();
+    let _ = Decoder::new(head.as_slice(), enc).read_to_string(&mut s);
+    Ok(RoyaltyFile::detect(s.lines().next().unwrap_or("")))
+}
+
+/// What royalty files may refer to. `codes`: the import's own context when other files
+/// came first in the same command (so a dry run sees the catalog it previews).
+async fn context(store: &Store, codes: Option<&Context>) -> Result<RoyaltyContext, AppError> {
+    let codes = match codes {
+        Some(c) => c.clone(),
+        None => {
+            let l = store.import_lookups().await?;
+            Context::from_lookups(&l.catalog, &l.aliases, &l.agreements)
+        }
+    };
+    let mut ctx = RoyaltyContext {
+        distributors: codes.distributors.keys().cloned().collect(),
+        codes,
+        ..Default::default()
+    };
+    for (_, e) in store
+        .entries(&["payee", "royalty_contract", "royalty_cost"], None)
+        .await?
+    {
+        ctx.learn(&e);
+    }
+    Ok(ctx)
+}
+
+/// Imports royalty files, each one transaction; the same bytes twice change nothing.
+pub async fn import_files(
+    store: &Store,
+    files: &[(PathBuf, RoyaltyFile)],
+    encoding: Option<Encoding>,
+    dry_run: bool,
+    codes: Option<&Context>,
+) -> Result<String, AppError> {
+    use sha2::{Digest, Sha256};
+    let mut report = String::new();
+    if files.is_empty() {
+        return Ok(report);
+    }
+    let mut ctx = context(store, codes).await?;
+    for (path, kind) in files {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| input(format!("{shown}: {e}")))?;
+        let sha: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if let Some((at, _)) = store.file_imported(&sha).await? {
+            report.push_str(&format!(
+                "{shown}: already imported on {}; nothing changed\n",
+                &at[..at.len().min(10)]
+            ));
+            continue;
+        }
+        ctx.file_name = shown.clone();
+        ctx.file_sha256 = sha.clone();
+        ctx.command = None;
+        let enc = encoding.unwrap_or_else(|| Encoding::sniff(&bytes));
+        let entries = files::read(*kind, Decoder::new(bytes.as_slice(), enc), &mut ctx)
+            .map_err(|e| input(e.to_string().trim_end()))?;
+        let n = entries.len();
+        let summary = format!(
+            "{n} {} line{} → {n} entr{}",
+            kind.as_str(),
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "y" } else { "ies" }
+        );
+        if dry_run {
+            report.push_str(&format!(
+                "{shown}: would record {summary} (dry run: nothing changed)\n"
+            ));
+            continue;
+        }
+        let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
+        let file = SourceFile {
+            sha256: sha,
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default(),
+            kind: kind.as_str().into(),
+            size: bytes.len() as u64,
+            parts: vec![backstock_store::compress(&bytes)
+                .map_err(|e| AppError::new(Exit::Other, format!("{shown}: {e}")))?],
+            lines,
+        };
+        match store.record(&entries, Some(file)).await {
+            Ok(RecordOutcome::Recorded {
+                recorded,
+                unchanged,
+                ..
+            }) => {
+                report.push_str(&format!("{shown}: recorded {summary}"));
+                if unchanged > 0 {
+                    report.push_str(&format!(" ({unchanged} already recorded, {recorded} new)"));
+                }
+                report.push('\n');
+            }
+            Ok(RecordOutcome::AlreadyImported { imported_at, .. }) => {
+                report.push_str(&format!(
+                    "{shown}: already imported on {}; nothing changed\n",
+                    &imported_at[..imported_at.len().min(10)]
+                ));
+            }
+            Err(e) => {
+                return Err(AppError::from(e)
+                    .context(format!("{shown}: nothing was recorded from this file")));
+            }
+        }
+    }
+    Ok(report)
+}
+
+// ---------------------------------------------------------------- reference data
+
+/// Payees, contract versions and costs on file, in recording order.
+#[derive(Default)]
+struct Reference {
+    payees: BTreeMap<PartyId, PayeeRecord>,
+    contracts: BTreeMap<String, Vec<(i64, RoyaltyContract)>>,
+    costs: Vec<(i64, RoyaltyCost)>,
+}
+
+impl Reference {
+    fn of(entries: &[(i64, Entry)]) -> Reference {
+        let mut r = Reference::default();
+        for (seq, e) in entries {
+            match &e.event {
+                Event::Fact(Fact::Payee(p)) => {
+                    r.payees.insert(p.payee.clone(), p.clone());
+                }
+                Event::Fact(Fact::RoyaltyContract(c)) => r
+                    .contracts
+                    .entry(c.contract_id.clone())
+                    .or_default()
+                    .push((*seq, c.clone())),
+                Event::Fact(Fact::RoyaltyCost(c)) => r.costs.push((*seq, c.clone())),
+                _ => {}
+            }
+        }
+        r
+    }
+    /// The version of each contract in force on `on` (latest effective date ≤ on;
+    /// among equal dates, the later recorded).
+    fn in_force(&self, on: Date) -> Vec<&RoyaltyContract> {
+        self.contracts
+            .values()
+            .filter_map(|versions| {
+                versions
+                    .iter()
+                    .filter(|(_, c)| c.effective_from <= on)
+                    .max_by_key(|(seq, c)| (c.effective_from, *seq))
+                    .map(|(_, c)| c)
+            })
+            .collect()
+    }
+    fn latest(&self, id: &str) -> Option<&RoyaltyContract> {
+        self.contracts
+            .get(id)?
+            .iter()
+            .max_by_key(|(seq, c)| (c.effective_from, *seq))
+            .map(|(_, c)| c)
+    }
+}
+
+/// What a run stores besides the postings (the `result` of the journal entry).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredRun {
+    pub statements: Vec<doc::RoyaltyStatement>,
+    pub tie_out: serde_json::Value,
+    pub warnings: Vec<String>,
+    pub closing: OpeningBalances,
+}
+
+struct PreviousRun {
+    seq: i64,
+    period: Period,
+    stored: StoredRun,
+}
+
+async fn runs(store: &Store) -> Result<Vec<(i64, RoyaltyRun)>, AppError> {
+    let mut out = Vec::new();
+    for (seq, e) in store.entries(&["royalty_run"], None).await? {
+        if let Event::RoyaltyRun(r) = e.event {
+            out.push((seq, r));
+        }
+    }
+    Ok(out)
+}
+
+fn stored(run: &RoyaltyRun) -> Result<StoredRun, AppError> {
+    serde_json::from_value(run.result.clone()).map_err(|e| {
+        AppError::new(
+            Exit::Tampered,
+            format!("the stored royalty run {} is unreadable: {e}", run.period),
+        )
+    })
+}
+
+async fn label_name(store: &Store) -> Result<String, AppError> {
+    Ok(store
+        .meta("label_name")
+        .await?
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "The label".into()))
+}
+
+/// Distributors in default at `on`: risk level critical, or a refused demand.
+async fn defaulted(store: &Store, on: Date) -> Result<BTreeSet<PartyId>, AppError> {
+    let snap = crate::risk::snapshot(store, on).await?;
+    let th = crate::risk::thresholds(store).await?;
+    let mut out: BTreeSet<PartyId> = backstock_risk::signals::assess(&snap, &th)
+        .into_iter()
+        .filter(|a| a.level >= backstock_risk::Level::Critical)
+        .map(|a| a.distributor)
+        .collect();
+    let mut demands: BTreeMap<String, PartyId> = BTreeMap::new();
+    for e in &snap.entries {
+        if let Event::Fact(Fact::Demand(d)) = &e.event {
+            demands.insert(d.demand_id.clone(), d.distributor.clone());
+        }
+    }
+    for e in &snap.entries {
+        if let Event::Fact(Fact::DemandResponse(r)) = &e.event {
+            if r.outcome == DemandOutcome::Refused {
+                if let Some(d) = demands.get(&r.demand_id) {
+                    out.insert(d.clone());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- run
+
+pub struct RunArgs {
+    pub period: String,
+    pub dry_run: bool,
+    /// The day the run is made (default: the label's today).
+    pub on: Option<Date>,
+    pub format: Format,
+    /// The label's name as printed on statements (remembered for later runs).
+    pub label_name: Option<String>,
+}
+
+/// Which runs exist, and whether `period` may run now. `Ok(Err(msg))`: already run.
+fn check_order(
+    period: &Period,
+    runs: &[(i64, RoyaltyRun)],
+) -> Result<Option<(i64, Period)>, AppError> {
+    let mut last: Option<(i64, Period, Date)> = None;
+    for (seq, r) in runs {
+        let p =
+            Period::parse(&r.period).map_err(|e| AppError::new(Exit::Tampered, e.to_string()))?;
+        if last.as_ref().is_none_or(|(_, _, end)| r.period_end > *end) {
+            last = Some((*seq, p, r.period_end));
+        }
+    }
+    let Some((seq, lp, lend)) = last else {
+        return Ok(None);
+    };
+    if period.end() <= lend {
+        return Err(AppError::new(
+            Exit::Refused,
+            format!(
+                "royalty period {period} ends on or before {lend}, the end of {lp}, which is already run and locked; later entries roll into the next period ({})",
+                lp.plus(1).map(|p| p.to_string()).unwrap_or_default()
+            ),
+        ));
+    }
+    if period.start() != lend.add_days(1) {
+        return Err(AppError::new(
+            Exit::Refused,
+            format!(
+                "royalty period {period} starts on {}, but the last run ({lp}) ended on {lend}: run the periods in between first (next: {})",
+                period.start(),
+                lp.plus(1).map(|p| p.to_string()).unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(Some((seq, lp)))
+}
+
+/// Computes (and unless `dry_run` posts and locks) a royalty period.
+pub async fn run(store: &Store, a: RunArgs) -> Result<String, AppError> {
+    let period = Period::parse(&a.period)
+        .map_err(|e| AppError::new(Exit::Input, format!("--period: {e}")))?;
+    let all_runs = runs(store).await?;
+    let id = format!("royalty-run:{period}");
+    if let Some((_, r)) = all_runs
+        .iter()
+        .find(|(_, r)| r.period == period.to_string())
+    {
+        let st = stored(r)?;
+        let when = store
+            .journal(None, Some("royalty_run"), 1_000_000)
+            .await?
+            .into_iter()
+            .find(|j| j.entry_id == id)
+            .map(|j| j.recorded_at)
+            .unwrap_or_default();
+        return Ok(format!(
+            "Royalty period {period} was already run (entry {id}, recorded {when}) and is locked; nothing changed.\n{} statement{} on file: backstock royalties statement --payee PAYEE --period {period} --format pdf\n",
+            st.statements.len(),
+            if st.statements.len() == 1 { "" } else { "s" }
+        ));
+    }
+    let prev = check_order(&period, &all_runs)?;
+    if let Some(name) = a.label_name.as_deref().map(str::trim) {
+        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(AppError::new(
+                Exit::Input,
+                format!("--label-name: found {name:?}, expected the label's name, 1-200 printable characters"),
+            ));
+        }
+        if !a.dry_run {
+            store.set_meta("label_name", name).await?;
+        }
+    }
+    let today = crate::risk::today(store).await?;
+    let on = a.on.unwrap_or(today);
+    if period.end() > on {
+        return Err(AppError::new(
+            Exit::Refused,
+            format!(
+                "royalty period {period} ends on {}; it can be run from that day (today is {on})",
+                period.end()
+            ),
+        ));
+    }
+    let previous = match prev {
+        None => None,
+        Some((seq, p)) => {
+            let r = all_runs
+                .iter()
+                .find(|(s, _)| *s == seq)
+                .map(|(_, r)| r)
+                .ok_or_else(|| AppError::new(Exit::Other, "previous run vanished"))?;
+            Some(PreviousRun {
+                seq,
+                period: p,
+                stored: stored(r)?,
+            })
+        }
+    };
+    let entries = store.entries(&[], None).await?;
+    let reference = Reference::of(&entries);
+    let Built {
+        mut inputs,
+        late,
+        moved,
+        notes,
+    } = inputs(&entries, &reference, &period, previous.as_ref())?;
+    if inputs.contracts.is_empty() {
+        return Err(AppError::new(
+            Exit::Input,
+            format!(
+                "no royalty contract is in force on {}: import payees.csv and contracts.csv (or `backstock contract add`) before running {period}",
+                period.end()
+            ),
+        ));
+    }
+    inputs.defaulted_distributors = defaulted(store, period.end()).await?;
+    let opening = previous
+        .as_ref()
+        .map(|p| p.stored.closing.clone())
+        .unwrap_or_default();
+    let result = compute(&inputs, &period, &opening)
+        .map_err(|e| AppError::new(Exit::Refused, format!("royalty run {period}: {e}")))?;
+    let bad: Vec<String> = result
+        .tie_out
+        .iter()
+        .filter(|t| !t.ok)
+        .map(|t| {
+            format!(
+                "{}: receipts {} ≠ payee royalties {} + rounding {} + label share {} + distributor reserves {} (off by {})",
+                t.currency,
+                t.receipts,
+                t.payee_royalties,
+                t.rounding_to_label,
+                t.label_share,
+                t.distributor_reserves,
+                t.difference
+            )
+        })
+        .collect();
+    if !bad.is_empty() {
+        return Err(AppError::new(
+            Exit::Refused,
+            format!(
+                "royalty run {period} does not tie out; nothing was posted:\n  {}",
+                bad.join("\n  ")
+            ),
+        ));
+    }
+    let names = Names::of(&entries);
+    let label = match a.label_name.as_deref() {
+        Some(n) => n.trim().to_string(),
+        None => label_name(store).await?,
+    };
+    let docs = documents(&result, &label, &period, on, &reference, &names, &moved);
+    let postings = postings(&result, &opening)?;
+    let mut warnings = result.warnings.clone();
+    warnings.extend(notes);
+    if late > 0 {
+        warnings.push(format!(
+            "{late} entr{} recorded after {} was locked belong to it: accounted in {period}",
+            if late == 1 { "y" } else { "ies" },
+            previous
+                .as_ref()
+                .map(|p| p.period.to_string())
+                .unwrap_or_default()
+        ));
+    }
+    let stored_run = StoredRun {
+        statements: docs,
+        tie_out: serde_json::to_value(&result.tie_out).unwrap_or_default(),
+        warnings: warnings.clone(),
+        closing: result.closing.clone(),
+    };
+    let summary = summary(&result, &period, &stored_run, a.format, a.dry_run);
+    if a.dry_run {
+        return Ok(summary);
+    }
+    let entry = Entry {
+        id: EntryId::new(id.clone()).map_err(input)?,
+        effective_on: period.end(),
+        known_on: on,
+        provenance: Provenance::Command {
+            user: crate::user(),
+            command: format!("royalties run --period {period}"),
+        },
+        event: Event::RoyaltyRun(RoyaltyRun {
+            period: period.to_string(),
+            period_start: period.start(),
+            period_end: period.end(),
+            postings,
+            result: serde_json::to_value(&stored_run)
+                .map_err(|e| AppError::new(Exit::Other, e.to_string()))?,
+        }),
+    };
+    store.record(&[entry], None).await?;
+    Ok(summary)
+}
+
+/// Builds the computation's inputs from the journal; returns how many entries were
+/// rolled forward from a locked period.
+fn inputs(
+    entries: &[(i64, Entry)],
+    reference: &Reference,
+    period: &Period,
+    previous: Option<&PreviousRun>,
+) -> Result<Built, AppError> {
+    let end = period.end();
+    let start = period.start();
+    let (prev_seq, prev_end) = match previous {
+        Some(p) => (p.seq, Some(p.period.end())),
+        None => (i64::MAX, None),
+    };
+    let reversed: BTreeSet<&EntryId> = entries
+        .iter()
+        .filter_map(|(_, e)| match &e.event {
+            Event::Correction { reverses, .. } if e.known_on <= end => Some(reverses),
+            _ => None,
+        })
+        .collect();
+    let mut late = 0usize;
+    let mut moved = MovedCosts::new();
+    let mut notes = Vec::new();
+    let mut out = RoyaltyInputs::default();
+    // A statement already accounted in a locked period and reversed since: what was
+    // stated stands (the sent statement is never rewritten); say so.
+    let seq_of: BTreeMap<&EntryId, (i64, &Entry)> =
+        entries.iter().map(|(s, e)| (&e.id, (*s, e))).collect();
+    for (seq, e) in entries {
+        if let (Event::Correction { reverses, .. }, Some(pe)) = (&e.event, prev_end) {
+            if *seq > prev_seq && e.known_on <= end {
+                if let Some((
+                    rseq,
+                    Entry {
+                        event: Event::Statement(st),
+                        known_on,
+                        ..
+                    },
+                )) = seq_of.get(reverses).copied()
+                {
+                    if rseq <= prev_seq && st.period_end.max(*known_on) <= pe {
+                        notes.push(format!(
+                            "statement {} of {} was reversed after its royalty period was locked: the royalties already stated on it stand; record the difference as an adjustment line on a new statement",
+                            st.statement_id, st.distributor
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for (seq, e) in entries {
+        let keep = matches!(
+            e.event,
+            Event::Statement(_) | Event::PaymentReceived { .. } | Event::Fact(Fact::CatalogItem(_))
+        );
+        if !keep || reversed.contains(&e.id) {
+            continue;
+        }
+        let mut e = e.clone();
+        if let (Some(pe), true) = (prev_end, *seq > prev_seq) {
+            let available = match &e.event {
+                Event::Statement(st) => Some(st.period_end.max(e.known_on)),
+                Event::PaymentReceived { .. } => Some(e.effective_on.max(e.known_on)),
+                _ => None,
+            };
+            if available.is_some_and(|a| a <= pe) && e.known_on <= end {
+                e.known_on = start;
+                if e.effective_on > start {
+                    e.effective_on = start;
+                }
+                late += 1;
+            }
+        }
+        out.entries.push(e);
+    }
+    let contracts = reference.in_force(end);
+    let mut payees_needed = BTreeSet::new();
+    for c in &contracts {
+        out.contracts.push(contract_of(c).map_err(|e| {
+            AppError::new(Exit::Refused, format!("contract {}: {e}", c.contract_id))
+        })?);
+        for s in &c.payees {
+            payees_needed.insert(s.payee.clone());
+        }
+    }
+    for p in payees_needed {
+        let r = reference.payees.get(&p).ok_or_else(|| {
+            AppError::new(
+                Exit::Refused,
+                format!("payee {p} is named by a contract but not on file (import payees.csv)"),
+            )
+        })?;
+        out.payees.push(
+            backstock_royalties::Payee::new(r.payee.clone(), &r.name, &r.email, &r.address)
+                .map_err(|e| AppError::new(Exit::Refused, format!("payee {p}: {e}")))?,
+        );
+    }
+    let in_force: BTreeSet<&str> = contracts.iter().map(|c| c.contract_id.as_str()).collect();
+    for (seq, c) in &reference.costs {
+        if c.date > end || !in_force.contains(c.contract_id.as_str()) {
+            continue;
+        }
+        let date = match prev_end {
+            // First run: older costs are carried in.
+            None if c.date < start => start,
+            Some(pe) if c.date <= pe => {
+                if *seq > prev_seq {
+                    late += 1;
+                    start
+                } else {
+                    continue; // charged by an earlier run
+                }
+            }
+            _ => c.date,
+        };
+        if date != c.date {
+            moved
+                .entry((c.contract_id.clone(), c.kind, c.sku.clone(), c.amount))
+                .or_default()
+                .push(c.date);
+        }
+        out.costs.push(
+            Cost::new(
+                &c.contract_id,
+                c.sku.clone(),
+                c.amount,
+                c.kind,
+                c.recoupable,
+                date,
+            )
+            .map_err(|e| AppError::new(Exit::Refused, format!("cost {}: {e}", c.cost_id)))?,
+        );
+    }
+    Ok(Built {
+        inputs: out,
+        late,
+        moved,
+        notes,
+    })
+}
+
+/// A run's inputs and what building them noticed.
+struct Built {
+    inputs: RoyaltyInputs,
+    /// Entries rolled forward from a locked period.
+    late: usize,
+    moved: MovedCosts,
+    notes: Vec<String>,
+}
+
+/// Costs charged in a later period than their date (carried into the first run, or
+/// recorded after their period was locked): their own dates, to print them.
+type MovedCosts = std::collections::HashMap<
+    (
+        String,
+        backstock_ledger::facts::CostKind,
+        Option<Sku>,
+        Money,
+    ),
+    Vec<Date>,
+>;
+
+/// Titles of releases and names of distributors, for the statements.
+struct Names {
+    catalog: BTreeMap<Sku, CatalogItem>,
+    distributors: BTreeMap<PartyId, Agreement>,
+}
+
+impl Names {
+    fn of(entries: &[(i64, Entry)]) -> Names {
+        let mut n = Names {
+            catalog: BTreeMap::new(),
+            distributors: BTreeMap::new(),
+        };
+        for (_, e) in entries {
+            match &e.event {
+                Event::Fact(Fact::CatalogItem(c)) => {
+                    n.catalog.insert(c.sku.clone(), c.clone());
+                }
+                Event::Fact(Fact::Agreement(a)) => {
+                    n.distributors.insert(a.distributor.clone(), a.clone());
+                }
+                _ => {}
+            }
+        }
+        n
+    }
+    fn distributor(&self, d: &PartyId) -> String {
+        self.distributors
+            .get(d)
+            .map(|a| a.legal_name.clone())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| d.to_string())
+    }
+}
+
+fn kind_text(k: backstock_ledger::facts::CostKind) -> &'static str {
+    use backstock_ledger::facts::CostKind as K;
+    match k {
+        K::Advance => "advance",
+        K::Recording => "recording",
+        K::Manufacturing => "manufacturing",
+        K::Other => "other",
+    }
+}
+
+fn documents(
+    r: &RunResult,
+    label: &str,
+    period: &Period,
+    on: Date,
+    reference: &Reference,
+    names: &Names,
+    moved: &MovedCosts,
+) -> Vec<doc::RoyaltyStatement> {
+    let mut by_payee: BTreeMap<PartyId, doc::RoyaltyStatement> = BTreeMap::new();
+    for s in &r.statements {
+        let d = by_payee
+            .entry(s.payee_id.clone())
+            .or_insert_with(|| doc::RoyaltyStatement {
+                label: label.to_string(),
+                period: period.to_string(),
+                period_start: period.start(),
+                period_end: period.end(),
+                issued_on: on,
+                payee: doc::PayeeInfo {
+                    id: s.payee_id.to_string(),
+                    name: s.payee_name.clone(),
+                    email: s.payee_email.clone(),
+                    address: s.payee_address.clone(),
+                },
+                contracts: Vec::new(),
+            });
+        let mut sec = section(s, reference, names);
+        // A cost charged late shows its own date. (Each payee's statement lists every
+        // cost of the contract, so the lookup starts afresh per statement.)
+        let mut left = moved.clone();
+        for (c, k) in sec.costs.iter_mut().zip(&s.costs) {
+            if let Some(dates) =
+                left.get_mut(&(s.contract_id.clone(), k.kind, k.sku.clone(), k.amount))
+            {
+                if !dates.is_empty() {
+                    c.date = dates.remove(0);
+                }
+            }
+        }
+        d.contracts.push(sec);
+    }
+    by_payee.into_values().collect()
+}
+
+fn section(s: &PayeeStatement, reference: &Reference, names: &Names) -> doc::ContractStatement {
+    let contract = reference.latest(&s.contract_id);
+    let title = contract.map(|c| c.title.clone()).unwrap_or_default();
+    let zero = Money::zero(s.currency);
+    let sum = |f: &dyn Fn(&backstock_royalties::EarningsRow) -> i64| -> i64 {
+        s.earnings.iter().map(f).fold(0i64, i64::saturating_add)
+    };
+    doc::ContractStatement {
+        contract_id: s.contract_id.clone(),
+        title,
+        share: files::percent(s.share),
+        basis: match s.basis {
+            backstock_royalties::Basis::Earned => "earned".into(),
+            backstock_royalties::Basis::Collected => "collected".into(),
+        },
+        currency: s.currency,
+        totals: doc::Totals {
+            opening_balance: s.opening_balance,
+            units_sold: sum(&|r| r.units_sold),
+            units_returned: sum(&|r| r.units_returned),
+            returns: Money::from_minor(sum(&|r| r.returns.minor()), s.currency),
+            royalty_earned: s.royalty_earned,
+            royalty_collected: s.royalty_collected,
+            royalties: s.royalties,
+            reserve_held: s.reserve_held,
+            reserve_released: s.reserve_released,
+            costs_charged: s.costs_charged,
+            recouped: s.recouped,
+            closing_balance: s.closing_balance,
+            payable: s.payable,
+            min_payout: contract
+                .map(|c| c.min_payout)
+                .filter(|m| m.currency() == s.currency)
+                .unwrap_or(zero),
+            carried_below_minimum: s.carried_below_minimum,
+            unrecouped: s.unrecouped,
+            reserves_outstanding: s.reserves_outstanding,
+            earned_not_collected: s.earned_not_collected,
+            earned_not_collected_in_default: s.earned_not_collected_in_default,
+        },
+        not_collected: s
+            .uncollected
+            .iter()
+            .map(|u| doc::NotCollected {
+                distributor: u.distributor.to_string(),
+                distributor_name: names.distributor(&u.distributor),
+                in_default: u.distributor_in_default,
+                statement_id: u.statement_id.clone(),
+                royalty_earned: u.royalty_earned,
+                royalty_collected: u.royalty_collected,
+                royalty_uncollected: u.royalty_uncollected,
+            })
+            .collect(),
+        costs: s
+            .costs
+            .iter()
+            .map(|c| doc::CostLine {
+                date: c.date,
+                kind: kind_text(c.kind).into(),
+                sku: c.sku.as_ref().map(|s| s.to_string()),
+                amount: c.amount,
+                charged: c.charged,
+            })
+            .collect(),
+        detail: s
+            .earnings
+            .iter()
+            .map(|r| {
+                let item = names.catalog.get(&r.sku);
+                doc::DetailLine {
+                    release: item.map(|i| i.title.clone()).unwrap_or_default(),
+                    sku: r.sku.to_string(),
+                    format: r
+                        .format
+                        .clone()
+                        .or_else(|| item.map(|i| i.format.clone()))
+                        .unwrap_or_default(),
+                    channel: files::channel_text(r.channel).into(),
+                    distributor: r.distributor.to_string(),
+                    distributor_name: names.distributor(&r.distributor),
+                    units_sold: r.units_sold,
+                    units_returned: r.units_returned,
+                    receipts: r.receipts,
+                    returns: r.returns,
+                    royalty_earned: r.royalty_earned,
+                    royalty_collected: r.royalty_collected,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Postings per statement so that after the run each payee's advance account holds
+/// exactly what is unrecouped and royalty payable what is owed (payable, positive
+/// balances carried, reserves held).
+fn postings(r: &RunResult, opening: &OpeningBalances) -> Result<Vec<RoyaltyPosting>, AppError> {
+    let mut out = Vec::new();
+    for s in &r.statements {
+        // Unrecouped at the opening, per pool, as the computation pooled them.
+        let mut pools: BTreeMap<Option<&Sku>, i64> = BTreeMap::new();
+        for a in opening.accounts.iter().filter(|a| {
+            a.contract_id == s.contract_id
+                && a.payee_id == s.payee_id
+                && a.balance.currency() == s.currency
+        }) {
+            *pools.entry(a.pool.as_ref()).or_default() += a.balance.minor();
+        }
+        let unrecouped_open: i64 = pools.values().filter(|v| **v < 0).map(|v| -v).sum();
+        let recouped = unrecouped_open
+            .checked_add(s.costs_charged.minor())
+            .and_then(|v| v.checked_sub(s.unrecouped.minor()))
+            .ok_or_else(|| AppError::new(Exit::Refused, "royalty amounts overflow"))?;
+        if s.royalties.is_zero() && s.costs_charged.is_zero() && recouped == 0 {
+            continue;
+        }
+        out.push(RoyaltyPosting {
+            contract_id: s.contract_id.clone(),
+            payee: s.payee_id.clone(),
+            royalties: s.royalties,
+            costs_charged: s.costs_charged,
+            recouped: Money::from_minor(recouped, s.currency),
+        });
+    }
+    Ok(out)
+}
+
+fn summary(
+    r: &RunResult,
+    period: &Period,
+    stored: &StoredRun,
+    format: Format,
+    dry_run: bool,
+) -> String {
+    let mut t = Table::new(&[
+        "payee",
+        "contract",
+        "basis",
+        "opening",
+        "royalties",
+        "reserve",
+        "costs",
+        "recouped",
+        "payable",
+        "closing",
+        "not collected",
+        "in default",
+    ])
+    .numeric(&[3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    let m = output::money;
+    for s in &r.statements {
+        t.push(vec![
+            s.payee_id.to_string(),
+            s.contract_id.clone(),
+            match s.basis {
+                backstock_royalties::Basis::Earned => "earned".into(),
+                backstock_royalties::Basis::Collected => "collected".into(),
+            },
+            m(s.opening_balance),
+            m(s.royalties),
+            m(Money::from_minor(
+                s.reserve_released.minor() - s.reserve_held.minor(),
+                s.currency,
+            )),
+            m(s.costs_charged),
+            m(s.recouped),
+            m(s.payable),
+            m(s.closing_balance),
+            m(s.earned_not_collected),
+            m(s.earned_not_collected_in_default),
+        ]);
+    }
+    match format {
+        Format::Json => {
+            return serde_json::to_string_pretty(&json!({
+                "period": period.to_string(),
+                "dry_run": dry_run,
+                "statements": r.statements,
+                "tie_out": r.tie_out,
+                "warnings": stored.warnings,
+            }))
+            .unwrap_or_default()
+                + "\n"
+        }
+        Format::Csv => return t.render(Format::Csv, &serde_json::Value::Null),
+        Format::Table => {}
+    }
+    let mut out = format!(
+        "Royalty period {period} ({} to {}){}\n\n",
+        period.start(),
+        period.end(),
+        if dry_run {
+            " — dry run: nothing posted"
+        } else {
+            " — posted and locked"
+        }
+    );
+    out.push_str(&t.text());
+    out.push_str("\nTie-out (receipts = payee royalties + rounding to label + label share + distributor reserves):\n");
+    for x in &r.tie_out {
+        out.push_str(&format!(
+            "  {}: {} = {} + {} + {} + {}  {}\n",
+            x.currency,
+            m(x.receipts),
+            m(x.payee_royalties),
+            m(x.rounding_to_label),
+            m(x.label_share),
+            m(x.distributor_reserves),
+            if x.ok {
+                "ties to the cent"
+            } else {
+                "DOES NOT TIE"
+            }
+        ));
+    }
+    if r.tie_out.is_empty() {
+        out.push_str("  no distributor statements in this period\n");
+    }
+    for w in &stored.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    if !dry_run {
+        out.push_str(&format!(
+            "\n{} statement{} stored: backstock royalties statement --payee PAYEE --period {period} --format pdf --output FILE\n",
+            stored.statements.len(),
+            if stored.statements.len() == 1 { "" } else { "s" }
+        ));
+    }
+    out
+}
+
+// ---------------------------------------------------------------- statements
+
+/// A payee's statement for a run period, rendered exactly from what the run stored.
+pub async fn statement(
+    store: &Store,
+    payee: &str,
+    period: &str,
+    format: doc::Format,
+) -> Result<Vec<u8>, AppError> {
+    let period =
+        Period::parse(period).map_err(|e| AppError::new(Exit::Input, format!("--period: {e}")))?;
+    let payee =
+        PartyId::parse(payee).map_err(|e| AppError::new(Exit::Input, format!("--payee: {e}")))?;
+    let all = runs(store).await?;
+    let Some((_, r)) = all.iter().find(|(_, r)| r.period == period.to_string()) else {
+        let done: Vec<&str> = all.iter().map(|(_, r)| r.period.as_str()).collect();
+        return Err(AppError::new(
+            Exit::Input,
+            format!(
+                "royalty period {period} has not been run (run: {}); `backstock royalties run --period {period}` first",
+                if done.is_empty() { "none yet".to_string() } else { done.join(", ") }
+            ),
+        ));
+    };
+    let st = stored(r)?;
+    let Some(s) = st.statements.iter().find(|s| s.payee.id == payee.as_str()) else {
+        let ids: Vec<&str> = st.statements.iter().map(|s| s.payee.id.as_str()).collect();
+        return Err(AppError::new(
+            Exit::Input,
+            format!(
+                "no statement for payee {payee} in {period}; payees with statements: {}",
+                ids.join(", ")
+            ),
+        ));
+    };
+    Ok(doc::render(s, format))
+}
+
+/// One line per payee statement of a period run: payable, and what is earned but not
+/// collected (naming distributors in default).
+pub async fn statement_summaries(store: &Store, period: &str) -> Result<String, AppError> {
+    let all = runs(store).await?;
+    let Some((_, r)) = all.iter().find(|(_, r)| r.period == period) else {
+        return Ok(String::new());
+    };
+    let mut out = String::new();
+    for s in stored(r)?.statements {
+        for c in &s.contracts {
+            let default: Vec<String> = c
+                .not_collected
+                .iter()
+                .filter(|n| n.in_default)
+                .map(|n| n.distributor.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            out.push_str(&format!(
+                "  {:<17} {:<13} payable {:>13}  earned but not collected {:>12}{}\n",
+                s.payee.id,
+                c.contract_id,
+                output::money(c.totals.payable),
+                output::money(c.totals.earned_not_collected),
+                if default.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({} in default: {})",
+                        output::money(c.totals.earned_not_collected_in_default),
+                        default.join(", ")
+                    )
+                }
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Royalty runs recorded, oldest first.
+pub async fn list_runs(store: &Store, format: Format) -> Result<String, AppError> {
+    let mut t = Table::new(&["period", "from", "to", "statements", "payable"]).numeric(&[3]);
+    let mut js = Vec::new();
+    for (_, r) in runs(store).await? {
+        let st = stored(&r)?;
+        let mut payable: BTreeMap<Currency, i64> = BTreeMap::new();
+        for s in &st.statements {
+            for c in &s.contracts {
+                *payable.entry(c.currency).or_default() += c.totals.payable.minor();
+            }
+        }
+        let pay: Vec<String> = payable
+            .iter()
+            .map(|(c, v)| output::money(Money::from_minor(*v, *c)))
+            .collect();
+        t.push(vec![
+            r.period.clone(),
+            r.period_start.to_string(),
+            r.period_end.to_string(),
+            st.statements.len().to_string(),
+            pay.join(" + "),
+        ]);
+        js.push(json!({"period": r.period, "period_start": r.period_start, "period_end": r.period_end, "statements": st.statements.len(), "warnings": st.warnings}));
+    }
+    Ok(t.render(format, &json!(js)))
+}
+
+// ---------------------------------------------------------------- contracts and payees
+
+fn shares_text(c: &RoyaltyContract) -> String {
+    c.payees
+        .iter()
+        .map(|s| format!("{}:{}", s.payee, files::percent(s.share)))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+fn contract_json(c: &RoyaltyContract) -> serde_json::Value {
+    json!({
+        "contract_id": c.contract_id,
+        "effective_from": c.effective_from,
+        "title": c.title,
+        "payees": c.payees,
+        "skus": c.skus,
+        "basis": c.basis,
+        "rates": c.rules.iter().map(files::rule_text).collect::<Vec<_>>(),
+        "cross_collateralized": c.cross_collateralized,
+        "reserve_rate": c.reserve_rate,
+        "reserve_release_periods": c.reserve_release_periods,
+        "min_payout": {"amount": c.min_payout.to_decimal_string(), "currency": c.min_payout.currency().code()},
+    })
+}
+
+pub async fn contract_list(store: &Store, format: Format) -> Result<String, AppError> {
+    let entries = store.entries(&["royalty_contract"], None).await?;
+    let r = Reference::of(&entries);
+    let mut t = Table::new(&[
+        "contract",
+        "from",
+        "title",
+        "payees",
+        "skus",
+        "basis",
+        "rates",
+        "cross",
+        "reserve",
+        "min payout",
+    ]);
+    let mut js = Vec::new();
+    for id in r.contracts.keys() {
+        let Some(c) = r.latest(id) else { continue };
+        t.push(vec![
+            c.contract_id.clone(),
+            c.effective_from.to_string(),
+            c.title.clone(),
+            shares_text(c),
+            c.skus.len().to_string(),
+            json!(c.basis).as_str().unwrap_or("").to_string(),
+            c.rules
+                .iter()
+                .map(files::rule_text)
+                .collect::<Vec<_>>()
+                .join(";"),
+            if c.cross_collateralized { "yes" } else { "no" }.into(),
+            if c.reserve_rate == Rate::ZERO {
+                "none".into()
+            } else {
+                format!(
+                    "{} for {} period{}",
+                    files::percent(c.reserve_rate),
+                    c.reserve_release_periods,
+                    if c.reserve_release_periods == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
+                )
+            },
+            output::money(c.min_payout),
+        ]);
+        js.push(contract_json(c));
+    }
+    Ok(t.render(format, &json!(js)))
+}
+
+pub async fn contract_show(store: &Store, id: &str, format: Format) -> Result<String, AppError> {
+    let entries = store
+        .entries(&["royalty_contract", "royalty_cost", "payee"], None)
+        .await?;
+    let r = Reference::of(&entries);
+    let Some(versions) = r.contracts.get(id.trim()) else {
+        return Err(AppError::new(
+            Exit::Input,
+            format!(
+                "no contract {id:?}; contracts on file: {}",
+                r.contracts.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    };
+    let mut versions: Vec<&RoyaltyContract> = versions.iter().map(|(_, c)| c).collect();
+    versions.sort_by_key(|c| c.effective_from);
+    let costs: Vec<&RoyaltyCost> = r
+        .costs
+        .iter()
+        .map(|(_, c)| c)
+        .filter(|c| c.contract_id == id.trim())
+        .collect();
+    if format == Format::Json {
+        return Ok(serde_json::to_string_pretty(&json!({
+            "versions": versions.iter().map(|c| contract_json(c)).collect::<Vec<_>>(),
+            "costs": costs,
+        }))
+        .unwrap_or_default()
+            + "\n");
+    }
+    let mut out = String::new();
+    for (i, c) in versions.iter().enumerate() {
+        let until = versions
+            .get(i + 1)
+            .map(|n| format!("until {}", n.effective_from.add_days(-1)))
+            .unwrap_or_else(|| "in force".into());
+        out.push_str(&format!(
+            "contract {} — {}\n  version from {} ({until})\n  payees: {}\n  SKUs: {}\n  basis: {}\n  rates: {}\n  cross-collateralized: {}\n  reserve: {} released after {} period(s)\n  minimum payout: {}\n",
+            c.contract_id,
+            c.title,
+            c.effective_from,
+            c.payees
+                .iter()
+                .map(|s| format!(
+                    "{} ({}) {}",
+                    s.payee,
+                    r.payees.get(&s.payee).map(|p| p.name.as_str()).unwrap_or("?"),
+                    files::percent(s.share)
+                ))
+                .collect::<Vec<_>>()
+                .join(", "),
+            c.skus.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
+            json!(c.basis).as_str().unwrap_or(""),
+            c.rules.iter().map(files::rule_text).collect::<Vec<_>>().join("; "),
+            if c.cross_collateralized { "yes" } else { "no" },
+            files::percent(c.reserve_rate),
+            c.reserve_release_periods,
+            output::money(c.min_payout)
+        ));
+    }
+    if !costs.is_empty() {
+        out.push_str("  costs:\n");
+        for c in costs {
+            out.push_str(&format!(
+                "    {} {} {:<13} {:>14}  {}{}{}\n",
+                c.cost_id,
+                c.date,
+                kind_text(c.kind),
+                output::money(c.amount),
+                c.sku
+                    .as_ref()
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "all releases".into()),
+                if c.recoupable {
+                    ""
+                } else {
+                    " (not recoupable)"
+                },
+                if c.memo.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", c.memo)
+                }
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// `contract add` flags, written as one row of contracts.csv so the same checks apply.
+pub struct ContractArgs {
+    pub id: String,
+    pub effective_from: Date,
+    pub title: String,
+    pub payees: String,
+    pub skus: Vec<String>,
+    pub basis: String,
+    pub rates: Vec<String>,
+    pub cross_collateralized: bool,
+    pub reserve_rate: String,
+    pub reserve_release_periods: u32,
+    pub min_payout: String,
+    pub currency: String,
+}
+
+pub async fn contract_add(store: &Store, a: ContractArgs) -> Result<String, AppError> {
+    let cell = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let csv = format!(
+        "contract_id,effective_from,title,payees,skus,basis,rates,cross_collateralized,reserve_rate,reserve_release_periods,min_payout,currency\n{},{},{},{},{},{},{},{},{},{},{},{}\n",
+        cell(&a.id),
+        a.effective_from,
+        cell(&a.title),
+        cell(&a.payees),
+        cell(&a.skus.join(";")),
+        cell(&a.basis),
+        cell(&a.rates.join(";")),
+        if a.cross_collateralized { "yes" } else { "no" },
+        cell(&a.reserve_rate),
+        a.reserve_release_periods,
+        cell(&a.min_payout),
+        cell(&a.currency)
+    );
+    let mut ctx = context(store, None).await?;
+    ctx.file_name = "contract add".into();
+    ctx.command = Some(format!("contract add --id {}", a.id));
+    let entries = files::read(RoyaltyFile::Contracts, csv.as_bytes(), &mut ctx).map_err(|e| {
+        // Name the flags rather than a file's columns.
+        let msgs: Vec<String> = e
+            .errors
+            .iter()
+            .map(|l| {
+                let flag = l
+                    .column
+                    .as_ref()
+                    .map(|(_, n)| {
+                        format!(
+                            "--{}",
+                            n.replace('_', "-")
+                                .replace("contract-id", "id")
+                                .replace("payees", "payee")
+                                .replace("skus", "sku")
+                                .replace("rates", "rate")
+                                .replace("reserve-release-periods", "reserve-periods")
+                        )
+                    })
+                    .unwrap_or_else(|| "contract".into());
+                format!("{flag}: found {:?}, expected {}", l.found, l.expected)
+            })
+            .collect();
+        AppError::new(
+            Exit::Input,
+            format!("contract add: nothing recorded\n  {}", msgs.join("\n  ")),
+        )
+    })?;
+    match store.record(&entries, None).await? {
+        RecordOutcome::Recorded { recorded: 0, .. } => Ok(format!(
+            "contract {} from {} was already recorded with these terms; nothing changed\n",
+            a.id, a.effective_from
+        )),
+        _ => Ok(format!(
+            "recorded contract {} (version from {})\n",
+            a.id, a.effective_from
+        )),
+    }
+}
+
+pub async fn payee_list(store: &Store, format: Format) -> Result<String, AppError> {
+    let entries = store.entries(&["payee", "royalty_contract"], None).await?;
+    let r = Reference::of(&entries);
+    let mut t = Table::new(&["payee", "name", "email", "address", "contracts"]);
+    let mut js = Vec::new();
+    for (id, p) in &r.payees {
+        let contracts: Vec<String> = r
+            .contracts
+            .keys()
+            .filter(|c| {
+                r.latest(c)
+                    .is_some_and(|c| c.payees.iter().any(|s| &s.payee == id))
+            })
+            .cloned()
+            .collect();
+        t.push(vec![
+            id.to_string(),
+            p.name.clone(),
+            p.email.clone(),
+            p.address.clone(),
+            contracts.join(" "),
+        ]);
+        js.push(json!({"payee": id, "name": p.name, "email": p.email, "address": p.address, "contracts": contracts}));
+    }
+    Ok(t.render(format, &json!(js)))
+}

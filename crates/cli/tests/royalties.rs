@@ -1,0 +1,680 @@
+//! Royalties end to end, through the real `backstock` binary: payees, contracts and
+//! costs imported from CSV; a period run (dry run first), its tie-out, the lock, a late
+//! statement rolling into the next period, statements in every format.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_backstock"));
+    c.env_remove("BACKSTOCK_DATA");
+    c.arg("--data-dir").arg(dir).args(args).output().unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let o = run(dir, args);
+    assert!(
+        o.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn fail(dir: &Path, args: &[&str], code: i32) -> String {
+    let o = run(dir, args);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, content).unwrap();
+    p.to_string_lossy().to_string()
+}
+
+const CATALOG: &str =
+    "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency
+NF-001-CD,,Night Ferry,Villanueva & Brandt,CD,2015-01-15,15.98,8.00,1.10,USD
+NF-002-LP,,Night Ferry,Villanueva & Brandt,LP,2015-01-15,21.98,11.50,5.40,USD
+";
+const DISTRIBUTORS: &str = "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state
+allegro,Allegro Media Group LLC,OR,2015-01-01,0.20,90,monthly,0,180,50000.00,USD,true,,,
+";
+const PAYEES: &str = "payee,name,email,address
+marta,Marta Villanueva,marta@example.com,\"221 Calle Ocho, Miami FL\"
+leon,Leon Brandt,leon@example.com,
+";
+const CONTRACTS: &str = "contract_id,effective_from,title,payees,skus,basis,rates,cross_collateralized,reserve_rate,reserve_release_periods,min_payout,currency
+C-NF,2015-01-01,Night Ferry (co-led),marta:60%;leon:40%,NF-001-CD;NF-002-LP,earned,*:net_receipts:20%;LP:ppd:10%,yes,0,0,10.00,USD
+";
+const COSTS: &str = "cost_id,contract_id,date,kind,amount,currency,sku,recoupable,memo
+ADV-1,C-NF,2015-12-01,advance,50.00,USD,,yes,signing advance
+";
+// January: 100 CDs at 8.00 and 10 LPs at 11.50, a fee without SKU; issued in February.
+const STATEMENTS: &str =
+    "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo
+AL-2016-01,allegro,2016-01-01,2016-01-31,2016-02-10,sale,NF-001-CD,100,800.00,USD,
+AL-2016-01,allegro,2016-01-01,2016-01-31,2016-02-10,sale,NF-002-LP,10,115.00,USD,
+AL-2016-01,allegro,2016-01-01,2016-01-31,2016-02-10,return,NF-001-CD,3,24.00,USD,
+AL-2016-01,allegro,2016-01-01,2016-01-31,2016-02-10,fee,,,178.20,USD,distribution fee
+";
+const PAYMENTS: &str = "payment_id,date,distributor,amount,currency,statement_id
+P-1,2016-05-01,allegro,300.00,USD,AL-2016-01
+";
+// A statement for March that reaches the label only after 2016H1 is locked.
+const LATE: &str =
+    "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo
+AL-2016-03,allegro,2016-03-01,2016-03-31,2016-04-15,sale,NF-001-CD,50,400.00,USD,
+";
+
+fn label() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    ok(&d, &["init"]);
+    let files: Vec<String> = [
+        ("catalog.csv", CATALOG),
+        ("distributors.csv", DISTRIBUTORS),
+        ("payees.csv", PAYEES),
+        ("contracts.csv", CONTRACTS),
+        ("costs.csv", COSTS),
+        ("statements.csv", STATEMENTS),
+        ("payments.csv", PAYMENTS),
+    ]
+    .iter()
+    .map(|(n, c)| write(tmp.path(), n, c))
+    .collect();
+    // Royalty files first on the command line: they are imported after the catalog.
+    let mut args = vec!["import"];
+    args.extend(files.iter().rev().map(String::as_str));
+    let out = ok(&d, &args);
+    assert!(out.contains("payees.csv: recorded 2 payees lines"), "{out}");
+    assert!(
+        out.contains("contracts.csv: recorded 1 contracts line"),
+        "{out}"
+    );
+    assert!(out.contains("costs.csv: recorded 1 costs line"), "{out}");
+    (tmp, d)
+}
+
+fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
+}
+
+fn minor(v: &serde_json::Value) -> i64 {
+    v["amount_minor"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no amount in {v}"))
+}
+
+#[test]
+fn run_ties_out_posts_locks_and_rolls_late_statements_forward() {
+    let (tmp, d) = label();
+    let d = d.as_path();
+    // Importing the same files again changes nothing.
+    let again = ok(
+        d,
+        &[
+            "import",
+            &tmp.path().join("contracts.csv").to_string_lossy(),
+        ],
+    );
+    assert!(again.contains("already imported"), "{again}");
+    let list = ok(d, &["contract", "list"]);
+    assert!(
+        list.contains("C-NF") && list.contains("marta:60%;leon:40%"),
+        "{list}"
+    );
+    let show = ok(d, &["contract", "show", "C-NF"]);
+    assert!(
+        show.contains("*:net_receipts:20%; LP:ppd:10%") && show.contains("ADV-1"),
+        "{show}"
+    );
+    let payees = ok(d, &["payee", "list", "--format", "csv"]);
+    assert!(
+        payees.contains("marta,Marta Villanueva,marta@example.com"),
+        "{payees}"
+    );
+
+    // Dry run: the numbers, and nothing recorded.
+    let journal_before = ok(d, &["journal", "--format", "csv"]);
+    let dry = ok(
+        d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016H1",
+            "--dry-run",
+            "--on",
+            "2016-07-31",
+        ],
+    );
+    assert!(
+        dry.contains("dry run: nothing posted") && dry.contains("ties to the cent"),
+        "{dry}"
+    );
+    assert_eq!(ok(d, &["journal", "--format", "csv"]), journal_before);
+    fail(
+        d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            "marta",
+            "--period",
+            "2016H1",
+            "--format",
+            "json",
+        ],
+        3,
+    );
+
+    let out = json(&ok(
+        d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016H1",
+            "--on",
+            "2016-07-31",
+            "--format",
+            "json",
+        ],
+    ));
+    // Lines: CD sale 800.00 → 160.00; LP sale 10 × 11.50 PPD × 10% → 11.50; CD return
+    // −24.00 → −4.80; fee (no SKU) → none. Royalties 166.70, split 60/40 per line.
+    let t = &out["tie_out"][0];
+    assert_eq!(minor(&t["receipts"]), 80_000 + 11_500 - 2_400 - 17_820);
+    assert_eq!(minor(&t["payee_royalties"]), 16_670);
+    assert_eq!(minor(&t["rounding_to_label"]), 0);
+    assert_eq!(minor(&t["label_share"]), 71_280 - 16_670);
+    assert_eq!(minor(&t["difference"]), 0);
+    assert_eq!(t["ok"], true);
+    let st = out["statements"].as_array().unwrap();
+    let marta = st.iter().find(|s| s["payee_id"] == "marta").unwrap();
+    let leon = st.iter().find(|s| s["payee_id"] == "leon").unwrap();
+    assert_eq!(minor(&marta["royalty_earned"]), 9_600 + 690 - 288);
+    assert_eq!(minor(&leon["royalty_earned"]), 6_400 + 460 - 192);
+    // The advance (50.00) is recouped 60/40; what is left is payable (≥ 10.00).
+    assert_eq!(minor(&marta["costs_charged"]), 3_000);
+    assert_eq!(minor(&marta["payable"]), 10_002 - 3_000);
+    assert_eq!(minor(&leon["payable"]), 6_668 - 2_000);
+    // Paid 300.00 of 712.80: the rest is earned but not collected, distributor named.
+    assert!(minor(&marta["earned_not_collected"]) > 0);
+    assert_eq!(marta["uncollected"][0]["distributor"], "allegro");
+    // One statement in six months: allegro's risk level is critical, so the artists
+    // are told it is in default.
+    assert_eq!(marta["uncollected"][0]["distributor_in_default"], true);
+    assert_eq!(
+        minor(&marta["earned_not_collected_in_default"]),
+        minor(&marta["earned_not_collected"])
+    );
+
+    // Posted: expense and payable per payee, the advance recouped to zero.
+    let bal = ok(d, &["balances", "--party", "marta", "--format", "csv"]);
+    assert!(bal.contains("marta,royalty_expense,100.02 USD"), "{bal}");
+    assert!(bal.contains("marta,royalty_payable,70.02 USD"), "{bal}");
+    assert!(!bal.contains("advance"), "fully recouped: {bal}");
+    assert!(ok(d, &["verify"]).starts_with("OK:"));
+
+    // Locked: running it again changes nothing; earlier periods are refused; a run
+    // cannot be corrected.
+    let again = ok(d, &["royalties", "run", "--period", "2016H1"]);
+    assert!(
+        again.contains("already run") && again.contains("nothing changed"),
+        "{again}"
+    );
+    let e = fail(
+        d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016Q2",
+            "--on",
+            "2016-07-31",
+        ],
+        4,
+    );
+    assert!(e.contains("already run and locked"), "{e}");
+    let e = fail(
+        d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2017H1",
+            "--on",
+            "2017-07-31",
+        ],
+        4,
+    );
+    assert!(
+        e.contains("run the periods in between first (next: 2016H2)"),
+        "{e}"
+    );
+    let e = fail(d, &["correct", "royalty-run:2016H1", "--reason", "oops"], 4);
+    assert!(e.contains("locked"), "{e}");
+
+    // A March statement arrives after the lock: it goes into 2016H2, never rewriting
+    // the statement sent for 2016H1.
+    let sent = ok(
+        d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            "marta",
+            "--period",
+            "2016H1",
+            "--format",
+            "json",
+        ],
+    );
+    let late = write(tmp.path(), "late.csv", LATE);
+    ok(d, &["import", &late]);
+    let h2 = json(&ok(
+        d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016H2",
+            "--on",
+            "2017-01-31",
+            "--format",
+            "json",
+        ],
+    ));
+    let m2 = h2["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["payee_id"] == "marta")
+        .unwrap()
+        .clone();
+    assert_eq!(minor(&m2["royalty_earned"]), 4_800, "400.00 × 20% × 60%");
+    assert!(h2["warnings"].as_array().unwrap().iter().any(|w| w
+        .as_str()
+        .unwrap_or("")
+        .contains("recorded after 2016H1 was locked")));
+    assert_eq!(h2["tie_out"][0]["ok"], true);
+    assert_eq!(
+        ok(
+            d,
+            &[
+                "royalties",
+                "statement",
+                "--payee",
+                "marta",
+                "--period",
+                "2016H1",
+                "--format",
+                "json"
+            ]
+        ),
+        sent
+    );
+    let runs = ok(d, &["royalties", "list"]);
+    assert!(runs.contains("2016H1") && runs.contains("2016H2"), "{runs}");
+    assert!(ok(d, &["verify"]).starts_with("OK:"));
+}
+
+#[test]
+fn statements_in_every_format() {
+    let (tmp, d) = label();
+    let d = d.as_path();
+    ok(
+        d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016H1",
+            "--on",
+            "2016-07-31",
+            "--label-name",
+            "Ferry & Sons Records",
+        ],
+    );
+    let args = |f: &'static str| {
+        [
+            "royalties",
+            "statement",
+            "--payee",
+            "leon",
+            "--period",
+            "2016H1",
+            "--format",
+            f,
+        ]
+    };
+    let j = json(&ok(d, &args("json")));
+    assert_eq!(j["payee"]["name"], "Leon Brandt");
+    assert_eq!(
+        j["contracts"][0]["totals"]["payable"]["amount_minor"],
+        4_668
+    );
+    assert_eq!(j["contracts"][0]["detail"].as_array().unwrap().len(), 2);
+    let csv = ok(d, &args("csv"));
+    assert!(csv.starts_with("record,contract_id,item,"), "{csv}");
+    // The whole statement as sent, from import to run to rendering.
+    insta::assert_snapshot!("leon_2016h1_csv", csv);
+    assert!(
+        csv.contains("total,C-NF,payable,,,,,,,,,,,,46.68,USD"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(
+            "detail,C-NF,,Night Ferry,NF-002-LP,LP,physical,allegro,10,0,115.00,0.00,4.60,"
+        ),
+        "{csv}"
+    );
+    let html = ok(d, &args("html"));
+    assert!(html.contains("<h1>Ferry &amp; Sons Records</h1>"), "{html}");
+    assert!(
+        html.contains("Earned but not collected") && html.contains("Allegro Media Group LLC"),
+        "{html}"
+    );
+    let pdf = tmp.path().join("leon.pdf");
+    let mut a = args("pdf").to_vec();
+    a.extend(["--output", pdf.to_str().unwrap()]);
+    let msg = ok(d, &a);
+    assert!(msg.contains("Wrote the 2016H1 statement of leon"), "{msg}");
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert!(bytes.windows(10).any(|w| w == b"/FontFile2"));
+    // With poppler installed, the text itself.
+    if let Ok(o) = Command::new("pdftotext").arg(&pdf).arg("-").output() {
+        if o.status.success() {
+            let text = String::from_utf8_lossy(&o.stdout);
+            assert!(text.contains("Leon Brandt"), "{text}");
+            assert!(text.contains("AMOUNT PAYABLE"), "{text}");
+            assert!(text.contains("Page 1 of 1"), "{text}");
+        }
+    }
+    let e = fail(
+        d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            "nobody",
+            "--period",
+            "2016H1",
+            "--format",
+            "csv",
+        ],
+        3,
+    );
+    assert!(e.contains("payees with statements: leon, marta"), "{e}");
+    fail(
+        d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            "leon",
+            "--period",
+            "2016H1",
+            "--format",
+            "docx",
+        ],
+        2,
+    );
+}
+
+#[test]
+fn bad_royalty_files_are_located_and_change_nothing() {
+    let (tmp, d) = label();
+    let d = d.as_path();
+    let bad = write(
+        tmp.path(),
+        "contracts2.csv",
+        "contract_id,effective_from,title,payees,skus,basis,rates,cross_collateralized,reserve_rate,reserve_release_periods,min_payout,currency\n\
+C-X,2016-01-01,X,marta:60%;leon:30%,NF-001-CD,earned,*:net_receipts:20%,yes,0,0,0,USD\n\
+C-Y,2016-01-01,Y,nobody:100%,NF-999-CD,earned,*:gross:20%,yes,0,0,0,USD\n",
+    );
+    let e = fail(d, &["import", &bad], 3);
+    assert!(e.contains("line 2, column 4 (payees): found \"marta:60%;leon:30%\", expected shares summing to exactly 100% (these sum to 0.9)"), "{e}");
+    assert!(
+        e.contains("line 3, column 4 (payees): found \"nobody\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("line 3, column 5 (skus): found \"NF-999-CD\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("line 3, column 7 (rates): found \"*:gross:20%\""),
+        "{e}"
+    );
+    assert!(e.contains("contracts2.csv"), "{e}");
+    assert!(!ok(d, &["contract", "list"]).contains("C-X"));
+    let costs = write(
+        tmp.path(),
+        "costs2.csv",
+        "cost_id,contract_id,date,kind,amount,currency,sku\nX1,C-NF,2016-13-01,advance,10.00,USD,NF-404\n",
+    );
+    let e = fail(d, &["import", &costs], 3);
+    assert!(
+        e.contains("line 2, column 3 (date): found \"2016-13-01\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("line 2, column 7 (sku): found \"NF-404\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn contract_add_by_flags_and_new_versions() {
+    let (_tmp, d) = label();
+    let d = d.as_path();
+    let add = |extra: &[&str]| {
+        let mut a = vec![
+            "contract",
+            "add",
+            "--id",
+            "C-LP",
+            "--title",
+            "LP only",
+            "--payee",
+            "leon:100%",
+            "--sku",
+            "NF-002-LP",
+            "--rate",
+            "*:ppd:12%",
+        ];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let a = add(&["--effective-from", "2016-01-01"]);
+    let r: Vec<&str> = a.iter().map(String::as_str).collect();
+    assert!(ok(d, &r).contains("recorded contract C-LP"));
+    assert!(ok(d, &r).contains("already recorded"));
+    let a = add(&["--effective-from", "2017-01-01", "--min-payout", "25.00"]);
+    let r: Vec<&str> = a.iter().map(String::as_str).collect();
+    ok(d, &r);
+    let show = ok(d, &["contract", "show", "C-LP"]);
+    assert!(
+        show.contains("version from 2016-01-01 (until 2016-12-31)"),
+        "{show}"
+    );
+    assert!(
+        show.contains("version from 2017-01-01 (in force)"),
+        "{show}"
+    );
+    let a = add(&["--effective-from", "2018-01-01", "--basis", "sometimes"]);
+    let r: Vec<&str> = a.iter().map(String::as_str).collect();
+    let e = fail(d, &r, 3);
+    assert!(
+        e.contains("--basis: found \"sometimes\", expected earned or collected"),
+        "{e}"
+    );
+}
+
+#[test]
+fn demo_artists_see_cascade_in_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("demo");
+    let out = ok(&d, &["demo"]);
+    assert!(
+        out.contains("Royalty periods run and locked (2012H2 to 2016H1)"),
+        "{out}"
+    );
+    assert!(out.contains("in default: cascade"), "{out}");
+    let j = json(&ok(
+        &d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            "marta-villanueva",
+            "--period",
+            "2016H1",
+            "--format",
+            "json",
+        ],
+    ));
+    let c = &j["contracts"][0];
+    assert_eq!(j["label"], "Marigold Records");
+    assert_eq!(c["share"], "60%");
+    assert!(c["not_collected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["distributor_name"] == "Cascade Media Group, LLC" && n["in_default"] == true));
+    // The advance-funded contract is still recouping.
+    let tw = json(&ok(
+        &d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            "tidewater-band",
+            "--period",
+            "2013H1",
+            "--format",
+            "json",
+        ],
+    ));
+    assert!(
+        tw["contracts"][0]["totals"]["unrecouped"]["amount_minor"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+    // A second demo run changes nothing and verifies.
+    let again = ok(&d, &["demo"]);
+    assert!(again.contains("already imported"), "{again}");
+    assert!(ok(&d, &["verify"]).starts_with("OK:"));
+}
+
+#[test]
+fn dry_run_import_previews_contracts_with_their_catalog_and_runs_need_contracts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    ok(&d, &["init"]);
+    let files: Vec<String> = [
+        ("catalog.csv", CATALOG),
+        ("distributors.csv", DISTRIBUTORS),
+        ("payees.csv", PAYEES),
+        ("contracts.csv", CONTRACTS),
+    ]
+    .iter()
+    .map(|(n, c)| write(tmp.path(), n, c))
+    .collect();
+    let mut args = vec!["import", "--dry-run"];
+    args.extend(files.iter().map(String::as_str));
+    let out = ok(&d, &args);
+    assert!(
+        out.contains(
+            "contracts.csv: would record 1 contracts line → 1 entry (dry run: nothing changed)"
+        ),
+        "{out}"
+    );
+    assert!(ok(&d, &["contract", "list"]).contains("nothing to show"));
+    let e = fail(
+        &d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016H1",
+            "--on",
+            "2016-07-31",
+        ],
+        3,
+    );
+    assert!(
+        e.contains("no royalty contract is in force on 2016-06-30"),
+        "{e}"
+    );
+    let e = fail(&d, &["royalties", "run", "--period", "2016H3"], 3);
+    assert!(e.contains("--period: period: found \"2016H3\""), "{e}");
+}
+
+#[test]
+fn a_contract_version_is_never_changed_only_superseded() {
+    let (tmp, d) = label();
+    let d = d.as_path();
+    let changed = write(
+        tmp.path(),
+        "contracts-changed.csv",
+        &CONTRACTS.replace("*:net_receipts:20%", "*:net_receipts:25%"),
+    );
+    let e = fail(d, &["import", &changed], 3);
+    assert!(e.contains("line 2, column 2 (effective_from): found \"2015-01-01\", expected a date other than 2015-01-01: contract C-NF already has a version from that day"), "{e}");
+    let newer = write(
+        tmp.path(),
+        "contracts-2016.csv",
+        &CONTRACTS
+            .replace("*:net_receipts:20%", "*:net_receipts:25%")
+            .replace("C-NF,2015-01-01", "C-NF,2016-04-01"),
+    );
+    ok(d, &["import", &newer]);
+    let show = ok(d, &["contract", "show", "C-NF", "--format", "json"]);
+    let v = json(&show);
+    assert_eq!(v["versions"].as_array().unwrap().len(), 2);
+    // The version in force on the period's last day governs it: 25% on 2016H1.
+    let r = json(&ok(
+        d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016H1",
+            "--on",
+            "2016-07-31",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(
+        minor(&r["tie_out"][0]["payee_royalties"]),
+        20_000 - 600 + 1_150
+    );
+    let cost = write(
+        tmp.path(),
+        "costs-changed.csv",
+        &COSTS.replace("50.00", "75.00"),
+    );
+    let e = fail(d, &["import", &cost], 3);
+    assert!(
+        e.contains(
+            "line 2, column 1 (cost_id): found \"ADV-1\", expected a cost id not already used"
+        ),
+        "{e}"
+    );
+}

@@ -1,0 +1,744 @@
+//! An artist's royalty statement: the document a label sends (what a royalty run
+//! stored, so it can be reproduced exactly) and its renderings — JSON, CSV, HTML and
+//! PDF. No I/O, no network: the PDF embeds DejaVu Sans (license in `fonts/`).
+//!
+//! Order of every rendering: label, payee, period; **totals first** (opening balance,
+//! earnings, returns, reserves held and released, costs and recoupment, closing
+//! balance, amount payable, and always *earned but not collected*, distributor named
+//! and flagged when in default); then the costs charged; then the detail per release ×
+//! format × channel × distributor.
+
+#![deny(clippy::float_arithmetic)]
+
+mod pdf;
+
+use backstock_domain::{Currency, Date, Money};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+pub use pdf::{to_pdf, Pdf};
+
+/// One payee's statement for one period (all the payee's contracts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoyaltyStatement {
+    /// The label's name, as printed at the top.
+    pub label: String,
+    /// `2016H1`, `2016Q2` or `2016-05`.
+    pub period: String,
+    pub period_start: Date,
+    pub period_end: Date,
+    /// The day the run was made (the statement date).
+    pub issued_on: Date,
+    pub payee: PayeeInfo,
+    pub contracts: Vec<ContractStatement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayeeInfo {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub address: String,
+}
+
+/// The payee's account under one contract, in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractStatement {
+    pub contract_id: String,
+    pub title: String,
+    /// The payee's share of the artist royalty, e.g. `0.6`.
+    pub share: String,
+    /// `earned` or `collected`.
+    pub basis: String,
+    pub currency: Currency,
+    pub totals: Totals,
+    /// Always present (an empty list means everything earned was collected).
+    pub not_collected: Vec<NotCollected>,
+    pub costs: Vec<CostLine>,
+    pub detail: Vec<DetailLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub opening_balance: Money,
+    pub units_sold: i64,
+    pub units_returned: i64,
+    /// Amount of return lines this period (positive).
+    pub returns: Money,
+    pub royalty_earned: Money,
+    pub royalty_collected: Money,
+    /// What this statement recognizes (earned or collected, per the basis).
+    pub royalties: Money,
+    pub reserve_held: Money,
+    pub reserve_released: Money,
+    pub costs_charged: Money,
+    pub recouped: Money,
+    pub closing_balance: Money,
+    pub payable: Money,
+    pub min_payout: Money,
+    /// A positive balance below the minimum payout, carried to the next period.
+    pub carried_below_minimum: bool,
+    pub unrecouped: Money,
+    pub reserves_outstanding: Money,
+    pub earned_not_collected: Money,
+    pub earned_not_collected_in_default: Money,
+}
+
+/// Royalties on sales a distributor reported and has not (fully) paid for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotCollected {
+    pub distributor: String,
+    pub distributor_name: String,
+    pub in_default: bool,
+    pub statement_id: String,
+    pub royalty_earned: Money,
+    pub royalty_collected: Money,
+    pub royalty_uncollected: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostLine {
+    pub date: Date,
+    /// advance, recording, manufacturing, other
+    pub kind: String,
+    pub sku: Option<String>,
+    /// What the label paid.
+    pub amount: Money,
+    /// The part charged to this payee.
+    pub charged: Money,
+}
+
+/// Earnings for one release × format × channel × distributor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetailLine {
+    pub release: String,
+    pub sku: String,
+    pub format: String,
+    /// physical or digital
+    pub channel: String,
+    pub distributor: String,
+    pub distributor_name: String,
+    pub units_sold: i64,
+    pub units_returned: i64,
+    /// Net receipts of the lines (sales − returns − fees − chargebacks + adjustments).
+    pub receipts: Money,
+    pub returns: Money,
+    pub royalty_earned: Money,
+    pub royalty_collected: Money,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Html,
+    Pdf,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "html" | "htm" => Some(Format::Html),
+            "pdf" => Some(Format::Pdf),
+            _ => None,
+        }
+    }
+}
+
+/// Renders the statement in `format` (PDF as bytes, the others UTF-8).
+pub fn render(st: &RoyaltyStatement, format: Format) -> Vec<u8> {
+    match format {
+        Format::Json => to_json(st).into_bytes(),
+        Format::Csv => to_csv(st).into_bytes(),
+        Format::Html => to_html(st).into_bytes(),
+        Format::Pdf => to_pdf(st).bytes,
+    }
+}
+
+pub fn to_json(st: &RoyaltyStatement) -> String {
+    serde_json::to_string_pretty(st).unwrap_or_default() + "\n"
+}
+
+/// An amount for people: `1,234.56` (the currency is printed once per section).
+pub fn amount(m: Money) -> String {
+    let s = m.to_decimal_string();
+    let (sign, s) = match s.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", s.as_str()),
+    };
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
+    }
+}
+
+fn units(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// The summary lines of one contract section, in the order printed (totals first).
+/// Shared by every rendering so they say the same thing.
+pub fn summary_lines(c: &ContractStatement) -> Vec<(String, String)> {
+    let t = &c.totals;
+    let mut v = vec![
+        ("Opening balance".to_string(), amount(t.opening_balance)),
+        (
+            format!(
+                "Royalties earned ({} units sold, {} returned)",
+                units(t.units_sold),
+                units(t.units_returned)
+            ),
+            amount(t.royalty_earned),
+        ),
+        (
+            "Royalties on payments collected".to_string(),
+            amount(t.royalty_collected),
+        ),
+        (
+            format!("Royalties credited this period ({} basis)", c.basis),
+            amount(t.royalties),
+        ),
+        (
+            "Returns included above (at wholesale)".to_string(),
+            amount(t.returns),
+        ),
+        (
+            "Reserve held against returns".to_string(),
+            amount(neg(t.reserve_held)),
+        ),
+        ("Reserve released".to_string(), amount(t.reserve_released)),
+        (
+            "Advances and costs charged".to_string(),
+            amount(neg(t.costs_charged)),
+        ),
+        ("Recouped this period".to_string(), amount(t.recouped)),
+        (
+            "Closing balance carried forward".to_string(),
+            amount(t.closing_balance),
+        ),
+        ("Unrecouped balance".to_string(), amount(t.unrecouped)),
+        (
+            "Reserves still held".to_string(),
+            amount(t.reserves_outstanding),
+        ),
+        (
+            if t.carried_below_minimum {
+                format!(
+                    "AMOUNT PAYABLE (below the {} minimum: carried forward)",
+                    amount(t.min_payout)
+                )
+            } else {
+                "AMOUNT PAYABLE".to_string()
+            },
+            amount(t.payable),
+        ),
+        (
+            "Earned but not collected (all periods)".to_string(),
+            amount(t.earned_not_collected),
+        ),
+    ];
+    if !t.earned_not_collected_in_default.is_zero() {
+        v.push((
+            "  of which owed by distributors in default".to_string(),
+            amount(t.earned_not_collected_in_default),
+        ));
+    }
+    v
+}
+
+/// One sentence per distributor owing royalties not yet collected.
+pub fn not_collected_lines(c: &ContractStatement) -> Vec<String> {
+    let mut by: Vec<(String, bool, Money, usize)> = Vec::new();
+    for n in &c.not_collected {
+        match by.iter_mut().find(|(d, ..)| *d == n.distributor_name) {
+            Some(e) => {
+                e.2 = Money::from_minor(
+                    e.2.minor().saturating_add(n.royalty_uncollected.minor()),
+                    e.2.currency(),
+                );
+                e.3 += 1;
+            }
+            None => by.push((
+                n.distributor_name.clone(),
+                n.in_default,
+                n.royalty_uncollected,
+                1,
+            )),
+        }
+    }
+    if by.is_empty() {
+        return vec!["Everything earned has been collected from the distributors.".into()];
+    }
+    by.into_iter()
+        .map(|(d, default, m, n)| {
+            format!(
+                "{d}: {} {} on {n} statement{}{}",
+                amount(m),
+                c.currency,
+                if n == 1 { "" } else { "s" },
+                if default {
+                    " — IN DEFAULT: reported as sold but not paid; the label is pursuing the claim"
+                } else {
+                    " — not yet due or paid"
+                }
+            )
+        })
+        .collect()
+}
+
+fn neg(m: Money) -> Money {
+    Money::from_minor(m.minor().saturating_neg(), m.currency())
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// CSV: one row per item, `record` saying which part of the statement it is
+/// (`header`, `total`, `not_collected`, `cost`, `detail`); amounts as plain decimals.
+pub fn to_csv(st: &RoyaltyStatement) -> String {
+    let mut out = String::from(
+        "record,contract_id,item,release,sku,format,channel,distributor,units_sold,units_returned,receipts,returns,royalty_earned,royalty_collected,amount,currency\n",
+    );
+    let mut row = |cells: [&str; 16]| {
+        out.push_str(
+            &cells
+                .iter()
+                .map(|c| csv_cell(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push('\n');
+    };
+    for (k, v) in [
+        ("label", st.label.as_str()),
+        ("payee", st.payee.id.as_str()),
+        ("payee_name", st.payee.name.as_str()),
+        ("period", st.period.as_str()),
+        ("period_start", &st.period_start.to_string()),
+        ("period_end", &st.period_end.to_string()),
+        ("issued_on", &st.issued_on.to_string()),
+    ] {
+        row([
+            "header", "", k, "", "", "", "", "", "", "", "", "", "", "", v, "",
+        ]);
+    }
+    for c in &st.contracts {
+        let cur = c.currency.to_string();
+        let t = &c.totals;
+        let d = |m: Money| m.to_decimal_string();
+        for (k, v) in [
+            ("opening_balance", d(t.opening_balance)),
+            ("units_sold", t.units_sold.to_string()),
+            ("units_returned", t.units_returned.to_string()),
+            ("returns", d(t.returns)),
+            ("royalty_earned", d(t.royalty_earned)),
+            ("royalty_collected", d(t.royalty_collected)),
+            ("royalties", d(t.royalties)),
+            ("reserve_held", d(t.reserve_held)),
+            ("reserve_released", d(t.reserve_released)),
+            ("costs_charged", d(t.costs_charged)),
+            ("recouped", d(t.recouped)),
+            ("closing_balance", d(t.closing_balance)),
+            ("payable", d(t.payable)),
+            ("carried_below_minimum", t.carried_below_minimum.to_string()),
+            ("unrecouped", d(t.unrecouped)),
+            ("reserves_outstanding", d(t.reserves_outstanding)),
+            ("earned_not_collected", d(t.earned_not_collected)),
+            (
+                "earned_not_collected_in_default",
+                d(t.earned_not_collected_in_default),
+            ),
+        ] {
+            row([
+                "total",
+                &c.contract_id,
+                k,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                &v,
+                &cur,
+            ]);
+        }
+        for n in &c.not_collected {
+            row([
+                "not_collected",
+                &c.contract_id,
+                if n.in_default {
+                    "in_default"
+                } else {
+                    "outstanding"
+                },
+                &n.statement_id,
+                "",
+                "",
+                "",
+                &n.distributor,
+                "",
+                "",
+                "",
+                "",
+                &d(n.royalty_earned),
+                &d(n.royalty_collected),
+                &d(n.royalty_uncollected),
+                &cur,
+            ]);
+        }
+        for k in &c.costs {
+            row([
+                "cost",
+                &c.contract_id,
+                &k.kind,
+                &k.date.to_string(),
+                k.sku.as_deref().unwrap_or(""),
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                &d(k.charged),
+                &cur,
+            ]);
+        }
+        for l in &c.detail {
+            row([
+                "detail",
+                &c.contract_id,
+                "",
+                &l.release,
+                &l.sku,
+                &l.format,
+                &l.channel,
+                &l.distributor,
+                &l.units_sold.to_string(),
+                &l.units_returned.to_string(),
+                &d(l.receipts),
+                &d(l.returns),
+                &d(l.royalty_earned),
+                &d(l.royalty_collected),
+                "",
+                &cur,
+            ]);
+        }
+    }
+    out
+}
+
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+/// A self-contained HTML page (inline style, no scripts, no external resources).
+pub fn to_html(st: &RoyaltyStatement) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} — royalty statement {} — {}</title>\n<style>body{{font-family:'DejaVu Sans',Verdana,sans-serif;font-size:13px;max-width:60em;margin:2em auto;color:#111}}h1{{font-size:22px;margin:0}}h2{{font-size:16px;border-bottom:1px solid #999;margin-top:2em}}table{{border-collapse:collapse;width:100%;margin:.5em 0}}td,th{{padding:2px 6px;border-bottom:1px solid #ddd;text-align:left}}.n{{text-align:right;font-variant-numeric:tabular-nums}}.pay{{font-weight:bold;background:#f3f3f3}}.default{{color:#a00;font-weight:bold}}</style></head><body>\n",
+        esc(&st.label),
+        esc(&st.period),
+        esc(&st.payee.name)
+    );
+    let _ = write!(
+        h,
+        "<h1>{}</h1>\n<p>Royalty statement for <b>{}</b> — period {} ({} to {}), issued {}</p>\n<p>{}<br>{}<br>{}</p>\n",
+        esc(&st.label),
+        esc(&st.payee.name),
+        esc(&st.period),
+        st.period_start,
+        st.period_end,
+        st.issued_on,
+        esc(&st.payee.name),
+        esc(&st.payee.address),
+        esc(&st.payee.email)
+    );
+    for c in &st.contracts {
+        let _ = write!(
+            h,
+            "<h2>Contract {} — {}</h2>\n<p>Your share: {} · basis: {} · amounts in {}</p>\n<table>\n",
+            esc(&c.contract_id),
+            esc(&c.title),
+            esc(&c.share),
+            esc(&c.basis),
+            c.currency
+        );
+        for (k, v) in summary_lines(c) {
+            let cls = if k.starts_with("AMOUNT PAYABLE") {
+                " class=\"pay\""
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                h,
+                "<tr{cls}><td>{}</td><td class=\"n\">{}</td></tr>",
+                esc(&k),
+                esc(&v)
+            );
+        }
+        h.push_str("</table>\n<h3>Earned but not collected</h3>\n<ul>\n");
+        for line in not_collected_lines(c) {
+            let _ = writeln!(
+                h,
+                "<li{}>{}</li>",
+                if line.contains("IN DEFAULT") {
+                    " class=\"default\""
+                } else {
+                    ""
+                },
+                esc(&line)
+            );
+        }
+        h.push_str("</ul>\n");
+        if !c.costs.is_empty() {
+            h.push_str("<h3>Advances and costs charged</h3>\n<table><tr><th>date</th><th>kind</th><th>SKU</th><th class=\"n\">cost</th><th class=\"n\">charged to you</th></tr>\n");
+            for k in &c.costs {
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                    k.date,
+                    esc(&k.kind),
+                    esc(k.sku.as_deref().unwrap_or("all releases")),
+                    amount(k.amount),
+                    amount(k.charged)
+                );
+            }
+            h.push_str("</table>\n");
+        }
+        h.push_str("<h3>Detail</h3>\n<table><tr><th>release</th><th>SKU</th><th>format</th><th>channel</th><th>distributor</th><th class=\"n\">sold</th><th class=\"n\">returned</th><th class=\"n\">net receipts</th><th class=\"n\">royalty earned</th><th class=\"n\">royalty collected</th></tr>\n");
+        for l in &c.detail {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(&l.release),
+                esc(&l.sku),
+                esc(&l.format),
+                esc(&l.channel),
+                esc(&l.distributor_name),
+                units(l.units_sold),
+                units(l.units_returned),
+                amount(l.receipts),
+                amount(l.royalty_earned),
+                amount(l.royalty_collected)
+            );
+        }
+        if c.detail.is_empty() {
+            h.push_str("<tr><td colspan=\"10\">No sales reported this period.</td></tr>\n");
+        }
+        h.push_str("</table>\n");
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+#[cfg(test)]
+pub(crate) mod testdata {
+    use super::*;
+
+    pub fn usd(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::USD)
+    }
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap_or(Date::EARLIEST)
+    }
+
+    /// A statement with `rows` detail lines.
+    pub fn statement(rows: usize) -> RoyaltyStatement {
+        let detail = (0..rows)
+            .map(|i| DetailLine {
+                release: format!("Release number {i}"),
+                sku: format!("MRG-{i:03}-CD"),
+                format: "CD".into(),
+                channel: "physical".into(),
+                distributor: if i % 2 == 0 { "northwind" } else { "cascade" }.into(),
+                distributor_name: if i % 2 == 0 {
+                    "Northwind Music Distribution, Inc."
+                } else {
+                    "Cascade Media Group, LLC"
+                }
+                .into(),
+                units_sold: 100 + i as i64,
+                units_returned: 8,
+                receipts: usd(80_000 + i as i64),
+                returns: usd(6_400),
+                royalty_earned: usd(12_000 + i as i64),
+                royalty_collected: usd(9_000),
+            })
+            .collect();
+        RoyaltyStatement {
+            label: "Marigold Records".into(),
+            period: "2016H1".into(),
+            period_start: d("2016-01-01"),
+            period_end: d("2016-06-30"),
+            issued_on: d("2016-06-30"),
+            payee: PayeeInfo {
+                id: "june-okafor".into(),
+                name: "June Okafor".into(),
+                email: "june@example.com".into(),
+                address: "12 Elm St, Asheville NC".into(),
+            },
+            contracts: vec![ContractStatement {
+                contract_id: "C-OKAFOR".into(),
+                title: "June Okafor recordings".into(),
+                share: "0.6".into(),
+                basis: "earned".into(),
+                currency: Currency::USD,
+                totals: Totals {
+                    opening_balance: usd(-50_000),
+                    units_sold: 1200,
+                    units_returned: 96,
+                    returns: usd(76_800),
+                    royalty_earned: usd(144_000),
+                    royalty_collected: usd(100_000),
+                    royalties: usd(144_000),
+                    reserve_held: usd(14_400),
+                    reserve_released: usd(3_000),
+                    costs_charged: usd(20_000),
+                    recouped: usd(70_000),
+                    closing_balance: usd(62_600),
+                    payable: usd(0),
+                    min_payout: usd(10_000),
+                    carried_below_minimum: false,
+                    unrecouped: usd(0),
+                    reserves_outstanding: usd(14_400),
+                    earned_not_collected: usd(44_000),
+                    earned_not_collected_in_default: usd(30_000),
+                },
+                not_collected: vec![
+                    NotCollected {
+                        distributor: "cascade".into(),
+                        distributor_name: "Cascade Media Group, LLC".into(),
+                        in_default: true,
+                        statement_id: "CASCADE-2016-01".into(),
+                        royalty_earned: usd(30_000),
+                        royalty_collected: usd(0),
+                        royalty_uncollected: usd(30_000),
+                    },
+                    NotCollected {
+                        distributor: "northwind".into(),
+                        distributor_name: "Northwind Music Distribution, Inc.".into(),
+                        in_default: false,
+                        statement_id: "NORTHWIND-2016-05".into(),
+                        royalty_earned: usd(14_000),
+                        royalty_collected: usd(0),
+                        royalty_uncollected: usd(14_000),
+                    },
+                ],
+                costs: vec![CostLine {
+                    date: d("2016-02-01"),
+                    kind: "recording".into(),
+                    sku: Some("MRG-001-CD".into()),
+                    amount: usd(20_000),
+                    charged: usd(20_000),
+                }],
+                detail,
+            }],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testdata::*;
+    use super::*;
+
+    #[test]
+    fn json_round_trips_and_snapshots() {
+        let st = statement(2);
+        let j = to_json(&st);
+        let back: RoyaltyStatement = serde_json::from_str(&j).unwrap();
+        assert_eq!(back, st);
+        insta::assert_snapshot!("statement_json", j);
+    }
+
+    #[test]
+    fn csv_snapshot() {
+        insta::assert_snapshot!("statement_csv", to_csv(&statement(2)));
+    }
+
+    #[test]
+    fn totals_come_first_and_default_is_flagged() {
+        let st = statement(3);
+        let html = to_html(&st);
+        let pay = html.find("AMOUNT PAYABLE").unwrap();
+        let detail = html.find("<h3>Detail</h3>").unwrap();
+        assert!(pay < detail);
+        assert!(html.contains("Cascade Media Group, LLC: 300.00 USD on 1 statement — IN DEFAULT"));
+        assert!(html.contains("class=\"default\""));
+        let lines = summary_lines(&st.contracts[0]);
+        assert_eq!(lines[0], ("Opening balance".into(), "-500.00".into()));
+        assert!(lines
+            .iter()
+            .any(|(k, v)| k.starts_with("Earned but not collected") && v == "440.00"));
+    }
+
+    #[test]
+    fn html_escapes() {
+        let mut st = statement(0);
+        st.payee.name = "<script>Ada & co</script>".into();
+        let html = to_html(&st);
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&lt;script&gt;Ada &amp; co"));
+        assert!(html.contains("No sales reported this period."));
+    }
+
+    #[test]
+    fn amounts() {
+        assert_eq!(amount(usd(-123_456_789)), "-1,234,567.89");
+        assert_eq!(amount(usd(5)), "0.05");
+        assert_eq!(Format::parse("PDF"), Some(Format::Pdf));
+        assert_eq!(Format::parse("doc"), None);
+    }
+}
