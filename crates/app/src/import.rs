@@ -157,6 +157,21 @@ pub async fn run(
     paths: &[PathBuf],
     opts: &ImportOptions,
 ) -> Result<String, AppError> {
+    run_checked(store, paths, opts, &|_| Ok(())).await
+}
+
+/// What an uploader may record: called on every parsed entry before anything of its
+/// file is previewed or recorded; an `Err` refuses the whole file with that reason.
+/// (The web app uses it to keep a distributor's uploads to its own account.)
+pub type EntryCheck<'a> = dyn Fn(&backstock_ledger::Entry) -> Result<(), String> + Sync + 'a;
+
+/// [`run`], refusing any file with an entry `check` rejects.
+pub async fn run_checked(
+    store: &Store,
+    paths: &[PathBuf],
+    opts: &ImportOptions,
+    check: &EntryCheck<'_>,
+) -> Result<String, AppError> {
     // BACKSTOCK_TIMING=1 prints how long each phase took (for benchmarks).
     let timing = std::env::var_os("BACKSTOCK_TIMING").is_some();
     let t0 = std::time::Instant::now();
@@ -277,6 +292,12 @@ pub async fn run(
             }
         };
         phase("original hashed and compressed");
+        if let Some(why) = parsed.entries.iter().find_map(|e| check(e).err()) {
+            return Err(AppError::new(
+                Exit::Input,
+                format!("{shown}: {why}; nothing was recorded from this file"),
+            ));
+        }
         let totals: Vec<String> = parsed.totals.iter().map(crate::output::money).collect();
         let summary = format!(
             "{} {} line{} → {} entr{}{}{}",

@@ -515,6 +515,12 @@ pub struct ShipArgs {
 }
 
 pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, AppError> {
+    ship_as(store, a, &user()).await
+}
+
+/// [`ship`] by a named user (the web app's signed-in user rather than `$USER`): the
+/// name goes in the journal's provenance and in any override reason.
+pub async fn ship_as(store: &Store, a: ShipArgs, user: &str) -> Result<String, AppError> {
     let to = PartyId::parse(&a.to).map_err(|e| AppError::new(Exit::Input, format!("--to: {e}")))?;
     let sku = Sku::parse(&a.sku).map_err(|e| AppError::new(Exit::Input, format!("--sku: {e}")))?;
     if a.units == 0 || a.units > 1_000_000_000 {
@@ -553,7 +559,7 @@ pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, AppError> {
     let override_reason = a.override_reason.map(|r| {
         format!(
             "{} overrode: {} — hold reasons: {}",
-            user(),
+            user,
             r,
             reasons
                 .iter()
@@ -568,7 +574,7 @@ pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, AppError> {
         effective_on: date,
         known_on: date,
         provenance: Provenance::Command {
-            user: user(),
+            user: user.to_string(),
             command: format!("ship --to {to} --sku {sku} --units {}", a.units),
         },
         event: Event::Shipment {

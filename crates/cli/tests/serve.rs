@@ -1,0 +1,215 @@
+//! `backstock serve --demo` and `backstock user …` as a user runs them: the real binary,
+//! a random port, plain HTTP/1.1 over a socket.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_backstock"));
+    c.env_remove("BACKSTOCK_DATA");
+    c
+}
+
+/// Kills the server when the test ends, passing or not.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[String],
+    body: &str,
+) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for h in headers {
+        req.push_str(h);
+        req.push_str("\r\n");
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, head.to_string(), body.to_string())
+}
+
+#[test]
+fn serve_demo_prints_its_logins_and_serves_the_dashboard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = bin()
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .args([
+            "serve",
+            "--demo",
+            "--addr",
+            "127.0.0.1:0",
+            "--demo-password",
+            "a demo password",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut printed = String::new();
+    let mut addr = String::new();
+    for line in BufReader::new(out).lines() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(rest) = line.split("http://").nth(1) {
+            addr = rest.split('/').next().unwrap().to_string();
+            break;
+        }
+    }
+    assert!(printed.contains("owner@marigold.test"), "{printed}");
+    assert!(printed.contains("distributor@marigold.test") && printed.contains("(northwind)"));
+    assert!(printed.contains("a demo password"));
+    let (status, head, _) = http(
+        &addr,
+        "POST",
+        "/login",
+        &["Content-Type: application/x-www-form-urlencoded".into()],
+        "email=owner%40marigold.test&password=a+demo+password&next=%2Ft%2Fmarigold%2Fdashboard",
+    );
+    assert_eq!(status, 303, "{head}");
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, _, body) = http(
+        &addr,
+        "GET",
+        "/t/marigold/dashboard",
+        &[format!("Cookie: {cookie}")],
+        "",
+    );
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("id=\"exposure-chart\"") && body.contains("cascade"),
+        "{body}"
+    );
+    assert!(body.contains("level-critical"), "Cascade ends critical");
+    drop(server);
+
+    // Users from the command line: the demo data dir has the control database.
+    let user = |args: &[&str]| {
+        let o = bin()
+            .arg("--data-dir")
+            .arg(tmp.path())
+            .arg("user")
+            .args(args)
+            .env("BACKSTOCK_PASSWORD", "another long password")
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
+        )
+    };
+    let (code, out) = user(&[
+        "add",
+        "ann@marigold.test",
+        "--label",
+        "marigold",
+        "--role",
+        "bookkeeper",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("ann@marigold.test is bookkeeper of marigold"),
+        "{out}"
+    );
+    let (code, out) = user(&[
+        "add",
+        "bob@marigold.test",
+        "--label",
+        "marigold",
+        "--role",
+        "artist",
+    ]);
+    assert_eq!(code, Some(3), "an artist needs --party: {out}");
+    let (code, out) = user(&[
+        "role",
+        "ann@marigold.test",
+        "--label",
+        "marigold",
+        "--role",
+        "staff",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("now staff") && out.contains("was bookkeeper"));
+    let (_, out) = user(&["list", "--label", "marigold"]);
+    assert!(
+        out.contains("ann@marigold.test") && out.contains("staff"),
+        "{out}"
+    );
+    let (code, out) = user(&[
+        "add",
+        "new@else.test",
+        "--label",
+        "else",
+        "--create-label",
+        "Else Records",
+        "--role",
+        "owner",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let (_, token) = user(&["token", "ann@marigold.test", "--name", "ci"]);
+    let token = token.trim().to_string();
+    assert!(token.starts_with("bst_"), "{token}");
+
+    // The token works against a fresh server on the same data directory.
+    let mut child = bin()
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let _server = Server(child);
+    let mut addr = String::new();
+    for line in BufReader::new(out).lines() {
+        if let Some(rest) = line.unwrap().split("http://").nth(1) {
+            addr = rest.split('/').next().unwrap().to_string();
+            break;
+        }
+    }
+    let (status, _, body) = http(
+        &addr,
+        "GET",
+        "/api/v1/me",
+        &[format!("Authorization: Bearer {token}")],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"role\":\"staff\""), "{body}");
+    let (status, _, body) = http(
+        &addr,
+        "GET",
+        "/api/v1/t/else/dashboard",
+        &[format!("Authorization: Bearer {token}")],
+        "",
+    );
+    assert_eq!(status, 404, "not ann's label: {body}");
+}

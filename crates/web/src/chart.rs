@@ -1,0 +1,152 @@
+//! Charts drawn as SVG on the server (pages and, later, PDFs share them). Integer
+//! arithmetic only: coordinates are scaled in i128 from minor units.
+
+use crate::html::esc;
+
+/// One line: a name and a value (minor units) per x position.
+pub struct Series {
+    pub name: String,
+    pub values: Vec<i64>,
+}
+
+const PALETTE: [&str; 8] = [
+    "#2456a6", "#c0392b", "#2e7d32", "#b7791f", "#6a3d9a", "#00838f", "#ad1457", "#546e7a",
+];
+
+/// A line chart of `series` over `x_labels` (same length as each series' values),
+/// with `fmt` writing axis values. Has a `<title>` and a `<desc>` listing the latest
+/// values, so it reads without seeing it.
+pub fn line_chart(
+    id: &str,
+    title: &str,
+    x_labels: &[String],
+    series: &[Series],
+    fmt: &dyn Fn(i64) -> String,
+) -> String {
+    let (w, h) = (760i64, 280i64);
+    let (left, right, top, bottom) = (90i64, 150i64, 16i64, 36i64);
+    let pw = w - left - right;
+    let ph = h - top - bottom;
+    let max = series
+        .iter()
+        .flat_map(|s| s.values.iter().copied())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let min = series
+        .iter()
+        .flat_map(|s| s.values.iter().copied())
+        .min()
+        .unwrap_or(0)
+        .min(0);
+    let span = i128::from(max) - i128::from(min);
+    let n = x_labels.len().max(1) as i64;
+    let x = |i: usize| -> i64 {
+        if n <= 1 {
+            left + pw / 2
+        } else {
+            left + (i as i64) * pw / (n - 1)
+        }
+    };
+    let y = |v: i64| -> i64 {
+        let off = (i128::from(v) - i128::from(min)) * i128::from(ph) / span.max(1);
+        top + ph - off as i64
+    };
+    let desc: Vec<String> = series
+        .iter()
+        .map(|s| {
+            format!(
+                "{}: {}",
+                s.name,
+                s.values.last().map(|v| fmt(*v)).unwrap_or_default()
+            )
+        })
+        .collect();
+    let mut o = format!(
+        r#"<svg id="{}" role="img" viewBox="0 0 {w} {h}" width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg"><title>{}</title><desc>{}</desc>"#,
+        esc(id),
+        esc(title),
+        esc(&desc.join("; "))
+    );
+    // Grid lines and y labels at 0, 1/4 … 4/4 of the range.
+    for k in 0..=4i128 {
+        let v = i128::from(min) + span * k / 4;
+        let v = i64::try_from(v).unwrap_or(0);
+        let yy = y(v);
+        o.push_str(&format!(
+            "<line x1=\"{left}\" y1=\"{yy}\" x2=\"{}\" y2=\"{yy}\" stroke=\"#e3e6ec\"/><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            left + pw,
+            left - 6,
+            yy + 4,
+            esc(&fmt(v))
+        ));
+    }
+    // x labels: about six of them.
+    let every = (x_labels.len() / 6).max(1);
+    for (i, l) in x_labels.iter().enumerate() {
+        if i % every == 0 || i + 1 == x_labels.len() {
+            o.push_str(&format!(
+                r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+                x(i),
+                h - bottom + 16,
+                esc(l)
+            ));
+        }
+    }
+    for (si, s) in series.iter().enumerate() {
+        let color = PALETTE[si % PALETTE.len()];
+        let pts: Vec<String> = s
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("{},{}", x(i), y(*v)))
+            .collect();
+        o.push_str(&format!(
+            r#"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}"><title>{}</title></polyline>"#,
+            pts.join(" "),
+            esc(&s.name)
+        ));
+        let ly = top + 14 + (si as i64) * 18;
+        o.push_str(&format!(
+            r#"<rect x="{}" y="{}" width="12" height="3" fill="{color}"/><text x="{}" y="{}">{}</text>"#,
+            left + pw + 12,
+            ly - 4,
+            left + pw + 28,
+            ly,
+            esc(&s.name)
+        ));
+    }
+    o.push_str("</svg>");
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_lines_within_the_box() {
+        let svg = line_chart(
+            "c",
+            "Exposure",
+            &["a".into(), "b".into(), "c".into()],
+            &[
+                Series {
+                    name: "north".into(),
+                    values: vec![0, 50, 100],
+                },
+                Series {
+                    name: "<x>".into(),
+                    values: vec![100, 0, -20],
+                },
+            ],
+            &|v| v.to_string(),
+        );
+        assert!(svg.starts_with("<svg id=\"c\""));
+        assert!(svg.contains("points=\"90,206 350,111 610,16\""));
+        assert!(svg.contains("&lt;x&gt;"));
+        assert!(svg.contains("<desc>north: 100; &lt;x&gt;: -20</desc>"));
+        // An empty chart still draws (no division by zero).
+        assert!(line_chart("e", "t", &[], &[], &|v| v.to_string()).ends_with("</svg>"));
+    }
+}

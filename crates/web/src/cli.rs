@@ -1,0 +1,327 @@
+//! What `backstock serve` and `backstock user …` do (the CLI parses, this acts).
+
+use crate::control::Control;
+use crate::roles::Role;
+use crate::{AppState, Config};
+use backstock_app::{AppError, Exit};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+/// The demo tenant.
+pub const DEMO_LABEL: &str = "marigold";
+/// The demo password when `--demo-password` is not given (printed at start).
+pub const DEMO_PASSWORD: &str = "marigold-demo";
+
+/// The demo logins: (email, role, party).
+pub const DEMO_USERS: [(&str, Role, Option<&str>); 5] = [
+    ("owner@marigold.test", Role::Owner, None),
+    ("staff@marigold.test", Role::Staff, None),
+    ("bookkeeper@marigold.test", Role::Bookkeeper, None),
+    ("artist@marigold.test", Role::Artist, Some("june-okafor")),
+    (
+        "distributor@marigold.test",
+        Role::Distributor,
+        Some("northwind"),
+    ),
+];
+
+fn err(e: crate::control::ControlError) -> AppError {
+    AppError::new(Exit::Other, e.0)
+}
+
+fn input(e: crate::control::ControlError) -> AppError {
+    AppError::new(Exit::Input, e.0)
+}
+
+pub struct ServeArgs {
+    pub addr: String,
+    pub data_dir: PathBuf,
+    pub demo: bool,
+    pub demo_password: Option<String>,
+    pub secure_cookies: bool,
+    pub behind_proxy: bool,
+    pub idle_minutes: i64,
+}
+
+/// Creates the demo label (when absent) as a tenant with one login per role.
+pub async fn setup_demo(control: &Control, password: &str) -> Result<String, AppError> {
+    control
+        .ensure_tenant(DEMO_LABEL, "Marigold Records")
+        .await
+        .map_err(err)?;
+    let dir = control.label_dir(DEMO_LABEL);
+    let loaded = match backstock_store::Store::open(&dir, false).await {
+        Ok(s) => s.entry_count().await? > 0,
+        Err(_) => false,
+    };
+    if !loaded {
+        backstock_app::demo::load(&dir, None).await?;
+    }
+    let mut out = String::from("Demo logins (label \"marigold\", Marigold Records):\n");
+    for (email, role, party) in DEMO_USERS {
+        let user = match control.user_by_email(email).await.map_err(err)? {
+            Some(u) => {
+                control.set_password(u.id, password).await.map_err(input)?;
+                u
+            }
+            None => control
+                .add_user(email, &format!("Demo {role}"), password)
+                .await
+                .map_err(input)?,
+        };
+        control
+            .set_membership(user.id, DEMO_LABEL, role, party)
+            .await
+            .map_err(err)?;
+        out.push_str(&format!(
+            "  {email:<28} {role:<12}{}\n",
+            party.map(|p| format!(" ({p})")).unwrap_or_default()
+        ));
+    }
+    out.push_str(&format!("Password for all of them: {password}\n"));
+    Ok(out)
+}
+
+/// Serves until Ctrl-C.
+pub async fn serve(a: ServeArgs) -> Result<String, AppError> {
+    let mut config = Config::new(a.data_dir.clone());
+    config.secure_cookies = a.secure_cookies;
+    config.behind_proxy = a.behind_proxy;
+    config.idle_secs = a.idle_minutes.max(1) * 60;
+    let state = AppState::open(config).await.map_err(err)?;
+    let mut intro = String::new();
+    if a.demo {
+        let pw = a.demo_password.as_deref().unwrap_or(DEMO_PASSWORD);
+        intro.push_str(&setup_demo(&state.control, pw).await?);
+    } else if state.control.tenants().await.map_err(err)?.is_empty() {
+        if a.data_dir.join(backstock_store::DB_FILE).exists() {
+            intro.push_str(&format!(
+                "{} holds one label's database ({}); the web app serves labels from {}/labels/<label>/. Move it there, e.g.:\n  mkdir -p {d}/labels/mylabel && mv {d}/{db}* {d}/labels/mylabel/\nthen create the label and its owner as below.\n",
+                a.data_dir.display(),
+                backstock_store::DB_FILE,
+                a.data_dir.display(),
+                d = a.data_dir.display(),
+                db = backstock_store::DB_FILE,
+            ));
+        }
+        intro.push_str(&format!(
+            "No labels in {} yet. Create one with its owner:\n  backstock --data-dir {} user add you@example.com --label mylabel --create-label \"My Label\" --role owner\n",
+            a.data_dir.display(),
+            a.data_dir.display()
+        ));
+    }
+    let listener = tokio::net::TcpListener::bind(&a.addr)
+        .await
+        .map_err(|e| AppError::new(Exit::Other, format!("cannot listen on {}: {e}", a.addr)))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| AppError::new(Exit::Other, e.to_string()))?;
+    println!(
+        "{intro}backstock is serving {} on http://{local}/  (Ctrl-C stops)",
+        a.data_dir.display()
+    );
+    let app = crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| AppError::new(Exit::Other, format!("serving: {e}")))?;
+    Ok("Stopped.\n".into())
+}
+
+/// A password from `$BACKSTOCK_PASSWORD`, else the first line of standard input.
+pub fn read_password() -> Result<String, AppError> {
+    if let Ok(p) = std::env::var("BACKSTOCK_PASSWORD") {
+        return Ok(p);
+    }
+    eprintln!("Password (at least 10 characters), then Enter:");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| AppError::new(Exit::Other, format!("reading the password: {e}")))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+fn role(s: &str) -> Result<Role, AppError> {
+    Role::parse(s).ok_or_else(|| {
+        AppError::new(
+            Exit::Input,
+            format!("--role {s:?}: expected owner, staff, bookkeeper, artist or distributor"),
+        )
+    })
+}
+
+/// `backstock user add EMAIL --label L --role R [--party P] [--name N] [--create-label NAME]`.
+pub async fn user_add(
+    dir: &Path,
+    email: &str,
+    label: &str,
+    role_name: &str,
+    party: Option<&str>,
+    name: Option<&str>,
+    create_label: Option<&str>,
+) -> Result<String, AppError> {
+    let c = Control::open(dir).await.map_err(err)?;
+    let role = role(role_name)?;
+    let mut out = String::new();
+    if let Some(n) = create_label {
+        if c.tenant(label).await.map_err(err)?.is_none() {
+            c.ensure_tenant(label, n).await.map_err(input)?;
+            backstock_store::Store::open(&c.label_dir(label), true).await?;
+            out.push_str(&format!(
+                "Created label {label} ({n}) in {}.\n",
+                c.label_dir(label).display()
+            ));
+        }
+    }
+    if c.tenant(label).await.map_err(err)?.is_none() {
+        return Err(AppError::new(
+            Exit::Input,
+            format!(
+                "no label {label:?} in {} (create it with --create-label \"Name\")",
+                dir.display()
+            ),
+        ));
+    }
+    let user = match c.user_by_email(email).await.map_err(err)? {
+        Some(u) => u,
+        None => {
+            let pw = read_password()?;
+            let u = c
+                .add_user(email, name.unwrap_or(""), &pw)
+                .await
+                .map_err(input)?;
+            out.push_str(&format!("Created the account {}.\n", u.email));
+            u
+        }
+    };
+    c.set_membership(user.id, label, role, party)
+        .await
+        .map_err(input)?;
+    c.audit(
+        Some(label),
+        &format!("cli:{}", backstock_app::user()),
+        "role_granted",
+        &format!("{} as {role}", user.email),
+        "cli",
+    )
+    .await
+    .map_err(err)?;
+    out.push_str(&format!("{} is {role} of {label}.\n", user.email));
+    Ok(out)
+}
+
+/// `backstock user list [--label L]`.
+pub async fn user_list(dir: &Path, label: Option<&str>) -> Result<String, AppError> {
+    let c = Control::open(dir).await.map_err(err)?;
+    let mut t =
+        backstock_app::output::Table::new(&["email", "name", "label", "role", "limited to"]);
+    for u in c.users().await.map_err(err)? {
+        let ms = c.memberships_of(u.id).await.map_err(err)?;
+        let ms: Vec<_> = ms
+            .into_iter()
+            .filter(|m| label.is_none_or(|l| l == m.tenant))
+            .collect();
+        if ms.is_empty() && label.is_none() {
+            t.push(vec![
+                u.email.clone(),
+                u.name.clone(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        for m in ms {
+            t.push(vec![
+                u.email.clone(),
+                u.name.clone(),
+                m.tenant,
+                m.role.to_string(),
+                m.party.unwrap_or_default(),
+            ]);
+        }
+    }
+    Ok(t.text())
+}
+
+/// `backstock user role EMAIL --label L --role R [--party P]`.
+pub async fn user_role(
+    dir: &Path,
+    email: &str,
+    label: &str,
+    role_name: &str,
+    party: Option<&str>,
+) -> Result<String, AppError> {
+    let c = Control::open(dir).await.map_err(err)?;
+    let role = role(role_name)?;
+    let u = c
+        .user_by_email(email)
+        .await
+        .map_err(err)?
+        .ok_or_else(|| AppError::new(Exit::Input, format!("no account {email}")))?;
+    let before = c
+        .membership(u.id, label)
+        .await
+        .map_err(err)?
+        .ok_or_else(|| {
+            AppError::new(
+                Exit::Input,
+                format!("{email} is not a member of {label} (use user add)"),
+            )
+        })?;
+    c.set_membership(u.id, label, role, party)
+        .await
+        .map_err(input)?;
+    c.audit(
+        Some(label),
+        &format!("cli:{}", backstock_app::user()),
+        "role_changed",
+        &format!("{}: {} → {role}", u.email, before.role),
+        "cli",
+    )
+    .await
+    .map_err(err)?;
+    Ok(format!(
+        "{} is now {role} of {label} (was {}).\n",
+        u.email, before.role
+    ))
+}
+
+/// `backstock user token EMAIL [--name N]`: a new API token, printed once.
+pub async fn user_token(dir: &Path, email: &str, name: &str) -> Result<String, AppError> {
+    let c = Control::open(dir).await.map_err(err)?;
+    let u = c
+        .user_by_email(email)
+        .await
+        .map_err(err)?
+        .ok_or_else(|| AppError::new(Exit::Input, format!("no account {email}")))?;
+    let t = c.create_token(u.id, name).await.map_err(err)?;
+    c.audit(
+        None,
+        &u.email,
+        "token_created",
+        &format!("{name} (cli)"),
+        "cli",
+    )
+    .await
+    .map_err(err)?;
+    Ok(format!("{t}\n"))
+}
+
+/// `backstock user password EMAIL`: sets a new password (ends their sessions).
+pub async fn user_password(dir: &Path, email: &str) -> Result<String, AppError> {
+    let c = Control::open(dir).await.map_err(err)?;
+    let u = c
+        .user_by_email(email)
+        .await
+        .map_err(err)?
+        .ok_or_else(|| AppError::new(Exit::Input, format!("no account {email}")))?;
+    let pw = read_password()?;
+    c.set_password(u.id, &pw).await.map_err(input)?;
+    Ok(format!(
+        "New password set for {}; their sessions ended.\n",
+        u.email
+    ))
+}

@@ -1,0 +1,882 @@
+//! The control database (`DIR/control.db`): users, tenants (labels) and their
+//! settings, memberships with a role per tenant, sessions, API tokens, the login
+//! throttle, pending uploads and the audit log. Label data never lives here: each
+//! tenant has its own `backstock_store::Store` under `DIR/labels/<slug>/`.
+//!
+//! Secrets are kept hashed: passwords with argon2id, session ids, CSRF-free API tokens
+//! as SHA-256 of 256-bit random values (so a copy of the database opens no session).
+
+use crate::roles::Role;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use sha2::{Digest, Sha256};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::Row;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub const CONTROL_DB: &str = "control.db";
+
+#[derive(Debug)]
+pub struct ControlError(pub String);
+
+impl std::fmt::Display for ControlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<sqlx::Error> for ControlError {
+    fn from(e: sqlx::Error) -> ControlError {
+        ControlError(format!("control database: {e}"))
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ControlError>;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Membership {
+    pub user_id: i64,
+    pub tenant: String,
+    pub role: Role,
+    /// The party the membership is limited to: the payee id of an artist, the
+    /// distributor id of a distributor.
+    pub party: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TenantRow {
+    pub slug: String,
+    pub name: String,
+    /// BCP 47 tag: en-US, en-GB, de-DE, fr-FR … (how dates and numbers are written).
+    pub locale: String,
+    /// ISO 4217 code of the label's home currency.
+    pub currency: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub user_id: i64,
+    pub csrf: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: String,
+    pub tenant: Option<String>,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+    pub ip: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PendingUpload {
+    pub id: String,
+    pub user_id: i64,
+    pub tenant: String,
+    pub path: PathBuf,
+    pub options: String,
+}
+
+pub struct Control {
+    pool: SqlitePool,
+    dir: PathBuf,
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A UTC timestamp `YYYY-MM-DD HH:MM:SS` for people.
+pub fn timestamp(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let date = i32::try_from(days)
+        .ok()
+        .and_then(|d| backstock_domain::Date::from_days_since_epoch(d).ok())
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "?".into());
+    format!(
+        "{date} {:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// 32 random bytes as 64 hex digits.
+pub fn random_token() -> Result<String> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| ControlError(format!("no randomness: {e}")))?;
+    Ok(hex(&b))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// SHA-256 of a secret, hex: what is stored for session ids and API tokens.
+pub fn digest(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Compares two strings in time independent of where they differ.
+pub fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn hash_password(password: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| ControlError(format!("no randomness: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| ControlError(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ControlError(format!("hashing the password: {e}")))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(h) => Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Emails are compared lowercased and trimmed.
+pub fn normalize_email(email: &str) -> Result<String> {
+    let e = email.trim().to_ascii_lowercase();
+    let ok = e.len() <= 254
+        && e.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+        })
+        && !e.contains(char::is_whitespace);
+    if ok {
+        Ok(e)
+    } else {
+        Err(ControlError(format!(
+            "{email:?} is not an email address (expected name@example.com)"
+        )))
+    }
+}
+
+/// Password rule: at least 10 characters (length is what matters; no composition rules).
+pub fn check_password_rule(p: &str) -> Result<()> {
+    if p.chars().count() < 10 {
+        return Err(ControlError(
+            "the password must have at least 10 characters".into(),
+        ));
+    }
+    if p.len() > 1024 {
+        return Err(ControlError(
+            "the password must have at most 1024 bytes".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A tenant slug: lowercase letters, digits and `-`, 1–40 characters.
+pub fn check_slug(s: &str) -> Result<()> {
+    let ok = !s.is_empty()
+        && s.len() <= 40
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ControlError(format!(
+            "{s:?} is not a label id (expected lowercase letters, digits and -, up to 40)"
+        )))
+    }
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS users (
+  id INTEGER PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tenants (
+  slug TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  locale TEXT NOT NULL DEFAULT 'en-US',
+  currency TEXT NOT NULL DEFAULT 'USD',
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS memberships (
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  tenant TEXT NOT NULL REFERENCES tenants(slug),
+  role TEXT NOT NULL,
+  party TEXT,
+  PRIMARY KEY (user_id, tenant)
+);
+CREATE TABLE IF NOT EXISTS sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  csrf TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_tokens (
+  token_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_failures (
+  key TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures(key, at);
+CREATE TABLE IF NOT EXISTS uploads (
+  id TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  tenant TEXT NOT NULL REFERENCES tenants(slug),
+  path TEXT NOT NULL,
+  options TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  tenant TEXT,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  ip TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"#;
+
+impl Control {
+    /// Opens (creating when absent) the control database in `dir`.
+    pub async fn open(dir: &Path) -> Result<Control> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ControlError(format!("{}: {e}", dir.display())))?;
+        let opts = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(dir.join(CONTROL_DB))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+        Ok(Control {
+            pool,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where a tenant's label store lives.
+    pub fn label_dir(&self, slug: &str) -> PathBuf {
+        self.dir.join("labels").join(slug)
+    }
+
+    // ---- users ----
+
+    pub async fn add_user(&self, email: &str, name: &str, password: &str) -> Result<User> {
+        let email = normalize_email(email)?;
+        check_password_rule(password)?;
+        if self.user_by_email(&email).await?.is_some() {
+            return Err(ControlError(format!("{email} already has an account")));
+        }
+        let hash = hash_password(password)?;
+        let name = if name.trim().is_empty() {
+            email.split('@').next().unwrap_or("").to_string()
+        } else {
+            name.trim().to_string()
+        };
+        let id = sqlx::query(
+            "INSERT INTO users (email, name, password_hash, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&email)
+        .bind(&name)
+        .bind(&hash)
+        .bind(now())
+        .execute(&self.pool)
+        .await?
+        .last_insert_rowid();
+        Ok(User { id, email, name })
+    }
+
+    pub async fn set_password(&self, user_id: i64, password: &str) -> Result<()> {
+        check_password_rule(password)?;
+        let hash = hash_password(password)?;
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        // A new password ends every session of that user.
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    fn user_row(r: &sqlx::sqlite::SqliteRow) -> User {
+        User {
+            id: r.get("id"),
+            email: r.get("email"),
+            name: r.get("name"),
+        }
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let email = email.trim().to_ascii_lowercase();
+        let r = sqlx::query("SELECT id, email, name FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.as_ref().map(Self::user_row))
+    }
+
+    pub async fn user(&self, id: i64) -> Result<Option<User>> {
+        let r = sqlx::query("SELECT id, email, name FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.as_ref().map(Self::user_row))
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query("SELECT id, email, name FROM users ORDER BY email")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(Self::user_row).collect())
+    }
+
+    /// Checks a password. A missing account costs the same argon2 work as a wrong
+    /// password, so timing does not tell which emails have accounts.
+    pub async fn check_login(&self, email: &str, password: &str) -> Result<Option<User>> {
+        let email = email.trim().to_ascii_lowercase();
+        let r = sqlx::query("SELECT id, email, name, password_hash FROM users WHERE email = ?")
+            .bind(&email)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = r else {
+            // Same work as a real check (against a hash of nothing anyone knows).
+            let pw = password.to_string();
+            let _ = tokio::task::spawn_blocking(move || verify_password(&pw, dummy_hash())).await;
+            return Ok(None);
+        };
+        let hash: String = r.get("password_hash");
+        let pw = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+            .await
+            .unwrap_or(false);
+        Ok(ok.then(|| Self::user_row(&r)))
+    }
+
+    // ---- tenants ----
+
+    pub async fn ensure_tenant(&self, slug: &str, name: &str) -> Result<TenantRow> {
+        check_slug(slug)?;
+        sqlx::query("INSERT OR IGNORE INTO tenants (slug, name, created_at) VALUES (?, ?, ?)")
+            .bind(slug)
+            .bind(name)
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+        self.tenant(slug)
+            .await?
+            .ok_or_else(|| ControlError(format!("label {slug} was not created")))
+    }
+
+    pub async fn tenant(&self, slug: &str) -> Result<Option<TenantRow>> {
+        let r = sqlx::query("SELECT slug, name, locale, currency FROM tenants WHERE slug = ?")
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.map(|r| TenantRow {
+            slug: r.get("slug"),
+            name: r.get("name"),
+            locale: r.get("locale"),
+            currency: r.get("currency"),
+        }))
+    }
+
+    pub async fn tenants(&self) -> Result<Vec<TenantRow>> {
+        let rows = sqlx::query("SELECT slug, name, locale, currency FROM tenants ORDER BY slug")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| TenantRow {
+                slug: r.get("slug"),
+                name: r.get("name"),
+                locale: r.get("locale"),
+                currency: r.get("currency"),
+            })
+            .collect())
+    }
+
+    pub async fn set_tenant_format(&self, slug: &str, locale: &str, currency: &str) -> Result<()> {
+        sqlx::query("UPDATE tenants SET locale = ?, currency = ? WHERE slug = ?")
+            .bind(locale)
+            .bind(currency)
+            .bind(slug)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ---- memberships ----
+
+    /// Grants `role` on `tenant` (replacing an earlier role). Artists must name their
+    /// payee id, distributors their distributor id; other roles name none.
+    pub async fn set_membership(
+        &self,
+        user_id: i64,
+        tenant: &str,
+        role: Role,
+        party: Option<&str>,
+    ) -> Result<()> {
+        let party = party.map(str::trim).filter(|p| !p.is_empty());
+        let party = match (role.needs_party(), party) {
+            (true, None) => {
+                return Err(ControlError(format!(
+                    "the {role} role is limited to one {}: give its id",
+                    role.party_kind()
+                )))
+            }
+            (true, Some(p)) => Some(
+                backstock_domain::PartyId::parse(p)
+                    .map_err(|e| ControlError(format!("{}: {e}", role.party_kind())))?
+                    .to_string(),
+            ),
+            (false, _) => None,
+        };
+        if self.tenant(tenant).await?.is_none() {
+            return Err(ControlError(format!("no label {tenant}")));
+        }
+        sqlx::query(
+            "INSERT INTO memberships (user_id, tenant, role, party) VALUES (?, ?, ?, ?)
+             ON CONFLICT (user_id, tenant) DO UPDATE SET role = excluded.role, party = excluded.party",
+        )
+        .bind(user_id)
+        .bind(tenant)
+        .bind(role.as_str())
+        .bind(party)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    fn membership_row(r: &sqlx::sqlite::SqliteRow) -> Option<Membership> {
+        Some(Membership {
+            user_id: r.get("user_id"),
+            tenant: r.get("tenant"),
+            role: Role::parse(r.get::<String, _>("role").as_str())?,
+            party: r.get("party"),
+        })
+    }
+
+    pub async fn membership(&self, user_id: i64, tenant: &str) -> Result<Option<Membership>> {
+        let r = sqlx::query(
+            "SELECT user_id, tenant, role, party FROM memberships WHERE user_id = ? AND tenant = ?",
+        )
+        .bind(user_id)
+        .bind(tenant)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(r.as_ref().and_then(Self::membership_row))
+    }
+
+    pub async fn memberships_of(&self, user_id: i64) -> Result<Vec<Membership>> {
+        let rows = sqlx::query(
+            "SELECT user_id, tenant, role, party FROM memberships WHERE user_id = ? ORDER BY tenant",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().filter_map(Self::membership_row).collect())
+    }
+
+    /// The members of one tenant with their accounts, by email.
+    pub async fn members(&self, tenant: &str) -> Result<Vec<(User, Membership)>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.email, u.name, m.user_id, m.tenant, m.role, m.party
+             FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.tenant = ? ORDER BY u.email",
+        )
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| Some((Self::user_row(r), Self::membership_row(r)?)))
+            .collect())
+    }
+
+    // ---- sessions ----
+
+    /// A new session for `user_id`: returns (session id, CSRF token). Only the
+    /// session id's digest is stored.
+    pub async fn create_session(&self, user_id: i64) -> Result<(String, String)> {
+        let sid = random_token()?;
+        let csrf = random_token()?;
+        let t = now();
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(digest(&sid))
+        .bind(user_id)
+        .bind(&csrf)
+        .bind(t)
+        .bind(t)
+        .execute(&self.pool)
+        .await?;
+        Ok((sid, csrf))
+    }
+
+    /// The live session with this id, touched; `None` when unknown or idle longer than
+    /// `idle_secs` (an idle session is deleted).
+    pub async fn session(&self, sid: &str, idle_secs: i64) -> Result<Option<SessionRow>> {
+        let h = digest(sid);
+        let r = sqlx::query("SELECT user_id, csrf, last_seen FROM sessions WHERE id_hash = ?")
+            .bind(&h)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = r else { return Ok(None) };
+        let last: i64 = r.get("last_seen");
+        let t = now();
+        if t - last > idle_secs {
+            self.delete_session(sid).await?;
+            return Ok(None);
+        }
+        // Touch at most once a minute (keeps the write load of page views low).
+        if t - last >= 60 {
+            sqlx::query("UPDATE sessions SET last_seen = ? WHERE id_hash = ?")
+                .bind(t)
+                .bind(&h)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(SessionRow {
+            user_id: r.get("user_id"),
+            csrf: r.get("csrf"),
+        }))
+    }
+
+    pub async fn delete_session(&self, sid: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+            .bind(digest(sid))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ---- API tokens ----
+
+    /// A new API token for `user_id` (shown once; only its digest is kept).
+    pub async fn create_token(&self, user_id: i64, name: &str) -> Result<String> {
+        let token = format!("bst_{}", random_token()?);
+        sqlx::query(
+            "INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(digest(&token))
+        .bind(user_id)
+        .bind(name)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(token)
+    }
+
+    pub async fn token_user(&self, token: &str) -> Result<Option<i64>> {
+        let r = sqlx::query("SELECT user_id FROM api_tokens WHERE token_hash = ?")
+            .bind(digest(token))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.map(|r| r.get("user_id")))
+    }
+
+    /// (name, created) of a user's tokens.
+    pub async fn tokens_of(&self, user_id: i64) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT name, created_at FROM api_tokens WHERE user_id = ? ORDER BY created_at",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("name"), timestamp(r.get("created_at"))))
+            .collect())
+    }
+
+    // ---- login throttle ----
+
+    /// Failed logins for `key` (e.g. `account:x@y`, `ip:1.2.3.4`) in the last `window` s.
+    pub async fn failures(&self, key: &str, window: i64) -> Result<i64> {
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM login_failures WHERE key = ? AND at > ?")
+            .bind(key)
+            .bind(now() - window)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(r.get("n"))
+    }
+
+    pub async fn record_failure(&self, keys: &[String]) -> Result<()> {
+        let t = now();
+        for k in keys {
+            sqlx::query("INSERT INTO login_failures (key, at) VALUES (?, ?)")
+                .bind(k)
+                .bind(t)
+                .execute(&self.pool)
+                .await?;
+        }
+        // Old failures are of no use to the throttle.
+        sqlx::query("DELETE FROM login_failures WHERE at < ?")
+            .bind(t - 86_400)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn clear_failures(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE key = ?")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ---- uploads awaiting confirmation ----
+
+    pub async fn add_upload(&self, u: &PendingUpload) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO uploads (id, user_id, tenant, path, options, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&u.id)
+        .bind(u.user_id)
+        .bind(&u.tenant)
+        .bind(u.path.to_string_lossy().to_string())
+        .bind(&u.options)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The upload with this id made by this user in this tenant (any other
+    /// combination is as if it did not exist).
+    pub async fn upload(
+        &self,
+        id: &str,
+        user_id: i64,
+        tenant: &str,
+    ) -> Result<Option<PendingUpload>> {
+        let r = sqlx::query(
+            "SELECT id, user_id, tenant, path, options FROM uploads WHERE id = ? AND user_id = ? AND tenant = ?",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(tenant)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(r.map(|r| PendingUpload {
+            id: r.get("id"),
+            user_id: r.get("user_id"),
+            tenant: r.get("tenant"),
+            path: PathBuf::from(r.get::<String, _>("path")),
+            options: r.get("options"),
+        }))
+    }
+
+    /// Uploads previewed more than `age` seconds ago and never confirmed: removed
+    /// from the table; their ids are returned so their files can be deleted.
+    pub async fn expire_uploads(&self, age: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query("DELETE FROM uploads WHERE created_at < ? RETURNING id")
+            .bind(now() - age)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.get("id")).collect())
+    }
+
+    /// Takes the upload (one time): true when this call removed it.
+    pub async fn take_upload(&self, id: &str) -> Result<bool> {
+        let n = sqlx::query("DELETE FROM uploads WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    // ---- audit ----
+
+    pub async fn audit(
+        &self,
+        tenant: Option<&str>,
+        actor: &str,
+        action: &str,
+        detail: &str,
+        ip: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit (at, tenant, actor, action, detail, ip) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(now())
+        .bind(tenant)
+        .bind(actor)
+        .bind(action)
+        .bind(detail)
+        .bind(ip)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A tenant's audit log, newest first: its own events and the logins of its
+    /// members.
+    pub async fn audit_log(&self, tenant: &str, limit: i64) -> Result<Vec<AuditRow>> {
+        let rows = sqlx::query(
+            "SELECT id, at, tenant, actor, action, detail, ip FROM audit
+             WHERE tenant = ?1
+                OR (tenant IS NULL AND actor IN (SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.tenant = ?1))
+             ORDER BY id DESC LIMIT ?2",
+        )
+        .bind(tenant)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditRow {
+                id: r.get("id"),
+                at: timestamp(r.get("at")),
+                tenant: r.get("tenant"),
+                actor: r.get("actor"),
+                action: r.get("action"),
+                detail: r.get("detail"),
+                ip: r.get("ip"),
+            })
+            .collect())
+    }
+}
+
+/// An argon2id hash of a random value nobody knows (for equal-time failed lookups).
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let secret = random_token().unwrap_or_else(|_| format!("{:?}", std::time::Instant::now()));
+        hash_password(&secret).unwrap_or_default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_and_tokens() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("correct horse batter", &h));
+        assert!(!verify_password("x", "not a hash"));
+        let a = random_token().unwrap();
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, random_token().unwrap());
+        assert_eq!(digest("abc").len(), 64);
+        assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
+    }
+
+    #[test]
+    fn emails_slugs_timestamps() {
+        assert_eq!(normalize_email(" A@Example.com ").unwrap(), "a@example.com");
+        assert!(normalize_email("nobody").is_err());
+        assert!(normalize_email("a@b").is_err());
+        assert!(check_slug("marigold-2").is_ok());
+        assert!(check_slug("Marigold").is_err());
+        assert!(check_slug("../x").is_err());
+        assert_eq!(timestamp(86_400 + 3661), "1970-01-02 01:01:01");
+        assert!(check_password_rule("short").is_err());
+    }
+
+    #[tokio::test]
+    async fn sessions_expire_and_memberships_need_parties() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Control::open(dir.path()).await.unwrap();
+        let u = c.add_user("o@x.org", "O", "long enough pw").await.unwrap();
+        assert!(c.add_user("O@x.org", "", "long enough pw").await.is_err());
+        assert!(c
+            .check_login("o@x.org", "long enough pw")
+            .await
+            .unwrap()
+            .is_some());
+        assert!(c
+            .check_login("o@x.org", "wrong password")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(c
+            .check_login("nobody@x.org", "whatever!!")
+            .await
+            .unwrap()
+            .is_none());
+        c.ensure_tenant("a", "A").await.unwrap();
+        assert!(c
+            .set_membership(u.id, "a", Role::Artist, None)
+            .await
+            .is_err());
+        c.set_membership(u.id, "a", Role::Artist, Some("june-okafor"))
+            .await
+            .unwrap();
+        assert_eq!(
+            c.membership(u.id, "a").await.unwrap().unwrap().role,
+            Role::Artist
+        );
+        assert!(c.membership(u.id, "b").await.unwrap().is_none());
+        let (sid, _) = c.create_session(u.id).await.unwrap();
+        assert!(c.session(&sid, 60).await.unwrap().is_some());
+        assert!(c.session(&sid, -1).await.unwrap().is_none());
+        assert!(c.session(&sid, 60).await.unwrap().is_none());
+        let t = c.create_token(u.id, "cli").await.unwrap();
+        assert_eq!(c.token_user(&t).await.unwrap(), Some(u.id));
+        assert_eq!(c.token_user("bst_nope").await.unwrap(), None);
+        c.audit(Some("a"), "o@x.org", "login", "", "127.0.0.1")
+            .await
+            .unwrap();
+        assert_eq!(c.audit_log("a", 10).await.unwrap().len(), 1);
+        assert!(sqlx::query("DELETE FROM audit")
+            .execute(&c.pool)
+            .await
+            .is_err());
+    }
+}

@@ -1,0 +1,380 @@
+//! HTML for people: escaping, the page layout, and [`Grid`], a table that sorts on the
+//! server (`?sort=column` / `?sort=-column`) and downloads as CSV
+//! (`?format=csv&table=ID`). Pages work without JavaScript.
+
+use crate::auth::Tenant;
+use crate::roles::Perm;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+pub fn url_encode(s: &str) -> String {
+    let mut o = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            o.push(b as char);
+        } else {
+            o.push_str(&format!("%{b:02X}"));
+        }
+    }
+    o
+}
+
+pub const CSS: &str = r#"
+:root{--ink:#1d2330;--muted:#5b6475;--line:#d9dde5;--bg:#f7f8fa;--accent:#2456a6;--ok:#2e7d32;--watch:#b7791f;--alert:#c0392b;--critical:#7b1020}
+*{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--ink);background:var(--bg)}
+header{background:#1d2330;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.2rem;align-items:center;flex-wrap:wrap}
+header a{color:#dfe6f3;text-decoration:none}header a:hover{text-decoration:underline}header .who{margin-left:auto;font-size:.9em}
+header form{display:inline}header button{background:none;border:1px solid #7a8499;color:#fff;border-radius:4px;padding:.15rem .5rem;cursor:pointer}
+main{max-width:1200px;margin:1rem auto;padding:0 1.2rem}h1{font-size:1.5rem;margin:.4rem 0 1rem}h2{font-size:1.15rem;margin:1.6rem 0 .5rem}
+section{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.8rem 1rem;margin-bottom:1rem;overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-size:.92em}th,td{padding:.3rem .5rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+th a{color:inherit;text-decoration:none}th a:hover{text-decoration:underline}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+.tools{font-size:.85em;margin:.3rem 0;color:var(--muted)}.tools a{color:var(--accent)}
+.level{display:inline-block;padding:0 .45rem;border-radius:3px;color:#fff;font-size:.85em;font-weight:600;text-transform:uppercase}
+.level-ok{background:var(--ok)}.level-watch{background:var(--watch)}.level-alert{background:var(--alert)}.level-critical{background:var(--critical)}
+.note{color:var(--muted);font-size:.9em}.err{background:#fdecea;border:1px solid #f5c2bd;padding:.6rem .8rem;border-radius:4px;white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.88em}
+.okbox{background:#e8f5e9;border:1px solid #b7dfb9;padding:.6rem .8rem;border-radius:4px;white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.88em}
+form.stack label{display:block;margin:.5rem 0 .15rem;font-weight:600}form.stack input,form.stack select{padding:.35rem;min-width:18rem;max-width:100%}
+button.primary{background:var(--accent);color:#fff;border:0;border-radius:4px;padding:.45rem 1rem;margin-top:.8rem;cursor:pointer}
+.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem}svg text{font:11px system-ui,sans-serif;fill:var(--muted)}
+form.inline{display:inline}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}dt{color:var(--muted)}dd{margin:0}
+"#;
+
+/// A whole page. `tenant` gives the navigation for the member's role.
+pub fn page(title: &str, tenant: Option<&Tenant>, body: &str) -> Html<String> {
+    let mut nav = String::new();
+    let mut who = String::new();
+    if let Some(t) = tenant {
+        let s = url_encode(t.slug());
+        nav.push_str(&format!("<strong>{}</strong>", esc(&t.row.name)));
+        let links: [(&str, &str, Perm); 7] = [
+            ("dashboard", "Dashboard", Perm::ReadLabel),
+            ("distributors", "Distributors", Perm::ReadLabel),
+            ("catalog", "Catalog", Perm::Catalog),
+            ("shipments", "Shipments & orders", Perm::Shipments),
+            ("import", "Import", Perm::Import),
+            ("users", "Users", Perm::Manage),
+            ("audit", "Audit log", Perm::Manage),
+        ];
+        for (path, label, p) in links {
+            if t.may(p) {
+                nav.push_str(&format!(
+                    r#"<a id="nav-{path}" href="/t/{s}/{path}">{label}</a>"#
+                ));
+            }
+        }
+        who = format!(
+            r#"<span class="who"><a href="/account">{}</a> · {} · <form method="post" action="/logout"><input type="hidden" name="csrf" value="{}"><button id="logout" type="submit">Sign out</button></form></span>"#,
+            esc(&t.viewer.user.email),
+            t.role(),
+            esc(t.viewer.csrf())
+        );
+    }
+    Html(format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{} — backstock</title><link rel="stylesheet" href="/static/app.css"></head><body><header><a href="/"><strong>backstock</strong></a>{nav}{who}</header><main><h1>{}</h1>{body}</main></body></html>"#,
+        esc(title),
+        esc(title)
+    ))
+}
+
+/// A page for a signed-in user outside any label (account, label chooser).
+pub fn plain_page(title: &str, email: Option<(&str, &str)>, body: &str) -> Html<String> {
+    let who = match email {
+        Some((e, csrf)) => format!(
+            r#"<span class="who"><a href="/account">{}</a> · <form method="post" action="/logout"><input type="hidden" name="csrf" value="{}"><button id="logout" type="submit">Sign out</button></form></span>"#,
+            esc(e),
+            esc(csrf)
+        ),
+        None => String::new(),
+    };
+    Html(format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{} — backstock</title><link rel="stylesheet" href="/static/app.css"></head><body><header><a href="/"><strong>backstock</strong></a>{who}</header><main><h1>{}</h1>{body}</main></body></html>"#,
+        esc(title),
+        esc(title)
+    ))
+}
+
+pub fn error_page(status: u16, message: &str) -> Html<String> {
+    let title = match status {
+        400 => "That did not work",
+        403 => "Not allowed",
+        404 => "Not found",
+        409 => "Refused",
+        429 => "Too many attempts",
+        _ => "Something went wrong",
+    };
+    plain_page(
+        title,
+        None,
+        &format!(
+            r#"<section><p id="error-message" class="err">{}</p><p><a href="/">Home</a></p></section>"#,
+            esc(message)
+        ),
+    )
+}
+
+pub fn level_badge(level: &str) -> String {
+    format!(
+        r#"<span class="level level-{}">{}</span>"#,
+        esc(level),
+        esc(level)
+    )
+}
+
+/// One cell: what is shown (HTML-escaped on output), how it sorts, what CSV gets.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub text: String,
+    pub sort: SortKey,
+    pub csv: String,
+    /// Shown as raw HTML (already escaped by the caller) when set.
+    pub html: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SortKey {
+    Num(i64),
+    Text(String),
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        let s = s.into();
+        Cell {
+            sort: SortKey::Text(s.to_lowercase()),
+            csv: s.clone(),
+            text: s,
+            html: None,
+        }
+    }
+    /// A number shown formatted, sorted and exported by its value.
+    pub fn num(shown: String, value: i64, csv: String) -> Cell {
+        Cell {
+            text: shown,
+            sort: SortKey::Num(value),
+            csv,
+            html: None,
+        }
+    }
+    pub fn link(s: impl Into<String>, href: &str) -> Cell {
+        let s: String = s.into();
+        let mut c = Cell::text(s.clone());
+        c.html = Some(format!(r#"<a href="{}">{}</a>"#, esc(href), esc(&s)));
+        c
+    }
+    pub fn badge(level: &str, rank: i64) -> Cell {
+        Cell {
+            text: level.to_string(),
+            sort: SortKey::Num(rank),
+            csv: level.to_string(),
+            html: Some(level_badge(level)),
+        }
+    }
+}
+
+pub struct Grid {
+    pub id: &'static str,
+    pub columns: Vec<(&'static str, bool)>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Grid {
+    /// Columns as (name, numeric).
+    pub fn new(id: &'static str, columns: &[(&'static str, bool)]) -> Grid {
+        Grid {
+            id,
+            columns: columns.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<Cell>) {
+        self.rows.push(row);
+    }
+
+    fn col_key(name: &str) -> String {
+        name.to_ascii_lowercase().replace([' ', '-'], "_")
+    }
+
+    /// Sorts by `?sort=` when it names one of this grid's columns (`-` for descending,
+    /// `id.column` to pick a grid on a page with several).
+    pub fn sort(&mut self, q: &HashMap<String, String>) {
+        let Some(s) = q.get("sort") else { return };
+        let s = match s.split_once('.') {
+            Some((g, c)) if g == self.id => c,
+            Some(_) => return,
+            None => s.as_str(),
+        };
+        let (desc, name) = match s.strip_prefix('-') {
+            Some(n) => (true, n),
+            None => (false, s),
+        };
+        let Some(i) = self
+            .columns
+            .iter()
+            .position(|(c, _)| Self::col_key(c) == name)
+        else {
+            return;
+        };
+        self.rows.sort_by(|a, b| {
+            let o = match (a.get(i), b.get(i)) {
+                (Some(x), Some(y)) => x.sort.cmp(&y.sort),
+                _ => Ordering::Equal,
+            };
+            if desc {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+    }
+
+    pub fn csv(&self) -> String {
+        let cell = |s: &str| {
+            if s.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        let mut out = self
+            .columns
+            .iter()
+            .map(|(c, _)| cell(c))
+            .collect::<Vec<_>>()
+            .join(",");
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&r.iter().map(|c| cell(&c.csv)).collect::<Vec<_>>().join(","));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The table, with sort links in the header and a CSV link. `base` is the page's
+    /// path.
+    pub fn html(&self, base: &str, q: &HashMap<String, String>) -> String {
+        let current = q.get("sort").cloned().unwrap_or_default();
+        let mut h = format!(
+            r#"<div class="tools"><a id="csv-{id}" href="{base}?format=csv&amp;table={id}">Download CSV</a> · {n} row{s}</div><table id="table-{id}"><thead><tr>"#,
+            id = self.id,
+            base = esc(base),
+            n = self.rows.len(),
+            s = if self.rows.len() == 1 { "" } else { "s" }
+        );
+        for (c, numeric) in &self.columns {
+            let key = format!("{}.{}", self.id, Self::col_key(c));
+            let next = if current == key {
+                format!("-{key}")
+            } else {
+                key.clone()
+            };
+            let arrow = if current == key {
+                " ▲"
+            } else if current == format!("-{key}") {
+                " ▼"
+            } else {
+                ""
+            };
+            h.push_str(&format!(
+                r#"<th{}><a href="{}?sort={}">{}{arrow}</a></th>"#,
+                if *numeric { r#" class="n""# } else { "" },
+                esc(base),
+                url_encode(&next),
+                esc(c)
+            ));
+        }
+        h.push_str("</tr></thead><tbody>");
+        if self.rows.is_empty() {
+            h.push_str(&format!(
+                r#"<tr><td colspan="{}" class="note">Nothing to show.</td></tr>"#,
+                self.columns.len()
+            ));
+        }
+        for r in &self.rows {
+            h.push_str("<tr>");
+            for (i, c) in r.iter().enumerate() {
+                let numeric = self.columns.get(i).map(|x| x.1).unwrap_or(false);
+                let inner = c.html.clone().unwrap_or_else(|| esc(&c.text));
+                h.push_str(&format!(
+                    "<td{}>{inner}</td>",
+                    if numeric { r#" class="n""# } else { "" }
+                ));
+            }
+            h.push_str("</tr>");
+        }
+        h.push_str("</tbody></table>");
+        h
+    }
+}
+
+/// When the query asks for one of `grids` as CSV, that download.
+pub fn csv_download(grids: &[&Grid], q: &HashMap<String, String>) -> Option<Response> {
+    if q.get("format").map(String::as_str) != Some("csv") {
+        return None;
+    }
+    let want = q.get("table").map(String::as_str);
+    let g = grids
+        .iter()
+        .find(|g| Some(g.id) == want)
+        .or_else(|| grids.first())?;
+    Some(
+        (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{}.csv\"", g.id),
+                ),
+            ],
+            g.csv(),
+        )
+            .into_response(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_sorts_and_exports() {
+        let mut g = Grid::new("t", &[("name", false), ("open", true)]);
+        g.push(vec![
+            Cell::text("b"),
+            Cell::num("$2".into(), 200, "2.00".into()),
+        ]);
+        g.push(vec![
+            Cell::text("a, inc"),
+            Cell::num("$10".into(), 1000, "10.00".into()),
+        ]);
+        let mut q = HashMap::new();
+        q.insert("sort".to_string(), "-open".to_string());
+        g.sort(&q);
+        assert_eq!(g.rows[0][0].text, "a, inc");
+        q.insert("sort".to_string(), "t.name".to_string());
+        g.sort(&q);
+        assert_eq!(g.rows[0][0].text, "a, inc");
+        assert_eq!(g.csv(), "name,open\n\"a, inc\",10.00\nb,2.00\n");
+        assert!(g.html("/x", &q).contains("sort=-t.name"));
+        assert_eq!(esc("<a href=\"x\">"), "&lt;a href=&quot;x&quot;&gt;");
+        assert_eq!(url_encode("/a b?"), "/a%20b%3F");
+    }
+}

@@ -1,0 +1,257 @@
+//! backstock-web: the web app and JSON API (`backstock serve`).
+//!
+//! A data directory holds a control database (users, tenants, memberships, sessions,
+//! API tokens, login throttle, pending uploads, audit log — [`control`]) and one label
+//! store per tenant (`labels/<slug>/backstock.db`). Every route is declared once in
+//! [`routes::ROUTES`] with the access it needs; the router, the OpenAPI document and
+//! the authorization-matrix test are all built from that table. Tenant isolation is
+//! enforced in one place, the [`auth::Tenant`] extractor.
+
+pub mod api;
+pub mod auth;
+pub mod chart;
+pub mod cli;
+pub mod control;
+pub mod format;
+pub mod html;
+pub mod pages;
+pub mod roles;
+pub mod routes;
+pub mod upload;
+pub mod views;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How the server behaves.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    /// A session idle longer than this ends (seconds).
+    pub idle_secs: i64,
+    /// Always mark the session cookie `Secure` (serving over TLS).
+    pub secure_cookies: bool,
+    /// Trust `X-Forwarded-For` / `X-Forwarded-Proto` (behind a reverse proxy).
+    pub behind_proxy: bool,
+    /// Failed logins per account in the window before it is throttled.
+    pub max_account_failures: i64,
+    /// Failed logins per client address in the window before it is throttled.
+    pub max_ip_failures: i64,
+    /// The throttle window (seconds).
+    pub throttle_window: i64,
+}
+
+impl Config {
+    pub fn new(data_dir: PathBuf) -> Config {
+        Config {
+            data_dir,
+            idle_secs: 30 * 60,
+            secure_cookies: false,
+            behind_proxy: false,
+            max_account_failures: 5,
+            max_ip_failures: 20,
+            throttle_window: 15 * 60,
+        }
+    }
+}
+
+pub struct Inner {
+    pub control: control::Control,
+    pub config: Config,
+    labels: auth::Labels,
+    pub cache: views::Cache,
+}
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub async fn open(config: Config) -> Result<AppState, control::ControlError> {
+        let control = control::Control::open(&config.data_dir).await?;
+        Ok(AppState(Arc::new(Inner {
+            control,
+            config,
+            labels: auth::Labels::default(),
+            cache: views::Cache::default(),
+        })))
+    }
+}
+
+/// An error as the client sees it: an HTTP status, a stable code and a message. API
+/// routes answer `{"error":{"code":…,"message":…}}`; pages show the message.
+#[derive(Debug, Clone)]
+pub struct Fail {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Fail {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Fail {
+        Fail {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn internal(message: impl Into<String>) -> Fail {
+        Fail::new(500, "internal", message)
+    }
+    pub fn bad(message: impl Into<String>) -> Fail {
+        Fail::new(400, "invalid_input", message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Fail {
+        Fail::new(404, "not_found", message)
+    }
+}
+
+/// Every error code the API answers with (documented in the OpenAPI document).
+pub const ERROR_CODES: [(&str, &str); 12] = [
+    (
+        "unauthenticated",
+        "no session or token: sign in / send `Authorization: Bearer`",
+    ),
+    ("bad_token", "the API token is malformed or revoked"),
+    ("bad_login", "wrong email or password"),
+    (
+        "throttled",
+        "too many failed logins for this account or address; wait",
+    ),
+    (
+        "csrf",
+        "a cookie-authenticated write without the session's CSRF token",
+    ),
+    (
+        "cross_origin",
+        "a write from another site (Origin does not match Host)",
+    ),
+    ("forbidden", "your role in this label does not allow this"),
+    (
+        "not_found",
+        "no such thing, or not yours (other labels are never revealed)",
+    ),
+    (
+        "invalid_input",
+        "a file, form or parameter is invalid; nothing was recorded",
+    ),
+    (
+        "refused",
+        "the ledger refused (credit hold, not enough stock, conflicting id)",
+    ),
+    ("too_large", "the request body is larger than allowed"),
+    ("internal", "something else failed on the server"),
+];
+
+impl From<control::ControlError> for Fail {
+    fn from(e: control::ControlError) -> Fail {
+        Fail::internal(e.0)
+    }
+}
+
+impl From<backstock_app::AppError> for Fail {
+    fn from(e: backstock_app::AppError) -> Fail {
+        use backstock_app::Exit;
+        let (status, code) = match e.exit() {
+            Exit::Input => (400, "invalid_input"),
+            Exit::Refused => (409, "refused"),
+            _ => (500, "internal"),
+        };
+        Fail::new(status, code, e.message().to_string())
+    }
+}
+
+impl From<backstock_store::StoreError> for Fail {
+    fn from(e: backstock_store::StoreError) -> Fail {
+        Fail::from(backstock_app::AppError::from(e))
+    }
+}
+
+impl IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        let mut r = (status, axum::Json(body)).into_response();
+        r.extensions_mut().insert(self);
+        r
+    }
+}
+
+/// Pages get errors as HTML (and a sign-in redirect when signed out); the API keeps
+/// the JSON.
+async fn error_pages(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_string();
+    let r = next.run(req).await;
+    if path.starts_with("/api/") {
+        return r;
+    }
+    let Some(f) = r.extensions().get::<Fail>().cloned() else {
+        return r;
+    };
+    if f.code == "unauthenticated" {
+        let to = format!("/login?next={}", html::url_encode(&path));
+        return axum::response::Redirect::to(&to).into_response();
+    }
+    let status = r.status();
+    (status, html::error_page(status.as_u16(), &f.message)).into_response()
+}
+
+/// Headers on every answer: no sniffing, no framing, no third-party anything, no
+/// caching of signed-in pages, no referrer leaving the site.
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use axum::http::{header, HeaderValue};
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    let set = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    ];
+    for (k, v) in set {
+        h.insert(k, HeaderValue::from_static(v));
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
+}
+
+async fn not_found() -> Fail {
+    Fail::not_found("there is no such page")
+}
+
+/// The whole application: every route of [`routes::all`] behind authentication.
+pub fn app(state: AppState) -> axum::Router {
+    routes::router()
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(axum::middleware::from_fn(error_pages))
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::extract::DefaultBodyLimit::max(upload::MAX_UPLOAD))
+        .with_state(state)
+}
+
+/// Serves on an already-bound listener until the process ends.
+pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await
+}

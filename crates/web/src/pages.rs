@@ -1,0 +1,1439 @@
+//! The HTML pages. Every form posts with the session's CSRF token; every table sorts
+//! on the server and downloads as CSV. Stable element ids (`login-form`,
+//! `login-email`, `login-password`, `login-submit`, `upload-form`, `upload-file`,
+//! `upload-submit`, `upload-preview`, `upload-errors`, `confirm-submit`,
+//! `import-result`, `dashboard`, `exposure-chart`, `table-<id>`, `csv-<id>`) are for
+//! browser tests and scripts.
+
+use crate::auth::{self, ClientIp, Tenant, Viewer};
+use crate::chart::{line_chart, Series};
+use crate::format::{Locale, LOCALES};
+use crate::html::{csv_download, esc, page, plain_page, url_encode, Cell, Grid};
+use crate::roles::{Perm, Role};
+use crate::views::{self, level_rank};
+use crate::{AppState, Fail};
+use axum::extract::{Extension, Form, Multipart, OptionalFromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use backstock_domain::Money;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+
+type Q = Query<HashMap<String, String>>;
+
+impl OptionalFromRequestParts<AppState> for Viewer {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &AppState,
+    ) -> Result<Option<Viewer>, Self::Rejection> {
+        Ok(parts.extensions.get::<Viewer>().cloned())
+    }
+}
+
+fn locale(t: &Tenant) -> Locale {
+    Locale::new(&t.row.locale, &t.row.currency)
+}
+
+fn money_cell(l: &Locale, m: Money) -> Cell {
+    Cell::num(l.money(m), m.minor(), m.to_decimal_string())
+}
+
+fn int_cell(l: &Locale, n: i64) -> Cell {
+    Cell::num(l.int(n), n, n.to_string())
+}
+
+fn date_cell(l: &Locale, d: backstock_domain::Date) -> Cell {
+    Cell {
+        text: l.date(d),
+        sort: crate::html::SortKey::Num(i64::from(d.days_since_epoch())),
+        csv: d.to_string(),
+        html: None,
+    }
+}
+
+fn base(t: &Tenant, rest: &str) -> String {
+    format!("/t/{}/{rest}", url_encode(t.slug()))
+}
+
+fn csrf_field(v: &Viewer) -> String {
+    format!(
+        r#"<input type="hidden" name="csrf" value="{}">"#,
+        esc(v.csrf())
+    )
+}
+
+pub async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        crate::html::CSS,
+    )
+        .into_response()
+}
+
+// ---- signing in ----
+
+pub async fn home(State(state): State<AppState>, viewer: Option<Viewer>) -> Result<Response, Fail> {
+    let Some(v) = viewer else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let ms = state.control.memberships_of(v.user.id).await?;
+    if ms.len() == 1 {
+        return Ok(Redirect::to(&format!("/t/{}", url_encode(&ms[0].tenant))).into_response());
+    }
+    let mut body = String::from("<section><h2>Your labels</h2><ul id=\"labels\">");
+    for m in &ms {
+        let name = state
+            .control
+            .tenant(&m.tenant)
+            .await?
+            .map(|t| t.name)
+            .unwrap_or_default();
+        body.push_str(&format!(
+            r#"<li><a href="/t/{}">{}</a> ({})</li>"#,
+            url_encode(&m.tenant),
+            esc(&name),
+            m.role
+        ));
+    }
+    if ms.is_empty() {
+        body.push_str("<li class=\"note\">You are not a member of any label yet; ask its owner to invite you.</li>");
+    }
+    body.push_str("</ul></section>");
+    Ok(plain_page("backstock", Some((&v.user.email, v.csrf())), &body).into_response())
+}
+
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_string()
+        }
+        _ => "/".into(),
+    }
+}
+
+fn login_html(next: &str, message: Option<&str>) -> Html<String> {
+    let msg = message
+        .map(|m| format!(r#"<p id="login-error" class="err">{}</p>"#, esc(m)))
+        .unwrap_or_default();
+    plain_page(
+        "Sign in",
+        None,
+        &format!(
+            r#"<section>{msg}<form id="login-form" class="stack" method="post" action="/login">
+<label for="login-email">Email</label><input id="login-email" name="email" type="email" autocomplete="username" required>
+<label for="login-password">Password</label><input id="login-password" name="password" type="password" autocomplete="current-password" required>
+<input type="hidden" name="next" value="{}">
+<button id="login-submit" class="primary" type="submit">Sign in</button></form></section>"#,
+            esc(next)
+        ),
+    )
+}
+
+pub async fn login_form(Query(q): Q) -> Html<String> {
+    login_html(&safe_next(q.get("next").map(String::as_str)), None)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    pub email: String,
+    pub password: String,
+    pub next: Option<String>,
+}
+
+/// Signs in: throttled per account and per address, a fresh session id every time
+/// (the presented one, if any, is ended), audited either way.
+pub async fn login(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, Fail> {
+    let next = safe_next(f.next.as_deref());
+    let email = f.email.trim().to_ascii_lowercase();
+    let outcome = sign_in(&state, &ip, &email, &f.password).await;
+    match outcome {
+        Ok(user) => {
+            if let Some(old) = auth::cookie(&headers, auth::SESSION_COOKIE) {
+                state.control.delete_session(&old).await?;
+            }
+            let (sid, _) = state.control.create_session(user.id).await?;
+            let mut r = Redirect::to(&next).into_response();
+            if let Ok(v) = auth::session_cookie(&state, &headers, &sid).parse() {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Ok(r)
+        }
+        Err(f) => {
+            let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::UNAUTHORIZED);
+            Ok((status, login_html(&next, Some(&f.message))).into_response())
+        }
+    }
+}
+
+/// The credential check shared by the page (and the throttle test): Ok(user) or the
+/// failure to show.
+pub async fn sign_in(
+    state: &AppState,
+    ip: &str,
+    email: &str,
+    password: &str,
+) -> Result<crate::control::User, Fail> {
+    let c = &state.config;
+    let account_key = format!("account:{email}");
+    let ip_key = format!("ip:{ip}");
+    let throttled = state
+        .control
+        .failures(&account_key, c.throttle_window)
+        .await?
+        >= c.max_account_failures
+        || state.control.failures(&ip_key, c.throttle_window).await? >= c.max_ip_failures;
+    if throttled {
+        state
+            .control
+            .audit(None, email, "login_throttled", "", ip)
+            .await?;
+        return Err(Fail::new(
+            429,
+            "throttled",
+            "too many failed sign-ins for this account or from this address; wait 15 minutes",
+        ));
+    }
+    match state.control.check_login(email, password).await? {
+        Some(user) => {
+            state.control.clear_failures(&account_key).await?;
+            state
+                .control
+                .audit(None, &user.email, "login", "", ip)
+                .await?;
+            Ok(user)
+        }
+        None => {
+            state.control.record_failure(&[account_key, ip_key]).await?;
+            state
+                .control
+                .audit(None, email, "login_failed", "", ip)
+                .await?;
+            Err(Fail::new(401, "bad_login", "wrong email or password"))
+        }
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    v: Viewer,
+    headers: HeaderMap,
+) -> Result<Response, Fail> {
+    if let auth::Credential::Session { sid, .. } = &v.credential {
+        state.control.delete_session(sid).await?;
+    }
+    let mut r = Redirect::to("/login").into_response();
+    if let Ok(c) = auth::clear_cookie(&state, &headers).parse() {
+        r.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    Ok(r)
+}
+
+pub async fn account(State(state): State<AppState>, v: Viewer) -> Result<Html<String>, Fail> {
+    account_page(&state, &v, None).await
+}
+
+async fn account_page(
+    state: &AppState,
+    v: &Viewer,
+    new_token: Option<&str>,
+) -> Result<Html<String>, Fail> {
+    let ms = state.control.memberships_of(v.user.id).await?;
+    let mut body = String::from("<section><h2>Labels</h2><ul>");
+    for m in &ms {
+        body.push_str(&format!(
+            r#"<li><a href="/t/{}">{}</a> — {}{}</li>"#,
+            url_encode(&m.tenant),
+            esc(&m.tenant),
+            m.role,
+            m.party
+                .as_ref()
+                .map(|p| format!(" ({})", esc(p)))
+                .unwrap_or_default()
+        ));
+    }
+    body.push_str("</ul></section><section><h2>API tokens</h2>");
+    if let Some(t) = new_token {
+        body.push_str(&format!(
+            r#"<p>Your new token (shown once; send it as <code>Authorization: Bearer …</code>):</p><p class="okbox" id="new-token">{}</p>"#,
+            esc(t)
+        ));
+    }
+    body.push_str("<ul>");
+    for (name, at) in state.control.tokens_of(v.user.id).await? {
+        body.push_str(&format!("<li>{} — created {}</li>", esc(&name), esc(&at)));
+    }
+    body.push_str(&format!(
+        r#"</ul><form id="token-form" class="stack" method="post" action="/account/tokens">{}<label for="token-name">Name</label><input id="token-name" name="name" required maxlength="80"><button class="primary" type="submit">Create token</button></form><p class="note">API: <a href="/api/openapi.json">/api/openapi.json</a></p></section>
+<section><h2>Password</h2><form id="password-form" class="stack" method="post" action="/account/password">{}<label for="password-current">Current password</label><input id="password-current" name="current" type="password" autocomplete="current-password" required><label for="password-new">New password (at least 10 characters)</label><input id="password-new" name="new" type="password" autocomplete="new-password" minlength="10" required><button class="primary" type="submit">Change password</button></form></section>"#,
+        csrf_field(v),
+        csrf_field(v)
+    ));
+    Ok(plain_page(
+        "Your account",
+        Some((&v.user.email, v.csrf())),
+        &body,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    pub name: String,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    v: Viewer,
+    Form(f): Form<TokenForm>,
+) -> Result<Html<String>, Fail> {
+    let name = f.name.trim();
+    if name.is_empty() || name.len() > 80 {
+        return Err(Fail::bad("give the token a name (up to 80 characters)"));
+    }
+    let token = state.control.create_token(v.user.id, name).await?;
+    state
+        .control
+        .audit(None, &v.user.email, "token_created", name, &v.ip)
+        .await?;
+    account_page(&state, &v, Some(&token)).await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    pub current: String,
+    pub new: String,
+}
+
+/// Changes the viewer's password: every session of theirs ends, this browser gets a
+/// new one.
+pub async fn change_password(
+    State(state): State<AppState>,
+    v: Viewer,
+    headers: HeaderMap,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, Fail> {
+    if state
+        .control
+        .check_login(&v.user.email, &f.current)
+        .await?
+        .is_none()
+    {
+        state
+            .control
+            .audit(
+                None,
+                &v.user.email,
+                "password_change_refused",
+                "wrong current password",
+                &v.ip,
+            )
+            .await?;
+        return Err(Fail::new(400, "bad_login", "the current password is wrong"));
+    }
+    state
+        .control
+        .set_password(v.user.id, &f.new)
+        .await
+        .map_err(|e| Fail::bad(e.0))?;
+    state
+        .control
+        .audit(None, &v.user.email, "password_changed", "", &v.ip)
+        .await?;
+    let mut r = Redirect::to("/account").into_response();
+    if matches!(v.credential, auth::Credential::Session { .. }) {
+        let (sid, _) = state.control.create_session(v.user.id).await?;
+        if let Ok(c) = auth::session_cookie(&state, &headers, &sid).parse() {
+            r.headers_mut().insert(header::SET_COOKIE, c);
+        }
+    }
+    Ok(r)
+}
+
+// ---- a label ----
+
+pub async fn tenant_home(t: Tenant) -> Redirect {
+    Redirect::to(&base(&t, t.role().home()))
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    t: Tenant,
+    Query(q): Q,
+) -> Result<Response, Fail> {
+    let b = views::books(&t, &state.cache).await?;
+    let l = locale(&t);
+    let mut risk = Grid::new(
+        "risk",
+        &[
+            ("distributor", false),
+            ("level", false),
+            ("reason", false),
+            ("exposure", true),
+        ],
+    );
+    for a in &b.risk {
+        risk.push(vec![
+            Cell::link(
+                a.distributor.to_string(),
+                &base(&t, &format!("distributors/{}", a.distributor)),
+            ),
+            Cell::badge(a.level.as_str(), level_rank(a.level)),
+            Cell::text(a.reason.clone()),
+            money_cell(&l, a.exposure),
+        ]);
+    }
+    let alerts_rows = t.store().alerts().await?;
+    let mut alerts = Grid::new(
+        "alerts",
+        &[
+            ("raised", false),
+            ("as of", false),
+            ("distributor", false),
+            ("from", false),
+            ("to", false),
+        ],
+    );
+    for a in alerts_rows.iter().rev() {
+        alerts.push(vec![
+            Cell::text(a.raised_at.clone()),
+            Cell::text(a.as_of.clone()),
+            Cell::text(a.distributor.clone()),
+            Cell::text(a.from_level.clone()),
+            Cell::badge(&a.to_level, 0),
+        ]);
+    }
+    let mut ageing = Grid::new(
+        "ageing",
+        &[
+            ("distributor", false),
+            ("open", true),
+            ("current", true),
+            ("1-30", true),
+            ("31-60", true),
+            ("61-90", true),
+            ("90+", true),
+            ("reserve held", true),
+            ("stock at wholesale", true),
+            ("exposure", true),
+            ("credit limit", true),
+            ("limit used", true),
+        ],
+    );
+    for r in &b.receivables {
+        let a = &r.book.ageing;
+        let x = &r.exposure;
+        ageing.push(vec![
+            Cell::link(
+                r.distributor.to_string(),
+                &base(&t, &format!("distributors/{}", r.distributor)),
+            ),
+            money_cell(&l, r.book.open_balance),
+            money_cell(&l, a.current),
+            money_cell(&l, a.days_1_30),
+            money_cell(&l, a.days_31_60),
+            money_cell(&l, a.days_61_90),
+            money_cell(&l, a.days_over_90),
+            money_cell(&l, x.reserve_held),
+            money_cell(&l, x.stock_at_wholesale),
+            money_cell(&l, x.total),
+            money_cell(&l, x.credit_limit),
+            match x.limit_used_permille {
+                Some(p) => Cell::num(l.permille(p), p, p.to_string()),
+                None => Cell::text(""),
+            },
+        ]);
+    }
+    let mut stock = Grid::new(
+        "stock",
+        &[("holder", false), ("state", false), ("units", true)],
+    );
+    for (h, s, u) in views::stock_by_holder(&b) {
+        stock.push(vec![Cell::text(h), Cell::text(s), int_cell(&l, u)]);
+    }
+    for g in [&mut risk, &mut alerts, &mut ageing, &mut stock] {
+        g.sort(&q);
+    }
+    if let Some(r) = csv_download(&[&risk, &alerts, &ageing, &stock], &q) {
+        return Ok(r);
+    }
+    let path = base(&t, "dashboard");
+    let chart = exposure_chart(&b, &l);
+    let body = format!(
+        r#"<div id="dashboard"><p class="note">As of {} · {} journal entries</p>
+<section><h2>Exposure per distributor</h2>{chart}</section>
+<section><h2>Risk</h2>{}</section>
+<section><h2>Alerts</h2>{}</section>
+<section><h2>Receivables ageing and exposure</h2>{}</section>
+<section><h2>Stock by holder</h2>{}</section></div>"#,
+        esc(&l.date(b.as_of)),
+        l.int(b.journal_len),
+        risk.html(&path, &q),
+        alerts.html(&path, &q),
+        ageing.html(&path, &q),
+        stock.html(&path, &q),
+    );
+    Ok(page("Dashboard", Some(&t), &body).into_response())
+}
+
+fn exposure_chart(b: &views::Books, l: &Locale) -> String {
+    let labels: Vec<String> = b
+        .history
+        .iter()
+        .map(|p| format!("{}-{:02}", p.on.year(), p.on.month()))
+        .collect();
+    let mut by: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (i, p) in b.history.iter().enumerate() {
+        for r in &p.distributors {
+            let v = by
+                .entry(r.distributor.to_string())
+                .or_insert_with(|| vec![0; b.history.len()]);
+            v[i] = r.exposure.minor();
+        }
+    }
+    let currency = b
+        .receivables
+        .first()
+        .map(|r| r.exposure.total.currency())
+        .unwrap_or(backstock_domain::Currency::USD);
+    let series: Vec<Series> = by
+        .into_iter()
+        .map(|(name, values)| Series { name, values })
+        .collect();
+    let fmt = |v: i64| {
+        // Axis labels in whole units of the currency.
+        let m = Money::from_minor(v, currency);
+        let s = l.money(m);
+        match s.rfind(['.', ',']) {
+            Some(i) if s[i + 1..].chars().take_while(char::is_ascii_digit).count() == 2 => {
+                format!("{}{}", &s[..i], &s[i + 3..])
+            }
+            _ => s,
+        }
+    };
+    line_chart(
+        "exposure-chart",
+        "Exposure per distributor (unpaid + reserves + consigned stock at wholesale), month ends",
+        &labels,
+        &series,
+        &fmt,
+    )
+}
+
+pub async fn distributors(
+    State(state): State<AppState>,
+    t: Tenant,
+    Query(q): Q,
+) -> Result<Response, Fail> {
+    let b = views::books(&t, &state.cache).await?;
+    let l = locale(&t);
+    let mut g = Grid::new(
+        "distributors",
+        &[
+            ("distributor", false),
+            ("legal name", false),
+            ("level", false),
+            ("open", true),
+            ("exposure", true),
+            ("credit limit", true),
+            ("UCC-1", false),
+        ],
+    );
+    for a in &b.risk {
+        let id = a.distributor.to_string();
+        let Some(d) = views::distributor(&b, &id) else {
+            continue;
+        };
+        g.push(vec![
+            Cell::link(id.clone(), &base(&t, &format!("distributors/{id}"))),
+            Cell::text(d.agreement.legal_name.clone()),
+            Cell::badge(a.level.as_str(), level_rank(a.level)),
+            d.receivables
+                .map(|r| money_cell(&l, r.book.open_balance))
+                .unwrap_or_else(|| Cell::text("")),
+            money_cell(&l, a.exposure),
+            money_cell(&l, d.agreement.credit_limit),
+            Cell::text(d.legal.map(|x| x.status.as_str()).unwrap_or("")),
+        ]);
+    }
+    g.sort(&q);
+    if let Some(r) = csv_download(&[&g], &q) {
+        return Ok(r);
+    }
+    let body = format!(
+        "<section>{}</section>",
+        g.html(&base(&t, "distributors"), &q)
+    );
+    Ok(page("Distributors", Some(&t), &body).into_response())
+}
+
+pub async fn distributor(
+    State(state): State<AppState>,
+    t: Tenant,
+    Path((_, id)): Path<(String, String)>,
+    Query(q): Q,
+) -> Result<Response, Fail> {
+    let b = views::books(&t, &state.cache).await?;
+    let l = locale(&t);
+    let d = views::distributor(&b, &id).ok_or_else(|| Fail::not_found("no such distributor"))?;
+    let ag = d.agreement;
+    let mut statements = Grid::new(
+        "statements",
+        &[
+            ("statement", false),
+            ("period end", false),
+            ("issued", false),
+            ("due", false),
+            ("net due", true),
+            ("paid", true),
+            ("open", true),
+            ("days past due", true),
+        ],
+    );
+    let mut stock = Grid::new(
+        "stock",
+        &[
+            ("sku", false),
+            ("units", true),
+            ("at wholesale", true),
+            ("at cost", true),
+        ],
+    );
+    if let Some(r) = d.receivables {
+        for s in &r.book.statements {
+            statements.push(vec![
+                Cell::text(s.statement_id.clone()),
+                date_cell(&l, s.period_end),
+                date_cell(&l, s.issued_on),
+                date_cell(&l, s.due_on),
+                money_cell(&l, s.net_due),
+                money_cell(&l, s.paid),
+                money_cell(&l, s.open),
+                int_cell(&l, s.days_past_due.max(0)),
+            ]);
+        }
+        for s in &r.stock.lines {
+            stock.push(vec![
+                Cell::text(s.sku.to_string()),
+                int_cell(&l, s.units),
+                s.at_wholesale
+                    .map(|m| money_cell(&l, m))
+                    .unwrap_or_else(|| Cell::text("")),
+                s.at_cost
+                    .map(|m| money_cell(&l, m))
+                    .unwrap_or_else(|| Cell::text("")),
+            ]);
+        }
+    }
+    let mut payments = Grid::new(
+        "payments",
+        &[
+            ("date", false),
+            ("payment", false),
+            ("amount", true),
+            ("statement", false),
+        ],
+    );
+    for (on, pid, amount, sid) in &d.payments {
+        payments.push(vec![
+            date_cell(&l, *on),
+            Cell::text(pid.clone()),
+            money_cell(&l, *amount),
+            Cell::text(sid.clone().unwrap_or_default()),
+        ]);
+    }
+    let mut timeline = Grid::new(
+        "timeline",
+        &[("month end", false), ("level", false), ("signals", false)],
+    );
+    for (on, level, signals) in &d.timeline {
+        timeline.push(vec![
+            date_cell(&l, *on),
+            Cell::badge(level.as_str(), level_rank(*level)),
+            Cell::text(signals.join(", ")),
+        ]);
+    }
+    let mut demands = Grid::new(
+        "demands",
+        &[
+            ("demand", false),
+            ("made", false),
+            ("kind", false),
+            ("via", false),
+            ("answered", false),
+            ("outcome", false),
+            ("note", false),
+        ],
+    );
+    for x in &d.demands {
+        demands.push(vec![
+            Cell::text(x.demand_id.clone()),
+            date_cell(&l, x.made_on),
+            Cell::text(x.kind.clone()),
+            Cell::text(x.via.clone()),
+            x.answered_on
+                .map(|a| date_cell(&l, a))
+                .unwrap_or_else(|| Cell::text("unanswered")),
+            Cell::text(x.outcome.clone().unwrap_or_default()),
+            Cell::text(x.note.clone().unwrap_or_default()),
+        ]);
+    }
+    for g in [
+        &mut statements,
+        &mut stock,
+        &mut payments,
+        &mut timeline,
+        &mut demands,
+    ] {
+        g.sort(&q);
+    }
+    if let Some(r) = csv_download(&[&statements, &stock, &payments, &timeline, &demands], &q) {
+        return Ok(r);
+    }
+    let path = base(&t, &format!("distributors/{}", url_encode(&id)));
+    let risk = d
+        .risk
+        .map(|a| {
+            let mut s = format!(
+                "<p>{} {}</p><ul>",
+                crate::html::level_badge(a.level.as_str()),
+                esc(&a.reason)
+            );
+            for sig in a
+                .signals
+                .iter()
+                .filter(|s| s.level > backstock_risk::Level::Ok)
+            {
+                s.push_str(&format!(
+                    "<li>{} <strong>{}</strong>: {}</li>",
+                    crate::html::level_badge(sig.level.as_str()),
+                    esc(&sig.code),
+                    esc(&sig.message)
+                ));
+            }
+            s.push_str("</ul>");
+            s
+        })
+        .unwrap_or_default();
+    let ucc = d
+        .legal
+        .map(|x| {
+            let mut s = format!(
+                "<dl><dt>status</dt><dd>{}</dd><dt>title retained</dt><dd>{}</dd><dt>current filing</dt><dd>{}</dd><dt>lapses</dt><dd>{}</dd></dl><ul>",
+                esc(x.status.as_str()),
+                if x.title_retained { "yes" } else { "no" },
+                x.current
+                    .as_ref()
+                    .map(|f| format!("{} ({}), filed {}", esc(&f.file_number), esc(&f.state), esc(&l.date(f.filed_on))))
+                    .unwrap_or_else(|| "none".into()),
+                x.lapse_on.map(|d| esc(&l.date(d))).unwrap_or_default()
+            );
+            for w in x.warnings.iter().rev().take(5) {
+                s.push_str(&format!("<li>{}: {}</li>", esc(&l.date(w.date)), esc(&w.message)));
+            }
+            s.push_str("</ul>");
+            s
+        })
+        .unwrap_or_default();
+    let ship = if t.may(Perm::Operate) {
+        format!(
+            r#"<section><h2>Ship consigned stock</h2><form id="ship-form" class="stack" method="post" action="{path}/shipments">{}
+<label for="ship-sku">SKU</label><input id="ship-sku" name="sku" required>
+<label for="ship-units">Units</label><input id="ship-units" name="units" type="number" min="1" required>
+<label for="ship-po">PO number (optional)</label><input id="ship-po" name="po">
+<label for="ship-override">Override a credit hold: why (recorded with your name)</label><input id="ship-override" name="override">
+<button id="ship-submit" class="primary" type="submit">Ship</button></form></section>"#,
+            csrf_field(&t.viewer)
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        r#"<div class="grid2"><section><h2>Agreement</h2><dl>
+<dt>legal name</dt><dd>{}</dd><dt>organized in</dt><dd>{}</dd><dt>since</dt><dd>{}</dd><dt>fee</dt><dd>{}</dd>
+<dt>payment terms</dt><dd>{} days</dd><dt>reserve</dt><dd>{}, released after {} days</dd><dt>credit limit</dt><dd>{}</dd></dl></section>
+<section><h2>UCC status</h2>{ucc}</section></div>
+<section><h2>Risk</h2>{risk}</section>
+<section><h2>Statements</h2>{}</section>
+<section><h2>Payments</h2>{}</section>
+<section><h2>Stock held (label-owned)</h2>{}</section>
+<section><h2>Signal timeline</h2>{}</section>
+<section><h2>Demands</h2>{}</section>{ship}"#,
+        esc(&ag.legal_name),
+        esc(&ag.state_of_organization),
+        esc(&l.date(ag.agreement_start)),
+        esc(&l.permille(i64::from(ag.fee_rate.ppm() / 1000))),
+        ag.payment_terms_days,
+        esc(&l.permille(i64::from(ag.reserve_rate.ppm() / 1000))),
+        ag.reserve_release_days,
+        esc(&l.money(ag.credit_limit)),
+        statements.html(&path, &q),
+        payments.html(&path, &q),
+        stock.html(&path, &q),
+        timeline.html(&path, &q),
+        demands.html(&path, &q),
+    );
+    Ok(page(&format!("Distributor: {id}"), Some(&t), &body).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ShipForm {
+    pub sku: String,
+    pub units: String,
+    pub po: Option<String>,
+    #[serde(rename = "override")]
+    pub override_reason: Option<String>,
+}
+
+/// Records a shipment (shared by the page and the API); audits overrides.
+pub async fn record_shipment(
+    t: &Tenant,
+    to: &str,
+    f: &ShipForm,
+    state: &AppState,
+) -> Result<String, Fail> {
+    let b = views::books(t, &state.cache).await?;
+    if views::distributor(&b, to).is_none() {
+        return Err(Fail::not_found("no such distributor"));
+    }
+    let units: u64 = f
+        .units
+        .trim()
+        .parse()
+        .map_err(|_| Fail::bad(format!("units: {:?} is not a whole number", f.units)))?;
+    let blank = |s: &Option<String>| {
+        s.as_ref()
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+    };
+    let override_reason = blank(&f.override_reason);
+    let out = backstock_app::risk::ship_as(
+        t.store(),
+        backstock_app::risk::ShipArgs {
+            to: to.to_string(),
+            sku: f.sku.trim().to_string(),
+            units,
+            po: blank(&f.po),
+            date: None,
+            id: None,
+            override_reason: override_reason.clone(),
+        },
+        &t.viewer.user.email,
+    )
+    .await?;
+    let action = if override_reason.is_some() && out.contains("despite a credit hold") {
+        "override"
+    } else {
+        "shipment"
+    };
+    state
+        .control
+        .audit(
+            Some(t.slug()),
+            &t.viewer.user.email,
+            action,
+            out.trim_end(),
+            &t.viewer.ip,
+        )
+        .await?;
+    Ok(out)
+}
+
+pub async fn ship(
+    State(state): State<AppState>,
+    t: Tenant,
+    Path((_, id)): Path<(String, String)>,
+    Form(f): Form<ShipForm>,
+) -> Result<Html<String>, Fail> {
+    let out = record_shipment(&t, &id, &f, &state).await?;
+    Ok(page(
+        "Shipped",
+        Some(&t),
+        &format!(
+            r#"<section><p id="ship-result" class="okbox">{}</p><p><a href="{}">Back to {}</a></p></section>"#,
+            esc(&out),
+            esc(&base(&t, &format!("distributors/{}", url_encode(&id)))),
+            esc(&id)
+        ),
+    ))
+}
+
+pub async fn catalog(
+    State(state): State<AppState>,
+    t: Tenant,
+    Query(q): Q,
+) -> Result<Response, Fail> {
+    let b = views::books(&t, &state.cache).await?;
+    let l = locale(&t);
+    let mut g = Grid::new(
+        "catalog",
+        &[
+            ("sku", false),
+            ("title", false),
+            ("artist", false),
+            ("format", false),
+            ("released", false),
+            ("list price", true),
+            ("wholesale", true),
+            ("units owned", true),
+            ("units sold", true),
+        ],
+    );
+    for c in views::catalog(&t, &b) {
+        g.push(vec![
+            Cell::text(c.sku),
+            Cell::text(c.title),
+            Cell::text(c.artist),
+            Cell::text(c.format),
+            c.release_date
+                .map(|d| date_cell(&l, d))
+                .unwrap_or_else(|| Cell::text("")),
+            money_cell(&l, c.list_price),
+            money_cell(&l, c.wholesale_price),
+            int_cell(&l, c.units_owned),
+            int_cell(&l, c.units_sold),
+        ]);
+    }
+    g.sort(&q);
+    if let Some(r) = csv_download(&[&g], &q) {
+        return Ok(r);
+    }
+    let note = match &t.scope {
+        auth::Scope::Payee(p) => format!(
+            r#"<p class="note">The releases you are paid on (payee {}).</p>"#,
+            esc(p)
+        ),
+        _ => String::new(),
+    };
+    let body = format!(
+        "{note}<section>{}</section>",
+        g.html(&base(&t, "catalog"), &q)
+    );
+    Ok(page("Catalog", Some(&t), &body).into_response())
+}
+
+pub async fn shipments(
+    State(state): State<AppState>,
+    t: Tenant,
+    Query(q): Q,
+) -> Result<Response, Fail> {
+    let b = views::books(&t, &state.cache).await?;
+    let l = locale(&t);
+    let (ships, orders) = views::shipments(&t, &b);
+    let mut sg = Grid::new(
+        "shipments",
+        &[
+            ("date", false),
+            ("shipment", false),
+            ("from", false),
+            ("to", false),
+            ("sku", false),
+            ("units", true),
+            ("PO", false),
+        ],
+    );
+    for s in ships.iter().rev() {
+        sg.push(vec![
+            date_cell(&l, s.date),
+            Cell::text(s.shipment_id.clone()),
+            Cell::text(s.from.clone()),
+            Cell::text(s.to.clone()),
+            Cell::text(s.sku.clone()),
+            int_cell(&l, i64::try_from(s.units).unwrap_or(i64::MAX)),
+            Cell::text(s.po_number.clone().unwrap_or_default()),
+        ]);
+    }
+    let mut og = Grid::new(
+        "orders",
+        &[
+            ("date", false),
+            ("PO", false),
+            ("distributor", false),
+            ("sku", false),
+            ("units", true),
+        ],
+    );
+    for o in orders.iter().rev() {
+        og.push(vec![
+            date_cell(&l, o.date),
+            Cell::text(o.po_number.clone()),
+            Cell::text(o.distributor.clone()),
+            Cell::text(o.sku.clone()),
+            int_cell(&l, i64::try_from(o.units).unwrap_or(i64::MAX)),
+        ]);
+    }
+    sg.sort(&q);
+    og.sort(&q);
+    if let Some(r) = csv_download(&[&sg, &og], &q) {
+        return Ok(r);
+    }
+    let path = base(&t, "shipments");
+    let body = format!(
+        "<section><h2>Shipments</h2>{}</section><section><h2>Purchase orders</h2>{}</section>",
+        sg.html(&path, &q),
+        og.html(&path, &q)
+    );
+    Ok(page("Shipments and purchase orders", Some(&t), &body).into_response())
+}
+
+// ---- import ----
+
+pub async fn import_form(t: Tenant) -> Result<Html<String>, Fail> {
+    let mappings = crate::upload::mapping_names(&t).await?;
+    let distributor_only = matches!(t.scope, auth::Scope::Distributor(_));
+    let kinds: Vec<&str> = if distributor_only {
+        vec!["statements", "stock_reports", "x12", "dsr"]
+    } else {
+        let mut k: Vec<&str> = backstock_ingest::Kind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
+        k.extend(["x12", "dsr"]);
+        k
+    };
+    let mut kind_opts = String::from(r#"<option value="">detect from the header</option>"#);
+    for k in kinds {
+        kind_opts.push_str(&format!(r#"<option value="{k}">{k}</option>"#));
+    }
+    let mut map_opts = String::from(r#"<option value="">none (canonical file)</option>"#);
+    for m in mappings {
+        map_opts.push_str(&format!(r#"<option value="{0}">{0}</option>"#, esc(&m)));
+    }
+    let who = match &t.scope {
+        auth::Scope::Distributor(d) => format!(
+            r#"<p class="note">You upload as <strong>{}</strong>: statements and stock reports for your own account only.</p>"#,
+            esc(d)
+        ),
+        _ => r#"<label for="upload-distributor">Sent by (distributor id, for EDI/DSR/mapped files)</label><input id="upload-distributor" name="distributor">"#.to_string(),
+    };
+    let body = format!(
+        r#"<section><form id="upload-form" class="stack" method="post" enctype="multipart/form-data" action="{}?csrf={}">
+<label for="upload-file">File</label><input id="upload-file" name="file" type="file" required>
+<label for="upload-kind">Kind</label><select id="upload-kind" name="kind">{kind_opts}</select>
+<label for="upload-mapping">Mapping (a distributor's own layout)</label><select id="upload-mapping" name="mapping">{map_opts}</select>
+{who}
+<details><summary>Statement values for mapped files</summary>
+<label for="upload-statement-id">Statement id</label><input id="upload-statement-id" name="statement_id">
+<label for="upload-period-start">Period start</label><input id="upload-period-start" name="period_start" placeholder="YYYY-MM-DD">
+<label for="upload-period-end">Period end</label><input id="upload-period-end" name="period_end" placeholder="YYYY-MM-DD">
+<label for="upload-issued-on">Issued on</label><input id="upload-issued-on" name="issued_on" placeholder="YYYY-MM-DD">
+<label for="upload-currency">Currency</label><input id="upload-currency" name="currency" placeholder="USD"></details>
+<button id="upload-submit" class="primary" type="submit">Preview</button></form>
+<p class="note">Nothing is recorded until you confirm the preview. Formats: canonical CSV (see docs/formats.md), mapped CSV/XLSX, EDI X12 852/846/867, DDEX DSR.</p></section>"#,
+        esc(&base(&t, "import")),
+        esc(&url_encode(t.viewer.csrf())),
+    );
+    Ok(page("Import", Some(&t), &body))
+}
+
+pub async fn import_preview(
+    State(state): State<AppState>,
+    t: Tenant,
+    m: Multipart,
+) -> Result<Response, Fail> {
+    let (name, bytes, choices) = crate::upload::read_form(m).await?;
+    let p = crate::upload::preview(&state, &t, &name, &bytes, &choices).await?;
+    let mut body = format!("<section><h2>{}</h2>", esc(&p.file_name));
+    if !p.errors.is_empty() {
+        body.push_str(r#"<p>This file cannot be recorded; nothing was recorded:</p><ol id="upload-errors" class="err">"#);
+        for e in &p.errors {
+            body.push_str(&format!("<li>{}</li>", esc(e)));
+        }
+        body.push_str(&format!(
+            r#"</ol><p><a id="upload-again" href="{}">Upload another file</a></p>"#,
+            esc(&base(&t, "import"))
+        ));
+    }
+    if let Some(id) = &p.upload_id {
+        let l = locale(&t);
+        let mut rows = String::new();
+        for e in &p.entries {
+            rows.push_str(&format!(
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
+                esc(&e.id),
+                e.kind,
+                esc(&l.date(e.effective_on)),
+                esc(&l.date(e.known_on)),
+                esc(e.party.as_deref().unwrap_or("")),
+                esc(e.sku.as_deref().unwrap_or("")),
+                e.units.map(|u| l.int(u)).unwrap_or_default(),
+                e.amount.map(|m| esc(&l.money(m))).unwrap_or_default(),
+            ));
+        }
+        let more = if p.entries_total > p.entries.len() {
+            format!(
+                r#"<p class="note">… and {} more entries.</p>"#,
+                l.int(i64::try_from(p.entries_total - p.entries.len()).unwrap_or(i64::MAX))
+            )
+        } else {
+            String::new()
+        };
+        body.push_str(&format!(
+            r#"<p>What would be recorded:</p><pre id="upload-preview" class="okbox">{}</pre><table id="upload-entries"><thead><tr><th>entry</th><th>kind</th><th>effective</th><th>known</th><th>party</th><th>sku</th><th class="n">units</th><th class="n">amount</th></tr></thead><tbody>{rows}</tbody></table>{more}
+<form id="confirm-form" class="inline" method="post" action="{}">{}<button id="confirm-submit" class="primary" type="submit">Record it</button></form>
+<form id="discard-form" class="inline" method="post" action="{}">{}<button id="discard-submit" type="submit">Discard</button></form>"#,
+            esc(&p.report),
+            esc(&base(&t, &format!("import/{id}/confirm"))),
+            csrf_field(&t.viewer),
+            esc(&base(&t, &format!("import/{id}/discard"))),
+            csrf_field(&t.viewer),
+        ));
+    }
+    body.push_str("</section>");
+    let status = if p.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, page("Import: preview", Some(&t), &body)).into_response())
+}
+
+pub async fn import_confirm(
+    State(state): State<AppState>,
+    t: Tenant,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Html<String>, Fail> {
+    let report = crate::upload::confirm(&state, &t, &id).await?;
+    let next = if t.may(Perm::ReadLabel) {
+        "dashboard"
+    } else {
+        "shipments"
+    };
+    Ok(page(
+        "Import: recorded",
+        Some(&t),
+        &format!(
+            r#"<section><pre id="import-result" class="okbox">{}</pre><p><a id="after-import" href="{}">Continue</a></p></section>"#,
+            esc(&report),
+            esc(&base(&t, next))
+        ),
+    ))
+}
+
+pub async fn import_discard(
+    State(state): State<AppState>,
+    t: Tenant,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Redirect, Fail> {
+    crate::upload::discard(&state, &t, &id).await?;
+    Ok(Redirect::to(&base(&t, "import")))
+}
+
+// ---- users, settings, audit ----
+
+pub async fn users(
+    State(state): State<AppState>,
+    t: Tenant,
+    Query(q): Q,
+) -> Result<Response, Fail> {
+    let members = state.control.members(t.slug()).await?;
+    let mut g = Grid::new(
+        "members",
+        &[
+            ("email", false),
+            ("name", false),
+            ("role", false),
+            ("limited to", false),
+            ("change", false),
+        ],
+    );
+    for (u, m) in &members {
+        let mut opts = String::new();
+        for r in Role::ALL {
+            opts.push_str(&format!(
+                r#"<option value="{0}"{1}>{0}</option>"#,
+                r.as_str(),
+                if r == m.role { " selected" } else { "" }
+            ));
+        }
+        let form = format!(
+            r#"<form class="role-form" method="post" action="{}">{}<select name="role" aria-label="role">{opts}</select> <input name="party" placeholder="payee / distributor id" value="{}" aria-label="limited to"> <button type="submit">Change</button></form>"#,
+            esc(&base(&t, &format!("users/{}/role", u.id))),
+            csrf_field(&t.viewer),
+            esc(m.party.as_deref().unwrap_or(""))
+        );
+        let mut change = Cell::text("");
+        change.html = Some(form);
+        g.push(vec![
+            Cell::text(u.email.clone()),
+            Cell::text(u.name.clone()),
+            Cell::text(m.role.as_str()),
+            Cell::text(m.party.clone().unwrap_or_default()),
+            change,
+        ]);
+    }
+    g.sort(&q);
+    if let Some(r) = csv_download(&[&g], &q) {
+        return Ok(r);
+    }
+    let mut role_opts = String::new();
+    for r in Role::ALL {
+        role_opts.push_str(&format!(r#"<option value="{0}">{0}</option>"#, r.as_str()));
+    }
+    let mut loc_opts = String::new();
+    for l in LOCALES {
+        loc_opts.push_str(&format!(
+            r#"<option value="{0}"{1}>{0}</option>"#,
+            l,
+            if l == t.row.locale { " selected" } else { "" }
+        ));
+    }
+    let body = format!(
+        r#"<section><h2>Members</h2>{}</section>
+<div class="grid2"><section><h2>Invite</h2><form id="invite-form" class="stack" method="post" action="{}">{}
+<label for="invite-email">Email</label><input id="invite-email" name="email" type="email" required>
+<label for="invite-name">Name</label><input id="invite-name" name="name">
+<label for="invite-role">Role</label><select id="invite-role" name="role">{role_opts}</select>
+<label for="invite-party">Limited to (payee id for an artist, distributor id for a distributor)</label><input id="invite-party" name="party">
+<label for="invite-password">Initial password (new accounts; at least 10 characters — tell them to change it)</label><input id="invite-password" name="password" type="password" autocomplete="new-password">
+<button id="invite-submit" class="primary" type="submit">Invite</button></form></section>
+<section><h2>Label settings</h2><form id="settings-form" class="stack" method="post" action="{}">{}
+<label for="settings-locale">Dates and numbers</label><select id="settings-locale" name="locale">{loc_opts}</select>
+<label for="settings-currency">Currency</label><input id="settings-currency" name="currency" value="{}" maxlength="3">
+<button class="primary" type="submit">Save</button></form></section></div>"#,
+        g.html(&base(&t, "users"), &q),
+        esc(&base(&t, "users")),
+        csrf_field(&t.viewer),
+        esc(&base(&t, "settings")),
+        csrf_field(&t.viewer),
+        esc(&t.row.currency),
+    );
+    Ok(page("Users", Some(&t), &body).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    pub email: String,
+    pub name: Option<String>,
+    pub role: String,
+    pub party: Option<String>,
+    pub password: Option<String>,
+}
+
+/// Invites (page and API): an existing account gets the role; a new one is created
+/// with the initial password.
+pub async fn add_member(state: &AppState, t: &Tenant, f: &MemberForm) -> Result<String, Fail> {
+    let role = Role::parse(&f.role).ok_or_else(|| {
+        Fail::bad(format!(
+            "role {:?}: expected owner, staff, bookkeeper, artist or distributor",
+            f.role
+        ))
+    })?;
+    let email = crate::control::normalize_email(&f.email).map_err(|e| Fail::bad(e.0))?;
+    let user = match state.control.user_by_email(&email).await? {
+        Some(u) => u,
+        None => {
+            let pw = f.password.as_deref().unwrap_or("");
+            state
+                .control
+                .add_user(&email, f.name.as_deref().unwrap_or(""), pw)
+                .await
+                .map_err(|e| Fail::bad(e.0))?
+        }
+    };
+    if state.control.membership(user.id, t.slug()).await?.is_some() {
+        return Err(Fail::bad(format!(
+            "{email} is already a member; change their role instead"
+        )));
+    }
+    state
+        .control
+        .set_membership(user.id, t.slug(), role, f.party.as_deref())
+        .await
+        .map_err(|e| Fail::bad(e.0))?;
+    let detail = format!(
+        "{email} invited as {role}{}",
+        f.party
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| format!(" ({})", p.trim()))
+            .unwrap_or_default()
+    );
+    state
+        .control
+        .audit(
+            Some(t.slug()),
+            &t.viewer.user.email,
+            "role_granted",
+            &detail,
+            &t.viewer.ip,
+        )
+        .await?;
+    Ok(detail)
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    t: Tenant,
+    Form(f): Form<MemberForm>,
+) -> Result<Redirect, Fail> {
+    add_member(&state, &t, &f).await?;
+    Ok(Redirect::to(&base(&t, "users")))
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    pub role: String,
+    pub party: Option<String>,
+}
+
+/// Changes a member's role (page and API). Only members of this tenant can be
+/// changed; the last owner stays an owner.
+pub async fn set_role(
+    state: &AppState,
+    t: &Tenant,
+    user: &str,
+    f: &RoleForm,
+) -> Result<String, Fail> {
+    let gone = || Fail::not_found("no such member of this label");
+    let uid: i64 = user.parse().map_err(|_| gone())?;
+    let before = state
+        .control
+        .membership(uid, t.slug())
+        .await?
+        .ok_or_else(gone)?;
+    let u = state.control.user(uid).await?.ok_or_else(gone)?;
+    let role = Role::parse(&f.role).ok_or_else(|| {
+        Fail::bad(format!(
+            "role {:?}: expected owner, staff, bookkeeper, artist or distributor",
+            f.role
+        ))
+    })?;
+    if before.role == Role::Owner && role != Role::Owner {
+        let owners = state
+            .control
+            .members(t.slug())
+            .await?
+            .iter()
+            .filter(|(_, m)| m.role == Role::Owner)
+            .count();
+        if owners <= 1 {
+            return Err(Fail::new(
+                409,
+                "refused",
+                "a label keeps at least one owner; make someone else owner first",
+            ));
+        }
+    }
+    state
+        .control
+        .set_membership(uid, t.slug(), role, f.party.as_deref())
+        .await
+        .map_err(|e| Fail::bad(e.0))?;
+    let detail = format!(
+        "{}: {} → {role}{}",
+        u.email,
+        before.role,
+        f.party
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| format!(" ({})", p.trim()))
+            .unwrap_or_default()
+    );
+    state
+        .control
+        .audit(
+            Some(t.slug()),
+            &t.viewer.user.email,
+            "role_changed",
+            &detail,
+            &t.viewer.ip,
+        )
+        .await?;
+    Ok(detail)
+}
+
+pub async fn change_role(
+    State(state): State<AppState>,
+    t: Tenant,
+    Path((_, user)): Path<(String, String)>,
+    Form(f): Form<RoleForm>,
+) -> Result<Redirect, Fail> {
+    set_role(&state, &t, &user, &f).await?;
+    Ok(Redirect::to(&base(&t, "users")))
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    pub locale: String,
+    pub currency: String,
+}
+
+pub async fn save_settings(state: &AppState, t: &Tenant, f: &SettingsForm) -> Result<(), Fail> {
+    if !LOCALES.contains(&f.locale.as_str()) {
+        return Err(Fail::bad(format!(
+            "locale {:?}: expected one of {}",
+            f.locale,
+            LOCALES.join(", ")
+        )));
+    }
+    let cur = backstock_domain::Currency::parse(f.currency.trim())
+        .map_err(|e| Fail::bad(format!("currency: {e}")))?;
+    state
+        .control
+        .set_tenant_format(t.slug(), &f.locale, cur.code())
+        .await?;
+    state
+        .control
+        .audit(
+            Some(t.slug()),
+            &t.viewer.user.email,
+            "settings",
+            &format!("locale {} currency {}", f.locale, cur.code()),
+            &t.viewer.ip,
+        )
+        .await?;
+    Ok(())
+}
+
+pub async fn settings(
+    State(state): State<AppState>,
+    t: Tenant,
+    Form(f): Form<SettingsForm>,
+) -> Result<Redirect, Fail> {
+    save_settings(&state, &t, &f).await?;
+    Ok(Redirect::to(&base(&t, "users")))
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    t: Tenant,
+    Query(q): Q,
+) -> Result<Response, Fail> {
+    let rows = state.control.audit_log(t.slug(), 5000).await?;
+    let mut g = Grid::new(
+        "audit",
+        &[
+            ("#", true),
+            ("at (UTC)", false),
+            ("who", false),
+            ("what", false),
+            ("detail", false),
+            ("from", false),
+        ],
+    );
+    for r in rows {
+        g.push(vec![
+            Cell::num(r.id.to_string(), r.id, r.id.to_string()),
+            Cell::text(r.at),
+            Cell::text(r.actor),
+            Cell::text(r.action),
+            Cell::text(r.detail),
+            Cell::text(r.ip),
+        ]);
+    }
+    g.sort(&q);
+    if let Some(r) = csv_download(&[&g], &q) {
+        return Ok(r);
+    }
+    let body = format!("<section>{}</section>", g.html(&base(&t, "audit"), &q));
+    Ok(page("Audit log", Some(&t), &body).into_response())
+}

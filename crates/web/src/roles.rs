@@ -1,0 +1,160 @@
+//! Roles and what each may do. A route declares one [`Access`]; the tenant extractor
+//! (`crate::auth::Tenant`) is the only place that checks it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything, and manages users and the label's settings.
+    Owner,
+    /// Everything but users and settings.
+    Staff,
+    /// Reads everything of the label and imports files.
+    Bookkeeper,
+    /// Only what concerns one payee: the releases they are paid on.
+    Artist,
+    /// One distributor: uploads its statements and stock reports, sees its shipments
+    /// and purchase orders.
+    Distributor,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Owner,
+        Role::Staff,
+        Role::Bookkeeper,
+        Role::Artist,
+        Role::Distributor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Staff => "staff",
+            Role::Bookkeeper => "bookkeeper",
+            Role::Artist => "artist",
+            Role::Distributor => "distributor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Whether a membership with this role is limited to one party.
+    pub fn needs_party(self) -> bool {
+        matches!(self, Role::Artist | Role::Distributor)
+    }
+
+    /// What the party of a limited role is.
+    pub fn party_kind(self) -> &'static str {
+        match self {
+            Role::Artist => "payee",
+            Role::Distributor => "distributor",
+            _ => "party",
+        }
+    }
+
+    /// The one table of who may do what.
+    pub fn may(self, p: Perm) -> bool {
+        use Perm::*;
+        use Role::*;
+        match p {
+            Member => true,
+            ReadLabel => matches!(self, Owner | Staff | Bookkeeper),
+            Catalog => matches!(self, Owner | Staff | Bookkeeper | Artist),
+            Shipments => matches!(self, Owner | Staff | Bookkeeper | Distributor),
+            Import => matches!(self, Owner | Staff | Bookkeeper | Distributor),
+            Operate => matches!(self, Owner | Staff),
+            Manage => self == Owner,
+        }
+    }
+
+    /// Where a member lands after choosing the label.
+    pub fn home(self) -> &'static str {
+        match self {
+            Role::Owner | Role::Staff | Role::Bookkeeper => "dashboard",
+            Role::Artist => "catalog",
+            Role::Distributor => "shipments",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a tenant route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Perm {
+    /// Any member of the label.
+    Member,
+    /// The label's books: dashboard, distributors, receivables, risk, stock.
+    ReadLabel,
+    /// The catalog (an artist sees only their releases).
+    Catalog,
+    /// Shipments and purchase orders (a distributor sees only its own).
+    Shipments,
+    /// Upload files (a distributor only statements and stock reports for itself).
+    Import,
+    /// Record things that are not files: shipments (and credit-hold overrides).
+    Operate,
+    /// Users, roles, settings and the audit log.
+    Manage,
+}
+
+impl Perm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Perm::Member => "member",
+            Perm::ReadLabel => "read_label",
+            Perm::Catalog => "catalog",
+            Perm::Shipments => "shipments",
+            Perm::Import => "import",
+            Perm::Operate => "operate",
+            Perm::Manage => "manage",
+        }
+    }
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (the login page, the OpenAPI document, the style sheet).
+    Public,
+    /// Any signed-in user (their own account and tokens).
+    Signed,
+    /// A member of the tenant in the URL whose role has the permission.
+    Tenant(Perm),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_role_table() {
+        assert!(Role::Owner.may(Perm::Manage));
+        assert!(!Role::Staff.may(Perm::Manage));
+        assert!(Role::Staff.may(Perm::Operate));
+        assert!(!Role::Bookkeeper.may(Perm::Operate));
+        assert!(Role::Bookkeeper.may(Perm::Import));
+        assert!(!Role::Artist.may(Perm::ReadLabel));
+        assert!(!Role::Artist.may(Perm::Import));
+        assert!(Role::Artist.may(Perm::Catalog));
+        assert!(!Role::Distributor.may(Perm::Catalog));
+        assert!(Role::Distributor.may(Perm::Shipments));
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+            assert!(r.may(Perm::Member));
+            assert!(r.may(Perm::ReadLabel) || r.needs_party());
+        }
+        assert_eq!(Role::parse("admin"), None);
+    }
+}

@@ -1,0 +1,306 @@
+//! The route table: every route once, with the access it needs. The router, the
+//! OpenAPI document (`/api/openapi.json`) and the authorization-matrix test are built
+//! from it, so a new route is routed, documented and tested for isolation together.
+
+use crate::roles::{Access, Perm};
+use crate::{api, pages, AppState};
+use axum::routing::{get, post, MethodRouter};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verb {
+    Get,
+    Post,
+}
+
+impl Verb {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+        }
+    }
+}
+
+/// What a route's request body is.
+#[derive(Debug, Clone, Copy)]
+pub enum Body {
+    None,
+    /// `application/x-www-form-urlencoded` fields.
+    Form(&'static [(&'static str, &'static str)]),
+    /// `multipart/form-data` fields (a `file` part and text fields).
+    Multipart(&'static [(&'static str, &'static str)]),
+    /// A JSON object's fields.
+    Json(&'static [(&'static str, &'static str)]),
+}
+
+pub struct Route {
+    pub verb: Verb,
+    /// axum path syntax: `/t/{tenant}/…`.
+    pub path: &'static str,
+    pub access: Access,
+    pub summary: &'static str,
+    /// Query parameters (name, description).
+    pub query: &'static [(&'static str, &'static str)],
+    pub body: Body,
+    /// What a success answers with.
+    pub answers: &'static str,
+    handler: fn() -> MethodRouter<AppState>,
+}
+
+impl Route {
+    pub fn is_api(&self) -> bool {
+        self.path.starts_with("/api/")
+    }
+}
+
+const TABLE_QUERY: &[(&str, &str)] = &[
+    ("sort", "column to sort a table by (`-column` descending; `table.column` on pages with several tables)"),
+    ("format", "`csv` downloads a table"),
+    ("table", "which table to download as CSV"),
+];
+const UPLOAD_FIELDS: &[(&str, &str)] = &[
+    ("file", "the file (CSV, XLSX, EDI X12, DDEX DSR)"),
+    ("kind", "file kind; empty = detect from the header"),
+    ("mapping", "a mapping for a distributor's own layout"),
+    (
+        "distributor",
+        "who sent an EDI/DSR/mapped file (a distributor member: always itself)",
+    ),
+    ("statement_id", "statement id for a mapped file"),
+    ("period_start", "statement period start for a mapped file"),
+    ("period_end", "statement period end for a mapped file"),
+    ("issued_on", "statement issue date for a mapped file"),
+    ("currency", "statement currency for a mapped file"),
+];
+const SHIP_FIELDS: &[(&str, &str)] = &[
+    ("sku", "the SKU"),
+    ("units", "units to ship (1 to 1,000,000,000)"),
+    ("po", "purchase order number (optional)"),
+    (
+        "override",
+        "why to ship despite a credit hold (recorded with your name)",
+    ),
+];
+const MEMBER_FIELDS: &[(&str, &str)] = &[
+    ("email", "the member's email"),
+    ("name", "their name (new accounts)"),
+    ("role", "owner, staff, bookkeeper, artist or distributor"),
+    ("party", "payee id (artist) or distributor id (distributor)"),
+    (
+        "password",
+        "initial password for a new account (at least 10 characters)",
+    ),
+];
+const ROLE_FIELDS: &[(&str, &str)] = &[
+    ("role", "owner, staff, bookkeeper, artist or distributor"),
+    ("party", "payee id (artist) or distributor id (distributor)"),
+];
+const SETTINGS_FIELDS: &[(&str, &str)] = &[
+    (
+        "locale",
+        "en-US, en-GB, en-CA, en-AU, de-DE, fr-FR, es-ES, it-IT, nl-NL or iso",
+    ),
+    ("currency", "the label's home currency (ISO 4217)"),
+];
+
+/// Every route of the application.
+pub fn all() -> Vec<Route> {
+    use Access::*;
+    use Perm::*;
+    let r = |verb, path, access, summary, query, body, answers, handler| Route {
+        verb,
+        path,
+        access,
+        summary,
+        query,
+        body,
+        answers,
+        handler,
+    };
+    vec![
+        // ---- pages ----
+        r(Verb::Get, "/", Public, "Home: your labels, or the sign-in page", &[], Body::None, "text/html", || get(pages::home)),
+        r(Verb::Get, "/login", Public, "Sign-in form", &[("next", "where to go after signing in")], Body::None, "text/html", || get(pages::login_form)),
+        r(Verb::Post, "/login", Public, "Sign in (throttled per account and per address); rotates the session", &[], Body::Form(&[("email", "account email"), ("password", "password"), ("next", "where to go after")]), "303 redirect + session cookie", || post(pages::login)),
+        r(Verb::Post, "/logout", Signed, "Sign out (ends the session)", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "303 redirect", || post(pages::logout)),
+        r(Verb::Get, "/account", Signed, "Your account: labels and API tokens", &[], Body::None, "text/html", || get(pages::account)),
+        r(Verb::Post, "/account/tokens", Signed, "Create an API token for yourself (shown once)", &[], Body::Form(&[("name", "what the token is for")]), "text/html", || post(pages::create_token)),
+        r(Verb::Post, "/account/password", Signed, "Change your password (ends your other sessions)", &[], Body::Form(&[("current", "your current password"), ("new", "the new password (at least 10 characters)")]), "303 redirect + a new session cookie", || post(pages::change_password)),
+        r(Verb::Get, "/static/app.css", Public, "The style sheet", &[], Body::None, "text/css", || get(pages::css)),
+        r(Verb::Get, "/t/{tenant}", Tenant(Member), "A label's start page for your role", &[], Body::None, "303 redirect", || get(pages::tenant_home)),
+        r(Verb::Get, "/t/{tenant}/dashboard", Tenant(ReadLabel), "Dashboard: exposure over time, risk levels and reasons, alerts, receivables ageing, stock by holder", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::dashboard)),
+        r(Verb::Get, "/t/{tenant}/distributors", Tenant(ReadLabel), "Distributors with level, open balance and exposure", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::distributors)),
+        r(Verb::Get, "/t/{tenant}/distributors/{distributor}", Tenant(ReadLabel), "One distributor: agreement, UCC status, statements, payments, stock, signal timeline, demands", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::distributor)),
+        r(Verb::Post, "/t/{tenant}/distributors/{distributor}/shipments", Tenant(Operate), "Ship consigned stock (refused on credit hold unless overridden)", &[], Body::Form(SHIP_FIELDS), "text/html", || post(pages::ship)),
+        r(Verb::Get, "/t/{tenant}/catalog", Tenant(Catalog), "The catalog (an artist: their own releases)", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::catalog)),
+        r(Verb::Get, "/t/{tenant}/shipments", Tenant(Shipments), "Shipments and purchase orders (a distributor: its own)", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::shipments)),
+        r(Verb::Get, "/t/{tenant}/import", Tenant(Import), "Upload form", &[], Body::None, "text/html", || get(pages::import_form)),
+        r(Verb::Post, "/t/{tenant}/import", Tenant(Import), "Upload and preview (dry run); nothing is recorded", &[("csrf", "the session's CSRF token")], Body::Multipart(UPLOAD_FIELDS), "text/html", || post(pages::import_preview)),
+        r(Verb::Post, "/t/{tenant}/import/{upload}/confirm", Tenant(Import), "Record a previewed upload", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "text/html", || post(pages::import_confirm)),
+        r(Verb::Post, "/t/{tenant}/import/{upload}/discard", Tenant(Import), "Drop a previewed upload", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "303 redirect", || post(pages::import_discard)),
+        r(Verb::Get, "/t/{tenant}/users", Tenant(Manage), "Members, roles, invitations, label settings", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::users)),
+        r(Verb::Post, "/t/{tenant}/users", Tenant(Manage), "Invite: give an account (new or existing) a role in this label", &[], Body::Form(MEMBER_FIELDS), "303 redirect", || post(pages::invite)),
+        r(Verb::Post, "/t/{tenant}/users/{user}/role", Tenant(Manage), "Change a member's role", &[], Body::Form(ROLE_FIELDS), "303 redirect", || post(pages::change_role)),
+        r(Verb::Post, "/t/{tenant}/settings", Tenant(Manage), "Locale and currency of the label", &[], Body::Form(SETTINGS_FIELDS), "303 redirect", || post(pages::settings)),
+        r(Verb::Get, "/t/{tenant}/audit", Tenant(Manage), "Audit log: logins, imports, overrides, role changes", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::audit)),
+        // ---- API ----
+        r(Verb::Get, "/api/openapi.json", Public, "This document", &[], Body::None, "application/json", || get(api::openapi)),
+        r(Verb::Get, "/api/v1/me", Signed, "You and your memberships", &[], Body::None, "application/json", || get(api::me)),
+        r(Verb::Post, "/api/v1/tokens", Signed, "Create an API token for yourself (shown once)", &[], Body::Json(&[("name", "what the token is for")]), "application/json", || post(api::create_token)),
+        r(Verb::Get, "/api/v1/t/{tenant}/dashboard", Tenant(ReadLabel), "Risk, alerts, receivables ageing, stock by holder, exposure history", &[], Body::None, "application/json", || get(api::dashboard)),
+        r(Verb::Get, "/api/v1/t/{tenant}/distributors", Tenant(ReadLabel), "Distributors with level, open balance and exposure", &[], Body::None, "application/json", || get(api::distributors)),
+        r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}", Tenant(ReadLabel), "One distributor in full", &[], Body::None, "application/json", || get(api::distributor)),
+        r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/shipments", Tenant(Operate), "Ship consigned stock (refused on credit hold unless overridden)", &[], Body::Json(SHIP_FIELDS), "application/json", || post(api::ship)),
+        r(Verb::Get, "/api/v1/t/{tenant}/catalog", Tenant(Catalog), "The catalog (an artist: their own releases)", &[], Body::None, "application/json", || get(api::catalog)),
+        r(Verb::Get, "/api/v1/t/{tenant}/shipments", Tenant(Shipments), "Shipments and purchase orders (a distributor: its own)", &[], Body::None, "application/json", || get(api::shipments)),
+        r(Verb::Post, "/api/v1/t/{tenant}/imports", Tenant(Import), "Upload and preview (dry run); confirm with the returned upload_id", &[], Body::Multipart(UPLOAD_FIELDS), "application/json", || post(api::import_preview)),
+        r(Verb::Post, "/api/v1/t/{tenant}/imports/{upload}/confirm", Tenant(Import), "Record a previewed upload", &[], Body::None, "application/json", || post(api::import_confirm)),
+        r(Verb::Post, "/api/v1/t/{tenant}/imports/{upload}/discard", Tenant(Import), "Drop a previewed upload", &[], Body::None, "application/json", || post(api::import_discard)),
+        r(Verb::Get, "/api/v1/t/{tenant}/members", Tenant(Manage), "Members and roles", &[], Body::None, "application/json", || get(api::members)),
+        r(Verb::Post, "/api/v1/t/{tenant}/members", Tenant(Manage), "Invite: give an account (new or existing) a role", &[], Body::Json(MEMBER_FIELDS), "application/json", || post(api::invite)),
+        r(Verb::Post, "/api/v1/t/{tenant}/members/{user}/role", Tenant(Manage), "Change a member's role", &[], Body::Json(ROLE_FIELDS), "application/json", || post(api::change_role)),
+        r(Verb::Post, "/api/v1/t/{tenant}/settings", Tenant(Manage), "Locale and currency of the label", &[], Body::Json(SETTINGS_FIELDS), "application/json", || post(api::settings)),
+        r(Verb::Get, "/api/v1/t/{tenant}/audit", Tenant(Manage), "Audit log", &[], Body::None, "application/json", || get(api::audit)),
+    ]
+}
+
+/// The router: each route with its declared access attached for the extractors.
+pub fn router() -> axum::Router<AppState> {
+    let mut router = axum::Router::new();
+    for r in all() {
+        let access = r.access;
+        let mr = (r.handler)().route_layer(axum::middleware::from_fn(
+            move |mut req: axum::extract::Request, next: axum::middleware::Next| {
+                req.extensions_mut().insert(crate::auth::Required(access));
+                next.run(req)
+            },
+        ));
+        router = router.route(r.path, mr);
+    }
+    router
+}
+
+fn fields_schema(fields: &[(&str, &str)], binary_file: bool) -> Value {
+    let mut props = serde_json::Map::new();
+    for (n, d) in fields {
+        let v = if binary_file && *n == "file" {
+            json!({"type": "string", "format": "binary", "description": d})
+        } else if *n == "units" {
+            json!({"type": "integer", "description": d})
+        } else {
+            json!({"type": "string", "description": d})
+        };
+        props.insert((*n).to_string(), v);
+    }
+    json!({"type": "object", "properties": props})
+}
+
+/// The OpenAPI 3.1 document, generated from [`all`].
+pub fn openapi() -> Value {
+    let mut paths = serde_json::Map::new();
+    for r in all() {
+        let mut params: Vec<Value> = Vec::new();
+        for seg in r.path.split('/') {
+            if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
+            }
+        }
+        for (n, d) in r.query {
+            params.push(json!({"name": n, "in": "query", "required": false, "description": d, "schema": {"type": "string"}}));
+        }
+        let who = match r.access {
+            Access::Public => "anyone".to_string(),
+            Access::Signed => "any signed-in user".to_string(),
+            Access::Tenant(p) => format!(
+                "members whose role allows `{}` ({})",
+                p.as_str(),
+                crate::roles::Role::ALL
+                    .iter()
+                    .filter(|x| x.may(p))
+                    .map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let mut op = json!({
+            "summary": r.summary,
+            "description": format!("Who: {who}. Answers: {}.", r.answers),
+            "parameters": params,
+            "responses": {
+                "200": {"description": r.answers},
+                "default": {"description": "an error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            }
+        });
+        if r.access != Access::Public {
+            op["security"] = json!([{"bearer": []}, {"session": []}]);
+        }
+        let body = match r.body {
+            Body::None => None,
+            Body::Form(f) => Some(("application/x-www-form-urlencoded", fields_schema(f, false))),
+            Body::Multipart(f) => Some(("multipart/form-data", fields_schema(f, true))),
+            Body::Json(f) => Some(("application/json", fields_schema(f, false))),
+        };
+        if let Some((ct, schema)) = body {
+            op["requestBody"] = json!({"required": true, "content": {ct: {"schema": schema}}});
+        }
+        let path = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
+        path[r.verb.as_str().to_ascii_lowercase()] = op;
+    }
+    let codes: Vec<Value> = crate::ERROR_CODES
+        .iter()
+        .map(|(c, d)| json!({"const": c, "description": d}))
+        .collect();
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "backstock",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "A label's stock and money at its distributors. JSON under /api/v1 with `Authorization: Bearer <token>` (create one with `backstock user token EMAIL` or on /account). Pages share the same routes' access rules."
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE, "description": "state-changing requests also need the session's CSRF token (header x-csrf-token)"}
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+                        "code": {"oneOf": codes},
+                        "message": {"type": "string"}
+                    }}}
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_documented_once() {
+        let doc = openapi();
+        let routes = all();
+        let mut seen = std::collections::HashSet::new();
+        for r in &routes {
+            assert!(
+                seen.insert((r.verb, r.path)),
+                "{} {} twice",
+                r.verb.as_str(),
+                r.path
+            );
+            let op = &doc["paths"][r.path][r.verb.as_str().to_ascii_lowercase()];
+            assert!(op["summary"].is_string(), "{} undocumented", r.path);
+            // A tenant route takes its tenant from the URL (where the extractor reads it).
+            if matches!(r.access, Access::Tenant(_)) {
+                assert!(r.path.contains("/t/{tenant}"), "{}", r.path);
+            }
+        }
+        assert!(doc["paths"]["/api/v1/t/{tenant}/imports"]["post"]["requestBody"].is_object());
+    }
+}

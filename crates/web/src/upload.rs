@@ -1,0 +1,497 @@
+//! Import through the web: upload → preview (a dry run: what would be recorded, or
+//! every error with its line) → confirm. Nothing is recorded until the confirm. The
+//! uploaded bytes wait server-side under `DIR/uploads/<one-time id>/`, bound to the
+//! uploader and the tenant; confirming or discarding removes them.
+//!
+//! A distributor member may upload only statements and stock reports (canonical,
+//! mapped, EDI or DSR), and every entry must be its own: anything else refuses the
+//! whole file.
+
+use crate::auth::{Scope, Tenant};
+use crate::control::{self, PendingUpload};
+use crate::{AppState, Fail};
+use backstock_app::import::{self, ImportOptions};
+use backstock_ingest::Kind;
+use backstock_ledger::{Entry, Event, Fact};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The largest upload accepted (bytes).
+pub const MAX_UPLOAD: usize = 64 << 20;
+
+/// What the uploader chose besides the file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Choices {
+    /// A file kind (`statements`, `x12` …); empty = detect from the header.
+    pub kind: Option<String>,
+    /// A mapping name for a distributor's own layout; empty = canonical.
+    pub mapping: Option<String>,
+    /// Who sent an EDI/DSR/mapped file.
+    pub distributor: Option<String>,
+    pub statement_id: Option<String>,
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
+    pub issued_on: Option<String>,
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    /// Present when the file can be recorded: confirm with it.
+    pub upload_id: Option<String>,
+    pub file_name: String,
+    /// What would be recorded (one line per file).
+    pub report: String,
+    /// Every error, one per line, each naming the file line (empty when fine).
+    pub errors: Vec<String>,
+    /// The entries that would be recorded (the first [`PREVIEW_ROWS`]).
+    pub entries: Vec<EntryLine>,
+    /// How many entries would be recorded in all.
+    pub entries_total: usize,
+}
+
+/// Seconds a previewed upload waits for its confirmation.
+pub const UPLOAD_TTL: i64 = 24 * 3600;
+
+/// Entries listed in a preview.
+pub const PREVIEW_ROWS: usize = 500;
+
+/// One entry as a preview lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryLine {
+    pub id: String,
+    pub kind: &'static str,
+    pub effective_on: backstock_domain::Date,
+    pub known_on: backstock_domain::Date,
+    pub party: Option<String>,
+    pub sku: Option<String>,
+    pub units: Option<i64>,
+    #[serde(serialize_with = "crate::views::amount_opt")]
+    pub amount: Option<backstock_domain::Money>,
+}
+
+/// What an entry is about, in one line.
+pub fn describe(e: &Entry) -> EntryLine {
+    use backstock_ledger::LineKind;
+    let u = |n: u64| Some(i64::try_from(n).unwrap_or(i64::MAX));
+    let (party, sku, units, amount) = match &e.event {
+        Event::Statement(st) => {
+            let mut units = 0i64;
+            let mut net = 0i64;
+            for l in &st.lines {
+                let (du, da) = match l.kind {
+                    LineKind::Sale => (l.units, l.amount_minor),
+                    LineKind::Return => (-l.units, -l.amount_minor),
+                    LineKind::ReserveReleased | LineKind::Adjustment => (0, l.amount_minor),
+                    LineKind::Fee | LineKind::ReserveWithheld | LineKind::Chargeback => {
+                        (0, -l.amount_minor)
+                    }
+                };
+                units = units.saturating_add(du);
+                net = net.saturating_add(da);
+            }
+            (
+                Some(st.distributor.to_string()),
+                None,
+                Some(units),
+                Some(backstock_domain::Money::from_minor(net, st.currency)),
+            )
+        }
+        Event::Shipment { to, sku, units, .. } => {
+            (Some(to.to_string()), Some(sku.to_string()), u(*units), None)
+        }
+        Event::PaymentReceived {
+            distributor,
+            amount,
+            ..
+        } => (Some(distributor.to_string()), None, None, Some(*amount)),
+        Event::Manufacture { to, sku, units, .. } => {
+            (Some(to.to_string()), Some(sku.to_string()), u(*units), None)
+        }
+        Event::Fact(Fact::PurchaseOrder(p)) => (
+            Some(p.distributor.to_string()),
+            Some(p.sku.to_string()),
+            u(p.units),
+            None,
+        ),
+        Event::Fact(Fact::StockReport(r)) => (
+            Some(r.distributor.to_string()),
+            Some(r.sku.to_string()),
+            Some(r.units_on_hand),
+            None,
+        ),
+        Event::Fact(Fact::CatalogItem(c)) => {
+            (None, Some(c.sku.to_string()), None, Some(c.wholesale_price))
+        }
+        Event::Fact(Fact::Agreement(a)) => (
+            Some(a.distributor.to_string()),
+            None,
+            None,
+            Some(a.credit_limit),
+        ),
+        _ => (None, None, None, None),
+    };
+    EntryLine {
+        id: e.id.to_string(),
+        kind: e.event.name(),
+        effective_on: e.effective_on,
+        known_on: e.known_on,
+        party,
+        sku,
+        units,
+        amount,
+    }
+}
+
+fn blank(s: &Option<String>) -> Option<String> {
+    s.as_ref()
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+}
+
+/// A file name safe to write: its last component, letters, digits, `.-_` only.
+fn safe_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let s: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let s = s.trim_start_matches('.').to_string();
+    if s.is_empty() {
+        "upload.csv".into()
+    } else {
+        s.chars().take(120).collect()
+    }
+}
+
+fn options(t: &Tenant, c: &Choices, dry_run: bool) -> Result<ImportOptions, Fail> {
+    let kind = match blank(&c.kind) {
+        Some(k) if k != "auto" => Some(Kind::parse(&k).ok_or_else(|| {
+            Fail::bad(format!(
+                "kind {k:?}: expected one of {}, x12, dsr",
+                Kind::ALL.map(|k| k.as_str()).join(", ")
+            ))
+        })?),
+        _ => None,
+    };
+    let mut distributor = blank(&c.distributor);
+    if let Scope::Distributor(own) = &t.scope {
+        if let Some(k) = kind {
+            if !matches!(
+                k,
+                Kind::Statements | Kind::StockReports | Kind::X12 | Kind::Dsr
+            ) {
+                return Err(Fail::new(
+                    403,
+                    "forbidden",
+                    "a distributor may upload only statements and stock reports",
+                ));
+            }
+        }
+        if distributor.as_deref().is_some_and(|d| d != own) {
+            return Err(Fail::new(
+                403,
+                "forbidden",
+                "a distributor may upload only for its own account",
+            ));
+        }
+        distributor = Some(own.clone());
+    }
+    Ok(ImportOptions {
+        kind,
+        dry_run,
+        encoding: None,
+        hold_unmatched: false,
+        overrides: backstock_mapping::Overrides {
+            distributor: distributor.clone(),
+            statement_id: blank(&c.statement_id),
+            period_start: blank(&c.period_start),
+            period_end: blank(&c.period_end),
+            issued_on: blank(&c.issued_on),
+            currency: blank(&c.currency),
+        },
+        distributor,
+        mapping: blank(&c.mapping),
+    })
+}
+
+/// Whether a distributor member may record this entry.
+fn own_entry(own: &str, e: &Entry) -> Result<(), String> {
+    let party = match &e.event {
+        Event::Statement(s) => Some(&s.distributor),
+        Event::Fact(Fact::StockReport(r)) => Some(&r.distributor),
+        _ => None,
+    };
+    match party {
+        Some(p) if p.as_str() == own => Ok(()),
+        Some(p) => Err(format!(
+            "entry {} is for {p}; you may upload only for {own}",
+            e.id
+        )),
+        None => Err(format!(
+            "entry {} is not a statement or stock report; a distributor may upload only those",
+            e.id
+        )),
+    }
+}
+
+/// Runs the import (or its dry run), listing what it would record into `seen`.
+async fn run(
+    t: &Tenant,
+    path: &Path,
+    opts: &ImportOptions,
+    seen: &Mutex<(Vec<EntryLine>, usize)>,
+) -> Result<String, backstock_app::AppError> {
+    let paths = [path.to_path_buf()];
+    let own = match &t.scope {
+        Scope::Distributor(own) => Some(own.clone()),
+        _ => None,
+    };
+    let check = move |e: &Entry| -> Result<(), String> {
+        if let Some(own) = &own {
+            own_entry(own, e)?;
+        }
+        if let Ok(mut s) = seen.lock() {
+            s.1 += 1;
+            if s.0.len() < PREVIEW_ROWS {
+                s.0.push(describe(e));
+            }
+        }
+        Ok(())
+    };
+    import::run_checked(t.store(), &paths, opts, &check).await
+}
+
+/// The upload directory's path written as the uploaded file's own name.
+fn shown(text: &str, dir: &Path) -> String {
+    let prefix = format!("{}/", dir.display());
+    text.replace(&prefix, "")
+}
+
+fn upload_dir(state: &AppState, id: &str) -> PathBuf {
+    state.config.data_dir.join("uploads").join(id)
+}
+
+/// Keeps the file, previews it, and (when it would record) registers the one-time id.
+pub async fn preview(
+    state: &AppState,
+    t: &Tenant,
+    file_name: &str,
+    bytes: &[u8],
+    c: &Choices,
+) -> Result<Preview, Fail> {
+    if bytes.is_empty() {
+        return Err(Fail::bad("the file is empty (choose a file to upload)"));
+    }
+    let opts = options(t, c, true)?;
+    // Previews left a day unconfirmed are dropped with their files.
+    for old in state.control.expire_uploads(UPLOAD_TTL).await? {
+        let _ = std::fs::remove_dir_all(upload_dir(state, &old));
+    }
+    let id = control::random_token()?[..32].to_string();
+    let dir = upload_dir(state, &id);
+    let name = safe_name(file_name);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Fail::internal(format!("keeping the upload: {e}")))?;
+    let path = dir.join(&name);
+    std::fs::write(&path, bytes).map_err(|e| Fail::internal(format!("keeping the upload: {e}")))?;
+    let seen = Mutex::new((Vec::new(), 0));
+    let result = run(t, &path, &opts, &seen).await;
+    let (entries, entries_total) = seen.into_inner().unwrap_or_default();
+    match result {
+        Ok(report) => {
+            state
+                .control
+                .add_upload(&PendingUpload {
+                    id: id.clone(),
+                    user_id: t.viewer.user.id,
+                    tenant: t.slug().to_string(),
+                    path,
+                    options: serde_json::to_string(c).unwrap_or_default(),
+                })
+                .await?;
+            Ok(Preview {
+                upload_id: Some(id),
+                file_name: name,
+                report: shown(&report, &dir),
+                errors: Vec::new(),
+                entries,
+                entries_total,
+            })
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            if !matches!(
+                e.exit(),
+                backstock_app::Exit::Input | backstock_app::Exit::Refused
+            ) {
+                return Err(e.into());
+            }
+            let errors = shown(e.message(), &dir)
+                .lines()
+                .map(str::to_string)
+                .filter(|l| !l.trim().is_empty())
+                .collect();
+            Ok(Preview {
+                upload_id: None,
+                file_name: name,
+                report: String::new(),
+                errors,
+                entries: Vec::new(),
+                entries_total: 0,
+            })
+        }
+    }
+}
+
+/// Records a previewed upload (once). Returns the import report.
+pub async fn confirm(state: &AppState, t: &Tenant, id: &str) -> Result<String, Fail> {
+    let gone =
+        || Fail::not_found("no such upload waiting (already confirmed, discarded, or not yours)");
+    let u = state
+        .control
+        .upload(id, t.viewer.user.id, t.slug())
+        .await?
+        .ok_or_else(gone)?;
+    if !state.control.take_upload(&u.id).await? {
+        return Err(gone());
+    }
+    let dir = upload_dir(state, &u.id);
+    let c: Choices = serde_json::from_str(&u.options).unwrap_or_default();
+    let result = match options(t, &c, false) {
+        Ok(opts) => run(t, &u.path, &opts, &Mutex::new((Vec::new(), 0)))
+            .await
+            .map_err(Fail::from),
+        Err(f) => Err(f),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    let name = u
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    match result {
+        Ok(report) => {
+            let report = shown(&report, &dir);
+            state
+                .control
+                .audit(
+                    Some(t.slug()),
+                    &t.viewer.user.email,
+                    "import",
+                    report.trim_end(),
+                    &t.viewer.ip,
+                )
+                .await?;
+            Ok(report)
+        }
+        Err(mut f) => {
+            f.message = shown(&f.message, &dir);
+            state
+                .control
+                .audit(
+                    Some(t.slug()),
+                    &t.viewer.user.email,
+                    "import_failed",
+                    &format!("{name}: {}", f.message),
+                    &t.viewer.ip,
+                )
+                .await?;
+            Err(f)
+        }
+    }
+}
+
+/// Drops a previewed upload without recording anything.
+pub async fn discard(state: &AppState, t: &Tenant, id: &str) -> Result<(), Fail> {
+    let u = state
+        .control
+        .upload(id, t.viewer.user.id, t.slug())
+        .await?
+        .ok_or_else(|| Fail::not_found("no such upload waiting"))?;
+    state.control.take_upload(&u.id).await?;
+    let _ = std::fs::remove_dir_all(upload_dir(state, &u.id));
+    Ok(())
+}
+
+/// Reads a multipart form: the `file` part and the text fields.
+pub async fn read_form(
+    mut m: axum::extract::Multipart,
+) -> Result<(String, Vec<u8>, Choices), Fail> {
+    let mut name = String::new();
+    let mut bytes = Vec::new();
+    let mut c = Choices::default();
+    while let Some(field) = m
+        .next_field()
+        .await
+        .map_err(|e| Fail::bad(format!("the upload form is malformed: {e}")))?
+    {
+        let key = field.name().unwrap_or("").to_string();
+        if key == "file" {
+            name = field.file_name().unwrap_or("upload.csv").to_string();
+            bytes = field
+                .bytes()
+                .await
+                .map_err(|e| Fail::new(413, "too_large", format!("reading the upload: {e}")))?
+                .to_vec();
+            continue;
+        }
+        let v = field
+            .text()
+            .await
+            .map_err(|e| Fail::bad(format!("field {key}: {e}")))?;
+        let slot = match key.as_str() {
+            "kind" => &mut c.kind,
+            "mapping" => &mut c.mapping,
+            "distributor" => &mut c.distributor,
+            "statement_id" => &mut c.statement_id,
+            "period_start" => &mut c.period_start,
+            "period_end" => &mut c.period_end,
+            "issued_on" => &mut c.issued_on,
+            "currency" => &mut c.currency,
+            _ => continue,
+        };
+        *slot = Some(v);
+    }
+    Ok((name, bytes, c))
+}
+
+/// Mapping names the uploader can choose: saved ones, then shipped ones.
+pub async fn mapping_names(t: &Tenant) -> Result<Vec<String>, Fail> {
+    let mut names: Vec<String> = t
+        .store()
+        .meta_with_prefix("mapping:")
+        .await?
+        .into_iter()
+        .map(|(k, _)| k.trim_start_matches("mapping:").to_string())
+        .collect();
+    for (n, _) in backstock_mapping::builtin() {
+        if !names.iter().any(|x| x == n) {
+            names.push(n.to_string());
+        }
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_made_safe() {
+        assert_eq!(safe_name("../../etc/passwd"), "passwd");
+        assert_eq!(safe_name("C:\\x\\stmt 2016.csv"), "stmt_2016.csv");
+        assert_eq!(safe_name(".."), "upload.csv");
+        assert_eq!(
+            shown("/d/u/x.csv:3: bad", Path::new("/d/u")),
+            "x.csv:3: bad"
+        );
+    }
+}

@@ -1,0 +1,464 @@
+//! What the pages and the API show, computed once per label state and shared: the
+//! label's books as of its "today" (receivables, risk, UCC status, stock) and a
+//! monthly history (exposure and risk level per distributor) for the chart and the
+//! signal timeline. Cached per tenant until the journal grows or the day changes.
+//!
+//! Everything here takes a [`Tenant`], so a view can only be of the tenant the viewer
+//! is a member of; limited roles get their own slice ([`catalog`], [`shipments`]).
+
+use crate::auth::{Scope, Tenant};
+use crate::Fail;
+use backstock_domain::{Date, Money, PartyId};
+use backstock_ledger::{Entry, Event, Fact};
+use backstock_risk::legal::LegalReport;
+use backstock_risk::receivables::DistributorReceivables;
+use backstock_risk::{Assessment, Level, Snapshot};
+use backstock_store::query::{StockFilter, StockRow};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Months of history on the chart and the timeline.
+pub const HISTORY_MONTHS: i32 = 24;
+
+/// One slot per tenant: a tenant's recomputation waits for no other tenant.
+#[derive(Default)]
+pub struct Cache {
+    slots: std::sync::Mutex<HashMap<String, Slot>>,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<Books>>>>;
+
+/// A label's books as of its today.
+pub struct Books {
+    pub journal_len: i64,
+    /// The label's risk thresholds as stored when computed (a change recomputes).
+    pub thresholds: Option<String>,
+    pub as_of: Date,
+    /// Entries known and effective on `as_of`, in recording order.
+    pub entries: Vec<Entry>,
+    pub receivables: Vec<DistributorReceivables>,
+    pub risk: Vec<Assessment>,
+    pub legal: LegalReport,
+    /// Label-owned stock by holder × SKU × state.
+    pub stock: Vec<StockRow>,
+    pub history: Vec<HistoryPoint>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryPoint {
+    pub on: Date,
+    pub distributors: Vec<HistoryRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryRow {
+    pub distributor: PartyId,
+    #[serde(serialize_with = "amount")]
+    pub exposure: Money,
+    pub level: Level,
+    /// Codes of the signals above `ok`.
+    pub signals: Vec<String>,
+}
+
+/// Money in JSON: `{"amount": "1234.56", "amount_minor": 123456, "currency": "USD"}`.
+pub fn amount<S: serde::Serializer>(m: &Money, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut st = s.serialize_struct("Money", 3)?;
+    st.serialize_field("amount", &m.to_decimal_string())?;
+    st.serialize_field("amount_minor", &m.minor())?;
+    st.serialize_field("currency", m.currency().code())?;
+    st.end()
+}
+
+pub fn amount_opt<S: serde::Serializer>(m: &Option<Money>, s: S) -> Result<S::Ok, S::Error> {
+    match m {
+        Some(m) => amount(m, s),
+        None => s.serialize_none(),
+    }
+}
+
+pub fn level_rank(l: Level) -> i64 {
+    match l {
+        Level::Ok => 0,
+        Level::Watch => 1,
+        Level::Alert => 2,
+        Level::Critical => 3,
+    }
+}
+
+/// The tenant's books, from the cache when the journal has not changed.
+pub async fn books(t: &Tenant, cache: &Cache) -> Result<Arc<Books>, Fail> {
+    let store = t.store();
+    let as_of = backstock_app::risk::today(store).await?;
+    let len = store.entry_count().await?;
+    let thresholds = store.meta("risk_thresholds").await?;
+    let slot: Slot = cache
+        .slots
+        .lock()
+        .map_err(|_| Fail::internal("the cache lock is poisoned"))?
+        .entry(t.slug().to_string())
+        .or_default()
+        .clone();
+    let mut slot = slot.lock().await;
+    if let Some(b) = slot.as_ref() {
+        if b.journal_len == len && b.as_of == as_of && b.thresholds == thresholds {
+            return Ok(b.clone());
+        }
+    }
+    let snap = backstock_app::risk::snapshot(store, as_of).await?;
+    let th = backstock_app::risk::thresholds(store).await?;
+    let stock = store
+        .stock(&StockFilter {
+            as_of: Some(as_of),
+            owner: Some(PartyId::LABEL.into()),
+            ..Default::default()
+        })
+        .await?;
+    let books = tokio::task::spawn_blocking(move || {
+        let receivables = backstock_risk::receivables::compute(&snap, None);
+        let risk = backstock_risk::signals::assess(&snap, &th);
+        let legal = backstock_risk::legal::compute_with(&snap, &th);
+        let history = history(&snap, &th);
+        Books {
+            journal_len: len,
+            thresholds,
+            as_of,
+            entries: snap.entries,
+            receivables,
+            risk,
+            legal,
+            stock,
+            history,
+        }
+    })
+    .await
+    .map_err(|e| Fail::internal(format!("computing the books: {e}")))?;
+    // A level that rose since the last alert is an alert (recorded, and POSTed to the
+    // label's webhook if it has one), as `backstock risk` does.
+    backstock_app::risk::raise_alerts(store, &books.risk).await?;
+    let books = Arc::new(books);
+    *slot = Some(books.clone());
+    Ok(books)
+}
+
+/// Month ends over the last [`HISTORY_MONTHS`], then the as-of day itself.
+fn history(snap: &Snapshot, th: &backstock_risk::Thresholds) -> Vec<HistoryPoint> {
+    let as_of = snap.as_of;
+    let mut days: Vec<Date> = (1..=HISTORY_MONTHS)
+        .rev()
+        .map(|k| as_of.add_months(-k).last_of_month())
+        .filter(|d| *d < as_of)
+        .collect();
+    days.push(as_of);
+    days.into_iter()
+        .map(|d| {
+            let s = Snapshot::from_entries(d, snap.entries.iter().cloned());
+            let exposure: BTreeMap<PartyId, Money> = backstock_risk::receivables::compute(&s, None)
+                .into_iter()
+                .map(|r| (r.distributor, r.exposure.total))
+                .collect();
+            let distributors = backstock_risk::signals::assess(&s, th)
+                .into_iter()
+                .map(|a| HistoryRow {
+                    exposure: exposure.get(&a.distributor).copied().unwrap_or(a.exposure),
+                    distributor: a.distributor,
+                    level: a.level,
+                    signals: a
+                        .signals
+                        .iter()
+                        .filter(|x| x.level > Level::Ok)
+                        .map(|x| x.code.clone())
+                        .collect(),
+                })
+                .collect();
+            HistoryPoint {
+                on: d,
+                distributors,
+            }
+        })
+        .collect()
+}
+
+/// Stock by holder and state (units), label-owned, as of the books' day.
+pub fn stock_by_holder(b: &Books) -> Vec<(String, String, i64)> {
+    let mut m: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for r in &b.stock {
+        if r.state == "origin" {
+            continue;
+        }
+        *m.entry((r.holder.clone(), r.state.clone())).or_default() += r.units;
+    }
+    m.into_iter()
+        .filter(|(_, u)| *u != 0)
+        .map(|((h, s), u)| (h, s, u))
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CatalogRow {
+    pub sku: String,
+    pub upc: Option<String>,
+    pub title: String,
+    pub artist: String,
+    pub format: String,
+    pub release_date: Option<Date>,
+    #[serde(serialize_with = "amount")]
+    pub list_price: Money,
+    #[serde(serialize_with = "amount")]
+    pub wholesale_price: Money,
+    /// Units the label owns (any holder) as of the books' day.
+    pub units_owned: i64,
+    /// Units sold (net of returns) on statements as of the books' day.
+    pub units_sold: i64,
+}
+
+/// The payee a catalog artist name belongs to: the name as a party id
+/// ("June Okafor" → `june-okafor`).
+///
+/// Extension point: until royalty contracts are in the store, an artist member sees
+/// the releases whose artist name is their payee id. When contracts land (issue 5),
+/// replace this with "SKUs on a contract that pays this payee".
+pub fn payee_of_artist(artist: &str) -> String {
+    let mut s = String::new();
+    let mut dash = false;
+    for c in artist.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            s.push(c);
+            dash = false;
+        } else if !dash && !s.is_empty() {
+            s.push('-');
+            dash = true;
+        }
+    }
+    s.trim_end_matches('-').to_string()
+}
+
+/// The catalog as the member may see it: everything, or an artist's own releases.
+pub fn catalog(t: &Tenant, b: &Books) -> Vec<CatalogRow> {
+    let mut items: BTreeMap<String, backstock_ledger::facts::CatalogItem> = BTreeMap::new();
+    for e in &b.entries {
+        if let Event::Fact(Fact::CatalogItem(c)) = &e.event {
+            items.insert(c.sku.to_string(), c.clone());
+        }
+    }
+    let mut owned: HashMap<&str, i64> = HashMap::new();
+    for r in &b.stock {
+        if r.state != "origin" {
+            *owned.entry(r.sku.as_str()).or_default() += r.units;
+        }
+    }
+    let mut sold: HashMap<String, i64> = HashMap::new();
+    for e in &b.entries {
+        if let Event::Statement(s) = &e.event {
+            for l in &s.lines {
+                if let Some(sku) = &l.sku {
+                    let sign = match l.kind {
+                        backstock_ledger::LineKind::Sale => 1,
+                        backstock_ledger::LineKind::Return => -1,
+                        _ => 0,
+                    };
+                    *sold.entry(sku.to_string()).or_default() += sign * l.units;
+                }
+            }
+        }
+    }
+    items
+        .into_values()
+        .filter(|c| match &t.scope {
+            Scope::Label => true,
+            Scope::Payee(p) => payee_of_artist(&c.artist) == *p,
+            Scope::Distributor(_) => false,
+        })
+        .map(|c| CatalogRow {
+            units_owned: owned.get(c.sku.as_str()).copied().unwrap_or(0),
+            units_sold: sold.get(c.sku.as_str()).copied().unwrap_or(0),
+            sku: c.sku.to_string(),
+            upc: c.upc.map(|u| u.as_str().to_string()),
+            title: c.title,
+            artist: c.artist,
+            format: c.format,
+            release_date: c.release_date,
+            list_price: c.list_price,
+            wholesale_price: c.wholesale_price,
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShipmentRow {
+    pub shipment_id: String,
+    pub date: Date,
+    pub from: String,
+    pub to: String,
+    pub sku: String,
+    pub units: u64,
+    pub po_number: Option<String>,
+    pub override_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderRow {
+    pub po_number: String,
+    pub date: Date,
+    pub distributor: String,
+    pub sku: String,
+    pub units: u64,
+}
+
+/// Shipments and purchase orders: all, or one distributor's own.
+pub fn shipments(t: &Tenant, b: &Books) -> (Vec<ShipmentRow>, Vec<OrderRow>) {
+    let mine = |p: &PartyId| match &t.scope {
+        Scope::Label => true,
+        Scope::Distributor(d) => p.as_str() == d,
+        Scope::Payee(_) => false,
+    };
+    let mut ships = Vec::new();
+    let mut orders = Vec::new();
+    for e in &b.entries {
+        match &e.event {
+            Event::Shipment {
+                shipment_id,
+                from,
+                to,
+                sku,
+                units,
+                po_number,
+                override_reason,
+            } if mine(from) || mine(to) => ships.push(ShipmentRow {
+                shipment_id: shipment_id.clone(),
+                date: e.effective_on,
+                from: from.to_string(),
+                to: to.to_string(),
+                sku: sku.to_string(),
+                units: *units,
+                po_number: po_number.clone(),
+                override_reason: if t.scope == Scope::Label {
+                    override_reason.clone()
+                } else {
+                    None
+                },
+            }),
+            Event::Fact(Fact::PurchaseOrder(p)) if mine(&p.distributor) => orders.push(OrderRow {
+                po_number: p.po_number.clone(),
+                date: p.date,
+                distributor: p.distributor.to_string(),
+                sku: p.sku.to_string(),
+                units: p.units,
+            }),
+            _ => {}
+        }
+    }
+    (ships, orders)
+}
+
+/// Everything the distributor page shows about one distributor.
+pub struct DistributorDetail<'a> {
+    pub agreement: &'a backstock_ledger::facts::Agreement,
+    pub receivables: Option<&'a DistributorReceivables>,
+    pub risk: Option<&'a Assessment>,
+    pub legal: Option<&'a backstock_risk::legal::AgreementLegal>,
+    pub payments: Vec<(Date, String, Money, Option<String>)>,
+    pub demands: Vec<DemandRow>,
+    pub timeline: Vec<(Date, Level, Vec<String>)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DemandRow {
+    pub demand_id: String,
+    pub made_on: Date,
+    pub kind: String,
+    pub via: String,
+    pub answered_on: Option<Date>,
+    pub outcome: Option<String>,
+    pub note: Option<String>,
+}
+
+pub fn distributor<'a>(b: &'a Books, id: &str) -> Option<DistributorDetail<'a>> {
+    let agreement = b.entries.iter().rev().find_map(|e| match &e.event {
+        Event::Fact(Fact::Agreement(a)) if a.distributor.as_str() == id => Some(a),
+        _ => None,
+    })?;
+    let payments = b
+        .entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::PaymentReceived {
+                payment_id,
+                distributor,
+                amount,
+                statement_id,
+            } if distributor.as_str() == id => Some((
+                e.effective_on,
+                payment_id.clone(),
+                *amount,
+                statement_id.clone(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let mut demands: Vec<DemandRow> = Vec::new();
+    for e in &b.entries {
+        match &e.event {
+            Event::Fact(Fact::Demand(d)) if d.distributor.as_str() == id => {
+                demands.push(DemandRow {
+                    demand_id: d.demand_id.clone(),
+                    made_on: d.made_on,
+                    kind: serde_json::to_value(d.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default(),
+                    via: d.via.clone(),
+                    answered_on: None,
+                    outcome: None,
+                    note: None,
+                })
+            }
+            Event::Fact(Fact::DemandResponse(r)) => {
+                if let Some(d) = demands.iter_mut().find(|d| d.demand_id == r.demand_id) {
+                    d.answered_on = Some(r.answered_on);
+                    d.outcome = serde_json::to_value(r.outcome)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from));
+                    d.note = Some(r.note.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    let timeline = b
+        .history
+        .iter()
+        .filter_map(|p| {
+            p.distributors
+                .iter()
+                .find(|r| r.distributor.as_str() == id)
+                .map(|r| (p.on, r.level, r.signals.clone()))
+        })
+        .collect();
+    Some(DistributorDetail {
+        agreement,
+        receivables: b.receivables.iter().find(|r| r.distributor.as_str() == id),
+        risk: b.risk.iter().find(|r| r.distributor.as_str() == id),
+        legal: b
+            .legal
+            .agreements
+            .iter()
+            .find(|a| a.distributor.as_str() == id),
+        payments,
+        demands,
+        timeline,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payees_from_artist_names() {
+        assert_eq!(payee_of_artist("June Okafor"), "june-okafor");
+        assert_eq!(payee_of_artist("Elk & Ember"), "elk-ember");
+        assert_eq!(payee_of_artist("  The Band! "), "the-band");
+    }
+}
