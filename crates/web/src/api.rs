@@ -33,7 +33,21 @@ pub async fn openapi() -> Json<Value> {
 
 pub async fn me(State(state): State<AppState>, v: Viewer) -> J {
     let ms = state.control.memberships_of(v.user.id).await?;
-    Ok(Json(json!({"user": v.user, "memberships": ms})))
+    let tokens: Vec<Value> = state
+        .control
+        .tokens_of(v.user.id)
+        .await?
+        .into_iter()
+        .map(|(id, name, created)| json!({"id": id, "name": name, "created": created}))
+        .collect();
+    Ok(Json(
+        json!({"user": v.user, "memberships": ms, "tokens": tokens}),
+    ))
+}
+
+pub async fn revoke_token(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> J {
+    let name = crate::pages::revoke(&state, &v, &id).await?;
+    Ok(Json(json!({"revoked": name})))
 }
 
 #[derive(Deserialize)]

@@ -269,8 +269,13 @@ async fn account_page(
         ));
     }
     body.push_str("<ul>");
-    for (name, at) in state.control.tokens_of(v.user.id).await? {
-        body.push_str(&format!("<li>{} — created {}</li>", esc(&name), esc(&at)));
+    for (id, name, at) in state.control.tokens_of(v.user.id).await? {
+        body.push_str(&format!(
+            r#"<li>{} — created {} <form class="inline" method="post" action="/account/tokens/{id}/revoke">{}<button type="submit">Revoke</button></form></li>"#,
+            esc(&name),
+            esc(&at),
+            csrf_field(v)
+        ));
     }
     body.push_str(&format!(
         r#"</ul><form id="token-form" class="stack" method="post" action="/account/tokens">{}<label for="token-name">Name</label><input id="token-name" name="name" required maxlength="80"><button class="primary" type="submit">Create token</button></form><p class="note">API: <a href="/api/openapi.json">/api/openapi.json</a></p></section>
@@ -305,6 +310,32 @@ pub async fn create_token(
         .audit(None, &v.user.email, "token_created", name, &v.ip)
         .await?;
     account_page(&state, &v, Some(&token)).await
+}
+
+/// Revokes one of the viewer's own tokens (page and API); another user's id is not
+/// found.
+pub async fn revoke(state: &AppState, v: &Viewer, id: &str) -> Result<String, Fail> {
+    let gone = || Fail::not_found("no such token of yours");
+    let id: i64 = id.parse().map_err(|_| gone())?;
+    let name = state
+        .control
+        .revoke_token(v.user.id, id)
+        .await?
+        .ok_or_else(gone)?;
+    state
+        .control
+        .audit(None, &v.user.email, "token_revoked", &name, &v.ip)
+        .await?;
+    Ok(name)
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+) -> Result<Redirect, Fail> {
+    revoke(&state, &v, &id).await?;
+    Ok(Redirect::to("/account"))
 }
 
 #[derive(Deserialize)]

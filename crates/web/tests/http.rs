@@ -315,6 +315,48 @@ async fn an_import_is_previewed_then_recorded_and_changes_the_dashboard() {
     assert_eq!(open(&d0), 0);
     let entries0 = d0["journal_entries"].as_i64().unwrap();
 
+    // Tokens are listed (by id) and can be revoked.
+    let me_json = s
+        .post(
+            "/api/v1/tokens",
+            &owner,
+            "application/json",
+            br#"{"name":"spare"}"#,
+        )
+        .await
+        .json();
+    let spare = me_json["token"].as_str().unwrap().to_string();
+    let listed = common::request(
+        s.addr,
+        "GET",
+        "/api/v1/me",
+        &[("Authorization", format!("Bearer {spare}"))],
+        b"",
+    )
+    .await
+    .json();
+    let spare_id = listed["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "spare")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = s
+        .post_form(&format!("/account/tokens/{spare_id}/revoke"), &owner, &[])
+        .await;
+    assert_eq!(r.status, 303);
+    let r = common::request(
+        s.addr,
+        "GET",
+        "/api/v1/me",
+        &[("Authorization", format!("Bearer {spare}"))],
+        b"",
+    )
+    .await;
+    assert_eq!((r.status, r.error_code().as_str()), (401, "bad_token"));
+
     // The form has stable ids.
     let f = s.get("/t/alpha/import", Some(&owner)).await;
     for id in [
