@@ -439,7 +439,13 @@ pub async fn dashboard(
             Cell::text(a.as_of.clone()),
             Cell::text(a.distributor.clone()),
             Cell::text(a.from_level.clone()),
-            Cell::badge(&a.to_level, 0),
+            Cell::badge(
+                &a.to_level,
+                ["ok", "watch", "alert", "critical"]
+                    .iter()
+                    .position(|l| *l == a.to_level)
+                    .unwrap_or(0) as i64,
+            ),
         ]);
     }
     let mut ageing = Grid::new(
