@@ -153,12 +153,20 @@ fn history(snap: &Snapshot, th: &backstock_risk::Thresholds) -> Vec<HistoryPoint
     days.push(as_of);
     days.into_iter()
         .map(|d| {
-            let s = Snapshot::from_entries(d, snap.entries.iter().cloned());
-            let exposure: BTreeMap<PartyId, Money> = backstock_risk::receivables::compute(&s, None)
+            // Past month ends from the journal alone; the last point is the ledger's
+            // own snapshot, so the chart ends where the tables are.
+            let derived;
+            let s = if d == as_of {
+                snap
+            } else {
+                derived = Snapshot::from_entries(d, snap.entries.iter().cloned());
+                &derived
+            };
+            let exposure: BTreeMap<PartyId, Money> = backstock_risk::receivables::compute(s, None)
                 .into_iter()
                 .map(|r| (r.distributor, r.exposure.total))
                 .collect();
-            let distributors = backstock_risk::signals::assess(&s, th)
+            let distributors = backstock_risk::signals::assess(s, th)
                 .into_iter()
                 .map(|a| HistoryRow {
                     exposure: exposure.get(&a.distributor).copied().unwrap_or(a.exposure),
