@@ -225,7 +225,25 @@ pub fn openapi() -> Value {
                     .join(", ")
             ),
         };
+        let roles: Vec<&str> = match r.access {
+            Access::Tenant(p) => crate::roles::Role::ALL
+                .iter()
+                .filter(|x| x.may(p))
+                .map(|x| x.as_str())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let operation_id: String = format!("{}{}", r.verb.as_str().to_ascii_lowercase(), r.path)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect::<String>()
+            .split('_')
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("_");
         let mut op = json!({
+            "operationId": operation_id,
+            "x-roles": roles,
             "summary": r.summary,
             "description": format!("Who: {who}. Answers: {}.", r.answers),
             "parameters": params,
@@ -289,7 +307,13 @@ mod tests {
         let doc = openapi();
         let routes = all();
         let mut seen = std::collections::HashSet::new();
+        let mut ids = std::collections::HashSet::new();
         for r in &routes {
+            let id = doc["paths"][r.path][r.verb.as_str().to_ascii_lowercase()]["operationId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            assert!(ids.insert(id.clone()), "operationId {id} twice");
             assert!(
                 seen.insert((r.verb, r.path)),
                 "{} {} twice",
@@ -304,5 +328,13 @@ mod tests {
             }
         }
         assert!(doc["paths"]["/api/v1/t/{tenant}/imports"]["post"]["requestBody"].is_object());
+        assert_eq!(
+            doc["paths"]["/api/v1/t/{tenant}/audit"]["get"]["operationId"],
+            "get_api_v1_t_tenant_audit"
+        );
+        assert_eq!(
+            doc["paths"]["/api/v1/t/{tenant}/audit"]["get"]["x-roles"],
+            json!(["owner"])
+        );
     }
 }
