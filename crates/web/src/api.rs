@@ -181,7 +181,9 @@ pub async fn import_preview(State(state): State<AppState>, t: Tenant, m: Multipa
     let (name, bytes, choices) = crate::upload::read_form(m).await?;
     let p = crate::upload::preview(&state, &t, &name, &bytes, &choices).await?;
     if !p.errors.is_empty() {
-        return Err(Fail::bad(p.errors.join("\n")));
+        let mut f = Fail::bad(p.errors.join("\n"));
+        f.details = p.errors;
+        return Err(f);
     }
     Ok(Json(json!(p)))
 }

@@ -290,7 +290,8 @@ pub fn openapi() -> Value {
                     "required": ["error"],
                     "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                         "code": {"oneOf": codes},
-                        "message": {"type": "string"}
+                        "message": {"type": "string"},
+                        "details": {"type": "array", "items": {"type": "string"}, "description": "every problem, one per item (e.g. each bad line of an upload)"}
                     }}}
                 }
             }
