@@ -120,6 +120,50 @@ pub fn line_chart(
     o
 }
 
+/// Horizontal bars, one per (label, value); negative values draw as zero-length bars.
+pub fn bar_chart(
+    id: &str,
+    title: &str,
+    items: &[(String, i64)],
+    fmt: &dyn Fn(i64) -> String,
+) -> String {
+    let row = 24i64;
+    let (left, right, top) = (170i64, 110i64, 8i64);
+    let w = 760i64;
+    let h = top * 2 + row * items.len().max(1) as i64;
+    let pw = w - left - right;
+    let max = items.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
+    let desc: Vec<String> = items
+        .iter()
+        .map(|(l, v)| format!("{l}: {}", fmt(*v)))
+        .collect();
+    let mut o = format!(
+        r#"<svg id="{}" role="img" viewBox="0 0 {w} {h}" width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg"><title>{}</title><desc>{}</desc>"#,
+        esc(id),
+        esc(title),
+        esc(&desc.join("; "))
+    );
+    for (i, (label, v)) in items.iter().enumerate() {
+        let y = top + (i as i64) * row;
+        let len = (i128::from((*v).max(0)) * i128::from(pw) / i128::from(max)) as i64;
+        o.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><rect x=\"{left}\" y=\"{}\" width=\"{len}\" height=\"{}\" fill=\"{}\"><title>{}</title></rect><text x=\"{}\" y=\"{}\">{}</text>",
+            left - 8,
+            y + 16,
+            esc(label),
+            y + 4,
+            row - 8,
+            PALETTE[i % PALETTE.len()],
+            esc(&format!("{label}: {}", fmt(*v))),
+            left + len + 6,
+            y + 16,
+            esc(&fmt(*v))
+        ));
+    }
+    o.push_str("</svg>");
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +190,18 @@ mod tests {
         assert!(svg.contains("points=\"90,206 350,111 610,16\""));
         assert!(svg.contains("&lt;x&gt;"));
         assert!(svg.contains("<desc>north: 100; &lt;x&gt;: -20</desc>"));
+        let bars = bar_chart(
+            "b",
+            "Stock",
+            &[
+                ("label".into(), 100),
+                ("<d>".into(), 50),
+                ("gone".into(), -5),
+            ],
+            &|v| v.to_string(),
+        );
+        assert!(bars.contains("width=\"480\"") && bars.contains("width=\"240\""));
+        assert!(bars.contains("width=\"0\"") && bars.contains("&lt;d&gt;"));
         // An empty chart still draws (no division by zero).
         assert!(line_chart("e", "t", &[], &[], &|v| v.to_string()).ends_with("</svg>"));
     }

@@ -493,9 +493,31 @@ pub async fn dashboard(
         "stock",
         &[("holder", false), ("state", false), ("units", true)],
     );
-    for (h, s, u) in views::stock_by_holder(&b) {
-        stock.push(vec![Cell::text(h), Cell::text(s), int_cell(&l, u)]);
+    let by_holder = views::stock_by_holder(&b);
+    for (h, s, u) in &by_holder {
+        stock.push(vec![
+            Cell::text(h.clone()),
+            Cell::text(s.clone()),
+            int_cell(&l, *u),
+        ]);
     }
+    let bars: Vec<(String, i64)> = by_holder
+        .iter()
+        .map(|(h, s, u)| {
+            (
+                if s == "on_hand" {
+                    h.clone()
+                } else {
+                    format!("{h} ({s})")
+                },
+                *u,
+            )
+        })
+        .collect();
+    let stock_chart =
+        crate::chart::bar_chart("stock-chart", "Label-owned units by holder", &bars, &|v| {
+            l.int(v)
+        });
     for g in [&mut risk, &mut alerts, &mut ageing, &mut stock] {
         g.sort(&q);
     }
@@ -510,7 +532,7 @@ pub async fn dashboard(
 <section><h2>Risk</h2>{}</section>
 <section><h2>Alerts</h2>{}</section>
 <section><h2>Receivables ageing and exposure</h2>{}</section>
-<section><h2>Stock by holder</h2>{}</section></div>"#,
+<section><h2>Stock by holder</h2>{stock_chart}{}</section></div>"#,
         esc(&l.date(b.as_of)),
         l.int(b.journal_len),
         risk.html(&path, &q),
