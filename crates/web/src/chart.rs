@@ -27,18 +27,24 @@ pub fn line_chart(
     let (left, right, top, bottom) = (90i64, 150i64, 16i64, 36i64);
     let pw = w - left - right;
     let ph = h - top - bottom;
-    let max = series
+    let hi = series
         .iter()
         .flat_map(|s| s.values.iter().copied())
         .max()
         .unwrap_or(0)
         .max(1);
-    let min = series
+    let lo = series
         .iter()
         .flat_map(|s| s.values.iter().copied())
         .min()
         .unwrap_or(0)
         .min(0);
+    // Round the axis out to whole steps of 1, 2 or 5 × 10^k (about four of them).
+    let step = nice_step((i128::from(hi) - i128::from(lo) + 3) / 4);
+    let axis_top = (i128::from(hi) + step - 1).div_euclid(step) * step;
+    let axis_bottom = i128::from(lo).div_euclid(step) * step;
+    let max = i64::try_from(axis_top).unwrap_or(i64::MAX);
+    let min = i64::try_from(axis_bottom).unwrap_or(i64::MIN);
     let span = i128::from(max) - i128::from(min);
     let n = x_labels.len().max(1) as i64;
     let x = |i: usize| -> i64 {
@@ -69,8 +75,9 @@ pub fn line_chart(
         esc(&desc.join("; "))
     );
     // Grid lines and y labels at 0, 1/4 … 4/4 of the range.
-    for k in 0..=4i128 {
-        let v = i128::from(min) + span * k / 4;
+    let ticks = (span / step).clamp(1, 20);
+    for k in 0..=ticks {
+        let v = i128::from(min) + step * k;
         let v = i64::try_from(v).unwrap_or(0);
         let yy = y(v);
         o.push_str(&format!(
@@ -118,6 +125,20 @@ pub fn line_chart(
     }
     o.push_str("</svg>");
     o
+}
+
+/// The smallest 1, 2 or 5 × 10^k at least `raw`.
+fn nice_step(raw: i128) -> i128 {
+    let raw = raw.max(1);
+    let mut p: i128 = 1;
+    loop {
+        for m in [1, 2, 5] {
+            if m * p >= raw {
+                return m * p;
+            }
+        }
+        p = p.saturating_mul(10);
+    }
 }
 
 /// Horizontal bars, one per (label, value); negative values draw as zero-length bars.
@@ -187,7 +208,12 @@ mod tests {
             &|v| v.to_string(),
         );
         assert!(svg.starts_with("<svg id=\"c\""));
-        assert!(svg.contains("points=\"90,206 350,111 610,16\""));
+        // The axis runs -50 … 100 in steps of 50.
+        assert!(svg.contains(">-50</text>") && svg.contains(">100</text>"));
+        assert!(svg.contains("points=\"90,168 350,92 610,16\""), "{svg}");
+        assert_eq!(nice_step(2752600 / 4), 1_000_000);
+        assert_eq!(nice_step(30), 50);
+        assert_eq!(nice_step(1), 1);
         assert!(svg.contains("&lt;x&gt;"));
         assert!(svg.contains("<desc>north: 100; &lt;x&gt;: -20</desc>"));
         let bars = bar_chart(
