@@ -228,6 +228,15 @@ pub async fn change_role(
     Ok(Json(json!({"done": detail})))
 }
 
+pub async fn remove_member(
+    State(state): State<AppState>,
+    t: Tenant,
+    Path((_, user)): Path<(String, String)>,
+) -> J {
+    let detail = crate::pages::remove(&state, &t, &user).await?;
+    Ok(Json(json!({"done": detail})))
+}
+
 pub async fn settings(State(state): State<AppState>, t: Tenant, Body(f): Body<SettingsForm>) -> J {
     crate::pages::save_settings(&state, &t, &f).await?;
     Ok(Json(

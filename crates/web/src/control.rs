@@ -497,6 +497,17 @@ impl Control {
         Ok(())
     }
 
+    /// Ends a membership: true when there was one.
+    pub async fn remove_membership(&self, user_id: i64, tenant: &str) -> Result<bool> {
+        let n = sqlx::query("DELETE FROM memberships WHERE user_id = ? AND tenant = ?")
+            .bind(user_id)
+            .bind(tenant)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
     fn membership_row(r: &sqlx::sqlite::SqliteRow) -> Option<Membership> {
         Some(Membership {
             user_id: r.get("user_id"),

@@ -1214,10 +1214,12 @@ pub async fn users(
             ));
         }
         let form = format!(
-            r#"<form class="role-form" method="post" action="{}">{}<select name="role" aria-label="role">{opts}</select> <input name="party" placeholder="payee / distributor id" value="{}" aria-label="limited to"> <button type="submit">Change</button></form>"#,
+            r#"<form class="role-form" method="post" action="{}">{}<select name="role" aria-label="role">{opts}</select> <input name="party" placeholder="payee / distributor id" value="{}" aria-label="limited to"> <button type="submit">Change</button></form> <form class="inline" method="post" action="{}">{}<button type="submit">Remove</button></form>"#,
             esc(&base(&t, &format!("users/{}/role", u.id))),
             csrf_field(&t.viewer),
-            esc(m.party.as_deref().unwrap_or(""))
+            esc(m.party.as_deref().unwrap_or("")),
+            esc(&base(&t, &format!("users/{}/remove", u.id))),
+            csrf_field(&t.viewer),
         );
         let mut change = Cell::text("");
         change.html = Some(form);
@@ -1417,6 +1419,56 @@ pub async fn change_role(
     Form(f): Form<RoleForm>,
 ) -> Result<Redirect, Fail> {
     set_role(&state, &t, &user, &f).await?;
+    Ok(Redirect::to(&base(&t, "users")))
+}
+
+/// Removes a member (page and API); the last owner stays.
+pub async fn remove(state: &AppState, t: &Tenant, user: &str) -> Result<String, Fail> {
+    let gone = || Fail::not_found("no such member of this label");
+    let uid: i64 = user.parse().map_err(|_| gone())?;
+    let before = state
+        .control
+        .membership(uid, t.slug())
+        .await?
+        .ok_or_else(gone)?;
+    let u = state.control.user(uid).await?.ok_or_else(gone)?;
+    if before.role == Role::Owner {
+        let owners = state
+            .control
+            .members(t.slug())
+            .await?
+            .iter()
+            .filter(|(_, m)| m.role == Role::Owner)
+            .count();
+        if owners <= 1 {
+            return Err(Fail::new(
+                409,
+                "refused",
+                "a label keeps at least one owner; make someone else owner first",
+            ));
+        }
+    }
+    state.control.remove_membership(uid, t.slug()).await?;
+    let detail = format!("{} ({}) removed", u.email, before.role);
+    state
+        .control
+        .audit(
+            Some(t.slug()),
+            &t.viewer.user.email,
+            "role_revoked",
+            &detail,
+            &t.viewer.ip,
+        )
+        .await?;
+    Ok(detail)
+}
+
+pub async fn remove_member(
+    State(state): State<AppState>,
+    t: Tenant,
+    Path((_, user)): Path<(String, String)>,
+) -> Result<Redirect, Fail> {
+    remove(&state, &t, &user).await?;
     Ok(Redirect::to(&base(&t, "users")))
 }
 

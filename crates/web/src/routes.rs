@@ -143,6 +143,7 @@ pub fn all() -> Vec<Route> {
         r(Verb::Get, "/t/{tenant}/users", Tenant(Manage), "Members, roles, invitations, label settings", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::users)),
         r(Verb::Post, "/t/{tenant}/users", Tenant(Manage), "Invite: give an account (new or existing) a role in this label", &[], Body::Form(MEMBER_FIELDS), "303 redirect", || post(pages::invite)),
         r(Verb::Post, "/t/{tenant}/users/{user}/role", Tenant(Manage), "Change a member's role", &[], Body::Form(ROLE_FIELDS), "303 redirect", || post(pages::change_role)),
+        r(Verb::Post, "/t/{tenant}/users/{user}/remove", Tenant(Manage), "Remove a member from this label", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "303 redirect", || post(pages::remove_member)),
         r(Verb::Post, "/t/{tenant}/settings", Tenant(Manage), "Locale and currency of the label", &[], Body::Form(SETTINGS_FIELDS), "303 redirect", || post(pages::settings)),
         r(Verb::Get, "/t/{tenant}/audit", Tenant(Manage), "Audit log: logins, imports, overrides, role changes", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::audit)),
         // ---- API ----
@@ -162,6 +163,7 @@ pub fn all() -> Vec<Route> {
         r(Verb::Get, "/api/v1/t/{tenant}/members", Tenant(Manage), "Members and roles", &[], Body::None, "application/json", || get(api::members)),
         r(Verb::Post, "/api/v1/t/{tenant}/members", Tenant(Manage), "Invite: give an account (new or existing) a role", &[], Body::Json(MEMBER_FIELDS), "application/json", || post(api::invite)),
         r(Verb::Post, "/api/v1/t/{tenant}/members/{user}/role", Tenant(Manage), "Change a member's role", &[], Body::Json(ROLE_FIELDS), "application/json", || post(api::change_role)),
+        r(Verb::Post, "/api/v1/t/{tenant}/members/{user}/remove", Tenant(Manage), "Remove a member from this label", &[], Body::None, "application/json", || post(api::remove_member)),
         r(Verb::Post, "/api/v1/t/{tenant}/settings", Tenant(Manage), "Locale and currency of the label", &[], Body::Json(SETTINGS_FIELDS), "application/json", || post(api::settings)),
         r(Verb::Get, "/api/v1/t/{tenant}/audit", Tenant(Manage), "Audit log", &[], Body::None, "application/json", || get(api::audit)),
     ]

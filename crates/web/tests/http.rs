@@ -663,6 +663,32 @@ async fn limited_roles_see_and_upload_only_their_own() {
         )
         .await;
     assert_eq!(r.status, 400, "an artist is limited to a payee");
+    // Removing a member ends their access at once.
+    let newbie = Session {
+        sid: new.session().unwrap(),
+        csrf: String::new(),
+    };
+    assert_eq!(s.get("/t/alpha/catalog", Some(&newbie)).await.status, 200);
+    let new_id = s
+        .control()
+        .user_by_email("new@alpha.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let r = s
+        .post_form(&format!("/t/alpha/users/{new_id}/remove"), &owner, &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(s.get("/t/alpha/catalog", Some(&newbie)).await.status, 404);
+    let r = s
+        .post_form(&format!("/t/alpha/users/{owner_id}/remove"), &owner, &[])
+        .await;
+    assert_eq!(r.status, 409, "the last owner stays");
+    let log = s.control().audit_log("alpha", 50).await.unwrap();
+    assert!(log
+        .iter()
+        .any(|a| a.action == "role_revoked" && a.detail.contains("new@alpha.test")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
