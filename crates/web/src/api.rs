@@ -95,8 +95,10 @@ fn ser(m: backstock_domain::Money) -> Value {
     json!({"amount": m.to_decimal_string(), "amount_minor": m.minor(), "currency": m.currency().code()})
 }
 
-pub async fn dashboard(State(state): State<AppState>, t: Tenant) -> J {
-    let b = views::books(&t, &state.cache).await?;
+type Q = axum::extract::Query<std::collections::HashMap<String, String>>;
+
+pub async fn dashboard(State(state): State<AppState>, t: Tenant, axum::extract::Query(q): Q) -> J {
+    let b = views::books_at(&t, &state.cache, views::as_of_param(&q)?).await?;
     let alerts = t.store().alerts().await?;
     let stock: Vec<Value> = views::stock_by_holder(&b)
         .into_iter()
@@ -113,8 +115,12 @@ pub async fn dashboard(State(state): State<AppState>, t: Tenant) -> J {
     })))
 }
 
-pub async fn distributors(State(state): State<AppState>, t: Tenant) -> J {
-    let b = views::books(&t, &state.cache).await?;
+pub async fn distributors(
+    State(state): State<AppState>,
+    t: Tenant,
+    axum::extract::Query(q): Q,
+) -> J {
+    let b = views::books_at(&t, &state.cache, views::as_of_param(&q)?).await?;
     Ok(Json(json!({"as_of": b.as_of, "distributors": summary(&b)})))
 }
 
@@ -122,8 +128,9 @@ pub async fn distributor(
     State(state): State<AppState>,
     t: Tenant,
     Path((_, id)): Path<(String, String)>,
+    axum::extract::Query(q): Q,
 ) -> J {
-    let b = views::books(&t, &state.cache).await?;
+    let b = views::books_at(&t, &state.cache, views::as_of_param(&q)?).await?;
     let d = views::distributor(&b, &id).ok_or_else(|| Fail::not_found("no such distributor"))?;
     Ok(Json(json!({
         "as_of": b.as_of,

@@ -282,8 +282,10 @@ impl Grid {
     /// path.
     pub fn html(&self, base: &str, q: &HashMap<String, String>) -> String {
         let current = q.get("sort").cloned().unwrap_or_default();
+        // `base` may carry a query of its own (`?as_of=…`).
+        let sep = if base.contains('?') { "&amp;" } else { "?" };
         let mut h = format!(
-            r#"<div class="tools"><a id="csv-{id}" href="{base}?format=csv&amp;table={id}">Download CSV</a> · {n} row{s}</div><table id="table-{id}"><thead><tr>"#,
+            r#"<div class="tools"><a id="csv-{id}" href="{base}{sep}format=csv&amp;table={id}">Download CSV</a> · {n} row{s}</div><table id="table-{id}"><thead><tr>"#,
             id = self.id,
             base = esc(base),
             n = self.rows.len(),
@@ -304,7 +306,7 @@ impl Grid {
                 ""
             };
             h.push_str(&format!(
-                r#"<th{}><a href="{}?sort={}">{}{arrow}</a></th>"#,
+                r#"<th{}><a href="{}{sep}sort={}">{}{arrow}</a></th>"#,
                 if *numeric { r#" class="n""# } else { "" },
                 esc(base),
                 url_encode(&next),

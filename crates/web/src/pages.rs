@@ -400,8 +400,13 @@ pub async fn dashboard(
     t: Tenant,
     Query(q): Q,
 ) -> Result<Response, Fail> {
-    let b = views::books(&t, &state.cache).await?;
+    let as_of = views::as_of_param(&q)?;
+    let b = views::books_at(&t, &state.cache, as_of).await?;
     let l = locale(&t);
+    let dated = |page: &str| match as_of {
+        Some(d) => format!("{page}?as_of={d}"),
+        None => page.to_string(),
+    };
     let mut risk = Grid::new(
         "risk",
         &[
@@ -524,17 +529,19 @@ pub async fn dashboard(
     if let Some(r) = csv_download(&[&risk, &alerts, &ageing, &stock], &q) {
         return Ok(r);
     }
-    let path = base(&t, "dashboard");
+    let path = dated(&base(&t, "dashboard"));
     let chart = exposure_chart(&b, &l);
     let body = format!(
-        r#"<div id="dashboard"><p class="note">As of {} · {} journal entries</p>
+        r#"<div id="dashboard"><form id="as-of-form" class="inline" method="get" action="{}"><label for="as-of">As of</label> <input id="as-of" name="as_of" type="date" value="{}"> <button type="submit">Show</button></form> <span class="note">{} journal entries recorded; what was known on {}</span>
 <section><h2>Exposure per distributor</h2>{chart}</section>
 <section><h2>Risk</h2>{}</section>
 <section><h2>Alerts</h2>{}</section>
 <section><h2>Receivables ageing and exposure</h2>{}</section>
 <section><h2>Stock by holder</h2>{stock_chart}{}</section></div>"#,
-        esc(&l.date(b.as_of)),
+        esc(&base(&t, "dashboard")),
+        b.as_of,
         l.int(b.journal_len),
+        esc(&l.date(b.as_of)),
         risk.html(&path, &q),
         alerts.html(&path, &q),
         ageing.html(&path, &q),
@@ -592,7 +599,8 @@ pub async fn distributors(
     t: Tenant,
     Query(q): Q,
 ) -> Result<Response, Fail> {
-    let b = views::books(&t, &state.cache).await?;
+    let as_of = views::as_of_param(&q)?;
+    let b = views::books_at(&t, &state.cache, as_of).await?;
     let l = locale(&t);
     let mut g = Grid::new(
         "distributors",
@@ -612,7 +620,13 @@ pub async fn distributors(
             continue;
         };
         g.push(vec![
-            Cell::link(id.clone(), &base(&t, &format!("distributors/{id}"))),
+            Cell::link(
+                id.clone(),
+                &match as_of {
+                    Some(d) => base(&t, &format!("distributors/{id}?as_of={d}")),
+                    None => base(&t, &format!("distributors/{id}")),
+                },
+            ),
             Cell::text(d.agreement.legal_name.clone()),
             Cell::badge(a.level.as_str(), level_rank(a.level)),
             d.receivables
@@ -640,7 +654,8 @@ pub async fn distributor(
     Path((_, id)): Path<(String, String)>,
     Query(q): Q,
 ) -> Result<Response, Fail> {
-    let b = views::books(&t, &state.cache).await?;
+    let as_of = views::as_of_param(&q)?;
+    let b = views::books_at(&t, &state.cache, as_of).await?;
     let l = locale(&t);
     let d = views::distributor(&b, &id).ok_or_else(|| Fail::not_found("no such distributor"))?;
     let ag = d.agreement;
@@ -757,7 +772,11 @@ pub async fn distributor(
     if let Some(r) = csv_download(&[&statements, &stock, &payments, &timeline, &demands], &q) {
         return Ok(r);
     }
-    let path = base(&t, &format!("distributors/{}", url_encode(&id)));
+    let form_path = base(&t, &format!("distributors/{}", url_encode(&id)));
+    let path = match as_of {
+        Some(day) => format!("{form_path}?as_of={day}"),
+        None => form_path.clone(),
+    };
     let risk = d
         .risk
         .map(|a| {
@@ -804,7 +823,7 @@ pub async fn distributor(
         .unwrap_or_default();
     let ship = if t.may(Perm::Operate) {
         format!(
-            r#"<section><h2>Ship consigned stock</h2><form id="ship-form" class="stack" method="post" action="{path}/shipments">{}
+            r#"<section><h2>Ship consigned stock</h2><form id="ship-form" class="stack" method="post" action="{form_path}/shipments">{}
 <label for="ship-sku">SKU</label><input id="ship-sku" name="sku" required>
 <label for="ship-units">Units</label><input id="ship-units" name="units" type="number" min="1" required>
 <label for="ship-po">PO number (optional)</label><input id="ship-po" name="po">
@@ -816,7 +835,8 @@ pub async fn distributor(
         String::new()
     };
     let body = format!(
-        r#"<div class="grid2"><section><h2>Agreement</h2><dl>
+        r#"<form id="as-of-form" class="inline" method="get" action="{form_path}"><label for="as-of">As of</label> <input id="as-of" name="as_of" type="date" value="{}"> <button type="submit">Show</button></form>
+<div class="grid2"><section><h2>Agreement</h2><dl>
 <dt>legal name</dt><dd>{}</dd><dt>organized in</dt><dd>{}</dd><dt>since</dt><dd>{}</dd><dt>fee</dt><dd>{}</dd>
 <dt>payment terms</dt><dd>{} days</dd><dt>reserve</dt><dd>{}, released after {} days</dd><dt>credit limit</dt><dd>{}</dd></dl></section>
 <section><h2>UCC status</h2>{ucc}</section></div>
@@ -826,6 +846,7 @@ pub async fn distributor(
 <section><h2>Stock held (label-owned)</h2>{}</section>
 <section><h2>Signal timeline</h2>{}</section>
 <section><h2>Demands</h2>{}</section>{ship}"#,
+        b.as_of,
         esc(&ag.legal_name),
         esc(&ag.state_of_organization),
         esc(&l.date(ag.agreement_start)),

@@ -59,6 +59,16 @@ const TABLE_QUERY: &[(&str, &str)] = &[
     ("format", "`csv` downloads a table"),
     ("table", "which table to download as CSV"),
 ];
+const DATED_QUERY: &[(&str, &str)] = &[
+    ("as_of", "YYYY-MM-DD: the books as the label knew them on that day (default: its today)"),
+    ("sort", "column to sort a table by (`-column` descending; `table.column` on pages with several tables)"),
+    ("format", "`csv` downloads a table"),
+    ("table", "which table to download as CSV"),
+];
+const AS_OF: &[(&str, &str)] = &[(
+    "as_of",
+    "YYYY-MM-DD: the books as the label knew them on that day (default: its today)",
+)];
 const UPLOAD_FIELDS: &[(&str, &str)] = &[
     ("file", "the file (CSV, XLSX, EDI X12, DDEX DSR)"),
     ("kind", "file kind; empty = detect from the header"),
@@ -130,9 +140,9 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/account/password", Signed, "Change your password (ends your other sessions)", &[], Body::Form(&[("current", "your current password"), ("new", "the new password (at least 10 characters)")]), "303 redirect + a new session cookie", || post(pages::change_password)),
         r(Verb::Get, "/static/app.css", Public, "The style sheet", &[], Body::None, "text/css", || get(pages::css)),
         r(Verb::Get, "/t/{tenant}", Tenant(Member), "A label's start page for your role", &[], Body::None, "303 redirect", || get(pages::tenant_home)),
-        r(Verb::Get, "/t/{tenant}/dashboard", Tenant(ReadLabel), "Dashboard: exposure over time, risk levels and reasons, alerts, receivables ageing, stock by holder", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::dashboard)),
-        r(Verb::Get, "/t/{tenant}/distributors", Tenant(ReadLabel), "Distributors with level, open balance and exposure", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::distributors)),
-        r(Verb::Get, "/t/{tenant}/distributors/{distributor}", Tenant(ReadLabel), "One distributor: agreement, UCC status, statements, payments, stock, signal timeline, demands", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::distributor)),
+        r(Verb::Get, "/t/{tenant}/dashboard", Tenant(ReadLabel), "Dashboard: exposure over time, risk levels and reasons, alerts, receivables ageing, stock by holder", DATED_QUERY, Body::None, "text/html or text/csv", || get(pages::dashboard)),
+        r(Verb::Get, "/t/{tenant}/distributors", Tenant(ReadLabel), "Distributors with level, open balance and exposure", DATED_QUERY, Body::None, "text/html or text/csv", || get(pages::distributors)),
+        r(Verb::Get, "/t/{tenant}/distributors/{distributor}", Tenant(ReadLabel), "One distributor: agreement, UCC status, statements, payments, stock, signal timeline, demands", DATED_QUERY, Body::None, "text/html or text/csv", || get(pages::distributor)),
         r(Verb::Post, "/t/{tenant}/distributors/{distributor}/shipments", Tenant(Operate), "Ship consigned stock (refused on credit hold unless overridden)", &[], Body::Form(SHIP_FIELDS), "text/html", || post(pages::ship)),
         r(Verb::Get, "/t/{tenant}/catalog", Tenant(Catalog), "The catalog (an artist: their own releases)", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::catalog)),
         r(Verb::Get, "/t/{tenant}/shipments", Tenant(Shipments), "Shipments and purchase orders (a distributor: its own)", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::shipments)),
@@ -151,9 +161,9 @@ pub fn all() -> Vec<Route> {
         r(Verb::Get, "/api/v1/me", Signed, "You and your memberships", &[], Body::None, "application/json", || get(api::me)),
         r(Verb::Post, "/api/v1/tokens", Signed, "Create an API token for yourself (shown once)", &[], Body::Json(&[("name", "what the token is for")]), "application/json", || post(api::create_token)),
         r(Verb::Post, "/api/v1/tokens/{token}/revoke", Signed, "Revoke one of your API tokens (the id from /api/v1/me)", &[], Body::None, "application/json", || post(api::revoke_token)),
-        r(Verb::Get, "/api/v1/t/{tenant}/dashboard", Tenant(ReadLabel), "Risk, alerts, receivables ageing, stock by holder, exposure history", &[], Body::None, "application/json", || get(api::dashboard)),
-        r(Verb::Get, "/api/v1/t/{tenant}/distributors", Tenant(ReadLabel), "Distributors with level, open balance and exposure", &[], Body::None, "application/json", || get(api::distributors)),
-        r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}", Tenant(ReadLabel), "One distributor in full", &[], Body::None, "application/json", || get(api::distributor)),
+        r(Verb::Get, "/api/v1/t/{tenant}/dashboard", Tenant(ReadLabel), "Risk, alerts, receivables ageing, stock by holder, exposure history", AS_OF, Body::None, "application/json", || get(api::dashboard)),
+        r(Verb::Get, "/api/v1/t/{tenant}/distributors", Tenant(ReadLabel), "Distributors with level, open balance and exposure", AS_OF, Body::None, "application/json", || get(api::distributors)),
+        r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}", Tenant(ReadLabel), "One distributor in full", AS_OF, Body::None, "application/json", || get(api::distributor)),
         r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/shipments", Tenant(Operate), "Ship consigned stock (refused on credit hold unless overridden)", &[], Body::Json(SHIP_FIELDS), "application/json", || post(api::ship)),
         r(Verb::Get, "/api/v1/t/{tenant}/catalog", Tenant(Catalog), "The catalog (an artist: their own releases)", &[], Body::None, "application/json", || get(api::catalog)),
         r(Verb::Get, "/api/v1/t/{tenant}/shipments", Tenant(Shipments), "Shipments and purchase orders (a distributor: its own)", &[], Body::None, "application/json", || get(api::shipments)),

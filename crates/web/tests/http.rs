@@ -763,3 +763,45 @@ async fn idle_sessions_end_and_cookies_are_secure_behind_tls() {
         "{log:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_and_api_answer_as_of_a_past_day() {
+    let s = start(|_| {}).await;
+    let owner = s.login("owner@alpha.test").await;
+    // Before the shipment of 2016-02-01 alphadist held nothing of the label's.
+    let r = s
+        .get(
+            "/t/alpha/dashboard?as_of=2016-01-31&format=csv&table=stock",
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body.contains("alphadist"), "{}", r.body);
+    let r = s
+        .get("/t/alpha/dashboard?format=csv&table=stock", Some(&owner))
+        .await;
+    assert!(r.body.contains("alphadist,on_hand,200"), "{}", r.body);
+    let page = s
+        .get("/t/alpha/dashboard?as_of=2016-01-31", Some(&owner))
+        .await;
+    assert!(page.body.contains("value=\"2016-01-31\""));
+    assert!(
+        page.body.contains("?as_of=2016-01-31&amp;sort="),
+        "sort links keep the day"
+    );
+    let api = s
+        .get(
+            "/api/v1/t/alpha/distributors/alphadist?as_of=2016-01-31",
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(api.json()["as_of"], "2016-01-31");
+    let bad = s
+        .get("/api/v1/t/alpha/dashboard?as_of=2016-02-30", Some(&owner))
+        .await;
+    assert_eq!(
+        (bad.status, bad.error_code().as_str()),
+        (400, "invalid_input")
+    );
+    assert!(bad.body.contains("2016-02-30"));
+}
