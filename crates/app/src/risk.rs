@@ -419,7 +419,13 @@ pub async fn raise_alerts(
             .add_alert(&a.as_of.to_string(), &d, before, a.level.as_str(), &body)
             .await?;
         if let Some(url) = &webhook {
-            match post_json(url, &body) {
+            // Blocking I/O (up to 10 s) off the async workers: the web server keeps
+            // answering while a webhook is slow.
+            let (u, b) = (url.clone(), body.clone());
+            let sent = tokio::task::spawn_blocking(move || post_json(&u, &b))
+                .await
+                .unwrap_or_else(|e| Err(format!("the webhook call failed: {e}")));
+            match sent {
                 Ok(status) => {
                     store
                         .mark_alert_delivery(id, true, &format!("HTTP {status}"))

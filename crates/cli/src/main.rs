@@ -329,76 +329,13 @@ enum Command {
     },
     /// Serve the web app and JSON API. The data directory holds the control database
     /// and one store per label (labels/<id>/).
-    #[command(
-        after_help = "Examples:\n  backstock serve --demo                      demo label, one login per role (printed)\n  backstock --data-dir /srv/backstock serve --addr 0.0.0.0:8080 --secure-cookies"
-    )]
-    Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: String,
-        /// Create the demo label (Marigold Records) and demo logins, then serve it.
-        #[arg(long)]
-        demo: bool,
-        /// The demo logins' password (default: marigold-demo).
-        #[arg(long, requires = "demo")]
-        demo_password: Option<String>,
-        /// Mark the session cookie Secure (serving over TLS).
-        #[arg(long)]
-        secure_cookies: bool,
-        /// Behind a reverse proxy: trust X-Forwarded-For and X-Forwarded-Proto.
-        #[arg(long)]
-        behind_proxy: bool,
-        /// Minutes of inactivity after which a session ends.
-        #[arg(long, default_value_t = 30)]
-        idle_minutes: i64,
-    },
+    #[command(after_help = backstock_web::cli::SERVE_EXAMPLES)]
+    Serve(backstock_web::cli::ServeArgs),
     /// Web users and their roles per label (owner, staff, bookkeeper, artist, distributor).
     User {
         #[command(subcommand)]
-        command: UserCommand,
+        command: backstock_web::cli::UserCommand,
     },
-}
-
-#[derive(Subcommand)]
-enum UserCommand {
-    /// Give an account (created if new: password from $BACKSTOCK_PASSWORD or stdin) a role in a label.
-    Add {
-        email: String,
-        #[arg(long)]
-        label: String,
-        #[arg(long)]
-        role: String,
-        /// The payee id (artist) or distributor id (distributor) the role is limited to.
-        #[arg(long)]
-        party: Option<String>,
-        #[arg(long)]
-        name: Option<String>,
-        /// Create the label with this name if it does not exist.
-        #[arg(long)]
-        create_label: Option<String>,
-    },
-    /// Accounts and their roles.
-    List {
-        #[arg(long)]
-        label: Option<String>,
-    },
-    /// Change a member's role in a label.
-    Role {
-        email: String,
-        #[arg(long)]
-        label: String,
-        #[arg(long)]
-        role: String,
-        #[arg(long)]
-        party: Option<String>,
-    },
-    /// Create an API token for the account (printed once).
-    Token {
-        email: String,
-        #[arg(long, default_value = "cli")]
-        name: String,
-    },
-    /// Set a new password (from $BACKSTOCK_PASSWORD or stdin); ends their sessions.
-    Password { email: String },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -628,7 +565,7 @@ fn default_data_dir() -> PathBuf {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The web server uses every core; the other commands one thread.
-    let mut builder = if matches!(cli.command, Command::Serve { .. }) {
+    let mut builder = if matches!(cli.command, Command::Serve(_)) {
         tokio::runtime::Builder::new_multi_thread()
     } else {
         tokio::runtime::Builder::new_current_thread()
@@ -1181,63 +1118,12 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             gen::generate(&out, &o)
                 .map_err(|e| CliError::new(Exit::Other, format!("{}: {e}", out.display())))
         }
-        Command::Serve {
-            addr,
-            demo,
-            demo_password,
-            secure_cookies,
-            behind_proxy,
-            idle_minutes,
-        } => {
-            let data_dir = match (data_dir.clone(), demo) {
-                (Some(d), _) => d,
-                (None, true) => PathBuf::from("backstock-serve-demo"),
-                (None, false) => default_data_dir(),
-            };
-            backstock_web::cli::serve(backstock_web::cli::ServeArgs {
-                addr,
-                data_dir,
-                demo,
-                demo_password,
-                secure_cookies,
-                behind_proxy,
-                idle_minutes,
-            })
-            .await
-        }
-        Command::User { command } => {
-            use backstock_web::cli as web;
-            let d = dir();
-            match command {
-                UserCommand::Add {
-                    email,
-                    label,
-                    role,
-                    party,
-                    name,
-                    create_label,
-                } => {
-                    web::user_add(
-                        &d,
-                        &email,
-                        &label,
-                        &role,
-                        party.as_deref(),
-                        name.as_deref(),
-                        create_label.as_deref(),
-                    )
-                    .await
-                }
-                UserCommand::List { label } => web::user_list(&d, label.as_deref()).await,
-                UserCommand::Role {
-                    email,
-                    label,
-                    role,
-                    party,
-                } => web::user_role(&d, &email, &label, &role, party.as_deref()).await,
-                UserCommand::Token { email, name } => web::user_token(&d, &email, &name).await,
-                UserCommand::Password { email } => web::user_password(&d, &email).await,
-            }
+        Command::Serve(args) => {
+            let d = data_dir.clone().unwrap_or_else(|| match args.demo {
+                true => PathBuf::from("backstock-serve-demo"),
+                false => default_data_dir(),
+            });
+            backstock_web::cli::serve(args, d).await
         }
         Command::Contract { command } => {
             let store = open(&dir()).await?;
@@ -1379,6 +1265,7 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 RoyaltiesCommand::List { format } => royalties::list_runs(&store, format).await,
             }
         }
+        Command::User { command } => backstock_web::cli::user(&dir(), command).await,
         Command::Thresholds { set } => {
             let store = open(&dir()).await?;
             if let Some(path) = set {

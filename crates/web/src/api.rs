@@ -33,7 +33,21 @@ pub async fn openapi() -> Json<Value> {
 
 pub async fn me(State(state): State<AppState>, v: Viewer) -> J {
     let ms = state.control.memberships_of(v.user.id).await?;
-    Ok(Json(json!({"user": v.user, "memberships": ms})))
+    let tokens: Vec<Value> = state
+        .control
+        .tokens_of(v.user.id)
+        .await?
+        .into_iter()
+        .map(|(id, name, created)| json!({"id": id, "name": name, "created": created}))
+        .collect();
+    Ok(Json(
+        json!({"user": v.user, "memberships": ms, "tokens": tokens}),
+    ))
+}
+
+pub async fn revoke_token(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> J {
+    let name = crate::pages::revoke(&state, &v, &id).await?;
+    Ok(Json(json!({"revoked": name})))
 }
 
 #[derive(Deserialize)]
@@ -81,8 +95,10 @@ fn ser(m: backstock_domain::Money) -> Value {
     json!({"amount": m.to_decimal_string(), "amount_minor": m.minor(), "currency": m.currency().code()})
 }
 
-pub async fn dashboard(State(state): State<AppState>, t: Tenant) -> J {
-    let b = views::books(&t, &state.cache).await?;
+type Q = axum::extract::Query<std::collections::HashMap<String, String>>;
+
+pub async fn dashboard(State(state): State<AppState>, t: Tenant, axum::extract::Query(q): Q) -> J {
+    let b = views::books_at(&t, &state.cache, views::as_of_param(&q)?).await?;
     let alerts = t.store().alerts().await?;
     let stock: Vec<Value> = views::stock_by_holder(&b)
         .into_iter()
@@ -99,8 +115,12 @@ pub async fn dashboard(State(state): State<AppState>, t: Tenant) -> J {
     })))
 }
 
-pub async fn distributors(State(state): State<AppState>, t: Tenant) -> J {
-    let b = views::books(&t, &state.cache).await?;
+pub async fn distributors(
+    State(state): State<AppState>,
+    t: Tenant,
+    axum::extract::Query(q): Q,
+) -> J {
+    let b = views::books_at(&t, &state.cache, views::as_of_param(&q)?).await?;
     Ok(Json(json!({"as_of": b.as_of, "distributors": summary(&b)})))
 }
 
@@ -108,8 +128,9 @@ pub async fn distributor(
     State(state): State<AppState>,
     t: Tenant,
     Path((_, id)): Path<(String, String)>,
+    axum::extract::Query(q): Q,
 ) -> J {
-    let b = views::books(&t, &state.cache).await?;
+    let b = views::books_at(&t, &state.cache, views::as_of_param(&q)?).await?;
     let d = views::distributor(&b, &id).ok_or_else(|| Fail::not_found("no such distributor"))?;
     Ok(Json(json!({
         "as_of": b.as_of,
@@ -167,7 +188,9 @@ pub async fn import_preview(State(state): State<AppState>, t: Tenant, m: Multipa
     let (name, bytes, choices) = crate::upload::read_form(m).await?;
     let p = crate::upload::preview(&state, &t, &name, &bytes, &choices).await?;
     if !p.errors.is_empty() {
-        return Err(Fail::bad(p.errors.join("\n")));
+        let mut f = Fail::bad(p.errors.join("\n"));
+        f.details = p.errors;
+        return Err(f);
     }
     Ok(Json(json!(p)))
 }
@@ -209,6 +232,15 @@ pub async fn change_role(
     Body(f): Body<RoleForm>,
 ) -> J {
     let detail = crate::pages::set_role(&state, &t, &user, &f).await?;
+    Ok(Json(json!({"done": detail})))
+}
+
+pub async fn remove_member(
+    State(state): State<AppState>,
+    t: Tenant,
+    Path((_, user)): Path<(String, String)>,
+) -> J {
+    let detail = crate::pages::remove(&state, &t, &user).await?;
     Ok(Json(json!({"done": detail})))
 }
 

@@ -154,16 +154,22 @@ fn state_changing(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Refuses a request whose `Origin` names another host than the one it was sent to.
-fn cross_origin(headers: &HeaderMap) -> bool {
+/// Refuses a request whose `Origin` names another host than the one it was sent to
+/// (behind a proxy: the host the proxy says the client asked for).
+fn cross_origin(headers: &HeaderMap, behind_proxy: bool) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
     if origin == "null" {
         return true;
     }
-    let host = headers
-        .get(header::HOST)
+    let forwarded = if behind_proxy {
+        headers.get("x-forwarded-host")
+    } else {
+        None
+    };
+    let host = forwarded
+        .or_else(|| headers.get(header::HOST))
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let o = origin.split_once("://").map(|(_, r)| r).unwrap_or(origin);
@@ -190,7 +196,7 @@ async fn resolve(state: &AppState, req: Request) -> Result<Request, Fail> {
         .map(|c| c.0);
     let ip = client_ip(state, &parts.headers, peer);
     let writes = state_changing(&parts.method);
-    if writes && cross_origin(&parts.headers) {
+    if writes && cross_origin(&parts.headers, state.config.behind_proxy) {
         return Err(Fail::new(
             403,
             "cross_origin",
@@ -450,10 +456,14 @@ mod tests {
         h.insert(header::COOKIE, "a=b; bs_session=abc".parse().unwrap());
         assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
         h.insert(header::HOST, "localhost:8080".parse().unwrap());
-        assert!(!cross_origin(&h));
+        assert!(!cross_origin(&h, false));
         h.insert(header::ORIGIN, "http://localhost:8080".parse().unwrap());
-        assert!(!cross_origin(&h));
+        assert!(!cross_origin(&h, false));
         h.insert(header::ORIGIN, "http://evil.example".parse().unwrap());
-        assert!(cross_origin(&h));
+        assert!(cross_origin(&h, false));
+        h.insert(header::ORIGIN, "https://label.example".parse().unwrap());
+        h.insert("x-forwarded-host", "label.example".parse().unwrap());
+        assert!(!cross_origin(&h, true));
+        assert!(cross_origin(&h, false));
     }
 }

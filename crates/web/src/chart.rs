@@ -27,18 +27,24 @@ pub fn line_chart(
     let (left, right, top, bottom) = (90i64, 150i64, 16i64, 36i64);
     let pw = w - left - right;
     let ph = h - top - bottom;
-    let max = series
+    let hi = series
         .iter()
         .flat_map(|s| s.values.iter().copied())
         .max()
         .unwrap_or(0)
         .max(1);
-    let min = series
+    let lo = series
         .iter()
         .flat_map(|s| s.values.iter().copied())
         .min()
         .unwrap_or(0)
         .min(0);
+    // Round the axis out to whole steps of 1, 2 or 5 × 10^k (about four of them).
+    let step = nice_step((i128::from(hi) - i128::from(lo) + 3) / 4);
+    let axis_top = (i128::from(hi) + step - 1).div_euclid(step) * step;
+    let axis_bottom = i128::from(lo).div_euclid(step) * step;
+    let max = i64::try_from(axis_top).unwrap_or(i64::MAX);
+    let min = i64::try_from(axis_bottom).unwrap_or(i64::MIN);
     let span = i128::from(max) - i128::from(min);
     let n = x_labels.len().max(1) as i64;
     let x = |i: usize| -> i64 {
@@ -69,8 +75,9 @@ pub fn line_chart(
         esc(&desc.join("; "))
     );
     // Grid lines and y labels at 0, 1/4 … 4/4 of the range.
-    for k in 0..=4i128 {
-        let v = i128::from(min) + span * k / 4;
+    let ticks = (span / step).clamp(1, 20);
+    for k in 0..=ticks {
+        let v = i128::from(min) + step * k;
         let v = i64::try_from(v).unwrap_or(0);
         let yy = y(v);
         o.push_str(&format!(
@@ -120,6 +127,64 @@ pub fn line_chart(
     o
 }
 
+/// The smallest 1, 2 or 5 × 10^k at least `raw`.
+fn nice_step(raw: i128) -> i128 {
+    let raw = raw.max(1);
+    let mut p: i128 = 1;
+    loop {
+        for m in [1, 2, 5] {
+            if m * p >= raw {
+                return m * p;
+            }
+        }
+        p = p.saturating_mul(10);
+    }
+}
+
+/// Horizontal bars, one per (label, value); negative values draw as zero-length bars.
+pub fn bar_chart(
+    id: &str,
+    title: &str,
+    items: &[(String, i64)],
+    fmt: &dyn Fn(i64) -> String,
+) -> String {
+    let row = 24i64;
+    let (left, right, top) = (170i64, 110i64, 8i64);
+    let w = 760i64;
+    let h = top * 2 + row * items.len().max(1) as i64;
+    let pw = w - left - right;
+    let max = items.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
+    let desc: Vec<String> = items
+        .iter()
+        .map(|(l, v)| format!("{l}: {}", fmt(*v)))
+        .collect();
+    let mut o = format!(
+        r#"<svg id="{}" role="img" viewBox="0 0 {w} {h}" width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg"><title>{}</title><desc>{}</desc>"#,
+        esc(id),
+        esc(title),
+        esc(&desc.join("; "))
+    );
+    for (i, (label, v)) in items.iter().enumerate() {
+        let y = top + (i as i64) * row;
+        let len = (i128::from((*v).max(0)) * i128::from(pw) / i128::from(max)) as i64;
+        o.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><rect x=\"{left}\" y=\"{}\" width=\"{len}\" height=\"{}\" fill=\"{}\"><title>{}</title></rect><text x=\"{}\" y=\"{}\">{}</text>",
+            left - 8,
+            y + 16,
+            esc(label),
+            y + 4,
+            row - 8,
+            PALETTE[i % PALETTE.len()],
+            esc(&format!("{label}: {}", fmt(*v))),
+            left + len + 6,
+            y + 16,
+            esc(&fmt(*v))
+        ));
+    }
+    o.push_str("</svg>");
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,9 +208,26 @@ mod tests {
             &|v| v.to_string(),
         );
         assert!(svg.starts_with("<svg id=\"c\""));
-        assert!(svg.contains("points=\"90,206 350,111 610,16\""));
+        // The axis runs -50 … 100 in steps of 50.
+        assert!(svg.contains(">-50</text>") && svg.contains(">100</text>"));
+        assert!(svg.contains("points=\"90,168 350,92 610,16\""), "{svg}");
+        assert_eq!(nice_step(2752600 / 4), 1_000_000);
+        assert_eq!(nice_step(30), 50);
+        assert_eq!(nice_step(1), 1);
         assert!(svg.contains("&lt;x&gt;"));
         assert!(svg.contains("<desc>north: 100; &lt;x&gt;: -20</desc>"));
+        let bars = bar_chart(
+            "b",
+            "Stock",
+            &[
+                ("label".into(), 100),
+                ("<d>".into(), 50),
+                ("gone".into(), -5),
+            ],
+            &|v| v.to_string(),
+        );
+        assert!(bars.contains("width=\"480\"") && bars.contains("width=\"240\""));
+        assert!(bars.contains("width=\"0\"") && bars.contains("&lt;d&gt;"));
         // An empty chart still draws (no division by zero).
         assert!(line_chart("e", "t", &[], &[], &|v| v.to_string()).ends_with("</svg>"));
     }

@@ -33,14 +33,107 @@ fn input(e: crate::control::ControlError) -> AppError {
     AppError::new(Exit::Input, e.0)
 }
 
+pub const SERVE_EXAMPLES: &str = "Examples:\n  backstock serve --demo                      demo label, one login per role (printed)\n  backstock --data-dir /srv/backstock serve --addr 0.0.0.0:8080 --secure-cookies";
+
+/// `backstock serve`'s options.
+#[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
-    pub data_dir: PathBuf,
+    /// Create the demo label (Marigold Records) and one login per role, then serve it
+    /// (data in ./backstock-serve-demo unless --data-dir).
+    #[arg(long)]
     pub demo: bool,
+    /// The demo logins' password (default: marigold-demo).
+    #[arg(long, requires = "demo")]
     pub demo_password: Option<String>,
+    /// Mark the session cookie Secure (serving over TLS).
+    #[arg(long)]
     pub secure_cookies: bool,
+    /// Behind a reverse proxy: trust X-Forwarded-For, -Proto and -Host.
+    #[arg(long)]
     pub behind_proxy: bool,
+    /// Minutes of inactivity after which a session ends.
+    #[arg(long, default_value_t = 30)]
     pub idle_minutes: i64,
+}
+
+/// `backstock user …`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum UserCommand {
+    /// Give an account (created if new: password from $BACKSTOCK_PASSWORD or stdin) a role in a label.
+    Add {
+        email: String,
+        #[arg(long)]
+        label: String,
+        #[arg(long)]
+        role: String,
+        /// The payee id (artist) or distributor id (distributor) the role is limited to.
+        #[arg(long)]
+        party: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// Create the label with this name if it does not exist.
+        #[arg(long)]
+        create_label: Option<String>,
+    },
+    /// Accounts and their roles.
+    List {
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Change a member's role in a label.
+    Role {
+        email: String,
+        #[arg(long)]
+        label: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        party: Option<String>,
+    },
+    /// Create an API token for the account (printed once).
+    Token {
+        email: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// Set a new password (from $BACKSTOCK_PASSWORD or stdin); ends their sessions.
+    Password { email: String },
+}
+
+/// Runs a `backstock user …` command on the data directory `dir`.
+pub async fn user(dir: &Path, c: UserCommand) -> Result<String, AppError> {
+    match c {
+        UserCommand::Add {
+            email,
+            label,
+            role,
+            party,
+            name,
+            create_label,
+        } => {
+            user_add(
+                dir,
+                &email,
+                &label,
+                &role,
+                party.as_deref(),
+                name.as_deref(),
+                create_label.as_deref(),
+            )
+            .await
+        }
+        UserCommand::List { label } => user_list(dir, label.as_deref()).await,
+        UserCommand::Role {
+            email,
+            label,
+            role,
+            party,
+        } => user_role(dir, &email, &label, &role, party.as_deref()).await,
+        UserCommand::Token { email, name } => user_token(dir, &email, &name).await,
+        UserCommand::Password { email } => user_password(dir, &email).await,
+    }
 }
 
 /// Creates the demo label (when absent) as a tenant with one login per role.
@@ -82,9 +175,9 @@ pub async fn setup_demo(control: &Control, password: &str) -> Result<String, App
     Ok(out)
 }
 
-/// Serves until Ctrl-C.
-pub async fn serve(a: ServeArgs) -> Result<String, AppError> {
-    let mut config = Config::new(a.data_dir.clone());
+/// Serves the labels of `data_dir` until Ctrl-C.
+pub async fn serve(a: ServeArgs, data_dir: PathBuf) -> Result<String, AppError> {
+    let mut config = Config::new(data_dir.clone());
     config.secure_cookies = a.secure_cookies;
     config.behind_proxy = a.behind_proxy;
     config.idle_secs = a.idle_minutes.max(1) * 60;
@@ -94,20 +187,20 @@ pub async fn serve(a: ServeArgs) -> Result<String, AppError> {
         let pw = a.demo_password.as_deref().unwrap_or(DEMO_PASSWORD);
         intro.push_str(&setup_demo(&state.control, pw).await?);
     } else if state.control.tenants().await.map_err(err)?.is_empty() {
-        if a.data_dir.join(backstock_store::DB_FILE).exists() {
+        if data_dir.join(backstock_store::DB_FILE).exists() {
             intro.push_str(&format!(
                 "{} holds one label's database ({}); the web app serves labels from {}/labels/<label>/. Move it there, e.g.:\n  mkdir -p {d}/labels/mylabel && mv {d}/{db}* {d}/labels/mylabel/\nthen create the label and its owner as below.\n",
-                a.data_dir.display(),
+                data_dir.display(),
                 backstock_store::DB_FILE,
-                a.data_dir.display(),
-                d = a.data_dir.display(),
+                data_dir.display(),
+                d = data_dir.display(),
                 db = backstock_store::DB_FILE,
             ));
         }
         intro.push_str(&format!(
             "No labels in {} yet. Create one with its owner:\n  backstock --data-dir {} user add you@example.com --label mylabel --create-label \"My Label\" --role owner\n",
-            a.data_dir.display(),
-            a.data_dir.display()
+            data_dir.display(),
+            data_dir.display()
         ));
     }
     let listener = tokio::net::TcpListener::bind(&a.addr)
@@ -118,7 +211,7 @@ pub async fn serve(a: ServeArgs) -> Result<String, AppError> {
         .map_err(|e| AppError::new(Exit::Other, e.to_string()))?;
     println!(
         "{intro}backstock is serving {} on http://{local}/  (Ctrl-C stops)",
-        a.data_dir.display()
+        data_dir.display()
     );
     let app = crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)

@@ -240,7 +240,8 @@ CREATE TABLE IF NOT EXISTS sessions (
   last_seen INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS api_tokens (
-  token_hash TEXT PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
   user_id INTEGER NOT NULL REFERENCES users(id),
   name TEXT NOT NULL,
   created_at INTEGER NOT NULL
@@ -496,6 +497,17 @@ impl Control {
         Ok(())
     }
 
+    /// Ends a membership: true when there was one.
+    pub async fn remove_membership(&self, user_id: i64, tenant: &str) -> Result<bool> {
+        let n = sqlx::query("DELETE FROM memberships WHERE user_id = ? AND tenant = ?")
+            .bind(user_id)
+            .bind(tenant)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
     fn membership_row(r: &sqlx::sqlite::SqliteRow) -> Option<Membership> {
         Some(Membership {
             user_id: r.get("user_id"),
@@ -625,18 +637,29 @@ impl Control {
         Ok(r.map(|r| r.get("user_id")))
     }
 
-    /// (name, created) of a user's tokens.
-    pub async fn tokens_of(&self, user_id: i64) -> Result<Vec<(String, String)>> {
+    /// (id, name, created) of a user's tokens.
+    pub async fn tokens_of(&self, user_id: i64) -> Result<Vec<(i64, String, String)>> {
         let rows = sqlx::query(
-            "SELECT name, created_at FROM api_tokens WHERE user_id = ? ORDER BY created_at",
+            "SELECT id, name, created_at FROM api_tokens WHERE user_id = ? ORDER BY id",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .iter()
-            .map(|r| (r.get("name"), timestamp(r.get("created_at"))))
+            .map(|r| (r.get("id"), r.get("name"), timestamp(r.get("created_at"))))
             .collect())
+    }
+
+    /// Revokes one of the user's own tokens: its name, or `None` when the user has no
+    /// token with that id.
+    pub async fn revoke_token(&self, user_id: i64, id: i64) -> Result<Option<String>> {
+        let r = sqlx::query("DELETE FROM api_tokens WHERE id = ? AND user_id = ? RETURNING name")
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.map(|r| r.get("name")))
     }
 
     // ---- login throttle ----

@@ -246,8 +246,18 @@ impl Grid {
         });
     }
 
+    /// CSV of the grid. Text that a spreadsheet would run as a formula (`=`, `+`,
+    /// `@`, or `-` not starting a number) is prefixed with `'`: uploaded files are
+    /// not trusted.
     pub fn csv(&self) -> String {
         let cell = |s: &str| {
+            let formula = s.starts_with(['=', '+', '@', '\t', '\r'])
+                || (s.starts_with('-') && s[1..].parse::<i64>().is_err() && !is_decimal(&s[1..]));
+            let s = if formula {
+                format!("'{s}")
+            } else {
+                s.to_string()
+            };
             if s.contains([',', '"', '\n', '\r']) {
                 format!("\"{}\"", s.replace('"', "\"\""))
             } else {
@@ -272,8 +282,10 @@ impl Grid {
     /// path.
     pub fn html(&self, base: &str, q: &HashMap<String, String>) -> String {
         let current = q.get("sort").cloned().unwrap_or_default();
+        // `base` may carry a query of its own (`?as_of=…`).
+        let sep = if base.contains('?') { "&amp;" } else { "?" };
         let mut h = format!(
-            r#"<div class="tools"><a id="csv-{id}" href="{base}?format=csv&amp;table={id}">Download CSV</a> · {n} row{s}</div><table id="table-{id}"><thead><tr>"#,
+            r#"<div class="tools"><a id="csv-{id}" href="{base}{sep}format=csv&amp;table={id}">Download CSV</a> · {n} row{s}</div><table id="table-{id}"><thead><tr>"#,
             id = self.id,
             base = esc(base),
             n = self.rows.len(),
@@ -294,7 +306,7 @@ impl Grid {
                 ""
             };
             h.push_str(&format!(
-                r#"<th{}><a href="{}?sort={}">{}{arrow}</a></th>"#,
+                r#"<th{}><a href="{}{sep}sort={}">{}{arrow}</a></th>"#,
                 if *numeric { r#" class="n""# } else { "" },
                 esc(base),
                 url_encode(&next),
@@ -323,6 +335,16 @@ impl Grid {
         h.push_str("</tbody></table>");
         h
     }
+}
+
+fn is_decimal(s: &str) -> bool {
+    let mut parts = s.splitn(2, '.');
+    let int = parts.next().unwrap_or("");
+    let frac = parts.next().unwrap_or("0");
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && !frac.is_empty()
+        && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// When the query asks for one of `grids` as CSV, that download.
@@ -375,6 +397,16 @@ mod tests {
         assert_eq!(g.csv(), "name,open\n\"a, inc\",10.00\nb,2.00\n");
         assert!(g.html("/x", &q).contains("sort=-t.name"));
         assert_eq!(esc("<a href=\"x\">"), "&lt;a href=&quot;x&quot;&gt;");
+        let mut f = Grid::new("f", &[("memo", false), ("amount", true)]);
+        f.push(vec![
+            Cell::text("=HYPERLINK(1)"),
+            Cell::num("-$1".into(), -100, "-1.00".into()),
+        ]);
+        f.push(vec![
+            Cell::text("-cmd"),
+            Cell::num("-1".into(), -1, "-1".into()),
+        ]);
+        assert_eq!(f.csv(), "memo,amount\n'=HYPERLINK(1),-1.00\n'-cmd,-1\n");
         assert_eq!(url_encode("/a b?"), "/a%20b%3F");
     }
 }

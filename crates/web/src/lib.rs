@@ -94,6 +94,9 @@ pub struct Fail {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
+    /// Every problem, one per entry (e.g. each bad line of an upload), when there are
+    /// several; answered as `error.details`.
+    pub details: Vec<String>,
 }
 
 impl Fail {
@@ -102,6 +105,7 @@ impl Fail {
             status,
             code,
             message: message.into(),
+            details: Vec::new(),
         }
     }
     pub fn internal(message: impl Into<String>) -> Fail {
@@ -179,7 +183,10 @@ impl From<backstock_store::StoreError> for Fail {
 impl IntoResponse for Fail {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        let mut body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        if !self.details.is_empty() {
+            body["error"]["details"] = serde_json::json!(self.details);
+        }
         let mut r = (status, axum::Json(body)).into_response();
         r.extensions_mut().insert(self);
         r

@@ -269,8 +269,13 @@ async fn account_page(
         ));
     }
     body.push_str("<ul>");
-    for (name, at) in state.control.tokens_of(v.user.id).await? {
-        body.push_str(&format!("<li>{} — created {}</li>", esc(&name), esc(&at)));
+    for (id, name, at) in state.control.tokens_of(v.user.id).await? {
+        body.push_str(&format!(
+            r#"<li>{} — created {} <form class="inline" method="post" action="/account/tokens/{id}/revoke">{}<button type="submit">Revoke</button></form></li>"#,
+            esc(&name),
+            esc(&at),
+            csrf_field(v)
+        ));
     }
     body.push_str(&format!(
         r#"</ul><form id="token-form" class="stack" method="post" action="/account/tokens">{}<label for="token-name">Name</label><input id="token-name" name="name" required maxlength="80"><button class="primary" type="submit">Create token</button></form><p class="note">API: <a href="/api/openapi.json">/api/openapi.json</a></p></section>
@@ -305,6 +310,32 @@ pub async fn create_token(
         .audit(None, &v.user.email, "token_created", name, &v.ip)
         .await?;
     account_page(&state, &v, Some(&token)).await
+}
+
+/// Revokes one of the viewer's own tokens (page and API); another user's id is not
+/// found.
+pub async fn revoke(state: &AppState, v: &Viewer, id: &str) -> Result<String, Fail> {
+    let gone = || Fail::not_found("no such token of yours");
+    let id: i64 = id.parse().map_err(|_| gone())?;
+    let name = state
+        .control
+        .revoke_token(v.user.id, id)
+        .await?
+        .ok_or_else(gone)?;
+    state
+        .control
+        .audit(None, &v.user.email, "token_revoked", &name, &v.ip)
+        .await?;
+    Ok(name)
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+) -> Result<Redirect, Fail> {
+    revoke(&state, &v, &id).await?;
+    Ok(Redirect::to("/account"))
 }
 
 #[derive(Deserialize)]
@@ -369,8 +400,13 @@ pub async fn dashboard(
     t: Tenant,
     Query(q): Q,
 ) -> Result<Response, Fail> {
-    let b = views::books(&t, &state.cache).await?;
+    let as_of = views::as_of_param(&q)?;
+    let b = views::books_at(&t, &state.cache, as_of).await?;
     let l = locale(&t);
+    let dated = |page: &str| match as_of {
+        Some(d) => format!("{page}?as_of={d}"),
+        None => page.to_string(),
+    };
     let mut risk = Grid::new(
         "risk",
         &[
@@ -408,7 +444,13 @@ pub async fn dashboard(
             Cell::text(a.as_of.clone()),
             Cell::text(a.distributor.clone()),
             Cell::text(a.from_level.clone()),
-            Cell::badge(&a.to_level, 0),
+            Cell::badge(
+                &a.to_level,
+                ["ok", "watch", "alert", "critical"]
+                    .iter()
+                    .position(|l| *l == a.to_level)
+                    .unwrap_or(0) as i64,
+            ),
         ]);
     }
     let mut ageing = Grid::new(
@@ -456,26 +498,50 @@ pub async fn dashboard(
         "stock",
         &[("holder", false), ("state", false), ("units", true)],
     );
-    for (h, s, u) in views::stock_by_holder(&b) {
-        stock.push(vec![Cell::text(h), Cell::text(s), int_cell(&l, u)]);
+    let by_holder = views::stock_by_holder(&b);
+    for (h, s, u) in &by_holder {
+        stock.push(vec![
+            Cell::text(h.clone()),
+            Cell::text(s.clone()),
+            int_cell(&l, *u),
+        ]);
     }
+    let bars: Vec<(String, i64)> = by_holder
+        .iter()
+        .map(|(h, s, u)| {
+            (
+                if s == "on_hand" {
+                    h.clone()
+                } else {
+                    format!("{h} ({s})")
+                },
+                *u,
+            )
+        })
+        .collect();
+    let stock_chart =
+        crate::chart::bar_chart("stock-chart", "Label-owned units by holder", &bars, &|v| {
+            l.int(v)
+        });
     for g in [&mut risk, &mut alerts, &mut ageing, &mut stock] {
         g.sort(&q);
     }
     if let Some(r) = csv_download(&[&risk, &alerts, &ageing, &stock], &q) {
         return Ok(r);
     }
-    let path = base(&t, "dashboard");
+    let path = dated(&base(&t, "dashboard"));
     let chart = exposure_chart(&b, &l);
     let body = format!(
-        r#"<div id="dashboard"><p class="note">As of {} · {} journal entries</p>
+        r#"<div id="dashboard"><form id="as-of-form" class="inline" method="get" action="{}"><label for="as-of">As of</label> <input id="as-of" name="as_of" type="date" value="{}"> <button type="submit">Show</button></form> <span class="note">{} journal entries recorded; what was known on {}</span>
 <section><h2>Exposure per distributor</h2>{chart}</section>
 <section><h2>Risk</h2>{}</section>
 <section><h2>Alerts</h2>{}</section>
 <section><h2>Receivables ageing and exposure</h2>{}</section>
-<section><h2>Stock by holder</h2>{}</section></div>"#,
-        esc(&l.date(b.as_of)),
+<section><h2>Stock by holder</h2>{stock_chart}{}</section></div>"#,
+        esc(&base(&t, "dashboard")),
+        b.as_of,
         l.int(b.journal_len),
+        esc(&l.date(b.as_of)),
         risk.html(&path, &q),
         alerts.html(&path, &q),
         ageing.html(&path, &q),
@@ -533,7 +599,8 @@ pub async fn distributors(
     t: Tenant,
     Query(q): Q,
 ) -> Result<Response, Fail> {
-    let b = views::books(&t, &state.cache).await?;
+    let as_of = views::as_of_param(&q)?;
+    let b = views::books_at(&t, &state.cache, as_of).await?;
     let l = locale(&t);
     let mut g = Grid::new(
         "distributors",
@@ -553,7 +620,13 @@ pub async fn distributors(
             continue;
         };
         g.push(vec![
-            Cell::link(id.clone(), &base(&t, &format!("distributors/{id}"))),
+            Cell::link(
+                id.clone(),
+                &match as_of {
+                    Some(d) => base(&t, &format!("distributors/{id}?as_of={d}")),
+                    None => base(&t, &format!("distributors/{id}")),
+                },
+            ),
             Cell::text(d.agreement.legal_name.clone()),
             Cell::badge(a.level.as_str(), level_rank(a.level)),
             d.receivables
@@ -581,7 +654,8 @@ pub async fn distributor(
     Path((_, id)): Path<(String, String)>,
     Query(q): Q,
 ) -> Result<Response, Fail> {
-    let b = views::books(&t, &state.cache).await?;
+    let as_of = views::as_of_param(&q)?;
+    let b = views::books_at(&t, &state.cache, as_of).await?;
     let l = locale(&t);
     let d = views::distributor(&b, &id).ok_or_else(|| Fail::not_found("no such distributor"))?;
     let ag = d.agreement;
@@ -698,7 +772,11 @@ pub async fn distributor(
     if let Some(r) = csv_download(&[&statements, &stock, &payments, &timeline, &demands], &q) {
         return Ok(r);
     }
-    let path = base(&t, &format!("distributors/{}", url_encode(&id)));
+    let form_path = base(&t, &format!("distributors/{}", url_encode(&id)));
+    let path = match as_of {
+        Some(day) => format!("{form_path}?as_of={day}"),
+        None => form_path.clone(),
+    };
     let risk = d
         .risk
         .map(|a| {
@@ -745,7 +823,7 @@ pub async fn distributor(
         .unwrap_or_default();
     let ship = if t.may(Perm::Operate) {
         format!(
-            r#"<section><h2>Ship consigned stock</h2><form id="ship-form" class="stack" method="post" action="{path}/shipments">{}
+            r#"<section><h2>Ship consigned stock</h2><form id="ship-form" class="stack" method="post" action="{form_path}/shipments">{}
 <label for="ship-sku">SKU</label><input id="ship-sku" name="sku" required>
 <label for="ship-units">Units</label><input id="ship-units" name="units" type="number" min="1" required>
 <label for="ship-po">PO number (optional)</label><input id="ship-po" name="po">
@@ -757,7 +835,8 @@ pub async fn distributor(
         String::new()
     };
     let body = format!(
-        r#"<div class="grid2"><section><h2>Agreement</h2><dl>
+        r#"<form id="as-of-form" class="inline" method="get" action="{form_path}"><label for="as-of">As of</label> <input id="as-of" name="as_of" type="date" value="{}"> <button type="submit">Show</button></form>
+<div class="grid2"><section><h2>Agreement</h2><dl>
 <dt>legal name</dt><dd>{}</dd><dt>organized in</dt><dd>{}</dd><dt>since</dt><dd>{}</dd><dt>fee</dt><dd>{}</dd>
 <dt>payment terms</dt><dd>{} days</dd><dt>reserve</dt><dd>{}, released after {} days</dd><dt>credit limit</dt><dd>{}</dd></dl></section>
 <section><h2>UCC status</h2>{ucc}</section></div>
@@ -767,6 +846,7 @@ pub async fn distributor(
 <section><h2>Stock held (label-owned)</h2>{}</section>
 <section><h2>Signal timeline</h2>{}</section>
 <section><h2>Demands</h2>{}</section>{ship}"#,
+        b.as_of,
         esc(&ag.legal_name),
         esc(&ag.state_of_organization),
         esc(&l.date(ag.agreement_start)),
@@ -1155,10 +1235,12 @@ pub async fn users(
             ));
         }
         let form = format!(
-            r#"<form class="role-form" method="post" action="{}">{}<select name="role" aria-label="role">{opts}</select> <input name="party" placeholder="payee / distributor id" value="{}" aria-label="limited to"> <button type="submit">Change</button></form>"#,
+            r#"<form class="role-form" method="post" action="{}">{}<select name="role" aria-label="role">{opts}</select> <input name="party" placeholder="payee / distributor id" value="{}" aria-label="limited to"> <button type="submit">Change</button></form> <form class="inline" method="post" action="{}">{}<button type="submit">Remove</button></form>"#,
             esc(&base(&t, &format!("users/{}/role", u.id))),
             csrf_field(&t.viewer),
-            esc(m.party.as_deref().unwrap_or(""))
+            esc(m.party.as_deref().unwrap_or("")),
+            esc(&base(&t, &format!("users/{}/remove", u.id))),
+            csrf_field(&t.viewer),
         );
         let mut change = Cell::text("");
         change.html = Some(form);
@@ -1358,6 +1440,56 @@ pub async fn change_role(
     Form(f): Form<RoleForm>,
 ) -> Result<Redirect, Fail> {
     set_role(&state, &t, &user, &f).await?;
+    Ok(Redirect::to(&base(&t, "users")))
+}
+
+/// Removes a member (page and API); the last owner stays.
+pub async fn remove(state: &AppState, t: &Tenant, user: &str) -> Result<String, Fail> {
+    let gone = || Fail::not_found("no such member of this label");
+    let uid: i64 = user.parse().map_err(|_| gone())?;
+    let before = state
+        .control
+        .membership(uid, t.slug())
+        .await?
+        .ok_or_else(gone)?;
+    let u = state.control.user(uid).await?.ok_or_else(gone)?;
+    if before.role == Role::Owner {
+        let owners = state
+            .control
+            .members(t.slug())
+            .await?
+            .iter()
+            .filter(|(_, m)| m.role == Role::Owner)
+            .count();
+        if owners <= 1 {
+            return Err(Fail::new(
+                409,
+                "refused",
+                "a label keeps at least one owner; make someone else owner first",
+            ));
+        }
+    }
+    state.control.remove_membership(uid, t.slug()).await?;
+    let detail = format!("{} ({}) removed", u.email, before.role);
+    state
+        .control
+        .audit(
+            Some(t.slug()),
+            &t.viewer.user.email,
+            "role_revoked",
+            &detail,
+            &t.viewer.ip,
+        )
+        .await?;
+    Ok(detail)
+}
+
+pub async fn remove_member(
+    State(state): State<AppState>,
+    t: Tenant,
+    Path((_, user)): Path<(String, String)>,
+) -> Result<Redirect, Fail> {
+    remove(&state, &t, &user).await?;
     Ok(Redirect::to(&base(&t, "users")))
 }
 

@@ -59,6 +59,16 @@ const TABLE_QUERY: &[(&str, &str)] = &[
     ("format", "`csv` downloads a table"),
     ("table", "which table to download as CSV"),
 ];
+const DATED_QUERY: &[(&str, &str)] = &[
+    ("as_of", "YYYY-MM-DD: the books as the label knew them on that day (default: its today)"),
+    ("sort", "column to sort a table by (`-column` descending; `table.column` on pages with several tables)"),
+    ("format", "`csv` downloads a table"),
+    ("table", "which table to download as CSV"),
+];
+const AS_OF: &[(&str, &str)] = &[(
+    "as_of",
+    "YYYY-MM-DD: the books as the label knew them on that day (default: its today)",
+)];
 const UPLOAD_FIELDS: &[(&str, &str)] = &[
     ("file", "the file (CSV, XLSX, EDI X12, DDEX DSR)"),
     ("kind", "file kind; empty = detect from the header"),
@@ -126,12 +136,13 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/logout", Signed, "Sign out (ends the session)", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "303 redirect", || post(pages::logout)),
         r(Verb::Get, "/account", Signed, "Your account: labels and API tokens", &[], Body::None, "text/html", || get(pages::account)),
         r(Verb::Post, "/account/tokens", Signed, "Create an API token for yourself (shown once)", &[], Body::Form(&[("name", "what the token is for")]), "text/html", || post(pages::create_token)),
+        r(Verb::Post, "/account/tokens/{token}/revoke", Signed, "Revoke one of your API tokens", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "303 redirect", || post(pages::revoke_token)),
         r(Verb::Post, "/account/password", Signed, "Change your password (ends your other sessions)", &[], Body::Form(&[("current", "your current password"), ("new", "the new password (at least 10 characters)")]), "303 redirect + a new session cookie", || post(pages::change_password)),
         r(Verb::Get, "/static/app.css", Public, "The style sheet", &[], Body::None, "text/css", || get(pages::css)),
         r(Verb::Get, "/t/{tenant}", Tenant(Member), "A label's start page for your role", &[], Body::None, "303 redirect", || get(pages::tenant_home)),
-        r(Verb::Get, "/t/{tenant}/dashboard", Tenant(ReadLabel), "Dashboard: exposure over time, risk levels and reasons, alerts, receivables ageing, stock by holder", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::dashboard)),
-        r(Verb::Get, "/t/{tenant}/distributors", Tenant(ReadLabel), "Distributors with level, open balance and exposure", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::distributors)),
-        r(Verb::Get, "/t/{tenant}/distributors/{distributor}", Tenant(ReadLabel), "One distributor: agreement, UCC status, statements, payments, stock, signal timeline, demands", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::distributor)),
+        r(Verb::Get, "/t/{tenant}/dashboard", Tenant(ReadLabel), "Dashboard: exposure over time, risk levels and reasons, alerts, receivables ageing, stock by holder", DATED_QUERY, Body::None, "text/html or text/csv", || get(pages::dashboard)),
+        r(Verb::Get, "/t/{tenant}/distributors", Tenant(ReadLabel), "Distributors with level, open balance and exposure", DATED_QUERY, Body::None, "text/html or text/csv", || get(pages::distributors)),
+        r(Verb::Get, "/t/{tenant}/distributors/{distributor}", Tenant(ReadLabel), "One distributor: agreement, UCC status, statements, payments, stock, signal timeline, demands", DATED_QUERY, Body::None, "text/html or text/csv", || get(pages::distributor)),
         r(Verb::Post, "/t/{tenant}/distributors/{distributor}/shipments", Tenant(Operate), "Ship consigned stock (refused on credit hold unless overridden)", &[], Body::Form(SHIP_FIELDS), "text/html", || post(pages::ship)),
         r(Verb::Get, "/t/{tenant}/catalog", Tenant(Catalog), "The catalog (an artist: their own releases)", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::catalog)),
         r(Verb::Get, "/t/{tenant}/shipments", Tenant(Shipments), "Shipments and purchase orders (a distributor: its own)", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::shipments)),
@@ -142,15 +153,17 @@ pub fn all() -> Vec<Route> {
         r(Verb::Get, "/t/{tenant}/users", Tenant(Manage), "Members, roles, invitations, label settings", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::users)),
         r(Verb::Post, "/t/{tenant}/users", Tenant(Manage), "Invite: give an account (new or existing) a role in this label", &[], Body::Form(MEMBER_FIELDS), "303 redirect", || post(pages::invite)),
         r(Verb::Post, "/t/{tenant}/users/{user}/role", Tenant(Manage), "Change a member's role", &[], Body::Form(ROLE_FIELDS), "303 redirect", || post(pages::change_role)),
+        r(Verb::Post, "/t/{tenant}/users/{user}/remove", Tenant(Manage), "Remove a member from this label", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "303 redirect", || post(pages::remove_member)),
         r(Verb::Post, "/t/{tenant}/settings", Tenant(Manage), "Locale and currency of the label", &[], Body::Form(SETTINGS_FIELDS), "303 redirect", || post(pages::settings)),
         r(Verb::Get, "/t/{tenant}/audit", Tenant(Manage), "Audit log: logins, imports, overrides, role changes", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::audit)),
         // ---- API ----
         r(Verb::Get, "/api/openapi.json", Public, "This document", &[], Body::None, "application/json", || get(api::openapi)),
         r(Verb::Get, "/api/v1/me", Signed, "You and your memberships", &[], Body::None, "application/json", || get(api::me)),
         r(Verb::Post, "/api/v1/tokens", Signed, "Create an API token for yourself (shown once)", &[], Body::Json(&[("name", "what the token is for")]), "application/json", || post(api::create_token)),
-        r(Verb::Get, "/api/v1/t/{tenant}/dashboard", Tenant(ReadLabel), "Risk, alerts, receivables ageing, stock by holder, exposure history", &[], Body::None, "application/json", || get(api::dashboard)),
-        r(Verb::Get, "/api/v1/t/{tenant}/distributors", Tenant(ReadLabel), "Distributors with level, open balance and exposure", &[], Body::None, "application/json", || get(api::distributors)),
-        r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}", Tenant(ReadLabel), "One distributor in full", &[], Body::None, "application/json", || get(api::distributor)),
+        r(Verb::Post, "/api/v1/tokens/{token}/revoke", Signed, "Revoke one of your API tokens (the id from /api/v1/me)", &[], Body::None, "application/json", || post(api::revoke_token)),
+        r(Verb::Get, "/api/v1/t/{tenant}/dashboard", Tenant(ReadLabel), "Risk, alerts, receivables ageing, stock by holder, exposure history", AS_OF, Body::None, "application/json", || get(api::dashboard)),
+        r(Verb::Get, "/api/v1/t/{tenant}/distributors", Tenant(ReadLabel), "Distributors with level, open balance and exposure", AS_OF, Body::None, "application/json", || get(api::distributors)),
+        r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}", Tenant(ReadLabel), "One distributor in full", AS_OF, Body::None, "application/json", || get(api::distributor)),
         r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/shipments", Tenant(Operate), "Ship consigned stock (refused on credit hold unless overridden)", &[], Body::Json(SHIP_FIELDS), "application/json", || post(api::ship)),
         r(Verb::Get, "/api/v1/t/{tenant}/catalog", Tenant(Catalog), "The catalog (an artist: their own releases)", &[], Body::None, "application/json", || get(api::catalog)),
         r(Verb::Get, "/api/v1/t/{tenant}/shipments", Tenant(Shipments), "Shipments and purchase orders (a distributor: its own)", &[], Body::None, "application/json", || get(api::shipments)),
@@ -160,6 +173,7 @@ pub fn all() -> Vec<Route> {
         r(Verb::Get, "/api/v1/t/{tenant}/members", Tenant(Manage), "Members and roles", &[], Body::None, "application/json", || get(api::members)),
         r(Verb::Post, "/api/v1/t/{tenant}/members", Tenant(Manage), "Invite: give an account (new or existing) a role", &[], Body::Json(MEMBER_FIELDS), "application/json", || post(api::invite)),
         r(Verb::Post, "/api/v1/t/{tenant}/members/{user}/role", Tenant(Manage), "Change a member's role", &[], Body::Json(ROLE_FIELDS), "application/json", || post(api::change_role)),
+        r(Verb::Post, "/api/v1/t/{tenant}/members/{user}/remove", Tenant(Manage), "Remove a member from this label", &[], Body::None, "application/json", || post(api::remove_member)),
         r(Verb::Post, "/api/v1/t/{tenant}/settings", Tenant(Manage), "Locale and currency of the label", &[], Body::Json(SETTINGS_FIELDS), "application/json", || post(api::settings)),
         r(Verb::Get, "/api/v1/t/{tenant}/audit", Tenant(Manage), "Audit log", &[], Body::None, "application/json", || get(api::audit)),
     ]
@@ -223,7 +237,25 @@ pub fn openapi() -> Value {
                     .join(", ")
             ),
         };
+        let roles: Vec<&str> = match r.access {
+            Access::Tenant(p) => crate::roles::Role::ALL
+                .iter()
+                .filter(|x| x.may(p))
+                .map(|x| x.as_str())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let operation_id: String = format!("{}{}", r.verb.as_str().to_ascii_lowercase(), r.path)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect::<String>()
+            .split('_')
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("_");
         let mut op = json!({
+            "operationId": operation_id,
+            "x-roles": roles,
             "summary": r.summary,
             "description": format!("Who: {who}. Answers: {}.", r.answers),
             "parameters": params,
@@ -270,7 +302,8 @@ pub fn openapi() -> Value {
                     "required": ["error"],
                     "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                         "code": {"oneOf": codes},
-                        "message": {"type": "string"}
+                        "message": {"type": "string"},
+                        "details": {"type": "array", "items": {"type": "string"}, "description": "every problem, one per item (e.g. each bad line of an upload)"}
                     }}}
                 }
             }
@@ -287,7 +320,13 @@ mod tests {
         let doc = openapi();
         let routes = all();
         let mut seen = std::collections::HashSet::new();
+        let mut ids = std::collections::HashSet::new();
         for r in &routes {
+            let id = doc["paths"][r.path][r.verb.as_str().to_ascii_lowercase()]["operationId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            assert!(ids.insert(id.clone()), "operationId {id} twice");
             assert!(
                 seen.insert((r.verb, r.path)),
                 "{} {} twice",
@@ -302,5 +341,13 @@ mod tests {
             }
         }
         assert!(doc["paths"]["/api/v1/t/{tenant}/imports"]["post"]["requestBody"].is_object());
+        assert_eq!(
+            doc["paths"]["/api/v1/t/{tenant}/audit"]["get"]["operationId"],
+            "get_api_v1_t_tenant_audit"
+        );
+        assert_eq!(
+            doc["paths"]["/api/v1/t/{tenant}/audit"]["get"]["x-roles"],
+            json!(["owner"])
+        );
     }
 }

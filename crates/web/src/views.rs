@@ -87,12 +87,21 @@ pub fn level_rank(l: Level) -> i64 {
     }
 }
 
-/// The tenant's books, from the cache when the journal has not changed.
+/// The tenant's books as of its today, from the cache when the journal has not changed.
 pub async fn books(t: &Tenant, cache: &Cache) -> Result<Arc<Books>, Fail> {
+    books_at(t, cache, None).await
+}
+
+/// The tenant's books as of `as_of` (its today when `None`). Past days are computed
+/// as the label knew them then and not cached; only today's books raise alerts.
+pub async fn books_at(t: &Tenant, cache: &Cache, as_of: Option<Date>) -> Result<Arc<Books>, Fail> {
     let store = t.store();
-    let as_of = backstock_app::risk::today(store).await?;
+    let today = backstock_app::risk::today(store).await?;
     let len = store.entry_count().await?;
     let thresholds = store.meta("risk_thresholds").await?;
+    if let Some(d) = as_of.filter(|d| *d != today) {
+        return Ok(Arc::new(compute(t, d, len, thresholds).await?));
+    }
     let slot: Slot = cache
         .slots
         .lock()
@@ -102,10 +111,26 @@ pub async fn books(t: &Tenant, cache: &Cache) -> Result<Arc<Books>, Fail> {
         .clone();
     let mut slot = slot.lock().await;
     if let Some(b) = slot.as_ref() {
-        if b.journal_len == len && b.as_of == as_of && b.thresholds == thresholds {
+        if b.journal_len == len && b.as_of == today && b.thresholds == thresholds {
             return Ok(b.clone());
         }
     }
+    let books = compute(t, today, len, thresholds).await?;
+    // A level that rose since the last alert is an alert (recorded, and POSTed to the
+    // label's webhook if it has one), as `backstock risk` does.
+    backstock_app::risk::raise_alerts(store, &books.risk).await?;
+    let books = Arc::new(books);
+    *slot = Some(books.clone());
+    Ok(books)
+}
+
+async fn compute(
+    t: &Tenant,
+    as_of: Date,
+    len: i64,
+    thresholds: Option<String>,
+) -> Result<Books, Fail> {
+    let store = t.store();
     let snap = backstock_app::risk::snapshot(store, as_of).await?;
     let th = backstock_app::risk::thresholds(store).await?;
     let stock = store
@@ -115,7 +140,7 @@ pub async fn books(t: &Tenant, cache: &Cache) -> Result<Arc<Books>, Fail> {
             ..Default::default()
         })
         .await?;
-    let books = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let receivables = backstock_risk::receivables::compute(&snap, None);
         let risk = backstock_risk::signals::assess(&snap, &th);
         let legal = backstock_risk::legal::compute_with(&snap, &th);
@@ -133,13 +158,17 @@ pub async fn books(t: &Tenant, cache: &Cache) -> Result<Arc<Books>, Fail> {
         }
     })
     .await
-    .map_err(|e| Fail::internal(format!("computing the books: {e}")))?;
-    // A level that rose since the last alert is an alert (recorded, and POSTed to the
-    // label's webhook if it has one), as `backstock risk` does.
-    backstock_app::risk::raise_alerts(store, &books.risk).await?;
-    let books = Arc::new(books);
-    *slot = Some(books.clone());
-    Ok(books)
+    .map_err(|e| Fail::internal(format!("computing the books: {e}")))
+}
+
+/// `?as_of=YYYY-MM-DD` of a query, checked.
+pub fn as_of_param(q: &HashMap<String, String>) -> Result<Option<Date>, Fail> {
+    match q.get("as_of").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => Date::parse(s)
+            .map(Some)
+            .map_err(|e| Fail::bad(format!("as_of {s:?}: {e} (expected YYYY-MM-DD)"))),
+    }
 }
 
 /// Month ends over the last [`HISTORY_MONTHS`], then the as-of day itself.
@@ -153,12 +182,20 @@ fn history(snap: &Snapshot, th: &backstock_risk::Thresholds) -> Vec<HistoryPoint
     days.push(as_of);
     days.into_iter()
         .map(|d| {
-            let s = Snapshot::from_entries(d, snap.entries.iter().cloned());
-            let exposure: BTreeMap<PartyId, Money> = backstock_risk::receivables::compute(&s, None)
+            // Past month ends from the journal alone; the last point is the ledger's
+            // own snapshot, so the chart ends where the tables are.
+            let derived;
+            let s = if d == as_of {
+                snap
+            } else {
+                derived = Snapshot::from_entries(d, snap.entries.iter().cloned());
+                &derived
+            };
+            let exposure: BTreeMap<PartyId, Money> = backstock_risk::receivables::compute(s, None)
                 .into_iter()
                 .map(|r| (r.distributor, r.exposure.total))
                 .collect();
-            let distributors = backstock_risk::signals::assess(&s, th)
+            let distributors = backstock_risk::signals::assess(s, th)
                 .into_iter()
                 .map(|a| HistoryRow {
                     exposure: exposure.get(&a.distributor).copied().unwrap_or(a.exposure),

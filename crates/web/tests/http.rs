@@ -315,6 +315,48 @@ async fn an_import_is_previewed_then_recorded_and_changes_the_dashboard() {
     assert_eq!(open(&d0), 0);
     let entries0 = d0["journal_entries"].as_i64().unwrap();
 
+    // Tokens are listed (by id) and can be revoked.
+    let me_json = s
+        .post(
+            "/api/v1/tokens",
+            &owner,
+            "application/json",
+            br#"{"name":"spare"}"#,
+        )
+        .await
+        .json();
+    let spare = me_json["token"].as_str().unwrap().to_string();
+    let listed = common::request(
+        s.addr,
+        "GET",
+        "/api/v1/me",
+        &[("Authorization", format!("Bearer {spare}"))],
+        b"",
+    )
+    .await
+    .json();
+    let spare_id = listed["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "spare")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = s
+        .post_form(&format!("/account/tokens/{spare_id}/revoke"), &owner, &[])
+        .await;
+    assert_eq!(r.status, 303);
+    let r = common::request(
+        s.addr,
+        "GET",
+        "/api/v1/me",
+        &[("Authorization", format!("Bearer {spare}"))],
+        b"",
+    )
+    .await;
+    assert_eq!((r.status, r.error_code().as_str()), (401, "bad_token"));
+
     // The form has stable ids.
     let f = s.get("/t/alpha/import", Some(&owner)).await;
     for id in [
@@ -621,6 +663,32 @@ async fn limited_roles_see_and_upload_only_their_own() {
         )
         .await;
     assert_eq!(r.status, 400, "an artist is limited to a payee");
+    // Removing a member ends their access at once.
+    let newbie = Session {
+        sid: new.session().unwrap(),
+        csrf: String::new(),
+    };
+    assert_eq!(s.get("/t/alpha/catalog", Some(&newbie)).await.status, 200);
+    let new_id = s
+        .control()
+        .user_by_email("new@alpha.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let r = s
+        .post_form(&format!("/t/alpha/users/{new_id}/remove"), &owner, &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(s.get("/t/alpha/catalog", Some(&newbie)).await.status, 404);
+    let r = s
+        .post_form(&format!("/t/alpha/users/{owner_id}/remove"), &owner, &[])
+        .await;
+    assert_eq!(r.status, 409, "the last owner stays");
+    let log = s.control().audit_log("alpha", 50).await.unwrap();
+    assert!(log
+        .iter()
+        .any(|a| a.action == "role_revoked" && a.detail.contains("new@alpha.test")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -694,4 +762,46 @@ async fn idle_sessions_end_and_cookies_are_secure_behind_tls() {
             .any(|a| a.action == "login" && a.ip == "203.0.113.9"),
         "{log:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_and_api_answer_as_of_a_past_day() {
+    let s = start(|_| {}).await;
+    let owner = s.login("owner@alpha.test").await;
+    // Before the shipment of 2016-02-01 alphadist held nothing of the label's.
+    let r = s
+        .get(
+            "/t/alpha/dashboard?as_of=2016-01-31&format=csv&table=stock",
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body.contains("alphadist"), "{}", r.body);
+    let r = s
+        .get("/t/alpha/dashboard?format=csv&table=stock", Some(&owner))
+        .await;
+    assert!(r.body.contains("alphadist,on_hand,200"), "{}", r.body);
+    let page = s
+        .get("/t/alpha/dashboard?as_of=2016-01-31", Some(&owner))
+        .await;
+    assert!(page.body.contains("value=\"2016-01-31\""));
+    assert!(
+        page.body.contains("?as_of=2016-01-31&amp;sort="),
+        "sort links keep the day"
+    );
+    let api = s
+        .get(
+            "/api/v1/t/alpha/distributors/alphadist?as_of=2016-01-31",
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(api.json()["as_of"], "2016-01-31");
+    let bad = s
+        .get("/api/v1/t/alpha/dashboard?as_of=2016-02-30", Some(&owner))
+        .await;
+    assert_eq!(
+        (bad.status, bad.error_code().as_str()),
+        (400, "invalid_input")
+    );
+    assert!(bad.body.contains("2016-02-30"));
 }

@@ -9,9 +9,14 @@ use backstock_web::roles::{Access, Role};
 use backstock_web::routes::{self, Body, Route, Verb};
 use common::*;
 
+/// The id of beta's owner's API token (the first token made on a fresh server).
+const BETA_TOKEN_ID: &str = "1";
+
 /// Fills a route's path: `{tenant}` and the ids given.
 fn fill(path: &str, tenant: &str, distributor: &str, upload: &str, user: &str) -> String {
-    path.replace("{tenant}", tenant)
+    // Token ids: beta's owner's token (see `BETA_TOKEN_ID`), never the caller's own.
+    path.replace("{token}", BETA_TOKEN_ID)
+        .replace("{tenant}", tenant)
         .replace("{distributor}", distributor)
         .replace("{upload}", upload)
         .replace("{user}", user)
@@ -139,6 +144,32 @@ async fn every_route_every_role_no_cross_tenant_access() {
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
     let beta_upload = p.json()["upload_id"].as_str().unwrap().to_string();
+    let beta_token = s
+        .control()
+        .create_token(
+            s.control()
+                .user_by_email(BETA_OWNER)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            "beta",
+        )
+        .await
+        .unwrap();
+    let beta_tokens = s
+        .control()
+        .tokens_of(
+            s.control()
+                .user_by_email(BETA_OWNER)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(beta_tokens[0].0.to_string(), BETA_TOKEN_ID);
     let beta_user = s
         .control()
         .user_by_email(BETA_OWNER)
@@ -316,6 +347,15 @@ async fn every_route_every_role_no_cross_tenant_access() {
         (beta_row.locale, beta_row.currency)
     );
     let beta_user_id: i64 = beta_user.parse().unwrap();
+    let r = request(
+        s.addr,
+        "GET",
+        "/api/v1/me",
+        &[("Authorization", format!("Bearer {beta_token}"))],
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 200, "beta's token still works: {}", r.body);
     assert!(s
         .control()
         .upload(&beta_upload, beta_user_id, "beta")
