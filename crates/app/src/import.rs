@@ -348,7 +348,15 @@ pub async fn run_checked(
             parts,
             lines: k.lines,
         };
-        let recorded = store.record(&parsed.entries, Some(file)).await;
+        // What later files of this run need from this one is taken first: the store
+        // takes the entries and drops each as soon as its rows are built.
+        for e in &parsed.entries {
+            ctx.learn(e);
+        }
+        if kind == Kind::PurchaseOrders {
+            new_pos.extend(parsed.entries.iter().cloned());
+        }
+        let recorded = store.record_all(parsed.entries, Some(file)).await;
         phase("recorded");
         match recorded {
             Ok(RecordOutcome::Recorded {
@@ -369,12 +377,6 @@ pub async fn run_checked(
                 return Err(AppError::from(e)
                     .context(format!("{shown}: nothing was recorded from this file")));
             }
-        }
-        for e in &parsed.entries {
-            ctx.learn(e);
-        }
-        if kind == Kind::PurchaseOrders && !opts.dry_run {
-            new_pos.extend(parsed.entries.iter().cloned());
         }
     }
     // Judged once everything of this run is in (statements and payments may come in

@@ -245,6 +245,24 @@ impl Store {
         entries: &[Entry],
         file: Option<SourceFile>,
     ) -> Result<RecordOutcome> {
+        self.record_from(entries.iter().collect(), file).await
+    }
+
+    /// [`Store::record`], taking the entries: each is dropped as soon as its rows are
+    /// built, so a file of millions of statement lines is not held twice.
+    pub async fn record_all(
+        &self,
+        entries: Vec<Entry>,
+        file: Option<SourceFile>,
+    ) -> Result<RecordOutcome> {
+        self.record_from(entries, file).await
+    }
+
+    async fn record_from<E: std::borrow::Borrow<Entry>>(
+        &self,
+        entries: Vec<E>,
+        file: Option<SourceFile>,
+    ) -> Result<RecordOutcome> {
         let mut cache = self.cache.lock().await;
         let mut conn = self.pool.acquire().await?;
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
@@ -379,10 +397,10 @@ const ROWS_PER_INSERT: usize = 1000;
 const FLUSH_TRANSFERS: usize = 100_000;
 const FLUSH_BYTES: usize = 32 << 20;
 
-async fn record_in_tx(
+async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
     conn: &mut SqliteConnection,
     cache: &mut Option<Cached>,
-    entries: &[Entry],
+    entries: Vec<E>,
     file: Option<SourceFile>,
 ) -> Result<RecordOutcome> {
     if let Some(f) = &file {
@@ -423,7 +441,7 @@ async fn record_in_tx(
             sqlx::QueryBuilder::new("SELECT entry_id, body FROM journal WHERE entry_id IN (");
         let mut sep = qb.separated(", ");
         for e in chunk {
-            sep.push_bind(e.id.as_str());
+            sep.push_bind(e.borrow().id.as_str());
         }
         qb.push(")");
         for r in qb.build().fetch_all(&mut *conn).await? {
@@ -433,7 +451,7 @@ async fn record_in_tx(
 
     let accounts_before = book.accounts().count();
     let recorded_at = now_utc();
-    let mut journal_rows: Vec<JournalInsert<'_>> = Vec::new();
+    let mut journal_rows: Vec<JournalInsert> = Vec::new();
     let file_sha = file.as_ref().map(|f| f.sha256.clone());
     // Rows are written as they accumulate, so a file of millions of lines does not hold
     // every statement's JSON and transfers in memory at once.
@@ -445,8 +463,9 @@ async fn record_in_tx(
     let mut pending_done: Vec<(TransferId, &'static str)> = Vec::new();
     let mut touched: BTreeSet<u32> = BTreeSet::new();
     let mut unchanged = 0usize;
-    let mut seen_ids: BTreeSet<&str> = BTreeSet::new();
+    let mut seen_ids: BTreeSet<String> = BTreeSet::new();
     for entry in entries {
+        let entry: &Entry = entry.borrow();
         let body = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if let Some(old) = existing.get(entry.id.as_str()) {
             if *old == body {
@@ -457,7 +476,7 @@ async fn record_in_tx(
                 entry_id: entry.id.to_string(),
             });
         }
-        if !seen_ids.insert(entry.id.as_str()) {
+        if !seen_ids.insert(entry.id.to_string()) {
             return Err(StoreError::Conflict {
                 entry_id: entry.id.to_string(),
             });
@@ -512,7 +531,15 @@ async fn record_in_tx(
             transfer_rows.push((seq, i, *t, posted, pending, eday, kday));
         }
         pending_bytes += body.len();
-        journal_rows.push((seq, entry, body, chain::to_hex(&hash)));
+        journal_rows.push(JournalInsert {
+            seq,
+            entry_id: entry.id.to_string(),
+            kind: entry.event.name(),
+            effective_day: eday,
+            known_day: kday,
+            body,
+            hash: chain::to_hex(&hash),
+        });
         if transfer_rows.len() + account_rows.len() >= FLUSH_TRANSFERS
             || pending_bytes >= FLUSH_BYTES
         {
@@ -623,7 +650,16 @@ async fn record_in_tx(
     })
 }
 
-type JournalInsert<'e> = (i64, &'e Entry, String, String);
+/// A journal row, owning what it needs so its entry can be dropped.
+struct JournalInsert {
+    seq: i64,
+    entry_id: String,
+    kind: &'static str,
+    effective_day: i64,
+    known_day: i64,
+    body: String,
+    hash: String,
+}
 
 /// Writes account rows (id, key JSON, creating entry's seq), in id order.
 async fn insert_accounts(
@@ -679,7 +715,7 @@ type TransferInsert = (i64, usize, Transfer, i64, i64, i64, i64);
 
 async fn insert_journal(
     conn: &mut SqliteConnection,
-    journal_rows: &[JournalInsert<'_>],
+    journal_rows: &[JournalInsert],
     file_sha: Option<&str>,
     recorded_at: &str,
 ) -> Result<()> {
@@ -687,16 +723,16 @@ async fn insert_journal(
         let mut qb = sqlx::QueryBuilder::new(
             "INSERT INTO journal (seq, entry_id, kind, effective_day, known_day, body, file_sha256, recorded_at, hash) ",
         );
-        qb.push_values(chunk, |mut b, (seq, e, body, hash)| {
-            b.push_bind(*seq)
-                .push_bind(e.id.as_str())
-                .push_bind(e.event.name())
-                .push_bind(day(e.effective_on))
-                .push_bind(day(e.known_on))
-                .push_bind(body.as_str())
+        qb.push_values(chunk, |mut b, j| {
+            b.push_bind(j.seq)
+                .push_bind(j.entry_id.as_str())
+                .push_bind(j.kind)
+                .push_bind(j.effective_day)
+                .push_bind(j.known_day)
+                .push_bind(j.body.as_str())
                 .push_bind(file_sha)
                 .push_bind(recorded_at)
-                .push_bind(hash.as_str());
+                .push_bind(j.hash.as_str());
         });
         qb.build().execute(&mut *conn).await?;
     }
