@@ -376,6 +376,14 @@ pub async fn run_period(
         Some(n) if !n.trim().is_empty() => None,
         _ => Some(t.row.name.clone()),
     };
+    // Posting is serialized (runs are rare): two confirms of the same period post it
+    // once and the second is told it is locked.
+    static POSTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _posting = if dry_run {
+        None
+    } else {
+        Some(POSTING.lock().await)
+    };
     let outcome = roy::run_outcome(
         t.store(),
         roy::RunArgs {
