@@ -34,6 +34,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 type Q = Query<HashMap<String, String>>;
 
+/// The flag on royalties owed by a distributor in default.
+const DEFAULT_BADGE: &str = r#"<span class="level level-critical">in default</span>"#;
+
 fn locale(t: &Tenant) -> Locale {
     Locale::new(&t.row.locale, &t.row.currency)
 }
@@ -77,10 +80,14 @@ fn sums_cell(l: &Locale, sums: &BTreeMap<Currency, i64>) -> Cell {
             .collect::<Vec<_>>()
             .join(" + "),
         first.minor(),
-        ms.iter()
-            .map(|m| format!("{} {}", m.to_decimal_string(), m.currency().code()))
-            .collect::<Vec<_>>()
-            .join(" + "),
+        if ms.len() == 1 {
+            first.to_decimal_string()
+        } else {
+            ms.iter()
+                .map(|m| format!("{} {}", m.to_decimal_string(), m.currency().code()))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        },
     )
 }
 
@@ -788,11 +795,7 @@ pub async fn statements_page(t: Tenant, Query(q): Q) -> Result<Response, Fail> {
             Cell::text("")
         } else {
             Cell {
-                html: Some(format!(
-                    r#"{} {}"#,
-                    crate::html::level_badge("critical"),
-                    esc(&f)
-                )),
+                html: Some(format!(r#"{} {}"#, DEFAULT_BADGE, esc(&f))),
                 ..Cell::text(f)
             }
         };
@@ -891,7 +894,7 @@ pub async fn statements_page(t: Tenant, Query(q): Q) -> Result<Response, Fail> {
                         nc.push_str(&format!(
                             "<li>{}{}</li>",
                             if default {
-                                format!("{} ", crate::html::level_badge("critical"))
+                                format!("{} ", DEFAULT_BADGE)
                             } else {
                                 String::new()
                             },
@@ -1074,7 +1077,10 @@ pub async fn statement_page(
                 Cell::text(n.distributor_name.clone()),
                 Cell::text(n.statement_id.clone()),
                 if n.in_default {
-                    Cell::badge("critical", 1)
+                    Cell {
+                        html: Some(DEFAULT_BADGE.to_string()),
+                        ..Cell::num("in default".into(), 1, "in default".into())
+                    }
                 } else {
                     Cell::num(String::new(), 0, String::new())
                 },
@@ -1121,7 +1127,7 @@ pub async fn statement_page(
             ncl.push_str(&format!(
                 "<li>{}{}</li>",
                 if line.contains("IN DEFAULT") {
-                    format!("{} ", crate::html::level_badge("critical"))
+                    format!("{} ", DEFAULT_BADGE)
                 } else {
                     String::new()
                 },
@@ -1284,7 +1290,12 @@ mod tests {
         add(&mut m, Money::from_minor(1050, Currency::USD));
         add(&mut m, Money::from_minor(-50, Currency::USD));
         let c = sums_cell(&l, &m);
-        assert_eq!(c.csv, "10.00 USD");
+        assert_eq!(c.csv, "10.00");
+        add(
+            &mut m,
+            Money::from_minor(300, Currency::parse("EUR").unwrap()),
+        );
+        assert_eq!(sums_cell(&l, &m).csv, "3.00 EUR + 10.00 USD");
         assert_eq!(c.sort, crate::html::SortKey::Num(1000));
     }
 }
