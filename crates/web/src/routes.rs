@@ -105,6 +105,13 @@ const SETTINGS_FIELDS: &[(&str, &str)] = &[
 ];
 
 const PERIOD_FIELDS: &[(&str, &str)] = &[("period", "royalty period: 2016H1, 2016Q2 or 2016-05")];
+const CONFIRM_FIELDS: &[(&str, &str)] = &[
+    ("period", "royalty period: 2016H1, 2016Q2 or 2016-05"),
+    (
+        "journal",
+        "the journal length the preview showed (optional): refused if the books changed since",
+    ),
+];
 const RUN_FIELDS: &[(&str, &str)] = &[
     ("period", "royalty period: 2016H1, 2016Q2 or 2016-05"),
     (
@@ -162,7 +169,7 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/t/{tenant}/import/{upload}/discard", Tenant(Import), "Drop a previewed upload", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "303 redirect", || post(pages::import_discard)),
         r(Verb::Get, "/t/{tenant}/royalties", Tenant(ReadLabel), "Royalty periods run and locked; the form to run one (owner, staff)", TABLE_QUERY, Body::None, "text/html or text/csv", || get(royalties::royalties_page)),
         r(Verb::Post, "/t/{tenant}/royalties/preview", Tenant(Operate), "Preview a royalty period (dry run: statements per payee and the tie-out; nothing recorded)", &[], Body::Form(PERIOD_FIELDS), "text/html", || post(royalties::preview)),
-        r(Verb::Post, "/t/{tenant}/royalties/runs", Tenant(Operate), "Run a royalty period: post its statements to the ledger and lock it", &[], Body::Form(PERIOD_FIELDS), "text/html", || post(royalties::post_run)),
+        r(Verb::Post, "/t/{tenant}/royalties/runs", Tenant(Operate), "Run a royalty period: post its statements to the ledger and lock it", &[], Body::Form(CONFIRM_FIELDS), "text/html", || post(royalties::post_run)),
         r(Verb::Get, "/t/{tenant}/statements", Tenant(Statements), "Royalty statements (an artist: their own, what is not collected, the releases they are paid on)", STATEMENTS_QUERY, Body::None, "text/html or text/csv", || get(royalties::statements_page)),
         r(Verb::Get, "/t/{tenant}/statements/{period}/{payee}", Tenant(Statements), "One payee's statement of a period, exactly as the run stored it", STATEMENT_QUERY, Body::None, "text/html, application/pdf, text/csv or application/json", || get(royalties::statement_page)),
         r(Verb::Get, "/t/{tenant}/users", Tenant(Manage), "Members, roles, invitations, label settings", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::users)),

@@ -376,6 +376,7 @@ pub async fn run_period(
     t: &Tenant,
     period: &str,
     dry_run: bool,
+    previewed_journal: Option<i64>,
 ) -> Result<roy::RunOutcome, Fail> {
     let period = period_arg(period)?;
     // Statements carry the label's name: the one set for the store, else the tenant's.
@@ -391,6 +392,29 @@ pub async fn run_period(
     } else {
         Some(POSTING.lock().await)
     };
+    if let Some(then) = previewed_journal {
+        let now = t.store().entry_count().await?;
+        let done = roy::runs_on_file(t.store())
+            .await?
+            .iter()
+            .any(|r| r.period == period);
+        if now != then && done {
+            return Err(Fail::new(
+                409,
+                "refused",
+                format!("royalty period {period} was already run and is locked"),
+            ));
+        }
+        if now != then {
+            return Err(Fail::new(
+                409,
+                "refused",
+                format!(
+                    "the books changed since the preview of {period} ({then} journal entries then, {now} now); nothing was posted: preview it again"
+                ),
+            ));
+        }
+    }
     let outcome = roy::run_outcome(
         t.store(),
         roy::RunArgs {
@@ -556,6 +580,9 @@ pub async fn royalties_page(t: Tenant, Query(q): Q) -> Result<Response, Fail> {
 #[derive(Deserialize)]
 pub struct PeriodForm {
     pub period: String,
+    /// The journal's length when the preview was made: a confirm is refused when the
+    /// books changed since (what is posted is what was previewed).
+    pub journal: Option<String>,
 }
 
 /// A plain table (a POST's answer has no sortable URL).
@@ -692,11 +719,12 @@ pub async fn preview(
     t: Tenant,
     Form(f): Form<PeriodForm>,
 ) -> Result<Html<String>, Fail> {
-    let o = run_period(&state, &t, &f.period, true).await?;
+    let journal = t.store().entry_count().await?;
+    let o = run_period(&state, &t, &f.period, true, None).await?;
     let l = locale(&t);
     let body = format!(
         r#"<p class="okbox" id="run-dry">Dry run of {p}: nothing is recorded until you post it.</p>{}
-<section><form id="run-confirm-form" class="inline" method="post" action="{}">{}<input type="hidden" name="period" value="{p}"><button id="run-confirm" class="primary" type="submit">Post {p} and lock it</button></form> <a href="{}">Cancel</a></section>"#,
+<section><form id="run-confirm-form" class="inline" method="post" action="{}">{}<input type="hidden" name="period" value="{p}"><input type="hidden" name="journal" value="{journal}"><button id="run-confirm" class="primary" type="submit">Post {p} and lock it</button></form> <a href="{}">Cancel</a></section>"#,
         run_tables(&l, &o.run),
         esc(&base(&t, "royalties/runs")),
         csrf_field(&t),
@@ -716,7 +744,19 @@ pub async fn post_run(
     t: Tenant,
     Form(f): Form<PeriodForm>,
 ) -> Result<Html<String>, Fail> {
-    let o = run_period(&state, &t, &f.period, false).await?;
+    let expected = match f
+        .journal
+        .as_deref()
+        .map(str::trim)
+        .filter(|j| !j.is_empty())
+    {
+        Some(j) => Some(
+            j.parse::<i64>()
+                .map_err(|_| Fail::bad(format!("journal: found {j:?}, expected a number")))?,
+        ),
+        None => None,
+    };
+    let o = run_period(&state, &t, &f.period, false, expected).await?;
     let l = locale(&t);
     let body = format!(
         r#"<p class="okbox" id="run-result">Royalty period {p} is posted and locked: {n} statement{s} stored.</p>{}
@@ -1239,7 +1279,7 @@ pub struct RunBody {
 
 /// `POST /api/v1/t/{tenant}/royalties/runs`.
 pub async fn api_run(State(state): State<AppState>, t: Tenant, Body(b): Body<RunBody>) -> J {
-    let o = run_period(&state, &t, &b.period, b.dry_run).await?;
+    let o = run_period(&state, &t, &b.period, b.dry_run, None).await?;
     Ok(Json(run_json(t.slug(), &o, b.dry_run)))
 }
 

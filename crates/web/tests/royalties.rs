@@ -271,9 +271,24 @@ async fn label_roles_view_statements_and_the_owner_previews_then_runs_a_period()
     assert_eq!(runs(&s, &owner).await, 1);
     // Confirming posts and locks it, once (two confirms at the same time: one posts,
     // the other is told the period is locked); it is audited.
+    // The confirm carries the journal length the preview saw: stale → refused.
+    let i = p.body.find(r#"name="journal" value=""#).unwrap() + r#"name="journal" value=""#.len();
+    let journal = p.body[i..].split('"').next().unwrap().to_string();
+    let stale = (journal.parse::<i64>().unwrap() - 1).to_string();
+    let r = s
+        .post_form(
+            "/t/alpha/royalties/runs",
+            &owner,
+            &[("period", "2016Q2"), ("journal", &stale)],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("changed since the preview"), "{}", r.body);
+    assert_eq!(runs(&s, &owner).await, 1);
+    let confirm = [("period", "2016Q2"), ("journal", journal.as_str())];
     let (a, b) = tokio::join!(
-        s.post_form("/t/alpha/royalties/runs", &owner, &[("period", "2016Q2")]),
-        s.post_form("/t/alpha/royalties/runs", &owner, &[("period", "2016Q2")])
+        s.post_form("/t/alpha/royalties/runs", &owner, &confirm),
+        s.post_form("/t/alpha/royalties/runs", &owner, &confirm)
     );
     let (r, other) = if a.status == 200 { (a, b) } else { (b, a) };
     assert_eq!(r.status, 200, "{}", r.body);
