@@ -265,15 +265,24 @@ pub struct PaidRelease {
 }
 
 /// The releases on the contracts (versions in force on the label's today) that pay
-/// `payee`.
-pub async fn releases_paid_on(t: &Tenant, payee: &str) -> Result<Vec<PaidRelease>, Fail> {
-    let store = t.store();
-    let today = backstock_app::risk::today(store).await?;
-    let contracts = roy::contracts_of_payee(store, payee, today).await?;
-    let mut catalog: HashMap<String, backstock_ledger::facts::CatalogItem> = HashMap::new();
-    for (_, e) in store.entries(&["catalog_item"], None).await? {
-        if let backstock_ledger::Event::Fact(backstock_ledger::Fact::CatalogItem(c)) = e.event {
-            catalog.insert(c.sku.to_string(), c);
+/// `payee`; titles from the catalog of the (cached) books.
+pub async fn releases_paid_on(
+    state: &AppState,
+    t: &Tenant,
+    payee: &str,
+) -> Result<Vec<PaidRelease>, Fail> {
+    let b = crate::views::books(t, &state.cache).await?;
+    let contracts = roy::contracts_of_payee(t.store(), payee, b.as_of).await?;
+    let skus: BTreeSet<String> = contracts
+        .iter()
+        .flat_map(|c| c.skus.iter().map(|s| s.to_string()))
+        .collect();
+    let mut catalog: HashMap<String, &backstock_ledger::facts::CatalogItem> = HashMap::new();
+    for e in &b.entries {
+        if let backstock_ledger::Event::Fact(backstock_ledger::Fact::CatalogItem(c)) = &e.event {
+            if skus.contains(c.sku.as_str()) {
+                catalog.insert(c.sku.to_string(), c);
+            }
         }
     }
     let mut out = Vec::new();
@@ -803,7 +812,11 @@ fn flags(c: &[ContractSummary]) -> String {
 /// `GET /t/{tenant}/statements`: every payee's statements (label roles) or the artist
 /// portal (an artist: their statements, what is not collected and why, and the
 /// releases they are paid on).
-pub async fn statements_page(t: Tenant, Query(q): Q) -> Result<Response, Fail> {
+pub async fn statements_page(
+    State(state): State<AppState>,
+    t: Tenant,
+    Query(q): Q,
+) -> Result<Response, Fail> {
     let l = locale(&t);
     let (runs, list) = visible(&t, &q).await?;
     let mut g = Grid::new(
@@ -887,7 +900,7 @@ pub async fn statements_page(t: Tenant, Query(q): Q) -> Result<Response, Fail> {
         ],
     );
     if let Some(p) = &artist {
-        for r in releases_paid_on(&t, p).await? {
+        for r in releases_paid_on(&state, &t, p).await? {
             releases.push(vec![
                 Cell::text(r.sku),
                 Cell::text(r.title),
@@ -1284,18 +1297,19 @@ pub async fn api_run(State(state): State<AppState>, t: Tenant, Body(b): Body<Run
 }
 
 /// `GET /api/v1/t/{tenant}/statements`.
-pub async fn api_statements(t: Tenant, Query(q): Q) -> J {
+pub async fn api_statements(State(state): State<AppState>, t: Tenant, Query(q): Q) -> J {
     let (_, list) = visible(&t, &q).await?;
     let statements: Vec<StatementSummary> = list.iter().map(|s| summarize(t.slug(), s)).collect();
     let mut out = json!({"statements": statements});
     if let Scope::Payee(p) = &t.scope {
         out["payee"] = json!(p);
-        out["releases_paid_on"] = json!(releases_paid_on(&t, p).await?);
+        out["releases_paid_on"] = json!(releases_paid_on(&state, &t, p).await?);
     }
     Ok(Json(out))
 }
 
-/// `GET /api/v1/t/{tenant}/statements/{period}/{payee}`: the statement as stored.
+/// `GET /api/v1/t/{tenant}/statements/{period}/{payee}`: the statement as stored (the
+/// JSON of `backstock royalties statement --format json`).
 pub async fn api_statement(
     t: Tenant,
     Path((_, period, payee)): Path<(String, String, String)>,
