@@ -12,8 +12,9 @@
 //      and column; a good one shows a preview, records nothing until confirmed, and once
 //      confirmed moves the dashboard and the distributor page by exactly the statement;
 //   4. downloads a royalty statement PDF from the statements page (`#statement-pdf`);
-//   5. signs in as the demo artist: the dashboard is refused (403), and another artist's
-//      statement cannot be opened or downloaded.
+//   5. signs in as the demo artist: the dashboard is refused (403); their statements page
+//      links only their own statements, whose PDF downloads; another artist's statement
+//      cannot be opened or downloaded.
 // Any failure: a clear message, screenshots of the open pages and the server's log in an
 // artifacts directory (printed), exit status 1.
 
@@ -262,6 +263,25 @@ async function readDashboard(page, base) {
   return { entries, open, stock };
 }
 
+/// Clicks the page's first `#statement-pdf` link and checks the download is a whole PDF.
+async function downloadPdf(page, who) {
+  const link = page.locator('#statement-pdf').first();
+  check((await link.count()) === 1, `${page.url()} has no #statement-pdf link for the ${who}`);
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const path = join(artifacts, `${who}-${download.suggestedFilename() || 'statement.pdf'}`);
+  await download.saveAs(path);
+  const pdf = readFileSync(path);
+  check(pdf.length > 1000, `the ${who}'s PDF is only ${pdf.length} bytes (${path})`);
+  check(
+    pdf.subarray(0, 5).toString('latin1') === '%PDF-',
+    `the ${who}'s download does not start with %PDF- (${path})`,
+  );
+  check(
+    pdf.subarray(-1024).toString('latin1').includes('%%EOF'),
+    `the ${who}'s PDF has no %%EOF trailer (${path})`,
+  );
+}
+
 // ---- the tests ----
 
 async function main() {
@@ -387,15 +407,7 @@ async function main() {
       resp.status() === 200,
       `/t/${LABEL}/statements answered ${resp.status()} (the royalty statements pages are missing)`,
     );
-    const link = page.locator('#statement-pdf').first();
-    check((await link.count()) === 1, `/t/${LABEL}/statements has no #statement-pdf link`);
-    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
-    const path = join(artifacts, download.suggestedFilename() || 'statement.pdf');
-    await download.saveAs(path);
-    const pdf = readFileSync(path);
-    check(pdf.length > 1000, `the PDF is only ${pdf.length} bytes`);
-    check(pdf.subarray(0, 5).toString('latin1') === '%PDF-', `the download does not start with %PDF- (${path})`);
-    check(pdf.subarray(-1024).toString('latin1').includes('%%EOF'), `the PDF has no %%EOF trailer (${path})`);
+    await downloadPdf(page, 'owner');
     // Links to statements of payees other than the demo artist, for step 5.
     const hrefs = await page
       .locator('a[href]')
@@ -431,6 +443,7 @@ async function main() {
       .evaluateAll((as) => as.map((a) => a.getAttribute('href')));
     const foreign = own.filter((h) => otherStatement.includes(h));
     check(foreign.length === 0, `the artist's statements page links other payees' statements: ${foreign.join(', ')}`);
+    await downloadPdf(ap, 'artist');
     // …and another payee's statement, page or PDF, is refused when asked for directly.
     for (const href of otherStatement.slice(0, 4)) {
       const r = await ap.request.get(`${base}${href}`, { maxRedirects: 0 });
@@ -484,6 +497,7 @@ try {
   await stopServer();
   rmSync(dataDir, { recursive: true, force: true });
 }
+const passed = results.filter((r) => r.ok).length;
+console.log(`browser: ${passed} passed, ${results.length - passed + (failed && results.every((r) => r.ok) ? 1 : 0)} failed`);
 if (failed) process.exit(1);
 rmSync(artifacts, { recursive: true, force: true });
-console.log(`browser tests: ${results.length} steps passed`);
