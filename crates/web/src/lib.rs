@@ -17,6 +17,7 @@ pub mod html;
 pub mod pages;
 pub mod roles;
 pub mod routes;
+pub mod royalties;
 pub mod upload;
 pub mod views;
 

@@ -70,6 +70,7 @@ impl Role {
             Import => matches!(self, Owner | Staff | Bookkeeper | Distributor),
             Operate => matches!(self, Owner | Staff),
             Manage => self == Owner,
+            Statements => matches!(self, Owner | Staff | Bookkeeper | Artist),
         }
     }
 
@@ -77,7 +78,7 @@ impl Role {
     pub fn home(self) -> &'static str {
         match self {
             Role::Owner | Role::Staff | Role::Bookkeeper => "dashboard",
-            Role::Artist => "catalog",
+            Role::Artist => "statements",
             Role::Distributor => "shipments",
         }
     }
@@ -107,6 +108,8 @@ pub enum Perm {
     Operate,
     /// Users, roles, settings and the audit log.
     Manage,
+    /// Royalty statements (an artist sees only their own payee's).
+    Statements,
 }
 
 impl Perm {
@@ -119,6 +122,7 @@ impl Perm {
             Perm::Import => "import",
             Perm::Operate => "operate",
             Perm::Manage => "manage",
+            Perm::Statements => "statements",
         }
     }
 }
@@ -150,6 +154,9 @@ mod tests {
         assert!(Role::Artist.may(Perm::Catalog));
         assert!(!Role::Distributor.may(Perm::Catalog));
         assert!(Role::Distributor.may(Perm::Shipments));
+        assert!(Role::Artist.may(Perm::Statements) && Role::Bookkeeper.may(Perm::Statements));
+        assert!(!Role::Distributor.may(Perm::Statements));
+        assert_eq!(Role::Artist.home(), "statements");
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
             assert!(r.may(Perm::Member));

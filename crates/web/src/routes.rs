@@ -3,7 +3,7 @@
 //! from it, so a new route is routed, documented and tested for isolation together.
 
 use crate::roles::{Access, Perm};
-use crate::{api, pages, AppState};
+use crate::{api, pages, royalties, AppState};
 use axum::routing::{get, post, MethodRouter};
 use serde_json::{json, Value};
 
@@ -104,6 +104,34 @@ const SETTINGS_FIELDS: &[(&str, &str)] = &[
     ("currency", "the label's home currency (ISO 4217)"),
 ];
 
+const PERIOD_FIELDS: &[(&str, &str)] = &[("period", "royalty period: 2016H1, 2016Q2 or 2016-05")];
+const CONFIRM_FIELDS: &[(&str, &str)] = &[
+    ("period", "royalty period: 2016H1, 2016Q2 or 2016-05"),
+    (
+        "journal",
+        "the journal length the preview showed (optional): refused if the books changed since",
+    ),
+];
+const RUN_FIELDS: &[(&str, &str)] = &[
+    ("period", "royalty period: 2016H1, 2016Q2 or 2016-05"),
+    (
+        "dry_run",
+        "boolean: preview only, record nothing (default false)",
+    ),
+];
+const STATEMENTS_QUERY: &[(&str, &str)] = &[
+    ("period", "only this period"),
+    ("payee", "only this payee"),
+    ("sort", "column to sort a table by (`-column` descending; `table.column` on pages with several tables)"),
+    ("format", "`csv` downloads a table"),
+    ("table", "which table to download as CSV"),
+];
+const STATEMENT_QUERY: &[(&str, &str)] = &[
+    ("format", "`html` (default), `pdf`, `csv` or `json`; with `table`, `csv` downloads that table of the page"),
+    ("table", "with format=csv: detail, costs or not_collected"),
+    ("sort", "column to sort a table by"),
+];
+
 /// Every route of the application.
 pub fn all() -> Vec<Route> {
     use Access::*;
@@ -139,6 +167,11 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/t/{tenant}/import", Tenant(Import), "Upload and preview (dry run); nothing is recorded", &[("csrf", "the session's CSRF token")], Body::Multipart(UPLOAD_FIELDS), "text/html", || post(pages::import_preview)),
         r(Verb::Post, "/t/{tenant}/import/{upload}/confirm", Tenant(Import), "Record a previewed upload", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "text/html", || post(pages::import_confirm)),
         r(Verb::Post, "/t/{tenant}/import/{upload}/discard", Tenant(Import), "Drop a previewed upload", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "303 redirect", || post(pages::import_discard)),
+        r(Verb::Get, "/t/{tenant}/royalties", Tenant(ReadLabel), "Royalty periods run and locked; the form to run one (owner, staff)", TABLE_QUERY, Body::None, "text/html or text/csv", || get(royalties::royalties_page)),
+        r(Verb::Post, "/t/{tenant}/royalties/preview", Tenant(Operate), "Preview a royalty period (dry run: statements per payee and the tie-out; nothing recorded)", &[], Body::Form(PERIOD_FIELDS), "text/html", || post(royalties::preview)),
+        r(Verb::Post, "/t/{tenant}/royalties/runs", Tenant(Operate), "Run a royalty period: post its statements to the ledger and lock it", &[], Body::Form(CONFIRM_FIELDS), "text/html", || post(royalties::post_run)),
+        r(Verb::Get, "/t/{tenant}/statements", Tenant(Statements), "Royalty statements (an artist: their own, what is not collected, the releases they are paid on)", STATEMENTS_QUERY, Body::None, "text/html or text/csv", || get(royalties::statements_page)),
+        r(Verb::Get, "/t/{tenant}/statements/{period}/{payee}", Tenant(Statements), "One payee's statement of a period, exactly as the run stored it", STATEMENT_QUERY, Body::None, "text/html, application/pdf, text/csv or application/json", || get(royalties::statement_page)),
         r(Verb::Get, "/t/{tenant}/users", Tenant(Manage), "Members, roles, invitations, label settings", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::users)),
         r(Verb::Post, "/t/{tenant}/users", Tenant(Manage), "Invite: give an account (new or existing) a role in this label", &[], Body::Form(MEMBER_FIELDS), "303 redirect", || post(pages::invite)),
         r(Verb::Post, "/t/{tenant}/users/{user}/role", Tenant(Manage), "Change a member's role", &[], Body::Form(ROLE_FIELDS), "303 redirect", || post(pages::change_role)),
@@ -157,6 +190,10 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/api/v1/t/{tenant}/imports", Tenant(Import), "Upload and preview (dry run); confirm with the returned upload_id", &[], Body::Multipart(UPLOAD_FIELDS), "application/json", || post(api::import_preview)),
         r(Verb::Post, "/api/v1/t/{tenant}/imports/{upload}/confirm", Tenant(Import), "Record a previewed upload", &[], Body::None, "application/json", || post(api::import_confirm)),
         r(Verb::Post, "/api/v1/t/{tenant}/imports/{upload}/discard", Tenant(Import), "Drop a previewed upload", &[], Body::None, "application/json", || post(api::import_discard)),
+        r(Verb::Get, "/api/v1/t/{tenant}/royalties", Tenant(ReadLabel), "Royalty periods run, with totals and tie-out; the next period that may run", &[], Body::None, "application/json", || get(royalties::api_runs)),
+        r(Verb::Post, "/api/v1/t/{tenant}/royalties/runs", Tenant(Operate), "Run a royalty period (`dry_run`: preview only); a posted period is locked", &[], Body::Json(RUN_FIELDS), "application/json", || post(royalties::api_run)),
+        r(Verb::Get, "/api/v1/t/{tenant}/statements", Tenant(Statements), "Royalty statements (an artist: their own, and the releases they are paid on)", &[("period", "only this period"), ("payee", "only this payee")], Body::None, "application/json", || get(royalties::api_statements)),
+        r(Verb::Get, "/api/v1/t/{tenant}/statements/{period}/{payee}", Tenant(Statements), "One payee's statement of a period, as stored (the JSON of `backstock royalties statement --format json`; money as `amount_minor` + `currency`)", &[], Body::None, "application/json", || get(royalties::api_statement)),
         r(Verb::Get, "/api/v1/t/{tenant}/members", Tenant(Manage), "Members and roles", &[], Body::None, "application/json", || get(api::members)),
         r(Verb::Post, "/api/v1/t/{tenant}/members", Tenant(Manage), "Invite: give an account (new or existing) a role", &[], Body::Json(MEMBER_FIELDS), "application/json", || post(api::invite)),
         r(Verb::Post, "/api/v1/t/{tenant}/members/{user}/role", Tenant(Manage), "Change a member's role", &[], Body::Json(ROLE_FIELDS), "application/json", || post(api::change_role)),
@@ -188,6 +225,8 @@ fn fields_schema(fields: &[(&str, &str)], binary_file: bool) -> Value {
             json!({"type": "string", "format": "binary", "description": d})
         } else if *n == "units" {
             json!({"type": "integer", "description": d})
+        } else if *n == "dry_run" {
+            json!({"type": "boolean", "description": d})
         } else {
             json!({"type": "string", "description": d})
         };

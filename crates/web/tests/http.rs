@@ -454,7 +454,7 @@ async fn limited_roles_see_and_upload_only_their_own() {
         r.body
     );
     let r = s.get("/t/alpha", Some(&artist)).await;
-    assert_eq!(r.header("location"), Some("/t/alpha/catalog"));
+    assert_eq!(r.header("location"), Some("/t/alpha/statements"));
     // The distributor sees its own shipments and POs only.
     let dist = s.login("distributor@alpha.test").await;
     let r = s

@@ -15,6 +15,8 @@ fn fill(path: &str, tenant: &str, distributor: &str, upload: &str, user: &str) -
         .replace("{distributor}", distributor)
         .replace("{upload}", upload)
         .replace("{user}", user)
+        .replace("{period}", "2016H1")
+        .replace("{payee}", "june-okafor")
 }
 
 /// A plausible value for a declared field, so a write reaches its handler (and its

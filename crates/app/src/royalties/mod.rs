@@ -393,6 +393,24 @@ fn check_order(
 
 /// Computes (and unless `dry_run` posts and locks) a royalty period.
 pub async fn run(store: &Store, a: RunArgs) -> Result<String, AppError> {
+    run_outcome(store, a).await.map(|o| o.summary)
+}
+
+/// What [`run_outcome`] did: the summary `run` prints, and the run as stored (or, for
+/// a dry run, as it would be stored).
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub period: String,
+    /// False for a dry run and for a period already run.
+    pub posted: bool,
+    /// The period was run before; nothing changed (`run` is that earlier run).
+    pub already_run: bool,
+    pub run: StoredRun,
+    pub summary: String,
+}
+
+/// [`run`], answering with the statements and tie-out as data (for the web app).
+pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppError> {
     let period = Period::parse(&a.period)
         .map_err(|e| AppError::new(Exit::Input, format!("--period: {e}")))?;
     let all_runs = runs(store).await?;
@@ -409,11 +427,18 @@ pub async fn run(store: &Store, a: RunArgs) -> Result<String, AppError> {
             .find(|j| j.entry_id == id)
             .map(|j| j.recorded_at)
             .unwrap_or_default();
-        return Ok(format!(
+        let summary = format!(
             "Royalty period {period} was already run (entry {id}, recorded {when}) and is locked; nothing changed.\n{} statement{} on file: backstock royalties statement --payee PAYEE --period {period} --format pdf\n",
             st.statements.len(),
             if st.statements.len() == 1 { "" } else { "s" }
-        ));
+        );
+        return Ok(RunOutcome {
+            period: period.to_string(),
+            posted: false,
+            already_run: true,
+            run: st,
+            summary,
+        });
     }
     let prev = check_order(&period, &all_runs)?;
     if let Some(name) = a.label_name.as_deref().map(str::trim) {
@@ -530,7 +555,13 @@ pub async fn run(store: &Store, a: RunArgs) -> Result<String, AppError> {
     };
     let summary = summary(&result, &period, &stored_run, a.format, a.dry_run);
     if a.dry_run {
-        return Ok(summary);
+        return Ok(RunOutcome {
+            period: period.to_string(),
+            posted: false,
+            already_run: false,
+            run: stored_run,
+            summary,
+        });
     }
     let entry = Entry {
         id: EntryId::new(id.clone()).map_err(input)?,
@@ -550,7 +581,13 @@ pub async fn run(store: &Store, a: RunArgs) -> Result<String, AppError> {
         }),
     };
     store.record(&[entry], None).await?;
-    Ok(summary)
+    Ok(RunOutcome {
+        period: period.to_string(),
+        posted: true,
+        already_run: false,
+        run: stored_run,
+        summary,
+    })
 }
 
 /// Builds the computation's inputs from the journal; returns how many entries were
@@ -1110,6 +1147,60 @@ pub async fn statement_summaries(store: &Store, period: &str) -> Result<String, 
         }
     }
     Ok(out)
+}
+
+/// A recorded royalty run with what it stored.
+#[derive(Debug, Clone)]
+pub struct RunOnFile {
+    pub period: String,
+    pub period_start: Date,
+    pub period_end: Date,
+    /// The day the run was made (its entry's known-on date).
+    pub run_on: Date,
+    pub stored: StoredRun,
+}
+
+/// Royalty runs recorded, oldest period first, with their stored statements.
+pub async fn runs_on_file(store: &Store) -> Result<Vec<RunOnFile>, AppError> {
+    let mut out = Vec::new();
+    for (_, e) in store.entries(&["royalty_run"], None).await? {
+        if let Event::RoyaltyRun(r) = &e.event {
+            out.push(RunOnFile {
+                period: r.period.clone(),
+                period_start: r.period_start,
+                period_end: r.period_end,
+                run_on: e.known_on,
+                stored: stored(r)?,
+            });
+        }
+    }
+    out.sort_by_key(|r| r.period_end);
+    Ok(out)
+}
+
+/// The period that may run next: the one after the last run, or `None` before the
+/// first run (any period may be first).
+pub fn next_period(runs: &[RunOnFile]) -> Option<String> {
+    let last = runs.iter().max_by_key(|r| r.period_end)?;
+    Period::parse(&last.period)
+        .ok()?
+        .plus(1)
+        .map(|p| p.to_string())
+}
+
+/// The contracts (version in force on `on`) that pay `payee`.
+pub async fn contracts_of_payee(
+    store: &Store,
+    payee: &str,
+    on: Date,
+) -> Result<Vec<RoyaltyContract>, AppError> {
+    let entries = store.entries(&["royalty_contract"], None).await?;
+    let r = Reference::of(&entries);
+    Ok(r.in_force(on)
+        .into_iter()
+        .filter(|c| c.payees.iter().any(|s| s.payee.as_str() == payee))
+        .cloned()
+        .collect())
 }
 
 /// Royalty runs recorded, oldest first.
