@@ -196,10 +196,10 @@ async function step(name, fn) {
   const t0 = Date.now();
   process.stdout.write(`- ${name} … `);
   try {
-    await fn();
+    const note = await fn();
     const ms = Date.now() - t0;
     results.push({ name, ok: true, ms });
-    console.log(`ok (${ms} ms)`);
+    console.log(`ok (${ms} ms)${note ? `: ${note}` : ''}`);
   } catch (e) {
     results.push({ name, ok: false });
     console.log('FAILED');
@@ -280,6 +280,7 @@ async function downloadPdf(page, who) {
     pdf.subarray(-1024).toString('latin1').includes('%%EOF'),
     `the ${who}'s PDF has no %%EOF trailer (${path})`,
   );
+  return `${new URL(download.url()).pathname} (${pdf.length} bytes)`;
 }
 
 // ---- the tests ----
@@ -325,6 +326,7 @@ async function main() {
     before = await readDashboard(page, base);
     check(before.entries > 0, 'the demo dashboard shows an empty journal');
     check(before.open > 0, `Northwind's open balance is ${cents(before.open)}`);
+    return `${before.entries} entries, ${DISTRIBUTOR} open ${cents(before.open)}, stock ${cents(before.stock)}`;
   });
 
   await step('a broken statements file is refused with its line and column', async () => {
@@ -398,6 +400,7 @@ async function main() {
     check(netDue === NET_CENTS, `the distributor page shows net due ${cents(netDue)} for ${STATEMENT_ID}`);
     const open = moneyCents(await cell(page, 'statements', STATEMENT_ID, 'open'));
     check(open === NET_CENTS, `the distributor page shows ${cents(open)} open on ${STATEMENT_ID}`);
+    return `${after.entries} entries, ${DISTRIBUTOR} open ${cents(after.open)}, stock ${cents(after.stock)}`;
   });
 
   let otherStatement; // a statement URL of a payee other than the artist
@@ -407,15 +410,20 @@ async function main() {
       resp.status() === 200,
       `/t/${LABEL}/statements answered ${resp.status()} (the royalty statements pages are missing)`,
     );
-    await downloadPdf(page, 'owner');
+    const pdf = await downloadPdf(page, 'owner');
     // Links to statements of payees other than the demo artist, for step 5.
     const hrefs = await page
       .locator('a[href]')
       .evaluateAll((as) => as.map((a) => a.getAttribute('href')));
-    otherStatement = hrefs.filter(
-      (h) => h.startsWith(`/t/${LABEL}/statements/`) && !h.includes(ARTIST_PAYEE),
-    );
+    // One statement page per payee other than the artist: /t/L/statements/PERIOD/PAYEE.
+    const byPayee = new Map();
+    for (const h of hrefs) {
+      const m = h.match(new RegExp(`^(/t/${LABEL}/statements/[^/?#]+/([^/?#]+))`));
+      if (m && m[2] !== ARTIST_PAYEE && !byPayee.has(m[2])) byPayee.set(m[2], m[1]);
+    }
+    otherStatement = [...byPayee.values()];
     check(otherStatement.length > 0, `the owner's statements page links no statement of another payee than ${ARTIST_PAYEE}`);
+    return pdf;
   });
 
   await step('artist cannot open the dashboard or another artist\'s statement', async () => {
@@ -441,11 +449,14 @@ async function main() {
     const own = await ap
       .locator('a[href]')
       .evaluateAll((as) => as.map((a) => a.getAttribute('href')));
-    const foreign = own.filter((h) => otherStatement.includes(h));
+    const foreign = own.filter(
+      (h) => h.startsWith(`/t/${LABEL}/statements/`) && !h.split(/[?#]/)[0].endsWith(`/${ARTIST_PAYEE}`),
+    );
     check(foreign.length === 0, `the artist's statements page links other payees' statements: ${foreign.join(', ')}`);
-    await downloadPdf(ap, 'artist');
+    const ownPdf = await downloadPdf(ap, 'artist');
     // …and another payee's statement, page or PDF, is refused when asked for directly.
-    for (const href of otherStatement.slice(0, 4)) {
+    const refused = [];
+    for (const href of otherStatement.flatMap((h) => [h, `${h}?format=pdf`])) {
       const r = await ap.request.get(`${base}${href}`, { maxRedirects: 0 });
       check(
         r.status() === 403 || r.status() === 404,
@@ -453,8 +464,10 @@ async function main() {
       );
       const body = await r.body();
       check(!body.subarray(0, 5).toString('latin1').startsWith('%PDF'), `the artist downloaded ${href}`);
+      refused.push(`${href} → ${r.status()}`);
     }
     await artist.close();
+    return `own ${ownPdf}; refused ${refused.join(', ')}`;
   });
 }
 
