@@ -186,6 +186,9 @@ function startServer() {
 }
 
 async function newPage(context) {
+  // A debug build on a busy 2-core machine: the first dashboard computes the books.
+  context.setDefaultTimeout(60_000);
+  context.setDefaultNavigationTimeout(60_000);
   const page = await context.newPage();
   pages.add(page);
   page.on('close', () => pages.delete(page));
