@@ -914,16 +914,7 @@ pub async fn record_shipment(
     } else {
         "shipment"
     };
-    state
-        .control
-        .audit(
-            Some(t.slug()),
-            &t.viewer.user.email,
-            action,
-            out.trim_end(),
-            &t.viewer.ip,
-        )
-        .await?;
+    t.audit(&state.control, action, out.trim_end()).await?;
     Ok(out)
 }
 
@@ -1300,15 +1291,65 @@ pub struct MemberForm {
     pub password: Option<String>,
 }
 
+/// The role a form names, or an error listing the roles there are.
+fn role_named(name: &str) -> Result<Role, Fail> {
+    Role::parse(name).ok_or_else(|| {
+        Fail::bad(format!(
+            "role {name:?}: expected owner, staff, bookkeeper, artist or distributor"
+        ))
+    })
+}
+
+/// " (party)" after a role in the audit log, or nothing when no party is given.
+fn party_note(party: Option<&str>) -> String {
+    party
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!(" ({p})"))
+        .unwrap_or_default()
+}
+
+/// A member of this label by user id (from the URL): their id, account and
+/// membership; anyone else is "not found".
+async fn member(
+    state: &AppState,
+    t: &Tenant,
+    user: &str,
+) -> Result<(i64, crate::control::User, crate::control::Membership), Fail> {
+    let gone = || Fail::not_found("no such member of this label");
+    let uid: i64 = user.parse().map_err(|_| gone())?;
+    let before = state
+        .control
+        .membership(uid, t.slug())
+        .await?
+        .ok_or_else(gone)?;
+    let u = state.control.user(uid).await?.ok_or_else(gone)?;
+    Ok((uid, u, before))
+}
+
+/// Refuses to take away the label's only owner.
+async fn keep_an_owner(state: &AppState, t: &Tenant) -> Result<(), Fail> {
+    let owners = state
+        .control
+        .members(t.slug())
+        .await?
+        .iter()
+        .filter(|(_, m)| m.role == Role::Owner)
+        .count();
+    if owners <= 1 {
+        return Err(Fail::new(
+            409,
+            "refused",
+            "a label keeps at least one owner; make someone else owner first",
+        ));
+    }
+    Ok(())
+}
+
 /// Invites (page and API): an existing account gets the role; a new one is created
 /// with the initial password.
 pub async fn add_member(state: &AppState, t: &Tenant, f: &MemberForm) -> Result<String, Fail> {
-    let role = Role::parse(&f.role).ok_or_else(|| {
-        Fail::bad(format!(
-            "role {:?}: expected owner, staff, bookkeeper, artist or distributor",
-            f.role
-        ))
-    })?;
+    let role = role_named(&f.role)?;
     let email = crate::control::normalize_email(&f.email).map_err(|e| Fail::bad(e.0))?;
     let user = match state.control.user_by_email(&email).await? {
         Some(u) => u,
@@ -1333,22 +1374,9 @@ pub async fn add_member(state: &AppState, t: &Tenant, f: &MemberForm) -> Result<
         .map_err(|e| Fail::bad(e.0))?;
     let detail = format!(
         "{email} invited as {role}{}",
-        f.party
-            .as_deref()
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| format!(" ({})", p.trim()))
-            .unwrap_or_default()
+        party_note(f.party.as_deref())
     );
-    state
-        .control
-        .audit(
-            Some(t.slug()),
-            &t.viewer.user.email,
-            "role_granted",
-            &detail,
-            &t.viewer.ip,
-        )
-        .await?;
+    t.audit(&state.control, "role_granted", &detail).await?;
     Ok(detail)
 }
 
@@ -1375,35 +1403,10 @@ pub async fn set_role(
     user: &str,
     f: &RoleForm,
 ) -> Result<String, Fail> {
-    let gone = || Fail::not_found("no such member of this label");
-    let uid: i64 = user.parse().map_err(|_| gone())?;
-    let before = state
-        .control
-        .membership(uid, t.slug())
-        .await?
-        .ok_or_else(gone)?;
-    let u = state.control.user(uid).await?.ok_or_else(gone)?;
-    let role = Role::parse(&f.role).ok_or_else(|| {
-        Fail::bad(format!(
-            "role {:?}: expected owner, staff, bookkeeper, artist or distributor",
-            f.role
-        ))
-    })?;
+    let (uid, u, before) = member(state, t, user).await?;
+    let role = role_named(&f.role)?;
     if before.role == Role::Owner && role != Role::Owner {
-        let owners = state
-            .control
-            .members(t.slug())
-            .await?
-            .iter()
-            .filter(|(_, m)| m.role == Role::Owner)
-            .count();
-        if owners <= 1 {
-            return Err(Fail::new(
-                409,
-                "refused",
-                "a label keeps at least one owner; make someone else owner first",
-            ));
-        }
+        keep_an_owner(state, t).await?;
     }
     state
         .control
@@ -1414,22 +1417,9 @@ pub async fn set_role(
         "{}: {} → {role}{}",
         u.email,
         before.role,
-        f.party
-            .as_deref()
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| format!(" ({})", p.trim()))
-            .unwrap_or_default()
+        party_note(f.party.as_deref())
     );
-    state
-        .control
-        .audit(
-            Some(t.slug()),
-            &t.viewer.user.email,
-            "role_changed",
-            &detail,
-            &t.viewer.ip,
-        )
-        .await?;
+    t.audit(&state.control, "role_changed", &detail).await?;
     Ok(detail)
 }
 
@@ -1445,42 +1435,13 @@ pub async fn change_role(
 
 /// Removes a member (page and API); the last owner stays.
 pub async fn remove(state: &AppState, t: &Tenant, user: &str) -> Result<String, Fail> {
-    let gone = || Fail::not_found("no such member of this label");
-    let uid: i64 = user.parse().map_err(|_| gone())?;
-    let before = state
-        .control
-        .membership(uid, t.slug())
-        .await?
-        .ok_or_else(gone)?;
-    let u = state.control.user(uid).await?.ok_or_else(gone)?;
+    let (uid, u, before) = member(state, t, user).await?;
     if before.role == Role::Owner {
-        let owners = state
-            .control
-            .members(t.slug())
-            .await?
-            .iter()
-            .filter(|(_, m)| m.role == Role::Owner)
-            .count();
-        if owners <= 1 {
-            return Err(Fail::new(
-                409,
-                "refused",
-                "a label keeps at least one owner; make someone else owner first",
-            ));
-        }
+        keep_an_owner(state, t).await?;
     }
     state.control.remove_membership(uid, t.slug()).await?;
     let detail = format!("{} ({}) removed", u.email, before.role);
-    state
-        .control
-        .audit(
-            Some(t.slug()),
-            &t.viewer.user.email,
-            "role_revoked",
-            &detail,
-            &t.viewer.ip,
-        )
-        .await?;
+    t.audit(&state.control, "role_revoked", &detail).await?;
     Ok(detail)
 }
 
@@ -1513,16 +1474,12 @@ pub async fn save_settings(state: &AppState, t: &Tenant, f: &SettingsForm) -> Re
         .control
         .set_tenant_format(t.slug(), &f.locale, cur.code())
         .await?;
-    state
-        .control
-        .audit(
-            Some(t.slug()),
-            &t.viewer.user.email,
-            "settings",
-            &format!("locale {} currency {}", f.locale, cur.code()),
-            &t.viewer.ip,
-        )
-        .await?;
+    t.audit(
+        &state.control,
+        "settings",
+        &format!("locale {} currency {}", f.locale, cur.code()),
+    )
+    .await?;
     Ok(())
 }
 

@@ -439,16 +439,12 @@ pub async fn run_period(
         Ok(o) => o,
         Err(e) => {
             if !dry_run {
-                state
-                    .control
-                    .audit(
-                        Some(t.slug()),
-                        &t.viewer.user.email,
-                        "royalty_run_refused",
-                        &format!("{period}: {}", e.message()),
-                        &t.viewer.ip,
-                    )
-                    .await?;
+                t.audit(
+                    &state.control,
+                    "royalty_run_refused",
+                    &format!("{period}: {}", e.message()),
+                )
+                .await?;
             }
             return Err(Fail::from(e));
         }
@@ -469,29 +465,25 @@ pub async fn run_period(
             .iter()
             .map(|(c, v)| format!("{} {}", Money::from_minor(*v, *c).to_decimal_string(), c))
             .collect();
-        state
-            .control
-            .audit(
-                Some(t.slug()),
-                &t.viewer.user.email,
-                "royalty_run",
-                &format!(
-                    "{period} posted and locked: {} statement{}, payable {}",
-                    outcome.run.statements.len(),
-                    if outcome.run.statements.len() == 1 {
-                        ""
-                    } else {
-                        "s"
-                    },
-                    if pay.is_empty() {
-                        "0".into()
-                    } else {
-                        pay.join(" + ")
-                    }
-                ),
-                &t.viewer.ip,
-            )
-            .await?;
+        t.audit(
+            &state.control,
+            "royalty_run",
+            &format!(
+                "{period} posted and locked: {} statement{}, payable {}",
+                outcome.run.statements.len(),
+                if outcome.run.statements.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                if pay.is_empty() {
+                    "0".into()
+                } else {
+                    pay.join(" + ")
+                }
+            ),
+        )
+        .await?;
     }
     Ok(outcome)
 }

@@ -380,30 +380,17 @@ pub async fn confirm(state: &AppState, t: &Tenant, id: &str) -> Result<String, F
     match result {
         Ok(report) => {
             let report = shown(&report, &dir);
-            state
-                .control
-                .audit(
-                    Some(t.slug()),
-                    &t.viewer.user.email,
-                    "import",
-                    report.trim_end(),
-                    &t.viewer.ip,
-                )
-                .await?;
+            t.audit(&state.control, "import", report.trim_end()).await?;
             Ok(report)
         }
         Err(mut f) => {
             f.message = shown(&f.message, &dir);
-            state
-                .control
-                .audit(
-                    Some(t.slug()),
-                    &t.viewer.user.email,
-                    "import_failed",
-                    &format!("{name}: {}", f.message),
-                    &t.viewer.ip,
-                )
-                .await?;
+            t.audit(
+                &state.control,
+                "import_failed",
+                &format!("{name}: {}", f.message),
+            )
+            .await?;
             Err(f)
         }
     }
