@@ -53,6 +53,42 @@ fn date_cell(l: &Locale, d: backstock_domain::Date) -> Cell {
     }
 }
 
+/// When an alert was raised (stored as `YYYY-MM-DDTHH:MM:SSZ`), as the label's date and
+/// the UTC time to the minute; anything else is shown as stored.
+fn when_raised(l: &Locale, at: &str) -> String {
+    match (
+        at.get(..10).map(backstock_domain::Date::parse),
+        at.get(11..16),
+    ) {
+        (Some(Ok(d)), Some(hm)) => format!("{} {hm} UTC", l.date(d)),
+        _ => at.to_string(),
+    }
+}
+
+/// Why a distributor is at its level, in the sentences of its highest signals (not the
+/// rule's signal codes), and how many lesser warnings its page lists besides.
+fn reasons_in_words(signals: &[backstock_risk::Signal]) -> String {
+    use backstock_risk::Level;
+    let top = signals.iter().map(|s| s.level).max().unwrap_or(Level::Ok);
+    if top == Level::Ok {
+        return "No warning signs.".to_string();
+    }
+    let said: Vec<&str> = signals
+        .iter()
+        .filter(|s| s.level == top)
+        .map(|s| s.message.as_str())
+        .collect();
+    let lesser = signals
+        .iter()
+        .filter(|s| s.level > Level::Ok && s.level < top)
+        .count();
+    match lesser {
+        0 => said.join(" "),
+        1 => format!("{} (1 lesser warning on its page.)", said.join(" ")),
+        n => format!("{} ({n} lesser warnings on its page.)", said.join(" ")),
+    }
+}
+
 fn base(t: &Tenant, rest: &str) -> String {
     format!("/t/{}/{rest}", url_encode(t.slug()))
 }
@@ -423,7 +459,7 @@ pub async fn dashboard(
                 &base(&t, &format!("distributors/{}", a.distributor)),
             ),
             Cell::badge(a.level.as_str(), level_rank(a.level)),
-            Cell::text(a.reason.clone()),
+            Cell::text(reasons_in_words(&a.signals)),
             money_cell(&l, a.exposure),
         ]);
     }
@@ -440,8 +476,15 @@ pub async fn dashboard(
     );
     for a in alerts_rows.iter().rev() {
         alerts.push(vec![
-            Cell::text(a.raised_at.clone()),
-            Cell::text(a.as_of.clone()),
+            Cell {
+                text: when_raised(&l, &a.raised_at),
+                csv: a.raised_at.clone(),
+                ..Cell::text(a.raised_at.clone())
+            },
+            match backstock_domain::Date::parse(&a.as_of) {
+                Ok(d) => date_cell(&l, d),
+                Err(_) => Cell::text(a.as_of.clone()),
+            },
             Cell::text(a.distributor.clone()),
             Cell::text(a.from_level.clone()),
             Cell::badge(
@@ -1525,4 +1568,47 @@ pub async fn audit(
     }
     let body = format!("<section>{}</section>", g.html(&base(&t, "audit"), &q));
     Ok(page("Audit log", Some(&t), &body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backstock_risk::{Level, Signal};
+
+    fn signal(level: Level, message: &str) -> Signal {
+        Signal {
+            code: "payment_lateness".into(),
+            level,
+            message: message.into(),
+            value: String::new(),
+        }
+    }
+
+    #[test]
+    fn reasons_are_the_highest_signals_sentences() {
+        assert_eq!(
+            reasons_in_words(&[signal(Level::Ok, "Paid on time.")]),
+            "No warning signs."
+        );
+        let s = [
+            signal(Level::Critical, "Received nothing."),
+            signal(Level::Alert, "Over the credit limit."),
+            signal(Level::Critical, "Refused a return demand."),
+            signal(Level::Ok, "Statements on time."),
+        ];
+        assert_eq!(
+            reasons_in_words(&s),
+            "Received nothing. Refused a return demand. (1 lesser warning on its page.)"
+        );
+    }
+
+    #[test]
+    fn alert_times_read_as_a_date_and_a_utc_time() {
+        let l = Locale::new("en-US", "USD");
+        assert_eq!(
+            when_raised(&l, "2026-11-24T01:12:45Z"),
+            "11/24/2026 01:12 UTC"
+        );
+        assert_eq!(when_raised(&l, "yesterday"), "yesterday");
+    }
 }
