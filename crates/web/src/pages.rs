@@ -89,6 +89,22 @@ fn reasons_in_words(signals: &[backstock_risk::Signal]) -> String {
     }
 }
 
+/// The level rule in a sentence, above the list of signals on a distributor's page.
+fn level_rule_in_words(level: backstock_risk::Level, signals: &[backstock_risk::Signal]) -> String {
+    let top = signals
+        .iter()
+        .map(|s| s.level)
+        .max()
+        .unwrap_or(backstock_risk::Level::Ok);
+    if level == backstock_risk::Level::Ok {
+        "No warning signs.".to_string()
+    } else if level > top {
+        format!("Warnings of two or more independent kinds at {top} together make this {level}:")
+    } else {
+        format!("At {level} because of the {level} signals below:")
+    }
+}
+
 fn base(t: &Tenant, rest: &str) -> String {
     format!("/t/{}/{rest}", url_encode(t.slug()))
 }
@@ -826,7 +842,7 @@ pub async fn distributor(
             let mut s = format!(
                 "<p>{} {}</p><ul>",
                 crate::html::level_badge(a.level.as_str()),
-                esc(&a.reason)
+                esc(&level_rule_in_words(a.level, &a.signals))
             );
             for sig in a
                 .signals
@@ -834,9 +850,8 @@ pub async fn distributor(
                 .filter(|s| s.level > backstock_risk::Level::Ok)
             {
                 s.push_str(&format!(
-                    "<li>{} <strong>{}</strong>: {}</li>",
+                    "<li>{} {}</li>",
                     crate::html::level_badge(sig.level.as_str()),
-                    esc(&sig.code),
                     esc(&sig.message)
                 ));
             }
@@ -904,7 +919,7 @@ pub async fn distributor(
         timeline.html(&path, &q),
         demands.html(&path, &q),
     );
-    Ok(page(&format!("Distributor: {id}"), Some(&t), &body).into_response())
+    Ok(page(&format!("Distributor: {}", ag.legal_name), Some(&t), &body).into_response())
 }
 
 #[derive(Deserialize)]
@@ -1600,6 +1615,23 @@ mod tests {
             reasons_in_words(&s),
             "Received nothing. Refused a return demand. (1 lesser warning on its page.)"
         );
+    }
+
+    #[test]
+    fn the_level_rule_reads_as_a_sentence() {
+        let s = [
+            signal(Level::Alert, "Over the credit limit."),
+            signal(Level::Alert, "Received nothing."),
+        ];
+        assert_eq!(
+            level_rule_in_words(Level::Critical, &s),
+            "Warnings of two or more independent kinds at alert together make this critical:"
+        );
+        assert_eq!(
+            level_rule_in_words(Level::Alert, &s),
+            "At alert because of the alert signals below:"
+        );
+        assert_eq!(level_rule_in_words(Level::Ok, &[]), "No warning signs.");
     }
 
     #[test]
