@@ -105,6 +105,23 @@ fn level_rule_in_words(level: backstock_risk::Level, signals: &[backstock_risk::
     }
 }
 
+/// A holder of the label's stock as the page says it: the label itself is its own warehouse.
+fn holder_in_words(holder: &str) -> String {
+    match holder {
+        "label" => "label's own warehouse".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A unit account's state in words (the CSV keeps the stored code).
+fn stock_state_in_words(state: &str) -> String {
+    match state {
+        "on_hand" => "on hand".to_string(),
+        "detained" => "detained (held against the label's will)".to_string(),
+        other => other.replace('_', " "),
+    }
+}
+
 fn base(t: &Tenant, rest: &str) -> String {
     format!("/t/{}/{rest}", url_encode(t.slug()))
 }
@@ -560,8 +577,14 @@ pub async fn dashboard(
     let by_holder = views::stock_by_holder(&b);
     for (h, s, u) in &by_holder {
         stock.push(vec![
-            Cell::text(h.clone()),
-            Cell::text(s.clone()),
+            Cell {
+                text: holder_in_words(h),
+                ..Cell::text(h.clone())
+            },
+            Cell {
+                text: stock_state_in_words(s),
+                ..Cell::text(s.clone())
+            },
             int_cell(&l, *u),
         ]);
     }
@@ -570,9 +593,9 @@ pub async fn dashboard(
         .map(|(h, s, u)| {
             (
                 if s == "on_hand" {
-                    h.clone()
+                    holder_in_words(h)
                 } else {
-                    format!("{h} ({s})")
+                    format!("{} ({})", holder_in_words(h), stock_state_in_words(s))
                 },
                 *u,
             )
@@ -1632,6 +1655,17 @@ mod tests {
             "At alert because of the alert signals below:"
         );
         assert_eq!(level_rule_in_words(Level::Ok, &[]), "No warning signs.");
+    }
+
+    #[test]
+    fn stock_reads_in_words() {
+        assert_eq!(holder_in_words("label"), "label's own warehouse");
+        assert_eq!(holder_in_words("cascade"), "cascade");
+        assert_eq!(stock_state_in_words("on_hand"), "on hand");
+        assert_eq!(
+            stock_state_in_words("detained"),
+            "detained (held against the label's will)"
+        );
     }
 
     #[test]
