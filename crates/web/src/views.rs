@@ -498,7 +498,7 @@ mod tests {
         let e = as_of_param(&q).unwrap_err();
         assert_eq!(
             e.message,
-            "as_of: found \"2015-13-01\", expected a date written YYYY-MM-DD, e.g. 2016-06-30"
+            "as_of: found \"2015-13-01\", expected a date that exists, written YYYY-MM-DD, between 1900-01-01 and 2199-12-31"
         );
     }
 
