@@ -97,7 +97,14 @@ impl Date {
         };
         match (num(0..4), num(5..7), num(8..10)) {
             (Some(y), Some(m), Some(d)) => {
-                Date::from_ymd(y as i32, m, d).map_err(|_| DomainError::new(text, expected))
+                // Written right but no such day (2016-06-31, 2016-13-01) or out of range:
+                // say so, rather than repeat the format it already has.
+                Date::from_ymd(y as i32, m, d).map_err(|_| {
+                    DomainError::new(
+                        text,
+                        "a date that exists, written YYYY-MM-DD, between 1900-01-01 and 2199-12-31",
+                    )
+                })
             }
             _ => Err(DomainError::new(text, expected)),
         }
@@ -224,6 +231,10 @@ mod tests {
             let e = Date::parse(s).unwrap_err();
             assert!(e.expected().contains("YYYY-MM-DD"), "{s}");
         }
+        assert_eq!(
+            Date::parse("2016-06-31").unwrap_err().expected(),
+            "a date that exists, written YYYY-MM-DD, between 1900-01-01 and 2199-12-31"
+        );
         assert!(Date::parse("2016-02-29").is_ok());
         assert!(Date::parse("2000-02-29").is_ok());
         assert!(Date::parse("1900-02-29").is_err());

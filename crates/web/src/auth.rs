@@ -384,6 +384,23 @@ impl Tenant {
     pub fn may(&self, p: Perm) -> bool {
         self.membership.role.may(p)
     }
+    /// Records `action` in this label's audit log, by the viewer, from the viewer's address.
+    pub async fn audit(
+        &self,
+        control: &Control,
+        action: &str,
+        detail: &str,
+    ) -> control::Result<()> {
+        control
+            .audit(
+                Some(self.slug()),
+                &self.viewer.user.email,
+                action,
+                detail,
+                &self.viewer.ip,
+            )
+            .await
+    }
 }
 
 impl FromRequestParts<AppState> for Tenant {

@@ -53,6 +53,75 @@ fn date_cell(l: &Locale, d: backstock_domain::Date) -> Cell {
     }
 }
 
+/// When an alert was raised (stored as `YYYY-MM-DDTHH:MM:SSZ`), as the label's date and
+/// the UTC time to the minute; anything else is shown as stored.
+fn when_raised(l: &Locale, at: &str) -> String {
+    match (
+        at.get(..10).map(backstock_domain::Date::parse),
+        at.get(11..16),
+    ) {
+        (Some(Ok(d)), Some(hm)) => format!("{} {hm} UTC", l.date(d)),
+        _ => at.to_string(),
+    }
+}
+
+/// Why a distributor is at its level, in the sentences of its highest signals (not the
+/// rule's signal codes), and how many lesser warnings its page lists besides.
+fn reasons_in_words(signals: &[backstock_risk::Signal]) -> String {
+    use backstock_risk::Level;
+    let top = signals.iter().map(|s| s.level).max().unwrap_or(Level::Ok);
+    if top == Level::Ok {
+        return "No warning signs.".to_string();
+    }
+    let said: Vec<&str> = signals
+        .iter()
+        .filter(|s| s.level == top)
+        .map(|s| s.message.as_str())
+        .collect();
+    let lesser = signals
+        .iter()
+        .filter(|s| s.level > Level::Ok && s.level < top)
+        .count();
+    match lesser {
+        0 => said.join(" "),
+        1 => format!("{} (1 lesser warning on its page.)", said.join(" ")),
+        n => format!("{} ({n} lesser warnings on its page.)", said.join(" ")),
+    }
+}
+
+/// The level rule in a sentence, above the list of signals on a distributor's page.
+fn level_rule_in_words(level: backstock_risk::Level, signals: &[backstock_risk::Signal]) -> String {
+    let top = signals
+        .iter()
+        .map(|s| s.level)
+        .max()
+        .unwrap_or(backstock_risk::Level::Ok);
+    if level == backstock_risk::Level::Ok {
+        "No warning signs.".to_string()
+    } else if level > top {
+        format!("Warnings of two or more independent kinds at {top} together make this {level}:")
+    } else {
+        format!("At {level} because of the {level} signals below:")
+    }
+}
+
+/// A holder of the label's stock as the page says it: the label itself is its own warehouse.
+fn holder_in_words(holder: &str) -> String {
+    match holder {
+        "label" => "label's own warehouse".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A unit account's state in words (the CSV keeps the stored code).
+fn stock_state_in_words(state: &str) -> String {
+    match state {
+        "on_hand" => "on hand".to_string(),
+        "detained" => "detained (held against the label's will)".to_string(),
+        other => other.replace('_', " "),
+    }
+}
+
 fn base(t: &Tenant, rest: &str) -> String {
     format!("/t/{}/{rest}", url_encode(t.slug()))
 }
@@ -423,7 +492,7 @@ pub async fn dashboard(
                 &base(&t, &format!("distributors/{}", a.distributor)),
             ),
             Cell::badge(a.level.as_str(), level_rank(a.level)),
-            Cell::text(a.reason.clone()),
+            Cell::text(reasons_in_words(&a.signals)),
             money_cell(&l, a.exposure),
         ]);
     }
@@ -440,8 +509,15 @@ pub async fn dashboard(
     );
     for a in alerts_rows.iter().rev() {
         alerts.push(vec![
-            Cell::text(a.raised_at.clone()),
-            Cell::text(a.as_of.clone()),
+            Cell {
+                text: when_raised(&l, &a.raised_at),
+                csv: a.raised_at.clone(),
+                ..Cell::text(a.raised_at.clone())
+            },
+            match backstock_domain::Date::parse(&a.as_of) {
+                Ok(d) => date_cell(&l, d),
+                Err(_) => Cell::text(a.as_of.clone()),
+            },
             Cell::text(a.distributor.clone()),
             Cell::text(a.from_level.clone()),
             Cell::badge(
@@ -501,8 +577,14 @@ pub async fn dashboard(
     let by_holder = views::stock_by_holder(&b);
     for (h, s, u) in &by_holder {
         stock.push(vec![
-            Cell::text(h.clone()),
-            Cell::text(s.clone()),
+            Cell {
+                text: holder_in_words(h),
+                ..Cell::text(h.clone())
+            },
+            Cell {
+                text: stock_state_in_words(s),
+                ..Cell::text(s.clone())
+            },
             int_cell(&l, *u),
         ]);
     }
@@ -511,9 +593,9 @@ pub async fn dashboard(
         .map(|(h, s, u)| {
             (
                 if s == "on_hand" {
-                    h.clone()
+                    holder_in_words(h)
                 } else {
-                    format!("{h} ({s})")
+                    format!("{} ({})", holder_in_words(h), stock_state_in_words(s))
                 },
                 *u,
             )
@@ -783,7 +865,7 @@ pub async fn distributor(
             let mut s = format!(
                 "<p>{} {}</p><ul>",
                 crate::html::level_badge(a.level.as_str()),
-                esc(&a.reason)
+                esc(&level_rule_in_words(a.level, &a.signals))
             );
             for sig in a
                 .signals
@@ -791,9 +873,8 @@ pub async fn distributor(
                 .filter(|s| s.level > backstock_risk::Level::Ok)
             {
                 s.push_str(&format!(
-                    "<li>{} <strong>{}</strong>: {}</li>",
+                    "<li>{} {}</li>",
                     crate::html::level_badge(sig.level.as_str()),
-                    esc(&sig.code),
                     esc(&sig.message)
                 ));
             }
@@ -861,7 +942,7 @@ pub async fn distributor(
         timeline.html(&path, &q),
         demands.html(&path, &q),
     );
-    Ok(page(&format!("Distributor: {id}"), Some(&t), &body).into_response())
+    Ok(page(&format!("Distributor: {}", ag.legal_name), Some(&t), &body).into_response())
 }
 
 #[derive(Deserialize)]
@@ -914,16 +995,7 @@ pub async fn record_shipment(
     } else {
         "shipment"
     };
-    state
-        .control
-        .audit(
-            Some(t.slug()),
-            &t.viewer.user.email,
-            action,
-            out.trim_end(),
-            &t.viewer.ip,
-        )
-        .await?;
+    t.audit(&state.control, action, out.trim_end()).await?;
     Ok(out)
 }
 
@@ -1300,15 +1372,65 @@ pub struct MemberForm {
     pub password: Option<String>,
 }
 
+/// The role a form names, or an error listing the roles there are.
+fn role_named(name: &str) -> Result<Role, Fail> {
+    Role::parse(name).ok_or_else(|| {
+        Fail::bad(format!(
+            "role {name:?}: expected owner, staff, bookkeeper, artist or distributor"
+        ))
+    })
+}
+
+/// " (party)" after a role in the audit log, or nothing when no party is given.
+fn party_note(party: Option<&str>) -> String {
+    party
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!(" ({p})"))
+        .unwrap_or_default()
+}
+
+/// A member of this label by user id (from the URL): their id, account and
+/// membership; anyone else is "not found".
+async fn member(
+    state: &AppState,
+    t: &Tenant,
+    user: &str,
+) -> Result<(i64, crate::control::User, crate::control::Membership), Fail> {
+    let gone = || Fail::not_found("no such member of this label");
+    let uid: i64 = user.parse().map_err(|_| gone())?;
+    let before = state
+        .control
+        .membership(uid, t.slug())
+        .await?
+        .ok_or_else(gone)?;
+    let u = state.control.user(uid).await?.ok_or_else(gone)?;
+    Ok((uid, u, before))
+}
+
+/// Refuses to take away the label's only owner.
+async fn keep_an_owner(state: &AppState, t: &Tenant) -> Result<(), Fail> {
+    let owners = state
+        .control
+        .members(t.slug())
+        .await?
+        .iter()
+        .filter(|(_, m)| m.role == Role::Owner)
+        .count();
+    if owners <= 1 {
+        return Err(Fail::new(
+            409,
+            "refused",
+            "a label keeps at least one owner; make someone else owner first",
+        ));
+    }
+    Ok(())
+}
+
 /// Invites (page and API): an existing account gets the role; a new one is created
 /// with the initial password.
 pub async fn add_member(state: &AppState, t: &Tenant, f: &MemberForm) -> Result<String, Fail> {
-    let role = Role::parse(&f.role).ok_or_else(|| {
-        Fail::bad(format!(
-            "role {:?}: expected owner, staff, bookkeeper, artist or distributor",
-            f.role
-        ))
-    })?;
+    let role = role_named(&f.role)?;
     let email = crate::control::normalize_email(&f.email).map_err(|e| Fail::bad(e.0))?;
     let user = match state.control.user_by_email(&email).await? {
         Some(u) => u,
@@ -1333,22 +1455,9 @@ pub async fn add_member(state: &AppState, t: &Tenant, f: &MemberForm) -> Result<
         .map_err(|e| Fail::bad(e.0))?;
     let detail = format!(
         "{email} invited as {role}{}",
-        f.party
-            .as_deref()
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| format!(" ({})", p.trim()))
-            .unwrap_or_default()
+        party_note(f.party.as_deref())
     );
-    state
-        .control
-        .audit(
-            Some(t.slug()),
-            &t.viewer.user.email,
-            "role_granted",
-            &detail,
-            &t.viewer.ip,
-        )
-        .await?;
+    t.audit(&state.control, "role_granted", &detail).await?;
     Ok(detail)
 }
 
@@ -1375,35 +1484,10 @@ pub async fn set_role(
     user: &str,
     f: &RoleForm,
 ) -> Result<String, Fail> {
-    let gone = || Fail::not_found("no such member of this label");
-    let uid: i64 = user.parse().map_err(|_| gone())?;
-    let before = state
-        .control
-        .membership(uid, t.slug())
-        .await?
-        .ok_or_else(gone)?;
-    let u = state.control.user(uid).await?.ok_or_else(gone)?;
-    let role = Role::parse(&f.role).ok_or_else(|| {
-        Fail::bad(format!(
-            "role {:?}: expected owner, staff, bookkeeper, artist or distributor",
-            f.role
-        ))
-    })?;
+    let (uid, u, before) = member(state, t, user).await?;
+    let role = role_named(&f.role)?;
     if before.role == Role::Owner && role != Role::Owner {
-        let owners = state
-            .control
-            .members(t.slug())
-            .await?
-            .iter()
-            .filter(|(_, m)| m.role == Role::Owner)
-            .count();
-        if owners <= 1 {
-            return Err(Fail::new(
-                409,
-                "refused",
-                "a label keeps at least one owner; make someone else owner first",
-            ));
-        }
+        keep_an_owner(state, t).await?;
     }
     state
         .control
@@ -1414,22 +1498,9 @@ pub async fn set_role(
         "{}: {} → {role}{}",
         u.email,
         before.role,
-        f.party
-            .as_deref()
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| format!(" ({})", p.trim()))
-            .unwrap_or_default()
+        party_note(f.party.as_deref())
     );
-    state
-        .control
-        .audit(
-            Some(t.slug()),
-            &t.viewer.user.email,
-            "role_changed",
-            &detail,
-            &t.viewer.ip,
-        )
-        .await?;
+    t.audit(&state.control, "role_changed", &detail).await?;
     Ok(detail)
 }
 
@@ -1445,42 +1516,13 @@ pub async fn change_role(
 
 /// Removes a member (page and API); the last owner stays.
 pub async fn remove(state: &AppState, t: &Tenant, user: &str) -> Result<String, Fail> {
-    let gone = || Fail::not_found("no such member of this label");
-    let uid: i64 = user.parse().map_err(|_| gone())?;
-    let before = state
-        .control
-        .membership(uid, t.slug())
-        .await?
-        .ok_or_else(gone)?;
-    let u = state.control.user(uid).await?.ok_or_else(gone)?;
+    let (uid, u, before) = member(state, t, user).await?;
     if before.role == Role::Owner {
-        let owners = state
-            .control
-            .members(t.slug())
-            .await?
-            .iter()
-            .filter(|(_, m)| m.role == Role::Owner)
-            .count();
-        if owners <= 1 {
-            return Err(Fail::new(
-                409,
-                "refused",
-                "a label keeps at least one owner; make someone else owner first",
-            ));
-        }
+        keep_an_owner(state, t).await?;
     }
     state.control.remove_membership(uid, t.slug()).await?;
     let detail = format!("{} ({}) removed", u.email, before.role);
-    state
-        .control
-        .audit(
-            Some(t.slug()),
-            &t.viewer.user.email,
-            "role_revoked",
-            &detail,
-            &t.viewer.ip,
-        )
-        .await?;
+    t.audit(&state.control, "role_revoked", &detail).await?;
     Ok(detail)
 }
 
@@ -1513,16 +1555,12 @@ pub async fn save_settings(state: &AppState, t: &Tenant, f: &SettingsForm) -> Re
         .control
         .set_tenant_format(t.slug(), &f.locale, cur.code())
         .await?;
-    state
-        .control
-        .audit(
-            Some(t.slug()),
-            &t.viewer.user.email,
-            "settings",
-            &format!("locale {} currency {}", f.locale, cur.code()),
-            &t.viewer.ip,
-        )
-        .await?;
+    t.audit(
+        &state.control,
+        "settings",
+        &format!("locale {} currency {}", f.locale, cur.code()),
+    )
+    .await?;
     Ok(())
 }
 
@@ -1568,4 +1606,75 @@ pub async fn audit(
     }
     let body = format!("<section>{}</section>", g.html(&base(&t, "audit"), &q));
     Ok(page("Audit log", Some(&t), &body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backstock_risk::{Level, Signal};
+
+    fn signal(level: Level, message: &str) -> Signal {
+        Signal {
+            code: "payment_lateness".into(),
+            level,
+            message: message.into(),
+            value: String::new(),
+        }
+    }
+
+    #[test]
+    fn reasons_are_the_highest_signals_sentences() {
+        assert_eq!(
+            reasons_in_words(&[signal(Level::Ok, "Paid on time.")]),
+            "No warning signs."
+        );
+        let s = [
+            signal(Level::Critical, "Received nothing."),
+            signal(Level::Alert, "Over the credit limit."),
+            signal(Level::Critical, "Refused a return demand."),
+            signal(Level::Ok, "Statements on time."),
+        ];
+        assert_eq!(
+            reasons_in_words(&s),
+            "Received nothing. Refused a return demand. (1 lesser warning on its page.)"
+        );
+    }
+
+    #[test]
+    fn the_level_rule_reads_as_a_sentence() {
+        let s = [
+            signal(Level::Alert, "Over the credit limit."),
+            signal(Level::Alert, "Received nothing."),
+        ];
+        assert_eq!(
+            level_rule_in_words(Level::Critical, &s),
+            "Warnings of two or more independent kinds at alert together make this critical:"
+        );
+        assert_eq!(
+            level_rule_in_words(Level::Alert, &s),
+            "At alert because of the alert signals below:"
+        );
+        assert_eq!(level_rule_in_words(Level::Ok, &[]), "No warning signs.");
+    }
+
+    #[test]
+    fn stock_reads_in_words() {
+        assert_eq!(holder_in_words("label"), "label's own warehouse");
+        assert_eq!(holder_in_words("cascade"), "cascade");
+        assert_eq!(stock_state_in_words("on_hand"), "on hand");
+        assert_eq!(
+            stock_state_in_words("detained"),
+            "detained (held against the label's will)"
+        );
+    }
+
+    #[test]
+    fn alert_times_read_as_a_date_and_a_utc_time() {
+        let l = Locale::new("en-US", "USD");
+        assert_eq!(
+            when_raised(&l, "2026-11-24T01:12:45Z"),
+            "11/24/2026 01:12 UTC"
+        );
+        assert_eq!(when_raised(&l, "yesterday"), "yesterday");
+    }
 }

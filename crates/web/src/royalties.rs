@@ -371,11 +371,8 @@ fn period_arg(p: &str) -> Result<String, Fail> {
     let p = p.trim();
     backstock_royalties::Period::parse(p)
         .map(|p| p.to_string())
-        .map_err(|e| {
-            Fail::bad(format!(
-                "period: found {p:?}, expected a half-year (2016H1), quarter (2016Q2) or month (2016-05): {e}"
-            ))
-        })
+        // The period's own error already names the value and what was expected.
+        .map_err(|e| Fail::bad(e.to_string()))
 }
 
 /// Previews (dry run) or posts and locks a period. A period already run is refused
@@ -439,16 +436,12 @@ pub async fn run_period(
         Ok(o) => o,
         Err(e) => {
             if !dry_run {
-                state
-                    .control
-                    .audit(
-                        Some(t.slug()),
-                        &t.viewer.user.email,
-                        "royalty_run_refused",
-                        &format!("{period}: {}", e.message()),
-                        &t.viewer.ip,
-                    )
-                    .await?;
+                t.audit(
+                    &state.control,
+                    "royalty_run_refused",
+                    &format!("{period}: {}", e.message()),
+                )
+                .await?;
             }
             return Err(Fail::from(e));
         }
@@ -458,9 +451,11 @@ pub async fn run_period(
             409,
             "refused",
             format!(
-                "royalty period {period} was already run and is locked; its {} statement{} are on file (later entries roll into the next period)",
-                outcome.run.statements.len(),
-                if outcome.run.statements.len() == 1 { "" } else { "s" }
+                "royalty period {period} was already run and is locked; its {} on file (later entries roll into the next period)",
+                match outcome.run.statements.len() {
+                    1 => "1 statement is".to_string(),
+                    n => format!("{n} statements are"),
+                }
             ),
         ));
     }
@@ -469,29 +464,25 @@ pub async fn run_period(
             .iter()
             .map(|(c, v)| format!("{} {}", Money::from_minor(*v, *c).to_decimal_string(), c))
             .collect();
-        state
-            .control
-            .audit(
-                Some(t.slug()),
-                &t.viewer.user.email,
-                "royalty_run",
-                &format!(
-                    "{period} posted and locked: {} statement{}, payable {}",
-                    outcome.run.statements.len(),
-                    if outcome.run.statements.len() == 1 {
-                        ""
-                    } else {
-                        "s"
-                    },
-                    if pay.is_empty() {
-                        "0".into()
-                    } else {
-                        pay.join(" + ")
-                    }
-                ),
-                &t.viewer.ip,
-            )
-            .await?;
+        t.audit(
+            &state.control,
+            "royalty_run",
+            &format!(
+                "{period} posted and locked: {} statement{}, payable {}",
+                outcome.run.statements.len(),
+                if outcome.run.statements.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                if pay.is_empty() {
+                    "0".into()
+                } else {
+                    pay.join(" + ")
+                }
+            ),
+        )
+        .await?;
     }
     Ok(outcome)
 }
@@ -1323,6 +1314,14 @@ pub async fn api_statement(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_period_is_explained_once() {
+        let e = period_arg(" 2016H3 ").unwrap_err();
+        assert_eq!(e.message.matches("2016H3").count(), 1, "{}", e.message);
+        assert!(e.message.contains("2016Q2 (quarter)"), "{}", e.message);
+        assert_eq!(period_arg(" 2016H1 ").unwrap(), "2016H1");
+    }
 
     #[test]
     fn file_names_and_periods() {

@@ -270,9 +270,14 @@ async fn run(
 }
 
 /// The upload directory's path written as the uploaded file's own name.
+/// A report or error of the import as the uploader should read it: file names without
+/// the server's upload folder, and the command line's `--kind` hint as the form's choice.
 fn shown(text: &str, dir: &Path) -> String {
     let prefix = format!("{}/", dir.display());
-    text.replace(&prefix, "")
+    text.replace(&prefix, "").replace(
+        "or give --kind",
+        "or choose the file's kind under Kind and upload it again",
+    )
 }
 
 fn upload_dir(state: &AppState, id: &str) -> PathBuf {
@@ -380,30 +385,17 @@ pub async fn confirm(state: &AppState, t: &Tenant, id: &str) -> Result<String, F
     match result {
         Ok(report) => {
             let report = shown(&report, &dir);
-            state
-                .control
-                .audit(
-                    Some(t.slug()),
-                    &t.viewer.user.email,
-                    "import",
-                    report.trim_end(),
-                    &t.viewer.ip,
-                )
-                .await?;
+            t.audit(&state.control, "import", report.trim_end()).await?;
             Ok(report)
         }
         Err(mut f) => {
             f.message = shown(&f.message, &dir);
-            state
-                .control
-                .audit(
-                    Some(t.slug()),
-                    &t.viewer.user.email,
-                    "import_failed",
-                    &format!("{name}: {}", f.message),
-                    &t.viewer.ip,
-                )
-                .await?;
+            t.audit(
+                &state.control,
+                "import_failed",
+                &format!("{name}: {}", f.message),
+            )
+            .await?;
             Err(f)
         }
     }
@@ -492,6 +484,10 @@ mod tests {
         assert_eq!(
             shown("/d/u/x.csv:3: bad", Path::new("/d/u")),
             "x.csv:3: bad"
+        );
+        assert_eq!(
+            shown("/d/u/x.csv:1: no known kind (see docs), or give --kind", Path::new("/d/u")),
+            "x.csv:1: no known kind (see docs), or choose the file's kind under Kind and upload it again"
         );
     }
 }

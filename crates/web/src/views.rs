@@ -167,7 +167,7 @@ pub fn as_of_param(q: &HashMap<String, String>) -> Result<Option<Date>, Fail> {
         None => Ok(None),
         Some(s) => Date::parse(s)
             .map(Some)
-            .map_err(|e| Fail::bad(format!("as_of {s:?}: {e} (expected YYYY-MM-DD)"))),
+            .map_err(|e| Fail::bad(format!("as_of: {e}"))),
     }
 }
 
@@ -491,6 +491,16 @@ pub fn distributor<'a>(b: &'a Books, id: &str) -> Option<DistributorDetail<'a>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_as_of_names_the_value_once() {
+        let q = HashMap::from([("as_of".to_string(), "2015-13-01".to_string())]);
+        let e = as_of_param(&q).unwrap_err();
+        assert_eq!(
+            e.message,
+            "as_of: found \"2015-13-01\", expected a date that exists, written YYYY-MM-DD, between 1900-01-01 and 2199-12-31"
+        );
+    }
 
     #[test]
     fn payees_from_artist_names() {
