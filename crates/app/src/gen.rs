@@ -17,7 +17,11 @@ pub struct GenOptions {
 
 const CURRENCIES: [&str; 3] = ["USD", "EUR", "GBP"];
 
-/// Writes `catalog.csv`, `distributors.csv` and `statements.csv` into `dir`.
+/// Artists in the generated catalog (SKU `i` is by artist `i % ARTISTS`).
+const ARTISTS: u32 = 10_000;
+
+/// Writes `catalog.csv`, `distributors.csv`, `payees.csv`, `contracts.csv` (one
+/// royalty contract per artist covering all their SKUs) and `statements.csv` into `dir`.
 pub fn generate(dir: &Path, o: &GenOptions) -> std::io::Result<String> {
     std::fs::create_dir_all(dir)?;
     let mut rng = Rng::new(o.seed);
@@ -37,10 +41,33 @@ pub fn generate(dir: &Path, o: &GenOptions) -> std::io::Result<String> {
             writeln!(
                 w,
                 "GEN-{i:06},{upc},Title {i},Artist {},{fmt},,15.98,{whole},1.10,USD",
-                i % 10_000
+                i % ARTISTS
             )?;
         }
         w.flush()?;
+    }
+    {
+        let artists = ARTISTS.min(skus);
+        let mut p = BufWriter::new(std::fs::File::create(dir.join("payees.csv"))?);
+        writeln!(p, "payee,name,email")?;
+        let mut c = BufWriter::new(std::fs::File::create(dir.join("contracts.csv"))?);
+        writeln!(c, "contract_id,effective_from,title,payees,skus,basis,rates,cross_collateralized,reserve_rate,reserve_release_periods,min_payout,currency")?;
+        for a in 0..artists {
+            writeln!(p, "artist-{a},Artist {a},artist{a}@example.com")?;
+            let covered: Vec<String> = (a..skus)
+                .step_by(ARTISTS as usize)
+                .map(|i| format!("GEN-{i:06}"))
+                .collect();
+            // Four rates, so totals are not one multiple of another.
+            let rate = ["15%", "18%", "20%", "25%"][(a % 4) as usize];
+            writeln!(
+                c,
+                "C-{a},2015-01-01,Artist {a} catalogue,artist-{a}:100%,{},earned,*:net_receipts:{rate},no,,,,USD",
+                covered.join(";")
+            )?;
+        }
+        p.flush()?;
+        c.flush()?;
     }
     {
         let mut w = BufWriter::new(std::fs::File::create(dir.join("distributors.csv"))?);

@@ -275,7 +275,59 @@ pub struct RoyaltyRun {
     pub postings: Vec<RoyaltyPosting>,
     /// The run as computed and sent: statements, tie-out, closing balances (the next
     /// run's opening). Kept whole so a statement can be reproduced exactly.
-    pub result: serde_json::Value,
+    pub result: RunDocument,
+}
+
+/// A royalty run's stored result: JSON text, kept in the journal as a JSON string. Not
+/// a `serde_json::Value` tree, which for a label with 10,000 payees would take ten
+/// times the text's memory (and `RawValue` cannot sit inside the tagged `Event`).
+/// Runs recorded by earlier versions held the document inline as an object; they are
+/// read and written back in that form, so their hashed bodies still match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunDocument {
+    json: String,
+    inline: bool,
+}
+
+impl RunDocument {
+    /// The document of anything serializable.
+    pub fn of<T: Serialize>(value: &T) -> Result<RunDocument, serde_json::Error> {
+        Ok(RunDocument {
+            json: serde_json::to_string(value)?,
+            inline: false,
+        })
+    }
+    /// Its JSON text.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+}
+
+impl Serialize for RunDocument {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.inline {
+            let v: serde_json::Value =
+                serde_json::from_str(&self.json).map_err(serde::ser::Error::custom)?;
+            v.serialize(s)
+        } else {
+            s.serialize_str(&self.json)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RunDocument {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RunDocument, D::Error> {
+        Ok(match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(json) => RunDocument {
+                json,
+                inline: false,
+            },
+            other => RunDocument {
+                json: other.to_string(),
+                inline: true,
+            },
+        })
+    }
 }
 
 impl Event {
@@ -765,5 +817,29 @@ impl Entry {
             )));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod run_document_tests {
+    use super::RunDocument;
+
+    #[test]
+    fn a_document_is_kept_as_a_string_and_reads_back_the_same() {
+        let d = RunDocument::of(&serde_json::json!({"b": 1, "a": [true]})).unwrap();
+        let text = serde_json::to_string(&d).unwrap();
+        assert!(text.starts_with('"'), "{text}");
+        let back: RunDocument = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, d);
+        assert_eq!(serde_json::to_string(&back).unwrap(), text);
+    }
+
+    #[test]
+    fn an_inline_document_of_earlier_versions_is_written_back_inline() {
+        // What earlier versions stored: the document as an object (keys sorted).
+        let old = r#"{"a":[true],"b":1}"#;
+        let d: RunDocument = serde_json::from_str(old).unwrap();
+        assert_eq!(d.json(), old);
+        assert_eq!(serde_json::to_string(&d).unwrap(), old);
     }
 }

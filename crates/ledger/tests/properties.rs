@@ -368,7 +368,7 @@ proptest! {
             period_start: Date::parse("2016-01-01").unwrap(),
             period_end: Date::parse("2016-06-30").unwrap(),
             postings,
-            result: serde_json::Value::Null,
+            result: backstock_ledger::RunDocument::of(&serde_json::Value::Null).unwrap(),
         }));
         book.record(&e).unwrap();
         prop_assert!(book.is_balanced());
@@ -401,7 +401,7 @@ fn a_royalty_run_in_two_currencies_for_one_payee_is_refused() {
                 costs_charged: Money::from_minor(100, eur),
                 recouped: Money::from_minor(0, Currency::USD),
             }],
-            result: serde_json::Value::Null,
+            result: backstock_ledger::RunDocument::of(&serde_json::Value::Null).unwrap(),
         }),
     );
     let err = Book::new().record(&e).unwrap_err().to_string();

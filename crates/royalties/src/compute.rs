@@ -356,6 +356,15 @@ pub fn compute(
     }
 
     // --- journal known at period end ---
+    // Which contracts cover each SKU, in contract-id order (as iterating `contracts`
+    // and filtering would give): a line looks up its SKU once instead of asking every
+    // contract (10k artists' contracts × millions of lines otherwise).
+    let mut covering: BTreeMap<&Sku, Vec<&Contract>> = BTreeMap::new();
+    for c in contracts.values() {
+        for sku in c.skus() {
+            covering.entry(sku).or_default().push(*c);
+        }
+    }
     let mut catalog: BTreeMap<&Sku, &CatalogItem> = BTreeMap::new();
     let mut stmts: Vec<KnownStatement> = Vec::new();
     let mut seen_ids = BTreeSet::new();
@@ -445,7 +454,7 @@ pub fn compute(
             if let (Some(sku), false) = (&line.sku, reserve_line) {
                 let item = catalog.get(sku).copied();
                 let format = item.map(|i| i.format.clone());
-                for c in contracts.values().filter(|c| c.covers(sku)) {
+                for &c in covering.get(sku).into_iter().flatten() {
                     let Some(rule) = c.rule_for(line.channel, format.as_deref()) else {
                         if no_rule.insert((c.id(), sku.clone(), line.channel, format.clone())) {
                             warnings.push(format!(
@@ -627,10 +636,13 @@ pub fn compute(
     }
 
     // every payee gets a statement, even an empty one
+    let with_any: BTreeSet<(String, PartyId)> = accs
+        .keys()
+        .map(|(cid, p, _)| (cid.clone(), p.clone()))
+        .collect();
     for c in contracts.values() {
         for (payee, _) in c.payees() {
-            let has_any = accs.keys().any(|(cid, p, _)| cid == c.id() && p == payee);
-            if !has_any {
+            if !with_any.contains(&(c.id().to_string(), payee.clone())) {
                 accs.entry((c.id().to_string(), payee.clone(), c.min_payout().currency()))
                     .or_default();
             }

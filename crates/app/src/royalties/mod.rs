@@ -298,7 +298,7 @@ async fn runs(store: &Store) -> Result<Vec<(i64, RoyaltyRun)>, AppError> {
 }
 
 fn stored(run: &RoyaltyRun) -> Result<StoredRun, AppError> {
-    serde_json::from_value(run.result.clone()).map_err(|e| {
+    serde_json::from_str(run.result.json()).map_err(|e| {
         AppError::new(
             Exit::Tampered,
             format!("the stored royalty run {} is unreadable: {e}", run.period),
@@ -576,7 +576,7 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
             period_start: period.start(),
             period_end: period.end(),
             postings,
-            result: serde_json::to_value(&stored_run)
+            result: backstock_ledger::RunDocument::of(&stored_run)
                 .map_err(|e| AppError::new(Exit::Other, e.to_string()))?,
         }),
     };
