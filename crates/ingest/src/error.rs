@@ -71,11 +71,47 @@ impl Errors {
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
+    /// The file's errors in the order of its lines (checks that run after reading,
+    /// such as unknown codes, are found later than the lines they name).
     pub fn into_file(self, file: &str) -> FileErrors {
+        let mut errors = self.list;
+        errors.sort_by_key(|e| (e.line, e.column.as_ref().map(|c| c.0)));
         FileErrors {
             file: file.to_string(),
-            errors: self.list,
+            errors,
             truncated: self.truncated,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: u64, column: Option<usize>) -> LineError {
+        LineError {
+            line,
+            column: column.map(|c| (c, "x".to_string())),
+            found: String::new(),
+            expected: String::new(),
+        }
+    }
+
+    #[test]
+    fn errors_are_listed_in_line_order() {
+        let mut errs = Errors::default();
+        for e in [at(4, Some(2)), at(2, None), at(4, Some(1)), at(3, Some(9))] {
+            errs.push(e);
+        }
+        let lines: Vec<(u64, Option<usize>)> = errs
+            .into_file("f.csv")
+            .errors
+            .iter()
+            .map(|e| (e.line, e.column.as_ref().map(|c| c.0)))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![(2, None), (3, Some(9)), (4, Some(1)), (4, Some(2))]
+        );
     }
 }
