@@ -519,15 +519,7 @@ pub async fn load(dir: &Path, write_files: Option<&Path>) -> Result<String, AppE
             .map_err(|e| AppError::new(Exit::Other, format!("{}: {e}", p.display())))?;
         paths.push(p);
     }
-    let opts = crate::import::ImportOptions {
-        kind: None,
-        dry_run: false,
-        encoding: None,
-        hold_unmatched: false,
-        distributor: None,
-        mapping: None,
-        overrides: Default::default(),
-    };
+    let opts = crate::import::ImportOptions::default();
     let mut out = String::from("Demo label: Marigold Records (2012-07 to 2016-06)\n\n");
     out.push_str(&crate::import::run(&store, &paths, &opts).await?);
     // What happened after the failing distributor closed: a refused demand and the

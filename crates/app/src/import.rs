@@ -7,6 +7,9 @@ use sha2::{Digest, Sha256};
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
+/// Default: every kind detected from its header, recorded (not a dry run), encoding
+/// sniffed, no mapping.
+#[derive(Default)]
 pub struct ImportOptions {
     pub kind: Option<Kind>,
     pub dry_run: bool,
@@ -358,26 +361,7 @@ pub async fn run_checked(
         }
         let recorded = store.record_all(parsed.entries, Some(file)).await;
         phase("recorded");
-        match recorded {
-            Ok(RecordOutcome::Recorded {
-                recorded,
-                unchanged,
-                ..
-            }) => {
-                report.push_str(&format!("{shown}: recorded {summary}"));
-                if unchanged > 0 {
-                    report.push_str(&format!(" ({unchanged} already recorded, {recorded} new)"));
-                }
-                report.push('\n');
-            }
-            Ok(RecordOutcome::AlreadyImported { imported_at, .. }) => {
-                report.push_str(&already(&shown, &imported_at));
-            }
-            Err(e) => {
-                return Err(AppError::from(e)
-                    .context(format!("{shown}: nothing was recorded from this file")));
-            }
-        }
+        report.push_str(&recorded_report(&shown, &summary, recorded)?);
     }
     // Judged once everything of this run is in (statements and payments may come in
     // the same run, after the orders).
@@ -425,7 +409,35 @@ fn read_sent_file(
     r.map_err(|e| AppError::new(Exit::Input, e.to_string().trim_end().to_string()))
 }
 
-fn already(shown: &str, at: &str) -> String {
+/// What the user is told about one file's `Store::record`: recorded (and how many of
+/// its entries were already on file), or already imported; an error says nothing of it
+/// was recorded.
+pub(crate) fn recorded_report(
+    shown: &str,
+    summary: &str,
+    recorded: Result<RecordOutcome, backstock_store::StoreError>,
+) -> Result<String, AppError> {
+    match recorded {
+        Ok(RecordOutcome::Recorded {
+            recorded,
+            unchanged,
+            ..
+        }) => {
+            let mut out = format!("{shown}: recorded {summary}");
+            if unchanged > 0 {
+                out.push_str(&format!(" ({unchanged} already recorded, {recorded} new)"));
+            }
+            out.push('\n');
+            Ok(out)
+        }
+        Ok(RecordOutcome::AlreadyImported { imported_at, .. }) => Ok(already(shown, &imported_at)),
+        Err(e) => {
+            Err(AppError::from(e).context(format!("{shown}: nothing was recorded from this file")))
+        }
+    }
+}
+
+pub(crate) fn already(shown: &str, at: &str) -> String {
     format!(
         "{shown}: already imported on {}; nothing changed\n",
         &at[..at.len().min(10)]

@@ -1129,15 +1129,7 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             let store = open(&dir()).await?;
             match command {
                 ContractCommand::Add { file: Some(f), .. } => {
-                    let opts = import::ImportOptions {
-                        kind: None,
-                        dry_run: false,
-                        encoding: None,
-                        hold_unmatched: false,
-                        distributor: None,
-                        mapping: None,
-                        overrides: Default::default(),
-                    };
+                    let opts = import::ImportOptions::default();
                     let (files, rest) = royalties::split_files(vec![f.clone()], None)?;
                     if !rest.is_empty()
                         || files

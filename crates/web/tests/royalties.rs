@@ -34,15 +34,7 @@ async fn royalty_label() -> Server {
         std::fs::write(&p, text).unwrap();
         paths.push(p);
     }
-    let opts = backstock_app::import::ImportOptions {
-        kind: None,
-        dry_run: false,
-        encoding: None,
-        hold_unmatched: false,
-        distributor: None,
-        mapping: None,
-        overrides: Default::default(),
-    };
+    let opts = backstock_app::import::ImportOptions::default();
     backstock_app::import::run(&store, &paths, &opts)
         .await
         .unwrap();

@@ -193,29 +193,8 @@ pub async fn import_files(
                 .map_err(|e| AppError::new(Exit::Other, format!("{shown}: {e}")))?],
             lines,
         };
-        match store.record(&entries, Some(file)).await {
-            Ok(RecordOutcome::Recorded {
-                recorded,
-                unchanged,
-                ..
-            }) => {
-                report.push_str(&format!("{shown}: recorded {summary}"));
-                if unchanged > 0 {
-                    report.push_str(&format!(" ({unchanged} already recorded, {recorded} new)"));
-                }
-                report.push('\n');
-            }
-            Ok(RecordOutcome::AlreadyImported { imported_at, .. }) => {
-                report.push_str(&format!(
-                    "{shown}: already imported on {}; nothing changed\n",
-                    &imported_at[..imported_at.len().min(10)]
-                ));
-            }
-            Err(e) => {
-                return Err(AppError::from(e)
-                    .context(format!("{shown}: nothing was recorded from this file")));
-            }
-        }
+        let recorded = store.record(&entries, Some(file)).await;
+        report.push_str(&crate::import::recorded_report(&shown, &summary, recorded)?);
     }
     Ok(report)
 }
