@@ -195,10 +195,6 @@ pub async fn run_checked(
         (None, None) => crate::royalties::split_files(files, opts.encoding)?,
         _ => (Vec::new(), files),
     };
-    let l = store.import_lookups().await?;
-    let mut ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements);
-    ctx.hold_unmatched = opts.hold_unmatched;
-    phase("context loaded");
     let mapping = match &opts.mapping {
         Some(name) => Some(crate::mapping::find(store, name).await?),
         None => None,
@@ -229,6 +225,14 @@ pub async fn run_checked(
     }
     plan.sort_by_key(|p| p.3.import_rank());
     phase("files detected");
+    // The first file's bytes are hashed and compressed on the other core while the
+    // catalog is loaded (a second or so for 100k SKUs).
+    let mut first_keeper = plan.first().map(|p| keep(p.0.clone(), !opts.dry_run));
+    let l = store.import_lookups().await?;
+    let mut ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements);
+    drop(l);
+    ctx.hold_unmatched = opts.hold_unmatched;
+    phase("context loaded");
     let mut report = String::new();
     let mut new_pos = Vec::new();
     for (path, size, encoding, kind) in plan {
@@ -237,7 +241,11 @@ pub async fn run_checked(
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
         let shown = path.display().to_string();
-        let mut keeper = Some(keep(path.clone(), !opts.dry_run));
+        let mut keeper = Some(
+            first_keeper
+                .take()
+                .unwrap_or_else(|| keep(path.clone(), !opts.dry_run)),
+        );
         // Entries of most kinds name their file (catalog ids carry its hash), so the
         // hash comes first. A canonical statements file — the big one, millions of
         // lines — is parsed while the other core hashes and compresses it; its

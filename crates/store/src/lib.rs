@@ -15,12 +15,14 @@
 //! * All SQL lives in this crate, so another backend (PostgreSQL) can implement the
 //!   same methods and pass the same tests.
 
+mod blocks;
 pub mod query;
 mod verify;
 
 use backstock_domain::Date;
 use backstock_ledger::engine::{Balance, PendingState, Transfer, TransferFlags, TransferId};
 use backstock_ledger::{chain, AccountKey, Book, Entry, RecordError};
+use blocks::StoredTransfer;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 use std::collections::{BTreeSet, HashMap};
@@ -37,6 +39,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_journal.sql")),
     (2, include_str!("../migrations/0002_alerts.sql")),
     (3, include_str!("../migrations/0003_file_parts.sql")),
+    (4, include_str!("../migrations/0004_blocks.sql")),
 ];
 
 /// File name of the database inside the data directory.
@@ -229,6 +232,9 @@ impl Store {
             if *v > version {
                 let mut tx = conn.begin().await?;
                 sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                if *v == 4 {
+                    convert_to_blocks(&mut tx).await?;
+                }
                 sqlx::query("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)")
                     .bind(v.to_string())
                     .execute(&mut *tx)
@@ -319,11 +325,6 @@ fn day(d: Date) -> i64 {
     i64::from(d.days_since_epoch())
 }
 
-fn to_i64(v: u128, what: &str) -> Result<i64> {
-    i64::try_from(v)
-        .map_err(|_| StoreError::Corrupt(format!("{what} {v} exceeds what the store can hold")))
-}
-
 pub(crate) fn tid_hex(id: TransferId) -> String {
     format!("{:032x}", id.0)
 }
@@ -341,34 +342,164 @@ pub(crate) fn now_utc() -> String {
     format!("{date}T{:02}:{:02}:{:02}Z", s / 3600, (s / 60) % 60, s % 60)
 }
 
+/// One stored transfer block, decoded.
+pub(crate) struct Block {
+    pub seq: i64,
+    pub first_idx: i64,
+    pub effective_day: i64,
+    pub known_day: i64,
+    pub transfers: Vec<StoredTransfer>,
+}
+
+/// Transfer blocks in (entry, position) order, read a page at a time so a store of
+/// many millions of transfers is never held whole. `max_day` keeps only entries
+/// effective and known by that day.
+pub(crate) struct BlockCursor {
+    after: (i64, i64),
+    max_day: i64,
+    page: std::collections::VecDeque<Block>,
+    done: bool,
+}
+
+/// Blocks read per query (each at most ~400 KB).
+const BLOCKS_PER_PAGE: i64 = 64;
+
+impl BlockCursor {
+    pub(crate) fn new(max_day: Option<i64>) -> BlockCursor {
+        BlockCursor {
+            after: (i64::MIN, i64::MIN),
+            max_day: max_day.unwrap_or(i64::MAX),
+            page: Default::default(),
+            done: false,
+        }
+    }
+
+    pub(crate) async fn next(&mut self, conn: &mut SqliteConnection) -> Result<Option<Block>> {
+        if self.page.is_empty() && !self.done {
+            let rows = sqlx::query(
+                "SELECT seq, first_idx, count, effective_day, known_day, data FROM transfer_blocks \
+                 WHERE (seq > ?1 OR (seq = ?1 AND first_idx > ?2)) AND effective_day <= ?3 AND known_day <= ?3 \
+                 ORDER BY seq, first_idx LIMIT ?4",
+            )
+            .bind(self.after.0)
+            .bind(self.after.1)
+            .bind(self.max_day)
+            .bind(BLOCKS_PER_PAGE)
+            .fetch_all(&mut *conn)
+            .await?;
+            self.done = (rows.len() as i64) < BLOCKS_PER_PAGE;
+            for r in rows {
+                let seq: i64 = r.get(0);
+                let first_idx: i64 = r.get(1);
+                let count = usize::try_from(r.get::<i64, _>(2)).unwrap_or(usize::MAX);
+                let transfers = blocks::decode_transfers(
+                    r.get::<&[u8], _>(5),
+                    count,
+                    &format!("entry #{seq}"),
+                )?;
+                self.after = (seq, first_idx);
+                self.page.push_back(Block {
+                    seq,
+                    first_idx,
+                    effective_day: r.get(3),
+                    known_day: r.get(4),
+                    transfers,
+                });
+            }
+        }
+        Ok(self.page.pop_front())
+    }
+}
+
+/// Every account's key, by id (the keys' canonical texts are parsed).
+pub(crate) async fn load_account_keys(
+    conn: &mut SqliteConnection,
+    mut each: impl FnMut(u32, i64, &str) -> Result<()>,
+) -> Result<Vec<AccountKey>> {
+    let mut keys: Vec<AccountKey> = Vec::new();
+    loop {
+        let rows = sqlx::query(
+            "SELECT first_id, count, created_seq, keys FROM account_blocks WHERE first_id >= ? ORDER BY first_id LIMIT 16",
+        )
+        .bind(keys.len() as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in rows {
+            let first: i64 = r.get(0);
+            if first != keys.len() as i64 {
+                return Err(StoreError::Corrupt(format!(
+                    "account ids are not dense at {first}"
+                )));
+            }
+            let count = usize::try_from(r.get::<i64, _>(1)).unwrap_or(usize::MAX);
+            let seq: i64 = r.get(2);
+            let what = format!("account {first}");
+            let text = blocks::account_text(r.get::<&[u8], _>(3), count, &what)?;
+            for text in blocks::account_keys(&text, count, &what)? {
+                let id = keys.len() as u32;
+                let key: AccountKey = serde_json::from_str(text).map_err(|e| {
+                    StoreError::Corrupt(format!("account {id} has an unreadable key: {e}"))
+                })?;
+                each(id, seq, text)?;
+                keys.push(key);
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// Debits and credits, posted and pending, per account: the sum of the stored
+/// transfers (as of `max_day`, or all).
+pub(crate) async fn sum_transfers(
+    conn: &mut SqliteConnection,
+    accounts: usize,
+    max_day: Option<i64>,
+) -> Result<Vec<[i128; 4]>> {
+    // [debits_pending, debits_posted, credits_pending, credits_posted]
+    let mut sums = vec![[0i128; 4]; accounts];
+    let mut cursor = BlockCursor::new(max_day);
+    while let Some(b) = cursor.next(conn).await? {
+        for t in &b.transfers {
+            let (d, c) = (t.row.debit as usize, t.row.credit as usize);
+            if d >= accounts || c >= accounts {
+                return Err(StoreError::Corrupt(format!(
+                    "entry #{}: a transfer names an account that does not exist",
+                    b.seq
+                )));
+            }
+            let (posted, pending) = (i128::from(t.posted_delta), i128::from(t.pending_delta));
+            sums[d][0] += pending;
+            sums[d][1] += posted;
+            sums[c][2] += pending;
+            sums[c][3] += posted;
+        }
+    }
+    Ok(sums)
+}
+
 /// Loads the book (accounts, balances, open pendings) from the database.
 pub(crate) async fn load_book(conn: &mut SqliteConnection) -> Result<Book> {
+    let keys = load_account_keys(conn, |_, _, _| Ok(())).await?;
+    let sums = sum_transfers(conn, keys.len(), None).await?;
     let mut book = Book::new();
-    let rows = sqlx::query(
-        "SELECT a.id, a.key, COALESCE(b.debits_pending,0), COALESCE(b.debits_posted,0), \
-         COALESCE(b.credits_pending,0), COALESCE(b.credits_posted,0) \
-         FROM accounts a LEFT JOIN balances b ON b.account = a.id ORDER BY a.id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    for (i, r) in rows.iter().enumerate() {
-        let id: i64 = r.get(0);
-        if id != i as i64 {
-            return Err(StoreError::Corrupt(format!(
-                "account ids are not dense at {id}"
-            )));
-        }
-        let key: String = r.get(1);
-        let key: AccountKey = serde_json::from_str(&key)
-            .map_err(|e| StoreError::Corrupt(format!("account {id} has an unreadable key: {e}")))?;
-        let n = |k: usize| -> u128 { u128::try_from(r.get::<i64, _>(k)).unwrap_or(0) };
+    for (id, (key, s)) in keys.into_iter().zip(sums).enumerate() {
+        let n = |v: i128| {
+            u128::try_from(v).map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "account {id}: its transfers sum to a negative total"
+                ))
+            })
+        };
         book.restore_account(
             key,
             Balance {
-                debits_pending: n(2),
-                debits_posted: n(3),
-                credits_pending: n(4),
-                credits_posted: n(5),
+                debits_pending: n(s[0])?,
+                debits_posted: n(s[1])?,
+                credits_pending: n(s[2])?,
+                credits_posted: n(s[3])?,
             },
         );
     }
@@ -391,11 +522,205 @@ pub(crate) async fn load_book(conn: &mut SqliteConnection) -> Result<Book> {
     Ok(book)
 }
 
-/// Rows per multi-row INSERT (SQLite allows 32766 bound parameters).
-const ROWS_PER_INSERT: usize = 1000;
-/// Write accumulated rows once this many transfers or bytes of entry JSON wait.
-const FLUSH_TRANSFERS: usize = 100_000;
+/// Moves the rows of the version-1 `accounts` and `transfers` tables into blocks and
+/// drops those tables and `balances` (migration 4). Hashes are unaffected: the chain
+/// covers the transfers' values, not how they are stored.
+async fn convert_to_blocks(conn: &mut SqliteConnection) -> Result<()> {
+    let accounts: Vec<(i64, String, i64)> =
+        sqlx::query_as("SELECT id, key, created_seq FROM accounts ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut w = Writer::default();
+    let mut i = 0;
+    while i < accounts.len() {
+        let seq = accounts[i].2;
+        let mut group = Vec::new();
+        while i < accounts.len() && accounts[i].2 == seq {
+            if accounts[i].0 != i as i64 {
+                return Err(StoreError::Corrupt(format!(
+                    "account ids are not dense at {}",
+                    accounts[i].0
+                )));
+            }
+            group.push((i as u32, accounts[i].1.clone()));
+            i += 1;
+        }
+        w.accounts(seq, group)?;
+    }
+    let rows = sqlx::query(
+        "SELECT seq, idx, debit, credit, amount, flags, pending_id, posted_delta, pending_delta, effective_day, known_day \
+         FROM transfers ORDER BY seq, idx",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut j = 0;
+    while j < rows.len() {
+        let seq: i64 = rows[j].get(0);
+        let (eday, kday): (i64, i64) = (rows[j].get(9), rows[j].get(10));
+        let mut list = Vec::new();
+        while j < rows.len() && rows[j].get::<i64, _>(0) == seq {
+            let r = &rows[j];
+            let n = |k: usize| r.get::<i64, _>(k);
+            let pending_id = match r.get::<Option<String>, _>(6) {
+                Some(h) => u128::from_str_radix(&h, 16)
+                    .map_err(|_| StoreError::Corrupt(format!("entry #{seq}: pending id {h}")))?,
+                None => 0,
+            };
+            if n(1) != list.len() as i64 {
+                return Err(StoreError::Corrupt(format!(
+                    "entry #{seq}: transfer positions have a gap"
+                )));
+            }
+            list.push(StoredTransfer {
+                row: TransferRow {
+                    debit: u32::try_from(n(2)).map_err(|_| StoreError::Corrupt("debit".into()))?,
+                    credit: u32::try_from(n(3))
+                        .map_err(|_| StoreError::Corrupt("credit".into()))?,
+                    amount: n(4) as u64,
+                    flags: u16::try_from(n(5)).map_err(|_| StoreError::Corrupt("flags".into()))?,
+                    pending_id,
+                },
+                posted_delta: n(7),
+                pending_delta: n(8),
+            });
+            j += 1;
+        }
+        w.transfers(seq, eday, kday, &list)?;
+    }
+    w.flush_blocks(conn).await?;
+    sqlx::raw_sql(
+        "DROP TRIGGER transfers_no_update; DROP TRIGGER transfers_no_delete; \
+         DROP TABLE transfers; DROP TABLE accounts; DROP TABLE balances;",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Write accumulated rows once this many bytes (entry JSON and blocks) wait.
 const FLUSH_BYTES: usize = 32 << 20;
+/// Rows per multi-row INSERT of small rows.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Rows waiting to be written: journal rows and transfer and account blocks.
+#[derive(Default)]
+struct Writer {
+    journal: Vec<JournalInsert>,
+    /// (seq, first_idx, count, effective_day, known_day, data)
+    transfer_blocks: Vec<(i64, i64, i64, i64, i64, Vec<u8>)>,
+    /// (first_id, count, created_seq, packed keys)
+    account_blocks: Vec<(i64, i64, i64, Vec<u8>)>,
+    packer: Option<blocks::Packer>,
+    bytes: usize,
+    /// Accounts written or waiting: the next account's id must be this.
+    next_account: u32,
+    accounts_started: bool,
+}
+
+impl Writer {
+    /// The accounts an entry created, as blocks of their canonical keys.
+    fn accounts(&mut self, seq: i64, new: Vec<(u32, String)>) -> Result<()> {
+        for chunk in new.chunks(blocks::BLOCK_ACCOUNTS) {
+            let first = chunk[0].0;
+            if self.accounts_started && first != self.next_account {
+                return Err(StoreError::Corrupt("new accounts out of step".into()));
+            }
+            let mut keys = String::with_capacity(chunk.iter().map(|a| a.1.len() + 1).sum());
+            for (k, (id, key)) in chunk.iter().enumerate() {
+                if *id != first + k as u32 || key.contains('\n') {
+                    return Err(StoreError::Corrupt("new accounts out of step".into()));
+                }
+                if k > 0 {
+                    keys.push('\n');
+                }
+                keys.push_str(key);
+            }
+            self.accounts_started = true;
+            self.next_account = first + chunk.len() as u32;
+            let packed = self.packer()?.pack(keys.as_bytes())?;
+            self.bytes += packed.len();
+            self.account_blocks
+                .push((i64::from(first), chunk.len() as i64, seq, packed));
+        }
+        Ok(())
+    }
+
+    fn packer(&mut self) -> Result<&mut blocks::Packer> {
+        if self.packer.is_none() {
+            self.packer = Some(blocks::Packer::new()?);
+        }
+        self.packer
+            .as_mut()
+            .ok_or_else(|| StoreError::Corrupt("packer".into()))
+    }
+
+    /// An entry's transfers, as blocks.
+    fn transfers(&mut self, seq: i64, eday: i64, kday: i64, list: &[StoredTransfer]) -> Result<()> {
+        for (b, chunk) in list.chunks(blocks::BLOCK_TRANSFERS).enumerate() {
+            let mut data = Vec::with_capacity(1 + chunk.len() * 50);
+            data.push(blocks::TRANSFER_FORMAT);
+            for t in chunk {
+                blocks::push_transfer(&mut data, t);
+            }
+            let data = self.packer()?.pack(&data)?;
+            self.bytes += data.len();
+            self.transfer_blocks.push((
+                seq,
+                (b * blocks::BLOCK_TRANSFERS) as i64,
+                chunk.len() as i64,
+                eday,
+                kday,
+                data,
+            ));
+        }
+        Ok(())
+    }
+
+    async fn flush_blocks(&mut self, conn: &mut SqliteConnection) -> Result<()> {
+        for chunk in self.account_blocks.chunks(ROWS_PER_INSERT / 4) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO account_blocks (first_id, count, created_seq, keys) ",
+            );
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.0)
+                    .push_bind(r.1)
+                    .push_bind(r.2)
+                    .push_bind(r.3.as_slice());
+            });
+            qb.build().execute(&mut *conn).await?;
+        }
+        self.account_blocks.clear();
+        for chunk in self.transfer_blocks.chunks(ROWS_PER_INSERT / 6) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO transfer_blocks (seq, first_idx, count, effective_day, known_day, data) ",
+            );
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.0)
+                    .push_bind(r.1)
+                    .push_bind(r.2)
+                    .push_bind(r.3)
+                    .push_bind(r.4)
+                    .push_bind(r.5.as_slice());
+            });
+            qb.build().execute(&mut *conn).await?;
+        }
+        self.transfer_blocks.clear();
+        self.bytes = 0;
+        Ok(())
+    }
+
+    /// Writes everything waiting: journal rows first (blocks name their entries).
+    async fn flush(
+        &mut self,
+        conn: &mut SqliteConnection,
+        file_sha: Option<&str>,
+        recorded_at: &str,
+    ) -> Result<()> {
+        insert_journal(conn, &self.journal, file_sha, recorded_at).await?;
+        self.journal.clear();
+        self.flush_blocks(conn).await
+    }
+}
 
 async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
     conn: &mut SqliteConnection,
@@ -415,53 +740,49 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
             });
         }
     }
-    let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
-    let (mut seq, mut prev) = match head {
-        Some((s, h)) => (s, parse_hash(&h)?),
-        None => (0, chain::GENESIS),
+    let seq = head_seq(conn).await?;
+    let prev = match seq {
+        0 => chain::GENESIS,
+        s => {
+            let h: String = sqlx::query_scalar("SELECT hash FROM journal WHERE seq = ?")
+                .bind(s)
+                .fetch_one(&mut *conn)
+                .await?;
+            parse_hash(&h)?
+        }
     };
-    if cache.as_ref().map(|c| c.head_seq) != Some(seq) {
-        *cache = Some(Cached {
-            head_seq: seq,
-            book: load_book(conn).await?,
-        });
-    }
-    let book = match cache.as_mut() {
-        Some(c) => &mut c.book,
-        None => return Err(StoreError::Corrupt("book cache".into())),
-    };
+    let (mut seq, mut prev) = (seq, prev);
+    let book = fresh_book(conn, cache, seq).await?;
 
     // Idempotency by entry id.
     let mut existing: HashMap<String, String> = HashMap::new();
     for chunk in entries.chunks(500) {
-        let mut qb =
-            sqlx::QueryBuilder::new("SELECT entry_id, body FROM journal WHERE entry_id IN (");
+        let mut qb = sqlx::QueryBuilder::new(
+            "SELECT seq, entry_id, body, body_zstd FROM journal WHERE entry_id IN (",
+        );
         let mut sep = qb.separated(", ");
         for e in chunk {
             sep.push_bind(e.borrow().id.as_str());
         }
         qb.push(")");
         for r in qb.build().fetch_all(&mut *conn).await? {
-            existing.insert(r.get(0), r.get(1));
+            existing.insert(r.get(1), body_of(r.get(0), r.get(2), r.get(3))?);
         }
     }
 
-    let accounts_before = book.accounts().count();
+    let accounts_before = book.engine().accounts().len();
     let recorded_at = now_utc();
-    let mut journal_rows: Vec<JournalInsert> = Vec::new();
     let file_sha = file.as_ref().map(|f| f.sha256.clone());
     // Rows are written as they accumulate, so a file of millions of lines does not hold
     // every statement's JSON and transfers in memory at once.
-    let (mut n_recorded, mut n_transfers, mut pending_bytes) = (0usize, 0usize, 0usize);
-    let mut n_accounts = 0usize;
-    let mut account_rows: Vec<(u32, String, i64)> = Vec::new();
-    let mut transfer_rows: Vec<TransferInsert> = Vec::new();
+    let mut w = Writer {
+        next_account: accounts_before as u32,
+        accounts_started: true,
+        ..Writer::default()
+    };
+    let (mut n_recorded, mut n_transfers, mut n_accounts) = (0usize, 0usize, 0usize);
     let mut pending_new: Vec<(TransferId, i64, Transfer)> = Vec::new();
     let mut pending_done: Vec<(TransferId, &'static str)> = Vec::new();
-    let mut touched: BTreeSet<u32> = BTreeSet::new();
     let mut unchanged = 0usize;
     let mut seen_ids: BTreeSet<String> = BTreeSet::new();
     for entry in entries {
@@ -492,18 +813,11 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
                 serde_json::to_string(key).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             new_accounts.push((id.0, json));
         }
-        let rows: Vec<TransferRow> = rec.transfers.iter().map(TransferRow::of).collect();
-        let postings = canonical_postings(&new_accounts, &rows);
-        pending_bytes += new_accounts.iter().map(|a| a.1.len()).sum::<usize>();
-        account_rows.extend(new_accounts.into_iter().map(|(id, k)| (id, k, seq)));
-        let hash = chain::entry_hash(&prev, seq as u64, &body, &postings);
-        prev = hash;
         let (eday, kday) = (day(entry.effective_on), day(entry.known_on));
-        for (i, t) in rec.transfers.iter().enumerate() {
-            touched.insert(t.debit.0);
-            touched.insert(t.credit.0);
+        let mut stored = Vec::with_capacity(rec.transfers.len());
+        for t in &rec.transfers {
             let f = t.flags;
-            let (posted, pending): (i64, i64) = if f.contains(TransferFlags::PENDING) {
+            let (posted_delta, pending_delta): (i64, i64) = if f.contains(TransferFlags::PENDING) {
                 pending_new.push((t.id, seq, *t));
                 (0, t.amount as i64)
             } else if f.contains(TransferFlags::POST_PENDING)
@@ -528,44 +842,46 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
             } else {
                 (t.amount as i64, 0)
             };
-            transfer_rows.push((seq, i, *t, posted, pending, eday, kday));
+            stored.push(StoredTransfer {
+                row: TransferRow::of(t),
+                posted_delta,
+                pending_delta,
+            });
         }
-        pending_bytes += body.len();
-        journal_rows.push(JournalInsert {
+        let postings = canonical_postings(&new_accounts, stored.iter().map(|s| &s.row));
+        let hash = chain::entry_hash(&prev, seq as u64, &body, &postings);
+        prev = hash;
+        n_accounts += new_accounts.len();
+        n_transfers += stored.len();
+        w.accounts(seq, new_accounts)?;
+        w.transfers(seq, eday, kday, &stored)?;
+        // A large body is compressed now, so the text is not held until the flush.
+        let (body, body_zstd) = if body.len() >= BODY_ZSTD_BYTES {
+            (String::new(), Some(w.packer()?.pack(body.as_bytes())?))
+        } else {
+            (body, None)
+        };
+        w.bytes += body.len() + body_zstd.as_ref().map_or(0, Vec::len);
+        w.journal.push(JournalInsert {
             seq,
             entry_id: entry.id.to_string(),
             kind: entry.event.name(),
             effective_day: eday,
             known_day: kday,
             body,
+            body_zstd,
             hash: chain::to_hex(&hash),
         });
-        if transfer_rows.len() + account_rows.len() >= FLUSH_TRANSFERS
-            || pending_bytes >= FLUSH_BYTES
-        {
-            n_accounts += account_rows.len();
-            insert_accounts(conn, book, &account_rows).await?;
-            account_rows.clear();
-            insert_journal(conn, &journal_rows, file_sha.as_deref(), &recorded_at).await?;
-            insert_transfers(conn, &transfer_rows).await?;
-            n_recorded += journal_rows.len();
-            n_transfers += transfer_rows.len();
-            journal_rows.clear();
-            transfer_rows.clear();
-            pending_bytes = 0;
+        if w.bytes >= FLUSH_BYTES {
+            n_recorded += w.journal.len();
+            w.flush(conn, file_sha.as_deref(), &recorded_at).await?;
         }
     }
-
-    // New accounts, in id order (each flush writes the accounts its entries created).
-    n_accounts += account_rows.len();
-    if n_accounts != book.accounts().count() - accounts_before {
+    n_recorded += w.journal.len();
+    w.flush(conn, file_sha.as_deref(), &recorded_at).await?;
+    if n_accounts != book.engine().accounts().len() - accounts_before {
         return Err(StoreError::Corrupt("new accounts out of step".into()));
     }
-    insert_accounts(conn, book, &account_rows).await?;
-    insert_journal(conn, &journal_rows, file_sha.as_deref(), &recorded_at).await?;
-    insert_transfers(conn, &transfer_rows).await?;
-    n_recorded += journal_rows.len();
-    n_transfers += transfer_rows.len();
 
     for (id, seq, t) in &pending_new {
         sqlx::query("INSERT INTO pending (id, seq, debit, credit, amount, state) VALUES (?, ?, ?, ?, ?, 'open')")
@@ -583,36 +899,6 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
             .bind(tid_hex(*id))
             .execute(&mut *conn)
             .await?;
-    }
-
-    let touched: Vec<u32> = touched.into_iter().collect();
-    for chunk in touched.chunks(ROWS_PER_INSERT / 2) {
-        let mut rows = Vec::with_capacity(chunk.len());
-        for id in chunk {
-            let a = book
-                .engine()
-                .account(backstock_ledger::engine::AccountId(*id))
-                .ok_or_else(|| StoreError::Corrupt(format!("account {id} missing")))?;
-            let b = a.balance;
-            rows.push((
-                i64::from(*id),
-                to_i64(b.debits_pending, "balance")?,
-                to_i64(b.debits_posted, "balance")?,
-                to_i64(b.credits_pending, "balance")?,
-                to_i64(b.credits_posted, "balance")?,
-            ));
-        }
-        let mut qb = sqlx::QueryBuilder::new(
-            "INSERT OR REPLACE INTO balances (account, debits_pending, debits_posted, credits_pending, credits_posted) ",
-        );
-        qb.push_values(rows, |mut b, r| {
-            b.push_bind(r.0)
-                .push_bind(r.1)
-                .push_bind(r.2)
-                .push_bind(r.3)
-                .push_bind(r.4);
-        });
-        qb.build().execute(&mut *conn).await?;
     }
 
     if let Some(f) = file {
@@ -650,6 +936,34 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
     })
 }
 
+/// The journal's last sequence number (0 when empty).
+pub(crate) async fn head_seq(conn: &mut SqliteConnection) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(seq), 0) FROM journal")
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// The cached book, loaded again if the journal moved on (another process recorded).
+pub(crate) async fn fresh_book<'c>(
+    conn: &mut SqliteConnection,
+    cache: &'c mut Option<Cached>,
+    head_seq: i64,
+) -> Result<&'c mut Book> {
+    if cache.as_ref().map(|c| c.head_seq) != Some(head_seq) {
+        *cache = None;
+        *cache = Some(Cached {
+            head_seq,
+            book: load_book(conn).await?,
+        });
+    }
+    match cache.as_mut() {
+        Some(c) => Ok(&mut c.book),
+        None => Err(StoreError::Corrupt("book cache".into())),
+    }
+}
+
 /// A journal row, owning what it needs so its entry can be dropped.
 struct JournalInsert {
     seq: i64,
@@ -657,61 +971,29 @@ struct JournalInsert {
     kind: &'static str,
     effective_day: i64,
     known_day: i64,
+    /// Empty when `body_zstd` holds it.
     body: String,
+    body_zstd: Option<Vec<u8>>,
     hash: String,
 }
 
-/// Writes account rows (id, key JSON, creating entry's seq), in id order.
-async fn insert_accounts(
-    conn: &mut SqliteConnection,
-    book: &Book,
-    rows: &[(u32, String, i64)],
-) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT / 2) {
-        let mut keys = Vec::with_capacity(chunk.len());
-        for (id, _, _) in chunk {
-            keys.push(
-                book.key(backstock_ledger::engine::AccountId(*id))
-                    .ok_or_else(|| StoreError::Corrupt(format!("account {id} missing")))?,
-            );
-        }
-        let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO accounts (id, key, created_seq, ledger, owner, holder, sku, state, party, counterparty, money_kind, currency) ",
-        );
-        qb.push_values(chunk.iter().zip(keys), |mut b, ((id, json, seq), key)| {
-            b.push_bind(i64::from(*id))
-                .push_bind(json.as_str())
-                .push_bind(*seq);
-            match key {
-                AccountKey::Units(u) => {
-                    b.push_bind(format!("units:{}", u.sku()))
-                        .push_bind(u.owner().to_string())
-                        .push_bind(u.holder().to_string())
-                        .push_bind(u.sku().to_string())
-                        .push_bind(u.state().as_str())
-                        .push_bind(None::<String>)
-                        .push_bind(None::<String>)
-                        .push_bind(None::<String>)
-                        .push_bind(None::<String>);
-                }
-                AccountKey::Money(m) => {
-                    b.push_bind(format!("money:{}", m.currency()))
-                        .push_bind(None::<String>)
-                        .push_bind(None::<String>)
-                        .push_bind(None::<String>)
-                        .push_bind(None::<String>)
-                        .push_bind(m.party().to_string())
-                        .push_bind(m.counterparty().to_string())
-                        .push_bind(m.kind().as_str())
-                        .push_bind(m.currency().code().to_string());
-                }
-            }
-        });
-        qb.build().execute(&mut *conn).await?;
+/// Bodies this long or longer are stored compressed (`journal.body_zstd`).
+const BODY_ZSTD_BYTES: usize = 64 << 10;
+
+/// An entry's canonical JSON from its `body` and `body_zstd` columns.
+pub(crate) fn body_of(seq: i64, body: String, body_zstd: Option<Vec<u8>>) -> Result<String> {
+    let Some(z) = body_zstd else { return Ok(body) };
+    if !body.is_empty() {
+        return Err(StoreError::Corrupt(format!(
+            "entry #{seq} has both a plain and a compressed body"
+        )));
     }
-    Ok(())
+    let raw = zstd::stream::decode_all(z.as_slice()).map_err(|e| {
+        StoreError::Corrupt(format!("entry #{seq}: its body does not decompress: {e}"))
+    })?;
+    String::from_utf8(raw)
+        .map_err(|_| StoreError::Corrupt(format!("entry #{seq}: its body is not UTF-8")))
 }
-type TransferInsert = (i64, usize, Transfer, i64, i64, i64, i64);
 
 async fn insert_journal(
     conn: &mut SqliteConnection,
@@ -719,9 +1001,9 @@ async fn insert_journal(
     file_sha: Option<&str>,
     recorded_at: &str,
 ) -> Result<()> {
-    for chunk in journal_rows.chunks(ROWS_PER_INSERT / 2) {
+    for chunk in journal_rows.chunks(ROWS_PER_INSERT) {
         let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO journal (seq, entry_id, kind, effective_day, known_day, body, file_sha256, recorded_at, hash) ",
+            "INSERT INTO journal (seq, entry_id, kind, effective_day, known_day, body, body_zstd, file_sha256, recorded_at, hash) ",
         );
         qb.push_values(chunk, |mut b, j| {
             b.push_bind(j.seq)
@@ -730,44 +1012,13 @@ async fn insert_journal(
                 .push_bind(j.effective_day)
                 .push_bind(j.known_day)
                 .push_bind(j.body.as_str())
+                .push_bind(j.body_zstd.as_deref())
                 .push_bind(file_sha)
                 .push_bind(recorded_at)
                 .push_bind(j.hash.as_str());
         });
         qb.build().execute(&mut *conn).await?;
     }
-
-    Ok(())
-}
-
-async fn insert_transfers(
-    conn: &mut SqliteConnection,
-    transfer_rows: &[TransferInsert],
-) -> Result<()> {
-    for chunk in transfer_rows.chunks(ROWS_PER_INSERT) {
-        let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO transfers (seq, idx, debit, credit, amount, flags, pending_id, posted_delta, pending_delta, effective_day, known_day) ",
-        );
-        qb.push_values(chunk, |mut b, (seq, i, t, posted, pending, eday, kday)| {
-            b.push_bind(*seq)
-                .push_bind(*i as i64)
-                .push_bind(i64::from(t.debit.0))
-                .push_bind(i64::from(t.credit.0))
-                .push_bind(t.amount as i64)
-                .push_bind(i64::from(t.flags.bits() & !TransferFlags::LINKED.bits()))
-                .push_bind(if t.pending_id.0 == 0 {
-                    None
-                } else {
-                    Some(tid_hex(t.pending_id))
-                })
-                .push_bind(*posted)
-                .push_bind(*pending)
-                .push_bind(*eday)
-                .push_bind(*kday);
-        });
-        qb.build().execute(&mut *conn).await?;
-    }
-
     Ok(())
 }
 
@@ -804,38 +1055,34 @@ impl Store {
     }
 }
 
-/// A transfer as stored: account ids, amount, flags (without LINKED) and the pending
-/// transfer it posts or voids.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A transfer as the chain hashes it: account ids, amount, flags (without LINKED) and
+/// the pending transfer it posts or voids (0 when none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TransferRow {
-    pub debit: i64,
-    pub credit: i64,
-    pub amount: i64,
-    pub flags: i64,
-    pub pending_id: Option<String>,
+    pub debit: u32,
+    pub credit: u32,
+    pub amount: u64,
+    pub flags: u16,
+    pub pending_id: u128,
 }
 
 impl TransferRow {
     pub(crate) fn of(t: &Transfer) -> TransferRow {
         TransferRow {
-            debit: i64::from(t.debit.0),
-            credit: i64::from(t.credit.0),
-            amount: t.amount as i64,
-            flags: i64::from(t.flags.bits() & !TransferFlags::LINKED.bits()),
-            pending_id: (t.pending_id.0 != 0).then(|| tid_hex(t.pending_id)),
+            debit: t.debit.0,
+            credit: t.credit.0,
+            amount: t.amount,
+            flags: t.flags.bits() & !TransferFlags::LINKED.bits(),
+            pending_id: t.pending_id.0,
         }
     }
 
     /// The posting this row records, given the account keys.
     pub(crate) fn posting(&self, key_of: &[AccountKey]) -> Option<backstock_ledger::Posting> {
         use backstock_ledger::{Phase, TransferIdHex};
-        let pending = || {
-            self.pending_id
-                .as_deref()
-                .and_then(|h| u128::from_str_radix(h, 16).ok())
-                .map(|v| TransferIdHex(TransferId(v)))
-        };
-        let f = TransferFlags::from_bits(u16::try_from(self.flags).ok()?);
+        let pending =
+            || (self.pending_id != 0).then_some(TransferIdHex(TransferId(self.pending_id)));
+        let f = TransferFlags::from_bits(self.flags);
         let phase = if f.contains(TransferFlags::PENDING) {
             Phase::Pending
         } else if f.contains(TransferFlags::POST_PENDING) {
@@ -850,33 +1097,47 @@ impl TransferRow {
             Phase::Posted
         };
         Some(backstock_ledger::Posting {
-            debit: key_of.get(usize::try_from(self.debit).ok()?)?.clone(),
-            credit: key_of.get(usize::try_from(self.credit).ok()?)?.clone(),
-            amount: u64::try_from(self.amount).ok()?,
+            debit: key_of.get(self.debit as usize)?.clone(),
+            credit: key_of.get(self.credit as usize)?.clone(),
+            amount: self.amount,
             phase,
         })
     }
 }
 
 /// The canonical text of an entry's effect, hashed into the chain: the accounts it
-/// created (`+id key`) then its transfers (`debit credit amount flags pending`), one per
-/// line. Compact on purpose: it is hashed for every entry on the import path.
-pub(crate) fn canonical_postings(new_accounts: &[(u32, String)], rows: &[TransferRow]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(new_accounts.len() * 120 + rows.len() * 24);
+/// created (`+id key`) then its transfers (`debit credit amount flags pending`, the
+/// pending id as 32 hex digits or `-`), one per line. Compact on purpose: it is built
+/// for every entry on the import path (integers are written with `itoa`, not `fmt`).
+pub(crate) fn canonical_postings<'a>(
+    new_accounts: &[(u32, String)],
+    rows: impl ExactSizeIterator<Item = &'a TransferRow>,
+) -> String {
+    let mut s = String::with_capacity(new_accounts.len() * 120 + rows.len() * 32);
+    let mut n = itoa::Buffer::new();
     for (id, key) in new_accounts {
-        let _ = writeln!(s, "+{id} {key}");
+        s.push('+');
+        s.push_str(n.format(*id));
+        s.push(' ');
+        s.push_str(key);
+        s.push('\n');
     }
     for r in rows {
-        let _ = writeln!(
-            s,
-            "{} {} {} {} {}",
-            r.debit,
-            r.credit,
-            r.amount,
-            r.flags,
-            r.pending_id.as_deref().unwrap_or("-")
-        );
+        s.push_str(n.format(r.debit));
+        s.push(' ');
+        s.push_str(n.format(r.credit));
+        s.push(' ');
+        // Stored amounts fit i64 (the store refuses larger); written as before.
+        s.push_str(n.format(r.amount as i64));
+        s.push(' ');
+        s.push_str(n.format(r.flags));
+        s.push(' ');
+        if r.pending_id == 0 {
+            s.push('-');
+        } else {
+            s.push_str(&tid_hex(TransferId(r.pending_id)));
+        }
+        s.push('\n');
     }
     s
 }

@@ -5,7 +5,7 @@
 
 use crate::{Result, Store, StoreError};
 use backstock_domain::{Currency, Date, Money};
-use backstock_ledger::{Entry, MoneyKind, UnitState};
+use backstock_ledger::{AccountKey, Entry, MoneyKind, UnitState};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -84,40 +84,83 @@ pub struct StockFilter {
 }
 
 impl Store {
+    /// Calls `f` with every account's key and its net balances as of a date: debits −
+    /// credits posted, and pending. Current balances come from the cached book; a past
+    /// date sums the transfer blocks of the entries effective and known by then.
+    async fn with_nets<T>(
+        &self,
+        as_of: Option<Date>,
+        f: impl FnOnce(&mut dyn Iterator<Item = (&AccountKey, i128, i128)>) -> T,
+    ) -> Result<T> {
+        // The cache first, then a connection: the order `record` takes them in.
+        let mut cache = self.cache.lock().await;
+        let mut conn = self.pool().acquire().await?;
+        let head = crate::head_seq(&mut conn).await?;
+        let book = crate::fresh_book(&mut conn, &mut cache, head).await?;
+        let net = |a: u128, b: u128| -> i128 {
+            i128::try_from(a).unwrap_or(i128::MAX) - i128::try_from(b).unwrap_or(i128::MAX)
+        };
+        Ok(match as_of {
+            None => f(&mut book.accounts().map(|(_, k, b)| {
+                (
+                    k,
+                    net(b.debits_posted, b.credits_posted),
+                    net(b.debits_pending, b.credits_pending),
+                )
+            })),
+            Some(d) => {
+                let n = book.engine().accounts().len();
+                let sums = crate::sum_transfers(&mut conn, n, Some(as_of_day(Some(d)))).await?;
+                f(&mut book
+                    .accounts()
+                    .zip(&sums)
+                    .map(|((_, k, _), s)| (k, s[1] - s[3], s[0] - s[2])))
+            }
+        })
+    }
+
     /// Units by owner × holder × SKU × state, as of a date. Zero rows are omitted.
     pub async fn stock(&self, f: &StockFilter) -> Result<Vec<StockRow>> {
-        let d = as_of_day(f.as_of);
-        let rows = sqlx::query(
-            "WITH t AS (SELECT debit AS acct, posted_delta AS v FROM transfers WHERE effective_day <= ?1 AND known_day <= ?1 \
-                        UNION ALL SELECT credit, -posted_delta FROM transfers WHERE effective_day <= ?1 AND known_day <= ?1) \
-             SELECT a.owner, a.holder, a.sku, a.state, SUM(t.v) AS units \
-             FROM t JOIN accounts a ON a.id = t.acct \
-             WHERE a.sku IS NOT NULL \
-               AND (?2 IS NULL OR a.owner = ?2) AND (?3 IS NULL OR a.holder = ?3) AND (?4 IS NULL OR a.sku = ?4) \
-             GROUP BY a.id HAVING units != 0 ORDER BY a.sku, a.owner, a.holder, a.state",
-        )
-        .bind(d)
-        .bind(&f.owner)
-        .bind(&f.holder)
-        .bind(&f.sku)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| StockRow {
-                owner: r.get(0),
-                holder: r.get(1),
-                sku: r.get(2),
-                state: r.get(3),
-                units: r.get(4),
+        let rows = self
+            .with_nets(f.as_of, |nets| {
+                let mut rows = Vec::new();
+                for (key, posted, _) in nets {
+                    let AccountKey::Units(u) = key else { continue };
+                    if posted == 0
+                        || f.owner.as_deref().is_some_and(|o| u.owner().as_str() != o)
+                        || f.holder
+                            .as_deref()
+                            .is_some_and(|h| u.holder().as_str() != h)
+                        || f.sku.as_deref().is_some_and(|s| u.sku().as_str() != s)
+                    {
+                        continue;
+                    }
+                    rows.push((u.clone(), posted));
+                }
+                rows
             })
-            .filter(|r| {
-                f.all
-                    || (r.state != UnitState::Origin.as_str()
-                        && r.owner != backstock_domain::PartyId::MARKET
-                        && r.owner != backstock_domain::PartyId::SCRAP)
-            })
-            .collect())
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (u, units) in rows {
+            out.push(StockRow {
+                owner: u.owner().to_string(),
+                holder: u.holder().to_string(),
+                sku: u.sku().to_string(),
+                state: u.state().as_str().to_string(),
+                units: i64::try_from(units)
+                    .map_err(|_| StoreError::Corrupt(format!("units of {} overflow", u.sku())))?,
+            });
+        }
+        out.retain(|r| {
+            f.all
+                || (r.state != UnitState::Origin.as_str()
+                    && r.owner != backstock_domain::PartyId::MARKET
+                    && r.owner != backstock_domain::PartyId::SCRAP)
+        });
+        out.sort_by(|a, b| {
+            (&a.sku, &a.owner, &a.holder, &a.state).cmp(&(&b.sku, &b.owner, &b.holder, &b.state))
+        });
+        Ok(out)
     }
 
     /// Money by account as of a date; `party` matches either side.
@@ -126,31 +169,45 @@ impl Store {
         as_of: Option<Date>,
         party: Option<&str>,
     ) -> Result<Vec<BalanceRow>> {
-        let d = as_of_day(as_of);
-        let rows = sqlx::query(
-            "WITH t AS (SELECT debit AS acct, posted_delta AS v, pending_delta AS p FROM transfers WHERE effective_day <= ?1 AND known_day <= ?1 \
-                        UNION ALL SELECT credit, -posted_delta, -pending_delta FROM transfers WHERE effective_day <= ?1 AND known_day <= ?1) \
-             SELECT a.party, a.counterparty, a.money_kind, a.currency, SUM(t.v), SUM(t.p) \
-             FROM t JOIN accounts a ON a.id = t.acct \
-             WHERE a.money_kind IS NOT NULL AND (?2 IS NULL OR a.party = ?2 OR a.counterparty = ?2) \
-             GROUP BY a.id ORDER BY a.counterparty, a.currency, a.money_kind",
-        )
-        .bind(d)
-        .bind(party)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| BalanceRow {
-                party: r.get(0),
-                counterparty: r.get(1),
-                kind: r.get(2),
-                currency: r.get(3),
-                balance_minor: r.get(4),
-                pending_minor: r.get(5),
+        let rows = self
+            .with_nets(as_of, |nets| {
+                let mut rows = Vec::new();
+                for (key, posted, pending) in nets {
+                    let AccountKey::Money(m) = key else { continue };
+                    if (posted == 0 && pending == 0)
+                        || party.is_some_and(|p| {
+                            m.party().as_str() != p && m.counterparty().as_str() != p
+                        })
+                    {
+                        continue;
+                    }
+                    rows.push((m.clone(), posted, pending));
+                }
+                rows
             })
-            .filter(|r| r.balance_minor != 0 || r.pending_minor != 0)
-            .collect())
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (m, posted, pending) in rows {
+            let fit = |v: i128| {
+                i64::try_from(v).map_err(|_| {
+                    StoreError::Corrupt(format!("a balance of {} overflows", m.party()))
+                })
+            };
+            out.push(BalanceRow {
+                party: m.party().to_string(),
+                counterparty: m.counterparty().to_string(),
+                kind: m.kind().as_str().to_string(),
+                currency: m.currency().code().to_string(),
+                balance_minor: fit(posted)?,
+                pending_minor: fit(pending)?,
+            });
+        }
+        // Stable: accounts of the same counterparty, currency and kind stay in the
+        // order they were opened.
+        out.sort_by(|a, b| {
+            (&a.counterparty, &a.currency, &a.kind).cmp(&(&b.counterparty, &b.currency, &b.kind))
+        });
+        Ok(out)
     }
 
     /// Journal entries recorded, oldest first; `since` filters on effective date.
@@ -165,7 +222,7 @@ impl Store {
             .unwrap_or(i64::MIN);
         let rows = sqlx::query(
             "SELECT j.seq, j.entry_id, j.kind, j.effective_day, j.known_day, j.recorded_at, \
-                    (SELECT COUNT(*) FROM transfers t WHERE t.seq = j.seq), j.hash \
+                    (SELECT COALESCE(SUM(t.count), 0) FROM transfer_blocks t WHERE t.seq = j.seq), j.hash \
              FROM journal j WHERE j.effective_day >= ? AND (? IS NULL OR j.kind = ?) ORDER BY j.seq LIMIT ?",
         )
         .bind(since)
@@ -192,8 +249,9 @@ impl Store {
     /// Entries of the given kinds (event names), oldest first, as known on `as_of`.
     pub async fn entries(&self, kinds: &[&str], as_of: Option<Date>) -> Result<Vec<(i64, Entry)>> {
         let d = as_of_day(as_of);
-        let mut qb =
-            sqlx::QueryBuilder::new("SELECT seq, body FROM journal WHERE effective_day <= ");
+        let mut qb = sqlx::QueryBuilder::new(
+            "SELECT seq, body, body_zstd FROM journal WHERE effective_day <= ",
+        );
         qb.push_bind(d).push(" AND known_day <= ").push_bind(d);
         if !kinds.is_empty() {
             qb.push(" AND kind IN (");
@@ -208,7 +266,7 @@ impl Store {
         rows.into_iter()
             .map(|r| {
                 let seq: i64 = r.get(0);
-                let body: String = r.get(1);
+                let body = crate::body_of(seq, r.get(1), r.get(2))?;
                 serde_json::from_str(&body)
                     .map(|e| (seq, e))
                     .map_err(|e| StoreError::Corrupt(format!("entry #{seq} is unreadable: {e}")))
@@ -221,36 +279,44 @@ impl Store {
         &self,
         entry_id: &str,
     ) -> Result<Option<(i64, Entry, Vec<backstock_ledger::Posting>)>> {
-        let row = sqlx::query("SELECT seq, body FROM journal WHERE entry_id = ?")
+        let row = sqlx::query("SELECT seq, body, body_zstd FROM journal WHERE entry_id = ?")
             .bind(entry_id)
             .fetch_optional(self.pool())
             .await?;
         let Some(r) = row else { return Ok(None) };
         let seq: i64 = r.get(0);
-        let e: Entry = serde_json::from_str(r.get::<&str, _>(1))
+        let body = crate::body_of(seq, r.get(1), r.get(2))?;
+        let e: Entry = serde_json::from_str(&body)
             .map_err(|e| StoreError::Corrupt(format!("entry #{seq}: {e}")))?;
-        let rows = sqlx::query(
-            "SELECT t.amount, t.flags, t.pending_id, d.key, c.key \
-             FROM transfers t JOIN accounts d ON d.id = t.debit JOIN accounts c ON c.id = t.credit \
-             WHERE t.seq = ? ORDER BY t.idx",
-        )
-        .bind(seq)
-        .fetch_all(self.pool())
-        .await?;
-        let mut postings = Vec::with_capacity(rows.len());
+        let rows =
+            sqlx::query("SELECT count, data FROM transfer_blocks WHERE seq = ? ORDER BY first_idx")
+                .bind(seq)
+                .fetch_all(self.pool())
+                .await?;
+        let mut transfers = Vec::new();
         for r in rows {
-            let keys: Vec<backstock_ledger::AccountKey> =
-                [r.get::<&str, _>(3), r.get::<&str, _>(4)]
-                    .iter()
-                    .map(|k| serde_json::from_str(k))
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(|e| StoreError::Corrupt(format!("entry #{seq}: account key: {e}")))?;
+            let count = usize::try_from(r.get::<i64, _>(0)).unwrap_or(usize::MAX);
+            transfers.extend(crate::blocks::decode_transfers(
+                r.get::<&[u8], _>(1),
+                count,
+                &format!("entry #{seq}"),
+            )?);
+        }
+        let mut cache = self.cache.lock().await;
+        let mut conn = self.pool().acquire().await?;
+        let head = crate::head_seq(&mut conn).await?;
+        let book = crate::fresh_book(&mut conn, &mut cache, head).await?;
+        let mut postings = Vec::with_capacity(transfers.len());
+        for t in transfers {
+            let key = |id: u32| book.key(backstock_ledger::engine::AccountId(id)).cloned();
+            let keys: Vec<AccountKey> = [key(t.row.debit), key(t.row.credit)]
+                .into_iter()
+                .collect::<Option<_>>()
+                .ok_or_else(|| StoreError::Corrupt(format!("entry #{seq}: unknown account")))?;
             let row = crate::TransferRow {
                 debit: 0,
                 credit: 1,
-                amount: r.get(0),
-                flags: r.get(1),
-                pending_id: r.get(2),
+                ..t.row
             };
             postings.push(row.posting(&keys).ok_or_else(|| {
                 StoreError::Corrupt(format!("entry #{seq}: unreadable transfer"))
@@ -279,29 +345,82 @@ pub struct ImportLookups {
     pub agreements: Vec<(String, String)>,
 }
 
+/// The few fields of a catalog item's, alias's or agreement's JSON an import needs,
+/// borrowed from the text (one parse per entry; SQLite's `json_extract` parsed the body
+/// once per field and took most of a second for 100k catalog items).
+#[derive(serde::Deserialize)]
+struct LookupBody<'a> {
+    #[serde(borrow)]
+    event: LookupEvent<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct LookupEvent<'a> {
+    #[serde(borrow, default)]
+    sku: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    upc: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    code: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    distributor: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    currency: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    wholesale_price: Option<LookupPrice<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct LookupPrice<'a> {
+    amount_minor: i64,
+    #[serde(borrow)]
+    currency: std::borrow::Cow<'a, str>,
+}
+
 impl Store {
     pub async fn import_lookups(&self) -> Result<ImportLookups> {
-        let catalog = sqlx::query_as(
-            "SELECT json_extract(body, '$.event.sku'), json_extract(body, '$.event.upc'), \
-                    json_extract(body, '$.event.wholesale_price.amount_minor'), json_extract(body, '$.event.wholesale_price.currency') \
-             FROM journal WHERE kind = 'catalog_item' ORDER BY seq",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        let aliases = sqlx::query_as(
-            "SELECT json_extract(body, '$.event.code'), json_extract(body, '$.event.sku') FROM journal WHERE kind = 'alias' ORDER BY seq",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        let agreements = sqlx::query_as(
-            "SELECT json_extract(body, '$.event.distributor'), json_extract(body, '$.event.currency') FROM journal WHERE kind = 'agreement' ORDER BY seq",
-        )
-        .fetch_all(self.pool())
-        .await?;
+        use futures_util::TryStreamExt;
+        let text =
+            |v: Option<std::borrow::Cow<'_, str>>| v.map(|c| c.into_owned()).unwrap_or_default();
+        // (seq, what it says), sorted by seq at the end: later entries override earlier.
+        let mut catalog = Vec::new();
+        let mut aliases = Vec::new();
+        let mut agreements = Vec::new();
+        for kind in ["catalog_item", "alias", "agreement"] {
+            // Streamed through the kind index: 100k catalog items' JSON is tens of MB.
+            let mut rows = sqlx::query("SELECT seq, body, body_zstd FROM journal WHERE kind = ?")
+                .bind(kind)
+                .fetch(self.pool());
+            while let Some(r) = rows.try_next().await? {
+                let seq: i64 = r.get(0);
+                let json = crate::body_of(seq, r.get(1), r.get(2))?;
+                let body: LookupBody = serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("entry #{seq} is unreadable: {e}")))?;
+                let e = body.event;
+                match kind {
+                    "catalog_item" => {
+                        let (minor, cur) = e
+                            .wholesale_price
+                            .map(|p| (p.amount_minor, p.currency.into_owned()))
+                            .unwrap_or_default();
+                        catalog.push((
+                            seq,
+                            (text(e.sku), e.upc.map(|u| u.into_owned()), minor, cur),
+                        ));
+                    }
+                    "alias" => aliases.push((seq, (text(e.code), text(e.sku)))),
+                    _ => agreements.push((seq, (text(e.distributor), text(e.currency)))),
+                }
+            }
+        }
+        fn in_order<T>(mut v: Vec<(i64, T)>) -> Vec<T> {
+            v.sort_unstable_by_key(|x| x.0);
+            v.into_iter().map(|x| x.1).collect()
+        }
         Ok(ImportLookups {
-            catalog,
-            aliases,
-            agreements,
+            catalog: in_order(catalog),
+            aliases: in_order(aliases),
+            agreements: in_order(agreements),
         })
     }
 }

@@ -1,8 +1,11 @@
 //! `verify`: recompute the hash chain and replay the journal.
 
-use crate::{canonical_postings, load_book, parse_hash, Result, Store, StoreError, TransferRow};
+use crate::{
+    canonical_postings, load_book, parse_hash, Block, BlockCursor, Result, Store, StoreError,
+    TransferRow,
+};
 use backstock_ledger::engine::PendingState;
-use backstock_ledger::{chain, AccountKey, Book, Entry, Phase};
+use backstock_ledger::{chain, Book, Entry, Phase};
 use serde::Serialize;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -22,40 +25,29 @@ impl Store {
     /// derived balances and pending tables. Stops at the first problem.
     pub async fn verify(&self) -> Result<VerifyReport> {
         let mut conn = self.pool().acquire().await?;
-        let accounts: Vec<(i64, String, i64)> =
-            sqlx::query_as("SELECT id, key, created_seq FROM accounts ORDER BY id")
-                .fetch_all(&mut *conn)
-                .await?;
-        let mut key_of: Vec<AccountKey> = Vec::with_capacity(accounts.len());
         let mut created: BTreeMap<i64, Vec<(u32, String)>> = BTreeMap::new();
-        for (i, (id, k, seq)) in accounts.into_iter().enumerate() {
-            if id != i as i64 {
-                return Ok(problem(0, 0, format!("account ids are not dense at {id}")));
-            }
-            match serde_json::from_str(&k) {
-                Ok(key) => key_of.push(key),
-                Err(_) => return Ok(problem(0, 0, format!("account {id} has an unreadable key"))),
-            }
-            created.entry(seq).or_default().push((id as u32, k));
-        }
+        let key_of = match crate::load_account_keys(&mut conn, |id, seq, text| {
+            created.entry(seq).or_default().push((id, text.to_string()));
+            Ok(())
+        })
+        .await
+        {
+            Ok(k) => k,
+            Err(StoreError::Corrupt(m)) => return Ok(problem(0, 0, m)),
+            Err(e) => return Err(e),
+        };
         let mut prev = chain::GENESIS;
         let mut replay = Book::new();
         let mut n_entries = 0i64;
         let mut n_transfers = 0i64;
         let mut head = chain::to_hex(&prev);
         let rows = sqlx::query(
-            "SELECT seq, entry_id, kind, effective_day, known_day, body, hash FROM journal ORDER BY seq",
+            "SELECT seq, entry_id, kind, effective_day, known_day, body, hash, body_zstd FROM journal ORDER BY seq",
         )
         .fetch_all(&mut *conn)
         .await?;
-        let mut trows = sqlx::query(
-            "SELECT seq, idx, debit, credit, amount, flags, pending_id, posted_delta, pending_delta, effective_day, known_day \
-             FROM transfers ORDER BY seq, idx",
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .peekable();
+        let mut cursor = BlockCursor::new(None);
+        let mut next_block: Option<Block> = None;
         for r in rows {
             let seq: i64 = r.get(0);
             let entry_id: String = r.get(1);
@@ -68,29 +60,50 @@ impl Store {
                     format!("{name}: expected sequence number {n_entries}"),
                 ));
             }
-            let body: String = r.get(5);
+            let body = match crate::body_of(seq, r.get(5), r.get(7)) {
+                Ok(b) => b,
+                Err(StoreError::Corrupt(m)) => return Ok(problem(n_entries, n_transfers, m)),
+                Err(e) => return Err(e),
+            };
             let stored_hash: String = r.get(6);
             let mut rows = Vec::new();
             let mut extra = Vec::new();
-            while let Some(t) = trows.next_if(|t| t.get::<i64, _>(0) == seq) {
-                rows.push(TransferRow {
-                    debit: t.get(2),
-                    credit: t.get(3),
-                    amount: t.get(4),
-                    flags: t.get(5),
-                    pending_id: t.get(6),
-                });
-                extra.push((
-                    t.get::<i64, _>(1),
-                    t.get::<i64, _>(7),
-                    t.get::<i64, _>(8),
-                    t.get::<i64, _>(9),
-                    t.get::<i64, _>(10),
-                ));
+            loop {
+                if next_block.is_none() {
+                    next_block = match cursor.next(&mut conn).await {
+                        Ok(b) => b,
+                        Err(StoreError::Corrupt(m)) => {
+                            return Ok(problem(n_entries, n_transfers, m))
+                        }
+                        Err(e) => return Err(e),
+                    };
+                }
+                match next_block.take_if(|b| b.seq <= seq) {
+                    Some(b) if b.seq < seq => {
+                        return Ok(problem(
+                            n_entries,
+                            n_transfers,
+                            format!("transfers exist for entry #{}, which does not", b.seq),
+                        ))
+                    }
+                    Some(b) => {
+                        for (k, t) in b.transfers.iter().enumerate() {
+                            rows.push(t.row);
+                            extra.push((
+                                b.first_idx + k as i64,
+                                t.posted_delta,
+                                t.pending_delta,
+                                b.effective_day,
+                                b.known_day,
+                            ));
+                        }
+                    }
+                    None => break,
+                }
             }
             n_transfers += rows.len() as i64;
             let new_accounts = created.remove(&seq).unwrap_or_default();
-            let canonical = canonical_postings(&new_accounts, &rows);
+            let canonical = canonical_postings(&new_accounts, rows.iter());
             let hash = chain::entry_hash(&prev, seq as u64, &body, &canonical);
             if parse_hash(&stored_hash).ok() != Some(hash) {
                 return Ok(problem(
@@ -191,7 +204,7 @@ impl Store {
                 }
             }
         }
-        if trows.next().is_some() {
+        if next_block.is_some() || cursor.next(&mut conn).await.ok().flatten().is_some() {
             return Ok(problem(
                 n_entries,
                 n_transfers,
@@ -230,7 +243,7 @@ impl Store {
             return Ok(problem(
                 n_entries,
                 n_transfers,
-                format!("stored balances differ from the journal's replay ({which}); the balances table was edited"),
+                format!("stored balances differ from the journal's replay ({which}); a stored transfer's effect on balances was changed"),
             ));
         }
         let open = |book: &Book| {

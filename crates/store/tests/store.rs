@@ -295,20 +295,15 @@ async fn history_cannot_be_updated_and_tampering_is_detected() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("append-only"), "{err}");
-    assert!(sqlx::query("DELETE FROM transfers")
+    assert!(sqlx::query("DELETE FROM transfer_blocks")
         .execute(pool)
         .await
         .is_err());
 
     // Someone drops the trigger and edits the units of a shipment in the file.
-    sqlx::query("DROP TRIGGER transfers_no_update")
-        .execute(pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE transfers SET amount = 30 WHERE seq = 2")
-        .execute(pool)
-        .await
-        .unwrap();
+    // (A block is a zstd frame of a format byte, then per transfer: debit u32, credit
+    // u32, amount u64, flags u16, posted delta i64, pending delta i64.)
+    edit_first_transfer(pool, 2, 1 + 8, 30).await;
     let v = store.verify().await.unwrap();
     let msg = v.first_problem.unwrap();
     assert!(
@@ -342,18 +337,52 @@ async fn history_cannot_be_updated_and_tampering_is_detected() {
         "{msg}"
     );
 
-    // Or the derived balances.
+    // Or a transfer's effect on balances (not hashed: the replay catches it).
     let (_dir3, store3) = open().await;
     store3
         .record(&[make("m1", "2016-01-02", 1000)], None)
         .await
         .unwrap();
-    sqlx::query("UPDATE balances SET debits_posted = debits_posted + 1")
+    edit_first_transfer(store3.pool(), 1, 1 + 18, 1001).await;
+    let msg = store3.verify().await.unwrap().first_problem.unwrap();
+    assert!(
+        msg.contains("entry #1 (m1): transfer 0 does not match what the entry recorded"),
+        "{msg}"
+    );
+
+    // Or garbles a block: reported, not a crash.
+    let _ = sqlx::query("UPDATE transfer_blocks SET data = x'00ff' WHERE seq = 1")
         .execute(store3.pool())
         .await
         .unwrap();
     let msg = store3.verify().await.unwrap().first_problem.unwrap();
-    assert!(msg.contains("balances"), "{msg}");
+    assert!(
+        msg.contains("entry #1") && msg.contains("does not decompress"),
+        "{msg}"
+    );
+}
+
+/// Overwrites 8 bytes of the first transfer of entry `seq`'s first block, as someone
+/// with the database file could (dropping the append-only trigger first).
+async fn edit_first_transfer(pool: &sqlx::SqlitePool, seq: i64, at: usize, value: u64) {
+    let _ = sqlx::query("DROP TRIGGER transfer_blocks_no_update")
+        .execute(pool)
+        .await;
+    let mut data: Vec<u8> =
+        sqlx::query_scalar("SELECT data FROM transfer_blocks WHERE seq = ? AND first_idx = 0")
+            .bind(seq)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let mut raw = zstd::bulk::decompress(&data, 1 << 20).unwrap();
+    raw[at..at + 8].copy_from_slice(&value.to_le_bytes());
+    data = zstd::bulk::compress(&raw, 1).unwrap();
+    sqlx::query("UPDATE transfer_blocks SET data = ? WHERE seq = ? AND first_idx = 0")
+        .bind(data)
+        .bind(seq)
+        .execute(pool)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
