@@ -135,3 +135,15 @@ fn book_statements(b: Bencher) {
             }
         });
 }
+
+/// A month's statement as an import meets it: 117k SKUs, each line opening its
+/// accounts, into a fresh book (the import benchmark's shape per statement).
+#[divan::bench(sample_count = 10)]
+fn book_month_statement(b: Bencher) {
+    let skus: Vec<Sku> = (0..117_000)
+        .map(|i| Sku::parse(&format!("GEN-{i:06}")).unwrap_or_else(|_| unreachable!()))
+        .collect();
+    b.counter(ItemsCount::new(skus.len()))
+        .with_inputs(|| (Book::new(), statement_entry(1, &skus)))
+        .bench_local_refs(|(book, entry)| book.record(entry).map(|r| r.transfers.len()));
+}

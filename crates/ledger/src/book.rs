@@ -47,9 +47,12 @@ pub struct Recorded {
 pub struct Book {
     engine: Engine,
     keys: Vec<AccountKey>,
-    /// Account ids by key. The keys live once, in `keys`; the table holds ids only
-    /// (a book of a million accounts would otherwise keep every key twice).
-    index: hashbrown::HashTable<AccountId>,
+    /// Account ids by key. The keys live once, in `keys`; the table holds each key's
+    /// hash and id (a book of a million accounts would otherwise keep every key twice).
+    /// The hash is kept so growing the table and most misses never touch a key: a key's
+    /// strings are separate allocations, and hashing them again on every rehash was a
+    /// quarter of recording a month of statements.
+    index: hashbrown::HashTable<(u64, AccountId)>,
     ledgers: FxHashMap<LedgerKey, LedgerId>,
     /// Open pending reserve releases per (distributor, currency), oldest first.
     reserves: BTreeMap<(PartyId, Currency), Vec<(TransferId, u64)>>,
@@ -79,19 +82,21 @@ impl Book {
     }
 
     pub fn account_id(&self, key: &AccountKey) -> Option<AccountId> {
-        let keys = &self.keys;
-        self.index
-            .find(key_hash(key), |id| keys.get(id.0 as usize) == Some(key))
-            .copied()
+        self.find(key_hash(key), key)
     }
 
-    /// Indexes the account just pushed onto `keys`.
-    fn index_last(&mut self, id: AccountId) {
+    fn find(&self, hash: u64, key: &AccountKey) -> Option<AccountId> {
         let keys = &self.keys;
-        debug_assert_eq!(keys.len(), id.0 as usize + 1);
-        let h = key_hash(&keys[id.0 as usize]);
         self.index
-            .insert_unique(h, id, |i| key_hash(&keys[i.0 as usize]));
+            .find(hash, |(h, id)| *h == hash && keys.get(id.0 as usize) == Some(key))
+            .map(|e| e.1)
+    }
+
+    /// Indexes the account just pushed onto `keys`, whose key hashes to `hash`.
+    fn index_last(&mut self, id: AccountId, hash: u64) {
+        debug_assert_eq!(self.keys.len(), id.0 as usize + 1);
+        debug_assert_eq!(Some(hash), self.keys.last().map(key_hash));
+        self.index.insert_unique(hash, (hash, id), |e| e.0);
     }
 
     pub fn accounts(&self) -> impl Iterator<Item = (AccountId, &AccountKey, &Balance)> {
@@ -113,8 +118,9 @@ impl Book {
         let ledger = self.ledger_id(key.ledger());
         let id = self.engine.restore_account(ledger, key.flags(), balance);
         debug_assert_eq!(id.0 as usize, self.keys.len());
+        let hash = key_hash(&key);
         self.keys.push(key);
-        self.index_last(id);
+        self.index_last(id, hash);
         id
     }
 
@@ -152,13 +158,14 @@ impl Book {
     }
 
     fn resolve(&mut self, key: &AccountKey, created: &mut Vec<AccountId>) -> AccountId {
-        if let Some(id) = self.account_id(key) {
+        let hash = key_hash(key);
+        if let Some(id) = self.find(hash, key) {
             return id;
         }
         let ledger = self.ledger_id(key.ledger());
         let id = self.engine.create_account(ledger, key.flags());
         self.keys.push(key.clone());
-        self.index_last(id);
+        self.index_last(id, hash);
         created.push(id);
         id
     }
@@ -166,7 +173,7 @@ impl Book {
     fn forget_accounts(&mut self, created: &[AccountId]) {
         for id in created.iter().rev() {
             if let Some(k) = self.keys.pop() {
-                if let Ok(e) = self.index.find_entry(key_hash(&k), |i| i == id) {
+                if let Ok(e) = self.index.find_entry(key_hash(&k), |e| e.1 == *id) {
                     e.remove();
                 }
             }
