@@ -785,9 +785,25 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
     let mut pending_done: Vec<(TransferId, &'static str)> = Vec::new();
     let mut unchanged = 0usize;
     let mut seen_ids: BTreeSet<String> = BTreeSet::new();
-    for entry in entries {
+    // Entries go through the book one by one, but their canonical JSON (and its
+    // compression) does not depend on the book: it is made a window at a time on every
+    // core first. Each entry is dropped once its rows are built.
+    let mut entries: Vec<Option<E>> = entries.into_iter().map(Some).collect();
+    let mut ready: std::collections::VecDeque<Body> = Default::default();
+    for k in 0..entries.len() {
+        if ready.is_empty() {
+            let window: Vec<&Entry> = entries[k..(k + BODY_WINDOW).min(entries.len())]
+                .iter()
+                .flatten()
+                .map(|e| e.borrow())
+                .collect();
+            ready = bodies(&window)?.into();
+        }
+        let (Some(entry), Some(Body { text: body, zstd })) = (entries[k].take(), ready.pop_front())
+        else {
+            return Err(StoreError::Corrupt("entries out of step with their bodies".into()));
+        };
         let entry: &Entry = entry.borrow();
-        let body = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if let Some(old) = existing.get(entry.id.as_str()) {
             if *old == body {
                 unchanged += 1;
@@ -855,11 +871,10 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
         n_transfers += stored.len();
         w.accounts(seq, new_accounts)?;
         w.transfers(seq, eday, kday, &stored)?;
-        // A large body is compressed now, so the text is not held until the flush.
-        let (body, body_zstd) = if body.len() >= BODY_ZSTD_BYTES {
-            (String::new(), Some(w.packer()?.pack(body.as_bytes())?))
-        } else {
-            (body, None)
+        // A large body is kept compressed: the text is not held until the flush.
+        let (body, body_zstd) = match zstd {
+            Some(z) => (String::new(), Some(z)),
+            None => (body, None),
         };
         w.bytes += body.len() + body_zstd.as_ref().map_or(0, Vec::len);
         w.journal.push(JournalInsert {
@@ -979,6 +994,64 @@ struct JournalInsert {
 
 /// Bodies this long or longer are stored compressed (`journal.body_zstd`).
 const BODY_ZSTD_BYTES: usize = 64 << 10;
+/// Entries whose bodies are made at once (bounds what is held: 100k catalog items'
+/// JSON is 60 MB).
+const BODY_WINDOW: usize = 1024;
+
+/// An entry's canonical JSON, and its zstd frame when it is stored compressed.
+struct Body {
+    text: String,
+    zstd: Option<Vec<u8>>,
+}
+
+/// The bodies of `entries`, in order, made on up to two threads (the work is
+/// independent per entry; a statement's body is megabytes).
+fn bodies(entries: &[&Entry]) -> Result<Vec<Body>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let make = |e: &Entry, packer: &mut Option<blocks::Packer>| -> Result<Body> {
+        let text = serde_json::to_string(e).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let zstd = if text.len() >= BODY_ZSTD_BYTES {
+            if packer.is_none() {
+                *packer = Some(blocks::Packer::new()?);
+            }
+            match packer.as_mut() {
+                Some(p) => Some(p.pack(text.as_bytes())?),
+                None => None,
+            }
+        } else {
+            None
+        };
+        Ok(Body { text, zstd })
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    if threads < 2 || entries.len() < 2 {
+        let mut packer = None;
+        return entries.iter().map(|e| make(e, &mut packer)).collect();
+    }
+    // Each thread takes the next entry not yet taken (statements differ in size).
+    let next = AtomicUsize::new(0);
+    let slots: Vec<std::sync::OnceLock<Result<Body>>> =
+        entries.iter().map(|_| std::sync::OnceLock::new()).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut packer = None;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(e) = entries.get(i) else { break };
+                    let _ = slots[i].set(make(e, &mut packer));
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|s| {
+            s.into_inner()
+                .unwrap_or_else(|| Err(StoreError::Corrupt("an entry's body was not made".into())))
+        })
+        .collect()
+}
 
 /// An entry's canonical JSON from its `body` and `body_zstd` columns.
 pub(crate) fn body_of(seq: i64, body: String, body_zstd: Option<Vec<u8>>) -> Result<String> {
