@@ -88,7 +88,9 @@ impl Book {
     fn find(&self, hash: u64, key: &AccountKey) -> Option<AccountId> {
         let keys = &self.keys;
         self.index
-            .find(hash, |(h, id)| *h == hash && keys.get(id.0 as usize) == Some(key))
+            .find(hash, |(h, id)| {
+                *h == hash && keys.get(id.0 as usize) == Some(key)
+            })
             .map(|e| e.1)
     }
 

@@ -801,7 +801,9 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
         }
         let (Some(entry), Some(Body { text: body, zstd })) = (entries[k].take(), ready.pop_front())
         else {
-            return Err(StoreError::Corrupt("entries out of step with their bodies".into()));
+            return Err(StoreError::Corrupt(
+                "entries out of step with their bodies".into(),
+            ));
         };
         let entry: &Entry = entry.borrow();
         if let Some(old) = existing.get(entry.id.as_str()) {
@@ -825,9 +827,7 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
             let key = book
                 .key(*id)
                 .ok_or_else(|| StoreError::Corrupt(format!("account {} missing", id.0)))?;
-            let json =
-                serde_json::to_string(key).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            new_accounts.push((id.0, json));
+            new_accounts.push((id.0, key.canonical_json()));
         }
         let (eday, kday) = (day(entry.effective_on), day(entry.known_on));
         let mut stored = Vec::with_capacity(rec.transfers.len());
