@@ -20,7 +20,8 @@ pub mod error;
 use backstock_domain::{Currency, Date, Money, Sku, Upc};
 use backstock_ledger::facts::Agreement;
 use backstock_ledger::{Entry, Event, Fact};
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 use std::io::Read;
 
 pub use encoding::{Decoder, Encoding};
@@ -128,14 +129,15 @@ impl Kind {
 pub struct Context {
     pub file_name: String,
     pub file_sha256: String,
-    /// SKU, UPC, EAN-13 and alias codes → SKU.
-    pub codes: HashMap<String, Sku>,
+    /// SKU, UPC, EAN-13 and alias codes → SKU. (Fx hashing: the maps are filled with
+    /// every catalog item at the start of every import, 100k and more.)
+    pub codes: FxHashMap<String, Sku>,
     /// Distributor short name → currency of its agreement.
-    pub distributors: HashMap<String, Currency>,
+    pub distributors: FxHashMap<String, Currency>,
     /// Keep lines with unknown codes aside instead of refusing the file.
     pub hold_unmatched: bool,
     /// Wholesale price per SKU (to value EDI activity that carries no price).
-    pub wholesale: HashMap<Sku, Money>,
+    pub wholesale: FxHashMap<Sku, Money>,
 }
 
 impl Context {
