@@ -21,9 +21,10 @@
 //!   sequential read more than a clean one.
 
 use crate::canonical::{
-    self, end_run, fast_amount, fast_kind, fast_units, joined_statement, row_of, short_code,
-    trim, KindState, Row, Run,
+    self, fast_amount, fast_kind, fast_units, joined_statement, row_of, short_code, trim,
+    KindState, Row,
 };
+use backstock_ledger::LineKind;
 use crate::error::{Errors, FileErrors};
 use crate::{Context, Decoder, Encoding, Kind, Parsed};
 use backstock_domain::{Currency, Money};
@@ -64,6 +65,7 @@ pub fn read_statements_parallel<R: Read>(
         done: AtomicU64::new(0),
         failed_at: AtomicUsize::new(usize::MAX),
         len,
+        block: BLOCK,
     };
     let result = match shared.parallel(threads.max(1))? {
         Some(r) => r,
@@ -81,6 +83,8 @@ struct Shared<'a, R> {
     /// The first region that gave up (the regions after it stop early).
     failed_at: AtomicUsize,
     len: u64,
+    /// Bytes read at a time.
+    block: usize,
 }
 
 /// Why a region did not produce a result the merge can use.
@@ -100,10 +104,21 @@ impl From<io::Error> for Stop {
 }
 
 /// One region's partial result. Lines are numbered from 1 at the region's start.
+///
+/// Line numbers are the csv crate's, as the sequential reader reports them: a record
+/// is numbered from where the previous record ended, which is its own line except
+/// after blank lines (skipped without counting) and after a `\r\n` (whose `\n` is
+/// counted with the next record). The first record of a region after the first is
+/// therefore numbered from the region before it: it is kept aside (`deferred`) and
+/// read during the merge, when that number is known.
 #[derive(Default)]
 struct Region {
     start: u64,
     end: u64,
+    /// The region's first record (and whether it holds quotes), for the merge.
+    deferred: Option<(Vec<u8>, bool)>,
+    /// The number a record after the region's last would have (if it has a record).
+    tail: Option<u64>,
     /// `\n` bytes in `start..end`.
     newlines: u64,
     lines: u64,
@@ -119,6 +134,8 @@ struct Region {
 struct Header {
     data_start: u64,
     idx: Vec<usize>,
+    /// The header line ends with `\r\n`.
+    crlf: bool,
 }
 
 impl<R: Read> Shared<'_, R> {
@@ -155,10 +172,13 @@ impl<R: Read> Shared<'_, R> {
                 .map(|k| {
                     let (from, stop) = (cut(k as u64), cut(k as u64 + 1));
                     let idx = &header.idx;
-                    s.spawn(move || self.region(k, idx, from, true, stop))
+                    s.spawn(move || self.region(k, idx, from, true, stop, None))
                 })
                 .collect();
-            let mut all = vec![self.region(0, &header.idx, data, false, cut(1))];
+            // After the header, the first record is numbered 2 (1 after `\r\n`): in the
+            // region's own numbering (1 = its first line), 1 or 0.
+            let first = Some(u64::from(!header.crlf));
+            let mut all = vec![self.region(0, &header.idx, data, false, cut(1), first)];
             for h in handles {
                 all.push(h.join().unwrap_or(Err(Stop::Sequential)));
             }
@@ -185,7 +205,7 @@ impl<R: Read> Shared<'_, R> {
                 // Either a cut inside a quoted field, or the next region gave up
                 // (possibly because it began inside a quoted field): read on from here.
                 self.failed_at.store(usize::MAX, Ordering::Relaxed);
-                match self.region(usize::MAX - 1, &header.idx, end, false, self.len) {
+                match self.region(usize::MAX - 1, &header.idx, end, false, self.len, None) {
                     Ok(rest) => taken.push(rest),
                     Err(Stop::Io(e)) => return Err(e),
                     Err(_) => return Ok(None),
@@ -193,7 +213,7 @@ impl<R: Read> Shared<'_, R> {
                 break;
             }
         }
-        Ok(merge(self.ctx, taken))
+        Ok(merge(self.ctx, &header, taken))
     }
 
     /// Reads the header line; `None` when anything about it is unusual (the sequential
@@ -213,6 +233,7 @@ impl<R: Read> Shared<'_, R> {
         if let Some(rest) = line.strip_prefix(b"\xef\xbb\xbf") {
             line = rest;
         }
+        let crlf = line.ends_with(b"\r");
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty()
             || line.contains(&b'\r')
@@ -230,11 +251,12 @@ impl<R: Read> Shared<'_, R> {
         let Ok(idx) = canonical::column_index(Kind::Statements, headers) else {
             return Ok(None);
         };
-        // The header's block is read again by the first region: count it once.
-        self.done.store(0, Ordering::Relaxed);
+        // The block read past the header is read again by the first region.
+        self.done.store(end as u64 + 1, Ordering::Relaxed);
         Ok(Some(Header {
             data_start: end as u64 + 1,
             idx,
+            crlf,
         }))
     }
 
@@ -247,8 +269,9 @@ impl<R: Read> Shared<'_, R> {
         from: u64,
         seek: bool,
         stop: u64,
+        reported: Option<u64>,
     ) -> Result<Region, Stop> {
-        let r = self.region_inner(k, idx, from, seek, stop);
+        let r = self.region_inner(k, idx, from, seek, stop, reported);
         if r.is_err() {
             self.failed_at.fetch_min(k, Ordering::Relaxed);
         }
@@ -262,9 +285,10 @@ impl<R: Read> Shared<'_, R> {
         from: u64,
         seek: bool,
         stop: u64,
+        mut reported: Option<u64>,
     ) -> Result<Region, Stop> {
         let at = if seek { from.saturating_sub(1) } else { from };
-        let mut b = Blocks::new((self.open_at)(at)?, at, BLOCK);
+        let mut b = Blocks::new((self.open_at)(at)?, at, self.block);
         if seek && from > 0 {
             loop {
                 if let Some(i) = memchr::memchr(b'\n', b.pending()) {
@@ -287,38 +311,51 @@ impl<R: Read> Shared<'_, R> {
             }
             // Find the end of the line: a newline, or a quote or carriage return first.
             let found = memchr::memchr3(b'\n', b'"', b'\r', b.pending());
-            let (body, next, newlines) = match found {
+            let (body, next, newlines, crlf) = match found {
                 None if !b.eof => {
                     if self.failed_at.load(Ordering::Relaxed) < k {
                         return Err(Stop::Abandoned);
                     }
+                    reader.flush(&b.buf)?;
                     b.fill(self)?;
                     continue;
                 }
                 None if b.lo == b.hi => break,
-                None => ((b.lo, b.hi), b.hi, 0),
+                None => ((b.lo, b.hi), b.hi, 0, false),
                 Some(i) => {
                     let p = b.lo + i;
                     match b.buf[p] {
-                        b'\n' => ((b.lo, p), p + 1, 1),
+                        b'\n' => ((b.lo, p), p + 1, 1, false),
                         b'\r' if p + 1 < b.hi => {
                             if b.buf[p + 1] != b'\n' {
                                 return Err(Stop::Sequential);
                             }
-                            ((b.lo, p), p + 2, 1)
+                            ((b.lo, p), p + 2, 1, true)
                         }
                         b'\r' if !b.eof => {
+                            reader.flush(&b.buf)?;
                             b.fill(self)?;
                             continue;
                         }
-                        b'\r' => ((b.lo, p), p + 1, 0),
+                        b'\r' => ((b.lo, p), p + 1, 0, false),
                         _ => {
                             // A quoted record: up to the newline where quotes balance.
+                            reader.flush(&b.buf)?;
                             let Some((end, newlines)) = quoted_end(&mut b, self)? else {
                                 return Err(Stop::Sequential);
                             };
                             let rec = &b.buf[b.lo..end];
-                            reader.quoted(rec, line)?;
+                            match reported {
+                                Some(n) => reader.quoted(rec, n)?,
+                                None => reader.region.deferred = Some((rec.to_vec(), true)),
+                            }
+                            // Numbered from this record's last line.
+                            let last = line + newlines.saturating_sub(1);
+                            reported = Some(if rec.ends_with(b"\r\n") {
+                                last
+                            } else {
+                                last + 1
+                            });
                             b.lo = end;
                             line += newlines;
                             reader.region.newlines += newlines;
@@ -327,13 +364,26 @@ impl<R: Read> Shared<'_, R> {
                     }
                 }
             };
-            reader.simple(&b.buf[body.0..body.1], line)?;
+            // An empty line is no record (csv skips it, and does not count it for the
+            // next record's number).
+            if body.1 > body.0 {
+                match reported {
+                    Some(n) => reader.line(&b.buf, body.0, body.1, n)?,
+                    None => {
+                        reader.region.deferred = Some((b.buf[body.0..body.1].to_vec(), false));
+                    }
+                }
+                reported = Some(if crlf { line } else { line + 1 });
+            }
             b.lo = next;
             line += newlines;
             reader.region.newlines += newlines;
         }
-        let mut region = reader.finish()?;
+        let mut region = reader.finish(&b.buf)?;
         region.end = b.offset();
+        if region.deferred.is_some() || region.lines > 0 || reported.is_some() {
+            region.tail = reported;
+        }
         Ok(region)
     }
 }
@@ -447,7 +497,8 @@ impl<R: Read> Read for Counted<'_, '_, R> {
 
 /// The statements of one region as its lines are read: the same logic as the
 /// sequential reader (a run of lines repeating the statement columns of the last line
-/// the general path accepted takes the fast path).
+/// the general path accepted takes the fast path). Fast lines are handled in small
+/// batches so the table lookups of several lines are in flight at once.
 struct LineReader<'a> {
     ctx: &'a Context,
     idx: &'a [usize],
@@ -457,11 +508,11 @@ struct LineReader<'a> {
     /// The columns are in canonical order: the statement columns are the line's first
     /// five fields (plus currency).
     leading: bool,
-    /// The cached statement columns (only when none holds a comma): in canonical order
-    /// the first five joined by commas plus a trailing comma, then the currency; else
-    /// the six values.
+    /// The statement columns of the last line the general path accepted.
     cached: Option<Cached>,
-    run: Run,
+    tally: Tally,
+    /// Fast lines parsed but not yet added (their bytes are in the current block).
+    pending: Vec<Pending>,
     run_last_line: u64,
     region: Region,
     parsed: Parsed,
@@ -469,11 +520,38 @@ struct LineReader<'a> {
     srec: csv::StringRecord,
 }
 
+/// The statement columns of the cached line (only when none holds a comma): in
+/// canonical order the first five joined by commas plus a trailing comma; and the six
+/// values.
 struct Cached {
     sid: String,
     exp: u32,
     prefix: Vec<u8>,
     head: [Vec<u8>; 6],
+}
+
+/// A fast line waiting in the batch.
+#[derive(Clone, Copy)]
+struct Pending {
+    key: u128,
+    slot: usize,
+    code: (usize, usize),
+    bytes: (usize, usize),
+    line: u64,
+    kind: LineKind,
+    units: i64,
+    amount: i64,
+}
+
+/// Lines per batch.
+const BATCH: usize = 16;
+
+/// What the fast path read from a line.
+struct FastLine {
+    kind: LineKind,
+    code: (usize, usize),
+    units: i64,
+    amount: i64,
 }
 
 impl<'a> LineReader<'a> {
@@ -486,7 +564,8 @@ impl<'a> LineReader<'a> {
             need: idx.iter().take(10).max().map_or(0, |m| m + 1),
             leading: header_cols[..5] == [0, 1, 2, 3, 4],
             cached: None,
-            run: Run::default(),
+            tally: Tally::default(),
+            pending: Vec::with_capacity(BATCH),
             run_last_line: 0,
             region: Region::default(),
             parsed: Parsed::new(Kind::Statements),
@@ -495,13 +574,121 @@ impl<'a> LineReader<'a> {
         }
     }
 
-    /// A line without quotes or carriage returns (its newline removed).
-    fn simple(&mut self, line: &[u8], n: u64) -> Result<(), Stop> {
-        if self.fast(line) {
-            self.region.lines += 1;
-            self.run_last_line = n;
+    /// A line without quotes or carriage returns: `buf[start..end]` (its newline
+    /// removed), line `n` of the region. It may wait in the batch: call
+    /// [`LineReader::flush`] before `buf` changes.
+    fn line(&mut self, buf: &[u8], start: usize, end: usize, n: u64) -> Result<(), Stop> {
+        let line = &buf[start..end];
+        if let Some(f) = self.fast(line) {
+            let code = &line[f.code.0..f.code.1];
+            let bytes = (start, end);
+            let code_at = (start + f.code.0, start + f.code.1);
+            if let Some(key) = short_code(code) {
+                self.pending.push(Pending {
+                    key,
+                    slot: 0,
+                    code: code_at,
+                    bytes,
+                    line: n,
+                    kind: f.kind,
+                    units: f.units,
+                    amount: f.amount,
+                });
+                if self.pending.len() == BATCH {
+                    self.flush(buf)?;
+                }
+                return Ok(());
+            }
+            // A long code: looked up by its bytes.
+            self.flush(buf)?;
+            let entry = match self.region.state.sku_index.get(code) {
+                Some(e) => Some(*e),
+                None => self.new_entry(0, code).inspect(|e| {
+                    self.region.state.sku_index.insert(code.to_vec(), *e);
+                }),
+            };
+            if let Some(e) = entry {
+                self.add(e, f.kind, f.units, f.amount, n);
+                return Ok(());
+            }
+        } else {
+            self.flush(buf)?;
+        }
+        self.general_line(line, n)
+    }
+
+    /// Adds the batch's lines: their table slots are fetched first, then their
+    /// entries, then the totals are added, so the memory accesses overlap.
+    fn flush(&mut self, buf: &[u8]) -> Result<(), Stop> {
+        if self.pending.is_empty() {
             return Ok(());
         }
+        let mut batch = std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH));
+        for p in batch.iter_mut() {
+            p.slot = self.tally.slot_of(p.key);
+            self.tally.prefetch_slot(p.slot);
+        }
+        let mut entries = [u32::MAX; BATCH];
+        for (p, e) in batch.iter().zip(entries.iter_mut()) {
+            if let Some(found) = self.tally.find(p.slot, p.key) {
+                *e = found;
+                self.tally.prefetch_entry(found, p.kind);
+            }
+        }
+        for (i, p) in batch.iter().enumerate() {
+            let e = match entries[i] {
+                u32::MAX => self.new_entry(p.key, &buf[p.code.0..p.code.1]),
+                e => Some(e),
+            };
+            match e {
+                Some(e) => self.add(e, p.kind, p.units, p.amount, p.line),
+                None => {
+                    // An unknown code: the general path for this line, then the rest
+                    // of the batch line by line, as the sequential reader would.
+                    self.general_line(&buf[p.bytes.0..p.bytes.1], p.line)?;
+                    for q in &batch[i + 1..] {
+                        self.line(buf, q.bytes.0, q.bytes.1, q.line)?;
+                    }
+                    self.flush(buf)?;
+                    break;
+                }
+            }
+        }
+        batch.clear();
+        if self.pending.is_empty() {
+            self.pending = batch;
+        }
+        Ok(())
+    }
+
+    /// A new tally entry for a code the catalog knows (`None` if it does not).
+    fn new_entry(&mut self, key: u128, code: &[u8]) -> Option<u32> {
+        let sku = std::str::from_utf8(code)
+            .ok()
+            .and_then(|c| self.ctx.resolve_code(c))?;
+        let skus = &mut self.region.state.skus;
+        let e = u32::try_from(skus.len()).ok()?;
+        skus.push(sku);
+        self.tally.insert(key, e);
+        Some(e)
+    }
+
+    fn add(&mut self, e: u32, kind: LineKind, units: i64, amount: i64, n: u64) {
+        self.tally.add(e, kind, units, amount);
+        self.region.lines += 1;
+        self.run_last_line = n;
+        self.region.units_bound = self
+            .region
+            .units_bound
+            .saturating_add(units.unsigned_abs());
+        self.region.amount_bound = self
+            .region
+            .amount_bound
+            .saturating_add(amount.unsigned_abs());
+    }
+
+    /// A line the fast path does not take, without quotes.
+    fn general_line(&mut self, line: &[u8], n: u64) -> Result<(), Stop> {
         if line.split(|b| *b == b',').all(|c| trim(c).is_empty()) {
             return Ok(());
         }
@@ -541,117 +728,94 @@ impl<'a> LineReader<'a> {
         self.general(n)
     }
 
-    /// The fast path: a line of the cached statement with a known code and plain
-    /// numbers. `false`: the line needs the general path (nothing was changed).
-    fn fast(&mut self, line: &[u8]) -> bool {
-        let Some(c) = &self.cached else {
-            return false;
-        };
-        let mut f: [&[u8]; MAX_FIELDS] = [&[]; MAX_FIELDS];
+    /// The fast path's reading of a line of the cached statement with plain values
+    /// (`None`: the line needs the general path).
+    fn fast(&self, line: &[u8]) -> Option<FastLine> {
+        let c = self.cached.as_ref()?;
         let need = self.need;
         if need > MAX_FIELDS {
-            return false;
+            return None;
         }
-        if self.leading {
-            let Some(rest) = line.strip_prefix(c.prefix.as_slice()) else {
-                return false;
-            };
-            let mut n = 5;
-            for (i, part) in rest.splitn(need - 4, |b| *b == b',').enumerate() {
-                f[5 + i] = part;
-                n = 6 + i;
+        // Field i is line[from[i]..to[i]].
+        let mut from = [0usize; MAX_FIELDS];
+        let mut to = [0usize; MAX_FIELDS];
+        let first = if self.leading {
+            if !line.starts_with(&c.prefix) {
+                return None;
             }
-            if n < need {
-                return false;
-            }
-            if f[self.idx[9]] != c.head[5].as_slice() {
-                return false;
-            }
+            5
         } else {
-            let mut n = 0;
-            for (i, part) in line.splitn(need + 1, |b| *b == b',').enumerate() {
-                if i < MAX_FIELDS {
-                    f[i] = part;
-                }
-                n = i + 1;
-            }
-            if n < need {
-                return false;
-            }
-            let cols = [0, 1, 2, 3, 4, 9];
-            if !cols
-                .iter()
-                .zip(&c.head)
-                .all(|(col, h)| f[self.idx[*col]] == h.as_slice())
-            {
-                return false;
-            }
-        }
-        let Some(kind) = fast_kind(trim(f[self.idx[5]])) else {
-            return false;
+            0
         };
-        let code = trim(f[self.idx[6]]);
+        let mut at = if self.leading { c.prefix.len() } else { 0 };
+        for i in first..need {
+            from[i] = at;
+            let end = memchr::memchr(b',', &line[at..]).map_or(line.len(), |p| at + p);
+            to[i] = end;
+            if end == line.len() && i + 1 < need {
+                return None;
+            }
+            at = end + 1;
+        }
+        let field = |i: usize| &line[from[self.idx[i]]..to[self.idx[i]]];
+        if self.leading {
+            if field(9) != c.head[5].as_slice() {
+                return None;
+            }
+        } else if ![0, 1, 2, 3, 4, 9]
+            .iter()
+            .zip(&c.head)
+            .all(|(col, h)| field(*col) == h.as_slice())
+        {
+            return None;
+        }
+        let kind = fast_kind(trim(field(5)))?;
+        let (cf, ct) = (from[self.idx[6]], to[self.idx[6]]);
+        let code = trim(&line[cf..ct]);
         if code.is_empty() {
-            return false;
+            return None;
         }
-        let Some(units) = fast_units(trim(f[self.idx[7]])) else {
-            return false;
+        // Where the trimmed code is in the line.
+        let lead = line[cf..ct]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(0);
+        let units = fast_units(trim(field(7)))?;
+        let amount = fast_amount(trim(field(8)), c.exp)?;
+        Some(FastLine {
+            kind,
+            code: (cf + lead, cf + lead + code.len()),
+            units,
+            amount,
+        })
+    }
+
+    /// Adds the run's totals to its statement.
+    fn end_run(&mut self) -> Result<(), Stop> {
+        let Some(c) = &self.cached else {
+            return Ok(());
         };
-        let Some(amount) = fast_amount(trim(f[self.idx[8]]), c.exp) else {
-            return false;
+        if self.tally.touched.is_empty() {
+            return Ok(());
+        }
+        let Some(acc) = self.region.state.statements.get_mut(c.sid.as_str()) else {
+            return Err(Stop::Sequential);
         };
-        let st = &mut self.region.state;
-        let short = short_code(code);
-        let known = match short {
-            Some(k) => st.sku_short.get(&k),
-            None => st.sku_index.get(code),
-        };
-        let sku = match known {
-            Some(i) => *i,
-            None => {
-                let Some(s) = std::str::from_utf8(code)
-                    .ok()
-                    .and_then(|c| self.ctx.resolve_code(c))
-                else {
-                    return false;
-                };
-                let Ok(i) = u32::try_from(st.skus.len()) else {
-                    return false;
-                };
-                st.skus.push(s);
-                match short {
-                    Some(k) => st.sku_short.insert(k, i),
-                    None => st.sku_index.insert(code.to_vec(), i),
-                };
-                i
+        for (k, (u, a)) in self.tally.drain() {
+            let slot = acc.fast.entry(k).or_insert((0, 0));
+            match (slot.0.checked_add(u), slot.1.checked_add(a)) {
+                (Some(x), Some(y)) => *slot = (x, y),
+                _ => return Err(Stop::Sequential),
             }
-        };
-        if self.run.add(sku, kind, units, amount).is_none() {
-            return false;
         }
-        self.region.units_bound = self
-            .region
-            .units_bound
-            .saturating_add(units.unsigned_abs());
-        self.region.amount_bound = self
-            .region
-            .amount_bound
-            .saturating_add(amount.unsigned_abs());
-        true
+        acc.last_line = acc.last_line.max(self.run_last_line);
+        Ok(())
     }
 
     /// The general path on `self.srec` (a record with at least one non-blank cell).
     fn general(&mut self, n: u64) -> Result<(), Stop> {
         self.region.lines += 1;
-        if let Some(c) = &self.cached {
-            end_run(
-                &mut self.region.state,
-                &c.sid,
-                &mut self.run,
-                self.run_last_line,
-                &mut self.errs,
-            );
-        }
+        self.end_run()?;
         let row = Row {
             rec: &self.srec,
             line: n,
@@ -719,16 +883,9 @@ impl<'a> LineReader<'a> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<Region, Stop> {
-        if let Some(c) = &self.cached {
-            end_run(
-                &mut self.region.state,
-                &c.sid,
-                &mut self.run,
-                self.run_last_line,
-                &mut self.errs,
-            );
-        }
+    fn finish(mut self, buf: &[u8]) -> Result<Region, Stop> {
+        self.flush(buf)?;
+        self.end_run()?;
         if !self.errs.is_empty() {
             return Err(Stop::Sequential);
         }
@@ -737,20 +894,168 @@ impl<'a> LineReader<'a> {
     }
 }
 
+/// Totals of the current run's fast lines, by tally entry (= index into the region's
+/// SKUs) × line kind. Entries are found by their code packed into an integer
+/// ([`short_code`]) through an open-addressing table; an entry keeps its code and its
+/// seven totals in two cache lines, first-met codes (the busy ones) first.
+#[derive(Default)]
+struct Tally {
+    /// Entry + 1 per slot (0: empty); a power of two long.
+    table: Vec<u32>,
+    entries: Vec<TallyEntry>,
+    /// Kinds with a total in the current run, per entry (bit per kind).
+    used: Vec<u8>,
+    /// (entry, kind) pairs with a total in the current run.
+    touched: Vec<(u32, LineKind)>,
+}
+
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct TallyEntry {
+    /// The packed code (0 for a code too long to pack, found through `sku_index`).
+    key: u128,
+    /// (units, amount) per line kind.
+    totals: [[i64; 2]; 7],
+}
+
+impl Tally {
+    fn slot_of(&self, key: u128) -> usize {
+        if self.table.is_empty() {
+            return 0;
+        }
+        let lo = key as u64;
+        let hi = (key >> 64) as u64;
+        let h = (lo.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ hi).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        let bits = self.table.len().trailing_zeros();
+        (h >> (64 - bits)) as usize
+    }
+
+    fn find(&self, mut slot: usize, key: u128) -> Option<u32> {
+        if self.table.is_empty() {
+            return None;
+        }
+        let mask = self.table.len() - 1;
+        loop {
+            match self.table[slot] {
+                0 => return None,
+                e if self.entries[e as usize - 1].key == key => return Some(e - 1),
+                _ => slot = (slot + 1) & mask,
+            }
+        }
+    }
+
+    fn insert(&mut self, key: u128, e: u32) {
+        let e = e as usize;
+        if self.entries.len() <= e {
+            self.entries.resize(e + 1, TallyEntry::default());
+            self.used.resize(e + 1, 0);
+        }
+        self.entries[e].key = key;
+        if key == 0 {
+            return;
+        }
+        if (self.entries.len() + 1) * 2 > self.table.len() {
+            let size = (self.table.len() * 2).max(1024);
+            self.table = vec![0; size];
+            for i in 0..self.entries.len() {
+                let k = self.entries[i].key;
+                if k != 0 && i != e {
+                    self.place(k, i);
+                }
+            }
+        }
+        self.place(key, e);
+    }
+
+    fn place(&mut self, key: u128, e: usize) {
+        let mask = self.table.len() - 1;
+        let mut slot = self.slot_of(key);
+        while self.table[slot] != 0 {
+            slot = (slot + 1) & mask;
+        }
+        self.table[slot] = e as u32 + 1;
+    }
+
+    fn prefetch_slot(&self, slot: usize) {
+        if let Some(s) = self.table.get(slot) {
+            prefetch(s);
+        }
+    }
+
+    fn prefetch_entry(&self, e: u32, kind: LineKind) {
+        if let Some(t) = self.entries.get(e as usize) {
+            prefetch(&t.totals[kind as usize]);
+        }
+    }
+
+    /// Adds a line (the region's overflow bound keeps the totals in range).
+    fn add(&mut self, e: u32, kind: LineKind, units: i64, amount: i64) {
+        let t = &mut self.entries[e as usize].totals[kind as usize];
+        t[0] = t[0].wrapping_add(units);
+        t[1] = t[1].wrapping_add(amount);
+        let bit = 1u8 << (kind as u8);
+        let used = &mut self.used[e as usize];
+        if *used & bit == 0 {
+            *used |= bit;
+            self.touched.push((e, kind));
+        }
+    }
+
+    /// The run's totals by (entry, kind); leaves the run empty.
+    fn drain(&mut self) -> impl Iterator<Item = ((u32, LineKind), (i64, i64))> + '_ {
+        let (entries, used) = (&mut self.entries, &mut self.used);
+        self.touched.drain(..).map(move |(e, kind)| {
+            let t = std::mem::take(&mut entries[e as usize].totals[kind as usize]);
+            used[e as usize] = 0;
+            ((e, kind), (t[0], t[1]))
+        })
+    }
+}
+
+/// Asks the CPU to fetch the cache line holding `t`.
+#[inline]
+fn prefetch<T>(t: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint with no effect on memory; the pointer comes from a
+    // reference.
+    #[allow(unused_unsafe)]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            (t as *const T).cast::<i8>(),
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = t;
+}
+
 /// Merges the regions in file order; `None` if the result could differ from the
 /// sequential reader's (which then reads the file).
-fn merge(ctx: &Context, regions: Vec<Region>) -> Option<Result<Parsed, Errors>> {
-    let mut parsed = Parsed::new(Kind::Statements);
-    let mut m = KindState::default();
-    let (mut units_bound, mut amount_bound) = (0u64, 0u64);
-    // Line number of the first line of the region (the header is line 1).
+fn merge(ctx: &Context, header: &Header, regions: Vec<Region>) -> Option<Result<Parsed, Errors>> {
+    // The merged state, with the row reader that reads the regions' first records.
+    let mut reader = LineReader::new(ctx, &header.idx);
+    // Line number of the first line of the region (the header is line 1), and the
+    // number the next record gets.
     let mut first = 2u64;
+    let mut next = if header.crlf { 1 } else { 2 };
     for mut r in regions {
         let shift = first - 1;
         first += r.newlines;
-        parsed.lines += r.lines;
-        units_bound = units_bound.saturating_add(r.units_bound);
-        amount_bound = amount_bound.saturating_add(r.amount_bound);
+        if let Some((rec, quoted)) = &r.deferred {
+            let read = if *quoted {
+                reader.quoted(rec, next)
+            } else {
+                reader.general_line(rec, next)
+            };
+            read.ok()?;
+        }
+        if let Some(t) = r.tail {
+            next = t + shift;
+        }
+        let (parsed, m) = (&mut reader.parsed, &mut reader.region.state);
+        reader.region.lines += r.lines;
+        let bounds = (&mut reader.region.units_bound, &mut reader.region.amount_bound);
+        *bounds.0 = bounds.0.saturating_add(r.units_bound);
+        *bounds.1 = bounds.1.saturating_add(r.amount_bound);
         for (code, line) in r.unknown {
             let l = parsed.unknown.entry(code).or_insert(line + shift);
             *l = (*l).min(line + shift);
@@ -810,14 +1115,175 @@ fn merge(ctx: &Context, regions: Vec<Region>) -> Option<Result<Parsed, Errors>> 
         }
     }
     let limit = i64::MAX.unsigned_abs();
-    if units_bound > limit || amount_bound > limit {
+    if reader.region.units_bound > limit || reader.region.amount_bound > limit {
         return None;
     }
+    let mut parsed = reader.parsed;
+    parsed.lines = reader.region.lines;
     Some(canonical::conclude(
         Kind::Statements,
         ctx,
         Errors::default(),
         parsed,
-        m,
+        reader.region.state,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::io::Cursor;
+
+    fn ctx() -> Context {
+        let catalog: Vec<(String, Option<String>, i64, String)> = (1..=5)
+            .map(|i| (format!("MRG-{i:03}-CD"), None, 800, "USD".to_string()))
+            .collect();
+        let mut c = Context::from_lookups(
+            &catalog,
+            &[("A-VERY-LONG-ALIAS-CODE-17".into(), "MRG-003-CD".into())],
+            &[("allegro".into(), "USD".into())],
+        );
+        c.file_name = "statements.csv".into();
+        c
+    }
+
+    const HEAD: &str = "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n";
+    const S1: &str = "S1,allegro,2016-01-01,2016-01-31,2016-02-20";
+
+    /// The parallel reader's own result (`None`: it handed the file to the sequential
+    /// reader), with blocks of `block` bytes.
+    fn parallel(
+        bytes: &[u8],
+        threads: usize,
+        block: usize,
+    ) -> Option<Result<Parsed, Errors>> {
+        let open_at = |offset: u64| Ok(Cursor::new(&bytes[offset as usize..]));
+        let shared = Shared {
+            ctx: &ctx(),
+            open_at: &open_at,
+            progress: &|_| {},
+            done: AtomicU64::new(0),
+            failed_at: AtomicUsize::new(usize::MAX),
+            len: bytes.len() as u64,
+            block,
+        };
+        shared.parallel(threads).unwrap()
+    }
+
+    fn sequential(bytes: &[u8]) -> Result<Parsed, Errors> {
+        canonical::read(Kind::Statements, Decoder::new(bytes, Encoding::Utf8), &ctx())
+    }
+
+    fn shown(r: &Result<Parsed, Errors>) -> String {
+        match r {
+            Ok(p) => format!("{} {:?} {:?} {:?}", p.lines, p.totals, p.unknown, p.entries),
+            Err(e) => format!("{:?}", e.list),
+        }
+    }
+
+    #[test]
+    fn a_clean_file_is_merged_from_its_regions() {
+        let mut s = HEAD.to_string();
+        for i in 0..400 {
+            s.push_str(&format!("{S1},sale,MRG-{:03}-CD,1,8.00,USD,\n", i % 5 + 1));
+        }
+        for threads in [1, 2, 5] {
+            let got = parallel(s.as_bytes(), threads, 1 << 10).expect("no fallback");
+            assert_eq!(shown(&got), shown(&sequential(s.as_bytes())));
+        }
+    }
+
+    #[test]
+    fn a_quoted_memo_and_a_cut_inside_one_are_read_without_falling_back() {
+        let mut s = HEAD.to_string();
+        for _ in 0..30 {
+            s.push_str(&format!("{S1},sale,MRG-001-CD,1,8.00,USD,\"a, b\"\r\n"));
+        }
+        s.push_str(&format!("{S1},sale,MRG-002-CD,1,8.00,USD,\""));
+        for _ in 0..30 {
+            s.push_str(&format!("{S1},sale,MRG-003-CD,1,8.00,USD,\n"));
+        }
+        s.push_str("\"\n");
+        for _ in 0..30 {
+            s.push_str(&format!("{S1},sale,A-VERY-LONG-ALIAS-CODE-17,2,16.00,USD,\n"));
+        }
+        let want = shown(&sequential(s.as_bytes()));
+        assert!(want.starts_with("61 "), "{want}");
+        for threads in [1, 2, 3, 7] {
+            for block in [5, 64, 1 << 20] {
+                let got = parallel(s.as_bytes(), threads, block).expect("no fallback");
+                assert_eq!(shown(&got), want, "{threads} threads, blocks of {block}");
+            }
+        }
+    }
+
+    #[test]
+    fn anything_the_merge_cannot_reproduce_goes_to_the_sequential_reader() {
+        let bad_units = format!("{HEAD}{S1},sale,MRG-001-CD,x,8.00,USD,\n");
+        let bare_cr = format!("{HEAD}{S1},sale,MRG-001-CD,1,8.00,USD,\r{S1},sale,MRG-001-CD,1,8.00,USD,\n");
+        let unbalanced = format!("{HEAD}{S1},sale,MRG-001-CD,1,8.00,USD,\"open\n");
+        for s in [bad_units, bare_cr, unbalanced] {
+            assert!(parallel(s.as_bytes(), 2, 1 << 10).is_none(), "{s}");
+        }
+    }
+
+    #[test]
+    fn the_tally_finds_what_it_was_given_and_empties_per_run() {
+        let mut t = Tally::default();
+        let keys: Vec<u128> = (0..3000u32)
+            .map(|i| short_code(format!("GEN-{i:06}").as_bytes()).unwrap())
+            .collect();
+        for (e, k) in keys.iter().enumerate() {
+            t.insert(*k, e as u32);
+        }
+        for (e, k) in keys.iter().enumerate() {
+            assert_eq!(t.find(t.slot_of(*k), *k), Some(e as u32));
+        }
+        let other = short_code(b"GEN-999999").unwrap();
+        assert_eq!(t.find(t.slot_of(other), other), None);
+        t.add(7, LineKind::Sale, 2, 1600);
+        t.add(7, LineKind::Sale, 1, 800);
+        t.add(7, LineKind::Return, -1, -800);
+        t.add(2999, LineKind::Adjustment, 0, 5);
+        let mut got: Vec<_> = t.drain().collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ((7, LineKind::Sale), (3, 2400)),
+                ((7, LineKind::Return), (-1, -800)),
+                ((2999, LineKind::Adjustment), (0, 5)),
+            ]
+        );
+        assert!(t.touched.is_empty());
+        t.add(7, LineKind::Sale, 1, 1);
+        assert_eq!(t.drain().collect::<Vec<_>>(), vec![((7, LineKind::Sale), (1, 1))]);
+    }
+
+    /// Statement lines with quoted memos (some over several lines), blank lines and CRLF.
+    fn body() -> impl Strategy<Value = String> {
+        let line = prop_oneof![
+            20 => (1..=5u32, 1..4u32).prop_map(|(s, u)| format!("{S1},sale,MRG-{s:03}-CD,{u},8.00,USD,\n")),
+            2 => Just(format!("{S1},sale,MRG-001-CD,1,8.00,USD,\"x,\ny\"\n")),
+            2 => Just(format!("{S1},fee,,,2.00,USD,\"\"\"q\"\"\"\r\n")),
+            1 => Just("\n".to_string()),
+            1 => Just("  \r\n".to_string()),
+            1 => Just(format!("{S1},sale,A-VERY-LONG-ALIAS-CODE-17,1,8.00,USD,\n")),
+        ];
+        proptest::collection::vec(line, 0..60).prop_map(|l| l.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn any_block_size_and_thread_count_reads_the_same(
+            body in body(),
+            threads in 1..6usize,
+            block in 1..100usize,
+        ) {
+            let s = format!("{HEAD}{body}");
+            let got = parallel(s.as_bytes(), threads, block).expect("a clean file");
+            prop_assert_eq!(shown(&got), shown(&sequential(s.as_bytes())));
+        }
+    }
 }
