@@ -17,8 +17,12 @@ use std::time::Instant;
 fn learn(ctx: &mut Context, dir: &Path, kind: Kind) -> Result<(), String> {
     let path = dir.join(format!("{}.csv", kind.as_str()));
     let file = File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let parsed = read(kind, Decoder::new(BufReader::new(file), Encoding::Utf8), ctx)
-        .map_err(|e| e.to_string())?;
+    let parsed = read(
+        kind,
+        Decoder::new(BufReader::new(file), Encoding::Utf8),
+        ctx,
+    )
+    .map_err(|e| e.to_string())?;
     for e in &parsed.entries {
         ctx.learn(e);
     }
@@ -27,7 +31,10 @@ fn learn(ctx: &mut Context, dir: &Path, kind: Kind) -> Result<(), String> {
 
 fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(args.next().ok_or("usage: parse_statements FILES_DIR [THREADS|seq]")?);
+    let dir = PathBuf::from(
+        args.next()
+            .ok_or("usage: parse_statements FILES_DIR [THREADS|seq]")?,
+    );
     let threads = args.next();
     let mut ctx = Context::default();
     learn(&mut ctx, &dir, Kind::Catalog)?;
@@ -43,6 +50,7 @@ fn run() -> Result<(), String> {
         f.seek(SeekFrom::Start(offset))?;
         Ok(f)
     };
+    let cpu_before = cpu_ticks();
     let start = Instant::now();
     let (how, result) = match threads.as_deref() {
         Some("seq") => {
@@ -56,7 +64,9 @@ fn run() -> Result<(), String> {
         }
         t => {
             let n = match t {
-                Some(t) => t.parse::<usize>().map_err(|_| format!("THREADS: {t:?} is not a number"))?,
+                Some(t) => t
+                    .parse::<usize>()
+                    .map_err(|_| format!("THREADS: {t:?} is not a number"))?,
                 None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             };
             let r = read_statements_parallel(&ctx, len, &open_at, n, &|_| {})
@@ -65,6 +75,9 @@ fn run() -> Result<(), String> {
         }
     };
     let wall = start.elapsed();
+    let cpu = cpu_ticks()
+        .zip(cpu_before)
+        .map(|(a, b)| a.saturating_sub(b));
     let parsed = result.map_err(|e| e.to_string())?;
     let micros = wall.as_micros().max(1);
     println!(
@@ -76,10 +89,28 @@ fn run() -> Result<(), String> {
         wall.subsec_millis(),
         u128::from(parsed.lines) * 1_000_000 / micros
     );
+    if let Some(ticks) = cpu {
+        // Clock ticks are hundredths of a second on Linux.
+        println!(
+            "  CPU (all threads, user + system): {}.{:02} s",
+            ticks / 100,
+            ticks % 100
+        );
+    }
     for m in parsed.totals.iter() {
         println!("  net due {m}");
     }
     Ok(())
+}
+
+/// This process's CPU time so far in clock ticks (Linux: from /proc/self/stat).
+fn cpu_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses): utime is the 12th, stime
+    // the 13th.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
 fn main() -> ExitCode {

@@ -371,8 +371,6 @@ pub(crate) fn conclude(
     }
 }
 
-
-
 /// Where each of `kind`'s canonical columns is in a header row, or the errors naming
 /// the missing ones (line 1).
 pub(crate) fn column_index(kind: Kind, headers: &csv::StringRecord) -> Result<Vec<usize>, Errors> {
@@ -412,6 +410,9 @@ pub(crate) struct StatementAcc {
     pub(crate) lines: BTreeMap<(Option<Sku>, LineKind), (i64, i64)>,
     /// Lines taken by the fast path: (index into `KindState::skus`, kind) → totals.
     pub(crate) fast: FxHashMap<(u32, LineKind), (i64, i64)>,
+    /// More fast-path totals (from other regions of the file), keys possibly repeated:
+    /// added up with the rest when the statement is built.
+    pub(crate) fast_more: Vec<((u32, LineKind), (i64, i64))>,
 }
 
 /// Units and amount totals of one (SKU, kind) of a statement.
@@ -893,34 +894,64 @@ fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Ki
     }
     let mut statements = st.statements;
     let skus = st.skus;
+    // Every SKU the statements name, ranked in SKU order once, so each statement's
+    // totals are sorted by integers rather than by comparing SKU strings.
+    let mut named: Vec<Sku> = skus.clone();
+    for acc in statements.values() {
+        named.extend(acc.lines.keys().filter_map(|(s, _)| s.clone()));
+    }
+    named.sort_unstable();
+    named.dedup();
+    let rank: FxHashMap<Sku, u64> = named
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| (s, i as u64 + 1))
+        .collect();
+    let rank_of = |s: &Option<Sku>| s.as_ref().and_then(|s| rank.get(s)).copied().unwrap_or(0);
+    let index_rank: Vec<u64> = skus
+        .iter()
+        .map(|s| rank.get(s).copied().unwrap_or(0))
+        .collect();
     for sid in st.order {
         let Some(mut acc) = statements.remove(&sid) else {
             continue;
         };
         // Fast-path and general-path totals together, in SKU × kind order (so a
         // statement re-sent with its lines in another order is the same entry).
-        let mut all: Vec<TotalsBy> = Vec::with_capacity(acc.fast.len() + acc.lines.len());
+        let key = |rank: u64, kind: LineKind| (rank << 8) | kind as u64;
+        let mut all: Vec<(u64, TotalsBy)> = Vec::with_capacity(acc.fast.len() + acc.lines.len());
         for ((i, kind), t) in std::mem::take(&mut acc.fast) {
-            if let Some(sku) = skus.get(i as usize) {
-                all.push(((Some(sku.clone()), kind), t));
+            if let (Some(sku), Some(r)) = (skus.get(i as usize), index_rank.get(i as usize)) {
+                all.push((key(*r, kind), ((Some(sku.clone()), kind), t)));
             }
         }
-        all.extend(std::mem::take(&mut acc.lines));
-        all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for ((i, kind), t) in std::mem::take(&mut acc.fast_more) {
+            if let (Some(sku), Some(r)) = (skus.get(i as usize), index_rank.get(i as usize)) {
+                all.push((key(*r, kind), ((Some(sku.clone()), kind), t)));
+            }
+        }
+        for ((sku, kind), t) in std::mem::take(&mut acc.lines) {
+            all.push((key(rank_of(&sku), kind), ((sku, kind), t)));
+        }
+        all.sort_unstable_by_key(|(k, _)| *k);
         let mut merged: Vec<TotalsBy> = Vec::with_capacity(all.len());
-        for (k, (u, a)) in all {
+        let mut last_key = None;
+        for (rk, (k, (u, a))) in all {
             match merged.last_mut() {
-                Some((lk, lt)) if *lk == k => match (lt.0.checked_add(u), lt.1.checked_add(a)) {
-                    (Some(x), Some(y)) => *lt = (x, y),
-                    _ => errs.push(LineError {
-                        line: acc.first_line,
-                        column: None,
-                        found: sid.clone(),
-                        expected: "statement totals within range".into(),
-                    }),
-                },
+                Some((_, lt)) if last_key == Some(rk) => {
+                    match (lt.0.checked_add(u), lt.1.checked_add(a)) {
+                        (Some(x), Some(y)) => *lt = (x, y),
+                        _ => errs.push(LineError {
+                            line: acc.first_line,
+                            column: None,
+                            found: sid.clone(),
+                            expected: "statement totals within range".into(),
+                        }),
+                    }
+                }
                 _ => merged.push((k, (u, a))),
             }
+            last_key = Some(rk);
         }
         let (Some(d), (Some(ps), Some(pe), Some(issued)), Some(cur)) =
             (acc.distributor, acc.period, acc.currency)
@@ -1291,7 +1322,13 @@ impl Run {
 }
 
 /// Adds a run of fast lines' totals to their statement.
-pub(crate) fn end_run(state: &mut KindState, sid: &str, run: &mut Run, last_line: u64, errs: &mut Errors) {
+pub(crate) fn end_run(
+    state: &mut KindState,
+    sid: &str,
+    run: &mut Run,
+    last_line: u64,
+    errs: &mut Errors,
+) {
     if run.is_empty() {
         return;
     }

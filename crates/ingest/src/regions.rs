@@ -24,10 +24,10 @@ use crate::canonical::{
     self, fast_amount, fast_kind, fast_units, joined_statement, row_of, short_code, trim,
     KindState, Row,
 };
-use backstock_ledger::LineKind;
 use crate::error::{Errors, FileErrors};
 use crate::{Context, Decoder, Encoding, Kind, Parsed};
 use backstock_domain::{Currency, Money};
+use backstock_ledger::LineKind;
 use std::collections::btree_map::Entry as MapEntry;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -37,7 +37,7 @@ const BLOCK: usize = 4 << 20;
 /// A record (or header) longer than this sends the file to the sequential reader.
 const MAX_RECORD: usize = 16 << 20;
 /// Fields of a line the fast path splits (columns beyond go through the general path).
-const MAX_FIELDS: usize = 24;
+const MAX_FIELDS: usize = 16;
 
 /// Reads a canonical statements file (UTF-8 or ASCII; a leading BOM is skipped) of
 /// `len` bytes with `threads` threads.
@@ -390,7 +390,10 @@ impl<R: Read> Shared<'_, R> {
 
 /// Where a quoted record that starts at `b.lo` ends (just after its newline, or at the
 /// end of the file) and how many newlines it holds; `None` if it is too long.
-fn quoted_end<R: Read>(b: &mut Blocks<R>, shared: &Shared<R>) -> Result<Option<(usize, u64)>, Stop> {
+fn quoted_end<R: Read>(
+    b: &mut Blocks<R>,
+    shared: &Shared<R>,
+) -> Result<Option<(usize, u64)>, Stop> {
     let mut scanned = 0usize; // bytes after b.lo already looked at
     let mut open = false;
     let mut newlines = 0u64;
@@ -677,10 +680,7 @@ impl<'a> LineReader<'a> {
         self.tally.add(e, kind, units, amount);
         self.region.lines += 1;
         self.run_last_line = n;
-        self.region.units_bound = self
-            .region
-            .units_bound
-            .saturating_add(units.unsigned_abs());
+        self.region.units_bound = self.region.units_bound.saturating_add(units.unsigned_abs());
         self.region.amount_bound = self
             .region
             .amount_bound
@@ -737,29 +737,40 @@ impl<'a> LineReader<'a> {
             return None;
         }
         // Field i is line[from[i]..to[i]].
-        let mut from = [0usize; MAX_FIELDS];
-        let mut to = [0usize; MAX_FIELDS];
+        let mut from = [0u32; MAX_FIELDS];
+        let mut to = [0u32; MAX_FIELDS];
         let first = if self.leading {
-            if !line.starts_with(&c.prefix) {
+            if !same_prefix(line, &c.prefix) {
                 return None;
             }
             5
         } else {
             0
         };
+        if u32::try_from(line.len()).is_err() {
+            return None;
+        }
         let mut at = if self.leading { c.prefix.len() } else { 0 };
         for i in first..need {
-            from[i] = at;
-            let end = memchr::memchr(b',', &line[at..]).map_or(line.len(), |p| at + p);
-            to[i] = end;
+            // Fields here are short: a plain loop beats a search call.
+            let mut end = at;
+            while end < line.len() && line[end] != b',' {
+                end += 1;
+            }
             if end == line.len() && i + 1 < need {
                 return None;
             }
+            from[i] = at as u32;
+            to[i] = end as u32;
             at = end + 1;
         }
-        let field = |i: usize| &line[from[self.idx[i]]..to[self.idx[i]]];
+        let span = |i: usize| (from[i] as usize, to[i] as usize);
+        let field = |i: usize| {
+            let (f, t) = span(self.idx[i]);
+            &line[f..t]
+        };
         if self.leading {
-            if field(9) != c.head[5].as_slice() {
+            if !same_bytes(field(9), &c.head[5]) {
                 return None;
             }
         } else if ![0, 1, 2, 3, 4, 9]
@@ -769,8 +780,8 @@ impl<'a> LineReader<'a> {
         {
             return None;
         }
-        let kind = fast_kind(trim(field(5)))?;
-        let (cf, ct) = (from[self.idx[6]], to[self.idx[6]]);
+        let kind = line_kind(trim(field(5)))?;
+        let (cf, ct) = span(self.idx[6]);
         let code = trim(&line[cf..ct]);
         if code.is_empty() {
             return None;
@@ -846,10 +857,7 @@ impl<'a> LineReader<'a> {
         let (Some(units), Ok(amount)) = (units, Money::parse(col(8), cur)) else {
             return Err(Stop::Sequential);
         };
-        self.region.units_bound = self
-            .region
-            .units_bound
-            .saturating_add(units.unsigned_abs());
+        self.region.units_bound = self.region.units_bound.saturating_add(units.unsigned_abs());
         self.region.amount_bound = self
             .region
             .amount_bound
@@ -1012,6 +1020,54 @@ impl Tally {
     }
 }
 
+/// Whether `line` starts with `prefix`, compared a word at a time (the prefix is the
+/// statement's columns, some 50 bytes, compared on every line).
+#[inline]
+fn same_prefix(line: &[u8], prefix: &[u8]) -> bool {
+    let Some(head) = line.get(..prefix.len()) else {
+        return false;
+    };
+    let word = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(b);
+        u64::from_ne_bytes(w)
+    };
+    let (a, b) = (head.chunks_exact(8), prefix.chunks_exact(8));
+    let (ra, rb) = (a.remainder(), b.remainder());
+    let diff = a.zip(b).fold(0u64, |d, (x, y)| d | (word(x) ^ word(y)));
+    diff == 0 && ra.iter().zip(rb).all(|(x, y)| x == y)
+}
+
+/// `a == b` for short byte strings, without a call.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && same_prefix(a, b)
+}
+
+/// Up to 8 bytes packed into an integer (with the length, so "fee" ≠ "fee\0").
+#[inline]
+fn pack8(b: &[u8]) -> Option<u64> {
+    if b.len() > 7 {
+        return None;
+    }
+    let mut w = [0u8; 8];
+    w[..b.len()].copy_from_slice(b);
+    w[7] = b.len() as u8;
+    Some(u64::from_le_bytes(w))
+}
+
+/// [`fast_kind`] with the common kinds compared as one integer.
+#[inline]
+fn line_kind(b: &[u8]) -> Option<LineKind> {
+    const SALE: u64 = u64::from_le_bytes([b's', b'a', b'l', b'e', 0, 0, 0, 4]);
+    const RETURN: u64 = u64::from_le_bytes([b'r', b'e', b't', b'u', b'r', b'n', 0, 6]);
+    match pack8(b) {
+        Some(SALE) => Some(LineKind::Sale),
+        Some(RETURN) => Some(LineKind::Return),
+        _ => fast_kind(b),
+    }
+}
+
 /// Asks the CPU to fetch the cache line holding `t`.
 #[inline]
 fn prefetch<T>(t: &T) {
@@ -1037,6 +1093,7 @@ fn merge(ctx: &Context, header: &Header, regions: Vec<Region>) -> Option<Result<
     // number the next record gets.
     let mut first = 2u64;
     let mut next = if header.crlf { 1 } else { 2 };
+    let mut sku_index: rustc_hash::FxHashMap<backstock_domain::Sku, u32> = Default::default();
     for mut r in regions {
         let shift = first - 1;
         first += r.newlines;
@@ -1053,16 +1110,28 @@ fn merge(ctx: &Context, header: &Header, regions: Vec<Region>) -> Option<Result<
         }
         let (parsed, m) = (&mut reader.parsed, &mut reader.region.state);
         reader.region.lines += r.lines;
-        let bounds = (&mut reader.region.units_bound, &mut reader.region.amount_bound);
+        let bounds = (
+            &mut reader.region.units_bound,
+            &mut reader.region.amount_bound,
+        );
         *bounds.0 = bounds.0.saturating_add(r.units_bound);
         *bounds.1 = bounds.1.saturating_add(r.amount_bound);
         for (code, line) in r.unknown {
             let l = parsed.unknown.entry(code).or_insert(line + shift);
             *l = (*l).min(line + shift);
         }
-        let base = u32::try_from(m.skus.len()).ok()?;
-        m.skus.append(&mut r.state.skus);
-        u32::try_from(m.skus.len()).ok()?;
+        // The region's SKU indices in the merged list, where each SKU is once (so the
+        // totals of one SKU from several regions add up here).
+        let mut remap = Vec::with_capacity(r.state.skus.len());
+        for sku in std::mem::take(&mut r.state.skus) {
+            let next = u32::try_from(m.skus.len()).ok()?;
+            let i = *sku_index.entry(sku.clone()).or_insert_with(|| {
+                m.skus.push(sku);
+                next
+            });
+            remap.push(i);
+        }
+        let identity = remap.iter().enumerate().all(|(i, r)| *r as usize == i);
         for (key, mut h) in r.state.held {
             h.7 += shift;
             h.8 += shift;
@@ -1082,13 +1151,15 @@ fn merge(ctx: &Context, header: &Header, regions: Vec<Region>) -> Option<Result<
             let mut acc = r.state.statements.remove(&sid)?;
             acc.first_line += shift;
             acc.last_line += shift;
-            let fast = std::mem::take(&mut acc.fast);
-            let fast = fast
-                .into_iter()
-                .map(|((i, kind), t)| ((i + base, kind), t));
+            if !identity {
+                let fast = std::mem::take(&mut acc.fast);
+                acc.fast_more = fast
+                    .into_iter()
+                    .filter_map(|((i, kind), t)| Some(((*remap.get(i as usize)?, kind), t)))
+                    .collect();
+            }
             match m.statements.get_mut(&sid) {
                 None => {
-                    acc.fast = fast.collect();
                     m.order.push(sid.clone());
                     m.statements.insert(sid, acc);
                 }
@@ -1106,9 +1177,12 @@ fn merge(ctx: &Context, header: &Header, regions: Vec<Region>) -> Option<Result<
                         let t = prev.lines.entry(k).or_insert((0, 0));
                         *t = (t.0.checked_add(u)?, t.1.checked_add(a)?);
                     }
-                    for (k, (u, a)) in fast {
-                        let t = prev.fast.entry(k).or_insert((0, 0));
-                        *t = (t.0.checked_add(u)?, t.1.checked_add(a)?);
+                    // Repeated keys are added up when the statement is built (the
+                    // overflow bound keeps that exact).
+                    if identity {
+                        prev.fast_more.extend(acc.fast);
+                    } else {
+                        prev.fast_more.append(&mut acc.fast_more);
                     }
                 }
             }
@@ -1153,11 +1227,7 @@ mod tests {
 
     /// The parallel reader's own result (`None`: it handed the file to the sequential
     /// reader), with blocks of `block` bytes.
-    fn parallel(
-        bytes: &[u8],
-        threads: usize,
-        block: usize,
-    ) -> Option<Result<Parsed, Errors>> {
+    fn parallel(bytes: &[u8], threads: usize, block: usize) -> Option<Result<Parsed, Errors>> {
         let open_at = |offset: u64| Ok(Cursor::new(&bytes[offset as usize..]));
         let shared = Shared {
             ctx: &ctx(),
@@ -1172,7 +1242,11 @@ mod tests {
     }
 
     fn sequential(bytes: &[u8]) -> Result<Parsed, Errors> {
-        canonical::read(Kind::Statements, Decoder::new(bytes, Encoding::Utf8), &ctx())
+        canonical::read(
+            Kind::Statements,
+            Decoder::new(bytes, Encoding::Utf8),
+            &ctx(),
+        )
     }
 
     fn shown(r: &Result<Parsed, Errors>) -> String {
@@ -1206,7 +1280,9 @@ mod tests {
         }
         s.push_str("\"\n");
         for _ in 0..30 {
-            s.push_str(&format!("{S1},sale,A-VERY-LONG-ALIAS-CODE-17,2,16.00,USD,\n"));
+            s.push_str(&format!(
+                "{S1},sale,A-VERY-LONG-ALIAS-CODE-17,2,16.00,USD,\n"
+            ));
         }
         let want = shown(&sequential(s.as_bytes()));
         assert!(want.starts_with("61 "), "{want}");
@@ -1221,7 +1297,8 @@ mod tests {
     #[test]
     fn anything_the_merge_cannot_reproduce_goes_to_the_sequential_reader() {
         let bad_units = format!("{HEAD}{S1},sale,MRG-001-CD,x,8.00,USD,\n");
-        let bare_cr = format!("{HEAD}{S1},sale,MRG-001-CD,1,8.00,USD,\r{S1},sale,MRG-001-CD,1,8.00,USD,\n");
+        let bare_cr =
+            format!("{HEAD}{S1},sale,MRG-001-CD,1,8.00,USD,\r{S1},sale,MRG-001-CD,1,8.00,USD,\n");
         let unbalanced = format!("{HEAD}{S1},sale,MRG-001-CD,1,8.00,USD,\"open\n");
         for s in [bad_units, bare_cr, unbalanced] {
             assert!(parallel(s.as_bytes(), 2, 1 << 10).is_none(), "{s}");
@@ -1258,7 +1335,10 @@ mod tests {
         );
         assert!(t.touched.is_empty());
         t.add(7, LineKind::Sale, 1, 1);
-        assert_eq!(t.drain().collect::<Vec<_>>(), vec![((7, LineKind::Sale), (1, 1))]);
+        assert_eq!(
+            t.drain().collect::<Vec<_>>(),
+            vec![((7, LineKind::Sale), (1, 1))]
+        );
     }
 
     /// Statement lines with quoted memos (some over several lines), blank lines and CRLF.

@@ -84,10 +84,38 @@ fn same_everywhere(bytes: &[u8], ctx: &Context) {
 
 /// A statement's columns: id, distributor, period, issued, currency.
 const STATEMENTS: [[&str; 6]; 4] = [
-    ["S1", "allegro", "2016-01-01", "2016-01-31", "2016-02-20", "USD"],
-    ["S2", "allegro", "2016-02-01", "2016-02-29", "2016-03-20", "USD"],
-    ["N1", "nordwind", "2016-01-01", "2016-03-31", "2016-04-15", "EUR"],
-    ["K1", "kanto", "2016-01-01", "2016-01-31", "2016-02-10", "JPY"],
+    [
+        "S1",
+        "allegro",
+        "2016-01-01",
+        "2016-01-31",
+        "2016-02-20",
+        "USD",
+    ],
+    [
+        "S2",
+        "allegro",
+        "2016-02-01",
+        "2016-02-29",
+        "2016-03-20",
+        "USD",
+    ],
+    [
+        "N1",
+        "nordwind",
+        "2016-01-01",
+        "2016-03-31",
+        "2016-04-15",
+        "EUR",
+    ],
+    [
+        "K1",
+        "kanto",
+        "2016-01-01",
+        "2016-01-31",
+        "2016-02-10",
+        "JPY",
+    ],
 ];
 
 fn pick(choices: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
@@ -179,7 +207,10 @@ fn data_line(bad: bool) -> impl Strategy<Value = String> {
 fn file() -> impl Strategy<Value = (Vec<u8>, bool)> {
     let runs = any::<bool>().prop_flat_map(|bad| {
         proptest::collection::vec(
-            (0..STATEMENTS.len(), proptest::collection::vec(data_line(bad), 1..30)),
+            (
+                0..STATEMENTS.len(),
+                proptest::collection::vec(data_line(bad), 1..30),
+            ),
             1..6,
         )
     });
@@ -274,7 +305,11 @@ fn a_clean_file_is_read_in_regions() {
         } else {
             "2016-02-01,2016-02-29,2016-03-20"
         };
-        format!("{s},allegro,{p},sale,MRG-{:03}-CD,{},8.00,USD,\n", i % 12 + 1, i % 3 + 1)
+        format!(
+            "{s},allegro,{p},sale,MRG-{:03}-CD,{},8.00,USD,\n",
+            i % 12 + 1,
+            i % 3 + 1
+        )
     });
     same_everywhere(&bytes, &ctx(false));
     let out = parallel(&bytes, &ctx(false), 2);
@@ -334,7 +369,11 @@ fn totals_that_could_overflow_are_left_to_the_sequential_reader() {
 #[test]
 fn unknown_codes_and_held_lines_merge_across_regions() {
     let bytes = lines(4000, |i| {
-        let code = if i % 500 == 7 { "ZZ-UNKNOWN-1" } else { "MRG-001-CD" };
+        let code = if i % 500 == 7 {
+            "ZZ-UNKNOWN-1"
+        } else {
+            "MRG-001-CD"
+        };
         format!("S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,{code},1,8.00,USD,\n")
     });
     same_everywhere(&bytes, &ctx(false));
@@ -359,7 +398,12 @@ fn columns_in_another_order_are_read_the_same() {
 
 #[test]
 fn a_bad_header_is_the_sequential_error() {
-    for head in ["", "\n", "statement_id,distributor\nS1,allegro\n", "\u{feff}\"statement_id\nx"] {
+    for head in [
+        "",
+        "\n",
+        "statement_id,distributor\nS1,allegro\n",
+        "\u{feff}\"statement_id\nx",
+    ] {
         same_everywhere(head.as_bytes(), &ctx(false));
     }
 }
