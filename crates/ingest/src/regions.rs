@@ -117,7 +117,8 @@ struct Region {
     end: u64,
     /// The region's first record (and whether it holds quotes), for the merge.
     deferred: Option<(Vec<u8>, bool)>,
-    /// The number a record after the region's last would have (if it has a record).
+    /// The number a record after the region's end would have (`None`: the region has
+    /// no record and numbers from the region before it).
     tail: Option<u64>,
     /// `\n` bytes in `start..end`.
     newlines: u64,
@@ -381,9 +382,7 @@ impl<R: Read> Shared<'_, R> {
         }
         let mut region = reader.finish(&b.buf)?;
         region.end = b.offset();
-        if region.deferred.is_some() || region.lines > 0 || reported.is_some() {
-            region.tail = reported;
-        }
+        region.tail = reported;
         Ok(region)
     }
 }

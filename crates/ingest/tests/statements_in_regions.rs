@@ -407,3 +407,40 @@ fn a_bad_header_is_the_sequential_error() {
         same_everywhere(head.as_bytes(), &ctx(false));
     }
 }
+
+#[test]
+fn a_file_on_disk_is_read_through_one_opener_per_region() {
+    use std::fs::File;
+    use std::io::{Seek, SeekFrom};
+    let bytes = lines(3000, |i| {
+        format!(
+            "S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-{:03}-CD,1,8.00,USD,\"memo, {i}\"\n",
+            i % 12 + 1
+        )
+    });
+    let path = std::env::temp_dir().join(format!(
+        "backstock-regions-{}-statements.csv",
+        std::process::id()
+    ));
+    std::fs::write(&path, &bytes).expect("temporary file written");
+    // What the app does: each region opens the file and seeks to its offset.
+    let open_at = |offset: u64| -> std::io::Result<File> {
+        let mut f = File::open(&path)?;
+        f.seek(SeekFrom::Start(offset))?;
+        Ok(f)
+    };
+    let len = std::fs::metadata(&path).expect("metadata").len();
+    let done = AtomicU64::new(0);
+    let got = read_statements_parallel(&ctx(false), len, &open_at, 2, &|n| {
+        done.fetch_max(n, Ordering::Relaxed);
+    })
+    .expect("the file reads");
+    std::fs::remove_file(&path).expect("temporary file removed");
+    assert!(done.load(Ordering::Relaxed) >= len);
+    assert_eq!(outcome(got), sequential(&bytes, &ctx(false)));
+    // An opener that fails is an I/O error, not a file error.
+    let failing = |_: u64| -> std::io::Result<File> { File::open(&path) };
+    let err = read_statements_parallel(&ctx(false), len, &failing, 2, &|_| {})
+        .expect_err("the file is gone");
+    assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+}
