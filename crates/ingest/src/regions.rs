@@ -582,15 +582,12 @@ impl<'a> LineReader<'a> {
     fn line(&mut self, buf: &[u8], start: usize, end: usize, n: u64) -> Result<(), Stop> {
         let line = &buf[start..end];
         if let Some(f) = self.fast(line) {
-            let code = &line[f.code.0..f.code.1];
-            let bytes = (start, end);
-            let code_at = (start + f.code.0, start + f.code.1);
-            if let Some(key) = short_code(code) {
+            if let Some(key) = short_code(&line[f.code.0..f.code.1]) {
                 self.pending.push(Pending {
                     key,
                     slot: 0,
-                    code: code_at,
-                    bytes,
+                    code: (start + f.code.0, start + f.code.1),
+                    bytes: (start, end),
                     line: n,
                     kind: f.kind,
                     units: f.units,
@@ -601,20 +598,28 @@ impl<'a> LineReader<'a> {
                 }
                 return Ok(());
             }
-            // A long code: looked up by its bytes.
-            self.flush(buf)?;
-            let entry = match self.region.state.sku_index.get(code) {
-                Some(e) => Some(*e),
-                None => self.new_entry(0, code).inspect(|e| {
-                    self.region.state.sku_index.insert(code.to_vec(), *e);
-                }),
+        }
+        // Not batched: the lines before it first (one of them may go through the
+        // general path and change the cached statement), then this line afresh.
+        self.flush(buf)?;
+        if let Some(f) = self.fast(line) {
+            let code = &line[f.code.0..f.code.1];
+            let entry = match short_code(code) {
+                Some(key) => match self.tally.find(self.tally.slot_of(key), key) {
+                    Some(e) => Some(e),
+                    None => self.new_entry(key, code),
+                },
+                None => match self.region.state.sku_index.get(code) {
+                    Some(e) => Some(*e),
+                    None => self.new_entry(0, code).inspect(|e| {
+                        self.region.state.sku_index.insert(code.to_vec(), *e);
+                    }),
+                },
             };
             if let Some(e) = entry {
                 self.add(e, f.kind, f.units, f.amount, n);
                 return Ok(());
             }
-        } else {
-            self.flush(buf)?;
         }
         self.general_line(line, n)
     }

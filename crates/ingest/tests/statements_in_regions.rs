@@ -444,3 +444,23 @@ fn a_file_on_disk_is_read_through_one_opener_per_region() {
         .expect_err("the file is gone");
     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
 }
+
+#[test]
+fn a_line_after_a_held_one_is_judged_with_the_statement_the_held_line_left() {
+    // Found by the proptest: an unknown code waiting in a batch, then a line with a
+    // code too long to batch, in a region of a few lines.
+    let l = |code: &str, memo: &str| {
+        format!("N1,nordwind,2016-01-01,2016-03-31,2016-04-15,sale,{code},1,8.00,EUR,{memo}\n")
+    };
+    let mut s = HEAD.to_string();
+    s.push_str(&l("MRG-001-CD", ""));
+    s.push_str(&l("ZZ-UNKNOWN-1", ""));
+    s.push_str(&l("A-VERY-LONG-ALIAS-CODE-17", "extra,field"));
+    for _ in 0..11 {
+        s.push_str(&l("MRG-001-CD", ""));
+    }
+    s.pop();
+    same_everywhere(s.as_bytes(), &ctx(true));
+    let out = parallel(s.as_bytes(), &ctx(true), 5);
+    assert!(out.contains("MRG-003-CD"), "{out}");
+}
