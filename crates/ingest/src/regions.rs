@@ -28,6 +28,7 @@ use crate::error::{Errors, FileErrors};
 use crate::{Context, Decoder, Encoding, Kind, Parsed};
 use backstock_domain::{Currency, Money};
 use backstock_ledger::LineKind;
+use rustc_hash::FxHashMap;
 use std::collections::btree_map::Entry as MapEntry;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -639,7 +640,7 @@ impl<'a> LineReader<'a> {
         for (p, e) in batch.iter().zip(entries.iter_mut()) {
             if let Some(found) = self.tally.find(p.slot, p.key) {
                 *e = found;
-                self.tally.prefetch_entry(found, p.kind);
+                self.tally.prefetch_entry(found);
             }
         }
         for (i, p) in batch.iter().enumerate() {
@@ -810,7 +811,7 @@ impl<'a> LineReader<'a> {
         let Some(c) = &self.cached else {
             return Ok(());
         };
-        if self.tally.touched.is_empty() {
+        if self.tally.is_empty() {
             return Ok(());
         }
         let Some(acc) = self.region.state.statements.get_mut(c.sid.as_str()) else {
@@ -909,16 +910,17 @@ impl<'a> LineReader<'a> {
 /// Totals of the current run's fast lines, by tally entry (= index into the region's
 /// SKUs) × line kind. Entries are found by their code packed into an integer
 /// ([`short_code`]) through an open-addressing table; an entry keeps its code and its
-/// seven totals in two cache lines, first-met codes (the busy ones) first.
+/// sale and return totals in one cache line, first-met codes (the busy ones) first.
+/// Other kinds with a SKU (rare) are kept in a map.
 #[derive(Default)]
 struct Tally {
     /// Entry + 1 per slot (0: empty); a power of two long.
     table: Vec<u32>,
     entries: Vec<TallyEntry>,
-    /// Kinds with a total in the current run, per entry (bit per kind).
-    used: Vec<u8>,
-    /// (entry, kind) pairs with a total in the current run.
+    /// (entry, kind) pairs of sales and returns with a total in the current run.
     touched: Vec<(u32, LineKind)>,
+    /// Totals of the other kinds in the current run.
+    other: FxHashMap<(u32, LineKind), [i64; 2]>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -926,8 +928,11 @@ struct Tally {
 struct TallyEntry {
     /// The packed code (0 for a code too long to pack, found through `sku_index`).
     key: u128,
-    /// (units, amount) per line kind.
-    totals: [[i64; 2]; 7],
+    /// (units, amount) of sales and of returns.
+    sale: [i64; 2],
+    ret: [i64; 2],
+    /// Bit 0: sales in the current run; bit 1: returns.
+    used: u8,
 }
 
 impl Tally {
@@ -960,7 +965,6 @@ impl Tally {
         let e = e as usize;
         if self.entries.len() <= e {
             self.entries.resize(e + 1, TallyEntry::default());
-            self.used.resize(e + 1, 0);
         }
         self.entries[e].key = key;
         if key == 0 {
@@ -994,33 +998,51 @@ impl Tally {
         }
     }
 
-    fn prefetch_entry(&self, e: u32, kind: LineKind) {
+    fn prefetch_entry(&self, e: u32) {
         if let Some(t) = self.entries.get(e as usize) {
-            prefetch(&t.totals[kind as usize]);
+            prefetch(t);
         }
     }
 
     /// Adds a line (the region's overflow bound keeps the totals in range).
     fn add(&mut self, e: u32, kind: LineKind, units: i64, amount: i64) {
-        let t = &mut self.entries[e as usize].totals[kind as usize];
+        let entry = &mut self.entries[e as usize];
+        let (t, bit) = match kind {
+            LineKind::Sale => (&mut entry.sale, 1),
+            LineKind::Return => (&mut entry.ret, 2),
+            _ => {
+                let t = self.other.entry((e, kind)).or_insert([0, 0]);
+                t[0] = t[0].wrapping_add(units);
+                t[1] = t[1].wrapping_add(amount);
+                return;
+            }
+        };
         t[0] = t[0].wrapping_add(units);
         t[1] = t[1].wrapping_add(amount);
-        let bit = 1u8 << (kind as u8);
-        let used = &mut self.used[e as usize];
-        if *used & bit == 0 {
-            *used |= bit;
+        if entry.used & bit == 0 {
+            entry.used |= bit;
             self.touched.push((e, kind));
         }
     }
 
+    fn is_empty(&self) -> bool {
+        self.touched.is_empty() && self.other.is_empty()
+    }
+
     /// The run's totals by (entry, kind); leaves the run empty.
     fn drain(&mut self) -> impl Iterator<Item = ((u32, LineKind), (i64, i64))> + '_ {
-        let (entries, used) = (&mut self.entries, &mut self.used);
-        self.touched.drain(..).map(move |(e, kind)| {
-            let t = std::mem::take(&mut entries[e as usize].totals[kind as usize]);
-            used[e as usize] = 0;
+        let entries = &mut self.entries;
+        let hot = self.touched.drain(..).map(move |(e, kind)| {
+            let entry = &mut entries[e as usize];
+            entry.used = 0;
+            let t = if kind == LineKind::Sale {
+                std::mem::take(&mut entry.sale)
+            } else {
+                std::mem::take(&mut entry.ret)
+            };
             ((e, kind), (t[0], t[1]))
-        })
+        });
+        hot.chain(self.other.drain().map(|(k, t)| (k, (t[0], t[1]))))
     }
 }
 
@@ -1097,7 +1119,7 @@ fn merge(ctx: &Context, header: &Header, regions: Vec<Region>) -> Option<Result<
     // number the next record gets.
     let mut first = 2u64;
     let mut next = if header.crlf { 1 } else { 2 };
-    let mut sku_index: rustc_hash::FxHashMap<backstock_domain::Sku, u32> = Default::default();
+    let mut sku_index: FxHashMap<backstock_domain::Sku, u32> = Default::default();
     for mut r in regions {
         let shift = first - 1;
         first += r.newlines;
@@ -1337,7 +1359,7 @@ mod tests {
                 ((2999, LineKind::Adjustment), (0, 5)),
             ]
         );
-        assert!(t.touched.is_empty());
+        assert!(t.is_empty());
         t.add(7, LineKind::Sale, 1, 1);
         assert_eq!(
             t.drain().collect::<Vec<_>>(),
@@ -1359,6 +1381,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
         #[test]
         fn any_block_size_and_thread_count_reads_the_same(
             body in body(),
