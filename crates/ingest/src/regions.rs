@@ -168,7 +168,14 @@ impl<R: Read> Shared<'_, R> {
         let data = header.data_start;
         let span = self.len.saturating_sub(data);
         let n = threads as u64;
-        let cut = |k: u64| data + (u128::from(span) * u128::from(k) / u128::from(n)) as u64;
+        // The last region reads to the end of the file, whatever `len` said.
+        let cut = |k: u64| {
+            if k == n {
+                u64::MAX
+            } else {
+                data + (u128::from(span) * u128::from(k) / u128::from(n)) as u64
+            }
+        };
         let results: Vec<Result<Region, Stop>> = std::thread::scope(|s| {
             let handles: Vec<_> = (1..threads)
                 .map(|k| {
@@ -207,7 +214,7 @@ impl<R: Read> Shared<'_, R> {
                 // Either a cut inside a quoted field, or the next region gave up
                 // (possibly because it began inside a quoted field): read on from here.
                 self.failed_at.store(usize::MAX, Ordering::Relaxed);
-                match self.region(usize::MAX - 1, &header.idx, end, false, self.len, None) {
+                match self.region(usize::MAX - 1, &header.idx, end, false, u64::MAX, None) {
                     Ok(rest) => taken.push(rest),
                     Err(Stop::Io(e)) => return Err(e),
                     Err(_) => return Ok(None),

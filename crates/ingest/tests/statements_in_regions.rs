@@ -464,3 +464,21 @@ fn a_line_after_a_held_one_is_judged_with_the_statement_the_held_line_left() {
     let out = parallel(s.as_bytes(), &ctx(true), 5);
     assert!(out.contains("MRG-003-CD"), "{out}");
 }
+
+#[test]
+fn a_length_that_falls_short_still_reads_to_the_end_of_the_file() {
+    let bytes = lines(2000, |i| {
+        format!(
+            "S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-{:03}-CD,1,8.00,USD,\n",
+            i % 12 + 1
+        )
+    });
+    let open_at = |offset: u64| Ok(Cursor::new(&bytes[offset as usize..]));
+    for len in [0, 100, bytes.len() as u64 / 2] {
+        for threads in [1, 2, 3] {
+            let got = read_statements_parallel(&ctx(false), len, &open_at, threads, &|_| {})
+                .expect("no I/O error from a slice");
+            assert_eq!(outcome(got), sequential(&bytes, &ctx(false)), "len {len}");
+        }
+    }
+}
