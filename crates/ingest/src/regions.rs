@@ -10,7 +10,11 @@
 //!   record spanning lines, recognised by quote parity) is read by the csv crate on that
 //!   record's bytes. Both go through the same row reader as the sequential path.
 //! * Line numbers are counted per region and shifted by the newlines of the regions
-//!   before it when merging.
+//!   before it when merging. They are the csv crate's, as the sequential reader
+//!   reports them (a record after blank lines or after a `\r\n` is numbered from where
+//!   the record before it ended), so each region's first record is read at the merge.
+//! * Fast lines (the statement's columns repeated, a known code, plain numbers) are
+//!   added 16 at a time: table slots are prefetched, then entries, then totals added.
 //! * A cut inside a quoted field is detected (region k did not end where region k + 1
 //!   began): the rest of the file from the end of region k is then read on one thread.
 //! * Whatever the merge cannot reproduce exactly — any error in the file, a statement
@@ -41,7 +45,8 @@ const MAX_RECORD: usize = 16 << 20;
 const MAX_FIELDS: usize = 16;
 
 /// Reads a canonical statements file (UTF-8 or ASCII; a leading BOM is skipped) of
-/// `len` bytes with `threads` threads.
+/// `len` bytes with `threads` threads (`len` places the cuts; the last region reads on
+/// to the end of the file).
 ///
 /// `open_at(offset)` returns a reader positioned at that byte offset of the file
 /// (called once per region and once more for the header; each from its own thread).
