@@ -83,11 +83,11 @@ pub fn columns(kind: Kind) -> &'static [&'static str] {
 }
 
 /// A row being read: the cells, its line, and where to put errors.
-struct Row<'a> {
-    rec: &'a csv::StringRecord,
-    line: u64,
-    idx: &'a [usize],
-    names: &'static [&'static str],
+pub(crate) struct Row<'a> {
+    pub(crate) rec: &'a csv::StringRecord,
+    pub(crate) line: u64,
+    pub(crate) idx: &'a [usize],
+    pub(crate) names: &'static [&'static str],
 }
 
 impl<'a> Row<'a> {
@@ -297,27 +297,7 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Error
             return Err(errs);
         }
     };
-    let mut idx = Vec::with_capacity(names.len());
-    for name in names {
-        match headers
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(name))
-        {
-            Some(i) => idx.push(i),
-            None => errs.push(LineError {
-                line: 1,
-                column: None,
-                found: headers.iter().collect::<Vec<_>>().join(","),
-                expected: format!(
-                    "a header with the column {name:?} (columns: {})",
-                    names.join(",")
-                ),
-            }),
-        }
-    }
-    if !errs.is_empty() {
-        return Err(errs);
-    }
+    let idx = column_index(kind, &headers)?;
     let mut parsed = Parsed::new(kind);
     let mut state = KindState::default();
     if kind == Kind::Statements {
@@ -361,6 +341,17 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Error
             }
         }
     }
+    conclude(kind, ctx, errs, parsed, state)
+}
+
+/// After the last line: builds the statements' entries and checks unknown codes.
+pub(crate) fn conclude(
+    kind: Kind,
+    ctx: &Context,
+    mut errs: Errors,
+    mut parsed: Parsed,
+    state: KindState,
+) -> Result<Parsed, Errors> {
     finish(kind, ctx, &mut errs, &mut parsed, state);
     if !parsed.unknown.is_empty() && (!ctx.hold_unmatched || kind != Kind::Statements) {
         for (code, line) in &parsed.unknown {
@@ -380,40 +371,72 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Error
     }
 }
 
+/// Where each of `kind`'s canonical columns is in a header row, or the errors naming
+/// the missing ones (line 1).
+pub(crate) fn column_index(kind: Kind, headers: &csv::StringRecord) -> Result<Vec<usize>, Errors> {
+    let names = columns(kind);
+    let mut errs = Errors::default();
+    let mut idx = Vec::with_capacity(names.len());
+    for name in names {
+        match headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+        {
+            Some(i) => idx.push(i),
+            None => errs.push(LineError {
+                line: 1,
+                column: None,
+                found: headers.iter().collect::<Vec<_>>().join(","),
+                expected: format!(
+                    "a header with the column {name:?} (columns: {})",
+                    names.join(",")
+                ),
+            }),
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    Ok(idx)
+}
+
 #[derive(Default)]
-struct StatementAcc {
-    distributor: Option<PartyId>,
-    period: (Option<Date>, Option<Date>, Option<Date>),
-    currency: Option<Currency>,
-    first_line: u64,
-    last_line: u64,
-    lines: BTreeMap<(Option<Sku>, LineKind), (i64, i64)>,
+pub(crate) struct StatementAcc {
+    pub(crate) distributor: Option<PartyId>,
+    pub(crate) period: (Option<Date>, Option<Date>, Option<Date>),
+    pub(crate) currency: Option<Currency>,
+    pub(crate) first_line: u64,
+    pub(crate) last_line: u64,
+    pub(crate) lines: BTreeMap<(Option<Sku>, LineKind), (i64, i64)>,
     /// Lines taken by the fast path: (index into `KindState::skus`, kind) → totals.
-    fast: FxHashMap<(u32, LineKind), (i64, i64)>,
+    pub(crate) fast: FxHashMap<(u32, LineKind), (i64, i64)>,
+    /// More fast-path totals (from other regions of the file), keys possibly repeated:
+    /// added up with the rest when the statement is built.
+    pub(crate) fast_more: Vec<((u32, LineKind), (i64, i64))>,
 }
 
 /// Units and amount totals of one (SKU, kind) of a statement.
 type TotalsBy = ((Option<Sku>, LineKind), (i64, i64));
 
 #[derive(Default)]
-struct KindState {
-    statements: FxHashMap<String, StatementAcc>,
-    order: Vec<String>,
+pub(crate) struct KindState {
+    pub(crate) statements: FxHashMap<String, StatementAcc>,
+    pub(crate) order: Vec<String>,
     /// SKUs met by the fast path, by the raw code bytes that named them.
-    skus: Vec<Sku>,
-    sku_index: FxHashMap<Vec<u8>, u32>,
+    pub(crate) skus: Vec<Sku>,
+    pub(crate) sku_index: FxHashMap<Vec<u8>, u32>,
     /// The same for codes of at most 15 bytes (nearly all), packed into an integer so
     /// a lookup neither hashes nor compares byte strings.
-    sku_short: FxHashMap<u128, u32>,
+    pub(crate) sku_short: FxHashMap<u128, u32>,
     /// Held lines (unknown code): (statement, code, kind) → header, units, amount, lines.
     #[allow(clippy::type_complexity)]
-    held: BTreeMap<
+    pub(crate) held: BTreeMap<
         (String, String, LineKind),
         (PartyId, Date, Date, Date, Currency, i64, i64, u64, u64),
     >,
 }
 
-fn row_of(
+pub(crate) fn row_of(
     kind: Kind,
     r: &Row,
     ctx: &Context,
@@ -871,34 +894,64 @@ fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Ki
     }
     let mut statements = st.statements;
     let skus = st.skus;
+    // Every SKU the statements name, ranked in SKU order once, so each statement's
+    // totals are sorted by integers rather than by comparing SKU strings.
+    let mut named: Vec<Sku> = skus.clone();
+    for acc in statements.values() {
+        named.extend(acc.lines.keys().filter_map(|(s, _)| s.clone()));
+    }
+    named.sort_unstable();
+    named.dedup();
+    let rank: FxHashMap<Sku, u64> = named
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| (s, i as u64 + 1))
+        .collect();
+    let rank_of = |s: &Option<Sku>| s.as_ref().and_then(|s| rank.get(s)).copied().unwrap_or(0);
+    let index_rank: Vec<u64> = skus
+        .iter()
+        .map(|s| rank.get(s).copied().unwrap_or(0))
+        .collect();
     for sid in st.order {
         let Some(mut acc) = statements.remove(&sid) else {
             continue;
         };
         // Fast-path and general-path totals together, in SKU × kind order (so a
         // statement re-sent with its lines in another order is the same entry).
-        let mut all: Vec<TotalsBy> = Vec::with_capacity(acc.fast.len() + acc.lines.len());
+        let key = |rank: u64, kind: LineKind| (rank << 8) | kind as u64;
+        let mut all: Vec<(u64, TotalsBy)> = Vec::with_capacity(acc.fast.len() + acc.lines.len());
         for ((i, kind), t) in std::mem::take(&mut acc.fast) {
-            if let Some(sku) = skus.get(i as usize) {
-                all.push(((Some(sku.clone()), kind), t));
+            if let (Some(sku), Some(r)) = (skus.get(i as usize), index_rank.get(i as usize)) {
+                all.push((key(*r, kind), ((Some(sku.clone()), kind), t)));
             }
         }
-        all.extend(std::mem::take(&mut acc.lines));
-        all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for ((i, kind), t) in std::mem::take(&mut acc.fast_more) {
+            if let (Some(sku), Some(r)) = (skus.get(i as usize), index_rank.get(i as usize)) {
+                all.push((key(*r, kind), ((Some(sku.clone()), kind), t)));
+            }
+        }
+        for ((sku, kind), t) in std::mem::take(&mut acc.lines) {
+            all.push((key(rank_of(&sku), kind), ((sku, kind), t)));
+        }
+        all.sort_unstable_by_key(|(k, _)| *k);
         let mut merged: Vec<TotalsBy> = Vec::with_capacity(all.len());
-        for (k, (u, a)) in all {
+        let mut last_key = None;
+        for (rk, (k, (u, a))) in all {
             match merged.last_mut() {
-                Some((lk, lt)) if *lk == k => match (lt.0.checked_add(u), lt.1.checked_add(a)) {
-                    (Some(x), Some(y)) => *lt = (x, y),
-                    _ => errs.push(LineError {
-                        line: acc.first_line,
-                        column: None,
-                        found: sid.clone(),
-                        expected: "statement totals within range".into(),
-                    }),
-                },
+                Some((_, lt)) if last_key == Some(rk) => {
+                    match (lt.0.checked_add(u), lt.1.checked_add(a)) {
+                        (Some(x), Some(y)) => *lt = (x, y),
+                        _ => errs.push(LineError {
+                            line: acc.first_line,
+                            column: None,
+                            found: sid.clone(),
+                            expected: "statement totals within range".into(),
+                        }),
+                    }
+                }
                 _ => merged.push((k, (u, a))),
             }
+            last_key = Some(rk);
         }
         let (Some(d), (Some(ps), Some(pe), Some(issued)), Some(cur)) =
             (acc.distributor, acc.period, acc.currency)
@@ -972,7 +1025,7 @@ fn csv_error(e: &csv::Error, line: u64) -> LineError {
     }
 }
 
-fn trim(b: &[u8]) -> &[u8] {
+pub(crate) fn trim(b: &[u8]) -> &[u8] {
     let start = b
         .iter()
         .position(|c| !c.is_ascii_whitespace())
@@ -985,7 +1038,7 @@ fn trim(b: &[u8]) -> &[u8] {
 }
 
 /// Whole units: optional sign, 1–10 digits, |n| ≤ 10⁹; empty is 0.
-fn fast_units(b: &[u8]) -> Option<i64> {
+pub(crate) fn fast_units(b: &[u8]) -> Option<i64> {
     let (neg, d) = match b.first() {
         None => return Some(0),
         Some(b'-') => (true, &b[1..]),
@@ -1005,7 +1058,7 @@ fn fast_units(b: &[u8]) -> Option<i64> {
 }
 
 /// A decimal amount with at most `exp` decimals, as minor units.
-fn fast_amount(b: &[u8], exp: u32) -> Option<i64> {
+pub(crate) fn fast_amount(b: &[u8], exp: u32) -> Option<i64> {
     let (neg, d) = match b.first() {
         Some(b'-') => (true, &b[1..]),
         _ => (false, b),
@@ -1030,7 +1083,7 @@ fn fast_amount(b: &[u8], exp: u32) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
-fn fast_kind(b: &[u8]) -> Option<LineKind> {
+pub(crate) fn fast_kind(b: &[u8]) -> Option<LineKind> {
     Some(match b {
         b"sale" => LineKind::Sale,
         b"return" => LineKind::Return,
@@ -1174,7 +1227,10 @@ fn read_statements<R: Read>(
             let exp =
                 Currency::parse(srec.get(idx[9]).unwrap_or("")).map(|c| u32::from(c.exponent()));
             match exp {
-                Ok(exp) if state.statements.contains_key(sid.as_str()) => {
+                Ok(exp)
+                    if state.statements.contains_key(sid.as_str())
+                        && joined_statement(&srec, idx, ctx) =>
+                {
                     for (h, c) in cached_head.iter_mut().zip(header_cols) {
                         h.clear();
                         h.extend_from_slice(rec.get(c).unwrap_or(b""));
@@ -1200,8 +1256,17 @@ fn read_statements<R: Read>(
     }
 }
 
+/// Whether a statements line the general path accepted went into its statement's
+/// totals (rather than being held aside for an unknown code, which is not checked
+/// against the statement's columns): only then may later lines repeating its columns
+/// take the fast path, which does not check them either.
+pub(crate) fn joined_statement(rec: &csv::StringRecord, idx: &[usize], ctx: &Context) -> bool {
+    let code = rec.get(idx[6]).unwrap_or("").trim();
+    code.is_empty() || ctx.resolve_code(code).is_some()
+}
+
 /// A code of at most 15 bytes packed with its length into one integer.
-fn short_code(code: &[u8]) -> Option<u128> {
+pub(crate) fn short_code(code: &[u8]) -> Option<u128> {
     if code.len() > 15 {
         return None;
     }
@@ -1213,17 +1278,17 @@ fn short_code(code: &[u8]) -> Option<u128> {
 
 /// Totals of a run of fast lines (one statement), dense by SKU index × line kind.
 #[derive(Default)]
-struct Run {
-    slots: Vec<(i64, i64)>,
-    used: Vec<bool>,
-    touched: Vec<u32>,
+pub(crate) struct Run {
+    pub(crate) slots: Vec<(i64, i64)>,
+    pub(crate) used: Vec<bool>,
+    pub(crate) touched: Vec<u32>,
 }
 
 impl Run {
     const KINDS: usize = LineKind::ALL.len();
 
     /// Adds a line; `None` (nothing changed) if a total would overflow.
-    fn add(&mut self, sku: u32, kind: LineKind, units: i64, amount: i64) -> Option<()> {
+    pub(crate) fn add(&mut self, sku: u32, kind: LineKind, units: i64, amount: i64) -> Option<()> {
         let i = sku as usize * Self::KINDS + kind as usize;
         if i >= self.slots.len() {
             let n = (i + 1).max(self.slots.len() * 2);
@@ -1257,7 +1322,13 @@ impl Run {
 }
 
 /// Adds a run of fast lines' totals to their statement.
-fn end_run(state: &mut KindState, sid: &str, run: &mut Run, last_line: u64, errs: &mut Errors) {
+pub(crate) fn end_run(
+    state: &mut KindState,
+    sid: &str,
+    run: &mut Run,
+    last_line: u64,
+    errs: &mut Errors,
+) {
     if run.is_empty() {
         return;
     }

@@ -16,6 +16,7 @@ pub mod canonical;
 pub mod edi;
 pub mod encoding;
 pub mod error;
+pub mod regions;
 
 use backstock_domain::{Currency, Date, Money, Sku, Upc};
 use backstock_ledger::facts::Agreement;
@@ -26,6 +27,7 @@ use std::io::Read;
 
 pub use encoding::{Decoder, Encoding};
 pub use error::{FileErrors, LineError};
+pub use regions::read_statements_parallel;
 
 /// Kinds of canonical file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
