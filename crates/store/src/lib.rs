@@ -751,7 +751,7 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
             parse_hash(&h)?
         }
     };
-    let (mut seq, mut prev) = (seq, prev);
+    let mut seq = seq;
     let book = fresh_book(conn, cache, seq).await?;
 
     // Idempotency by entry id.
@@ -775,11 +775,10 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
     let file_sha = file.as_ref().map(|f| f.sha256.clone());
     // Rows are written as they accumulate, so a file of millions of lines does not hold
     // every statement's JSON and transfers in memory at once.
-    let mut w = Writer {
-        next_account: accounts_before as u32,
-        accounts_started: true,
-        ..Writer::default()
-    };
+    let mut w = Writer::default();
+    // The book expands entries one by one on this thread; chaining their hashes and
+    // packing their blocks happens on another, an entry behind.
+    let mut sealer = Sealer::start(prev, accounts_before as u32);
     let (mut n_recorded, mut n_transfers, mut n_accounts) = (0usize, 0usize, 0usize);
     let mut pending_new: Vec<(TransferId, i64, Transfer)> = Vec::new();
     let mut pending_done: Vec<(TransferId, &'static str)> = Vec::new();
@@ -864,34 +863,28 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
                 pending_delta,
             });
         }
-        let postings = canonical_postings(&new_accounts, stored.iter().map(|s| &s.row));
-        let hash = chain::entry_hash(&prev, seq as u64, &body, &postings);
-        prev = hash;
         n_accounts += new_accounts.len();
         n_transfers += stored.len();
-        w.accounts(seq, new_accounts)?;
-        w.transfers(seq, eday, kday, &stored)?;
-        // A large body is kept compressed: the text is not held until the flush.
-        let (body, body_zstd) = match zstd {
-            Some(z) => (String::new(), Some(z)),
-            None => (body, None),
-        };
-        w.bytes += body.len() + body_zstd.as_ref().map_or(0, Vec::len);
-        w.journal.push(JournalInsert {
+        sealer.send(Made {
             seq,
             entry_id: entry.id.to_string(),
             kind: entry.event.name(),
             effective_day: eday,
             known_day: kday,
             body,
-            body_zstd,
-            hash: chain::to_hex(&hash),
-        });
-        if w.bytes >= FLUSH_BYTES {
-            n_recorded += w.journal.len();
-            w.flush(conn, file_sha.as_deref(), &recorded_at).await?;
+            body_zstd: zstd,
+            new_accounts,
+            stored,
+        })?;
+        if sealer.outstanding >= SEALED_AHEAD {
+            sealer.drain_into(&mut w)?;
+            if w.bytes >= FLUSH_BYTES {
+                n_recorded += w.journal.len();
+                w.flush(conn, file_sha.as_deref(), &recorded_at).await?;
+            }
         }
     }
+    sealer.drain_into(&mut w)?;
     n_recorded += w.journal.len();
     w.flush(conn, file_sha.as_deref(), &recorded_at).await?;
     if n_accounts != book.engine().accounts().len() - accounts_before {
@@ -976,6 +969,136 @@ pub(crate) async fn fresh_book<'c>(
     match cache.as_mut() {
         Some(c) => Ok(&mut c.book),
         None => Err(StoreError::Corrupt("book cache".into())),
+    }
+}
+
+/// Entries handed to the sealer before their rows are collected (bounds what waits).
+const SEALED_AHEAD: usize = 256;
+
+/// What the book made of one entry, for the sealer.
+struct Made {
+    seq: i64,
+    entry_id: String,
+    kind: &'static str,
+    effective_day: i64,
+    known_day: i64,
+    body: String,
+    /// The body compressed, when it is stored so.
+    body_zstd: Option<Vec<u8>>,
+    new_accounts: Vec<(u32, String)>,
+    stored: Vec<StoredTransfer>,
+}
+
+/// An entry sealed: its journal row (with its link in the hash chain) and its blocks.
+struct Sealed {
+    journal: JournalInsert,
+    account_blocks: Vec<(i64, i64, i64, Vec<u8>)>,
+    transfer_blocks: Vec<(i64, i64, i64, i64, i64, Vec<u8>)>,
+}
+
+/// Chains entries' hashes and packs their blocks on its own thread, in the order they
+/// are sent, while the book expands the next entry (on a month of statements each side
+/// is a few hundred milliseconds). Dropping it stops the thread.
+struct Sealer {
+    to: Option<std::sync::mpsc::SyncSender<Made>>,
+    from: std::sync::mpsc::Receiver<Result<Sealed>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    outstanding: usize,
+}
+
+impl Sealer {
+    fn start(prev: [u8; 32], next_account: u32) -> Sealer {
+        let (to, made) = std::sync::mpsc::sync_channel::<Made>(2);
+        let (sealed, from) = std::sync::mpsc::channel::<Result<Sealed>>();
+        let thread = std::thread::spawn(move || {
+            let mut prev = prev;
+            let mut w = Writer {
+                next_account,
+                accounts_started: true,
+                ..Writer::default()
+            };
+            for m in made {
+                let r = Sealer::seal(&mut prev, &mut w, m);
+                let failed = r.is_err();
+                if sealed.send(r).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        Sealer {
+            to: Some(to),
+            from,
+            thread: Some(thread),
+            outstanding: 0,
+        }
+    }
+
+    fn seal(prev: &mut [u8; 32], w: &mut Writer, m: Made) -> Result<Sealed> {
+        let postings = canonical_postings(&m.new_accounts, m.stored.iter().map(|s| &s.row));
+        let hash = chain::entry_hash(prev, m.seq as u64, &m.body, &postings);
+        drop(postings);
+        w.accounts(m.seq, m.new_accounts)?;
+        w.transfers(m.seq, m.effective_day, m.known_day, &m.stored)?;
+        *prev = hash;
+        // A large body is kept compressed: the text is not held until the flush.
+        let body = if m.body_zstd.is_some() {
+            String::new()
+        } else {
+            m.body
+        };
+        Ok(Sealed {
+            journal: JournalInsert {
+                seq: m.seq,
+                entry_id: m.entry_id,
+                kind: m.kind,
+                effective_day: m.effective_day,
+                known_day: m.known_day,
+                body,
+                body_zstd: m.body_zstd,
+                hash: chain::to_hex(&hash),
+            },
+            account_blocks: std::mem::take(&mut w.account_blocks),
+            transfer_blocks: std::mem::take(&mut w.transfer_blocks),
+        })
+    }
+
+    fn send(&mut self, m: Made) -> Result<()> {
+        let stopped = || StoreError::Corrupt("the sealing thread stopped".into());
+        let to = self.to.as_ref().ok_or_else(stopped)?;
+        if to.send(m).is_err() {
+            // The thread stopped on an error: report that error.
+            return self.from.recv().map_err(|_| stopped())?.map(|_| ());
+        }
+        self.outstanding += 1;
+        Ok(())
+    }
+
+    /// Everything sent so far, sealed, added to the writer in order.
+    fn drain_into(&mut self, w: &mut Writer) -> Result<()> {
+        while self.outstanding > 0 {
+            let s = self
+                .from
+                .recv()
+                .map_err(|_| StoreError::Corrupt("the sealing thread stopped".into()))??;
+            self.outstanding -= 1;
+            w.bytes += s.journal.body.len()
+                + s.journal.body_zstd.as_ref().map_or(0, Vec::len)
+                + s.account_blocks.iter().map(|b| b.3.len()).sum::<usize>()
+                + s.transfer_blocks.iter().map(|b| b.5.len()).sum::<usize>();
+            w.journal.push(s.journal);
+            w.account_blocks.extend(s.account_blocks);
+            w.transfer_blocks.extend(s.transfer_blocks);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Sealer {
+    fn drop(&mut self) {
+        self.to = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
