@@ -180,7 +180,7 @@ pub async fn run_checked(
     let t0 = std::time::Instant::now();
     let phase = |what: &str| {
         if timing {
-            eprintln!("[{:>8.3?}] {what}", t0.elapsed());
+            eprintln!("[{:>8.3?}] {what}{}", t0.elapsed(), memory_now());
         }
     };
     let files = collect(paths)?;
@@ -376,6 +376,7 @@ pub async fn run_checked(
     // Judged once everything of this run is in (statements and payments may come in
     // the same run, after the orders).
     report.push_str(&flag_purchase_orders(store, &new_pos).await?);
+    phase("purchase orders checked");
     report.push_str(
         &crate::royalties::import_files(
             store,
@@ -386,7 +387,23 @@ pub async fn run_checked(
         )
         .await?,
     );
+    phase("royalty files read");
     Ok(report)
+}
+
+/// Resident and peak memory, from /proc (Linux), for the timing lines.
+fn memory_now() -> String {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    format!(" (RSS {}, peak {})", field("VmRSS:"), field("VmHWM:"))
 }
 
 /// Reads a canonical statements file (UTF-8) on every core: one region of the file per

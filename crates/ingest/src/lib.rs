@@ -162,6 +162,9 @@ impl Context {
         agreements: &[(String, String)],
     ) -> Context {
         let mut ctx = Context::default();
+        // Each item is known by its SKU and usually a UPC and its EAN-13 form.
+        ctx.codes.reserve(catalog.len() * 3 + aliases.len());
+        ctx.wholesale.reserve(catalog.len());
         for (sku, upc, wholesale, cur) in catalog {
             let Ok(sku) = Sku::parse(sku) else { continue };
             ctx.codes.insert(sku.as_str().to_string(), sku.clone());

@@ -39,14 +39,14 @@ const MAX_KEY_BYTES: usize = 4096;
 const ZSTD_LEVEL: i32 = 1;
 
 /// Compresses blocks as they are written.
-pub(crate) struct Packer(zstd::bulk::Compressor<'static>);
+pub(crate) struct Packer(crate::Frames);
 
 impl Packer {
     pub(crate) fn new() -> Result<Packer> {
-        Ok(Packer(zstd::bulk::Compressor::new(ZSTD_LEVEL)?))
+        Ok(Packer(crate::Frames::new(ZSTD_LEVEL)?))
     }
     pub(crate) fn pack(&mut self, raw: &[u8]) -> Result<Vec<u8>> {
-        Ok(self.0.compress(raw)?)
+        Ok(self.0.frame(raw)?)
     }
 }
 

@@ -127,16 +127,41 @@ pub fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 pub const PART_BYTES: usize = 16 << 20;
 
 /// Compresses an original part by part, reusing one compression context.
-pub struct PartCompressor(zstd::bulk::Compressor<'static>);
+pub struct PartCompressor(Frames);
 
 impl PartCompressor {
     pub fn new() -> std::io::Result<PartCompressor> {
-        Ok(PartCompressor(zstd::bulk::Compressor::new(ZSTD_LEVEL)?))
+        Ok(PartCompressor(Frames::new(ZSTD_LEVEL)?))
     }
     /// One part (at most [`PART_BYTES`] of the original) as a zstd frame.
     pub fn part(&mut self, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
         debug_assert!(bytes.len() <= PART_BYTES);
-        self.0.compress(bytes)
+        self.0.frame(bytes)
+    }
+}
+
+/// zstd frames of exactly their own size. (`Compressor::compress` returns a vector
+/// with the capacity of the worst case — the input's size and more — so each kept
+/// frame of a 16 MiB part would hold 16 MiB of address space.)
+pub(crate) struct Frames {
+    z: zstd::bulk::Compressor<'static>,
+    scratch: Vec<u8>,
+}
+
+impl Frames {
+    pub(crate) fn new(level: i32) -> std::io::Result<Frames> {
+        Ok(Frames {
+            z: zstd::bulk::Compressor::new(level)?,
+            scratch: Vec::new(),
+        })
+    }
+
+    pub(crate) fn frame(&mut self, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+        self.scratch.clear();
+        self.scratch
+            .reserve(zstd::zstd_safe::compress_bound(bytes.len()));
+        let n = self.z.compress_to_buffer(bytes, &mut self.scratch)?;
+        Ok(self.scratch[..n].to_vec())
     }
 }
 
@@ -753,6 +778,34 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
     };
     let mut seq = seq;
     let book = fresh_book(conn, cache, seq).await?;
+    let recorded_at = now_utc();
+    let file_sha = file.as_ref().map(|f| f.sha256.clone());
+    // The original first, so its compressed parts (tens of MB for a big file) are not
+    // held while the entries are recorded. One part: kept in the row itself. More: the
+    // row holds none, `file_parts` all.
+    if let Some(f) = file {
+        let single = f.parts.len() == 1;
+        sqlx::query("INSERT INTO files (sha256, name, kind, size, lines, imported_at, content) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .bind(&f.sha256)
+            .bind(&f.name)
+            .bind(&f.kind)
+            .bind(f.size as i64)
+            .bind(f.lines as i64)
+            .bind(&recorded_at)
+            .bind(if single { f.parts[0].as_slice() } else { &[][..] })
+            .execute(&mut *conn)
+            .await?;
+        if !single {
+            for (i, part) in f.parts.into_iter().enumerate() {
+                sqlx::query("INSERT INTO file_parts (sha256, part, content) VALUES (?, ?, ?)")
+                    .bind(&f.sha256)
+                    .bind(i as i64)
+                    .bind(part)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+    }
 
     // Idempotency by entry id.
     let mut existing: HashMap<String, String> = HashMap::new();
@@ -771,8 +824,6 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
     }
 
     let accounts_before = book.engine().accounts().len();
-    let recorded_at = now_utc();
-    let file_sha = file.as_ref().map(|f| f.sha256.clone());
     // Rows are written as they accumulate, so a file of millions of lines does not hold
     // every statement's JSON and transfers in memory at once.
     let mut w = Writer::default();
@@ -789,14 +840,23 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
     // core first. Each entry is dropped once its rows are built.
     let mut entries: Vec<Option<E>> = entries.into_iter().map(Some).collect();
     let mut ready: std::collections::VecDeque<Body> = Default::default();
+    // Windows grow while bodies are small (catalog items) and shrink when they are
+    // large (statements of 100k lines), so the bodies held stay near BODY_WINDOW_BYTES.
+    let mut window_len = 2usize;
     for k in 0..entries.len() {
         if ready.is_empty() {
-            let window: Vec<&Entry> = entries[k..(k + BODY_WINDOW).min(entries.len())]
+            let window: Vec<&Entry> = entries[k..(k + window_len).min(entries.len())]
                 .iter()
                 .flatten()
                 .map(|e| e.borrow())
                 .collect();
             ready = bodies(&window)?.into();
+            let bytes: usize = ready.iter().map(|b| b.text.len()).sum();
+            window_len = if bytes > BODY_WINDOW_BYTES {
+                (window_len / 2).max(2)
+            } else {
+                (window_len * 2).min(BODY_WINDOW)
+            };
         }
         let (Some(entry), Some(Body { text: body, zstd })) = (entries[k].take(), ready.pop_front())
         else {
@@ -909,31 +969,6 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
             .await?;
     }
 
-    if let Some(f) = file {
-        // One part: kept in the row itself. More: the row holds none, `file_parts` all.
-        let single = f.parts.len() == 1;
-        sqlx::query("INSERT INTO files (sha256, name, kind, size, lines, imported_at, content) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .bind(&f.sha256)
-            .bind(&f.name)
-            .bind(&f.kind)
-            .bind(f.size as i64)
-            .bind(f.lines as i64)
-            .bind(&recorded_at)
-            .bind(if single { f.parts[0].as_slice() } else { &[][..] })
-            .execute(&mut *conn)
-            .await?;
-        if !single {
-            for (i, part) in f.parts.iter().enumerate() {
-                sqlx::query("INSERT INTO file_parts (sha256, part, content) VALUES (?, ?, ?)")
-                    .bind(&f.sha256)
-                    .bind(i as i64)
-                    .bind(part.as_slice())
-                    .execute(&mut *conn)
-                    .await?;
-            }
-        }
-    }
-
     if let Some(c) = cache.as_mut() {
         c.head_seq = seq;
     }
@@ -1008,7 +1043,7 @@ struct Sealer {
 
 impl Sealer {
     fn start(prev: [u8; 32], next_account: u32) -> Sealer {
-        let (to, made) = std::sync::mpsc::sync_channel::<Made>(2);
+        let (to, made) = std::sync::mpsc::sync_channel::<Made>(1);
         let (sealed, from) = std::sync::mpsc::channel::<Result<Sealed>>();
         let thread = std::thread::spawn(move || {
             let mut prev = prev;
@@ -1117,9 +1152,11 @@ struct JournalInsert {
 
 /// Bodies this long or longer are stored compressed (`journal.body_zstd`).
 const BODY_ZSTD_BYTES: usize = 64 << 10;
-/// Entries whose bodies are made at once (bounds what is held: 100k catalog items'
-/// JSON is 60 MB).
+/// Most entries whose bodies are made at once.
 const BODY_WINDOW: usize = 1024;
+/// Roughly the most body text made ahead of the book (a window is halved when its
+/// bodies came to more).
+const BODY_WINDOW_BYTES: usize = 16 << 20;
 
 /// An entry's canonical JSON, and its zstd frame when it is stored compressed.
 struct Body {
