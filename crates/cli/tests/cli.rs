@@ -229,6 +229,38 @@ fn windows_1252_and_bom_are_read() {
     assert!(out.contains("recorded 1 catalog line"), "{out}");
 }
 
+/// Errors name the line a record is on in the file, whatever ends its lines (Windows
+/// CRLF files, as spreadsheets export them) and with blank lines in between.
+#[test]
+fn errors_name_the_true_line_with_crlf_and_blank_lines() {
+    let (tmp, d) = label_with_catalog();
+    let payments = "payment_id,date,distributor,amount,currency,statement_id\r\n\
+P1,2016-07-01,allegro,10.00,USD,\r\n\
+\r\n\
+P2,2016-07-01,allegro,ten,USD,\r\n";
+    let f = write(tmp.path(), "payments.csv", payments);
+    let err = fail(&d, &["import", &f], 3);
+    assert!(err.contains("line 4, column 4 (amount)"), "{err}");
+
+    // Statements go through the parallel reader; a bad line sends them to the
+    // sequential one. Both number lines the same way.
+    let head = "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo";
+    let line = "S1,allegro,2016-06-01,2016-06-30,2016-07-20,sale,MRG-001-CD,2,16.00,USD,";
+    for (name, eol) in [("lf.csv", "\n"), ("crlf.csv", "\r\n")] {
+        let good = format!("{head}{eol}{line}{eol}{eol}{eol}{line}{eol}");
+        let f = write(tmp.path(), name, &good);
+        let out = ok(&d, &["import", "--dry-run", &f]);
+        assert!(out.contains("would record 2 statements lines"), "{out}");
+        let bad = format!(
+            "{head}{eol}{line}{eol}{eol}{line}{eol}{}{eol}",
+            line.replace("16.00", "x")
+        );
+        let f = write(tmp.path(), &format!("bad-{name}"), &bad);
+        let err = fail(&d, &["import", &f], 3);
+        assert!(err.contains("line 5, column 9 (amount)"), "{name}: {err}");
+    }
+}
+
 #[tokio::test]
 async fn verify_catches_a_row_edited_in_the_database_file() {
     let tmp = tempfile::tempdir().unwrap();

@@ -269,10 +269,15 @@ impl Context {
 
 /// Reads a canonical file of `kind`.
 pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Errors> {
+    let breaks = std::rc::Rc::new(std::cell::RefCell::new(LineBreaks::default()));
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(input);
+        .from_reader(Noted {
+            inner: input,
+            breaks: breaks.clone(),
+        });
+    let line_at = |p: &csv::Position| breaks.borrow_mut().line_at(p.byte());
     let mut errs = Errors::default();
     let names = columns(kind);
     if names.is_empty() {
@@ -302,7 +307,10 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Error
     let mut state = KindState::default();
     if kind == Kind::Statements {
         read_statements(
-            &mut rdr,
+            Lines {
+                rdr: &mut rdr,
+                line_at: &line_at,
+            },
             &idx,
             names,
             ctx,
@@ -313,12 +321,12 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Error
     } else {
         let mut rec = csv::StringRecord::new();
         loop {
-            let line = rdr.position().line();
+            let line = line_at(rdr.position());
             match rdr.read_record(&mut rec) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
-                    errs.push(csv_error(&e, line));
+                    errs.push(csv_error(&e, e.position().map_or(line, &line_at)));
                     if errs.truncated {
                         break;
                     }
@@ -331,7 +339,7 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Error
             parsed.lines += 1;
             let row = Row {
                 rec: &rec,
-                line: rec.position().map(|p| p.line()).unwrap_or(line),
+                line: rec.position().map_or(line, &line_at),
                 idx: &idx,
                 names,
             };
@@ -1016,9 +1024,65 @@ fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Ki
     }
 }
 
+/// Where the line breaks of the input are, so a record is numbered by the line it
+/// starts on. (The csv crate numbers a record from where the record before it ended:
+/// one too low after a `\r\n`, whose `\n` it reads with the next record, and after
+/// blank lines, which it skips.) Holds only the breaks the csv reader has read ahead of
+/// the record asked about.
+#[derive(Default)]
+pub(crate) struct LineBreaks {
+    /// Line-break bytes (`\n` or `\r`) at or after the last record asked about.
+    ahead: std::collections::VecDeque<(u64, u8)>,
+    /// `\n` bytes before it.
+    newlines: u64,
+    read: u64,
+}
+
+impl LineBreaks {
+    fn note(&mut self, bytes: &[u8]) {
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            self.ahead.push_back((self.read + i as u64, bytes[i]));
+        }
+        self.read += bytes.len() as u64;
+    }
+
+    /// The line of the record whose first byte the csv reader puts at `byte` (offsets
+    /// asked about never decrease). Line breaks right at that offset — a `\n` left of
+    /// a `\r\n`, blank lines — come before the record.
+    pub(crate) fn line_at(&mut self, byte: u64) -> u64 {
+        let mut at = byte;
+        while let Some(&(offset, b)) = self.ahead.front() {
+            if offset == at {
+                at += 1;
+            } else if offset > byte {
+                break;
+            }
+            if b == b'\n' {
+                self.newlines += 1;
+            }
+            self.ahead.pop_front();
+        }
+        self.newlines + 1
+    }
+}
+
+/// The input, noting its line breaks as the csv reader reads it.
+struct Noted<R> {
+    inner: R,
+    breaks: std::rc::Rc<std::cell::RefCell<LineBreaks>>,
+}
+
+impl<R: Read> Read for Noted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.breaks.borrow_mut().note(&buf[..n]);
+        Ok(n)
+    }
+}
+
 fn csv_error(e: &csv::Error, line: u64) -> LineError {
     LineError {
-        line: e.position().map(|p| p.line()).unwrap_or(line),
+        line,
         column: None,
         found: e.to_string(),
         expected: "well-formed CSV in UTF-8 (or Windows-1252, see --encoding)".into(),
@@ -1101,8 +1165,14 @@ pub(crate) fn fast_kind(b: &[u8]) -> Option<LineKind> {
 /// over raw bytes. Anything unusual — a new statement header, an unknown or empty code,
 /// an odd number — goes through the general row reader, which gives the same result or
 /// the same located error.
+/// The csv reader of a file and how to tell a record's line from its position.
+struct Lines<'a, R> {
+    rdr: &'a mut csv::Reader<R>,
+    line_at: &'a dyn Fn(&csv::Position) -> u64,
+}
+
 fn read_statements<R: Read>(
-    rdr: &mut csv::Reader<R>,
+    Lines { rdr, line_at }: Lines<'_, R>,
     idx: &[usize],
     names: &'static [&'static str],
     ctx: &Context,
@@ -1125,19 +1195,19 @@ fn read_statements<R: Read>(
     let mut run = Run::default();
     let mut run_last_line = 0u64;
     loop {
-        let line = rdr.position().line();
+        let line = line_at(rdr.position());
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                errs.push(csv_error(&e, line));
+                errs.push(csv_error(&e, e.position().map_or(line, line_at)));
                 if errs.truncated {
                     break;
                 }
                 continue;
             }
         }
-        let line = rec.position().map(|p| p.line()).unwrap_or(line);
+        let line = rec.position().map_or(line, line_at);
         let same_statement = |rec: &csv::ByteRecord| {
             if leading {
                 let Some(end) = rec.range(4).map(|r| r.end) else {

@@ -10,9 +10,8 @@
 //!   record spanning lines, recognised by quote parity) is read by the csv crate on that
 //!   record's bytes. Both go through the same row reader as the sequential path.
 //! * Line numbers are counted per region and shifted by the newlines of the regions
-//!   before it when merging. They are the csv crate's, as the sequential reader
-//!   reports them (a record after blank lines or after a `\r\n` is numbered from where
-//!   the record before it ended), so each region's first record is read at the merge.
+//!   before it when merging: a record is numbered by the line it starts on, as the
+//!   sequential reader numbers it (blank lines and `\r\n` endings counted as lines).
 //! * Fast lines (the statement's columns repeated, a known code, plain numbers) are
 //!   added 16 at a time: table slots are prefetched, then entries, then totals added.
 //! * A cut inside a quoted field is detected (region k did not end where region k + 1
@@ -109,23 +108,13 @@ impl From<io::Error> for Stop {
     }
 }
 
-/// One region's partial result. Lines are numbered from 1 at the region's start.
-///
-/// Line numbers are the csv crate's, as the sequential reader reports them: a record
-/// is numbered from where the previous record ended, which is its own line except
-/// after blank lines (skipped without counting) and after a `\r\n` (whose `\n` is
-/// counted with the next record). The first record of a region after the first is
-/// therefore numbered from the region before it: it is kept aside (`deferred`) and
-/// read during the merge, when that number is known.
+/// One region's partial result. Lines are numbered from 1 at the region's start (a
+/// record by the line it starts on, as the sequential reader numbers it); the merge
+/// shifts them by the lines of the regions before.
 #[derive(Default)]
 struct Region {
     start: u64,
     end: u64,
-    /// The region's first record (and whether it holds quotes), for the merge.
-    deferred: Option<(Vec<u8>, bool)>,
-    /// The number a record after the region's end would have (`None`: the region has
-    /// no record and numbers from the region before it).
-    tail: Option<u64>,
     /// `\n` bytes in `start..end`.
     newlines: u64,
     lines: u64,
@@ -141,8 +130,6 @@ struct Region {
 struct Header {
     data_start: u64,
     idx: Vec<usize>,
-    /// The header line ends with `\r\n`.
-    crlf: bool,
 }
 
 impl<R: Read> Shared<'_, R> {
@@ -186,13 +173,10 @@ impl<R: Read> Shared<'_, R> {
                 .map(|k| {
                     let (from, stop) = (cut(k as u64), cut(k as u64 + 1));
                     let idx = &header.idx;
-                    s.spawn(move || self.region(k, idx, from, true, stop, None))
+                    s.spawn(move || self.region(k, idx, from, true, stop))
                 })
                 .collect();
-            // After the header, the first record is numbered 2 (1 after `\r\n`): in the
-            // region's own numbering (1 = its first line), 1 or 0.
-            let first = Some(u64::from(!header.crlf));
-            let mut all = vec![self.region(0, &header.idx, data, false, cut(1), first)];
+            let mut all = vec![self.region(0, &header.idx, data, false, cut(1))];
             for h in handles {
                 all.push(h.join().unwrap_or(Err(Stop::Sequential)));
             }
@@ -219,7 +203,7 @@ impl<R: Read> Shared<'_, R> {
                 // Either a cut inside a quoted field, or the next region gave up
                 // (possibly because it began inside a quoted field): read on from here.
                 self.failed_at.store(usize::MAX, Ordering::Relaxed);
-                match self.region(usize::MAX - 1, &header.idx, end, false, u64::MAX, None) {
+                match self.region(usize::MAX - 1, &header.idx, end, false, u64::MAX) {
                     Ok(rest) => taken.push(rest),
                     Err(Stop::Io(e)) => return Err(e),
                     Err(_) => return Ok(None),
@@ -247,7 +231,6 @@ impl<R: Read> Shared<'_, R> {
         if let Some(rest) = line.strip_prefix(b"\xef\xbb\xbf") {
             line = rest;
         }
-        let crlf = line.ends_with(b"\r");
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty()
             || line.contains(&b'\r')
@@ -270,7 +253,6 @@ impl<R: Read> Shared<'_, R> {
         Ok(Some(Header {
             data_start: end as u64 + 1,
             idx,
-            crlf,
         }))
     }
 
@@ -283,9 +265,8 @@ impl<R: Read> Shared<'_, R> {
         from: u64,
         seek: bool,
         stop: u64,
-        reported: Option<u64>,
     ) -> Result<Region, Stop> {
-        let r = self.region_inner(k, idx, from, seek, stop, reported);
+        let r = self.region_inner(k, idx, from, seek, stop);
         if r.is_err() {
             self.failed_at.fetch_min(k, Ordering::Relaxed);
         }
@@ -299,7 +280,6 @@ impl<R: Read> Shared<'_, R> {
         from: u64,
         seek: bool,
         stop: u64,
-        mut reported: Option<u64>,
     ) -> Result<Region, Stop> {
         let at = if seek { from.saturating_sub(1) } else { from };
         let mut b = Blocks::new((self.open_at)(at)?, at, self.block);
@@ -325,7 +305,7 @@ impl<R: Read> Shared<'_, R> {
             }
             // Find the end of the line: a newline, or a quote or carriage return first.
             let found = memchr::memchr3(b'\n', b'"', b'\r', b.pending());
-            let (body, next, newlines, crlf) = match found {
+            let (body, next, newlines) = match found {
                 None if !b.eof => {
                     if self.failed_at.load(Ordering::Relaxed) < k {
                         return Err(Stop::Abandoned);
@@ -335,23 +315,23 @@ impl<R: Read> Shared<'_, R> {
                     continue;
                 }
                 None if b.lo == b.hi => break,
-                None => ((b.lo, b.hi), b.hi, 0, false),
+                None => ((b.lo, b.hi), b.hi, 0),
                 Some(i) => {
                     let p = b.lo + i;
                     match b.buf[p] {
-                        b'\n' => ((b.lo, p), p + 1, 1, false),
+                        b'\n' => ((b.lo, p), p + 1, 1),
                         b'\r' if p + 1 < b.hi => {
                             if b.buf[p + 1] != b'\n' {
                                 return Err(Stop::Sequential);
                             }
-                            ((b.lo, p), p + 2, 1, true)
+                            ((b.lo, p), p + 2, 1)
                         }
                         b'\r' if !b.eof => {
                             reader.flush(&b.buf)?;
                             b.fill(self)?;
                             continue;
                         }
-                        b'\r' => ((b.lo, p), p + 1, 0, false),
+                        b'\r' => ((b.lo, p), p + 1, 0),
                         _ => {
                             // A quoted record: up to the newline where quotes balance.
                             reader.flush(&b.buf)?;
@@ -359,17 +339,8 @@ impl<R: Read> Shared<'_, R> {
                                 return Err(Stop::Sequential);
                             };
                             let rec = &b.buf[b.lo..end];
-                            match reported {
-                                Some(n) => reader.quoted(rec, n)?,
-                                None => reader.region.deferred = Some((rec.to_vec(), true)),
-                            }
-                            // Numbered from this record's last line.
-                            let last = line + newlines.saturating_sub(1);
-                            reported = Some(if rec.ends_with(b"\r\n") {
-                                last
-                            } else {
-                                last + 1
-                            });
+                            // Numbered by the line it starts on.
+                            reader.quoted(rec, line)?;
                             b.lo = end;
                             line += newlines;
                             reader.region.newlines += newlines;
@@ -378,16 +349,9 @@ impl<R: Read> Shared<'_, R> {
                     }
                 }
             };
-            // An empty line is no record (csv skips it, and does not count it for the
-            // next record's number).
+            // An empty line is no record (csv skips it); it is counted all the same.
             if body.1 > body.0 {
-                match reported {
-                    Some(n) => reader.line(&b.buf, body.0, body.1, n)?,
-                    None => {
-                        reader.region.deferred = Some((b.buf[body.0..body.1].to_vec(), false));
-                    }
-                }
-                reported = Some(if crlf { line } else { line + 1 });
+                reader.line(&b.buf, body.0, body.1, line)?;
             }
             b.lo = next;
             line += newlines;
@@ -395,7 +359,6 @@ impl<R: Read> Shared<'_, R> {
         }
         let mut region = reader.finish(&b.buf)?;
         region.end = b.offset();
-        region.tail = reported;
         Ok(region)
     }
 }
@@ -1125,27 +1088,14 @@ fn prefetch<T>(t: &T) {
 /// Merges the regions in file order; `None` if the result could differ from the
 /// sequential reader's (which then reads the file).
 fn merge(ctx: &Context, header: &Header, regions: Vec<Region>) -> Option<Result<Parsed, Errors>> {
-    // The merged state, with the row reader that reads the regions' first records.
+    // The merged state.
     let mut reader = LineReader::new(ctx, &header.idx);
-    // Line number of the first line of the region (the header is line 1), and the
-    // number the next record gets.
+    // Line number of the first line of the region (the header is line 1).
     let mut first = 2u64;
-    let mut next = if header.crlf { 1 } else { 2 };
     let mut sku_index: FxHashMap<backstock_domain::Sku, u32> = Default::default();
     for mut r in regions {
         let shift = first - 1;
         first += r.newlines;
-        if let Some((rec, quoted)) = &r.deferred {
-            let read = if *quoted {
-                reader.quoted(rec, next)
-            } else {
-                reader.general_line(rec, next)
-            };
-            read.ok()?;
-        }
-        if let Some(t) = r.tail {
-            next = t + shift;
-        }
         let (parsed, m) = (&mut reader.parsed, &mut reader.region.state);
         reader.region.lines += r.lines;
         let bounds = (
