@@ -81,21 +81,49 @@ struct Kept {
     parts: Option<Vec<Vec<u8>>>,
 }
 
-/// Reads the file once on its own thread: hashing and compressing take the other core
-/// while this one parses.
+/// Reads the file once on its own thread, hashing it and counting its lines, while a
+/// second thread compresses the parts it has read: both run beside the parse, and when
+/// the parse is done first they finish on both cores. Three part buffers at most are in
+/// use (one hashed, one waiting, one compressed); they are passed back and reused.
 fn keep(path: PathBuf, compress: bool) -> std::thread::JoinHandle<std::io::Result<Kept>> {
+    use std::sync::mpsc::{channel, sync_channel};
     std::thread::spawn(move || {
         let mut f = std::fs::File::open(&path)?;
         let mut h = Sha256::new();
         let mut lines = 0u64;
-        let mut z = if compress {
-            Some(backstock_store::PartCompressor::new()?)
-        } else {
-            None
-        };
-        let mut parts = Vec::new();
-        let mut buf = vec![0u8; backstock_store::PART_BYTES];
+        // Parts to compress go one way, emptied buffers come back.
+        let (to_compress, parts_in) = sync_channel::<Vec<u8>>(1);
+        let (give_back, buffers) = channel::<Vec<u8>>();
+        let compressor = compress.then(|| {
+            std::thread::spawn(move || -> std::io::Result<Vec<Vec<u8>>> {
+                let mut z = backstock_store::PartCompressor::new()?;
+                let mut parts = Vec::new();
+                for part in parts_in {
+                    parts.push(z.part(&part)?);
+                    let _ = give_back.send(part);
+                }
+                if parts.is_empty() {
+                    // An empty file is kept as one empty frame.
+                    parts.push(z.part(&[])?);
+                }
+                Ok(parts)
+            })
+        });
+        let mut spare = 3usize;
         loop {
+            let mut buf = match buffers.try_recv() {
+                Ok(b) => b,
+                Err(_) if spare > 0 => {
+                    spare -= 1;
+                    Vec::with_capacity(backstock_store::PART_BYTES)
+                }
+                Err(_) => match buffers.recv() {
+                    Ok(b) => b,
+                    // The compressor stopped (on an error it reports when joined).
+                    Err(_) => break,
+                },
+            };
+            buf.resize(backstock_store::PART_BYTES, 0);
             // Fill a whole part (reads may return less).
             let mut n = 0;
             while n < buf.len() {
@@ -106,29 +134,32 @@ fn keep(path: PathBuf, compress: bool) -> std::thread::JoinHandle<std::io::Resul
                     Err(e) => return Err(e),
                 }
             }
+            buf.truncate(n);
             if n == 0 {
                 break;
             }
-            let part = &buf[..n];
-            h.update(part);
-            lines += memchr::memchr_iter(b'\n', part).count() as u64;
-            if let Some(z) = z.as_mut() {
-                parts.push(z.part(part)?);
+            h.update(&buf);
+            lines += memchr::memchr_iter(b'\n', &buf).count() as u64;
+            let last = n < backstock_store::PART_BYTES;
+            if compress && to_compress.send(buf).is_err() {
+                break;
             }
-            if n < buf.len() {
+            if last {
                 break;
             }
         }
-        if compress && parts.is_empty() {
-            // An empty file is kept as one empty frame.
-            if let Some(z) = z.as_mut() {
-                parts.push(z.part(&[])?);
-            }
-        }
+        drop(to_compress);
+        let parts = match compressor {
+            Some(c) => Some(
+                c.join()
+                    .map_err(|_| std::io::Error::other("compressing the original failed"))??,
+            ),
+            None => None,
+        };
         Ok(Kept {
             sha: h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
             lines,
-            parts: compress.then_some(parts),
+            parts,
         })
     })
 }
@@ -235,6 +266,7 @@ pub async fn run_checked(
     phase("context loaded");
     let mut report = String::new();
     let mut new_pos = Vec::new();
+    let mut refresh_lookups = false;
     for (path, size, encoding, kind) in plan {
         let name = path
             .file_name()
@@ -372,6 +404,14 @@ pub async fn run_checked(
         let recorded = store.record_all(parsed.entries, Some(file)).await;
         phase("recorded");
         report.push_str(&recorded_report(&shown, &summary, recorded)?);
+        refresh_lookups |= matches!(kind, Kind::Catalog | Kind::Distributors);
+    }
+    if refresh_lookups {
+        // The store keeps what imports need of the catalog and agreements as a derived
+        // snapshot; building it now, with the catalog, spares the next statements file
+        // reading 100k items out of the journal. (It is rebuilt on demand otherwise.)
+        let _ = store.import_lookups().await;
+        phase("catalog lookups kept");
     }
     // Judged once everything of this run is in (statements and payments may come in
     // the same run, after the orders).

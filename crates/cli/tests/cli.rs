@@ -285,6 +285,38 @@ async fn verify_catches_a_row_edited_in_the_database_file() {
     assert!(err.contains("entry #"), "{err}");
 }
 
+/// Imports read the catalog from a derived snapshot; it follows new catalog items and
+/// aliases, and `verify` notices when it does not say what the journal says.
+#[tokio::test]
+async fn the_import_lookups_snapshot_follows_the_journal_and_is_verified() {
+    let (tmp, d) = label_with_catalog();
+    let head = "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n";
+    let st = |sku: &str| {
+        format!("{head}S1,allegro,2016-06-01,2016-06-30,2016-07-20,sale,{sku},2,16.00,USD,\n")
+    };
+    let known = write(tmp.path(), "known.csv", &st("MRG-001-CD"));
+    let out = ok(&d, &["import", "--dry-run", &known]);
+    assert!(out.contains("would record 1 statements line"), "{out}");
+    // A code unknown until an alias names it: the snapshot is rebuilt.
+    let other = write(tmp.path(), "other.csv", &st("OLD-CODE-1"));
+    fail(&d, &["import", "--dry-run", &other], 3);
+    ok(&d, &["alias", "add", "OLD-CODE-1", "MRG-001-CD"]);
+    let out = ok(&d, &["import", "--dry-run", &other]);
+    assert!(out.contains("would record 1 statements line"), "{out}");
+    assert!(ok(&d, &["verify"]).starts_with("OK"));
+    {
+        let url = format!("sqlite://{}", d.join("backstock.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE lookups_snapshot SET data = x'28b52ffd0000'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let err = fail(&d, &["verify"], 5);
+    assert!(err.contains("import lookups snapshot"), "{err}");
+}
+
 #[test]
 fn corrections_reverse_without_editing_history() {
     let (tmp, d) = label_with_catalog();

@@ -34,3 +34,12 @@ BEGIN SELECT RAISE(ABORT, 'accounts are append-only'); END;
 -- royalty run's statements) is kept as one zstd frame here and `body` is then empty.
 -- What the chain hashes is the JSON text either way.
 ALTER TABLE journal ADD COLUMN body_zstd BLOB;
+
+-- Derived: what an import needs of the catalog, aliases and agreements (see
+-- `Store::import_lookups`), as of the last such entry. Rebuilt from the journal when
+-- stale; checked by `verify`.
+CREATE TABLE lookups_snapshot (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    upto_seq INTEGER NOT NULL,                  -- the last catalog/alias/agreement entry it includes
+    data     BLOB NOT NULL                      -- zstd of its JSON
+);

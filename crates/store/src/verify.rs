@@ -263,6 +263,23 @@ impl Store {
                 "open pending transfers differ from the journal's replay".into(),
             ));
         }
+        // The import lookups snapshot (derived) must say what the journal says.
+        // (A stale one is not used: the next import rebuilds it.)
+        drop(conn);
+        let current = match self.lookups_snapshot().await {
+            Ok((_, l)) => l,
+            Err(StoreError::Corrupt(m)) => return Ok(problem(n_entries, n_transfers, m)),
+            Err(e) => return Err(e),
+        };
+        if let Some(snapshot) = current {
+            if snapshot != self.import_lookups_from_journal().await? {
+                return Ok(problem(
+                    n_entries,
+                    n_transfers,
+                    "the import lookups snapshot differs from the journal's catalog, aliases and agreements (it is derived: delete its row and the next import rebuilds it)".into(),
+                ));
+            }
+        }
         Ok(VerifyReport {
             entries: n_entries,
             transfers: n_transfers,
