@@ -110,14 +110,19 @@ fn keep(path: PathBuf, compress: bool) -> std::thread::JoinHandle<std::io::Resul
             })
         });
         let mut spare = 3usize;
+        // Without compression the one buffer is reused here.
+        let mut own: Option<Vec<u8>> = None;
         loop {
-            let mut buf = match buffers.try_recv() {
+            let mut buf = match own
+                .take()
+                .map_or_else(|| buffers.try_recv().map_err(|_| ()), Ok)
+            {
                 Ok(b) => b,
-                Err(_) if spare > 0 => {
+                Err(()) if spare > 0 => {
                     spare -= 1;
                     Vec::with_capacity(backstock_store::PART_BYTES)
                 }
-                Err(_) => match buffers.recv() {
+                Err(()) => match buffers.recv() {
                     Ok(b) => b,
                     // The compressor stopped (on an error it reports when joined).
                     Err(_) => break,
@@ -141,7 +146,9 @@ fn keep(path: PathBuf, compress: bool) -> std::thread::JoinHandle<std::io::Resul
             h.update(&buf);
             lines += memchr::memchr_iter(b'\n', &buf).count() as u64;
             let last = n < backstock_store::PART_BYTES;
-            if compress && to_compress.send(buf).is_err() {
+            if !compress {
+                own = Some(buf);
+            } else if to_compress.send(buf).is_err() {
                 break;
             }
             if last {
