@@ -86,6 +86,15 @@ struct Kept {
 /// the parse is done first they finish on both cores. Three part buffers at most are in
 /// use (one hashed, one waiting, one compressed); they are passed back and reused.
 fn keep(path: PathBuf, compress: bool) -> std::thread::JoinHandle<std::io::Result<Kept>> {
+    keep_in_parts(path, compress, backstock_store::PART_BYTES)
+}
+
+/// [`keep`] with parts of `part_bytes` (≤ the store's part size; tests use small ones).
+fn keep_in_parts(
+    path: PathBuf,
+    compress: bool,
+    part_bytes: usize,
+) -> std::thread::JoinHandle<std::io::Result<Kept>> {
     use std::sync::mpsc::{channel, sync_channel};
     std::thread::spawn(move || {
         let mut f = std::fs::File::open(&path)?;
@@ -120,7 +129,7 @@ fn keep(path: PathBuf, compress: bool) -> std::thread::JoinHandle<std::io::Resul
                 Ok(b) => b,
                 Err(()) if spare > 0 => {
                     spare -= 1;
-                    Vec::with_capacity(backstock_store::PART_BYTES)
+                    Vec::with_capacity(part_bytes)
                 }
                 Err(()) => match buffers.recv() {
                     Ok(b) => b,
@@ -128,7 +137,7 @@ fn keep(path: PathBuf, compress: bool) -> std::thread::JoinHandle<std::io::Resul
                     Err(_) => break,
                 },
             };
-            buf.resize(backstock_store::PART_BYTES, 0);
+            buf.resize(part_bytes, 0);
             // Fill a whole part (reads may return less).
             let mut n = 0;
             while n < buf.len() {
@@ -145,7 +154,7 @@ fn keep(path: PathBuf, compress: bool) -> std::thread::JoinHandle<std::io::Resul
             }
             h.update(&buf);
             lines += memchr::memchr_iter(b'\n', &buf).count() as u64;
-            let last = n < backstock_store::PART_BYTES;
+            let last = n < part_bytes;
             if !compress {
                 own = Some(buf);
             } else if to_compress.send(buf).is_err() {
@@ -631,4 +640,47 @@ async fn flag_purchase_orders(
         out.push('\n');
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The original is hashed, counted and kept whole whatever the number of parts,
+    /// compressed or not (a dry run once stopped hashing after three parts).
+    #[test]
+    fn keeping_a_file_of_many_parts_hashes_and_keeps_all_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.csv");
+        let bytes: Vec<u8> = (0..5000u32)
+            .flat_map(|i| format!("line {i},{}\n", i * 7).into_bytes())
+            .collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let sha: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        for part_bytes in [64, 1000, bytes.len(), bytes.len() + 1] {
+            for compress in [false, true] {
+                let k = keep_in_parts(path.clone(), compress, part_bytes)
+                    .join()
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(k.sha, sha, "parts of {part_bytes}, compressed {compress}");
+                assert_eq!(k.lines, 5000);
+                match k.parts {
+                    Some(parts) => {
+                        assert_eq!(parts.len(), bytes.len().div_ceil(part_bytes));
+                        let back = backstock_store::decompress(&parts.concat()).unwrap();
+                        assert_eq!(back, bytes);
+                    }
+                    None => assert!(!compress),
+                }
+            }
+        }
+        // An empty file: one empty frame.
+        std::fs::write(&path, b"").unwrap();
+        let k = keep_in_parts(path, true, 64).join().unwrap().unwrap();
+        assert_eq!((k.lines, k.parts.map(|p| p.len())), (0, Some(1)));
+    }
 }
