@@ -104,10 +104,16 @@ pub enum MoneyKind {
     Cash,
     /// Losses written off (expense).
     BadDebt,
+    /// Deductions a distributor took from a statement and the label accepted (freight,
+    /// co-op, price protection, pricing errors; expense).
+    Deduction,
+    /// What the label paid to buy its own stock back from a distributor or its
+    /// liquidator (expense).
+    BuyBack,
 }
 
 impl MoneyKind {
-    pub const ALL: [MoneyKind; 11] = [
+    pub const ALL: [MoneyKind; 13] = [
         MoneyKind::Receivable,
         MoneyKind::ReserveHeld,
         MoneyKind::DistributionFee,
@@ -119,6 +125,8 @@ impl MoneyKind {
         MoneyKind::Advance,
         MoneyKind::Cash,
         MoneyKind::BadDebt,
+        MoneyKind::Deduction,
+        MoneyKind::BuyBack,
     ];
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -133,6 +141,8 @@ impl MoneyKind {
             MoneyKind::Advance => "advance",
             MoneyKind::Cash => "cash",
             MoneyKind::BadDebt => "bad_debt",
+            MoneyKind::Deduction => "deduction",
+            MoneyKind::BuyBack => "buy_back",
         }
     }
     pub fn parse(s: &str) -> Option<MoneyKind> {
@@ -150,6 +160,8 @@ impl MoneyKind {
                 | MoneyKind::Advance
                 | MoneyKind::Cash
                 | MoneyKind::BadDebt
+                | MoneyKind::Deduction
+                | MoneyKind::BuyBack
         )
     }
 }

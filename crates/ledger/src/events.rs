@@ -10,7 +10,7 @@
 
 use crate::accounts::{AccountKey, MoneyAccount, MoneyKind, UnitAccount, UnitState};
 use crate::engine::TransferId;
-use crate::facts::Fact;
+use crate::facts::{DeductionReason, Fact};
 use backstock_domain::{Currency, Date, DomainError, Money, PartyId, Sku};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -235,6 +235,40 @@ pub enum Event {
         units: u64,
         reason: String,
     },
+    /// The label accepts a deduction a distributor took from a statement (paid it short):
+    /// the amount leaves the receivable for the deduction expense account.
+    DeductionAccepted {
+        distributor: PartyId,
+        statement_id: String,
+        amount: Money,
+        reason: DeductionReason,
+        note: String,
+    },
+    /// The label gives up on money a distributor owes (a failed distributor, a
+    /// settlement): the amount leaves the receivable for bad debt.
+    ReceivableWrittenOff {
+        distributor: PartyId,
+        /// The statement it was owed on, when it is one statement's balance.
+        statement_id: Option<String>,
+        amount: Money,
+        reason: String,
+    },
+    /// The label buys its own consigned units back from the distributor holding them
+    /// (or its liquidator, as Allegro's offered at $1 a unit): the units come home to
+    /// the label's warehouse (from `on_hand` or `detained` at the holder) and what was
+    /// paid goes from cash to the buy-back expense.
+    BuyBack {
+        buyback_id: String,
+        holder: PartyId,
+        sku: Sku,
+        units: u64,
+        /// The units were held against the label's will (detained) at the holder.
+        detained: bool,
+        /// Paid in all for these units (zero if nothing was paid).
+        paid: Money,
+        /// Who was paid (the distributor, a liquidator, a lender's agent).
+        paid_to: String,
+    },
     /// Reverses an earlier entry: its postings with debit and credit swapped (pending
     /// reserves it created are voided). History is never edited.
     Correction {
@@ -354,6 +388,9 @@ impl Event {
             Event::PaymentReceived { .. } => "payment",
             Event::WriteOff { .. } => "write_off",
             Event::TitleTransfer { .. } => "title_transfer",
+            Event::DeductionAccepted { .. } => "deduction_accepted",
+            Event::ReceivableWrittenOff { .. } => "receivable_written_off",
+            Event::BuyBack { .. } => "buy_back",
             Event::Correction { .. } => "correction",
             Event::Fact(f) => match f {
                 Fact::Party(_) => "party",
@@ -367,6 +404,7 @@ impl Event {
                 Fact::PmsiNotice(_) => "pmsi_notice",
                 Fact::Demand(_) => "demand",
                 Fact::DemandResponse(_) => "demand_response",
+                Fact::DeductionDisputed(_) => "deduction_disputed",
                 Fact::Unmatched(_) => "unmatched",
                 Fact::Payee(_) => "payee",
                 Fact::RoyaltyContract(_) => "royalty_contract",
@@ -513,6 +551,18 @@ fn money(
         kind,
         currency,
     ))
+}
+
+/// Refuses a zero or negative amount where only a positive one makes sense.
+fn positive(amount: &Money, what: &str) -> Result<(), ExpandError> {
+    if amount.minor() <= 0 {
+        return Err(ExpandError(format!(
+            "{what} must be more than zero (got {} {})",
+            amount.to_decimal_string(),
+            amount.currency().code()
+        )));
+    }
+    Ok(())
 }
 
 /// A posting of a signed amount: negative swaps debit and credit; zero is no posting.
@@ -745,6 +795,70 @@ impl Entry {
                     (to_owner, to_holder, on),
                     sku,
                     units_i64(*units)?,
+                ));
+            }
+            Event::DeductionAccepted {
+                distributor,
+                amount,
+                ..
+            } => {
+                positive(amount, "a deduction accepted")?;
+                let cur = amount.currency();
+                out.extend(signed_posting(
+                    money(&label, distributor, MoneyKind::Deduction, cur),
+                    money(&label, distributor, MoneyKind::Receivable, cur),
+                    amount.minor(),
+                ));
+            }
+            Event::ReceivableWrittenOff {
+                distributor,
+                amount,
+                ..
+            } => {
+                positive(amount, "a receivable written off")?;
+                let cur = amount.currency();
+                out.extend(signed_posting(
+                    money(&label, distributor, MoneyKind::BadDebt, cur),
+                    money(&label, distributor, MoneyKind::Receivable, cur),
+                    amount.minor(),
+                ));
+            }
+            Event::BuyBack {
+                holder,
+                sku,
+                units,
+                detained,
+                paid,
+                ..
+            } => {
+                if holder.is_label() {
+                    return Err(ExpandError(
+                        "a buy-back is from a distributor or its liquidator, not from the label".into(),
+                    ));
+                }
+                if paid.minor() < 0 {
+                    return Err(ExpandError(format!(
+                        "a buy-back's price cannot be negative ({})",
+                        paid.to_decimal_string()
+                    )));
+                }
+                let state = if *detained {
+                    UnitState::Detained
+                } else {
+                    on
+                };
+                out.extend(move_units(
+                    &label,
+                    (holder, state),
+                    (&label, on),
+                    sku,
+                    units_i64(*units)?,
+                ));
+                let cur = paid.currency();
+                out.extend(signed_posting(
+                    money(&label, holder, MoneyKind::BuyBack, cur),
+                    money(&label, &label, MoneyKind::Cash, cur),
+                    paid.minor(),
                 ));
             }
             Event::Correction {

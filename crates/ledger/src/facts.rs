@@ -28,6 +28,9 @@ pub enum Fact {
     Demand(Demand),
     /// The distributor's answer to a demand.
     DemandResponse(DemandResponse),
+    /// The label disputes a deduction a distributor took from a statement: it stays
+    /// owed, shown as disputed.
+    DeductionDisputed(DeductionDispute),
     /// Statement lines whose product code was unknown, held (`import --hold-unmatched`)
     /// until an alias names the SKU; then they are posted as a supplementary statement.
     Unmatched(UnmatchedLine),
@@ -191,6 +194,58 @@ pub struct DemandResponse {
     pub demand_id: String,
     pub answered_on: Date,
     pub outcome: DemandOutcome,
+    pub note: String,
+}
+
+/// Why the label accepted a distributor's deduction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeductionReason {
+    Freight,
+    CoOp,
+    PriceProtection,
+    PricingError,
+    Other,
+}
+
+impl DeductionReason {
+    pub const ALL: [DeductionReason; 5] = [
+        DeductionReason::Freight,
+        DeductionReason::CoOp,
+        DeductionReason::PriceProtection,
+        DeductionReason::PricingError,
+        DeductionReason::Other,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DeductionReason::Freight => "freight",
+            DeductionReason::CoOp => "co_op",
+            DeductionReason::PriceProtection => "price_protection",
+            DeductionReason::PricingError => "pricing_error",
+            DeductionReason::Other => "other",
+        }
+    }
+    /// Accepts `co-op` and `co_op` alike.
+    pub fn parse(s: &str) -> Option<DeductionReason> {
+        let s = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        DeductionReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for DeductionReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The label disputes what a distributor deducted from a statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeductionDispute {
+    pub distributor: PartyId,
+    pub statement_id: String,
+    /// The amount disputed (the deduction's open amount when disputed).
+    pub amount: Money,
+    pub disputed_on: Date,
     pub note: String,
 }
 

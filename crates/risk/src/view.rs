@@ -3,8 +3,8 @@
 use crate::{reverses, Snapshot};
 use backstock_domain::{Date, Money, PartyId, Sku};
 use backstock_ledger::facts::{
-    Agreement, CatalogItem, Demand, DemandResponse, PmsiNotice, PurchaseOrder, ReceiptConfirmed,
-    StockReport, Ucc1Filing,
+    Agreement, CatalogItem, DeductionDispute, DeductionReason, Demand, DemandResponse, PmsiNotice,
+    PurchaseOrder, ReceiptConfirmed, StockReport, Ucc1Filing,
 };
 use backstock_ledger::{Channel, Entry, Event, Fact, LineKind, Statement};
 use std::collections::{BTreeMap, HashSet};
@@ -45,6 +45,20 @@ pub(crate) struct ShipRef<'a> {
     pub po_number: Option<&'a str>,
 }
 
+/// Money taken off a distributor's receivable without cash: a deduction the label
+/// accepted, or a balance it wrote off.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SettleRef<'a> {
+    pub seq: usize,
+    pub date: Date,
+    pub entry_id: &'a str,
+    pub distributor: &'a PartyId,
+    pub amount: Money,
+    pub statement_id: Option<&'a str>,
+    /// `Some` for an accepted deduction, `None` for a write-off.
+    pub reason: Option<DeductionReason>,
+}
+
 /// A change in label-owned units at a holder.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct UnitMove<'a> {
@@ -65,6 +79,9 @@ pub(crate) struct View<'a> {
     /// one), in recording order.
     pub statements: Vec<StmtRef<'a>>,
     pub payments: Vec<PayRef<'a>>,
+    /// Deductions accepted and balances written off, in recording order.
+    pub settlements: Vec<SettleRef<'a>>,
+    pub disputes: Vec<&'a DeductionDispute>,
     pub shipments: Vec<ShipRef<'a>>,
     pub moves: Vec<UnitMove<'a>>,
     pub pos: Vec<&'a PurchaseOrder>,
@@ -74,6 +91,12 @@ pub(crate) struct View<'a> {
     pub notices: Vec<&'a PmsiNotice>,
     pub demands: Vec<&'a Demand>,
     pub responses: Vec<&'a DemandResponse>,
+}
+
+/// The label as a holder, borrowed for as long as any view.
+fn e_label() -> &'static PartyId {
+    static LABEL: std::sync::OnceLock<PartyId> = std::sync::OnceLock::new();
+    LABEL.get_or_init(PartyId::label)
 }
 
 fn i64_units(u: u64) -> i64 {
@@ -115,6 +138,8 @@ impl<'a> View<'a> {
             catalog: BTreeMap::new(),
             statements: Vec::new(),
             payments: Vec::new(),
+            settlements: Vec::new(),
+            disputes: Vec::new(),
             shipments: Vec::new(),
             moves: Vec::new(),
             pos: Vec::new(),
@@ -250,6 +275,51 @@ impl<'a> View<'a> {
                         });
                     }
                 }
+                Event::DeductionAccepted {
+                    distributor,
+                    statement_id,
+                    amount,
+                    reason,
+                    ..
+                } => v.settlements.push(SettleRef {
+                    seq,
+                    date: on,
+                    entry_id: e.id.as_str(),
+                    distributor,
+                    amount: *amount,
+                    statement_id: Some(statement_id.as_str()),
+                    reason: Some(*reason),
+                }),
+                Event::ReceivableWrittenOff {
+                    distributor,
+                    statement_id,
+                    amount,
+                    ..
+                } => v.settlements.push(SettleRef {
+                    seq,
+                    date: on,
+                    entry_id: e.id.as_str(),
+                    distributor,
+                    amount: *amount,
+                    statement_id: statement_id.as_deref(),
+                    reason: None,
+                }),
+                Event::BuyBack {
+                    holder, sku, units, ..
+                } => {
+                    v.moves.push(UnitMove {
+                        date: on,
+                        holder,
+                        sku,
+                        delta: -i64_units(*units),
+                    });
+                    v.moves.push(UnitMove {
+                        date: on,
+                        holder: e_label(),
+                        sku,
+                        delta: i64_units(*units),
+                    });
+                }
                 Event::Detention { .. } | Event::Correction { .. } | Event::RoyaltyRun(_) => {}
                 Event::Fact(f) => match f {
                     Fact::Agreement(a) => {
@@ -265,6 +335,7 @@ impl<'a> View<'a> {
                     Fact::PmsiNotice(n) if n.sent_on <= as_of => v.notices.push(n),
                     Fact::Demand(d) if d.made_on <= as_of => v.demands.push(d),
                     Fact::DemandResponse(r) if r.answered_on <= as_of => v.responses.push(r),
+                    Fact::DeductionDisputed(x) if x.disputed_on <= as_of => v.disputes.push(x),
                     _ => {}
                 },
             }
