@@ -6,21 +6,44 @@
 //! all of an unnamed payment) goes to the oldest open statement first (by due date);
 //! what is left after every statement is paid is unapplied credit. A statement whose net
 //! is negative is a credit note: it is applied the same way (oldest first) on the day it
-//! was received, but it is not cash. A negative payment (a bounced cheque) takes back
-//! unapplied credit first, then the most recent applications.
+//! was received, but it is not cash. A deduction the label accepted and a balance it
+//! wrote off are applied the same way (to the statement they name, else oldest first),
+//! on their date, and are not cash either. A negative payment (a bounced cheque) takes
+//! back unapplied credit first, then the most recent applications.
+//!
+//! Deductions: a statement that received cash and is still open by no more than
+//! `deduction_max_permille` of its net due was *paid short*: the rest is an open
+//! deduction since the last cash applied to it, not silent non-payment. A statement the
+//! label disputed ([`backstock_ledger::facts::DeductionDispute`]) keeps its whole open
+//! amount as a disputed deduction. Payments that name their statement (remittance
+//! advice) make deductions visible; unnamed ones are applied oldest first, so a short
+//! pay moves forward to the next statement until the label accepts it.
 
 use crate::days_i32;
 use crate::view::{StmtRef, View};
 use backstock_domain::{Currency, Date, PartyId};
 use backstock_ledger::LineKind;
 
+/// What settled (part of) a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AppKind {
+    Cash,
+    /// A statement whose net is negative.
+    CreditNote,
+    /// A deduction the label accepted.
+    Deduction,
+    /// A balance the label wrote off.
+    WriteOff,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct App<'a> {
     pub payment_id: &'a str,
     pub date: Date,
     pub amount: i128,
-    /// Cash (a payment) or a credit note (a negative statement).
+    /// Cash (a payment) or not (a credit note, an accepted deduction, a write-off).
     pub cash: bool,
+    pub kind: AppKind,
 }
 
 #[derive(Debug, Clone)]
@@ -32,6 +55,8 @@ pub(crate) struct StmtCalc<'a> {
     pub apps: Vec<App<'a>>,
     pub reserve_withheld: i128,
     pub reserve_released: i128,
+    /// The label disputed what was deducted from it (and the dispute is on record).
+    pub disputed: bool,
 }
 
 impl StmtCalc<'_> {
@@ -45,7 +70,44 @@ impl StmtCalc<'_> {
         self.apps.iter().filter(|a| a.cash).map(|a| a.amount).sum()
     }
     pub fn credit_applied(&self) -> i128 {
-        self.apps.iter().filter(|a| !a.cash).map(|a| a.amount).sum()
+        self.applied_of(AppKind::CreditNote)
+    }
+    pub fn applied_of(&self, kind: AppKind) -> i128 {
+        self.apps
+            .iter()
+            .filter(|a| a.kind == kind)
+            .map(|a| a.amount)
+            .sum()
+    }
+    /// The date of the last cash applied to it.
+    pub fn last_cash_on(&self) -> Option<Date> {
+        self.apps
+            .iter()
+            .filter(|a| a.cash && a.amount > 0)
+            .map(|a| a.date)
+            .max()
+    }
+    /// The part of the open amount that is a deduction (paid short, or disputed), given
+    /// the largest short-pay that still counts as a deduction.
+    pub fn deduction(&self, max_permille: i64) -> i128 {
+        let open = self.open();
+        if open <= 0 {
+            return 0;
+        }
+        if self.disputed {
+            return open;
+        }
+        let paid_some = self.cash_applied() > 0;
+        let limit = self.due_amount() * i128::from(max_permille.max(0)) / 1000;
+        if paid_some && open <= limit {
+            open
+        } else {
+            0
+        }
+    }
+    /// Open and not a deduction: what the distributor has simply not paid.
+    pub fn unpaid(&self, max_permille: i64) -> i128 {
+        self.open() - self.deduction(max_permille)
     }
     pub fn open(&self) -> i128 {
         (self.due_amount() - self.applied()).max(0)
@@ -100,6 +162,10 @@ pub(crate) struct Book<'a> {
 enum CreditKind<'a> {
     Cash { statement_id: Option<&'a str> },
     Note,
+    Settle {
+        statement_id: Option<&'a str>,
+        kind: AppKind,
+    },
 }
 
 struct Credit<'a> {
@@ -149,6 +215,9 @@ impl<'a> Book<'a> {
                 apps: Vec::new(),
                 reserve_withheld: withheld,
                 reserve_released: released,
+                disputed: view.disputes.iter().any(|x| {
+                    &x.distributor == distributor && x.statement_id == r.st.statement_id
+                }),
             });
         }
         stmts.sort_by_key(|s| (s.due_on, s.r.st.period_end, s.r.seq));
@@ -172,6 +241,26 @@ impl<'a> Book<'a> {
                 amount,
                 kind: CreditKind::Cash {
                     statement_id: p.statement_id,
+                },
+            });
+        }
+        for x in view
+            .settlements
+            .iter()
+            .filter(|x| x.distributor == distributor && x.amount.currency() == currency)
+        {
+            credits.push(Credit {
+                date: x.date,
+                seq: x.seq,
+                id: x.entry_id,
+                amount: i128::from(x.amount.minor()),
+                kind: CreditKind::Settle {
+                    statement_id: x.statement_id,
+                    kind: if x.reason.is_some() {
+                        AppKind::Deduction
+                    } else {
+                        AppKind::WriteOff
+                    },
                 },
             });
         }
@@ -218,9 +307,10 @@ impl<'a> Book<'a> {
                 unapplied += t;
                 left -= t;
             }
-            let (cash_kind, named) = match c.kind {
-                CreditKind::Cash { statement_id } => (true, statement_id),
-                CreditKind::Note => (false, None),
+            let (app_kind, named) = match c.kind {
+                CreditKind::Cash { statement_id } => (AppKind::Cash, statement_id),
+                CreditKind::Note => (AppKind::CreditNote, None),
+                CreditKind::Settle { statement_id, kind } => (kind, statement_id),
             };
             let mut apply = |i: usize, left: &mut i128, stmts: &mut Vec<StmtCalc<'a>>| {
                 if let Some(s) = stmts.get_mut(i) {
@@ -230,7 +320,8 @@ impl<'a> Book<'a> {
                             payment_id: c.id,
                             date: c.date,
                             amount: t,
-                            cash: cash_kind,
+                            cash: app_kind == AppKind::Cash,
+                            kind: app_kind,
                         });
                         log.push((i, s.apps.len() - 1));
                         *left -= t;
@@ -318,6 +409,38 @@ impl<'a> Book<'a> {
             }
         }
         (amount, oldest)
+    }
+
+    /// Like [`Book::arrears`], but only what is simply unpaid (deductions — short pays
+    /// and disputed amounts — are judged apart), and only when that reaches `floor`:
+    /// a residual below the label's materiality floor arms nothing.
+    pub fn unpaid_arrears(&self, grace: i64, max_permille: i64, floor: i128) -> (i128, i64) {
+        let mut amount = 0;
+        let mut oldest = 0;
+        for s in &self.stmts {
+            let dpd = s.days_past_due(self.as_of);
+            let unpaid = s.unpaid(max_permille);
+            if unpaid > 0 && dpd > grace {
+                amount += unpaid;
+                oldest = oldest.max(dpd);
+            }
+        }
+        if amount < floor.max(1) {
+            return (0, 0);
+        }
+        (amount, oldest)
+    }
+
+    /// What the distributor billed in the `days` before the book's date: Σ net due of
+    /// statements whose period ended then (credit notes count negative).
+    pub fn billed_since(&self, days: i64) -> i128 {
+        let from = crate::minus_days(self.as_of, days);
+        self.stmts
+            .iter()
+            .filter(|s| s.r.st.period_end > from && s.r.st.period_end <= self.as_of)
+            .map(|s| s.net)
+            .sum::<i128>()
+            .max(0)
     }
 
     /// Withheld − released, as the statements say (may be negative when releases of

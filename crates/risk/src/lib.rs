@@ -23,6 +23,7 @@
 //! not itself reversed) is ignored by every computation here.
 
 pub mod credit;
+pub mod deductions;
 pub mod legal;
 pub mod receivables;
 pub mod reconcile;
@@ -181,6 +182,36 @@ pub struct Thresholds {
     /// lapse (9-515(d): six months), in months.
     pub ucc_lapse_months: i64,
     pub ucc_continuation_window_months: i64,
+    /// A statement that received cash and is still open by at most this share of its
+    /// net due (per-mille) was paid short: the rest is a deduction, judged apart from
+    /// silent non-payment (see [`crate::deductions`]).
+    pub deduction_max_permille: i64,
+    /// Materiality floor: no signal is armed by an amount below the larger of this
+    /// share (per-mille) of the distributor's last 12 months of billings and
+    /// `materiality_min_major` whole units of its currency.
+    pub materiality_permille: i64,
+    pub materiality_min_major: i64,
+    /// Deductions taken on the statements of the last 12 months, per-mille of what
+    /// they billed: watch / alert.
+    pub deductions_watch_permille: i64,
+    pub deductions_alert_permille: i64,
+    /// A statement is expected by period end + the distributor's own usual issue lag
+    /// (the median of its statements a year and more ago) + this many days, and never
+    /// before period end + `statement_grace_days`.
+    pub statement_lag_slack_days: i64,
+    /// Missing statements alert when the periods they cover add up to this many days
+    /// (a monthly distributor: two missing months; a quarterly one: one quarter).
+    pub statements_missing_alert_days: i64,
+    /// Payments at least `payment_lateness_alert_days` late are capped at `watch`
+    /// while they are no later than a year earlier plus this many days: a habit, not
+    /// a trend (below the critical days).
+    pub payment_lateness_trend_days: i64,
+    /// The payment window covers at least this many statement periods (a quarterly
+    /// distributor is judged by its quarters).
+    pub payment_window_min_periods: i64,
+    /// Stocking up is seasonal when the ratio of units taken to units sold is at most
+    /// this share (per-mille) of the same ratio in the same months a year earlier.
+    pub stocking_seasonal_permille: i64,
 }
 
 impl Default for Thresholds {
@@ -211,6 +242,16 @@ impl Default for Thresholds {
             receipt_confirm_days: 30,
             ucc_lapse_months: 60,
             ucc_continuation_window_months: 6,
+            deduction_max_permille: 100,
+            materiality_permille: 10,
+            materiality_min_major: 50,
+            deductions_watch_permille: 50,
+            deductions_alert_permille: 100,
+            statement_lag_slack_days: 15,
+            statements_missing_alert_days: 60,
+            payment_lateness_trend_days: 15,
+            payment_window_min_periods: 3,
+            stocking_seasonal_permille: 1250,
         }
     }
 }

@@ -55,6 +55,12 @@ pub struct StatementStatus {
     /// Settled by credit notes rather than cash.
     #[serde(serialize_with = "json::money")]
     pub credited: Money,
+    /// Deductions the label accepted on it.
+    #[serde(serialize_with = "json::money")]
+    pub deducted: Money,
+    /// Written off by the label.
+    #[serde(serialize_with = "json::money")]
+    pub written_off: Money,
     #[serde(serialize_with = "json::money")]
     pub open: Money,
     /// Days past due as of the date, when something is still open (else 0).
@@ -294,6 +300,8 @@ fn currency_book(b: &Book<'_>) -> CurrencyBook {
             net_due: to_money(s.net, cur),
             paid: to_money(s.cash_applied(), cur),
             credited: to_money(s.credit_applied(), cur),
+            deducted: to_money(s.applied_of(crate::book::AppKind::Deduction), cur),
+            written_off: to_money(s.applied_of(crate::book::AppKind::WriteOff), cur),
             open: to_money(open, cur),
             days_past_due: if open > 0 { dpd.max(0) } else { 0 },
             settled_on,
