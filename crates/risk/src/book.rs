@@ -397,21 +397,7 @@ impl<'a> Book<'a> {
         self.open_total() - self.unapplied
     }
 
-    /// Open amounts past due by more than `grace` days, and the oldest such days.
-    pub fn arrears(&self, grace: i64) -> (i128, i64) {
-        let mut amount = 0;
-        let mut oldest = 0;
-        for s in &self.stmts {
-            let dpd = s.days_past_due(self.as_of);
-            if s.open() > 0 && dpd > grace {
-                amount += s.open();
-                oldest = oldest.max(dpd);
-            }
-        }
-        (amount, oldest)
-    }
-
-    /// Like [`Book::arrears`], but only what is simply unpaid (deductions — short pays
+    /// Open amounts past due by more than `grace` days, and the oldest such days: only what is simply unpaid (deductions — short pays
     /// and disputed amounts — are judged apart), and only when that reaches `floor`:
     /// a residual below the label's materiality floor arms nothing.
     pub fn unpaid_arrears(&self, grace: i64, max_permille: i64, floor: i128) -> (i128, i64) {

@@ -5,8 +5,9 @@
 //!
 //! * `no_agreement` — there is no agreement with the distributor.
 //! * `risk_level` — its level (see [`crate::signals`]) is `alert` or `critical`; the
-//!   message names the signals at alert or above. (When the only such signal is
-//!   `ucc_unperfected`, `not_perfected` below says it instead.)
+//!   message names the signals at alert or above. (When the only such signals are
+//!   `ucc_unperfected` or `exposure_over_limit`, `not_perfected` and
+//!   `over_credit_limit` below say it instead, with the shipment counted.)
 //! * `over_credit_limit` — exposure after the shipment (units × catalog wholesale added)
 //!   would be over the credit limit.
 //! * `sku_unpriced` — the SKU has no wholesale price in the agreement currency, so the
@@ -17,7 +18,8 @@
 //!   refused or only partly met.
 //!
 //! [`po_flags`] questions a purchase order: `po_in_arrears` (received while the
-//! distributor had a past-due balance, as of the PO's date), plus `risk_level`,
+//! distributor had a material past-due balance as of the PO's date: simply unpaid, not
+//! deductions, and at least the materiality floor — see [`crate::rhythm`]), plus `risk_level`,
 //! `over_credit_limit`, `sku_unpriced` and `not_perfected` as above.
 
 use crate::book::Book;
@@ -87,7 +89,8 @@ pub fn po_flags(snap: &Snapshot, t: &Thresholds, po: &PurchaseOrder) -> Vec<Hold
         a.payment_terms_days,
         a.reserve_release_days,
     );
-    let (amount, days) = b.arrears(t.arrears_grace_days);
+    let floor = crate::rhythm::materiality_floor(&b, t, a.currency);
+    let (amount, days) = b.unpaid_arrears(t.arrears_grace_days, t.deduction_max_permille, floor);
     if amount > 0 {
         let pattern = if days >= t.stocking_po_arrears_days {
             " — ordering more while not paying is how Allegro Media stocked up before it closed"
@@ -128,7 +131,9 @@ fn level_reason(snap: &Snapshot, t: &Thresholds, d: &PartyId) -> Option<HoldReas
     let named: Vec<String> = asm
         .signals
         .iter()
-        .filter(|s| s.level >= Level::Alert && s.code != "ucc_unperfected")
+        .filter(|s| {
+            s.level >= Level::Alert && !matches!(s.code.as_str(), "ucc_unperfected" | "exposure_over_limit")
+        })
         .map(|s| format!("{} ({}): {}", s.code, s.level, s.message))
         .collect();
     if named.is_empty() {

@@ -31,10 +31,13 @@ pub mod signals;
 
 mod book;
 mod json;
+mod rhythm;
 mod view;
 
 #[cfg(test)]
 mod testkit;
+#[cfg(test)]
+mod timelines;
 
 use backstock_domain::{Date, PartyId, Sku};
 use backstock_ledger::{Entry, Event};

@@ -14,7 +14,10 @@
 //! * **Statement calendar.** Periods run from the agreement's start in steps of its
 //!   frequency (monthly or quarterly), each aligned to the first of the start month (the
 //!   first period begins on the start date itself). Each period that has ended is
-//!   expected by `period_end + statement_grace_days`. A statement covers a period when
+//!   expected by period end + the distributor's usual issue lag (the median of its
+//!   statements received a year and more before, when it has three) +
+//!   `statement_lag_slack_days`, and never before `period_end + statement_grace_days`.
+//!   A statement covers a period when
 //!   its period end falls in the period, or its period spans the period's end (so
 //!   calendar quarters match agreement quarters that are offset by a month). Status:
 //!   `received` (on time), `late` (received after the expected date), `missing` (not
@@ -347,6 +350,7 @@ pub(crate) fn calendar_for(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Ve
     let step = a.statement_frequency.months();
     let anchor = a.agreement_start.first_of_month();
     let stmts: Vec<_> = view.statements_of(&a.distributor).collect();
+    let lag_days = crate::rhythm::expected_lag_days(view, a, t);
     let mut out = Vec::new();
     let mut start = a.agreement_start;
     let mut k: i32 = 1;
@@ -356,7 +360,7 @@ pub(crate) fn calendar_for(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Ve
         if end < start || end >= as_of {
             break;
         }
-        let expected_by = end.add_days(days_i32(t.statement_grace_days));
+        let expected_by = end.add_days(days_i32(lag_days));
         let covering = stmts
             .iter()
             .filter(|s| {

@@ -34,7 +34,8 @@
 //!
 //! The [`Assessment::reason`] says which rule gave the level and names the signals.
 
-use crate::book::Book;
+use crate::book::{AppKind, Book};
+use crate::rhythm;
 use crate::json::{self, div_round, human, pct, permille, plural, show, window_words};
 use crate::legal::{self, UccStatus};
 use crate::receivables::{exposure, stock_holding};
@@ -93,6 +94,7 @@ pub fn assess_one(snap: &Snapshot, t: &Thresholds, distributor: &PartyId) -> Opt
 pub fn family(code: &str) -> &'static str {
     match code {
         "payment_lateness" | "payment_coverage" => "payment",
+        "deductions" => "deductions",
         "statements_late_or_missing" => "statements",
         "stocking_up" => "stocking",
         "exposure_over_limit" => "exposure",
@@ -200,10 +202,12 @@ fn assess_agreement(
     let stock = stock_holding(snap, view, d, a.currency, &mut warnings);
     let exp = exposure(&book, &stock, a, &mut warnings);
 
+    let frame = Frame::of(&book, a, t);
     let mut signals = Vec::new();
-    signals.extend(payment_signals(snap, a, &book, t));
+    signals.extend(payment_signals(snap, a, &book, t, &frame));
+    signals.extend(deductions_signal(&book, t, &frame));
     signals.push(statements_signal(view, a, t));
-    signals.extend(stocking_signal(snap, view, a, &book, t));
+    signals.extend(stocking_signal(snap, view, a, &book, t, &frame));
     signals.push(exposure_signal(&exp, t));
     let units_here: i64 = snap
         .held
@@ -226,6 +230,22 @@ fn assess_agreement(
     }
 }
 
+/// What the distributor's size and rhythm make of the thresholds (see [`crate::rhythm`]).
+struct Frame {
+    /// Materiality floor, minor units of the agreement currency.
+    floor: i128,
+    payment_window_days: i64,
+}
+
+impl Frame {
+    fn of(book: &Book<'_>, a: &Agreement, t: &Thresholds) -> Frame {
+        Frame {
+            floor: rhythm::materiality_floor(book, t, a.currency),
+            payment_window_days: rhythm::payment_window_days(a, t),
+        }
+    }
+}
+
 /// Lateness and coverage of statements due in the window ending on the book's date.
 #[derive(Debug, Clone, Default)]
 struct PayMetrics {
@@ -236,6 +256,8 @@ struct PayMetrics {
     n_unpaid: i64,
     n_problem: i64,
     cash_in: i128,
+    /// Deducted on the statements due (outstanding and accepted): judged apart.
+    deducted: i128,
 }
 
 impl PayMetrics {
@@ -244,36 +266,48 @@ impl PayMetrics {
     }
 }
 
-fn pay_metrics(book: &Book<'_>, t: &Thresholds) -> PayMetrics {
+fn pay_metrics(book: &Book<'_>, t: &Thresholds, f: &Frame) -> PayMetrics {
     let as_of = book.as_of;
-    let from = crate::minus_days(as_of, t.payment_window_days);
+    let window_days = f.payment_window_days;
+    let from = crate::minus_days(as_of, window_days);
     // Statements count once they are past the arrears grace: a payment due yesterday and
     // arriving tomorrow is on time, not a shortfall.
     let due_to = crate::minus_days(as_of, t.arrears_grace_days);
-    let due_from = crate::minus_days(due_to, t.payment_window_days);
+    let due_from = crate::minus_days(due_to, window_days);
+    let max = t.deduction_max_permille;
     let mut m = PayMetrics::default();
     for s in book
         .stmts
         .iter()
         .filter(|s| s.due_amount() > 0 && s.due_on > due_from && s.due_on <= due_to)
     {
+        let deducted = s.deduction(max) + s.applied_of(AppKind::Deduction);
         m.n_due += 1;
-        m.due += s.due_amount();
-        let (mut w, mut amt) = (0i128, 0i128);
+        m.due += s.due_amount() - deducted;
+        m.deducted += deducted;
+        let (mut w, mut amt, mut late_amt) = (0i128, 0i128, 0i128);
         for app in s.apps.iter().filter(|a| a.cash && a.amount > 0) {
             let days = i64::from(s.due_on.days_until(app.date)).max(0);
             w += app.amount * i128::from(days);
             amt += app.amount;
+            if days >= t.payment_lateness_watch_days {
+                late_amt += app.amount;
+            }
         }
-        let open = s.open();
+        let unpaid = s.unpaid(max);
         let dpd = s.days_past_due(as_of).max(0);
-        if open > 0 {
-            w += open * i128::from(dpd);
-            amt += open;
+        if unpaid > 0 {
+            w += unpaid * i128::from(dpd);
+            amt += unpaid;
             m.n_unpaid += 1;
+            if dpd >= t.payment_lateness_watch_days {
+                late_amt += unpaid;
+            }
         }
         let own_avg = div_round(w, amt).unwrap_or(0);
-        if own_avg >= t.payment_lateness_watch_days || (open > 0 && dpd > t.arrears_grace_days) {
+        let late = own_avg >= t.payment_lateness_watch_days && late_amt >= f.floor;
+        let behind = unpaid >= f.floor && dpd > t.arrears_grace_days;
+        if late || behind {
             m.n_problem += 1;
         }
         m.weighted += w;
@@ -288,16 +322,34 @@ fn pay_metrics(book: &Book<'_>, t: &Thresholds) -> PayMetrics {
     m
 }
 
-fn payment_signals(snap: &Snapshot, a: &Agreement, book: &Book<'_>, t: &Thresholds) -> Vec<Signal> {
+fn level_at_least(v: i64, watch: i64, alert: i64, critical: i64) -> Level {
+    if v >= critical {
+        Level::Critical
+    } else if v >= alert {
+        Level::Alert
+    } else if v >= watch {
+        Level::Watch
+    } else {
+        Level::Ok
+    }
+}
+
+fn payment_signals(
+    snap: &Snapshot,
+    a: &Agreement,
+    book: &Book<'_>,
+    t: &Thresholds,
+    f: &Frame,
+) -> Vec<Signal> {
     let cur = a.currency;
-    let m = pay_metrics(book, t);
-    let window = window_words(t.payment_window_days);
+    let m = pay_metrics(book, t, f);
+    let window = window_words(f.payment_window_days);
     let capped = m.n_problem < t.payment_min_problem_statements;
     let cap = |l: Level| if capped { l.min(Level::Watch) } else { l };
     let cap_note = |l: Level, raw: Level| {
         if l < raw {
             format!(
-                " {} behind in the window (fewer than {}), so this stays at watch.",
+                " {} behind by a material amount in the window (fewer than {}), so this stays at watch.",
                 plural(m.n_problem, "statement"),
                 t.payment_min_problem_statements
             )
@@ -324,17 +376,22 @@ fn payment_signals(snap: &Snapshot, a: &Agreement, book: &Book<'_>, t: &Threshol
                 a.payment_terms_days,
                 a.reserve_release_days,
             );
-            let prior = pay_metrics(&prior_book, t).avg_days();
-            let raw = if avg >= t.payment_lateness_critical_days {
-                Level::Critical
-            } else if avg >= t.payment_lateness_alert_days {
-                Level::Alert
-            } else if avg >= t.payment_lateness_watch_days {
+            let prior_frame = Frame::of(&prior_book, a, t);
+            let prior = pay_metrics(&prior_book, t, &prior_frame).avg_days();
+            let raw = level_at_least(
+                avg,
+                t.payment_lateness_watch_days,
+                t.payment_lateness_alert_days,
+                t.payment_lateness_critical_days,
+            );
+            // As late as a year ago (and short of critical): a habit, not a trend.
+            let habit = raw == Level::Alert
+                && matches!(prior, Some(p) if avg <= p.saturating_add(t.payment_lateness_trend_days));
+            let level = if habit {
                 Level::Watch
             } else {
-                Level::Ok
+                cap(raw)
             };
-            let level = cap(raw);
             let trend = match prior {
                 Some(p) if p < avg => format!(", up from {p} a year ago"),
                 Some(p) if p > avg => format!(", down from {p} a year ago"),
@@ -346,13 +403,20 @@ fn payment_signals(snap: &Snapshot, a: &Agreement, book: &Book<'_>, t: &Threshol
             } else {
                 String::new()
             };
+            let note = if habit {
+                format!(
+                    " That is within {} days of a year ago: its habit, not a trend, so this stays at watch.",
+                    t.payment_lateness_trend_days
+                )
+            } else {
+                cap_note(level, raw)
+            };
             out.push(sig(
                 "payment_lateness",
                 level,
                 format!(
-                    "Payments average {avg} days beyond terms over the last {window}{trend} ({} due{unpaid}).{}",
+                    "Payments average {avg} days beyond terms over the last {window}{trend} ({} due{unpaid}).{note}",
                     plural(m.n_due, "statement"),
-                    cap_note(level, raw)
                 ),
                 format!("{avg} days"),
             ));
@@ -362,13 +426,22 @@ fn payment_signals(snap: &Snapshot, a: &Agreement, book: &Book<'_>, t: &Threshol
     // Coverage.
     let scale = 10i128.pow(u32::from(cur.exponent()));
     let min_due = i128::from(t.coverage_min_due_major).saturating_mul(scale);
-    if m.due == 0 || m.due < min_due {
+    let shortfall = m.due - m.cash_in;
+    let deducted_note = if m.deducted > 0 {
+        format!(
+            " Deductions of {} on these statements are judged apart.",
+            show(m.deducted, cur)
+        )
+    } else {
+        String::new()
+    };
+    if m.due <= 0 || m.due < min_due {
         out.push(sig(
             "payment_coverage",
             Level::Ok,
             format!(
                 "{} fell due in the last {window}: too little to judge payments against it.",
-                show(m.due, cur)
+                show(m.due.max(0), cur)
             ),
             "n/a".into(),
         ));
@@ -383,21 +456,94 @@ fn payment_signals(snap: &Snapshot, a: &Agreement, book: &Book<'_>, t: &Threshol
         } else {
             Level::Ok
         };
-        let level = cap(raw);
+        let immaterial = shortfall < f.floor;
+        let level = if immaterial { Level::Ok } else { cap(raw) };
+        let note = if immaterial && raw > Level::Ok {
+            format!(
+                " The shortfall of {} is below the materiality floor of {}.",
+                show(shortfall.max(0), cur),
+                show(f.floor, cur)
+            )
+        } else {
+            cap_note(level, raw)
+        };
         out.push(sig(
             "payment_coverage",
             level,
             format!(
-                "Received {} against {} that fell due in the last {window} ({}).{}",
+                "Received {} against {} that fell due in the last {window} ({}).{note}{deducted_note}",
                 show(m.cash_in, cur),
                 show(m.due, cur),
                 pct(pm),
-                cap_note(level, raw)
             ),
             pct(pm),
         ));
     }
     out
+}
+
+/// Deductions taken on the last 12 months of statements, against what they billed.
+fn deductions_signal(book: &Book<'_>, t: &Thresholds, f: &Frame) -> Option<Signal> {
+    let cur = book.currency;
+    let from = crate::minus_days(book.as_of, 365);
+    let max = t.deduction_max_permille;
+    let (mut billed, mut open, mut disputed, mut accepted) = (0i128, 0i128, 0i128, 0i128);
+    let mut oldest_disputed: Option<Date> = None;
+    for s in book
+        .stmts
+        .iter()
+        .filter(|s| s.r.st.period_end > from && s.r.st.period_end <= book.as_of)
+    {
+        billed += s.due_amount();
+        let d = s.deduction(max);
+        if s.disputed && d > 0 {
+            disputed += d;
+            let since = s.last_cash_on().unwrap_or(s.due_on);
+            oldest_disputed = Some(oldest_disputed.map_or(since, |o: Date| o.min(since)));
+        } else {
+            open += d;
+        }
+        accepted += s.applied_of(AppKind::Deduction);
+    }
+    let total = open + disputed + accepted;
+    if total <= 0 {
+        return None;
+    }
+    let pm = permille(total, billed).unwrap_or(0);
+    let raw = if pm >= t.deductions_alert_permille {
+        Level::Alert
+    } else if pm >= t.deductions_watch_permille {
+        Level::Watch
+    } else {
+        Level::Ok
+    };
+    let level = if total < f.floor { Level::Ok } else { raw };
+    let mut parts = Vec::new();
+    if open > 0 {
+        parts.push(format!("{} open", show(open, cur)));
+    }
+    if disputed > 0 {
+        parts.push(format!(
+            "{} disputed (since {})",
+            show(disputed, cur),
+            oldest_disputed.map(|d| d.to_string()).unwrap_or_default()
+        ));
+    }
+    if accepted > 0 {
+        parts.push(format!("{} accepted", show(accepted, cur)));
+    }
+    Some(sig(
+        "deductions",
+        level,
+        format!(
+            "Deducted {} from the last 12 months of statements ({} of {} billed): {}. Short pays are judged here, apart from money simply not paid.",
+            show(total, cur),
+            pct(pm),
+            show(billed, cur),
+            parts.join(", ")
+        ),
+        pct(pm),
+    ))
 }
 
 fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
@@ -418,21 +564,26 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
         .filter(|p| p.status == CalendarStatus::Late)
         .collect();
     let (nm, nl) = (missing.len() as i64, late.len() as i64);
+    let missing_days: i64 = missing
+        .iter()
+        .map(|p| i64::from(p.period_start.days_until(p.period_end)) + 1)
+        .sum();
     let level = if nm >= t.statements_missing_critical {
         Level::Critical
-    } else if nm >= 1 {
+    } else if nm >= 1 && missing_days >= t.statements_missing_alert_days {
         Level::Alert
-    } else if nl >= 1 {
+    } else if nm >= 1 || nl >= 1 {
         Level::Watch
     } else {
         Level::Ok
     };
+    let lag = crate::rhythm::expected_lag_days(view, a, t);
     let message = if nm == 0 && nl == 0 {
         if in_window.is_empty() {
             format!("No statement was expected in the last {window}.")
         } else {
             format!(
-                "All {} expected in the last {window} arrived on time.",
+                "All {} expected in the last {window} arrived on time (within {lag} days of each period's end).",
                 plural(in_window.len() as i64, "statement")
             )
         }
@@ -454,10 +605,11 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
             ));
         }
         format!(
-            "{} in the last {window}; statements are expected {} days after each {} period.",
+            "{} in the last {window}; its statements are expected {lag} days after each {} period (its usual lag plus {} days, at least {}).",
             parts.join(" and "),
+            a.statement_frequency.as_str(),
+            t.statement_lag_slack_days,
             t.statement_grace_days,
-            a.statement_frequency.as_str()
         )
     };
     sig(
@@ -475,20 +627,26 @@ fn ratio_text(pm: Option<i64>) -> String {
     }
 }
 
-fn stocking_signal(
-    snap: &Snapshot,
-    view: &View<'_>,
-    a: &Agreement,
-    book: &Book<'_>,
-    t: &Thresholds,
-) -> Option<Signal> {
+/// Units taken in the window ending on `view`'s date (purchase orders, and shipments
+/// not filling one of them) and units sold in a window of the same length, from the
+/// distributor's most recent statements (at least two periods' worth, up to a year
+/// back, so a quarterly distributor's sales are seen before its next statement).
+struct Stocking<'v> {
+    pos: Vec<&'v backstock_ledger::facts::PurchaseOrder>,
+    inbound: i64,
+    /// `None` when no statement of the last year covers any period.
+    sold_in_window: Option<i64>,
+    ratio: Option<i64>,
+}
+
+fn stocking_measure<'v>(view: &'v View<'_>, a: &Agreement, window_days: i64) -> Stocking<'v> {
     let d = &a.distributor;
     let as_of = view.as_of;
-    let from = crate::minus_days(as_of, t.stocking_window_days);
-    let window = window_words(t.stocking_window_days);
-    let pos: Vec<_> = view
+    let from = crate::minus_days(as_of, window_days);
+    let pos: Vec<&'v backstock_ledger::facts::PurchaseOrder> = view
         .pos
         .iter()
+        .copied()
         .filter(|p| &p.distributor == d && p.date > from && p.date <= as_of)
         .collect();
     let po_numbers: HashSet<&str> = pos.iter().map(|p| p.po_number.as_str()).collect();
@@ -503,17 +661,20 @@ fn stocking_signal(
             acc.saturating_add(i64::try_from(s.units).unwrap_or(i64::MAX))
         });
     let inbound = ordered.saturating_add(shipped_extra);
-    if inbound <= 0 {
-        return None;
-    }
 
-    // Units sold, scaled to the window's length from the periods reported in it.
+    let year_ago = crate::minus_days(as_of, 365);
+    let need = window_days.max(2 * rhythm::period_days(a));
+    let mut recent: Vec<_> = view
+        .statements_of(d)
+        .filter(|s| s.st.period_end > year_ago && s.st.period_end <= as_of)
+        .collect();
+    recent.sort_by_key(|s| std::cmp::Reverse((s.st.period_end, s.seq)));
     let (mut sold, mut covered) = (0i64, 0i64);
     let mut seen: BTreeSet<&str> = BTreeSet::new();
-    for s in view
-        .statements_of(d)
-        .filter(|s| s.st.period_end > from && s.st.period_end <= as_of)
-    {
+    for s in recent {
+        if covered >= need {
+            break;
+        }
         if !seen.insert(s.st.statement_id.as_str()) {
             continue;
         }
@@ -526,43 +687,50 @@ fn stocking_signal(
             }
         }
     }
-    let sold_in_window = if covered > 0 {
+    let sold_in_window = (covered > 0).then(|| {
         div_round(
-            i128::from(sold) * i128::from(t.stocking_window_days),
+            i128::from(sold) * i128::from(window_days),
             i128::from(covered),
         )
         .unwrap_or(0)
-    } else {
-        0
+    });
+    let ratio = match sold_in_window {
+        Some(s) if s > 0 => permille(i128::from(inbound), i128::from(s)),
+        _ => None,
     };
-    let ratio = if sold_in_window > 0 {
-        permille(i128::from(inbound), i128::from(sold_in_window))
-    } else {
-        None
-    };
-    let stocking = inbound >= t.stocking_min_units
-        && !matches!(ratio, Some(r) if r < t.stocking_ratio_permille);
-    let (arrears, oldest) = book.arrears(t.arrears_grace_days);
-    let cur = a.currency;
+    Stocking {
+        pos,
+        inbound,
+        sold_in_window,
+        ratio,
+    }
+}
 
-    // Purchase orders placed while far in arrears, one line per PO (newest last).
+/// Purchase orders of the window placed while the distributor was materially in
+/// arrears for at least `stocking_po_arrears_days`, as sentences (the newest three).
+fn flagged_pos(
+    snap: &Snapshot,
+    a: &Agreement,
+    pos: &[&backstock_ledger::facts::PurchaseOrder],
+    t: &Thresholds,
+) -> Vec<String> {
+    let d = &a.distributor;
+    let cur = a.currency;
     let mut by_po: BTreeMap<(Date, &str), (i64, usize)> = BTreeMap::new();
-    if arrears > 0 {
-        for p in &pos {
-            let e = by_po
-                .entry((p.date, p.po_number.as_str()))
-                .or_insert((0, 0));
-            e.0 =
-                e.0.saturating_add(i64::try_from(p.units).unwrap_or(i64::MAX));
-            e.1 += 1;
-        }
+    for p in pos {
+        let e = by_po
+            .entry((p.date, p.po_number.as_str()))
+            .or_insert((0, 0));
+        e.0 = e.0.saturating_add(i64::try_from(p.units).unwrap_or(i64::MAX));
+        e.1 += 1;
     }
     let mut flagged = Vec::new();
     for ((date, po), (units, skus)) in &by_po {
         let v = View::at(snap, *date);
         let b = Book::build(&v, d, cur, a.payment_terms_days, a.reserve_release_days);
-        let (amt, days) = b.arrears(t.arrears_grace_days);
-        if days >= t.stocking_po_arrears_days {
+        let floor = rhythm::materiality_floor(&b, t, cur);
+        let (amt, days) = b.unpaid_arrears(t.arrears_grace_days, t.deduction_max_permille, floor);
+        if amt > 0 && days >= t.stocking_po_arrears_days {
             flagged.push(format!(
                 "purchase order {po} ({units} units of {}) on {date} came while {} was {days} days past due",
                 plural(*skus as i64, "SKU"),
@@ -575,24 +743,68 @@ fn stocking_signal(
         flagged.drain(..n_flagged - 3);
         flagged.insert(0, format!("{} earlier orders", n_flagged - 3));
     }
+    flagged
+}
 
-    let base = match ratio {
-        Some(_) => format!(
-            "Ordered or was sent {inbound} units in the last {window} against {sold_in_window} sold ({})",
+fn stocking_signal(
+    snap: &Snapshot,
+    view: &View<'_>,
+    a: &Agreement,
+    book: &Book<'_>,
+    t: &Thresholds,
+    f: &Frame,
+) -> Option<Signal> {
+    let window_days = rhythm::stocking_window_days(a, t);
+    let window = window_words(window_days);
+    let now = stocking_measure(view, a, window_days);
+    if now.inbound <= 0 {
+        return None;
+    }
+    let inbound = now.inbound;
+    let ratio = now.ratio;
+    let stocking = inbound >= t.stocking_min_units
+        && !matches!(ratio, Some(r) if r < t.stocking_ratio_permille);
+    // The same months a year earlier: a build-up like last year's is the season.
+    let last_year_view = View::at(snap, view.as_of.add_days(-365));
+    let last_year = stocking_measure(&last_year_view, a, window_days);
+    let seasonal_limit = last_year.ratio.map(|r| {
+        i64::try_from(
+            i128::from(r) * i128::from(t.stocking_seasonal_permille.max(0)) / 1000,
+        )
+        .unwrap_or(i64::MAX)
+    });
+    let seasonal = match (ratio, seasonal_limit) {
+        (Some(r), Some(l)) => r <= l,
+        _ => false,
+    };
+    let (arrears, oldest) =
+        book.unpaid_arrears(t.arrears_grace_days, t.deduction_max_permille, f.floor);
+    let cur = a.currency;
+    let flagged = if arrears > 0 {
+        flagged_pos(snap, a, &now.pos, t)
+    } else {
+        Vec::new()
+    };
+
+    let base = match (ratio, now.sold_in_window) {
+        (Some(_), Some(sold)) => format!(
+            "Ordered or was sent {inbound} units in the last {window} against {sold} sold at its recent rate ({})",
             ratio_text(ratio)
         ),
-        None if covered > 0 => format!(
-            "Ordered or was sent {inbound} units in the last {window} and reported no net sales"
+        (_, Some(_)) => format!(
+            "Ordered or was sent {inbound} units in the last {window} and reported no net sales in its recent statements"
         ),
-        None => format!(
-            "Ordered or was sent {inbound} units in the last {window} and sent no statement of sales for it"
+        (_, None) => format!(
+            "Ordered or was sent {inbound} units in the last {window} and sent no statement of sales in the last year"
         ),
     };
-    // Young arrears (one late payment) with seasonal ordering is a watch; arrears past
-    // the PO threshold, or POs placed while far behind, are an alert.
+    let last_year_text = match last_year.ratio {
+        Some(r) => format!(" (a year earlier: {})", ratio_text(Some(r))),
+        None => String::new(),
+    };
     let serious = oldest >= t.stocking_po_arrears_days;
-    let (level, message) = if (stocking && arrears > 0) || !flagged.is_empty() {
-        let mut m = base;
+    let (level, message) = if (stocking && !seasonal && arrears > 0) || !flagged.is_empty() {
+        let mut m = format!("{base}{last_year_text}");
         if arrears > 0 {
             m.push_str(&format!(
                 " while {} is past due (oldest {oldest} days)",
@@ -612,11 +824,16 @@ fn stocking_signal(
             Level::Watch
         };
         (level, m)
+    } else if stocking && seasonal {
+        (
+            Level::Ok,
+            format!("{base}{last_year_text}: like the same months a year earlier, so this reads as the season, not a warning."),
+        )
     } else if stocking {
         (
             Level::Ok,
             format!(
-                "{base}; it is paying on time, so this reads as seasonal stocking, not a warning."
+                "{base}; nothing material is past due, so this reads as seasonal stocking or growth, not a warning."
             ),
         )
     } else {
@@ -967,8 +1184,13 @@ mod tests {
         let mut tl = healthy();
         tl.drop_statement("allegro-2015-11");
         let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
-        assert_eq!(st.level, Level::Alert);
+        // One missing month is a glitch to watch; two (60 days of sales) an alert.
+        assert_eq!(st.level, Level::Watch);
         assert!(st.message.contains("2015-11-30"), "{}", st.message);
+        tl.drop_statement("allegro-2015-10");
+        let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
+        assert_eq!(st.level, Level::Alert);
+        assert_eq!(st.value, "2 missing, 0 late");
 
         let mut tl = healthy();
         for m in ["2015-09", "2015-10", "2015-11", "2015-12"] {
@@ -988,8 +1210,9 @@ mod tests {
         let a = assess1(&tl.snap(AS_OF));
         let st = signal(&a, "stocking_up");
         assert_eq!(st.level, Level::Alert, "{st:#?}");
-        // Nov + Dec reported: 80 units in 61 days → 118 in 90 days; 1000 / 118.
-        assert_eq!(st.value, "8.4x");
+        // The latest statements covering 90 days (Oct–Dec): 120 units in 92 days → 117
+        // in 90 days; 1000 / 117.
+        assert_eq!(st.value, "8.5x");
         assert!(st.message.contains("past due"), "{}", st.message);
         assert_eq!(a.level, Level::Critical, "{}", a.reason);
     }

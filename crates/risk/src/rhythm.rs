@@ -1,0 +1,91 @@
+//! Each distributor's own rhythm: how long its statement periods are, how long after a
+//! period it usually sends its statement, how far back the payment window must reach
+//! to see enough of its statements, and the materiality floor of its size.
+//!
+//! These turn the label's thresholds (in days and amounts) into windows that fit the
+//! distributor, so that a quarterly distributor with 120-day terms is judged by its
+//! quarters, and a distributor that always issues its statements five weeks after the
+//! month is not "late" every month.
+
+use crate::book::Book;
+use crate::view::View;
+use crate::Thresholds;
+use backstock_domain::Currency;
+use backstock_ledger::facts::Agreement;
+
+/// At most this many of the distributor's statements set its usual issue lag.
+const LAG_SAMPLE: usize = 12;
+/// A usual issue lag is never taken as longer than this (a distributor that took half
+/// a year to send statements would otherwise never be late).
+const LAG_MAX_DAYS: i64 = 120;
+
+/// Days in one of the agreement's statement periods (30 or 91).
+pub(crate) fn period_days(a: &Agreement) -> i64 {
+    i64::from(a.statement_frequency.months()) * 365 / 12
+}
+
+/// The distributor's usual issue lag in days (period end → received), the median of
+/// its most recent statements received a year or more before the view's date; when it
+/// has fewer than three such, of its most recent statements of any age. `None` with
+/// fewer than three statements in all.
+pub(crate) fn usual_issue_lag_days(view: &View<'_>, a: &Agreement) -> Option<i64> {
+    let year_ago = crate::minus_days(view.as_of, 365);
+    let lags = |old_only: bool| -> Vec<i64> {
+        let mut v: Vec<(backstock_domain::Date, i64)> = view
+            .statements_of(&a.distributor)
+            .filter(|s| !old_only || s.received_on() <= year_ago)
+            .map(|s| {
+                (
+                    s.received_on(),
+                    i64::from(s.st.period_end.days_until(s.received_on())),
+                )
+            })
+            .collect();
+        v.sort();
+        v.into_iter().rev().take(LAG_SAMPLE).map(|(_, l)| l).collect()
+    };
+    let mut sample = lags(true);
+    if sample.len() < 3 {
+        sample = lags(false);
+    }
+    if sample.len() < 3 {
+        return None;
+    }
+    sample.sort_unstable();
+    let mid = sample.get(sample.len() / 2).copied()?;
+    Some(mid.clamp(0, LAG_MAX_DAYS))
+}
+
+/// Days after a period's end by which its statement is expected: the usual issue lag
+/// plus the slack, and never less than the grace.
+pub(crate) fn expected_lag_days(view: &View<'_>, a: &Agreement, t: &Thresholds) -> i64 {
+    let grace = t.statement_grace_days;
+    match usual_issue_lag_days(view, a) {
+        Some(lag) => grace.max(lag.saturating_add(t.statement_lag_slack_days)),
+        None => grace,
+    }
+}
+
+/// The payment window: the label's, widened to cover `payment_window_min_periods` of
+/// the distributor's statement periods.
+pub(crate) fn payment_window_days(a: &Agreement, t: &Thresholds) -> i64 {
+    t.payment_window_days
+        .max(period_days(a).saturating_mul(t.payment_window_min_periods))
+}
+
+/// The stocking window: the label's, and never shorter than one statement period.
+pub(crate) fn stocking_window_days(a: &Agreement, t: &Thresholds) -> i64 {
+    t.stocking_window_days.max(period_days(a))
+}
+
+/// The materiality floor in minor units: the larger of `materiality_permille` of what
+/// the distributor billed in the last 12 months and `materiality_min_major` whole units.
+pub(crate) fn materiality_floor(book: &Book<'_>, t: &Thresholds, cur: Currency) -> i128 {
+    let scale = 10i128.pow(u32::from(cur.exponent()));
+    let min = i128::from(t.materiality_min_major.max(0)).saturating_mul(scale);
+    let share = book
+        .billed_since(365)
+        .saturating_mul(i128::from(t.materiality_permille.max(0)))
+        / 1000;
+    min.max(share)
+}

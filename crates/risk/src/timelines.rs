@@ -1,0 +1,465 @@
+//! Whole histories as tests: healthy distributors with the everyday noise every label
+//! sees (short pays, a few days late, seasons, quarterly statements with long terms)
+//! must not be warned about or held; the public failures the product exists for
+//! (Allegro Media 2016, Lumberjack Mordam 2009, Valley Media 2001) must be at `alert`
+//! long before the day they failed, and stay there.
+//!
+//! The public timelines are built from what was reported (`shared/background/`): the
+//! amounts and exact days are ours, the shape is theirs.
+
+use crate::testkit::*;
+use crate::{credit, signals, Level, Thresholds};
+use backstock_domain::Date;
+use backstock_ledger::facts::{DemandOutcome, StatementFrequency};
+
+/// A small seeded generator (SplitMix64): the noise is reproducible.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// A whole number in `lo..=hi`.
+    fn int(&mut self, lo: i64, hi: i64) -> i64 {
+        let span = u64::try_from(hi - lo + 1).unwrap_or(1).max(1);
+        lo + i64::try_from(self.next() % span).unwrap_or(0)
+    }
+    fn chance(&mut self, permille: i64) -> bool {
+        self.int(0, 999) < permille
+    }
+}
+
+/// How one statement of a history is paid: `None` never; else days after the due
+/// date and the share paid, per-mille.
+type Pay = Option<(i64, i64)>;
+
+/// A distributor's history, one statement per period from `start`.
+struct History<'a> {
+    dist: &'a str,
+    start: &'a str,
+    periods: i32,
+    quarterly: bool,
+    terms: u32,
+    /// Days from period end to the statement's arrival.
+    lag: i64,
+    /// Units sold in period `i`.
+    units: &'a dyn Fn(i32) -> i64,
+    /// How period `i`'s statement is paid (before noise).
+    pay: &'a dyn Fn(i32) -> Pay,
+    /// Whether period `i`'s statement is sent at all.
+    sent: &'a dyn Fn(i32) -> bool,
+    seed: u64,
+}
+
+const WHOLESALE: i64 = 950;
+
+impl History<'_> {
+    /// Writes the history into `tl`, with everyday noise: a fifth of the statements
+    /// paid 96–99.5 %, payments 0–10 days late (now and then 2–3 weeks), statements
+    /// arriving a few days either side of the usual lag. The distributor is restocked
+    /// (with a purchase order) whenever its stock runs low, six weeks of sales ahead.
+    fn write(&self, tl: &mut Tl) {
+        let mut n = Noise(self.seed);
+        let step = if self.quarterly { 3 } else { 1 };
+        let mut a = agreement(self.dist, self.start);
+        a.payment_terms_days = self.terms;
+        a.credit_limit = usd(40_000_000);
+        if self.quarterly {
+            a.statement_frequency = StatementFrequency::Quarterly;
+        }
+        let filed = d(self.start).add_days(-30).to_string();
+        let number = format!("OR-{}", self.dist);
+        let continued = d(&filed).add_months(56).to_string();
+        tl.ucc(self.dist, &number, "OR", &filed, None)
+            .ucc(self.dist, &format!("{number}-C"), "OR", &continued, Some(&number))
+            .agreement(a)
+            .catalog("CD1", WHOLESALE, 300)
+            .make(&filed, "CD1", 10_000_000);
+        let first = d(self.start);
+        let mut held: i64 = 0;
+        for i in 0..self.periods {
+            let ps = first.add_months(i * step);
+            let pe = ps.add_months(step).add_days(-1);
+            let units = (self.units)(i).max(0);
+            // Restock at the period's start when fewer than 1.5 periods' sales are held.
+            if held < units * 3 / 2 {
+                let order = units * 3 - held;
+                let po = format!("PO-{}-{i}", self.dist);
+                let on = ps.to_string();
+                tl.po(&po, &on, self.dist, "CD1", order as u64).ship_po(
+                    &format!("SH-{}-{i}", self.dist),
+                    &ps.add_days(2).to_string(),
+                    "label",
+                    self.dist,
+                    "CD1",
+                    order as u64,
+                    Some(&po),
+                );
+                held += order;
+            }
+            held -= units;
+            if !(self.sent)(i) {
+                continue;
+            }
+            let known = pe.add_days((self.lag + n.int(-4, 4)).max(1) as i32);
+            let id = format!("{}-{}", self.dist, &ps.to_string()[..7]);
+            let gross = units * WHOLESALE;
+            tl.statement(
+                &id,
+                self.dist,
+                &ps.to_string(),
+                &pe.to_string(),
+                &known.to_string(),
+                vec![sale("CD1", units, gross)],
+            );
+            if let Some((late, share)) = (self.pay)(i) {
+                let share = if share >= 1000 && n.chance(200) {
+                    n.int(960, 995)
+                } else {
+                    share
+                };
+                let noise = if n.chance(100) {
+                    n.int(14, 21)
+                } else {
+                    n.int(0, 10)
+                };
+                let due = pe.add_days(self.terms as i32);
+                let on = due.add_days((late + noise) as i32).max(known);
+                let amount = gross * share / 1000;
+                if amount > 0 {
+                    tl.pay(
+                        &format!("pay-{id}"),
+                        &on.to_string(),
+                        self.dist,
+                        usd(amount),
+                        Some(&id),
+                    );
+                }
+            }
+        }
+        tl.sort();
+    }
+}
+
+fn on_time(_: i32) -> Pay {
+    Some((0, 1000))
+}
+fn always(_: i32) -> bool {
+    true
+}
+/// A Q4 season: October–December sell 2.2× the rest of the year.
+fn seasonal(start_month: u32, quarterly: bool) -> impl Fn(i32) -> i64 {
+    move |i| {
+        let months = if quarterly { 3 } else { 1 };
+        let m = (start_month as i32 - 1 + i * months).rem_euclid(12) + 1;
+        let base = 400 * i64::from(months);
+        if m >= 10 {
+            base * 22 / 10
+        } else {
+            base
+        }
+    }
+}
+
+/// Levels at every month end from `from` to `to`.
+fn levels(tl: &Tl, dist: &str, from: &str, to: &str) -> Vec<(Date, Level, String)> {
+    let t = Thresholds::default();
+    let (mut day, to) = (d(from), d(to));
+    let mut out = Vec::new();
+    while day <= to {
+        let a = signals::assess_one(&tl.snap(&day.to_string()), &t, &p(dist)).expect("agreement");
+        let why: Vec<String> = a
+            .signals
+            .iter()
+            .filter(|s| s.level >= Level::Alert)
+            .map(|s| format!("{}: {}", s.code, s.message))
+            .collect();
+        out.push((day, a.level, why.join(" | ")));
+        day = day.add_months(1);
+    }
+    out
+}
+
+fn assert_never_alert(tl: &Tl, dist: &str, from: &str, to: &str) {
+    for (day, level, why) in levels(tl, dist, from, to) {
+        assert!(level < Level::Alert, "{dist} on {day}: {level}: {why}");
+        let hold = credit::check(
+            &tl.snap(&day.to_string()),
+            &Thresholds::default(),
+            &p(dist),
+            &sku("CD1"),
+            500,
+        );
+        assert!(
+            hold.iter().all(|r| r.code != "risk_level"),
+            "{dist} on {day}: {hold:#?}"
+        );
+    }
+}
+
+/// The first month end from which the level stayed at `alert` or above until `until`.
+fn alert_since(tl: &Tl, dist: &str, from: &str, until: &str) -> Option<Date> {
+    let mut since = None;
+    for (day, level, _) in levels(tl, dist, from, until) {
+        if level >= Level::Alert {
+            since.get_or_insert(day);
+        } else {
+            since = None;
+        }
+    }
+    since
+}
+
+#[test]
+fn healthy_distributors_with_everyday_noise_are_never_held() {
+    for seed in 1..=4 {
+        // Monthly, 90-day terms, a strong Q4, statements 20 days after the month.
+        let season = seasonal(1, false);
+        let mut tl = Tl::new();
+        History {
+            dist: "northwind",
+            start: "2011-01-01",
+            periods: 60,
+            quarterly: false,
+            terms: 90,
+            lag: 20,
+            units: &season,
+            pay: &on_time,
+            sent: &always,
+            seed,
+        }
+        .write(&mut tl);
+        assert_never_alert(&tl, "northwind", "2012-01-31", "2015-12-31");
+
+        // Quarterly, 120-day terms, statements six weeks after the quarter.
+        let season = seasonal(1, true);
+        let mut tl = Tl::new();
+        History {
+            dist: "bigriver",
+            start: "2011-01-01",
+            periods: 20,
+            quarterly: true,
+            terms: 120,
+            lag: 42,
+            units: &season,
+            pay: &on_time,
+            sent: &always,
+            seed,
+        }
+        .write(&mut tl);
+        assert_never_alert(&tl, "bigriver", "2012-01-31", "2015-12-31");
+
+        // Always 12–25 days late, for years: a habit.
+        let flat = |_| 300;
+        let late = |i: i32| Some((12 + i64::from(i % 14), 1000));
+        let mut tl = Tl::new();
+        History {
+            dist: "slowpoke",
+            start: "2011-01-01",
+            periods: 60,
+            quarterly: false,
+            terms: 60,
+            lag: 15,
+            units: &flat,
+            pay: &late,
+            sent: &always,
+            seed,
+        }
+        .write(&mut tl);
+        assert_never_alert(&tl, "slowpoke", "2012-01-31", "2015-12-31");
+
+        // Growing fast: sales triple over four years, stock ordered ahead.
+        let growing = |i: i32| 200 + i64::from(i) * 10;
+        let mut tl = Tl::new();
+        History {
+            dist: "rocket",
+            start: "2011-01-01",
+            periods: 60,
+            quarterly: false,
+            terms: 60,
+            lag: 15,
+            units: &growing,
+            pay: &on_time,
+            sent: &always,
+            seed,
+        }
+        .write(&mut tl);
+        assert_never_alert(&tl, "rocket", "2012-01-31", "2015-12-31");
+    }
+}
+
+#[test]
+fn a_short_pay_residual_never_arms_the_purchase_order_rule() {
+    // The case seen in the field: a healthy distributor ordering at its selling rate,
+    // "in arrears" only by short-pay residuals.
+    let flat = |_| 120;
+    let short = |i: i32| Some((0, if i % 3 == 0 { 975 } else { 1000 }));
+    let mut tl = Tl::new();
+    History {
+        dist: "northwind",
+        start: "2011-01-01",
+        periods: 60,
+        quarterly: false,
+        terms: 90,
+        lag: 20,
+        units: &flat,
+        pay: &short,
+        sent: &always,
+        seed: 7,
+    }
+    .write(&mut tl);
+    tl.po("PO-LAST", "2015-12-20", "northwind", "CD1", 300).sort();
+    let snap = tl.snap("2015-12-31");
+    let po = backstock_ledger::facts::PurchaseOrder {
+        po_number: "PO-LAST".into(),
+        date: d("2015-12-20"),
+        distributor: p("northwind"),
+        sku: sku("CD1"),
+        units: 300,
+    };
+    let flags = credit::po_flags(&snap, &Thresholds::default(), &po);
+    assert!(flags.iter().all(|f| f.code != "po_in_arrears"), "{flags:#?}");
+    let a = signals::assess_one(&snap, &Thresholds::default(), &p("northwind")).unwrap();
+    assert!(a.level < Level::Alert, "{a:#?}");
+    let ded = a.signals.iter().find(|s| s.code == "deductions").unwrap();
+    assert_eq!(ded.level, Level::Ok, "{ded:#?}");
+}
+
+/// Allegro Media, 2016: late payments for years, nothing paid "since last year", a
+/// label's transfer refused in May, a purchase order the day before the seizure of
+/// June 3, 2016.
+#[test]
+fn allegro_media_2016_is_at_alert_months_before_the_seizure() {
+    let units = |_| 300;
+    let pay = |i: i32| match i {
+        // 2012–2013: on time; 2014: 30–45 days late; 2015: 60–90 days late and short.
+        0..=23 => Some((0, 1000)),
+        24..=35 => Some((30 + i64::from(i - 24) * 2, 1000)),
+        36..=41 => Some((60 + i64::from(i - 36) * 6, 700)),
+        _ => None,
+    };
+    let mut tl = Tl::new();
+    History {
+        dist: "allegro",
+        start: "2012-01-01",
+        periods: 53,
+        quarterly: false,
+        terms: 60,
+        lag: 20,
+        units: &units,
+        pay: &pay,
+        sent: &always,
+        seed: 2016,
+    }
+    .write(&mut tl);
+    tl.demand("D-2016-05", "allegro", "2016-05-10")
+        .response("D-2016-05", "2016-05-20", DemandOutcome::Refused)
+        .po("PO-2016-06-02", "2016-06-02", "allegro", "CD1", 500)
+        .sort();
+    let since = alert_since(&tl, "allegro", "2013-01-31", "2016-05-31").expect("alerted");
+    assert!(
+        since.days_until(d("2016-06-03")) >= 120,
+        "alert only from {since}"
+    );
+    // Before the trouble, not flagged.
+    for (day, level, why) in levels(&tl, "allegro", "2013-01-31", "2013-12-31") {
+        assert!(level < Level::Alert, "{day}: {why}");
+    }
+    let snap = tl.snap("2016-06-02");
+    let a = signals::assess_one(&snap, &Thresholds::default(), &p("allegro")).unwrap();
+    assert_eq!(a.level, Level::Critical, "{a:#?}");
+    let po = backstock_ledger::facts::PurchaseOrder {
+        po_number: "PO-2016-06-02".into(),
+        date: d("2016-06-02"),
+        distributor: p("allegro"),
+        sku: sku("CD1"),
+        units: 500,
+    };
+    let flags = credit::po_flags(&snap, &Thresholds::default(), &po);
+    let f = flags.iter().find(|f| f.code == "po_in_arrears").expect("flagged");
+    assert!(f.message.contains("Allegro"), "{}", f.message);
+}
+
+/// Lumberjack Mordam, 2009: staff left sixteen months before; then the cheques
+/// stopped while statements kept coming; over 100 labels were owed $30–50k each.
+#[test]
+fn lumberjack_mordam_2009_is_at_alert_when_the_cheques_stop() {
+    // Default: 2009-03-01. Payments slip from mid-2008, stop after the 2008-06
+    // statement (due 2008-08-29); statements keep coming.
+    let units = |_| 350;
+    let pay = |i: i32| match i {
+        0..=29 => Some((0, 1000)),
+        30..=41 => Some((i64::from(i - 29) * 6, 1000)),
+        _ => None,
+    };
+    let mut tl = Tl::new();
+    History {
+        dist: "lumberjack",
+        start: "2005-01-01",
+        periods: 50,
+        quarterly: false,
+        terms: 60,
+        lag: 20,
+        units: &units,
+        pay: &pay,
+        sent: &always,
+        seed: 2009,
+    }
+    .write(&mut tl);
+    let since = alert_since(&tl, "lumberjack", "2006-01-31", "2009-02-28").expect("alerted");
+    assert!(
+        since.days_until(d("2009-03-01")) >= 120,
+        "alert only from {since}"
+    );
+    for (day, level, why) in levels(&tl, "lumberjack", "2006-01-31", "2007-06-30") {
+        assert!(level < Level::Alert, "{day}: {why}");
+    }
+}
+
+/// Valley Media, Chapter 11 on 2001-11-20: payments slowed through 2001 and shrank;
+/// statements came later; after the petition, return of consigned stock was refused.
+#[test]
+fn valley_media_2001_is_at_alert_before_the_petition() {
+    let units = |_| 500;
+    let pay = |i: i32| match i {
+        // 1999 to mid-2000 on time; from the 2000-07 statement later and smaller
+        // (Valley reported losses through 2000).
+        0..=17 => Some((0, 1000)),
+        18..=31 => Some((15 + i64::from(i - 18) * 8, 1000 - i64::from(i - 18) * 45)),
+        _ => None,
+    };
+    let sent = |i: i32| i < 33;
+    let mut tl = Tl::new();
+    History {
+        dist: "valley",
+        start: "1999-01-01",
+        periods: 36,
+        quarterly: false,
+        terms: 60,
+        lag: 20,
+        units: &units,
+        pay: &pay,
+        sent: &sent,
+        seed: 2001,
+    }
+    .write(&mut tl);
+    tl.demand("D-2001-11", "valley", "2001-11-26")
+        .response("D-2001-11", "2001-12-05", DemandOutcome::Refused)
+        .sort();
+    let since = alert_since(&tl, "valley", "2000-01-31", "2001-11-19").expect("alerted");
+    assert!(
+        since.days_until(d("2001-11-20")) >= 120,
+        "alert only from {since}"
+    );
+    let after = signals::assess_one(
+        &tl.snap("2001-12-06"),
+        &Thresholds::default(),
+        &p("valley"),
+    )
+    .unwrap();
+    assert_eq!(after.level, Level::Critical);
+}
