@@ -140,6 +140,7 @@ fn money(minor: i64) -> String {
 /// Generates the demo label's files.
 pub fn generate() -> DemoFiles {
     let mut rng = Rng::new(20_160_603);
+    let mut noise = Rng::new(20_120_701);
     let rel = releases();
     let mut catalog = String::from(
         "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n",
@@ -405,7 +406,16 @@ cascade,\"Cascade Media Group, LLC\",OR,2012-07-01,0.20,90,monthly,0.20,180,2500
                     (rng.range(95, 130), 45)
                 };
                 let paid_on = due.add_days(late as i32);
-                let amount = net * pct / 100;
+                // Everyday noise: now and then the healthy one pays a statement short
+                // (96–99.5 %: freight, co-op, a price dispute), so the deductions it
+                // leaves are there to accept or dispute. Its own seed, so the rest of
+                // the demo's data does not move.
+                let permille = if !failing && noise.range(0, 99) < 22 {
+                    noise.range(960, 995)
+                } else {
+                    1000
+                };
+                let amount = net * pct / 100 * permille / 1000;
                 // The failing distributor's last payment reaches the label in January 2016.
                 if amount > 0 && paid_on <= end && (!failing || paid_on <= d(2016, 1, 20)) {
                     pay_n += 1;
@@ -637,6 +647,7 @@ async fn demo_aftermath(store: &Store, end: Date) -> Result<Vec<Entry>, AppError
             })),
         )?,
     ];
+    out.extend(demo_deductions(store, end, &mk).await?);
     for r in held.iter().filter(|r| r.state == "on_hand" && r.units > 0) {
         let sku = Sku::parse(&r.sku).map_err(|e| AppError::new(Exit::Other, e.to_string()))?;
         out.push(mk(
@@ -648,6 +659,63 @@ async fn demo_aftermath(store: &Store, end: Date) -> Result<Vec<Entry>, AppError
                 units: r.units,
                 reason: "return refused by the estate (demand D-2016-001)".into(),
             },
+        )?);
+    }
+    Ok(out)
+}
+
+/// Northwind's short pays, as a bookkeeper works them: those before 2015 accepted a
+/// month after they appeared (freight, co-op, price protection in turn), the latest
+/// one disputed; the rest stay open to be worked in the app.
+async fn demo_deductions(
+    store: &Store,
+    end: Date,
+    mk: &dyn Fn(&str, Date, Event) -> Result<Entry, AppError>,
+) -> Result<Vec<Entry>, AppError> {
+    use backstock_ledger::facts::{DeductionDispute, DeductionReason};
+    use backstock_risk::deductions::{self, DeductionStatus};
+    let northwind =
+        PartyId::parse("northwind").map_err(|e| AppError::new(Exit::Other, e.to_string()))?;
+    let snap = crate::risk::snapshot(store, end).await?;
+    let t = crate::risk::thresholds(store).await?;
+    let open: Vec<_> = deductions::compute(&snap, &t, Some(&northwind))
+        .into_iter()
+        .filter(|x| x.status == DeductionStatus::Open)
+        .collect();
+    let reasons = [
+        DeductionReason::Freight,
+        DeductionReason::CoOp,
+        DeductionReason::PriceProtection,
+    ];
+    let cutoff = Date::from_ymd(2015, 1, 1).unwrap_or(end);
+    let mut out = Vec::new();
+    for (i, x) in open.iter().filter(|x| x.since < cutoff).enumerate() {
+        let on = x.since.add_days(30);
+        let reason = reasons[i % reasons.len()];
+        out.push(mk(
+            &format!("deduction-accepted:northwind:{}:1", x.statement_id),
+            on,
+            Event::DeductionAccepted {
+                distributor: northwind.clone(),
+                statement_id: x.statement_id.clone(),
+                amount: x.amount,
+                reason,
+                note: format!("{} taken on remittance, agreed by phone", reason.as_str()),
+            },
+        )?);
+    }
+    if let Some(x) = open.iter().rfind(|x| x.since >= cutoff) {
+        let on = x.since.add_days(10).min(end);
+        out.push(mk(
+            &format!("deduction-disputed:northwind:{}", x.statement_id),
+            on,
+            Event::Fact(Fact::DeductionDisputed(DeductionDispute {
+                distributor: northwind.clone(),
+                statement_id: x.statement_id.clone(),
+                amount: x.amount,
+                disputed_on: on,
+                note: "no co-op was agreed for this month; asked for the back-up".into(),
+            })),
         )?);
     }
     Ok(out)
