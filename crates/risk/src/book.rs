@@ -160,7 +160,9 @@ pub(crate) struct Book<'a> {
 }
 
 enum CreditKind<'a> {
-    Cash { statement_id: Option<&'a str> },
+    Cash {
+        statement_id: Option<&'a str>,
+    },
     Note,
     Settle {
         statement_id: Option<&'a str>,
@@ -215,9 +217,10 @@ impl<'a> Book<'a> {
                 apps: Vec::new(),
                 reserve_withheld: withheld,
                 reserve_released: released,
-                disputed: view.disputes.iter().any(|x| {
-                    &x.distributor == distributor && x.statement_id == r.st.statement_id
-                }),
+                disputed: view
+                    .disputes
+                    .iter()
+                    .any(|x| &x.distributor == distributor && x.statement_id == r.st.statement_id),
             });
         }
         stmts.sort_by_key(|s| (s.due_on, s.r.st.period_end, s.r.seq));

@@ -132,7 +132,8 @@ fn level_reason(snap: &Snapshot, t: &Thresholds, d: &PartyId) -> Option<HoldReas
         .signals
         .iter()
         .filter(|s| {
-            s.level >= Level::Alert && !matches!(s.code.as_str(), "ucc_unperfected" | "exposure_over_limit")
+            s.level >= Level::Alert
+                && !matches!(s.code.as_str(), "ucc_unperfected" | "exposure_over_limit")
         })
         .map(|s| format!("{} ({}): {}", s.code, s.level, s.message))
         .collect();

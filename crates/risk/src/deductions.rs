@@ -113,12 +113,18 @@ pub fn compute(snap: &Snapshot, t: &Thresholds, only: Option<&PartyId>) -> Vec<D
         out.extend(of_book(&view, &book, &a.distributor, t));
     }
     out.sort_by(|x, y| {
-        (!x.status.is_outstanding(), x.since, &x.distributor, &x.statement_id).cmp(&(
-            !y.status.is_outstanding(),
-            y.since,
-            &y.distributor,
-            &y.statement_id,
-        ))
+        (
+            !x.status.is_outstanding(),
+            x.since,
+            &x.distributor,
+            &x.statement_id,
+        )
+            .cmp(&(
+                !y.status.is_outstanding(),
+                y.since,
+                &y.distributor,
+                &y.statement_id,
+            ))
     });
     out
 }
@@ -312,8 +318,7 @@ mod tests {
         assert_eq!(s2.amount, usd(13_000));
         assert_eq!(s2.note.as_deref(), Some("no co-op agreed"));
         assert_eq!(
-            outstanding(&disputed.snap("2015-06-01"), &t, &p("allegro"), "S2")
-                .map(|x| x.status),
+            outstanding(&disputed.snap("2015-06-01"), &t, &p("allegro"), "S2").map(|x| x.status),
             Some(DeductionStatus::Disputed)
         );
     }

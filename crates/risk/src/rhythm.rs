@@ -42,7 +42,11 @@ pub(crate) fn usual_issue_lag_days(view: &View<'_>, a: &Agreement) -> Option<i64
             })
             .collect();
         v.sort();
-        v.into_iter().rev().take(LAG_SAMPLE).map(|(_, l)| l).collect()
+        v.into_iter()
+            .rev()
+            .take(LAG_SAMPLE)
+            .map(|(_, l)| l)
+            .collect()
     };
     let mut sample = lags(true);
     if sample.len() < 3 {

@@ -2,32 +2,43 @@
 //!
 //! # Signals
 //!
+//! Every window follows the distributor's own rhythm ([`crate::rhythm`]): its
+//! statement frequency (a quarterly distributor is judged by its quarters), its usual
+//! issue lag and its payment terms. And no signal is armed by an amount below the
+//! **materiality floor**: the larger of 1 % of what the distributor billed in the last
+//! 12 months and 50 units of its currency (`materiality_permille`,
+//! `materiality_min_major`).
+//!
 //! | code | what it measures | levels (defaults, see [`Thresholds`]) |
 //! |---|---|---|
-//! | `payment_lateness` | amount-weighted days beyond terms of statements due in the last 180 days (unpaid amounts count as late by today − due date), compared with the same window a year earlier | watch ≥ 30, alert ≥ 60, critical ≥ 120 |
-//! | `payment_coverage` | cash received ÷ amount that fell due in the last 180 days, per-mille; only when at least 1000 (whole currency units) fell due | watch < 800, alert < 500, critical < 200 |
-//! | `statements_late_or_missing` | the statement calendar over the last 365 days | 1 late → watch, 1 missing → alert, ≥ 3 missing → critical |
-//! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days ÷ units it sold over the same length of reported periods, while it is in arrears; and purchase orders placed while ≥ 60 days in arrears | ratio ≥ 1.5 with arrears → alert; a PO while ≥ 60 days in arrears → alert; without arrears → ok (seasonal stocking is not a warning) |
+//! | `payment_lateness` | amount-weighted days beyond terms of statements due in the payment window (180 days, or three statement periods if longer: 273 days for a quarterly distributor), unpaid amounts counting as late by today − due date; deductions left out; compared with the same window a year earlier | watch ≥ 30, alert ≥ 60, critical ≥ 120; an alert stays at watch while it is no more than 15 days later than a year earlier (a habit, not a trend) |
+//! | `payment_coverage` | cash received ÷ amount that fell due in the payment window (less deductions), per-mille; only when at least 1000 (whole currency units) fell due and the shortfall reaches the materiality floor | watch < 800, alert < 500, critical < 200 |
+//! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
+//! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more (two months, one quarter) → alert; ≥ 3 missing → critical |
+//! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old; a PO while ≥ 60 days in arrears → alert; without arrears, or like last year's season → ok |
 //! | `exposure_over_limit` | (unpaid + reserve + consigned stock at wholesale) ÷ credit limit | watch ≥ 80 %, alert > 100 %, critical > 150 % |
 //! | `stock_concentration` | share of the label's units (its own warehouse + consigned) held by this distributor | watch ≥ 50 % (information) |
 //! | `demand_unanswered` | a return/transfer demand with no answer | alert after 14 days |
 //! | `demand_refused` | the answer to a demand | refused → critical, partly complied → alert |
 //! | `ucc_unperfected` | the agreement retains title: UCC-1 status ([`crate::legal`]) and whether the distributor holds stock | no UCC-1 or lapsed, with stock held → alert; in the six-month continuation window, or filed in another state → watch |
 //!
-//! "Arrears" means an open balance past due by more than `arrears_grace_days` (7).
+//! "Arrears" means money simply unpaid — not deductions — past due by more than
+//! `arrears_grace_days` (7), and only when it reaches the materiality floor: a short-pay
+//! residual of a few dollars is not arrears.
 //!
 //! **One late payment is not a trend.** `payment_lateness` and `payment_coverage` are
 //! capped at `watch` unless at least `payment_min_problem_statements` (2) statements due
-//! in the window were paid ≥ 30 days late or are still unpaid past due. So a healthy
-//! distributor that paid one statement late stays at `watch` at most.
+//! in the window were paid ≥ 30 days late or are still unpaid past due, each by at least
+//! the materiality floor. So a healthy distributor that paid one statement late stays
+//! at `watch` at most.
 //!
 //! # The level of a distributor
 //!
 //! 1. Start from the highest level among its signals (`ok` when none).
 //! 2. If signals from **two or more independent families** are at `alert` or above, the
 //!    level is `critical`. Families: payment (`payment_lateness`, `payment_coverage` —
-//!    two views of the same money, so they count once), statements, stocking, exposure,
-//!    demand (`demand_unanswered`, `demand_refused`). `stock_concentration` (at most
+//!    two views of the same money, so they count once), deductions, statements,
+//!    stocking, exposure, demand (`demand_unanswered`, `demand_refused`). `stock_concentration` (at most
 //!    `watch`, information) and `ucc_unperfected` (the label's own paperwork, not the
 //!    distributor's behaviour) never count towards this escalation; they only take part
 //!    in step 1.
@@ -35,11 +46,11 @@
 //! The [`Assessment::reason`] says which rule gave the level and names the signals.
 
 use crate::book::{AppKind, Book};
-use crate::rhythm;
 use crate::json::{self, div_round, human, pct, permille, plural, show, window_words};
 use crate::legal::{self, UccStatus};
 use crate::receivables::{exposure, stock_holding};
 use crate::reconcile::{calendar_for, CalendarStatus};
+use crate::rhythm;
 use crate::view::View;
 use crate::Snapshot;
 pub use crate::{Level, Thresholds};
@@ -387,11 +398,7 @@ fn payment_signals(
             // As late as a year ago (and short of critical): a habit, not a trend.
             let habit = raw == Level::Alert
                 && matches!(prior, Some(p) if avg <= p.saturating_add(t.payment_lateness_trend_days));
-            let level = if habit {
-                Level::Watch
-            } else {
-                cap(raw)
-            };
+            let level = if habit { Level::Watch } else { cap(raw) };
             let trend = match prior {
                 Some(p) if p < avg => format!(", up from {p} a year ago"),
                 Some(p) if p > avg => format!(", down from {p} a year ago"),
@@ -721,7 +728,8 @@ fn flagged_pos(
         let e = by_po
             .entry((p.date, p.po_number.as_str()))
             .or_insert((0, 0));
-        e.0 = e.0.saturating_add(i64::try_from(p.units).unwrap_or(i64::MAX));
+        e.0 =
+            e.0.saturating_add(i64::try_from(p.units).unwrap_or(i64::MAX));
         e.1 += 1;
     }
     let mut flagged = Vec::new();
@@ -768,10 +776,8 @@ fn stocking_signal(
     let last_year_view = View::at(snap, view.as_of.add_days(-365));
     let last_year = stocking_measure(&last_year_view, a, window_days);
     let seasonal_limit = last_year.ratio.map(|r| {
-        i64::try_from(
-            i128::from(r) * i128::from(t.stocking_seasonal_permille.max(0)) / 1000,
-        )
-        .unwrap_or(i64::MAX)
+        i64::try_from(i128::from(r) * i128::from(t.stocking_seasonal_permille.max(0)) / 1000)
+            .unwrap_or(i64::MAX)
     });
     let seasonal = match (ratio, seasonal_limit) {
         (Some(r), Some(l)) => r <= l,

@@ -75,7 +75,13 @@ impl History<'_> {
         let number = format!("OR-{}", self.dist);
         let continued = d(&filed).add_months(56).to_string();
         tl.ucc(self.dist, &number, "OR", &filed, None)
-            .ucc(self.dist, &format!("{number}-C"), "OR", &continued, Some(&number))
+            .ucc(
+                self.dist,
+                &format!("{number}-C"),
+                "OR",
+                &continued,
+                Some(&number),
+            )
             .agreement(a)
             .catalog("CD1", WHOLESALE, 300)
             .make(&filed, "CD1", 10_000_000);
@@ -312,7 +318,8 @@ fn a_short_pay_residual_never_arms_the_purchase_order_rule() {
         seed: 7,
     }
     .write(&mut tl);
-    tl.po("PO-LAST", "2015-12-20", "northwind", "CD1", 300).sort();
+    tl.po("PO-LAST", "2015-12-20", "northwind", "CD1", 300)
+        .sort();
     let snap = tl.snap("2015-12-31");
     let po = backstock_ledger::facts::PurchaseOrder {
         po_number: "PO-LAST".into(),
@@ -322,7 +329,10 @@ fn a_short_pay_residual_never_arms_the_purchase_order_rule() {
         units: 300,
     };
     let flags = credit::po_flags(&snap, &Thresholds::default(), &po);
-    assert!(flags.iter().all(|f| f.code != "po_in_arrears"), "{flags:#?}");
+    assert!(
+        flags.iter().all(|f| f.code != "po_in_arrears"),
+        "{flags:#?}"
+    );
     let a = signals::assess_one(&snap, &Thresholds::default(), &p("northwind")).unwrap();
     assert!(a.level < Level::Alert, "{a:#?}");
     let ded = a.signals.iter().find(|s| s.code == "deductions").unwrap();
@@ -380,7 +390,10 @@ fn allegro_media_2016_is_at_alert_months_before_the_seizure() {
         units: 500,
     };
     let flags = credit::po_flags(&snap, &Thresholds::default(), &po);
-    let f = flags.iter().find(|f| f.code == "po_in_arrears").expect("flagged");
+    let f = flags
+        .iter()
+        .find(|f| f.code == "po_in_arrears")
+        .expect("flagged");
     assert!(f.message.contains("Allegro"), "{}", f.message);
 }
 
@@ -455,11 +468,7 @@ fn valley_media_2001_is_at_alert_before_the_petition() {
         since.days_until(d("2001-11-20")) >= 120,
         "alert only from {since}"
     );
-    let after = signals::assess_one(
-        &tl.snap("2001-12-06"),
-        &Thresholds::default(),
-        &p("valley"),
-    )
-    .unwrap();
+    let after =
+        signals::assess_one(&tl.snap("2001-12-06"), &Thresholds::default(), &p("valley")).unwrap();
     assert_eq!(after.level, Level::Critical);
 }
