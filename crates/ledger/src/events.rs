@@ -833,7 +833,8 @@ impl Entry {
             } => {
                 if holder.is_label() {
                     return Err(ExpandError(
-                        "a buy-back is from a distributor or its liquidator, not from the label".into(),
+                        "a buy-back is from a distributor or its liquidator, not from the label"
+                            .into(),
                     ));
                 }
                 if paid.minor() < 0 {
@@ -842,11 +843,7 @@ impl Entry {
                         paid.to_decimal_string()
                     )));
                 }
-                let state = if *detained {
-                    UnitState::Detained
-                } else {
-                    on
-                };
+                let state = if *detained { UnitState::Detained } else { on };
                 out.extend(move_units(
                     &label,
                     (holder, state),
