@@ -49,6 +49,21 @@ enum Op {
     Correct {
         target: usize,
     },
+    Deduct {
+        dist: usize,
+        minor: i64,
+    },
+    WriteOffReceivable {
+        dist: usize,
+        minor: i64,
+    },
+    BuyBack {
+        holder: usize,
+        sku: usize,
+        units: u64,
+        detained: bool,
+        paid_minor: i64,
+    },
 }
 
 const HOLDERS: [&str; 3] = ["label", "allegro", "redeye"];
@@ -79,6 +94,23 @@ fn op() -> impl Strategy<Value = Op> {
             units
         }),
         (0usize..40).prop_map(|target| Op::Correct { target }),
+        (1usize..3, -100i64..5_000).prop_map(|(dist, minor)| Op::Deduct { dist, minor }),
+        (1usize..3, -100i64..50_000)
+            .prop_map(|(dist, minor)| Op::WriteOffReceivable { dist, minor }),
+        (
+            0usize..3,
+            0usize..3,
+            1u64..100,
+            any::<bool>(),
+            -100i64..10_000
+        )
+            .prop_map(|(holder, sku, units, detained, paid_minor)| Op::BuyBack {
+                holder,
+                sku,
+                units,
+                detained,
+                paid_minor
+            }),
     ]
 }
 
@@ -171,6 +203,34 @@ fn to_event(op: &Op, history: &[(Entry, Vec<Posting>)]) -> Option<Event> {
             sku: sku(*s),
             units: *units,
             reason: "damaged".into(),
+        },
+        Op::Deduct { dist, minor } => Event::DeductionAccepted {
+            distributor: p(HOLDERS[*dist]),
+            statement_id: "s".into(),
+            amount: Money::from_minor(*minor, usd),
+            reason: backstock_ledger::facts::DeductionReason::Freight,
+            note: String::new(),
+        },
+        Op::WriteOffReceivable { dist, minor } => Event::ReceivableWrittenOff {
+            distributor: p(HOLDERS[*dist]),
+            statement_id: None,
+            amount: Money::from_minor(*minor, usd),
+            reason: "closed".into(),
+        },
+        Op::BuyBack {
+            holder,
+            sku: s,
+            units,
+            detained,
+            paid_minor,
+        } => Event::BuyBack {
+            buyback_id: "bb".into(),
+            holder: p(HOLDERS[*holder]),
+            sku: sku(*s),
+            units: *units,
+            detained: *detained,
+            paid: Money::from_minor(*paid_minor, usd),
+            paid_to: "liquidator".into(),
         },
         Op::Correct { target } => {
             let (e, postings) = history.get(*target)?;
