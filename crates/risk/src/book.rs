@@ -2,8 +2,11 @@
 //! applied to them, reserves. Shared by receivables, signals and credit checks.
 //!
 //! Application rule: credits are applied in date order (then recording order). A
-//! payment naming a known statement goes to that statement first; whatever is left (or
-//! all of an unnamed payment) goes to the oldest open statement first (by due date);
+//! payment naming a known statement goes to that statement first; an unnamed payment
+//! that pays an open statement (received by then) short — at least 90 % of its open
+//! amount and no more than all of it — goes to the oldest such statement first
+//! (remittance matching); whatever is left (or all of any other unnamed payment) goes
+//! to the oldest open statement first (by due date);
 //! what is left after every statement is paid is unapplied credit. A statement whose net
 //! is negative is a credit note: it is applied the same way (oldest first) on the day it
 //! was received, but it is not cash. A deduction the label accepted and a balance it
@@ -16,8 +19,7 @@
 //! deduction since the last cash applied to it, not silent non-payment. A statement the
 //! label disputed ([`backstock_ledger::facts::DeductionDispute`]) keeps its whole open
 //! amount as a disputed deduction. Payments that name their statement (remittance
-//! advice) make deductions visible; unnamed ones are applied oldest first, so a short
-//! pay moves forward to the next statement until the label accepts it.
+//! advice) make deductions visible; unnamed ones are matched as above.
 
 use crate::days_i32;
 use crate::view::{StmtRef, View};
@@ -335,6 +337,12 @@ impl<'a> Book<'a> {
                 if let Some(i) = stmts.iter().position(|s| s.r.st.statement_id == sid) {
                     apply(i, &mut left, &mut stmts);
                 }
+            } else if app_kind == AppKind::Cash {
+                // Remittance matching: an unnamed payment that pays an open statement
+                // short (at least 90 % of it, no more than all) is that statement's.
+                if let Some(i) = match_short_pay(&stmts, left, c.date) {
+                    apply(i, &mut left, &mut stmts);
+                }
             }
             for i in 0..stmts.len() {
                 if left <= 0 {
@@ -440,6 +448,23 @@ impl<'a> Book<'a> {
             .map(|s| s.reserve_withheld - s.reserve_released)
             .sum()
     }
+}
+
+/// An unnamed payment is matched to the oldest open statement it pays at least this
+/// share (per-mille) of, and no more than all of: a short pay is matched as the
+/// statement it was meant for, so its deduction stays on that statement instead of
+/// moving forward from payment to payment.
+const MATCH_MIN_PERMILLE: i128 = 900;
+
+fn match_short_pay(stmts: &[StmtCalc<'_>], amount: i128, on: Date) -> Option<usize> {
+    stmts.iter().position(|s| {
+        let open = s.open();
+        s.net > 0
+            && s.r.received_on() <= on
+            && open > 0
+            && amount <= open
+            && amount.saturating_mul(1000) >= open.saturating_mul(MATCH_MIN_PERMILLE)
+    })
 }
 
 /// Currencies a distributor's statements and payments are in.

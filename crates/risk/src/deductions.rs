@@ -266,6 +266,35 @@ mod tests {
     }
 
     #[test]
+    fn unnamed_short_pays_are_matched_to_their_statements() {
+        // Twelve statements of 380.00, each paid 98 % without naming it: each keeps its
+        // own 7.60 deduction instead of the shortfall rolling onto the newest one.
+        let mut tl = Tl::new();
+        tl.ucc("allegro", "OR-1", "OR", "2014-12-01", None)
+            .agreement(agreement("allegro", "2015-01-01"))
+            .catalog("CD1", 950, 300)
+            .make("2015-01-01", "CD1", 1000)
+            .ship("SH1", "2015-01-05", "label", "allegro", "CD1", 600)
+            .monthly_with("allegro", "2015-01-01", 12, "CD1", 40, 38_000, 60, |_| {
+                Some((0, 37_240))
+            });
+        for e in tl.entries.iter_mut() {
+            if let Event::PaymentReceived { statement_id, .. } = &mut e.event {
+                *statement_id = None;
+            }
+        }
+        let t = Thresholds::default();
+        let all = compute(&tl.snap("2016-06-01"), &t, None);
+        assert_eq!(all.len(), 12, "{all:#?}");
+        assert!(all.iter().all(|x| x.amount == usd(760)), "{all:#?}");
+        let r = crate::receivables::compute(&tl.snap("2016-06-01"), None);
+        assert_eq!(r[0].book.open_balance, usd(12 * 760));
+        // Not arrears: nothing arms the purchase order rule.
+        let a = crate::signals::assess_one(&tl.snap("2016-01-15"), &t, &p("allegro")).unwrap();
+        assert!(a.level < crate::Level::Alert, "{a:#?}");
+    }
+
+    #[test]
     fn a_later_payment_clears_it_acceptance_and_dispute_settle_it() {
         let t = Thresholds::default();
         let mut cleared = tl();

@@ -14,7 +14,7 @@
 //! | `payment_lateness` | amount-weighted days beyond terms of statements due in the payment window (180 days, or three statement periods if longer: 273 days for a quarterly distributor), unpaid amounts counting as late by today − due date; deductions left out; compared with the same window a year earlier | watch ≥ 30, alert ≥ 60, critical ≥ 120; an alert stays at watch while it is no more than 15 days later than a year earlier (a habit, not a trend) |
 //! | `payment_coverage` | cash received ÷ amount that fell due in the payment window (less deductions), per-mille; only when at least 1000 (whole currency units) fell due and the shortfall reaches the materiality floor | watch < 800, alert < 500, critical < 200 |
 //! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
-//! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more (two months, one quarter) → alert; ≥ 3 missing → critical |
+//! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more (two months, or one quarter a month overdue) → alert; ≥ 3 missing → critical |
 //! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old; a PO while ≥ 60 days in arrears → alert; without arrears, or like last year's season → ok |
 //! | `exposure_over_limit` | (unpaid + reserve + consigned stock at wholesale) ÷ credit limit | watch ≥ 80 %, alert > 100 %, critical > 150 % |
 //! | `stock_concentration` | share of the label's units (its own warehouse + consigned) held by this distributor | watch ≥ 50 % (information) |
@@ -575,9 +575,16 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
         .iter()
         .map(|p| i64::from(p.period_start.days_until(p.period_end)) + 1)
         .sum();
+    // One missing statement alerts only once it is a month overdue: a quarterly
+    // statement a few days later than usual is not a missing quarter.
+    let overdue = missing
+        .iter()
+        .filter_map(|p| p.days_late)
+        .max()
+        .unwrap_or(0);
     let level = if nm >= t.statements_missing_critical {
         Level::Critical
-    } else if nm >= 1 && missing_days >= t.statements_missing_alert_days {
+    } else if missing_days >= t.statements_missing_alert_days && (nm >= 2 || overdue >= 30) {
         Level::Alert
     } else if nm >= 1 || nl >= 1 {
         Level::Watch
