@@ -25,7 +25,7 @@
 use crate::book::Book;
 use crate::json::{human, show};
 use crate::receivables::for_agreement;
-use crate::view::View;
+use crate::view::{OfSnapshot, View};
 use crate::{legal, signals, Level, Snapshot, Thresholds};
 use backstock_domain::{PartyId, Sku};
 use backstock_ledger::facts::{Agreement, DemandOutcome, PurchaseOrder};

@@ -25,7 +25,7 @@
 
 use crate::book::{AppKind, Book};
 use crate::json::{self, to_money};
-use crate::view::View;
+use crate::view::{OfSnapshot, View};
 use crate::{Snapshot, Thresholds};
 use backstock_domain::{Date, Money, PartyId};
 use backstock_ledger::facts::DeductionReason;

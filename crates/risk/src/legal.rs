@@ -22,7 +22,7 @@
 //!   shipment not reached by an in-force notice to a secured party the label has
 //!   notified at some time.
 
-use crate::view::View;
+use crate::view::{OfSnapshot, View};
 use crate::{Snapshot, Thresholds};
 use backstock_domain::{Date, PartyId};
 use backstock_ledger::facts::Agreement;

@@ -40,7 +40,7 @@ mod testkit;
 mod timelines;
 
 use backstock_domain::{Date, PartyId, Sku};
-use backstock_ledger::{Entry, Event};
+use backstock_ledger::Entry;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -269,19 +269,11 @@ pub(crate) fn minus_days(d: Date, n: i64) -> Date {
     d.add_days(days_i32(n.saturating_neg()))
 }
 
-/// Whether an event is a correction (used by the view to void entries).
-pub(crate) fn reverses(e: &Entry) -> Option<&backstock_ledger::EntryId> {
-    match &e.event {
-        Event::Correction { reverses, .. } => Some(reverses),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testkit::*;
-    use backstock_ledger::LineKind;
+    use backstock_ledger::{Event, LineKind};
 
     #[test]
     fn nothing_panics_on_odd_data_or_thresholds() {

@@ -20,7 +20,7 @@
 
 use crate::book::{self, Book};
 use crate::json::{self, permille, to_money};
-use crate::view::View;
+use crate::view::{OfSnapshot, View};
 use crate::Snapshot;
 use backstock_domain::{Currency, Date, Money, PartyId, Sku};
 use backstock_ledger::facts::Agreement;

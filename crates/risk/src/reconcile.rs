@@ -25,7 +25,7 @@
 //!   entry's `known_on`: when the label got it.
 
 use crate::json::{self, to_money};
-use crate::view::View;
+use crate::view::{OfSnapshot, View};
 use crate::{days_i32, Snapshot, Thresholds};
 use backstock_domain::{Date, Money, PartyId, Sku};
 use backstock_ledger::facts::{Agreement, StockReportSource};

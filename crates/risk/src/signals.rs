@@ -51,7 +51,7 @@ use crate::legal::{self, UccStatus};
 use crate::receivables::{exposure, stock_holding};
 use crate::reconcile::{calendar_for, CalendarStatus};
 use crate::rhythm;
-use crate::view::View;
+use crate::view::{OfSnapshot, View};
 use crate::Snapshot;
 pub use crate::{Level, Thresholds};
 use backstock_domain::{Date, Money, PartyId};
@@ -660,7 +660,7 @@ fn stocking_measure<'v>(view: &'v View<'_>, a: &Agreement, window_days: i64) -> 
     let pos: Vec<&'v backstock_ledger::facts::PurchaseOrder> = view
         .pos
         .iter()
-        .copied()
+        .map(|p| p.item)
         .filter(|p| &p.distributor == d && p.date > from && p.date <= as_of)
         .collect();
     let po_numbers: HashSet<&str> = pos.iter().map(|p| p.po_number.as_str()).collect();
