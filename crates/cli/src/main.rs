@@ -827,46 +827,11 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         }
         Command::Correct { entry_id, reason } => {
             let store = open(&dir()).await?;
-            let Some((_, original, postings)) = store.entry(&entry_id).await? else {
-                return Err(CliError::new(
-                    Exit::Input,
-                    format!("no entry {entry_id:?} to correct (see `backstock journal`)"),
-                ));
-            };
-            if matches!(original.event, Event::RoyaltyRun(_)) {
-                return Err(CliError::new(
-                    Exit::Refused,
-                    "a royalty run is locked: its statements were sent; corrections roll into the next period",
-                ));
-            }
-            if matches!(original.event, Event::Correction { .. }) {
-                return Err(CliError::new(
-                    Exit::Refused,
-                    "a correction cannot itself be corrected; record the right entry again",
-                ));
-            }
-            let today = today();
-            let id = EntryId::new(format!("correction:{entry_id}"))
-                .map_err(|e| CliError::new(Exit::Input, e.to_string()))?;
-            let e = Entry {
-                id,
-                effective_on: original.effective_on,
-                known_on: today.max(original.known_on),
-                provenance: Provenance::Command {
-                    user: user(),
-                    command: format!("correct {entry_id} --reason {reason:?}"),
-                },
-                event: Event::Correction {
-                    reverses: original.id.clone(),
-                    reason,
-                    postings,
-                },
-            };
-            store.record(&[e], None).await?;
+            let req = backstock_app::correct::CorrectRequest { entry_id, reason };
+            let c = backstock_app::correct::correct(&store, &req, &user()).await?;
             Ok(format!(
-                "Recorded a correction reversing {entry_id} (effective {}, known {}).\n",
-                original.effective_on,
-                today.max(original.known_on)
+                "Recorded a correction reversing {} (effective {}, known {}).\n",
+                c.reverses, c.effective_on, c.known_on
             ))
         }
         Command::ConfirmReceipt { shipment_id, on } => {

@@ -94,6 +94,8 @@ pub struct SettleRef<'a> {
 /// A change in label-owned units at a holder.
 #[derive(Debug, Clone, Copy)]
 pub struct UnitMove<'a> {
+    /// The entry that moved them.
+    pub entry: &'a Entry,
     pub date: Date,
     pub holder: &'a PartyId,
     pub sku: &'a Sku,
@@ -265,6 +267,7 @@ impl<'a> Records<'a> {
             let moves_before = v.moves.len();
             match &e.event {
                 Event::Manufacture { to, sku, units, .. } => v.moves.push(UnitMove {
+                    entry: e,
                     date: on,
                     holder: to,
                     sku,
@@ -293,12 +296,14 @@ impl<'a> Records<'a> {
                     });
                     if from != to {
                         v.moves.push(UnitMove {
+                            entry: e,
                             date: on,
                             holder: from,
                             sku,
                             delta: -i64_units(*units),
                         });
                         v.moves.push(UnitMove {
+                            entry: e,
                             date: on,
                             holder: to,
                             sku,
@@ -315,6 +320,7 @@ impl<'a> Records<'a> {
                         };
                         if let Some(sku) = &l.sku {
                             v.moves.push(UnitMove {
+                                entry: e,
                                 date: on,
                                 holder: &st.distributor,
                                 sku,
@@ -365,6 +371,7 @@ impl<'a> Records<'a> {
                 Event::WriteOff {
                     holder, sku, units, ..
                 } => v.moves.push(UnitMove {
+                    entry: e,
                     date: on,
                     holder,
                     sku,
@@ -381,6 +388,7 @@ impl<'a> Records<'a> {
                 } => {
                     if from_owner.is_label() {
                         v.moves.push(UnitMove {
+                            entry: e,
                             date: on,
                             holder: from_holder,
                             sku,
@@ -389,6 +397,7 @@ impl<'a> Records<'a> {
                     }
                     if to_owner.is_label() {
                         v.moves.push(UnitMove {
+                            entry: e,
                             date: on,
                             holder: to_holder,
                             sku,
@@ -431,12 +440,14 @@ impl<'a> Records<'a> {
                     holder, sku, units, ..
                 } => {
                     v.moves.push(UnitMove {
+                        entry: e,
                         date: on,
                         holder,
                         sku,
                         delta: -i64_units(*units),
                     });
                     v.moves.push(UnitMove {
+                        entry: e,
                         date: on,
                         holder: e_label(),
                         sku,

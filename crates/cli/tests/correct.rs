@@ -1,0 +1,136 @@
+//! Corrections through the real binary: a reversal that would drive a holding below
+//! zero is refused with what happened to the units since; one that is sound is
+//! recorded once, and the corrected entry is gone from the stock and the risk figures.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backstock"))
+        .env_remove("BACKSTOCK_DATA")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let o = run(dir, args);
+    assert!(
+        o.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn journal_len(dir: &Path) -> usize {
+    ok(dir, &["journal", "--format", "csv"]).lines().count()
+}
+
+fn units(dir: &Path, holder: &str, sku: &str) -> i64 {
+    let csv = ok(
+        dir,
+        &["stock", "--holder", holder, "--sku", sku, "--format", "csv"],
+    );
+    csv.lines()
+        .skip(1)
+        .filter(|l| l.contains(",on_hand,"))
+        .filter_map(|l| l.rsplit(',').next()?.parse::<i64>().ok())
+        .sum()
+}
+
+#[test]
+fn a_correction_that_would_leave_a_holding_negative_is_refused_and_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("demo");
+    ok(&d, &["demo"]);
+    let before = journal_len(&d);
+    // Cascade sold these units long ago: reversing the 2013 shipment cannot be right.
+    let o = run(
+        &d,
+        &[
+            "correct",
+            "shipment:SH-5012:MRG-003-CD",
+            "--reason",
+            "keyed twice",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("would leave cascade holding -"), "{err}");
+    assert!(err.contains("it sold"), "{err}");
+    assert!(err.contains("CASCADE-2013-01"), "{err}");
+    assert!(
+        err.contains("a return") && err.contains("a write-off"),
+        "{err}"
+    );
+    assert_eq!(journal_len(&d), before, "nothing recorded");
+}
+
+#[test]
+fn a_sound_correction_is_recorded_once_and_the_shipment_is_gone_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("demo");
+    ok(&d, &["demo"]);
+    let before = units(&d, "northwind", "MRG-001-CD");
+    let exposure_before = exposure(&d, "northwind");
+    ok(
+        &d,
+        &[
+            "ship",
+            "--to",
+            "northwind",
+            "--sku",
+            "MRG-001-CD",
+            "--units",
+            "7",
+            "--id",
+            "SH-TYPO",
+        ],
+    );
+    assert_eq!(units(&d, "northwind", "MRG-001-CD"), before + 7);
+    assert!(exposure(&d, "northwind") > exposure_before);
+    let out = ok(
+        &d,
+        &[
+            "correct",
+            "shipment:SH-TYPO:MRG-001-CD",
+            "--reason",
+            "keyed twice",
+        ],
+    );
+    assert!(
+        out.contains("Recorded a correction reversing shipment:SH-TYPO:MRG-001-CD"),
+        "{out}"
+    );
+    assert_eq!(units(&d, "northwind", "MRG-001-CD"), before);
+    // Twice: refused, nothing more recorded.
+    let n = journal_len(&d);
+    let o = run(
+        &d,
+        &[
+            "correct",
+            "shipment:SH-TYPO:MRG-001-CD",
+            "--reason",
+            "again",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already corrected"));
+    assert_eq!(journal_len(&d), n);
+    // Risk reads the same records: the exposure is back where it was.
+    assert_eq!(exposure(&d, "northwind"), exposure_before);
+}
+
+fn exposure(dir: &Path, distributor: &str) -> i64 {
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(dir, &["risk", "--format", "json"])).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["distributor"] == distributor)
+        .and_then(|a| a["exposure"]["amount_minor"].as_i64())
+        .unwrap()
+}
