@@ -1072,6 +1072,14 @@ pub async fn catalog(
     Ok(page("Catalog", Some(&t), &body).into_response())
 }
 
+/// "reversed on 2016-07-01 (keyed twice)" for a corrected record, else nothing.
+fn reversal_text(r: &Option<views::ReversalRow>) -> String {
+    match r {
+        Some(r) => format!("reversed on {} ({})", r.on, r.reason),
+        None => String::new(),
+    }
+}
+
 pub async fn shipments(
     State(state): State<AppState>,
     t: Tenant,
@@ -1090,6 +1098,7 @@ pub async fn shipments(
             ("sku", false),
             ("units", true),
             ("PO", false),
+            ("status", false),
         ],
     );
     for s in ships.iter().rev() {
@@ -1101,6 +1110,7 @@ pub async fn shipments(
             Cell::text(s.sku.clone()),
             int_cell(&l, i64::try_from(s.units).unwrap_or(i64::MAX)),
             Cell::text(s.po_number.clone().unwrap_or_default()),
+            Cell::text(reversal_text(&s.reversed)),
         ]);
     }
     let mut og = Grid::new(
@@ -1111,6 +1121,7 @@ pub async fn shipments(
             ("distributor", false),
             ("sku", false),
             ("units", true),
+            ("status", false),
         ],
     );
     for o in orders.iter().rev() {
@@ -1120,6 +1131,7 @@ pub async fn shipments(
             Cell::text(o.distributor.clone()),
             Cell::text(o.sku.clone()),
             int_cell(&l, i64::try_from(o.units).unwrap_or(i64::MAX)),
+            Cell::text(reversal_text(&o.reversed)),
         ]);
     }
     sg.sort(&q);

@@ -9,7 +9,8 @@
 use crate::auth::{Scope, Tenant};
 use crate::Fail;
 use backstock_domain::{Date, Money, PartyId};
-use backstock_ledger::{Entry, Event, Fact};
+use backstock_ledger::Entry;
+use backstock_records::Records;
 use backstock_risk::legal::LegalReport;
 use backstock_risk::receivables::DistributorReceivables;
 use backstock_risk::{Assessment, Level, Snapshot};
@@ -273,30 +274,30 @@ pub fn payee_of_artist(artist: &str) -> String {
 
 /// The catalog as the member may see it: everything, or an artist's own releases.
 pub fn catalog(t: &Tenant, b: &Books) -> Vec<CatalogRow> {
-    let mut items: BTreeMap<String, backstock_ledger::facts::CatalogItem> = BTreeMap::new();
-    for e in &b.entries {
-        if let Event::Fact(Fact::CatalogItem(c)) = &e.event {
-            items.insert(c.sku.to_string(), c.clone());
-        }
-    }
+    let items: BTreeMap<String, backstock_ledger::facts::CatalogItem> =
+        Records::new(&b.entries, b.as_of)
+            .catalog
+            .into_iter()
+            .map(|(sku, c)| (sku.to_string(), c.clone()))
+            .collect();
     let mut owned: HashMap<&str, i64> = HashMap::new();
     for r in &b.stock {
         if r.state != "origin" {
             *owned.entry(r.sku.as_str()).or_default() += r.units;
         }
     }
+    // Units sold per SKU from the statements that stand (corrections applied).
+    let records = Records::new(&b.entries, b.as_of);
     let mut sold: HashMap<String, i64> = HashMap::new();
-    for e in &b.entries {
-        if let Event::Statement(s) = &e.event {
-            for l in &s.lines {
-                if let Some(sku) = &l.sku {
-                    let sign = match l.kind {
-                        backstock_ledger::LineKind::Sale => 1,
-                        backstock_ledger::LineKind::Return => -1,
-                        _ => 0,
-                    };
-                    *sold.entry(sku.to_string()).or_default() += sign * l.units;
-                }
+    for s in &records.statements {
+        for l in &s.st.lines {
+            if let Some(sku) = &l.sku {
+                let sign = match l.kind {
+                    backstock_ledger::LineKind::Sale => 1,
+                    backstock_ledger::LineKind::Return => -1,
+                    _ => 0,
+                };
+                *sold.entry(sku.to_string()).or_default() += sign * l.units;
             }
         }
     }
@@ -332,6 +333,8 @@ pub struct ShipmentRow {
     pub units: u64,
     pub po_number: Option<String>,
     pub override_reason: Option<String>,
+    /// Set when a correction reversed it: it moves nothing and counts nowhere.
+    pub reversed: Option<ReversalRow>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -341,51 +344,69 @@ pub struct OrderRow {
     pub distributor: String,
     pub sku: String,
     pub units: u64,
+    pub reversed: Option<ReversalRow>,
 }
 
-/// Shipments and purchase orders: all, or one distributor's own.
+/// A correction that reversed a record: when it became known, which entry, why.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReversalRow {
+    pub on: Date,
+    pub by: String,
+    pub reason: String,
+}
+
+impl ReversalRow {
+    fn of(r: Option<backstock_records::Reversal<'_>>) -> Option<ReversalRow> {
+        r.map(|r| ReversalRow {
+            on: r.on,
+            by: r.by.to_string(),
+            reason: r.reason.to_string(),
+        })
+    }
+}
+
+/// Shipments and purchase orders: all, or one distributor's own; corrected ones are
+/// listed with their reversal.
 pub fn shipments(t: &Tenant, b: &Books) -> (Vec<ShipmentRow>, Vec<OrderRow>) {
     let mine = |p: &PartyId| match &t.scope {
         Scope::Label => true,
         Scope::Distributor(d) => p.as_str() == d,
         Scope::Payee(_) => false,
     };
-    let mut ships = Vec::new();
-    let mut orders = Vec::new();
-    for e in &b.entries {
-        match &e.event {
-            Event::Shipment {
-                shipment_id,
-                from,
-                to,
-                sku,
-                units,
-                po_number,
-                override_reason,
-            } if mine(from) || mine(to) => ships.push(ShipmentRow {
-                shipment_id: shipment_id.clone(),
-                date: e.effective_on,
-                from: from.to_string(),
-                to: to.to_string(),
-                sku: sku.to_string(),
-                units: *units,
-                po_number: po_number.clone(),
-                override_reason: if t.scope == Scope::Label {
-                    override_reason.clone()
-                } else {
-                    None
-                },
-            }),
-            Event::Fact(Fact::PurchaseOrder(p)) if mine(&p.distributor) => orders.push(OrderRow {
-                po_number: p.po_number.clone(),
-                date: p.date,
-                distributor: p.distributor.to_string(),
-                sku: p.sku.to_string(),
-                units: p.units,
-            }),
-            _ => {}
-        }
-    }
+    let records = Records::with_reversed(&b.entries, b.as_of);
+    let ships = records
+        .shipments
+        .iter()
+        .filter(|s| mine(s.from) || mine(s.to))
+        .map(|s| ShipmentRow {
+            shipment_id: s.shipment_id.to_string(),
+            date: s.date,
+            from: s.from.to_string(),
+            to: s.to.to_string(),
+            sku: s.sku.to_string(),
+            units: s.units,
+            po_number: s.po_number.map(str::to_string),
+            override_reason: if t.scope == Scope::Label {
+                s.override_reason.map(str::to_string)
+            } else {
+                None
+            },
+            reversed: ReversalRow::of(s.reversed),
+        })
+        .collect();
+    let orders = records
+        .pos
+        .iter()
+        .filter(|p| mine(&p.distributor))
+        .map(|p| OrderRow {
+            po_number: p.po_number.clone(),
+            date: p.date,
+            distributor: p.distributor.to_string(),
+            sku: p.sku.to_string(),
+            units: p.units,
+            reversed: ReversalRow::of(p.reversed),
+        })
+        .collect();
     (ships, orders)
 }
 
@@ -412,57 +433,50 @@ pub struct DemandRow {
 }
 
 pub fn distributor<'a>(b: &'a Books, id: &str) -> Option<DistributorDetail<'a>> {
-    let agreement = b.entries.iter().rev().find_map(|e| match &e.event {
-        Event::Fact(Fact::Agreement(a)) if a.distributor.as_str() == id => Some(a),
-        _ => None,
-    })?;
-    let payments = b
-        .entries
+    let records = Records::new(&b.entries, b.as_of);
+    let (_, agreement) = records.agreements.iter().find(|(d, _)| d.as_str() == id)?;
+    let agreement: &'a backstock_ledger::facts::Agreement = agreement;
+    let payments = records
+        .payments
         .iter()
-        .filter_map(|e| match &e.event {
-            Event::PaymentReceived {
-                payment_id,
-                distributor,
-                amount,
-                statement_id,
-            } if distributor.as_str() == id => Some((
-                e.effective_on,
-                payment_id.clone(),
-                *amount,
-                statement_id.clone(),
-            )),
-            _ => None,
+        .filter(|p| p.distributor.as_str() == id)
+        .map(|p| {
+            (
+                p.date,
+                p.payment_id.to_string(),
+                p.amount,
+                p.statement_id.map(str::to_string),
+            )
         })
         .collect();
-    let mut demands: Vec<DemandRow> = Vec::new();
-    for e in &b.entries {
-        match &e.event {
-            Event::Fact(Fact::Demand(d)) if d.distributor.as_str() == id => {
-                demands.push(DemandRow {
-                    demand_id: d.demand_id.clone(),
-                    made_on: d.made_on,
-                    kind: serde_json::to_value(d.kind)
+    let demands: Vec<DemandRow> = records
+        .demands
+        .iter()
+        .filter(|d| d.distributor.as_str() == id)
+        .map(|d| {
+            let answer = records
+                .responses
+                .iter()
+                .filter(|r| r.demand_id == d.demand_id)
+                .max_by_key(|r| r.answered_on);
+            DemandRow {
+                demand_id: d.demand_id.clone(),
+                made_on: d.made_on,
+                kind: serde_json::to_value(d.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                via: d.via.clone(),
+                answered_on: answer.map(|r| r.answered_on),
+                outcome: answer.and_then(|r| {
+                    serde_json::to_value(r.outcome)
                         .ok()
                         .and_then(|v| v.as_str().map(String::from))
-                        .unwrap_or_default(),
-                    via: d.via.clone(),
-                    answered_on: None,
-                    outcome: None,
-                    note: None,
-                })
+                }),
+                note: answer.map(|r| r.note.clone()),
             }
-            Event::Fact(Fact::DemandResponse(r)) => {
-                if let Some(d) = demands.iter_mut().find(|d| d.demand_id == r.demand_id) {
-                    d.answered_on = Some(r.answered_on);
-                    d.outcome = serde_json::to_value(r.outcome)
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from));
-                    d.note = Some(r.note.clone());
-                }
-            }
-            _ => {}
-        }
-    }
+        })
+        .collect();
     let timeline = b
         .history
         .iter()
