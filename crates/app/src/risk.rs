@@ -520,13 +520,13 @@ pub struct ShipArgs {
     pub override_reason: Option<String>,
 }
 
-pub async fn ship(store: &Store, a: ShipArgs) -> Result<String, AppError> {
+pub async fn ship(store: &Store, a: ShipArgs) -> Result<ShipOutcome, AppError> {
     ship_as(store, a, &user()).await
 }
 
 /// [`ship`] by a named user (the web app's signed-in user rather than `$USER`): the
 /// name goes in the journal's provenance and in any override reason.
-pub async fn ship_as(store: &Store, a: ShipArgs, user: &str) -> Result<String, AppError> {
+pub async fn ship_as(store: &Store, a: ShipArgs, user: &str) -> Result<ShipOutcome, AppError> {
     let to = PartyId::parse(&a.to).map_err(|e| AppError::new(Exit::Input, format!("--to: {e}")))?;
     let sku = Sku::parse(&a.sku).map_err(|e| AppError::new(Exit::Input, format!("--sku: {e}")))?;
     if a.units == 0 || a.units > 1_000_000_000 {
@@ -562,20 +562,26 @@ pub async fn ship_as(store: &Store, a: ShipArgs, user: &str) -> Result<String, A
     }
     let n = store.entry_count().await?;
     let sid = a.id.unwrap_or_else(|| format!("CLI-{date}-{}", n + 1));
-    let override_reason = a.override_reason.map(|r| {
+    let overridden = a.override_reason.map(|r| Override {
+        by: user.to_string(),
+        reason: r,
+        hold_reasons: reasons.clone(),
+    });
+    let override_reason = overridden.as_ref().map(|o| {
         format!(
             "{} overrode: {} — hold reasons: {}",
-            user,
-            r,
-            reasons
+            o.by,
+            o.reason,
+            o.hold_reasons
                 .iter()
                 .map(|x| x.code.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         )
     });
+    let entry_id = format!("shipment:{sid}:{sku}");
     let entry = Entry {
-        id: EntryId::new(format!("shipment:{sid}:{sku}"))
+        id: EntryId::new(entry_id.clone())
             .map_err(|e| AppError::new(Exit::Input, e.to_string()))?,
         effective_on: date,
         known_on: date,
@@ -594,13 +600,57 @@ pub async fn ship_as(store: &Store, a: ShipArgs, user: &str) -> Result<String, A
         },
     };
     store.record(&[entry], None).await?;
-    Ok(match override_reason {
-        Some(r) => format!(
-            "Shipped {} units of {sku} to {to} as {sid} despite a credit hold ({r}).\n",
-            a.units
-        ),
-        None => format!("Shipped {} units of {sku} to {to} as {sid}.\n", a.units),
+    Ok(ShipOutcome {
+        shipment_id: sid,
+        entry_id,
+        to,
+        sku,
+        units: a.units,
+        date,
+        overridden,
+        override_note: override_reason,
     })
+}
+
+/// A consignment shipment recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipOutcome {
+    pub shipment_id: String,
+    pub entry_id: String,
+    pub to: PartyId,
+    pub sku: Sku,
+    pub units: u64,
+    pub date: Date,
+    /// Set when it went out despite a credit hold.
+    pub overridden: Option<Override>,
+    /// The override as written in the journal.
+    pub override_note: Option<String>,
+}
+
+/// Who shipped despite a credit hold, why, and what the hold said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    pub by: String,
+    pub reason: String,
+    pub hold_reasons: Vec<backstock_risk::credit::HoldReason>,
+}
+
+impl std::fmt::Display for ShipOutcome {
+    /// The sentence the CLI prints and the web app shows.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.override_note {
+            Some(r) => writeln!(
+                f,
+                "Shipped {} units of {} to {} as {} despite a credit hold ({r}).",
+                self.units, self.sku, self.to, self.shipment_id
+            ),
+            None => writeln!(
+                f,
+                "Shipped {} units of {} to {} as {}.",
+                self.units, self.sku, self.to, self.shipment_id
+            ),
+        }
+    }
 }
 
 pub async fn legal(store: &Store, as_of: Option<Date>, format: Format) -> Result<String, AppError> {

@@ -166,7 +166,15 @@ pub async fn ship(
         override_reason: b.override_reason,
     };
     let out = crate::pages::record_shipment(&t, &id, &f, &state).await?;
-    Ok(Json(json!({"recorded": out.trim_end()})))
+    Ok(Json(json!({
+        "recorded": out.to_string().trim_end(),
+        "shipment_id": out.shipment_id,
+        "entry_id": out.entry_id,
+        "units": out.units,
+        "date": out.date,
+        "overridden": out.overridden.is_some(),
+        "hold_reasons": out.overridden.as_ref().map(|o| o.hold_reasons.iter().map(|r| json!({"code": r.code, "message": r.message})).collect::<Vec<_>>()),
+    })))
 }
 
 pub async fn catalog(State(state): State<AppState>, t: Tenant) -> J {

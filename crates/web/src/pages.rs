@@ -960,7 +960,7 @@ pub async fn record_shipment(
     to: &str,
     f: &ShipForm,
     state: &AppState,
-) -> Result<String, Fail> {
+) -> Result<backstock_app::risk::ShipOutcome, Fail> {
     let b = views::books(t, &state.cache).await?;
     if views::distributor(&b, to).is_none() {
         return Err(Fail::not_found("no such distributor"));
@@ -976,7 +976,7 @@ pub async fn record_shipment(
             .filter(|x| !x.is_empty())
     };
     let override_reason = blank(&f.override_reason);
-    let out = backstock_app::risk::ship_as(
+    let outcome = backstock_app::risk::ship_as(
         t.store(),
         backstock_app::risk::ShipArgs {
             to: to.to_string(),
@@ -985,18 +985,19 @@ pub async fn record_shipment(
             po: blank(&f.po),
             date: None,
             id: None,
-            override_reason: override_reason.clone(),
+            override_reason,
         },
         &t.viewer.user.email,
     )
     .await?;
-    let action = if override_reason.is_some() && out.contains("despite a credit hold") {
+    let action = if outcome.overridden.is_some() {
         "override"
     } else {
         "shipment"
     };
-    t.audit(&state.control, action, out.trim_end()).await?;
-    Ok(out)
+    t.audit(&state.control, action, outcome.to_string().trim_end())
+        .await?;
+    Ok(outcome)
 }
 
 pub async fn ship(
@@ -1005,7 +1006,7 @@ pub async fn ship(
     Path((_, id)): Path<(String, String)>,
     Form(f): Form<ShipForm>,
 ) -> Result<Html<String>, Fail> {
-    let out = record_shipment(&t, &id, &f, &state).await?;
+    let out = record_shipment(&t, &id, &f, &state).await?.to_string();
     Ok(page(
         "Shipped",
         Some(&t),

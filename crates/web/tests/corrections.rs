@@ -53,3 +53,47 @@ async fn a_corrected_shipment_is_shown_reversed_and_counts_nowhere() {
         .await;
     assert_eq!(d.json()["receivables"]["stock"]["units"], 0, "{}", d.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shipment_over_a_hold_is_answered_as_data_and_audited_as_an_override() {
+    let s = start(|_| {}).await;
+    let owner = s.login("owner@alpha.test").await;
+    // alphadist has no UCC-1 on file while the label retains title: on hold.
+    let path = "/api/v1/t/alpha/distributors/alphadist/shipments";
+    let r = s
+        .post(
+            path,
+            &owner,
+            "application/json",
+            br#"{"sku":"ALP-001-CD","units":5}"#,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "refused"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("not_perfected"), "{}", r.body);
+    let r = s
+        .post(
+            path,
+            &owner,
+            "application/json",
+            br#"{"sku":"ALP-001-CD","units":5,"override":"UCC-1 filed this morning"}"#,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["overridden"], true);
+    assert_eq!(v["units"], 5);
+    let codes: Vec<&str> = v["hold_reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"not_perfected"), "{codes:?}");
+    let audit = s.get("/t/alpha/audit?format=csv", Some(&owner)).await;
+    assert!(audit.body.contains(",override,"), "{}", audit.body);
+}
