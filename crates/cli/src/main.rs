@@ -1000,7 +1000,6 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             )
             .await
             .map(|o| o.to_string())
-            .map_err(Into::into)
         }
         Command::Legal {
             command,

@@ -133,7 +133,10 @@ fn level_reason(snap: &Snapshot, t: &Thresholds, d: &PartyId) -> Option<HoldReas
         .iter()
         .filter(|s| {
             s.level >= Level::Alert
-                && !matches!(s.code.as_str(), "ucc_unperfected" | "exposure_over_limit")
+                && !matches!(
+                    s.code,
+                    signals::SignalCode::UccUnperfected | signals::SignalCode::ExposureOverLimit
+                )
         })
         .map(|s| format!("{} ({}): {}", s.code, s.level, s.message))
         .collect();

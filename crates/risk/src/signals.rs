@@ -61,7 +61,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Signal {
-    pub code: String,
+    pub code: SignalCode,
     pub level: Level,
     /// A sentence a label owner understands, with the numbers.
     pub message: String,
@@ -101,24 +101,92 @@ pub fn assess_one(snap: &Snapshot, t: &Thresholds, distributor: &PartyId) -> Opt
     Some(assess_agreement(snap, &view, a, t, totals))
 }
 
-/// The family a signal code belongs to (see the module doc).
-pub fn family(code: &str) -> &'static str {
-    match code {
-        "payment_lateness" | "payment_coverage" => "payment",
-        "deductions" => "deductions",
-        "statements_late_or_missing" => "statements",
-        "stocking_up" => "stocking",
-        "exposure_over_limit" => "exposure",
-        "stock_concentration" => "concentration",
-        "demand_unanswered" | "demand_refused" => "demand",
-        "ucc_unperfected" => "legal",
-        _ => "other",
+/// What a signal measures. Serialized (and shown) as its snake_case name, e.g.
+/// `payment_lateness`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalCode {
+    PaymentLateness,
+    PaymentCoverage,
+    Deductions,
+    StatementsLateOrMissing,
+    StockingUp,
+    ExposureOverLimit,
+    StockConcentration,
+    DemandUnanswered,
+    DemandRefused,
+    UccUnperfected,
+}
+
+impl SignalCode {
+    pub const ALL: [SignalCode; 10] = [
+        SignalCode::PaymentLateness,
+        SignalCode::PaymentCoverage,
+        SignalCode::Deductions,
+        SignalCode::StatementsLateOrMissing,
+        SignalCode::StockingUp,
+        SignalCode::ExposureOverLimit,
+        SignalCode::StockConcentration,
+        SignalCode::DemandUnanswered,
+        SignalCode::DemandRefused,
+        SignalCode::UccUnperfected,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SignalCode::PaymentLateness => "payment_lateness",
+            SignalCode::PaymentCoverage => "payment_coverage",
+            SignalCode::Deductions => "deductions",
+            SignalCode::StatementsLateOrMissing => "statements_late_or_missing",
+            SignalCode::StockingUp => "stocking_up",
+            SignalCode::ExposureOverLimit => "exposure_over_limit",
+            SignalCode::StockConcentration => "stock_concentration",
+            SignalCode::DemandUnanswered => "demand_unanswered",
+            SignalCode::DemandRefused => "demand_refused",
+            SignalCode::UccUnperfected => "ucc_unperfected",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SignalCode> {
+        SignalCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+    /// The family it belongs to (see the module doc).
+    pub fn family(&self) -> &'static str {
+        match self {
+            SignalCode::PaymentLateness | SignalCode::PaymentCoverage => "payment",
+            SignalCode::Deductions => "deductions",
+            SignalCode::StatementsLateOrMissing => "statements",
+            SignalCode::StockingUp => "stocking",
+            SignalCode::ExposureOverLimit => "exposure",
+            SignalCode::StockConcentration => "concentration",
+            SignalCode::DemandUnanswered | SignalCode::DemandRefused => "demand",
+            SignalCode::UccUnperfected => "legal",
+        }
+    }
+    /// Whether an `alert` of this signal counts towards the two-families escalation.
+    pub fn escalates(&self) -> bool {
+        !matches!(self.family(), "concentration" | "legal")
     }
 }
 
-/// Whether an `alert` of this signal counts towards the two-families escalation.
+impl std::fmt::Display for SignalCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for SignalCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// The family of a signal code given as text (`other` when unknown).
+pub fn family(code: &str) -> &'static str {
+    SignalCode::parse(code).map_or("other", |c| c.family())
+}
+
+/// Whether an `alert` of the signal named `code` counts towards the escalation.
 pub fn escalates(code: &str) -> bool {
-    !matches!(family(code), "concentration" | "legal")
+    SignalCode::parse(code).is_some_and(|c| c.escalates())
 }
 
 /// The level rule of the module doc, with its explanation.
@@ -127,9 +195,11 @@ pub fn level_of(signals: &[Signal]) -> (Level, String) {
     let mut fams: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for s in signals
         .iter()
-        .filter(|s| s.level >= Level::Alert && escalates(&s.code))
+        .filter(|s| s.level >= Level::Alert && s.code.escalates())
     {
-        fams.entry(family(&s.code)).or_default().push(&s.code);
+        fams.entry(s.code.family())
+            .or_default()
+            .push(s.code.as_str());
     }
     if fams.len() >= 2 && max < Level::Critical {
         let mut codes: Vec<&str> = fams.values().flatten().copied().collect();
@@ -184,9 +254,9 @@ fn label_units(snap: &Snapshot, view: &View<'_>) -> i64 {
         .fold(held, |a, b| a.saturating_add(*b))
 }
 
-fn sig(code: &str, level: Level, message: String, value: String) -> Signal {
+fn sig(code: SignalCode, level: Level, message: String, value: String) -> Signal {
     Signal {
-        code: code.into(),
+        code,
         level,
         message,
         value,
@@ -373,7 +443,7 @@ fn payment_signals(
     // Lateness.
     match m.avg_days() {
         None => out.push(sig(
-            "payment_lateness",
+            SignalCode::PaymentLateness,
             Level::Ok,
             format!("No statement fell due in the last {window}."),
             "n/a".into(),
@@ -419,7 +489,7 @@ fn payment_signals(
                 cap_note(level, raw)
             };
             out.push(sig(
-                "payment_lateness",
+                SignalCode::PaymentLateness,
                 level,
                 format!(
                     "Payments average {avg} days beyond terms over the last {window}{trend} ({} due{unpaid}).{note}",
@@ -444,7 +514,7 @@ fn payment_signals(
     };
     if m.due <= 0 || m.due < min_due {
         out.push(sig(
-            "payment_coverage",
+            SignalCode::PaymentCoverage,
             Level::Ok,
             format!(
                 "{} fell due in the last {window}: too little to judge payments against it.",
@@ -475,7 +545,7 @@ fn payment_signals(
             cap_note(level, raw)
         };
         out.push(sig(
-            "payment_coverage",
+            SignalCode::PaymentCoverage,
             level,
             format!(
                 "Received {} against {} that fell due in the last {window} ({}).{note}{deducted_note}",
@@ -540,7 +610,7 @@ fn deductions_signal(book: &Book<'_>, t: &Thresholds, f: &Frame) -> Option<Signa
         parts.push(format!("{} accepted", show(accepted, cur)));
     }
     Some(sig(
-        "deductions",
+        SignalCode::Deductions,
         level,
         format!(
             "Deducted {} from the last 12 months of statements ({} of {} billed): {}. Short pays are judged here, apart from money simply not paid.",
@@ -627,7 +697,7 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
         )
     };
     sig(
-        "statements_late_or_missing",
+        SignalCode::StatementsLateOrMissing,
         level,
         message,
         format!("{nm} missing, {nl} late"),
@@ -852,7 +922,12 @@ fn stocking_signal(
     } else {
         (Level::Ok, format!("{base}."))
     };
-    Some(sig("stocking_up", level, message, ratio_text(ratio)))
+    Some(sig(
+        SignalCode::StockingUp,
+        level,
+        message,
+        ratio_text(ratio),
+    ))
 }
 
 fn exposure_signal(e: &crate::receivables::Exposure, t: &Thresholds) -> Signal {
@@ -864,7 +939,7 @@ fn exposure_signal(e: &crate::receivables::Exposure, t: &Thresholds) -> Signal {
     );
     match e.limit_used_permille {
         None => sig(
-            "exposure_over_limit",
+            SignalCode::ExposureOverLimit,
             Level::Ok,
             format!(
                 "Exposure is {} ({breakdown}); no credit limit to compare with.",
@@ -883,7 +958,7 @@ fn exposure_signal(e: &crate::receivables::Exposure, t: &Thresholds) -> Signal {
                 Level::Ok
             };
             sig(
-                "exposure_over_limit",
+                SignalCode::ExposureOverLimit,
                 level,
                 format!(
                     "Exposure {} ({breakdown}) is {} of the {} credit limit.",
@@ -908,7 +983,7 @@ fn concentration_signal(units: i64, total: i64, t: &Thresholds) -> Option<Signal
         Level::Ok
     };
     Some(sig(
-        "stock_concentration",
+        SignalCode::StockConcentration,
         level,
         format!(
             "Holds {units} of the label's {total} units ({}); for information.",
@@ -943,7 +1018,7 @@ fn demand_signals(view: &View<'_>, d: &PartyId, t: &Thresholds) -> Vec<Signal> {
                 };
                 match r.outcome {
                     DemandOutcome::Refused => out.push(sig(
-                        "demand_refused",
+                        SignalCode::DemandRefused,
                         Level::Critical,
                         format!(
                             "Refused the {what} demand {} of {} on {}{note}: the label's stock is being held.",
@@ -952,7 +1027,7 @@ fn demand_signals(view: &View<'_>, d: &PartyId, t: &Thresholds) -> Vec<Signal> {
                         "refused".into(),
                     )),
                     DemandOutcome::Partial => out.push(sig(
-                        "demand_refused",
+                        SignalCode::DemandRefused,
                         Level::Alert,
                         format!(
                             "Only partly complied with the {what} demand {} of {} (answered {}){note}.",
@@ -971,7 +1046,7 @@ fn demand_signals(view: &View<'_>, d: &PartyId, t: &Thresholds) -> Vec<Signal> {
                     Level::Ok
                 };
                 out.push(sig(
-                    "demand_unanswered",
+                    SignalCode::DemandUnanswered,
                     level,
                     format!(
                         "The {what} demand {} made on {} ({}) has had no answer for {age} days.",
@@ -1034,7 +1109,7 @@ fn ucc_signal(view: &View<'_>, a: &Agreement, units_held: i64, t: &Thresholds) -
         (_, None) => (Level::Ok, "No UCC-1 on file.".to_string()),
     };
     Some(sig(
-        "ucc_unperfected",
+        SignalCode::UccUnperfected,
         level,
         message,
         status.as_str().into(),
@@ -1080,7 +1155,12 @@ mod tests {
     }
 
     fn s(code: &str, level: Level) -> Signal {
-        sig(code, level, String::new(), String::new())
+        sig(
+            SignalCode::parse(code).expect("a signal code"),
+            level,
+            String::new(),
+            String::new(),
+        )
     }
 
     #[test]
@@ -1328,7 +1408,10 @@ mod tests {
         let mut complied = tl;
         complied.response("D1", "2016-02-01", DemandOutcome::Complied);
         let a = assess1(&complied.snap(AS_OF));
-        assert!(a.signals.iter().all(|s| !s.code.starts_with("demand")));
+        assert!(a
+            .signals
+            .iter()
+            .all(|s| !s.code.as_str().starts_with("demand")));
     }
 
     #[test]

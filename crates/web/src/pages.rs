@@ -1628,7 +1628,7 @@ mod tests {
 
     fn signal(level: Level, message: &str) -> Signal {
         Signal {
-            code: "payment_lateness".into(),
+            code: backstock_risk::signals::SignalCode::PaymentLateness,
             level,
             message: message.into(),
             value: String::new(),

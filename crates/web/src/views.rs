@@ -206,7 +206,7 @@ fn history(snap: &Snapshot, th: &backstock_risk::Thresholds) -> Vec<HistoryPoint
                         .signals
                         .iter()
                         .filter(|x| x.level > Level::Ok)
-                        .map(|x| x.code.clone())
+                        .map(|x| x.code.to_string())
                         .collect(),
                 })
                 .collect();
