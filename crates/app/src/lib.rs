@@ -3,6 +3,7 @@
 //! app both call these; neither holds business logic of its own.
 
 pub mod correct;
+pub mod deductions;
 pub mod demo;
 pub mod gen;
 pub mod import;
@@ -10,6 +11,7 @@ pub mod mapping;
 pub mod output;
 pub mod risk;
 pub mod royalties;
+pub mod thresholds;
 
 use backstock_domain::Date;
 use backstock_store::StoreError;
