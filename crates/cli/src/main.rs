@@ -1,5 +1,7 @@
 //! `backstock`: the command line.
 
+mod deduction;
+
 use backstock_app::{
     demo, gen, import, mapping, output, risk, royalties, today, user, AppError as CliError, Exit,
 };
@@ -280,6 +282,27 @@ enum Command {
         #[command(subcommand)]
         command: DemandCommand,
     },
+    /// Deductions: what distributors kept when they paid a statement short — list them,
+    /// accept them with a reason (deduction expense) or dispute them (still owed).
+    #[command(
+        after_help = "Examples:\n  backstock deduction list\n  backstock deduction list --all --distributor northwind --format csv\n  backstock deduction accept northwind NW-2016-03 --reason freight --note \"freight on the March order\"\n  backstock deduction accept northwind NW-2016-03 --reason co-op --amount 12.50\n  backstock deduction dispute northwind NW-2016-04 --note \"no co-op was agreed\""
+    )]
+    Deduction {
+        #[command(subcommand)]
+        command: deduction::DeductionCommand,
+    },
+    /// Write off what a distributor owes: one statement's open amount, or its whole
+    /// balance (receivable → bad debt).
+    #[command(
+        after_help = "Examples:\n  backstock writeoff cascade --reason \"Chapter 7; nothing for unsecured creditors\"\n  backstock writeoff cascade --statement CS-2016-01 --amount 1200.00 --reason \"settlement\""
+    )]
+    Writeoff(deduction::WriteoffArgs),
+    /// Buy the label's consigned units back from the distributor holding them (or its
+    /// liquidator): the units come home, what was paid is a buy-back expense.
+    #[command(
+        after_help = "Example:\n  backstock buyback cascade --sku MRG-014-CD --units 300 --paid 300.00 --paid-to \"Cascade estate liquidator\" --detained"
+    )]
+    Buyback(deduction::BuybackArgs),
     /// Write large seeded test files (catalog, distributors, statements) for benchmarks.
     #[command(
         after_help = "Example:\n  backstock gen --lines 10000000 --out /tmp/bench && backstock --data-dir /tmp/bench-db import /tmp/bench"
@@ -1066,6 +1089,18 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             let store = open(&dir()).await?;
             demand(&store, command).await
         }
+        Command::Deduction { command } => {
+            let store = open(&dir()).await?;
+            deduction::deduction(&store, command).await
+        }
+        Command::Writeoff(a) => {
+            let store = open(&dir()).await?;
+            deduction::writeoff(&store, a).await
+        }
+        Command::Buyback(a) => {
+            let store = open(&dir()).await?;
+            deduction::buyback(&store, a).await
+        }
         Command::Gen {
             out,
             lines,
@@ -1229,14 +1264,9 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             if let Some(path) = set {
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| CliError::new(Exit::Input, format!("{}: {e}", path.display())))?;
-                let t: backstock_risk::Thresholds = serde_json::from_str(&text)
-                    .map_err(|e| CliError::new(Exit::Input, format!("{}: {e}", path.display())))?;
-                store
-                    .set_meta(
-                        "risk_thresholds",
-                        &serde_json::to_string(&t).unwrap_or_default(),
-                    )
-                    .await?;
+                backstock_app::thresholds::replace_from_json(&store, &text)
+                    .await
+                    .map_err(|e| e.context(path.display().to_string()))?;
             }
             let t = risk::thresholds(&store).await?;
             Ok(serde_json::to_string_pretty(&t).unwrap_or_default() + "\n")
