@@ -950,6 +950,14 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
     if n_accounts != book.engine().accounts().len() - accounts_before {
         return Err(StoreError::Corrupt("new accounts out of step".into()));
     }
+    // Invariant, checked before anything commits: Σ debits = Σ credits on every ledger
+    // (posted and pending). The engine makes every transfer balanced on its own; this
+    // catches a fault anywhere between it and here, and the batch is rolled back.
+    if !book.is_balanced() {
+        return Err(StoreError::Corrupt(
+            "the books would not balance after this batch (debits ≠ credits on a ledger); nothing was recorded".into(),
+        ));
+    }
 
     for (id, seq, t) in &pending_new {
         sqlx::query("INSERT INTO pending (id, seq, debit, credit, amount, state) VALUES (?, ?, ?, ?, ?, 'open')")

@@ -83,6 +83,9 @@ pub struct StockFilter {
     pub all: bool,
 }
 
+/// Journal rows read per page by [`Store::for_each_entry`].
+pub const ENTRY_PAGE: i64 = 4096;
+
 impl Store {
     /// Calls `f` with every account's key and its net balances as of a date: debits −
     /// credits posted, and pending. Current balances come from the cached book; a past
@@ -247,31 +250,57 @@ impl Store {
     }
 
     /// Entries of the given kinds (event names), oldest first, as known on `as_of`.
+    /// Read page by page ([`Store::for_each_entry`]).
     pub async fn entries(&self, kinds: &[&str], as_of: Option<Date>) -> Result<Vec<(i64, Entry)>> {
+        let mut out = Vec::new();
+        self.for_each_entry(kinds, as_of, |seq, e| {
+            out.push((seq, e));
+            Ok(())
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each entry of the given kinds (event names), oldest first, as
+    /// known on `as_of`, reading [`ENTRY_PAGE`] rows at a time: the journal is never
+    /// read into memory whole. An error from `f` stops the walk and is returned.
+    pub async fn for_each_entry(
+        &self,
+        kinds: &[&str],
+        as_of: Option<Date>,
+        mut f: impl FnMut(i64, Entry) -> Result<()>,
+    ) -> Result<()> {
         let d = as_of_day(as_of);
-        let mut qb = sqlx::QueryBuilder::new(
-            "SELECT seq, body, body_zstd FROM journal WHERE effective_day <= ",
-        );
-        qb.push_bind(d).push(" AND known_day <= ").push_bind(d);
-        if !kinds.is_empty() {
-            qb.push(" AND kind IN (");
-            let mut sep = qb.separated(", ");
-            for k in kinds {
-                sep.push_bind(*k);
+        let mut after: i64 = 0;
+        loop {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT seq, body, body_zstd FROM journal WHERE effective_day <= ",
+            );
+            qb.push_bind(d).push(" AND known_day <= ").push_bind(d);
+            qb.push(" AND seq > ").push_bind(after);
+            if !kinds.is_empty() {
+                qb.push(" AND kind IN (");
+                let mut sep = qb.separated(", ");
+                for k in kinds {
+                    sep.push_bind(*k);
+                }
+                qb.push(")");
             }
-            qb.push(")");
-        }
-        qb.push(" ORDER BY seq");
-        let rows = qb.build().fetch_all(self.pool()).await?;
-        rows.into_iter()
-            .map(|r| {
+            qb.push(" ORDER BY seq LIMIT ").push_bind(ENTRY_PAGE);
+            let rows = qb.build().fetch_all(self.pool()).await?;
+            let n = rows.len();
+            for r in rows {
                 let seq: i64 = r.get(0);
                 let body = crate::body_of(seq, r.get(1), r.get(2))?;
-                serde_json::from_str(&body)
-                    .map(|e| (seq, e))
-                    .map_err(|e| StoreError::Corrupt(format!("entry #{seq} is unreadable: {e}")))
-            })
-            .collect()
+                let e = serde_json::from_str(&body)
+                    .map_err(|e| StoreError::Corrupt(format!("entry #{seq} is unreadable: {e}")))?;
+                after = seq;
+                f(seq, e)?;
+            }
+            if n < usize::try_from(ENTRY_PAGE).unwrap_or(usize::MAX) {
+                return Ok(());
+            }
+        }
     }
 
     /// One entry by id, with its postings.

@@ -412,3 +412,50 @@ async fn reopening_sees_the_same_state() {
         Err(StoreError::NotInitialized(_))
     ));
 }
+
+#[tokio::test]
+async fn entries_are_read_page_by_page_in_order_with_their_filters() {
+    let (_dir, store) = open().await;
+    let n = usize::try_from(backstock_store::query::ENTRY_PAGE).unwrap() * 2 + 7;
+    let mut batch = vec![make("m0", "2016-01-01", 1_000_000)];
+    for i in 0..n {
+        let on = if i % 2 == 0 {
+            "2016-01-05"
+        } else {
+            "2016-03-05"
+        };
+        batch.push(ship(&format!("s{i}"), on, 1));
+    }
+    store.record(&batch, None).await.unwrap();
+    let mut seen = Vec::new();
+    store
+        .for_each_entry(&["shipment"], None, |seq, e| {
+            seen.push((seq, e.id.to_string()));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(seen.len(), n, "every shipment, across pages");
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "oldest first");
+    assert_eq!(seen[0].1, "s0");
+    // As of a date: only what was effective and known then, still across pages.
+    let early = store
+        .entries(&["shipment"], Some(d("2016-02-01")))
+        .await
+        .unwrap();
+    assert_eq!(early.len(), n.div_ceil(2));
+    // An error from the callback stops the walk and comes back.
+    let mut calls = 0;
+    let r = store
+        .for_each_entry(&[], None, |_, _| {
+            calls += 1;
+            if calls == 3 {
+                Err(StoreError::Corrupt("stop".into()))
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+    assert!(matches!(r, Err(StoreError::Corrupt(_))));
+    assert_eq!(calls, 3);
+}
