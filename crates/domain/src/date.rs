@@ -60,6 +60,9 @@ impl Date {
     /// 1900-01-01, the earliest date backstock accepts (used for facts that hold "since
     /// always", such as a catalog item without a release date).
     pub const EARLIEST: Date = Date { days: -25567 };
+    /// 2199-12-31, the latest date backstock accepts ("as of the end of time": everything
+    /// recorded).
+    pub const LATEST: Date = Date { days: 84_005 };
 
     /// The date for year, month, day, if it exists and is in range.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Result<Date, DomainError> {
@@ -213,6 +216,7 @@ mod tests {
         assert_eq!((d.year(), d.month(), d.day()), (2016, 6, 30));
         assert_eq!(Date::parse("1970-01-01").unwrap().days_since_epoch(), 0);
         assert_eq!(Date::EARLIEST.to_string(), "1900-01-01");
+        assert_eq!(Date::LATEST.to_string(), "2199-12-31");
     }
 
     #[test]

@@ -1,0 +1,158 @@
+//! The demand log through the real binary: a demand and its answer are recorded once,
+//! listed, and reach the risk level; invalid ones are refused and change nothing.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backstock"))
+        .env_remove("BACKSTOCK_DATA")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let o = run(dir, args);
+    assert!(
+        o.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn refused(dir: &Path, args: &[&str], code: i32, says: &str) {
+    let before = ok(dir, &["journal", "--format", "csv"]).lines().count();
+    let o = run(dir, args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
+    assert!(err.contains(says), "{args:?}: {err}");
+    let after = ok(dir, &["journal", "--format", "csv"]).lines().count();
+    assert_eq!(before, after, "nothing recorded by {args:?}");
+}
+
+#[test]
+fn a_demand_and_its_answer_are_logged_and_reach_the_risk_level() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("demo");
+    ok(&d, &["demo"]);
+    refused(
+        &d,
+        &[
+            "demand",
+            "add",
+            "--distributor",
+            "nobody",
+            "--on",
+            "2016-06-20",
+        ],
+        3,
+        "nobody has no agreement",
+    );
+    refused(
+        &d,
+        &[
+            "demand",
+            "add",
+            "--distributor",
+            "northwind",
+            "--kind",
+            "transfer",
+            "--on",
+            "2016-06-20",
+        ],
+        3,
+        "needs --to",
+    );
+    refused(
+        &d,
+        &[
+            "demand",
+            "add",
+            "--distributor",
+            "northwind",
+            "--kind",
+            "sideways",
+            "--on",
+            "2016-06-20",
+        ],
+        3,
+        "expected return or transfer",
+    );
+    let out = ok(
+        &d,
+        &[
+            "demand",
+            "add",
+            "--distributor",
+            "northwind",
+            "--on",
+            "2016-06-20",
+            "--via",
+            "certified mail",
+            "--id",
+            "D-NW-1",
+        ],
+    );
+    assert!(out.contains("Recorded demand D-NW-1 to northwind"), "{out}");
+    refused(
+        &d,
+        &[
+            "demand",
+            "respond",
+            "D-NW-1",
+            "--on",
+            "2016-06-19",
+            "--outcome",
+            "refused",
+        ],
+        3,
+        "before demand D-NW-1 was made",
+    );
+    refused(
+        &d,
+        &[
+            "demand",
+            "respond",
+            "D-NOPE",
+            "--on",
+            "2016-06-21",
+            "--outcome",
+            "refused",
+        ],
+        3,
+        "no demand \"D-NOPE\"",
+    );
+    ok(
+        &d,
+        &[
+            "demand",
+            "respond",
+            "D-NW-1",
+            "--on",
+            "2016-06-25",
+            "--outcome",
+            "refused",
+            "--note",
+            "not now",
+        ],
+    );
+    let list = ok(&d, &["demand", "list"]);
+    let row = list.lines().find(|l| l.contains("D-NW-1")).expect("listed");
+    assert!(
+        row.contains("certified mail") && row.contains("refused") && row.contains("not now"),
+        "{row}"
+    );
+    let risk = ok(&d, &["risk", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&risk).unwrap();
+    let nw = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["distributor"] == "northwind")
+        .unwrap();
+    assert_eq!(nw["level"], "critical", "a refused demand: {nw}");
+}
