@@ -4,6 +4,7 @@
 
 pub mod correct;
 pub mod deductions;
+pub mod demands;
 pub mod demo;
 pub mod gen;
 pub mod import;
