@@ -309,6 +309,12 @@ enum Command {
         after_help = "Examples:\n  backstock risk-eval --seeds 20\n  backstock risk-eval --seeds 5 --years 4 --step-days 28 --format json\n  backstock risk-eval --seeds 1 --keep /tmp/eval   (each label's files and database)"
     )]
     RiskEval(backstock_risk_eval::Args),
+    /// Evaluate early warning on seeded distributor histories (12 shapes, many seeds):
+    /// lead time, detection, false alarms, shipments credit hold would refuse.
+    #[command(
+        after_help = "Examples:\n  backstock risk-eval --seeds 20\n  backstock risk-eval --seeds 5 --years 4 --step-days 28 --format json\n  backstock risk-eval --seeds 1 --keep /tmp/eval   (each label's files and database)"
+    )]
+    RiskEval(backstock_risk_eval::Args),
     /// Write large seeded test files (catalog, distributors, statements) for benchmarks.
     #[command(
         after_help = "Example:\n  backstock gen --lines 10000000 --out /tmp/bench && backstock --data-dir /tmp/bench-db import /tmp/bench"
@@ -1108,6 +1114,7 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             deduction::buyback(&store, a).await
         }
         Command::RiskEval(a) => backstock_risk_eval::cli(a).await,
+        Command::RiskEval(a) => backstock_risk_eval::cli(a).await,
         Command::Gen {
             out,
             lines,
@@ -1380,7 +1387,7 @@ async fn run(cli: Cli) -> Result<String, CliError> {
 }
 
 async fn demand(store: &Store, command: DemandCommand) -> Result<String, CliError> {
-    use backstock_ledger::facts::{Demand, DemandKind, DemandOutcome, DemandResponse};
+    use backstock_app::demands;
     let bad = |what: &str, e: backstock_domain::DomainError| {
         CliError::new(Exit::Input, format!("{what}: {e}"))
     };
@@ -1395,51 +1402,27 @@ async fn demand(store: &Store, command: DemandCommand) -> Result<String, CliErro
             via,
             id,
         } => {
-            let d = PartyId::parse(&distributor).map_err(|e| bad("--distributor", e))?;
-            let kind = match kind.as_str() {
-                "return" => DemandKind::Return,
-                "transfer" => DemandKind::Transfer,
-                _ => {
-                    return Err(CliError::new(
-                        Exit::Input,
-                        "--kind: expected return or transfer",
-                    ))
-                }
+            let req = demands::AddDemand {
+                distributor: PartyId::parse(&distributor).map_err(|e| bad("--distributor", e))?,
+                kind: demands::parse_kind(&kind)?,
+                transfer_to: to
+                    .map(|t| PartyId::parse(&t))
+                    .transpose()
+                    .map_err(|e| bad("--to", e))?,
+                sku: sku
+                    .map(|s| Sku::parse(&s))
+                    .transpose()
+                    .map_err(|e| bad("--sku", e))?,
+                units,
+                made_on: on,
+                via,
+                id,
             };
-            let to = to
-                .map(|t| PartyId::parse(&t))
-                .transpose()
-                .map_err(|e| bad("--to", e))?;
-            if kind == DemandKind::Transfer && to.is_none() {
-                return Err(CliError::new(
-                    Exit::Input,
-                    "a transfer demand needs --to DISTRIBUTOR",
-                ));
-            }
-            let sku = sku
-                .map(|s| Sku::parse(&s))
-                .transpose()
-                .map_err(|e| bad("--sku", e))?;
-            let n = store.entries(&["demand"], None).await?.len();
-            let id = id.unwrap_or_else(|| format!("D-{on}-{}", n + 1));
-            let e = risk::command_entry(
-                format!("demand:{id}"),
-                on,
-                today().max(on),
-                format!("demand add --distributor {d}"),
-                Event::Fact(Fact::Demand(Demand {
-                    demand_id: id.clone(),
-                    distributor: d.clone(),
-                    kind,
-                    transfer_to: to,
-                    sku,
-                    units,
-                    made_on: on,
-                    via,
-                })),
-            )?;
-            store.record(&[e], None).await?;
-            Ok(format!("Recorded demand {id} to {d} on {on}. Record the answer with: backstock demand respond {id} --on DATE --outcome refused|partial|complied\n"))
+            let r = demands::add(store, req, &user()).await?;
+            Ok(format!(
+                "Recorded demand {} to {} on {on}. Record the answer with: backstock demand respond {} --on DATE --outcome refused|partial|complied\n",
+                r.demand_id, r.distributor, r.demand_id
+            ))
         }
         DemandCommand::Respond {
             id,
@@ -1447,49 +1430,16 @@ async fn demand(store: &Store, command: DemandCommand) -> Result<String, CliErro
             outcome,
             note,
         } => {
-            let outcome = match outcome.as_str() {
-                "complied" => DemandOutcome::Complied,
-                "partial" => DemandOutcome::Partial,
-                "refused" => DemandOutcome::Refused,
-                _ => {
-                    return Err(CliError::new(
-                        Exit::Input,
-                        "--outcome: expected complied, partial or refused",
-                    ))
-                }
+            let req = demands::Respond {
+                demand_id: id,
+                answered_on: on,
+                outcome: demands::parse_outcome(&outcome)?,
+                note,
             };
-            let known = store.entries(&["demand"], None).await?.iter().any(
-                |(_, e)| matches!(&e.event, Event::Fact(Fact::Demand(d)) if d.demand_id == id),
-            );
-            if !known {
-                return Err(CliError::new(
-                    Exit::Input,
-                    format!("no demand {id:?} (see backstock demand list)"),
-                ));
-            }
-            let e = risk::command_entry(
-                format!("demand-response:{id}"),
-                on,
-                today().max(on),
-                format!("demand respond {id}"),
-                Event::Fact(Fact::DemandResponse(DemandResponse {
-                    demand_id: id.clone(),
-                    answered_on: on,
-                    outcome,
-                    note,
-                })),
-            )?;
-            store.record(&[e], None).await?;
-            Ok(format!("Recorded the answer to demand {id}.\n"))
+            let r = demands::add_response(store, req, &user()).await?;
+            Ok(format!("Recorded the answer to demand {}.\n", r.demand_id))
         }
         DemandCommand::List => {
-            let entries = store.entries(&["demand", "demand_response"], None).await?;
-            let mut answers = std::collections::HashMap::new();
-            for (_, e) in &entries {
-                if let Event::Fact(Fact::DemandResponse(r)) = &e.event {
-                    answers.insert(r.demand_id.clone(), r.clone());
-                }
-            }
             let mut t = Table::new(&[
                 "demand",
                 "made on",
@@ -1501,27 +1451,26 @@ async fn demand(store: &Store, command: DemandCommand) -> Result<String, CliErro
                 "outcome",
                 "note",
             ]);
-            for (_, e) in &entries {
-                if let Event::Fact(Fact::Demand(d)) = &e.event {
-                    let a = answers.get(&d.demand_id);
-                    t.push(vec![
-                        d.demand_id.clone(),
-                        d.made_on.to_string(),
-                        d.distributor.to_string(),
-                        format!("{:?}", d.kind).to_lowercase(),
-                        match (&d.sku, d.units) {
-                            (Some(s), Some(u)) => format!("{u} × {s}"),
-                            (Some(s), None) => format!("all {s}"),
-                            _ => "all stock".into(),
-                        },
-                        d.via.clone(),
-                        a.map(|a| a.answered_on.to_string())
-                            .unwrap_or_else(|| "no answer".into()),
-                        a.map(|a| format!("{:?}", a.outcome).to_lowercase())
-                            .unwrap_or_default(),
-                        a.map(|a| a.note.clone()).unwrap_or_default(),
-                    ]);
-                }
+            for row in demands::list(store, None).await? {
+                let d = &row.demand;
+                let a = row.answer.as_ref();
+                t.push(vec![
+                    d.demand_id.clone(),
+                    d.made_on.to_string(),
+                    d.distributor.to_string(),
+                    format!("{:?}", d.kind).to_lowercase(),
+                    match (&d.sku, d.units) {
+                        (Some(s), Some(u)) => format!("{u} × {s}"),
+                        (Some(s), None) => format!("all {s}"),
+                        _ => "all stock".into(),
+                    },
+                    d.via.clone(),
+                    a.map(|a| a.answered_on.to_string())
+                        .unwrap_or_else(|| "no answer".into()),
+                    a.map(|a| format!("{:?}", a.outcome).to_lowercase())
+                        .unwrap_or_default(),
+                    a.map(|a| a.note.clone()).unwrap_or_default(),
+                ]);
             }
             Ok(t.text())
         }
