@@ -309,12 +309,6 @@ enum Command {
         after_help = "Examples:\n  backstock risk-eval --seeds 20\n  backstock risk-eval --seeds 5 --years 4 --step-days 28 --format json\n  backstock risk-eval --seeds 1 --keep /tmp/eval   (each label's files and database)"
     )]
     RiskEval(backstock_risk_eval::Args),
-    /// Evaluate early warning on seeded distributor histories (12 shapes, many seeds):
-    /// lead time, detection, false alarms, shipments credit hold would refuse.
-    #[command(
-        after_help = "Examples:\n  backstock risk-eval --seeds 20\n  backstock risk-eval --seeds 5 --years 4 --step-days 28 --format json\n  backstock risk-eval --seeds 1 --keep /tmp/eval   (each label's files and database)"
-    )]
-    RiskEval(backstock_risk_eval::Args),
     /// Write large seeded test files (catalog, distributors, statements) for benchmarks.
     #[command(
         after_help = "Example:\n  backstock gen --lines 10000000 --out /tmp/bench && backstock --data-dir /tmp/bench-db import /tmp/bench"
@@ -1113,7 +1107,6 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             let store = open(&dir()).await?;
             deduction::buyback(&store, a).await
         }
-        Command::RiskEval(a) => backstock_risk_eval::cli(a).await,
         Command::RiskEval(a) => backstock_risk_eval::cli(a).await,
         Command::Gen {
             out,
