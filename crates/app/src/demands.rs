@@ -124,12 +124,14 @@ pub async fn add(store: &Store, req: AddDemand, user: &str) -> Result<Recorded, 
                 "a transfer demand needs --to DISTRIBUTOR",
             ))
         }
-        (DemandKind::Transfer, Some(to)) if to == d => return Err(AppError::new(
-            Exit::Input,
-            format!(
+        (DemandKind::Transfer, Some(to)) if to == d => {
+            return Err(AppError::new(
+                Exit::Input,
+                format!(
                 "a transfer demand moves the stock away from {d}: --to must be another distributor"
             ),
-        )),
+            ))
+        }
         _ => {}
     }
     if req.units == Some(0) {

@@ -10,6 +10,7 @@ pub mod gen;
 pub mod import;
 pub mod mapping;
 pub mod output;
+pub mod paperwork;
 pub mod risk;
 pub mod royalties;
 pub mod thresholds;

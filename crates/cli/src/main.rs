@@ -865,44 +865,11 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         }
         Command::ConfirmReceipt { shipment_id, on } => {
             let store = open(&dir()).await?;
-            let mut batch = Vec::new();
-            for (_, e) in store.entries(&["shipment"], None).await? {
-                if let Event::Shipment {
-                    shipment_id: sid,
-                    to,
-                    sku,
-                    units,
-                    ..
-                } = e.event
-                {
-                    if sid == shipment_id {
-                        batch.push(risk::command_entry(
-                            format!("receipt:{sid}:{sku}"),
-                            on,
-                            today().max(on),
-                            format!("confirm-receipt {sid}"),
-                            Event::Fact(Fact::ReceiptConfirmed(
-                                backstock_ledger::facts::ReceiptConfirmed {
-                                    shipment_id: sid.clone(),
-                                    distributor: to,
-                                    sku,
-                                    units,
-                                },
-                            )),
-                        )?);
-                    }
-                }
-            }
-            if batch.is_empty() {
-                return Err(CliError::new(
-                    Exit::Input,
-                    format!("no shipment {shipment_id:?} (see backstock journal --kind shipment)"),
-                ));
-            }
-            store.record(&batch, None).await?;
+            let r = backstock_app::paperwork::confirm_receipt(&store, &shipment_id, on, &user())
+                .await?;
             Ok(format!(
-                "Recorded receipt of {shipment_id} ({} SKU line(s)) on {on}.\n",
-                batch.len()
+                "Recorded receipt of {} by {} ({} SKU line(s)) on {}.\n",
+                r.shipment_id, r.distributor, r.lines, r.on
             ))
         }
         Command::Mapping { command } => {
@@ -1045,24 +1012,20 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                     filed_on,
                     continues,
                 }) => {
-                    let d = PartyId::parse(&distributor)
-                        .map_err(|e| CliError::new(Exit::Input, format!("--distributor: {e}")))?;
-                    let known = today().max(filed_on);
-                    let e = risk::command_entry(
-                        format!("ucc1:{d}:{file_number}"),
+                    let req = backstock_app::paperwork::FileUcc1 {
+                        distributor: PartyId::parse(&distributor).map_err(|e| {
+                            CliError::new(Exit::Input, format!("--distributor: {e}"))
+                        })?,
+                        file_number,
+                        state,
                         filed_on,
-                        known,
-                        format!("legal ucc1 --distributor {d} --file-number {file_number}"),
-                        Event::Fact(Fact::Ucc1Filing(backstock_ledger::facts::Ucc1Filing {
-                            distributor: d.clone(),
-                            file_number: file_number.clone(),
-                            state,
-                            filed_on,
-                            continues,
-                        })),
-                    )?;
-                    store.record(&[e], None).await?;
-                    Ok(format!("Recorded UCC-1 {file_number} against {d}, filed {filed_on}; it lapses {} unless continued.\n", filed_on.add_months(60)))
+                        continues,
+                    };
+                    let r = backstock_app::paperwork::file_ucc1(&store, req, &user()).await?;
+                    Ok(format!(
+                        "Recorded UCC-1 {} against {}, filed {}; it lapses {} unless continued.\n",
+                        r.file_number, r.distributor, r.filed_on, r.lapses_on
+                    ))
                 }
                 Some(LegalCommand::Notice {
                     distributor,
@@ -1070,23 +1033,18 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                     sent_on,
                     received_on,
                 }) => {
-                    let d = PartyId::parse(&distributor)
-                        .map_err(|e| CliError::new(Exit::Input, format!("--distributor: {e}")))?;
-                    let e = risk::command_entry(
-                        format!("pmsi:{d}:{secured_party}:{sent_on}"),
+                    let req = backstock_app::paperwork::SendNotice {
+                        distributor: PartyId::parse(&distributor).map_err(|e| {
+                            CliError::new(Exit::Input, format!("--distributor: {e}"))
+                        })?,
+                        secured_party,
                         sent_on,
-                        today().max(received_on.unwrap_or(sent_on)),
-                        format!("legal notice --distributor {d} --secured-party {secured_party:?}"),
-                        Event::Fact(Fact::PmsiNotice(backstock_ledger::facts::PmsiNotice {
-                            distributor: d.clone(),
-                            secured_party: secured_party.clone(),
-                            sent_on,
-                            received_on,
-                        })),
-                    )?;
-                    store.record(&[e], None).await?;
+                        received_on,
+                    };
+                    let r = backstock_app::paperwork::send_notice(&store, req, &user()).await?;
                     Ok(format!(
-                        "Recorded the PMSI notice to {secured_party} about {d}.\n"
+                        "Recorded the PMSI notice to {} about {}.\n",
+                        r.secured_party, r.distributor
                     ))
                 }
             }

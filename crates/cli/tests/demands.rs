@@ -156,3 +156,81 @@ fn a_demand_and_its_answer_are_logged_and_reach_the_risk_level() {
         .unwrap();
     assert_eq!(nw["level"], "critical", "a refused demand: {nw}");
 }
+
+#[test]
+fn paperwork_is_checked_before_it_is_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("demo");
+    ok(&d, &["demo"]);
+    refused(
+        &d,
+        &["confirm-receipt", "SH-NOPE", "--on", "2016-06-20"],
+        3,
+        "no shipment \"SH-NOPE\"",
+    );
+    refused(
+        &d,
+        &["confirm-receipt", "SH-5086", "--on", "2016-01-01"],
+        3,
+        "before SH-5086 was shipped (2016-03-10)",
+    );
+    let out = ok(&d, &["confirm-receipt", "SH-5086", "--on", "2016-03-20"]);
+    assert!(
+        out.contains("Recorded receipt of SH-5086 by cascade"),
+        "{out}"
+    );
+    refused(
+        &d,
+        &[
+            "legal",
+            "ucc1",
+            "--distributor",
+            "northwind",
+            "--file-number",
+            "NC-2",
+            "--state",
+            "NC",
+            "--filed-on",
+            "2016-06-01",
+            "--continues",
+            "NC-NOPE",
+        ],
+        3,
+        "no UCC-1 NC-NOPE against northwind",
+    );
+    refused(
+        &d,
+        &[
+            "legal",
+            "notice",
+            "--distributor",
+            "northwind",
+            "--secured-party",
+            "First Bank",
+            "--sent-on",
+            "2016-06-10",
+            "--received-on",
+            "2016-06-01",
+        ],
+        3,
+        "--received-on is before --sent-on",
+    );
+    let out = ok(
+        &d,
+        &[
+            "legal",
+            "ucc1",
+            "--distributor",
+            "northwind",
+            "--file-number",
+            "NC-2",
+            "--state",
+            "NC",
+            "--filed-on",
+            "2016-06-01",
+            "--continues",
+            "20121234567",
+        ],
+    );
+    assert!(out.contains("lapses 2021-06-01"), "{out}");
+}
