@@ -982,10 +982,12 @@ pub async fn buy_back(store: &Store, req: &BuyBack, user: &str) -> Result<Bought
     let cur = match (req.paid.currency, agreement) {
         (Some(c), _) => c,
         (None, Some(a)) => a.currency,
-        (None, None) => return Err(input(format!(
+        (None, None) => {
+            return Err(input(format!(
             "{h} has no agreement on record: give the currency with the price paid (e.g. {} USD)",
             req.paid.decimal
-        ))),
+        )))
+        }
     };
     let paid = req.paid.in_currency(cur, "the price paid")?;
     if paid.minor() < 0 {

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod chart;
 pub mod cli;
 pub mod control;
+pub mod deductions;
 pub mod format;
 pub mod html;
 pub mod pages;

@@ -3,7 +3,7 @@
 //! from it, so a new route is routed, documented and tested for isolation together.
 
 use crate::roles::{Access, Perm};
-use crate::{api, pages, royalties, AppState};
+use crate::{api, deductions, pages, royalties, AppState};
 use axum::routing::{get, post, MethodRouter};
 use serde_json::{json, Value};
 
@@ -142,6 +142,71 @@ const STATEMENT_QUERY: &[(&str, &str)] = &[
     ("sort", "column to sort a table by"),
 ];
 
+const ACCEPT_FIELDS: &[(&str, &str)] = &[
+    ("distributor", "the distributor"),
+    ("statement_id", "the statement it deducted from"),
+    (
+        "reason",
+        "freight, co-op, price-protection, pricing-error or other",
+    ),
+    (
+        "amount",
+        "decimal text in the statement's currency (`12.34` or `12.34 USD`); default: all that is deducted",
+    ),
+    ("note", "a note for the journal (optional)"),
+    ("on", "YYYY-MM-DD (default: the label's today)"),
+];
+const DISPUTE_FIELDS: &[(&str, &str)] = &[
+    ("distributor", "the distributor"),
+    ("statement_id", "the statement it deducted from"),
+    ("note", "why it is disputed (required)"),
+    ("on", "YYYY-MM-DD (default: the label's today)"),
+];
+const WRITE_OFF_FIELDS: &[(&str, &str)] = &[
+    (
+        "statement_id",
+        "only this statement's open amount (default: the whole balance)",
+    ),
+    (
+        "amount",
+        "decimal text (`1234.56` or `1234.56 USD`); default: all that is open",
+    ),
+    ("reason", "why (required; goes in the journal)"),
+    ("on", "YYYY-MM-DD (default: the label's today)"),
+];
+const BUY_BACK_FIELDS: &[(&str, &str)] = &[
+    ("sku", "the SKU"),
+    ("units", "units bought back (no more than the distributor holds)"),
+    (
+        "paid",
+        "paid in all, decimal text (`120.00` or `120.00 USD`; `0` if nothing); default currency: the agreement's",
+    ),
+    (
+        "paid_to",
+        "who was paid (a liquidator, a lender's agent; default: the distributor)",
+    ),
+    (
+        "detained",
+        "boolean: the units were held against the label's will (default false)",
+    ),
+    (
+        "id",
+        "the buy-back's id (default BB-DATE-DISTRIBUTOR-SKU: the same buy-back twice is recorded once)",
+    ),
+    ("on", "YYYY-MM-DD (default: the label's today)"),
+];
+const DEDUCTIONS_QUERY: &[(&str, &str)] = &[
+    (
+        "as_of",
+        "YYYY-MM-DD: the books as the label knew them on that day (default: its today)",
+    ),
+    ("distributor", "only this distributor's"),
+    (
+        "all",
+        "`true`: also accepted and written-off deductions (default: only outstanding ones)",
+    ),
+];
+
 /// Every route of the application.
 pub fn all() -> Vec<Route> {
     use Access::*;
@@ -189,6 +254,13 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/t/{tenant}/users/{user}/remove", Tenant(Manage), "Remove a member from this label", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "303 redirect", || post(pages::remove_member)),
         r(Verb::Post, "/t/{tenant}/settings", Tenant(Manage), "Locale and currency of the label", &[], Body::Form(SETTINGS_FIELDS), "303 redirect", || post(pages::settings)),
         r(Verb::Get, "/t/{tenant}/audit", Tenant(Manage), "Audit log: logins, imports, overrides, role changes", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::audit)),
+        r(Verb::Get, "/t/{tenant}/deductions", Tenant(ReadLabel), "Deductions outstanding per distributor (accept, dispute), accepted and written off; write off and buy back (owner, staff)", DATED_QUERY, Body::None, "text/html or text/csv", || get(deductions::page_get)),
+        r(Verb::Post, "/t/{tenant}/deductions/accept", Tenant(Operate), "Accept a deduction (all of it, or an amount) with a reason: it leaves the receivable for the deduction expense", &[], Body::Form(ACCEPT_FIELDS), "text/html", || post(deductions::accept_post)),
+        r(Verb::Post, "/t/{tenant}/deductions/dispute", Tenant(Operate), "Dispute a deduction: it stays owed, shown as disputed", &[], Body::Form(DISPUTE_FIELDS), "text/html", || post(deductions::dispute_post)),
+        r(Verb::Post, "/t/{tenant}/distributors/{distributor}/write-offs", Tenant(Operate), "Write off a statement's open amount or the distributor's balance (bad debt)", &[], Body::Form(WRITE_OFF_FIELDS), "text/html", || post(deductions::write_off_post)),
+        r(Verb::Post, "/t/{tenant}/distributors/{distributor}/buy-backs", Tenant(Operate), "Buy consigned units back from the distributor or its liquidator", &[], Body::Form(BUY_BACK_FIELDS), "text/html", || post(deductions::buy_back_post)),
+        r(Verb::Get, "/t/{tenant}/thresholds", Tenant(Manage), "The label's risk thresholds: each one's default and this label's value", &[], Body::None, "text/html", || get(deductions::thresholds_get)),
+        r(Verb::Post, "/t/{tenant}/thresholds", Tenant(Manage), "Set risk thresholds (a field left empty goes back to its default)", &[], Body::Form(deductions::threshold_fields()), "text/html", || post(deductions::thresholds_post)),
         // ---- API ----
         r(Verb::Get, "/api/openapi.json", Public, "This document", &[], Body::None, "application/json", || get(api::openapi)),
         r(Verb::Get, "/api/v1/me", Signed, "You and your memberships", &[], Body::None, "application/json", || get(api::me)),
@@ -213,6 +285,13 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/api/v1/t/{tenant}/members/{user}/remove", Tenant(Manage), "Remove a member from this label", &[], Body::None, "application/json", || post(api::remove_member)),
         r(Verb::Post, "/api/v1/t/{tenant}/settings", Tenant(Manage), "Locale and currency of the label", &[], Body::Json(SETTINGS_FIELDS), "application/json", || post(api::settings)),
         r(Verb::Get, "/api/v1/t/{tenant}/audit", Tenant(Manage), "Audit log", &[], Body::None, "application/json", || get(api::audit)),
+        r(Verb::Get, "/api/v1/t/{tenant}/deductions", Tenant(ReadLabel), "Deductions (outstanding; `all=true` also accepted and written off), with the outstanding total per currency", DEDUCTIONS_QUERY, Body::None, "application/json", || get(deductions::api_list)),
+        r(Verb::Post, "/api/v1/t/{tenant}/deductions/accept", Tenant(Operate), "Accept a deduction with a reason (the same acceptance twice is recorded once: `recorded: false`)", &[], Body::Json(ACCEPT_FIELDS), "application/json", || post(deductions::api_accept)),
+        r(Verb::Post, "/api/v1/t/{tenant}/deductions/dispute", Tenant(Operate), "Dispute a deduction (already disputed: nothing recorded, `recorded: false`)", &[], Body::Json(DISPUTE_FIELDS), "application/json", || post(deductions::api_dispute)),
+        r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/write-offs", Tenant(Operate), "Write off a statement's open amount or the distributor's balance", &[], Body::Json(WRITE_OFF_FIELDS), "application/json", || post(deductions::api_write_off)),
+        r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/buy-backs", Tenant(Operate), "Buy consigned units back from the distributor or its liquidator", &[], Body::Json(BUY_BACK_FIELDS), "application/json", || post(deductions::api_buy_back)),
+        r(Verb::Get, "/api/v1/t/{tenant}/thresholds", Tenant(Manage), "The label's risk thresholds: name, default, current", &[], Body::None, "application/json", || get(deductions::api_thresholds)),
+        r(Verb::Post, "/api/v1/t/{tenant}/thresholds", Tenant(Manage), "Set risk thresholds: `{\"name\": 45}`; `null` goes back to the default", &[], Body::Json(deductions::threshold_fields()), "application/json", || post(deductions::api_thresholds_post)),
     ]
 }
 
@@ -239,7 +318,7 @@ fn fields_schema(fields: &[(&str, &str)], binary_file: bool) -> Value {
             json!({"type": "string", "format": "binary", "description": d})
         } else if *n == "units" {
             json!({"type": "integer", "description": d})
-        } else if *n == "dry_run" {
+        } else if *n == "dry_run" || *n == "detained" {
             json!({"type": "boolean", "description": d})
         } else {
             json!({"type": "string", "description": d})

@@ -44,6 +44,8 @@ pub struct Books {
     /// Label-owned stock by holder × SKU × state.
     pub stock: Vec<StockRow>,
     pub history: Vec<HistoryPoint>,
+    /// Every deduction (outstanding first, then accepted or written off).
+    pub deductions: Vec<backstock_risk::deductions::Deduction>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -146,6 +148,7 @@ async fn compute(
         let risk = backstock_risk::signals::assess(&snap, &th);
         let legal = backstock_risk::legal::compute_with(&snap, &th);
         let history = history(&snap, &th);
+        let deductions = backstock_risk::deductions::compute(&snap, &th, None);
         Books {
             journal_len: len,
             thresholds,
@@ -156,6 +159,7 @@ async fn compute(
             legal,
             stock,
             history,
+            deductions,
         }
     })
     .await
