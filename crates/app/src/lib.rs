@@ -2,6 +2,7 @@
 //! mappings — as functions over a [`Store`](backstock_store::Store). The CLI and the web
 //! app both call these; neither holds business logic of its own.
 
+pub mod aliases;
 pub mod correct;
 pub mod deductions;
 pub mod demands;

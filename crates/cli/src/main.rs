@@ -3,12 +3,11 @@
 mod deduction;
 
 use backstock_app::{
-    demo, gen, import, mapping, output, risk, royalties, today, user, AppError as CliError, Exit,
+    demo, gen, import, mapping, output, risk, royalties, user, AppError as CliError, Exit,
 };
 
 use backstock_domain::{Date, PartyId, Sku};
 use backstock_ingest::{Encoding, Kind};
-use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance};
 use backstock_store::query::StockFilter;
 use backstock_store::Store;
 use clap::{Parser, Subcommand};
@@ -882,7 +881,7 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         }
         Command::Unmatched { format } => {
             let store = open(&dir()).await?;
-            let pending = unmatched_pending(&store).await?;
+            let pending = backstock_app::aliases::unmatched_pending(&store).await?;
             let mut t = Table::new(&[
                 "distributor",
                 "statement",
@@ -1242,93 +1241,20 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 AliasCommand::Add { code, sku } => {
                     let sku = Sku::parse(&sku)
                         .map_err(|e| CliError::new(Exit::Input, format!("SKU: {e}")))?;
-                    let code = code.trim().to_string();
-                    if code.is_empty() || code.len() > 64 {
-                        return Err(CliError::new(
-                            Exit::Input,
-                            "the code must be 1-64 characters",
-                        ));
-                    }
-                    let known = store.entries(&["catalog_item"], None).await?.iter().any(|(_, e)| matches!(&e.event, Event::Fact(Fact::CatalogItem(c)) if c.sku == sku));
-                    if !known {
-                        return Err(CliError::new(
-                            Exit::Input,
-                            format!("{sku} is not in the catalog (import catalog.csv first)"),
-                        ));
-                    }
-                    let today = today();
-                    let e = Entry {
-                        id: EntryId::new(format!("alias:{code}"))
-                            .map_err(|e| CliError::new(Exit::Input, e.to_string()))?,
-                        effective_on: Date::EARLIEST,
-                        known_on: today,
-                        provenance: Provenance::Command {
-                            user: user(),
-                            command: format!("alias add {code} {sku}"),
-                        },
-                        event: Event::Fact(Fact::Alias {
-                            code: code.clone(),
-                            sku: sku.clone(),
-                        }),
-                    };
-                    let mut batch = vec![e];
-                    let held = unmatched_pending(&store).await?;
-                    let mut n_lines = 0;
-                    let mut by_statement: std::collections::BTreeMap<
-                        (String, String),
-                        Vec<&backstock_ledger::facts::UnmatchedLine>,
-                    > = Default::default();
-                    for (_, u) in held.iter().filter(|(_, u)| u.code == code) {
-                        by_statement
-                            .entry((u.distributor.to_string(), u.statement_id.clone()))
-                            .or_default()
-                            .push(u);
-                    }
-                    for ((d, sid), lines) in &by_statement {
-                        let first = lines[0];
-                        n_lines += lines.len();
-                        batch.push(Entry {
-                            id: EntryId::new(format!("statement:{d}:{sid}:held:{code}"))
-                                .map_err(|e| CliError::new(Exit::Input, e.to_string()))?,
-                            effective_on: first.period_end,
-                            known_on: today.max(first.issued_on),
-                            provenance: Provenance::Command {
-                                user: user(),
-                                command: format!("alias add {code} {sku}"),
-                            },
-                            event: Event::Statement(backstock_ledger::Statement {
-                                statement_id: format!("{sid}+{code}"),
-                                distributor: first.distributor.clone(),
-                                period_start: first.period_start,
-                                period_end: first.period_end,
-                                issued_on: first.issued_on,
-                                currency: first.currency,
-                                lines: lines
-                                    .iter()
-                                    .map(|u| backstock_ledger::StatementLine {
-                                        kind: u.kind,
-                                        sku: Some(sku.clone()),
-                                        units: u.units,
-                                        amount_minor: u.amount_minor,
-                                        channel: Default::default(),
-                                    })
-                                    .collect(),
-                            }),
-                        });
-                    }
-                    store.record(&batch, None).await?;
-                    Ok(if n_lines > 0 {
-                        format!("{code} now means {sku}; posted {n_lines} held line(s) from {} statement(s).\n", by_statement.len())
+                    let r = backstock_app::aliases::add(&store, &code, sku, &user()).await?;
+                    Ok(if r.lines_posted > 0 {
+                        format!(
+                            "{} now means {}; posted {} held line(s) from {} statement(s).\n",
+                            r.code, r.sku, r.lines_posted, r.statements
+                        )
                     } else {
-                        format!("{code} now means {sku}.\n")
+                        format!("{} now means {}.\n", r.code, r.sku)
                     })
                 }
                 AliasCommand::List => {
                     let mut t = Table::new(&["code", "sku"]);
-                    for (_, e) in store.entries(&["alias"], None).await? {
-                        if let Event::Fact(Fact::Alias { code, sku }) = e.event {
-                            t.push(vec![code, sku.to_string()]);
-                        }
+                    for (code, sku) in backstock_app::aliases::list(&store).await? {
+                        t.push(vec![code, sku.to_string()]);
                     }
                     Ok(t.text())
                 }
@@ -1426,33 +1352,4 @@ async fn demand(store: &Store, command: DemandCommand) -> Result<String, CliErro
             Ok(t.text())
         }
     }
-}
-
-/// Held statement lines not yet posted (no supplementary statement recorded for their
-/// code), oldest first.
-async fn unmatched_pending(
-    store: &Store,
-) -> Result<Vec<(i64, backstock_ledger::facts::UnmatchedLine)>, CliError> {
-    let posted: std::collections::HashSet<String> = store
-        .journal(None, Some("statement"), i64::MAX)
-        .await?
-        .into_iter()
-        .filter(|r| r.entry_id.contains(":held:"))
-        .map(|r| r.entry_id)
-        .collect();
-    Ok(store
-        .entries(&["unmatched"], None)
-        .await?
-        .into_iter()
-        .filter_map(|(seq, e)| match e.event {
-            Event::Fact(Fact::Unmatched(u)) => {
-                let id = format!(
-                    "statement:{}:{}:held:{}",
-                    u.distributor, u.statement_id, u.code
-                );
-                (!posted.contains(&id)).then_some((seq, u))
-            }
-            _ => None,
-        })
-        .collect())
 }

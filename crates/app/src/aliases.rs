@@ -1,0 +1,154 @@
+//! Other codes for a SKU (a distributor's item number, an EAN) and the queue of
+//! statement lines held because their code was unknown (`import --hold-unmatched`).
+//!
+//! Adding an alias posts the held lines with that code at once, as one supplementary
+//! statement per original statement (`statement:{distributor}:{statement}:held:{code}`),
+//! in the same transaction as the alias: the queue and the ledger never disagree.
+
+use crate::{AppError, Exit};
+use backstock_domain::{Date, Sku};
+use backstock_ledger::facts::UnmatchedLine;
+use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance, Statement, StatementLine};
+use backstock_store::Store;
+use std::collections::{BTreeMap, HashSet};
+
+/// Longest alias code accepted.
+pub const MAX_CODE_CHARS: usize = 64;
+
+/// An alias recorded and what it posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasAdded {
+    pub code: String,
+    pub sku: Sku,
+    /// Held lines posted.
+    pub lines_posted: usize,
+    /// Statements they came from.
+    pub statements: usize,
+}
+
+/// Held statement lines not yet posted (no supplementary statement recorded for their
+/// code), oldest first, with their journal position.
+pub async fn unmatched_pending(store: &Store) -> Result<Vec<(i64, UnmatchedLine)>, AppError> {
+    let posted: HashSet<String> = store
+        .journal(None, Some("statement"), i64::MAX)
+        .await?
+        .into_iter()
+        .filter(|r| r.entry_id.contains(":held:"))
+        .map(|r| r.entry_id)
+        .collect();
+    Ok(store
+        .entries(&["unmatched"], None)
+        .await?
+        .into_iter()
+        .filter_map(|(seq, e)| match e.event {
+            Event::Fact(Fact::Unmatched(u)) => {
+                let id = held_entry_id(&u.distributor.to_string(), &u.statement_id, &u.code);
+                (!posted.contains(&id)).then_some((seq, u))
+            }
+            _ => None,
+        })
+        .collect())
+}
+
+fn held_entry_id(distributor: &str, statement: &str, code: &str) -> String {
+    format!("statement:{distributor}:{statement}:held:{code}")
+}
+
+/// Every alias on record, oldest first: (code, SKU).
+pub async fn list(store: &Store) -> Result<Vec<(String, Sku)>, AppError> {
+    Ok(store
+        .entries(&["alias"], None)
+        .await?
+        .into_iter()
+        .filter_map(|(_, e)| match e.event {
+            Event::Fact(Fact::Alias { code, sku }) => Some((code, sku)),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Records that `code` means `sku` and posts the held lines with that code. Refused
+/// for an empty or over-long code, or a SKU not in the catalog; the same alias twice
+/// changes nothing, the same code for another SKU is refused by the journal.
+pub async fn add(store: &Store, code: &str, sku: Sku, user: &str) -> Result<AliasAdded, AppError> {
+    let code = code.trim().to_string();
+    if code.is_empty() || code.chars().count() > MAX_CODE_CHARS {
+        return Err(AppError::new(
+            Exit::Input,
+            format!("the code must be 1-{MAX_CODE_CHARS} characters"),
+        ));
+    }
+    let known = store
+        .entries(&["catalog_item"], None)
+        .await?
+        .iter()
+        .any(|(_, e)| matches!(&e.event, Event::Fact(Fact::CatalogItem(c)) if c.sku == sku));
+    if !known {
+        return Err(AppError::new(
+            Exit::Input,
+            format!("{sku} is not in the catalog (import catalog.csv first)"),
+        ));
+    }
+    let today = crate::risk::today(store).await?;
+    let command = format!("alias add {code} {sku}");
+    let provenance = || Provenance::Command {
+        user: user.to_string(),
+        command: command.clone(),
+    };
+    let mut batch = vec![Entry {
+        id: EntryId::new(format!("alias:{code}"))
+            .map_err(|e| AppError::new(Exit::Input, e.to_string()))?,
+        effective_on: Date::EARLIEST,
+        known_on: today,
+        provenance: provenance(),
+        event: Event::Fact(Fact::Alias {
+            code: code.clone(),
+            sku: sku.clone(),
+        }),
+    }];
+    let held = unmatched_pending(store).await?;
+    let mut by_statement: BTreeMap<(String, String), Vec<&UnmatchedLine>> = BTreeMap::new();
+    for (_, u) in held.iter().filter(|(_, u)| u.code == code) {
+        by_statement
+            .entry((u.distributor.to_string(), u.statement_id.clone()))
+            .or_default()
+            .push(u);
+    }
+    let mut lines_posted = 0;
+    for ((d, sid), lines) in &by_statement {
+        let Some(first) = lines.first() else { continue };
+        lines_posted += lines.len();
+        batch.push(Entry {
+            id: EntryId::new(held_entry_id(d, sid, &code))
+                .map_err(|e| AppError::new(Exit::Input, e.to_string()))?,
+            effective_on: first.period_end,
+            known_on: today.max(first.issued_on),
+            provenance: provenance(),
+            event: Event::Statement(Statement {
+                statement_id: format!("{sid}+{code}"),
+                distributor: first.distributor.clone(),
+                period_start: first.period_start,
+                period_end: first.period_end,
+                issued_on: first.issued_on,
+                currency: first.currency,
+                lines: lines
+                    .iter()
+                    .map(|u| StatementLine {
+                        kind: u.kind,
+                        sku: Some(sku.clone()),
+                        units: u.units,
+                        amount_minor: u.amount_minor,
+                        channel: Default::default(),
+                    })
+                    .collect(),
+            }),
+        });
+    }
+    store.record(&batch, None).await?;
+    Ok(AliasAdded {
+        code,
+        sku,
+        lines_posted,
+        statements: by_statement.len(),
+    })
+}
