@@ -47,6 +47,7 @@ use crate::risk::{snapshot, thresholds, today};
 use crate::{AppError, Exit};
 use backstock_domain::{Currency, Date, Money, PartyId, Sku};
 use backstock_ledger::facts::{DeductionDispute, DeductionReason};
+use backstock_ledger::EntryKind;
 use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance};
 use backstock_risk::deductions::{Deduction, DeductionStatus};
 use backstock_risk::receivables::{DistributorReceivables, StatementStatus};
@@ -107,8 +108,7 @@ impl Amount {
         let syntax = {
             let d = decimal.strip_prefix('-').unwrap_or(decimal);
             let (i, f) = d.split_once('.').unwrap_or((d, ""));
-            !d.is_empty()
-                && !(i.is_empty() && f.is_empty())
+            !(i.is_empty() && f.is_empty())
                 && i.chars().all(|c| c.is_ascii_digit())
                 && f.chars().all(|c| c.is_ascii_digit())
         };
@@ -317,7 +317,7 @@ fn pct(permille: i64) -> String {
 /// Ids of entries a correction reversed.
 async fn corrected(store: &Store) -> Result<HashSet<String>, AppError> {
     Ok(store
-        .entries(&["correction"], None)
+        .entries(&[EntryKind::Correction], None)
         .await?
         .into_iter()
         .filter_map(|(_, e)| match e.event {
@@ -330,7 +330,7 @@ async fn corrected(store: &Store) -> Result<HashSet<String>, AppError> {
 /// Entries of one kind whose id starts with `prefix`, all of them (any date).
 async fn entries_with_prefix(
     store: &Store,
-    kind: &str,
+    kind: EntryKind,
     prefix: &str,
 ) -> Result<Vec<Entry>, AppError> {
     Ok(store
@@ -510,7 +510,7 @@ pub async fn accept(
 
     // The same acceptance again: answer with the one on record.
     let prefix = format!("deduction-accepted:{d}:{sid}:");
-    let earlier = entries_with_prefix(store, "deduction_accepted", &prefix).await?;
+    let earlier = entries_with_prefix(store, EntryKind::DeductionAccepted, &prefix).await?;
     let reversed = corrected(store).await?;
     let same = earlier.iter().rev().find(|e| {
         !reversed.contains(e.id.as_str())
@@ -646,7 +646,7 @@ pub async fn dispute(
     let what = format!("statement {sid} of {d}");
     let all = backstock_risk::deductions::compute(&snap, &th, Some(d));
     let prefix = format!("deduction-disputed:{d}:{sid}:");
-    let earlier = entries_with_prefix(store, "deduction_disputed", &prefix).await?;
+    let earlier = entries_with_prefix(store, EntryKind::DeductionDisputed, &prefix).await?;
     let Some(x) = all
         .iter()
         .find(|x| x.statement_id == sid && x.status.is_outstanding())
@@ -813,7 +813,7 @@ pub async fn write_off(store: &Store, req: &WriteOff, user: &str) -> Result<Writ
         }
     }
     let prefix = format!("write-off:{d}:{}:", sid.unwrap_or("balance"));
-    let earlier = entries_with_prefix(store, "receivable_written_off", &prefix).await?;
+    let earlier = entries_with_prefix(store, EntryKind::ReceivableWrittenOff, &prefix).await?;
     let reversed = corrected(store).await?;
     let same = earlier.iter().rev().find(|e| {
         !reversed.contains(e.id.as_str())

@@ -109,10 +109,13 @@ fn date_field(what: &str, s: &Option<String>) -> Result<Option<Date>, Fail> {
 }
 
 fn amount_field(what: &str, s: &Option<String>) -> Result<Option<Amount>, Fail> {
-    Ok(blank(s)
+    blank(s)
         .map(|a| Amount::parse(&a))
         .transpose()
-        .map_err(|e| Fail::bad(format!("{what}: {}", e.message())))?)
+        .map_err(|e| match what {
+            "amount" => Fail::bad(e.message()),
+            _ => Fail::bad(format!("{what}: {}", e.message())),
+        })
 }
 
 /// An amount in a JSON body: decimal text (`"12.34"`, `"12.34 USD"`), never a number
