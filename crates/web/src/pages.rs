@@ -855,6 +855,13 @@ pub async fn distributor(
         return Ok(r);
     }
     let form_path = base(&t, &format!("distributors/{}", url_encode(&id)));
+    let deductions_link = esc(&format!(
+        "{}#d-{}",
+        base(&t, "deductions"),
+        id.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect::<String>()
+    ));
     let path = match as_of {
         Some(day) => format!("{form_path}?as_of={day}"),
         None => form_path.clone(),
@@ -922,7 +929,7 @@ pub async fn distributor(
 <dt>payment terms</dt><dd>{} days</dd><dt>reserve</dt><dd>{}, released after {} days</dd><dt>credit limit</dt><dd>{}</dd></dl></section>
 <section><h2>UCC status</h2>{ucc}</section></div>
 <section><h2>Risk</h2>{risk}</section>
-<section><h2>Statements</h2>{}</section>
+<section><h2>Statements</h2>{}<p><a id="deductions-link" href="{deductions_link}">Deductions on these statements; write off, buy back</a></p></section>
 <section><h2>Payments</h2>{}</section>
 <section><h2>Stock held (label-owned)</h2>{}</section>
 <section><h2>Signal timeline</h2>{}</section>
