@@ -8,6 +8,7 @@
 use crate::{AppError, Exit};
 use backstock_domain::{Date, Sku};
 use backstock_ledger::facts::UnmatchedLine;
+use backstock_ledger::EntryKind;
 use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance, Statement, StatementLine};
 use backstock_store::Store;
 use std::collections::{BTreeMap, HashSet};
@@ -30,14 +31,14 @@ pub struct AliasAdded {
 /// code), oldest first, with their journal position.
 pub async fn unmatched_pending(store: &Store) -> Result<Vec<(i64, UnmatchedLine)>, AppError> {
     let posted: HashSet<String> = store
-        .journal(None, Some("statement"), i64::MAX)
+        .journal(None, Some(EntryKind::Statement), i64::MAX)
         .await?
         .into_iter()
         .filter(|r| r.entry_id.contains(":held:"))
         .map(|r| r.entry_id)
         .collect();
     Ok(store
-        .entries(&["unmatched"], None)
+        .entries(&[EntryKind::Unmatched], None)
         .await?
         .into_iter()
         .filter_map(|(seq, e)| match e.event {
@@ -57,7 +58,7 @@ fn held_entry_id(distributor: &str, statement: &str, code: &str) -> String {
 /// Every alias on record, oldest first: (code, SKU).
 pub async fn list(store: &Store) -> Result<Vec<(String, Sku)>, AppError> {
     Ok(store
-        .entries(&["alias"], None)
+        .entries(&[EntryKind::Alias], None)
         .await?
         .into_iter()
         .filter_map(|(_, e)| match e.event {
@@ -79,7 +80,7 @@ pub async fn add(store: &Store, code: &str, sku: Sku, user: &str) -> Result<Alia
         ));
     }
     let known = store
-        .entries(&["catalog_item"], None)
+        .entries(&[EntryKind::CatalogItem], None)
         .await?
         .iter()
         .any(|(_, e)| matches!(&e.event, Event::Fact(Fact::CatalogItem(c)) if c.sku == sku));

@@ -9,6 +9,7 @@
 use crate::{AppError, Exit};
 use backstock_domain::{Date, PartyId, Sku};
 use backstock_ledger::facts::{Demand, DemandKind, DemandOutcome, DemandResponse};
+use backstock_ledger::EntryKind;
 use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance};
 use backstock_records::Records;
 use backstock_store::Store;
@@ -104,7 +105,14 @@ fn entry(
 pub async fn add(store: &Store, req: AddDemand, user: &str) -> Result<Recorded, AppError> {
     let today = crate::risk::today(store).await?;
     let entries: Vec<Entry> = store
-        .entries(&["agreement", "demand", "correction"], None)
+        .entries(
+            &[
+                EntryKind::Agreement,
+                EntryKind::Demand,
+                EntryKind::Correction,
+            ],
+            None,
+        )
         .await?
         .into_iter()
         .map(|(_, e)| e)
@@ -175,7 +183,7 @@ pub async fn add(store: &Store, req: AddDemand, user: &str) -> Result<Recorded, 
 pub async fn add_response(store: &Store, req: Respond, user: &str) -> Result<Recorded, AppError> {
     let today = crate::risk::today(store).await?;
     let entries: Vec<Entry> = store
-        .entries(&["demand", "correction"], None)
+        .entries(&[EntryKind::Demand, EntryKind::Correction], None)
         .await?
         .into_iter()
         .map(|(_, e)| e)
@@ -227,7 +235,14 @@ pub async fn add_response(store: &Store, req: Respond, user: &str) -> Result<Rec
 /// with its latest answer.
 pub async fn list(store: &Store, as_of: Option<Date>) -> Result<Vec<DemandRow>, AppError> {
     let entries: Vec<Entry> = store
-        .entries(&["demand", "demand_response", "correction"], as_of)
+        .entries(
+            &[
+                EntryKind::Demand,
+                EntryKind::DemandResponse,
+                EntryKind::Correction,
+            ],
+            as_of,
+        )
         .await?
         .into_iter()
         .map(|(_, e)| e)

@@ -9,7 +9,7 @@
 use crate::{AppError, Exit};
 use backstock_domain::{Date, PartyId};
 use backstock_ledger::facts::{PmsiNotice, ReceiptConfirmed, Ucc1Filing};
-use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance};
+use backstock_ledger::{Entry, EntryId, EntryKind, Event, Fact, Provenance};
 use backstock_records::Records;
 use backstock_store::Store;
 
@@ -36,9 +36,9 @@ fn entry(
     })
 }
 
-async fn records_of(store: &Store, kinds: &[&str]) -> Result<Vec<Entry>, AppError> {
+async fn records_of(store: &Store, kinds: &[EntryKind]) -> Result<Vec<Entry>, AppError> {
     let mut all = kinds.to_vec();
-    all.push("correction");
+    all.push(EntryKind::Correction);
     Ok(store
         .entries(&all, None)
         .await?
@@ -67,7 +67,7 @@ pub async fn confirm_receipt(
     user: &str,
 ) -> Result<ReceiptRecorded, AppError> {
     let today = crate::risk::today(store).await?;
-    let entries = records_of(store, &["shipment"]).await?;
+    let entries = records_of(store, &[EntryKind::Shipment]).await?;
     let records = Records::new(&entries, Date::LATEST);
     let lines: Vec<_> = records
         .shipments
@@ -145,7 +145,7 @@ pub struct Ucc1Recorded {
 /// empty file number or state, or for a continuation of a filing not on record.
 pub async fn file_ucc1(store: &Store, req: FileUcc1, user: &str) -> Result<Ucc1Recorded, AppError> {
     let today = crate::risk::today(store).await?;
-    let entries = records_of(store, &["agreement", "ucc1_filing"]).await?;
+    let entries = records_of(store, &[EntryKind::Agreement, EntryKind::Ucc1Filing]).await?;
     let records = Records::new(&entries, Date::LATEST);
     let d = &req.distributor;
     if !records.agreements.contains_key(d) {
@@ -221,7 +221,7 @@ pub async fn send_notice(
     user: &str,
 ) -> Result<NoticeRecorded, AppError> {
     let today = crate::risk::today(store).await?;
-    let entries = records_of(store, &["agreement"]).await?;
+    let entries = records_of(store, &[EntryKind::Agreement]).await?;
     let records = Records::new(&entries, Date::LATEST);
     let d = &req.distributor;
     if !records.agreements.contains_key(d) {

@@ -162,8 +162,8 @@ enum Command {
         #[arg(long, value_parser = parse_date)]
         since: Option<Date>,
         /// Only entries of this kind (shipment, statement, payment, …).
-        #[arg(long)]
-        kind: Option<String>,
+        #[arg(long, value_parser = parse_entry_kind)]
+        kind: Option<backstock_ledger::EntryKind>,
         #[arg(long, default_value_t = 1000)]
         limit: i64,
         #[arg(long, value_enum, default_value_t)]
@@ -565,6 +565,19 @@ enum AliasCommand {
     List,
 }
 
+fn parse_entry_kind(s: &str) -> Result<backstock_ledger::EntryKind, String> {
+    backstock_ledger::EntryKind::parse(s.trim()).ok_or_else(|| {
+        format!(
+            "expected one of: {}",
+            backstock_ledger::EntryKind::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
 fn parse_date(s: &str) -> Result<Date, String> {
     Date::parse(s).map_err(|e| e.to_string())
 }
@@ -786,7 +799,7 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         } => {
             let store = open(&dir()).await?;
             let rows = store
-                .journal(since, kind.as_deref(), limit.clamp(1, 1_000_000))
+                .journal(since, kind, limit.clamp(1, 1_000_000))
                 .await?;
             let mut t = Table::new(&[
                 "#",

@@ -380,38 +380,152 @@ impl Event {
     }
 
     pub fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// The kind of entry this event makes (the journal's `kind` column).
+    pub fn kind(&self) -> EntryKind {
         match self {
-            Event::Manufacture { .. } => "manufacture",
-            Event::Shipment { .. } => "shipment",
-            Event::Detention { .. } => "detention",
-            Event::Statement(_) => "statement",
-            Event::PaymentReceived { .. } => "payment",
-            Event::WriteOff { .. } => "write_off",
-            Event::TitleTransfer { .. } => "title_transfer",
-            Event::DeductionAccepted { .. } => "deduction_accepted",
-            Event::ReceivableWrittenOff { .. } => "receivable_written_off",
-            Event::BuyBack { .. } => "buy_back",
-            Event::Correction { .. } => "correction",
+            Event::Manufacture { .. } => EntryKind::Manufacture,
+            Event::Shipment { .. } => EntryKind::Shipment,
+            Event::Detention { .. } => EntryKind::Detention,
+            Event::Statement(_) => EntryKind::Statement,
+            Event::PaymentReceived { .. } => EntryKind::Payment,
+            Event::WriteOff { .. } => EntryKind::WriteOff,
+            Event::TitleTransfer { .. } => EntryKind::TitleTransfer,
+            Event::DeductionAccepted { .. } => EntryKind::DeductionAccepted,
+            Event::ReceivableWrittenOff { .. } => EntryKind::ReceivableWrittenOff,
+            Event::BuyBack { .. } => EntryKind::BuyBack,
+            Event::Correction { .. } => EntryKind::Correction,
+            Event::RoyaltyRun(_) => EntryKind::RoyaltyRun,
             Event::Fact(f) => match f {
-                Fact::Party(_) => "party",
-                Fact::CatalogItem(_) => "catalog_item",
-                Fact::Agreement(_) => "agreement",
-                Fact::PurchaseOrder(_) => "purchase_order",
-                Fact::StockReport(_) => "stock_report",
-                Fact::ReceiptConfirmed(_) => "receipt_confirmed",
-                Fact::Alias { .. } => "alias",
-                Fact::Ucc1Filing(_) => "ucc1_filing",
-                Fact::PmsiNotice(_) => "pmsi_notice",
-                Fact::Demand(_) => "demand",
-                Fact::DemandResponse(_) => "demand_response",
-                Fact::DeductionDisputed(_) => "deduction_disputed",
-                Fact::Unmatched(_) => "unmatched",
-                Fact::Payee(_) => "payee",
-                Fact::RoyaltyContract(_) => "royalty_contract",
-                Fact::RoyaltyCost(_) => "royalty_cost",
+                Fact::Party(_) => EntryKind::Party,
+                Fact::CatalogItem(_) => EntryKind::CatalogItem,
+                Fact::Agreement(_) => EntryKind::Agreement,
+                Fact::PurchaseOrder(_) => EntryKind::PurchaseOrder,
+                Fact::StockReport(_) => EntryKind::StockReport,
+                Fact::ReceiptConfirmed(_) => EntryKind::ReceiptConfirmed,
+                Fact::Alias { .. } => EntryKind::Alias,
+                Fact::Ucc1Filing(_) => EntryKind::Ucc1Filing,
+                Fact::PmsiNotice(_) => EntryKind::PmsiNotice,
+                Fact::Demand(_) => EntryKind::Demand,
+                Fact::DemandResponse(_) => EntryKind::DemandResponse,
+                Fact::DeductionDisputed(_) => EntryKind::DeductionDisputed,
+                Fact::Unmatched(_) => EntryKind::Unmatched,
+                Fact::Payee(_) => EntryKind::Payee,
+                Fact::RoyaltyContract(_) => EntryKind::RoyaltyContract,
+                Fact::RoyaltyCost(_) => EntryKind::RoyaltyCost,
             },
-            Event::RoyaltyRun(_) => "royalty_run",
         }
+    }
+}
+
+/// What kind of entry an event makes: the journal's `kind` column and the filter of
+/// `Store::entries`. Shown and parsed as its snake_case name (`shipment`, `catalog_item`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EntryKind {
+    Manufacture,
+    Shipment,
+    Detention,
+    Statement,
+    Payment,
+    WriteOff,
+    TitleTransfer,
+    DeductionAccepted,
+    ReceivableWrittenOff,
+    BuyBack,
+    Correction,
+    Party,
+    CatalogItem,
+    Agreement,
+    PurchaseOrder,
+    StockReport,
+    ReceiptConfirmed,
+    Alias,
+    Ucc1Filing,
+    PmsiNotice,
+    Demand,
+    DemandResponse,
+    DeductionDisputed,
+    Unmatched,
+    Payee,
+    RoyaltyContract,
+    RoyaltyCost,
+    RoyaltyRun,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 28] = [
+        EntryKind::Manufacture,
+        EntryKind::Shipment,
+        EntryKind::Detention,
+        EntryKind::Statement,
+        EntryKind::Payment,
+        EntryKind::WriteOff,
+        EntryKind::TitleTransfer,
+        EntryKind::DeductionAccepted,
+        EntryKind::ReceivableWrittenOff,
+        EntryKind::BuyBack,
+        EntryKind::Correction,
+        EntryKind::Party,
+        EntryKind::CatalogItem,
+        EntryKind::Agreement,
+        EntryKind::PurchaseOrder,
+        EntryKind::StockReport,
+        EntryKind::ReceiptConfirmed,
+        EntryKind::Alias,
+        EntryKind::Ucc1Filing,
+        EntryKind::PmsiNotice,
+        EntryKind::Demand,
+        EntryKind::DemandResponse,
+        EntryKind::DeductionDisputed,
+        EntryKind::Unmatched,
+        EntryKind::Payee,
+        EntryKind::RoyaltyContract,
+        EntryKind::RoyaltyCost,
+        EntryKind::RoyaltyRun,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EntryKind::Manufacture => "manufacture",
+            EntryKind::Shipment => "shipment",
+            EntryKind::Detention => "detention",
+            EntryKind::Statement => "statement",
+            EntryKind::Payment => "payment",
+            EntryKind::WriteOff => "write_off",
+            EntryKind::TitleTransfer => "title_transfer",
+            EntryKind::DeductionAccepted => "deduction_accepted",
+            EntryKind::ReceivableWrittenOff => "receivable_written_off",
+            EntryKind::BuyBack => "buy_back",
+            EntryKind::Correction => "correction",
+            EntryKind::Party => "party",
+            EntryKind::CatalogItem => "catalog_item",
+            EntryKind::Agreement => "agreement",
+            EntryKind::PurchaseOrder => "purchase_order",
+            EntryKind::StockReport => "stock_report",
+            EntryKind::ReceiptConfirmed => "receipt_confirmed",
+            EntryKind::Alias => "alias",
+            EntryKind::Ucc1Filing => "ucc1_filing",
+            EntryKind::PmsiNotice => "pmsi_notice",
+            EntryKind::Demand => "demand",
+            EntryKind::DemandResponse => "demand_response",
+            EntryKind::DeductionDisputed => "deduction_disputed",
+            EntryKind::Unmatched => "unmatched",
+            EntryKind::Payee => "payee",
+            EntryKind::RoyaltyContract => "royalty_contract",
+            EntryKind::RoyaltyCost => "royalty_cost",
+            EntryKind::RoyaltyRun => "royalty_run",
+        }
+    }
+    /// The kind named `s`, if there is one.
+    pub fn parse(s: &str) -> Option<EntryKind> {
+        EntryKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -952,5 +1066,22 @@ mod run_document_tests {
         let d: RunDocument = serde_json::from_str(old).unwrap();
         assert_eq!(d.json(), old);
         assert_eq!(serde_json::to_string(&d).unwrap(), old);
+    }
+}
+
+#[cfg(test)]
+mod entry_kind_tests {
+    use super::EntryKind;
+
+    #[test]
+    fn every_kind_reads_back_from_its_name() {
+        for k in EntryKind::ALL {
+            assert_eq!(EntryKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(EntryKind::parse("shipments"), None);
+        let mut names: Vec<&str> = EntryKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), EntryKind::ALL.len(), "names are distinct");
     }
 }

@@ -22,8 +22,8 @@ pub mod facts;
 pub use accounts::{AccountKey, LedgerKey, MoneyAccount, MoneyKind, UnitAccount, UnitState};
 pub use book::{Book, RecordError, Recorded};
 pub use events::{
-    move_units, transfer_id, Channel, Entry, EntryId, Event, ExpandError, LedgerView, LineKind,
-    Phase, Posting, Provenance, RoyaltyPosting, RoyaltyRun, RunDocument, Statement, StatementLine,
-    TransferIdHex,
+    move_units, transfer_id, Channel, Entry, EntryId, EntryKind, Event, ExpandError, LedgerView,
+    LineKind, Phase, Posting, Provenance, RoyaltyPosting, RoyaltyRun, RunDocument, Statement,
+    StatementLine, TransferIdHex,
 };
 pub use facts::Fact;

@@ -5,7 +5,7 @@
 
 use crate::{Result, Store, StoreError};
 use backstock_domain::{Currency, Date, Money};
-use backstock_ledger::{AccountKey, Entry, MoneyKind, UnitState};
+use backstock_ledger::{AccountKey, Entry, EntryKind, MoneyKind, UnitState};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -217,9 +217,10 @@ impl Store {
     pub async fn journal(
         &self,
         since: Option<Date>,
-        kind: Option<&str>,
+        kind: Option<EntryKind>,
         limit: i64,
     ) -> Result<Vec<JournalRow>> {
+        let kind = kind.map(|k| k.as_str());
         let since = since
             .map(|d| i64::from(d.days_since_epoch()))
             .unwrap_or(i64::MIN);
@@ -251,7 +252,11 @@ impl Store {
 
     /// Entries of the given kinds (event names), oldest first, as known on `as_of`.
     /// Read page by page ([`Store::for_each_entry`]).
-    pub async fn entries(&self, kinds: &[&str], as_of: Option<Date>) -> Result<Vec<(i64, Entry)>> {
+    pub async fn entries(
+        &self,
+        kinds: &[EntryKind],
+        as_of: Option<Date>,
+    ) -> Result<Vec<(i64, Entry)>> {
         let mut out = Vec::new();
         self.for_each_entry(kinds, as_of, |seq, e| {
             out.push((seq, e));
@@ -266,7 +271,7 @@ impl Store {
     /// read into memory whole. An error from `f` stops the walk and is returned.
     pub async fn for_each_entry(
         &self,
-        kinds: &[&str],
+        kinds: &[EntryKind],
         as_of: Option<Date>,
         mut f: impl FnMut(i64, Entry) -> Result<()>,
     ) -> Result<()> {
@@ -282,7 +287,7 @@ impl Store {
                 qb.push(" AND kind IN (");
                 let mut sep = qb.separated(", ");
                 for k in kinds {
-                    sep.push_bind(*k);
+                    sep.push_bind(k.as_str());
                 }
                 qb.push(")");
             }

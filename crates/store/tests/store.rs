@@ -429,7 +429,7 @@ async fn entries_are_read_page_by_page_in_order_with_their_filters() {
     store.record(&batch, None).await.unwrap();
     let mut seen = Vec::new();
     store
-        .for_each_entry(&["shipment"], None, |seq, e| {
+        .for_each_entry(&[backstock_ledger::EntryKind::Shipment], None, |seq, e| {
             seen.push((seq, e.id.to_string()));
             Ok(())
         })
@@ -440,7 +440,10 @@ async fn entries_are_read_page_by_page_in_order_with_their_filters() {
     assert_eq!(seen[0].1, "s0");
     // As of a date: only what was effective and known then, still across pages.
     let early = store
-        .entries(&["shipment"], Some(d("2016-02-01")))
+        .entries(
+            &[backstock_ledger::EntryKind::Shipment],
+            Some(d("2016-02-01")),
+        )
         .await
         .unwrap();
     assert_eq!(early.len(), n.div_ceil(2));

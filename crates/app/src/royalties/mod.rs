@@ -28,6 +28,7 @@ use backstock_ingest::{Context, Decoder, Encoding};
 use backstock_ledger::facts::{
     Agreement, CatalogItem, DemandOutcome, PayeeRecord, RoyaltyContract, RoyaltyCost,
 };
+use backstock_ledger::EntryKind;
 use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance, RoyaltyPosting, RoyaltyRun};
 use backstock_royalties::{
     compute, Contract, ContractTerms, Cost, OpeningBalances, PayeeStatement, Period, RateRule,
@@ -125,7 +126,14 @@ async fn context(store: &Store, codes: Option<&Context>) -> Result<RoyaltyContex
         ..Default::default()
     };
     for (_, e) in store
-        .entries(&["payee", "royalty_contract", "royalty_cost"], None)
+        .entries(
+            &[
+                EntryKind::Payee,
+                EntryKind::RoyaltyContract,
+                EntryKind::RoyaltyCost,
+            ],
+            None,
+        )
         .await?
     {
         ctx.learn(&e);
@@ -268,7 +276,7 @@ struct PreviousRun {
 
 async fn runs(store: &Store) -> Result<Vec<(i64, RoyaltyRun)>, AppError> {
     let mut out = Vec::new();
-    for (seq, e) in store.entries(&["royalty_run"], None).await? {
+    for (seq, e) in store.entries(&[EntryKind::RoyaltyRun], None).await? {
         if let Event::RoyaltyRun(r) = e.event {
             out.push((seq, r));
         }
@@ -400,7 +408,7 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
     {
         let st = stored(r)?;
         let when = store
-            .journal(None, Some("royalty_run"), 1_000_000)
+            .journal(None, Some(EntryKind::RoyaltyRun), 1_000_000)
             .await?
             .into_iter()
             .find(|j| j.entry_id == id)
@@ -1142,7 +1150,7 @@ pub struct RunOnFile {
 /// Royalty runs recorded, oldest period first, with their stored statements.
 pub async fn runs_on_file(store: &Store) -> Result<Vec<RunOnFile>, AppError> {
     let mut out = Vec::new();
-    for (_, e) in store.entries(&["royalty_run"], None).await? {
+    for (_, e) in store.entries(&[EntryKind::RoyaltyRun], None).await? {
         if let Event::RoyaltyRun(r) = &e.event {
             out.push(RunOnFile {
                 period: r.period.clone(),
@@ -1173,7 +1181,7 @@ pub async fn contracts_of_payee(
     payee: &str,
     on: Date,
 ) -> Result<Vec<RoyaltyContract>, AppError> {
-    let entries = store.entries(&["royalty_contract"], None).await?;
+    let entries = store.entries(&[EntryKind::RoyaltyContract], None).await?;
     let r = Reference::of(&entries);
     Ok(r.in_force(on)
         .into_iter()
@@ -1237,7 +1245,7 @@ fn contract_json(c: &RoyaltyContract) -> serde_json::Value {
 }
 
 pub async fn contract_list(store: &Store, format: Format) -> Result<String, AppError> {
-    let entries = store.entries(&["royalty_contract"], None).await?;
+    let entries = store.entries(&[EntryKind::RoyaltyContract], None).await?;
     let r = Reference::of(&entries);
     let mut t = Table::new(&[
         "contract",
@@ -1290,7 +1298,14 @@ pub async fn contract_list(store: &Store, format: Format) -> Result<String, AppE
 
 pub async fn contract_show(store: &Store, id: &str, format: Format) -> Result<String, AppError> {
     let entries = store
-        .entries(&["royalty_contract", "royalty_cost", "payee"], None)
+        .entries(
+            &[
+                EntryKind::RoyaltyContract,
+                EntryKind::RoyaltyCost,
+                EntryKind::Payee,
+            ],
+            None,
+        )
         .await?;
     let r = Reference::of(&entries);
     let Some(versions) = r.contracts.get(id.trim()) else {
@@ -1461,7 +1476,9 @@ pub async fn contract_add(store: &Store, a: ContractArgs) -> Result<String, AppE
 }
 
 pub async fn payee_list(store: &Store, format: Format) -> Result<String, AppError> {
-    let entries = store.entries(&["payee", "royalty_contract"], None).await?;
+    let entries = store
+        .entries(&[EntryKind::Payee, EntryKind::RoyaltyContract], None)
+        .await?;
     let r = Reference::of(&entries);
     let mut t = Table::new(&["payee", "name", "email", "address", "contracts"]);
     let mut js = Vec::new();
