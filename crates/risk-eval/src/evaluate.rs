@@ -891,3 +891,98 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Level::{Alert as A, Critical as C, Ok as O, Watch as W};
+
+    fn outcome(seed: u64, shape: Shape, levels: &[Level], default_on: Option<Date>) -> Outcome {
+        let d0 = Date::parse("2013-01-01").unwrap();
+        let steps: Vec<Step> = levels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Step {
+                on: d0.add_days(14 * i as i32),
+                level: *l,
+                alerting: if *l >= A {
+                    vec!["payment_lateness".into()]
+                } else {
+                    vec![]
+                },
+            })
+            .collect();
+        let seq: Vec<(Date, Level)> = steps.iter().map(|s| (s.on, s.level)).collect();
+        Outcome {
+            seed,
+            distributor: format!("{}-1", shape.name()),
+            shape,
+            default_on,
+            evaluations: levels.len(),
+            evaluated_days: levels.len() as i64 * 14,
+            at_alert: metrics::count_at(levels, A),
+            at_watch: metrics::count_at(levels, W),
+            episodes: metrics::episodes(levels),
+            lead_days: default_on.and_then(|dd| metrics::lead_days(&seq, dd)),
+            shipments: 10,
+            refused_risk_level: 0,
+            refused_any: 0,
+            refused_by_code: BTreeMap::new(),
+            steps,
+        }
+    }
+
+    #[test]
+    fn totals_targets_and_cases_from_outcomes() {
+        let d0 = Date::parse("2013-01-01").unwrap();
+        // 26 evaluations a year (364 days): one healthy distributor-year each.
+        let mut calm = vec![O; 26];
+        calm[3] = W;
+        let mut glitch = vec![O; 26];
+        glitch[10] = A;
+        glitch[11] = A;
+        // Fails after the 26th evaluation: at alert for the last 12 (lead 12×14 + 4).
+        let mut fail = vec![W; 14];
+        fail.extend(vec![C; 12]);
+        let dd = d0.add_days(14 * 25 + 4);
+        let mut missed = vec![O; 26];
+        missed[20] = A;
+        let o = EvalOptions::default();
+        let all = vec![
+            outcome(1, Shape::Seasonal, &calm, None),
+            outcome(1, Shape::OneGlitch, &glitch, None),
+            outcome(1, Shape::SlowingPayments, &fail, Some(dd)),
+            outcome(2, Shape::SlowingPayments, &missed, Some(dd)),
+            outcome(2, Shape::SuddenStop, &[O; 26], Some(dd)),
+        ];
+        let r = aggregate(&all, &o, &[1, 2]);
+        let slow = r
+            .shapes
+            .iter()
+            .find(|s| s.label == "slowing_payments")
+            .unwrap();
+        assert_eq!(
+            (slow.distributors, slow.detected_120, slow.detected_any),
+            (2, 1, 1)
+        );
+        assert_eq!(slow.lead_days.unwrap().median, (11 * 14 + 4) as f64);
+        assert_eq!(r.failing_with_trace.distributors, 2);
+        assert_eq!(r.sudden.distributors, 1);
+        assert_eq!(r.healthy.episodes, 1);
+        assert_eq!(r.healthy.at_alert, 2);
+        assert_eq!(r.healthy.at_watch, 3);
+        // One episode in 2 × 364 days.
+        assert!((r.healthy.episodes_per_10_years - 10.0 * 365.25 / 728.0).abs() < 1e-9);
+        let passes: Vec<bool> = r.targets.iter().map(|t| t.pass).collect();
+        assert_eq!(passes, vec![false, false, true]);
+        assert_eq!(r.false_alarms.len(), 1);
+        assert_eq!(r.false_alarms[0].from, Some(d0.add_days(140)));
+        assert_eq!(r.false_alarms[0].detail, "payment_lateness");
+        // The missed failure and the sudden stop are listed; the caught one is not.
+        assert_eq!(r.late_or_missed.len(), 2);
+        let det = r.per_seed_detection_120.unwrap();
+        assert_eq!((det.min, det.max), (0.0, 100.0));
+        let text = r.text();
+        assert!(text.contains("| FAIL |") && text.contains("| PASS |"));
+    }
+}

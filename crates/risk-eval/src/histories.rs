@@ -388,9 +388,9 @@ fn catalog(rng: &mut Rng, start: Date, years: i32) -> Vec<Item> {
         let release = if i < 20 {
             d(rng.range(2008, 2011) as i32, rng.range(1, 12) as u32, 15).min(start.add_days(-30))
         } else {
-            start
-                .add_months(rng.range(1, i64::from(years) * 12 - 8) as i32)
-                .add_days(14)
+            // On the first of a month: distributors order it that month and are
+            // shipped from the release day on.
+            start.add_months(rng.range(1, i64::from(years) * 12 - 8) as i32)
         };
         let (wholesale, cost) = match format {
             "LP" => (rng.range(44, 52) * 25, 540),
@@ -497,9 +497,9 @@ impl Dist {
         };
         if shape.fails() {
             // The default falls in the last 1–2 years (at least 60 days before the end,
-            // so its aftermath is inside the history, and never in the first year).
+            // so its aftermath is inside the history, and never in the first two years).
             let last = add_days(end, -60);
-            let first = start.add_months(12 * (o.years - 2).max(1)).min(last);
+            let first = start.add_months(12 * (o.years - 2).max(2)).min(last);
             let dd = add_days(first, r.range(0, days(first, last).max(0)));
             dist.default_on = Some(dd);
             dist.sales_decline = if shape == Shape::SuddenStop {
@@ -729,24 +729,29 @@ pub fn generate(seed: u64, o: &GenOptions) -> LabelHistory {
         // The label presses at the start of a month what the month's shipments need,
         // so every run comes before every shipment it feeds.
         let mut runs: Vec<(usize, i64)> = Vec::new();
+        let mark = out.ships.len();
         for dist in dists.iter_mut() {
             if !dist.alive_on(month) {
                 continue;
             }
             order_and_ship(dist, &cat, start, end, month, &mut out, &mut runs);
             sell(dist, &cat, start, mi, month);
-            if !dist.quarterly || month.month() % 3 == 0 {
+            if !dist.quarterly || month.month().is_multiple_of(3) {
                 statement(dist, &cat, month, end, &mut out);
             }
         }
+        // The runs go in the file before the month's shipments (an import reads the
+        // file in order).
+        let mut run_lines = String::new();
         for (i, units) in runs {
             out.run_n += 1;
             let _ = writeln!(
-                out.ships,
+                run_lines,
                 "RUN-{},{},plant:evergreen,label,{},{units},",
                 out.run_n, month, cat[i].sku
             );
         }
+        out.ships.insert_str(mark, &run_lines);
     }
     let mut records = Vec::new();
     let mut plans = Vec::new();
@@ -793,7 +798,7 @@ pub fn generate(seed: u64, o: &GenOptions) -> LabelHistory {
                 }
             }
         }
-        let limit = credit_limit(dist, &out, start);
+        let limit = credit_limit(dist, &out, start, end);
         let limit = (limit as f64 * r.real(1.5, 2.0)) as i64;
         let limit = ((limit / 100_000) + 1) * 100_000;
         dist.params.insert("credit_limit".into(), money(limit));
@@ -871,11 +876,11 @@ pub fn generate(seed: u64, o: &GenOptions) -> LabelHistory {
 /// The most the label had at stake with the distributor while it behaved normally
 /// (consigned stock at wholesale + unpaid statements + reserves, as the label knew it at
 /// each month end): the credit limit is set comfortably above it.
-fn credit_limit(dist: &Dist, out: &Out, start: Date) -> i64 {
+fn credit_limit(dist: &Dist, out: &Out, start: Date, end: Date) -> i64 {
     let normal_until = match (dist.onset, dist.default_on) {
         (Some(on), _) => on,
         (None, Some(dd)) => dd.add_months(-12),
-        (None, None) => Date::from_ymd(9999, 12, 31).unwrap_or(start),
+        (None, None) => end,
     }
     .max(start.add_months(12));
     let ships: Vec<&ShipmentRow> = out
@@ -893,9 +898,19 @@ fn credit_limit(dist: &Dist, out: &Out, start: Date) -> i64 {
         .iter()
         .filter(|p| p.distributor == dist.name)
         .collect();
-    let mut best = 0i64;
+    // At every month end and every shipment day (the highs come right after a
+    // shipment, before the sales are reported).
+    let mut when: Vec<Date> = ships.iter().map(|s| s.date).collect();
     let mut t = start.last_of_month();
     while t <= normal_until {
+        when.push(t);
+        t = t.add_days(1).add_months(1).add_days(-1);
+    }
+    when.retain(|t| *t <= normal_until);
+    when.sort();
+    when.dedup();
+    let mut best = 0i64;
+    for t in when {
         let shipped: i64 = ships
             .iter()
             .filter(|s| s.date <= t)
@@ -914,7 +929,6 @@ fn credit_limit(dist: &Dist, out: &Out, start: Date) -> i64 {
             .map(|p| p.amount_minor)
             .sum();
         best = best.max(shipped - sold + (due - paid).max(0) + reserve);
-        t = t.add_days(1).add_months(1).add_days(-1);
     }
     best
 }
@@ -1191,8 +1205,9 @@ fn statement_with(
     // When the statement arrives.
     let mut lag = (dist.lag_base + r.range(-5, 5)).max(7);
     if dist.shape == Shape::StatementsStopping {
-        if let (Some(on), Some(dd)) = (dist.onset, dist.default_on) {
-            lag += (dist.peak_extra_lag as f64 * frac(pe, on, dd)).round() as i64;
+        // Later and later until the last one, then none.
+        if let (Some(on), Some(stop)) = (dist.onset, dist.statements_stop) {
+            lag += (dist.peak_extra_lag as f64 * frac(pe, on, stop)).round() as i64;
         }
     }
     let glitch_here = |on: Date| ps <= on && on <= pe;
