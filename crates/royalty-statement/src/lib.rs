@@ -274,6 +274,19 @@ pub fn summary_lines(c: &ContractStatement) -> Vec<(String, String)> {
 
 /// One sentence per distributor owing royalties not yet collected.
 pub fn not_collected_lines(c: &ContractStatement) -> Vec<String> {
+    not_collected_items(c).into_iter().map(|l| l.text).collect()
+}
+
+/// A sentence of "earned but not collected", and whether it names a distributor in
+/// default (for a badge: decided from the data, never from the words).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotCollectedLine {
+    pub text: String,
+    pub in_default: bool,
+}
+
+/// [`not_collected_lines`] with whether each distributor is in default.
+pub fn not_collected_items(c: &ContractStatement) -> Vec<NotCollectedLine> {
     let mut by: Vec<(String, bool, Money, usize)> = Vec::new();
     for n in &c.not_collected {
         match by.iter_mut().find(|(d, ..)| *d == n.distributor_name) {
@@ -293,11 +306,15 @@ pub fn not_collected_lines(c: &ContractStatement) -> Vec<String> {
         }
     }
     if by.is_empty() {
-        return vec!["Everything earned has been collected from the distributors.".into()];
+        return vec![NotCollectedLine {
+            text: "Everything earned has been collected from the distributors.".into(),
+            in_default: false,
+        }];
     }
     by.into_iter()
-        .map(|(d, default, m, n)| {
-            format!(
+        .map(|(d, default, m, n)| NotCollectedLine {
+            in_default: default,
+            text: format!(
                 "{d}: {} {} on {n} statement{}{}",
                 amount(m),
                 c.currency,
@@ -307,7 +324,7 @@ pub fn not_collected_lines(c: &ContractStatement) -> Vec<String> {
                 } else {
                     " — not yet due or paid"
                 }
-            )
+            ),
         })
         .collect()
 }

@@ -932,9 +932,9 @@ pub async fn statements_page(
                         esc(&s.period),
                         esc(c.currency.code())
                     ));
-                    let lines = doc::not_collected_lines(c);
-                    for line in lines {
-                        let default = line.contains("IN DEFAULT");
+                    for line in doc::not_collected_items(c) {
+                        let default = line.in_default;
+                        let line = line.text;
                         nc.push_str(&format!(
                             "<li>{}{}</li>",
                             if default {
@@ -1167,10 +1167,11 @@ pub async fn statement_page(
             ));
         }
         let mut ncl = String::new();
-        for line in doc::not_collected_lines(c) {
+        for item in doc::not_collected_items(c) {
+            let line = item.text;
             ncl.push_str(&format!(
                 "<li>{}{}</li>",
-                if line.contains("IN DEFAULT") {
+                if item.in_default {
                     format!("{} ", DEFAULT_BADGE)
                 } else {
                     String::new()
