@@ -71,6 +71,7 @@ pub async fn list(store: &Store) -> Result<Vec<(String, Sku)>, AppError> {
 /// Records that `code` means `sku` and posts the held lines with that code. Refused
 /// for an empty or over-long code, or a SKU not in the catalog; the same alias twice
 /// changes nothing, the same code for another SKU is refused by the journal.
+#[tracing::instrument(name = "add", skip_all, fields(code = %code, sku = %sku))]
 pub async fn add(store: &Store, code: &str, sku: Sku, user: &str) -> Result<AliasAdded, AppError> {
     let code = code.trim().to_string();
     if code.is_empty() || code.chars().count() > MAX_CODE_CHARS {

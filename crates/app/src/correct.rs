@@ -87,6 +87,7 @@ impl Shortfall {
 }
 
 /// Records a correction of `req.entry_id` by `user`, known on the label's today.
+#[tracing::instrument(name = "correct", skip_all, fields(entry = %req.entry_id))]
 pub async fn correct(
     store: &Store,
     req: &CorrectRequest,

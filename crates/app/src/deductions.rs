@@ -475,6 +475,7 @@ pub struct Accepted {
     pub recorded: bool,
 }
 
+#[tracing::instrument(name = "accept", skip_all)]
 pub async fn accept(
     store: &Store,
     req: &AcceptDeduction,
@@ -630,6 +631,7 @@ pub struct Disputed {
     pub recorded: bool,
 }
 
+#[tracing::instrument(name = "dispute", skip_all)]
 pub async fn dispute(
     store: &Store,
     req: &DisputeDeduction,
@@ -746,6 +748,7 @@ pub struct WrittenOff {
     pub recorded: bool,
 }
 
+#[tracing::instrument(name = "write_off", skip_all)]
 pub async fn write_off(store: &Store, req: &WriteOff, user: &str) -> Result<WrittenOff, AppError> {
     let (today, on) = dates(store, req.on).await?;
     let reason = text("reason", &req.reason, true)?;
@@ -953,6 +956,7 @@ async fn held(
     Ok((sum("on_hand"), sum("detained")))
 }
 
+#[tracing::instrument(name = "buy_back", skip_all)]
 pub async fn buy_back(store: &Store, req: &BuyBack, user: &str) -> Result<BoughtBack, AppError> {
     let (today, on) = dates(store, req.on).await?;
     let h = &req.holder;

@@ -102,6 +102,7 @@ fn entry(
 
 /// Records a demand. Refused when the distributor has no agreement, a transfer names
 /// no new distributor (or the same one), or the id is taken by another demand.
+#[tracing::instrument(name = "add", skip_all, fields(distributor = %req.distributor))]
 pub async fn add(store: &Store, req: AddDemand, user: &str) -> Result<Recorded, AppError> {
     let today = crate::risk::today(store).await?;
     let entries: Vec<Entry> = store
@@ -180,6 +181,7 @@ pub async fn add(store: &Store, req: AddDemand, user: &str) -> Result<Recorded, 
 
 /// Records the distributor's answer to a demand on record (an answer before the
 /// demand was made is refused).
+#[tracing::instrument(name = "add_response", skip_all, fields(demand = %req.demand_id))]
 pub async fn add_response(store: &Store, req: Respond, user: &str) -> Result<Recorded, AppError> {
     let today = crate::risk::today(store).await?;
     let entries: Vec<Entry> = store

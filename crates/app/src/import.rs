@@ -202,6 +202,7 @@ pub fn detect_kind(head: &[u8], encoding: Encoding) -> Option<Kind> {
 
 /// Imports (or previews) files in order. Stops at the first file that fails: files
 /// before it stay recorded (each is its own transaction), nothing of it is.
+#[tracing::instrument(name = "run", skip_all)]
 pub async fn run(
     store: &Store,
     paths: &[PathBuf],
@@ -216,6 +217,7 @@ pub async fn run(
 pub type EntryCheck<'a> = dyn Fn(&backstock_ledger::Entry) -> Result<(), String> + Sync + 'a;
 
 /// [`run`], refusing any file with an entry `check` rejects.
+#[tracing::instrument(name = "run_checked", skip_all)]
 pub async fn run_checked(
     store: &Store,
     paths: &[PathBuf],

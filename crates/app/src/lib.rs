@@ -38,6 +38,8 @@ pub enum Exit {
 pub struct AppError {
     exit: Exit,
     message: String,
+    /// What caused it, kept for the server's log (never shown to a web client).
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl AppError {
@@ -45,7 +47,33 @@ impl AppError {
         AppError {
             exit,
             message: message.into(),
+            source: None,
         }
+    }
+    /// Keeps `source` as the cause.
+    pub fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> AppError {
+        self.source = Some(Box::new(source));
+        self
+    }
+    /// The message and every cause below it, for a log: `a: b: c`.
+    pub fn chain(&self) -> String {
+        let mut out = self.message.clone();
+        let mut next: Option<&(dyn std::error::Error + 'static)> = self
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static));
+        while let Some(e) = next {
+            let text = e.to_string();
+            if !out.contains(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
+            next = e.source();
+        }
+        out
     }
     /// How the process should exit.
     pub fn exit(&self) -> Exit {
@@ -69,7 +97,21 @@ impl From<StoreError> for AppError {
             StoreError::Corrupt(_) => Exit::Tampered,
             _ => Exit::Other,
         };
-        AppError::new(exit, e.to_string())
+        AppError::new(exit, e.to_string()).with_source(e)
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

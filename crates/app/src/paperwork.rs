@@ -60,6 +60,7 @@ pub struct ReceiptRecorded {
 /// Records that the distributor confirmed receiving every SKU of `shipment_id` as
 /// shipped, on `on`. Refused for an unknown (or corrected) shipment, one that went to
 /// the label itself, or a date before it was shipped.
+#[tracing::instrument(name = "confirm_receipt", skip_all, fields(shipment = %shipment_id))]
 pub async fn confirm_receipt(
     store: &Store,
     shipment_id: &str,
@@ -143,6 +144,7 @@ pub struct Ucc1Recorded {
 
 /// Records a UCC-1 filing. Refused without an agreement with the distributor, with an
 /// empty file number or state, or for a continuation of a filing not on record.
+#[tracing::instrument(name = "file_ucc1", skip_all, fields(distributor = %req.distributor))]
 pub async fn file_ucc1(store: &Store, req: FileUcc1, user: &str) -> Result<Ucc1Recorded, AppError> {
     let today = crate::risk::today(store).await?;
     let entries = records_of(store, &[EntryKind::Agreement, EntryKind::Ucc1Filing]).await?;
@@ -215,6 +217,7 @@ pub struct NoticeRecorded {
 
 /// Records a PMSI notice. Refused without an agreement, without a secured party, or
 /// received before it was sent.
+#[tracing::instrument(name = "send_notice", skip_all, fields(distributor = %req.distributor))]
 pub async fn send_notice(
     store: &Store,
     req: SendNotice,

@@ -282,6 +282,7 @@ fn level_name(l: Level) -> &'static str {
     l.as_str()
 }
 
+#[tracing::instrument(name = "risk", skip_all)]
 pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<String, AppError> {
     let as_of = as_of_or_today(store, as_of).await?;
     let snap = snapshot(store, as_of).await?;
@@ -526,6 +527,7 @@ pub async fn ship(store: &Store, a: ShipArgs) -> Result<ShipOutcome, AppError> {
 
 /// [`ship`] by a named user (the web app's signed-in user rather than `$USER`): the
 /// name goes in the journal's provenance and in any override reason.
+#[tracing::instrument(name = "ship_as", skip_all, fields(to = %a.to, sku = %a.sku, units = a.units))]
 pub async fn ship_as(store: &Store, a: ShipArgs, user: &str) -> Result<ShipOutcome, AppError> {
     let to = PartyId::parse(&a.to).map_err(|e| AppError::new(Exit::Input, format!("--to: {e}")))?;
     let sku = Sku::parse(&a.sku).map_err(|e| AppError::new(Exit::Input, format!("--sku: {e}")))?;

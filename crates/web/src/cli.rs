@@ -177,6 +177,7 @@ pub async fn setup_demo(control: &Control, password: &str) -> Result<String, App
 
 /// Serves the labels of `data_dir` until Ctrl-C.
 pub async fn serve(a: ServeArgs, data_dir: PathBuf) -> Result<String, AppError> {
+    crate::init_logging();
     let mut config = Config::new(data_dir.clone());
     config.secure_cookies = a.secure_cookies;
     config.behind_proxy = a.behind_proxy;

@@ -99,6 +99,9 @@ pub struct Fail {
     /// Every problem, one per entry (e.g. each bad line of an upload), when there are
     /// several; answered as `error.details`.
     pub details: Vec<String>,
+    /// What caused an internal failure, with its chain: logged on the server, never
+    /// sent to the client.
+    pub cause: Option<String>,
 }
 
 impl Fail {
@@ -108,6 +111,7 @@ impl Fail {
             code,
             message: message.into(),
             details: Vec::new(),
+            cause: None,
         }
     }
     pub fn internal(message: impl Into<String>) -> Fail {
@@ -160,7 +164,9 @@ pub const ERROR_CODES: [(&str, &str); 12] = [
 
 impl From<control::ControlError> for Fail {
     fn from(e: control::ControlError) -> Fail {
-        Fail::internal(e.0)
+        let mut f = Fail::internal(e.0.clone());
+        f.cause = Some(e.0);
+        f
     }
 }
 
@@ -172,7 +178,11 @@ impl From<backstock_app::AppError> for Fail {
             Exit::Refused => (409, "refused"),
             _ => (500, "internal"),
         };
-        Fail::new(status, code, e.message().to_string())
+        let mut f = Fail::new(status, code, e.message().to_string());
+        if status == 500 {
+            f.cause = Some(e.chain());
+        }
+        f
     }
 }
 
@@ -193,6 +203,94 @@ impl IntoResponse for Fail {
         r.extensions_mut().insert(self);
         r
     }
+}
+
+/// Logs to standard error at the level in `$BACKSTOCK_LOG` (`error`, `warn`, `info`
+/// — the default — `debug`, `trace`, `off`). Idempotent: a second call does nothing.
+pub fn init_logging() {
+    use tracing_subscriber::filter::LevelFilter;
+    let level = match std::env::var("BACKSTOCK_LOG")
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "off" => LevelFilter::OFF,
+        "error" => LevelFilter::ERROR,
+        "warn" => LevelFilter::WARN,
+        "debug" => LevelFilter::DEBUG,
+        "trace" => LevelFilter::TRACE,
+        _ => LevelFilter::INFO,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// The request's id, for the log and the `x-request-id` answer header.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn new_request_id() -> String {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_err() {
+        // Only for correlating log lines: a clock-based id will do.
+        let n = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        b = (n as u64).to_le_bytes();
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Every request in a `request` span (id, method, path) with its status and time
+/// logged; an internal failure is logged with its cause and answered with a generic
+/// message naming the request id, so nothing of the server's insides reaches a client.
+async fn observe(mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use tracing::Instrument;
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(new_request_id);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let span = tracing::info_span!("request", id = %id, method = %method, path = %path);
+    let started = std::time::Instant::now();
+    let mut r = next.run(req).instrument(span.clone()).await;
+    let _enter = span.enter();
+    let status = r.status().as_u16();
+    let ms = started.elapsed().as_millis();
+    if let Some(f) = r
+        .extensions()
+        .get::<Fail>()
+        .cloned()
+        .filter(|f| f.status >= 500)
+    {
+        tracing::error!(status, ms, code = f.code, cause = %f.cause.as_deref().unwrap_or(&f.message), "failed");
+        let generic = Fail::internal(format!(
+            "something failed on the server; it has been logged under request id {id}"
+        ));
+        r = generic.into_response();
+    } else if status >= 400 {
+        tracing::info!(status, ms, "refused");
+    } else {
+        tracing::info!(status, ms, "done");
+    }
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+        r.headers_mut().insert("x-request-id", v);
+    }
+    r
 }
 
 /// Pages get errors as HTML (and a sign-in redirect when signed out); the API keeps
@@ -250,6 +348,9 @@ pub fn app(state: AppState) -> axum::Router {
             state.clone(),
             auth::authenticate,
         ))
+        // Inside the error pages: an internal failure is made generic (and logged)
+        // before it is rendered.
+        .layer(axum::middleware::from_fn(observe))
         .layer(axum::middleware::from_fn(error_pages))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(upload::MAX_UPLOAD))
@@ -263,4 +364,74 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .await
+}
+
+#[cfg(test)]
+mod observe_tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn get(addr: std::net::SocketAddr, path: &str, id: Option<&str>) -> String {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let extra = id
+            .map(|i| format!("x-request-id: {i}\r\n"))
+            .unwrap_or_default();
+        s.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn an_internal_failure_is_logged_not_shown_and_every_answer_has_a_request_id() {
+        let app = axum::Router::new()
+            .route(
+                "/boom",
+                axum::routing::get(|| async {
+                    Err::<(), Fail>(Fail::internal("disk /srv/secret/labels is full"))
+                }),
+            )
+            .route(
+                "/bad",
+                axum::routing::get(|| async { Err::<(), Fail>(Fail::bad("units: not a number")) }),
+            )
+            .route("/ok", axum::routing::get(|| async { "fine" }))
+            .layer(axum::middleware::from_fn(observe));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let boom = get(addr, "/boom", Some("req-42")).await;
+        assert!(boom.starts_with("HTTP/1.1 500"), "{boom}");
+        assert!(
+            !boom.contains("/srv/secret"),
+            "the cause stays on the server: {boom}"
+        );
+        assert!(boom.contains("request id req-42"), "{boom}");
+        assert!(
+            boom.to_ascii_lowercase().contains("x-request-id: req-42"),
+            "{boom}"
+        );
+
+        let bad = get(addr, "/bad", None).await;
+        assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
+        assert!(
+            bad.contains("units: not a number"),
+            "a user's mistake is said as it is"
+        );
+        assert!(bad.to_ascii_lowercase().contains("x-request-id: "), "{bad}");
+
+        // An id that could forge log lines is replaced by one of ours.
+        let ok = get(addr, "/ok", Some("a b\tc")).await;
+        let line = ok
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("x-request-id:"))
+            .unwrap();
+        assert_eq!(line.len(), "x-request-id: ".len() + 16, "{line}");
+    }
 }

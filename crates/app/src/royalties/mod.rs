@@ -379,6 +379,7 @@ fn check_order(
 }
 
 /// Computes (and unless `dry_run` posts and locks) a royalty period.
+#[tracing::instrument(name = "royalty_run", skip_all, fields(period = %a.period, dry_run = a.dry_run))]
 pub async fn run(store: &Store, a: RunArgs) -> Result<String, AppError> {
     run_outcome(store, a).await.map(|o| o.summary)
 }
