@@ -16,6 +16,7 @@
 //!   same methods and pass the same tests.
 
 mod blocks;
+pub mod contract;
 pub mod query;
 mod verify;
 

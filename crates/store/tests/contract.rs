@@ -1,0 +1,217 @@
+//! The store contract ([`backstock_store::contract`]): one suite written against the
+//! `Journal` and `Projections` traits, run here against SQLite. A new backend runs the
+//! same functions against itself.
+
+use backstock_domain::{Date, PartyId, Sku};
+use backstock_ledger::{Entry, EntryId, EntryKind, Event, Provenance};
+use backstock_store::contract::{Journal, Projections};
+use backstock_store::query::StockFilter;
+use backstock_store::{RecordOutcome, SourceFile, Store, StoreError};
+
+fn d(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+fn entry(id: &str, on: &str, event: Event) -> Entry {
+    Entry {
+        id: EntryId::new(id).unwrap(),
+        effective_on: d(on),
+        known_on: d(on),
+        provenance: Provenance::Demo,
+        event,
+    }
+}
+fn make(id: &str, on: &str, units: u64) -> Entry {
+    entry(
+        id,
+        on,
+        Event::Manufacture {
+            run_id: id.into(),
+            plant: PartyId::parse("plant:optimal").unwrap(),
+            to: PartyId::label(),
+            sku: Sku::parse("CAT-1").unwrap(),
+            units,
+        },
+    )
+}
+fn ship(id: &str, on: &str, from: &str, units: u64) -> Entry {
+    entry(
+        id,
+        on,
+        Event::Shipment {
+            shipment_id: id.into(),
+            from: PartyId::parse(from).unwrap(),
+            to: PartyId::parse("allegro").unwrap(),
+            sku: Sku::parse("CAT-1").unwrap(),
+            units,
+            po_number: None,
+            override_reason: None,
+        },
+    )
+}
+
+async fn units_at<S: Projections>(s: &S, holder: &str, as_of: Option<Date>) -> i64 {
+    s.stock_as_of(&StockFilter {
+        as_of,
+        holder: Some(holder.into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.units)
+    .sum()
+}
+
+/// A batch is all or nothing, and the same batch twice changes nothing.
+async fn appends_are_atomic_and_idempotent<S: Journal + Projections>(s: &S) {
+    let batch = [
+        make("m1", "2016-01-01", 100),
+        ship("s1", "2016-01-10", "label", 30),
+    ];
+    let r = s.append(&batch, None).await.unwrap();
+    assert!(
+        matches!(r, RecordOutcome::Recorded { recorded: 2, .. }),
+        "{r:?}"
+    );
+    let head = s.head().await.unwrap();
+    assert_eq!(head.entries, 2);
+    assert_eq!(head.hash.as_ref().map(String::len), Some(64));
+    let again = s.append(&batch, None).await.unwrap();
+    assert!(
+        matches!(
+            again,
+            RecordOutcome::Recorded {
+                recorded: 0,
+                unchanged: 2,
+                ..
+            }
+        ),
+        "{again:?}"
+    );
+    assert_eq!(s.head().await.unwrap(), head);
+    // Same id, other content: refused, nothing of the batch recorded.
+    let r = s
+        .append(
+            &[
+                ship("s2", "2016-01-11", "label", 5),
+                ship("s1", "2016-01-10", "label", 31),
+            ],
+            None,
+        )
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+    // Shipping more than the label holds: refused, nothing recorded.
+    let r = s
+        .append(
+            &[
+                ship("s3", "2016-01-12", "label", 5),
+                ship("s4", "2016-01-12", "label", 500),
+            ],
+            None,
+        )
+        .await;
+    assert!(matches!(r, Err(StoreError::Refused(_))), "{r:?}");
+    assert_eq!(s.head().await.unwrap(), head);
+    assert_eq!(units_at(s, "allegro", None).await, 30);
+    assert_eq!(units_at(s, "label", None).await, 70);
+}
+
+/// Entries come back oldest first, filtered by kind and by what was known on a date;
+/// projections as of a date see only what was effective and known then.
+async fn reads_are_as_of_a_date<S: Journal + Projections>(s: &S) {
+    s.append(
+        &[
+            make("m1", "2016-01-01", 100),
+            ship("s1", "2016-01-10", "label", 30),
+            ship("s2", "2016-03-10", "label", 20),
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    let mut kinds = Vec::new();
+    s.each_entry(&[], None, |_, e| {
+        kinds.push(e.event.kind());
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        kinds,
+        [
+            EntryKind::Manufacture,
+            EntryKind::Shipment,
+            EntryKind::Shipment
+        ]
+    );
+    let mut early = Vec::new();
+    s.each_entry(&[EntryKind::Shipment], Some(d("2016-02-01")), |_, e| {
+        early.push(e.id.to_string());
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(early, ["s1"]);
+    assert_eq!(units_at(s, "allegro", Some(d("2016-02-01"))).await, 30);
+    assert_eq!(units_at(s, "allegro", None).await, 50);
+    let (_, e, postings) = s.entry_with_postings("s2").await.unwrap().expect("s2");
+    assert_eq!(e.effective_on, d("2016-03-10"));
+    assert_eq!(postings.len(), 1);
+    assert_eq!(postings[0].amount, 20);
+    assert!(s.entry_with_postings("nope").await.unwrap().is_none());
+    let money = s.balances_as_of(None, None).await.unwrap();
+    assert!(money.is_empty(), "no money moved: {money:?}");
+}
+
+/// The original file is kept with its entries, byte for byte, and imported once.
+async fn originals_are_kept_once<S: Journal>(s: &S) {
+    let bytes = b"shipment_id,date,from,to,sku,units,po_number\n".to_vec();
+    let file = || SourceFile {
+        sha256: "cd".repeat(32),
+        name: "shipments.csv".into(),
+        kind: "shipments".into(),
+        size: bytes.len() as u64,
+        parts: vec![backstock_store::compress(&bytes).unwrap()],
+        lines: 1,
+    };
+    s.append(&[make("m1", "2016-01-01", 5)], Some(file()))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.original(&"cd".repeat(32)).await.unwrap(),
+        Some(bytes.clone())
+    );
+    let again = s
+        .append(&[make("m1", "2016-01-01", 5)], Some(file()))
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, RecordOutcome::AlreadyImported { .. }),
+        "{again:?}"
+    );
+    assert_eq!(s.head().await.unwrap().entries, 1);
+}
+
+async fn sqlite() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), true).await.unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn sqlite_appends_are_atomic_and_idempotent() {
+    let (_d, s) = sqlite().await;
+    appends_are_atomic_and_idempotent(&s).await;
+}
+
+#[tokio::test]
+async fn sqlite_reads_are_as_of_a_date() {
+    let (_d, s) = sqlite().await;
+    reads_are_as_of_a_date(&s).await;
+}
+
+#[tokio::test]
+async fn sqlite_originals_are_kept_once() {
+    let (_d, s) = sqlite().await;
+    originals_are_kept_once(&s).await;
+}
