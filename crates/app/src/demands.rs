@@ -10,7 +10,7 @@ use crate::{AppError, Exit};
 use backstock_domain::{Date, PartyId, Sku};
 use backstock_ledger::facts::{Demand, DemandKind, DemandOutcome, DemandResponse};
 use backstock_ledger::EntryKind;
-use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance};
+use backstock_ledger::{Entry, Event, Fact};
 use backstock_records::Records;
 use backstock_store::Store;
 
@@ -80,26 +80,6 @@ pub fn parse_outcome(s: &str) -> Result<DemandOutcome, AppError> {
     }
 }
 
-fn entry(
-    id: String,
-    on: Date,
-    known: Date,
-    user: &str,
-    command: String,
-    event: Event,
-) -> Result<Entry, AppError> {
-    Ok(Entry {
-        id: EntryId::new(id).map_err(|e| AppError::new(Exit::Input, e.to_string()))?,
-        effective_on: on,
-        known_on: known,
-        provenance: Provenance::Command {
-            user: user.to_string(),
-            command,
-        },
-        event,
-    })
-}
-
 /// Records a demand. Refused when the distributor has no agreement, a transfer names
 /// no new distributor (or the same one), or the id is taken by another demand.
 #[tracing::instrument(name = "add", skip_all, fields(distributor = %req.distributor))]
@@ -153,7 +133,7 @@ pub async fn add(store: &Store, req: AddDemand, user: &str) -> Result<Recorded, 
     if id.is_empty() {
         return Err(AppError::new(Exit::Input, "the demand id is empty"));
     }
-    let e = entry(
+    let e = crate::command_entry(
         format!("demand:{id}"),
         req.made_on,
         today.max(req.made_on),
@@ -211,7 +191,7 @@ pub async fn add_response(store: &Store, req: Respond, user: &str) -> Result<Rec
         ));
     }
     let distributor = demand.distributor.clone();
-    let e = entry(
+    let e = crate::command_entry(
         format!("demand-response:{}", req.demand_id),
         req.answered_on,
         today.max(req.answered_on),

@@ -115,6 +115,29 @@ impl std::error::Error for AppError {
     }
 }
 
+/// A journal entry recorded by `user` through a command (`command` is what they ran,
+/// for the provenance): effective on `on`, known on `known`.
+pub fn command_entry(
+    id: String,
+    on: Date,
+    known: Date,
+    user: &str,
+    command: String,
+    event: backstock_ledger::Event,
+) -> Result<backstock_ledger::Entry, AppError> {
+    Ok(backstock_ledger::Entry {
+        id: backstock_ledger::EntryId::new(id)
+            .map_err(|e| AppError::new(Exit::Input, e.to_string()))?,
+        effective_on: on,
+        known_on: known,
+        provenance: backstock_ledger::Provenance::Command {
+            user: user.to_string(),
+            command,
+        },
+        event,
+    })
+}
+
 /// Who is acting, for the journal: `$USER` on the command line.
 pub fn user() -> String {
     std::env::var("USER").unwrap_or_else(|_| "cli".into())

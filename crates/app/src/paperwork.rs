@@ -9,32 +9,12 @@
 use crate::{AppError, Exit};
 use backstock_domain::{Date, PartyId};
 use backstock_ledger::facts::{PmsiNotice, ReceiptConfirmed, Ucc1Filing};
-use backstock_ledger::{Entry, EntryId, EntryKind, Event, Fact, Provenance};
+use backstock_ledger::{Entry, EntryKind, Event, Fact};
 use backstock_records::Records;
 use backstock_store::Store;
 
 /// A UCC-1 stays effective this many months (9-515(a)).
 pub const UCC_LAPSE_MONTHS: i32 = 60;
-
-fn entry(
-    id: String,
-    on: Date,
-    known: Date,
-    user: &str,
-    command: String,
-    event: Event,
-) -> Result<Entry, AppError> {
-    Ok(Entry {
-        id: EntryId::new(id).map_err(|e| AppError::new(Exit::Input, e.to_string()))?,
-        effective_on: on,
-        known_on: known,
-        provenance: Provenance::Command {
-            user: user.to_string(),
-            command,
-        },
-        event,
-    })
-}
 
 async fn records_of(store: &Store, kinds: &[EntryKind]) -> Result<Vec<Entry>, AppError> {
     let mut all = kinds.to_vec();
@@ -98,7 +78,7 @@ pub async fn confirm_receipt(
     }
     let mut batch = Vec::with_capacity(lines.len());
     for s in &lines {
-        batch.push(entry(
+        batch.push(crate::command_entry(
             format!("receipt:{}:{}", s.shipment_id, s.sku),
             on,
             today.max(on),
@@ -176,7 +156,7 @@ pub async fn file_ucc1(store: &Store, req: FileUcc1, user: &str) -> Result<Ucc1R
             ));
         }
     }
-    let e = entry(
+    let e = crate::command_entry(
         format!("ucc1:{d}:{number}"),
         req.filed_on,
         today.max(req.filed_on),
@@ -246,7 +226,7 @@ pub async fn send_notice(
             "--received-on is before --sent-on",
         ));
     }
-    let e = entry(
+    let e = crate::command_entry(
         format!("pmsi:{d}:{party}:{}", req.sent_on),
         req.sent_on,
         today.max(req.received_on.unwrap_or(req.sent_on)),

@@ -725,14 +725,5 @@ pub fn command_entry(
     command: String,
     event: Event,
 ) -> Result<Entry, AppError> {
-    Ok(Entry {
-        id: EntryId::new(id).map_err(|e| AppError::new(Exit::Input, e.to_string()))?,
-        effective_on: on,
-        known_on: known,
-        provenance: Provenance::Command {
-            user: user(),
-            command,
-        },
-        event,
-    })
+    crate::command_entry(id, on, known, &user(), command, event)
 }
