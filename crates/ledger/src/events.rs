@@ -415,6 +415,8 @@ impl Event {
                 Fact::Payee(_) => EntryKind::Payee,
                 Fact::RoyaltyContract(_) => EntryKind::RoyaltyContract,
                 Fact::RoyaltyCost(_) => EntryKind::RoyaltyCost,
+                Fact::Insolvency(_) => EntryKind::Insolvency,
+                Fact::Document(_) => EntryKind::Document,
             },
         }
     }
@@ -452,10 +454,12 @@ pub enum EntryKind {
     RoyaltyContract,
     RoyaltyCost,
     RoyaltyRun,
+    Insolvency,
+    Document,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 28] = [
+    pub const ALL: [EntryKind; 30] = [
         EntryKind::Manufacture,
         EntryKind::Shipment,
         EntryKind::Detention,
@@ -484,6 +488,8 @@ impl EntryKind {
         EntryKind::RoyaltyContract,
         EntryKind::RoyaltyCost,
         EntryKind::RoyaltyRun,
+        EntryKind::Insolvency,
+        EntryKind::Document,
     ];
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -515,6 +521,8 @@ impl EntryKind {
             EntryKind::RoyaltyContract => "royalty_contract",
             EntryKind::RoyaltyCost => "royalty_cost",
             EntryKind::RoyaltyRun => "royalty_run",
+            EntryKind::Insolvency => "insolvency",
+            EntryKind::Document => "document",
         }
     }
     /// The kind named `s`, if there is one.

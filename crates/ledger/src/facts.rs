@@ -42,6 +42,12 @@ pub enum Fact {
     RoyaltyContract(RoyaltyContract),
     /// A cost the label paid under a royalty contract (`costs.csv`).
     RoyaltyCost(RoyaltyCost),
+    /// The distributor failed: a bankruptcy petition, an assignment for the benefit of
+    /// creditors, a receivership or an out-of-court liquidation.
+    Insolvency(Insolvency),
+    /// A document the label attached to a distributor (agreement, notice,
+    /// correspondence); its bytes are kept in the store by SHA-256, like originals.
+    Document(DocumentRecord),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -354,4 +360,134 @@ pub struct RoyaltyCost {
     pub sku: Option<Sku>,
     pub recoupable: bool,
     pub memo: String,
+}
+
+/// How a distributor failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InsolvencyKind {
+    /// A petition under the Bankruptcy Code (Chapter 7 or 11).
+    Bankruptcy,
+    /// An assignment for the benefit of creditors.
+    Assignment,
+    /// A court-appointed receiver.
+    Receivership,
+    /// An out-of-court liquidation (e.g. for a secured lender, as Allegro's in 2016).
+    Liquidation,
+}
+
+impl InsolvencyKind {
+    pub const ALL: [InsolvencyKind; 4] = [
+        InsolvencyKind::Bankruptcy,
+        InsolvencyKind::Assignment,
+        InsolvencyKind::Receivership,
+        InsolvencyKind::Liquidation,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            InsolvencyKind::Bankruptcy => "bankruptcy",
+            InsolvencyKind::Assignment => "assignment",
+            InsolvencyKind::Receivership => "receivership",
+            InsolvencyKind::Liquidation => "liquidation",
+        }
+    }
+    pub fn parse(s: &str) -> Option<InsolvencyKind> {
+        let s = s.trim().to_ascii_lowercase();
+        InsolvencyKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    /// In words, for sentences: "a bankruptcy petition", "an assignment for the benefit
+    /// of creditors".
+    pub fn describe(&self) -> &'static str {
+        match self {
+            InsolvencyKind::Bankruptcy => "a bankruptcy petition",
+            InsolvencyKind::Assignment => "an assignment for the benefit of creditors",
+            InsolvencyKind::Receivership => "a receivership",
+            InsolvencyKind::Liquidation => "an out-of-court liquidation",
+        }
+    }
+}
+
+impl std::fmt::Display for InsolvencyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A distributor's failure as the label recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Insolvency {
+    pub distributor: PartyId,
+    pub kind: InsolvencyKind,
+    /// When it happened (closed, assigned, receiver appointed).
+    pub on: Date,
+    /// The bankruptcy petition's date, when there is one (the deadlines run from it;
+    /// otherwise from `on`).
+    pub petition_date: Option<Date>,
+    /// Court and case number, or the assignee's / receiver's reference.
+    pub case: Option<String>,
+    pub claims_bar_date: Option<Date>,
+    /// Who to write to (trustee, assignee, receiver, lender's counsel).
+    pub contact: Option<String>,
+}
+
+impl Insolvency {
+    /// The date the windows and deadlines run from: the petition, else the event.
+    pub fn petition_or_event(&self) -> Date {
+        self.petition_date.unwrap_or(self.on)
+    }
+}
+
+/// What kind of document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// The distribution agreement (saying the label keeps title).
+    Agreement,
+    /// A PMSI notice or its receipt.
+    Notice,
+    /// Letters, emails.
+    Correspondence,
+    Other,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 4] = [
+        DocumentKind::Agreement,
+        DocumentKind::Notice,
+        DocumentKind::Correspondence,
+        DocumentKind::Other,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DocumentKind::Agreement => "agreement",
+            DocumentKind::Notice => "notice",
+            DocumentKind::Correspondence => "correspondence",
+            DocumentKind::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DocumentKind> {
+        let s = s.trim().to_ascii_lowercase();
+        DocumentKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for DocumentKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A document attached to a distributor; the bytes are the store's original with
+/// this SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    pub distributor: PartyId,
+    pub kind: DocumentKind,
+    /// The file's name as attached.
+    pub name: String,
+    pub sha256: String,
+    pub size: u64,
+    /// The date the label attached it.
+    pub added_on: Date,
+    pub note: Option<String>,
 }

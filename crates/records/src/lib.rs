@@ -14,8 +14,9 @@
 //! Pure: no I/O, no clock. Nothing here panics on data.
 use backstock_domain::{Date, Money, PartyId, Sku};
 use backstock_ledger::facts::{
-    Agreement, CatalogItem, DeductionDispute, DeductionReason, Demand, DemandResponse, PmsiNotice,
-    PurchaseOrder, ReceiptConfirmed, StockReport, Ucc1Filing,
+    Agreement, CatalogItem, DeductionDispute, DeductionReason, Demand, DemandResponse,
+    DocumentRecord, Insolvency, PmsiNotice, PurchaseOrder, ReceiptConfirmed, StockReport,
+    Ucc1Filing,
 };
 use backstock_ledger::{Channel, Entry, EntryId, Event, Fact, LineKind, Statement};
 use std::collections::{BTreeMap, HashMap};
@@ -159,6 +160,12 @@ pub struct Records<'a> {
     pub notices: Vec<Rec<'a, PmsiNotice>>,
     pub demands: Vec<Rec<'a, Demand>>,
     pub responses: Vec<Rec<'a, DemandResponse>>,
+    /// Distributors' failures recorded (`insolvency add`), in recording order; a
+    /// later record for the same distributor updates the earlier one (see
+    /// [`Records::insolvency_of`]).
+    pub insolvencies: Vec<Rec<'a, Insolvency>>,
+    /// Documents attached to distributors, in recording order.
+    pub documents: Vec<Rec<'a, DocumentRecord>>,
 }
 
 /// Entries effective and known on `as_of`, with their position in recording order.
@@ -254,6 +261,8 @@ impl<'a> Records<'a> {
             notices: Vec::new(),
             demands: Vec::new(),
             responses: Vec::new(),
+            insolvencies: Vec::new(),
+            documents: Vec::new(),
         };
         let mut stmt_index: BTreeMap<(&'a PartyId, &'a str), usize> = BTreeMap::new();
         for (seq, e) in visible {
@@ -484,6 +493,12 @@ impl<'a> Records<'a> {
                     Fact::DeductionDisputed(x) if x.disputed_on <= as_of => {
                         v.disputes.push(Rec::new(e, x, reversed))
                     }
+                    Fact::Insolvency(x) if x.on <= as_of => {
+                        v.insolvencies.push(Rec::new(e, x, reversed))
+                    }
+                    Fact::Document(x) if x.added_on <= as_of => {
+                        v.documents.push(Rec::new(e, x, reversed))
+                    }
                     _ => {}
                 },
             }
@@ -505,6 +520,23 @@ impl<'a> Records<'a> {
 
     pub fn payments_of<'s>(&'s self, d: &'s PartyId) -> impl Iterator<Item = &'s PayRef<'a>> + 's {
         self.payments.iter().filter(move |p| p.distributor == d)
+    }
+
+    /// The distributor's failure on record (the latest record standing), if any.
+    pub fn insolvency_of(&self, d: &PartyId) -> Option<&'a Insolvency> {
+        self.insolvencies
+            .iter()
+            .rev()
+            .find(|x| &x.distributor == d && x.reversed.is_none())
+            .map(|x| x.item)
+    }
+
+    /// Documents attached to the distributor, oldest first.
+    pub fn documents_of<'s>(
+        &'s self,
+        d: &'s PartyId,
+    ) -> impl Iterator<Item = &'s Rec<'a, DocumentRecord>> + 's {
+        self.documents.iter().filter(move |x| &x.distributor == d)
     }
 
     /// Shipments to the distributor (from anyone) and manufacture delivered there.

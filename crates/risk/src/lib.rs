@@ -24,6 +24,7 @@
 
 pub mod credit;
 pub mod deductions;
+pub mod insolvency;
 pub mod legal;
 pub mod receivables;
 pub mod reconcile;

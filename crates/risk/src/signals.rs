@@ -116,10 +116,12 @@ pub enum SignalCode {
     DemandUnanswered,
     DemandRefused,
     UccUnperfected,
+    /// A failure on record (`insolvency add`): critical, see `insolvency`.
+    Insolvent,
 }
 
 impl SignalCode {
-    pub const ALL: [SignalCode; 10] = [
+    pub const ALL: [SignalCode; 11] = [
         SignalCode::PaymentLateness,
         SignalCode::PaymentCoverage,
         SignalCode::Deductions,
@@ -130,6 +132,7 @@ impl SignalCode {
         SignalCode::DemandUnanswered,
         SignalCode::DemandRefused,
         SignalCode::UccUnperfected,
+        SignalCode::Insolvent,
     ];
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -143,6 +146,7 @@ impl SignalCode {
             SignalCode::DemandUnanswered => "demand_unanswered",
             SignalCode::DemandRefused => "demand_refused",
             SignalCode::UccUnperfected => "ucc_unperfected",
+            SignalCode::Insolvent => "insolvent",
         }
     }
     pub fn parse(s: &str) -> Option<SignalCode> {
@@ -159,6 +163,7 @@ impl SignalCode {
             SignalCode::StockConcentration => "concentration",
             SignalCode::DemandUnanswered | SignalCode::DemandRefused => "demand",
             SignalCode::UccUnperfected => "legal",
+            SignalCode::Insolvent => "insolvency",
         }
     }
     /// Whether an `alert` of this signal counts towards the two-families escalation.
@@ -298,6 +303,7 @@ fn assess_agreement(
     signals.extend(concentration_signal(units_here, totals, t));
     signals.extend(demand_signals(view, d, t));
     signals.extend(ucc_signal(view, a, units_here, t));
+    signals.extend(crate::insolvency::signal(view, d));
 
     signals.sort_by(|x, y| y.level.cmp(&x.level).then_with(|| x.code.cmp(&y.code)));
     let (level, reason) = level_of(&signals);

@@ -1,0 +1,502 @@
+//! When a distributor has failed: the `insolvent` signal (critical: the distributor is
+//! in default everywhere — risk level, credit hold, royalties' earned-vs-collected) and
+//! the deadlines that run from the petition (or the event, outside bankruptcy), each
+//! computed as data with the rule it comes from.
+//!
+//! The rules ([`RULES`]) are information for the label and its lawyer, **not legal
+//! advice**: courts set the claims bar date, and outside bankruptcy (an assignment for
+//! the benefit of creditors, a receivership, an out-of-court liquidation) the
+//! bankruptcy-only rules do not apply as such, though the same facts are asked for.
+//!
+//! Windows count calendar days and include both ends: goods received "in the 45 days
+//! before the petition" are those delivered from `petition − 45 days` through the
+//! petition date. A delivery is dated by its shipment (the receipt confirmation, when
+//! there is one, is shown beside it in the claim pack).
+
+use crate::signals::{Signal, SignalCode};
+use crate::view::{OfSnapshot, View};
+use crate::{Level, Snapshot, Thresholds};
+use backstock_domain::{Date, Money, PartyId, Sku};
+use backstock_ledger::facts::{DemandOutcome, Insolvency, InsolvencyKind};
+use serde::Serialize;
+
+/// A rule a deadline or window comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Rule {
+    /// Stable code (`reclamation_demand`, …).
+    pub code: &'static str,
+    pub title: &'static str,
+    /// The rule in one or two sentences.
+    pub rule: &'static str,
+    /// Where it comes from.
+    pub source: &'static str,
+    /// Whether it applies only in a bankruptcy case.
+    pub bankruptcy_only: bool,
+}
+
+/// Days before the petition whose deliveries may be reclaimed.
+pub const RECLAMATION_WINDOW_DAYS: i32 = 45;
+/// Days after the petition to make the written reclamation demand.
+pub const RECLAMATION_DEMAND_DAYS: i32 = 20;
+/// Days before the petition whose deliveries are an administrative expense.
+pub const ADMIN_WINDOW_DAYS: i32 = 20;
+/// Days before the petition whose payments a trustee may try to recover.
+pub const PREFERENCE_WINDOW_DAYS: i32 = 90;
+/// Deadlines this close are `due_soon` (and raised as alerts).
+pub const DUE_SOON_DAYS: i32 = 14;
+
+/// The rules, in the order a label acts on them.
+pub const RULES: [Rule; 6] = [
+    Rule {
+        code: "reclamation_demand",
+        title: "Reclamation demand",
+        rule: "A seller may reclaim goods the debtor received while insolvent in the 45 days before the petition, by written demand within 45 days of receipt or, if that period runs out after the petition, within 20 days after the petition.",
+        source: "UCC 2-702; 11 U.S.C. §546(c)",
+        bankruptcy_only: false,
+    },
+    Rule {
+        code: "admin_claim_503b9",
+        title: "§503(b)(9) administrative claim",
+        rule: "The value of goods the debtor received in the 20 days before the petition is an administrative expense, paid ahead of general unsecured claims; file it by the deadline the court sets (often the claims bar date).",
+        source: "11 U.S.C. §503(b)(9)",
+        bankruptcy_only: true,
+    },
+    Rule {
+        code: "claims_bar_date",
+        title: "Proof of claim",
+        rule: "File the claim (Official Form 410 in bankruptcy; the assignee's or receiver's form otherwise): the amount owed as of the petition date, the part claimed as secured and on what, the §503(b)(9) amount, with the supporting documents, by the claims bar date.",
+        source: "Fed. R. Bankr. P. 3002, 3003; Official Form 410; the assignment or receivership order",
+        bankruptcy_only: false,
+    },
+    Rule {
+        code: "ucc1_lapse",
+        title: "UCC-1 lapse",
+        rule: "A financing statement lapses five years after filing; a continuation can be filed only in the six months before lapse. Keep the label perfected while the estate holds its goods.",
+        source: "UCC 9-515",
+        bankruptcy_only: false,
+    },
+    Rule {
+        code: "open_demand",
+        title: "Return demand",
+        rule: "A demand to return or transfer the label's stock that is unanswered or refused: the label's goods are being held; follow up in writing, or claim them.",
+        source: "UCC 9-319, 9-324(b); the distribution agreement",
+        bankruptcy_only: false,
+    },
+    Rule {
+        code: "preference_window",
+        title: "Preference window (information)",
+        rule: "Payments the label received in the 90 days before the petition may be claimed back by a trustee as preferences (defences: ordinary course, new value).",
+        source: "11 U.S.C. §547",
+        bankruptcy_only: true,
+    },
+];
+
+/// The rule with this code.
+pub fn rule(code: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.code == code)
+}
+
+/// Where a deadline stands on the report's date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineStatus {
+    /// Past its date.
+    Passed,
+    /// Within [`DUE_SOON_DAYS`].
+    DueSoon,
+    Open,
+    /// No date on record (a claims bar date not yet set, a demand unanswered).
+    NotSet,
+    /// Information only (nothing to do by a date).
+    Info,
+}
+
+impl DeadlineStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DeadlineStatus::Passed => "passed",
+            DeadlineStatus::DueSoon => "due soon",
+            DeadlineStatus::Open => "open",
+            DeadlineStatus::NotSet => "not set",
+            DeadlineStatus::Info => "information",
+        }
+    }
+}
+
+/// One deadline, computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deadline {
+    pub code: &'static str,
+    pub title: &'static str,
+    /// What it is about, with the numbers.
+    pub what: String,
+    pub due_on: Option<Date>,
+    /// Days from the report's date to `due_on` (negative: passed).
+    pub days_left: Option<i64>,
+    pub status: DeadlineStatus,
+    pub rule: &'static str,
+    pub source: &'static str,
+    /// A bankruptcy-only rule recorded for an event outside bankruptcy.
+    pub bankruptcy_only: bool,
+}
+
+/// A delivery to the distributor in a window before the petition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WindowDelivery {
+    pub shipment_id: String,
+    pub date: Date,
+    pub sku: Sku,
+    pub units: u64,
+    pub po_number: Option<String>,
+    /// Confirmed received (a receipt confirmation on record).
+    pub receipt_confirmed: bool,
+    pub value_at_cost: Option<Money>,
+    pub value_at_wholesale: Option<Money>,
+    /// Within 20 days before the petition (also in the 45-day window).
+    pub in_20_days: bool,
+}
+
+/// Totals of a window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WindowTotal {
+    pub days: i32,
+    pub from: Date,
+    pub to: Date,
+    pub units: u64,
+    pub value_at_cost: Money,
+    pub value_at_wholesale: Money,
+}
+
+/// A payment received in the preference window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreferencePayment {
+    pub payment_id: String,
+    pub date: Date,
+    pub amount: Money,
+    pub statement_id: Option<String>,
+    pub days_before_petition: i64,
+}
+
+/// A failed distributor, as of the snapshot's date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InsolvencyReport {
+    pub distributor: PartyId,
+    pub as_of: Date,
+    pub insolvency: Insolvency,
+    /// The date the windows run back from: the petition, else the event.
+    pub basis_date: Date,
+    pub deliveries: Vec<WindowDelivery>,
+    pub window_20: WindowTotal,
+    pub window_45: WindowTotal,
+    pub preference_payments: Vec<PreferencePayment>,
+    pub preference_total: Money,
+    pub deadlines: Vec<Deadline>,
+}
+
+/// The `insolvent` signal for `d`, if a failure is on record (critical).
+pub(crate) fn signal(view: &View<'_>, d: &PartyId) -> Option<Signal> {
+    let x = view.insolvency_of(d)?;
+    Some(Signal {
+        code: SignalCode::Insolvent,
+        level: Level::Critical,
+        message: sentence(x),
+        value: x.kind.as_str().to_string(),
+    })
+}
+
+/// "Insolvent: an out-of-court liquidation on 2016-06-03 (case …) …".
+pub fn sentence(x: &Insolvency) -> String {
+    let petition = match x.petition_date {
+        Some(p) if p != x.on => format!(", petition {p}"),
+        _ => String::new(),
+    };
+    let case = x
+        .case
+        .as_deref()
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default();
+    format!(
+        "Insolvent: {} on {}{petition}{case}. In default: no shipments, its stock is at risk and what it owes is a claim.",
+        x.kind.describe(),
+        x.on
+    )
+}
+
+fn days(n: i32) -> i64 {
+    i64::from(n)
+}
+
+fn status_of(as_of: Date, due: Option<Date>) -> (Option<i64>, DeadlineStatus) {
+    match due {
+        None => (None, DeadlineStatus::NotSet),
+        Some(d) => {
+            let left = i64::from(as_of.days_until(d));
+            let st = if left < 0 {
+                DeadlineStatus::Passed
+            } else if left <= days(DUE_SOON_DAYS) {
+                DeadlineStatus::DueSoon
+            } else {
+                DeadlineStatus::Open
+            };
+            (Some(left), st)
+        }
+    }
+}
+
+fn money_line(m: Money) -> String {
+    format!("{} {}", m.to_decimal_string(), m.currency().code())
+}
+
+fn add(a: Money, b: Option<Money>) -> Money {
+    match b {
+        Some(b) => a.checked_add(b).unwrap_or(a),
+        None => a,
+    }
+}
+
+/// The report for `d`, if a failure is on record on the snapshot's date.
+pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<InsolvencyReport> {
+    let view = View::of(snap);
+    let x = view.insolvency_of(d)?.clone();
+    let agreement = view.agreements.get(d);
+    let currency = agreement
+        .map(|a| a.currency)
+        .unwrap_or(backstock_domain::Currency::USD);
+    let zero = Money::zero(currency);
+    let basis = x.petition_or_event();
+    let as_of = snap.as_of;
+    let from45 = basis.add_days(-RECLAMATION_WINDOW_DAYS);
+    let from20 = basis.add_days(-ADMIN_WINDOW_DAYS);
+    let mut deliveries = Vec::new();
+    for s in view
+        .shipments_to(d)
+        .filter(|s| s.from.is_label() && s.date >= from45 && s.date <= basis)
+    {
+        let item = view.catalog.get(s.sku);
+        let units = i64::try_from(s.units).unwrap_or(i64::MAX);
+        let value = |m: Option<Money>| {
+            m.filter(|m| m.currency() == currency)
+                .and_then(|m| m.checked_mul_units(units).ok())
+        };
+        deliveries.push(WindowDelivery {
+            shipment_id: s.shipment_id.to_string(),
+            date: s.date,
+            sku: s.sku.clone(),
+            units: s.units,
+            po_number: s.po_number.map(str::to_string),
+            receipt_confirmed: view
+                .receipts
+                .iter()
+                .any(|r| r.shipment_id == s.shipment_id && &r.distributor == d),
+            value_at_cost: value(item.map(|i| i.unit_cost)),
+            value_at_wholesale: value(item.map(|i| i.wholesale_price)),
+            in_20_days: s.date >= from20,
+        });
+    }
+    let total = |days: i32, from: Date, only20: bool| {
+        let mut w = WindowTotal {
+            days,
+            from,
+            to: basis,
+            units: 0,
+            value_at_cost: zero,
+            value_at_wholesale: zero,
+        };
+        for x in deliveries.iter().filter(|x| !only20 || x.in_20_days) {
+            w.units = w.units.saturating_add(x.units);
+            w.value_at_cost = add(w.value_at_cost, x.value_at_cost);
+            w.value_at_wholesale = add(w.value_at_wholesale, x.value_at_wholesale);
+        }
+        w
+    };
+    let window_45 = total(RECLAMATION_WINDOW_DAYS, from45, false);
+    let window_20 = total(ADMIN_WINDOW_DAYS, from20, true);
+    let from90 = basis.add_days(-PREFERENCE_WINDOW_DAYS);
+    let preference_payments: Vec<PreferencePayment> = view
+        .payments_of(d)
+        .filter(|p| p.date >= from90 && p.date <= basis)
+        .map(|p| PreferencePayment {
+            payment_id: p.payment_id.to_string(),
+            date: p.date,
+            amount: p.amount,
+            statement_id: p.statement_id.map(str::to_string),
+            days_before_petition: i64::from(p.date.days_until(basis)),
+        })
+        .collect();
+    let preference_total = preference_payments
+        .iter()
+        .filter(|p| p.amount.currency() == currency)
+        .fold(zero, |a, p| add(a, Some(p.amount)));
+
+    let bankruptcy = x.kind == InsolvencyKind::Bankruptcy;
+    let mut deadlines = Vec::new();
+    let mut push = |code: &'static str, what: String, due: Option<Date>, info: bool| {
+        let Some(r) = rule(code) else { return };
+        let (left, st) = status_of(as_of, due);
+        deadlines.push(Deadline {
+            code,
+            title: r.title,
+            what,
+            due_on: due,
+            days_left: left,
+            status: if info { DeadlineStatus::Info } else { st },
+            rule: r.rule,
+            source: r.source,
+            bankruptcy_only: r.bankruptcy_only && !bankruptcy,
+        });
+    };
+    push(
+        "reclamation_demand",
+        format!(
+            "{} units delivered {}..{} ({} at cost, {} at wholesale): written demand by {}",
+            window_45.units,
+            from45,
+            basis,
+            money_line(window_45.value_at_cost),
+            money_line(window_45.value_at_wholesale),
+            basis.add_days(RECLAMATION_DEMAND_DAYS)
+        ),
+        Some(basis.add_days(RECLAMATION_DEMAND_DAYS)),
+        false,
+    );
+    push(
+        "admin_claim_503b9",
+        format!(
+            "{} units delivered {}..{}: {} at wholesale ({} at cost); file by {}",
+            window_20.units,
+            from20,
+            basis,
+            money_line(window_20.value_at_wholesale),
+            money_line(window_20.value_at_cost),
+            x.claims_bar_date
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "the date the court sets (not on record)".into())
+        ),
+        x.claims_bar_date,
+        false,
+    );
+    push(
+        "claims_bar_date",
+        match x.claims_bar_date {
+            Some(b) => format!("proof of claim due {b}"),
+            None => "no claims bar date on record yet (insolvency add --claims-bar-date)".into(),
+        },
+        x.claims_bar_date,
+        false,
+    );
+    if let Some(a) = agreement {
+        let legal = crate::legal::for_agreement(&view, a, t);
+        let what = match (&legal.current, legal.lapse_on) {
+            (Some(f), Some(l)) => format!(
+                "UCC-1 {} ({}) lapses {l}; continuation window opens {}",
+                f.file_number,
+                f.state,
+                legal
+                    .continuation_window_opens
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            ),
+            _ => format!("no UCC-1 in force ({})", legal.status.as_str()),
+        };
+        push("ucc1_lapse", what, legal.lapse_on, false);
+    }
+    for dm in view.demands.iter().filter(|x| &x.distributor == d) {
+        let answer = view
+            .responses
+            .iter()
+            .filter(|r| r.demand_id == dm.demand_id)
+            .max_by_key(|r| r.answered_on);
+        let what = match answer {
+            None => format!(
+                "demand {} of {} ({}) unanswered after {} days",
+                dm.demand_id,
+                dm.made_on,
+                dm.via,
+                dm.made_on.days_until(as_of)
+            ),
+            Some(r) if r.outcome == DemandOutcome::Complied => continue,
+            Some(r) => format!(
+                "demand {} of {} {} on {}: {}",
+                dm.demand_id,
+                dm.made_on,
+                match r.outcome {
+                    DemandOutcome::Refused => "refused",
+                    _ => "partly complied with",
+                },
+                r.answered_on,
+                r.note
+            ),
+        };
+        push("open_demand", what, None, false);
+    }
+    push(
+        "preference_window",
+        format!(
+            "{} payment(s) received {}..{}: {}",
+            preference_payments.len(),
+            from90,
+            basis,
+            money_line(preference_total)
+        ),
+        None,
+        true,
+    );
+    Some(InsolvencyReport {
+        distributor: d.clone(),
+        as_of,
+        insolvency: x,
+        basis_date: basis,
+        deliveries,
+        window_20,
+        window_45,
+        preference_payments,
+        preference_total,
+        deadlines,
+    })
+}
+
+/// Reports for every distributor with a failure on record.
+pub fn reports(snap: &Snapshot, t: &Thresholds) -> Vec<InsolvencyReport> {
+    let view = View::of(snap);
+    let mut ds: Vec<&PartyId> = view.insolvencies.iter().map(|x| &x.distributor).collect();
+    ds.sort();
+    ds.dedup();
+    ds.into_iter().filter_map(|d| report(snap, d, t)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_have_sources_and_unique_codes() {
+        let mut codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), RULES.len());
+        assert!(RULES
+            .iter()
+            .all(|r| !r.source.is_empty() && !r.rule.is_empty()));
+    }
+
+    #[test]
+    fn status_counts_days() {
+        let d = |s: &str| Date::parse(s).unwrap();
+        assert_eq!(
+            status_of(d("2016-06-30"), Some(d("2016-06-23"))),
+            (Some(-7), DeadlineStatus::Passed)
+        );
+        assert_eq!(
+            status_of(d("2016-06-10"), Some(d("2016-06-23"))),
+            (Some(13), DeadlineStatus::DueSoon)
+        );
+        assert_eq!(
+            status_of(d("2016-06-01"), Some(d("2016-06-23"))),
+            (Some(22), DeadlineStatus::Open)
+        );
+        assert_eq!(
+            status_of(d("2016-06-01"), None),
+            (None, DeadlineStatus::NotSet)
+        );
+    }
+}
