@@ -16,7 +16,7 @@ use backstock_domain::{Currency, Date, Money};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
-pub use pdf::{to_pdf, Pdf};
+pub use pdf::{document, document_text, to_pdf, Block, Pdf};
 
 /// One payee's statement for one period (all the payee's contracts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

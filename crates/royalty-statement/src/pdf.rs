@@ -375,15 +375,105 @@ fn pdf_text(s: &str) -> String {
 /// Renders the statement as a PDF.
 pub fn to_pdf(st: &RoyaltyStatement) -> Pdf {
     let font = Font::load();
-    let mut pages = layout(st, &font);
+    let pages = layout(st, &font);
+    let footer = format!("{} — {} — {}", st.label, st.payee.name, st.period);
+    let title = format!("Royalty statement {} {}", st.period, st.payee.name);
+    finish(&font, pages, &footer, &title, &st.label)
+}
+
+/// A block of a plain document ([`document`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    /// 16 pt.
+    Title(String),
+    /// 11 pt, with space above.
+    Heading(String),
+    /// 9 pt, wrapped.
+    Text(String),
+    /// 8 pt, wrapped.
+    Small(String),
+    Rule,
+    /// Columns: (x in points from the left margin — the right edge when right-aligned —,
+    /// header, right-aligned); rows of cells at 8 pt, the header repeated on each page.
+    Table {
+        cols: Vec<(i64, String, bool)>,
+        rows: Vec<Vec<String>>,
+    },
+}
+
+/// The blocks as plain text, one line per text line or table row (cells joined by
+/// " | "): what the PDF says, for review and snapshot tests.
+pub fn document_text(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    for b in blocks {
+        match b {
+            Block::Title(t) => out.push_str(&format!("# {t}\n")),
+            Block::Heading(t) => out.push_str(&format!("\n## {t}\n")),
+            Block::Text(t) | Block::Small(t) => out.push_str(&format!("{t}\n")),
+            Block::Rule => out.push_str("---\n"),
+            Block::Table { cols, rows } => {
+                let h: Vec<&str> = cols.iter().map(|c| c.1.as_str()).collect();
+                out.push_str(&format!("{}\n", h.join(" | ")));
+                for r in rows {
+                    out.push_str(&format!("{}\n", r.join(" | ")));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A plain document (the claim pack's cover and schedules): US Letter, DejaVu Sans
+/// embedded, "Page n of N" with `footer` on every page.
+pub fn document(title: &str, author: &str, footer: &str, blocks: &[Block]) -> Pdf {
+    let font = Font::load();
+    let mut l = Layout::new(&font);
+    for b in blocks {
+        match b {
+            Block::Title(t) => l.line(16, t),
+            Block::Heading(t) => {
+                l.gap(6);
+                l.line(11, t);
+            }
+            Block::Text(t) => l.line(9, t),
+            Block::Small(t) => l.line(8, t),
+            Block::Rule => l.rule(),
+            Block::Table { cols, rows } => {
+                let cells = |r: &[String]| -> Vec<(i64, String, bool)> {
+                    cols.iter()
+                        .enumerate()
+                        .map(|(i, (x, _, right))| {
+                            let text = r.get(i).cloned().unwrap_or_default();
+                            (MARGIN + x * 1000, text, *right)
+                        })
+                        .collect()
+                };
+                let header: Vec<String> = cols.iter().map(|c| c.1.clone()).collect();
+                let header = cells(&header);
+                l.row(&header, DETAIL_SIZE);
+                l.rule();
+                l.repeat = Some(header);
+                for r in rows {
+                    let c = cells(r);
+                    l.row(&c, DETAIL_SIZE);
+                }
+                l.repeat = None;
+            }
+        }
+    }
+    finish(&font, l.pages, footer, title, author)
+}
+
+/// Footers, fonts, objects: the pages as a PDF file.
+fn finish(font: &Font, mut pages: Vec<Vec<Op>>, footer: &str, title: &str, author: &str) -> Pdf {
     let n = pages.len();
     for (i, p) in pages.iter_mut().enumerate() {
-        let left = format!("{} — {} — {}", st.label, st.payee.name, st.period);
+        let left = footer;
         p.push(Op::Text {
             x: MARGIN,
             y: FOOTER_Y,
             size: 8,
-            text: font.fit(&left, 8, 380_000),
+            text: font.fit(left, 8, 380_000),
         });
         let right = format!("Page {} of {n}", i + 1);
         p.push(Op::Text {
@@ -494,11 +584,8 @@ pub fn to_pdf(st: &RoyaltyStatement) -> Pdf {
     objs.push(
         format!(
             "<< /Title {} /Author {} /Producer (backstock) >>",
-            pdf_text(&format!(
-                "Royalty statement {} {}",
-                st.period, st.payee.name
-            )),
-            pdf_text(&st.label)
+            pdf_text(title),
+            pdf_text(author)
         )
         .into_bytes(),
     );
