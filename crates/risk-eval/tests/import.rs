@@ -101,6 +101,12 @@ async fn a_seed_is_evaluated_through_levels_and_credit_checks() {
     assert!(last.level >= Level::Alert, "{last:?}");
     assert!(failing.lead_days.is_some());
 
+    // Checking on a distributor's own entries gives what the whole journal gives.
+    let compared: usize = out.iter().map(|x| x.credit_checks_compared).sum();
+    let differing: usize = out.iter().map(|x| x.credit_checks_differing).sum();
+    assert!(compared > 0);
+    assert_eq!(differing, 0);
+
     let r = evaluate::aggregate(&out, &o, &[4]);
     assert_eq!(r.healthy.distributors, 1);
     assert_eq!(r.failing_with_trace.distributors, 1);
