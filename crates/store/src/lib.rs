@@ -17,8 +17,11 @@
 
 mod blocks;
 pub mod contract;
+mod links;
 pub mod query;
 mod verify;
+
+pub use links::ChainLink;
 
 use backstock_domain::Date;
 use backstock_ledger::engine::{Balance, PendingState, Transfer, TransferFlags, TransferId};
