@@ -281,8 +281,8 @@ fn alerts_are_recorded_and_posted_to_a_webhook() {
             &format!("http://127.0.0.1:{port}/hooks/backstock"),
         ],
     );
-    // Levels rise from ok: one alert for cascade as of mid-2015 (a year before it closes), then another at the end.
-    ok(&d, &["risk", "--as-of", "2015-06-30"]);
+    // Levels rise from ok: one alert for cascade as of January 2015 (a year and a half before it closes), then another at the end.
+    ok(&d, &["risk", "--as-of", "2015-01-31"]);
     ok(&d, &["risk"]);
     let bodies = server.join().unwrap();
     assert!(

@@ -210,6 +210,15 @@ pub struct Thresholds {
     /// while they are no later than a year earlier plus this many days: a habit, not
     /// a trend (below the critical days).
     pub payment_lateness_trend_days: i64,
+    /// No payment for this many days while statements fell due after the last one:
+    /// watch; with `payments_stopped_statements` statements missed, alert; after
+    /// `payments_stopped_critical_days`, critical.
+    pub payments_stopped_days: i64,
+    pub payments_stopped_statements: i64,
+    pub payments_stopped_critical_days: i64,
+    /// Payments at least `payment_lateness_watch_days` late and this many days later
+    /// than a year earlier are getting later: an alert.
+    pub payment_lateness_rising_days: i64,
     /// The payment window covers at least this many statement periods (a quarterly
     /// distributor is judged by its quarters).
     pub payment_window_min_periods: i64,
@@ -254,6 +263,10 @@ impl Default for Thresholds {
             statement_lag_slack_days: 15,
             statements_missing_alert_days: 60,
             payment_lateness_trend_days: 15,
+            payment_lateness_rising_days: 30,
+            payments_stopped_days: 45,
+            payments_stopped_statements: 2,
+            payments_stopped_critical_days: 150,
             payment_window_min_periods: 3,
             stocking_seasonal_permille: 1250,
         }

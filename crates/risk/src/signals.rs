@@ -11,8 +11,9 @@
 //!
 //! | code | what it measures | levels (defaults, see [`Thresholds`]) |
 //! |---|---|---|
-//! | `payment_lateness` | amount-weighted days beyond terms of statements due in the payment window (180 days, or three statement periods if longer: 273 days for a quarterly distributor), unpaid amounts counting as late by today − due date; deductions left out; compared with the same window a year earlier | watch ≥ 30, alert ≥ 60, critical ≥ 120; an alert stays at watch while it is no more than 15 days later than a year earlier (a habit, not a trend) |
+//! | `payment_lateness` | amount-weighted days beyond terms of statements due in the payment window (180 days, or three statement periods if longer: 273 days for a quarterly distributor), unpaid amounts counting as late by today − due date; deductions left out; compared with the same window a year earlier | watch ≥ 30, alert ≥ 60, critical ≥ 120; at watch and 30 days or more later than a year earlier → alert (later and later); an alert stays at watch while it is no more than 15 days later than a year earlier (a habit, not a trend) |
 //! | `payment_coverage` | cash received ÷ amount that fell due in the payment window (less deductions), per-mille; only when at least 1000 (whole currency units) fell due and the shortfall reaches the materiality floor | watch < 800, alert < 500, critical < 200 |
+//! | `payments_stopped` | no payment at all since the last one while statements fell due after it (simply unpaid, at least the materiality floor) | 45 days of silence → watch; with two statements missed (one, for a quarterly distributor) → alert; 150 days → critical; capped at watch while the silence is no longer than its longest gap between payments in the year before (plus 15 days) |
 //! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
 //! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more (two months, or one quarter a month overdue) → alert; ≥ 3 missing → critical |
 //! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old; a PO while ≥ 60 days in arrears → alert; without arrears, or like last year's season → ok |
@@ -36,8 +37,8 @@
 //!
 //! 1. Start from the highest level among its signals (`ok` when none).
 //! 2. If signals from **two or more independent families** are at `alert` or above, the
-//!    level is `critical`. Families: payment (`payment_lateness`, `payment_coverage` —
-//!    two views of the same money, so they count once), deductions, statements,
+//!    level is `critical`. Families: payment (`payment_lateness`, `payment_coverage`,
+//!    `payments_stopped` — views of the same money, so they count once), deductions, statements,
 //!    stocking, exposure, demand (`demand_unanswered`, `demand_refused`). `stock_concentration` (at most
 //!    `watch`, information) and `ucc_unperfected` (the label's own paperwork, not the
 //!    distributor's behaviour) never count towards this escalation; they only take part
@@ -108,6 +109,7 @@ pub fn assess_one(snap: &Snapshot, t: &Thresholds, distributor: &PartyId) -> Opt
 pub enum SignalCode {
     PaymentLateness,
     PaymentCoverage,
+    PaymentsStopped,
     Deductions,
     StatementsLateOrMissing,
     StockingUp,
@@ -138,6 +140,7 @@ impl SignalCode {
         match self {
             SignalCode::PaymentLateness => "payment_lateness",
             SignalCode::PaymentCoverage => "payment_coverage",
+            SignalCode::PaymentsStopped => "payments_stopped",
             SignalCode::Deductions => "deductions",
             SignalCode::StatementsLateOrMissing => "statements_late_or_missing",
             SignalCode::StockingUp => "stocking_up",
@@ -155,7 +158,9 @@ impl SignalCode {
     /// The family it belongs to (see the module doc).
     pub fn family(&self) -> &'static str {
         match self {
-            SignalCode::PaymentLateness | SignalCode::PaymentCoverage => "payment",
+            SignalCode::PaymentLateness
+            | SignalCode::PaymentCoverage
+            | SignalCode::PaymentsStopped => "payment",
             SignalCode::Deductions => "deductions",
             SignalCode::StatementsLateOrMissing => "statements",
             SignalCode::StockingUp => "stocking",
@@ -291,6 +296,7 @@ fn assess_agreement(
     let frame = Frame::of(&book, a, t);
     let mut signals = Vec::new();
     signals.extend(payment_signals(snap, a, &book, t, &frame));
+    signals.extend(payments_stopped_signal(a, &book, t, &frame));
     signals.extend(deductions_signal(&book, t, &frame));
     signals.push(statements_signal(view, a, t));
     signals.extend(stocking_signal(snap, view, a, &book, t, &frame));
@@ -474,6 +480,11 @@ fn payment_signals(
             // As late as a year ago (and short of critical): a habit, not a trend.
             let habit = raw == Level::Alert
                 && matches!(prior, Some(p) if avg <= p.saturating_add(t.payment_lateness_trend_days));
+            // Later and later — the first sign before every failure on record: late by
+            // the watch days and that much later than a year ago is an alert.
+            let getting_later = raw == Level::Watch
+                && matches!(prior, Some(p) if avg.saturating_sub(p) >= t.payment_lateness_rising_days);
+            let raw = if getting_later { Level::Alert } else { raw };
             let level = if habit { Level::Watch } else { cap(raw) };
             let trend = match prior {
                 Some(p) if p < avg => format!(", up from {p} a year ago"),
@@ -486,7 +497,12 @@ fn payment_signals(
             } else {
                 String::new()
             };
-            let note = if habit {
+            let note = if getting_later && level == Level::Alert {
+                format!(
+                    " That is {} days later than a year ago: payments are getting later.",
+                    prior.map_or(0, |p| avg.saturating_sub(p))
+                )
+            } else if habit {
                 format!(
                     " That is within {} days of a year ago: its habit, not a trend, so this stays at watch.",
                     t.payment_lateness_trend_days
@@ -563,6 +579,93 @@ fn payment_signals(
         ));
     }
     out
+}
+
+/// The longest time between two of its payments in the year before `until`, in days
+/// (`None` with fewer than two payments then): its own rhythm of paying.
+fn usual_payment_gap_days(book: &Book<'_>, until: Date) -> Option<i64> {
+    let from = crate::minus_days(until, 365);
+    let mut dates: Vec<Date> = book
+        .cash
+        .iter()
+        .filter(|c| c.amount > 0 && c.date > from && c.date <= until)
+        .map(|c| c.date)
+        .collect();
+    dates.sort_unstable();
+    dates
+        .windows(2)
+        .map(|w| i64::from(w[0].days_until(w[1])))
+        .max()
+}
+
+/// Statements falling due one after another with no payment at all since: the
+/// distributor has stopped paying (Lumberjack Mordam's "checks stopped"; Allegro's
+/// "not paid since last year").
+fn payments_stopped_signal(
+    a: &Agreement,
+    book: &Book<'_>,
+    t: &Thresholds,
+    f: &Frame,
+) -> Option<Signal> {
+    let as_of = book.as_of;
+    let cur = a.currency;
+    let last_paid = book
+        .cash
+        .iter()
+        .filter(|c| c.amount > 0 && c.date <= as_of)
+        .map(|c| c.date)
+        .max();
+    let due_to = crate::minus_days(as_of, t.arrears_grace_days);
+    let missed: Vec<_> = book
+        .stmts
+        .iter()
+        .filter(|s| s.due_on <= due_to && last_paid.is_none_or(|l| s.due_on > l))
+        .filter(|s| s.unpaid(t.deduction_max_permille) > 0)
+        .collect();
+    if missed.is_empty() {
+        return None;
+    }
+    let amount: i128 = missed
+        .iter()
+        .map(|s| s.unpaid(t.deduction_max_permille))
+        .sum();
+    let since = last_paid.unwrap_or(a.agreement_start);
+    let silent_days = i64::from(since.days_until(as_of));
+    let n = missed.len() as i64;
+    let quarterly = rhythm::period_days(a) > 60;
+    let enough = n >= t.payments_stopped_statements || (quarterly && n >= 1);
+    let habit = usual_payment_gap_days(book, since)
+        .is_some_and(|g| silent_days <= g.saturating_add(t.payment_lateness_trend_days));
+    let material = amount >= f.floor;
+    let raw = if !material || silent_days < t.payments_stopped_days {
+        Level::Ok
+    } else if silent_days >= t.payments_stopped_critical_days && enough {
+        Level::Critical
+    } else if enough {
+        Level::Alert
+    } else {
+        Level::Watch
+    };
+    let level = if habit { raw.min(Level::Watch) } else { raw };
+    let since_text = match last_paid {
+        Some(l) => format!("No payment has come since {l} ({silent_days} days)"),
+        None => "No payment has ever come".to_string(),
+    };
+    let habit_note = if habit && raw > level {
+        " It has gone this long between payments before, so this stays at watch."
+    } else {
+        ""
+    };
+    Some(sig(
+        SignalCode::PaymentsStopped,
+        level,
+        format!(
+            "{since_text} while {} fell due ({}).{habit_note}",
+            plural(n, "statement"),
+            show(amount, cur)
+        ),
+        format!("{silent_days} days"),
+    ))
 }
 
 /// Deductions taken on the last 12 months of statements, against what they billed.
@@ -1239,6 +1342,43 @@ mod tests {
         // Paid late but paid in full: coverage is fine.
         assert_eq!(signal(&a, "payment_coverage").level, Level::Ok);
         assert_eq!(a.level, Level::Alert);
+    }
+
+    #[test]
+    fn payments_getting_later_alert_before_they_are_very_late() {
+        // On time for a year, then 40 days late: later and later.
+        let a =
+            assess1(&healthy_with(5_000_000, |i| Some(if i < 12 { 0 } else { 40 })).snap(AS_OF));
+        let late = signal(&a, "payment_lateness");
+        assert_eq!(late.level, Level::Alert, "{late:#?}");
+        assert!(late.message.contains("getting later"), "{}", late.message);
+        // Always 40 days late: a habit to watch, not an alarm.
+        let a = assess1(&healthy_with(5_000_000, |_| Some(40)).snap(AS_OF));
+        let late = signal(&a, "payment_lateness");
+        assert_eq!(late.level, Level::Watch, "{late:#?}");
+        assert!(a.level <= Level::Watch, "{a:#?}");
+    }
+
+    #[test]
+    fn payments_that_stop_are_named_with_what_fell_due_since() {
+        // Paid on time through the 2015-08 statement, nothing after.
+        let tl = healthy_with(5_000_000, |i| (i < 20).then_some(0));
+        let a = assess1(&tl.snap(AS_OF));
+        let st = signal(&a, "payments_stopped");
+        assert_eq!(st.level, Level::Alert, "{st:#?}");
+        assert!(st.message.contains("since 2015-10-30"), "{}", st.message);
+        assert!(st.message.contains("3 statements"), "{}", st.message);
+        // A month later than the last payment is not yet silence.
+        let a = assess1(&tl.snap("2015-12-01"));
+        assert!(
+            a.signals
+                .iter()
+                .all(|s| s.code != "payments_stopped" || s.level <= Level::Watch),
+            "{a:#?}"
+        );
+        // Paying on time: nothing to say.
+        let a = assess1(&healthy().snap(AS_OF));
+        assert!(a.signals.iter().all(|s| s.code != "payments_stopped"));
     }
 
     #[test]
