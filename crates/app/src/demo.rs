@@ -556,6 +556,7 @@ pub async fn load(dir: &Path, write_files: Option<&Path>) -> Result<String, AppE
         });
     }
     store.record(&extra, None).await?;
+    demo_documents(&store).await?;
     store.set_meta("label_name", "Marigold Records").await?;
     out.push_str(&demo_royalties(&store, files.end).await?);
     let rows = store.stock(&StockFilter::default()).await?;
@@ -620,6 +621,21 @@ async fn demo_aftermath(store: &Store, end: Date) -> Result<Vec<Entry>, AppError
         })
     };
     let mut out = vec![
+        // Cascade closes and its lender liquidates the stock out of court, as
+        // Allegro's did (the deadlines run from this day).
+        mk(
+            "insolvency:cascade:1",
+            on("2016-06-03"),
+            Event::Fact(Fact::Insolvency(backstock_ledger::facts::Insolvency {
+                distributor: cascade.clone(),
+                kind: backstock_ledger::facts::InsolvencyKind::Liquidation,
+                on: on("2016-06-03"),
+                petition_date: None,
+                case: Some("out-of-court liquidation for the secured lender".into()),
+                claims_bar_date: None,
+                contact: Some("counsel to Cascade's secured lender".into()),
+            })),
+        )?,
         mk(
             "demand:cascade:2016-06-06",
             on("2016-06-06"),
@@ -662,6 +678,42 @@ async fn demo_aftermath(store: &Store, end: Date) -> Result<Vec<Entry>, AppError
         )?);
     }
     Ok(out)
+}
+
+/// The papers the label attached to Cascade: the agreement's title clause and the
+/// return demand letter (what a claim pack's `documents/` holds).
+async fn demo_documents(store: &Store) -> Result<(), AppError> {
+    use crate::insolvency::{add_document, AddDocument};
+    use backstock_ledger::facts::DocumentKind;
+    let cascade =
+        PartyId::parse("cascade").map_err(|e| AppError::new(Exit::Other, e.to_string()))?;
+    let docs = [
+        (
+            "cascade-distribution-agreement-2012.txt",
+            DocumentKind::Agreement,
+            "DISTRIBUTION AGREEMENT (excerpt)\n\nBetween Marigold Records (\"Label\") and Cascade Media Group, LLC, an Oregon limited\nliability company (\"Distributor\"), dated 2012-06-01.\n\n7. Consignment; title. All units delivered to Distributor are delivered on consignment.\nTitle remains with Label until Distributor sells them to a retail customer in the\nordinary course. Distributor shall keep Label's units separate and identified, shall\nreport stock monthly, and shall return all unsold units within 30 days of Label's\nwritten demand. Label may file a UCC-1 financing statement naming Label as consignor\nand Distributor as consignee.\n",
+        ),
+        (
+            "demand-D-2016-001.txt",
+            DocumentKind::Correspondence,
+            "Marigold Records\n2016-06-06\n\nTo: Cascade Media Group, LLC, and counsel to its secured lender\nBy certified mail and email\n\nRe: Return of consigned inventory (demand D-2016-001)\n\nUnder section 7 of our distribution agreement of 2012-06-01, all Marigold units in your\npossession are held on consignment and remain our property. Our interest is perfected\nby UCC-1 financing statement 20120062511 filed with the Oregon Secretary of State on\n2012-06-25. We demand the return of all our units within 10 days.\n",
+        ),
+    ];
+    for (name, kind, text) in docs {
+        add_document(
+            store,
+            AddDocument {
+                distributor: cascade.clone(),
+                kind,
+                name: name.into(),
+                bytes: text.as_bytes().to_vec(),
+                note: None,
+            },
+            "demo",
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Northwind's short pays, as a bookkeeper works them: those before 2015 accepted a

@@ -3,12 +3,14 @@
 //! app both call these; neither holds business logic of its own.
 
 pub mod aliases;
+pub mod claim_pack;
 pub mod correct;
 pub mod deductions;
 pub mod demands;
 pub mod demo;
 pub mod gen;
 pub mod import;
+pub mod insolvency;
 pub mod mapping;
 pub mod output;
 pub mod paperwork;

@@ -1,5 +1,6 @@
 //! `backstock`: the command line.
 
+mod claim;
 mod deduction;
 
 use backstock_app::{
@@ -302,6 +303,30 @@ enum Command {
         after_help = "Example:\n  backstock buyback cascade --sku MRG-014-CD --units 300 --paid 300.00 --paid-to \"Cascade estate liquidator\" --detained"
     )]
     Buyback(deduction::BuybackArgs),
+    /// A distributor's failure: record it, show the deadlines that run from it.
+    #[command(
+        after_help = "Examples:\n  backstock insolvency add cascade --kind liquidation --on 2016-06-03 --case \"out-of-court liquidation for the secured lender\" --contact \"lender's counsel\"\n  backstock insolvency add valley --kind bankruptcy --on 2001-11-20 --petition-date 2001-11-20 --case \"Bankr. D. Del. 01-11353\" --claims-bar-date 2002-03-15\n  backstock insolvency show cascade"
+    )]
+    Insolvency {
+        #[command(subcommand)]
+        command: claim::InsolvencyCommand,
+    },
+    /// The claim pack: what the label owns and is owed by a failed distributor, with its
+    /// proof (PDF cover, CSV schedules, documents, originals, manifest, chain links).
+    #[command(
+        after_help = "Examples:\n  backstock claim-pack cascade --out cascade-claim\n  backstock claim-pack cascade --as-of 2016-06-03 --out cascade-claim\n  backstock verify-pack cascade-claim"
+    )]
+    ClaimPack(claim::ClaimPackArgs),
+    /// Check a claim pack with nothing but its files (manifest hashes, journal links).
+    VerifyPack(claim::VerifyPackArgs),
+    /// Documents attached to a distributor (kept in the store by hash, in the chain).
+    #[command(
+        after_help = "Example:\n  backstock document add cascade agreement-2012.pdf --kind agreement"
+    )]
+    Document {
+        #[command(subcommand)]
+        command: claim::DocumentCommand,
+    },
     /// Evaluate early warning on seeded distributor histories (12 shapes, many seeds):
     /// lead time, detection, false alarms, shipments credit hold would refuse.
     #[command(
@@ -1076,6 +1101,19 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         Command::Buyback(a) => {
             let store = open(&dir()).await?;
             deduction::buyback(&store, a).await
+        }
+        Command::Insolvency { command } => {
+            let store = open(&dir()).await?;
+            claim::insolvency(&store, command).await
+        }
+        Command::ClaimPack(a) => {
+            let store = open(&dir()).await?;
+            claim::claim_pack(&store, a).await
+        }
+        Command::VerifyPack(a) => claim::verify_pack(a),
+        Command::Document { command } => {
+            let store = open(&dir()).await?;
+            claim::document(&store, command).await
         }
         Command::RiskEval(a) => backstock_risk_eval::cli(a).await,
         Command::Gen {

@@ -1,0 +1,1471 @@
+//! The claim pack: what a label hands a liquidator, a lender's counsel or a court when
+//! its distributor fails — what it shipped, what is still its own, what was sold and
+//! not paid, that its paperwork was in order — as files anyone can check without
+//! backstock (`MANIFEST.sha256` for `sha256sum -c`; `journal/links.jsonl` and
+//! `VERIFY.txt` to recompute the chain hashes; `backstock verify-pack DIR`).
+//!
+//! Dates: the figures (stock, receivables, windows, perfection on each shipment's
+//! day, payments) are **as of** the pack's date (default: the petition date, else
+//! the event's date); the record of what happened around the failure (the insolvency,
+//! demands and answers, documents) is as the label knew it on the day the pack is made
+//! (the label's today), so demands made after the petition are in it.
+//!
+//! The files and their columns are documented in `docs/formats.md`; the column names
+//! are a promise: add columns at the end, never rename.
+
+use crate::{AppError, Exit};
+use backstock_domain::{Currency, Date, Money, PartyId, Sku};
+use backstock_ledger::facts::{DemandOutcome, InsolvencyKind};
+use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance};
+use backstock_records::Records;
+use backstock_risk::deductions::DeductionStatus;
+use backstock_risk::legal::UccStatus;
+use backstock_risk::Snapshot;
+use backstock_royalty_statement::{document, document_text, Block};
+use backstock_store::query::StockFilter;
+use backstock_store::{ChainLink, Store};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// One file of the pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackFile {
+    /// Relative path with `/` separators.
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A pack, built in memory.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub distributor: PartyId,
+    pub as_of: Date,
+    pub made_on: Date,
+    /// Every file, `MANIFEST.sha256` last.
+    pub files: Vec<PackFile>,
+    /// What `claim.pdf` says, as text.
+    pub cover_text: String,
+    /// The figures of `proof_of_claim.json`.
+    pub proof_of_claim: serde_json::Value,
+}
+
+impl Pack {
+    pub fn file(&self, path: &str) -> Option<&PackFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+}
+
+fn sha_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn m(x: Money) -> String {
+    x.to_decimal_string()
+}
+
+fn mo(x: Option<Money>) -> String {
+    x.map(m).unwrap_or_default()
+}
+
+fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let err = |e: csv::Error| AppError::new(Exit::Other, format!("writing CSV: {e}"));
+    w.write_record(header).map_err(err)?;
+    for r in rows {
+        w.write_record(r).map_err(err)?;
+    }
+    w.into_inner()
+        .map_err(|e| AppError::new(Exit::Other, format!("writing CSV: {e}")))
+}
+
+/// The columns of `stock_schedule.csv` (a promise: never renamed).
+pub const STOCK_SCHEDULE_COLUMNS: [&str; 13] = [
+    "sku",
+    "upc",
+    "title",
+    "units_shipped",
+    "units_returned",
+    "units_sold",
+    "units_expected_on_hand",
+    "units_last_reported",
+    "last_reported_on",
+    "unit_cost",
+    "wholesale_price",
+    "value_at_cost",
+    "value_at_wholesale",
+];
+
+/// Whether an entry is about distributor `d` (or one of `skus`' catalog items).
+fn concerns(e: &Entry, d: &PartyId, skus: &BTreeSet<Sku>, demands: &BTreeSet<String>) -> bool {
+    match &e.event {
+        Event::Manufacture { to, .. } => to == d,
+        Event::Shipment { from, to, .. } => from == d || to == d,
+        Event::Detention { holder, .. }
+        | Event::WriteOff { holder, .. }
+        | Event::BuyBack { holder, .. } => holder == d,
+        Event::Statement(st) => &st.distributor == d,
+        Event::PaymentReceived { distributor, .. }
+        | Event::DeductionAccepted { distributor, .. }
+        | Event::ReceivableWrittenOff { distributor, .. } => distributor == d,
+        Event::TitleTransfer {
+            from_holder,
+            to_holder,
+            ..
+        } => from_holder == d || to_holder == d,
+        Event::Correction { .. } | Event::RoyaltyRun(_) => false,
+        Event::Fact(f) => match f {
+            Fact::Party(p) => &p.party == d,
+            Fact::CatalogItem(c) => skus.contains(&c.sku),
+            Fact::Agreement(a) => &a.distributor == d,
+            Fact::PurchaseOrder(p) => &p.distributor == d,
+            Fact::StockReport(r) => &r.distributor == d,
+            Fact::ReceiptConfirmed(r) => &r.distributor == d,
+            Fact::Ucc1Filing(x) => &x.distributor == d,
+            Fact::PmsiNotice(x) => &x.distributor == d,
+            Fact::Demand(x) => &x.distributor == d,
+            Fact::DemandResponse(x) => demands.contains(&x.demand_id),
+            Fact::DeductionDisputed(x) => &x.distributor == d,
+            Fact::Unmatched(x) => &x.distributor == d,
+            Fact::Insolvency(x) => &x.distributor == d,
+            Fact::Document(x) => &x.distributor == d,
+            Fact::Alias { .. }
+            | Fact::Payee(_)
+            | Fact::RoyaltyContract(_)
+            | Fact::RoyaltyCost(_) => false,
+        },
+    }
+}
+
+fn visible(e: &Entry, on: Date) -> bool {
+    e.effective_on <= on && e.known_on <= on
+}
+
+/// A file name safe in a directory: no separators, no leading dot.
+fn safe_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let n: String = base
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let n = n.trim_start_matches('.').to_string();
+    if n.is_empty() {
+        "file".into()
+    } else {
+        n
+    }
+}
+
+/// `dir/name`, or `dir/{sha12}-name` when the name is taken.
+fn unique_path(taken: &mut BTreeSet<String>, dir: &str, name: &str, sha: &str) -> String {
+    let p = format!("{dir}/{}", safe_name(name));
+    let p = if taken.contains(&p) {
+        format!("{dir}/{}-{}", &sha[..12.min(sha.len())], safe_name(name))
+    } else {
+        p
+    };
+    taken.insert(p.clone());
+    p
+}
+
+/// Builds the pack for `d` as of `as_of` (default: the petition or event date of the
+/// failure on record; the label's today when none is).
+#[tracing::instrument(name = "claim_pack", skip_all, fields(distributor = %d))]
+pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pack, AppError> {
+    let made_on = crate::risk::today(store).await?;
+    let th = crate::risk::thresholds(store).await?;
+    let all: Vec<(i64, Entry)> = store.entries(&[], None).await?;
+    let later_entries: Vec<Entry> = all
+        .iter()
+        .filter(|(_, e)| visible(e, made_on))
+        .map(|(_, e)| e.clone())
+        .collect();
+    let later = Records::new(&later_entries, made_on);
+    let Some(agreement) = later.agreements.get(d).copied() else {
+        return Err(AppError::new(
+            Exit::Input,
+            format!("{d} has no agreement on record"),
+        ));
+    };
+    let insolvency = later.insolvency_of(d).cloned();
+    let as_of = match (as_of, &insolvency) {
+        (Some(a), _) => a,
+        (None, Some(x)) => x.petition_or_event(),
+        (None, None) => made_on,
+    };
+    if as_of > made_on {
+        return Err(AppError::new(
+            Exit::Input,
+            format!("--as-of {as_of} is after today ({made_on})"),
+        ));
+    }
+    let snap = crate::risk::snapshot(store, as_of).await?;
+    let view = Records::new(&snap.entries, as_of);
+    let currency = agreement.currency;
+    let zero = Money::zero(currency);
+    let label = store
+        .meta("label_name")
+        .await?
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "The label".into());
+
+    // ---- stock schedule
+    let stock_rows = store
+        .stock(&StockFilter {
+            as_of: Some(as_of),
+            owner: Some(PartyId::LABEL.into()),
+            holder: Some(d.to_string()),
+            ..Default::default()
+        })
+        .await?;
+    let mut held: BTreeMap<Sku, i64> = BTreeMap::new();
+    for r in &stock_rows {
+        if let Ok(s) = Sku::parse(&r.sku) {
+            *held.entry(s).or_default() += r.units;
+        }
+    }
+    #[derive(Default)]
+    struct SkuLine {
+        shipped: i64,
+        returned: i64,
+        sold: i64,
+    }
+    let mut lines: BTreeMap<Sku, SkuLine> = BTreeMap::new();
+    for s in &view.shipments {
+        let u = i64::try_from(s.units).unwrap_or(i64::MAX);
+        if s.to == d && s.from != d {
+            lines.entry(s.sku.clone()).or_default().shipped += u;
+        } else if s.from == d && s.to != d {
+            lines.entry(s.sku.clone()).or_default().returned += u;
+        }
+    }
+    for mv in view.moves.iter().filter(|mv| mv.holder == d) {
+        match &mv.entry.event {
+            Event::Statement(_) => lines.entry(mv.sku.clone()).or_default().sold -= mv.delta,
+            Event::BuyBack { .. } => lines.entry(mv.sku.clone()).or_default().returned -= mv.delta,
+            _ => {}
+        }
+    }
+    for s in held.keys() {
+        lines.entry(s.clone()).or_default();
+    }
+    let mut stock_csv = Vec::new();
+    let mut stock_units = 0i64;
+    let mut stock_cost = zero;
+    let mut stock_wholesale = zero;
+    let mut stock_pdf = Vec::new();
+    for (sku, l) in &lines {
+        let item = view.catalog.get(sku);
+        let expected = held.get(sku).copied().unwrap_or(0);
+        let last = view
+            .stock_reports
+            .iter()
+            .filter(|r| &r.distributor == d && &r.sku == sku)
+            .max_by_key(|r| r.as_of);
+        let price = |p: Option<Money>| p.filter(|p| p.currency() == currency);
+        let cost = price(item.map(|i| i.unit_cost));
+        let wholesale = price(item.map(|i| i.wholesale_price));
+        let at_cost = cost.and_then(|c| c.checked_mul_units(expected).ok());
+        let at_wholesale = wholesale.and_then(|c| c.checked_mul_units(expected).ok());
+        stock_units += expected;
+        stock_cost = at_cost.map_or(stock_cost, |v| {
+            stock_cost.checked_add(v).unwrap_or(stock_cost)
+        });
+        stock_wholesale = at_wholesale.map_or(stock_wholesale, |v| {
+            stock_wholesale.checked_add(v).unwrap_or(stock_wholesale)
+        });
+        let title = item.map(|i| i.title.clone()).unwrap_or_default();
+        stock_csv.push(vec![
+            sku.to_string(),
+            item.and_then(|i| i.upc.as_ref())
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+            title.clone(),
+            l.shipped.to_string(),
+            l.returned.to_string(),
+            l.sold.to_string(),
+            expected.to_string(),
+            last.map(|r| r.units_on_hand.to_string())
+                .unwrap_or_default(),
+            last.map(|r| r.as_of.to_string()).unwrap_or_default(),
+            mo(cost),
+            mo(wholesale),
+            mo(at_cost),
+            mo(at_wholesale),
+        ]);
+        stock_pdf.push(vec![
+            sku.to_string(),
+            title,
+            l.shipped.to_string(),
+            l.sold.to_string(),
+            expected.to_string(),
+            mo(at_cost),
+            mo(at_wholesale),
+        ]);
+    }
+    let stock_schedule = csv_bytes(&STOCK_SCHEDULE_COLUMNS, &stock_csv)?;
+
+    // ---- shipments (and returns), with perfection on the day
+    let legal = backstock_risk::legal::compute_with(&snap, &th)
+        .agreements
+        .into_iter()
+        .find(|a| &a.distributor == d);
+    let unperfected: BTreeSet<String> = legal
+        .iter()
+        .flat_map(|l| l.warnings.iter())
+        .filter(|w| w.kind == "unperfected_shipment")
+        .filter_map(|w| w.shipment_id.clone())
+        .collect();
+    let mut ship_rows = Vec::new();
+    for s in view
+        .shipments
+        .iter()
+        .filter(|s| (s.to == d) != (s.from == d))
+    {
+        let kind = if s.to == d {
+            if s.from.is_label() {
+                "consignment"
+            } else {
+                "transfer_in"
+            }
+        } else if s.to.is_label() {
+            "return"
+        } else {
+            "transfer_out"
+        };
+        let receipt = view
+            .receipts
+            .iter()
+            .find(|r| r.shipment_id == s.shipment_id && &r.distributor == d);
+        let perfected = if kind != "consignment" && kind != "transfer_in" {
+            String::new()
+        } else if !agreement.title_retained {
+            "n/a".into()
+        } else if unperfected.contains(s.shipment_id) {
+            "no".into()
+        } else {
+            "yes".into()
+        };
+        ship_rows.push(vec![
+            s.shipment_id.to_string(),
+            s.date.to_string(),
+            kind.to_string(),
+            s.from.to_string(),
+            s.to.to_string(),
+            s.sku.to_string(),
+            s.units.to_string(),
+            s.po_number.unwrap_or_default().to_string(),
+            if receipt.is_some() { "yes" } else { "no" }.to_string(),
+            receipt
+                .map(|r| r.entry.effective_on.to_string())
+                .unwrap_or_default(),
+            perfected,
+            s.override_reason.unwrap_or_default().to_string(),
+        ]);
+    }
+    let shipments_csv = csv_bytes(
+        &[
+            "shipment_id",
+            "date",
+            "kind",
+            "from",
+            "to",
+            "sku",
+            "units",
+            "po_number",
+            "receipt_confirmed",
+            "receipt_confirmed_on",
+            "perfected_on_date",
+            "override_reason",
+        ],
+        &ship_rows,
+    )?;
+
+    // ---- windows, preference payments, deadlines (only with a failure on record)
+    let report = backstock_risk::insolvency::report(&snap, d, &th).or_else(|| {
+        // Recorded after the as-of date: the same windows from the later snapshot's
+        // record, the figures still as of `as_of`.
+        insolvency.as_ref().and_then(|_| {
+            let s2 = Snapshot {
+                as_of,
+                entries: snap
+                    .entries
+                    .iter()
+                    .cloned()
+                    .chain(
+                        later_entries
+                            .iter()
+                            .filter(|e| matches!(&e.event, Event::Fact(Fact::Insolvency(x)) if &x.distributor == d))
+                            .map(|e| {
+                                let mut e = e.clone();
+                                e.effective_on = e.effective_on.min(as_of);
+                                e.known_on = e.known_on.min(as_of);
+                                e
+                            }),
+                    )
+                    .collect(),
+                held: snap.held.clone(),
+            };
+            backstock_risk::insolvency::report(&s2, d, &th)
+        })
+    });
+    let mut window_rows = Vec::new();
+    let mut pref_rows = Vec::new();
+    if let Some(r) = &report {
+        for w in &r.deliveries {
+            window_rows.push(vec![
+                w.shipment_id.clone(),
+                w.date.to_string(),
+                w.sku.to_string(),
+                w.units.to_string(),
+                w.po_number.clone().unwrap_or_default(),
+                if w.receipt_confirmed { "yes" } else { "no" }.into(),
+                if w.in_20_days { "yes" } else { "no" }.into(),
+                "yes".into(),
+                mo(w.value_at_cost),
+                mo(w.value_at_wholesale),
+                currency.code().to_string(),
+            ]);
+        }
+        for p in &r.preference_payments {
+            pref_rows.push(vec![
+                p.payment_id.clone(),
+                p.date.to_string(),
+                m(p.amount),
+                p.amount.currency().code().to_string(),
+                p.statement_id.clone().unwrap_or_default(),
+                p.days_before_petition.to_string(),
+            ]);
+        }
+    }
+    let windows_csv = csv_bytes(
+        &[
+            "shipment_id",
+            "date",
+            "sku",
+            "units",
+            "po_number",
+            "receipt_confirmed",
+            "in_20_days",
+            "in_45_days",
+            "value_at_cost",
+            "value_at_wholesale",
+            "currency",
+        ],
+        &window_rows,
+    )?;
+    let preference_csv = csv_bytes(
+        &[
+            "payment_id",
+            "date",
+            "amount",
+            "currency",
+            "statement_id",
+            "days_before_petition",
+        ],
+        &pref_rows,
+    )?;
+
+    // ---- receivables
+    let rec = backstock_risk::receivables::compute(&snap, Some(d))
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::new(Exit::Other, format!("no receivables for {d}")))?;
+    let deductions = backstock_risk::deductions::compute(&snap, &th, Some(d));
+    let disputed_of = |sid: &str| {
+        deductions
+            .iter()
+            .filter(|x| x.statement_id == sid && x.status == DeductionStatus::Disputed)
+            .fold(zero, |a, x| a.checked_add(x.amount).unwrap_or(a))
+    };
+    let last_payment = view.payments_of(d).map(|p| p.date).max();
+    let mut rec_rows = Vec::new();
+    let mut t = [zero; 9];
+    let mut after_last_payment = zero;
+    for s in &rec.book.statements {
+        let disputed = disputed_of(&s.statement_id);
+        let vals = [
+            s.net_due,
+            s.paid,
+            s.credited,
+            s.deducted,
+            disputed,
+            s.written_off,
+            s.open,
+            s.reserve_withheld,
+            s.reserve_released,
+        ];
+        for (acc, v) in t.iter_mut().zip(vals) {
+            *acc = acc.checked_add(v).unwrap_or(*acc);
+        }
+        if last_payment.is_none_or(|p| s.issued_on > p) {
+            after_last_payment = after_last_payment
+                .checked_add(s.net_due)
+                .unwrap_or(after_last_payment);
+        }
+        rec_rows.push(vec![
+            "statement".into(),
+            s.statement_id.clone(),
+            s.period_start.to_string(),
+            s.period_end.to_string(),
+            s.issued_on.to_string(),
+            s.due_on.to_string(),
+            m(s.net_due),
+            m(s.paid),
+            m(s.credited),
+            m(s.deducted),
+            m(disputed),
+            m(s.written_off),
+            m(s.open),
+            s.days_past_due.max(0).to_string(),
+            m(s.reserve_withheld),
+            m(s.reserve_released),
+            currency.code().to_string(),
+        ]);
+    }
+    let blank = |n: usize| vec![String::new(); n];
+    let mut total = vec!["total".into()];
+    total.extend(blank(5));
+    total.extend(t[..7].iter().map(|x| m(*x)));
+    total.push(String::new());
+    total.extend(t[7..].iter().map(|x| m(*x)));
+    total.push(currency.code().to_string());
+    rec_rows.push(total);
+    let mut reserves = vec!["reserve_held".into()];
+    reserves.extend(blank(11));
+    reserves.push(m(rec.book.reserve_held));
+    reserves.extend(blank(3));
+    reserves.push(currency.code().to_string());
+    rec_rows.push(reserves);
+    let mut after = vec![
+        "reported_after_last_payment".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        last_payment.map(|p| p.to_string()).unwrap_or_default(),
+        String::new(),
+        m(after_last_payment),
+    ];
+    after.extend(blank(9));
+    after.push(currency.code().to_string());
+    rec_rows.push(after);
+    let receivables_csv = csv_bytes(
+        &[
+            "line",
+            "statement_id",
+            "period_start",
+            "period_end",
+            "issued_on",
+            "due_on",
+            "net_due",
+            "paid",
+            "credited",
+            "deducted_accepted",
+            "deducted_disputed",
+            "written_off",
+            "open",
+            "days_past_due",
+            "reserve_withheld",
+            "reserve_released",
+            "currency",
+        ],
+        &rec_rows,
+    )?;
+
+    // ---- perfection
+    let mut perf_rows = Vec::new();
+    if let Some(l) = &legal {
+        for f in &l.filings {
+            perf_rows.push(vec![
+                "ucc1_filing".into(),
+                f.filed_on.to_string(),
+                f.file_number.clone(),
+                f.state.clone(),
+                String::new(),
+                f.lapse_on.to_string(),
+                if f.effective_now {
+                    "effective"
+                } else {
+                    "not effective"
+                }
+                .into(),
+                if f.state_matches {
+                    String::new()
+                } else {
+                    format!("filed outside {}", l.state_of_organization)
+                },
+            ]);
+            for c in &f.continuations {
+                perf_rows.push(vec![
+                    "ucc3_continuation".into(),
+                    c.filed_on.to_string(),
+                    c.file_number.clone(),
+                    f.state.clone(),
+                    String::new(),
+                    String::new(),
+                    if c.effective {
+                        "effective"
+                    } else {
+                        "not effective"
+                    }
+                    .into(),
+                    c.note.clone(),
+                ]);
+            }
+        }
+        for n in &l.pmsi_notices {
+            perf_rows.push(vec![
+                "pmsi_notice".into(),
+                n.sent_on.to_string(),
+                n.secured_party.clone(),
+                n.secured_party.clone(),
+                n.received_on.map(|d| d.to_string()).unwrap_or_default(),
+                n.reach_until.map(|d| d.to_string()).unwrap_or_default(),
+                format!("{:?}", n.status).to_lowercase(),
+                String::new(),
+            ]);
+        }
+        for w in &l.warnings {
+            perf_rows.push(vec![
+                w.kind.clone(),
+                w.date.to_string(),
+                w.shipment_id.clone().unwrap_or_default(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                w.message.clone(),
+            ]);
+        }
+    }
+    let perfection_csv = csv_bytes(
+        &[
+            "record",
+            "date",
+            "reference",
+            "state_or_party",
+            "received_on",
+            "lapse_or_reach_until",
+            "status",
+            "note",
+        ],
+        &perf_rows,
+    )?;
+
+    // ---- demands (as known when the pack is made)
+    let mut demand_rows = Vec::new();
+    let mut demand_ids = BTreeSet::new();
+    for dm in later.demands.iter().filter(|x| &x.distributor == d) {
+        demand_ids.insert(dm.demand_id.clone());
+        let answer = later
+            .responses
+            .iter()
+            .filter(|r| r.demand_id == dm.demand_id)
+            .max_by_key(|r| r.answered_on);
+        demand_rows.push(vec![
+            dm.demand_id.clone(),
+            format!("{:?}", dm.kind).to_lowercase(),
+            dm.transfer_to
+                .as_ref()
+                .map(|x| x.to_string())
+                .unwrap_or_default(),
+            dm.sku.as_ref().map(|x| x.to_string()).unwrap_or_default(),
+            dm.units.map(|x| x.to_string()).unwrap_or_default(),
+            dm.made_on.to_string(),
+            dm.via.clone(),
+            answer
+                .map(|a| a.answered_on.to_string())
+                .unwrap_or_default(),
+            answer
+                .map(|a| {
+                    match a.outcome {
+                        DemandOutcome::Complied => "complied",
+                        DemandOutcome::Partial => "partial",
+                        DemandOutcome::Refused => "refused",
+                    }
+                    .to_string()
+                })
+                .unwrap_or_else(|| "unanswered".into()),
+            answer.map(|a| a.note.clone()).unwrap_or_default(),
+        ]);
+    }
+    let demands_csv = csv_bytes(
+        &[
+            "demand_id",
+            "kind",
+            "transfer_to",
+            "sku",
+            "units",
+            "made_on",
+            "via",
+            "answered_on",
+            "outcome",
+            "note",
+        ],
+        &demand_rows,
+    )?;
+
+    // ---- artists: royalties earned on this distributor's sales, not collected
+    let mut artist_rows = Vec::new();
+    let mut artists_uncollected: BTreeMap<Currency, Money> = BTreeMap::new();
+    for run in crate::royalties::runs_on_file(store).await? {
+        if run.run_on > made_on || run.period_start > as_of {
+            continue;
+        }
+        for st in &run.stored.statements {
+            for c in &st.contracts {
+                for n in c
+                    .not_collected
+                    .iter()
+                    .filter(|n| n.distributor == d.as_str())
+                {
+                    let slot = artists_uncollected
+                        .entry(n.royalty_uncollected.currency())
+                        .or_insert(Money::zero(n.royalty_uncollected.currency()));
+                    *slot = slot.checked_add(n.royalty_uncollected).unwrap_or(*slot);
+                    artist_rows.push(vec![
+                        st.payee.id.clone(),
+                        st.payee.name.clone(),
+                        run.period.clone(),
+                        c.contract_id.clone(),
+                        n.statement_id.clone(),
+                        m(n.royalty_earned),
+                        m(n.royalty_collected),
+                        m(n.royalty_uncollected),
+                        n.royalty_uncollected.currency().code().to_string(),
+                    ]);
+                }
+            }
+        }
+    }
+    let artists_csv = csv_bytes(
+        &[
+            "payee",
+            "name",
+            "period",
+            "contract_id",
+            "statement_id",
+            "royalty_earned",
+            "royalty_collected",
+            "royalty_uncollected",
+            "currency",
+        ],
+        &artist_rows,
+    )?;
+
+    // ---- entries the pack rests on, documents, originals
+    let skus: BTreeSet<Sku> = lines.keys().cloned().collect();
+    let mut included: BTreeSet<i64> = BTreeSet::new();
+    let mut included_ids: BTreeSet<&str> = BTreeSet::new();
+    for (seq, e) in &all {
+        if visible(e, made_on) && concerns(e, d, &skus, &demand_ids) {
+            included.insert(*seq);
+            included_ids.insert(e.id.as_str());
+        }
+    }
+    for (seq, e) in &all {
+        if let Event::Correction { reverses, .. } = &e.event {
+            if visible(e, made_on) && included_ids.contains(reverses.as_str()) {
+                included.insert(*seq);
+            }
+        }
+    }
+    let head_at = all
+        .iter()
+        .filter(|(_, e)| visible(e, as_of))
+        .map(|(s, _)| *s)
+        .max();
+    let head_made = all
+        .iter()
+        .filter(|(_, e)| visible(e, made_on))
+        .map(|(s, _)| *s)
+        .max();
+    included.extend(head_at);
+    included.extend(head_made);
+    let links: Vec<ChainLink> = store.chain_links(&included).await?;
+    let hash_of = |seq: Option<i64>| {
+        seq.and_then(|s| links.iter().find(|l| l.seq == s))
+            .map(|l| l.hash.clone())
+            .unwrap_or_default()
+    };
+    let mut links_jsonl = String::new();
+    for l in &links {
+        links_jsonl.push_str(&serde_json::to_string(l).unwrap_or_default());
+        links_jsonl.push('\n');
+    }
+
+    let mut files: Vec<PackFile> = Vec::new();
+    let mut taken = BTreeSet::new();
+    let mut doc_names = Vec::new();
+    for x in later.documents_of(d).filter(|x| x.reversed.is_none()) {
+        let Some(bytes) = store.file_bytes(&x.sha256).await? else {
+            return Err(AppError::new(
+                Exit::Tampered,
+                format!(
+                    "document {} ({}) is missing from the store",
+                    x.name, x.sha256
+                ),
+            ));
+        };
+        let path = unique_path(&mut taken, "documents", &x.name, &x.sha256);
+        doc_names.push(json!({"file": path, "kind": x.kind, "added_on": x.added_on.to_string(), "sha256": x.sha256, "note": x.note}));
+        files.push(PackFile { path, bytes });
+    }
+    let mut originals: BTreeMap<String, String> = BTreeMap::new();
+    for (seq, e) in &all {
+        if !included.contains(seq) {
+            continue;
+        }
+        let from_distributor = matches!(
+            &e.event,
+            Event::Statement(_)
+                | Event::Fact(Fact::StockReport(_))
+                | Event::Fact(Fact::Unmatched(_))
+        );
+        if let (true, Provenance::File { sha256, name, .. }) = (from_distributor, &e.provenance) {
+            originals
+                .entry(sha256.clone())
+                .or_insert_with(|| name.clone());
+        }
+    }
+    let mut original_names = Vec::new();
+    for (sha, name) in &originals {
+        if let Some(bytes) = store.file_bytes(sha).await? {
+            let path = unique_path(&mut taken, "originals", name, sha);
+            original_names.push(path.clone());
+            files.push(PackFile { path, bytes });
+        }
+    }
+
+    // ---- proof of claim
+    let perfected_now = legal
+        .as_ref()
+        .is_some_and(|l| matches!(l.status, UccStatus::Ok | UccStatus::ContinuationWindowOpen));
+    let basis_text = legal
+        .as_ref()
+        .map(|l| {
+            let filing = l
+                .current
+                .as_ref()
+                .map(|f| {
+                    format!(
+                        "UCC-1 {} filed {} in {}",
+                        f.file_number, f.filed_on, f.state
+                    )
+                })
+                .unwrap_or_else(|| "no UCC-1 in force".into());
+            let notices: Vec<String> = l
+                .pmsi_notices
+                .iter()
+                .map(|n| format!("PMSI notice to {} sent {}", n.secured_party, n.sent_on))
+                .collect();
+            format!(
+                "title retained under the consignment agreement of {}{}; {filing}{}",
+                agreement.agreement_start,
+                if agreement.title_retained {
+                    ""
+                } else {
+                    " (title NOT retained)"
+                },
+                if notices.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", notices.join("; "))
+                }
+            )
+        })
+        .unwrap_or_default();
+    let owed = rec.book.open_balance;
+    let reserves_held = rec.book.reserve_held;
+    let unsecured = owed.checked_add(reserves_held).unwrap_or(owed);
+    let w20 = report
+        .as_ref()
+        .map(|r| r.window_20.value_at_wholesale)
+        .unwrap_or(zero);
+    let mut supporting: Vec<String> = [
+        "claim.pdf",
+        "stock_schedule.csv",
+        "shipments.csv",
+        "windows.csv",
+        "receivables.csv",
+        "perfection.csv",
+        "demands.csv",
+        "artists.csv",
+        "preference_window.csv",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    supporting.extend(
+        doc_names
+            .iter()
+            .filter_map(|d| d["file"].as_str().map(str::to_string)),
+    );
+    supporting.extend(original_names.iter().cloned());
+    let amount = |x: Money| json!({"amount": m(x), "amount_minor": x.minor(), "currency": x.currency().code()});
+    let proof = json!({
+        "form": "figures for a proof of claim (Official Form 410 in a US bankruptcy; the assignee's, receiver's or liquidator's claim form otherwise)",
+        "not_legal_advice": crate::insolvency::NOT_ADVICE,
+        "creditor": label,
+        "debtor": {"id": d, "legal_name": agreement.legal_name, "state_of_organization": agreement.state_of_organization},
+        "insolvency": insolvency.as_ref().map(|x| json!({
+            "kind": x.kind, "on": x.on.to_string(),
+            "petition_date": x.petition_date.map(|d| d.to_string()),
+            "case": x.case, "claims_bar_date": x.claims_bar_date.map(|d| d.to_string()),
+            "contact": x.contact,
+        })),
+        "as_of": as_of.to_string(),
+        "made_on": made_on.to_string(),
+        "amount_owed_for_sales": amount(owed),
+        "reserves_held": amount(reserves_held),
+        "total_claim": amount(unsecured),
+        "goods": {
+            "units": stock_units,
+            "value_at_cost": amount(stock_cost),
+            "value_at_wholesale": amount(stock_wholesale),
+            "claimed_as": if perfected_now { "the label's own goods (title retained; interest perfected): return, or secured up to their value" } else { "the label's own goods (title retained); the interest was NOT perfected on the date: the estate's creditors may take priority" },
+        },
+        "secured": {
+            "amount": amount(if perfected_now && agreement.title_retained { stock_wholesale } else { zero }),
+            "basis": basis_text,
+            "perfected_on_as_of": perfected_now,
+        },
+        "section_503b9": {
+            "amount": amount(w20),
+            "window": report.as_ref().map(|r| json!({"from": r.window_20.from.to_string(), "to": r.window_20.to.to_string(), "units": r.window_20.units})),
+        },
+        "reclamation_45_days": report.as_ref().map(|r| json!({
+            "from": r.window_45.from.to_string(), "to": r.window_45.to.to_string(), "units": r.window_45.units,
+            "value_at_cost": amount(r.window_45.value_at_cost), "value_at_wholesale": amount(r.window_45.value_at_wholesale),
+        })),
+        "unsecured": amount(unsecured),
+        "preference_window_payments": amount(report.as_ref().map(|r| r.preference_total).unwrap_or(zero)),
+        "supporting_documents": supporting,
+    });
+    let proof_bytes =
+        (serde_json::to_string_pretty(&proof).unwrap_or_default() + "\n").into_bytes();
+
+    // ---- the cover and schedules (claim.pdf)
+    let mut b = vec![
+        Block::Title(format!("Claim of {label} against {}", agreement.legal_name)),
+        Block::Text(format!(
+            "Figures as of {as_of}; made on {made_on} by backstock from the label's hash-chained journal. Money in {}.",
+            currency.code()
+        )),
+        Block::Heading("What happened".into()),
+    ];
+    b.push(Block::Text(format!(
+        "{} ({d}, organized in {}) has distributed the label's records on consignment since {} (title retained: {}).",
+        agreement.legal_name,
+        agreement.state_of_organization,
+        agreement.agreement_start,
+        if agreement.title_retained { "yes" } else { "no" }
+    )));
+    match &insolvency {
+        Some(x) => {
+            b.push(Block::Text(backstock_risk::insolvency::sentence(x)));
+            b.push(Block::Text(format!(
+                "Kind: {}. Petition: {}. Case: {}. Claims bar date: {}. Contact: {}.",
+                match x.kind {
+                    InsolvencyKind::Bankruptcy => "bankruptcy",
+                    InsolvencyKind::Assignment => "assignment for the benefit of creditors",
+                    InsolvencyKind::Receivership => "receivership",
+                    InsolvencyKind::Liquidation => "out-of-court liquidation",
+                },
+                x.petition_date
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "none".into()),
+                x.case.as_deref().unwrap_or("none"),
+                x.claims_bar_date
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "not set".into()),
+                x.contact.as_deref().unwrap_or("none"),
+            )));
+        }
+        None => b.push(Block::Text("No insolvency is on record.".into())),
+    }
+    b.push(Block::Heading("Totals".into()));
+    let mut totals = vec![
+        vec!["Owed for sales (open statements)".into(), m(owed)],
+        vec!["Reserves held by the distributor".into(), m(reserves_held)],
+        vec!["Total claim for money".into(), m(unsecured)],
+        vec![
+            format!("Consigned stock it holds ({stock_units} units) at cost"),
+            m(stock_cost),
+        ],
+        vec![
+            "Consigned stock it holds at wholesale".into(),
+            m(stock_wholesale),
+        ],
+    ];
+    if let Some(r) = &report {
+        totals.push(vec![
+            format!(
+                "Goods received {}..{} (20 days, §503(b)(9)): {} units at wholesale",
+                r.window_20.from, r.window_20.to, r.window_20.units
+            ),
+            m(r.window_20.value_at_wholesale),
+        ]);
+        totals.push(vec![
+            format!(
+                "Goods received {}..{} (45 days, reclamation): {} units at wholesale",
+                r.window_45.from, r.window_45.to, r.window_45.units
+            ),
+            m(r.window_45.value_at_wholesale),
+        ]);
+        totals.push(vec![
+            format!(
+                "Payments received in the 90 days before {} (§547)",
+                r.basis_date
+            ),
+            m(r.preference_total),
+        ]);
+    }
+    b.push(Block::Table {
+        cols: vec![(0, "".into(), false), (504, currency.code().into(), true)],
+        rows: totals,
+    });
+    b.push(Block::Heading("Perfection".into()));
+    match &legal {
+        Some(l) => {
+            b.push(Block::Text(format!(
+                "UCC status on {as_of}: {}. {basis_text}.",
+                l.status.as_str()
+            )));
+            b.push(Block::Text(format!(
+                "Shipments delivered while not perfected: {}.",
+                unperfected.len()
+            )));
+        }
+        None => b.push(Block::Text("No agreement on record.".into())),
+    }
+    b.push(Block::Heading("Demands made and answered".into()));
+    if demand_rows.is_empty() {
+        b.push(Block::Text("None on record.".into()));
+    }
+    for r in &demand_rows {
+        b.push(Block::Text(format!(
+            "{} made {} ({}, {}): {}{}{}",
+            r[0],
+            r[5],
+            r[1],
+            r[6],
+            r[8],
+            if r[7].is_empty() {
+                String::new()
+            } else {
+                format!(" on {}", r[7])
+            },
+            if r[9].is_empty() {
+                String::new()
+            } else {
+                format!(" — \"{}\"", r[9])
+            }
+        )));
+    }
+    if let Some(r) = &report {
+        b.push(Block::Heading(
+            "Deadlines (information, not legal advice)".into(),
+        ));
+        b.push(Block::Table {
+            cols: vec![
+                (0, "deadline".into(), false),
+                (150, "due".into(), false),
+                (205, "status".into(), false),
+                (255, "rule".into(), false),
+            ],
+            rows: r
+                .deadlines
+                .iter()
+                .map(|dl| {
+                    vec![
+                        dl.title.to_string(),
+                        dl.due_on.map(|d| d.to_string()).unwrap_or_default(),
+                        dl.status.as_str().to_string(),
+                        dl.source.to_string(),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    b.push(Block::Heading("Integrity".into()));
+    let head_at_text = format!(
+        "Journal head on {as_of}: entry #{} {}",
+        head_at.unwrap_or(0),
+        hash_of(head_at)
+    );
+    let head_made_text = format!(
+        "Journal head on {made_on}: entry #{} {}",
+        head_made.unwrap_or(0),
+        hash_of(head_made)
+    );
+    b.push(Block::Text(format!(
+        "Every figure here is computed from the label's append-only journal, in which each entry's SHA-256 hash covers the entry, what it posted and the hash before it. The {} entries these figures rest on are in journal/links.jsonl with everything needed to recompute their hashes; every file of this pack is listed with its SHA-256 in MANIFEST.sha256 (check with `sha256sum -c MANIFEST.sha256`, or `backstock verify-pack DIR`). See VERIFY.txt.",
+        links.len()
+    )));
+    b.push(Block::Small(head_at_text.clone()));
+    b.push(Block::Small(head_made_text.clone()));
+    b.push(Block::Heading(
+        "Schedule A: consigned stock it holds".into(),
+    ));
+    b.push(Block::Table {
+        cols: vec![
+            (0, "sku".into(), false),
+            (70, "title".into(), false),
+            (300, "shipped".into(), true),
+            (345, "sold".into(), true),
+            (395, "on hand".into(), true),
+            (450, "at cost".into(), true),
+            (504, "at wholesale".into(), true),
+        ],
+        rows: stock_pdf,
+    });
+    b.push(Block::Heading("Schedule B: statements".into()));
+    b.push(Block::Table {
+        cols: vec![
+            (0, "statement".into(), false),
+            (90, "issued".into(), false),
+            (145, "due".into(), false),
+            (260, "net due".into(), true),
+            (320, "paid".into(), true),
+            (380, "deducted".into(), true),
+            (440, "reserve".into(), true),
+            (504, "open".into(), true),
+        ],
+        rows: rec
+            .book
+            .statements
+            .iter()
+            .map(|s| {
+                vec![
+                    s.statement_id.clone(),
+                    s.issued_on.to_string(),
+                    s.due_on.to_string(),
+                    m(s.net_due),
+                    m(s.paid),
+                    m(s.deducted),
+                    m(s.reserve_withheld),
+                    m(s.open),
+                ]
+            })
+            .collect(),
+    });
+    if let Some(r) = &report {
+        b.push(Block::Heading(format!(
+            "Schedule C: goods received in the 45 days before {}",
+            r.basis_date
+        )));
+        b.push(Block::Table {
+            cols: vec![
+                (0, "shipment".into(), false),
+                (110, "date".into(), false),
+                (165, "sku".into(), false),
+                (300, "units".into(), true),
+                (330, "20 days".into(), false),
+                (440, "at cost".into(), true),
+                (504, "at wholesale".into(), true),
+            ],
+            rows: r
+                .deliveries
+                .iter()
+                .map(|w| {
+                    vec![
+                        w.shipment_id.clone(),
+                        w.date.to_string(),
+                        w.sku.to_string(),
+                        w.units.to_string(),
+                        if w.in_20_days { "yes" } else { "no" }.into(),
+                        mo(w.value_at_cost),
+                        mo(w.value_at_wholesale),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    let cover_text = document_text(&b);
+    let pdf = document(
+        &format!("Claim of {label} against {}", agreement.legal_name),
+        &label,
+        &format!(
+            "{label}: claim against {} as of {as_of}",
+            agreement.legal_name
+        ),
+        &b,
+    );
+
+    // ---- VERIFY.txt
+    let verify_txt = format!(
+        "How to check this claim pack\n\
+         ============================\n\n\
+         Made by backstock on {made_on} for {label}: claim against {} ({d}), figures as of {as_of}.\n\n\
+         {head_at_text}\n\
+         {head_made_text}\n\n\
+         1. Files. MANIFEST.sha256 lists every other file of the pack with its SHA-256:\n\
+         \x20     sha256sum -c MANIFEST.sha256\n\
+         \x20  Keep (or send) the SHA-256 of MANIFEST.sha256 itself to fix the whole pack.\n\n\
+         2. Journal entries. journal/links.jsonl holds, one JSON object per line, each entry\n\
+         \x20  these figures rest on ({} entries, and the two heads above) as recorded in the\n\
+         \x20  label's journal: seq, entry_id, prev_hash, entry_json, postings, hash, where\n\n\
+         \x20     hash = SHA-256( \"backstock-journal-v1\" 0x00\n\
+         \x20                     ‖ prev_hash (32 bytes)\n\
+         \x20                     ‖ seq (8 bytes, big-endian)\n\
+         \x20                     ‖ length of entry_json (8 bytes, big-endian) ‖ entry_json (UTF-8)\n\
+         \x20                     ‖ length of postings (8 bytes, big-endian) ‖ postings (UTF-8) )\n\n\
+         \x20  Recompute each one, and check that where two entries follow each other (seq n and\n\
+         \x20  n+1) the second's prev_hash is the first's hash. The label's full journal\n\
+         \x20  (backstock verify) links every entry up to the heads above.\n\n\
+         3. Both at once, with backstock (needs nothing but this directory):\n\
+         \x20     backstock verify-pack DIR\n\n\
+         Entries included:\n{}",
+        agreement.legal_name,
+        links.len(),
+        links
+            .iter()
+            .map(|l| format!("  #{} {} {}\n", l.seq, l.hash, l.entry_id))
+            .collect::<String>()
+    );
+
+    let mut out = vec![
+        PackFile {
+            path: "claim.pdf".into(),
+            bytes: pdf.bytes,
+        },
+        PackFile {
+            path: "stock_schedule.csv".into(),
+            bytes: stock_schedule,
+        },
+        PackFile {
+            path: "shipments.csv".into(),
+            bytes: shipments_csv,
+        },
+        PackFile {
+            path: "windows.csv".into(),
+            bytes: windows_csv,
+        },
+        PackFile {
+            path: "receivables.csv".into(),
+            bytes: receivables_csv,
+        },
+        PackFile {
+            path: "perfection.csv".into(),
+            bytes: perfection_csv,
+        },
+        PackFile {
+            path: "demands.csv".into(),
+            bytes: demands_csv,
+        },
+        PackFile {
+            path: "artists.csv".into(),
+            bytes: artists_csv,
+        },
+        PackFile {
+            path: "preference_window.csv".into(),
+            bytes: preference_csv,
+        },
+        PackFile {
+            path: "proof_of_claim.json".into(),
+            bytes: proof_bytes,
+        },
+        PackFile {
+            path: "journal/links.jsonl".into(),
+            bytes: links_jsonl.into_bytes(),
+        },
+        PackFile {
+            path: "VERIFY.txt".into(),
+            bytes: verify_txt.into_bytes(),
+        },
+    ];
+    out.extend(files);
+    let manifest: String = out
+        .iter()
+        .map(|f| format!("{}  {}\n", sha_hex(&f.bytes), f.path))
+        .collect();
+    out.push(PackFile {
+        path: "MANIFEST.sha256".into(),
+        bytes: manifest.into_bytes(),
+    });
+    let _ = artists_uncollected;
+    Ok(Pack {
+        distributor: d.clone(),
+        as_of,
+        made_on,
+        files: out,
+        cover_text,
+        proof_of_claim: proof,
+    })
+}
+
+/// Writes the pack into `dir` (created; refused when it exists and is not empty).
+pub fn write(pack: &Pack, dir: &Path) -> Result<(), AppError> {
+    let io = |what: &str, p: &Path, e: std::io::Error| {
+        AppError::new(Exit::Other, format!("{what} {}: {e}", p.display())).with_source(e)
+    };
+    if dir.exists() {
+        let mut it = std::fs::read_dir(dir).map_err(|e| io("reading", dir, e))?;
+        if it.next().is_some() {
+            return Err(AppError::new(
+                Exit::Input,
+                format!(
+                    "{} is not empty: give a new directory for the pack",
+                    dir.display()
+                ),
+            ));
+        }
+    }
+    for f in &pack.files {
+        let p = dir.join(&f.path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io("creating", parent, e))?;
+        }
+        std::fs::write(&p, &f.bytes).map_err(|e| io("writing", &p, e))?;
+    }
+    Ok(())
+}
+
+/// What `verify-pack` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackCheck {
+    pub files_checked: usize,
+    pub entries_checked: usize,
+    /// Consecutive entries whose link was checked.
+    pub links_checked: usize,
+    pub problems: Vec<String>,
+}
+
+impl PackCheck {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+fn parse_hex32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn walk(dir: &Path, base: &Path, out: &mut BTreeSet<String>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let p = e.path();
+        if e.file_type()?.is_dir() {
+            walk(&p, base, out)?;
+        } else if let Ok(rel) = p.strip_prefix(base) {
+            out.insert(
+                rel.components()
+                    .map(|c| c.as_os_str().to_string_lossy().to_string())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Checks a pack with nothing but its files: every file in `MANIFEST.sha256` has its
+/// hash (and no other file is there), and every entry in `journal/links.jsonl` hashes
+/// to its stated hash, consecutive entries linked.
+pub fn verify(dir: &Path) -> Result<PackCheck, AppError> {
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.sha256")).map_err(|e| {
+        AppError::new(
+            Exit::Input,
+            format!("{}: no MANIFEST.sha256 ({e})", dir.display()),
+        )
+    })?;
+    let mut problems = Vec::new();
+    let mut listed = BTreeSet::new();
+    for (i, line) in manifest.lines().enumerate() {
+        let Some((hash, path)) = line.split_once("  ") else {
+            problems.push(format!("MANIFEST.sha256 line {}: not `HASH  PATH`", i + 1));
+            continue;
+        };
+        listed.insert(path.to_string());
+        if path.split('/').any(|c| c == ".." || c.is_empty()) {
+            problems.push(format!("MANIFEST.sha256 line {}: bad path {path:?}", i + 1));
+            continue;
+        }
+        match std::fs::read(dir.join(path)) {
+            Ok(bytes) if sha_hex(&bytes) == hash => {}
+            Ok(_) => problems.push(format!("{path}: its SHA-256 does not match the manifest")),
+            Err(e) => problems.push(format!("{path}: {e}")),
+        }
+    }
+    let mut present = BTreeSet::new();
+    walk(dir, dir, &mut present)
+        .map_err(|e| AppError::new(Exit::Other, format!("reading {}: {e}", dir.display())))?;
+    present.remove("MANIFEST.sha256");
+    for p in present.difference(&listed) {
+        problems.push(format!("{p}: not in the manifest"));
+    }
+    let mut entries_checked = 0;
+    let mut links_checked = 0;
+    match std::fs::read_to_string(dir.join("journal/links.jsonl")) {
+        Err(e) => problems.push(format!("journal/links.jsonl: {e}")),
+        Ok(text) => {
+            let mut prev: Option<ChainLink> = None;
+            for (i, line) in text.lines().enumerate() {
+                let l: ChainLink = match serde_json::from_str(line) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        problems.push(format!("journal/links.jsonl line {}: {e}", i + 1));
+                        continue;
+                    }
+                };
+                let (Some(p), Ok(seq)) = (parse_hex32(&l.prev_hash), u64::try_from(l.seq)) else {
+                    problems.push(format!("entry #{}: unreadable prev_hash or seq", l.seq));
+                    continue;
+                };
+                let h = backstock_ledger::chain::entry_hash(&p, seq, &l.entry_json, &l.postings);
+                if backstock_ledger::chain::to_hex(&h) != l.hash {
+                    problems.push(format!(
+                        "entry #{} ({}) does not hash to {}",
+                        l.seq, l.entry_id, l.hash
+                    ));
+                }
+                match serde_json::from_str::<Entry>(&l.entry_json) {
+                    Ok(e) if e.id == EntryId::new(l.entry_id.clone()).unwrap_or(e.id.clone()) => {}
+                    Ok(_) => {
+                        problems.push(format!("entry #{}: its id is not {}", l.seq, l.entry_id))
+                    }
+                    Err(e) => problems.push(format!("entry #{}: unreadable entry ({e})", l.seq)),
+                }
+                entries_checked += 1;
+                if let Some(pr) = &prev {
+                    if pr.seq + 1 == l.seq {
+                        links_checked += 1;
+                        if pr.hash != l.prev_hash {
+                            problems.push(format!(
+                                "entry #{}: prev_hash is not the hash of entry #{}",
+                                l.seq, pr.seq
+                            ));
+                        }
+                    }
+                }
+                prev = Some(l);
+            }
+        }
+    }
+    Ok(PackCheck {
+        files_checked: listed.len(),
+        entries_checked,
+        links_checked,
+        problems,
+    })
+}
