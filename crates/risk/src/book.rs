@@ -141,6 +141,14 @@ pub(crate) struct Withholding<'a> {
     pub due_back: Date,
 }
 
+/// Money simply unpaid past due (see [`Book::arrears_of`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Arrears {
+    pub amount: i128,
+    pub oldest_days: i64,
+    pub statements: i64,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct CashIn {
     pub date: Date,
@@ -412,20 +420,26 @@ impl<'a> Book<'a> {
     /// and disputed amounts — are judged apart), and only when that reaches `floor`:
     /// a residual below the label's materiality floor arms nothing.
     pub fn unpaid_arrears(&self, grace: i64, max_permille: i64, floor: i128) -> (i128, i64) {
-        let mut amount = 0;
-        let mut oldest = 0;
+        let a = self.arrears_of(grace, max_permille, floor);
+        (a.amount, a.oldest_days)
+    }
+
+    /// [`Book::unpaid_arrears`] with how many statements make it up.
+    pub fn arrears_of(&self, grace: i64, max_permille: i64, floor: i128) -> Arrears {
+        let mut a = Arrears::default();
         for s in &self.stmts {
             let dpd = s.days_past_due(self.as_of);
             let unpaid = s.unpaid(max_permille);
             if unpaid > 0 && dpd > grace {
-                amount += unpaid;
-                oldest = oldest.max(dpd);
+                a.amount += unpaid;
+                a.oldest_days = a.oldest_days.max(dpd);
+                a.statements += 1;
             }
         }
-        if amount < floor.max(1) {
-            return (0, 0);
+        if a.amount < floor.max(1) {
+            return Arrears::default();
         }
-        (amount, oldest)
+        a
     }
 
     /// What the distributor billed in the `days` before the book's date: Σ net due of

@@ -16,7 +16,7 @@
 //! | `payments_stopped` | no payment at all since the last one while statements fell due after it (simply unpaid, at least the materiality floor) | 45 days of silence → watch; with two statements missed (one, for a quarterly distributor) → alert; 150 days → critical; capped at watch while the silence is no longer than its longest gap between payments in the year before (plus 15 days) |
 //! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
 //! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more (two months, or one quarter a month overdue) → alert; ≥ 3 missing → critical |
-//! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old; a PO while ≥ 60 days in arrears → alert; without arrears, or like last year's season → ok |
+//! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears on two or more statements (or one quarter) | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old and span two statements (or a quarter); a PO while so in arrears → alert; without arrears, or like last year's season → ok |
 //! | `exposure_over_limit` | (unpaid + reserve + consigned stock at wholesale) ÷ credit limit | watch ≥ 80 %, alert > 100 %, critical > 150 % |
 //! | `stock_concentration` | share of the label's units (its own warehouse + consigned) held by this distributor | watch ≥ 50 % (information) |
 //! | `demand_unanswered` | a return/transfer demand with no answer | alert after 14 days |
@@ -923,8 +923,12 @@ fn flagged_pos(
         let v = View::at(snap, *date);
         let b = Book::build(&v, d, cur, a.payment_terms_days, a.reserve_release_days);
         let floor = rhythm::materiality_floor(&b, t, cur);
-        let (amt, days) = b.unpaid_arrears(t.arrears_grace_days, t.deduction_max_permille, floor);
-        if amt > 0 && days >= t.stocking_po_arrears_days {
+        let ar = b.arrears_of(t.arrears_grace_days, t.deduction_max_permille, floor);
+        let (amt, days) = (ar.amount, ar.oldest_days);
+        // One statement paid late is not a trend (as for the payment signals): the
+        // arrears must span two statements, or one quarter.
+        let broad = ar.statements >= 2 || rhythm::period_days(a) > 60;
+        if amt > 0 && days >= t.stocking_po_arrears_days && broad {
             flagged.push(format!(
                 "purchase order {po} ({units} units of {}) on {date} came while {} was {days} days past due",
                 plural(*skus as i64, "SKU"),
@@ -969,8 +973,8 @@ fn stocking_signal(
         (Some(r), Some(l)) => r <= l,
         _ => false,
     };
-    let (arrears, oldest) =
-        book.unpaid_arrears(t.arrears_grace_days, t.deduction_max_permille, f.floor);
+    let ar = book.arrears_of(t.arrears_grace_days, t.deduction_max_permille, f.floor);
+    let (arrears, oldest) = (ar.amount, ar.oldest_days);
     let cur = a.currency;
     let flagged = if arrears > 0 {
         flagged_pos(snap, a, &now.pos, t)
@@ -994,7 +998,8 @@ fn stocking_signal(
         Some(r) => format!(" (a year earlier: {})", ratio_text(Some(r))),
         None => String::new(),
     };
-    let serious = oldest >= t.stocking_po_arrears_days;
+    let serious =
+        oldest >= t.stocking_po_arrears_days && (ar.statements >= 2 || rhythm::period_days(a) > 60);
     let (level, message) = if (stocking && !seasonal && arrears > 0) || !flagged.is_empty() {
         let mut m = format!("{base}{last_year_text}");
         if arrears > 0 {
