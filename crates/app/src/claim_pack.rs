@@ -14,7 +14,7 @@
 //! are a promise: add columns at the end, never rename.
 
 use crate::{AppError, Exit};
-use backstock_domain::{Currency, Date, Money, PartyId, Sku};
+use backstock_domain::{Date, Money, PartyId, Sku};
 use backstock_ledger::facts::{DemandOutcome, InsolvencyKind};
 use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance};
 use backstock_records::Records;
@@ -717,39 +717,57 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         &demand_rows,
     )?;
 
-    // ---- artists: royalties earned on this distributor's sales, not collected
-    let mut artist_rows = Vec::new();
-    let mut artists_uncollected: BTreeMap<Currency, Money> = BTreeMap::new();
+    // ---- artists: royalties earned on this distributor's sales, not collected: for
+    // each statement still open on the date, each payee's line as the latest royalty
+    // run on file (made by the pack's day, for a period begun by the date) stated it.
+    let open_statements: BTreeSet<&str> = rec
+        .book
+        .statements
+        .iter()
+        .filter(|s| !s.open.is_zero())
+        .map(|s| s.statement_id.as_str())
+        .collect();
+    let mut artist_lines: BTreeMap<(String, String, String), (Vec<String>, Money)> =
+        BTreeMap::new();
     for run in crate::royalties::runs_on_file(store).await? {
         if run.run_on > made_on || run.period_start > as_of {
             continue;
         }
         for st in &run.stored.statements {
             for c in &st.contracts {
-                for n in c
-                    .not_collected
-                    .iter()
-                    .filter(|n| n.distributor == d.as_str())
-                {
-                    let slot = artists_uncollected
-                        .entry(n.royalty_uncollected.currency())
-                        .or_insert(Money::zero(n.royalty_uncollected.currency()));
-                    *slot = slot.checked_add(n.royalty_uncollected).unwrap_or(*slot);
-                    artist_rows.push(vec![
-                        st.payee.id.clone(),
-                        st.payee.name.clone(),
-                        run.period.clone(),
-                        c.contract_id.clone(),
-                        n.statement_id.clone(),
-                        m(n.royalty_earned),
-                        m(n.royalty_collected),
-                        m(n.royalty_uncollected),
-                        n.royalty_uncollected.currency().code().to_string(),
-                    ]);
+                for n in c.not_collected.iter().filter(|n| {
+                    n.distributor == d.as_str() && open_statements.contains(n.statement_id.as_str())
+                }) {
+                    artist_lines.insert(
+                        (
+                            st.payee.id.clone(),
+                            c.contract_id.clone(),
+                            n.statement_id.clone(),
+                        ),
+                        (
+                            vec![
+                                st.payee.id.clone(),
+                                st.payee.name.clone(),
+                                run.period.clone(),
+                                c.contract_id.clone(),
+                                n.statement_id.clone(),
+                                m(n.royalty_earned),
+                                m(n.royalty_collected),
+                                m(n.royalty_uncollected),
+                                n.royalty_uncollected.currency().code().to_string(),
+                            ],
+                            n.royalty_uncollected,
+                        ),
+                    );
                 }
             }
         }
     }
+    let artists_total = artist_lines
+        .values()
+        .filter(|(_, x)| x.currency() == currency)
+        .fold(zero, |a, (_, x)| a.checked_add(*x).unwrap_or(a));
+    let artist_rows: Vec<Vec<String>> = artist_lines.into_values().map(|(r, _)| r).collect();
     let artists_csv = csv_bytes(
         &[
             "payee",
@@ -1010,6 +1028,10 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             m(stock_wholesale),
         ],
     ];
+    totals.push(vec![
+        "Royalties its sales earned the label's artists, not collected (artists.csv)".into(),
+        m(artists_total),
+    ]);
     if let Some(r) = &report {
         totals.push(vec![
             format!(
@@ -1075,10 +1097,13 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             }
         )));
     }
-    if let Some(r) = &report {
-        b.push(Block::Heading(
-            "Deadlines (information, not legal advice)".into(),
-        ));
+    // Deadlines as they stand on the day the pack is made.
+    let now_snap = crate::risk::snapshot(store, made_on).await?;
+    let now_report = backstock_risk::insolvency::report(&now_snap, d, &th);
+    if let Some(r) = &now_report {
+        b.push(Block::Heading(format!(
+            "Deadlines on {made_on} (information, not legal advice)"
+        )));
         b.push(Block::Table {
             cols: vec![
                 (0, "deadline".into(), false),
@@ -1296,7 +1321,6 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         path: "MANIFEST.sha256".into(),
         bytes: manifest.into_bytes(),
     });
-    let _ = artists_uncollected;
     Ok(Pack {
         distributor: d.clone(),
         as_of,

@@ -330,21 +330,23 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
 
     let bankruptcy = x.kind == InsolvencyKind::Bankruptcy;
     let mut deadlines = Vec::new();
-    let mut push = |code: &'static str, what: String, due: Option<Date>, info: bool| {
-        let Some(r) = rule(code) else { return };
-        let (left, st) = status_of(as_of, due);
-        deadlines.push(Deadline {
-            code,
-            title: r.title,
-            what,
-            due_on: due,
-            days_left: left,
-            status: if info { DeadlineStatus::Info } else { st },
-            rule: r.rule,
-            source: r.source,
-            bankruptcy_only: r.bankruptcy_only && !bankruptcy,
-        });
-    };
+    // `fixed`: a status that does not come from a date (open demands, information).
+    let mut push =
+        |code: &'static str, what: String, due: Option<Date>, fixed: Option<DeadlineStatus>| {
+            let Some(r) = rule(code) else { return };
+            let (left, st) = status_of(as_of, due);
+            deadlines.push(Deadline {
+                code,
+                title: r.title,
+                what,
+                due_on: due,
+                days_left: left,
+                status: fixed.unwrap_or(st),
+                rule: r.rule,
+                source: r.source,
+                bankruptcy_only: r.bankruptcy_only && !bankruptcy,
+            });
+        };
     push(
         "reclamation_demand",
         format!(
@@ -357,7 +359,7 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
             basis.add_days(RECLAMATION_DEMAND_DAYS)
         ),
         Some(basis.add_days(RECLAMATION_DEMAND_DAYS)),
-        false,
+        None,
     );
     push(
         "admin_claim_503b9",
@@ -373,7 +375,7 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
                 .unwrap_or_else(|| "the date the court sets (not on record)".into())
         ),
         x.claims_bar_date,
-        false,
+        None,
     );
     push(
         "claims_bar_date",
@@ -382,7 +384,7 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
             None => "no claims bar date on record yet (insolvency add --claims-bar-date)".into(),
         },
         x.claims_bar_date,
-        false,
+        None,
     );
     if let Some(a) = agreement {
         let legal = crate::legal::for_agreement(&view, a, t);
@@ -398,7 +400,7 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
             ),
             _ => format!("no UCC-1 in force ({})", legal.status.as_str()),
         };
-        push("ucc1_lapse", what, legal.lapse_on, false);
+        push("ucc1_lapse", what, legal.lapse_on, None);
     }
     for dm in view.demands.iter().filter(|x| &x.distributor == d) {
         let answer = view
@@ -427,7 +429,7 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
                 r.note
             ),
         };
-        push("open_demand", what, None, false);
+        push("open_demand", what, None, Some(DeadlineStatus::Open));
     }
     push(
         "preference_window",
@@ -439,7 +441,7 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
             money_line(preference_total)
         ),
         None,
-        true,
+        Some(DeadlineStatus::Info),
     );
     Some(InsolvencyReport {
         distributor: d.clone(),

@@ -1,0 +1,521 @@
+//! When a distributor fails, through the real `backstock` binary on the demo label:
+//! the insolvency record puts it in default, `insolvency show` lists the deadlines,
+//! and `claim-pack` writes a pack whose totals tie to the CLI's own figures to the
+//! cent, that `verify-pack` (and `sha256sum -c`) check with nothing but the pack, and
+//! whose CSVs and PDF text are snapshot-tested.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_backstock"));
+    c.env_remove("BACKSTOCK_DATA");
+    c.arg("--data-dir").arg(dir).args(args).output().unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let o = run(dir, args);
+    assert!(
+        o.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn fail(dir: &Path, args: &[&str], code: i32) -> String {
+    let o = run(dir, args);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+fn demo() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    ok(t.path(), &["demo"]);
+    t
+}
+
+/// Rows of a CSV as maps by column name.
+fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            h.iter()
+                .cloned()
+                .zip(rec.iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// "1234.56" as cents.
+fn cents(s: &str) -> i64 {
+    let (a, b) = s.split_once('.').unwrap_or((s, "00"));
+    let neg = a.starts_with('-');
+    let v = a.trim_start_matches('-').parse::<i64>().unwrap() * 100 + b.parse::<i64>().unwrap();
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+#[test]
+fn the_pack_ties_to_the_clis_own_figures_and_verifies() {
+    let t = demo();
+    let data = t.path().to_path_buf();
+    let pack = data.join("pack");
+    let out = ok(
+        &data,
+        &["claim-pack", "cascade", "--out", pack.to_str().unwrap()],
+    );
+    assert!(out.contains("as of 2016-06-03"), "{out}");
+    for f in [
+        "claim.pdf",
+        "stock_schedule.csv",
+        "shipments.csv",
+        "windows.csv",
+        "receivables.csv",
+        "perfection.csv",
+        "demands.csv",
+        "artists.csv",
+        "preference_window.csv",
+        "proof_of_claim.json",
+        "MANIFEST.sha256",
+        "VERIFY.txt",
+        "journal/links.jsonl",
+        "documents/cascade-distribution-agreement-2012.txt",
+        "documents/demand-D-2016-001.txt",
+        "originals/statements.csv",
+        "originals/stock_reports.csv",
+    ] {
+        assert!(pack.join(f).is_file(), "{f} missing");
+    }
+
+    // stock_schedule.csv units_expected_on_hand = `stock --holder cascade --as-of` per SKU.
+    let stock: Value = serde_json::from_str(&ok(
+        &data,
+        &[
+            "stock",
+            "--holder",
+            "cascade",
+            "--as-of",
+            "2016-06-03",
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    let mut cli_units: BTreeMap<String, i64> = BTreeMap::new();
+    for r in stock.as_array().unwrap() {
+        assert_eq!(r["owner"], "label");
+        *cli_units
+            .entry(r["sku"].as_str().unwrap().to_string())
+            .or_default() += r["units"].as_i64().unwrap();
+    }
+    let schedule = csv_rows(&pack.join("stock_schedule.csv"));
+    let mut pack_units: BTreeMap<String, i64> = BTreeMap::new();
+    let (mut at_cost, mut at_wholesale) = (0i64, 0i64);
+    for r in &schedule {
+        let u: i64 = r["units_expected_on_hand"].parse().unwrap();
+        if u != 0 {
+            pack_units.insert(r["sku"].clone(), u);
+        }
+        at_cost += cents(&r["value_at_cost"]);
+        at_wholesale += cents(&r["value_at_wholesale"]);
+        assert_eq!(
+            cents(&r["value_at_cost"]),
+            u * cents(&r["unit_cost"]),
+            "{r:?}"
+        );
+    }
+    cli_units.retain(|_, u| *u != 0);
+    assert!(!cli_units.is_empty());
+    assert_eq!(pack_units, cli_units);
+
+    // receivables.csv's total = `receivables --as-of --distributor --format json`.
+    let rec: Value = serde_json::from_str(&ok(
+        &data,
+        &[
+            "receivables",
+            "--as-of",
+            "2016-06-03",
+            "--distributor",
+            "cascade",
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    let rec = &rec[0];
+    let rows = csv_rows(&pack.join("receivables.csv"));
+    let total = rows.iter().find(|r| r["line"] == "total").unwrap();
+    assert_eq!(
+        cents(&total["open"]),
+        rec["open_balance"]["amount_minor"].as_i64().unwrap()
+    );
+    let statements: Vec<_> = rows.iter().filter(|r| r["line"] == "statement").collect();
+    assert_eq!(
+        statements.len(),
+        rec["statements"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        statements.iter().map(|r| cents(&r["open"])).sum::<i64>(),
+        cents(&total["open"])
+    );
+    let reserve = rows.iter().find(|r| r["line"] == "reserve_held").unwrap();
+    assert_eq!(
+        cents(&reserve["open"]),
+        rec["reserve_held"]["amount_minor"].as_i64().unwrap()
+    );
+    // The stock's value ties to the receivables' exposure.
+    assert_eq!(
+        at_cost,
+        rec["exposure"]["stock_at_cost"]["amount_minor"]
+            .as_i64()
+            .unwrap()
+    );
+    assert_eq!(
+        at_wholesale,
+        rec["exposure"]["stock_at_wholesale"]["amount_minor"]
+            .as_i64()
+            .unwrap()
+    );
+    // And the proof of claim says the same.
+    let proof: Value =
+        serde_json::from_str(&std::fs::read_to_string(pack.join("proof_of_claim.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        proof["amount_owed_for_sales"]["amount_minor"],
+        rec["open_balance"]["amount_minor"]
+    );
+    assert_eq!(
+        proof["goods"]["value_at_wholesale"]["amount_minor"].as_i64(),
+        Some(at_wholesale)
+    );
+    // windows.csv sums to the proof's reclamation window.
+    let windows = csv_rows(&pack.join("windows.csv"));
+    assert_eq!(
+        windows
+            .iter()
+            .map(|r| cents(&r["value_at_wholesale"]))
+            .sum::<i64>(),
+        proof["reclamation_45_days"]["value_at_wholesale"]["amount_minor"]
+            .as_i64()
+            .unwrap()
+    );
+
+    // Needs only the pack: move it away from the data directory.
+    let moved = tempfile::tempdir().unwrap();
+    let alone = moved.path().join("pack");
+    std::fs::rename(&pack, &alone).unwrap();
+    let v = Command::new(env!("CARGO_BIN_EXE_backstock"))
+        .env_remove("BACKSTOCK_DATA")
+        .args(["--data-dir", "/nonexistent", "verify-pack"])
+        .arg(&alone)
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    assert!(String::from_utf8_lossy(&v.stdout).starts_with("OK:"));
+    if let Ok(o) = Command::new("sha256sum")
+        .args(["-c", "--quiet", "MANIFEST.sha256"])
+        .current_dir(&alone)
+        .output()
+    {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    }
+
+    // A changed byte in a schedule, or in an entry, is found.
+    let p = alone.join("receivables.csv");
+    let text = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, text.replacen("USD", "EUR", 1)).unwrap();
+    let err = fail(&data, &["verify-pack", alone.to_str().unwrap()], 5);
+    assert!(err.contains("receivables.csv"), "{err}");
+    std::fs::write(&p, text).unwrap();
+    let lp = alone.join("journal/links.jsonl");
+    let links = std::fs::read_to_string(&lp).unwrap();
+    std::fs::write(&lp, links.replacen("\\\"units\\\":", "\\\"units\\\":1", 1)).unwrap();
+    let err = fail(&data, &["verify-pack", alone.to_str().unwrap()], 5);
+    assert!(err.contains("does not hash to"), "{err}");
+    assert!(err.contains("links.jsonl: its SHA-256"), "{err}");
+
+    // A directory that is not empty is refused.
+    let e = fail(
+        &data,
+        &["claim-pack", "cascade", "--out", alone.to_str().unwrap()],
+        3,
+    );
+    assert!(e.contains("not empty"), "{e}");
+}
+
+/// The PDF's text, decoded from its content streams through its ToUnicode map: one
+/// line per baseline, cells separated by " | ".
+fn pdf_text(pdf: &[u8]) -> String {
+    let mut streams = Vec::new();
+    let mut rest = pdf;
+    while let Some(i) = find(rest, b"stream\n") {
+        let body = &rest[i + 7..];
+        let Some(j) = find(body, b"\nendstream") else {
+            break;
+        };
+        let dict_start = rfind(&rest[..i], b"<<").unwrap_or(0);
+        let dict = String::from_utf8_lossy(&rest[dict_start..i]).to_string();
+        streams.push((dict, body[..j].to_vec()));
+        rest = &body[j + 10..];
+    }
+    let mut map: BTreeMap<String, char> = BTreeMap::new();
+    let mut contents = Vec::new();
+    for (dict, data) in &streams {
+        if dict.contains("/Length1") {
+            continue; // the font file
+        }
+        let text = if dict.contains("/FlateDecode") {
+            let mut s = String::new();
+            flate2::read::ZlibDecoder::new(&data[..])
+                .read_to_string(&mut s)
+                .unwrap();
+            s
+        } else {
+            String::from_utf8_lossy(data).to_string()
+        };
+        if text.contains("beginbfchar") {
+            for l in text.lines() {
+                if let Some((g, u)) = l.split_once("> <") {
+                    let g = g.trim_start_matches('<').to_string();
+                    let u = u.trim_end_matches('>');
+                    let units: Vec<u16> = (0..u.len() / 4)
+                        .map(|k| u16::from_str_radix(&u[4 * k..4 * k + 4], 16).unwrap())
+                        .collect();
+                    if let Some(c) = char::decode_utf16(units).next().and_then(|c| c.ok()) {
+                        map.insert(g, c);
+                    }
+                }
+            }
+        } else {
+            contents.push(text);
+        }
+    }
+    let mut out = String::new();
+    for (n, c) in contents.iter().enumerate() {
+        out.push_str(&format!("--- page {}\n", n + 1));
+        let mut last_y = String::new();
+        let mut line: Vec<String> = Vec::new();
+        for l in c.lines().filter(|l| l.starts_with("BT ")) {
+            let parts: Vec<&str> = l.split_whitespace().collect();
+            let y = parts[5].to_string();
+            let hex = l.split('<').nth(1).unwrap().split('>').next().unwrap();
+            let s: String = (0..hex.len() / 4)
+                .map(|k| map.get(&hex[4 * k..4 * k + 4]).copied().unwrap_or('?'))
+                .collect();
+            if y != last_y && !line.is_empty() {
+                out.push_str(&line.join(" | "));
+                out.push('\n');
+                line.clear();
+            }
+            last_y = y;
+            line.push(s);
+        }
+        if !line.is_empty() {
+            out.push_str(&line.join(" | "));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn find(h: &[u8], n: &[u8]) -> Option<usize> {
+    h.windows(n.len()).position(|w| w == n)
+}
+
+fn rfind(h: &[u8], n: &[u8]) -> Option<usize> {
+    h.windows(n.len()).rposition(|w| w == n)
+}
+
+#[test]
+fn the_demo_pack_and_the_insolvency_record() {
+    let t = demo();
+    let d = t.path();
+    // In default everywhere: critical with the sentence, shipping refused.
+    let risk = ok(d, &["risk", "--format", "json"]);
+    let risk: Value = serde_json::from_str(&risk).unwrap();
+    let cascade = risk
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["distributor"] == "cascade")
+        .unwrap();
+    assert_eq!(cascade["level"], "critical");
+    let insolvent = cascade["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "insolvent")
+        .unwrap();
+    assert!(insolvent["message"]
+        .as_str()
+        .unwrap()
+        .contains("an out-of-court liquidation on 2016-06-03"));
+    fail(
+        d,
+        &[
+            "ship",
+            "--to",
+            "cascade",
+            "--sku",
+            "MRG-001-CD",
+            "--units",
+            "1",
+        ],
+        4,
+    );
+    // The deadlines, each with its rule.
+    let show = ok(d, &["insolvency", "show", "cascade"]);
+    for s in [
+        "Reclamation demand",
+        "2016-06-23",
+        "UCC 2-702; 11 U.S.C. §546(c)",
+        "§503(b)(9)",
+        "Proof of claim",
+        "UCC-1 lapse",
+        "2017-06-25",
+        "D-2016-001",
+        "not legal advice",
+        "Stock at risk",
+    ] {
+        assert!(show.contains(s), "{s} not in\n{show}");
+    }
+    // Recording the same again changes nothing; new details are a new version.
+    let again = ok(
+        d,
+        &[
+            "insolvency",
+            "add",
+            "cascade",
+            "--kind",
+            "liquidation",
+            "--on",
+            "2016-06-03",
+            "--case",
+            "out-of-court liquidation for the secured lender",
+            "--contact",
+            "counsel to Cascade's secured lender",
+        ],
+    );
+    assert!(again.contains("nothing changed"), "{again}");
+    fail(
+        d,
+        &[
+            "insolvency",
+            "add",
+            "cascade",
+            "--kind",
+            "bankruptcy",
+            "--on",
+            "2016-06-03",
+        ],
+        3,
+    );
+    fail(
+        d,
+        &[
+            "insolvency",
+            "add",
+            "nobody",
+            "--kind",
+            "liquidation",
+            "--on",
+            "2016-06-03",
+        ],
+        3,
+    );
+    // The pack, snapshot by snapshot.
+    let pack = d.join("pack");
+    ok(
+        d,
+        &["claim-pack", "cascade", "--out", pack.to_str().unwrap()],
+    );
+    for f in [
+        "stock_schedule.csv",
+        "shipments.csv",
+        "windows.csv",
+        "receivables.csv",
+        "perfection.csv",
+        "demands.csv",
+        "artists.csv",
+        "preference_window.csv",
+        "proof_of_claim.json",
+    ] {
+        let text = std::fs::read_to_string(pack.join(f)).unwrap();
+        insta::assert_snapshot!(format!("claim_pack_{f}"), text);
+    }
+    let pdf = std::fs::read(pack.join("claim.pdf")).unwrap();
+    insta::assert_snapshot!("claim_pack_claim_pdf_text", pdf_text(&pdf));
+    let verify = std::fs::read_to_string(pack.join("VERIFY.txt")).unwrap();
+    assert!(verify.contains("sha256sum -c MANIFEST.sha256"));
+    assert!(verify.contains("backstock verify-pack DIR"));
+
+    // A document attached is in the next pack, byte for byte; the same bytes twice
+    // record once.
+    let doc = d.join("lender-letter.txt");
+    std::fs::write(&doc, "The lender acknowledges the consignment.\n").unwrap();
+    let a = ok(
+        d,
+        &[
+            "document",
+            "add",
+            "cascade",
+            doc.to_str().unwrap(),
+            "--kind",
+            "correspondence",
+        ],
+    );
+    assert!(a.starts_with("Attached lender-letter.txt"), "{a}");
+    let b = ok(
+        d,
+        &[
+            "document",
+            "add",
+            "cascade",
+            doc.to_str().unwrap(),
+            "--kind",
+            "correspondence",
+        ],
+    );
+    assert!(b.contains("nothing changed"), "{b}");
+    fail(
+        d,
+        &[
+            "document",
+            "add",
+            "cascade",
+            doc.to_str().unwrap(),
+            "--kind",
+            "memo",
+        ],
+        3,
+    );
+    let pack2 = d.join("pack2");
+    ok(
+        d,
+        &["claim-pack", "cascade", "--out", pack2.to_str().unwrap()],
+    );
+    assert_eq!(
+        std::fs::read(pack2.join("documents/lender-letter.txt")).unwrap(),
+        std::fs::read(&doc).unwrap()
+    );
+    ok(d, &["verify-pack", pack2.to_str().unwrap()]);
+    ok(d, &["verify"]);
+}
