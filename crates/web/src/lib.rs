@@ -15,6 +15,7 @@ pub mod control;
 pub mod deductions;
 pub mod format;
 pub mod html;
+pub mod insolvency;
 pub mod pages;
 pub mod roles;
 pub mod routes;

@@ -613,13 +613,14 @@ pub async fn dashboard(
     }
     let path = dated(&base(&t, "dashboard"));
     let chart = exposure_chart(&b, &l);
+    let failures = crate::insolvency::dashboard_section(&t).await?;
     let body = format!(
         r#"<div id="dashboard"><form id="as-of-form" class="inline" method="get" action="{}"><label for="as-of">As of</label> <input id="as-of" name="as_of" type="date" value="{}"> <button type="submit">Show</button></form> <span class="note">{} journal entries recorded; what was known on {}</span>
 <section><h2>Exposure per distributor</h2>{chart}</section>
 <section><h2>Risk</h2>{}</section>
 <section><h2>Alerts</h2>{}</section>
 <section><h2>Receivables ageing and exposure</h2>{}</section>
-<section><h2>Stock by holder</h2>{stock_chart}{}</section></div>"#,
+<section><h2>Stock by holder</h2>{stock_chart}{}</section>{failures}</div>"#,
         esc(&base(&t, "dashboard")),
         b.as_of,
         l.int(b.journal_len),
@@ -909,6 +910,7 @@ pub async fn distributor(
             s
         })
         .unwrap_or_default();
+    let failure = crate::insolvency::section(&t, &id, as_of).await?;
     let ship = if t.may(Perm::Operate) {
         format!(
             r#"<section><h2>Ship consigned stock</h2><form id="ship-form" class="stack" method="post" action="{form_path}/shipments">{}
@@ -933,7 +935,7 @@ pub async fn distributor(
 <section><h2>Payments</h2>{}</section>
 <section><h2>Stock held (label-owned)</h2>{}</section>
 <section><h2>Signal timeline</h2>{}</section>
-<section><h2>Demands</h2>{}</section>{ship}"#,
+<section><h2>Demands</h2>{}</section>{failure}{ship}"#,
         b.as_of,
         esc(&ag.legal_name),
         esc(&ag.state_of_organization),

@@ -3,7 +3,7 @@
 //! from it, so a new route is routed, documented and tested for isolation together.
 
 use crate::roles::{Access, Perm};
-use crate::{api, deductions, pages, royalties, AppState};
+use crate::{api, deductions, insolvency, pages, royalties, AppState};
 use axum::routing::{get, post, MethodRouter};
 use serde_json::{json, Value};
 
@@ -261,6 +261,10 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/t/{tenant}/distributors/{distributor}/buy-backs", Tenant(Operate), "Buy consigned units back from the distributor or its liquidator", &[], Body::Form(BUY_BACK_FIELDS), "text/html", || post(deductions::buy_back_post)),
         r(Verb::Get, "/t/{tenant}/thresholds", Tenant(Manage), "The label's risk thresholds: each one's default and this label's value", &[], Body::None, "text/html", || get(deductions::thresholds_get)),
         r(Verb::Post, "/t/{tenant}/thresholds", Tenant(Manage), "Set risk thresholds (a field left empty goes back to its default)", &[], Body::Form(deductions::threshold_fields()), "text/html", || post(deductions::thresholds_post)),
+        r(Verb::Post, "/t/{tenant}/distributors/{distributor}/insolvency", Tenant(Operate), "Record that the distributor failed (bankruptcy, assignment, receivership, liquidation): in default everywhere from then on", &[], Body::Form(insolvency::INSOLVENCY_FIELDS), "text/html", || post(insolvency::form_post)),
+        r(Verb::Post, "/t/{tenant}/distributors/{distributor}/documents", Tenant(Operate), "Attach a document to the distributor (kept by hash, in the chain)", &[("csrf", "the session's CSRF token")], Body::Multipart(insolvency::DOCUMENT_FIELDS), "text/html", || post(insolvency::document_post)),
+        r(Verb::Get, "/t/{tenant}/distributors/{distributor}/failed", Tenant(ReadLabel), "This distributor has failed: the steps in order, each with its deadline and what is ready", &[], Body::None, "text/html", || get(insolvency::failed_page)),
+        r(Verb::Get, "/t/{tenant}/distributors/{distributor}/claim-pack.zip", Tenant(ReadLabel), "The claim pack as a zip (default as of the petition or event date)", AS_OF, Body::None, "application/zip", || get(insolvency::pack_zip)),
         // ---- API ----
         r(Verb::Get, "/api/openapi.json", Public, "This document", &[], Body::None, "application/json", || get(api::openapi)),
         r(Verb::Get, "/api/v1/me", Signed, "You and your memberships", &[], Body::None, "application/json", || get(api::me)),
@@ -290,6 +294,10 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/api/v1/t/{tenant}/deductions/dispute", Tenant(Operate), "Dispute a deduction (already disputed: nothing recorded, `recorded: false`)", &[], Body::Json(DISPUTE_FIELDS), "application/json", || post(deductions::api_dispute)),
         r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/write-offs", Tenant(Operate), "Write off a statement's open amount or the distributor's balance", &[], Body::Json(WRITE_OFF_FIELDS), "application/json", || post(deductions::api_write_off)),
         r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/buy-backs", Tenant(Operate), "Buy consigned units back from the distributor or its liquidator", &[], Body::Json(BUY_BACK_FIELDS), "application/json", || post(deductions::api_buy_back)),
+        r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/insolvency", Tenant(Operate), "Record that the distributor failed; answers the deadlines (the same details twice: `recorded: false`)", &[], Body::Json(insolvency::INSOLVENCY_FIELDS), "application/json", || post(insolvency::api_post)),
+        r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}/insolvency", Tenant(ReadLabel), "The failure on record, the deadlines with their rules, receivables and stock at risk", &[], Body::None, "application/json", || get(insolvency::api_get)),
+        r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/documents", Tenant(Operate), "Attach a document to the distributor (kept by hash, in the chain)", &[], Body::Multipart(insolvency::DOCUMENT_FIELDS), "application/json", || post(insolvency::api_document)),
+        r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}/claim-pack.zip", Tenant(ReadLabel), "The claim pack as a zip", AS_OF, Body::None, "application/zip", || get(insolvency::pack_zip)),
         r(Verb::Get, "/api/v1/t/{tenant}/thresholds", Tenant(Manage), "The label's risk thresholds: name, default, current", &[], Body::None, "application/json", || get(deductions::api_thresholds)),
         r(Verb::Post, "/api/v1/t/{tenant}/thresholds", Tenant(Manage), "Set risk thresholds: `{\"name\": 45}`; `null` goes back to the default", &[], Body::Json(deductions::threshold_fields()), "application/json", || post(deductions::api_thresholds_post)),
     ]
