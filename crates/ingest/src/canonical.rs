@@ -481,7 +481,11 @@ pub(crate) fn row_of(
             let (Some(list), Some(whole), Some(cost)) = (list, whole, cost) else {
                 return;
             };
-            let on = release.unwrap_or(ctx.epoch());
+            // A catalog item describes the product, not an event: it holds since
+            // always, so stock can be shipped and priced before its street date (the
+            // release date is kept on the item). A later file's item for the same SKU
+            // replaces it by recording order.
+            let on = ctx.epoch();
             let item = CatalogItem {
                 sku: sku.clone(),
                 upc,
