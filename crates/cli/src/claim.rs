@@ -198,3 +198,73 @@ pub async fn document(store: &Store, c: DocumentCommand) -> Result<String, AppEr
         }
     }
 }
+
+/// `backstock buyback D --offer-per-unit 1.00 [--shipping 150.00]`: the offer weighed
+/// per SKU; nothing recorded.
+pub async fn buyback_offer(
+    store: &Store,
+    holder: &str,
+    per_unit: backstock_app::deductions::Amount,
+    shipping: Option<backstock_app::deductions::Amount>,
+    as_of: Option<Date>,
+    format: Format,
+) -> Result<String, AppError> {
+    use backstock_app::buyback_offer::{analyse, Offer};
+    use backstock_app::output::{money, thousands, Table};
+    let o = Offer {
+        distributor: deductions::parse_party("DISTRIBUTOR", holder)?,
+        per_unit,
+        shipping,
+        as_of,
+    };
+    let x = analyse(store, &o).await?;
+    if format == Format::Json {
+        return Ok(serde_json::to_string_pretty(&x).unwrap_or_default() + "\n");
+    }
+    let mut t = Table::new(&[
+        "sku",
+        "title",
+        "units",
+        "offer",
+        "shipping",
+        "cost",
+        "re-press",
+        "saving",
+        "sold 12 mo",
+        "sells for",
+        "verdict",
+    ])
+    .numeric(&[2, 3, 4, 5, 6, 7, 8, 9]);
+    for l in &x.lines {
+        t.push(vec![
+            l.sku.to_string(),
+            l.title.clone(),
+            thousands(l.units_held),
+            money(l.offer),
+            money(l.shipping),
+            money(l.cost),
+            money(l.repress_cost),
+            money(l.saving),
+            thousands(l.sold_last_12_months),
+            money(l.expected_sales_at_wholesale),
+            l.verdict.as_str().to_string(),
+        ]);
+    }
+    if format == Format::Csv {
+        return Ok(t.render(Format::Csv, &serde_json::Value::Null));
+    }
+    Ok(format!(
+        "Offer for the label's {} units at {} as of {}: {} a unit + {} shipping = {} (re-pressing them: {})\n\n{}\nBuy: {} units for {}. Record what you accept per SKU: backstock buyback {} --sku SKU --units N --paid X [--detained] [--paid-to \"…\"]\n(The claim is not reduced unless you write part of it off: backstock writeoff.)\n",
+        thousands(x.units),
+        x.distributor,
+        x.as_of,
+        money(x.per_unit),
+        money(x.shipping),
+        money(x.cost),
+        money(x.repress_cost),
+        t.text(),
+        thousands(x.recommended_units),
+        money(x.recommended_cost),
+        x.distributor,
+    ))
+}

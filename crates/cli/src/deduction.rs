@@ -81,14 +81,16 @@ pub struct WriteoffArgs {
 pub struct BuybackArgs {
     /// Who holds the units (a distributor).
     pub holder: String,
+    /// Required to record a buy-back.
     #[arg(long)]
-    pub sku: String,
+    pub sku: Option<String>,
+    /// Required to record a buy-back.
     #[arg(long)]
-    pub units: u64,
+    pub units: Option<u64>,
     /// Paid in all (`120.00`, or `120.00 USD`; 0 if nothing). Default currency: the
-    /// holder's agreement's.
+    /// holder's agreement's. Required to record a buy-back.
     #[arg(long)]
-    pub paid: Amount,
+    pub paid: Option<Amount>,
     /// Who was paid (a liquidator, a lender's agent; default: the holder).
     #[arg(long)]
     pub paid_to: Option<String>,
@@ -100,6 +102,18 @@ pub struct BuybackArgs {
     pub id: Option<String>,
     #[arg(long, value_parser = parse_date)]
     pub on: Option<Date>,
+    /// Weigh a liquidator's offer instead (nothing recorded): price per unit for all
+    /// the label's units the holder has, per SKU against re-pressing and expected sales.
+    #[arg(long)]
+    pub offer_per_unit: Option<Amount>,
+    /// With --offer-per-unit: shipping for the whole lot.
+    #[arg(long)]
+    pub shipping: Option<Amount>,
+    /// With --offer-per-unit: the stock as of this date (default: today).
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<Date>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 pub async fn deduction(store: &Store, command: DeductionCommand) -> Result<String, AppError> {
@@ -233,12 +247,22 @@ pub async fn writeoff(store: &Store, a: WriteoffArgs) -> Result<String, AppError
 }
 
 pub async fn buyback(store: &Store, a: BuybackArgs) -> Result<String, AppError> {
+    if let Some(offer) = a.offer_per_unit {
+        return crate::claim::buyback_offer(store, &a.holder, offer, a.shipping, a.as_of, a.format)
+            .await;
+    }
+    let (Some(sku), Some(units), Some(paid)) = (a.sku, a.units, a.paid) else {
+        return Err(AppError::new(
+            backstock_app::Exit::Input,
+            "to record a buy-back give --sku, --units and --paid (or --offer-per-unit to weigh an offer)",
+        ));
+    };
     let req = BuyBack {
         holder: deductions::parse_party("HOLDER", &a.holder)?,
-        sku: deductions::parse_sku(&a.sku)?,
-        units: a.units,
+        sku: deductions::parse_sku(&sku)?,
+        units,
         detained: a.detained,
-        paid: a.paid,
+        paid,
         paid_to: a.paid_to,
         id: a.id,
         on: a.on,
