@@ -11,9 +11,9 @@
 //!
 //! | code | what it measures | levels (defaults, see [`Thresholds`]) |
 //! |---|---|---|
-//! | `payment_lateness` | amount-weighted days beyond terms of statements due in the payment window (180 days, or three statement periods if longer: 273 days for a quarterly distributor), unpaid amounts counting as late by today − due date; deductions left out; compared with the same window a year earlier | watch ≥ 30, alert ≥ 60, critical ≥ 120; at watch and 30 days or more later than a year earlier → alert (later and later); an alert stays at watch while it is no more than 15 days later than a year earlier (a habit, not a trend) |
+//! | `payment_lateness` | amount-weighted days beyond terms of statements due in the payment window (180 days, or three statement periods if longer: 273 days for a quarterly distributor), unpaid amounts counting as late by today − due date; deductions left out; compared with the same window a year earlier | watch ≥ 30, alert ≥ 60, critical ≥ 120; 30 days or more late and 30 days or more later than a year earlier — over the window, or over its latest half with two statements materially late — → alert (later and later); an alert stays at watch while it is no more than 15 days later than a year earlier (a habit, not a trend) |
 //! | `payment_coverage` | cash received ÷ amount that fell due in the payment window (less deductions), per-mille; only when at least 1000 (whole currency units) fell due and the shortfall reaches the materiality floor | watch < 800, alert < 500, critical < 200 |
-//! | `payments_stopped` | no payment at all since the last one while statements fell due after it (simply unpaid, at least the materiality floor) | 45 days of silence → watch; with two statements missed (one, for a quarterly distributor) → alert; 150 days → critical; capped at watch while the silence is no longer than its longest gap between payments in the year before (plus 15 days) |
+//! | `payments_stopped` | no payment at all since the last one while statements fell due after it and are past due by more than its usual lateness (median of the year) + 14 days (simply unpaid, at least the materiality floor) | 45 days of silence → watch; with two statements missed (one, for a quarterly distributor) → alert; 150 days → critical; capped at watch while the silence is no longer than its longest gap between payments in the year before plus 15 days (a third of a period, if longer) |
 //! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
 //! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more (two months, or one quarter a month overdue) → alert; ≥ 3 missing → critical |
 //! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears on two or more statements (or one quarter) | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old and span two statements (or a quarter); a PO while so in arrears → alert; without arrears, or like last year's season → ok |
@@ -482,8 +482,22 @@ fn payment_signals(
                 && matches!(prior, Some(p) if avg <= p.saturating_add(t.payment_lateness_trend_days));
             // Later and later — the first sign before every failure on record: late by
             // the watch days and that much later than a year ago is an alert.
-            let getting_later = raw == Level::Watch
-                && matches!(prior, Some(p) if avg.saturating_sub(p) >= t.payment_lateness_rising_days);
+            // The latest statements (half the window) react first: two or more of them
+            // materially late, on average by the watch days and that much later too.
+            let recent_frame = Frame {
+                floor: f.floor,
+                payment_window_days: (f.payment_window_days / 2).max(90),
+            };
+            let recent = pay_metrics(book, t, &recent_frame);
+            let rising = |v: Option<i64>| {
+                matches!((v, prior), (Some(v), Some(p))
+                    if v >= t.payment_lateness_watch_days
+                        && v.saturating_sub(p) >= t.payment_lateness_rising_days)
+            };
+            let getting_later = raw <= Level::Watch
+                && (rising(Some(avg))
+                    || (recent.n_problem >= t.payment_min_problem_statements
+                        && rising(recent.avg_days())));
             let raw = if getting_later { Level::Alert } else { raw };
             let level = if habit { Level::Watch } else { cap(raw) };
             let trend = match prior {
@@ -498,9 +512,10 @@ fn payment_signals(
                 String::new()
             };
             let note = if getting_later && level == Level::Alert {
+                let latest = recent.avg_days().unwrap_or(avg).max(avg);
                 format!(
-                    " That is {} days later than a year ago: payments are getting later.",
-                    prior.map_or(0, |p| avg.saturating_sub(p))
+                    " The latest statements were paid {latest} days beyond terms on average, {} days later than a year ago: payments are getting later.",
+                    prior.map_or(0, |p| latest.saturating_sub(p))
                 )
             } else if habit {
                 format!(
@@ -598,6 +613,27 @@ fn usual_payment_gap_days(book: &Book<'_>, until: Date) -> Option<i64> {
         .max()
 }
 
+/// The median days beyond terms of its payments in the year before the book's date
+/// (0 without any): its own habit.
+fn usual_days_late(book: &Book<'_>) -> i64 {
+    let from = crate::minus_days(book.as_of, 365);
+    let mut days: Vec<i64> = book
+        .stmts
+        .iter()
+        .flat_map(|s| {
+            s.apps
+                .iter()
+                .filter(move |a| a.cash && a.amount > 0 && a.date > from)
+                .map(move |a| i64::from(s.due_on.days_until(a.date)).max(0))
+        })
+        .collect();
+    if days.is_empty() {
+        return 0;
+    }
+    days.sort_unstable();
+    days.get(days.len() / 2).copied().unwrap_or(0)
+}
+
 /// Statements falling due one after another with no payment at all since: the
 /// distributor has stopped paying (Lumberjack Mordam's "checks stopped"; Allegro's
 /// "not paid since last year").
@@ -615,7 +651,11 @@ fn payments_stopped_signal(
         .filter(|c| c.amount > 0 && c.date <= as_of)
         .map(|c| c.date)
         .max();
-    let due_to = crate::minus_days(as_of, t.arrears_grace_days);
+    // Missed: past due by more than its own usual lateness and two weeks (a
+    // distributor that pays 20 days late is not "missing" a payment on day 10).
+    let usual_late = usual_days_late(book);
+    let missed_after = t.arrears_grace_days.max(usual_late.saturating_add(14));
+    let due_to = crate::minus_days(as_of, missed_after);
     let missed: Vec<_> = book
         .stmts
         .iter()
@@ -634,8 +674,11 @@ fn payments_stopped_signal(
     let n = missed.len() as i64;
     let quarterly = rhythm::period_days(a) > 60;
     let enough = n >= t.payments_stopped_statements || (quarterly && n >= 1);
+    let slack = t
+        .payment_lateness_trend_days
+        .max(rhythm::period_days(a) / 3);
     let habit = usual_payment_gap_days(book, since)
-        .is_some_and(|g| silent_days <= g.saturating_add(t.payment_lateness_trend_days));
+        .is_some_and(|g| silent_days <= g.saturating_add(slack));
     let material = amount >= f.floor;
     let raw = if !material || silent_days < t.payments_stopped_days {
         Level::Ok
