@@ -312,8 +312,15 @@ pub fn render(s: &Standing) -> String {
 /// POSTs it to the webhook like a level alert). Returns the alert ids.
 pub async fn raise_deadline_alerts(store: &Store, all: &[Standing]) -> Result<Vec<i64>, AppError> {
     let mut ids = Vec::new();
+    // A deadline alert keeps the distributor's last alerted level (from = to), so the
+    // alert of a level rising is still raised when the level rises.
+    let last = store.last_alert_levels().await?;
     for s in all {
         let r = &s.report;
+        let level = last
+            .get(r.distributor.as_str())
+            .map(String::as_str)
+            .unwrap_or("ok");
         for dl in r
             .deadlines
             .iter()
@@ -341,8 +348,8 @@ pub async fn raise_deadline_alerts(store: &Store, all: &[Standing]) -> Result<Ve
                 .add_alert(
                     &r.as_of.to_string(),
                     r.distributor.as_str(),
-                    "critical",
-                    "critical",
+                    level,
+                    level,
                     &body,
                 )
                 .await?;
@@ -476,4 +483,31 @@ pub async fn add_document(
         size,
         new: true,
     })
+}
+
+/// Sentences for the holders among `holders` that have failed (as known on `as_of`,
+/// the label's today when `None`): "cascade: Insolvent: … its stock is at risk …".
+/// For tables of stock.
+pub async fn at_risk_notes(
+    store: &Store,
+    holders: &[&str],
+    as_of: Option<Date>,
+) -> Result<Vec<String>, AppError> {
+    let as_of = match as_of {
+        Some(d) => d,
+        None => crate::risk::today(store).await?,
+    };
+    let entries = records_entries(store, &[EntryKind::Insolvency]).await?;
+    let records = Records::new(&entries, as_of);
+    let mut out = Vec::new();
+    for h in holders {
+        let Ok(p) = PartyId::parse(h) else { continue };
+        if let Some(x) = records.insolvency_of(&p) {
+            out.push(format!(
+                "{p}: {} (backstock insolvency show {p})",
+                backstock_risk::insolvency::sentence(x)
+            ));
+        }
+    }
+    Ok(out)
 }

@@ -289,6 +289,11 @@ pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<
     let th = thresholds(store).await?;
     let rows = backstock_risk::signals::assess(&snap, &th);
     raise_alerts(store, &rows).await?;
+    if as_of == today(store).await? {
+        // Failed distributors' deadlines within two weeks, once each.
+        let failed = crate::insolvency::all_standing(store).await?;
+        crate::insolvency::raise_deadline_alerts(store, &failed).await?;
+    }
     if format == Format::Json {
         let v: Vec<_> = rows
             .iter()

@@ -771,6 +771,10 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ));
+                let holders: Vec<&str> = by_holder.keys().copied().collect();
+                for n in backstock_app::insolvency::at_risk_notes(&store, &holders, as_of).await? {
+                    s.push_str(&format!("AT RISK — {n}\n"));
+                }
                 return Ok(s);
             }
             Ok(t.render(format, &json!(rows)))

@@ -560,6 +560,49 @@ fn the_demo_pack_and_the_insolvency_record() {
     assert_eq!(ship, 15000);
     assert_eq!(minor(&offer["cost"]), units * 100 + 15000);
     assert_eq!(ok(d, &["journal", "--format", "json"]), before);
+    // A bankruptcy whose reclamation deadline is ten days off: alerted once (by `insolvency
+    // show` and `risk`), and the alert of its level rising still comes.
+    ok(
+        d,
+        &[
+            "insolvency",
+            "add",
+            "northwind",
+            "--kind",
+            "bankruptcy",
+            "--on",
+            "2016-06-20",
+            "--petition-date",
+            "2016-06-20",
+            "--claims-bar-date",
+            "2016-10-15",
+        ],
+    );
+    ok(d, &["risk"]);
+    ok(d, &["risk"]);
+    let alerts: Value = serde_json::from_str(&ok(d, &["alerts", "--format", "json"])).unwrap();
+    let bodies: Vec<Value> = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["distributor"] == "northwind")
+        .map(|a| serde_json::from_str(a["body"].as_str().unwrap()).unwrap())
+        .collect();
+    let deadline: Vec<&Value> = bodies
+        .iter()
+        .filter(|b| b["event"] == "deadline_approaching")
+        .collect();
+    assert_eq!(deadline.len(), 1, "{bodies:?}");
+    assert_eq!(deadline[0]["deadline"], "reclamation_demand");
+    assert_eq!(deadline[0]["due_on"], "2016-07-10");
+    assert!(bodies
+        .iter()
+        .any(|b| b["event"] == "risk_level_rose" && b["to"] == "critical"));
+    let stock = ok(d, &["stock", "--holder", "northwind"]);
+    assert!(
+        stock.contains("AT RISK — northwind: Insolvent: a bankruptcy petition on 2016-06-20"),
+        "{stock}"
+    );
     // Recording still needs --sku, --units and --paid.
     let e = fail(d, &["buyback", "cascade", "--sku", "MRG-014-CD"], 3);
     assert!(e.contains("--units"), "{e}");
