@@ -20,7 +20,6 @@ use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance};
 use backstock_records::Records;
 use backstock_risk::deductions::DeductionStatus;
 use backstock_risk::legal::UccStatus;
-use backstock_risk::Snapshot;
 use backstock_royalty_statement::{document, document_text, Block};
 use backstock_store::query::StockFilter;
 use backstock_store::{ChainLink, Store};
@@ -394,33 +393,9 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
     )?;
 
     // ---- windows, preference payments, deadlines (only with a failure on record)
-    let report = backstock_risk::insolvency::report(&snap, d, &th).or_else(|| {
-        // Recorded after the as-of date: the same windows from the later snapshot's
-        // record, the figures still as of `as_of`.
-        insolvency.as_ref().and_then(|_| {
-            let s2 = Snapshot {
-                as_of,
-                entries: snap
-                    .entries
-                    .iter()
-                    .cloned()
-                    .chain(
-                        later_entries
-                            .iter()
-                            .filter(|e| matches!(&e.event, Event::Fact(Fact::Insolvency(x)) if &x.distributor == d))
-                            .map(|e| {
-                                let mut e = e.clone();
-                                e.effective_on = e.effective_on.min(as_of);
-                                e.known_on = e.known_on.min(as_of);
-                                e
-                            }),
-                    )
-                    .collect(),
-                held: snap.held.clone(),
-            };
-            backstock_risk::insolvency::report(&s2, d, &th)
-        })
-    });
+    // The windows run back from the petition (or event) date: with no failure on
+    // record on the pack's date, windows.csv and preference_window.csv are empty.
+    let report = backstock_risk::insolvency::report(&snap, d, &th);
     let mut window_rows = Vec::new();
     let mut pref_rows = Vec::new();
     if let Some(r) = &report {
