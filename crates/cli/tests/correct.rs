@@ -2,32 +2,9 @@
 //! zero is refused with what happened to the units since; one that is sound is
 //! recorded once, and the corrected entry is gone from the stock and the risk figures.
 
+mod common;
+use common::*;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_backstock"))
-        .env_remove("BACKSTOCK_DATA")
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = run(dir, args);
-    assert!(
-        o.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn journal_len(dir: &Path) -> usize {
-    ok(dir, &["journal", "--format", "csv"]).lines().count()
-}
 
 fn units(dir: &Path, holder: &str, sku: &str) -> i64 {
     let csv = ok(

@@ -1,38 +1,8 @@
 //! The demand log through the real binary: a demand and its answer are recorded once,
 //! listed, and reach the risk level; invalid ones are refused and change nothing.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_backstock"))
-        .env_remove("BACKSTOCK_DATA")
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = run(dir, args);
-    assert!(
-        o.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn refused(dir: &Path, args: &[&str], code: i32, says: &str) {
-    let before = ok(dir, &["journal", "--format", "csv"]).lines().count();
-    let o = run(dir, args);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
-    assert!(err.contains(says), "{args:?}: {err}");
-    let after = ok(dir, &["journal", "--format", "csv"]).lines().count();
-    assert_eq!(before, after, "nothing recorded by {args:?}");
-}
+mod common;
+use common::*;
 
 #[test]
 fn a_demand_and_its_answer_are_logged_and_reach_the_risk_level() {
