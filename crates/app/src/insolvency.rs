@@ -511,3 +511,10 @@ pub async fn at_risk_notes(
     }
     Ok(out)
 }
+
+/// The documents attached to `d`, oldest first.
+pub async fn documents(store: &Store, d: &PartyId) -> Result<Vec<DocumentRecord>, AppError> {
+    let entries = records_entries(store, &[EntryKind::Document]).await?;
+    let records = Records::new(&entries, Date::LATEST);
+    Ok(records.documents_of(d).map(|x| x.item.clone()).collect())
+}

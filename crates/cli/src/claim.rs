@@ -159,10 +159,41 @@ pub enum DocumentCommand {
         #[arg(long)]
         note: Option<String>,
     },
+    /// The documents attached to a distributor.
+    List {
+        distributor: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 pub async fn document(store: &Store, c: DocumentCommand) -> Result<String, AppError> {
     match c {
+        DocumentCommand::List {
+            distributor,
+            format,
+        } => {
+            let d = deductions::parse_party("DISTRIBUTOR", &distributor)?;
+            let docs = insolvency::documents(store, &d).await?;
+            let mut t = backstock_app::output::Table::new(&[
+                "added_on", "kind", "name", "size", "sha256", "note",
+            ])
+            .numeric(&[3]);
+            for x in &docs {
+                t.push(vec![
+                    x.added_on.to_string(),
+                    x.kind.to_string(),
+                    x.name.clone(),
+                    x.size.to_string(),
+                    x.sha256.clone(),
+                    x.note.clone().unwrap_or_default(),
+                ]);
+            }
+            Ok(match format {
+                Format::Json => serde_json::to_string_pretty(&docs).unwrap_or_default() + "\n",
+                _ => t.render(format, &serde_json::Value::Null),
+            })
+        }
         DocumentCommand::Add {
             distributor,
             file,

@@ -518,6 +518,12 @@ fn the_demo_pack_and_the_insolvency_record() {
         ],
         3,
     );
+    let listed = ok(d, &["document", "list", "cascade"]);
+    assert!(
+        listed.contains("lender-letter.txt")
+            && listed.contains("cascade-distribution-agreement-2012.txt"),
+        "{listed}"
+    );
     let pack2 = d.join("pack2");
     ok(
         d,
