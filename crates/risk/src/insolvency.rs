@@ -469,6 +469,89 @@ pub fn reports(snap: &Snapshot, t: &Thresholds) -> Vec<InsolvencyReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testkit::{self as k, Tl};
+    use backstock_ledger::facts::Fact;
+
+    fn failed(kind: InsolvencyKind, petition: Option<&str>) -> Tl {
+        let mut tl = Tl::new();
+        tl.agreement(k::agreement("acme", "2015-01-01"))
+            .catalog("A-1", 800, 110)
+            .make("2015-01-02", "A-1", 1000)
+            .ship("S1", "2016-03-01", "label", "acme", "A-1", 100)
+            .ship("S2", "2016-05-01", "label", "acme", "A-1", 30)
+            .ship("S3", "2016-05-25", "label", "acme", "A-1", 10)
+            .pay("P1", "2016-04-15", "acme", k::usd(5000), None)
+            .pay("P2", "2016-01-02", "acme", k::usd(7000), None)
+            .fact(
+                "2016-06-03",
+                Fact::Insolvency(Insolvency {
+                    distributor: k::p("acme"),
+                    kind,
+                    on: k::d("2016-06-03"),
+                    petition_date: petition.map(k::d),
+                    case: Some("Bankr. D. Or. 16-30001".into()),
+                    claims_bar_date: Some(k::d("2016-09-30")),
+                    contact: None,
+                }),
+            );
+        tl
+    }
+
+    #[test]
+    fn windows_deadlines_and_the_signal_run_from_the_petition() {
+        let tl = failed(InsolvencyKind::Bankruptcy, Some("2016-06-03"));
+        let snap = tl.snap("2016-06-10");
+        let r = report(&snap, &k::p("acme"), &Thresholds::default()).unwrap();
+        // 45 days back: 2016-04-19..2016-06-03 holds S2 and S3; 20 days: S3 only.
+        assert_eq!((r.window_45.units, r.window_20.units), (40, 10));
+        assert_eq!(r.window_45.value_at_wholesale, k::usd(40 * 800));
+        assert_eq!(r.window_20.value_at_cost, k::usd(10 * 110));
+        // 90 days back: P1 (2016-04-15) only.
+        assert_eq!(r.preference_total, k::usd(5000));
+        let due = |code: &str| r.deadlines.iter().find(|x| x.code == code).unwrap();
+        assert_eq!(due("reclamation_demand").due_on, Some(k::d("2016-06-23")));
+        assert_eq!(due("reclamation_demand").status, DeadlineStatus::DueSoon);
+        assert_eq!(due("claims_bar_date").due_on, Some(k::d("2016-09-30")));
+        assert_eq!(due("admin_claim_503b9").due_on, Some(k::d("2016-09-30")));
+        assert!(!due("admin_claim_503b9").bankruptcy_only);
+        assert_eq!(due("preference_window").status, DeadlineStatus::Info);
+        // In default: critical with its sentence.
+        let a = crate::signals::assess(&snap, &Thresholds::default());
+        let acme = a.iter().find(|x| x.distributor == k::p("acme")).unwrap();
+        assert_eq!(acme.level, Level::Critical);
+        let s = acme
+            .signals
+            .iter()
+            .find(|s| s.code == SignalCode::Insolvent)
+            .unwrap();
+        assert!(s
+            .message
+            .contains("a bankruptcy petition on 2016-06-03 (Bankr. D. Or. 16-30001)"));
+        // Before the event nothing of it shows.
+        let before = tl.snap("2016-06-02");
+        assert!(report(&before, &k::p("acme"), &Thresholds::default()).is_none());
+        assert!(crate::signals::assess(&before, &Thresholds::default())
+            .iter()
+            .flat_map(|a| a.signals.iter())
+            .all(|s| s.code != SignalCode::Insolvent));
+    }
+
+    #[test]
+    fn outside_bankruptcy_the_bankruptcy_rules_are_marked() {
+        let tl = failed(InsolvencyKind::Liquidation, None);
+        let r = report(
+            &tl.snap("2016-06-30"),
+            &k::p("acme"),
+            &Thresholds::default(),
+        )
+        .unwrap();
+        let due = |code: &str| r.deadlines.iter().find(|x| x.code == code).unwrap();
+        assert!(due("admin_claim_503b9").bankruptcy_only);
+        assert!(due("preference_window").bankruptcy_only);
+        assert!(!due("reclamation_demand").bankruptcy_only);
+        assert_eq!(due("reclamation_demand").status, DeadlineStatus::Passed);
+        assert_eq!(due("reclamation_demand").days_left, Some(-7));
+    }
 
     #[test]
     fn rules_have_sources_and_unique_codes() {
