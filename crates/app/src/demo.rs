@@ -17,28 +17,8 @@ use backstock_store::query::StockFilter;
 use backstock_store::Store;
 use std::path::Path;
 
-/// SplitMix64: small, deterministic, good enough for demo data.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in lo..=hi.
-    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        if hi <= lo {
-            return lo;
-        }
-        lo + (self.next_u64() % ((hi - lo + 1) as u64)) as i64
-    }
-}
+/// The demo's seeded generator (also used by `gen`).
+pub use backstock_seeded::Rng;
 
 pub struct Release {
     pub sku: String,

@@ -1,33 +1,27 @@
-//! SplitMix64: small, deterministic, good enough for generated histories.
+//! The shared seeded generator (`backstock-seeded`) with the fractions the histories
+//! draw their parameters from.
 
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(backstock_seeded::Rng);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
+        Rng(backstock_seeded::Rng::new(seed))
     }
 
     /// A new generator for one purpose (a distributor, the catalog…), so that adding
     /// draws in one place does not move every other stream.
     pub fn fork(&mut self, salt: u64) -> Rng {
-        Rng(self.next_u64() ^ salt.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+        Rng(self.0.fork(salt))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in lo..=hi.
     pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        if hi <= lo {
-            return lo;
-        }
-        lo + (self.next_u64() % ((hi - lo + 1) as u64)) as i64
+        self.0.range(lo, hi)
     }
 
     /// Uniform in [lo, hi).

@@ -12,24 +12,16 @@ use crate::{credit, signals, Level, Thresholds};
 use backstock_domain::Date;
 use backstock_ledger::facts::{DemandOutcome, StatementFrequency};
 
-/// A small seeded generator (SplitMix64): the noise is reproducible.
-struct Noise(u64);
+/// The noise is reproducible: a seeded generator.
+struct Noise(backstock_seeded::Rng);
 
 impl Noise {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
     /// A whole number in `lo..=hi`.
     fn int(&mut self, lo: i64, hi: i64) -> i64 {
-        let span = u64::try_from(hi - lo + 1).unwrap_or(1).max(1);
-        lo + i64::try_from(self.next() % span).unwrap_or(0)
+        self.0.range(lo, hi)
     }
     fn chance(&mut self, permille: i64) -> bool {
-        self.int(0, 999) < permille
+        self.0.chance_permille(u64::try_from(permille).unwrap_or(0))
     }
 }
 
@@ -63,7 +55,7 @@ impl History<'_> {
     /// arriving a few days either side of the usual lag. The distributor is restocked
     /// (with a purchase order) whenever its stock runs low, six weeks of sales ahead.
     fn write(&self, tl: &mut Tl) {
-        let mut n = Noise(self.seed);
+        let mut n = Noise(backstock_seeded::Rng::new(self.seed));
         let step = if self.quarterly { 3 } else { 1 };
         let mut a = agreement(self.dist, self.start);
         a.payment_terms_days = self.terms;

@@ -43,24 +43,20 @@ impl Default for GenOptions {
     }
 }
 
-/// splitmix64: small, fast, and the same everywhere.
+/// The shared seeded generator, with the weighted draw the generator needs.
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(backstock_seeded::Rng);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
+        Rng(backstock_seeded::Rng::new(seed))
     }
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     /// Uniform in `0..n` (`n` > 0).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
+        self.0.below(n)
     }
     /// An index into `weights`, with probability proportional to its weight.
     fn weighted(&mut self, weights: &[u32]) -> usize {
