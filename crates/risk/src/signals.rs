@@ -677,8 +677,8 @@ fn payments_stopped_signal(
     let slack = t
         .payment_lateness_trend_days
         .max(rhythm::period_days(a) / 3);
-    let habit = usual_payment_gap_days(book, since)
-        .is_some_and(|g| silent_days <= g.saturating_add(slack));
+    let habit =
+        usual_payment_gap_days(book, since).is_some_and(|g| silent_days <= g.saturating_add(slack));
     let material = amount >= f.floor;
     let raw = if !material || silent_days < t.payments_stopped_days {
         Level::Ok
