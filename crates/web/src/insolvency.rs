@@ -510,6 +510,7 @@ pub async fn failed_page(
     State(state): State<AppState>,
     t: Tenant,
     Path((_, id)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, Fail> {
     let d = distributor_of(&t, &state, &id).await?;
     let s = app::standing(t.store(), &d, None).await?;
@@ -601,12 +602,98 @@ pub async fn failed_page(
         body.push_str(&summary(s));
         body.push_str(&deadlines_table(s));
     }
+    body.push_str(
+        &offer_section(&t, &d, &q, &base(&t, &format!("distributors/{dp}/failed"))).await?,
+    );
     body.push_str(&format!(
         r#"<p><a href="{}">Back to {}</a></p></section>"#,
         esc(&dist),
         esc(&id)
     ));
     Ok(page(&format!("{id} has failed"), Some(&t), &body).into_response())
+}
+
+async fn offer_of(
+    t: &Tenant,
+    d: &PartyId,
+    q: &std::collections::HashMap<String, String>,
+) -> Result<Option<backstock_app::buyback_offer::OfferAnalysis>, Fail> {
+    use backstock_app::deductions::Amount;
+    let field = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+    let Some(per_unit) = field("offer_per_unit") else {
+        return Ok(None);
+    };
+    let o = backstock_app::buyback_offer::Offer {
+        distributor: d.clone(),
+        per_unit: Amount::parse(per_unit)
+            .map_err(|e| Fail::bad(format!("offer_per_unit: {}", e.message())))?,
+        shipping: field("shipping")
+            .map(Amount::parse)
+            .transpose()
+            .map_err(|e| Fail::bad(format!("shipping: {}", e.message())))?,
+        as_of: views::as_of_param(q)?,
+    };
+    Ok(Some(
+        backstock_app::buyback_offer::analyse(t.store(), &o).await?,
+    ))
+}
+
+/// A liquidator's offer weighed (`?offer_per_unit=1.00&shipping=150.00`), with the
+/// form to ask.
+async fn offer_section(
+    t: &Tenant,
+    d: &PartyId,
+    q: &std::collections::HashMap<String, String>,
+    action: &str,
+) -> Result<String, Fail> {
+    let mut out = format!(
+        r#"<h2>A liquidator's offer to sell the stock back</h2><form id="offer-form" class="inline" method="get" action="{}"><label for="offer-per-unit">Per unit</label> <input id="offer-per-unit" name="offer_per_unit" inputmode="decimal" value="{}"> <label for="offer-shipping">Shipping in all</label> <input id="offer-shipping" name="shipping" inputmode="decimal" value="{}"> <button type="submit">Weigh it</button></form>"#,
+        esc(action),
+        esc(q.get("offer_per_unit").map(String::as_str).unwrap_or("")),
+        esc(q.get("shipping").map(String::as_str).unwrap_or("")),
+    );
+    if let Some(x) = offer_of(t, d, q).await? {
+        let mut rows = String::new();
+        for l in &x.lines {
+            rows.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                esc(l.sku.as_str()),
+                esc(&l.title),
+                l.units_held,
+                esc(&money(l.cost)),
+                esc(&money(l.repress_cost)),
+                esc(&money(l.saving)),
+                l.sold_last_12_months,
+                esc(&money(l.expected_sales_at_wholesale)),
+                esc(l.verdict.as_str()),
+            ));
+        }
+        out.push_str(&format!(
+            r#"<p>{} units for {} ({} a unit + {} shipping); re-pressing them: {}. Buy: {} units for {}. Nothing is recorded: record what you accept with the buy-back form.</p><table id="table-offer"><thead><tr><th>sku</th><th>title</th><th>units</th><th>cost</th><th>re-press</th><th>saving</th><th>sold 12 mo</th><th>sells for</th><th>verdict</th></tr></thead><tbody>{rows}</tbody></table>"#,
+            x.units,
+            esc(&money(x.cost)),
+            esc(&money(x.per_unit)),
+            esc(&money(x.shipping)),
+            esc(&money(x.repress_cost)),
+            x.recommended_units,
+            esc(&money(x.recommended_cost)),
+        ));
+    }
+    Ok(out)
+}
+
+/// The offer weighed, as JSON.
+pub async fn api_offer(
+    State(state): State<AppState>,
+    t: Tenant,
+    Path((_, id)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Result<Json<Value>, Fail> {
+    let d = distributor_of(&t, &state, &id).await?;
+    let x = offer_of(&t, &d, &q)
+        .await?
+        .ok_or_else(|| Fail::bad("offer_per_unit: the price a unit, e.g. 1.00"))?;
+    Ok(Json(json!(x)))
 }
 
 // ---------------------------------------------------------------- zip

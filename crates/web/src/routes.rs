@@ -207,6 +207,18 @@ const DEDUCTIONS_QUERY: &[(&str, &str)] = &[
     ),
 ];
 
+const OFFER_QUERY: &[(&str, &str)] = &[
+    (
+        "offer_per_unit",
+        "decimal text: the price offered a unit (`1.00`)",
+    ),
+    ("shipping", "decimal text: shipping for the whole lot"),
+    (
+        "as_of",
+        "YYYY-MM-DD: the stock as of that day (default: the label's today)",
+    ),
+];
+
 /// Every route of the application.
 pub fn all() -> Vec<Route> {
     use Access::*;
@@ -263,7 +275,7 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/t/{tenant}/thresholds", Tenant(Manage), "Set risk thresholds (a field left empty goes back to its default)", &[], Body::Form(deductions::threshold_fields()), "text/html", || post(deductions::thresholds_post)),
         r(Verb::Post, "/t/{tenant}/distributors/{distributor}/insolvency", Tenant(Operate), "Record that the distributor failed (bankruptcy, assignment, receivership, liquidation): in default everywhere from then on", &[], Body::Form(insolvency::INSOLVENCY_FIELDS), "text/html", || post(insolvency::form_post)),
         r(Verb::Post, "/t/{tenant}/distributors/{distributor}/documents", Tenant(Operate), "Attach a document to the distributor (kept by hash, in the chain)", &[("csrf", "the session's CSRF token")], Body::Multipart(insolvency::DOCUMENT_FIELDS), "text/html", || post(insolvency::document_post)),
-        r(Verb::Get, "/t/{tenant}/distributors/{distributor}/failed", Tenant(ReadLabel), "This distributor has failed: the steps in order, each with its deadline and what is ready", &[], Body::None, "text/html", || get(insolvency::failed_page)),
+        r(Verb::Get, "/t/{tenant}/distributors/{distributor}/failed", Tenant(ReadLabel), "This distributor has failed: the steps in order, each with its deadline and what is ready; `offer_per_unit` (and `shipping`) weigh a liquidator's offer", OFFER_QUERY, Body::None, "text/html", || get(insolvency::failed_page)),
         r(Verb::Get, "/t/{tenant}/distributors/{distributor}/claim-pack.zip", Tenant(ReadLabel), "The claim pack as a zip (default as of the petition or event date)", AS_OF, Body::None, "application/zip", || get(insolvency::pack_zip)),
         // ---- API ----
         r(Verb::Get, "/api/openapi.json", Public, "This document", &[], Body::None, "application/json", || get(api::openapi)),
@@ -297,6 +309,7 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/insolvency", Tenant(Operate), "Record that the distributor failed; answers the deadlines (the same details twice: `recorded: false`)", &[], Body::Json(insolvency::INSOLVENCY_FIELDS), "application/json", || post(insolvency::api_post)),
         r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}/insolvency", Tenant(ReadLabel), "The failure on record, the deadlines with their rules, receivables and stock at risk", &[], Body::None, "application/json", || get(insolvency::api_get)),
         r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/documents", Tenant(Operate), "Attach a document to the distributor (kept by hash, in the chain)", &[], Body::Multipart(insolvency::DOCUMENT_FIELDS), "application/json", || post(insolvency::api_document)),
+        r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}/buyback-offer", Tenant(ReadLabel), "A liquidator's offer weighed per SKU against re-pressing and the last 12 months' sales (nothing recorded)", OFFER_QUERY, Body::None, "application/json", || get(insolvency::api_offer)),
         r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}/claim-pack.zip", Tenant(ReadLabel), "The claim pack as a zip", AS_OF, Body::None, "application/zip", || get(insolvency::pack_zip)),
         r(Verb::Get, "/api/v1/t/{tenant}/thresholds", Tenant(Manage), "The label's risk thresholds: name, default, current", &[], Body::None, "application/json", || get(deductions::api_thresholds)),
         r(Verb::Post, "/api/v1/t/{tenant}/thresholds", Tenant(Manage), "Set risk thresholds: `{\"name\": 45}`; `null` goes back to the default", &[], Body::Json(deductions::threshold_fields()), "application/json", || post(deductions::api_thresholds_post)),

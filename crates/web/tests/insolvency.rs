@@ -171,6 +171,48 @@ async fn a_failure_is_recorded_shown_with_its_deadlines_and_packed() {
     assert!(at("File the claim") < at("Tell the artists"));
     assert!(b.contains("2016-09-30"));
 
+    // A liquidator's offer weighed on that page and in the API; nothing recorded.
+    let n = backstock_store::Store::open(&s.control().label_dir("alpha"), false)
+        .await
+        .unwrap()
+        .entry_count()
+        .await
+        .unwrap();
+    let offer = s
+        .get(
+            "/t/alpha/distributors/alphadist/failed?offer_per_unit=1.00&shipping=20.00",
+            Some(&book),
+        )
+        .await;
+    assert_eq!(offer.status, 200, "{}", offer.body);
+    assert!(offer.body.contains("id=\"table-offer\"") && offer.body.contains("ALP-001-CD"));
+    let api = s
+        .get(
+            "/api/v1/t/alpha/distributors/alphadist/buyback-offer?offer_per_unit=1.00&shipping=20.00",
+            Some(&book),
+        )
+        .await;
+    assert_eq!(api.status, 200, "{}", api.body);
+    let x = api.json();
+    assert_eq!(x["units"], 200);
+    assert_eq!(x["cost"]["amount_minor"], 200 * 100 + 2000);
+    assert_eq!(
+        s.get(
+            "/api/v1/t/alpha/distributors/alphadist/buyback-offer",
+            Some(&book)
+        )
+        .await
+        .status,
+        400
+    );
+    let after = backstock_store::Store::open(&s.control().label_dir("alpha"), false)
+        .await
+        .unwrap()
+        .entry_count()
+        .await
+        .unwrap();
+    assert_eq!(after, n);
+
     // Audited, with who did it.
     let log = s.control().audit_log("alpha", 100).await.unwrap();
     let by = |action: &str, who: &str| log.iter().any(|a| a.action == action && a.actor == who);
