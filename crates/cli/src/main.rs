@@ -673,8 +673,60 @@ async fn open(dir: &Path) -> Result<Store, CliError> {
 
 async fn run(cli: Cli) -> Result<String, CliError> {
     let data_dir = cli.data_dir.clone();
-    let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
     match cli.command {
+        c @ (Command::Serve { .. }
+        | Command::User { .. }
+        | Command::Thresholds { .. }
+        | Command::RiskEval { .. }) => run_service(c, data_dir).await,
+        c @ Command::Contract { .. } => run_contracts(c, data_dir).await,
+        c
+        @ (Command::ConfirmReceipt { .. } | Command::Unmatched { .. } | Command::Alias { .. }) => {
+            run_codes(c, data_dir).await
+        }
+        c @ (Command::Init
+        | Command::Demo { .. }
+        | Command::Import { .. }
+        | Command::Gen { .. }
+        | Command::Mapping { .. }) => run_setup(c, data_dir).await,
+        c @ (Command::Stock { .. } | Command::Balances { .. }) => run_stock(c, data_dir).await,
+        c @ (Command::Journal { .. }
+        | Command::Show { .. }
+        | Command::Verify
+        | Command::Correct { .. }) => run_journal(c, data_dir).await,
+        c @ (Command::Receivables { .. }
+        | Command::Reconcile { .. }
+        | Command::Risk { .. }
+        | Command::Alerts { .. }
+        | Command::Ship { .. }) => run_risk(c, data_dir).await,
+        c @ (Command::Legal { .. }
+        | Command::Demand { .. }
+        | Command::Deduction { .. }
+        | Command::Writeoff { .. }
+        | Command::Buyback { .. }) => run_legal(c, data_dir).await,
+        c @ (Command::Payee { .. } | Command::Royalties { .. }) => run_royalty(c, data_dir).await,
+        c @ (Command::Insolvency { .. }
+        | Command::ClaimPack { .. }
+        | Command::VerifyPack { .. }
+        | Command::Document { .. }) => run_failure(c, data_dir).await,
+    }
+}
+
+/// A command given to the wrong group: a bug in this file, said as an error, not a
+/// panic.
+fn not_routed(c: &Command) -> CliError {
+    CliError::new(
+        Exit::Other,
+        format!(
+            "internal error: no handler for {:?}",
+            std::mem::discriminant(c)
+        ),
+    )
+}
+
+/// Setting up: the database, the demo, imports, generated files, the web app and its users, thresholds, mappings, the evaluation.
+async fn run_setup(command: Command, data_dir: Option<PathBuf>) -> Result<String, CliError> {
+    let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
+    match command {
         Command::Init => {
             let d = dir();
             let existed = d.join(backstock_store::DB_FILE).exists();
@@ -727,6 +779,69 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             };
             import::run(&store, &paths, &opts).await
         }
+        Command::Mapping { command } => {
+            let store = open(&dir()).await?;
+            match command {
+                MappingCommand::Add { file } => mapping::add(&store, &file).await,
+                MappingCommand::List => mapping::list(&store).await,
+                MappingCommand::Show { name } => mapping::show(&store, &name).await,
+            }
+        }
+        Command::Gen {
+            out,
+            lines,
+            skus,
+            distributors,
+            seed,
+            months,
+        } => {
+            let o = gen::GenOptions {
+                lines,
+                skus,
+                distributors,
+                seed,
+                months,
+            };
+            gen::generate(&out, &o)
+                .map_err(|e| CliError::new(Exit::Other, format!("{}: {e}", out.display())))
+        }
+        other => Err(not_routed(&other)),
+    }
+}
+
+/// The web app, its users, the label's thresholds, the early-warning evaluation.
+async fn run_service(command: Command, data_dir: Option<PathBuf>) -> Result<String, CliError> {
+    let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
+    match command {
+        Command::RiskEval(a) => backstock_risk_eval::cli(a).await,
+        Command::Serve(args) => {
+            let d = data_dir.clone().unwrap_or_else(|| match args.demo {
+                true => PathBuf::from("backstock-serve-demo"),
+                false => default_data_dir(),
+            });
+            backstock_web::cli::serve(args, d).await
+        }
+        Command::User { command } => backstock_web::cli::user(&dir(), command).await,
+        Command::Thresholds { set } => {
+            let store = open(&dir()).await?;
+            if let Some(path) = set {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| CliError::new(Exit::Input, format!("{}: {e}", path.display())))?;
+                backstock_app::thresholds::replace_from_json(&store, &text)
+                    .await
+                    .map_err(|e| e.context(path.display().to_string()))?;
+            }
+            let t = risk::thresholds(&store).await?;
+            Ok(serde_json::to_string_pretty(&t).unwrap_or_default() + "\n")
+        }
+        other => Err(not_routed(&other)),
+    }
+}
+
+/// What the ledger holds: units and money.
+async fn run_stock(command: Command, data_dir: Option<PathBuf>) -> Result<String, CliError> {
+    let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
+    match command {
         Command::Stock {
             as_of,
             owner,
@@ -820,6 +935,14 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             }
             Ok(t.render(format, &json!(js)))
         }
+        other => Err(not_routed(&other)),
+    }
+}
+
+/// The journal itself: listing, showing, verifying, correcting; receipts, aliases and the unmatched queue.
+async fn run_journal(command: Command, data_dir: Option<PathBuf>) -> Result<String, CliError> {
+    let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
+    match command {
         Command::Journal {
             since,
             kind,
@@ -904,6 +1027,14 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 c.reverses, c.effective_on, c.known_on
             ))
         }
+        other => Err(not_routed(&other)),
+    }
+}
+
+/// Receipts confirmed, other codes for SKUs and the statement lines waiting for them.
+async fn run_codes(command: Command, data_dir: Option<PathBuf>) -> Result<String, CliError> {
+    let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
+    match command {
         Command::ConfirmReceipt { shipment_id, on } => {
             let store = open(&dir()).await?;
             let r = backstock_app::paperwork::confirm_receipt(&store, &shipment_id, on, &user())
@@ -912,14 +1043,6 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 "Recorded receipt of {} by {} ({} SKU line(s)) on {}.\n",
                 r.shipment_id, r.distributor, r.lines, r.on
             ))
-        }
-        Command::Mapping { command } => {
-            let store = open(&dir()).await?;
-            match command {
-                MappingCommand::Add { file } => mapping::add(&store, &file).await,
-                MappingCommand::List => mapping::list(&store).await,
-                MappingCommand::Show { name } => mapping::show(&store, &name).await,
-            }
         }
         Command::Unmatched { format } => {
             let store = open(&dir()).await?;
@@ -957,6 +1080,39 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             }
             Ok(s)
         }
+        Command::Alias { command } => {
+            let store = open(&dir()).await?;
+            match command {
+                AliasCommand::Add { code, sku } => {
+                    let sku = Sku::parse(&sku)
+                        .map_err(|e| CliError::new(Exit::Input, format!("SKU: {e}")))?;
+                    let r = backstock_app::aliases::add(&store, &code, sku, &user()).await?;
+                    Ok(if r.lines_posted > 0 {
+                        format!(
+                            "{} now means {}; posted {} held line(s) from {} statement(s).\n",
+                            r.code, r.sku, r.lines_posted, r.statements
+                        )
+                    } else {
+                        format!("{} now means {}.\n", r.code, r.sku)
+                    })
+                }
+                AliasCommand::List => {
+                    let mut t = Table::new(&["code", "sku"]);
+                    for (code, sku) in backstock_app::aliases::list(&store).await? {
+                        t.push(vec![code, sku.to_string()]);
+                    }
+                    Ok(t.text())
+                }
+            }
+        }
+        other => Err(not_routed(&other)),
+    }
+}
+
+/// What is owed and how worried to be: receivables, reconciliation, risk, alerts, shipping under credit hold.
+async fn run_risk(command: Command, data_dir: Option<PathBuf>) -> Result<String, CliError> {
+    let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
+    match command {
         Command::Receivables {
             as_of,
             distributor,
@@ -1038,6 +1194,14 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             .await
             .map(|o| o.to_string())
         }
+        other => Err(not_routed(&other)),
+    }
+}
+
+/// Paperwork and settlements: UCC-1s and notices, demands, deductions, write-offs, buy-backs.
+async fn run_legal(command: Command, data_dir: Option<PathBuf>) -> Result<String, CliError> {
+    let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
+    match command {
         Command::Legal {
             command,
             as_of,
@@ -1106,111 +1270,14 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             let store = open(&dir()).await?;
             deduction::buyback(&store, a).await
         }
-        Command::Insolvency { command } => {
-            let store = open(&dir()).await?;
-            claim::insolvency(&store, command).await
-        }
-        Command::ClaimPack(a) => {
-            let store = open(&dir()).await?;
-            claim::claim_pack(&store, a).await
-        }
-        Command::VerifyPack(a) => claim::verify_pack(a),
-        Command::Document { command } => {
-            let store = open(&dir()).await?;
-            claim::document(&store, command).await
-        }
-        Command::RiskEval(a) => backstock_risk_eval::cli(a).await,
-        Command::Gen {
-            out,
-            lines,
-            skus,
-            distributors,
-            seed,
-            months,
-        } => {
-            let o = gen::GenOptions {
-                lines,
-                skus,
-                distributors,
-                seed,
-                months,
-            };
-            gen::generate(&out, &o)
-                .map_err(|e| CliError::new(Exit::Other, format!("{}: {e}", out.display())))
-        }
-        Command::Serve(args) => {
-            let d = data_dir.clone().unwrap_or_else(|| match args.demo {
-                true => PathBuf::from("backstock-serve-demo"),
-                false => default_data_dir(),
-            });
-            backstock_web::cli::serve(args, d).await
-        }
-        Command::Contract { command } => {
-            let store = open(&dir()).await?;
-            match command {
-                ContractCommand::Add { file: Some(f), .. } => {
-                    let opts = import::ImportOptions::default();
-                    let (files, rest) = royalties::split_files(vec![f.clone()], None)?;
-                    if !rest.is_empty()
-                        || files
-                            .iter()
-                            .any(|(_, k)| *k != royalties::files::RoyaltyFile::Contracts)
-                    {
-                        return Err(CliError::new(
-                            Exit::Input,
-                            format!(
-                                "{}:1: expected the header of contracts.csv ({})",
-                                f.display(),
-                                royalties::files::RoyaltyFile::Contracts.columns().join(",")
-                            ),
-                        ));
-                    }
-                    royalties::import_files(&store, &files, opts.encoding, false, None).await
-                }
-                ContractCommand::Add {
-                    id,
-                    title,
-                    payee,
-                    sku,
-                    basis,
-                    rate,
-                    effective_from,
-                    cross_collateralized,
-                    reserve_rate,
-                    reserve_periods,
-                    min_payout,
-                    currency,
-                    ..
-                } => {
-                    let on = match effective_from {
-                        Some(d) => d,
-                        None => risk::today(&store).await?,
-                    };
-                    royalties::contract_add(
-                        &store,
-                        royalties::ContractArgs {
-                            id: id.unwrap_or_default(),
-                            effective_from: on,
-                            title,
-                            payees: payee.join(";"),
-                            skus: sku,
-                            basis,
-                            rates: rate,
-                            cross_collateralized,
-                            reserve_rate,
-                            reserve_release_periods: reserve_periods,
-                            min_payout,
-                            currency,
-                        },
-                    )
-                    .await
-                }
-                ContractCommand::List { format } => royalties::contract_list(&store, format).await,
-                ContractCommand::Show { id, format } => {
-                    royalties::contract_show(&store, &id, format).await
-                }
-            }
-        }
+        other => Err(not_routed(&other)),
+    }
+}
+
+/// Royalty contracts, payees and runs.
+async fn run_royalty(command: Command, data_dir: Option<PathBuf>) -> Result<String, CliError> {
+    let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
+    match command {
         Command::Payee { command } => {
             let store = open(&dir()).await?;
             match command {
@@ -1277,44 +1344,102 @@ async fn run(cli: Cli) -> Result<String, CliError> {
                 RoyaltiesCommand::List { format } => royalties::list_runs(&store, format).await,
             }
         }
-        Command::User { command } => backstock_web::cli::user(&dir(), command).await,
-        Command::Thresholds { set } => {
-            let store = open(&dir()).await?;
-            if let Some(path) = set {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| CliError::new(Exit::Input, format!("{}: {e}", path.display())))?;
-                backstock_app::thresholds::replace_from_json(&store, &text)
-                    .await
-                    .map_err(|e| e.context(path.display().to_string()))?;
-            }
-            let t = risk::thresholds(&store).await?;
-            Ok(serde_json::to_string_pretty(&t).unwrap_or_default() + "\n")
-        }
-        Command::Alias { command } => {
+        other => Err(not_routed(&other)),
+    }
+}
+
+/// Royalty contracts: add, list, show.
+async fn run_contracts(command: Command, data_dir: Option<PathBuf>) -> Result<String, CliError> {
+    let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
+    match command {
+        Command::Contract { command } => {
             let store = open(&dir()).await?;
             match command {
-                AliasCommand::Add { code, sku } => {
-                    let sku = Sku::parse(&sku)
-                        .map_err(|e| CliError::new(Exit::Input, format!("SKU: {e}")))?;
-                    let r = backstock_app::aliases::add(&store, &code, sku, &user()).await?;
-                    Ok(if r.lines_posted > 0 {
-                        format!(
-                            "{} now means {}; posted {} held line(s) from {} statement(s).\n",
-                            r.code, r.sku, r.lines_posted, r.statements
-                        )
-                    } else {
-                        format!("{} now means {}.\n", r.code, r.sku)
-                    })
-                }
-                AliasCommand::List => {
-                    let mut t = Table::new(&["code", "sku"]);
-                    for (code, sku) in backstock_app::aliases::list(&store).await? {
-                        t.push(vec![code, sku.to_string()]);
+                ContractCommand::Add { file: Some(f), .. } => {
+                    let opts = import::ImportOptions::default();
+                    let (files, rest) = royalties::split_files(vec![f.clone()], None)?;
+                    if !rest.is_empty()
+                        || files
+                            .iter()
+                            .any(|(_, k)| *k != royalties::files::RoyaltyFile::Contracts)
+                    {
+                        return Err(CliError::new(
+                            Exit::Input,
+                            format!(
+                                "{}:1: expected the header of contracts.csv ({})",
+                                f.display(),
+                                royalties::files::RoyaltyFile::Contracts.columns().join(",")
+                            ),
+                        ));
                     }
-                    Ok(t.text())
+                    royalties::import_files(&store, &files, opts.encoding, false, None).await
+                }
+                ContractCommand::Add {
+                    id,
+                    title,
+                    payee,
+                    sku,
+                    basis,
+                    rate,
+                    effective_from,
+                    cross_collateralized,
+                    reserve_rate,
+                    reserve_periods,
+                    min_payout,
+                    currency,
+                    ..
+                } => {
+                    let on = match effective_from {
+                        Some(d) => d,
+                        None => risk::today(&store).await?,
+                    };
+                    royalties::contract_add(
+                        &store,
+                        royalties::ContractArgs {
+                            id: id.unwrap_or_default(),
+                            effective_from: on,
+                            title,
+                            payees: payee.join(";"),
+                            skus: sku,
+                            basis,
+                            rates: rate,
+                            cross_collateralized,
+                            reserve_rate,
+                            reserve_release_periods: reserve_periods,
+                            min_payout,
+                            currency,
+                        },
+                    )
+                    .await
+                }
+                ContractCommand::List { format } => royalties::contract_list(&store, format).await,
+                ContractCommand::Show { id, format } => {
+                    royalties::contract_show(&store, &id, format).await
                 }
             }
         }
+        other => Err(not_routed(&other)),
+    }
+}
+
+/// When a distributor fails: the insolvency record, the claim pack and documents.
+async fn run_failure(command: Command, data_dir: Option<PathBuf>) -> Result<String, CliError> {
+    let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
+    match command {
+        Command::Insolvency { command } => {
+            let store = open(&dir()).await?;
+            claim::insolvency(&store, command).await
+        }
+        Command::ClaimPack(a) => {
+            let store = open(&dir()).await?;
+            claim::claim_pack(&store, a).await
+        }
+        Command::VerifyPack(a) => claim::verify_pack(a),
+        Command::Document { command } => {
+            let store = open(&dir()).await?;
+            claim::document(&store, command).await
+        }
+        other => Err(not_routed(&other)),
     }
 }
 
