@@ -484,7 +484,9 @@ pub fn to_csv(st: &RoyaltyStatement) -> String {
     out
 }
 
-fn esc(s: &str) -> String {
+/// Text escaped for HTML (element content and quoted attribute values). The web app
+/// uses this one too.
+pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

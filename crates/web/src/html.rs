@@ -9,20 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
+pub use backstock_royalty_statement::esc;
 
 pub fn url_encode(s: &str) -> String {
     let mut o = String::new();
