@@ -85,27 +85,11 @@ pub fn parse_outcome(s: &str) -> Result<DemandOutcome, AppError> {
 #[tracing::instrument(name = "add", skip_all, fields(distributor = %req.distributor))]
 pub async fn add(store: &Store, req: AddDemand, user: &str) -> Result<Recorded, AppError> {
     let today = crate::risk::today(store).await?;
-    let entries: Vec<Entry> = store
-        .entries(
-            &[
-                EntryKind::Agreement,
-                EntryKind::Demand,
-                EntryKind::Correction,
-            ],
-            None,
-        )
-        .await?
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect();
+    let entries =
+        crate::standing_entries(store, &[EntryKind::Agreement, EntryKind::Demand]).await?;
     let records = Records::new(&entries, Date::LATEST);
     let d = &req.distributor;
-    if !records.agreements.contains_key(d) {
-        return Err(AppError::new(
-            Exit::Input,
-            format!("{d} has no agreement on record (import distributors.csv first)"),
-        ));
-    }
+    crate::require_agreement(&records, d)?;
     match (&req.kind, &req.transfer_to) {
         (DemandKind::Transfer, None) => {
             return Err(AppError::new(
@@ -164,12 +148,7 @@ pub async fn add(store: &Store, req: AddDemand, user: &str) -> Result<Recorded, 
 #[tracing::instrument(name = "add_response", skip_all, fields(demand = %req.demand_id))]
 pub async fn add_response(store: &Store, req: Respond, user: &str) -> Result<Recorded, AppError> {
     let today = crate::risk::today(store).await?;
-    let entries: Vec<Entry> = store
-        .entries(&[EntryKind::Demand, EntryKind::Correction], None)
-        .await?
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect();
+    let entries = crate::standing_entries(store, &[EntryKind::Demand]).await?;
     let records = Records::new(&entries, Date::LATEST);
     let Some(demand) = records
         .demands

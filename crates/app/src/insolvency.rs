@@ -14,7 +14,7 @@ use crate::output::{money, thousands, Format, Table};
 use crate::{AppError, Exit};
 use backstock_domain::{Date, PartyId};
 use backstock_ledger::facts::{DocumentKind, DocumentRecord, Insolvency, InsolvencyKind};
-use backstock_ledger::{Entry, EntryKind, Event, Fact};
+use backstock_ledger::{EntryKind, Event, Fact};
 use backstock_records::Records;
 use backstock_risk::insolvency::{DeadlineStatus, InsolvencyReport};
 use backstock_risk::receivables::DistributorReceivables;
@@ -69,17 +69,6 @@ pub fn parse_document_kind(s: &str) -> Result<DocumentKind, AppError> {
     })
 }
 
-async fn records_entries(store: &Store, kinds: &[EntryKind]) -> Result<Vec<Entry>, AppError> {
-    let mut all = kinds.to_vec();
-    all.push(EntryKind::Correction);
-    Ok(store
-        .entries(&all, None)
-        .await?
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect())
-}
-
 fn clean(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
@@ -89,15 +78,11 @@ fn clean(s: Option<String>) -> Option<String> {
 #[tracing::instrument(name = "add", skip_all, fields(distributor = %req.distributor))]
 pub async fn add(store: &Store, req: AddInsolvency, user: &str) -> Result<Recorded, AppError> {
     let today = crate::risk::today(store).await?;
-    let entries = records_entries(store, &[EntryKind::Agreement, EntryKind::Insolvency]).await?;
+    let entries =
+        crate::standing_entries(store, &[EntryKind::Agreement, EntryKind::Insolvency]).await?;
     let records = Records::new(&entries, Date::LATEST);
     let d = &req.distributor;
-    if !records.agreements.contains_key(d) {
-        return Err(AppError::new(
-            Exit::Input,
-            format!("{d} has no agreement on record (import distributors.csv first)"),
-        ));
-    }
+    crate::require_agreement(&records, d)?;
     if req.on > today {
         return Err(AppError::new(
             Exit::Input,
@@ -407,15 +392,11 @@ pub async fn add_document(
     user: &str,
 ) -> Result<Attached, AppError> {
     let today = crate::risk::today(store).await?;
-    let entries = records_entries(store, &[EntryKind::Agreement, EntryKind::Document]).await?;
+    let entries =
+        crate::standing_entries(store, &[EntryKind::Agreement, EntryKind::Document]).await?;
     let records = Records::new(&entries, Date::LATEST);
     let d = &req.distributor;
-    if !records.agreements.contains_key(d) {
-        return Err(AppError::new(
-            Exit::Input,
-            format!("{d} has no agreement on record (import distributors.csv first)"),
-        ));
-    }
+    crate::require_agreement(&records, d)?;
     if req.bytes.is_empty() {
         return Err(AppError::new(Exit::Input, "the document is empty"));
     }
@@ -497,7 +478,7 @@ pub async fn at_risk_notes(
         Some(d) => d,
         None => crate::risk::today(store).await?,
     };
-    let entries = records_entries(store, &[EntryKind::Insolvency]).await?;
+    let entries = crate::standing_entries(store, &[EntryKind::Insolvency]).await?;
     let records = Records::new(&entries, as_of);
     let mut out = Vec::new();
     for h in holders {
@@ -514,7 +495,7 @@ pub async fn at_risk_notes(
 
 /// The documents attached to `d`, oldest first.
 pub async fn documents(store: &Store, d: &PartyId) -> Result<Vec<DocumentRecord>, AppError> {
-    let entries = records_entries(store, &[EntryKind::Document]).await?;
+    let entries = crate::standing_entries(store, &[EntryKind::Document]).await?;
     let records = Records::new(&entries, Date::LATEST);
     Ok(records.documents_of(d).map(|x| x.item.clone()).collect())
 }

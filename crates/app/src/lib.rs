@@ -141,6 +141,36 @@ pub fn command_entry(
     })
 }
 
+/// Every entry of `kinds` recorded so far, with the corrections that may reverse them:
+/// what a use case reads through [`backstock_records::Records`] before it decides.
+pub(crate) async fn standing_entries(
+    store: &backstock_store::Store,
+    kinds: &[backstock_ledger::EntryKind],
+) -> Result<Vec<backstock_ledger::Entry>, AppError> {
+    let mut all = kinds.to_vec();
+    all.push(backstock_ledger::EntryKind::Correction);
+    Ok(store
+        .entries(&all, None)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect())
+}
+
+/// Refuses a distributor the label has no agreement with.
+pub(crate) fn require_agreement(
+    records: &backstock_records::Records<'_>,
+    d: &backstock_domain::PartyId,
+) -> Result<(), AppError> {
+    if records.agreements.contains_key(d) {
+        return Ok(());
+    }
+    Err(AppError::new(
+        Exit::Input,
+        format!("{d} has no agreement on record (import distributors.csv first)"),
+    ))
+}
+
 /// Who is acting, for the journal: `$USER` on the command line.
 pub fn user() -> String {
     std::env::var("USER").unwrap_or_else(|_| "cli".into())

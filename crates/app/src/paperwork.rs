@@ -9,23 +9,12 @@
 use crate::{AppError, Exit};
 use backstock_domain::{Date, PartyId};
 use backstock_ledger::facts::{PmsiNotice, ReceiptConfirmed, Ucc1Filing};
-use backstock_ledger::{Entry, EntryKind, Event, Fact};
+use backstock_ledger::{EntryKind, Event, Fact};
 use backstock_records::Records;
 use backstock_store::Store;
 
 /// A UCC-1 stays effective this many months (9-515(a)).
 pub const UCC_LAPSE_MONTHS: i32 = 60;
-
-async fn records_of(store: &Store, kinds: &[EntryKind]) -> Result<Vec<Entry>, AppError> {
-    let mut all = kinds.to_vec();
-    all.push(EntryKind::Correction);
-    Ok(store
-        .entries(&all, None)
-        .await?
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect())
-}
 
 /// A distributor's receipt of a shipment confirmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +37,7 @@ pub async fn confirm_receipt(
     user: &str,
 ) -> Result<ReceiptRecorded, AppError> {
     let today = crate::risk::today(store).await?;
-    let entries = records_of(store, &[EntryKind::Shipment]).await?;
+    let entries = crate::standing_entries(store, &[EntryKind::Shipment]).await?;
     let records = Records::new(&entries, Date::LATEST);
     let lines: Vec<_> = records
         .shipments
@@ -127,15 +116,11 @@ pub struct Ucc1Recorded {
 #[tracing::instrument(name = "file_ucc1", skip_all, fields(distributor = %req.distributor))]
 pub async fn file_ucc1(store: &Store, req: FileUcc1, user: &str) -> Result<Ucc1Recorded, AppError> {
     let today = crate::risk::today(store).await?;
-    let entries = records_of(store, &[EntryKind::Agreement, EntryKind::Ucc1Filing]).await?;
+    let entries =
+        crate::standing_entries(store, &[EntryKind::Agreement, EntryKind::Ucc1Filing]).await?;
     let records = Records::new(&entries, Date::LATEST);
     let d = &req.distributor;
-    if !records.agreements.contains_key(d) {
-        return Err(AppError::new(
-            Exit::Input,
-            format!("{d} has no agreement on record (import distributors.csv first)"),
-        ));
-    }
+    crate::require_agreement(&records, d)?;
     let number = req.file_number.trim().to_string();
     let state = req.state.trim().to_string();
     if number.is_empty() || state.is_empty() {
@@ -204,15 +189,10 @@ pub async fn send_notice(
     user: &str,
 ) -> Result<NoticeRecorded, AppError> {
     let today = crate::risk::today(store).await?;
-    let entries = records_of(store, &[EntryKind::Agreement]).await?;
+    let entries = crate::standing_entries(store, &[EntryKind::Agreement]).await?;
     let records = Records::new(&entries, Date::LATEST);
     let d = &req.distributor;
-    if !records.agreements.contains_key(d) {
-        return Err(AppError::new(
-            Exit::Input,
-            format!("{d} has no agreement on record (import distributors.csv first)"),
-        ));
-    }
+    crate::require_agreement(&records, d)?;
     let party = req.secured_party.trim().to_string();
     if party.is_empty() {
         return Err(AppError::new(
