@@ -6,6 +6,7 @@
 
 use crate::histories::{generate, GenOptions, LabelHistory, Record, Shape};
 use crate::metrics::{self, Spread};
+use crate::Real;
 use backstock_app::{AppError, Exit};
 use backstock_domain::{Date, PartyId, Sku};
 use backstock_ledger::facts::{Demand, DemandKind, DemandOutcome, DemandResponse, Ucc1Filing};
@@ -489,9 +490,9 @@ pub struct Summary {
     pub detected_any: usize,
     pub lead_days: Option<Spread>,
     // Healthy distributors.
-    pub distributor_years: f64,
+    pub distributor_years: Real,
     pub episodes: usize,
-    pub episodes_per_10_years: f64,
+    pub episodes_per_10_years: Real,
     pub evaluations: usize,
     pub at_alert: usize,
     pub at_watch: usize,
@@ -531,7 +532,7 @@ fn summarize(label: &str, fails: bool, trace: bool, xs: &[&Outcome]) -> Summary 
             if l >= 120 {
                 s.detected_120 += 1;
             }
-            leads.push(l as f64);
+            leads.push(l as Real);
         }
         days += x.evaluated_days;
         s.episodes += x.episodes;
@@ -546,7 +547,7 @@ fn summarize(label: &str, fails: bool, trace: bool, xs: &[&Outcome]) -> Summary 
         }
     }
     s.lead_days = metrics::spread(&leads);
-    s.distributor_years = days as f64 / 365.25;
+    s.distributor_years = days as Real / 365.25;
     s.episodes_per_10_years = metrics::per_ten_years(s.episodes, days);
     s
 }
@@ -599,7 +600,7 @@ pub struct Report {
     /// snapshot) and how many differed.
     pub credit_checks_compared: usize,
     pub credit_checks_differing: usize,
-    pub elapsed_seconds: f64,
+    pub elapsed_seconds: Real,
     pub outcomes: Vec<Outcome>,
 }
 
@@ -657,7 +658,7 @@ pub fn aggregate(all: &[Outcome], o: &EvalOptions, seeds: &[u64]) -> Report {
                 .iter()
                 .filter(|x| x.lead_days.is_some_and(|l| l >= 120))
                 .count();
-            det.push(n as f64 * 100.0 / t.len() as f64);
+            det.push(n as Real * 100.0 / t.len() as Real);
         }
         let hs: Vec<&Outcome> = healthy
             .iter()
@@ -667,7 +668,7 @@ pub fn aggregate(all: &[Outcome], o: &EvalOptions, seeds: &[u64]) -> Report {
         if !hs.is_empty() {
             let s = summarize("", false, false, &hs);
             fa.push(s.episodes_per_10_years);
-            share.push(s.at_alert as f64 * 100.0 / s.evaluations.max(1) as f64);
+            share.push(s.at_alert as Real * 100.0 / s.evaluations.max(1) as Real);
         }
     }
 
@@ -677,7 +678,7 @@ pub fn aggregate(all: &[Outcome], o: &EvalOptions, seeds: &[u64]) -> Report {
         let k = failing_with_trace.detected_120;
         targets.push(Target {
             target: "every failure that leaves a trace at `alert` (and staying) ≥ 120 days before the default".into(),
-            result: format!("{k} of {n} ({:.0} %)", k as f64 * 100.0 / n as f64),
+            result: format!("{k} of {n} ({:.0} %)", k as Real * 100.0 / n as Real),
             pass: k == n,
         });
     }
@@ -795,7 +796,7 @@ fn pct(k: usize, n: usize) -> String {
     if n == 0 {
         return "–".into();
     }
-    format!("{k}/{n} ({:.0} %)", k as f64 * 100.0 / n as f64)
+    format!("{k}/{n} ({:.0} %)", k as Real * 100.0 / n as Real)
 }
 
 fn lead(s: &Option<Spread>) -> String {
@@ -1061,7 +1062,7 @@ mod tests {
             (slow.distributors, slow.detected_120, slow.detected_any),
             (2, 1, 1)
         );
-        assert_eq!(slow.lead_days.unwrap().median, (11 * 14 + 4) as f64);
+        assert_eq!(slow.lead_days.unwrap().median, (11 * 14 + 4) as Real);
         assert_eq!(r.failing_with_trace.distributors, 2);
         assert_eq!(r.sudden.distributors, 1);
         assert_eq!(r.healthy.episodes, 1);

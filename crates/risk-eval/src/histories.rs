@@ -11,6 +11,7 @@
 //! weeks late, issue lags that wander by a few days, sales noise and retail returns.
 
 use crate::rng::Rng;
+use crate::Real;
 use backstock_domain::{Currency, Date, Money, Upc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -277,7 +278,7 @@ struct Item {
     list: i64,
     wholesale: i64,
     cost: i64,
-    weight: f64,
+    weight: Real,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -297,11 +298,11 @@ struct Dist {
     lag_base: i64,
     fee_pm: i64,
     reserve_pm: i64,
-    short_pay_share: f64,
-    scale: f64,
-    q4: f64,
-    cover: f64,
-    yearly_growth: f64,
+    short_pay_share: Real,
+    scale: Real,
+    q4: Real,
+    cover: Real,
+    yearly_growth: Real,
     default_on: Option<Date>,
     /// When the deterioration starts (failing shapes).
     onset: Option<Date>,
@@ -316,10 +317,10 @@ struct Dist {
     /// No payment after this (stocking up, sudden stop).
     payments_stop: Option<Date>,
     /// Orders ×this at the default, from `order_ramp_from` (stocking up).
-    order_mult_peak: f64,
+    order_mult_peak: Real,
     order_ramp_from: Option<Date>,
     /// Sales lost by the default, linear over its last year (failing shapes).
-    sales_decline: f64,
+    sales_decline: Real,
     late_habit: i64,
     glitch: Option<Glitch>,
     params: BTreeMap<String, String>,
@@ -357,9 +358,9 @@ fn days(a: Date, b: Date) -> i64 {
 }
 
 /// Where `x` lies between `from` (0) and `to` (1), clamped.
-fn frac(x: Date, from: Date, to: Date) -> f64 {
-    let span = days(from, to).max(1) as f64;
-    (days(from, x) as f64 / span).clamp(0.0, 1.0)
+fn frac(x: Date, from: Date, to: Date) -> Real {
+    let span = days(from, to).max(1) as Real;
+    (days(from, x) as Real / span).clamp(0.0, 1.0)
 }
 
 fn add_days(x: Date, n: i64) -> Date {
@@ -401,7 +402,7 @@ fn catalog(rng: &mut Rng, start: Date, years: i32) -> Vec<Item> {
             "LP" => rng.range(1, 4),
             "DVD" => rng.range(1, 3),
             _ => rng.range(2, 10),
-        } as f64;
+        } as Real;
         let body = format!("85971300{:03}", i + 1);
         let upc = Upc::with_check_digit(&body)
             .map(|u| u.to_string())
@@ -457,7 +458,7 @@ impl Dist {
             r.real(2.5, 3.5)
         };
         let yearly_growth = match shape {
-            Shape::GrowingFast => r.real(2.0, 3.0).powf(1.0 / f64::from(o.years.max(1))),
+            Shape::GrowingFast => r.real(2.0, 3.0).powf(1.0 / Real::from(o.years.max(1))),
             Shape::ShrinkingSteadily => 1.0 - r.real(0.25, 0.35),
             _ => r.real(0.97, 1.05),
         };
@@ -635,7 +636,7 @@ impl Dist {
     }
 
     /// Units of `item` the distributor expects to sell in the month starting `month`.
-    fn expected(&self, item: &Item, start: Date, month: Date) -> f64 {
+    fn expected(&self, item: &Item, start: Date, month: Date) -> Real {
         if item.release > month.last_of_month() {
             return 0.0;
         }
@@ -656,7 +657,7 @@ impl Dist {
             2 => 0.85,
             _ => 1.0,
         };
-        let years = days(start, month) as f64 / 365.25;
+        let years = days(start, month) as Real / 365.25;
         let trend = self.yearly_growth.powf(years);
         let decline = match self.default_on {
             Some(dd) if self.sales_decline > 0.0 => {
@@ -667,7 +668,7 @@ impl Dist {
         self.scale * item.weight * boost * season * trend * decline
     }
 
-    fn order_mult(&self, on: Date) -> f64 {
+    fn order_mult(&self, on: Date) -> Real {
         match (self.order_ramp_from, self.default_on) {
             (Some(from), Some(dd)) => 1.0 + (self.order_mult_peak - 1.0) * frac(on, from, dd),
             _ => 1.0,
@@ -799,7 +800,7 @@ pub fn generate(seed: u64, o: &GenOptions) -> LabelHistory {
             }
         }
         let limit = credit_limit(dist, &out, start, end);
-        let limit = (limit as f64 * r.real(1.5, 2.0)) as i64;
+        let limit = (limit as Real * r.real(1.5, 2.0)) as i64;
         let limit = ((limit / 100_000) + 1) * 100_000;
         dist.params.insert("credit_limit".into(), money(limit));
         let legal = format!(
@@ -933,7 +934,7 @@ fn credit_limit(dist: &Dist, out: &Out, start: Date, end: Date) -> i64 {
     best
 }
 
-fn round5(x: f64) -> i64 {
+fn round5(x: Real) -> i64 {
     ((x / 5.0).ceil() as i64) * 5
 }
 
@@ -949,7 +950,7 @@ fn order_and_ship(
     let po_day = month.add_days(dist.rng.range(1, 8) as i32);
     let mult = dist.order_mult(po_day);
     let whole = dist.cover.floor() as i32;
-    let part = dist.cover - f64::from(whole);
+    let part = dist.cover - Real::from(whole);
     let mut lines = Vec::new();
     for (i, it) in cat.iter().enumerate() {
         if it.release > month.last_of_month() {
@@ -965,8 +966,8 @@ fn order_and_ship(
             + dist.expected(it, start, month.add_months(1)))
             * mult;
         let held = *dist.held.get(&i).unwrap_or(&0);
-        if (held as f64) < reorder {
-            let want = round5(forecast - held as f64);
+        if (held as Real) < reorder {
+            let want = round5(forecast - held as Real);
             if want >= 10 {
                 lines.push((i, want));
             }
@@ -1071,7 +1072,7 @@ fn sell(dist: &mut Dist, cat: &[Item], start: Date, mi: i32, month: Date) {
         }
         *held -= sold;
         *dist.period_sales.entry(i).or_insert(0) += sold;
-        let back = (sold as f64 * dist.rng.real(0.03, 0.10)).round() as i64;
+        let back = (sold as Real * dist.rng.real(0.03, 0.10)).round() as i64;
         if back > 0 {
             let when = mi + dist.rng.range(2, 3) as i32;
             *dist.returns_due.entry((when, i)).or_insert(0) += back;
@@ -1207,7 +1208,7 @@ fn statement_with(
     if dist.shape == Shape::StatementsStopping {
         // Later and later until the last one, then none.
         if let (Some(on), Some(stop)) = (dist.onset, dist.statements_stop) {
-            lag += (dist.peak_extra_lag as f64 * frac(pe, on, stop)).round() as i64;
+            lag += (dist.peak_extra_lag as Real * frac(pe, on, stop)).round() as i64;
         }
     }
     let glitch_here = |on: Date| ps <= on && on <= pe;
@@ -1263,13 +1264,13 @@ fn statement_with(
         }
         Shape::SlowingPayments | Shape::RefusingReturns => {
             if let (Some(on), Some(dd)) = (dist.onset, dist.default_on) {
-                late += (dist.peak_late as f64 * frac(due, on, dd)).round() as i64;
+                late += (dist.peak_late as Real * frac(due, on, dd)).round() as i64;
             }
         }
         Shape::ShrinkingPayments => {
             if let (Some(on), Some(dd)) = (dist.onset, dist.default_on) {
                 let f = frac(due, on, dd);
-                let cap = 1000 - ((1000 - dist.floor_share_pm) as f64 * f).round() as i64;
+                let cap = 1000 - ((1000 - dist.floor_share_pm) as Real * f).round() as i64;
                 share_pm = share_pm.min(cap);
             }
         }
@@ -1431,18 +1432,18 @@ mod tests {
                     .map(|s| s.sales_minor)
                     .sum()
             };
-            let g = year_sales("growing-fast-1", 2016) as f64
-                / year_sales("growing-fast-1", 2012) as f64;
+            let g = year_sales("growing-fast-1", 2016) as Real
+                / year_sales("growing-fast-1", 2012) as Real;
             // Sales ×2–3 over the history, less what new releases did in the first year.
             assert!(g > 1.4, "seed {seed}: growing ×{g:.2}");
-            let s = year_sales("shrinking-steadily-1", 2016) as f64
-                / year_sales("shrinking-steadily-1", 2012) as f64;
+            let s = year_sales("shrinking-steadily-1", 2016) as Real
+                / year_sales("shrinking-steadily-1", 2012) as Real;
             assert!(s < 0.45, "seed {seed}: shrinking ×{s:.2}");
         }
     }
 
     /// Share of what fell due in `[from, to)` that was paid (by statement).
-    fn paid_share(h: &LabelHistory, name: &str, from: Date, to: Date) -> f64 {
+    fn paid_share(h: &LabelHistory, name: &str, from: Date, to: Date) -> Real {
         let (mut due, mut paid) = (0i64, 0i64);
         for s in h
             .statements
@@ -1457,7 +1458,7 @@ mod tests {
                 .map(|p| p.amount_minor)
                 .sum::<i64>();
         }
-        paid as f64 / due.max(1) as f64
+        paid as Real / due.max(1) as Real
     }
 
     fn failing(h: &LabelHistory, shape: Shape) -> (String, Date) {

@@ -15,6 +15,10 @@
 // the generated files stays in integer minor units.
 #![allow(clippy::float_arithmetic, clippy::float_cmp)]
 
+/// A real number for generated demand, shares, draws and report ratios: never money
+/// (amounts in the generated files and the ledger are integer minor units).
+pub type Real = f64; // the one place a float type is named; see above
+
 pub mod evaluate;
 pub mod histories;
 pub mod metrics;

@@ -1,6 +1,7 @@
 //! The metrics, as pure functions over a distributor's levels at successive
 //! evaluation dates.
 
+use crate::Real;
 use backstock_domain::Date;
 use backstock_risk::Level;
 use serde::Serialize;
@@ -62,23 +63,23 @@ pub fn episode_spans(levels: &[(Date, Level)]) -> Vec<(Date, Date)> {
 }
 
 /// Episodes per 10 distributor-years.
-pub fn per_ten_years(episodes: usize, distributor_days: i64) -> f64 {
+pub fn per_ten_years(episodes: usize, distributor_days: i64) -> Real {
     if distributor_days <= 0 {
         return 0.0;
     }
-    episodes as f64 * 10.0 * 365.25 / distributor_days as f64
+    episodes as Real * 10.0 * 365.25 / distributor_days as Real
 }
 
 /// Smallest, median and largest of some values.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Spread {
-    pub min: f64,
-    pub median: f64,
-    pub max: f64,
+    pub min: Real,
+    pub median: Real,
+    pub max: Real,
     pub n: usize,
 }
 
-pub fn spread(values: &[f64]) -> Option<Spread> {
+pub fn spread(values: &[Real]) -> Option<Spread> {
     if values.is_empty() {
         return None;
     }
@@ -166,11 +167,11 @@ mod tests {
         // 2 episodes over 5 distributor-years = 4 per 10.
         let r = per_ten_years(2, 1826);
         assert!((r - 4.0).abs() < 0.01, "{r}");
-        assert!(per_ten_years(3, 0).abs() < f64::EPSILON);
+        assert!(per_ten_years(3, 0).abs() < Real::EPSILON);
         let s = spread(&[5.0, 1.0, 3.0, 9.0]).unwrap();
         assert_eq!((s.min, s.median, s.max, s.n), (1.0, 4.0, 9.0, 4));
         let s = spread(&[2.0, 7.0, 1.0]).unwrap();
-        assert!((s.median - 2.0).abs() < f64::EPSILON);
+        assert!((s.median - 2.0).abs() < Real::EPSILON);
         assert!(spread(&[]).is_none());
     }
 }

@@ -1,6 +1,8 @@
 //! The shared seeded generator (`backstock-seeded`) with the fractions the histories
 //! draw their parameters from.
 
+use crate::Real;
+
 #[derive(Debug, Clone)]
 pub struct Rng(backstock_seeded::Rng);
 
@@ -25,13 +27,13 @@ impl Rng {
     }
 
     /// Uniform in [lo, hi).
-    pub fn real(&mut self, lo: f64, hi: f64) -> f64 {
-        let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    pub fn real(&mut self, lo: Real, hi: Real) -> Real {
+        let u = (self.next_u64() >> 11) as Real / (1u64 << 53) as Real;
         lo + (hi - lo) * u
     }
 
     /// True with probability `p`.
-    pub fn chance(&mut self, p: f64) -> bool {
+    pub fn chance(&mut self, p: Real) -> bool {
         self.real(0.0, 1.0) < p
     }
 }
