@@ -211,19 +211,39 @@ pub async fn run(
     run_checked(store, paths, opts, &|_| Ok(())).await
 }
 
+/// What an import did, or what its dry run says it would do (the same checks run).
+#[derive(Debug, Default, Clone)]
+pub struct ImportOutcome {
+    /// What the user is told, one line per file (and warnings after).
+    pub report: String,
+    /// Entries skipped because the journal already holds them with the same details
+    /// (recorded from another file: distributors re-send cumulative exports), by id.
+    pub already_recorded: Vec<String>,
+}
+
 /// What an uploader may record: called on every parsed entry before anything of its
 /// file is previewed or recorded; an `Err` refuses the whole file with that reason.
 /// (The web app uses it to keep a distributor's uploads to its own account.)
 pub type EntryCheck<'a> = dyn Fn(&backstock_ledger::Entry) -> Result<(), String> + Sync + 'a;
 
 /// [`run`], refusing any file with an entry `check` rejects.
-#[tracing::instrument(name = "run_checked", skip_all)]
 pub async fn run_checked(
     store: &Store,
     paths: &[PathBuf],
     opts: &ImportOptions,
     check: &EntryCheck<'_>,
 ) -> Result<String, AppError> {
+    Ok(import_checked(store, paths, opts, check).await?.report)
+}
+
+/// [`run_checked`], saying which entries were skipped as already recorded.
+#[tracing::instrument(name = "run_checked", skip_all)]
+pub async fn import_checked(
+    store: &Store,
+    paths: &[PathBuf],
+    opts: &ImportOptions,
+    check: &EntryCheck<'_>,
+) -> Result<ImportOutcome, AppError> {
     // BACKSTOCK_TIMING=1 prints how long each phase took (for benchmarks).
     let timing = std::env::var_os("BACKSTOCK_TIMING").is_some();
     let t0 = std::time::Instant::now();
@@ -283,6 +303,7 @@ pub async fn run_checked(
     ctx.hold_unmatched = opts.hold_unmatched;
     phase("context loaded");
     let mut report = String::new();
+    let mut already_recorded = Vec::new();
     let mut new_pos = Vec::new();
     let mut refresh_lookups = false;
     for (path, size, encoding, kind) in plan {
@@ -361,14 +382,23 @@ pub async fn run_checked(
                 format!("{shown}: {why}; nothing was recorded from this file"),
             ));
         }
+        // The journal's idempotency, checked before anything is previewed or recorded,
+        // so a dry run says what the import will do: an entry recorded before with the
+        // same details is skipped (counted), with other details it refuses the file.
+        let mut parsed = parsed;
+        let skipped = split_recorded(store, &shown, &mut parsed.entries).await?;
+        let n_new = parsed.entries.len();
+        let n_skipped = skipped.len();
+        already_recorded.extend(skipped);
+        phase("checked against the journal");
         let totals: Vec<String> = parsed.totals.iter().map(crate::output::money).collect();
         let summary = format!(
             "{} {} line{} → {} entr{}{}{}",
             crate::output::thousands(parsed.lines as i64),
             kind.as_str(),
             if parsed.lines == 1 { "" } else { "s" },
-            parsed.entries.len(),
-            if parsed.entries.len() == 1 {
+            n_new + n_skipped,
+            if n_new + n_skipped == 1 {
                 "y"
             } else {
                 "ies"
@@ -390,7 +420,8 @@ pub async fn run_checked(
         );
         if opts.dry_run {
             report.push_str(&format!(
-                "{shown}: would record {summary} (dry run: nothing changed)\n"
+                "{shown}: would record {summary}{} (dry run: nothing changed)\n",
+                skipped_note(n_skipped, n_new)
             ));
             for e in &parsed.entries {
                 ctx.learn(e);
@@ -421,7 +452,9 @@ pub async fn run_checked(
         }
         let recorded = store.record_all(parsed.entries, Some(file)).await;
         phase("recorded");
-        report.push_str(&recorded_report(&shown, &summary, recorded)?);
+        report.push_str(&recorded_report_skipping(
+            &shown, &summary, recorded, n_skipped,
+        )?);
         refresh_lookups |= matches!(kind, Kind::Catalog | Kind::Distributors);
     }
     if refresh_lookups {
@@ -446,7 +479,79 @@ pub async fn run_checked(
         .await?,
     );
     phase("royalty files read");
-    Ok(report)
+    Ok(ImportOutcome {
+        report,
+        already_recorded,
+    })
+}
+
+/// Takes out of `entries` those the journal already holds with the same details
+/// (dates and event; where they were read from may differ) and returns their ids. An
+/// id recorded with other details, or given twice in the file, refuses the file with
+/// the store's own words — what the import would say, said by its dry run too.
+async fn split_recorded(
+    store: &Store,
+    shown: &str,
+    entries: &mut Vec<backstock_ledger::Entry>,
+) -> Result<Vec<String>, AppError> {
+    let refuse = |id: &str, why: backstock_store::StoreError| {
+        tracing::debug!(entry = id, "refused by the journal's idempotency");
+        AppError::from(why).context(format!("{shown}: nothing was recorded from this file"))
+    };
+    let mut ids = std::collections::HashSet::with_capacity(entries.len());
+    for e in entries.iter() {
+        if !ids.insert(e.id.as_str()) {
+            return Err(refuse(
+                e.id.as_str(),
+                backstock_store::StoreError::Conflict {
+                    entry_id: e.id.to_string(),
+                },
+            ));
+        }
+    }
+    let ids: Vec<&str> = ids.into_iter().collect();
+    let recorded: std::collections::HashMap<String, backstock_ledger::Entry> = store
+        .entries_with_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|e| (e.id.to_string(), e))
+        .collect();
+    if recorded.is_empty() {
+        return Ok(Vec::new());
+    }
+    for e in entries.iter() {
+        if let Some(old) = recorded.get(e.id.as_str()) {
+            if (old.effective_on, old.known_on, &old.event)
+                != (e.effective_on, e.known_on, &e.event)
+            {
+                return Err(refuse(
+                    e.id.as_str(),
+                    backstock_store::StoreError::Conflict {
+                        entry_id: e.id.to_string(),
+                    },
+                ));
+            }
+        }
+    }
+    let mut skipped = Vec::new();
+    entries.retain(|e| {
+        if recorded.contains_key(e.id.as_str()) {
+            skipped.push(e.id.to_string());
+            false
+        } else {
+            true
+        }
+    });
+    Ok(skipped)
+}
+
+/// ` (N already recorded, M new)` when some entries were already recorded.
+fn skipped_note(skipped: usize, new: usize) -> String {
+    if skipped == 0 {
+        String::new()
+    } else {
+        format!(" ({skipped} already recorded, {new} new)")
+    }
 }
 
 /// Resident and peak memory, from /proc (Linux), for the timing lines.
@@ -536,17 +641,27 @@ pub(crate) fn recorded_report(
     summary: &str,
     recorded: Result<RecordOutcome, backstock_store::StoreError>,
 ) -> Result<String, AppError> {
+    recorded_report_skipping(shown, summary, recorded, 0)
+}
+
+/// [`recorded_report`] for a file of which `skipped` entries were taken out before
+/// recording as already recorded.
+fn recorded_report_skipping(
+    shown: &str,
+    summary: &str,
+    recorded: Result<RecordOutcome, backstock_store::StoreError>,
+    skipped: usize,
+) -> Result<String, AppError> {
     match recorded {
         Ok(RecordOutcome::Recorded {
             recorded,
             unchanged,
             ..
         }) => {
-            let mut out = format!("{shown}: recorded {summary}");
-            if unchanged > 0 {
-                out.push_str(&format!(" ({unchanged} already recorded, {recorded} new)"));
-            }
-            out.push('\n');
+            let out = format!(
+                "{shown}: recorded {summary}{}\n",
+                skipped_note(unchanged + skipped, recorded)
+            );
             Ok(out)
         }
         Ok(RecordOutcome::AlreadyImported { imported_at, .. }) => Ok(already(shown, &imported_at)),

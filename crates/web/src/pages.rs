@@ -1242,7 +1242,7 @@ pub async fn import_preview(
                 e.amount.map(|m| esc(&l.money(m))).unwrap_or_default(),
             ));
         }
-        let more = if p.entries_total > p.entries.len() {
+        let mut more = if p.entries_total > p.entries.len() {
             format!(
                 r#"<p class="note">… and {} more entries.</p>"#,
                 l.int(i64::try_from(p.entries_total - p.entries.len()).unwrap_or(i64::MAX))
@@ -1250,6 +1250,16 @@ pub async fn import_preview(
         } else {
             String::new()
         };
+        if p.already_recorded > 0 {
+            let n = p.already_recorded;
+            more.push_str(&format!(
+                r#"<p id="upload-skipped" class="note">{} {} of this file {} already recorded with the same details (from another file) and will be skipped: {}.</p>"#,
+                l.int(i64::try_from(n).unwrap_or(i64::MAX)),
+                if n == 1 { "entry" } else { "entries" },
+                if n == 1 { "is" } else { "are" },
+                esc(&p.already_recorded_ids.join(", ")),
+            ));
+        }
         body.push_str(&format!(
             r#"<p>What would be recorded:</p><pre id="upload-preview" class="okbox">{}</pre><table id="upload-entries"><thead><tr><th>entry</th><th>kind</th><th>effective</th><th>known</th><th>party</th><th>sku</th><th class="n">units</th><th class="n">amount</th></tr></thead><tbody>{rows}</tbody></table>{more}
 <form id="confirm-form" class="inline" method="post" action="{}">{}<button id="confirm-submit" class="primary" type="submit">Record it</button></form>

@@ -49,6 +49,11 @@ pub struct Preview {
     pub entries: Vec<EntryLine>,
     /// How many entries would be recorded in all.
     pub entries_total: usize,
+    /// How many entries of the file the journal already holds with the same details
+    /// (recorded from another file): skipped, not refused.
+    pub already_recorded: usize,
+    /// Their ids (the first [`PREVIEW_ROWS`]).
+    pub already_recorded_ids: Vec<String>,
 }
 
 /// Seconds a previewed upload waits for its confirmation.
@@ -242,13 +247,13 @@ fn own_entry(own: &str, e: &Entry) -> Result<(), String> {
     }
 }
 
-/// Runs the import (or its dry run), listing what it would record into `seen`.
+/// Runs the import (or its dry run), listing what it reads into `seen`.
 async fn run(
     t: &Tenant,
     path: &Path,
     opts: &ImportOptions,
     seen: &Mutex<(Vec<EntryLine>, usize)>,
-) -> Result<String, backstock_app::AppError> {
+) -> Result<import::ImportOutcome, backstock_app::AppError> {
     let paths = [path.to_path_buf()];
     let own = match &t.scope {
         Scope::Distributor(own) => Some(own.clone()),
@@ -266,7 +271,7 @@ async fn run(
         }
         Ok(())
     };
-    import::run_checked(t.store(), &paths, opts, &check).await
+    import::import_checked(t.store(), &paths, opts, &check).await
 }
 
 /// The upload directory's path written as the uploaded file's own name.
@@ -309,9 +314,20 @@ pub async fn preview(
     std::fs::write(&path, bytes).map_err(|e| Fail::internal(format!("keeping the upload: {e}")))?;
     let seen = Mutex::new((Vec::new(), 0));
     let result = run(t, &path, &opts, &seen).await;
-    let (entries, entries_total) = seen.into_inner().unwrap_or_default();
+    let (entries, seen_total) = seen.into_inner().unwrap_or_default();
     match result {
-        Ok(report) => {
+        Ok(outcome) => {
+            // What would be recorded: the entries read less those already recorded.
+            let skipped: std::collections::HashSet<&str> = outcome
+                .already_recorded
+                .iter()
+                .map(String::as_str)
+                .collect();
+            let entries: Vec<EntryLine> = entries
+                .into_iter()
+                .filter(|e| !skipped.contains(e.id.as_str()))
+                .collect();
+            let entries_total = seen_total.saturating_sub(skipped.len());
             state
                 .control
                 .add_upload(&PendingUpload {
@@ -325,10 +341,17 @@ pub async fn preview(
             Ok(Preview {
                 upload_id: Some(id),
                 file_name: name,
-                report: shown(&report, &dir),
+                report: shown(&outcome.report, &dir),
                 errors: Vec::new(),
                 entries,
                 entries_total,
+                already_recorded: outcome.already_recorded.len(),
+                already_recorded_ids: outcome
+                    .already_recorded
+                    .iter()
+                    .take(PREVIEW_ROWS)
+                    .cloned()
+                    .collect(),
             })
         }
         Err(e) => {
@@ -351,6 +374,8 @@ pub async fn preview(
                 errors,
                 entries: Vec::new(),
                 entries_total: 0,
+                already_recorded: 0,
+                already_recorded_ids: Vec::new(),
             })
         }
     }
@@ -373,6 +398,7 @@ pub async fn confirm(state: &AppState, t: &Tenant, id: &str) -> Result<String, F
     let result = match options(t, &c, false) {
         Ok(opts) => run(t, &u.path, &opts, &Mutex::new((Vec::new(), 0)))
             .await
+            .map(|o| o.report)
             .map_err(Fail::from),
         Err(f) => Err(f),
     };
