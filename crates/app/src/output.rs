@@ -41,25 +41,57 @@ impl Table {
     pub fn render(&self, format: Format, json: &Value) -> String {
         match format {
             Format::Json => serde_json::to_string_pretty(json).unwrap_or_default() + "\n",
-            Format::Csv => {
-                let mut out = String::new();
-                out.push_str(
-                    &self
-                        .columns
-                        .iter()
-                        .map(|c| csv_cell(c))
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
-                out.push('\n');
-                for r in &self.rows {
-                    out.push_str(&r.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
-                    out.push('\n');
-                }
-                out
-            }
+            Format::Csv => self.csv(),
             Format::Table => self.text(),
         }
+    }
+
+    /// CSV for other tools: numbers are numbers. In numeric columns, thousands
+    /// separators are dropped (`1,234` → `1234`), a percentage loses its sign
+    /// (`110.1%` → `110.1`) and an amount loses its currency code (`9,145.20 USD` →
+    /// `9145.20`); the code then goes to a `currency` column (added at the end when the
+    /// table has none), so nothing is lost.
+    pub fn csv(&self) -> String {
+        let has_currency = self.columns.contains(&"currency");
+        let rows: Vec<(Vec<String>, Option<String>)> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let mut code = None;
+                let cells = r
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if !self.right.get(i).copied().unwrap_or(false) {
+                            return c.clone();
+                        }
+                        let (n, cur) = plain_number(c);
+                        if code.is_none() {
+                            code = cur;
+                        }
+                        n
+                    })
+                    .collect();
+                (cells, code)
+            })
+            .collect();
+        let add_currency = !has_currency && rows.iter().any(|(_, c)| c.is_some());
+        let mut out = String::new();
+        let mut header: Vec<String> = self.columns.iter().map(|c| csv_cell(c)).collect();
+        if add_currency {
+            header.push("currency".into());
+        }
+        out.push_str(&header.join(","));
+        out.push('\n');
+        for (cells, code) in rows {
+            let mut line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+            if add_currency {
+                line.push(code.unwrap_or_default());
+            }
+            out.push_str(&line.join(","));
+            out.push('\n');
+        }
+        out
     }
 
     pub fn text(&self) -> String {
@@ -108,6 +140,30 @@ impl Table {
         }
         out
     }
+}
+
+/// A number as people read it → as tools read it, with the currency code it carried:
+/// `-1,234.50 USD` → (`-1234.50`, `USD`), `110.1%` → `110.1`, `1,234` → `1234`.
+/// Anything else is returned as it is.
+fn plain_number(s: &str) -> (String, Option<String>) {
+    let t = s.trim();
+    let (num, code) = match t.rsplit_once(' ') {
+        Some((n, c)) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => {
+            (n, Some(c.to_string()))
+        }
+        _ => (t, None),
+    };
+    let num = num.strip_suffix('%').unwrap_or(num);
+    let digits = num.strip_prefix('-').unwrap_or(num);
+    let numeric = !digits.is_empty()
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+        && digits.bytes().next().is_some_and(|b| b.is_ascii_digit());
+    if !numeric {
+        return (s.to_string(), None);
+    }
+    (num.replace(',', ""), code)
 }
 
 fn csv_cell(s: &str) -> String {
@@ -167,5 +223,30 @@ mod tests {
         t.push(vec!["x,y".into(), "10".into()]);
         assert_eq!(t.render(Format::Csv, &Value::Null), "a,n\n\"x,y\",10\n");
         assert_eq!(t.text(), "a     n\n---  --\nx,y  10\n");
+    }
+
+    #[test]
+    fn csv_numbers_are_numbers() {
+        let mut t = Table::new(&["party", "balance", "used", "units"]).numeric(&[1, 2, 3]);
+        t.push(vec![
+            "cascade".into(),
+            money(Money::from_minor(914_520, Currency::USD)),
+            "110.1%".into(),
+            thousands(12_345),
+        ]);
+        t.push(vec![
+            "x".into(),
+            "-1,000.00 EUR".into(),
+            "".into(),
+            "n/a".into(),
+        ]);
+        assert_eq!(
+            t.csv(),
+            "party,balance,used,units,currency\ncascade,9145.20,110.1,12345,USD\nx,-1000.00,,n/a,EUR\n"
+        );
+        // With a currency column of its own, none is added.
+        let mut t = Table::new(&["net", "currency"]).numeric(&[0]);
+        t.push(vec!["1,000.00 USD".into(), "USD".into()]);
+        assert_eq!(t.csv(), "net,currency\n1000.00,USD\n");
     }
 }

@@ -389,58 +389,239 @@ pub async fn risk_history(
     Ok(out)
 }
 
-/// Records an alert for every distributor whose level rose above the last alerted
-/// level, and POSTs it to the webhook if one is configured.
+fn parse_level(s: &str) -> Level {
+    match s {
+        "watch" => Level::Watch,
+        "alert" => Level::Alert,
+        "critical" => Level::Critical,
+        _ => Level::Ok,
+    }
+}
+
+/// The alert log as (date, recording order, distributor, level reached), sorted.
+async fn level_log(store: &Store) -> Result<Vec<(Date, i64, String, Level)>, AppError> {
+    let mut rows: Vec<_> = store
+        .alerts()
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            let d = Date::parse(&r.as_of).ok()?;
+            Some((d, r.id, r.distributor, parse_level(&r.to_level)))
+        })
+        .collect();
+    rows.sort();
+    Ok(rows)
+}
+
+/// Each distributor's level as the alert log has it on `on`: the last change recorded
+/// with a date on or before it (ties in recording order).
+fn levels_on(log: &[(Date, i64, String, Level)], on: Date) -> BTreeMap<&str, Level> {
+    log.iter()
+        .take_while(|(d, ..)| *d <= on)
+        .map(|(_, _, dist, l)| (dist.as_str(), *l))
+        .collect()
+}
+
+fn alert_body(a: &backstock_risk::Assessment, before: Level) -> String {
+    let event = if a.level > before {
+        "risk_level_rose"
+    } else {
+        "risk_level_fell"
+    };
+    json!({
+        "event": event,
+        "distributor": a.distributor.to_string(),
+        "from": before.as_str(),
+        "to": a.level,
+        "as_of": a.as_of.to_string(),
+        "reason": a.reason,
+        "exposure": {"amount": a.exposure.to_decimal_string(), "currency": a.exposure.currency().code()},
+        "signals": a.signals.iter().filter(|s| s.level > Level::Ok).map(|s| json!({"code": s.code, "level": s.level, "message": s.message, "value": s.value})).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+/// Where the level history was last walked to: `"DATE SEQ"`, the last month end
+/// evaluated and the journal's last entry then.
+const LEVEL_LOG_MARK: &str = "alert_log_through";
+
+/// At most this many month ends are walked in one call (a century of history).
+const LEVEL_LOG_MAX_STEPS: usize = 1200;
+
+/// Walks each distributor's level month end by month end from where the alert log
+/// last left off to the month end before `as_of`, and records every change on the
+/// month end the data first showed it — with what the label knew by then, so a
+/// distributor that went to watch in 2014 and alert in 2015 is logged so, not as one
+/// row on the day someone first looked. Entries recorded since the last walk with an
+/// earlier date (an import of history) restart the walk at their date. Nothing is
+/// POSTed to the webhook for the past: only a change seen on the label's today is.
+pub async fn record_level_history(
+    store: &Store,
+    as_of: Date,
+    th: &Thresholds,
+) -> Result<Vec<i64>, AppError> {
+    let mark = store.meta(LEVEL_LOG_MARK).await?.and_then(|m| {
+        let (d, q) = m.split_once(' ')?;
+        Some((Date::parse(d).ok()?, q.parse::<i64>().ok()?))
+    });
+    let all = store.entries(&[], None).await?;
+    let Some(last_seq) = all.last().map(|(q, _)| *q) else {
+        return Ok(Vec::new());
+    };
+    // An entry first counts on the later of its effective and known dates.
+    let counts_from = |e: &Entry| e.effective_on.max(e.known_on);
+    // Before the first consignment or statement every distributor is at ok: the walk
+    // starts there, not at a catalog item dated from the epoch.
+    let first = all
+        .iter()
+        .filter(|(_, e)| matches!(e.event, Event::Shipment { .. } | Event::Statement(_)))
+        .map(|(_, e)| counts_from(e))
+        .min();
+    let start = match mark {
+        None => first,
+        Some((through, seen)) => {
+            let changed = all
+                .iter()
+                .filter(|(q, _)| *q > seen)
+                .map(|(_, e)| counts_from(e))
+                .min()
+                .map(|c| first.map_or(c, |f| c.max(f)));
+            match changed {
+                Some(c) if c <= through => Some(c),
+                _ => Some(through.add_days(1)),
+            }
+        }
+    };
+    let Some(start) = start else {
+        return Ok(Vec::new());
+    };
+    let mut log = level_log(store).await?;
+    let entries: Vec<Entry> = all.into_iter().map(|(_, e)| e).collect();
+    let mut recorded = Vec::new();
+    let mut step = start.last_of_month();
+    let mut walked = None;
+    for _ in 0..LEVEL_LOG_MAX_STEPS {
+        if step >= as_of {
+            break;
+        }
+        let snap = Snapshot::from_entries(
+            step,
+            entries.iter().filter(|e| counts_from(e) <= step).cloned(),
+        );
+        let mut changes = Vec::new();
+        {
+            let levels = levels_on(&log, step);
+            for a in backstock_risk::signals::assess(&snap, th) {
+                let before = levels
+                    .get(a.distributor.as_str())
+                    .copied()
+                    .unwrap_or(Level::Ok);
+                if a.level != before {
+                    changes.push((a, before));
+                }
+            }
+        }
+        for (a, before) in changes {
+            let d = a.distributor.to_string();
+            let id = store
+                .add_alert(
+                    &step.to_string(),
+                    &d,
+                    before.as_str(),
+                    a.level.as_str(),
+                    &alert_body(&a, before),
+                )
+                .await?;
+            recorded.push(id);
+            let row = (step, id, d, a.level);
+            let at = log.partition_point(|x| *x < row);
+            log.insert(at, row);
+        }
+        walked = Some(step);
+        step = step.add_days(1).last_of_month();
+    }
+    if let Some(w) = walked {
+        store
+            .set_meta(LEVEL_LOG_MARK, &format!("{w} {last_seq}"))
+            .await?;
+    } else if let Some((through, _)) = mark {
+        store
+            .set_meta(LEVEL_LOG_MARK, &format!("{through} {last_seq}"))
+            .await?;
+    }
+    Ok(recorded)
+}
+
+/// Records the level history up to `rows`' date ([`record_level_history`]), then an
+/// alert for every distributor whose level on that date differs from the level the
+/// log last had; a distributor whose level is now above what the log said before this
+/// call is POSTed to the webhook (if one is configured) once, from that level to now.
 pub async fn raise_alerts(
     store: &Store,
     rows: &[backstock_risk::Assessment],
 ) -> Result<Vec<i64>, AppError> {
-    let last = store.last_alert_levels().await?;
-    let webhook = store.meta("webhook_url").await?;
-    let mut raised = Vec::new();
+    let Some(as_of) = rows.first().map(|a| a.as_of) else {
+        return Ok(Vec::new());
+    };
+    let th = thresholds(store).await?;
+    // What the log said before this call: a rise from it to today's level is what the
+    // webhook hears about, once, however many past changes the walk records between.
+    let known_before: BTreeMap<String, Level> = levels_on(&level_log(store).await?, as_of)
+        .into_iter()
+        .map(|(d, l)| (d.to_string(), l))
+        .collect();
+    let mut raised = record_level_history(store, as_of, &th).await?;
+    let log = level_log(store).await?;
+    let last = levels_on(&log, as_of);
+    let mut last_id: BTreeMap<String, i64> = log
+        .iter()
+        .filter(|(_, id, ..)| raised.contains(id))
+        .map(|(_, id, d, _)| (d.clone(), *id))
+        .collect();
     for a in rows {
         let d = a.distributor.to_string();
-        let before = last.get(&d).map(String::as_str).unwrap_or("ok");
-        let before_level = match before {
-            "watch" => Level::Watch,
-            "alert" => Level::Alert,
-            "critical" => Level::Critical,
-            _ => Level::Ok,
-        };
-        if a.level <= before_level {
+        let before_level = last.get(d.as_str()).copied().unwrap_or(Level::Ok);
+        if a.level == before_level {
             continue;
         }
-        let body = json!({
-            "event": "risk_level_rose",
-            "distributor": d,
-            "from": before,
-            "to": a.level,
-            "as_of": a.as_of.to_string(),
-            "reason": a.reason,
-            "exposure": {"amount": a.exposure.to_decimal_string(), "currency": a.exposure.currency().code()},
-            "signals": a.signals.iter().filter(|s| s.level > Level::Ok).map(|s| json!({"code": s.code, "level": s.level, "message": s.message, "value": s.value})).collect::<Vec<_>>(),
-        })
-        .to_string();
         let id = store
-            .add_alert(&a.as_of.to_string(), &d, before, a.level.as_str(), &body)
+            .add_alert(
+                &a.as_of.to_string(),
+                &d,
+                before_level.as_str(),
+                a.level.as_str(),
+                &alert_body(a, before_level),
+            )
             .await?;
-        if let Some(url) = &webhook {
-            // Blocking I/O (up to 10 s) off the async workers: the web server keeps
-            // answering while a webhook is slow.
-            let (u, b) = (url.clone(), body.clone());
-            let sent = tokio::task::spawn_blocking(move || post_json(&u, &b))
-                .await
-                .unwrap_or_else(|e| Err(format!("the webhook call failed: {e}")));
-            match sent {
-                Ok(status) => {
-                    store
-                        .mark_alert_delivery(id, true, &format!("HTTP {status}"))
-                        .await?
-                }
-                Err(e) => store.mark_alert_delivery(id, false, &e).await?,
-            }
-        }
+        last_id.insert(d, id);
         raised.push(id);
+    }
+    let Some(url) = store.meta("webhook_url").await? else {
+        return Ok(raised);
+    };
+    for a in rows {
+        let d = a.distributor.as_str();
+        let was = known_before.get(d).copied().unwrap_or(Level::Ok);
+        let Some(&id) = last_id.get(d) else {
+            continue;
+        };
+        if a.level <= was {
+            continue;
+        }
+        // Blocking I/O (up to 10 s) off the async workers: the web server keeps
+        // answering while a webhook is slow.
+        let (u, b) = (url.clone(), alert_body(a, was));
+        let sent = tokio::task::spawn_blocking(move || post_json(&u, &b))
+            .await
+            .unwrap_or_else(|e| Err(format!("the webhook call failed: {e}")));
+        match sent {
+            Ok(status) => {
+                store
+                    .mark_alert_delivery(id, true, &format!("HTTP {status}"))
+                    .await?
+            }
+            Err(e) => store.mark_alert_delivery(id, false, &e).await?,
+        }
     }
     Ok(raised)
 }

@@ -301,15 +301,71 @@ fn alerts_are_recorded_and_posted_to_a_webhook() {
         bodies[1]
     );
     let list = ok(&d, &["alerts", "--format", "csv"]);
-    assert_eq!(
-        list.lines().filter(|l| l.contains("cascade")).count(),
-        2,
+    // The log has each change on the month end the data showed it, not on the day
+    // someone looked: cascade to watch and to alert in 2014, to critical in 2015.
+    let cascade: Vec<(&str, &str)> = list
+        .lines()
+        .filter(|l| l.contains(",cascade,"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[2], f[5])
+        })
+        .collect();
+    assert_eq!(cascade.len(), 3, "{list}");
+    assert!(
+        cascade[0].0.starts_with("2014-") && cascade[0].1 == "watch",
         "{list}"
     );
-    assert!(list.contains("HTTP 204"), "{list}");
+    assert!(
+        cascade[1].0.starts_with("2014-") && cascade[1].1 == "alert",
+        "{list}"
+    );
+    assert!(
+        cascade[2].0.starts_with("2015-") && cascade[2].1 == "critical",
+        "{list}"
+    );
+    assert_eq!(list.matches("HTTP 204").count(), 2, "{list}");
     // The same level again raises nothing.
+    let n = list.lines().count();
     ok(&d, &["risk"]);
-    assert_eq!(ok(&d, &["alerts", "--format", "csv"]).lines().count(), 3);
+    assert_eq!(ok(&d, &["alerts", "--format", "csv"]).lines().count(), n);
+}
+
+#[test]
+fn a_new_label_is_not_critical_on_day_one() {
+    // An agreement signed long before the first box went out, and one shipment this
+    // month: no statement is missing yet, and merely looking records no alert.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    ok(&d, &["init"]);
+    let today = backstock_app::today().to_string();
+    let (y, m) = (&today[..4], &today[5..7]);
+    let cat = tmp.path().join("catalog.csv");
+    std::fs::write(
+        &cat,
+        "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+HP-001-CD,859712000019,First Light,Hollow Pine,CD,2020-01-15,15.98,8.00,1.10,USD\n",
+    )
+    .unwrap();
+    let dist = tmp.path().join("distributors.csv");
+    std::fs::write(&dist, format!("distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state\n\
+riverside,Riverside Distribution LLC,OR,{}-01-01,0.20,90,monthly,0.10,180,20000.00,USD,true,2024-001,{}-01-10,OR\n", y.parse::<i32>().unwrap() - 1, y.parse::<i32>().unwrap() - 1)).unwrap();
+    let ship = tmp.path().join("shipments.csv");
+    std::fs::write(
+        &ship,
+        format!("shipment_id,date,from,to,sku,units,po_number\nMFG-1,{y}-{m}-01,plant:acme,label,HP-001-CD,500,\nSH-1,{y}-{m}-01,label,riverside,HP-001-CD,50,\n"),
+    )
+    .unwrap();
+    ok(
+        &d,
+        &["import", cat.to_str().unwrap(), dist.to_str().unwrap()],
+    );
+    ok(&d, &["import", ship.to_str().unwrap()]);
+    let risk = ok(&d, &["risk"]);
+    assert!(risk.contains("riverside: OK"), "{risk}");
+    assert!(!risk.contains("missing"), "{risk}");
+    let alerts = ok(&d, &["alerts", "--format", "csv"]);
+    assert_eq!(alerts.lines().count(), 1, "{alerts}");
 }
 
 #[test]

@@ -13,7 +13,9 @@
 //! * Payments naming a statement id the distributor never sent.
 //! * **Statement calendar.** Periods run from the agreement's start in steps of its
 //!   frequency (monthly or quarterly), each aligned to the first of the start month (the
-//!   first period begins on the start date itself). Each period that has ended is
+//!   first period begins on the start date itself); periods that ended before the
+//!   distributor's first stock (shipment or delivery to it) or first statement are not
+//!   expected, and a distributor with neither has no calendar yet. Each period that has ended is
 //!   expected by period end + the distributor's usual issue lag (the median of its
 //!   statements received a year and more before, when it has three) +
 //!   `statement_lag_slack_days`, and never before `period_end + statement_grace_days`.
@@ -352,13 +354,31 @@ pub(crate) fn calendar_for(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Ve
     let stmts: Vec<_> = view.statements_of(&a.distributor).collect();
     let lag_days = crate::rhythm::expected_lag_days(view, a, t);
     let mut out = Vec::new();
+    // Nothing is owed a statement before the distributor had anything to sell: the
+    // calendar starts at its first stock (a shipment or delivery to it) or its first
+    // statement, whichever is earlier — never at an agreement signed months before the
+    // first box went out (a new label's day one must not read "11 statements missing").
+    let first_stock = view.shipments_to(&a.distributor).map(|s| s.date).min();
+    let first_statement = stmts.iter().map(|s| s.st.period_start).min();
+    let Some(first_activity) = [first_stock, first_statement].into_iter().flatten().min() else {
+        return out;
+    };
     let mut start = a.agreement_start;
     let mut k: i32 = 1;
-    while out.len() < MAX_PERIODS {
+    // k counts every period walked, skipped or kept: the bound holds either way.
+    while usize::try_from(k).unwrap_or(usize::MAX) <= MAX_PERIODS {
         let next = anchor.add_months(step.saturating_mul(k));
         let end = next.add_days(-1);
         if end < start || end >= as_of {
             break;
+        }
+        if end < first_activity {
+            if next <= start {
+                break;
+            }
+            start = next;
+            k = k.saturating_add(1);
+            continue;
         }
         let expected_by = end.add_days(days_i32(lag_days));
         let covering = stmts
@@ -607,6 +627,32 @@ mod tests {
         let cal = calendar(&tl.snap("2015-05-20"), &p("allegro"), &t);
         assert_eq!(cal[1].status, Received);
         assert_eq!(cal[2].status, NotYetDue);
+    }
+
+    #[test]
+    fn calendar_starts_at_the_first_stock_not_the_agreement() {
+        // A new label's day one: an agreement dated a year back, the first box shipped
+        // in October. Nothing is "missing" before that box.
+        let mut tl = Tl::new();
+        tl.agreement(agreement("allegro", "2015-01-01"));
+        assert!(calendar(
+            &tl.snap("2015-12-20"),
+            &p("allegro"),
+            &Thresholds::default()
+        )
+        .is_empty());
+        tl.catalog("CD1", 1_000, 300)
+            .ship("SH1", "2015-10-12", "label", "allegro", "CD1", 10);
+        let cal = calendar(
+            &tl.snap("2015-12-20"),
+            &p("allegro"),
+            &Thresholds::default(),
+        );
+        let ends: Vec<_> = cal.iter().map(|c| c.period_end.to_string()).collect();
+        assert_eq!(ends, ["2015-10-31", "2015-11-30"]);
+        // October's statement is now really overdue; November's is not yet due.
+        assert_eq!(cal[0].status, CalendarStatus::Missing);
+        assert_eq!(cal[1].status, CalendarStatus::NotYetDue);
     }
 
     #[test]
