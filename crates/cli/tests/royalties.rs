@@ -678,3 +678,65 @@ fn a_contract_version_is_never_changed_only_superseded() {
         "{e}"
     );
 }
+
+#[test]
+fn a_preview_says_which_statements_roll_into_the_next_period() {
+    let (tmp, d) = label();
+    // June's sales reach the label on 20 July, after 2016H1 ended.
+    let june = write(
+        tmp.path(),
+        "june.csv",
+        "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo
+AL-2016-06,allegro,2016-06-01,2016-06-30,2016-07-20,sale,NF-001-CD,10,80.00,USD,
+",
+    );
+    ok(&d, &["import", &june]);
+    let out = ok(
+        &d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016H1",
+            "--dry-run",
+            "--on",
+            "2016-08-01",
+        ],
+    );
+    assert!(
+        out.contains("statement AL-2016-06 of allegro (sales to 2016-06-30) was received on 2016-07-20, after 2016H1 ended: it counts in 2016H2"),
+        "{out}"
+    );
+    // January's statement, received in February, is not named.
+    assert!(!out.contains("AL-2016-01 of allegro (sales"), "{out}");
+    // A period not over yet can be previewed, never posted.
+    let out = ok(
+        &d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016H2",
+            "--dry-run",
+            "--on",
+            "2016-08-01",
+        ],
+    );
+    assert!(
+        out.contains("2016H2 runs to 2016-12-31: this preview counts what is known by 2016-08-01"),
+        "{out}"
+    );
+    let err = fail(
+        &d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016H2",
+            "--on",
+            "2016-08-01",
+        ],
+        4,
+    );
+    assert!(err.contains("it can be run from that day"), "{err}");
+}

@@ -722,15 +722,26 @@ pub async fn preview(
     let journal = t.store().entry_count().await?;
     let o = run_period(&state, &t, &f.period, true, None).await?;
     let l = locale(&t);
-    let body = format!(
-        r#"<p class="okbox" id="run-dry">Dry run of {p}: nothing is recorded until you post it.</p>{}
+    let body = match o.postable_from {
+        // A period not over yet: the figures so far, and when it can be posted.
+        Some(end) => format!(
+            r#"<p class="okbox" id="run-dry">Preview of {p} so far: the period runs to {}, and can be posted and locked from that day. Nothing is recorded.</p>{}
+<section><a href="{}">Back to royalties</a></section>"#,
+            esc(&l.date(end)),
+            run_tables(&l, &o.run),
+            esc(&base(&t, "royalties")),
+            p = esc(&o.period),
+        ),
+        None => format!(
+            r#"<p class="okbox" id="run-dry">Dry run of {p}: nothing is recorded until you post it.</p>{}
 <section><form id="run-confirm-form" class="inline" method="post" action="{}">{}<input type="hidden" name="period" value="{p}"><input type="hidden" name="journal" value="{journal}"><button id="run-confirm" class="primary" type="submit">Post {p} and lock it</button></form> <a href="{}">Cancel</a></section>"#,
-        run_tables(&l, &o.run),
-        esc(&base(&t, "royalties/runs")),
-        csrf_field(&t),
-        esc(&base(&t, "royalties")),
-        p = esc(&o.period),
-    );
+            run_tables(&l, &o.run),
+            esc(&base(&t, "royalties/runs")),
+            csrf_field(&t),
+            esc(&base(&t, "royalties")),
+            p = esc(&o.period),
+        ),
+    };
     Ok(page(
         &format!("Royalties {}: preview", o.period),
         Some(&t),
@@ -1230,6 +1241,7 @@ fn run_json(slug: &str, o: &roy::RunOutcome, dry_run: bool) -> Value {
         "period": o.period,
         "dry_run": dry_run,
         "posted": o.posted,
+        "postable_from": o.postable_from.map(|d| d.to_string()),
         "statements": o.run.statements.iter().map(|s| summarize(slug, s)).collect::<Vec<_>>(),
         "tie_out": tie_out(&o.run).iter().map(tie_json).collect::<Vec<_>>(),
         "warnings": o.run.warnings,

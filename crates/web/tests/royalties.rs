@@ -410,3 +410,44 @@ async fn the_demo_artist_sees_real_statements() {
         .await;
     assert!(pdf.body.starts_with("%PDF"));
 }
+
+/// A period not over yet (the demo's next half-year) is previewed with what is known
+/// so far and the day it can be posted; there is nothing to post yet.
+#[tokio::test]
+async fn a_period_not_over_is_previewed_so_far_and_not_offered_for_posting() {
+    let s = royalty_label().await;
+    let dir = s.control().label_dir("alpha");
+    let store = backstock_store::Store::open(&dir, false).await.unwrap();
+    store.set_meta("today", "2016-05-15").await.unwrap();
+    drop(store);
+    let owner = s.login("owner@alpha.test").await;
+    let p = s
+        .post_form(
+            "/t/alpha/royalties/preview",
+            &owner,
+            &[("period", "2016Q2")],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("Preview of 2016Q2 so far"), "{}", p.body);
+    assert!(!p.body.contains("run-confirm"), "{}", p.body);
+    let api = s
+        .post(
+            "/api/v1/t/alpha/royalties/runs",
+            &owner,
+            "application/json",
+            br#"{"period":"2016Q2","dry_run":true}"#,
+        )
+        .await;
+    assert_eq!(api.status, 200, "{}", api.body);
+    assert_eq!(api.json()["postable_from"], "2016-06-30");
+    let post = s
+        .post(
+            "/api/v1/t/alpha/royalties/runs",
+            &owner,
+            "application/json",
+            br#"{"period":"2016Q2"}"#,
+        )
+        .await;
+    assert_eq!(post.status, 409, "{}", post.body);
+}

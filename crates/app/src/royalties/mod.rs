@@ -393,6 +393,9 @@ pub struct RunOutcome {
     pub posted: bool,
     /// The period was run before; nothing changed (`run` is that earlier run).
     pub already_run: bool,
+    /// For a preview of a period that has not ended yet: the day it can be posted
+    /// (its end). The preview counts what is known by the label's today.
+    pub postable_from: Option<Date>,
     pub run: StoredRun,
     pub summary: String,
 }
@@ -424,6 +427,7 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
             period: period.to_string(),
             posted: false,
             already_run: true,
+            postable_from: None,
             run: st,
             summary,
         });
@@ -442,7 +446,9 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
     }
     let today = crate::risk::today(store).await?;
     let on = a.on.unwrap_or(today);
-    if period.end() > on {
+    // A period not yet over can be previewed (what is known so far), never posted.
+    let postable_from = (period.end() > on).then(|| period.end());
+    if postable_from.is_some() && !a.dry_run {
         return Err(AppError::new(
             Exit::Refused,
             format!(
@@ -474,6 +480,13 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
         moved,
         notes,
     } = inputs(&entries, &reference, &period, previous.as_ref())?;
+    let mut notes = notes;
+    if let Some(end) = postable_from {
+        notes.insert(
+            0,
+            format!("{period} runs to {end}: this preview counts what is known by {on}; the period can be posted and locked from {end}"),
+        );
+    }
     if inputs.contracts.is_empty() {
         return Err(AppError::new(
             Exit::Input,
@@ -547,6 +560,7 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
             period: period.to_string(),
             posted: false,
             already_run: false,
+            postable_from,
             run: stored_run,
             summary,
         });
@@ -573,6 +587,7 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
         period: period.to_string(),
         posted: true,
         already_run: false,
+        postable_from: None,
         run: stored_run,
         summary,
     })
@@ -626,6 +641,26 @@ fn inputs(
                         ));
                     }
                 }
+            }
+        }
+    }
+    // A statement of sales in this period that reached the label after the period
+    // ended counts in the next one: say so per statement, before anything is posted
+    // (a first period can otherwise post 0 with no word why).
+    let next = period
+        .plus(1)
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "the next period".into());
+    for (_, e) in entries {
+        if let Event::Statement(st) = &e.event {
+            if reversed.contains(&e.id) || prev_end.is_some_and(|pe| st.period_end <= pe) {
+                continue;
+            }
+            if st.period_end >= start && st.period_end <= end && e.known_on > end {
+                notes.push(format!(
+                    "statement {} of {} (sales to {}) was received on {}, after {period} ended: it counts in {next}",
+                    st.statement_id, st.distributor, st.period_end, e.known_on
+                ));
             }
         }
     }
