@@ -35,10 +35,10 @@ pub async fn me(State(state): State<AppState>, v: Viewer) -> J {
     let ms = state.control.memberships_of(v.user.id).await?;
     let tokens: Vec<Value> = state
         .control
-        .tokens_of(v.user.id)
+        .token_rows(v.user.id)
         .await?
         .into_iter()
-        .map(|(id, name, created)| json!({"id": id, "name": name, "created": created}))
+        .map(|t| json!({"id": t.id, "name": t.name, "created": t.created, "parent": t.parent}))
         .collect();
     Ok(Json(
         json!({"user": v.user, "memberships": ms, "tokens": tokens}),
@@ -46,8 +46,8 @@ pub async fn me(State(state): State<AppState>, v: Viewer) -> J {
 }
 
 pub async fn revoke_token(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> J {
-    let name = crate::pages::revoke(&state, &v, &id).await?;
-    Ok(Json(json!({"revoked": name})))
+    let (name, minted) = crate::pages::revoke(&state, &v, &id).await?;
+    Ok(Json(json!({"revoked": name, "also_revoked": minted})))
 }
 
 #[derive(Deserialize)]
@@ -62,12 +62,23 @@ pub async fn create_token(State(state): State<AppState>, v: Viewer, Body(b): Bod
             "name: give the token a name (up to 80 characters)",
         ));
     }
-    let token = state.control.create_token(v.user.id, name).await?;
+    // A token made with a token is its child: revoking the parent revokes it.
+    let parent = match v.credential {
+        crate::auth::Credential::Token { id } => Some(id),
+        crate::auth::Credential::Session { .. } => None,
+    };
+    let (id, token) = state.control.mint_token(v.user.id, name, parent).await?;
+    let detail = match parent {
+        Some(p) => format!("{name} (id {id}, minted with token {p})"),
+        None => format!("{name} (id {id})"),
+    };
     state
         .control
-        .audit(None, &v.user.email, "token_created", name, &v.ip)
+        .audit(None, &v.user.email, "token_created", &detail, &v.ip)
         .await?;
-    Ok(Json(json!({"token": token, "name": name})))
+    Ok(Json(
+        json!({"token": token, "id": id, "name": name, "parent": parent}),
+    ))
 }
 
 fn summary(b: &views::Books) -> Vec<Value> {

@@ -57,8 +57,14 @@ impl Labels {
 /// How the viewer proved who they are.
 #[derive(Debug, Clone)]
 pub enum Credential {
-    Session { sid: String, csrf: String },
-    Token,
+    Session {
+        sid: String,
+        csrf: String,
+    },
+    /// An API token, by its id (a token minted with it is revoked with it).
+    Token {
+        id: i64,
+    },
 }
 
 /// The signed-in user.
@@ -74,7 +80,7 @@ impl Viewer {
     pub fn csrf(&self) -> &str {
         match &self.credential {
             Credential::Session { csrf, .. } => csrf,
-            Credential::Token => "",
+            Credential::Token { .. } => "",
         }
     }
 }
@@ -214,9 +220,9 @@ async fn resolve(state: &AppState, req: Request) -> Result<Request, Fail> {
             .strip_prefix("Bearer ")
             .ok_or_else(|| Fail::new(401, "bad_token", "Authorization must be `Bearer <token>`"))?
             .trim();
-        let uid = state
+        let (token_id, uid) = state
             .control
-            .token_user(token)
+            .token(token)
             .await?
             .ok_or_else(|| Fail::new(401, "bad_token", "this API token is not valid"))?;
         let user = state
@@ -226,7 +232,7 @@ async fn resolve(state: &AppState, req: Request) -> Result<Request, Fail> {
             .ok_or_else(|| Fail::new(401, "bad_token", "this API token is not valid"))?;
         viewer = Some(Viewer {
             user,
-            credential: Credential::Token,
+            credential: Credential::Token { id: token_id },
             ip: ip.clone(),
         });
     } else if let Some(sid) = cookie(&parts.headers, SESSION_COOKIE) {

@@ -415,7 +415,7 @@ pub async fn user_password(dir: &Path, email: &str) -> Result<String, AppError> 
     let pw = read_password()?;
     c.set_password(u.id, &pw).await.map_err(input)?;
     Ok(format!(
-        "New password set for {}; their sessions ended.\n",
+        "New password set for {}; their sessions and API tokens ended.\n",
         u.email
     ))
 }

@@ -79,6 +79,16 @@ pub struct AuditRow {
     pub ip: String,
 }
 
+/// An API token as listed (never the secret).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub created: String,
+    /// The token it was minted with.
+    pub parent: Option<i64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct PendingUpload {
     pub id: String,
@@ -274,6 +284,30 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 "#;
 
+/// Columns added to tables of earlier control databases (`CREATE TABLE IF NOT EXISTS`
+/// leaves an existing table as it was).
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    // The token a token was minted with (NULL: made by a signed-in session or the
+    // CLI): revoking a token revokes the tokens it minted.
+    ("api_tokens", "parent_id", "INTEGER"),
+];
+
+async fn migrate(pool: &SqlitePool) -> Result<()> {
+    for (table, column, decl) in ADDED_COLUMNS {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?")
+            .bind(table)
+            .bind(column)
+            .fetch_one(pool)
+            .await?;
+        if n == 0 {
+            sqlx::raw_sql(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))
+                .execute(pool)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 impl Control {
     /// Opens (creating when absent) the control database in `dir`.
     pub async fn open(dir: &Path) -> Result<Control> {
@@ -290,6 +324,7 @@ impl Control {
             .connect_with(opts)
             .await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+        migrate(&pool).await?;
         Ok(Control {
             pool,
             dir: dir.to_path_buf(),
@@ -340,8 +375,13 @@ impl Control {
             .bind(user_id)
             .execute(&self.pool)
             .await?;
-        // A new password ends every session of that user.
+        // A new password ends every session and every API token of that user (a
+        // token minted while the old password was known must not outlive it).
         sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM api_tokens WHERE user_id = ?")
             .bind(user_id)
             .execute(&self.pool)
             .await?;
@@ -616,50 +656,111 @@ impl Control {
 
     /// A new API token for `user_id` (shown once; only its digest is kept).
     pub async fn create_token(&self, user_id: i64, name: &str) -> Result<String> {
+        Ok(self.mint_token(user_id, name, None).await?.1)
+    }
+
+    /// A new API token for `user_id`, minted with the token `parent` (when made with a
+    /// token): (its id, the token). Revoking the parent revokes it.
+    pub async fn mint_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        parent: Option<i64>,
+    ) -> Result<(i64, String)> {
         let token = format!("bst_{}", random_token()?);
-        sqlx::query(
-            "INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?, ?, ?, ?)",
+        let id = sqlx::query(
+            "INSERT INTO api_tokens (token_hash, user_id, name, created_at, parent_id) VALUES (?, ?, ?, ?, ?)",
         )
         .bind(digest(&token))
         .bind(user_id)
         .bind(name)
         .bind(now())
+        .bind(parent)
         .execute(&self.pool)
-        .await?;
-        Ok(token)
+        .await?
+        .last_insert_rowid();
+        Ok((id, token))
     }
 
     pub async fn token_user(&self, token: &str) -> Result<Option<i64>> {
-        let r = sqlx::query("SELECT user_id FROM api_tokens WHERE token_hash = ?")
+        Ok(self.token(token).await?.map(|(_, user)| user))
+    }
+
+    /// (token id, user id) of a live token.
+    pub async fn token(&self, token: &str) -> Result<Option<(i64, i64)>> {
+        let r = sqlx::query("SELECT id, user_id FROM api_tokens WHERE token_hash = ?")
             .bind(digest(token))
             .fetch_optional(&self.pool)
             .await?;
-        Ok(r.map(|r| r.get("user_id")))
+        Ok(r.map(|r| (r.get("id"), r.get("user_id"))))
     }
 
     /// (id, name, created) of a user's tokens.
     pub async fn tokens_of(&self, user_id: i64) -> Result<Vec<(i64, String, String)>> {
+        Ok(self
+            .token_rows(user_id)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.name, t.created))
+            .collect())
+    }
+
+    /// A user's tokens, with the token each was minted with.
+    pub async fn token_rows(&self, user_id: i64) -> Result<Vec<TokenRow>> {
         let rows = sqlx::query(
-            "SELECT id, name, created_at FROM api_tokens WHERE user_id = ? ORDER BY id",
+            "SELECT id, name, created_at, parent_id FROM api_tokens WHERE user_id = ? ORDER BY id",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .iter()
-            .map(|r| (r.get("id"), r.get("name"), timestamp(r.get("created_at"))))
+            .map(|r| TokenRow {
+                id: r.get("id"),
+                name: r.get("name"),
+                created: timestamp(r.get("created_at")),
+                parent: r.get("parent_id"),
+            })
             .collect())
     }
 
     /// Revokes one of the user's own tokens: its name, or `None` when the user has no
-    /// token with that id.
+    /// token with that id. The tokens it minted (and theirs) go with it.
     pub async fn revoke_token(&self, user_id: i64, id: i64) -> Result<Option<String>> {
-        let r = sqlx::query("DELETE FROM api_tokens WHERE id = ? AND user_id = ? RETURNING name")
-            .bind(id)
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(r.map(|r| r.get("name")))
+        Ok(self.revoke_token_tree(user_id, id).await?.map(|(n, _)| n))
+    }
+
+    /// [`Control::revoke_token`]: (its name, the names of the tokens minted from it,
+    /// revoked with it), all in one transaction.
+    pub async fn revoke_token_tree(
+        &self,
+        user_id: i64,
+        id: i64,
+    ) -> Result<Option<(String, Vec<String>)>> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "WITH RECURSIVE tree(id) AS (
+                 SELECT id FROM api_tokens WHERE id = ?1 AND user_id = ?2
+                 UNION SELECT t.id FROM api_tokens t JOIN tree ON t.parent_id = tree.id
+                 WHERE t.user_id = ?2)
+             DELETE FROM api_tokens WHERE id IN (SELECT id FROM tree) RETURNING id, name",
+        )
+        .bind(id)
+        .bind(user_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut name = None;
+        let mut minted = Vec::new();
+        for r in rows {
+            if r.get::<i64, _>("id") == id {
+                name = Some(r.get("name"));
+            } else {
+                minted.push((r.get::<i64, _>("id"), r.get::<String, _>("name")));
+            }
+        }
+        minted.sort();
+        Ok(name.map(|n| (n, minted.into_iter().map(|(_, n)| n).collect())))
     }
 
     // ---- login throttle ----
@@ -901,5 +1002,48 @@ mod tests {
             .execute(&c.pool)
             .await
             .is_err());
+    }
+}
+
+#[cfg(test)]
+mod migration_tests {
+    use super::*;
+
+    /// A control database made before tokens knew their parent opens, gains the column,
+    /// and keeps its tokens working.
+    #[tokio::test]
+    async fn an_older_control_database_gains_the_token_parent() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let opts = SqliteConnectOptions::from_str("sqlite:")
+                .unwrap()
+                .filename(dir.path().join(CONTROL_DB))
+                .create_if_missing(true);
+            let pool = SqlitePoolOptions::new().connect_with(opts).await.unwrap();
+            sqlx::raw_sql(
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, password_hash TEXT NOT NULL, created_at INTEGER NOT NULL);
+                 CREATE TABLE api_tokens (id INTEGER PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, user_id INTEGER NOT NULL REFERENCES users(id), name TEXT NOT NULL, created_at INTEGER NOT NULL);
+                 INSERT INTO users VALUES (1, 'a@b.test', 'a', 'x', 0);",
+            )
+            .execute(&pool)
+            .await
+            .unwrap();
+            sqlx::query("INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?, 1, 'old', 0)")
+                .bind(digest("bst_old"))
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+        let c = Control::open(dir.path()).await.unwrap();
+        assert_eq!(c.token("bst_old").await.unwrap(), Some((1, 1)));
+        let (child, _) = c.mint_token(1, "child", Some(1)).await.unwrap();
+        assert_eq!(c.token_rows(1).await.unwrap()[1].parent, Some(1));
+        let (name, minted) = c.revoke_token_tree(1, 1).await.unwrap().unwrap();
+        assert_eq!((name.as_str(), minted), ("old", vec!["child".to_string()]));
+        assert!(c.token_rows(1).await.unwrap().is_empty(), "{child}");
+        // Opening again changes nothing.
+        drop(c);
+        Control::open(dir.path()).await.unwrap();
     }
 }

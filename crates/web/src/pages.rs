@@ -338,13 +338,23 @@ async fn account_page(
         ));
     }
     body.push_str("<ul>");
-    for (id, name, at) in state.control.tokens_of(v.user.id).await? {
+    let tokens = state.control.token_rows(v.user.id).await?;
+    for t in &tokens {
+        let by = t
+            .parent
+            .and_then(|p| tokens.iter().find(|x| x.id == p))
+            .map(|p| format!(", minted with {}", esc(&p.name)))
+            .unwrap_or_default();
         body.push_str(&format!(
-            r#"<li>{} — created {} <form class="inline" method="post" action="/account/tokens/{id}/revoke">{}<button type="submit">Revoke</button></form></li>"#,
-            esc(&name),
-            esc(&at),
+            r#"<li>{} — created {}{by} <form class="inline" method="post" action="/account/tokens/{}/revoke">{}<button type="submit">Revoke</button></form></li>"#,
+            esc(&t.name),
+            esc(&t.created),
+            t.id,
             csrf_field(v)
         ));
+    }
+    if !tokens.is_empty() {
+        body.push_str(r#"</ul><p class="note">Revoking a token revokes the tokens minted with it; a new password ends every token.</p><ul>"#);
     }
     body.push_str(&format!(
         r#"</ul><form id="token-form" class="stack" method="post" action="/account/tokens">{}<label for="token-name">Name</label><input id="token-name" name="name" required maxlength="80"><button class="primary" type="submit">Create token</button></form><p class="note">API: <a href="/api/openapi.json">/api/openapi.json</a></p></section>
@@ -383,19 +393,30 @@ pub async fn create_token(
 
 /// Revokes one of the viewer's own tokens (page and API); another user's id is not
 /// found.
-pub async fn revoke(state: &AppState, v: &Viewer, id: &str) -> Result<String, Fail> {
+/// The tokens it minted (and theirs) are revoked with it: (its name, theirs).
+pub async fn revoke(state: &AppState, v: &Viewer, id: &str) -> Result<(String, Vec<String>), Fail> {
     let gone = || Fail::not_found("no such token of yours");
     let id: i64 = id.parse().map_err(|_| gone())?;
-    let name = state
+    let (name, minted) = state
         .control
-        .revoke_token(v.user.id, id)
+        .revoke_token_tree(v.user.id, id)
         .await?
         .ok_or_else(gone)?;
+    let detail = if minted.is_empty() {
+        name.clone()
+    } else {
+        format!(
+            "{name} and the {} token{} minted with it: {}",
+            minted.len(),
+            if minted.len() == 1 { "" } else { "s" },
+            minted.join(", ")
+        )
+    };
     state
         .control
-        .audit(None, &v.user.email, "token_revoked", &name, &v.ip)
+        .audit(None, &v.user.email, "token_revoked", &detail, &v.ip)
         .await?;
-    Ok(name)
+    Ok((name, minted))
 }
 
 pub async fn revoke_token(
@@ -446,7 +467,13 @@ pub async fn change_password(
         .map_err(|e| Fail::bad(e.0))?;
     state
         .control
-        .audit(None, &v.user.email, "password_changed", "", &v.ip)
+        .audit(
+            None,
+            &v.user.email,
+            "password_changed",
+            "every session and API token ended",
+            &v.ip,
+        )
         .await?;
     let mut r = Redirect::to("/account").into_response();
     if matches!(v.credential, auth::Credential::Session { .. }) {
