@@ -2,6 +2,7 @@
 
 mod claim;
 mod deduction;
+mod export;
 
 use backstock_app::{
     demo, gen, import, mapping, output, risk, royalties, user, AppError as CliError, Exit,
@@ -46,6 +47,10 @@ struct Cli {
     /// Where the database and kept files live.
     #[arg(long, global = true, env = "BACKSTOCK_DATA")]
     data_dir: Option<PathBuf>,
+    /// The label to work on when --data-dir is the data directory `backstock serve`
+    /// uses (one database per label under labels/SLUG).
+    #[arg(long, global = true, env = "BACKSTOCK_LABEL")]
+    label: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -389,6 +394,12 @@ enum Command {
         #[command(subcommand)]
         command: backstock_web::cli::UserCommand,
     },
+    /// The accountant's books of a date range: beancount, a CSV journal, a Xero
+    /// manual-journal or QuickBooks Online journal-entry import file (money only).
+    #[command(
+        after_help = "Examples:\n  backstock export beancount --from 2016-01-01 --to 2016-06-30 --out 2016H1.beancount\n  backstock export xero --from 2016-05-01 --to 2016-05-31 --currency USD --out may-xero.csv\n  backstock export chart --out chart-of-accounts.csv   (the chart in use, to adjust)"
+    )]
+    Export(export::ExportArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -671,8 +682,97 @@ async fn open(dir: &Path) -> Result<Store, CliError> {
     Ok(Store::open(dir, false).await?)
 }
 
+/// The database a label command works on: `--data-dir` itself, or — when that is the
+/// data directory `backstock serve` uses (`control.db`, one database per label under
+/// `labels/SLUG/`) — the label named by `--label`. Without `--label` there, or with a
+/// label that is not there, the error names the labels found: a command never creates
+/// a second database the web app would not read.
+fn label_data_dir(
+    data_dir: Option<PathBuf>,
+    label: Option<&str>,
+) -> Result<Option<PathBuf>, CliError> {
+    let root = data_dir.clone().unwrap_or_else(default_data_dir);
+    let served = root.join(backstock_web::control::CONTROL_DB).exists();
+    let found = || -> String {
+        let mut slugs: Vec<String> = std::fs::read_dir(root.join("labels"))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter(|e| e.path().join(backstock_store::DB_FILE).exists())
+                    .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        slugs.sort();
+        if slugs.is_empty() {
+            "no label yet".to_string()
+        } else {
+            format!("labels found: {}", slugs.join(", "))
+        }
+    };
+    match label {
+        Some(slug) => {
+            let fine = !slug.is_empty()
+                && slug.len() <= 64
+                && slug
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !fine {
+                return Err(CliError::new(
+                    Exit::Input,
+                    format!("--label: found {slug:?}, expected a label's short name (lowercase letters, digits, hyphens)"),
+                ));
+            }
+            if !served {
+                return Err(CliError::new(
+                    Exit::Input,
+                    format!(
+                        "--label {slug}: {} is not the data directory of `backstock serve` (it has no {}); leave --label out to use the database in it",
+                        root.display(),
+                        backstock_web::control::CONTROL_DB
+                    ),
+                ));
+            }
+            let dir = root.join("labels").join(slug);
+            if !dir.join(backstock_store::DB_FILE).exists() {
+                return Err(CliError::new(
+                    Exit::Input,
+                    format!("--label {slug}: no such label in {} ({})", root.display(), found()),
+                ));
+            }
+            Ok(Some(dir))
+        }
+        None if served && !root.join(backstock_store::DB_FILE).exists() => Err(CliError::new(
+            Exit::Input,
+            format!(
+                "{} is the data directory of `backstock serve`, which keeps one database per label under labels/ ({}). Name the label with --label SLUG, e.g. `backstock --data-dir {} --label SLUG import FILE`",
+                root.display(),
+                found(),
+                root.display()
+            ),
+        )),
+        None => Ok(data_dir),
+    }
+}
+
 async fn run(cli: Cli) -> Result<String, CliError> {
-    let data_dir = cli.data_dir.clone();
+    let data_dir = match &cli.command {
+        // The server, its users and the evaluation work on the data directory itself;
+        // the demo makes its own label (a served directory is refused by the store).
+        Command::Serve { .. }
+        | Command::User { .. }
+        | Command::RiskEval { .. }
+        | Command::Gen { .. } => cli.data_dir.clone(),
+        Command::Demo { .. }
+            if cli.label.is_none()
+                && cli
+                    .data_dir
+                    .as_ref()
+                    .is_none_or(|d| !d.join(backstock_web::control::CONTROL_DB).exists()) =>
+        {
+            cli.data_dir.clone()
+        }
+        _ => label_data_dir(cli.data_dir.clone(), cli.label.as_deref())?,
+    };
     match cli.command {
         c @ (Command::Serve { .. }
         | Command::User { .. }
@@ -708,6 +808,9 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         | Command::ClaimPack { .. }
         | Command::VerifyPack { .. }
         | Command::Document { .. }) => run_failure(c, data_dir).await,
+        Command::Export(a) => {
+            export::run(&open(&data_dir.unwrap_or_else(default_data_dir)).await?, a).await
+        }
     }
 }
 

@@ -213,3 +213,70 @@ fn serve_demo_prints_its_logins_and_serves_the_dashboard() {
     );
     assert_eq!(status, 404, "not ann's label: {body}");
 }
+
+/// One place for a label's data: the CLI finds a label in the data directory
+/// `backstock serve` uses (`--label SLUG`), and never creates a second database there.
+#[test]
+fn cli_commands_find_the_label_under_a_served_data_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cmd = |args: &[&str]| {
+        let o = bin()
+            .arg("--data-dir")
+            .arg(tmp.path())
+            .args(args)
+            .env("BACKSTOCK_PASSWORD", "a long enough password")
+            .env_remove("BACKSTOCK_LABEL")
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
+        )
+    };
+    let (code, out) = cmd(&[
+        "user",
+        "add",
+        "owner@hollowpine.test",
+        "--label",
+        "hollow-pine",
+        "--create-label",
+        "Hollow Pine",
+        "--role",
+        "owner",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let catalog = tmp.path().join("catalog.csv");
+    std::fs::write(
+        &catalog,
+        "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+HP-001-CD,859712000019,First Light,Hollow Pine,CD,2020-01-15,15.98,8.00,1.10,USD\n",
+    )
+    .unwrap();
+    let cat = catalog.to_str().unwrap();
+    // Without --label: the error names the labels there, and nothing is created.
+    let (code, out) = cmd(&["import", cat]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("data directory of `backstock serve`")
+            && out.contains("labels found: hollow-pine")
+            && out.contains("--label SLUG"),
+        "{out}"
+    );
+    let (code, out) = cmd(&["init"]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(!tmp.path().join("backstock.db").exists());
+    // A label that is not there is named with the ones that are.
+    let (code, out) = cmd(&["--label", "hollowpine", "stock"]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("no such label") && out.contains("hollow-pine"),
+        "{out}"
+    );
+    // With --label the CLI works on the database the web app reads.
+    let (code, out) = cmd(&["--label", "hollow-pine", "import", cat]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = cmd(&["--label", "hollow-pine", "journal", "--format", "csv"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("catalog_item"), "{out}");
+    assert!(tmp.path().join("labels/hollow-pine/backstock.db").exists());
+}
