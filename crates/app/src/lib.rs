@@ -9,6 +9,7 @@ pub mod correct;
 pub mod deductions;
 pub mod demands;
 pub mod demo;
+pub mod export;
 pub mod gen;
 pub mod import;
 pub mod insolvency;

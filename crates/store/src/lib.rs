@@ -15,6 +15,7 @@
 //! * All SQL lives in this crate, so another backend (PostgreSQL) can implement the
 //!   same methods and pass the same tests.
 
+pub mod backup;
 mod blocks;
 pub mod contract;
 mod links;

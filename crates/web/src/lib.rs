@@ -13,6 +13,7 @@ pub mod chart;
 pub mod cli;
 pub mod control;
 pub mod deductions;
+pub mod export;
 pub mod format;
 pub mod html;
 pub mod insolvency;

@@ -71,6 +71,8 @@ impl Role {
             Operate => matches!(self, Owner | Staff),
             Manage => self == Owner,
             Statements => matches!(self, Owner | Staff | Bookkeeper | Artist),
+            Export => matches!(self, Owner | Staff | Bookkeeper),
+            CloseBooks => matches!(self, Owner | Bookkeeper),
         }
     }
 
@@ -110,6 +112,10 @@ pub enum Perm {
     Manage,
     /// Royalty statements (an artist sees only their own payee's).
     Statements,
+    /// The accountant's exports (beancount, CSV journal, Xero, QuickBooks).
+    Export,
+    /// Close a month of the books (reopening one is `manage`: the owner).
+    CloseBooks,
 }
 
 impl Perm {
@@ -123,6 +129,8 @@ impl Perm {
             Perm::Operate => "operate",
             Perm::Manage => "manage",
             Perm::Statements => "statements",
+            Perm::Export => "export",
+            Perm::CloseBooks => "close_books",
         }
     }
 }
@@ -156,6 +164,9 @@ mod tests {
         assert!(Role::Distributor.may(Perm::Shipments));
         assert!(Role::Artist.may(Perm::Statements) && Role::Bookkeeper.may(Perm::Statements));
         assert!(!Role::Distributor.may(Perm::Statements));
+        assert!(Role::Bookkeeper.may(Perm::Export) && Role::Staff.may(Perm::Export));
+        assert!(!Role::Artist.may(Perm::Export) && !Role::Distributor.may(Perm::Export));
+        assert!(Role::Bookkeeper.may(Perm::CloseBooks) && !Role::Staff.may(Perm::CloseBooks));
         assert_eq!(Role::Artist.home(), "statements");
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));

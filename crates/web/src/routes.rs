@@ -3,7 +3,7 @@
 //! from it, so a new route is routed, documented and tested for isolation together.
 
 use crate::roles::{Access, Perm};
-use crate::{api, deductions, insolvency, pages, royalties, AppState};
+use crate::{api, deductions, export, insolvency, pages, royalties, AppState};
 use axum::routing::{get, post, MethodRouter};
 use serde_json::{json, Value};
 
@@ -312,6 +312,7 @@ pub fn all() -> Vec<Route> {
         r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}/buyback-offer", Tenant(ReadLabel), "A liquidator's offer weighed per SKU against re-pressing and the last 12 months' sales (nothing recorded)", OFFER_QUERY, Body::None, "application/json", || get(insolvency::api_offer)),
         r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}/claim-pack.zip", Tenant(ReadLabel), "The claim pack as a zip", AS_OF, Body::None, "application/zip", || get(insolvency::pack_zip)),
         r(Verb::Get, "/api/v1/t/{tenant}/thresholds", Tenant(Manage), "The label's risk thresholds: name, default, current", &[], Body::None, "application/json", || get(deductions::api_thresholds)),
+        r(Verb::Get, "/api/v1/t/{tenant}/export/{format}", Tenant(Export), "The accountant's books of a date range: `beancount`, `csv-journal`, `xero` (manual-journal import) or `quickbooks` (journal-entry import); money only, every transaction balanced", export::EXPORT_QUERY, Body::None, "text/plain (beancount) or text/csv, as a download", || get(export::api_export)),
         r(Verb::Post, "/api/v1/t/{tenant}/thresholds", Tenant(Manage), "Set risk thresholds: `{\"name\": 45}`; `null` goes back to the default", &[], Body::Json(deductions::threshold_fields()), "application/json", || post(deductions::api_thresholds_post)),
     ]
 }
