@@ -261,6 +261,12 @@ CREATE TABLE IF NOT EXISTS login_failures (
   at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures(key, at);
+CREATE TABLE IF NOT EXISTS login_addresses (
+  email TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  last_ok INTEGER NOT NULL,
+  PRIMARY KEY (email, ip)
+);
 CREATE TABLE IF NOT EXISTS uploads (
   id TEXT PRIMARY KEY,
   user_id INTEGER NOT NULL REFERENCES users(id),
@@ -790,6 +796,50 @@ impl Control {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Failures for `key` in the last `window` s: (how many, the oldest, the latest).
+    pub async fn failure_span(
+        &self,
+        key: &str,
+        window: i64,
+    ) -> Result<(i64, Option<i64>, Option<i64>)> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(at) AS first, MAX(at) AS last FROM login_failures WHERE key = ? AND at > ?",
+        )
+        .bind(key)
+        .bind(now() - window)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((r.get("n"), r.get("first"), r.get("last")))
+    }
+
+    /// Notes a successful sign-in to `email` from `ip`: the address is known to the
+    /// account (an account lock does not apply to it).
+    pub async fn mark_known_address(&self, email: &str, ip: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO login_addresses (email, ip, last_ok) VALUES (?, ?, ?)
+             ON CONFLICT (email, ip) DO UPDATE SET last_ok = excluded.last_ok",
+        )
+        .bind(email)
+        .bind(ip)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether `email` signed in from `ip` in the last `within` s.
+    pub async fn known_address(&self, email: &str, ip: &str, within: i64) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_addresses WHERE email = ? AND ip = ? AND last_ok > ?",
+        )
+        .bind(email)
+        .bind(ip)
+        .bind(now() - within)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
     }
 
     pub async fn clear_failures(&self, key: &str) -> Result<()> {

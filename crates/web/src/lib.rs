@@ -21,6 +21,7 @@ pub mod pages;
 pub mod roles;
 pub mod routes;
 pub mod royalties;
+pub mod throttle;
 pub mod upload;
 pub mod views;
 
@@ -39,12 +40,23 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Trust `X-Forwarded-For` / `X-Forwarded-Proto` (behind a reverse proxy).
     pub behind_proxy: bool,
-    /// Failed logins per account in the window before it is throttled.
-    pub max_account_failures: i64,
-    /// Failed logins per client address in the window before it is throttled.
+    /// Failed sign-ins from one client address in `throttle_window` before each
+    /// further try from it must wait (see [`throttle`]).
     pub max_ip_failures: i64,
-    /// The throttle window (seconds).
+    /// The first wait (seconds); each further failure from the address doubles it.
+    pub ip_delay_secs: i64,
+    /// The longest wait of an address (seconds).
+    pub max_ip_delay_secs: i64,
+    /// The window failures of an address are counted in (seconds).
     pub throttle_window: i64,
+    /// Failed sign-ins of one account (from any addresses) in `lock_window` that lock
+    /// it to addresses it has not signed in from.
+    pub max_account_failures: i64,
+    /// The window an account's failures are counted in (seconds).
+    pub lock_window: i64,
+    /// How long an address stays known to an account after a successful sign-in
+    /// (seconds): a lock does not apply to it.
+    pub known_address_secs: i64,
 }
 
 impl Config {
@@ -54,9 +66,13 @@ impl Config {
             idle_secs: 30 * 60,
             secure_cookies: false,
             behind_proxy: false,
-            max_account_failures: 5,
-            max_ip_failures: 20,
-            throttle_window: 15 * 60,
+            max_ip_failures: 5,
+            ip_delay_secs: 1,
+            max_ip_delay_secs: 15 * 60,
+            throttle_window: 24 * 3600,
+            max_account_failures: 50,
+            lock_window: 3600,
+            known_address_secs: 30 * 86_400,
         }
     }
 }
@@ -137,7 +153,7 @@ pub const ERROR_CODES: [(&str, &str); 12] = [
     ("bad_login", "wrong email or password"),
     (
         "throttled",
-        "too many failed logins for this account or address; wait",
+        "too many failed sign-ins from this address (it waits, `Retry-After`), or an account locked to addresses it has not signed in from",
     ),
     (
         "csrf",

@@ -214,8 +214,9 @@ pub struct LoginForm {
     pub next: Option<String>,
 }
 
-/// Signs in: throttled per account and per address, a fresh session id every time
-/// (the presented one, if any, is ended), audited either way.
+/// Signs in: throttled per address and locked per account (see [`crate::throttle`]),
+/// a fresh session id every time (the presented one, if any, is ended), audited
+/// either way.
 pub async fn login(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
@@ -237,57 +238,131 @@ pub async fn login(
             }
             Ok(r)
         }
-        Err(f) => {
+        Err((f, retry_after)) => {
             let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::UNAUTHORIZED);
-            Ok((status, login_html(&next, Some(&f.message))).into_response())
+            let mut r = (status, login_html(&next, Some(&f.message))).into_response();
+            if let Some(v) = retry_after.and_then(|s| s.to_string().parse().ok()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Ok(r)
         }
     }
 }
 
 /// The credential check shared by the page (and the throttle test): Ok(user) or the
-/// failure to show.
+/// failure to show, with the seconds to wait when throttled (see [`crate::throttle`]).
 pub async fn sign_in(
     state: &AppState,
     ip: &str,
     email: &str,
     password: &str,
-) -> Result<crate::control::User, Fail> {
+) -> Result<crate::control::User, (Fail, Option<i64>)> {
+    let plain = |f: Fail| (f, None);
     let c = &state.config;
     let account_key = format!("account:{email}");
     let ip_key = format!("ip:{ip}");
-    let throttled = state
+    let now = crate::control::now();
+    let (ip_failures, _, ip_last) = state
         .control
-        .failures(&account_key, c.throttle_window)
-        .await?
-        >= c.max_account_failures
-        || state.control.failures(&ip_key, c.throttle_window).await? >= c.max_ip_failures;
-    if throttled {
+        .failure_span(&ip_key, c.throttle_window)
+        .await
+        .map_err(|e| plain(e.into()))?;
+    let mut refusal = crate::throttle::address_wait(c, ip_failures, ip_last, now)
+        .map(|secs| crate::throttle::Refusal::AddressWaits { secs });
+    if refusal.is_none() {
+        let (n, oldest, _) = state
+            .control
+            .failure_span(&account_key, c.lock_window)
+            .await
+            .map_err(|e| plain(e.into()))?;
+        if let Some(secs) = crate::throttle::account_lock(c, n, oldest, now) {
+            let known = state
+                .control
+                .known_address(email, ip, c.known_address_secs)
+                .await
+                .map_err(|e| plain(e.into()))?;
+            if !known {
+                refusal = Some(crate::throttle::Refusal::AccountLocked { secs });
+            }
+        }
+    }
+    if let Some(r) = refusal {
+        let detail = match &r {
+            crate::throttle::Refusal::AddressWaits { .. } => format!(
+                "this address waits {} s ({ip_failures} failures)",
+                r.retry_after()
+            ),
+            crate::throttle::Refusal::AccountLocked { .. } => {
+                "the account is locked to addresses it has not signed in from".to_string()
+            }
+        };
         state
             .control
-            .audit(None, email, "login_throttled", "", ip)
-            .await?;
-        return Err(Fail::new(
-            429,
-            "throttled",
-            "too many failed sign-ins for this account or from this address; wait 15 minutes",
+            .audit(None, email, "login_throttled", &detail, ip)
+            .await
+            .map_err(|e| plain(e.into()))?;
+        return Err((
+            Fail::new(429, "throttled", r.message()),
+            Some(r.retry_after()),
         ));
     }
-    match state.control.check_login(email, password).await? {
+    match state
+        .control
+        .check_login(email, password)
+        .await
+        .map_err(|e| plain(e.into()))?
+    {
         Some(user) => {
-            state.control.clear_failures(&account_key).await?;
+            state
+                .control
+                .mark_known_address(&user.email, ip)
+                .await
+                .map_err(|e| plain(e.into()))?;
             state
                 .control
                 .audit(None, &user.email, "login", "", ip)
-                .await?;
+                .await
+                .map_err(|e| plain(e.into()))?;
             Ok(user)
         }
         None => {
-            state.control.record_failure(&[account_key, ip_key]).await?;
+            state
+                .control
+                .record_failure(&[account_key.clone(), ip_key])
+                .await
+                .map_err(|e| plain(e.into()))?;
             state
                 .control
                 .audit(None, email, "login_failed", "", ip)
-                .await?;
-            Err(Fail::new(401, "bad_login", "wrong email or password"))
+                .await
+                .map_err(|e| plain(e.into()))?;
+            // The failure that reaches the account's limit is the one that locks it.
+            let (n, _, _) = state
+                .control
+                .failure_span(&account_key, c.lock_window)
+                .await
+                .map_err(|e| plain(e.into()))?;
+            if n == c.max_account_failures {
+                state
+                    .control
+                    .audit(
+                        None,
+                        email,
+                        "account_locked",
+                        &format!(
+                            "{n} failed sign-ins in {} minutes: locked to addresses it has not signed in from",
+                            c.lock_window / 60
+                        ),
+                        ip,
+                    )
+                    .await
+                    .map_err(|e| plain(e.into()))?;
+            }
+            Err(plain(Fail::new(
+                401,
+                "bad_login",
+                "wrong email or password",
+            )))
         }
     }
 }

@@ -237,7 +237,7 @@ pub fn all() -> Vec<Route> {
         // ---- pages ----
         r(Verb::Get, "/", Public, "Home: your labels, or the sign-in page", &[], Body::None, "text/html", || get(pages::home)),
         r(Verb::Get, "/login", Public, "Sign-in form", &[("next", "where to go after signing in")], Body::None, "text/html", || get(pages::login_form)),
-        r(Verb::Post, "/login", Public, "Sign in (throttled per account and per address); rotates the session", &[], Body::Form(&[("email", "account email"), ("password", "password"), ("next", "where to go after")]), "303 redirect + session cookie", || post(pages::login)),
+        r(Verb::Post, "/login", Public, "Sign in (an address that keeps failing waits, twice as long each time; an account is locked only to addresses it has not signed in from, after many failures); rotates the session", &[], Body::Form(&[("email", "account email"), ("password", "password"), ("next", "where to go after")]), "303 redirect + session cookie", || post(pages::login)),
         r(Verb::Post, "/logout", Signed, "Sign out (ends the session)", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "303 redirect", || post(pages::logout)),
         r(Verb::Get, "/account", Signed, "Your account: labels and API tokens", &[], Body::None, "text/html", || get(pages::account)),
         r(Verb::Post, "/account/tokens", Signed, "Create an API token for yourself (shown once)", &[], Body::Form(&[("name", "what the token is for")]), "text/html", || post(pages::create_token)),

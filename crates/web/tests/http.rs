@@ -231,46 +231,8 @@ async fn sign_in_rotates_the_session_and_writes_need_the_csrf_token() {
     assert_eq!(s.get("/t/alpha/audit", Some(&staff)).await.status, 403);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_in_is_throttled_per_account_and_per_address() {
-    let s = start(|c| {
-        c.max_account_failures = 3;
-        c.max_ip_failures = 6;
-    })
-    .await;
-    for _ in 0..3 {
-        assert_eq!(
-            s.login_raw("staff@alpha.test", "not the password", None)
-                .await
-                .status,
-            401
-        );
-    }
-    // The account is throttled: even the right password is refused for now.
-    let r = s.login_raw("staff@alpha.test", PASSWORD, None).await;
-    assert_eq!(r.status, 429, "{}", r.body);
-    assert!(r.session().is_none());
-    // Another account from the same address still signs in…
-    assert_eq!(
-        s.login_raw("owner@alpha.test", PASSWORD, None).await.status,
-        303
-    );
-    // …until the address has failed too often (guessing across accounts).
-    for i in 0..3 {
-        let r = s
-            .login_raw(&format!("nobody{i}@alpha.test"), "guess guess guess", None)
-            .await;
-        assert_eq!(r.status, 401);
-    }
-    assert_eq!(
-        s.login_raw("owner@alpha.test", PASSWORD, None).await.status,
-        429
-    );
-    let log = s.control().audit_log("alpha", 100).await.unwrap();
-    assert!(log
-        .iter()
-        .any(|a| a.action == "login_throttled" && a.actor == "staff@alpha.test"));
-}
+// Sign-in throttling (per address, exponential; accounts locked only to unknown
+// addresses): tests/lockout.rs.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_import_is_previewed_then_recorded_and_changes_the_dashboard() {
