@@ -1,5 +1,6 @@
 //! `backstock`: the command line.
 
+mod backup;
 mod claim;
 mod deduction;
 mod export;
@@ -170,8 +171,10 @@ enum Command {
         /// Only entries of this kind (shipment, statement, payment, …).
         #[arg(long, value_parser = parse_entry_kind)]
         kind: Option<backstock_ledger::EntryKind>,
-        #[arg(long, default_value_t = 1000)]
-        limit: i64,
+        /// At most this many entries (the table shows 1,000 unless told; CSV and JSON
+        /// export every entry unless told). A cut list always says so.
+        #[arg(long)]
+        limit: Option<i64>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -400,6 +403,15 @@ enum Command {
         after_help = "Examples:\n  backstock export beancount --from 2016-01-01 --to 2016-06-30 --out 2016H1.beancount\n  backstock export xero --from 2016-05-01 --to 2016-05-31 --currency USD --out may-xero.csv\n  backstock export chart --out chart-of-accounts.csv   (the chart in use, to adjust)"
     )]
     Export(export::ExportArgs),
+    /// A consistent copy of the label's store in one file (safe while the server runs),
+    /// checked after it is written.
+    #[command(after_help = "Example:\n  backstock backup --to marigold-2016-06-30.backstock")]
+    Backup(backup::BackupArgs),
+    /// Replace the label's store with a backup — only after the backup's hash chain
+    /// verifies (otherwise nothing changes); the replaced store is kept beside it. Stop
+    /// `backstock serve` first.
+    #[command(after_help = "Example:\n  backstock restore marigold-2016-06-30.backstock")]
+    Restore(backup::RestoreArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -811,6 +823,12 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         Command::Export(a) => {
             export::run(&open(&data_dir.unwrap_or_else(default_data_dir)).await?, a).await
         }
+        Command::Backup(a) => {
+            backup::run_backup(&open(&data_dir.unwrap_or_else(default_data_dir)).await?, a).await
+        }
+        Command::Restore(a) => {
+            backup::run_restore(&data_dir.unwrap_or_else(default_data_dir), a).await
+        }
     }
 }
 
@@ -1053,9 +1071,22 @@ async fn run_journal(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
             format,
         } => {
             let store = open(&dir()).await?;
-            let rows = store
-                .journal(since, kind, limit.clamp(1, 1_000_000))
-                .await?;
+            if format == Format::Csv {
+                return journal_csv(&store, since, kind, limit).await;
+            }
+            let shown = limit
+                .unwrap_or(if format == Format::Table { 1000 } else { i64::MAX })
+                .clamp(1, i64::MAX - 1);
+            let mut rows = store.journal(since, kind, shown + 1).await?;
+            let cut = i64::try_from(rows.len()).unwrap_or(i64::MAX) > shown;
+            rows.truncate(usize::try_from(shown).unwrap_or(usize::MAX));
+            if cut {
+                // Never cut without saying so: on stderr, so the output stays clean.
+                eprintln!(
+                    "note: showing the first {} entries; there are more (--limit N shows more, --format csv exports every entry with its transfers)",
+                    output::thousands(shown)
+                );
+            }
             let mut t = Table::new(&[
                 "#",
                 "effective_on",
@@ -1132,6 +1163,89 @@ async fn run_journal(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
         }
         other => Err(not_routed(&other)),
     }
+}
+
+/// The journal as CSV: the table's columns, then one row per transfer with its
+/// accounts and amount (an entry that moved nothing has one row with those columns
+/// empty), every entry unless
+/// `--limit` says otherwise — and then a note on stderr says the export was cut.
+async fn journal_csv(
+    store: &Store,
+    since: Option<Date>,
+    kind: Option<backstock_ledger::EntryKind>,
+    limit: Option<i64>,
+) -> Result<String, CliError> {
+    use backstock_ledger::{AccountKey, Phase};
+    let cell = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    // The table's columns first, as they always were; the transfer's after them.
+    let mut out = String::from("#,effective_on,known_on,kind,entry,transfers,recorded_at,transfer,phase,ledger,debit_account,credit_account,amount,unit\n");
+    let max = limit.unwrap_or(i64::MAX).max(1);
+    let mut n: i64 = 0;
+    let mut cut = false;
+    store
+        .for_each_journal_posting(since, kind, |row, postings| {
+            if n >= max {
+                cut = true;
+                return Ok(());
+            }
+            n += 1;
+            let head = format!(
+                "{},{},{},{},{},{},{}",
+                row.seq,
+                row.effective_on,
+                row.known_on,
+                row.kind,
+                cell(&row.entry_id),
+                row.transfers,
+                cell(&row.recorded_at)
+            );
+            if postings.is_empty() {
+                out.push_str(&head);
+                out.push_str(",,,,,,,\n");
+            }
+            for (i, p) in postings.iter().enumerate() {
+                let (ledger, amount, unit) = match &p.debit {
+                    AccountKey::Money(m) => (
+                        "money",
+                        backstock_domain::Money::from_minor(
+                            i64::try_from(p.amount).unwrap_or(i64::MAX),
+                            m.currency(),
+                        )
+                        .to_decimal_string(),
+                        m.currency().code().to_string(),
+                    ),
+                    AccountKey::Units(u) => ("units", p.amount.to_string(), u.sku().to_string()),
+                };
+                let phase = match p.phase {
+                    Phase::Posted => "posted",
+                    Phase::Pending => "pending",
+                    Phase::PostPending { .. } => "post_pending",
+                    Phase::VoidPending { .. } => "void_pending",
+                };
+                out.push_str(&format!(
+                    "{head},{},{phase},{ledger},{},{},{amount},{}\n",
+                    i + 1,
+                    cell(&p.debit.to_string()),
+                    cell(&p.credit.to_string()),
+                    cell(&unit)
+                ));
+            }
+            Ok(())
+        })
+        .await?;
+    if cut {
+        eprintln!(
+            "note: exported the first {} entries; there are more (leave out --limit to export every entry)",
+            output::thousands(max)
+        );
+    }
+    Ok(out)
 }
 
 /// Receipts confirmed, other codes for SKUs and the statement lines waiting for them.

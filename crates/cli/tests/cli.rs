@@ -559,3 +559,64 @@ fn distributors_own_layouts_import_through_shipped_mappings() {
     assert!(out.contains("Saved mapping my-bandcamp"), "{out}");
     assert!(ok(&d, &["mapping", "list"]).contains("my-bandcamp"));
 }
+
+#[test]
+fn journal_exports_are_never_cut_silently_and_carry_each_transfer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("demo");
+    ok(&d, &["demo"]);
+    let verify = ok(&d, &["verify"]);
+    let entries: usize = verify
+        .trim_start_matches("OK: ")
+        .split(' ')
+        .next()
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .unwrap();
+    assert!(entries > 1000, "{verify}");
+    // CSV: every entry, each transfer with its accounts and amount.
+    let csv = ok(&d, &["journal", "--format", "csv"]);
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(
+        header[..6],
+        [
+            "#",
+            "effective_on",
+            "known_on",
+            "kind",
+            "entry",
+            "transfers"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let mut seqs: Vec<&str> = rows.iter().map(|r| r.get(0).unwrap()).collect();
+    seqs.dedup();
+    assert_eq!(seqs.len(), entries);
+    let payment = rows
+        .iter()
+        .find(|r| &r[3] == "payment" && &r[9] == "money")
+        .expect("a payment's transfer");
+    assert!(
+        payment[10].starts_with("cash ") && payment[11].starts_with("receivable "),
+        "{payment:?}"
+    );
+    let (units, cents) = payment[12].split_once('.').expect("a decimal amount");
+    assert!(
+        units.bytes().all(|b| b.is_ascii_digit()) && cents.len() == 2,
+        "{payment:?}"
+    );
+    assert_eq!(&payment[13], "USD");
+    // The table stops at 1,000 and says so.
+    let o = run(&d, &["journal"]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("showing the first 1,000 entries; there are more"),
+        "{err}"
+    );
+    // A CSV cut on request says so too.
+    let o = run(&d, &["journal", "--format", "csv", "--limit", "10"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("exported the first 10 entries"));
+}

@@ -19,6 +19,7 @@ pub mod backup;
 mod blocks;
 pub mod contract;
 mod links;
+mod postings;
 pub mod query;
 mod verify;
 

@@ -56,7 +56,7 @@ pub struct JournalRow {
     pub hash: String,
 }
 
-fn day_str(d: i64) -> String {
+pub(crate) fn day_str(d: i64) -> String {
     i32::try_from(d)
         .ok()
         .and_then(|d| Date::from_days_since_epoch(d).ok())
