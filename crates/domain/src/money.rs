@@ -166,7 +166,7 @@ impl Money {
         let minor = minor
             .and_then(|m| i64::try_from(m).ok())
             .ok_or_else(|| DomainError::new(text, expected()))?;
-        Ok(Money { minor, currency })
+        Money::within_limit(minor, currency, text)
     }
 
     /// Parses a decimal string with any number of places, rounding once by `rounding`
@@ -190,6 +190,47 @@ impl Money {
         let minor = minor
             .and_then(|m| i64::try_from(m).ok())
             .ok_or_else(|| DomainError::new(text, expected()))?;
+        Money::within_limit(minor, currency, text)
+    }
+
+    /// The largest amount backstock takes, either way, in minor units: 10^15
+    /// (10,000,000,000,000.00 USD, 1,000,000,000,000,000 JPY). Any amount read from a
+    /// file or typed is refused beyond it, and the ledger refuses any entry that would
+    /// take the total recorded in a currency past it ([`Money::limit_text`]), so every
+    /// balance, and any sum of balances in one currency, stays far inside `i64`.
+    pub const LIMIT_MINOR: i64 = 1_000_000_000_000_000;
+
+    /// The limit in `currency`, as people write it: `10,000,000,000,000.00 USD`.
+    pub fn limit_text(currency: Currency) -> String {
+        let m = Money::from_minor(Money::LIMIT_MINOR, currency).to_decimal_string();
+        let (int, frac) = match m.split_once('.') {
+            Some((i, f)) => (i, Some(f)),
+            None => (m.as_str(), None),
+        };
+        let mut out = String::new();
+        for (i, c) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        if let Some(f) = frac {
+            out.push('.');
+            out.push_str(f);
+        }
+        format!("{out} {currency}")
+    }
+
+    fn within_limit(minor: i64, currency: Currency, text: &str) -> Result<Money, DomainError> {
+        if minor.unsigned_abs() > Money::LIMIT_MINOR.unsigned_abs() {
+            return Err(DomainError::new(
+                text,
+                format!(
+                    "an amount of at most {} either way (the limit of any amount; see docs/formats.md)",
+                    Money::limit_text(currency)
+                ),
+            ));
+        }
         Ok(Money { minor, currency })
     }
 
@@ -360,6 +401,33 @@ mod tests {
         assert!(Money::parse("1e3", Currency::USD).is_err());
         assert!(Money::parse("", Currency::USD).is_err());
         assert!(Money::parse("99999999999999999999", Currency::USD).is_err());
+        // The limit of any amount: 10^15 minor units, either way.
+        assert_eq!(
+            Money::parse("10000000000000.00", Currency::USD)
+                .unwrap()
+                .minor(),
+            Money::LIMIT_MINOR
+        );
+        assert_eq!(
+            Money::parse("-10000000000000", Currency::USD)
+                .unwrap()
+                .minor(),
+            -Money::LIMIT_MINOR
+        );
+        let e = Money::parse("92233720368547758.07", Currency::USD).unwrap_err();
+        assert!(e.expected().contains("10,000,000,000,000.00 USD"), "{e}");
+        assert!(Money::parse("10000000000000.01", Currency::USD).is_err());
+        assert!(
+            Money::parse_rounded("10000000000000.0051", Currency::USD, Rounding::HalfEven).is_err()
+        );
+        assert_eq!(
+            Money::limit_text(Currency::parse("JPY").unwrap()),
+            "1,000,000,000,000,000 JPY"
+        );
+        assert_eq!(
+            Money::limit_text(Currency::parse("BHD").unwrap()),
+            "1,000,000,000,000.000 BHD"
+        );
         let jpy = Currency::parse("jpy").unwrap();
         assert_eq!(Money::parse("1500", jpy).unwrap().minor(), 1500);
         assert!(Money::parse("1500.5", jpy).is_err());
@@ -437,7 +505,7 @@ mod tests {
         }
 
         #[test]
-        fn parse_display_roundtrip(minor in any::<i64>()) {
+        fn parse_display_roundtrip(minor in -Money::LIMIT_MINOR..=Money::LIMIT_MINOR) {
             let m = Money::from_minor(minor, Currency::USD);
             prop_assert_eq!(Money::parse(&m.to_decimal_string(), Currency::USD).unwrap(), m);
         }

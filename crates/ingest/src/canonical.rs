@@ -361,6 +361,9 @@ pub(crate) fn conclude(
     state: KindState,
 ) -> Result<Parsed, Errors> {
     finish(kind, ctx, &mut errs, &mut parsed, state);
+    if let Some(e) = crate::total_past_limit(&parsed.totals) {
+        errs.push(e);
+    }
     if !parsed.unknown.is_empty() && (!ctx.hold_unmatched || kind != Kind::Statements) {
         for (code, line) in &parsed.unknown {
             errs.push(LineError {

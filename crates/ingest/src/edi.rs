@@ -245,7 +245,19 @@ pub fn read_x12(bytes: &[u8], ctx: &Context, distributor: &PartyId) -> Result<Pa
             });
         }
     }
-    Ok(parsed)
+    past_limit(parsed, ctx)
+}
+
+/// The parsed file, or its refusal when a currency's total passes the limit.
+fn past_limit(parsed: Parsed, ctx: &Context) -> Result<Parsed, FileErrors> {
+    match crate::total_past_limit(&parsed.totals) {
+        Some(e) => {
+            let mut errs = Errors::default();
+            errs.push(e);
+            Err(errs.into_file(&ctx.file_name))
+        }
+        None => Ok(parsed),
+    }
 }
 
 fn dsr_date(d: &backstock_dsr::DsrDate, end: bool) -> Option<Date> {
@@ -425,5 +437,5 @@ pub fn read_dsr(bytes: &[u8], ctx: &Context, distributor: &PartyId) -> Result<Pa
             event: Event::Statement(st),
         });
     }
-    Ok(parsed)
+    past_limit(parsed, ctx)
 }

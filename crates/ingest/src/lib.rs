@@ -248,18 +248,44 @@ impl Context {
     }
 }
 
-/// Money totals per currency (for previews).
+/// Money totals per currency (for previews), exact: summed in `i128`. A file whose
+/// total in a currency passes [`Money::LIMIT_MINOR`] is refused (`past_limit`), so
+/// every total shown fits a [`Money`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Totals(pub BTreeMap<Currency, i64>);
+pub struct Totals(pub BTreeMap<Currency, i128>);
 
 impl Totals {
     pub fn add(&mut self, m: Money) {
-        let e = self.0.entry(m.currency()).or_insert(0);
-        *e = e.saturating_add(m.minor());
+        *self.0.entry(m.currency()).or_insert(0) += i128::from(m.minor());
     }
+    /// The totals (a total past the limit, which is refused, shows as the limit).
     pub fn iter(&self) -> impl Iterator<Item = Money> + '_ {
-        self.0.iter().map(|(c, v)| Money::from_minor(*v, *c))
+        let max = i128::from(Money::LIMIT_MINOR);
+        self.0
+            .iter()
+            .map(move |(c, v)| Money::from_minor((*v).clamp(-max, max) as i64, *c))
     }
+    /// The first currency whose total is past [`Money::LIMIT_MINOR`], with the total.
+    pub fn past_limit(&self) -> Option<(Currency, i128)> {
+        self.0
+            .iter()
+            .find(|(_, v)| v.unsigned_abs() > Money::LIMIT_MINOR.unsigned_abs() as u128)
+            .map(|(c, v)| (*c, *v))
+    }
+}
+
+/// The error of a file whose total in a currency passes the limit.
+pub(crate) fn total_past_limit(totals: &Totals) -> Option<LineError> {
+    let (cur, v) = totals.past_limit()?;
+    Some(LineError {
+        line: 0,
+        column: None,
+        found: format!("a total of {v} minor units of {cur} in this file"),
+        expected: format!(
+            "a file whose total in each currency is at most {} either way (the limit of any amount; see docs/formats.md)",
+            Money::limit_text(cur)
+        ),
+    })
 }
 
 /// What a file means.

@@ -1176,8 +1176,11 @@ fn merge(ctx: &Context, header: &Header, regions: Vec<Region>) -> Option<Result<
             }
         }
     }
+    // Beyond the limit of any amount the sequential reader says which line.
     let limit = i64::MAX.unsigned_abs();
-    if reader.region.units_bound > limit || reader.region.amount_bound > limit {
+    if reader.region.units_bound > limit
+        || reader.region.amount_bound > Money::LIMIT_MINOR.unsigned_abs()
+    {
         return None;
     }
     let mut parsed = reader.parsed;

@@ -21,13 +21,28 @@ pub enum RecordError {
         error: TransferError,
         message: String,
     },
+    /// The entry would take the total recorded in a currency (or of units) past
+    /// [`LIMIT`]; `message` names the entry, the currency and the limit.
+    Limit {
+        message: String,
+    },
 }
+
+/// The most the book holds in one currency, in minor units, and of units over all
+/// SKUs: Σ debits (posted and pending) over the accounts of a currency — everything
+/// ever recorded in it, less what was voided — never passes
+/// [`Money::LIMIT_MINOR`] (10^15). Every balance, every running total and any sum of
+/// balances in one currency is then at most 2 × 10^15, far inside `i64`; an entry
+/// that would pass it is refused whole, before anything is recorded.
+pub const LIMIT: u128 = Money::LIMIT_MINOR as u128;
 
 impl fmt::Display for RecordError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RecordError::Expand(e) => write!(f, "{e}"),
-            RecordError::Transfer { message, .. } => f.write_str(message),
+            RecordError::Transfer { message, .. } | RecordError::Limit { message } => {
+                f.write_str(message)
+            }
         }
     }
 }
@@ -56,6 +71,17 @@ pub struct Book {
     ledgers: FxHashMap<LedgerKey, LedgerId>,
     /// Open pending reserve releases per (distributor, currency), oldest first.
     reserves: BTreeMap<(PartyId, Currency), Vec<(TransferId, u64)>>,
+    /// Σ debits posted and pending per currency (`Some`) and of all units (`None`),
+    /// kept under [`LIMIT`].
+    totals: FxHashMap<Option<Currency>, u128>,
+}
+
+/// What the limit is kept per: a currency, or all units together.
+fn limit_class(key: &AccountKey) -> Option<Currency> {
+    match key.ledger() {
+        LedgerKey::Money(c) => Some(c),
+        LedgerKey::Units(_) => None,
+    }
 }
 
 fn key_hash(key: &AccountKey) -> u64 {
@@ -118,6 +144,10 @@ impl Book {
     /// starting at 0 (ids are dense).
     pub fn restore_account(&mut self, key: AccountKey, balance: Balance) -> AccountId {
         let ledger = self.ledger_id(key.ledger());
+        let total = self.totals.entry(limit_class(&key)).or_insert(0);
+        *total = total
+            .saturating_add(balance.debits_posted)
+            .saturating_add(balance.debits_pending);
         let id = self.engine.restore_account(ledger, key.flags(), balance);
         debug_assert_eq!(id.0 as usize, self.keys.len());
         let hash = key_hash(&key);
@@ -197,6 +227,40 @@ impl Book {
         entry: &Entry,
         postings: Vec<Posting>,
     ) -> Result<Recorded, RecordError> {
+        // New amounts only raise the totals (posting or voiding a pending transfer
+        // lowers them): checked first, so a refused entry changes nothing.
+        let mut added: Vec<(Option<Currency>, u128)> = Vec::new();
+        for p in &postings {
+            if matches!(p.phase, Phase::Posted | Phase::Pending) {
+                let class = limit_class(&p.debit);
+                match added.iter_mut().find(|(c, _)| *c == class) {
+                    Some((_, a)) => *a = a.saturating_add(u128::from(p.amount)),
+                    None => added.push((class, u128::from(p.amount))),
+                }
+            }
+        }
+        for (class, a) in &added {
+            let now = self.totals.get(class).copied().unwrap_or(0);
+            if now.saturating_add(*a) > LIMIT {
+                let what = match class {
+                    Some(c) => format!(
+                        "it would take the {c} recorded past the limit of {} (10^15 minor units of a currency; see docs/formats.md)",
+                        Money::limit_text(*c)
+                    ),
+                    None => format!(
+                        "it would take the units recorded past the limit of {LIMIT} units (see docs/formats.md)"
+                    ),
+                };
+                return Err(RecordError::Limit {
+                    message: format!(
+                        "entry {} ({} on {}): {what}",
+                        entry.id,
+                        entry.event.name(),
+                        entry.effective_on
+                    ),
+                });
+            }
+        }
         let mut created = Vec::new();
         let mut transfers = Vec::with_capacity(postings.len());
         for (i, p) in postings.iter().enumerate() {
@@ -238,6 +302,23 @@ impl Book {
             let message = self.explain(entry, &postings[i], e);
             self.forget_accounts(&created);
             return Err(RecordError::Transfer { error: e, message });
+        }
+        // Keep the totals in step with the engine: Σ debits posted and pending.
+        for (t, p) in transfers.iter().zip(&postings) {
+            let class = limit_class(&p.debit);
+            let total = self.totals.entry(class).or_insert(0);
+            match p.phase {
+                Phase::Posted | Phase::Pending => *total += u128::from(t.amount),
+                Phase::PostPending { pending } | Phase::VoidPending { pending } => {
+                    let held = self.engine.pending(pending.0).map_or(0, |x| x.amount);
+                    let posted = match p.phase {
+                        Phase::PostPending { .. } if t.amount == 0 => held,
+                        Phase::PostPending { .. } => t.amount,
+                        _ => 0,
+                    };
+                    *total = total.saturating_sub(u128::from(held - posted.min(held)));
+                }
+            }
         }
         // Keep the reserve queues in step with the engine.
         for (t, p) in transfers.iter().zip(&postings) {

@@ -467,3 +467,92 @@ fn a_royalty_run_in_two_currencies_for_one_payee_is_refused() {
     let err = Book::new().record(&e).unwrap_err().to_string();
     assert!(err.contains("two currencies"), "{err}");
 }
+
+/// Issue 19.1: an entry that would take the total recorded in a currency past the
+/// limit is refused whole (the book unchanged), a book restored from its balances
+/// judges the next entry the same way, and releasing pending reserves lowers the
+/// total.
+#[test]
+fn entries_past_the_money_limit_are_refused_and_a_restored_book_agrees() {
+    use backstock_ledger::book::LIMIT;
+    let st = |id: &str, kind: LineKind, amount: i64| {
+        Event::Statement(Statement {
+            statement_id: id.into(),
+            distributor: p("allegro"),
+            period_start: Date::parse("2016-01-01").unwrap(),
+            period_end: Date::parse("2016-01-31").unwrap(),
+            issued_on: Date::parse("2016-02-15").unwrap(),
+            currency: Currency::USD,
+            lines: vec![StatementLine {
+                kind,
+                sku: None,
+                units: 0,
+                amount_minor: amount,
+                channel: Default::default(),
+            }],
+        })
+    };
+    let big = Money::LIMIT_MINOR / 10 * 6; // 6e14
+    let mut book = Book::new();
+    book.record(&entry(0, st("a", LineKind::Adjustment, big)))
+        .unwrap();
+    let before: Vec<_> = balances(&book);
+    let err = book
+        .record(&entry(1, st("b", LineKind::Adjustment, big)))
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, backstock_ledger::RecordError::Limit { .. }));
+    assert!(
+        msg.contains("entry e1") && msg.contains("10,000,000,000,000.00 USD"),
+        "{msg}"
+    );
+    assert_eq!(balances(&book), before, "nothing changed");
+    // Another currency has a limit of its own.
+    let eur = Currency::parse("EUR").unwrap();
+    let mut e = entry(2, st("c", LineKind::Adjustment, big));
+    if let Event::Statement(s) = &mut e.event {
+        s.currency = eur;
+    }
+    book.record(&e).unwrap();
+    // A book restored from the balances refuses the same entry.
+    let mut restored = Book::new();
+    for (_, k, b) in book.accounts() {
+        restored.restore_account(k.clone(), *b);
+    }
+    assert!(matches!(
+        restored.record(&entry(1, st("b", LineKind::Adjustment, big))),
+        Err(backstock_ledger::RecordError::Limit { .. })
+    ));
+    // Up to the limit exactly is fine.
+    let rest = i64::try_from(LIMIT).unwrap() - big;
+    restored
+        .record(&entry(3, st("d", LineKind::Adjustment, rest)))
+        .unwrap();
+    assert!(restored
+        .record(&entry(4, st("e", LineKind::Adjustment, 1)))
+        .is_err());
+
+    // A reserve withheld counts its posting and its pending release; posting the
+    // release adds nothing more, and a restored book counts the same.
+    let quarter = Money::LIMIT_MINOR / 4;
+    let mut book = Book::new();
+    book.record(&entry(0, st("a", LineKind::ReserveWithheld, quarter)))
+        .unwrap();
+    book.record(&entry(1, st("b", LineKind::ReserveReleased, quarter)))
+        .unwrap();
+    assert!(book.is_balanced());
+    let mut restored = Book::new();
+    for (_, k, b) in book.accounts() {
+        restored.restore_account(k.clone(), *b);
+    }
+    for b in [&mut book, &mut restored] {
+        b.record(&entry(2, st("c", LineKind::Adjustment, quarter)))
+            .unwrap();
+        assert!(b
+            .record(&entry(3, st("d", LineKind::Adjustment, quarter + 1)))
+            .is_err());
+        // Exactly up to the limit: 2 × q (withheld, its release) + q + q.
+        b.record(&entry(4, st("e", LineKind::Adjustment, quarter)))
+            .unwrap();
+    }
+}
