@@ -3,6 +3,7 @@
 //! app both call these; neither holds business logic of its own.
 
 pub mod aliases;
+pub mod backup;
 pub mod buyback_offer;
 pub mod claim_pack;
 pub mod correct;

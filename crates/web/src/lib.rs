@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod chart;
 pub mod cli;
 pub mod control;
