@@ -109,6 +109,55 @@ fn serve_demo_prints_its_logins_and_serves_the_dashboard() {
         "{body}"
     );
     assert!(body.contains("level-critical"), "Cascade ends critical");
+    // What to do next, before anyone presses Ship: the hold, then the steps in order.
+    assert!(
+        body.contains("id=\"hold-cascade\"") && body.contains("are on credit hold"),
+        "{body}"
+    );
+    let steps: Vec<&str> = body
+        .split("data-step=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .collect();
+    assert_eq!(steps.first(), Some(&"stop_shipping"), "{steps:?}");
+    assert!(
+        steps.contains(&"follow_up_demand") && steps.last() == Some(&"claim_pack"),
+        "{steps:?}"
+    );
+    // The alert log as the data showed it: cascade at watch and alert in 2014; an
+    // as-of page shows only what was known then.
+    let (_, _, api) = http(
+        &addr,
+        "GET",
+        "/api/v1/t/marigold/dashboard?as_of=2014-12-31",
+        &[format!("Cookie: {cookie}")],
+        "",
+    );
+    let v: serde_json::Value = serde_json::from_str(&api).unwrap();
+    let alerts = v["alerts"].as_array().unwrap();
+    assert!(!alerts.is_empty(), "{api}");
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a["as_of"].as_str().unwrap() <= "2014-12-31"),
+        "{api}"
+    );
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a["distributor"] == "cascade" && a["to"] == "alert"),
+        "{api}"
+    );
+    // An unknown table is an error naming the page's tables, never another table.
+    let (status, _, body) = http(
+        &addr,
+        "GET",
+        "/t/marigold/dashboard?format=csv&table=agein",
+        &[format!("Cookie: {cookie}")],
+        "",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("ageing"), "{body}");
     drop(server);
 
     // Users from the command line: the demo data dir has the control database.

@@ -67,6 +67,36 @@ pub fn check(
     out
 }
 
+/// Reasons any new consignment shipment to `distributor` would be refused now,
+/// whatever it holds: its level, an unperfected UCC position, an open demand, and
+/// exposure already over the credit limit. (The dashboard's banner.)
+pub fn standing(snap: &Snapshot, t: &Thresholds, distributor: &PartyId) -> Vec<HoldReason> {
+    let view = View::of(snap);
+    let Some(a) = view.agreements.get(distributor).copied() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    out.extend(level_reason(snap, t, distributor));
+    let r = for_agreement(snap, &view, a);
+    let limit = a.credit_limit;
+    if limit.currency() == a.currency
+        && limit.minor() > 0
+        && r.exposure.total.minor() > limit.minor()
+    {
+        out.push(reason(
+            "over_credit_limit",
+            format!(
+                "exposure {} is over the {} credit limit",
+                human(r.exposure.total),
+                human(limit)
+            ),
+        ));
+    }
+    out.extend(perfection_reason(&view, a, t));
+    out.extend(demand_reason(&view, distributor));
+    out
+}
+
 /// Reasons to question a purchase order from a distributor.
 pub fn po_flags(snap: &Snapshot, t: &Thresholds, po: &PurchaseOrder) -> Vec<HoldReason> {
     let view = View::of(snap);

@@ -26,6 +26,7 @@ pub mod credit;
 pub mod deductions;
 pub mod insolvency;
 pub mod legal;
+pub mod next_steps;
 pub mod receivables;
 pub mod reconcile;
 pub mod signals;

@@ -118,8 +118,10 @@ pub async fn dashboard(State(state): State<AppState>, t: Tenant, axum::extract::
     Ok(Json(json!({
         "as_of": b.as_of,
         "journal_entries": b.journal_len,
+        "journal_entries_known": b.entries.len(),
         "risk": b.risk,
-        "alerts": alerts.iter().map(|a| json!({"id": a.id, "raised_at": a.raised_at, "as_of": a.as_of, "distributor": a.distributor, "from": a.from_level, "to": a.to_level})).collect::<Vec<_>>(),
+        "next_steps": b.next_steps,
+        "alerts": alerts.iter().filter(|a| backstock_domain::Date::parse(&a.as_of).is_ok_and(|d| d <= b.as_of)).map(|a| json!({"id": a.id, "raised_at": a.raised_at, "as_of": a.as_of, "distributor": a.distributor, "from": a.from_level, "to": a.to_level})).collect::<Vec<_>>(),
         "receivables": summary(&b),
         "stock_by_holder": stock,
         "exposure_history": b.history,

@@ -38,6 +38,7 @@ th a{color:inherit;text-decoration:none}th a:hover{text-decoration:underline}td.
 .level-ok{background:var(--ok)}.level-watch{background:var(--watch)}.level-alert{background:var(--alert)}.level-critical{background:var(--critical)}
 .note{color:var(--muted);font-size:.9em}.err{background:#fdecea;border:1px solid #f5c2bd;padding:.6rem .8rem;border-radius:4px;white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.88em}
 .okbox{background:#e8f5e9;border:1px solid #b7dfb9;padding:.6rem .8rem;border-radius:4px;white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.88em}
+.warnbox{background:#fff4e5;border:1px solid #f3c98b;padding:.6rem .8rem;border-radius:4px}ol.steps li{margin:.3rem 0}
 form.stack label{display:block;margin:.5rem 0 .15rem;font-weight:600}form.stack input,form.stack select{padding:.35rem;min-width:18rem;max-width:100%}
 button.primary{background:var(--accent);color:#fff;border:0;border-radius:4px;padding:.45rem 1rem;margin-top:.8rem;cursor:pointer}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem}svg text{font:11px system-ui,sans-serif;fill:var(--muted)}
@@ -344,10 +345,27 @@ pub fn csv_download(grids: &[&Grid], q: &HashMap<String, String>) -> Option<Resp
         return None;
     }
     let want = q.get("table").map(String::as_str);
-    let g = grids
-        .iter()
-        .find(|g| Some(g.id) == want)
-        .or_else(|| grids.first())?;
+    let g = match want {
+        None => grids.first()?,
+        Some(w) => match grids.iter().find(|g| g.id == w) {
+            Some(g) => g,
+            // Never another table than the one asked for: say which there are.
+            None => {
+                let names: Vec<&str> = grids.iter().map(|g| g.id).collect();
+                return Some(
+                    (
+                        axum::http::StatusCode::BAD_REQUEST,
+                        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                        format!(
+                            "There is no table {w:?} on this page; its tables are: {}.\n",
+                            names.join(", ")
+                        ),
+                    )
+                        .into_response(),
+                );
+            }
+        },
+    };
     Some(
         (
             [

@@ -609,7 +609,12 @@ pub async fn dashboard(
             ("to", false),
         ],
     );
-    for a in alerts_rows.iter().rev() {
+    // An as-of page shows what was known by that date: no alert raised for later.
+    for a in alerts_rows
+        .iter()
+        .rev()
+        .filter(|a| backstock_domain::Date::parse(&a.as_of).is_ok_and(|d| d <= b.as_of))
+    {
         alerts.push(vec![
             Cell {
                 text: when_raised(&l, &a.raised_at),
@@ -667,7 +672,8 @@ pub async fn dashboard(
             money_cell(&l, x.total),
             money_cell(&l, x.credit_limit),
             match x.limit_used_permille {
-                Some(p) => Cell::num(l.permille(p), p, p.to_string()),
+                // In the CSV a percentage as a number: 110.1 for 110.1%.
+                Some(p) => Cell::num(l.permille(p), p, percent_of_permille(p)),
                 None => Cell::text(""),
             },
         ]);
@@ -716,16 +722,17 @@ pub async fn dashboard(
     let path = dated(&base(&t, "dashboard"));
     let chart = exposure_chart(&b, &l);
     let failures = crate::insolvency::dashboard_section(&t).await?;
+    let todo = next_steps_html(&t, &b);
     let body = format!(
-        r#"<div id="dashboard"><form id="as-of-form" class="inline" method="get" action="{}"><label for="as-of">As of</label> <input id="as-of" name="as_of" type="date" value="{}"> <button type="submit">Show</button></form> <span class="note">{} journal entries recorded; what was known on {}</span>
-<section><h2>Exposure per distributor</h2>{chart}</section>
+        r#"<div id="dashboard"><form id="as-of-form" class="inline" method="get" action="{}"><label for="as-of">As of</label> <input id="as-of" name="as_of" type="date" value="{}"> <button type="submit">Show</button></form> <span class="note">{} journal entries known; what was known on {}</span>
+{todo}<section><h2>Exposure per distributor</h2>{chart}</section>
 <section><h2>Risk</h2>{}</section>
 <section><h2>Alerts</h2>{}</section>
 <section><h2>Receivables ageing and exposure</h2>{}</section>
 <section><h2>Stock by holder</h2>{stock_chart}{}</section>{failures}</div>"#,
         esc(&base(&t, "dashboard")),
         b.as_of,
-        l.int(b.journal_len),
+        l.int(i64::try_from(b.entries.len()).unwrap_or(i64::MAX)),
         esc(&l.date(b.as_of)),
         risk.html(&path, &q),
         alerts.html(&path, &q),
@@ -733,6 +740,65 @@ pub async fn dashboard(
         stock.html(&path, &q),
     );
     Ok(page("Dashboard", Some(&t), &body).into_response())
+}
+
+/// The banner for distributors on credit hold, and for each at alert or above the
+/// ordered list of what to do next, each step linking to where it is done.
+fn next_steps_html(t: &Tenant, b: &views::Books) -> String {
+    if b.next_steps.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(r#"<section id="next-steps"><h2>What to do next</h2>"#);
+    for n in &b.next_steps {
+        let d = n.distributor.as_str();
+        let page = base(t, &format!("distributors/{}", url_encode(d)));
+        if !n.on_hold.is_empty() {
+            let why: Vec<String> = n.on_hold.iter().map(|r| esc(&r.message)).collect();
+            out.push_str(&format!(
+                r#"<p class="warnbox" id="hold-{}"><strong>Shipments to <a href="{}">{}</a> are on credit hold.</strong> {}</p>"#,
+                esc(d),
+                esc(&page),
+                esc(d),
+                why.join("; ")
+            ));
+        }
+        if n.actions.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            r#"<h3>{} is at {}</h3><ol class="steps" id="steps-{}">"#,
+            esc(d),
+            esc(n.level.as_str()),
+            esc(d)
+        ));
+        for a in &n.actions {
+            // Each step is done on the distributor's page (demands, UCC-1, statements),
+            // the claim pack on its failure page.
+            let go = if a.code == "claim_pack" {
+                format!(
+                    r#" <a href="{}">The claim pack</a>"#,
+                    esc(&base(t, &format!("distributors/{}/failed", url_encode(d))))
+                )
+            } else {
+                format!(r#" <a href="{}">{}</a>"#, esc(&page), esc(d))
+            };
+            out.push_str(&format!(
+                r#"<li data-step="{}">{}{go}</li>"#,
+                a.code,
+                esc(&a.text)
+            ));
+        }
+        out.push_str("</ol>");
+    }
+    out.push_str("</section>");
+    out
+}
+
+/// 1101‰ → "110.1" (a percentage, one decimal, as a CSV number).
+fn percent_of_permille(p: i64) -> String {
+    let sign = if p < 0 { "-" } else { "" };
+    let a = p.unsigned_abs();
+    format!("{sign}{}.{}", a / 10, a % 10)
 }
 
 fn exposure_chart(b: &views::Books, l: &Locale) -> String {
@@ -839,6 +905,25 @@ pub async fn distributor(
     Path((_, id)): Path<(String, String)>,
     Query(q): Q,
 ) -> Result<Response, Fail> {
+    distributor_page(&state, &t, &id, &q, None).await
+}
+
+/// A shipment the page refused: what was typed (shown again in the form) and why.
+struct ShipAttempt<'a> {
+    form: &'a ShipForm,
+    refusal: &'a Fail,
+}
+
+/// The distributor page; with a refused shipment, the refusal at the ship form (kept
+/// as typed) and the page answered with the refusal's status.
+async fn distributor_page(
+    state: &AppState,
+    t: &Tenant,
+    id: &str,
+    q: &HashMap<String, String>,
+    attempt: Option<ShipAttempt<'_>>,
+) -> Result<Response, Fail> {
+    let (state, t, id, q) = (state.clone(), t, id.to_string(), q.clone());
     let as_of = views::as_of_param(&q)?;
     let b = views::books_at(&t, &state.cache, as_of).await?;
     let l = locale(&t);
@@ -1012,16 +1097,30 @@ pub async fn distributor(
             s
         })
         .unwrap_or_default();
-    let failure = crate::insolvency::section(&t, &id, as_of).await?;
+    let failure = crate::insolvency::section(t, &id, as_of).await?;
     let ship = if t.may(Perm::Operate) {
+        let typed = |f: fn(&ShipForm) -> Option<&str>| {
+            attempt
+                .as_ref()
+                .and_then(|a| f(a.form))
+                .map(|v| format!(r#" value="{}""#, esc(v)))
+                .unwrap_or_default()
+        };
+        let refused = attempt
+            .as_ref()
+            .map(|a| ship_refusal_html(t, &form_path, a))
+            .unwrap_or_default();
         format!(
-            r#"<section><h2>Ship consigned stock</h2><form id="ship-form" class="stack" method="post" action="{form_path}/shipments">{}
-<label for="ship-sku">SKU</label><input id="ship-sku" name="sku" required>
-<label for="ship-units">Units</label><input id="ship-units" name="units" type="number" min="1" required>
-<label for="ship-po">PO number (optional)</label><input id="ship-po" name="po">
+            r#"<section id="ship"><h2>Ship consigned stock</h2>{refused}<form id="ship-form" class="stack" method="post" action="{form_path}/shipments">{}
+<label for="ship-sku">SKU</label><input id="ship-sku" name="sku" required{}>
+<label for="ship-units">Units</label><input id="ship-units" name="units" type="number" min="1" required{}>
+<label for="ship-po">PO number (optional)</label><input id="ship-po" name="po"{}>
 <label for="ship-override">Override a credit hold: why (recorded with your name)</label><input id="ship-override" name="override">
 <button id="ship-submit" class="primary" type="submit">Ship</button></form></section>"#,
-            csrf_field(&t.viewer)
+            csrf_field(&t.viewer),
+            typed(|f| Some(f.sku.as_str())),
+            typed(|f| Some(f.units.as_str())),
+            typed(|f| f.po.as_deref()),
         )
     } else {
         String::new()
@@ -1053,7 +1152,47 @@ pub async fn distributor(
         timeline.html(&path, &q),
         demands.html(&path, &q),
     );
-    Ok(page(&format!("Distributor: {}", ag.legal_name), Some(&t), &body).into_response())
+    let status = attempt
+        .as_ref()
+        .and_then(|a| StatusCode::from_u16(a.refusal.status).ok())
+        .unwrap_or(StatusCode::OK);
+    Ok((
+        status,
+        page(&format!("Distributor: {}", ag.legal_name), Some(t), &body),
+    )
+        .into_response())
+}
+
+/// A refused shipment in plain words: the sentence, each hold reason, and — for a
+/// credit hold — a button that ships anyway with a reason (kept in the journal).
+fn ship_refusal_html(t: &Tenant, form_path: &str, a: &ShipAttempt<'_>) -> String {
+    let mut out = format!(
+        r#"<div id="ship-refused" class="err" role="alert"><p>{}</p>"#,
+        esc(&a.refusal.message)
+    );
+    if !a.refusal.details.is_empty() {
+        out.push_str("<ul>");
+        for d in &a.refusal.details {
+            out.push_str(&format!("<li>{}</li>", esc(d)));
+        }
+        out.push_str("</ul>");
+    }
+    if a.refusal.code == "refused" {
+        let hidden = |name: &str, v: &str| {
+            format!(r#"<input type="hidden" name="{name}" value="{}">"#, esc(v))
+        };
+        out.push_str(&format!(
+            r#"<form id="ship-override-form" class="stack" method="post" action="{form_path}/shipments">{}{}{}{}
+<label for="ship-override-reason">Ship anyway: why (recorded in the journal with your name)</label><input id="ship-override-reason" name="override" required maxlength="500">
+<button id="ship-override-submit" type="submit">Ship anyway</button></form>"#,
+            csrf_field(&t.viewer),
+            hidden("sku", &a.form.sku),
+            hidden("units", &a.form.units),
+            hidden("po", a.form.po.as_deref().unwrap_or("")),
+        ));
+    }
+    out.push_str("</div>");
+    out
 }
 
 #[derive(Deserialize)]
@@ -1087,20 +1226,51 @@ pub async fn record_shipment(
             .filter(|x| !x.is_empty())
     };
     let override_reason = blank(&f.override_reason);
-    let outcome = backstock_app::risk::ship_as(
-        t.store(),
-        backstock_app::risk::ShipArgs {
-            to: to.to_string(),
-            sku: f.sku.trim().to_string(),
+    let args = backstock_app::risk::ShipArgs {
+        to: to.to_string(),
+        sku: f.sku.trim().to_string(),
+        units,
+        po: blank(&f.po),
+        date: None,
+        id: None,
+        override_reason,
+    };
+    // Checked first, so a refusal is said in the app's words (not the command line's).
+    let check = backstock_app::risk::ship_check(t.store(), &args).await?;
+    if !check.reasons.is_empty() && args.override_reason.is_none() {
+        let sentence = format!(
+            "Not shipped: {} unit{} of {} to {} {} on credit hold. Nothing was recorded; an owner or staff member can ship anyway with a reason, which is kept in the journal with their name.",
             units,
-            po: blank(&f.po),
-            date: None,
-            id: None,
-            override_reason,
-        },
-        &t.viewer.user.email,
-    )
-    .await?;
+            if units == 1 { "" } else { "s" },
+            check.sku,
+            check.to,
+            if units == 1 { "is" } else { "are" },
+        );
+        let mut refusal = Fail::new(409, "refused", sentence);
+        refusal.details = check
+            .reasons
+            .iter()
+            .map(|r| format!("{} ({})", r.message, r.code))
+            .collect();
+        t.audit(
+            &state.control,
+            "shipment_refused",
+            &format!(
+                "{units} × {} to {}: {}",
+                check.sku,
+                check.to,
+                check
+                    .reasons
+                    .iter()
+                    .map(|r| r.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .await?;
+        return Err(refusal);
+    }
+    let outcome = backstock_app::risk::ship_as(t.store(), args, &t.viewer.user.email).await?;
     let action = if outcome.overridden.is_some() {
         "override"
     } else {
@@ -1115,9 +1285,28 @@ pub async fn ship(
     State(state): State<AppState>,
     t: Tenant,
     Path((_, id)): Path<(String, String)>,
+    Query(q): Q,
     Form(f): Form<ShipForm>,
-) -> Result<Html<String>, Fail> {
-    let out = record_shipment(&t, &id, &f, &state).await?.to_string();
+) -> Result<Response, Fail> {
+    let out = match record_shipment(&t, &id, &f, &state).await {
+        Ok(o) => o.to_string(),
+        // A refusal (a credit hold, an unknown SKU, units that are not a number) is
+        // answered on the distributor's page, the form kept as typed.
+        Err(refusal) if matches!(refusal.status, 400 | 409) => {
+            return distributor_page(
+                &state,
+                &t,
+                &id,
+                &q,
+                Some(ShipAttempt {
+                    form: &f,
+                    refusal: &refusal,
+                }),
+            )
+            .await;
+        }
+        Err(f) => return Err(f),
+    };
     Ok(page(
         "Shipped",
         Some(&t),
@@ -1127,7 +1316,8 @@ pub async fn ship(
             esc(&base(&t, &format!("distributors/{}", url_encode(&id)))),
             esc(&id)
         ),
-    ))
+    )
+    .into_response())
 }
 
 pub async fn catalog(

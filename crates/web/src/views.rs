@@ -46,6 +46,8 @@ pub struct Books {
     pub history: Vec<HistoryPoint>,
     /// Every deduction (outstanding first, then accepted or written off).
     pub deductions: Vec<backstock_risk::deductions::Deduction>,
+    /// Distributors on credit hold or at alert or above, with what to do next.
+    pub next_steps: Vec<backstock_risk::next_steps::NextSteps>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -149,7 +151,9 @@ async fn compute(
         let legal = backstock_risk::legal::compute_with(&snap, &th);
         let history = history(&snap, &th);
         let deductions = backstock_risk::deductions::compute(&snap, &th, None);
+        let next_steps = backstock_risk::next_steps::compute(&snap, &th);
         Books {
+            next_steps,
             journal_len: len,
             thresholds,
             as_of,
