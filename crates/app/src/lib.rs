@@ -4,6 +4,7 @@
 
 pub mod aliases;
 pub mod backup;
+pub mod books;
 pub mod buyback_offer;
 pub mod claim_pack;
 pub mod correct;

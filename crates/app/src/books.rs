@@ -1,0 +1,334 @@
+//! Closing the books: a month closed (`backstock books close 2016-05`) accepts no more
+//! entries, so its reports — and the accountant's export of it — never change. An entry
+//! dated into a closed month, or into an earlier month (it would change the closed
+//! month's balances), is refused with a sentence naming the closed month and how to
+//! reopen it; only an owner reopens a month, with a written reason.
+//!
+//! [`record`] and [`record_all`] are the one place the label's entries are appended
+//! (every use case records through them); they check the closed months first.
+//!
+//! Closes and reopens are kept as an append-only log in the store's `meta` table
+//! (`books:000001`, … — each action one new key with who, when and why), read back in
+//! order; `books list` shows it.
+
+use crate::{AppError, Exit};
+use backstock_domain::Date;
+use backstock_ledger::Entry;
+use backstock_store::{RecordOutcome, SourceFile, Store};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+const PREFIX: &str = "books:";
+
+/// A calendar month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Month {
+    pub year: i32,
+    pub month: u32,
+}
+
+impl Month {
+    /// `2016-05`.
+    pub fn parse(s: &str) -> Result<Month, AppError> {
+        let bad = || {
+            AppError::new(
+                Exit::Input,
+                format!("{s:?} is not a month: write it as YYYY-MM (2016-05)"),
+            )
+        };
+        let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
+        if y.len() != 4 || m.len() != 2 {
+            return Err(bad());
+        }
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let month: u32 = m.parse().map_err(|_| bad())?;
+        Date::from_ymd(year, month, 1).map_err(|_| bad())?;
+        Ok(Month { year, month })
+    }
+    pub fn of(d: Date) -> Month {
+        Month {
+            year: d.year(),
+            month: d.month(),
+        }
+    }
+    pub fn first_day(self) -> Date {
+        Date::from_ymd(self.year, self.month, 1).unwrap_or(Date::EARLIEST)
+    }
+    pub fn last_day(self) -> Date {
+        self.first_day().last_of_month()
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// One close or reopen, as logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookAction {
+    /// `close` or `reopen`.
+    pub action: String,
+    pub month: Month,
+    pub by: String,
+    /// When (UTC, `YYYY-MM-DDTHH:MM:SSZ`).
+    pub at: String,
+    /// Why (a reopen's written reason).
+    #[serde(default)]
+    pub reason: String,
+}
+
+fn now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let s = secs % 86_400;
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        crate::today(),
+        s / 3600,
+        (s / 60) % 60,
+        s % 60
+    )
+}
+
+/// The log, oldest first.
+pub async fn log(store: &Store) -> Result<Vec<BookAction>, AppError> {
+    let mut rows = store.meta_with_prefix(PREFIX).await?;
+    rows.sort();
+    rows.into_iter()
+        .map(|(k, v)| {
+            serde_json::from_str(&v).map_err(|e| {
+                AppError::new(
+                    Exit::Tampered,
+                    format!("{k} in the store is unreadable: {e}"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The months closed now.
+pub async fn closed(store: &Store) -> Result<BTreeSet<Month>, AppError> {
+    let mut out = BTreeSet::new();
+    for a in log(store).await? {
+        match a.action.as_str() {
+            "close" => {
+                out.insert(a.month);
+            }
+            _ => {
+                out.remove(&a.month);
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn append(store: &Store, a: &BookAction) -> Result<(), AppError> {
+    let n = store.meta_with_prefix(PREFIX).await?.len() + 1;
+    let text = serde_json::to_string(a)
+        .map_err(|e| AppError::new(Exit::Other, format!("cannot write the log: {e}")))?;
+    store.set_meta(&format!("{PREFIX}{n:06}"), &text).await?;
+    Ok(())
+}
+
+/// What closing did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closed {
+    pub month: Month,
+    /// False when it was closed already (nothing logged).
+    pub new: bool,
+}
+
+/// Closes a month that has ended (by the label's today).
+pub async fn close(store: &Store, month: Month, by: &str) -> Result<Closed, AppError> {
+    let today = crate::risk::today(store).await?;
+    if month.last_day() >= today {
+        return Err(AppError::new(
+            Exit::Refused,
+            format!(
+                "{month} has not ended yet (today is {today}): a month is closed after its last day"
+            ),
+        ));
+    }
+    if closed(store).await?.contains(&month) {
+        return Ok(Closed { month, new: false });
+    }
+    append(
+        store,
+        &BookAction {
+            action: "close".into(),
+            month,
+            by: by.to_string(),
+            at: now(),
+            reason: String::new(),
+        },
+    )
+    .await?;
+    tracing::info!(%month, by, "books closed");
+    Ok(Closed { month, new: true })
+}
+
+/// Reopens a closed month, with a written reason (the caller checks it is an owner).
+pub async fn reopen(store: &Store, month: Month, by: &str, reason: &str) -> Result<(), AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::new(
+            Exit::Input,
+            format!("say why {month} is reopened (--reason \"…\"): it goes in the log"),
+        ));
+    }
+    if !closed(store).await?.contains(&month) {
+        return Err(AppError::new(
+            Exit::Refused,
+            format!("{month} is not closed; nothing to reopen"),
+        ));
+    }
+    append(
+        store,
+        &BookAction {
+            action: "reopen".into(),
+            month,
+            by: by.to_string(),
+            at: now(),
+            reason: reason.to_string(),
+        },
+    )
+    .await?;
+    tracing::info!(%month, by, reason, "books reopened");
+    Ok(())
+}
+
+/// Refuses entries dated into a closed month, or before one (they would change its
+/// closing balances).
+pub fn check(closed: &BTreeSet<Month>, entries: &[&Entry]) -> Result<(), AppError> {
+    let Some(last) = closed.iter().next_back() else {
+        return Ok(());
+    };
+    for e in entries {
+        let m = Month::of(e.effective_on);
+        if m > *last {
+            continue;
+        }
+        let blocking: Vec<String> = closed.range(m..).map(|c| c.to_string()).collect();
+        let first = closed.range(m..).next().copied().unwrap_or(*last);
+        let what = if first == m {
+            format!("in {m}, whose books are closed")
+        } else {
+            format!(
+                "before the closed books of {} (it would change them)",
+                blocking.join(", ")
+            )
+        };
+        return Err(AppError::new(
+            Exit::Refused,
+            format!(
+                "entry {} is dated {}, {what}; nothing was recorded. An owner can reopen {}: backstock books reopen {} --reason \"…\"",
+                e.id,
+                e.effective_on,
+                if blocking.len() == 1 { "it" } else { "them" },
+                blocking.join(" / ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Records a batch of entries (and the file they came from) — unless one is dated into
+/// a closed month. The one place entries are appended for the label.
+pub async fn record(
+    store: &Store,
+    entries: &[Entry],
+    file: Option<SourceFile>,
+) -> Result<RecordOutcome, AppError> {
+    let c = closed(store).await?;
+    check(&c, &entries.iter().collect::<Vec<_>>())?;
+    Ok(store.record(entries, file).await?)
+}
+
+/// [`record`], taking the entries (a large import is not held twice).
+pub async fn record_all(
+    store: &Store,
+    entries: Vec<Entry>,
+    file: Option<SourceFile>,
+) -> Result<RecordOutcome, AppError> {
+    let c = closed(store).await?;
+    check(&c, &entries.iter().collect::<Vec<_>>())?;
+    Ok(store.record_all(entries, file).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_parse_strictly() {
+        assert_eq!(Month::parse("2016-05").unwrap().to_string(), "2016-05");
+        for bad in ["2016-5", "2016-13", "May 2016", "2016/05", ""] {
+            assert_eq!(Month::parse(bad).unwrap_err().exit(), Exit::Input, "{bad}");
+        }
+        let m = Month::parse("2016-02").unwrap();
+        assert_eq!(m.last_day().to_string(), "2016-02-29");
+    }
+
+    #[tokio::test]
+    async fn closing_refuses_entries_into_and_before_a_closed_month() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path(), true).await.unwrap();
+        store.set_meta("today", "2016-07-15").await.unwrap();
+        let may = Month::parse("2016-05").unwrap();
+        assert!(close(&store, may, "ann").await.unwrap().new);
+        assert!(!close(&store, may, "ann").await.unwrap().new);
+        let e = close(&store, Month::parse("2016-07").unwrap(), "ann")
+            .await
+            .unwrap_err();
+        assert!(e.message().contains("has not ended"));
+        let entry = |d: &str| {
+            crate::command_entry(
+                format!("alias:{d}"),
+                Date::parse(d).unwrap(),
+                Date::parse(d).unwrap(),
+                "ann",
+                "test".into(),
+                backstock_ledger::Event::Fact(backstock_ledger::Fact::Alias {
+                    code: format!("C{d}"),
+                    sku: backstock_domain::Sku::parse("MRG-001-CD").unwrap(),
+                }),
+            )
+            .unwrap()
+        };
+        let c = closed(&store).await.unwrap();
+        let e = check(&c, &[&entry("2016-05-20")]).unwrap_err();
+        assert_eq!(e.exit(), Exit::Refused);
+        assert!(
+            e.message().contains("in 2016-05, whose books are closed")
+                && e.message().contains("books reopen 2016-05 --reason"),
+            "{}",
+            e.message()
+        );
+        let e = check(&c, &[&entry("2016-04-02")]).unwrap_err();
+        assert!(e.message().contains("before the closed books of 2016-05"));
+        check(&c, &[&entry("2016-06-01")]).unwrap();
+        // Reopening needs a reason, and a closed month.
+        assert_eq!(
+            reopen(&store, may, "ann", " ").await.unwrap_err().exit(),
+            Exit::Input
+        );
+        reopen(&store, may, "ann", "late credit note")
+            .await
+            .unwrap();
+        assert!(closed(&store).await.unwrap().is_empty());
+        assert_eq!(
+            reopen(&store, may, "ann", "again")
+                .await
+                .unwrap_err()
+                .exit(),
+            Exit::Refused
+        );
+        let l = log(&store).await.unwrap();
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[1].reason, "late credit note");
+    }
+}
