@@ -146,7 +146,7 @@ pub async fn add(store: &Store, code: &str, sku: Sku, user: &str) -> Result<Alia
             }),
         });
     }
-    store.record(&batch, None).await?;
+    crate::books::record(store, &batch, None).await?;
     Ok(AliasAdded {
         code,
         sku,

@@ -236,6 +236,13 @@ pub fn check(closed: &BTreeSet<Month>, entries: &[&Entry]) -> Result<(), AppErro
     Ok(())
 }
 
+/// Refuses entries dated into (or before) a closed month, for a caller that records
+/// them itself (an import reports the store's outcome in its own words).
+pub async fn refuse_closed(store: &Store, entries: &[Entry]) -> Result<(), AppError> {
+    let c = closed(store).await?;
+    check(&c, &entries.iter().collect::<Vec<_>>())
+}
+
 /// Records a batch of entries (and the file they came from) — unless one is dated into
 /// a closed month. The one place entries are appended for the label.
 pub async fn record(

@@ -153,7 +153,7 @@ pub async fn correct(
             postings,
         },
     };
-    store.record(&[e], None).await?;
+    crate::books::record(store, &[e], None).await?;
     Ok(Corrected {
         correction_id: id,
         reverses: entry_id.to_string(),

@@ -587,7 +587,7 @@ pub async fn accept(
             note: note.clone(),
         },
     )?;
-    store.record(&[e], None).await?;
+    crate::books::record(store, &[e], None).await?;
     Ok(Accepted {
         entry_id: id,
         distributor: d.clone(),
@@ -702,7 +702,7 @@ pub async fn dispute(
             note: note.clone(),
         })),
     )?;
-    store.record(&[e], None).await?;
+    crate::books::record(store, &[e], None).await?;
     Ok(Disputed {
         entry_id: Some(id),
         distributor: d.clone(),
@@ -876,7 +876,7 @@ pub async fn write_off(store: &Store, req: &WriteOff, user: &str) -> Result<Writ
             reason: reason.clone(),
         },
     )?;
-    store.record(&[e], None).await?;
+    crate::books::record(store, &[e], None).await?;
     Ok(WrittenOff {
         entry_id: id,
         distributor: d.clone(),
@@ -1092,7 +1092,7 @@ pub async fn buy_back(store: &Store, req: &BuyBack, user: &str) -> Result<Bought
     }
     command.push_str(&format!(" --id {buyback_id}"));
     let e = entry(entry_id.clone(), on, today, user, command, event)?;
-    store.record(&[e], None).await?;
+    crate::books::record(store, &[e], None).await?;
     Ok(BoughtBack {
         entry_id,
         buyback_id,

@@ -135,7 +135,7 @@ pub async fn add(store: &Store, req: AddDemand, user: &str) -> Result<Recorded, 
         })),
     )?;
     let entry_id = e.id.to_string();
-    store.record(&[e], None).await?;
+    crate::books::record(store, &[e], None).await?;
     Ok(Recorded {
         demand_id: id,
         distributor: d.clone(),
@@ -184,7 +184,7 @@ pub async fn add_response(store: &Store, req: Respond, user: &str) -> Result<Rec
         })),
     )?;
     let entry_id = e.id.to_string();
-    store.record(&[e], None).await?;
+    crate::books::record(store, &[e], None).await?;
     Ok(Recorded {
         demand_id: req.demand_id,
         distributor,

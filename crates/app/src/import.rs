@@ -450,6 +450,7 @@ pub async fn import_checked(
         if kind == Kind::PurchaseOrders {
             new_pos.extend(parsed.entries.iter().cloned());
         }
+        crate::books::refuse_closed(store, &parsed.entries).await?;
         let recorded = store.record_all(parsed.entries, Some(file)).await;
         phase("recorded");
         report.push_str(&recorded_report_skipping(

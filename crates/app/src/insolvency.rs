@@ -136,7 +136,7 @@ pub async fn add(store: &Store, req: AddInsolvency, user: &str) -> Result<Record
         Event::Fact(Fact::Insolvency(item)),
     )?;
     let entry_id = e.id.to_string();
-    store.record(&[e], None).await?;
+    crate::books::record(store, &[e], None).await?;
     Ok(Recorded {
         entry_id,
         distributor: d.clone(),
@@ -457,7 +457,7 @@ pub async fn add_document(
             lines,
         })
     };
-    store.record(&[e], file).await?;
+    crate::books::record(store, &[e], file).await?;
     Ok(Attached {
         entry_id,
         sha256: sha,

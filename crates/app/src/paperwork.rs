@@ -81,7 +81,7 @@ pub async fn confirm_receipt(
             })),
         )?);
     }
-    store.record(&batch, None).await?;
+    crate::books::record(store, &batch, None).await?;
     Ok(ReceiptRecorded {
         shipment_id: shipment_id.to_string(),
         distributor: first.to.clone(),
@@ -155,7 +155,7 @@ pub async fn file_ucc1(store: &Store, req: FileUcc1, user: &str) -> Result<Ucc1R
             continues: req.continues,
         })),
     )?;
-    store.record(&[e], None).await?;
+    crate::books::record(store, &[e], None).await?;
     Ok(Ucc1Recorded {
         distributor: d.clone(),
         file_number: number,
@@ -220,7 +220,7 @@ pub async fn send_notice(
         })),
     )?;
     let entry_id = e.id.to_string();
-    store.record(&[e], None).await?;
+    crate::books::record(store, &[e], None).await?;
     Ok(NoticeRecorded {
         distributor: d.clone(),
         secured_party: party,

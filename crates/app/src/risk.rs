@@ -787,7 +787,7 @@ pub async fn ship_as(store: &Store, a: ShipArgs, user: &str) -> Result<ShipOutco
             override_reason: override_reason.clone(),
         },
     };
-    store.record(&[entry], None).await?;
+    crate::books::record(store, &[entry], None).await?;
     Ok(ShipOutcome {
         shipment_id: sid,
         entry_id,

@@ -201,6 +201,7 @@ pub async fn import_files(
                 .map_err(|e| AppError::new(Exit::Other, format!("{shown}: {e}")))?],
             lines,
         };
+        crate::books::refuse_closed(store, &entries).await?;
         let recorded = store.record(&entries, Some(file)).await;
         report.push_str(&crate::import::recorded_report(&shown, &summary, recorded)?);
     }
@@ -582,7 +583,7 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
                 .map_err(|e| AppError::new(Exit::Other, e.to_string()))?,
         }),
     };
-    store.record(&[entry], None).await?;
+    crate::books::record(store, &[entry], None).await?;
     Ok(RunOutcome {
         period: period.to_string(),
         posted: true,
@@ -1499,7 +1500,7 @@ pub async fn contract_add(store: &Store, a: ContractArgs) -> Result<String, AppE
             format!("contract add: nothing recorded\n  {}", msgs.join("\n  ")),
         )
     })?;
-    match store.record(&entries, None).await? {
+    match crate::books::record(store, &entries, None).await? {
         RecordOutcome::Recorded { recorded: 0, .. } => Ok(format!(
             "contract {} from {} was already recorded with these terms; nothing changed\n",
             a.id, a.effective_from
