@@ -715,28 +715,12 @@ pub async fn ship(store: &Store, a: ShipArgs) -> Result<ShipOutcome, AppError> {
 /// name goes in the journal's provenance and in any override reason.
 #[tracing::instrument(name = "ship_as", skip_all, fields(to = %a.to, sku = %a.sku, units = a.units))]
 pub async fn ship_as(store: &Store, a: ShipArgs, user: &str) -> Result<ShipOutcome, AppError> {
-    let to = PartyId::parse(&a.to).map_err(|e| AppError::new(Exit::Input, format!("--to: {e}")))?;
-    let sku = Sku::parse(&a.sku).map_err(|e| AppError::new(Exit::Input, format!("--sku: {e}")))?;
-    if a.units == 0 || a.units > 1_000_000_000 {
-        return Err(AppError::new(
-            Exit::Input,
-            "--units must be from 1 to 1,000,000,000",
-        ));
-    }
-    let date = as_of_or_today(store, a.date).await?;
-    let snap = snapshot(store, date).await?;
-    let known = snap
-        .entries
-        .iter()
-        .any(|e| matches!(&e.event, Event::Fact(Fact::Agreement(ag)) if ag.distributor == to));
-    if !known {
-        return Err(AppError::new(
-            Exit::Input,
-            format!("{to} has no agreement on record (import distributors.csv first)"),
-        ));
-    }
-    let th = thresholds(store).await?;
-    let reasons = backstock_risk::credit::check(&snap, &th, &to, &sku, a.units);
+    let ShipCheck {
+        to,
+        sku,
+        date,
+        reasons,
+    } = ship_check(store, &a).await?;
     if !reasons.is_empty() && a.override_reason.is_none() {
         let mut m = format!(
             "credit hold: not shipping {} units of {sku} to {to}:\n",
@@ -797,6 +781,61 @@ pub async fn ship_as(store: &Store, a: ShipArgs, user: &str) -> Result<ShipOutco
         date,
         overridden,
         override_note: override_reason,
+    })
+}
+
+/// What a shipment would meet, nothing recorded: the checked distributor, SKU and
+/// date, and the credit-hold reasons (empty: it would ship; an override ships anyway).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipCheck {
+    pub to: PartyId,
+    pub sku: Sku,
+    pub date: Date,
+    pub reasons: Vec<backstock_risk::credit::HoldReason>,
+}
+
+/// Checks a shipment as [`ship_as`] would, recording nothing. An `Err` (exit `Input`)
+/// is a shipment that cannot be made at all, override or not: units out of range, a
+/// distributor without an agreement, an unknown SKU — said in plain words.
+pub async fn ship_check(store: &Store, a: &ShipArgs) -> Result<ShipCheck, AppError> {
+    let to = PartyId::parse(&a.to)
+        .map_err(|e| AppError::new(Exit::Input, format!("distributor: {e}")))?;
+    let sku = Sku::parse(&a.sku).map_err(|e| AppError::new(Exit::Input, format!("SKU: {e}")))?;
+    if a.units == 0 || a.units > 1_000_000_000 {
+        return Err(AppError::new(
+            Exit::Input,
+            "units must be from 1 to 1,000,000,000",
+        ));
+    }
+    let date = as_of_or_today(store, a.date).await?;
+    let snap = snapshot(store, date).await?;
+    let known = snap
+        .entries
+        .iter()
+        .any(|e| matches!(&e.event, Event::Fact(Fact::Agreement(ag)) if ag.distributor == to));
+    if !known {
+        return Err(AppError::new(
+            Exit::Input,
+            format!("{to} has no agreement on record (import distributors.csv first)"),
+        ));
+    }
+    let in_catalog = snap
+        .entries
+        .iter()
+        .any(|e| matches!(&e.event, Event::Fact(Fact::CatalogItem(c)) if c.sku == sku));
+    if !in_catalog {
+        return Err(AppError::new(
+            Exit::Input,
+            format!("unknown SKU {sku}: no release in the catalog has it (check the spelling, or import it in catalog.csv first)"),
+        ));
+    }
+    let th = thresholds(store).await?;
+    let reasons = backstock_risk::credit::check(&snap, &th, &to, &sku, a.units);
+    Ok(ShipCheck {
+        to,
+        sku,
+        date,
+        reasons,
     })
 }
 
