@@ -1,6 +1,7 @@
 //! `backstock`: the command line.
 
 mod backup;
+mod books;
 mod claim;
 mod deduction;
 mod export;
@@ -412,6 +413,15 @@ enum Command {
     /// `backstock serve` first.
     #[command(after_help = "Example:\n  backstock restore marigold-2016-06-30.backstock")]
     Restore(backup::RestoreArgs),
+    /// Closing the books: close a month (entries dated into it are refused from then
+    /// on), reopen one with a reason, list them.
+    #[command(
+        after_help = "Examples:\n  backstock books close 2016-05\n  backstock books reopen 2016-05 --reason \"late credit note from Northwind\"\n  backstock books list"
+    )]
+    Books {
+        #[command(subcommand)]
+        command: books::BooksCommand,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -825,6 +835,9 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         }
         Command::Backup(a) => {
             backup::run_backup(&open(&data_dir.unwrap_or_else(default_data_dir)).await?, a).await
+        }
+        Command::Books { command } => {
+            books::run(&open(&data_dir.unwrap_or_else(default_data_dir)).await?, command).await
         }
         Command::Restore(a) => {
             backup::run_restore(&data_dir.unwrap_or_else(default_data_dir), a).await
