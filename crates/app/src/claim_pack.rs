@@ -1427,12 +1427,12 @@ pub fn verify(dir: &Path) -> Result<PackCheck, AppError> {
                         continue;
                     }
                 };
-                let (Some(p), Ok(seq)) = (parse_hex32(&l.prev_hash), u64::try_from(l.seq)) else {
+                let (Some(p), Ok(_)) = (parse_hex32(&l.prev_hash), u64::try_from(l.seq)) else {
                     problems.push(format!("entry #{}: unreadable prev_hash or seq", l.seq));
                     continue;
                 };
-                let h = backstock_ledger::chain::entry_hash(&p, seq, &l.entry_json, &l.postings);
-                if backstock_ledger::chain::to_hex(&h) != l.hash {
+                let h = l.recompute(&p).map(|h| backstock_ledger::chain::to_hex(&h));
+                if h.as_deref() != Some(l.hash.as_str()) {
                     problems.push(format!(
                         "entry #{} ({}) does not hash to {}",
                         l.seq, l.entry_id, l.hash

@@ -39,6 +39,7 @@ const EXAMPLES: &str = "Examples:
   backstock royalties run --period 2016H1 --dry-run     preview a royalty period; without --dry-run post and lock it
   backstock royalties statement --payee june-okafor --period 2016H1 --format pdf --output june.pdf
   backstock verify                               recompute the hash chain, replay the journal
+  backstock checkpoint                           N:HASH to keep elsewhere; later: verify --expect N:HASH
 
 Data directory: --data-dir, else $BACKSTOCK_DATA, else $XDG_DATA_HOME/backstock
 (~/.local/share/backstock). `backstock demo` uses ./backstock-demo unless told otherwise.";
@@ -181,9 +182,21 @@ enum Command {
     },
     /// Show one entry with its transfers.
     Show { entry_id: String },
-    /// Recompute the hash chain and replay the journal; name the first entry that does
-    /// not match.
-    Verify,
+    /// Recompute the hash chain, replay the journal and hash every kept original again;
+    /// name the first entry or file that does not match. The journal must also still
+    /// hold what the last verification saw, and the checkpoint given with --expect.
+    #[command(
+        after_help = "Examples:\n  backstock verify\n  backstock verify --expect 3865:9f2c…   (a checkpoint you kept elsewhere)"
+    )]
+    Verify {
+        /// A checkpoint N:HASH printed earlier by `backstock checkpoint` (or `verify`).
+        #[arg(long, value_name = "N:HASH")]
+        expect: Option<String>,
+    },
+    /// Verify, then print the journal's checkpoint (N:HASH: its entries and head) to
+    /// keep somewhere else; `backstock verify --expect N:HASH` later proves the
+    /// journal still holds it (nothing cut from its end, nothing rewritten).
+    Checkpoint,
     /// Reverse an earlier entry (history is never edited).
     #[command(
         after_help = "Example:\n  backstock correct shipment:SH-5012:MRG-003-CD --reason \"keyed twice\""
@@ -813,7 +826,8 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         c @ (Command::Stock { .. } | Command::Balances { .. }) => run_stock(c, data_dir).await,
         c @ (Command::Journal { .. }
         | Command::Show { .. }
-        | Command::Verify
+        | Command::Verify { .. }
+        | Command::Checkpoint
         | Command::Correct { .. }) => run_journal(c, data_dir).await,
         c @ (Command::Receivables { .. }
         | Command::Reconcile { .. }
@@ -837,7 +851,11 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             backup::run_backup(&open(&data_dir.unwrap_or_else(default_data_dir)).await?, a).await
         }
         Command::Books { command } => {
-            books::run(&open(&data_dir.unwrap_or_else(default_data_dir)).await?, command).await
+            books::run(
+                &open(&data_dir.unwrap_or_else(default_data_dir)).await?,
+                command,
+            )
+            .await
         }
         Command::Restore(a) => {
             backup::run_restore(&data_dir.unwrap_or_else(default_data_dir), a).await
@@ -1088,7 +1106,11 @@ async fn run_journal(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
                 return journal_csv(&store, since, kind, limit).await;
             }
             let shown = limit
-                .unwrap_or(if format == Format::Table { 1000 } else { i64::MAX })
+                .unwrap_or(if format == Format::Table {
+                    1000
+                } else {
+                    i64::MAX
+                })
                 .clamp(1, i64::MAX - 1);
             let mut rows = store.journal(since, kind, shown + 1).await?;
             let cut = i64::try_from(rows.len()).unwrap_or(i64::MAX) > shown;
@@ -1152,17 +1174,59 @@ async fn run_journal(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
             }
             Ok(s)
         }
-        Command::Verify => {
+        Command::Verify { expect } => {
+            let expect = match expect {
+                Some(e) => Some(
+                    backstock_store::Checkpoint::parse(&e)
+                        .map_err(|m| CliError::new(Exit::Input, format!("--expect: {m}")))?,
+                ),
+                None => None,
+            };
             let store = open(&dir()).await?;
-            let v = store.verify().await?;
-            match v.first_problem {
-                None => Ok(format!(
-                    "OK: {} entries and {} transfers match their hash chain; balances equal the replayed journal.\nHead: {}\n",
-                    output::thousands(v.entries),
-                    output::thousands(v.transfers),
-                    v.head_hash
+            let a = store.verify_anchored(expect.as_ref()).await?;
+            let v = &a.report;
+            if let Some(p) = &v.first_problem {
+                return Err(CliError::new(
+                    Exit::Tampered,
+                    format!("verification failed: {p}"),
+                ));
+            }
+            let mut s = format!(
+                "OK: {} entries and {} transfers match their hash chain; balances equal the replayed journal; {} kept original{} hash to their SHA-256.\nHead: {}\n",
+                output::thousands(v.entries),
+                output::thousands(v.transfers),
+                output::thousands(v.originals),
+                if v.originals == 1 { "" } else { "s" },
+                v.head_hash
+            );
+            match &a.last {
+                Some(l) => s.push_str(&format!(
+                    "Last verified {}: {} entries, head {} (still held).\n",
+                    l.verified_at,
+                    output::thousands(l.checkpoint.entries),
+                    l.checkpoint.head
                 )),
-                Some(p) => Err(CliError::new(Exit::Tampered, format!("verification failed: {p}"))),
+                None => s.push_str("Not verified before here.\n"),
+            }
+            if let Some(c) = &a.checkpoint {
+                s.push_str(&format!(
+                    "Checkpoint: {c}\n(keep it outside this machine; `backstock verify --expect {c}` proves later that nothing was cut or rewritten)\n"
+                ));
+            }
+            Ok(s)
+        }
+        Command::Checkpoint => {
+            let store = open(&dir()).await?;
+            let a = store.verify_anchored(None).await?;
+            match (&a.report.first_problem, &a.checkpoint) {
+                (None, Some(c)) => Ok(format!("{c}\n")),
+                (p, _) => Err(CliError::new(
+                    Exit::Tampered,
+                    format!(
+                        "verification failed: {}; no checkpoint of a journal that does not verify",
+                        p.as_deref().unwrap_or("no checkpoint")
+                    ),
+                )),
             }
         }
         Command::Correct { entry_id, reason } => {

@@ -130,3 +130,204 @@ fn a_dry_run_sums_many_large_lines_exactly() {
     let f = write(tmp.path(), "nine.csv", &text);
     refused(&d, &["import", &f, "--dry-run"], 3, "limit");
 }
+
+// ---- 19.3 and 19.4: verify holds the journal to what it saw; originals hashed ----
+
+/// Runs SQL on a label's database as someone with the file could (triggers dropped
+/// first where needed).
+fn sql(dir: &Path, statements: &str) {
+    let db = dir.join("backstock.db");
+    let statements = statements.to_string();
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            use sqlx::Connection;
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+                .await
+                .unwrap();
+            sqlx::raw_sql(&statements).execute(&mut c).await.unwrap();
+            c.close().await.unwrap();
+        });
+}
+
+fn checkpoint_of(verify_out: &str) -> String {
+    verify_out
+        .lines()
+        .find_map(|l| l.strip_prefix("Checkpoint: "))
+        .unwrap_or_else(|| panic!("no checkpoint in {verify_out}"))
+        .to_string()
+}
+
+/// Deletes the last entry, consistently: its row, its transfers, the accounts it
+/// created, the pending transfers it opened and the original it came from.
+const CUT_LAST_ENTRY: &str = "
+    DROP TRIGGER journal_no_delete; DROP TRIGGER transfer_blocks_no_delete;
+    DROP TRIGGER account_blocks_no_delete; DROP TRIGGER files_no_delete;
+    DELETE FROM files WHERE sha256 = (SELECT file_sha256 FROM journal WHERE seq = (SELECT MAX(seq) FROM journal));
+    DELETE FROM transfer_blocks WHERE seq = (SELECT MAX(seq) FROM journal);
+    DELETE FROM account_blocks WHERE created_seq = (SELECT MAX(seq) FROM journal);
+    DELETE FROM pending WHERE seq = (SELECT MAX(seq) FROM journal);
+    DELETE FROM journal WHERE seq = (SELECT MAX(seq) FROM journal);";
+
+#[test]
+fn cutting_the_end_of_the_journal_is_found_against_the_last_verification_and_a_kept_checkpoint() {
+    let (tmp, d) = label();
+    let first = ok(&d, &["verify"]);
+    assert!(first.contains("Not verified before here."), "{first}");
+    let kept = checkpoint_of(&first);
+    assert_eq!(ok(&d, &["checkpoint"]).trim(), kept);
+    // One more statement, verified: the journal moves on from the kept checkpoint.
+    let f = write(tmp.path(), "jan.csv", &statement("ST-1", 1, "80.00"));
+    ok(&d, &["import", &f]);
+    let second = ok(&d, &["verify", "--expect", &kept]);
+    assert!(second.contains("(still held)"), "{second}");
+    let entries = journal_len(&d);
+
+    // The statement is deleted from every table: the chain alone is intact.
+    sql(&d, CUT_LAST_ENTRY);
+    assert_eq!(journal_len(&d), entries - 1);
+    refused(&d, &["verify"], 5, "entries were removed from its end");
+    // Without the record of the last verification, the kept checkpoint still holds
+    // (it is older), but a checkpoint taken after the statement does not.
+    let last = checkpoint_of(&second);
+    std::fs::remove_file(d.join("backstock.db.verified")).unwrap();
+    refused(
+        &d,
+        &["verify", "--expect", &last],
+        5,
+        "entries were removed from its end",
+    );
+    ok(&d, &["verify", "--expect", &kept]);
+    // A rewritten history (another entry where the kept one was) is named too.
+    let n: i64 = kept.split(':').next().unwrap().parse().unwrap();
+    let other = format!("{n}:{}", "0".repeat(64));
+    refused(
+        &d,
+        &["verify", "--expect", &other],
+        5,
+        "the journal was rewritten",
+    );
+    refused(&d, &["verify", "--expect", "12:nothex"], 3, "N:HASH");
+}
+
+#[test]
+fn recorded_at_and_the_file_are_in_the_hash_of_new_entries() {
+    let (_tmp, d) = label();
+    ok(&d, &["verify"]);
+    sql(
+        &d,
+        "DROP TRIGGER journal_no_update;
+         UPDATE journal SET recorded_at = '2001-01-01T00:00:00Z' WHERE seq = 1;",
+    );
+    refused(&d, &["verify"], 5, "entry #1 (");
+    let (_tmp, d) = label();
+    sql(
+        &d,
+        "DROP TRIGGER journal_no_update;
+         UPDATE journal SET file_sha256 = NULL WHERE seq = 2;",
+    );
+    refused(&d, &["verify"], 5, "does not match its hash");
+}
+
+#[test]
+fn a_changed_or_missing_original_fails_verify() {
+    // A flipped byte in a kept original.
+    let (_tmp, d) = label();
+    assert!(ok(&d, &["verify"]).contains("3 kept originals hash to their SHA-256"));
+    sql(
+        &d,
+        "DROP TRIGGER files_no_update;
+         UPDATE files SET content = substr(content, 1, 20) || x'00' || substr(content, 22)
+         WHERE name = 'catalog.csv';",
+    );
+    refused(&d, &["verify"], 5, "catalog.csv");
+    // An original swapped for other bytes kept under their own SHA-256: the entries
+    // still name the first.
+    let (_tmp, d) = label();
+    sql(
+        &d,
+        "DROP TRIGGER files_no_update;
+         UPDATE files SET sha256 = 'ab' || substr(sha256, 3) WHERE name = 'shipments.csv';",
+    );
+    refused(&d, &["verify"], 5, "which is not kept");
+}
+
+/// A file kept in parts (as originals over 16 MiB are): a flipped byte in a part or a
+/// missing last part fails verify.
+#[test]
+fn a_changed_or_missing_part_of_an_original_fails_verify() {
+    let (tmp, d) = label();
+    // Keep the shipments original in two parts, as a large file is kept.
+    sql(&d, "DROP TRIGGER files_no_update;");
+    let bytes = SHIPMENTS.as_bytes();
+    let (a, b) = bytes.split_at(bytes.len() / 2);
+    let parts = [
+        backstock_store::compress(a).unwrap(),
+        backstock_store::compress(b).unwrap(),
+    ];
+    let hex = |v: &[u8]| v.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let split = format!(
+        "INSERT INTO file_parts (sha256, part, content) SELECT sha256, 0, x'{}' FROM files WHERE name = 'shipments.csv';
+         INSERT INTO file_parts (sha256, part, content) SELECT sha256, 1, x'{}' FROM files WHERE name = 'shipments.csv';
+         UPDATE files SET content = x'' WHERE name = 'shipments.csv';",
+        hex(&parts[0]),
+        hex(&parts[1])
+    );
+    sql(&d, &split);
+    assert!(ok(&d, &["verify"]).contains("3 kept originals"));
+    let copy = tmp.path().join("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::copy(d.join("backstock.db"), copy.join("backstock.db")).unwrap();
+    sql(
+        &d,
+        "DROP TRIGGER file_parts_no_update;
+         UPDATE file_parts SET content = substr(content, 1, 12) || x'01' || substr(content, 14) WHERE part = 1;",
+    );
+    refused(&d, &["verify"], 5, "shipments.csv");
+    sql(
+        &copy,
+        "DROP TRIGGER file_parts_no_delete; DELETE FROM file_parts WHERE part = 1;",
+    );
+    refused(&copy, &["verify"], 5, "shipments.csv");
+}
+
+/// A store made before chain version 2 (the schema-3 fixture: version-1 entries)
+/// still verifies; entries recorded now are version 2 and the mixed chain verifies.
+#[test]
+fn a_store_of_version_1_entries_verifies_and_takes_version_2_entries() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/store-v3");
+    let tmp = tempfile::tempdir().unwrap();
+    let z = std::fs::read(Path::new(fixture).join("backstock.db.zst")).unwrap();
+    std::fs::write(
+        tmp.path().join("backstock.db"),
+        backstock_store::decompress(&z).unwrap(),
+    )
+    .unwrap();
+    let d = tmp.path();
+    let v = ok(d, &["verify"]);
+    assert!(
+        v.starts_with("OK: 1,301 entries")
+            && v.contains("f662d50150ff2713265052598e1de874d5fe1c30a06f48598b785c3713096871"),
+        "{v}"
+    );
+    let f = write(
+        d,
+        "payments.csv",
+        "payment_id,date,distributor,amount,currency,statement_id\nP-V2,2016-07-01,northwind,10.00,USD,\n",
+    );
+    ok(d, &["import", &f]);
+    let v = ok(d, &["verify"]);
+    assert!(v.starts_with("OK: 1,302 entries"), "{v}");
+    assert!(v.contains("(still held)"), "{v}");
+    // The new entry is version 2: its recorded_at is hashed.
+    sql(
+        d,
+        "DROP TRIGGER journal_no_update;
+         UPDATE journal SET recorded_at = '2001-01-01T00:00:00Z' WHERE seq = 1302;",
+    );
+    refused(d, &["verify"], 5, "entry #1302");
+    // Claiming version 1 for it does not help either.
+    sql(d, "UPDATE journal SET chain_version = 1 WHERE seq = 1302;");
+    refused(d, &["verify"], 5, "entry #1302");
+}

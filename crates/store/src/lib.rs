@@ -39,13 +39,14 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use query::{BalanceRow, JournalRow, StockRow};
-pub use verify::VerifyReport;
+pub use verify::{Anchor, AnchoredReport, Checkpoint, VerifyReport};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_journal.sql")),
     (2, include_str!("../migrations/0002_alerts.sql")),
     (3, include_str!("../migrations/0003_file_parts.sql")),
     (4, include_str!("../migrations/0004_blocks.sql")),
+    (5, include_str!("../migrations/0005_chain_v2.sql")),
 ];
 
 /// File name of the database inside the data directory.
@@ -843,7 +844,12 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
     let mut w = Writer::default();
     // The book expands entries one by one on this thread; chaining their hashes and
     // packing their blocks happens on another, an entry behind.
-    let mut sealer = Sealer::start(prev, accounts_before as u32);
+    let mut sealer = Sealer::start(
+        prev,
+        accounts_before as u32,
+        recorded_at.clone(),
+        file_sha.clone(),
+    );
     let (mut n_recorded, mut n_transfers, mut n_accounts) = (0usize, 0usize, 0usize);
     let mut pending_new: Vec<(TransferId, i64, Transfer)> = Vec::new();
     let mut pending_done: Vec<(TransferId, &'static str)> = Vec::new();
@@ -1064,7 +1070,14 @@ struct Sealer {
 }
 
 impl Sealer {
-    fn start(prev: [u8; 32], next_account: u32) -> Sealer {
+    /// `recorded_at` and `file_sha` are the batch's, hashed into every entry (chain
+    /// version 2).
+    fn start(
+        prev: [u8; 32],
+        next_account: u32,
+        recorded_at: String,
+        file_sha: Option<String>,
+    ) -> Sealer {
         let (to, made) = std::sync::mpsc::sync_channel::<Made>(1);
         let (sealed, from) = std::sync::mpsc::channel::<Result<Sealed>>();
         let thread = std::thread::spawn(move || {
@@ -1074,8 +1087,9 @@ impl Sealer {
                 accounts_started: true,
                 ..Writer::default()
             };
+            let stamp = (recorded_at, file_sha);
             for m in made {
-                let r = Sealer::seal(&mut prev, &mut w, m);
+                let r = Sealer::seal(&mut prev, &mut w, m, &stamp);
                 let failed = r.is_err();
                 if sealed.send(r).is_err() || failed {
                     break;
@@ -1090,9 +1104,21 @@ impl Sealer {
         }
     }
 
-    fn seal(prev: &mut [u8; 32], w: &mut Writer, m: Made) -> Result<Sealed> {
+    fn seal(
+        prev: &mut [u8; 32],
+        w: &mut Writer,
+        m: Made,
+        (recorded_at, file_sha): &(String, Option<String>),
+    ) -> Result<Sealed> {
         let postings = canonical_postings(&m.new_accounts, m.stored.iter().map(|s| &s.row));
-        let hash = chain::entry_hash(prev, m.seq as u64, &m.body, &postings);
+        let hash = chain::entry_hash_v2(
+            prev,
+            m.seq as u64,
+            &m.body,
+            &postings,
+            recorded_at,
+            file_sha.as_deref(),
+        );
         drop(postings);
         w.accounts(m.seq, m.new_accounts)?;
         w.transfers(m.seq, m.effective_day, m.known_day, &m.stored)?;
@@ -1258,7 +1284,7 @@ async fn insert_journal(
 ) -> Result<()> {
     for chunk in journal_rows.chunks(ROWS_PER_INSERT) {
         let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO journal (seq, entry_id, kind, effective_day, known_day, body, body_zstd, file_sha256, recorded_at, hash) ",
+            "INSERT INTO journal (seq, entry_id, kind, effective_day, known_day, body, body_zstd, file_sha256, recorded_at, hash, chain_version) ",
         );
         qb.push_values(chunk, |mut b, j| {
             b.push_bind(j.seq)
@@ -1270,7 +1296,8 @@ async fn insert_journal(
                 .push_bind(j.body_zstd.as_deref())
                 .push_bind(file_sha)
                 .push_bind(recorded_at)
-                .push_bind(j.hash.as_str());
+                .push_bind(j.hash.as_str())
+                .push_bind(i64::from(chain::VERSION));
         });
         qb.build().execute(&mut *conn).await?;
     }

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One link: `hash = SHA-256("backstock-journal-v1\0" ‖ prev_hash ‖ seq (u64 BE) ‖
-/// len(entry_json) (u64 BE) ‖ entry_json ‖ len(postings) (u64 BE) ‖ postings)`
-/// ([`backstock_ledger::chain::entry_hash`]).
+/// One link. Chain version 1: `hash = SHA-256("backstock-journal-v1\0" ‖ prev_hash ‖
+/// seq (u64 BE) ‖ len(entry_json) (u64 BE) ‖ entry_json ‖ len(postings) (u64 BE) ‖
+/// postings)` ([`backstock_ledger::chain::entry_hash`]); version 2 also covers
+/// `recorded_at` and `file_sha256` ([`backstock_ledger::chain::entry_hash_v2`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainLink {
     pub seq: i64,
@@ -22,6 +23,39 @@ pub struct ChainLink {
     pub postings: String,
     /// The stored hash (hex).
     pub hash: String,
+    /// The chain version the entry was sealed with (1 when absent: links written
+    /// before version 2).
+    #[serde(default = "version_1", skip_serializing_if = "is_version_1")]
+    pub chain_version: u8,
+    /// When it was recorded, as hashed (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<String>,
+    /// The SHA-256 of the file it came from, as hashed (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_sha256: Option<String>,
+}
+
+fn version_1() -> u8 {
+    1
+}
+fn is_version_1(v: &u8) -> bool {
+    *v == 1
+}
+
+impl ChainLink {
+    /// The link's hash recomputed from its fields and the previous hash (`None` for a
+    /// chain version this build does not know).
+    pub fn recompute(&self, prev: &[u8; 32]) -> Option<[u8; 32]> {
+        backstock_ledger::chain::link_hash(
+            self.chain_version,
+            prev,
+            u64::try_from(self.seq).ok()?,
+            &self.entry_json,
+            &self.postings,
+            self.recorded_at.as_deref().unwrap_or(""),
+            self.file_sha256.as_deref(),
+        )
+    }
 }
 
 impl Store {
@@ -52,7 +86,7 @@ impl Store {
         let mut out = Vec::with_capacity(seqs.len());
         for &seq in seqs {
             let Some(r) =
-                sqlx::query("SELECT entry_id, body, body_zstd, hash FROM journal WHERE seq = ?")
+                sqlx::query("SELECT entry_id, body, body_zstd, hash, chain_version, recorded_at, file_sha256 FROM journal WHERE seq = ?")
                     .bind(seq)
                     .fetch_optional(&mut *conn)
                     .await?
@@ -73,6 +107,13 @@ impl Store {
                 entry_json: body,
                 postings: canonical_postings(&new_accounts, transfers.iter()),
                 hash: r.get(3),
+                chain_version: u8::try_from(r.get::<i64, _>(4)).unwrap_or(0),
+                recorded_at: (r.get::<i64, _>(4) >= 2).then(|| r.get(5)),
+                file_sha256: if r.get::<i64, _>(4) >= 2 {
+                    r.get(6)
+                } else {
+                    None
+                },
             });
         }
         Ok(out)

@@ -17,6 +17,8 @@ pub struct VerifyReport {
     pub head_hash: String,
     /// The first problem found, naming the entry; `None` when all is well.
     pub first_problem: Option<String>,
+    /// Originals (imported files, documents) whose bytes were hashed again.
+    pub originals: i64,
 }
 
 impl Store {
@@ -42,12 +44,14 @@ impl Store {
         let mut n_transfers = 0i64;
         let mut head = chain::to_hex(&prev);
         let rows = sqlx::query(
-            "SELECT seq, entry_id, kind, effective_day, known_day, body, hash, body_zstd FROM journal ORDER BY seq",
+            "SELECT seq, entry_id, kind, effective_day, known_day, body, hash, body_zstd, chain_version, recorded_at, file_sha256 FROM journal ORDER BY seq",
         )
         .fetch_all(&mut *conn)
         .await?;
         let mut cursor = BlockCursor::new(None);
         let mut next_block: Option<Block> = None;
+        let mut version = 1i64;
+        let mut named_files: BTreeMap<String, i64> = BTreeMap::new();
         for r in rows {
             let seq: i64 = r.get(0);
             let entry_id: String = r.get(1);
@@ -104,7 +108,37 @@ impl Store {
             n_transfers += rows.len() as i64;
             let new_accounts = created.remove(&seq).unwrap_or_default();
             let canonical = canonical_postings(&new_accounts, rows.iter());
-            let hash = chain::entry_hash(&prev, seq as u64, &body, &canonical);
+            let v: i64 = r.get(8);
+            if v < version {
+                return Ok(problem(
+                    n_entries,
+                    n_transfers,
+                    format!("{name} claims chain version {v} after entries of version {version}: the chain was changed"),
+                ));
+            }
+            version = v;
+            let recorded_at: String = r.get(9);
+            let file_sha: Option<String> = r.get(10);
+            if let Some(f) = &file_sha {
+                named_files.entry(f.clone()).or_insert(seq);
+            }
+            let Some(hash) = u8::try_from(v).ok().and_then(|v| {
+                chain::link_hash(
+                    v,
+                    &prev,
+                    seq as u64,
+                    &body,
+                    &canonical,
+                    &recorded_at,
+                    file_sha.as_deref(),
+                )
+            }) else {
+                return Ok(problem(
+                    n_entries,
+                    n_transfers,
+                    format!("{name} has chain version {v}, which this backstock does not know"),
+                ));
+            };
             if parse_hash(&stored_hash).ok() != Some(hash) {
                 return Ok(problem(
                     n_entries,
@@ -263,6 +297,16 @@ impl Store {
                 "open pending transfers differ from the journal's replay".into(),
             ));
         }
+        // Every kept original hashes to the SHA-256 it is kept under (which the entries
+        // made from it name in their hashed content), and every original an entry
+        // names is kept.
+        let originals = match check_originals(&mut conn, &named_files).await {
+            Ok(Ok(n)) => n,
+            Ok(Err(m)) | Err(StoreError::Corrupt(m)) => {
+                return Ok(problem(n_entries, n_transfers, m))
+            }
+            Err(e) => return Err(e),
+        };
         // The import lookups snapshot (derived) must say what the journal says.
         // (A stale one is not used: the next import rebuilds it.)
         drop(conn);
@@ -285,6 +329,7 @@ impl Store {
             transfers: n_transfers,
             head_hash: head,
             first_problem: None,
+            originals,
         })
     }
 }
@@ -295,5 +340,286 @@ fn problem(entries: i64, transfers: i64, msg: String) -> VerifyReport {
         transfers,
         head_hash: String::new(),
         first_problem: Some(msg),
+        originals: 0,
+    }
+}
+
+/// Hashes every kept original again, part by part (never whole: a part is at most
+/// 16 MiB of the original), against the SHA-256 it is kept under and its recorded
+/// size; checks its parts are numbered 0, 1, 2 … and that every original named by an
+/// entry (`named`: SHA-256 → first entry naming it) is kept. `Ok(Err(why))` names the
+/// first problem.
+async fn check_originals(
+    conn: &mut sqlx::SqliteConnection,
+    named: &BTreeMap<String, i64>,
+) -> Result<std::result::Result<i64, String>> {
+    let files: Vec<(String, String, i64, i64)> =
+        sqlx::query_as("SELECT sha256, name, size, length(content) FROM files ORDER BY sha256")
+            .fetch_all(&mut *conn)
+            .await?;
+    let kept: std::collections::BTreeSet<&str> = files.iter().map(|f| f.0.as_str()).collect();
+    if let Some((sha, seq)) = named.iter().find(|(s, _)| !kept.contains(s.as_str())) {
+        return Ok(Err(format!(
+            "entry #{seq} was made from the file with SHA-256 {sha}, which is not kept: the original was removed or renamed"
+        )));
+    }
+    let orphan: Option<String> = sqlx::query_scalar(
+        "SELECT sha256 FROM file_parts WHERE sha256 NOT IN (SELECT sha256 FROM files) LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(sha) = orphan {
+        return Ok(Err(format!(
+            "parts are kept for a file with SHA-256 {sha}, which is not kept"
+        )));
+    }
+    let mut n = 0i64;
+    for (sha, name, size, inline_len) in &files {
+        let what = format!("the original {name:?} (SHA-256 {sha})");
+        let mut h = Hashing::default();
+        if *inline_len > 0 {
+            let z: Vec<u8> = sqlx::query_scalar("SELECT content FROM files WHERE sha256 = ?")
+                .bind(sha)
+                .fetch_one(&mut *conn)
+                .await?;
+            let parts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM file_parts WHERE sha256 = ?")
+                .bind(sha)
+                .fetch_one(&mut *conn)
+                .await?;
+            if parts > 0 {
+                return Ok(Err(format!("{what} is kept both whole and in parts")));
+            }
+            if let Err(e) = h.feed(&z, *size) {
+                return Ok(Err(format!("{what} does not decompress: {e}")));
+            }
+        } else {
+            let mut part = 0i64;
+            loop {
+                let z: Option<(i64, Vec<u8>)> = sqlx::query_as(
+                    "SELECT part, content FROM file_parts WHERE sha256 = ? AND part >= ? ORDER BY part LIMIT 1",
+                )
+                .bind(sha)
+                .bind(part)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some((at, z)) = z else { break };
+                if at != part {
+                    return Ok(Err(format!("{what}: part {part} is missing")));
+                }
+                if let Err(e) = h.feed(&z, *size) {
+                    return Ok(Err(format!("{what}: part {part} does not decompress: {e}")));
+                }
+                part += 1;
+            }
+        }
+        let (got, len) = h.finish();
+        if len != *size as u64 || got != *sha {
+            return Ok(Err(format!(
+                "{what} was changed after it was kept: its bytes ({len} of {size}) hash to {got}"
+            )));
+        }
+        n += 1;
+    }
+    Ok(Ok(n))
+}
+
+/// SHA-256 and length of an original fed in kept (compressed) pieces.
+#[derive(Default)]
+struct Hashing {
+    sha: sha2::Sha256,
+    len: u64,
+}
+
+impl std::io::Write for Hashing {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        self.sha.update(b);
+        self.len += b.len() as u64;
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Hashing {
+    /// Decompresses one kept piece (zstd frames, or deflate from early versions) into
+    /// the hash, stopping once more than `size` bytes came out (a damaged piece is
+    /// not inflated without end).
+    fn feed(&mut self, kept: &[u8], size: i64) -> std::io::Result<()> {
+        use std::io::Read;
+        let room = u64::try_from(size).unwrap_or(0).saturating_sub(self.len) + 1;
+        if kept.starts_with(&crate::ZSTD_MAGIC) {
+            let d = zstd::stream::read::Decoder::with_buffer(kept)?;
+            std::io::copy(&mut d.take(room), self)?;
+        } else {
+            let d = flate2::read::DeflateDecoder::new(kept);
+            std::io::copy(&mut d.take(room), self)?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> (String, u64) {
+        use sha2::Digest;
+        (chain::to_hex(&self.sha.finalize()), self.len)
+    }
+}
+
+/// A point of the journal to hold it to: its number of entries and the hash of its
+/// last entry, written `N:HASH` (`backstock checkpoint`). The journal only grows, so a
+/// later journal must still have entry #N with that hash: one with fewer entries was
+/// cut short, one with another hash there was rewritten.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    pub entries: i64,
+    pub head: String,
+}
+
+impl Checkpoint {
+    /// Reads `N:HASH` (N entries, the 64 hex digits of entry #N's hash).
+    pub fn parse(text: &str) -> std::result::Result<Checkpoint, String> {
+        let t = text.trim();
+        let bad = || {
+            format!(
+                "found {t:?}, expected a checkpoint N:HASH as `backstock checkpoint` prints it (entries, then 64 hex digits)"
+            )
+        };
+        let (n, h) = t.split_once(':').ok_or_else(bad)?;
+        let entries: i64 = n.trim().parse().map_err(|_| bad())?;
+        let head = h.trim().to_ascii_lowercase();
+        if entries < 0 || parse_hash(&head).is_err() {
+            return Err(bad());
+        }
+        Ok(Checkpoint { entries, head })
+    }
+}
+
+impl std::fmt::Display for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.entries, self.head)
+    }
+}
+
+/// What `verify` last saw, kept outside the tables it checks (a file beside the
+/// database, `backstock.db.verified`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Anchor {
+    #[serde(flatten)]
+    pub checkpoint: Checkpoint,
+    pub verified_at: String,
+}
+
+/// [`Store::verify_anchored`]'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnchoredReport {
+    pub report: VerifyReport,
+    /// What the previous verification saw, if one was recorded.
+    pub last: Option<Anchor>,
+    /// This journal's checkpoint (when it verified).
+    pub checkpoint: Option<Checkpoint>,
+}
+
+impl Store {
+    /// Where `verify` keeps what it last saw.
+    pub fn anchor_path(&self) -> std::path::PathBuf {
+        let mut name = self.path().as_os_str().to_owned();
+        name.push(".verified");
+        std::path::PathBuf::from(name)
+    }
+
+    /// [`Store::verify`], then: the journal must still hold what the last verification
+    /// saw (kept in [`Store::anchor_path`]) and the checkpoint `expect`, if given —
+    /// deleting entries from the end of the journal, consistently across its tables,
+    /// leaves a chain that verifies on its own but not against them. When all is
+    /// well, what this verification saw is kept for the next.
+    pub async fn verify_anchored(&self, expect: Option<&Checkpoint>) -> Result<AnchoredReport> {
+        let mut report = self.verify().await?;
+        let path = self.anchor_path();
+        let last: Option<Anchor> = match std::fs::read_to_string(&path) {
+            Ok(text) => match serde_json::from_str(&text) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    report.first_problem.get_or_insert(format!(
+                        "the record of the last verification ({}) is unreadable: {e}",
+                        path.display()
+                    ));
+                    None
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = AnchoredReport {
+            report,
+            last,
+            checkpoint: None,
+        };
+        if out.report.first_problem.is_some() {
+            return Ok(out);
+        }
+        let checks = [
+            out.last.as_ref().map(|a| {
+                (
+                    a.checkpoint.clone(),
+                    format!(
+                        "when it was last verified ({}, kept in {}; if you restored an older backup on purpose, delete that file)",
+                        a.verified_at,
+                        path.display()
+                    ),
+                )
+            }),
+            expect.map(|c| (c.clone(), "at the checkpoint you gave".to_string())),
+        ];
+        for (cp, when) in checks.into_iter().flatten() {
+            if let Some(p) = self.holds(&out.report, &cp, &when).await? {
+                out.report.first_problem = Some(p);
+                return Ok(out);
+            }
+        }
+        let checkpoint = Checkpoint {
+            entries: out.report.entries,
+            head: out.report.head_hash.clone(),
+        };
+        let anchor = Anchor {
+            checkpoint: checkpoint.clone(),
+            verified_at: crate::now_utc(),
+        };
+        let tmp = path.with_extension("verified.tmp");
+        let text =
+            serde_json::to_string(&anchor).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        std::fs::write(&tmp, text + "\n")?;
+        std::fs::rename(&tmp, &path)?;
+        out.checkpoint = Some(checkpoint);
+        Ok(out)
+    }
+
+    /// Why the verified journal of `report` does not hold `cp`, if it does not.
+    async fn holds(
+        &self,
+        report: &VerifyReport,
+        cp: &Checkpoint,
+        when: &str,
+    ) -> Result<Option<String>> {
+        if cp.entries > report.entries {
+            return Ok(Some(format!(
+                "the journal has {} entries but held {} (head {}) {when}: entries were removed from its end",
+                report.entries, cp.entries, cp.head
+            )));
+        }
+        let hash: Option<String> = if cp.entries == 0 {
+            Some(chain::to_hex(&chain::GENESIS))
+        } else {
+            sqlx::query_scalar("SELECT hash FROM journal WHERE seq = ?")
+                .bind(cp.entries)
+                .fetch_optional(self.pool())
+                .await?
+        };
+        if hash.as_deref() != Some(cp.head.as_str()) {
+            return Ok(Some(format!(
+                "entry #{} does not have the hash {} it had {when}: the journal was rewritten from there on",
+                cp.entries, cp.head
+            )));
+        }
+        Ok(None)
     }
 }
