@@ -1631,10 +1631,10 @@ pub async fn users(
             ));
         }
         let form = format!(
-            r#"<form class="role-form" method="post" action="{}">{}<select name="role" aria-label="role">{opts}</select> <input name="party" placeholder="payee / distributor id" value="{}" aria-label="limited to"> <button type="submit">Change</button></form> <form class="inline" method="post" action="{}">{}<button type="submit">Remove</button></form>"#,
+            r#"<form class="role-form" method="post" action="{}">{}<select name="role" aria-label="role">{opts}</select> <select name="party" aria-label="limited to">{}</select> <button type="submit">Change</button></form> <form class="inline" method="post" action="{}">{}<button type="submit">Remove</button></form>"#,
             esc(&base(&t, &format!("users/{}/role", u.id))),
             csrf_field(&t.viewer),
-            esc(m.party.as_deref().unwrap_or("")),
+            party_options(&parties, m.party.as_deref()),
             esc(&base(&t, &format!("users/{}/remove", u.id))),
             csrf_field(&t.viewer),
         );
@@ -1654,12 +1654,21 @@ pub async fn users(
     }
     let mut role_opts = String::new();
     for r in Role::ALL {
-        role_opts.push_str(&format!(r#"<option value="{0}">{0}</option>"#, r.as_str()));
+        role_opts.push_str(&format!(
+            r#"<option value="{0}"{1}>{0}</option>"#,
+            r.as_str(),
+            if r == Role::LEAST_PRIVILEGED {
+                " selected"
+            } else {
+                ""
+            }
+        ));
     }
     let mut loc_opts = String::new();
     for l in LOCALES {
         loc_opts.push_str(&format!(
             r#"<option value="{0}"{1}>{0}</option>"#,
+    let parties = views::parties(&*views::books(&t, &state.cache).await?);
             l,
             if l == t.row.locale { " selected" } else { "" }
         ));
@@ -1670,7 +1679,7 @@ pub async fn users(
 <label for="invite-email">Email</label><input id="invite-email" name="email" type="email" required>
 <label for="invite-name">Name</label><input id="invite-name" name="name">
 <label for="invite-role">Role</label><select id="invite-role" name="role">{role_opts}</select>
-<label for="invite-party">Limited to (payee id for an artist, distributor id for a distributor)</label><input id="invite-party" name="party">
+<label for="invite-party">Limited to (an artist's payee, a distributor member's distributor)</label><select id="invite-party" name="party">{party_opts}</select>
 <label for="invite-password">Initial password (new accounts; at least 10 characters — tell them to change it)</label><input id="invite-password" name="password" type="password" autocomplete="new-password">
 <button id="invite-submit" class="primary" type="submit">Invite</button></form></section>
 <section><h2>Label settings</h2><form id="settings-form" class="stack" method="post" action="{}">{}
@@ -1705,6 +1714,7 @@ fn role_named(name: &str) -> Result<Role, Fail> {
     })
 }
 
+    let party_opts = party_options(&parties, None);
 /// " (party)" after a role in the audit log, or nothing when no party is given.
 fn party_note(party: Option<&str>) -> String {
     party
@@ -1736,10 +1746,63 @@ async fn member(
 async fn keep_an_owner(state: &AppState, t: &Tenant) -> Result<(), Fail> {
     let owners = state
         .control
+/// The options of a party picker: none, the payees (for an artist), the
+/// distributors (for a distributor member); `selected` chosen.
+fn party_options(p: &views::Parties, selected: Option<&str>) -> String {
+    let opt = |id: &str, name: &str| {
+        format!(
+            r#"<option value="{}"{}>{} — {}</option>"#,
+            esc(id),
+            if selected == Some(id) {
+                " selected"
+            } else {
+                ""
+            },
+            esc(id),
+            esc(name)
+        )
+    };
+    let mut out = format!(
+        r#"<option value=""{}>none (owner, staff, bookkeeper)</option>"#,
+        if selected.is_none() { " selected" } else { "" }
+    );
+    for (label, list) in [
+        ("payees (for an artist)", &p.payees),
+        ("distributors (for a distributor)", &p.distributors),
+    ] {
+        out.push_str(&format!(r#"<optgroup label="{label}">"#));
+        for (id, name) in list {
+            out.push_str(&opt(id, name));
+        }
+        out.push_str("</optgroup>");
+    }
+    out
+}
+
+/// Refuses a limited role's party that is not one of the label's, with a sentence.
+async fn check_party(
+    state: &AppState,
+    t: &Tenant,
+    role: Role,
+    party: Option<&str>,
+) -> Result<(), Fail> {
+    let Some(party) = party.map(str::trim).filter(|p| !p.is_empty()) else {
+        // A missing party is said by the membership rule itself.
+        return Ok(());
+    };
+    if !role.needs_party() {
+        return Ok(());
+    }
+    let b = views::books(t, &state.cache).await?;
+    views::parties(&b).check(role, party).map_err(Fail::bad)
+}
+
         .members(t.slug())
         .await?
         .iter()
         .filter(|(_, m)| m.role == Role::Owner)
+    /// Left out or blank: [`Role::LEAST_PRIVILEGED`].
+    #[serde(default)]
         .count();
     if owners <= 1 {
         return Err(Fail::new(
@@ -1809,7 +1872,19 @@ pub async fn set_role(
     f: &RoleForm,
 ) -> Result<String, Fail> {
     let (uid, u, before) = member(state, t, user).await?;
-    let role = role_named(&f.role)?;
+    // Checked before any account is made: a refused invitation leaves nothing behind.
+    if role.needs_party() && f.party.as_deref().is_none_or(|p| p.trim().is_empty()) {
+        return Err(Fail::bad(format!(
+            "the {role} role is limited to one {}: pick it under \"Limited to\"",
+            role.party_kind()
+        )));
+    }
+    check_party(state, t, role, f.party.as_deref()).await?;
+    let role = if f.role.trim().is_empty() {
+        Role::LEAST_PRIVILEGED
+    } else {
+        role_named(&f.role)?
+    };
     if before.role == Role::Owner && role != Role::Owner {
         keep_an_owner(state, t).await?;
     }
@@ -1822,7 +1897,7 @@ pub async fn set_role(
         "{}: {} → {role}{}",
         u.email,
         before.role,
-        party_note(f.party.as_deref())
+        party_note(f.party.as_deref().filter(|_| role.needs_party()))
     );
     t.audit(&state.control, "role_changed", &detail).await?;
     Ok(detail)
@@ -1859,6 +1934,7 @@ pub async fn remove_member(
     Ok(Redirect::to(&base(&t, "users")))
 }
 
+    check_party(state, t, role, f.party.as_deref()).await?;
 #[derive(Deserialize)]
 pub struct SettingsForm {
     pub locale: String,

@@ -76,6 +76,13 @@ impl Role {
         }
     }
 
+    /// The role an invitation gets unless another is chosen: the least privileged
+    /// role not limited to one party (an artist or distributor member needs its payee
+    /// or distributor picked). A bookkeeper reads the label and imports files, but
+    /// cannot ship or override a credit hold (`operate`) nor manage users and
+    /// settings (`manage`).
+    pub const LEAST_PRIVILEGED: Role = Role::Bookkeeper;
+
     /// Where a member lands after choosing the label.
     pub fn home(self) -> &'static str {
         match self {
@@ -168,6 +175,10 @@ mod tests {
         assert!(!Role::Artist.may(Perm::Export) && !Role::Distributor.may(Perm::Export));
         assert!(Role::Bookkeeper.may(Perm::CloseBooks) && !Role::Staff.may(Perm::CloseBooks));
         assert_eq!(Role::Artist.home(), "statements");
+        // The invitation default may neither move stock nor manage the label, and
+        // needs no party.
+        let least = Role::LEAST_PRIVILEGED;
+        assert!(!least.may(Perm::Operate) && !least.may(Perm::Manage) && !least.needs_party());
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
             assert!(r.may(Perm::Member));

@@ -95,8 +95,14 @@ const SHIP_FIELDS: &[(&str, &str)] = &[
 const MEMBER_FIELDS: &[(&str, &str)] = &[
     ("email", "the member's email"),
     ("name", "their name (new accounts)"),
-    ("role", "owner, staff, bookkeeper, artist or distributor"),
-    ("party", "payee id (artist) or distributor id (distributor)"),
+    (
+        "role",
+        "owner, staff, bookkeeper, artist or distributor (left out: bookkeeper, the least privilege)",
+    ),
+    (
+        "party",
+        "one of the label's payee ids (artist) or distributor ids (distributor); another id is refused",
+    ),
     (
         "password",
         "initial password for a new account (at least 10 characters)",

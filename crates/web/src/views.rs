@@ -280,6 +280,69 @@ pub fn payee_of_artist(artist: &str) -> String {
     s.trim_end_matches('-').to_string()
 }
 
+/// The parties a limited membership can name, each (id, name), by id: the label's
+/// payees (payees on record, and the artists of its catalog as [`payee_of_artist`]
+/// names them) and its distributors (those with an agreement).
+pub struct Parties {
+    pub payees: Vec<(String, String)>,
+    pub distributors: Vec<(String, String)>,
+}
+
+pub fn parties(b: &Books) -> Parties {
+    let r = Records::new(&b.entries, b.as_of);
+    let mut payees: BTreeMap<String, String> = BTreeMap::new();
+    for e in &b.entries {
+        if let backstock_ledger::Event::Fact(backstock_ledger::Fact::Payee(p)) = &e.event {
+            payees.insert(p.payee.to_string(), p.name.clone());
+        }
+    }
+    for c in r.catalog.values() {
+        let id = payee_of_artist(&c.artist);
+        if !id.is_empty() {
+            payees.entry(id).or_insert_with(|| c.artist.clone());
+        }
+    }
+    Parties {
+        payees: payees.into_iter().collect(),
+        distributors: r
+            .agreements
+            .iter()
+            .map(|(id, a)| (id.to_string(), a.legal_name.clone()))
+            .collect(),
+    }
+}
+
+impl Parties {
+    /// Refuses a party that is not the label's, with a sentence naming those it has.
+    pub fn check(&self, role: crate::roles::Role, party: &str) -> Result<(), String> {
+        let (kind, known, file) = match role {
+            crate::roles::Role::Artist => ("payee", &self.payees, "payees.csv"),
+            crate::roles::Role::Distributor => {
+                ("distributor", &self.distributors, "distributors.csv")
+            }
+            _ => return Ok(()),
+        };
+        if known.iter().any(|(id, _)| id == party) {
+            return Ok(());
+        }
+        if known.is_empty() {
+            return Err(format!(
+                "this label has no {kind} {party}: it has no {kind}s yet (import {file} first)"
+            ));
+        }
+        let listed: Vec<String> = known
+            .iter()
+            .take(20)
+            .map(|(id, name)| format!("{id} ({name})"))
+            .collect();
+        Err(format!(
+            "this label has no {kind} {party}; pick one of its {kind}s: {}{}",
+            listed.join(", "),
+            if known.len() > 20 { ", …" } else { "" }
+        ))
+    }
+}
+
 /// The catalog as the member may see it: everything, or an artist's own releases.
 pub fn catalog(t: &Tenant, b: &Books) -> Vec<CatalogRow> {
     let items: BTreeMap<String, backstock_ledger::facts::CatalogItem> =
