@@ -3,15 +3,59 @@
 
 use crate::html::esc;
 
-/// One line: a name and a value (minor units) per x position.
+/// One line: a name and a value (minor units) per x position, drawn in `color` (the
+/// palette's next colour when `None`), dashed for a limit, with marks at points.
+#[derive(Default)]
 pub struct Series {
     pub name: String,
     pub values: Vec<i64>,
+    pub color: Option<&'static str>,
+    pub dashed: bool,
+    pub marks: Vec<Mark>,
 }
 
-const PALETTE: [&str; 8] = [
-    "#2456a6", "#c0392b", "#2e7d32", "#b7791f", "#6a3d9a", "#00838f", "#ad1457", "#546e7a",
+/// A dot on a series at x position `at`, in `color`, with a tooltip.
+pub struct Mark {
+    pub at: usize,
+    pub color: &'static str,
+    pub label: String,
+}
+
+/// Colours for lines that mean nothing in particular: no red or orange, which are
+/// kept for warnings ([`WARNING`], [`ALERT`]).
+const PALETTE: [&str; 6] = [
+    "#2456a6", "#2e7d32", "#6a3d9a", "#00838f", "#546e7a", "#8d6e63",
 ];
+
+/// The `i`th plain colour (for a series whose colour must be known, e.g. to draw
+/// its limit in the same colour).
+pub fn plain_color(i: usize) -> &'static str {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// A neutral grey (a limit shared by every line).
+pub const NEUTRAL: &str = "#7f8c8d";
+
+/// A distributor at critical (or failed).
+pub const WARNING: &str = "#c0392b";
+/// A distributor at alert.
+pub const ALERT: &str = "#e67e22";
+/// A distributor at watch.
+pub const WATCH: &str = "#b7950b";
+
+/// At most this many characters of a legend entry (the rest is an ellipsis, the
+/// full name in its tooltip): a legend never runs off the chart.
+const LEGEND_CHARS: usize = 22;
+
+fn shortened(s: &str) -> String {
+    if s.chars().count() <= LEGEND_CHARS {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(LEGEND_CHARS - 1).collect();
+        t.push('…');
+        t
+    }
+}
 
 /// A line chart of `series` over `x_labels` (same length as each series' values),
 /// with `fmt` writing axis values. Has a `<title>` and a `<desc>` listing the latest
@@ -23,8 +67,24 @@ pub fn line_chart(
     series: &[Series],
     fmt: &dyn Fn(i64) -> String,
 ) -> String {
-    let (w, h) = (760i64, 280i64);
-    let (left, right, top, bottom) = (90i64, 150i64, 16i64, 36i64);
+    // The left margin fits the longest y label (about 7 units a character), the right
+    // one the legend, so no label is clipped.
+    let widest_label = series
+        .iter()
+        .flat_map(|s| s.values.iter().copied())
+        .chain([0])
+        .map(|v| fmt(v).chars().count())
+        .max()
+        .unwrap_or(0)
+        .saturating_add(4);
+    let left = i64::try_from(widest_label.saturating_mul(7))
+        .unwrap_or(90)
+        .clamp(60, 200);
+    let w = 760i64;
+    let (right, top, bottom) = (190i64, 16i64, 36i64);
+    // Tall enough for every legend entry.
+    let legend_rows = i64::try_from(series.len()).unwrap_or(0);
+    let h = (top + 18 * legend_rows + 40).max(280);
     let pw = w - left - right;
     let ph = h - top - bottom;
     let hi = series
@@ -100,27 +160,48 @@ pub fn line_chart(
             ));
         }
     }
+    let mut plain = 0usize;
     for (si, s) in series.iter().enumerate() {
-        let color = PALETTE[si % PALETTE.len()];
+        let color = s.color.unwrap_or_else(|| {
+            plain += 1;
+            PALETTE[(plain - 1) % PALETTE.len()]
+        });
         let pts: Vec<String> = s
             .values
             .iter()
             .enumerate()
             .map(|(i, v)| format!("{},{}", x(i), y(*v)))
             .collect();
+        let dash = if s.dashed {
+            r#" stroke-dasharray="6 4""#
+        } else {
+            ""
+        };
         o.push_str(&format!(
-            r#"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}"><title>{}</title></polyline>"#,
+            r#"<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="{}"><title>{}</title></polyline>"#,
             pts.join(" "),
             esc(&s.name)
         ));
+        for m in &s.marks {
+            if let Some(v) = s.values.get(m.at) {
+                o.push_str(&format!(
+                    r##"<circle cx="{}" cy="{}" r="4.5" fill="{}" stroke="#fff"><title>{}</title></circle>"##,
+                    x(m.at),
+                    y(*v),
+                    m.color,
+                    esc(&m.label)
+                ));
+            }
+        }
         let ly = top + 14 + (si as i64) * 18;
         o.push_str(&format!(
-            r#"<rect x="{}" y="{}" width="12" height="3" fill="{color}"/><text x="{}" y="{}">{}</text>"#,
+            r#"<rect x="{}" y="{}" width="12" height="3" fill="{color}"/><text x="{}" y="{}"><title>{}</title>{}</text>"#,
             left + pw + 12,
             ly - 4,
             left + pw + 28,
             ly,
-            esc(&s.name)
+            esc(&s.name),
+            esc(&shortened(&s.name))
         ));
     }
     o.push_str("</svg>");
@@ -199,10 +280,17 @@ mod tests {
                 Series {
                     name: "north".into(),
                     values: vec![0, 50, 100],
+                    ..Series::default()
                 },
                 Series {
                     name: "<x>".into(),
                     values: vec![100, 0, -20],
+                    marks: vec![Mark {
+                        at: 1,
+                        color: WARNING,
+                        label: "to critical".into(),
+                    }],
+                    ..Series::default()
                 },
             ],
             &|v| v.to_string(),
@@ -210,7 +298,9 @@ mod tests {
         assert!(svg.starts_with("<svg id=\"c\""));
         // The axis runs -50 … 100 in steps of 50.
         assert!(svg.contains(">-50</text>") && svg.contains(">100</text>"));
-        assert!(svg.contains("points=\"90,168 350,92 610,16\""), "{svg}");
+        // The left margin fits the widest label ("-50" plus room): 60; the plot is 510 wide.
+        assert!(svg.contains("points=\"60,168 315,92 570,16\""), "{svg}");
+        assert!(svg.contains("<title>to critical</title>"), "{svg}");
         assert_eq!(nice_step(2752600 / 4), 1_000_000);
         assert_eq!(nice_step(30), 50);
         assert_eq!(nice_step(1), 1);

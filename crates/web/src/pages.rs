@@ -807,13 +807,22 @@ fn exposure_chart(b: &views::Books, l: &Locale) -> String {
         .iter()
         .map(|p| format!("{}-{:02}", p.on.year(), p.on.month()))
         .collect();
-    let mut by: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    use crate::chart::{Mark, ALERT, WARNING, WATCH};
+    use backstock_risk::Level;
+    let level_color = |l: Level| match l {
+        Level::Critical => Some(WARNING),
+        Level::Alert => Some(ALERT),
+        Level::Watch => Some(WATCH),
+        Level::Ok => None,
+    };
+    // Per distributor: exposure and level at each month end.
+    let mut by: BTreeMap<String, Vec<(i64, Option<Level>)>> = BTreeMap::new();
     for (i, p) in b.history.iter().enumerate() {
         for r in &p.distributors {
             let v = by
                 .entry(r.distributor.to_string())
-                .or_insert_with(|| vec![0; b.history.len()]);
-            v[i] = r.exposure.minor();
+                .or_insert_with(|| vec![(0, None); b.history.len()]);
+            v[i] = (r.exposure.minor(), Some(r.level));
         }
     }
     let currency = b
@@ -821,10 +830,75 @@ fn exposure_chart(b: &views::Books, l: &Locale) -> String {
         .first()
         .map(|r| r.exposure.total.currency())
         .unwrap_or(backstock_domain::Currency::USD);
-    let series: Vec<Series> = by
-        .into_iter()
-        .map(|(name, values)| Series { name, values })
+    let limit_of = |name: &str| {
+        b.receivables
+            .iter()
+            .find(|r| r.distributor.as_str() == name)
+            .map(|r| r.exposure.credit_limit)
+            .filter(|m| m.currency() == currency && m.minor() > 0)
+    };
+    let limits: std::collections::BTreeSet<i64> = by
+        .keys()
+        .filter_map(|n| limit_of(n).map(|m| m.minor()))
         .collect();
+    // One shared limit is one grey line; different limits are drawn per distributor.
+    let shared_limit = (limits.len() == 1 && by.keys().all(|n| limit_of(n).is_some()))
+        .then(|| limits.iter().next().copied())
+        .flatten();
+    let mut series: Vec<Series> = Vec::new();
+    let mut plain = 0usize;
+    for (name, points) in by {
+        // A level change is a dot on the line, in the level's colour.
+        let mut marks = Vec::new();
+        let mut before = Level::Ok;
+        for (i, (_, lv)) in points.iter().enumerate() {
+            let Some(lv) = *lv else { continue };
+            if lv != before {
+                marks.push(Mark {
+                    at: i,
+                    color: level_color(lv).unwrap_or("#2e7d32"),
+                    label: format!("{name}: {} → {}", before.as_str(), lv.as_str()),
+                });
+                before = lv;
+            }
+        }
+        // The line in the colour of its level now: a failing distributor in the
+        // warning colour, a healthy one in a plain colour.
+        let now = points.last().and_then(|p| p.1).unwrap_or(Level::Ok);
+        let color = match level_color(now).filter(|_| now >= Level::Alert) {
+            Some(c) => c,
+            None => {
+                plain += 1;
+                crate::chart::plain_color(plain - 1)
+            }
+        };
+        let n = points.len();
+        series.push(Series {
+            name: name.clone(),
+            values: points.iter().map(|p| p.0).collect(),
+            color: Some(color),
+            marks,
+            ..Series::default()
+        });
+        if let (None, Some(limit)) = (shared_limit, limit_of(&name)) {
+            series.push(Series {
+                name: format!("{name} credit limit"),
+                values: vec![limit.minor(); n],
+                color: Some(color),
+                dashed: true,
+                ..Series::default()
+            });
+        }
+    }
+    if let Some(limit) = shared_limit {
+        series.push(Series {
+            name: "credit limit".into(),
+            values: vec![limit; b.history.len()],
+            color: Some(crate::chart::NEUTRAL),
+            dashed: true,
+            ..Series::default()
+        });
+    }
     let fmt = |v: i64| {
         // Axis labels in whole units of the currency.
         let m = Money::from_minor(v, currency);
@@ -838,7 +912,7 @@ fn exposure_chart(b: &views::Books, l: &Locale) -> String {
     };
     line_chart(
         "exposure-chart",
-        "Exposure per distributor (unpaid + reserves + consigned stock at wholesale), month ends",
+        "Exposure per distributor (unpaid + reserves + consigned stock at wholesale), month ends, with the credit limit (dashed) and each change of risk level (dots)",
         &labels,
         &series,
         &fmt,
@@ -1611,6 +1685,7 @@ pub async fn users(
     Query(q): Q,
 ) -> Result<Response, Fail> {
     let members = state.control.members(t.slug()).await?;
+    let parties = views::parties(&*views::books(&t, &state.cache).await?);
     let mut g = Grid::new(
         "members",
         &[
@@ -1664,11 +1739,11 @@ pub async fn users(
             }
         ));
     }
+    let party_opts = party_options(&parties, None);
     let mut loc_opts = String::new();
     for l in LOCALES {
         loc_opts.push_str(&format!(
             r#"<option value="{0}"{1}>{0}</option>"#,
-    let parties = views::parties(&*views::books(&t, &state.cache).await?);
             l,
             if l == t.row.locale { " selected" } else { "" }
         ));
@@ -1696,56 +1771,6 @@ pub async fn users(
     Ok(page("Users", Some(&t), &body).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct MemberForm {
-    pub email: String,
-    pub name: Option<String>,
-    pub role: String,
-    pub party: Option<String>,
-    pub password: Option<String>,
-}
-
-/// The role a form names, or an error listing the roles there are.
-fn role_named(name: &str) -> Result<Role, Fail> {
-    Role::parse(name).ok_or_else(|| {
-        Fail::bad(format!(
-            "role {name:?}: expected owner, staff, bookkeeper, artist or distributor"
-        ))
-    })
-}
-
-    let party_opts = party_options(&parties, None);
-/// " (party)" after a role in the audit log, or nothing when no party is given.
-fn party_note(party: Option<&str>) -> String {
-    party
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| format!(" ({p})"))
-        .unwrap_or_default()
-}
-
-/// A member of this label by user id (from the URL): their id, account and
-/// membership; anyone else is "not found".
-async fn member(
-    state: &AppState,
-    t: &Tenant,
-    user: &str,
-) -> Result<(i64, crate::control::User, crate::control::Membership), Fail> {
-    let gone = || Fail::not_found("no such member of this label");
-    let uid: i64 = user.parse().map_err(|_| gone())?;
-    let before = state
-        .control
-        .membership(uid, t.slug())
-        .await?
-        .ok_or_else(gone)?;
-    let u = state.control.user(uid).await?.ok_or_else(gone)?;
-    Ok((uid, u, before))
-}
-
-/// Refuses to take away the label's only owner.
-async fn keep_an_owner(state: &AppState, t: &Tenant) -> Result<(), Fail> {
-    let owners = state
-        .control
 /// The options of a party picker: none, the payees (for an artist), the
 /// distributors (for a distributor member); `selected` chosen.
 fn party_options(p: &views::Parties, selected: Option<&str>) -> String {
@@ -1797,12 +1822,61 @@ async fn check_party(
     views::parties(&b).check(role, party).map_err(Fail::bad)
 }
 
+#[derive(Deserialize)]
+pub struct MemberForm {
+    pub email: String,
+    pub name: Option<String>,
+    /// Left out or blank: [`Role::LEAST_PRIVILEGED`].
+    #[serde(default)]
+    pub role: String,
+    pub party: Option<String>,
+    pub password: Option<String>,
+}
+
+/// The role a form names, or an error listing the roles there are.
+fn role_named(name: &str) -> Result<Role, Fail> {
+    Role::parse(name).ok_or_else(|| {
+        Fail::bad(format!(
+            "role {name:?}: expected owner, staff, bookkeeper, artist or distributor"
+        ))
+    })
+}
+
+/// " (party)" after a role in the audit log, or nothing when no party is given.
+fn party_note(party: Option<&str>) -> String {
+    party
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!(" ({p})"))
+        .unwrap_or_default()
+}
+
+/// A member of this label by user id (from the URL): their id, account and
+/// membership; anyone else is "not found".
+async fn member(
+    state: &AppState,
+    t: &Tenant,
+    user: &str,
+) -> Result<(i64, crate::control::User, crate::control::Membership), Fail> {
+    let gone = || Fail::not_found("no such member of this label");
+    let uid: i64 = user.parse().map_err(|_| gone())?;
+    let before = state
+        .control
+        .membership(uid, t.slug())
+        .await?
+        .ok_or_else(gone)?;
+    let u = state.control.user(uid).await?.ok_or_else(gone)?;
+    Ok((uid, u, before))
+}
+
+/// Refuses to take away the label's only owner.
+async fn keep_an_owner(state: &AppState, t: &Tenant) -> Result<(), Fail> {
+    let owners = state
+        .control
         .members(t.slug())
         .await?
         .iter()
         .filter(|(_, m)| m.role == Role::Owner)
-    /// Left out or blank: [`Role::LEAST_PRIVILEGED`].
-    #[serde(default)]
         .count();
     if owners <= 1 {
         return Err(Fail::new(
@@ -1817,8 +1891,20 @@ async fn check_party(
 /// Invites (page and API): an existing account gets the role; a new one is created
 /// with the initial password.
 pub async fn add_member(state: &AppState, t: &Tenant, f: &MemberForm) -> Result<String, Fail> {
-    let role = role_named(&f.role)?;
+    let role = if f.role.trim().is_empty() {
+        Role::LEAST_PRIVILEGED
+    } else {
+        role_named(&f.role)?
+    };
     let email = crate::control::normalize_email(&f.email).map_err(|e| Fail::bad(e.0))?;
+    // Checked before any account is made: a refused invitation leaves nothing behind.
+    if role.needs_party() && f.party.as_deref().is_none_or(|p| p.trim().is_empty()) {
+        return Err(Fail::bad(format!(
+            "the {role} role is limited to one {}: pick it under \"Limited to\"",
+            role.party_kind()
+        )));
+    }
+    check_party(state, t, role, f.party.as_deref()).await?;
     let user = match state.control.user_by_email(&email).await? {
         Some(u) => u,
         None => {
@@ -1842,7 +1928,7 @@ pub async fn add_member(state: &AppState, t: &Tenant, f: &MemberForm) -> Result<
         .map_err(|e| Fail::bad(e.0))?;
     let detail = format!(
         "{email} invited as {role}{}",
-        party_note(f.party.as_deref())
+        party_note(f.party.as_deref().filter(|_| role.needs_party()))
     );
     t.audit(&state.control, "role_granted", &detail).await?;
     Ok(detail)
@@ -1872,19 +1958,8 @@ pub async fn set_role(
     f: &RoleForm,
 ) -> Result<String, Fail> {
     let (uid, u, before) = member(state, t, user).await?;
-    // Checked before any account is made: a refused invitation leaves nothing behind.
-    if role.needs_party() && f.party.as_deref().is_none_or(|p| p.trim().is_empty()) {
-        return Err(Fail::bad(format!(
-            "the {role} role is limited to one {}: pick it under \"Limited to\"",
-            role.party_kind()
-        )));
-    }
+    let role = role_named(&f.role)?;
     check_party(state, t, role, f.party.as_deref()).await?;
-    let role = if f.role.trim().is_empty() {
-        Role::LEAST_PRIVILEGED
-    } else {
-        role_named(&f.role)?
-    };
     if before.role == Role::Owner && role != Role::Owner {
         keep_an_owner(state, t).await?;
     }
@@ -1897,7 +1972,7 @@ pub async fn set_role(
         "{}: {} → {role}{}",
         u.email,
         before.role,
-        party_note(f.party.as_deref().filter(|_| role.needs_party()))
+        party_note(f.party.as_deref())
     );
     t.audit(&state.control, "role_changed", &detail).await?;
     Ok(detail)
@@ -1934,7 +2009,6 @@ pub async fn remove_member(
     Ok(Redirect::to(&base(&t, "users")))
 }
 
-    check_party(state, t, role, f.party.as_deref()).await?;
 #[derive(Deserialize)]
 pub struct SettingsForm {
     pub locale: String,
