@@ -2,7 +2,9 @@
 //! entries, so its reports — and the accountant's export of it — never change. An entry
 //! dated into a closed month, or into an earlier month (it would change the closed
 //! month's balances), is refused with a sentence naming the closed month and how to
-//! reopen it; only an owner reopens a month, with a written reason.
+//! reopen it; only an owner reopens a month, with a written reason. Facts (catalog
+//! items, aliases, agreements, filings — reference data is dated 1900-01-01) post
+//! nothing and are not refused.
 //!
 //! [`record`] and [`record_all`] are the one place the label's entries are appended
 //! (every use case records through them); they check the closed months first.
@@ -208,6 +210,11 @@ pub fn check(closed: &BTreeSet<Month>, entries: &[&Entry]) -> Result<(), AppErro
         return Ok(());
     };
     for e in entries {
+        // Facts (reference data dated 1900-01-01, filings, notes) post nothing: the
+        // closed month's balances cannot change by them.
+        if matches!(e.event, backstock_ledger::Event::Fact(_)) {
+            continue;
+        }
         let m = Month::of(e.effective_on);
         if m > *last {
             continue;
@@ -294,15 +301,20 @@ mod tests {
         assert!(e.message().contains("has not ended"));
         let entry = |d: &str| {
             crate::command_entry(
-                format!("alias:{d}"),
+                format!("payment:{d}"),
                 Date::parse(d).unwrap(),
                 Date::parse(d).unwrap(),
                 "ann",
                 "test".into(),
-                backstock_ledger::Event::Fact(backstock_ledger::Fact::Alias {
-                    code: format!("C{d}"),
-                    sku: backstock_domain::Sku::parse("MRG-001-CD").unwrap(),
-                }),
+                backstock_ledger::Event::PaymentReceived {
+                    payment_id: format!("P{d}"),
+                    distributor: backstock_domain::PartyId::parse("northwind").unwrap(),
+                    amount: backstock_domain::Money::from_minor(
+                        100,
+                        backstock_domain::Currency::USD,
+                    ),
+                    statement_id: None,
+                },
             )
             .unwrap()
         };
@@ -318,6 +330,14 @@ mod tests {
         let e = check(&c, &[&entry("2016-04-02")]).unwrap_err();
         assert!(e.message().contains("before the closed books of 2016-05"));
         check(&c, &[&entry("2016-06-01")]).unwrap();
+        // A fact (reference data, dated 1900-01-01) posts nothing: not refused.
+        let mut fact = entry("2016-05-20");
+        fact.effective_on = Date::EARLIEST;
+        fact.event = backstock_ledger::Event::Fact(backstock_ledger::Fact::Alias {
+            code: "C1".into(),
+            sku: backstock_domain::Sku::parse("MRG-001-CD").unwrap(),
+        });
+        check(&c, &[&fact]).unwrap();
         // Reopening needs a reason, and a closed month.
         assert_eq!(
             reopen(&store, may, "ann", " ").await.unwrap_err().exit(),

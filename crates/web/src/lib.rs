@@ -10,6 +10,7 @@
 pub mod api;
 pub mod auth;
 pub mod backup;
+pub mod books;
 pub mod chart;
 pub mod cli;
 pub mod control;

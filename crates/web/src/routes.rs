@@ -3,7 +3,7 @@
 //! from it, so a new route is routed, documented and tested for isolation together.
 
 use crate::roles::{Access, Perm};
-use crate::{api, backup, deductions, export, insolvency, pages, royalties, AppState};
+use crate::{api, backup, books, deductions, export, insolvency, pages, royalties, AppState};
 use axum::routing::{get, post, MethodRouter};
 use serde_json::{json, Value};
 
@@ -283,6 +283,9 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/t/{tenant}/distributors/{distributor}/documents", Tenant(Operate), "Attach a document to the distributor (kept by hash, in the chain)", &[("csrf", "the session's CSRF token")], Body::Multipart(insolvency::DOCUMENT_FIELDS), "text/html", || post(insolvency::document_post)),
         r(Verb::Get, "/t/{tenant}/distributors/{distributor}/failed", Tenant(ReadLabel), "This distributor has failed: the steps in order, each with its deadline and what is ready; `offer_per_unit` (and `shipping`) weigh a liquidator's offer", OFFER_QUERY, Body::None, "text/html", || get(insolvency::failed_page)),
         r(Verb::Get, "/t/{tenant}/distributors/{distributor}/claim-pack.zip", Tenant(ReadLabel), "The claim pack as a zip (default as of the petition or event date)", AS_OF, Body::None, "application/zip", || get(insolvency::pack_zip)),
+        r(Verb::Get, "/t/{tenant}/books", Tenant(ReadLabel), "Books: the months closed and the log of closes and reopens; close a month (owner, bookkeeper), reopen one (owner); the accountant's exports; download a backup (owner)", &[], Body::None, "text/html", || get(books::page_get)),
+        r(Verb::Post, "/t/{tenant}/books/close", Tenant(CloseBooks), "Close a month that has ended: entries dated into it or before it are refused from then on", &[], Body::Form(books::CLOSE_FIELDS), "text/html", || post(books::close_post)),
+        r(Verb::Post, "/t/{tenant}/books/reopen", Tenant(Manage), "Reopen a closed month, with a reason (audited)", &[], Body::Form(books::REOPEN_FIELDS), "text/html", || post(books::reopen_post)),
         r(Verb::Get, "/t/{tenant}/backup", Tenant(Manage), "Download a backup: the label's whole store as one file (a consistent copy, its hash chain checked; restore with `backstock restore FILE`)", &[], Body::None, "application/vnd.sqlite3", || get(backup::download)),
         // ---- API ----
         r(Verb::Get, "/api/openapi.json", Public, "This document", &[], Body::None, "application/json", || get(api::openapi)),
@@ -319,6 +322,9 @@ pub fn all() -> Vec<Route> {
         r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}/buyback-offer", Tenant(ReadLabel), "A liquidator's offer weighed per SKU against re-pressing and the last 12 months' sales (nothing recorded)", OFFER_QUERY, Body::None, "application/json", || get(insolvency::api_offer)),
         r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}/claim-pack.zip", Tenant(ReadLabel), "The claim pack as a zip", AS_OF, Body::None, "application/zip", || get(insolvency::pack_zip)),
         r(Verb::Get, "/api/v1/t/{tenant}/thresholds", Tenant(Manage), "The label's risk thresholds: name, default, current", &[], Body::None, "application/json", || get(deductions::api_thresholds)),
+        r(Verb::Get, "/api/v1/t/{tenant}/books", Tenant(ReadLabel), "The months closed and the log of closes and reopens (who, when, why)", &[], Body::None, "application/json", || get(books::api_get)),
+        r(Verb::Post, "/api/v1/t/{tenant}/books/close", Tenant(CloseBooks), "Close a month that has ended (closed already: `recorded: false`)", &[], Body::Json(books::CLOSE_FIELDS), "application/json", || post(books::api_close)),
+        r(Verb::Post, "/api/v1/t/{tenant}/books/reopen", Tenant(Manage), "Reopen a closed month with a reason (audited)", &[], Body::Json(books::REOPEN_FIELDS), "application/json", || post(books::api_reopen)),
         r(Verb::Get, "/api/v1/t/{tenant}/backup", Tenant(Manage), "A backup of the label's whole store as one SQLite file (consistent, its hash chain checked)", &[], Body::None, "application/vnd.sqlite3", || get(backup::download)),
         r(Verb::Get, "/api/v1/t/{tenant}/export/{format}", Tenant(Export), "The accountant's books of a date range: `beancount`, `csv-journal`, `xero` (manual-journal import) or `quickbooks` (journal-entry import); money only, every transaction balanced", export::EXPORT_QUERY, Body::None, "text/plain (beancount) or text/csv, as a download", || get(export::api_export)),
         r(Verb::Post, "/api/v1/t/{tenant}/thresholds", Tenant(Manage), "Set risk thresholds: `{\"name\": 45}`; `null` goes back to the default", &[], Body::Json(deductions::threshold_fields()), "application/json", || post(deductions::api_thresholds_post)),
