@@ -65,6 +65,11 @@ fn is_date_field(field: usize) -> bool {
     matches!(FIELDS[field], "period_start" | "period_end" | "issued_on")
 }
 
+/// The Excel name (`B3`) of the cell at 0-based row `r`, column `c`.
+pub(crate) fn cell_name(r: u32, c: u32) -> String {
+    format!("{}{}", letters(c as usize + 1), u64::from(r) + 1)
+}
+
 /// Excel-style column letters for a 1-based column number.
 fn letters(mut n: usize) -> String {
     let mut s = Vec::new();

@@ -18,6 +18,10 @@ mod text;
 mod xlsx;
 
 pub use schema::{Format, Kind, Mapping, MappingError};
+pub use xlsx::{
+    MAX_CELL_CHARS, MAX_XLSX_COLUMNS, MAX_XLSX_ENTRIES, MAX_XLSX_INFLATED, MAX_XLSX_ROWS,
+    MAX_XML_RUN, XLSX_TIME_LIMIT,
+};
 
 use std::fmt;
 use std::io::Read;

@@ -1,13 +1,40 @@
-//! Reading XLSX workbooks (through calamine) into engine rows.
+//! Reading XLSX workbooks (through calamine) into engine rows, within limits.
+//!
+//! An XLSX file is a zip of XML: a 1.5 MB upload can inflate to gigabytes (one
+//! shared string of 1.5 GB), and a sheet with two cells at `A1` and `XFD1048576`
+//! would make a rectangular reader allocate every cell between. So before calamine
+//! opens anything, every zip entry is inflated once into a counter (never kept) and
+//! refused past [`MAX_XLSX_INFLATED`] in all, or with a run of text or a tag longer
+//! than [`MAX_XML_RUN`]; then the sheet is read cell by cell (no rectangle), refusing a
+//! row past [`MAX_XLSX_ROWS`], a column past [`MAX_XLSX_COLUMNS`] or a cell longer than
+//! [`MAX_CELL_CHARS`]; and the whole read stops after [`XLSX_TIME_LIMIT`].
 
 use crate::date::Ymd;
 use crate::engine::{Cell, Engine, RowCells};
 use crate::number::tidy_float_text;
 use crate::schema::{Mapping, SheetRef};
 use crate::{Overrides, Row, SourceError};
-use calamine::{open_workbook_from_rs, Data, Range, Reader, Xlsx};
+use calamine::{open_workbook_from_rs, Data, DataRef, Reader, Xlsx};
 use std::borrow::Cow;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
+use std::time::{Duration, Instant};
+
+/// Most bytes all the entries of a workbook may inflate to (128 MiB: a sheet of
+/// several hundred thousand statement rows).
+pub const MAX_XLSX_INFLATED: u64 = 128 << 20;
+/// Most entries in the zip.
+pub const MAX_XLSX_ENTRIES: usize = 10_000;
+/// Longest run of XML between two `<`/`>` (text of one string or cell, or one tag):
+/// 1 MiB, well above the longest cell Excel writes (32,767 characters, escaped).
+pub const MAX_XML_RUN: u64 = 1 << 20;
+/// Most characters in a cell: Excel's own limit.
+pub const MAX_CELL_CHARS: usize = 32_767;
+/// Rows of a sheet: Excel's own limit.
+pub const MAX_XLSX_ROWS: u32 = 1_048_576;
+/// Columns of a sheet: Excel's own limit (`XFD`).
+pub const MAX_XLSX_COLUMNS: u32 = 16_384;
+/// Longest a workbook is read for.
+pub const XLSX_TIME_LIMIT: Duration = Duration::from_secs(60);
 
 fn file_error(found: impl Into<String>, expected: impl Into<String>) -> Vec<SourceError> {
     vec![SourceError {
@@ -18,8 +45,90 @@ fn file_error(found: impl Into<String>, expected: impl Into<String>) -> Vec<Sour
     }]
 }
 
-/// Opens the workbook and reads the mapping's sheet.
-fn read_sheet(mapping: &Mapping, bytes: &[u8]) -> Result<Range<Data>, Vec<SourceError>> {
+/// Inflates every entry of the zip once, into nothing, counting: refuses a workbook
+/// that inflates past [`MAX_XLSX_INFLATED`], has more than [`MAX_XLSX_ENTRIES`]
+/// entries, a run between `<`/`>` longer than [`MAX_XML_RUN`], or takes longer than
+/// the deadline. Memory: one 64 KiB buffer.
+fn check_zip(bytes: &[u8], deadline: Instant) -> Result<(), Vec<SourceError>> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| file_error(e.to_string(), "an XLSX workbook"))?;
+    if zip.len() > MAX_XLSX_ENTRIES {
+        return Err(file_error(
+            format!("{} entries in the workbook's zip", zip.len()),
+            format!("an XLSX workbook of at most {MAX_XLSX_ENTRIES} entries"),
+        ));
+    }
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 64 << 10];
+    for i in 0..zip.len() {
+        let mut f = zip
+            .by_index(i)
+            .map_err(|e| file_error(e.to_string(), "a readable XLSX workbook"))?;
+        let name = f.name().map(|n| n.into_owned()).unwrap_or_default();
+        let mut run = 0u64;
+        loop {
+            let n = match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    return Err(file_error(
+                        format!("{name}: {e}"),
+                        "a readable XLSX workbook",
+                    ))
+                }
+            };
+            total += n as u64;
+            if total > MAX_XLSX_INFLATED {
+                return Err(file_error(
+                    format!("a workbook that inflates to more than {} MiB (at {name})", MAX_XLSX_INFLATED >> 20),
+                    format!(
+                        "an XLSX workbook of at most {} MiB uncompressed (the limit of an XLSX read; see docs/formats.md)",
+                        MAX_XLSX_INFLATED >> 20
+                    ),
+                ));
+            }
+            for &b in &buf[..n] {
+                if b == b'<' || b == b'>' {
+                    run = 0;
+                } else {
+                    run += 1;
+                }
+            }
+            if run > MAX_XML_RUN && name.ends_with(".xml") {
+                return Err(file_error(
+                    format!("{name}: a text or tag longer than {} KiB", MAX_XML_RUN >> 10),
+                    format!(
+                        "cells of at most {MAX_CELL_CHARS} characters (Excel's limit; see docs/formats.md)"
+                    ),
+                ));
+            }
+            if Instant::now() > deadline {
+                return Err(timed_out());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn timed_out() -> Vec<SourceError> {
+    file_error(
+        format!(
+            "a workbook still being read after {} seconds",
+            XLSX_TIME_LIMIT.as_secs()
+        ),
+        "an XLSX workbook read within the time limit (see docs/formats.md)",
+    )
+}
+
+/// Opens the workbook (after [`check_zip`]) and reads the mapping's sheet cell by
+/// cell, feeding the engine a row at a time.
+fn read_sheet(
+    mapping: &Mapping,
+    bytes: &[u8],
+    engine: &mut Engine,
+    deadline: Instant,
+) -> Result<(), Vec<SourceError>> {
+    check_zip(bytes, deadline)?;
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e: calamine::XlsxError| file_error(e.to_string(), "an XLSX workbook"))?;
     let names = wb.sheet_names();
@@ -42,8 +151,91 @@ fn read_sheet(mapping: &Mapping, bytes: &[u8]) -> Result<Range<Data>, Vec<Source
             format!("{wanted} (sheet in the mapping)"),
         ));
     };
-    wb.worksheet_range(&name)
-        .map_err(|e| file_error(e.to_string(), format!("a readable sheet {name:?}")))
+    let unreadable =
+        |e: calamine::XlsxError| file_error(e.to_string(), format!("a readable sheet {name:?}"));
+    let mut cells = wb.worksheet_cells_reader(&name).map_err(unreadable)?;
+    // The rows in the order the sheet holds them; rows with no cell between two that
+    // have one are fed empty (as a rectangular read would), rows before the first
+    // are not.
+    let mut row: Vec<Data> = Vec::new();
+    let mut at: Option<u32> = None;
+    let mut read = 0u64;
+    let feed = |engine: &mut Engine, r: u32, row: &mut Vec<Data>| -> bool {
+        let going = engine.feed(
+            u64::from(r) + 1,
+            &SheetRow {
+                offset: 0,
+                cells: row,
+            },
+        );
+        row.clear();
+        going
+    };
+    while let Some(cell) = cells.next_cell().map_err(unreadable)? {
+        read += 1;
+        if read % 4096 == 0 && Instant::now() > deadline {
+            return Err(timed_out());
+        }
+        let (r, c) = cell.get_position();
+        let value = cell.get_value();
+        if matches!(value, DataRef::Empty) {
+            continue;
+        }
+        if r >= MAX_XLSX_ROWS || c >= MAX_XLSX_COLUMNS {
+            return Err(vec![SourceError {
+                line: u64::from(r) + 1,
+                column: Some((c as usize + 1, crate::engine::cell_name(r, c))),
+                found: "a cell beyond the sheet's limits".into(),
+                expected: format!(
+                    "at most {MAX_XLSX_ROWS} rows and {MAX_XLSX_COLUMNS} columns (Excel's limits)"
+                ),
+            }]);
+        }
+        let text_len = match value {
+            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
+                s.chars().count()
+            }
+            DataRef::SharedString(s) => s.chars().count(),
+            _ => 0,
+        };
+        if text_len > MAX_CELL_CHARS {
+            return Err(vec![SourceError {
+                line: u64::from(r) + 1,
+                column: Some((c as usize + 1, crate::engine::cell_name(r, c))),
+                found: format!("a cell of {text_len} characters"),
+                expected: format!("a cell of at most {MAX_CELL_CHARS} characters (Excel's limit)"),
+            }]);
+        }
+        match at {
+            Some(prev) if r < prev => {
+                return Err(file_error(
+                    format!("row {} after row {}", r + 1, prev + 1),
+                    format!("a sheet {name:?} with its rows in order"),
+                ))
+            }
+            Some(prev) if r > prev => {
+                if !feed(engine, prev, &mut row) {
+                    return Ok(());
+                }
+                for empty in prev + 1..r {
+                    if !feed(engine, empty, &mut row) {
+                        return Ok(());
+                    }
+                }
+            }
+            _ => {}
+        }
+        at = Some(r);
+        let c = c as usize;
+        if row.len() <= c {
+            row.resize(c + 1, Data::Empty);
+        }
+        row[c] = Data::from(value.clone());
+    }
+    if let Some(prev) = at {
+        feed(engine, prev, &mut row);
+    }
+    Ok(())
 }
 
 type ExcelNumber = f64; // not money: how XLSX stores every number; only turned into text
@@ -105,22 +297,18 @@ pub(crate) fn convert(
     bytes: &[u8],
     overrides: &Overrides,
 ) -> Result<Vec<Row>, Vec<SourceError>> {
+    let deadline = Instant::now() + XLSX_TIME_LIMIT;
+    let mut engine = Engine::new(mapping, overrides);
     // calamine is not expected to panic, but a malformed workbook must never take the
     // caller down with it.
-    let range = std::panic::catch_unwind(|| read_sheet(mapping, bytes)).unwrap_or_else(|_| {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_sheet(mapping, bytes, &mut engine, deadline)
+    }))
+    .unwrap_or_else(|_| {
         Err(file_error(
             "a workbook that could not be read",
             "an XLSX workbook",
         ))
     })?;
-    let mut engine = Engine::new(mapping, overrides);
-    let (top, left) = range.start().unwrap_or((0, 0));
-    let offset = left as usize;
-    for (i, cells) in range.rows().enumerate() {
-        let line = u64::from(top) + i as u64 + 1;
-        if !engine.feed(line, &SheetRow { offset, cells }) {
-            break;
-        }
-    }
     engine.finish()
 }
