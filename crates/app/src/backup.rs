@@ -271,6 +271,13 @@ pub async fn restore(data_dir: &Path, file: &Path) -> Result<Restored, AppError>
 mod tests {
     use super::*;
 
+    /// A web request's future must be `Send`: this does not compile otherwise.
+    #[allow(dead_code)]
+    fn send_check(s: &Store) {
+        fn is_send<T: Send>(_: T) {}
+        is_send(backup_bytes(s));
+    }
+
     #[tokio::test]
     async fn a_backup_restores_and_a_tampered_one_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
@@ -300,12 +307,4 @@ mod tests {
         assert_eq!(e.exit(), Exit::Input);
         assert!(e.message().contains("not a backstock backup"));
     }
-}
-
-/// A web request's future must be `Send`: this does not compile otherwise.
-#[cfg(test)]
-#[allow(dead_code)]
-fn send_check(s: &Store) {
-    fn is_send<T: Send>(_: T) {}
-    is_send(backup_bytes(s));
 }

@@ -238,24 +238,12 @@ impl Grid {
         });
     }
 
-    /// CSV of the grid. Text that a spreadsheet would run as a formula (`=`, `+`,
-    /// `@`, or `-` not starting a number) is prefixed with `'`: uploaded files are
-    /// not trusted.
+    /// CSV of the grid, through the product's one neutralizing writer
+    /// (`backstock_domain::csv`): text that a spreadsheet would run as a formula (`=`,
+    /// `+`, `@`, or `-` not starting a number) is prefixed with `'`: uploaded files
+    /// are not trusted.
     pub fn csv(&self) -> String {
-        let cell = |s: &str| {
-            let formula = s.starts_with(['=', '+', '@', '\t', '\r'])
-                || (s.starts_with('-') && s[1..].parse::<i64>().is_err() && !is_decimal(&s[1..]));
-            let s = if formula {
-                format!("'{s}")
-            } else {
-                s.to_string()
-            };
-            if s.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_string()
-            }
-        };
+        let cell = |s: &str| backstock_domain::csv::cell(s).into_owned();
         let mut out = self
             .columns
             .iter()
@@ -327,16 +315,6 @@ impl Grid {
         h.push_str("</tbody></table>");
         h
     }
-}
-
-fn is_decimal(s: &str) -> bool {
-    let mut parts = s.splitn(2, '.');
-    let int = parts.next().unwrap_or("");
-    let frac = parts.next().unwrap_or("0");
-    !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && !frac.is_empty()
-        && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// When the query asks for one of `grids` as CSV, that download.
