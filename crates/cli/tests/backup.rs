@@ -188,7 +188,7 @@ fn a_backup_taken_while_recording_verifies() {
         ok(&other, &["restore", f.to_str().unwrap()]);
         let m = journal_len(&other);
         // Whole files only: each payments file is 50 entries.
-        assert!(m >= n && (m - n) % 50 == 0, "{m} after {n}");
+        assert!(m >= n && (m - n).is_multiple_of(50), "{m} after {n}");
         counts.push(m);
     }
     writer.join().unwrap();
