@@ -78,7 +78,12 @@ fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, AppError>
     let err = |e: csv::Error| AppError::new(Exit::Other, format!("writing CSV: {e}"));
     w.write_record(header).map_err(err)?;
     for r in rows {
-        w.write_record(r).map_err(err)?;
+        // Through the product's one neutralizing writer: no cell runs as a formula.
+        w.write_record(
+            r.iter()
+                .map(|c| backstock_domain::csv::neutralize(c).into_owned()),
+        )
+        .map_err(err)?;
     }
     w.into_inner()
         .map_err(|e| AppError::new(Exit::Other, format!("writing CSV: {e}")))

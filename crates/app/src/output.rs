@@ -166,12 +166,10 @@ fn plain_number(s: &str) -> (String, Option<String>) {
     (num.replace(',', ""), code)
 }
 
+/// A CSV cell through the product's one neutralizing writer (a formula is written
+/// with a leading `'`, never run).
 fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    backstock_domain::csv::cell(s).into_owned()
 }
 
 /// Thousands separators for whole numbers: 1234567 → 1,234,567.

@@ -331,3 +331,33 @@ fn a_store_of_version_1_entries_verifies_and_takes_version_2_entries() {
     sql(d, "UPDATE journal SET chain_version = 1 WHERE seq = 1302;");
     refused(d, &["verify"], 5, "entry #1302");
 }
+
+// ---- 19.6: no CSV the product writes runs a formula ----
+
+#[test]
+fn text_from_uploaded_files_never_runs_as_a_formula_in_csv_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    ok(&d, &["init"]);
+    let cat = write(
+        tmp.path(),
+        "catalog.csv",
+        &CATALOG.replace("Harbor Lights", "\"=HYPERLINK(\"\"http://x.test\"\")\""),
+    );
+    let dist = write(tmp.path(), "distributors.csv", DISTRIBUTORS);
+    let st = write(
+        tmp.path(),
+        "st.csv",
+        &format!(
+            "{HEADER}=2+5,allegro,2016-01-01,2016-01-31,2016-02-10,sale,MRG-001-CD,0,80.00,USD,\n"
+        ),
+    );
+    ok(&d, &["import", &cat, &dist, &st]);
+    let csv = ok(&d, &["receivables", "--format", "csv"]);
+    assert!(csv.contains("allegro,'=2+5,"), "{csv}");
+    assert!(!csv.contains(",=2+5"), "{csv}");
+    // Amounts, negative ones too, stay numbers.
+    let bal = ok(&d, &["balances", "--format", "csv"]);
+    assert!(bal.contains(",-80.00,") || bal.contains(",80.00,"), "{bal}");
+    assert!(!bal.contains("'-"), "{bal}");
+}

@@ -10,6 +10,7 @@
 //! and every product of the two is computed in `i128` and rounded once by
 //! [`Rounding::HalfEven`].
 
+pub mod csv;
 mod date;
 mod error;
 mod ids;

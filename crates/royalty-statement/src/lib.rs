@@ -333,12 +333,9 @@ fn neg(m: Money) -> Money {
     Money::from_minor(m.minor().saturating_neg(), m.currency())
 }
 
+/// A CSV cell through the product's one neutralizing writer.
 fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    backstock_domain::csv::cell(s).into_owned()
 }
 
 /// CSV: one row per item, `record` saying which part of the statement it is
@@ -741,6 +738,22 @@ mod tests {
         assert!(lines
             .iter()
             .any(|(k, v)| k.starts_with("Earned but not collected") && v == "440.00"));
+    }
+
+    /// Issue 19.6: a title (or any text) a spreadsheet would run as a formula is
+    /// written neutralized, as the catalog export writes it; amounts stay numbers.
+    #[test]
+    fn csv_text_never_runs_as_a_formula() {
+        let mut st = statement(2);
+        st.contracts[0].title = "=HYPERLINK(\"http://x.test\",\"pay\")".into();
+        st.payee.name = "@SUM(A1)".into();
+        st.contracts[0].detail[0].release = "+1-555".into();
+        st.contracts[0].detail[1].release = "-cmd".into();
+        let csv = to_csv(&st);
+        assert!(!csv.contains(",=") && !csv.contains(",\"="), "{csv}");
+        assert!(csv.contains("'@SUM(A1)"), "{csv}");
+        assert!(csv.contains("'+1-555") && csv.contains("'-cmd"), "{csv}");
+        assert!(csv.contains("-500.00"), "{csv}");
     }
 
     #[test]
