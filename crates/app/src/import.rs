@@ -280,14 +280,21 @@ pub async fn import_checked(
         {
             Some(k) => k,
             None => {
+                let mut first = String::new();
+                let _ = Decoder::new(&head[..], encoding)
+                    .take(16 * 1024)
+                    .read_to_string(&mut first);
+                let closest = Kind::closest(first.lines().next().unwrap_or(""))
+                    .map(|c| format!("; {c}"))
+                    .unwrap_or_default();
                 return Err(AppError::new(
                     Exit::Input,
                     format!(
-                        "{}:1: the header matches no known file kind; expected the columns of one of: {} (see docs/formats.md), or give --kind",
+                        "{}:1: the header matches no known file kind{closest}; expected the columns of one of: {} (see docs/formats.md), or give --kind",
                         path.display(),
                         Kind::ALL.map(|k| k.as_str()).join(", ")
                     ),
-                ))
+                ));
             }
         };
         plan.push((path, size, encoding, kind));
@@ -306,157 +313,179 @@ pub async fn import_checked(
     let mut already_recorded = Vec::new();
     let mut new_pos = Vec::new();
     let mut refresh_lookups = false;
-    for (path, size, encoding, kind) in plan {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let shown = path.display().to_string();
-        let mut keeper = Some(
-            first_keeper
-                .take()
-                .unwrap_or_else(|| keep(path.clone(), !opts.dry_run)),
-        );
-        // Entries of most kinds name their file (catalog ids carry its hash), so the
-        // hash comes first. A canonical statements file — the big one, millions of
-        // lines — is parsed while the other core hashes and compresses it; its
-        // entries learn the hash afterwards.
-        let late = kind == Kind::Statements && mapping.is_none();
-        let mut early = None;
-        if let Some(h) = keeper.take_if(|_| !late) {
-            let k = kept(&shown, h)?;
-            if let Some((at, _)) = store.file_imported(&k.sha).await? {
-                report.push_str(&already(&shown, &at));
-                continue;
-            }
-            early = Some(k);
-        }
-        ctx.file_name = shown.clone();
-        ctx.file_sha256 = early.as_ref().map(|k| k.sha.clone()).unwrap_or_default();
-        let parsed: Result<Parsed, AppError> = if let Some(m) = &mapping {
-            crate::mapping::read(&path, &shown, m, &opts.overrides, &ctx)
-        } else if kind.needs_distributor() {
-            read_sent_file(&path, &shown, kind, &ctx, opts.distributor.as_deref())
-        } else if kind == Kind::Statements && encoding == Encoding::Utf8 {
-            read_statements(&path, &shown, size, &name, &ctx)
-        } else {
-            let f = std::fs::File::open(&path)
-                .map_err(|e| AppError::new(Exit::Input, format!("{shown}: {e}")))?;
-            let bar = progress_bar(size, &name);
-            let reader = bar.wrap_read(f);
-            let r = backstock_ingest::read(
-                kind,
-                Decoder::new(BufReader::with_capacity(1 << 20, reader), encoding),
-                &ctx,
+    // When a file fails, the files after it are not imported: the error names them
+    // (and what was recorded before it stays, each file its own transaction).
+    let planned: Vec<String> = plan.iter().map(|p| p.0.display().to_string()).collect();
+    let mut at = 0usize;
+    let files_done: Result<(), AppError> = async {
+        for (path, size, encoding, kind) in plan {
+            at += 1;
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let shown = path.display().to_string();
+            let mut keeper = Some(
+                first_keeper
+                    .take()
+                    .unwrap_or_else(|| keep(path.clone(), !opts.dry_run)),
             );
-            bar.finish_and_clear();
-            r.map_err(|e| AppError::new(Exit::Input, e.to_string().trim_end().to_string()))
-        };
-        phase("parsed");
-        let (k, parsed) = match early {
-            Some(k) => (k, parsed?),
-            None => {
-                let Some(h) = keeper.take() else {
-                    return Err(AppError::new(Exit::Other, format!("{shown}: not read")));
-                };
+            // Entries of most kinds name their file (catalog ids carry its hash), so the
+            // hash comes first. A canonical statements file — the big one, millions of
+            // lines — is parsed while the other core hashes and compresses it; its
+            // entries learn the hash afterwards.
+            let late = kind == Kind::Statements && mapping.is_none();
+            let mut early = None;
+            if let Some(h) = keeper.take_if(|_| !late) {
                 let k = kept(&shown, h)?;
-                // The same bytes again: "already imported", whether or not they
-                // still parse against today's catalog.
                 if let Some((at, _)) = store.file_imported(&k.sha).await? {
                     report.push_str(&already(&shown, &at));
                     continue;
                 }
-                let mut parsed = parsed?;
-                for e in &mut parsed.entries {
-                    if let backstock_ledger::Provenance::File { sha256, .. } = &mut e.provenance {
-                        sha256.clone_from(&k.sha);
+                early = Some(k);
+            }
+            ctx.file_name = shown.clone();
+            ctx.file_sha256 = early.as_ref().map(|k| k.sha.clone()).unwrap_or_default();
+            let parsed: Result<Parsed, AppError> = if let Some(m) = &mapping {
+                crate::mapping::read(&path, &shown, m, &opts.overrides, &ctx)
+            } else if kind.needs_distributor() {
+                read_sent_file(&path, &shown, kind, &ctx, opts.distributor.as_deref())
+            } else if kind == Kind::Statements && encoding == Encoding::Utf8 {
+                read_statements(&path, &shown, size, &name, &ctx)
+            } else {
+                let f = std::fs::File::open(&path)
+                    .map_err(|e| AppError::new(Exit::Input, format!("{shown}: {e}")))?;
+                let bar = progress_bar(size, &name);
+                let reader = bar.wrap_read(f);
+                let r = backstock_ingest::read(
+                    kind,
+                    Decoder::new(BufReader::with_capacity(1 << 20, reader), encoding),
+                    &ctx,
+                );
+                bar.finish_and_clear();
+                r.map_err(|e| AppError::new(Exit::Input, e.to_string().trim_end().to_string()))
+            };
+            phase("parsed");
+            let (k, parsed) = match early {
+                Some(k) => (k, parsed?),
+                None => {
+                    let Some(h) = keeper.take() else {
+                        return Err(AppError::new(Exit::Other, format!("{shown}: not read")));
+                    };
+                    let k = kept(&shown, h)?;
+                    // The same bytes again: "already imported", whether or not they
+                    // still parse against today's catalog.
+                    if let Some((at, _)) = store.file_imported(&k.sha).await? {
+                        report.push_str(&already(&shown, &at));
+                        continue;
                     }
+                    let mut parsed = parsed?;
+                    for e in &mut parsed.entries {
+                        if let backstock_ledger::Provenance::File { sha256, .. } = &mut e.provenance
+                        {
+                            sha256.clone_from(&k.sha);
+                        }
+                    }
+                    (k, parsed)
                 }
-                (k, parsed)
+            };
+            phase("original hashed and compressed");
+            if let Some(why) = parsed.entries.iter().find_map(|e| check(e).err()) {
+                return Err(AppError::new(
+                    Exit::Input,
+                    format!("{shown}: {why}; nothing was recorded from this file"),
+                ));
             }
-        };
-        phase("original hashed and compressed");
-        if let Some(why) = parsed.entries.iter().find_map(|e| check(e).err()) {
-            return Err(AppError::new(
-                Exit::Input,
-                format!("{shown}: {why}; nothing was recorded from this file"),
-            ));
-        }
-        // The journal's idempotency, checked before anything is previewed or recorded,
-        // so a dry run says what the import will do: an entry recorded before with the
-        // same details is skipped (counted), with other details it refuses the file.
-        let mut parsed = parsed;
-        let skipped = split_recorded(store, &shown, &mut parsed.entries).await?;
-        let n_new = parsed.entries.len();
-        let n_skipped = skipped.len();
-        already_recorded.extend(skipped);
-        phase("checked against the journal");
-        let totals: Vec<String> = parsed.totals.iter().map(crate::output::money).collect();
-        let summary = format!(
-            "{} {} line{} → {} entr{}{}{}",
-            crate::output::thousands(parsed.lines as i64),
-            kind.as_str(),
-            if parsed.lines == 1 { "" } else { "s" },
-            n_new + n_skipped,
-            if n_new + n_skipped == 1 {
-                "y"
-            } else {
-                "ies"
-            },
-            if totals.is_empty() {
-                String::new()
-            } else {
-                format!(", total {}", totals.join(" + "))
-            },
-            if parsed.unknown.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    ", {} unknown code(s): {}",
-                    parsed.unknown.len(),
-                    parsed.unknown.keys().cloned().collect::<Vec<_>>().join(" ")
-                )
+            // The journal's idempotency, checked before anything is previewed or recorded,
+            // so a dry run says what the import will do: an entry recorded before with the
+            // same details is skipped (counted), with other details it refuses the file.
+            let mut parsed = parsed;
+            let skipped = split_recorded(store, &shown, &mut parsed.entries).await?;
+            let n_new = parsed.entries.len();
+            let n_skipped = skipped.len();
+            already_recorded.extend(skipped);
+            phase("checked against the journal");
+            let totals: Vec<String> = parsed.totals.iter().map(crate::output::money).collect();
+            let summary = format!(
+                "{} {} line{} → {} entr{}{}{}",
+                crate::output::thousands(parsed.lines as i64),
+                kind.as_str(),
+                if parsed.lines == 1 { "" } else { "s" },
+                n_new + n_skipped,
+                if n_new + n_skipped == 1 { "y" } else { "ies" },
+                if totals.is_empty() {
+                    String::new()
+                } else {
+                    format!(", total {}", totals.join(" + "))
+                },
+                if parsed.unknown.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", {} unknown code(s): {}",
+                        parsed.unknown.len(),
+                        parsed.unknown.keys().cloned().collect::<Vec<_>>().join(" ")
+                    )
+                }
+            );
+            if opts.dry_run {
+                report.push_str(&format!(
+                    "{shown}: would record {summary}{} (dry run: nothing changed)\n",
+                    skipped_note(n_skipped, n_new)
+                ));
+                for e in &parsed.entries {
+                    ctx.learn(e);
+                }
+                continue;
             }
-        );
-        if opts.dry_run {
-            report.push_str(&format!(
-                "{shown}: would record {summary}{} (dry run: nothing changed)\n",
-                skipped_note(n_skipped, n_new)
-            ));
+            let Some(parts) = k.parts else {
+                return Err(AppError::new(
+                    Exit::Other,
+                    format!("{shown}: the compressed original is missing"),
+                ));
+            };
+            let file = SourceFile {
+                sha256: k.sha,
+                name,
+                kind: kind.as_str().into(),
+                size,
+                parts,
+                lines: k.lines,
+            };
+            // What later files of this run need from this one is taken first: the store
+            // takes the entries and drops each as soon as its rows are built.
             for e in &parsed.entries {
                 ctx.learn(e);
             }
-            continue;
+            if kind == Kind::PurchaseOrders {
+                new_pos.extend(parsed.entries.iter().cloned());
+            }
+            crate::books::refuse_closed(store, &parsed.entries).await?;
+            let recorded = store.record_all(parsed.entries, Some(file)).await;
+            phase("recorded");
+            report.push_str(&recorded_report_skipping(
+                &shown, &summary, recorded, n_skipped,
+            )?);
+            refresh_lookups |= matches!(kind, Kind::Catalog | Kind::Distributors);
         }
-        let Some(parts) = k.parts else {
-            return Err(AppError::new(
-                Exit::Other,
-                format!("{shown}: the compressed original is missing"),
+        Ok(())
+    }
+    .await;
+    if let Err(e) = files_done {
+        let rest = planned.get(at..).unwrap_or_default();
+        let done = planned.get(..at.saturating_sub(1)).unwrap_or_default();
+        let mut e = e;
+        if !rest.is_empty() {
+            e = e.context(format!(
+                "not imported because of this: {} (import {} again once this file is fixed)",
+                rest.join(", "),
+                if rest.len() == 1 { "it" } else { "them" }
             ));
-        };
-        let file = SourceFile {
-            sha256: k.sha,
-            name,
-            kind: kind.as_str().into(),
-            size,
-            parts,
-            lines: k.lines,
-        };
-        // What later files of this run need from this one is taken first: the store
-        // takes the entries and drops each as soon as its rows are built.
-        for e in &parsed.entries {
-            ctx.learn(e);
         }
-        if kind == Kind::PurchaseOrders {
-            new_pos.extend(parsed.entries.iter().cloned());
+        if !done.is_empty() && !opts.dry_run {
+            e = e.context(format!("already recorded before it: {}", done.join(", ")));
         }
-        crate::books::refuse_closed(store, &parsed.entries).await?;
-        let recorded = store.record_all(parsed.entries, Some(file)).await;
-        phase("recorded");
-        report.push_str(&recorded_report_skipping(
-            &shown, &summary, recorded, n_skipped,
-        )?);
-        refresh_lookups |= matches!(kind, Kind::Catalog | Kind::Distributors);
+        return Err(e);
     }
     if refresh_lookups {
         // The store keeps what imports need of the catalog and agreements as a derived

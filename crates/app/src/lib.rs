@@ -2,6 +2,7 @@
 //! mappings — as functions over a [`Store`](backstock_store::Store). The CLI and the web
 //! app both call these; neither holds business logic of its own.
 
+pub mod actions;
 pub mod aliases;
 pub mod backup;
 pub mod books;
@@ -103,7 +104,15 @@ impl From<StoreError> for AppError {
             StoreError::Corrupt(_) => Exit::Tampered,
             _ => Exit::Other,
         };
-        AppError::new(exit, e.to_string()).with_source(e)
+        let mut message = e.to_string();
+        // Stock short at the label: most often stock made before the label started
+        // with backstock. Say how to record it rather than leave the owner stuck.
+        if message.contains("from label, which holds only") {
+            message.push_str(
+                "\n  (to record stock the label already has — made before you started with backstock — import it as units made: a shipments.csv line from plant:NAME to label, dated when it arrived; see docs/formats.md)",
+            );
+        }
+        AppError::new(exit, message).with_source(e)
     }
 }
 

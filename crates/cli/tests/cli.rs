@@ -620,3 +620,44 @@ fn journal_exports_are_never_cut_silently_and_carry_each_transfer() {
     let o = run(&d, &["journal", "--format", "csv", "--limit", "10"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("exported the first 10 entries"));
 }
+
+#[test]
+fn starting_from_files_the_errors_say_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    ok(&d, &["init"]);
+    // A header written the way people write it: the closest kind and what to rename.
+    let cat = write(
+        tmp.path(),
+        "catalog.csv",
+        "SKU,UPC,Title,Artist,Format,Release Date,List Price,wholesale_price,unit_cost,currency\n\
+MRG-001-CD,859712000019,Harbor Lights,The Tidewater Band,CD,2010-01-15,15.98,8.00,1.10,USD\n",
+    );
+    let err = fail(&d, &["import", &cat], 3);
+    assert!(
+        err.contains("closest to catalog.csv") && err.contains("\"Release Date\" → release_date"),
+        "{err}"
+    );
+    // Files after a failing one are named as not imported.
+    let good = write(tmp.path(), "good.csv", CATALOG);
+    let dist = write(tmp.path(), "distributors.csv", DISTRIBUTORS);
+    let ship = write(
+        tmp.path(),
+        "shipments.csv",
+        "shipment_id,date,from,to,sku,units,po_number\nSH-1,2016-01-05,label,allegro,MRG-001-CD,10,\n",
+    );
+    let pay = write(
+        tmp.path(),
+        "payments.csv",
+        "payment_id,date,distributor,amount,currency,statement_id\nP-1,2016-03-01,allegro,10.00,USD,\n",
+    );
+    let err = fail(&d, &["import", &good, &dist, &ship, &pay], 4);
+    // Stock short at the label: how to record stock it already has.
+    assert!(err.contains("which holds only 0"), "{err}");
+    assert!(err.contains("from plant:NAME to label"), "{err}");
+    assert!(
+        err.contains("not imported because of this") && err.contains("payments.csv"),
+        "{err}"
+    );
+    assert!(err.contains("already recorded before it"), "{err}");
+}

@@ -466,6 +466,12 @@ pub(crate) fn row_of(
             let format = r.text(4, errs, 40);
             let release = r.opt(5, errs, Date::parse);
             let cur = r.get(9, errs, Currency::parse);
+            // Every error of the line is listed: the prices are checked whenever the
+            // currency is known, whatever else is wrong.
+            let Some(cur) = cur else { return };
+            let list = r.get(6, errs, |s| Money::parse(s, cur));
+            let whole = r.get(7, errs, |s| Money::parse(s, cur));
+            let cost = r.get(8, errs, |s| Money::parse(s, cur));
             let (
                 Some(sku),
                 Some(upc),
@@ -473,15 +479,11 @@ pub(crate) fn row_of(
                 Some(artist),
                 Some(format),
                 Some(release),
-                Some(cur),
-            ) = (sku, upc, title, artist, format, release, cur)
+                Some(list),
+                Some(whole),
+                Some(cost),
+            ) = (sku, upc, title, artist, format, release, list, whole, cost)
             else {
-                return;
-            };
-            let list = r.get(6, errs, |s| Money::parse(s, cur));
-            let whole = r.get(7, errs, |s| Money::parse(s, cur));
-            let cost = r.get(8, errs, |s| Money::parse(s, cur));
-            let (Some(list), Some(whole), Some(cost)) = (list, whole, cost) else {
                 return;
             };
             // A catalog item describes the product, not an event: it holds since
@@ -710,7 +712,13 @@ pub(crate) fn row_of(
             });
             let cur = r.get(9, errs, Currency::parse);
             let n = r.get(7, errs, signed_units);
-            let Some(cur) = cur else { return };
+            let Some(cur) = cur else {
+                // Still name an unknown SKU on the same line.
+                if !r.raw(6).is_empty() {
+                    let _ = ctx.sku(r, 6, errs, &mut out.unknown);
+                }
+                return;
+            };
             let amount = r.get(8, errs, |s| Money::parse(s, cur));
             let code = r.raw(6);
             let sku = if code.is_empty() {

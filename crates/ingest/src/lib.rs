@@ -110,6 +110,61 @@ impl Kind {
         }
     }
 
+    /// For a header that matches no kind: the closest kind (the one with the most of
+    /// its columns present, counting a column written another way — `Release Date`
+    /// for `release_date` — as present), its columns missing, and the headers that
+    /// look like one of its columns written another way (found → canonical). `None`
+    /// when no kind shares a column with the header.
+    pub fn closest(header: &str) -> Option<Closest> {
+        let found: Vec<String> = header
+            .trim_start_matches('\u{feff}')
+            .split(',')
+            .map(|c| c.trim().trim_matches('"').to_string())
+            .collect();
+        let norm = |s: &str| -> String {
+            s.trim()
+                .to_ascii_lowercase()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect::<String>()
+                .split('_')
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("_")
+        };
+        let mut best: Option<(usize, Closest)> = None;
+        for k in Kind::ALL {
+            let cols = canonical::columns(k);
+            let mut present = 0usize;
+            let mut missing = Vec::new();
+            let mut renames = Vec::new();
+            for c in cols.iter() {
+                if found.iter().any(|f| f.eq_ignore_ascii_case(c)) {
+                    present += 1;
+                } else if let Some(f) = found.iter().find(|f| norm(f) == *c) {
+                    present += 1;
+                    renames.push((f.clone(), *c));
+                } else {
+                    missing.push(*c);
+                }
+            }
+            if present == 0 {
+                continue;
+            }
+            if best.as_ref().is_none_or(|(n, _)| present > *n) {
+                best = Some((
+                    present,
+                    Closest {
+                        kind: k,
+                        missing,
+                        renames,
+                    },
+                ));
+            }
+        }
+        best.map(|(_, c)| c)
+    }
+
     /// Detects the kind from a header line: the kind whose every canonical column is
     /// present.
     pub fn detect(header: &str) -> Option<Kind> {
@@ -123,6 +178,34 @@ impl Kind {
                 .iter()
                 .all(|c| cols.iter().any(|h| h == c))
         })
+    }
+}
+
+/// The kind a header comes closest to (see [`Kind::closest`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closest {
+    pub kind: Kind,
+    /// Its columns not in the header at all.
+    pub missing: Vec<&'static str>,
+    /// Headers that are one of its columns written another way: (as found, canonical).
+    pub renames: Vec<(String, &'static str)>,
+}
+
+impl std::fmt::Display for Closest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "it looks closest to {}.csv", self.kind.as_str())?;
+        if !self.renames.is_empty() {
+            let r: Vec<String> = self
+                .renames
+                .iter()
+                .map(|(found, c)| format!("\"{found}\" → {c}"))
+                .collect();
+            write!(f, "; rename {}", r.join(", "))?;
+        }
+        if !self.missing.is_empty() {
+            write!(f, "; it lacks {}", self.missing.join(", "))?;
+        }
+        Ok(())
     }
 }
 
@@ -321,4 +404,27 @@ impl Parsed {
 /// Reads a canonical file of `kind` from `input` (already decoded to UTF-8).
 pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, FileErrors> {
     canonical::read(kind, input, ctx).map_err(|e| e.into_file(&ctx.file_name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_that_matches_no_kind_names_the_closest_and_what_it_lacks() {
+        let c = Kind::closest(
+            "SKU,UPC,Title,Artist,Format,Release Date,List Price,wholesale_price,unit_cost",
+        )
+        .unwrap();
+        assert_eq!(c.kind, Kind::Catalog);
+        assert_eq!(c.missing, ["currency"]);
+        assert!(c
+            .renames
+            .contains(&("Release Date".to_string(), "release_date")));
+        assert_eq!(
+            c.to_string(),
+            "it looks closest to catalog.csv; rename \"Release Date\" → release_date, \"List Price\" → list_price; it lacks currency"
+        );
+        assert!(Kind::closest("foo,bar").is_none());
+    }
 }

@@ -152,3 +152,22 @@ fn the_corpus_never_panics() {
     }
     assert!(n >= 8, "corpus has {n} files");
 }
+
+#[test]
+fn every_error_of_a_line_is_listed() {
+    let text =
+        "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+A-1,123,T,A,CD,2020-13-01,abc,8.00,1.10,USD\n";
+    let e = read(Kind::Catalog, text.as_bytes(), &ctx())
+        .unwrap_err()
+        .to_string();
+    for col in ["(upc)", "(release_date)", "(list_price)"] {
+        assert!(e.contains(col), "{col} missing from: {e}");
+    }
+    // A bad currency on a statement line still names its unknown SKU.
+    let st = format!("{HEAD}S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,NOPE-1,1,8.00,XXX,\n");
+    let e = read(Kind::Statements, st.as_bytes(), &ctx())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("(currency)") && e.contains("NOPE-1"), "{e}");
+}
