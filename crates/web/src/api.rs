@@ -190,10 +190,12 @@ pub async fn ship(
     })))
 }
 
-pub async fn catalog(State(state): State<AppState>, t: Tenant) -> J {
+pub async fn catalog(State(state): State<AppState>, t: Tenant, axum::extract::Query(q): Q) -> J {
+    let req = crate::paging::PageReq::from_query(&q)?;
     let b = views::books(&t, &state.cache).await?;
+    let (items, next) = views::catalog_page(&t, &b, &req);
     Ok(Json(
-        json!({"as_of": b.as_of, "items": views::catalog(&t, &b)}),
+        json!({"as_of": b.as_of, "items": items, "limit": req.limit, "next": next}),
     ))
 }
 

@@ -259,17 +259,53 @@ impl Grid {
     }
 
     /// The table, with sort links in the header and a CSV link. `base` is the page's
-    /// path.
+    /// path. At most [`PAGE_ROWS`](crate::paging::PAGE_ROWS) rows are shown, from
+    /// `?ID.from=N` (0 by default), with links to the next and previous pages that
+    /// keep the sort; the CSV has every row.
     pub fn html(&self, base: &str, q: &HashMap<String, String>) -> String {
         let current = q.get("sort").cloned().unwrap_or_default();
         // `base` may carry a query of its own (`?as_of=…`).
         let sep = if base.contains('?') { "&amp;" } else { "?" };
+        let n = self.rows.len();
+        let per = crate::paging::PAGE_ROWS;
+        let from = q
+            .get(&format!("{}.from", self.id))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(0)
+            .min(n.saturating_sub(1) / per * per);
+        let to = (from + per).min(n);
+        let at = |start: usize| {
+            let sort = if current.is_empty() {
+                String::new()
+            } else {
+                format!("sort={}&amp;", url_encode(&current))
+            };
+            format!("{}{sep}{sort}{}.from={start}", esc(base), self.id)
+        };
+        let mut pager = String::new();
+        if n > per {
+            pager.push_str(&format!(" · showing {}–{to}", from + 1));
+            if from > 0 {
+                pager.push_str(&format!(
+                    r#" · <a id="prev-{}" href="{}">previous {per}</a>"#,
+                    self.id,
+                    at(from.saturating_sub(per))
+                ));
+            }
+            if to < n {
+                pager.push_str(&format!(
+                    r#" · <a id="next-{}" href="{}">next {}</a>"#,
+                    self.id,
+                    at(to),
+                    per.min(n - to)
+                ));
+            }
+        }
         let mut h = format!(
-            r#"<div class="tools"><a id="csv-{id}" href="{base}{sep}format=csv&amp;table={id}">Download CSV</a> · {n} row{s}</div><table id="table-{id}"><thead><tr>"#,
+            r#"<div class="tools"><a id="csv-{id}" href="{base}{sep}format=csv&amp;table={id}">Download CSV</a> · {n} row{s}{pager}</div><table id="table-{id}"><thead><tr>"#,
             id = self.id,
             base = esc(base),
-            n = self.rows.len(),
-            s = if self.rows.len() == 1 { "" } else { "s" }
+            s = if n == 1 { "" } else { "s" }
         );
         for (c, numeric) in &self.columns {
             let key = format!("{}.{}", self.id, Self::col_key(c));
@@ -300,7 +336,7 @@ impl Grid {
                 self.columns.len()
             ));
         }
-        for r in &self.rows {
+        for r in &self.rows[from.min(n)..to] {
             h.push_str("<tr>");
             for (i, c) in r.iter().enumerate() {
                 let numeric = self.columns.get(i).map(|x| x.1).unwrap_or(false);
@@ -314,6 +350,96 @@ impl Grid {
         }
         h.push_str("</tbody></table>");
         h
+    }
+}
+
+impl Grid {
+    /// The CSV download of this grid, streamed: rows are written a chunk at a time as
+    /// the client reads them, and dropped once written (the whole CSV is never held as
+    /// one text). Each chunk goes through [`Grid::csv`], the one CSV writer.
+    pub fn csv_response(self) -> Response {
+        let disposition = format!("attachment; filename=\"{}.csv\"", self.id);
+        let header = Grid {
+            id: self.id,
+            columns: self.columns.clone(),
+            rows: Vec::new(),
+        }
+        .csv();
+        let body = axum::body::Body::from_stream(CsvChunks {
+            id: self.id,
+            header: Some(header),
+            rows: self.rows.into_iter(),
+        });
+        (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            body,
+        )
+            .into_response()
+    }
+}
+
+/// Rows written per chunk of a streamed CSV.
+const CSV_CHUNK_ROWS: usize = 500;
+
+/// A grid's CSV, [`CSV_CHUNK_ROWS`] rows at a time.
+struct CsvChunks {
+    id: &'static str,
+    header: Option<String>,
+    rows: std::vec::IntoIter<Vec<Cell>>,
+}
+
+impl futures_core::Stream for CsvChunks {
+    type Item = Result<String, std::convert::Infallible>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        if let Some(h) = self.header.take() {
+            return std::task::Poll::Ready(Some(Ok(h)));
+        }
+        let rows: Vec<Vec<Cell>> = self.rows.by_ref().take(CSV_CHUNK_ROWS).collect();
+        if rows.is_empty() {
+            return std::task::Poll::Ready(None);
+        }
+        // A grid without columns writes an empty header line, then its rows.
+        let text = Grid {
+            id: self.id,
+            columns: Vec::new(),
+            rows,
+        }
+        .csv();
+        let body = text.strip_prefix('\n').unwrap_or(&text).to_string();
+        std::task::Poll::Ready(Some(Ok(body)))
+    }
+}
+
+/// [`csv_download`] of owned grids: the one asked for is streamed
+/// ([`Grid::csv_response`]); when the query asks for no CSV, the grids come back.
+pub fn csv_stream(grids: Vec<Grid>, q: &HashMap<String, String>) -> Result<Response, Vec<Grid>> {
+    if q.get("format").map(String::as_str) != Some("csv") || grids.is_empty() {
+        return Err(grids);
+    }
+    let at = match q.get("table") {
+        None => Some(0),
+        Some(w) => grids.iter().position(|g| g.id == w),
+    };
+    match at {
+        Some(i) => match grids.into_iter().nth(i) {
+            Some(g) => Ok(g.csv_response()),
+            None => Err(Vec::new()),
+        },
+        // No such table: the download says which there are (no CSV is written).
+        None => {
+            let refs: Vec<&Grid> = grids.iter().collect();
+            match csv_download(&refs, q) {
+                Some(r) => Ok(r),
+                None => Err(grids),
+            }
+        }
     }
 }
 

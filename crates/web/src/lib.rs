@@ -21,8 +21,10 @@ pub mod html;
 pub mod insolvency;
 pub mod pages;
 pub mod roles;
+pub mod paging;
 pub mod routes;
 pub mod royalties;
+pub mod signup;
 pub mod throttle;
 pub mod upload;
 pub mod views;
@@ -59,6 +61,14 @@ pub struct Config {
     /// How long an address stays known to an account after a successful sign-in
     /// (seconds): a lock does not apply to it.
     pub known_address_secs: i64,
+    /// `serve --no-signup`: no one makes an account or a label on the web (accounts
+    /// come by invitation or `backstock user add`).
+    pub no_signup: bool,
+    /// Where the server is reached (`http://host:port`, no trailing `/`): the start of
+    /// invitation and password-reset links. `None`: the request's `Host`.
+    pub base_url: Option<String>,
+    /// How invitation and password-reset links are sent ([`signup::Mail`]).
+    pub mail: signup::Mail,
 }
 
 impl Config {
@@ -75,6 +85,9 @@ impl Config {
             max_account_failures: 50,
             lock_window: 3600,
             known_address_secs: 30 * 86_400,
+            no_signup: false,
+            base_url: None,
+            mail: signup::Mail::Log,
         }
     }
 }

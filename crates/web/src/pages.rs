@@ -197,7 +197,8 @@ fn login_html(next: &str, message: Option<&str>) -> Html<String> {
 <label for="login-email">Email</label><input id="login-email" name="email" type="email" autocomplete="username" required>
 <label for="login-password">Password</label><input id="login-password" name="password" type="password" autocomplete="current-password" required>
 <input type="hidden" name="next" value="{}">
-<button id="login-submit" class="primary" type="submit">Sign in</button></form></section>"#,
+<button id="login-submit" class="primary" type="submit">Sign in</button></form>
+<p class="note"><a id="login-reset" href="/reset">Forgot your password?</a> · <a id="login-signup" href="/signup">Create an account and a label</a></p></section>"#,
             esc(next)
         ),
     )
@@ -1431,9 +1432,11 @@ pub async fn catalog(
         ]);
     }
     g.sort(&q);
-    if let Some(r) = csv_download(&[&g], &q) {
-        return Ok(r);
-    }
+    // The CSV streams every row; the page shows one page of them.
+    let g = match crate::html::csv_stream(vec![g], &q) {
+        Ok(r) => return Ok(r),
+        Err(mut grids) => grids.pop().unwrap_or_else(|| Grid::new("catalog", &[])),
+    };
     let note = match &t.scope {
         auth::Scope::Payee(p) => format!(
             r#"<p class="note">The releases you are paid on (payee {}).</p>"#,
@@ -1757,6 +1760,7 @@ pub async fn users(
 <label for="invite-party">Limited to (an artist's payee, a distributor member's distributor)</label><select id="invite-party" name="party">{party_opts}</select>
 <label for="invite-password">Initial password (new accounts; at least 10 characters — tell them to change it)</label><input id="invite-password" name="password" type="password" autocomplete="new-password">
 <button id="invite-submit" class="primary" type="submit">Invite</button></form></section>
+{}
 <section><h2>Label settings</h2><form id="settings-form" class="stack" method="post" action="{}">{}
 <label for="settings-locale">Dates and numbers</label><select id="settings-locale" name="locale">{loc_opts}</select>
 <label for="settings-currency">Currency</label><input id="settings-currency" name="currency" value="{}" maxlength="3">
@@ -1764,6 +1768,7 @@ pub async fn users(
         g.html(&base(&t, "users"), &q),
         esc(&base(&t, "users")),
         csrf_field(&t.viewer),
+        crate::signup::invitations_section(&state, &t, &role_opts, &party_opts).await?,
         esc(&base(&t, "settings")),
         csrf_field(&t.viewer),
         esc(&t.row.currency),
@@ -1805,7 +1810,7 @@ fn party_options(p: &views::Parties, selected: Option<&str>) -> String {
 }
 
 /// Refuses a limited role's party that is not one of the label's, with a sentence.
-async fn check_party(
+pub(crate) async fn check_party(
     state: &AppState,
     t: &Tenant,
     role: Role,
@@ -1834,7 +1839,7 @@ pub struct MemberForm {
 }
 
 /// The role a form names, or an error listing the roles there are.
-fn role_named(name: &str) -> Result<Role, Fail> {
+pub(crate) fn role_named(name: &str) -> Result<Role, Fail> {
     Role::parse(name).ok_or_else(|| {
         Fail::bad(format!(
             "role {name:?}: expected owner, staff, bookkeeper, artist or distributor"
@@ -1843,7 +1848,7 @@ fn role_named(name: &str) -> Result<Role, Fail> {
 }
 
 /// " (party)" after a role in the audit log, or nothing when no party is given.
-fn party_note(party: Option<&str>) -> String {
+pub(crate) fn party_note(party: Option<&str>) -> String {
     party
         .map(str::trim)
         .filter(|p| !p.is_empty())

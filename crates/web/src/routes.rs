@@ -3,7 +3,9 @@
 //! from it, so a new route is routed, documented and tested for isolation together.
 
 use crate::roles::{Access, Perm};
-use crate::{api, backup, books, deductions, export, insolvency, pages, royalties, AppState};
+use crate::{
+    api, backup, books, deductions, export, insolvency, pages, royalties, signup, AppState,
+};
 use axum::routing::{get, post, MethodRouter};
 use serde_json::{json, Value};
 
@@ -106,6 +108,42 @@ const MEMBER_FIELDS: &[(&str, &str)] = &[
     (
         "password",
         "initial password for a new account (at least 10 characters)",
+    ),
+];
+const SIGNUP_FIELDS: &[(&str, &str)] = &[
+    ("csrf", "the form's token"),
+    ("email", "your email (signed out)"),
+    ("name", "your name (signed out)"),
+    ("password", "your password, at least 10 characters (signed out)"),
+    ("label_name", "the label's name"),
+    (
+        "label_slug",
+        "the label's id in addresses: lowercase letters, digits and -, up to 40",
+    ),
+];
+const ACCEPT_FIELDS_INVITE: &[(&str, &str)] = &[
+    ("csrf", "the form's token"),
+    ("name", "your name (a new account)"),
+    (
+        "password",
+        "a new account's password (at least 10 characters), or an existing account's own",
+    ),
+    ("password2", "the new password again"),
+];
+const NEW_PASSWORD_FIELDS: &[(&str, &str)] = &[
+    ("csrf", "the form's token"),
+    ("password", "the new password (at least 10 characters)"),
+    ("password2", "the new password again"),
+];
+const INVITE_FIELDS: &[(&str, &str)] = &[
+    ("email", "whom to invite"),
+    (
+        "role",
+        "owner, staff, bookkeeper, artist or distributor (left out: bookkeeper, the least privilege)",
+    ),
+    (
+        "party",
+        "one of the label's payee ids (artist) or distributor ids (distributor)",
     ),
 ];
 const ROLE_FIELDS: &[(&str, &str)] = &[
@@ -249,6 +287,14 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/account/tokens", Signed, "Create an API token for yourself (shown once)", &[], Body::Form(&[("name", "what the token is for")]), "text/html", || post(pages::create_token)),
         r(Verb::Post, "/account/tokens/{token}/revoke", Signed, "Revoke one of your API tokens", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "303 redirect", || post(pages::revoke_token)),
         r(Verb::Post, "/account/password", Signed, "Change your password (ends your other sessions and every API token)", &[], Body::Form(&[("current", "your current password"), ("new", "the new password (at least 10 characters)")]), "303 redirect + a new session cookie", || post(pages::change_password)),
+        r(Verb::Get, "/signup", Public, "Sign-up form: an account and its first label (signed in: another label); closed with serve --no-signup", &[], Body::None, "text/html", || get(signup::signup_form)),
+        r(Verb::Post, "/signup", Public, "Create an account and its first label (signed in: another label), whose owner it is; signs in (throttled per address)", &[], Body::Form(SIGNUP_FIELDS), "303 redirect to the label's dashboard + session cookie", || post(signup::signup_post)),
+        r(Verb::Get, "/invite/{token}", Public, "An invitation link: who invites whom to which label as what", &[], Body::None, "text/html", || get(signup::invite_page)),
+        r(Verb::Post, "/invite/{token}", Public, "Accept an invitation (once): a new account sets its password, an existing one gives its own; becomes a member with the role", &[], Body::Form(ACCEPT_FIELDS_INVITE), "303 redirect to the label + session cookie", || post(signup::accept_post)),
+        r(Verb::Get, "/reset", Public, "Forgot your password: ask for a link", &[], Body::None, "text/html", || get(signup::reset_form)),
+        r(Verb::Post, "/reset", Public, "Send a one-time link (valid 1 hour) to set a new password; the same answer whether or not the account exists (throttled per address)", &[], Body::Form(&[("csrf", "the form's token"), ("email", "the account's email")]), "text/html", || post(signup::reset_post)),
+        r(Verb::Get, "/reset/{token}", Public, "A password-reset link: the form for the new password", &[], Body::None, "text/html", || get(signup::new_password_form)),
+        r(Verb::Post, "/reset/{token}", Public, "Set the new password (once): ends every session and API token of the account, then signs in", &[], Body::Form(NEW_PASSWORD_FIELDS), "303 redirect + session cookie", || post(signup::new_password_post)),
         r(Verb::Get, "/static/app.css", Public, "The style sheet", &[], Body::None, "text/css", || get(pages::css)),
         r(Verb::Get, "/t/{tenant}", Tenant(Member), "A label's start page for your role", &[], Body::None, "303 redirect", || get(pages::tenant_home)),
         r(Verb::Get, "/t/{tenant}/dashboard", Tenant(ReadLabel), "Dashboard: exposure over time, risk levels and reasons, alerts, receivables ageing, stock by holder", DATED_QUERY, Body::None, "text/html or text/csv", || get(pages::dashboard)),
@@ -268,6 +314,7 @@ pub fn all() -> Vec<Route> {
         r(Verb::Get, "/t/{tenant}/statements/{period}/{payee}", Tenant(Statements), "One payee's statement of a period, exactly as the run stored it", STATEMENT_QUERY, Body::None, "text/html, application/pdf, text/csv or application/json", || get(royalties::statement_page)),
         r(Verb::Get, "/t/{tenant}/users", Tenant(Manage), "Members, roles, invitations, label settings", TABLE_QUERY, Body::None, "text/html or text/csv", || get(pages::users)),
         r(Verb::Post, "/t/{tenant}/users", Tenant(Manage), "Invite: give an account (new or existing) a role in this label", &[], Body::Form(MEMBER_FIELDS), "303 redirect", || post(pages::invite)),
+        r(Verb::Post, "/t/{tenant}/invitations", Tenant(Manage), "Invite by a one-time link (valid 7 days; mailed with serve --smtp): shown once", &[], Body::Form(INVITE_FIELDS), "text/html", || post(signup::invitation_post)),
         r(Verb::Post, "/t/{tenant}/users/{user}/role", Tenant(Manage), "Change a member's role", &[], Body::Form(ROLE_FIELDS), "303 redirect", || post(pages::change_role)),
         r(Verb::Post, "/t/{tenant}/users/{user}/remove", Tenant(Manage), "Remove a member from this label", &[], Body::Form(&[("csrf", "the session's CSRF token")]), "303 redirect", || post(pages::remove_member)),
         r(Verb::Post, "/t/{tenant}/settings", Tenant(Manage), "Locale and currency of the label", &[], Body::Form(SETTINGS_FIELDS), "303 redirect", || post(pages::settings)),
@@ -292,6 +339,7 @@ pub fn all() -> Vec<Route> {
         r(Verb::Get, "/api/v1/me", Signed, "You and your memberships", &[], Body::None, "application/json", || get(api::me)),
         r(Verb::Post, "/api/v1/tokens", Signed, "Create an API token for yourself (shown once)", &[], Body::Json(&[("name", "what the token is for")]), "application/json", || post(api::create_token)),
         r(Verb::Post, "/api/v1/tokens/{token}/revoke", Signed, "Revoke one of your API tokens (the id from /api/v1/me) and the tokens minted with it", &[], Body::None, "application/json", || post(api::revoke_token)),
+        r(Verb::Post, "/api/v1/labels", Signed, "Create a label (its store under labels/<slug>/); you become its owner (closed with serve --no-signup)", &[], Body::Json(&[("name", "the label's name"), ("slug", "its id in addresses: lowercase letters, digits and -, up to 40")]), "application/json", || post(signup::api_create_label)),
         r(Verb::Get, "/api/v1/t/{tenant}/dashboard", Tenant(ReadLabel), "Risk, alerts, receivables ageing, stock by holder, exposure history", AS_OF, Body::None, "application/json", || get(api::dashboard)),
         r(Verb::Get, "/api/v1/t/{tenant}/distributors", Tenant(ReadLabel), "Distributors with level, open balance and exposure", AS_OF, Body::None, "application/json", || get(api::distributors)),
         r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}", Tenant(ReadLabel), "One distributor in full", AS_OF, Body::None, "application/json", || get(api::distributor)),
@@ -307,6 +355,8 @@ pub fn all() -> Vec<Route> {
         r(Verb::Get, "/api/v1/t/{tenant}/statements/{period}/{payee}", Tenant(Statements), "One payee's statement of a period, as stored (the JSON of `backstock royalties statement --format json`; money as `amount_minor` + `currency`)", &[], Body::None, "application/json", || get(royalties::api_statement)),
         r(Verb::Get, "/api/v1/t/{tenant}/members", Tenant(Manage), "Members and roles", &[], Body::None, "application/json", || get(api::members)),
         r(Verb::Post, "/api/v1/t/{tenant}/members", Tenant(Manage), "Invite: give an account (new or existing) a role", &[], Body::Json(MEMBER_FIELDS), "application/json", || post(api::invite)),
+        r(Verb::Get, "/api/v1/t/{tenant}/invitations", Tenant(Manage), "Invitations waiting (not used, not expired; never their links)", &[], Body::None, "application/json", || get(signup::api_invitations)),
+        r(Verb::Post, "/api/v1/t/{tenant}/invitations", Tenant(Manage), "Invite by a one-time link valid 7 days (mailed with serve --smtp); the answer's `invitation.link` is shown once", &[], Body::Json(INVITE_FIELDS), "application/json", || post(signup::api_invite)),
         r(Verb::Post, "/api/v1/t/{tenant}/members/{user}/role", Tenant(Manage), "Change a member's role", &[], Body::Json(ROLE_FIELDS), "application/json", || post(api::change_role)),
         r(Verb::Post, "/api/v1/t/{tenant}/members/{user}/remove", Tenant(Manage), "Remove a member from this label", &[], Body::None, "application/json", || post(api::remove_member)),
         r(Verb::Post, "/api/v1/t/{tenant}/settings", Tenant(Manage), "Locale and currency of the label", &[], Body::Json(SETTINGS_FIELDS), "application/json", || post(api::settings)),

@@ -345,53 +345,72 @@ impl Parties {
 
 /// The catalog as the member may see it: everything, or an artist's own releases.
 pub fn catalog(t: &Tenant, b: &Books) -> Vec<CatalogRow> {
-    let items: BTreeMap<String, backstock_ledger::facts::CatalogItem> =
-        Records::new(&b.entries, b.as_of)
-            .catalog
-            .into_iter()
-            .map(|(sku, c)| (sku.to_string(), c.clone()))
-            .collect();
+    catalog_page(
+        t,
+        b,
+        &crate::paging::PageReq {
+            cursor: None,
+            limit: usize::MAX,
+        },
+    )
+    .0
+}
+
+/// One page of [`catalog`], by SKU, and the cursor of the next: only the page's rows
+/// are built (a catalog of 100,000 releases is not copied to give 500).
+pub fn catalog_page(
+    t: &Tenant,
+    b: &Books,
+    req: &crate::paging::PageReq,
+) -> (Vec<CatalogRow>, Option<String>) {
+    let records = Records::new(&b.entries, b.as_of);
+    let visible = records
+        .catalog
+        .iter()
+        .map(|(sku, c)| (sku.as_str(), *c))
+        .filter(|(_, c)| match &t.scope {
+            Scope::Label => true,
+            Scope::Payee(p) => payee_of_artist(&c.artist) == *p,
+            Scope::Distributor(_) => false,
+        });
+    let (items, next) = req.page(visible, |(sku, _)| sku.to_string());
+    let wanted: std::collections::HashSet<&str> = items.iter().map(|(s, _)| *s).collect();
     let mut owned: HashMap<&str, i64> = HashMap::new();
     for r in &b.stock {
-        if r.state != "origin" {
+        if r.state != "origin" && wanted.contains(r.sku.as_str()) {
             *owned.entry(r.sku.as_str()).or_default() += r.units;
         }
     }
     // Units sold per SKU from the statements that stand (corrections applied).
-    let records = Records::new(&b.entries, b.as_of);
-    let mut sold: HashMap<String, i64> = HashMap::new();
+    let mut sold: HashMap<&str, i64> = HashMap::new();
     for s in &records.statements {
         for l in &s.st.lines {
-            if let Some(sku) = &l.sku {
+            if let Some(sku) = l.sku.as_ref().filter(|s| wanted.contains(s.as_str())) {
                 let sign = match l.kind {
                     backstock_ledger::LineKind::Sale => 1,
                     backstock_ledger::LineKind::Return => -1,
                     _ => 0,
                 };
-                *sold.entry(sku.to_string()).or_default() += sign * l.units;
+                *sold.entry(sku.as_str()).or_default() += sign * l.units;
             }
         }
     }
-    items
-        .into_values()
-        .filter(|c| match &t.scope {
-            Scope::Label => true,
-            Scope::Payee(p) => payee_of_artist(&c.artist) == *p,
-            Scope::Distributor(_) => false,
-        })
-        .map(|c| CatalogRow {
-            units_owned: owned.get(c.sku.as_str()).copied().unwrap_or(0),
-            units_sold: sold.get(c.sku.as_str()).copied().unwrap_or(0),
-            sku: c.sku.to_string(),
-            upc: c.upc.map(|u| u.as_str().to_string()),
-            title: c.title,
-            artist: c.artist,
-            format: c.format,
+    let rows = items
+        .into_iter()
+        .map(|(sku, c)| CatalogRow {
+            units_owned: owned.get(sku).copied().unwrap_or(0),
+            units_sold: sold.get(sku).copied().unwrap_or(0),
+            sku: sku.to_string(),
+            upc: c.upc.as_ref().map(|u| u.as_str().to_string()),
+            title: c.title.clone(),
+            artist: c.artist.clone(),
+            format: c.format.clone(),
             release_date: c.release_date,
             list_price: c.list_price,
             wholesale_price: c.wholesale_price,
         })
-        .collect()
+        .collect();
+    (rows, next)
 }
 
 #[derive(Debug, Clone, Serialize)]
