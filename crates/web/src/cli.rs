@@ -56,6 +56,22 @@ pub struct ServeArgs {
     /// Minutes of inactivity after which a session ends.
     #[arg(long, default_value_t = 30)]
     pub idle_minutes: i64,
+    /// No sign-up: accounts and labels are not made on the web (only by invitation
+    /// and `backstock user add`).
+    #[arg(long)]
+    pub no_signup: bool,
+    /// Mail invitation and password-reset links through this SMTP server
+    /// (`smtp://[user:password@]host[:port]`, plain SMTP; e.g. a local relay). Without
+    /// it the links are written to the server's log (and invitations shown to the owner).
+    #[arg(long, value_name = "URL")]
+    pub smtp: Option<String>,
+    /// The sender of those mails.
+    #[arg(long, value_name = "ADDRESS", default_value = "backstock@localhost")]
+    pub mail_from: String,
+    /// Where people reach the server (e.g. https://labels.example.com): the start of
+    /// the links mailed. Default: http:// and the address served on.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
 }
 
 /// `backstock user …`.
@@ -182,6 +198,24 @@ pub async fn serve(a: ServeArgs, data_dir: PathBuf) -> Result<String, AppError> 
     config.secure_cookies = a.secure_cookies;
     config.behind_proxy = a.behind_proxy;
     config.idle_secs = a.idle_minutes.max(1) * 60;
+    config.no_signup = a.no_signup;
+    if let Some(url) = &a.smtp {
+        config.mail = crate::signup::Mail::smtp(url, &a.mail_from)
+            .map_err(|e| AppError::new(Exit::Input, e))?;
+    }
+    let listener = tokio::net::TcpListener::bind(&a.addr)
+        .await
+        .map_err(|e| AppError::new(Exit::Other, format!("cannot listen on {}: {e}", a.addr)))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| AppError::new(Exit::Other, e.to_string()))?;
+    // Links are made from this, never from a request's Host (which a stranger sets).
+    config.base_url = Some(
+        a.base_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| format!("http://{local}")),
+    );
     let state = AppState::open(config).await.map_err(err)?;
     let mut intro = String::new();
     if a.demo {
@@ -204,12 +238,6 @@ pub async fn serve(a: ServeArgs, data_dir: PathBuf) -> Result<String, AppError> 
             data_dir.display()
         ));
     }
-    let listener = tokio::net::TcpListener::bind(&a.addr)
-        .await
-        .map_err(|e| AppError::new(Exit::Other, format!("cannot listen on {}: {e}", a.addr)))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| AppError::new(Exit::Other, e.to_string()))?;
     println!(
         "{intro}backstock is serving {} on http://{local}/  (Ctrl-C stops)",
         data_dir.display()
@@ -262,8 +290,7 @@ pub async fn user_add(
     let mut out = String::new();
     if let Some(n) = create_label {
         if c.tenant(label).await.map_err(err)?.is_none() {
-            c.ensure_tenant(label, n).await.map_err(input)?;
-            backstock_store::Store::open(&c.label_dir(label), true).await?;
+            c.create_label(label, n, true).await.map_err(input)?;
             out.push_str(&format!(
                 "Created label {label} ({n}) in {}.\n",
                 c.label_dir(label).display()

@@ -284,6 +284,22 @@ CREATE TABLE IF NOT EXISTS audit (
   detail TEXT NOT NULL,
   ip TEXT NOT NULL
 );
+-- One-time links (invitations, password resets): only the SHA-256 of the token is
+-- kept; a link works once (used_at) and until expires_at.
+CREATE TABLE IF NOT EXISTS one_time_links (
+  id INTEGER PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  email TEXT NOT NULL,
+  tenant TEXT REFERENCES tenants(slug),
+  role TEXT,
+  party TEXT,
+  made_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS one_time_links_tenant ON one_time_links(tenant, kind);
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
@@ -962,6 +978,222 @@ impl Control {
             })
             .collect())
     }
+}
+
+/// What a one-time link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// Join a label with a role (and party); a new account sets its password.
+    Invite,
+    /// Set a new password for an account.
+    Reset,
+}
+
+impl LinkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::Invite => "invite",
+            LinkKind::Reset => "reset",
+        }
+    }
+}
+
+/// A one-time link as stored (never its token).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LinkRow {
+    pub id: i64,
+    pub email: String,
+    pub tenant: Option<String>,
+    pub role: Option<Role>,
+    pub party: Option<String>,
+    pub made_by: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// What a link's token leads to.
+#[derive(Debug, Clone)]
+pub enum LinkState {
+    /// Usable now.
+    Valid(LinkRow),
+    /// Used already (at that time).
+    Used(LinkRow),
+    /// Past its expiry.
+    Expired(LinkRow),
+    /// No such link (or one of another kind).
+    Unknown,
+}
+
+impl Control {
+    // ---- one-time links (invitations, password resets) ----
+
+    /// Makes a one-time link valid for `valid_secs`: (its id, the token). Only the
+    /// token's SHA-256 is kept.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_link(
+        &self,
+        kind: LinkKind,
+        email: &str,
+        tenant: Option<&str>,
+        role: Option<Role>,
+        party: Option<&str>,
+        made_by: &str,
+        valid_secs: i64,
+    ) -> Result<(i64, String)> {
+        let token = random_token()?;
+        let t = now();
+        let id = sqlx::query(
+            "INSERT INTO one_time_links (token_hash, kind, email, tenant, role, party, made_by, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(digest(&token))
+        .bind(kind.as_str())
+        .bind(email)
+        .bind(tenant)
+        .bind(role.map(Role::as_str))
+        .bind(party)
+        .bind(made_by)
+        .bind(t)
+        .bind(t.saturating_add(valid_secs))
+        .execute(&self.pool)
+        .await?
+        .last_insert_rowid();
+        Ok((id, token))
+    }
+
+    fn link_row(r: &sqlx::sqlite::SqliteRow) -> LinkRow {
+        LinkRow {
+            id: r.get("id"),
+            email: r.get("email"),
+            tenant: r.get("tenant"),
+            role: r
+                .get::<Option<String>, _>("role")
+                .as_deref()
+                .and_then(Role::parse),
+            party: r.get("party"),
+            made_by: r.get("made_by"),
+            created_at: r.get("created_at"),
+            expires_at: r.get("expires_at"),
+            used_at: r.get("used_at"),
+        }
+    }
+
+    /// What the token of a `kind` link leads to now.
+    pub async fn link(&self, kind: LinkKind, token: &str) -> Result<LinkState> {
+        let r = sqlx::query(
+            "SELECT id, email, tenant, role, party, made_by, created_at, expires_at, used_at
+             FROM one_time_links WHERE token_hash = ? AND kind = ?",
+        )
+        .bind(digest(token.trim()))
+        .bind(kind.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = r else {
+            return Ok(LinkState::Unknown);
+        };
+        let row = Self::link_row(&r);
+        Ok(if row.used_at.is_some() {
+            LinkState::Used(row)
+        } else if row.expires_at <= now() {
+            LinkState::Expired(row)
+        } else {
+            LinkState::Valid(row)
+        })
+    }
+
+    /// Uses the link (once): true when this call used it, false when it was used
+    /// already or has expired meanwhile.
+    pub async fn use_link(&self, id: i64) -> Result<bool> {
+        let t = now();
+        let n = sqlx::query(
+            "UPDATE one_time_links SET used_at = ? WHERE id = ? AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(t)
+        .bind(id)
+        .bind(t)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Ends the unused `kind` links of an email (a newer one replaces them): how many.
+    pub async fn end_links(&self, kind: LinkKind, email: &str) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE one_time_links SET used_at = ? WHERE kind = ? AND email = ? AND used_at IS NULL",
+        )
+        .bind(now())
+        .bind(kind.as_str())
+        .bind(email)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// A label's invitations not used and not expired, newest first.
+    pub async fn pending_invitations(&self, tenant: &str) -> Result<Vec<LinkRow>> {
+        let rows = sqlx::query(
+            "SELECT id, email, tenant, role, party, made_by, created_at, expires_at, used_at
+             FROM one_time_links
+             WHERE tenant = ? AND kind = 'invite' AND used_at IS NULL AND expires_at > ?
+             ORDER BY id DESC",
+        )
+        .bind(tenant)
+        .bind(now())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(Self::link_row).collect())
+    }
+
+    /// Creates a label: its store under `labels/<slug>/` (`backstock user add
+    /// --create-label`, sign-up and `POST /api/v1/labels` all come here: the one place
+    /// a label is made), then its row. Refused when the id is taken by a label; a
+    /// directory already there is taken too unless `adopt` (the operator's CLI adopts
+    /// a store moved into `labels/<slug>/`; a newcomer on the web is never handed one).
+    pub async fn create_label(&self, slug: &str, name: &str, adopt: bool) -> Result<TenantRow> {
+        check_slug(slug)?;
+        let name = check_label_name(name)?;
+        let dir = self.label_dir(slug);
+        if self.tenant(slug).await?.is_some() || (dir.exists() && !adopt) {
+            return Err(ControlError(format!(
+                "the label id {slug:?} is taken; choose another"
+            )));
+        }
+        backstock_store::Store::open(&dir, true)
+            .await
+            .map_err(|e| ControlError(format!("creating the store of {slug}: {e}")))?;
+        let n =
+            sqlx::query("INSERT OR IGNORE INTO tenants (slug, name, created_at) VALUES (?, ?, ?)")
+                .bind(slug)
+                .bind(&name)
+                .bind(now())
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        if n != 1 {
+            return Err(ControlError(format!(
+                "the label id {slug:?} is taken; choose another"
+            )));
+        }
+        self.tenant(slug)
+            .await?
+            .ok_or_else(|| ControlError(format!("label {slug} was not created")))
+    }
+}
+
+/// A label's name: 1–100 characters, no control characters; trimmed.
+pub fn check_label_name(name: &str) -> Result<String> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Err(ControlError("give the label a name".into()));
+    }
+    if n.chars().count() > 100 || n.chars().any(char::is_control) {
+        return Err(ControlError(
+            "the label's name must be at most 100 characters, without control characters".into(),
+        ));
+    }
+    Ok(n.to_string())
 }
 
 /// An argon2id hash of a random value nobody knows (for equal-time failed lookups).

@@ -114,7 +114,10 @@ const SIGNUP_FIELDS: &[(&str, &str)] = &[
     ("csrf", "the form's token"),
     ("email", "your email (signed out)"),
     ("name", "your name (signed out)"),
-    ("password", "your password, at least 10 characters (signed out)"),
+    (
+        "password",
+        "your password, at least 10 characters (signed out)",
+    ),
     ("label_name", "the label's name"),
     (
         "label_slug",
