@@ -173,7 +173,7 @@ fn read_sheet(
     };
     while let Some(cell) = cells.next_cell().map_err(unreadable)? {
         read += 1;
-        if read % 4096 == 0 && Instant::now() > deadline {
+        if read.is_multiple_of(4096) && Instant::now() > deadline {
             return Err(timed_out());
         }
         let (r, c) = cell.get_position();
