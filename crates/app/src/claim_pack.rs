@@ -123,7 +123,7 @@ fn concerns(e: &Entry, d: &PartyId, skus: &BTreeSet<Sku>, demands: &BTreeSet<Str
             to_holder,
             ..
         } => from_holder == d || to_holder == d,
-        Event::Correction { .. } | Event::RoyaltyRun(_) => false,
+        Event::Correction { .. } | Event::RoyaltyRun(_) | Event::RoyaltyPaid(_) => false,
         Event::Fact(f) => match f {
             Fact::Party(p) => &p.party == d,
             Fact::CatalogItem(c) => skus.contains(&c.sku),
@@ -142,7 +142,8 @@ fn concerns(e: &Entry, d: &PartyId, skus: &BTreeSet<Sku>, demands: &BTreeSet<Str
             Fact::Alias { .. }
             | Fact::Payee(_)
             | Fact::RoyaltyContract(_)
-            | Fact::RoyaltyCost(_) => false,
+            | Fact::RoyaltyCost(_)
+            | Fact::TaxForm(_) => false,
         },
     }
 }

@@ -280,6 +280,24 @@ pub enum Event {
     /// A royalty period's statements, posted and locked: royalty expense, royalty
     /// payable and recoupment against advances per payee; the statements as sent.
     RoyaltyRun(RoyaltyRun),
+    /// The label paid a payee what royalties made payable: royalty payable → cash.
+    RoyaltyPaid(RoyaltyPayment),
+}
+
+/// A payment of royalties to a payee (`backstock payout record|run`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoyaltyPayment {
+    /// The payout's own id (the entry id is `payout:` + this).
+    pub payout_id: String,
+    pub payee: PartyId,
+    /// What was paid (more than zero).
+    pub amount: Money,
+    /// The bank's or the label's reference, printed on the remittance advice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// The royalty period whose statement this pays, when paid from a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
 }
 
 /// What one payee's statement under one contract posts, in one currency.
@@ -398,6 +416,7 @@ impl Event {
             Event::BuyBack { .. } => EntryKind::BuyBack,
             Event::Correction { .. } => EntryKind::Correction,
             Event::RoyaltyRun(_) => EntryKind::RoyaltyRun,
+            Event::RoyaltyPaid(_) => EntryKind::RoyaltyPaid,
             Event::Fact(f) => match f {
                 Fact::Party(_) => EntryKind::Party,
                 Fact::CatalogItem(_) => EntryKind::CatalogItem,
@@ -417,6 +436,7 @@ impl Event {
                 Fact::RoyaltyCost(_) => EntryKind::RoyaltyCost,
                 Fact::Insolvency(_) => EntryKind::Insolvency,
                 Fact::Document(_) => EntryKind::Document,
+                Fact::TaxForm(_) => EntryKind::TaxForm,
             },
         }
     }
@@ -456,10 +476,12 @@ pub enum EntryKind {
     RoyaltyRun,
     Insolvency,
     Document,
+    RoyaltyPaid,
+    TaxForm,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 30] = [
+    pub const ALL: [EntryKind; 32] = [
         EntryKind::Manufacture,
         EntryKind::Shipment,
         EntryKind::Detention,
@@ -490,6 +512,8 @@ impl EntryKind {
         EntryKind::RoyaltyRun,
         EntryKind::Insolvency,
         EntryKind::Document,
+        EntryKind::RoyaltyPaid,
+        EntryKind::TaxForm,
     ];
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -523,6 +547,8 @@ impl EntryKind {
             EntryKind::RoyaltyRun => "royalty_run",
             EntryKind::Insolvency => "insolvency",
             EntryKind::Document => "document",
+            EntryKind::RoyaltyPaid => "royalty_paid",
+            EntryKind::TaxForm => "tax_form",
         }
     }
     /// The kind named `s`, if there is one.
@@ -1039,6 +1065,20 @@ impl Entry {
                         p.recouped.minor(),
                     ));
                 }
+            }
+            Event::RoyaltyPaid(p) => {
+                positive(&p.amount, "a royalty payment")?;
+                if p.payee.is_label() {
+                    return Err(ExpandError(
+                        "a royalty payment is to a payee, not to the label itself".into(),
+                    ));
+                }
+                let cur = p.amount.currency();
+                out.extend(signed_posting(
+                    money(&label, &p.payee, MoneyKind::RoyaltyPayable, cur),
+                    money(&label, &label, MoneyKind::Cash, cur),
+                    p.amount.minor(),
+                ));
             }
             Event::Fact(_) => {}
         }

@@ -48,6 +48,51 @@ pub enum Fact {
     /// A document the label attached to a distributor (agreement, notice,
     /// correspondence); its bytes are kept in the store by SHA-256, like originals.
     Document(DocumentRecord),
+    /// A payee's tax form received (W-9 from a US person, W-8BEN from a foreign one):
+    /// what year-end reporting (1099) needs on file.
+    TaxForm(TaxFormRecord),
+}
+
+/// Which tax form a payee gave the label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxFormKind {
+    /// IRS Form W-9 (a US person: the label files a 1099).
+    W9,
+    /// IRS Form W-8BEN (a foreign individual).
+    W8ben,
+}
+
+impl TaxFormKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TaxFormKind::W9 => "w9",
+            TaxFormKind::W8ben => "w8ben",
+        }
+    }
+    /// `w9`, `W-9`, `w8ben`, `W-8BEN` (any case).
+    pub fn parse(s: &str) -> Option<TaxFormKind> {
+        match s.trim().to_ascii_lowercase().replace('-', "").as_str() {
+            "w9" => Some(TaxFormKind::W9),
+            "w8ben" => Some(TaxFormKind::W8ben),
+            _ => None,
+        }
+    }
+    /// As printed: `W-9`, `W-8BEN`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            TaxFormKind::W9 => "W-9",
+            TaxFormKind::W8ben => "W-8BEN",
+        }
+    }
+}
+
+/// A tax form received from a payee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxFormRecord {
+    pub payee: PartyId,
+    pub form: TaxFormKind,
+    pub received_on: Date,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

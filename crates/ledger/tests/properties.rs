@@ -556,3 +556,85 @@ fn entries_past_the_money_limit_are_refused_and_a_restored_book_agrees() {
             .unwrap();
     }
 }
+
+proptest! {
+    /// A royalty payment moves exactly its amount from cash to the payee's royalty
+    /// payable (one transfer), balances, moves no units, and reads back from its JSON
+    /// unchanged (the reference and period left out when absent).
+    #[test]
+    fn a_royalty_payment_debits_payable_and_credits_cash(
+        earned in 1i64..5_000_000,
+        paid in 1i64..5_000_000,
+        reference in prop::option::of("[A-Z0-9-]{1,12}"),
+        period in prop::option::of(Just("2016H1".to_string())),
+    ) {
+        use backstock_ledger::{MoneyKind, RoyaltyPayment, RoyaltyPosting, RoyaltyRun};
+        let usd = |m: i64| Money::from_minor(m, Currency::USD);
+        let mut book = Book::new();
+        book.record(&entry(0, Event::RoyaltyRun(RoyaltyRun {
+            period: "2016H1".into(),
+            period_start: Date::parse("2016-01-01").unwrap(),
+            period_end: Date::parse("2016-06-30").unwrap(),
+            postings: vec![RoyaltyPosting {
+                contract_id: "C1".into(),
+                payee: p("june"),
+                royalties: usd(earned),
+                costs_charged: usd(0),
+                recouped: usd(0),
+            }],
+            result: backstock_ledger::RunDocument::of(&serde_json::Value::Null).unwrap(),
+        }))).unwrap();
+        let event = Event::RoyaltyPaid(RoyaltyPayment {
+            payout_id: "june:2016-07-15".into(),
+            payee: p("june"),
+            amount: usd(paid),
+            reference: reference.clone(),
+            period,
+        });
+        let json = serde_json::to_string(&event).unwrap();
+        prop_assert!(json.starts_with(r#"{"event":"royalty_paid""#), "{}", json);
+        prop_assert_eq!(json.contains("reference"), reference.is_some());
+        let back: Event = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(&back, &event);
+        prop_assert_eq!(event.kind().as_str(), "royalty_paid");
+        let e = entry(1, event);
+        let postings = e.postings(&book).unwrap();
+        prop_assert_eq!(postings.len(), 1);
+        let tr = &postings[0];
+        prop_assert!(matches!(&tr.debit, AccountKey::Money(m) if m.kind() == MoneyKind::RoyaltyPayable && m.counterparty().as_str() == "june"));
+        prop_assert!(matches!(&tr.credit, AccountKey::Money(m) if m.kind() == MoneyKind::Cash && m.counterparty().is_label()));
+        prop_assert_eq!(tr.amount, paid.unsigned_abs());
+        book.record(&e).unwrap();
+        prop_assert!(book.is_balanced());
+        prop_assert!(owner_units(&book).values().all(|u| *u == 0));
+        let payable: i128 = book
+            .accounts()
+            .filter(|(_, k, _)| matches!(k, AccountKey::Money(m) if m.kind() == MoneyKind::RoyaltyPayable))
+            .map(|(_, _, b)| b.net_debit())
+            .sum();
+        prop_assert_eq!(payable, i128::from(paid) - i128::from(earned));
+    }
+}
+
+#[test]
+fn a_royalty_payment_of_nothing_or_to_the_label_is_refused() {
+    use backstock_ledger::RoyaltyPayment;
+    for (payee, minor, says) in [
+        ("june", 0, "more than zero"),
+        ("june", -5, "more than zero"),
+        ("label", 100, "not to the label"),
+    ] {
+        let e = entry(
+            0,
+            Event::RoyaltyPaid(RoyaltyPayment {
+                payout_id: "x".into(),
+                payee: p(payee),
+                amount: Money::from_minor(minor, Currency::USD),
+                reference: None,
+                period: None,
+            }),
+        );
+        let err = Book::new().record(&e).unwrap_err().to_string();
+        assert!(err.contains(says), "{err}");
+    }
+}

@@ -463,7 +463,10 @@ impl<'a> Records<'a> {
                         delta: i64_units(*units),
                     });
                 }
-                Event::Detention { .. } | Event::Correction { .. } | Event::RoyaltyRun(_) => {}
+                Event::Detention { .. }
+                | Event::Correction { .. }
+                | Event::RoyaltyRun(_)
+                | Event::RoyaltyPaid(_) => {}
                 Event::Fact(f) => match f {
                     Fact::Agreement(a) if counts => {
                         v.agreements.insert(a.distributor.clone(), a);
