@@ -237,6 +237,12 @@ pub async fn serve(a: ServeArgs, data_dir: PathBuf) -> Result<String, AppError> 
             data_dir.display(),
             data_dir.display()
         ));
+        if !a.no_signup {
+            intro.push_str(&format!(
+                "or sign up in the browser: {}/signup\n",
+                state.config.base_url.as_deref().unwrap_or("")
+            ));
+        }
     }
     println!(
         "{intro}backstock is serving {} on http://{local}/  (Ctrl-C stops)",

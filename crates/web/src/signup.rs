@@ -871,9 +871,12 @@ async fn accept_html(
     token: &str,
     link: &LinkRow,
     f: &AcceptForm,
-    status: StatusCode,
-    error: Option<&str>,
+    refused: Option<(StatusCode, &str)>,
 ) -> Result<Response, Fail> {
+    let (status, error) = match refused {
+        Some((s, e)) => (s, Some(e)),
+        None => (StatusCode::OK, None),
+    };
     let (csrf, cookie) = form_token(state, headers, viewer)?;
     let label = match &link.tenant {
         Some(slug) => state
@@ -937,7 +940,6 @@ pub async fn invite_page(
         &token,
         &link,
         &AcceptForm::default(),
-        StatusCode::OK,
         None,
     )
     .await
@@ -975,8 +977,7 @@ pub async fn accept_post(
             &token,
             &link,
             &f,
-            status,
-            Some(&e.message),
+            Some((status, &e.message)),
         )
         .await;
     }
