@@ -428,11 +428,16 @@ pub async fn import_checked(
                     )
                 }
             );
+            // What deserves a second look, said before anything is recorded.
+            let warned = crate::preview::warnings(store, kind, &parsed.entries).await?;
+            let warned: String = warned.iter().map(|w| format!("  warning: {w}\n")).collect();
             if opts.dry_run {
                 report.push_str(&format!(
                     "{shown}: would record {summary}{} (dry run: nothing changed)\n",
                     skipped_note(n_skipped, n_new)
                 ));
+                report.push_str(&crate::preview::changes(store, kind, &parsed.entries).await?);
+                report.push_str(&warned);
                 for e in &parsed.entries {
                     ctx.learn(e);
                 }
@@ -466,6 +471,7 @@ pub async fn import_checked(
             report.push_str(&recorded_report_skipping(
                 &shown, &summary, recorded, n_skipped,
             )?);
+            report.push_str(&warned);
             refresh_lookups |= matches!(kind, Kind::Catalog | Kind::Distributors);
         }
         Ok(())

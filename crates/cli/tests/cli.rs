@@ -661,3 +661,69 @@ MRG-001-CD,859712000019,Harbor Lights,The Tidewater Band,CD,2010-01-15,15.98,8.0
     );
     assert!(err.contains("already recorded before it"), "{err}");
 }
+
+#[test]
+fn the_preview_says_what_will_change_and_what_to_look_at() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    ok(&d, &["init"]);
+    let cat = write(tmp.path(), "catalog.csv", CATALOG);
+    // An agreement that retains title, with no UCC-1 on file.
+    let dist = write(
+        tmp.path(),
+        "distributors.csv",
+        "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state\n\
+river,River Distribution LLC,OR,2016-01-01,0.20,90,monthly,0,180,20000.00,USD,true,,,\n",
+    );
+    ok(&d, &["import", &cat, &dist]);
+    let ship = write(
+        tmp.path(),
+        "shipments.csv",
+        "shipment_id,date,from,to,sku,units,po_number\nM-1,2016-01-02,plant:acme,label,MRG-001-CD,500,\nSH-1,2016-01-05,label,river,MRG-001-CD,100,\n",
+    );
+    let out = ok(&d, &["import", &ship, "--dry-run"]);
+    assert!(
+        out.contains("warning: consigns 100 units to river (SH-1) while no UCC-1 is on file"),
+        "{out}"
+    );
+    ok(&d, &["import", &ship]);
+    let st = write(
+        tmp.path(),
+        "statements.csv",
+        "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+R-1,river,2016-01-01,2016-01-31,2016-02-10,sale,MRG-001-CD,10,80.00,USD,\n\
+R-1,river,2016-01-01,2016-01-31,2016-02-10,fee,,,16.00,USD,\n",
+    );
+    let out = ok(&d, &["import", &st, "--dry-run"]);
+    assert!(out.contains("per SKU and kind"), "{out}");
+    assert!(
+        out.contains("MRG-001-CD") && out.contains("80.00 USD"),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.contains("receivable")
+            && l.contains("0.00 USD →")
+            && l.contains("64.00 USD")),
+        "{out}"
+    );
+    let pay = write(
+        tmp.path(),
+        "payments.csv",
+        "payment_id,date,distributor,amount,currency,statement_id\nP-1,2016-03-01,river,64.00,USD,R-9\n",
+    );
+    let out = ok(&d, &["import", &pay, "--dry-run"]);
+    assert!(
+        out.contains("names statement R-9, which river never sent"),
+        "{out}"
+    );
+    let sr = write(
+        tmp.path(),
+        "stock_reports.csv",
+        "distributor,as_of,sku,units_on_hand\nriver,2016-01-31,MRG-001-CD,95\n",
+    );
+    let out = ok(&d, &["import", &sr, "--dry-run"]);
+    assert!(
+        out.contains("river reports 95 × MRG-001-CD on 2016-01-31; the books say 100 (-5)"),
+        "{out}"
+    );
+}

@@ -1,0 +1,286 @@
+//! What an import will change and what in it deserves a second look, said before
+//! anything is recorded (the dry run and the web preview) and again when it is:
+//!
+//! * [`changes`]: a statements file per SKU × kind (units and amount), and for every
+//!   money account of the label it moves, the balance before → after.
+//! * [`warnings`]: consignments to a distributor with no UCC-1 in effect (the label's
+//!   title is not perfected against the distributor's lenders), payments that match no
+//!   statement sent or no open balance, stock reports that differ from the books.
+//!
+//! Bounded: at most [`MAX_ROWS`] rows of each list are shown, the rest counted.
+
+use crate::AppError;
+use backstock_domain::{Currency, Money, PartyId};
+use backstock_ingest::Kind;
+use backstock_ledger::engine::TransferId;
+use backstock_ledger::facts::Fact;
+use backstock_ledger::{AccountKey, Entry, Event, LedgerView, Phase};
+use backstock_store::query::StockFilter;
+use backstock_store::Store;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Rows of a list shown before "… and N more".
+pub const MAX_ROWS: usize = 20;
+
+/// A view of the ledger for expanding entries in a preview: no open reserves (a
+/// reserve release previews as nothing released).
+struct NoReserves;
+
+impl LedgerView for NoReserves {
+    fn open_reserves(&self, _: &PartyId, _: Currency) -> Vec<(TransferId, u64)> {
+        Vec::new()
+    }
+    fn pending_open(&self, _: TransferId) -> bool {
+        false
+    }
+}
+
+fn more(n: usize) -> String {
+    if n > MAX_ROWS {
+        format!(
+            "    … and {} more\n",
+            crate::output::thousands(i64::try_from(n - MAX_ROWS).unwrap_or(i64::MAX))
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// What the entries change, as indented lines (empty when there is nothing to say).
+pub async fn changes(store: &Store, kind: Kind, entries: &[Entry]) -> Result<String, AppError> {
+    let mut out = String::new();
+    if kind == Kind::Statements {
+        // Per statement × SKU × kind, largest amounts first.
+        let mut rows: Vec<(String, String, String, i64, Money)> = Vec::new();
+        for e in entries {
+            if let Event::Statement(st) = &e.event {
+                for l in &st.lines {
+                    rows.push((
+                        format!("{} {}", st.distributor, st.statement_id),
+                        l.sku.as_ref().map(|s| s.to_string()).unwrap_or_default(),
+                        l.kind.as_str().to_string(),
+                        l.units,
+                        Money::from_minor(l.amount_minor, st.currency),
+                    ));
+                }
+            }
+        }
+        if !rows.is_empty() {
+            rows.sort_by_key(|r| std::cmp::Reverse(r.4.minor().unsigned_abs()));
+            out.push_str("  per SKU and kind (largest first):\n");
+            for (st, sku, k, units, amount) in rows.iter().take(MAX_ROWS) {
+                out.push_str(&format!(
+                    "    {st}  {k:<16} {:<14} {:>8} units  {:>16}\n",
+                    if sku.is_empty() { "—" } else { sku },
+                    crate::output::thousands(*units),
+                    crate::output::money(*amount)
+                ));
+            }
+            out.push_str(&more(rows.len()));
+        }
+    }
+    // Balances of the label's money accounts: before → after.
+    let mut delta: BTreeMap<(String, String, Currency), i128> = BTreeMap::new();
+    for e in entries {
+        let Ok(ps) = e.postings(&NoReserves) else {
+            continue;
+        };
+        for p in ps {
+            if !matches!(p.phase, Phase::Posted) {
+                continue;
+            }
+            for (key, sign) in [(&p.debit, 1i128), (&p.credit, -1i128)] {
+                if let AccountKey::Money(m) = key {
+                    if m.party().is_label() {
+                        *delta
+                            .entry((
+                                m.counterparty().to_string(),
+                                m.kind().as_str().to_string(),
+                                m.currency(),
+                            ))
+                            .or_default() += sign * i128::from(p.amount);
+                    }
+                }
+            }
+        }
+    }
+    delta.retain(|_, d| *d != 0);
+    if delta.is_empty() {
+        return Ok(out);
+    }
+    let before: BTreeMap<(String, String, String), i64> = store
+        .balances(None, None)
+        .await?
+        .into_iter()
+        .filter(|b| b.party == PartyId::LABEL)
+        .map(|b| ((b.counterparty, b.kind, b.currency), b.balance_minor))
+        .collect();
+    let mut rows: Vec<_> = delta.into_iter().collect();
+    rows.sort_by_key(|(_, d)| std::cmp::Reverse(d.unsigned_abs()));
+    out.push_str("  balances, before → after:\n");
+    for ((cp, k, cur), d) in rows.iter().take(MAX_ROWS) {
+        let b = before
+            .get(&(cp.clone(), k.clone(), cur.code().to_string()))
+            .copied()
+            .unwrap_or(0);
+        let after = i128::from(b) + d;
+        // In each account's natural sign, as `balances` shows it (revenue positive).
+        let debit_normal =
+            backstock_ledger::MoneyKind::parse(k).is_none_or(|m| m.is_debit_normal());
+        let (b, after) = if debit_normal {
+            (i128::from(b), after)
+        } else {
+            (-i128::from(b), -after)
+        };
+        let b = i64::try_from(b).unwrap_or(i64::MAX);
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        out.push_str(&format!(
+            "    {cp:<14} {k:<18} {:>16} → {:>16}\n",
+            crate::output::money(Money::from_minor(b, *cur)),
+            crate::output::money(Money::from_minor(after, *cur))
+        ));
+    }
+    out.push_str(&more(rows.len()));
+    Ok(out)
+}
+
+/// Things in the entries a label should look at before (or right after) recording
+/// them, one sentence each.
+pub async fn warnings(
+    store: &Store,
+    kind: Kind,
+    entries: &[Entry],
+) -> Result<Vec<String>, AppError> {
+    if !matches!(kind, Kind::Shipments | Kind::Payments | Kind::StockReports) || entries.is_empty()
+    {
+        return Ok(Vec::new());
+    }
+    let today = crate::risk::today(store).await?;
+    let snap = crate::risk::snapshot(store, today).await?;
+    let mut out = Vec::new();
+    match kind {
+        Kind::Shipments => {
+            let legal = backstock_risk::legal::compute(&snap);
+            let unperfected: BTreeMap<&str, &backstock_risk::legal::AgreementLegal> = legal
+                .agreements
+                .iter()
+                .filter(|a| {
+                    a.title_retained
+                        && matches!(
+                            a.status,
+                            backstock_risk::legal::UccStatus::Missing
+                                | backstock_risk::legal::UccStatus::Lapsed
+                        )
+                })
+                .map(|a| (a.distributor.as_str(), a))
+                .collect();
+            let mut by: BTreeMap<&str, (u64, BTreeSet<&str>)> = BTreeMap::new();
+            for e in entries {
+                if let Event::Shipment {
+                    shipment_id,
+                    from,
+                    to,
+                    units,
+                    ..
+                } = &e.event
+                {
+                    if from.is_label() && unperfected.contains_key(to.as_str()) {
+                        let s = by.entry(to.as_str()).or_default();
+                        s.0 = s.0.saturating_add(*units);
+                        s.1.insert(shipment_id.as_str());
+                    }
+                }
+            }
+            for (d, (units, ids)) in by {
+                let why = match unperfected.get(d).map(|a| a.status) {
+                    Some(backstock_risk::legal::UccStatus::Lapsed) => "its UCC-1 has lapsed",
+                    _ => "no UCC-1 is on file",
+                };
+                out.push(format!(
+                    "consigns {units} units to {d} ({}) while {why}: the label's title is not perfected against {d}'s lenders — file a UCC-1 and send PMSI notices before the stock goes",
+                    ids.into_iter().take(5).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+        Kind::Payments => {
+            let recv = backstock_risk::receivables::compute(&snap, None);
+            for e in entries {
+                let Event::PaymentReceived {
+                    payment_id,
+                    distributor,
+                    amount,
+                    statement_id,
+                } = &e.event
+                else {
+                    continue;
+                };
+                let r = recv.iter().find(|r| &r.distributor == distributor);
+                match (statement_id, r) {
+                    (_, None) => out.push(format!(
+                        "payment {payment_id} of {} comes from {distributor}, which has no agreement on file",
+                        crate::output::money(*amount)
+                    )),
+                    (Some(sid), Some(r)) => {
+                        if !r.book.statements.iter().any(|s| &s.statement_id == sid) {
+                            out.push(format!(
+                                "payment {payment_id} of {} names statement {sid}, which {distributor} never sent (as far as the books know)",
+                                crate::output::money(*amount)
+                            ));
+                        }
+                    }
+                    (None, Some(r)) => {
+                        if r.book.open_balance.minor() <= 0 {
+                            out.push(format!(
+                                "payment {payment_id} of {} from {distributor} matches no open statement: nothing is owed on the books",
+                                crate::output::money(*amount)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Kind::StockReports => {
+            let mut n = 0usize;
+            for e in entries {
+                let Event::Fact(Fact::StockReport(r)) = &e.event else {
+                    continue;
+                };
+                let books: i64 = store
+                    .stock(&StockFilter {
+                        as_of: Some(r.as_of),
+                        owner: Some(PartyId::LABEL.into()),
+                        holder: Some(r.distributor.to_string()),
+                        sku: Some(r.sku.to_string()),
+                        all: false,
+                    })
+                    .await?
+                    .iter()
+                    .filter(|s| s.state == "on_hand")
+                    .map(|s| s.units)
+                    .sum();
+                if books != r.units_on_hand {
+                    n += 1;
+                    if n <= MAX_ROWS {
+                        out.push(format!(
+                            "{} reports {} × {} on {}; the books say {} ({:+})",
+                            r.distributor,
+                            r.units_on_hand,
+                            r.sku,
+                            r.as_of,
+                            books,
+                            r.units_on_hand - books
+                        ));
+                    }
+                }
+            }
+            if n > MAX_ROWS {
+                out.push(format!(
+                    "… and {} more stock lines differ from the books",
+                    n - MAX_ROWS
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(out)
+}
