@@ -2,7 +2,6 @@
 //! mappings — as functions over a [`Store`](backstock_store::Store). The CLI and the web
 //! app both call these; neither holds business logic of its own.
 
-pub mod actions;
 pub mod aliases;
 pub mod backup;
 pub mod books;
@@ -19,7 +18,6 @@ pub mod insolvency;
 pub mod mapping;
 pub mod output;
 pub mod paperwork;
-pub mod payouts;
 pub mod preview;
 pub mod risk;
 pub mod royalties;
