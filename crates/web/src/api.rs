@@ -107,6 +107,7 @@ fn ser(m: backstock_domain::Money) -> Value {
 }
 
 type Q = axum::extract::Query<std::collections::HashMap<String, String>>;
+use crate::paging::{self, PageReq};
 
 pub async fn dashboard(State(state): State<AppState>, t: Tenant, axum::extract::Query(q): Q) -> J {
     let b = views::books_at(&t, &state.cache, views::as_of_param(&q)?).await?;
@@ -199,12 +200,31 @@ pub async fn catalog(State(state): State<AppState>, t: Tenant, axum::extract::Qu
     ))
 }
 
-pub async fn shipments(State(state): State<AppState>, t: Tenant) -> J {
+/// Shipments by (date, shipment, SKU) and purchase orders by (date, distributor, PO,
+/// SKU), each paged: `cursor` → `next` for shipments, `po_cursor` →
+/// `purchase_orders_next` for orders, `limit` for both.
+pub async fn shipments(State(state): State<AppState>, t: Tenant, axum::extract::Query(q): Q) -> J {
+    let req = PageReq::from_query(&q)?;
+    let po_req = PageReq {
+        cursor: q.get("po_cursor").filter(|c| !c.is_empty()).cloned(),
+        limit: req.limit,
+    };
     let b = views::books(&t, &state.cache).await?;
-    let (s, o) = views::shipments(&t, &b);
-    Ok(Json(
-        json!({"as_of": b.as_of, "shipments": s, "purchase_orders": o}),
-    ))
+    let (mut s, mut o) = views::shipments(&t, &b);
+    let ship_key =
+        |r: &views::ShipmentRow| paging::key(&[&r.date.to_string(), &r.shipment_id, &r.sku]);
+    let po_key = |r: &views::OrderRow| {
+        paging::key(&[&r.date.to_string(), &r.distributor, &r.po_number, &r.sku])
+    };
+    s.sort_by_cached_key(ship_key);
+    o.sort_by_cached_key(po_key);
+    let (s, next) = req.page(s, ship_key);
+    let (o, po_next) = po_req.page(o, po_key);
+    Ok(Json(paging::answer(
+        json!({"as_of": b.as_of, "shipments": s, "purchase_orders": o, "purchase_orders_next": po_next}),
+        &req,
+        next,
+    )))
 }
 
 pub async fn import_preview(State(state): State<AppState>, t: Tenant, m: Multipart) -> J {
@@ -236,11 +256,16 @@ pub async fn import_discard(
     Ok(Json(json!({"discarded": id})))
 }
 
-pub async fn members(State(state): State<AppState>, t: Tenant) -> J {
+/// Members by email, paged (`next`: the last email given).
+pub async fn members(State(state): State<AppState>, t: Tenant, axum::extract::Query(q): Q) -> J {
+    let req = PageReq::from_query(&q)?;
     let m = state.control.members(t.slug()).await?;
-    Ok(Json(
+    let (m, next) = req.page(m, |(u, _)| u.email.clone());
+    Ok(Json(paging::answer(
         json!({"members": m.iter().map(|(u, m)| json!({"user": u, "role": m.role, "party": m.party})).collect::<Vec<_>>()}),
-    ))
+        &req,
+        next,
+    )))
 }
 
 pub async fn invite(State(state): State<AppState>, t: Tenant, Body(f): Body<MemberForm>) -> J {
@@ -274,7 +299,19 @@ pub async fn settings(State(state): State<AppState>, t: Tenant, Body(f): Body<Se
     ))
 }
 
-pub async fn audit(State(state): State<AppState>, t: Tenant) -> J {
+/// The audit log, newest first, paged by id (`next`: the last id given).
+pub async fn audit(State(state): State<AppState>, t: Tenant, axum::extract::Query(q): Q) -> J {
+    let req = PageReq::from_query(&q)?;
+    if let Some(c) = &req.cursor {
+        if c.parse::<i64>().is_err() {
+            return Err(Fail::bad(format!("cursor: {c:?} is not from this list")));
+        }
+    }
     let rows = state.control.audit_log(t.slug(), 5000).await?;
-    Ok(Json(json!({"audit": rows})))
+    let (rows, next) = req.page_where(
+        rows,
+        |a| a.id.to_string(),
+        |k, c| k.parse::<i64>().ok() < c.parse::<i64>().ok(),
+    );
+    Ok(Json(paging::answer(json!({"audit": rows}), &req, next)))
 }

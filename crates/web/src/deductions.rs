@@ -694,6 +694,7 @@ pub async fn api_list(State(state): State<AppState>, t: Tenant, Query(q): Q) -> 
         None => None,
     };
     let all = is_yes(&q, "all") || q.get("status").is_some_and(|s| s == "all");
+    let req = crate::paging::PageReq::from_query(&q)?;
     let list: Vec<&Deduction> = b
         .deductions
         .iter()
@@ -709,11 +710,21 @@ pub async fn api_list(State(state): State<AppState>, t: Tenant, Query(q): Q) -> 
         .into_iter()
         .map(|m| json!({"amount": m.to_decimal_string(), "amount_minor": m.minor(), "currency": m.currency().code()}))
         .collect();
-    Ok(Json(json!({
-        "as_of": b.as_of,
-        "deductions": owned.deductions,
-        "outstanding": totals,
-    })))
+    // The totals are of every deduction listed; the rows come a page at a time, by
+    // (distributor, statement).
+    let key = |d: &Deduction| crate::paging::key(&[d.distributor.as_str(), &d.statement_id]);
+    let mut rows = owned.deductions;
+    rows.sort_by_cached_key(key);
+    let (rows, next) = req.page(rows, key);
+    Ok(Json(crate::paging::answer(
+        json!({
+            "as_of": b.as_of,
+            "deductions": rows,
+            "outstanding": totals,
+        }),
+        &req,
+        next,
+    )))
 }
 
 #[derive(Deserialize)]

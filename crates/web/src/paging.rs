@@ -47,11 +47,22 @@ impl PageReq {
         rows: impl IntoIterator<Item = T>,
         key: impl Fn(&T) -> String,
     ) -> (Vec<T>, Option<String>) {
+        self.page_where(rows, key, |k, c| k > c)
+    }
+
+    /// [`PageReq::page`] for rows in another order: `follows(row key, cursor)` says
+    /// whether a row comes after the cursor (e.g. a lower id, newest first).
+    pub fn page_where<T>(
+        &self,
+        rows: impl IntoIterator<Item = T>,
+        key: impl Fn(&T) -> String,
+        follows: impl Fn(&str, &str) -> bool,
+    ) -> (Vec<T>, Option<String>) {
         let mut out = Vec::new();
         let mut more = false;
         for r in rows {
             if let Some(c) = &self.cursor {
-                if key(&r).as_str() <= c.as_str() {
+                if !follows(key(&r).as_str(), c.as_str()) {
                     continue;
                 }
             }
@@ -64,6 +75,23 @@ impl PageReq {
         let next = if more { out.last().map(&key) } else { None };
         (out, next)
     }
+}
+
+/// A cursor of several parts (each part's bytes in hex, parts joined by `.`): safe
+/// in a URL and ordered as the parts are.
+pub fn key(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|p| p.bytes().map(|b| format!("{b:02x}")).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// `next` and `limit` added to a list answer.
+pub fn answer(mut v: serde_json::Value, req: &PageReq, next: Option<String>) -> serde_json::Value {
+    v["limit"] = serde_json::json!(req.limit);
+    v["next"] = serde_json::json!(next);
+    v
 }
 
 #[cfg(test)]
@@ -108,5 +136,21 @@ mod tests {
         }
         .page(rows, |r| r.to_string());
         assert_eq!((p, next), (vec!["d", "e"], None));
+        // Composite keys order as their parts; a shorter part sorts first.
+        assert!(key(&["2016-01-02", "S1"]) < key(&["2016-01-02", "S2"]));
+        assert!(key(&["2016-01-02", "S"]) < key(&["2016-01-02", "S1"]));
+        assert!(key(&["2016-01-02", "Z"]) < key(&["2016-01-03", "A"]));
+        // Newest first by id.
+        let ids = [9i64, 7, 4, 2];
+        let r = PageReq {
+            cursor: Some("7".into()),
+            limit: 1,
+        };
+        let (p, next) = r.page_where(
+            ids,
+            |i| i.to_string(),
+            |k, c| k.parse::<i64>().ok() < c.parse::<i64>().ok(),
+        );
+        assert_eq!((p, next.as_deref()), (vec![4], Some("4")));
     }
 }

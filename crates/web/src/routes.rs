@@ -252,6 +252,31 @@ const DEDUCTIONS_QUERY: &[(&str, &str)] = &[
         "all",
         "`true`: also accepted and written-off deductions (default: only outstanding ones)",
     ),
+    (
+        "cursor",
+        "the `next` of the previous page (rows by distributor and statement)",
+    ),
+    ("limit", "rows per page: 1 to 500 (default 500)"),
+];
+
+/// Paging of an API list (`crate::paging`).
+const PAGE_QUERY: &[(&str, &str)] = &[
+    (
+        "cursor",
+        "the `next` of the previous page (absent: the first page)",
+    ),
+    ("limit", "rows per page: 1 to 500 (default 500)"),
+];
+const SHIPMENTS_QUERY: &[(&str, &str)] = &[
+    (
+        "cursor",
+        "the `next` of the previous page of shipments (by date, shipment, SKU)",
+    ),
+    (
+        "po_cursor",
+        "the `purchase_orders_next` of the previous page of purchase orders",
+    ),
+    ("limit", "rows per page of each: 1 to 500 (default 500)"),
 ];
 
 const OFFER_QUERY: &[(&str, &str)] = &[
@@ -347,8 +372,8 @@ pub fn all() -> Vec<Route> {
         r(Verb::Get, "/api/v1/t/{tenant}/distributors", Tenant(ReadLabel), "Distributors with level, open balance and exposure", AS_OF, Body::None, "application/json", || get(api::distributors)),
         r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}", Tenant(ReadLabel), "One distributor in full", AS_OF, Body::None, "application/json", || get(api::distributor)),
         r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/shipments", Tenant(Operate), "Ship consigned stock (refused on credit hold unless overridden)", &[], Body::Json(SHIP_FIELDS), "application/json", || post(api::ship)),
-        r(Verb::Get, "/api/v1/t/{tenant}/catalog", Tenant(Catalog), "The catalog (an artist: their own releases)", &[], Body::None, "application/json", || get(api::catalog)),
-        r(Verb::Get, "/api/v1/t/{tenant}/shipments", Tenant(Shipments), "Shipments and purchase orders (a distributor: its own)", &[], Body::None, "application/json", || get(api::shipments)),
+        r(Verb::Get, "/api/v1/t/{tenant}/catalog", Tenant(Catalog), "The catalog (an artist: their own releases), by SKU, a page at a time (`next`: the cursor of the following page)", PAGE_QUERY, Body::None, "application/json", || get(api::catalog)),
+        r(Verb::Get, "/api/v1/t/{tenant}/shipments", Tenant(Shipments), "Shipments and purchase orders (a distributor: its own), a page of each at a time", SHIPMENTS_QUERY, Body::None, "application/json", || get(api::shipments)),
         r(Verb::Post, "/api/v1/t/{tenant}/imports", Tenant(Import), "Upload and preview (dry run); confirm with the returned upload_id", &[], Body::Multipart(UPLOAD_FIELDS), "application/json", || post(api::import_preview)),
         r(Verb::Post, "/api/v1/t/{tenant}/imports/{upload}/confirm", Tenant(Import), "Record a previewed upload", &[], Body::None, "application/json", || post(api::import_confirm)),
         r(Verb::Post, "/api/v1/t/{tenant}/imports/{upload}/discard", Tenant(Import), "Drop a previewed upload", &[], Body::None, "application/json", || post(api::import_discard)),
@@ -356,14 +381,14 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/api/v1/t/{tenant}/royalties/runs", Tenant(Operate), "Run a royalty period (`dry_run`: preview only); a posted period is locked", &[], Body::Json(RUN_FIELDS), "application/json", || post(royalties::api_run)),
         r(Verb::Get, "/api/v1/t/{tenant}/statements", Tenant(Statements), "Royalty statements (an artist: their own, and the releases they are paid on)", &[("period", "only this period"), ("payee", "only this payee")], Body::None, "application/json", || get(royalties::api_statements)),
         r(Verb::Get, "/api/v1/t/{tenant}/statements/{period}/{payee}", Tenant(Statements), "One payee's statement of a period, as stored (the JSON of `backstock royalties statement --format json`; money as `amount_minor` + `currency`)", &[], Body::None, "application/json", || get(royalties::api_statement)),
-        r(Verb::Get, "/api/v1/t/{tenant}/members", Tenant(Manage), "Members and roles", &[], Body::None, "application/json", || get(api::members)),
+        r(Verb::Get, "/api/v1/t/{tenant}/members", Tenant(Manage), "Members and roles, by email, a page at a time", PAGE_QUERY, Body::None, "application/json", || get(api::members)),
         r(Verb::Post, "/api/v1/t/{tenant}/members", Tenant(Manage), "Invite: give an account (new or existing) a role", &[], Body::Json(MEMBER_FIELDS), "application/json", || post(api::invite)),
         r(Verb::Get, "/api/v1/t/{tenant}/invitations", Tenant(Manage), "Invitations waiting (not used, not expired; never their links)", &[], Body::None, "application/json", || get(signup::api_invitations)),
         r(Verb::Post, "/api/v1/t/{tenant}/invitations", Tenant(Manage), "Invite by a one-time link valid 7 days (mailed with serve --smtp); the answer's `invitation.link` is shown once", &[], Body::Json(INVITE_FIELDS), "application/json", || post(signup::api_invite)),
         r(Verb::Post, "/api/v1/t/{tenant}/members/{user}/role", Tenant(Manage), "Change a member's role", &[], Body::Json(ROLE_FIELDS), "application/json", || post(api::change_role)),
         r(Verb::Post, "/api/v1/t/{tenant}/members/{user}/remove", Tenant(Manage), "Remove a member from this label", &[], Body::None, "application/json", || post(api::remove_member)),
         r(Verb::Post, "/api/v1/t/{tenant}/settings", Tenant(Manage), "Locale and currency of the label", &[], Body::Json(SETTINGS_FIELDS), "application/json", || post(api::settings)),
-        r(Verb::Get, "/api/v1/t/{tenant}/audit", Tenant(Manage), "Audit log", &[], Body::None, "application/json", || get(api::audit)),
+        r(Verb::Get, "/api/v1/t/{tenant}/audit", Tenant(Manage), "Audit log, newest first, a page at a time (of the latest 5,000 events)", PAGE_QUERY, Body::None, "application/json", || get(api::audit)),
         r(Verb::Get, "/api/v1/t/{tenant}/deductions", Tenant(ReadLabel), "Deductions (outstanding; `all=true` also accepted and written off), with the outstanding total per currency", DEDUCTIONS_QUERY, Body::None, "application/json", || get(deductions::api_list)),
         r(Verb::Post, "/api/v1/t/{tenant}/deductions/accept", Tenant(Operate), "Accept a deduction with a reason (the same acceptance twice is recorded once: `recorded: false`)", &[], Body::Json(ACCEPT_FIELDS), "application/json", || post(deductions::api_accept)),
         r(Verb::Post, "/api/v1/t/{tenant}/deductions/dispute", Tenant(Operate), "Dispute a deduction (already disputed: nothing recorded, `recorded: false`)", &[], Body::Json(DISPUTE_FIELDS), "application/json", || post(deductions::api_dispute)),

@@ -176,3 +176,111 @@ async fn list_pages_show_the_first_page_with_a_next_link_and_csv_streams_all() {
         .expect("a next link");
     assert!(next[..next.find('"').unwrap()].contains("sort=-catalog.sku"));
 }
+
+/// Follows `next` (named `field`, the cursor sent as `param`) from `first` to the end,
+/// collecting `list[..][id]`.
+async fn walk(
+    s: &Server,
+    t: &str,
+    first: &str,
+    list: &str,
+    id: &str,
+    field: &str,
+    param: &str,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut path = first.to_string();
+    for _ in 0..100 {
+        let r = api(s, t, &path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        let j = r.json();
+        assert!(
+            j[list].as_array().unwrap().len() <= 1,
+            "limit=1 is kept: {j}"
+        );
+        out.extend(
+            j[list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x[id].to_string()),
+        );
+        match j[field].as_str() {
+            Some(n) => {
+                let sep = if first.contains('?') { '&' } else { '?' };
+                path = format!("{first}{sep}{param}={}", enc(n));
+            }
+            None => return out,
+        }
+    }
+    panic!("no end to {first}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_list_route_pages() {
+    let s = start(|_| {}).await;
+    let t = token(&s).await;
+    // Shipments (2 consigned in alpha) and purchase orders (2), each with its own
+    // cursor.
+    let all = api(&s, &t, "/api/v1/t/alpha/shipments").await.json();
+    assert_eq!(all["shipments"].as_array().unwrap().len(), 2);
+    assert!(all["next"].is_null() && all["purchase_orders_next"].is_null());
+    let ships = walk(
+        &s,
+        &t,
+        "/api/v1/t/alpha/shipments?limit=1",
+        "shipments",
+        "shipment_id",
+        "next",
+        "cursor",
+    )
+    .await;
+    assert_eq!(ships, ["\"S1\"", "\"S2\""]);
+    let pos = walk(
+        &s,
+        &t,
+        "/api/v1/t/alpha/shipments?limit=1",
+        "purchase_orders",
+        "po_number",
+        "purchase_orders_next",
+        "po_cursor",
+    )
+    .await;
+    assert_eq!(pos, ["\"PO-ALPHA-1\"", "\"PO-NORTH-1\""]);
+    // Members by email, the audit log newest first.
+    let members = walk(
+        &s,
+        &t,
+        "/api/v1/t/alpha/members?limit=1",
+        "members",
+        "role",
+        "next",
+        "cursor",
+    )
+    .await;
+    assert_eq!(members.len(), 5);
+    let audit = walk(
+        &s,
+        &t,
+        "/api/v1/t/alpha/audit?limit=1",
+        "audit",
+        "id",
+        "next",
+        "cursor",
+    )
+    .await;
+    let ids: Vec<i64> = audit.iter().map(|i| i.parse().unwrap()).collect();
+    assert!(
+        !ids.is_empty() && ids.windows(2).all(|w| w[0] > w[1]),
+        "{ids:?}"
+    );
+    let r = api(&s, &t, "/api/v1/t/alpha/audit?cursor=abc").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    // Deductions: the page's shape (alpha has none outstanding).
+    let d = api(&s, &t, "/api/v1/t/alpha/deductions?all=true&limit=3")
+        .await
+        .json();
+    assert_eq!(d["limit"], 3, "{d}");
+    assert!(d["next"].is_null(), "{d}");
+    assert!(d["outstanding"].is_array());
+}
