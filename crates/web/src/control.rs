@@ -1324,6 +1324,53 @@ mod migration_tests {
         let (name, minted) = c.revoke_token_tree(1, 1).await.unwrap().unwrap();
         assert_eq!((name.as_str(), minted), ("old", vec!["child".to_string()]));
         assert!(c.token_rows(1).await.unwrap().is_empty(), "{child}");
+        // An older database gains the one-time links table too.
+        let (id, t) = c
+            .create_link(
+                LinkKind::Reset,
+                "a@b.test",
+                None,
+                None,
+                None,
+                "a@b.test",
+                60,
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            c.link(LinkKind::Reset, &t).await.unwrap(),
+            LinkState::Valid(_)
+        ));
+        assert!(matches!(
+            c.link(LinkKind::Invite, &t).await.unwrap(),
+            LinkState::Unknown
+        ));
+        assert!(c.use_link(id).await.unwrap());
+        assert!(!c.use_link(id).await.unwrap(), "once");
+        assert!(matches!(
+            c.link(LinkKind::Reset, &t).await.unwrap(),
+            LinkState::Used(_)
+        ));
+        let (late, t) = c
+            .create_link(
+                LinkKind::Reset,
+                "a@b.test",
+                None,
+                None,
+                None,
+                "a@b.test",
+                -1,
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            c.link(LinkKind::Reset, &t).await.unwrap(),
+            LinkState::Expired(_)
+        ));
+        assert!(
+            !c.use_link(late).await.unwrap(),
+            "an expired link is not used"
+        );
         // Opening again changes nothing.
         drop(c);
         Control::open(dir.path()).await.unwrap();
