@@ -18,6 +18,7 @@ pub mod insolvency;
 pub mod mapping;
 pub mod output;
 pub mod paperwork;
+pub mod payouts;
 pub mod preview;
 pub mod risk;
 pub mod royalties;

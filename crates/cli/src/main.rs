@@ -5,6 +5,7 @@ mod books;
 mod claim;
 mod deduction;
 mod export;
+mod payout;
 
 use backstock_app::{
     demo, gen, import, mapping, output, risk, royalties, user, AppError as CliError, Exit,
@@ -435,6 +436,15 @@ enum Command {
         #[command(subcommand)]
         command: books::BooksCommand,
     },
+    /// Artist payouts: record a payment to a payee, pay a royalty run in one step
+    /// (with the payout file for the bank), list them, the year-end 1099 CSV.
+    #[command(
+        after_help = "Examples:\n  backstock payout record --payee june-okafor --amount 123.45 --currency USD --on 2016-08-01 --reference WIRE-0042\n  backstock payout run --period 2016H1 --on 2016-08-01 --out payouts.csv\n  backstock payout list --payee june-okafor\n  backstock payout year-end 2016 --out 1099.csv"
+    )]
+    Payout {
+        #[command(subcommand)]
+        command: payout::PayoutCommand,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -570,6 +580,17 @@ enum PayeeCommand {
     List {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+    },
+    /// Record a payee's tax form as received (W-9 from a US person, W-8BEN from a
+    /// foreign one), for the year-end 1099 report.
+    TaxForm {
+        payee: String,
+        /// w9 or w8ben
+        #[arg(long)]
+        form: String,
+        /// The day it was received (default: today).
+        #[arg(long, value_parser = parse_date)]
+        received: Option<Date>,
     },
 }
 
@@ -849,6 +870,13 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         }
         Command::Backup(a) => {
             backup::run_backup(&open(&data_dir.unwrap_or_else(default_data_dir)).await?, a).await
+        }
+        Command::Payout { command } => {
+            payout::run(
+                &open(&data_dir.unwrap_or_else(default_data_dir)).await?,
+                command,
+            )
+            .await
         }
         Command::Books { command } => {
             books::run(
@@ -1576,6 +1604,11 @@ async fn run_royalty(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
             let store = open(&dir()).await?;
             match command {
                 PayeeCommand::List { format } => royalties::payee_list(&store, format).await,
+                PayeeCommand::TaxForm {
+                    payee,
+                    form,
+                    received,
+                } => payout::tax_form(&store, &payee, &form, received).await,
             }
         }
         Command::Royalties { command } => {

@@ -1,0 +1,270 @@
+//! Artist payouts through the real binary (issue 14 item 5): one payment recorded and
+//! refused when more than is payable, the same payout twice recorded once, a royalty
+//! run paid in one step with the bank's file, a payout corrected and paid again, tax
+//! forms and the year-end CSV for 1099 preparation.
+
+mod common;
+
+use common::*;
+
+/// The royalty payable balance of `payee` in USD, in minor units (from `balances`).
+fn payable_minor(d: &std::path::Path, payee: &str) -> i64 {
+    let csv = ok(d, &["balances", "--format", "csv"]);
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with(&format!("{payee},royalty_payable,")))
+        .unwrap_or_else(|| panic!("no royalty_payable of {payee} in\n{csv}"));
+    let amount = line.split(',').nth(2).unwrap();
+    let (units, cents) = amount.split_once('.').unwrap();
+    units.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap()
+}
+
+#[test]
+fn one_payout_is_recorded_once_refused_over_payable_and_corrected() {
+    let (tmp, d) = demo();
+    let before = payable_minor(&d, "june-okafor");
+    assert!(before > 10_000, "june-okafor is owed {before}");
+
+    // More than is payable: refused with a sentence, nothing recorded.
+    refused(
+        &d,
+        &[
+            "payout",
+            "record",
+            "--payee",
+            "june-okafor",
+            "--amount",
+            "99999.99",
+            "--currency",
+            "USD",
+        ],
+        4,
+        "is more than is payable to june-okafor (June Okafor): only",
+    );
+    // Mistyped input names what was expected.
+    refused(
+        &d,
+        &[
+            "payout",
+            "record",
+            "--payee",
+            "june",
+            "--amount",
+            "1",
+            "--currency",
+            "USD",
+        ],
+        3,
+        "no payee \"june\" on file; payees: ",
+    );
+    refused(
+        &d,
+        &[
+            "payout",
+            "record",
+            "--payee",
+            "june-okafor",
+            "--amount",
+            "1.234",
+            "--currency",
+            "USD",
+        ],
+        3,
+        "--amount",
+    );
+    refused(
+        &d,
+        &[
+            "payout",
+            "record",
+            "--payee",
+            "june-okafor",
+            "--amount",
+            "0",
+            "--currency",
+            "USD",
+        ],
+        3,
+        "more than zero",
+    );
+
+    let out = tmp.path().join("one.csv");
+    let args = [
+        "payout",
+        "record",
+        "--payee",
+        "june-okafor",
+        "--amount",
+        "100.05",
+        "--currency",
+        "USD",
+        "--on",
+        "2016-06-20",
+        "--reference",
+        "WIRE-0042",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let said = ok(&d, &args);
+    assert!(said.starts_with("Paid 100.05 USD to june-okafor"), "{said}");
+    assert_eq!(payable_minor(&d, "june-okafor"), before - 10_005);
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "payee,name,amount,currency,reference\njune-okafor,June Okafor,100.05,USD,WIRE-0042\n"
+    );
+
+    // The same payout again: recorded once.
+    let n = journal_len(&d);
+    let again = ok(&d, &args);
+    assert!(again.starts_with("Already recorded"), "{again}");
+    assert_eq!(journal_len(&d), n);
+    assert_eq!(payable_minor(&d, "june-okafor"), before - 10_005);
+
+    // A wrong payout is corrected by a reversing entry; then it may be made again.
+    let id = "payout:june-okafor:2016-06-20:100.05:USD:WIRE-0042";
+    let c = ok(
+        &d,
+        &["correct", id, "--reason", "paid to the wrong account"],
+    );
+    assert!(c.contains(id), "{c}");
+    assert_eq!(payable_minor(&d, "june-okafor"), before);
+    let list = ok(&d, &["payout", "list", "--format", "csv"]);
+    assert!(
+        !list.contains("WIRE-0042"),
+        "a corrected payout is gone: {list}"
+    );
+    let third = ok(&d, &args);
+    assert!(third.contains(&format!("[{id}:2]")), "{third}");
+    assert_eq!(payable_minor(&d, "june-okafor"), before - 10_005);
+    ok(&d, &["verify"]);
+}
+
+#[test]
+fn a_run_is_paid_in_one_step_once_and_the_year_end_csv_adds_up() {
+    let (tmp, d) = demo();
+    refused(
+        &d,
+        &["payout", "run", "--period", "2019H1"],
+        3,
+        "royalty period \"2019H1\" has not been run",
+    );
+    let file = tmp.path().join("payouts.csv");
+    let said = ok(
+        &d,
+        &[
+            "payout",
+            "run",
+            "--period",
+            "2016H1",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(said.contains("4 payment(s) recorded now"), "{said}");
+    // Tidewater is unrecouped: nothing payable on its statement, said so.
+    assert!(said.contains("Not paid: tidewater-band in USD"), "{said}");
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        csv,
+        "payee,name,amount,currency,reference\n\
+         elk-and-ember,Elk & Ember,1082.00,USD,Royalties 2016H1\n\
+         june-okafor,June Okafor,186.56,USD,Royalties 2016H1\n\
+         leon-brandt,Leon Brandt,90.63,USD,Royalties 2016H1\n\
+         marta-villanueva,Marta Villanueva,135.93,USD,Royalties 2016H1\n"
+    );
+    // Each payment is what the payee's statement says is payable.
+    let st = ok(
+        &d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            "june-okafor",
+            "--period",
+            "2016H1",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&st).unwrap();
+    assert_eq!(
+        v["contracts"][0]["totals"]["payable"]["amount_minor"],
+        18_656
+    );
+
+    // The same run again pays nobody twice.
+    let n = journal_len(&d);
+    let again = ok(&d, &["payout", "run", "--period", "2016H1"]);
+    assert!(
+        again.contains("0 payment(s) recorded now, 4 recorded before"),
+        "{again}"
+    );
+    assert_eq!(journal_len(&d), n);
+
+    // Tax forms and the year-end CSV.
+    refused(
+        &d,
+        &["payee", "tax-form", "june-okafor", "--form", "1099"],
+        3,
+        "expected w9 (a US person) or w8ben",
+    );
+    ok(
+        &d,
+        &[
+            "payee",
+            "tax-form",
+            "june-okafor",
+            "--form",
+            "w9",
+            "--received",
+            "2016-02-01",
+        ],
+    );
+    ok(
+        &d,
+        &[
+            "payee",
+            "tax-form",
+            "marta-villanueva",
+            "--form",
+            "W-8BEN",
+            "--received",
+            "2016-03-01",
+        ],
+    );
+    ok(
+        &d,
+        &[
+            "payout",
+            "record",
+            "--payee",
+            "june-okafor",
+            "--amount",
+            "13.44",
+            "--currency",
+            "USD",
+            "--on",
+            "2016-05-02",
+        ],
+    );
+    let ye = tmp.path().join("1099.csv");
+    let said = ok(
+        &d,
+        &["payout", "year-end", "2016", "--out", ye.to_str().unwrap()],
+    );
+    assert!(said.contains("2 without a tax form on file"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(&ye).unwrap(),
+        "year,payee,name,currency,amount_paid,payments,tax_form,tax_form_received_on\n\
+         2016,elk-and-ember,Elk & Ember,USD,1082.00,1,,\n\
+         2016,june-okafor,June Okafor,USD,200.00,2,W-9,2016-02-01\n\
+         2016,leon-brandt,Leon Brandt,USD,90.63,1,,\n\
+         2016,marta-villanueva,Marta Villanueva,USD,135.93,1,W-8BEN,2016-03-01\n"
+    );
+    // Nothing paid in 2015.
+    assert_eq!(
+        ok(&d, &["payout", "year-end", "2015"]),
+        "year,payee,name,currency,amount_paid,payments,tax_form,tax_form_received_on\n"
+    );
+    ok(&d, &["verify"]);
+}
