@@ -16,7 +16,7 @@
 use crate::api::Body;
 use crate::auth::Tenant;
 use crate::format::Locale;
-use crate::html::{csv_download, esc, page, url_encode, Cell, Grid};
+use crate::html::{esc, page, url_encode, Cell, Grid};
 use crate::roles::Perm;
 use crate::views;
 use crate::{AppState, Fail};
@@ -530,9 +530,11 @@ pub async fn page_get(
     }
     open.sort(&q);
     settled.sort(&q);
-    if let Some(r) = csv_download(&[&open, &settled], &q) {
-        return Ok(r);
-    }
+    // A CSV download streams every row of the table asked for.
+    let [open, settled] = match crate::html::csv_or_grids([open, settled], &q) {
+        Ok(grids) => grids,
+        Err(r) => return Ok(r),
+    };
     let path = base(&t, "deductions");
     let shown_path = match as_of {
         Some(d) => format!("{path}?as_of={d}"),

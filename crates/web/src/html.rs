@@ -417,28 +417,30 @@ impl futures_core::Stream for CsvChunks {
     }
 }
 
-/// [`csv_download`] of owned grids: the one asked for is streamed
-/// ([`Grid::csv_response`]); when the query asks for no CSV, the grids come back.
-pub fn csv_stream(grids: Vec<Grid>, q: &HashMap<String, String>) -> Result<Response, Vec<Grid>> {
-    if q.get("format").map(String::as_str) != Some("csv") || grids.is_empty() {
-        return Err(grids);
+/// For a page's CSV link: when the query asks for one of `grids` as CSV, its
+/// download streamed ([`Grid::csv_response`]) as `Err`; otherwise the grids back.
+pub fn csv_or_grids<const N: usize>(
+    grids: [Grid; N],
+    q: &HashMap<String, String>,
+) -> Result<[Grid; N], Response> {
+    if q.get("format").map(String::as_str) != Some("csv") {
+        return Ok(grids);
     }
     let at = match q.get("table") {
         None => Some(0),
         Some(w) => grids.iter().position(|g| g.id == w),
     };
     match at {
-        Some(i) => match grids.into_iter().nth(i) {
-            Some(g) => Ok(g.csv_response()),
-            None => Err(Vec::new()),
-        },
+        Some(i) => Err(grids
+            .into_iter()
+            .nth(i)
+            .map(Grid::csv_response)
+            .unwrap_or_else(|| axum::http::StatusCode::NOT_FOUND.into_response())),
         // No such table: the download says which there are (no CSV is written).
         None => {
             let refs: Vec<&Grid> = grids.iter().collect();
-            match csv_download(&refs, q) {
-                Some(r) => Ok(r),
-                None => Err(grids),
-            }
+            Err(csv_download(&refs, q)
+                .unwrap_or_else(|| axum::http::StatusCode::BAD_REQUEST.into_response()))
         }
     }
 }

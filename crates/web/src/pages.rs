@@ -8,7 +8,7 @@
 use crate::auth::{self, ClientIp, Tenant, Viewer};
 use crate::chart::{line_chart, Series};
 use crate::format::{Locale, LOCALES};
-use crate::html::{csv_download, esc, page, plain_page, url_encode, Cell, Grid};
+use crate::html::{esc, page, plain_page, url_encode, Cell, Grid};
 use crate::roles::{Perm, Role};
 use crate::views::{self, level_rank};
 use crate::{AppState, Fail};
@@ -717,9 +717,12 @@ pub async fn dashboard(
     for g in [&mut risk, &mut alerts, &mut ageing, &mut stock] {
         g.sort(&q);
     }
-    if let Some(r) = csv_download(&[&risk, &alerts, &ageing, &stock], &q) {
-        return Ok(r);
-    }
+    // A CSV download streams every row of the table asked for.
+    let [risk, alerts, ageing, stock] =
+        match crate::html::csv_or_grids([risk, alerts, ageing, stock], &q) {
+            Ok(grids) => grids,
+            Err(r) => return Ok(r),
+        };
     let path = dated(&base(&t, "dashboard"));
     let chart = exposure_chart(&b, &l);
     let failures = crate::insolvency::dashboard_section(&t).await?;
@@ -964,9 +967,11 @@ pub async fn distributors(
         ]);
     }
     g.sort(&q);
-    if let Some(r) = csv_download(&[&g], &q) {
-        return Ok(r);
-    }
+    // A CSV download streams every row.
+    let [g] = match crate::html::csv_or_grids([g], &q) {
+        Ok(grids) => grids,
+        Err(r) => return Ok(r),
+    };
     let body = format!(
         "<section>{}</section>",
         g.html(&base(&t, "distributors"), &q)
@@ -1114,9 +1119,12 @@ async fn distributor_page(
     ] {
         g.sort(&q);
     }
-    if let Some(r) = csv_download(&[&statements, &stock, &payments, &timeline, &demands], &q) {
-        return Ok(r);
-    }
+    // A CSV download streams every row of the table asked for.
+    let [statements, stock, payments, timeline, demands] =
+        match crate::html::csv_or_grids([statements, stock, payments, timeline, demands], &q) {
+            Ok(grids) => grids,
+            Err(r) => return Ok(r),
+        };
     let form_path = base(&t, &format!("distributors/{}", url_encode(&id)));
     let deductions_link = esc(&format!(
         "{}#d-{}",
@@ -1433,9 +1441,9 @@ pub async fn catalog(
     }
     g.sort(&q);
     // The CSV streams every row; the page shows one page of them.
-    let g = match crate::html::csv_stream(vec![g], &q) {
-        Ok(r) => return Ok(r),
-        Err(mut grids) => grids.pop().unwrap_or_else(|| Grid::new("catalog", &[])),
+    let [g] = match crate::html::csv_or_grids([g], &q) {
+        Ok(grids) => grids,
+        Err(r) => return Ok(r),
     };
     let note = match &t.scope {
         auth::Scope::Payee(p) => format!(
@@ -1515,9 +1523,11 @@ pub async fn shipments(
     }
     sg.sort(&q);
     og.sort(&q);
-    if let Some(r) = csv_download(&[&sg, &og], &q) {
-        return Ok(r);
-    }
+    // A CSV download streams every row of the table asked for.
+    let [sg, og] = match crate::html::csv_or_grids([sg, og], &q) {
+        Ok(grids) => grids,
+        Err(r) => return Ok(r),
+    };
     let path = base(&t, "shipments");
     let body = format!(
         "<section><h2>Shipments</h2>{}</section><section><h2>Purchase orders</h2>{}</section>",
@@ -1727,9 +1737,11 @@ pub async fn users(
         ]);
     }
     g.sort(&q);
-    if let Some(r) = csv_download(&[&g], &q) {
-        return Ok(r);
-    }
+    // A CSV download streams every row.
+    let [g] = match crate::html::csv_or_grids([g], &q) {
+        Ok(grids) => grids,
+        Err(r) => return Ok(r),
+    };
     let mut role_opts = String::new();
     for r in Role::ALL {
         role_opts.push_str(&format!(
@@ -2080,9 +2092,11 @@ pub async fn audit(
         ]);
     }
     g.sort(&q);
-    if let Some(r) = csv_download(&[&g], &q) {
-        return Ok(r);
-    }
+    // A CSV download streams every row.
+    let [g] = match crate::html::csv_or_grids([g], &q) {
+        Ok(grids) => grids,
+        Err(r) => return Ok(r),
+    };
     let body = format!("<section>{}</section>", g.html(&base(&t, "audit"), &q));
     Ok(page("Audit log", Some(&t), &body).into_response())
 }

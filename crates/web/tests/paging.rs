@@ -165,6 +165,21 @@ async fn list_pages_show_the_first_page_with_a_next_link_and_csv_streams_all() {
         csv.headers
     );
     assert_eq!(csv.body.lines().count(), 1 + 1_205);
+    // Every page's CSV streams, a page with several tables too.
+    let csv = s
+        .get("/t/alpha/shipments?format=csv&table=orders", Some(&owner))
+        .await;
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    assert_eq!(
+        csv.header("transfer-encoding").map(str::to_ascii_lowercase),
+        Some("chunked".into())
+    );
+    assert!(csv.body.starts_with("date,PO,"), "{}", csv.body);
+    assert_eq!(csv.body.lines().count(), 3, "{}", csv.body);
+    let r = s
+        .get("/t/alpha/shipments?format=csv&table=nope", Some(&owner))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
     // Sorted pages: the sort is kept on the next link.
     let r = s
         .get("/t/alpha/catalog?sort=-catalog.sku", Some(&owner))
