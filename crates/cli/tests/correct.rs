@@ -111,3 +111,110 @@ fn exposure(dir: &Path, distributor: &str) -> i64 {
         .and_then(|a| a["exposure"]["amount_minor"].as_i64())
         .unwrap()
 }
+
+fn receivable(dir: &Path, distributor: &str) -> (i64, i64) {
+    let v: serde_json::Value = serde_json::from_str(&ok(
+        dir,
+        &[
+            "receivables",
+            "--distributor",
+            distributor,
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    (
+        v[0]["open_balance"]["amount_minor"].as_i64().unwrap(),
+        v[0]["cash_received"]["amount_minor"].as_i64().unwrap(),
+    )
+}
+
+fn cash(dir: &Path) -> i64 {
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(dir, &["balances", "--format", "json"])).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "cash")
+        .map(|r| r["balance"]["amount_minor"].as_i64().unwrap())
+        .sum()
+}
+
+#[test]
+fn a_corrected_payment_and_statement_count_nowhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("demo");
+    ok(&d, &["demo"]);
+    // The last payment from northwind, with its amount, from the journal's transfers.
+    let j = ok(&d, &["journal", "--kind", "payment", "--format", "csv"]);
+    let last = j
+        .lines()
+        .filter(|l| l.contains("payment:northwind:"))
+        .last()
+        .unwrap()
+        .to_string();
+    let f: Vec<&str> = last.split(',').collect();
+    let (id, amount) = (
+        f[4].to_string(),
+        f[12].replace('.', "").parse::<i64>().unwrap(),
+    );
+    let (open, received) = receivable(&d, "northwind");
+    let cash_before = cash(&d);
+    ok(&d, &["correct", &id, "--reason", "bounced"]);
+    // Receivables, cash and the balances all lose exactly that payment.
+    let (open2, received2) = receivable(&d, "northwind");
+    assert_eq!(received2, received - amount);
+    assert_eq!(open2, open + amount);
+    assert_eq!(cash(&d), cash_before - amount);
+    // The same correction twice is refused, and changes nothing.
+    let o = run(&d, &["correct", &id, "--reason", "bounced"]);
+    assert!(!o.status.success());
+    assert_eq!(receivable(&d, "northwind"), (open2, received2));
+    // A corrected statement is gone from the receivables and from risk's figures.
+    let st = ok(&d, &["journal", "--kind", "statement", "--format", "csv"]);
+    let last_st = st
+        .lines()
+        .filter(|l| l.contains("statement:northwind:"))
+        .last()
+        .unwrap()
+        .split(',')
+        .nth(4)
+        .unwrap()
+        .to_string();
+    let sid = last_st.rsplit(':').next().unwrap().to_string();
+    let before: serde_json::Value = serde_json::from_str(&ok(
+        &d,
+        &[
+            "receivables",
+            "--distributor",
+            "northwind",
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    assert!(before[0]["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["statement_id"] == sid.as_str()));
+    ok(&d, &["correct", &last_st, "--reason", "sent twice"]);
+    let after: serde_json::Value = serde_json::from_str(&ok(
+        &d,
+        &[
+            "receivables",
+            "--distributor",
+            "northwind",
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    assert!(!after[0]["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["statement_id"] == sid.as_str()));
+    assert!(ok(&d, &["verify"]).starts_with("OK:"));
+}
