@@ -14,7 +14,9 @@
 //   4. downloads a royalty statement PDF from the statements page (`#statement-pdf`);
 //   5. signs in as the demo artist: the dashboard is refused (403); their statements page
 //      links only their own statements, whose PDF downloads; another artist's statement
-//      cannot be opened or downloaded.
+//      cannot be opened or downloaded;
+//   6. a newcomer signs up with a new label, invites a bookkeeper on the Users page, and the
+//      bookkeeper accepts through the one-time link (used once; the audit log shows it).
 // Any failure: a clear message, screenshots of the open pages and the server's log in an
 // artifacts directory (printed), exit status 1.
 
@@ -471,6 +473,57 @@ async function main() {
     }
     await artist.close();
     return `own ${ownPdf}; refused ${refused.join(', ')}`;
+  });
+
+  await step('a newcomer signs up, makes a label and invites a bookkeeper who accepts by the link', async () => {
+    const slug = `browser-${randomBytes(3).toString('hex')}`;
+    const founder = await browser.newContext();
+    const fp = await newPage(founder);
+    await fp.goto(`${base}/signup`);
+    await fp.fill('#signup-email', `founder@${slug}.test`);
+    await fp.fill('#signup-name', 'Fran Founder');
+    await fp.fill('#signup-password', PASSWORD);
+    await fp.fill('#signup-label-name', 'Browser Records');
+    await fp.fill('#signup-label-slug', slug);
+    await Promise.all([fp.waitForNavigation(), fp.click('#signup-submit')]);
+    let at = new URL(fp.url()).pathname;
+    check(at === `/t/${slug}/dashboard`, `sign-up landed on ${at}, not the new label's dashboard`);
+    check((await fp.locator('#dashboard').count()) === 1, 'the new label has no dashboard');
+    // The owner invites a bookkeeper: a one-time link shown once.
+    await fp.goto(`${base}/t/${slug}/users`);
+    const keeper = `keeper@${slug}.test`;
+    await fp.fill('#link-invite-email', keeper);
+    await fp.selectOption('#link-invite-role', 'bookkeeper');
+    await Promise.all([fp.waitForNavigation(), fp.click('#link-invite-submit')]);
+    const link = await fp.locator('#invite-link').inputValue();
+    check(/\/invite\/[0-9a-f]{64}$/.test(link), `no invitation link on the page: ${JSON.stringify(link)}`);
+    // The bookkeeper, in a browser of their own, accepts and lands in the label.
+    const kc = await browser.newContext();
+    const kp = await newPage(kc);
+    await kp.goto(link);
+    check((await kp.locator('#invite-what').innerText()).includes('as bookkeeper'), 'the link does not say the role');
+    await kp.fill('#accept-name', 'Kim Keeper');
+    await kp.fill('#accept-password', `${PASSWORD}-keeper`);
+    await kp.fill('#accept-password2', `${PASSWORD}-keeper`);
+    await Promise.all([kp.waitForNavigation(), kp.click('#accept-submit')]);
+    at = new URL(kp.url()).pathname;
+    check(at === `/t/${slug}/dashboard`, `the bookkeeper landed on ${at}`);
+    const resp = await kp.goto(`${base}/t/${slug}/users`);
+    check(resp.status() === 403, `the bookkeeper opened the Users page (status ${resp.status()})`);
+    // Used once; the owner sees the member and the steps in the audit log.
+    const again = await kp.request.get(link, { maxRedirects: 0 });
+    check(again.status() === 404, `the used link answered ${again.status()}, not 404`);
+    await fp.goto(`${base}/t/${slug}/users`);
+    const role = await cell(fp, 'members', keeper, 'role');
+    check(role === 'bookkeeper', `the Users page shows ${keeper} as ${role}`);
+    await fp.goto(`${base}/t/${slug}/audit`);
+    const audit = await fp.locator('#table-audit').innerText();
+    for (const a of ['label_created', 'invitation_created', 'invitation_accepted']) {
+      check(audit.includes(a), `the audit log has no ${a}`);
+    }
+    await kc.close();
+    await founder.close();
+    return `${slug}: ${keeper} joined as bookkeeper`;
   });
 }
 
