@@ -160,3 +160,17 @@ pub fn read(
     }
     Ok(parsed)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The mapping crate writes canonical statement rows without depending on the
+    /// importer (it stays free of the ledger); the two lists of columns are one
+    /// promise to users and are held equal here.
+    #[test]
+    fn mapped_rows_have_the_canonical_statement_columns() {
+        assert_eq!(
+            backstock_mapping::COLUMNS[..],
+            *backstock_ingest::canonical::columns(backstock_ingest::Kind::Statements)
+        );
+    }
+}
