@@ -52,13 +52,14 @@ pub fn page(title: &str, tenant: Option<&Tenant>, body: &str) -> Html<String> {
     if let Some(t) = tenant {
         let s = url_encode(t.slug());
         nav.push_str(&format!("<strong>{}</strong>", esc(&t.row.name)));
-        let links: [(&str, &str, Perm); 11] = [
+        let links: [(&str, &str, Perm); 12] = [
             ("dashboard", "Dashboard", Perm::ReadLabel),
             ("distributors", "Distributors", Perm::ReadLabel),
             ("deductions", "Deductions", Perm::ReadLabel),
             ("catalog", "Catalog", Perm::Catalog),
             ("royalties", "Royalties", Perm::ReadLabel),
             ("statements", "Statements", Perm::Statements),
+            ("payouts", "Payouts", Perm::Statements),
             ("shipments", "Shipments & orders", Perm::Shipments),
             ("import", "Import", Perm::Import),
             ("users", "Users", Perm::Manage),

@@ -20,6 +20,7 @@ pub mod format;
 pub mod html;
 pub mod insolvency;
 pub mod pages;
+pub mod payouts;
 pub mod roles;
 pub mod paging;
 pub mod routes;

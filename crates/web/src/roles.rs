@@ -69,6 +69,7 @@ impl Role {
             Shipments => matches!(self, Owner | Staff | Bookkeeper | Distributor),
             Import => matches!(self, Owner | Staff | Bookkeeper | Distributor),
             Operate => matches!(self, Owner | Staff),
+            Pay => matches!(self, Owner | Staff),
             Manage => self == Owner,
             Statements => matches!(self, Owner | Staff | Bookkeeper | Artist),
             Export => matches!(self, Owner | Staff | Bookkeeper),
@@ -115,6 +116,9 @@ pub enum Perm {
     Import,
     /// Record things that are not files: shipments (and credit-hold overrides).
     Operate,
+    /// Pay royalties to payees (one payment or a whole run), the bank's payout file,
+    /// tax forms.
+    Pay,
     /// Users, roles, settings and the audit log.
     Manage,
     /// Royalty statements (an artist sees only their own payee's).
@@ -134,6 +138,7 @@ impl Perm {
             Perm::Shipments => "shipments",
             Perm::Import => "import",
             Perm::Operate => "operate",
+            Perm::Pay => "pay",
             Perm::Manage => "manage",
             Perm::Statements => "statements",
             Perm::Export => "export",
