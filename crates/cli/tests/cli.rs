@@ -727,3 +727,68 @@ R-1,river,2016-01-01,2016-01-31,2016-02-10,fee,,,16.00,USD,\n",
         "{out}"
     );
 }
+
+#[test]
+fn a_label_starts_mid_life_from_opening_balances() {
+    let (tmp, d) = label_with_catalog();
+    let opening = write(
+        tmp.path(),
+        "opening.csv",
+        "record,date,party,sku,units,statement_id,period_end,amount,currency\n\
+stock,2016-01-01,label,MRG-001-CD,400,,,,\n\
+stock,2016-01-01,allegro,MRG-001-CD,120,,,,\n\
+open_statement,2015-12-20,allegro,,,AL-2015-11,2015-11-30,640.00,USD\n",
+    );
+    let out = ok(&d, &["import", &opening]);
+    assert!(out.contains("recorded 3 opening lines"), "{out}");
+    // Stock by holder, visibly from the opening.
+    let stock = ok(&d, &["stock", "--all", "--format", "csv"]);
+    assert!(
+        stock.contains("MRG-001-CD,label,label,on_hand,400"),
+        "{stock}"
+    );
+    assert!(
+        stock.contains("MRG-001-CD,label,allegro,on_hand,120"),
+        "{stock}"
+    );
+    assert!(stock.contains("plant:opening,origin,-520"), "{stock}");
+    // The open statement is owed, and a payment naming it settles it.
+    let r: serde_json::Value = serde_json::from_str(&ok(
+        &d,
+        &["receivables", "--as-of", "2016-01-15", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(r[0]["open_balance"]["amount_minor"], 64_000, "{r}");
+    let pay = write(
+        tmp.path(),
+        "payments.csv",
+        "payment_id,date,distributor,amount,currency,statement_id\nP-1,2016-01-20,allegro,640.00,USD,AL-2015-11\n",
+    );
+    ok(&d, &["import", &pay]);
+    let r: serde_json::Value = serde_json::from_str(&ok(
+        &d,
+        &["receivables", "--as-of", "2016-01-31", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(r[0]["open_balance"]["amount_minor"], 0, "{r}");
+    // The label can ship the stock it had.
+    let ship = write(
+        tmp.path(),
+        "shipments.csv",
+        "shipment_id,date,from,to,sku,units,po_number\nSH-1,2016-02-01,label,allegro,MRG-001-CD,50,\n",
+    );
+    ok(&d, &["import", &ship]);
+    // The same file twice changes nothing; a bad record is named.
+    assert!(ok(&d, &["import", &opening]).contains("already imported"));
+    let bad = write(
+        tmp.path(),
+        "opening2.csv",
+        "record,date,party,sku,units,statement_id,period_end,amount,currency\nstok,2016-01-01,label,MRG-001-CD,1,,,,\n",
+    );
+    let err = fail(&d, &["import", &bad], 3);
+    assert!(
+        err.contains("line 2, column 1 (record)") && err.contains("open_statement"),
+        "{err}"
+    );
+    assert!(ok(&d, &["verify"]).starts_with("OK:"));
+}

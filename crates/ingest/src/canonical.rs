@@ -70,6 +70,17 @@ pub fn columns(kind: Kind) -> &'static [&'static str] {
             "memo",
         ],
         Kind::StockReports => &["distributor", "as_of", "sku", "units_on_hand"],
+        Kind::Opening => &[
+            "record",
+            "date",
+            "party",
+            "sku",
+            "units",
+            "statement_id",
+            "period_end",
+            "amount",
+            "currency",
+        ],
         Kind::Payments => &[
             "payment_id",
             "date",
@@ -815,6 +826,103 @@ pub(crate) fn row_of(
                     8,
                     r.raw(8),
                     "totals within range (the statement's totals overflow)",
+                )),
+            }
+        }
+        Kind::Opening => {
+            // `stock`: the party (label or a distributor) holds `units` of `sku` owned by
+            // the label on `date`: units that appear from `plant:opening`, so every
+            // report shows where they came from. `open_statement`: the distributor still
+            // owes `amount` on statement `statement_id` (period ending `period_end`),
+            // issued on `date`: one adjustment line, settled by later payments.
+            let record = r.raw(0).to_ascii_lowercase();
+            let date = r.get(1, errs, Date::parse);
+            match record.as_str() {
+                "stock" => {
+                    let party = ctx.holder(r, 2, errs);
+                    let sku = ctx.sku(r, 3, errs, &mut out.unknown);
+                    let n = r.get(4, errs, units);
+                    let (Some(date), Some(party), Some(sku), Some(n)) = (date, party, sku, n)
+                    else {
+                        return;
+                    };
+                    if party.as_str().starts_with("plant:") {
+                        errs.push(r.err(2, party.as_str(), "label or a distributor (who holds the stock)"));
+                        return;
+                    }
+                    let Ok(plant) = PartyId::parse("plant:opening") else {
+                        return;
+                    };
+                    out.push(entry(
+                        ctx,
+                        format!("opening:stock:{party}:{sku}:{date}"),
+                        date,
+                        date,
+                        line,
+                        Event::Manufacture {
+                            run_id: format!("opening-{date}"),
+                            plant,
+                            to: party,
+                            sku,
+                            units: n,
+                        },
+                    ));
+                }
+                "open_statement" => {
+                    let dist = ctx.distributor(r, 2, errs);
+                    let sid = r.text(5, errs, 100);
+                    let pe = r.get(6, errs, Date::parse);
+                    let cur = r.get(8, errs, Currency::parse);
+                    let Some(cur) = cur else { return };
+                    let amount = r.get(7, errs, |s| Money::parse(s, cur));
+                    let (Some(date), Some(dist), Some(sid), Some(pe), Some(amount)) =
+                        (date, dist, sid, pe, amount)
+                    else {
+                        return;
+                    };
+                    if amount.minor() <= 0 {
+                        errs.push(r.err(7, r.raw(7), "what is still owed on the statement, above zero"));
+                        return;
+                    }
+                    if pe > date {
+                        errs.push(r.err(6, r.raw(6), format!("a period end on or before the date it was issued ({date})")));
+                        return;
+                    }
+                    if let Some(want) = ctx.distributors.get(dist.as_str()) {
+                        if *want != cur {
+                            errs.push(r.err(8, r.raw(8), format!("{want}, the currency of {dist}'s agreement")));
+                            return;
+                        }
+                    }
+                    out.totals.add(amount);
+                    let statement = Statement {
+                        statement_id: sid.clone(),
+                        distributor: dist.clone(),
+                        period_start: pe.first_of_month(),
+                        period_end: pe,
+                        issued_on: date,
+                        currency: cur,
+                        lines: vec![StatementLine {
+                            kind: LineKind::Adjustment,
+                            sku: None,
+                            units: 0,
+                            amount_minor: amount.minor(),
+                            channel: backstock_ledger::Channel::Physical,
+                        }],
+                    };
+                    out.push(entry(
+                        ctx,
+                        format!("statement:{dist}:{sid}"),
+                        pe,
+                        date,
+                        line,
+                        Event::Statement(statement),
+                    ));
+                }
+                other => errs.push(r.err(
+                    0,
+                    other,
+                    "stock (units the label owns, by who holds them) or open_statement (what a distributor still owes on a statement)",
                 )),
             }
         }

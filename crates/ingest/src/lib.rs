@@ -39,6 +39,9 @@ pub enum Kind {
     Statements,
     StockReports,
     Payments,
+    /// Opening balances of a label that starts with backstock mid-life: stock by
+    /// holder and statements still open, as of its start date (`opening.csv`).
+    Opening,
     /// EDI ANSI X12 interchange (852 product activity, 846 inventory advice, 867
     /// product transfer and resale).
     X12,
@@ -47,9 +50,10 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Catalog,
         Kind::Distributors,
+        Kind::Opening,
         Kind::PurchaseOrders,
         Kind::Shipments,
         Kind::Statements,
@@ -65,6 +69,7 @@ impl Kind {
             Kind::Statements => "statements",
             Kind::StockReports => "stock_reports",
             Kind::Payments => "payments",
+            Kind::Opening => "opening",
             Kind::X12 => "x12",
             Kind::Dsr => "dsr",
         }
@@ -102,6 +107,9 @@ impl Kind {
         match self {
             Kind::Catalog => 0,
             Kind::Distributors => 1,
+            // The stock and money the label had on its start date, before anything
+            // that moves them.
+            Kind::Opening => 2,
             Kind::PurchaseOrders => 2,
             Kind::Shipments => 3,
             Kind::Statements => 4,
