@@ -533,7 +533,7 @@ pub async fn page_get(
     // A CSV download streams every row of the table asked for.
     let [open, settled] = match crate::html::csv_or_grids([open, settled], &q) {
         Ok(grids) => grids,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let path = base(&t, "deductions");
     let shown_path = match as_of {

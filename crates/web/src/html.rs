@@ -423,7 +423,7 @@ impl futures_core::Stream for CsvChunks {
 pub fn csv_or_grids<const N: usize>(
     grids: [Grid; N],
     q: &HashMap<String, String>,
-) -> Result<[Grid; N], Response> {
+) -> Result<[Grid; N], Box<Response>> {
     if q.get("format").map(String::as_str) != Some("csv") {
         return Ok(grids);
     }
@@ -432,16 +432,19 @@ pub fn csv_or_grids<const N: usize>(
         Some(w) => grids.iter().position(|g| g.id == w),
     };
     match at {
-        Some(i) => Err(grids
-            .into_iter()
-            .nth(i)
-            .map(Grid::csv_response)
-            .unwrap_or_else(|| axum::http::StatusCode::NOT_FOUND.into_response())),
+        Some(i) => Err(Box::new(
+            grids
+                .into_iter()
+                .nth(i)
+                .map(Grid::csv_response)
+                .unwrap_or_else(|| axum::http::StatusCode::NOT_FOUND.into_response()),
+        )),
         // No such table: the download says which there are (no CSV is written).
         None => {
             let refs: Vec<&Grid> = grids.iter().collect();
-            Err(csv_download(&refs, q)
-                .unwrap_or_else(|| axum::http::StatusCode::BAD_REQUEST.into_response()))
+            Err(Box::new(csv_download(&refs, q).unwrap_or_else(|| {
+                axum::http::StatusCode::BAD_REQUEST.into_response()
+            })))
         }
     }
 }

@@ -721,7 +721,7 @@ pub async fn dashboard(
     let [risk, alerts, ageing, stock] =
         match crate::html::csv_or_grids([risk, alerts, ageing, stock], &q) {
             Ok(grids) => grids,
-            Err(r) => return Ok(r),
+            Err(r) => return Ok(*r),
         };
     let path = dated(&base(&t, "dashboard"));
     let chart = exposure_chart(&b, &l);
@@ -970,7 +970,7 @@ pub async fn distributors(
     // A CSV download streams every row.
     let [g] = match crate::html::csv_or_grids([g], &q) {
         Ok(grids) => grids,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let body = format!(
         "<section>{}</section>",
@@ -1005,8 +1005,8 @@ async fn distributor_page(
 ) -> Result<Response, Fail> {
     let (state, t, id, q) = (state.clone(), t, id.to_string(), q.clone());
     let as_of = views::as_of_param(&q)?;
-    let b = views::books_at(&t, &state.cache, as_of).await?;
-    let l = locale(&t);
+    let b = views::books_at(t, &state.cache, as_of).await?;
+    let l = locale(t);
     let d = views::distributor(&b, &id).ok_or_else(|| Fail::not_found("no such distributor"))?;
     let ag = d.agreement;
     let mut statements = Grid::new(
@@ -1123,12 +1123,12 @@ async fn distributor_page(
     let [statements, stock, payments, timeline, demands] =
         match crate::html::csv_or_grids([statements, stock, payments, timeline, demands], &q) {
             Ok(grids) => grids,
-            Err(r) => return Ok(r),
+            Err(r) => return Ok(*r),
         };
-    let form_path = base(&t, &format!("distributors/{}", url_encode(&id)));
+    let form_path = base(t, &format!("distributors/{}", url_encode(&id)));
     let deductions_link = esc(&format!(
         "{}#d-{}",
-        base(&t, "deductions"),
+        base(t, "deductions"),
         id.chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect::<String>()
@@ -1443,7 +1443,7 @@ pub async fn catalog(
     // The CSV streams every row; the page shows one page of them.
     let [g] = match crate::html::csv_or_grids([g], &q) {
         Ok(grids) => grids,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let note = match &t.scope {
         auth::Scope::Payee(p) => format!(
@@ -1526,7 +1526,7 @@ pub async fn shipments(
     // A CSV download streams every row of the table asked for.
     let [sg, og] = match crate::html::csv_or_grids([sg, og], &q) {
         Ok(grids) => grids,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let path = base(&t, "shipments");
     let body = format!(
@@ -1740,7 +1740,7 @@ pub async fn users(
     // A CSV download streams every row.
     let [g] = match crate::html::csv_or_grids([g], &q) {
         Ok(grids) => grids,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let mut role_opts = String::new();
     for r in Role::ALL {
@@ -2095,7 +2095,7 @@ pub async fn audit(
     // A CSV download streams every row.
     let [g] = match crate::html::csv_or_grids([g], &q) {
         Ok(grids) => grids,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let body = format!("<section>{}</section>", g.html(&base(&t, "audit"), &q));
     Ok(page("Audit log", Some(&t), &body).into_response())
