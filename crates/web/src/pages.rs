@@ -2070,6 +2070,7 @@ pub async fn audit(
     Query(q): Q,
 ) -> Result<Response, Fail> {
     let rows = state.control.audit_log(t.slug(), 5000).await?;
+    let l = locale(&t);
     let mut g = Grid::new(
         "audit",
         &[
@@ -2084,7 +2085,13 @@ pub async fn audit(
     for r in rows {
         g.push(vec![
             Cell::num(r.id.to_string(), r.id, r.id.to_string()),
-            Cell::text(r.at),
+            // Dates in the label's own format, as every other table; the CSV keeps
+            // the timestamp as recorded.
+            Cell {
+                text: when_raised(&l, &r.at),
+                csv: r.at.clone(),
+                ..Cell::text(r.at.clone())
+            },
             Cell::text(r.actor),
             Cell::text(r.action),
             Cell::text(r.detail),
