@@ -2,6 +2,7 @@
 //! mappings — as functions over a [`Store`](backstock_store::Store). The CLI and the web
 //! app both call these; neither holds business logic of its own.
 
+pub mod actions;
 pub mod aliases;
 pub mod backup;
 pub mod books;
