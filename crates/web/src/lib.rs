@@ -7,6 +7,7 @@
 //! the authorization-matrix test are all built from that table. Tenant isolation is
 //! enforced in one place, the [`auth::Tenant`] extractor.
 
+pub mod actions;
 pub mod api;
 pub mod auth;
 pub mod backup;

@@ -1181,6 +1181,20 @@ async fn distributor_page(
         })
         .unwrap_or_default();
     let failure = crate::insolvency::section(t, &id, as_of).await?;
+    // The daily actions for this distributor (crates/web/src/actions.rs).
+    let record = if t.may(Perm::Record) || t.may(Perm::Operate) {
+        format!(
+            r#"<section id="record-actions"><h2>Record</h2><p><a id="record-link" href="{}">Record a payment, purchase order, return, receipt, demand or its answer, UCC-1 or PMSI notice for {}</a></p></section>"#,
+            esc(&format!(
+                "{}?distributor={}",
+                base(t, "record"),
+                url_encode(&id)
+            )),
+            esc(&id)
+        )
+    } else {
+        String::new()
+    };
     let ship = if t.may(Perm::Operate) {
         let typed = |f: fn(&ShipForm) -> Option<&str>| {
             attempt
@@ -1219,7 +1233,7 @@ async fn distributor_page(
 <section><h2>Payments</h2>{}</section>
 <section><h2>Stock held (label-owned)</h2>{}</section>
 <section><h2>Signal timeline</h2>{}</section>
-<section><h2>Demands</h2>{}</section>{failure}{ship}"#,
+<section><h2>Demands</h2>{}</section>{failure}{ship}{record}"#,
         b.as_of,
         esc(&ag.legal_name),
         esc(&ag.state_of_organization),

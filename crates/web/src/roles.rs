@@ -74,6 +74,7 @@ impl Role {
             Statements => matches!(self, Owner | Staff | Bookkeeper | Artist),
             Export => matches!(self, Owner | Staff | Bookkeeper),
             CloseBooks => matches!(self, Owner | Bookkeeper),
+            Record => matches!(self, Owner | Staff | Bookkeeper),
         }
     }
 
@@ -127,6 +128,10 @@ pub enum Perm {
     Export,
     /// Close a month of the books (reopening one is `manage`: the owner).
     CloseBooks,
+    /// Key in what a bookkeeper records by hand: payments received, purchase orders,
+    /// receipt confirmations, corrections, aliases (returns, demands, filings and
+    /// agreements are `operate`).
+    Record,
 }
 
 impl Perm {
@@ -143,6 +148,7 @@ impl Perm {
             Perm::Statements => "statements",
             Perm::Export => "export",
             Perm::CloseBooks => "close_books",
+            Perm::Record => "record",
         }
     }
 }
@@ -179,6 +185,8 @@ mod tests {
         assert!(Role::Bookkeeper.may(Perm::Export) && Role::Staff.may(Perm::Export));
         assert!(!Role::Artist.may(Perm::Export) && !Role::Distributor.may(Perm::Export));
         assert!(Role::Bookkeeper.may(Perm::CloseBooks) && !Role::Staff.may(Perm::CloseBooks));
+        assert!(Role::Bookkeeper.may(Perm::Record) && Role::Staff.may(Perm::Record));
+        assert!(!Role::Artist.may(Perm::Record) && !Role::Distributor.may(Perm::Record));
         assert_eq!(Role::Artist.home(), "statements");
         // The invitation default may neither move stock nor manage the label, and
         // needs no party.

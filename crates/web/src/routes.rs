@@ -4,7 +4,8 @@
 
 use crate::roles::{Access, Perm};
 use crate::{
-    api, backup, books, deductions, export, insolvency, pages, royalties, signup, AppState,
+    actions, api, backup, books, deductions, export, insolvency, pages, royalties, signup,
+    AppState,
 };
 use axum::routing::{get, post, MethodRouter};
 use serde_json::{json, Value};
@@ -415,6 +416,31 @@ pub fn all() -> Vec<Route> {
         r(Verb::Get, "/api/v1/t/{tenant}/backup", Tenant(Manage), "A backup of the label's whole store as one SQLite file (consistent, its hash chain checked)", &[], Body::None, "application/vnd.sqlite3", || get(backup::download)),
         r(Verb::Get, "/api/v1/t/{tenant}/export/{format}", Tenant(Export), "The accountant's books of a date range: `beancount`, `csv-journal`, `xero` (manual-journal import) or `quickbooks` (journal-entry import); money only, every transaction balanced", export::EXPORT_QUERY, Body::None, "text/plain (beancount) or text/csv, as a download", || get(export::api_export)),
         r(Verb::Post, "/api/v1/t/{tenant}/thresholds", Tenant(Manage), "Set risk thresholds: `{\"name\": 45}`; `null` goes back to the default", &[], Body::Json(deductions::threshold_fields()), "application/json", || post(deductions::api_thresholds_post)),
+        // ---- the daily actions (crates/web/src/actions.rs) ----
+        r(Verb::Get, "/t/{tenant}/record", Tenant(Record), "Record: a form for each daily action the role may take; the unmatched queue and aliases", &[("distributor", "prefill the distributor fields")], Body::None, "text/html", || get(actions::page_get)),
+        r(Verb::Post, "/t/{tenant}/record/payment", Tenant(actions::PAYMENT.perm), "Record a payment received from a distributor (payments.csv's row and messages; the same payment twice: `recorded: false`) — the form; refused: the form again as typed", &[], Body::Form(actions::PAYMENT.doc), "text/html", || post(actions::payment_page)),
+        r(Verb::Post, "/api/v1/t/{tenant}/payments", Tenant(actions::PAYMENT.perm), "Record a payment received from a distributor (payments.csv's row and messages; the same payment twice: `recorded: false`)", &[], Body::Json(actions::PAYMENT.doc), "application/json", || post(actions::payment_api)),
+        r(Verb::Post, "/t/{tenant}/record/purchase-order", Tenant(actions::PURCHASE_ORDER.perm), "Record a distributor's purchase order line (purchase_orders.csv's row and messages) — the form; refused: the form again as typed", &[], Body::Form(actions::PURCHASE_ORDER.doc), "text/html", || post(actions::purchase_order_page)),
+        r(Verb::Post, "/api/v1/t/{tenant}/purchase-orders", Tenant(actions::PURCHASE_ORDER.perm), "Record a distributor's purchase order line (purchase_orders.csv's row and messages)", &[], Body::Json(actions::PURCHASE_ORDER.doc), "application/json", || post(actions::purchase_order_api)),
+        r(Verb::Post, "/t/{tenant}/record/return", Tenant(actions::RETURN.perm), "Record units returned by a distributor to the label (shipments.csv's row from the distributor to label) — the form; refused: the form again as typed", &[], Body::Form(actions::RETURN.doc), "text/html", || post(actions::return_page)),
+        r(Verb::Post, "/api/v1/t/{tenant}/returns", Tenant(actions::RETURN.perm), "Record units returned by a distributor to the label (shipments.csv's row from the distributor to label)", &[], Body::Json(actions::RETURN.doc), "application/json", || post(actions::return_api)),
+        r(Verb::Post, "/t/{tenant}/record/receipt", Tenant(actions::RECEIPT.perm), "Record that a distributor confirmed receiving a shipment — the form; refused: the form again as typed", &[], Body::Form(actions::RECEIPT.doc), "text/html", || post(actions::receipt_page)),
+        r(Verb::Post, "/api/v1/t/{tenant}/receipts", Tenant(actions::RECEIPT.perm), "Record that a distributor confirmed receiving a shipment", &[], Body::Json(actions::RECEIPT.doc), "application/json", || post(actions::receipt_api)),
+        r(Verb::Post, "/t/{tenant}/record/demand", Tenant(actions::DEMAND.perm), "Record a demand to return or transfer stock (id derived: the same demand twice is recorded once) — the form; refused: the form again as typed", &[], Body::Form(actions::DEMAND.doc), "text/html", || post(actions::demand_page)),
+        r(Verb::Post, "/api/v1/t/{tenant}/demands", Tenant(actions::DEMAND.perm), "Record a demand to return or transfer stock (id derived: the same demand twice is recorded once)", &[], Body::Json(actions::DEMAND.doc), "application/json", || post(actions::demand_api)),
+        r(Verb::Post, "/t/{tenant}/record/answer", Tenant(actions::ANSWER.perm), "Record a distributor's answer to a demand — the form; refused: the form again as typed", &[], Body::Form(actions::ANSWER.doc), "text/html", || post(actions::answer_page)),
+        r(Verb::Post, "/api/v1/t/{tenant}/demands/answers", Tenant(actions::ANSWER.perm), "Record a distributor's answer to a demand", &[], Body::Json(actions::ANSWER.doc), "application/json", || post(actions::answer_api)),
+        r(Verb::Post, "/t/{tenant}/record/ucc1", Tenant(actions::UCC1.perm), "Record a UCC-1 filing (or continuation) against a distributor — the form; refused: the form again as typed", &[], Body::Form(actions::UCC1.doc), "text/html", || post(actions::ucc1_page)),
+        r(Verb::Post, "/api/v1/t/{tenant}/ucc1-filings", Tenant(actions::UCC1.perm), "Record a UCC-1 filing (or continuation) against a distributor", &[], Body::Json(actions::UCC1.doc), "application/json", || post(actions::ucc1_api)),
+        r(Verb::Post, "/t/{tenant}/record/pmsi", Tenant(actions::PMSI.perm), "Record a PMSI notice sent to a distributor's secured lender — the form; refused: the form again as typed", &[], Body::Form(actions::PMSI.doc), "text/html", || post(actions::pmsi_page)),
+        r(Verb::Post, "/api/v1/t/{tenant}/pmsi-notices", Tenant(actions::PMSI.perm), "Record a PMSI notice sent to a distributor's secured lender", &[], Body::Json(actions::PMSI.doc), "application/json", || post(actions::pmsi_api)),
+        r(Verb::Post, "/t/{tenant}/record/correction", Tenant(actions::CORRECTION.perm), "Correct (reverse) an entry, with the reason; refused with a sentence when it cannot be reversed — the form; refused: the form again as typed", &[], Body::Form(actions::CORRECTION.doc), "text/html", || post(actions::correction_page)),
+        r(Verb::Post, "/api/v1/t/{tenant}/corrections", Tenant(actions::CORRECTION.perm), "Correct (reverse) an entry, with the reason; refused with a sentence when it cannot be reversed", &[], Body::Json(actions::CORRECTION.doc), "application/json", || post(actions::correction_api)),
+        r(Verb::Post, "/t/{tenant}/record/alias", Tenant(actions::ALIAS.perm), "Record another code for a SKU; held statement lines with that code are posted — the form; refused: the form again as typed", &[], Body::Form(actions::ALIAS.doc), "text/html", || post(actions::alias_page)),
+        r(Verb::Post, "/api/v1/t/{tenant}/aliases", Tenant(actions::ALIAS.perm), "Record another code for a SKU; held statement lines with that code are posted", &[], Body::Json(actions::ALIAS.doc), "application/json", || post(actions::alias_api)),
+        r(Verb::Post, "/t/{tenant}/record/agreement", Tenant(actions::AGREEMENT.perm), "Record a distributor and its agreement (distributors.csv's row and messages) — the form; refused: the form again as typed", &[], Body::Form(actions::AGREEMENT.doc), "text/html", || post(actions::agreement_page)),
+        r(Verb::Post, "/api/v1/t/{tenant}/agreements", Tenant(actions::AGREEMENT.perm), "Record a distributor and its agreement (distributors.csv's row and messages)", &[], Body::Json(actions::AGREEMENT.doc), "application/json", || post(actions::agreement_api)),
+        r(Verb::Get, "/api/v1/t/{tenant}/unmatched", Tenant(ReadLabel), "Statement lines held for an unknown code, and the aliases on record", &[], Body::None, "application/json", || get(actions::api_unmatched)),
     ]
 }
 
