@@ -687,3 +687,110 @@ pub fn year_end_csv(year: i32, rows: &[YearRow]) -> String {
     }
     s
 }
+
+// ---------------------------------------------------------------- statements (18.8)
+
+/// What makes a stored royalty statement checkable: the rate the contract version in
+/// force (as known on the statement date) applies to each detail line's channel and
+/// format, and the payments made to the payee up to the statement date (as known
+/// then, corrections applied). Derived from the journal as of the statement date, so
+/// the same statement always shows the same.
+pub async fn checks(
+    store: &Store,
+    st: &backstock_royalty_statement::RoyaltyStatement,
+) -> Result<backstock_royalty_statement::Checks, AppError> {
+    use backstock_royalties::Base;
+    use backstock_royalty_statement::{percent, Checks, PaymentLine, RateApplied};
+    let mut out = Checks::default();
+    let mut versions: BTreeMap<String, backstock_ledger::facts::RoyaltyContract> = BTreeMap::new();
+    for (_, e) in store
+        .entries(&[EntryKind::RoyaltyContract], Some(st.issued_on))
+        .await?
+    {
+        if let Event::Fact(Fact::RoyaltyContract(c)) = e.event {
+            if c.effective_from > st.period_end {
+                continue;
+            }
+            match versions.get(&c.contract_id) {
+                Some(v) if v.effective_from > c.effective_from => {}
+                _ => {
+                    versions.insert(c.contract_id.clone(), c);
+                }
+            }
+        }
+    }
+    for c in &st.contracts {
+        let Some(v) = versions.get(&c.contract_id) else {
+            continue;
+        };
+        let Ok(contract) = crate::royalties::contract_of(v) else {
+            continue;
+        };
+        let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+        for l in &c.detail {
+            if !seen.insert((l.channel.clone(), l.format.clone())) {
+                continue;
+            }
+            let channel = if l.channel == "digital" {
+                backstock_ledger::Channel::Digital
+            } else {
+                backstock_ledger::Channel::Physical
+            };
+            let format = Some(l.format.as_str()).filter(|f| !f.is_empty());
+            let Some(rule) = contract.rule_for(channel, format) else {
+                continue;
+            };
+            let base = match rule.base {
+                Base::NetReceipts => "net receipts",
+                Base::PpdPerUnit => "PPD (wholesale price × units)",
+                Base::NetProfitSplit => "net profit",
+            };
+            // The payee's share of the artist royalty, when it is not all of it: the
+            // line's royalty is receipts (or PPD) × rate × share.
+            let share = contract
+                .payees()
+                .iter()
+                .find(|(p, _)| p.as_str() == st.payee.id)
+                .map(|(_, r)| r.ppm())
+                .filter(|ppm| *ppm != 1_000_000)
+                .map(|ppm| format!(" × your {} share", percent(ppm)))
+                .unwrap_or_default();
+            out.rates.push(RateApplied {
+                contract_id: c.contract_id.clone(),
+                channel: l.channel.clone(),
+                format: l.format.clone(),
+                rate: format!("{} of {base}{share}", percent(rule.rate.ppm())),
+            });
+        }
+    }
+    for p in payouts(store, Some(&st.payee.id), Some(st.issued_on)).await? {
+        if p.on <= st.issued_on {
+            out.payments.push(PaymentLine {
+                date: p.on,
+                amount: p.amount,
+                reference: p.reference,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A payee's statement for a run period in `format`, as the run stored it, with what
+/// makes it checkable ([`checks`]): what `backstock royalties statement` prints.
+pub async fn statement(
+    store: &Store,
+    payee: &str,
+    period: &str,
+    format: backstock_royalty_statement::Format,
+) -> Result<Vec<u8>, AppError> {
+    use backstock_royalty_statement as doc;
+    let json = crate::royalties::statement(store, payee, period, doc::Format::Json).await?;
+    let st: doc::RoyaltyStatement = serde_json::from_slice(&json).map_err(|e| {
+        AppError::new(
+            Exit::Other,
+            format!("the stored statement does not read back: {e}"),
+        )
+    })?;
+    let x = checks(store, &st).await?;
+    Ok(doc::render_checked(&st, &x, format))
+}

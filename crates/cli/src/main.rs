@@ -1639,7 +1639,8 @@ async fn run_royalty(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
                     format,
                     output,
                 } => {
-                    let bytes = royalties::statement(&store, &payee, &period, format).await?;
+                    let bytes =
+                        backstock_app::payouts::statement(&store, &payee, &period, format).await?;
                     match output {
                         Some(path) => {
                             std::fs::write(&path, &bytes).map_err(|e| {

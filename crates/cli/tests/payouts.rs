@@ -191,6 +191,74 @@ fn a_run_is_paid_in_one_step_once_and_the_year_end_csv_adds_up() {
         v["contracts"][0]["totals"]["payable"]["amount_minor"],
         18_656
     );
+    // Issue 18.8: the statement can be checked — the rate on each line, why collected
+    // differs from earned, what was paid and when (up to the statement date).
+    assert_eq!(
+        v["contracts"][0]["detail"][0]["rate"],
+        "22% of net receipts"
+    );
+    let why = v["contracts"][0]["why_collected_differs"].as_str().unwrap();
+    assert!(
+        why.contains("owed by distributors in default (Cascade Media Group, LLC)"),
+        "{why}"
+    );
+    assert_eq!(v["payments"][0]["date"], "2016-06-30");
+    assert_eq!(v["payments"][0]["amount"]["amount_minor"], 18_656);
+    assert_eq!(v["payments"][0]["reference"], "Royalties 2016H1");
+    let csv = ok(
+        &d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            "june-okafor",
+            "--period",
+            "2016H1",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(
+        csv.contains("payment,,2016-06-30,,,,,,,,,,,,186.56,USD,,Royalties 2016H1"),
+        "{csv}"
+    );
+    assert!(csv.contains(",USD,22% of net receipts,"), "{csv}");
+    assert!(
+        csv.contains("note,C-OKAFOR,why_collected_differs,"),
+        "{csv}"
+    );
+    let html = ok(
+        &d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            "june-okafor",
+            "--period",
+            "2016H1",
+            "--format",
+            "html",
+        ],
+    );
+    assert!(html.contains("Paid to you (up to 2016-06-30)"), "{html}");
+    assert!(html.contains("Why collected differs from earned"));
+    assert!(html.contains("<td>22% of net receipts</td>"));
+    // An earlier statement shows no later payment.
+    let old = ok(
+        &d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            "june-okafor",
+            "--period",
+            "2015H2",
+            "--format",
+            "json",
+        ],
+    );
+    let o: serde_json::Value = serde_json::from_str(&old).unwrap();
+    assert_eq!(o["payments"], serde_json::json!([]));
 
     // The same run again pays nobody twice.
     let n = journal_len(&d);

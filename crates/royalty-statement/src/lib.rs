@@ -16,7 +16,7 @@ use backstock_domain::{Currency, Date, Money};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
-pub use pdf::{document, document_text, to_pdf, Block, Pdf};
+pub use pdf::{document, document_text, to_pdf, to_pdf_checked, Block, Pdf};
 
 /// One payee's statement for one period (all the payee's contracts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +127,125 @@ pub struct DetailLine {
     pub royalty_collected: Money,
 }
 
+/// What makes a stored statement checkable (issue 18 item 8), found when it is shown —
+/// never part of what the run stored, so a statement is still reproduced exactly: the
+/// rate applied on each detail line (from the contract version in force) and the
+/// payments made to the payee up to the statement date.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checks {
+    pub rates: Vec<RateApplied>,
+    pub payments: Vec<PaymentLine>,
+}
+
+/// The rate a contract applies to one channel × format, as printed
+/// (`20% of net receipts`, `15% of PPD`, `50% of net profit`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateApplied {
+    pub contract_id: String,
+    pub channel: String,
+    pub format: String,
+    pub rate: String,
+}
+
+/// A payment made to the payee (remittance): when, how much, the reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentLine {
+    pub date: Date,
+    pub amount: Money,
+    pub reference: String,
+}
+
+impl Checks {
+    /// The rate applied on `l` of contract `contract_id` (empty when not known).
+    pub fn rate_of(&self, contract_id: &str, l: &DetailLine) -> &str {
+        self.rates
+            .iter()
+            .find(|r| {
+                r.contract_id == contract_id && r.channel == l.channel && r.format == l.format
+            })
+            .map(|r| r.rate.as_str())
+            .unwrap_or("")
+    }
+    /// Payments in `currency`, oldest first.
+    pub fn payments_in(&self, currency: Currency) -> impl Iterator<Item = &PaymentLine> {
+        self.payments
+            .iter()
+            .filter(move |p| p.amount.currency() == currency)
+    }
+}
+
+/// A rate in parts per million as a percentage: `20%`, `17.5%`.
+pub fn percent(ppm: u32) -> String {
+    let int = ppm / 10_000;
+    let frac = ppm % 10_000;
+    if frac == 0 {
+        format!("{int}%")
+    } else {
+        let f = format!("{frac:04}");
+        format!("{int}.{}%", f.trim_end_matches('0'))
+    }
+}
+
+/// Why royalties collected differ from royalties earned, in one paragraph: the
+/// distributors' statements not paid yet, those of distributors in default named.
+pub fn why_collected_differs(c: &ContractStatement) -> String {
+    let t = &c.totals;
+    let cur = c.currency;
+    let mut s = format!(
+        "Royalties are earned when a distributor reports a sale and collected when it pays for it. This period: earned {} {cur}, collected {} {cur}",
+        amount(t.royalty_earned),
+        amount(t.royalty_collected)
+    );
+    let diff = t
+        .royalty_earned
+        .minor()
+        .saturating_sub(t.royalty_collected.minor());
+    if diff == 0 {
+        s.push_str(" (the same).");
+    } else {
+        s.push_str(&format!(
+            " (a difference of {} {cur}; collected also counts payments received this period for earlier periods' statements).",
+            amount(Money::from_minor(diff, cur))
+        ));
+    }
+    if c.not_collected.is_empty() {
+        s.push_str(" Every statement the distributors sent has been paid.");
+    } else {
+        let n = c.not_collected.len();
+        s.push_str(&format!(
+            " Not collected yet: {} {cur} on {n} unpaid statement{} (listed below)",
+            amount(t.earned_not_collected),
+            if n == 1 { "" } else { "s" }
+        ));
+        let mut defaulted: Vec<&str> = c
+            .not_collected
+            .iter()
+            .filter(|x| x.in_default)
+            .map(|x| x.distributor_name.as_str())
+            .collect();
+        defaulted.dedup();
+        if defaulted.is_empty() {
+            s.push('.');
+        } else {
+            s.push_str(&format!(
+                ", of which {} {cur} is owed by distributors in default ({}): reported as sold but not paid; the label is pursuing the claim.",
+                amount(t.earned_not_collected_in_default),
+                defaulted.join(", ")
+            ));
+        }
+    }
+    s.push_str(&format!(
+        " On the {} basis, the {} figure is what is credited to you.",
+        c.basis,
+        if c.basis == "collected" {
+            "collected"
+        } else {
+            "earned"
+        }
+    ));
+    s
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -150,16 +269,47 @@ impl Format {
 
 /// Renders the statement in `format` (PDF as bytes, the others UTF-8).
 pub fn render(st: &RoyaltyStatement, format: Format) -> Vec<u8> {
+    render_checked(st, &Checks::default(), format)
+}
+
+/// Renders the statement with what makes it checkable ([`Checks`]): the rate on each
+/// line, why collected differs from earned, the payments made up to its date.
+pub fn render_checked(st: &RoyaltyStatement, checks: &Checks, format: Format) -> Vec<u8> {
     match format {
-        Format::Json => to_json(st).into_bytes(),
-        Format::Csv => to_csv(st).into_bytes(),
-        Format::Html => to_html(st).into_bytes(),
-        Format::Pdf => to_pdf(st).bytes,
+        Format::Json => to_json_checked(st, checks).into_bytes(),
+        Format::Csv => to_csv_checked(st, checks).into_bytes(),
+        Format::Html => to_html_checked(st, checks).into_bytes(),
+        Format::Pdf => pdf::to_pdf_checked(st, checks).bytes,
     }
 }
 
+/// The statement as the run stored it.
 pub fn to_json(st: &RoyaltyStatement) -> String {
     serde_json::to_string_pretty(st).unwrap_or_default() + "\n"
+}
+
+/// The stored statement with, added: each detail line's `rate`, each contract's
+/// `why_collected_differs`, and `payments` (made to the payee up to the statement
+/// date). Read back as a [`RoyaltyStatement`], the additions are ignored.
+pub fn to_json_value(st: &RoyaltyStatement, checks: &Checks) -> serde_json::Value {
+    let mut v = serde_json::to_value(st).unwrap_or_default();
+    if let Some(cs) = v.get_mut("contracts").and_then(|c| c.as_array_mut()) {
+        for (cj, c) in cs.iter_mut().zip(&st.contracts) {
+            if let Some(ds) = cj.get_mut("detail").and_then(|d| d.as_array_mut()) {
+                for (dj, d) in ds.iter_mut().zip(&c.detail) {
+                    dj["rate"] = serde_json::json!(checks.rate_of(&c.contract_id, d));
+                }
+            }
+            cj["why_collected_differs"] = serde_json::json!(why_collected_differs(c));
+        }
+    }
+    v["payments"] = serde_json::to_value(&checks.payments).unwrap_or_default();
+    v
+}
+
+/// [`to_json_value`] as text.
+pub fn to_json_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
+    serde_json::to_string_pretty(&to_json_value(st, checks)).unwrap_or_default() + "\n"
 }
 
 /// An amount for people: `1,234.56` (the currency is printed once per section).
@@ -339,12 +489,19 @@ fn csv_cell(s: &str) -> String {
 }
 
 /// CSV: one row per item, `record` saying which part of the statement it is
-/// (`header`, `total`, `not_collected`, `cost`, `detail`); amounts as plain decimals.
+/// (`header`, `total`, `note`, `not_collected`, `cost`, `detail`, `payment`); amounts
+/// as plain decimals; `rate` is the rate applied on a detail line, `text` a note's
+/// words or a payment's reference.
 pub fn to_csv(st: &RoyaltyStatement) -> String {
+    to_csv_checked(st, &Checks::default())
+}
+
+/// [`to_csv`] with the rates and payments of `checks`.
+pub fn to_csv_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
     let mut out = String::from(
-        "record,contract_id,item,release,sku,format,channel,distributor,units_sold,units_returned,receipts,returns,royalty_earned,royalty_collected,amount,currency\n",
+        "record,contract_id,item,release,sku,format,channel,distributor,units_sold,units_returned,receipts,returns,royalty_earned,royalty_collected,amount,currency,rate,text\n",
     );
-    let mut row = |cells: [&str; 16]| {
+    let mut row = |cells: [&str; 18]| {
         out.push_str(
             &cells
                 .iter()
@@ -364,7 +521,7 @@ pub fn to_csv(st: &RoyaltyStatement) -> String {
         ("issued_on", &st.issued_on.to_string()),
     ] {
         row([
-            "header", "", k, "", "", "", "", "", "", "", "", "", "", "", v, "",
+            "header", "", k, "", "", "", "", "", "", "", "", "", "", "", v, "", "", "",
         ]);
     }
     for c in &st.contracts {
@@ -411,8 +568,30 @@ pub fn to_csv(st: &RoyaltyStatement) -> String {
                 "",
                 &v,
                 &cur,
+                "",
+                "",
             ]);
         }
+        row([
+            "note",
+            &c.contract_id,
+            "why_collected_differs",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            &cur,
+            "",
+            &why_collected_differs(c),
+        ]);
         for n in &c.not_collected {
             row([
                 "not_collected",
@@ -435,6 +614,8 @@ pub fn to_csv(st: &RoyaltyStatement) -> String {
                 &d(n.royalty_collected),
                 &d(n.royalty_uncollected),
                 &cur,
+                "",
+                "",
             ]);
         }
         for k in &c.costs {
@@ -455,6 +636,8 @@ pub fn to_csv(st: &RoyaltyStatement) -> String {
                 "",
                 &d(k.charged),
                 &cur,
+                "",
+                "",
             ]);
         }
         for l in &c.detail {
@@ -475,8 +658,32 @@ pub fn to_csv(st: &RoyaltyStatement) -> String {
                 &d(l.royalty_collected),
                 "",
                 &cur,
+                checks.rate_of(&c.contract_id, l),
+                "",
             ]);
         }
+    }
+    for p in &checks.payments {
+        row([
+            "payment",
+            "",
+            &p.date.to_string(),
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            &p.amount.to_decimal_string(),
+            p.amount.currency().code(),
+            "",
+            &p.reference,
+        ]);
     }
     out
 }
@@ -500,6 +707,11 @@ pub fn esc(s: &str) -> String {
 
 /// A self-contained HTML page (inline style, no scripts, no external resources).
 pub fn to_html(st: &RoyaltyStatement) -> String {
+    to_html_checked(st, &Checks::default())
+}
+
+/// [`to_html`] with the rates and payments of `checks`.
+pub fn to_html_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -558,6 +770,28 @@ pub fn to_html(st: &RoyaltyStatement) -> String {
             );
         }
         h.push_str("</ul>\n");
+        let _ = writeln!(
+            h,
+            "<h3>Why collected differs from earned</h3>\n<p class=\"why\">{}</p>",
+            esc(&why_collected_differs(c))
+        );
+        if !c.not_collected.is_empty() {
+            h.push_str("<table class=\"unpaid\"><tr><th>unpaid statement</th><th>distributor</th><th class=\"n\">earned</th><th class=\"n\">collected</th><th class=\"n\">not collected</th><th>status</th></tr>\n");
+            for n in &c.not_collected {
+                let _ = writeln!(
+                    h,
+                    "<tr{}><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                    if n.in_default { " class=\"default\"" } else { "" },
+                    esc(&n.statement_id),
+                    esc(&n.distributor_name),
+                    amount(n.royalty_earned),
+                    amount(n.royalty_collected),
+                    amount(n.royalty_uncollected),
+                    if n.in_default { "IN DEFAULT" } else { "not yet due or paid" }
+                );
+            }
+            h.push_str("</table>\n");
+        }
         if !c.costs.is_empty() {
             h.push_str("<h3>Advances and costs charged</h3>\n<table><tr><th>date</th><th>kind</th><th>SKU</th><th class=\"n\">cost</th><th class=\"n\">charged to you</th></tr>\n");
             for k in &c.costs {
@@ -573,11 +807,11 @@ pub fn to_html(st: &RoyaltyStatement) -> String {
             }
             h.push_str("</table>\n");
         }
-        h.push_str("<h3>Detail</h3>\n<table><tr><th>release</th><th>SKU</th><th>format</th><th>channel</th><th>distributor</th><th class=\"n\">sold</th><th class=\"n\">returned</th><th class=\"n\">net receipts</th><th class=\"n\">royalty earned</th><th class=\"n\">royalty collected</th></tr>\n");
+        h.push_str("<h3>Detail</h3>\n<table><tr><th>release</th><th>SKU</th><th>format</th><th>channel</th><th>distributor</th><th class=\"n\">sold</th><th class=\"n\">returned</th><th>rate</th><th class=\"n\">net receipts</th><th class=\"n\">royalty earned</th><th class=\"n\">royalty collected</th></tr>\n");
         for l in &c.detail {
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
                 esc(&l.release),
                 esc(&l.sku),
                 esc(&l.format),
@@ -585,18 +819,70 @@ pub fn to_html(st: &RoyaltyStatement) -> String {
                 esc(&l.distributor_name),
                 units(l.units_sold),
                 units(l.units_returned),
+                esc(checks.rate_of(&c.contract_id, l)),
                 amount(l.receipts),
                 amount(l.royalty_earned),
                 amount(l.royalty_collected)
             );
         }
         if c.detail.is_empty() {
-            h.push_str("<tr><td colspan=\"10\">No sales reported this period.</td></tr>\n");
+            h.push_str("<tr><td colspan=\"11\">No sales reported this period.</td></tr>\n");
         }
         h.push_str("</table>\n");
     }
+    payments_html(&mut h, checks, st.issued_on);
     h.push_str("</body></html>\n");
     h
+}
+
+/// Payments made to the payee up to the statement date, with the total per currency.
+pub fn payment_lines(checks: &Checks) -> (Vec<[String; 3]>, Vec<Money>) {
+    let mut rows = Vec::new();
+    let mut totals: Vec<Money> = Vec::new();
+    for p in &checks.payments {
+        rows.push([
+            p.date.to_string(),
+            p.reference.clone(),
+            format!("{} {}", amount(p.amount), p.amount.currency()),
+        ]);
+        match totals
+            .iter_mut()
+            .find(|t| t.currency() == p.amount.currency())
+        {
+            Some(t) => {
+                *t = Money::from_minor(t.minor().saturating_add(p.amount.minor()), t.currency())
+            }
+            None => totals.push(p.amount),
+        }
+    }
+    (rows, totals)
+}
+
+/// The payments section of the HTML statement.
+fn payments_html(h: &mut String, checks: &Checks, issued_on: Date) {
+    let _ = writeln!(h, "<h2>Paid to you (up to {issued_on})</h2>");
+    let (rows, totals) = payment_lines(checks);
+    if rows.is_empty() {
+        h.push_str("<p>No payments made to you up to the statement date.</p>\n");
+        return;
+    }
+    h.push_str("<table class=\"payments\"><tr><th>date</th><th>reference</th><th class=\"n\">amount</th></tr>\n");
+    for [d, r, a] in &rows {
+        let _ = writeln!(
+            h,
+            "<tr><td>{d}</td><td>{}</td><td class=\"n\">{a}</td></tr>",
+            esc(r)
+        );
+    }
+    for t in totals {
+        let _ = writeln!(
+            h,
+            "<tr class=\"pay\"><td>Total paid</td><td></td><td class=\"n\">{} {}</td></tr>",
+            amount(t),
+            t.currency()
+        );
+    }
+    h.push_str("</table>\n");
 }
 
 #[cfg(test)]
@@ -709,6 +995,104 @@ pub(crate) mod testdata {
 mod tests {
     use super::testdata::*;
     use super::*;
+
+    fn checks() -> Checks {
+        Checks {
+            rates: vec![RateApplied {
+                contract_id: "C-OKAFOR".into(),
+                channel: "physical".into(),
+                format: "CD".into(),
+                rate: "22% of net receipts".into(),
+            }],
+            payments: vec![PaymentLine {
+                date: Date::parse("2016-02-15").unwrap_or(Date::EARLIEST),
+                amount: usd(25_000),
+                reference: "WIRE-0042".into(),
+            }],
+        }
+    }
+
+    /// Issue 18.8: every format shows the rate on each line, why collected differs
+    /// from earned (the unpaid statements, the one in default), and what was paid.
+    #[test]
+    fn the_statement_can_be_checked_in_every_format() {
+        let st = statement(2);
+        let x = checks();
+        let html = to_html_checked(&st, &x);
+        assert!(html.contains("<td>22% of net receipts</td>"), "{html}");
+        assert!(html.contains("Why collected differs from earned"));
+        assert!(
+            html.contains(
+                "earned 1,440.00 USD, collected 1,000.00 USD (a difference of 440.00 USD"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<td>CASCADE-2016-01</td>") && html.contains("IN DEFAULT"));
+        assert!(
+            html.contains(
+                "of which 300.00 USD is owed by distributors in default (Cascade Media Group, LLC)"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("Paid to you (up to 2016-06-30)")
+                && html.contains("WIRE-0042")
+                && html.contains("250.00 USD")
+        );
+
+        let csv = to_csv_checked(&st, &x);
+        assert!(
+            csv.lines()
+                .any(|l| l.starts_with("detail,C-OKAFOR,")
+                    && l.ends_with(",USD,22% of net receipts,")),
+            "{csv}"
+        );
+        assert!(
+            csv.contains("note,C-OKAFOR,why_collected_differs,"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains("payment,,2016-02-15,,,,,,,,,,,,250.00,USD,,WIRE-0042\n"),
+            "{csv}"
+        );
+
+        let v = to_json_value(&st, &x);
+        assert_eq!(
+            v["contracts"][0]["detail"][0]["rate"],
+            "22% of net receipts"
+        );
+        assert!(
+            v["contracts"][0]["why_collected_differs"]
+                .as_str()
+                .unwrap()
+                .contains("IN DEFAULT")
+                == false
+        );
+        assert!(v["contracts"][0]["why_collected_differs"]
+            .as_str()
+            .unwrap()
+            .contains("in default (Cascade Media Group, LLC)"));
+        assert_eq!(v["payments"][0]["reference"], "WIRE-0042");
+        assert_eq!(v["payments"][0]["amount"]["amount_minor"], 25_000);
+        // The additions read back as the stored statement.
+        let back: RoyaltyStatement = serde_json::from_value(v).unwrap();
+        assert_eq!(back, st);
+
+        let pdf = to_pdf_checked(&st, &x);
+        assert!(pdf.bytes.starts_with(b"%PDF-"));
+        assert!(pdf.bytes.len() > to_pdf(&st).bytes.len());
+        // Without checks: no rates, and says nothing was paid.
+        let plain = to_html(&st);
+        assert!(plain.contains("No payments made to you up to the statement date."));
+    }
+
+    #[test]
+    fn percentages() {
+        assert_eq!(percent(200_000), "20%");
+        assert_eq!(percent(175_000), "17.5%");
+        assert_eq!(percent(1_000_000), "100%");
+        assert_eq!(percent(123), "0.0123%");
+    }
 
     #[test]
     fn json_round_trips_and_snapshots() {

@@ -5,7 +5,10 @@
 //! Written by hand (the PDF objects are few and simple); all positions are integer
 //! milli-points, so no float arithmetic is involved.
 
-use crate::{amount, not_collected_lines, summary_lines, units, RoyaltyStatement};
+use crate::{
+    amount, not_collected_lines, payment_lines, summary_lines, units, why_collected_differs,
+    Checks, RoyaltyStatement,
+};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -196,20 +199,21 @@ impl<'f> Layout<'f> {
 }
 
 /// Detail columns: (x, header, right-aligned, max width for left-aligned text).
-const DETAIL_COLS: [(i64, &str, bool, i64); 10] = [
-    (MARGIN, "release", false, 106_000),
-    (164_000, "SKU", false, 58_000),
-    (226_000, "fmt", false, 22_000),
-    (251_000, "channel", false, 40_000),
-    (295_000, "distributor", false, 70_000),
-    (392_000, "sold", true, 0),
-    (420_000, "ret.", true, 0),
-    (466_000, "receipts", true, 0),
-    (510_000, "earned", true, 0),
+const DETAIL_COLS: [(i64, &str, bool, i64); 11] = [
+    (MARGIN, "release", false, 84_000),
+    (142_000, "SKU", false, 52_000),
+    (198_000, "fmt", false, 20_000),
+    (220_000, "channel", false, 36_000),
+    (258_000, "distributor", false, 62_000),
+    (322_000, "rate", false, 70_000),
+    (420_000, "sold", true, 0),
+    (444_000, "ret.", true, 0),
+    (484_000, "receipts", true, 0),
+    (526_000, "earned", true, 0),
     (RIGHT, "collected", true, 0),
 ];
 
-fn layout(st: &RoyaltyStatement, font: &Font) -> Vec<Vec<Op>> {
+fn layout(st: &RoyaltyStatement, checks: &Checks, font: &Font) -> Vec<Vec<Op>> {
     let mut l = Layout::new(font);
     l.advance(18);
     l.text(MARGIN, 18, &st.label);
@@ -253,9 +257,55 @@ fn layout(st: &RoyaltyStatement, font: &Font) -> Vec<Vec<Op>> {
         }
         l.rule();
         l.gap(4);
-        l.line(11, "Earned but not collected");
-        for s in not_collected_lines(c) {
-            l.line(9, &s);
+        l.line(11, "Earned but not collected: why collected differs from earned");
+        for w in font.wrap(&why_collected_differs(c), 8, RIGHT - MARGIN) {
+            l.line(8, &w);
+        }
+        if c.not_collected.is_empty() {
+            for s in not_collected_lines(c) {
+                l.line(9, &s);
+            }
+        }
+        if !c.not_collected.is_empty() {
+            let cols = |a: String, b: String, x: String, y: String, z: String, w: String| {
+                vec![
+                    (MARGIN, a, false),
+                    (170_000, b, false),
+                    (390_000, x, true),
+                    (445_000, y, true),
+                    (505_000, z, true),
+                    (RIGHT, w, true),
+                ]
+            };
+            l.row(
+                &cols(
+                    "unpaid statement".into(),
+                    "distributor".into(),
+                    "earned".into(),
+                    "collected so far".into(),
+                    "not collected".into(),
+                    "status".into(),
+                ),
+                8,
+            );
+            l.rule();
+            for n in &c.not_collected {
+                l.row(
+                    &cols(
+                        font.fit(&n.statement_id, 8, 110_000),
+                        font.fit(&n.distributor_name, 8, 150_000),
+                        amount(n.royalty_earned),
+                        amount(n.royalty_collected),
+                        amount(n.royalty_uncollected),
+                        if n.in_default {
+                            "IN DEFAULT".into()
+                        } else {
+                            "outstanding".into()
+                        },
+                    ),
+                    8,
+                );
+            }
         }
         if !c.costs.is_empty() {
             l.gap(6);
@@ -309,6 +359,7 @@ fn layout(st: &RoyaltyStatement, font: &Font) -> Vec<Vec<Op>> {
                 d.format.clone(),
                 d.channel.clone(),
                 d.distributor_name.clone(),
+                checks.rate_of(&c.contract_id, d).to_string(),
                 units(d.units_sold),
                 units(d.units_returned),
                 amount(d.receipts),
@@ -333,6 +384,32 @@ fn layout(st: &RoyaltyStatement, font: &Font) -> Vec<Vec<Op>> {
             l.line(9, "No sales reported this period.");
         }
         l.repeat = None;
+    }
+    l.gap(10);
+    l.line(13, &format!("Paid to you (up to {})", st.issued_on));
+    let (rows, totals) = payment_lines(checks);
+    if rows.is_empty() {
+        l.line(9, "No payments made to you up to the statement date.");
+    } else {
+        let cols = |a: String, b: String, x: String| {
+            vec![(MARGIN, a, false), (140_000, b, false), (RIGHT, x, true)]
+        };
+        l.row(&cols("date".into(), "reference".into(), "amount".into()), 9);
+        l.rule();
+        for [d, r, a] in rows {
+            l.row(&cols(d, font.fit(&r, 9, 300_000), a), 9);
+        }
+        l.rule();
+        for t in totals {
+            l.row(
+                &cols(
+                    "Total paid".into(),
+                    String::new(),
+                    format!("{} {}", amount(t), t.currency()),
+                ),
+                10,
+            );
+        }
     }
     l.pages
 }
@@ -374,8 +451,13 @@ fn pdf_text(s: &str) -> String {
 
 /// Renders the statement as a PDF.
 pub fn to_pdf(st: &RoyaltyStatement) -> Pdf {
+    to_pdf_checked(st, &Checks::default())
+}
+
+/// Renders the statement as a PDF with the rates and payments of `checks`.
+pub fn to_pdf_checked(st: &RoyaltyStatement, checks: &Checks) -> Pdf {
     let font = Font::load();
-    let pages = layout(st, &font);
+    let pages = layout(st, checks, &font);
     let footer = format!("{} — {} — {}", st.label, st.payee.name, st.period);
     let title = format!("Royalty statement {} {}", st.period, st.payee.name);
     finish(&font, pages, &footer, &title, &st.label)
@@ -661,7 +743,7 @@ mod tests {
         );
         // Every detail row is laid out exactly once, plus a repeated header per page.
         let font = Font::load();
-        let pages = layout(&statement(250), &font);
+        let pages = layout(&statement(250), &Checks::default(), &font);
         let rows: usize = pages
             .iter()
             .flatten()

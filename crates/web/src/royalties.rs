@@ -1041,6 +1041,8 @@ pub async fn statement_page(
     Query(q): Q,
 ) -> Result<Response, Fail> {
     let s = find(&t, &period, &payee).await?;
+    // The rate on each line and the payments up to the statement date (issue 18.8).
+    let checks = backstock_app::payouts::checks(t.store(), &s).await?;
     let format = q.get("format").map(String::as_str).unwrap_or("html");
     let stem = file_stem(&[t.slug(), &s.payee.id, &s.period]);
     let fmt = doc::Format::parse(format).ok_or_else(|| {
@@ -1053,20 +1055,20 @@ pub async fn statement_page(
             return Ok(attachment(
                 "application/pdf",
                 format!("{stem}.pdf"),
-                doc::render(&s, fmt),
+                doc::render_checked(&s, &checks, fmt),
             ))
         }
         doc::Format::Csv if !q.contains_key("table") => {
             return Ok(attachment(
                 "text/csv; charset=utf-8",
                 format!("{stem}.csv"),
-                doc::render(&s, fmt),
+                doc::render_checked(&s, &checks, fmt),
             ))
         }
         doc::Format::Json => {
             return Ok((
                 [(header::CONTENT_TYPE, "application/json")],
-                doc::render(&s, fmt),
+                doc::render_checked(&s, &checks, fmt),
             )
                 .into_response())
         }
@@ -1105,6 +1107,7 @@ pub async fn statement_page(
             ("format", false),
             ("channel", false),
             ("distributor", false),
+            ("rate", false),
             ("units sold", true),
             ("units returned", true),
             ("receipts", true),
@@ -1152,6 +1155,7 @@ pub async fn statement_page(
                 Cell::text(d.format.clone()),
                 Cell::text(d.channel.clone()),
                 Cell::text(d.distributor_name.clone()),
+                Cell::text(checks.rate_of(&c.contract_id, d).to_string()),
                 int(d.units_sold),
                 int(d.units_returned),
                 money_cell(&l, d.receipts),
@@ -1191,14 +1195,38 @@ pub async fn statement_page(
             ));
         }
         sections.push_str(&format!(
-            r#"<section><h2>Contract {} — {}</h2><p class="note">Share {} · basis {} · amounts in {}</p><table class="statement-totals">{summary}</table><h3>Earned but not collected</h3><ul>{ncl}</ul></section>"#,
+            r#"<section><h2>Contract {} — {}</h2><p class="note">Share {} · basis {} · amounts in {}</p><table class="statement-totals">{summary}</table><h3>Earned but not collected</h3><ul>{ncl}</ul><h3>Why collected differs from earned</h3><p class="why">{}</p></section>"#,
             esc(&c.contract_id),
             esc(&c.title),
             esc(&c.share),
             esc(&c.basis),
             esc(c.currency.code()),
+            esc(&doc::why_collected_differs(c)),
         ));
     }
+    let (paid_rows, paid_totals) = doc::payment_lines(&checks);
+    let mut paid = String::new();
+    for p in &checks.payments {
+        paid.push_str(&format!(
+            r#"<tr><td>{}</td><td>{}</td><td class="n">{}</td></tr>"#,
+            esc(&l.date(p.date)),
+            esc(&p.reference),
+            esc(&l.money(p.amount))
+        ));
+    }
+    for m in &paid_totals {
+        paid.push_str(&format!(
+            r#"<tr><td><strong>Total paid</strong></td><td></td><td class="n"><strong>{}</strong></td></tr>"#,
+            esc(&l.money(*m))
+        ));
+    }
+    let paid = if paid_rows.is_empty() {
+        "<p>No payments made to you up to the statement date.</p>".to_string()
+    } else {
+        format!(
+            r#"<table id="statement-payments-table"><thead><tr><th>Date</th><th>Reference</th><th class="n">Amount</th></tr></thead><tbody>{paid}</tbody></table>"#
+        )
+    };
     for g in [&mut costs, &mut nc, &mut detail] {
         g.sort(&q);
     }
@@ -1210,7 +1238,7 @@ pub async fn statement_page(
     let body = format!(
         r#"<div id="statement"><section><dl><dt>label</dt><dd>{}</dd><dt>payee</dt><dd>{} ({})</dd><dt>address</dt><dd>{}</dd><dt>email</dt><dd>{}</dd><dt>period</dt><dd>{} ({} to {})</dd><dt>issued</dt><dd>{}</dd></dl>
 <p><a id="statement-download-pdf" href="{h}?format=pdf">Download PDF</a> · <a href="{h}?format=csv">CSV</a> · <a href="{h}?format=json">JSON</a></p></section>
-{sections}<section><h2>Not collected, by distributor statement</h2>{}</section><section><h2>Costs charged</h2>{}</section><section><h2>Detail</h2>{}</section></div>"#,
+{sections}<section id="statement-payments"><h2>Paid to you (up to {})</h2>{paid}</section><section><h2>Not collected, by distributor statement</h2>{}</section><section><h2>Costs charged</h2>{}</section><section><h2>Detail</h2>{}</section></div>"#,
         esc(&s.label),
         esc(&s.payee.name),
         esc(&s.payee.id),
@@ -1219,6 +1247,7 @@ pub async fn statement_page(
         esc(&s.period),
         esc(&l.date(s.period_start)),
         esc(&l.date(s.period_end)),
+        esc(&l.date(s.issued_on)),
         esc(&l.date(s.issued_on)),
         nc.html(&path, &q),
         costs.html(&path, &q),
@@ -1319,9 +1348,8 @@ pub async fn api_statement(
     Path((_, period, payee)): Path<(String, String, String)>,
 ) -> J {
     let s = find(&t, &period, &payee).await?;
-    Ok(Json(serde_json::to_value(&s).map_err(|e| {
-        Fail::internal(format!("the statement: {e}"))
-    })?))
+    let checks = backstock_app::payouts::checks(t.store(), &s).await?;
+    Ok(Json(doc::to_json_value(&s, &checks)))
 }
 
 #[cfg(test)]

@@ -258,6 +258,50 @@ async fn owner_and_staff_pay_others_may_not_and_the_artist_sees_only_their_remit
     assert!(!list.is_empty());
     assert!(list.iter().all(|p| p["payee"] == "june-okafor"), "{v}");
     assert!(v.get("payable").is_none(), "{v}");
+    // The artist's statement can be checked (18.8): the rate on each line, why
+    // collected differs from earned, and the payments up to the statement date (the
+    // 2016Q1 run was made on the label's today, 2016-06-30: both payments count).
+    let r = s
+        .get("/t/alpha/statements/2016Q1/june-okafor", Some(&artist))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("20% of net receipts"), "{}", r.body);
+    assert!(r.body.contains("Why collected differs from earned"));
+    assert!(r.body.contains(r#"id="statement-payments""#));
+    assert!(
+        r.body.contains("WIRE-7") && r.body.contains("Total paid"),
+        "{}",
+        r.body
+    );
+    let r = s
+        .get(
+            "/api/v1/t/alpha/statements/2016Q1/june-okafor",
+            Some(&artist),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(
+        v["contracts"][0]["detail"][0]["rate"],
+        "20% of net receipts"
+    );
+    assert!(v["contracts"][0]["why_collected_differs"].is_string());
+    let refs: Vec<&str> = v["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, ["WIRE-7", "Royalties 2016Q1"], "{v}");
+    for f in ["csv", "pdf", "json"] {
+        let r = s
+            .get(
+                &format!("/t/alpha/statements/2016Q1/june-okafor?format={f}"),
+                Some(&artist),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{f}");
+    }
     // The artist's navigation leads there.
     let r = s.get("/t/alpha/statements", Some(&artist)).await;
     assert!(r.body.contains(r#"id="nav-payouts""#), "{}", r.body);
