@@ -1061,13 +1061,10 @@ mod tests {
             v["contracts"][0]["detail"][0]["rate"],
             "22% of net receipts"
         );
-        assert!(
-            v["contracts"][0]["why_collected_differs"]
-                .as_str()
-                .unwrap()
-                .contains("IN DEFAULT")
-                == false
-        );
+        assert!(!v["contracts"][0]["why_collected_differs"]
+            .as_str()
+            .unwrap()
+            .contains("IN DEFAULT"));
         assert!(v["contracts"][0]["why_collected_differs"]
             .as_str()
             .unwrap()
