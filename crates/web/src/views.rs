@@ -48,6 +48,17 @@ pub struct Books {
     pub deductions: Vec<backstock_risk::deductions::Deduction>,
     /// Distributors on credit hold or at alert or above, with what to do next.
     pub next_steps: Vec<backstock_risk::next_steps::NextSteps>,
+    /// The catalog by SKU with units owned and sold, made on the first catalog request
+    /// of these books and kept with them: a page is then a binary search and a copy
+    /// of its rows.
+    pub catalog_index: std::sync::OnceLock<CatalogIndex>,
+}
+
+/// The catalog as the books know it (corrections applied), in SKU order.
+pub struct CatalogIndex {
+    pub items: Vec<CatalogRow>,
+    /// The payee each release's artist is ([`payee_of_artist`]), by position.
+    pub payees: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -153,6 +164,7 @@ async fn compute(
         let deductions = backstock_risk::deductions::compute(&snap, &th, None);
         let next_steps = backstock_risk::next_steps::compute(&snap, &th);
         Books {
+            catalog_index: std::sync::OnceLock::new(),
             next_steps,
             journal_len: len,
             thresholds,
@@ -356,28 +368,42 @@ pub fn catalog(t: &Tenant, b: &Books) -> Vec<CatalogRow> {
     .0
 }
 
-/// One page of [`catalog`], by SKU, and the cursor of the next: only the page's rows
-/// are built (a catalog of 100,000 releases is not copied to give 500).
+/// One page of [`catalog`], by SKU, and the cursor of the next (from the books'
+/// [`CatalogIndex`]).
 pub fn catalog_page(
     t: &Tenant,
     b: &Books,
     req: &crate::paging::PageReq,
 ) -> (Vec<CatalogRow>, Option<String>) {
-    let records = Records::new(&b.entries, b.as_of);
-    let visible = records
-        .catalog
+    let index = b.catalog_index.get_or_init(|| catalog_index(b));
+    let start = match &req.cursor {
+        Some(c) => index
+            .items
+            .partition_point(|r| r.sku.as_str() <= c.as_str()),
+        None => 0,
+    };
+    let visible = index.items[start..]
         .iter()
-        .map(|(sku, c)| (sku.as_str(), *c))
-        .filter(|(_, c)| match &t.scope {
+        .zip(&index.payees[start..])
+        .filter(|(_, payee)| match &t.scope {
             Scope::Label => true,
-            Scope::Payee(p) => payee_of_artist(&c.artist) == *p,
+            Scope::Payee(p) => *payee == p,
             Scope::Distributor(_) => false,
-        });
-    let (items, next) = req.page(visible, |(sku, _)| sku.to_string());
-    let wanted: std::collections::HashSet<&str> = items.iter().map(|(s, _)| *s).collect();
+        })
+        .map(|(r, _)| r);
+    let (rows, next) = crate::paging::PageReq {
+        cursor: None,
+        limit: req.limit,
+    }
+    .page(visible, |r| r.sku.clone());
+    (rows.into_iter().cloned().collect(), next)
+}
+
+fn catalog_index(b: &Books) -> CatalogIndex {
+    let records = Records::new(&b.entries, b.as_of);
     let mut owned: HashMap<&str, i64> = HashMap::new();
     for r in &b.stock {
-        if r.state != "origin" && wanted.contains(r.sku.as_str()) {
+        if r.state != "origin" {
             *owned.entry(r.sku.as_str()).or_default() += r.units;
         }
     }
@@ -385,7 +411,7 @@ pub fn catalog_page(
     let mut sold: HashMap<&str, i64> = HashMap::new();
     for s in &records.statements {
         for l in &s.st.lines {
-            if let Some(sku) = l.sku.as_ref().filter(|s| wanted.contains(s.as_str())) {
+            if let Some(sku) = &l.sku {
                 let sign = match l.kind {
                     backstock_ledger::LineKind::Sale => 1,
                     backstock_ledger::LineKind::Return => -1,
@@ -395,11 +421,12 @@ pub fn catalog_page(
             }
         }
     }
-    let rows = items
-        .into_iter()
+    let mut items: Vec<CatalogRow> = records
+        .catalog
+        .iter()
         .map(|(sku, c)| CatalogRow {
-            units_owned: owned.get(sku).copied().unwrap_or(0),
-            units_sold: sold.get(sku).copied().unwrap_or(0),
+            units_owned: owned.get(sku.as_str()).copied().unwrap_or(0),
+            units_sold: sold.get(sku.as_str()).copied().unwrap_or(0),
             sku: sku.to_string(),
             upc: c.upc.as_ref().map(|u| u.as_str().to_string()),
             title: c.title.clone(),
@@ -410,7 +437,10 @@ pub fn catalog_page(
             wholesale_price: c.wholesale_price,
         })
         .collect();
-    (rows, next)
+    // Paging compares SKUs as text: keep that order whatever the map's.
+    items.sort_by(|a, b| a.sku.cmp(&b.sku));
+    let payees = items.iter().map(|r| payee_of_artist(&r.artist)).collect();
+    CatalogIndex { items, payees }
 }
 
 #[derive(Debug, Clone, Serialize)]
