@@ -297,13 +297,24 @@ async fn label_roles_view_statements_and_the_owner_previews_then_runs_a_period()
         )
         .await;
     assert_eq!((r.status, r.error_code().as_str()), (409, "refused"));
-    // A period not over yet, and a malformed one.
+    // A period not over yet is previewed with what is known so far, never posted;
+    // a malformed one is refused.
     let r = s
         .post(
             "/api/v1/t/alpha/royalties/runs",
             &owner,
             "application/json",
             br#"{"period":"2016Q3","dry_run":true}"#,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["postable_from"], "2016-09-30");
+    let r = s
+        .post(
+            "/api/v1/t/alpha/royalties/runs",
+            &owner,
+            "application/json",
+            br#"{"period":"2016Q3"}"#,
         )
         .await;
     assert_eq!((r.status, r.error_code().as_str()), (409, "refused"));
