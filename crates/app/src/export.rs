@@ -115,6 +115,10 @@ pub fn describe(e: &Entry) -> String {
             reverses, reason, ..
         } => format!("Correction reversing {reverses}: {reason}"),
         Event::RoyaltyRun(r) => format!("Royalty run {}", r.period),
+        Event::RoyaltyPaid(p) => match &p.reference {
+            Some(r) => format!("Royalties paid to {} ({r})", p.payee),
+            None => format!("Royalties paid to {}", p.payee),
+        },
         other => format!("{} {}", other.name().replace('_', " "), e.id),
     }
 }
