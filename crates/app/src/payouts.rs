@@ -590,6 +590,26 @@ pub async fn tax_form(
     Ok(TaxFormOnFile { new: true, ..done })
 }
 
+/// The latest tax form on file per payee (corrected ones left out): (received, form).
+pub async fn tax_forms(store: &Store) -> Result<BTreeMap<String, (Date, TaxFormKind)>, AppError> {
+    let mut forms: BTreeMap<String, (Date, TaxFormKind)> = BTreeMap::new();
+    let gone = reversed(store, None).await?;
+    for (_, e) in store.entries(&[EntryKind::TaxForm], None).await? {
+        if gone.contains(e.id.as_str()) {
+            continue;
+        }
+        if let Event::Fact(Fact::TaxForm(f)) = e.event {
+            let slot = forms
+                .entry(f.payee.to_string())
+                .or_insert((f.received_on, f.form));
+            if f.received_on >= slot.0 {
+                *slot = (f.received_on, f.form);
+            }
+        }
+    }
+    Ok(forms)
+}
+
 /// One payee's payments in a calendar year, in one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct YearRow {
@@ -612,21 +632,7 @@ pub async fn year_end(store: &Store, year: i32) -> Result<Vec<YearRow>, AppError
         )));
     }
     let names = payees(store).await?;
-    let mut forms: BTreeMap<String, (Date, TaxFormKind)> = BTreeMap::new();
-    let gone = reversed(store, None).await?;
-    for (_, e) in store.entries(&[EntryKind::TaxForm], None).await? {
-        if gone.contains(e.id.as_str()) {
-            continue;
-        }
-        if let Event::Fact(Fact::TaxForm(f)) = e.event {
-            let slot = forms
-                .entry(f.payee.to_string())
-                .or_insert((f.received_on, f.form));
-            if f.received_on >= slot.0 {
-                *slot = (f.received_on, f.form);
-            }
-        }
-    }
+    let forms = tax_forms(store).await?;
     let mut sums: BTreeMap<(String, Currency), (i64, usize)> = BTreeMap::new();
     for p in payouts(store, None, None).await? {
         if p.on.year() != year {

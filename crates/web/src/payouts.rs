@@ -280,22 +280,31 @@ async fn render(
 
     let payees = payouts::payees(t.store()).await?;
     let payables = payouts::payables(t.store()).await?;
-    b.push_str(r#"<h2>Payable now</h2><table id="payables"><thead><tr><th>Payee</th><th>Name</th><th class="num">Payable</th></tr></thead><tbody>"#);
-    let mut any = false;
-    for ((payee, _), m) in &payables {
-        if m.minor() == 0 {
-            continue;
-        }
-        any = true;
+    let forms = payouts::tax_forms(t.store()).await?;
+    b.push_str(r#"<h2>Payees</h2><table id="payables"><thead><tr><th>Payee</th><th>Name</th><th class="num">Payable now</th><th>Tax form on file</th></tr></thead><tbody>"#);
+    for (id, p) in &payees {
+        let owed: Vec<String> = payables
+            .iter()
+            .filter(|((payee, _), m)| payee == id && m.minor() != 0)
+            .map(|(_, m)| l.money(*m))
+            .collect();
         b.push_str(&format!(
-            r#"<tr><td>{}</td><td>{}</td><td class="num">{}</td></tr>"#,
-            esc(payee),
-            esc(payees.get(payee).map(|p| p.name.as_str()).unwrap_or("")),
-            l.money(*m)
+            r#"<tr><td>{}</td><td>{}</td><td class="num">{}</td><td>{}</td></tr>"#,
+            esc(id),
+            esc(&p.name),
+            if owed.is_empty() {
+                "—".to_string()
+            } else {
+                esc(&owed.join(", "))
+            },
+            match forms.get(id) {
+                Some((on, f)) => format!("{} (received {})", f.label(), esc(&l.date(*on))),
+                None => "none".to_string(),
+            }
         ));
     }
-    if !any {
-        b.push_str(r#"<tr><td colspan="3">Nothing is payable.</td></tr>"#);
+    if payees.is_empty() {
+        b.push_str(r#"<tr><td colspan="4">No payees on file (import payees.csv).</td></tr>"#);
     }
     b.push_str("</tbody></table>");
     if t.may(Perm::Pay) {

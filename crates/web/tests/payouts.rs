@@ -224,11 +224,39 @@ async fn owner_and_staff_pay_others_may_not_and_the_artist_sees_only_their_remit
             .status,
         403
     );
+    // A tax form on file, shown on the page and in the year-end CSV.
+    let r = s
+        .post_form(
+            "/t/alpha/payouts/tax-form",
+            &staff,
+            &[
+                ("payee", "june-okafor"),
+                ("form", "w9"),
+                ("received", "2016-01-05"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("W-9 (received"), "{}", r.body);
+    let r = s
+        .post_form(
+            "/t/alpha/payouts/tax-form",
+            &bk,
+            &[("payee", "june-okafor"), ("form", "w9")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
     // The year-end CSV (the bookkeeper prepares the 1099s).
     let y = s
         .get("/t/alpha/payouts/year-end.csv?year=2016", Some(&bk))
         .await;
     assert_eq!(y.status, 200, "{}", y.body);
+    assert!(
+        y.body
+            .contains("2016,june-okafor,June Okafor,USD,80.00,2,W-9,2016-01-05"),
+        "{}",
+        y.body
+    );
     assert!(
         y.body
             .contains("2016,other-artist,Other Artist,USD,20.00,1,,"),
