@@ -15,7 +15,9 @@
 //   5. signs in as the demo artist: the dashboard is refused (403); their statements page
 //      links only their own statements, whose PDF downloads; another artist's statement
 //      cannot be opened or downloaded;
-//   6. a newcomer signs up with a new label, invites a bookkeeper on the Users page, and the
+//   6. the owner pays the artist on the Payouts page; the artist's Payouts page (their
+//      remittance advice) shows the payment with its reference;
+//   7. a newcomer signs up with a new label, invites a bookkeeper on the Users page, and the
 //      bookkeeper accepts through the one-time link (used once; the audit log shows it).
 // Any failure: a clear message, screenshots of the open pages and the server's log in an
 // artifacts directory (printed), exit status 1.
@@ -473,6 +475,30 @@ async function main() {
     }
     await artist.close();
     return `own ${ownPdf}; refused ${refused.join(', ')}`;
+  });
+
+  await step('the owner pays an artist and the artist sees the remittance', async () => {
+    const ref = `WIRE-${randomBytes(3).toString('hex').toUpperCase()}`;
+    let resp = await page.goto(`${base}/t/${LABEL}/payouts`);
+    check(resp.status() === 200, `the owner cannot open the Payouts page (status ${resp.status()})`);
+    await page.selectOption('#pay-payee', ARTIST_PAYEE);
+    await page.fill('#pay-amount', '12.34');
+    await page.fill('#pay-currency', 'USD');
+    await page.fill('#pay-reference', ref);
+    await Promise.all([page.waitForNavigation(), page.click('#pay-submit')]);
+    check((await page.locator('#payouts-error').count()) === 0, 'the payment was refused');
+    const said = await page.locator('#payouts-result').innerText();
+    check(said.startsWith('Paid') && said.includes(ref), `the page did not say what was paid: ${said}`);
+    const artist = await browser.newContext();
+    const ap = await newPage(artist);
+    await signIn(ap, base, ARTIST, PASSWORD);
+    resp = await ap.goto(`${base}/t/${LABEL}/payouts`);
+    check(resp.status() === 200, `the artist cannot open their remittance advice (status ${resp.status()})`);
+    const advice = await ap.locator('#remittance').innerText();
+    check(advice.includes(ref) && advice.includes('12.34'), `the remittance advice does not show the payment: ${advice}`);
+    check((await ap.locator('#pay-form').count()) === 0, 'the artist is offered the form to pay');
+    await artist.close();
+    return `paid 12.34 USD (${ref}); the artist sees it`;
   });
 
   await step('a newcomer signs up, makes a label and invites a bookkeeper who accepts by the link', async () => {

@@ -11,7 +11,7 @@
 //!
 //! Stable element ids: `payouts`, `payables`, `pay-form`, `run-form`, `tax-form`,
 //! `payouts-list`, `remittance`, `payouts-result`, `payouts-error`, `payout-file`,
-//! `year-end-form`.
+//! `year-end-form`, `pay-submit`, `run-submit`, `tax-submit`.
 
 use crate::api::Body;
 use crate::auth::{Scope, Tenant};
@@ -332,12 +332,12 @@ async fn render(
             })
             .collect();
         b.push_str(&format!(
-            r#"<h2>Pay a royalty run</h2><p>Pays everyone the run made payable (at or above their minimum payout) what is not paid yet.</p><form id="run-form" class="stack" method="post" action="/t/{s}/payouts/run">{csrf}<label for="run-period">Period</label><input id="run-period" name="period" placeholder="2016H1" value="{}" required><label for="run-on">Paid on</label><input id="run-on" name="on" type="date" value="{}"><button class="primary" type="submit">Pay the run</button></form>"#,
+            r#"<h2>Pay a royalty run</h2><p>Pays everyone the run made payable (at or above their minimum payout) what is not paid yet.</p><form id="run-form" class="stack" method="post" action="/t/{s}/payouts/run">{csrf}<label for="run-period">Period</label><input id="run-period" name="period" placeholder="2016H1" value="{}" required><label for="run-on">Paid on</label><input id="run-on" name="on" type="date" value="{}"><button id="run-submit" class="primary" type="submit">Pay the run</button></form>"#,
             v(&kept.period),
             v(&kept.on)
         ));
         b.push_str(&format!(
-            r#"<h2>Pay one payee</h2><form id="pay-form" class="stack" method="post" action="/t/{s}/payouts/pay">{csrf}<label for="pay-payee">Payee</label><select id="pay-payee" name="payee" required>{options}</select><label for="pay-amount">Amount</label><input id="pay-amount" name="amount" placeholder="123.45" value="{}" required><label for="pay-currency">Currency</label><input id="pay-currency" name="currency" value="{}" required><label for="pay-on">Paid on</label><input id="pay-on" name="on" type="date" value="{}"><label for="pay-reference">Reference</label><input id="pay-reference" name="reference" value="{}"><button class="primary" type="submit">Record the payment</button></form>"#,
+            r#"<h2>Pay one payee</h2><form id="pay-form" class="stack" method="post" action="/t/{s}/payouts/pay">{csrf}<label for="pay-payee">Payee</label><select id="pay-payee" name="payee" required>{options}</select><label for="pay-amount">Amount</label><input id="pay-amount" name="amount" placeholder="123.45" value="{}" required><label for="pay-currency">Currency</label><input id="pay-currency" name="currency" value="{}" required><label for="pay-on">Paid on</label><input id="pay-on" name="on" type="date" value="{}"><label for="pay-reference">Reference</label><input id="pay-reference" name="reference" value="{}"><button id="pay-submit" class="primary" type="submit">Record the payment</button></form>"#,
             v(&kept.amount),
             if text(&kept.currency).is_empty() {
                 esc(&t.row.currency)
@@ -348,7 +348,7 @@ async fn render(
             v(&kept.reference)
         ));
         b.push_str(&format!(
-            r#"<h2>Tax forms</h2><form id="tax-form" class="stack" method="post" action="/t/{s}/payouts/tax-form">{csrf}<label for="tax-payee">Payee</label><select id="tax-payee" name="payee" required>{options}</select><label for="tax-kind">Form</label><select id="tax-kind" name="form"><option value="w9">W-9</option><option value="w8ben">W-8BEN</option></select><label for="tax-received">Received on</label><input id="tax-received" name="received" type="date"><button class="primary" type="submit">Record the form</button></form>"#
+            r#"<h2>Tax forms</h2><form id="tax-form" class="stack" method="post" action="/t/{s}/payouts/tax-form">{csrf}<label for="tax-payee">Payee</label><select id="tax-payee" name="payee" required>{options}</select><label for="tax-kind">Form</label><select id="tax-kind" name="form"><option value="w9">W-9</option><option value="w8ben">W-8BEN</option></select><label for="tax-received">Received on</label><input id="tax-received" name="received" type="date"><button id="tax-submit" class="primary" type="submit">Record the form</button></form>"#
         ));
     }
     b.push_str(&format!(
