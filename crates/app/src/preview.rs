@@ -10,7 +10,7 @@
 //! Bounded: at most [`MAX_ROWS`] rows of each list are shown, the rest counted.
 
 use crate::AppError;
-use backstock_domain::{Currency, Money, PartyId};
+use backstock_domain::{Currency, Date, Money, PartyId};
 use backstock_ingest::Kind;
 use backstock_ledger::engine::TransferId;
 use backstock_ledger::facts::Fact;
@@ -189,6 +189,42 @@ pub async fn warnings(
                         s.0 = s.0.saturating_add(*units);
                         s.1.insert(shipment_id.as_str());
                     }
+                }
+            }
+            // Units coming back from (or moved on by) a distributor beyond what the
+            // books say it holds: the ledger records what is reported, so say it here.
+            let mut out_of: BTreeMap<(&PartyId, &backstock_domain::Sku), (u64, Date)> =
+                BTreeMap::new();
+            for e in entries {
+                if let Event::Shipment {
+                    from, sku, units, ..
+                } = &e.event
+                {
+                    if !from.is_label() && !from.as_str().starts_with("plant:") {
+                        let s = out_of.entry((from, sku)).or_insert((0, e.effective_on));
+                        s.0 = s.0.saturating_add(*units);
+                        s.1 = s.1.max(e.effective_on);
+                    }
+                }
+            }
+            for ((from, sku), (units, on)) in out_of {
+                let held: i64 = store
+                    .stock(&StockFilter {
+                        as_of: Some(on),
+                        owner: Some(PartyId::LABEL.into()),
+                        holder: Some(from.to_string()),
+                        sku: Some(sku.to_string()),
+                        all: false,
+                    })
+                    .await?
+                    .iter()
+                    .filter(|s| s.state == "on_hand")
+                    .map(|s| s.units)
+                    .sum();
+                if i64::try_from(units).unwrap_or(i64::MAX) > held {
+                    out.push(format!(
+                        "takes {units} × {sku} from {from}, which holds {held} on the books by {on}: check the count (a return of more than was consigned leaves {from}'s holding negative)"
+                    ));
                 }
             }
             for (d, (units, ids)) in by {

@@ -792,3 +792,24 @@ open_statement,2015-12-20,allegro,,,AL-2015-11,2015-11-30,640.00,USD\n",
     );
     assert!(ok(&d, &["verify"]).starts_with("OK:"));
 }
+
+#[test]
+fn a_return_of_more_than_the_distributor_holds_is_flagged() {
+    let (tmp, d) = label_with_catalog();
+    let ship = write(
+        tmp.path(),
+        "shipments.csv",
+        "shipment_id,date,from,to,sku,units,po_number\nM-1,2016-01-02,plant:acme,label,MRG-001-CD,500,\nSH-1,2016-01-05,label,allegro,MRG-001-CD,100,\n",
+    );
+    ok(&d, &["import", &ship]);
+    let ret = write(
+        tmp.path(),
+        "returns.csv",
+        "shipment_id,date,from,to,sku,units,po_number\nRT-1,2016-02-05,allegro,label,MRG-001-CD,1000,\n",
+    );
+    let out = ok(&d, &["import", &ret, "--dry-run"]);
+    assert!(
+        out.contains("takes 1000 × MRG-001-CD from allegro, which holds 100 on the books"),
+        "{out}"
+    );
+}
