@@ -257,7 +257,10 @@ fn layout(st: &RoyaltyStatement, checks: &Checks, font: &Font) -> Vec<Vec<Op>> {
         }
         l.rule();
         l.gap(4);
-        l.line(11, "Earned but not collected: why collected differs from earned");
+        l.line(
+            11,
+            "Earned but not collected: why collected differs from earned",
+        );
         for w in font.wrap(&why_collected_differs(c), 8, RIGHT - MARGIN) {
             l.line(8, &w);
         }
