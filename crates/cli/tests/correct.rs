@@ -150,8 +150,7 @@ fn a_corrected_payment_and_statement_count_nowhere() {
     let j = ok(&d, &["journal", "--kind", "payment", "--format", "csv"]);
     let last = j
         .lines()
-        .filter(|l| l.contains("payment:northwind:"))
-        .last()
+        .rfind(|l| l.contains("payment:northwind:"))
         .unwrap()
         .to_string();
     let f: Vec<&str> = last.split(',').collect();
@@ -175,8 +174,7 @@ fn a_corrected_payment_and_statement_count_nowhere() {
     let st = ok(&d, &["journal", "--kind", "statement", "--format", "csv"]);
     let last_st = st
         .lines()
-        .filter(|l| l.contains("statement:northwind:"))
-        .last()
+        .rfind(|l| l.contains("statement:northwind:"))
         .unwrap()
         .split(',')
         .nth(4)
