@@ -1,147 +1,172 @@
 #!/usr/bin/env bash
-# The royalty benchmark: per artist × month × currency totals (lines, units, net, and
-# the royalty net × rate rounded half to even once per line) of a generated digital
-# sales file, by backstock-sales-totals and by DuckDB running the equivalent SQL on the
-# same CSV files. The two outputs must be identical to the cent, or this fails.
+# The product's royalty path against DuckDB, side by side, from the same CSV files.
 #
-#   bench/royalties-vs-duckdb.sh [LINES] [RUNS]      (defaults: 10,000,000 lines, 5 runs)
+#   bench/royalties-vs-duckdb.sh [LINES] [PERIOD]     (defaults: 10,000,000 lines, 2016H1)
 #
-# Environment: BENCH_DIR (default target/royalties-bench: generated data, kept between
-# runs, never committed), THREADS (default: all cores, for both engines), SEED (1).
-# Installs the duckdb Python module with pip if it is missing.
+# Data: `backstock gen --lines LINES` (a year of statements from 5 distributors in 3
+# currencies, 100k SKUs by 10k artists with skewed popularity, one royalty contract
+# per artist: net receipts at 15/18/20/25%).
+#
+# Ours (the product, as a label runs it): `backstock init`, `backstock import` of the
+# reference files and of statements.csv, then `backstock royalties run --period PERIOD`
+# (reads what the period needs, computes, ties out, posts, stores one statement per
+# payee). Each step is timed as a process (wall clock, peak RSS).
+#
+# DuckDB (Python module, installed with pip if missing), the same job from the same
+# CSV files into a database file: import (statements.csv and contracts.csv into
+# tables), then the query: statements known by the period's end, lines aggregated per
+# statement × SKU × kind as backstock records them, each royalty = signed cents × rate
+# rounded half to even once per aggregated line (integer arithmetic, no DOUBLE), summed
+# per payee × currency.
+#
+# Both answers are compared payee by payee and currency by currency, to the cent; any
+# difference fails the benchmark. Environment: BENCH_DIR (default: a temporary
+# directory, removed after; an existing BENCH_DIR/files is reused), THREADS (DuckDB
+# threads; default all cores), BACKSTOCK (a built binary to time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lines=${1:-10000000}
-runs=${2:-5}
-seed=${SEED:-1}
+period=${2:-2016H1}
 threads=${THREADS:-$(nproc)}
-bench=${BENCH_DIR:-target/royalties-bench}
-data="$bench/data-$lines-s$seed"
-mkdir -p "$bench"
+work=${BENCH_DIR:-$(mktemp -d)}
+[[ -z "${BENCH_DIR:-}" ]] && trap 'rm -rf "$work"' EXIT
+mkdir -p "$work"
 
-cargo build --release -q -p backstock-sales-totals
-bin=target/release/backstock-sales-totals
-
-if [[ ! -f "$data/sales.csv" || ! -f "$data/catalog.csv" ]]; then
-    echo "generating $lines sales lines (100,000 UPCs, 10,000 artists, 6 months) in $data"
-    $bin gen --out "$data.tmp" --lines "$lines" --seed "$seed"
-    rm -rf "$data"
-    mv "$data.tmp" "$data"
+# BACKSTOCK=path/to/backstock times that binary instead of building one.
+if [[ -z "${BACKSTOCK:-}" ]]; then
+    cargo build --release -q -p backstock
 fi
-
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+bin=${BACKSTOCK:-${CARGO_TARGET_DIR:-target}/release/backstock}
 python3 -c 'import duckdb' 2>/dev/null || {
     echo "installing duckdb (pip)"
     python3 -m pip install --quiet duckdb
 }
 
-# The runs alternate — ours, DuckDB, ours, DuckDB … — so both meet the same machine
-# load. Ours: the whole process (read the catalog, sum, sort, write the CSV), wall
-# clock. DuckDB: the query from reading both CSV files to the sorted result rows,
-# in-process (Python start-up and the module import not counted). DuckDB's amounts
-# are exact:
-#  - net read as DECIMAL(18,2) and turned into integer cents; rates as DECIMAL(12,6)
-#    (or DECIMAL(12,4) percent) into integer ppm; their product in BIGINT (DuckDB
-#    raises an error on BIGINT overflow, never wraps; the faster choice for DuckDB);
-#  - the royalty of each line rounded half to even by integer arithmetic (q = product
-#    truncated by 10^6, r the remainder; away from zero when |r| > 10^6/2, or when
-#    |r| = 10^6/2 and q is odd) — no DOUBLE anywhere;
-#  - the UPC joined as a BIGINT (cheaper for DuckDB than text; the generated file has
-#    one 12-digit form per UPC).
-timings=$(python3 - "$data" "$bench" "$runs" "$threads" "$bin" <<'PY'
-import resource, subprocess, sys, time, duckdb
-data, bench, runs, threads, binary = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-sql = f"""
-WITH sales AS (
-  SELECT * FROM read_csv('{data}/sales.csv', header = true, delim = ',', quote = '',
-    columns = {{'sale_month': 'VARCHAR', 'store': 'VARCHAR', 'territory': 'VARCHAR',
-               'upc': 'BIGINT', 'units': 'BIGINT', 'net': 'DECIMAL(18,2)',
-               'currency': 'VARCHAR'}})
-), catalog AS (
-  SELECT * FROM read_csv('{data}/catalog.csv', header = true, delim = ',', quote = '',
-    columns = {{'upc': 'BIGINT', 'artist': 'VARCHAR', 'rate': 'VARCHAR'}})
-), rated AS (
-  SELECT upc, artist,
-    CASE WHEN right(rate, 1) = '%'
-         THEN CAST(CAST(rtrim(rate, '%') AS DECIMAL(12,4)) * 10000 AS BIGINT)
-         ELSE CAST(CAST(rate AS DECIMAL(12,6)) * 1000000 AS BIGINT) END AS ppm
-  FROM catalog
+if [[ ! -f "$work/files/statements.csv" ]]; then
+    $bin gen --out "$work/files" --lines "$lines" >/dev/null
+fi
+f="$work/files"
+end=$(python3 -c "
+import sys, datetime
+p = sys.argv[1].upper(); y = int(p[:4]); r = p[4:]
+if r.startswith('H'): m = 6 * int(r[1:])
+elif r.startswith('Q'): m = 3 * int(r[1:])
+elif r == '': m = 12
+else: m = int(r.lstrip('-'))
+n = datetime.date(y + (m == 12), m % 12 + 1, 1)
+print(n - datetime.timedelta(days=1))" "$period")
+on=$(python3 -c "import datetime,sys; print(datetime.date.fromisoformat(sys.argv[1]) + datetime.timedelta(days=1))" "$end")
+
+timed() { # label, command…: wall ms and peak RSS KB into $work/times
+    local label=$1
+    shift
+    local t0 t1
+    t0=$(date +%s%N)
+    /usr/bin/time -f "%M" -o "$work/rss" "$@" >"$work/out.$label" 2>"$work/err.$label" || {
+        echo "FAIL: $label"
+        cat "$work/err.$label"
+        exit 1
+    }
+    t1=$(date +%s%N)
+    echo "$label $(((t1 - t0) / 1000000)) $(tail -1 "$work/rss")" >>"$work/times"
+}
+
+rm -f "$work/times"
+rm -rf "$work/db" "$work/duck.db"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+db=(--data-dir "$work/db")
+timed init "$bin" "${db[@]}" init
+timed import_reference "$bin" "${db[@]}" import "$f/catalog.csv" "$f/distributors.csv" "$f/payees.csv" "$f/contracts.csv"
+timed import_statements "$bin" "${db[@]}" import "$f/statements.csv"
+timed royalty_run "$bin" "${db[@]}" royalties run --period "$period" --on "$on" --label-name "Bench Records" --format csv
+timed statement_pdf "$bin" "${db[@]}" royalties statement --payee artist-7 --period "$period" --format pdf
+
+python3 - "$f" "$work" "$end" "$threads" <<'PY'
+import resource, sys, time, duckdb
+f, work, end, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+con = duckdb.connect(f"{work}/duck.db")
+con.execute(f"SET threads = {threads}")
+t0 = time.perf_counter()
+con.execute(f"""
+CREATE TABLE statements AS SELECT * FROM read_csv('{f}/statements.csv', header = true,
+  columns = {{'statement_id': 'VARCHAR', 'distributor': 'VARCHAR', 'period_start': 'DATE',
+             'period_end': 'DATE', 'issued_on': 'DATE', 'kind': 'VARCHAR', 'sku': 'VARCHAR',
+             'units': 'BIGINT', 'amount': 'DECIMAL(18,2)', 'currency': 'VARCHAR', 'memo': 'VARCHAR'}})""")
+con.execute(f"""
+CREATE TABLE contracts AS SELECT * FROM read_csv('{f}/contracts.csv', header = true, all_varchar = true)""")
+t1 = time.perf_counter()
+rows = con.execute(f"""
+WITH covered AS (
+  SELECT split_part(payees, ':', 1) AS payee,
+         unnest(string_split(skus, ';')) AS sku,
+         CAST(CAST(rtrim(split_part(rates, ':', 3), '%') AS DECIMAL(12,4)) * 10000 AS BIGINT) AS ppm
+  FROM contracts
 ), lines AS (
-  SELECT c.artist, s.sale_month, s.currency, s.units,
-         CAST(s.net * 100 AS BIGINT) AS net_minor,
-         CAST(s.net * 100 AS BIGINT) * c.ppm AS p
-  FROM sales s JOIN rated c ON s.upc = c.upc
+  SELECT distributor, statement_id, sku, kind, currency,
+         sum(CAST(amount * 100 AS BIGINT)) * CASE kind WHEN 'return' THEN -1 ELSE 1 END AS signed
+  FROM statements
+  WHERE greatest(period_end, issued_on) <= DATE '{end}' AND sku IS NOT NULL
+    AND kind IN ('sale', 'return')
+  GROUP BY distributor, statement_id, sku, kind, currency
+), rated AS (
+  SELECT c.payee, l.currency, l.signed * c.ppm AS p FROM lines l JOIN covered c ON l.sku = c.sku
 ), rounded AS (
-  SELECT artist, sale_month, currency, units, net_minor,
-         (p - p % 1000000) // 1000000 AS q, p % 1000000 AS r, sign(p) AS s
-  FROM lines
+  SELECT payee, currency, (p - p % 1000000) // 1000000 AS q, p % 1000000 AS r, sign(p) AS s
+  FROM rated
 )
-SELECT artist, sale_month, currency, count(*) AS lines, sum(units) AS units,
-       sum(net_minor) AS net,
+SELECT payee, currency,
        sum(q + CASE WHEN abs(r) * 2 > 1000000 OR (abs(r) * 2 = 1000000 AND q % 2 <> 0)
                     THEN s ELSE 0 END) AS royalty
-FROM rounded
-GROUP BY artist, sale_month, currency
-ORDER BY artist, sale_month, currency
-"""
-def money(v):
-    v = int(v)
-    return f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
-def children_cpu():
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-ours, duck, ours_cpu, duck_cpu, rows = [], [], [], [], None
-for _ in range(runs):
-    c0, t0 = children_cpu(), time.perf_counter()
-    subprocess.run([binary, "sum", "--threads", str(threads), "--catalog", f"{data}/catalog.csv",
-                    "--sales", f"{data}/sales.csv", "--out", f"{bench}/ours.csv"],
-                   check=True, stderr=subprocess.DEVNULL)
-    ours.append(int((time.perf_counter() - t0) * 1000))
-    ours_cpu.append(int((children_cpu() - c0) * 1000))
-    con = duckdb.connect()
-    con.execute(f"SET threads = {threads}")
-    c0, t0 = time.process_time(), time.perf_counter()
-    rows = con.execute(sql).fetchall()
-    duck.append(int((time.perf_counter() - t0) * 1000))
-    duck_cpu.append(int((time.process_time() - c0) * 1000))
-    con.close()
-with open(f"{bench}/duckdb.csv", "w") as f:
-    f.write("artist,month,currency,lines,units,net,royalty\n")
-    for a, m, c, n, u, net, roy in rows:
-        f.write(f"{a},{m},{c},{n},{u},{money(net)},{money(roy)}\n")
-print(" ".join(map(str, ours)))
-print(" ".join(map(str, duck)))
-print(duckdb.__version__)
-print(" ".join(map(str, ours_cpu)))
-print(" ".join(map(str, duck_cpu)))
+FROM rounded GROUP BY payee, currency ORDER BY payee, currency""").fetchall()
+t2 = time.perf_counter()
+con.close()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with open(f"{work}/duck.csv", "w") as out:
+    for p, c, r in rows:
+        if r != 0:
+            out.write(f"{p},{c},{r}\n")
+with open(f"{work}/times", "a") as t:
+    t.write(f"duckdb_import {int((t1 - t0) * 1000)} {peak}\n")
+    t.write(f"duckdb_query {int((t2 - t1) * 1000)} {peak}\n")
+print(duckdb.__version__, file=open(f"{work}/duck.version", "w"))
 PY
-)
-ours_ms=($(sed -n 1p <<<"$timings"))
-duck_ms=($(sed -n 2p <<<"$timings"))
-duck_version=$(sed -n 3p <<<"$timings")
-ours_cpu=($(sed -n 4p <<<"$timings"))
-duck_cpu=($(sed -n 5p <<<"$timings"))
 
-if ! cmp -s "$bench/ours.csv" "$bench/duckdb.csv"; then
-    echo "FAIL: the totals differ (ours: $bench/ours.csv, DuckDB: $bench/duckdb.csv)"
-    diff "$bench/ours.csv" "$bench/duckdb.csv" | head -20
+# Ours: the run's CSV (one row per payee × contract × currency; royalties as 1234.56).
+python3 - "$work" <<'PY'
+import csv, sys
+work = sys.argv[1]
+tot = {}
+with open(f"{work}/out.royalty_run") as f:
+    for row in csv.DictReader(f):
+        amount, cur = row["royalties"], row["currency"]
+        neg = amount.startswith("-")
+        whole, _, frac = amount.lstrip("-").replace(",", "").partition(".")
+        cents = int(whole) * 100 + int((frac + "00")[:2])
+        key = (row["payee"], cur)
+        tot[key] = tot.get(key, 0) + (-cents if neg else cents)
+with open(f"{work}/ours.csv", "w") as out:
+    for (p, c), v in sorted(tot.items()):
+        if v != 0:
+            out.write(f"{p},{c},{v}\n")
+PY
+sort -o "$work/ours.csv" "$work/ours.csv"
+sort -o "$work/duck.csv" "$work/duck.csv"
+if ! cmp -s "$work/ours.csv" "$work/duck.csv"; then
+    echo "FAIL: the royalties differ (ours: $work/ours.csv, DuckDB: $work/duck.csv)"
+    diff "$work/ours.csv" "$work/duck.csv" | head -20
     exit 1
 fi
 
-stats() { # best and median of a list of milliseconds
-    local sorted
-    sorted=($(printf '%s\n' "$@" | sort -n))
-    echo "${sorted[0]} ${sorted[$((${#sorted[@]} / 2))]}"
-}
-read -r ours_best ours_median <<<"$(stats "${ours_ms[@]}")"
-read -r duck_best duck_median <<<"$(stats "${duck_ms[@]}")"
-read -r ours_cpu_best ours_cpu_median <<<"$(stats "${ours_cpu[@]}")"
-read -r duck_cpu_best duck_cpu_median <<<"$(stats "${duck_cpu[@]}")"
-ratio() { python3 -c "import sys; print(f'{int(sys.argv[1]) / max(1, int(sys.argv[2])):.1f}')" "$1" "$2"; }
-echo "identical totals: $(($(wc -l <"$bench/ours.csv") - 1)) artist × month × currency rows from $lines sales lines"
-echo "threads: $threads; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "backstock-sales-totals: best ${ours_best} ms, median ${ours_median} ms (runs: ${ours_ms[*]})"
-echo "DuckDB $duck_version:       best ${duck_best} ms, median ${duck_median} ms (runs: ${duck_ms[*]})"
-echo "ratio (DuckDB ÷ ours):  best $(ratio "$duck_best" "$ours_best")×, median $(ratio "$duck_median" "$ours_median")×"
-echo "CPU time (user + system, all threads; steadier than wall time on a shared machine):"
-echo "  ours best ${ours_cpu_best} ms, median ${ours_cpu_median} ms; DuckDB best ${duck_cpu_best} ms, median ${duck_cpu_median} ms; ratio of medians $(ratio "$duck_cpu_median" "$ours_cpu_median")×"
+ms() { awk -v k="$1" '$1 == k { print $2 }' "$work/times"; }
+kb() { awk -v k="$1" '$1 == k { print $3 }' "$work/times"; }
+ours_import=$(($(ms init) + $(ms import_reference) + $(ms import_statements)))
+ours_run=$(ms royalty_run)
+duck_import=$(ms duckdb_import)
+duck_query=$(ms duckdb_query)
+ratio() { python3 -c "import sys; print(f'{int(sys.argv[1]) / max(1, int(sys.argv[2])):.2f}')" "$1" "$2"; }
+echo "identical royalties, to the cent: $(wc -l <"$work/ours.csv") payee × currency totals for $period from $lines statement lines"
+echo "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg); DuckDB $(cat "$work/duck.version"), $threads threads"
+echo "backstock: import ${ours_import} ms (statements $(ms import_statements) ms, peak $(($(kb import_statements) / 1024)) MB); royalty run ${ours_run} ms (peak $(($(kb royalty_run) / 1024)) MB); end to end $((ours_import + ours_run)) ms"
+echo "DuckDB:    import ${duck_import} ms; query ${duck_query} ms; end to end $((duck_import + duck_query)) ms (peak $(($(kb duckdb_query) / 1024)) MB)"
+echo "ratio (DuckDB ÷ backstock): end to end $(ratio $((duck_import + duck_query)) $((ours_import + ours_run)))×; run alone vs query $(ratio "$duck_query" "$ours_run")×"
+echo "one stored statement (PDF): $(ms statement_pdf) ms, peak $(($(kb statement_pdf) / 1024)) MB"

@@ -7,7 +7,7 @@ use backstock_domain::{Currency, Date, Money, PartyId, Rate, Rounding, Sku};
 use backstock_ledger::facts::CatalogItem;
 use backstock_ledger::{Channel, Entry, Event, Fact, LineKind, Statement};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Everything a run reads. `entries` are journal entries; those not known by the
 /// period's end (`known_on`) are ignored, so passing the whole journal is fine.
@@ -166,6 +166,51 @@ pub struct RunResult {
     pub closing: OpeningBalances,
 }
 
+/// A fast hasher for the run's own keys (SKUs, indexes): the line pass looks keys up
+/// millions of times, and nothing hashed here comes from an adversary.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.add(u64::from_le_bytes(b));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+
 fn money(v: i128, c: Currency, ctx: &str) -> Result<Money, RoyaltyError> {
     i64::try_from(v)
         .map(|m| Money::from_minor(m, c))
@@ -183,6 +228,27 @@ fn scale(v: i128, num: i128, den: i128) -> Result<i128, RoyaltyError> {
     Ok(Rounding::HalfEven.divide(p, den))
 }
 
+/// [`split`] into `out` (cleared first), answering the remainder: no allocation for
+/// a contract with one payee at 100% (everything to that payee, as `allocate` gives).
+fn split_into(
+    v: i128,
+    c: Currency,
+    shares: &[Rate],
+    out: &mut Vec<i128>,
+) -> Result<i128, RoyaltyError> {
+    out.clear();
+    if let [one] = shares {
+        if *one == Rate::ONE {
+            money(v, c, "royalty split")?;
+            out.push(v);
+            return Ok(0);
+        }
+    }
+    let (parts, rest) = split(v, c, shares)?;
+    out.extend(parts);
+    Ok(rest)
+}
+
 fn split(v: i128, c: Currency, shares: &[Rate]) -> Result<(Vec<i128>, i128), RoyaltyError> {
     let m = money(v, c, "royalty split")?;
     let (parts, rest) = m.allocate(shares);
@@ -190,6 +256,114 @@ fn split(v: i128, c: Currency, shares: &[Rate]) -> Result<(Vec<i128>, i128), Roy
         parts.iter().map(|p| i128::from(p.minor())).collect(),
         i128::from(rest.minor()),
     ))
+}
+
+/// What a run reads of the journal, gathered one entry at a time ([`Journal::push`]):
+/// catalog items, distributor statements (SKUs shared, so millions of lines hold one
+/// copy of each SKU) and payments known by the period's end. The entries themselves are
+/// not kept, so a caller can stream a large journal through it.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    end: Date,
+    catalog: BTreeMap<Sku, CatalogItem>,
+    statements: Vec<(Statement, Date)>,
+    seen: HashSet<(PartyId, String)>,
+    payments: Vec<OwnedPayment>,
+    skus: HashSet<Sku>,
+    warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct OwnedPayment {
+    on: Date,
+    id: String,
+    distributor: PartyId,
+    amount: Money,
+    statement_id: Option<String>,
+}
+
+impl Journal {
+    /// An empty journal for a period ending on `end`.
+    pub fn new(end: Date) -> Journal {
+        Journal {
+            end,
+            catalog: BTreeMap::new(),
+            statements: Vec::new(),
+            seen: HashSet::new(),
+            payments: Vec::new(),
+            skus: HashSet::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Takes in one journal entry (in recording order). Entries not known by the
+    /// period's end, and kinds a run does not read, are ignored.
+    pub fn push(&mut self, e: Entry) {
+        self.push_event(e.event, e.effective_on, e.known_on);
+    }
+
+    fn push_event(&mut self, event: Event, effective_on: Date, known_on: Date) {
+        if known_on > self.end {
+            return;
+        }
+        match event {
+            Event::Fact(Fact::CatalogItem(ci)) => {
+                self.catalog.insert(ci.sku.clone(), ci);
+            }
+            Event::Statement(mut st) => {
+                if self
+                    .seen
+                    .contains(&(st.distributor.clone(), st.statement_id.clone()))
+                {
+                    self.warnings.push(format!(
+                        "statement {} of {} recorded twice: second ignored",
+                        st.statement_id, st.distributor
+                    ));
+                    return;
+                }
+                self.seen
+                    .insert((st.distributor.clone(), st.statement_id.clone()));
+                let available = st.period_end.max(known_on);
+                if available <= self.end {
+                    for l in &mut st.lines {
+                        if let Some(sku) = &mut l.sku {
+                            match self.skus.get(sku) {
+                                Some(shared) => *sku = shared.clone(),
+                                None => {
+                                    self.skus.insert(sku.clone());
+                                }
+                            }
+                        }
+                    }
+                    st.lines.shrink_to_fit();
+                    self.statements.push((st, available));
+                }
+            }
+            Event::PaymentReceived {
+                payment_id,
+                distributor,
+                amount,
+                statement_id,
+            } => self.payments.push(OwnedPayment {
+                on: effective_on.max(known_on),
+                id: payment_id,
+                distributor,
+                amount,
+                statement_id,
+            }),
+            _ => {}
+        }
+    }
+
+    /// Takes in a distributor statement known on `known_on` (see [`Journal::push`]).
+    pub fn push_statement(&mut self, st: Statement, known_on: Date) {
+        self.push_event(Event::Statement(st), known_on, known_on);
+    }
+
+    /// Statement lines held.
+    pub fn lines(&self) -> usize {
+        self.statements.iter().map(|(s, _)| s.lines.len()).sum()
+    }
 }
 
 struct KnownStatement<'a> {
@@ -309,8 +483,33 @@ struct Acc {
 
 type AccKey = (String, PartyId, Currency);
 
+/// What the line pass accumulates per contract × payee × currency.
+#[derive(Default)]
+struct LineAcc {
+    rows: FxMap<(Sku, Channel, PartyId), RowAcc>,
+    earned: i128,
+    collected: i128,
+    physical_recognized: i128,
+    pools: FxMap<Option<Sku>, i128>,
+    uncollected: FxMap<usize, (i128, i128)>,
+}
+
 /// Computes every payee statement for `period`. See the crate docs for the rules.
 pub fn compute(
+    inputs: &RoyaltyInputs,
+    period: &Period,
+    opening: &OpeningBalances,
+) -> Result<RunResult, RoyaltyError> {
+    let mut journal = Journal::new(period.end());
+    for e in &inputs.entries {
+        journal.push(e.clone());
+    }
+    compute_journal(&journal, inputs, period, opening)
+}
+
+/// [`compute`] over a [`Journal`] gathered by the caller; `inputs.entries` is ignored.
+pub fn compute_journal(
+    journal: &Journal,
     inputs: &RoyaltyInputs,
     period: &Period,
     opening: &OpeningBalances,
@@ -359,58 +558,48 @@ pub fn compute(
     // Which contracts cover each SKU, in contract-id order (as iterating `contracts`
     // and filtering would give): a line looks up its SKU once instead of asking every
     // contract (10k artists' contracts × millions of lines otherwise).
-    let mut covering: BTreeMap<&Sku, Vec<&Contract>> = BTreeMap::new();
-    for c in contracts.values() {
+    let by_index: Vec<&Contract> = contracts.values().copied().collect();
+    let shares_of: Vec<Vec<Rate>> = by_index.iter().map(|c| c.shares()).collect();
+    let mut covering: FxMap<&Sku, Vec<usize>> = FxMap::default();
+    for (ci, c) in by_index.iter().enumerate() {
         for sku in c.skus() {
-            covering.entry(sku).or_default().push(*c);
+            covering.entry(sku).or_default().push(ci);
         }
     }
-    let mut catalog: BTreeMap<&Sku, &CatalogItem> = BTreeMap::new();
-    let mut stmts: Vec<KnownStatement> = Vec::new();
-    let mut seen_ids = BTreeSet::new();
-    let mut payments: Vec<Payment> = Vec::new();
-    for e in inputs.entries.iter().filter(|e| e.known_on <= end) {
-        match &e.event {
-            Event::Fact(Fact::CatalogItem(ci)) => {
-                catalog.insert(&ci.sku, ci);
-            }
-            Event::Statement(st) => {
-                if !seen_ids.insert((&st.distributor, &st.statement_id)) {
-                    warnings.push(format!(
-                        "statement {} of {} recorded twice: second ignored",
-                        st.statement_id, st.distributor
-                    ));
-                    continue;
-                }
-                let available = st.period_end.max(e.known_on);
-                if available <= end {
-                    stmts.push(KnownStatement { st, available });
-                }
-            }
-            Event::PaymentReceived {
-                payment_id,
-                distributor,
-                amount,
-                statement_id,
-            } => payments.push(Payment {
-                on: e.effective_on.max(e.known_on),
-                id: payment_id,
-                distributor,
-                amount: *amount,
-                statement_id: statement_id.as_deref(),
-            }),
-            _ => {}
-        }
-    }
+    let catalog: FxMap<&Sku, &CatalogItem> = journal.catalog.iter().collect();
+    warnings.extend(journal.warnings.iter().cloned());
+    let stmts: Vec<KnownStatement> = journal
+        .statements
+        .iter()
+        .map(|(st, available)| KnownStatement {
+            st,
+            available: *available,
+        })
+        .collect();
+    let mut payments: Vec<Payment> = journal
+        .payments
+        .iter()
+        .map(|p| Payment {
+            on: p.on,
+            id: &p.id,
+            distributor: &p.distributor,
+            amount: p.amount,
+            statement_id: p.statement_id.as_deref(),
+        })
+        .collect();
     payments.sort_by(|a, b| (a.on, a.id).cmp(&(b.on, b.id)));
     let paid_now = allocate_payments(&stmts, &payments, end, Some(&mut warnings));
     let paid_before = allocate_payments(&stmts, &payments, prev_end, None);
 
     // --- lines ---
-    let mut accs: BTreeMap<AccKey, Acc> = BTreeMap::new();
+    // Accumulated by contract index × payee index × currency, rows by SKU × channel ×
+    // distributor (the format is the SKU's), uncollected by statement index: no key is
+    // built from strings per line. Turned into `accs` (ordered by ids) below.
+    let mut hot: FxMap<(usize, usize, Currency), LineAcc> = FxMap::default();
     // per currency: receipts, payee royalties (accumulated), rounding, label, reserves, fees
     let mut tie: BTreeMap<Currency, [i128; 6]> = BTreeMap::new();
     let mut no_rule = BTreeSet::new();
+    let (mut earned_parts, mut now_parts, mut delta_parts) = (Vec::new(), Vec::new(), Vec::new());
     for (si, k) in stmts.iter().enumerate() {
         let st = k.st;
         let cur = st.currency;
@@ -453,15 +642,21 @@ pub fn compute(
             let mut line_royalties = 0i128;
             if let (Some(sku), false) = (&line.sku, reserve_line) {
                 let item = catalog.get(sku).copied();
-                let format = item.map(|i| i.format.clone());
-                for &c in covering.get(sku).into_iter().flatten() {
-                    let Some(rule) = c.rule_for(line.channel, format.as_deref()) else {
-                        if no_rule.insert((c.id(), sku.clone(), line.channel, format.clone())) {
+                let format = item.map(|i| i.format.as_str());
+                for &ci in covering.get(sku).into_iter().flatten() {
+                    let c = by_index[ci];
+                    let Some(rule) = c.rule_for(line.channel, format) else {
+                        if no_rule.insert((
+                            c.id(),
+                            sku.clone(),
+                            line.channel,
+                            format.map(str::to_string),
+                        )) {
                             warnings.push(format!(
                                 "contract {}: no rate rule for {sku} ({:?}, format {}): no royalty",
                                 c.id(),
                                 line.channel,
-                                format.as_deref().unwrap_or("unknown")
+                                format.unwrap_or("unknown")
                             ));
                         }
                         continue;
@@ -504,28 +699,21 @@ pub fn compute(
                     line_royalties += royalty;
                     let coll_now = scale(royalty, n_now, d_now)?;
                     let coll_delta = coll_now - scale(royalty, n_before, d_before)?;
-                    let shares = c.shares();
-                    let (earned_parts, earned_rest) = split(royalty, cur, &shares)?;
-                    let (now_parts, _) = split(coll_now, cur, &shares)?;
-                    let (delta_parts, _) = split(coll_delta, cur, &shares)?;
+                    let shares = &shares_of[ci];
+                    let earned_rest = split_into(royalty, cur, shares, &mut earned_parts)?;
+                    split_into(coll_now, cur, shares, &mut now_parts)?;
+                    split_into(coll_delta, cur, shares, &mut delta_parts)?;
                     if in_period {
                         t[2] += earned_rest;
                     }
-                    for (pi, (payee, _)) in c.payees().iter().enumerate() {
-                        let acc = accs
-                            .entry((c.id().to_string(), payee.clone(), cur))
-                            .or_default();
+                    for pi in 0..c.payees().len() {
+                        let acc = hot.entry((ci, pi, cur)).or_default();
                         let earned = if in_period { earned_parts[pi] } else { 0 };
                         let collected = delta_parts[pi];
                         if in_period || collected != 0 {
                             let row = acc
                                 .rows
-                                .entry((
-                                    sku.clone(),
-                                    format.clone(),
-                                    line.channel,
-                                    st.distributor.clone(),
-                                ))
+                                .entry((sku.clone(), line.channel, st.distributor.clone()))
                                 .or_default();
                             if in_period {
                                 row.receipts += signed;
@@ -556,10 +744,7 @@ pub fn compute(
                             Some(sku.clone())
                         };
                         *acc.pools.entry(pool).or_default() += recognized;
-                        let u = acc
-                            .uncollected
-                            .entry((st.distributor.clone(), st.statement_id.clone()))
-                            .or_default();
+                        let u = acc.uncollected.entry(si).or_default();
                         u.0 += earned_parts[pi];
                         u.1 += now_parts[pi];
                     }
@@ -569,6 +754,37 @@ pub fn compute(
                 t[3] += signed - line_royalties;
             }
         }
+    }
+
+    let mut accs: BTreeMap<AccKey, Acc> = BTreeMap::new();
+    for ((ci, pi, cur), h) in hot {
+        let c = by_index[ci];
+        let payee = c.payees()[pi].0.clone();
+        let mut rows = BTreeMap::new();
+        for ((sku, channel, distributor), r) in h.rows {
+            let format = catalog.get(&sku).map(|i| i.format.clone());
+            rows.insert((sku, format, channel, distributor), r);
+        }
+        let uncollected = h
+            .uncollected
+            .into_iter()
+            .map(|(si, v)| {
+                let st = stmts[si].st;
+                ((st.distributor.clone(), st.statement_id.clone()), v)
+            })
+            .collect();
+        accs.insert(
+            (c.id().to_string(), payee, cur),
+            Acc {
+                rows,
+                earned: h.earned,
+                collected: h.collected,
+                physical_recognized: h.physical_recognized,
+                pools: h.pools.into_iter().collect(),
+                uncollected,
+                ..Acc::default()
+            },
+        );
     }
 
     // --- opening balances and reserves ---

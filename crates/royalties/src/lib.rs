@@ -53,8 +53,8 @@ mod model;
 mod period;
 
 pub use compute::{
-    compute, AccountBalance, CostCharge, EarningsRow, HeldReserve, OpeningBalances, PayeeStatement,
-    RoyaltyInputs, RunResult, TieOut, Uncollected,
+    compute, compute_journal, AccountBalance, CostCharge, EarningsRow, HeldReserve, Journal,
+    OpeningBalances, PayeeStatement, RoyaltyInputs, RunResult, TieOut, Uncollected,
 };
 pub use error::RoyaltyError;
 pub use model::{Base, Basis, Contract, ContractTerms, Cost, CostKind, Payee, RateRule};

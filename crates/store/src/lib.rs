@@ -21,6 +21,7 @@ pub mod contract;
 mod links;
 mod postings;
 pub mod query;
+pub mod royalty_statements;
 mod verify;
 
 pub use links::ChainLink;
@@ -47,6 +48,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_file_parts.sql")),
     (4, include_str!("../migrations/0004_blocks.sql")),
     (5, include_str!("../migrations/0005_chain_v2.sql")),
+    (6, include_str!("../migrations/0006_royalty_statements.sql")),
 ];
 
 /// File name of the database inside the data directory.

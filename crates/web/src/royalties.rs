@@ -235,17 +235,14 @@ async fn find(t: &Tenant, period: &str, payee: &str) -> Result<doc::RoyaltyState
     if !may_see(t, payee) {
         return Err(gone());
     }
-    let runs = roy::runs_on_file(t.store()).await?;
-    let run = runs
-        .iter()
-        .find(|r| r.period.eq_ignore_ascii_case(period.trim()))
-        .ok_or_else(|| Fail::not_found(format!("royalty period {period} has not been run")))?;
-    run.stored
-        .statements
-        .iter()
-        .find(|s| s.payee.id == payee)
-        .cloned()
-        .ok_or_else(gone)
+    // A keyed read of the one statement (issue 15), not a decode of every run.
+    match roy::stored_statement(t.store(), period, payee).await? {
+        Some(s) => Ok(s),
+        None if !roy::period_run(t.store(), period).await? => Err(Fail::not_found(format!(
+            "royalty period {period} has not been run"
+        ))),
+        None => Err(gone()),
+    }
 }
 
 /// A release an artist is paid on.

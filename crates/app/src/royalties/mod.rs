@@ -31,8 +31,8 @@ use backstock_ledger::facts::{
 use backstock_ledger::EntryKind;
 use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance, RoyaltyPosting, RoyaltyRun};
 use backstock_royalties::{
-    compute, Contract, ContractTerms, Cost, OpeningBalances, PayeeStatement, Period, RateRule,
-    RoyaltyError, RoyaltyInputs, RunResult,
+    compute_journal, Contract, ContractTerms, Cost, Journal, OpeningBalances, PayeeStatement,
+    Period, RateRule, RoyaltyError, RoyaltyInputs, RunResult,
 };
 use backstock_royalty_statement as doc;
 use backstock_store::{RecordOutcome, SourceFile, Store};
@@ -261,12 +261,45 @@ impl Reference {
 }
 
 /// What a run stores besides the postings (the `result` of the journal entry).
+///
+/// Runs recorded since issue 15 keep each payee's statement in its own row
+/// (`royalty_statements`) and list here, hashed with the entry, the SHA-256 of each
+/// statement's JSON (`statement_sha256`); `statements` is then empty in the entry and
+/// filled from the rows when a caller asks for the statements. Earlier runs hold their
+/// statements inline.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredRun {
+    #[serde(default)]
     pub statements: Vec<doc::RoyaltyStatement>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statement_sha256: Vec<StatementDigest>,
     pub tie_out: serde_json::Value,
     pub warnings: Vec<String>,
     pub closing: OpeningBalances,
+}
+
+/// A stored statement's payee and the hex SHA-256 of its JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementDigest {
+    pub payee: String,
+    pub sha256: String,
+}
+
+impl StoredRun {
+    /// How many statements the run stored.
+    pub fn statement_count(&self) -> usize {
+        self.statements.len().max(self.statement_sha256.len())
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write;
+    let mut out = String::with_capacity(64);
+    for b in Sha256::digest(bytes) {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 struct PreviousRun {
@@ -382,7 +415,7 @@ fn check_order(
 /// Computes (and unless `dry_run` posts and locks) a royalty period.
 #[tracing::instrument(name = "royalty_run", skip_all, fields(period = %a.period, dry_run = a.dry_run))]
 pub async fn run(store: &Store, a: RunArgs) -> Result<String, AppError> {
-    run_outcome(store, a).await.map(|o| o.summary)
+    run_with(store, a, false).await.map(|o| o.summary)
 }
 
 /// What [`run_outcome`] did: the summary `run` prints, and the run as stored (or, for
@@ -403,6 +436,27 @@ pub struct RunOutcome {
 
 /// [`run`], answering with the statements and tie-out as data (for the web app).
 pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppError> {
+    run_with(store, a, true).await
+}
+
+/// `keep_docs`: answer with the statements (otherwise only their count and digests).
+async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutcome, AppError> {
+    // BACKSTOCK_TIMING=1 prints how long each phase took (for benchmarks).
+    let timing = std::env::var_os("BACKSTOCK_TIMING").is_some();
+    let t0 = std::time::Instant::now();
+    let phase = |what: &str| {
+        if timing {
+            let peak = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find(|l| l.starts_with("VmHWM:"))
+                        .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+                })
+                .unwrap_or_default();
+            eprintln!("[{:>8.3?}] {what} (peak {peak})", t0.elapsed());
+        }
+    };
     let period = Period::parse(&a.period)
         .map_err(|e| AppError::new(Exit::Input, format!("--period: {e}")))?;
     let all_runs = runs(store).await?;
@@ -411,7 +465,10 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
         .iter()
         .find(|(_, r)| r.period == period.to_string())
     {
-        let st = stored(r)?;
+        let mut st = stored(r)?;
+        if keep_docs {
+            st.statements = statements_of(store, &r.period, &st).await?;
+        }
         let when = store
             .journal(None, Some(EntryKind::RoyaltyRun), 1_000_000)
             .await?
@@ -421,8 +478,8 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
             .unwrap_or_default();
         let summary = format!(
             "Royalty period {period} was already run (entry {id}, recorded {when}) and is locked; nothing changed.\n{} statement{} on file: backstock royalties statement --payee PAYEE --period {period} --format pdf\n",
-            st.statements.len(),
-            if st.statements.len() == 1 { "" } else { "s" }
+            st.statement_count(),
+            if st.statement_count() == 1 { "" } else { "s" }
         );
         return Ok(RunOutcome {
             period: period.to_string(),
@@ -473,14 +530,16 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
             })
         }
     };
-    let entries = store.entries(&[], None).await?;
-    let reference = Reference::of(&entries);
     let Built {
         mut inputs,
+        journal,
+        reference,
+        names,
         late,
         moved,
         notes,
-    } = inputs(&entries, &reference, &period, previous.as_ref())?;
+    } = gather(store, &period, previous.as_ref()).await?;
+    phase("inputs read");
     let mut notes = notes;
     if let Some(end) = postable_from {
         notes.insert(
@@ -498,12 +557,15 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
         ));
     }
     inputs.defaulted_distributors = defaulted(store, period.end()).await?;
+    phase("distributors in default");
     let opening = previous
         .as_ref()
         .map(|p| p.stored.closing.clone())
         .unwrap_or_default();
-    let result = compute(&inputs, &period, &opening)
+    let result = compute_journal(&journal, &inputs, &period, &opening)
         .map_err(|e| AppError::new(Exit::Refused, format!("royalty run {period}: {e}")))?;
+    drop(journal);
+    phase("computed");
     let bad: Vec<String> = result
         .tie_out
         .iter()
@@ -530,12 +592,10 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
             ),
         ));
     }
-    let names = Names::of(&entries);
     let label = match a.label_name.as_deref() {
         Some(n) => n.trim().to_string(),
         None => label_name(store).await?,
     };
-    let docs = documents(&result, &label, &period, on, &reference, &names, &moved);
     let postings = postings(&result, &opening)?;
     let mut warnings = result.warnings.clone();
     warnings.extend(notes);
@@ -549,14 +609,59 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
                 .unwrap_or_default()
         ));
     }
-    let stored_run = StoredRun {
-        statements: docs,
+    // One statement per payee, built one at a time: each is serialized and hashed (its
+    // SHA-256 goes into the run's entry) and, unless this is a dry run, stored in
+    // batches before the entry is recorded; the documents are kept only for a caller
+    // that shows them.
+    let mut kept = Vec::new();
+    let mut digests = Vec::new();
+    let mut batch = Vec::new();
+    let mut first = true;
+    for group in by_payee(&result) {
+        let d = document(&group, &label, &period, on, &reference, &names, &moved);
+        if !a.dry_run {
+            let json = serde_json::to_vec(&d).map_err(|e| {
+                AppError::new(Exit::Other, format!("statement {}: {e}", d.payee.id))
+            })?;
+            let sha256 = sha256_hex(&json);
+            digests.push(StatementDigest {
+                payee: d.payee.id.clone(),
+                sha256: sha256.clone(),
+            });
+            batch.push(backstock_store::royalty_statements::RoyaltyStatementRow {
+                payee: d.payee.id.clone(),
+                sha256,
+                json,
+            });
+            if batch.len() >= 500 {
+                store
+                    .put_royalty_statements(&period.to_string(), &batch, first)
+                    .await?;
+                first = false;
+                batch.clear();
+            }
+        }
+        if keep_docs || a.dry_run {
+            kept.push(d);
+        }
+    }
+    if !a.dry_run && (first || !batch.is_empty()) {
+        store
+            .put_royalty_statements(&period.to_string(), &batch, first)
+            .await?;
+    }
+    phase("statements stored");
+    let count = if a.dry_run { kept.len() } else { digests.len() };
+    let mut stored_run = StoredRun {
+        statements: Vec::new(),
+        statement_sha256: digests,
         tie_out: serde_json::to_value(&result.tie_out).unwrap_or_default(),
         warnings: warnings.clone(),
         closing: result.closing.clone(),
     };
-    let summary = summary(&result, &period, &stored_run, a.format, a.dry_run);
+    let summary = summary(&result, &period, &stored_run, count, a.format, a.dry_run);
     if a.dry_run {
+        stored_run.statements = kept;
         return Ok(RunOutcome {
             period: period.to_string(),
             posted: false,
@@ -584,6 +689,8 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
         }),
     };
     crate::books::record(store, &[entry], None).await?;
+    phase("recorded");
+    stored_run.statements = kept;
     Ok(RunOutcome {
         period: period.to_string(),
         posted: true,
@@ -594,24 +701,82 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
     })
 }
 
-/// Builds the computation's inputs from the journal; returns how many entries were
-/// rolled forward from a locked period.
-fn inputs(
-    entries: &[(i64, Entry)],
-    reference: &Reference,
+/// A statement entry as a run reads it: straight into its lines.
+#[derive(Deserialize)]
+struct StatementEntry {
+    id: EntryId,
+    known_on: Date,
+    event: StatementBody,
+}
+
+#[derive(Deserialize)]
+struct StatementBody {
+    statement_id: String,
+    distributor: PartyId,
+    period_start: Date,
+    period_end: Date,
+    issued_on: Date,
+    currency: Currency,
+    lines: Vec<backstock_ledger::StatementLine>,
+}
+
+/// A statement's header, read without its lines.
+#[derive(Deserialize)]
+struct StatementHead {
+    id: EntryId,
+    known_on: Date,
+    event: HeadEvent,
+}
+
+#[derive(Deserialize)]
+struct HeadEvent {
+    #[serde(default)]
+    statement_id: String,
+    #[serde(default)]
+    distributor: Option<PartyId>,
+    #[serde(default)]
+    period_end: Option<Date>,
+}
+
+fn corrupt(seq: i64, e: impl std::fmt::Display) -> backstock_store::StoreError {
+    backstock_store::StoreError::Corrupt(format!("entry #{seq} is unreadable: {e}"))
+}
+
+/// Builds the computation's inputs from the journal, reading only what the period
+/// needs: reference data (payees, contracts, costs, catalog, agreements), corrections,
+/// and the statements and payments effective and known by the period's end (through
+/// the `(kind, effective_day)` index, page by page, each statement taken into the
+/// compact [`Journal`] as it is read). Counts the entries rolled forward from a locked
+/// period.
+async fn gather(
+    store: &Store,
     period: &Period,
     previous: Option<&PreviousRun>,
 ) -> Result<Built, AppError> {
+    use backstock_store::royalty_statements::EntryRange;
     let end = period.end();
     let start = period.start();
     let (prev_seq, prev_end) = match previous {
         Some(p) => (p.seq, Some(p.period.end())),
         None => (i64::MAX, None),
     };
-    let reversed: BTreeSet<&EntryId> = entries
+    let reference = Reference::of(
+        &store
+            .entries(
+                &[
+                    EntryKind::Payee,
+                    EntryKind::RoyaltyContract,
+                    EntryKind::RoyaltyCost,
+                ],
+                None,
+            )
+            .await?,
+    );
+    let corrections = store.entries(&[EntryKind::Correction], None).await?;
+    let reversed: BTreeSet<EntryId> = corrections
         .iter()
         .filter_map(|(_, e)| match &e.event {
-            Event::Correction { reverses, .. } if e.known_on <= end => Some(reverses),
+            Event::Correction { reverses, .. } if e.known_on <= end => Some(reverses.clone()),
             _ => None,
         })
         .collect();
@@ -621,75 +786,143 @@ fn inputs(
     let mut out = RoyaltyInputs::default();
     // A statement already accounted in a locked period and reversed since: what was
     // stated stands (the sent statement is never rewritten); say so.
-    let seq_of: BTreeMap<&EntryId, (i64, &Entry)> =
-        entries.iter().map(|(s, e)| (&e.id, (*s, e))).collect();
-    for (seq, e) in entries {
-        if let (Event::Correction { reverses, .. }, Some(pe)) = (&e.event, prev_end) {
-            if *seq > prev_seq && e.known_on <= end {
-                if let Some((
-                    rseq,
-                    Entry {
-                        event: Event::Statement(st),
-                        known_on,
-                        ..
-                    },
-                )) = seq_of.get(reverses).copied()
-                {
-                    if rseq <= prev_seq && st.period_end.max(*known_on) <= pe {
-                        notes.push(format!(
-                            "statement {} of {} was reversed after its royalty period was locked: the royalties already stated on it stand; record the difference as an adjustment line on a new statement",
-                            st.statement_id, st.distributor
-                        ));
-                    }
+    if let Some(pe) = prev_end {
+        for (seq, e) in &corrections {
+            let Event::Correction { reverses, .. } = &e.event else {
+                continue;
+            };
+            if *seq <= prev_seq || e.known_on > end {
+                continue;
+            }
+            let Some((rseq, json)) = store.entry_json(reverses.as_str()).await? else {
+                continue;
+            };
+            let r: Entry = serde_json::from_str(&json).map_err(|e| corrupt(rseq, e))?;
+            if let Event::Statement(st) = &r.event {
+                if rseq <= prev_seq && st.period_end.max(r.known_on) <= pe {
+                    notes.push(format!(
+                        "statement {} of {} was reversed after its royalty period was locked: the royalties already stated on it stand; record the difference as an adjustment line on a new statement",
+                        st.statement_id, st.distributor
+                    ));
                 }
             }
         }
     }
     // A statement of sales in this period that reached the label after the period
     // ended counts in the next one: say so per statement, before anything is posted
-    // (a first period can otherwise post 0 with no word why).
+    // (a first period can otherwise post 0 with no word why). Only the headers of
+    // those statements are read.
     let next = period
         .plus(1)
         .map(|p| p.to_string())
         .unwrap_or_else(|| "the next period".into());
-    for (_, e) in entries {
-        if let Event::Statement(st) = &e.event {
-            if reversed.contains(&e.id) || prev_end.is_some_and(|pe| st.period_end <= pe) {
-                continue;
+    let after_end = EntryRange {
+        kinds: vec![EntryKind::Statement],
+        effective_from: Some(start),
+        effective_to: Some(end),
+        known_from: Some(end.add_days(1)),
+        known_to: None,
+    };
+    store
+        .for_each_entry_json(&after_end, 16, |seq, json| {
+            let h: StatementHead = serde_json::from_str(&json).map_err(|e| corrupt(seq, e))?;
+            let (Some(distributor), Some(period_end)) = (h.event.distributor, h.event.period_end)
+            else {
+                return Ok(());
+            };
+            if reversed.contains(&h.id) || prev_end.is_some_and(|pe| period_end <= pe) {
+                return Ok(());
             }
-            if st.period_end >= start && st.period_end <= end && e.known_on > end {
+            if period_end >= start && period_end <= end && h.known_on > end {
                 notes.push(format!(
-                    "statement {} of {} (sales to {}) was received on {}, after {period} ended: it counts in {next}",
-                    st.statement_id, st.distributor, st.period_end, e.known_on
+                    "statement {} of {distributor} (sales to {period_end}) was received on {}, after {period} ended: it counts in {next}",
+                    h.event.statement_id, h.known_on
                 ));
             }
-        }
-    }
-    for (seq, e) in entries {
-        let keep = matches!(
-            e.event,
-            Event::Statement(_) | Event::PaymentReceived { .. } | Event::Fact(Fact::CatalogItem(_))
-        );
-        if !keep || reversed.contains(&e.id) {
-            continue;
-        }
-        let mut e = e.clone();
-        if let (Some(pe), true) = (prev_end, *seq > prev_seq) {
-            let available = match &e.event {
-                Event::Statement(st) => Some(st.period_end.max(e.known_on)),
-                Event::PaymentReceived { .. } => Some(e.effective_on.max(e.known_on)),
-                _ => None,
-            };
-            if available.is_some_and(|a| a <= pe) && e.known_on <= end {
-                e.known_on = start;
-                if e.effective_on > start {
-                    e.effective_on = start;
+            Ok(())
+        })
+        .await?;
+    // Reference names for the statements, and the catalog for the computation.
+    let mut journal = Journal::new(end);
+    let mut names = Names::default();
+    store
+        .for_each_entry(
+            &[EntryKind::CatalogItem, EntryKind::Agreement],
+            None,
+            |_, e| {
+                names.learn(&e);
+                if matches!(e.event, Event::Fact(Fact::CatalogItem(_))) && !reversed.contains(&e.id)
+                {
+                    journal.push(e);
                 }
-                late += 1;
+                Ok(())
+            },
+        )
+        .await?;
+    // Statements, then payments, effective and known by the period's end. A statement
+    // is decoded straight into its lines (not through the tagged `Event`, which would
+    // buffer the whole entry first).
+    let mut known = EntryRange {
+        kinds: vec![EntryKind::Statement],
+        effective_from: None,
+        effective_to: Some(end),
+        known_from: None,
+        known_to: Some(end),
+    };
+    store
+        .for_each_entry_json(&known, 8, |seq, json| {
+            let e: StatementEntry = serde_json::from_str(&json).map_err(|e| corrupt(seq, e))?;
+            drop(json);
+            if reversed.contains(&e.id) {
+                return Ok(());
             }
-        }
-        out.entries.push(e);
-    }
+            let b = e.event;
+            let st = backstock_ledger::Statement {
+                statement_id: b.statement_id,
+                distributor: b.distributor,
+                period_start: b.period_start,
+                period_end: b.period_end,
+                issued_on: b.issued_on,
+                currency: b.currency,
+                lines: b.lines,
+            };
+            let mut known_on = e.known_on;
+            if let (Some(pe), true) = (prev_end, seq > prev_seq) {
+                if st.period_end.max(known_on) <= pe && known_on <= end {
+                    known_on = start;
+                    late += 1;
+                }
+            }
+            journal.push_statement(st, known_on);
+            Ok(())
+        })
+        .await?;
+    known.kinds = vec![EntryKind::Payment];
+    store
+        .for_each_entry_json(&known, 1024, |seq, json| {
+            let mut e: Entry = serde_json::from_str(&json).map_err(|e| corrupt(seq, e))?;
+            if reversed.contains(&e.id) {
+                return Ok(());
+            }
+            if let (Some(pe), true) = (prev_end, seq > prev_seq) {
+                let available = match &e.event {
+                    Event::Statement(st) => Some(st.period_end.max(e.known_on)),
+                    Event::PaymentReceived { .. } => Some(e.effective_on.max(e.known_on)),
+                    _ => None,
+                };
+                if available.is_some_and(|a| a <= pe) && e.known_on <= end {
+                    e.known_on = start;
+                    if e.effective_on > start {
+                        e.effective_on = start;
+                    }
+                    late += 1;
+                }
+            }
+            journal.push(e);
+            Ok(())
+        })
+        .await?;
+    tracing::debug!(lines = journal.lines(), "royalty run inputs read");
     let contracts = reference.in_force(end);
     let mut payees_needed = BTreeSet::new();
     for c in &contracts {
@@ -750,6 +983,9 @@ fn inputs(
     }
     Ok(Built {
         inputs: out,
+        journal,
+        reference,
+        names,
         late,
         moved,
         notes,
@@ -759,6 +995,9 @@ fn inputs(
 /// A run's inputs and what building them noticed.
 struct Built {
     inputs: RoyaltyInputs,
+    journal: Journal,
+    reference: Reference,
+    names: Names,
     /// Entries rolled forward from a locked period.
     late: usize,
     moved: MovedCosts,
@@ -778,29 +1017,23 @@ type MovedCosts = std::collections::HashMap<
 >;
 
 /// Titles of releases and names of distributors, for the statements.
+#[derive(Default)]
 struct Names {
-    catalog: BTreeMap<Sku, CatalogItem>,
+    catalog: std::collections::HashMap<Sku, CatalogItem>,
     distributors: BTreeMap<PartyId, Agreement>,
 }
 
 impl Names {
-    fn of(entries: &[(i64, Entry)]) -> Names {
-        let mut n = Names {
-            catalog: BTreeMap::new(),
-            distributors: BTreeMap::new(),
-        };
-        for (_, e) in entries {
-            match &e.event {
-                Event::Fact(Fact::CatalogItem(c)) => {
-                    n.catalog.insert(c.sku.clone(), c.clone());
-                }
-                Event::Fact(Fact::Agreement(a)) => {
-                    n.distributors.insert(a.distributor.clone(), a.clone());
-                }
-                _ => {}
+    fn learn(&mut self, e: &Entry) {
+        match &e.event {
+            Event::Fact(Fact::CatalogItem(c)) => {
+                self.catalog.insert(c.sku.clone(), c.clone());
             }
+            Event::Fact(Fact::Agreement(a)) => {
+                self.distributors.insert(a.distributor.clone(), a.clone());
+            }
+            _ => {}
         }
-        n
     }
     fn distributor(&self, d: &PartyId) -> String {
         self.distributors
@@ -821,49 +1054,73 @@ fn kind_text(k: backstock_ledger::facts::CostKind) -> &'static str {
     }
 }
 
-fn documents(
-    r: &RunResult,
+/// The run's payee statements grouped by payee, in payee order (a payee may have
+/// several contracts and currencies).
+fn by_payee(r: &RunResult) -> Vec<Vec<&PayeeStatement>> {
+    let mut groups: BTreeMap<&PartyId, Vec<&PayeeStatement>> = BTreeMap::new();
+    for s in &r.statements {
+        groups.entry(&s.payee_id).or_default().push(s);
+    }
+    groups.into_values().collect()
+}
+
+/// One payee's statement document.
+fn document(
+    group: &[&PayeeStatement],
     label: &str,
     period: &Period,
     on: Date,
     reference: &Reference,
     names: &Names,
     moved: &MovedCosts,
-) -> Vec<doc::RoyaltyStatement> {
-    let mut by_payee: BTreeMap<PartyId, doc::RoyaltyStatement> = BTreeMap::new();
-    for s in &r.statements {
-        let d = by_payee
-            .entry(s.payee_id.clone())
-            .or_insert_with(|| doc::RoyaltyStatement {
-                label: label.to_string(),
-                period: period.to_string(),
-                period_start: period.start(),
-                period_end: period.end(),
-                issued_on: on,
-                payee: doc::PayeeInfo {
-                    id: s.payee_id.to_string(),
-                    name: s.payee_name.clone(),
-                    email: s.payee_email.clone(),
-                    address: s.payee_address.clone(),
-                },
-                contracts: Vec::new(),
-            });
+) -> doc::RoyaltyStatement {
+    let mut d: Option<doc::RoyaltyStatement> = None;
+    for s in group {
+        let d = d.get_or_insert_with(|| doc::RoyaltyStatement {
+            label: label.to_string(),
+            period: period.to_string(),
+            period_start: period.start(),
+            period_end: period.end(),
+            issued_on: on,
+            payee: doc::PayeeInfo {
+                id: s.payee_id.to_string(),
+                name: s.payee_name.clone(),
+                email: s.payee_email.clone(),
+                address: s.payee_address.clone(),
+            },
+            contracts: Vec::new(),
+        });
         let mut sec = section(s, reference, names);
         // A cost charged late shows its own date. (Each payee's statement lists every
         // cost of the contract, so the lookup starts afresh per statement.)
-        let mut left = moved.clone();
-        for (c, k) in sec.costs.iter_mut().zip(&s.costs) {
-            if let Some(dates) =
-                left.get_mut(&(s.contract_id.clone(), k.kind, k.sku.clone(), k.amount))
-            {
-                if !dates.is_empty() {
-                    c.date = dates.remove(0);
+        if !moved.is_empty() {
+            let mut left = moved.clone();
+            for (c, k) in sec.costs.iter_mut().zip(&s.costs) {
+                if let Some(dates) =
+                    left.get_mut(&(s.contract_id.clone(), k.kind, k.sku.clone(), k.amount))
+                {
+                    if !dates.is_empty() {
+                        c.date = dates.remove(0);
+                    }
                 }
             }
         }
         d.contracts.push(sec);
     }
-    by_payee.into_values().collect()
+    d.unwrap_or_else(|| doc::RoyaltyStatement {
+        label: label.to_string(),
+        period: period.to_string(),
+        period_start: period.start(),
+        period_end: period.end(),
+        issued_on: on,
+        payee: doc::PayeeInfo {
+            id: String::new(),
+            name: String::new(),
+            email: String::new(),
+            address: String::new(),
+        },
+        contracts: Vec::new(),
+    })
 }
 
 fn section(s: &PayeeStatement, reference: &Reference, names: &Names) -> doc::ContractStatement {
@@ -996,6 +1253,7 @@ fn summary(
     r: &RunResult,
     period: &Period,
     stored: &StoredRun,
+    count: usize,
     format: Format,
     dry_run: bool,
 ) -> String {
@@ -1089,14 +1347,181 @@ fn summary(
     if !dry_run {
         out.push_str(&format!(
             "\n{} statement{} stored: backstock royalties statement --payee PAYEE --period {period} --format pdf --output FILE\n",
-            stored.statements.len(),
-            if stored.statements.len() == 1 { "" } else { "s" }
+            count,
+            if count == 1 { "" } else { "s" }
         ));
     }
     out
 }
 
 // ---------------------------------------------------------------- statements
+
+/// Checks a stored statement row against its own SHA-256 and decodes it.
+fn decode_row(
+    period: &str,
+    row: &backstock_store::royalty_statements::RoyaltyStatementRow,
+) -> Result<doc::RoyaltyStatement, AppError> {
+    if sha256_hex(&row.json) != row.sha256 {
+        return Err(AppError::new(
+            Exit::Tampered,
+            format!(
+                "the stored royalty statement of {} for {period} does not match its SHA-256",
+                row.payee
+            ),
+        ));
+    }
+    serde_json::from_slice(&row.json).map_err(|e| {
+        AppError::new(
+            Exit::Tampered,
+            format!(
+                "the stored royalty statement of {} for {period} is unreadable: {e}",
+                row.payee
+            ),
+        )
+    })
+}
+
+/// The run entry of `period`, if recorded, with what it stored.
+async fn run_of(store: &Store, period: &str) -> Result<Option<(RoyaltyRun, Date)>, AppError> {
+    let Some((seq, json)) = store.entry_json(&format!("royalty-run:{period}")).await? else {
+        return Ok(None);
+    };
+    let e: Entry = serde_json::from_str(&json).map_err(|e| {
+        AppError::new(
+            Exit::Tampered,
+            format!("entry #{seq} (royalty run {period}) is unreadable: {e}"),
+        )
+    })?;
+    match e.event {
+        Event::RoyaltyRun(r) => Ok(Some((r, e.known_on))),
+        _ => Ok(None),
+    }
+}
+
+/// Rows for a run recorded with its statements inline (before the table existed).
+async fn derive_rows(store: &Store, period: &str, st: &StoredRun) -> Result<(), AppError> {
+    let mut rows = Vec::with_capacity(st.statements.len());
+    for d in &st.statements {
+        let json = serde_json::to_vec(d)
+            .map_err(|e| AppError::new(Exit::Other, format!("statement {}: {e}", d.payee.id)))?;
+        rows.push(backstock_store::royalty_statements::RoyaltyStatementRow {
+            payee: d.payee.id.clone(),
+            sha256: sha256_hex(&json),
+            json,
+        });
+    }
+    store.add_derived_royalty_statements(period, &rows).await?;
+    Ok(())
+}
+
+/// Every statement a run stored, in payee order: inline (older runs) or from the
+/// per-payee rows, each checked against the SHA-256 the run's entry holds.
+async fn statements_of(
+    store: &Store,
+    period: &str,
+    st: &StoredRun,
+) -> Result<Vec<doc::RoyaltyStatement>, AppError> {
+    if st.statement_sha256.is_empty() {
+        return Ok(st.statements.clone());
+    }
+    let want: BTreeMap<&str, &str> = st
+        .statement_sha256
+        .iter()
+        .map(|d| (d.payee.as_str(), d.sha256.as_str()))
+        .collect();
+    let mut out = Vec::with_capacity(want.len());
+    let mut bad = None;
+    store
+        .for_each_royalty_statement(period, |row| {
+            if want.get(row.payee.as_str()) == Some(&row.sha256.as_str()) {
+                match decode_row(period, &row) {
+                    Ok(d) => out.push(d),
+                    Err(e) => bad = Some(e),
+                }
+            } else {
+                bad.get_or_insert_with(|| {
+                    AppError::new(
+                        Exit::Tampered,
+                        format!("the stored royalty statement of {} for {period} is not the one its run recorded", row.payee),
+                    )
+                });
+            }
+            Ok(())
+        })
+        .await?;
+    if let Some(e) = bad {
+        return Err(e);
+    }
+    if out.len() != want.len() {
+        return Err(AppError::new(
+            Exit::Tampered,
+            format!(
+                "royalty run {period} recorded {} statements; {} are stored",
+                want.len(),
+                out.len()
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// One payee's stored statement of a period: a keyed read of its row, checked against
+/// the SHA-256 its run's entry holds. `Ok(None)`: the period has not been run, or the
+/// payee has no statement in it. A run recorded before statements had rows of their
+/// own is read whole once and its rows are written then.
+pub async fn stored_statement(
+    store: &Store,
+    period: &str,
+    payee: &str,
+) -> Result<Option<doc::RoyaltyStatement>, AppError> {
+    let Ok(period) = Period::parse(period.trim()) else {
+        return Ok(None);
+    };
+    let period = period.to_string();
+    let Some((run, _)) = run_of(store, &period).await? else {
+        return Ok(None);
+    };
+    let st = stored(&run)?;
+    if let Some(row) = store.royalty_statement(&period, payee).await? {
+        if st.statement_sha256.is_empty() {
+            // Derived from an inline run: the entry's copy is the record.
+            return Ok(st.statements.into_iter().find(|s| s.payee.id == payee));
+        }
+        let want = st
+            .statement_sha256
+            .iter()
+            .find(|d| d.payee == payee)
+            .map(|d| d.sha256.as_str());
+        if want != Some(row.sha256.as_str()) {
+            return Err(AppError::new(
+                Exit::Tampered,
+                format!("the stored royalty statement of {payee} for {period} is not the one its run recorded"),
+            ));
+        }
+        return decode_row(&period, &row).map(Some);
+    }
+    if st.statement_sha256.iter().any(|d| d.payee == payee) {
+        return Err(AppError::new(
+            Exit::Tampered,
+            format!("royalty run {period} recorded a statement for {payee}, but it is not stored"),
+        ));
+    }
+    if !st.statements.is_empty() {
+        derive_rows(store, &period, &st).await?;
+    }
+    Ok(st.statements.into_iter().find(|s| s.payee.id == payee))
+}
+
+/// Whether `period` has been run.
+pub async fn period_run(store: &Store, period: &str) -> Result<bool, AppError> {
+    let Ok(period) = Period::parse(period.trim()) else {
+        return Ok(false);
+    };
+    Ok(store
+        .entry_json(&format!("royalty-run:{period}"))
+        .await?
+        .is_some())
+}
 
 /// A payee's statement for a run period, rendered exactly from what the run stored.
 pub async fn statement(
@@ -1109,6 +1534,9 @@ pub async fn statement(
         Period::parse(period).map_err(|e| AppError::new(Exit::Input, format!("--period: {e}")))?;
     let payee =
         PartyId::parse(payee).map_err(|e| AppError::new(Exit::Input, format!("--payee: {e}")))?;
+    if let Some(s) = stored_statement(store, &period.to_string(), payee.as_str()).await? {
+        return Ok(doc::render(&s, format));
+    }
     let all = runs(store).await?;
     let Some((_, r)) = all.iter().find(|(_, r)| r.period == period.to_string()) else {
         let done: Vec<&str> = all.iter().map(|(_, r)| r.period.as_str()).collect();
@@ -1121,17 +1549,21 @@ pub async fn statement(
         ));
     };
     let st = stored(r)?;
-    let Some(s) = st.statements.iter().find(|s| s.payee.id == payee.as_str()) else {
-        let ids: Vec<&str> = st.statements.iter().map(|s| s.payee.id.as_str()).collect();
-        return Err(AppError::new(
-            Exit::Input,
-            format!(
-                "no statement for payee {payee} in {period}; payees with statements: {}",
-                ids.join(", ")
-            ),
-        ));
+    let ids: Vec<String> = if st.statement_sha256.is_empty() {
+        st.statements.iter().map(|s| s.payee.id.clone()).collect()
+    } else {
+        st.statement_sha256
+            .iter()
+            .map(|d| d.payee.clone())
+            .collect()
     };
-    Ok(doc::render(s, format))
+    Err(AppError::new(
+        Exit::Input,
+        format!(
+            "no statement for payee {payee} in {period}; payees with statements: {}",
+            ids.join(", ")
+        ),
+    ))
 }
 
 /// One line per payee statement of a period run: payable, and what is earned but not
@@ -1142,7 +1574,7 @@ pub async fn statement_summaries(store: &Store, period: &str) -> Result<String, 
         return Ok(String::new());
     };
     let mut out = String::new();
-    for s in stored(r)?.statements {
+    for s in statements_of(store, &r.period, &stored(r)?).await? {
         for c in &s.contracts {
             let default: Vec<String> = c
                 .not_collected
@@ -1189,12 +1621,16 @@ pub async fn runs_on_file(store: &Store) -> Result<Vec<RunOnFile>, AppError> {
     let mut out = Vec::new();
     for (_, e) in store.entries(&[EntryKind::RoyaltyRun], None).await? {
         if let Event::RoyaltyRun(r) = &e.event {
+            let mut st = stored(r)?;
+            if !st.statement_sha256.is_empty() {
+                st.statements = statements_of(store, &r.period, &st).await?;
+            }
             out.push(RunOnFile {
                 period: r.period.clone(),
                 period_start: r.period_start,
                 period_end: r.period_end,
                 run_on: e.known_on,
-                stored: stored(r)?,
+                stored: st,
             });
         }
     }
@@ -1232,7 +1668,8 @@ pub async fn list_runs(store: &Store, format: Format) -> Result<String, AppError
     let mut t = Table::new(&["period", "from", "to", "statements", "payable"]).numeric(&[3]);
     let mut js = Vec::new();
     for (_, r) in runs(store).await? {
-        let st = stored(&r)?;
+        let mut st = stored(&r)?;
+        st.statements = statements_of(store, &r.period, &st).await?;
         let mut payable: BTreeMap<Currency, i64> = BTreeMap::new();
         for s in &st.statements {
             for c in &s.contracts {

@@ -1,0 +1,264 @@
+//! Royalty statements, one row per payee of a run (`royalty_statements`, migration 6),
+//! and the narrow journal reads a royalty run needs.
+//!
+//! The run's journal entry is the hashed record: it lists each statement's SHA-256.
+//! A row holds the statement's JSON (one zstd frame) and that SHA-256, so showing one
+//! statement is one keyed read. Rows of a period whose run entry is recorded are never
+//! changed or removed (triggers); rows left by a run that failed before its entry was
+//! recorded are replaced by the next attempt.
+
+use crate::{Result, Store, StoreError};
+use backstock_domain::Date;
+use backstock_ledger::EntryKind;
+use sqlx::Row;
+
+/// A stored royalty statement: the payee, the hex SHA-256 of its JSON, the JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoyaltyStatementRow {
+    pub payee: String,
+    pub sha256: String,
+    pub json: Vec<u8>,
+}
+
+/// Which journal entries a read takes: by kind, and by effective and known day
+/// (inclusive bounds; `None`: unbounded).
+#[derive(Debug, Clone, Default)]
+pub struct EntryRange {
+    pub kinds: Vec<EntryKind>,
+    pub effective_from: Option<Date>,
+    pub effective_to: Option<Date>,
+    pub known_from: Option<Date>,
+    pub known_to: Option<Date>,
+}
+
+fn day(d: Date) -> i64 {
+    i64::from(d.days_since_epoch())
+}
+
+fn frame(json: &[u8]) -> Result<Vec<u8>> {
+    Ok(zstd::bulk::compress(json, 1)?)
+}
+
+fn unframe(period: &str, payee: &str, z: &[u8]) -> Result<Vec<u8>> {
+    zstd::stream::decode_all(z).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "the stored royalty statement of {payee} for {period} does not decompress: {e}"
+        ))
+    })
+}
+
+impl Store {
+    /// Calls `f` with the sequence number and canonical JSON text of each journal entry
+    /// in `range`, oldest first, `page` rows a query (through the `(kind,
+    /// effective_day)` index when kinds are given). An error from `f` stops the walk.
+    pub async fn for_each_entry_json(
+        &self,
+        range: &EntryRange,
+        page: i64,
+        mut f: impl FnMut(i64, String) -> Result<()>,
+    ) -> Result<()> {
+        let page = page.max(1);
+        let mut after: i64 = 0;
+        loop {
+            let mut qb =
+                sqlx::QueryBuilder::new("SELECT seq, body, body_zstd FROM journal WHERE seq > ");
+            qb.push_bind(after);
+            if !range.kinds.is_empty() {
+                qb.push(" AND kind IN (");
+                let mut sep = qb.separated(", ");
+                for k in &range.kinds {
+                    sep.push_bind(k.as_str());
+                }
+                qb.push(")");
+            }
+            if let Some(d) = range.effective_from {
+                qb.push(" AND effective_day >= ").push_bind(day(d));
+            }
+            if let Some(d) = range.effective_to {
+                qb.push(" AND effective_day <= ").push_bind(day(d));
+            }
+            if let Some(d) = range.known_from {
+                qb.push(" AND known_day >= ").push_bind(day(d));
+            }
+            if let Some(d) = range.known_to {
+                qb.push(" AND known_day <= ").push_bind(day(d));
+            }
+            qb.push(" ORDER BY seq LIMIT ").push_bind(page);
+            let rows = qb.build().fetch_all(self.pool()).await?;
+            let n = rows.len();
+            for r in rows {
+                let seq: i64 = r.get(0);
+                after = seq;
+                f(seq, crate::body_of(seq, r.get(1), r.get(2))?)?;
+            }
+            if n < usize::try_from(page).unwrap_or(usize::MAX) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Stores statements of a run about to be recorded (before its entry, so a run is
+    /// never recorded without them), in batches. Rows of `period` left by an attempt
+    /// whose entry was never recorded are replaced; once the entry is recorded they are
+    /// kept (a trigger refuses to remove them).
+    /// `first`: the first batch of the run (clears what an unrecorded attempt left).
+    pub async fn put_royalty_statements(
+        &self,
+        period: &str,
+        rows: &[RoyaltyStatementRow],
+        first: bool,
+    ) -> Result<()> {
+        let framed: Vec<Vec<u8>> = rows.iter().map(|r| frame(&r.json)).collect::<Result<_>>()?;
+        let mut tx = self.pool().begin().await?;
+        if first {
+            sqlx::query("DELETE FROM royalty_statements WHERE period = ?")
+                .bind(period)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (r, z) in rows.iter().zip(&framed) {
+            sqlx::query(
+                "INSERT INTO royalty_statements(period, payee, sha256, body) VALUES (?, ?, ?, ?)",
+            )
+            .bind(period)
+            .bind(&r.payee)
+            .bind(&r.sha256)
+            .bind(z.as_slice())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds rows derived from a run recorded with its statements inline (stores made
+    /// before the table existed); rows already there are left as they are.
+    pub async fn add_derived_royalty_statements(
+        &self,
+        period: &str,
+        rows: &[RoyaltyStatementRow],
+    ) -> Result<()> {
+        let framed: Vec<Vec<u8>> = rows.iter().map(|r| frame(&r.json)).collect::<Result<_>>()?;
+        let mut tx = self.pool().begin().await?;
+        for (r, z) in rows.iter().zip(&framed) {
+            sqlx::query(
+                "INSERT OR IGNORE INTO royalty_statements(period, payee, sha256, body) VALUES (?, ?, ?, ?)",
+            )
+            .bind(period)
+            .bind(&r.payee)
+            .bind(&r.sha256)
+            .bind(z.as_slice())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One payee's stored statement of a period (one keyed read).
+    pub async fn royalty_statement(
+        &self,
+        period: &str,
+        payee: &str,
+    ) -> Result<Option<RoyaltyStatementRow>> {
+        let row = sqlx::query(
+            "SELECT sha256, body FROM royalty_statements WHERE period = ? AND payee = ?",
+        )
+        .bind(period)
+        .bind(payee)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(RoyaltyStatementRow {
+            payee: payee.to_string(),
+            sha256: r.get(0),
+            json: unframe(period, payee, r.get::<&[u8], _>(1))?,
+        }))
+    }
+
+    /// How many statements of `period` are stored.
+    pub async fn royalty_statement_count(&self, period: &str) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM royalty_statements WHERE period = ?")
+                .bind(period)
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
+    /// The payees with a stored statement of `period`, in order.
+    pub async fn royalty_statement_payees(&self, period: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT payee FROM royalty_statements WHERE period = ? ORDER BY payee",
+        )
+        .bind(period)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Calls `f` with every stored statement of `period`, in payee order, 256 rows a
+    /// query.
+    pub async fn for_each_royalty_statement(
+        &self,
+        period: &str,
+        mut f: impl FnMut(RoyaltyStatementRow) -> Result<()>,
+    ) -> Result<()> {
+        const PAGE: i64 = 256;
+        let mut after = String::new();
+        loop {
+            let rows = sqlx::query(
+                "SELECT payee, sha256, body FROM royalty_statements WHERE period = ? AND payee > ? ORDER BY payee LIMIT ?",
+            )
+            .bind(period)
+            .bind(&after)
+            .bind(PAGE)
+            .fetch_all(self.pool())
+            .await?;
+            let n = rows.len();
+            for r in rows {
+                let payee: String = r.get(0);
+                let json = unframe(period, &payee, r.get::<&[u8], _>(2))?;
+                after.clone_from(&payee);
+                f(RoyaltyStatementRow {
+                    payee,
+                    sha256: r.get(1),
+                    json,
+                })?;
+            }
+            if n < usize::try_from(PAGE).unwrap_or(usize::MAX) {
+                return Ok(());
+            }
+        }
+    }
+}
+
+impl Store {
+    /// One journal entry's sequence number and canonical JSON, by id.
+    pub async fn entry_json(&self, entry_id: &str) -> Result<Option<(i64, String)>> {
+        let row = sqlx::query("SELECT seq, body, body_zstd FROM journal WHERE entry_id = ?")
+            .bind(entry_id)
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        let seq: i64 = r.get(0);
+        Ok(Some((seq, crate::body_of(seq, r.get(1), r.get(2))?)))
+    }
+
+    /// The sequence numbers of the recorded entries among `ids`.
+    pub async fn entry_seqs(&self, ids: &[&str]) -> Result<Vec<(String, i64)>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let mut qb =
+                sqlx::QueryBuilder::new("SELECT entry_id, seq FROM journal WHERE entry_id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            for r in qb.build().fetch_all(self.pool()).await? {
+                out.push((r.get(0), r.get(1)));
+            }
+        }
+        Ok(out)
+    }
+}
