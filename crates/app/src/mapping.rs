@@ -27,28 +27,58 @@ pub async fn find(store: &Store, name: &str) -> Result<Mapping, AppError> {
 pub async fn add(store: &Store, path: &Path) -> Result<String, AppError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| AppError::new(Exit::Input, format!("{}: {e}", path.display())))?;
-    let m = Mapping::parse(&text)
-        .map_err(|e| AppError::new(Exit::Input, format!("{}: {e}", path.display())))?;
-    let name = m.name().to_ascii_lowercase();
-    store
-        .set_meta(&format!("{META_PREFIX}{name}"), &text)
-        .await?;
+    let saved = save(store, &text)
+        .await
+        .map_err(|e| AppError::new(e.exit(), format!("{}: {}", path.display(), e.message())))?;
     Ok(format!(
-        "Saved mapping {name}. Use it with: backstock import FILE --mapping {name}\n"
+        "Saved mapping {0}. Use it with: backstock import FILE --mapping {0}\n",
+        saved.name
     ))
 }
 
-pub async fn list(store: &Store) -> Result<String, AppError> {
-    let mut t = crate::output::Table::new(&["name", "format", "source", "description"]);
+/// A mapping saved for the label.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Saved {
+    /// Its name, lowercased: what `import --mapping` and the import form take.
+    pub name: String,
+    /// Whether a mapping saved before under that name was replaced.
+    pub replaced: bool,
+}
+
+/// Saves a mapping's TOML for the label (`mapping add` and the web app's mapping
+/// builder): refused, with the key and what was expected there, unless it parses.
+pub async fn save(store: &Store, toml_text: &str) -> Result<Saved, AppError> {
+    let m = Mapping::parse(toml_text).map_err(|e| AppError::new(Exit::Input, e.to_string()))?;
+    let name = m.name().to_ascii_lowercase();
+    let key = format!("{META_PREFIX}{name}");
+    let replaced = store.meta(&key).await?.is_some_and(|t| !t.is_empty());
+    store.set_meta(&key, toml_text).await?;
+    Ok(Saved { name, replaced })
+}
+
+/// One mapping the label can import with, as `mapping list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub name: String,
+    /// `csv` or `xlsx`.
+    pub format: &'static str,
+    /// `saved` (this label's) or `shipped` (with backstock).
+    pub source: &'static str,
+    pub description: String,
+}
+
+/// The label's saved mappings, then the shipped ones it has not replaced.
+pub async fn summaries(store: &Store) -> Result<Vec<Summary>, AppError> {
     let saved: Vec<(String, String)> = sqlx_free_meta_list(store).await?;
+    let mut out = Vec::new();
     for (name, text) in &saved {
         if let Ok(m) = Mapping::parse(text) {
-            t.push(vec![
-                name.clone(),
-                format!("{:?}", m.format()).to_lowercase(),
-                "saved".into(),
-                m.description().into(),
-            ]);
+            out.push(Summary {
+                name: name.clone(),
+                format: m.format().as_str(),
+                source: "saved",
+                description: m.description().into(),
+            });
         }
     }
     for (name, text) in backstock_mapping::builtin() {
@@ -56,13 +86,26 @@ pub async fn list(store: &Store) -> Result<String, AppError> {
             continue;
         }
         if let Ok(m) = Mapping::parse(text) {
-            t.push(vec![
-                name.into(),
-                format!("{:?}", m.format()).to_lowercase(),
-                "shipped".into(),
-                m.description().into(),
-            ]);
+            out.push(Summary {
+                name: name.into(),
+                format: m.format().as_str(),
+                source: "shipped",
+                description: m.description().into(),
+            });
         }
+    }
+    Ok(out)
+}
+
+pub async fn list(store: &Store) -> Result<String, AppError> {
+    let mut t = crate::output::Table::new(&["name", "format", "source", "description"]);
+    for m in summaries(store).await? {
+        t.push(vec![
+            m.name,
+            m.format.into(),
+            m.source.into(),
+            m.description,
+        ]);
     }
     Ok(t.text())
 }
@@ -93,13 +136,26 @@ pub fn read(
 ) -> Result<Parsed, AppError> {
     let bytes =
         std::fs::read(path).map_err(|e| AppError::new(Exit::Input, format!("{shown}: {e}")))?;
+    let rows = convert(&bytes, shown, mapping, overrides)?;
+    from_rows(rows, mapping, ctx)
+}
+
+/// A file's bytes through a mapping into canonical statement rows (with the source
+/// line of each), or the engine's problems as the importer says them: one message,
+/// a line per problem, each `shown:line N, column C (name): found …, expected …`.
+pub fn convert(
+    bytes: &[u8],
+    shown: &str,
+    mapping: &Mapping,
+    overrides: &Overrides,
+) -> Result<Vec<Row>, AppError> {
     let rows = match mapping.format() {
         backstock_mapping::Format::Xlsx => {
             backstock_mapping::convert_xlsx(mapping, &bytes, overrides)
         }
-        _ => backstock_mapping::convert_csv(mapping, bytes.as_slice(), overrides),
+        _ => backstock_mapping::convert_csv(mapping, bytes, overrides),
     };
-    let rows: Vec<Row> = rows.map_err(|errs| {
+    rows.map_err(|errs| {
         let mut m = format!(
             "{shown}: {} problem{} reading it with mapping {}; nothing was recorded from this file\n",
             errs.len(),
@@ -110,7 +166,12 @@ pub fn read(
             m.push_str(&format!("  {shown}:{e}\n"));
         }
         AppError::new(Exit::Input, m.trim_end().to_string())
-    })?;
+    })
+}
+
+/// Canonical rows (from [`convert`]) read as the importer reads a statements file:
+/// errors and provenance name the lines of the original file.
+pub fn from_rows(rows: Vec<Row>, mapping: &Mapping, ctx: &Context) -> Result<Parsed, AppError> {
     // Canonical line n (header = 1) came from source line rows[n - 2].line.
     let source_line = |n: u64| -> u64 {
         n.checked_sub(2)
@@ -159,6 +220,66 @@ pub fn read(
         }
     }
     Ok(parsed)
+}
+
+/// What a mapping makes of a sample file, before it is saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    /// The first canonical rows (each with its source line).
+    pub rows: Vec<Row>,
+    /// How many canonical rows the sample gives in all.
+    pub total: usize,
+    /// Every problem, one per item, as `import --mapping` says it (the engine's
+    /// problems, else the importer's reading of the canonical rows); empty when the
+    /// sample would import.
+    pub errors: Vec<String>,
+}
+
+/// Runs a mapping on a sample the way `import --mapping` would read it: the engine,
+/// then the importer's checks against the label's catalog and agreements. Records
+/// nothing. `shown` names the file in messages.
+pub async fn preview(
+    store: &Store,
+    bytes: &[u8],
+    shown: &str,
+    mapping: &Mapping,
+    overrides: &Overrides,
+    max_rows: usize,
+) -> Result<Preview, AppError> {
+    let lines = |e: &AppError| -> Vec<String> {
+        e.message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let rows = match convert(bytes, shown, mapping, overrides) {
+        Ok(rows) => rows,
+        Err(e) if e.exit() == Exit::Input => {
+            return Ok(Preview {
+                rows: Vec::new(),
+                total: 0,
+                errors: lines(&e),
+            })
+        }
+        Err(e) => return Err(e),
+    };
+    let total = rows.len();
+    let first: Vec<Row> = rows.iter().take(max_rows).cloned().collect();
+    let l = store.import_lookups().await?;
+    let ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements);
+    drop(l);
+    let errors = match from_rows(rows, mapping, &ctx) {
+        Ok(_) => Vec::new(),
+        Err(e) if e.exit() == Exit::Input => lines(&e),
+        Err(e) => return Err(e),
+    };
+    Ok(Preview {
+        rows: first,
+        total,
+        errors,
+    })
 }
 
 #[cfg(test)]

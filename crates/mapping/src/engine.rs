@@ -1001,7 +1001,7 @@ fn end_of_month(spec: &ValueSpec, iso: String) -> String {
     }
 }
 
-fn cell_text<'c>(cell: &'c Cell<'_>) -> Cow<'c, str> {
+pub(crate) fn cell_text<'c>(cell: &'c Cell<'_>) -> Cow<'c, str> {
     match cell {
         Cell::Empty => Cow::Borrowed(""),
         Cell::Text(t) => Cow::Borrowed(t.as_ref()),

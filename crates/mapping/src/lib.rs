@@ -13,10 +13,14 @@
 mod date;
 mod engine;
 mod number;
+mod sample;
 mod schema;
 mod text;
 mod xlsx;
 
+pub use sample::{
+    detect_delimiter, detect_format, detect_header_row, read_sample, Sample, SampleRow,
+};
 pub use schema::{Format, Kind, Mapping, MappingError};
 pub use xlsx::{
     MAX_CELL_CHARS, MAX_XLSX_COLUMNS, MAX_XLSX_ENTRIES, MAX_XLSX_INFLATED, MAX_XLSX_ROWS,

@@ -122,17 +122,17 @@ fn timed_out() -> Vec<SourceError> {
 
 /// Opens the workbook (after [`check_zip`]) and reads the mapping's sheet cell by
 /// cell, feeding the engine a row at a time.
-fn read_sheet(
-    mapping: &Mapping,
+pub(crate) fn read_sheet(
+    sheet: Option<&SheetRef>,
     bytes: &[u8],
-    engine: &mut Engine,
+    engine: &mut dyn FnMut(u64, &SheetRow<'_>) -> bool,
     deadline: Instant,
 ) -> Result<(), Vec<SourceError>> {
     check_zip(bytes, deadline)?;
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e: calamine::XlsxError| file_error(e.to_string(), "an XLSX workbook"))?;
     let names = wb.sheet_names();
-    let name = match &mapping.sheet {
+    let name = match sheet {
         None => names.first().cloned(),
         Some(SheetRef::Name(n)) => names
             .iter()
@@ -141,7 +141,7 @@ fn read_sheet(
         Some(SheetRef::Index(i)) => names.get(i.saturating_sub(1)).cloned(),
     };
     let Some(name) = name else {
-        let wanted = match &mapping.sheet {
+        let wanted = match sheet {
             Some(SheetRef::Name(n)) => format!("a sheet named {n:?}"),
             Some(SheetRef::Index(i)) => format!("a sheet number {i}"),
             None => "a sheet".to_string(),
@@ -160,17 +160,18 @@ fn read_sheet(
     let mut row: Vec<Data> = Vec::new();
     let mut at: Option<u32> = None;
     let mut read = 0u64;
-    let feed = |engine: &mut Engine, r: u32, row: &mut Vec<Data>| -> bool {
-        let going = engine.feed(
-            u64::from(r) + 1,
-            &SheetRow {
-                offset: 0,
-                cells: row,
-            },
-        );
-        row.clear();
-        going
-    };
+    let feed =
+        |engine: &mut dyn FnMut(u64, &SheetRow<'_>) -> bool, r: u32, row: &mut Vec<Data>| -> bool {
+            let going = engine(
+                u64::from(r) + 1,
+                &SheetRow {
+                    offset: 0,
+                    cells: row,
+                },
+            );
+            row.clear();
+            going
+        };
     while let Some(cell) = cells.next_cell().map_err(unreadable)? {
         read += 1;
         if read.is_multiple_of(4096) && Instant::now() > deadline {
@@ -275,7 +276,7 @@ fn convert_cell(d: &Data) -> Cell<'_> {
 }
 
 /// One sheet row; `offset` empty cells stand before the used range.
-struct SheetRow<'a> {
+pub(crate) struct SheetRow<'a> {
     offset: usize,
     cells: &'a [Data],
 }
@@ -302,7 +303,12 @@ pub(crate) fn convert(
     // calamine is not expected to panic, but a malformed workbook must never take the
     // caller down with it.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        read_sheet(mapping, bytes, &mut engine, deadline)
+        read_sheet(
+            mapping.sheet.as_ref(),
+            bytes,
+            &mut |line, row| engine.feed(line, row),
+            deadline,
+        )
     }))
     .unwrap_or_else(|_| {
         Err(file_error(

@@ -52,7 +52,7 @@ pub fn page(title: &str, tenant: Option<&Tenant>, body: &str) -> Html<String> {
     if let Some(t) = tenant {
         let s = url_encode(t.slug());
         nav.push_str(&format!("<strong>{}</strong>", esc(&t.row.name)));
-        let links: [(&str, &str, Perm); 12] = [
+        let links: [(&str, &str, Perm); 13] = [
             ("dashboard", "Dashboard", Perm::ReadLabel),
             ("distributors", "Distributors", Perm::ReadLabel),
             ("deductions", "Deductions", Perm::ReadLabel),
@@ -62,6 +62,7 @@ pub fn page(title: &str, tenant: Option<&Tenant>, body: &str) -> Html<String> {
             ("payouts", "Payouts", Perm::Statements),
             ("shipments", "Shipments & orders", Perm::Shipments),
             ("import", "Import", Perm::Import),
+            ("mappings", "Mappings", Perm::Mappings),
             ("users", "Users", Perm::Manage),
             ("thresholds", "Thresholds", Perm::Manage),
             ("audit", "Audit log", Perm::Manage),

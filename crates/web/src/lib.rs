@@ -20,6 +20,7 @@ pub mod export;
 pub mod format;
 pub mod html;
 pub mod insolvency;
+pub mod mappings;
 pub mod pages;
 pub mod payouts;
 pub mod roles;

@@ -75,6 +75,7 @@ impl Role {
             Export => matches!(self, Owner | Staff | Bookkeeper),
             CloseBooks => matches!(self, Owner | Bookkeeper),
             Record => matches!(self, Owner | Staff | Bookkeeper),
+            Mappings => matches!(self, Owner | Staff | Bookkeeper),
         }
     }
 
@@ -132,6 +133,8 @@ pub enum Perm {
     /// receipt confirmations, corrections, aliases (returns, demands, filings and
     /// agreements are `operate`).
     Record,
+    /// Build, preview and save mappings for distributors' own file layouts.
+    Mappings,
 }
 
 impl Perm {
@@ -149,6 +152,7 @@ impl Perm {
             Perm::Export => "export",
             Perm::CloseBooks => "close_books",
             Perm::Record => "record",
+            Perm::Mappings => "mappings",
         }
     }
 }
@@ -187,6 +191,8 @@ mod tests {
         assert!(Role::Bookkeeper.may(Perm::CloseBooks) && !Role::Staff.may(Perm::CloseBooks));
         assert!(Role::Bookkeeper.may(Perm::Record) && Role::Staff.may(Perm::Record));
         assert!(!Role::Artist.may(Perm::Record) && !Role::Distributor.may(Perm::Record));
+        assert!(Role::Bookkeeper.may(Perm::Mappings) && Role::Staff.may(Perm::Mappings));
+        assert!(!Role::Artist.may(Perm::Mappings) && !Role::Distributor.may(Perm::Mappings));
         assert_eq!(Role::Artist.home(), "statements");
         // The invitation default may neither move stock nor manage the label, and
         // needs no party.
