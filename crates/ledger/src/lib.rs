@@ -8,12 +8,14 @@
 //!   invariant.
 //! * [`book`]: keys ↔ engine ids, recording an entry as one linked chain.
 //! * [`chain`]: the journal's hash chain.
+//! * [`canonical`]: what every store keeps of a transfer and hashes into the chain.
 //!
 //! Invariants: on every ledger Σ debits = Σ credits; only title events change who
 //! owns units; an entry is applied whole or not at all. No I/O, no SQL, no CSV.
 
 pub mod accounts;
 pub mod book;
+pub mod canonical;
 pub mod chain;
 pub mod engine;
 pub mod events;

@@ -20,14 +20,17 @@ mod blocks;
 pub mod contract;
 mod links;
 mod postings;
+pub mod projection;
 pub mod query;
 pub mod royalty_statements;
 mod verify;
 
 pub use links::ChainLink;
+// What a store keeps of a transfer and hashes: shared with every backend.
+pub(crate) use backstock_ledger::canonical::{canonical_postings, tid_hex, TransferRow};
 
 use backstock_domain::Date;
-use backstock_ledger::engine::{Balance, PendingState, Transfer, TransferFlags, TransferId};
+use backstock_ledger::engine::{Balance, Transfer, TransferFlags, TransferId};
 use backstock_ledger::{chain, AccountKey, Book, Entry, RecordError};
 use blocks::StoredTransfer;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -367,11 +370,9 @@ fn day(d: Date) -> i64 {
     i64::from(d.days_since_epoch())
 }
 
-pub(crate) fn tid_hex(id: TransferId) -> String {
-    format!("{:032x}", id.0)
-}
-
-pub(crate) fn now_utc() -> String {
+/// The store's UTC timestamp text (`YYYY-MM-DDTHH:MM:SSZ`), as `recorded_at` keeps
+/// and chain version 2 hashes it.
+pub fn now_utc() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -913,36 +914,18 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
         let (eday, kday) = (day(entry.effective_on), day(entry.known_on));
         let mut stored = Vec::with_capacity(rec.transfers.len());
         for t in &rec.transfers {
-            let f = t.flags;
-            let (posted_delta, pending_delta): (i64, i64) = if f.contains(TransferFlags::PENDING) {
+            let fx = backstock_ledger::canonical::effect(t, book.engine())
+                .ok_or_else(|| StoreError::Corrupt("posted pending vanished".into()))?;
+            if t.flags.contains(TransferFlags::PENDING) {
                 pending_new.push((t.id, seq, *t));
-                (0, t.amount as i64)
-            } else if f.contains(TransferFlags::POST_PENDING)
-                || f.contains(TransferFlags::VOID_PENDING)
-            {
-                let p = book
-                    .engine()
-                    .pending(t.pending_id)
-                    .ok_or_else(|| StoreError::Corrupt("posted pending vanished".into()))?;
-                let state = if p.state == PendingState::Posted {
-                    "posted"
-                } else {
-                    "voided"
-                };
-                pending_done.push((t.pending_id, state));
-                let posted = if state == "posted" {
-                    t.amount as i64
-                } else {
-                    0
-                };
-                (posted, -(p.amount as i64))
-            } else {
-                (t.amount as i64, 0)
-            };
+            }
+            if let Some(done) = fx.ends {
+                pending_done.push(done);
+            }
             stored.push(StoredTransfer {
                 row: TransferRow::of(t),
-                posted_delta,
-                pending_delta,
+                posted_delta: fx.posted_delta,
+                pending_delta: fx.pending_delta,
             });
         }
         n_accounts += new_accounts.len();
@@ -1306,7 +1289,8 @@ async fn insert_journal(
     Ok(())
 }
 
-pub(crate) fn parse_hash(h: &str) -> Result<[u8; 32]> {
+/// A chain hash from its 64 hex digits.
+pub fn parse_hash(h: &str) -> Result<[u8; 32]> {
     let mut out = [0u8; 32];
     if h.len() != 64 || !h.is_ascii() {
         return Err(StoreError::Corrupt(format!(
@@ -1337,93 +1321,6 @@ impl Store {
             .await?;
         Ok(())
     }
-}
-
-/// A transfer as the chain hashes it: account ids, amount, flags (without LINKED) and
-/// the pending transfer it posts or voids (0 when none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct TransferRow {
-    pub debit: u32,
-    pub credit: u32,
-    pub amount: u64,
-    pub flags: u16,
-    pub pending_id: u128,
-}
-
-impl TransferRow {
-    pub(crate) fn of(t: &Transfer) -> TransferRow {
-        TransferRow {
-            debit: t.debit.0,
-            credit: t.credit.0,
-            amount: t.amount,
-            flags: t.flags.bits() & !TransferFlags::LINKED.bits(),
-            pending_id: t.pending_id.0,
-        }
-    }
-
-    /// The posting this row records, given the account keys.
-    pub(crate) fn posting(&self, key_of: &[AccountKey]) -> Option<backstock_ledger::Posting> {
-        use backstock_ledger::{Phase, TransferIdHex};
-        let pending =
-            || (self.pending_id != 0).then_some(TransferIdHex(TransferId(self.pending_id)));
-        let f = TransferFlags::from_bits(self.flags);
-        let phase = if f.contains(TransferFlags::PENDING) {
-            Phase::Pending
-        } else if f.contains(TransferFlags::POST_PENDING) {
-            Phase::PostPending {
-                pending: pending()?,
-            }
-        } else if f.contains(TransferFlags::VOID_PENDING) {
-            Phase::VoidPending {
-                pending: pending()?,
-            }
-        } else {
-            Phase::Posted
-        };
-        Some(backstock_ledger::Posting {
-            debit: key_of.get(self.debit as usize)?.clone(),
-            credit: key_of.get(self.credit as usize)?.clone(),
-            amount: self.amount,
-            phase,
-        })
-    }
-}
-
-/// The canonical text of an entry's effect, hashed into the chain: the accounts it
-/// created (`+id key`) then its transfers (`debit credit amount flags pending`, the
-/// pending id as 32 hex digits or `-`), one per line. Compact on purpose: it is built
-/// for every entry on the import path (integers are written with `itoa`, not `fmt`).
-pub(crate) fn canonical_postings<'a>(
-    new_accounts: &[(u32, String)],
-    rows: impl ExactSizeIterator<Item = &'a TransferRow>,
-) -> String {
-    let mut s = String::with_capacity(new_accounts.len() * 120 + rows.len() * 32);
-    let mut n = itoa::Buffer::new();
-    for (id, key) in new_accounts {
-        s.push('+');
-        s.push_str(n.format(*id));
-        s.push(' ');
-        s.push_str(key);
-        s.push('\n');
-    }
-    for r in rows {
-        s.push_str(n.format(r.debit));
-        s.push(' ');
-        s.push_str(n.format(r.credit));
-        s.push(' ');
-        // Stored amounts fit i64 (the store refuses larger); written as before.
-        s.push_str(n.format(r.amount as i64));
-        s.push(' ');
-        s.push_str(n.format(r.flags));
-        s.push(' ');
-        if r.pending_id == 0 {
-            s.push('-');
-        } else {
-            s.push_str(&tid_hex(TransferId(r.pending_id)));
-        }
-        s.push('\n');
-    }
-    s
 }
 
 /// A recorded alert: a distributor's risk level rose.

@@ -5,7 +5,7 @@
 
 use crate::{Result, Store, StoreError};
 use backstock_domain::{Currency, Date, Money};
-use backstock_ledger::{AccountKey, Entry, EntryKind, MoneyKind, UnitState};
+use backstock_ledger::{AccountKey, Entry, EntryKind, MoneyKind};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -124,46 +124,8 @@ impl Store {
 
     /// Units by owner × holder × SKU × state, as of a date. Zero rows are omitted.
     pub async fn stock(&self, f: &StockFilter) -> Result<Vec<StockRow>> {
-        let rows = self
-            .with_nets(f.as_of, |nets| {
-                let mut rows = Vec::new();
-                for (key, posted, _) in nets {
-                    let AccountKey::Units(u) = key else { continue };
-                    if posted == 0
-                        || f.owner.as_deref().is_some_and(|o| u.owner().as_str() != o)
-                        || f.holder
-                            .as_deref()
-                            .is_some_and(|h| u.holder().as_str() != h)
-                        || f.sku.as_deref().is_some_and(|s| u.sku().as_str() != s)
-                    {
-                        continue;
-                    }
-                    rows.push((u.clone(), posted));
-                }
-                rows
-            })
-            .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (u, units) in rows {
-            out.push(StockRow {
-                owner: u.owner().to_string(),
-                holder: u.holder().to_string(),
-                sku: u.sku().to_string(),
-                state: u.state().as_str().to_string(),
-                units: i64::try_from(units)
-                    .map_err(|_| StoreError::Corrupt(format!("units of {} overflow", u.sku())))?,
-            });
-        }
-        out.retain(|r| {
-            f.all
-                || (r.state != UnitState::Origin.as_str()
-                    && r.owner != backstock_domain::PartyId::MARKET
-                    && r.owner != backstock_domain::PartyId::SCRAP)
-        });
-        out.sort_by(|a, b| {
-            (&a.sku, &a.owner, &a.holder, &a.state).cmp(&(&b.sku, &b.owner, &b.holder, &b.state))
-        });
-        Ok(out)
+        self.with_nets(f.as_of, |nets| crate::projection::stock_rows(nets, f))
+            .await?
     }
 
     /// Money by account as of a date; `party` matches either side.
@@ -172,45 +134,8 @@ impl Store {
         as_of: Option<Date>,
         party: Option<&str>,
     ) -> Result<Vec<BalanceRow>> {
-        let rows = self
-            .with_nets(as_of, |nets| {
-                let mut rows = Vec::new();
-                for (key, posted, pending) in nets {
-                    let AccountKey::Money(m) = key else { continue };
-                    if (posted == 0 && pending == 0)
-                        || party.is_some_and(|p| {
-                            m.party().as_str() != p && m.counterparty().as_str() != p
-                        })
-                    {
-                        continue;
-                    }
-                    rows.push((m.clone(), posted, pending));
-                }
-                rows
-            })
-            .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (m, posted, pending) in rows {
-            let fit = |v: i128| {
-                i64::try_from(v).map_err(|_| {
-                    StoreError::Corrupt(format!("a balance of {} overflows", m.party()))
-                })
-            };
-            out.push(BalanceRow {
-                party: m.party().to_string(),
-                counterparty: m.counterparty().to_string(),
-                kind: m.kind().as_str().to_string(),
-                currency: m.currency().code().to_string(),
-                balance_minor: fit(posted)?,
-                pending_minor: fit(pending)?,
-            });
-        }
-        // Stable: accounts of the same counterparty, currency and kind stay in the
-        // order they were opened.
-        out.sort_by(|a, b| {
-            (&a.counterparty, &a.currency, &a.kind).cmp(&(&b.counterparty, &b.currency, &b.kind))
-        });
-        Ok(out)
+        self.with_nets(as_of, |nets| crate::projection::balance_rows(nets, party))
+            .await?
     }
 
     /// Journal entries recorded, oldest first; `since` filters on effective date.

@@ -1,12 +1,15 @@
 //! The store contract ([`backstock_store::contract`]): one suite written against the
-//! `Journal` and `Projections` traits, run here against SQLite. A new backend runs the
-//! same functions against itself.
+//! `Journal` and `Projections` traits, run against every backend: SQLite always, and
+//! PostgreSQL when `BACKSTOCK_TEST_PG_URL` names a server (`.ci/run` starts one; each
+//! test uses a label of its own, so a shared database is fine). Without it the
+//! PostgreSQL runs print a note and pass.
 
 use backstock_domain::{Date, PartyId, Sku};
 use backstock_ledger::{Entry, EntryId, EntryKind, Event, Provenance};
 use backstock_store::contract::{Journal, Projections};
 use backstock_store::query::StockFilter;
 use backstock_store::{RecordOutcome, SourceFile, Store, StoreError};
+use backstock_store_pg::PgStore;
 
 fn d(s: &str) -> Date {
     Date::parse(s).unwrap()
@@ -198,20 +201,52 @@ async fn sqlite() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
-#[tokio::test]
-async fn sqlite_appends_are_atomic_and_idempotent() {
-    let (_d, s) = sqlite().await;
-    appends_are_atomic_and_idempotent(&s).await;
+/// A PostgreSQL store with a label no other test (or earlier run) uses, or `None` (with
+/// a note) when `BACKSTOCK_TEST_PG_URL` is not set.
+async fn postgres(test: &str) -> Option<PgStore> {
+    let Some(url) = std::env::var("BACKSTOCK_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("note: BACKSTOCK_TEST_PG_URL is not set; {test} skipped on PostgreSQL");
+        return None;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let label = format!("contract-{test}-{}-{nanos}", std::process::id());
+    Some(PgStore::connect(&url, &label).await.unwrap())
 }
 
-#[tokio::test]
-async fn sqlite_reads_are_as_of_a_date() {
-    let (_d, s) = sqlite().await;
-    reads_are_as_of_a_date(&s).await;
+/// Each contract function, as a test on each backend.
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let (_dir, s) = super::sqlite().await;
+                    super::$name(&s).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(s) = super::postgres(stringify!($name)).await else {
+                        return;
+                    };
+                    super::$name(&s).await;
+                }
+            )*
+        }
+    };
 }
 
-#[tokio::test]
-async fn sqlite_originals_are_kept_once() {
-    let (_d, s) = sqlite().await;
-    originals_are_kept_once(&s).await;
-}
+contract!(
+    appends_are_atomic_and_idempotent,
+    reads_are_as_of_a_date,
+    originals_are_kept_once,
+);

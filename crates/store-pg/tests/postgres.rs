@@ -1,0 +1,336 @@
+//! What only PostgreSQL has to show (the contract itself runs in
+//! `crates/store/tests/contract.rs` on both backends): concurrent writers of one label
+//! keep one exact hash chain; row-level security hides other labels' rows; the
+//! database refuses to change history. Needs `BACKSTOCK_TEST_PG_URL` (`.ci/run` starts
+//! a server); without it each test prints a note and passes.
+
+use backstock_domain::{Date, PartyId, Sku};
+use backstock_ledger::canonical::{canonical_postings, TransferRow};
+use backstock_ledger::{chain, Entry, EntryId, Event, Provenance};
+use backstock_store::contract::{Journal, Projections};
+use backstock_store::query::StockFilter;
+use backstock_store::RecordOutcome;
+use backstock_store_pg::PgStore;
+use sqlx::{Connection, PgConnection, Row};
+
+fn d(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+fn entry(id: &str, on: &str, event: Event) -> Entry {
+    Entry {
+        id: EntryId::new(id).unwrap(),
+        effective_on: d(on),
+        known_on: d(on),
+        provenance: Provenance::Demo,
+        event,
+    }
+}
+fn make(id: &str, on: &str, units: u64) -> Entry {
+    entry(
+        id,
+        on,
+        Event::Manufacture {
+            run_id: id.into(),
+            plant: PartyId::parse("plant:optimal").unwrap(),
+            to: PartyId::label(),
+            sku: Sku::parse("CAT-1").unwrap(),
+            units,
+        },
+    )
+}
+fn ship(id: &str, on: &str, units: u64) -> Entry {
+    entry(
+        id,
+        on,
+        Event::Shipment {
+            shipment_id: id.into(),
+            from: PartyId::label(),
+            to: PartyId::parse("allegro").unwrap(),
+            sku: Sku::parse("CAT-1").unwrap(),
+            units,
+            po_number: None,
+            override_reason: None,
+        },
+    )
+}
+
+fn url(test: &str) -> Option<String> {
+    let url = std::env::var("BACKSTOCK_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() {
+        eprintln!("note: BACKSTOCK_TEST_PG_URL is not set; {test} skipped");
+    }
+    url
+}
+
+fn label(test: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("pg-{test}-{}-{nanos}", std::process::id())
+}
+
+async fn units_at(s: &PgStore, holder: &str) -> i64 {
+    s.stock_as_of(&StockFilter {
+        holder: Some(holder.into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.units)
+    .sum()
+}
+
+/// Recomputes the label's whole chain from the rows (as `verify` does): seqs 1..=n
+/// without gaps, every hash from the previous one, the chain head on the last.
+async fn assert_chain_exact(url: &str, label: &str) -> i64 {
+    let mut c = PgConnection::connect(url).await.unwrap();
+    sqlx::query("SET ROLE backstock_app")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query("SELECT set_config('app.label', $1, false)")
+        .bind(label)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let journal = sqlx::query(
+        "SELECT seq, body, recorded_at, file_sha256, hash, chain_version FROM journal ORDER BY seq",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    let mut prev = chain::GENESIS;
+    for (i, r) in journal.iter().enumerate() {
+        let seq: i64 = r.get(0);
+        assert_eq!(seq, i as i64 + 1, "seqs are dense");
+        let accounts: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, key FROM accounts WHERE created_seq = $1 ORDER BY id")
+                .bind(seq)
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+        let new_accounts: Vec<(u32, String)> = accounts
+            .into_iter()
+            .map(|(id, k)| (u32::try_from(id).unwrap(), k))
+            .collect();
+        let rows: Vec<TransferRow> = sqlx::query(
+            "SELECT debit, credit, amount, flags, pending_id FROM transfers WHERE seq = $1 ORDER BY idx",
+        )
+        .bind(seq)
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| TransferRow {
+            debit: u32::try_from(t.get::<i64, _>(0)).unwrap(),
+            credit: u32::try_from(t.get::<i64, _>(1)).unwrap(),
+            amount: u64::try_from(t.get::<i64, _>(2)).unwrap(),
+            flags: u16::try_from(t.get::<i32, _>(3)).unwrap(),
+            pending_id: t
+                .get::<Option<String>, _>(4)
+                .map_or(0, |h| u128::from_str_radix(&h, 16).unwrap()),
+        })
+        .collect();
+        let version = u8::try_from(r.get::<i16, _>(5)).unwrap();
+        let hash = chain::link_hash(
+            version,
+            &prev,
+            seq as u64,
+            r.get::<&str, _>(1),
+            &canonical_postings(&new_accounts, rows.iter()),
+            r.get::<&str, _>(2),
+            r.get::<Option<&str>, _>(3),
+        )
+        .unwrap();
+        assert_eq!(chain::to_hex(&hash), r.get::<String, _>(4), "entry #{seq}");
+        prev = hash;
+    }
+    let head: (i64, String) = sqlx::query_as("SELECT seq, hash FROM chain_heads")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(head, (journal.len() as i64, chain::to_hex(&prev)));
+    journal.len() as i64
+}
+
+/// Fifteen batches of a manufacture and a shipment, one after the other.
+async fn writer(s: &PgStore, side: &str) {
+    for i in 0..15 {
+        let on = format!("2016-01-{:02}", i + 1);
+        s.append(
+            &[
+                make(&format!("m-{side}-{i}"), &on, 10),
+                ship(&format!("s-{side}-{i}"), &on, 4),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// Two connections (two stores, as two processes would be) append to one label at
+/// once: every entry is recorded once, in one chain without gaps or forks, and each
+/// store's book follows the other's entries.
+#[tokio::test]
+async fn concurrent_writers_keep_one_exact_chain() {
+    let Some(url) = url("concurrent_writers_keep_one_exact_chain") else {
+        return;
+    };
+    let label = label("concurrent");
+    let a = PgStore::connect(&url, &label).await.unwrap();
+    let b = PgStore::connect(&url, &label).await.unwrap();
+    tokio::join!(writer(&a, "a"), writer(&b, "b"));
+    // The same batch from both at once: recorded once.
+    let both = [make("both", "2016-02-01", 1)];
+    let (r1, r2) = tokio::join!(a.append(&both, None), b.append(&both, None));
+    let recorded = [r1.unwrap(), r2.unwrap()]
+        .iter()
+        .map(|r| match r {
+            RecordOutcome::Recorded { recorded, .. } => *recorded,
+            other => panic!("{other:?}"),
+        })
+        .sum::<usize>();
+    assert_eq!(recorded, 1);
+    assert_eq!(assert_chain_exact(&url, &label).await, 61);
+    assert_eq!(a.head().await.unwrap(), b.head().await.unwrap());
+    assert_eq!(units_at(&a, "allegro").await, 30 * 4);
+    assert_eq!(units_at(&b, "label").await, 30 * 6 + 1);
+    // Each store's cached book follows the other's appends: shipping all that is left
+    // goes through on either, and one unit more is refused.
+    b.append(&[ship("rest", "2016-03-01", 30 * 6 + 1)], None)
+        .await
+        .unwrap();
+    let over = a.append(&[ship("over", "2016-03-02", 1)], None).await;
+    assert!(
+        matches!(over, Err(backstock_store::StoreError::Refused(_))),
+        "{over:?}"
+    );
+}
+
+/// Row-level security: a session without the label's scope sees no rows; a store
+/// sees only its own label.
+#[tokio::test]
+async fn row_level_security_hides_other_labels() {
+    let Some(url) = url("row_level_security_hides_other_labels") else {
+        return;
+    };
+    let (la, lb) = (label("rls-a"), label("rls-b"));
+    let a = PgStore::connect(&url, &la).await.unwrap();
+    let b = PgStore::connect(&url, &lb).await.unwrap();
+    a.append(&[make("ma", "2016-01-01", 7)], None)
+        .await
+        .unwrap();
+    b.append(
+        &[make("mb", "2016-01-01", 5), ship("sb", "2016-01-02", 1)],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(a.head().await.unwrap().entries, 1);
+    assert_eq!(b.head().await.unwrap().entries, 2);
+    assert!(b.entry_with_postings("ma").await.unwrap().is_none());
+    assert_eq!(units_at(&b, "label").await, 4);
+    // Through the store's own pool, asking for the other label by name: nothing.
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE label = $1")
+        .bind(&la)
+        .fetch_one(b.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    // A session as the application role without `app.label`: no rows at all.
+    let mut c = PgConnection::connect(&url).await.unwrap();
+    sqlx::query("SET ROLE backstock_app")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    for table in [
+        "journal",
+        "accounts",
+        "transfers",
+        "files",
+        "file_parts",
+        "chain_heads",
+    ] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{table} without a label");
+    }
+    // Scoped to a: a's rows only, and no writing into b.
+    sqlx::query("SELECT set_config('app.label', $1, false)")
+        .bind(&la)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let labels: Vec<String> = sqlx::query_scalar("SELECT DISTINCT label FROM journal")
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(labels, std::slice::from_ref(&la));
+    let sneak = sqlx::query("INSERT INTO files (label, sha256, name, kind, size, lines, imported_at) VALUES ($1, 'x', 'x', 'x', 0, 0, 'x')")
+        .bind(&lb)
+        .execute(&mut c)
+        .await;
+    assert!(sneak.is_err(), "{sneak:?}");
+}
+
+/// History cannot be changed: not by the application role (no privilege), and not by
+/// the owner either (triggers), and the chain head only moves forward.
+#[tokio::test]
+async fn the_database_refuses_to_change_history() {
+    let Some(url) = url("the_database_refuses_to_change_history") else {
+        return;
+    };
+    let label = label("append-only");
+    let s = PgStore::connect(&url, &label).await.unwrap();
+    s.append(
+        &[make("m1", "2016-01-01", 5), ship("s1", "2016-01-02", 2)],
+        None,
+    )
+    .await
+    .unwrap();
+    let head = s.head().await.unwrap();
+    // The owner (the URL's user) with the label's scope: triggers refuse.
+    let mut owner = PgConnection::connect(&url).await.unwrap();
+    sqlx::query("SELECT set_config('app.label', $1, false)")
+        .bind(&label)
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE journal SET kind = 'tampered' WHERE label = $1",
+        "DELETE FROM journal WHERE label = $1",
+        "UPDATE transfers SET amount = amount + 1 WHERE label = $1",
+        "DELETE FROM transfers WHERE label = $1",
+        "UPDATE accounts SET key = '{}' WHERE label = $1",
+        "DELETE FROM chain_heads WHERE label = $1",
+        "UPDATE chain_heads SET seq = 1 WHERE label = $1",
+    ] {
+        let r = sqlx::query(sql).bind(&label).execute(&mut owner).await;
+        let e = r.expect_err(sql).to_string();
+        assert!(
+            e.contains("append-only") || e.contains("only moves forward"),
+            "{sql}: {e}"
+        );
+    }
+    let mut tx = owner.begin().await.unwrap();
+    let t = sqlx::query("TRUNCATE file_parts").execute(&mut *tx).await;
+    assert!(t.is_err(), "{t:?}");
+    tx.rollback().await.unwrap();
+    // The application role has no UPDATE or DELETE on history at all.
+    for sql in [
+        "UPDATE journal SET kind = 'tampered'",
+        "DELETE FROM journal",
+    ] {
+        let r = sqlx::query(sql).execute(s.pool()).await;
+        assert!(r.is_err(), "{sql}: {r:?}");
+    }
+    assert_eq!(s.head().await.unwrap(), head);
+    assert_eq!(assert_chain_exact(&url, &label).await, 2);
+}
