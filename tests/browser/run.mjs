@@ -17,7 +17,9 @@
 //      cannot be opened or downloaded;
 //   6. the owner pays the artist on the Payouts page; the artist's Payouts page (their
 //      remittance advice) shows the payment with its reference;
-//   7. a newcomer signs up with a new label, invites a bookkeeper on the Users page, and the
+//   7. the demo bookkeeper records a payment on the Record page: the dashboard's open
+//      balance moves by exactly that amount;
+//   8. a newcomer signs up with a new label, invites a bookkeeper on the Users page, and the
 //      bookkeeper accepts through the one-time link (used once; the audit log shows it).
 // Any failure: a clear message, screenshots of the open pages and the server's log in an
 // artifacts directory (printed), exit status 1.
@@ -63,6 +65,7 @@ if (!existsSync(opts.chromium)) {
 const LABEL = 'marigold';
 const OWNER = 'owner@marigold.test';
 const ARTIST = 'artist@marigold.test';
+const BOOKKEEPER = 'bookkeeper@marigold.test';
 const ARTIST_PAYEE = 'june-okafor';
 const DISTRIBUTOR = 'northwind';
 const SKU = 'MRG-001-CD'; // Harbor Lights (CD), consigned at Northwind, wholesale 8.00
@@ -499,6 +502,28 @@ async function main() {
     check((await ap.locator('#pay-form').count()) === 0, 'the artist is offered the form to pay');
     await artist.close();
     return `paid 12.34 USD (${ref}); the artist sees it`;
+  });
+
+  await step('the bookkeeper records a payment and the dashboard moves by exactly that amount', async () => {
+    const kc = await browser.newContext();
+    const kp = await newPage(kc);
+    await signIn(kp, base, BOOKKEEPER, PASSWORD);
+    const before = await readDashboard(kp, base);
+    await kp.goto(`${base}/t/${LABEL}/record?distributor=${DISTRIBUTOR}`);
+    await kp.fill('#payment-distributor', DISTRIBUTOR);
+    await kp.fill('#payment-amount', '123.45');
+    await kp.fill('#payment-reference', `BROWSER-${randomBytes(3).toString('hex')}`);
+    await Promise.all([kp.waitForNavigation(), kp.click('#payment-submit')]);
+    const said = (await kp.locator('#action-result').innerText()).trim();
+    check(said.includes('123.45'), `the Record page says ${JSON.stringify(said)}`);
+    const after = await readDashboard(kp, base);
+    check(
+      before.open - after.open === 12345,
+      `${DISTRIBUTOR} owed ${cents(before.open)} and now ${cents(after.open)}: not 123.45 less`,
+    );
+    check(after.entries === before.entries + 1, `the journal grew by ${after.entries - before.entries}, not 1`);
+    await kc.close();
+    return `${DISTRIBUTOR} ${cents(before.open)} → ${cents(after.open)}`;
   });
 
   await step('a newcomer signs up, makes a label and invites a bookkeeper who accepts by the link', async () => {
