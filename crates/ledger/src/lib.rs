@@ -25,7 +25,7 @@ pub use accounts::{AccountKey, LedgerKey, MoneyAccount, MoneyKind, UnitAccount, 
 pub use book::{Book, RecordError, Recorded};
 pub use events::{
     move_units, transfer_id, Channel, Entry, EntryId, EntryKind, Event, ExpandError, LedgerView,
-    LineKind, Phase, Posting, Provenance, RoyaltyPayment, RoyaltyPosting, RoyaltyRun, RunDocument, Statement,
-    StatementLine, TransferIdHex,
+    LineKind, Phase, Posting, Provenance, RoyaltyPayment, RoyaltyPosting, RoyaltyRun, RunDocument,
+    Statement, StatementLine, TransferIdHex,
 };
 pub use facts::Fact;
