@@ -4,8 +4,7 @@
 
 use crate::roles::{Access, Perm};
 use crate::{
-    actions, api, backup, books, deductions, export, insolvency, pages, royalties, signup,
-    AppState,
+    actions, api, backup, books, deductions, export, insolvency, pages, royalties, signup, AppState,
 };
 use axum::routing::{get, post, MethodRouter};
 use serde_json::{json, Value};
