@@ -151,7 +151,7 @@ pub fn convert(
 ) -> Result<Vec<Row>, AppError> {
     let rows = match mapping.format() {
         backstock_mapping::Format::Xlsx => {
-            backstock_mapping::convert_xlsx(mapping, &bytes, overrides)
+            backstock_mapping::convert_xlsx(mapping, bytes, overrides)
         }
         _ => backstock_mapping::convert_csv(mapping, bytes, overrides),
     };

@@ -394,6 +394,13 @@ fn kind_of_code(code: &str) -> Option<&'static str> {
     })
 }
 
+/// A statement field, the header words of its column, the label words in the header block.
+type StatementGuess = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static [&'static str]],
+);
+
 /// The defaults a sample suggests for every field.
 fn guess(s: &Sample, f: &Fields) -> Fields {
     let mut g = Fields::default();
@@ -497,7 +504,7 @@ fn guess(s: &Sample, f: &Fields) -> Fields {
         })
     };
     let mut dates: Vec<String> = Vec::new();
-    let stmt: [(&str, &[&str], &[&[&str]]); 6] = [
+    let stmt: [StatementGuess; 6] = [
         (
             "statement_id",
             &[
@@ -1473,11 +1480,12 @@ mod tests {
 
     #[test]
     fn a_header_block_sample_is_guessed_and_built() {
-        let csv = "Statement No:,ABC-7\nStatement Period:,01/01/2016 - 01/31/2016\nCurrency:,USD\n\nUPC,Title,Type,Units,Net $\n859712000019,Harbor Lights,Sale,5,40.00\n859712000019,Harbor Lights,Return,1,-8.00\nTOTAL,,,4,32.00\n";
+        let csv = "Statement No:,ABC-7\nStatement Period:,01/01/2016 - 01/31/2016\nCurrency:,USD\n\nUPC,Title,Type,Units,Net $\n859712000019,Harbor Lights,Sale,5,40.00\n859712000019,Harbor Lights,Return,1,8.00\nTOTAL,,,4,32.00\n";
         let s =
             backstock_mapping::read_sample(csv.as_bytes(), Format::Csv, None, None, 60).unwrap();
         let g = guess(&s, &Fields::default());
-        assert_eq!(g.get("header_row"), "5");
+        let upc = s.rows.iter().find(|r| r.cells[0] == "UPC").unwrap().line;
+        assert_eq!(g.get("header_row"), upc.to_string());
         assert_eq!(g.list("sku"), vec!["UPC"]);
         assert_eq!(g.get("amount"), "Net $");
         assert_eq!(g.get("units"), "Units");
@@ -1490,7 +1498,7 @@ mod tests {
             ),
             ("after", "Statement No:")
         );
-        assert_eq!(g.get("period_split"), " - ");
+        assert_eq!(g.0["period_split"], vec![" - ".to_string()]);
         assert_eq!(g.get("date_format"), "%m/%d/%Y");
         assert_eq!(g.get("footer"), "TOTAL");
         let f = fields(&[("name", "acme")]).over(g);
@@ -1502,6 +1510,7 @@ mod tests {
             csv.as_bytes(),
             &Overrides {
                 distributor: Some("acme".into()),
+                issued_on: Some("2016-02-05".into()),
                 ..Default::default()
             },
         )
