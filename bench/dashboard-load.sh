@@ -9,7 +9,15 @@
 # each) against /t/marigold/dashboard and prints requests/s and p50/p90/p99 latency.
 # Fails when any answer is not 2xx (an expired session would be a 303 to /login) or any
 # request errs or times out. Installs wrk (Debian/Ubuntu apt) and curl when missing.
-# Environment: BENCH_PATH (default /t/marigold/dashboard), WRK_THREADS (default 2).
+# Environment: BENCH_PATH (default /t/marigold/dashboard), WRK_THREADS (default 2),
+# BIN (a backstock binary to use instead of building one).
+#
+# SCALE_STORE=DIR serves the store DIR/backstock.db (e.g. bench/scale.sh's
+# /tmp/backstock-scale-10000000-12/db) as the demo label instead of the demo data
+# (hard-linked, so what the server records — alerts, one payment per run — goes into
+# it), and first times the dashboard's first load, a cached load, and the first load
+# after one new entry (a payment imported while serving). With ADD_ENTRIES=N, one
+# more payment is imported every N seconds while wrk runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-25}
@@ -35,13 +43,21 @@ need() {
 need wrk wrk
 need curl curl
 
-echo "== cargo build --release"
-cargo build --release -q -p backstock
-bin=target/release/backstock
+if [ -z "${BIN:-}" ]; then
+  echo "== cargo build --release"
+  cargo build --release -q -p backstock
+  bin=${CARGO_TARGET_DIR:-target}/release/backstock
+else
+  bin=$BIN
+fi
 
 work=$(mktemp -d)
 pid=""
+adder=""
 cleanup() {
+  if [ -n "$adder" ] && kill -0 "$adder" 2>/dev/null; then
+    kill "$adder" 2>/dev/null || true
+  fi
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -INT "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -49,6 +65,22 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+label_dir="$work/data/labels/marigold"
+if [ -n "${SCALE_STORE:-}" ]; then
+  mkdir -p "$label_dir"
+  ln "$SCALE_STORE/backstock.db" "$label_dir/backstock.db" 2>/dev/null ||
+    cp "$SCALE_STORE/backstock.db" "$label_dir/backstock.db"
+fi
+# One payment (a new journal entry) into the served label, dated the day after the last.
+payment_no=0
+add_payment() {
+  payment_no=$((payment_no + 1))
+  local f="$work/pay-$payment_no.csv"
+  printf 'payment_id,date,distributor,amount,currency,statement_id\nWEB-%s-%s,2017-02-01,dist0,1.00,USD,D0-2016-01\n' \
+    "$$" "$payment_no" >"$f"
+  "$bin" --data-dir "$label_dir" import "$f" >/dev/null
+}
 
 password="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 "$bin" --data-dir "$work/data" serve --demo --demo-password "$password" --addr 127.0.0.1:0 \
@@ -93,6 +125,18 @@ check_page() {
     exit 1
   fi
 }
+if [ -n "${SCALE_STORE:-}" ]; then
+  load_time() {
+    curl -s -o "$work/page.html" -w '%{http_code} %{time_total}' -H "$cookie" "$base$path"
+  }
+  echo "== $path on $SCALE_STORE (server RSS before: $(ps -o rss= -p "$pid") KB)"
+  echo "   first load:                    $(load_time) s"
+  echo "   cached load:                   $(load_time) s"
+  add_payment
+  echo "   first load after a new entry:  $(load_time) s"
+  echo "   cached load:                   $(load_time) s"
+  echo "   server peak RSS: $(sed -n 's/VmHWM:[[:space:]]*//p' "/proc/$pid/status")"
+fi
 check_page
 bytes=$(wc -c <"$work/page.html")
 entries=$(grep -o '[0-9,]* journal entries' "$work/page.html" | head -1 || true)
@@ -125,9 +169,18 @@ echo "== warm-up: 5 s, $conns connections"
 wrk -t"$threads" -c"$conns" -d5s --timeout 10s -H "$cookie" -s "$work/report.lua" "$base$path" >"$work/warmup.txt"
 grep '^RESULT' "$work/warmup.txt" | sed 's/^RESULT /   warm-up /'
 
+if [ -n "${ADD_ENTRIES:-}" ]; then
+  (while sleep "$ADD_ENTRIES"; do add_payment; done) &
+  adder=$!
+  echo "== adding one payment every $ADD_ENTRIES s while wrk runs"
+fi
 echo "== wrk --latency -t$threads -c$conns -d${duration}s GET $path"
 wrk --latency -t"$threads" -c"$conns" -d"${duration}s" --timeout 10s -H "$cookie" \
   -s "$work/report.lua" "$base$path" | tee "$work/wrk.txt"
+if [ -n "$adder" ]; then
+  kill "$adder" 2>/dev/null || true
+  adder=""
+fi
 echo "== machine load after: $(uptime | sed 's/.*load average/load average/')"
 
 read -r _ _ requests _ _ _ rps < <(grep '^RESULT requests' "$work/wrk.txt")

@@ -3,7 +3,7 @@
 use crate::output::{money, thousands, Format, Table};
 use crate::{user, AppError, Exit};
 use backstock_domain::{Date, PartyId, Sku};
-use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance};
+use backstock_ledger::{Entry, EntryId, EntryKind, Event, Fact, Provenance};
 use backstock_risk::{Level, Snapshot, Thresholds};
 use backstock_store::query::StockFilter;
 use backstock_store::Store;
@@ -42,6 +42,46 @@ pub async fn thresholds(store: &Store) -> Result<Thresholds, AppError> {
     }
 }
 
+/// The kinds of entry the risk computations read (through `backstock_records`):
+/// not payees, royalty contracts, costs, runs and payouts, tax forms, aliases or
+/// unmatched lines, which a label group holds by the ten thousand.
+pub const RISK_KINDS: &[EntryKind] = &[
+    EntryKind::Manufacture,
+    EntryKind::Shipment,
+    EntryKind::Statement,
+    EntryKind::Payment,
+    EntryKind::WriteOff,
+    EntryKind::TitleTransfer,
+    EntryKind::DeductionAccepted,
+    EntryKind::ReceivableWrittenOff,
+    EntryKind::BuyBack,
+    EntryKind::Correction,
+    EntryKind::CatalogItem,
+    EntryKind::Agreement,
+    EntryKind::PurchaseOrder,
+    EntryKind::StockReport,
+    EntryKind::ReceiptConfirmed,
+    EntryKind::Ucc1Filing,
+    EntryKind::PmsiNotice,
+    EntryKind::Demand,
+    EntryKind::DemandResponse,
+    EntryKind::DeductionDisputed,
+    EntryKind::Insolvency,
+    EntryKind::Document,
+];
+
+/// The entries of [`RISK_KINDS`] known on `as_of` (all when `None`), in recording order.
+async fn risk_entries(store: &Store, as_of: Option<Date>) -> Result<Vec<Entry>, AppError> {
+    let mut out = Vec::new();
+    store
+        .for_each_entry(RISK_KINDS, as_of, |_, e| {
+            out.push(e);
+            Ok(())
+        })
+        .await?;
+    Ok(out)
+}
+
 /// What the label knew on `as_of`: entries and the ledger's holdings.
 pub async fn snapshot(store: &Store, as_of: Date) -> Result<Snapshot, AppError> {
     let entries: Vec<Entry> = store
@@ -50,6 +90,21 @@ pub async fn snapshot(store: &Store, as_of: Date) -> Result<Snapshot, AppError> 
         .into_iter()
         .map(|(_, e)| e)
         .collect();
+    snapshot_of(store, as_of, entries).await
+}
+
+/// [`snapshot`] with only the entries the risk computations read ([`RISK_KINDS`]):
+/// the same receivables, reconciliation, levels, legal status and credit checks.
+pub async fn risk_snapshot(store: &Store, as_of: Date) -> Result<Snapshot, AppError> {
+    let entries = risk_entries(store, Some(as_of)).await?;
+    snapshot_of(store, as_of, entries).await
+}
+
+async fn snapshot_of(
+    store: &Store,
+    as_of: Date,
+    entries: Vec<Entry>,
+) -> Result<Snapshot, AppError> {
     let stock = store
         .stock(&StockFilter {
             as_of: Some(as_of),
@@ -88,7 +143,7 @@ pub async fn receivables(
     format: Format,
 ) -> Result<String, AppError> {
     let as_of = as_of_or_today(store, as_of).await?;
-    let snap = snapshot(store, as_of).await?;
+    let snap = risk_snapshot(store, as_of).await?;
     let rows = backstock_risk::receivables::compute(&snap, party(&d)?.as_ref());
     let mut t = Table::new(&[
         "distributor",
@@ -208,7 +263,7 @@ pub async fn reconcile(
     format: Format,
 ) -> Result<String, AppError> {
     let as_of = as_of_or_today(store, as_of).await?;
-    let snap = snapshot(store, as_of).await?;
+    let snap = risk_snapshot(store, as_of).await?;
     let th = thresholds(store).await?;
     let rows = backstock_risk::reconcile::compute_with(&snap, party(&d)?.as_ref(), &th);
     if format == Format::Json {
@@ -285,7 +340,7 @@ fn level_name(l: Level) -> &'static str {
 #[tracing::instrument(name = "risk", skip_all)]
 pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<String, AppError> {
     let as_of = as_of_or_today(store, as_of).await?;
-    let snap = snapshot(store, as_of).await?;
+    let snap = risk_snapshot(store, as_of).await?;
     let th = thresholds(store).await?;
     let rows = backstock_risk::signals::assess(&snap, &th);
     raise_alerts(store, &rows).await?;
@@ -350,7 +405,7 @@ pub async fn risk_history(
     let mut table: BTreeMap<String, Vec<Level>> = BTreeMap::new();
     let mut js = Vec::new();
     for (i, day) in steps.iter().enumerate() {
-        let snap = snapshot(store, *day).await?;
+        let snap = risk_snapshot(store, *day).await?;
         for a in backstock_risk::signals::assess(&snap, &th) {
             let row = table
                 .entry(a.distributor.to_string())
@@ -464,27 +519,24 @@ pub async fn record_level_history(
         let (d, q) = m.split_once(' ')?;
         Some((Date::parse(d).ok()?, q.parse::<i64>().ok()?))
     });
-    let all = store.entries(&[], None).await?;
-    let Some(last_seq) = all.last().map(|(q, _)| *q) else {
+    // What decides where the walk starts is read from the journal's columns (entry
+    // kinds and dates); the entries themselves are read only when there is a month
+    // end to walk, and then once.
+    let Some(last_seq) = store.last_seq().await? else {
         return Ok(Vec::new());
     };
-    // An entry first counts on the later of its effective and known dates.
-    let counts_from = |e: &Entry| e.effective_on.max(e.known_on);
-    // Before the first consignment or statement every distributor is at ok: the walk
-    // starts there, not at a catalog item dated from the epoch.
-    let first = all
-        .iter()
-        .filter(|(_, e)| matches!(e.event, Event::Shipment { .. } | Event::Statement(_)))
-        .map(|(_, e)| counts_from(e))
-        .min();
+    // An entry first counts on the later of its effective and known dates. Before
+    // the first consignment or statement every distributor is at ok: the walk starts
+    // there, not at a catalog item dated from the epoch.
+    let first = store
+        .first_counted_day(&[EntryKind::Shipment, EntryKind::Statement], 0)
+        .await?;
     let start = match mark {
         None => first,
         Some((through, seen)) => {
-            let changed = all
-                .iter()
-                .filter(|(q, _)| *q > seen)
-                .map(|(_, e)| counts_from(e))
-                .min()
+            let changed = store
+                .first_counted_day(&[], seen)
+                .await?
                 .map(|c| first.map_or(c, |f| c.max(f)));
             match changed {
                 Some(c) if c <= through => Some(c),
@@ -496,18 +548,21 @@ pub async fn record_level_history(
         return Ok(Vec::new());
     };
     let mut log = level_log(store).await?;
-    let entries: Vec<Entry> = all.into_iter().map(|(_, e)| e).collect();
     let mut recorded = Vec::new();
     let mut step = start.last_of_month();
     let mut walked = None;
+    // Read once, moved from each month end's snapshot to the next (see
+    // `Snapshot::over`: each sees only the entries counted by its date).
+    let mut entries: Option<Vec<Entry>> = None;
     for _ in 0..LEVEL_LOG_MAX_STEPS {
         if step >= as_of {
             break;
         }
-        let snap = Snapshot::from_entries(
-            step,
-            entries.iter().filter(|e| counts_from(e) <= step).cloned(),
-        );
+        let all = match entries.take() {
+            Some(e) => e,
+            None => risk_entries(store, None).await?,
+        };
+        let snap = Snapshot::over(step, all);
         let mut changes = Vec::new();
         {
             let levels = levels_on(&log, step);
@@ -521,6 +576,7 @@ pub async fn record_level_history(
                 }
             }
         }
+        entries = Some(snap.into_entries());
         for (a, before) in changes {
             let d = a.distributor.to_string();
             let id = store
@@ -808,7 +864,7 @@ pub async fn ship_check(store: &Store, a: &ShipArgs) -> Result<ShipCheck, AppErr
         ));
     }
     let date = as_of_or_today(store, a.date).await?;
-    let snap = snapshot(store, date).await?;
+    let snap = risk_snapshot(store, date).await?;
     let known = snap
         .entries
         .iter()
@@ -882,7 +938,7 @@ impl std::fmt::Display for ShipOutcome {
 
 pub async fn legal(store: &Store, as_of: Option<Date>, format: Format) -> Result<String, AppError> {
     let as_of = as_of_or_today(store, as_of).await?;
-    let snap = snapshot(store, as_of).await?;
+    let snap = risk_snapshot(store, as_of).await?;
     let th = thresholds(store).await?;
     let r = backstock_risk::legal::compute_with(&snap, &th);
     if format == Format::Json {

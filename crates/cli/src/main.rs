@@ -193,6 +193,11 @@ enum Command {
         /// A checkpoint N:HASH printed earlier by `backstock checkpoint` (or `verify`).
         #[arg(long, value_name = "N:HASH")]
         expect: Option<String>,
+        /// Recompute every entry, also those an earlier verification saw (by default
+        /// only the entries recorded since are recomputed, when the journal still
+        /// holds what it saw).
+        #[arg(long)]
+        full: bool,
     },
     /// Verify, then print the journal's checkpoint (N:HASH: its entries and head) to
     /// keep somewhere else; `backstock verify --expect N:HASH` later proves the
@@ -1202,7 +1207,7 @@ async fn run_journal(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
             }
             Ok(s)
         }
-        Command::Verify { expect } => {
+        Command::Verify { expect, full } => {
             let expect = match expect {
                 Some(e) => Some(
                     backstock_store::Checkpoint::parse(&e)
@@ -1211,7 +1216,7 @@ async fn run_journal(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
                 None => None,
             };
             let store = open(&dir()).await?;
-            let a = store.verify_anchored(expect.as_ref()).await?;
+            let a = store.verify_anchored_full(expect.as_ref(), full).await?;
             let v = &a.report;
             if let Some(p) = &v.first_problem {
                 return Err(CliError::new(
@@ -1235,6 +1240,12 @@ async fn run_journal(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
                     l.checkpoint.head
                 )),
                 None => s.push_str("Not verified before here.\n"),
+            }
+            if v.already_verified > 0 {
+                s.push_str(&format!(
+                    "The first {} entries were verified then and not recomputed (`verify --full` recomputes everything).\n",
+                    output::thousands(v.already_verified)
+                ));
             }
             if let Some(c) = &a.checkpoint {
                 s.push_str(&format!(

@@ -83,6 +83,101 @@ pub struct StockFilter {
     pub all: bool,
 }
 
+/// Which accounts a listing reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Units,
+    Money,
+}
+
+impl Want {
+    /// Whether an account's canonical key text may be of this sort (a text of neither
+    /// known shape is parsed to be sure).
+    fn may_be(self, text: &str) -> bool {
+        let (mine, other) = match self {
+            Want::Units => (r#"{"type":"units""#, r#"{"type":"money""#),
+            Want::Money => (r#"{"type":"money""#, r#"{"type":"units""#),
+        };
+        text.starts_with(mine) || !text.starts_with(other)
+    }
+
+    fn is(self, key: &AccountKey) -> bool {
+        matches!(
+            (self, key),
+            (Want::Units, AccountKey::Units(_)) | (Want::Money, AccountKey::Money(_))
+        )
+    }
+}
+
+/// Every `want`ed account with a balance (posted, or pending for money) and its nets
+/// (debits − credits posted, pending) as of a date (all when `None`), in id order —
+/// the order of the book's accounts — without building the book.
+async fn nets_uncached(
+    conn: &mut sqlx::SqliteConnection,
+    as_of: Option<Date>,
+    want: Want,
+) -> Result<Vec<(AccountKey, i128, i128)>> {
+    let accounts: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(first_id + count), 0) FROM account_blocks")
+            .fetch_one(&mut *conn)
+            .await?;
+    let n = usize::try_from(accounts)
+        .map_err(|_| StoreError::Corrupt("the number of accounts".into()))?;
+    let max_day = as_of.map(|d| i64::from(d.days_since_epoch()));
+    let sums = crate::sum_transfers(conn, n, max_day).await?;
+    let mut out = Vec::new();
+    let mut next: i64 = 0;
+    loop {
+        let rows = sqlx::query(
+            "SELECT first_id, count, keys FROM account_blocks WHERE first_id >= ? ORDER BY first_id LIMIT 16",
+        )
+        .bind(next)
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in rows {
+            let first: i64 = r.get(0);
+            if first != next {
+                return Err(StoreError::Corrupt(format!(
+                    "account ids are not dense at {first}"
+                )));
+            }
+            let count = usize::try_from(r.get::<i64, _>(1)).unwrap_or(usize::MAX);
+            let what = format!("account {first}");
+            let text = crate::blocks::account_text(r.get::<&[u8], _>(2), count, &what)?;
+            for (k, text) in crate::blocks::account_keys(&text, count, &what)?
+                .into_iter()
+                .enumerate()
+            {
+                let id = first as usize + k;
+                let Some(s) = sums.get(id) else {
+                    return Err(StoreError::Corrupt(format!(
+                        "account {id} is beyond the accounts counted"
+                    )));
+                };
+                let (posted, pending) = (s[1] - s[3], s[0] - s[2]);
+                let shown = match want {
+                    Want::Units => posted != 0,
+                    Want::Money => posted != 0 || pending != 0,
+                };
+                if !shown || !want.may_be(text) {
+                    continue;
+                }
+                let key: AccountKey = serde_json::from_str(text).map_err(|e| {
+                    StoreError::Corrupt(format!("account {id} has an unreadable key: {e}"))
+                })?;
+                if want.is(&key) {
+                    out.push((key, posted, pending));
+                }
+            }
+            next = first + count as i64;
+        }
+    }
+    Ok(out)
+}
+
 /// Journal rows read per page by [`Store::for_each_entry`].
 pub const ENTRY_PAGE: i64 = 4096;
 
@@ -90,15 +185,27 @@ impl Store {
     /// Calls `f` with every account's key and its net balances as of a date: debits −
     /// credits posted, and pending. Current balances come from the cached book; a past
     /// date sums the transfer blocks of the entries effective and known by then.
+    ///
+    /// Without a cached book of the journal's head (a new process: the CLI), no book is
+    /// built: the transfers are summed per account and only the keys of the accounts
+    /// `want`ed with a balance are parsed (`stock` wants units, `balances` money; a
+    /// label group's hundreds of thousands of unit accounts are not parsed for its
+    /// balances, nor its money accounts for its stock).
     async fn with_nets<T>(
         &self,
         as_of: Option<Date>,
+        want: Want,
         f: impl FnOnce(&mut dyn Iterator<Item = (&AccountKey, i128, i128)>) -> T,
     ) -> Result<T> {
         // The cache first, then a connection: the order `record` takes them in.
         let mut cache = self.cache.lock().await;
         let mut conn = self.pool().acquire().await?;
         let head = crate::head_seq(&mut conn).await?;
+        if cache.as_ref().map(|c| c.head_seq) != Some(head) {
+            drop(cache);
+            let nets = nets_uncached(&mut conn, as_of, want).await?;
+            return Ok(f(&mut nets.iter().map(|(k, p, q)| (k, *p, *q))));
+        }
         let book = crate::fresh_book(&mut conn, &mut cache, head).await?;
         let net = |a: u128, b: u128| -> i128 {
             i128::try_from(a).unwrap_or(i128::MAX) - i128::try_from(b).unwrap_or(i128::MAX)
@@ -124,8 +231,10 @@ impl Store {
 
     /// Units by owner × holder × SKU × state, as of a date. Zero rows are omitted.
     pub async fn stock(&self, f: &StockFilter) -> Result<Vec<StockRow>> {
-        self.with_nets(f.as_of, |nets| crate::projection::stock_rows(nets, f))
-            .await?
+        self.with_nets(f.as_of, Want::Units, |nets| {
+            crate::projection::stock_rows(nets, f)
+        })
+        .await?
     }
 
     /// Money by account as of a date; `party` matches either side.
@@ -134,8 +243,10 @@ impl Store {
         as_of: Option<Date>,
         party: Option<&str>,
     ) -> Result<Vec<BalanceRow>> {
-        self.with_nets(as_of, |nets| crate::projection::balance_rows(nets, party))
-            .await?
+        self.with_nets(as_of, Want::Money, |nets| {
+            crate::projection::balance_rows(nets, party)
+        })
+        .await?
     }
 
     /// Journal entries recorded, oldest first; `since` filters on effective date.
@@ -307,6 +418,39 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The last entry's sequence number, `None` when the journal is empty.
+    pub async fn last_seq(&self) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT MAX(seq) FROM journal")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// The first day any entry after entry #`after` of the given kinds (any when
+    /// empty) counts on — the later of its effective and known dates — read from the
+    /// journal's columns alone (no entry is decoded).
+    pub async fn first_counted_day(&self, kinds: &[EntryKind], after: i64) -> Result<Option<Date>> {
+        let mut qb = sqlx::QueryBuilder::new(
+            "SELECT MIN(MAX(effective_day, known_day)) FROM journal WHERE seq > ",
+        );
+        qb.push_bind(after);
+        if !kinds.is_empty() {
+            qb.push(" AND kind IN (");
+            let mut sep = qb.separated(", ");
+            for k in kinds {
+                sep.push_bind(k.as_str());
+            }
+            qb.push(")");
+        }
+        let day: Option<i64> = qb.build_query_scalar().fetch_one(self.pool()).await?;
+        day.map(|d| {
+            i32::try_from(d)
+                .ok()
+                .and_then(|d| Date::from_days_since_epoch(d).ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("a journal day {d} is out of range")))
+        })
+        .transpose()
     }
 
     /// Number of journal entries.

@@ -462,3 +462,184 @@ async fn entries_are_read_page_by_page_in_order_with_their_filters() {
     assert!(matches!(r, Err(StoreError::Corrupt(_))));
     assert_eq!(calls, 3);
 }
+
+/// Stock and balances read by a new process (no book in memory: the transfers summed
+/// and only the keys shown parsed) equal those read through the cached book, now and
+/// as of past dates, with every filter.
+#[tokio::test]
+async fn stock_and_balances_without_a_cached_book_equal_those_with_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = vec![
+        make("m1", "2016-01-02", 1000),
+        ship("s1", "2016-01-05", 300),
+        statement("st1", "2016-02-20", 40),
+        statement("st2", "2016-03-20", 7),
+    ];
+    Store::open(dir.path(), true)
+        .await
+        .unwrap()
+        .record(&batch, None)
+        .await
+        .unwrap();
+    let dates = [
+        None,
+        Some(d("2016-01-03")),
+        Some(d("2016-02-25")),
+        Some(d("2017-01-01")),
+    ];
+    let filters = |as_of| {
+        [
+            StockFilter {
+                as_of,
+                ..Default::default()
+            },
+            StockFilter {
+                as_of,
+                all: true,
+                ..Default::default()
+            },
+            StockFilter {
+                as_of,
+                owner: Some("label".into()),
+                holder: Some("allegro".into()),
+                sku: Some("MRG-1".into()),
+                ..Default::default()
+            },
+        ]
+    };
+    let read = |store: Store| async move {
+        let mut out = Vec::new();
+        for as_of in dates {
+            for f in filters(as_of) {
+                out.push(format!("{:?}", store.stock(&f).await.unwrap()));
+            }
+            for party in [None, Some("allegro"), Some("label")] {
+                out.push(format!("{:?}", store.balances(as_of, party).await.unwrap()));
+            }
+        }
+        out
+    };
+    // A new store each time: nothing cached.
+    let mut cold = Vec::new();
+    for as_of in dates {
+        for f in filters(as_of) {
+            let s = Store::open(dir.path(), false).await.unwrap();
+            cold.push(format!("{:?}", s.stock(&f).await.unwrap()));
+        }
+        for party in [None, Some("allegro"), Some("label")] {
+            let s = Store::open(dir.path(), false).await.unwrap();
+            cold.push(format!("{:?}", s.balances(as_of, party).await.unwrap()));
+        }
+    }
+    // The book cached first (reading an entry with its postings loads it).
+    let warm = Store::open(dir.path(), false).await.unwrap();
+    assert!(warm.entry("m1").await.unwrap().is_some());
+    let warm = read(warm).await;
+    assert_eq!(cold, warm);
+    assert!(cold.iter().any(|r| r.contains("receivable")), "{cold:?}");
+    assert!(cold.iter().any(|r| r.contains("MRG-1")), "{cold:?}");
+}
+
+/// After a verification, `verify` recomputes only the entries recorded since (the
+/// earlier ones end in the hash they ended in then) and still finds a new entry's
+/// transfer changed; `verify --full` recomputes everything and finds an old one.
+#[tokio::test]
+async fn verify_goes_on_from_the_last_verification_and_full_recomputes_everything() {
+    let (_dir, store) = open().await;
+    store
+        .record(
+            &[
+                make("m1", "2016-01-02", 1000),
+                ship("s1", "2016-01-05", 300),
+                statement("st1", "2016-02-20", 40),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    let first = store.verify_anchored(None).await.unwrap();
+    assert_eq!(first.report.first_problem, None);
+    assert_eq!(first.report.already_verified, 0);
+    let full = store.verify().await.unwrap();
+    store
+        .record(
+            &[
+                ship("s2", "2016-03-01", 10),
+                statement("st2", "2016-03-20", 7),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    let next = store.verify_anchored(None).await.unwrap();
+    assert_eq!(next.report.first_problem, None, "{next:?}");
+    assert_eq!(next.report.already_verified, 3);
+    assert_eq!(next.report.entries, 5);
+    let everything = store.verify_anchored_full(None, true).await.unwrap();
+    assert_eq!(everything.report.already_verified, 0);
+    // The same counts and head either way.
+    assert_eq!(
+        (
+            everything.report.entries,
+            everything.report.transfers,
+            &everything.report.head_hash
+        ),
+        (
+            next.report.entries,
+            next.report.transfers,
+            &next.report.head_hash
+        )
+    );
+    assert!(full.transfers < next.report.transfers);
+    // Nothing new: nothing recomputed, still OK.
+    let again = store.verify_anchored(None).await.unwrap();
+    assert_eq!(again.report.first_problem, None);
+    assert_eq!(again.report.already_verified, 5);
+
+    // A new entry's transfer changed after recording: the incremental verify finds it.
+    store
+        .record(&[ship("s3", "2016-04-01", 5)], None)
+        .await
+        .unwrap();
+    // (The amount of the first transfer is at 1 + 8 in its block: see above.)
+    let pool = store.pool();
+    edit_first_transfer(pool, 6, 1 + 8, 6).await;
+    let found = store.verify_anchored(None).await.unwrap();
+    assert!(
+        found
+            .report
+            .first_problem
+            .as_deref()
+            .is_some_and(|p| p.contains("entry #6")),
+        "{found:?}"
+    );
+    // An old entry's transfer changed: only the full verification recomputes it.
+    edit_first_transfer(pool, 6, 1 + 8, 5).await;
+    assert_eq!(
+        store
+            .verify_anchored(None)
+            .await
+            .unwrap()
+            .report
+            .first_problem,
+        None
+    );
+    edit_first_transfer(pool, 2, 1 + 8, 301).await;
+    assert_eq!(
+        store
+            .verify_anchored(None)
+            .await
+            .unwrap()
+            .report
+            .first_problem,
+        None
+    );
+    let full = store.verify_anchored_full(None, true).await.unwrap();
+    assert!(
+        full.report
+            .first_problem
+            .as_deref()
+            .is_some_and(|p| p.contains("entry #2")),
+        "{full:?}"
+    );
+}

@@ -160,7 +160,7 @@ async fn compute(
         let receivables = backstock_risk::receivables::compute(&snap, None);
         let risk = backstock_risk::signals::assess(&snap, &th);
         let legal = backstock_risk::legal::compute_with(&snap, &th);
-        let history = history(&snap, &th);
+        let (history, snap) = history(snap, &th);
         let deductions = backstock_risk::deductions::compute(&snap, &th, None);
         let next_steps = backstock_risk::next_steps::compute(&snap, &th);
         Books {
@@ -192,8 +192,9 @@ pub fn as_of_param(q: &HashMap<String, String>) -> Result<Option<Date>, Fail> {
     }
 }
 
-/// Month ends over the last [`HISTORY_MONTHS`], then the as-of day itself.
-fn history(snap: &Snapshot, th: &backstock_risk::Thresholds) -> Vec<HistoryPoint> {
+/// Month ends over the last [`HISTORY_MONTHS`], then the as-of day itself; the
+/// snapshot is handed back as it came.
+fn history(snap: Snapshot, th: &backstock_risk::Thresholds) -> (Vec<HistoryPoint>, Snapshot) {
     let as_of = snap.as_of;
     let mut days: Vec<Date> = (1..=HISTORY_MONTHS)
         .rev()
@@ -201,17 +202,49 @@ fn history(snap: &Snapshot, th: &backstock_risk::Thresholds) -> Vec<HistoryPoint
         .filter(|d| *d < as_of)
         .collect();
     days.push(as_of);
-    days.into_iter()
+    let Snapshot { entries, held, .. } = snap;
+    // One vector of entries moves from point to point (no copy of the journal per
+    // month end): each past snapshot sees only what was known by its day.
+    let mut entries = Some(entries);
+    let mut held = Some(held);
+    let mut last = None;
+    let points = days
+        .into_iter()
         .map(|d| {
             // Past month ends from the journal alone; the last point is the ledger's
             // own snapshot, so the chart ends where the tables are.
-            let derived;
+            let all = entries.take().unwrap_or_default();
             let s = if d == as_of {
-                snap
+                Snapshot {
+                    as_of,
+                    entries: all,
+                    held: held.take().unwrap_or_default(),
+                }
             } else {
-                derived = Snapshot::from_entries(d, snap.entries.iter().cloned());
-                &derived
+                Snapshot::over(d, all)
             };
+            let point = history_point(&s, th);
+            if d == as_of {
+                last = Some(s);
+            } else {
+                entries = Some(s.into_entries());
+            }
+            point
+        })
+        .collect();
+    let snap = last.unwrap_or_else(|| Snapshot {
+        as_of,
+        entries: entries.unwrap_or_default(),
+        held: held.unwrap_or_default(),
+    });
+    (points, snap)
+}
+
+/// One point of [`history`]: exposure and level per distributor on the snapshot's day.
+fn history_point(s: &Snapshot, th: &backstock_risk::Thresholds) -> HistoryPoint {
+    let d = s.as_of;
+    {
+        {
             let exposure: BTreeMap<PartyId, Money> = backstock_risk::receivables::compute(s, None)
                 .into_iter()
                 .map(|r| (r.distributor, r.exposure.total))
@@ -234,8 +267,8 @@ fn history(snap: &Snapshot, th: &backstock_risk::Thresholds) -> Vec<HistoryPoint
                 on: d,
                 distributors,
             }
-        })
-        .collect()
+        }
+    }
 }
 
 /// Stock by holder and state (units), label-owned, as of the books' day.
