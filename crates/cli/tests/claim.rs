@@ -4,41 +4,13 @@
 //! cent, that `verify-pack` (and `sha256sum -c`) check with nothing but the pack, and
 //! whose CSVs and PDF text are snapshot-tested.
 
+mod common;
+use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_backstock"));
-    c.env_remove("BACKSTOCK_DATA");
-    c.arg("--data-dir").arg(dir).args(args).output().unwrap()
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = run(dir, args);
-    assert!(
-        o.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn fail(dir: &Path, args: &[&str], code: i32) -> String {
-    let o = run(dir, args);
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let err = String::from_utf8(o.stderr).unwrap();
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
+use std::process::Command;
 
 fn demo() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();

@@ -2,44 +2,9 @@
 //! costs imported from CSV; a period run (dry run first), its tie-out, the lock, a late
 //! statement rolling into the next period, statements in every format.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_backstock"));
-    c.env_remove("BACKSTOCK_DATA");
-    c.arg("--data-dir").arg(dir).args(args).output().unwrap()
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = run(dir, args);
-    assert!(
-        o.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn fail(dir: &Path, args: &[&str], code: i32) -> String {
-    let o = run(dir, args);
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let err = String::from_utf8(o.stderr).unwrap();
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
-
-fn write(dir: &Path, name: &str, content: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, content).unwrap();
-    p.to_string_lossy().to_string()
-}
+mod common;
+use common::*;
+use std::process::Command;
 
 const CATALOG: &str =
     "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency

@@ -28,6 +28,29 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
+/// The standard error of a command that must fail with exit status `code` (and never
+/// panic); fails the test otherwise.
+pub fn fail(dir: &Path, args: &[&str], code: i32) -> String {
+    let o = run(dir, args);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// Writes `content` to `dir/name` and returns the path as a string.
+pub fn write(dir: &Path, name: &str, content: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, content).unwrap();
+    p.to_string_lossy().to_string()
+}
+
 /// How many entries the journal holds.
 pub fn journal_len(dir: &Path) -> usize {
     // One row per transfer: count the entries (the first column).
