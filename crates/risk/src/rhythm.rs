@@ -24,6 +24,25 @@ pub(crate) fn period_days(a: &Agreement) -> i64 {
     i64::from(a.statement_frequency.months()) * 365 / 12
 }
 
+/// Whether arrears reach across two statement periods, the span the thresholds
+/// mean by "not one late payment but a trend": two statements past due, or, for a
+/// distributor that states less often than monthly, its one statement past due for
+/// `after_days` and for the further time in which a monthly distributor's second
+/// statement would have joined it (its period less a month). One quarterly statement
+/// paid 80-100 days late, an everyday glitch, does not reach it; a monthly
+/// distributor is judged by the count alone, as before.
+pub(crate) fn arrears_span_two_periods(
+    a: &Agreement,
+    statements_past_due: i64,
+    oldest_days: i64,
+    after_days: i64,
+) -> bool {
+    const MONTH_DAYS: i64 = 30;
+    let period = period_days(a);
+    statements_past_due >= 2
+        || (period > 2 * MONTH_DAYS && oldest_days >= after_days + period - MONTH_DAYS)
+}
+
 /// The distributor's usual issue lag in days (period end → received), the median of
 /// its most recent statements received a year or more before the view's date; when it
 /// has fewer than three such, of its most recent statements of any age. `None` with

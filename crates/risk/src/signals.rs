@@ -672,8 +672,20 @@ fn payments_stopped_signal(
     let since = last_paid.unwrap_or(a.agreement_start);
     let silent_days = i64::from(since.days_until(as_of));
     let n = missed.len() as i64;
-    let quarterly = rhythm::period_days(a) > 60;
-    let enough = n >= t.payments_stopped_statements || (quarterly && n >= 1);
+    // "Enough" is the same span of time whatever the rhythm: as many periods as
+    // `payments_stopped_statements` missed. A monthly distributor shows it by the
+    // count; a quarterly one has a single statement fall due per quarter, so one
+    // statement counts once it is unpaid past its usual lateness for a further
+    // full period (the time in which the next one would have fallen due). One
+    // quarterly payment 60-100 days late, the everyday glitch, stays at watch.
+    let period = rhythm::period_days(a);
+    let oldest_overdue_days = missed
+        .iter()
+        .map(|s| i64::from(s.due_on.days_until(as_of)))
+        .max()
+        .unwrap_or(0);
+    let span_days = missed_after + (t.payments_stopped_statements - 1).max(0) * period;
+    let enough = n >= t.payments_stopped_statements || oldest_overdue_days >= span_days;
     let slack = t
         .payment_lateness_trend_days
         .max(rhythm::period_days(a) / 3);
@@ -797,16 +809,21 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
         .iter()
         .map(|p| i64::from(p.period_start.days_until(p.period_end)) + 1)
         .sum();
-    // One missing statement alerts only once it is a month overdue: a quarterly
-    // statement a few days later than usual is not a missing quarter.
+    // One missing statement alerts only once it is overdue by a whole period of
+    // its own rhythm, the time in which the next one would have come: the same
+    // span as two missing monthly statements. A quarterly statement a month or
+    // two later than usual, and then sent, is a glitch to watch, not a stop.
     let overdue = missing
         .iter()
         .filter_map(|p| p.days_late)
         .max()
         .unwrap_or(0);
+    let one_period_days = crate::rhythm::period_days(a).max(30);
     let level = if nm >= t.statements_missing_critical {
         Level::Critical
-    } else if missing_days >= t.statements_missing_alert_days && (nm >= 2 || overdue >= 30) {
+    } else if missing_days >= t.statements_missing_alert_days
+        && (nm >= 2 || overdue >= one_period_days)
+    {
         Level::Alert
     } else if nm >= 1 || nl >= 1 {
         Level::Watch
@@ -969,8 +986,9 @@ fn flagged_pos(
         let ar = b.arrears_of(t.arrears_grace_days, t.deduction_max_permille, floor);
         let (amt, days) = (ar.amount, ar.oldest_days);
         // One statement paid late is not a trend (as for the payment signals): the
-        // arrears must span two statements, or one quarter.
-        let broad = ar.statements >= 2 || rhythm::period_days(a) > 60;
+        // arrears must span two statement periods.
+        let broad =
+            rhythm::arrears_span_two_periods(a, ar.statements, days, t.stocking_po_arrears_days);
         if amt > 0 && days >= t.stocking_po_arrears_days && broad {
             flagged.push(format!(
                 "purchase order {po} ({units} units of {}) on {date} came while {} was {days} days past due",
@@ -1041,8 +1059,8 @@ fn stocking_signal(
         Some(r) => format!(" (a year earlier: {})", ratio_text(Some(r))),
         None => String::new(),
     };
-    let serious =
-        oldest >= t.stocking_po_arrears_days && (ar.statements >= 2 || rhythm::period_days(a) > 60);
+    let serious = oldest >= t.stocking_po_arrears_days
+        && rhythm::arrears_span_two_periods(a, ar.statements, oldest, t.stocking_po_arrears_days);
     let (level, message) = if (stocking && !seasonal && arrears > 0) || !flagged.is_empty() {
         let mut m = format!("{base}{last_year_text}");
         if arrears > 0 {

@@ -464,3 +464,63 @@ fn valley_media_2001_is_at_alert_before_the_petition() {
         signals::assess_one(&tl.snap("2001-12-06"), &Thresholds::default(), &p("valley")).unwrap();
     assert_eq!(after.level, Level::Critical);
 }
+
+/// The everyday glitch of a quarterly distributor: one statement paid three months
+/// late, then back to normal. One quarterly statement is all that falls due in three
+/// months, so it must not count as "payments stopped" or "ordering while in arrears"
+/// before a monthly distributor's second statement would have joined it.
+#[test]
+fn a_quarterly_statement_paid_three_months_late_is_watched_not_held() {
+    for (seed, late) in [(11, 80), (12, 90), (13, 100)] {
+        let season = seasonal(1, true);
+        let pay = move |i: i32| Some((if i == 9 { late } else { 0 }, 1000));
+        let mut tl = Tl::new();
+        History {
+            dist: "bigriver",
+            start: "2011-01-01",
+            periods: 20,
+            quarterly: true,
+            terms: 120,
+            lag: 40,
+            units: &season,
+            pay: &pay,
+            sent: &always,
+            seed,
+        }
+        .write(&mut tl);
+        // Period 9 is 2013Q2, due 2013-10-28; orders keep coming while it is late.
+        for (i, on) in ["2013-11-15", "2013-12-15", "2014-01-08"].iter().enumerate() {
+            tl.po(&format!("PO-G{i}"), on, "bigriver", "CD1", 900);
+        }
+        tl.sort();
+        assert_never_alert(&tl, "bigriver", "2012-01-31", "2015-12-31");
+        let mid = signals::assess_one(&tl.snap("2014-01-10"), &Thresholds::default(), &p("bigriver"))
+            .unwrap();
+        assert_eq!(mid.level, Level::Watch, "late {late}: {mid:#?}");
+    }
+}
+
+/// The same quarterly distributor when it stops paying for good is at `alert` once
+/// its first unpaid statement has gone unpaid for a further quarter, and stays there.
+#[test]
+fn a_quarterly_distributor_that_stops_paying_is_at_alert_within_two_periods() {
+    let season = seasonal(1, true);
+    let pay = |i: i32| if i >= 9 { None } else { Some((0, 1000)) };
+    let mut tl = Tl::new();
+    History {
+        dist: "bigriver",
+        start: "2011-01-01",
+        periods: 20,
+        quarterly: true,
+        terms: 120,
+        lag: 40,
+        units: &season,
+        pay: &pay,
+        sent: &always,
+        seed: 21,
+    }
+    .write(&mut tl);
+    // 2013Q2 was due 2013-10-28: at alert by the end of February 2014 at the latest.
+    let since = alert_since(&tl, "bigriver", "2013-06-30", "2015-12-31").expect("alerted");
+    assert!(since <= d("2014-02-28"), "alert only from {since}");
+}
