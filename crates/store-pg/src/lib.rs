@@ -25,7 +25,7 @@ use backstock_domain::Date;
 use backstock_ledger::canonical::{canonical_postings, effect, tid_hex, TransferRow};
 use backstock_ledger::engine::{AccountId, Balance, TransferFlags, TransferId};
 use backstock_ledger::{chain, AccountKey, Book, Entry, EntryKind, Posting};
-use backstock_store::contract::{Head, Journal, Projections};
+use backstock_store::contract::{Head, Journal, KeptFile, Projections, Sealed, SEALED_PAGE};
 use backstock_store::query::{BalanceRow, StockFilter, StockRow, ENTRY_PAGE};
 use backstock_store::{RecordOutcome, Result, SourceFile, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -132,10 +132,11 @@ impl PgStore {
         &self,
         entries: &[Entry],
         file: Option<SourceFile>,
+        recorded_at: Option<String>,
     ) -> Result<RecordOutcome> {
         let mut cache = self.cache.lock().await;
         let mut tx = self.pool.begin().await?;
-        match append_in_tx(&mut tx, &self.label, &mut cache, entries, file).await {
+        match append_in_tx(&mut tx, &self.label, &mut cache, entries, file, recorded_at).await {
             Ok(outcome) => {
                 if let Err(e) = tx.commit().await {
                     *cache = None;
@@ -366,6 +367,7 @@ async fn append_in_tx(
     cache: &mut Option<Cached>,
     entries: &[Entry],
     file: Option<SourceFile>,
+    recorded_at: Option<String>,
 ) -> Result<RecordOutcome> {
     let conn: &mut PgConnection = tx;
     // The label's chain head, locked until commit: one writer per label at a time.
@@ -406,7 +408,7 @@ async fn append_in_tx(
     }
     let mut prev = backstock_store::parse_hash(&head_hash)?;
     let book = fresh_book(conn, label, cache, head_seq).await?;
-    let recorded_at = backstock_store::now_utc();
+    let recorded_at = recorded_at.unwrap_or_else(backstock_store::now_utc);
     let file_sha = file.as_ref().map(|f| f.sha256.clone());
     if let Some(f) = file {
         sqlx::query("INSERT INTO files (label, sha256, name, kind, size, lines, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -635,7 +637,89 @@ fn entry_of(seq: i64, body: &str) -> Result<Entry> {
 
 impl Journal for PgStore {
     async fn append(&self, entries: &[Entry], file: Option<SourceFile>) -> Result<RecordOutcome> {
-        self.append_all(entries, file).await
+        self.append_all(entries, file, None).await
+    }
+
+    async fn imported(&self, sha256: &str) -> Result<Option<(String, String)>> {
+        Ok(
+            sqlx::query_as("SELECT imported_at, name FROM files WHERE label = $1 AND sha256 = $2")
+                .bind(&self.label)
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn kept_file(&self, sha256: &str) -> Result<Option<KeptFile>> {
+        let row: Option<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT name, kind, lines, imported_at FROM files WHERE label = $1 AND sha256 = $2",
+        )
+        .bind(&self.label)
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((name, kind, lines, imported_at)) = row else {
+            return Ok(None);
+        };
+        let bytes = self
+            .original(sha256)
+            .await?
+            .ok_or_else(|| corrupt(format!("the original {sha256} has no content")))?;
+        Ok(Some(KeptFile {
+            sha256: sha256.to_string(),
+            name,
+            kind,
+            lines: u64::try_from(lines).unwrap_or(0),
+            imported_at,
+            bytes,
+        }))
+    }
+
+    async fn each_sealed<F>(&self, after_seq: i64, mut f: F) -> Result<()>
+    where
+        F: FnMut(Sealed) -> Result<bool> + Send,
+    {
+        type Row = (i64, String, String, Option<String>, String, i16);
+        let mut after = after_seq;
+        loop {
+            let rows: Vec<Row> = sqlx::query_as(
+                "SELECT seq, body, recorded_at, file_sha256, hash, chain_version FROM journal \
+                 WHERE label = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            )
+            .bind(&self.label)
+            .bind(after)
+            .bind(SEALED_PAGE)
+            .fetch_all(&self.pool)
+            .await?;
+            let n = rows.len();
+            for (seq, body, recorded_at, file_sha256, hash, version) in rows {
+                after = seq;
+                let more = f(Sealed {
+                    seq,
+                    body,
+                    recorded_at,
+                    file_sha256,
+                    hash,
+                    chain_version: u8::try_from(version).unwrap_or(0),
+                })?;
+                if !more {
+                    return Ok(());
+                }
+            }
+            if n < usize::try_from(SEALED_PAGE).unwrap_or(usize::MAX) {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn append_recorded_at(
+        &self,
+        entries: Vec<Entry>,
+        file: Option<SourceFile>,
+        recorded_at: &str,
+    ) -> Result<RecordOutcome> {
+        self.append_all(&entries, file, Some(recorded_at.to_string()))
+            .await
     }
 
     async fn head(&self) -> Result<Head> {

@@ -54,6 +54,56 @@ pub trait Journal {
     ) -> impl Future<Output = Result<Option<(i64, Entry, Vec<Posting>)>>> + Send;
     /// The original bytes of a file kept by its SHA-256 (hex).
     fn original(&self, sha256: &str) -> impl Future<Output = Result<Option<Vec<u8>>>> + Send;
+    /// When (and under what name) the file with this SHA-256 was imported, if it was.
+    fn imported(
+        &self,
+        sha256: &str,
+    ) -> impl Future<Output = Result<Option<(String, String)>>> + Send;
+    /// A kept original with what the store recorded about it.
+    fn kept_file(&self, sha256: &str) -> impl Future<Output = Result<Option<KeptFile>>> + Send;
+    /// Calls `f` with every journal row after `after_seq` as stored (the body text that
+    /// was hashed, when, from which original, its hash), in sequence order, a page at
+    /// a time: what a verifier recomputes and a copy reproduces. `f` returns whether
+    /// to go on.
+    fn each_sealed<F>(&self, after_seq: i64, f: F) -> impl Future<Output = Result<()>> + Send
+    where
+        F: FnMut(Sealed) -> Result<bool> + Send;
+    /// [`Journal::append`] with the `recorded_at` timestamp given rather than the
+    /// clock's: how a copy reproduces another store's chain hash for hash.
+    fn append_recorded_at(
+        &self,
+        entries: Vec<Entry>,
+        file: Option<SourceFile>,
+        recorded_at: &str,
+    ) -> impl Future<Output = Result<RecordOutcome>> + Send;
+}
+
+/// Journal rows read a page at a time by [`Journal::each_sealed`]: bodies can be
+/// megabytes (a statement of 100k lines), so pages are small.
+pub const SEALED_PAGE: i64 = 64;
+
+/// One journal row as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    pub seq: i64,
+    /// The entry's canonical JSON, exactly as hashed.
+    pub body: String,
+    pub recorded_at: String,
+    pub file_sha256: Option<String>,
+    /// Hex chain hash.
+    pub hash: String,
+    pub chain_version: u8,
+}
+
+/// A kept original and what the store recorded about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptFile {
+    pub sha256: String,
+    pub name: String,
+    pub kind: String,
+    pub lines: u64,
+    pub imported_at: String,
+    pub bytes: Vec<u8>,
 }
 
 /// Balances the postings add up to, as of a date.
@@ -95,6 +145,81 @@ impl Journal for Store {
     }
     async fn original(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         self.file_bytes(sha256).await
+    }
+    async fn imported(&self, sha256: &str) -> Result<Option<(String, String)>> {
+        self.file_imported(sha256).await
+    }
+    async fn kept_file(&self, sha256: &str) -> Result<Option<KeptFile>> {
+        let row: Option<(String, String, i64, String)> =
+            sqlx::query_as("SELECT name, kind, lines, imported_at FROM files WHERE sha256 = ?")
+                .bind(sha256)
+                .fetch_optional(self.pool())
+                .await?;
+        let Some((name, kind, lines, imported_at)) = row else {
+            return Ok(None);
+        };
+        let bytes = self.file_bytes(sha256).await?.ok_or_else(|| {
+            crate::StoreError::Corrupt(format!("the original {sha256} has no content"))
+        })?;
+        Ok(Some(KeptFile {
+            sha256: sha256.to_string(),
+            name,
+            kind,
+            lines: u64::try_from(lines).unwrap_or(0),
+            imported_at,
+            bytes,
+        }))
+    }
+    async fn each_sealed<F>(&self, after_seq: i64, mut f: F) -> Result<()>
+    where
+        F: FnMut(Sealed) -> Result<bool> + Send,
+    {
+        type Row = (
+            i64,
+            String,
+            Option<Vec<u8>>,
+            String,
+            Option<String>,
+            String,
+            i64,
+        );
+        let mut after = after_seq;
+        loop {
+            let rows: Vec<Row> = sqlx::query_as(
+                "SELECT seq, body, body_zstd, recorded_at, file_sha256, hash, chain_version \
+                 FROM journal WHERE seq > ? ORDER BY seq LIMIT ?",
+            )
+            .bind(after)
+            .bind(SEALED_PAGE)
+            .fetch_all(self.pool())
+            .await?;
+            let n = rows.len();
+            for (seq, body, zstd, recorded_at, file_sha256, hash, version) in rows {
+                after = seq;
+                let more = f(Sealed {
+                    seq,
+                    body: crate::body_of(seq, body, zstd)?,
+                    recorded_at,
+                    file_sha256,
+                    hash,
+                    chain_version: u8::try_from(version).unwrap_or(0),
+                })?;
+                if !more {
+                    return Ok(());
+                }
+            }
+            if n < usize::try_from(SEALED_PAGE).unwrap_or(usize::MAX) {
+                return Ok(());
+            }
+        }
+    }
+    async fn append_recorded_at(
+        &self,
+        entries: Vec<Entry>,
+        file: Option<SourceFile>,
+        recorded_at: &str,
+    ) -> Result<RecordOutcome> {
+        self.record_all_at(entries, file, recorded_at).await
     }
 }
 

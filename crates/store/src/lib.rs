@@ -18,6 +18,7 @@
 pub mod backup;
 mod blocks;
 pub mod contract;
+pub mod copy;
 mod links;
 mod postings;
 pub mod projection;
@@ -127,6 +128,42 @@ pub struct SourceFile {
     /// [`compress`]; one part for most files.
     pub parts: Vec<Vec<u8>>,
     pub lines: u64,
+}
+
+impl SourceFile {
+    /// An original to keep, compressed in parts of at most [`PART_BYTES`]. The SHA-256
+    /// given must be the bytes' own: a mismatch is refused.
+    pub fn from_bytes(
+        sha256: String,
+        name: String,
+        kind: String,
+        lines: u64,
+        bytes: &[u8],
+    ) -> Result<SourceFile> {
+        use sha2::Digest;
+        let got = chain::to_hex(sha2::Sha256::digest(bytes).as_slice());
+        if got != sha256 {
+            return Err(StoreError::Corrupt(format!(
+                "the original {sha256} ({name}) hashes to {got}: it was changed"
+            )));
+        }
+        let mut packer = PartCompressor::new()?;
+        let mut parts = Vec::with_capacity(bytes.len() / PART_BYTES + 1);
+        for chunk in bytes.chunks(PART_BYTES) {
+            parts.push(packer.part(chunk)?);
+        }
+        if parts.is_empty() {
+            parts.push(packer.part(&[])?);
+        }
+        Ok(SourceFile {
+            sha256,
+            name,
+            kind,
+            size: bytes.len() as u64,
+            parts,
+            lines,
+        })
+    }
 }
 
 /// Compression level for originals: zstd's fastest standard level. A 10M-line
@@ -296,7 +333,7 @@ impl Store {
         entries: &[Entry],
         file: Option<SourceFile>,
     ) -> Result<RecordOutcome> {
-        self.record_from(entries.iter().collect(), file).await
+        self.record_from(entries.iter().collect(), file, None).await
     }
 
     /// [`Store::record`], taking the entries: each is dropped as soon as its rows are
@@ -306,18 +343,31 @@ impl Store {
         entries: Vec<Entry>,
         file: Option<SourceFile>,
     ) -> Result<RecordOutcome> {
-        self.record_from(entries, file).await
+        self.record_from(entries, file, None).await
+    }
+
+    /// [`Store::record_all`] stamped `recorded_at` (the store's UTC timestamp text)
+    /// instead of the clock: a copy of another store's journal gets its hashes.
+    pub async fn record_all_at(
+        &self,
+        entries: Vec<Entry>,
+        file: Option<SourceFile>,
+        recorded_at: &str,
+    ) -> Result<RecordOutcome> {
+        self.record_from(entries, file, Some(recorded_at.to_string()))
+            .await
     }
 
     async fn record_from<E: std::borrow::Borrow<Entry>>(
         &self,
         entries: Vec<E>,
         file: Option<SourceFile>,
+        recorded_at: Option<String>,
     ) -> Result<RecordOutcome> {
         let mut cache = self.cache.lock().await;
         let mut conn = self.pool.acquire().await?;
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        let result = record_in_tx(&mut conn, &mut cache, entries, file).await;
+        let result = record_in_tx(&mut conn, &mut cache, entries, file, recorded_at).await;
         match result {
             Ok(outcome) => {
                 if let Err(e) = sqlx::query("COMMIT").execute(&mut *conn).await {
@@ -770,6 +820,7 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
     cache: &mut Option<Cached>,
     entries: Vec<E>,
     file: Option<SourceFile>,
+    recorded_at: Option<String>,
 ) -> Result<RecordOutcome> {
     if let Some(f) = &file {
         let row = sqlx::query("SELECT imported_at, name FROM files WHERE sha256 = ?")
@@ -796,7 +847,7 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
     };
     let mut seq = seq;
     let book = fresh_book(conn, cache, seq).await?;
-    let recorded_at = now_utc();
+    let recorded_at = recorded_at.unwrap_or_else(now_utc);
     let file_sha = file.as_ref().map(|f| f.sha256.clone());
     // The original first, so its compressed parts (tens of MB for a big file) are not
     // held while the entries are recorded. One part: kept in the row itself. More: the

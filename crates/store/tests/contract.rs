@@ -10,6 +10,7 @@ use backstock_store::contract::{Journal, Projections};
 use backstock_store::query::StockFilter;
 use backstock_store::{RecordOutcome, SourceFile, Store, StoreError};
 use backstock_store_pg::PgStore;
+use sha2::Digest;
 
 fn d(s: &str) -> Date {
     Date::parse(s).unwrap()
@@ -195,6 +196,86 @@ async fn originals_are_kept_once<S: Journal>(s: &S) {
     assert_eq!(s.head().await.unwrap().entries, 1);
 }
 
+/// A little history with an original and typed-in entries, in three batches.
+async fn history<S: Journal>(s: &S) {
+    let bytes = b"sku,units\nA,100\n".to_vec();
+    let sha = backstock_ledger::chain::to_hex(sha2::Sha256::digest(&bytes).as_slice());
+    let file = SourceFile::from_bytes(sha, "make.csv".into(), "stock".into(), 1, &bytes).unwrap();
+    s.append(&[make("m1", "2016-01-01", 100)], Some(file))
+        .await
+        .unwrap();
+    s.append(
+        &[
+            ship("s1", "2016-02-01", "label", 30),
+            ship("s2", "2016-03-01", "label", 20),
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    s.append(&[ship("s3", "2016-04-01", "label", 5)], None)
+        .await
+        .unwrap();
+}
+
+/// Every entry's postings and hash, and every original, recompute from the bodies.
+async fn replays_to_its_own_hashes<S: Journal + Projections + Sync>(s: &S) {
+    history(s).await;
+    let r = backstock_store::copy::replay(s).await.unwrap();
+    let head = s.head().await.unwrap();
+    assert_eq!(r.entries, 4);
+    assert_eq!(r.files, 1);
+    assert_eq!(r.head, head.hash);
+}
+
+/// A label copied to an empty store of the other backend (and back) keeps every
+/// entry, original and hash: the same head on both sides, and it replays.
+async fn copies_hash_for_hash<S: Journal + Projections + Sync>(s: &S) {
+    history(s).await;
+    let (_dir, other) = sqlite().await;
+    let r = backstock_store::copy::copy_journal(s, &other)
+        .await
+        .unwrap();
+    assert_eq!((r.already, r.copied, r.files), (0, 4, 1));
+    assert_eq!(other.head().await.unwrap(), s.head().await.unwrap());
+    assert_eq!(
+        other.original(&r_sha()).await.unwrap(),
+        Some(b"sku,units\nA,100\n".to_vec())
+    );
+    assert_eq!(
+        units_at(&other, "allegro", None).await,
+        units_at(s, "allegro", None).await
+    );
+    backstock_store::copy::replay(&other).await.unwrap();
+    // Copying again changes nothing; a store holding something else is refused.
+    let again = backstock_store::copy::copy_journal(s, &other)
+        .await
+        .unwrap();
+    assert_eq!((again.already, again.copied), (4, 0));
+    let (_dir2, stranger) = sqlite().await;
+    stranger
+        .append(&[make("other", "2016-01-01", 1)], None)
+        .await
+        .unwrap();
+    let err = backstock_store::copy::copy_journal(s, &stranger)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("empty store"), "{err}");
+    assert_eq!(stranger.head().await.unwrap().entries, 1);
+    // And back into a store of this backend's kind (PostgreSQL: under a new label).
+    if let Some(pg) = postgres("copies_back").await {
+        backstock_store::copy::copy_journal(&other, &pg)
+            .await
+            .unwrap();
+        assert_eq!(pg.head().await.unwrap(), s.head().await.unwrap());
+        backstock_store::copy::replay(&pg).await.unwrap();
+    }
+}
+
+fn r_sha() -> String {
+    backstock_ledger::chain::to_hex(sha2::Sha256::digest(b"sku,units\nA,100\n").as_slice())
+}
+
 async fn sqlite() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), true).await.unwrap();
@@ -249,4 +330,6 @@ contract!(
     appends_are_atomic_and_idempotent,
     reads_are_as_of_a_date,
     originals_are_kept_once,
+    replays_to_its_own_hashes,
+    copies_hash_for_hash,
 );

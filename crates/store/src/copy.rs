@@ -1,0 +1,258 @@
+//! Moving a label between stores, and checking a store by replaying it: both written
+//! against the contract ([`Journal`]), so they work between any two backends (SQLite
+//! data directory ↔ PostgreSQL) and on either.
+//!
+//! * [`copy_journal`] appends the source's entries to the destination batch by batch
+//!   (one batch per original file, or per moment of recording), stamped with the
+//!   source's `recorded_at`, with the same original: the destination computes the
+//!   same postings and the same chain hash for every entry, and the copy checks that
+//!   it did after every batch. An interrupted copy goes on where it stopped; a
+//!   destination holding anything else is refused, and nothing is changed.
+//! * [`replay`] recomputes every entry's postings and chain hash from nothing but the
+//!   stored bodies, and every original's SHA-256: `verify --full` for any backend.
+
+use crate::contract::{Head, Journal, Sealed};
+use crate::{Result, SourceFile, StoreError};
+use backstock_ledger::canonical::{canonical_postings, TransferRow};
+use backstock_ledger::{chain, Book, Entry};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+
+/// What a copy did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyReport {
+    /// Entries the destination held before (a resumed copy), and copied now.
+    pub already: i64,
+    pub copied: i64,
+    /// Originals copied with their entries.
+    pub files: usize,
+    /// The destination's head after the copy: the source's.
+    pub head: Head,
+}
+
+fn corrupt(msg: String) -> StoreError {
+    StoreError::Corrupt(msg)
+}
+
+fn refused(msg: String) -> StoreError {
+    StoreError::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, msg))
+}
+
+/// The source's row `seq` (1-based), if it has one.
+async fn sealed_at<S: Journal + Sync>(src: &S, seq: i64) -> Result<Option<Sealed>> {
+    let mut found = None;
+    src.each_sealed(seq - 1, |row| {
+        found = Some(row);
+        Ok(false)
+    })
+    .await?;
+    Ok(found.filter(|r| r.seq == seq))
+}
+
+/// Copies `src`'s journal (entries, postings, originals, hashes) to `dst`.
+///
+/// `dst` must be empty or hold a prefix of `src` (an earlier, interrupted copy: same
+/// entry count ⇒ same head hash); anything else is refused before anything is written.
+/// Entries of chain version 1 (recorded before `recorded_at` was hashed) cannot be
+/// reproduced hash for hash and are refused too.
+pub async fn copy_journal<S, D>(src: &S, dst: &D) -> Result<CopyReport>
+where
+    S: Journal + Sync,
+    D: Journal + Sync,
+{
+    let from = src.head().await?;
+    let to = dst.head().await?;
+    if to.entries > from.entries {
+        return Err(refused(format!(
+            "the destination already holds {} entries, more than the {} of the source: copy into an empty store",
+            to.entries, from.entries
+        )));
+    }
+    if to.entries > 0 {
+        let at = sealed_at(src, to.entries).await?;
+        if at.as_ref().map(|r| &r.hash) != to.hash.as_ref() {
+            return Err(refused(format!(
+                "the destination holds {} entries that are not the source's first {} (head {}): copy into an empty store",
+                to.entries,
+                to.entries,
+                to.hash.as_deref().unwrap_or("-")
+            )));
+        }
+    }
+    let already = to.entries;
+    let mut after = already;
+    let mut files = 0usize;
+    loop {
+        // One batch: consecutive rows recorded at one moment from one original.
+        let mut batch: Vec<Sealed> = Vec::new();
+        src.each_sealed(after, |row| {
+            let same = batch.first().is_none_or(|b| {
+                b.recorded_at == row.recorded_at && b.file_sha256 == row.file_sha256
+            });
+            if same {
+                batch.push(row);
+            }
+            Ok(same)
+        })
+        .await?;
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            break;
+        };
+        if let Some(old) = batch.iter().find(|r| r.chain_version != 2) {
+            return Err(refused(format!(
+                "entry #{} was recorded under chain version {}, before the time of recording was hashed: it cannot be copied hash for hash (the source's own `verify` still checks it)",
+                old.seq, old.chain_version
+            )));
+        }
+        let recorded_at = first.recorded_at.clone();
+        let file = match &first.file_sha256 {
+            None => None,
+            Some(sha) => {
+                let kept = src.kept_file(sha).await?.ok_or_else(|| {
+                    corrupt(format!(
+                        "entry #{} came from the original {sha}, which the source does not keep",
+                        first.seq
+                    ))
+                })?;
+                files += 1;
+                Some(SourceFile::from_bytes(
+                    kept.sha256,
+                    kept.name,
+                    kept.kind,
+                    kept.lines,
+                    &kept.bytes,
+                )?)
+            }
+        };
+        let (last_seq, last_hash) = (last.seq, last.hash.clone());
+        let mut entries = Vec::with_capacity(batch.len());
+        for row in batch {
+            let entry: Entry = serde_json::from_str(&row.body)
+                .map_err(|e| corrupt(format!("entry #{} is unreadable: {e}", row.seq)))?;
+            entries.push(entry);
+        }
+        dst.append_recorded_at(entries, file, &recorded_at).await?;
+        let head = dst.head().await?;
+        if head.entries != last_seq || head.hash.as_deref() != Some(last_hash.as_str()) {
+            return Err(corrupt(format!(
+                "the copy of entries up to #{last_seq} gave head #{} {} where the source has {last_hash}: the copy stops here (the destination keeps what it verified before)",
+                head.entries,
+                head.hash.as_deref().unwrap_or("-")
+            )));
+        }
+        after = last_seq;
+    }
+    let head = dst.head().await?;
+    if head != from {
+        return Err(corrupt(format!(
+            "after the copy the destination's head is #{} {} and the source's #{} {}",
+            head.entries,
+            head.hash.as_deref().unwrap_or("-"),
+            from.entries,
+            from.hash.as_deref().unwrap_or("-")
+        )));
+    }
+    Ok(CopyReport {
+        already,
+        copied: head.entries - already,
+        files,
+        head,
+    })
+}
+
+/// What a replay found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayReport {
+    pub entries: i64,
+    pub files: usize,
+    pub head: Option<String>,
+}
+
+/// Recomputes every entry's postings (a fresh book replaying the bodies in order) and
+/// chain hash, and every kept original's SHA-256, against what the store holds. The
+/// first difference is an error naming the entry (or file).
+pub async fn replay<S: Journal + Sync>(src: &S) -> Result<ReplayReport> {
+    let mut book = Book::new();
+    let mut prev = chain::GENESIS;
+    let mut expected_seq = 0i64;
+    let mut shas: BTreeSet<String> = BTreeSet::new();
+    src.each_sealed(0, |row| {
+        expected_seq += 1;
+        if row.seq != expected_seq {
+            return Err(corrupt(format!(
+                "the journal skips from #{} to #{}",
+                expected_seq - 1,
+                row.seq
+            )));
+        }
+        let entry: Entry = serde_json::from_str(&row.body)
+            .map_err(|e| corrupt(format!("entry #{} is unreadable: {e}", row.seq)))?;
+        let rec = book.record(&entry).map_err(|e| {
+            corrupt(format!(
+                "entry #{} ({}) no longer records: {e}",
+                row.seq, entry.id
+            ))
+        })?;
+        let mut new_accounts = Vec::with_capacity(rec.new_accounts.len());
+        for id in &rec.new_accounts {
+            let key = book
+                .key(*id)
+                .ok_or_else(|| corrupt(format!("account {} missing", id.0)))?;
+            new_accounts.push((id.0, key.canonical_json()));
+        }
+        let rows: Vec<TransferRow> = rec.transfers.iter().map(TransferRow::of).collect();
+        let postings = canonical_postings(&new_accounts, rows.iter());
+        let hash = chain::link_hash(
+            row.chain_version,
+            &prev,
+            row.seq as u64,
+            &row.body,
+            &postings,
+            &row.recorded_at,
+            row.file_sha256.as_deref(),
+        )
+        .ok_or_else(|| {
+            corrupt(format!(
+                "entry #{} is of chain version {}, which this build does not know",
+                row.seq, row.chain_version
+            ))
+        })?;
+        if chain::to_hex(&hash) != row.hash {
+            return Err(corrupt(format!(
+                "entry #{} ({}) does not match its hash: it was changed after it was recorded",
+                row.seq, entry.id
+            )));
+        }
+        prev = hash;
+        if let Some(sha) = row.file_sha256 {
+            shas.insert(sha);
+        }
+        Ok(true)
+    })
+    .await?;
+    for sha in &shas {
+        let bytes = src.original(sha).await?.ok_or_else(|| {
+            corrupt(format!(
+                "the original {sha} named by the journal is missing"
+            ))
+        })?;
+        let got = chain::to_hex(Sha256::digest(&bytes).as_slice());
+        if &got != sha {
+            return Err(corrupt(format!(
+                "the original {sha} was changed: its bytes hash to {got}"
+            )));
+        }
+    }
+    let head = src.head().await?;
+    if head.entries != expected_seq {
+        return Err(corrupt(format!(
+            "the store counts {} entries but its journal has {expected_seq}",
+            head.entries
+        )));
+    }
+    Ok(ReplayReport {
+        entries: expected_seq,
+        files: shas.len(),
+        head: (expected_seq > 0).then(|| chain::to_hex(&prev)),
+    })
+}
