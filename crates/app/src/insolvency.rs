@@ -479,7 +479,39 @@ pub async fn at_risk_notes(
         None => crate::risk::today(store).await?,
     };
     let entries = crate::standing_entries(store, &[EntryKind::Insolvency]).await?;
-    let records = Records::new(&entries, as_of);
+    Ok(notes_from(&entries, holders, as_of))
+}
+
+/// [`at_risk_notes`] on any store of the contract (a label in PostgreSQL).
+pub async fn at_risk_notes_in<S>(
+    store: &S,
+    holders: &[&str],
+    as_of: Option<Date>,
+) -> Result<Vec<String>, AppError>
+where
+    S: backstock_store::contract::Journal + backstock_store::contract::Settings + Sync,
+{
+    let as_of = match as_of {
+        Some(d) => d,
+        None => {
+            let today = store.settings().await?.into_iter().find(|(k, _)| k == "today");
+            today
+                .and_then(|(_, v)| Date::parse(&v).ok())
+                .unwrap_or_else(crate::today)
+        }
+    };
+    let mut entries = Vec::new();
+    store
+        .each_entry(&[EntryKind::Insolvency, EntryKind::Correction], None, |_, e| {
+            entries.push(e);
+            Ok(())
+        })
+        .await?;
+    Ok(notes_from(&entries, holders, as_of))
+}
+
+fn notes_from(entries: &[backstock_ledger::Entry], holders: &[&str], as_of: Date) -> Vec<String> {
+    let records = Records::new(entries, as_of);
     let mut out = Vec::new();
     for h in holders {
         let Ok(p) = PartyId::parse(h) else { continue };
@@ -490,7 +522,7 @@ pub async fn at_risk_notes(
             ));
         }
     }
-    Ok(out)
+    out
 }
 
 /// The documents attached to `d`, oldest first.

@@ -2,6 +2,7 @@
 
 mod backup;
 mod books;
+mod database;
 mod claim;
 mod deduction;
 mod export;
@@ -55,6 +56,11 @@ struct Cli {
     /// uses (one database per label under labels/SLUG).
     #[arg(long, global = true, env = "BACKSTOCK_LABEL")]
     label: Option<String>,
+    /// The label's store in PostgreSQL instead of a data directory:
+    /// postgres://USER@HOST:PORT/DB?label=SLUG (verify, checkpoint, stock, balances;
+    /// `store copy` moves a label between a directory and a database).
+    #[arg(long, global = true, env = "BACKSTOCK_DATABASE_URL", value_name = "URL")]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -432,6 +438,12 @@ enum Command {
     /// `backstock serve` first.
     #[command(after_help = "Example:\n  backstock restore marigold-2016-06-30.backstock")]
     Restore(backup::RestoreArgs),
+    /// Where a label's store is: copy a label between a data directory and PostgreSQL
+    /// (or between two of either), every entry, original and hash kept.
+    Store {
+        #[command(subcommand)]
+        command: database::StoreCommand,
+    },
     /// Closing the books: close a month (entries dated into it are refused from then
     /// on), reopen one with a reason, list them.
     #[command(
@@ -816,6 +828,12 @@ fn label_data_dir(
 }
 
 async fn run(cli: Cli) -> Result<String, CliError> {
+    if let Command::Store { command } = cli.command {
+        return database::run_store(command, cli.label.as_deref()).await;
+    }
+    if let Some(url) = cli.database.as_deref().filter(|u| !u.trim().is_empty()) {
+        return database::run_on_postgres(cli.command, url, cli.label.as_deref()).await;
+    }
     let data_dir = match &cli.command {
         // The server, its users and the evaluation work on the data directory itself;
         // the demo makes its own label (a served directory is refused by the store).
@@ -1036,48 +1054,15 @@ async fn run_stock(command: Command, data_dir: Option<PathBuf>) -> Result<String
             format,
         } => {
             let store = open(&dir()).await?;
-            let norm = |s: Option<String>| s.map(|s| s.trim().to_ascii_lowercase());
-            let rows = store
-                .stock(&StockFilter {
-                    as_of,
-                    owner: norm(owner),
-                    holder: norm(holder),
-                    sku,
-                    all,
-                })
-                .await?;
-            let mut t = Table::new(&["sku", "owner", "holder", "state", "units"]).numeric(&[4]);
-            for r in &rows {
-                t.push(vec![
-                    r.sku.clone(),
-                    r.owner.clone(),
-                    r.holder.clone(),
-                    r.state.clone(),
-                    output::thousands(r.units),
-                ]);
-            }
-            if format == Format::Table && !rows.is_empty() {
-                let mut by_holder: std::collections::BTreeMap<&str, i64> = Default::default();
-                for r in &rows {
-                    *by_holder.entry(&r.holder).or_default() += r.units;
-                }
-                let mut s = t.text();
-                s.push_str(&format!(
-                    "\nAs of {}: {}\n",
-                    as_of.map(|d| d.to_string()).unwrap_or_else(|| "now".into()),
-                    by_holder
-                        .iter()
-                        .map(|(h, u)| format!("{h} holds {}", output::thousands(*u)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-                let holders: Vec<&str> = by_holder.keys().copied().collect();
-                for n in backstock_app::insolvency::at_risk_notes(&store, &holders, as_of).await? {
-                    s.push_str(&format!("AT RISK — {n}\n"));
-                }
-                return Ok(s);
-            }
-            Ok(t.render(format, &json!(rows)))
+            let filter = stock_filter(as_of, owner, holder, sku, all);
+            let rows = store.stock(&filter).await?;
+            let holders = stock_holders(&rows);
+            let notes = if format == Format::Table && !rows.is_empty() {
+                backstock_app::insolvency::at_risk_notes(&store, &holders, as_of).await?
+            } else {
+                Vec::new()
+            };
+            Ok(stock_text(&rows, as_of, format, &notes))
         }
         Command::Balances {
             as_of,
@@ -1087,41 +1072,105 @@ async fn run_stock(command: Command, data_dir: Option<PathBuf>) -> Result<String
             let store = open(&dir()).await?;
             let party = party.map(|p| p.trim().to_ascii_lowercase());
             let rows = store.balances(as_of, party.as_deref()).await?;
-            let mut t =
-                Table::new(&["counterparty", "kind", "balance", "pending"]).numeric(&[2, 3]);
-            let mut js = Vec::new();
-            for r in &rows {
-                let Some(nat) = r.natural() else { continue };
-                let pending = backstock_domain::Money::from_minor(
-                    if backstock_ledger::MoneyKind::parse(&r.kind)
-                        .is_some_and(|k| k.is_debit_normal())
-                    {
-                        r.pending_minor
-                    } else {
-                        -r.pending_minor
-                    },
-                    nat.currency(),
-                );
-                t.push(vec![
-                    r.counterparty.clone(),
-                    r.kind.clone(),
-                    output::money(nat),
-                    if pending.is_zero() {
-                        String::new()
-                    } else {
-                        output::money(pending)
-                    },
-                ]);
-                js.push(json!({
-                    "party": r.party, "counterparty": r.counterparty, "kind": r.kind,
-                    "balance": {"amount": nat.to_decimal_string(), "amount_minor": nat.minor(), "currency": nat.currency().code()},
-                    "pending": {"amount": pending.to_decimal_string(), "amount_minor": pending.minor(), "currency": pending.currency().code()},
-                }));
-            }
-            Ok(t.render(format, &json!(js)))
+            Ok(balances_text(&rows, format))
         }
         other => Err(not_routed(&other)),
     }
+}
+
+fn stock_filter(
+    as_of: Option<Date>,
+    owner: Option<String>,
+    holder: Option<String>,
+    sku: Option<String>,
+    all: bool,
+) -> StockFilter {
+    let norm = |s: Option<String>| s.map(|s| s.trim().to_ascii_lowercase());
+    StockFilter {
+        as_of,
+        owner: norm(owner),
+        holder: norm(holder),
+        sku,
+        all,
+    }
+}
+
+fn stock_holders(rows: &[backstock_store::StockRow]) -> Vec<&str> {
+    let set: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.holder.as_str()).collect();
+    set.into_iter().collect()
+}
+
+/// `stock` as a table (with who holds what, and stock at risk) or CSV/JSON.
+fn stock_text(
+    rows: &[backstock_store::StockRow],
+    as_of: Option<Date>,
+    format: Format,
+    at_risk: &[String],
+) -> String {
+    let mut t = Table::new(&["sku", "owner", "holder", "state", "units"]).numeric(&[4]);
+    for r in rows {
+        t.push(vec![
+            r.sku.clone(),
+            r.owner.clone(),
+            r.holder.clone(),
+            r.state.clone(),
+            output::thousands(r.units),
+        ]);
+    }
+    if format == Format::Table && !rows.is_empty() {
+        let mut by_holder: std::collections::BTreeMap<&str, i64> = Default::default();
+        for r in rows {
+            *by_holder.entry(&r.holder).or_default() += r.units;
+        }
+        let mut s = t.text();
+        s.push_str(&format!(
+            "\nAs of {}: {}\n",
+            as_of.map(|d| d.to_string()).unwrap_or_else(|| "now".into()),
+            by_holder
+                .iter()
+                .map(|(h, u)| format!("{h} holds {}", output::thousands(*u)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        for n in at_risk {
+            s.push_str(&format!("AT RISK — {n}\n"));
+        }
+        return s;
+    }
+    t.render(format, &json!(rows))
+}
+
+/// `balances` as a table or CSV/JSON.
+fn balances_text(rows: &[backstock_store::BalanceRow], format: Format) -> String {
+    let mut t = Table::new(&["counterparty", "kind", "balance", "pending"]).numeric(&[2, 3]);
+    let mut js = Vec::new();
+    for r in rows {
+        let Some(nat) = r.natural() else { continue };
+        let pending = backstock_domain::Money::from_minor(
+            if backstock_ledger::MoneyKind::parse(&r.kind).is_some_and(|k| k.is_debit_normal()) {
+                r.pending_minor
+            } else {
+                -r.pending_minor
+            },
+            nat.currency(),
+        );
+        t.push(vec![
+            r.counterparty.clone(),
+            r.kind.clone(),
+            output::money(nat),
+            if pending.is_zero() {
+                String::new()
+            } else {
+                output::money(pending)
+            },
+        ]);
+        js.push(json!({
+            "party": r.party, "counterparty": r.counterparty, "kind": r.kind,
+            "balance": {"amount": nat.to_decimal_string(), "amount_minor": nat.minor(), "currency": nat.currency().code()},
+            "pending": {"amount": pending.to_decimal_string(), "amount_minor": pending.minor(), "currency": pending.currency().code()},
+        }));
+    }
+    t.render(format, &json!(js))
 }
 
 /// The journal itself: listing, showing, verifying, correcting; receipts, aliases and the unmatched queue.

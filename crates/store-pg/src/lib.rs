@@ -25,7 +25,9 @@ use backstock_domain::Date;
 use backstock_ledger::canonical::{canonical_postings, effect, tid_hex, TransferRow};
 use backstock_ledger::engine::{AccountId, Balance, TransferFlags, TransferId};
 use backstock_ledger::{chain, AccountKey, Book, Entry, EntryKind, Posting};
-use backstock_store::contract::{Head, Journal, KeptFile, Projections, Sealed, SEALED_PAGE};
+use backstock_store::contract::{
+    Head, Journal, KeptFile, Projections, Sealed, Settings, SEALED_PAGE,
+};
 use backstock_store::query::{BalanceRow, StockFilter, StockRow, ENTRY_PAGE};
 use backstock_store::{RecordOutcome, Result, SourceFile, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -33,7 +35,10 @@ use sqlx::{Connection, PgConnection, PgPool, Postgres, Row, Transaction};
 use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_store.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/0001_store.sql")),
+    (2, include_str!("../migrations/0002_settings.sql")),
+];
 
 /// The role every query runs as: subject to row-level security, SELECT and INSERT only
 /// on history.
@@ -842,6 +847,29 @@ impl Journal for PgStore {
         .fetch_all(&mut *conn)
         .await?;
         Ok(Some(backstock_store::decompress(&parts.concat())?))
+    }
+}
+
+impl Settings for PgStore {
+    async fn settings(&self) -> Result<Vec<(String, String)>> {
+        Ok(
+            sqlx::query_as("SELECT key, value FROM settings WHERE label = $1 ORDER BY key")
+                .bind(&self.label)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+    async fn put_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (label, key, value) VALUES ($1, $2, $3) \
+             ON CONFLICT (label, key) DO UPDATE SET value = EXCLUDED.value",
+        )
+        .bind(&self.label)
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }
 

@@ -78,6 +78,34 @@ pub trait Journal {
     ) -> impl Future<Output = Result<RecordOutcome>> + Send;
 }
 
+/// What a label keeps beside its journal: its settings (name, thresholds, mappings,
+/// a demo's "today"), key → value. Not history: a setting is replaced.
+pub trait Settings {
+    /// Every setting the label chose, by key (the store's own bookkeeping keys, such
+    /// as its schema version, are not settings).
+    fn settings(&self) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+    /// Sets one.
+    fn put_setting(&self, key: &str, value: &str) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Keys of the SQLite `meta` table that are the store's own, or derived from data a
+/// copy does not carry (the alert log): not settings.
+pub const NOT_SETTINGS: &[&str] = &["schema_version", "alert_log_through"];
+
+impl Settings for Store {
+    async fn settings(&self) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .meta_with_prefix("")
+            .await?
+            .into_iter()
+            .filter(|(k, _)| !NOT_SETTINGS.contains(&k.as_str()))
+            .collect())
+    }
+    async fn put_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.set_meta(key, value).await
+    }
+}
+
 /// Journal rows read a page at a time by [`Journal::each_sealed`]: bodies can be
 /// megabytes (a statement of 100k lines), so pages are small.
 pub const SEALED_PAGE: i64 = 64;

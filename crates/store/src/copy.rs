@@ -11,7 +11,7 @@
 //! * [`replay`] recomputes every entry's postings and chain hash from nothing but the
 //!   stored bodies, and every original's SHA-256: `verify --full` for any backend.
 
-use crate::contract::{Head, Journal, Sealed};
+use crate::contract::{Head, Journal, Sealed, Settings};
 use crate::{Result, SourceFile, StoreError};
 use backstock_ledger::canonical::{canonical_postings, TransferRow};
 use backstock_ledger::{chain, Book, Entry};
@@ -26,6 +26,8 @@ pub struct CopyReport {
     pub copied: i64,
     /// Originals copied with their entries.
     pub files: usize,
+    /// Settings copied (name, thresholds, mappings, …).
+    pub settings: usize,
     /// The destination's head after the copy: the source's.
     pub head: Head,
 }
@@ -57,8 +59,8 @@ async fn sealed_at<S: Journal + Sync>(src: &S, seq: i64) -> Result<Option<Sealed
 /// reproduced hash for hash and are refused too.
 pub async fn copy_journal<S, D>(src: &S, dst: &D) -> Result<CopyReport>
 where
-    S: Journal + Sync,
-    D: Journal + Sync,
+    S: Journal + Settings + Sync,
+    D: Journal + Settings + Sync,
 {
     let from = src.head().await?;
     let to = dst.head().await?;
@@ -142,6 +144,11 @@ where
         }
         after = last_seq;
     }
+    // Settings last: a copy that stopped midway is resumed, and they are set again.
+    let settings = src.settings().await?;
+    for (k, v) in &settings {
+        dst.put_setting(k, v).await?;
+    }
     let head = dst.head().await?;
     if head != from {
         return Err(corrupt(format!(
@@ -156,6 +163,7 @@ where
         already,
         copied: head.entries - already,
         files,
+        settings: settings.len(),
         head,
     })
 }

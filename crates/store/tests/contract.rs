@@ -6,7 +6,7 @@
 
 use backstock_domain::{Date, PartyId, Sku};
 use backstock_ledger::{Entry, EntryId, EntryKind, Event, Provenance};
-use backstock_store::contract::{Journal, Projections};
+use backstock_store::contract::{Journal, Projections, Settings};
 use backstock_store::query::StockFilter;
 use backstock_store::{RecordOutcome, SourceFile, Store, StoreError};
 use backstock_store_pg::PgStore;
@@ -230,14 +230,20 @@ async fn replays_to_its_own_hashes<S: Journal + Projections + Sync>(s: &S) {
 
 /// A label copied to an empty store of the other backend (and back) keeps every
 /// entry, original and hash: the same head on both sides, and it replays.
-async fn copies_hash_for_hash<S: Journal + Projections + Sync>(s: &S) {
+async fn copies_hash_for_hash<S: Journal + Projections + Settings + Sync>(s: &S) {
     history(s).await;
+    s.put_setting("label_name", "Marigold Records")
+        .await
+        .unwrap();
+    s.put_setting("today", "2016-06-30").await.unwrap();
     let (_dir, other) = sqlite().await;
     let r = backstock_store::copy::copy_journal(s, &other)
         .await
         .unwrap();
     assert_eq!((r.already, r.copied, r.files), (0, 4, 1));
     assert_eq!(other.head().await.unwrap(), s.head().await.unwrap());
+    assert_eq!(other.settings().await.unwrap(), s.settings().await.unwrap());
+    assert_eq!(r.settings, 2);
     assert_eq!(
         other.original(&r_sha()).await.unwrap(),
         Some(b"sku,units\nA,100\n".to_vec())
@@ -268,6 +274,7 @@ async fn copies_hash_for_hash<S: Journal + Projections + Sync>(s: &S) {
             .await
             .unwrap();
         assert_eq!(pg.head().await.unwrap(), s.head().await.unwrap());
+        assert_eq!(pg.settings().await.unwrap(), s.settings().await.unwrap());
         backstock_store::copy::replay(&pg).await.unwrap();
     }
 }

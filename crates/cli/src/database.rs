@@ -1,0 +1,324 @@
+//! Where a label's store is — a data directory (SQLite, the default) or a PostgreSQL
+//! database (`postgres://…?label=SLUG`) — and the commands that run on either:
+//! `store copy` between any two, and, with `--database postgres://…` (or
+//! `BACKSTOCK_DATABASE_URL`), `verify`, `checkpoint`, `stock` and `balances`.
+//!
+//! Every other command runs on a data directory only, today: on a PostgreSQL label it
+//! is refused with a sentence saying how to copy the label to a directory and back.
+
+use crate::{balances_text, stock_filter, stock_holders, stock_text, Command};
+use backstock_app::{AppError as CliError, Exit};
+use backstock_store::contract::{Journal, Projections, Settings};
+use backstock_store::copy::{copy_journal, replay, CopyReport};
+use backstock_store::Store;
+use backstock_store_pg::PgStore;
+use clap::Subcommand;
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum StoreCommand {
+    /// Copy a label's whole journal — every entry, original file, hash and setting —
+    /// from one store to another: a data directory or `postgres://…?label=SLUG`. The
+    /// destination must be empty (or hold an earlier, interrupted copy, which goes
+    /// on); afterwards both have the same head, which `verify` shows.
+    #[command(
+        after_help = "Examples:\n  backstock store copy --from backstock-demo --to 'postgres://me@localhost/backstock?label=marigold'\n  backstock store copy --from 'postgres://me@localhost/backstock?label=marigold' --to marigold-copy"
+    )]
+    Copy {
+        /// A data directory, or postgres://USER@HOST:PORT/DB?label=SLUG.
+        #[arg(long, value_name = "DIR|URL")]
+        from: String,
+        /// A data directory (created when missing), or postgres://…?label=SLUG.
+        #[arg(long, value_name = "DIR|URL")]
+        to: String,
+    },
+}
+
+/// A store's location as the user wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Dir(PathBuf),
+    /// A connection URL without the `label` parameter, and the label.
+    Postgres { url: String, label: String },
+}
+
+pub fn is_postgres(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// Parses `DIR` or `postgres://…[?label=SLUG]`; the label comes from the URL, else
+/// from `--label`.
+pub fn parse_location(s: &str, label: Option<&str>) -> Result<Location, CliError> {
+    if !is_postgres(s) {
+        return Ok(Location::Dir(PathBuf::from(s)));
+    }
+    let (base, query) = match s.split_once('?') {
+        Some((b, q)) => (b, q),
+        None => (s, ""),
+    };
+    let mut found = None;
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("label", v)) => found = Some(v.to_string()),
+            _ => rest.push(pair),
+        }
+    }
+    let label = found.or_else(|| label.map(str::to_string)).ok_or_else(|| {
+        CliError::new(
+            Exit::Input,
+            format!("{}: name the label in the URL (…?label=SLUG) or with --label SLUG: one PostgreSQL database holds many labels", redact(s)),
+        )
+    })?;
+    let slug_ok = !label.is_empty()
+        && label.len() <= 64
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !slug_ok {
+        return Err(CliError::new(
+            Exit::Input,
+            format!("label {label:?}: expected a slug of lowercase letters, digits and hyphens (at most 64)"),
+        ));
+    }
+    let url = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok(Location::Postgres { url, label })
+}
+
+/// A URL as it may be shown: without its password.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or("");
+            format!("{scheme}://{name}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn connect(url: &str, label: &str) -> Result<PgStore, CliError> {
+    PgStore::connect(url, label).await.map_err(|e| {
+        CliError::new(
+            Exit::Other,
+            format!("cannot open the label {label} at {}: {e}", redact(url)),
+        )
+    })
+}
+
+fn describe(loc: &Location) -> String {
+    match loc {
+        Location::Dir(d) => d.display().to_string(),
+        Location::Postgres { url, label } => format!("{} (label {label})", redact(url)),
+    }
+}
+
+fn copied_text(from: &Location, to: &Location, r: &CopyReport) -> String {
+    let head = r.head.hash.as_deref().unwrap_or("(empty)");
+    let resumed = if r.already > 0 {
+        format!(" (the destination already held the first {})", r.already)
+    } else {
+        String::new()
+    };
+    format!(
+        "Copied {} entries, {} original files and {} settings from {} to {}{resumed}.\nBoth now end at entry {} with head {head}: `backstock verify` on either shows it.\n",
+        r.copied,
+        r.files,
+        r.settings,
+        describe(from),
+        describe(to),
+        r.head.entries
+    )
+}
+
+/// `backstock store …`.
+pub async fn run_store(command: StoreCommand, label: Option<&str>) -> Result<String, CliError> {
+    let StoreCommand::Copy { from, to } = command;
+    let (src, dst) = (parse_location(&from, label)?, parse_location(&to, label)?);
+    if src == dst {
+        return Err(CliError::new(
+            Exit::Input,
+            "--from and --to name the same store",
+        ));
+    }
+    let report = match (&src, &dst) {
+        (Location::Dir(a), Location::Dir(b)) => {
+            let (a, b) = (Store::open(a, false).await?, Store::open(b, true).await?);
+            copy_journal(&a, &b).await?
+        }
+        (Location::Dir(a), Location::Postgres { url, label }) => {
+            let a = Store::open(a, false).await?;
+            copy_journal(&a, &connect(url, label).await?).await?
+        }
+        (Location::Postgres { url, label }, Location::Dir(b)) => {
+            let a = connect(url, label).await?;
+            copy_journal(&a, &Store::open(b, true).await?).await?
+        }
+        (
+            Location::Postgres { url: ua, label: la },
+            Location::Postgres { url: ub, label: lb },
+        ) => {
+            let (a, b) = (connect(ua, la).await?, connect(ub, lb).await?);
+            copy_journal(&a, &b).await?
+        }
+    };
+    Ok(copied_text(&src, &dst, &report))
+}
+
+/// A label command with `--database postgres://…`.
+pub async fn run_on_postgres(
+    command: Command,
+    url: &str,
+    label: Option<&str>,
+) -> Result<String, CliError> {
+    let Location::Postgres { url, label } = parse_location(url, label)? else {
+        return Err(CliError::new(
+            Exit::Input,
+            "--database takes a postgres://… URL (a data directory is given with --data-dir)",
+        ));
+    };
+    match command {
+        Command::Verify { expect, full: _ } => {
+            let s = connect(&url, &label).await?;
+            let text = verified(&s, &label).await?;
+            if let Some(e) = expect {
+                let want = backstock_store::Checkpoint::parse(&e)
+                    .map_err(|m| CliError::new(Exit::Input, format!("--expect: {m}")))?;
+                check_expected(&s, &want).await?;
+                return Ok(format!(
+                    "{text}It still holds the checkpoint {e} (entry {} and its hash).\n",
+                    want.entries
+                ));
+            }
+            Ok(text)
+        }
+        Command::Checkpoint => {
+            let s = connect(&url, &label).await?;
+            verified(&s, &label).await?;
+            let head = s.head().await?;
+            Ok(format!(
+                "{}:{}\n",
+                head.entries,
+                head.hash.unwrap_or_default()
+            ))
+        }
+        Command::Stock {
+            as_of,
+            owner,
+            holder,
+            sku,
+            all,
+            format,
+        } => {
+            let s = connect(&url, &label).await?;
+            let rows = s
+                .stock_as_of(&stock_filter(as_of, owner, holder, sku, all))
+                .await?;
+            let holders = stock_holders(&rows);
+            let notes = if format == crate::Format::Table && !rows.is_empty() {
+                backstock_app::insolvency::at_risk_notes_in(&s, &holders, as_of).await?
+            } else {
+                Vec::new()
+            };
+            Ok(stock_text(&rows, as_of, format, &notes))
+        }
+        Command::Balances {
+            as_of,
+            party,
+            format,
+        } => {
+            let s = connect(&url, &label).await?;
+            let party = party.map(|p| p.trim().to_ascii_lowercase());
+            let rows = s.balances_as_of(as_of, party.as_deref()).await?;
+            Ok(balances_text(&rows, format))
+        }
+        _ => Err(CliError::new(
+            Exit::Input,
+            format!(
+                "this command runs on a data directory only, today; on PostgreSQL backstock verifies, checkpoints and shows stock and balances. Copy the label to a directory, work there, and copy it to a new label: backstock store copy --from '{}?label={label}' --to DIR",
+                redact(&url)
+            ),
+        )),
+    }
+}
+
+/// Replays the label and says what was checked.
+async fn verified<S: Journal + Settings + Sync>(s: &S, label: &str) -> Result<String, CliError> {
+    let r = replay(s).await.map_err(|e| {
+        CliError::new(Exit::Tampered, format!("verification failed: {e}"))
+    })?;
+    Ok(format!(
+        "OK: label {label}: {} entries replayed, every posting and chain hash recomputed; {} original files hashed again.\nHead: {}:{}\n",
+        r.entries,
+        r.files,
+        r.entries,
+        r.head.as_deref().unwrap_or("(empty)")
+    ))
+}
+
+async fn check_expected<S: Journal + Sync>(
+    s: &S,
+    want: &backstock_store::Checkpoint,
+) -> Result<(), CliError> {
+    let mut found = None;
+    s.each_sealed(want.entries - 1, |row| {
+        found = Some(row);
+        Ok(false)
+    })
+    .await?;
+    match found {
+        Some(row) if row.seq == want.entries && row.hash == want.head => Ok(()),
+        Some(row) if row.seq == want.entries => Err(CliError::new(
+            Exit::Tampered,
+            format!(
+                "verification failed: entry {} has hash {}, not the checkpoint's {}: the journal was rewritten",
+                want.entries, row.hash, want.head
+            ),
+        )),
+        _ => Err(CliError::new(
+            Exit::Tampered,
+            format!(
+                "verification failed: the journal no longer holds entry {} of the checkpoint: entries were cut from its end",
+                want.entries
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations() {
+        assert_eq!(
+            parse_location("backstock-demo", None).unwrap(),
+            Location::Dir("backstock-demo".into())
+        );
+        assert_eq!(
+            parse_location("postgres://u@h:5/db?label=marigold&sslmode=disable", None).unwrap(),
+            Location::Postgres {
+                url: "postgres://u@h:5/db?sslmode=disable".into(),
+                label: "marigold".into()
+            }
+        );
+        assert_eq!(
+            parse_location("postgresql://u@h/db", Some("cascade")).unwrap(),
+            Location::Postgres {
+                url: "postgresql://u@h/db".into(),
+                label: "cascade".into()
+            }
+        );
+        let e = parse_location("postgres://u:secret@h/db", None).unwrap_err();
+        assert!(e.message().contains("?label=SLUG"), "{}", e.message());
+        assert!(!e.message().contains("secret"), "{}", e.message());
+        let e = parse_location("postgres://h/db?label=Bad_Label", None).unwrap_err();
+        assert!(e.message().contains("slug"), "{}", e.message());
+    }
+}
