@@ -348,6 +348,9 @@ struct PayMetrics {
     n_due: i64,
     n_unpaid: i64,
     n_problem: i64,
+    /// Statements materially late by the lateness watch days (paid late, or unpaid and
+    /// that far past due): a subset of `n_problem`, which also counts merely behind.
+    n_late: i64,
     cash_in: i128,
     /// Deducted on the statements due (outstanding and accepted): judged apart.
     deducted: i128,
@@ -402,6 +405,9 @@ fn pay_metrics(book: &Book<'_>, t: &Thresholds, f: &Frame) -> PayMetrics {
         let behind = unpaid >= f.floor && dpd > t.arrears_grace_days;
         if late || behind {
             m.n_problem += 1;
+        }
+        if late {
+            m.n_late += 1;
         }
         m.weighted += w;
         m.weight += amt;
@@ -494,9 +500,12 @@ fn payment_signals(
                     if v >= t.payment_lateness_watch_days
                         && v.saturating_sub(p) >= t.payment_lateness_rising_days)
             };
+            // One statement paid late is a glitch, however much it moves the average
+            // of a quarterly distributor's three statements: "later and later" needs
+            // two of them late by the watch days.
             let getting_later = raw <= Level::Watch
-                && (rising(Some(avg))
-                    || (recent.n_problem >= t.payment_min_problem_statements
+                && ((m.n_late >= t.payment_min_problem_statements && rising(Some(avg)))
+                    || (recent.n_late >= t.payment_min_problem_statements
                         && rising(recent.avg_days())));
             let raw = if getting_later { Level::Alert } else { raw };
             let level = if habit { Level::Watch } else { cap(raw) };
