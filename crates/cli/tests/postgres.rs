@@ -1,0 +1,127 @@
+//! A label in PostgreSQL, driven through the binary as a user would: the demo label
+//! copied from its data directory into a database and back, `verify` giving the same
+//! head on all three, and stock and balances reading the same on both backends.
+//! Runs when `BACKSTOCK_TEST_PG_URL` names a server (`.ci/run` starts one); without it
+//! the PostgreSQL parts print a note and pass. The location parsing and refusals run
+//! always.
+
+mod common;
+use common::*;
+
+fn pg_url(test: &str) -> Option<String> {
+    let url = std::env::var("BACKSTOCK_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let Some(url) = url else {
+        eprintln!("note: BACKSTOCK_TEST_PG_URL is not set; {test} skipped on PostgreSQL");
+        return None;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some(format!(
+        "{url}{sep}label={test}-{}-{nanos}",
+        std::process::id()
+    ))
+}
+
+/// The checkpoint line (`N:HASH`) a command printed.
+fn checkpoint_of(out: &str) -> String {
+    out.lines()
+        .filter_map(|l| l.trim().strip_prefix("Head: ").or(Some(l.trim())))
+        .find(|l| {
+            l.split_once(':')
+                .is_some_and(|(n, h)| n.parse::<u64>().is_ok() && h.len() == 64)
+        })
+        .unwrap_or_else(|| panic!("no checkpoint in {out}"))
+        .to_string()
+}
+
+#[test]
+fn the_demo_label_moves_to_postgresql_and_back_hash_for_hash() {
+    let (tmp, d) = demo();
+    let Some(url) = pg_url("demo-copy") else {
+        return;
+    };
+    let head = checkpoint_of(&ok(&d, &["checkpoint"]));
+    let out = ok(
+        &d,
+        &["store", "copy", "--from", d.to_str().unwrap(), "--to", &url],
+    );
+    assert!(out.contains("Copied"), "{out}");
+    assert!(
+        out.contains(&head.split(':').nth(1).unwrap()[..16]),
+        "{out}"
+    );
+    let on_pg = ok(&d, &["--database", &url, "verify"]);
+    assert_eq!(checkpoint_of(&on_pg), head, "{on_pg}");
+    assert_eq!(
+        checkpoint_of(&ok(&d, &["--database", &url, "checkpoint"])),
+        head
+    );
+    ok(&d, &["--database", &url, "verify", "--expect", &head]);
+    // The same figures from both backends, as of today and as of a past date.
+    for args in [
+        vec!["balances", "--format", "csv"],
+        vec!["balances", "--as-of", "2015-06-30", "--format", "json"],
+        vec!["stock", "--all", "--format", "csv"],
+        vec!["stock", "--holder", "cascade", "--as-of", "2016-01-31"],
+        vec!["stock", "--holder", "cascade"],
+    ] {
+        let mut on = vec!["--database", url.as_str()];
+        on.extend(args.iter().copied());
+        assert_eq!(ok(&d, &args), ok(&d, &on), "{args:?}");
+    }
+    // Back to a new data directory: the same head again, and it verifies there.
+    let back = tmp.path().join("back");
+    ok(
+        &d,
+        &[
+            "store",
+            "copy",
+            "--from",
+            &url,
+            "--to",
+            back.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(checkpoint_of(&ok(&back, &["checkpoint"])), head);
+    assert_eq!(
+        ok(&back, &["balances", "--format", "csv"]),
+        ok(&d, &["balances", "--format", "csv"])
+    );
+    // Copying again changes nothing (the contract suite checks that a store holding
+    // something else is refused).
+    let again = ok(
+        &d,
+        &["store", "copy", "--from", d.to_str().unwrap(), "--to", &url],
+    );
+    assert!(again.contains("Copied 0 entries"), "{again}");
+    assert!(again.contains("already held the first"), "{again}");
+}
+
+#[test]
+fn commands_not_yet_on_postgresql_say_how_to_get_there() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Without a label in the URL or --label: refused before connecting.
+    let err = fail(
+        tmp.path(),
+        &["--database", "postgres://u:secret@127.0.0.1:1/db", "stock"],
+        3,
+    );
+    assert!(err.contains("?label=SLUG"), "{err}");
+    assert!(
+        !err.contains("secret"),
+        "the password is never shown: {err}"
+    );
+    let Some(url) = pg_url("refusals") else {
+        return;
+    };
+    let err = fail(tmp.path(), &["--database", &url, "import", "x.csv"], 3);
+    assert!(err.contains("store copy"), "{err}");
+    // A fresh label verifies empty.
+    let out = ok(tmp.path(), &["--database", &url, "verify"]);
+    assert!(out.contains("0 entries"), "{out}");
+}
