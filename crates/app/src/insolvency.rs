@@ -494,7 +494,11 @@ where
     let as_of = match as_of {
         Some(d) => d,
         None => {
-            let today = store.settings().await?.into_iter().find(|(k, _)| k == "today");
+            let today = store
+                .settings()
+                .await?
+                .into_iter()
+                .find(|(k, _)| k == "today");
             today
                 .and_then(|(_, v)| Date::parse(&v).ok())
                 .unwrap_or_else(crate::today)
@@ -502,10 +506,14 @@ where
     };
     let mut entries = Vec::new();
     store
-        .each_entry(&[EntryKind::Insolvency, EntryKind::Correction], None, |_, e| {
-            entries.push(e);
-            Ok(())
-        })
+        .each_entry(
+            &[EntryKind::Insolvency, EntryKind::Correction],
+            None,
+            |_, e| {
+                entries.push(e);
+                Ok(())
+            },
+        )
         .await?;
     Ok(notes_from(&entries, holders, as_of))
 }

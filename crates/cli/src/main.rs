@@ -59,7 +59,12 @@ struct Cli {
     /// The label's store in PostgreSQL instead of a data directory:
     /// postgres://USER@HOST:PORT/DB?label=SLUG (verify, checkpoint, stock, balances;
     /// `store copy` moves a label between a directory and a database).
-    #[arg(long, global = true, env = "BACKSTOCK_DATABASE_URL", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "BACKSTOCK_DATABASE_URL",
+        value_name = "URL"
+    )]
     database: Option<String>,
     #[command(subcommand)]
     command: Command,
