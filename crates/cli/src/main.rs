@@ -2,8 +2,8 @@
 
 mod backup;
 mod books;
-mod database;
 mod claim;
+mod database;
 mod deduction;
 mod export;
 mod payout;
