@@ -3,8 +3,11 @@
 //! `store copy` between any two, and, with `--database postgres://…` (or
 //! `BACKSTOCK_DATABASE_URL`), `verify`, `checkpoint`, `stock` and `balances`.
 //!
-//! Every other command runs on a data directory only, today: on a PostgreSQL label it
-//! is refused with a sentence saying how to copy the label to a directory and back.
+//! Commands that only read the journal and append entries and settings (import, the
+//! daily actions, receivables, journal, exports, …) run on a working copy of the
+//! label ([`run_on_working_copy`]); those that keep derived tables (royalties, risk
+//! and its alert log, insolvency, payouts, `serve`) run on a data directory only,
+//! today, and are refused with a sentence saying how to copy the label out and back.
 
 use crate::{balances_text, stock_filter, stock_holders, stock_text, Command};
 use backstock_app::{AppError as CliError, Exit};
@@ -39,7 +42,10 @@ pub enum StoreCommand {
 pub enum Location {
     Dir(PathBuf),
     /// A connection URL without the `label` parameter, and the label.
-    Postgres { url: String, label: String },
+    Postgres {
+        url: String,
+        label: String,
+    },
 }
 
 pub fn is_postgres(s: &str) -> bool {
@@ -160,10 +166,7 @@ pub async fn run_store(command: StoreCommand, label: Option<&str>) -> Result<Str
             let a = connect(url, label).await?;
             copy_journal(&a, &Store::open(b, true).await?).await?
         }
-        (
-            Location::Postgres { url: ua, label: la },
-            Location::Postgres { url: ub, label: lb },
-        ) => {
+        (Location::Postgres { url: ua, label: la }, Location::Postgres { url: ub, label: lb }) => {
             let (a, b) = (connect(ua, la).await?, connect(ub, lb).await?);
             copy_journal(&a, &b).await?
         }
@@ -238,21 +241,118 @@ pub async fn run_on_postgres(
             let rows = s.balances_as_of(as_of, party.as_deref()).await?;
             Ok(balances_text(&rows, format))
         }
+        c if on_working_copy(&c) => run_on_working_copy(c, &url, &label).await,
         _ => Err(CliError::new(
             Exit::Input,
             format!(
-                "this command runs on a data directory only, today; on PostgreSQL backstock verifies, checkpoints and shows stock and balances. Copy the label to a directory, work there, and copy it to a new label: backstock store copy --from '{}?label={label}' --to DIR",
+                "this command does not run on PostgreSQL yet (it keeps derived records — royalty statements, the alert log — that only a data directory holds). Copy the label to a directory, work there, and copy it to a new label: backstock store copy --from '{}?label={label}' --to DIR",
                 redact(&url)
             ),
         )),
     }
 }
 
+/// Commands that read the journal and settings and append entries and settings only:
+/// they run on a working copy of a PostgreSQL label (see [`run_on_working_copy`]).
+/// The rest keep derived tables (royalty statements, the alert log and its
+/// deliveries) that a working copy would lose, and are refused.
+fn on_working_copy(c: &Command) -> bool {
+    matches!(
+        c,
+        Command::Import { .. }
+            | Command::ConfirmReceipt { .. }
+            | Command::Mapping { .. }
+            | Command::Unmatched { .. }
+            | Command::Journal { .. }
+            | Command::Show { .. }
+            | Command::Correct { .. }
+            | Command::Alias { .. }
+            | Command::Receivables { .. }
+            | Command::Reconcile { .. }
+            | Command::Ship { .. }
+            | Command::Legal { .. }
+            | Command::Demand { .. }
+            | Command::Deduction { .. }
+            | Command::Writeoff { .. }
+            | Command::ClaimPack { .. }
+            | Command::Document { .. }
+            | Command::Contract { .. }
+            | Command::Payee { .. }
+            | Command::Thresholds { .. }
+            | Command::Export(_)
+            | Command::Books { .. }
+    )
+}
+
+/// Runs `command` on a working copy of the label: the label is copied (hash for hash)
+/// into a private SQLite directory, the command runs there exactly as on a data
+/// directory, and what it appended — entries with their originals, settings — is
+/// appended to the database (each original file's entries in one transaction, under
+/// the label's chain-head lock) whether the command succeeded or not (an import that
+/// stops at its third file keeps the first two, as on a directory). If another
+/// writer moved the label meanwhile, nothing is appended and the command is to be run
+/// again. The copy costs time in proportion to the label's size: fine for a label's
+/// years of statements, not for a store of millions of lines (native PostgreSQL
+/// commands are the next step).
+async fn run_on_working_copy(command: Command, url: &str, label: &str) -> Result<String, CliError> {
+    let pg = connect(url, label).await?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!(
+        "backstock-working-copy-{label}-{}-{nanos}",
+        std::process::id()
+    ));
+    struct Cleanup(PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(dir.clone());
+    let before = {
+        let local = Store::open(&dir, true).await?;
+        let r = copy_journal(&pg, &local).await?;
+        local.pool().close().await;
+        r.head
+    };
+    let cli = crate::Cli {
+        data_dir: Some(dir.clone()),
+        label: None,
+        database: None,
+        command,
+    };
+    let result = Box::pin(crate::run(cli)).await;
+    let local = Store::open(&dir, false).await?;
+    let pushed = copy_journal(&local, &pg).await;
+    local.pool().close().await;
+    match pushed {
+        Ok(_) => result,
+        Err(e) => {
+            let now = pg.head().await.ok();
+            let moved = now.is_some_and(|h| h != before);
+            let why = if moved {
+                format!("another user or process recorded on the label {label} while this command ran, so what it recorded was not appended; run it again")
+            } else {
+                format!(
+                    "what this command recorded could not be appended to the label {label}: {e}"
+                )
+            };
+            let mut err = CliError::new(Exit::Refused, why);
+            if let Err(first) = result {
+                err = err.context(first.message().to_string());
+            }
+            Err(err)
+        }
+    }
+}
+
 /// Replays the label and says what was checked.
 async fn verified<S: Journal + Settings + Sync>(s: &S, label: &str) -> Result<String, CliError> {
-    let r = replay(s).await.map_err(|e| {
-        CliError::new(Exit::Tampered, format!("verification failed: {e}"))
-    })?;
+    let r = replay(s)
+        .await
+        .map_err(|e| CliError::new(Exit::Tampered, format!("verification failed: {e}")))?;
     Ok(format!(
         "OK: label {label}: {} entries replayed, every posting and chain hash recomputed; {} original files hashed again.\nHead: {}:{}\n",
         r.entries,

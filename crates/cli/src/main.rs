@@ -57,8 +57,10 @@ struct Cli {
     #[arg(long, global = true, env = "BACKSTOCK_LABEL")]
     label: Option<String>,
     /// The label's store in PostgreSQL instead of a data directory:
-    /// postgres://USER@HOST:PORT/DB?label=SLUG (verify, checkpoint, stock, balances;
-    /// `store copy` moves a label between a directory and a database).
+    /// postgres://USER@HOST:PORT/DB?label=SLUG. verify, checkpoint, stock and balances
+    /// run on the database; import, the daily actions, receivables, journal and exports
+    /// on a working copy appended back; royalties, risk, insolvency, payouts and serve
+    /// not yet (`store copy` moves a label between a directory and a database).
     #[arg(
         long,
         global = true,

@@ -87,10 +87,13 @@ where
     loop {
         // One batch: consecutive rows recorded at one moment from one original.
         let mut batch: Vec<Sealed> = Vec::new();
+        // The copy is of the source as its head was at the start: entries appended to
+        // it meanwhile (another writer) are left for a later copy.
         src.each_sealed(after, |row| {
-            let same = batch.first().is_none_or(|b| {
-                b.recorded_at == row.recorded_at && b.file_sha256 == row.file_sha256
-            });
+            let same = row.seq <= from.entries
+                && batch.first().is_none_or(|b| {
+                    b.recorded_at == row.recorded_at && b.file_sha256 == row.file_sha256
+                });
             if same {
                 batch.push(row);
             }
