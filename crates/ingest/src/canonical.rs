@@ -363,6 +363,171 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Error
     conclude(kind, ctx, errs, parsed, state)
 }
 
+/// Reads a canonical statements file line by line, giving each statement line to
+/// `sink` (what [`read`] adds up per statement × SKU × kind). Each line is checked as
+/// [`read`] checks it; a line with a code the catalog does not know is given with no
+/// SKU (the importer holds such lines with `--hold-unmatched`). Returns the number of
+/// data lines, or every problem found (no line is given after the first problem).
+pub fn statement_lines(
+    input: impl Read,
+    ctx: &Context,
+    sink: &mut crate::lines::Sink<'_>,
+) -> Result<u64, Errors> {
+    let breaks = std::rc::Rc::new(std::cell::RefCell::new(LineBreaks::default()));
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(Noted {
+            inner: input,
+            breaks: breaks.clone(),
+        });
+    let line_at = |p: &csv::Position| breaks.borrow_mut().line_at(p.byte());
+    let mut errs = Errors::default();
+    let names = columns(Kind::Statements);
+    let headers = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            errs.push(LineError {
+                line: 1,
+                column: None,
+                found: e.to_string(),
+                expected: "a UTF-8 CSV statements file with a header row".into(),
+            });
+            return Err(errs);
+        }
+    };
+    let idx = column_index(Kind::Statements, &headers)?;
+    let mut rec = csv::StringRecord::new();
+    let mut lines = 0u64;
+    let mut unknown = BTreeMap::new();
+    // Statement id → its header values (every line of a statement must repeat them).
+    let mut heads: FxHashMap<String, (PartyId, Date, Date, Date, Currency, u64)> =
+        FxHashMap::default();
+    loop {
+        let line = line_at(rdr.position());
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                errs.push(csv_error(&e, e.position().map_or(line, &line_at)));
+                if errs.truncated {
+                    break;
+                }
+                continue;
+            }
+        }
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        lines += 1;
+        let r = Row {
+            rec: &rec,
+            line: rec.position().map_or(line, &line_at),
+            idx: &idx,
+            names,
+        };
+        let sid = r.raw(0);
+        if sid.is_empty() || sid.len() > 100 {
+            errs.push(r.err(0, sid, "a statement id of 1-100 characters"));
+            continue;
+        }
+        let dist = ctx.distributor(&r, 1, &mut errs);
+        let ps = r.get(2, &mut errs, Date::parse);
+        let pe = r.get(3, &mut errs, Date::parse);
+        let issued = r.get(4, &mut errs, Date::parse);
+        let kind = r.get(5, &mut errs, |s| {
+            LineKind::parse(&s.to_ascii_lowercase()).ok_or_else(|| {
+                DomainError::new(
+                    s,
+                    "sale, return, fee, reserve_withheld, reserve_released, chargeback or adjustment",
+                )
+            })
+        });
+        let n = r.get(7, &mut errs, signed_units);
+        let Some(cur) = r.get(9, &mut errs, Currency::parse) else {
+            continue;
+        };
+        let amount = r.get(8, &mut errs, |s| Money::parse(s, cur));
+        let code = r.raw(6);
+        let sku = if code.is_empty() {
+            Some(None)
+        } else if let Some(s) = ctx.resolve_code(code) {
+            Some(Some(s))
+        } else if Sku::parse(code).is_ok() {
+            // Unknown to the catalog: given without a SKU (held at import).
+            unknown.entry(code.to_string()).or_insert(r.line);
+            Some(None)
+        } else {
+            let _ = ctx.sku(&r, 6, &mut errs, &mut unknown);
+            None
+        };
+        let (
+            Some(dist),
+            Some(ps),
+            Some(pe),
+            Some(issued),
+            Some(kind),
+            Some(n),
+            Some(amount),
+            Some(sku),
+        ) = (dist, ps, pe, issued, kind, n, amount, sku)
+        else {
+            continue;
+        };
+        if matches!(kind, LineKind::Sale | LineKind::Return) && code.is_empty() {
+            errs.push(r.err(6, "", "a SKU or UPC on sale and return lines"));
+            continue;
+        }
+        if pe < ps {
+            errs.push(r.err(
+                3,
+                &pe.to_string(),
+                format!("a period end on or after the period start {ps}"),
+            ));
+            continue;
+        }
+        let head = heads
+            .entry(sid.to_string())
+            .or_insert_with(|| (dist.clone(), ps, pe, issued, cur, r.line));
+        if (&head.0, head.1, head.2, head.3, head.4) != (&dist, ps, pe, issued, cur) {
+            errs.push(LineError {
+                line: r.line,
+                column: None,
+                found: format!("{dist} {ps}..{pe} issued {issued} {cur}"),
+                expected: format!(
+                    "the same distributor, period, issue date and currency on every line of statement {sid} (as on line {})",
+                    head.5
+                ),
+            });
+            continue;
+        }
+        if !errs.is_empty() {
+            continue;
+        }
+        sink(crate::lines::SourceLine {
+            line: r.line,
+            statement_id: sid.to_string(),
+            distributor: dist,
+            period_start: ps,
+            period_end: pe,
+            currency: cur,
+            sku,
+            code: code.to_string(),
+            isrc: None,
+            territory: None,
+            service: None,
+            kind,
+            units: n,
+            amount_minor: amount.minor(),
+        });
+    }
+    if errs.is_empty() {
+        Ok(lines)
+    } else {
+        Err(errs)
+    }
+}
+
 /// After the last line: builds the statements' entries and checks unknown codes.
 pub(crate) fn conclude(
     kind: Kind,

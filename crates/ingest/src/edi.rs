@@ -12,6 +12,7 @@
 //! line, so the lines add up to the summary exactly.
 
 use crate::error::{Errors, LineError};
+use crate::lines::{Sink, SourceLine};
 use crate::{Context, FileErrors, Kind, Parsed};
 use backstock_domain::{Currency, Date, Money, PartyId, Rate, Rounding, Sku};
 use backstock_ledger::facts::{StockReport, StockReportSource};
@@ -81,6 +82,18 @@ fn currency_of(ctx: &Context, d: &PartyId, line: u64, errs: &mut Errors) -> Opti
 
 /// Reads an X12 interchange (or several back to back).
 pub fn read_x12(bytes: &[u8], ctx: &Context, distributor: &PartyId) -> Result<Parsed, FileErrors> {
+    read_x12_lines(bytes, ctx, distributor, &mut |_| {})
+}
+
+/// [`read_x12`], giving each sold or returned line to `sink` as it is priced (its
+/// code unknown to the catalog: without a SKU, amount 0). On an error the lines given
+/// mean nothing.
+pub fn read_x12_lines(
+    bytes: &[u8],
+    ctx: &Context,
+    distributor: &PartyId,
+    sink: &mut Sink<'_>,
+) -> Result<Parsed, FileErrors> {
     let mut errs = Errors::default();
     let reports = match backstock_x12::item_reports(bytes) {
         Ok(r) => r,
@@ -133,6 +146,31 @@ pub fn read_x12(bytes: &[u8], ctx: &Context, distributor: &PartyId) -> Result<Pa
             .find_map(|id| ctx.resolve_code(&id.value));
         let Some(sku) = sku else {
             parsed.unknown.entry(r.item.value.clone()).or_insert(line);
+            if matches!(
+                r.activity,
+                backstock_x12::Activity::Sold | backstock_x12::Activity::Returned
+            ) {
+                sink(SourceLine {
+                    line,
+                    statement_id: format!("x12-{}-{end}", r.control_number),
+                    distributor: distributor.clone(),
+                    period_start: start,
+                    period_end: end,
+                    currency: cur,
+                    sku: None,
+                    code: r.item.value.clone(),
+                    isrc: None,
+                    territory: None,
+                    service: None,
+                    kind: if r.activity == backstock_x12::Activity::Sold {
+                        LineKind::Sale
+                    } else {
+                        LineKind::Return
+                    },
+                    units: r.quantity.abs(),
+                    amount_minor: 0,
+                });
+            }
             continue;
         };
         match r.activity {
@@ -179,9 +217,25 @@ pub fn read_x12(bytes: &[u8], ctx: &Context, distributor: &PartyId) -> Result<Pa
                     .entry((r.control_number.clone(), start, end))
                     .or_insert((Lines::new(), line, line));
                 st.2 = line;
-                if !add(&mut st.0, Some(sku), kind, r.quantity.abs(), amount) {
+                if !add(&mut st.0, Some(sku.clone()), kind, r.quantity.abs(), amount) {
                     errs.push(err(line, r.quantity.to_string(), "totals within range"));
                 }
+                sink(SourceLine {
+                    line,
+                    statement_id: format!("x12-{}-{end}", r.control_number),
+                    distributor: distributor.clone(),
+                    period_start: start,
+                    period_end: end,
+                    currency: cur,
+                    sku: Some(sku),
+                    code: r.item.value.clone(),
+                    isrc: None,
+                    territory: None,
+                    service: None,
+                    kind,
+                    units: r.quantity.abs(),
+                    amount_minor: amount,
+                });
             }
         }
     }
@@ -272,6 +326,20 @@ fn dsr_date(d: &backstock_dsr::DsrDate, end: bool) -> Option<Date> {
 
 /// Reads a DDEX DSR flat file as one digital-sales statement.
 pub fn read_dsr(bytes: &[u8], ctx: &Context, distributor: &PartyId) -> Result<Parsed, FileErrors> {
+    read_dsr_lines(bytes, ctx, distributor, &mut |_| {})
+}
+
+/// [`read_dsr`], giving each sales record to `sink` with its ISRC, territory and
+/// service and the amount the statement posts for it (a summary's revenue split over
+/// its lines by units, exactly as [`read_dsr`] splits it); returns as a second line of
+/// kind return, amount 0. A record whose codes the catalog does not know is given
+/// without a SKU. On an error the lines given mean nothing.
+pub fn read_dsr_lines(
+    bytes: &[u8],
+    ctx: &Context,
+    distributor: &PartyId,
+    sink: &mut Sink<'_>,
+) -> Result<Parsed, FileErrors> {
     let mut errs = Errors::default();
     let report = match backstock_dsr::parse(bytes) {
         Ok(r) => r,
@@ -362,6 +430,19 @@ pub fn read_dsr(bytes: &[u8], ctx: &Context, distributor: &PartyId) -> Result<Pa
             amounts[*last] = amounts[*last].saturating_add(rest.minor());
         }
     }
+    let statement_id = format!("dsr-{}-{}", report.message_id, report.file_number);
+    // The service of each summary record (its own, else the file's).
+    let services: std::collections::HashMap<&str, Option<&str>> = report
+        .summaries
+        .iter()
+        .map(|m| {
+            let service = m
+                .service_description
+                .as_deref()
+                .or(report.service_description.as_deref());
+            (m.id.as_str(), service)
+        })
+        .collect();
     let mut lines = Lines::new();
     for (i, s) in report.sales.iter().enumerate() {
         parsed.lines += 1;
@@ -369,14 +450,38 @@ pub fn read_dsr(bytes: &[u8], ctx: &Context, distributor: &PartyId) -> Result<Pa
             .into_iter()
             .flatten()
             .find_map(|c| ctx.resolve_code(c));
+        let code = s
+            .icpn
+            .clone()
+            .or(s.isrc.clone())
+            .or(s.catalog_number.clone())
+            .unwrap_or_default();
+        let service = match s.summary_ref.as_deref() {
+            Some(r) => services.get(r).copied().flatten(),
+            None => report.service_description.as_deref(),
+        };
+        let line = |kind, sku: Option<Sku>, units, amount_minor| SourceLine {
+            line: s.line as u64,
+            statement_id: statement_id.clone(),
+            distributor: distributor.clone(),
+            period_start: start,
+            period_end: end,
+            currency: cur,
+            sku,
+            code: code.clone(),
+            isrc: s.isrc.clone(),
+            territory: s.territory.clone(),
+            service: service.map(str::to_string),
+            kind,
+            units,
+            amount_minor,
+        };
         let Some(sku) = sku else {
-            let code = s
-                .icpn
-                .clone()
-                .or(s.isrc.clone())
-                .or(s.catalog_number.clone())
-                .unwrap_or_default();
-            parsed.unknown.entry(code).or_insert(s.line as u64);
+            sink(line(LineKind::Sale, None, s.units, amounts[i]));
+            if s.returns > 0 {
+                sink(line(LineKind::Return, None, s.returns, 0));
+            }
+            parsed.unknown.entry(code.clone()).or_insert(s.line as u64);
             continue;
         };
         if !add(
@@ -392,8 +497,16 @@ pub fn read_dsr(bytes: &[u8], ctx: &Context, distributor: &PartyId) -> Result<Pa
                 "totals within range",
             ));
         }
+        sink(line(LineKind::Sale, Some(sku.clone()), s.units, amounts[i]));
         if s.returns > 0 {
-            add(&mut lines, Some(sku), LineKind::Return, s.returns, 0);
+            add(
+                &mut lines,
+                Some(sku.clone()),
+                LineKind::Return,
+                s.returns,
+                0,
+            );
+            sink(line(LineKind::Return, Some(sku), s.returns, 0));
         }
     }
     if !parsed.unknown.is_empty() && !ctx.hold_unmatched {
@@ -411,7 +524,7 @@ pub fn read_dsr(bytes: &[u8], ctx: &Context, distributor: &PartyId) -> Result<Pa
         .filter(|d| *d >= end)
         .unwrap_or(end);
     let st = Statement {
-        statement_id: format!("dsr-{}-{}", report.message_id, report.file_number),
+        statement_id,
         distributor: distributor.clone(),
         period_start: start,
         period_end: end,

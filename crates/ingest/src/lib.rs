@@ -16,6 +16,7 @@ pub mod canonical;
 pub mod edi;
 pub mod encoding;
 pub mod error;
+pub mod lines;
 pub mod regions;
 
 use backstock_domain::{Currency, Date, Money, Sku, Upc};

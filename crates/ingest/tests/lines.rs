@@ -1,0 +1,164 @@
+//! Statement lines one at a time: summed per statement × SKU × kind they are exactly
+//! what the readers record (canonical CSV, X12 867, DDEX DSR).
+
+use backstock_domain::PartyId;
+use backstock_ingest::lines::SourceLine;
+use backstock_ingest::{read, Context, Kind, Parsed};
+use backstock_ledger::{Event, LineKind};
+use std::collections::BTreeMap;
+
+fn ctx() -> Context {
+    let catalog = vec![
+        ("MRG-001-CD".to_string(), None, 800, "USD".to_string()),
+        (
+            "MRG-002-LP".to_string(),
+            Some("5021732123459".to_string()),
+            1150,
+            "USD".to_string(),
+        ),
+    ];
+    let mut c = Context::from_lookups(
+        &catalog,
+        &[
+            ("NW-ITEM-9".into(), "MRG-002-LP".into()),
+            // The X12 and DSR samples' UPC has a wrong check digit: known by alias.
+            ("093624918526".into(), "MRG-001-CD".into()),
+            ("0093624918526".into(), "MRG-001-CD".into()),
+        ],
+        &[("allegro".into(), "USD".into())],
+    );
+    c.file_name = "statements.csv".into();
+    c.file_sha256 = "ab".repeat(32);
+    c
+}
+
+type Sums = BTreeMap<(String, Option<String>, LineKind), (i64, i64)>;
+
+fn sums_of_lines(lines: &[SourceLine]) -> Sums {
+    let mut m = Sums::new();
+    for l in lines {
+        let s = m
+            .entry((
+                l.statement_id.clone(),
+                l.sku.as_ref().map(|s| s.to_string()),
+                l.kind,
+            ))
+            .or_default();
+        s.0 += l.units;
+        s.1 += l.amount_minor;
+    }
+    m.retain(|_, v| *v != (0, 0));
+    m
+}
+
+fn sums_of_entries(p: &Parsed) -> Sums {
+    let mut m = Sums::new();
+    for e in &p.entries {
+        if let Event::Statement(st) = &e.event {
+            for l in &st.lines {
+                let s = m
+                    .entry((
+                        st.statement_id.clone(),
+                        l.sku.as_ref().map(|s| s.to_string()),
+                        l.kind,
+                    ))
+                    .or_default();
+                s.0 += l.units;
+                s.1 += l.amount_minor;
+            }
+        }
+    }
+    m.retain(|_, v| *v != (0, 0));
+    m
+}
+
+#[test]
+fn canonical_lines_add_up_to_the_statements_recorded() {
+    let text = "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,10,80.00,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,093624918526,5,40,USD,by UPC\n\
+\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,return,MRG-001-CD,2,16.00,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,NW-ITEM-9,3,34.50,USD,alias\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,fee,,,30.00,USD,\n\
+S2,allegro,2016-02-01,2016-02-29,2016-03-20,sale,MRG-001-CD,1,8.01,USD,\n";
+    let parsed = read(Kind::Statements, text.as_bytes(), &ctx()).unwrap();
+    let mut lines = Vec::new();
+    let n = backstock_ingest::lines::canonical(text.as_bytes(), &ctx(), &mut |l| lines.push(l))
+        .unwrap();
+    assert_eq!(n, 6);
+    assert_eq!(lines.len(), 6);
+    // Lines keep the original's numbering (the blank line counts).
+    assert_eq!(
+        lines.iter().map(|l| l.line).collect::<Vec<_>>(),
+        [2, 3, 5, 6, 7, 8]
+    );
+    assert_eq!(lines[1].code, "093624918526");
+    assert_eq!(lines[1].sku.as_ref().unwrap().as_str(), "MRG-001-CD");
+    assert_eq!(lines[5].amount_minor, 801);
+    assert!(lines[4].sku.is_none() && lines[4].kind == LineKind::Fee);
+    assert_eq!(sums_of_lines(&lines), sums_of_entries(&parsed));
+}
+
+#[test]
+fn a_bad_canonical_line_is_named_and_no_line_is_given_after_it() {
+    let text = "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,10,80.00,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,ten,80.00,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,1,8.00,USD,\n";
+    let mut lines = Vec::new();
+    let e = backstock_ingest::lines::canonical(text.as_bytes(), &ctx(), &mut |l| lines.push(l))
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("statements.csv"), "{msg}");
+    assert!(msg.contains("line 3") || msg.contains(":3"), "{msg}");
+    assert!(msg.contains("ten"), "{msg}");
+    assert_eq!(lines.len(), 1);
+}
+
+#[test]
+fn dsr_lines_carry_isrc_territory_and_service_and_add_up_to_the_statement() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../dsr/tests/data/DSR_PADPIDA2024010101B_PADPIDA2014111801Y_TunestreamPremium-TunestreamStore_2024-06_GB_20240705T093000.tsv",
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let d = PartyId::parse("allegro").unwrap();
+    let parsed = backstock_ingest::edi::read_dsr(&bytes, &ctx(), &d).unwrap();
+    let mut lines = Vec::new();
+    let again =
+        backstock_ingest::edi::read_dsr_lines(&bytes, &ctx(), &d, &mut |l| lines.push(l)).unwrap();
+    assert_eq!(sums_of_entries(&again), sums_of_entries(&parsed));
+    assert_eq!(sums_of_lines(&lines), sums_of_entries(&parsed));
+    let l = lines
+        .iter()
+        .find(|l| l.isrc.as_deref() == Some("GBKST2300101"))
+        .unwrap();
+    assert_eq!(l.territory.as_deref(), Some("GB"));
+    assert_eq!(l.service.as_deref(), Some("TunestreamPremium"));
+    assert!(lines
+        .iter()
+        .any(|l| l.territory.as_deref() == Some("US")
+            && l.service.as_deref() == Some("TunestreamFree")));
+    // Summary revenue split over its lines: the lines of S1 add up to 6.2480 GBP → 625
+    // minor units (rounded half to even once, then split by units).
+    let s1: i64 = lines
+        .iter()
+        .filter(|l| l.service.as_deref() == Some("TunestreamPremium"))
+        .map(|l| l.amount_minor)
+        .sum();
+    assert_eq!(s1, 625);
+}
+
+#[test]
+fn x12_lines_are_priced_as_the_statement_is() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../x12/tests/data/867_resale.edi");
+    let bytes = std::fs::read(path).unwrap();
+    let d = PartyId::parse("allegro").unwrap();
+    let parsed = backstock_ingest::edi::read_x12(&bytes, &ctx(), &d).unwrap();
+    let mut lines = Vec::new();
+    backstock_ingest::edi::read_x12_lines(&bytes, &ctx(), &d, &mut |l| lines.push(l)).unwrap();
+    assert!(lines.len() >= 3, "{lines:?}");
+    assert!(lines.iter().all(|l| l.statement_id.starts_with("x12-")));
+    assert_eq!(sums_of_lines(&lines), sums_of_entries(&parsed));
+}
