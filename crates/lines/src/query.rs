@@ -1,0 +1,604 @@
+//! `backstock lines query`: a period's lines grouped through DataFusion, every total
+//! checked against an exact sum of the same lines computed here.
+//!
+//! DataFusion sums `Decimal128(19, s)` into `Decimal128(29, s)` and `Int64` into
+//! `Int64`; engines have shipped silent overflows in such sums. So the same Parquet
+//! parts are read a second time with the `parquet` crate and summed per group in
+//! `i128` with overflow checks; the answer is printed only when both agree on every
+//! group, every count, every unit and every minor unit.
+
+use crate::{input, other, Location};
+use backstock_app::AppError;
+pub use backstock_royalties::Period;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Decimal128Type, Int64Type};
+use datafusion::functions_aggregate::expr_fn::{count, sum};
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::prelude::{col, lit, Expr, ParquetReadOptions, SessionContext};
+use futures::TryStreamExt;
+use object_store::{ObjectStore, ObjectStoreExt};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What lines can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Dim {
+    Isrc,
+    Territory,
+    Service,
+    Month,
+    Sku,
+    Distributor,
+    Kind,
+}
+
+impl Dim {
+    pub const ALL: [Dim; 7] = [
+        Dim::Isrc,
+        Dim::Territory,
+        Dim::Service,
+        Dim::Month,
+        Dim::Sku,
+        Dim::Distributor,
+        Dim::Kind,
+    ];
+    pub fn column(&self) -> &'static str {
+        match self {
+            Dim::Isrc => "isrc",
+            Dim::Territory => "territory",
+            Dim::Service => "service",
+            Dim::Month => "month",
+            Dim::Sku => "sku",
+            Dim::Distributor => "distributor",
+            Dim::Kind => "kind",
+        }
+    }
+
+    /// `--by isrc,territory,month`.
+    pub fn parse_list(text: &str) -> Result<Vec<Dim>, AppError> {
+        let mut out = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let p = part.to_ascii_lowercase();
+            let Some(d) = Dim::ALL.into_iter().find(|d| d.column() == p) else {
+                return Err(input(format!(
+                    "--by: found {part:?}, expected a comma-separated list of {}",
+                    Dim::ALL.map(|d| d.column()).join(", ")
+                )));
+            };
+            if out.contains(&d) {
+                return Err(input(format!("--by: {part} is given twice")));
+            }
+            out.push(d);
+        }
+        Ok(out)
+    }
+}
+
+/// A query over one label's lines.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub label: String,
+    pub period: Period,
+    pub by: Vec<Dim>,
+    /// Only lines of these SKUs (the SKUs on a payee's contracts).
+    pub skus: Option<BTreeSet<String>>,
+}
+
+/// One group's totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// The value of each `by` column (None: the lines have none, e.g. no ISRC).
+    pub key: Vec<Option<String>>,
+    pub currency: String,
+    /// Decimal places of the currency.
+    pub scale: u8,
+    pub lines: u64,
+    pub units: i128,
+    /// Exact, in minor units.
+    pub amount_minor: i128,
+}
+
+/// The answer, identical from the engine and from the exact sums.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub by: Vec<Dim>,
+    pub rows: Vec<Row>,
+    /// Parquet parts read.
+    pub parts: usize,
+    /// Time in DataFusion and in the exact check.
+    pub engine: std::time::Duration,
+    pub check: std::time::Duration,
+}
+
+/// `-1234567.89` from minor units and a scale.
+pub fn decimal_text(minor: i128, scale: u8) -> String {
+    let neg = minor < 0;
+    let digits = minor.unsigned_abs().to_string();
+    let s = scale as usize;
+    let body = if s == 0 {
+        digits
+    } else if digits.len() > s {
+        format!(
+            "{}.{}",
+            &digits[..digits.len() - s],
+            &digits[digits.len() - s..]
+        )
+    } else {
+        format!("0.{}{}", "0".repeat(s - digits.len()), digits)
+    };
+    if neg {
+        format!("-{body}")
+    } else {
+        body
+    }
+}
+
+/// The months of a period, as the partitions name them.
+fn months(p: &Period) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut d = p.start();
+    while d <= p.end() {
+        out.insert(crate::schema::month_of(d));
+        let next = d.last_of_month().add_days(1);
+        if next <= d {
+            break;
+        }
+        d = next;
+    }
+    out
+}
+
+/// The parts of the label's lines in the period's months.
+async fn parts(
+    to: &Location,
+    label: &str,
+    p: &Period,
+) -> Result<Vec<object_store::path::Path>, AppError> {
+    let months = months(p);
+    let prefix = object_store::path::Path::from(format!("label={label}"));
+    let mut found: Vec<object_store::path::Path> = to
+        .store
+        .list(Some(&prefix))
+        .map_err(|e| other(format!("{}: {e}", to.root().display())))
+        .try_filter_map(|m| {
+            let keep = m.location.as_ref().ends_with(".parquet")
+                && m.location.parts().any(|part| {
+                    part.as_ref()
+                        .strip_prefix("period=")
+                        .is_some_and(|v| months.contains(v))
+                });
+            futures::future::ready(Ok(keep.then_some(m.location)))
+        })
+        .try_collect()
+        .await?;
+    found.sort();
+    Ok(found)
+}
+
+/// Interned values of one column.
+#[derive(Default)]
+struct Intern {
+    ids: HashMap<String, u32>,
+    values: Vec<String>,
+}
+
+impl Intern {
+    /// 0 is "no value"; others are 1 + index.
+    fn id(&mut self, v: Option<&str>) -> u32 {
+        let Some(v) = v else { return 0 };
+        if let Some(i) = self.ids.get(v) {
+            return *i;
+        }
+        self.values.push(v.to_string());
+        let i = self.values.len() as u32;
+        self.ids.insert(v.to_string(), i);
+        i
+    }
+    fn value(&self, id: u32) -> Option<String> {
+        id.checked_sub(1)
+            .and_then(|i| self.values.get(i as usize).cloned())
+    }
+}
+
+/// Up to 7 dimensions and the currency.
+type Key = [u32; 8];
+
+#[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
+struct Acc {
+    lines: u64,
+    units: i128,
+    amount: i128,
+}
+
+/// The exact side: every part read with the `parquet` crate, summed per group in i128.
+struct Exact {
+    dims: Vec<Intern>,
+    currency: Intern,
+    scale_of: BTreeMap<String, u8>,
+    groups: HashMap<Key, Acc>,
+    /// Parts by the scale of their amounts.
+    by_scale: BTreeMap<u8, Vec<String>>,
+}
+
+fn strings(a: &ArrayRef) -> Result<ArrayRef, AppError> {
+    cast(a, &DataType::Utf8).map_err(other)
+}
+
+impl Exact {
+    fn new(by: &[Dim]) -> Exact {
+        Exact {
+            dims: by.iter().map(|_| Intern::default()).collect(),
+            currency: Intern::default(),
+            scale_of: BTreeMap::new(),
+            groups: HashMap::new(),
+            by_scale: BTreeMap::new(),
+        }
+    }
+
+    async fn part(
+        &mut self,
+        to: &Location,
+        path: &object_store::path::Path,
+        req: &Request,
+    ) -> Result<(), AppError> {
+        let url = to.url_of(path);
+        let bytes = to
+            .store
+            .get(path)
+            .await
+            .map_err(|e| other(format!("{url}: {e}")))?
+            .bytes()
+            .await
+            .map_err(|e| other(format!("{url}: {e}")))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .map_err(|e| other(format!("{url}: {e}")))?;
+        let schema = builder.schema().clone();
+        let scale = match schema
+            .field_with_name("amount")
+            .map(|f| f.data_type().clone())
+        {
+            Ok(DataType::Decimal128(_, s)) if (0..=18).contains(&s) => s as u8,
+            other_type => {
+                return Err(other(format!(
+                    "{url}: expected an amount column of Decimal128, found {other_type:?}"
+                )))
+            }
+        };
+        self.by_scale.entry(scale).or_default().push(url.clone());
+        let mut want: Vec<&str> = req.by.iter().map(|d| d.column()).collect();
+        want.extend(["currency", "units", "amount", "sku"]);
+        let idx: Vec<usize> = want
+            .iter()
+            .map(|c| {
+                schema
+                    .index_of(c)
+                    .map_err(|_| other(format!("{url}: no column {c}")))
+            })
+            .collect::<Result<_, _>>()?;
+        let mask = ProjectionMask::roots(builder.parquet_schema(), idx.iter().copied());
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(64 * 1024)
+            .build()
+            .map_err(|e| other(format!("{url}: {e}")))?;
+        let overflow = || {
+            other(format!(
+                "{url}: a total passes the range of exact sums (i128)"
+            ))
+        };
+        for batch in reader {
+            let batch: RecordBatch = batch.map_err(|e| other(format!("{url}: {e}")))?;
+            let by_name = |c: &str| {
+                batch
+                    .column_by_name(c)
+                    .cloned()
+                    .ok_or_else(|| other(format!("{url}: no column {c}")))
+            };
+            let dims: Vec<ArrayRef> = req
+                .by
+                .iter()
+                .map(|d| by_name(d.column()).and_then(|a| strings(&a)))
+                .collect::<Result<_, _>>()?;
+            let dims: Vec<_> = dims.iter().map(|a| a.as_string::<i32>()).collect();
+            let cur = strings(&by_name("currency")?)?;
+            let cur = cur.as_string::<i32>();
+            let sku = strings(&by_name("sku")?)?;
+            let sku = sku.as_string::<i32>();
+            let units = by_name("units")?;
+            let units = units
+                .as_primitive_opt::<Int64Type>()
+                .ok_or_else(|| other(format!("{url}: units is not Int64")))?
+                .clone();
+            let amount = by_name("amount")?;
+            let amount = amount
+                .as_primitive_opt::<Decimal128Type>()
+                .ok_or_else(|| other(format!("{url}: amount is not Decimal128")))?
+                .clone();
+            for r in 0..batch.num_rows() {
+                if let Some(skus) = &req.skus {
+                    if sku.is_null(r) || !skus.contains(sku.value(r)) {
+                        continue;
+                    }
+                }
+                let mut key: Key = [0; 8];
+                for (i, a) in dims.iter().enumerate() {
+                    key[i] = self.dims[i].id((!a.is_null(r)).then(|| a.value(r)));
+                }
+                let c = cur.value(r);
+                key[7] = self.currency.id(Some(c));
+                match self.scale_of.get(c) {
+                    Some(s) if *s != scale => {
+                        return Err(other(format!(
+                            "{url}: {c} amounts with {scale} decimal places, elsewhere with {s}"
+                        )))
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.scale_of.insert(c.to_string(), scale);
+                    }
+                }
+                let acc = self.groups.entry(key).or_default();
+                acc.lines += 1;
+                acc.units = acc
+                    .units
+                    .checked_add(i128::from(units.value(r)))
+                    .ok_or_else(overflow)?;
+                acc.amount = acc
+                    .amount
+                    .checked_add(amount.value(r))
+                    .ok_or_else(overflow)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn rows(&self) -> BTreeMap<(Vec<Option<String>>, String), Acc> {
+        self.groups
+            .iter()
+            .map(|(k, v)| {
+                let key = self
+                    .dims
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| d.value(k[i]))
+                    .collect();
+                let cur = self.currency.value(k[7]).unwrap_or_default();
+                ((key, cur), *v)
+            })
+            .collect()
+    }
+}
+
+/// The same groups through DataFusion: one read per amount scale (parts of different
+/// scales have different schemas).
+async fn engine(
+    by_scale: &BTreeMap<u8, Vec<String>>,
+    req: &Request,
+) -> Result<BTreeMap<(Vec<Option<String>>, String), Acc>, AppError> {
+    let ctx = SessionContext::new();
+    let mut out = BTreeMap::new();
+    let df_err = |e: datafusion::error::DataFusionError| other(format!("DataFusion: {e}"));
+    for urls in by_scale.values() {
+        let mut df = ctx
+            .read_parquet(urls.clone(), ParquetReadOptions::default())
+            .await
+            .map_err(df_err)?;
+        if let Some(skus) = &req.skus {
+            let list: Vec<Expr> = skus.iter().map(|s| lit(s.clone())).collect();
+            df = df.filter(col("sku").in_list(list, false)).map_err(df_err)?;
+        }
+        let mut group: Vec<Expr> = req.by.iter().map(|d| col(d.column())).collect();
+        group.push(col("currency"));
+        let df = df
+            .aggregate(
+                group,
+                vec![
+                    count(lit(1i64)).alias("lines"),
+                    sum(col("units")).alias("units"),
+                    sum(col("amount")).alias("amount"),
+                ],
+            )
+            .map_err(df_err)?;
+        for batch in df.collect().await.map_err(df_err)? {
+            let keys: Vec<ArrayRef> = req
+                .by
+                .iter()
+                .map(|d| {
+                    batch
+                        .column_by_name(d.column())
+                        .ok_or_else(|| other(format!("DataFusion: no column {}", d.column())))
+                        .and_then(strings)
+                })
+                .collect::<Result<_, _>>()?;
+            let cur = batch
+                .column_by_name("currency")
+                .ok_or_else(|| other("DataFusion: no currency column"))
+                .and_then(strings)?;
+            let cur = cur.as_string::<i32>();
+            let lines = batch
+                .column_by_name("lines")
+                .and_then(|a| a.as_primitive_opt::<Int64Type>().cloned())
+                .ok_or_else(|| other("DataFusion: the count is not Int64"))?;
+            let units = batch
+                .column_by_name("units")
+                .and_then(|a| a.as_primitive_opt::<Int64Type>().cloned())
+                .ok_or_else(|| other("DataFusion: the units sum is not Int64"))?;
+            let amount = batch
+                .column_by_name("amount")
+                .and_then(|a| a.as_primitive_opt::<Decimal128Type>().cloned())
+                .ok_or_else(|| other("DataFusion: the amount sum is not Decimal128"))?;
+            for r in 0..batch.num_rows() {
+                let key: Vec<Option<String>> = keys
+                    .iter()
+                    .map(|a| {
+                        let a = a.as_string::<i32>();
+                        (!a.is_null(r)).then(|| a.value(r).to_string())
+                    })
+                    .collect();
+                // A null sum (an overflow some engines give as null) is a difference.
+                let acc = Acc {
+                    lines: u64::try_from(lines.value(r)).unwrap_or(u64::MAX),
+                    units: if units.is_null(r) {
+                        i128::MIN
+                    } else {
+                        i128::from(units.value(r))
+                    },
+                    amount: if amount.is_null(r) {
+                        i128::MIN
+                    } else {
+                        amount.value(r)
+                    },
+                };
+                if out.insert((key, cur.value(r).to_string()), acc).is_some() {
+                    return Err(other("DataFusion gave one group twice"));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Runs a query; refuses (exit 1, naming the first difference) if the engine's answer
+/// differs from the exact sums in any group.
+pub async fn run(to: &Location, req: &Request) -> Result<Answer, AppError> {
+    let found = parts(to, &req.label, &req.period).await?;
+    let t0 = std::time::Instant::now();
+    let mut exact = Exact::new(&req.by);
+    for p in &found {
+        exact.part(to, p, req).await?;
+    }
+    let want = exact.rows();
+    let check = t0.elapsed();
+    let t1 = std::time::Instant::now();
+    let got = if found.is_empty() {
+        BTreeMap::new()
+    } else {
+        engine(&exact.by_scale, req).await?
+    };
+    let engine_time = t1.elapsed();
+    compare(&got, &want)?;
+    let rows = want
+        .into_iter()
+        .map(|((key, currency), a)| Row {
+            scale: exact.scale_of.get(&currency).copied().unwrap_or(0),
+            key,
+            currency,
+            lines: a.lines,
+            units: a.units,
+            amount_minor: a.amount,
+        })
+        .collect();
+    Ok(Answer {
+        by: req.by.clone(),
+        rows,
+        parts: found.len(),
+        engine: engine_time,
+        check,
+    })
+}
+
+type Groups = BTreeMap<(Vec<Option<String>>, String), Acc>;
+
+fn compare(got: &Groups, want: &Groups) -> Result<(), AppError> {
+    let show = |k: &(Vec<Option<String>>, String)| {
+        let mut parts: Vec<String> =
+            k.0.iter()
+                .map(|v| v.clone().unwrap_or("(none)".into()))
+                .collect();
+        parts.push(k.1.clone());
+        parts.join(" × ")
+    };
+    for (k, w) in want {
+        match got.get(k) {
+            Some(g) if g == w => {}
+            Some(g) => {
+                return Err(other(format!(
+                    "refused: the engine's totals for {} differ from the exact sum of the same lines ({} lines, {} units, {} minor units from DataFusion; {} lines, {} units, {} minor units exact); nothing printed",
+                    show(k), g.lines, g.units, g.amount, w.lines, w.units, w.amount
+                )))
+            }
+            None => {
+                return Err(other(format!(
+                    "refused: the engine has no group {} that the exact sums have; nothing printed",
+                    show(k)
+                )))
+            }
+        }
+    }
+    if let Some(k) = got.keys().find(|k| !want.contains_key(*k)) {
+        return Err(other(format!(
+            "refused: the engine gives a group {} the exact sums do not have; nothing printed",
+            show(k)
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_written_from_minor_units_exactly() {
+        assert_eq!(decimal_text(0, 2), "0.00");
+        assert_eq!(decimal_text(5, 2), "0.05");
+        assert_eq!(decimal_text(-5, 2), "-0.05");
+        assert_eq!(decimal_text(123456, 2), "1234.56");
+        assert_eq!(decimal_text(-1500, 0), "-1500");
+        assert_eq!(decimal_text(i128::MAX, 2).len(), 40);
+        assert!(decimal_text(i128::MIN, 2).ends_with(".28"));
+        assert_eq!(decimal_text(7, 3), "0.007");
+    }
+
+    #[test]
+    fn by_takes_known_columns_once() {
+        assert_eq!(
+            Dim::parse_list("isrc, territory,Service,month").unwrap(),
+            [Dim::Isrc, Dim::Territory, Dim::Service, Dim::Month]
+        );
+        assert!(Dim::parse_list("").unwrap().is_empty());
+        let e = Dim::parse_list("isrc,country").unwrap_err();
+        assert!(e.message().contains("found \"country\""), "{}", e.message());
+        assert!(Dim::parse_list("isrc,isrc")
+            .unwrap_err()
+            .message()
+            .contains("twice"));
+    }
+
+    #[test]
+    fn a_period_is_its_months() {
+        let m = months(&Period::parse("2016Q2").unwrap());
+        assert_eq!(
+            m.into_iter().collect::<Vec<_>>(),
+            ["2016-04", "2016-05", "2016-06"]
+        );
+        assert_eq!(months(&Period::parse("2016H2").unwrap()).len(), 6);
+    }
+
+    #[test]
+    fn any_difference_between_engine_and_exact_sums_refuses() {
+        let k = (vec![Some("GB".to_string())], "USD".to_string());
+        let a = Acc {
+            lines: 2,
+            units: 3,
+            amount: 500,
+        };
+        let want: Groups = [(k.clone(), a)].into();
+        assert!(compare(&want.clone(), &want).is_ok());
+        let off: Groups = [(k.clone(), Acc { amount: 501, ..a })].into();
+        let e = compare(&off, &want).unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("refused: the engine's totals for GB × USD differ"),
+            "{}",
+            e.message()
+        );
+        assert!(compare(&Groups::new(), &want).is_err());
+        let extra: Groups = [(k, a), ((vec![None], "USD".into()), a)].into();
+        assert!(compare(&extra, &want)
+            .unwrap_err()
+            .message()
+            .contains("(none) × USD"));
+    }
+}
