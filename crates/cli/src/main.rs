@@ -6,6 +6,8 @@ mod claim;
 mod database;
 mod deduction;
 mod export;
+#[cfg(feature = "lines")]
+mod lines;
 mod payout;
 
 use backstock_app::{
@@ -469,6 +471,16 @@ enum Command {
         #[command(subcommand)]
         command: payout::PayoutCommand,
     },
+    /// Statement lines as Parquet and queries over them through DataFusion (built with
+    /// `--features lines`).
+    #[cfg(feature = "lines")]
+    #[command(
+        after_help = "Examples:\n  backstock lines rebuild\n  backstock lines query --period 2016H1 --by isrc,territory,month\n  backstock lines query --period 2016Q2 --by service --payee june-okafor --format csv"
+    )]
+    Lines {
+        #[command(subcommand)]
+        command: lines::LinesCommand,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -917,6 +929,11 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         }
         Command::Restore(a) => {
             backup::run_restore(&data_dir.unwrap_or_else(default_data_dir), a).await
+        }
+        #[cfg(feature = "lines")]
+        Command::Lines { command } => {
+            let d = data_dir.unwrap_or_else(default_data_dir);
+            lines::run(&d, cli.label.as_deref(), command).await
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct Report {
     pub files: Vec<FileReport>,
     /// Originals with statements but no line-level detail (opening balances).
     pub skipped: Vec<(String, String)>,
+    /// Originals whose lines could not be written, with why (the others are written).
+    pub failed: Vec<(String, String)>,
 }
 
 impl Report {
@@ -78,6 +80,9 @@ impl Report {
         }
         for (name, why) in &self.skipped {
             s.push_str(&format!("{name}: skipped, {why}\n"));
+        }
+        for (name, why) in &self.failed {
+            s.push_str(&format!("{name}: NOT WRITTEN: {why}\n"));
         }
         s.push_str(&format!(
             "Wrote {lines} line{} from {} original{} in {parts} Parquet part{} under {}; each original's lines add up to the statements recorded from it.\n",
@@ -358,11 +363,16 @@ pub async fn rebuild(store: &Store, label: &str, to: &Location) -> Result<Report
     let mut ctx = context(store).await?;
     let mut report = Report::default();
     for (sha, (name, statements)) in by_file {
-        match one(store, &mut ctx, label, &sha, &name, &statements, to).await? {
-            Some(f) => report.files.push(f),
-            None => report
+        match one(store, &mut ctx, label, &sha, &name, &statements, to).await {
+            Ok(Some(f)) => report.files.push(f),
+            Ok(None) => report
                 .skipped
                 .push((name, "it has no statement lines (opening balances)".into())),
+            // One original that does not read back stops nothing else.
+            Err(e) if e.exit() == backstock_app::Exit::Input || e.message().contains(&name) => {
+                report.failed.push((name, e.message().to_string()))
+            }
+            Err(e) => return Err(e),
         }
     }
     Ok(report)

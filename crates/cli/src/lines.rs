@@ -1,0 +1,292 @@
+//! `backstock lines rebuild|query` (cargo feature `lines`): statement lines as Parquet
+//! and queries over them through DataFusion (`backstock-lines`).
+
+use backstock_app::{AppError, Exit};
+use backstock_lines::query::{decimal_text, Dim, Request};
+use backstock_lines::Location;
+use backstock_store::Store;
+use clap::{Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LinesFormat {
+    #[default]
+    Text,
+    Csv,
+    Json,
+}
+
+#[derive(Subcommand)]
+pub enum LinesCommand {
+    /// Re-read every kept original that statements were recorded from and write its
+    /// lines as Parquet (label=/distributor=/period=/SHA256.parquet), after checking
+    /// they add up to the statements recorded from it.
+    Rebuild {
+        /// Where to write (a directory; default: DATA_DIR/lines).
+        #[arg(long)]
+        out: Option<String>,
+    },
+    /// Seeded test files: `backstock gen`'s catalog, distributors, payees and contracts
+    /// (no statements.csv lines) and DDEX DSR files of digital sales by ISRC × territory
+    /// × service under OUT/dsr/DISTRIBUTOR/ (import each directory with --distributor, as
+    /// printed).
+    Gen {
+        #[arg(long)]
+        out: PathBuf,
+        /// Sales records in all the DSR files.
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: u64,
+        #[arg(long, default_value_t = 100_000)]
+        skus: u32,
+        #[arg(long, default_value_t = 5)]
+        distributors: u32,
+        /// Months of 2016 (one report per distributor and month).
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=12))]
+        months: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Territories (up to 60).
+        #[arg(long, default_value_t = 40)]
+        territories: usize,
+        /// Sales records per file at most (a month's report is split into files).
+        #[arg(long, default_value_t = 250_000)]
+        per_file: u64,
+    },
+    /// A period's lines grouped and summed through DataFusion; every total is checked
+    /// against an exact integer sum of the same lines before it is printed.
+    Query {
+        /// 2016H1 (half-year), 2016Q2 (quarter) or 2016-05 (month): statements whose
+        /// period ends in it.
+        #[arg(long)]
+        period: String,
+        /// Group by these (comma-separated): isrc, territory, service, month, sku,
+        /// distributor, kind. Always by currency.
+        #[arg(long, default_value = "")]
+        by: String,
+        /// Only the lines of SKUs on the royalty contracts paying this payee (in force
+        /// at the period's end): the receipts the payee is paid on, not the royalty.
+        #[arg(long)]
+        payee: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: LinesFormat,
+        /// Where the lines are (default: DATA_DIR/lines).
+        #[arg(long)]
+        dir: Option<String>,
+        /// `local` (DataFusion in this process). Ballista is not built yet.
+        #[arg(long, default_value = "local")]
+        engine: String,
+    },
+}
+
+/// The label's name in partition paths: `--label`, else `default` (a data directory
+/// holds one label).
+fn label_key(label: Option<&str>) -> String {
+    label.unwrap_or("default").to_string()
+}
+
+fn location(data_dir: &Path, given: Option<&str>) -> Result<Location, AppError> {
+    match given {
+        Some(t) => Location::parse(t),
+        None => Location::local(&data_dir.join("lines")),
+    }
+}
+
+pub async fn run(
+    data_dir: &Path,
+    label: Option<&str>,
+    command: LinesCommand,
+) -> Result<String, AppError> {
+    let label = label_key(label);
+    let open = || async { Ok::<Store, AppError>(Store::open(data_dir, false).await?) };
+    match command {
+        LinesCommand::Rebuild { out } => {
+            let store = &open().await?;
+            let to = location(data_dir, out.as_deref())?;
+            let report = backstock_lines::rebuild::rebuild(store, &label, &to).await?;
+            if report.failed.is_empty() {
+                Ok(report.text(&to))
+            } else {
+                Err(AppError::new(
+                    Exit::Other,
+                    format!(
+                        "{}{} original{} could not be written (above); the others were",
+                        report.text(&to),
+                        report.failed.len(),
+                        if report.failed.len() == 1 { "" } else { "s" }
+                    ),
+                ))
+            }
+        }
+        LinesCommand::Gen {
+            out,
+            lines,
+            skus,
+            distributors,
+            months,
+            seed,
+            territories,
+            per_file,
+        } => {
+            let io =
+                |e: std::io::Error| AppError::new(Exit::Other, format!("{}: {e}", out.display()));
+            backstock_app::gen::generate(
+                &out,
+                &backstock_app::gen::GenOptions {
+                    lines: 0,
+                    skus,
+                    distributors,
+                    seed,
+                    months,
+                },
+            )
+            .map_err(io)?;
+            // Reference data only: the sales are in the DSR files.
+            std::fs::remove_file(out.join("statements.csv")).map_err(io)?;
+            let files = backstock_lines::gen::write_dsr(
+                &out,
+                &backstock_lines::gen::DsrOptions {
+                    lines,
+                    skus,
+                    distributors,
+                    months,
+                    seed,
+                    territories,
+                    per_file,
+                },
+            )
+            .map_err(io)?;
+            let mut s = format!(
+                "Wrote catalog.csv, distributors.csv, payees.csv, contracts.csv and {} DSR file{} ({lines} sales records) under {}.\nImport them with:\n  backstock import {}/catalog.csv {}/distributors.csv {}/payees.csv {}/contracts.csv\n",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" },
+                out.display(),
+                out.display(),
+                out.display(),
+                out.display(),
+                out.display(),
+            );
+            let mut by_dist: std::collections::BTreeMap<&str, usize> = Default::default();
+            for (_, d) in &files {
+                *by_dist.entry(d.as_str()).or_default() += 1;
+            }
+            for (d, n) in by_dist {
+                s.push_str(&format!(
+                    "  backstock import {}/dsr/{d} --distributor {d}   # {n} file{}\n",
+                    out.display(),
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+            Ok(s)
+        }
+        LinesCommand::Query {
+            period,
+            by,
+            payee,
+            format,
+            dir,
+            engine,
+        } => {
+            if engine.trim() != "local" {
+                return Err(AppError::new(
+                    Exit::Input,
+                    format!(
+                        "--engine {engine}: only `local` (DataFusion in this process) is built; Ballista (ballista://HOST:PORT) is not yet (see README, Lines)"
+                    ),
+                ));
+            }
+            let store = &open().await?;
+            let period = backstock_lines::query::Period::parse(&period)
+                .map_err(|e| AppError::new(Exit::Input, format!("--period: {e}")))?;
+            let by = Dim::parse_list(&by)?;
+            let skus = match &payee {
+                None => None,
+                Some(p) => {
+                    let contracts =
+                        backstock_app::royalties::contracts_of_payee(store, p, period.end())
+                            .await?;
+                    if contracts.is_empty() {
+                        return Err(AppError::new(
+                            Exit::Input,
+                            format!(
+                                "--payee {p}: no royalty contract in force on {} pays {p} (see backstock payee list)",
+                                period.end()
+                            ),
+                        ));
+                    }
+                    Some(
+                        contracts
+                            .iter()
+                            .flat_map(|c| c.skus.iter().map(|s| s.as_str().to_string()))
+                            .collect(),
+                    )
+                }
+            };
+            let to = location(data_dir, dir.as_deref())?;
+            let req = Request {
+                label,
+                period,
+                by,
+                skus,
+            };
+            let answer = backstock_lines::query::run(&to, &req).await?;
+            if std::env::var_os("BACKSTOCK_TIMING").is_some() {
+                eprintln!(
+                    "[lines] {} parts; DataFusion {:.3?}; exact check {:.3?}",
+                    answer.parts, answer.engine, answer.check
+                );
+            }
+            Ok(render(&answer, format))
+        }
+    }
+}
+
+fn render(a: &backstock_lines::query::Answer, format: LinesFormat) -> String {
+    let mut cols: Vec<&'static str> = a.by.iter().map(|d| d.column()).collect();
+    cols.extend(["currency", "lines", "units", "amount"]);
+    let n = cols.len();
+    let mut t = backstock_app::output::Table::new(&cols).numeric(&[n - 3, n - 2, n - 1]);
+    let mut json = Vec::new();
+    for r in &a.rows {
+        let mut row: Vec<String> = r
+            .key
+            .iter()
+            .map(|v| v.clone().unwrap_or_default())
+            .collect();
+        let amount = decimal_text(r.amount_minor, r.scale);
+        row.extend([
+            r.currency.clone(),
+            r.lines.to_string(),
+            r.units.to_string(),
+            amount.clone(),
+        ]);
+        t.push(row);
+        let mut o = serde_json::Map::new();
+        for (d, v) in a.by.iter().zip(&r.key) {
+            o.insert(d.column().into(), serde_json::json!(v));
+        }
+        o.insert("currency".into(), serde_json::json!(r.currency));
+        o.insert("lines".into(), serde_json::json!(r.lines));
+        o.insert("units".into(), serde_json::json!(r.units.to_string()));
+        o.insert("amount".into(), serde_json::json!(amount));
+        json.push(serde_json::Value::Object(o));
+    }
+    match format {
+        LinesFormat::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({ "rows": json })).unwrap_or_default()
+                + "\n"
+        }
+        // Numbers as numbers, the currency in its own column, formulas neutralized.
+        LinesFormat::Csv => t.csv(),
+        LinesFormat::Text => {
+            let mut s = t.text();
+            s.push_str(&format!(
+                "{} group{} from {} Parquet part{}; every total equals the exact integer sum of the same lines.\n",
+                a.rows.len(),
+                if a.rows.len() == 1 { "" } else { "s" },
+                a.parts,
+                if a.parts == 1 { "" } else { "s" }
+            ));
+            s
+        }
+    }
+}
