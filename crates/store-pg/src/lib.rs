@@ -439,6 +439,14 @@ async fn append_in_tx(
         }
     }
 
+    // BACKSTOCK_TIMING=1 prints how long each phase took (for benchmarks).
+    let t0 = std::time::Instant::now();
+    let timing = std::env::var_os("BACKSTOCK_TIMING").is_some();
+    let phase = |what: &str| {
+        if timing {
+            eprintln!("[{:>8.3?}] postgres append: {what}", t0.elapsed());
+        }
+    };
     // Idempotency by entry id.
     let mut existing: HashMap<String, String> = HashMap::new();
     for chunk in entries.chunks(ROWS_PER_INSERT) {
@@ -547,7 +555,9 @@ async fn append_in_tx(
         ));
     }
     let recorded = rows.j_seq.len();
+    phase("entries expanded and hashed");
     write_rows(conn, label, &rows, file_sha.as_deref(), &recorded_at).await?;
+    phase("rows written");
     if recorded > 0 {
         sqlx::query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE label = $1")
             .bind(label)
