@@ -53,7 +53,8 @@ const TERRITORIES: [&str; 60] = [
     "SA", "AE", "IS", "LT", "LV", "EE", "SK", "SI", "HR", "RS", "BG", "CY",
 ];
 /// (service, commercial model, use type, revenue per usage in ten-thousandths).
-const SERVICES: [(&str, &str, &str, u64); 3] = [
+type Service = (&'static str, &'static str, &'static str, u64);
+const SERVICES: [Service; 3] = [
     (
         "GenStreamPremium",
         "SubscriptionModel",
@@ -153,7 +154,7 @@ fn write_one(
     territories: &[&str],
     n: u64,
 ) -> std::io::Result<()> {
-    let summaries: Vec<(String, &str, (&str, &str, &str, u64))> = territories
+    let summaries: Vec<(String, &str, Service)> = territories
         .iter()
         .flat_map(|t| SERVICES.iter().map(move |s| (*t, *s)))
         .enumerate()
