@@ -349,14 +349,15 @@ async fn run_on_working_copy(command: Command, url: &str, label: &str) -> Result
 }
 
 /// Replays the label and says what was checked.
-async fn verified<S: Journal + Settings + Sync>(s: &S, label: &str) -> Result<String, CliError> {
+async fn verified<S: Journal + Projections + Sync>(s: &S, label: &str) -> Result<String, CliError> {
     let r = replay(s)
         .await
         .map_err(|e| CliError::new(Exit::Tampered, format!("verification failed: {e}")))?;
     Ok(format!(
-        "OK: label {label}: {} entries replayed, every posting and chain hash recomputed; {} original files hashed again.\nHead: {}:{}\n",
+        "OK: label {label}: {} entries replayed, every posting and chain hash recomputed; {} original files hashed again; stock and balances match the journal now and at {} year ends.\nHead: {}:{}\n",
         r.entries,
         r.files,
+        r.projections_checked.iter().filter(|d| d.is_some()).count(),
         r.entries,
         r.head.as_deref().unwrap_or("(empty)")
     ))

@@ -334,3 +334,42 @@ async fn the_database_refuses_to_change_history() {
     assert_eq!(s.head().await.unwrap(), head);
     assert_eq!(assert_chain_exact(&url, &label).await, 2);
 }
+
+/// A posting row slipped in beside the journal (an INSERT the application role may
+/// make) moves balances without touching any hash: `verify` (the replay) compares the
+/// store's stock and balances, now and at each year end, with what the journal adds
+/// up to, and names the difference.
+#[tokio::test]
+async fn verify_finds_a_posting_added_beside_the_journal() {
+    let Some(url) = url("verify_finds_a_posting_added_beside_the_journal") else {
+        return;
+    };
+    let s = PgStore::connect(&url, &label("rogue-posting"))
+        .await
+        .unwrap();
+    s.append(
+        &[make("m1", "2015-01-01", 50), ship("s1", "2016-01-02", 20)],
+        None,
+    )
+    .await
+    .unwrap();
+    let clean = backstock_store::copy::replay(&s).await.unwrap();
+    assert_eq!(clean.entries, 2);
+    assert!(clean.projections_checked.contains(&Some(d("2015-12-31"))));
+    // The shipment's own transfer, once more, as a new row of entry #2.
+    sqlx::query(
+        "INSERT INTO transfers (label, seq, idx, debit, credit, amount, flags, posted_delta, pending_delta, effective_day, known_day) \
+         SELECT label, seq, idx + 100, debit, credit, amount, flags, posted_delta, pending_delta, effective_day, known_day \
+         FROM transfers WHERE label = $1 AND seq = 2",
+    )
+    .bind(s.label())
+    .execute(s.pool())
+    .await
+    .unwrap();
+    let err = backstock_store::copy::replay(&s)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not what its journal adds up to"), "{err}");
+    assert!(err.contains("stock"), "{err}");
+}

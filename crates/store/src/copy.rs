@@ -11,8 +11,10 @@
 //! * [`replay`] recomputes every entry's postings and chain hash from nothing but the
 //!   stored bodies, and every original's SHA-256: `verify --full` for any backend.
 
-use crate::contract::{Head, Journal, Sealed, Settings};
+use crate::contract::{Head, Journal, Projections, Sealed, Settings};
+use crate::query::StockFilter;
 use crate::{Result, SourceFile, StoreError};
+use backstock_domain::Date;
 use backstock_ledger::canonical::{canonical_postings, TransferRow};
 use backstock_ledger::{chain, Book, Entry};
 use sha2::{Digest, Sha256};
@@ -177,16 +179,52 @@ pub struct ReplayReport {
     pub entries: i64,
     pub files: usize,
     pub head: Option<String>,
+    /// The dates (and "now") at which the store's stock and balances were compared
+    /// with the replayed journal's.
+    pub projections_checked: Vec<Option<Date>>,
 }
 
+/// Per account (dense ids), debits − credits posted and pending, of the transfers
+/// effective and known on a date.
+#[derive(Default)]
+struct NetsAsOf {
+    day: i64,
+    posted: Vec<i128>,
+    pending: Vec<i128>,
+}
+
+impl NetsAsOf {
+    fn add(&mut self, debit: usize, credit: usize, posted: i64, pending: i64) {
+        let need = debit.max(credit) + 1;
+        if self.posted.len() < need {
+            self.posted.resize(need, 0);
+            self.pending.resize(need, 0);
+        }
+        self.posted[debit] += i128::from(posted);
+        self.posted[credit] -= i128::from(posted);
+        self.pending[debit] += i128::from(pending);
+        self.pending[credit] -= i128::from(pending);
+    }
+}
+
+/// Each year end the journal spans, at most this many (the most recent): the as-of
+/// dates at which a replay compares the store's projections with the journal's.
+const YEAR_ENDS_CHECKED: usize = 8;
+
 /// Recomputes every entry's postings (a fresh book replaying the bodies in order) and
-/// chain hash, and every kept original's SHA-256, against what the store holds. The
-/// first difference is an error naming the entry (or file).
-pub async fn replay<S: Journal + Sync>(src: &S) -> Result<ReplayReport> {
+/// chain hash, and every kept original's SHA-256, against what the store holds; then
+/// compares the store's stock and balances — now and at each year end the journal
+/// spans — with what the replayed entries add up to (a posting row added, changed or
+/// lost beside the journal shows there). The first difference is an error naming the
+/// entry, file or date.
+pub async fn replay<S: Journal + Projections + Sync>(src: &S) -> Result<ReplayReport> {
     let mut book = Book::new();
     let mut prev = chain::GENESIS;
     let mut expected_seq = 0i64;
     let mut shas: BTreeSet<String> = BTreeSet::new();
+    // Year ends seen so far (by effective day), each with its nets.
+    let mut last_day = i64::MIN;
+    let mut transfers: Vec<(i64, i64, usize, usize, i64, i64)> = Vec::new();
     src.each_sealed(0, |row| {
         expected_seq += 1;
         if row.seq != expected_seq {
@@ -211,7 +249,25 @@ pub async fn replay<S: Journal + Sync>(src: &S) -> Result<ReplayReport> {
                 .ok_or_else(|| corrupt(format!("account {} missing", id.0)))?;
             new_accounts.push((id.0, key.canonical_json()));
         }
-        let rows: Vec<TransferRow> = rec.transfers.iter().map(TransferRow::of).collect();
+        let (eday, kday) = (
+            i64::from(entry.effective_on.days_since_epoch()),
+            i64::from(entry.known_on.days_since_epoch()),
+        );
+        last_day = last_day.max(eday).max(kday);
+        let mut rows = Vec::with_capacity(rec.transfers.len());
+        for t in &rec.transfers {
+            let fx = backstock_ledger::canonical::effect(t, book.engine())
+                .ok_or_else(|| corrupt(format!("entry #{}: a posted pending vanished", row.seq)))?;
+            transfers.push((
+                eday,
+                kday,
+                t.debit.0 as usize,
+                t.credit.0 as usize,
+                fx.posted_delta,
+                fx.pending_delta,
+            ));
+            rows.push(TransferRow::of(t));
+        }
         let postings = canonical_postings(&new_accounts, rows.iter());
         let hash = chain::link_hash(
             row.chain_version,
@@ -261,9 +317,75 @@ pub async fn replay<S: Journal + Sync>(src: &S) -> Result<ReplayReport> {
             head.entries
         )));
     }
+    // The projections, as of each year end and now.
+    let mut dates: Vec<Option<Date>> = Vec::new();
+    if let (Some(first), true) = (transfers.iter().map(|t| t.0).min(), last_day > i64::MIN) {
+        let (first, last) = (day_date(first)?, day_date(last_day)?);
+        let mut y = last.year();
+        while y >= first.year() && dates.len() < YEAR_ENDS_CHECKED {
+            if let Some(d) = Date::from_ymd(y, 12, 31).ok().filter(|d| *d < last) {
+                dates.push(Some(d));
+            }
+            y -= 1;
+        }
+    }
+    dates.push(None);
+    let n_accounts = book.engine().accounts().len();
+    let keys: Vec<_> = book.accounts().map(|(_, k, _)| k.clone()).collect();
+    for as_of in &dates {
+        let day = as_of.map_or(i64::MAX, |d| i64::from(d.days_since_epoch()));
+        let mut nets = NetsAsOf {
+            day,
+            posted: vec![0; n_accounts],
+            pending: vec![0; n_accounts],
+        };
+        for &(e, k, debit, credit, posted, pending) in &transfers {
+            if e <= nets.day && k <= nets.day {
+                nets.add(debit, credit, posted, pending);
+            }
+        }
+        let all = StockFilter {
+            as_of: *as_of,
+            all: true,
+            ..StockFilter::default()
+        };
+        let want_stock = crate::projection::stock_rows(
+            &mut keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k, nets.posted[i], nets.pending[i])),
+            &all,
+        )?;
+        let want_money = crate::projection::balance_rows(
+            &mut keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k, nets.posted[i], nets.pending[i])),
+            None,
+        )?;
+        let when = as_of.map_or_else(|| "now".to_string(), |d| format!("as of {d}"));
+        if src.stock_as_of(&all).await? != want_stock {
+            return Err(corrupt(format!(
+                "the store's stock {when} is not what its journal adds up to: postings were changed beside the journal"
+            )));
+        }
+        if src.balances_as_of(*as_of, None).await? != want_money {
+            return Err(corrupt(format!(
+                "the store's balances {when} are not what its journal adds up to: postings were changed beside the journal"
+            )));
+        }
+    }
     Ok(ReplayReport {
         entries: expected_seq,
         files: shas.len(),
         head: (expected_seq > 0).then(|| chain::to_hex(&prev)),
+        projections_checked: dates,
     })
+}
+
+fn day_date(day: i64) -> Result<Date> {
+    i32::try_from(day)
+        .ok()
+        .and_then(|d| Date::from_days_since_epoch(d).ok())
+        .ok_or_else(|| corrupt(format!("day {day} is out of range")))
 }
