@@ -11,7 +11,7 @@
 
 use crate::{balances_text, stock_filter, stock_holders, stock_text, Command};
 use backstock_app::{AppError as CliError, Exit};
-use backstock_store::contract::{Journal, Projections, Settings};
+use backstock_store::contract::{Journal, Projections};
 use backstock_store::copy::{copy_journal, replay, CopyReport};
 use backstock_store::Store;
 use backstock_store_pg::PgStore;
