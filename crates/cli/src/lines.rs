@@ -78,10 +78,40 @@ pub enum LinesCommand {
     },
 }
 
-/// The label's name in partition paths: `--label`, else `default` (a data directory
-/// holds one label).
-fn label_key(label: Option<&str>) -> String {
-    label.unwrap_or("default").to_string()
+/// The label's name in partition paths when `--label` is not given: `SLUG` for a
+/// data directory `…/labels/SLUG` (a served one, as `--label SLUG` resolves it), else
+/// `default`.
+fn label_of_dir(data_dir: &Path) -> String {
+    let parent = data_dir.parent().and_then(|p| p.file_name());
+    match (parent, data_dir.file_name()) {
+        (Some(p), Some(slug)) if p == "labels" => slug.to_string_lossy().to_string(),
+        _ => "default".to_string(),
+    }
+}
+
+/// After `backstock import` (built with the feature): the lines of the statement files
+/// it recorded (journal entries after `after`) are written to DATA_DIR/lines. A file
+/// whose lines cannot be written is said, not an error: the import stands.
+pub async fn after_import(store: &Store, data_dir: &Path, after: i64) -> Result<String, AppError> {
+    let to = location(data_dir, None)?;
+    let r =
+        backstock_lines::rebuild::write_recorded_since(store, &label_of_dir(data_dir), after, &to)
+            .await?;
+    let mut s = String::new();
+    let lines: u64 = r.files.iter().map(|f| f.lines).sum();
+    if !r.files.is_empty() {
+        s.push_str(&format!(
+            "Lines: {lines} statement line{} of {} file{} written as Parquet under {}.\n",
+            if lines == 1 { "" } else { "s" },
+            r.files.len(),
+            if r.files.len() == 1 { "" } else { "s" },
+            to.root().display()
+        ));
+    }
+    for (name, why) in &r.failed {
+        s.push_str(&format!("Lines: {name}: not written as Parquet: {why}\n"));
+    }
+    Ok(s)
 }
 
 fn location(data_dir: &Path, given: Option<&str>) -> Result<Location, AppError> {
@@ -96,7 +126,9 @@ pub async fn run(
     label: Option<&str>,
     command: LinesCommand,
 ) -> Result<String, AppError> {
-    let label = label_key(label);
+    let label = label
+        .map(str::to_string)
+        .unwrap_or_else(|| label_of_dir(data_dir));
     let open = || async { Ok::<Store, AppError>(Store::open(data_dir, false).await?) };
     match command {
         LinesCommand::Rebuild { out } => {
@@ -243,41 +275,67 @@ pub async fn run(
 fn render(a: &backstock_lines::query::Answer, format: LinesFormat) -> String {
     let mut cols: Vec<&'static str> = a.by.iter().map(|d| d.column()).collect();
     cols.extend(["currency", "lines", "units", "amount"]);
-    let n = cols.len();
-    let mut t = backstock_app::output::Table::new(&cols).numeric(&[n - 3, n - 2, n - 1]);
-    let mut json = Vec::new();
-    for r in &a.rows {
-        let mut row: Vec<String> = r
-            .key
-            .iter()
-            .map(|v| v.clone().unwrap_or_default())
-            .collect();
-        let amount = decimal_text(r.amount_minor, r.scale);
-        row.extend([
-            r.currency.clone(),
-            r.lines.to_string(),
-            r.units.to_string(),
-            amount.clone(),
-        ]);
-        t.push(row);
-        let mut o = serde_json::Map::new();
-        for (d, v) in a.by.iter().zip(&r.key) {
-            o.insert(d.column().into(), serde_json::json!(v));
-        }
-        o.insert("currency".into(), serde_json::json!(r.currency));
-        o.insert("lines".into(), serde_json::json!(r.lines));
-        o.insert("units".into(), serde_json::json!(r.units.to_string()));
-        o.insert("amount".into(), serde_json::json!(amount));
-        json.push(serde_json::Value::Object(o));
-    }
     match format {
         LinesFormat::Json => {
-            serde_json::to_string_pretty(&serde_json::json!({ "rows": json })).unwrap_or_default()
+            let rows: Vec<serde_json::Value> = a
+                .rows
+                .iter()
+                .map(|r| {
+                    let mut o = serde_json::Map::new();
+                    for (d, v) in a.by.iter().zip(&r.key) {
+                        o.insert(d.column().into(), serde_json::json!(v));
+                    }
+                    o.insert("currency".into(), serde_json::json!(r.currency));
+                    o.insert("lines".into(), serde_json::json!(r.lines));
+                    o.insert("units".into(), serde_json::json!(r.units.to_string()));
+                    o.insert(
+                        "amount".into(),
+                        serde_json::json!(decimal_text(r.amount_minor, r.scale)),
+                    );
+                    serde_json::Value::Object(o)
+                })
+                .collect();
+            serde_json::to_string_pretty(&serde_json::json!({ "rows": rows })).unwrap_or_default()
                 + "\n"
         }
-        // Numbers as numbers, the currency in its own column, formulas neutralized.
-        LinesFormat::Csv => t.csv(),
+        LinesFormat::Csv => {
+            // Numbers as plain numbers, the currency in its own column; text cells
+            // through the product's neutralizing writer (a formula is never run).
+            let mut out = String::with_capacity(a.rows.len() * 64);
+            out.push_str(&cols.join(","));
+            out.push('\n');
+            for r in &a.rows {
+                for v in &r.key {
+                    out.push_str(&backstock_domain::csv::cell(v.as_deref().unwrap_or("")));
+                    out.push(',');
+                }
+                out.push_str(&backstock_domain::csv::cell(&r.currency));
+                out.push_str(&format!(
+                    ",{},{},{}\n",
+                    r.lines,
+                    r.units,
+                    decimal_text(r.amount_minor, r.scale)
+                ));
+            }
+            out
+        }
         LinesFormat::Text => {
+            let n = cols.len();
+            let mut t = backstock_app::output::Table::new(&cols).numeric(&[n - 3, n - 2, n - 1]);
+            for r in &a.rows {
+                let mut row: Vec<String> = r
+                    .key
+                    .iter()
+                    .map(|v| v.clone().unwrap_or_default())
+                    .collect();
+                row.extend([
+                    r.currency.clone(),
+                    r.lines.to_string(),
+                    r.units.to_string(),
+                    decimal_text(r.amount_minor, r.scale),
+                ]);
+                t.push(row);
+            }
             let mut s = t.text();
             s.push_str(&format!(
                 "{} group{} from {} Parquet part{}; every total equals the exact integer sum of the same lines.\n",

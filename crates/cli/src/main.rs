@@ -1004,6 +1004,14 @@ async fn run_setup(command: Command, data_dir: Option<PathBuf>) -> Result<String
                 distributor,
                 mapping,
             };
+            #[cfg(feature = "lines")]
+            if !opts.dry_run {
+                // The feature writes the lines of what this import records.
+                let before = store.last_seq().await?.unwrap_or(0);
+                let mut out = import::run(&store, &paths, &opts).await?;
+                out.push_str(&lines::after_import(&store, &dir(), before).await?);
+                return Ok(out);
+            }
             import::run(&store, &paths, &opts).await
         }
         Command::Mapping { command } => {

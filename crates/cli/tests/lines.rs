@@ -68,11 +68,18 @@ fn dsr_lines_rebuilt_as_parquet_and_queried_tie_to_the_ledger() {
         ],
     );
     for dist in ["dist0", "dist1"] {
-        ok(
+        let out = ok(
             &d,
             &["import", &format!("{f}/dsr/{dist}"), "--distributor", dist],
         );
+        // Built with the feature, the import writes the lines of what it recorded.
+        assert!(
+            out.contains("Lines: 1500 statement lines of 2 files written as Parquet"),
+            "{out}"
+        );
     }
+    let jan = d.join("lines/label=default/distributor=dist0/period=2016-01");
+    assert_eq!(std::fs::read_dir(jan).unwrap().count(), 1);
     let rebuilt = ok(&d, &["lines", "rebuild"]);
     assert!(rebuilt.contains("Wrote 3000 lines from"), "{rebuilt}");
     assert!(

@@ -195,6 +195,14 @@ impl Intern {
         self.ids.insert(v.to_string(), i);
         i
     }
+    fn get(&self, v: &str) -> Option<u32> {
+        self.ids.get(v).copied()
+    }
+    fn text(&self, id: u32) -> Option<&str> {
+        id.checked_sub(1)
+            .and_then(|i| self.values.get(i as usize))
+            .map(String::as_str)
+    }
     fn value(&self, id: u32) -> Option<String> {
         id.checked_sub(1)
             .and_then(|i| self.values.get(i as usize).cloned())
@@ -353,18 +361,41 @@ impl Exact {
         Ok(())
     }
 
-    fn rows(&self) -> BTreeMap<(Vec<Option<String>>, String), Acc> {
-        self.groups
-            .iter()
-            .map(|(k, v)| {
-                let key = self
-                    .dims
-                    .iter()
-                    .enumerate()
-                    .map(|(i, d)| d.value(k[i]))
-                    .collect();
-                let cur = self.currency.value(k[7]).unwrap_or_default();
-                ((key, cur), *v)
+    /// A group's values as the user reads them (`GB × GenStore × USD`).
+    fn show(&self, k: &Key) -> String {
+        let mut parts: Vec<&str> = (0..self.dims.len())
+            .map(|i| self.dims[i].text(k[i]).unwrap_or("(none)"))
+            .collect();
+        parts.push(self.currency.text(k[7]).unwrap_or(""));
+        parts.join(" × ")
+    }
+
+    /// The groups as rows, ordered by their values (no value first), then currency.
+    fn rows(&self) -> Vec<Row> {
+        let mut keys: Vec<(&Key, &Acc)> = self.groups.iter().collect();
+        let cmp_key = |a: &Key, b: &Key| {
+            for i in 0..self.dims.len() {
+                let o = self.dims[i].text(a[i]).cmp(&self.dims[i].text(b[i]));
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+            }
+            self.currency.text(a[7]).cmp(&self.currency.text(b[7]))
+        };
+        keys.sort_unstable_by(|a, b| cmp_key(a.0, b.0));
+        keys.into_iter()
+            .map(|(k, a)| {
+                let currency = self.currency.value(k[7]).unwrap_or_default();
+                Row {
+                    key: (0..self.dims.len())
+                        .map(|i| self.dims[i].value(k[i]))
+                        .collect(),
+                    scale: self.scale_of.get(&currency).copied().unwrap_or(0),
+                    currency,
+                    lines: a.lines,
+                    units: a.units,
+                    amount_minor: a.amount,
+                }
             })
             .collect()
     }
@@ -372,12 +403,17 @@ impl Exact {
 
 /// The same groups through DataFusion: one read per amount scale (parts of different
 /// scales have different schemas).
-async fn engine(
-    by_scale: &BTreeMap<u8, Vec<String>>,
-    req: &Request,
-) -> Result<BTreeMap<(Vec<Option<String>>, String), Acc>, AppError> {
+/// Its groups are keyed by the exact side's interned values: a value the exact side
+/// never saw is a difference, said as such.
+async fn engine(exact: &Exact, req: &Request) -> Result<HashMap<Key, Acc>, AppError> {
+    let by_scale = &exact.by_scale;
     let ctx = SessionContext::new();
-    let mut out = BTreeMap::new();
+    let mut out = HashMap::with_capacity(exact.groups.len());
+    let unseen = |v: &str| {
+        other(format!(
+            "refused: the engine gives a group with {v:?}, which no line of the parts has; nothing printed"
+        ))
+    };
     let df_err = |e: datafusion::error::DataFusionError| other(format!("DataFusion: {e}"));
     for urls in by_scale.values() {
         let mut df = ctx
@@ -428,14 +464,20 @@ async fn engine(
                 .column_by_name("amount")
                 .and_then(|a| a.as_primitive_opt::<Decimal128Type>().cloned())
                 .ok_or_else(|| other("DataFusion: the amount sum is not Decimal128"))?;
+            let keys: Vec<_> = keys.iter().map(|a| a.as_string::<i32>()).collect();
             for r in 0..batch.num_rows() {
-                let key: Vec<Option<String>> = keys
-                    .iter()
-                    .map(|a| {
-                        let a = a.as_string::<i32>();
-                        (!a.is_null(r)).then(|| a.value(r).to_string())
-                    })
-                    .collect();
+                let mut key: Key = [0; 8];
+                for (i, a) in keys.iter().enumerate() {
+                    if !a.is_null(r) {
+                        key[i] = exact.dims[i]
+                            .get(a.value(r))
+                            .ok_or_else(|| unseen(a.value(r)))?;
+                    }
+                }
+                key[7] = exact
+                    .currency
+                    .get(cur.value(r))
+                    .ok_or_else(|| unseen(cur.value(r)))?;
                 // A null sum (an overflow some engines give as null) is a difference.
                 let acc = Acc {
                     lines: u64::try_from(lines.value(r)).unwrap_or(u64::MAX),
@@ -450,7 +492,7 @@ async fn engine(
                         amount.value(r)
                     },
                 };
-                if out.insert((key, cur.value(r).to_string()), acc).is_some() {
+                if out.insert(key, acc).is_some() {
                     return Err(other("DataFusion gave one group twice"));
                 }
             }
@@ -468,27 +510,17 @@ pub async fn run(to: &Location, req: &Request) -> Result<Answer, AppError> {
     for p in &found {
         exact.part(to, p, req).await?;
     }
-    let want = exact.rows();
     let check = t0.elapsed();
     let t1 = std::time::Instant::now();
     let got = if found.is_empty() {
-        BTreeMap::new()
+        HashMap::new()
     } else {
-        engine(&exact.by_scale, req).await?
+        engine(&exact, req).await?
     };
     let engine_time = t1.elapsed();
-    compare(&got, &want)?;
-    let rows = want
-        .into_iter()
-        .map(|((key, currency), a)| Row {
-            scale: exact.scale_of.get(&currency).copied().unwrap_or(0),
-            key,
-            currency,
-            lines: a.lines,
-            units: a.units,
-            amount_minor: a.amount,
-        })
-        .collect();
+    compare(&got, &exact.groups, |k| exact.show(k))?;
+    drop(got);
+    let rows = exact.rows();
     Ok(Answer {
         by: req.by.clone(),
         rows,
@@ -498,35 +530,32 @@ pub async fn run(to: &Location, req: &Request) -> Result<Answer, AppError> {
     })
 }
 
-type Groups = BTreeMap<(Vec<Option<String>>, String), Acc>;
-
-fn compare(got: &Groups, want: &Groups) -> Result<(), AppError> {
-    let show = |k: &(Vec<Option<String>>, String)| {
-        let mut parts: Vec<String> =
-            k.0.iter()
-                .map(|v| v.clone().unwrap_or("(none)".into()))
-                .collect();
-        parts.push(k.1.clone());
-        parts.join(" × ")
-    };
-    for (k, w) in want {
-        match got.get(k) {
-            Some(g) if g == w => {}
-            Some(g) => {
-                return Err(other(format!(
-                    "refused: the engine's totals for {} differ from the exact sum of the same lines ({} lines, {} units, {} minor units from DataFusion; {} lines, {} units, {} minor units exact); nothing printed",
-                    show(k), g.lines, g.units, g.amount, w.lines, w.units, w.amount
-                )))
-            }
-            None => {
-                return Err(other(format!(
-                    "refused: the engine has no group {} that the exact sums have; nothing printed",
-                    show(k)
-                )))
-            }
-        }
+/// Every group of `want` in `got` with the same totals, and no other; the first
+/// difference (in key order) refuses, said with `show`.
+fn compare<K: Eq + std::hash::Hash + Ord>(
+    got: &HashMap<K, Acc>,
+    want: &HashMap<K, Acc>,
+    show: impl Fn(&K) -> String,
+) -> Result<(), AppError> {
+    let differ = want
+        .iter()
+        .filter(|(k, w)| got.get(k) != Some(w))
+        .map(|(k, _)| k)
+        .min();
+    if let Some(k) = differ {
+        let w = &want[k];
+        return Err(match got.get(k) {
+            Some(g) => other(format!(
+                "refused: the engine's totals for {} differ from the exact sum of the same lines ({} lines, {} units, {} minor units from DataFusion; {} lines, {} units, {} minor units exact); nothing printed",
+                show(k), g.lines, g.units, g.amount, w.lines, w.units, w.amount
+            )),
+            None => other(format!(
+                "refused: the engine has no group {} that the exact sums have; nothing printed",
+                show(k)
+            )),
+        });
     }
-    if let Some(k) = got.keys().find(|k| !want.contains_key(*k)) {
+    if let Some(k) = got.keys().filter(|k| !want.contains_key(*k)).min() {
         return Err(other(format!(
             "refused: the engine gives a group {} the exact sums do not have; nothing printed",
             show(k)
@@ -578,6 +607,15 @@ mod tests {
 
     #[test]
     fn any_difference_between_engine_and_exact_sums_refuses() {
+        type Groups = HashMap<(Vec<Option<String>>, String), Acc>;
+        let show = |k: &(Vec<Option<String>>, String)| {
+            let mut p: Vec<String> =
+                k.0.iter()
+                    .map(|v| v.clone().unwrap_or("(none)".into()))
+                    .collect();
+            p.push(k.1.clone());
+            p.join(" × ")
+        };
         let k = (vec![Some("GB".to_string())], "USD".to_string());
         let a = Acc {
             lines: 2,
@@ -585,18 +623,18 @@ mod tests {
             amount: 500,
         };
         let want: Groups = [(k.clone(), a)].into();
-        assert!(compare(&want.clone(), &want).is_ok());
+        assert!(compare(&want.clone(), &want, show).is_ok());
         let off: Groups = [(k.clone(), Acc { amount: 501, ..a })].into();
-        let e = compare(&off, &want).unwrap_err();
+        let e = compare(&off, &want, show).unwrap_err();
         assert!(
             e.message()
                 .starts_with("refused: the engine's totals for GB × USD differ"),
             "{}",
             e.message()
         );
-        assert!(compare(&Groups::new(), &want).is_err());
+        assert!(compare(&Groups::new(), &want, show).is_err());
         let extra: Groups = [(k, a), ((vec![None], "USD".into()), a)].into();
-        assert!(compare(&extra, &want)
+        assert!(compare(&extra, &want, show)
             .unwrap_err()
             .message()
             .contains("(none) × USD"));

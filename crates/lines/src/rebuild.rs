@@ -378,23 +378,44 @@ pub async fn rebuild(store: &Store, label: &str, to: &Location) -> Result<Report
     Ok(report)
 }
 
-/// Writes the lines of the originals with these SHA-256s (those just imported);
-/// originals no statement was recorded from are passed over.
-pub async fn write_originals(
+/// Writes the lines of the originals of the statements recorded after journal entry
+/// `after` (what an import just recorded), reading only those entries.
+pub async fn write_recorded_since(
     store: &Store,
     label: &str,
-    shas: &[String],
+    after: i64,
     to: &Location,
 ) -> Result<Report, AppError> {
-    let mut by_file = statements_by_file(store).await?;
-    let mut ctx = context(store).await?;
+    let ids: Vec<String> = store
+        .journal(None, Some(EntryKind::Statement), i64::MAX)
+        .await?
+        .into_iter()
+        .filter(|r| r.seq > after)
+        .map(|r| r.entry_id)
+        .collect();
     let mut report = Report::default();
-    for sha in shas {
-        let Some((name, statements)) = by_file.remove(sha) else {
-            continue;
-        };
-        if let Some(f) = one(store, &mut ctx, label, sha, &name, &statements, to).await? {
-            report.files.push(f);
+    if ids.is_empty() {
+        return Ok(report);
+    }
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut by_file: BTreeMap<String, (String, Vec<Statement>)> = BTreeMap::new();
+    for e in store.entries_with_ids(&refs).await? {
+        if let (Provenance::File { sha256, name, .. }, Event::Statement(st)) =
+            (e.provenance, e.event)
+        {
+            by_file
+                .entry(sha256)
+                .or_insert_with(|| (name, Vec::new()))
+                .1
+                .push(st);
+        }
+    }
+    let mut ctx = context(store).await?;
+    for (sha, (name, statements)) in by_file {
+        match one(store, &mut ctx, label, &sha, &name, &statements, to).await {
+            Ok(Some(f)) => report.files.push(f),
+            Ok(None) => {}
+            Err(e) => report.failed.push((name, e.message().to_string())),
         }
     }
     Ok(report)

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Statement lines as Parquet, queried by the product (DataFusion in process) and by
+# DuckDB on the same files, same machine:
+#
+#   bench/lines-vs-duckdb.sh [LINES] [PERIOD]        (defaults: 10000000 2016H1)
+#
+# 1. `backstock lines gen` writes LINES DDEX DSR sales records (ISRC × territory ×
+#    service, 5 distributors × 12 months of 2016, 100k SKUs, 40 territories);
+# 2. `backstock import` records them (one statement per file), `backstock lines
+#    rebuild` re-reads every kept original and writes its lines as Parquet
+#    (Decimal128 amounts, label=/distributor=/period=/SHA256.parquet);
+# 3. per ISRC × territory × month totals of PERIOD: `backstock lines query` (DataFusion,
+#    every total checked against exact i128 sums) against DuckDB (the Python module,
+#    installed with pip if missing) reading the same parts.
+#    Both answers must be identical group by group, to the cent, or the script fails.
+#
+# The binary is the debug build with `--features lines` (the workspace builds every
+# dependency at opt-level 2 in debug, so DataFusion, Arrow and Parquet run optimized;
+# backstock's own crates do not). LINES_OPT=1 builds backstock's crates at opt-level 2
+# too (CARGO_PROFILE_DEV_OPT_LEVEL=2: the dependencies are not rebuilt);
+# LINES_RELEASE=1 builds and uses a release binary (a cold build of everything).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LINES="${1:-10000000}"
+PERIOD="${2:-2016H1}"
+TARGET="${CARGO_TARGET_DIR:-target}"
+WORK="${BENCH_DIR:-$TARGET/bench-lines-$LINES}"
+
+if [ "${LINES_OPT:-}" = 1 ]; then
+  export CARGO_PROFILE_DEV_OPT_LEVEL=2
+fi
+if [ "${LINES_RELEASE:-}" = 1 ]; then
+  cargo build --quiet --release -p backstock --features lines
+  BIN="$TARGET/release/backstock"
+else
+  cargo build --quiet -p backstock --features lines
+  BIN="$TARGET/debug/backstock"
+fi
+
+PY=python3
+"$PY" -c 'import duckdb' 2>/dev/null || {
+  echo "installing duckdb (pip)"
+  "$PY" -m pip install --quiet duckdb
+}
+
+DB="$WORK/db"
+FILES="$WORK/files"
+# BENCH_REUSE=1: the files, store and Parquet of an earlier run are queried again.
+REUSE=""
+if [ "${BENCH_REUSE:-}" = 1 ] && [ -d "$DB/lines" ]; then REUSE=1; else rm -rf "$WORK"; fi
+mkdir -p "$WORK"
+
+# `timed NAME CMD…`: runs CMD, records wall seconds and peak RSS (MB) as NAME.
+declare -A SECS RSS
+timed() {
+  local name="$1"; shift
+  local t0 t1
+  t0=$(date +%s.%N)
+  /usr/bin/time -f '%M' -o "$WORK/$name.rss" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || {
+    cat "$WORK/$name.err" >&2; echo "$name failed" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  SECS[$name]=$(python3 -c "print(f'{$t1 - $t0:.1f}')")
+  RSS[$name]=$(( $(tail -1 "$WORK/$name.rss") / 1024 ))
+  echo "  $name: ${SECS[$name]} s, peak ${RSS[$name]} MB"
+}
+
+echo "== $LINES DSR lines, period $PERIOD ($BIN)"
+if [ -z "$REUSE" ]; then
+  timed gen "$BIN" lines gen --out "$FILES" --lines "$LINES"
+  "$BIN" --data-dir "$DB" init >/dev/null
+  "$BIN" --data-dir "$DB" import "$FILES/catalog.csv" "$FILES/distributors.csv" >/dev/null
+  export BIN DB FILES
+  # (Built with the feature, import also writes each file's lines: rebuild then rewrites
+  # the same bytes, and is timed on its own.)
+  timed import bash -c 'for d in "$FILES"/dsr/*/; do "$BIN" --data-dir "$DB" import "$d" --distributor "$(basename "$d")" >/dev/null; done'
+  timed rebuild "$BIN" --data-dir "$DB" lines rebuild
+else
+  for s in gen import rebuild; do SECS[$s]="(earlier run)"; RSS[$s]="–"; done
+fi
+PARTS="$DB/lines"
+echo "  Parquet: $(find "$PARTS" -name '*.parquet' | wc -l) parts, $(du -sm "$PARTS" | cut -f1) MB"
+
+BACKSTOCK_TIMING=1 timed query "$BIN" --data-dir "$DB" lines query --period "$PERIOD" --by isrc,territory,month --format csv
+cp "$WORK/query.out" "$WORK/ours.csv"
+ENGINE_LINE=$(grep '^\[lines\]' "$WORK/query.err" || true)
+echo "  $ENGINE_LINE"
+
+cat >"$WORK/duck.py" <<'PY'
+import duckdb, sys, time, re
+parts, period, out = sys.argv[1], sys.argv[2], sys.argv[3]
+m = re.fullmatch(r"(\d{4})(?:H([12])|Q([1-4])|-(\d\d))", period)
+y = int(m.group(1))
+if m.group(2): months = range(6 * (int(m.group(2)) - 1) + 1, 6 * int(m.group(2)) + 1)
+elif m.group(3): months = range(3 * (int(m.group(3)) - 1) + 1, 3 * int(m.group(3)) + 1)
+else: months = [int(m.group(4))]
+globs = [f"{parts}/label=default/*/period={y}-{mm:02d}/*.parquet" for mm in months]
+con = duckdb.connect()
+t0 = time.time()
+rows = con.execute(f"""
+  SELECT isrc, territory, month, currency, count(*) AS lines, sum(units) AS units, sum(amount) AS amount
+  FROM read_parquet({globs!r})
+  GROUP BY ALL
+""").fetchall()
+dt = time.time() - t0
+with open(out, "w") as f:
+    f.write("isrc,territory,month,currency,lines,units,amount\n")
+    for r in rows:
+        f.write(",".join("" if v is None else str(v) for v in r) + "\n")
+print(f"{dt:.3f}")
+PY
+DUCK_T0=$(date +%s.%N)
+DUCK_Q=$(/usr/bin/time -f '%M' -o "$WORK/duck.rss" "$PY" "$WORK/duck.py" "$PARTS" "$PERIOD" "$WORK/duck.csv")
+DUCK_T1=$(date +%s.%N)
+DUCK_ALL=$(python3 -c "print(f'{$DUCK_T1 - $DUCK_T0:.1f}')")
+DUCK_RSS=$(( $(tail -1 "$WORK/duck.rss") / 1024 ))
+echo "  duckdb: query ${DUCK_Q} s (process ${DUCK_ALL} s, peak ${DUCK_RSS} MB)"
+
+python3 - "$WORK/ours.csv" "$WORK/duck.csv" <<'PY'
+import sys, csv
+def load(p):
+    with open(p) as f:
+        r = csv.reader(f); head = next(r)
+        return head, sorted(tuple(x) for x in r)
+h1, a = load(sys.argv[1]); h2, b = load(sys.argv[2])
+assert h1 == h2, (h1, h2)
+if a != b:
+    sa, sb = set(a), set(b)
+    print("DIFFERENT:", len(sa - sb), "groups only ours, e.g.", sorted(sa - sb)[:3], ";", len(sb - sa), "only DuckDB's, e.g.", sorted(sb - sa)[:3])
+    sys.exit(1)
+print(f"  identical: {len(a)} groups (ISRC x territory x month x currency), every count, unit and cent")
+PY
+
+ENGINE_S=$(echo "$ENGINE_LINE" | sed -n 's/.*DataFusion \([0-9.]*\)\(m\?s\).*/\1 \2/p')
+echo
+echo "| step | time | peak memory |"
+echo "|---|---|---|"
+echo "| lines gen ($LINES DSR lines) | ${SECS[gen]} s | ${RSS[gen]} MB |"
+echo "| import (every DSR file, one statement each) | ${SECS[import]} s | ${RSS[import]} MB |"
+echo "| lines rebuild (originals → Parquet) | ${SECS[rebuild]} s | ${RSS[rebuild]} MB |"
+echo "| lines query $PERIOD by isrc,territory,month (whole command) | ${SECS[query]} s | ${RSS[query]} MB |"
+echo "| — of which DataFusion / exact check | $ENGINE_LINE | |"
+echo "| DuckDB, same query on the same parts | ${DUCK_Q} s (process ${DUCK_ALL} s) | ${DUCK_RSS} MB |"
