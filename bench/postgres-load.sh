@@ -6,7 +6,8 @@
 #      and lines/s; then `verify` on the database (every hash recomputed);
 #   2. LABELS labels importing the same files at once (one process each): wall time,
 #      every label verifies with the same entry count;
-#   3. KILLS times: an importer killed with SIGKILL at a random moment, then the label
+#   3. KILLS times: an importer killed with SIGKILL at a random moment of its import
+#      (uniform over the time step 1 took), then the label
 #      verified (nothing partial: each file is one transaction) and the import run
 #      again to completion.
 #
@@ -83,7 +84,8 @@ for k in $(seq 1 "$kills"); do
   $bin --database "$url?label=$l" import "${ref[@]}" >/dev/null
   $bin --database "$url?label=$l" import "$files/statements.csv" >/dev/null 2>&1 &
   victim=$!
-  sleep "$(python3 -c "import random; print(round(random.uniform(0.2, 6.0), 2))")"
+  # Anywhere in the import: reading the file, the working copy, the append.
+  sleep "$(python3 -c "import random; print(round(random.uniform(0.2, $t), 2))")"
   kill -9 "$victim" 2>/dev/null || true
   wait "$victim" 2>/dev/null || true
   n=$($bin --database "$url?label=$l" checkpoint 2>/dev/null | cut -d: -f1) || { echo "kill $k: label $l does not verify" >&2; partial=$((partial + 1)); continue; }
