@@ -468,22 +468,9 @@ pub async fn add_document(
 
 /// Sentences for the holders among `holders` that have failed (as known on `as_of`,
 /// the label's today when `None`): "cascade: Insolvent: … its stock is at risk …".
-/// For tables of stock.
-pub async fn at_risk_notes(
-    store: &Store,
-    holders: &[&str],
-    as_of: Option<Date>,
-) -> Result<Vec<String>, AppError> {
-    let as_of = match as_of {
-        Some(d) => d,
-        None => crate::risk::today(store).await?,
-    };
-    let entries = crate::standing_entries(store, &[EntryKind::Insolvency]).await?;
-    Ok(notes_from(&entries, holders, as_of))
-}
-
-/// [`at_risk_notes`] on any store of the contract (a label in PostgreSQL).
-pub async fn at_risk_notes_in<S>(
+/// For tables of stock; on any store of the contract (a data directory, a label in
+/// PostgreSQL).
+pub async fn at_risk_notes<S>(
     store: &S,
     holders: &[&str],
     as_of: Option<Date>,

@@ -9,7 +9,7 @@
 //! and its alert log, insolvency, payouts, `serve`) run on a data directory only,
 //! today, and are refused with a sentence saying how to copy the label out and back.
 
-use crate::{balances_text, stock_filter, stock_holders, stock_text, Command};
+use crate::Command;
 use backstock_app::{AppError as CliError, Exit};
 use backstock_store::contract::{Journal, Projections};
 use backstock_store::copy::{copy_journal, replay, CopyReport};
@@ -211,35 +211,8 @@ pub async fn run_on_postgres(
                 head.hash.unwrap_or_default()
             ))
         }
-        Command::Stock {
-            as_of,
-            owner,
-            holder,
-            sku,
-            all,
-            format,
-        } => {
-            let s = connect(&url, &label).await?;
-            let rows = s
-                .stock_as_of(&stock_filter(as_of, owner, holder, sku, all))
-                .await?;
-            let holders = stock_holders(&rows);
-            let notes = if format == crate::Format::Table && !rows.is_empty() {
-                backstock_app::insolvency::at_risk_notes_in(&s, &holders, as_of).await?
-            } else {
-                Vec::new()
-            };
-            Ok(stock_text(&rows, as_of, format, &notes))
-        }
-        Command::Balances {
-            as_of,
-            party,
-            format,
-        } => {
-            let s = connect(&url, &label).await?;
-            let party = party.map(|p| p.trim().to_ascii_lowercase());
-            let rows = s.balances_as_of(as_of, party.as_deref()).await?;
-            Ok(balances_text(&rows, format))
+        c @ (Command::Stock { .. } | Command::Balances { .. }) => {
+            crate::stock_or_balances(&connect(&url, &label).await?, c).await
         }
         c if on_working_copy(&c) => run_on_working_copy(c, &url, &label).await,
         _ => Err(CliError::new(

@@ -930,6 +930,7 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         Command::Restore(a) => {
             backup::run_restore(&data_dir.unwrap_or_else(default_data_dir), a).await
         }
+        Command::Store { command } => database::run_store(command, cli.label.as_deref()).await,
         #[cfg(feature = "lines")]
         Command::Lines { command } => {
             let d = data_dir.unwrap_or_else(default_data_dir);
@@ -1075,7 +1076,19 @@ async fn run_service(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
 
 /// What the ledger holds: units and money.
 async fn run_stock(command: Command, data_dir: Option<PathBuf>) -> Result<String, CliError> {
-    let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
+    let store = open(&data_dir.unwrap_or_else(default_data_dir)).await?;
+    stock_or_balances(&store, command).await
+}
+
+/// `stock` and `balances` on any store of the contract: a data directory, or a label
+/// in PostgreSQL (`--database`).
+async fn stock_or_balances<S>(store: &S, command: Command) -> Result<String, CliError>
+where
+    S: backstock_store::contract::Journal
+        + backstock_store::contract::Projections
+        + backstock_store::contract::Settings
+        + Sync,
+{
     match command {
         Command::Stock {
             as_of,
@@ -1085,12 +1098,11 @@ async fn run_stock(command: Command, data_dir: Option<PathBuf>) -> Result<String
             all,
             format,
         } => {
-            let store = open(&dir()).await?;
             let filter = stock_filter(as_of, owner, holder, sku, all);
-            let rows = store.stock(&filter).await?;
+            let rows = store.stock_as_of(&filter).await?;
             let holders = stock_holders(&rows);
             let notes = if format == Format::Table && !rows.is_empty() {
-                backstock_app::insolvency::at_risk_notes(&store, &holders, as_of).await?
+                backstock_app::insolvency::at_risk_notes(store, &holders, as_of).await?
             } else {
                 Vec::new()
             };
@@ -1101,9 +1113,8 @@ async fn run_stock(command: Command, data_dir: Option<PathBuf>) -> Result<String
             party,
             format,
         } => {
-            let store = open(&dir()).await?;
             let party = party.map(|p| p.trim().to_ascii_lowercase());
-            let rows = store.balances(as_of, party.as_deref()).await?;
+            let rows = store.balances_as_of(as_of, party.as_deref()).await?;
             Ok(balances_text(&rows, format))
         }
         other => Err(not_routed(&other)),
