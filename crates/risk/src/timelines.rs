@@ -489,13 +489,20 @@ fn a_quarterly_statement_paid_three_months_late_is_watched_not_held() {
         }
         .write(&mut tl);
         // Period 9 is 2013Q2, due 2013-10-28; orders keep coming while it is late.
-        for (i, on) in ["2013-11-15", "2013-12-15", "2014-01-08"].iter().enumerate() {
+        for (i, on) in ["2013-11-15", "2013-12-15", "2014-01-08"]
+            .iter()
+            .enumerate()
+        {
             tl.po(&format!("PO-G{i}"), on, "bigriver", "CD1", 900);
         }
         tl.sort();
         assert_never_alert(&tl, "bigriver", "2012-01-31", "2015-12-31");
-        let mid = signals::assess_one(&tl.snap("2014-01-10"), &Thresholds::default(), &p("bigriver"))
-            .unwrap();
+        let mid = signals::assess_one(
+            &tl.snap("2014-01-10"),
+            &Thresholds::default(),
+            &p("bigriver"),
+        )
+        .unwrap();
         assert_eq!(mid.level, Level::Watch, "late {late}: {mid:#?}");
     }
 }
