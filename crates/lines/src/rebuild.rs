@@ -169,9 +169,11 @@ fn tie_out(name: &str, lines: &[SourceLine], statements: &[Statement]) -> Result
     match off.first() {
         None => Ok(held),
         Some(((sid, sku, kind), (u, a))) => Err(format!(
-            "{name}: its lines do not add up to the statements recorded from it: statement {sid}, {} {}, the journal has {u} units and {a} minor units more than the lines ({} such difference{})",
+            "{name}: its lines do not add up to the statements recorded from it: statement {sid}, {} {}: the lines minus the journal are {} units and {} minor units ({} such difference{})",
             sku.as_deref().unwrap_or("(no SKU)"),
             kind.as_str(),
+            -u,
+            -a,
             off.len(),
             if off.len() == 1 { "" } else { "s" }
         )),
@@ -480,7 +482,10 @@ mod tests {
         let e = tie_out("f.csv", &off, &s).unwrap_err();
         assert!(e.starts_with("f.csv: its lines do not add up"), "{e}");
         assert!(e.contains("statement S1, A-1 sale"), "{e}");
-        assert!(e.contains("0 units and 1 minor units more"), "{e}");
+        assert!(
+            e.contains("the lines minus the journal are 0 units and -1 minor units"),
+            "{e}"
+        );
         let extra = [
             line(3, 3000, Some("A-1"), "A-1"),
             line(1, 0, Some("B-2"), "B-2"),

@@ -257,3 +257,55 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     }
     out
 }
+
+/// An original whose lines no longer add up to its statements (a code held at import,
+/// resolved by an alias since) is named and not written; the others are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_original_that_does_not_tie_out_is_named_and_the_others_are_written() {
+    let d = tempfile::tempdir().unwrap();
+    let store = label(d.path(), 3, 1, 1_000, 500).await;
+    let held = d.path().join("held.csv");
+    std::fs::write(
+        &held,
+        "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+HELD-1,dist0,2016-01-01,2016-01-31,2016-02-20,sale,GEN-000001,2,16.00,USD,\n\
+HELD-1,dist0,2016-01-01,2016-01-31,2016-02-20,sale,NEW-CODE-7,1,9.00,USD,not in the catalog yet\n",
+    )
+    .unwrap();
+    let opts = ImportOptions {
+        hold_unmatched: true,
+        ..ImportOptions::default()
+    };
+    import::run(&store, std::slice::from_ref(&held), &opts)
+        .await
+        .unwrap();
+    let to = Location::local(&d.path().join("lines")).unwrap();
+    // Held: written without a SKU, and the original ties out.
+    let r = backstock_lines::rebuild::rebuild(&store, "m", &to)
+        .await
+        .unwrap();
+    assert!(r.failed.is_empty(), "{r:?}");
+    let f = r
+        .files
+        .iter()
+        .find(|f| f.name.ends_with("held.csv"))
+        .unwrap();
+    assert_eq!((f.lines, f.held), (2, 1));
+    // The code now names a SKU: the lines no longer add up to the statement recorded.
+    let sku = backstock_domain::Sku::parse("GEN-000002").unwrap();
+    backstock_app::aliases::add(&store, "NEW-CODE-7", sku, "test")
+        .await
+        .unwrap();
+    let r = backstock_lines::rebuild::rebuild(&store, "m", &to)
+        .await
+        .unwrap();
+    assert_eq!(r.failed.len(), 1, "{r:?}");
+    assert!(r.failed[0].0.ends_with("held.csv"));
+    assert!(
+        r.failed[0].1.contains("statement HELD-1, GEN-000002 sale"),
+        "{}",
+        r.failed[0].1
+    );
+    assert!(r.files.len() >= 3, "{r:?}");
+    assert!(r.text(&to).contains("held.csv: NOT WRITTEN"));
+}
