@@ -19,7 +19,7 @@ use backstock_ledger::facts::{StockReport, StockReportSource};
 use backstock_ledger::{
     Channel, Entry, EntryId, Event, Fact, LineKind, Provenance, Statement, StatementLine,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 type Lines = BTreeMap<(Option<Sku>, LineKind), (i64, i64)>;
 
@@ -63,6 +63,19 @@ fn err(line: u64, found: impl Into<String>, expected: impl Into<String>) -> Line
         column: None,
         found: found.into(),
         expected: expected.into(),
+    }
+}
+
+/// An X12 item report's period: its start and end (either alone: that day).
+fn x12_period(r: &backstock_x12::ItemReport) -> Option<(Date, Date)> {
+    let to_date = |d: Option<backstock_x12::Date8>| {
+        d.and_then(|d| Date::from_ymd(d.year, u32::from(d.month), u32::from(d.day)).ok())
+    };
+    match (to_date(r.period_start), to_date(r.period_end)) {
+        (Some(s), Some(e)) => Some((s, e)),
+        (Some(s), None) => Some((s, s)),
+        (None, Some(e)) => Some((e, e)),
+        (None, None) => None,
     }
 }
 
@@ -121,18 +134,31 @@ pub fn read_x12_lines(
     // (control number, period) → lines; (as_of, sku, source) → units on hand.
     let mut statements: BTreeMap<(String, Date, Date), (Lines, u64, u64)> = BTreeMap::new();
     let mut on_hand: BTreeMap<(Date, Sku, u8), (i64, u64)> = BTreeMap::new();
+    // A statement is named by its transaction set's control number and its period's
+    // end; when one set reports two periods ending the same day (a month and its
+    // second half, as an 867 may), the start is named too.
+    let mut starts: BTreeMap<(&str, Date), BTreeSet<Date>> = BTreeMap::new();
+    for r in &reports {
+        if let Some((start, end)) = x12_period(r) {
+            starts
+                .entry((r.control_number.as_str(), end))
+                .or_default()
+                .insert(start);
+        }
+    }
+    let x12_id = |control: &str, start: Date, end: Date| -> String {
+        if starts.get(&(control, end)).is_some_and(|s| s.len() > 1) {
+            format!("x12-{control}-{start}-{end}")
+        } else {
+            format!("x12-{control}-{end}")
+        }
+    };
     for r in &reports {
         let line = r.line as u64;
         parsed.lines += 1;
-        let to_date = |d: Option<backstock_x12::Date8>| {
-            d.and_then(|d| Date::from_ymd(d.year, u32::from(d.month), u32::from(d.day)).ok())
-        };
-        let (start, end) = (to_date(r.period_start), to_date(r.period_end));
-        let (start, end) = match (start, end) {
-            (Some(s), Some(e)) => (s, e),
-            (Some(s), None) => (s, s),
-            (None, Some(e)) => (e, e),
-            (None, None) => {
+        let (start, end) = match x12_period(r) {
+            Some(p) => p,
+            None => {
                 errs.push(err(
                     line,
                     r.control_number.clone(),
@@ -152,7 +178,7 @@ pub fn read_x12_lines(
             ) {
                 sink(SourceLine {
                     line,
-                    statement_id: format!("x12-{}-{end}", r.control_number),
+                    statement_id: x12_id(&r.control_number, start, end),
                     distributor: distributor.clone(),
                     period_start: start,
                     period_end: end,
@@ -222,7 +248,7 @@ pub fn read_x12_lines(
                 }
                 sink(SourceLine {
                     line,
-                    statement_id: format!("x12-{}-{end}", r.control_number),
+                    statement_id: x12_id(&r.control_number, start, end),
                     distributor: distributor.clone(),
                     period_start: start,
                     period_end: end,
@@ -253,7 +279,7 @@ pub fn read_x12_lines(
     }
     for ((control, start, end), (lines, first, last)) in statements {
         let st = Statement {
-            statement_id: format!("x12-{control}-{end}"),
+            statement_id: x12_id(&control, start, end),
             distributor: distributor.clone(),
             period_start: start,
             period_end: end,

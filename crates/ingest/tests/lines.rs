@@ -162,3 +162,29 @@ fn x12_lines_are_priced_as_the_statement_is() {
     assert!(lines.iter().all(|l| l.statement_id.starts_with("x12-")));
     assert_eq!(sums_of_lines(&lines), sums_of_entries(&parsed));
 }
+
+/// One 867 transaction set reporting two periods that end the same day (the month,
+/// and a store's second half of it) gives two statements with two ids — before, both
+/// were named `x12-0077-2024-03-31`, and the file could not be imported ("already
+/// recorded with different details"). A set with one period keeps its old name.
+#[test]
+fn x12_periods_sharing_an_end_are_two_statements() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../x12/tests/data/867_resale.edi");
+    let bytes = std::fs::read(path).unwrap();
+    let d = PartyId::parse("allegro").unwrap();
+    let parsed = backstock_ingest::edi::read_x12(&bytes, &ctx(), &d).unwrap();
+    let mut ids: Vec<String> = parsed.entries.iter().map(|e| e.id.to_string()).collect();
+    ids.sort();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "entry ids repeat: {ids:?}");
+    assert!(
+        ids.contains(&"statement:allegro:x12-0077-2024-03-01-2024-03-31".to_string()),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"statement:allegro:x12-0077-2024-03-15-2024-03-31".to_string()),
+        "{ids:?}"
+    );
+}
