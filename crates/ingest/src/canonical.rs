@@ -105,6 +105,31 @@ impl<'a> Row<'a> {
     fn raw(&self, col: usize) -> &'a str {
         self.rec.get(self.idx[col]).unwrap_or("").trim()
     }
+    /// The checks of a statement line beyond its cells, the same for the importer and
+    /// for the lines read one by one: sales and returns name an item, and the period
+    /// ends on or after its start. Errors go to `errs`; `false` when one failed.
+    fn statement_line_holds(
+        &self,
+        kind: LineKind,
+        has_item: bool,
+        ps: Date,
+        pe: Date,
+        errs: &mut Errors,
+    ) -> bool {
+        if matches!(kind, LineKind::Sale | LineKind::Return) && !has_item {
+            errs.push(self.err(6, "", "a SKU or UPC on sale and return lines"));
+            return false;
+        }
+        if pe < ps {
+            errs.push(self.err(
+                3,
+                &pe.to_string(),
+                format!("a period end on or after the period start {ps}"),
+            ));
+            return false;
+        }
+        true
+    }
     fn err(&self, col: usize, found: &str, expected: impl Into<String>) -> LineError {
         LineError {
             line: self.line,
@@ -474,16 +499,7 @@ pub fn statement_lines(
         else {
             continue;
         };
-        if matches!(kind, LineKind::Sale | LineKind::Return) && code.is_empty() {
-            errs.push(r.err(6, "", "a SKU or UPC on sale and return lines"));
-            continue;
-        }
-        if pe < ps {
-            errs.push(r.err(
-                3,
-                &pe.to_string(),
-                format!("a period end on or after the period start {ps}"),
-            ));
+        if !r.statement_line_holds(kind, !code.is_empty(), ps, pe, &mut errs) {
             continue;
         }
         let head = heads
@@ -941,16 +957,7 @@ pub(crate) fn row_of(
             else {
                 return;
             };
-            if matches!(kind, LineKind::Sale | LineKind::Return) && sku.is_none() {
-                errs.push(r.err(6, "", "a SKU or UPC on sale and return lines"));
-                return;
-            }
-            if pe < ps {
-                errs.push(r.err(
-                    3,
-                    &pe.to_string(),
-                    format!("a period end on or after the period start {ps}"),
-                ));
+            if !r.statement_line_holds(kind, sku.is_some(), ps, pe, errs) {
                 return;
             }
             let acc = match st.statements.get_mut(sid) {
