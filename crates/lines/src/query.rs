@@ -149,6 +149,32 @@ fn months(p: &Period) -> BTreeSet<String> {
     out
 }
 
+/// The months (`YYYY-MM`, the month of each statement's period end) the label has lines
+/// for, from the partition names alone (no part is read): what a page offers to query.
+pub async fn months_on_file(to: &Location, label: &str) -> Result<BTreeSet<String>, AppError> {
+    let prefix = object_store::path::Path::from(format!("label={label}"));
+    let found: Vec<String> = to
+        .store
+        .list(Some(&prefix))
+        .map_err(|e| other(format!("{}: {e}", to.root().display())))
+        .try_filter_map(|m| {
+            let month = m
+                .location
+                .as_ref()
+                .ends_with(".parquet")
+                .then(|| {
+                    m.location
+                        .parts()
+                        .find_map(|part| part.as_ref().strip_prefix("period=").map(str::to_string))
+                })
+                .flatten();
+            futures::future::ready(Ok(month))
+        })
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().collect())
+}
+
 /// The parts of the label's lines in the period's months.
 async fn parts(
     to: &Location,

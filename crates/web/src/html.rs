@@ -67,6 +67,10 @@ pub fn page(title: &str, tenant: Option<&Tenant>, body: &str) -> Html<String> {
             ("thresholds", "Thresholds", Perm::Manage),
             ("audit", "Audit log", Perm::Manage),
         ];
+        #[cfg(feature = "lines")]
+        let links = links
+            .into_iter()
+            .chain([("lines", "Sales lines", Perm::Statements)]);
         for (path, label, p) in links {
             if t.may(p) {
                 nav.push_str(&format!(

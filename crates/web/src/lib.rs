@@ -20,6 +20,8 @@ pub mod export;
 pub mod format;
 pub mod html;
 pub mod insolvency;
+#[cfg(feature = "lines")]
+pub mod lines;
 pub mod mappings;
 pub mod pages;
 pub mod paging;

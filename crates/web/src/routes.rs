@@ -305,7 +305,8 @@ pub fn all() -> Vec<Route> {
         answers,
         handler,
     };
-    vec![
+    #[allow(unused_mut)]
+    let mut routes = vec![
         // ---- pages ----
         r(Verb::Get, "/", Public, "Home: your labels, or the sign-in page", &[], Body::None, "text/html", || get(pages::home)),
         r(Verb::Get, "/login", Public, "Sign-in form", &[("next", "where to go after signing in")], Body::None, "text/html", || get(pages::login_form)),
@@ -447,8 +448,25 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/api/v1/t/{tenant}/mappings/preview", Tenant(Mappings), "A sample (`file`, or `sample` from an earlier answer) and the mapping's fields -> the sample's first rows, the fields with the defaults detected, the TOML, at most 20 canonical rows and every problem (file, line, column, expected); nothing recorded", &[], Body::Multipart(crate::mappings::FIELDS), "application/json", || post(crate::mappings::api_preview)),
         r(Verb::Post, "/api/v1/t/{tenant}/mappings", Tenant(Mappings), "Save a mapping (`toml`, or the builder's fields with `sample`), as backstock mapping add does; audited", &[], Body::Json(crate::mappings::SAVE_FIELDS), "application/json", || post(crate::mappings::api_save)),
         r(Verb::Get, "/api/v1/t/{tenant}/unmatched", Tenant(ReadLabel), "Statement lines held for an unknown code, and the aliases on record", &[], Body::None, "application/json", || get(actions::api_unmatched)),
-    ]
+    ];
+    // ---- line-level analytics (cargo feature `lines`; crates/web/src/lines.rs) ----
+    #[cfg(feature = "lines")]
+    routes.extend([
+        r(Verb::Get, "/t/{tenant}/lines", Tenant(Statements), "Sales lines: a period's statement lines grouped by territory, service, month, … (DataFusion, checked against an exact sum), charts and a table (an artist: the releases they are paid on)", LINES_QUERY, Body::None, "text/html or text/csv", || get(crate::lines::lines_page)),
+        r(Verb::Get, "/api/v1/t/{tenant}/lines", Tenant(Statements), "A period's statement lines grouped and summed (the rows of `backstock lines query --format json`, a page at a time; an artist: their own payee's releases)", LINES_QUERY, Body::None, "application/json", || get(crate::lines::api_lines)),
+    ]);
+    routes
 }
+
+#[cfg(feature = "lines")]
+const LINES_QUERY: &[(&str, &str)] = &[
+    ("period", "2016H1, 2016Q2 or 2016-05: statements whose period ends in it (default: the latest half-year with lines)"),
+    ("by", "comma-separated: isrc, territory, service, month, sku, distributor, kind (default: territory)"),
+    ("payee", "only the SKUs on the contracts paying this payee (an artist: always their own)"),
+    ("cursor", "API: the `next` of the previous page"),
+    ("limit", "API: rows a page (at most 500)"),
+    ("format", "page: `csv` downloads every group"),
+];
 
 /// The router: each route with its declared access attached for the extractors.
 pub fn router() -> axum::Router<AppState> {

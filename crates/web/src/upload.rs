@@ -395,12 +395,25 @@ pub async fn confirm(state: &AppState, t: &Tenant, id: &str) -> Result<String, F
     }
     let dir = upload_dir(state, &u.id);
     let c: Choices = serde_json::from_str(&u.options).unwrap_or_default();
+    #[cfg(feature = "lines")]
+    let before = t.store().last_seq().await?.unwrap_or(0);
     let result = match options(t, &c, false) {
         Ok(opts) => run(t, &u.path, &opts, &Mutex::new((Vec::new(), 0)))
             .await
             .map(|o| o.report)
             .map_err(Fail::from),
         Err(f) => Err(f),
+    };
+    // Built with the feature, the lines of the statement files recorded are written as
+    // Parquet (as `backstock import` does); a file that cannot be is said, and the
+    // import stands.
+    #[cfg(feature = "lines")]
+    let result = match result {
+        Ok(mut report) => {
+            report.push_str(&lines_written(state, t, before).await);
+            Ok(report)
+        }
+        e => e,
     };
     let _ = std::fs::remove_dir_all(&dir);
     let name = u
@@ -424,6 +437,34 @@ pub async fn confirm(state: &AppState, t: &Tenant, id: &str) -> Result<String, F
             .await?;
             Err(f)
         }
+    }
+}
+
+/// The lines of the statement files recorded after entry `before`, written under the
+/// label's `lines` directory; what was written or not, as report lines.
+#[cfg(feature = "lines")]
+async fn lines_written(state: &AppState, t: &Tenant, before: i64) -> String {
+    let dir = state.control.label_dir(t.slug()).join("lines");
+    let to = match backstock_lines::Location::local(&dir) {
+        Ok(to) => to,
+        Err(e) => return format!("Lines: not written as Parquet: {}\n", e.message()),
+    };
+    match backstock_lines::rebuild::write_recorded_since(t.store(), t.slug(), before, &to).await {
+        Ok(r) => {
+            let mut s = String::new();
+            let n: u64 = r.files.iter().map(|f| f.lines).sum();
+            if !r.files.is_empty() {
+                s.push_str(&format!(
+                    "Lines: {n} statement line{} written as Parquet for the Sales lines page.\n",
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+            for (name, why) in &r.failed {
+                s.push_str(&format!("Lines: {name}: not written as Parquet: {why}\n"));
+            }
+            s
+        }
+        Err(e) => format!("Lines: not written as Parquet: {}\n", e.message()),
     }
 }
 
