@@ -235,18 +235,20 @@ fn charts(l: &Locale, a: &Answer) -> String {
             )
         };
         let title = format!("Earnings by {}, {cur}", first.column());
-        out.push_str(&format!(
-            "<h2>{}</h2>{}",
-            esc(&title),
-            bar_chart(&format!("lines-chart-{cur}"), &title, &bars, &fmt)
-        ));
-        if more > 0 {
-            out.push_str(&format!(
+        let note = if more > 0 {
+            format!(
                 r#"<p class="note">The {} largest of {} groups; the table below has them all.</p>"#,
                 CHART_BARS,
                 CHART_BARS + more
-            ));
-        }
+            )
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "<div><h2>{}</h2>{}{note}</div>",
+            esc(&title),
+            bar_chart(&format!("lines-chart-{cur}"), &title, &bars, &fmt)
+        ));
     }
     out
 }
@@ -339,7 +341,7 @@ pub async fn lines_page(State(state): State<AppState>, t: Tenant, Query(q): Q) -
         Ok(r) => r,
         Err(f) => {
             let body = format!(
-                r#"<h1>Sales lines</h1><p class="err" id="lines-error">{}</p><p><a href="/t/{}/lines">Back to the latest period</a></p>"#,
+                r#"<p class="err" id="lines-error">{}</p><p><a href="/t/{}/lines">Back to the latest period</a></p>"#,
                 esc(&f.message),
                 url_encode(t.slug())
             );
@@ -363,7 +365,7 @@ async fn page_body(
         _ => Vec::new(),
     };
     let periods = periods_on_file(&months);
-    let mut body = String::from("<h1>Sales lines</h1>");
+    let mut body = String::new();
     body.push_str(&format!(
         r#"<p class="note">Every line of the statements imported for {} ({} to {}), grouped and summed by Apache DataFusion over the label's Parquet copies of the original files, and checked against an exact sum of the same lines before it is shown. These are receipts from distributors, not royalties.</p>"#,
         esc(&a.period.to_string()),
