@@ -189,12 +189,17 @@ pub fn percent(ppm: u32) -> String {
 /// Why royalties collected differ from royalties earned, in one paragraph: the
 /// distributors' statements not paid yet, those of distributors in default named.
 pub fn why_collected_differs(c: &ContractStatement) -> String {
+    why_collected_differs_in(c, &Writing::default())
+}
+
+/// [`why_collected_differs`] in the label's [`Writing`].
+pub fn why_collected_differs_in(c: &ContractStatement, w: &Writing) -> String {
     let t = &c.totals;
     let cur = c.currency;
     let mut s = format!(
         "Royalties are earned when a distributor reports a sale and collected when it pays for it. This period: earned {} {cur}, collected {} {cur}",
-        amount(t.royalty_earned),
-        amount(t.royalty_collected)
+        w.amount(t.royalty_earned),
+        w.amount(t.royalty_collected)
     );
     let diff = t
         .royalty_earned
@@ -205,7 +210,7 @@ pub fn why_collected_differs(c: &ContractStatement) -> String {
     } else {
         s.push_str(&format!(
             " (a difference of {} {cur}; collected also counts payments received this period for earlier periods' statements).",
-            amount(Money::from_minor(diff, cur))
+            w.amount(Money::from_minor(diff, cur))
         ));
     }
     if c.not_collected.is_empty() {
@@ -214,7 +219,7 @@ pub fn why_collected_differs(c: &ContractStatement) -> String {
         let n = c.not_collected.len();
         s.push_str(&format!(
             " Not collected yet: {} {cur} on {n} unpaid statement{} (listed below)",
-            amount(t.earned_not_collected),
+            w.amount(t.earned_not_collected),
             if n == 1 { "" } else { "s" }
         ));
         let mut defaulted: Vec<&str> = c
@@ -229,7 +234,7 @@ pub fn why_collected_differs(c: &ContractStatement) -> String {
         } else {
             s.push_str(&format!(
                 ", of which {} {cur} is owed by distributors in default ({}): reported as sold but not paid; the label is pursuing the claim.",
-                amount(t.earned_not_collected_in_default),
+                w.amount(t.earned_not_collected_in_default),
                 defaulted.join(", ")
             ));
         }
@@ -275,11 +280,17 @@ pub fn render(st: &RoyaltyStatement, format: Format) -> Vec<u8> {
 /// Renders the statement with what makes it checkable ([`Checks`]): the rate on each
 /// line, why collected differs from earned, the payments made up to its date.
 pub fn render_checked(st: &RoyaltyStatement, checks: &Checks, format: Format) -> Vec<u8> {
+    render_in(st, checks, format, &Writing::default())
+}
+
+/// [`render_checked`] with the HTML and PDF written in the label's [`Writing`] (its
+/// locale's amounts, counts and dates); JSON and CSV are data and stay as they are.
+pub fn render_in(st: &RoyaltyStatement, checks: &Checks, format: Format, w: &Writing) -> Vec<u8> {
     match format {
         Format::Json => to_json_checked(st, checks).into_bytes(),
         Format::Csv => to_csv_checked(st, checks).into_bytes(),
-        Format::Html => to_html_checked(st, checks).into_bytes(),
-        Format::Pdf => pdf::to_pdf_checked(st, checks).bytes,
+        Format::Html => to_html_in(st, checks, w).into_bytes(),
+        Format::Pdf => pdf::to_pdf_in(st, checks, w).bytes,
     }
 }
 
@@ -312,111 +323,162 @@ pub fn to_json_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
     serde_json::to_string_pretty(&to_json_value(st, checks)).unwrap_or_default() + "\n"
 }
 
-/// An amount for people: `1,234.56` (the currency is printed once per section).
-pub fn amount(m: Money) -> String {
-    let s = m.to_decimal_string();
-    let (sign, s) = match s.strip_prefix('-') {
-        Some(r) => ("-", r),
-        None => ("", s.as_str()),
-    };
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (s, None),
-    };
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i).is_multiple_of(3) {
-            out.push(',');
+/// How a statement writes amounts, counts and dates for people: the label's locale
+/// (the web app makes one from it). The default is the statement's own — `1,234.56`,
+/// `1,000` units, dates `2016-06-30` — as the CLI writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Writing {
+    /// Between groups of three digits: `,`, `.`, a narrow space, or nothing.
+    pub group: String,
+    /// Before the minor units: `.` or `,`.
+    pub decimal: char,
+    pub dates: DateOrder,
+}
+
+/// The order of a date's parts, and what is between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOrder {
+    /// `2016-06-30`
+    Iso,
+    /// `06/30/2016`
+    Mdy(char),
+    /// `30/06/2016`, `30.06.2016`, `30-06-2016`
+    Dmy(char),
+}
+
+impl Default for Writing {
+    fn default() -> Writing {
+        Writing {
+            group: ",".into(),
+            decimal: '.',
+            dates: DateOrder::Iso,
         }
-        out.push(c);
-    }
-    match frac {
-        Some(f) => format!("{sign}{out}.{f}"),
-        None => format!("{sign}{out}"),
     }
 }
 
-fn units(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
+impl Writing {
+    /// A whole number with its groups: `1,234,567`, `-12`.
+    pub fn units(&self, n: i64) -> String {
+        let s = n.unsigned_abs().to_string();
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
+                out.push_str(&self.group);
+            }
+            out.push(c);
         }
-        out.push(c);
+        if n < 0 {
+            format!("-{out}")
+        } else {
+            out
+        }
     }
-    if n < 0 {
-        format!("-{out}")
-    } else {
+
+    /// An amount without its currency: `1,234.56`, `1.234,56`, `-0.05`, `1,500` (JPY).
+    pub fn amount(&self, m: Money) -> String {
+        let exp = u32::from(m.currency().exponent());
+        let scale = 10i128.pow(exp);
+        let minor = i128::from(m.minor());
+        let whole = i64::try_from(minor.abs() / scale).unwrap_or(i64::MAX);
+        let frac = minor.abs() % scale;
+        let mut out = if minor < 0 {
+            "-".to_string()
+        } else {
+            String::new()
+        };
+        out.push_str(&self.units(whole));
+        if exp > 0 {
+            out.push(self.decimal);
+            out.push_str(&format!("{frac:0width$}", width = exp as usize));
+        }
         out
     }
+
+    pub fn date(&self, d: Date) -> String {
+        let (y, m, day) = (d.year(), d.month(), d.day());
+        match self.dates {
+            DateOrder::Iso => d.to_string(),
+            DateOrder::Mdy(sep) => format!("{m:02}{sep}{day:02}{sep}{y}"),
+            DateOrder::Dmy(sep) => format!("{day:02}{sep}{m:02}{sep}{y}"),
+        }
+    }
+}
+
+/// An amount for people: `1,234.56` (the currency is printed once per section).
+pub fn amount(m: Money) -> String {
+    Writing::default().amount(m)
 }
 
 /// The summary lines of one contract section, in the order printed (totals first).
 /// Shared by every rendering so they say the same thing.
 pub fn summary_lines(c: &ContractStatement) -> Vec<(String, String)> {
+    summary_lines_in(c, &Writing::default())
+}
+
+/// [`summary_lines`] in the label's [`Writing`].
+pub fn summary_lines_in(c: &ContractStatement, w: &Writing) -> Vec<(String, String)> {
     let t = &c.totals;
     let mut v = vec![
-        ("Opening balance".to_string(), amount(t.opening_balance)),
+        ("Opening balance".to_string(), w.amount(t.opening_balance)),
         (
             format!(
                 "Royalties earned ({} units sold, {} returned)",
-                units(t.units_sold),
-                units(t.units_returned)
+                w.units(t.units_sold),
+                w.units(t.units_returned)
             ),
-            amount(t.royalty_earned),
+            w.amount(t.royalty_earned),
         ),
         (
             "Royalties on payments collected".to_string(),
-            amount(t.royalty_collected),
+            w.amount(t.royalty_collected),
         ),
         (
             format!("Royalties credited this period ({} basis)", c.basis),
-            amount(t.royalties),
+            w.amount(t.royalties),
         ),
         (
             "Returns included above (at wholesale)".to_string(),
-            amount(t.returns),
+            w.amount(t.returns),
         ),
         (
             "Reserve held against returns".to_string(),
-            amount(neg(t.reserve_held)),
+            w.amount(neg(t.reserve_held)),
         ),
-        ("Reserve released".to_string(), amount(t.reserve_released)),
+        ("Reserve released".to_string(), w.amount(t.reserve_released)),
         (
             "Advances and costs charged".to_string(),
-            amount(neg(t.costs_charged)),
+            w.amount(neg(t.costs_charged)),
         ),
-        ("Recouped this period".to_string(), amount(t.recouped)),
+        ("Recouped this period".to_string(), w.amount(t.recouped)),
         (
             "Closing balance carried forward".to_string(),
-            amount(t.closing_balance),
+            w.amount(t.closing_balance),
         ),
-        ("Unrecouped balance".to_string(), amount(t.unrecouped)),
+        ("Unrecouped balance".to_string(), w.amount(t.unrecouped)),
         (
             "Reserves still held".to_string(),
-            amount(t.reserves_outstanding),
+            w.amount(t.reserves_outstanding),
         ),
         (
             if t.carried_below_minimum {
                 format!(
                     "AMOUNT PAYABLE (below the {} minimum: carried forward)",
-                    amount(t.min_payout)
+                    w.amount(t.min_payout)
                 )
             } else {
                 "AMOUNT PAYABLE".to_string()
             },
-            amount(t.payable),
+            w.amount(t.payable),
         ),
         (
             "Earned but not collected (all periods)".to_string(),
-            amount(t.earned_not_collected),
+            w.amount(t.earned_not_collected),
         ),
     ];
     if !t.earned_not_collected_in_default.is_zero() {
         v.push((
             "  of which owed by distributors in default".to_string(),
-            amount(t.earned_not_collected_in_default),
+            w.amount(t.earned_not_collected_in_default),
         ));
     }
     v
@@ -425,6 +487,14 @@ pub fn summary_lines(c: &ContractStatement) -> Vec<(String, String)> {
 /// One sentence per distributor owing royalties not yet collected.
 pub fn not_collected_lines(c: &ContractStatement) -> Vec<String> {
     not_collected_items(c).into_iter().map(|l| l.text).collect()
+}
+
+/// [`not_collected_lines`] in the label's [`Writing`].
+pub fn not_collected_lines_in(c: &ContractStatement, w: &Writing) -> Vec<String> {
+    not_collected_items_in(c, w)
+        .into_iter()
+        .map(|l| l.text)
+        .collect()
 }
 
 /// A sentence of "earned but not collected", and whether it names a distributor in
@@ -437,6 +507,11 @@ pub struct NotCollectedLine {
 
 /// [`not_collected_lines`] with whether each distributor is in default.
 pub fn not_collected_items(c: &ContractStatement) -> Vec<NotCollectedLine> {
+    not_collected_items_in(c, &Writing::default())
+}
+
+/// [`not_collected_items`] in the label's [`Writing`].
+pub fn not_collected_items_in(c: &ContractStatement, w: &Writing) -> Vec<NotCollectedLine> {
     let mut by: Vec<(String, bool, Money, usize)> = Vec::new();
     for n in &c.not_collected {
         match by.iter_mut().find(|(d, ..)| *d == n.distributor_name) {
@@ -466,7 +541,7 @@ pub fn not_collected_items(c: &ContractStatement) -> Vec<NotCollectedLine> {
             in_default: default,
             text: format!(
                 "{d}: {} {} on {n} statement{}{}",
-                amount(m),
+                w.amount(m),
                 c.currency,
                 if n == 1 { "" } else { "s" },
                 if default {
@@ -712,6 +787,11 @@ pub fn to_html(st: &RoyaltyStatement) -> String {
 
 /// [`to_html`] with the rates and payments of `checks`.
 pub fn to_html_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
+    to_html_in(st, checks, &Writing::default())
+}
+
+/// [`to_html_checked`] with amounts, counts and dates in the label's [`Writing`].
+pub fn to_html_in(st: &RoyaltyStatement, checks: &Checks, w: &Writing) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -726,9 +806,9 @@ pub fn to_html_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
         esc(&st.label),
         esc(&st.payee.name),
         esc(&st.period),
-        st.period_start,
-        st.period_end,
-        st.issued_on,
+        w.date(st.period_start),
+        w.date(st.period_end),
+        w.date(st.issued_on),
         esc(&st.payee.name),
         esc(&st.payee.address),
         esc(&st.payee.email)
@@ -743,7 +823,7 @@ pub fn to_html_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
             esc(&c.basis),
             c.currency
         );
-        for (k, v) in summary_lines(c) {
+        for (k, v) in summary_lines_in(c, w) {
             let cls = if k.starts_with("AMOUNT PAYABLE") {
                 " class=\"pay\""
             } else {
@@ -757,7 +837,7 @@ pub fn to_html_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
             );
         }
         h.push_str("</table>\n<h3>Earned but not collected</h3>\n<ul>\n");
-        for line in not_collected_lines(c) {
+        for line in not_collected_lines_in(c, w) {
             let _ = writeln!(
                 h,
                 "<li{}>{}</li>",
@@ -773,7 +853,7 @@ pub fn to_html_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
         let _ = writeln!(
             h,
             "<h3>Why collected differs from earned</h3>\n<p class=\"why\">{}</p>",
-            esc(&why_collected_differs(c))
+            esc(&why_collected_differs_in(c, w))
         );
         if !c.not_collected.is_empty() {
             h.push_str("<table class=\"unpaid\"><tr><th>unpaid statement</th><th>distributor</th><th class=\"n\">earned</th><th class=\"n\">collected</th><th class=\"n\">not collected</th><th>status</th></tr>\n");
@@ -784,9 +864,9 @@ pub fn to_html_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
                     if n.in_default { " class=\"default\"" } else { "" },
                     esc(&n.statement_id),
                     esc(&n.distributor_name),
-                    amount(n.royalty_earned),
-                    amount(n.royalty_collected),
-                    amount(n.royalty_uncollected),
+                    w.amount(n.royalty_earned),
+                    w.amount(n.royalty_collected),
+                    w.amount(n.royalty_uncollected),
                     if n.in_default { "IN DEFAULT" } else { "not yet due or paid" }
                 );
             }
@@ -798,11 +878,11 @@ pub fn to_html_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
                 let _ = writeln!(
                     h,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                    k.date,
+                    w.date(k.date),
                     esc(&k.kind),
                     esc(k.sku.as_deref().unwrap_or("all releases")),
-                    amount(k.amount),
-                    amount(k.charged)
+                    w.amount(k.amount),
+                    w.amount(k.charged)
                 );
             }
             h.push_str("</table>\n");
@@ -817,12 +897,12 @@ pub fn to_html_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
                 esc(&l.format),
                 esc(&l.channel),
                 esc(&l.distributor_name),
-                units(l.units_sold),
-                units(l.units_returned),
+                w.units(l.units_sold),
+                w.units(l.units_returned),
                 esc(checks.rate_of(&c.contract_id, l)),
-                amount(l.receipts),
-                amount(l.royalty_earned),
-                amount(l.royalty_collected)
+                w.amount(l.receipts),
+                w.amount(l.royalty_earned),
+                w.amount(l.royalty_collected)
             );
         }
         if c.detail.is_empty() {
@@ -830,20 +910,25 @@ pub fn to_html_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
         }
         h.push_str("</table>\n");
     }
-    payments_html(&mut h, checks, st.issued_on);
+    payments_html(&mut h, checks, st.issued_on, w);
     h.push_str("</body></html>\n");
     h
 }
 
 /// Payments made to the payee up to the statement date, with the total per currency.
 pub fn payment_lines(checks: &Checks) -> (Vec<[String; 3]>, Vec<Money>) {
+    payment_lines_in(checks, &Writing::default())
+}
+
+/// [`payment_lines`] in the label's [`Writing`].
+pub fn payment_lines_in(checks: &Checks, w: &Writing) -> (Vec<[String; 3]>, Vec<Money>) {
     let mut rows = Vec::new();
     let mut totals: Vec<Money> = Vec::new();
     for p in &checks.payments {
         rows.push([
-            p.date.to_string(),
+            w.date(p.date),
             p.reference.clone(),
-            format!("{} {}", amount(p.amount), p.amount.currency()),
+            format!("{} {}", w.amount(p.amount), p.amount.currency()),
         ]);
         match totals
             .iter_mut()
@@ -859,9 +944,9 @@ pub fn payment_lines(checks: &Checks) -> (Vec<[String; 3]>, Vec<Money>) {
 }
 
 /// The payments section of the HTML statement.
-fn payments_html(h: &mut String, checks: &Checks, issued_on: Date) {
-    let _ = writeln!(h, "<h2>Paid to you (up to {issued_on})</h2>");
-    let (rows, totals) = payment_lines(checks);
+fn payments_html(h: &mut String, checks: &Checks, issued_on: Date, w: &Writing) {
+    let _ = writeln!(h, "<h2>Paid to you (up to {})</h2>", w.date(issued_on));
+    let (rows, totals) = payment_lines_in(checks, w);
     if rows.is_empty() {
         h.push_str("<p>No payments made to you up to the statement date.</p>\n");
         return;
@@ -878,7 +963,7 @@ fn payments_html(h: &mut String, checks: &Checks, issued_on: Date) {
         let _ = writeln!(
             h,
             "<tr class=\"pay\"><td>Total paid</td><td></td><td class=\"n\">{} {}</td></tr>",
-            amount(t),
+            w.amount(t),
             t.currency()
         );
     }
@@ -1153,5 +1238,60 @@ mod tests {
         assert_eq!(amount(usd(5)), "0.05");
         assert_eq!(Format::parse("PDF"), Some(Format::Pdf));
         assert_eq!(Format::parse("doc"), None);
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(amount(Money::from_minor(1_500, jpy)), "1,500");
+        assert_eq!(
+            amount(Money::from_minor(i64::MIN, Currency::USD)),
+            "-92,233,720,368,547,758.08"
+        );
+    }
+
+    fn german() -> Writing {
+        Writing {
+            group: ".".into(),
+            decimal: ',',
+            dates: DateOrder::Dmy('.'),
+        }
+    }
+
+    #[test]
+    fn writing_in_a_locale() {
+        let de = german();
+        assert_eq!(de.amount(usd(-123_456_789)), "-1.234.567,89");
+        assert_eq!(de.units(1_234), "1.234");
+        assert_eq!(de.date(Date::parse("2016-06-30").unwrap()), "30.06.2016");
+        let us = Writing {
+            dates: DateOrder::Mdy('/'),
+            ..Writing::default()
+        };
+        assert_eq!(us.date(Date::parse("2016-06-30").unwrap()), "06/30/2016");
+        assert_eq!(
+            Writing::default().date(Date::parse("2016-06-30").unwrap()),
+            "2016-06-30"
+        );
+    }
+
+    #[test]
+    fn html_in_the_labels_locale() {
+        let st = statement(2);
+        let x = checks();
+        let html = to_html_in(&st, &x, &german());
+        assert!(
+            html.contains("(01.01.2016 to 30.06.2016), issued 30.06.2016"),
+            "{html}"
+        );
+        assert!(
+            html.contains("earned 1.440,00 USD, collected 1.000,00 USD"),
+            "{html}"
+        );
+        assert!(!html.contains("1,440.00"), "{html}");
+        // The default is the statement as before, and JSON and CSV are data.
+        assert_eq!(
+            to_html_in(&st, &x, &Writing::default()),
+            to_html_checked(&st, &x)
+        );
+        for f in [Format::Json, Format::Csv] {
+            assert_eq!(render_in(&st, &x, f, &german()), render_checked(&st, &x, f));
+        }
     }
 }

@@ -6,8 +6,8 @@
 //! milli-points, so no float arithmetic is involved.
 
 use crate::{
-    amount, not_collected_lines, payment_lines, summary_lines, units, why_collected_differs,
-    Checks, RoyaltyStatement,
+    not_collected_lines_in, payment_lines_in, summary_lines_in, why_collected_differs_in, Checks,
+    RoyaltyStatement, Writing,
 };
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -213,7 +213,7 @@ const DETAIL_COLS: [(i64, &str, bool, i64); 11] = [
     (RIGHT, "collected", true, 0),
 ];
 
-fn layout(st: &RoyaltyStatement, checks: &Checks, font: &Font) -> Vec<Vec<Op>> {
+fn layout(st: &RoyaltyStatement, checks: &Checks, font: &Font, w: &Writing) -> Vec<Vec<Op>> {
     let mut l = Layout::new(font);
     l.advance(18);
     l.text(MARGIN, 18, &st.label);
@@ -224,11 +224,13 @@ fn layout(st: &RoyaltyStatement, checks: &Checks, font: &Font) -> Vec<Vec<Op>> {
         10,
         &format!(
             "Period {} ({} to {})",
-            st.period, st.period_start, st.period_end
+            st.period,
+            w.date(st.period_start),
+            w.date(st.period_end)
         ),
     );
     l.advance(10);
-    l.right(RIGHT, 10, &format!("Issued {}", st.issued_on));
+    l.right(RIGHT, 10, &format!("Issued {}", w.date(st.issued_on)));
     l.gap(6);
     for t in [&st.payee.name, &st.payee.address, &st.payee.email] {
         if !t.is_empty() {
@@ -247,7 +249,7 @@ fn layout(st: &RoyaltyStatement, checks: &Checks, font: &Font) -> Vec<Vec<Op>> {
             ),
         );
         l.rule();
-        for (k, v) in summary_lines(c) {
+        for (k, v) in summary_lines_in(c, w) {
             let size = if k.starts_with("AMOUNT PAYABLE") {
                 11
             } else {
@@ -261,11 +263,11 @@ fn layout(st: &RoyaltyStatement, checks: &Checks, font: &Font) -> Vec<Vec<Op>> {
             11,
             "Earned but not collected: why collected differs from earned",
         );
-        for w in font.wrap(&why_collected_differs(c), 8, RIGHT - MARGIN) {
-            l.line(8, &w);
+        for line in font.wrap(&why_collected_differs_in(c, w), 8, RIGHT - MARGIN) {
+            l.line(8, &line);
         }
         if c.not_collected.is_empty() {
-            for s in not_collected_lines(c) {
+            for s in not_collected_lines_in(c, w) {
                 l.line(9, &s);
             }
         }
@@ -297,9 +299,9 @@ fn layout(st: &RoyaltyStatement, checks: &Checks, font: &Font) -> Vec<Vec<Op>> {
                     &cols(
                         font.fit(&n.statement_id, 8, 110_000),
                         font.fit(&n.distributor_name, 8, 150_000),
-                        amount(n.royalty_earned),
-                        amount(n.royalty_collected),
-                        amount(n.royalty_uncollected),
+                        w.amount(n.royalty_earned),
+                        w.amount(n.royalty_collected),
+                        w.amount(n.royalty_uncollected),
                         if n.in_default {
                             "IN DEFAULT".into()
                         } else {
@@ -336,11 +338,11 @@ fn layout(st: &RoyaltyStatement, checks: &Checks, font: &Font) -> Vec<Vec<Op>> {
             for k in &c.costs {
                 l.row(
                     &cols(
-                        k.date.to_string(),
+                        w.date(k.date),
                         k.kind.clone(),
                         k.sku.clone().unwrap_or_else(|| "all releases".into()),
-                        amount(k.amount),
-                        amount(k.charged),
+                        w.amount(k.amount),
+                        w.amount(k.charged),
                     ),
                     9,
                 );
@@ -363,11 +365,11 @@ fn layout(st: &RoyaltyStatement, checks: &Checks, font: &Font) -> Vec<Vec<Op>> {
                 d.channel.clone(),
                 d.distributor_name.clone(),
                 checks.rate_of(&c.contract_id, d).to_string(),
-                units(d.units_sold),
-                units(d.units_returned),
-                amount(d.receipts),
-                amount(d.royalty_earned),
-                amount(d.royalty_collected),
+                w.units(d.units_sold),
+                w.units(d.units_returned),
+                w.amount(d.receipts),
+                w.amount(d.royalty_earned),
+                w.amount(d.royalty_collected),
             ];
             let row: Vec<(i64, String, bool)> = DETAIL_COLS
                 .iter()
@@ -389,8 +391,8 @@ fn layout(st: &RoyaltyStatement, checks: &Checks, font: &Font) -> Vec<Vec<Op>> {
         l.repeat = None;
     }
     l.gap(10);
-    l.line(13, &format!("Paid to you (up to {})", st.issued_on));
-    let (rows, totals) = payment_lines(checks);
+    l.line(13, &format!("Paid to you (up to {})", w.date(st.issued_on)));
+    let (rows, totals) = payment_lines_in(checks, w);
     if rows.is_empty() {
         l.line(9, "No payments made to you up to the statement date.");
     } else {
@@ -408,7 +410,7 @@ fn layout(st: &RoyaltyStatement, checks: &Checks, font: &Font) -> Vec<Vec<Op>> {
                 &cols(
                     "Total paid".into(),
                     String::new(),
-                    format!("{} {}", amount(t), t.currency()),
+                    format!("{} {}", w.amount(t), t.currency()),
                 ),
                 10,
             );
@@ -459,8 +461,13 @@ pub fn to_pdf(st: &RoyaltyStatement) -> Pdf {
 
 /// Renders the statement as a PDF with the rates and payments of `checks`.
 pub fn to_pdf_checked(st: &RoyaltyStatement, checks: &Checks) -> Pdf {
+    to_pdf_in(st, checks, &Writing::default())
+}
+
+/// [`to_pdf_checked`] with amounts, counts and dates in the label's [`Writing`].
+pub fn to_pdf_in(st: &RoyaltyStatement, checks: &Checks, w: &Writing) -> Pdf {
     let font = Font::load();
-    let pages = layout(st, checks, &font);
+    let pages = layout(st, checks, &font, w);
     let footer = format!("{} — {} — {}", st.label, st.payee.name, st.period);
     let title = format!("Royalty statement {} {}", st.period, st.payee.name);
     finish(&font, pages, &footer, &title, &st.label)
@@ -711,6 +718,7 @@ fn finish(font: &Font, mut pages: Vec<Vec<Op>>, footer: &str, title: &str, autho
 mod tests {
     use super::*;
     use crate::testdata::statement;
+    use crate::DateOrder;
 
     fn count(hay: &[u8], needle: &[u8]) -> usize {
         hay.windows(needle.len()).filter(|w| *w == needle).count()
@@ -746,7 +754,12 @@ mod tests {
         );
         // Every detail row is laid out exactly once, plus a repeated header per page.
         let font = Font::load();
-        let pages = layout(&statement(250), &Checks::default(), &font);
+        let pages = layout(
+            &statement(250),
+            &Checks::default(),
+            &font,
+            &Writing::default(),
+        );
         let rows: usize = pages
             .iter()
             .flatten()
@@ -764,6 +777,36 @@ mod tests {
             Op::Text { y, .. } => *y >= BOTTOM,
             Op::Rule { y } => *y >= BOTTOM - 4_000,
         }));
+    }
+
+    #[test]
+    fn a_pdf_in_the_labels_locale() {
+        let font = Font::load();
+        let de = Writing {
+            group: ".".into(),
+            decimal: ',',
+            dates: DateOrder::Dmy('.'),
+        };
+        let texts: Vec<String> = layout(&statement(3), &Checks::default(), &font, &de)
+            .into_iter()
+            .flatten()
+            .filter_map(|op| match op {
+                Op::Text { text, .. } => Some(text),
+                Op::Rule { .. } => None,
+            })
+            .collect();
+        assert!(texts.iter().any(|t| t == "Issued 30.06.2016"), "{texts:?}");
+        assert!(
+            texts
+                .iter()
+                .any(|t| t == "Period 2016H1 (01.01.2016 to 30.06.2016)"),
+            "{texts:?}"
+        );
+        // Detail amounts: 120.00 USD earned on the first line.
+        assert!(texts.iter().any(|t| t == "120,00"), "{texts:?}");
+        assert!(!texts.iter().any(|t| t == "120.00"), "{texts:?}");
+        // The whole PDF is made, one page.
+        assert_eq!(to_pdf_in(&statement(3), &Checks::default(), &de).pages, 1);
     }
 
     #[test]

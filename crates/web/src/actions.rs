@@ -719,6 +719,7 @@ pub enum Outcome<'a> {
 
 fn form_html(t: &Tenant, a: &Action, typed: &Fields, error: Option<&Fail>) -> String {
     let k = a.key;
+    let l = locale(t);
     let mut s = format!(
         r#"<section id="{k}"><h2>{}</h2><p class="note">{}</p>"#,
         esc(a.title),
@@ -727,12 +728,12 @@ fn form_html(t: &Tenant, a: &Action, typed: &Fields, error: Option<&Fail>) -> St
     if let Some(e) = error {
         s.push_str(&format!(
             r#"<div id="{k}-error" class="err" role="alert"><p>{}</p>"#,
-            esc(&e.message)
+            esc(&l.sentence(&e.message))
         ));
         if !e.details.is_empty() {
             s.push_str("<ul>");
             for d in &e.details {
-                s.push_str(&format!("<li>{}</li>", esc(d)));
+                s.push_str(&format!("<li>{}</li>", esc(&l.sentence(d))));
             }
             s.push_str("</ul>");
         }
@@ -828,7 +829,7 @@ pub async fn render(
     if let Some(Outcome::Done(w)) = &outcome {
         body.push_str(&format!(
             r#"<p id="action-result" class="okbox" role="status">{}</p>"#,
-            esc(w)
+            esc(&locale(t).sentence(w))
         ));
     }
     let mut index = String::from(r#"<nav id="record"><p>"#);

@@ -96,7 +96,7 @@ async fn render(t: &Tenant, result: Option<&str>) -> Result<Html<String>, Fail> 
     if let Some(r) = result {
         b.push_str(&format!(
             r#"<p id="books-result" class="okbox">{}</p>"#,
-            esc(r)
+            esc(&crate::format::Locale::new(&t.row.locale, &t.row.currency).sentence(r))
         ));
     }
     b.push_str(&format!(

@@ -237,7 +237,7 @@ fn result_page(t: &Tenant, title: &str, sentence: &str, back: &str) -> Html<Stri
         Some(t),
         &format!(
             r#"<section><p id="deduction-result" class="okbox">{}</p><p><a href="{}">Back to deductions</a></p></section>"#,
-            esc(sentence),
+            esc(&locale(t).sentence(sentence)),
             esc(back)
         ),
     )

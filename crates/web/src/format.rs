@@ -5,7 +5,8 @@
 //! decimals). Money keeps its own currency; the tenant's currency is the one written
 //! with its symbol alone, other currencies carry their code.
 
-use backstock_domain::{Date, Money};
+use backstock_domain::{Currency, Date, Money};
+use backstock_royalty_statement::{DateOrder, Writing};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Locale {
@@ -23,15 +24,7 @@ struct Style {
     decimal: char,
     /// Symbol before the amount (`$1.00`) or after it (`1,00 €`).
     symbol_first: bool,
-    date: DateStyle,
-}
-
-enum DateStyle {
-    Mdy,
-    DmySlash,
-    DmyDot,
-    DmyDash,
-    Iso,
+    date: DateOrder,
 }
 
 impl Locale {
@@ -44,14 +37,14 @@ impl Locale {
 
     fn style(&self) -> Style {
         let (group, decimal, symbol_first, date) = match self.tag.as_str() {
-            "en-US" => (",", '.', true, DateStyle::Mdy),
-            "en-GB" | "en-AU" => (",", '.', true, DateStyle::DmySlash),
-            "en-CA" => (",", '.', true, DateStyle::Iso),
-            "de-DE" => (".", ',', false, DateStyle::DmyDot),
-            "fr-FR" => ("\u{202f}", ',', false, DateStyle::DmySlash),
-            "es-ES" | "it-IT" => (".", ',', false, DateStyle::DmySlash),
-            "nl-NL" => (".", ',', true, DateStyle::DmyDash),
-            _ => ("", '.', false, DateStyle::Iso),
+            "en-US" => (",", '.', true, DateOrder::Mdy('/')),
+            "en-GB" | "en-AU" => (",", '.', true, DateOrder::Dmy('/')),
+            "en-CA" => (",", '.', true, DateOrder::Iso),
+            "de-DE" => (".", ',', false, DateOrder::Dmy('.')),
+            "fr-FR" => ("\u{202f}", ',', false, DateOrder::Dmy('/')),
+            "es-ES" | "it-IT" => (".", ',', false, DateOrder::Dmy('/')),
+            "nl-NL" => (".", ',', true, DateOrder::Dmy('-')),
+            _ => ("", '.', false, DateOrder::Iso),
         };
         Style {
             group,
@@ -61,22 +54,20 @@ impl Locale {
         }
     }
 
+    /// How the locale writes numbers and dates, as the royalty statements (HTML, PDF)
+    /// take it: the one table of formats above, for pages and statements alike.
+    pub fn writing(&self) -> Writing {
+        let st = self.style();
+        Writing {
+            group: st.group.to_string(),
+            decimal: st.decimal,
+            dates: st.date,
+        }
+    }
+
     /// A whole number with the locale's grouping: 1,234,567 / 1.234.567.
     pub fn int(&self, n: i64) -> String {
-        let g = self.style().group;
-        let s = n.unsigned_abs().to_string();
-        let mut out = String::new();
-        for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i).is_multiple_of(3) {
-                out.push_str(g);
-            }
-            out.push(c);
-        }
-        if n < 0 {
-            format!("-{out}")
-        } else {
-            out
-        }
+        self.writing().units(n)
     }
 
     /// Money: `$1,234.50`, `1.234,50 €`, `-£3.00`; other currencies than the label's
@@ -107,14 +98,84 @@ impl Locale {
     }
 
     pub fn date(&self, d: Date) -> String {
-        let (y, m, day) = (d.year(), d.month(), d.day());
-        match self.style().date {
-            DateStyle::Mdy => format!("{m:02}/{day:02}/{y}"),
-            DateStyle::DmySlash => format!("{day:02}/{m:02}/{y}"),
-            DateStyle::DmyDot => format!("{day:02}.{m:02}.{y}"),
-            DateStyle::DmyDash => format!("{day:02}-{m:02}-{y}"),
-            DateStyle::Iso => d.to_string(),
+        self.writing().date(d)
+    }
+
+    /// A sentence written by a lower crate — its ISO dates (`2016-06-30`) and amounts
+    /// (`1234.56 USD`, `-12,345.60 USD`) — in this locale's formats, for display only
+    /// (stored text, CSV downloads and the API keep what the crates wrote).
+    ///
+    /// Only whole tokens are rewritten: a date or amount inside an id (`x12-0077-2016-03-31`,
+    /// `payout:2016-06-30`), a timestamp (`2016-06-30T10:00Z`), a quoted value
+    /// (`"2016-13-01"`, a value from a file) or a command in backticks is left as written,
+    /// and an amount must parse as its currency's (no more decimals than it has).
+    pub fn sentence(&self, s: &str) -> String {
+        let b = s.as_bytes();
+        let mut out: Vec<u8> = Vec::with_capacity(b.len() + 16);
+        let mut in_code = false;
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if c == b'`' {
+                in_code = !in_code;
+            }
+            if !in_code && (c.is_ascii_digit() || c == b'-') && opens_token(b, i) {
+                if let Some((text, len)) = self.date_token(s, i).or_else(|| self.money_token(s, i))
+                {
+                    out.extend_from_slice(text.as_bytes());
+                    i += len;
+                    continue;
+                }
+            }
+            out.push(c);
+            i += 1;
         }
+        // Only ASCII tokens were replaced, at ASCII boundaries: still UTF-8.
+        String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+    }
+
+    /// `YYYY-MM-DD` at `i`, a real date ending the token: (as written here, its length).
+    fn date_token(&self, s: &str, i: usize) -> Option<(String, usize)> {
+        let t = s.get(i..i + 10)?;
+        let d = Date::parse(t).ok()?;
+        closes_token(s.as_bytes(), i + 10).then(|| (self.date(d), 10))
+    }
+
+    /// `[-]1234.56 CCY` or `[-]1,234.56 CCY` at `i` (one space, an ISO 4217 code).
+    fn money_token(&self, s: &str, i: usize) -> Option<(String, usize)> {
+        let b = s.as_bytes();
+        let mut j = i;
+        if b[j] == b'-' {
+            j += 1;
+        }
+        let start = j;
+        while j < b.len() && (b[j].is_ascii_digit() || b[j] == b',') {
+            j += 1;
+        }
+        let int = &s[start..j];
+        if int.is_empty() || !grouped_ok(int) {
+            return None;
+        }
+        if j + 1 < b.len() && b[j] == b'.' && b[j + 1].is_ascii_digit() {
+            j += 1;
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+        }
+        let number = s[i..j].replace(',', "");
+        let code = s.get(j + 1..j + 4)?;
+        if b[j] != b' ' || !code.bytes().all(|c| c.is_ascii_uppercase()) {
+            return None;
+        }
+        let end = j + 4;
+        if b.get(end)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        {
+            return None;
+        }
+        let cur = Currency::parse(code).ok()?;
+        let m = Money::parse(&number, cur).ok()?;
+        Some((self.money(m), end - i))
     }
 
     /// A permille as a percent with one decimal: 1234 → 123.4%.
@@ -122,6 +183,39 @@ impl Locale {
         let d = self.style().decimal;
         format!("{}{}{}%", self.int(p / 10), d, (p % 10).abs())
     }
+}
+
+/// Whether a token may start at `i`: at the start, or after a space or punctuation
+/// that does not join it to a word, an id, a number or a quoted value.
+fn opens_token(b: &[u8], i: usize) -> bool {
+    match i.checked_sub(1).map(|p| b[p]) {
+        None => true,
+        Some(p) => !(p.is_ascii_alphanumeric() || b"-_:/.,'\"`=#+@$\\&".contains(&p)),
+    }
+}
+
+/// Whether a date token may end at `j`: at the end, or before a space or punctuation
+/// that does not join it to an id, a timestamp or a number (`2016-06-30.` ends a
+/// sentence and `2016-06-30, 2016-07-31` a list; `2016-06-30..2016-07-31`,
+/// `2016-06-30.csv` and `2016-06-30,12` do not end there).
+fn closes_token(b: &[u8], j: usize) -> bool {
+    match b.get(j) {
+        None => true,
+        Some(b'.' | b',' | b':' | b';') => b
+            .get(j + 1)
+            .is_none_or(|n| !(n.is_ascii_alphanumeric() || *n == b'.' || *n == b',')),
+        Some(n) => !(n.is_ascii_alphanumeric() || b"-_/'\"`=#+@\\".contains(n)),
+    }
+}
+
+/// `1234` or `1,234,567` (groups of three after the first), never `1,23` or `,5`.
+fn grouped_ok(int: &str) -> bool {
+    if !int.contains(',') {
+        return true;
+    }
+    let mut parts = int.split(',');
+    let first = parts.next().unwrap_or("");
+    (1..=3).contains(&first.len()) && parts.all(|p| p.len() == 3)
 }
 
 fn symbol(code: &str) -> &str {
@@ -163,6 +257,57 @@ mod tests {
         assert_eq!(
             Locale::new("en-US", "JPY").money(Money::from_minor(1500, jpy)),
             "¥1,500"
+        );
+    }
+
+    #[test]
+    fn sentences_in_the_label_format() {
+        let us = Locale::new("en-US", "USD");
+        let gb = Locale::new("en-GB", "GBP");
+        let de = Locale::new("de-DE", "EUR");
+        let s = "11 statements missing (periods ending 2025-11-30 … 2026-10-31); open 9145.20 USD, limit -12,345.60 USD.";
+        assert_eq!(
+            us.sentence("ending 2016-02-29, 2016-03-31 and 2016-04-30: 2016-05-31,12"),
+            "ending 02/29/2016, 03/31/2016 and 04/30/2016: 2016-05-31,12"
+        );
+        assert_eq!(
+            us.sentence(s),
+            "11 statements missing (periods ending 11/30/2025 … 10/31/2026); open $9,145.20, limit -$12,345.60."
+        );
+        assert_eq!(
+            gb.sentence(s),
+            "11 statements missing (periods ending 30/11/2025 … 31/10/2026); open 9,145.20 USD, limit -12,345.60 USD."
+        );
+        assert_eq!(
+            de.sentence("Paid 1234.50 EUR on 2016-06-30."),
+            "Paid 1.234,50\u{a0}€ on 30.06.2016."
+        );
+        // ISO labels and en-CA keep ISO dates; amounts lose only their grouping.
+        assert_eq!(
+            Locale::new("iso", "USD").sentence("due 2016-06-30: 1,000.00 USD"),
+            "due 2016-06-30: 1000.00 USD"
+        );
+        // Not tokens: ids, timestamps, ranges, files, quoted values, commands, other
+        // words, amounts with more decimals than the currency has.
+        for kept in [
+            "entry x12-0077-2016-03-31 and payout:2016-06-30",
+            "at 2016-06-30T10:00:00Z",
+            "period 2016-06-01..2016-06-30",
+            "file sales-2016-06-30.csv",
+            "the value \"2016-13-01\" is not a date; \"2016-06-30\" is",
+            "run `backstock reopen 2016-06-30 --amount 5.00 USD` first",
+            "12 units; 3 SKU; 12.345 USD; 1,23 USD; 12 USDX; 2016-02-30",
+            "#2016-06-30 and $5.00 USD",
+        ] {
+            assert_eq!(us.sentence(kept), kept, "{kept}");
+        }
+        // Already written for the locale: unchanged (the same text twice).
+        let once = de.sentence("1234.50 USD and 1234.50 EUR");
+        assert_eq!(once, "1.234,50 USD and 1.234,50\u{a0}€");
+        assert_eq!(de.sentence(&once), once);
+        assert_eq!(
+            us.sentence("ok → héllo 2016-06-30 ✓"),
+            "ok → héllo 06/30/2016 ✓"
         );
     }
 }

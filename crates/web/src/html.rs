@@ -171,6 +171,16 @@ impl Cell {
             html: None,
         }
     }
+    /// A sentence from a lower crate shown in the label's formats
+    /// ([`Locale::sentence`](crate::format::Locale::sentence)); the CSV keeps it as
+    /// written.
+    pub fn sentence(l: &crate::format::Locale, s: impl Into<String>) -> Cell {
+        let s = s.into();
+        Cell {
+            text: l.sentence(&s),
+            ..Cell::text(s)
+        }
+    }
     pub fn link(s: impl Into<String>, href: &str) -> Cell {
         let s: String = s.into();
         let mut c = Cell::text(s.clone());

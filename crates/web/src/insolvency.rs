@@ -341,7 +341,7 @@ fn result_page(t: &Tenant, title: &str, sentence: &str, d: &str) -> Html<String>
         Some(t),
         &format!(
             r#"<section><p id="insolvency-result" class="okbox">{}</p><p><a href="{}">Back to {}</a></p></section>"#,
-            esc(sentence),
+            esc(&crate::format::Locale::new(&t.row.locale, &t.row.currency).sentence(sentence)),
             esc(&base(t, &format!("distributors/{}", url_encode(d)))),
             esc(d)
         ),

@@ -595,7 +595,7 @@ pub async fn dashboard(
                 &base(&t, &format!("distributors/{}", a.distributor)),
             ),
             Cell::badge(a.level.as_str(), level_rank(a.level)),
-            Cell::text(reasons_in_words(&a.signals)),
+            Cell::sentence(&l, reasons_in_words(&a.signals)),
             money_cell(&l, a.exposure),
         ]);
     }
@@ -749,6 +749,7 @@ pub async fn dashboard(
 /// The banner for distributors on credit hold, and for each at alert or above the
 /// ordered list of what to do next, each step linking to where it is done.
 fn next_steps_html(t: &Tenant, b: &views::Books) -> String {
+    let l = locale(t);
     if b.next_steps.is_empty() {
         return String::new();
     }
@@ -757,7 +758,11 @@ fn next_steps_html(t: &Tenant, b: &views::Books) -> String {
         let d = n.distributor.as_str();
         let page = base(t, &format!("distributors/{}", url_encode(d)));
         if !n.on_hold.is_empty() {
-            let why: Vec<String> = n.on_hold.iter().map(|r| esc(&r.message)).collect();
+            let why: Vec<String> = n
+                .on_hold
+                .iter()
+                .map(|r| esc(&l.sentence(&r.message)))
+                .collect();
             out.push_str(&format!(
                 r#"<p class="warnbox" id="hold-{}"><strong>Shipments to <a href="{}">{}</a> are on credit hold.</strong> {}</p>"#,
                 esc(d),
@@ -789,7 +794,7 @@ fn next_steps_html(t: &Tenant, b: &views::Books) -> String {
             out.push_str(&format!(
                 r#"<li data-step="{}">{}{go}</li>"#,
                 a.code,
-                esc(&a.text)
+                esc(&l.sentence(&a.text))
             ));
         }
         out.push_str("</ol>");
@@ -1153,7 +1158,7 @@ async fn distributor_page(
                 s.push_str(&format!(
                     "<li>{} {}</li>",
                     crate::html::level_badge(sig.level.as_str()),
-                    esc(&sig.message)
+                    esc(&l.sentence(&sig.message))
                 ));
             }
             s.push_str("</ul>");
@@ -1174,7 +1179,7 @@ async fn distributor_page(
                 x.lapse_on.map(|d| esc(&l.date(d))).unwrap_or_default()
             );
             for w in x.warnings.iter().rev().take(5) {
-                s.push_str(&format!("<li>{}: {}</li>", esc(&l.date(w.date)), esc(&w.message)));
+                s.push_str(&format!("<li>{}: {}</li>", esc(&l.date(w.date)), esc(&l.sentence(&w.message))));
             }
             s.push_str("</ul>");
             s
@@ -1263,14 +1268,15 @@ async fn distributor_page(
 /// A refused shipment in plain words: the sentence, each hold reason, and — for a
 /// credit hold — a button that ships anyway with a reason (kept in the journal).
 fn ship_refusal_html(t: &Tenant, form_path: &str, a: &ShipAttempt<'_>) -> String {
+    let l = locale(t);
     let mut out = format!(
         r#"<div id="ship-refused" class="err" role="alert"><p>{}</p>"#,
-        esc(&a.refusal.message)
+        esc(&l.sentence(&a.refusal.message))
     );
     if !a.refusal.details.is_empty() {
         out.push_str("<ul>");
         for d in &a.refusal.details {
-            out.push_str(&format!("<li>{}</li>", esc(d)));
+            out.push_str(&format!("<li>{}</li>", esc(&l.sentence(d))));
         }
         out.push_str("</ul>");
     }
@@ -1409,7 +1415,7 @@ pub async fn ship(
         Some(&t),
         &format!(
             r#"<section><p id="ship-result" class="okbox">{}</p><p><a href="{}">Back to {}</a></p></section>"#,
-            esc(&out),
+            esc(&locale(&t).sentence(&out)),
             esc(&base(&t, &format!("distributors/{}", url_encode(&id)))),
             esc(&id)
         ),
@@ -1473,11 +1479,20 @@ pub async fn catalog(
     Ok(page("Catalog", Some(&t), &body).into_response())
 }
 
-/// "reversed on 2016-07-01 (keyed twice)" for a corrected record, else nothing.
-fn reversal_text(r: &Option<views::ReversalRow>) -> String {
+/// "reversed on 07/01/2016 (keyed twice)" for a corrected record, in the label's
+/// date format, else nothing.
+fn reversal_text(l: &Locale, r: &Option<views::ReversalRow>) -> String {
     match r {
-        Some(r) => format!("reversed on {} ({})", r.on, r.reason),
+        Some(r) => format!("reversed on {} ({})", l.date(r.on), r.reason),
         None => String::new(),
+    }
+}
+
+/// The status cell of a shipment or order: shown in the label's dates, the CSV in ISO.
+fn reversal_cell(l: &Locale, r: &Option<views::ReversalRow>) -> Cell {
+    Cell {
+        text: reversal_text(l, r),
+        ..Cell::text(reversal_text(&Locale::new("iso", ""), r))
     }
 }
 
@@ -1511,7 +1526,7 @@ pub async fn shipments(
             Cell::text(s.sku.clone()),
             int_cell(&l, i64::try_from(s.units).unwrap_or(i64::MAX)),
             Cell::text(s.po_number.clone().unwrap_or_default()),
-            Cell::text(reversal_text(&s.reversed)),
+            reversal_cell(&l, &s.reversed),
         ]);
     }
     let mut og = Grid::new(
@@ -1532,7 +1547,7 @@ pub async fn shipments(
             Cell::text(o.distributor.clone()),
             Cell::text(o.sku.clone()),
             int_cell(&l, i64::try_from(o.units).unwrap_or(i64::MAX)),
-            Cell::text(reversal_text(&o.reversed)),
+            reversal_cell(&l, &o.reversed),
         ]);
     }
     sg.sort(&q);
@@ -2108,7 +2123,8 @@ pub async fn audit(
             },
             Cell::text(r.actor),
             Cell::text(r.action),
-            Cell::text(r.detail),
+            // What the crates wrote, in the label's dates and money; the CSV as recorded.
+            Cell::sentence(&l, r.detail),
             Cell::text(r.ip),
         ]);
     }

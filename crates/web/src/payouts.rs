@@ -232,7 +232,7 @@ async fn render(
     if let Some(r) = result {
         b.push_str(&format!(
             r#"<p id="payouts-result" class="okbox">{}</p>"#,
-            esc(r)
+            esc(&l.sentence(r))
         ));
     }
     if let Some(p) = run_period {
@@ -245,7 +245,7 @@ async fn render(
     if let Some((e, _)) = error {
         b.push_str(&format!(
             r#"<p id="payouts-error" class="warnbox">{}</p>"#,
-            esc(e)
+            esc(&l.sentence(e))
         ));
     }
     if let Some(payee) = own {

@@ -555,7 +555,7 @@ pub async fn royalties_page(t: Tenant, Query(q): Q) -> Result<Response, Fail> {
             r.stored
                 .warnings
                 .iter()
-                .map(|w| format!("<li>{}</li>", esc(w)))
+                .map(|w| format!("<li>{}</li>", esc(&l.sentence(w))))
                 .collect()
         })
         .unwrap_or_default();
@@ -697,7 +697,7 @@ fn run_tables(l: &Locale, run: &roy::StoredRun) -> String {
     let warnings: String = run
         .warnings
         .iter()
-        .map(|w| format!("<li>{}</li>", esc(w)))
+        .map(|w| format!("<li>{}</li>", esc(&l.sentence(w))))
         .collect();
     format!(
         r#"<section><h2>Statements per payee</h2>{payees}</section>
@@ -940,7 +940,7 @@ pub async fn statements_page(
                         esc(&s.period),
                         esc(c.currency.code())
                     ));
-                    for line in doc::not_collected_items(c) {
+                    for line in doc::not_collected_items_in(c, &l.writing()) {
                         let default = line.in_default;
                         let line = line.text;
                         nc.push_str(&format!(
@@ -1052,8 +1052,9 @@ pub async fn statement_page(
             return Ok(attachment(
                 "application/pdf",
                 format!("{stem}.pdf"),
-                doc::render_checked(&s, &checks, fmt),
-            ))
+                // In the label's locale: its amounts, counts and dates.
+                doc::render_in(&s, &checks, fmt, &locale(&t).writing()),
+            ));
         }
         doc::Format::Csv if !q.contains_key("table") => {
             return Ok(attachment(
@@ -1162,7 +1163,7 @@ pub async fn statement_page(
             ]);
         }
         let mut summary = String::new();
-        for (k, v) in doc::summary_lines(c) {
+        for (k, v) in doc::summary_lines_in(c, &l.writing()) {
             let strong = k.starts_with("AMOUNT PAYABLE");
             summary.push_str(&format!(
                 r#"<tr><td>{}</td><td class="n">{}</td></tr>"#,
@@ -1179,7 +1180,7 @@ pub async fn statement_page(
             ));
         }
         let mut ncl = String::new();
-        for item in doc::not_collected_items(c) {
+        for item in doc::not_collected_items_in(c, &l.writing()) {
             let line = item.text;
             ncl.push_str(&format!(
                 "<li>{}{}</li>",
@@ -1198,7 +1199,7 @@ pub async fn statement_page(
             esc(&c.share),
             esc(&c.basis),
             esc(c.currency.code()),
-            esc(&doc::why_collected_differs(c)),
+            esc(&doc::why_collected_differs_in(c, &l.writing())),
         ));
     }
     let (paid_rows, paid_totals) = doc::payment_lines(&checks);

@@ -39,10 +39,22 @@ async fn a_corrected_shipment_is_shown_reversed_and_counts_nowhere() {
     assert!(s1["reversed"].is_null());
 
     let page = s.get("/t/alpha/shipments", Some(&owner)).await;
+    // In the label's date format (en-US) on the page; the CSV keeps ISO dates.
     assert!(
-        page.body.contains("reversed on 2016-06-30 (keyed twice)"),
+        page.body.contains("reversed on 06/30/2016 (keyed twice)"),
         "{}",
         page.body
+    );
+    let csv = s
+        .get(
+            "/t/alpha/shipments?format=csv&table=shipments",
+            Some(&owner),
+        )
+        .await;
+    assert!(
+        csv.body.contains("reversed on 2016-06-30 (keyed twice)"),
+        "{}",
+        csv.body
     );
     let r = s
         .get("/t/alpha/dashboard?format=csv&table=stock", Some(&owner))

@@ -462,3 +462,35 @@ async fn a_period_not_over_is_previewed_so_far_and_not_offered_for_posting() {
         .await;
     assert_eq!(post.status, 409, "{}", post.body);
 }
+
+/// Issue 18.9: a German label's statements — the page and the PDF — are written with
+/// its dates and amounts; the JSON stays as stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_are_written_in_the_labels_locale() {
+    let s = royalty_label().await;
+    let owner = s.login("owner@alpha.test").await;
+    let href = "/t/alpha/statements/2016Q1/june-okafor";
+    let us_pdf = s.get(&format!("{href}?format=pdf"), Some(&owner)).await;
+    let us_json = s.get(&format!("{href}?format=json"), Some(&owner)).await;
+    s.control()
+        .set_tenant_format("alpha", "de-DE", "USD")
+        .await
+        .unwrap();
+    let page = s.get(href, Some(&owner)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("earned 80,00 USD, collected 0,00 USD"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("80.00 USD"), "{}", page.body);
+    let de_pdf = s.get(&format!("{href}?format=pdf"), Some(&owner)).await;
+    assert_eq!(de_pdf.status, 200);
+    assert!(de_pdf.body.starts_with("%PDF"));
+    assert_ne!(
+        de_pdf.body, us_pdf.body,
+        "the PDF follows the label's locale"
+    );
+    let de_json = s.get(&format!("{href}?format=json"), Some(&owner)).await;
+    assert_eq!(de_json.body, us_json.body, "JSON is data: unchanged");
+}

@@ -1,0 +1,96 @@
+//! Issue 18.9: one format for dates and money per label locale — in sentences the
+//! lower crates write (risk reasons, warnings, refusals, the audit log), not only in
+//! tables — while CSV downloads and the API keep what the crates wrote.
+
+mod common;
+use common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sentences_and_the_audit_log_are_in_the_labels_formats() {
+    let s = start(|_| {}).await;
+    s.control()
+        .set_tenant_format("alpha", "en-GB", "USD")
+        .await
+        .unwrap();
+    let owner = s.login("owner@alpha.test").await;
+
+    // The risk reason on the dashboard, as a UK label writes dates.
+    let dash = s.get("/t/alpha/dashboard", Some(&owner)).await;
+    assert_eq!(dash.status, 200, "{}", dash.body);
+    let uk = "3 statements missing (periods ending 29/02/2016, 31/03/2016, 30/04/2016)";
+    assert!(dash.body.contains(uk), "{}", dash.body);
+    assert!(!dash.body.contains("2016-02-29,"), "{}", dash.body);
+    // Its CSV keeps the sentence as the risk crate wrote it.
+    let csv = s
+        .get("/t/alpha/dashboard?format=csv&table=risk", Some(&owner))
+        .await;
+    assert!(
+        csv.body
+            .contains("periods ending 2016-02-29, 2016-03-31, 2016-04-30"),
+        "{}",
+        csv.body
+    );
+
+    // The distributor's page: its signals and the UCC-1 warnings.
+    let page = s.get("/t/alpha/distributors/alphadist", Some(&owner)).await;
+    assert!(page.body.contains(uk), "{}", page.body);
+    assert!(
+        page.body.contains("reached alphadist on 01/02/2016 while"),
+        "{}",
+        page.body
+    );
+    // The API is a promise to other tools: unchanged.
+    let api = s
+        .get("/api/v1/t/alpha/distributors/alphadist", Some(&owner))
+        .await;
+    assert!(
+        api.body
+            .contains("periods ending 2016-02-29, 2016-03-31, 2016-04-30"),
+        "{}",
+        api.body
+    );
+
+    // The audit log: what a lower crate wrote, in the label's dates and money; ids
+    // and the CSV as recorded.
+    s.control()
+        .audit(
+            Some("alpha"),
+            "owner@alpha.test",
+            "payout_recorded",
+            "june-okafor 1234.50 USD on 2016-06-30 (payout:june-okafor:2016-06-30)",
+            "127.0.0.1",
+        )
+        .await
+        .unwrap();
+    let audit = s.get("/t/alpha/audit", Some(&owner)).await;
+    assert!(
+        audit
+            .body
+            .contains("june-okafor $1,234.50 on 30/06/2016 (payout:june-okafor:2016-06-30)"),
+        "{}",
+        audit.body
+    );
+    let csv = s
+        .get("/t/alpha/audit?format=csv&table=audit", Some(&owner))
+        .await;
+    assert!(
+        csv.body
+            .contains("june-okafor 1234.50 USD on 2016-06-30 (payout:june-okafor:2016-06-30)"),
+        "{}",
+        csv.body
+    );
+
+    // A German label: the same sentences with its dates and money.
+    s.control()
+        .set_tenant_format("alpha", "de-DE", "USD")
+        .await
+        .unwrap();
+    let audit = s.get("/t/alpha/audit", Some(&owner)).await;
+    assert!(
+        audit
+            .body
+            .contains("june-okafor 1.234,50\u{a0}$ on 30.06.2016 (payout:june-okafor:2016-06-30)"),
+        "{}",
+        audit.body
+    );
+}
