@@ -101,6 +101,45 @@ impl Locale {
         self.writing().date(d)
     }
 
+    /// How this locale writes a date, for people: `DD/MM/YYYY`, `MM/DD/YYYY`,
+    /// `DD.MM.YYYY`, `DD-MM-YYYY` or `YYYY-MM-DD`.
+    pub fn date_pattern(&self) -> String {
+        match self.style().date {
+            DateOrder::Iso => "YYYY-MM-DD".into(),
+            DateOrder::Mdy(sep) => format!("MM{sep}DD{sep}YYYY"),
+            DateOrder::Dmy(sep) => format!("DD{sep}MM{sep}YYYY"),
+        }
+    }
+
+    /// A date typed as this locale shows dates (`31/12/2016` for en-GB, `12/31/2016`
+    /// for en-US; day and month of one or two digits, a four-digit year), or in ISO
+    /// (`2016-12-31`). Never any other order: `12/31/2016` is not a date for en-GB,
+    /// and `01/05/2016` is the 1st of May for en-GB, the 5th of January for en-US.
+    pub fn parse_date(&self, text: &str) -> Option<Date> {
+        let t = text.trim();
+        if let Ok(d) = Date::parse(t) {
+            return Some(d);
+        }
+        let (sep, day_first) = match self.style().date {
+            DateOrder::Iso => return None,
+            DateOrder::Mdy(sep) => (sep, false),
+            DateOrder::Dmy(sep) => (sep, true),
+        };
+        let parts: Vec<&str> = t.split(sep).collect();
+        let [a, b, y] = parts.as_slice() else {
+            return None;
+        };
+        let digits = |p: &str, n: std::ops::RangeInclusive<usize>| {
+            n.contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit())
+        };
+        if !digits(a, 1..=2) || !digits(b, 1..=2) || !digits(y, 4..=4) {
+            return None;
+        }
+        let (a, b, y): (u32, u32, i32) = (a.parse().ok()?, b.parse().ok()?, y.parse().ok()?);
+        let (day, month) = if day_first { (a, b) } else { (b, a) };
+        Date::from_ymd(y, month, day).ok()
+    }
+
     /// A sentence written by a lower crate — its ISO dates (`2016-06-30`) and amounts
     /// (`1234.56 USD`, `-12,345.60 USD`) — in this locale's formats, for display only
     /// (stored text, CSV downloads and the API keep what the crates wrote).
@@ -309,5 +348,41 @@ mod tests {
             us.sentence("ok → héllo 2016-06-30 ✓"),
             "ok → héllo 06/30/2016 ✓"
         );
+    }
+
+    #[test]
+    fn dates_typed_as_the_label_shows_them() {
+        let gb = Locale::new("en-GB", "GBP");
+        let us = Locale::new("en-US", "USD");
+        let de = Locale::new("de-DE", "EUR");
+        let iso = |s| Date::parse(s).ok();
+        assert_eq!(gb.parse_date("31/12/2016"), iso("2016-12-31"));
+        assert_eq!(gb.parse_date(" 1/5/2016 "), iso("2016-05-01"));
+        assert_eq!(us.parse_date("01/05/2016"), iso("2016-01-05"));
+        assert_eq!(us.parse_date("12/31/2016"), iso("2016-12-31"));
+        assert_eq!(de.parse_date("31.12.2016"), iso("2016-12-31"));
+        assert_eq!(
+            Locale::new("nl-NL", "EUR").parse_date("31-12-2016"),
+            iso("2016-12-31")
+        );
+        // ISO always; never the other order, another separator or a short year.
+        assert_eq!(gb.parse_date("2016-12-31"), iso("2016-12-31"));
+        assert_eq!(gb.parse_date("12/31/2016"), None);
+        assert_eq!(us.parse_date("31/12/2016"), None);
+        assert_eq!(de.parse_date("31/12/2016"), None);
+        assert_eq!(gb.parse_date("31/12/16"), None);
+        assert_eq!(gb.parse_date("31/02/2016"), None);
+        assert_eq!(Locale::new("iso", "USD").parse_date("31/12/2016"), None);
+        assert_eq!(Locale::new("en-CA", "CAD").parse_date("12/31/2016"), None);
+        // What the label shows, it reads back.
+        for tag in LOCALES {
+            let l = Locale::new(tag, "USD");
+            let d = Date::parse("2016-02-09").unwrap();
+            assert_eq!(l.parse_date(&l.date(d)), Some(d), "{tag}");
+        }
+        assert_eq!(gb.date_pattern(), "DD/MM/YYYY");
+        assert_eq!(us.date_pattern(), "MM/DD/YYYY");
+        assert_eq!(de.date_pattern(), "DD.MM.YYYY");
+        assert_eq!(Locale::new("iso", "USD").date_pattern(), "YYYY-MM-DD");
     }
 }

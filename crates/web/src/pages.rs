@@ -1596,6 +1596,24 @@ pub async fn import_form(t: Tenant) -> Result<Html<String>, Fail> {
         ),
         _ => r#"<label for="upload-distributor">Sent by (distributor id, for EDI/DSR/mapped files)</label><input id="upload-distributor" name="distributor">"#.to_string(),
     };
+    // Which date format to use, said before the upload (issue 18.13): canonical files
+    // take ISO dates whatever the label shows; the statement values below may be typed
+    // either way.
+    let l = locale(&t);
+    let shows = l.date_pattern();
+    let dates = if shows == "YYYY-MM-DD" {
+        "Dates in canonical files are written YYYY-MM-DD (2016-12-31).".to_string()
+    } else {
+        format!(
+            "Dates in canonical files are written YYYY-MM-DD (2016-12-31), not as this label shows them ({shows}, {}); the statement values above may be typed either way.",
+            l.date(backstock_domain::Date::from_ymd(2016, 12, 31).unwrap_or(backstock_domain::Date::EARLIEST))
+        )
+    };
+    let shows = if shows == "YYYY-MM-DD" {
+        shows
+    } else {
+        format!("{shows} or YYYY-MM-DD")
+    };
     let body = format!(
         r#"<section><form id="upload-form" class="stack" method="post" enctype="multipart/form-data" action="{}?csrf={}">
 <label for="upload-file">File</label><input id="upload-file" name="file" type="file" required>
@@ -1604,14 +1622,17 @@ pub async fn import_form(t: Tenant) -> Result<Html<String>, Fail> {
 {who}
 <details><summary>Statement values for mapped files</summary>
 <label for="upload-statement-id">Statement id</label><input id="upload-statement-id" name="statement_id">
-<label for="upload-period-start">Period start</label><input id="upload-period-start" name="period_start" placeholder="YYYY-MM-DD">
-<label for="upload-period-end">Period end</label><input id="upload-period-end" name="period_end" placeholder="YYYY-MM-DD">
-<label for="upload-issued-on">Issued on</label><input id="upload-issued-on" name="issued_on" placeholder="YYYY-MM-DD">
+<label for="upload-period-start">Period start</label><input id="upload-period-start" name="period_start" placeholder="{shows}">
+<label for="upload-period-end">Period end</label><input id="upload-period-end" name="period_end" placeholder="{shows}">
+<label for="upload-issued-on">Issued on</label><input id="upload-issued-on" name="issued_on" placeholder="{shows}">
 <label for="upload-currency">Currency</label><input id="upload-currency" name="currency" placeholder="USD"></details>
 <button id="upload-submit" class="primary" type="submit">Preview</button></form>
-<p class="note">Nothing is recorded until you confirm the preview. Formats: canonical CSV (see docs/formats.md), mapped CSV/XLSX, EDI X12 852/846/867, DDEX DSR.</p></section>"#,
+<p class="note">Nothing is recorded until you confirm the preview. Formats: canonical CSV (see docs/formats.md), mapped CSV/XLSX, EDI X12 852/846/867, DDEX DSR.</p>
+<p class="note" id="upload-dates">{dates}</p></section>"#,
         esc(&base(&t, "import")),
         esc(&url_encode(t.viewer.csrf())),
+        shows = esc(&shows),
+        dates = esc(&dates),
     );
     Ok(page("Import", Some(&t), &body))
 }
@@ -1622,12 +1643,19 @@ pub async fn import_preview(
     m: Multipart,
 ) -> Result<Response, Fail> {
     let (name, bytes, choices) = crate::upload::read_form(m).await?;
+    let l = locale(&t);
+    // Statement values typed as the label shows dates are taken (the API takes ISO).
+    let choices = crate::upload::label_dates(&l, choices);
     let p = crate::upload::preview(&state, &t, &name, &bytes, &choices).await?;
     let mut body = format!("<section><h2>{}</h2>", esc(&p.file_name));
     if !p.errors.is_empty() {
         body.push_str(r#"<p>This file cannot be recorded; nothing was recorded:</p><ol id="upload-errors" class="err">"#);
         for e in &p.errors {
-            body.push_str(&format!("<li>{}</li>", esc(e)));
+            // A date not in ISO: which format to use, and the value to write.
+            body.push_str(&format!(
+                "<li>{}</li>",
+                esc(&crate::upload::date_hint(&l, e))
+            ));
         }
         body.push_str(&format!(
             r#"</ol><p><a id="upload-again" href="{}">Upload another file</a></p>"#,
@@ -1635,7 +1663,6 @@ pub async fn import_preview(
         ));
     }
     if let Some(id) = &p.upload_id {
-        let l = locale(&t);
         let mut rows = String::new();
         for e in &p.entries {
             rows.push_str(&format!(

@@ -9,8 +9,10 @@
 
 use crate::auth::{Scope, Tenant};
 use crate::control::{self, PendingUpload};
+use crate::format::Locale;
 use crate::{AppState, Fail};
 use backstock_app::import::{self, ImportOptions};
+use backstock_domain::Date;
 use backstock_ingest::Kind;
 use backstock_ledger::{Entry, Event, Fact};
 use serde::{Deserialize, Serialize};
@@ -153,6 +155,53 @@ fn blank(s: &Option<String>) -> Option<String> {
     s.as_ref()
         .map(|x| x.trim().to_string())
         .filter(|x| !x.is_empty())
+}
+
+/// The upload page's statement values (for mapped files) typed as the label shows
+/// dates (`31/12/2016` for en-GB), written in ISO as the import takes them. Only the
+/// label's own format besides ISO: anything else is left for the import to refuse.
+/// (The API takes ISO only, as every tool writes it.)
+pub fn label_dates(l: &Locale, mut c: Choices) -> Choices {
+    for v in [&mut c.period_start, &mut c.period_end, &mut c.issued_on] {
+        let typed = v.as_deref().map(str::trim).unwrap_or("");
+        if typed.is_empty() || Date::parse(typed).is_ok() {
+            continue;
+        }
+        if let Some(d) = l.parse_date(typed) {
+            *v = Some(d.to_string());
+        }
+    }
+    c
+}
+
+/// An import error line as the upload page says it: when a date in the file is not
+/// written YYYY-MM-DD, which format files take, and — for a date written as this label
+/// shows dates — the value to write instead. The line (file, line, column, value)
+/// is kept as the importer wrote it.
+pub fn date_hint(l: &Locale, line: &str) -> String {
+    if !line.contains("expected a date written YYYY-MM-DD") {
+        return line.to_string();
+    }
+    let Some(found) = line
+        .split_once("found \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(v, _)| v.trim())
+    else {
+        return line.to_string();
+    };
+    let shows = l.date_pattern();
+    if shows == "YYYY-MM-DD" {
+        return line.to_string();
+    }
+    let example = l.date(Date::from_ymd(2016, 12, 31).unwrap_or(Date::EARLIEST));
+    match l.parse_date(found) {
+        Some(d) => format!(
+            "{line} — files take dates as YYYY-MM-DD, not as this label shows them ({shows}): write {d}"
+        ),
+        None => format!(
+            "{line} — files take dates as YYYY-MM-DD (2016-12-31); this label shows dates as {shows} ({example}), and {found:?} is not a date in that format either"
+        ),
+    }
 }
 
 /// A file name safe to write: its last component, letters, digits, `.-_` only.
@@ -555,6 +604,52 @@ mod tests {
         assert_eq!(
             shown("/d/u/x.csv:1: no known kind (see docs), or give --kind", Path::new("/d/u")),
             "x.csv:1: no known kind (see docs), or choose the file's kind under Kind and upload it again"
+        );
+    }
+
+    #[test]
+    fn dates_in_the_labels_format() {
+        let gb = Locale::new("en-GB", "GBP");
+        let us = Locale::new("en-US", "USD");
+        let line = |v: &str| {
+            format!("  x.csv:line 2, column 2 (date): found \"{v}\", expected a date written YYYY-MM-DD, e.g. 2016-06-30")
+        };
+        assert_eq!(
+            date_hint(&gb, &line("31/05/2016")),
+            format!("{} — files take dates as YYYY-MM-DD, not as this label shows them (DD/MM/YYYY): write 2016-05-31", line("31/05/2016"))
+        );
+        assert_eq!(
+            date_hint(&us, &line("31/05/2016")),
+            format!("{} — files take dates as YYYY-MM-DD (2016-12-31); this label shows dates as MM/DD/YYYY (12/31/2016), and \"31/05/2016\" is not a date in that format either", line("31/05/2016"))
+        );
+        // ISO labels, and other errors, as the importer wrote them.
+        let iso = Locale::new("iso", "USD");
+        assert_eq!(date_hint(&iso, &line("31/05/2016")), line("31/05/2016"));
+        let other = "x.csv:line 2, column 5 (units): found \"x\", expected a whole number";
+        assert_eq!(date_hint(&gb, other), other);
+
+        let typed = |v: &str| Choices {
+            period_start: Some(v.to_string()),
+            period_end: Some("2016-05-31".into()),
+            issued_on: Some(" ".into()),
+            ..Choices::default()
+        };
+        let c = label_dates(&gb, typed("01/05/2016"));
+        assert_eq!(c.period_start.as_deref(), Some("2016-05-01"));
+        assert_eq!(c.period_end.as_deref(), Some("2016-05-31"));
+        assert_eq!(c.issued_on.as_deref(), Some(" "));
+        assert_eq!(
+            label_dates(&us, typed("01/05/2016"))
+                .period_start
+                .as_deref(),
+            Some("2016-01-05")
+        );
+        // Not the label's format: left for the import to refuse, with its message.
+        assert_eq!(
+            label_dates(&gb, typed("05/31/2016"))
+                .period_start
+                .as_deref(),
+            Some("05/31/2016")
         );
     }
 }
