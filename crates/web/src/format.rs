@@ -149,6 +149,18 @@ impl Locale {
     /// (`"2016-13-01"`, a value from a file) or a command in backticks is left as written,
     /// and an amount must parse as its currency's (no more decimals than it has).
     pub fn sentence(&self, s: &str) -> String {
+        self.rewrite(s, false)
+    }
+
+    /// [`sentence`](Self::sentence) for a report laid out in columns (the import's
+    /// preview, shown as written in monospace): a token after two or more spaces
+    /// keeps its right edge where it was, the spaces before it made fewer or more
+    /// (at least one is kept).
+    pub fn report(&self, s: &str) -> String {
+        self.rewrite(s, true)
+    }
+
+    fn rewrite(&self, s: &str, aligned: bool) -> String {
         let b = s.as_bytes();
         let mut out: Vec<u8> = Vec::with_capacity(b.len() + 16);
         let mut in_code = false;
@@ -161,6 +173,14 @@ impl Locale {
             if !in_code && (c.is_ascii_digit() || c == b'-') && opens_token(b, i) {
                 if let Some((text, len)) = self.date_token(s, i).or_else(|| self.money_token(s, i))
                 {
+                    let run = out.iter().rev().take_while(|c| **c == b' ').count();
+                    if aligned && run >= 2 {
+                        // Widths in characters: `€` and the narrow space are one each.
+                        let (was, now) = (len, text.chars().count());
+                        let keep = (run + was).saturating_sub(now).max(1);
+                        out.truncate(out.len() - run);
+                        out.resize(out.len() + keep, b' ');
+                    }
                     out.extend_from_slice(text.as_bytes());
                     i += len;
                     continue;
@@ -384,5 +404,36 @@ mod tests {
         assert_eq!(us.date_pattern(), "MM/DD/YYYY");
         assert_eq!(de.date_pattern(), "DD.MM.YYYY");
         assert_eq!(Locale::new("iso", "USD").date_pattern(), "YYYY-MM-DD");
+    }
+
+    #[test]
+    fn reports_keep_their_columns() {
+        let de = Locale::new("de-DE", "USD");
+        let report = "st.csv: would record 2 lines, total 1234.00 USD\n  \
+                      sale    50 units      400.00 USD\n  \
+                      fee      0 units    1,080.00 EUR\n  \
+                      receivable      0.00 USD →     320.00 USD";
+        let out = de.report(report);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "st.csv: would record 2 lines, total 1.234,00\u{a0}$"
+        );
+        assert_eq!(lines[1], "  sale    50 units        400,00\u{a0}$");
+        assert_eq!(lines[2], "  fee      0 units    1.080,00 EUR");
+        assert_eq!(
+            lines[3],
+            "  receivable        0,00\u{a0}$ →       320,00\u{a0}$"
+        );
+        // The right edges stay where they were.
+        let width = |l: &str| l.chars().count();
+        for (a, b) in report.lines().zip(out.lines()).skip(1) {
+            assert_eq!(width(a), width(b), "{a:?} / {b:?}");
+        }
+        // Too long for the spaces before it: one space is kept.
+        assert_eq!(
+            Locale::new("de-DE", "EUR").report("x  1234.00 USD"),
+            "x 1.234,00 USD"
+        );
     }
 }

@@ -1699,7 +1699,8 @@ pub async fn import_preview(
             r#"<p>What would be recorded:</p><pre id="upload-preview" class="okbox">{}</pre><table id="upload-entries"><thead><tr><th>entry</th><th>kind</th><th>effective</th><th>known</th><th>party</th><th>sku</th><th class="n">units</th><th class="n">amount</th></tr></thead><tbody>{rows}</tbody></table>{more}
 <form id="confirm-form" class="inline" method="post" action="{}">{}<button id="confirm-submit" class="primary" type="submit">Record it</button></form>
 <form id="discard-form" class="inline" method="post" action="{}">{}<button id="discard-submit" type="submit">Discard</button></form>"#,
-            esc(&p.report),
+            // The import's report in the label's money and dates, its columns kept.
+            esc(&l.report(&p.report)),
             esc(&base(&t, &format!("import/{id}/confirm"))),
             csrf_field(&t.viewer),
             esc(&base(&t, &format!("import/{id}/discard"))),
@@ -1731,7 +1732,7 @@ pub async fn import_confirm(
         Some(&t),
         &format!(
             r#"<section><pre id="import-result" class="okbox">{}</pre><p><a id="after-import" href="{}">Continue</a></p></section>"#,
-            esc(&report),
+            esc(&locale(&t).report(&report)),
             esc(&base(&t, next))
         ),
     ))

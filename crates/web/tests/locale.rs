@@ -94,3 +94,64 @@ async fn sentences_and_the_audit_log_are_in_the_labels_formats() {
         audit.body
     );
 }
+
+/// The import's preview and result, in the label's money, their columns kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_import_preview_is_in_the_labels_money() {
+    let s = start(|_| {}).await;
+    s.control()
+        .set_tenant_format("alpha", "de-DE", "USD")
+        .await
+        .unwrap();
+    let owner = s.login("owner@alpha.test").await;
+    let r = s
+        .post(
+            "/t/alpha/import",
+            &owner,
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+            &multipart(&[], Some(("st.csv", ALPHA_STATEMENT.as_bytes()))),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let pre = r
+        .body
+        .split("id=\"upload-preview\"")
+        .nth(1)
+        .expect("preview");
+    let pre = &pre[..pre.find("</pre>").unwrap()];
+    assert!(pre.contains("total 320,00\u{a0}$"), "{pre}");
+    assert!(!pre.contains("USD"), "{pre}");
+    let c = r
+        .body
+        .split("action=\"")
+        .find(|x| x.contains("/confirm\""))
+        .expect("a confirm form");
+    let confirm = c[..c.find('"').unwrap()].to_string();
+    let r = s.post_form(&confirm, &owner, &[]).await;
+    assert!(r.body.contains("total 320,00\u{a0}$"), "{}", r.body);
+    // The API's preview is the importer's text.
+    let api = s
+        .post(
+            "/api/v1/t/alpha/imports",
+            &owner,
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+            &multipart(
+                &[],
+                Some((
+                    "st2.csv",
+                    ALPHA_STATEMENT
+                        .replace("ST-ALPHA-1", "ST-ALPHA-9")
+                        .as_bytes(),
+                )),
+            ),
+        )
+        .await;
+    assert!(
+        api.json()["report"]
+            .as_str()
+            .unwrap_or("")
+            .contains("320.00 USD"),
+        "{}",
+        api.body
+    );
+}
