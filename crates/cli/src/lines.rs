@@ -72,9 +72,22 @@ pub enum LinesCommand {
         /// Where the lines are (default: DATA_DIR/lines).
         #[arg(long)]
         dir: Option<String>,
-        /// `local` (DataFusion in this process). Ballista is not built yet.
+        /// `local` (DataFusion in this process) or `ballista://HOST:PORT` (the same plan
+        /// on an Apache Ballista cluster's scheduler; built with `--features ballista`).
+        /// The exact check runs here either way.
         #[arg(long, default_value = "local")]
         engine: String,
+    },
+    /// A Ballista scheduler and executors on this machine's loopback, for trying
+    /// `lines query --engine ballista://…` (built with `--features ballista`); runs until
+    /// interrupted. A real cluster runs Ballista's own scheduler and executors.
+    #[cfg(feature = "ballista")]
+    Cluster {
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+        executors: u16,
+        /// Tasks each executor runs at once.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+        tasks: u16,
     },
 }
 
@@ -210,6 +223,54 @@ pub async fn run(
             }
             Ok(s)
         }
+        #[cfg(feature = "ballista")]
+        LinesCommand::Cluster { executors, tasks } => {
+            // The scheduler and executors get a runtime of their own with a worker per
+            // core (the CLI's runtime has one thread), on a thread that lives as long
+            // as the process.
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = tx.send(Err(AppError::new(
+                            Exit::Other,
+                            format!("a runtime for the cluster: {e}"),
+                        )));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let started = backstock_lines::cluster::start_local(
+                        usize::from(executors),
+                        usize::from(tasks),
+                    )
+                    .await;
+                    let _ = tx.send(started);
+                    std::future::pending::<()>().await;
+                });
+            });
+            let at = rx.recv().map_err(|e| {
+                AppError::new(Exit::Other, format!("the cluster did not start: {e}"))
+            })??;
+            // Said on standard output; a reader that went away (a closed pipe) does not
+            // stop the cluster.
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            let _ = writeln!(
+                out,
+                "A Ballista scheduler with {executors} executor{} is listening on {at}.\nQuery it with: backstock lines query --period 2016H1 --by territory --engine ballista://{at}\nStop with Ctrl-C.",
+                if executors == 1 { "" } else { "s" }
+            );
+            let _ = out.flush();
+            tokio::signal::ctrl_c()
+                .await
+                .map_err(|e| AppError::new(Exit::Other, format!("waiting for Ctrl-C: {e}")))?;
+            Ok(String::new())
+        }
         LinesCommand::Query {
             period,
             by,
@@ -218,14 +279,7 @@ pub async fn run(
             dir,
             engine,
         } => {
-            if engine.trim() != "local" {
-                return Err(AppError::new(
-                    Exit::Input,
-                    format!(
-                        "--engine {engine}: only `local` (DataFusion in this process) is built; Ballista (ballista://HOST:PORT) is not yet (see README, Lines)"
-                    ),
-                ));
-            }
+            let engine = backstock_lines::query::Engine::parse(&engine)?;
             let store = &open().await?;
             let period = backstock_lines::query::Period::parse(&period)
                 .map_err(|e| AppError::new(Exit::Input, format!("--period: {e}")))?;
@@ -260,7 +314,7 @@ pub async fn run(
                 by,
                 skus,
             };
-            let answer = backstock_lines::query::run(&to, &req).await?;
+            let answer = backstock_lines::query::run_on(&to, &req, &engine).await?;
             if std::env::var_os("BACKSTOCK_TIMING").is_some() {
                 eprintln!(
                     "[lines] {} parts; DataFusion {:.3?}; exact check {:.3?}",

@@ -198,11 +198,29 @@ fn dsr_lines_rebuilt_as_parquet_and_queried_tie_to_the_ledger() {
             "--period",
             "2016H1",
             "--engine",
-            "ballista://127.0.0.1:50050",
+            "spark://127.0.0.1:7077",
         ],
         3,
     );
-    assert!(e.contains("Ballista"), "{e}");
+    assert!(
+        e.contains("expected `local` or `ballista://HOST:PORT`"),
+        "{e}"
+    );
+    if !cfg!(feature = "ballista") {
+        let e = fail(
+            &d,
+            &[
+                "lines",
+                "query",
+                "--period",
+                "2016H1",
+                "--engine",
+                "ballista://127.0.0.1:50050",
+            ],
+            3,
+        );
+        assert!(e.contains("built without Ballista"), "{e}");
+    }
     let e = fail(&d, &["lines", "rebuild", "--out", "s3://bucket/lines"], 3);
     assert!(e.contains("not supported yet"), "{e}");
 }

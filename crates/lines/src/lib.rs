@@ -17,6 +17,8 @@
 //! Where: a directory (default `<data-dir>/lines`) through the `object_store` crate's
 //! local file system. Object stores by URL (S3) are not wired yet.
 
+#[cfg(feature = "ballista")]
+pub mod cluster;
 pub mod gen;
 pub mod location;
 pub mod query;

@@ -75,6 +75,48 @@ impl Dim {
     }
 }
 
+/// Where the query runs: DataFusion in this process, or the same plan on an Apache
+/// Ballista cluster (built with the feature `ballista`). The exact check always runs
+/// here, on the same parts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Engine {
+    #[default]
+    Local,
+    /// The scheduler's `HOST:PORT`.
+    Ballista(String),
+}
+
+impl Engine {
+    /// `local` or `ballista://HOST:PORT`; anything else is refused with what is
+    /// expected, and Ballista in a build without it says how to get it.
+    pub fn parse(text: &str) -> Result<Engine, AppError> {
+        let t = text.trim();
+        if t.is_empty() || t == "local" {
+            return Ok(Engine::Local);
+        }
+        let Some(hostport) = t.strip_prefix("ballista://") else {
+            return Err(input(format!(
+                "--engine: found {t:?}, expected `local` or `ballista://HOST:PORT`"
+            )));
+        };
+        let hostport = hostport.trim_end_matches('/');
+        let port_ok = hostport
+            .rsplit_once(':')
+            .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
+        if !port_ok {
+            return Err(input(format!(
+                "--engine: found {t:?}, expected ballista://HOST:PORT (the scheduler's address, e.g. ballista://10.0.0.5:50050)"
+            )));
+        }
+        if !cfg!(feature = "ballista") {
+            return Err(input(format!(
+                "--engine {t}: this backstock was built without Ballista; build it with `cargo build --release --features backstock/ballista` (see README, Line-level analytics)"
+            )));
+        }
+        Ok(Engine::Ballista(hostport.to_string()))
+    }
+}
+
 /// A query over one label's lines.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -431,16 +473,46 @@ impl Exact {
 /// scales have different schemas).
 /// Its groups are keyed by the exact side's interned values: a value the exact side
 /// never saw is a difference, said as such.
-async fn engine(exact: &Exact, req: &Request) -> Result<HashMap<Key, Acc>, AppError> {
+/// A session on the engine asked for.
+async fn session(on: &Engine) -> Result<SessionContext, AppError> {
+    match on {
+        Engine::Local => Ok(SessionContext::new()),
+        #[cfg(feature = "ballista")]
+        Engine::Ballista(hostport) => {
+            use ballista::prelude::SessionContextExt;
+            SessionContext::remote(&format!("df://{hostport}"))
+                .await
+                .map_err(|e| other(format!("Ballista scheduler at {hostport}: {e}")))
+        }
+        #[cfg(not(feature = "ballista"))]
+        Engine::Ballista(hostport) => Err(input(format!(
+            "--engine ballista://{hostport}: this backstock was built without Ballista"
+        ))),
+    }
+}
+
+async fn engine(exact: &Exact, req: &Request, on: &Engine) -> Result<HashMap<Key, Acc>, AppError> {
     let by_scale = &exact.by_scale;
-    let ctx = SessionContext::new();
+    let ctx = session(on).await?;
     let mut out = HashMap::with_capacity(exact.groups.len());
     let unseen = |v: &str| {
         other(format!(
             "refused: the engine gives a group with {v:?}, which no line of the parts has; nothing printed"
         ))
     };
-    let df_err = |e: datafusion::error::DataFusionError| other(format!("DataFusion: {e}"));
+    let df_err = |e: datafusion::error::DataFusionError| match on {
+        Engine::Local => other(format!("DataFusion: {e}")),
+        Engine::Ballista(at) => {
+            let e = e.to_string();
+            if e.contains("Connection refused") || e.contains("tcp connect error") {
+                other(format!(
+                    "Ballista scheduler at {at}: nothing answers there (connection refused); start the scheduler or check --engine"
+                ))
+            } else {
+                other(format!("Ballista scheduler at {at}: {e}"))
+            }
+        }
+    };
     for urls in by_scale.values() {
         let mut df = ctx
             .read_parquet(urls.clone(), ParquetReadOptions::default())
@@ -527,9 +599,14 @@ async fn engine(exact: &Exact, req: &Request) -> Result<HashMap<Key, Acc>, AppEr
     Ok(out)
 }
 
-/// Runs a query; refuses (exit 1, naming the first difference) if the engine's answer
-/// differs from the exact sums in any group.
+/// Runs a query in this process; refuses (exit 1, naming the first difference) if the
+/// engine's answer differs from the exact sums in any group.
 pub async fn run(to: &Location, req: &Request) -> Result<Answer, AppError> {
+    run_on(to, req, &Engine::Local).await
+}
+
+/// [`run`] on the given engine.
+pub async fn run_on(to: &Location, req: &Request, on: &Engine) -> Result<Answer, AppError> {
     let found = parts(to, &req.label, &req.period).await?;
     let t0 = std::time::Instant::now();
     let mut exact = Exact::new(&req.by);
@@ -541,7 +618,7 @@ pub async fn run(to: &Location, req: &Request) -> Result<Answer, AppError> {
     let got = if found.is_empty() {
         HashMap::new()
     } else {
-        engine(&exact, req).await?
+        engine(&exact, req, on).await?
     };
     let engine_time = t1.elapsed();
     compare(&got, &exact.groups, |k| exact.show(k))?;
