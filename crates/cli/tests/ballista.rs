@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{fail, ok, Server};
+use common::{fail, import_reference, ok, Server};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -37,16 +37,7 @@ fn ballista_gives_the_local_engines_answers() {
         ],
     );
     ok(&d, &["init"]);
-    ok(
-        &d,
-        &[
-            "import",
-            &format!("{f}/catalog.csv"),
-            &format!("{f}/distributors.csv"),
-            &format!("{f}/payees.csv"),
-            &format!("{f}/contracts.csv"),
-        ],
-    );
+    import_reference(&d, f);
     for dist in ["dist0", "dist1"] {
         ok(
             &d,

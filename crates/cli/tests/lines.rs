@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{fail, http, ok, serve};
+use common::{fail, http, import_reference, ok, serve};
 
 /// Σ of a CSV column (amounts as exact minor units, "12.34" → 1234).
 fn minor(s: &str) -> i128 {
@@ -57,16 +57,7 @@ fn dsr_lines_rebuilt_as_parquet_and_queried_tie_to_the_ledger() {
     );
     assert!(out.contains("DSR files (3000 sales records)"), "{out}");
     ok(&d, &["init"]);
-    ok(
-        &d,
-        &[
-            "import",
-            &format!("{f}/catalog.csv"),
-            &format!("{f}/distributors.csv"),
-            &format!("{f}/payees.csv"),
-            &format!("{f}/contracts.csv"),
-        ],
-    );
+    import_reference(&d, f);
     for dist in ["dist0", "dist1"] {
         let out = ok(
             &d,

@@ -165,3 +165,18 @@ pub fn serve(dir: &Path) -> (Server, String) {
     assert!(!addr.is_empty(), "serve printed no address");
     (server, addr)
 }
+
+/// `import` of the reference files `backstock gen` / `lines gen` write in `files`
+/// (catalog, distributors, payees, contracts) into the store at `dir`.
+pub fn import_reference(dir: &Path, files: &str) -> String {
+    ok(
+        dir,
+        &[
+            "import",
+            &format!("{files}/catalog.csv"),
+            &format!("{files}/distributors.csv"),
+            &format!("{files}/payees.csv"),
+            &format!("{files}/contracts.csv"),
+        ],
+    )
+}
