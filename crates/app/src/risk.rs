@@ -100,7 +100,10 @@ pub async fn risk_snapshot(store: &Store, as_of: Date) -> Result<Snapshot, AppEr
     snapshot_of(store, as_of, entries).await
 }
 
-async fn snapshot_of(
+/// A snapshot of `entries` (those of [`RISK_KINDS`] effective and known on `as_of`,
+/// in recording order, read by the caller) with the ledger's holdings on `as_of`: what
+/// [`risk_snapshot`] builds, for a caller that reads the entries for its own use too.
+pub(crate) async fn snapshot_of(
     store: &Store,
     as_of: Date,
     entries: Vec<Entry>,

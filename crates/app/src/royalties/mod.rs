@@ -335,11 +335,15 @@ async fn label_name(store: &Store) -> Result<String, AppError> {
         .unwrap_or_else(|| "The label".into()))
 }
 
-/// Distributors in default at `on`: risk level critical, or a refused demand.
-async fn defaulted(store: &Store, on: Date) -> Result<BTreeSet<PartyId>, AppError> {
-    let snap = crate::risk::snapshot(store, on).await?;
+/// Distributors in default on the snapshot's date: risk level critical, or a refused
+/// demand. `snap` holds the entries of [`crate::risk::RISK_KINDS`] known on that date
+/// (the risk computations read no other kind).
+async fn defaulted(
+    store: &Store,
+    snap: &backstock_risk::Snapshot,
+) -> Result<BTreeSet<PartyId>, AppError> {
     let th = crate::risk::thresholds(store).await?;
-    let mut out: BTreeSet<PartyId> = backstock_risk::signals::assess(&snap, &th)
+    let mut out: BTreeSet<PartyId> = backstock_risk::signals::assess(snap, &th)
         .into_iter()
         .filter(|a| a.level >= backstock_risk::Level::Critical)
         .map(|a| a.distributor)
@@ -531,14 +535,14 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
         }
     };
     let Built {
-        mut inputs,
+        inputs,
         journal,
         reference,
         names,
         late,
         moved,
         notes,
-    } = gather(store, &period, previous.as_ref()).await?;
+    } = gather(store, &period, previous.as_ref(), &phase).await?;
     phase("inputs read");
     let mut notes = notes;
     if let Some(end) = postable_from {
@@ -556,8 +560,6 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
             ),
         ));
     }
-    inputs.defaulted_distributors = defaulted(store, period.end()).await?;
-    phase("distributors in default");
     let opening = previous
         .as_ref()
         .map(|p| p.stored.closing.clone())
@@ -705,7 +707,9 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
 #[derive(Deserialize)]
 struct StatementEntry {
     id: EntryId,
+    effective_on: Date,
     known_on: Date,
+    provenance: Provenance,
     event: StatementBody,
 }
 
@@ -752,6 +756,7 @@ async fn gather(
     store: &Store,
     period: &Period,
     previous: Option<&PreviousRun>,
+    phase: &(dyn Fn(&str) + Sync),
 ) -> Result<Built, AppError> {
     use backstock_store::royalty_statements::EntryRange;
     let end = period.end();
@@ -842,86 +847,165 @@ async fn gather(
             Ok(())
         })
         .await?;
-    // Reference names for the statements, and the catalog for the computation.
-    let mut journal = Journal::new(end);
-    let mut names = Names::default();
-    store
-        .for_each_entry(
-            &[EntryKind::CatalogItem, EntryKind::Agreement],
-            None,
-            |_, e| {
-                names.learn(&e);
-                if matches!(e.event, Event::Fact(Fact::CatalogItem(_))) && !reversed.contains(&e.id)
-                {
-                    journal.push(e);
-                }
-                Ok(())
-            },
-        )
-        .await?;
-    // Statements, then payments, effective and known by the period's end. A statement
-    // is decoded straight into its lines (not through the tagged `Event`, which would
-    // buffer the whole entry first).
-    let mut known = EntryRange {
+    // What the risk computations read (for distributors in default) and what the run
+    // reads overlap: statements, payments, catalog items, agreements effective and
+    // known by the period's end. They are read once, into the risk snapshot of the
+    // period's end ([`crate::risk::RISK_KINDS`], as `risk` reads them); the run then
+    // takes the statements, payments and catalog out of it. A statement is decoded
+    // straight into its lines (not through the tagged `Event`, which would buffer the
+    // whole entry first), its SKUs shared with every other line of the same SKU.
+    let known = EntryRange {
         kinds: vec![EntryKind::Statement],
         effective_from: None,
         effective_to: Some(end),
         known_from: None,
         known_to: Some(end),
     };
+    let mut skus: std::collections::HashSet<Sku> = std::collections::HashSet::new();
+    let mut statements: Vec<(i64, Entry)> = Vec::new();
     store
         .for_each_entry_json(&known, 8, |seq, json| {
             let e: StatementEntry = serde_json::from_str(&json).map_err(|e| corrupt(seq, e))?;
             drop(json);
-            if reversed.contains(&e.id) {
-                return Ok(());
-            }
             let b = e.event;
-            let st = backstock_ledger::Statement {
-                statement_id: b.statement_id,
-                distributor: b.distributor,
-                period_start: b.period_start,
-                period_end: b.period_end,
-                issued_on: b.issued_on,
-                currency: b.currency,
-                lines: b.lines,
-            };
-            let mut known_on = e.known_on;
-            if let (Some(pe), true) = (prev_end, seq > prev_seq) {
-                if st.period_end.max(known_on) <= pe && known_on <= end {
-                    known_on = start;
-                    late += 1;
-                }
-            }
-            journal.push_statement(st, known_on);
-            Ok(())
-        })
-        .await?;
-    known.kinds = vec![EntryKind::Payment];
-    store
-        .for_each_entry_json(&known, 1024, |seq, json| {
-            let mut e: Entry = serde_json::from_str(&json).map_err(|e| corrupt(seq, e))?;
-            if reversed.contains(&e.id) {
-                return Ok(());
-            }
-            if let (Some(pe), true) = (prev_end, seq > prev_seq) {
-                let available = match &e.event {
-                    Event::Statement(st) => Some(st.period_end.max(e.known_on)),
-                    Event::PaymentReceived { .. } => Some(e.effective_on.max(e.known_on)),
-                    _ => None,
-                };
-                if available.is_some_and(|a| a <= pe) && e.known_on <= end {
-                    e.known_on = start;
-                    if e.effective_on > start {
-                        e.effective_on = start;
+            let mut lines = b.lines;
+            for l in &mut lines {
+                if let Some(sku) = &mut l.sku {
+                    match skus.get(sku) {
+                        Some(shared) => *sku = shared.clone(),
+                        None => {
+                            skus.insert(sku.clone());
+                        }
                     }
-                    late += 1;
                 }
             }
-            journal.push(e);
+            lines.shrink_to_fit();
+            statements.push((
+                seq,
+                Entry {
+                    id: e.id,
+                    effective_on: e.effective_on,
+                    known_on: e.known_on,
+                    provenance: e.provenance,
+                    event: Event::Statement(backstock_ledger::Statement {
+                        statement_id: b.statement_id,
+                        distributor: b.distributor,
+                        period_start: b.period_start,
+                        period_end: b.period_end,
+                        issued_on: b.issued_on,
+                        currency: b.currency,
+                        lines,
+                    }),
+                },
+            ));
             Ok(())
         })
         .await?;
+    drop(skus);
+    let others: Vec<EntryKind> = crate::risk::RISK_KINDS
+        .iter()
+        .copied()
+        .filter(|k| *k != EntryKind::Statement)
+        .collect();
+    let rest = store.entries(&others, Some(end)).await?;
+    // Both in recording order: merged by sequence number.
+    let mut seqs = Vec::with_capacity(statements.len() + rest.len());
+    let mut entries = Vec::with_capacity(statements.len() + rest.len());
+    {
+        let mut a = statements.into_iter().peekable();
+        let mut b = rest.into_iter().peekable();
+        loop {
+            let take_a = match (a.peek(), b.peek()) {
+                (Some((x, _)), Some((y, _))) => x < y,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let (seq, e) = if take_a { a.next() } else { b.next() }.expect("peeked");
+            seqs.push(seq);
+            entries.push(e);
+        }
+    }
+    phase("entries of the period's end read");
+    let snap = crate::risk::snapshot_of(store, end, entries).await?;
+    let defaulted_distributors = defaulted(store, &snap).await?;
+    phase("distributors in default");
+    // The run's part of those entries, and the catalog items and agreements effective
+    // or known after the period's end (names on statements; the catalog of items
+    // known by the end), all in recording order.
+    let mut journal = Journal::new(end);
+    let mut names = Names::default();
+    let mut refs: Vec<(i64, Entry)> = Vec::new();
+    for (seq, mut e) in seqs.into_iter().zip(snap.entries) {
+        match &e.event {
+            Event::Fact(Fact::CatalogItem(_)) | Event::Fact(Fact::Agreement(_)) => {
+                refs.push((seq, e));
+            }
+            Event::Statement(_) => {
+                if reversed.contains(&e.id) {
+                    continue;
+                }
+                let Event::Statement(st) = e.event else {
+                    continue;
+                };
+                let mut known_on = e.known_on;
+                if let (Some(pe), true) = (prev_end, seq > prev_seq) {
+                    if st.period_end.max(known_on) <= pe && known_on <= end {
+                        known_on = start;
+                        late += 1;
+                    }
+                }
+                journal.push_statement(st, known_on);
+            }
+            Event::PaymentReceived { .. } => {
+                if reversed.contains(&e.id) {
+                    continue;
+                }
+                if let (Some(pe), true) = (prev_end, seq > prev_seq) {
+                    let available = e.effective_on.max(e.known_on);
+                    if available <= pe && e.known_on <= end {
+                        e.known_on = start;
+                        if e.effective_on > start {
+                            e.effective_on = start;
+                        }
+                        late += 1;
+                    }
+                }
+                journal.push(e);
+            }
+            _ => {}
+        }
+    }
+    for range in [
+        EntryRange {
+            kinds: vec![EntryKind::CatalogItem, EntryKind::Agreement],
+            effective_from: Some(end.add_days(1)),
+            ..Default::default()
+        },
+        EntryRange {
+            kinds: vec![EntryKind::CatalogItem, EntryKind::Agreement],
+            effective_to: Some(end),
+            known_from: Some(end.add_days(1)),
+            ..Default::default()
+        },
+    ] {
+        store
+            .for_each_entry_json(&range, 1024, |seq, json| {
+                refs.push((
+                    seq,
+                    serde_json::from_str(&json).map_err(|e| corrupt(seq, e))?,
+                ));
+                Ok(())
+            })
+            .await?;
+    }
+    refs.sort_by_key(|(seq, _)| *seq);
+    for (_, e) in refs {
+        names.learn(&e);
+        if matches!(e.event, Event::Fact(Fact::CatalogItem(_))) && !reversed.contains(&e.id) {
+            journal.push(e);
+        }
+    }
     tracing::debug!(lines = journal.lines(), "royalty run inputs read");
     let contracts = reference.in_force(end);
     let mut payees_needed = BTreeSet::new();
@@ -981,6 +1065,7 @@ async fn gather(
             .map_err(|e| AppError::new(Exit::Refused, format!("cost {}: {e}", c.cost_id)))?,
         );
     }
+    out.defaulted_distributors = defaulted_distributors;
     Ok(Built {
         inputs: out,
         journal,
