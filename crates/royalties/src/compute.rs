@@ -225,6 +225,13 @@ fn scale(v: i128, num: i128, den: i128) -> Result<i128, RoyaltyError> {
     let p = v
         .checked_mul(num)
         .ok_or_else(|| RoyaltyError::overflow("collected share"))?;
+    // All or nothing (a statement paid in full or not at all) needs no division.
+    if num == den {
+        return Ok(v);
+    }
+    if num == 0 {
+        return Ok(0);
+    }
     Ok(Rounding::HalfEven.divide(p, den))
 }
 
@@ -259,18 +266,59 @@ fn split(v: i128, c: Currency, shares: &[Rate]) -> Result<(Vec<i128>, i128), Roy
 }
 
 /// What a run reads of the journal, gathered one entry at a time ([`Journal::push`]):
-/// catalog items, distributor statements (SKUs shared, so millions of lines hold one
-/// copy of each SKU) and payments known by the period's end. The entries themselves are
-/// not kept, so a caller can stream a large journal through it.
+/// catalog items, distributor statements and payments known by the period's end. A
+/// statement's lines are kept compact: SKU and distributor as indexes into tables held
+/// once (millions of lines hold no string), units and amounts as integers. The entries
+/// themselves are not kept, so a caller can stream a large journal through it.
 #[derive(Debug, Clone)]
 pub struct Journal {
     end: Date,
     catalog: BTreeMap<Sku, CatalogItem>,
-    statements: Vec<(Statement, Date)>,
+    statements: Vec<HeldStatement>,
     seen: HashSet<(PartyId, String)>,
     payments: Vec<OwnedPayment>,
-    skus: HashSet<Sku>,
+    /// Every SKU of a line held, by its index.
+    skus: Vec<Sku>,
+    sku_index: FxMap<Sku, u32>,
+    /// Every distributor of a statement held, by its index.
+    distributors: Vec<PartyId>,
+    distributor_index: FxMap<PartyId, u32>,
     warnings: Vec<String>,
+}
+
+/// A statement line as the run keeps it.
+#[derive(Debug, Clone, Copy)]
+struct HeldLine {
+    /// Index into [`Journal::skus`], or [`NO_SKU`].
+    sku: u32,
+    kind: LineKind,
+    channel: Channel,
+    units: i64,
+    amount_minor: i64,
+}
+
+const NO_SKU: u32 = u32::MAX;
+
+impl HeldLine {
+    fn sku(&self) -> Option<usize> {
+        (self.sku != NO_SKU).then_some(self.sku as usize)
+    }
+}
+
+/// A distributor statement as the run keeps it.
+#[derive(Debug, Clone)]
+struct HeldStatement {
+    statement_id: String,
+    distributor: PartyId,
+    /// Index into [`Journal::distributors`].
+    distributor_index: u32,
+    period_end: Date,
+    issued_on: Date,
+    currency: Currency,
+    lines: Vec<HeldLine>,
+    /// The day the statement is both over and known: it belongs to the royalty
+    /// period containing this day.
+    available: Date,
 }
 
 #[derive(Debug, Clone)]
@@ -291,7 +339,10 @@ impl Journal {
             statements: Vec::new(),
             seen: HashSet::new(),
             payments: Vec::new(),
-            skus: HashSet::new(),
+            skus: Vec::new(),
+            sku_index: FxMap::default(),
+            distributors: Vec::new(),
+            distributor_index: FxMap::default(),
             warnings: Vec::new(),
         }
     }
@@ -310,7 +361,7 @@ impl Journal {
             Event::Fact(Fact::CatalogItem(ci)) => {
                 self.catalog.insert(ci.sku.clone(), ci);
             }
-            Event::Statement(mut st) => {
+            Event::Statement(st) => {
                 if self
                     .seen
                     .contains(&(st.distributor.clone(), st.statement_id.clone()))
@@ -325,18 +376,51 @@ impl Journal {
                     .insert((st.distributor.clone(), st.statement_id.clone()));
                 let available = st.period_end.max(known_on);
                 if available <= self.end {
-                    for l in &mut st.lines {
-                        if let Some(sku) = &mut l.sku {
-                            match self.skus.get(sku) {
-                                Some(shared) => *sku = shared.clone(),
+                    let mut lines = Vec::with_capacity(st.lines.len());
+                    for l in st.lines {
+                        let sku = match l.sku {
+                            None => NO_SKU,
+                            Some(sku) => match self.sku_index.get(&sku) {
+                                Some(i) => *i,
                                 None => {
-                                    self.skus.insert(sku.clone());
+                                    let i = u32::try_from(self.skus.len())
+                                        .ok()
+                                        .filter(|i| *i != NO_SKU)
+                                        .expect("fewer than 4 billion SKUs");
+                                    self.skus.push(sku.clone());
+                                    self.sku_index.insert(sku, i);
+                                    i
                                 }
-                            }
-                        }
+                            },
+                        };
+                        lines.push(HeldLine {
+                            sku,
+                            kind: l.kind,
+                            channel: l.channel,
+                            units: l.units,
+                            amount_minor: l.amount_minor,
+                        });
                     }
-                    st.lines.shrink_to_fit();
-                    self.statements.push((st, available));
+                    let distributor_index = match self.distributor_index.get(&st.distributor) {
+                        Some(i) => *i,
+                        None => {
+                            let i = u32::try_from(self.distributors.len())
+                                .expect("fewer than 4 billion distributors");
+                            self.distributors.push(st.distributor.clone());
+                            self.distributor_index.insert(st.distributor.clone(), i);
+                            i
+                        }
+                    };
+                    self.statements.push(HeldStatement {
+                        statement_id: st.statement_id,
+                        distributor: st.distributor,
+                        distributor_index,
+                        period_end: st.period_end,
+                        issued_on: st.issued_on,
+                        currency: st.currency,
+                        lines,
+                        available,
+                    });
                 }
             }
             Event::PaymentReceived {
@@ -362,15 +446,8 @@ impl Journal {
 
     /// Statement lines held.
     pub fn lines(&self) -> usize {
-        self.statements.iter().map(|(s, _)| s.lines.len()).sum()
+        self.statements.iter().map(|s| s.lines.len()).sum()
     }
-}
-
-struct KnownStatement<'a> {
-    st: &'a Statement,
-    /// The day the statement is both over and known: it belongs to the royalty
-    /// period containing this day.
-    available: Date,
 }
 
 struct Payment<'a> {
@@ -384,7 +461,7 @@ struct Payment<'a> {
 /// Paid amount per statement (by index) as of `asof`: named statement first, the rest
 /// to the distributor's oldest unpaid statements. Returns leftovers as warnings.
 fn allocate_payments(
-    stmts: &[KnownStatement],
+    stmts: &[HeldStatement],
     payments: &[Payment],
     asof: Date,
     warnings: Option<&mut Vec<String>>,
@@ -393,7 +470,7 @@ fn allocate_payments(
     let due: Vec<i128> = stmts
         .iter()
         .map(|k| {
-            k.st.lines
+            k.lines
                 .iter()
                 .map(|l| i128::from(l.amount_minor) * i128::from(l.kind.net_sign()))
                 .sum()
@@ -403,7 +480,7 @@ fn allocate_payments(
         .filter(|&i| stmts[i].available <= asof)
         .collect();
     order.sort_by(|&a, &b| {
-        let (x, y) = (stmts[a].st, stmts[b].st);
+        let (x, y) = (&stmts[a], &stmts[b]);
         (x.period_end, x.issued_on, &x.statement_id).cmp(&(
             y.period_end,
             y.issued_on,
@@ -414,10 +491,10 @@ fn allocate_payments(
     for p in payments.iter().filter(|p| p.on <= asof) {
         let mut left = i128::from(p.amount.minor());
         let eligible = |i: usize| {
-            stmts[i].st.distributor == *p.distributor && stmts[i].st.currency == p.amount.currency()
+            stmts[i].distributor == *p.distributor && stmts[i].currency == p.amount.currency()
         };
         if let Some(sid) = p.statement_id {
-            match order.iter().copied().find(|&i| stmts[i].st.statement_id == sid && eligible(i)) {
+            match order.iter().copied().find(|&i| stmts[i].statement_id == sid && eligible(i)) {
                 Some(i) => {
                     let take = left.min((due[i] - paid[i]).max(0));
                     paid[i] += take;
@@ -486,12 +563,49 @@ type AccKey = (String, PartyId, Currency);
 /// What the line pass accumulates per contract × payee × currency.
 #[derive(Default)]
 struct LineAcc {
-    rows: FxMap<(Sku, Channel, PartyId), RowAcc>,
+    /// By SKU index × channel × distributor index.
+    rows: FxMap<(u32, Channel, u32), RowAcc>,
     earned: i128,
     collected: i128,
     physical_recognized: i128,
-    pools: FxMap<Option<Sku>, i128>,
+    /// By SKU index (`None`: the contract-wide pool).
+    pools: FxMap<Option<u32>, i128>,
     uncollected: FxMap<usize, (i128, i128)>,
+}
+
+/// A SKU held by the journal as the line pass reads it: its catalog item, and the
+/// contracts covering it (contract index, the rule for a physical and a digital line
+/// of its format).
+struct SkuInfo<'a> {
+    item: Option<&'a CatalogItem>,
+    covering: Vec<(usize, [Option<&'a crate::model::RateRule>; 2])>,
+}
+
+/// [`Money::apply_rate`] HalfEven, in 64-bit arithmetic when the product fits (the
+/// same result; 128-bit division is the slow part of a line), as a minor amount.
+fn apply_rate(m: Money, rate: Rate) -> Result<i128, RoyaltyError> {
+    if let Some(p) = m.minor().checked_mul(i64::from(rate.ppm())) {
+        let den = i64::from(Rate::ONE_PPM);
+        let q = p.div_euclid(den);
+        let r = p.rem_euclid(den);
+        // q is floor; r in [0, den): the same steps as `Rounding::HalfEven.divide`.
+        let q = match (2 * r).cmp(&den) {
+            std::cmp::Ordering::Less => q,
+            std::cmp::Ordering::Greater => q + 1,
+            std::cmp::Ordering::Equal => {
+                if q % 2 == 0 {
+                    q
+                } else {
+                    q + 1
+                }
+            }
+        };
+        return Ok(i128::from(q));
+    }
+    let royalty = m
+        .apply_rate(rate, Rounding::HalfEven)
+        .map_err(|e| RoyaltyError::domain("royalty", e))?;
+    Ok(i128::from(royalty.minor()))
 }
 
 /// Computes every payee statement for `period`. See the crate docs for the rules.
@@ -556,8 +670,9 @@ pub fn compute_journal(
 
     // --- journal known at period end ---
     // Which contracts cover each SKU, in contract-id order (as iterating `contracts`
-    // and filtering would give): a line looks up its SKU once instead of asking every
-    // contract (10k artists' contracts × millions of lines otherwise).
+    // and filtering would give), with each one's rule per channel for the SKU's
+    // format: looked up once per SKU held, so a line finds them by its SKU index (10k
+    // artists' contracts × millions of lines otherwise).
     let by_index: Vec<&Contract> = contracts.values().copied().collect();
     let shares_of: Vec<Vec<Rate>> = by_index.iter().map(|c| c.shares()).collect();
     let mut covering: FxMap<&Sku, Vec<usize>> = FxMap::default();
@@ -566,16 +681,32 @@ pub fn compute_journal(
             covering.entry(sku).or_default().push(ci);
         }
     }
-    let catalog: FxMap<&Sku, &CatalogItem> = journal.catalog.iter().collect();
-    warnings.extend(journal.warnings.iter().cloned());
-    let stmts: Vec<KnownStatement> = journal
-        .statements
+    let channel_slot = |ch: Channel| usize::from(!ch.is_physical());
+    let sku_info: Vec<SkuInfo> = journal
+        .skus
         .iter()
-        .map(|(st, available)| KnownStatement {
-            st,
-            available: *available,
+        .map(|sku| {
+            let item = journal.catalog.get(sku);
+            let format = item.map(|i| i.format.as_str());
+            SkuInfo {
+                item,
+                covering: covering
+                    .get(sku)
+                    .into_iter()
+                    .flatten()
+                    .map(|&ci| {
+                        let c = by_index[ci];
+                        (
+                            ci,
+                            [Channel::Physical, Channel::Digital].map(|ch| c.rule_for(ch, format)),
+                        )
+                    })
+                    .collect(),
+            }
         })
         .collect();
+    warnings.extend(journal.warnings.iter().cloned());
+    let stmts = &journal.statements;
     let mut payments: Vec<Payment> = journal
         .payments
         .iter()
@@ -588,22 +719,26 @@ pub fn compute_journal(
         })
         .collect();
     payments.sort_by(|a, b| (a.on, a.id).cmp(&(b.on, b.id)));
-    let paid_now = allocate_payments(&stmts, &payments, end, Some(&mut warnings));
-    let paid_before = allocate_payments(&stmts, &payments, prev_end, None);
+    let paid_now = allocate_payments(stmts, &payments, end, Some(&mut warnings));
+    let paid_before = allocate_payments(stmts, &payments, prev_end, None);
 
     // --- lines ---
-    // Accumulated by contract index × payee index × currency, rows by SKU × channel ×
-    // distributor (the format is the SKU's), uncollected by statement index: no key is
-    // built from strings per line. Turned into `accs` (ordered by ids) below.
+    // Accumulated by contract index × payee index × currency, rows by SKU index ×
+    // channel × distributor index (the format is the SKU's), uncollected by statement
+    // index: no key is built from strings per line. Turned into `accs` (ordered by
+    // ids) below.
     let mut hot: FxMap<(usize, usize, Currency), LineAcc> = FxMap::default();
     // per currency: receipts, payee royalties (accumulated), rounding, label, reserves, fees
     let mut tie: BTreeMap<Currency, [i128; 6]> = BTreeMap::new();
     let mut no_rule = BTreeSet::new();
     let (mut earned_parts, mut now_parts, mut delta_parts) = (Vec::new(), Vec::new(), Vec::new());
-    for (si, k) in stmts.iter().enumerate() {
-        let st = k.st;
+    for (si, st) in stmts.iter().enumerate() {
+        if st.lines.is_empty() {
+            continue;
+        }
         let cur = st.currency;
-        let in_period = period.contains(k.available);
+        let dist = st.distributor_index;
+        let in_period = period.contains(st.available);
         let due: i128 = st
             .lines
             .iter()
@@ -618,14 +753,14 @@ pub fn compute_journal(
             }
         };
         let (n_now, d_now) = frac(paid_now[si]);
-        let (n_before, d_before) = if k.available <= prev_end {
+        let (n_before, d_before) = if st.available <= prev_end {
             frac(paid_before[si])
         } else {
             (0, 1)
         };
+        let t = tie.entry(cur).or_default();
         for line in &st.lines {
             let signed = i128::from(line.amount_minor) * i128::from(line.kind.net_sign());
-            let t = tie.entry(cur).or_default();
             let reserve_line = matches!(
                 line.kind,
                 LineKind::ReserveWithheld | LineKind::ReserveReleased
@@ -640,12 +775,14 @@ pub fn compute_journal(
                 }
             }
             let mut line_royalties = 0i128;
-            if let (Some(sku), false) = (&line.sku, reserve_line) {
-                let item = catalog.get(sku).copied();
-                let format = item.map(|i| i.format.as_str());
-                for &ci in covering.get(sku).into_iter().flatten() {
+            if let (Some(sku_i), false) = (line.sku(), reserve_line) {
+                let info = &sku_info[sku_i];
+                let item = info.item;
+                for &(ci, rules) in &info.covering {
                     let c = by_index[ci];
-                    let Some(rule) = c.rule_for(line.channel, format) else {
+                    let Some(rule) = rules[channel_slot(line.channel)] else {
+                        let sku = &journal.skus[sku_i];
+                        let format = item.map(|i| i.format.as_str());
                         if no_rule.insert((
                             c.id(),
                             sku.clone(),
@@ -673,6 +810,7 @@ pub fn compute_journal(
                             if units == 0 {
                                 0
                             } else {
+                                let sku = &journal.skus[sku_i];
                                 let item =
                                     item.ok_or_else(|| RoyaltyError::MissingWholesalePrice {
                                         sku: sku.to_string(),
@@ -692,10 +830,7 @@ pub fn compute_journal(
                         }
                     };
                     // The one rounding of the line: HalfEven.
-                    let royalty = money(base, cur, "royalty base")?
-                        .apply_rate(rule.rate, Rounding::HalfEven)
-                        .map_err(|e| RoyaltyError::domain("royalty", e))?;
-                    let royalty = i128::from(royalty.minor());
+                    let royalty = apply_rate(money(base, cur, "royalty base")?, rule.rate)?;
                     line_royalties += royalty;
                     let coll_now = scale(royalty, n_now, d_now)?;
                     let coll_delta = coll_now - scale(royalty, n_before, d_before)?;
@@ -706,15 +841,17 @@ pub fn compute_journal(
                     if in_period {
                         t[2] += earned_rest;
                     }
+                    let pool = if c.cross_collateralized() {
+                        None
+                    } else {
+                        Some(line.sku)
+                    };
                     for pi in 0..c.payees().len() {
                         let acc = hot.entry((ci, pi, cur)).or_default();
                         let earned = if in_period { earned_parts[pi] } else { 0 };
                         let collected = delta_parts[pi];
                         if in_period || collected != 0 {
-                            let row = acc
-                                .rows
-                                .entry((sku.clone(), line.channel, st.distributor.clone()))
-                                .or_default();
+                            let row = acc.rows.entry((line.sku, line.channel, dist)).or_default();
                             if in_period {
                                 row.receipts += signed;
                                 match line.kind {
@@ -738,11 +875,6 @@ pub fn compute_journal(
                         if line.channel.is_physical() {
                             acc.physical_recognized += recognized;
                         }
-                        let pool = if c.cross_collateralized() {
-                            None
-                        } else {
-                            Some(sku.clone())
-                        };
                         *acc.pools.entry(pool).or_default() += recognized;
                         let u = acc.uncollected.entry(si).or_default();
                         u.0 += earned_parts[pi];
@@ -761,15 +893,24 @@ pub fn compute_journal(
         let c = by_index[ci];
         let payee = c.payees()[pi].0.clone();
         let mut rows = BTreeMap::new();
-        for ((sku, channel, distributor), r) in h.rows {
-            let format = catalog.get(&sku).map(|i| i.format.clone());
-            rows.insert((sku, format, channel, distributor), r);
+        for ((sku_i, channel, dist), r) in h.rows {
+            let sku = journal.skus[sku_i as usize].clone();
+            let format = sku_info[sku_i as usize].item.map(|i| i.format.clone());
+            rows.insert(
+                (
+                    sku,
+                    format,
+                    channel,
+                    journal.distributors[dist as usize].clone(),
+                ),
+                r,
+            );
         }
         let uncollected = h
             .uncollected
             .into_iter()
             .map(|(si, v)| {
-                let st = stmts[si].st;
+                let st = &stmts[si];
                 ((st.distributor.clone(), st.statement_id.clone()), v)
             })
             .collect();
@@ -780,7 +921,11 @@ pub fn compute_journal(
                 earned: h.earned,
                 collected: h.collected,
                 physical_recognized: h.physical_recognized,
-                pools: h.pools.into_iter().collect(),
+                pools: h
+                    .pools
+                    .into_iter()
+                    .map(|(pool, v)| (pool.map(|i| journal.skus[i as usize].clone()), v))
+                    .collect(),
                 uncollected,
                 ..Acc::default()
             },
