@@ -450,15 +450,20 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
     let t0 = std::time::Instant::now();
     let phase = |what: &str| {
         if timing {
-            let peak = std::fs::read_to_string("/proc/self/status")
-                .ok()
-                .and_then(|s| {
-                    s.lines()
-                        .find(|l| l.starts_with("VmHWM:"))
-                        .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
-                })
-                .unwrap_or_default();
-            eprintln!("[{:>8.3?}] {what} (peak {peak})", t0.elapsed());
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            let field = |name: &str| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default()
+            };
+            eprintln!(
+                "[{:>8.3?}] {what} (peak {}, now {})",
+                t0.elapsed(),
+                field("VmHWM:"),
+                field("VmRSS:")
+            );
         }
     };
     let period = Period::parse(&a.period)
@@ -611,45 +616,90 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
                 .unwrap_or_default()
         ));
     }
-    // One statement per payee, built one at a time: each is serialized and hashed (its
-    // SHA-256 goes into the run's entry) and, unless this is a dry run, stored in
-    // batches before the entry is recorded; the documents are kept only for a caller
-    // that shows them.
+    // One statement per payee: each is serialized and hashed (its SHA-256 goes into
+    // the run's entry) and, unless this is a dry run, stored in batches before the
+    // entry is recorded; the documents are kept only for a caller that shows them.
+    // A thread builds the batches in payee order, each on two threads, while this one
+    // stores the one before (compressed, one transaction): the same rows in the same
+    // order as one at a time.
+    let result = std::sync::Arc::new(result);
+    let made = {
+        let result = std::sync::Arc::clone(&result);
+        let label = label.clone();
+        let serialize = !a.dry_run;
+        let keep = keep_docs || a.dry_run;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Made>, AppError>>(1);
+        let worker = std::thread::spawn(move || {
+            let groups = by_payee(&result);
+            let make = |g: &Vec<&PayeeStatement>| {
+                let d = document(g, &label, &period, on, &reference, &names, &moved);
+                made(d, serialize, keep)
+            };
+            for chunk in groups.chunks(STATEMENT_BATCH) {
+                let batch = std::thread::scope(|sc| {
+                    // Alternate statements between the two threads (sizes vary).
+                    let odd = sc.spawn(|| {
+                        chunk
+                            .iter()
+                            .skip(1)
+                            .step_by(2)
+                            .map(make)
+                            .collect::<Result<Vec<_>, _>>()
+                    });
+                    let even = chunk
+                        .iter()
+                        .step_by(2)
+                        .map(make)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let odd = odd.join().map_err(|_| {
+                        AppError::new(Exit::Other, "building the statements failed")
+                    })??;
+                    let mut out = Vec::with_capacity(chunk.len());
+                    let mut odd = odd.into_iter();
+                    for m in even {
+                        out.push(m);
+                        out.extend(odd.next());
+                    }
+                    Ok(out)
+                });
+                let failed = batch.is_err();
+                if tx.send(batch).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        (rx, worker)
+    };
+    let (rx, worker) = made;
     let mut kept = Vec::new();
     let mut digests = Vec::new();
-    let mut batch = Vec::new();
     let mut first = true;
-    for group in by_payee(&result) {
-        let d = document(&group, &label, &period, on, &reference, &names, &moved);
-        if !a.dry_run {
-            let json = serde_json::to_vec(&d).map_err(|e| {
-                AppError::new(Exit::Other, format!("statement {}: {e}", d.payee.id))
-            })?;
-            let sha256 = sha256_hex(&json);
-            digests.push(StatementDigest {
-                payee: d.payee.id.clone(),
-                sha256: sha256.clone(),
-            });
-            batch.push(backstock_store::royalty_statements::RoyaltyStatementRow {
-                payee: d.payee.id.clone(),
-                sha256,
-                json,
-            });
-            if batch.len() >= 500 {
-                store
-                    .put_royalty_statements(&period.to_string(), &batch, first)
-                    .await?;
-                first = false;
-                batch.clear();
+    // Blocking receives: the worker needs nothing from this thread's runtime.
+    while let Ok(batch) = rx.recv() {
+        let mut rows = Vec::new();
+        for m in batch? {
+            if let Some(row) = m.row {
+                digests.push(StatementDigest {
+                    payee: row.payee.clone(),
+                    sha256: row.sha256.clone(),
+                });
+                rows.push(row);
             }
+            kept.extend(m.doc);
         }
-        if keep_docs || a.dry_run {
-            kept.push(d);
+        if !a.dry_run {
+            store
+                .put_royalty_statements(&period.to_string(), &rows, first)
+                .await?;
+            first = false;
         }
     }
-    if !a.dry_run && (first || !batch.is_empty()) {
+    worker
+        .join()
+        .map_err(|_| AppError::new(Exit::Other, "building the statements failed"))?;
+    if !a.dry_run && first {
         store
-            .put_royalty_statements(&period.to_string(), &batch, first)
+            .put_royalty_statements(&period.to_string(), &[], first)
             .await?;
     }
     phase("statements stored");
@@ -662,6 +712,8 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
         closing: result.closing.clone(),
     };
     let summary = summary(&result, &period, &stored_run, count, a.format, a.dry_run);
+    // Recording reads the book; what the run computed is no longer needed for it.
+    drop(result);
     if a.dry_run {
         stored_run.statements = kept;
         return Ok(RunOutcome {
@@ -740,6 +792,78 @@ struct HeadEvent {
     distributor: Option<PartyId>,
     #[serde(default)]
     period_end: Option<Date>,
+}
+
+/// A statement entry decoded straight into its lines (not through the tagged `Event`,
+/// which would buffer the whole entry first).
+fn statement_entry(seq: i64, json: String) -> Result<Entry, backstock_store::StoreError> {
+    let e: StatementEntry = serde_json::from_str(&json).map_err(|e| corrupt(seq, e))?;
+    drop(json);
+    let b = e.event;
+    Ok(Entry {
+        id: e.id,
+        effective_on: e.effective_on,
+        known_on: e.known_on,
+        provenance: e.provenance,
+        event: Event::Statement(backstock_ledger::Statement {
+            statement_id: b.statement_id,
+            distributor: b.distributor,
+            period_start: b.period_start,
+            period_end: b.period_end,
+            issued_on: b.issued_on,
+            currency: b.currency,
+            lines: b.lines,
+        }),
+    })
+}
+
+/// Decodes the statements in `pending` (the first on a thread of its own when there
+/// are two) and appends them to `out` in order, each line's SKU shared with every
+/// other line of the same SKU (`skus`).
+fn take_statements(
+    pending: &mut Vec<(i64, String)>,
+    skus: &mut std::collections::HashSet<Sku>,
+    out: &mut Vec<(i64, Entry)>,
+) -> Result<(), backstock_store::StoreError> {
+    let mut batch = std::mem::take(pending).into_iter();
+    let decoded: Vec<(i64, Result<Entry, backstock_store::StoreError>)> =
+        std::thread::scope(|sc| {
+            let first = batch
+                .next()
+                .map(|(seq, json)| (seq, sc.spawn(move || statement_entry(seq, json))));
+            let rest: Vec<_> = batch
+                .map(|(seq, json)| (seq, statement_entry(seq, json)))
+                .collect();
+            first
+                .map(|(seq, h)| {
+                    (
+                        seq,
+                        h.join()
+                            .unwrap_or_else(|_| Err(corrupt(seq, "decoding the statement failed"))),
+                    )
+                })
+                .into_iter()
+                .chain(rest)
+                .collect()
+        });
+    for (seq, e) in decoded {
+        let mut e = e?;
+        if let Event::Statement(st) = &mut e.event {
+            for l in &mut st.lines {
+                if let Some(sku) = &mut l.sku {
+                    match skus.get(sku) {
+                        Some(shared) => *sku = shared.clone(),
+                        None => {
+                            skus.insert(sku.clone());
+                        }
+                    }
+                }
+            }
+            st.lines.shrink_to_fit();
+        }
+        out.push((seq, e));
+    }
+    Ok(())
 }
 
 fn corrupt(seq: i64, e: impl std::fmt::Display) -> backstock_store::StoreError {
@@ -863,44 +987,20 @@ async fn gather(
     };
     let mut skus: std::collections::HashSet<Sku> = std::collections::HashSet::new();
     let mut statements: Vec<(i64, Entry)> = Vec::new();
+    // Two statements at a time are decoded on two threads (a statement of 100k lines
+    // is megabytes of JSON), then taken in recording order.
+    let mut pending: Vec<(i64, String)> = Vec::new();
     store
         .for_each_entry_json(&known, 8, |seq, json| {
-            let e: StatementEntry = serde_json::from_str(&json).map_err(|e| corrupt(seq, e))?;
-            drop(json);
-            let b = e.event;
-            let mut lines = b.lines;
-            for l in &mut lines {
-                if let Some(sku) = &mut l.sku {
-                    match skus.get(sku) {
-                        Some(shared) => *sku = shared.clone(),
-                        None => {
-                            skus.insert(sku.clone());
-                        }
-                    }
-                }
+            pending.push((seq, json));
+            if pending.len() == 2 {
+                take_statements(&mut pending, &mut skus, &mut statements)?;
             }
-            lines.shrink_to_fit();
-            statements.push((
-                seq,
-                Entry {
-                    id: e.id,
-                    effective_on: e.effective_on,
-                    known_on: e.known_on,
-                    provenance: e.provenance,
-                    event: Event::Statement(backstock_ledger::Statement {
-                        statement_id: b.statement_id,
-                        distributor: b.distributor,
-                        period_start: b.period_start,
-                        period_end: b.period_end,
-                        issued_on: b.issued_on,
-                        currency: b.currency,
-                        lines,
-                    }),
-                },
-            ));
             Ok(())
         })
         .await?;
+    take_statements(&mut pending, &mut skus, &mut statements)?;
+    phase("statements read");
     drop(skus);
     let others: Vec<EntryKind> = crate::risk::RISK_KINDS
         .iter()
@@ -1137,6 +1237,34 @@ fn kind_text(k: backstock_ledger::facts::CostKind) -> &'static str {
         K::Manufacturing => "manufacturing",
         K::Other => "other",
     }
+}
+
+/// Statements stored per transaction by a run.
+const STATEMENT_BATCH: usize = 500;
+
+/// One payee's statement as a run built it: the stored row (unless a dry run) and the
+/// document (when kept).
+struct Made {
+    row: Option<backstock_store::royalty_statements::RoyaltyStatementRow>,
+    doc: Option<doc::RoyaltyStatement>,
+}
+
+fn made(d: doc::RoyaltyStatement, serialize: bool, keep: bool) -> Result<Made, AppError> {
+    let row = if serialize {
+        let json = serde_json::to_vec(&d)
+            .map_err(|e| AppError::new(Exit::Other, format!("statement {}: {e}", d.payee.id)))?;
+        Some(backstock_store::royalty_statements::RoyaltyStatementRow {
+            payee: d.payee.id.clone(),
+            sha256: sha256_hex(&json),
+            json,
+        })
+    } else {
+        None
+    };
+    Ok(Made {
+        row,
+        doc: keep.then_some(d),
+    })
 }
 
 /// The run's payee statements grouped by payee, in payee order (a payee may have
