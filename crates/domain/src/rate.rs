@@ -87,26 +87,47 @@ pub enum Rounding {
     HalfEven,
 }
 
+/// Half-to-even division of one integer type, written once for every width.
+macro_rules! half_even_divide {
+    ($numerator:expr, $denominator:expr) => {{
+        let (n, d) = ($numerator, $denominator);
+        debug_assert!(d > 0);
+        if d <= 0 {
+            0
+        } else {
+            let q = n.div_euclid(d);
+            let r = n.rem_euclid(d);
+            // q is floor; r in [0, d)
+            match (2 * r).cmp(&d) {
+                std::cmp::Ordering::Less => q,
+                std::cmp::Ordering::Greater => q + 1,
+                std::cmp::Ordering::Equal => {
+                    if q % 2 == 0 {
+                        q
+                    } else {
+                        q + 1
+                    }
+                }
+            }
+        }
+    }};
+}
+
 impl Rounding {
     /// `numerator / denominator` rounded by this rule. `denominator` must be > 0.
     pub fn divide(self, numerator: i128, denominator: i128) -> i128 {
-        debug_assert!(denominator > 0);
-        if denominator <= 0 {
-            return 0;
+        match self {
+            Rounding::HalfEven => half_even_divide!(numerator, denominator),
         }
-        let q = numerator.div_euclid(denominator);
-        let r = numerator.rem_euclid(denominator);
-        // q is floor; r in [0, denominator)
-        match (2 * r).cmp(&denominator) {
-            std::cmp::Ordering::Less => q,
-            std::cmp::Ordering::Greater => q + 1,
-            std::cmp::Ordering::Equal => {
-                if q % 2 == 0 {
-                    q
-                } else {
-                    q + 1
-                }
-            }
+    }
+
+    /// [`Rounding::divide`] in 64-bit arithmetic (the same result; a 128-bit division
+    /// is the slow part of a royalty line). `2 * remainder` must fit: callers keep
+    /// `|denominator| < i64::MAX / 2`.
+    pub fn divide_i64(self, numerator: i64, denominator: i64) -> i64 {
+        debug_assert!(denominator < i64::MAX / 2);
+        match self {
+            Rounding::HalfEven => half_even_divide!(numerator, denominator),
         }
     }
 }
@@ -114,6 +135,32 @@ impl Rounding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sixty_four_bit_division_rounds_as_the_wide_one() {
+        let den = 1_000_000i64;
+        for n in [
+            -2_500_000i64,
+            -1_500_000,
+            -500_001,
+            -500_000,
+            -499_999,
+            0,
+            499_999,
+            500_000,
+            500_001,
+            1_500_000,
+            2_500_000,
+            7_777_777,
+            i64::MAX / 4,
+        ] {
+            assert_eq!(
+                i128::from(Rounding::HalfEven.divide_i64(n, den)),
+                Rounding::HalfEven.divide(i128::from(n), i128::from(den)),
+                "{n}"
+            );
+        }
+    }
 
     #[test]
     fn parse_rates() {

@@ -586,21 +586,7 @@ struct SkuInfo<'a> {
 fn apply_rate(m: Money, rate: Rate) -> Result<i128, RoyaltyError> {
     if let Some(p) = m.minor().checked_mul(i64::from(rate.ppm())) {
         let den = i64::from(Rate::ONE_PPM);
-        let q = p.div_euclid(den);
-        let r = p.rem_euclid(den);
-        // q is floor; r in [0, den): the same steps as `Rounding::HalfEven.divide`.
-        let q = match (2 * r).cmp(&den) {
-            std::cmp::Ordering::Less => q,
-            std::cmp::Ordering::Greater => q + 1,
-            std::cmp::Ordering::Equal => {
-                if q % 2 == 0 {
-                    q
-                } else {
-                    q + 1
-                }
-            }
-        };
-        return Ok(i128::from(q));
+        return Ok(i128::from(Rounding::HalfEven.divide_i64(p, den)));
     }
     let royalty = m
         .apply_rate(rate, Rounding::HalfEven)
