@@ -6,16 +6,6 @@
 mod common;
 use common::*;
 
-/// HTML text back to plain text (enough for the messages compared here).
-fn plain(html: &str) -> String {
-    html.replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
 async fn store(s: &Server) -> backstock_store::Store {
     backstock_store::Store::open(&s.state.control.label_dir("alpha"), false)
         .await

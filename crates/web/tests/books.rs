@@ -15,15 +15,6 @@ async fn post_json(s: &Server, path: &str, who: &Session, body: Value) -> Resp {
         .await
 }
 
-async fn entries(s: &Server) -> i64 {
-    backstock_store::Store::open(&s.control().label_dir("alpha"), false)
-        .await
-        .unwrap()
-        .entry_count()
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_refuse_reopen_audited() {
     let s = start(|_| {}).await;

@@ -44,15 +44,6 @@ async fn post_json(s: &Server, path: &str, who: &Session, body: Value) -> Resp {
         .await
 }
 
-async fn entries(s: &Server) -> i64 {
-    backstock_store::Store::open(&s.control().label_dir("alpha"), false)
-        .await
-        .unwrap()
-        .entry_count()
-        .await
-        .unwrap()
-}
-
 async fn listed(s: &Server, who: &Session, query: &str) -> Vec<Value> {
     let r = s
         .get(&format!("/api/v1/t/alpha/deductions{query}"), Some(who))

@@ -18,19 +18,6 @@ UPC,Title,Type,Units,Net $\n\
 859712000019,Harbor Lights,Return,1,8.00\n\
 TOTAL,,,9,72.00\n";
 
-fn mp() -> String {
-    format!("multipart/form-data; boundary={BOUNDARY}")
-}
-
-async fn entries(s: &Server) -> i64 {
-    backstock_store::Store::open(&s.control().label_dir("alpha"), false)
-        .await
-        .unwrap()
-        .entry_count()
-        .await
-        .unwrap()
-}
-
 fn hidden_sample(html: &str) -> String {
     let i = html
         .find("name=\"sample\" value=\"")

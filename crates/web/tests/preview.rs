@@ -28,15 +28,6 @@ fn confirm_path(html: &str) -> String {
     c[..c.find('"').unwrap()].to_string()
 }
 
-async fn entries(s: &Server) -> i64 {
-    backstock_store::Store::open(&s.control().label_dir("alpha"), false)
-        .await
-        .unwrap()
-        .entry_count()
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_already_recorded_from_another_file_are_skipped_and_the_confirm_succeeds() {
     let s = start(|_| {}).await;

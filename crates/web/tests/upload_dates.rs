@@ -7,10 +7,6 @@
 mod common;
 use common::*;
 
-fn mp() -> String {
-    format!("multipart/form-data; boundary={BOUNDARY}")
-}
-
 async fn upload(s: &Server, who: &Session, name: &str, text: &str) -> Resp {
     s.post(
         "/t/alpha/import",
@@ -19,20 +15,6 @@ async fn upload(s: &Server, who: &Session, name: &str, text: &str) -> Resp {
         &multipart(&[], Some((name, text.as_bytes()))),
     )
     .await
-}
-
-async fn entries(s: &Server) -> i64 {
-    backstock_store::Store::open(&s.control().label_dir("alpha"), false)
-        .await
-        .unwrap()
-        .entry_count()
-        .await
-        .unwrap()
-}
-
-/// The page's text with the escaped quotes read back.
-fn plain(html: &str) -> String {
-    html.replace("&quot;", "\"").replace("&#39;", "'")
 }
 
 const ORDERS: &str = "po_number,date,distributor,sku,units\n\

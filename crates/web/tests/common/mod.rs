@@ -356,3 +356,28 @@ pub fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
+
+/// Entries in label alpha's journal, read from its store.
+pub async fn entries(s: &Server) -> i64 {
+    backstock_store::Store::open(&s.control().label_dir("alpha"), false)
+        .await
+        .unwrap()
+        .entry_count()
+        .await
+        .unwrap()
+}
+
+/// The content type of a [`multipart`] body.
+pub fn mp() -> String {
+    format!("multipart/form-data; boundary={BOUNDARY}")
+}
+
+/// HTML text back to plain text (enough for the messages compared here).
+pub fn plain(html: &str) -> String {
+    html.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
