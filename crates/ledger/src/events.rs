@@ -71,6 +71,8 @@ pub struct Entry {
     /// typical but not required.
     pub known_on: Date,
     pub provenance: Provenance,
+    /// Read without buffering a large statement first (`event_serde`).
+    #[serde(deserialize_with = "crate::event_serde::deserialize")]
     pub event: Event,
 }
 
@@ -172,6 +174,65 @@ impl Statement {
             l.amount_minor
                 .checked_mul(l.kind.net_sign())
                 .and_then(|v| acc.checked_add(v))
+        })
+    }
+
+    /// The statement summed per kind × channel, without SKUs: one line per kind and
+    /// channel that occurs (in the order they first occur) instead of one per SKU.
+    /// What the early-warning and receivables computations read of a statement — the
+    /// net due, the reserves, the physical units sold and returned — is the same on
+    /// the digest as on the statement; what needs SKUs (stock moved by the statement,
+    /// royalties, reconciliation) is not there. `None` when a sum would overflow, or
+    /// the statement's own net due does, so that the caller reads the statement itself.
+    pub fn digest(&self) -> Option<Statement> {
+        self.net_due_minor()?;
+        let mut sums: Vec<StatementLine> = Vec::with_capacity(LineKind::ALL.len());
+        for l in &self.lines {
+            match sums
+                .iter_mut()
+                .find(|s| s.kind == l.kind && s.channel == l.channel)
+            {
+                Some(s) => {
+                    s.units = s.units.checked_add(l.units)?;
+                    s.amount_minor = s.amount_minor.checked_add(l.amount_minor)?;
+                }
+                None => sums.push(StatementLine {
+                    kind: l.kind,
+                    sku: None,
+                    units: l.units,
+                    amount_minor: l.amount_minor,
+                    channel: l.channel,
+                }),
+            }
+        }
+        let digest = Statement {
+            statement_id: self.statement_id.clone(),
+            distributor: self.distributor.clone(),
+            period_start: self.period_start,
+            period_end: self.period_end,
+            issued_on: self.issued_on,
+            currency: self.currency,
+            lines: sums,
+        };
+        // Summing per kind first must not change the net due (no overflow above).
+        (digest.net_due_minor() == self.net_due_minor()).then_some(digest)
+    }
+}
+
+impl Entry {
+    /// A statement entry with its statement's [`Statement::digest`] in place of its
+    /// lines (id, dates and provenance as they are); `None` for any other entry, or
+    /// when the statement has no digest.
+    pub fn statement_digest(&self) -> Option<Entry> {
+        let Event::Statement(st) = &self.event else {
+            return None;
+        };
+        Some(Entry {
+            id: self.id.clone(),
+            effective_on: self.effective_on,
+            known_on: self.known_on,
+            provenance: self.provenance.clone(),
+            event: Event::Statement(st.digest()?),
         })
     }
 }

@@ -18,6 +18,7 @@ pub mod book;
 pub mod canonical;
 pub mod chain;
 pub mod engine;
+mod event_serde;
 pub mod events;
 pub mod facts;
 

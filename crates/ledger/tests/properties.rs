@@ -284,6 +284,9 @@ proptest! {
         for (n, op) in ops.iter().enumerate() {
             let Some(event) = to_event(op, &history) else { continue };
             let e = entry(n, event);
+            // Every event reads back from its JSON exactly (the journal's body).
+            let json = serde_json::to_string(&e).unwrap();
+            prop_assert_eq!(&serde_json::from_str::<Entry>(&json).unwrap(), &e, "{}", json);
             let before_owner = owner_units(&book);
             let before = balances(&book);
             match book.record(&e) {
@@ -636,5 +639,62 @@ fn a_royalty_payment_of_nothing_or_to_the_label_is_refused() {
         );
         let err = Book::new().record(&e).unwrap_err().to_string();
         assert!(err.contains(says), "{err}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    /// A statement's digest (summed per kind × channel, no SKUs) keeps what early
+    /// warning reads of it: the net due, each kind's amount and units per channel, and
+    /// the header; at most one line per kind and channel.
+    #[test]
+    fn a_statement_digest_keeps_its_totals(
+        lines in prop::collection::vec((0usize..4, 0u8..7, any::<bool>(), -1_000i64..100_000, -1_000_000_000i64..1_000_000_000), 0..40)
+    ) {
+        let lines: Vec<StatementLine> = lines
+            .into_iter()
+            .map(|(s, k, digital, units, amount_minor)| StatementLine {
+                kind: LineKind::ALL[usize::from(k)],
+                sku: (s < 3).then(|| sku(s)),
+                units,
+                amount_minor,
+                channel: if digital { backstock_ledger::Channel::Digital } else { Default::default() },
+            })
+            .collect();
+        let st = Statement {
+            statement_id: "S1".into(),
+            distributor: p("allegro"),
+            period_start: Date::parse("2016-01-01").unwrap(),
+            period_end: Date::parse("2016-01-31").unwrap(),
+            issued_on: Date::parse("2016-02-10").unwrap(),
+            currency: Currency::USD,
+            lines,
+        };
+        let e = entry(1, Event::Statement(st.clone()));
+        let d = e.statement_digest().expect("no sum overflows here");
+        prop_assert_eq!((&d.id, d.effective_on, d.known_on, &d.provenance), (&e.id, e.effective_on, e.known_on, &e.provenance));
+        let Event::Statement(g) = &d.event else { panic!("a statement") };
+        prop_assert_eq!(g.net_due_minor(), st.net_due_minor());
+        prop_assert_eq!((&g.statement_id, &g.distributor, g.period_start, g.period_end, g.issued_on, g.currency),
+            (&st.statement_id, &st.distributor, st.period_start, st.period_end, st.issued_on, st.currency));
+        prop_assert!(g.lines.iter().all(|l| l.sku.is_none()));
+        for kind in LineKind::ALL {
+            for channel in [backstock_ledger::Channel::Physical, backstock_ledger::Channel::Digital] {
+                let of = |ls: &[StatementLine]| {
+                    let v: Vec<&StatementLine> = ls.iter().filter(|l| l.kind == kind && l.channel == channel).collect();
+                    (v.len(), v.iter().map(|l| l.units).sum::<i64>(), v.iter().map(|l| l.amount_minor).sum::<i64>())
+                };
+                let (n, units, amount) = of(&g.lines);
+                let (n_whole, units_whole, amount_whole) = of(&st.lines);
+                prop_assert_eq!(n, usize::from(n_whole > 0));
+                prop_assert_eq!((units, amount), (units_whole, amount_whole));
+            }
+        }
+        let mut big = st.clone();
+        big.lines = vec![
+            StatementLine { kind: LineKind::Sale, sku: Some(sku(0)), units: 1, amount_minor: i64::MAX, channel: Default::default() },
+            StatementLine { kind: LineKind::Sale, sku: Some(sku(1)), units: 1, amount_minor: 1, channel: Default::default() },
+        ];
+        prop_assert!(big.digest().is_none(), "an overflowing sum: read whole");
     }
 }
