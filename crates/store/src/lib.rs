@@ -53,6 +53,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_blocks.sql")),
     (5, include_str!("../migrations/0005_chain_v2.sql")),
     (6, include_str!("../migrations/0006_royalty_statements.sql")),
+    (7, include_str!("../migrations/0007_statement_digests.sql")),
 ];
 
 /// File name of the database inside the data directory.
@@ -555,22 +556,32 @@ pub(crate) async fn sum_transfers(
     let mut sums = vec![[0i128; 4]; accounts];
     let mut cursor = BlockCursor::new(max_day);
     while let Some(b) = cursor.next(conn).await? {
-        for t in &b.transfers {
-            let (d, c) = (t.row.debit as usize, t.row.credit as usize);
-            if d >= accounts || c >= accounts {
-                return Err(StoreError::Corrupt(format!(
-                    "entry #{}: a transfer names an account that does not exist",
-                    b.seq
-                )));
-            }
-            let (posted, pending) = (i128::from(t.posted_delta), i128::from(t.pending_delta));
-            sums[d][0] += pending;
-            sums[d][1] += posted;
-            sums[c][2] += pending;
-            sums[c][3] += posted;
-        }
+        add_transfers(&mut sums, b.seq, &b.transfers)?;
     }
     Ok(sums)
+}
+
+/// Adds entry #`seq`'s `transfers` to `sums` (see [`sum_transfers`]).
+pub(crate) fn add_transfers(
+    sums: &mut [[i128; 4]],
+    seq: i64,
+    transfers: &[StoredTransfer],
+) -> Result<()> {
+    let accounts = sums.len();
+    for t in transfers {
+        let (d, c) = (t.row.debit as usize, t.row.credit as usize);
+        if d >= accounts || c >= accounts {
+            return Err(StoreError::Corrupt(format!(
+                "entry #{seq}: a transfer names an account that does not exist"
+            )));
+        }
+        let (posted, pending) = (i128::from(t.posted_delta), i128::from(t.pending_delta));
+        sums[d][0] += pending;
+        sums[d][1] += posted;
+        sums[c][2] += pending;
+        sums[c][3] += posted;
+    }
+    Ok(())
 }
 
 /// Loads the book (accounts, balances, open pendings) from the database.
@@ -932,7 +943,14 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
                 (window_len * 2).min(BODY_WINDOW)
             };
         }
-        let (Some(entry), Some(Body { text: body, zstd })) = (entries[k].take(), ready.pop_front())
+        let (
+            Some(entry),
+            Some(Body {
+                text: body,
+                zstd,
+                digest,
+            }),
+        ) = (entries[k].take(), ready.pop_front())
         else {
             return Err(StoreError::Corrupt(
                 "entries out of step with their bodies".into(),
@@ -989,6 +1007,7 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
             known_day: kday,
             body,
             body_zstd: zstd,
+            digest,
             new_accounts,
             stored,
         })?;
@@ -1084,6 +1103,8 @@ struct Made {
     body: String,
     /// The body compressed, when it is stored so.
     body_zstd: Option<Vec<u8>>,
+    /// A statement's digest (`statement_digests`).
+    digest: Option<String>,
     new_accounts: Vec<(u32, String)>,
     stored: Vec<StoredTransfer>,
 }
@@ -1174,6 +1195,7 @@ impl Sealer {
                 known_day: m.known_day,
                 body,
                 body_zstd: m.body_zstd,
+                digest: m.digest,
                 hash: chain::to_hex(&hash),
             },
             account_blocks: std::mem::take(&mut w.account_blocks),
@@ -1202,6 +1224,7 @@ impl Sealer {
             self.outstanding -= 1;
             w.bytes += s.journal.body.len()
                 + s.journal.body_zstd.as_ref().map_or(0, Vec::len)
+                + s.journal.digest.as_ref().map_or(0, String::len)
                 + s.account_blocks.iter().map(|b| b.3.len()).sum::<usize>()
                 + s.transfer_blocks.iter().map(|b| b.5.len()).sum::<usize>();
             w.journal.push(s.journal);
@@ -1231,6 +1254,8 @@ struct JournalInsert {
     /// Empty when `body_zstd` holds it.
     body: String,
     body_zstd: Option<Vec<u8>>,
+    /// A statement's digest, written to `statement_digests`.
+    digest: Option<String>,
     hash: String,
 }
 
@@ -1246,6 +1271,8 @@ const BODY_WINDOW_BYTES: usize = 16 << 20;
 struct Body {
     text: String,
     zstd: Option<Vec<u8>>,
+    /// A statement's digest ([`Entry::statement_digest`]) as JSON.
+    digest: Option<String>,
 }
 
 /// The bodies of `entries`, in order, made on up to two threads (the work is
@@ -1265,7 +1292,8 @@ fn bodies(entries: &[&Entry]) -> Result<Vec<Body>> {
         } else {
             None
         };
-        Ok(Body { text, zstd })
+        let digest = digest_text(e)?;
+        Ok(Body { text, zstd, digest })
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
     if threads < 2 || entries.len() < 2 {
@@ -1337,7 +1365,37 @@ async fn insert_journal(
         });
         qb.build().execute(&mut *conn).await?;
     }
+    let digests: Vec<(i64, &str)> = journal_rows
+        .iter()
+        .filter_map(|j| Some((j.seq, j.digest.as_deref()?)))
+        .collect();
+    insert_digests(conn, &digests).await
+}
+
+/// Rows of `statement_digests` (an existing one is left as it is: it was made from
+/// the same hashed entry).
+pub(crate) async fn insert_digests(
+    conn: &mut SqliteConnection,
+    digests: &[(i64, &str)],
+) -> Result<()> {
+    for chunk in digests.chunks(ROWS_PER_INSERT) {
+        let mut qb =
+            sqlx::QueryBuilder::new("INSERT OR IGNORE INTO statement_digests (seq, body) ");
+        qb.push_values(chunk, |mut b, (seq, body)| {
+            b.push_bind(*seq).push_bind(*body);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
     Ok(())
+}
+
+/// The JSON of a statement entry's digest ([`Entry::statement_digest`]); `None` for
+/// other entries and statements without one.
+pub(crate) fn digest_text(e: &Entry) -> Result<Option<String>> {
+    e.statement_digest()
+        .map(|d| serde_json::to_string(&d))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// A chain hash from its 64 hex digits.

@@ -178,8 +178,121 @@ async fn nets_uncached(
     Ok(out)
 }
 
+/// Stock as of a rising series of days in one pass over the transfers
+/// ([`Store::stock_walk`]): each [`StockWalk::stock_at`] adds the transfer blocks
+/// counted since the day before it (effective and known by its day) to the sums it
+/// holds, so a walk over a label's month ends reads every transfer once instead of
+/// once per month end.
+pub struct StockWalk {
+    keys: Vec<AccountKey>,
+    sums: Vec<[i128; 4]>,
+    /// (the day it counts from — the later of effective and known —, entry, first
+    /// index) of every transfer block, in that order.
+    blocks: Vec<(i64, i64, i64)>,
+    next: usize,
+    last_day: i64,
+}
+
+impl StockWalk {
+    /// [`Store::stock`] as of `day` (its `f.as_of` is ignored). A day earlier than
+    /// the last starts the walk again from the first block (right, but no faster than
+    /// `stock --as-of`).
+    pub async fn stock_at(
+        &mut self,
+        store: &Store,
+        day: Date,
+        f: &StockFilter,
+    ) -> Result<Vec<StockRow>> {
+        let d = i64::from(day.days_since_epoch());
+        if d < self.last_day {
+            self.sums.fill([0; 4]);
+            self.next = 0;
+        }
+        self.last_day = d;
+        let mut conn = store.pool().acquire().await?;
+        while let Some(&(counted, seq, first_idx)) = self.blocks.get(self.next) {
+            if counted > d {
+                break;
+            }
+            let r = sqlx::query(
+                "SELECT count, data FROM transfer_blocks WHERE seq = ? AND first_idx = ?",
+            )
+            .bind(seq)
+            .bind(first_idx)
+            .fetch_one(&mut *conn)
+            .await?;
+            let count = usize::try_from(r.get::<i64, _>(0)).unwrap_or(usize::MAX);
+            let transfers = crate::blocks::decode_transfers(
+                r.get::<&[u8], _>(1),
+                count,
+                &format!("entry #{seq}"),
+            )?;
+            crate::add_transfers(&mut self.sums, seq, &transfers)?;
+            self.next += 1;
+        }
+        crate::projection::stock_rows(
+            &mut self
+                .keys
+                .iter()
+                .zip(&self.sums)
+                .map(|(k, s)| (k, s[1] - s[3], s[0] - s[2])),
+            f,
+        )
+    }
+}
+
+impl Store {
+    /// A [`StockWalk`] over the journal as it is now (entries recorded later are not
+    /// in it): every account's key and the list of transfer blocks, no transfer yet.
+    pub async fn stock_walk(&self) -> Result<StockWalk> {
+        let mut conn = self.pool().acquire().await?;
+        let keys = crate::load_account_keys(&mut conn, |_, _, _| Ok(())).await?;
+        let mut blocks: Vec<(i64, i64, i64)> = sqlx::query(
+            "SELECT MAX(effective_day, known_day), seq, first_idx FROM transfer_blocks",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+        blocks.sort_unstable();
+        Ok(StockWalk {
+            sums: vec![[0; 4]; keys.len()],
+            keys,
+            blocks,
+            next: 0,
+            last_day: i64::MIN,
+        })
+    }
+}
+
 /// Journal rows read per page by [`Store::for_each_entry`].
 pub const ENTRY_PAGE: i64 = 4096;
+
+/// The rest of a query for a page of journal entries (`j`: the journal's qualifier in
+/// it, `""` or `"j."`): counted by day `d` (effective and known), after entry
+/// #`after`, of `kinds` (all when empty), in order, [`ENTRY_PAGE`] at most.
+fn push_entry_page<'a>(
+    qb: &mut sqlx::QueryBuilder<'a, sqlx::Sqlite>,
+    j: &str,
+    d: i64,
+    after: i64,
+    kinds: &'a [EntryKind],
+) {
+    qb.push(format!(" WHERE {j}effective_day <= ")).push_bind(d);
+    qb.push(format!(" AND {j}known_day <= ")).push_bind(d);
+    qb.push(format!(" AND {j}seq > ")).push_bind(after);
+    if !kinds.is_empty() {
+        qb.push(format!(" AND {j}kind IN ("));
+        let mut sep = qb.separated(", ");
+        for k in kinds {
+            sep.push_bind(k.as_str());
+        }
+        qb.push(")");
+    }
+    qb.push(format!(" ORDER BY {j}seq LIMIT "))
+        .push_bind(ENTRY_PAGE);
+}
 
 impl Store {
     /// Calls `f` with every account's key and its net balances as of a date: debits −
@@ -309,25 +422,24 @@ impl Store {
         &self,
         kinds: &[EntryKind],
         as_of: Option<Date>,
+        f: impl FnMut(i64, Entry) -> Result<()>,
+    ) -> Result<()> {
+        self.for_each_entry_after(kinds, as_of, 0, f).await
+    }
+
+    /// [`Store::for_each_entry`] over the entries recorded after entry #`after` only:
+    /// what a caller holding the entries up to #`after` needs to bring them up to date.
+    pub async fn for_each_entry_after(
+        &self,
+        kinds: &[EntryKind],
+        as_of: Option<Date>,
+        mut after: i64,
         mut f: impl FnMut(i64, Entry) -> Result<()>,
     ) -> Result<()> {
         let d = as_of_day(as_of);
-        let mut after: i64 = 0;
         loop {
-            let mut qb = sqlx::QueryBuilder::new(
-                "SELECT seq, body, body_zstd FROM journal WHERE effective_day <= ",
-            );
-            qb.push_bind(d).push(" AND known_day <= ").push_bind(d);
-            qb.push(" AND seq > ").push_bind(after);
-            if !kinds.is_empty() {
-                qb.push(" AND kind IN (");
-                let mut sep = qb.separated(", ");
-                for k in kinds {
-                    sep.push_bind(k.as_str());
-                }
-                qb.push(")");
-            }
-            qb.push(" ORDER BY seq LIMIT ").push_bind(ENTRY_PAGE);
+            let mut qb = sqlx::QueryBuilder::new("SELECT seq, body, body_zstd FROM journal");
+            push_entry_page(&mut qb, "", d, after, kinds);
             let rows = qb.build().fetch_all(self.pool()).await?;
             let n = rows.len();
             for r in rows {
@@ -342,6 +454,80 @@ impl Store {
                 return Ok(());
             }
         }
+    }
+
+    /// [`Store::for_each_entry`] with every statement as its digest
+    /// ([`Entry::statement_digest`]: summed per kind × channel, no SKUs) — for readers
+    /// that need a statement's totals, not its lines (early warning, receivables, the
+    /// credit check), on a store whose statements hold millions of lines. A statement
+    /// without a digest row (recorded before digests were kept) is read whole and
+    /// digested; its digest is then written for the next reader (a cache of derived
+    /// data: if that write fails — a read-only file, a busy database — the next
+    /// reader digests it again). A statement that has no digest (a sum would
+    /// overflow) is given whole.
+    pub async fn for_each_digested_entry(
+        &self,
+        kinds: &[EntryKind],
+        as_of: Option<Date>,
+        mut f: impl FnMut(i64, Entry) -> Result<()>,
+    ) -> Result<()> {
+        let d = as_of_day(as_of);
+        let mut after = 0i64;
+        let mut made: Vec<(i64, String)> = Vec::new();
+        loop {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT j.seq, g.body, CASE WHEN g.body IS NULL THEN j.body END, CASE WHEN g.body IS NULL THEN j.body_zstd END FROM journal j LEFT JOIN statement_digests g ON g.seq = j.seq AND j.kind = 'statement'",
+            );
+            push_entry_page(&mut qb, "j.", d, after, kinds);
+            let rows = qb.build().fetch_all(self.pool()).await?;
+            let n = rows.len();
+            for r in rows {
+                let seq: i64 = r.get(0);
+                let unreadable = |e: serde_json::Error| {
+                    StoreError::Corrupt(format!("entry #{seq} is unreadable: {e}"))
+                };
+                let e: Entry = match r.get::<Option<String>, _>(1) {
+                    Some(digest) => serde_json::from_str(&digest).map_err(|e| {
+                        StoreError::Corrupt(format!(
+                            "the digest of statement entry #{seq} is unreadable: {e}"
+                        ))
+                    })?,
+                    None => {
+                        let body = crate::body_of(
+                            seq,
+                            r.get::<Option<String>, _>(2).unwrap_or_default(),
+                            r.get(3),
+                        )?;
+                        let e: Entry = serde_json::from_str(&body).map_err(unreadable)?;
+                        match crate::digest_text(&e)? {
+                            Some(text) => {
+                                let d = serde_json::from_str(&text).map_err(unreadable)?;
+                                made.push((seq, text));
+                                d
+                            }
+                            None => e,
+                        }
+                    }
+                };
+                after = seq;
+                f(seq, e)?;
+            }
+            if n < usize::try_from(ENTRY_PAGE).unwrap_or(usize::MAX) {
+                break;
+            }
+        }
+        if !made.is_empty() {
+            let _ = self.keep_digests(&made).await;
+        }
+        Ok(())
+    }
+
+    async fn keep_digests(&self, made: &[(i64, String)]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        let rows: Vec<(i64, &str)> = made.iter().map(|(s, t)| (*s, t.as_str())).collect();
+        crate::insert_digests(&mut tx, &rows).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// One entry by id, with its postings.

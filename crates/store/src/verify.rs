@@ -146,7 +146,7 @@ impl Store {
         let mut after = done;
         loop {
             let rows = sqlx::query(
-            "SELECT seq, entry_id, kind, effective_day, known_day, body, hash, body_zstd, chain_version, recorded_at, file_sha256 FROM journal WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT j.seq, j.entry_id, j.kind, j.effective_day, j.known_day, j.body, j.hash, j.body_zstd, j.chain_version, j.recorded_at, j.file_sha256, g.body FROM journal j LEFT JOIN statement_digests g ON g.seq = j.seq AND j.kind = 'statement' WHERE j.seq > ? ORDER BY j.seq LIMIT ?",
         )
         .bind(after)
         .bind(VERIFY_PAGE)
@@ -275,6 +275,17 @@ impl Store {
                         n_transfers,
                         format!("{name}: its columns do not match its hashed content"),
                     ));
+                }
+                // A statement's digest (what early warning reads of it) is derived from
+                // this hashed entry: it must be what the entry gives.
+                if let Some(kept) = r.get::<Option<String>, _>(11) {
+                    if crate::digest_text(&entry)?.as_deref() != Some(kept.as_str()) {
+                        return Ok(problem(
+                            n_entries,
+                            n_transfers,
+                            format!("{name}: its statement digest (statement_digests) does not match the entry: it was changed after it was recorded"),
+                        ));
+                    }
                 }
                 let mut postings = Vec::with_capacity(rows.len());
                 for (i, row) in rows.iter().enumerate() {
@@ -562,21 +573,10 @@ fn problem(entries: i64, transfers: i64, msg: String) -> VerifyReport {
 
 /// Adds a block's stored deltas to per-account sums.
 fn add_block(sums: &mut [[i128; 4]], b: &Block) -> std::result::Result<(), String> {
-    for t in &b.transfers {
-        let (d, c) = (t.row.debit as usize, t.row.credit as usize);
-        if d >= sums.len() || c >= sums.len() {
-            return Err(format!(
-                "entry #{}: a transfer names an account that does not exist",
-                b.seq
-            ));
-        }
-        let (posted, pending) = (i128::from(t.posted_delta), i128::from(t.pending_delta));
-        sums[d][0] += pending;
-        sums[d][1] += posted;
-        sums[c][2] += pending;
-        sums[c][3] += posted;
-    }
-    Ok(())
+    crate::add_transfers(sums, b.seq, &b.transfers).map_err(|e| match e {
+        StoreError::Corrupt(m) => m,
+        e => e.to_string(),
+    })
 }
 
 /// A balance from summed deltas, `None` when one is negative.

@@ -643,3 +643,186 @@ async fn verify_goes_on_from_the_last_verification_and_full_recomputes_everythin
         "{full:?}"
     );
 }
+
+/// A statement is kept with its digest (summed per kind × channel, no SKUs), read in
+/// its place by `for_each_digested_entry`, made again from the entry when missing, and
+/// checked by `verify --full` against the entry.
+#[tokio::test]
+async fn statements_are_read_as_digests_and_digests_are_verified() {
+    let (_dir, store) = open().await;
+    let sku = |s: &str| Sku::parse(s).unwrap();
+    let line = |kind, s: Option<&str>, units, amount_minor| StatementLine {
+        kind,
+        sku: s.map(sku),
+        units,
+        amount_minor,
+        channel: Default::default(),
+    };
+    let mut batch = Vec::new();
+    for s in ["MRG-1", "MRG-2"] {
+        let mut m = make(&format!("make-{s}"), "2016-01-02", 100);
+        let mut sh = ship(&format!("ship-{s}"), "2016-01-03", 50);
+        if let Event::Manufacture { sku: k, .. } = &mut m.event {
+            *k = sku(s);
+        }
+        if let Event::Shipment { sku: k, .. } = &mut sh.event {
+            *k = sku(s);
+        }
+        batch.push(m);
+        batch.push(sh);
+    }
+    let mut st = statement("ST-1", "2016-02-10", 7);
+    if let Event::Statement(s) = &mut st.event {
+        s.lines.push(line(LineKind::Sale, Some("MRG-2"), 5, 4_500));
+        s.lines
+            .push(line(LineKind::Return, Some("MRG-1"), 2, 1_900));
+        s.lines.push(line(LineKind::Fee, None, 0, 300));
+    }
+    batch.push(st.clone());
+    store.record(&batch, None).await.unwrap();
+
+    let digests = || async {
+        let mut out = Vec::new();
+        store
+            .for_each_digested_entry(&[], None, |_, e| {
+                out.push(e);
+                Ok(())
+            })
+            .await
+            .unwrap();
+        out
+    };
+    let want = st.statement_digest().unwrap();
+    let Event::Statement(w) = &want.event else {
+        unreachable!()
+    };
+    assert_eq!(
+        w.lines.len(),
+        4,
+        "sale, reserve, return, fee: {:?}",
+        w.lines
+    );
+    assert!(w.lines.iter().all(|l| l.sku.is_none()));
+    let sale = w.lines.iter().find(|l| l.kind == LineKind::Sale).unwrap();
+    assert_eq!((sale.units, sale.amount_minor), (12, 7 * 950 + 4_500));
+    let Event::Statement(whole) = &st.event else {
+        unreachable!()
+    };
+    assert_eq!(w.net_due_minor(), whole.net_due_minor());
+    let read = digests().await;
+    assert_eq!(read.len(), 5);
+    assert_eq!(read[4], want);
+    assert_eq!(
+        read[..4],
+        store.entries(&[], None).await.unwrap()[..4]
+            .iter()
+            .map(|(_, e)| e.clone())
+            .collect::<Vec<_>>()[..]
+    );
+
+    // Gone (a store from before digests): the entry is digested and the row kept again.
+    let pool = store.pool();
+    sqlx::query("DELETE FROM statement_digests")
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(digests().await[4], want);
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM statement_digests")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
+    assert!(store.verify().await.unwrap().first_problem.is_none());
+
+    // Changed (the row replaced, since it cannot be updated): verify names it.
+    assert!(
+        sqlx::query("UPDATE statement_digests SET body = body || ' '")
+            .execute(pool)
+            .await
+            .is_err()
+    );
+    let body: String = sqlx::query_scalar("SELECT body FROM statement_digests")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM statement_digests")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO statement_digests (seq, body) VALUES (5, ?)")
+        .bind(body.replace("\"units\":12", "\"units\":1"))
+        .execute(pool)
+        .await
+        .unwrap();
+    let problem = store.verify().await.unwrap().first_problem.unwrap();
+    assert!(problem.contains("statement digest"), "{problem}");
+}
+
+/// A stock walk gives, day after day, what `stock` as of each day gives: entries
+/// counted from the later of their effective and known days (a statement known weeks
+/// after its period), and again after going back to an earlier day.
+#[tokio::test]
+async fn a_stock_walk_gives_the_stock_of_each_day() {
+    let (_dir, store) = open().await;
+    let mut late = ship("ship-late", "2016-01-20", 5);
+    late.known_on = d("2016-03-01");
+    let batch = vec![
+        make("make-1", "2016-01-02", 100),
+        ship("ship-1", "2016-01-03", 40),
+        statement("ST-1", "2016-02-10", 7),
+        late,
+        ship("ship-2", "2016-02-15", 10),
+        statement("ST-2", "2016-03-20", 3),
+    ];
+    store.record(&batch, None).await.unwrap();
+    let filters = [
+        StockFilter::default(),
+        StockFilter {
+            owner: Some("label".into()),
+            ..Default::default()
+        },
+        StockFilter {
+            holder: Some("allegro".into()),
+            all: true,
+            ..Default::default()
+        },
+    ];
+    for f in &filters {
+        let mut walk = store.stock_walk().await.unwrap();
+        let mut day = d("2015-12-31");
+        let mut changed = 0;
+        let mut last = None;
+        while day <= d("2016-04-30") {
+            let got = walk.stock_at(&store, day, f).await.unwrap();
+            let want = store
+                .stock(&StockFilter {
+                    as_of: Some(day),
+                    ..f.clone()
+                })
+                .await
+                .unwrap();
+            assert_eq!(got, want, "{day}");
+            if last.as_ref() != Some(&got) {
+                changed += 1;
+            }
+            last = Some(got);
+            day = day.add_days(3);
+        }
+        assert!(changed >= 5, "{changed} changes");
+        // Back to an earlier day: walked again from the start.
+        for back in ["2016-02-12", "2016-01-02"] {
+            let want = store
+                .stock(&StockFilter {
+                    as_of: Some(d(back)),
+                    ..f.clone()
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                walk.stock_at(&store, d(back), f).await.unwrap(),
+                want,
+                "{back}"
+            );
+        }
+    }
+}
