@@ -11,7 +11,8 @@ pub struct GenOptions {
     pub skus: u32,
     pub distributors: u32,
     pub seed: u64,
-    /// Months of 2016 covered, 1–12 (one statement per distributor per month).
+    /// Months covered from January 2016, 1–120 (one statement per distributor per
+    /// month; the first year's statement ids are those of a 12-month file).
     pub months: u32,
 }
 
@@ -81,23 +82,26 @@ pub fn generate(dir: &Path, o: &GenOptions) -> std::io::Result<String> {
     let mut w =
         BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("statements.csv"))?);
     writeln!(w, "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo")?;
-    // Lines are spread over distributors × the first `months` months of 2016; each
+    // Lines are spread over distributors × `months` months from January 2016; each
     // statement ends with its fee and reserve lines.
-    let months = o.months.clamp(1, 12);
+    let months = o.months.clamp(1, 120);
     let statements = u64::from(dists) * u64::from(months);
     let per = (o.lines / statements).max(1);
     let mut written = 0u64;
-    'outer: for m in 1..=months {
+    'outer: for k in 0..months {
+        let y = 2016 + k / 12;
+        let m = k % 12 + 1;
         let last = match m {
-            2 => 29,
+            2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+            2 => 28,
             4 | 6 | 9 | 11 => 30,
             _ => 31,
         };
         let issued_m = if m == 12 { 1 } else { m + 1 };
-        let issued_y = if m == 12 { 2017 } else { 2016 };
+        let issued_y = if m == 12 { y + 1 } else { y };
         for d in 0..dists {
             let cur = CURRENCIES[(d as usize) % CURRENCIES.len()];
-            let head = format!("D{d}-2016-{m:02},dist{d},2016-{m:02}-01,2016-{m:02}-{last},{issued_y}-{issued_m:02}-20");
+            let head = format!("D{d}-{y}-{m:02},dist{d},{y}-{m:02}-01,{y}-{m:02}-{last},{issued_y}-{issued_m:02}-20");
             let mut gross: i64 = 0;
             for _ in 0..per.saturating_sub(2) {
                 if written + 2 >= o.lines {
@@ -154,4 +158,40 @@ pub fn generate(dir: &Path, o: &GenOptions) -> std::io::Result<String> {
         dists,
         dir.display()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statements(months: u32) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        generate(
+            dir.path(),
+            &GenOptions {
+                lines: 20 * u64::from(months),
+                skus: 50,
+                distributors: 2,
+                seed: 7,
+                months,
+            },
+        )
+        .unwrap();
+        std::fs::read_to_string(dir.path().join("statements.csv")).unwrap()
+    }
+
+    #[test]
+    fn years_after_2016_follow_on_with_their_own_calendar() {
+        let s = statements(26);
+        // The first year as a 12-month file has it, then 2017 (not a leap year) and
+        // February 2018, each issued on the 20th of the month after.
+        assert!(s.contains("\nD0-2016-02,dist0,2016-02-01,2016-02-29,2016-03-20,"));
+        assert!(s.contains("\nD1-2016-12,dist1,2016-12-01,2016-12-31,2017-01-20,"));
+        assert!(s.contains("\nD0-2017-02,dist0,2017-02-01,2017-02-28,2017-03-20,"));
+        assert!(s.contains("\nD1-2018-02,dist1,2018-02-01,2018-02-28,2018-03-20,"));
+        assert!(
+            !s.contains("2018-03-01"),
+            "26 months end with February 2018"
+        );
+    }
 }

@@ -183,10 +183,21 @@ pub async fn all_standing(store: &Store) -> Result<Vec<Standing>, AppError> {
     let snap = crate::risk::snapshot(store, today).await?;
     let th = crate::risk::thresholds(store).await?;
     let rec = backstock_risk::receivables::compute(&snap, None);
-    Ok(backstock_risk::insolvency::reports(&snap, &th)
+    Ok(standings_of(&snap, &th, &rec))
+}
+
+/// Every failure on record in `snap` and where the label stands, with `receivables`
+/// computed on the same snapshot: for a caller that has both already (the web app's
+/// books).
+pub fn standings_of(
+    snap: &backstock_risk::Snapshot,
+    th: &backstock_risk::Thresholds,
+    receivables: &[DistributorReceivables],
+) -> Vec<Standing> {
+    backstock_risk::insolvency::reports(snap, th)
         .into_iter()
         .map(|report| {
-            let receivables = rec
+            let receivables = receivables
                 .iter()
                 .find(|r| r.distributor == report.distributor)
                 .cloned();
@@ -195,7 +206,7 @@ pub async fn all_standing(store: &Store) -> Result<Vec<Standing>, AppError> {
                 receivables,
             }
         })
-        .collect())
+        .collect()
 }
 
 /// `insolvency show`: the record, the label's position and the deadlines.

@@ -5,7 +5,7 @@ use crate::{user, AppError, Exit};
 use backstock_domain::{Date, PartyId, Sku};
 use backstock_ledger::{Entry, EntryId, EntryKind, Event, Fact, Provenance};
 use backstock_risk::{Level, Snapshot, Thresholds};
-use backstock_store::query::StockFilter;
+use backstock_store::query::{StockFilter, StockRow};
 use backstock_store::Store;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -72,13 +72,28 @@ pub const RISK_KINDS: &[EntryKind] = &[
 
 /// The entries of [`RISK_KINDS`] known on `as_of` (all when `None`), in recording order.
 async fn risk_entries(store: &Store, as_of: Option<Date>) -> Result<Vec<Entry>, AppError> {
+    read_risk_entries(store, as_of, false).await
+}
+
+/// [`risk_entries`], each statement whole or, with `digests`, as its digest (see
+/// [`risk_snapshot`]).
+async fn read_risk_entries(
+    store: &Store,
+    as_of: Option<Date>,
+    digests: bool,
+) -> Result<Vec<Entry>, AppError> {
     let mut out = Vec::new();
-    store
-        .for_each_entry(RISK_KINDS, as_of, |_, e| {
-            out.push(e);
-            Ok(())
-        })
-        .await?;
+    let push = |_, e| {
+        out.push(e);
+        Ok(())
+    };
+    if digests {
+        store
+            .for_each_digested_entry(RISK_KINDS, as_of, push)
+            .await?;
+    } else {
+        store.for_each_entry(RISK_KINDS, as_of, push).await?;
+    }
     Ok(out)
 }
 
@@ -93,9 +108,26 @@ pub async fn snapshot(store: &Store, as_of: Date) -> Result<Snapshot, AppError> 
     snapshot_of(store, as_of, entries).await
 }
 
-/// [`snapshot`] with only the entries the risk computations read ([`RISK_KINDS`]):
-/// the same receivables, reconciliation, levels, legal status and credit checks.
+/// [`snapshot`] with only the entries the risk computations read ([`RISK_KINDS`]),
+/// each statement as its digest (its lines summed per kind × channel, no SKUs:
+/// `Store::for_each_digested_entry`): the same receivables, levels, legal status
+/// and credit checks, since the stock each distributor holds comes from the ledger's
+/// holdings, not from the statements' lines. Not for what needs a statement's SKUs
+/// (reconciliation: [`full_risk_snapshot`]; a snapshot over past days,
+/// `Snapshot::over`, which derives holdings from the lines).
 pub async fn risk_snapshot(store: &Store, as_of: Date) -> Result<Snapshot, AppError> {
+    let entries = digested_risk_entries(store, Some(as_of)).await?;
+    snapshot_of(store, as_of, entries).await
+}
+
+/// The entries of [`RISK_KINDS`] known on `as_of` (all when `None`), in recording
+/// order, statements as their digests (see [`risk_snapshot`]).
+async fn digested_risk_entries(store: &Store, as_of: Option<Date>) -> Result<Vec<Entry>, AppError> {
+    read_risk_entries(store, as_of, true).await
+}
+
+/// [`risk_snapshot`] with every statement whole (its lines by SKU).
+pub async fn full_risk_snapshot(store: &Store, as_of: Date) -> Result<Snapshot, AppError> {
     let entries = risk_entries(store, Some(as_of)).await?;
     snapshot_of(store, as_of, entries).await
 }
@@ -108,13 +140,26 @@ pub(crate) async fn snapshot_of(
     as_of: Date,
     entries: Vec<Entry>,
 ) -> Result<Snapshot, AppError> {
-    let stock = store
+    let stock = label_stock(store, as_of).await?;
+    Ok(snapshot_with_stock(as_of, entries, &stock))
+}
+
+/// Label-owned stock by holder × SKU × state on `as_of`: the ledger's holdings a
+/// snapshot is built with ([`snapshot_with_stock`]).
+pub async fn label_stock(store: &Store, as_of: Date) -> Result<Vec<StockRow>, AppError> {
+    Ok(store
         .stock(&StockFilter {
             as_of: Some(as_of),
             owner: Some(PartyId::LABEL.into()),
             ..Default::default()
         })
-        .await?;
+        .await?)
+}
+
+/// A snapshot of `entries` (effective and known on `as_of`, in recording order) with
+/// the holdings of `stock` ([`label_stock`] of the same day): for a caller that shows
+/// that stock too, or that keeps the entries from one computation to the next.
+pub fn snapshot_with_stock(as_of: Date, entries: Vec<Entry>, stock: &[StockRow]) -> Snapshot {
     let mut held = BTreeMap::new();
     for r in stock {
         if r.state == "origin" {
@@ -125,11 +170,11 @@ pub(crate) async fn snapshot_of(
         };
         *held.entry((h, s)).or_insert(0) += r.units;
     }
-    Ok(Snapshot {
+    Snapshot {
         as_of,
         entries,
         held,
-    })
+    }
 }
 
 fn party(s: &Option<String>) -> Result<Option<PartyId>, AppError> {
@@ -266,7 +311,7 @@ pub async fn reconcile(
     format: Format,
 ) -> Result<String, AppError> {
     let as_of = as_of_or_today(store, as_of).await?;
-    let snap = risk_snapshot(store, as_of).await?;
+    let snap = full_risk_snapshot(store, as_of).await?;
     let th = thresholds(store).await?;
     let rows = backstock_risk::reconcile::compute_with(&snap, party(&d)?.as_ref(), &th);
     if format == Format::Json {
@@ -348,8 +393,10 @@ pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<
     let rows = backstock_risk::signals::assess(&snap, &th);
     raise_alerts(store, &rows).await?;
     if as_of == today(store).await? {
-        // Failed distributors' deadlines within two weeks, once each.
-        let failed = crate::insolvency::all_standing(store).await?;
+        // Failed distributors' deadlines within two weeks, once each (from the same
+        // snapshot: the journal is not read again).
+        let receivables = backstock_risk::receivables::compute(&snap, None);
+        let failed = crate::insolvency::standings_of(&snap, &th, &receivables);
         crate::insolvency::raise_deadline_alerts(store, &failed).await?;
     }
     if format == Format::Json {
@@ -554,18 +601,34 @@ pub async fn record_level_history(
     let mut recorded = Vec::new();
     let mut step = start.last_of_month();
     let mut walked = None;
-    // Read once, moved from each month end's snapshot to the next (see
-    // `Snapshot::over`: each sees only the entries counted by its date).
+    // Read once (statements as digests), moved from each month end's snapshot to the
+    // next: each sees only the entries counted by its date (the records of a snapshot
+    // leave later ones out), with the ledger's holdings of that date — what `risk
+    // --as-of` that day reads ([`risk_snapshot`]), in memory that does not grow with
+    // the statements' lines.
+    // The holdings come from one walk over the transfers, each month end adding those
+    // counted since the one before (`Store::stock_walk`).
     let mut entries: Option<Vec<Entry>> = None;
+    let mut holdings: Option<backstock_store::query::StockWalk> = None;
+    let label_owned = StockFilter {
+        owner: Some(PartyId::LABEL.into()),
+        ..Default::default()
+    };
     for _ in 0..LEVEL_LOG_MAX_STEPS {
         if step >= as_of {
             break;
         }
         let all = match entries.take() {
             Some(e) => e,
-            None => risk_entries(store, None).await?,
+            None => digested_risk_entries(store, None).await?,
         };
-        let snap = Snapshot::over(step, all);
+        let walk = match holdings.as_mut() {
+            Some(w) => w,
+            None => holdings.insert(store.stock_walk().await?),
+        };
+        let stock = walk.stock_at(store, step, &label_owned).await?;
+        let snap = snapshot_with_stock(step, all, &stock);
+        drop(stock);
         let mut changes = Vec::new();
         {
             let levels = levels_on(&log, step);
@@ -1010,4 +1073,72 @@ pub fn command_entry(
     event: Event,
 ) -> Result<Entry, AppError> {
     crate::command_entry(id, on, known, &user(), command, event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On the demo label (Northwind's short pays and its late payment, Cascade's
+    /// failure, demands, reserves, an insolvency), the snapshot `risk`, `receivables`
+    /// and `ship` read — statements as digests, risk kinds only — gives at every month
+    /// end and today what the whole journal gives: levels with their sentences,
+    /// receivables, the legal status, the credit checks and where the label stands
+    /// with a failed distributor.
+    #[tokio::test]
+    async fn the_digested_snapshot_gives_what_the_whole_journal_gives() {
+        let tmp = tempfile::tempdir().unwrap();
+        crate::demo::load(tmp.path(), None).await.unwrap();
+        let store = Store::open(tmp.path(), false).await.unwrap();
+        let th = thresholds(&store).await.unwrap();
+        let end = today(&store).await.unwrap();
+        let mut day = Date::from_ymd(2012, 1, 31).unwrap();
+        let mut days = Vec::new();
+        while day < end {
+            days.push(day);
+            day = day.add_months(1).last_of_month();
+        }
+        days.push(end);
+        let skus = ["MRG-014-CD", "MRG-001-LP"];
+        let all = risk_entries(&store, None).await.unwrap();
+        let all_digested = digested_risk_entries(&store, None).await.unwrap();
+        for day in days {
+            let digested = risk_snapshot(&store, day).await.unwrap();
+            let whole = snapshot(&store, day).await.unwrap();
+            // The level-history walk's snapshot (every entry, statements as digests,
+            // the ledger's holdings of the day) against the one it replaced
+            // (`Snapshot::over`: whole statements, holdings from their lines).
+            let walk = snapshot_with_stock(
+                day,
+                all_digested.clone(),
+                &label_stock(&store, day).await.unwrap(),
+            );
+            let over = Snapshot::over(day, all.clone());
+            assert_eq!(
+                serde_json::to_string(&backstock_risk::signals::assess(&walk, &th)).unwrap(),
+                serde_json::to_string(&backstock_risk::signals::assess(&over, &th)).unwrap(),
+                "{day}: the walk's levels"
+            );
+            let rec = |s: &Snapshot| backstock_risk::receivables::compute(s, None);
+            let of = |s: &Snapshot| {
+                let mut credit = Vec::new();
+                for d in ["northwind", "cascade"] {
+                    let d = PartyId::parse(d).unwrap();
+                    for sku in skus {
+                        let sku = Sku::parse(sku).unwrap();
+                        credit.push(backstock_risk::credit::check(s, &th, &d, &sku, 40));
+                    }
+                }
+                format!(
+                    "{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                    backstock_risk::signals::assess(s, &th),
+                    rec(s),
+                    backstock_risk::legal::compute_with(s, &th),
+                    crate::insolvency::standings_of(s, &th, &rec(s)),
+                    credit
+                )
+            };
+            assert_eq!(of(&digested), of(&whole), "{day}");
+        }
+    }
 }

@@ -391,9 +391,10 @@ enum Command {
         distributors: u32,
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// Months of 2016 the statements cover (1 = one month's statements, as a
-        /// distributor sends them; 12 = a year in one file).
-        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=12))]
+        /// Months the statements cover from January 2016 (1 = one month's statements,
+        /// as a distributor sends them; 12 = a year in one file; up to 120 = ten
+        /// years). LINES are spread evenly over them.
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=120))]
         months: u32,
     },
     /// Royalty contracts: add (flags or --file contracts.csv), list, show.

@@ -269,9 +269,10 @@ pub async fn evaluate_seed(seed: u64, o: &EvalOptions) -> Result<Vec<Outcome>, A
         .collect();
     let alive = |o: &Outcome, d: Date| o.default_on.is_none_or(|dd| d < dd);
 
-    // 1. Levels at every evaluation date, as `backstock risk --as-of` gives them.
+    // 1. Levels at every evaluation date, as `backstock risk --as-of` gives them (its
+    //    snapshot: statements as their digests).
     for day in dates(from, h.end, o.step_days) {
-        let snap = backstock_app::risk::snapshot(&store, day).await?;
+        let snap = backstock_app::risk::risk_snapshot(&store, day).await?;
         for a in backstock_risk::signals::assess(&snap, &th) {
             let Some(out) = outcomes.get_mut(a.distributor.as_str()) else {
                 continue;

@@ -115,3 +115,122 @@ async fn a_seed_is_evaluated_through_levels_and_credit_checks() {
     assert_eq!(json["seeds"], serde_json::json!([4]));
     assert!(Date::parse(json["eval_from"].as_str().unwrap()).is_ok());
 }
+
+/// `risk`, `receivables` and `ship` read each statement as its digest (summed per kind
+/// and channel, no SKUs: `Store::for_each_digested_entry`). On every shape's history —
+/// short pays, deductions, reserves, returns, demands, failures — and on two seeds,
+/// the levels with their sentences, the receivables and the credit checks are those of
+/// the whole statements, every 28 days; and again after the digests are dropped and
+/// made afresh from the entries (a store from before digests were kept).
+#[tokio::test]
+async fn statement_digests_give_what_the_whole_statements_give() {
+    for seed in [3u64, 26] {
+        let h = generate(seed, &three_years());
+        let dir = tempfile::tempdir().unwrap();
+        let store = evaluate::load(&h, dir.path()).await.unwrap();
+        let th = backstock_app::risk::thresholds(&store).await.unwrap();
+        let digests = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM statement_digests")
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+        };
+        let statements = store
+            .entries(&[EntryKind::Statement], None)
+            .await
+            .unwrap()
+            .len() as i64;
+        assert!(statements > 0);
+        let mut skus: Vec<backstock_domain::Sku> = h
+            .shipments
+            .iter()
+            .map(|s| backstock_domain::Sku::parse(&s.sku).unwrap())
+            .collect();
+        skus.sort();
+        skus.dedup();
+        skus.truncate(2);
+        assert_eq!(digests().await, statements, "written with each statement");
+        let all = store
+            .entries(&[], None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect::<Vec<_>>();
+        for round in 0..2 {
+            let mut compared = 0;
+            for day in evaluate::dates(h.start, h.end, 28) {
+                let digested = backstock_app::risk::risk_snapshot(&store, day)
+                    .await
+                    .unwrap();
+                let whole = backstock_app::risk::full_risk_snapshot(&store, day)
+                    .await
+                    .unwrap();
+                let lines = |s: &backstock_risk::Snapshot| {
+                    s.entries
+                        .iter()
+                        .map(|e| match &e.event {
+                            backstock_ledger::Event::Statement(st) => st.lines.len(),
+                            _ => 0,
+                        })
+                        .sum::<usize>()
+                };
+                assert!(lines(&digested) <= lines(&whole));
+                // The level-history walk's snapshot (digests, the ledger's holdings)
+                // gives the levels of the one it replaced (holdings from the lines).
+                let over = backstock_risk::Snapshot::over(day, all.clone());
+                assert_eq!(
+                    j(&backstock_risk::signals::assess(&digested, &th)),
+                    j(&backstock_risk::signals::assess(&over, &th)),
+                    "seed {seed}, {day}: levels over the whole journal"
+                );
+                assert_eq!(
+                    j(&backstock_risk::signals::assess(&digested, &th)),
+                    j(&backstock_risk::signals::assess(&whole, &th)),
+                    "seed {seed}, {day}: levels"
+                );
+                assert_eq!(
+                    j(&backstock_risk::receivables::compute(&digested, None)),
+                    j(&backstock_risk::receivables::compute(&whole, None)),
+                    "seed {seed}, {day}: receivables"
+                );
+                for d in &h.distributors {
+                    let party = backstock_domain::PartyId::parse(&d.name).unwrap();
+                    for sku in &skus {
+                        let codes = |s: &backstock_risk::Snapshot| {
+                            backstock_risk::credit::check(s, &th, &party, sku, 10)
+                                .iter()
+                                .map(|r| format!("{}: {}", r.code, r.message))
+                                .collect::<Vec<_>>()
+                        };
+                        assert_eq!(
+                            codes(&digested),
+                            codes(&whole),
+                            "seed {seed}, {day}: ship to {party}"
+                        );
+                    }
+                }
+                compared += 1;
+            }
+            assert!(compared > 30, "{compared} days");
+            if round == 0 {
+                sqlx::query("DELETE FROM statement_digests")
+                    .execute(store.pool())
+                    .await
+                    .unwrap();
+                assert_eq!(digests().await, 0);
+            }
+        }
+        assert_eq!(digests().await, statements, "made again when first read");
+        assert_eq!(
+            store.verify().await.unwrap().first_problem,
+            None,
+            "seed {seed}"
+        );
+    }
+}
+
+/// Results compared as JSON (the risk crate's types are `Serialize`).
+fn j<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap()
+}

@@ -755,27 +755,6 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
     })
 }
 
-/// A statement entry as a run reads it: straight into its lines.
-#[derive(Deserialize)]
-struct StatementEntry {
-    id: EntryId,
-    effective_on: Date,
-    known_on: Date,
-    provenance: Provenance,
-    event: StatementBody,
-}
-
-#[derive(Deserialize)]
-struct StatementBody {
-    statement_id: String,
-    distributor: PartyId,
-    period_start: Date,
-    period_end: Date,
-    issued_on: Date,
-    currency: Currency,
-    lines: Vec<backstock_ledger::StatementLine>,
-}
-
 /// A statement's header, read without its lines.
 #[derive(Deserialize)]
 struct StatementHead {
@@ -794,27 +773,10 @@ struct HeadEvent {
     period_end: Option<Date>,
 }
 
-/// A statement entry decoded straight into its lines (not through the tagged `Event`,
-/// which would buffer the whole entry first).
+/// A statement entry decoded (the ledger's `Entry` reads a statement straight into its
+/// lines, without buffering it first).
 fn statement_entry(seq: i64, json: String) -> Result<Entry, backstock_store::StoreError> {
-    let e: StatementEntry = serde_json::from_str(&json).map_err(|e| corrupt(seq, e))?;
-    drop(json);
-    let b = e.event;
-    Ok(Entry {
-        id: e.id,
-        effective_on: e.effective_on,
-        known_on: e.known_on,
-        provenance: e.provenance,
-        event: Event::Statement(backstock_ledger::Statement {
-            statement_id: b.statement_id,
-            distributor: b.distributor,
-            period_start: b.period_start,
-            period_end: b.period_end,
-            issued_on: b.issued_on,
-            currency: b.currency,
-            lines: b.lines,
-        }),
-    })
+    serde_json::from_str(&json).map_err(|e| corrupt(seq, e))
 }
 
 /// Decodes the statements in `pending` (the first on a thread of its own when there
