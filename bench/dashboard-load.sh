@@ -16,7 +16,7 @@
 # /tmp/backstock-scale-10000000-12/db) as the demo label instead of the demo data
 # (hard-linked, so what the server records — alerts, one payment per run — goes into
 # it), and first times the dashboard's first load, a cached load, and the first load
-# after one new entry (a payment imported while serving). With ADD_ENTRIES=N, one
+# after one new entry (a payment imported while serving; PAYMENT_DATE, default today). With ADD_ENTRIES=N, one
 # more payment is imported every N seconds while wrk runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,13 +72,16 @@ if [ -n "${SCALE_STORE:-}" ]; then
   ln "$SCALE_STORE/backstock.db" "$label_dir/backstock.db" 2>/dev/null ||
     cp "$SCALE_STORE/backstock.db" "$label_dir/backstock.db"
 fi
-# One payment (a new journal entry) into the served label, dated the day after the last.
+# One payment (a new journal entry) into the served label, dated PAYMENT_DATE (default
+# the machine's today: a payment received today, which changes today's figures only;
+# a date in the past also changes every history point from that day on).
+payment_date=${PAYMENT_DATE:-$(date +%F)}
 payment_no=0
 add_payment() {
   payment_no=$((payment_no + 1))
   local f="$work/pay-$payment_no.csv"
-  printf 'payment_id,date,distributor,amount,currency,statement_id\nWEB-%s-%s,2017-02-01,dist0,1.00,USD,D0-2016-01\n' \
-    "$$" "$payment_no" >"$f"
+  printf 'payment_id,date,distributor,amount,currency,statement_id\nWEB-%s-%s,%s,dist0,1.00,USD,D0-2016-01\n' \
+    "$$" "$payment_no" "$payment_date" >"$f"
   "$bin" --data-dir "$label_dir" import "$f" >/dev/null
 }
 
@@ -136,6 +139,8 @@ if [ -n "${SCALE_STORE:-}" ]; then
   echo "   first load after a new entry:  $(load_time) s"
   echo "   cached load:                   $(load_time) s"
   echo "   server peak RSS: $(sed -n 's/VmHWM:[[:space:]]*//p' "/proc/$pid/status")"
+  # BACKSTOCK_TIMING=1 (inherited by the server): each computation of the books by phase.
+  grep -h 'books of' "$work/serve.log" | sed 's/^/   /' || true
 fi
 check_page
 bytes=$(wc -c <"$work/page.html")

@@ -24,7 +24,8 @@
 
 use crate::book::Book;
 use crate::json::{human, show};
-use crate::receivables::for_agreement;
+use crate::receivables::{for_agreement, DistributorReceivables};
+use crate::signals::Assessment;
 use crate::view::{OfSnapshot, View};
 use crate::{legal, signals, Level, Snapshot, Thresholds};
 use backstock_domain::{PartyId, Sku};
@@ -75,9 +76,24 @@ pub fn standing(snap: &Snapshot, t: &Thresholds, distributor: &PartyId) -> Vec<H
     let Some(a) = view.agreements.get(distributor).copied() else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    out.extend(level_reason(snap, t, distributor));
+    let asm = signals::assess_one(snap, t, distributor);
     let r = for_agreement(snap, &view, a);
+    standing_given(&view, t, a, asm.as_ref(), &r)
+}
+
+/// [`standing`] from the distributor's assessment and receivables already computed on
+/// the same snapshot (`view` is that snapshot's): the dashboard has both for every
+/// distributor, and computing them again per distributor walks every statement line.
+pub(crate) fn standing_given(
+    view: &View<'_>,
+    t: &Thresholds,
+    a: &Agreement,
+    asm: Option<&Assessment>,
+    r: &DistributorReceivables,
+) -> Vec<HoldReason> {
+    let distributor = &a.distributor;
+    let mut out = Vec::new();
+    out.extend(asm.and_then(|asm| level_reason_of(asm, distributor)));
     let limit = a.credit_limit;
     if limit.currency() == a.currency
         && limit.minor() > 0
@@ -92,8 +108,8 @@ pub fn standing(snap: &Snapshot, t: &Thresholds, distributor: &PartyId) -> Vec<H
             ),
         ));
     }
-    out.extend(perfection_reason(&view, a, t));
-    out.extend(demand_reason(&view, distributor));
+    out.extend(perfection_reason(view, a, t));
+    out.extend(demand_reason(view, distributor));
     out
 }
 
@@ -153,7 +169,10 @@ pub fn po_flags(snap: &Snapshot, t: &Thresholds, po: &PurchaseOrder) -> Vec<Hold
 }
 
 fn level_reason(snap: &Snapshot, t: &Thresholds, d: &PartyId) -> Option<HoldReason> {
-    let asm = signals::assess_one(snap, t, d)?;
+    level_reason_of(&signals::assess_one(snap, t, d)?, d)
+}
+
+fn level_reason_of(asm: &Assessment, d: &PartyId) -> Option<HoldReason> {
     if asm.level < Level::Alert {
         return None;
     }

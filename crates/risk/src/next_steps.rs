@@ -39,19 +39,45 @@ pub struct NextSteps {
 
 /// Every distributor that is on hold or at alert or above, worst first.
 pub fn compute(snap: &Snapshot, t: &Thresholds) -> Vec<NextSteps> {
+    compute_given(
+        snap,
+        t,
+        &signals::assess(snap, t),
+        &crate::receivables::compute(snap, None),
+    )
+}
+
+/// [`compute`] from every distributor's assessment ([`signals::assess`]) and
+/// receivables ([`crate::receivables::compute`]) already computed on the same
+/// snapshot, as the dashboard has them: each walks every statement line, so they are
+/// not computed again per distributor. A distributor missing from either is computed
+/// here.
+pub fn compute_given(
+    snap: &Snapshot,
+    t: &Thresholds,
+    risk: &[signals::Assessment],
+    receivables: &[crate::receivables::DistributorReceivables],
+) -> Vec<NextSteps> {
     let view = View::of(snap);
     let mut out = Vec::new();
     for (d, a) in &view.agreements {
-        let Some(asm) = signals::assess_one(snap, t, d) else {
-            continue;
+        let asm = match risk.iter().find(|x| &x.distributor == d) {
+            Some(x) => x.clone(),
+            None => match signals::assess_one(snap, t, d) {
+                Some(x) => x,
+                None => continue,
+            },
         };
-        let on_hold = credit::standing(snap, t, d);
+        let r = match receivables.iter().find(|x| &x.distributor == d) {
+            Some(x) => x.clone(),
+            None => for_agreement(snap, &view, a),
+        };
+        let on_hold = credit::standing_given(&view, t, a, Some(&asm), &r);
         if on_hold.is_empty() && asm.level < Level::Alert {
             continue;
         }
         let mut actions = Vec::new();
         if asm.level >= Level::Alert {
-            let r = for_agreement(snap, &view, a);
             if !on_hold.is_empty() {
                 actions.push(Action {
                     code: "stop_shipping",

@@ -113,7 +113,7 @@ pub async fn dashboard(State(state): State<AppState>, t: Tenant, axum::extract::
     let b = views::books_at(&t, &state.cache, views::as_of_param(&q)?).await?;
     let alerts = t.store().alerts().await?;
     let stock: Vec<Value> = views::stock_by_holder(&b)
-        .into_iter()
+        .iter()
         .map(|(h, s, u)| json!({"holder": h, "state": s, "units": u}))
         .collect();
     Ok(Json(json!({

@@ -242,10 +242,13 @@ pub async fn section(t: &Tenant, d: &str, as_of: Option<Date>) -> Result<String,
     Ok(out)
 }
 
-/// The dashboard's section: every failed distributor's deadlines (empty when none).
-pub async fn dashboard_section(t: &Tenant) -> Result<String, Fail> {
-    let all = cached(t, None, None).await?;
-    app::raise_deadline_alerts(t.store(), &all).await?;
+/// The dashboard's section on failed distributors (empty when none), from the books it shows (their
+/// day's standings); deadline alerts are raised for today's books only.
+pub async fn dashboard_section(t: &Tenant, b: &crate::views::Books) -> Result<String, Fail> {
+    let all = &b.standings;
+    if b.as_of == backstock_app::risk::today(t.store()).await? {
+        app::raise_deadline_alerts(t.store(), all).await?;
+    }
     if all.is_empty() {
         return Ok(String::new());
     }

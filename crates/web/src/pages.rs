@@ -684,7 +684,7 @@ pub async fn dashboard(
         &[("holder", false), ("state", false), ("units", true)],
     );
     let by_holder = views::stock_by_holder(&b);
-    for (h, s, u) in &by_holder {
+    for (h, s, u) in by_holder {
         stock.push(vec![
             Cell {
                 text: holder_in_words(h),
@@ -725,7 +725,7 @@ pub async fn dashboard(
         };
     let path = dated(&base(&t, "dashboard"));
     let chart = exposure_chart(&b, &l);
-    let failures = crate::insolvency::dashboard_section(&t).await?;
+    let failures = crate::insolvency::dashboard_section(&t, &b).await?;
     let todo = next_steps_html(&t, &b);
     let body = format!(
         r#"<div id="dashboard"><form id="as-of-form" class="inline" method="get" action="{}"><label for="as-of">As of</label> <input id="as-of" name="as_of" type="date" value="{}"> <button type="submit">Show</button></form> <span class="note">{} journal entries known; what was known on {}</span>

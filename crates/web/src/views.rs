@@ -14,7 +14,7 @@ use backstock_records::Records;
 use backstock_risk::legal::LegalReport;
 use backstock_risk::receivables::DistributorReceivables;
 use backstock_risk::{Assessment, Level, Snapshot};
-use backstock_store::query::{StockFilter, StockRow};
+use backstock_store::query::StockRow;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -33,6 +33,9 @@ type Slot = Arc<tokio::sync::Mutex<Option<Arc<Books>>>>;
 /// A label's books as of its today.
 pub struct Books {
     pub journal_len: i64,
+    /// The last entry's sequence number when computed: the next computation reads only
+    /// the entries after it, and keeps the history points they cannot change.
+    pub last_seq: i64,
     /// The label's risk thresholds as stored when computed (a change recomputes).
     pub thresholds: Option<String>,
     pub as_of: Date,
@@ -43,9 +46,15 @@ pub struct Books {
     pub legal: LegalReport,
     /// Label-owned stock by holder × SKU × state.
     pub stock: Vec<StockRow>,
+    /// The same summed by holder and state (origin left out, zeros dropped), made once
+    /// here: every dashboard shows it, and summing 100k SKUs per request is slow.
+    pub stock_by_holder: Vec<(String, String, i64)>,
     pub history: Vec<HistoryPoint>,
     /// Every deduction (outstanding first, then accepted or written off).
     pub deductions: Vec<backstock_risk::deductions::Deduction>,
+    /// Every failed distributor on record and where the label stands with it (the
+    /// dashboard's deadlines), from the same snapshot.
+    pub standings: Vec<backstock_app::insolvency::Standing>,
     /// Distributors on credit hold or at alert or above, with what to do next.
     pub next_steps: Vec<backstock_risk::next_steps::NextSteps>,
     /// The catalog by SKU with units owned and sold, made on the first catalog request
@@ -116,7 +125,7 @@ pub async fn books_at(t: &Tenant, cache: &Cache, as_of: Option<Date>) -> Result<
     let len = store.entry_count().await?;
     let thresholds = store.meta("risk_thresholds").await?;
     if let Some(d) = as_of.filter(|d| *d != today) {
-        return Ok(Arc::new(compute(t, d, len, thresholds).await?));
+        return Ok(Arc::new(compute(t, d, len, thresholds, None).await?));
     }
     let slot: Slot = cache
         .slots
@@ -131,7 +140,13 @@ pub async fn books_at(t: &Tenant, cache: &Cache, as_of: Option<Date>) -> Result<
             return Ok(b.clone());
         }
     }
-    let books = compute(t, today, len, thresholds).await?;
+    // What the last books computed and a new entry cannot change is kept (see
+    // [`compute`]); other thresholds change every level, so nothing is kept then.
+    let prev = slot
+        .as_ref()
+        .filter(|b| b.thresholds == thresholds)
+        .cloned();
+    let books = compute(t, today, len, thresholds, prev.as_deref()).await?;
     // A level that rose since the last alert is an alert (recorded, and POSTed to the
     // label's webhook if it has one), as `backstock risk` does.
     backstock_app::risk::raise_alerts(store, &books.risk).await?;
@@ -140,33 +155,92 @@ pub async fn books_at(t: &Tenant, cache: &Cache, as_of: Option<Date>) -> Result<
     Ok(books)
 }
 
+/// The books as of `as_of`. With `prev` (the last books of this label, computed with
+/// the same thresholds) only what entries recorded since can change is computed again:
+/// on the same day its entries are kept and the new ones read after them; a history
+/// point on a past day is kept when no new entry counts by that day (each point sees
+/// only the entries effective and known by its day, so later entries cannot move it).
+/// The stock and today's figures are always computed afresh.
 async fn compute(
     t: &Tenant,
     as_of: Date,
     len: i64,
     thresholds: Option<String>,
+    prev: Option<&Books>,
 ) -> Result<Books, Fail> {
     let store = t.store();
-    let snap = backstock_app::risk::snapshot(store, as_of).await?;
+    // BACKSTOCK_TIMING=1 prints how long each phase took (for benchmarks).
+    let started = std::time::Instant::now();
+    let timing = std::env::var_os("BACKSTOCK_TIMING").is_some();
+    let phase = move |what: &str| {
+        if timing {
+            eprintln!(
+                "[{:>8.3}s] books of {as_of}: {what}",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    };
+    let last_seq = store.last_seq().await?.unwrap_or(0);
     let th = backstock_app::risk::thresholds(store).await?;
-    let stock = store
-        .stock(&StockFilter {
-            as_of: Some(as_of),
-            owner: Some(PartyId::LABEL.into()),
-            ..Default::default()
-        })
-        .await?;
+    let stock = backstock_app::risk::label_stock(store, as_of).await?;
+    phase("stock read");
+    let mut kept_entries = None;
+    let mut kept_points = Vec::new();
+    if let Some(p) = prev.filter(|p| p.last_seq <= last_seq) {
+        let first_new = store.first_counted_day(&[], p.last_seq).await?;
+        kept_points = p
+            .history
+            .iter()
+            .filter(|h| h.on < p.as_of && first_new.is_none_or(|f| h.on < f))
+            .cloned()
+            .collect();
+        if p.as_of == as_of {
+            let mut entries = p.entries.clone();
+            store
+                .for_each_entry_after(&[], Some(as_of), p.last_seq, |seq, e| {
+                    // Entries recorded since `last_seq` was read wait for the next
+                    // computation, which reads on from `last_seq` (never twice).
+                    if seq <= last_seq {
+                        entries.push(e);
+                    }
+                    Ok(())
+                })
+                .await?;
+            kept_entries = Some(entries);
+        }
+    }
+    let entries = match kept_entries {
+        Some(e) => e,
+        None => store
+            .entries(&[], Some(as_of))
+            .await?
+            .into_iter()
+            .filter(|(seq, _)| *seq <= last_seq)
+            .map(|(_, e)| e)
+            .collect(),
+    };
+    phase("entries read");
     tokio::task::spawn_blocking(move || {
+        let snap = backstock_app::risk::snapshot_with_stock(as_of, entries, &stock);
         let receivables = backstock_risk::receivables::compute(&snap, None);
+        phase("receivables");
         let risk = backstock_risk::signals::assess(&snap, &th);
+        phase("levels");
         let legal = backstock_risk::legal::compute_with(&snap, &th);
-        let (history, snap) = history(snap, &th);
+        let standings = backstock_app::insolvency::standings_of(&snap, &th, &receivables);
+        phase("legal and failures");
+        let (history, snap) = history(snap, &th, kept_points, &receivables, &risk);
+        phase("history");
         let deductions = backstock_risk::deductions::compute(&snap, &th, None);
-        let next_steps = backstock_risk::next_steps::compute(&snap, &th);
+        phase("deductions");
+        let next_steps = backstock_risk::next_steps::compute_given(&snap, &th, &risk, &receivables);
+        let stock_by_holder = sum_by_holder(&stock);
+        phase("next steps");
         Books {
             catalog_index: std::sync::OnceLock::new(),
             next_steps,
             journal_len: len,
+            last_seq,
             thresholds,
             as_of,
             entries: snap.entries,
@@ -174,6 +248,8 @@ async fn compute(
             risk,
             legal,
             stock,
+            stock_by_holder,
+            standings,
             history,
             deductions,
         }
@@ -193,8 +269,16 @@ pub fn as_of_param(q: &HashMap<String, String>) -> Result<Option<Date>, Fail> {
 }
 
 /// Month ends over the last [`HISTORY_MONTHS`], then the as-of day itself; the
-/// snapshot is handed back as it came.
-fn history(snap: Snapshot, th: &backstock_risk::Thresholds) -> (Vec<HistoryPoint>, Snapshot) {
+/// snapshot is handed back as it came. A point of `kept` (same day, computed before
+/// from the same entries) is taken as it is; the as-of day's point is made from
+/// `receivables` and `risk`, already computed on this snapshot.
+fn history(
+    snap: Snapshot,
+    th: &backstock_risk::Thresholds,
+    kept: Vec<HistoryPoint>,
+    receivables: &[DistributorReceivables],
+    risk: &[Assessment],
+) -> (Vec<HistoryPoint>, Snapshot) {
     let as_of = snap.as_of;
     let mut days: Vec<Date> = (1..=HISTORY_MONTHS)
         .rev()
@@ -202,87 +286,81 @@ fn history(snap: Snapshot, th: &backstock_risk::Thresholds) -> (Vec<HistoryPoint
         .filter(|d| *d < as_of)
         .collect();
     days.push(as_of);
-    let Snapshot { entries, held, .. } = snap;
-    // One vector of entries moves from point to point (no copy of the journal per
-    // month end): each past snapshot sees only what was known by its day.
-    let mut entries = Some(entries);
-    let mut held = Some(held);
-    let mut last = None;
+    let mut kept: BTreeMap<Date, HistoryPoint> = kept.into_iter().map(|p| (p.on, p)).collect();
+    let mut entries = Some(snap.entries);
     let points = days
         .into_iter()
         .map(|d| {
-            // Past month ends from the journal alone; the last point is the ledger's
-            // own snapshot, so the chart ends where the tables are.
-            let all = entries.take().unwrap_or_default();
-            let s = if d == as_of {
-                Snapshot {
-                    as_of,
-                    entries: all,
-                    held: held.take().unwrap_or_default(),
-                }
-            } else {
-                Snapshot::over(d, all)
-            };
-            let point = history_point(&s, th);
             if d == as_of {
-                last = Some(s);
-            } else {
-                entries = Some(s.into_entries());
+                return point_of(d, receivables, risk);
             }
+            if let Some(p) = kept.remove(&d) {
+                return p;
+            }
+            // Past month ends from the journal alone. One vector of entries moves from
+            // point to point (no copy of the journal per month end): each past snapshot
+            // sees only what was known by its day.
+            let s = Snapshot::over(d, entries.take().unwrap_or_default());
+            let point = point_of(
+                d,
+                &backstock_risk::receivables::compute(&s, None),
+                &backstock_risk::signals::assess(&s, th),
+            );
+            entries = Some(s.into_entries());
             point
         })
         .collect();
-    let snap = last.unwrap_or_else(|| Snapshot {
+    let snap = Snapshot {
         as_of,
         entries: entries.unwrap_or_default(),
-        held: held.unwrap_or_default(),
-    });
+        held: snap.held,
+    };
     (points, snap)
 }
 
-/// One point of [`history`]: exposure and level per distributor on the snapshot's day.
-fn history_point(s: &Snapshot, th: &backstock_risk::Thresholds) -> HistoryPoint {
-    let d = s.as_of;
-    {
-        {
-            let exposure: BTreeMap<PartyId, Money> = backstock_risk::receivables::compute(s, None)
-                .into_iter()
-                .map(|r| (r.distributor, r.exposure.total))
-                .collect();
-            let distributors = backstock_risk::signals::assess(s, th)
-                .into_iter()
-                .map(|a| HistoryRow {
-                    exposure: exposure.get(&a.distributor).copied().unwrap_or(a.exposure),
-                    distributor: a.distributor,
-                    level: a.level,
-                    signals: a
-                        .signals
-                        .iter()
-                        .filter(|x| x.level > Level::Ok)
-                        .map(|x| x.code.to_string())
-                        .collect(),
-                })
-                .collect();
-            HistoryPoint {
-                on: d,
-                distributors,
-            }
-        }
+/// One point of [`history`]: exposure and level per distributor on day `d`, from the
+/// receivables and the assessment of that day's snapshot.
+fn point_of(d: Date, receivables: &[DistributorReceivables], risk: &[Assessment]) -> HistoryPoint {
+    let exposure: BTreeMap<&PartyId, Money> = receivables
+        .iter()
+        .map(|r| (&r.distributor, r.exposure.total))
+        .collect();
+    let distributors = risk
+        .iter()
+        .map(|a| HistoryRow {
+            exposure: exposure.get(&a.distributor).copied().unwrap_or(a.exposure),
+            distributor: a.distributor.clone(),
+            level: a.level,
+            signals: a
+                .signals
+                .iter()
+                .filter(|x| x.level > Level::Ok)
+                .map(|x| x.code.to_string())
+                .collect(),
+        })
+        .collect();
+    HistoryPoint {
+        on: d,
+        distributors,
     }
 }
 
 /// Stock by holder and state (units), label-owned, as of the books' day.
-pub fn stock_by_holder(b: &Books) -> Vec<(String, String, i64)> {
-    let mut m: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for r in &b.stock {
+pub fn stock_by_holder(b: &Books) -> &[(String, String, i64)] {
+    &b.stock_by_holder
+}
+
+fn sum_by_holder(stock: &[StockRow]) -> Vec<(String, String, i64)> {
+    let mut m: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for r in stock {
         if r.state == "origin" {
             continue;
         }
-        *m.entry((r.holder.clone(), r.state.clone())).or_default() += r.units;
+        *m.entry((&r.holder, &r.state)).or_default() += r.units;
     }
     m.into_iter()
         .filter(|(_, u)| *u != 0)
-        .map(|((h, s), u)| (h, s, u))
+        .map(|((h, s), u)| (h.to_string(), s.to_string(), u))
         .collect()
 }
 

@@ -25,24 +25,15 @@ async fn label() -> Server {
     let store = backstock_store::Store::open(&s.control().label_dir("alpha"), false)
         .await
         .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let mut paths = Vec::new();
-    for (name, text) in [
-        ("payees.csv", PAYEES),
-        ("contracts.csv", CONTRACTS),
-        ("statements.csv", STATEMENTS),
-    ] {
-        let p = tmp.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        paths.push(p);
-    }
-    backstock_app::import::run(
+    import_into(
         &store,
-        &paths,
-        &backstock_app::import::ImportOptions::default(),
+        &[
+            ("payees.csv", PAYEES),
+            ("contracts.csv", CONTRACTS),
+            ("statements.csv", STATEMENTS),
+        ],
     )
-    .await
-    .unwrap();
+    .await;
     backstock_app::royalties::run(
         &store,
         backstock_app::royalties::RunArgs {

@@ -69,6 +69,11 @@ pub struct Server {
 async fn load(dir: &Path, files: &[(&str, &str)]) {
     let store = backstock_store::Store::open(dir, true).await.unwrap();
     store.set_meta("today", "2016-06-30").await.unwrap();
+    import_into(&store, files).await;
+}
+
+/// Imports `files` (name, text) into `store` as `backstock import` would, in one run.
+pub async fn import_into(store: &backstock_store::Store, files: &[(&str, &str)]) {
     let tmp = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
     for (name, text) in files {
@@ -77,7 +82,7 @@ async fn load(dir: &Path, files: &[(&str, &str)]) {
         paths.push(p);
     }
     let opts = backstock_app::import::ImportOptions::default();
-    backstock_app::import::run(&store, &paths, &opts)
+    backstock_app::import::run(store, &paths, &opts)
         .await
         .unwrap();
 }
