@@ -31,6 +31,8 @@ else
   bin=$BIN
 fi
 mkdir -p "$work"
+# The labels' working copies (kept between commands) live with the rest of the run.
+export BACKSTOCK_WORKING_COPIES="$work/working-copies"
 pg="$work/pg"
 url="$(scripts/postgres-local.sh start "$pg")"
 trap 'scripts/postgres-local.sh stop "$pg" >/dev/null 2>&1 || true' EXIT

@@ -258,51 +258,60 @@ fn on_working_copy(c: &Command) -> bool {
 }
 
 /// Runs `command` on a working copy of the label: the label is copied (hash for hash)
-/// into a private SQLite directory, the command runs there exactly as on a data
-/// directory, and what it appended — entries with their originals, settings — is
-/// appended to the database (each original file's entries in one transaction, under
-/// the label's chain-head lock) whether the command succeeded or not (an import that
-/// stops at its third file keeps the first two, as on a directory). If another
-/// writer moved the label meanwhile, nothing is appended and the command is to be run
-/// again. The copy costs time in proportion to the label's size: fine for a label's
-/// years of statements, not for a store of millions of lines (native PostgreSQL
-/// commands are the next step).
+/// into a SQLite directory, the command runs there exactly as on a data directory, and
+/// what it appended — entries with their originals, settings — is appended to the
+/// database (each original file's entries in one transaction, under the label's
+/// chain-head lock) whether the command succeeded or not (an import that stops at its
+/// third file keeps the first two, as on a directory). If another writer moved the
+/// label meanwhile, nothing is appended and the command is to be run again.
+///
+/// The copy is kept between commands ([`WorkDir::kept`]): the next command copies only
+/// the entries recorded since (none, usually), so a label of millions of statement
+/// lines is not copied again for each import. A kept copy that is not a prefix of the
+/// database's label (it was ahead when a push failed, or the label was replaced) is
+/// thrown away and made again. A second command on the same label at the same time
+/// works on a private copy of its own, removed when it ends.
 async fn run_on_working_copy(command: Command, url: &str, label: &str) -> Result<String, CliError> {
     let pg = connect(url, label).await?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!(
-        "backstock-working-copy-{label}-{}-{nanos}",
-        std::process::id()
-    ));
-    struct Cleanup(PathBuf);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-    let _cleanup = Cleanup(dir.clone());
+    let mut work = WorkDir::kept(url, label).unwrap_or_else(|| WorkDir::private(label));
     let before = {
-        let local = Store::open(&dir, true).await?;
-        let r = copy_journal(&pg, &local).await?;
+        let local = Store::open(&work.path, true).await?;
+        let synced = copy_journal(&pg, &local).await;
         local.pool().close().await;
-        r.head
+        match synced {
+            Ok(r) => r.head,
+            Err(_) if work.lock.is_some() => {
+                // Not a prefix of the label: made again from nothing.
+                std::fs::remove_dir_all(&work.path).map_err(backstock_store::StoreError::Io)?;
+                let local = Store::open(&work.path, true).await?;
+                let r = copy_journal(&pg, &local).await;
+                local.pool().close().await;
+                match r {
+                    Ok(r) => r.head,
+                    Err(e) => {
+                        work.discard = true;
+                        return Err(e.into());
+                    }
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
     let cli = crate::Cli {
-        data_dir: Some(dir.clone()),
+        data_dir: Some(work.path.clone()),
         label: None,
         database: None,
         command,
     };
     let result = Box::pin(crate::run(cli)).await;
-    let local = Store::open(&dir, false).await?;
+    let local = Store::open(&work.path, false).await?;
     let pushed = copy_journal(&local, &pg).await;
     local.pool().close().await;
     match pushed {
         Ok(_) => result,
         Err(e) => {
+            // The copy holds entries the database does not: never reused.
+            work.discard = true;
             let now = pg.head().await.ok();
             let moved = now.is_some_and(|h| h != before);
             let why = if moved {
@@ -319,6 +328,89 @@ async fn run_on_working_copy(command: Command, url: &str, label: &str) -> Result
             Err(err)
         }
     }
+}
+
+/// The directory a working copy lives in: kept between commands (locked while one
+/// uses it) or private to one command.
+struct WorkDir {
+    path: PathBuf,
+    /// Held while this process uses a kept copy (released when it exits, however).
+    lock: Option<std::fs::File>,
+    /// Removed when dropped: always for a private copy, for a kept one when it may
+    /// no longer be a prefix of the label.
+    discard: bool,
+}
+
+impl WorkDir {
+    /// Where kept copies live: `BACKSTOCK_WORKING_COPIES` (`off`: none are kept), else
+    /// `$XDG_CACHE_HOME/backstock/working-copies` or `~/.cache/backstock/working-copies`.
+    fn root() -> Option<PathBuf> {
+        if let Some(dir) = std::env::var_os("BACKSTOCK_WORKING_COPIES") {
+            return (!dir.is_empty() && dir != "off").then(|| PathBuf::from(dir));
+        }
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        Some(cache.join("backstock").join("working-copies"))
+    }
+
+    /// The label's kept copy, locked for this process; `None` when copies are not
+    /// kept, the directory cannot be made, or another command holds it.
+    fn kept(url: &str, label: &str) -> Option<WorkDir> {
+        let root = Self::root()?;
+        std::fs::create_dir_all(&root).ok()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // The copy holds the label's books: readable by this user only.
+            let _ = std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700));
+        }
+        // The server and database (never the password) and the label name the copy.
+        let name = format!("{label}-{:016x}", fnv1a(redact(url).as_bytes()));
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(root.join(format!("{name}.lock")))
+            .ok()?;
+        lock.try_lock().ok()?;
+        Some(WorkDir {
+            path: root.join(name),
+            lock: Some(lock),
+            discard: false,
+        })
+    }
+
+    fn private(label: &str) -> WorkDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        WorkDir {
+            path: std::env::temp_dir().join(format!(
+                "backstock-working-copy-{label}-{}-{nanos}",
+                std::process::id()
+            )),
+            lock: None,
+            discard: true,
+        }
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if self.discard {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// FNV-1a, 64 bits: a stable short name for a server (not a security boundary).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// Replays the label and says what was checked.

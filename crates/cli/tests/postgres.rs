@@ -249,3 +249,70 @@ fn concurrent_writers_on_postgresql_lose_nothing() {
     let head = ok(&d, &["--database", &url, "verify"]);
     assert!(head.contains("3880 entries replayed"), "{head}");
 }
+
+/// The working copy a command on PostgreSQL runs on is kept between commands (in
+/// `BACKSTOCK_WORKING_COPIES`) and stays the label's exact copy; a kept copy that got
+/// ahead of the database (here: an entry recorded in it directly) is thrown away and
+/// made again, and what it held alone never reaches the database.
+#[test]
+fn a_kept_working_copy_follows_the_label_and_is_remade_when_ahead() {
+    let (tmp, d) = demo();
+    let Some(url) = pg_url("kept") else {
+        return;
+    };
+    ok(
+        &d,
+        &["store", "copy", "--from", d.to_str().unwrap(), "--to", &url],
+    );
+    let copies = tmp.path().join("copies");
+    let on_pg = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_backstock"))
+            .env_remove("BACKSTOCK_DATA")
+            .env("BACKSTOCK_WORKING_COPIES", &copies)
+            .args(["--database", url.as_str()])
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{args:?}: {err}");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let po = |i: &str| {
+        write(
+            tmp.path(),
+            &format!("po-{i}.csv"),
+            &format!("po_number,date,distributor,sku,units\nPO-K-{i},2016-06-20,northwind,MRG-014-CD,5\n"),
+        )
+    };
+    on_pg(&["import", &po("1")]);
+    let kept: Vec<std::path::PathBuf> = std::fs::read_dir(&copies)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let kept = &kept[0];
+    let head = checkpoint_of(&on_pg(&["checkpoint"]));
+    assert_eq!(checkpoint_of(&ok(kept, &["checkpoint"])), head);
+    // Recorded in the kept copy only: it is now ahead of the label.
+    ok(kept, &["import", &po("stray")]);
+    on_pg(&["import", &po("2")]);
+    let journal = on_pg(&["journal", "--kind", "purchase_order", "--format", "csv"]);
+    assert!(
+        journal.contains("PO-K-1") && journal.contains("PO-K-2"),
+        "{journal}"
+    );
+    assert!(!journal.contains("PO-K-stray"), "{journal}");
+    let head = checkpoint_of(&on_pg(&["verify"]));
+    assert!(head.starts_with("3878:"), "{head}");
+    assert_eq!(checkpoint_of(&ok(kept, &["checkpoint"])), head);
+    // The same figures as a data directory that recorded the same two files.
+    ok(&d, &["import", &po("1")]);
+    ok(&d, &["import", &po("2")]);
+    for args in [
+        vec!["balances", "--format", "csv"],
+        vec!["stock", "--all", "--format", "csv"],
+    ] {
+        assert_eq!(ok(&d, &args), on_pg(&args), "{args:?}");
+    }
+}

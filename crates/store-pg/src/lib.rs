@@ -25,6 +25,7 @@ use backstock_domain::Date;
 use backstock_ledger::canonical::{canonical_postings, effect, tid_hex, TransferRow};
 use backstock_ledger::engine::{AccountId, Balance, TransferFlags, TransferId};
 use backstock_ledger::{chain, AccountKey, Book, Entry, EntryKind, Posting};
+use backstock_store::blocks::{self, StoredTransfer};
 use backstock_store::contract::{
     Head, Journal, KeptFile, Projections, Sealed, Settings, SEALED_PAGE,
 };
@@ -38,6 +39,7 @@ use std::str::FromStr;
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_store.sql")),
     (2, include_str!("../migrations/0002_settings.sql")),
+    (3, include_str!("../migrations/0003_blocks.sql")),
 ];
 
 /// The role every query runs as: subject to row-level security, SELECT and INSERT only
@@ -49,6 +51,11 @@ const MIGRATION_LOCK: i64 = 0x6261_636b_7374_6f63; // "backstoc"
 
 /// Rows per multi-row INSERT (each column is bound as one array).
 const ROWS_PER_INSERT: usize = 10_000;
+/// Blocks per multi-row INSERT (a transfer block is at most ≈ 400 KB before zstd):
+/// bounds one statement's size.
+const BLOCKS_PER_INSERT: usize = 32;
+/// Blocks read per query when summing or loading (keyset pages).
+const BLOCKS_PER_PAGE: i64 = 64;
 
 struct Cached {
     head_seq: i64,
@@ -201,7 +208,8 @@ async fn migrate(conn: &mut PgConnection) -> Result<()> {
     Ok(())
 }
 
-/// Every account's key, by id (ids are dense from 0).
+/// Every account's key, by id (ids are dense from 0): the rows written by schema
+/// version 2, then the blocks.
 async fn account_keys(conn: &mut PgConnection, label: &str) -> Result<Vec<AccountKey>> {
     let rows = sqlx::query("SELECT id, key FROM accounts WHERE label = $1 ORDER BY id")
         .bind(label)
@@ -214,12 +222,41 @@ async fn account_keys(conn: &mut PgConnection, label: &str) -> Result<Vec<Accoun
             return Err(corrupt(format!("account ids are not dense at {id}")));
         }
         let text: &str = r.try_get(1)?;
-        keys.push(
-            serde_json::from_str(text)
-                .map_err(|e| corrupt(format!("account {id} has an unreadable key: {e}")))?,
-        );
+        keys.push(parse_key(id, text)?);
     }
-    Ok(keys)
+    let mut after: i64 = -1;
+    loop {
+        let page: Vec<(i64, i32, Vec<u8>)> = sqlx::query_as(
+            "SELECT first_id, count, keys FROM account_blocks WHERE label = $1 AND first_id > $2 \
+             ORDER BY first_id LIMIT $3",
+        )
+        .bind(label)
+        .bind(after)
+        .bind(BLOCKS_PER_PAGE)
+        .fetch_all(&mut *conn)
+        .await?;
+        let n = page.len();
+        for (first, count, packed) in page {
+            after = first;
+            if first != keys.len() as i64 {
+                return Err(corrupt(format!("account ids are not dense at {first}")));
+            }
+            let count = usize::try_from(count).map_err(|_| corrupt("an account block's count"))?;
+            let what = format!("accounts from {first}");
+            let text = blocks::account_text(&packed, count, &what)?;
+            for key in blocks::account_keys(&text, count, &what)? {
+                keys.push(parse_key(keys.len() as i64, key)?);
+            }
+        }
+        if n < usize::try_from(BLOCKS_PER_PAGE).unwrap_or(usize::MAX) {
+            return Ok(keys);
+        }
+    }
+}
+
+fn parse_key(id: i64, text: &str) -> Result<AccountKey> {
+    serde_json::from_str(text)
+        .map_err(|e| corrupt(format!("account {id} has an unreadable key: {e}")))
 }
 
 /// `[debits_pending, debits_posted, credits_pending, credits_posted]` per account: the
@@ -263,7 +300,52 @@ async fn sum_transfers(
             })?;
         }
     }
-    Ok(sums)
+    // The blocks, page by page (a label's blocks need not fit in memory at once).
+    let mut after: (i64, i32) = (0, -1);
+    loop {
+        let page: Vec<(i64, i32, i32, Vec<u8>)> = sqlx::query_as(
+            "SELECT seq, first_idx, count, data FROM transfer_blocks \
+             WHERE label = $1 AND effective_day <= $2 AND known_day <= $2 AND (seq, first_idx) > ($3, $4) \
+             ORDER BY seq, first_idx LIMIT $5",
+        )
+        .bind(label)
+        .bind(max_day)
+        .bind(after.0)
+        .bind(after.1)
+        .bind(BLOCKS_PER_PAGE)
+        .fetch_all(&mut *conn)
+        .await?;
+        let n = page.len();
+        for (seq, first, count, data) in page {
+            after = (seq, first);
+            for t in decode_block(seq, first, count, &data)? {
+                let (d, c) = (t.row.debit as usize, t.row.credit as usize);
+                if d >= sums.len() || c >= sums.len() {
+                    return Err(corrupt(format!(
+                        "entry #{seq}: a transfer names an account that does not exist"
+                    )));
+                }
+                sums[d][0] += i128::from(t.pending_delta);
+                sums[d][1] += i128::from(t.posted_delta);
+                sums[c][2] += i128::from(t.pending_delta);
+                sums[c][3] += i128::from(t.posted_delta);
+            }
+        }
+        if n < usize::try_from(BLOCKS_PER_PAGE).unwrap_or(usize::MAX) {
+            return Ok(sums);
+        }
+    }
+}
+
+/// One stored transfer block, decoded (its row's count checked).
+fn decode_block(seq: i64, first_idx: i32, count: i32, data: &[u8]) -> Result<Vec<StoredTransfer>> {
+    let count =
+        usize::try_from(count).map_err(|_| corrupt(format!("entry #{seq}: a block's count")))?;
+    blocks::decode_transfers(
+        data,
+        count,
+        &format!("entry #{seq} from transfer {first_idx}"),
+    )
 }
 
 /// Loads the book (accounts, balances, open pending transfers) of a label.
@@ -290,10 +372,15 @@ async fn load_book(conn: &mut PgConnection, label: &str) -> Result<Book> {
         );
     }
     // Open pending transfers: opened and not posted or voided since.
+    // Rows of schema version 2 (`transfers`) and of version 3 (`pending_transfers`).
     let rows = sqlx::query(
-        "SELECT o.id, o.debit, o.credit, o.amount FROM transfers o \
-         WHERE o.label = $1 AND o.id IS NOT NULL \
-           AND NOT EXISTS (SELECT 1 FROM transfers e WHERE e.label = o.label AND e.pending_id = o.id) \
+        "WITH t AS ( \
+           SELECT seq, id, pending_id, debit, credit, amount FROM transfers \
+             WHERE label = $1 AND (id IS NOT NULL OR pending_id IS NOT NULL) \
+           UNION ALL \
+           SELECT seq, id, pending_id, debit, credit, amount FROM pending_transfers WHERE label = $1) \
+         SELECT o.id, o.debit, o.credit, o.amount FROM t o \
+         WHERE o.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM t e WHERE e.pending_id = o.id) \
          ORDER BY o.seq, o.id",
     )
     .bind(label)
@@ -349,21 +436,87 @@ struct Rows {
     j_known: Vec<i64>,
     j_body: Vec<String>,
     j_hash: Vec<String>,
-    a_id: Vec<i64>,
-    a_key: Vec<String>,
-    a_seq: Vec<i64>,
-    t_seq: Vec<i64>,
-    t_idx: Vec<i32>,
-    t_debit: Vec<i64>,
-    t_credit: Vec<i64>,
-    t_amount: Vec<i64>,
-    t_flags: Vec<i32>,
-    t_id: Vec<Option<String>>,
-    t_pending_id: Vec<Option<String>>,
-    t_posted: Vec<i64>,
-    t_pending: Vec<i64>,
-    t_effective: Vec<i64>,
-    t_known: Vec<i64>,
+    /// Account blocks: first id, count, the entry that created them, packed keys.
+    ab_first: Vec<i64>,
+    ab_count: Vec<i32>,
+    ab_seq: Vec<i64>,
+    ab_keys: Vec<Vec<u8>>,
+    /// Accounts in the blocks above.
+    accounts: usize,
+    /// Transfer blocks: entry, first index, count, the entry's days, packed transfers.
+    tb_seq: Vec<i64>,
+    tb_first: Vec<i32>,
+    tb_count: Vec<i32>,
+    tb_effective: Vec<i64>,
+    tb_known: Vec<i64>,
+    tb_data: Vec<Vec<u8>>,
+    /// Transfers that open or end a pending transfer (also in the blocks).
+    p_seq: Vec<i64>,
+    p_idx: Vec<i32>,
+    p_id: Vec<Option<String>>,
+    p_pending_id: Vec<Option<String>>,
+    p_debit: Vec<i64>,
+    p_credit: Vec<i64>,
+    p_amount: Vec<i64>,
+}
+
+impl Rows {
+    /// The accounts an entry created, as blocks of their canonical keys (ids dense).
+    fn accounts(
+        &mut self,
+        packer: &mut blocks::Packer,
+        seq: i64,
+        new: &[(u32, String)],
+    ) -> Result<()> {
+        for chunk in new.chunks(blocks::BLOCK_ACCOUNTS) {
+            let first = chunk[0].0;
+            let mut keys = String::with_capacity(chunk.iter().map(|a| a.1.len() + 1).sum());
+            for (k, (id, key)) in chunk.iter().enumerate() {
+                if u64::from(*id) != u64::from(first) + k as u64 || key.contains('\n') {
+                    return Err(corrupt("new accounts out of step"));
+                }
+                if k > 0 {
+                    keys.push('\n');
+                }
+                keys.push_str(key);
+            }
+            self.ab_first.push(i64::from(first));
+            self.ab_count
+                .push(i32::try_from(chunk.len()).map_err(|_| corrupt("block size"))?);
+            self.ab_seq.push(seq);
+            self.ab_keys.push(packer.pack(keys.as_bytes())?);
+            self.accounts += chunk.len();
+        }
+        Ok(())
+    }
+
+    /// An entry's transfers, as blocks of at most [`blocks::BLOCK_TRANSFERS`].
+    fn transfers(
+        &mut self,
+        packer: &mut blocks::Packer,
+        seq: i64,
+        (eday, kday): (i64, i64),
+        list: &[StoredTransfer],
+    ) -> Result<()> {
+        for (b, chunk) in list.chunks(blocks::BLOCK_TRANSFERS).enumerate() {
+            let mut data = Vec::with_capacity(1 + chunk.len() * 50);
+            data.push(blocks::TRANSFER_FORMAT);
+            for t in chunk {
+                blocks::push_transfer(&mut data, t);
+            }
+            self.tb_seq.push(seq);
+            self.tb_first.push(
+                i32::try_from(b * blocks::BLOCK_TRANSFERS)
+                    .map_err(|_| invalid("an entry has too many transfers".into()))?,
+            );
+            self.tb_count
+                .push(i32::try_from(chunk.len()).map_err(|_| corrupt("block size"))?);
+            self.tb_effective.push(eday);
+            self.tb_known.push(kday);
+            self.tb_data.push(packer.pack(&data)?);
+        }
+        Ok(())
+    }
 }
 
 async fn append_in_tx(
@@ -466,6 +619,7 @@ async fn append_in_tx(
     let mut rows = Rows::default();
     let (mut unchanged, mut n_transfers) = (0usize, 0usize);
     let mut seen_ids: BTreeSet<&str> = BTreeSet::new();
+    let mut packer = blocks::Packer::new()?;
     for entry in entries {
         let body = serde_json::to_string(entry).map_err(|e| corrupt(e.to_string()))?;
         if let Some(old) = existing.get(entry.id.as_str()) {
@@ -493,34 +647,39 @@ async fn append_in_tx(
         }
         let (eday, kday) = (day(entry.effective_on), day(entry.known_on));
         let mut hashed = Vec::with_capacity(rec.transfers.len());
+        let mut stored = Vec::with_capacity(rec.transfers.len());
         for (idx, t) in rec.transfers.iter().enumerate() {
             let fx = effect(t, book.engine()).ok_or_else(|| corrupt("posted pending vanished"))?;
             let row = TransferRow::of(t);
-            rows.t_seq.push(seq);
-            rows.t_idx.push(
-                i32::try_from(idx)
-                    .map_err(|_| invalid("an entry has too many transfers".into()))?,
-            );
-            rows.t_debit.push(i64::from(row.debit));
-            rows.t_credit.push(i64::from(row.credit));
-            rows.t_amount.push(
-                i64::try_from(row.amount)
-                    .map_err(|_| invalid(format!("entry {}: an amount is too large", entry.id)))?,
-            );
-            rows.t_flags.push(i32::from(row.flags));
-            rows.t_id.push(
-                t.flags
-                    .contains(TransferFlags::PENDING)
-                    .then(|| tid_hex(t.id)),
-            );
-            rows.t_pending_id
-                .push((row.pending_id != 0).then(|| tid_hex(TransferId(row.pending_id))));
-            rows.t_posted.push(fx.posted_delta);
-            rows.t_pending.push(fx.pending_delta);
-            rows.t_effective.push(eday);
-            rows.t_known.push(kday);
+            if i64::try_from(row.amount).is_err() {
+                return Err(invalid(format!(
+                    "entry {}: an amount is too large",
+                    entry.id
+                )));
+            }
+            let opens = t.flags.contains(TransferFlags::PENDING);
+            if opens || row.pending_id != 0 {
+                rows.p_seq.push(seq);
+                rows.p_idx.push(
+                    i32::try_from(idx)
+                        .map_err(|_| invalid("an entry has too many transfers".into()))?,
+                );
+                rows.p_id.push(opens.then(|| tid_hex(t.id)));
+                rows.p_pending_id
+                    .push((row.pending_id != 0).then(|| tid_hex(TransferId(row.pending_id))));
+                rows.p_debit.push(i64::from(row.debit));
+                rows.p_credit.push(i64::from(row.credit));
+                rows.p_amount
+                    .push(i64::try_from(row.amount).unwrap_or(i64::MAX));
+            }
+            stored.push(StoredTransfer {
+                row,
+                posted_delta: fx.posted_delta,
+                pending_delta: fx.pending_delta,
+            });
             hashed.push(row);
         }
+        rows.transfers(&mut packer, seq, (eday, kday), &stored)?;
         let postings = canonical_postings(&new_accounts, hashed.iter());
         let hash = chain::entry_hash_v2(
             &prev,
@@ -532,11 +691,7 @@ async fn append_in_tx(
         );
         prev = hash;
         n_transfers += hashed.len();
-        for (id, key) in new_accounts {
-            rows.a_id.push(i64::from(id));
-            rows.a_key.push(key);
-            rows.a_seq.push(seq);
-        }
+        rows.accounts(&mut packer, seq, &new_accounts)?;
         rows.j_seq.push(seq);
         rows.j_entry_id.push(entry.id.to_string());
         rows.j_kind.push(entry.event.name());
@@ -545,7 +700,7 @@ async fn append_in_tx(
         rows.j_body.push(body);
         rows.j_hash.push(chain::to_hex(&hash));
     }
-    if rows.a_id.len() != book.engine().accounts().len() - accounts_before {
+    if rows.accounts != book.engine().accounts().len() - accounts_before {
         return Err(corrupt("new accounts out of step"));
     }
     // Invariant, checked before anything commits: Σ debits = Σ credits on every ledger.
@@ -607,39 +762,52 @@ async fn write_rows(
         .execute(&mut *conn)
         .await?;
     }
-    for (i, ids) in r.a_id.chunks(n).enumerate() {
-        let s = i * n..i * n + ids.len();
+    let n = BLOCKS_PER_INSERT;
+    for (i, firsts) in r.ab_first.chunks(n).enumerate() {
+        let s = i * n..i * n + firsts.len();
         sqlx::query(
-            "INSERT INTO accounts (label, id, key, created_seq) \
-             SELECT $1, id, key, seq FROM UNNEST($2::bigint[], $3::text[], $4::bigint[]) AS t(id, key, seq)",
+            "INSERT INTO account_blocks (label, first_id, count, created_seq, keys) \
+             SELECT $1, * FROM UNNEST($2::bigint[], $3::integer[], $4::bigint[], $5::bytea[])",
         )
         .bind(label)
-        .bind(ids)
-        .bind(&r.a_key[s.clone()])
-        .bind(&r.a_seq[s])
+        .bind(firsts)
+        .bind(&r.ab_count[s.clone()])
+        .bind(&r.ab_seq[s.clone()])
+        .bind(&r.ab_keys[s])
         .execute(&mut *conn)
         .await?;
     }
-    for (i, seqs) in r.t_seq.chunks(n).enumerate() {
+    for (i, seqs) in r.tb_seq.chunks(n).enumerate() {
         let s = i * n..i * n + seqs.len();
         sqlx::query(
-            "INSERT INTO transfers (label, seq, idx, debit, credit, amount, flags, id, pending_id, posted_delta, pending_delta, effective_day, known_day) \
-             SELECT $1, * FROM UNNEST($2::bigint[], $3::integer[], $4::bigint[], $5::bigint[], $6::bigint[], $7::integer[], \
-                                      $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])",
+            "INSERT INTO transfer_blocks (label, seq, first_idx, count, effective_day, known_day, data) \
+             SELECT $1, * FROM UNNEST($2::bigint[], $3::integer[], $4::integer[], $5::bigint[], $6::bigint[], $7::bytea[])",
         )
         .bind(label)
         .bind(seqs)
-        .bind(&r.t_idx[s.clone()])
-        .bind(&r.t_debit[s.clone()])
-        .bind(&r.t_credit[s.clone()])
-        .bind(&r.t_amount[s.clone()])
-        .bind(&r.t_flags[s.clone()])
-        .bind(&r.t_id[s.clone()])
-        .bind(&r.t_pending_id[s.clone()])
-        .bind(&r.t_posted[s.clone()])
-        .bind(&r.t_pending[s.clone()])
-        .bind(&r.t_effective[s.clone()])
-        .bind(&r.t_known[s])
+        .bind(&r.tb_first[s.clone()])
+        .bind(&r.tb_count[s.clone()])
+        .bind(&r.tb_effective[s.clone()])
+        .bind(&r.tb_known[s.clone()])
+        .bind(&r.tb_data[s])
+        .execute(&mut *conn)
+        .await?;
+    }
+    let n = ROWS_PER_INSERT;
+    for (i, seqs) in r.p_seq.chunks(n).enumerate() {
+        let s = i * n..i * n + seqs.len();
+        sqlx::query(
+            "INSERT INTO pending_transfers (label, seq, idx, id, pending_id, debit, credit, amount) \
+             SELECT $1, * FROM UNNEST($2::bigint[], $3::integer[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[])",
+        )
+        .bind(label)
+        .bind(seqs)
+        .bind(&r.p_idx[s.clone()])
+        .bind(&r.p_id[s.clone()])
+        .bind(&r.p_pending_id[s.clone()])
+        .bind(&r.p_debit[s.clone()])
+        .bind(&r.p_credit[s.clone()])
+        .bind(&r.p_amount[s])
         .execute(&mut *conn)
         .await?;
     }
@@ -688,6 +856,34 @@ impl Journal for PgStore {
             imported_at,
             bytes,
         }))
+    }
+
+    async fn kept_source(&self, sha256: &str) -> Result<Option<SourceFile>> {
+        let mut conn = self.pool.acquire().await?;
+        let row: Option<(String, String, i64)> =
+            sqlx::query_as("SELECT name, kind, lines FROM files WHERE label = $1 AND sha256 = $2")
+                .bind(&self.label)
+                .bind(sha256)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let Some((name, kind, lines)) = row else {
+            return Ok(None);
+        };
+        let parts: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT content FROM file_parts WHERE label = $1 AND sha256 = $2 ORDER BY part",
+        )
+        .bind(&self.label)
+        .bind(sha256)
+        .fetch_all(&mut *conn)
+        .await?;
+        SourceFile::from_parts(
+            sha256.to_string(),
+            name,
+            kind,
+            u64::try_from(lines).unwrap_or(0),
+            parts,
+        )
+        .map(Some)
     }
 
     async fn each_sealed<F>(&self, after_seq: i64, mut f: F) -> Result<()>
@@ -795,43 +991,102 @@ impl Journal for PgStore {
             return Ok(None);
         };
         let entry = entry_of(seq, &body)?;
-        let rows: Vec<(i64, i64, i64, i32, Option<String>)> = sqlx::query_as(
+        let bad = || corrupt(format!("entry #{seq}: unreadable transfer"));
+        // Rows of schema version 2, else the entry's blocks.
+        let legacy: Vec<(i64, i64, i64, i32, Option<String>)> = sqlx::query_as(
             "SELECT debit, credit, amount, flags, pending_id FROM transfers WHERE label = $1 AND seq = $2 ORDER BY idx",
         )
         .bind(&self.label)
         .bind(seq)
         .fetch_all(&mut *conn)
         .await?;
-        let ids: Vec<i64> = rows.iter().flat_map(|r| [r.0, r.1]).collect();
+        let mut rows: Vec<TransferRow> = Vec::with_capacity(legacy.len());
+        for (debit, credit, amount, flags, pending_id) in legacy {
+            rows.push(TransferRow {
+                debit: u32::try_from(debit).map_err(|_| bad())?,
+                credit: u32::try_from(credit).map_err(|_| bad())?,
+                amount: u64::try_from(amount).map_err(|_| bad())?,
+                flags: u16::try_from(flags).map_err(|_| bad())?,
+                pending_id: match pending_id {
+                    Some(h) => u128::from_str_radix(&h, 16).map_err(|_| bad())?,
+                    None => 0,
+                },
+            });
+        }
+        if rows.is_empty() {
+            let packed: Vec<(i32, i32, Vec<u8>)> = sqlx::query_as(
+                "SELECT first_idx, count, data FROM transfer_blocks WHERE label = $1 AND seq = $2 ORDER BY first_idx",
+            )
+            .bind(&self.label)
+            .bind(seq)
+            .fetch_all(&mut *conn)
+            .await?;
+            for (first, count, data) in packed {
+                if usize::try_from(first).ok() != Some(rows.len()) {
+                    return Err(corrupt(format!(
+                        "entry #{seq}: its transfer blocks are not consecutive at {first}"
+                    )));
+                }
+                rows.extend(
+                    decode_block(seq, first, count, &data)?
+                        .into_iter()
+                        .map(|t| t.row),
+                );
+            }
+        }
+        let ids: BTreeSet<i64> = rows
+            .iter()
+            .flat_map(|r| [i64::from(r.debit), i64::from(r.credit)])
+            .collect();
+        let ids: Vec<i64> = ids.into_iter().collect();
+        let mut key_of: HashMap<i64, AccountKey> = HashMap::with_capacity(ids.len());
         let keys: Vec<(i64, String)> =
             sqlx::query_as("SELECT id, key FROM accounts WHERE label = $1 AND id = ANY($2)")
                 .bind(&self.label)
                 .bind(&ids)
                 .fetch_all(&mut *conn)
                 .await?;
-        let mut key_of: HashMap<i64, AccountKey> = HashMap::with_capacity(keys.len());
         for (id, text) in keys {
-            let key = serde_json::from_str(&text)
-                .map_err(|e| corrupt(format!("account {id} has an unreadable key: {e}")))?;
-            key_of.insert(id, key);
+            key_of.insert(id, parse_key(id, &text)?);
         }
-        let bad = || corrupt(format!("entry #{seq}: unreadable transfer"));
+        // The blocks holding the other ids: for each, the block starting at or before it.
+        let packed: Vec<(i64, i32, Vec<u8>)> = sqlx::query_as(
+            "SELECT first_id, count, keys FROM account_blocks WHERE label = $1 AND first_id IN ( \
+               SELECT (SELECT MAX(b.first_id) FROM account_blocks b WHERE b.label = $1 AND b.first_id <= x) \
+               FROM UNNEST($2::bigint[]) AS x) \
+             ORDER BY first_id",
+        )
+        .bind(&self.label)
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (first, count, data) in packed {
+            let count = usize::try_from(count).map_err(|_| corrupt("an account block's count"))?;
+            let what = format!("accounts from {first}");
+            let text = blocks::account_text(&data, count, &what)?;
+            for (k, key) in blocks::account_keys(&text, count, &what)?
+                .into_iter()
+                .enumerate()
+            {
+                let id = first + k as i64;
+                if ids.binary_search(&id).is_ok() {
+                    key_of.insert(id, parse_key(id, key)?);
+                }
+            }
+        }
         let mut postings = Vec::with_capacity(rows.len());
-        for (debit, credit, amount, flags, pending_id) in rows {
+        for row in rows {
             let keys = [
-                key_of.get(&debit).cloned().ok_or_else(bad)?,
-                key_of.get(&credit).cloned().ok_or_else(bad)?,
+                key_of.get(&i64::from(row.debit)).cloned().ok_or_else(bad)?,
+                key_of
+                    .get(&i64::from(row.credit))
+                    .cloned()
+                    .ok_or_else(bad)?,
             ];
-            let pending_id = match pending_id {
-                Some(h) => u128::from_str_radix(&h, 16).map_err(|_| bad())?,
-                None => 0,
-            };
             let row = TransferRow {
                 debit: 0,
                 credit: 1,
-                amount: u64::try_from(amount).map_err(|_| bad())?,
-                flags: u16::try_from(flags).map_err(|_| bad())?,
-                pending_id,
+                ..row
             };
             postings.push(row.posting(&keys).ok_or_else(bad)?);
         }

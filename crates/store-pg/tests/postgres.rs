@@ -4,9 +4,12 @@
 //! database refuses to change history. Needs `BACKSTOCK_TEST_PG_URL` (`.ci/run` starts
 //! a server); without it each test prints a note and passes.
 
-use backstock_domain::{Date, PartyId, Sku};
+use backstock_domain::{Currency, Date, PartyId, Sku};
 use backstock_ledger::canonical::{canonical_postings, TransferRow};
-use backstock_ledger::{chain, Entry, EntryId, Event, Provenance};
+use backstock_ledger::{
+    chain, Entry, EntryId, Event, LineKind, Phase, Provenance, Statement, StatementLine,
+};
+use backstock_store::blocks;
 use backstock_store::contract::{Journal, Projections};
 use backstock_store::query::StockFilter;
 use backstock_store::RecordOutcome;
@@ -107,34 +110,44 @@ async fn assert_chain_exact(url: &str, label: &str) -> i64 {
     for (i, r) in journal.iter().enumerate() {
         let seq: i64 = r.get(0);
         assert_eq!(seq, i as i64 + 1, "seqs are dense");
-        let accounts: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, key FROM accounts WHERE created_seq = $1 ORDER BY id")
-                .bind(seq)
-                .fetch_all(&mut c)
-                .await
-                .unwrap();
-        let new_accounts: Vec<(u32, String)> = accounts
-            .into_iter()
-            .map(|(id, k)| (u32::try_from(id).unwrap(), k))
-            .collect();
-        let rows: Vec<TransferRow> = sqlx::query(
-            "SELECT debit, credit, amount, flags, pending_id FROM transfers WHERE seq = $1 ORDER BY idx",
+        // The accounts this entry created and its transfers, from their blocks.
+        let mut new_accounts: Vec<(u32, String)> = Vec::new();
+        let account_blocks: Vec<(i64, i32, Vec<u8>)> = sqlx::query_as(
+            "SELECT first_id, count, keys FROM account_blocks WHERE created_seq = $1 ORDER BY first_id",
         )
         .bind(seq)
         .fetch_all(&mut c)
         .await
-        .unwrap()
-        .iter()
-        .map(|t| TransferRow {
-            debit: u32::try_from(t.get::<i64, _>(0)).unwrap(),
-            credit: u32::try_from(t.get::<i64, _>(1)).unwrap(),
-            amount: u64::try_from(t.get::<i64, _>(2)).unwrap(),
-            flags: u16::try_from(t.get::<i32, _>(3)).unwrap(),
-            pending_id: t
-                .get::<Option<String>, _>(4)
-                .map_or(0, |h| u128::from_str_radix(&h, 16).unwrap()),
-        })
-        .collect();
+        .unwrap();
+        for (first, count, packed) in account_blocks {
+            let count = usize::try_from(count).unwrap();
+            let text = blocks::account_text(&packed, count, "test").unwrap();
+            for (k, key) in blocks::account_keys(&text, count, "test")
+                .unwrap()
+                .into_iter()
+                .enumerate()
+            {
+                new_accounts.push((u32::try_from(first).unwrap() + k as u32, key.to_string()));
+            }
+        }
+        let mut rows: Vec<TransferRow> = Vec::new();
+        let transfer_blocks: Vec<(i32, i32, Vec<u8>)> = sqlx::query_as(
+            "SELECT first_idx, count, data FROM transfer_blocks WHERE seq = $1 ORDER BY first_idx",
+        )
+        .bind(seq)
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+        for (first, count, data) in transfer_blocks {
+            assert_eq!(
+                usize::try_from(first).unwrap(),
+                rows.len(),
+                "entry #{seq}: blocks in order"
+            );
+            let list =
+                blocks::decode_transfers(&data, usize::try_from(count).unwrap(), "test").unwrap();
+            rows.extend(list.into_iter().map(|t| t.row));
+        }
         let version = u8::try_from(r.get::<i16, _>(5)).unwrap();
         let hash = chain::link_hash(
             version,
@@ -252,6 +265,9 @@ async fn row_level_security_hides_other_labels() {
         "journal",
         "accounts",
         "transfers",
+        "account_blocks",
+        "transfer_blocks",
+        "pending_transfers",
         "files",
         "file_parts",
         "chain_heads",
@@ -306,9 +322,10 @@ async fn the_database_refuses_to_change_history() {
     for sql in [
         "UPDATE journal SET kind = 'tampered' WHERE label = $1",
         "DELETE FROM journal WHERE label = $1",
-        "UPDATE transfers SET amount = amount + 1 WHERE label = $1",
-        "DELETE FROM transfers WHERE label = $1",
-        "UPDATE accounts SET key = '{}' WHERE label = $1",
+        "UPDATE transfer_blocks SET data = data || '\\x00'::bytea WHERE label = $1",
+        "DELETE FROM transfer_blocks WHERE label = $1",
+        "UPDATE account_blocks SET count = count WHERE label = $1",
+        "DELETE FROM account_blocks WHERE label = $1",
         "DELETE FROM chain_heads WHERE label = $1",
         "UPDATE chain_heads SET seq = 1 WHERE label = $1",
     ] {
@@ -319,10 +336,23 @@ async fn the_database_refuses_to_change_history() {
             "{sql}: {e}"
         );
     }
-    let mut tx = owner.begin().await.unwrap();
-    let t = sqlx::query("TRUNCATE file_parts").execute(&mut *tx).await;
-    assert!(t.is_err(), "{t:?}");
-    tx.rollback().await.unwrap();
+    // Rows of schema version 2 (`transfers`, `accounts`) are no longer written, and
+    // their tables refuse changes as before; TRUNCATE is refused for every table.
+    for table in [
+        "file_parts",
+        "transfers",
+        "accounts",
+        "transfer_blocks",
+        "account_blocks",
+        "pending_transfers",
+    ] {
+        let mut tx = owner.begin().await.unwrap();
+        let t = sqlx::query(&format!("TRUNCATE {table} CASCADE"))
+            .execute(&mut *tx)
+            .await;
+        assert!(t.is_err(), "TRUNCATE {table}: {t:?}");
+        tx.rollback().await.unwrap();
+    }
     // The application role has no UPDATE or DELETE on history at all.
     for sql in [
         "UPDATE journal SET kind = 'tampered'",
@@ -356,11 +386,11 @@ async fn verify_finds_a_posting_added_beside_the_journal() {
     let clean = backstock_store::copy::replay(&s).await.unwrap();
     assert_eq!(clean.entries, 2);
     assert!(clean.projections_checked.contains(&Some(d("2015-12-31"))));
-    // The shipment's own transfer, once more, as a new row of entry #2.
+    // The shipment's own transfers, once more, as a new block of entry #2.
     sqlx::query(
-        "INSERT INTO transfers (label, seq, idx, debit, credit, amount, flags, posted_delta, pending_delta, effective_day, known_day) \
-         SELECT label, seq, idx + 100, debit, credit, amount, flags, posted_delta, pending_delta, effective_day, known_day \
-         FROM transfers WHERE label = $1 AND seq = 2",
+        "INSERT INTO transfer_blocks (label, seq, first_idx, count, effective_day, known_day, data) \
+         SELECT label, seq, first_idx + 100, count, effective_day, known_day, data \
+         FROM transfer_blocks WHERE label = $1 AND seq = 2",
     )
     .bind(s.label())
     .execute(s.pool())
@@ -372,4 +402,95 @@ async fn verify_finds_a_posting_added_beside_the_journal() {
         .to_string();
     assert!(err.contains("not what its journal adds up to"), "{err}");
     assert!(err.contains("stock"), "{err}");
+}
+
+fn statement(id: &str, on: &str, lines: Vec<(LineKind, i64)>) -> Entry {
+    entry(
+        id,
+        on,
+        Event::Statement(Statement {
+            statement_id: id.into(),
+            distributor: PartyId::parse("allegro").unwrap(),
+            period_start: d("2016-01-01"),
+            period_end: d(on),
+            issued_on: d(on),
+            currency: Currency::USD,
+            lines: lines
+                .into_iter()
+                .map(|(kind, amount_minor)| StatementLine {
+                    kind,
+                    sku: (kind == LineKind::Sale).then(|| Sku::parse("CAT-1").unwrap()),
+                    units: if kind == LineKind::Sale { 2 } else { 0 },
+                    amount_minor,
+                    channel: Default::default(),
+                })
+                .collect(),
+        }),
+    )
+}
+
+/// A reserve withheld is a pending transfer that a later release posts. A process that
+/// did not record it (a new connection: its book loaded from the database) must find
+/// it open, and post it exactly as a store that recorded both: the same postings,
+/// hence the same head hash as SQLite, and the same balances.
+#[tokio::test]
+async fn open_reserves_are_found_by_a_new_process() {
+    let Some(url) = url("open_reserves_are_found_by_a_new_process") else {
+        return;
+    };
+    let label = label("reserves");
+    let withheld = [
+        make("m1", "2016-01-02", 10),
+        ship("s1", "2016-01-03", 5),
+        statement(
+            "st1",
+            "2016-01-31",
+            vec![(LineKind::Sale, 1900), (LineKind::ReserveWithheld, 400)],
+        ),
+        statement(
+            "st2",
+            "2016-02-29",
+            vec![(LineKind::Sale, 1900), (LineKind::ReserveWithheld, 300)],
+        ),
+    ];
+    let released = [statement(
+        "st3",
+        "2016-03-31",
+        vec![(LineKind::ReserveReleased, 500)],
+    )];
+    let first = PgStore::connect(&url, &label).await.unwrap();
+    first.append(&withheld, None).await.unwrap();
+    drop(first);
+    let second = PgStore::connect(&url, &label).await.unwrap();
+    second.append(&released, None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = backstock_store::Store::open(dir.path(), true)
+        .await
+        .unwrap();
+    sqlite.append(&withheld, None).await.unwrap();
+    sqlite.append(&released, None).await.unwrap();
+    assert_eq!(second.head().await.unwrap(), sqlite.head().await.unwrap());
+    let (_, _, postings) = second.entry_with_postings("st3").await.unwrap().unwrap();
+    assert!(
+        postings
+            .iter()
+            .any(|p| matches!(p.phase, Phase::PostPending { .. })),
+        "{postings:?}"
+    );
+    assert_eq!(
+        second.balances_as_of(None, None).await.unwrap(),
+        sqlite.balances_as_of(None, None).await.unwrap()
+    );
+    // A third process finds the rest of the second reserve (200) still open.
+    let third = PgStore::connect(&url, &label).await.unwrap();
+    let more = [statement(
+        "st4",
+        "2016-04-30",
+        vec![(LineKind::ReserveReleased, 200)],
+    )];
+    third.append(&more, None).await.unwrap();
+    sqlite.append(&more, None).await.unwrap();
+    assert_eq!(third.head().await.unwrap(), sqlite.head().await.unwrap());
+    backstock_store::copy::replay(&third).await.unwrap();
+    assert_eq!(assert_chain_exact(&url, &label).await, 6);
 }

@@ -20,16 +20,20 @@
 //! Both are stored as one zstd frame each (level 1): account keys shrink about tenfold
 //! and transfers about threefold, and every byte not written is written twice less
 //! (once to the write-ahead log, once when it is checkpointed).
+//!
+//! The PostgreSQL store (`backstock-store-pg`) keeps its transfers and accounts in the
+//! same blocks, for the same reason (a row per transfer wrote about 100k rows/s), so
+//! this layout is public: a block written by either store reads the same in both.
 
 use crate::{Result, StoreError, TransferRow};
 use backstock_ledger::engine::TransferFlags;
 
 /// Most transfers in one block (≈ 400 KB at most): bounds a row's size.
-pub(crate) const BLOCK_TRANSFERS: usize = 8192;
+pub const BLOCK_TRANSFERS: usize = 8192;
 /// Most accounts in one block.
-pub(crate) const BLOCK_ACCOUNTS: usize = 8192;
+pub const BLOCK_ACCOUNTS: usize = 8192;
 /// The format byte of a transfer block.
-pub(crate) const TRANSFER_FORMAT: u8 = 1;
+pub const TRANSFER_FORMAT: u8 = 1;
 
 const FIXED: usize = 4 + 4 + 8 + 2 + 8 + 8;
 /// The largest a transfer record can be.
@@ -39,13 +43,13 @@ const MAX_KEY_BYTES: usize = 4096;
 const ZSTD_LEVEL: i32 = 1;
 
 /// Compresses blocks as they are written.
-pub(crate) struct Packer(crate::Frames);
+pub struct Packer(crate::Frames);
 
 impl Packer {
-    pub(crate) fn new() -> Result<Packer> {
+    pub fn new() -> Result<Packer> {
         Ok(Packer(crate::Frames::new(ZSTD_LEVEL)?))
     }
-    pub(crate) fn pack(&mut self, raw: &[u8]) -> Result<Vec<u8>> {
+    pub fn pack(&mut self, raw: &[u8]) -> Result<Vec<u8>> {
         Ok(self.0.frame(raw)?)
     }
 }
@@ -59,7 +63,7 @@ fn unpack(data: &[u8], limit: usize, what: &str) -> Result<Vec<u8>> {
 
 /// A transfer as stored: what the chain hashes, and its effect on balances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct StoredTransfer {
+pub struct StoredTransfer {
     pub row: TransferRow,
     /// Change to the debit account's debits (credit account's credits) posted.
     pub posted_delta: i64,
@@ -74,7 +78,7 @@ fn names_pending(flags: u16) -> bool {
 
 /// Appends one transfer to a block being built (start a block with
 /// `vec![TRANSFER_FORMAT]`).
-pub(crate) fn push_transfer(block: &mut Vec<u8>, t: &StoredTransfer) {
+pub fn push_transfer(block: &mut Vec<u8>, t: &StoredTransfer) {
     let r = &t.row;
     block.extend_from_slice(&r.debit.to_le_bytes());
     block.extend_from_slice(&r.credit.to_le_bytes());
@@ -88,11 +92,7 @@ pub(crate) fn push_transfer(block: &mut Vec<u8>, t: &StoredTransfer) {
 }
 
 /// Reads a transfer block back; `count` is the row's count column, checked.
-pub(crate) fn decode_transfers(
-    packed: &[u8],
-    count: usize,
-    what: &str,
-) -> Result<Vec<StoredTransfer>> {
+pub fn decode_transfers(packed: &[u8], count: usize, what: &str) -> Result<Vec<StoredTransfer>> {
     let bad = |why: &str| StoreError::Corrupt(format!("{what}: transfer block {why}"));
     if count > BLOCK_TRANSFERS {
         return Err(bad("claims too many transfers"));
@@ -152,7 +152,7 @@ pub(crate) fn decode_transfers(
 
 /// An account block's text (its keys, one per line); `count` is checked by
 /// [`account_keys`].
-pub(crate) fn account_text(packed: &[u8], count: usize, what: &str) -> Result<String> {
+pub fn account_text(packed: &[u8], count: usize, what: &str) -> Result<String> {
     if count > BLOCK_ACCOUNTS {
         return Err(StoreError::Corrupt(format!(
             "{what}: account block claims too many keys"
@@ -163,7 +163,7 @@ pub(crate) fn account_text(packed: &[u8], count: usize, what: &str) -> Result<St
 }
 
 /// Splits an account block's text into its keys' texts; `count` is checked.
-pub(crate) fn account_keys<'a>(text: &'a str, count: usize, what: &str) -> Result<Vec<&'a str>> {
+pub fn account_keys<'a>(text: &'a str, count: usize, what: &str) -> Result<Vec<&'a str>> {
     let keys: Vec<&str> = if text.is_empty() {
         Vec::new()
     } else {

@@ -61,6 +61,10 @@ pub trait Journal {
     ) -> impl Future<Output = Result<Option<(String, String)>>> + Send;
     /// A kept original with what the store recorded about it.
     fn kept_file(&self, sha256: &str) -> impl Future<Output = Result<Option<KeptFile>>> + Send;
+    /// A kept original as the store keeps it (compressed parts), ready to append to
+    /// another store, its bytes checked against the SHA-256 (see
+    /// [`SourceFile::from_parts`]).
+    fn kept_source(&self, sha256: &str) -> impl Future<Output = Result<Option<SourceFile>>> + Send;
     /// Calls `f` with every journal row after `after_seq` as stored (the body text that
     /// was hashed, when, from which original, its hash), in sequence order, a page at
     /// a time: what a verifier recomputes and a copy reproduces. `f` returns whether
@@ -197,6 +201,9 @@ impl Journal for Store {
             imported_at,
             bytes,
         }))
+    }
+    async fn kept_source(&self, sha256: &str) -> Result<Option<SourceFile>> {
+        self.file_source(sha256).await
     }
     async fn each_sealed<F>(&self, after_seq: i64, mut f: F) -> Result<()>
     where

@@ -13,7 +13,7 @@
 
 use crate::contract::{Head, Journal, Projections, Sealed, Settings};
 use crate::query::StockFilter;
-use crate::{Result, SourceFile, StoreError};
+use crate::{Result, StoreError};
 use backstock_domain::Date;
 use backstock_ledger::canonical::{canonical_postings, TransferRow};
 use backstock_ledger::{chain, Book, Entry};
@@ -115,20 +115,15 @@ where
         let file = match &first.file_sha256 {
             None => None,
             Some(sha) => {
-                let kept = src.kept_file(sha).await?.ok_or_else(|| {
+                // Moved as stored (compressed parts), its bytes checked on the way.
+                let kept = src.kept_source(sha).await?.ok_or_else(|| {
                     corrupt(format!(
                         "entry #{} came from the original {sha}, which the source does not keep",
                         first.seq
                     ))
                 })?;
                 files += 1;
-                Some(SourceFile::from_bytes(
-                    kept.sha256,
-                    kept.name,
-                    kept.kind,
-                    kept.lines,
-                    &kept.bytes,
-                )?)
+                Some(kept)
             }
         };
         let (last_seq, last_hash) = (last.seq, last.hash.clone());

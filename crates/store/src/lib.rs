@@ -16,7 +16,7 @@
 //!   same methods and pass the same tests.
 
 pub mod backup;
-mod blocks;
+pub mod blocks;
 pub mod contract;
 pub mod copy;
 mod links;
@@ -161,6 +161,50 @@ impl SourceFile {
             name,
             kind,
             size: bytes.len() as u64,
+            parts,
+            lines,
+        })
+    }
+
+    /// An original from the parts a store keeps (how a copy moves it without
+    /// compressing it again): each part is decompressed once, to check the bytes'
+    /// SHA-256 and each part's size, and kept as it is. Parts of an older form (one
+    /// deflate stream) are read whole and compressed anew by [`SourceFile::from_bytes`].
+    pub fn from_parts(
+        sha256: String,
+        name: String,
+        kind: String,
+        lines: u64,
+        parts: Vec<Vec<u8>>,
+    ) -> Result<SourceFile> {
+        use sha2::Digest;
+        if parts.is_empty() || parts.iter().any(|p| !p.starts_with(&ZSTD_MAGIC)) {
+            let bytes = decompress(&parts.concat())?;
+            return SourceFile::from_bytes(sha256, name, kind, lines, &bytes);
+        }
+        let mut hasher = sha2::Sha256::new();
+        let mut size = 0u64;
+        for (i, part) in parts.iter().enumerate() {
+            // A part never holds more than PART_BYTES: refuse to inflate past it.
+            let bytes = zstd::bulk::decompress(part, PART_BYTES).map_err(|e| {
+                StoreError::Corrupt(format!(
+                    "the original {sha256} ({name}): part {i} does not decompress within {PART_BYTES} bytes: {e}"
+                ))
+            })?;
+            hasher.update(&bytes);
+            size += bytes.len() as u64;
+        }
+        let got = chain::to_hex(hasher.finalize().as_slice());
+        if got != sha256 {
+            return Err(StoreError::Corrupt(format!(
+                "the original {sha256} ({name}) hashes to {got}: it was changed"
+            )));
+        }
+        Ok(SourceFile {
+            sha256,
+            name,
+            kind,
+            size,
             parts,
             lines,
         })
@@ -414,6 +458,34 @@ impl Store {
             z = parts.concat();
         }
         Ok(Some(decompress(&z)?))
+    }
+
+    /// A kept original as stored — its compressed parts — checked against its SHA-256.
+    pub async fn file_source(&self, sha256: &str) -> Result<Option<SourceFile>> {
+        let row: Option<(String, String, i64, Vec<u8>)> =
+            sqlx::query_as("SELECT name, kind, lines, content FROM files WHERE sha256 = ?")
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((name, kind, lines, content)) = row else {
+            return Ok(None);
+        };
+        let parts = if content.is_empty() {
+            sqlx::query_scalar("SELECT content FROM file_parts WHERE sha256 = ? ORDER BY part")
+                .bind(sha256)
+                .fetch_all(&self.pool)
+                .await?
+        } else {
+            vec![content]
+        };
+        SourceFile::from_parts(
+            sha256.to_string(),
+            name,
+            kind,
+            u64::try_from(lines).unwrap_or(0),
+            parts,
+        )
+        .map(Some)
     }
 }
 
@@ -1522,5 +1594,63 @@ impl Store {
         .bind(prefix)
         .fetch_all(&self.pool)
         .await?)
+    }
+}
+
+#[cfg(test)]
+mod source_file_tests {
+    use super::*;
+    use sha2::Digest;
+
+    fn sha(bytes: &[u8]) -> String {
+        chain::to_hex(sha2::Sha256::digest(bytes).as_slice())
+    }
+
+    /// Parts move as they are when they check out; a changed byte, a missing part or an
+    /// older single deflate stream is handled as `from_bytes` would.
+    #[test]
+    fn from_parts_keeps_parts_and_checks_the_bytes() {
+        let bytes: Vec<u8> = (0..(PART_BYTES + 1000)).map(|i| (i % 251) as u8).collect();
+        let f = SourceFile::from_bytes(sha(&bytes), "a".into(), "k".into(), 3, &bytes).unwrap();
+        assert_eq!(f.parts.len(), 2);
+        let g =
+            SourceFile::from_parts(f.sha256.clone(), "a".into(), "k".into(), 3, f.parts.clone())
+                .unwrap();
+        assert_eq!((g.size, &g.parts, g.lines), (f.size, &f.parts, f.lines));
+        // A part missing, or another file's bytes: refused, naming the original.
+        let cut = SourceFile::from_parts(
+            f.sha256.clone(),
+            "a".into(),
+            "k".into(),
+            3,
+            vec![f.parts[0].clone()],
+        );
+        let Err(e) = cut else {
+            panic!("a missing part was accepted")
+        };
+        assert!(e.to_string().contains("was changed"), "{e}");
+        let other = SourceFile::from_bytes(sha(b"x"), "b".into(), "k".into(), 1, b"x").unwrap();
+        let swapped =
+            SourceFile::from_parts(f.sha256.clone(), "a".into(), "k".into(), 3, other.parts);
+        assert!(swapped.is_err());
+        // A part that inflates past PART_BYTES is refused, not read.
+        let big = zstd::bulk::compress(&vec![0u8; PART_BYTES + 1], 1).unwrap();
+        assert!(SourceFile::from_parts(
+            sha(&vec![0u8; PART_BYTES + 1]),
+            "c".into(),
+            "k".into(),
+            1,
+            vec![big]
+        )
+        .is_err());
+        // The older form: one deflate stream, compressed anew.
+        let mut deflate =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        deflate.write_all(b"sku,units\n").unwrap();
+        let old = deflate.finish().unwrap();
+        let h = SourceFile::from_parts(sha(b"sku,units\n"), "d".into(), "k".into(), 1, vec![old])
+            .unwrap();
+        assert_eq!(h.size, 10);
+        assert!(h.parts[0].starts_with(&ZSTD_MAGIC));
     }
 }
