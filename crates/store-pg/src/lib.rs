@@ -142,7 +142,7 @@ impl PgStore {
 
     async fn append_all(
         &self,
-        entries: &[Entry],
+        entries: Vec<Entry>,
         file: Option<SourceFile>,
         recorded_at: Option<String>,
     ) -> Result<RecordOutcome> {
@@ -523,7 +523,7 @@ async fn append_in_tx(
     tx: &mut Transaction<'static, Postgres>,
     label: &str,
     cache: &mut Option<Cached>,
-    entries: &[Entry],
+    entries: Vec<Entry>,
     file: Option<SourceFile>,
     recorded_at: Option<String>,
 ) -> Result<RecordOutcome> {
@@ -564,8 +564,8 @@ async fn append_in_tx(
             return Ok(RecordOutcome::AlreadyImported { imported_at, name });
         }
     }
-    let mut prev = backstock_store::parse_hash(&head_hash)?;
-    let book = fresh_book(conn, label, cache, head_seq).await?;
+    let prev = backstock_store::parse_hash(&head_hash)?;
+    fresh_book(conn, label, cache, head_seq).await?;
     let recorded_at = recorded_at.unwrap_or_else(backstock_store::now_utc);
     let file_sha = file.as_ref().map(|f| f.sha256.clone());
     if let Some(f) = file {
@@ -614,105 +614,55 @@ async fn append_in_tx(
         existing.extend(rows);
     }
 
-    let accounts_before = book.engine().accounts().len();
-    let mut seq = head_seq;
-    let mut rows = Rows::default();
-    let (mut unchanged, mut n_transfers) = (0usize, 0usize);
-    let mut seen_ids: BTreeSet<&str> = BTreeSet::new();
-    let mut packer = blocks::Packer::new()?;
-    for entry in entries {
-        let body = serde_json::to_string(entry).map_err(|e| corrupt(e.to_string()))?;
-        if let Some(old) = existing.get(entry.id.as_str()) {
-            if *old == body {
-                unchanged += 1;
-                continue;
-            }
-            return Err(StoreError::Conflict {
-                entry_id: entry.id.to_string(),
-            });
+    // The entries are expanded and hashed on a thread of their own while this task
+    // writes what is ready: the client's work (the book, hashing, packing) and the
+    // server's (storing rows) overlap. The book goes with them and comes back; on any
+    // error the transaction rolls back and the cached book is dropped.
+    let Some(Cached { book, .. }) = cache.take() else {
+        return Err(corrupt("book cache"));
+    };
+    let job = Expansion {
+        book,
+        entries,
+        existing,
+        seq: head_seq,
+        prev,
+        recorded_at: recorded_at.clone(),
+        file_sha: file_sha.clone(),
+    };
+    let (sink, mut ready) = tokio::sync::mpsc::channel::<Rows>(2);
+    let worker = tokio::task::spawn_blocking(move || {
+        job.run(|rows| {
+            sink.blocking_send(rows)
+                .map_err(|_| corrupt("the writer stopped"))
+        })
+    });
+    let mut written = Ok(());
+    while let Some(rows) = ready.recv().await {
+        written = write_rows(conn, label, &rows, file_sha.as_deref(), &recorded_at).await;
+        if written.is_err() {
+            break;
         }
-        if !seen_ids.insert(entry.id.as_str()) {
-            return Err(StoreError::Conflict {
-                entry_id: entry.id.to_string(),
-            });
-        }
-        let rec = book.record(entry).map_err(StoreError::Refused)?;
-        seq += 1;
-        let mut new_accounts = Vec::with_capacity(rec.new_accounts.len());
-        for id in &rec.new_accounts {
-            let key = book
-                .key(*id)
-                .ok_or_else(|| corrupt(format!("account {} missing", id.0)))?;
-            new_accounts.push((id.0, key.canonical_json()));
-        }
-        let (eday, kday) = (day(entry.effective_on), day(entry.known_on));
-        let mut hashed = Vec::with_capacity(rec.transfers.len());
-        let mut stored = Vec::with_capacity(rec.transfers.len());
-        for (idx, t) in rec.transfers.iter().enumerate() {
-            let fx = effect(t, book.engine()).ok_or_else(|| corrupt("posted pending vanished"))?;
-            let row = TransferRow::of(t);
-            if i64::try_from(row.amount).is_err() {
-                return Err(invalid(format!(
-                    "entry {}: an amount is too large",
-                    entry.id
-                )));
-            }
-            let opens = t.flags.contains(TransferFlags::PENDING);
-            if opens || row.pending_id != 0 {
-                rows.p_seq.push(seq);
-                rows.p_idx.push(
-                    i32::try_from(idx)
-                        .map_err(|_| invalid("an entry has too many transfers".into()))?,
-                );
-                rows.p_id.push(opens.then(|| tid_hex(t.id)));
-                rows.p_pending_id
-                    .push((row.pending_id != 0).then(|| tid_hex(TransferId(row.pending_id))));
-                rows.p_debit.push(i64::from(row.debit));
-                rows.p_credit.push(i64::from(row.credit));
-                rows.p_amount
-                    .push(i64::try_from(row.amount).unwrap_or(i64::MAX));
-            }
-            stored.push(StoredTransfer {
-                row,
-                posted_delta: fx.posted_delta,
-                pending_delta: fx.pending_delta,
-            });
-            hashed.push(row);
-        }
-        rows.transfers(&mut packer, seq, (eday, kday), &stored)?;
-        let postings = canonical_postings(&new_accounts, hashed.iter());
-        let hash = chain::entry_hash_v2(
-            &prev,
-            u64::try_from(seq).map_err(|_| corrupt("sequence"))?,
-            &body,
-            &postings,
-            &recorded_at,
-            file_sha.as_deref(),
-        );
-        prev = hash;
-        n_transfers += hashed.len();
-        rows.accounts(&mut packer, seq, &new_accounts)?;
-        rows.j_seq.push(seq);
-        rows.j_entry_id.push(entry.id.to_string());
-        rows.j_kind.push(entry.event.name());
-        rows.j_effective.push(eday);
-        rows.j_known.push(kday);
-        rows.j_body.push(body);
-        rows.j_hash.push(chain::to_hex(&hash));
     }
-    if rows.accounts != book.engine().accounts().len() - accounts_before {
-        return Err(corrupt("new accounts out of step"));
-    }
-    // Invariant, checked before anything commits: Σ debits = Σ credits on every ledger.
-    if !book.is_balanced() {
-        return Err(corrupt(
-            "the books would not balance after this batch (debits ≠ credits on a ledger); nothing was recorded",
-        ));
-    }
-    let recorded = rows.j_seq.len();
-    phase("entries expanded and hashed");
-    write_rows(conn, label, &rows, file_sha.as_deref(), &recorded_at).await?;
-    phase("rows written");
+    // A failed write stops the expansion (its next send fails).
+    drop(ready);
+    let expanded = worker
+        .await
+        .map_err(|e| corrupt(format!("expanding the entries failed: {e}")));
+    written?;
+    let (book, done) = expanded??;
+    let Expanded {
+        seq,
+        prev,
+        recorded,
+        unchanged,
+        transfers: n_transfers,
+    } = done;
+    phase("entries expanded, hashed and written");
+    *cache = Some(Cached {
+        head_seq: seq,
+        book,
+    });
     if recorded > 0 {
         sqlx::query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE label = $1")
             .bind(label)
@@ -721,14 +671,166 @@ async fn append_in_tx(
             .execute(&mut *conn)
             .await?;
     }
-    if let Some(c) = cache.as_mut() {
-        c.head_seq = seq;
-    }
     Ok(RecordOutcome::Recorded {
         recorded,
         unchanged,
         transfers: n_transfers,
     })
+}
+
+/// What an append's expansion thread is given: the label's book, the batch, which
+/// entry ids the journal holds already (with their bodies), and where the chain is.
+struct Expansion {
+    book: Book,
+    entries: Vec<Entry>,
+    existing: HashMap<String, String>,
+    seq: i64,
+    prev: [u8; 32],
+    recorded_at: String,
+    file_sha: Option<String>,
+}
+
+/// Where the chain ended and what was recorded.
+struct Expanded {
+    seq: i64,
+    prev: [u8; 32],
+    recorded: usize,
+    unchanged: usize,
+    transfers: usize,
+}
+
+/// Rows are handed to the writer once they hold this many blocks or body bytes (and
+/// only between entries: an entry's rows are written together, journal row first).
+const FLUSH_BLOCKS: usize = 64;
+const FLUSH_BODY_BYTES: usize = 32 << 20;
+
+impl Expansion {
+    /// Records each entry in the book, hashes it into the chain and packs its rows,
+    /// handing them to `write` as they fill; returns the book with what was done.
+    fn run(mut self, mut write: impl FnMut(Rows) -> Result<()>) -> Result<(Book, Expanded)> {
+        let book = &mut self.book;
+        let accounts_before = book.engine().accounts().len();
+        let (mut seq, mut prev) = (self.seq, self.prev);
+        let mut rows = Rows::default();
+        let (mut accounts, mut body_bytes) = (0usize, 0usize);
+        let (mut recorded, mut unchanged, mut n_transfers) = (0usize, 0usize, 0usize);
+        let mut seen_ids: BTreeSet<&str> = BTreeSet::new();
+        let mut packer = blocks::Packer::new()?;
+        for entry in &self.entries {
+            let body = serde_json::to_string(entry).map_err(|e| corrupt(e.to_string()))?;
+            if let Some(old) = self.existing.get(entry.id.as_str()) {
+                if *old == body {
+                    unchanged += 1;
+                    continue;
+                }
+                return Err(StoreError::Conflict {
+                    entry_id: entry.id.to_string(),
+                });
+            }
+            if !seen_ids.insert(entry.id.as_str()) {
+                return Err(StoreError::Conflict {
+                    entry_id: entry.id.to_string(),
+                });
+            }
+            let rec = book.record(entry).map_err(StoreError::Refused)?;
+            seq += 1;
+            let mut new_accounts = Vec::with_capacity(rec.new_accounts.len());
+            for id in &rec.new_accounts {
+                let key = book
+                    .key(*id)
+                    .ok_or_else(|| corrupt(format!("account {} missing", id.0)))?;
+                new_accounts.push((id.0, key.canonical_json()));
+            }
+            let (eday, kday) = (day(entry.effective_on), day(entry.known_on));
+            let mut hashed = Vec::with_capacity(rec.transfers.len());
+            let mut stored = Vec::with_capacity(rec.transfers.len());
+            for (idx, t) in rec.transfers.iter().enumerate() {
+                let fx =
+                    effect(t, book.engine()).ok_or_else(|| corrupt("posted pending vanished"))?;
+                let row = TransferRow::of(t);
+                if i64::try_from(row.amount).is_err() {
+                    return Err(invalid(format!(
+                        "entry {}: an amount is too large",
+                        entry.id
+                    )));
+                }
+                let opens = t.flags.contains(TransferFlags::PENDING);
+                if opens || row.pending_id != 0 {
+                    rows.p_seq.push(seq);
+                    rows.p_idx.push(
+                        i32::try_from(idx)
+                            .map_err(|_| invalid("an entry has too many transfers".into()))?,
+                    );
+                    rows.p_id.push(opens.then(|| tid_hex(t.id)));
+                    rows.p_pending_id
+                        .push((row.pending_id != 0).then(|| tid_hex(TransferId(row.pending_id))));
+                    rows.p_debit.push(i64::from(row.debit));
+                    rows.p_credit.push(i64::from(row.credit));
+                    rows.p_amount
+                        .push(i64::try_from(row.amount).unwrap_or(i64::MAX));
+                }
+                stored.push(StoredTransfer {
+                    row,
+                    posted_delta: fx.posted_delta,
+                    pending_delta: fx.pending_delta,
+                });
+                hashed.push(row);
+            }
+            rows.transfers(&mut packer, seq, (eday, kday), &stored)?;
+            let postings = canonical_postings(&new_accounts, hashed.iter());
+            let hash = chain::entry_hash_v2(
+                &prev,
+                u64::try_from(seq).map_err(|_| corrupt("sequence"))?,
+                &body,
+                &postings,
+                &self.recorded_at,
+                self.file_sha.as_deref(),
+            );
+            prev = hash;
+            n_transfers += hashed.len();
+            recorded += 1;
+            rows.accounts(&mut packer, seq, &new_accounts)?;
+            rows.j_seq.push(seq);
+            rows.j_entry_id.push(entry.id.to_string());
+            rows.j_kind.push(entry.event.name());
+            rows.j_effective.push(eday);
+            rows.j_known.push(kday);
+            body_bytes += body.len();
+            rows.j_body.push(body);
+            rows.j_hash.push(chain::to_hex(&hash));
+            if rows.tb_seq.len() + rows.ab_first.len() >= FLUSH_BLOCKS
+                || body_bytes >= FLUSH_BODY_BYTES
+            {
+                accounts += rows.accounts;
+                write(std::mem::take(&mut rows))?;
+                body_bytes = 0;
+            }
+        }
+        accounts += rows.accounts;
+        if accounts != book.engine().accounts().len() - accounts_before {
+            return Err(corrupt("new accounts out of step"));
+        }
+        // Invariant, checked before anything commits: Σ debits = Σ credits on every
+        // ledger (rows written so far are in the transaction, rolled back on error).
+        if !book.is_balanced() {
+            return Err(corrupt(
+                "the books would not balance after this batch (debits ≠ credits on a ledger); nothing was recorded",
+            ));
+        }
+        if !rows.j_seq.is_empty() {
+            write(rows)?;
+        }
+        Ok((
+            self.book,
+            Expanded {
+                seq,
+                prev,
+                recorded,
+                unchanged,
+                transfers: n_transfers,
+            },
+        ))
+    }
 }
 
 /// Writes a batch's rows: journal first (accounts and transfers name their entries).
@@ -814,13 +916,24 @@ async fn write_rows(
     Ok(())
 }
 
+/// A kept original's compressed parts, in order.
+async fn file_parts(conn: &mut PgConnection, label: &str, sha256: &str) -> Result<Vec<Vec<u8>>> {
+    Ok(sqlx::query_scalar(
+        "SELECT content FROM file_parts WHERE label = $1 AND sha256 = $2 ORDER BY part",
+    )
+    .bind(label)
+    .bind(sha256)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 fn entry_of(seq: i64, body: &str) -> Result<Entry> {
     serde_json::from_str(body).map_err(|e| corrupt(format!("entry #{seq} is unreadable: {e}")))
 }
 
 impl Journal for PgStore {
     async fn append(&self, entries: &[Entry], file: Option<SourceFile>) -> Result<RecordOutcome> {
-        self.append_all(entries, file, None).await
+        self.append_all(entries.to_vec(), file, None).await
     }
 
     async fn imported(&self, sha256: &str) -> Result<Option<(String, String)>> {
@@ -869,13 +982,7 @@ impl Journal for PgStore {
         let Some((name, kind, lines)) = row else {
             return Ok(None);
         };
-        let parts: Vec<Vec<u8>> = sqlx::query_scalar(
-            "SELECT content FROM file_parts WHERE label = $1 AND sha256 = $2 ORDER BY part",
-        )
-        .bind(&self.label)
-        .bind(sha256)
-        .fetch_all(&mut *conn)
-        .await?;
+        let parts = file_parts(&mut conn, &self.label, sha256).await?;
         SourceFile::from_parts(
             sha256.to_string(),
             name,
@@ -929,7 +1036,7 @@ impl Journal for PgStore {
         file: Option<SourceFile>,
         recorded_at: &str,
     ) -> Result<RecordOutcome> {
-        self.append_all(&entries, file, Some(recorded_at.to_string()))
+        self.append_all(entries, file, Some(recorded_at.to_string()))
             .await
     }
 
@@ -1104,13 +1211,7 @@ impl Journal for PgStore {
         if kept.is_none() {
             return Ok(None);
         }
-        let parts: Vec<Vec<u8>> = sqlx::query_scalar(
-            "SELECT content FROM file_parts WHERE label = $1 AND sha256 = $2 ORDER BY part",
-        )
-        .bind(&self.label)
-        .bind(sha256)
-        .fetch_all(&mut *conn)
-        .await?;
+        let parts = file_parts(&mut conn, &self.label, sha256).await?;
         Ok(Some(backstock_store::decompress(&parts.concat())?))
     }
 }

@@ -536,7 +536,18 @@ async fn rows_of_schema_2_are_read_with_the_blocks() {
     // Read a's rows as stored (scope a), write them as schema 2 did (scope b).
     let mut c = PgConnection::connect(&url).await.unwrap();
     scope(&mut c, &blocks_label).await;
-    type J = (i64, String, String, i64, i64, String, Option<String>, String, String, i16);
+    type J = (
+        i64,
+        String,
+        String,
+        i64,
+        i64,
+        String,
+        Option<String>,
+        String,
+        String,
+        i16,
+    );
     let journal: Vec<J> = sqlx::query_as(
         "SELECT seq, entry_id, kind, effective_day, known_day, body, file_sha256, recorded_at, hash, chain_version \
          FROM journal WHERE label = $1 ORDER BY seq",
@@ -564,13 +575,12 @@ async fn rows_of_schema_2_are_read_with_the_blocks() {
             accounts.push((first + k as i64, key.to_string(), seq));
         }
     }
-    let pending_ids: Vec<(i64, i32, Option<String>)> = sqlx::query_as(
-        "SELECT seq, idx, id FROM pending_transfers WHERE label = $1",
-    )
-    .bind(&blocks_label)
-    .fetch_all(&mut c)
-    .await
-    .unwrap();
+    let pending_ids: Vec<(i64, i32, Option<String>)> =
+        sqlx::query_as("SELECT seq, idx, id FROM pending_transfers WHERE label = $1")
+            .bind(&blocks_label)
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
     let tb: Vec<(i64, i32, i32, i64, i64, Vec<u8>)> = sqlx::query_as(
         "SELECT seq, first_idx, count, effective_day, known_day, data FROM transfer_blocks WHERE label = $1 ORDER BY seq, first_idx",
     )
@@ -619,7 +629,8 @@ async fn rows_of_schema_2_are_read_with_the_blocks() {
     }
     let mut n_rows = 0;
     for (seq, first, count, eday, kday, data) in tb {
-        let list = blocks::decode_transfers(&data, usize::try_from(count).unwrap(), "test").unwrap();
+        let list =
+            blocks::decode_transfers(&data, usize::try_from(count).unwrap(), "test").unwrap();
         for (k, t) in list.into_iter().enumerate() {
             let idx = first + k as i32;
             let own_id = pending_ids
@@ -688,4 +699,48 @@ async fn rows_of_schema_2_are_read_with_the_blocks() {
         .iter()
         .any(|p| matches!(p.phase, Phase::PostPending { .. })));
     backstock_store::copy::replay(&b).await.unwrap();
+}
+
+/// A batch large enough to be written in several parts while it is expanded (every
+/// 64 blocks) is still one transaction: recorded whole with one exact chain, or — when
+/// an entry late in it is refused — not at all.
+#[tokio::test]
+async fn a_batch_written_in_parts_is_still_all_or_nothing() {
+    let Some(url) = url("a_batch_written_in_parts_is_still_all_or_nothing") else {
+        return;
+    };
+    let label = label("parts");
+    let s = PgStore::connect(&url, &label).await.unwrap();
+    let mut batch: Vec<Entry> = (0..150)
+        .map(|i| ship(&format!("s{i}"), "2016-01-05", 1))
+        .collect();
+    batch.insert(0, make("m1", "2016-01-01", 1000));
+    // The last entry reuses an id with other content: the whole batch is refused.
+    let mut refused = batch.clone();
+    refused.push(make("s3", "2016-01-06", 7));
+    let err = s.append(&refused, None).await.unwrap_err();
+    assert!(
+        matches!(err, backstock_store::StoreError::Conflict { .. }),
+        "{err}"
+    );
+    assert_eq!(s.head().await.unwrap().entries, 0);
+    assert_eq!(units_at(&s, "label").await, 0);
+    // Without it: recorded whole, and the store's book is right for the next batch.
+    let r = s.append(&batch, None).await.unwrap();
+    assert!(
+        matches!(r, RecordOutcome::Recorded { recorded: 151, .. }),
+        "{r:?}"
+    );
+    s.append(&[ship("after", "2016-01-07", 9)], None)
+        .await
+        .unwrap();
+    assert_eq!(units_at(&s, "allegro").await, 159);
+    assert_eq!(units_at(&s, "label").await, 1000 - 159);
+    assert_eq!(assert_chain_exact(&url, &label).await, 152);
+    let blocks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM transfer_blocks")
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+    assert!(blocks > 64, "{blocks} blocks: not written in parts");
+    backstock_store::copy::replay(&s).await.unwrap();
 }
