@@ -7,7 +7,13 @@
 //!   of different labels do not wait for each other.
 //! * Entries are expanded into postings by the ledger's [`Book`], hashed with
 //!   [`chain::entry_hash_v2`] over [`canonical_postings`]: the same code as the SQLite
-//!   store, so an entry has the same postings and hash on both.
+//!   store, so an entry has the same postings and hash on both. The expansion runs on
+//!   a thread of its own while the rows already packed are written.
+//! * An entry's transfers and the accounts it created are stored as compressed blocks
+//!   in the layout of the SQLite store ([`backstock_store::blocks`]; migration 3), not
+//!   a row each; balances are the blocks' transfers summed in Rust. Transfers that open
+//!   or end a pending transfer are also rows of `pending_transfers`. Rows of
+//!   `transfers` and `accounts` written by schema version 2 are read with the blocks.
 //! * Idempotent by entry id (same content: unchanged; other content:
 //!   [`StoreError::Conflict`]); a file's bytes are imported once.
 //! * History is append-only in the database: triggers refuse UPDATE, DELETE and
