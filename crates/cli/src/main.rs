@@ -852,6 +852,10 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         return database::run_store(command, cli.label.as_deref()).await;
     }
     if let Some(url) = cli.database.as_deref().filter(|u| !u.trim().is_empty()) {
+        if matches!(cli.command, Command::Serve(_) | Command::User { .. }) {
+            // The server's users and every label in one database.
+            return run_service_on(cli.command, cli.data_dir.clone(), url).await;
+        }
         return database::run_on_postgres(cli.command, url, cli.label.as_deref()).await;
     }
     let data_dir = match &cli.command {
@@ -1047,6 +1051,46 @@ async fn run_setup(command: Command, data_dir: Option<PathBuf>) -> Result<String
 }
 
 /// The web app, its users, the label's thresholds, the early-warning evaluation.
+/// `serve` and `user …` with `--database postgres://…` (no `?label=`: the server's
+/// control tables and all its labels are in that database; the data directory keeps
+/// the labels' working copies and uploads awaiting confirmation).
+async fn run_service_on(
+    command: Command,
+    data_dir: Option<PathBuf>,
+    url: &str,
+) -> Result<String, CliError> {
+    if !database::is_postgres(url) {
+        return Err(CliError::new(
+            Exit::Input,
+            "--database takes a postgres://… URL (a data directory is given with --data-dir)",
+        ));
+    }
+    if url.contains("label=") {
+        return Err(CliError::new(
+            Exit::Input,
+            format!(
+                "serve and user work on every label of the database: give its URL without ?label= ({})",
+                database::redact(url)
+            ),
+        ));
+    }
+    let url = url.to_string();
+    match command {
+        Command::Serve(args) => {
+            let d = data_dir.unwrap_or_else(|| match args.demo {
+                true => PathBuf::from("backstock-serve-demo"),
+                false => default_data_dir(),
+            });
+            Ok(backstock_web::cli::serve(args, d, Some(url)).await?)
+        }
+        Command::User { command } => {
+            let d = data_dir.unwrap_or_else(default_data_dir);
+            Ok(backstock_web::cli::user(&d, Some(&url), command).await?)
+        }
+        _ => Err(CliError::new(Exit::Other, "not a server command")),
+    }
+}
+
 async fn run_service(command: Command, data_dir: Option<PathBuf>) -> Result<String, CliError> {
     let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
     match command {
@@ -1056,9 +1100,9 @@ async fn run_service(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
                 true => PathBuf::from("backstock-serve-demo"),
                 false => default_data_dir(),
             });
-            backstock_web::cli::serve(args, d).await
+            backstock_web::cli::serve(args, d, None).await
         }
-        Command::User { command } => backstock_web::cli::user(&dir(), command).await,
+        Command::User { command } => backstock_web::cli::user(&dir(), None, command).await,
         Command::Thresholds { set } => {
             let store = open(&dir()).await?;
             if let Some(path) = set {

@@ -28,14 +28,29 @@ use std::sync::Arc;
 pub const SESSION_COOKIE: &str = "bs_session";
 
 /// Open label stores, by tenant slug. Private to this module: handlers reach a store
-/// only through [`Tenant`].
-#[derive(Default)]
+/// only through [`Tenant`]. With `serve --database postgres://…` each store is the
+/// working copy of the label in the database ([`crate::mirror`]).
 pub struct Labels {
     open: tokio::sync::Mutex<HashMap<String, Arc<Store>>>,
+    remote: Option<crate::mirror::Remote>,
 }
 
 impl Labels {
-    async fn get(&self, control: &Control, slug: &str) -> Result<Arc<Store>, Fail> {
+    /// Label stores in the data directory, or (`database`: a `postgres://…` URL) in
+    /// that database through working copies in the data directory.
+    pub fn new(database: Option<String>) -> Labels {
+        Labels {
+            open: Default::default(),
+            remote: database.map(crate::mirror::Remote::new),
+        }
+    }
+
+    pub(crate) fn remote(&self) -> Option<&crate::mirror::Remote> {
+        self.remote.as_ref()
+    }
+
+    /// The store in `DIR/labels/<slug>/`, opened once and kept.
+    pub(crate) async fn local(&self, control: &Control, slug: &str) -> Result<Arc<Store>, Fail> {
         let mut open = self.open.lock().await;
         if let Some(s) = open.get(slug) {
             return Ok(s.clone());
@@ -51,6 +66,11 @@ impl Labels {
         let store = Arc::new(store);
         open.insert(slug.to_string(), store.clone());
         Ok(store)
+    }
+
+    /// Closes the store of `slug` (it is opened again when next asked for).
+    pub(crate) async fn forget(&self, slug: &str) -> Option<Arc<Store>> {
+        self.open.lock().await.remove(slug)
     }
 }
 
@@ -452,7 +472,11 @@ impl FromRequestParts<AppState> for Tenant {
                 return Err(Fail::new(404, "not_found", "no such distributor"));
             }
         }
-        let store = state.labels.get(&state.control, slug).await?;
+        let slot = parts.extensions.get::<crate::mirror::HoldSlot>().cloned();
+        let store = state
+            .labels
+            .for_request(state, slug, &parts.method, parts.uri.path(), slot.as_ref())
+            .await?;
         Ok(Tenant {
             viewer,
             membership,

@@ -119,8 +119,14 @@ pub enum UserCommand {
 }
 
 /// Runs a `backstock user …` command on the data directory `dir`.
-pub async fn user(dir: &Path, c: UserCommand) -> Result<String, AppError> {
-    match c {
+pub async fn user(
+    dir: &Path,
+    database: Option<&str>,
+    command: UserCommand,
+) -> Result<String, AppError> {
+    let control = Control::open_at(dir, database).await.map_err(err)?;
+    let c = &control;
+    match command {
         UserCommand::Add {
             email,
             label,
@@ -130,7 +136,7 @@ pub async fn user(dir: &Path, c: UserCommand) -> Result<String, AppError> {
             create_label,
         } => {
             user_add(
-                dir,
+                c,
                 &email,
                 &label,
                 &role,
@@ -140,15 +146,15 @@ pub async fn user(dir: &Path, c: UserCommand) -> Result<String, AppError> {
             )
             .await
         }
-        UserCommand::List { label } => user_list(dir, label.as_deref()).await,
+        UserCommand::List { label } => user_list(c, label.as_deref()).await,
         UserCommand::Role {
             email,
             label,
             role,
             party,
-        } => user_role(dir, &email, &label, &role, party.as_deref()).await,
-        UserCommand::Token { email, name } => user_token(dir, &email, &name).await,
-        UserCommand::Password { email } => user_password(dir, &email).await,
+        } => user_role(c, &email, &label, &role, party.as_deref()).await,
+        UserCommand::Token { email, name } => user_token(c, &email, &name).await,
+        UserCommand::Password { email } => user_password(c, &email).await,
     }
 }
 
@@ -159,12 +165,40 @@ pub async fn setup_demo(control: &Control, password: &str) -> Result<String, App
         .await
         .map_err(err)?;
     let dir = control.label_dir(DEMO_LABEL);
-    let loaded = match backstock_store::Store::open(&dir, false).await {
-        Ok(s) => s.entry_count().await? > 0,
-        Err(_) => false,
-    };
-    if !loaded {
-        backstock_app::demo::load(&dir, None).await?;
+    match control.database() {
+        None => {
+            let loaded = match backstock_store::Store::open(&dir, false).await {
+                Ok(s) => s.entry_count().await? > 0,
+                Err(_) => false,
+            };
+            if !loaded {
+                backstock_app::demo::load(&dir, None).await?;
+            }
+        }
+        Some(url) => {
+            // The demo label in the database: made in the working copy's place and
+            // copied there, once.
+            use backstock_store::contract::Journal;
+            let on_server = |e: backstock_store::StoreError| {
+                AppError::new(Exit::Other, format!("the demo label in the database: {e}"))
+            };
+            let pg = backstock_store_pg::PgStore::connect(url, DEMO_LABEL)
+                .await
+                .map_err(on_server)?;
+            if pg.head().await.map_err(on_server)?.entries == 0 {
+                if dir.exists() {
+                    std::fs::remove_dir_all(&dir).map_err(|e| {
+                        AppError::new(Exit::Other, format!("{}: {e}", dir.display()))
+                    })?;
+                }
+                backstock_app::demo::load(&dir, None).await?;
+                let local = backstock_store::Store::open(&dir, false).await?;
+                backstock_store::copy::copy_journal(&local, &pg)
+                    .await
+                    .map_err(on_server)?;
+                local.pool().close().await;
+            }
+        }
     }
     let mut out = String::from("Demo logins (label \"marigold\", Marigold Records):\n");
     for (email, role, party) in DEMO_USERS {
@@ -192,9 +226,14 @@ pub async fn setup_demo(control: &Control, password: &str) -> Result<String, App
 }
 
 /// Serves the labels of `data_dir` until Ctrl-C.
-pub async fn serve(a: ServeArgs, data_dir: PathBuf) -> Result<String, AppError> {
+pub async fn serve(
+    a: ServeArgs,
+    data_dir: PathBuf,
+    database: Option<String>,
+) -> Result<String, AppError> {
     crate::init_logging();
     let mut config = Config::new(data_dir.clone());
+    config.database = database;
     config.secure_cookies = a.secure_cookies;
     config.behind_proxy = a.behind_proxy;
     config.idle_secs = a.idle_minutes.max(1) * 60;
@@ -283,7 +322,7 @@ fn role(s: &str) -> Result<Role, AppError> {
 
 /// `backstock user add EMAIL --label L --role R [--party P] [--name N] [--create-label NAME]`.
 pub async fn user_add(
-    dir: &Path,
+    c: &Control,
     email: &str,
     label: &str,
     role_name: &str,
@@ -291,7 +330,6 @@ pub async fn user_add(
     name: Option<&str>,
     create_label: Option<&str>,
 ) -> Result<String, AppError> {
-    let c = Control::open(dir).await.map_err(err)?;
     let role = role(role_name)?;
     let mut out = String::new();
     if let Some(n) = create_label {
@@ -308,7 +346,7 @@ pub async fn user_add(
             Exit::Input,
             format!(
                 "no label {label:?} in {} (create it with --create-label \"Name\")",
-                dir.display()
+                c.dir().display()
             ),
         ));
     }
@@ -341,8 +379,7 @@ pub async fn user_add(
 }
 
 /// `backstock user list [--label L]`.
-pub async fn user_list(dir: &Path, label: Option<&str>) -> Result<String, AppError> {
-    let c = Control::open(dir).await.map_err(err)?;
+pub async fn user_list(c: &Control, label: Option<&str>) -> Result<String, AppError> {
     let mut t =
         backstock_app::output::Table::new(&["email", "name", "label", "role", "limited to"]);
     for u in c.users().await.map_err(err)? {
@@ -375,13 +412,12 @@ pub async fn user_list(dir: &Path, label: Option<&str>) -> Result<String, AppErr
 
 /// `backstock user role EMAIL --label L --role R [--party P]`.
 pub async fn user_role(
-    dir: &Path,
+    c: &Control,
     email: &str,
     label: &str,
     role_name: &str,
     party: Option<&str>,
 ) -> Result<String, AppError> {
-    let c = Control::open(dir).await.map_err(err)?;
     let role = role(role_name)?;
     let u = c
         .user_by_email(email)
@@ -417,8 +453,7 @@ pub async fn user_role(
 }
 
 /// `backstock user token EMAIL [--name N]`: a new API token, printed once.
-pub async fn user_token(dir: &Path, email: &str, name: &str) -> Result<String, AppError> {
-    let c = Control::open(dir).await.map_err(err)?;
+pub async fn user_token(c: &Control, email: &str, name: &str) -> Result<String, AppError> {
     let u = c
         .user_by_email(email)
         .await
@@ -438,8 +473,7 @@ pub async fn user_token(dir: &Path, email: &str, name: &str) -> Result<String, A
 }
 
 /// `backstock user password EMAIL`: sets a new password (ends their sessions).
-pub async fn user_password(dir: &Path, email: &str) -> Result<String, AppError> {
-    let c = Control::open(dir).await.map_err(err)?;
+pub async fn user_password(c: &Control, email: &str) -> Result<String, AppError> {
     let u = c
         .user_by_email(email)
         .await

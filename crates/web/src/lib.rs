@@ -23,6 +23,7 @@ pub mod insolvency;
 #[cfg(feature = "lines")]
 pub mod lines;
 pub mod mappings;
+pub mod mirror;
 pub mod pages;
 pub mod paging;
 pub mod payouts;
@@ -74,6 +75,10 @@ pub struct Config {
     pub base_url: Option<String>,
     /// How invitation and password-reset links are sent ([`signup::Mail`]).
     pub mail: signup::Mail,
+    /// `serve --database postgres://…`: the control tables and every label in that
+    /// database (labels served through working copies in `data_dir`, [`mirror`]).
+    /// `None`: `data_dir/control.db` and `data_dir/labels/<slug>/`.
+    pub database: Option<String>,
 }
 
 impl Config {
@@ -93,6 +98,7 @@ impl Config {
             no_signup: false,
             base_url: None,
             mail: signup::Mail::Log,
+            database: None,
         }
     }
 }
@@ -117,13 +123,27 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub async fn open(config: Config) -> Result<AppState, control::ControlError> {
-        let control = control::Control::open(&config.data_dir).await?;
+        let control =
+            control::Control::open_at(&config.data_dir, config.database.as_deref()).await?;
+        let labels = auth::Labels::new(config.database.clone());
         Ok(AppState(Arc::new(Inner {
             control,
             config,
-            labels: auth::Labels::default(),
+            labels,
             cache: views::Cache::default(),
         })))
+    }
+}
+
+impl AppState {
+    /// The PostgreSQL labels, when the labels are in a database.
+    pub(crate) fn labels_remote(&self) -> Option<&mirror::Remote> {
+        self.labels.remote()
+    }
+
+    /// Appends what was recorded on `slug`'s working copy to its database.
+    pub(crate) async fn push_label(&self, slug: &str) -> Result<(), Fail> {
+        self.labels.push(self, slug).await
     }
 }
 
@@ -382,6 +402,12 @@ async fn not_found() -> Fail {
 pub fn app(state: AppState) -> axum::Router {
     routes::router()
         .fallback(not_found)
+        // Innermost: a request's working copy is appended to the database before
+        // its answer leaves (a no-op for labels in the data directory).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            mirror::push_after,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

@@ -117,6 +117,16 @@ pub async fn books(t: &Tenant, cache: &Cache) -> Result<Arc<Books>, Fail> {
     books_at(t, cache, None).await
 }
 
+impl Cache {
+    /// Drops what is cached of `tenant` (its store was made again: the next
+    /// computation starts from nothing).
+    pub fn forget(&self, tenant: &str) {
+        if let Ok(mut slots) = self.slots.lock() {
+            slots.remove(tenant);
+        }
+    }
+}
+
 /// The tenant's books as of `as_of` (its today when `None`). Past days are computed
 /// as the label knew them then and not cached; only today's books raise alerts.
 pub async fn books_at(t: &Tenant, cache: &Cache, as_of: Option<Date>) -> Result<Arc<Books>, Fail> {

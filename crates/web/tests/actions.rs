@@ -21,6 +21,7 @@ async fn with_statement(s: &Server) {
     backstock_app::import::run(&st, &[p], &Default::default())
         .await
         .unwrap();
+    publish(&s.state, "alpha").await;
 }
 
 async fn open_minor(s: &Server, who: &Session) -> i64 {

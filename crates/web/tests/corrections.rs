@@ -24,6 +24,7 @@ async fn a_corrected_shipment_is_shown_reversed_and_counts_nowhere() {
         .await
         .unwrap();
     assert_eq!(c.known_on.to_string(), "2016-06-30", "the label's today");
+    publish(&s.state, "alpha").await;
 
     let api = s.get("/api/v1/t/alpha/shipments", Some(&owner)).await;
     assert_eq!(api.status, 200, "{}", api.body);

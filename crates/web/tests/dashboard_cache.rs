@@ -43,10 +43,9 @@ async fn dashboard(addr: std::net::SocketAddr, who: &Session) -> Value {
 
 /// What a server with an empty cache shows for the same data directory.
 async fn from_scratch(s: &Server, who: &Session) -> Value {
-    let state =
-        backstock_web::AppState::open(backstock_web::Config::new(s.dir.path().to_path_buf()))
-            .await
-            .unwrap();
+    let mut config = backstock_web::Config::new(s.dir.path().to_path_buf());
+    config.database = database(&s.state);
+    let state = backstock_web::AppState::open(config).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { backstock_web::serve_on(listener, state).await });
@@ -81,6 +80,7 @@ async fn after_an_import_the_books_are_those_computed_from_scratch() {
     // Entries that count in the past: the cached books are brought up to date.
     import_at(&label, &[("statements.csv", ALPHA_STATEMENT)]).await;
     import_at(&label, BACKDATED).await;
+    publish(&s.state, "alpha").await;
     let after = dashboard(s.addr, &owner).await;
     assert_eq!(figures(&after), figures(&from_scratch(&s, &owner).await));
     assert_ne!(
@@ -108,6 +108,7 @@ PAY-2,2016-06-30,northwind,50.00,USD,ST-MAR\n",
         )],
     )
     .await;
+    publish(&s.state, "alpha").await;
     let today = dashboard(s.addr, &owner).await;
     assert_eq!(figures(&today), figures(&from_scratch(&s, &owner).await));
     assert_eq!(point(&after, "2016-05-31"), point(&today, "2016-05-31"));

@@ -29,6 +29,7 @@ async fn load_catalog(s: &Server, n: usize) {
     backstock_app::import::run(&store, &[p], &Default::default())
         .await
         .unwrap();
+    publish(&s.state, "alpha").await;
 }
 
 async fn api(s: &Server, token: &str, path: &str) -> Resp {

@@ -18,6 +18,43 @@ ST-A1,alphadist,2016-02-01,2016-02-29,2016-03-10,fee,,,80.00,USD,\n\
 ST-N1,northwind,2016-02-01,2016-02-29,2016-03-10,sale,ALP-002-CD,10,80.00,USD,\n\
 ST-A2,alphadist,2016-04-01,2016-04-30,2016-05-10,sale,ALP-001-CD,20,160.00,USD,\n";
 
+/// Royalty runs are not yet kept on PostgreSQL (a run's statements are records a
+/// working copy does not carry): on that backend the tests of runs check instead that
+/// the owner's run is refused with what to do, after the role check, and nothing is
+/// recorded. True when this run is on PostgreSQL.
+async fn refused_on_postgres() -> bool {
+    if !on_postgres() {
+        return false;
+    }
+    let s = start(|c| c.max_ip_failures = 1_000).await;
+    let owner = s.login("owner@alpha.test").await;
+    let artist = s.login("artist@alpha.test").await;
+    let body = serde_json::json!({"period": "2016Q1"}).to_string();
+    let r = s
+        .post(
+            "/api/v1/t/alpha/royalties/runs",
+            &artist,
+            "application/json",
+            body.as_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let before = runs(&s, &owner).await;
+    let r = s
+        .post(
+            "/api/v1/t/alpha/royalties/runs",
+            &owner,
+            "application/json",
+            body.as_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.error_code(), "not_on_postgres");
+    assert!(r.body.contains("store copy"), "{}", r.body);
+    assert_eq!(runs(&s, &owner).await, before);
+    true
+}
+
 /// alpha with payees, contracts and statements, and 2016Q1 run and locked (2016Q2 not).
 async fn royalty_label() -> Server {
     let s = start(|c| c.max_ip_failures = 1_000).await;
@@ -69,6 +106,9 @@ async fn runs(s: &Server, who: &Session) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_artist_sees_only_their_own_statements_and_downloads_the_pdf() {
+    if refused_on_postgres().await {
+        return;
+    }
     let s = royalty_label().await;
     let artist = s.login("artist@alpha.test").await;
     // The portal is the artist's landing page.
@@ -186,6 +226,9 @@ async fn an_artist_sees_only_their_own_statements_and_downloads_the_pdf() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn label_roles_view_statements_and_the_owner_previews_then_runs_a_period() {
+    if refused_on_postgres().await {
+        return;
+    }
     let s = royalty_label().await;
     // The bookkeeper views runs and every statement, but cannot run.
     let bk = s.login("bookkeeper@alpha.test").await;
@@ -426,6 +469,9 @@ async fn the_demo_artist_sees_real_statements() {
 /// so far and the day it can be posted; there is nothing to post yet.
 #[tokio::test]
 async fn a_period_not_over_is_previewed_so_far_and_not_offered_for_posting() {
+    if refused_on_postgres().await {
+        return;
+    }
     let s = royalty_label().await;
     let dir = s.control().label_dir("alpha");
     let store = backstock_store::Store::open(&dir, false).await.unwrap();
@@ -467,6 +513,9 @@ async fn a_period_not_over_is_previewed_so_far_and_not_offered_for_posting() {
 /// its dates and amounts; the JSON stays as stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statements_are_written_in_the_labels_locale() {
+    if refused_on_postgres().await {
+        return;
+    }
     let s = royalty_label().await;
     let owner = s.login("owner@alpha.test").await;
     let href = "/t/alpha/statements/2016Q1/june-okafor";

@@ -1,5 +1,9 @@
 //! A real server on a random port with a temp data directory, two labels (alpha and
 //! beta) and one user per role, driven over HTTP by a tiny HTTP/1.1 client.
+//!
+//! With `BACKSTOCK_TEST_BACKEND=postgres` and `BACKSTOCK_TEST_PG_URL` (`.ci/run` runs
+//! this suite a second time so) every server has a fresh PostgreSQL database of its
+//! own for its control tables and labels (`serve --database`), the labels loaded there.
 
 #![allow(dead_code)]
 
@@ -66,6 +70,68 @@ pub struct Server {
     pub state: AppState,
 }
 
+/// The server's database when this run is on PostgreSQL.
+pub fn database(state: &AppState) -> Option<String> {
+    state.config.database.clone()
+}
+
+/// Whether this run's servers keep their labels in PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("BACKSTOCK_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// A new, empty PostgreSQL database for one server (`None`: this run is on SQLite).
+/// Panics when the run asks for PostgreSQL and none is reachable: a run on the
+/// wrong backend must not pass unnoticed.
+pub async fn fresh_database() -> Option<String> {
+    if !on_postgres() {
+        return None;
+    }
+    let url = std::env::var("BACKSTOCK_TEST_PG_URL")
+        .expect("BACKSTOCK_TEST_BACKEND=postgres needs BACKSTOCK_TEST_PG_URL");
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let name = format!(
+        "bsweb_{}_{}_{nanos}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(&url)
+        .await
+        .expect("the test server");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut c)
+        .await
+        .expect("a test database");
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url.as_str(), String::new()),
+    };
+    let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
+    Some(format!("{base}/{name}{query}"))
+}
+
+/// After a test wrote into a label's store directly (as an operator's CLI would on a
+/// data directory): on PostgreSQL, what it wrote is appended to the label in the
+/// database, as `backstock --database … import` would.
+pub async fn publish(state: &AppState, slug: &str) {
+    let Some(url) = database(state) else { return };
+    let local = backstock_store::Store::open(&state.control.label_dir(slug), false)
+        .await
+        .unwrap();
+    let pg = backstock_store_pg::PgStore::connect(&url, slug)
+        .await
+        .unwrap();
+    backstock_store::copy::copy_journal(&local, &pg)
+        .await
+        .unwrap();
+    local.pool().close().await;
+}
+
 async fn load(dir: &Path, files: &[(&str, &str)]) {
     let store = backstock_store::Store::open(dir, true).await.unwrap();
     store.set_meta("today", "2016-06-30").await.unwrap();
@@ -100,6 +166,7 @@ async fn member(c: &Control, email: &str, tenant: &str, role: Role, party: Optio
 pub async fn start(tune: impl FnOnce(&mut Config)) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::new(dir.path().to_path_buf());
+    config.database = fresh_database().await;
     tune(&mut config);
     let state = AppState::open(config).await.unwrap();
     let c = &state.control;
@@ -125,6 +192,8 @@ pub async fn start(tune: impl FnOnce(&mut Config)) -> Server {
         ],
     )
     .await;
+    publish(&state, "alpha").await;
+    publish(&state, "beta").await;
     for (email, role, party) in ALPHA_USERS {
         member(c, email, "alpha", role, party).await;
     }
