@@ -316,3 +316,134 @@ fn a_kept_working_copy_follows_the_label_and_is_remade_when_ahead() {
         assert_eq!(ok(&d, &args), on_pg(&args), "{args:?}");
     }
 }
+
+/// A new, empty database on the test server: (its URL, without a label).
+fn fresh_database(test: &str) -> Option<String> {
+    let url = std::env::var("BACKSTOCK_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let Some(url) = url else {
+        eprintln!("note: BACKSTOCK_TEST_PG_URL is not set; {test} skipped on PostgreSQL");
+        return None;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let name = format!("bscli_{}_{nanos}", std::process::id());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b.to_string(), format!("?{q}")),
+        None => (url.clone(), String::new()),
+    };
+    let base = base
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .unwrap_or(base);
+    Some(format!("{base}/{name}{query}"))
+}
+
+/// `serve --database URL --demo` as an operator runs it: the users and the demo label
+/// in the database, the web app serving it from working copies, the label verifying
+/// in the database, and `user …` on another data directory seeing the same accounts.
+#[test]
+fn serve_and_its_users_on_postgresql() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A label in the URL is for label commands: the server takes the whole database.
+    let err = fail(
+        tmp.path(),
+        &[
+            "--database",
+            "postgres://u:secret@127.0.0.1:1/db?label=x",
+            "serve",
+        ],
+        3,
+    );
+    assert!(err.contains("without ?label="), "{err}");
+    assert!(!err.contains("secret"), "{err}");
+    let Some(url) = fresh_database("serve") else {
+        return;
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backstock"))
+        .env_remove("BACKSTOCK_DATA")
+        .arg("--data-dir")
+        .arg(tmp.path().join("served"))
+        .args(["--database", &url])
+        .args([
+            "serve",
+            "--demo",
+            "--addr",
+            "127.0.0.1:0",
+            "--demo-password",
+            "a demo password",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut addr = String::new();
+    use std::io::BufRead;
+    for line in std::io::BufReader::new(out).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            addr = rest.split('/').next().unwrap().to_string();
+            break;
+        }
+    }
+    let (status, head, _) = http(
+        &addr,
+        "POST",
+        "/login",
+        &["Content-Type: application/x-www-form-urlencoded".into()],
+        "email=owner%40marigold.test&password=a+demo+password&next=%2Ft%2Fmarigold%2Fdashboard",
+    );
+    assert_eq!(status, 303, "{head}");
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, _, body) = http(
+        &addr,
+        "GET",
+        "/t/marigold/dashboard",
+        &[format!("Cookie: {cookie}")],
+        "",
+    );
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("cascade") && body.contains("level-critical"),
+        "{body}"
+    );
+    drop(server);
+
+    // The label is in the database, whole.
+    let labelled = format!(
+        "{url}{}label=marigold",
+        if url.contains('?') { '&' } else { '?' }
+    );
+    let out = ok(tmp.path(), &["--database", &labelled, "verify"]);
+    assert!(out.starts_with("OK: label marigold"), "{out}");
+    // So are the accounts: another data directory lists them.
+    let other = tempfile::tempdir().unwrap();
+    let out = ok(other.path(), &["--database", &url, "user", "list"]);
+    assert!(
+        out.contains("owner@marigold.test") && out.contains("artist@marigold.test"),
+        "{out}"
+    );
+}

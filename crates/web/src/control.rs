@@ -507,7 +507,7 @@ impl Control {
                 // Two servers starting at once: one makes the tables, the other
                 // waits for it (CREATE … IF NOT EXISTS is not safe concurrently).
                 sqlx::raw_sql(&format!(
-                    "BEGIN; SELECT pg_advisory_xact_lock(7261001); CREATE SCHEMA IF NOT EXISTS backstock_control; {PG_SCHEMA} COMMIT;"
+                    "BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(7261001); CREATE SCHEMA IF NOT EXISTS backstock_control; {PG_SCHEMA} COMMIT;"
                 ))
                 .execute(&pool)
                 .await?;
