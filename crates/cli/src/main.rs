@@ -61,8 +61,9 @@ struct Cli {
     /// The label's store in PostgreSQL instead of a data directory:
     /// postgres://USER@HOST:PORT/DB?label=SLUG. verify, checkpoint, stock and balances
     /// run on the database; import, the daily actions, receivables, journal and exports
-    /// on a working copy appended back; royalties, risk, insolvency, payouts and serve
-    /// not yet (`store copy` moves a label between a directory and a database).
+    /// on a working copy appended back; royalties, risk, insolvency and payouts not yet
+    /// (`store copy` moves a label between a directory and a database). `serve` and
+    /// `user` take the URL without ?label=: users and every label in that database.
     #[arg(
         long,
         global = true,

@@ -9,22 +9,30 @@ mod common;
 use common::*;
 
 fn pg_url(test: &str) -> Option<String> {
+    let url = test_server(test)?;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{sep}label={test}-{}", unique()))
+}
+
+/// The test server's URL (`BACKSTOCK_TEST_PG_URL`), or a note that the PostgreSQL part
+/// of `test` is skipped.
+fn test_server(test: &str) -> Option<String> {
     let url = std::env::var("BACKSTOCK_TEST_PG_URL")
         .ok()
         .filter(|u| !u.is_empty());
-    let Some(url) = url else {
+    if url.is_none() {
         eprintln!("note: BACKSTOCK_TEST_PG_URL is not set; {test} skipped on PostgreSQL");
-        return None;
-    };
+    }
+    url
+}
+
+/// A name no other test run uses: the process and the time.
+fn unique() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let sep = if url.contains('?') { '&' } else { '?' };
-    Some(format!(
-        "{url}{sep}label={test}-{}-{nanos}",
-        std::process::id()
-    ))
+    format!("{}-{nanos}", std::process::id())
 }
 
 /// The checkpoint line (`N:HASH`) a command printed.
@@ -319,18 +327,8 @@ fn a_kept_working_copy_follows_the_label_and_is_remade_when_ahead() {
 
 /// A new, empty database on the test server: (its URL, without a label).
 fn fresh_database(test: &str) -> Option<String> {
-    let url = std::env::var("BACKSTOCK_TEST_PG_URL")
-        .ok()
-        .filter(|u| !u.is_empty());
-    let Some(url) = url else {
-        eprintln!("note: BACKSTOCK_TEST_PG_URL is not set; {test} skipped on PostgreSQL");
-        return None;
-    };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let name = format!("bscli_{}_{nanos}", std::process::id());
+    let url = test_server(test)?;
+    let name = format!("bscli_{}", unique().replace('-', "_"));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -375,49 +373,23 @@ fn serve_and_its_users_on_postgresql() {
     let Some(url) = fresh_database("serve") else {
         return;
     };
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backstock"))
-        .env_remove("BACKSTOCK_DATA")
-        .arg("--data-dir")
-        .arg(tmp.path().join("served"))
-        .args(["--database", &url])
-        .args([
-            "serve",
-            "--demo",
-            "--addr",
-            "127.0.0.1:0",
-            "--demo-password",
-            "a demo password",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut addr = String::new();
-    use std::io::BufRead;
-    for line in std::io::BufReader::new(out).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.split("http://").nth(1) {
-            addr = rest.split('/').next().unwrap().to_string();
-            break;
-        }
-    }
-    let (status, head, _) = http(
+    let served = tmp.path().join("served");
+    let (server, _, addr) = start_server(&[
+        "--data-dir",
+        served.to_str().unwrap(),
+        "--database",
+        &url,
+        "serve",
+        "--demo",
+        "--addr",
+        "127.0.0.1:0",
+        "--demo-password",
+        "a demo password",
+    ]);
+    let cookie = sign_in(
         &addr,
-        "POST",
-        "/login",
-        &["Content-Type: application/x-www-form-urlencoded".into()],
         "email=owner%40marigold.test&password=a+demo+password&next=%2Ft%2Fmarigold%2Fdashboard",
     );
-    assert_eq!(status, 303, "{head}");
-    let cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
     let (status, _, body) = http(
         &addr,
         "GET",

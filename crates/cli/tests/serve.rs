@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{http, Server};
+use common::{http, sign_in, start_server, Server};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -16,52 +16,23 @@ fn bin() -> Command {
 #[test]
 fn serve_demo_prints_its_logins_and_serves_the_dashboard() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = bin()
-        .arg("--data-dir")
-        .arg(tmp.path())
-        .args([
-            "serve",
-            "--demo",
-            "--addr",
-            "127.0.0.1:0",
-            "--demo-password",
-            "a demo password",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut printed = String::new();
-    let mut addr = String::new();
-    for line in BufReader::new(out).lines() {
-        let line = line.unwrap();
-        printed.push_str(&line);
-        printed.push('\n');
-        if let Some(rest) = line.split("http://").nth(1) {
-            addr = rest.split('/').next().unwrap().to_string();
-            break;
-        }
-    }
+    let (server, printed, addr) = start_server(&[
+        "--data-dir",
+        tmp.path().to_str().unwrap(),
+        "serve",
+        "--demo",
+        "--addr",
+        "127.0.0.1:0",
+        "--demo-password",
+        "a demo password",
+    ]);
     assert!(printed.contains("owner@marigold.test"), "{printed}");
     assert!(printed.contains("distributor@marigold.test") && printed.contains("(northwind)"));
     assert!(printed.contains("a demo password"));
-    let (status, head, _) = http(
+    let cookie = sign_in(
         &addr,
-        "POST",
-        "/login",
-        &["Content-Type: application/x-www-form-urlencoded".into()],
         "email=owner%40marigold.test&password=a+demo+password&next=%2Ft%2Fmarigold%2Fdashboard",
     );
-    assert_eq!(status, 303, "{head}");
-    let cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
     let (status, _, body) = http(
         &addr,
         "GET",

@@ -93,6 +93,52 @@ impl Drop for Server {
     }
 }
 
+/// Starts `backstock ARGS…` (a `serve` command with `--addr 127.0.0.1:0`): the server
+/// (killed when the test ends), everything it printed up to the line with its address,
+/// and that address (`127.0.0.1:PORT`).
+pub fn start_server(args: &[&str]) -> (Server, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_backstock"))
+        .env_remove("BACKSTOCK_DATA")
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut printed = String::new();
+    let mut addr = String::new();
+    for line in BufReader::new(out).lines() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(rest) = line.split("http://").nth(1) {
+            addr = rest.split('/').next().unwrap().to_string();
+            break;
+        }
+    }
+    (server, printed, addr)
+}
+
+/// Signs in through the form (`body`: the form's fields, encoded): the session cookie
+/// (`bs_session=…`).
+pub fn sign_in(addr: &str, body: &str) -> String {
+    let (status, head, _) = http(
+        addr,
+        "POST",
+        "/login",
+        &["Content-Type: application/x-www-form-urlencoded".into()],
+        body,
+    );
+    assert_eq!(status, 303, "{head}");
+    head.lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 pub fn http(
     addr: &str,
     method: &str,
