@@ -165,6 +165,7 @@ echo "== 3. nothing lost"
 # per payment file.
 ref_dir="$work/reference"
 rm -rf "$ref_dir"
+$bin --data-dir "$ref_dir" init >/dev/null
 $bin --data-dir "$ref_dir" import "${ref[@]}" >/dev/null
 $bin --data-dir "$ref_dir" import "$files/statements.csv" >/dev/null
 base_entries=$($bin --data-dir "$ref_dir" checkpoint | cut -d: -f1)

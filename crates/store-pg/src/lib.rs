@@ -36,7 +36,7 @@ use backstock_store::contract::{
     Head, Journal, KeptFile, Projections, Sealed, Settings, SEALED_PAGE,
 };
 use backstock_store::query::{BalanceRow, StockFilter, StockRow, ENTRY_PAGE};
-use backstock_store::{RecordOutcome, Result, SourceFile, StoreError};
+use backstock_store::{admit, RecordOutcome, Result, SourceFile, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Row, Transaction};
 use std::collections::{BTreeSet, HashMap};
@@ -720,33 +720,16 @@ impl Expansion {
         let mut rows = Rows::default();
         let (mut accounts, mut body_bytes) = (0usize, 0usize);
         let (mut recorded, mut unchanged, mut n_transfers) = (0usize, 0usize, 0usize);
-        let mut seen_ids: BTreeSet<&str> = BTreeSet::new();
+        let mut seen_ids: BTreeSet<String> = BTreeSet::new();
         let mut packer = blocks::Packer::new()?;
         for entry in &self.entries {
             let body = serde_json::to_string(entry).map_err(|e| corrupt(e.to_string()))?;
-            if let Some(old) = self.existing.get(entry.id.as_str()) {
-                if *old == body {
-                    unchanged += 1;
-                    continue;
-                }
-                return Err(StoreError::Conflict {
-                    entry_id: entry.id.to_string(),
-                });
+            if !admit::is_new(&self.existing, &mut seen_ids, entry, &body)? {
+                unchanged += 1;
+                continue;
             }
-            if !seen_ids.insert(entry.id.as_str()) {
-                return Err(StoreError::Conflict {
-                    entry_id: entry.id.to_string(),
-                });
-            }
-            let rec = book.record(entry).map_err(StoreError::Refused)?;
+            let (rec, new_accounts) = admit::record(book, entry)?;
             seq += 1;
-            let mut new_accounts = Vec::with_capacity(rec.new_accounts.len());
-            for id in &rec.new_accounts {
-                let key = book
-                    .key(*id)
-                    .ok_or_else(|| corrupt(format!("account {} missing", id.0)))?;
-                new_accounts.push((id.0, key.canonical_json()));
-            }
             let (eday, kday) = (day(entry.effective_on), day(entry.known_on));
             let mut hashed = Vec::with_capacity(rec.transfers.len());
             let mut stored = Vec::with_capacity(rec.transfers.len());

@@ -15,6 +15,7 @@
 //! * All SQL lives in this crate, so another backend (PostgreSQL) can implement the
 //!   same methods and pass the same tests.
 
+pub mod admit;
 pub mod backup;
 pub mod blocks;
 pub mod contract;
@@ -1029,29 +1030,12 @@ async fn record_in_tx<E: std::borrow::Borrow<Entry>>(
             ));
         };
         let entry: &Entry = entry.borrow();
-        if let Some(old) = existing.get(entry.id.as_str()) {
-            if *old == body {
-                unchanged += 1;
-                continue;
-            }
-            return Err(StoreError::Conflict {
-                entry_id: entry.id.to_string(),
-            });
+        if !admit::is_new(&existing, &mut seen_ids, entry, &body)? {
+            unchanged += 1;
+            continue;
         }
-        if !seen_ids.insert(entry.id.to_string()) {
-            return Err(StoreError::Conflict {
-                entry_id: entry.id.to_string(),
-            });
-        }
-        let rec = book.record(entry).map_err(StoreError::Refused)?;
+        let (rec, new_accounts) = admit::record(book, entry)?;
         seq += 1;
-        let mut new_accounts = Vec::with_capacity(rec.new_accounts.len());
-        for id in &rec.new_accounts {
-            let key = book
-                .key(*id)
-                .ok_or_else(|| StoreError::Corrupt(format!("account {} missing", id.0)))?;
-            new_accounts.push((id.0, key.canonical_json()));
-        }
         let (eday, kday) = (day(entry.effective_on), day(entry.known_on));
         let mut stored = Vec::with_capacity(rec.transfers.len());
         for t in &rec.transfers {
