@@ -3,16 +3,17 @@
 //! `store copy` between any two, and, with `--database postgres://…` (or
 //! `BACKSTOCK_DATABASE_URL`), `verify`, `checkpoint`, `stock` and `balances`.
 //!
-//! Commands that only read the journal and append entries and settings (import, the
-//! daily actions, receivables, journal, exports, …) run on a working copy of the
-//! label ([`run_on_working_copy`]); those that keep derived tables (royalties, risk
-//! and its alert log, insolvency, payouts, `serve`) run on a data directory only,
-//! today, and are refused with a sentence saying how to copy the label out and back.
+//! The other label commands (import, the daily actions, receivables, risk and its
+//! alert log, royalties and payouts, insolvency, exports, …) run on a working copy of
+//! the label ([`run_on_working_copy`]), which carries the journal, the settings and
+//! what is kept beside them (royalty statements, the alert log); `serve --database`
+//! serves labels the same way. `backup`, `restore`, `init` and `lines` are refused
+//! with what to do instead.
 
 use crate::Command;
 use backstock_app::{AppError as CliError, Exit};
 use backstock_store::contract::{Journal, Projections};
-use backstock_store::copy::{copy_journal, replay, CopyReport};
+use backstock_store::copy::{copy_beside, copy_journal, replay, BesideReport, CopyReport};
 use backstock_store::Store;
 use backstock_store_pg::PgStore;
 use clap::Subcommand;
@@ -125,7 +126,7 @@ fn describe(loc: &Location) -> String {
     }
 }
 
-fn copied_text(from: &Location, to: &Location, r: &CopyReport) -> String {
+fn copied_text(from: &Location, to: &Location, r: &CopyReport, b: &BesideReport) -> String {
     let head = r.head.hash.as_deref().unwrap_or("(empty)");
     let resumed = if r.already > 0 {
         format!(" (the destination already held the first {})", r.already)
@@ -133,10 +134,12 @@ fn copied_text(from: &Location, to: &Location, r: &CopyReport) -> String {
         String::new()
     };
     format!(
-        "Copied {} entries, {} original files and {} settings from {} to {}{resumed}.\nBoth now end at entry {} with head {head}: `backstock verify` on either shows it.\n",
+        "Copied {} entries, {} original files, {} settings, {} royalty statements and {} alerts from {} to {}{resumed}.\nBoth now end at entry {} with head {head}: `backstock verify` on either shows it.\n",
         r.copied,
         r.files,
         r.settings,
+        b.statements,
+        b.alerts,
         describe(from),
         describe(to),
         r.head.entries
@@ -153,25 +156,25 @@ pub async fn run_store(command: StoreCommand, label: Option<&str>) -> Result<Str
             "--from and --to name the same store",
         ));
     }
-    let report = match (&src, &dst) {
+    let (report, beside) = match (&src, &dst) {
         (Location::Dir(a), Location::Dir(b)) => {
             let (a, b) = (Store::open(a, false).await?, Store::open(b, true).await?);
-            copy_journal(&a, &b).await?
+            (copy_journal(&a, &b).await?, copy_beside(&a, &b).await?)
         }
         (Location::Dir(a), Location::Postgres { url, label }) => {
-            let a = Store::open(a, false).await?;
-            copy_journal(&a, &connect(url, label).await?).await?
+            let (a, b) = (Store::open(a, false).await?, connect(url, label).await?);
+            (copy_journal(&a, &b).await?, copy_beside(&a, &b).await?)
         }
         (Location::Postgres { url, label }, Location::Dir(b)) => {
-            let a = connect(url, label).await?;
-            copy_journal(&a, &Store::open(b, true).await?).await?
+            let (a, b) = (connect(url, label).await?, Store::open(b, true).await?);
+            (copy_journal(&a, &b).await?, copy_beside(&a, &b).await?)
         }
         (Location::Postgres { url: ua, label: la }, Location::Postgres { url: ub, label: lb }) => {
             let (a, b) = (connect(ua, la).await?, connect(ub, lb).await?);
-            copy_journal(&a, &b).await?
+            (copy_journal(&a, &b).await?, copy_beside(&a, &b).await?)
         }
     };
-    Ok(copied_text(&src, &dst, &report))
+    Ok(copied_text(&src, &dst, &report, &beside))
 }
 
 /// A label command with `--database postgres://…`.
@@ -215,20 +218,29 @@ pub async fn run_on_postgres(
             crate::stock_or_balances(&connect(&url, &label).await?, c).await
         }
         c if on_working_copy(&c) => run_on_working_copy(c, &url, &label).await,
+        Command::Backup(_) | Command::Restore(_) => Err(CliError::new(
+            Exit::Input,
+            format!(
+                "a label in PostgreSQL is backed up with the database (pg_dump, or your server's backups), not by backstock backup; to keep a copy as a data directory: backstock store copy --from '{}?label={label}' --to DIR",
+                redact(&url)
+            ),
+        )),
         _ => Err(CliError::new(
             Exit::Input,
             format!(
-                "this command does not run on PostgreSQL yet (it keeps derived records — royalty statements, the alert log — that only a data directory holds). Copy the label to a directory, work there, and copy it to a new label: backstock store copy --from '{}?label={label}' --to DIR",
+                "this command does not run on PostgreSQL (it works on a data directory only). Copy the label to a directory, work there, and copy it to a new label: backstock store copy --from '{}?label={label}' --to DIR",
                 redact(&url)
             ),
         )),
     }
 }
 
-/// Commands that read the journal and settings and append entries and settings only:
-/// they run on a working copy of a PostgreSQL label (see [`run_on_working_copy`]).
-/// The rest keep derived tables (royalty statements, the alert log and its
-/// deliveries) that a working copy would lose, and are refused.
+/// Commands that read and append the journal, settings and what is kept beside them
+/// (royalty statements, the alert log): they run on a working copy of a PostgreSQL
+/// label (see [`run_on_working_copy`]). The rest are refused: `init` (a label in a
+/// database is made by its first `store copy`, import or `demo`), `backup`/`restore`
+/// (a database's backups are its administrator's: `pg_dump`), `lines` (Parquet
+/// beside a data directory).
 fn on_working_copy(c: &Command) -> bool {
     matches!(
         c,
@@ -254,6 +266,13 @@ fn on_working_copy(c: &Command) -> bool {
             | Command::Thresholds { .. }
             | Command::Export(_)
             | Command::Books { .. }
+            | Command::Buyback(_)
+            | Command::Risk { .. }
+            | Command::Alerts { .. }
+            | Command::Insolvency { .. }
+            | Command::Royalties { .. }
+            | Command::Payout { .. }
+            | Command::Demo { .. }
     )
 }
 
@@ -276,7 +295,10 @@ async fn run_on_working_copy(command: Command, url: &str, label: &str) -> Result
     let mut work = WorkDir::kept(url, label).unwrap_or_else(|| WorkDir::private(label));
     let before = {
         let local = Store::open(&work.path, true).await?;
-        let synced = copy_journal(&pg, &local).await;
+        let synced = match copy_journal(&pg, &local).await {
+            Ok(r) => copy_beside(&pg, &local).await.map(|_| r),
+            Err(e) => Err(e),
+        };
         local.pool().close().await;
         match synced {
             Ok(r) => r.head,
@@ -284,7 +306,10 @@ async fn run_on_working_copy(command: Command, url: &str, label: &str) -> Result
                 // Not a prefix of the label: made again from nothing.
                 std::fs::remove_dir_all(&work.path).map_err(backstock_store::StoreError::Io)?;
                 let local = Store::open(&work.path, true).await?;
-                let r = copy_journal(&pg, &local).await;
+                let r = match copy_journal(&pg, &local).await {
+                    Ok(r) => copy_beside(&pg, &local).await.map(|_| r),
+                    Err(e) => Err(e),
+                };
                 local.pool().close().await;
                 match r {
                     Ok(r) => r.head,
@@ -304,8 +329,16 @@ async fn run_on_working_copy(command: Command, url: &str, label: &str) -> Result
         command,
     };
     let result = Box::pin(crate::run(cli)).await;
+    // Next steps a command suggests name the label, not its working copy.
+    let here = format!("--data-dir {}", work.path.display());
+    let there = format!("--database '{}?label={label}'", redact(url));
+    let result = result.map(|out| out.replace(&here, &there));
     let local = Store::open(&work.path, false).await?;
-    let pushed = copy_journal(&local, &pg).await;
+    // The journal first: statements are copied only for runs the database records.
+    let pushed = match copy_journal(&local, &pg).await {
+        Ok(_) => copy_beside(&local, &pg).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
     local.pool().close().await;
     match pushed {
         Ok(_) => result,

@@ -60,8 +60,8 @@ struct Cli {
     label: Option<String>,
     /// The label's store in PostgreSQL instead of a data directory:
     /// postgres://USER@HOST:PORT/DB?label=SLUG. verify, checkpoint, stock and balances
-    /// run on the database; import, the daily actions, receivables, journal and exports
-    /// on a working copy appended back; royalties, risk, insolvency and payouts not yet
+    /// run on the database; the other label commands (imports, daily actions, risk,
+    /// royalties, payouts, insolvency, exports) on a working copy appended back
     /// (`store copy` moves a label between a directory and a database). `serve` and
     /// `user` take the URL without ?label=: users and every label in that database.
     #[arg(

@@ -111,7 +111,7 @@ fn the_demo_label_moves_to_postgresql_and_back_hash_for_hash() {
 }
 
 #[test]
-fn commands_not_yet_on_postgresql_say_how_to_get_there() {
+fn commands_for_a_data_directory_say_what_to_do_on_postgresql() {
     let tmp = tempfile::tempdir().unwrap();
     // Without a label in the URL or --label: refused before connecting.
     let err = fail(
@@ -127,10 +127,15 @@ fn commands_not_yet_on_postgresql_say_how_to_get_there() {
     let Some(url) = pg_url("refusals") else {
         return;
     };
-    let err = fail(tmp.path(), &["--database", &url, "risk"], 3);
+    // What works on a data directory only says what to do instead.
+    let err = fail(tmp.path(), &["--database", &url, "init"], 3);
     assert!(err.contains("store copy"), "{err}");
-    let err = fail(tmp.path(), &["--database", &url, "royalties", "list"], 3);
-    assert!(err.contains("store copy"), "{err}");
+    let err = fail(
+        tmp.path(),
+        &["--database", &url, "backup", "--to", "x.tar"],
+        3,
+    );
+    assert!(err.contains("pg_dump"), "{err}");
     // A fresh label verifies empty.
     let out = ok(tmp.path(), &["--database", &url, "verify"]);
     assert!(out.contains("0 entries"), "{out}");
@@ -323,6 +328,110 @@ fn a_kept_working_copy_follows_the_label_and_is_remade_when_ahead() {
     ] {
         assert_eq!(ok(&d, &args), on_pg(&args), "{args:?}");
     }
+}
+
+/// Royalties, payouts, risk and its alert log on a label in PostgreSQL: the statements
+/// of its royalty runs and its alert log travel with it (`store copy` both ways, the
+/// working copies), and each command gives what it gives on a data directory.
+#[test]
+fn royalties_payouts_and_risk_on_postgresql_match_a_data_directory() {
+    let (tmp, d) = demo();
+    let Some(url) = pg_url("royalty") else {
+        return;
+    };
+    let out = ok(
+        &d,
+        &["store", "copy", "--from", d.to_str().unwrap(), "--to", &url],
+    );
+    // The demo's eight runs of five statements each.
+    assert!(out.contains("40 royalty statements"), "{out}");
+    let copies = tmp.path().join("copies");
+    let on_pg = |args: &[&str], kept: bool| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_backstock"))
+            .env_remove("BACKSTOCK_DATA")
+            .env(
+                "BACKSTOCK_WORKING_COPIES",
+                if kept {
+                    copies.as_os_str()
+                } else {
+                    "off".as_ref()
+                },
+            )
+            .args(["--database", url.as_str()])
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{args:?}: {err}");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let statement = [
+        "royalties",
+        "statement",
+        "--payee",
+        "june-okafor",
+        "--period",
+        "2016H1",
+        "--format",
+        "csv",
+    ];
+    for args in [
+        vec!["royalties", "list"],
+        statement.to_vec(),
+        vec!["risk", "--format", "csv"],
+        vec!["risk", "--as-of", "2015-06-30", "--format", "csv"],
+        vec!["payout", "list"],
+    ] {
+        assert_eq!(ok(&d, &args), on_pg(&args, true), "{args:?}");
+    }
+    // The alert log `risk` walked is in the database: a copy made from nothing else
+    // (no kept working copy) shows it, as the data directory's own.
+    let columns = |csv: &str| -> Vec<String> {
+        csv.lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                format!("{:?}", &f[2..f.len().min(6)])
+            })
+            .collect()
+    };
+    let alerts = on_pg(&["alerts", "--format", "csv"], false);
+    assert!(alerts.contains("cascade"), "{alerts}");
+    assert_eq!(
+        columns(&alerts),
+        columns(&ok(&d, &["alerts", "--format", "csv"]))
+    );
+    // Paying a run: recorded in the database, the same payments as on the directory.
+    let pay = ["payout", "run", "--period", "2016H1", "--on", "2016-06-30"];
+    ok(&d, &pay);
+    on_pg(&pay, true);
+    assert_eq!(
+        ok(&d, &["payout", "list"]),
+        on_pg(&["payout", "list"], false)
+    );
+    assert_eq!(
+        ok(&d, &["balances", "--format", "csv"]),
+        on_pg(&["balances", "--format", "csv"], false)
+    );
+    // Back to a directory: the statements and the alert log come too.
+    let back = tmp.path().join("back");
+    let out = ok(
+        &d,
+        &[
+            "store",
+            "copy",
+            "--from",
+            &url,
+            "--to",
+            back.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("40 royalty statements"), "{out}");
+    assert_eq!(ok(&back, &statement), ok(&d, &statement));
+    assert_eq!(
+        columns(&ok(&back, &["alerts", "--format", "csv"])),
+        columns(&alerts)
+    );
+    ok(&back, &["verify"]);
 }
 
 /// A new, empty database on the test server: (its URL, without a label).

@@ -33,7 +33,8 @@ use backstock_ledger::engine::{AccountId, Balance, TransferFlags, TransferId};
 use backstock_ledger::{chain, AccountKey, Book, Entry, EntryKind, Posting};
 use backstock_store::blocks::{self, StoredTransfer};
 use backstock_store::contract::{
-    Head, Journal, KeptFile, Projections, Sealed, Settings, SEALED_PAGE,
+    Beside, Head, Journal, KeptFile, KeptStatement, Projections, Sealed, Settings, LEVEL_LOG_MARK,
+    NOT_SETTINGS, SEALED_PAGE,
 };
 use backstock_store::query::{BalanceRow, StockFilter, StockRow, ENTRY_PAGE};
 use backstock_store::{admit, RecordOutcome, Result, SourceFile, StoreError};
@@ -46,6 +47,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_store.sql")),
     (2, include_str!("../migrations/0002_settings.sql")),
     (3, include_str!("../migrations/0003_blocks.sql")),
+    (4, include_str!("../migrations/0004_beside.sql")),
 ];
 
 /// The role every query runs as: subject to row-level security, SELECT and INSERT only
@@ -1207,12 +1209,16 @@ impl Journal for PgStore {
 
 impl Settings for PgStore {
     async fn settings(&self) -> Result<Vec<(String, String)>> {
-        Ok(
+        let all: Vec<(String, String)> =
             sqlx::query_as("SELECT key, value FROM settings WHERE label = $1 ORDER BY key")
                 .bind(&self.label)
                 .fetch_all(&self.pool)
-                .await?,
-        )
+                .await?;
+        // The level history's walk mark is kept here too, but is not a setting.
+        Ok(all
+            .into_iter()
+            .filter(|(k, _)| !NOT_SETTINGS.contains(&k.as_str()))
+            .collect())
     }
     async fn put_setting(&self, key: &str, value: &str) -> Result<()> {
         sqlx::query(
@@ -1225,6 +1231,137 @@ impl Settings for PgStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+impl Beside for PgStore {
+    async fn royalty_statement_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT period, COUNT(*) FROM royalty_statements WHERE label = $1 GROUP BY period ORDER BY period",
+        )
+        .bind(&self.label)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+    async fn kept_statements(
+        &self,
+        period: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<KeptStatement>> {
+        let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT payee, sha256, body FROM royalty_statements \
+             WHERE label = $1 AND period = $2 AND payee > $3 ORDER BY payee LIMIT $4",
+        )
+        .bind(&self.label)
+        .bind(period)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(payee, sha256, body_zstd)| KeptStatement {
+                period: period.to_string(),
+                payee,
+                sha256,
+                body_zstd,
+            })
+            .collect())
+    }
+    async fn keep_statements(&self, rows: &[KeptStatement]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let periods: Vec<&str> = chunk.iter().map(|r| r.period.as_str()).collect();
+            let payees: Vec<&str> = chunk.iter().map(|r| r.payee.as_str()).collect();
+            let shas: Vec<&str> = chunk.iter().map(|r| r.sha256.as_str()).collect();
+            let bodies: Vec<&[u8]> = chunk.iter().map(|r| r.body_zstd.as_slice()).collect();
+            sqlx::query(
+                "INSERT INTO royalty_statements (label, period, payee, sha256, body) \
+                 SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::bytea[]) \
+                 ON CONFLICT (label, period, payee) DO NOTHING",
+            )
+            .bind(&self.label)
+            .bind(&periods)
+            .bind(&payees)
+            .bind(&shas)
+            .bind(&bodies)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+    async fn alert_log(&self) -> Result<Vec<backstock_store::AlertRow>> {
+        let rows = sqlx::query(
+            "SELECT id, raised_at, as_of, distributor, from_level, to_level, body, delivered_at, delivery_note \
+             FROM alerts WHERE label = $1 ORDER BY id",
+        )
+        .bind(&self.label)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(backstock_store::AlertRow {
+                    id: r.try_get(0)?,
+                    raised_at: r.try_get(1)?,
+                    as_of: r.try_get(2)?,
+                    distributor: r.try_get(3)?,
+                    from_level: r.try_get(4)?,
+                    to_level: r.try_get(5)?,
+                    body: r.try_get(6)?,
+                    delivered_at: r.try_get(7)?,
+                    delivery_note: r.try_get(8)?,
+                })
+            })
+            .collect()
+    }
+    async fn keep_alerts(&self, rows: &[backstock_store::AlertRow]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for a in rows {
+            sqlx::query(
+                "INSERT INTO alerts (label, id, raised_at, as_of, distributor, from_level, to_level, body, delivered_at, delivery_note) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (label, id) DO NOTHING",
+            )
+            .bind(&self.label)
+            .bind(a.id)
+            .bind(&a.raised_at)
+            .bind(&a.as_of)
+            .bind(&a.distributor)
+            .bind(&a.from_level)
+            .bind(&a.to_level)
+            .bind(&a.body)
+            .bind(&a.delivered_at)
+            .bind(&a.delivery_note)
+            .execute(&mut *tx)
+            .await?;
+            if a.delivered_at.is_some() || a.delivery_note.is_some() {
+                sqlx::query(
+                    "UPDATE alerts SET delivered_at = $3, delivery_note = $4 \
+                     WHERE label = $1 AND id = $2 AND delivered_at IS NULL",
+                )
+                .bind(&self.label)
+                .bind(a.id)
+                .bind(&a.delivered_at)
+                .bind(&a.delivery_note)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+    async fn level_log_mark(&self) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE label = $1 AND key = $2")
+                .bind(&self.label)
+                .bind(LEVEL_LOG_MARK)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+    async fn set_level_log_mark(&self, mark: &str) -> Result<()> {
+        self.put_setting(LEVEL_LOG_MARK, mark).await
     }
 }
 

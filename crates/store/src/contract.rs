@@ -270,3 +270,136 @@ impl Projections for Store {
         self.balances(as_of, party).await
     }
 }
+
+/// A royalty run's statement of one payee as a store keeps it (its JSON as one zstd
+/// frame, and that JSON's SHA-256, which the run's hashed entry lists): moved between
+/// stores as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptStatement {
+    pub period: String,
+    pub payee: String,
+    pub sha256: String,
+    pub body_zstd: Vec<u8>,
+}
+
+/// What a label keeps beside its journal that the journal cannot give back: the
+/// statements of its royalty runs (the run's entry holds only their hashes), its alert
+/// log (when each distributor's level rose, and whether the webhook was told) and how
+/// far the level history has been walked. [`crate::copy::copy_beside`] moves them with
+/// the label between any two stores.
+pub trait Beside {
+    /// Each period with stored royalty statements, and how many.
+    fn royalty_statement_counts(&self) -> impl Future<Output = Result<Vec<(String, i64)>>> + Send;
+    /// Up to `limit` statements of `period` after payee `after`, in payee order.
+    fn kept_statements(
+        &self,
+        period: &str,
+        after: &str,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<KeptStatement>>> + Send;
+    /// Keeps `rows` (one transaction); a statement already kept for its period and
+    /// payee is left as it is.
+    fn keep_statements(&self, rows: &[KeptStatement]) -> impl Future<Output = Result<()>> + Send;
+    /// The alert log, oldest first.
+    fn alert_log(&self) -> impl Future<Output = Result<Vec<crate::AlertRow>>> + Send;
+    /// Keeps alerts under their ids (one transaction): an id already kept is left as
+    /// it is, except that a delivery not yet recorded there is.
+    fn keep_alerts(&self, rows: &[crate::AlertRow]) -> impl Future<Output = Result<()>> + Send;
+    /// How far the level history was walked (`"DATE SEQ"`), if it was.
+    fn level_log_mark(&self) -> impl Future<Output = Result<Option<String>>> + Send;
+    fn set_level_log_mark(&self, mark: &str) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Where the level history's walk mark is kept (a key of the SQLite `meta` table and
+/// of PostgreSQL's `settings`, never copied as a setting).
+pub const LEVEL_LOG_MARK: &str = "alert_log_through";
+
+impl Beside for Store {
+    async fn royalty_statement_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT period, COUNT(*) FROM royalty_statements GROUP BY period ORDER BY period",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+    async fn kept_statements(
+        &self,
+        period: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<KeptStatement>> {
+        let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT payee, sha256, body FROM royalty_statements WHERE period = ? AND payee > ? ORDER BY payee LIMIT ?",
+        )
+        .bind(period)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(payee, sha256, body_zstd)| KeptStatement {
+                period: period.to_string(),
+                payee,
+                sha256,
+                body_zstd,
+            })
+            .collect())
+    }
+    async fn keep_statements(&self, rows: &[KeptStatement]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for r in rows {
+            sqlx::query(
+                "INSERT OR IGNORE INTO royalty_statements(period, payee, sha256, body) VALUES (?, ?, ?, ?)",
+            )
+            .bind(&r.period)
+            .bind(&r.payee)
+            .bind(&r.sha256)
+            .bind(r.body_zstd.as_slice())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+    async fn alert_log(&self) -> Result<Vec<crate::AlertRow>> {
+        self.alerts().await
+    }
+    async fn keep_alerts(&self, rows: &[crate::AlertRow]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for a in rows {
+            sqlx::query(
+                "INSERT OR IGNORE INTO alerts (id, raised_at, as_of, distributor, from_level, to_level, body, delivered_at, delivery_note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(a.id)
+            .bind(&a.raised_at)
+            .bind(&a.as_of)
+            .bind(&a.distributor)
+            .bind(&a.from_level)
+            .bind(&a.to_level)
+            .bind(&a.body)
+            .bind(&a.delivered_at)
+            .bind(&a.delivery_note)
+            .execute(&mut *tx)
+            .await?;
+            if a.delivered_at.is_some() || a.delivery_note.is_some() {
+                sqlx::query(
+                    "UPDATE alerts SET delivered_at = ?, delivery_note = ? WHERE id = ? AND delivered_at IS NULL",
+                )
+                .bind(&a.delivered_at)
+                .bind(&a.delivery_note)
+                .bind(a.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+    async fn level_log_mark(&self) -> Result<Option<String>> {
+        self.meta(LEVEL_LOG_MARK).await
+    }
+    async fn set_level_log_mark(&self, mark: &str) -> Result<()> {
+        self.set_meta(LEVEL_LOG_MARK, mark).await
+    }
+}

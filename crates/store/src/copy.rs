@@ -11,7 +11,7 @@
 //! * [`replay`] recomputes every entry's postings and chain hash from nothing but the
 //!   stored bodies, and every original's SHA-256: `verify --full` for any backend.
 
-use crate::contract::{Head, Journal, Projections, Sealed, Settings};
+use crate::contract::{Beside, Head, Journal, Projections, Sealed, Settings};
 use crate::query::StockFilter;
 use crate::{Result, StoreError};
 use backstock_domain::Date;
@@ -166,6 +166,113 @@ where
         settings: settings.len(),
         head,
     })
+}
+
+/// What [`copy_beside`] moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BesideReport {
+    /// Royalty statements copied (of runs the source's journal records).
+    pub statements: usize,
+    /// Alerts copied, or whose webhook delivery was recorded.
+    pub alerts: usize,
+}
+
+/// Statements moved per transaction (each is one zstd frame of a few KB).
+const STATEMENTS_PER_BATCH: i64 = 500;
+
+/// Copies what `src` keeps beside its journal ([`Beside`]) to `dst`, after
+/// [`copy_journal`]: the statements of every royalty run the source's journal records
+/// (a period's statements are copied only when its run entry is there: rows an
+/// unrecorded attempt left are not records), its alert log (under the same ids, with
+/// each webhook delivery) and the level history's walk mark (the later of the two).
+/// Run again, it copies only what `dst` lacks.
+///
+/// An alert id that `dst` holds with other contents (two stores raised different
+/// alerts since they last agreed) is refused ([`StoreError::Io`], `InvalidInput`);
+/// nothing of the alert log is changed then.
+pub async fn copy_beside<S, D>(src: &S, dst: &D) -> Result<BesideReport>
+where
+    S: Journal + Beside + Sync,
+    D: Beside + Sync,
+{
+    let mut report = BesideReport::default();
+    // Royalty statements: the periods where the destination has fewer.
+    let theirs: std::collections::HashMap<String, i64> =
+        dst.royalty_statement_counts().await?.into_iter().collect();
+    for (period, n) in src.royalty_statement_counts().await? {
+        if theirs.get(&period).copied().unwrap_or(0) >= n {
+            continue;
+        }
+        if src
+            .entry_with_postings(&format!("royalty-run:{period}"))
+            .await?
+            .is_none()
+        {
+            continue;
+        }
+        let mut after = String::new();
+        loop {
+            let rows = src
+                .kept_statements(&period, &after, STATEMENTS_PER_BATCH)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after.clone_from(&last.payee);
+            dst.keep_statements(&rows).await?;
+            report.statements += rows.len();
+            if rows.len() < usize::try_from(STATEMENTS_PER_BATCH).unwrap_or(usize::MAX) {
+                break;
+            }
+        }
+    }
+    // The alert log: same ids, same contents.
+    let (ours, theirs) = (src.alert_log().await?, dst.alert_log().await?);
+    let theirs: std::collections::HashMap<i64, &crate::AlertRow> =
+        theirs.iter().map(|a| (a.id, a)).collect();
+    let mut moved = Vec::new();
+    for a in &ours {
+        match theirs.get(&a.id) {
+            None => moved.push(a.clone()),
+            Some(b) => {
+                let same = a.raised_at == b.raised_at
+                    && a.as_of == b.as_of
+                    && a.distributor == b.distributor
+                    && a.from_level == b.from_level
+                    && a.to_level == b.to_level
+                    && a.body == b.body;
+                if !same {
+                    return Err(refused(format!(
+                        "alert {} is not the same in both stores (raised {} for {} and {} for {}): another process raised alerts meanwhile",
+                        a.id, a.raised_at, a.distributor, b.raised_at, b.distributor
+                    )));
+                }
+                let told = b.delivered_at.is_none()
+                    && (a.delivered_at.is_some()
+                        || (a.delivery_note.is_some() && a.delivery_note != b.delivery_note));
+                if told {
+                    moved.push(a.clone());
+                }
+            }
+        }
+    }
+    if !moved.is_empty() {
+        dst.keep_alerts(&moved).await?;
+        report.alerts = moved.len();
+    }
+    // The walk mark: "DATE SEQ", the later one.
+    if let Some(mark) = src.level_log_mark().await? {
+        let key = |m: &str| {
+            let (d, q) = m.split_once(' ').unwrap_or((m, "0"));
+            (d.to_string(), q.parse::<i64>().unwrap_or(0))
+        };
+        let later = match dst.level_log_mark().await? {
+            None => true,
+            Some(theirs) => key(&mark) > key(&theirs),
+        };
+        if later {
+            dst.set_level_log_mark(&mark).await?;
+        }
+    }
+    Ok(report)
 }
 
 /// What a replay found.

@@ -1546,6 +1546,13 @@ impl Store {
         Ok(())
     }
 
+    /// The id of the last alert raised, if any.
+    pub async fn last_alert_id(&self) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT MAX(id) FROM alerts")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     pub async fn alerts(&self) -> Result<Vec<AlertRow>> {
         let rows = sqlx::query(
             "SELECT id, raised_at, as_of, distributor, from_level, to_level, body, delivered_at, delivery_note FROM alerts ORDER BY id",

@@ -6,7 +6,7 @@
 
 use backstock_domain::{Date, PartyId, Sku};
 use backstock_ledger::{Entry, EntryId, EntryKind, Event, Provenance};
-use backstock_store::contract::{Journal, Projections, Settings};
+use backstock_store::contract::{Beside, Journal, KeptStatement, Projections, Settings};
 use backstock_store::query::StockFilter;
 use backstock_store::{RecordOutcome, SourceFile, Store, StoreError};
 use backstock_store_pg::PgStore;
@@ -279,6 +279,133 @@ async fn copies_hash_for_hash<S: Journal + Projections + Settings + Sync>(s: &S)
     }
 }
 
+fn alert(id: i64, distributor: &str, to: &str) -> backstock_store::AlertRow {
+    backstock_store::AlertRow {
+        id,
+        raised_at: format!("2026-12-0{id}T10:00:00Z"),
+        as_of: "2016-05-31".into(),
+        distributor: distributor.into(),
+        from_level: "ok".into(),
+        to_level: to.into(),
+        body: format!("{{\"to\":\"{to}\"}}"),
+        delivered_at: None,
+        delivery_note: None,
+    }
+}
+
+/// What a label keeps beside its journal — royalty statements, the alert log and the
+/// level history's walk mark — is kept as given, moves with `copy_beside` (only the
+/// statements of runs the journal records), and is never taken for a setting.
+async fn keeps_what_is_beside_the_journal<S: Journal + Settings + Beside + Sync>(s: &S) {
+    let st = |payee: &str| KeptStatement {
+        period: "2016H1".into(),
+        payee: payee.into(),
+        sha256: format!("{payee:0>64}"),
+        body_zstd: vec![1, 2, 3],
+    };
+    s.keep_statements(&[st("a"), st("b")]).await.unwrap();
+    // Kept once: the same rows again change nothing.
+    s.keep_statements(&[st("b"), st("c")]).await.unwrap();
+    assert_eq!(
+        s.royalty_statement_counts().await.unwrap(),
+        vec![("2016H1".to_string(), 3)]
+    );
+    let page = s.kept_statements("2016H1", "a", 1).await.unwrap();
+    assert_eq!(page, vec![st("b")]);
+
+    s.keep_alerts(&[alert(1, "cascade", "watch"), alert(2, "cascade", "alert")])
+        .await
+        .unwrap();
+    let mut told = alert(2, "cascade", "alert");
+    told.delivered_at = Some("2026-12-02T10:00:01Z".into());
+    told.delivery_note = Some("HTTP 200".into());
+    s.keep_alerts(std::slice::from_ref(&told)).await.unwrap();
+    assert_eq!(
+        s.alert_log().await.unwrap(),
+        vec![alert(1, "cascade", "watch"), told.clone()]
+    );
+    s.set_level_log_mark("2016-05-31 12").await.unwrap();
+    assert!(s
+        .settings()
+        .await
+        .unwrap()
+        .iter()
+        .all(|(k, _)| k != backstock_store::contract::LEVEL_LOG_MARK));
+
+    let (_dir, other) = sqlite().await;
+    let r = backstock_store::copy::copy_beside(s, &other).await.unwrap();
+    // No run entry for 2016H1 in the journal: its rows are not records, not copied.
+    assert_eq!(r.statements, 0);
+    assert_eq!(r.alerts, 2);
+    assert_eq!(
+        other.alert_log().await.unwrap(),
+        s.alert_log().await.unwrap()
+    );
+    assert_eq!(
+        other.level_log_mark().await.unwrap().as_deref(),
+        Some("2016-05-31 12")
+    );
+    // Again: nothing to copy; an earlier mark never moves the other's back.
+    s.set_level_log_mark("2016-04-30 9").await.unwrap();
+    let r = backstock_store::copy::copy_beside(s, &other).await.unwrap();
+    assert_eq!(r, backstock_store::copy::BesideReport::default());
+    assert_eq!(
+        other.level_log_mark().await.unwrap().as_deref(),
+        Some("2016-05-31 12")
+    );
+    // An alert raised differently under the same id: refused, nothing changed.
+    let (_dir2, stranger) = sqlite().await;
+    stranger
+        .keep_alerts(&[alert(1, "northwind", "alert")])
+        .await
+        .unwrap();
+    let err = backstock_store::copy::copy_beside(s, &stranger)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("alert 1"), "{err}");
+    assert_eq!(stranger.alert_log().await.unwrap().len(), 1);
+}
+
+/// On PostgreSQL what is kept beside the journal is history too: the database itself
+/// refuses to change a raised alert or remove a royalty statement.
+#[tokio::test]
+async fn postgres_keeps_statements_and_alerts_as_written() {
+    let Some(pg) = postgres("beside_append_only").await else {
+        return;
+    };
+    keeps_what_is_beside_the_journal(&pg).await;
+    let label = pg.label().to_string();
+    let refused = sqlx::query("UPDATE alerts SET to_level = 'ok' WHERE label = $1")
+        .bind(&label)
+        .execute(pg.pool())
+        .await
+        .unwrap_err();
+    // backstock_app may update only the delivery columns (and a trigger refuses any
+    // other change for every role).
+    assert!(
+        refused.to_string().contains("permission denied"),
+        "{refused}"
+    );
+    let refused = sqlx::query("DELETE FROM royalty_statements WHERE label = $1")
+        .bind(&label)
+        .execute(pg.pool())
+        .await
+        .unwrap_err();
+    let said = refused.to_string();
+    assert!(
+        said.contains("permission denied") || said.contains("append-only"),
+        "{said}"
+    );
+    assert_eq!(pg.royalty_statement_counts().await.unwrap().len(), 1);
+    let refused = sqlx::query("DELETE FROM alerts WHERE label = $1")
+        .bind(&label)
+        .execute(pg.pool())
+        .await
+        .unwrap_err();
+    assert!(!refused.to_string().is_empty());
+    assert_eq!(pg.alert_log().await.unwrap().len(), 2);
+}
+
 fn r_sha() -> String {
     backstock_ledger::chain::to_hex(sha2::Sha256::digest(b"sku,units\nA,100\n").as_slice())
 }
@@ -339,4 +466,5 @@ contract!(
     originals_are_kept_once,
     replays_to_its_own_hashes,
     copies_hash_for_hash,
+    keeps_what_is_beside_the_journal,
 );

@@ -21,16 +21,18 @@
 //! the database on the next request). The locks are per process; between processes
 //! the database's chain-head lock and the prefix check keep each label's chain exact.
 //!
-//! What a working copy cannot carry (royalty statements of a run, payouts, the alert
-//! log) is refused on PostgreSQL, as by the CLI: see [`refused_on_postgres`].
+//! What is kept beside the journal travels with it (`copy_beside`): the statements of
+//! royalty runs and the alert log. A page that reads may raise alerts (the dashboard
+//! assesses every distributor): once it has answered, alerts its copy raised are
+//! appended to the database too.
 
 use crate::{AppState, Fail};
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use backstock_store::contract::Journal;
-use backstock_store::copy::copy_journal;
+use backstock_store::contract::{Beside, Journal, Settings};
+use backstock_store::copy::{copy_beside, copy_journal};
 use backstock_store::Store;
 use backstock_store_pg::PgStore;
 use std::collections::HashMap;
@@ -42,11 +44,18 @@ pub struct Remote {
     url: String,
     stores: tokio::sync::Mutex<HashMap<String, Arc<PgStore>>>,
     locks: Mutex<HashMap<String, Arc<RwLock<()>>>>,
+    /// Per label, the last alert id known to be in the database: a read that raised
+    /// none pushes nothing.
+    alerts_pushed: Mutex<HashMap<String, i64>>,
 }
 
 /// What a request holds on its tenant's working copy until its answer is made.
 pub enum Hold {
-    Read(#[allow(dead_code)] OwnedRwLockReadGuard<()>),
+    /// A request that only reads (it may raise alerts, which are appended after it).
+    Read {
+        slug: String,
+        _guard: OwnedRwLockReadGuard<()>,
+    },
     /// A request that may record: what it recorded is appended to the database
     /// before the write lock is let go.
     Write {
@@ -89,15 +98,18 @@ where
         .map_err(|e| Fail::internal(format!("a database task failed: {e}")))
 }
 
-/// `copy_journal(from, to)` off the async threads.
+/// `copy_journal(from, to)` then `copy_beside(from, to)`, off the async threads.
 async fn copied<A, B>(from: Arc<A>, to: Arc<B>) -> Result<(), Fail>
 where
-    A: Journal + backstock_store::contract::Settings + Send + Sync + 'static,
-    B: Journal + backstock_store::contract::Settings + Send + Sync + 'static,
+    A: Journal + Settings + Beside + Send + Sync + 'static,
+    B: Journal + Settings + Beside + Send + Sync + 'static,
 {
-    off_thread(move || async move { copy_journal(&*from, &*to).await.map(|_| ()) })
-        .await?
-        .map_err(|e| Fail::new(409, "label_moved", e.to_string()))
+    off_thread(move || async move {
+        copy_journal(&*from, &*to).await?;
+        copy_beside(&*from, &*to).await.map(|_| ())
+    })
+    .await?
+    .map_err(|e| Fail::new(409, "label_moved", e.to_string()))
 }
 
 async fn head_of<S: Journal + Send + Sync + 'static>(
@@ -119,6 +131,7 @@ impl Remote {
             url,
             stores: Default::default(),
             locks: Default::default(),
+            alerts_pushed: Default::default(),
         }
     }
 
@@ -187,7 +200,10 @@ impl crate::auth::Labels {
             let _writing = lock.clone().write_owned().await;
             self.pulled(state, slug, &pg).await?
         };
-        slot.put(Hold::Read(lock.read_owned().await));
+        slot.put(Hold::Read {
+            slug: slug.to_string(),
+            _guard: lock.read_owned().await,
+        });
         Ok(store)
     }
 
@@ -251,6 +267,55 @@ impl crate::auth::Labels {
     }
 }
 
+impl crate::auth::Labels {
+    /// After a request that only read: appends the alerts it raised on the working
+    /// copy (if any) to the database. Alerts the database holds differently (another
+    /// server raised its own meanwhile) make the copy be made again from the database;
+    /// the answer already made stands.
+    pub(crate) async fn push_alerts(&self, state: &AppState, slug: &str) {
+        let Some(remote) = self.remote() else { return };
+        let Ok(local) = self.local(&state.control, slug).await else {
+            return;
+        };
+        let last = match local.last_alert_id().await {
+            Ok(x) => x.unwrap_or(0),
+            Err(_) => return,
+        };
+        {
+            let pushed = remote
+                .alerts_pushed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if pushed.get(slug).is_some_and(|p| *p >= last) || last == 0 {
+                return;
+            }
+        }
+        let Ok(pg) = remote.store_of(slug).await else {
+            return;
+        };
+        let to = pg.clone();
+        let pushed = off_thread(move || async move { copy_beside(&*local, &*to).await }).await;
+        match pushed {
+            Ok(Ok(_)) => {
+                remote
+                    .alerts_pushed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(slug.to_string(), last);
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(label = slug, error = %e, "alerts raised on the working copy were not appended to the database; the copy is made again");
+                let lock = remote.lock_of(slug);
+                let _writing = lock.write_owned().await;
+                if let Err(f) = self.remade(state, slug, &pg).await {
+                    tracing::warn!(label = slug, error = %f.message, "the working copy could not be made again");
+                }
+            }
+            Err(f) => tracing::warn!(label = slug, error = %f.message, "appending alerts"),
+        }
+    }
+}
+
 /// Middleware (innermost): gives the request a [`HoldSlot`] and, once the handler has
 /// answered, appends what a writing request recorded to the database before the
 /// tenant's lock is let go; a request the database refused becomes 409.
@@ -266,7 +331,13 @@ pub async fn push_after(State(state): State<AppState>, mut req: Request, next: N
             Ok(()) => response,
             Err(f) => f.into_response(),
         },
-        _ => response,
+        Some(Hold::Read { slug, _guard }) => {
+            // The read lock is let go first: making the copy again needs the write lock.
+            drop(_guard);
+            state.labels.push_alerts(&state, &slug).await;
+            response
+        }
+        None => response,
     }
 }
 
@@ -283,12 +354,11 @@ pub fn refused_on_postgres(method: &Method, path: &str) -> Option<String> {
         ["api", "v1", "t", _, rest @ ..] => rest,
         _ => return None,
     };
-    match rest.first() {
-        Some(&"royalties") | Some(&"payouts") => Some(
-            "royalty runs and payouts are not yet kept on PostgreSQL (their statements are records of their own); copy the label to a data directory with `backstock store copy`, run them there, and copy it to a new label".into(),
-        ),
-        _ => None,
-    }
+    // Everything a label records travels with its working copy (the journal, its
+    // settings, royalty statements and the alert log): nothing is refused today. The
+    // hook stays for an action that would keep records of another kind.
+    let _ = rest;
+    None
 }
 
 #[cfg(test)]
@@ -298,8 +368,8 @@ mod tests {
     #[test]
     fn what_writes_and_what_is_refused() {
         assert!(!writes(&Method::GET) && writes(&Method::POST) && writes(&Method::DELETE));
-        assert!(refused_on_postgres(&Method::POST, "/t/a/royalties/run").is_some());
-        assert!(refused_on_postgres(&Method::POST, "/api/v1/t/a/payouts").is_some());
+        assert!(refused_on_postgres(&Method::POST, "/t/a/royalties/run").is_none());
+        assert!(refused_on_postgres(&Method::POST, "/api/v1/t/a/payouts").is_none());
         assert!(refused_on_postgres(&Method::GET, "/t/a/royalties").is_none());
         assert!(refused_on_postgres(&Method::POST, "/t/a/payments").is_none());
         assert!(refused_on_postgres(&Method::POST, "/login").is_none());

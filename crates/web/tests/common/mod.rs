@@ -129,6 +129,9 @@ pub async fn publish(state: &AppState, slug: &str) {
     backstock_store::copy::copy_journal(&local, &pg)
         .await
         .unwrap();
+    backstock_store::copy::copy_beside(&local, &pg)
+        .await
+        .unwrap();
     local.pool().close().await;
 }
 
