@@ -395,6 +395,9 @@ pub struct Tenant {
     pub row: TenantRow,
     pub scope: Scope,
     store: Arc<Store>,
+    /// This server's cache of failed distributors' standings (never another server's:
+    /// two servers in one process may each have a label `alpha`).
+    standings: Arc<crate::insolvency::Standings>,
 }
 
 impl Tenant {
@@ -403,6 +406,9 @@ impl Tenant {
     }
     pub fn slug(&self) -> &str {
         &self.row.slug
+    }
+    pub(crate) fn standings_cache(&self) -> &crate::insolvency::Standings {
+        &self.standings
     }
     pub fn role(&self) -> Role {
         self.membership.role
@@ -483,6 +489,7 @@ impl FromRequestParts<AppState> for Tenant {
             row,
             scope,
             store,
+            standings: state.standings.clone(),
         })
     }
 }

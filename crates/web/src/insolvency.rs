@@ -129,9 +129,11 @@ type Key = (String, String, Option<Date>, i64, Date);
 
 /// Standings computed once per (tenant, distributor or all, date, journal length,
 /// label's today), like the pages' books (`views::Cache`): the dashboard stays cheap.
-static STANDINGS: std::sync::OnceLock<
-    std::sync::Mutex<std::collections::HashMap<Key, std::sync::Arc<Vec<Standing>>>>,
-> = std::sync::OnceLock::new();
+/// One per server (`AppState`), handed to each request's `Tenant`.
+#[derive(Default)]
+pub struct Standings {
+    map: std::sync::Mutex<std::collections::HashMap<Key, std::sync::Arc<Vec<Standing>>>>,
+}
 
 async fn cached(
     t: &Tenant,
@@ -147,7 +149,7 @@ async fn cached(
         len,
         today,
     );
-    let map = STANDINGS.get_or_init(Default::default);
+    let map = &t.standings_cache().map;
     if let Some(v) = map.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return Ok(v);
     }

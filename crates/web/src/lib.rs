@@ -108,6 +108,8 @@ pub struct Inner {
     pub config: Config,
     labels: auth::Labels,
     pub cache: views::Cache,
+    /// Failed distributors' standings, per label (the distributor page's section).
+    standings: Arc<insolvency::Standings>,
 }
 
 /// Shared by every request.
@@ -131,6 +133,7 @@ impl AppState {
             config,
             labels,
             cache: views::Cache::default(),
+            standings: Arc::default(),
         })))
     }
 }

@@ -3,7 +3,7 @@
 //! again as typed, with the importer's own message; a role without the permission gets
 //! 403; a payment moves the receivables by exactly its amount.
 
-mod common;
+use crate::common;
 use common::*;
 
 async fn store(s: &Server) -> backstock_store::Store {

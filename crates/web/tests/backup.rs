@@ -1,7 +1,7 @@
 //! "Download a backup" over HTTP: only the owner; the file is the label's whole store,
 //! its hash chain verifies and it restores to the same journal; downloads are audited.
 
-mod common;
+use crate::common;
 
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -2,7 +2,7 @@
 //! refused (the upload's confirm says so and records nothing), only the owner reopens
 //! (with a reason), the page shows the forms each role may use, every step is audited.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! A corrected record, through the pages and the API: the shipment is listed as
 //! reversed (when, why) and counts nowhere — not in stock, not in exposure.
 
-mod common;
+use crate::common;
 use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

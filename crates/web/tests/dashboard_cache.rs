@@ -3,7 +3,7 @@
 //! exactly those a server that never saw the label before computes from scratch, and a
 //! backdated entry does move the history points on and after its day.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Deductions, write-offs, buy-backs and thresholds over HTTP: who may read and act,
 //! the page forms and the JSON API, what they record and what the audit log says.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! The accountant's exports over HTTP: who may download them, what they hold (every
 //! journal balanced, money only), mistakes answered plainly, downloads audited.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::collections::BTreeMap;

@@ -1,7 +1,7 @@
 //! The web app over real HTTP: sign-in, sessions, CSRF, throttling, import preview and
 //! confirm, API tokens, roles' slices.
 
-mod common;
+use crate::common;
 
 use common::*;
 

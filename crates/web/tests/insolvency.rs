@@ -3,7 +3,7 @@
 //! deadlines on the distributor page, the dashboard and the API; documents uploaded;
 //! the claim pack downloaded as a zip; the "has failed" page; every action audited.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};
@@ -90,7 +90,12 @@ async fn a_failure_is_recorded_shown_with_its_deadlines_and_packed() {
     assert_eq!(g.status, 200, "{}", g.body);
     assert!(g.json()["not_legal_advice"].is_string());
     let page = s.get("/t/alpha/distributors/alphadist", Some(&book)).await;
-    assert!(page.body.contains("id=\"table-deadlines\"") && page.body.contains("2016-06-23"));
+    assert!(
+        page.body.contains("id=\"table-deadlines\"") && page.body.contains("2016-06-23"),
+        "{}: {}",
+        page.status,
+        page.body
+    );
     let dash = s.get("/t/alpha/dashboard", Some(&book)).await;
     assert!(dash.body.contains("id=\"failures\""), "{}", dash.body);
 

@@ -2,7 +2,7 @@
 //! distributor member's distributor) is picked from the label's own, and an id that
 //! does not exist is refused with a sentence, in the form and the API.
 
-mod common;
+use crate::common;
 use common::*;
 
 /// The `<select>` with this id.

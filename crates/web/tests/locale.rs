@@ -2,7 +2,7 @@
 //! lower crates write (risk reasons, warnings, refusals, the audit log), not only in
 //! tables — while CSV downloads and the API keep what the crates wrote.
 
-mod common;
+use crate::common;
 use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@
 //! only after many failures, and then only to addresses it has never signed in from.
 //! Everything lives in the control database.
 
-mod common;
+use crate::common;
 use common::*;
 
 /// A sign-in from `addr` (the server trusts `X-Forwarded-For`, as behind a proxy).

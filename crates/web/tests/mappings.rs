@@ -5,7 +5,7 @@
 //! it), and a file imported with it records the statement. A bad choice is explained
 //! with the file's line and column; only owners, staff and bookkeepers may build one.
 
-mod common;
+use crate::common;
 use common::*;
 
 /// Northwind's own layout: a header block, then one line per product, a TOTAL line.

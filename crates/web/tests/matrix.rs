@@ -3,7 +3,7 @@
 //! says so; nobody reads or writes another tenant's data, whatever the URL says.
 //! Iterating over `routes::all()` means a new route is covered without editing this.
 
-mod common;
+use crate::common;
 
 use backstock_web::roles::{Access, Role};
 use backstock_web::routes::{self, Body, Route, Verb};

@@ -2,7 +2,7 @@
 //! most 500 rows) and answer a `next` cursor; list pages show the first 500 rows with a
 //! "next" link; CSV exports stream every row.
 
-mod common;
+use crate::common;
 use common::*;
 
 /// A catalog of `n` releases (SKUs BIG-00000 …).

@@ -3,7 +3,7 @@
 //! file and the year-end CSV; who may pay (owner, staff) and who may not; an artist
 //! sees the remittance advice of their own payee only.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -4,7 +4,7 @@
 //! disagrees with the database is thrown away, never appended. Runs in the suite's
 //! PostgreSQL pass (`BACKSTOCK_TEST_BACKEND=postgres`); on SQLite it says so and passes.
 
-mod common;
+use crate::common;
 use backstock_store::contract::Journal;
 use common::*;
 

@@ -2,7 +2,7 @@
 //! says is what the confirm does. Rows already recorded from another file are counted
 //! and skipped; rows recorded with other details are refused at the preview.
 
-mod common;
+use crate::common;
 use common::*;
 
 const HEADER: &str =

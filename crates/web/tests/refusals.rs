@@ -2,7 +2,7 @@
 //! own words, with the form as it was typed and an override button; a mistyped SKU is
 //! "unknown SKU", not a credit hold.
 
-mod common;
+use crate::common;
 use common::*;
 
 const SHIP: &str = "/t/alpha/distributors/alphadist/shipments";

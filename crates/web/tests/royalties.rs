@@ -2,7 +2,7 @@
 //! CSV, JSON), the artist portal, and who may see and do what — on the alpha fixture
 //! label with two payees, one period already run and the next one not.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -3,7 +3,7 @@
 //! only until they expire; a reset ends every session and API token; labels stay
 //! apart.
 
-mod common;
+use crate::common;
 use backstock_web::control::LinkKind;
 use backstock_web::roles::Role;
 use backstock_web::signup::{Mail, Sent, SmtpUrl};

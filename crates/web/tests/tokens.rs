@@ -1,7 +1,7 @@
 //! Issue 19.7: API tokens. A token minted with a token is revoked with its parent; a
 //! password change ends every token; the create response gives the token's id.
 
-mod common;
+use crate::common;
 use common::*;
 
 async fn bearer(s: &Server, method: &str, path: &str, token: &str, body: &[u8]) -> Resp {

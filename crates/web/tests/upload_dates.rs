@@ -4,7 +4,7 @@
 //! value, and the value to write instead. The statement values typed on the upload
 //! form (for mapped files) are taken as the label shows dates, or in ISO.
 
-mod common;
+use crate::common;
 use common::*;
 
 async fn upload(s: &Server, who: &Session, name: &str, text: &str) -> Resp {
