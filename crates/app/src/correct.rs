@@ -18,7 +18,40 @@ use backstock_ledger::{
 use backstock_records::Records;
 use backstock_store::query::StockFilter;
 use backstock_store::Store;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Ids of the entries reversed by a correction known on or before `as_of` (`None`:
+/// every correction recorded) that is not itself reversed. Reads the corrections only,
+/// however large the journal.
+pub async fn reversed_ids(
+    store: &Store,
+    as_of: Option<Date>,
+) -> Result<BTreeSet<String>, AppError> {
+    let corrections: Vec<Entry> = store
+        .entries(&[backstock_ledger::EntryKind::Correction], as_of)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    Ok(backstock_records::standing_reversals(corrections.iter())
+        .into_keys()
+        .map(str::to_string)
+        .collect())
+}
+
+/// The statements among [`reversed_ids`], as (distributor, statement id): how their
+/// lines are known in the line-level Parquet parts (an entry `statement:D:S`).
+pub async fn reversed_statements(
+    store: &Store,
+    as_of: Option<Date>,
+) -> Result<BTreeSet<(String, String)>, AppError> {
+    Ok(reversed_ids(store, as_of)
+        .await?
+        .iter()
+        .filter_map(|id| id.strip_prefix("statement:")?.split_once(':'))
+        .map(|(d, s)| (d.to_string(), s.to_string()))
+        .collect())
+}
 
 /// What to correct and why.
 #[derive(Debug, Clone)]

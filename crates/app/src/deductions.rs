@@ -55,7 +55,6 @@ use backstock_risk::Snapshot;
 use backstock_store::query::StockFilter;
 use backstock_store::Store;
 use serde::Serialize;
-use std::collections::HashSet;
 
 /// Money in JSON: `{"amount": "1234.56", "amount_minor": 123456, "currency": "USD"}`.
 fn money_json<S: serde::Serializer>(m: &Money, s: S) -> Result<S::Ok, S::Error> {
@@ -314,19 +313,6 @@ fn pct(permille: i64) -> String {
     }
 }
 
-/// Ids of entries a correction reversed.
-async fn corrected(store: &Store) -> Result<HashSet<String>, AppError> {
-    Ok(store
-        .entries(&[EntryKind::Correction], None)
-        .await?
-        .into_iter()
-        .filter_map(|(_, e)| match e.event {
-            Event::Correction { reverses, .. } => Some(reverses.to_string()),
-            _ => None,
-        })
-        .collect())
-}
-
 /// Entries of one kind whose id starts with `prefix`, all of them (any date).
 async fn entries_with_prefix(
     store: &Store,
@@ -512,7 +498,7 @@ pub async fn accept(
     // The same acceptance again: answer with the one on record.
     let prefix = format!("deduction-accepted:{d}:{sid}:");
     let earlier = entries_with_prefix(store, EntryKind::DeductionAccepted, &prefix).await?;
-    let reversed = corrected(store).await?;
+    let reversed = crate::correct::reversed_ids(store, None).await?;
     let same = earlier.iter().rev().find(|e| {
         !reversed.contains(e.id.as_str())
             && e.effective_on == on
@@ -817,7 +803,7 @@ pub async fn write_off(store: &Store, req: &WriteOff, user: &str) -> Result<Writ
     }
     let prefix = format!("write-off:{d}:{}:", sid.unwrap_or("balance"));
     let earlier = entries_with_prefix(store, EntryKind::ReceivableWrittenOff, &prefix).await?;
-    let reversed = corrected(store).await?;
+    let reversed = crate::correct::reversed_ids(store, None).await?;
     let same = earlier.iter().rev().find(|e| {
         !reversed.contains(e.id.as_str())
             && e.effective_on == on

@@ -158,19 +158,6 @@ pub async fn payables(store: &Store) -> Result<BTreeMap<(String, String), Money>
     Ok(out)
 }
 
-/// Ids of entries reversed by a correction known on or before `as_of` (`None`: all).
-async fn reversed(store: &Store, as_of: Option<Date>) -> Result<BTreeSet<String>, AppError> {
-    Ok(store
-        .entries(&[EntryKind::Correction], as_of)
-        .await?
-        .into_iter()
-        .filter_map(|(_, e)| match e.event {
-            Event::Correction { reverses, .. } => Some(reverses.to_string()),
-            _ => None,
-        })
-        .collect())
-}
-
 /// Payments standing (not reversed) as known on `as_of` (`None`: everything
 /// recorded), of one payee or all, oldest first.
 pub async fn payouts(
@@ -178,7 +165,7 @@ pub async fn payouts(
     payee: Option<&str>,
     as_of: Option<Date>,
 ) -> Result<Vec<Payout>, AppError> {
-    let gone = reversed(store, as_of).await?;
+    let gone = crate::correct::reversed_ids(store, as_of).await?;
     let mut out = Vec::new();
     for (_, e) in store.entries(&[EntryKind::RoyaltyPaid], as_of).await? {
         if gone.contains(e.id.as_str()) {
@@ -305,7 +292,7 @@ pub async fn record(store: &Store, req: &PayoutRequest, user: &str) -> Result<Pa
             .map(|r| format!(":{r}"))
             .unwrap_or_default()
     );
-    let gone = reversed(store, None).await?;
+    let gone = crate::correct::reversed_ids(store, None).await?;
     let (id, existing) = free_id(store, &base, &gone).await?;
     if let Some(e) = existing {
         return paid_of(&e, &payee.name, false)
@@ -593,7 +580,7 @@ pub async fn tax_form(
 /// The latest tax form on file per payee (corrected ones left out): (received, form).
 pub async fn tax_forms(store: &Store) -> Result<BTreeMap<String, (Date, TaxFormKind)>, AppError> {
     let mut forms: BTreeMap<String, (Date, TaxFormKind)> = BTreeMap::new();
-    let gone = reversed(store, None).await?;
+    let gone = crate::correct::reversed_ids(store, None).await?;
     for (_, e) in store.entries(&[EntryKind::TaxForm], None).await? {
         if gone.contains(e.id.as_str()) {
             continue;

@@ -313,6 +313,7 @@ pub async fn run(
                 period,
                 by,
                 skus,
+                reversed: backstock_app::correct::reversed_statements(store, None).await?,
             };
             let answer = backstock_lines::query::run_on(&to, &req, &engine).await?;
             if std::env::var_os("BACKSTOCK_TIMING").is_some() {

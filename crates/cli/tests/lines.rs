@@ -166,6 +166,52 @@ fn dsr_lines_rebuilt_as_parquet_and_queried_tie_to_the_ledger() {
     let again = ok(&d, &["lines", "rebuild"]);
     assert_eq!(again, rebuilt);
 
+    // A statement corrected (keyed twice): its lines stay in the parts, and every
+    // answer leaves them out as the ledger leaves the statement out.
+    let journal = ok(&d, &["journal", "--format", "csv", "--kind", "statement"]);
+    let jan0 = journal
+        .split(|c: char| c == ',' || c == '"' || c.is_whitespace())
+        .find(|t| t.starts_with("statement:dist0:dsr-") && t.contains("201601"))
+        .unwrap_or_else(|| panic!("dist0's January statement in {journal}"))
+        .to_string();
+    let by_distributor = |period: &str| {
+        ok(
+            &d,
+            &[
+                "lines",
+                "query",
+                "--period",
+                period,
+                "--by",
+                "distributor",
+                "--format",
+                "csv",
+            ],
+        )
+    };
+    let jan = by_distributor("2016-01");
+    let amount_at = jan
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|h| h == "amount")
+        .unwrap();
+    let dist0_jan: i128 = jan
+        .lines()
+        .filter(|l| l.starts_with("dist0,"))
+        .map(|l| minor(l.split(',').nth(amount_at).unwrap()))
+        .sum();
+    assert!(dist0_jan > 0, "{jan}");
+    ok(&d, &["correct", &jan0, "--reason", "keyed twice"]);
+    let after = by_distributor("2016-01");
+    assert!(!after.lines().any(|l| l.starts_with("dist0,")), "{after}");
+    assert_eq!(
+        column_sum(&by_distributor("2016H1"), "amount"),
+        column_sum(&coarse, "amount") - dist0_jan
+    );
+    assert_eq!(ok(&d, &["lines", "rebuild"]), rebuilt);
+
     // Refusals name what was expected.
     let e = fail(&d, &["lines", "query", "--period", "2016-13"], 3);
     assert!(e.contains("--period"), "{e}");

@@ -125,6 +125,10 @@ pub struct Request {
     pub by: Vec<Dim>,
     /// Only lines of these SKUs (the SKUs on a payee's contracts).
     pub skus: Option<BTreeSet<String>>,
+    /// Statements a correction reversed, as (distributor, statement id): their lines
+    /// stay in the parts (a part is its original's, whole) and are left out here, as
+    /// the ledger leaves the statements out.
+    pub reversed: BTreeSet<(String, String)>,
 }
 
 /// One group's totals.
@@ -344,6 +348,9 @@ impl Exact {
         self.by_scale.entry(scale).or_default().push(url.clone());
         let mut want: Vec<&str> = req.by.iter().map(|d| d.column()).collect();
         want.extend(["currency", "units", "amount", "sku"]);
+        if !req.reversed.is_empty() {
+            want.extend(["distributor", "statement_id"]);
+        }
         let idx: Vec<usize> = want
             .iter()
             .map(|c| {
@@ -391,9 +398,27 @@ impl Exact {
                 .as_primitive_opt::<Decimal128Type>()
                 .ok_or_else(|| other(format!("{url}: amount is not Decimal128")))?
                 .clone();
+            // (distributor, statement id) of each row, read only when some are reversed.
+            let statement = if req.reversed.is_empty() {
+                None
+            } else {
+                Some((
+                    strings(&by_name("distributor")?)?,
+                    strings(&by_name("statement_id")?)?,
+                ))
+            };
+            let statement = statement
+                .as_ref()
+                .map(|(d, s)| (d.as_string::<i32>(), s.as_string::<i32>()));
             for r in 0..batch.num_rows() {
                 if let Some(skus) = &req.skus {
                     if sku.is_null(r) || !skus.contains(sku.value(r)) {
+                        continue;
+                    }
+                }
+                if let Some((d, st)) = &statement {
+                    let id = (d.value(r).to_string(), st.value(r).to_string());
+                    if req.reversed.contains(&id) {
                         continue;
                     }
                 }
@@ -521,6 +546,14 @@ async fn engine(exact: &Exact, req: &Request, on: &Engine) -> Result<HashMap<Key
         if let Some(skus) = &req.skus {
             let list: Vec<Expr> = skus.iter().map(|s| lit(s.clone())).collect();
             df = df.filter(col("sku").in_list(list, false)).map_err(df_err)?;
+        }
+        let reversed = req.reversed.iter().map(|(d, st)| {
+            col("distributor")
+                .eq(lit(d.clone()))
+                .and(col("statement_id").eq(lit(st.clone())))
+        });
+        if let Some(any) = reversed.reduce(Expr::or) {
+            df = df.filter(!any).map_err(df_err)?;
         }
         let mut group: Vec<Expr> = req.by.iter().map(|d| col(d.column())).collect();
         group.push(col("currency"));

@@ -180,10 +180,19 @@ fn visible(entries: &[Entry], as_of: Date) -> Vec<(usize, &Entry)> {
 /// Every entry reversed on `as_of` by a correction that is not itself reversed, with
 /// that correction.
 fn reversals(entries: &[Entry], as_of: Date) -> HashMap<&str, Reversal<'_>> {
+    standing_reversals(visible(entries, as_of).into_iter().map(|(_, e)| e))
+}
+
+/// The entries reversed by the corrections among `entries` (in recording order) that
+/// are not themselves reversed, with the correction that reversed each. Other entries
+/// are passed over, so the corrections alone give the same answer as the journal.
+pub fn standing_reversals<'a>(
+    entries: impl DoubleEndedIterator<Item = &'a Entry>,
+) -> HashMap<&'a str, Reversal<'a>> {
     // A correction comes after what it reverses: walking backwards, whether a
     // correction is itself void is known before its target is reached.
     let mut void: HashMap<&str, Reversal<'_>> = HashMap::new();
-    for (_, e) in visible(entries, as_of).into_iter().rev() {
+    for e in entries.rev() {
         if void.contains_key(e.id.as_str()) {
             continue;
         }

@@ -127,6 +127,7 @@ async fn answer(state: &AppState, t: &Tenant, a: &Ask) -> Result<Option<Answer>,
         period: a.period,
         by: a.by.clone(),
         skus,
+        reversed: backstock_app::correct::reversed_statements(t.store(), None).await?,
     };
     Ok(Some(
         backstock_lines::query::run(&location(state, t)?, &req).await?,
