@@ -1557,15 +1557,24 @@ async fn run_codes(command: Command, data_dir: Option<PathBuf>) -> Result<String
                 AliasCommand::Add { code, sku } => {
                     let sku = Sku::parse(&sku)
                         .map_err(|e| CliError::new(Exit::Input, format!("SKU: {e}")))?;
+                    #[cfg(feature = "lines")]
+                    let before = store.last_seq().await?.unwrap_or(0);
                     let r = backstock_app::aliases::add(&store, &code, sku, &user()).await?;
-                    Ok(if r.lines_posted > 0 {
+                    #[allow(unused_mut)]
+                    let mut out = if r.lines_posted > 0 {
                         format!(
                             "{} now means {}; posted {} held line(s) from {} statement(s).\n",
                             r.code, r.sku, r.lines_posted, r.statements
                         )
                     } else {
                         format!("{} now means {}.\n", r.code, r.sku)
-                    })
+                    };
+                    // The originals of the lines posted are written again with the SKU.
+                    #[cfg(feature = "lines")]
+                    if r.lines_posted > 0 {
+                        out.push_str(&lines::after_import(&store, &dir(), before).await?);
+                    }
+                    Ok(out)
                 }
                 AliasCommand::List => {
                     let mut t = Table::new(&["code", "sku"]);

@@ -97,23 +97,54 @@ impl Report {
 }
 
 /// The statements recorded from each original, by its SHA-256 (with its name).
-async fn statements_by_file(
-    store: &Store,
-) -> Result<BTreeMap<String, (String, Vec<Statement>)>, AppError> {
-    let mut by: BTreeMap<String, (String, Vec<Statement>)> = BTreeMap::new();
+type ByFile = BTreeMap<String, (String, Vec<Statement>)>;
+
+/// `(distributor, statement id)` of a supplementary statement that posted held lines
+/// once an alias named their code (`statement:D:S:held:CODE`, `app::aliases`).
+fn held_of(entry_id: &str) -> Option<(&str, &str)> {
+    let (d, rest) = entry_id.strip_prefix("statement:")?.split_once(':')?;
+    let (s, _code) = rest.rsplit_once(":held:")?;
+    Some((d, s))
+}
+
+/// The statements recorded from each original, by its SHA-256 (with its name). A
+/// supplementary statement that posted an original's held lines (recorded by a
+/// command, not from a file) joins its original statement's file under that
+/// statement's id: the lines, read again with the alias known, name the SKU, and add
+/// up to the statement and its supplement together.
+async fn statements_by_file(store: &Store) -> Result<ByFile, AppError> {
+    let mut by = ByFile::new();
+    let mut file_of: HashMap<(String, String), String> = HashMap::new();
+    let mut held: Vec<((String, String), Statement)> = Vec::new();
     store
         .for_each_entry(&[EntryKind::Statement], None, |_, e| {
-            if let (Provenance::File { sha256, name, .. }, Event::Statement(st)) =
-                (e.provenance, e.event)
-            {
-                by.entry(sha256)
-                    .or_insert_with(|| (name, Vec::new()))
-                    .1
-                    .push(st);
+            match (e.provenance, e.event) {
+                (Provenance::File { sha256, name, .. }, Event::Statement(st)) => {
+                    file_of.insert(
+                        (st.distributor.to_string(), st.statement_id.clone()),
+                        sha256.clone(),
+                    );
+                    by.entry(sha256)
+                        .or_insert_with(|| (name, Vec::new()))
+                        .1
+                        .push(st);
+                }
+                (_, Event::Statement(st)) => {
+                    if let Some((d, s)) = held_of(e.id.as_str()) {
+                        held.push(((d.to_string(), s.to_string()), st));
+                    }
+                }
+                _ => {}
             }
             Ok(())
         })
         .await?;
+    for (of, mut st) in held {
+        if let Some((_, statements)) = file_of.get(&of).and_then(|sha| by.get_mut(sha)) {
+            st.statement_id = of.1;
+            statements.push(st);
+        }
+    }
     Ok(by)
 }
 
@@ -400,17 +431,39 @@ pub async fn write_recorded_since(
         return Ok(report);
     }
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let mut by_file: BTreeMap<String, (String, Vec<Statement>)> = BTreeMap::new();
+    let mut by_file = ByFile::new();
+    // Held lines posted since (an alias named their code): their originals are
+    // written again, whole, with every statement recorded from them.
+    let mut held: Vec<(String, String)> = Vec::new();
     for e in store.entries_with_ids(&refs).await? {
-        if let (Provenance::File { sha256, name, .. }, Event::Statement(st)) =
-            (e.provenance, e.event)
-        {
-            by_file
+        match (e.provenance, e.event) {
+            (Provenance::File { sha256, name, .. }, Event::Statement(st)) => by_file
                 .entry(sha256)
                 .or_insert_with(|| (name, Vec::new()))
                 .1
-                .push(st);
+                .push(st),
+            (_, Event::Statement(_)) => {
+                if let Some((d, s)) = held_of(e.id.as_str()) {
+                    held.push((d.to_string(), s.to_string()));
+                }
+            }
+            _ => {}
         }
+    }
+    if !held.is_empty() {
+        let originals: Vec<String> = held
+            .iter()
+            .map(|(d, s)| format!("statement:{d}:{s}"))
+            .collect();
+        let refs: Vec<&str> = originals.iter().map(String::as_str).collect();
+        let mut shas: std::collections::BTreeSet<String> = by_file.keys().cloned().collect();
+        for e in store.entries_with_ids(&refs).await? {
+            if let Provenance::File { sha256, .. } = e.provenance {
+                shas.insert(sha256);
+            }
+        }
+        by_file = statements_by_file(store).await?;
+        by_file.retain(|sha, _| shas.contains(sha));
     }
     let mut ctx = context(store).await?;
     for (sha, (name, statements)) in by_file {

@@ -668,8 +668,11 @@ pub async fn run(
         }
         "alias" => {
             let s = sku(fl, "sku")?.ok_or_else(|| Fail::bad("sku: which SKU?"))?;
+            #[cfg(feature = "lines")]
+            let before = store.last_seq().await?.unwrap_or(0);
             let (x, new) = app::alias(store, &get(fl, "code"), s, &user).await?;
-            let w = format!(
+            #[allow(unused_mut)]
+            let mut w = format!(
                 "Recorded that {} means {}; {} held line{} from {} statement{} posted.",
                 x.code,
                 x.sku,
@@ -678,6 +681,14 @@ pub async fn run(
                 x.statements,
                 if x.statements == 1 { "" } else { "s" }
             );
+            // The originals of the lines posted are written again with the SKU.
+            #[cfg(feature = "lines")]
+            if new && x.lines_posted > 0 {
+                let note = crate::upload::lines_written(state, t, before).await;
+                if !note.is_empty() {
+                    w = format!("{w} {}", note.trim_end().replace('\n', " "));
+                }
+            }
             (
                 "alias",
                 json!({"code": x.code, "sku": x.sku, "lines_posted": x.lines_posted, "statements": x.statements, "entry_id": format!("alias:{}", x.code), "recorded": new}),

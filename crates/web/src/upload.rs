@@ -492,7 +492,7 @@ pub async fn confirm(state: &AppState, t: &Tenant, id: &str) -> Result<String, F
 /// The lines of the statement files recorded after entry `before`, written under the
 /// label's `lines` directory; what was written or not, as report lines.
 #[cfg(feature = "lines")]
-async fn lines_written(state: &AppState, t: &Tenant, before: i64) -> String {
+pub(crate) async fn lines_written(state: &AppState, t: &Tenant, before: i64) -> String {
     let dir = state.control.label_dir(t.slug()).join("lines");
     let to = match backstock_lines::Location::local(&dir) {
         Ok(to) => to,
