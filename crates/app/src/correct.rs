@@ -39,17 +39,28 @@ pub async fn reversed_ids(
         .collect())
 }
 
-/// The statements among [`reversed_ids`], as (distributor, statement id): how their
-/// lines are known in the line-level Parquet parts (an entry `statement:D:S`).
+/// A statement a correction took out of the ledger, as its lines are known in the
+/// line-level Parquet parts: (distributor, statement id, code). The code is `None` for
+/// a statement (`statement:D:S`: all its lines), and the held code for a supplementary
+/// statement that posted held lines once an alias named it (`statement:D:S:held:CODE`:
+/// only the lines of `S` with that code).
+pub type ReversedStatement = (String, String, Option<String>);
+
+/// The statements among [`reversed_ids`] (see [`ReversedStatement`]).
 pub async fn reversed_statements(
     store: &Store,
     as_of: Option<Date>,
-) -> Result<BTreeSet<(String, String)>, AppError> {
+) -> Result<BTreeSet<ReversedStatement>, AppError> {
     Ok(reversed_ids(store, as_of)
         .await?
         .iter()
-        .filter_map(|id| id.strip_prefix("statement:")?.split_once(':'))
-        .map(|(d, s)| (d.to_string(), s.to_string()))
+        .filter_map(|id| {
+            let (d, rest) = id.strip_prefix("statement:")?.split_once(':')?;
+            Some(match rest.rsplit_once(":held:") {
+                Some((s, code)) => (d.to_string(), s.to_string(), Some(code.to_string())),
+                None => (d.to_string(), rest.to_string(), None),
+            })
+        })
         .collect())
 }
 

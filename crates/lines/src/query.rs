@@ -125,10 +125,11 @@ pub struct Request {
     pub by: Vec<Dim>,
     /// Only lines of these SKUs (the SKUs on a payee's contracts).
     pub skus: Option<BTreeSet<String>>,
-    /// Statements a correction reversed, as (distributor, statement id): their lines
-    /// stay in the parts (a part is its original's, whole) and are left out here, as
-    /// the ledger leaves the statements out.
-    pub reversed: BTreeSet<(String, String)>,
+    /// Statements a correction reversed, as (distributor, statement id, code): their
+    /// lines (only those with the code, when one is given: held lines an alias
+    /// posted) stay in the parts (a part is its original's, whole) and are left out
+    /// here, as the ledger leaves the statements out.
+    pub reversed: BTreeSet<(String, String, Option<String>)>,
 }
 
 /// One group's totals.
@@ -155,6 +156,22 @@ pub struct Answer {
     /// Time in DataFusion and in the exact check.
     pub engine: std::time::Duration,
     pub check: std::time::Duration,
+}
+
+/// Whether a line of statement `statement` (of `distributor`, with `code`) was taken
+/// out of the ledger by a correction: its statement, or its code's held lines.
+fn is_reversed(
+    reversed: &BTreeSet<(String, String, Option<String>)>,
+    distributor: &str,
+    statement: &str,
+    code: &str,
+) -> bool {
+    let mut key = (distributor.to_string(), statement.to_string(), None);
+    if reversed.contains(&key) {
+        return true;
+    }
+    key.2 = Some(code.to_string());
+    reversed.contains(&key)
 }
 
 /// `-1234567.89` from minor units and a scale.
@@ -349,7 +366,7 @@ impl Exact {
         let mut want: Vec<&str> = req.by.iter().map(|d| d.column()).collect();
         want.extend(["currency", "units", "amount", "sku"]);
         if !req.reversed.is_empty() {
-            want.extend(["distributor", "statement_id"]);
+            want.extend(["distributor", "statement_id", "code"]);
         }
         let idx: Vec<usize> = want
             .iter()
@@ -398,27 +415,37 @@ impl Exact {
                 .as_primitive_opt::<Decimal128Type>()
                 .ok_or_else(|| other(format!("{url}: amount is not Decimal128")))?
                 .clone();
-            // (distributor, statement id) of each row, read only when some are reversed.
+            // (distributor, statement id, code) of each row, read only when some
+            // statements are reversed.
             let statement = if req.reversed.is_empty() {
                 None
             } else {
                 Some((
                     strings(&by_name("distributor")?)?,
                     strings(&by_name("statement_id")?)?,
+                    strings(&by_name("code")?)?,
                 ))
             };
-            let statement = statement
-                .as_ref()
-                .map(|(d, s)| (d.as_string::<i32>(), s.as_string::<i32>()));
+            let statement = statement.as_ref().map(|(d, s, c)| {
+                (
+                    d.as_string::<i32>(),
+                    s.as_string::<i32>(),
+                    c.as_string::<i32>(),
+                )
+            });
+            let reversed_ids: std::collections::HashSet<&str> =
+                req.reversed.iter().map(|(_, s, _)| s.as_str()).collect();
             for r in 0..batch.num_rows() {
                 if let Some(skus) = &req.skus {
                     if sku.is_null(r) || !skus.contains(sku.value(r)) {
                         continue;
                     }
                 }
-                if let Some((d, st)) = &statement {
-                    let id = (d.value(r).to_string(), st.value(r).to_string());
-                    if req.reversed.contains(&id) {
+                if let Some((d, st, code)) = &statement {
+                    // Most rows are of no reversed statement: no allocation for them.
+                    if reversed_ids.contains(st.value(r))
+                        && is_reversed(&req.reversed, d.value(r), st.value(r), code.value(r))
+                    {
                         continue;
                     }
                 }
@@ -547,10 +574,14 @@ async fn engine(exact: &Exact, req: &Request, on: &Engine) -> Result<HashMap<Key
             let list: Vec<Expr> = skus.iter().map(|s| lit(s.clone())).collect();
             df = df.filter(col("sku").in_list(list, false)).map_err(df_err)?;
         }
-        let reversed = req.reversed.iter().map(|(d, st)| {
-            col("distributor")
+        let reversed = req.reversed.iter().map(|(d, st, code)| {
+            let statement = col("distributor")
                 .eq(lit(d.clone()))
-                .and(col("statement_id").eq(lit(st.clone())))
+                .and(col("statement_id").eq(lit(st.clone())));
+            match code {
+                None => statement,
+                Some(c) => statement.and(col("code").eq(lit(c.clone()))),
+            }
         });
         if let Some(any) = reversed.reduce(Expr::or) {
             df = df.filter(!any).map_err(df_err)?;

@@ -417,4 +417,34 @@ HELD-1,dist0,2016-01-01,2016-01-31,2016-02-20,sale,NEW-CODE-7,1,9.00,USD,not in 
     assert!(r.failed.is_empty(), "{r:?}");
     assert!(r.files.len() >= 3, "{r:?}");
     assert_eq!(snapshot(to.root()), written);
+
+    // What the alias posted, corrected: only that code's lines of HELD-1 leave the
+    // answer (the statement's other line stays), as they leave the ledger.
+    backstock_app::correct::correct(
+        &store,
+        &backstock_app::correct::CorrectRequest {
+            entry_id: "statement:dist0:HELD-1:held:NEW-CODE-7".into(),
+            reason: "wrong code".into(),
+        },
+        "test",
+    )
+    .await
+    .unwrap();
+    let reversed = backstock_app::correct::reversed_statements(&store, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        reversed.iter().collect::<Vec<_>>(),
+        [&(
+            "dist0".to_string(),
+            "HELD-1".to_string(),
+            Some("NEW-CODE-7".to_string())
+        )]
+    );
+    let named = query::run(&to, &by_sku).await.unwrap();
+    let a = query::run(&to, &Request { reversed, ..by_sku })
+        .await
+        .unwrap();
+    assert_ne!(totals_of(&a), totals_of(&named));
+    assert_eq!(totals_of(&a), ledger(&store, &january, None).await);
 }
