@@ -24,6 +24,7 @@ pub mod preview;
 pub mod risk;
 pub mod royalties;
 pub mod thresholds;
+pub mod timing;
 
 use backstock_domain::Date;
 use backstock_store::StoreError;

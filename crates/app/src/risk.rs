@@ -190,9 +190,17 @@ pub async fn receivables(
     d: Option<String>,
     format: Format,
 ) -> Result<String, AppError> {
+    let phases = crate::timing::Phases::start();
     let as_of = as_of_or_today(store, as_of).await?;
-    let snap = risk_snapshot(store, as_of).await?;
+    let entries = digested_risk_entries(store, Some(as_of)).await?;
+    phases.done("entries read");
+    let stock = label_stock(store, as_of).await?;
+    phases.done("stock read");
+    let snap = snapshot_with_stock(as_of, entries, &stock);
+    drop(stock);
+    phases.done("snapshot");
     let rows = backstock_risk::receivables::compute(&snap, party(&d)?.as_ref());
+    phases.done("receivables");
     let mut t = Table::new(&[
         "distributor",
         "open",
