@@ -140,8 +140,12 @@ pub(crate) async fn snapshot_of(
     as_of: Date,
     entries: Vec<Entry>,
 ) -> Result<Snapshot, AppError> {
-    let stock = label_stock(store, as_of).await?;
-    Ok(snapshot_with_stock(as_of, entries, &stock))
+    let held = store.holdings_of(&PartyId::label(), Some(as_of)).await?;
+    Ok(Snapshot {
+        as_of,
+        entries,
+        held,
+    })
 }
 
 /// Label-owned stock by holder × SKU × state on `as_of`: the ledger's holdings a
@@ -194,11 +198,8 @@ pub async fn receivables(
     let as_of = as_of_or_today(store, as_of).await?;
     let entries = digested_risk_entries(store, Some(as_of)).await?;
     phases.done("entries read");
-    let stock = label_stock(store, as_of).await?;
-    phases.done("stock read");
-    let snap = snapshot_with_stock(as_of, entries, &stock);
-    drop(stock);
-    phases.done("snapshot");
+    let snap = snapshot_of(store, as_of, entries).await?;
+    phases.done("holdings read");
     let rows = backstock_risk::receivables::compute(&snap, party(&d)?.as_ref());
     phases.done("receivables");
     let mut t = Table::new(&[
@@ -1120,6 +1121,13 @@ mod tests {
                 day,
                 all_digested.clone(),
                 &label_stock(&store, day).await.unwrap(),
+            );
+            // The holdings a snapshot is built with, read typed, are those of the
+            // stock table.
+            assert_eq!(
+                digested.held,
+                snapshot_with_stock(day, Vec::new(), &label_stock(&store, day).await.unwrap()).held,
+                "{day}: holdings"
             );
             let over = Snapshot::over(day, all.clone());
             assert_eq!(

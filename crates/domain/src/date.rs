@@ -199,8 +199,7 @@ impl Serialize for Date {
 
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
-        let s = String::deserialize(d)?;
-        Date::parse(&s).map_err(serde::de::Error::custom)
+        crate::text_serde::parse_str(d, "a date (YYYY-MM-DD) as a string", Date::parse)
     }
 }
 

@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 macro_rules! string_serde {
-    ($t:ty) => {
+    ($t:ty, $expected:literal) => {
         impl Serialize for $t {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
@@ -14,8 +14,7 @@ macro_rules! string_serde {
         }
         impl<'de> Deserialize<'de> for $t {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
-                let s = String::deserialize(d)?;
-                <$t>::parse(&s).map_err(serde::de::Error::custom)
+                crate::text_serde::parse_str(d, $expected, <$t>::parse)
             }
         }
         impl fmt::Display for $t {
@@ -79,7 +78,7 @@ impl Upc {
         Upc::parse(&format!("{body}{}", gs1_check_digit(body)))
     }
 }
-string_serde!(Upc);
+string_serde!(Upc, "a UPC or EAN as a string");
 
 /// GS1 mod-10: from the right of the body, weights 3,1,3,1…
 fn gs1_check_digit(body: &str) -> u32 {
@@ -120,8 +119,13 @@ impl Sku {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// The SKU that orders before every other (`#`, the smallest character a SKU may
+    /// start with): the lower bound of a range over a map keyed by (…, SKU).
+    pub fn least() -> Sku {
+        Sku(Arc::from("#"))
+    }
 }
-string_serde!(Sku);
+string_serde!(Sku, "a SKU as a string");
 
 /// The short name of a party, unique within a label (tenant): `label`, `allegro`,
 /// `plant:optimal`. 1–64 characters: lowercase letters, digits, `-`, `_`, `.`, and
@@ -175,7 +179,7 @@ impl PartyId {
         &*self.0 == PartyId::LABEL
     }
 }
-string_serde!(PartyId);
+string_serde!(PartyId, "a party id as a string");
 
 /// What a party is to the label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -232,6 +236,15 @@ impl PartyKind {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn no_sku_orders_before_the_least(text in "[ -~]{1,64}") {
+            if let Ok(s) = Sku::parse(&text) {
+                prop_assert!(Sku::least() <= s);
+            }
+        }
+    }
 
     #[test]
     fn upc() {

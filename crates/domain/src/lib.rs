@@ -16,6 +16,7 @@ mod error;
 mod ids;
 mod money;
 mod rate;
+mod text_serde;
 
 pub use date::Date;
 pub use error::DomainError;

@@ -116,8 +116,7 @@ impl Serialize for Currency {
 
 impl<'de> Deserialize<'de> for Currency {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Currency, D::Error> {
-        let s = String::deserialize(d)?;
-        Currency::parse(&s).map_err(serde::de::Error::custom)
+        crate::text_serde::parse_str(d, "a currency code as a string", Currency::parse)
     }
 }
 

@@ -50,10 +50,7 @@ impl<'de> Visitor<'de> for EventVisitor {
                     // A fact is itself tagged (`"fact": "catalog_item"`, …): its own
                     // reader takes the rest of the object (a label has one per catalog
                     // item, payee and contract — the most numerous entries after lines).
-                    "fact" => {
-                        return Fact::deserialize(de::value::MapAccessDeserializer::new(map))
-                            .map(Event::Fact);
-                    }
+                    "fact" => return read_fact(map).map(Event::Fact),
                     "royalty_run" => {
                         return RoyaltyRun::deserialize(de::value::MapAccessDeserializer::new(map))
                             .map(Event::RoyaltyRun);
@@ -74,6 +71,50 @@ impl<'de> Visitor<'de> for EventVisitor {
         }
         Event::deserialize(Value::Object(rest)).map_err(de::Error::custom)
     }
+}
+
+/// The rest of a fact's object (after `"event": "fact"`). A fact is itself tagged
+/// (`"fact": "catalog_item"`, …) and serde's derived reader would buffer it as above:
+/// when the next key is that tag and names one of the numerous facts (a label has one
+/// per catalog item, payee and contract version), the rest is read straight into its
+/// struct; anything else is collected and handed to the derived reader of [`Fact`].
+fn read_fact<'de, A: MapAccess<'de>>(mut map: A) -> Result<Fact, A::Error> {
+    use crate::facts::{
+        Agreement, CatalogItem, PartyRecord, PayeeRecord, RoyaltyContract, RoyaltyCost,
+        UnmatchedLine,
+    };
+    fn rest<'de, T: Deserialize<'de>, A: MapAccess<'de>>(map: A) -> Result<T, A::Error> {
+        T::deserialize(de::value::MapAccessDeserializer::new(map))
+    }
+    let mut fields = Map::new();
+    match map.next_key::<String>()? {
+        Some(key) if key == "fact" => {
+            let tag: String = map.next_value()?;
+            match tag.as_str() {
+                "catalog_item" => return rest::<CatalogItem, _>(map).map(Fact::CatalogItem),
+                "payee" => return rest::<PayeeRecord, _>(map).map(Fact::Payee),
+                "royalty_contract" => {
+                    return rest::<RoyaltyContract, _>(map).map(Fact::RoyaltyContract)
+                }
+                "royalty_cost" => return rest::<RoyaltyCost, _>(map).map(Fact::RoyaltyCost),
+                "party" => return rest::<PartyRecord, _>(map).map(Fact::Party),
+                "agreement" => return rest::<Agreement, _>(map).map(Fact::Agreement),
+                "unmatched" => return rest::<UnmatchedLine, _>(map).map(Fact::Unmatched),
+                _ => {
+                    fields.insert(key, Value::String(tag));
+                }
+            }
+        }
+        Some(key) => {
+            let value: Value = map.next_value()?;
+            fields.insert(key, value);
+        }
+        None => {}
+    }
+    while let Some((key, value)) = map.next_entry::<String, Value>()? {
+        fields.insert(key, value);
+    }
+    Fact::deserialize(Value::Object(fields)).map_err(de::Error::custom)
 }
 
 #[cfg(test)]
@@ -109,6 +150,28 @@ mod tests {
         same_both_ways(
             r#"{"event":"fact","fact":"alias","code":"0123456789012","sku":"MRG-001-CD"}"#,
         );
+    }
+
+    #[test]
+    fn the_numerous_facts_read_directly_and_the_same() {
+        for fact in [
+            r#"{"event":"fact","fact":"catalog_item","sku":"GEN-000000","upc":"600000000002","title":"Title 0","artist":"Artist 0","format":"LP","release_date":null,"list_price":{"amount_minor":1598,"currency":"USD"},"wholesale_price":{"amount_minor":1150,"currency":"USD"},"unit_cost":{"amount_minor":110,"currency":"USD"}}"#,
+            r#"{"event":"fact","fact":"payee","payee":"artist-0","name":"Artist 0","email":"artist0@example.com","address":""}"#,
+            r#"{"event":"fact","fact":"royalty_contract","contract_id":"C-0","effective_from":"2015-01-01","title":"Artist 0 catalogue","payees":[{"payee":"artist-0","share":"1"}],"skus":["GEN-000000","GEN-010000"],"basis":"earned","rules":[{"channel":null,"format":null,"base":"net_receipts","rate":"0.15"}],"cross_collateralized":false,"reserve_rate":"0","reserve_release_periods":0,"min_payout":{"amount_minor":0,"currency":"USD"}}"#,
+            r#"{"event":"fact","fact":"party","party":"dist0","kind":"distributor","legal_name":"Distributor 0 Inc."}"#,
+            r#"{"event":"fact","fact":"agreement","distributor":"dist0","legal_name":"Distributor 0 Inc.","state_of_organization":"DE","agreement_start":"2015-01-01","fee_rate":"0.2","payment_terms_days":90,"statement_frequency":"monthly","reserve_rate":"0.2","reserve_release_days":180,"credit_limit":{"amount_minor":100000000,"currency":"USD"},"currency":"USD","title_retained":true}"#,
+            // The fact's tag after another field: collected, then the derived reader.
+            r#"{"event":"fact","payee":"artist-0","fact":"payee","name":"Artist 0","email":"","address":""}"#,
+        ] {
+            same_both_ways(fact);
+        }
+        // A fact missing a field is refused by both readers.
+        let bad = r#"{"event":"fact","fact":"payee","name":"Artist 0"}"#;
+        assert!(serde_json::from_str::<crate::events::Event>(bad).is_err());
+        let entry_json = format!(
+            r#"{{"id":"x:1","effective_on":"2016-03-31","known_on":"2016-04-10","provenance":{{"source":"demo"}},"event":{bad}}}"#
+        );
+        assert!(serde_json::from_str::<Entry>(&entry_json).is_err());
     }
 
     #[test]

@@ -25,6 +25,7 @@ use crate::Snapshot;
 use backstock_domain::{Currency, Date, Money, PartyId, Sku};
 use backstock_ledger::facts::Agreement;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AppliedPayment {
@@ -367,6 +368,43 @@ fn currency_book(b: &Book<'_>) -> CurrencyBook {
     }
 }
 
+/// At most this many SKUs are named in one warning about a distributor's stock; the
+/// rest are counted ("and 118,201 more"): a label group's distributor can hold
+/// hundreds of thousands of SKUs, and one sentence per SKU buried the receivables
+/// under half a million lines. `reconcile` lists every SKU.
+const SKUS_NAMED: usize = 5;
+
+/// The SKUs of one kind of problem with a distributor's stock, named up to
+/// [`SKUS_NAMED`] and counted beyond.
+#[derive(Default)]
+struct SkusNoted {
+    named: Vec<String>,
+    count: usize,
+    units: i64,
+}
+
+impl SkusNoted {
+    fn note(&mut self, sku: &Sku, units: i64) {
+        if self.named.len() < SKUS_NAMED {
+            self.named.push(format!("{sku} ({units})"));
+        }
+        self.count += 1;
+        self.units = self.units.saturating_add(units);
+    }
+    /// "GEN-1 (-3), GEN-2 (-1) and 4 more", or `None` when nothing was noted.
+    fn list(&self) -> Option<String> {
+        if self.count == 0 {
+            return None;
+        }
+        let more = self.count - self.named.len();
+        let mut s = self.named.join(", ");
+        if more > 0 {
+            s.push_str(&format!(" and {more} more"));
+        }
+        Some(s)
+    }
+}
+
 pub(crate) fn stock_holding(
     snap: &Snapshot,
     view: &View<'_>,
@@ -376,16 +414,21 @@ pub(crate) fn stock_holding(
 ) -> StockHolding {
     let (mut units, mut unpriced, mut wholesale, mut cost) = (0i64, 0i64, 0i128, 0i128);
     let mut lines = Vec::new();
-    for ((holder, sku), &n) in &snap.held {
-        if holder != d || n == 0 {
+    let (mut negative, mut uncatalogued) = (SkusNoted::default(), SkusNoted::default());
+    let mut other_currency: BTreeMap<Currency, SkusNoted> = BTreeMap::new();
+    // The map is ordered by holder first: this distributor's holdings are one range.
+    let held = snap
+        .held
+        .range((d.clone(), Sku::least())..)
+        .take_while(|((holder, _), _)| holder == d);
+    for ((_, sku), &n) in held {
+        if n == 0 {
             continue;
         }
         units = units.saturating_add(n);
         let valued = n.max(0);
         if n < 0 {
-            warnings.push(format!(
-                "{d} holds {n} units of {sku} by the ledger (more sold than shipped); valued at zero"
-            ));
+            negative.note(sku, n);
         }
         let item = view.catalog.get(sku);
         let w = item
@@ -393,13 +436,11 @@ pub(crate) fn stock_holding(
             .filter(|m| m.currency() == cur);
         let c = item.map(|i| i.unit_cost).filter(|m| m.currency() == cur);
         match item {
-            None => warnings.push(format!(
-                "{sku} has no catalog item: {n} units at {d} are not valued"
-            )),
-            Some(i) if w.is_none() => warnings.push(format!(
-                "{sku} is priced in {}, not {cur}: {n} units at {d} are not valued",
-                i.wholesale_price.currency()
-            )),
+            None => uncatalogued.note(sku, n),
+            Some(i) if w.is_none() => other_currency
+                .entry(i.wholesale_price.currency())
+                .or_default()
+                .note(sku, n),
             _ => {}
         }
         if w.is_none() {
@@ -416,6 +457,28 @@ pub(crate) fn stock_holding(
             at_wholesale: at_w.map(|v| to_money(v, cur)),
             at_cost: at_c.map(|v| to_money(v, cur)),
         });
+    }
+    let skus = |n: usize| if n == 1 { "1 SKU".to_string() } else { format!("{n} SKUs") };
+    if let Some(list) = negative.list() {
+        warnings.push(format!(
+            "{d} holds fewer than zero units of {} by the ledger (more sold than shipped, {} units in all: {list}); valued at zero",
+            skus(negative.count),
+            negative.units
+        ));
+    }
+    if let Some(list) = uncatalogued.list() {
+        warnings.push(format!(
+            "{} at {d} have no catalog item and are not valued: {list}",
+            skus(uncatalogued.count)
+        ));
+    }
+    for (priced_in, noted) in &other_currency {
+        if let Some(list) = noted.list() {
+            warnings.push(format!(
+                "{} at {d} are priced in {priced_in}, not {cur}, and are not valued: {list}",
+                skus(noted.count)
+            ));
+        }
     }
     StockHolding {
         units,
@@ -509,6 +572,33 @@ mod tests {
         let mut v = compute(snap, Some(&p("allegro")));
         assert_eq!(v.len(), 1);
         v.remove(0)
+    }
+
+    /// Stock problems are one sentence per kind and distributor, naming a few SKUs
+    /// and counting the rest, whatever the number of SKUs; another distributor's
+    /// holdings are not counted.
+    #[test]
+    fn stock_warnings_name_a_few_skus_and_count_the_rest() {
+        let mut tl = timeline();
+        tl.catalog("CD1", 1000, 200);
+        let mut snap = tl.snap("2015-06-30");
+        for i in 0..12 {
+            snap.held.insert((p("allegro"), sku(&format!("NEG-{i:02}"))), -2);
+        }
+        snap.held.insert((p("allegro"), sku("CD1")), 10);
+        snap.held.insert((p("zz-other"), sku("NEG-00")), -50);
+        let r = one(&snap);
+        let negative: Vec<_> = r.warnings.iter().filter(|w| w.contains("fewer than zero")).collect();
+        assert_eq!(
+            negative,
+            ["allegro holds fewer than zero units of 12 SKUs by the ledger (more sold than shipped, -24 units in all: NEG-00 (-2), NEG-01 (-2), NEG-02 (-2), NEG-03 (-2), NEG-04 (-2) and 7 more); valued at zero"]
+        );
+        let uncatalogued: Vec<_> = r.warnings.iter().filter(|w| w.contains("no catalog item")).collect();
+        assert_eq!(uncatalogued.len(), 1, "{:?}", r.warnings);
+        assert!(uncatalogued[0].starts_with("12 SKUs at allegro have no catalog item"));
+        assert_eq!(r.stock.units, 10 - 24);
+        assert_eq!(r.stock.at_wholesale.minor(), 10 * 1000);
+        assert_eq!(r.stock.lines.len(), 13);
     }
 
     #[test]
