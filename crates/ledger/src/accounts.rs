@@ -302,6 +302,56 @@ impl AccountKey {
         s
     }
 
+    /// Read a key from its JSON: the canonical form ([`AccountKey::canonical_json`],
+    /// what the store writes) is read field by field without serde — a label group's
+    /// store holds hundreds of thousands of keys, read whenever a process loads the
+    /// book or lists stock — and anything else (another field order, escapes) through
+    /// serde, so every JSON serde accepts reads the same. Ids are checked by their
+    /// own parsers either way.
+    pub fn read(text: &str) -> Result<AccountKey, serde_json::Error> {
+        match AccountKey::read_canonical(text) {
+            Some(key) => Ok(key),
+            None => serde_json::from_str(text),
+        }
+    }
+
+    /// The canonical form's fields in order, or `None` (then serde decides).
+    fn read_canonical(text: &str) -> Option<AccountKey> {
+        if text.contains('\\') {
+            return None;
+        }
+        // `"name":"value"` pairs, in the order `canonical_json` writes them.
+        let mut rest = text.strip_prefix("{\"")?.strip_suffix("\"}")?;
+        let mut field = |name: &str| -> Option<&str> {
+            let r = rest.strip_prefix(name)?.strip_prefix("\":\"")?;
+            // The last value runs to the end (its closing quote was stripped above).
+            let (value, after) = match r.find('"') {
+                Some(end) => (&r[..end], r[end..].strip_prefix("\",\"")?),
+                None => (r, ""),
+            };
+            rest = after;
+            Some(value)
+        };
+        let key = match field("type")? {
+            "units" => AccountKey::Units(UnitAccount {
+                owner: PartyId::parse(field("owner")?).ok()?,
+                holder: PartyId::parse(field("holder")?).ok()?,
+                sku: Sku::parse(field("sku")?).ok()?,
+                state: UnitState::parse(field("state")?)?,
+            }),
+            "money" => AccountKey::Money(MoneyAccount {
+                party: PartyId::parse(field("party")?).ok()?,
+                counterparty: PartyId::parse(field("counterparty")?).ok()?,
+                kind: MoneyKind::parse(field("kind")?)?,
+                currency: Currency::parse(field("currency")?).ok()?,
+            }),
+            _ => return None,
+        };
+        // Every field taken and nothing left over, and the text is exactly the key's
+        // canonical form (a value the parsers trimmed or lower-cased is not).
+        (rest.is_empty() && key.canonical_json() == text).then_some(key)
+    }
+
     pub fn ledger(&self) -> LedgerKey {
         match self {
             AccountKey::Units(u) => LedgerKey::Units(u.sku.clone()),
@@ -374,27 +424,77 @@ mod tests {
             let currency = Currency::parse(["USD", "JPY", "BHD"][cur]).unwrap_or(Currency::USD);
             let m = AccountKey::Money(MoneyAccount::new(owner, holder, MoneyKind::ALL[kind], currency));
             prop_assert_eq!(m.canonical_json(), serde_json::to_string(&m).unwrap_or_default());
-            // And each reads back as itself.
+            // And each reads back as itself, through serde and through `read`.
             for k in [u, m] {
                 let back: AccountKey = serde_json::from_str(&k.canonical_json()).map_err(|e| TestCaseError::fail(e.to_string()))?;
-                prop_assert_eq!(back, k);
+                prop_assert_eq!(&back, &k);
+                prop_assert_eq!(AccountKey::read_canonical(&k.canonical_json()), Some(k.clone()));
+                let read = AccountKey::read(&k.canonical_json()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(read, k);
             }
+        }
+    }
+
+    /// Whatever the text, `read` answers as serde does: a key where serde reads one,
+    /// an error where serde refuses.
+    #[test]
+    fn read_answers_as_serde_does() {
+        for text in [
+            r#"{"type":"units","owner":"label","holder":"d1","sku":"A/B","state":"on_hand"}"#,
+            r#"{"type":"units","holder":"d1","owner":"label","sku":"A/B","state":"on_hand"}"#,
+            r#"{"type":"units","owner":"label","holder":"d1","sku":" A/B ","state":"on_hand"}"#,
+            r#"{"type":"units","owner":"LABEL","holder":"d1","sku":"A","state":"on_hand"}"#,
+            r#"{"type":"units","owner":"label","holder":"d1","sku":"A","state":"on_hand","x":"y"}"#,
+            r#"{"type":"units","owner":"label","holder":"d1","sku":"A","state":"gone"}"#,
+            r#"{"type":"units","owner":"label","holder":"d1","sku":"A"}"#,
+            r#"{"type":"money","party":"label","counterparty":"d1","kind":"cash","currency":"USD"}"#,
+            r#"{"type":"money","party":"label","counterparty":"d1","kind":"cash","currency":"usd"}"#,
+            r#"{"type":"money","party":"label","counterparty":"d1","kind":"cash","currency":"XXX"}"#,
+            r#"{"type":"money","party":"label","counterparty":"d1","kind":"cash"}"#,
+            r#"{"type":"money","party":"label","counterparty":"d\u0031","kind":"cash","currency":"USD"}"#,
+            r#"{"type":"money" , "party":"label","counterparty":"d1","kind":"cash","currency":"USD"}"#,
+            r#"{"type":"shares"}"#,
+            r#"{}"#,
+            r#""#,
+            r#"{"type":"units","owner":"label","holder":"d1","sku":"A","state":"on_hand"}x"#,
+        ] {
+            let serde: Result<AccountKey, _> = serde_json::from_str(text);
+            let read = AccountKey::read(text);
+            assert_eq!(read.as_ref().ok(), serde.as_ref().ok(), "{text}");
+            assert_eq!(read.is_err(), serde.is_err(), "{text}");
         }
     }
 
     #[test]
     fn a_key_missing_a_field_or_of_an_unknown_type_is_refused_with_its_name() {
-        let err = |t: &str| serde_json::from_str::<AccountKey>(t).map(|_| ()).unwrap_err().to_string();
-        assert!(err(r#"{"type":"units","owner":"label","holder":"label","state":"on_hand"}"#).contains("missing field `sku`"));
-        assert!(err(r#"{"type":"money","party":"label","counterparty":"d","kind":"cash"}"#).contains("missing field `currency`"));
+        let err = |t: &str| {
+            serde_json::from_str::<AccountKey>(t)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            err(r#"{"type":"units","owner":"label","holder":"label","state":"on_hand"}"#)
+                .contains("missing field `sku`")
+        );
+        assert!(
+            err(r#"{"type":"money","party":"label","counterparty":"d","kind":"cash"}"#)
+                .contains("missing field `currency`")
+        );
         assert!(err(r#"{"type":"shares","party":"label"}"#).contains("unknown variant `shares`"));
         assert!(err(r#"{"owner":"label"}"#).contains("missing field `type`"));
-        assert!(err(r#"{"type":"units","owner":"label","holder":"label","sku":"A","state":"lost"}"#).contains("unknown variant `lost`"));
+        assert!(err(
+            r#"{"type":"units","owner":"label","holder":"label","sku":"A","state":"lost"}"#
+        )
+        .contains("unknown variant `lost`"));
         // Escaped text is read as its characters (the scratch-buffer path).
         let k: AccountKey = serde_json::from_str(
             r#"{"type":"units","owner":"label","holder":"d\u0031","sku":"A\/B","state":"on_hand"}"#,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(k.canonical_json(), r#"{"type":"units","owner":"label","holder":"d1","sku":"A/B","state":"on_hand"}"#);
+        assert_eq!(
+            k.canonical_json(),
+            r#"{"type":"units","owner":"label","holder":"d1","sku":"A/B","state":"on_hand"}"#
+        );
     }
 }

@@ -458,7 +458,13 @@ pub(crate) fn stock_holding(
             at_cost: at_c.map(|v| to_money(v, cur)),
         });
     }
-    let skus = |n: usize| if n == 1 { "1 SKU".to_string() } else { format!("{n} SKUs") };
+    let skus = |n: usize| {
+        if n == 1 {
+            "1 SKU".to_string()
+        } else {
+            format!("{n} SKUs")
+        }
+    };
     if let Some(list) = negative.list() {
         warnings.push(format!(
             "{d} holds fewer than zero units of {} by the ledger (more sold than shipped, {} units in all: {list}); valued at zero",
@@ -583,17 +589,26 @@ mod tests {
         tl.catalog("CD1", 1000, 200);
         let mut snap = tl.snap("2015-06-30");
         for i in 0..12 {
-            snap.held.insert((p("allegro"), sku(&format!("NEG-{i:02}"))), -2);
+            snap.held
+                .insert((p("allegro"), sku(&format!("NEG-{i:02}"))), -2);
         }
         snap.held.insert((p("allegro"), sku("CD1")), 10);
         snap.held.insert((p("zz-other"), sku("NEG-00")), -50);
         let r = one(&snap);
-        let negative: Vec<_> = r.warnings.iter().filter(|w| w.contains("fewer than zero")).collect();
+        let negative: Vec<_> = r
+            .warnings
+            .iter()
+            .filter(|w| w.contains("fewer than zero"))
+            .collect();
         assert_eq!(
             negative,
             ["allegro holds fewer than zero units of 12 SKUs by the ledger (more sold than shipped, -24 units in all: NEG-00 (-2), NEG-01 (-2), NEG-02 (-2), NEG-03 (-2), NEG-04 (-2) and 7 more); valued at zero"]
         );
-        let uncatalogued: Vec<_> = r.warnings.iter().filter(|w| w.contains("no catalog item")).collect();
+        let uncatalogued: Vec<_> = r
+            .warnings
+            .iter()
+            .filter(|w| w.contains("no catalog item"))
+            .collect();
         assert_eq!(uncatalogued.len(), 1, "{:?}", r.warnings);
         assert!(uncatalogued[0].starts_with("12 SKUs at allegro have no catalog item"));
         assert_eq!(r.stock.units, 10 - 24);

@@ -263,8 +263,7 @@ async fn account_keys(conn: &mut PgConnection, label: &str) -> Result<Vec<Accoun
 }
 
 fn parse_key(id: i64, text: &str) -> Result<AccountKey> {
-    serde_json::from_str(text)
-        .map_err(|e| corrupt(format!("account {id} has an unreadable key: {e}")))
+    AccountKey::read(text).map_err(|e| corrupt(format!("account {id} has an unreadable key: {e}")))
 }
 
 /// `[debits_pending, debits_posted, credits_pending, credits_posted]` per account: the

@@ -607,7 +607,7 @@ pub(crate) async fn load_account_keys(
             let text = blocks::account_text(r.get::<&[u8], _>(3), count, &what)?;
             for text in blocks::account_keys(&text, count, &what)? {
                 let id = keys.len() as u32;
-                let key: AccountKey = serde_json::from_str(text).map_err(|e| {
+                let key = AccountKey::read(text).map_err(|e| {
                     StoreError::Corrupt(format!("account {id} has an unreadable key: {e}"))
                 })?;
                 each(id, seq, text)?;

@@ -447,6 +447,67 @@ async fn entries_are_read_page_by_page_in_order_with_their_filters() {
         .await
         .unwrap();
     assert_eq!(early.len(), n.div_ceil(2));
+    // Entries known later than they happened, and entries of other kinds between
+    // them, across pages: a page is found by kind and effective day, the known day
+    // is the page's own filter.
+    let mut late = Vec::new();
+    for i in 0..n {
+        let mut s = ship(&format!("late{i}"), "2016-01-10", 1);
+        if i % 3 == 0 {
+            s.known_on = d("2016-06-01");
+        }
+        late.push(s);
+        if i % 5 == 0 {
+            late.push(make(&format!("m-late{i}"), "2016-01-10", 1));
+        }
+    }
+    store.record(&late, None).await.unwrap();
+    let ids = |kinds: &'static [backstock_ledger::EntryKind], on: &'static str| {
+        let store = &store;
+        async move {
+            let mut ids = Vec::new();
+            store
+                .for_each_entry(kinds, Some(d(on)), |seq, e| {
+                    ids.push((seq, e.id.to_string()));
+                    Ok(())
+                })
+                .await
+                .unwrap();
+            ids
+        }
+    };
+    let shipments = &[backstock_ledger::EntryKind::Shipment];
+    let april = ids(shipments, "2016-04-01").await;
+    assert_eq!(april.len(), n.div_ceil(2) + n / 2 + n - n.div_ceil(3));
+    assert!(april.windows(2).all(|w| w[0].0 < w[1].0), "oldest first");
+    assert!(april.iter().all(|(_, id)| id != "late0" && id != "late3"));
+    assert_eq!(ids(shipments, "2016-06-01").await.len(), 2 * n);
+    let manufactured = &[backstock_ledger::EntryKind::Manufacture];
+    assert_eq!(
+        ids(manufactured, "2016-06-01").await.len(),
+        1 + n.div_ceil(5)
+    );
+    // The digested walk reads the same entries.
+    let mut digested = Vec::new();
+    store
+        .for_each_digested_entry(shipments, Some(d("2016-04-01")), |seq, e| {
+            digested.push((seq, e.id.to_string()));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(digested, april);
+    // And the walk after an entry in the middle takes up from there.
+    let from = april[april.len() / 2].0;
+    let mut after = Vec::new();
+    store
+        .for_each_entry_after(shipments, Some(d("2016-04-01")), from, |seq, e| {
+            after.push((seq, e.id.to_string()));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(after, april[april.len() / 2 + 1..]);
     // An error from the callback stops the walk and comes back.
     let mut calls = 0;
     let r = store
