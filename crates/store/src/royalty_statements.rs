@@ -49,8 +49,11 @@ fn unframe(period: &str, payee: &str, z: &[u8]) -> Result<Vec<u8>> {
 
 impl Store {
     /// Calls `f` with the sequence number and canonical JSON text of each journal entry
-    /// in `range`, oldest first, `page` rows a query (through the `(kind,
-    /// effective_day)` index when kinds are given). An error from `f` stops the walk.
+    /// in `range`, oldest first, about `page` rows a query. The pages are numbered
+    /// first (through the `(kind, effective_day)` index when kinds are given, no
+    /// bodies read), then each is read as a range of the primary key: taking "the
+    /// next `page` rows in order" through the index made SQLite sort every matching
+    /// row, bodies and all, for every page. An error from `f` stops the walk.
     pub async fn for_each_entry_json(
         &self,
         range: &EntryRange,
@@ -58,13 +61,10 @@ impl Store {
         mut f: impl FnMut(i64, String) -> Result<()>,
     ) -> Result<()> {
         let page = page.max(1);
-        let mut after: i64 = 0;
-        loop {
-            let mut qb =
-                sqlx::QueryBuilder::new("SELECT seq, body, body_zstd FROM journal WHERE seq > ");
-            qb.push_bind(after);
+        // `plus`: "+" keeps SQLite from reading a page through the index.
+        let push_filter = |qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>, plus: &str| {
             if !range.kinds.is_empty() {
-                qb.push(" AND kind IN (");
+                qb.push(format!(" AND {plus}kind IN ("));
                 let mut sep = qb.separated(", ");
                 for k in &range.kinds {
                     sep.push_bind(k.as_str());
@@ -72,10 +72,12 @@ impl Store {
                 qb.push(")");
             }
             if let Some(d) = range.effective_from {
-                qb.push(" AND effective_day >= ").push_bind(day(d));
+                qb.push(format!(" AND {plus}effective_day >= "))
+                    .push_bind(day(d));
             }
             if let Some(d) = range.effective_to {
-                qb.push(" AND effective_day <= ").push_bind(day(d));
+                qb.push(format!(" AND {plus}effective_day <= "))
+                    .push_bind(day(d));
             }
             if let Some(d) = range.known_from {
                 qb.push(" AND known_day >= ").push_bind(day(d));
@@ -83,18 +85,27 @@ impl Store {
             if let Some(d) = range.known_to {
                 qb.push(" AND known_day <= ").push_bind(day(d));
             }
-            qb.push(" ORDER BY seq LIMIT ").push_bind(page);
+        };
+        let mut qb = sqlx::QueryBuilder::new(
+            "SELECT MIN(seq), MAX(seq) FROM (SELECT seq, (ROW_NUMBER() OVER (ORDER BY seq) - 1) / ",
+        );
+        qb.push_bind(page).push(" AS page FROM journal WHERE 1 = 1");
+        push_filter(&mut qb, "");
+        qb.push(") GROUP BY page ORDER BY page");
+        let pages: Vec<(i64, i64)> = qb.build_query_as().fetch_all(self.pool()).await?;
+        for (first, last) in pages {
+            let mut qb =
+                sqlx::QueryBuilder::new("SELECT seq, body, body_zstd FROM journal WHERE seq >= ");
+            qb.push_bind(first).push(" AND seq <= ").push_bind(last);
+            push_filter(&mut qb, "+");
+            qb.push(" ORDER BY seq");
             let rows = qb.build().fetch_all(self.pool()).await?;
-            let n = rows.len();
             for r in rows {
                 let seq: i64 = r.get(0);
-                after = seq;
                 f(seq, crate::body_of(seq, r.get(1), r.get(2))?)?;
             }
-            if n < usize::try_from(page).unwrap_or(usize::MAX) {
-                return Ok(());
-            }
         }
+        Ok(())
     }
 
     /// Stores statements of a run about to be recorded (before its entry, so a run is

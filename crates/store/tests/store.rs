@@ -524,6 +524,84 @@ async fn entries_are_read_page_by_page_in_order_with_their_filters() {
     assert_eq!(calls, 3);
 }
 
+/// A read of entries' JSON by kind and by effective and known day gives, page by
+/// page whatever the page size, exactly the entries those bounds select, in order.
+#[tokio::test]
+async fn entry_json_is_read_by_its_range_across_pages() {
+    use backstock_ledger::EntryKind;
+    use backstock_store::royalty_statements::EntryRange;
+    let (_dir, store) = open().await;
+    let mut batch = vec![make("m0", "2016-01-01", 1_000_000)];
+    for i in 0..300 {
+        let on = ["2016-01-05", "2016-02-05", "2016-03-05"][i % 3];
+        let mut s = ship(&format!("s{i}"), on, 1);
+        if i % 4 == 0 {
+            s.known_on = d("2016-04-01");
+        }
+        batch.push(s);
+        if i % 7 == 0 {
+            batch.push(make(&format!("m{}", i + 1), on, 1));
+        }
+    }
+    store.record(&batch, None).await.unwrap();
+    let mut all = Vec::new();
+    store
+        .for_each_entry(&[], None, |seq, e| {
+            all.push((seq, e));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let ranges = [
+        EntryRange {
+            kinds: vec![EntryKind::Shipment],
+            effective_from: Some(d("2016-02-01")),
+            effective_to: Some(d("2016-02-28")),
+            ..Default::default()
+        },
+        EntryRange {
+            kinds: vec![EntryKind::Shipment, EntryKind::Manufacture],
+            effective_to: Some(d("2016-03-31")),
+            known_to: Some(d("2016-03-31")),
+            ..Default::default()
+        },
+        EntryRange {
+            kinds: vec![EntryKind::Shipment],
+            effective_to: Some(d("2016-03-31")),
+            known_from: Some(d("2016-04-01")),
+            ..Default::default()
+        },
+        EntryRange::default(),
+    ];
+    for range in &ranges {
+        let want: Vec<i64> = all
+            .iter()
+            .filter(|(_, e)| {
+                (range.kinds.is_empty() || range.kinds.contains(&e.event.kind()))
+                    && range.effective_from.is_none_or(|f| e.effective_on >= f)
+                    && range.effective_to.is_none_or(|t| e.effective_on <= t)
+                    && range.known_from.is_none_or(|f| e.known_on >= f)
+                    && range.known_to.is_none_or(|t| e.known_on <= t)
+            })
+            .map(|(seq, _)| *seq)
+            .collect();
+        assert!(!want.is_empty(), "{range:?}");
+        for page in [1, 7, 64, 4096] {
+            let mut got = Vec::new();
+            store
+                .for_each_entry_json(range, page, |seq, json| {
+                    let e: backstock_ledger::Entry = serde_json::from_str(&json).unwrap();
+                    assert_eq!(e, all.iter().find(|(s, _)| *s == seq).unwrap().1);
+                    got.push(seq);
+                    Ok(())
+                })
+                .await
+                .unwrap();
+            assert_eq!(got, want, "{range:?}, {page} a page");
+        }
+    }
+}
+
 /// Stock and balances read by a new process (no book in memory: the transfers summed
 /// and only the keys shown parsed) equal those read through the cached book, now and
 /// as of past dates, with every filter.
