@@ -245,13 +245,8 @@ pub async fn import_checked(
     check: &EntryCheck<'_>,
 ) -> Result<ImportOutcome, AppError> {
     // BACKSTOCK_TIMING=1 prints how long each phase took (for benchmarks).
-    let timing = std::env::var_os("BACKSTOCK_TIMING").is_some();
-    let t0 = std::time::Instant::now();
-    let phase = |what: &str| {
-        if timing {
-            eprintln!("[{:>8.3?}] {what}{}", t0.elapsed(), memory_now());
-        }
-    };
+    let phases = crate::timing::Phases::start();
+    let phase = |what: &str| phases.done(what);
     let files = collect(paths)?;
     if files.is_empty() {
         return Err(AppError::new(
@@ -588,21 +583,6 @@ fn skipped_note(skipped: usize, new: usize) -> String {
     } else {
         format!(" ({skipped} already recorded, {new} new)")
     }
-}
-
-/// Resident and peak memory, from /proc (Linux), for the timing lines.
-fn memory_now() -> String {
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
-        return String::new();
-    };
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    format!(" (RSS {}, peak {})", field("VmRSS:"), field("VmHWM:"))
 }
 
 /// Reads a canonical statements file (UTF-8) on every core: one region of the file per

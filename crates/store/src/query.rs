@@ -270,6 +270,23 @@ impl Store {
 /// Journal rows read per page by [`Store::for_each_entry`].
 pub const ENTRY_PAGE: i64 = 4096;
 
+/// ` AND {column} IN (kinds…)`, nothing when `kinds` is empty (every kind).
+pub(crate) fn push_kinds(
+    qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
+    column: &str,
+    kinds: &[EntryKind],
+) {
+    if kinds.is_empty() {
+        return;
+    }
+    qb.push(format!(" AND {column} IN ("));
+    let mut sep = qb.separated(", ");
+    for k in kinds {
+        sep.push_bind(k.as_str());
+    }
+    qb.push(")");
+}
+
 /// The filter of a page of a walk over journal entries (`j`: the journal's qualifier
 /// in the query, `""` or `"j."`): counted by day `d` (effective and known), of `kinds`
 /// (all when empty). The page is a range of the primary key ([`Store::entry_pages`]):
@@ -283,14 +300,7 @@ fn push_entry_filter<'a>(
 ) {
     qb.push(format!(" +{j}effective_day <= ")).push_bind(d);
     qb.push(format!(" AND {j}known_day <= ")).push_bind(d);
-    if !kinds.is_empty() {
-        qb.push(format!(" AND +{j}kind IN ("));
-        let mut sep = qb.separated(", ");
-        for k in kinds {
-            sep.push_bind(k.as_str());
-        }
-        qb.push(")");
-    }
+    push_kinds(qb, &format!("+{j}kind"), kinds);
 }
 
 /// A journal row as read, before its body is decoded.
@@ -608,14 +618,7 @@ impl Store {
             .push_bind(after)
             .push(" AND effective_day <= ")
             .push_bind(d);
-        if !kinds.is_empty() {
-            qb.push(" AND kind IN (");
-            let mut sep = qb.separated(", ");
-            for k in kinds {
-                sep.push_bind(k.as_str());
-            }
-            qb.push(")");
-        }
+        push_kinds(&mut qb, "kind", kinds);
         qb.push(") GROUP BY page ORDER BY page");
         let pages: Vec<(i64, i64)> = qb.build_query_as().fetch_all(self.pool()).await?;
         Ok(pages
@@ -796,14 +799,7 @@ impl Store {
             "SELECT MIN(MAX(effective_day, known_day)) FROM journal WHERE seq > ",
         );
         qb.push_bind(after);
-        if !kinds.is_empty() {
-            qb.push(" AND kind IN (");
-            let mut sep = qb.separated(", ");
-            for k in kinds {
-                sep.push_bind(k.as_str());
-            }
-            qb.push(")");
-        }
+        push_kinds(&mut qb, "kind", kinds);
         let day: Option<i64> = qb.build_query_scalar().fetch_one(self.pool()).await?;
         day.map(|d| {
             i32::try_from(d)

@@ -63,14 +63,7 @@ impl Store {
         let page = page.max(1);
         // `plus`: "+" keeps SQLite from reading a page through the index.
         let push_filter = |qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>, plus: &str| {
-            if !range.kinds.is_empty() {
-                qb.push(format!(" AND {plus}kind IN ("));
-                let mut sep = qb.separated(", ");
-                for k in &range.kinds {
-                    sep.push_bind(k.as_str());
-                }
-                qb.push(")");
-            }
+            crate::query::push_kinds(qb, &format!("{plus}kind"), &range.kinds);
             if let Some(d) = range.effective_from {
                 qb.push(format!(" AND {plus}effective_day >= "))
                     .push_bind(day(d));

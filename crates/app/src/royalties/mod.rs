@@ -446,26 +446,8 @@ pub async fn run_outcome(store: &Store, a: RunArgs) -> Result<RunOutcome, AppErr
 /// `keep_docs`: answer with the statements (otherwise only their count and digests).
 async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutcome, AppError> {
     // BACKSTOCK_TIMING=1 prints how long each phase took (for benchmarks).
-    let timing = std::env::var_os("BACKSTOCK_TIMING").is_some();
-    let t0 = std::time::Instant::now();
-    let phase = |what: &str| {
-        if timing {
-            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-            let field = |name: &str| {
-                status
-                    .lines()
-                    .find_map(|l| l.strip_prefix(name))
-                    .map(|v| v.trim().to_string())
-                    .unwrap_or_default()
-            };
-            eprintln!(
-                "[{:>8.3?}] {what} (peak {}, now {})",
-                t0.elapsed(),
-                field("VmHWM:"),
-                field("VmRSS:")
-            );
-        }
-    };
+    let phases = crate::timing::Phases::start();
+    let phase = |what: &str| phases.done(what);
     let period = Period::parse(&a.period)
         .map_err(|e| AppError::new(Exit::Input, format!("--period: {e}")))?;
     let all_runs = runs(store).await?;
