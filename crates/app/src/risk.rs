@@ -70,6 +70,19 @@ pub const RISK_KINDS: &[EntryKind] = &[
     EntryKind::Document,
 ];
 
+/// Of `entries` (a snapshot's, whole), those of [`RISK_KINDS`] with every statement
+/// as its digest: what [`risk_snapshot`] reads from the store, made from entries a
+/// caller already holds (the web app's books). Receivables, levels, the legal status,
+/// deductions and next steps over them are those over the whole entries, without a
+/// view of every statement line.
+pub fn digested_for_risk(entries: &[Entry]) -> Vec<Entry> {
+    entries
+        .iter()
+        .filter(|e| RISK_KINDS.contains(&e.event.kind()))
+        .map(|e| e.statement_digest().unwrap_or_else(|| e.clone()))
+        .collect()
+}
+
 /// The entries of [`RISK_KINDS`] known on `as_of` (all when `None`), in recording order.
 async fn risk_entries(store: &Store, as_of: Option<Date>) -> Result<Vec<Entry>, AppError> {
     read_risk_entries(store, as_of, false).await
@@ -1145,16 +1158,26 @@ mod tests {
                         credit.push(backstock_risk::credit::check(s, &th, &d, &sku, 40));
                     }
                 }
+                let levels = backstock_risk::signals::assess(s, &th);
                 format!(
-                    "{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-                    backstock_risk::signals::assess(s, &th),
+                    "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                    levels,
                     rec(s),
                     backstock_risk::legal::compute_with(s, &th),
                     crate::insolvency::standings_of(s, &th, &rec(s)),
-                    credit
+                    credit,
+                    backstock_risk::deductions::compute(s, &th, None),
+                    backstock_risk::next_steps::compute_given(s, &th, &levels, &rec(s)),
                 )
             };
             assert_eq!(of(&digested), of(&whole), "{day}");
+            // The same made from whole entries already held (the web app's books).
+            let made = Snapshot {
+                as_of: day,
+                entries: digested_for_risk(&whole.entries),
+                held: whole.held.clone(),
+            };
+            assert_eq!(of(&made), of(&whole), "{day}: digested from entries held");
         }
     }
 }

@@ -231,21 +231,35 @@ async fn compute(
     };
     phase("entries read");
     tokio::task::spawn_blocking(move || {
-        let snap = backstock_app::risk::snapshot_with_stock(as_of, entries, &stock);
-        let receivables = backstock_risk::receivables::compute(&snap, None);
+        // Today's figures over the risk kinds with statements as their digests (the
+        // same figures: `app::risk` tests it at every month end of the demo), not
+        // over every statement line; the past month ends need the lines.
+        let today = backstock_app::risk::snapshot_with_stock(
+            as_of,
+            backstock_app::risk::digested_for_risk(&entries),
+            &stock,
+        );
+        phase("digests");
+        let receivables = backstock_risk::receivables::compute(&today, None);
         phase("receivables");
-        let risk = backstock_risk::signals::assess(&snap, &th);
+        let risk = backstock_risk::signals::assess(&today, &th);
         phase("levels");
-        let legal = backstock_risk::legal::compute_with(&snap, &th);
-        let standings = backstock_app::insolvency::standings_of(&snap, &th, &receivables);
+        let legal = backstock_risk::legal::compute_with(&today, &th);
+        let standings = backstock_app::insolvency::standings_of(&today, &th, &receivables);
         phase("legal and failures");
-        let (history, snap) = history(snap, &th, kept_points, &receivables, &risk);
-        phase("history");
-        let deductions = backstock_risk::deductions::compute(&snap, &th, None);
+        let deductions = backstock_risk::deductions::compute(&today, &th, None);
         phase("deductions");
-        let next_steps = backstock_risk::next_steps::compute_given(&snap, &th, &risk, &receivables);
+        let next_steps =
+            backstock_risk::next_steps::compute_given(&today, &th, &risk, &receivables);
         let stock_by_holder = sum_by_holder(&stock);
         phase("next steps");
+        let snap = Snapshot {
+            as_of,
+            entries,
+            held: today.held,
+        };
+        let (history, snap) = history(snap, &th, kept_points, &receivables, &risk);
+        phase("history");
         Books {
             catalog_index: std::sync::OnceLock::new(),
             next_steps,
