@@ -292,11 +292,11 @@ pub(crate) fn push_kinds(
 /// (all when empty). The page is a range of the primary key ([`Store::entry_pages`]):
 /// a unary `+` keeps SQLite from reading it through the `(kind, effective_day)` index
 /// instead, and sorting.
-fn push_entry_filter<'a>(
-    qb: &mut sqlx::QueryBuilder<'a, sqlx::Sqlite>,
+fn push_entry_filter(
+    qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
     j: &str,
     d: i64,
-    kinds: &'a [EntryKind],
+    kinds: &[EntryKind],
 ) {
     qb.push(format!(" +{j}effective_day <= ")).push_bind(d);
     qb.push(format!(" AND {j}known_day <= ")).push_bind(d);
@@ -329,9 +329,10 @@ const DECODE_GROUP_ROWS: usize = 1024;
 
 /// Decode `rows` with `decode` and hand each result to `f`, in the rows' order: a
 /// group of rows at a time ([`DECODE_GROUP_BYTES`], [`DECODE_GROUP_ROWS`]), split
-/// between this thread and one more when the machine has two cores. Decoding JSON is
-/// most of what reading a label group's journal costs (100,000 catalog items for
-/// every `risk`). The first error stops the walk and is returned.
+/// between this thread and one more when the machine has two cores: decoding JSON is
+/// a large part of reading a label group's journal (100,000 catalog items for every
+/// `risk`; SQLite handing over their 62 MB is most of the rest, and stays on one
+/// thread). The first error stops the walk and is returned.
 fn decode_in_order<T: Send>(
     rows: impl Iterator<Item = RawEntry>,
     decode: impl Fn(RawEntry) -> Result<T> + Sync,
