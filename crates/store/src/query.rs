@@ -287,20 +287,24 @@ pub(crate) fn push_kinds(
     qb.push(")");
 }
 
-/// The filter of a page of a walk over journal entries (`j`: the journal's qualifier
-/// in the query, `""` or `"j."`): counted by day `d` (effective and known), of `kinds`
-/// (all when empty). The page is a range of the primary key ([`Store::entry_pages`]):
-/// a unary `+` keeps SQLite from reading it through the `(kind, effective_day)` index
-/// instead, and sorting.
-fn push_entry_filter(
+/// The rest of the query for one page of a walk over journal entries (`j`: the
+/// journal's qualifier in the query, `""` or `"j."`): the page's range of sequence
+/// numbers ([`Store::entry_pages`]), counted by day `d` (effective and known), of
+/// `kinds` (all when empty), in order. A unary `+` keeps SQLite from reading the
+/// range through the `(kind, effective_day)` index instead, and sorting.
+fn push_entry_page(
     qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
     j: &str,
+    page: EntryPage,
     d: i64,
     kinds: &[EntryKind],
 ) {
-    qb.push(format!(" +{j}effective_day <= ")).push_bind(d);
+    qb.push(format!(" WHERE {j}seq >= ")).push_bind(page.first);
+    qb.push(format!(" AND {j}seq <= ")).push_bind(page.last);
+    qb.push(format!(" AND +{j}effective_day <= ")).push_bind(d);
     qb.push(format!(" AND {j}known_day <= ")).push_bind(d);
     push_kinds(qb, &format!("+{j}kind"), kinds);
+    qb.push(format!(" ORDER BY {j}seq"));
 }
 
 /// A journal row as read, before its body is decoded.
@@ -571,14 +575,8 @@ impl Store {
     ) -> Result<()> {
         let d = as_of_day(as_of);
         for page in self.entry_pages(kinds, d, after).await? {
-            let mut qb =
-                sqlx::QueryBuilder::new("SELECT seq, body, body_zstd FROM journal WHERE seq >= ");
-            qb.push_bind(page.first)
-                .push(" AND seq <= ")
-                .push_bind(page.last)
-                .push(" AND");
-            push_entry_filter(&mut qb, "", d, kinds);
-            qb.push(" ORDER BY seq");
+            let mut qb = sqlx::QueryBuilder::new("SELECT seq, body, body_zstd FROM journal");
+            push_entry_page(&mut qb, "", page, d, kinds);
             let rows = qb.build().fetch_all(self.pool()).await?;
             let rows = rows.into_iter().map(|r| RawEntry {
                 seq: r.get(0),
@@ -603,7 +601,7 @@ impl Store {
     }
 
     /// The pages a walk over the entries after #`after` that match a filter (see
-    /// [`push_entry_filter`]) reads, in order. Found first, from the index alone (the
+    /// [`push_entry_page`]) reads, in order. Found first, from the index alone (the
     /// kind and the effective day; the known day is left to the page's own query, so
     /// a page may hold fewer than [`ENTRY_PAGE`] entries), numbered and grouped by
     /// SQLite, so that each page is then read as a range of the primary key. A query
@@ -647,14 +645,9 @@ impl Store {
         let mut made: Vec<(i64, String)> = Vec::new();
         for page in self.entry_pages(kinds, d, 0).await? {
             let mut qb = sqlx::QueryBuilder::new(
-                "SELECT j.seq, g.body, CASE WHEN g.body IS NULL THEN j.body END, CASE WHEN g.body IS NULL THEN j.body_zstd END FROM journal j LEFT JOIN statement_digests g ON g.seq = j.seq AND j.kind = 'statement' WHERE j.seq >= ",
+                "SELECT j.seq, g.body, CASE WHEN g.body IS NULL THEN j.body END, CASE WHEN g.body IS NULL THEN j.body_zstd END FROM journal j LEFT JOIN statement_digests g ON g.seq = j.seq AND j.kind = 'statement'",
             );
-            qb.push_bind(page.first)
-                .push(" AND j.seq <= ")
-                .push_bind(page.last)
-                .push(" AND");
-            push_entry_filter(&mut qb, "j.", d, kinds);
-            qb.push(" ORDER BY j.seq");
+            push_entry_page(&mut qb, "j.", page, d, kinds);
             let rows = qb.build().fetch_all(self.pool()).await?;
             let rows = rows.into_iter().map(|r| RawEntry {
                 seq: r.get(0),
