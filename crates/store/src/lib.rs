@@ -618,6 +618,38 @@ pub(crate) async fn load_account_keys(
     Ok(keys)
 }
 
+/// Every account block's first id, key count and text (decompressed, not parsed), in
+/// id order; ids are checked to be dense.
+async fn load_account_texts(conn: &mut SqliteConnection) -> Result<Vec<(usize, usize, String)>> {
+    let mut out: Vec<(usize, usize, String)> = Vec::new();
+    let mut next = 0usize;
+    loop {
+        let rows = sqlx::query(
+            "SELECT first_id, count, keys FROM account_blocks WHERE first_id >= ? ORDER BY first_id LIMIT 16",
+        )
+        .bind(next as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in rows {
+            let first: i64 = r.get(0);
+            if first != next as i64 {
+                return Err(StoreError::Corrupt(format!(
+                    "account ids are not dense at {first}"
+                )));
+            }
+            let count = usize::try_from(r.get::<i64, _>(1)).unwrap_or(usize::MAX);
+            let text =
+                blocks::account_text(r.get::<&[u8], _>(2), count, &format!("account {first}"))?;
+            out.push((next, count, text));
+            next = next.saturating_add(count);
+        }
+    }
+    Ok(out)
+}
+
 /// Debits and credits, posted and pending, per account: the sum of the stored
 /// transfers (as of `max_day`, or all).
 pub(crate) async fn sum_transfers(
@@ -659,8 +691,32 @@ pub(crate) fn add_transfers(
 
 /// Loads the book (accounts, balances, open pendings) from the database.
 pub(crate) async fn load_book(conn: &mut SqliteConnection) -> Result<Book> {
-    let keys = load_account_keys(conn, |_, _, _| Ok(())).await?;
-    let sums = sum_transfers(conn, keys.len(), None).await?;
+    // The keys' texts are read first; they are parsed on a thread of their own while
+    // this one sums the transfers (on a label group's store each takes a few hundred
+    // milliseconds, and recording anything waits for both).
+    let blocks = load_account_texts(conn).await?;
+    let accounts = blocks.iter().map(|(_, count, _)| count).sum::<usize>();
+    let parser = std::thread::spawn(move || -> Result<Vec<AccountKey>> {
+        let mut keys: Vec<AccountKey> = Vec::with_capacity(accounts);
+        for (first, count, text) in &blocks {
+            for text in blocks::account_keys(text, *count, &format!("account {first}"))? {
+                let key = AccountKey::read(text).map_err(|e| {
+                    StoreError::Corrupt(format!(
+                        "account {} has an unreadable key: {e}",
+                        keys.len()
+                    ))
+                })?;
+                keys.push(key);
+            }
+        }
+        Ok(keys)
+    });
+    let sums = sum_transfers(conn, accounts, None).await;
+    let keys = parser
+        .join()
+        .map_err(|_| StoreError::Corrupt("reading the account keys failed".into()))??;
+    let sums = sums?;
+    debug_assert_eq!(keys.len(), sums.len());
     let mut book = Book::new();
     for (id, (key, s)) in keys.into_iter().zip(sums).enumerate() {
         let n = |v: i128| {
