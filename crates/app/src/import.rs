@@ -263,6 +263,20 @@ pub async fn import_checked(
         Some(name) => Some(crate::mapping::find(store, name).await?),
         None => None,
     };
+    // A dry run records every file of the run into a scratch copy of the books, as the
+    // import would: what it says of a file counts the files before it in the run (a
+    // payment naming a statement of the same run, balances before → after), and it
+    // refuses what the import would refuse (stock short, a closed royalty period, an
+    // id recorded with other details) — the same code path, nothing kept.
+    let scratch = if opts.dry_run {
+        Some(Scratch::of(store).await?)
+    } else {
+        None
+    };
+    let books: &Store = match &scratch {
+        Some(s) => &s.store,
+        None => store,
+    };
     let mut plan = Vec::new();
     for path in files {
         let Peek { size, head } = peek(&path)?;
@@ -333,7 +347,7 @@ pub async fn import_checked(
             let mut early = None;
             if let Some(h) = keeper.take_if(|_| !late) {
                 let k = kept(&shown, h)?;
-                if let Some((at, _)) = store.file_imported(&k.sha).await? {
+                if let Some((at, _)) = books.file_imported(&k.sha).await? {
                     report.push_str(&already(&shown, &at));
                     continue;
                 }
@@ -370,7 +384,7 @@ pub async fn import_checked(
                     let k = kept(&shown, h)?;
                     // The same bytes again: "already imported", whether or not they
                     // still parse against today's catalog.
-                    if let Some((at, _)) = store.file_imported(&k.sha).await? {
+                    if let Some((at, _)) = books.file_imported(&k.sha).await? {
                         report.push_str(&already(&shown, &at));
                         continue;
                     }
@@ -395,7 +409,7 @@ pub async fn import_checked(
             // so a dry run says what the import will do: an entry recorded before with the
             // same details is skipped (counted), with other details it refuses the file.
             let mut parsed = parsed;
-            let skipped = split_recorded(store, &shown, &mut parsed.entries).await?;
+            let skipped = split_recorded(books, &shown, &mut parsed.entries).await?;
             let n_new = parsed.entries.len();
             let n_skipped = skipped.len();
             already_recorded.extend(skipped);
@@ -424,17 +438,35 @@ pub async fn import_checked(
                 }
             );
             // What deserves a second look, said before anything is recorded.
-            let warned = crate::preview::warnings(store, kind, &parsed.entries).await?;
+            let warned = crate::preview::warnings(books, kind, &parsed.entries).await?;
             let warned: String = warned.iter().map(|w| format!("  warning: {w}\n")).collect();
             if opts.dry_run {
                 report.push_str(&format!(
                     "{shown}: would record {summary}{} (dry run: nothing changed)\n",
                     skipped_note(n_skipped, n_new)
                 ));
-                report.push_str(&crate::preview::changes(store, kind, &parsed.entries).await?);
+                report.push_str(&crate::preview::changes(books, kind, &parsed.entries).await?);
                 report.push_str(&warned);
                 for e in &parsed.entries {
                     ctx.learn(e);
+                }
+                if kind == Kind::PurchaseOrders {
+                    new_pos.extend(parsed.entries.iter().cloned());
+                }
+                if let Err(e) = crate::books::refuse_closed(books, &parsed.entries).await {
+                    return Err(would_refuse(e, &shown));
+                }
+                // Into the scratch copy only; the original is not kept there.
+                let file = SourceFile {
+                    sha256: k.sha,
+                    name,
+                    kind: kind.as_str().into(),
+                    size,
+                    parts: Vec::new(),
+                    lines: k.lines,
+                };
+                if let Err(e) = books.record_all(parsed.entries, Some(file)).await {
+                    return Err(would_refuse(e.into(), &shown));
                 }
                 continue;
             }
@@ -497,23 +529,88 @@ pub async fn import_checked(
     }
     // Judged once everything of this run is in (statements and payments may come in
     // the same run, after the orders).
-    report.push_str(&flag_purchase_orders(store, &new_pos).await?);
+    report.push_str(&flag_purchase_orders(books, &new_pos).await?);
     phase("purchase orders checked");
     report.push_str(
         &crate::royalties::import_files(
-            store,
+            books,
             &royalty_files,
             opts.encoding,
             opts.dry_run,
             Some(&ctx),
+            check,
         )
         .await?,
     );
     phase("royalty files read");
+    if let Some(s) = scratch {
+        s.close().await;
+    }
     Ok(ImportOutcome {
         report,
         already_recorded,
     })
+}
+
+/// What a dry run says of a file the import would refuse.
+pub(crate) fn would_refuse(e: AppError, shown: &str) -> AppError {
+    e.context(format!(
+        "{shown}: the import would refuse this file (dry run: nothing changed)"
+    ))
+}
+
+/// A dry run's scratch books: a copy of the label's database in a private temporary
+/// directory, removed when dropped (also when the run fails).
+struct Scratch {
+    // Declared first: the store's connections go before the directory.
+    store: Store,
+    _dir: ScratchDir,
+}
+
+/// A directory removed with everything in it when dropped.
+struct ScratchDir(PathBuf);
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Scratch {
+    async fn of(store: &Store) -> Result<Scratch, AppError> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let path = std::env::temp_dir().join(format!(
+            "backstock-dry-run-{}-{nanos}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&path).map_err(|e| {
+            AppError::new(
+                Exit::Other,
+                format!(
+                    "the dry run needs a scratch copy of the books in {}: {e}",
+                    path.display()
+                ),
+            )
+        })?;
+        // From here on the directory is removed whatever fails.
+        let dir = ScratchDir(path);
+        let store = store.scratch_copy(&dir.0).await?;
+        Ok(Scratch { store, _dir: dir })
+    }
+
+    /// Closes the copy's connections before its directory goes.
+    async fn close(self) {
+        self.store.pool().close().await;
+    }
 }
 
 /// Takes out of `entries` those the journal already holds with the same details

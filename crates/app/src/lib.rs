@@ -112,7 +112,7 @@ impl From<StoreError> for AppError {
         // with backstock. Say how to record it rather than leave the owner stuck.
         if message.contains("from label, which holds only") {
             message.push_str(
-                "\n  (to record stock the label already has — made before you started with backstock — import it as units made: a shipments.csv line from plant:NAME to label, dated when it arrived; see docs/formats.md)",
+                "\n  (to record stock the label already has — made before you started with backstock — import an opening.csv first: a line `stock,DATE,label,SKU,UNITS,,,,` for each release and holder, dated on or before this file's first date; see docs/formats.md, \"opening.csv\")",
             );
         }
         AppError::new(exit, message).with_source(e)

@@ -276,24 +276,43 @@ pub async fn warnings(
             }
         }
         Kind::StockReports => {
+            // Sales up to a report's date are on the books only once a statement
+            // covering that date is in: before it, fewer units reported than the books
+            // hold is what unreported sales look like (`reconcile` checks them once the
+            // statement is in). More units than the books hold is said at once.
+            let recv = backstock_risk::receivables::compute(&snap, None);
+            let sold_through: BTreeMap<&PartyId, Date> = recv
+                .iter()
+                .filter_map(|r| {
+                    let last = r.book.statements.iter().map(|s| s.period_end).max()?;
+                    Some((&r.distributor, last))
+                })
+                .collect();
+            let mut awaiting: BTreeMap<&PartyId, (usize, Date)> = BTreeMap::new();
+            let reports: Vec<&backstock_ledger::facts::StockReport> = entries
+                .iter()
+                .filter_map(|e| match &e.event {
+                    Event::Fact(Fact::StockReport(r)) => Some(r),
+                    _ => None,
+                })
+                .collect();
+            // What `reconcile` will compare each report with once it is recorded.
+            let asked: Vec<_> = reports
+                .iter()
+                .map(|r| (&r.distributor, &r.sku, r.as_of))
+                .collect();
+            let expected = backstock_risk::reconcile::expected_units(&snap, &asked);
             let mut n = 0usize;
-            for e in entries {
-                let Event::Fact(Fact::StockReport(r)) = &e.event else {
+            for (r, books) in reports.into_iter().zip(expected) {
+                let covered = sold_through
+                    .get(&r.distributor)
+                    .is_some_and(|through| *through >= r.as_of);
+                if r.units_on_hand < books && !covered {
+                    let a = awaiting.entry(&r.distributor).or_insert((0, r.as_of));
+                    a.0 += 1;
+                    a.1 = a.1.max(r.as_of);
                     continue;
-                };
-                let books: i64 = store
-                    .stock(&StockFilter {
-                        as_of: Some(r.as_of),
-                        owner: Some(PartyId::LABEL.into()),
-                        holder: Some(r.distributor.to_string()),
-                        sku: Some(r.sku.to_string()),
-                        all: false,
-                    })
-                    .await?
-                    .iter()
-                    .filter(|s| s.state == "on_hand")
-                    .map(|s| s.units)
-                    .sum();
+                }
                 if books != r.units_on_hand {
                     n += 1;
                     if n <= MAX_ROWS {
@@ -313,6 +332,16 @@ pub async fn warnings(
                 out.push(format!(
                     "… and {} more stock lines differ from the books",
                     n - MAX_ROWS
+                ));
+            }
+            for (d, (lines, on)) in awaiting {
+                let since = sold_through
+                    .get(d)
+                    .map(|t| format!("its statements run to {t}"))
+                    .unwrap_or_else(|| "no statement of its sales is on file yet".into());
+                out.push(format!(
+                    "{d} reports fewer units than the books hold on {lines} stock line{} (to {on}); {since}, so sales not yet reported may explain it (`reconcile` compares again once the statement covering {on} is in)",
+                    if lines == 1 { "" } else { "s" }
                 ));
             }
         }

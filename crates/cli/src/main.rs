@@ -1865,7 +1865,8 @@ async fn run_contracts(command: Command, data_dir: Option<PathBuf>) -> Result<St
                             ),
                         ));
                     }
-                    royalties::import_files(&store, &files, opts.encoding, false, None).await
+                    royalties::import_files(&store, &files, opts.encoding, false, None, &|_| Ok(()))
+                        .await
                 }
                 ContractCommand::Add {
                     id,

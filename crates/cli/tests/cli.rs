@@ -654,12 +654,21 @@ MRG-001-CD,859712000019,Harbor Lights,The Tidewater Band,CD,2010-01-15,15.98,8.0
     let err = fail(&d, &["import", &good, &dist, &ship, &pay], 4);
     // Stock short at the label: how to record stock it already has.
     assert!(err.contains("which holds only 0"), "{err}");
-    assert!(err.contains("from plant:NAME to label"), "{err}");
+    assert!(
+        err.contains("import an opening.csv first") && err.contains("stock,DATE,label,SKU,UNITS"),
+        "{err}"
+    );
     assert!(
         err.contains("not imported because of this") && err.contains("payments.csv"),
         "{err}"
     );
     assert!(err.contains("already recorded before it"), "{err}");
+    // The dry run predicts it: the same refusal, nothing changed.
+    let err = fail(&d, &["import", "--dry-run", &ship], 4);
+    assert!(
+        err.contains("which holds only 0") && err.contains("the import would refuse this file"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -721,9 +730,17 @@ R-1,river,2016-01-01,2016-01-31,2016-02-10,fee,,,16.00,USD,\n",
         "stock_reports.csv",
         "distributor,as_of,sku,units_on_hand\nriver,2016-01-31,MRG-001-CD,95\n",
     );
+    // No statement of January's sales yet: fewer units than shipped may be sales.
     let out = ok(&d, &["import", &sr, "--dry-run"]);
     assert!(
-        out.contains("river reports 95 × MRG-001-CD on 2016-01-31; the books say 100 (-5)"),
+        out.contains("river reports fewer units than the books hold on 1 stock line (to 2016-01-31); no statement of its sales is on file yet"),
+        "{out}"
+    );
+    // With January's statement in (10 sold), 95 on hand is 5 more than the books say.
+    ok(&d, &["import", &st]);
+    let out = ok(&d, &["import", &sr, "--dry-run"]);
+    assert!(
+        out.contains("river reports 95 × MRG-001-CD on 2016-01-31; the books say 90 (+5)"),
         "{out}"
     );
 }

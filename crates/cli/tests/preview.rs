@@ -112,3 +112,202 @@ P1,2016-04-02,allegro,10.00,USD,ST-1\n",
         String::from_utf8_lossy(&o2.stderr)
     );
 }
+
+/// Issue 18.7 / 18.10 / 18.13: a dry run of several files counts the files before each
+/// one (as the import will, one after another), and refuses what the import would.
+mod a_new_labels_first_files {
+    use super::common::{fail, journal_len, ok};
+
+    const CATALOG: &str =
+        "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+HP-001-LP,,Cedar Smoke,Ada Wren,LP,2025-09-01,25.00,13.00,6.00,USD\n\
+HP-002-CD,,Cedar Smoke,Ada Wren,CD,2025-09-01,14.00,7.50,2.50,USD\n";
+    const DISTRIBUTORS: &str = "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state\n\
+riverbend,Riverbend Distribution LLC,OR,2025-09-01,0.20,60,monthly,0.10,180,20000.00,USD,true,OR-2025-1234,2025-09-01,OR\n";
+    const OPENING: &str = "record,date,party,sku,units,statement_id,period_end,amount,currency\n\
+stock,2025-09-15,label,HP-001-LP,300,,,,\n\
+stock,2025-09-15,label,HP-002-CD,300,,,,\n";
+    const SHIPMENTS: &str = "shipment_id,date,from,to,sku,units,po_number\n\
+SH-1,2025-10-01,label,riverbend,HP-001-LP,50,\n\
+SH-2,2025-10-01,label,riverbend,HP-002-CD,40,\n";
+    const STATEMENTS: &str = "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+RB-2025-10,riverbend,2025-10-01,2025-10-31,2025-11-10,sale,HP-001-LP,10,130.00,USD,\n\
+RB-2025-10,riverbend,2025-10-01,2025-10-31,2025-11-10,fee,,,26.00,USD,\n\
+RB-2025-10,riverbend,2025-10-01,2025-10-31,2025-11-10,reserve_withheld,,,13.00,USD,\n";
+    const PAYMENTS: &str = "payment_id,date,distributor,amount,currency,statement_id\n\
+P-1,2025-12-20,riverbend,91.00,USD,RB-2025-10\n";
+
+    fn label() -> (tempfile::TempDir, std::path::PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().join("data");
+        ok(&d, &["init"]);
+        for (name, text) in [
+            ("catalog.csv", CATALOG),
+            ("distributors.csv", DISTRIBUTORS),
+            ("opening.csv", OPENING),
+            ("shipments.csv", SHIPMENTS),
+            ("statements.csv", STATEMENTS),
+            ("payments.csv", PAYMENTS),
+        ] {
+            std::fs::write(tmp.path().join(name), text).unwrap();
+        }
+        let f = |n: &str| tmp.path().join(n).to_string_lossy().to_string();
+        ok(&d, &["import", &f("catalog.csv"), &f("distributors.csv")]);
+        (tmp, d)
+    }
+
+    fn path(tmp: &tempfile::TempDir, name: &str) -> String {
+        tmp.path().join(name).to_string_lossy().to_string()
+    }
+
+    #[test]
+    fn a_dry_run_of_several_files_counts_the_files_before_each() {
+        let (tmp, d) = label();
+        let before = journal_len(&d);
+        let files = [
+            "opening.csv",
+            "shipments.csv",
+            "statements.csv",
+            "payments.csv",
+        ]
+        .map(|n| path(&tmp, n));
+        let mut args = vec!["import", "--dry-run"];
+        args.extend(files.iter().map(String::as_str));
+        let dry = ok(&d, &args);
+        // The payment names the statement of the same run: no "never sent", and the
+        // receivable it settles is the one the statement left.
+        assert!(!dry.contains("never sent"), "{dry}");
+        assert!(!dry.contains("matches no open statement"), "{dry}");
+        let payments = &dry[dry.find("payments.csv: would record").expect(&dry)..];
+        assert!(
+            payments
+                .contains("riverbend      receivable                91.00 USD →         0.00 USD"),
+            "{dry}"
+        );
+        assert_eq!(journal_len(&d), before, "a dry run records nothing");
+        assert!(
+            std::fs::read_dir(std::env::temp_dir())
+                .unwrap()
+                .flatten()
+                .all(|e| !e
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("backstock-dry-run-{}-", std::process::id()))),
+            "the scratch copy is removed"
+        );
+        // The import does what the dry run said.
+        let mut args = vec!["import"];
+        args.extend(files.iter().map(String::as_str));
+        let out = ok(&d, &args);
+        assert!(!out.contains("never sent"), "{out}");
+        assert!(journal_len(&d) > before);
+    }
+
+    #[test]
+    fn a_dry_run_refuses_a_shipment_of_stock_the_label_does_not_hold() {
+        let (tmp, d) = label();
+        let before = journal_len(&d);
+        let err = fail(
+            &d,
+            &["import", "--dry-run", &path(&tmp, "shipments.csv")],
+            4,
+        );
+        assert!(err.contains("which holds only 0"), "{err}");
+        assert!(err.contains("import an opening.csv first"), "{err}");
+        assert!(
+            err.contains(
+                "shipments.csv: the import would refuse this file (dry run: nothing changed)"
+            ),
+            "{err}"
+        );
+        assert_eq!(journal_len(&d), before);
+        // With the opening stock in the same run, it would go in.
+        let dry = ok(
+            &d,
+            &[
+                "import",
+                "--dry-run",
+                &path(&tmp, "opening.csv"),
+                &path(&tmp, "shipments.csv"),
+            ],
+        );
+        assert!(
+            dry.contains("shipments.csv: would record 2 shipments lines"),
+            "{dry}"
+        );
+        assert_eq!(journal_len(&d), before);
+    }
+
+    #[test]
+    fn a_royalty_files_dry_run_lists_its_rows() {
+        let (tmp, d) = label();
+        std::fs::write(
+            tmp.path().join("payees.csv"),
+            "payee,name,email\nada-wren,Ada Wren,ada@example.com\n",
+        )
+        .unwrap();
+        std::fs::write(
+            tmp.path().join("contracts.csv"),
+            "contract_id,effective_from,title,payees,skus,basis,rates,cross_collateralized,reserve_rate,reserve_release_periods,min_payout,currency\n\
+C-WREN,2025-09-01,Cedar Smoke,ada-wren:100%,HP-001-LP,earned,*:net_receipts:20%,yes,,,0,USD\n",
+        )
+        .unwrap();
+        let before = journal_len(&d);
+        let dry = ok(
+            &d,
+            &[
+                "import",
+                "--dry-run",
+                &path(&tmp, "payees.csv"),
+                &path(&tmp, "contracts.csv"),
+            ],
+        );
+        assert!(
+            dry.contains("payee ada-wren: Ada Wren <ada@example.com>"),
+            "{dry}"
+        );
+        assert!(
+            dry.contains("contract C-WREN from 2025-09-01: Cedar Smoke (1 release), rate 20%"),
+            "{dry}"
+        );
+        assert!(dry.contains("paying ada-wren 100%"), "{dry}");
+        assert_eq!(journal_len(&d), before);
+    }
+
+    #[test]
+    fn a_stock_report_ahead_of_the_statement_is_not_called_a_mismatch() {
+        let (tmp, d) = label();
+        let f = |n: &str| path(&tmp, n);
+        ok(&d, &["import", &f("opening.csv"), &f("shipments.csv")]);
+        // 40 of the 50 LPs on hand on 2025-10-31: October's sales (10) are not reported yet.
+        std::fs::write(
+            tmp.path().join("sr.csv"),
+            "distributor,as_of,sku,units_on_hand\nriverbend,2025-10-31,HP-001-LP,40\nriverbend,2025-10-31,HP-002-CD,45\n",
+        )
+        .unwrap();
+        let dry = ok(&d, &["import", "--dry-run", &f("sr.csv")]);
+        assert!(
+            dry.contains(
+                "riverbend reports fewer units than the books hold on 1 stock line (to 2025-10-31)"
+            ),
+            "{dry}"
+        );
+        // More than was ever consigned is said at once.
+        assert!(
+            dry.contains("riverbend reports 45 × HP-002-CD on 2025-10-31; the books say 40 (+5)"),
+            "{dry}"
+        );
+        assert!(
+            !dry.contains("HP-001-LP on 2025-10-31; the books say"),
+            "{dry}"
+        );
+        // With the statement in, the books agree: nothing to say of the LPs.
+        ok(&d, &["import", &f("statements.csv")]);
+        let dry = ok(&d, &["import", "--dry-run", &f("sr.csv")]);
+        assert!(!dry.contains("fewer units than the books hold"), "{dry}");
+        assert!(!dry.contains("HP-001-LP on 2025-10-31"), "{dry}");
+        ok(&d, &["import", &f("sr.csv")]);
+        let rec = ok(&d, &["reconcile"]);
+        assert!(!rec.contains("HP-001-LP"), "{rec}");
+    }
+}

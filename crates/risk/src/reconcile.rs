@@ -144,6 +144,19 @@ pub fn compute_with(
         .collect()
 }
 
+/// The units the books say the label had of each (holder, SKU) on each date asked:
+/// what [`compute`] compares a stock report with (label-owned moves effective on or
+/// before the date, sales as their statements date them). A stock report moves no
+/// units, so asked before one is recorded this is what `compute` will say after.
+pub fn expected_units(snap: &Snapshot, asked: &[(&PartyId, &Sku, Date)]) -> Vec<i64> {
+    let view = View::of(snap);
+    let moves = MoveIndex::new(&view);
+    asked
+        .iter()
+        .map(|(holder, sku, on)| moves.units_at(holder, sku, *on))
+        .collect()
+}
+
 /// The statement calendar of one distributor (empty without an agreement).
 pub fn calendar(snap: &Snapshot, distributor: &PartyId, t: &Thresholds) -> Vec<CalendarPeriod> {
     let view = View::of(snap);

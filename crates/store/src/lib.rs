@@ -316,6 +316,22 @@ impl Store {
             }
             std::fs::create_dir_all(data_dir)?;
         }
+        let store = Store::connect(path, create).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// A copy of this database in `dir` (an empty directory), opened: for a dry run
+    /// that records as the real thing would and is then thrown away. Not migrated —
+    /// the copy has this store's schema.
+    pub async fn scratch_copy(&self, dir: &Path) -> Result<Store> {
+        let path = dir.join(DB_FILE);
+        self.backup_to(&path).await?;
+        Store::connect(path, false).await
+    }
+
+    /// The pool on the database at `path` (no migrations).
+    async fn connect(path: PathBuf, create: bool) -> Result<Store> {
         let opts = SqliteConnectOptions::from_str("sqlite:")?
             .filename(&path)
             .create_if_missing(create)
@@ -328,13 +344,11 @@ impl Store {
             .max_connections(4)
             .connect_with(opts)
             .await?;
-        let store = Store {
+        Ok(Store {
             pool,
             path,
             cache: tokio::sync::Mutex::new(None),
-        };
-        store.migrate().await?;
-        Ok(store)
+        })
     }
 
     pub fn path(&self) -> &Path {

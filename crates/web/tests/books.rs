@@ -50,7 +50,8 @@ async fn close_refuse_reopen_audited() {
     .await;
     assert_eq!(r.status, 409, "{}", r.body);
 
-    // An upload dated into May: the preview runs, the confirm is refused, nothing recorded.
+    // An upload dated into May: the preview already says the import would be refused
+    // (it runs the import's own checks), and nothing is recorded.
     let before = entries(&s).await;
     let p = s
         .post(
@@ -60,22 +61,13 @@ async fn close_refuse_reopen_audited() {
             &multipart(&[], Some(("statements.csv", MAY_STATEMENT.as_bytes()))),
         )
         .await;
-    assert_eq!(p.status, 200, "{}", p.body);
-    let id = p.json()["upload_id"].as_str().unwrap().to_string();
-    let c = s
-        .post(
-            &format!("/api/v1/t/alpha/imports/{id}/confirm"),
-            &owner,
-            "application/json",
-            b"",
-        )
-        .await;
-    assert_eq!(c.status, 409, "{}", c.body);
+    assert_eq!(p.status, 400, "{}", p.body);
     assert!(
-        c.body.contains("in 2016-05, whose books are closed")
-            && c.body.contains("books reopen 2016-05"),
+        p.body.contains("in 2016-05, whose books are closed")
+            && p.body.contains("books reopen 2016-05")
+            && p.body.contains("the import would refuse this file"),
         "{}",
-        c.body
+        p.body
     );
     assert_eq!(entries(&s).await, before);
 

@@ -128,3 +128,47 @@ async fn rows_recorded_with_other_details_are_refused_at_the_preview() {
     );
     assert!(!r.body.contains("confirm-submit"));
 }
+
+/// Issue 18.7: a payees file's preview lists the rows it would record; the confirm
+/// records them. A distributor's upload of one is refused (it is not a statement or a
+/// stock report), and nothing is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payees_preview_lists_its_rows_and_a_distributor_may_not_upload_one() {
+    let s = start(|_| {}).await;
+    let payees = "payee,name,email\nada-wren,Ada Wren,ada@example.com\n";
+    let owner = s.login("owner@alpha.test").await;
+    let n0 = entries(&s).await;
+    let r = upload(&s, &owner, "payees.csv", payees).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let table = r.body.split("id=\"upload-entries\"").nth(1).expect(&r.body);
+    let table = &table[..table.find("</table>").unwrap()];
+    assert!(table.contains("payee:ada-wren"), "{table}");
+    assert!(r.body.contains("payee ada-wren: Ada Wren"), "{}", r.body);
+    assert_eq!(entries(&s).await, n0, "a preview records nothing");
+
+    let dist = s.login("distributor@alpha.test").await;
+    let r = upload(&s, &dist, "payees.csv", payees).await;
+    assert_ne!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("a distributor may upload only those"),
+        "{}",
+        r.body
+    );
+    assert_eq!(entries(&s).await, n0);
+
+    let r = s
+        .post_form(
+            &confirm_path(&r_owner_preview(&s, &owner, payees).await),
+            &owner,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(entries(&s).await, n0 + 1);
+}
+
+async fn r_owner_preview(s: &Server, owner: &Session, payees: &str) -> String {
+    let r = upload(s, owner, "payees.csv", payees).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body
+}

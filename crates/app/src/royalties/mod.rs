@@ -148,6 +148,7 @@ pub async fn import_files(
     encoding: Option<Encoding>,
     dry_run: bool,
     codes: Option<&Context>,
+    check: &crate::import::EntryCheck<'_>,
 ) -> Result<String, AppError> {
     use sha2::{Digest, Sha256};
     let mut report = String::new();
@@ -182,11 +183,17 @@ pub async fn import_files(
             if n == 1 { "" } else { "s" },
             if n == 1 { "y" } else { "ies" }
         );
+        let refused = entries.iter().map(check).find_map(Result::err);
+        if let Some(why) = refused {
+            return Err(input(format!(
+                "{shown}: {why}; nothing was recorded from this file"
+            )));
+        }
         if dry_run {
             report.push_str(&format!(
                 "{shown}: would record {summary} (dry run: nothing changed)\n"
             ));
-            continue;
+            report.push_str(&preview_rows(&entries));
         }
         let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
         let file = SourceFile {
@@ -203,9 +210,97 @@ pub async fn import_files(
         };
         crate::books::refuse_closed(store, &entries).await?;
         let recorded = store.record(&entries, Some(file)).await;
-        report.push_str(&crate::import::recorded_report(&shown, &summary, recorded)?);
+        // A dry run records into its scratch copy of the books (see `import`), so what
+        // the import would refuse is refused here too; only the report differs.
+        let recorded = crate::import::recorded_report(&shown, &summary, recorded);
+        if dry_run {
+            recorded.map_err(|e| crate::import::would_refuse(e, &shown))?;
+        } else {
+            report.push_str(&recorded?);
+        }
     }
     Ok(report)
+}
+
+/// A rate as a percentage ("12.5%").
+fn percent(r: Rate) -> String {
+    let (whole, frac) = (r.ppm() / 10_000, r.ppm() % 10_000);
+    if frac == 0 {
+        format!("{whole}%")
+    } else {
+        format!("{whole}.{}%", format!("{frac:04}").trim_end_matches('0'))
+    }
+}
+
+/// The rows a payees, contracts or costs file would record, as indented lines (at most
+/// [`crate::preview::MAX_ROWS`], the rest counted).
+fn preview_rows(entries: &[Entry]) -> String {
+    let mut out = String::new();
+    for e in entries.iter().take(crate::preview::MAX_ROWS) {
+        let row = match &e.event {
+            Event::Fact(Fact::Payee(p)) => format!(
+                "payee {}: {}{}",
+                p.payee,
+                p.name,
+                if p.email.is_empty() {
+                    String::new()
+                } else {
+                    format!(" <{}>", p.email)
+                }
+            ),
+            Event::Fact(Fact::RoyaltyContract(c)) => format!(
+                "contract {} from {}: {} ({} release{}), rate {} ({} basis), paying {}",
+                c.contract_id,
+                c.effective_from,
+                c.title,
+                c.skus.len(),
+                if c.skus.len() == 1 { "" } else { "s" },
+                c.rules
+                    .iter()
+                    .map(|r| {
+                        let on: Vec<String> = r
+                            .channel
+                            .map(|ch| format!("{ch:?}").to_lowercase())
+                            .into_iter()
+                            .chain(r.format.clone())
+                            .collect();
+                        if on.is_empty() {
+                            percent(r.rate)
+                        } else {
+                            format!("{} ({})", percent(r.rate), on.join(" "))
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                format!("{:?}", c.basis).to_lowercase(),
+                c.payees
+                    .iter()
+                    .map(|p| format!("{} {}", p.payee, percent(p.share)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Event::Fact(Fact::RoyaltyCost(c)) => format!(
+                "cost {} on {}: {} {} to contract {}{}",
+                c.cost_id,
+                c.date,
+                crate::output::money(c.amount),
+                format!("{:?}", c.kind).to_lowercase(),
+                c.contract_id,
+                if c.recoupable { ", recoupable" } else { "" }
+            ),
+            _ => format!("entry {}", e.id),
+        };
+        out.push_str(&format!("  {row}\n"));
+    }
+    if entries.len() > crate::preview::MAX_ROWS {
+        out.push_str(&format!(
+            "  … and {} more\n",
+            crate::output::thousands(
+                i64::try_from(entries.len() - crate::preview::MAX_ROWS).unwrap_or(i64::MAX)
+            )
+        ));
+    }
+    out
 }
 
 // ---------------------------------------------------------------- reference data
