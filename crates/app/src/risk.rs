@@ -816,6 +816,12 @@ pub fn post_json(url: &str, body: &str) -> Result<u16, String> {
 }
 
 pub async fn alerts(store: &Store, format: Format) -> Result<String, AppError> {
+    // The log is brought up to the label's today first (incremental: from where it
+    // last left off), each change on the month end the data first showed it — so it is
+    // never empty only because nobody has looked at `risk` or the dashboard yet.
+    let today = today(store).await?;
+    let th = thresholds(store).await?;
+    record_level_history(store, today, &th).await?;
     let rows = store.alerts().await?;
     let mut t = Table::new(&[
         "#",

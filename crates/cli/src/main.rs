@@ -787,7 +787,7 @@ fn label_data_dir(
 ) -> Result<Option<PathBuf>, CliError> {
     let root = data_dir.clone().unwrap_or_else(default_data_dir);
     let served = root.join(backstock_web::control::CONTROL_DB).exists();
-    let found = || -> String {
+    let found_in = |root: &Path| -> String {
         let mut slugs: Vec<String> = std::fs::read_dir(root.join("labels"))
             .map(|rd| {
                 rd.filter_map(|e| e.ok())
@@ -803,6 +803,26 @@ fn label_data_dir(
             format!("labels found: {}", slugs.join(", "))
         }
     };
+    let found = || found_in(&root);
+    // The `labels` folder of a served data directory, given as the data directory: a
+    // database made there (`init`) would be one the web app never reads.
+    if let Some(server_dir) = root
+        .parent()
+        .filter(|_| root.file_name().is_some_and(|n| n == "labels"))
+        .filter(|p| p.join(backstock_web::control::CONTROL_DB).exists())
+        .filter(|_| label.is_none() && !root.join(backstock_store::DB_FILE).exists())
+    {
+        return Err(CliError::new(
+            Exit::Input,
+            format!(
+                "{} is the labels folder of the data directory `backstock serve` uses ({}); give that directory and the label: `backstock --data-dir {} --label SLUG …` ({})",
+                root.display(),
+                server_dir.display(),
+                server_dir.display(),
+                found_in(server_dir)
+            ),
+        ));
+    }
     match label {
         Some(slug) => {
             let fine = !slug.is_empty()
@@ -838,7 +858,7 @@ fn label_data_dir(
         None if served && !root.join(backstock_store::DB_FILE).exists() => Err(CliError::new(
             Exit::Input,
             format!(
-                "{} is the data directory of `backstock serve`, which keeps one database per label under labels/ ({}). Name the label with --label SLUG, e.g. `backstock --data-dir {} --label SLUG import FILE`",
+                "{} is the data directory of `backstock serve`, which keeps one database per label under labels/ ({}). Name the label with --label SLUG: `backstock --data-dir {} --label SLUG …`",
                 root.display(),
                 found(),
                 root.display()

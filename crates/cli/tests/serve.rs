@@ -265,4 +265,31 @@ HP-001-CD,859712000019,First Light,Hollow Pine,CD,2020-01-15,15.98,8.00,1.10,USD
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("catalog_item"), "{out}");
     assert!(tmp.path().join("labels/hollow-pine/backstock.db").exists());
+    // Its labels folder given as the data directory: the error says which directory
+    // and label to give, and `init` there makes no second database.
+    let labels = tmp.path().join("labels");
+    let at_labels = |args: &[&str]| {
+        let o = bin()
+            .arg("--data-dir")
+            .arg(&labels)
+            .args(args)
+            .env_remove("BACKSTOCK_LABEL")
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
+        )
+    };
+    for args in [&["stock"][..], &["init"][..]] {
+        let (code, out) = at_labels(args);
+        assert_eq!(code, Some(3), "{out}");
+        assert!(
+            out.contains("is the labels folder of the data directory `backstock serve` uses")
+                && out.contains(&format!("--data-dir {} --label SLUG", tmp.path().display()))
+                && out.contains("labels found: hollow-pine"),
+            "{out}"
+        );
+    }
+    assert!(!labels.join("backstock.db").exists());
 }
