@@ -37,7 +37,7 @@ fn locale(t: &Tenant) -> Locale {
 }
 
 fn money_cell(l: &Locale, m: Money) -> Cell {
-    Cell::num(l.money(m), m.minor(), m.to_decimal_string())
+    Cell::money(l, m)
 }
 
 fn int_cell(l: &Locale, n: i64) -> Cell {
@@ -50,6 +50,7 @@ fn date_cell(l: &Locale, d: backstock_domain::Date) -> Cell {
         sort: crate::html::SortKey::Num(i64::from(d.days_since_epoch())),
         csv: d.to_string(),
         html: None,
+        currency: None,
     }
 }
 
@@ -651,7 +652,7 @@ pub async fn dashboard(
             ("stock at wholesale", true),
             ("exposure", true),
             ("credit limit", true),
-            ("limit used", true),
+            ("limit used %", true),
         ],
     );
     for r in &b.receivables {

@@ -208,6 +208,54 @@ pub async fn start(tune: impl FnOnce(&mut Config)) -> Server {
     Server { addr, dir, state }
 }
 
+/// A server with only the demo label (marigold, Marigold Records) and one login per
+/// role, as `backstock serve --demo` makes them (password [`PASSWORD`]).
+pub async fn start_demo() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path().to_path_buf());
+    config.database = fresh_database().await;
+    config.max_ip_failures = 1_000;
+    let state = AppState::open(config).await.unwrap();
+    backstock_web::cli::setup_demo(&state.control, PASSWORD)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let s = state.clone();
+    tokio::spawn(async move { backstock_web::serve_on(listener, s).await });
+    Server { addr, dir, state }
+}
+
+/// A CSV text as rows of fields (quotes undone).
+pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => row.push(std::mem::take(&mut field)),
+            ('\n', false) => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            ('\r', false) => {}
+            (c, _) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    rows
+}
+
 #[derive(Debug)]
 pub struct Resp {
     pub status: u16,
