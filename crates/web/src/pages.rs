@@ -1886,13 +1886,9 @@ pub(crate) async fn check_party(
     role: Role,
     party: Option<&str>,
 ) -> Result<(), Fail> {
-    let Some(party) = party.map(str::trim).filter(|p| !p.is_empty()) else {
-        // A missing party is said by the membership rule itself.
+    let Some(party) = views::party_to_check(role, party) else {
         return Ok(());
     };
-    if !role.needs_party() {
-        return Ok(());
-    }
     let b = views::books(t, &state.cache).await?;
     views::parties(&b).check(role, party).map_err(Fail::bad)
 }
