@@ -1570,6 +1570,11 @@ pub async fn shipments(
 // ---- import ----
 
 pub async fn import_form(t: Tenant) -> Result<Html<String>, Fail> {
+    Ok(page("Import", Some(&t), &import_body(&t).await?))
+}
+
+/// The upload form, as the import page shows it.
+async fn import_body(t: &Tenant) -> Result<String, Fail> {
     let mappings = crate::upload::mapping_names(&t).await?;
     let distributor_only = matches!(t.scope, auth::Scope::Distributor(_));
     let kinds: Vec<&str> = if distributor_only {
@@ -1635,7 +1640,7 @@ pub async fn import_form(t: Tenant) -> Result<Html<String>, Fail> {
         shows = esc(&shows),
         dates = esc(&dates),
     );
-    Ok(page("Import", Some(&t), &body))
+    Ok(body)
 }
 
 pub async fn import_preview(
@@ -1721,8 +1726,23 @@ pub async fn import_confirm(
     State(state): State<AppState>,
     t: Tenant,
     Path((_, id)): Path<(String, String)>,
-) -> Result<Html<String>, Fail> {
-    let report = crate::upload::confirm(&state, &t, &id).await?;
+) -> Result<Response, Fail> {
+    let report = match crate::upload::confirm(&state, &t, &id).await {
+        Ok(r) => r,
+        // Refused by the books (stock short, a closed month …): said on the upload
+        // page, with its navigation, in the app's words; nothing was recorded.
+        Err(f) if matches!(f.status, 400 | 409 | 422) => {
+            let said = crate::upload::refusal_in_words(&locale(&t), &f.message);
+            let body = format!(
+                r#"<div id="import-refused" class="err" role="alert"><p>{}</p></div>{}"#,
+                esc(&said),
+                import_body(&t).await?
+            );
+            let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::CONFLICT);
+            return Ok((status, page("Import", Some(&t), &body)).into_response());
+        }
+        Err(f) => return Err(f),
+    };
     let next = if t.may(Perm::ReadLabel) {
         "dashboard"
     } else {
@@ -1736,7 +1756,8 @@ pub async fn import_confirm(
             esc(&locale(&t).report(&report)),
             esc(&base(&t, next))
         ),
-    ))
+    )
+    .into_response())
 }
 
 pub async fn import_discard(

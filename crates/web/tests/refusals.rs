@@ -141,3 +141,64 @@ async fn a_mistyped_sku_is_an_unknown_sku_not_a_credit_hold() {
     assert!(!r.body.contains("--override"), "{}", r.body);
     assert!(r.body.contains("not_perfected"), "{}", r.body);
 }
+
+/// A previewed import that the ledger refuses when confirmed (here a shipment of more
+/// units than the label holds, previewed before another file took the stock) comes
+/// back on the upload page with the navigation, a sentence in the app's words with the
+/// label's dates, and nothing recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_the_ledger_refuses_at_the_confirm_is_said_on_the_upload_page() {
+    let s = start(|_| {}).await;
+    s.control()
+        .set_tenant_format("alpha", "en-GB", "USD")
+        .await
+        .unwrap();
+    let owner = s.login("owner@alpha.test").await;
+    let upload = |text: &'static str| {
+        let body = multipart(&[], Some(("ship.csv", text.as_bytes())));
+        let owner = owner.clone();
+        let s = &s;
+        async move { s.post("/t/alpha/import", &owner, &mp(), &body).await }
+    };
+    let confirm_path = |html: &str| {
+        let c = html
+            .split("action=\"")
+            .find(|x| x.contains("/confirm\""))
+            .unwrap_or_else(|| panic!("a confirm form: {html}"));
+        c[..c.find('"').unwrap()].to_string()
+    };
+    // The label holds 300 of ALP-001-CD: two files of 200 each preview fine.
+    let a = upload("shipment_id,date,from,to,sku,units,po_number\nS8,2016-06-01,label,northwind,ALP-001-CD,200,\n").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let b = upload("shipment_id,date,from,to,sku,units,po_number\nS9,2016-06-02,label,northwind,ALP-001-CD,200,\n").await;
+    assert_eq!(b.status, 200, "{}", b.body);
+    let r = s.post_form(&confirm_path(&a.body), &owner, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let n0 = entries(&s).await;
+    let r = s.post_form(&confirm_path(&b.body), &owner, &[]).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(entries(&s).await, n0, "nothing recorded");
+    let b = plain(&r.body);
+    // The upload page again, with the navigation and the form.
+    assert!(b.contains("id=\"nav-dashboard\""), "{b}");
+    assert!(b.contains("id=\"upload-form\""), "{b}");
+    assert!(!b.contains("<h1>Refused</h1>"), "{b}");
+    let at = b.find("id=\"import-refused\"").expect("the refusal");
+    let said = &b[at..at + b[at..].find("</div>").unwrap()];
+    assert!(
+        said.contains(
+            "Nothing was recorded from ship.csv: shipment S9 on 02/06/2016 takes 200 units of ALP-001-CD from the label's own warehouse, which holds only 100 of them on that day."
+        ),
+        "{said}"
+    );
+    // Not the command line's words, nor an ISO date.
+    for cli in [
+        "2016-06-02",
+        "entry shipment:",
+        "plant:NAME",
+        "docs/formats.md",
+        "needs 200",
+    ] {
+        assert!(!said.contains(cli), "{cli}: {said}");
+    }
+}
