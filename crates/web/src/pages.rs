@@ -727,7 +727,7 @@ pub async fn dashboard(
     let path = dated(&base(&t, "dashboard"));
     let chart = exposure_chart(&b, &l);
     let failures = crate::insolvency::dashboard_section(&t, &b).await?;
-    let todo = next_steps_html(&t, &b);
+    let todo = next_steps_html(&t, &b, None);
     let body = format!(
         r#"<div id="dashboard"><form id="as-of-form" class="inline" method="get" action="{}"><label for="as-of">As of</label> <input id="as-of" name="as_of" type="date" value="{}"> <button type="submit">Show</button></form> <span class="note">{} journal entries known; what was known on {}</span>
 {todo}<section><h2>Exposure per distributor</h2>{chart}</section>
@@ -748,14 +748,20 @@ pub async fn dashboard(
 }
 
 /// The banner for distributors on credit hold, and for each at alert or above the
-/// ordered list of what to do next, each step linking to where it is done.
-fn next_steps_html(t: &Tenant, b: &views::Books) -> String {
+/// ordered list of what to do next, each step linking to where it is done: every
+/// distributor's on the dashboard, one's (`only`) on its page, above the Ship form.
+fn next_steps_html(t: &Tenant, b: &views::Books, only: Option<&str>) -> String {
     let l = locale(t);
-    if b.next_steps.is_empty() {
+    let steps: Vec<_> = b
+        .next_steps
+        .iter()
+        .filter(|n| only.is_none_or(|d| n.distributor.as_str() == d))
+        .collect();
+    if steps.is_empty() {
         return String::new();
     }
     let mut out = String::from(r#"<section id="next-steps"><h2>What to do next</h2>"#);
-    for n in &b.next_steps {
+    for n in steps {
         let d = n.distributor.as_str();
         let page = base(t, &format!("distributors/{}", url_encode(d)));
         if !n.on_hold.is_empty() {
@@ -1228,9 +1234,11 @@ async fn distributor_page(
     } else {
         String::new()
     };
+    // On credit hold, or at alert or above: said before anyone presses Ship.
+    let todo = next_steps_html(t, &b, Some(&id));
     let body = format!(
         r#"<form id="as-of-form" class="inline" method="get" action="{form_path}"><label for="as-of">As of</label> <input id="as-of" name="as_of" type="date" value="{}"> <button type="submit">Show</button></form>
-<div class="grid2"><section><h2>Agreement</h2><dl>
+{todo}<div class="grid2"><section><h2>Agreement</h2><dl>
 <dt>legal name</dt><dd>{}</dd><dt>organized in</dt><dd>{}</dd><dt>since</dt><dd>{}</dd><dt>fee</dt><dd>{}</dd>
 <dt>payment terms</dt><dd>{} days</dd><dt>reserve</dt><dd>{}, released after {} days</dd><dt>credit limit</dt><dd>{}</dd></dl></section>
 <section><h2>UCC status</h2>{ucc}</section></div>

@@ -202,3 +202,57 @@ async fn an_import_the_ledger_refuses_at_the_confirm_is_said_on_the_upload_page(
         assert!(!said.contains(cli), "{cli}: {said}");
     }
 }
+
+/// The element with this id, up to its closing `</{tag}>`.
+fn element<'a>(html: &'a str, id: &str, tag: &str) -> Option<&'a str> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let end = at + html[at..].find(&format!("</{tag}>"))?;
+    Some(&html[at..end])
+}
+
+/// Issue 18.12: the distributor page says, above the Ship form, that shipments to it
+/// are on credit hold (with the reasons) and, at alert or above, the dashboard's
+/// ordered steps — the same list, for that distributor only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_distributor_page_warns_before_ship_is_pressed() {
+    let s = start(|_| {}).await;
+    let staff = s.login("staff@alpha.test").await;
+    let page = s.get("/t/alpha/distributors/alphadist", Some(&staff)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let b = &page.body;
+    let hold = element(b, "hold-alphadist", "p").expect("the credit hold banner");
+    assert!(hold.contains("are on credit hold"), "{hold}");
+    assert!(hold.contains("UCC-1"), "the reason: {hold}");
+    assert!(
+        b.find("id=\"hold-alphadist\"").unwrap() < b.find("id=\"ship-form\"").unwrap(),
+        "before the Ship button"
+    );
+    assert!(
+        !b.contains("id=\"hold-northwind\""),
+        "only this distributor's"
+    );
+
+    // The demo's failed distributor: the dashboard's steps, in its order.
+    let s = start_demo().await;
+    let owner = s.login("owner@marigold.test").await;
+    let dash = s.get("/t/marigold/dashboard", Some(&owner)).await;
+    let page = s
+        .get("/t/marigold/distributors/cascade", Some(&owner))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let steps = element(&page.body, "steps-cascade", "ol").expect("the steps on the page");
+    assert_eq!(
+        Some(steps),
+        element(&dash.body, "steps-cascade", "ol"),
+        "the same list as the dashboard's"
+    );
+    assert!(steps.contains("data-step=\"claim_pack\""), "{steps}");
+    assert!(
+        page.body.find("id=\"steps-cascade\"").unwrap()
+            < page.body.find("id=\"ship-form\"").unwrap()
+    );
+    let other = s
+        .get("/t/marigold/distributors/northwind", Some(&owner))
+        .await;
+    assert!(!other.body.contains("id=\"steps-cascade\""));
+}
