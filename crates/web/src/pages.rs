@@ -1583,7 +1583,7 @@ pub async fn import_form(t: Tenant) -> Result<Html<String>, Fail> {
 
 /// The upload form, as the import page shows it.
 async fn import_body(t: &Tenant) -> Result<String, Fail> {
-    let mappings = crate::upload::mapping_names(&t).await?;
+    let mappings = crate::upload::mapping_names(t).await?;
     let distributor_only = matches!(t.scope, auth::Scope::Distributor(_));
     let kinds: Vec<&str> = if distributor_only {
         vec!["statements", "stock_reports", "x12", "dsr"]
@@ -1613,7 +1613,7 @@ async fn import_body(t: &Tenant) -> Result<String, Fail> {
     // Which date format to use, said before the upload (issue 18.13): canonical files
     // take ISO dates whatever the label shows; the statement values below may be typed
     // either way.
-    let l = locale(&t);
+    let l = locale(t);
     let shows = l.date_pattern();
     let dates = if shows == "YYYY-MM-DD" {
         "Dates in canonical files are written YYYY-MM-DD (2016-12-31).".to_string()
@@ -1643,7 +1643,7 @@ async fn import_body(t: &Tenant) -> Result<String, Fail> {
 <button id="upload-submit" class="primary" type="submit">Preview</button></form>
 <p class="note">Nothing is recorded until you confirm the preview. Formats: canonical CSV (see docs/formats.md), mapped CSV/XLSX, EDI X12 852/846/867, DDEX DSR.</p>
 <p class="note" id="upload-dates">{dates}</p></section>"#,
-        esc(&base(&t, "import")),
+        esc(&base(t, "import")),
         esc(&url_encode(t.viewer.csrf())),
         shows = esc(&shows),
         dates = esc(&dates),
