@@ -320,6 +320,60 @@ fn role(s: &str) -> Result<Role, AppError> {
     })
 }
 
+/// Refuses a limited role's party that is not one of the label's, with the sentence
+/// the web app says ([`crate::views::Parties::check`]): the payees on file for an
+/// artist, the distributors for a distributor member.
+async fn check_party(
+    c: &Control,
+    label: &str,
+    role: Role,
+    party: Option<&str>,
+) -> Result<(), AppError> {
+    let Some(party) = crate::views::party_to_check(role, party) else {
+        return Ok(());
+    };
+    label_parties(c, label)
+        .await?
+        .check(role, party)
+        .map_err(|e| AppError::new(Exit::Input, format!("--party {party}: {e}")))
+}
+
+/// The label's parties as of its today, read from its store (the data directory's,
+/// or the database's with `--database`).
+async fn label_parties(c: &Control, label: &str) -> Result<crate::views::Parties, AppError> {
+    use backstock_store::contract::{Journal, Settings};
+    async fn read<S: Journal + Settings>(
+        s: &S,
+    ) -> Result<crate::views::Parties, backstock_store::StoreError> {
+        let today = s
+            .settings()
+            .await?
+            .into_iter()
+            .find(|(k, _)| k == "today")
+            .and_then(|(_, v)| backstock_domain::Date::parse(&v).ok())
+            .unwrap_or_else(backstock_app::today);
+        let mut entries = Vec::new();
+        s.each_entry(&[], Some(today), |_, e| {
+            entries.push(e);
+            Ok(())
+        })
+        .await?;
+        Ok(crate::views::parties_of(&entries, today))
+    }
+    match c.database() {
+        Some(url) => {
+            let pg = backstock_store_pg::PgStore::connect(url, label).await?;
+            Ok(read(&pg).await?)
+        }
+        None => {
+            let store = backstock_store::Store::open(&c.label_dir(label), false).await?;
+            let parties = read(&store).await;
+            store.pool().close().await;
+            Ok(parties?)
+        }
+    }
+}
+
 /// `backstock user add EMAIL --label L --role R [--party P] [--name N] [--create-label NAME]`.
 pub async fn user_add(
     c: &Control,
@@ -350,6 +404,7 @@ pub async fn user_add(
             ),
         ));
     }
+    check_party(c, label, role, party).await?;
     let user = match c.user_by_email(email).await.map_err(err)? {
         Some(u) => u,
         None => {
@@ -434,6 +489,7 @@ pub async fn user_role(
                 format!("{email} is not a member of {label} (use user add)"),
             )
         })?;
+    check_party(c, label, role, party).await?;
     c.set_membership(u.id, label, role, party)
         .await
         .map_err(input)?;

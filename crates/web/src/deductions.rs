@@ -53,7 +53,7 @@ fn csrf_field(t: &Tenant) -> String {
 }
 
 fn money_cell(l: &Locale, m: Money) -> Cell {
-    Cell::num(l.money(m), m.minor(), m.to_decimal_string())
+    Cell::money(l, m)
 }
 
 fn date_cell(l: &Locale, d: Date) -> Cell {
@@ -62,6 +62,7 @@ fn date_cell(l: &Locale, d: Date) -> Cell {
         sort: crate::html::SortKey::Num(i64::from(d.days_since_epoch())),
         csv: d.to_string(),
         html: None,
+        currency: None,
     }
 }
 

@@ -171,7 +171,10 @@ impl Locale {
                 in_code = !in_code;
             }
             if !in_code && (c.is_ascii_digit() || c == b'-') && opens_token(b, i) {
-                if let Some((text, len)) = self.date_token(s, i).or_else(|| self.money_token(s, i))
+                if let Some((text, len)) = self
+                    .date_token(s, i)
+                    .or_else(|| self.money_token(s, i))
+                    .or_else(|| self.units_token(s, i))
                 {
                     let run = out.iter().rev().take_while(|c| **c == b' ').count();
                     if aligned && run >= 2 {
@@ -235,6 +238,25 @@ impl Locale {
         let cur = Currency::parse(code).ok()?;
         let m = Money::parse(&number, cur).ok()?;
         Some((self.money(m), end - i))
+    }
+
+    /// `1949 units` (or `1 unit`) at `i`: the count with the label's thousands
+    /// separators (`1,949 units`).
+    fn units_token(&self, s: &str, i: usize) -> Option<(String, usize)> {
+        let b = s.as_bytes();
+        let mut j = i;
+        if b[j] == b'-' {
+            j += 1;
+        }
+        let start = j;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j == start || !s[j..].starts_with(" unit") {
+            return None;
+        }
+        let n: i64 = s[i..j].parse().ok()?;
+        Some((self.int(n), j - i))
     }
 
     /// A permille as a percent with one decimal: 1234 → 123.4%.
@@ -341,6 +363,13 @@ mod tests {
             de.sentence("Paid 1234.50 EUR on 2016-06-30."),
             "Paid 1.234,50\u{a0}€ on 30.06.2016."
         );
+        // Counts of units grouped as the label groups numbers.
+        assert_eq!(
+            us.sentence("demand 1949 units back: 3691.60 USD at cost; 1 unit"),
+            "demand 1,949 units back: $3,691.60 at cost; 1 unit"
+        );
+        assert_eq!(de.sentence("1949 units"), "1.949 units");
+        assert_eq!(de.sentence("1.949 units"), "1.949 units");
         // ISO labels and en-CA keep ISO dates; amounts lose only their grouping.
         assert_eq!(
             Locale::new("iso", "USD").sentence("due 2016-06-30: 1,000.00 USD"),

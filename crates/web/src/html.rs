@@ -144,6 +144,9 @@ pub struct Cell {
     pub csv: String,
     /// Shown as raw HTML (already escaped by the caller) when set.
     pub html: Option<String>,
+    /// An amount's currency (ISO code): the CSV writes the amount as a plain number
+    /// and this in a `currency` column beside it ([`Cell::money`]).
+    pub currency: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -160,6 +163,7 @@ impl Cell {
             csv: s.clone(),
             text: s,
             html: None,
+            currency: None,
         }
     }
     /// A number shown formatted, sorted and exported by its value.
@@ -169,6 +173,16 @@ impl Cell {
             sort: SortKey::Num(value),
             csv,
             html: None,
+            currency: None,
+        }
+    }
+    /// An amount: shown in the label's format, sorted by its minor units, and in the
+    /// CSV a plain number (no thousands separators, no sign of the currency) with its
+    /// currency in a `currency` column beside it.
+    pub fn money(l: &crate::format::Locale, m: backstock_domain::Money) -> Cell {
+        Cell {
+            currency: Some(m.currency().code().to_string()),
+            ..Cell::num(l.money(m), m.minor(), m.to_decimal_string())
         }
     }
     /// A sentence from a lower crate shown in the label's formats
@@ -193,6 +207,7 @@ impl Cell {
             sort: SortKey::Num(rank),
             csv: level.to_string(),
             html: Some(level_badge(level)),
+            currency: None,
         }
     }
 }
@@ -257,19 +272,13 @@ impl Grid {
     /// CSV of the grid, through the product's one neutralizing writer
     /// (`backstock_domain::csv`): text that a spreadsheet would run as a formula (`=`,
     /// `+`, `@`, or `-` not starting a number) is prefixed with `'`: uploaded files
-    /// are not trusted.
+    /// are not trusted. Amounts ([`Cell::money`]) are plain numbers with their
+    /// currency in a `currency` column after the last amount column ([`CsvLayout`]).
     pub fn csv(&self) -> String {
-        let cell = |s: &str| backstock_domain::csv::cell(s).into_owned();
-        let mut out = self
-            .columns
-            .iter()
-            .map(|(c, _)| cell(c))
-            .collect::<Vec<_>>()
-            .join(",");
-        out.push('\n');
+        let layout = CsvLayout::of(&self.columns, &self.rows);
+        let mut out = layout.header(&self.columns);
         for r in &self.rows {
-            out.push_str(&r.iter().map(|c| cell(&c.csv)).collect::<Vec<_>>().join(","));
-            out.push('\n');
+            out.push_str(&layout.row(r));
         }
         out
     }
@@ -369,20 +378,101 @@ impl Grid {
     }
 }
 
+/// Where a grid's CSV writes the currencies of its amounts: one `currency` column
+/// after the last amount column (each row's amounts share a currency), or, when a row
+/// mixes currencies, a `<column> currency` column after each amount column. A grid
+/// that has a `currency` column of its own gets none added.
+#[derive(Debug, Clone)]
+struct CsvLayout {
+    /// Columns holding amounts (a cell with a currency in some row).
+    money: Vec<bool>,
+    per_column: bool,
+}
+
+impl CsvLayout {
+    fn of(columns: &[(&'static str, bool)], rows: &[Vec<Cell>]) -> CsvLayout {
+        let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+        let mut money = vec![false; n.max(columns.len())];
+        let mut per_column = false;
+        if columns.iter().any(|(c, _)| *c == "currency") {
+            return CsvLayout { money, per_column };
+        }
+        for r in rows {
+            let mut first: Option<&str> = None;
+            for (i, c) in r.iter().enumerate() {
+                if let Some(cur) = c.currency.as_deref() {
+                    money[i] = true;
+                    match first {
+                        None => first = Some(cur),
+                        Some(f) if f != cur => per_column = true,
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        CsvLayout { money, per_column }
+    }
+
+    fn last_amount(&self) -> Option<usize> {
+        self.money.iter().rposition(|m| *m)
+    }
+
+    /// Cells (as CSV text, not yet neutralized) with the currencies put in.
+    fn cells<'a>(&self, texts: impl Iterator<Item = (String, Option<&'a str>)>) -> Vec<String> {
+        let texts: Vec<(String, Option<&str>)> = texts.collect();
+        let row_currency = texts.iter().find_map(|(_, c)| *c).unwrap_or("");
+        let last = self.last_amount();
+        let mut out = Vec::new();
+        for (i, (text, cur)) in texts.iter().enumerate() {
+            out.push(text.clone());
+            if self.money.get(i).copied().unwrap_or(false) && self.per_column {
+                out.push(cur.unwrap_or("").to_string());
+            } else if !self.per_column && last == Some(i) {
+                out.push(row_currency.to_string());
+            }
+        }
+        out
+    }
+
+    fn header(&self, columns: &[(&'static str, bool)]) -> String {
+        let last = self.last_amount();
+        let mut out = Vec::new();
+        for (i, (c, _)) in columns.iter().enumerate() {
+            out.push(c.to_string());
+            if self.money.get(i).copied().unwrap_or(false) && self.per_column {
+                out.push(format!("{c} currency"));
+            } else if !self.per_column && last == Some(i) {
+                out.push("currency".to_string());
+            }
+        }
+        Self::line(out)
+    }
+
+    fn row(&self, r: &[Cell]) -> String {
+        Self::line(self.cells(r.iter().map(|c| (c.csv.clone(), c.currency.as_deref()))))
+    }
+
+    fn line(cells: Vec<String>) -> String {
+        let mut out = cells
+            .iter()
+            .map(|c| backstock_domain::csv::cell(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(",");
+        out.push('\n');
+        out
+    }
+}
+
 impl Grid {
     /// The CSV download of this grid, streamed: rows are written a chunk at a time as
     /// the client reads them, and dropped once written (the whole CSV is never held as
     /// one text). Each chunk goes through [`Grid::csv`], the one CSV writer.
     pub fn csv_response(self) -> Response {
         let disposition = format!("attachment; filename=\"{}.csv\"", self.id);
-        let header = Grid {
-            id: self.id,
-            columns: self.columns.clone(),
-            rows: Vec::new(),
-        }
-        .csv();
+        let layout = CsvLayout::of(&self.columns, &self.rows);
+        let header = layout.header(&self.columns);
         let body = axum::body::Body::from_stream(CsvChunks {
-            id: self.id,
+            layout,
             header: Some(header),
             rows: self.rows.into_iter(),
         });
@@ -402,7 +492,7 @@ const CSV_CHUNK_ROWS: usize = 500;
 
 /// A grid's CSV, [`CSV_CHUNK_ROWS`] rows at a time.
 struct CsvChunks {
-    id: &'static str,
+    layout: CsvLayout,
     header: Option<String>,
     rows: std::vec::IntoIter<Vec<Cell>>,
 }
@@ -421,14 +511,7 @@ impl futures_core::Stream for CsvChunks {
         if rows.is_empty() {
             return std::task::Poll::Ready(None);
         }
-        // A grid without columns writes an empty header line, then its rows.
-        let text = Grid {
-            id: self.id,
-            columns: Vec::new(),
-            rows,
-        }
-        .csv();
-        let body = text.strip_prefix('\n').unwrap_or(&text).to_string();
+        let body: String = rows.iter().map(|r| self.layout.row(r)).collect();
         std::task::Poll::Ready(Some(Ok(body)))
     }
 }
@@ -542,5 +625,34 @@ mod tests {
         ]);
         assert_eq!(f.csv(), "memo,amount\n'=HYPERLINK(1),-1.00\n'-cmd,-1\n");
         assert_eq!(url_encode("/a b?"), "/a%20b%3F");
+    }
+
+    #[test]
+    fn amounts_go_out_as_plain_numbers_with_their_currency() {
+        use backstock_domain::{Currency, Money};
+        let l = crate::format::Locale::new("en-US", "USD");
+        let usd = |m| Money::from_minor(m, Currency::parse("USD").unwrap());
+        let eur = |m| Money::from_minor(m, Currency::parse("EUR").unwrap());
+        let mut g = Grid::new("t", &[("who", false), ("open", true), ("limit", true)]);
+        g.push(vec![
+            Cell::text("a"),
+            Cell::money(&l, usd(914_520)),
+            Cell::money(&l, usd(100)),
+        ]);
+        g.push(vec![Cell::text("b"), Cell::text(""), Cell::text("")]);
+        assert_eq!(
+            g.csv(),
+            "who,open,limit,currency\na,9145.20,1.00,USD\nb,,,\n"
+        );
+        // A row mixing currencies: a currency after each amount.
+        g.push(vec![
+            Cell::text("c"),
+            Cell::money(&l, eur(5)),
+            Cell::money(&l, usd(7)),
+        ]);
+        assert_eq!(
+            g.csv(),
+            "who,open,open currency,limit,limit currency\na,9145.20,USD,1.00,USD\nb,,,,\nc,0.05,EUR,0.07,USD\n"
+        );
     }
 }

@@ -14,6 +14,7 @@
 
 use crate::api::Body;
 use crate::auth::Tenant;
+use crate::format::Locale;
 use crate::html::{esc, page, url_encode};
 use crate::roles::Perm;
 use crate::views;
@@ -60,12 +61,19 @@ async fn distributor_of(t: &Tenant, state: &AppState, id: &str) -> Result<PartyI
     PartyId::parse(id).map_err(|_| Fail::not_found("no such distributor"))
 }
 
-fn money(m: backstock_domain::Money) -> String {
-    format!("{} {}", m.to_decimal_string(), m.currency().code())
+/// A sentence of the failure's report in the label's formats; its date ranges
+/// (`2016-04-19..2016-06-03`) said "from … to …".
+fn said(l: &Locale, s: &str) -> String {
+    l.sentence(&s.replace("..", " to "))
+}
+
+/// The label's formats for dates, numbers and money on these pages.
+fn locale(t: &Tenant) -> Locale {
+    Locale::new(&t.row.locale, &t.row.currency)
 }
 
 /// The deadlines as an HTML table.
-fn deadlines_table(s: &Standing) -> String {
+fn deadlines_table(l: &Locale, s: &Standing) -> String {
     let mut rows = String::new();
     for d in &s.report.deadlines {
         let class = match d.status {
@@ -76,10 +84,10 @@ fn deadlines_table(s: &Standing) -> String {
         rows.push_str(&format!(
             "<tr{class}><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
             esc(d.title),
-            d.due_on.map(|x| x.to_string()).unwrap_or_default(),
-            d.days_left.map(|x| x.to_string()).unwrap_or_default(),
+            d.due_on.map(|x| esc(&l.date(x))).unwrap_or_default(),
+            d.days_left.map(|x| l.int(x)).unwrap_or_default(),
             esc(d.status.as_str()),
-            esc(&d.what),
+            esc(&said(l, &d.what)),
             esc(d.source),
             if d.bankruptcy_only { " (bankruptcy only)" } else { "" },
         ));
@@ -91,36 +99,36 @@ fn deadlines_table(s: &Standing) -> String {
 }
 
 /// The failure's summary: the record, what is owed and at risk.
-fn summary(s: &Standing) -> String {
+fn summary(l: &Locale, s: &Standing) -> String {
     let r = &s.report;
     let x = &r.insolvency;
     let mut out = format!(
         "<p class=\"errbox\">{}</p><dl><dt>kind</dt><dd>{}</dd><dt>on</dt><dd>{}</dd><dt>petition</dt><dd>{}</dd><dt>case</dt><dd>{}</dd><dt>claims bar date</dt><dd>{}</dd><dt>contact</dt><dd>{}</dd>",
-        esc(&backstock_risk::insolvency::sentence(x)),
+        esc(&l.sentence(&backstock_risk::insolvency::sentence(x))),
         esc(x.kind.as_str()),
-        x.on,
-        x.petition_date.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+        esc(&l.date(x.on)),
+        esc(&x.petition_date.map(|d| l.date(d)).unwrap_or_else(|| "-".into())),
         esc(x.case.as_deref().unwrap_or("-")),
-        x.claims_bar_date.map(|d| d.to_string()).unwrap_or_else(|| "not set".into()),
+        esc(&x.claims_bar_date.map(|d| l.date(d)).unwrap_or_else(|| "not set".into())),
         esc(x.contact.as_deref().unwrap_or("-")),
     );
     if let Some(rc) = &s.receivables {
         out.push_str(&format!(
             "<dt>owed (open statements)</dt><dd>{}</dd><dt>reserves held</dt><dd>{}</dd><dt>stock at risk</dt><dd>{} units: {} at cost, {} at wholesale</dd>",
-            esc(&money(rc.book.open_balance)),
-            esc(&money(rc.exposure.reserve_held)),
-            rc.stock.units,
-            esc(&money(rc.stock.at_cost)),
-            esc(&money(rc.stock.at_wholesale)),
+            esc(&l.money(rc.book.open_balance)),
+            esc(&l.money(rc.exposure.reserve_held)),
+            esc(&l.int(rc.stock.units)),
+            esc(&l.money(rc.stock.at_cost)),
+            esc(&l.money(rc.stock.at_wholesale)),
         ));
     }
     out.push_str(&format!(
         "<dt>goods received in the 45 days before {}</dt><dd>{} units, {} at wholesale</dd><dt>in the 20 days before</dt><dd>{} units, {} at wholesale</dd></dl>",
-        r.basis_date,
-        r.window_45.units,
-        esc(&money(r.window_45.value_at_wholesale)),
-        r.window_20.units,
-        esc(&money(r.window_20.value_at_wholesale)),
+        esc(&l.date(r.basis_date)),
+        esc(&l.int(i64::try_from(r.window_45.units).unwrap_or(i64::MAX))),
+        esc(&l.money(r.window_45.value_at_wholesale)),
+        esc(&l.int(i64::try_from(r.window_20.units).unwrap_or(i64::MAX))),
+        esc(&l.money(r.window_20.value_at_wholesale)),
     ));
     out
 }
@@ -182,8 +190,9 @@ pub async fn section(t: &Tenant, d: &str, as_of: Option<Date>) -> Result<String,
     let mut out = String::from(r#"<section id="failure"><h2>If this distributor fails</h2>"#);
     match standing {
         Some(s) => {
-            out.push_str(&summary(s));
-            out.push_str(&deadlines_table(s));
+            let l = locale(t);
+            out.push_str(&summary(&l, s));
+            out.push_str(&deadlines_table(&l, s));
             out.push_str(&format!(
                 r#"<p><a id="failed-link" href="{}">This distributor has failed: the steps in order</a> · <a id="claim-pack-link" href="{}">Download the claim pack (zip)</a></p>"#,
                 esc(&base(t, &format!("distributors/{dp}/failed"))),
@@ -254,6 +263,7 @@ pub async fn dashboard_section(t: &Tenant, b: &crate::views::Books) -> Result<St
     if all.is_empty() {
         return Ok(String::new());
     }
+    let l = locale(t);
     let mut out = String::from(r#"<section id="failures"><h2>Failed distributors: deadlines</h2>"#);
     for s in all.iter() {
         out.push_str(&format!(
@@ -266,8 +276,8 @@ pub async fn dashboard_section(t: &Tenant, b: &crate::views::Books) -> Result<St
                 )
             )),
             esc(s.report.distributor.as_str()),
-            esc(&backstock_risk::insolvency::sentence(&s.report.insolvency)),
-            deadlines_table(s)
+            esc(&l.sentence(&backstock_risk::insolvency::sentence(&s.report.insolvency))),
+            deadlines_table(&l, s)
         ));
     }
     out.push_str("</section>");
@@ -521,6 +531,7 @@ pub async fn failed_page(
     let s = app::standing(t.store(), &d, None).await?;
     let dp = url_encode(&id);
     let dist = base(&t, &format!("distributors/{dp}"));
+    let l = locale(&t);
     let due = |code: &str| -> String {
         s.as_ref()
             .and_then(|s| s.report.deadlines.iter().find(|x| x.code == code))
@@ -528,8 +539,10 @@ pub async fn failed_page(
                 format!(
                     "{}: {}{}",
                     x.status.as_str(),
-                    x.due_on.map(|d| format!("due {d}, ")).unwrap_or_default(),
-                    x.what
+                    x.due_on
+                        .map(|d| format!("due {}, ", l.date(d)))
+                        .unwrap_or_default(),
+                    said(&l, &x.what)
                 )
             })
             .unwrap_or_else(|| "after the failure is recorded".into())
@@ -541,14 +554,14 @@ pub async fn failed_page(
                 .deadlines
                 .iter()
                 .filter(|x| x.code == "open_demand")
-                .map(|x| x.what.clone())
+                .map(|x| said(&l, &x.what))
                 .collect()
         })
         .unwrap_or_default();
     let recorded = match &s {
         Some(s) => format!(
             "Done: {}",
-            backstock_risk::insolvency::sentence(&s.report.insolvency)
+            l.sentence(&backstock_risk::insolvency::sentence(&s.report.insolvency))
         ),
         None => "Not yet: record it on the distributor page.".into(),
     };
@@ -604,8 +617,8 @@ pub async fn failed_page(
     }
     body.push_str("</ol>");
     if let Some(s) = &s {
-        body.push_str(&summary(s));
-        body.push_str(&deadlines_table(s));
+        body.push_str(&summary(&l, s));
+        body.push_str(&deadlines_table(&l, s));
     }
     body.push_str(
         &offer_section(&t, &d, &q, &base(&t, &format!("distributors/{dp}/failed"))).await?,
@@ -658,29 +671,31 @@ async fn offer_section(
         esc(q.get("shipping").map(String::as_str).unwrap_or("")),
     );
     if let Some(x) = offer_of(t, d, q).await? {
+        let loc = locale(t);
+        let money = |m| loc.money(m);
         let mut rows = String::new();
         for l in &x.lines {
             rows.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
                 esc(l.sku.as_str()),
                 esc(&l.title),
-                l.units_held,
+                loc.int(l.units_held),
                 esc(&money(l.cost)),
                 esc(&money(l.repress_cost)),
                 esc(&money(l.saving)),
-                l.sold_last_12_months,
+                loc.int(l.sold_last_12_months),
                 esc(&money(l.expected_sales_at_wholesale)),
                 esc(l.verdict.as_str()),
             ));
         }
         out.push_str(&format!(
             r#"<p>{} units for {} ({} a unit + {} shipping); re-pressing them: {}. Buy: {} units for {}. Nothing is recorded: record what you accept with the buy-back form.</p><table id="table-offer"><thead><tr><th>sku</th><th>title</th><th>units</th><th>cost</th><th>re-press</th><th>saving</th><th>sold 12 mo</th><th>sells for</th><th>verdict</th></tr></thead><tbody>{rows}</tbody></table>"#,
-            x.units,
+            loc.int(x.units),
             esc(&money(x.cost)),
             esc(&money(x.per_unit)),
             esc(&money(x.shipping)),
             esc(&money(x.repress_cost)),
-            x.recommended_units,
+            loc.int(x.recommended_units),
             esc(&money(x.recommended_cost)),
         ));
     }

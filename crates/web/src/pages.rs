@@ -37,7 +37,7 @@ fn locale(t: &Tenant) -> Locale {
 }
 
 fn money_cell(l: &Locale, m: Money) -> Cell {
-    Cell::num(l.money(m), m.minor(), m.to_decimal_string())
+    Cell::money(l, m)
 }
 
 fn int_cell(l: &Locale, n: i64) -> Cell {
@@ -50,6 +50,7 @@ fn date_cell(l: &Locale, d: backstock_domain::Date) -> Cell {
         sort: crate::html::SortKey::Num(i64::from(d.days_since_epoch())),
         csv: d.to_string(),
         html: None,
+        currency: None,
     }
 }
 
@@ -651,7 +652,7 @@ pub async fn dashboard(
             ("stock at wholesale", true),
             ("exposure", true),
             ("credit limit", true),
-            ("limit used", true),
+            ("limit used %", true),
         ],
     );
     for r in &b.receivables {
@@ -726,7 +727,7 @@ pub async fn dashboard(
     let path = dated(&base(&t, "dashboard"));
     let chart = exposure_chart(&b, &l);
     let failures = crate::insolvency::dashboard_section(&t, &b).await?;
-    let todo = next_steps_html(&t, &b);
+    let todo = next_steps_html(&t, &b, None);
     let body = format!(
         r#"<div id="dashboard"><form id="as-of-form" class="inline" method="get" action="{}"><label for="as-of">As of</label> <input id="as-of" name="as_of" type="date" value="{}"> <button type="submit">Show</button></form> <span class="note">{} journal entries known; what was known on {}</span>
 {todo}<section><h2>Exposure per distributor</h2>{chart}</section>
@@ -747,14 +748,20 @@ pub async fn dashboard(
 }
 
 /// The banner for distributors on credit hold, and for each at alert or above the
-/// ordered list of what to do next, each step linking to where it is done.
-fn next_steps_html(t: &Tenant, b: &views::Books) -> String {
+/// ordered list of what to do next, each step linking to where it is done: every
+/// distributor's on the dashboard, one's (`only`) on its page, above the Ship form.
+fn next_steps_html(t: &Tenant, b: &views::Books, only: Option<&str>) -> String {
     let l = locale(t);
-    if b.next_steps.is_empty() {
+    let steps: Vec<_> = b
+        .next_steps
+        .iter()
+        .filter(|n| only.is_none_or(|d| n.distributor.as_str() == d))
+        .collect();
+    if steps.is_empty() {
         return String::new();
     }
     let mut out = String::from(r#"<section id="next-steps"><h2>What to do next</h2>"#);
-    for n in &b.next_steps {
+    for n in steps {
         let d = n.distributor.as_str();
         let page = base(t, &format!("distributors/{}", url_encode(d)));
         if !n.on_hold.is_empty() {
@@ -1227,9 +1234,11 @@ async fn distributor_page(
     } else {
         String::new()
     };
+    // On credit hold, or at alert or above: said before anyone presses Ship.
+    let todo = next_steps_html(t, &b, Some(&id));
     let body = format!(
         r#"<form id="as-of-form" class="inline" method="get" action="{form_path}"><label for="as-of">As of</label> <input id="as-of" name="as_of" type="date" value="{}"> <button type="submit">Show</button></form>
-<div class="grid2"><section><h2>Agreement</h2><dl>
+{todo}<div class="grid2"><section><h2>Agreement</h2><dl>
 <dt>legal name</dt><dd>{}</dd><dt>organized in</dt><dd>{}</dd><dt>since</dt><dd>{}</dd><dt>fee</dt><dd>{}</dd>
 <dt>payment terms</dt><dd>{} days</dd><dt>reserve</dt><dd>{}, released after {} days</dd><dt>credit limit</dt><dd>{}</dd></dl></section>
 <section><h2>UCC status</h2>{ucc}</section></div>
@@ -1569,7 +1578,12 @@ pub async fn shipments(
 // ---- import ----
 
 pub async fn import_form(t: Tenant) -> Result<Html<String>, Fail> {
-    let mappings = crate::upload::mapping_names(&t).await?;
+    Ok(page("Import", Some(&t), &import_body(&t).await?))
+}
+
+/// The upload form, as the import page shows it.
+async fn import_body(t: &Tenant) -> Result<String, Fail> {
+    let mappings = crate::upload::mapping_names(t).await?;
     let distributor_only = matches!(t.scope, auth::Scope::Distributor(_));
     let kinds: Vec<&str> = if distributor_only {
         vec!["statements", "stock_reports", "x12", "dsr"]
@@ -1599,7 +1613,7 @@ pub async fn import_form(t: Tenant) -> Result<Html<String>, Fail> {
     // Which date format to use, said before the upload (issue 18.13): canonical files
     // take ISO dates whatever the label shows; the statement values below may be typed
     // either way.
-    let l = locale(&t);
+    let l = locale(t);
     let shows = l.date_pattern();
     let dates = if shows == "YYYY-MM-DD" {
         "Dates in canonical files are written YYYY-MM-DD (2016-12-31).".to_string()
@@ -1629,12 +1643,12 @@ pub async fn import_form(t: Tenant) -> Result<Html<String>, Fail> {
 <button id="upload-submit" class="primary" type="submit">Preview</button></form>
 <p class="note">Nothing is recorded until you confirm the preview. Formats: canonical CSV (see docs/formats.md), mapped CSV/XLSX, EDI X12 852/846/867, DDEX DSR.</p>
 <p class="note" id="upload-dates">{dates}</p></section>"#,
-        esc(&base(&t, "import")),
+        esc(&base(t, "import")),
         esc(&url_encode(t.viewer.csrf())),
         shows = esc(&shows),
         dates = esc(&dates),
     );
-    Ok(page("Import", Some(&t), &body))
+    Ok(body)
 }
 
 pub async fn import_preview(
@@ -1720,8 +1734,23 @@ pub async fn import_confirm(
     State(state): State<AppState>,
     t: Tenant,
     Path((_, id)): Path<(String, String)>,
-) -> Result<Html<String>, Fail> {
-    let report = crate::upload::confirm(&state, &t, &id).await?;
+) -> Result<Response, Fail> {
+    let report = match crate::upload::confirm(&state, &t, &id).await {
+        Ok(r) => r,
+        // Refused by the books (stock short, a closed month …): said on the upload
+        // page, with its navigation, in the app's words; nothing was recorded.
+        Err(f) if matches!(f.status, 400 | 409 | 422) => {
+            let said = crate::upload::refusal_in_words(&locale(&t), &f.message);
+            let body = format!(
+                r#"<div id="import-refused" class="err" role="alert"><p>{}</p></div>{}"#,
+                esc(&said),
+                import_body(&t).await?
+            );
+            let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::CONFLICT);
+            return Ok((status, page("Import", Some(&t), &body)).into_response());
+        }
+        Err(f) => return Err(f),
+    };
     let next = if t.may(Perm::ReadLabel) {
         "dashboard"
     } else {
@@ -1735,7 +1764,8 @@ pub async fn import_confirm(
             esc(&locale(&t).report(&report)),
             esc(&base(&t, next))
         ),
-    ))
+    )
+    .into_response())
 }
 
 pub async fn import_discard(
@@ -1885,13 +1915,9 @@ pub(crate) async fn check_party(
     role: Role,
     party: Option<&str>,
 ) -> Result<(), Fail> {
-    let Some(party) = party.map(str::trim).filter(|p| !p.is_empty()) else {
-        // A missing party is said by the membership rule itself.
+    let Some(party) = views::party_to_check(role, party) else {
         return Ok(());
     };
-    if !role.needs_party() {
-        return Ok(());
-    }
     let b = views::books(t, &state.cache).await?;
     views::parties(&b).check(role, party).map_err(Fail::bad)
 }

@@ -53,7 +53,7 @@ fn csrf_field(t: &Tenant) -> String {
 }
 
 fn money_cell(l: &Locale, m: Money) -> Cell {
-    Cell::num(l.money(m), m.minor(), m.to_decimal_string())
+    Cell::money(l, m)
 }
 
 fn date_cell(l: &Locale, d: Date) -> Cell {
@@ -62,6 +62,7 @@ fn date_cell(l: &Locale, d: Date) -> Cell {
         sort: crate::html::SortKey::Num(i64::from(d.days_since_epoch())),
         csv: d.to_string(),
         html: None,
+        currency: None,
     }
 }
 
@@ -74,20 +75,19 @@ fn sums_cell(l: &Locale, sums: &BTreeMap<Currency, i64>) -> Cell {
     let Some(first) = ms.first() else {
         return Cell::num(String::new(), 0, String::new());
     };
+    if ms.len() == 1 {
+        return Cell::money(l, *first);
+    }
     Cell::num(
         ms.iter()
             .map(|m| l.money(*m))
             .collect::<Vec<_>>()
             .join(" + "),
         first.minor(),
-        if ms.len() == 1 {
-            first.to_decimal_string()
-        } else {
-            ms.iter()
-                .map(|m| format!("{} {}", m.to_decimal_string(), m.currency().code()))
-                .collect::<Vec<_>>()
-                .join(" + ")
-        },
+        ms.iter()
+            .map(|m| format!("{} {}", m.to_decimal_string(), m.currency().code()))
+            .collect::<Vec<_>>()
+            .join(" + "),
     )
 }
 

@@ -334,6 +334,82 @@ fn shown(text: &str, dir: &Path) -> String {
     )
 }
 
+/// Why a confirmed import was refused (the import's own message, as
+/// [`confirm`] returns it), said in the app's words with the label's dates, numbers
+/// and money: what was not recorded, which line of the file asked for what, and what
+/// to do — without the command line's wording.
+pub fn refusal_in_words(l: &Locale, message: &str) -> String {
+    let mut lines = message.lines().map(str::trim);
+    let first = lines.next().unwrap_or("");
+    // "(NAME: nothing was recorded from this file)", the import's last line.
+    let file = message
+        .lines()
+        .filter_map(|x| x.trim().strip_prefix('('))
+        .find_map(|x| x.strip_suffix(": nothing was recorded from this file)"))
+        .unwrap_or("this file");
+    let said = || {
+        format!(
+            "Nothing was recorded from {file}: {}.",
+            l.sentence(first.trim_end_matches('.'))
+        )
+    };
+    // "entry ID (KIND on DATE): WHAT", the ledger's refusal of one entry.
+    let Some((head, what)) = first
+        .strip_prefix("entry ")
+        .and_then(|x| x.split_once("): "))
+    else {
+        return said();
+    };
+    let Some((id, kind_on)) = head.split_once(" (") else {
+        return said();
+    };
+    let Some((kind, on)) = kind_on.split_once(" on ") else {
+        return said();
+    };
+    let on = Date::parse(on)
+        .map(|d| l.date(d))
+        .unwrap_or_else(|_| on.to_string());
+    // The file's own id of the line: `shipment:S9:SKU` → S9.
+    let line_id = id.split(':').nth(1).unwrap_or(id);
+    let kind = kind.replace('_', " ");
+    // "needs N units of SKU from HOLDER, which holds only M".
+    let units = what
+        .strip_prefix("needs ")
+        .and_then(|x| x.split_once(" units of "))
+        .and_then(|(n, rest)| {
+            let (sku, rest) = rest.split_once(" from ")?;
+            let (holder, held) = rest.split_once(", which holds only ")?;
+            Some((
+                n.parse::<i64>().ok()?,
+                sku,
+                holder,
+                held.parse::<i64>().ok()?,
+            ))
+        });
+    match units {
+        Some((n, sku, holder, held)) => {
+            let from = if holder == "label" {
+                "the label's own warehouse".to_string()
+            } else {
+                holder.to_string()
+            };
+            let mut out = format!(
+                "Nothing was recorded from {file}: {kind} {line_id} on {on} takes {} units of {sku} from {from}, which holds only {} of them on that day.",
+                l.int(n),
+                l.int(held)
+            );
+            if holder == "label" {
+                out.push_str(" If the label had this stock before it started with backstock, record it first as units made — a line of a shipments file from the plant to the label, dated when the stock arrived — then upload this file again.");
+            }
+            out
+        }
+        None => format!(
+            "Nothing was recorded from {file}: {kind} {line_id} on {on} was refused: {}.",
+            l.sentence(what.trim_end_matches('.'))
+        ),
+    }
+}
+
 fn upload_dir(state: &AppState, id: &str) -> PathBuf {
     state.config.data_dir.join("uploads").join(id)
 }

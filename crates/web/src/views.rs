@@ -428,25 +428,25 @@ pub fn payee_of_artist(artist: &str) -> String {
 }
 
 /// The parties a limited membership can name, each (id, name), by id: the label's
-/// payees (payees on record, and the artists of its catalog as [`payee_of_artist`]
-/// names them) and its distributors (those with an agreement).
+/// payees on file (payees.csv) for an artist and its distributors (those with an
+/// agreement) for a distributor member. The one list the pick lists offer and
+/// [`Parties::check`] accepts (web invitations, role changes, `backstock user`).
 pub struct Parties {
     pub payees: Vec<(String, String)>,
     pub distributors: Vec<(String, String)>,
 }
 
 pub fn parties(b: &Books) -> Parties {
-    let r = Records::new(&b.entries, b.as_of);
+    parties_of(&b.entries, b.as_of)
+}
+
+/// [`parties`] from a label's entries known and effective on `as_of`.
+pub fn parties_of(entries: &[Entry], as_of: Date) -> Parties {
+    let r = Records::new(entries, as_of);
     let mut payees: BTreeMap<String, String> = BTreeMap::new();
-    for e in &b.entries {
+    for e in entries {
         if let backstock_ledger::Event::Fact(backstock_ledger::Fact::Payee(p)) = &e.event {
             payees.insert(p.payee.to_string(), p.name.clone());
-        }
-    }
-    for c in r.catalog.values() {
-        let id = payee_of_artist(&c.artist);
-        if !id.is_empty() {
-            payees.entry(id).or_insert_with(|| c.artist.clone());
         }
     }
     Parties {
@@ -457,6 +457,15 @@ pub fn parties(b: &Books) -> Parties {
             .map(|(id, a)| (id.to_string(), a.legal_name.clone()))
             .collect(),
     }
+}
+
+/// The party a limited role's membership names, to be checked by [`Parties::check`]:
+/// none for a role not limited to one, or when none is given (the membership rule
+/// says that one is needed).
+pub fn party_to_check(role: crate::roles::Role, party: Option<&str>) -> Option<&str> {
+    party
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && role.needs_party())
 }
 
 impl Parties {

@@ -91,7 +91,7 @@ async fn a_failure_is_recorded_shown_with_its_deadlines_and_packed() {
     assert!(g.json()["not_legal_advice"].is_string());
     let page = s.get("/t/alpha/distributors/alphadist", Some(&book)).await;
     assert!(
-        page.body.contains("id=\"table-deadlines\"") && page.body.contains("2016-06-23"),
+        page.body.contains("id=\"table-deadlines\"") && page.body.contains("06/23/2016"),
         "{}: {}",
         page.status,
         page.body
@@ -174,7 +174,7 @@ async fn a_failure_is_recorded_shown_with_its_deadlines_and_packed() {
     assert!(at("Record the event") < at("Send the demands"));
     assert!(at("Send the demands") < at("File the claim"));
     assert!(at("File the claim") < at("Tell the artists"));
-    assert!(b.contains("2016-09-30"));
+    assert!(b.contains("09/30/2016"));
 
     // A liquidator's offer weighed on that page and in the API; nothing recorded.
     let n = backstock_store::Store::open(&s.control().label_dir("alpha"), false)
@@ -225,4 +225,69 @@ async fn a_failure_is_recorded_shown_with_its_deadlines_and_packed() {
     assert!(by("insolvency_recorded", "staff@alpha.test"));
     assert!(by("document_attached", "owner@alpha.test"));
     assert!(by("claim_pack_downloaded", "bookkeeper@alpha.test"));
+}
+
+/// The text of an HTML page without its tags and attributes (form values are ISO).
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    plain(&out)
+}
+
+/// Issue 18.9: the failure's section on the distributor page, its "has failed" page and
+/// the dashboard's next steps in the label's formats: dates, money, grouped units.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_is_shown_in_the_labels_formats() {
+    let s = start_demo().await;
+    let owner = s.login("owner@marigold.test").await;
+    for path in [
+        "/t/marigold/distributors/cascade",
+        "/t/marigold/distributors/cascade/failed",
+        "/t/marigold/dashboard",
+    ] {
+        let r = s.get(path, Some(&owner)).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        let text = text_of(&r.body);
+        for iso in [
+            "owed 9125.17 USD",
+            "1949 units",
+            "3691.60 USD",
+            "on 2016-06-03",
+        ] {
+            assert!(!text.contains(iso), "{path}: {iso} in {text}");
+        }
+        // No ISO date anywhere in what is read (forms keep ISO in their values).
+        let b = text.as_bytes();
+        for i in 0..b.len().saturating_sub(10) {
+            let w = String::from_utf8_lossy(&b[i..i + 10]);
+            let iso = b[i..i + 10].iter().enumerate().all(|(k, c)| {
+                if k == 4 || k == 7 {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
+            assert!(!iso || !w.starts_with("20"), "{path}: {w} in {text}");
+        }
+    }
+    let page = text_of(
+        &s.get("/t/marigold/distributors/cascade", Some(&owner))
+            .await
+            .body,
+    );
+    assert!(page.contains("1,949 units: $3,691.60 at cost"), "{page}");
+    assert!(page.contains("06/03/2016"), "{page}");
+    let dash = text_of(&s.get("/t/marigold/dashboard", Some(&owner)).await.body);
+    assert!(dash.contains("1,949 units"), "{dash}");
 }

@@ -141,3 +141,118 @@ async fn a_mistyped_sku_is_an_unknown_sku_not_a_credit_hold() {
     assert!(!r.body.contains("--override"), "{}", r.body);
     assert!(r.body.contains("not_perfected"), "{}", r.body);
 }
+
+/// A previewed import that the ledger refuses when confirmed (here a shipment of more
+/// units than the label holds, previewed before another file took the stock) comes
+/// back on the upload page with the navigation, a sentence in the app's words with the
+/// label's dates, and nothing recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_the_ledger_refuses_at_the_confirm_is_said_on_the_upload_page() {
+    let s = start(|_| {}).await;
+    s.control()
+        .set_tenant_format("alpha", "en-GB", "USD")
+        .await
+        .unwrap();
+    let owner = s.login("owner@alpha.test").await;
+    let upload = |text: &'static str| {
+        let body = multipart(&[], Some(("ship.csv", text.as_bytes())));
+        let owner = owner.clone();
+        let s = &s;
+        async move { s.post("/t/alpha/import", &owner, &mp(), &body).await }
+    };
+    let confirm_path = |html: &str| {
+        let c = html
+            .split("action=\"")
+            .find(|x| x.contains("/confirm\""))
+            .unwrap_or_else(|| panic!("a confirm form: {html}"));
+        c[..c.find('"').unwrap()].to_string()
+    };
+    // The label holds 300 of ALP-001-CD: two files of 200 each preview fine.
+    let a = upload("shipment_id,date,from,to,sku,units,po_number\nS8,2016-06-01,label,northwind,ALP-001-CD,200,\n").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let b = upload("shipment_id,date,from,to,sku,units,po_number\nS9,2016-06-02,label,northwind,ALP-001-CD,200,\n").await;
+    assert_eq!(b.status, 200, "{}", b.body);
+    let r = s.post_form(&confirm_path(&a.body), &owner, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let n0 = entries(&s).await;
+    let r = s.post_form(&confirm_path(&b.body), &owner, &[]).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(entries(&s).await, n0, "nothing recorded");
+    let b = plain(&r.body);
+    // The upload page again, with the navigation and the form.
+    assert!(b.contains("id=\"nav-dashboard\""), "{b}");
+    assert!(b.contains("id=\"upload-form\""), "{b}");
+    assert!(!b.contains("<h1>Refused</h1>"), "{b}");
+    let at = b.find("id=\"import-refused\"").expect("the refusal");
+    let said = &b[at..at + b[at..].find("</div>").unwrap()];
+    assert!(
+        said.contains(
+            "Nothing was recorded from ship.csv: shipment S9 on 02/06/2016 takes 200 units of ALP-001-CD from the label's own warehouse, which holds only 100 of them on that day."
+        ),
+        "{said}"
+    );
+    // Not the command line's words, nor an ISO date.
+    for cli in [
+        "2016-06-02",
+        "entry shipment:",
+        "plant:NAME",
+        "docs/formats.md",
+        "needs 200",
+    ] {
+        assert!(!said.contains(cli), "{cli}: {said}");
+    }
+}
+
+/// The element with this id, up to its closing `</{tag}>`.
+fn element<'a>(html: &'a str, id: &str, tag: &str) -> Option<&'a str> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let end = at + html[at..].find(&format!("</{tag}>"))?;
+    Some(&html[at..end])
+}
+
+/// Issue 18.12: the distributor page says, above the Ship form, that shipments to it
+/// are on credit hold (with the reasons) and, at alert or above, the dashboard's
+/// ordered steps — the same list, for that distributor only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_distributor_page_warns_before_ship_is_pressed() {
+    let s = start(|_| {}).await;
+    let staff = s.login("staff@alpha.test").await;
+    let page = s.get("/t/alpha/distributors/alphadist", Some(&staff)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let b = &page.body;
+    let hold = element(b, "hold-alphadist", "p").expect("the credit hold banner");
+    assert!(hold.contains("are on credit hold"), "{hold}");
+    assert!(hold.contains("UCC-1"), "the reason: {hold}");
+    assert!(
+        b.find("id=\"hold-alphadist\"").unwrap() < b.find("id=\"ship-form\"").unwrap(),
+        "before the Ship button"
+    );
+    assert!(
+        !b.contains("id=\"hold-northwind\""),
+        "only this distributor's"
+    );
+
+    // The demo's failed distributor: the dashboard's steps, in its order.
+    let s = start_demo().await;
+    let owner = s.login("owner@marigold.test").await;
+    let dash = s.get("/t/marigold/dashboard", Some(&owner)).await;
+    let page = s
+        .get("/t/marigold/distributors/cascade", Some(&owner))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let steps = element(&page.body, "steps-cascade", "ol").expect("the steps on the page");
+    assert_eq!(
+        Some(steps),
+        element(&dash.body, "steps-cascade", "ol"),
+        "the same list as the dashboard's"
+    );
+    assert!(steps.contains("data-step=\"claim_pack\""), "{steps}");
+    assert!(
+        page.body.find("id=\"steps-cascade\"").unwrap()
+            < page.body.find("id=\"ship-form\"").unwrap()
+    );
+    let other = s
+        .get("/t/marigold/distributors/northwind", Some(&owner))
+        .await;
+    assert!(!other.body.contains("id=\"steps-cascade\""));
+}

@@ -6,6 +6,7 @@ mod backup;
 mod books;
 mod common;
 mod corrections;
+mod csv_amounts;
 mod dashboard_cache;
 mod deductions;
 mod export;

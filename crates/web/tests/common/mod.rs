@@ -24,6 +24,10 @@ ALP-002-CD,859712000026,Paper Moons,Other Artist,CD,2011-02-15,15.98,8.00,1.10,U
 pub const ALPHA_DISTRIBUTORS: &str = "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state\n\
 alphadist,Alpha Distribution LLC,OR,2012-01-01,0.20,90,monthly,0.10,180,50000.00,USD,true,,,\n\
 northwind,Northwind Distribution Inc,CA,2012-01-01,0.20,60,monthly,0.10,180,50000.00,USD,true,,,\n";
+/// alpha's artists as payees on file (the artist member is june-okafor).
+pub const ALPHA_PAYEES: &str = "payee,name,email,address\n\
+june-okafor,June Okafor,june@okafor.example,\"12 Elm St, Asheville NC 28801\"\n\
+other-artist,Other Artist,other@artist.example,\"1 Main St, Portland OR 97205\"\n";
 pub const ALPHA_SHIPMENTS: &str = "shipment_id,date,from,to,sku,units,po_number\n\
 R1,2016-01-02,plant:optimal,label,ALP-001-CD,500,\n\
 R2,2016-01-02,plant:optimal,label,ALP-002-CD,500,\n\
@@ -180,6 +184,7 @@ pub async fn start(tune: impl FnOnce(&mut Config)) -> Server {
         &[
             ("catalog.csv", ALPHA_CATALOG),
             ("distributors.csv", ALPHA_DISTRIBUTORS),
+            ("payees.csv", ALPHA_PAYEES),
             ("purchase_orders.csv", ALPHA_ORDERS),
             ("shipments.csv", ALPHA_SHIPMENTS),
         ],
@@ -206,6 +211,54 @@ pub async fn start(tune: impl FnOnce(&mut Config)) -> Server {
     let s = state.clone();
     tokio::spawn(async move { backstock_web::serve_on(listener, s).await });
     Server { addr, dir, state }
+}
+
+/// A server with only the demo label (marigold, Marigold Records) and one login per
+/// role, as `backstock serve --demo` makes them (password [`PASSWORD`]).
+pub async fn start_demo() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path().to_path_buf());
+    config.database = fresh_database().await;
+    config.max_ip_failures = 1_000;
+    let state = AppState::open(config).await.unwrap();
+    backstock_web::cli::setup_demo(&state.control, PASSWORD)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let s = state.clone();
+    tokio::spawn(async move { backstock_web::serve_on(listener, s).await });
+    Server { addr, dir, state }
+}
+
+/// A CSV text as rows of fields (quotes undone).
+pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => row.push(std::mem::take(&mut field)),
+            ('\n', false) => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            ('\r', false) => {}
+            (c, _) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    rows
 }
 
 #[derive(Debug)]
