@@ -413,3 +413,32 @@ fn legal_tracks_ucc_lapse_and_notices() {
         "the short count of early 2016 shows: {rec}"
     );
 }
+
+/// Issue 18.12: on a fresh demo nobody has looked at `risk` or the dashboard yet, and
+/// the alert log already holds each level change on the month end the data showed it.
+#[test]
+fn the_alert_log_of_a_fresh_demo_dates_each_change_when_the_data_showed_it() {
+    let (_t, d) = demo();
+    let out = ok(&d, &["alerts", "--format", "csv"]);
+    let cascade: Vec<&str> = out.lines().filter(|l| l.contains(",cascade,")).collect();
+    assert!(
+        cascade
+            .iter()
+            .any(|l| l.contains(",2014-05-31,cascade,ok,watch,")),
+        "{out}"
+    );
+    assert!(
+        cascade
+            .iter()
+            .any(|l| l.contains(",2014-07-31,cascade,watch,alert,")),
+        "{out}"
+    );
+    assert!(
+        !out.lines()
+            .any(|l| l.contains(",northwind,")
+                && (l.contains(",alert,") || l.contains(",critical,"))),
+        "northwind never reaches alert: {out}"
+    );
+    // Asked again, nothing is logged twice.
+    assert_eq!(ok(&d, &["alerts", "--format", "csv"]), out);
+}
