@@ -293,15 +293,27 @@ pub async fn import_checked(
                 let _ = Decoder::new(&head[..], encoding)
                     .take(16 * 1024)
                     .read_to_string(&mut first);
-                let closest = Kind::closest(first.lines().next().unwrap_or(""))
-                    .map(|c| format!("; {c}"))
-                    .unwrap_or_default();
+                // Every file the import takes by its header: the ledger's kinds and
+                // the royalty files (payees, contracts, costs).
+                let files: Vec<(&'static str, &'static [&'static str])> = Kind::ALL
+                    .into_iter()
+                    .map(|k| (k.as_str(), backstock_ingest::canonical::columns(k)))
+                    .chain(
+                        crate::royalties::files::RoyaltyFile::ALL
+                            .into_iter()
+                            .map(|r| (r.as_str(), r.columns())),
+                    )
+                    .collect();
+                let closest =
+                    backstock_ingest::closest_among(first.lines().next().unwrap_or(""), &files)
+                        .map(|c| format!("; {c}"))
+                        .unwrap_or_default();
                 return Err(AppError::new(
                     Exit::Input,
                     format!(
                         "{}:1: the header matches no known file kind{closest}; expected the columns of one of: {} (see docs/formats.md), or give --kind",
                         path.display(),
-                        Kind::ALL.map(|k| k.as_str()).join(", ")
+                        files.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", ")
                     ),
                 ));
             }

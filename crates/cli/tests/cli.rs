@@ -638,6 +638,18 @@ MRG-001-CD,859712000019,Harbor Lights,The Tidewater Band,CD,2010-01-15,15.98,8.0
         err.contains("closest to catalog.csv") && err.contains("\"Release Date\" → release_date"),
         "{err}"
     );
+    // A royalty file's header written another way is named too.
+    let payees = write(
+        tmp.path(),
+        "artists.csv",
+        "Payee,Name,E-mail\nada-wren,Ada Wren,ada@example.com\n",
+    );
+    let err = fail(&d, &["import", &payees], 3);
+    assert!(
+        err.contains("closest to payees.csv") && err.contains("\"E-mail\" → email"),
+        "{err}"
+    );
+    assert!(err.contains("payees, contracts, costs"), "{err}");
     // Files after a failing one are named as not imported.
     let good = write(tmp.path(), "good.csv", CATALOG);
     let dist = write(tmp.path(), "distributors.csv", DISTRIBUTORS);

@@ -125,53 +125,11 @@ impl Kind {
     /// look like one of its columns written another way (found → canonical). `None`
     /// when no kind shares a column with the header.
     pub fn closest(header: &str) -> Option<Closest> {
-        let found: Vec<String> = header
-            .trim_start_matches('\u{feff}')
-            .split(',')
-            .map(|c| c.trim().trim_matches('"').to_string())
+        let kinds: Vec<(&'static str, &'static [&'static str])> = Kind::ALL
+            .into_iter()
+            .map(|k| (k.as_str(), canonical::columns(k)))
             .collect();
-        let norm = |s: &str| -> String {
-            s.trim()
-                .to_ascii_lowercase()
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                .collect::<String>()
-                .split('_')
-                .filter(|p| !p.is_empty())
-                .collect::<Vec<_>>()
-                .join("_")
-        };
-        let mut best: Option<(usize, Closest)> = None;
-        for k in Kind::ALL {
-            let cols = canonical::columns(k);
-            let mut present = 0usize;
-            let mut missing = Vec::new();
-            let mut renames = Vec::new();
-            for c in cols.iter() {
-                if found.iter().any(|f| f.eq_ignore_ascii_case(c)) {
-                    present += 1;
-                } else if let Some(f) = found.iter().find(|f| norm(f) == *c) {
-                    present += 1;
-                    renames.push((f.clone(), *c));
-                } else {
-                    missing.push(*c);
-                }
-            }
-            if present == 0 {
-                continue;
-            }
-            if best.as_ref().is_none_or(|(n, _)| present > *n) {
-                best = Some((
-                    present,
-                    Closest {
-                        kind: k,
-                        missing,
-                        renames,
-                    },
-                ));
-            }
-        }
-        best.map(|(_, c)| c)
+        closest_among(header, &kinds)
     }
 
     /// Detects the kind from a header line: the kind whose every canonical column is
@@ -190,10 +148,68 @@ impl Kind {
     }
 }
 
+/// [`Kind::closest`] among any files' columns: `candidates` are (file name without
+/// `.csv`, its columns), in order of preference on a tie.
+pub fn closest_among(
+    header: &str,
+    candidates: &[(&'static str, &'static [&'static str])],
+) -> Option<Closest> {
+    let found: Vec<String> = header
+        .trim_start_matches('\u{feff}')
+        .split(',')
+        .map(|c| c.trim().trim_matches('"').to_string())
+        .collect();
+    let norm = |s: &str| -> String {
+        s.trim()
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect::<String>()
+            .split('_')
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("_")
+    };
+    let mut best: Option<(usize, Closest)> = None;
+    for &(file, cols) in candidates {
+        let mut present = 0usize;
+        let mut missing = Vec::new();
+        let mut renames = Vec::new();
+        for c in cols.iter() {
+            if found.iter().any(|f| f.eq_ignore_ascii_case(c)) {
+                present += 1;
+            } else if let Some(f) = found
+                .iter()
+                .find(|f| norm(f) == *c || norm(f).replace('_', "") == c.replace('_', ""))
+            {
+                present += 1;
+                renames.push((f.clone(), *c));
+            } else {
+                missing.push(*c);
+            }
+        }
+        if present == 0 {
+            continue;
+        }
+        if best.as_ref().is_none_or(|(n, _)| present > *n) {
+            best = Some((
+                present,
+                Closest {
+                    file,
+                    missing,
+                    renames,
+                },
+            ));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
 /// The kind a header comes closest to (see [`Kind::closest`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closest {
-    pub kind: Kind,
+    /// The file it looks like, without `.csv` (`catalog`, `payees`, …).
+    pub file: &'static str,
     /// Its columns not in the header at all.
     pub missing: Vec<&'static str>,
     /// Headers that are one of its columns written another way: (as found, canonical).
@@ -202,7 +218,7 @@ pub struct Closest {
 
 impl std::fmt::Display for Closest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "it looks closest to {}.csv", self.kind.as_str())?;
+        write!(f, "it looks closest to {}.csv", self.file)?;
         if !self.renames.is_empty() {
             let r: Vec<String> = self
                 .renames
@@ -425,7 +441,7 @@ mod tests {
             "SKU,UPC,Title,Artist,Format,Release Date,List Price,wholesale_price,unit_cost",
         )
         .unwrap();
-        assert_eq!(c.kind, Kind::Catalog);
+        assert_eq!(c.file, "catalog");
         assert_eq!(c.missing, ["currency"]);
         assert!(c
             .renames
