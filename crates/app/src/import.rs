@@ -21,6 +21,37 @@ pub struct ImportOptions {
     pub mapping: Option<String>,
     /// Statement-level values for mapped files.
     pub overrides: backstock_mapping::Overrides,
+    /// Read every file as this royalty file (payees, contracts, costs), whatever its
+    /// header says (`--kind payees`).
+    pub royalty: Option<crate::royalties::files::RoyaltyFile>,
+}
+
+/// A kind a user may name for a file (`--kind`, the upload form): one the ledger
+/// imports, or a royalty file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Ledger(Kind),
+    Royalty(crate::royalties::files::RoyaltyFile),
+}
+
+impl FileKind {
+    pub fn parse(s: &str) -> Option<FileKind> {
+        Kind::parse(s)
+            .map(FileKind::Ledger)
+            .or_else(|| crate::royalties::files::RoyaltyFile::parse(s).map(FileKind::Royalty))
+    }
+    /// Every name [`FileKind::parse`] takes, the ledger's kinds first.
+    pub fn names() -> Vec<&'static str> {
+        Kind::ALL
+            .iter()
+            .map(Kind::as_str)
+            .chain(
+                crate::royalties::files::RoyaltyFile::ALL
+                    .iter()
+                    .map(|r| r.as_str()),
+            )
+            .collect()
+    }
 }
 
 /// File extensions taken from a directory.
@@ -255,8 +286,9 @@ pub async fn import_checked(
         ));
     }
     // Royalty reference data (payees, contracts, costs) goes in after the rest.
-    let (royalty_files, files) = match (opts.kind, &opts.mapping) {
-        (None, None) => crate::royalties::split_files(files, opts.encoding)?,
+    let (royalty_files, files) = match (opts.royalty, opts.kind, &opts.mapping) {
+        (Some(r), _, _) => (files.into_iter().map(|f| (f, r)).collect(), Vec::new()),
+        (None, None, None) => crate::royalties::split_files(files, opts.encoding)?,
         _ => (Vec::new(), files),
     };
     let mapping = match &opts.mapping {

@@ -15,7 +15,7 @@ use backstock_app::{
 };
 
 use backstock_domain::{Date, PartyId, Sku};
-use backstock_ingest::{Encoding, Kind};
+use backstock_ingest::Encoding;
 use backstock_store::query::StockFilter;
 use backstock_store::Store;
 use clap::{Parser, Subcommand};
@@ -98,9 +98,10 @@ enum Command {
         /// Files or directories (their .csv files).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// The file kind, if its header does not say it.
-        #[arg(long, value_parser = parse_kind)]
-        kind: Option<Kind>,
+        /// The file kind, if its header does not say it (payees, contracts and costs
+        /// too).
+        #[arg(long, value_parser = parse_file_kind)]
+        kind: Option<import::FileKind>,
         /// Show what would be recorded; change nothing.
         #[arg(long)]
         dry_run: bool,
@@ -711,13 +712,9 @@ fn parse_entry_kind(s: &str) -> Result<backstock_ledger::EntryKind, String> {
 fn parse_date(s: &str) -> Result<Date, String> {
     Date::parse(s).map_err(|e| e.to_string())
 }
-fn parse_kind(s: &str) -> Result<Kind, String> {
-    Kind::parse(s).ok_or_else(|| {
-        format!(
-            "expected one of {}",
-            Kind::ALL.map(|k| k.as_str()).join(", ")
-        )
-    })
+fn parse_file_kind(s: &str) -> Result<import::FileKind, String> {
+    import::FileKind::parse(s)
+        .ok_or_else(|| format!("expected one of {}", import::FileKind::names().join(", ")))
 }
 fn parse_encoding(s: &str) -> Result<Encoding, String> {
     Encoding::parse(s).ok_or_else(|| "expected utf-8 or windows-1252".to_string())
@@ -1015,8 +1012,14 @@ async fn run_setup(command: Command, data_dir: Option<PathBuf>) -> Result<String
             currency,
         } => {
             let store = open(&dir()).await?;
+            let (kind, royalty) = match kind {
+                Some(import::FileKind::Ledger(k)) => (Some(k), None),
+                Some(import::FileKind::Royalty(r)) => (None, Some(r)),
+                None => (None, None),
+            };
             let opts = import::ImportOptions {
                 kind,
+                royalty,
                 dry_run,
                 encoding,
                 hold_unmatched,

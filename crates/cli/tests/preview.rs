@@ -272,6 +272,38 @@ C-WREN,2025-09-01,Cedar Smoke,ada-wren:100%,HP-001-LP,earned,*:net_receipts:20%,
         );
         assert!(dry.contains("paying ada-wren 100%"), "{dry}");
         assert_eq!(journal_len(&d), before);
+        // Named with --kind, a payees file is read as one whatever its header.
+        std::fs::write(
+            tmp.path().join("artists.csv"),
+            "Payee,Name,E-mail\nada-wren,Ada Wren,ada@example.com\n",
+        )
+        .unwrap();
+        let err = fail(
+            &d,
+            &[
+                "import",
+                "--kind",
+                "payees",
+                "--dry-run",
+                &path(&tmp, "artists.csv"),
+            ],
+            3,
+        );
+        assert!(
+            err.contains("expected a header with the column \"email\""),
+            "{err}"
+        );
+        let dry = ok(
+            &d,
+            &[
+                "import",
+                "--kind",
+                "payees",
+                "--dry-run",
+                &path(&tmp, "payees.csv"),
+            ],
+        );
+        assert!(dry.contains("payee ada-wren: Ada Wren"), "{dry}");
     }
 
     #[test]

@@ -1588,10 +1588,8 @@ async fn import_body(t: &Tenant) -> Result<String, Fail> {
     let kinds: Vec<&str> = if distributor_only {
         vec!["statements", "stock_reports", "x12", "dsr"]
     } else {
-        let mut k: Vec<&str> = backstock_ingest::Kind::ALL
-            .iter()
-            .map(|k| k.as_str())
-            .collect();
+        // The ledger's kinds, then the royalty files (payees, contracts, costs).
+        let mut k = backstock_app::import::FileKind::names();
         k.extend(["x12", "dsr"]);
         k
     };

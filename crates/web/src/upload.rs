@@ -226,15 +226,27 @@ fn safe_name(name: &str) -> String {
 }
 
 fn options(t: &Tenant, c: &Choices, dry_run: bool) -> Result<ImportOptions, Fail> {
-    let kind = match blank(&c.kind) {
-        Some(k) if k != "auto" => Some(Kind::parse(&k).ok_or_else(|| {
+    let chosen = match blank(&c.kind) {
+        Some(k) if k != "auto" => Some(import::FileKind::parse(&k).ok_or_else(|| {
             Fail::bad(format!(
                 "kind {k:?}: expected one of {}, x12, dsr",
-                Kind::ALL.map(|k| k.as_str()).join(", ")
+                import::FileKind::names().join(", ")
             ))
         })?),
         _ => None,
     };
+    let (kind, royalty) = match chosen {
+        Some(import::FileKind::Ledger(k)) => (Some(k), None),
+        Some(import::FileKind::Royalty(r)) => (None, Some(r)),
+        None => (None, None),
+    };
+    if royalty.is_some() && matches!(t.scope, Scope::Distributor(_)) {
+        return Err(Fail::new(
+            403,
+            "forbidden",
+            "a distributor may upload only statements and stock reports",
+        ));
+    }
     let mut distributor = blank(&c.distributor);
     if let Scope::Distributor(own) = &t.scope {
         if let Some(k) = kind {
@@ -260,6 +272,7 @@ fn options(t: &Tenant, c: &Choices, dry_run: bool) -> Result<ImportOptions, Fail
     }
     Ok(ImportOptions {
         kind,
+        royalty,
         dry_run,
         encoding: None,
         hold_unmatched: false,

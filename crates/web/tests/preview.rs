@@ -155,6 +155,26 @@ async fn a_payees_preview_lists_its_rows_and_a_distributor_may_not_upload_one() 
         r.body
     );
     assert_eq!(entries(&s).await, n0);
+    // The kind may be chosen on the form: payees for the label, never for a distributor.
+    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+    let body = multipart(
+        &[("kind", "payees")],
+        Some(("artists.csv", payees.as_bytes())),
+    );
+    let as_payees = |who| s.post("/t/alpha/import", who, &ct, &body);
+    let r = as_payees(&dist).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = as_payees(&owner).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("payee ada-wren: Ada Wren"), "{}", r.body);
+    let form = s.get("/t/alpha/import", Some(&owner)).await;
+    assert!(
+        form.body
+            .contains(r#"<option value="payees">payees</option>"#),
+        "{}",
+        form.body
+    );
+    assert_eq!(entries(&s).await, n0);
 
     let r = s
         .post_form(

@@ -27,6 +27,10 @@ impl RoyaltyFile {
         RoyaltyFile::Contracts,
         RoyaltyFile::Costs,
     ];
+    /// The kind named `s` (`payees`, `contracts`, `costs`).
+    pub fn parse(s: &str) -> Option<RoyaltyFile> {
+        RoyaltyFile::ALL.into_iter().find(|k| k.as_str() == s)
+    }
     pub fn as_str(&self) -> &'static str {
         match self {
             RoyaltyFile::Payees => "payees",
