@@ -355,6 +355,16 @@ impl Store {
         &self.path
     }
 
+    /// Another handle on the same database (the same pool of connections), with a
+    /// book cache of its own: for reading on another thread while this one works.
+    pub fn reader(&self) -> Store {
+        Store {
+            pool: self.pool.clone(),
+            path: self.path.clone(),
+            cache: tokio::sync::Mutex::new(None),
+        }
+    }
+
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
