@@ -23,6 +23,7 @@ pub mod gen;
 pub mod location;
 pub mod query;
 pub mod rebuild;
+pub mod royalties;
 pub mod schema;
 pub mod write;
 

@@ -97,6 +97,8 @@ fn terms(id: &str, payees: &[(&str, &str)], skus: &[&str], base: Base, r: &str) 
             format: None,
             base,
             rate: rate(r),
+            territory: None,
+            service: None,
         }],
         cross_collateralized: true,
         reserve_rate: Rate::ZERO,
@@ -536,7 +538,7 @@ proptest! {
         let mut t1 = terms("c1", &[("ann", "1")], &["A", "B"], Base::NetReceipts, "0");
         t1.payees = vec![(party("ann"), Rate::from_ppm(split).unwrap()), (party("bob"), Rate::from_ppm(1_000_000 - split).unwrap())];
         t1.rules[0].rate = Rate::from_ppm(r1).unwrap();
-        t1.rules.push(RateRule { channel: Some(Channel::Physical), format: Some("lp".into()), base: Base::PpdPerUnit, rate: Rate::from_ppm(r2).unwrap() });
+        t1.rules.push(RateRule { channel: Some(Channel::Physical), format: Some("lp".into()), base: Base::PpdPerUnit, rate: Rate::from_ppm(r2).unwrap(), territory: None, service: None });
         let mut t2 = terms("c2", &[("cy", "1")], &["B", "C"], Base::NetProfitSplit, "0.5");
         t2.basis = Basis::Collected;
         let inputs = RoyaltyInputs {
