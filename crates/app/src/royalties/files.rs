@@ -304,12 +304,14 @@ pub fn parse_rule(s: &str) -> Result<RoyaltyRateRule, DomainError> {
         Some(t) if t.len() == 2 && t.chars().all(|c| c.is_ascii_alphabetic()) => {
             Some(t.to_ascii_uppercase())
         }
-        Some(t) => return Err(DomainError::new(
-            s,
-            format!(
+        Some(t) => {
+            return Err(DomainError::new(
+                s,
+                format!(
                 "a territory after @ as a two-letter ISO 3166 code such as US or GB, found {t:?}"
             ),
-        )),
+            ))
+        }
     };
     let service = match service {
         None => None,
