@@ -521,3 +521,412 @@ fn the_sales_lines_page_and_api_answer_as_the_cli_and_keep_artists_to_their_own(
     assert_eq!(status, 200, "{page}");
     assert!(!page.contains("every line of the label"), "{page}");
 }
+
+/// Generated DSR sales (2 distributors × January and February 2016, 6 territories × 3
+/// services) imported into a fresh label, with their lines as Parquet.
+fn label_with_dsr_lines(tmp: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let d = tmp.join("label");
+    let files = tmp.join("files");
+    let f = files.to_str().unwrap();
+    ok(
+        &d,
+        &[
+            "lines",
+            "gen",
+            "--out",
+            f,
+            "--lines",
+            "3000",
+            "--skus",
+            "300",
+            "--distributors",
+            "2",
+            "--months",
+            "2",
+            "--territories",
+            "6",
+            "--per-file",
+            "1000",
+        ],
+    );
+    ok(&d, &["init"]);
+    import_reference(&d, f);
+    for dist in ["dist0", "dist1"] {
+        ok(
+            &d,
+            &["import", &format!("{f}/dsr/{dist}"), "--distributor", dist],
+        );
+    }
+    (d, files)
+}
+
+/// The generated contracts.csv's row of a contract: (header, row cells).
+fn contract_row(files: &std::path::Path, id: &str) -> (String, Vec<String>) {
+    let text = std::fs::read_to_string(files.join("contracts.csv")).unwrap();
+    let mut lines = text.lines();
+    let head = lines.next().unwrap().to_string();
+    let row = lines
+        .find(|l| l.starts_with(&format!("{id},")))
+        .unwrap_or_else(|| panic!("{id} in {text}"));
+    (head, row.split(',').map(str::to_string).collect())
+}
+
+/// Imports new versions (effective 2016-01-01) of contracts: (id, payees, rates).
+fn new_versions(d: &std::path::Path, files: &std::path::Path, terms: &[(&str, &str, &str)]) {
+    let mut csv = String::new();
+    for (id, payees, rates) in terms {
+        let (head, mut row) = contract_row(files, id);
+        if csv.is_empty() {
+            csv.push_str(&head);
+            csv.push('\n');
+        }
+        row[1] = "2016-01-01".into();
+        row[3] = payees.to_string();
+        row[6] = rates.to_string();
+        csv.push_str(&row.join(","));
+        csv.push('\n');
+    }
+    let path = files.join("contracts-2016.csv");
+    std::fs::write(&path, csv).unwrap();
+    ok(d, &["import", path.to_str().unwrap()]);
+}
+
+/// (payee, contract, currency) → earned royalty in minor units.
+type Earned = std::collections::BTreeMap<(String, String, String), i128>;
+
+fn earned_from_lines(json: &str) -> Earned {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r["payee"].as_str().unwrap().to_string(),
+                    r["contract"].as_str().unwrap().to_string(),
+                    r["currency"].as_str().unwrap().to_string(),
+                ),
+                minor(r["royalty_earned"].as_str().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// Issue 17.2: on contracts without rates by territory or service, the royalties
+/// computed from the lines are the product's `royalties run` earned royalties for
+/// every payee, to the cent — single payees and splits (of three), net receipts and net
+/// profit rules, two currencies.
+#[test]
+fn line_level_royalties_equal_the_royalty_run_for_every_payee() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, files) = label_with_dsr_lines(tmp.path());
+    new_versions(
+        &d,
+        &files,
+        &[
+            ("C-1", "artist-1:60%;artist-2:40%", "*:net_receipts:17.5%"),
+            (
+                "C-3",
+                "artist-3:33.3333%;artist-4:33.3333%;artist-5:33.3334%",
+                // (not PPD: the catalog's prices are in USD, dist1's statements in EUR)
+                "digital:net_receipts:9%;*:net_receipts:20%",
+            ),
+            ("C-6", "artist-6:70%;artist-7:30%", "*:net_profit:50%"),
+        ],
+    );
+    let run = ok(
+        &d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016Q1",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&run).unwrap();
+    let product: Earned = v["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                (
+                    s["payee_id"].as_str().unwrap().to_string(),
+                    s["contract_id"].as_str().unwrap().to_string(),
+                    s["currency"].as_str().unwrap().to_string(),
+                ),
+                i128::from(s["royalty_earned"]["amount_minor"].as_i64().unwrap()),
+            )
+        })
+        .collect();
+    let lines = earned_from_lines(&ok(
+        &d,
+        &[
+            "lines",
+            "royalties",
+            "--period",
+            "2016Q1",
+            "--format",
+            "json",
+        ],
+    ));
+    assert!(product.len() > 10, "{run}");
+    assert!(product.values().filter(|v| **v != 0).count() > 10, "{run}");
+    for key in [
+        ("artist-2", "C-1"),
+        ("artist-5", "C-3"),
+        ("artist-7", "C-6"),
+    ] {
+        assert!(
+            product
+                .iter()
+                .any(|((p, c, _), v)| (p.as_str(), c.as_str()) == key && *v != 0),
+            "{key:?} earns in {run}"
+        );
+    }
+    assert_eq!(lines, product);
+
+    // One payee, as text and CSV.
+    let text = ok(
+        &d,
+        &[
+            "lines",
+            "royalties",
+            "--period",
+            "2016Q1",
+            "--payee",
+            "artist-2",
+        ],
+    );
+    assert!(
+        text.contains("every sum equals the exact integer sum"),
+        "{text}"
+    );
+    let csv = ok(
+        &d,
+        &[
+            "lines",
+            "royalties",
+            "--period",
+            "2016Q1",
+            "--payee",
+            "artist-2",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(csv.starts_with("payee,name,contract,share,currency,lines,receipts,royalty_earned\n"));
+    assert!(
+        csv.lines().skip(1).all(|l| l.starts_with("artist-2,")),
+        "{csv}"
+    );
+    assert_eq!(
+        column_sum(&csv, "royalty_earned"),
+        product
+            .iter()
+            .filter(|((p, _, _), _)| p == "artist-2")
+            .map(|(_, v)| *v)
+            .sum::<i128>()
+    );
+
+    // Lines missing for a statement the run accounts: refused, naming it.
+    let parts = d.join("lines/label=default/distributor=dist1");
+    std::fs::remove_dir_all(&parts).unwrap();
+    let e = fail(&d, &["lines", "royalties", "--period", "2016Q1"], 1);
+    assert!(e.contains("of dist1") && e.contains("lines rebuild"), "{e}");
+    ok(&d, &["lines", "rebuild"]);
+    assert_eq!(
+        earned_from_lines(&ok(
+            &d,
+            &[
+                "lines",
+                "royalties",
+                "--period",
+                "2016Q1",
+                "--format",
+                "json"
+            ],
+        )),
+        product
+    );
+    let e = fail(
+        &d,
+        &[
+            "lines",
+            "royalties",
+            "--period",
+            "2016Q1",
+            "--payee",
+            "nobody",
+        ],
+        3,
+    );
+    assert!(e.contains("no royalty contract"), "{e}");
+}
+
+/// Issue 17.2: rates by territory and service, computed from the lines, equal a simple
+/// reference computed here from `lines query` totals per statement (distributor ×
+/// month: one report each) × SKU × kind × territory × service: the most specific rule,
+/// its rate applied once per statement × SKU × kind × rule (HalfEven), the royalty split
+/// toward zero between the payees. `royalties run` refuses such a contract, naming it.
+#[test]
+fn territory_and_service_rates_from_the_lines_match_a_reference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, files) = label_with_dsr_lines(tmp.path());
+    let rates = "*:net_receipts:20%;digital@US:net_receipts:25%;digital+GenStore:net_receipts:30%;digital@GB+GenStreamFree:net_receipts:5%";
+    new_versions(&d, &files, &[("C-1", "artist-1:60%;artist-2:40%", rates)]);
+    let shown = ok(&d, &["contract", "show", "C-1"]);
+    assert!(
+        shown.contains("digital@GB+GenStreamFree:net_receipts:5%"),
+        "{shown}"
+    );
+
+    // The product's run does not ignore them: it refuses, naming the contract.
+    let e = fail(
+        &d,
+        &["royalties", "run", "--period", "2016Q1", "--dry-run"],
+        4,
+    );
+    assert!(
+        e.contains("contract C-1 has a rate by territory or service")
+            && e.contains("backstock lines royalties"),
+        "{e}"
+    );
+
+    // The reference.
+    let (_, row) = contract_row(&files, "C-1");
+    let skus: std::collections::BTreeSet<&str> = row[4].split(';').collect();
+    let q = ok(
+        &d,
+        &[
+            "lines",
+            "query",
+            "--period",
+            "2016Q1",
+            "--by",
+            "distributor,month,sku,kind,territory,service",
+            "--format",
+            "csv",
+        ],
+    );
+    // (territory, service, rate in ppm), in the order listed; specificity = fields set.
+    let rules: [(Option<&str>, Option<&str>, i128); 4] = [
+        (None, None, 200_000),
+        (Some("US"), None, 250_000),
+        (None, Some("GenStore"), 300_000),
+        (Some("GB"), Some("GenStreamFree"), 50_000),
+    ];
+    let rule_of = |t: &str, s: &str| {
+        let mut best: Option<(usize, usize)> = None;
+        for (i, (rt, rs, _)) in rules.iter().enumerate() {
+            let fits = rt.is_none_or(|x| x == t) && rs.is_none_or(|x| x == s);
+            // digital counts one for every rule with a territory or service
+            let spec = usize::from(rt.is_some() || rs.is_some())
+                + usize::from(rt.is_some())
+                + usize::from(rs.is_some());
+            if fits && best.is_none_or(|(_, b)| spec > b) {
+                best = Some((i, spec));
+            }
+        }
+        best.unwrap().0
+    };
+    let half_even = |n: i128, d: i128| {
+        let (q, r) = (n.div_euclid(d), n.rem_euclid(d));
+        match (2 * r).cmp(&d) {
+            std::cmp::Ordering::Less => q,
+            std::cmp::Ordering::Greater => q + 1,
+            std::cmp::Ordering::Equal => q + (q & 1),
+        }
+    };
+    let mut head = q.lines().next().unwrap().split(',');
+    let at = |c: &str| {
+        q.lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .position(|h| h == c)
+            .unwrap()
+    };
+    assert_eq!(head.next(), Some("distributor"));
+    let (sku_at, kind_at, t_at, s_at, amount_at) = (
+        at("sku"),
+        at("kind"),
+        at("territory"),
+        at("service"),
+        at("amount"),
+    );
+    // (distributor, month, sku, kind, rule) → signed amount
+    let mut groups: std::collections::BTreeMap<(String, String, String, String, usize), i128> =
+        Default::default();
+    let mut flat = 0i128;
+    for l in q.lines().skip(1) {
+        let c: Vec<&str> = l.split(',').collect();
+        if !skus.contains(c[sku_at]) {
+            continue;
+        }
+        let sign = match c[kind_at] {
+            "sale" | "adjustment" => 1,
+            "return" | "fee" | "chargeback" => -1,
+            other => panic!("kind {other}"),
+        };
+        let amount = sign * minor(c[amount_at]);
+        let rule = rule_of(c[t_at], c[s_at]);
+        *groups
+            .entry((
+                c[0].to_string(),
+                c[1].to_string(),
+                c[sku_at].to_string(),
+                c[kind_at].to_string(),
+                rule,
+            ))
+            .or_default() += amount;
+        flat += amount;
+    }
+    // Per currency (dist0 reports in USD, dist1 in EUR): (artist-1, artist-2).
+    let mut want: std::collections::BTreeMap<&str, (i128, i128)> = Default::default();
+    let mut rules_used = std::collections::BTreeSet::new();
+    for ((dist, .., rule), amount) in &groups {
+        rules_used.insert(*rule);
+        let royalty = half_even(amount * rules[*rule].2, 1_000_000);
+        // 60% / 40%, each toward zero; the remainder to the label.
+        let a = want
+            .entry(if dist == "dist0" { "USD" } else { "EUR" })
+            .or_default();
+        a.0 += royalty * 60 / 100;
+        a.1 += royalty * 40 / 100;
+    }
+    assert_eq!(want.len(), 2);
+    assert_eq!(rules_used.len(), 4, "every rule governs some lines");
+    let lines = earned_from_lines(&ok(
+        &d,
+        &[
+            "lines",
+            "royalties",
+            "--period",
+            "2016Q1",
+            "--format",
+            "json",
+        ],
+    ));
+    let mut got: std::collections::BTreeMap<&str, (i128, i128)> = Default::default();
+    for ((p, c, cur), v) in &lines {
+        if c == "C-1" {
+            let a = got
+                .entry(if cur == "USD" { "USD" } else { "EUR" })
+                .or_default();
+            if p == "artist-1" {
+                a.0 = *v;
+            } else {
+                a.1 = *v;
+            }
+        }
+    }
+    assert_eq!(got, want);
+    // The rules mattered: a flat 20% would give less.
+    let all: i128 = want.values().map(|(a, b)| a + b).sum();
+    assert!(all > flat / 5 + 100, "{all} vs 20% of {flat}");
+}

@@ -361,14 +361,24 @@ pub enum CostKind {
     Other,
 }
 
-/// One royalty rate rule: the most specific rule matching a line's channel and format
-/// applies (both set beats one set beats none).
+/// One royalty rate rule: the most specific rule matching a line's channel, format,
+/// territory and service applies (more of them set beats fewer).
+///
+/// `territory` and `service` (issue 17.2) are for digital income and are read from the
+/// statement lines (`backstock lines royalties`); they are left out of the JSON when
+/// absent, so every rule recorded before them serializes, and hashes, as it did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoyaltyRateRule {
     pub channel: Option<crate::events::Channel>,
     pub format: Option<String>,
     pub base: RoyaltyBase,
     pub rate: Rate,
+    /// ISO 3166 territory of sale (`US`), as the lines give it; compared ignoring case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub territory: Option<String>,
+    /// The service (`GenStreamPremium`), as the lines give it; compared ignoring case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
 }
 
 /// A payee's share of the artist royalty under a contract.
@@ -535,4 +545,56 @@ pub struct DocumentRecord {
     /// The date the label attached it.
     pub added_on: Date,
     pub note: Option<String>,
+}
+
+#[cfg(test)]
+mod rate_rule_tests {
+    use crate::chain::{entry_hash, GENESIS};
+    use crate::Entry;
+
+    /// A contract entry as recorded before rules had a territory or service (issue
+    /// 17.2): read and written again, it is the same bytes, so its hash — and every
+    /// link of the chain after it — is unchanged and `verify` still passes.
+    #[test]
+    fn an_old_contract_entry_serializes_byte_identically() {
+        let old = r#"{"id":"contract:C-0:2015-01-01","effective_on":"2015-01-01","known_on":"2015-01-02","provenance":{"source":"demo"},"event":{"event":"fact","fact":"royalty_contract","contract_id":"C-0","effective_from":"2015-01-01","title":"Artist 0 catalogue","payees":[{"payee":"artist-0","share":"1"}],"skus":["GEN-000000","GEN-010000"],"basis":"earned","rules":[{"channel":null,"format":null,"base":"net_receipts","rate":"0.15"},{"channel":"physical","format":"LP","base":"ppd_per_unit","rate":"0.12"}],"cross_collateralized":false,"reserve_rate":"0","reserve_release_periods":0,"min_payout":{"amount_minor":0,"currency":"USD"}}}"#;
+        let e: Entry = serde_json::from_str(old).unwrap();
+        let again = serde_json::to_string(&e).unwrap();
+        assert_eq!(again, old);
+        assert_eq!(
+            entry_hash(&GENESIS, 1, &again, "[]"),
+            entry_hash(&GENESIS, 1, old, "[]")
+        );
+        let crate::Event::Fact(super::Fact::RoyaltyContract(c)) = &e.event else {
+            panic!("a contract: {e:?}");
+        };
+        assert!(c
+            .rules
+            .iter()
+            .all(|r| r.territory.is_none() && r.service.is_none()));
+    }
+
+    #[test]
+    fn a_territory_or_service_is_written_only_when_set() {
+        let mut r = super::RoyaltyRateRule {
+            channel: Some(crate::Channel::Digital),
+            format: None,
+            base: super::RoyaltyBase::NetReceipts,
+            rate: backstock_domain::Rate::parse("25%").unwrap(),
+            territory: None,
+            service: None,
+        };
+        assert!(!serde_json::to_string(&r).unwrap().contains("territory"));
+        r.territory = Some("US".into());
+        r.service = Some("GenStore".into());
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(
+            text.ends_with(r#""territory":"US","service":"GenStore"}"#),
+            "{text}"
+        );
+        assert_eq!(
+            serde_json::from_str::<super::RoyaltyRateRule>(&text).unwrap(),
+            r
+        );
+    }
 }

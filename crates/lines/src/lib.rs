@@ -12,7 +12,9 @@
 //!
 //! Queries ([`query::run`]) group the lines of a period through DataFusion and check
 //! every total against an overflow-checked `i128` sum of the same lines read in Rust;
-//! a number that differs is never printed.
+//! a number that differs is never printed. [`royalties::run`] computes a period's
+//! earned royalties from the lines, so that rates by territory or service apply, checked
+//! the same way and tied out against the ledger's statements (issue 17.2).
 //!
 //! Where: a directory (default `<data-dir>/lines`) through the `object_store` crate's
 //! local file system. Object stores by URL (S3) are not wired yet.
@@ -23,6 +25,7 @@ pub mod gen;
 pub mod location;
 pub mod query;
 pub mod rebuild;
+pub mod royalties;
 pub mod schema;
 pub mod write;
 

@@ -267,14 +267,14 @@ async fn parts(
 
 /// Interned values of one column.
 #[derive(Default)]
-struct Intern {
+pub(crate) struct Intern {
     ids: HashMap<String, u32>,
     values: Vec<String>,
 }
 
 impl Intern {
     /// 0 is "no value"; others are 1 + index.
-    fn id(&mut self, v: Option<&str>) -> u32 {
+    pub(crate) fn id(&mut self, v: Option<&str>) -> u32 {
         let Some(v) = v else { return 0 };
         if let Some(i) = self.ids.get(v) {
             return *i;
@@ -284,10 +284,10 @@ impl Intern {
         self.ids.insert(v.to_string(), i);
         i
     }
-    fn get(&self, v: &str) -> Option<u32> {
+    pub(crate) fn get(&self, v: &str) -> Option<u32> {
         self.ids.get(v).copied()
     }
-    fn text(&self, id: u32) -> Option<&str> {
+    pub(crate) fn text(&self, id: u32) -> Option<&str> {
         id.checked_sub(1)
             .and_then(|i| self.values.get(i as usize))
             .map(String::as_str)
@@ -302,10 +302,10 @@ impl Intern {
 type Key = [u32; 8];
 
 #[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
-struct Acc {
-    lines: u64,
-    units: i128,
-    amount: i128,
+pub(crate) struct Acc {
+    pub(crate) lines: u64,
+    pub(crate) units: i128,
+    pub(crate) amount: i128,
 }
 
 /// The exact side: every part read with the `parquet` crate, summed per group in i128.
@@ -318,7 +318,7 @@ struct Exact {
     by_scale: BTreeMap<u8, Vec<String>>,
 }
 
-fn strings(a: &ArrayRef) -> Result<ArrayRef, AppError> {
+pub(crate) fn strings(a: &ArrayRef) -> Result<ArrayRef, AppError> {
     cast(a, &DataType::Utf8).map_err(other)
 }
 
@@ -699,7 +699,7 @@ pub async fn run_on(to: &Location, req: &Request, on: &Engine) -> Result<Answer,
 
 /// Every group of `want` in `got` with the same totals, and no other; the first
 /// difference (in key order) refuses, said with `show`.
-fn compare<K: Eq + std::hash::Hash + Ord>(
+pub(crate) fn compare<K: Eq + std::hash::Hash + Ord>(
     got: &HashMap<K, Acc>,
     want: &HashMap<K, Acc>,
     show: impl Fn(&K) -> String,

@@ -211,7 +211,7 @@ impl std::hash::Hasher for Fx {
 
 type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
 
-fn money(v: i128, c: Currency, ctx: &str) -> Result<Money, RoyaltyError> {
+pub(crate) fn money(v: i128, c: Currency, ctx: &str) -> Result<Money, RoyaltyError> {
     i64::try_from(v)
         .map(|m| Money::from_minor(m, c))
         .map_err(|_| RoyaltyError::overflow(ctx))
@@ -237,7 +237,7 @@ fn scale(v: i128, num: i128, den: i128) -> Result<i128, RoyaltyError> {
 
 /// [`split`] into `out` (cleared first), answering the remainder: no allocation for
 /// a contract with one payee at 100% (everything to that payee, as `allocate` gives).
-fn split_into(
+pub(crate) fn split_into(
     v: i128,
     c: Currency,
     shares: &[Rate],
@@ -272,13 +272,13 @@ fn split(v: i128, c: Currency, shares: &[Rate]) -> Result<(Vec<i128>, i128), Roy
 /// themselves are not kept, so a caller can stream a large journal through it.
 #[derive(Debug, Clone)]
 pub struct Journal {
-    end: Date,
-    catalog: BTreeMap<Sku, CatalogItem>,
-    statements: Vec<HeldStatement>,
+    pub(crate) end: Date,
+    pub(crate) catalog: BTreeMap<Sku, CatalogItem>,
+    pub(crate) statements: Vec<HeldStatement>,
     seen: HashSet<(PartyId, String)>,
     payments: Vec<OwnedPayment>,
     /// Every SKU of a line held, by its index.
-    skus: Vec<Sku>,
+    pub(crate) skus: Vec<Sku>,
     sku_index: FxMap<Sku, u32>,
     /// Every distributor of a statement held, by its index.
     distributors: Vec<PartyId>,
@@ -288,37 +288,37 @@ pub struct Journal {
 
 /// A statement line as the run keeps it.
 #[derive(Debug, Clone, Copy)]
-struct HeldLine {
+pub(crate) struct HeldLine {
     /// Index into [`Journal::skus`], or [`NO_SKU`].
-    sku: u32,
-    kind: LineKind,
-    channel: Channel,
-    units: i64,
-    amount_minor: i64,
+    pub(crate) sku: u32,
+    pub(crate) kind: LineKind,
+    pub(crate) channel: Channel,
+    pub(crate) units: i64,
+    pub(crate) amount_minor: i64,
 }
 
 const NO_SKU: u32 = u32::MAX;
 
 impl HeldLine {
-    fn sku(&self) -> Option<usize> {
+    pub(crate) fn sku(&self) -> Option<usize> {
         (self.sku != NO_SKU).then_some(self.sku as usize)
     }
 }
 
 /// A distributor statement as the run keeps it.
 #[derive(Debug, Clone)]
-struct HeldStatement {
-    statement_id: String,
-    distributor: PartyId,
+pub(crate) struct HeldStatement {
+    pub(crate) statement_id: String,
+    pub(crate) distributor: PartyId,
     /// Index into [`Journal::distributors`].
     distributor_index: u32,
-    period_end: Date,
+    pub(crate) period_end: Date,
     issued_on: Date,
-    currency: Currency,
-    lines: Vec<HeldLine>,
+    pub(crate) currency: Currency,
+    pub(crate) lines: Vec<HeldLine>,
     /// The day the statement is both over and known: it belongs to the royalty
     /// period containing this day.
-    available: Date,
+    pub(crate) available: Date,
 }
 
 #[derive(Debug, Clone)]
@@ -583,7 +583,7 @@ struct SkuInfo<'a> {
 
 /// [`Money::apply_rate`] HalfEven, in 64-bit arithmetic when the product fits (the
 /// same result; 128-bit division is the slow part of a line), as a minor amount.
-fn apply_rate(m: Money, rate: Rate) -> Result<i128, RoyaltyError> {
+pub(crate) fn apply_rate(m: Money, rate: Rate) -> Result<i128, RoyaltyError> {
     if let Some(p) = m.minor().checked_mul(i64::from(rate.ppm())) {
         let den = i64::from(Rate::ONE_PPM);
         return Ok(i128::from(Rounding::HalfEven.divide_i64(p, den)));
@@ -592,6 +592,53 @@ fn apply_rate(m: Money, rate: Rate) -> Result<i128, RoyaltyError> {
         .apply_rate(rate, Rounding::HalfEven)
         .map_err(|e| RoyaltyError::domain("royalty", e))?;
     Ok(i128::from(royalty.minor()))
+}
+
+/// The royalty of one ledger line under `rule` (or, from the statement lines, of the
+/// lines of one ledger line that one rule governs): the base per the rule — net
+/// receipts the signed amount, PPD the wholesale price × signed units (sales and
+/// returns) — and the rate applied once, HalfEven. The product's run and the
+/// line-level computation ([`crate::lines`]) both round here.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub(crate) fn line_royalty(
+    rule: &crate::model::RateRule,
+    kind: LineKind,
+    units: i128,
+    signed: i128,
+    item: Option<&CatalogItem>,
+    sku: &Sku,
+    cur: Currency,
+    statement_id: &str,
+) -> Result<i128, RoyaltyError> {
+    let base = match rule.base {
+        Base::NetReceipts | Base::NetProfitSplit => signed,
+        Base::PpdPerUnit => {
+            let units = match kind {
+                LineKind::Sale | LineKind::Return => units * i128::from(kind.net_sign()),
+                _ => 0,
+            };
+            if units == 0 {
+                0
+            } else {
+                let item = item.ok_or_else(|| RoyaltyError::MissingWholesalePrice {
+                    sku: sku.to_string(),
+                })?;
+                if item.wholesale_price.currency() != cur {
+                    return Err(RoyaltyError::CurrencyMismatch {
+                        context: format!("wholesale price of {sku} for statement {statement_id}"),
+                        found: item.wholesale_price.currency().to_string(),
+                        expected: cur.to_string(),
+                    });
+                }
+                units
+                    .checked_mul(i128::from(item.wholesale_price.minor()))
+                    .ok_or_else(|| RoyaltyError::overflow("royalty base"))?
+            }
+        }
+    };
+    // The one rounding of the line: HalfEven.
+    apply_rate(money(base, cur, "royalty base")?, rule.rate)
 }
 
 /// Computes every payee statement for `period`. See the crate docs for the rules.
@@ -634,6 +681,14 @@ pub fn compute_journal(
             return Err(RoyaltyError::Duplicate {
                 what: "contract".into(),
                 id: c.id().to_string(),
+            });
+        }
+        // Rates by territory or service need the statement lines; the statements here
+        // are per SKU. Never ignored silently: refused, naming the contract.
+        if let Some(r) = c.line_level_rule() {
+            return Err(RoyaltyError::LineLevelRules {
+                contract: c.id().to_string(),
+                scope: r.scope_text(),
             });
         }
         for (p, _) in c.payees() {
@@ -784,39 +839,16 @@ pub fn compute_journal(
                         }
                         continue;
                     };
-                    let base = match rule.base {
-                        Base::NetReceipts | Base::NetProfitSplit => signed,
-                        Base::PpdPerUnit => {
-                            let units = match line.kind {
-                                LineKind::Sale | LineKind::Return => {
-                                    i128::from(line.units) * i128::from(line.kind.net_sign())
-                                }
-                                _ => 0,
-                            };
-                            if units == 0 {
-                                0
-                            } else {
-                                let sku = &journal.skus[sku_i];
-                                let item =
-                                    item.ok_or_else(|| RoyaltyError::MissingWholesalePrice {
-                                        sku: sku.to_string(),
-                                    })?;
-                                if item.wholesale_price.currency() != cur {
-                                    return Err(RoyaltyError::CurrencyMismatch {
-                                        context: format!(
-                                            "wholesale price of {sku} for statement {}",
-                                            st.statement_id
-                                        ),
-                                        found: item.wholesale_price.currency().to_string(),
-                                        expected: cur.to_string(),
-                                    });
-                                }
-                                units * i128::from(item.wholesale_price.minor())
-                            }
-                        }
-                    };
-                    // The one rounding of the line: HalfEven.
-                    let royalty = apply_rate(money(base, cur, "royalty base")?, rule.rate)?;
+                    let royalty = line_royalty(
+                        rule,
+                        line.kind,
+                        i128::from(line.units),
+                        signed,
+                        item,
+                        &journal.skus[sku_i],
+                        cur,
+                        &st.statement_id,
+                    )?;
                     line_royalties += royalty;
                     let coll_now = scale(royalty, n_now, d_now)?;
                     let coll_delta = coll_now - scale(royalty, n_before, d_before)?;

@@ -32,6 +32,9 @@ pub enum RoyaltyError {
     },
     /// Arithmetic beyond ±92 quadrillion minor units.
     Overflow { context: String },
+    /// A contract with rates by territory or service, given to the run over statements
+    /// aggregated per SKU (which carry neither): computed from the lines instead.
+    LineLevelRules { contract: String, scope: String },
 }
 
 impl RoyaltyError {
@@ -84,6 +87,10 @@ impl fmt::Display for RoyaltyError {
             RoyaltyError::Overflow { context } => {
                 write!(f, "{context}: amount beyond ±92,233,720,368,547,758.07")
             }
+            RoyaltyError::LineLevelRules { contract, scope } => write!(
+                f,
+                "contract {contract} has a rate by territory or service ({scope}), and the royalty run reads statements per SKU, which carry neither territory nor service: compute this contract's royalties from the statement lines with `backstock lines royalties --period PERIOD` (a backstock built with --features lines), or record a version of the contract without such rates to run the period here"
+            ),
         }
     }
 }

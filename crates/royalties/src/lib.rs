@@ -49,6 +49,7 @@
 
 mod compute;
 mod error;
+pub mod lines;
 mod model;
 mod period;
 

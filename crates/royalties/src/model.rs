@@ -74,8 +74,13 @@ impl Payee {
 
 pub use backstock_ledger::facts::{CostKind, RoyaltyBase as Base, RoyaltyBasis as Basis};
 
-/// One royalty rule. A line uses the most specific matching rule (channel and format
-/// both set beats one set beats none); among equally specific rules, the first listed.
+/// One royalty rule. A line uses the most specific matching rule (each of channel,
+/// format, territory and service set counts one: more beats fewer); among equally
+/// specific rules, the first listed.
+///
+/// A rule with a territory or a service (issue 17.2) is for digital income and matches
+/// only lines that carry them: the statement lines (`backstock lines royalties`), never
+/// the ledger's statements aggregated per SKU (see [`crate::lines`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RateRule {
     pub channel: Option<Channel>,
@@ -83,19 +88,90 @@ pub struct RateRule {
     pub format: Option<String>,
     pub base: Base,
     pub rate: Rate,
+    /// Territory of sale (`US`), compared case-insensitively.
+    pub territory: Option<String>,
+    /// Service (`GenStreamPremium`), compared case-insensitively.
+    pub service: Option<String>,
+}
+
+fn channel_text(c: Channel) -> &'static str {
+    if c.is_physical() {
+        "physical"
+    } else {
+        "digital"
+    }
+}
+
+fn same_text(want: &Option<String>, have: Option<&str>) -> bool {
+    match (want, have) {
+        (None, _) => true,
+        (Some(want), Some(have)) => want.trim().eq_ignore_ascii_case(have.trim()),
+        (Some(_), None) => false,
+    }
 }
 
 impl RateRule {
+    /// A rule with neither territory nor service: the rules of a ledger line.
+    pub fn new(
+        channel: Option<Channel>,
+        format: Option<String>,
+        base: Base,
+        rate: Rate,
+    ) -> RateRule {
+        RateRule {
+            channel,
+            format,
+            base,
+            rate,
+            territory: None,
+            service: None,
+        }
+    }
+    /// Whether the rule needs a line's territory or service.
+    pub fn is_line_level(&self) -> bool {
+        self.territory.is_some() || self.service.is_some()
+    }
+    /// For a ledger line (no territory, no service).
     pub(crate) fn matches(&self, channel: Channel, format: Option<&str>) -> bool {
+        self.matches_line(channel, format, None, None)
+    }
+    /// For a statement line with its territory and service.
+    pub(crate) fn matches_line(
+        &self,
+        channel: Channel,
+        format: Option<&str>,
+        territory: Option<&str>,
+        service: Option<&str>,
+    ) -> bool {
         self.channel.is_none_or(|c| c == channel)
-            && match (&self.format, format) {
-                (None, _) => true,
-                (Some(want), Some(have)) => want.trim().eq_ignore_ascii_case(have.trim()),
-                (Some(_), None) => false,
-            }
+            && same_text(&self.format, format)
+            && same_text(&self.territory, territory)
+            && same_text(&self.service, service)
+    }
+    /// The rule's scope as contracts.csv writes it: `*`, `digital`, `physical/LP`,
+    /// `digital@US`, `digital+GenStore`, `digital/ALBUM@US+GenStore`.
+    pub fn scope_text(&self) -> String {
+        let mut s = match (&self.channel, &self.format) {
+            (None, None) => "*".to_string(),
+            (Some(c), None) => channel_text(*c).to_string(),
+            (None, Some(f)) => f.clone(),
+            (Some(c), Some(f)) => format!("{}/{f}", channel_text(*c)),
+        };
+        if let Some(t) = &self.territory {
+            s.push('@');
+            s.push_str(t);
+        }
+        if let Some(v) = &self.service {
+            s.push('+');
+            s.push_str(v);
+        }
+        s
     }
     fn specificity(&self) -> u8 {
-        u8::from(self.channel.is_some()) + u8::from(self.format.is_some())
+        u8::from(self.channel.is_some())
+            + u8::from(self.format.is_some())
+            + u8::from(self.territory.is_some())
+            + u8::from(self.service.is_some())
     }
 }
 
@@ -188,6 +264,22 @@ impl Contract {
                     "a royalty rate between 0 and 1",
                 ));
             }
+            for (what, v) in [("territory", &r.territory), ("service", &r.service)] {
+                if v.as_deref().is_some_and(|t| t.trim().is_empty()) {
+                    return Err(RoyaltyError::invalid(
+                        format!("contract {id} rule {what}"),
+                        "",
+                        format!("a {what}, or no {what}"),
+                    ));
+                }
+            }
+            if r.is_line_level() && r.channel == Some(Channel::Physical) {
+                return Err(RoyaltyError::invalid(
+                    format!("contract {id} rule channel"),
+                    "physical",
+                    "digital (or no channel) for a rate by territory or service: physical sales carry neither",
+                ));
+            }
             if r.format.as_deref().is_some_and(|f| f.trim().is_empty()) {
                 return Err(RoyaltyError::invalid(
                     format!("contract {id} rule format"),
@@ -265,6 +357,32 @@ impl Contract {
             }
         }
         best
+    }
+
+    /// The rule for a statement line with its territory and service, by its index in
+    /// [`Contract::rules`]: most specific match, first listed among equals.
+    pub fn rule_index_for_line(
+        &self,
+        channel: Channel,
+        format: Option<&str>,
+        territory: Option<&str>,
+        service: Option<&str>,
+    ) -> Option<usize> {
+        let mut best: Option<(usize, u8)> = None;
+        for (i, r) in self.rules.iter().enumerate() {
+            if !r.matches_line(channel, format, territory, service) {
+                continue;
+            }
+            if best.is_none_or(|(_, s)| r.specificity() > s) {
+                best = Some((i, r.specificity()));
+            }
+        }
+        best.map(|(i, _)| i)
+    }
+
+    /// The first rule with a territory or service, if any.
+    pub fn line_level_rule(&self) -> Option<&RateRule> {
+        self.rules.iter().find(|r| r.is_line_level())
     }
 
     /// The net-profit split rate costs are charged at, if the contract has one.

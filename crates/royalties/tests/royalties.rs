@@ -97,6 +97,8 @@ fn terms(id: &str, payees: &[(&str, &str)], skus: &[&str], base: Base, r: &str) 
             format: None,
             base,
             rate: rate(r),
+            territory: None,
+            service: None,
         }],
         cross_collateralized: true,
         reserve_rate: Rate::ZERO,
@@ -536,7 +538,7 @@ proptest! {
         let mut t1 = terms("c1", &[("ann", "1")], &["A", "B"], Base::NetReceipts, "0");
         t1.payees = vec![(party("ann"), Rate::from_ppm(split).unwrap()), (party("bob"), Rate::from_ppm(1_000_000 - split).unwrap())];
         t1.rules[0].rate = Rate::from_ppm(r1).unwrap();
-        t1.rules.push(RateRule { channel: Some(Channel::Physical), format: Some("lp".into()), base: Base::PpdPerUnit, rate: Rate::from_ppm(r2).unwrap() });
+        t1.rules.push(RateRule { channel: Some(Channel::Physical), format: Some("lp".into()), base: Base::PpdPerUnit, rate: Rate::from_ppm(r2).unwrap(), territory: None, service: None });
         let mut t2 = terms("c2", &[("cy", "1")], &["B", "C"], Base::NetProfitSplit, "0.5");
         t2.basis = Basis::Collected;
         let inputs = RoyaltyInputs {
@@ -563,4 +565,129 @@ proptest! {
             prop_assert_eq!(row_sum, s.royalty_earned.minor());
         }
     }
+}
+
+/// Issue 17.2: earned royalties from statement lines. A ledger line's lines split over
+/// territories give the run's earned royalty exactly when no rule names a territory;
+/// with a territory rule each rule's lines are rounded once (HalfEven) and split toward
+/// zero; the run itself refuses such a contract, naming it.
+#[test]
+fn earned_from_lines_equals_the_run_and_applies_territory_rules() {
+    use backstock_royalties::lines::{earned_from_lines, Cell, LineCells};
+    let digital = |kind, s: &str, units, amount| StatementLine {
+        channel: Channel::Digital,
+        ..line(kind, s, units, amount)
+    };
+    let entries = vec![
+        catalog("A", "ALBUM", 700),
+        statement(
+            "S1",
+            "dist0",
+            "2016-03-31",
+            vec![
+                digital(LineKind::Sale, "A", 7, 1003),
+                digital(LineKind::Return, "A", 1, 101),
+            ],
+        ),
+    ];
+    let p = Period::parse("2016Q1").unwrap();
+    let mut journal = Journal::new(p.end());
+    for e in &entries {
+        journal.push(e.clone());
+    }
+    let cell = |t: &str, units, amount| Cell {
+        territory: Some(t.into()),
+        service: Some("GenStore".into()),
+        lines: 1,
+        units,
+        amount_minor: amount,
+    };
+    let cells = vec![
+        LineCells {
+            statement: 0,
+            sku: sku("A"),
+            kind: LineKind::Sale,
+            channel: Channel::Digital,
+            cells: vec![cell("US", 4, 501), cell("GB", 3, 502)],
+        },
+        LineCells {
+            statement: 0,
+            sku: sku("A"),
+            kind: LineKind::Return,
+            channel: Channel::Digital,
+            cells: vec![cell("US", 1, 101)],
+        },
+    ];
+    let flat = Contract::new(terms(
+        "c1",
+        &[("ann", "0.6"), ("bo", "0.4")],
+        &["A"],
+        Base::NetReceipts,
+        "0.175",
+    ))
+    .unwrap();
+    let inputs = RoyaltyInputs {
+        entries: entries.clone(),
+        contracts: vec![flat.clone()],
+        payees: vec![payee("ann"), payee("bo")],
+        ..Default::default()
+    };
+    let run = compute(&inputs, &p, &OpeningBalances::default()).unwrap();
+    let from_lines = earned_from_lines(&journal, &[flat], &p, &cells).unwrap();
+    let product: Vec<(String, i64)> = run
+        .statements
+        .iter()
+        .map(|s| (s.payee_id.to_string(), s.royalty_earned.minor()))
+        .collect();
+    let lines: Vec<(String, i64)> = from_lines
+        .rows
+        .iter()
+        .map(|r| (r.payee_id.to_string(), r.royalty_earned.minor()))
+        .collect();
+    assert_eq!(product, lines);
+    // 1003 × 17.5% = 175.525 → 176; −101 × 17.5% = −17.675 → −18; 60% toward zero: 105 − 10.
+    assert_eq!(product, [("ann".into(), 95), ("bo".into(), 63)]);
+
+    // US at 25%: sale US 501 → 125.25 → 125; sale GB 502 at 17.5% → 87.85 → 88;
+    // return US −101 at 25% → −25.25 → −25. Split 60/40 toward zero per line.
+    let mut t = terms(
+        "c1",
+        &[("ann", "0.6"), ("bo", "0.4")],
+        &["A"],
+        Base::NetReceipts,
+        "0.175",
+    );
+    t.rules.push(RateRule {
+        channel: Some(Channel::Digital),
+        format: None,
+        base: Base::NetReceipts,
+        rate: rate("0.25"),
+        territory: Some("us".into()),
+        service: None,
+    });
+    let by_territory = Contract::new(t).unwrap();
+    let r = earned_from_lines(&journal, std::slice::from_ref(&by_territory), &p, &cells).unwrap();
+    let ann: i64 = (125 * 6 / 10) + (88 * 6 / 10) + (-25 * 6 / 10);
+    let bo: i64 = (125 * 4 / 10) + (88 * 4 / 10) + (-25 * 4 / 10);
+    assert_eq!(
+        r.rows
+            .iter()
+            .map(|r| r.royalty_earned.minor())
+            .collect::<Vec<_>>(),
+        [ann, bo]
+    );
+    let e = compute(
+        &RoyaltyInputs {
+            contracts: vec![by_territory],
+            ..inputs
+        },
+        &p,
+        &OpeningBalances::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("contract c1 has a rate by territory or service (digital@us)"),
+        "{e}"
+    );
 }

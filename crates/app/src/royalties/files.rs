@@ -283,20 +283,58 @@ pub fn parse_shares(s: &str) -> Result<Vec<(PartyId, Rate)>, DomainError> {
 }
 
 /// One rule: `SCOPE:BASE:RATE`. SCOPE is `*` (everything), a channel (`physical`,
-/// `digital`), a format (`CD`, `LP`…) or `channel/format`; BASE is `net_receipts`,
-/// `ppd` or `net_profit`; RATE a decimal or percentage.
+/// `digital`), a format (`CD`, `LP`…) or `channel/format`, then optionally `@TERRITORY`
+/// (an ISO 3166 code such as `US`) and `+SERVICE` (a service as the statement lines
+/// name it, e.g. `GenStreamPremium`): rates by territory or service, for digital income
+/// (issue 17.2; a scope without a channel then means `digital`). BASE is
+/// `net_receipts`, `ppd` or `net_profit`; RATE a decimal or percentage.
 pub fn parse_rule(s: &str) -> Result<RoyaltyRateRule, DomainError> {
-    let expected = "a rule SCOPE:BASE:RATE such as *:net_receipts:18%, physical/LP:ppd:12% or digital:net_profit:50% (scope * | physical | digital | FORMAT | channel/FORMAT; base net_receipts | ppd | net_profit)";
+    let expected = "a rule SCOPE:BASE:RATE such as *:net_receipts:18%, physical/LP:ppd:12%, digital@US:net_receipts:25% or digital+GenStore:net_receipts:30% (scope * | physical | digital | FORMAT | channel/FORMAT, then optionally @TERRITORY and +SERVICE for digital income; base net_receipts | ppd | net_profit)";
     let parts: Vec<&str> = s.split(':').map(str::trim).collect();
     let [scope, base, rate] = parts.as_slice() else {
         return Err(DomainError::new(s, expected));
     };
-    if scope.contains('@') {
-        return Err(DomainError::new(
-            s,
-            "a rule without a territory: statement lines carry no territory yet, so territory-specific rates cannot be applied (write one contract version per territory's rate when they do)",
-        ));
-    }
+    // SCOPE[@TERRITORY][+SERVICE]
+    let (scope, service) = match scope.split_once('+') {
+        Some((a, b)) => (a.trim(), Some(b.trim())),
+        None => (*scope, None),
+    };
+    let (scope, territory) = match scope.split_once('@') {
+        Some((a, b)) => (a.trim(), Some(b.trim())),
+        None => (scope, None),
+    };
+    let territory = match territory {
+        None => None,
+        Some(t) if t.len() == 2 && t.chars().all(|c| c.is_ascii_alphabetic()) => {
+            Some(t.to_ascii_uppercase())
+        }
+        Some(t) => {
+            return Err(DomainError::new(
+                s,
+                format!(
+                "a territory after @ as a two-letter ISO 3166 code such as US or GB, found {t:?}"
+            ),
+            ))
+        }
+    };
+    let service = match service {
+        None => None,
+        Some(v)
+            if !v.is_empty()
+                && v.len() <= 64
+                && v
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_. ".contains(c)) =>
+        {
+            Some(v.to_string())
+        }
+        Some(v) => {
+            return Err(DomainError::new(
+                s,
+                format!("a service after + as the statement lines name it (1-64 letters, digits, spaces, -_.), such as GenStreamPremium, found {v:?}"),
+            ))
+        }
+    };
     let chan = |t: &str| -> Result<Option<Channel>, DomainError> {
         match t.to_ascii_lowercase().as_str() {
             "" | "*" | "all" => Ok(None),
@@ -315,13 +353,25 @@ pub fn parse_rule(s: &str) -> Result<RoyaltyRateRule, DomainError> {
             Ok(Some(t.to_string()))
         }
     };
-    let (channel, format) = match scope.split_once('/') {
+    let (mut channel, format) = match scope.split_once('/') {
         Some((c, f)) => (chan(c)?, fmt(f)?),
         None => match chan(scope) {
             Ok(c) => (c, None),
             Err(_) => (None, fmt(scope)?),
         },
     };
+    if territory.is_some() || service.is_some() {
+        match channel {
+            Some(Channel::Physical) => {
+                return Err(DomainError::new(
+                    s,
+                    "a rate by territory or service for digital income (digital@US, *+GenStore): physical sales carry no territory or service",
+                ))
+            }
+            // Only digital lines carry a territory and service.
+            _ => channel = Some(Channel::Digital),
+        }
+    }
     let base = match base.to_ascii_lowercase().as_str() {
         "net_receipts" | "net" => RoyaltyBase::NetReceipts,
         "ppd" | "ppd_per_unit" => RoyaltyBase::PpdPerUnit,
@@ -334,6 +384,8 @@ pub fn parse_rule(s: &str) -> Result<RoyaltyRateRule, DomainError> {
         format,
         base,
         rate,
+        territory,
+        service,
     })
 }
 
@@ -374,6 +426,15 @@ pub fn rule_text(r: &RoyaltyRateRule) -> String {
         (None, Some(f)) => f.clone(),
         (Some(c), Some(f)) => format!("{}/{f}", channel_text(*c)),
     };
+    let mut scope = scope;
+    if let Some(t) = &r.territory {
+        scope.push('@');
+        scope.push_str(t);
+    }
+    if let Some(v) = &r.service {
+        scope.push('+');
+        scope.push_str(v);
+    }
     let base = match r.base {
         RoyaltyBase::NetReceipts => "net_receipts",
         RoyaltyBase::PpdPerUnit => "ppd",
@@ -1039,13 +1100,44 @@ mod tests {
     }
 
     #[test]
-    fn rules_parse_and_refuse_territories() {
+    fn rules_parse_with_territories_and_services_for_digital_income() {
         let r = parse_rule("LP:ppd:0.12").unwrap();
         assert_eq!((r.channel, r.format.as_deref()), (None, Some("LP")));
+        assert_eq!((r.territory.as_deref(), r.service.as_deref()), (None, None));
         let r = parse_rule("digital:net_profit:50%").unwrap();
         assert_eq!(r.channel, Some(Channel::Digital));
         assert_eq!(r.base, RoyaltyBase::NetProfitSplit);
-        assert!(parse_rule("physical@US:ppd:10%").is_err());
+        // Issue 17.2: @TERRITORY and +SERVICE; no channel means digital.
+        let r = parse_rule("digital@us:net_receipts:25%").unwrap();
+        assert_eq!(r.territory.as_deref(), Some("US"));
+        assert_eq!(rule_text(&r), "digital@US:net_receipts:25%");
+        let r = parse_rule("*+GenStore:net_receipts:30%").unwrap();
+        assert_eq!(r.channel, Some(Channel::Digital));
+        assert_eq!(r.service.as_deref(), Some("GenStore"));
+        assert_eq!(rule_text(&r), "digital+GenStore:net_receipts:30%");
+        let r = parse_rule("digital/ALBUM@GB+GenStreamFree:net_receipts:12.5%").unwrap();
+        assert_eq!(
+            (
+                r.format.as_deref(),
+                r.territory.as_deref(),
+                r.service.as_deref()
+            ),
+            (Some("ALBUM"), Some("GB"), Some("GenStreamFree"))
+        );
+        assert_eq!(
+            rule_text(&r),
+            "digital/ALBUM@GB+GenStreamFree:net_receipts:12.5%"
+        );
+        assert_eq!(parse_rule(&rule_text(&r)).unwrap(), r);
+        let e = parse_rule("physical@US:ppd:10%").unwrap_err();
+        assert!(
+            e.expected().contains("physical sales carry no territory"),
+            "{e}"
+        );
+        let e = parse_rule("digital@USA:ppd:10%").unwrap_err();
+        assert!(e.expected().contains("two-letter ISO 3166 code"), "{e}");
+        let e = parse_rule("digital+:ppd:10%").unwrap_err();
+        assert!(e.expected().contains("a service after +"), "{e}");
         assert!(parse_rule("*:ppd").is_err());
         assert!(parse_rules(" ; ").is_err());
         assert!(parse_shares("june").is_err());

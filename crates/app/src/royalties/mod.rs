@@ -65,6 +65,8 @@ pub(crate) fn contract_of(r: &RoyaltyContract) -> Result<Contract, RoyaltyError>
                 format: x.format.clone(),
                 base: x.base,
                 rate: x.rate,
+                territory: x.territory.clone(),
+                service: x.service.clone(),
             })
             .collect(),
         cross_collateralized: r.cross_collateralized,
@@ -1213,6 +1215,67 @@ async fn gather(
         late,
         moved,
         notes,
+    })
+}
+
+/// What the royalties computed from statement lines (`backstock lines royalties`,
+/// issue 17.2) take from the journal: the statements, catalog, contracts and payees
+/// exactly as the run of the period takes them (the same [`gather`]: statements over
+/// and known within the period, late ones rolled forward past the last locked run,
+/// reversed ones left out), and the codes held at import per statement.
+pub struct LineBasis {
+    pub period: Period,
+    /// The run's compact journal: `journal.statements_in(&period)` are the statements
+    /// whose lines count.
+    pub journal: Journal,
+    /// The contracts in force on the period's last day, checked.
+    pub contracts: Vec<Contract>,
+    /// Names of the payees on those contracts.
+    pub payee_names: BTreeMap<PartyId, String>,
+    /// `(distributor, statement id, code)` of lines held at import because the catalog
+    /// did not know their code: never part of that statement; an alias added later posts
+    /// them as the statement `ID+CODE`.
+    pub held: BTreeSet<(String, String, String)>,
+}
+
+/// [`LineBasis`] of `period`: the inputs the next run (or a dry run) of the period
+/// would read, after the last run that ends before it.
+pub async fn line_basis(store: &Store, period: &Period) -> Result<LineBasis, AppError> {
+    let all_runs = runs(store).await?;
+    let mut prev: Option<(i64, &RoyaltyRun, Period)> = None;
+    for (seq, r) in &all_runs {
+        let p =
+            Period::parse(&r.period).map_err(|e| AppError::new(Exit::Tampered, e.to_string()))?;
+        if p.end() < period.start() && prev.as_ref().is_none_or(|(_, _, q)| p.end() > q.end()) {
+            prev = Some((*seq, r, p));
+        }
+    }
+    let previous = match prev {
+        None => None,
+        Some((seq, r, p)) => Some(PreviousRun {
+            seq,
+            period: p,
+            stored: stored(r)?,
+        }),
+    };
+    let built = gather(store, period, previous.as_ref(), &|_| {}).await?;
+    let mut held = BTreeSet::new();
+    for (_, e) in store.entries(&[EntryKind::Unmatched], None).await? {
+        if let Event::Fact(Fact::Unmatched(u)) = e.event {
+            held.insert((u.distributor.to_string(), u.statement_id, u.code));
+        }
+    }
+    Ok(LineBasis {
+        period: *period,
+        payee_names: built
+            .inputs
+            .payees
+            .iter()
+            .map(|p| (p.id().clone(), p.name().to_string()))
+            .collect(),
+        contracts: built.inputs.contracts,
+        journal: built.journal,
+        held,
     })
 }
 
