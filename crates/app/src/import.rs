@@ -370,6 +370,8 @@ pub async fn import_checked(
     // (and what was recorded before it stays, each file its own transaction).
     let planned: Vec<String> = plan.iter().map(|p| p.0.display().to_string()).collect();
     let mut at = 0usize;
+    // A dry run's files by SHA-256: the same bytes twice in one run are said so.
+    let mut run_files: std::collections::HashMap<String, String> = Default::default();
     let files_done: Result<(), AppError> = async {
         for (path, size, encoding, kind) in plan {
             at += 1;
@@ -391,6 +393,10 @@ pub async fn import_checked(
             let mut early = None;
             if let Some(h) = keeper.take_if(|_| !late) {
                 let k = kept(&shown, h)?;
+                if let Some(first) = opts.dry_run.then(|| run_files.get(&k.sha)).flatten() {
+                    report.push_str(&same_as(&shown, first));
+                    continue;
+                }
                 if let Some((at, _)) = books.file_imported(&k.sha).await? {
                     report.push_str(&already(&shown, &at));
                     continue;
@@ -426,6 +432,10 @@ pub async fn import_checked(
                         return Err(AppError::new(Exit::Other, format!("{shown}: not read")));
                     };
                     let k = kept(&shown, h)?;
+                    if let Some(first) = opts.dry_run.then(|| run_files.get(&k.sha)).flatten() {
+                        report.push_str(&same_as(&shown, first));
+                        continue;
+                    }
                     // The same bytes again: "already imported", whether or not they
                     // still parse against today's catalog.
                     if let Some((at, _)) = books.file_imported(&k.sha).await? {
@@ -453,7 +463,7 @@ pub async fn import_checked(
             // so a dry run says what the import will do: an entry recorded before with the
             // same details is skipped (counted), with other details it refuses the file.
             let mut parsed = parsed;
-            let skipped = split_recorded(books, &shown, &mut parsed.entries).await?;
+            let skipped = split_recorded(books, &shown, &mut parsed.entries, opts.dry_run).await?;
             let n_new = parsed.entries.len();
             let n_skipped = skipped.len();
             already_recorded.extend(skipped);
@@ -500,6 +510,7 @@ pub async fn import_checked(
                 if let Err(e) = crate::books::refuse_closed(books, &parsed.entries).await {
                     return Err(would_refuse(e, &shown));
                 }
+                run_files.insert(k.sha.clone(), shown.clone());
                 // Into the scratch copy only; the original is not kept there.
                 let file = SourceFile {
                     sha256: k.sha,
@@ -562,7 +573,7 @@ pub async fn import_checked(
         if !done.is_empty() && !opts.dry_run {
             e = e.context(format!("already recorded before it: {}", done.join(", ")));
         }
-        return Err(e);
+        return Err(with_report_so_far(e, &report, opts.dry_run));
     }
     if refresh_lookups {
         // The store keeps what imports need of the catalog and agreements as a derived
@@ -584,7 +595,8 @@ pub async fn import_checked(
             Some(&ctx),
             check,
         )
-        .await?,
+        .await
+        .map_err(|e| with_report_so_far(e, &report, opts.dry_run))?,
     );
     phase("royalty files read");
     if let Some(s) = scratch {
@@ -594,6 +606,19 @@ pub async fn import_checked(
         report,
         already_recorded,
     })
+}
+
+/// An import that stops at a file still says what the files before it did (or, in a
+/// dry run, would do): their reports follow the error.
+fn with_report_so_far(e: AppError, report: &str, dry_run: bool) -> AppError {
+    if report.trim().is_empty() {
+        return e;
+    }
+    e.context(format!(
+        "the files before it {}:\n{}",
+        if dry_run { "would do this" } else { "did this" },
+        report.trim_end()
+    ))
 }
 
 /// What a dry run says of a file the import would refuse.
@@ -665,10 +690,15 @@ async fn split_recorded(
     store: &Store,
     shown: &str,
     entries: &mut Vec<backstock_ledger::Entry>,
+    dry_run: bool,
 ) -> Result<Vec<String>, AppError> {
     let refuse = |id: &str, why: backstock_store::StoreError| {
         tracing::debug!(entry = id, "refused by the journal's idempotency");
-        AppError::from(why).context(format!("{shown}: nothing was recorded from this file"))
+        if dry_run {
+            would_refuse(AppError::from(why), shown)
+        } else {
+            AppError::from(why).context(format!("{shown}: nothing was recorded from this file"))
+        }
     };
     let mut ids = std::collections::HashSet::with_capacity(entries.len());
     for e in entries.iter() {
@@ -826,6 +856,11 @@ fn recorded_report_skipping(
             Err(AppError::from(e).context(format!("{shown}: nothing was recorded from this file")))
         }
     }
+}
+
+/// A file of a dry run with the same bytes as one before it in the run.
+fn same_as(shown: &str, first: &str) -> String {
+    format!("{shown}: the same file as {first}, earlier in this run; it would change nothing\n")
 }
 
 pub(crate) fn already(shown: &str, at: &str) -> String {

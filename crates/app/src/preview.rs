@@ -19,6 +19,13 @@ use backstock_store::query::StockFilter;
 use backstock_store::Store;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Consignments to one distributor: units, shipment ids, units by SKU.
+type Consigned<'a> = (
+    u64,
+    BTreeSet<&'a str>,
+    BTreeMap<&'a backstock_domain::Sku, u64>,
+);
+
 /// Rows of a list shown before "… and N more".
 pub const MAX_ROWS: usize = 20;
 
@@ -160,35 +167,70 @@ pub async fn warnings(
     let mut out = Vec::new();
     match kind {
         Kind::Shipments => {
-            let legal = backstock_risk::legal::compute(&snap);
-            let unperfected: BTreeMap<&str, &backstock_risk::legal::AgreementLegal> = legal
-                .agreements
+            let th = crate::risk::thresholds(store).await?;
+            // Consignments from the label to a distributor that keeps its title.
+            let consigned: Vec<(&str, &PartyId, &backstock_domain::Sku, u64, Date)> = entries
                 .iter()
-                .filter(|a| {
-                    a.title_retained
-                        && matches!(
-                            a.status,
-                            backstock_risk::legal::UccStatus::Missing
-                                | backstock_risk::legal::UccStatus::Lapsed
-                        )
-                })
-                .map(|a| (a.distributor.as_str(), a))
-                .collect();
-            let mut by: BTreeMap<&str, (u64, BTreeSet<&str>)> = BTreeMap::new();
-            for e in entries {
-                if let Event::Shipment {
-                    shipment_id,
-                    from,
-                    to,
-                    units,
-                    ..
-                } = &e.event
-                {
-                    if from.is_label() && unperfected.contains_key(to.as_str()) {
-                        let s = by.entry(to.as_str()).or_default();
-                        s.0 = s.0.saturating_add(*units);
-                        s.1.insert(shipment_id.as_str());
+                .filter_map(|e| match &e.event {
+                    Event::Shipment {
+                        shipment_id,
+                        from,
+                        to,
+                        sku,
+                        units,
+                        ..
+                    } if from.is_label() && !to.is_label() => {
+                        Some((shipment_id.as_str(), to, sku, *units, e.effective_on))
                     }
+                    _ => None,
+                })
+                .collect();
+            // Perfection on each shipment's own date, as `legal` judges it.
+            let asked: Vec<(&PartyId, Date)> = consigned
+                .iter()
+                .map(|(_, to, _, _, on)| (*to, *on))
+                .collect();
+            let perfection = backstock_risk::legal::perfection_on(&snap, &th, &asked);
+            let mut by: BTreeMap<&PartyId, (u64, BTreeSet<&str>, String)> = BTreeMap::new();
+            for ((id, to, _, units, _), p) in consigned.iter().zip(perfection) {
+                if let Some(Err(why)) = p {
+                    let s = by.entry(to).or_insert_with(|| (0, BTreeSet::new(), why));
+                    s.0 = s.0.saturating_add(*units);
+                    s.1.insert(id);
+                }
+            }
+            // The credit check `ship` makes (refused there without --override), for
+            // consignments dated from a month before the label's today on: older ones
+            // are history being entered, not stock about to go out.
+            let recent = today.add_days(-31);
+            let mut held: BTreeMap<&PartyId, Consigned<'_>> = BTreeMap::new();
+            for (id, to, sku, units, on) in &consigned {
+                if *on >= recent {
+                    let h = held.entry(to).or_default();
+                    h.0 = h.0.saturating_add(*units);
+                    h.1.insert(id);
+                    *h.2.entry(sku).or_insert(0) += units;
+                }
+            }
+            for (d, (units, ids, skus)) in held {
+                let mut reasons: Vec<backstock_risk::credit::HoldReason> = Vec::new();
+                for (sku, u) in skus {
+                    for r in backstock_risk::credit::check(&snap, &th, d, sku, u) {
+                        if !reasons.iter().any(|x| x.code == r.code) {
+                            reasons.push(r);
+                        }
+                    }
+                }
+                if !reasons.is_empty() {
+                    out.push(format!(
+                        "consigns {units} units to {d} ({}) while {d} is on credit hold: {} — `backstock ship` refuses such a shipment without --override; record it only if it really went out",
+                        ids.into_iter().take(5).collect::<Vec<_>>().join(", "),
+                        reasons
+                            .iter()
+                            .map(|r| r.message.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ));
                 }
             }
             // Units coming back from (or moved on by) a distributor beyond what the
@@ -227,10 +269,11 @@ pub async fn warnings(
                     ));
                 }
             }
-            for (d, (units, ids)) in by {
-                let why = match unperfected.get(d).map(|a| a.status) {
-                    Some(backstock_risk::legal::UccStatus::Lapsed) => "its UCC-1 has lapsed",
-                    _ => "no UCC-1 is on file",
+            for (d, (units, ids, why)) in by {
+                let why = if why.starts_with("no UCC-1") {
+                    "no UCC-1 is on file".to_string()
+                } else {
+                    why
                 };
                 out.push(format!(
                     "consigns {units} units to {d} ({}) while {why}: the label's title is not perfected against {d}'s lenders — file a UCC-1 and send PMSI notices before the stock goes",
@@ -340,7 +383,7 @@ pub async fn warnings(
                     .map(|t| format!("its statements run to {t}"))
                     .unwrap_or_else(|| "no statement of its sales is on file yet".into());
                 out.push(format!(
-                    "{d} reports fewer units than the books hold on {lines} stock line{} (to {on}); {since}, so sales not yet reported may explain it (`reconcile` compares again once the statement covering {on} is in)",
+                    "{d} reports fewer units than the books hold on {lines} stock line{} (to {on}); {since}, so sales not yet reported may explain it (the statement of sales for the period holding {on} should)",
                     if lines == 1 { "" } else { "s" }
                 ));
             }

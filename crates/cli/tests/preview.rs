@@ -239,6 +239,54 @@ P-1,2025-12-20,riverbend,91.00,USD,RB-2025-10\n";
     }
 
     #[test]
+    fn a_run_that_stops_at_a_file_still_says_what_the_files_before_it_did() {
+        let (tmp, d) = label();
+        let before = journal_len(&d);
+        std::fs::write(
+            tmp.path().join("too-many.csv"),
+            "shipment_id,date,from,to,sku,units,po_number\nSH-9,2025-10-02,label,riverbend,HP-001-LP,9000,\n",
+        )
+        .unwrap();
+        let files = ["opening.csv", "shipments.csv", "too-many.csv"].map(|n| path(&tmp, n));
+        let mut args = vec!["import", "--dry-run"];
+        args.extend(files.iter().map(String::as_str));
+        let err = fail(&d, &args, 4);
+        assert!(err.contains("the files before it would do this:"), "{err}");
+        assert!(
+            err.contains("opening.csv: would record 2 opening lines"),
+            "{err}"
+        );
+        assert!(
+            err.contains("shipments.csv: would record 2 shipments lines"),
+            "{err}"
+        );
+        assert_eq!(journal_len(&d), before);
+        let mut args = vec!["import"];
+        args.extend(files.iter().map(String::as_str));
+        let err = fail(&d, &args, 4);
+        assert!(err.contains("the files before it did this:"), "{err}");
+        assert!(
+            err.contains("shipments.csv: recorded 2 shipments lines"),
+            "{err}"
+        );
+        assert!(journal_len(&d) > before);
+        // The same bytes twice in one dry run are said to be so, not "already imported".
+        std::fs::copy(tmp.path().join("payments.csv"), tmp.path().join("copy.csv")).unwrap();
+        let dry = ok(
+            &d,
+            &[
+                "import",
+                "--dry-run",
+                &path(&tmp, "statements.csv"),
+                &path(&tmp, "payments.csv"),
+                &path(&tmp, "copy.csv"),
+            ],
+        );
+        assert!(dry.contains("copy.csv: the same file as"), "{dry}");
+        assert!(dry.contains("payments.csv, earlier in this run"), "{dry}");
+    }
+
+    #[test]
     fn a_royalty_files_dry_run_lists_its_rows() {
         let (tmp, d) = label();
         std::fs::write(
@@ -267,7 +315,7 @@ C-WREN,2025-09-01,Cedar Smoke,ada-wren:100%,HP-001-LP,earned,*:net_receipts:20%,
             "{dry}"
         );
         assert!(
-            dry.contains("contract C-WREN from 2025-09-01: Cedar Smoke (1 release), rate 20%"),
+            dry.contains("contract C-WREN from 2025-09-01: Cedar Smoke (1 release), rates *:net_receipts:20%"),
             "{dry}"
         );
         assert!(dry.contains("paying ada-wren 100%"), "{dry}");
@@ -342,4 +390,74 @@ C-WREN,2025-09-01,Cedar Smoke,ada-wren:100%,HP-001-LP,earned,*:net_receipts:20%,
         let rec = ok(&d, &["reconcile"]);
         assert!(!rec.contains("HP-001-LP"), "{rec}");
     }
+}
+
+/// The preview of a shipments file says when a consignment goes to a distributor the
+/// credit check holds (as `ship` would refuse it), not for a healthy one.
+#[test]
+fn a_shipment_file_to_a_distributor_on_credit_hold_is_warned_in_the_preview() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("demo");
+    common::ok(&d, &["demo"]);
+    let f = tmp.path().join("ship.csv");
+    std::fs::write(
+        &f,
+        "shipment_id,date,from,to,sku,units,po_number\nWX-9,2016-06-29,label,cascade,MRG-001-CD,10,\nWX-10,2016-06-29,label,northwind,MRG-001-CD,10,\n",
+    )
+    .unwrap();
+    let dry = common::ok(&d, &["import", "--dry-run", f.to_str().unwrap()]);
+    assert!(
+        dry.contains("consigns 10 units to cascade (WX-9) while cascade is on credit hold"),
+        "{dry}"
+    );
+    assert!(
+        dry.contains("`backstock ship` refuses such a shipment"),
+        "{dry}"
+    );
+    assert!(
+        !dry.contains("to northwind (WX-10) while northwind is on credit hold"),
+        "{dry}"
+    );
+}
+
+/// A consignment's perfection is judged on its own date, as `legal` judges it: a
+/// UCC-1 that has lapsed since does not make an old shipment unperfected.
+#[test]
+fn a_shipment_is_judged_perfected_on_its_own_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    common::ok(&d, &["init"]);
+    let write = |name: &str, text: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().to_string()
+    };
+    let catalog = write("catalog.csv", CATALOG);
+    let dist = write(
+        "distributors.csv",
+        "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state\n\
+eastside,Eastside Music LLC,NY,2015-01-01,0.20,90,monthly,0.10,180,50000.00,USD,true,UCC-123,2015-01-05,NY\n",
+    );
+    let opening = write(
+        "opening.csv",
+        "record,date,party,sku,units,statement_id,period_end,amount,currency\nstock,2015-12-01,label,MRG-001-CD,500,,,,\n",
+    );
+    common::ok(&d, &["import", &catalog, &dist, &opening]);
+    let old = write(
+        "old.csv",
+        "shipment_id,date,from,to,sku,units,po_number\nSH-1,2016-01-10,label,eastside,MRG-001-CD,100,\n",
+    );
+    let dry = common::ok(&d, &["import", "--dry-run", &old]);
+    assert!(!dry.contains("not perfected"), "{dry}");
+    let late = write(
+        "late.csv",
+        "shipment_id,date,from,to,sku,units,po_number\nSH-2,2021-01-10,label,eastside,MRG-001-CD,100,\n",
+    );
+    let dry = common::ok(&d, &["import", "--dry-run", &late]);
+    assert!(
+        dry.contains(
+            "consigns 100 units to eastside (SH-2) while its UCC-1 had lapsed on 2020-01-05"
+        ),
+        "{dry}"
+    );
 }

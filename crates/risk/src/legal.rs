@@ -234,6 +234,40 @@ pub(crate) fn chains(view: &View<'_>, d: &PartyId, t: &Thresholds) -> Vec<Chain>
     out
 }
 
+/// For each (distributor, day) asked: `None` when the label keeps no title to
+/// perfect (no agreement, or title not retained), else whether a UCC-1 was in effect
+/// that day, and if not, why (`no UCC-1 is on file`, `its UCC-1 had lapsed`, …) — what
+/// [`compute`]'s `unperfected_shipment` warnings say of a shipment on that day.
+pub fn perfection_on(
+    snap: &Snapshot,
+    t: &Thresholds,
+    asked: &[(&PartyId, Date)],
+) -> Vec<Option<Result<(), String>>> {
+    let view = View::of(snap);
+    let mut chains_of: std::collections::BTreeMap<&PartyId, Vec<Chain>> = Default::default();
+    asked
+        .iter()
+        .map(|(d, on)| {
+            let a = view.agreements.get(*d)?;
+            if !a.title_retained {
+                return None;
+            }
+            let cs = chains_of.entry(d).or_insert_with(|| chains(&view, d, t));
+            if perfected_on(cs, *on) {
+                return Some(Ok(()));
+            }
+            let lapsed = cs
+                .iter()
+                .filter(|c| c.filed_on <= *on)
+                .max_by_key(|c| c.lapse_on);
+            Some(Err(match lapsed {
+                Some(c) => format!("its UCC-1 had lapsed on {}", c.lapse_on),
+                None => "no UCC-1 was in effect".to_string(),
+            }))
+        })
+        .collect()
+}
+
 pub(crate) fn perfected_on(chains: &[Chain], d: Date) -> bool {
     chains.iter().any(|c| c.effective_on(d))
 }

@@ -1681,8 +1681,9 @@ pub async fn import_preview(
                 r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
                 esc(&e.id),
                 e.kind,
-                esc(&l.date(e.effective_on)),
-                esc(&l.date(e.known_on)),
+                // "Since always" (a payee, a catalog item without a date) is no date.
+                esc(&shown_day(&l, e.effective_on)),
+                esc(&shown_day(&l, e.known_on)),
                 esc(e.party.as_deref().unwrap_or("")),
                 esc(e.sku.as_deref().unwrap_or("")),
                 e.units.map(|u| l.int(u)).unwrap_or_default(),
@@ -2188,6 +2189,16 @@ pub async fn audit(
     };
     let body = format!("<section>{}</section>", g.html(&base(&t, "audit"), &q));
     Ok(page("Audit log", Some(&t), &body).into_response())
+}
+
+/// A day of the upload preview in the label's format; the earliest day backstock
+/// knows ("since always": payees, catalog items without a date) is left blank.
+fn shown_day(l: &crate::format::Locale, d: backstock_domain::Date) -> String {
+    if d == backstock_domain::Date::EARLIEST {
+        String::new()
+    } else {
+        l.date(d)
+    }
 }
 
 #[cfg(test)]

@@ -224,16 +224,6 @@ pub async fn import_files(
     Ok(report)
 }
 
-/// A rate as a percentage ("12.5%").
-fn percent(r: Rate) -> String {
-    let (whole, frac) = (r.ppm() / 10_000, r.ppm() % 10_000);
-    if frac == 0 {
-        format!("{whole}%")
-    } else {
-        format!("{whole}.{}%", format!("{frac:04}").trim_end_matches('0'))
-    }
-}
-
 /// The rows a payees, contracts or costs file would record, as indented lines (at most
 /// [`crate::preview::MAX_ROWS`], the rest counted).
 fn preview_rows(entries: &[Entry]) -> String {
@@ -251,33 +241,23 @@ fn preview_rows(entries: &[Entry]) -> String {
                 }
             ),
             Event::Fact(Fact::RoyaltyContract(c)) => format!(
-                "contract {} from {}: {} ({} release{}), rate {} ({} basis), paying {}",
+                "contract {} from {}: {} ({} release{}), rates {} ({} basis), paying {}",
                 c.contract_id,
                 c.effective_from,
                 c.title,
                 c.skus.len(),
                 if c.skus.len() == 1 { "" } else { "s" },
+                // As contracts.csv writes them: scope (channel/format, @territory,
+                // +service), base, rate.
                 c.rules
                     .iter()
-                    .map(|r| {
-                        let on: Vec<String> = r
-                            .channel
-                            .map(|ch| format!("{ch:?}").to_lowercase())
-                            .into_iter()
-                            .chain(r.format.clone())
-                            .collect();
-                        if on.is_empty() {
-                            percent(r.rate)
-                        } else {
-                            format!("{} ({})", percent(r.rate), on.join(" "))
-                        }
-                    })
+                    .map(files::rule_text)
                     .collect::<Vec<_>>()
                     .join(", "),
                 format!("{:?}", c.basis).to_lowercase(),
                 c.payees
                     .iter()
-                    .map(|p| format!("{} {}", p.payee, percent(p.share)))
+                    .map(|p| format!("{} {}", p.payee, files::percent(p.share)))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
