@@ -1710,12 +1710,20 @@ pub async fn import_preview(
         }
         body.push_str(&format!(
             r#"<p>What would be recorded:</p><pre id="upload-preview" class="okbox">{}</pre><table id="upload-entries"><thead><tr><th>entry</th><th>kind</th><th>effective</th><th>known</th><th>party</th><th>sku</th><th class="n">units</th><th class="n">amount</th></tr></thead><tbody>{rows}</tbody></table>{more}
-<form id="confirm-form" class="inline" method="post" action="{}">{}<button id="confirm-submit" class="primary" type="submit">Record it</button></form>
+{}
 <form id="discard-form" class="inline" method="post" action="{}">{}<button id="discard-submit" type="submit">Discard</button></form>"#,
             // The import's report in the label's money and dates, its columns kept.
             esc(&l.report(&p.report)),
-            esc(&base(&t, &format!("import/{id}/confirm"))),
-            csrf_field(&t.viewer),
+            // Nothing to record (every file already imported): no button to press.
+            if p.entries_total == 0 && p.report.contains("already imported") {
+                r#"<p id="nothing-to-record" class="note">Nothing to record: this file was imported before.</p>"#.to_string()
+            } else {
+                format!(
+                    r#"<form id="confirm-form" class="inline" method="post" action="{}">{}<button id="confirm-submit" class="primary" type="submit">Record it</button></form>"#,
+                    esc(&base(&t, &format!("import/{id}/confirm"))),
+                    csrf_field(&t.viewer),
+                )
+            },
             esc(&base(&t, &format!("import/{id}/discard"))),
             csrf_field(&t.viewer),
         ));

@@ -289,6 +289,36 @@ fn options(t: &Tenant, c: &Choices, dry_run: bool) -> Result<ImportOptions, Fail
     })
 }
 
+/// A distributor member's upload of a kind it may not record is refused before
+/// anything else is said of it (not even that its bytes were imported before): its
+/// kind as the header says it, when the form left the kind to the header.
+fn distributor_may_upload(t: &Tenant, opts: &ImportOptions, bytes: &[u8]) -> Result<(), Fail> {
+    if !matches!(t.scope, Scope::Distributor(_)) || opts.kind.is_some() || opts.mapping.is_some() {
+        return Ok(());
+    }
+    let head = &bytes[..bytes.len().min(16 * 1024)];
+    let encoding = backstock_ingest::Encoding::sniff(head);
+    let mut text = String::new();
+    let _ = std::io::Read::read_to_string(
+        &mut backstock_ingest::Decoder::new(head, encoding),
+        &mut text,
+    );
+    let royalty_file =
+        backstock_app::royalties::files::RoyaltyFile::detect(text.lines().next().unwrap_or(""))
+            .is_some();
+    let kind = Kind::sniff(head).or_else(|| import::detect_kind(head, encoding));
+    // A header of no kind at all is the import's to say (400), not a refusal.
+    match kind {
+        Some(Kind::Statements | Kind::StockReports | Kind::X12 | Kind::Dsr) => Ok(()),
+        None if !royalty_file => Ok(()),
+        _ => Err(Fail::new(
+            403,
+            "forbidden",
+            "a distributor may upload only statements and stock reports (this file's header is neither)",
+        )),
+    }
+}
+
 /// Whether a distributor member may record this entry.
 fn own_entry(own: &str, e: &Entry) -> Result<(), String> {
     let party = match &e.event {
@@ -412,7 +442,7 @@ pub fn refusal_in_words(l: &Locale, message: &str) -> String {
                 l.int(held)
             );
             if holder == "label" {
-                out.push_str(" If the label had this stock before it started with backstock, record it first as units made — a line of a shipments file from the plant to the label, dated when the stock arrived — then upload this file again.");
+                out.push_str(" If the label had this stock before it started with backstock, upload an opening.csv first — one line stock,DATE,label,SKU,UNITS,,,, for each release, dated on or before this file's first date — then upload this file again.");
             }
             out
         }
@@ -439,6 +469,7 @@ pub async fn preview(
         return Err(Fail::bad("the file is empty (choose a file to upload)"));
     }
     let opts = options(t, c, true)?;
+    distributor_may_upload(t, &opts, bytes)?;
     // Previews left a day unconfirmed are dropped with their files.
     for old in state.control.expire_uploads(UPLOAD_TTL).await? {
         let _ = std::fs::remove_dir_all(upload_dir(state, &old));

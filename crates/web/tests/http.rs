@@ -518,8 +518,10 @@ async fn limited_roles_see_and_upload_only_their_own() {
             ),
         )
         .await;
+    assert_eq!(r.status, 403, "{}", r.body);
     assert!(
-        r.body.contains("not a statement or stock report"),
+        r.body
+            .contains("a distributor may upload only statements and stock reports"),
         "{}",
         r.body
     );

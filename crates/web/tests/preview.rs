@@ -148,9 +148,10 @@ async fn a_payees_preview_lists_its_rows_and_a_distributor_may_not_upload_one() 
 
     let dist = s.login("distributor@alpha.test").await;
     let r = upload(&s, &dist, "payees.csv", payees).await;
-    assert_ne!(r.status, 200, "{}", r.body);
+    assert_eq!(r.status, 403, "{}", r.body);
     assert!(
-        r.body.contains("a distributor may upload only those"),
+        r.body
+            .contains("a distributor may upload only statements and stock reports"),
         "{}",
         r.body
     );
@@ -185,6 +186,15 @@ async fn a_payees_preview_lists_its_rows_and_a_distributor_may_not_upload_one() 
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(entries(&s).await, n0 + 1);
+    // Imported now: a distributor is not told so (its upload is refused first), and
+    // the owner sees that nothing is left to record — no button to press.
+    let r = upload(&s, &dist, "payees.csv", payees).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(!r.body.contains("already imported"), "{}", r.body);
+    let r = upload(&s, &owner, "payees-once-more.csv", payees).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("id=\"nothing-to-record\""), "{}", r.body);
+    assert!(!r.body.contains("id=\"confirm-submit\""), "{}", r.body);
 }
 
 async fn r_owner_preview(s: &Server, owner: &Session, payees: &str) -> String {
