@@ -756,7 +756,9 @@ async fn a_reset_sets_the_password_and_ends_every_session_and_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_and_reset_are_throttled_per_address() {
-    let s = start(|_| {}).await;
+    // A wait long enough that a slow machine cannot outlast it between two requests
+    // (the default's first wait is 1 s).
+    let s = start(|c| c.ip_delay_secs = 600).await;
     let (_, cookie, csrf) = open_form(&s, "/reset").await;
     let mut last = 0;
     for _ in 0..6 {
