@@ -187,14 +187,16 @@ fn level_reason_of(asm: &Assessment, d: &PartyId) -> Option<HoldReason> {
                     signals::SignalCode::UccUnperfected | signals::SignalCode::ExposureOverLimit
                 )
         })
-        .map(|s| format!("{} ({}): {}", s.code, s.level, s.message))
+        // The signals' own sentences, each with its level: what a label owner reads
+        // (the codes are in `risk --format json`).
+        .map(|s| format!("{} ({})", s.message.trim_end_matches('.'), s.level))
         .collect();
     if named.is_empty() {
         return None;
     }
     Some(reason(
         "risk_level",
-        format!("{d} is at {} — {}", asm.level, named.join(" | ")),
+        format!("{d} is at {}: {}", asm.level, named.join("; ")),
     ))
 }
 
@@ -395,8 +397,13 @@ mod tests {
             10,
         );
         assert_eq!(codes(&r), ["risk_level"], "{r:#?}");
-        assert!(r[0].message.contains("critical"));
-        assert!(r[0].message.contains("statements_late_or_missing"));
+        assert!(r[0].message.contains("allegro is at critical: "), "{r:#?}");
+        // The signals' sentences, not their codes.
+        assert!(r[0].message.contains("statement"), "{r:#?}");
+        assert!(
+            !r[0].message.contains("statements_late_or_missing"),
+            "{r:#?}"
+        );
     }
 
     #[test]

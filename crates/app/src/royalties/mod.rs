@@ -628,8 +628,13 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
         .as_ref()
         .map(|p| p.stored.closing.clone())
         .unwrap_or_default();
-    let result = compute_journal(&journal, &inputs, &period, &opening)
-        .map_err(|e| AppError::new(Exit::Refused, format!("royalty run {period}: {e}")))?;
+    let result = compute_journal(&journal, &inputs, &period, &opening).map_err(|e| {
+        // The computation does not know the period's name; the command to run does.
+        let e = e
+            .to_string()
+            .replace("--period PERIOD", &format!("--period {period}"));
+        AppError::new(Exit::Refused, format!("royalty run {period}: {e}"))
+    })?;
     drop(journal);
     phase("computed");
     let bad: Vec<String> = result
