@@ -339,29 +339,8 @@ impl Exact {
         path: &object_store::path::Path,
         req: &Request,
     ) -> Result<(), AppError> {
-        let url = to.url_of(path);
-        let bytes = to
-            .store
-            .get(path)
-            .await
-            .map_err(|e| other(format!("{url}: {e}")))?
-            .bytes()
-            .await
-            .map_err(|e| other(format!("{url}: {e}")))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
-            .map_err(|e| other(format!("{url}: {e}")))?;
+        let (url, builder, scale) = open_part(to, path).await?;
         let schema = builder.schema().clone();
-        let scale = match schema
-            .field_with_name("amount")
-            .map(|f| f.data_type().clone())
-        {
-            Ok(DataType::Decimal128(_, s)) if (0..=18).contains(&s) => s as u8,
-            other_type => {
-                return Err(other(format!(
-                    "{url}: expected an amount column of Decimal128, found {other_type:?}"
-                )))
-            }
-        };
         self.by_scale.entry(scale).or_default().push(url.clone());
         let mut want: Vec<&str> = req.by.iter().map(|d| d.column()).collect();
         want.extend(["currency", "units", "amount", "sku"]);
@@ -729,6 +708,47 @@ pub(crate) fn compare<K: Eq + std::hash::Hash + Ord>(
         )));
     }
     Ok(())
+}
+
+/// A Parquet part of the lines, opened: its URL (for messages), a reader builder, and
+/// the scale of its `amount` column (Decimal128, 0–18 decimals), checked.
+pub(crate) async fn open_part(
+    to: &Location,
+    path: &object_store::path::Path,
+) -> Result<
+    (
+        String,
+        ParquetRecordBatchReaderBuilder<
+            impl datafusion::parquet::file::reader::ChunkReader + 'static,
+        >,
+        u8,
+    ),
+    AppError,
+> {
+    let url = to.url_of(path);
+    let bytes = to
+        .store
+        .get(path)
+        .await
+        .map_err(|e| other(format!("{url}: {e}")))?
+        .bytes()
+        .await
+        .map_err(|e| other(format!("{url}: {e}")))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .map_err(|e| other(format!("{url}: {e}")))?;
+    let scale = match builder
+        .schema()
+        .field_with_name("amount")
+        .map(|f| f.data_type().clone())
+    {
+        Ok(DataType::Decimal128(_, s)) if (0..=18).contains(&s) => s as u8,
+        found => {
+            return Err(other(format!(
+                "{url}: expected an amount column of Decimal128, found {found:?}"
+            )))
+        }
+    };
+    Ok((url, builder, scale))
 }
 
 #[cfg(test)]

@@ -26,13 +26,12 @@ pub use backstock_royalties::lines::EarnedFromLines;
 use backstock_royalties::lines::{earned_from_lines, Cell, LineCells};
 use backstock_store::Store;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, Decimal128Type, Int64Type};
+use datafusion::arrow::datatypes::{Decimal128Type, Int64Type};
 use datafusion::functions_aggregate::expr_fn::{count, sum};
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::prelude::{col, lit, Expr, ParquetReadOptions, SessionContext};
 use futures::TryStreamExt;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::ObjectStore;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A line-level royalty computation.
@@ -136,29 +135,8 @@ impl Exact {
         path: &object_store::path::Path,
         st: &Statements,
     ) -> Result<(), AppError> {
-        let url = to.url_of(path);
-        let bytes = to
-            .store
-            .get(path)
-            .await
-            .map_err(|e| other(format!("{url}: {e}")))?
-            .bytes()
-            .await
-            .map_err(|e| other(format!("{url}: {e}")))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
-            .map_err(|e| other(format!("{url}: {e}")))?;
+        let (url, builder, scale) = crate::query::open_part(to, path).await?;
         let schema = builder.schema().clone();
-        let scale = match schema
-            .field_with_name("amount")
-            .map(|f| f.data_type().clone())
-        {
-            Ok(DataType::Decimal128(_, s)) if (0..=18).contains(&s) => s as u8,
-            found => {
-                return Err(other(format!(
-                    "{url}: expected an amount column of Decimal128, found {found:?}"
-                )))
-            }
-        };
         self.by_scale.entry(scale).or_default().push(url.clone());
         let idx: Vec<usize> = COLUMNS
             .iter()
