@@ -14,7 +14,9 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Decimal128Type, Int64Type};
 use datafusion::functions_aggregate::expr_fn::{count, sum};
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::arrow_reader::{
+    ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
+};
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::prelude::{col, lit, Expr, ParquetReadOptions, SessionContext};
 use futures::TryStreamExt;
@@ -339,28 +341,13 @@ impl Exact {
         path: &object_store::path::Path,
         req: &Request,
     ) -> Result<(), AppError> {
-        let (url, builder, scale) = open_part(to, path).await?;
-        let schema = builder.schema().clone();
-        self.by_scale.entry(scale).or_default().push(url.clone());
         let mut want: Vec<&str> = req.by.iter().map(|d| d.column()).collect();
         want.extend(["currency", "units", "amount", "sku"]);
         if !req.reversed.is_empty() {
             want.extend(["distributor", "statement_id", "code"]);
         }
-        let idx: Vec<usize> = want
-            .iter()
-            .map(|c| {
-                schema
-                    .index_of(c)
-                    .map_err(|_| other(format!("{url}: no column {c}")))
-            })
-            .collect::<Result<_, _>>()?;
-        let mask = ProjectionMask::roots(builder.parquet_schema(), idx.iter().copied());
-        let reader = builder
-            .with_projection(mask)
-            .with_batch_size(64 * 1024)
-            .build()
-            .map_err(|e| other(format!("{url}: {e}")))?;
+        let (url, reader, scale) = open_part(to, path, &want).await?;
+        self.by_scale.entry(scale).or_default().push(url.clone());
         let overflow = || {
             other(format!(
                 "{url}: a total passes the range of exact sums (i128)"
@@ -710,21 +697,14 @@ pub(crate) fn compare<K: Eq + std::hash::Hash + Ord>(
     Ok(())
 }
 
-/// A Parquet part of the lines, opened: its URL (for messages), a reader builder, and
-/// the scale of its `amount` column (Decimal128, 0–18 decimals), checked.
+/// A Parquet part of the lines, opened for reading `columns` (batches of 64k rows):
+/// its URL (for messages), the reader, and the scale of its `amount` column
+/// (Decimal128, 0–18 decimals), checked.
 pub(crate) async fn open_part(
     to: &Location,
     path: &object_store::path::Path,
-) -> Result<
-    (
-        String,
-        ParquetRecordBatchReaderBuilder<
-            impl datafusion::parquet::file::reader::ChunkReader + 'static,
-        >,
-        u8,
-    ),
-    AppError,
-> {
+    columns: &[&str],
+) -> Result<(String, ParquetRecordBatchReader, u8), AppError> {
     let url = to.url_of(path);
     let bytes = to
         .store
@@ -736,8 +716,8 @@ pub(crate) async fn open_part(
         .map_err(|e| other(format!("{url}: {e}")))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
         .map_err(|e| other(format!("{url}: {e}")))?;
-    let scale = match builder
-        .schema()
+    let schema = builder.schema().clone();
+    let scale = match schema
         .field_with_name("amount")
         .map(|f| f.data_type().clone())
     {
@@ -748,7 +728,21 @@ pub(crate) async fn open_part(
             )))
         }
     };
-    Ok((url, builder, scale))
+    let idx: Vec<usize> = columns
+        .iter()
+        .map(|c| {
+            schema
+                .index_of(c)
+                .map_err(|_| other(format!("{url}: no column {c}")))
+        })
+        .collect::<Result<_, _>>()?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), idx);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(|e| other(format!("{url}: {e}")))?;
+    Ok((url, reader, scale))
 }
 
 #[cfg(test)]

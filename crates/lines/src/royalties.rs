@@ -28,7 +28,6 @@ use backstock_store::Store;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Decimal128Type, Int64Type};
 use datafusion::functions_aggregate::expr_fn::{count, sum};
-use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::prelude::{col, lit, Expr, ParquetReadOptions, SessionContext};
 use futures::TryStreamExt;
 use object_store::ObjectStore;
@@ -135,23 +134,8 @@ impl Exact {
         path: &object_store::path::Path,
         st: &Statements,
     ) -> Result<(), AppError> {
-        let (url, builder, scale) = crate::query::open_part(to, path).await?;
-        let schema = builder.schema().clone();
+        let (url, reader, scale) = crate::query::open_part(to, path, &COLUMNS).await?;
         self.by_scale.entry(scale).or_default().push(url.clone());
-        let idx: Vec<usize> = COLUMNS
-            .iter()
-            .map(|c| {
-                schema
-                    .index_of(c)
-                    .map_err(|_| other(format!("{url}: no column {c}")))
-            })
-            .collect::<Result<_, _>>()?;
-        let mask = ProjectionMask::roots(builder.parquet_schema(), idx);
-        let reader = builder
-            .with_projection(mask)
-            .with_batch_size(64 * 1024)
-            .build()
-            .map_err(|e| other(format!("{url}: {e}")))?;
         let overflow = || {
             other(format!(
                 "{url}: a total passes the range of exact sums (i128)"
