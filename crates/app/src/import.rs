@@ -42,13 +42,21 @@ impl FileKind {
     }
     /// Every name [`FileKind::parse`] takes, the ledger's kinds first.
     pub fn names() -> Vec<&'static str> {
+        FileKind::headers()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect()
+    }
+    /// Every kind told by its header: its name and its columns, the ledger's kinds
+    /// first, then the royalty files (payees, contracts, costs).
+    pub fn headers() -> Vec<(&'static str, &'static [&'static str])> {
         Kind::ALL
-            .iter()
-            .map(Kind::as_str)
+            .into_iter()
+            .map(|k| (k.as_str(), backstock_ingest::canonical::columns(k)))
             .chain(
                 crate::royalties::files::RoyaltyFile::ALL
-                    .iter()
-                    .map(|r| r.as_str()),
+                    .into_iter()
+                    .map(|r| (r.as_str(), r.columns())),
             )
             .collect()
     }
@@ -325,17 +333,7 @@ pub async fn import_checked(
                 let _ = Decoder::new(&head[..], encoding)
                     .take(16 * 1024)
                     .read_to_string(&mut first);
-                // Every file the import takes by its header: the ledger's kinds and
-                // the royalty files (payees, contracts, costs).
-                let files: Vec<(&'static str, &'static [&'static str])> = Kind::ALL
-                    .into_iter()
-                    .map(|k| (k.as_str(), backstock_ingest::canonical::columns(k)))
-                    .chain(
-                        crate::royalties::files::RoyaltyFile::ALL
-                            .into_iter()
-                            .map(|r| (r.as_str(), r.columns())),
-                    )
-                    .collect();
+                let files = FileKind::headers();
                 let closest =
                     backstock_ingest::closest_among(first.lines().next().unwrap_or(""), &files)
                         .map(|c| format!("; {c}"))
