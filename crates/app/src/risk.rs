@@ -132,12 +132,18 @@ pub async fn risk_snapshot(store: &Store, as_of: Date) -> Result<Snapshot, AppEr
     // The entries and the holdings are read at once, the holdings on a thread of
     // their own: on a label group's store each takes a few hundred milliseconds, and
     // decoding the entries keeps this thread busy.
+    let phases = std::sync::Arc::new(crate::timing::Phases::start());
     let reader = store.reader();
     let runtime = tokio::runtime::Handle::current();
+    let on_thread = phases.clone();
     let held = tokio::task::spawn_blocking(move || {
-        runtime.block_on(async move { reader.holdings_of(&PartyId::label(), Some(as_of)).await })
+        let held = runtime
+            .block_on(async move { reader.holdings_of(&PartyId::label(), Some(as_of)).await });
+        on_thread.done("snapshot: holdings read (on their own thread)");
+        held
     });
     let entries = digested_risk_entries(store, Some(as_of)).await;
+    phases.done("snapshot: entries read");
     let held = held
         .await
         .map_err(|e| AppError::new(Exit::Other, format!("reading the holdings failed: {e}")))??;
@@ -423,11 +429,15 @@ fn level_name(l: Level) -> &'static str {
 
 #[tracing::instrument(name = "risk", skip_all)]
 pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<String, AppError> {
+    let phases = crate::timing::Phases::start();
     let as_of = as_of_or_today(store, as_of).await?;
     let snap = risk_snapshot(store, as_of).await?;
+    phases.done("entries and holdings read");
     let th = thresholds(store).await?;
     let rows = backstock_risk::signals::assess(&snap, &th);
+    phases.done("levels assessed");
     raise_alerts(store, &rows).await?;
+    phases.done("alerts raised");
     if as_of == today(store).await? {
         // Failed distributors' deadlines within two weeks, once each (from the same
         // snapshot: the journal is not read again).

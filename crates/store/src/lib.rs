@@ -20,6 +20,7 @@ pub mod backup;
 pub mod blocks;
 pub mod contract;
 pub mod copy;
+mod holdings;
 mod links;
 mod postings;
 pub mod projection;
@@ -562,6 +563,14 @@ impl BlockCursor {
             max_day: max_day.unwrap_or(i64::MAX),
             page: Default::default(),
             done: false,
+        }
+    }
+
+    /// The blocks of the entries after #`seq` only.
+    pub(crate) fn after_entry(seq: i64, max_day: Option<i64>) -> BlockCursor {
+        BlockCursor {
+            after: (seq, i64::MAX),
+            ..BlockCursor::new(max_day)
         }
     }
 

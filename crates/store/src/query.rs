@@ -291,20 +291,22 @@ pub(crate) fn push_kinds(
 /// journal's qualifier in the query, `""` or `"j."`): the page's range of sequence
 /// numbers ([`Store::entry_pages`]), counted by day `d` (effective and known), of
 /// `kinds` (all when empty), in order. A unary `+` keeps SQLite from reading the
-/// range through the `(kind, effective_day)` index instead, and sorting.
+/// range through the `(kind, effective_day)` index instead, and sorting. `extra`
+/// (`AND …`, or empty) narrows it further.
 fn push_entry_page(
     qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
     j: &str,
     page: EntryPage,
     d: i64,
     kinds: &[EntryKind],
+    extra: &str,
 ) {
     qb.push(format!(" WHERE {j}seq >= ")).push_bind(page.first);
     qb.push(format!(" AND {j}seq <= ")).push_bind(page.last);
     qb.push(format!(" AND +{j}effective_day <= ")).push_bind(d);
     qb.push(format!(" AND {j}known_day <= ")).push_bind(d);
     push_kinds(qb, &format!("+{j}kind"), kinds);
-    qb.push(format!(" ORDER BY {j}seq"));
+    qb.push(format!(" {extra} ORDER BY {j}seq"));
 }
 
 /// A journal row as read, before its body is decoded.
@@ -466,6 +468,17 @@ impl Store {
         owner: &PartyId,
         as_of: Option<Date>,
     ) -> Result<BTreeMap<(PartyId, Sku), i64>> {
+        {
+            // Without the book of the journal's head cached (a new process), from the
+            // checkpoint of these holdings (`holdings.rs`).
+            let cache = self.cache.lock().await;
+            let mut conn = self.pool().acquire().await?;
+            let head = crate::head_seq(&mut conn).await?;
+            if cache.as_ref().map(|c| c.head_seq) != Some(head) {
+                drop(cache);
+                return crate::holdings::holdings(self, &mut conn, owner, as_of_day(as_of)).await;
+            }
+        }
         self.with_nets(as_of, Want::Units, |nets| {
             let mut held: BTreeMap<(PartyId, Sku), i64> = BTreeMap::new();
             for (key, posted, _) in nets {
@@ -575,17 +588,9 @@ impl Store {
     ) -> Result<()> {
         let d = as_of_day(as_of);
         for page in self.entry_pages(kinds, d, after).await? {
-            let mut qb = sqlx::QueryBuilder::new("SELECT seq, body, body_zstd FROM journal");
-            push_entry_page(&mut qb, "", page, d, kinds);
-            let rows = qb.build().fetch_all(self.pool()).await?;
-            let rows = rows.into_iter().map(|r| RawEntry {
-                seq: r.get(0),
-                digest: None,
-                body: r.get(1),
-                body_zstd: r.get(2),
-            });
+            let rows = self.page_rows(page, d, kinds, false).await?;
             decode_in_order(
-                rows,
+                rows.into_iter(),
                 |r| {
                     let seq = r.seq;
                     let body = crate::body_of(seq, r.body, r.body_zstd)?;
@@ -598,6 +603,102 @@ impl Store {
             )?;
         }
         Ok(())
+    }
+
+    /// The rows of one page of a walk, in order, bodies not decoded; with `digests`,
+    /// each statement's digest instead of its body where one is kept.
+    ///
+    /// The plain (uncompressed) bodies — every catalog item, party, payment… — come
+    /// back from SQLite as one text per page (`group_concat`, one line per entry: its
+    /// number, a tab, its body; compact JSON has no raw line break) rather than a row
+    /// each: on a label group's store, handing 100,000 catalog items over one row at a
+    /// time (each row copied and passed between threads) took longer than decoding
+    /// them. A page whose text does not split into exactly its count of entries, or
+    /// that SQLite cannot make into one text, is read row by row.
+    async fn page_rows(
+        &self,
+        page: EntryPage,
+        d: i64,
+        kinds: &[EntryKind],
+        digests: bool,
+    ) -> Result<Vec<RawEntry>> {
+        let not_plain = if digests {
+            "AND (j.body_zstd IS NOT NULL OR +j.kind = 'statement')"
+        } else {
+            "AND j.body_zstd IS NOT NULL"
+        };
+        let plain = if digests {
+            "AND j.body_zstd IS NULL AND +j.kind != 'statement'"
+        } else {
+            "AND j.body_zstd IS NULL"
+        };
+        let mut qb = sqlx::QueryBuilder::new(
+            "SELECT COUNT(*), group_concat(seq || char(9) || body, char(10)) FROM (SELECT j.seq, j.body FROM journal j",
+        );
+        push_entry_page(&mut qb, "j.", page, d, kinds, plain);
+        qb.push(")");
+        let joined: std::result::Result<(i64, Option<String>), sqlx::Error> =
+            qb.build_query_as().fetch_one(self.pool()).await;
+        let mut plain_rows: Vec<RawEntry> = Vec::new();
+        let split = joined.ok().and_then(|(count, text)| {
+            let text = text.unwrap_or_default();
+            let mut rows = Vec::with_capacity(usize::try_from(count).ok()?);
+            for line in text.split_terminator('\n') {
+                let (seq, body) = line.split_once('\t')?;
+                rows.push(RawEntry {
+                    seq: seq.parse().ok()?,
+                    digest: None,
+                    body: body.to_string(),
+                    body_zstd: None,
+                });
+            }
+            (rows.len() as i64 == count).then_some(rows)
+        });
+        let rest = match split {
+            Some(rows) => {
+                plain_rows = rows;
+                not_plain
+            }
+            None => "",
+        };
+        let mut qb = sqlx::QueryBuilder::new(if digests {
+            "SELECT j.seq, g.body, CASE WHEN g.body IS NULL THEN j.body END, CASE WHEN g.body IS NULL THEN j.body_zstd END FROM journal j LEFT JOIN statement_digests g ON g.seq = j.seq AND j.kind = 'statement'"
+        } else {
+            "SELECT j.seq, NULL, j.body, j.body_zstd FROM journal j"
+        });
+        push_entry_page(&mut qb, "j.", page, d, kinds, rest);
+        let other: Vec<RawEntry> = qb
+            .build()
+            .fetch_all(self.pool())
+            .await?
+            .into_iter()
+            .map(|r| RawEntry {
+                seq: r.get(0),
+                digest: r.get(1),
+                body: r.get::<Option<String>, _>(2).unwrap_or_default(),
+                body_zstd: r.get(3),
+            })
+            .collect();
+        if plain_rows.is_empty() {
+            return Ok(other);
+        }
+        // Both in order of their numbers (the text's order is not promised): merged.
+        plain_rows.sort_by_key(|r| r.seq);
+        let mut out = Vec::with_capacity(plain_rows.len() + other.len());
+        let (mut a, mut b) = (
+            plain_rows.into_iter().peekable(),
+            other.into_iter().peekable(),
+        );
+        loop {
+            let take_a = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) => x.seq < y.seq,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            out.extend(if take_a { a.next() } else { b.next() });
+        }
+        Ok(out)
     }
 
     /// The pages a walk over the entries after #`after` that match a filter (see
@@ -644,19 +745,9 @@ impl Store {
         let d = as_of_day(as_of);
         let mut made: Vec<(i64, String)> = Vec::new();
         for page in self.entry_pages(kinds, d, 0).await? {
-            let mut qb = sqlx::QueryBuilder::new(
-                "SELECT j.seq, g.body, CASE WHEN g.body IS NULL THEN j.body END, CASE WHEN g.body IS NULL THEN j.body_zstd END FROM journal j LEFT JOIN statement_digests g ON g.seq = j.seq AND j.kind = 'statement'",
-            );
-            push_entry_page(&mut qb, "j.", page, d, kinds);
-            let rows = qb.build().fetch_all(self.pool()).await?;
-            let rows = rows.into_iter().map(|r| RawEntry {
-                seq: r.get(0),
-                digest: r.get(1),
-                body: r.get::<Option<String>, _>(2).unwrap_or_default(),
-                body_zstd: r.get(3),
-            });
+            let rows = self.page_rows(page, d, kinds, true).await?;
             decode_in_order(
-                rows,
+                rows.into_iter(),
                 |r| {
                     let seq = r.seq;
                     let unreadable = |e: serde_json::Error| {

@@ -874,6 +874,14 @@ impl Store {
                 return Ok(out);
             }
         }
+        // The holdings checkpoint is derived from the journal just verified: the full
+        // verification recomputes it (risk and receivables start from it).
+        if full {
+            if let Some(p) = self.check_holdings_checkpoint().await? {
+                out.report.first_problem = Some(p);
+                return Ok(out);
+            }
+        }
         let checkpoint = Checkpoint {
             entries: out.report.entries,
             head: out.report.head_hash.clone(),

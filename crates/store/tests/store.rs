@@ -965,3 +965,147 @@ async fn a_stock_walk_gives_the_stock_of_each_day() {
         }
     }
 }
+
+/// The label's holdings read by a new process come from the checkpoint kept beside
+/// the database plus the entries recorded since (backdated ones, later-dated ones left
+/// out, new SKUs), and equal the holdings read through the cached book every time; a
+/// checkpoint for another day, an unreadable one or one the journal no longer holds
+/// is not used, and `verify --full`'s check names one that was changed.
+#[tokio::test]
+async fn holdings_from_the_checkpoint_equal_those_summed_from_every_transfer() {
+    let (dir, store) = open().await;
+    let label = p("label");
+    let day = Some(d("2016-02-28"));
+    store
+        .record(
+            &[
+                make("m1", "2016-01-02", 1000),
+                ship("s1", "2016-01-05", 300),
+                statement("st1", "2016-02-20", 40),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    let warm = |as_of| {
+        let path = dir.path().to_path_buf();
+        async move {
+            let s = Store::open(&path, false).await.unwrap();
+            assert!(s.entry("m1").await.unwrap().is_some()); // the book cached
+            s.holdings_of(&p("label"), as_of).await.unwrap()
+        }
+    };
+    let cold = |as_of| {
+        let path = dir.path().to_path_buf();
+        async move {
+            let s = Store::open(&path, false).await.unwrap();
+            s.holdings_of(&p("label"), as_of).await.unwrap()
+        }
+    };
+    let checkpoint = store.holdings_checkpoint_path();
+    assert!(!checkpoint.exists());
+    let first = cold(day).await;
+    assert_eq!(first, warm(day).await);
+    assert_eq!(first[&(p("allegro"), Sku::parse("MRG-1").unwrap())], 260);
+    let kept = std::fs::read_to_string(&checkpoint).unwrap();
+    assert!(kept.contains("seq=3 "), "{kept}");
+
+    // Later entries: one backdated into the day, one after it, a new SKU.
+    let mut other = make("m2", "2016-01-10", 50);
+    if let Event::Manufacture { sku, .. } = &mut other.event {
+        *sku = Sku::parse("MRG-2").unwrap();
+    }
+    let mut to_allegro = ship("s2", "2016-02-01", 20);
+    if let Event::Shipment { sku, .. } = &mut to_allegro.event {
+        *sku = Sku::parse("MRG-2").unwrap();
+    }
+    store
+        .record(
+            &[
+                other,
+                to_allegro,
+                ship("s-backdated", "2016-01-20", 15),
+                ship("s-later", "2016-03-15", 9),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    let second = cold(day).await;
+    assert_eq!(second, warm(day).await);
+    assert_eq!(second[&(p("allegro"), Sku::parse("MRG-1").unwrap())], 275);
+    assert_eq!(second[&(p("allegro"), Sku::parse("MRG-2").unwrap())], 20);
+    // Read from the kept checkpoint (few transfers since: it is not rewritten).
+    assert_eq!(std::fs::read_to_string(&checkpoint).unwrap(), kept);
+
+    // Another day: summed again, and that day's checkpoint kept.
+    let later = Some(d("2016-04-30"));
+    assert_eq!(cold(later).await, warm(later).await);
+    assert!(std::fs::read_to_string(&checkpoint)
+        .unwrap()
+        .contains("seq=7 "));
+    assert_eq!(cold(None).await, warm(None).await);
+    assert_eq!(cold(day).await, second);
+
+    // An unreadable checkpoint is ignored (and made again).
+    std::fs::write(&checkpoint, "not a checkpoint").unwrap();
+    assert_eq!(cold(day).await, second);
+    assert!(std::fs::read_to_string(&checkpoint)
+        .unwrap()
+        .starts_with("backstock holdings checkpoint v1"));
+    assert_eq!(store.check_holdings_checkpoint().await.unwrap(), None);
+
+    // A changed count is named by the full verification's check.
+    let good = std::fs::read_to_string(&checkpoint).unwrap();
+    let changed = good.replacen("\t275\n", "\t2750\n", 1);
+    assert_ne!(changed, good);
+    std::fs::write(&checkpoint, &changed).unwrap();
+    let found = store.check_holdings_checkpoint().await.unwrap().unwrap();
+    assert!(
+        found.contains("differ from the journal's transfers in 1 account"),
+        "{found}"
+    );
+    let full = store.verify_anchored_full(None, true).await.unwrap();
+    assert_eq!(full.report.first_problem, Some(found));
+    assert!(store
+        .verify_anchored_full(None, false)
+        .await
+        .unwrap()
+        .report
+        .first_problem
+        .is_none());
+    std::fs::write(&checkpoint, &good).unwrap();
+    assert!(store
+        .verify_anchored_full(None, true)
+        .await
+        .unwrap()
+        .report
+        .first_problem
+        .is_none());
+
+    // A checkpoint of another journal (the store replaced: entry #7, where it was
+    // kept, has another hash) is not used.
+    drop(store);
+    let other_dir = tempfile::tempdir().unwrap();
+    let replaced = Store::open(other_dir.path(), true).await.unwrap();
+    replaced
+        .record(
+            &[
+                make("m1", "2016-01-02", 1000),
+                ship("s1", "2016-01-05", 5),
+                make("m3", "2016-01-06", 1),
+                make("m4", "2016-01-07", 1),
+                make("m5", "2016-01-08", 1),
+                make("m6", "2016-01-09", 1),
+                make("m7", "2016-01-09", 2),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    std::fs::copy(&checkpoint, replaced.holdings_checkpoint_path()).unwrap();
+    drop(replaced);
+    let fresh = Store::open(other_dir.path(), false).await.unwrap();
+    let h = fresh.holdings_of(&label, day).await.unwrap();
+    assert_eq!(h[&(p("allegro"), Sku::parse("MRG-1").unwrap())], 5);
+}
