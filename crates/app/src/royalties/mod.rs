@@ -414,13 +414,9 @@ async fn label_name(store: &Store) -> Result<String, AppError> {
 
 /// Distributors in default on the snapshot's date: risk level critical, or a refused
 /// demand. `snap` holds the entries of [`crate::risk::RISK_KINDS`] known on that date
-/// (the risk computations read no other kind).
-async fn defaulted(
-    store: &Store,
-    snap: &backstock_risk::Snapshot,
-) -> Result<BTreeSet<PartyId>, AppError> {
-    let th = crate::risk::thresholds(store).await?;
-    let mut out: BTreeSet<PartyId> = backstock_risk::signals::assess(snap, &th)
+/// (the risk computations read no other kind), under the label's thresholds `th`.
+fn defaulted(snap: &backstock_risk::Snapshot, th: &backstock_risk::Thresholds) -> BTreeSet<PartyId> {
+    let mut out: BTreeSet<PartyId> = backstock_risk::signals::assess(snap, th)
         .into_iter()
         .filter(|a| a.level >= backstock_risk::Level::Critical)
         .map(|a| a.distributor)
@@ -440,7 +436,7 @@ async fn defaulted(
             }
         }
     }
-    Ok(out)
+    out
 }
 
 // ---------------------------------------------------------------- run
@@ -703,6 +699,17 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
     // stores the one before (compressed, one transaction): the same rows in the same
     // order as one at a time.
     let result = std::sync::Arc::new(result);
+    // The table of the run is made on a thread of its own meanwhile (it counts one
+    // statement per payee, as stored).
+    let summary = {
+        let result = std::sync::Arc::clone(&result);
+        let warnings = warnings.clone();
+        let (format, dry_run) = (a.format, a.dry_run);
+        std::thread::spawn(move || {
+            let count = by_payee(&result).len();
+            summary(&result, &period, &warnings, count, format, dry_run)
+        })
+    };
     let made = {
         let result = std::sync::Arc::clone(&result);
         let label = label.clone();
@@ -784,8 +791,10 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
             .put_royalty_statements(&period.to_string(), &[], first)
             .await?;
     }
+    let summary = summary
+        .join()
+        .map_err(|_| AppError::new(Exit::Other, "making the run's table failed"))?;
     phase("statements stored");
-    let count = if a.dry_run { kept.len() } else { digests.len() };
     let mut stored_run = StoredRun {
         statements: Vec::new(),
         statement_sha256: digests,
@@ -793,23 +802,10 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
         warnings: warnings.clone(),
         closing: result.closing.clone(),
     };
-    // The table of the run is made on another thread while this one records the
-    // entry; what the run computed is freed there too.
-    let summary = {
-        let warnings = stored_run.warnings.clone();
-        let format = a.format;
-        let dry_run = a.dry_run;
-        std::thread::spawn(move || {
-            summary(&result, &period, &warnings, count, format, dry_run)
-        })
-    };
-    let summary = move || {
-        summary
-            .join()
-            .map_err(|_| AppError::new(Exit::Other, "making the run's table failed"))
-    };
+    // Recording reads the book; what the run computed is no longer needed for it, and
+    // is freed on another thread while this one records (a million rows of earnings).
+    std::thread::spawn(move || drop(result));
     if a.dry_run {
-        let summary = summary()?;
         stored_run.statements = kept;
         return Ok(RunOutcome {
             period: period.to_string(),
@@ -837,9 +833,7 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
                 .map_err(|e| AppError::new(Exit::Other, e.to_string()))?,
         }),
     };
-    let recorded = crate::books::record(store, &[entry], None).await;
-    let summary = summary()?;
-    recorded?;
+    crate::books::record(store, &[entry], None).await?;
     phase("recorded");
     stored_run.statements = kept;
     Ok(RunOutcome {
@@ -1109,11 +1103,45 @@ async fn gather(
         entries,
         held,
     };
-    let defaulted_distributors = defaulted(store, &snap).await?;
+    // The risk computations run on another thread while this one reads the catalog
+    // items and agreements effective or known after the period's end (names on
+    // statements).
+    let th = crate::risk::thresholds(store).await?;
+    let assessing = tokio::task::spawn_blocking(move || {
+        let d = defaulted(&snap, &th);
+        (snap, d)
+    });
+    let mut later: Vec<(i64, Entry)> = Vec::new();
+    for range in [
+        EntryRange {
+            kinds: vec![EntryKind::CatalogItem, EntryKind::Agreement],
+            effective_from: Some(end.add_days(1)),
+            ..Default::default()
+        },
+        EntryRange {
+            kinds: vec![EntryKind::CatalogItem, EntryKind::Agreement],
+            effective_to: Some(end),
+            known_from: Some(end.add_days(1)),
+            ..Default::default()
+        },
+    ] {
+        store
+            .for_each_entry_json(&range, 1024, |seq, json| {
+                later.push((
+                    seq,
+                    serde_json::from_str(&json).map_err(|e| corrupt(seq, e))?,
+                ));
+                Ok(())
+            })
+            .await?;
+    }
+    let (snap, defaulted_distributors) = assessing.await.map_err(|e| {
+        AppError::new(Exit::Other, format!("assessing the distributors failed: {e}"))
+    })?;
     phase("distributors in default");
-    // The run's part of the other entries (payments), and the catalog items and
-    // agreements effective or known after the period's end (names on statements; the
-    // catalog of items known by the end), all in recording order.
+    // The run's part of the other entries (payments; catalog items and agreements,
+    // with those read above: names on statements, the catalog of items known by the
+    // end), all in recording order.
     let mut names = Names::default();
     let mut refs: Vec<(i64, Entry)> = Vec::new();
     for (seq, mut e) in seqs.into_iter().zip(snap.entries) {
@@ -1140,29 +1168,7 @@ async fn gather(
             _ => {}
         }
     }
-    for range in [
-        EntryRange {
-            kinds: vec![EntryKind::CatalogItem, EntryKind::Agreement],
-            effective_from: Some(end.add_days(1)),
-            ..Default::default()
-        },
-        EntryRange {
-            kinds: vec![EntryKind::CatalogItem, EntryKind::Agreement],
-            effective_to: Some(end),
-            known_from: Some(end.add_days(1)),
-            ..Default::default()
-        },
-    ] {
-        store
-            .for_each_entry_json(&range, 1024, |seq, json| {
-                refs.push((
-                    seq,
-                    serde_json::from_str(&json).map_err(|e| corrupt(seq, e))?,
-                ));
-                Ok(())
-            })
-            .await?;
-    }
+    refs.extend(later);
     refs.sort_by_key(|(seq, _)| *seq);
     for (_, e) in refs {
         names.learn(&e);
