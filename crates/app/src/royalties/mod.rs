@@ -415,7 +415,10 @@ async fn label_name(store: &Store) -> Result<String, AppError> {
 /// Distributors in default on the snapshot's date: risk level critical, or a refused
 /// demand. `snap` holds the entries of [`crate::risk::RISK_KINDS`] known on that date
 /// (the risk computations read no other kind), under the label's thresholds `th`.
-fn defaulted(snap: &backstock_risk::Snapshot, th: &backstock_risk::Thresholds) -> BTreeSet<PartyId> {
+fn defaulted(
+    snap: &backstock_risk::Snapshot,
+    th: &backstock_risk::Thresholds,
+) -> BTreeSet<PartyId> {
     let mut out: BTreeSet<PartyId> = backstock_risk::signals::assess(snap, th)
         .into_iter()
         .filter(|a| a.level >= backstock_risk::Level::Critical)
@@ -1136,7 +1139,10 @@ async fn gather(
             .await?;
     }
     let (snap, defaulted_distributors) = assessing.await.map_err(|e| {
-        AppError::new(Exit::Other, format!("assessing the distributors failed: {e}"))
+        AppError::new(
+            Exit::Other,
+            format!("assessing the distributors failed: {e}"),
+        )
     })?;
     phase("distributors in default");
     // The run's part of the other entries (payments; catalog items and agreements,
@@ -1377,7 +1383,10 @@ const STATEMENT_BATCH: usize = 500;
 /// document (when kept).
 struct Made {
     /// The row and its JSON compressed as stored.
-    row: Option<(backstock_store::royalty_statements::RoyaltyStatementRow, Vec<u8>)>,
+    row: Option<(
+        backstock_store::royalty_statements::RoyaltyStatementRow,
+        Vec<u8>,
+    )>,
     doc: Option<doc::RoyaltyStatement>,
 }
 
