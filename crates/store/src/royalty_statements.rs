@@ -53,6 +53,12 @@ fn frame(json: &[u8]) -> Result<Vec<u8>> {
     })
 }
 
+/// A statement's JSON compressed as [`Store::put_royalty_statements`] stores it (one
+/// zstd frame), for [`Store::put_framed_royalty_statements`].
+pub fn frame_statement(json: &[u8]) -> Result<Vec<u8>> {
+    frame(json)
+}
+
 fn unframe(period: &str, payee: &str, z: &[u8]) -> Result<Vec<u8>> {
     zstd::stream::decode_all(z).map_err(|e| {
         StoreError::Corrupt(format!(
@@ -127,6 +133,27 @@ impl Store {
         first: bool,
     ) -> Result<()> {
         let framed: Vec<Vec<u8>> = rows.iter().map(|r| frame(&r.json)).collect::<Result<_>>()?;
+        self.put_framed_royalty_statements(period, rows, &framed, first)
+            .await
+    }
+
+    /// [`Store::put_royalty_statements`] with each row's JSON already compressed by
+    /// [`frame_statement`] (`framed[i]` is `rows[i]`'s): a run compresses its
+    /// statements on the threads that make them, and this thread only writes.
+    pub async fn put_framed_royalty_statements(
+        &self,
+        period: &str,
+        rows: &[RoyaltyStatementRow],
+        framed: &[Vec<u8>],
+        first: bool,
+    ) -> Result<()> {
+        if rows.len() != framed.len() {
+            return Err(StoreError::Corrupt(format!(
+                "{} royalty statements, {} compressed",
+                rows.len(),
+                framed.len()
+            )));
+        }
         let mut tx = self.pool().begin().await?;
         if first {
             sqlx::query("DELETE FROM royalty_statements WHERE period = ?")
@@ -134,7 +161,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        for (r, z) in rows.iter().zip(&framed) {
+        for (r, z) in rows.iter().zip(framed) {
             sqlx::query(
                 "INSERT INTO royalty_statements(period, payee, sha256, body) VALUES (?, ?, ?, ?)",
             )
@@ -146,6 +173,19 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Loads the ledger's book into this store's cache, unless it holds the book of
+    /// the journal's head already: the next [`Store::record`] then finds it there. A
+    /// royalty run loads it on another thread while it computes (in a new process,
+    /// loading the book is most of what recording the run's entry costs).
+    pub async fn cache_book(&self) -> Result<()> {
+        // The cache first, then a connection: the order `record` takes them in.
+        let mut cache = self.cache.lock().await;
+        let mut conn = self.pool().acquire().await?;
+        let head = crate::head_seq(&mut conn).await?;
+        crate::fresh_book(&mut conn, &mut cache, head).await?;
         Ok(())
     }
 

@@ -1109,3 +1109,71 @@ async fn holdings_from_the_checkpoint_equal_those_summed_from_every_transfer() {
     let h = fresh.holdings_of(&label, day).await.unwrap();
     assert_eq!(h[&(p("allegro"), Sku::parse("MRG-1").unwrap())], 5);
 }
+
+/// A run compresses its statements on the threads that make them and stores them
+/// framed: read back as those stored whole, and a count that does not match is refused
+/// with nothing written.
+#[tokio::test]
+async fn statements_stored_framed_read_back_as_stored_whole() {
+    use backstock_store::royalty_statements::{frame_statement, RoyaltyStatementRow};
+    let (_dir, store) = open().await;
+    let row = |payee: &str, json: &str| RoyaltyStatementRow {
+        payee: payee.into(),
+        sha256: format!("sha-of-{payee}"),
+        json: json.as_bytes().to_vec(),
+    };
+    let rows = vec![row("artist-1", r#"{"a":1}"#), row("artist-2", r#"{"b":2}"#)];
+    let framed: Vec<Vec<u8>> = rows
+        .iter()
+        .map(|r| frame_statement(&r.json).unwrap())
+        .collect();
+    let err = store
+        .put_framed_royalty_statements("2016H1", &rows, &framed[..1], true)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("2 royalty statements, 1 compressed"),
+        "{err}"
+    );
+    assert_eq!(store.royalty_statement_count("2016H1").await.unwrap(), 0);
+    store
+        .put_framed_royalty_statements("2016H1", &rows, &framed, true)
+        .await
+        .unwrap();
+    store
+        .put_royalty_statements("2016H2", &rows, true)
+        .await
+        .unwrap();
+    for r in &rows {
+        let framed = store.royalty_statement("2016H1", &r.payee).await.unwrap();
+        let whole = store.royalty_statement("2016H2", &r.payee).await.unwrap();
+        assert_eq!(framed.as_ref(), Some(r));
+        assert_eq!(framed, whole);
+    }
+}
+
+/// The book loaded ahead (`cache_book`, as a royalty run does while it computes) is the
+/// one the next record uses: balances as if recorded without it.
+#[tokio::test]
+async fn a_book_loaded_ahead_records_as_one_loaded_then() {
+    let (dir, store) = open().await;
+    store
+        .record(&[make("m1", "2016-01-02", 100)], None)
+        .await
+        .unwrap();
+    // A new process: its cache empty.
+    let reopened = Store::open(dir.path(), false).await.unwrap();
+    reopened.cache_book().await.unwrap();
+    reopened
+        .record(&[ship("s1", "2016-01-05", 60)], None)
+        .await
+        .unwrap();
+    let err = reopened
+        .record(&[ship("s2", "2016-01-06", 60)], None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("holds only 40"), "{err}");
+    let rows = reopened.stock(&StockFilter::default()).await.unwrap();
+    assert_eq!(units(&rows, "label"), 40);
+}

@@ -414,13 +414,12 @@ async fn label_name(store: &Store) -> Result<String, AppError> {
 
 /// Distributors in default on the snapshot's date: risk level critical, or a refused
 /// demand. `snap` holds the entries of [`crate::risk::RISK_KINDS`] known on that date
-/// (the risk computations read no other kind).
-async fn defaulted(
-    store: &Store,
+/// (the risk computations read no other kind), under the label's thresholds `th`.
+fn defaulted(
     snap: &backstock_risk::Snapshot,
-) -> Result<BTreeSet<PartyId>, AppError> {
-    let th = crate::risk::thresholds(store).await?;
-    let mut out: BTreeSet<PartyId> = backstock_risk::signals::assess(snap, &th)
+    th: &backstock_risk::Thresholds,
+) -> BTreeSet<PartyId> {
+    let mut out: BTreeSet<PartyId> = backstock_risk::signals::assess(snap, th)
         .into_iter()
         .filter(|a| a.level >= backstock_risk::Level::Critical)
         .map(|a| a.distributor)
@@ -440,7 +439,7 @@ async fn defaulted(
             }
         }
     }
-    Ok(out)
+    out
 }
 
 // ---------------------------------------------------------------- run
@@ -628,7 +627,23 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
         .as_ref()
         .map(|p| p.stored.closing.clone())
         .unwrap_or_default();
-    let result = compute_journal(&journal, &inputs, &period, &opening).map_err(|e| {
+    // Recording the run's entry needs the ledger's book, which a new process loads
+    // (hundreds of thousands of accounts): it is loaded on another thread while this
+    // one computes, which keeps one core busy. This thread drives the runtime only
+    // between the two: connections that earlier reads hand back to the pool (a task
+    // on this runtime) are handed back first, so the loading thread finds one idle.
+    tokio::task::yield_now().await;
+    let computed = std::thread::scope(|sc| {
+        let runtime = tokio::runtime::Handle::current();
+        let book = (!a.dry_run).then(|| sc.spawn(move || runtime.block_on(store.cache_book())));
+        let computed = compute_journal(&journal, &inputs, &period, &opening);
+        // A book that failed to load is loaded again by `record`, which reports why.
+        if let Some(b) = book {
+            let _ = b.join();
+        }
+        computed
+    });
+    let result = computed.map_err(|e| {
         // The computation does not know the period's name; the command to run does.
         let e = e
             .to_string()
@@ -687,6 +702,17 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
     // stores the one before (compressed, one transaction): the same rows in the same
     // order as one at a time.
     let result = std::sync::Arc::new(result);
+    // The table of the run is made on a thread of its own meanwhile (it counts one
+    // statement per payee, as stored).
+    let summary = {
+        let result = std::sync::Arc::clone(&result);
+        let warnings = warnings.clone();
+        let (format, dry_run) = (a.format, a.dry_run);
+        std::thread::spawn(move || {
+            let count = by_payee(&result).len();
+            summary(&result, &period, &warnings, count, format, dry_run)
+        })
+    };
     let made = {
         let result = std::sync::Arc::clone(&result);
         let label = label.clone();
@@ -741,19 +767,21 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
     // Blocking receives: the worker needs nothing from this thread's runtime.
     while let Ok(batch) = rx.recv() {
         let mut rows = Vec::new();
+        let mut framed = Vec::new();
         for m in batch? {
-            if let Some(row) = m.row {
+            if let Some((row, z)) = m.row {
                 digests.push(StatementDigest {
                     payee: row.payee.clone(),
                     sha256: row.sha256.clone(),
                 });
                 rows.push(row);
+                framed.push(z);
             }
             kept.extend(m.doc);
         }
         if !a.dry_run {
             store
-                .put_royalty_statements(&period.to_string(), &rows, first)
+                .put_framed_royalty_statements(&period.to_string(), &rows, &framed, first)
                 .await?;
             first = false;
         }
@@ -766,8 +794,10 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
             .put_royalty_statements(&period.to_string(), &[], first)
             .await?;
     }
+    let summary = summary
+        .join()
+        .map_err(|_| AppError::new(Exit::Other, "making the run's table failed"))?;
     phase("statements stored");
-    let count = if a.dry_run { kept.len() } else { digests.len() };
     let mut stored_run = StoredRun {
         statements: Vec::new(),
         statement_sha256: digests,
@@ -775,9 +805,9 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
         warnings: warnings.clone(),
         closing: result.closing.clone(),
     };
-    let summary = summary(&result, &period, &stored_run, count, a.format, a.dry_run);
-    // Recording reads the book; what the run computed is no longer needed for it.
-    drop(result);
+    // Recording reads the book; what the run computed is no longer needed for it, and
+    // is freed on another thread while this one records (a million rows of earnings).
+    std::thread::spawn(move || drop(result));
     if a.dry_run {
         stored_run.statements = kept;
         return Ok(RunOutcome {
@@ -838,56 +868,44 @@ struct HeadEvent {
 }
 
 /// A statement entry decoded (the ledger's `Entry` reads a statement straight into its
-/// lines, without buffering it first).
-fn statement_entry(seq: i64, json: String) -> Result<Entry, backstock_store::StoreError> {
-    serde_json::from_str(&json).map_err(|e| corrupt(seq, e))
+/// lines, without buffering it first), with its digest for the risk view (the entry
+/// whole when it has none: a sum would overflow).
+fn statement_entry(seq: i64, json: String) -> Result<(Entry, Entry), backstock_store::StoreError> {
+    let e: Entry = serde_json::from_str(&json).map_err(|e| corrupt(seq, e))?;
+    let digest = e.statement_digest().unwrap_or_else(|| e.clone());
+    Ok((e, digest))
 }
 
 /// Decodes the statements in `pending` (the first on a thread of its own when there
-/// are two) and appends them to `out` in order, each line's SKU shared with every
-/// other line of the same SKU (`skus`).
+/// are two) and hands each to `take` in order, whole and as its digest.
 fn take_statements(
     pending: &mut Vec<(i64, String)>,
-    skus: &mut std::collections::HashSet<Sku>,
-    out: &mut Vec<(i64, Entry)>,
+    take: &mut impl FnMut(i64, Entry, Entry),
 ) -> Result<(), backstock_store::StoreError> {
     let mut batch = std::mem::take(pending).into_iter();
-    let decoded: Vec<(i64, Result<Entry, backstock_store::StoreError>)> =
-        std::thread::scope(|sc| {
-            let first = batch
-                .next()
-                .map(|(seq, json)| (seq, sc.spawn(move || statement_entry(seq, json))));
-            let rest: Vec<_> = batch
-                .map(|(seq, json)| (seq, statement_entry(seq, json)))
-                .collect();
-            first
-                .map(|(seq, h)| {
-                    (
-                        seq,
-                        h.join()
-                            .unwrap_or_else(|_| Err(corrupt(seq, "decoding the statement failed"))),
-                    )
-                })
-                .into_iter()
-                .chain(rest)
-                .collect()
-        });
-    for (seq, e) in decoded {
-        let mut e = e?;
-        if let Event::Statement(st) = &mut e.event {
-            for l in &mut st.lines {
-                if let Some(sku) = &mut l.sku {
-                    match skus.get(sku) {
-                        Some(shared) => *sku = shared.clone(),
-                        None => {
-                            skus.insert(sku.clone());
-                        }
-                    }
-                }
-            }
-            st.lines.shrink_to_fit();
-        }
-        out.push((seq, e));
+    type Decoded = Result<(Entry, Entry), backstock_store::StoreError>;
+    let decoded: Vec<(i64, Decoded)> = std::thread::scope(|sc| {
+        let first = batch
+            .next()
+            .map(|(seq, json)| (seq, sc.spawn(move || statement_entry(seq, json))));
+        let rest: Vec<_> = batch
+            .map(|(seq, json)| (seq, statement_entry(seq, json)))
+            .collect();
+        first
+            .map(|(seq, h)| {
+                (
+                    seq,
+                    h.join()
+                        .unwrap_or_else(|_| Err(corrupt(seq, "decoding the statement failed"))),
+                )
+            })
+            .into_iter()
+            .chain(rest)
+            .collect()
+    });
+    for (seq, d) in decoded {
+        let (e, digest) = d?;
+        take(seq, e, digest);
     }
     Ok(())
 }
@@ -997,13 +1015,24 @@ async fn gather(
             Ok(())
         })
         .await?;
-    // What the risk computations read (for distributors in default) and what the run
-    // reads overlap: statements, payments, catalog items, agreements effective and
-    // known by the period's end. They are read once, into the risk snapshot of the
-    // period's end ([`crate::risk::RISK_KINDS`], as `risk` reads them); the run then
-    // takes the statements, payments and catalog out of it. A statement is decoded
-    // straight into its lines (not through the tagged `Event`, which would buffer the
-    // whole entry first), its SKUs shared with every other line of the same SKU.
+    // Distributors in default are decided by the risk computations over the entries of
+    // [`crate::risk::RISK_KINDS`] known by the period's end, with each statement as its
+    // digest (as `risk` reads them: the same levels, without a view of every line), and
+    // the ledger's holdings of that day. The holdings are read on a thread of their own
+    // while this one reads the entries (as [`crate::risk::risk_snapshot`] does).
+    let held = {
+        let reader = store.reader();
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            runtime.block_on(async move { reader.holdings_of(&PartyId::label(), Some(end)).await })
+        })
+    };
+    // The statements effective and known by the period's end are read once: each is
+    // taken whole into the run's compact journal as it is decoded (its entry is not
+    // kept), and as its digest into the risk view. A statement is decoded straight
+    // into its lines (not through the tagged `Event`, which would buffer the whole
+    // entry first). The other kinds the risk computations read (payments, catalog
+    // items, agreements among them) are read after, and the run takes its part of them.
     let known = EntryRange {
         kinds: vec![EntryKind::Statement],
         effective_from: None,
@@ -1011,8 +1040,25 @@ async fn gather(
         known_from: None,
         known_to: Some(end),
     };
-    let mut skus: std::collections::HashSet<Sku> = std::collections::HashSet::new();
-    let mut statements: Vec<(i64, Entry)> = Vec::new();
+    let mut journal = Journal::new(end);
+    let mut digests: Vec<(i64, Entry)> = Vec::new();
+    let mut take = |seq: i64, e: Entry, digest: Entry| {
+        digests.push((seq, digest));
+        if reversed.contains(&e.id) {
+            return;
+        }
+        let Event::Statement(st) = e.event else {
+            return;
+        };
+        let mut known_on = e.known_on;
+        if let (Some(pe), true) = (prev_end, seq > prev_seq) {
+            if st.period_end.max(known_on) <= pe && known_on <= end {
+                known_on = start;
+                late += 1;
+            }
+        }
+        journal.push_statement(st, known_on);
+    };
     // Two statements at a time are decoded on two threads (a statement of 100k lines
     // is megabytes of JSON), then taken in recording order.
     let mut pending: Vec<(i64, String)> = Vec::new();
@@ -1020,14 +1066,13 @@ async fn gather(
         .for_each_entry_json(&known, 8, |seq, json| {
             pending.push((seq, json));
             if pending.len() == 2 {
-                take_statements(&mut pending, &mut skus, &mut statements)?;
+                take_statements(&mut pending, &mut take)?;
             }
             Ok(())
         })
         .await?;
-    take_statements(&mut pending, &mut skus, &mut statements)?;
+    take_statements(&mut pending, &mut take)?;
     phase("statements read");
-    drop(skus);
     let others: Vec<EntryKind> = crate::risk::RISK_KINDS
         .iter()
         .copied()
@@ -1035,10 +1080,10 @@ async fn gather(
         .collect();
     let rest = store.entries(&others, Some(end)).await?;
     // Both in recording order: merged by sequence number.
-    let mut seqs = Vec::with_capacity(statements.len() + rest.len());
-    let mut entries = Vec::with_capacity(statements.len() + rest.len());
+    let mut seqs = Vec::with_capacity(digests.len() + rest.len());
+    let mut entries = Vec::with_capacity(digests.len() + rest.len());
     {
-        let mut a = statements.into_iter().peekable();
+        let mut a = digests.into_iter().peekable();
         let mut b = rest.into_iter().peekable();
         loop {
             let take_a = match (a.peek(), b.peek()) {
@@ -1053,35 +1098,62 @@ async fn gather(
         }
     }
     phase("entries of the period's end read");
-    let snap = crate::risk::snapshot_of(store, end, entries).await?;
-    let defaulted_distributors = defaulted(store, &snap).await?;
+    let held = held
+        .await
+        .map_err(|e| AppError::new(Exit::Other, format!("reading the holdings failed: {e}")))??;
+    let snap = backstock_risk::Snapshot {
+        as_of: end,
+        entries,
+        held,
+    };
+    // The risk computations run on another thread while this one reads the catalog
+    // items and agreements effective or known after the period's end (names on
+    // statements).
+    let th = crate::risk::thresholds(store).await?;
+    let assessing = tokio::task::spawn_blocking(move || {
+        let d = defaulted(&snap, &th);
+        (snap, d)
+    });
+    let mut later: Vec<(i64, Entry)> = Vec::new();
+    for range in [
+        EntryRange {
+            kinds: vec![EntryKind::CatalogItem, EntryKind::Agreement],
+            effective_from: Some(end.add_days(1)),
+            ..Default::default()
+        },
+        EntryRange {
+            kinds: vec![EntryKind::CatalogItem, EntryKind::Agreement],
+            effective_to: Some(end),
+            known_from: Some(end.add_days(1)),
+            ..Default::default()
+        },
+    ] {
+        store
+            .for_each_entry_json(&range, 1024, |seq, json| {
+                later.push((
+                    seq,
+                    serde_json::from_str(&json).map_err(|e| corrupt(seq, e))?,
+                ));
+                Ok(())
+            })
+            .await?;
+    }
+    let (snap, defaulted_distributors) = assessing.await.map_err(|e| {
+        AppError::new(
+            Exit::Other,
+            format!("assessing the distributors failed: {e}"),
+        )
+    })?;
     phase("distributors in default");
-    // The run's part of those entries, and the catalog items and agreements effective
-    // or known after the period's end (names on statements; the catalog of items
-    // known by the end), all in recording order.
-    let mut journal = Journal::new(end);
+    // The run's part of the other entries (payments; catalog items and agreements,
+    // with those read above: names on statements, the catalog of items known by the
+    // end), all in recording order.
     let mut names = Names::default();
     let mut refs: Vec<(i64, Entry)> = Vec::new();
     for (seq, mut e) in seqs.into_iter().zip(snap.entries) {
         match &e.event {
             Event::Fact(Fact::CatalogItem(_)) | Event::Fact(Fact::Agreement(_)) => {
                 refs.push((seq, e));
-            }
-            Event::Statement(_) => {
-                if reversed.contains(&e.id) {
-                    continue;
-                }
-                let Event::Statement(st) = e.event else {
-                    continue;
-                };
-                let mut known_on = e.known_on;
-                if let (Some(pe), true) = (prev_end, seq > prev_seq) {
-                    if st.period_end.max(known_on) <= pe && known_on <= end {
-                        known_on = start;
-                        late += 1;
-                    }
-                }
-                journal.push_statement(st, known_on);
             }
             Event::PaymentReceived { .. } => {
                 if reversed.contains(&e.id) {
@@ -1102,29 +1174,7 @@ async fn gather(
             _ => {}
         }
     }
-    for range in [
-        EntryRange {
-            kinds: vec![EntryKind::CatalogItem, EntryKind::Agreement],
-            effective_from: Some(end.add_days(1)),
-            ..Default::default()
-        },
-        EntryRange {
-            kinds: vec![EntryKind::CatalogItem, EntryKind::Agreement],
-            effective_to: Some(end),
-            known_from: Some(end.add_days(1)),
-            ..Default::default()
-        },
-    ] {
-        store
-            .for_each_entry_json(&range, 1024, |seq, json| {
-                refs.push((
-                    seq,
-                    serde_json::from_str(&json).map_err(|e| corrupt(seq, e))?,
-                ));
-                Ok(())
-            })
-            .await?;
-    }
+    refs.extend(later);
     refs.sort_by_key(|(seq, _)| *seq);
     for (_, e) in refs {
         names.learn(&e);
@@ -1332,7 +1382,11 @@ const STATEMENT_BATCH: usize = 500;
 /// One payee's statement as a run built it: the stored row (unless a dry run) and the
 /// document (when kept).
 struct Made {
-    row: Option<backstock_store::royalty_statements::RoyaltyStatementRow>,
+    /// The row and its JSON compressed as stored.
+    row: Option<(
+        backstock_store::royalty_statements::RoyaltyStatementRow,
+        Vec<u8>,
+    )>,
     doc: Option<doc::RoyaltyStatement>,
 }
 
@@ -1340,11 +1394,17 @@ fn made(d: doc::RoyaltyStatement, serialize: bool, keep: bool) -> Result<Made, A
     let row = if serialize {
         let json = serde_json::to_vec(&d)
             .map_err(|e| AppError::new(Exit::Other, format!("statement {}: {e}", d.payee.id)))?;
-        Some(backstock_store::royalty_statements::RoyaltyStatementRow {
-            payee: d.payee.id.clone(),
-            sha256: sha256_hex(&json),
-            json,
-        })
+        // Compressed here, on the threads that make the statements: the thread that
+        // stores them only writes.
+        let framed = backstock_store::royalty_statements::frame_statement(&json)?;
+        Some((
+            backstock_store::royalty_statements::RoyaltyStatementRow {
+                payee: d.payee.id.clone(),
+                sha256: sha256_hex(&json),
+                json,
+            },
+            framed,
+        ))
     } else {
         None
     };
@@ -1552,7 +1612,7 @@ fn postings(r: &RunResult, opening: &OpeningBalances) -> Result<Vec<RoyaltyPosti
 fn summary(
     r: &RunResult,
     period: &Period,
-    stored: &StoredRun,
+    warnings: &[String],
     count: usize,
     format: Format,
     dry_run: bool,
@@ -1602,7 +1662,7 @@ fn summary(
                 "dry_run": dry_run,
                 "statements": r.statements,
                 "tie_out": r.tie_out,
-                "warnings": stored.warnings,
+                "warnings": warnings,
             }))
             .unwrap_or_default()
                 + "\n"
@@ -1641,7 +1701,7 @@ fn summary(
     if r.tie_out.is_empty() {
         out.push_str("  no distributor statements in this period\n");
     }
-    for w in &stored.warnings {
+    for w in warnings {
         out.push_str(&format!("warning: {w}\n"));
     }
     if !dry_run {
