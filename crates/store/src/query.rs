@@ -422,7 +422,7 @@ impl Store {
         let mut cache = self.cache.lock().await;
         let mut conn = self.pool().acquire().await?;
         let head = crate::head_seq(&mut conn).await?;
-        if cache.as_ref().map(|c| c.head_seq) != Some(head) {
+        if !crate::cache_follows(&cache, head) {
             drop(cache);
             let nets = nets_uncached(&mut conn, as_of, want).await?;
             return Ok(f(&mut nets.iter().map(|(k, p, q)| (k, *p, *q))));
@@ -489,7 +489,7 @@ impl Store {
             let cache = self.cache.lock().await;
             let mut conn = self.pool().acquire().await?;
             let head = crate::head_seq(&mut conn).await?;
-            if cache.as_ref().map(|c| c.head_seq) != Some(head) {
+            if !crate::cache_follows(&cache, head) {
                 drop(cache);
                 return crate::holdings::holdings(self, &mut conn, owner, as_of_day(as_of)).await;
             }

@@ -1177,3 +1177,71 @@ async fn a_book_loaded_ahead_records_as_one_loaded_then() {
     let rows = reopened.stock(&StockFilter::default()).await.unwrap();
     assert_eq!(units(&rows, "label"), 40);
 }
+
+/// A store whose book is cached (a server) sees entries another process recorded
+/// since: its book is brought forward by them (each replayed and checked against the
+/// transfers stored for it), so its stock, balances and holdings equal a new
+/// process's, and what it records next chains on and verifies.
+#[tokio::test]
+async fn a_cached_book_follows_entries_recorded_by_another_process() {
+    let (dir, server) = open().await;
+    server
+        .record(
+            &[
+                make("m1", "2016-01-02", 1000),
+                ship("s1", "2016-01-05", 300),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    let before = server.stock(&StockFilter::default()).await.unwrap();
+    assert_eq!(units(&before, "allegro"), 300);
+    // Another process: a statement (sales, a reserve left pending) and a shipment.
+    let cli = Store::open(dir.path(), false).await.unwrap();
+    cli.record(
+        &[
+            statement("st1", "2016-02-20", 40),
+            ship("s2", "2016-02-22", 25),
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    drop(cli);
+    let cold = Store::open(dir.path(), false).await.unwrap();
+    for as_of in [None, Some(d("2016-02-21")), Some(d("2030-01-01"))] {
+        let f = StockFilter {
+            as_of,
+            ..Default::default()
+        };
+        assert_eq!(
+            server.stock(&f).await.unwrap(),
+            cold.stock(&f).await.unwrap(),
+            "{as_of:?}"
+        );
+        assert_eq!(
+            server.balances(as_of, None).await.unwrap(),
+            cold.balances(as_of, None).await.unwrap()
+        );
+        assert_eq!(
+            server.holdings_of(&p("label"), as_of).await.unwrap(),
+            cold.holdings_of(&p("label"), as_of).await.unwrap()
+        );
+    }
+    assert_eq!(
+        units(
+            &server.stock(&StockFilter::default()).await.unwrap(),
+            "allegro"
+        ),
+        285
+    );
+    // Recorded through the brought-forward book: chained on, and all of it verifies.
+    server
+        .record(&[statement("st2", "2016-03-20", 5)], None)
+        .await
+        .unwrap();
+    let full = server.verify_anchored_full(None, true).await.unwrap();
+    assert_eq!(full.report.first_problem, None);
+    assert_eq!(full.report.entries, 5);
+}
