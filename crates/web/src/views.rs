@@ -192,6 +192,11 @@ async fn compute(
     };
     let last_seq = store.last_seq().await?.unwrap_or(0);
     let th = backstock_app::risk::thresholds(store).await?;
+    // The ledger's book kept in the label's store between computations: the stock as of
+    // today is then its balances, and entries recorded since (here or by a CLI import)
+    // are replayed onto it rather than every transfer summed again.
+    store.cache_book().await?;
+    phase("book brought up to date");
     let stock = backstock_app::risk::label_stock(store, as_of).await?;
     phase("stock read");
     let mut kept_entries = None;
