@@ -174,12 +174,7 @@ async fn compute(
     day: i64,
     upto: i64,
 ) -> Result<Vec<Held>> {
-    let accounts: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(first_id + count), 0) FROM account_blocks")
-            .fetch_one(&mut *conn)
-            .await?;
-    let n = usize::try_from(accounts)
-        .map_err(|_| StoreError::Corrupt("the number of accounts".into()))?;
+    let n = crate::account_count(conn).await?;
     let mut sums = vec![0i128; n];
     let mut cursor = crate::BlockCursor::new(Some(day));
     while let Some(b) = cursor.next(conn).await? {

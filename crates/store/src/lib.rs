@@ -1316,11 +1316,16 @@ async fn replay_onto(
             return Ok(false);
         }
     }
+    Ok(account_count(conn).await? == book.engine().accounts().len())
+}
+
+/// How many accounts the store has (their ids are dense, from 0).
+pub(crate) async fn account_count(conn: &mut SqliteConnection) -> Result<usize> {
     let accounts: i64 =
         sqlx::query_scalar("SELECT COALESCE(MAX(first_id + count), 0) FROM account_blocks")
             .fetch_one(&mut *conn)
             .await?;
-    Ok(usize::try_from(accounts).ok() == Some(book.engine().accounts().len()))
+    usize::try_from(accounts).map_err(|_| StoreError::Corrupt("the number of accounts".into()))
 }
 
 /// Entries handed to the sealer before their rows are collected (bounds what waits).

@@ -118,12 +118,7 @@ async fn nets_uncached(
     as_of: Option<Date>,
     want: Want,
 ) -> Result<Vec<(AccountKey, i128, i128)>> {
-    let accounts: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(first_id + count), 0) FROM account_blocks")
-            .fetch_one(&mut *conn)
-            .await?;
-    let n = usize::try_from(accounts)
-        .map_err(|_| StoreError::Corrupt("the number of accounts".into()))?;
+    let n = crate::account_count(conn).await?;
     let max_day = as_of.map(|d| i64::from(d.days_since_epoch()));
     let sums = crate::sum_transfers(conn, n, max_day).await?;
     let mut out = Vec::new();
