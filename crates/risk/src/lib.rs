@@ -249,6 +249,12 @@ pub struct Thresholds {
     /// Stocking up is seasonal when the ratio of units taken to units sold is at most
     /// this share (per-mille) of the same ratio in the same months a year earlier.
     pub stocking_seasonal_permille: i64,
+    /// A payment warning at `alert` on any of the days this many days back (and half
+    /// as many) is kept at `alert` while the distributor is still materially in
+    /// arrears: averages move as each late payment lands, and a warning clears when
+    /// the distributor catches up, not when an average dips under a line for a
+    /// fortnight. 0 turns the memory off.
+    pub alert_memory_days: i64,
 }
 
 impl Default for Thresholds {
@@ -293,6 +299,7 @@ impl Default for Thresholds {
             payments_stopped_critical_days: 150,
             payment_window_min_periods: 3,
             stocking_seasonal_permille: 1250,
+            alert_memory_days: 30,
         }
     }
 }

@@ -280,6 +280,78 @@ fn assess_agreement(
     t: &Thresholds,
     totals: i64,
 ) -> Assessment {
+    let (mut now, arrears) = assess_as_measured(snap, view, a, t, totals);
+    if now.level >= Level::Alert || arrears.amount <= 0 || t.alert_memory_days <= 0 {
+        return now;
+    }
+    remember_payment_alert(snap, view, a, t, totals, &mut now, &arrears);
+    now
+}
+
+/// Keeps a payment warning raised in the last `alert_memory_days` at `alert` while
+/// the distributor has not caught up. Lateness and coverage are averages over a
+/// window: when one late payment lands, the average dips, and a distributor whose
+/// payments are getting later would flicker between watch and alert from one
+/// fortnight to the next. The level on the earlier days is the one measured then
+/// (without this memory, so it never feeds on itself), from what was known then.
+fn remember_payment_alert(
+    snap: &Snapshot,
+    view: &View<'_>,
+    a: &Agreement,
+    t: &Thresholds,
+    totals: i64,
+    now: &mut Assessment,
+    arrears: &crate::book::Arrears,
+) {
+    let memory = t.alert_memory_days.min(365);
+    for back in [memory / 2, memory] {
+        let day = crate::minus_days(view.as_of, back);
+        let then_view = View::at(snap, day);
+        let (then, _) = assess_as_measured(snap, &then_view, a, t, totals);
+        let Some(was) = then
+            .signals
+            .iter()
+            .find(|s| s.level >= Level::Alert && s.code.family() == "payment")
+        else {
+            continue;
+        };
+        let note = format!(
+            " On {day} this was at alert: {} It has not caught up since ({} past due beyond {} days, the oldest {} days), so this stays at alert until it does.",
+            was.message,
+            show(arrears.amount, a.currency),
+            t.arrears_grace_days,
+            arrears.oldest_days,
+        );
+        match now.signals.iter_mut().find(|s| s.code == was.code) {
+            Some(s) => {
+                s.level = s.level.max(Level::Alert);
+                s.message.push_str(&note);
+            }
+            None => now.signals.push(sig(
+                was.code,
+                Level::Alert,
+                note.trim_start().to_string(),
+                was.value.clone(),
+            )),
+        }
+        now.signals
+            .sort_by(|x, y| y.level.cmp(&x.level).then_with(|| x.code.cmp(&y.code)));
+        let (level, reason) = level_of(&now.signals);
+        now.level = level;
+        now.reason = reason;
+        return;
+    }
+}
+
+/// The assessment from what the data shows on the view's date, and the distributor's
+/// material arrears then.
+fn assess_as_measured(
+    snap: &Snapshot,
+    view: &View<'_>,
+    a: &Agreement,
+    t: &Thresholds,
+    totals: i64,
+) -> (Assessment, crate::book::Arrears) {
     let d = &a.distributor;
     let as_of = view.as_of;
     let book = Book::build(
@@ -313,14 +385,18 @@ fn assess_agreement(
 
     signals.sort_by(|x, y| y.level.cmp(&x.level).then_with(|| x.code.cmp(&y.code)));
     let (level, reason) = level_of(&signals);
-    Assessment {
-        distributor: d.clone(),
-        as_of,
-        level,
-        reason,
-        exposure: exp.total,
-        signals,
-    }
+    let arrears = book.arrears_of(t.arrears_grace_days, t.deduction_max_permille, frame.floor);
+    (
+        Assessment {
+            distributor: d.clone(),
+            as_of,
+            level,
+            reason,
+            exposure: exp.total,
+            signals,
+        },
+        arrears,
+    )
 }
 
 /// What the distributor's size and rhythm make of the thresholds (see [`crate::rhythm`]).
@@ -1432,6 +1508,66 @@ mod tests {
         let late = signal(&a, "payment_lateness");
         assert_eq!(late.level, Level::Watch, "{late:#?}");
         assert!(a.level <= Level::Watch, "{a:#?}");
+    }
+
+    #[test]
+    fn a_payment_alert_stays_until_the_distributor_catches_up() {
+        // On time for a year, then every payment 32 days late: measured alone, the
+        // level goes up and down as each late payment lands and moves the averages
+        // (alert, ok, ok, alert, ...), while the distributor is always behind.
+        let tl = healthy_with(5_000_000, |i| Some(if i < 12 { 0 } else { 32 }));
+        let forgetful = Thresholds {
+            alert_memory_days: 0,
+            ..Thresholds::default()
+        };
+        let (mut kept, mut dips) = (0, 0);
+        let mut day = Date::parse("2015-01-01").expect("date");
+        while day <= Date::parse(AS_OF).expect("date") {
+            let snap = tl.snap(&day.to_string());
+            let raw = assess_one(&snap, &forgetful, &p("allegro")).expect("assessment");
+            let with = assess1(&snap);
+            // The memory only ever keeps a level up, never lowers one.
+            assert!(with.level >= raw.level, "{day}: {with:#?} {raw:#?}");
+            if with.level > raw.level {
+                kept += 1;
+                assert_eq!(with.level, Level::Alert, "{day}");
+                let s = with
+                    .signals
+                    .iter()
+                    .find(|s| s.level == Level::Alert && s.code.family() == "payment")
+                    .expect("a payment signal at alert");
+                assert!(
+                    s.message.contains("has not caught up since"),
+                    "{}",
+                    s.message
+                );
+            }
+            if raw.level < Level::Alert
+                && [15, 30].iter().any(|b| {
+                    let then = tl.snap(&day.add_days(-b).to_string());
+                    assess_one(&then, &forgetful, &p("allegro"))
+                        .is_some_and(|x| x.level >= Level::Alert)
+                })
+            {
+                dips += 1;
+            }
+            day = day.add_days(7);
+        }
+        assert!(
+            dips > 0,
+            "the timeline should dip below alert at least once"
+        );
+        assert_eq!(kept, dips, "every dip while still behind is kept at alert");
+
+        // A healthy distributor gets exactly the same levels with or without it.
+        let tl = healthy_with(5_000_000, |i| Some(if i % 5 == 0 { 9 } else { 2 }));
+        let mut day = Date::parse("2015-01-01").expect("date");
+        while day <= Date::parse(AS_OF).expect("date") {
+            let snap = tl.snap(&day.to_string());
+            let raw = assess_one(&snap, &forgetful, &p("allegro")).expect("assessment");
+            assert_eq!(assess1(&snap).level, raw.level, "{day}");
+            day = day.add_days(7);
+        }
     }
 
     #[test]
