@@ -15,7 +15,7 @@
 //! | `payment_coverage` | cash received ÷ amount that fell due in the payment window (less deductions), per-mille; only when at least 1000 (whole currency units) fell due and the shortfall reaches the materiality floor | watch < 800, alert < 500, critical < 200 |
 //! | `payments_stopped` | no payment at all since the last one while statements fell due after it and are past due by more than its usual lateness (median of the year) + 14 days (simply unpaid, at least the materiality floor) | 45 days of silence → watch; with two statements missed (one, for a quarterly distributor) → alert; 150 days → critical; capped at watch while the silence is no longer than its longest gap between payments in the year before plus 15 days (a third of a period, if longer) |
 //! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
-//! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more (two months, or one quarter a month overdue) → alert; ≥ 3 missing → critical |
+//! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more → alert when two are missing, or one quarter is overdue by a further quarter, or by a month while another statement in the window came late (a second strike);  ≥ 3 missing → critical |
 //! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears on two or more statements (or one quarter) | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old and span two statements (or a quarter); a PO while so in arrears → alert; without arrears, or like last year's season → ok |
 //! | `exposure_over_limit` | (unpaid + reserve + consigned stock at wholesale) ÷ credit limit | watch ≥ 80 %, alert > 100 %, critical > 150 % |
 //! | `stock_concentration` | share of the label's units (its own warehouse + consigned) held by this distributor | watch ≥ 50 % (information) |
@@ -904,10 +904,16 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
         .max()
         .unwrap_or(0);
     let one_period_days = crate::rhythm::period_days(a).max(30);
+    // A second strike: a statement missing a month beyond its usual time while
+    // another one in the window already came late is not the one-off glitch —
+    // statements are coming later and now one has not come. (A monthly statement
+    // alone never reaches the missing days for an alert; this speaks of quarters.)
+    const A_MONTH_DAYS: i64 = 30;
+    let second_strike = nl >= 1 && overdue >= A_MONTH_DAYS;
     let level = if nm >= t.statements_missing_critical {
         Level::Critical
     } else if missing_days >= t.statements_missing_alert_days
-        && (nm >= 2 || overdue >= one_period_days)
+        && (nm >= 2 || overdue >= one_period_days || second_strike)
     {
         Level::Alert
     } else if nm >= 1 || nl >= 1 {
@@ -1649,6 +1655,74 @@ mod tests {
         let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
         assert_eq!(st.level, Level::Critical);
         assert_eq!(st.value, "4 missing, 0 late");
+    }
+
+    /// A quarterly distributor sending its statement 40 days after each quarter and
+    /// paying on time; `late_q8` days more for the 2015Q1 statement; 2015Q2's never
+    /// comes.
+    fn quarterly_with_missing_2015q2(late_q8: i32) -> Tl {
+        let mut a = agreement("allegro", "2013-01-01");
+        a.statement_frequency = backstock_ledger::facts::StatementFrequency::Quarterly;
+        a.credit_limit = usd(5_000_000);
+        let mut tl = Tl::new();
+        tl.ucc("allegro", "OR-2012-001", "OR", "2012-12-01", None)
+            .agreement(a)
+            .catalog("CD1", 950, 300)
+            .make("2013-01-01", "CD1", 10_000)
+            .ship("SH1", "2013-01-05", "label", "allegro", "CD1", 2000);
+        let first = Date::parse("2013-01-01").expect("date");
+        for q in 0..9 {
+            let ps = first.add_months(q * 3);
+            let pe = ps.add_months(3).add_days(-1);
+            let known = pe.add_days(40 + if q == 8 { late_q8 } else { 0 });
+            let id = format!("allegro-q{q}");
+            tl.statement(
+                &id,
+                "allegro",
+                &ps.to_string(),
+                &pe.to_string(),
+                &known.to_string(),
+                vec![sale("CD1", 100, 95_000)],
+            );
+            let due = pe.add_days(60).max(known);
+            tl.pay(
+                &format!("pay-{q}"),
+                &due.to_string(),
+                "allegro",
+                usd(95_000),
+                Some(&id),
+            );
+        }
+        tl.sort();
+        tl
+    }
+
+    #[test]
+    fn a_quarterly_statement_missing_after_a_late_one_is_a_second_strike() {
+        // 2015Q2 is expected by 2015-08-24 (40 days + 15); on 2015-09-30 it is 37
+        // days overdue. Alone, a glitch to watch: a quarterly statement a month or two
+        // late, then sent, is everyday.
+        let st = signal(
+            &assess1(&quarterly_with_missing_2015q2(0).snap("2015-09-30")),
+            "statements_late_or_missing",
+        )
+        .clone();
+        assert_eq!(st.level, Level::Watch, "{st:#?}");
+        // After 2015Q1's came 35 days late, it is a second strike: an alert.
+        let st = signal(
+            &assess1(&quarterly_with_missing_2015q2(35).snap("2015-09-30")),
+            "statements_late_or_missing",
+        )
+        .clone();
+        assert_eq!(st.level, Level::Alert, "{st:#?}");
+        assert_eq!(st.value, "1 missing, 1 late");
+        // Before it is a month overdue, still watch.
+        let st = signal(
+            &assess1(&quarterly_with_missing_2015q2(35).snap("2015-09-10")),
+            "statements_late_or_missing",
+        )
+        .clone();
+        assert_eq!(st.level, Level::Watch, "{st:#?}");
     }
 
     #[test]
