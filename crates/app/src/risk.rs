@@ -76,11 +76,15 @@ pub const RISK_KINDS: &[EntryKind] = &[
 /// deductions and next steps over them are those over the whole entries, without a
 /// view of every statement line.
 pub fn digested_for_risk(entries: &[Entry]) -> Vec<Entry> {
-    entries
-        .iter()
-        .filter(|e| RISK_KINDS.contains(&e.event.kind()))
-        .map(|e| e.statement_digest().unwrap_or_else(|| e.clone()))
-        .collect()
+    entries.iter().filter_map(digest_for_risk).collect()
+}
+
+/// One entry as [`digested_for_risk`] takes it: `None` when not of [`RISK_KINDS`],
+/// a statement as its digest, any other entry as it is.
+pub fn digest_for_risk(e: &Entry) -> Option<Entry> {
+    RISK_KINDS
+        .contains(&e.event.kind())
+        .then(|| e.statement_digest().unwrap_or_else(|| e.clone()))
 }
 
 /// The entries of [`RISK_KINDS`] known on `as_of` (all when `None`), in recording order.

@@ -33,6 +33,16 @@
 //! the materiality floor. So a healthy distributor that paid one statement late stays
 //! at `watch` at most.
 //!
+//! **A payment warning clears when the distributor catches up.** Lateness and
+//! coverage are averages over a window, and each late payment that lands moves them:
+//! measured alone, a distributor paying later and later can go alert → ok → alert
+//! from one fortnight to the next. So a payment signal at `alert` on the day
+//! `alert_memory_days` (30) or half of it before is kept at `alert` while the
+//! distributor is still materially in arrears, with a sentence saying when it was
+//! raised and what is still past due. The earlier days are measured as they were
+//! then, without this memory (it never feeds on itself); it only ever keeps a level
+//! up, and a distributor that never reached `alert` is never raised by it.
+//!
 //! # The level of a distributor
 //!
 //! 1. Start from the highest level among its signals (`ok` when none).

@@ -41,6 +41,11 @@ pub struct Books {
     pub as_of: Date,
     /// Entries known and effective on `as_of`, in recording order.
     pub entries: Vec<Entry>,
+    /// Those of the risk kinds with each statement as its digest
+    /// ([`backstock_app::risk::digested_for_risk`]): today's figures are computed over
+    /// them, and the next books of the same day extend them by the new entries alone
+    /// rather than digesting every statement again.
+    pub digests: Vec<Entry>,
     pub receivables: Vec<DistributorReceivables>,
     pub risk: Vec<Assessment>,
     pub legal: LegalReport,
@@ -200,6 +205,7 @@ async fn compute(
     let stock = backstock_app::risk::label_stock(store, as_of).await?;
     phase("stock read");
     let mut kept_entries = None;
+    let mut kept_digests = None;
     let mut kept_points = Vec::new();
     if let Some(p) = prev.filter(|p| p.last_seq <= last_seq) {
         let first_new = store.first_counted_day(&[], p.last_seq).await?;
@@ -211,17 +217,20 @@ async fn compute(
             .collect();
         if p.as_of == as_of {
             let mut entries = p.entries.clone();
+            let mut digests = p.digests.clone();
             store
                 .for_each_entry_after(&[], Some(as_of), p.last_seq, |seq, e| {
                     // Entries recorded since `last_seq` was read wait for the next
                     // computation, which reads on from `last_seq` (never twice).
                     if seq <= last_seq {
+                        digests.extend(backstock_app::risk::digest_for_risk(&e));
                         entries.push(e);
                     }
                     Ok(())
                 })
                 .await?;
             kept_entries = Some(entries);
+            kept_digests = Some(digests);
         }
     }
     let entries = match kept_entries {
@@ -239,11 +248,9 @@ async fn compute(
         // Today's figures over the risk kinds with statements as their digests (the
         // same figures: `app::risk` tests it at every month end of the demo), not
         // over every statement line; the past month ends need the lines.
-        let today = backstock_app::risk::snapshot_with_stock(
-            as_of,
-            backstock_app::risk::digested_for_risk(&entries),
-            &stock,
-        );
+        let digests =
+            kept_digests.unwrap_or_else(|| backstock_app::risk::digested_for_risk(&entries));
+        let today = backstock_app::risk::snapshot_with_stock(as_of, digests.clone(), &stock);
         phase("digests");
         let receivables = backstock_risk::receivables::compute(&today, None);
         phase("receivables");
@@ -273,6 +280,7 @@ async fn compute(
             thresholds,
             as_of,
             entries: snap.entries,
+            digests,
             receivables,
             risk,
             legal,

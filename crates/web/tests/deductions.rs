@@ -440,7 +440,7 @@ async fn owners_set_thresholds_with_their_defaults_shown() {
         (json!({"deduction_max_permille": 1.5}), "not a whole number"),
         (
             json!({"nope": 1}),
-            "is not a threshold (they are: arrears_grace_days",
+            "is not a threshold (they are: alert_memory_days, arrears_grace_days",
         ),
         (json!({"deduction_max_permille": -1}), "below zero"),
     ] {
