@@ -16,7 +16,7 @@
 //! | `payments_stopped` | no payment at all since the last one while statements fell due after it and are past due by more than its usual lateness (median of the year) + 14 days (simply unpaid, at least the materiality floor) | 45 days of silence → watch; with two statements missed (one, for a quarterly distributor) → alert; 150 days → critical; capped at watch while the silence is no longer than its longest gap between payments in the year before plus 15 days (a third of a period, if longer) |
 //! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
 //! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more → alert when two are missing, or one quarter is overdue by a further quarter, or by a month while another statement in the window came late (a second strike);  ≥ 3 missing → critical |
-//! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears on two or more statements (or one quarter) | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old and span two statements (or a quarter); a PO while so in arrears → alert; without arrears, or like last year's season → ok |
+//! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears on two or more statements (or one quarter) — two it is really behind on: past due by more than its usual lateness + 14 days, so one statement paid three months late beside the next one a week or two late, as usual, is not two | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old and span two statements (or a quarter); a PO while so in arrears → alert; without arrears, or like last year's season → ok |
 //! | `exposure_over_limit` | (unpaid + reserve + consigned stock at wholesale) ÷ credit limit | watch ≥ 80 %, alert > 100 %, critical > 150 % |
 //! | `stock_concentration` | share of the label's units (its own warehouse + consigned) held by this distributor | watch ≥ 50 % (information) |
 //! | `demand_unanswered` | a return/transfer demand with no answer | alert after 14 days |
@@ -729,6 +729,21 @@ fn usual_days_late(book: &Book<'_>) -> i64 {
     days.get(days.len() / 2).copied().unwrap_or(0)
 }
 
+/// How many statements are simply unpaid past due by more than the distributor's own
+/// usual lateness and two weeks (at least the arrears grace): "in arrears on two
+/// statements" means two it is really behind on. One statement paid three months
+/// late while the next is, as usual, a week or two late is the one-off glitch, not
+/// arrears that span two periods.
+fn statements_behind(book: &Book<'_>, t: &Thresholds) -> i64 {
+    let after = t
+        .arrears_grace_days
+        .max(usual_days_late(book).saturating_add(14));
+    book.stmts
+        .iter()
+        .filter(|s| s.unpaid(t.deduction_max_permille) > 0 && s.days_past_due(book.as_of) > after)
+        .count() as i64
+}
+
 /// Statements falling due one after another with no payment at all since: the
 /// distributor has stopped paying (Lumberjack Mordam's "checks stopped"; Allegro's
 /// "not paid since last year").
@@ -1088,8 +1103,12 @@ fn flagged_pos(
         let (amt, days) = (ar.amount, ar.oldest_days);
         // One statement paid late is not a trend (as for the payment signals): the
         // arrears must span two statement periods.
-        let broad =
-            rhythm::arrears_span_two_periods(a, ar.statements, days, t.stocking_po_arrears_days);
+        let broad = rhythm::arrears_span_two_periods(
+            a,
+            statements_behind(&b, t),
+            days,
+            t.stocking_po_arrears_days,
+        );
         if amt > 0 && days >= t.stocking_po_arrears_days && broad {
             flagged.push(format!(
                 "purchase order {po} ({units} units of {}) on {date} came while {} was {days} days past due",
@@ -1161,7 +1180,12 @@ fn stocking_signal(
         None => String::new(),
     };
     let serious = oldest >= t.stocking_po_arrears_days
-        && rhythm::arrears_span_two_periods(a, ar.statements, oldest, t.stocking_po_arrears_days);
+        && rhythm::arrears_span_two_periods(
+            a,
+            statements_behind(book, t),
+            oldest,
+            t.stocking_po_arrears_days,
+        );
     let (level, message) = if (stocking && !seasonal && arrears > 0) || !flagged.is_empty() {
         let mut m = format!("{base}{last_year_text}");
         if arrears > 0 {

@@ -507,6 +507,49 @@ fn a_quarterly_statement_paid_three_months_late_is_watched_not_held() {
     }
 }
 
+/// The everyday glitch of a monthly distributor with long terms: one statement paid
+/// three months late while the next is, as usual for it, a week or two late, and
+/// purchase orders keep coming meanwhile. Two statements are past due, but it is
+/// behind on one: no order is "placed while in arrears on two statements".
+#[test]
+fn a_monthly_glitch_beside_an_everyday_late_payment_is_not_ordering_while_in_arrears() {
+    for (seed, late) in [(31, 80), (32, 89), (33, 100)] {
+        let season = seasonal(1, false);
+        let pay = move |i: i32| {
+            Some((
+                match i {
+                    20 => late,
+                    22 => 10,
+                    _ => 0,
+                },
+                1000,
+            ))
+        };
+        let mut tl = Tl::new();
+        History {
+            dist: "bigriver",
+            start: "2011-01-01",
+            periods: 48,
+            quarterly: false,
+            terms: 120,
+            lag: 17,
+            units: &season,
+            pay: &pay,
+            sent: &always,
+            seed,
+        }
+        .write(&mut tl);
+        // Period 20 (2012-09) was due 2013-01-28; period 22 on 2013-03-31, paid 10-20
+        // days late. Orders while the first is 70-80 days past due and the second
+        // 9-14 days.
+        for (i, on) in ["2013-04-09", "2013-04-14"].iter().enumerate() {
+            tl.po(&format!("PO-G{i}"), on, "bigriver", "CD1", 300);
+        }
+        tl.sort();
+        assert_never_alert(&tl, "bigriver", "2012-01-31", "2014-12-31");
+    }
+}
+
 /// The same quarterly distributor when it stops paying for good is at `alert` once
 /// its first unpaid statement has gone unpaid for a further quarter, and stays there.
 #[test]
