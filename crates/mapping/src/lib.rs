@@ -181,19 +181,20 @@ pub fn convert_csv(
         .flexible(true)
         .delimiter(mapping.delimiter)
         .from_reader(text.as_bytes());
+    let mut lines = text::LineNumbers::new(text.as_bytes());
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+                let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
                 if !engine.feed(line, &record) {
                     break;
                 }
             }
             Err(e) => {
                 engine.push_error(SourceError {
-                    line: e.position().map_or(0, |p| p.line()),
+                    line: e.position().map_or(0, |p| lines.line_at(p.byte())),
                     column: None,
                     found: e.to_string(),
                     expected: "well-formed CSV".into(),
