@@ -189,6 +189,10 @@ pub(crate) struct Engine<'m> {
     /// The first row tried as the header and what it lacked, reported if no row has
     /// the mapping's columns.
     first_header: Option<(u64, Vec<String>, HeaderProblem)>,
+    /// The header row's cells, once found.
+    pub(crate) header: Vec<String>,
+    /// Read only as far as the header row.
+    pub(crate) stop_at_header: bool,
     to_skip: u64,
     stopped: bool,
     rows: Vec<Row>,
@@ -209,6 +213,8 @@ impl<'m> Engine<'m> {
             plan: None,
             header_failed: false,
             first_header: None,
+            header: Vec::new(),
+            stop_at_header: false,
             to_skip: m.skip_rows_after_header,
             stopped: false,
             rows: Vec::new(),
@@ -256,7 +262,8 @@ impl<'m> Engine<'m> {
             match self.plan_for(Some(&texts)) {
                 Ok(plan) => {
                     self.plan = Some(plan);
-                    return true;
+                    self.header = texts;
+                    return !self.stop_at_header;
                 }
                 Err(problem) => {
                     let searching = problem.ambiguous.is_empty()
@@ -647,9 +654,11 @@ impl<'m> Engine<'m> {
         // The item code: the first non-empty code column.
         let mut sku = String::new();
         let mut sku_refused = false;
+        let mut sku_col = 0u32;
         for c in &plan.sku {
             let cell = cells.cell(c.idx);
             if let Some(t) = self.text(&cell) {
+                sku_col = source_number(c);
                 if let Some(digits) = scientific_code(&t) {
                     // A spreadsheet showed the barcode as a number in scientific form
                     // (`1.99758300217E+11`) and the CSV kept what it showed.
@@ -771,7 +780,26 @@ impl<'m> Engine<'m> {
             fields[7] = units.unsigned_abs().to_string();
             fields[8] = out_amount.to_canonical();
             fields[10] = memo_parts.join(" / ");
-            out.push(Row { line, fields });
+            let mut columns = [0u32; 11];
+            if !from_rule {
+                columns[5] = plan
+                    .kind
+                    .as_ref()
+                    .filter(|_| lp.kind.is_none())
+                    .map_or(0, source_number);
+            }
+            if lp.with_sku {
+                columns[6] = sku_col;
+            }
+            columns[7] = lp.units.as_ref().map_or(0, source_number);
+            if lp.plus.is_empty() && lp.minus.is_empty() {
+                columns[8] = source_number(&lp.amount);
+            }
+            out.push(Row {
+                line,
+                fields,
+                columns,
+            });
         }
         // Statement fields from columns of this row (only rows that yield lines).
         let mut stmt: [Option<String>; 6] = Default::default();
@@ -808,6 +836,8 @@ impl<'m> Engine<'m> {
             for (i, v) in stmt.iter().enumerate() {
                 if let Some(v) = v {
                     row.fields[canonical_pos(i)] = v.clone();
+                    row.columns[canonical_pos(i)] =
+                        plan.stmt_cols[i].as_ref().map_or(0, source_number);
                 }
             }
         }
@@ -1140,6 +1170,11 @@ impl<'m> Engine<'m> {
         }
         Ok(rows)
     }
+}
+
+/// The 1-based number of a column read (0 for an optional column the file lacks).
+fn source_number(c: &Col) -> u32 {
+    u32::try_from(c.idx.saturating_add(1)).unwrap_or(0)
 }
 
 /// A value in one pair of square brackets (`[3/1/16 - 3/31/16]`, as report settings

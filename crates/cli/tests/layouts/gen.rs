@@ -728,6 +728,34 @@ impl Layout {
     }
 }
 
+impl Layout {
+    /// Puts a barcode the label's catalog does not have (a valid UPC-A) on one data
+    /// row: returns its line, 1-based column and header name, and the code.
+    pub fn unknown_code(&mut self, r: &mut Rng) -> Option<(u64, usize, String, String)> {
+        let (col, name) = ["UPC", "Barcode", "EAN", "upc"]
+            .iter()
+            .find_map(|n| self.table.col(n).map(|c| (c, n.to_string())))?;
+        let candidates: Vec<usize> = self
+            .table
+            .data
+            .iter()
+            .copied()
+            .filter(|&i| match self.table.rows[i].get(col) {
+                Some(V::S(t)) => !t.trim().is_empty() && !t.contains('E'),
+                Some(V::N(_)) => true,
+                _ => false,
+            })
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        let row = *r.pick(&candidates);
+        let code = format!("01234567890{}", check_digit("01234567890"));
+        self.table.rows[row][col] = s(&code);
+        Some((self.line_of(row), col + 1, name, code))
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // Common pieces
 

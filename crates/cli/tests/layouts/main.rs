@@ -293,3 +293,49 @@ fn a_broken_value_is_named_by_file_line_and_column() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// A barcode the catalog does not have, in each layout with a barcode column:
+/// refused naming the file, the line and the column of the original file (not a
+/// canonical field), and what to do; nothing recorded.
+#[test]
+fn an_unknown_barcode_is_named_by_file_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut layouts = gen::layouts(6);
+    let d = tmp.path().join("data");
+    let files = tmp.path().join("files");
+    label(&d, &files, &layouts);
+    let mut r = gen::Rng::new(66);
+    let mut failures = Vec::new();
+    let mut tried = 0;
+    for l in &mut layouts {
+        let Some((line, col, name, code)) = l.unknown_code(&mut r) else {
+            continue;
+        };
+        tried += 1;
+        let path = files.join(&l.file);
+        std::fs::write(&path, l.bytes()).unwrap();
+        if let Some(toml) = &l.mapping {
+            let m = files.join(format!("{}.toml", l.name));
+            std::fs::write(&m, toml).unwrap();
+            ok(&d, &["mapping", "add", m.to_str().unwrap()]);
+        }
+        let mut args: Vec<&str> = vec!["import", path.to_str().unwrap(), "--mapping", l.name];
+        args.extend(l.args.iter().map(String::as_str));
+        let before = journal_len(&d);
+        let o = run(&d, &args);
+        let err = text(&o);
+        let wanted = [
+            l.file.clone(),
+            format!("line {line}, column {col} ({name}): found \"{code}\", expected a SKU or UPC in the catalog"),
+        ];
+        if o.status.code() != Some(3)
+            || err.contains("panicked")
+            || wanted.iter().any(|w| !err.contains(w.as_str()))
+            || journal_len(&d) != before
+        {
+            failures.push(format!("[{}] expected {wanted:?}, got:\n{err}", l.name));
+        }
+    }
+    assert!(tried >= 12, "{tried}");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
