@@ -478,6 +478,15 @@ impl<'m> Engine<'m> {
         {
             return None;
         }
+        // `="012345678905"`: the formula a CSV export writes so that a spreadsheet
+        // keeps a code's leading zeros, for the text inside.
+        let unformula = |t: &str| -> Option<String> {
+            let inner = t.trim().strip_prefix("=\"")?.strip_suffix('"')?;
+            (!inner.contains('"')).then(|| inner.trim().to_string())
+        };
+        if let Some(inner) = unformula(trimmed) {
+            return (!inner.is_empty()).then_some(Cow::Owned(inner));
+        }
         Some(match t {
             Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
             Cow::Owned(o) => Cow::Owned(o.trim().to_string()),

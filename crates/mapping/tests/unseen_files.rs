@@ -306,3 +306,31 @@ minus = ["Net"]
         "line 2, column 2 (Sub Total): found \"1.2.3\", expected a decimal amount such as 1,234.56"
     );
 }
+
+/// Excel's export tricks: a barcode written as the formula `="012345678905"` (so a
+/// spreadsheet keeps its leading zero), zeros in accounting style (`$ -`, `-`).
+#[test]
+fn formula_text_and_accounting_zeros() {
+    let m = mapping(
+        r#"
+name = "excel-tricks"
+[columns]
+sku = ["UPC"]
+[[lines]]
+kind = "sale"
+amount = "Gross"
+units = "Sold"
+[[lines]]
+kind = "return"
+amount = "Returns"
+units = "Returned"
+sign = "net"
+"#,
+    );
+    let text = "UPC,Sold,Gross,Returned,Returns\n\"=\"\"067003123457\"\"\",3,$25.50,-, $ -   \n";
+    let rows = convert_csv(&m, text.as_bytes(), &given()).expect("rows");
+    assert_eq!(
+        show(&rows),
+        "2|S-1,dist,2016-03-01,2016-03-31,2016-04-15,sale,067003123457,3,25.50,USD,"
+    );
+}

@@ -2451,8 +2451,8 @@ amount = "Fee"
 }
 
 /// A US one-stop: a title block, blank lines between the rows, negatives written
-/// every way (`($12.00)`, `$(12.00)`, `$ (12.00)`, `-$12.00`, `$-12.00`), padded
-/// cells, a TOTAL line.
+/// every way (`($12.00)`, `$(12.00)`, `$ (12.00)`, `-$12.00`, `$-12.00`), zeros in
+/// accounting style (`$ -`, `-`), barcodes as `="…"`, padded cells, a TOTAL line.
 fn allied(r: &mut Rng, p: Period, cat: &[Item]) -> Layout {
     let mut t = Table::default();
     let id = format!("AMD{}{:03}", p.yyyymm(), r.range(1, 999));
@@ -2488,6 +2488,16 @@ fn allied(r: &mut Rng, p: Period, cat: &[Item]) -> Layout {
             _ => s(x),
         }
     };
+    // Exported with Excel's tricks: barcodes as `="012345678905"` (so a spreadsheet
+    // keeps their zeros), zero amounts in accounting style (`$ -`).
+    let formula_codes = r.chance(60);
+    let acct = |c: i64, neg: Neg| -> String {
+        if c == 0 {
+            " $ -   ".to_string()
+        } else {
+            money(c, "$", neg)
+        }
+    };
     let mut facts = Vec::new();
     for (n, it) in pick_items(r, cat, 3, 7, &US).into_iter().enumerate() {
         let sold = qty(r);
@@ -2498,13 +2508,21 @@ fn allied(r: &mut Rng, p: Period, cat: &[Item]) -> Layout {
         let neg = *r.pick(&negs);
         t.data(vec![
             s(n + 1),
-            pad(r, it.upc.clone()),
+            if formula_codes {
+                s(format!("=\"{}\"", it.upc))
+            } else {
+                pad(r, it.upc.clone())
+            },
             pad(r, it.title.to_string()),
             s(it.artist),
             pad(r, units_grouped(sold, ",")),
-            pad(r, back.to_string()),
+            if back == 0 {
+                s("-")
+            } else {
+                pad(r, back.to_string())
+            },
             pad(r, money(gross, "$", neg)),
-            pad(r, money(-ret, "$", neg)),
+            s(acct(-ret, neg)),
             pad(r, money(-fee, "$", neg)),
             pad(r, money(gross - ret - fee, "$", neg)),
         ]);
