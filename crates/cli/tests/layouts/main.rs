@@ -339,3 +339,60 @@ fn an_unknown_barcode_is_named_by_file_line_and_column() {
     assert!(tried >= 12, "{tried}");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Damaged files (cut short, bytes overwritten, lines dropped): refused or read, never
+/// a panic, and a dry run records nothing.
+#[test]
+fn damaged_files_never_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let layouts = gen::layouts(9);
+    let d = tmp.path().join("data");
+    let files = tmp.path().join("files");
+    label(&d, &files, &layouts);
+    let mut r = gen::Rng::new(99);
+    let before = journal_len(&d);
+    let mut failures = Vec::new();
+    for l in &layouts {
+        if let Some(toml) = &l.mapping {
+            let m = files.join(format!("{}.toml", l.name));
+            std::fs::write(&m, toml).unwrap();
+            ok(&d, &["mapping", "add", m.to_str().unwrap()]);
+        }
+        let good = l.bytes();
+        for v in 0..4 {
+            let mut b = good.clone();
+            match v {
+                0 => b.truncate(r.below(b.len() as u64) as usize),
+                1 => {
+                    for _ in 0..=r.below(8) {
+                        let i = r.below(b.len() as u64) as usize;
+                        b[i] = *r.pick(&[b'"', b',', b';', b'\n', b'\r', 0xff, 0, b'(', b'-']);
+                    }
+                }
+                2 => {
+                    let text = String::from_utf8_lossy(&good).into_owned();
+                    let kept: Vec<&str> = text.lines().filter(|_| !r.chance(30)).collect();
+                    b = kept.join("\n").into_bytes();
+                }
+                _ => b = b.repeat(2),
+            }
+            let path = files.join(format!("damaged-{v}-{}", l.file));
+            std::fs::write(&path, &b).unwrap();
+            let mut args: Vec<&str> = vec![
+                "import",
+                path.to_str().unwrap(),
+                "--mapping",
+                l.name,
+                "--dry-run",
+            ];
+            args.extend(l.args.iter().map(String::as_str));
+            let o = run(&d, &args);
+            let said = text(&o);
+            if said.contains("panicked") || !matches!(o.status.code(), Some(0 | 3 | 4)) {
+                failures.push(format!("[{} damage {v}] {:?}:\n{said}", l.name, o.status));
+            }
+        }
+    }
+    assert_eq!(journal_len(&d), before);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
