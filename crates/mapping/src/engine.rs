@@ -269,9 +269,9 @@ impl<'m> Engine<'m> {
                     let searching = problem.ambiguous.is_empty()
                         && self.m.names_columns()
                         && line - header_row <= HEADER_SEARCH;
-                    if self.first_header.is_none() {
-                        self.first_header = Some((line, texts.clone(), problem));
-                    } else if !problem.ambiguous.is_empty() {
+                    // The row header_row names is reported, unless a later one has
+                    // the columns but names one twice.
+                    if self.first_header.is_none() || !problem.ambiguous.is_empty() {
                         self.first_header = Some((line, texts.clone(), problem));
                     }
                     if searching {

@@ -200,7 +200,9 @@ pub fn days_in(year: u16, month: u8) -> u8 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        _ if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        _ if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         _ => 28,
     }
 }
@@ -308,7 +310,7 @@ pub fn grouped(c: i64, sep: &str, dec: &str) -> String {
     let int = (c.abs() / 100).to_string();
     let mut g = String::new();
     for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
             g.push_str(sep);
         }
         g.push(ch);
@@ -365,6 +367,11 @@ pub fn euro(c: i64, sep: &str) -> String {
     } else {
         body
     }
+}
+
+/// Cents as the number a spreadsheet cell holds (parsed from its decimal text).
+pub fn num(cents: i64) -> f64 {
+    plain(cents).parse().unwrap()
 }
 
 /// `pct` percent of `c`, rounded half up (the distributor's own rounding).
@@ -814,6 +821,9 @@ fn args(a: &[&str]) -> Vec<String> {
 // ---------------------------------------------------------------------------------
 // The layouts
 
+/// Makes one layout's file for a month.
+type Maker = fn(&mut Rng, Period, &[Item]) -> Layout;
+
 /// Every layout for a seed, all for the same month.
 pub fn layouts(seed: u64) -> Vec<Layout> {
     let mut r = Rng::new(seed);
@@ -822,7 +832,7 @@ pub fn layouts(seed: u64) -> Vec<Layout> {
         month: (seed % 12) as u8 + 1,
     };
     let cat = catalog();
-    let makers: [fn(&mut Rng, Period, &[Item]) -> Layout; 18] = [
+    let makers: [Maker; 18] = [
         orchard,
         awal,
         cdbaby,
@@ -1516,6 +1526,9 @@ action = "stop"
     }
 }
 
+// The workbook's amounts are what a spreadsheet computed: its own float products
+// (7.9 × 3 = 23.700000000000003) are reproduced here, never used as money.
+#[allow(clippy::float_arithmetic)]
 /// Redeye (US) as an XLSX workbook: a Summary sheet first, the detail on the second
 /// sheet under a title block, true date cells, UPCs and amounts as number cells
 /// (float artefacts included: 7.9 × 3), invoices and credit memos.
@@ -2376,13 +2389,9 @@ fn forced_exposure(r: &mut Rng, p: Period, cat: &[Item]) -> Layout {
                 s(format!("{}: {} ({})", it.artist, it.title, it.format)),
                 V::N(sold as f64),
                 if back > 0 { V::N(back as f64) } else { V::E },
-                V::N(gross as f64 / 100.0),
-                if back > 0 {
-                    V::N(ret as f64 / 100.0)
-                } else {
-                    V::E
-                },
-                V::N(fee as f64 / 100.0),
+                V::N(num(gross)),
+                if back > 0 { V::N(num(ret)) } else { V::E },
+                V::N(num(fee)),
             ]);
             facts.push(fact("sale", it.sku, sold, gross));
             if back > 0 {

@@ -10,7 +10,6 @@
 //! The files come from a seeded generator (`gen.rs`) of 18 layouts modelled on real
 //! exports. `BACKSTOCK_LAYOUT_SEEDS=4,5,6` runs more seeds.
 
-#[allow(dead_code)]
 #[path = "../common/mod.rs"]
 mod common;
 mod gen;
