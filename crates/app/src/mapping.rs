@@ -137,7 +137,7 @@ pub fn read(
     let bytes =
         std::fs::read(path).map_err(|e| AppError::new(Exit::Input, format!("{shown}: {e}")))?;
     let rows = convert(&bytes, shown, mapping, overrides)?;
-    from_rows(rows, mapping, ctx)
+    from_rows_of(rows, mapping, ctx, &bytes)
 }
 
 /// A file's bytes through a mapping into canonical statement rows (with the source
@@ -172,30 +172,67 @@ pub fn convert(
 /// Canonical rows (from [`convert`]) read as the importer reads a statements file:
 /// errors and provenance name the lines of the original file.
 pub fn from_rows(rows: Vec<Row>, mapping: &Mapping, ctx: &Context) -> Result<Parsed, AppError> {
+    from_rows_of(rows, mapping, ctx, &[])
+}
+
+/// [`from_rows`] for rows converted from `bytes` (the original file): a problem with a
+/// value read from one column names that column of the original file (`column 5
+/// (UPC)`), as the engine's own problems do.
+pub fn from_rows_of(
+    rows: Vec<Row>,
+    mapping: &Mapping,
+    ctx: &Context,
+    bytes: &[u8],
+) -> Result<Parsed, AppError> {
     // Canonical line n (header = 1) came from source line rows[n - 2].line.
-    let source_line = |n: u64| -> u64 {
-        n.checked_sub(2)
-            .and_then(|i| rows.get(i as usize))
-            .map(|r| r.line)
-            .unwrap_or(n)
-    };
+    let row_of = |n: u64| -> Option<&Row> { n.checked_sub(2).and_then(|i| rows.get(i as usize)) };
+    let source_line = |n: u64| -> u64 { row_of(n).map(|r| r.line).unwrap_or(n) };
     let canonical = backstock_mapping::to_csv(&rows);
     let mut parsed =
         backstock_ingest::read(Kind::Statements, canonical.as_bytes(), ctx).map_err(|mut e| {
-            // Canonical columns mean nothing in the original layout: name the field instead,
-            // and say each problem once per original line.
+            // Canonical columns mean nothing in the original layout: name the original
+            // column the value came from (else the field), and say each problem once
+            // per original line.
+            let mut header: Option<Vec<String>> = None;
+            let mut source_column = |line: u64, canonical_col: usize| -> Option<(usize, String)> {
+                let n = *row_of(line)?.columns.get(canonical_col.checked_sub(1)?)? as usize;
+                if n == 0 || bytes.is_empty() {
+                    return None;
+                }
+                let names =
+                    header.get_or_insert_with(|| backstock_mapping::header_names(mapping, bytes));
+                let name = names
+                    .get(n - 1)
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| format!("column {n}"));
+                Some((n, name))
+            };
             let mut seen = std::collections::HashSet::new();
             e.errors = e
                 .errors
                 .iter()
-                .map(|err| LineError {
-                    line: source_line(err.line),
-                    column: None,
-                    found: err.found.clone(),
-                    expected: match &err.column {
-                        Some((_, name)) => format!("{} (the {name} field)", err.expected),
-                        None => err.expected.clone(),
-                    },
+                .map(|err| {
+                    let source = match &err.column {
+                        Some((n, _)) => source_column(err.line, *n),
+                        // An unknown item code is said without a column: it is the
+                        // line's code.
+                        None if row_of(err.line).is_some_and(|r| r.fields[6] == err.found) => {
+                            source_column(err.line, 7)
+                        }
+                        None => None,
+                    };
+                    LineError {
+                        line: source_line(err.line),
+                        expected: match (&err.column, &source) {
+                            (Some((_, name)), None) => {
+                                format!("{} (the {name} field)", err.expected)
+                            }
+                            _ => err.expected.clone(),
+                        },
+                        column: source,
+                        found: err.found.clone(),
+                    }
                 })
                 .filter(|err| seen.insert((err.line, err.found.clone(), err.expected.clone())))
                 .collect();
@@ -270,7 +307,7 @@ pub async fn preview(
     let l = store.import_lookups().await?;
     let ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements);
     drop(l);
-    let errors = match from_rows(rows, mapping, &ctx) {
+    let errors = match from_rows_of(rows, mapping, &ctx, bytes) {
         Ok(_) => Vec::new(),
         Err(e) if e.exit() == Exit::Input => lines(&e),
         Err(e) => return Err(e),

@@ -24,6 +24,13 @@ pub(crate) trait RowCells {
     fn width(&self) -> usize;
     /// 0-based.
     fn cell(&self, i: usize) -> Cell<'_>;
+    /// The date a spreadsheet number cell holds as a serial day number in a General
+    /// (not date) format, such as 42460 for 2016-03-31 (1970-9999 only; the
+    /// workbook's 1900 or 1904 date system); `None` for anything else.
+    fn serial_date(&self, i: usize) -> Option<Ymd> {
+        let _ = i;
+        None
+    }
 }
 
 impl RowCells for csv::StringRecord {
@@ -133,10 +140,43 @@ struct Plan {
     stmt_cols: [Option<Col>; 6],
 }
 
+/// How many lines below `header_row` the header is looked for when that row lacks
+/// the columns the mapping names (a title block one line longer this month, a blank
+/// line above the header).
+const HEADER_SEARCH: u64 = 50;
+
+/// What a candidate header row lacks: columns the mapping names that it does not have,
+/// and names it has more than once (with their 1-based column numbers).
+struct HeaderProblem {
+    missing: Vec<String>,
+    ambiguous: Vec<(String, Vec<usize>)>,
+}
+
 /// A row of the header area, kept as text.
 struct Preamble {
     line: u64,
     cells: Vec<String>,
+    /// Spreadsheet number cells that may be serial dates: (0-based column, date).
+    serials: Vec<(usize, Ymd)>,
+}
+
+impl Preamble {
+    fn new(line: u64, cells: Vec<String>, row: &impl RowCells) -> Preamble {
+        Preamble {
+            line,
+            serials: (0..row.width())
+                .filter_map(|i| row.serial_date(i).map(|d| (i, d)))
+                .collect(),
+            cells,
+        }
+    }
+
+    fn serial(&self, col: usize) -> Option<Ymd> {
+        self.serials
+            .iter()
+            .find(|(c, _)| *c == col)
+            .map(|(_, d)| *d)
+    }
 }
 
 pub(crate) struct Engine<'m> {
@@ -146,6 +186,13 @@ pub(crate) struct Engine<'m> {
     preamble: Vec<Preamble>,
     plan: Option<Plan>,
     header_failed: bool,
+    /// The first row tried as the header and what it lacked, reported if no row has
+    /// the mapping's columns.
+    first_header: Option<(u64, Vec<String>, HeaderProblem)>,
+    /// The header row's cells, once found.
+    pub(crate) header: Vec<String>,
+    /// Read only as far as the header row.
+    pub(crate) stop_at_header: bool,
     to_skip: u64,
     stopped: bool,
     rows: Vec<Row>,
@@ -165,6 +212,9 @@ impl<'m> Engine<'m> {
             preamble: Vec::new(),
             plan: None,
             header_failed: false,
+            first_header: None,
+            header: Vec::new(),
+            stop_at_header: false,
             to_skip: m.skip_rows_after_header,
             stopped: false,
             rows: Vec::new(),
@@ -190,34 +240,50 @@ impl<'m> Engine<'m> {
         }
         let header_row = self.m.header_row;
         if header_row == 0 && self.plan.is_none() {
-            self.build_plan(None);
+            match self.plan_for(None) {
+                Ok(plan) => self.plan = Some(plan),
+                Err(problem) => {
+                    self.fail_header(0, Vec::new(), problem);
+                    return false;
+                }
+            }
         }
         if self.plan.is_none() {
+            let texts: Vec<String> = (0..cells.width())
+                .map(|i| cell_text(&cells.cell(i)).into_owned())
+                .collect();
             if line < header_row {
-                self.preamble.push(Preamble {
-                    line,
-                    cells: (0..cells.width())
-                        .map(|i| cell_text(&cells.cell(i)).into_owned())
-                        .collect(),
-                });
+                self.preamble.push(Preamble::new(line, texts, cells));
                 return true;
             }
-            if line == header_row {
-                let names: Vec<String> = (0..cells.width())
-                    .map(|i| cell_text(&cells.cell(i)).into_owned())
-                    .collect();
-                self.build_plan(Some((line, names)));
-                return !self.header_failed;
+            // The header row, or (a title block longer than the mapping says, a
+            // blank line) one of the rows below it: the first that has every column
+            // the mapping names.
+            match self.plan_for(Some(&texts)) {
+                Ok(plan) => {
+                    self.plan = Some(plan);
+                    self.header = texts;
+                    return !self.stop_at_header;
+                }
+                Err(problem) => {
+                    let searching = problem.ambiguous.is_empty()
+                        && self.m.names_columns()
+                        && line - header_row <= HEADER_SEARCH;
+                    // The row header_row names is reported, unless a later one has
+                    // the columns but names one twice.
+                    if self.first_header.is_none() || !problem.ambiguous.is_empty() {
+                        self.first_header = Some((line, texts.clone(), problem));
+                    }
+                    if searching {
+                        self.preamble.push(Preamble::new(line, texts, cells));
+                        return true;
+                    }
+                    if let Some((line, names, problem)) = self.first_header.take() {
+                        self.fail_header(line, names, problem);
+                    }
+                    return false;
+                }
             }
-            // The header line was blank or inside a multi-line field.
-            self.header_failed = true;
-            self.push_error(SourceError {
-                line: header_row,
-                column: None,
-                found: String::new(),
-                expected: "the header row (header_row in the mapping)".into(),
-            });
-            return false;
         }
         if self.to_skip > 0 {
             self.to_skip -= 1;
@@ -227,15 +293,44 @@ impl<'m> Engine<'m> {
         !self.stopped
     }
 
-    fn build_plan(&mut self, header: Option<(u64, Vec<String>)>) {
-        let (line, names) = match header {
-            Some((l, n)) => (l, Some(n)),
-            None => (0, None),
-        };
-        let normalized: Option<Vec<String>> = names
-            .as_ref()
-            .map(|ns| ns.iter().map(|n| normalize_header(n)).collect());
+    /// Reports a header row without the columns the mapping names (or naming one of
+    /// them twice); nothing more is read.
+    fn fail_header(&mut self, line: u64, names: Vec<String>, problem: HeaderProblem) {
+        self.header_failed = true;
+        let found = names.join(", ");
+        for what in problem.missing {
+            self.push_error(SourceError {
+                line,
+                column: None,
+                found: found.clone(),
+                expected: format!("{what} on the header row"),
+            });
+        }
+        for (name, cols) in problem.ambiguous {
+            let numbers: Vec<String> = cols.iter().map(|c| c.to_string()).collect();
+            self.push_error(SourceError {
+                line,
+                column: Some((cols[0], name.clone())),
+                found: format!(
+                    "{} columns named {name:?} (columns {})",
+                    cols.len(),
+                    numbers.join(" and ")
+                ),
+                expected: format!(
+                    "one column named {name:?} on the header row: give the column by number in the mapping (such as {})",
+                    cols[0]
+                ),
+            });
+        }
+    }
+
+    /// How the mapping's columns are found on a header row (`None`: no header, columns
+    /// by number), or what the row lacks.
+    fn plan_for(&self, names: Option<&[String]>) -> Result<Plan, HeaderProblem> {
+        let normalized: Option<Vec<String>> =
+            names.map(|ns| ns.iter().map(|n| normalize_header(n)).collect());
         let mut missing: Vec<String> = Vec::new();
+        let mut ambiguous: Vec<(String, Vec<usize>)> = Vec::new();
         let optional: Vec<String> = self
             .m
             .optional_columns
@@ -247,7 +342,6 @@ impl<'m> Engine<'m> {
                 ColRef::Index(i) => Col {
                     idx: i - 1,
                     name: names
-                        .as_ref()
                         .and_then(|ns| ns.get(i - 1))
                         .map(|s| s.trim().to_string())
                         .filter(|s| !s.is_empty())
@@ -255,14 +349,25 @@ impl<'m> Engine<'m> {
                 },
                 ColRef::Name(n) => {
                     let want = normalize_header(n);
-                    match normalized
+                    let at: Vec<usize> = normalized
                         .as_ref()
-                        .and_then(|ns| ns.iter().position(|h| *h == want))
-                    {
-                        Some(idx) => Col {
+                        .map(|ns| {
+                            ns.iter()
+                                .enumerate()
+                                .filter(|(_, h)| **h == want)
+                                .map(|(i, _)| i)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if at.len() > 1 && !ambiguous.iter().any(|(a, _)| normalize_header(a) == want) {
+                        // Two columns of the same name: which one is meant is not
+                        // guessed.
+                        ambiguous.push((n.clone(), at.iter().map(|i| i + 1).collect()));
+                    }
+                    match at.first() {
+                        Some(&idx) => Col {
                             idx,
                             name: names
-                                .as_ref()
                                 .and_then(|ns| ns.get(idx))
                                 .map(|s| s.trim().to_string())
                                 .unwrap_or_default(),
@@ -345,20 +450,10 @@ impl<'m> Engine<'m> {
                 }
             }
         }
-        if !missing.is_empty() {
-            self.header_failed = true;
-            let found = names.unwrap_or_default().join(", ");
-            for what in missing {
-                self.push_error(SourceError {
-                    line,
-                    column: None,
-                    found: found.clone(),
-                    expected: format!("{what} on the header row"),
-                });
-            }
-            return;
+        if !missing.is_empty() || !ambiguous.is_empty() {
+            return Err(HeaderProblem { missing, ambiguous });
         }
-        self.plan = Some(Plan {
+        Ok(Plan {
             sku,
             date,
             memo,
@@ -367,7 +462,7 @@ impl<'m> Engine<'m> {
             lines,
             rules,
             stmt_cols,
-        });
+        })
     }
 
     /// The text of a cell, `None` when empty (or one of `empty_values`).
@@ -382,6 +477,15 @@ impl<'m> Engine<'m> {
                 .any(|e| e.trim().eq_ignore_ascii_case(trimmed))
         {
             return None;
+        }
+        // `="012345678905"`: the formula a CSV export writes so that a spreadsheet
+        // keeps a code's leading zeros, for the text inside.
+        let unformula = |t: &str| -> Option<String> {
+            let inner = t.trim().strip_prefix("=\"")?.strip_suffix('"')?;
+            (!inner.contains('"')).then(|| inner.trim().to_string())
+        };
+        if let Some(inner) = unformula(trimmed) {
+            return (!inner.is_empty()).then_some(Cow::Owned(inner));
         }
         Some(match t {
             Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
@@ -470,7 +574,12 @@ impl<'m> Engine<'m> {
             return Some(d);
         }
         let t = self.text(&cell).unwrap_or_default();
-        match self.m.date_format.parse_date(&t) {
+        match self
+            .m
+            .date_format
+            .parse_date(&t)
+            .or_else(|| cells.serial_date(col.idx))
+        {
             Some(d) => Some(d),
             None => {
                 errs.push(Self::err(
@@ -553,9 +662,29 @@ impl<'m> Engine<'m> {
 
         // The item code: the first non-empty code column.
         let mut sku = String::new();
+        let mut sku_refused = false;
+        let mut sku_col = 0u32;
         for c in &plan.sku {
             let cell = cells.cell(c.idx);
             if let Some(t) = self.text(&cell) {
+                sku_col = source_number(c);
+                if let Some(digits) = scientific_code(&t) {
+                    // A spreadsheet showed the barcode as a number in scientific form
+                    // (`1.99758300217E+11`) and the CSV kept what it showed.
+                    match digits {
+                        Some(d) => sku = d,
+                        None => {
+                            sku_refused = true;
+                            errs.push(Self::err(
+                            line,
+                            c,
+                            t.into_owned(),
+                            "a UPC or EAN with all its digits: a spreadsheet wrote this one in scientific form and its last digits are lost (format the column as Number with 0 decimals, or as Text, and export the file again)",
+                        ));
+                        }
+                    }
+                    break;
+                }
                 sku = normalize_code(&t, matches!(cell, Cell::Number(_)));
                 break;
             }
@@ -629,6 +758,10 @@ impl<'m> Engine<'m> {
                 String::new()
             };
             if matches!(out_kind, Kind::Sale | Kind::Return) && line_sku.is_empty() {
+                if sku_refused {
+                    // Already said at the code's cell.
+                    continue;
+                }
                 let (n, name) = plan.sku.first().map_or((0, "item code".to_string()), |c| {
                     (c.idx.saturating_add(1), c.name.clone())
                 });
@@ -656,7 +789,26 @@ impl<'m> Engine<'m> {
             fields[7] = units.unsigned_abs().to_string();
             fields[8] = out_amount.to_canonical();
             fields[10] = memo_parts.join(" / ");
-            out.push(Row { line, fields });
+            let mut columns = [0u32; 11];
+            if !from_rule {
+                columns[5] = plan
+                    .kind
+                    .as_ref()
+                    .filter(|_| lp.kind.is_none())
+                    .map_or(0, source_number);
+            }
+            if lp.with_sku {
+                columns[6] = sku_col;
+            }
+            columns[7] = lp.units.as_ref().map_or(0, source_number);
+            if lp.plus.is_empty() && lp.minus.is_empty() {
+                columns[8] = source_number(&lp.amount);
+            }
+            out.push(Row {
+                line,
+                fields,
+                columns,
+            });
         }
         // Statement fields from columns of this row (only rows that yield lines).
         let mut stmt: [Option<String>; 6] = Default::default();
@@ -673,6 +825,12 @@ impl<'m> Engine<'m> {
             } else {
                 let raw = self.text(&cell).unwrap_or_default();
                 self.finish_value(i, &raw, spec)
+                    .or_else(|e| match cells.serial_date(col.idx) {
+                        Some(d) if is_date_field(i) && spec.split.is_none() => {
+                            Ok(end_of_month(spec, d.to_string()))
+                        }
+                        _ => Err(e),
+                    })
             };
             match value {
                 Ok(v) => stmt[i] = Some(v),
@@ -687,14 +845,22 @@ impl<'m> Engine<'m> {
             for (i, v) in stmt.iter().enumerate() {
                 if let Some(v) = v {
                     row.fields[canonical_pos(i)] = v.clone();
+                    row.columns[canonical_pos(i)] =
+                        plan.stmt_cols[i].as_ref().map_or(0, source_number);
                 }
             }
         }
         if errs.is_empty() {
             self.rows.extend(out);
         } else {
+            // A cell two lines read (`sub total` as the sale and in a fee) is one
+            // problem.
+            let mut said: Vec<SourceError> = Vec::new();
             for e in errs {
-                self.push_error(e);
+                if !said.contains(&e) {
+                    said.push(e.clone());
+                    self.push_error(e);
+                }
             }
         }
     }
@@ -702,13 +868,20 @@ impl<'m> Engine<'m> {
     /// Applies `split` and checks a statement value read from the file; dates are
     /// read with the mapping's date format and returned as `YYYY-MM-DD`.
     fn finish_value(&self, field: usize, raw: &str, spec: &ValueSpec) -> Result<String, String> {
-        let mut v = raw.trim();
+        let mut v = unbracket(raw.trim());
         if let Some((sep, part)) = &spec.split {
             v = v
                 .split(sep.as_str())
                 .nth(part.saturating_sub(1))
                 .unwrap_or("")
                 .trim();
+        }
+        if is_date_field(field) || FIELDS[field] == "currency" {
+            // `[USD]`, `(03/31/2016)`, `"2016-03-31"`: no date or currency code
+            // has brackets or quotes.
+            v = v.trim_matches(|c: char| {
+                matches!(c, '[' | ']' | '(' | ')' | '"' | '\'') || c.is_whitespace()
+            });
         }
         let format = spec.date_format.as_ref().unwrap_or(&self.m.date_format);
         let value = self.check_value(field, v, Some(format))?;
@@ -775,12 +948,13 @@ impl<'m> Engine<'m> {
     }
 
     /// Finds the value a `cell` or `after` source points at in the header area.
-    fn header_value(&self, source: &Source) -> Option<(u64, usize, String, String)> {
+    /// Also the serial date of a spreadsheet number cell found.
+    fn header_value(&self, source: &Source) -> Option<(u64, usize, String, String, Option<Ymd>)> {
         match source {
             Source::Cell { row, col, name } => {
                 let p = self.preamble.iter().find(|p| p.line == *row)?;
                 let v = p.cells.get(col - 1).cloned().unwrap_or_default();
-                Some((*row, *col, name.clone(), v))
+                Some((*row, *col, name.clone(), v, p.serial(col - 1)))
             }
             Source::After(label) => {
                 for p in &self.preamble {
@@ -792,10 +966,13 @@ impl<'m> Engine<'m> {
                         if !head.eq_ignore_ascii_case(label) {
                             continue;
                         }
-                        let rest = t[label.len()..].trim_start_matches([':', ' ', '\t']).trim();
+                        // `Statement No: 12`, `Statement No 12`, `Viewing Range=[…]`.
+                        let rest = t[label.len()..]
+                            .trim_start_matches([':', '=', ' ', '\t', '\u{a0}'])
+                            .trim();
                         let cell_name = format!("{}{}", letters(i + 1), p.line);
                         if !rest.is_empty() {
-                            return Some((p.line, i + 1, cell_name, rest.to_string()));
+                            return Some((p.line, i + 1, cell_name, rest.to_string(), None));
                         }
                         if let Some((j, v)) = p
                             .cells
@@ -805,9 +982,9 @@ impl<'m> Engine<'m> {
                             .find(|(_, v)| !v.trim().is_empty())
                         {
                             let name = format!("{}{}", letters(j + 1), p.line);
-                            return Some((p.line, j + 1, name, v.trim().to_string()));
+                            return Some((p.line, j + 1, name, v.trim().to_string(), p.serial(j)));
                         }
-                        return Some((p.line, i + 1, cell_name, String::new()));
+                        return Some((p.line, i + 1, cell_name, String::new(), None));
                     }
                 }
                 None
@@ -818,6 +995,10 @@ impl<'m> Engine<'m> {
 
     pub(crate) fn finish(mut self) -> Result<Vec<Row>, Vec<SourceError>> {
         if self.plan.is_none() && !self.header_failed && self.errors.is_empty() {
+            if let Some((line, names, problem)) = self.first_header.take() {
+                self.fail_header(line, names, problem);
+                return Err(self.errors);
+            }
             self.push_error(SourceError {
                 line: self.m.header_row,
                 column: None,
@@ -903,15 +1084,22 @@ impl<'m> Engine<'m> {
                             _ => format!("{} ({field}) in the header area", describe(field)),
                         },
                     }),
-                    Some((line, col, name, raw)) => match self.finish_value(i, &raw, spec) {
-                        Ok(v) => file_values[i] = Some(v),
-                        Err(expected) => errors.push(SourceError {
-                            line,
-                            column: Some((col, name)),
-                            found: raw,
-                            expected,
-                        }),
-                    },
+                    Some((line, col, name, raw, serial)) => {
+                        match self.finish_value(i, &raw, spec).or_else(|e| match serial {
+                            Some(d) if is_date_field(i) && spec.split.is_none() => {
+                                Ok(end_of_month(spec, d.to_string()))
+                            }
+                            _ => Err(e),
+                        }) {
+                            Ok(v) => file_values[i] = Some(v),
+                            Err(expected) => errors.push(SourceError {
+                                line,
+                                column: Some((col, name)),
+                                found: raw,
+                                expected,
+                            }),
+                        }
+                    }
                 },
             }
         }
@@ -993,6 +1181,20 @@ impl<'m> Engine<'m> {
     }
 }
 
+/// The 1-based number of a column read (0 for an optional column the file lacks).
+fn source_number(c: &Col) -> u32 {
+    u32::try_from(c.idx.saturating_add(1)).unwrap_or(0)
+}
+
+/// A value in one pair of square brackets (`[3/1/16 - 3/31/16]`, as report settings
+/// are written) without them.
+fn unbracket(v: &str) -> &str {
+    match v.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        Some(inner) if !inner.contains(['[', ']']) => inner.trim(),
+        _ => v,
+    }
+}
+
 /// Applies `end_of_month` to a `YYYY-MM-DD` value.
 fn end_of_month(spec: &ValueSpec, iso: String) -> String {
     match Ymd::parse_iso(&iso) {
@@ -1030,6 +1232,37 @@ fn normalize_code(code: &str, from_number: bool) -> String {
     code.to_string()
 }
 
+/// A code written in scientific form (`1.99758300217E+11`, `6.7003123457E+10`):
+/// `None` when it is not in that form; `Some(Some(digits))` when it is a whole
+/// UPC/EAN (8, 12, 13 or 14 digits, or 11 that lost a UPC's leading zero) whose check
+/// digit verifies; `Some(None)` when digits are missing (`1.99758E+11`) or it is no
+/// barcode.
+fn scientific_code(code: &str) -> Option<Option<String>> {
+    let (mantissa, exp) = code.split_once(['e', 'E'])?;
+    let exp = exp.strip_prefix('+').unwrap_or(exp);
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.len() != 1
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || exp.is_empty()
+        || exp.len() > 2
+        || !exp.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let exp: usize = exp.parse().ok()?;
+    if exp < frac.len() || int == "0" {
+        return Some(None);
+    }
+    let digits = format!("{int}{frac}{}", "0".repeat(exp - frac.len()));
+    let code = match digits.len() {
+        11 => format!("0{digits}"),
+        8 | 12 | 13 | 14 => digits,
+        _ => return Some(None),
+    };
+    Some(gtin_ok(&code).then_some(code))
+}
+
 fn gtin_ok(code: &str) -> bool {
     let d: Vec<u32> = code.chars().filter_map(|c| c.to_digit(10)).collect();
     let Some((check, body)) = d.split_last() else {
@@ -1057,6 +1290,35 @@ mod tests {
         assert_eq!(normalize_code("4006381333931", true), "4006381333931");
         assert!(gtin_ok("4006381333931"));
         assert!(!gtin_ok("4006381333932"));
+    }
+
+    #[test]
+    fn barcodes_in_scientific_form() {
+        assert_eq!(scientific_code("FR-001"), None);
+        assert_eq!(scientific_code("199758300217"), None);
+        assert_eq!(
+            scientific_code("1.99758300217E+11"),
+            Some(Some("199758300217".into()))
+        );
+        // The trailing zero of the mantissa dropped, as Excel writes it.
+        assert_eq!(
+            scientific_code("1.9975830004E+11"),
+            Some(Some("199758300040".into()))
+        );
+        // A UPC that lost its leading zero.
+        assert_eq!(
+            scientific_code("6.7003123457e10"),
+            Some(Some("067003123457".into()))
+        );
+        assert_eq!(
+            scientific_code("4.006381333931E+12"),
+            Some(Some("4006381333931".into()))
+        );
+        // Digits lost: refused, never guessed.
+        assert_eq!(scientific_code("1.99758E+11"), Some(None));
+        assert_eq!(scientific_code("1.99758300218E+11"), Some(None));
+        assert_eq!(scientific_code("1.5E+3"), Some(None));
+        assert_eq!(scientific_code("1.234E+1"), Some(None));
     }
 
     #[test]

@@ -55,6 +55,11 @@ pub struct Row {
     pub line: u64,
     /// The canonical statement columns in order (see [`COLUMNS`]).
     pub fields: [String; 11],
+    /// For each canonical field, the 1-based column of the source file it was read
+    /// from; 0 when it was not read from one column (a fixed or given value, a
+    /// template, several columns added). Names them in the importer's messages (see
+    /// [`header_names`]).
+    pub columns: [u32; 11],
 }
 
 /// One problem in a source file.
@@ -176,24 +181,31 @@ pub fn convert_csv(
     };
     drop(bytes);
     let mut engine = engine::Engine::new(mapping, overrides);
+    feed_csv(mapping, &text, &mut engine);
+    engine.finish()
+}
+
+/// Feeds the engine the records of a decoded CSV text, each with its line.
+fn feed_csv(mapping: &Mapping, text: &str, engine: &mut engine::Engine<'_>) {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(mapping.delimiter)
         .from_reader(text.as_bytes());
+    let mut lines = text::LineNumbers::new(text.as_bytes());
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+                let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
                 if !engine.feed(line, &record) {
                     break;
                 }
             }
             Err(e) => {
                 engine.push_error(SourceError {
-                    line: e.position().map_or(0, |p| p.line()),
+                    line: e.position().map_or(0, |p| lines.line_at(p.byte())),
                     column: None,
                     found: e.to_string(),
                     expected: "well-formed CSV".into(),
@@ -202,7 +214,34 @@ pub fn convert_csv(
             }
         }
     }
-    engine.finish()
+}
+
+/// The cells of the header row the mapping finds in a file (the row its columns are
+/// named on): what [`Row::columns`] numbers. Empty when there is none or the file
+/// cannot be read. Reads only as far as the header.
+pub fn header_names(mapping: &Mapping, bytes: &[u8]) -> Vec<String> {
+    let overrides = Overrides::default();
+    let mut engine = engine::Engine::new(mapping, &overrides);
+    engine.stop_at_header = true;
+    match mapping.format() {
+        Format::Csv => {
+            if let Ok(text) = text::decode(bytes, mapping.encoding) {
+                feed_csv(mapping, &text, &mut engine);
+            }
+        }
+        Format::Xlsx => {
+            let deadline = std::time::Instant::now() + XLSX_TIME_LIMIT;
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                xlsx::read_sheet(
+                    mapping.sheet.as_ref(),
+                    bytes,
+                    &mut |line, row| engine.feed(line, row),
+                    deadline,
+                )
+            }));
+        }
+    }
+    engine.header
 }
 
 /// Converts an XLSX workbook in the mapping's layout into canonical statement lines.

@@ -132,9 +132,30 @@ impl NumberStyle {
 
     /// Parses `text` (already trimmed and known not to be empty).
     pub fn parse(&self, text: &str) -> Option<Dec> {
+        if self.is_accounting_zero(text) {
+            return Some(Dec::ZERO);
+        }
         let (negative, core) = self.strip(text)?;
         let d = parse_core(core, self.decimal, &self.thousands)?;
         Some(if negative { d.neg() } else { d })
+    }
+
+    /// Zero as spreadsheets' accounting format writes it: a dash alone, or beside a
+    /// currency symbol (`-`, `$ -`, `- €`, `£–`).
+    fn is_accounting_zero(&self, text: &str) -> bool {
+        let mut s = text.trim();
+        for sym in &self.currency_symbols {
+            if sym.is_empty() {
+                continue;
+            }
+            if let Some(r) = strip_prefix_ci(s, sym) {
+                s = r.trim();
+            }
+            if let Some(r) = strip_suffix_ci(s, sym) {
+                s = r.trim();
+            }
+        }
+        matches!(s, "-" | "\u{2013}" | "\u{2014}" | "\u{2212}")
     }
 
     /// Strips signs, parentheses, currency symbols and spaces from both ends; returns
@@ -382,6 +403,12 @@ mod tests {
         assert_eq!(c(&s, "$"), None);
         assert_eq!(c(&s, "."), None);
         assert_eq!(c(&s, "1 234.50").as_deref(), Some("1234.50"));
+        // Accounting-format zeros.
+        assert_eq!(c(&s, "-").as_deref(), Some("0"));
+        assert_eq!(c(&s, " $ -   ").as_deref(), Some("0"));
+        assert_eq!(c(&s, "$–").as_deref(), Some("0"));
+        assert_eq!(c(&s, "--"), None);
+        assert_eq!(c(&s, "$ - 1").as_deref(), Some("-1"));
     }
 
     #[test]

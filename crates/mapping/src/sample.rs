@@ -178,12 +178,13 @@ pub fn read_sample(
                 .flexible(true)
                 .delimiter(u8::try_from(d).unwrap_or(b','))
                 .from_reader(text.as_bytes());
+            let mut lines = text::LineNumbers::new(text.as_bytes());
             let mut record = csv::StringRecord::new();
             loop {
                 match reader.read_record(&mut record) {
                     Ok(false) => break,
                     Ok(true) => {
-                        let line = record.position().map_or(0, |p| p.line());
+                        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
                         let r = &record;
                         if !take(
                             line,
@@ -195,7 +196,7 @@ pub fn read_sample(
                     }
                     Err(e) => {
                         return Err(vec![SourceError {
-                            line: e.position().map_or(0, |p| p.line()),
+                            line: e.position().map_or(0, |p| lines.line_at(p.byte())),
                             column: None,
                             found: e.to_string(),
                             expected: "well-formed CSV".into(),

@@ -328,6 +328,35 @@ impl Mapping {
             .collect()
     }
 
+    /// Whether any column is given by its header name (then the header row can be
+    /// recognised by those names).
+    pub(crate) fn names_columns(&self) -> bool {
+        let mut cols: Vec<&ColRef> = Vec::new();
+        cols.extend(&self.columns.sku);
+        cols.extend(&self.columns.date);
+        cols.extend(&self.columns.memo);
+        cols.extend(&self.skip_if_column_empty);
+        cols.extend(self.kind_column.as_ref().map(|k| &k.column));
+        let rule_lines = self.rules.iter().flat_map(|r| match &r.action {
+            Action::Lines(ls) => ls.as_slice(),
+            _ => &[],
+        });
+        for l in self.lines.iter().chain(rule_lines) {
+            cols.push(&l.amount);
+            cols.extend(&l.plus);
+            cols.extend(&l.minus);
+            cols.extend(&l.units);
+            cols.extend(l.memo_columns.iter().flatten());
+        }
+        cols.extend(self.rules.iter().map(|r| &r.column));
+        for spec in self.statement.iter().flatten() {
+            if let Source::Column(c) = &spec.source {
+                cols.push(c);
+            }
+        }
+        cols.iter().any(|c| matches!(c, ColRef::Name(_)))
+    }
+
     pub(crate) fn number_style(&self) -> NumberStyle {
         NumberStyle {
             decimal: self.decimal,

@@ -96,9 +96,78 @@ pub fn decode(bytes: &[u8], hint: Encoding) -> Result<String, u64> {
     }
 }
 
+/// The line each CSV record starts on, as an editor numbers lines. (The csv crate
+/// numbers a record from where the record before it ended: one too low after a
+/// `\r\n`, whose `\n` it reads with the next record, and after blank lines, which it
+/// skips; so a CRLF file's lines, or a header under a blank line, were misnumbered.)
+/// A line break is `\n`, `\r\n` or a lone `\r`.
+pub(crate) struct LineNumbers<'a> {
+    text: &'a [u8],
+    /// Bytes before this have been counted.
+    scanned: usize,
+    breaks: u64,
+}
+
+impl<'a> LineNumbers<'a> {
+    pub(crate) fn new(text: &'a [u8]) -> LineNumbers<'a> {
+        LineNumbers {
+            text,
+            scanned: 0,
+            breaks: 0,
+        }
+    }
+
+    /// The line of the record the csv reader puts at `byte` (offsets asked about never
+    /// decrease): line breaks at that offset (the rest of the last terminator, blank
+    /// lines) come before the record.
+    pub(crate) fn line_at(&mut self, byte: u64) -> u64 {
+        let len = self.text.len();
+        let mut at = usize::try_from(byte)
+            .unwrap_or(len)
+            .min(len)
+            .max(self.scanned);
+        while at < len && matches!(self.text[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        let t = self.text;
+        for i in self.scanned..at {
+            if t[i] == b'\n' || (t[i] == b'\r' && t.get(i + 1) != Some(&b'\n')) {
+                self.breaks += 1;
+            }
+        }
+        self.scanned = at;
+        self.breaks + 1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lines of each record as the csv reader reads `text`.
+    fn lines(text: &str) -> Vec<u64> {
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut n = LineNumbers::new(text.as_bytes());
+        let mut rec = csv::StringRecord::new();
+        let mut out = Vec::new();
+        while r.read_record(&mut rec).unwrap() {
+            out.push(n.line_at(rec.position().unwrap().byte()));
+        }
+        out
+    }
+
+    #[test]
+    fn records_are_numbered_by_the_line_they_start_on() {
+        assert_eq!(lines("a\nb\nc\n"), [1, 2, 3]);
+        assert_eq!(lines("a\r\nb\r\nc\r\n"), [1, 2, 3]);
+        assert_eq!(lines("a\n\nb\n\n\nc"), [1, 3, 6]);
+        assert_eq!(lines("a\r\n\r\nb\r\n"), [1, 3]);
+        assert_eq!(lines("a\rb\rc"), [1, 2, 3]);
+        assert_eq!(lines("\"x\ny\",1\r\nz,2\r\n\r\nw,3"), [1, 3, 5]);
+    }
 
     #[test]
     fn decodes() {

@@ -151,6 +151,7 @@ pub(crate) fn read_sheet(
             format!("{wanted} (sheet in the mapping)"),
         ));
     };
+    let is_1904 = wb.has_1904_epoch();
     let unreadable =
         |e: calamine::XlsxError| file_error(e.to_string(), format!("a readable sheet {name:?}"));
     let mut cells = wb.worksheet_cells_reader(&name).map_err(unreadable)?;
@@ -167,6 +168,7 @@ pub(crate) fn read_sheet(
                 &SheetRow {
                     offset: 0,
                     cells: row,
+                    is_1904,
                 },
             );
             row.clear();
@@ -279,6 +281,8 @@ fn convert_cell(d: &Data) -> Cell<'_> {
 pub(crate) struct SheetRow<'a> {
     offset: usize,
     cells: &'a [Data],
+    /// The workbook counts days from 1904 (old Mac Excel) rather than 1900.
+    is_1904: bool,
 }
 
 impl RowCells for SheetRow<'_> {
@@ -290,6 +294,21 @@ impl RowCells for SheetRow<'_> {
             Some(d) => convert_cell(d),
             None => Cell::Empty,
         }
+    }
+    fn serial_date(&self, i: usize) -> Option<Ymd> {
+        let v: ExcelNumber = match i.checked_sub(self.offset).and_then(|j| self.cells.get(j))? {
+            Data::Float(f) => *f,
+            Data::Int(n) => *n as ExcelNumber,
+            _ => return None,
+        };
+        // Serial day numbers of 1970-01-01 to 9999-12-31 (never a year or a count).
+        if !(1.0..=2_958_465.0).contains(&v) {
+            return None;
+        }
+        let (y, m, d, ..) =
+            calamine::ExcelDateTime::new(v, calamine::ExcelDateTimeType::DateTime, self.is_1904)
+                .to_ymd_hms_milli();
+        Ymd::new(y, m, d).filter(|d| d.year >= 1970)
     }
 }
 

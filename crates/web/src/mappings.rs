@@ -346,6 +346,50 @@ fn find_col(headers: &[String], words: &[&str]) -> Option<String> {
         .find_map(|w| headers.iter().find(|h| norm(h).contains(w)).cloned())
 }
 
+/// The first header containing one of `words` (in order of preference) that `keep`
+/// accepts.
+fn find_col_where(
+    headers: &[String],
+    words: &[&str],
+    keep: impl Fn(&str) -> bool,
+) -> Option<String> {
+    words.iter().find_map(|w| {
+        headers
+            .iter()
+            .find(|h| norm(h).contains(w) && keep(&norm(h)))
+            .cloned()
+    })
+}
+
+/// The date format of a sample's dates: the first date-like text's, with day and
+/// month in the order the others show (`13/03/2016` below `05/03/2016` says day
+/// first; nothing says otherwise: month first).
+fn date_format_of_all<'a>(texts: impl Iterator<Item = &'a String>) -> Option<&'static str> {
+    let mut first: Option<&'static str> = None;
+    let (mut day_first, mut month_first) = (false, false);
+    for t in texts {
+        let Some(f) = date_format_of(t) else { continue };
+        first.get_or_insert(f);
+        if f.starts_with("%m/") || f.starts_with("%d/") {
+            let parts: Vec<u32> = t
+                .trim()
+                .split('/')
+                .map(|p| p.parse().unwrap_or(0))
+                .collect();
+            day_first |= parts[0] > 12;
+            month_first |= parts[1] > 12;
+        }
+    }
+    let first = first?;
+    Some(match (first, day_first, month_first) {
+        ("%m/%d/%Y" | "%d/%m/%Y", true, false) => "%d/%m/%Y",
+        ("%m/%d/%Y" | "%d/%m/%Y", false, true) => "%m/%d/%Y",
+        ("%m/%d/%y" | "%d/%m/%y", true, false) => "%d/%m/%y",
+        ("%m/%d/%y" | "%d/%m/%y", false, true) => "%m/%d/%y",
+        (f, ..) => f,
+    })
+}
+
 fn date_format_of(text: &str) -> Option<&'static str> {
     let t = text.trim();
     let parts: Vec<&str> = t.split(['/', '.', '-']).collect();
@@ -364,6 +408,13 @@ fn date_format_of(text: &str) -> Option<&'static str> {
                 Some("%d/%m/%Y")
             } else {
                 Some("%m/%d/%Y")
+            }
+        }
+        (true, false, false) if parts[2].len() == 2 => {
+            if n(parts[0]) > 12 {
+                Some("%d/%m/%y")
+            } else {
+                Some("%m/%d/%y")
             }
         }
         (false, true, false) if parts[2].len() == 4 => Some("%d.%m.%Y"),
@@ -444,12 +495,32 @@ fn guess(s: &Sample, f: &Fields) -> Fields {
         }
     }
     g.set("sku", sku.join(","));
-    g.set("units", col(&["units", "qty", "quantity"]));
+    // Units sold before any other count (returned, net).
+    let units_words = ["units", "qty", "quantity"];
+    g.set(
+        "units",
+        find_col_where(&headers, &units_words, |h| {
+            !h.contains("return") && !h.contains("net")
+        })
+        .unwrap_or_else(|| col(&units_words)),
+    );
+    // A money column: never a count (`Net Units`), a price, a rate or a percentage.
     g.set(
         "amount",
-        col(&[
-            "net", "amount", "earnings", "revenue", "total", "sales", "gross",
-        ]),
+        find_col_where(
+            &headers,
+            &[
+                "net", "amount", "earnings", "revenue", "total", "sales", "gross",
+            ],
+            |h| {
+                ![
+                    "unit", "qty", "quantity", "count", "%", "percent", "rate", "date",
+                ]
+                .iter()
+                .any(|w| h.contains(w))
+            },
+        )
+        .unwrap_or_default(),
     );
     g.set(
         "memo",
@@ -569,12 +640,14 @@ fn guess(s: &Sample, f: &Fields) -> Fields {
         }
     }
     // Dates and decimals as the sample writes them.
-    let all_cells = s.rows.iter().flat_map(|r| r.cells.iter());
-    let fmt = dates
+    // A time after the date (`3/5/16 2:15pm`) is no part of it.
+    let all_cells: Vec<String> = s
+        .rows
         .iter()
-        .chain(all_cells)
-        .find_map(|c| date_format_of(c))
-        .unwrap_or("%Y-%m-%d");
+        .flat_map(|r| r.cells.iter())
+        .map(|c| c.split_whitespace().next().unwrap_or("").to_string())
+        .collect();
+    let fmt = date_format_of_all(dates.iter().chain(all_cells.iter())).unwrap_or("%Y-%m-%d");
     g.set("date_format", fmt);
     let amount_col = g.get("amount");
     let decimal = headers
@@ -1519,6 +1592,40 @@ mod tests {
         assert_eq!(rows[0].fields[0], "ABC-7");
         assert_eq!(rows[0].fields[2], "2016-01-01");
         assert_eq!(rows[1].fields[5], "return");
+    }
+
+    /// A US distributor's header (indie-dist-us's): the amount guessed is a money
+    /// column, never `Net Units`; the units are those sold, not returned.
+    #[test]
+    fn the_amount_guessed_is_money_and_the_units_those_sold() {
+        let csv = "UPC,Catalog #,Title,Units Returned,Units Sold,Net Units,Gross Sales $,Returns $,Net $\n199758300217,FR-1,X,6,120,114,\"$1,680.00\",($84.00),\"$1,276.80\"\n199758300224,FR-2,Y,0,45,45,$355.50,$0.00,$284.40\n";
+        let s =
+            backstock_mapping::read_sample(csv.as_bytes(), Format::Csv, None, None, 60).unwrap();
+        let g = guess(&s, &Fields::default());
+        assert_eq!(g.get("amount"), "Net $");
+        assert_eq!(g.get("units"), "Units Sold");
+    }
+
+    /// Dates are read in the order the sample writes them: `05/03/2016` alone could be
+    /// either, `13/03/2016` below it says day first (a UK statement's rows were read as
+    /// May and November); two-digit years too.
+    #[test]
+    fn the_date_order_is_taken_from_every_date_of_the_sample() {
+        let guessed = |dates: &[&str]| {
+            let mut csv = String::from("Date,UPC,Units,Amount\n");
+            for d in dates {
+                csv.push_str(&format!("{d},199758300217,1,14.00\n"));
+            }
+            let s = backstock_mapping::read_sample(csv.as_bytes(), Format::Csv, None, None, 60)
+                .unwrap();
+            guess(&s, &Fields::default()).get("date_format")
+        };
+        assert_eq!(guessed(&["05/03/2016", "13/03/2016"]), "%d/%m/%Y");
+        assert_eq!(guessed(&["05/03/2016", "05/13/2016"]), "%m/%d/%Y");
+        assert_eq!(guessed(&["05/03/2016", "06/03/2016"]), "%m/%d/%Y");
+        assert_eq!(guessed(&["3/5/16", "3/15/16"]), "%m/%d/%y");
+        assert_eq!(guessed(&["05.03.2016"]), "%d.%m.%Y");
+        assert_eq!(guessed(&["2016-03-05"]), "%Y-%m-%d");
     }
 
     #[test]
