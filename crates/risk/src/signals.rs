@@ -36,7 +36,7 @@
 //! **A payment warning clears when the distributor catches up.** Lateness and
 //! coverage are averages over a window, and each late payment that lands moves them:
 //! measured alone, a distributor paying later and later can go alert → ok → alert
-//! from one fortnight to the next. So a payment signal at `alert` on the day
+//! from one fortnight to the next. So a lateness or coverage signal at `alert` on the day
 //! `alert_memory_days` (30) or half of it before is kept at `alert` while the
 //! distributor is still materially in arrears, with a sentence saying when it was
 //! raised and what is still past due. The earlier days are measured as they were
@@ -298,9 +298,10 @@ fn assess_agreement(
     now
 }
 
-/// Keeps a payment warning raised in the last `alert_memory_days` at `alert` while
-/// the distributor has not caught up. Lateness and coverage are averages over a
-/// window: when one late payment lands, the average dips, and a distributor whose
+/// Keeps a lateness or coverage warning raised in the last `alert_memory_days` at
+/// `alert` while the distributor has not caught up. Lateness and coverage are
+/// averages over a window (`payments_stopped` is not: a payment ends it, and a
+/// payment that comes is a fact, not a dip): when one late payment lands, the average dips, and a distributor whose
 /// payments are getting later would flicker between watch and alert from one
 /// fortnight to the next. The level on the earlier days is the one measured then
 /// (without this memory, so it never feeds on itself), from what was known then.
@@ -318,11 +319,13 @@ fn remember_payment_alert(
         let day = crate::minus_days(view.as_of, back);
         let then_view = View::at(snap, day);
         let (then, _) = assess_as_measured(snap, &then_view, a, t, totals);
-        let Some(was) = then
-            .signals
-            .iter()
-            .find(|s| s.level >= Level::Alert && s.code.family() == "payment")
-        else {
+        let Some(was) = then.signals.iter().find(|s| {
+            s.level >= Level::Alert
+                && matches!(
+                    s.code,
+                    SignalCode::PaymentLateness | SignalCode::PaymentCoverage
+                )
+        }) else {
             continue;
         };
         let note = format!(
