@@ -628,21 +628,25 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
         .map(|p| p.stored.closing.clone())
         .unwrap_or_default();
     // Recording the run's entry needs the ledger's book, which a new process loads
-    // (hundreds of thousands of accounts): it is loaded on another thread while this
-    // one computes, which keeps one core busy. This thread drives the runtime only
-    // between the two: connections that earlier reads hand back to the pool (a task
-    // on this runtime) are handed back first, so the loading thread finds one idle.
-    tokio::task::yield_now().await;
-    let computed = std::thread::scope(|sc| {
-        let runtime = tokio::runtime::Handle::current();
-        let book = (!a.dry_run).then(|| sc.spawn(move || runtime.block_on(store.cache_book())));
-        let computed = compute_journal(&journal, &inputs, &period, &opening);
-        // A book that failed to load is loaded again by `record`, which reports why.
-        if let Some(b) = book {
-            let _ = b.join();
+    // (hundreds of thousands of accounts): it is loaded by this task while the
+    // computation runs on a blocking thread, which keeps one core busy. The runtime's
+    // own thread is never blocked waiting for the other (a current-thread runtime
+    // blocked so cannot hand pool connections back, and the load would wait forever).
+    let load_book = async {
+        if !a.dry_run {
+            // A book that failed to load is loaded again by `record`, which reports why.
+            let _ = store.cache_book().await;
         }
-        computed
+    };
+    let compute = tokio::task::spawn_blocking(move || {
+        let computed = compute_journal(&journal, &inputs, &period, &opening);
+        (computed, period, opening)
     });
+    // The blocking thread runs from `spawn_blocking` on; the book loads meanwhile.
+    load_book.await;
+    let (computed, period, opening) = compute
+        .await
+        .map_err(|e| AppError::new(Exit::Other, format!("computing the royalty run: {e}")))?;
     let result = computed.map_err(|e| {
         // The computation does not know the period's name; the command to run does.
         let e = e
@@ -650,7 +654,6 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
             .replace("--period PERIOD", &format!("--period {period}"));
         AppError::new(Exit::Refused, format!("royalty run {period}: {e}"))
     })?;
-    drop(journal);
     phase("computed");
     let bad: Vec<String> = result
         .tie_out
