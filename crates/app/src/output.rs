@@ -2,6 +2,7 @@
 
 use clap::ValueEnum;
 use serde_json::Value;
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
@@ -51,106 +52,135 @@ impl Table {
     /// (`110.1%` → `110.1`) and an amount loses its currency code (`9,145.20 USD` →
     /// `9145.20`); the code then goes to a `currency` column (added at the end when the
     /// table has none), so nothing is lost.
+    ///
+    /// Written straight into one string (a label group's `stock` is 378,000 rows: a
+    /// copy of every cell before writing it cost more memory than the table itself).
     pub fn csv(&self) -> String {
+        let numeric = |i: usize| self.right.get(i).copied().unwrap_or(false);
         let has_currency = self.columns.contains(&"currency");
-        let rows: Vec<(Vec<String>, Option<String>)> = self
-            .rows
-            .iter()
-            .map(|r| {
-                let mut code = None;
-                let cells = r
-                    .iter()
+        let add_currency = !has_currency
+            && self.rows.iter().any(|r| {
+                r.iter()
                     .enumerate()
-                    .map(|(i, c)| {
-                        if !self.right.get(i).copied().unwrap_or(false) {
-                            return c.clone();
-                        }
-                        let (n, cur) = plain_number(c);
-                        if code.is_none() {
-                            code = cur;
-                        }
-                        n
-                    })
-                    .collect();
-                (cells, code)
-            })
-            .collect();
-        let add_currency = !has_currency && rows.iter().any(|(_, c)| c.is_some());
-        let mut out = String::new();
-        let mut header: Vec<String> = self.columns.iter().map(|c| csv_cell(c)).collect();
-        if add_currency {
-            header.push("currency".into());
-        }
-        out.push_str(&header.join(","));
-        out.push('\n');
-        for (cells, code) in rows {
-            let mut line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-            if add_currency {
-                line.push(code.unwrap_or_default());
+                    .any(|(i, c)| numeric(i) && plain_number(c).1.is_some())
+            });
+        let mut out = String::with_capacity(self.text_bytes());
+        for (i, c) in self.columns.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
             }
-            out.push_str(&line.join(","));
+            out.push_str(&csv_cell(c));
+        }
+        if add_currency {
+            out.push_str(",currency");
+        }
+        out.push('\n');
+        for r in &self.rows {
+            let mut code = None;
+            for (i, c) in r.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                if numeric(i) {
+                    let (n, cur) = plain_number(c);
+                    if code.is_none() {
+                        code = cur;
+                    }
+                    out.push_str(&csv_cell(&n));
+                } else {
+                    out.push_str(&csv_cell(c));
+                }
+            }
+            if add_currency {
+                out.push(',');
+                out.push_str(code.unwrap_or_default());
+            }
             out.push('\n');
         }
         out
     }
 
+    /// Roughly the bytes of the rendered table: what its output string reserves.
+    fn text_bytes(&self) -> usize {
+        let per_row = self.rows.first().map_or(0, |r| {
+            r.iter().map(|c| c.len() + 2).sum::<usize>()
+        });
+        per_row.saturating_mul(self.rows.len().saturating_add(2))
+    }
+
+    /// The table as people read it: columns padded to their widest cell, numbers to
+    /// the right, a line of dashes under the names. Written straight into one string.
     pub fn text(&self) -> String {
         if self.rows.is_empty() {
             return "(nothing to show)\n".into();
         }
-        let mut w: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
+        let mut w: Vec<usize> = self.columns.iter().map(|c| width(c)).collect();
         for r in &self.rows {
             for (i, c) in r.iter().enumerate() {
                 if let Some(x) = w.get_mut(i) {
-                    *x = (*x).max(c.chars().count());
+                    *x = (*x).max(width(c));
                 }
             }
         }
-        let line = |cells: Vec<&str>| -> String {
-            let mut s = String::new();
-            for (i, c) in cells.iter().enumerate() {
-                let width = w.get(i).copied().unwrap_or(0);
-                let pad = width.saturating_sub(c.chars().count());
-                if i > 0 {
-                    s.push_str("  ");
-                }
-                if self.right.get(i).copied().unwrap_or(false) {
-                    s.push_str(&" ".repeat(pad));
-                    s.push_str(c);
-                } else {
-                    s.push_str(c);
-                    if i + 1 < cells.len() {
-                        s.push_str(&" ".repeat(pad));
-                    }
-                }
-            }
-            s.trim_end().to_string() + "\n"
-        };
-        let mut out = line(self.columns.clone());
-        out.push_str(&line(
-            w.iter()
-                .map(|n| "-".repeat(*n))
-                .collect::<Vec<_>>()
-                .iter()
-                .map(|s| s.as_str())
-                .collect(),
-        ));
+        let widest: usize = w.iter().map(|n| n + 2).sum();
+        let mut out =
+            String::with_capacity(widest.saturating_mul(self.rows.len().saturating_add(2)));
+        self.line(&mut out, &w, self.columns.iter().copied());
+        let dashes: Vec<String> = w.iter().map(|n| "-".repeat(*n)).collect();
+        self.line(&mut out, &w, dashes.iter().map(String::as_str));
         for r in &self.rows {
-            out.push_str(&line(r.iter().map(|s| s.as_str()).collect()));
+            self.line(&mut out, &w, r.iter().map(String::as_str));
         }
         out
+    }
+
+    /// One line of [`Table::text`], its trailing spaces trimmed.
+    fn line<'a>(
+        &self,
+        out: &mut String,
+        w: &[usize],
+        cells: impl ExactSizeIterator<Item = &'a str>,
+    ) {
+        let start = out.len();
+        let n = cells.len();
+        for (i, c) in cells.enumerate() {
+            let pad = w.get(i).copied().unwrap_or(0).saturating_sub(width(c));
+            if i > 0 {
+                out.push_str("  ");
+            }
+            if self.right.get(i).copied().unwrap_or(false) {
+                out.extend(std::iter::repeat_n(' ', pad));
+                out.push_str(c);
+            } else {
+                out.push_str(c);
+                if i + 1 < n {
+                    out.extend(std::iter::repeat_n(' ', pad));
+                }
+            }
+        }
+        let kept = out[start..].trim_end().len();
+        out.truncate(start + kept);
+        out.push('\n');
+    }
+}
+
+/// How wide a cell is on a terminal: its characters (ASCII, nearly every cell, by its
+/// length without counting).
+fn width(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
     }
 }
 
 /// A number as people read it → as tools read it, with the currency code it carried:
 /// `-1,234.50 USD` → (`-1234.50`, `USD`), `110.1%` → `110.1`, `1,234` → `1234`.
 /// Anything else is returned as it is.
-fn plain_number(s: &str) -> (String, Option<String>) {
+fn plain_number(s: &str) -> (Cow<'_, str>, Option<&str>) {
     let t = s.trim();
     let (num, code) = match t.rsplit_once(' ') {
-        Some((n, c)) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => {
-            (n, Some(c.to_string()))
-        }
+        Some((n, c)) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => (n, Some(c)),
         _ => (t, None),
     };
     let num = num.strip_suffix('%').unwrap_or(num);
@@ -161,15 +191,19 @@ fn plain_number(s: &str) -> (String, Option<String>) {
             .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
         && digits.bytes().next().is_some_and(|b| b.is_ascii_digit());
     if !numeric {
-        return (s.to_string(), None);
+        return (Cow::Borrowed(s), None);
     }
-    (num.replace(',', ""), code)
+    if num.contains(',') {
+        (Cow::Owned(num.replace(',', "")), code)
+    } else {
+        (Cow::Borrowed(num), code)
+    }
 }
 
 /// A CSV cell through the product's one neutralizing writer (a formula is written
 /// with a leading `'`, never run).
-fn csv_cell(s: &str) -> String {
-    backstock_domain::csv::cell(s).into_owned()
+fn csv_cell(s: &str) -> Cow<'_, str> {
+    backstock_domain::csv::cell(s)
 }
 
 /// Thousands separators for whole numbers: 1234567 → 1,234,567.

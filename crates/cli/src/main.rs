@@ -1167,15 +1167,20 @@ where
             all,
             format,
         } => {
+            let phases = backstock_app::timing::Phases::start();
             let filter = stock_filter(as_of, owner, holder, sku, all);
             let rows = store.stock_as_of(&filter).await?;
+            phases.done("stock rows");
             let holders = stock_holders(&rows);
             let notes = if format == Format::Table && !rows.is_empty() {
                 backstock_app::insolvency::at_risk_notes(store, &holders, as_of).await?
             } else {
                 Vec::new()
             };
-            Ok(stock_text(&rows, as_of, format, &notes))
+            phases.done("stock at risk");
+            let text = stock_text(rows, as_of, format, &notes);
+            phases.done("stock text");
+            Ok(text)
         }
         Command::Balances {
             as_of,
@@ -1212,28 +1217,34 @@ fn stock_holders(rows: &[backstock_store::StockRow]) -> Vec<&str> {
     set.into_iter().collect()
 }
 
-/// `stock` as a table (with who holds what, and stock at risk) or CSV/JSON.
+/// `stock` as a table (with who holds what, and stock at risk) or CSV/JSON. The rows
+/// are moved into the table, not copied (a label group's store has 378,000).
 fn stock_text(
-    rows: &[backstock_store::StockRow],
+    rows: Vec<backstock_store::StockRow>,
     as_of: Option<Date>,
     format: Format,
     at_risk: &[String],
 ) -> String {
     let mut t = Table::new(&["sku", "owner", "holder", "state", "units"]).numeric(&[4]);
-    for r in rows {
-        t.push(vec![
-            r.sku.clone(),
-            r.owner.clone(),
-            r.holder.clone(),
-            r.state.clone(),
-            output::thousands(r.units),
-        ]);
+    if format == Format::Json {
+        return t.render(format, &json!(rows));
     }
-    if format == Format::Table && !rows.is_empty() {
-        let mut by_holder: std::collections::BTreeMap<&str, i64> = Default::default();
-        for r in rows {
-            *by_holder.entry(&r.holder).or_default() += r.units;
+    let mut by_holder: std::collections::BTreeMap<String, i64> = Default::default();
+    if format == Format::Table {
+        for r in &rows {
+            if let Some(u) = by_holder.get_mut(&r.holder) {
+                *u += r.units;
+            } else {
+                by_holder.insert(r.holder.clone(), r.units);
+            }
         }
+    }
+    let shown = !rows.is_empty();
+    for r in rows {
+        let units = output::thousands(r.units);
+        t.push(vec![r.sku, r.owner, r.holder, r.state, units]);
+    }
+    if format == Format::Table && shown {
         let mut s = t.text();
         s.push_str(&format!(
             "\nAs of {}: {}\n",
@@ -1249,7 +1260,7 @@ fn stock_text(
         }
         return s;
     }
-    t.render(format, &json!(rows))
+    t.render(format, &serde_json::Value::Null)
 }
 
 /// `balances` as a table or CSV/JSON.

@@ -13,7 +13,7 @@ pub fn stock_rows(
     nets: &mut dyn Iterator<Item = (&AccountKey, i128, i128)>,
     f: &StockFilter,
 ) -> Result<Vec<StockRow>> {
-    let mut out = Vec::new();
+    let mut shown = Vec::new();
     for (key, posted, _) in nets {
         let AccountKey::Units(u) = key else { continue };
         if posted == 0
@@ -22,28 +22,38 @@ pub fn stock_rows(
                 .as_deref()
                 .is_some_and(|h| u.holder().as_str() != h)
             || f.sku.as_deref().is_some_and(|s| u.sku().as_str() != s)
+            || !(f.all
+                || (u.state() != UnitState::Origin
+                    && u.owner().as_str() != backstock_domain::PartyId::MARKET
+                    && u.owner().as_str() != backstock_domain::PartyId::SCRAP))
         {
             continue;
         }
-        out.push(StockRow {
-            owner: u.owner().to_string(),
-            holder: u.holder().to_string(),
-            sku: u.sku().to_string(),
-            state: u.state().as_str().to_string(),
-            units: i64::try_from(posted)
-                .map_err(|_| StoreError::Corrupt(format!("units of {} overflow", u.sku())))?,
-        });
+        shown.push((u, posted));
     }
-    out.retain(|r| {
-        f.all
-            || (r.state != UnitState::Origin.as_str()
-                && r.owner != backstock_domain::PartyId::MARKET
-                && r.owner != backstock_domain::PartyId::SCRAP)
+    // Sorted as references, rows made after: a label group's 378,000 rows are not
+    // moved about while sorted. No two accounts share a key, so the order is total.
+    shown.sort_unstable_by(|(a, _), (b, _)| {
+        (a.sku().as_str(), a.owner().as_str(), a.holder().as_str(), a.state().as_str()).cmp(&(
+            b.sku().as_str(),
+            b.owner().as_str(),
+            b.holder().as_str(),
+            b.state().as_str(),
+        ))
     });
-    out.sort_by(|a, b| {
-        (&a.sku, &a.owner, &a.holder, &a.state).cmp(&(&b.sku, &b.owner, &b.holder, &b.state))
-    });
-    Ok(out)
+    shown
+        .into_iter()
+        .map(|(u, posted)| {
+            Ok(StockRow {
+                owner: u.owner().to_string(),
+                holder: u.holder().to_string(),
+                sku: u.sku().to_string(),
+                state: u.state().as_str().to_string(),
+                units: i64::try_from(posted)
+                    .map_err(|_| StoreError::Corrupt(format!("units of {} overflow", u.sku())))?,
+            })
+        })
+        .collect()
 }
 
 /// Money by account from `(key, debits − credits posted, pending)` per account, in the

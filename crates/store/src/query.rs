@@ -118,57 +118,48 @@ async fn nets_uncached(
     as_of: Option<Date>,
     want: Want,
 ) -> Result<Vec<(AccountKey, i128, i128)>> {
-    let n = crate::account_count(conn).await?;
-    let max_day = as_of.map(|d| i64::from(d.days_since_epoch()));
-    let sums = crate::sum_transfers(conn, n, max_day).await?;
-    let mut out = Vec::new();
-    let mut next: i64 = 0;
-    loop {
-        let rows = sqlx::query(
-            "SELECT first_id, count, keys FROM account_blocks WHERE first_id >= ? ORDER BY first_id LIMIT 16",
-        )
-        .bind(next)
-        .fetch_all(&mut *conn)
-        .await?;
-        if rows.is_empty() {
-            break;
-        }
-        for r in rows {
-            let first: i64 = r.get(0);
-            if first != next {
-                return Err(StoreError::Corrupt(format!(
-                    "account ids are not dense at {first}"
-                )));
-            }
-            let count = usize::try_from(r.get::<i64, _>(1)).unwrap_or(usize::MAX);
-            let what = format!("account {first}");
-            let text = crate::blocks::account_text(r.get::<&[u8], _>(2), count, &what)?;
-            for (k, text) in crate::blocks::account_keys(&text, count, &what)?
-                .into_iter()
-                .enumerate()
-            {
-                let id = first as usize + k;
-                let Some(s) = sums.get(id) else {
-                    return Err(StoreError::Corrupt(format!(
-                        "account {id} is beyond the accounts counted"
-                    )));
-                };
-                let (posted, pending) = (s[1] - s[3], s[0] - s[2]);
-                let shown = match want {
-                    Want::Units => posted != 0,
-                    Want::Money => posted != 0 || pending != 0,
-                };
-                if !shown || !want.may_be(text) {
+    // The keys' texts first; the wanted ones are parsed on a thread of their own while
+    // this one sums the transfers (as `load_book` does): on a label group's store each
+    // takes a few hundred milliseconds. Keys of accounts that end at zero are parsed
+    // too — less than waiting for the sums to know which.
+    let blocks = crate::load_account_texts(conn).await?;
+    let n = blocks.iter().map(|(_, count, _)| count).sum::<usize>();
+    let parser = std::thread::spawn(move || -> Result<Vec<Option<AccountKey>>> {
+        let mut keys = Vec::with_capacity(n);
+        for (first, count, text) in &blocks {
+            for text in crate::blocks::account_keys(text, *count, &format!("account {first}"))? {
+                if !want.may_be(text) {
+                    keys.push(None);
                     continue;
                 }
                 let key = AccountKey::read(text).map_err(|e| {
-                    StoreError::Corrupt(format!("account {id} has an unreadable key: {e}"))
+                    StoreError::Corrupt(format!(
+                        "account {} has an unreadable key: {e}",
+                        keys.len()
+                    ))
                 })?;
-                if want.is(&key) {
-                    out.push((key, posted, pending));
-                }
+                keys.push(want.is(&key).then_some(key));
             }
-            next = first + count as i64;
+        }
+        Ok(keys)
+    });
+    let max_day = as_of.map(|d| i64::from(d.days_since_epoch()));
+    let sums = crate::sum_transfers(conn, n, max_day).await;
+    let keys = parser
+        .join()
+        .map_err(|_| StoreError::Corrupt("reading the account keys failed".into()))??;
+    let sums = sums?;
+    debug_assert_eq!(keys.len(), sums.len());
+    let mut out = Vec::new();
+    for (key, s) in keys.into_iter().zip(&sums) {
+        let Some(key) = key else { continue };
+        let (posted, pending) = (s[1] - s[3], s[0] - s[2]);
+        let shown = match want {
+            Want::Units => posted != 0,
+            Want::Money => posted != 0 || pending != 0,
+        };
+        if shown {
+            out.push((key, posted, pending));
         }
     }
     Ok(out)
