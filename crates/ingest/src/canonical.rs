@@ -130,6 +130,43 @@ impl<'a> Row<'a> {
         }
         true
     }
+    /// Only adjustment lines are signed: a sale of −3 units or a fee of −5.00 would
+    /// move stock or money the wrong way without a word (a return is a line of its
+    /// own kind, a credit an adjustment).
+    fn statement_signs_hold(
+        &self,
+        kind: LineKind,
+        units: i64,
+        amount: &Money,
+        errs: &mut Errors,
+    ) -> bool {
+        if kind == LineKind::Adjustment {
+            return true;
+        }
+        let what = match kind {
+            LineKind::Sale => "a sale line (units sold back are a line of kind return)",
+            LineKind::Return => "a return line (returns are counted as positive units)",
+            _ => "this kind of line (only adjustment lines are signed)",
+        };
+        let mut holds = true;
+        if units < 0 {
+            errs.push(self.err(
+                7,
+                self.raw(7),
+                format!("a number of units of 0 or more on {what}"),
+            ));
+            holds = false;
+        }
+        if amount.minor() < 0 {
+            errs.push(self.err(
+                8,
+                self.raw(8),
+                format!("an amount of 0 or more on {what}; a credit to the distributor is an adjustment line with a negative amount"),
+            ));
+            holds = false;
+        }
+        holds
+    }
     fn err(&self, col: usize, found: &str, expected: impl Into<String>) -> LineError {
         LineError {
             line: self.line,
@@ -499,7 +536,9 @@ pub fn statement_lines(
         else {
             continue;
         };
-        if !r.statement_line_holds(kind, !code.is_empty(), ps, pe, &mut errs) {
+        if !r.statement_line_holds(kind, !code.is_empty(), ps, pe, &mut errs)
+            || !r.statement_signs_hold(kind, n, &amount, &mut errs)
+        {
             continue;
         }
         let head = heads
@@ -934,6 +973,9 @@ pub(crate) fn row_of(
                     Some(amount),
                 ) = (dist, ps, pe, issued, kind, n, amount)
                 {
+                    if !r.statement_signs_hold(kind, n, &amount, errs) {
+                        return;
+                    }
                     let slot = st
                         .held
                         .entry((sid.to_string(), code.to_string(), kind))
@@ -957,7 +999,9 @@ pub(crate) fn row_of(
             else {
                 return;
             };
-            if !r.statement_line_holds(kind, sku.is_some(), ps, pe, errs) {
+            if !r.statement_line_holds(kind, sku.is_some(), ps, pe, errs)
+                || !r.statement_signs_hold(kind, n, &amount, errs)
+            {
                 return;
             }
             let acc = match st.statements.get_mut(sid) {
@@ -1442,6 +1486,12 @@ pub(crate) fn fast_amount(b: &[u8], exp: u32) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
+/// Whether a line's signs are as the general path accepts them (only adjustments are
+/// signed: `Row::statement_signs_hold`); a line they are not goes there for its error.
+pub(crate) fn fast_signs_hold(kind: LineKind, units: i64, amount_minor: i64) -> bool {
+    kind == LineKind::Adjustment || (units >= 0 && amount_minor >= 0)
+}
+
 pub(crate) fn fast_kind(b: &[u8]) -> Option<LineKind> {
     Some(match b {
         b"sale" => LineKind::Sale,
@@ -1527,6 +1577,9 @@ fn read_statements<R: Read>(
                 }
                 let units = fast_units(trim(rec.get(idx[7])?))?;
                 let amount = fast_amount(trim(rec.get(idx[8])?), *exp)?;
+                if !fast_signs_hold(kind, units, amount) {
+                    return None; // the general path says where and why
+                }
                 let short = short_code(code);
                 let known = match short {
                     Some(k) => state.sku_short.get(&k),

@@ -773,6 +773,9 @@ impl<'a> LineReader<'a> {
             .unwrap_or(0);
         let units = fast_units(trim(field(7)))?;
         let amount = fast_amount(trim(field(8)), c.exp)?;
+        if !crate::canonical::fast_signs_hold(kind, units, amount) {
+            return None;
+        }
         Some(FastLine {
             kind,
             code: (cf + lead, cf + lead + code.len()),

@@ -98,6 +98,39 @@ S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,ten,8.00,USD,\n";
 }
 
 #[test]
+fn only_adjustment_lines_are_signed() {
+    // Each bad line comes both first (the general reader) and after a good line of the
+    // same statement (the fast path): the same located error either way.
+    let bad = [
+        ("sale,MRG-001-CD,-3,30.00", "column 8 (units): found \"-3\"", "sale line"),
+        ("sale,MRG-001-CD,4,-28.00", "column 9 (amount): found \"-28.00\"", "sale line"),
+        ("return,MRG-001-CD,-2,14.00", "column 8 (units): found \"-2\"", "return line"),
+        ("fee,,,-5.00", "column 9 (amount): found \"-5.00\"", "only adjustment lines are signed"),
+    ];
+    let good = "S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,1,8.00,USD,\n";
+    for (line, found, why) in bad {
+        let line = format!("S1,allegro,2016-01-01,2016-01-31,2016-02-20,{line},USD,\n");
+        for (body, at) in [(format!("{line}{good}"), 2), (format!("{good}{line}"), 3)] {
+            let e = match read(Kind::Statements, format!("{HEAD}{body}").as_bytes(), &ctx()) {
+                Ok(p) => panic!("accepted:\n{body}{:?}", p.entries),
+                Err(e) => e.to_string(),
+            };
+            assert!(e.contains(&format!("line {at}, {found}")), "{e}");
+            assert!(e.contains(why), "{e}");
+        }
+    }
+    // An adjustment is signed either way; a credit is one.
+    let ok = format!(
+        "{HEAD}{good}S1,allegro,2016-01-01,2016-01-31,2016-02-20,adjustment,,,-12.00,USD,credit\n"
+    );
+    let p = read(Kind::Statements, ok.as_bytes(), &ctx()).unwrap();
+    let Event::Statement(s1) = &p.entries[0].event else {
+        panic!()
+    };
+    assert_eq!(s1.net_due_minor(), Some(800 - 1200));
+}
+
+#[test]
 fn missing_columns_are_named() {
     let e = read(
         Kind::Payments,

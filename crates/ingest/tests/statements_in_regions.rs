@@ -157,12 +157,14 @@ fn data_line(bad: bool) -> impl Strategy<Value = String> {
         b => pick(&["!!", ""]),
     ];
     let units = prop_oneof![
-        40 => pick(&["1", "2", "3", "10", "-2", "", "0", "+4", "007"]),
-        b => pick(&["x", "1000000001", "1.5"]),
+        40 => pick(&["1", "2", "3", "10", "", "0", "+4", "007"]),
+        // Negative units are refused but on adjustment lines (which take none).
+        b => pick(&["x", "1000000001", "1.5", "-2"]),
     ];
     let amount = prop_oneof![
-        40 => pick(&["8.00", "16", "-3.5", "0.25", " 4.00 ", "1234567.5"]),
-        b => pick(&["1.234", "abc", "", "1e3"]),
+        40 => pick(&["8.00", "16", "0.25", " 4.00 ", "1234567.5"]),
+        // A negative amount holds on an adjustment line only.
+        b => pick(&["1.234", "abc", "", "1e3", "-3.5"]),
     ];
     let memo = pick(&[
         "",
