@@ -96,12 +96,19 @@ impl StmtCalc<'_> {
         if open <= 0 {
             return 0;
         }
+        // A deduction is what a payment left short: with no cash applied (none came, or
+        // the one that came was reversed) the statement is simply unpaid, disputed or
+        // not — else a dispute followed by a bounced payment would show the whole
+        // statement as a deduction, one `deduction accept` could book away.
+        let paid_some = self.cash_applied() > 0;
+        if !paid_some {
+            return 0;
+        }
         if self.disputed {
             return open;
         }
-        let paid_some = self.cash_applied() > 0;
         let limit = self.due_amount() * i128::from(max_permille.max(0)) / 1000;
-        if paid_some && open <= limit {
+        if open <= limit {
             open
         } else {
             0

@@ -351,4 +351,46 @@ mod tests {
             Some(DeductionStatus::Disputed)
         );
     }
+
+    #[test]
+    fn a_disputed_statement_whose_payment_is_gone_is_unpaid_not_a_deduction() {
+        // S1 short-paid and disputed; then its payment is reversed (a bounced check):
+        // what is left is the whole statement unpaid, never a 380.00 "deduction" that
+        // could be accepted away.
+        let t = Thresholds::default();
+        let mut tl = tl();
+        tl.push(
+            d("2015-04-05"),
+            d("2015-04-05"),
+            Event::Fact(Fact::DeductionDisputed(DeductionDispute {
+                distributor: p("allegro"),
+                statement_id: "S1".into(),
+                amount: usd(760),
+                disputed_on: d("2015-04-05"),
+                note: "freight was ours to pay".into(),
+            })),
+        );
+        let before = compute(&tl.snap("2015-04-10"), &t, None);
+        assert_eq!(before.len(), 1, "{before:#?}");
+        assert_eq!(before[0].status, DeductionStatus::Disputed);
+        assert_eq!(before[0].amount, usd(760));
+        tl.entries.retain(
+            |e| !matches!(&e.event, Event::PaymentReceived { payment_id, .. } if payment_id.as_str() == "P1"),
+        );
+        assert!(
+            compute(&tl.snap("2015-06-01"), &t, None)
+                .iter()
+                .all(|x| x.statement_id != "S1"),
+            "no deduction on S1 once its payment is gone"
+        );
+        assert!(outstanding(&tl.snap("2015-06-01"), &t, &p("allegro"), "S1").is_none());
+        let r = crate::receivables::compute(&tl.snap("2015-06-01"), None);
+        let s1 = r[0]
+            .book
+            .statements
+            .iter()
+            .find(|s| s.statement_id == "S1")
+            .unwrap();
+        assert_eq!(s1.open, usd(38_000));
+    }
 }
