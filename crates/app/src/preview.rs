@@ -283,6 +283,19 @@ pub async fn warnings(
         }
         Kind::Payments => {
             let recv = backstock_risk::receivables::compute(&snap, None);
+            // What each distributor still owes on the books (in each currency, and per
+            // statement), less the payments of this file read so far: a file of several
+            // payments is judged as a whole.
+            let mut owed: BTreeMap<(&PartyId, backstock_domain::Currency), i64> = BTreeMap::new();
+            let mut owed_on: BTreeMap<(&PartyId, &str), i64> = BTreeMap::new();
+            for r in &recv {
+                for b in std::iter::once(&r.book).chain(&r.other_currencies) {
+                    owed.insert((&r.distributor, b.currency), b.net_receivable.minor());
+                    for s in &b.statements {
+                        owed_on.insert((&r.distributor, s.statement_id.as_str()), s.open.minor());
+                    }
+                }
+            }
             for e in entries {
                 let Event::PaymentReceived {
                     payment_id,
@@ -293,27 +306,72 @@ pub async fn warnings(
                 else {
                     continue;
                 };
-                let r = recv.iter().find(|r| &r.distributor == distributor);
-                match (statement_id, r) {
-                    (_, None) => out.push(format!(
-                        "payment {payment_id} of {} comes from {distributor}, which has no agreement on file",
-                        crate::output::money(*amount)
-                    )),
-                    (Some(sid), Some(r)) => {
-                        if !r.book.statements.iter().any(|s| &s.statement_id == sid) {
-                            out.push(format!(
-                                "payment {payment_id} of {} names statement {sid}, which {distributor} never sent (as far as the books know)",
-                                crate::output::money(*amount)
-                            ));
-                        }
-                    }
-                    (None, Some(r)) => {
-                        if r.book.open_balance.minor() <= 0 {
-                            out.push(format!(
-                                "payment {payment_id} of {} from {distributor} matches no open statement: nothing is owed on the books",
-                                crate::output::money(*amount)
-                            ));
-                        }
+                let shown = crate::output::money(*amount);
+                let Some(r) = recv.iter().find(|r| &r.distributor == distributor) else {
+                    out.push(format!(
+                        "payment {payment_id} of {shown} comes from {distributor}, which has no agreement on file"
+                    ));
+                    continue;
+                };
+                let statement = statement_id.as_deref().and_then(|sid| {
+                    std::iter::once(&r.book)
+                        .chain(&r.other_currencies)
+                        .flat_map(|b| b.statements.iter().map(move |s| (b.currency, s)))
+                        .find(|(_, s)| s.statement_id == sid)
+                });
+                if let (Some(sid), None) = (statement_id, statement) {
+                    out.push(format!(
+                        "payment {payment_id} of {shown} names statement {sid}, which {distributor} never sent (as far as the books know)"
+                    ));
+                    continue;
+                }
+                if let Some((cur, _)) = statement.filter(|(cur, _)| *cur != amount.currency()) {
+                    out.push(format!(
+                        "payment {payment_id} of {shown} names statement {}, which is in {cur}: a payment settles statements of its own currency only, so it will stand apart as {} paid with nothing owed in it — check the currency",
+                        statement_id.as_deref().unwrap_or_default(),
+                        amount.currency()
+                    ));
+                    continue;
+                }
+                if statement.is_none() && r.book.currency != amount.currency()
+                    && !r.other_currencies.iter().any(|b| b.currency == amount.currency())
+                {
+                    out.push(format!(
+                        "payment {payment_id} of {shown} from {distributor} is in {}, but its agreement and statements are in {}: it will stand apart with nothing owed in it — check the currency",
+                        amount.currency(),
+                        r.book.currency
+                    ));
+                    continue;
+                }
+                if amount.minor() < 0 {
+                    continue; // a bounced payment taken back: nothing to match
+                }
+                let left = owed.entry((distributor, amount.currency())).or_insert(0);
+                let before = *left;
+                *left = left.saturating_sub(amount.minor());
+                let money = |m: i64| {
+                    crate::output::money(backstock_domain::Money::from_minor(m, amount.currency()))
+                };
+                if before <= 0 {
+                    out.push(format!(
+                        "payment {payment_id} of {shown} from {distributor} matches no open statement: nothing is owed on the books"
+                    ));
+                } else if *left < 0 {
+                    out.push(format!(
+                        "payment {payment_id} of {shown} from {distributor} is more than the {} owed on the books: {} will stand as {distributor}'s credit",
+                        money(before),
+                        money(-*left)
+                    ));
+                } else if let Some(sid) = statement_id {
+                    let open = owed_on.entry((distributor, sid.as_str())).or_insert(0);
+                    let was = *open;
+                    *open = open.saturating_sub(amount.minor());
+                    if *open < 0 {
+                        out.push(format!(
+                            "payment {payment_id} of {shown} is more than the {} open on statement {sid}: the rest, {}, goes to {distributor}'s other open statements",
+                            money(was.max(0)),
+                            money(-*open)
+                        ));
                     }
                 }
             }

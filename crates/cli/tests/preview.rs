@@ -75,6 +75,44 @@ fn a_dry_run_skips_rows_already_recorded_from_another_file_and_the_import_agrees
 }
 
 #[test]
+fn a_dry_run_warns_of_a_payment_beyond_what_is_owed_or_in_another_currency() {
+    // ST-1 (January) is 80.00 USD open.
+    let (tmp, d) = label();
+    let pay = tmp.path().join("pay.csv");
+    let mut warned = |rows: &str| -> String {
+        std::fs::write(
+            &pay,
+            format!("payment_id,date,distributor,amount,currency,statement_id\n{rows}"),
+        )
+        .unwrap();
+        ok(&d, &["import", "--dry-run", &pay.to_string_lossy()])
+    };
+    let dry = warned("P-1,2016-05-02,allegro,5000.00,USD,\n");
+    assert!(
+        dry.contains("payment P-1 of 5,000.00 USD from allegro is more than the 80.00 USD owed on the books: 4,920.00 USD will stand as allegro's credit"),
+        "{dry}"
+    );
+    // Two payments of one file are judged together: the second finds nothing owed.
+    let dry = warned("P-1,2016-05-02,allegro,80.00,USD,\nP-2,2016-05-03,allegro,80.00,USD,\n");
+    assert!(!dry.contains("payment P-1"), "{dry}");
+    assert!(dry.contains("payment P-2 of 80.00 USD from allegro matches no open statement"), "{dry}");
+    // Named statement in USD, paid in EUR.
+    let dry = warned("P-1,2016-05-02,allegro,50.00,EUR,ST-1\n");
+    assert!(
+        dry.contains("payment P-1 of 50.00 EUR names statement ST-1, which is in USD"),
+        "{dry}"
+    );
+    let dry = warned("P-1,2016-05-02,allegro,50.00,EUR,\n");
+    assert!(
+        dry.contains("is in EUR, but its agreement and statements are in USD"),
+        "{dry}"
+    );
+    // Paid in full and no more: nothing to say.
+    let dry = warned("P-1,2016-05-02,allegro,80.00,USD,ST-1\n");
+    assert!(!dry.contains("payment P-1"), "{dry}");
+}
+
+#[test]
 fn a_dry_run_refuses_rows_recorded_with_other_details_as_the_import_does() {
     let (tmp, d) = label();
     let changed = tmp.path().join("jan-changed.csv");

@@ -18,7 +18,8 @@
 //! `deduction_max_permille` of its net due was *paid short*: the rest is an open
 //! deduction since the last cash applied to it, not silent non-payment. A statement the
 //! label disputed ([`backstock_ledger::facts::DeductionDispute`]) keeps its whole open
-//! amount as a disputed deduction. Payments that name their statement (remittance
+//! amount as a disputed deduction while cash is applied to it (with none — its payment
+//! reversed — it is unpaid, disputed or not). Payments that name their statement (remittance
 //! advice) make deductions visible; unnamed ones are matched as above.
 
 use crate::days_i32;
