@@ -1171,6 +1171,11 @@ where
             let filter = stock_filter(as_of, owner, holder, sku, all);
             let rows = store.stock_as_of(&filter).await?;
             phases.done("stock rows");
+            if rows.is_empty() && format == Format::Table {
+                if let Some(hint) = stock_name_hint(store, &filter).await? {
+                    return Ok(format!("(nothing to show)\n{hint}\n"));
+                }
+            }
             let holders = stock_holders(&rows);
             let notes = if format == Format::Table && !rows.is_empty() {
                 backstock_app::insolvency::at_risk_notes(store, &holders, as_of).await?
@@ -1189,10 +1194,70 @@ where
         } => {
             let party = party.map(|p| p.trim().to_ascii_lowercase());
             let rows = store.balances_as_of(as_of, party.as_deref()).await?;
+            if let (true, Format::Table, Some(p)) = (rows.is_empty(), format, &party) {
+                // A misspelt name reads like "owes nothing": say which names there are.
+                let all = store.balances_as_of(as_of, None).await?;
+                let names: std::collections::BTreeSet<&str> = all
+                    .iter()
+                    .flat_map(|r| [r.party.as_str(), r.counterparty.as_str()])
+                    .collect();
+                if !names.contains(p.as_str()) && !names.is_empty() {
+                    return Ok(format!(
+                        "(nothing to show)\nNo account of {p} is on the books{}. Parties with balances: {}.\n",
+                        as_of.map(|d| format!(" by {d}")).unwrap_or_default(),
+                        names.into_iter().collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            }
             Ok(balances_text(&rows, format))
         }
         other => Err(not_routed(&other)),
     }
+}
+
+/// When `stock` shows nothing for a named owner or holder that holds nothing at all
+/// (a misspelt name reads like "holds none"), the names that do, in a sentence.
+async fn stock_name_hint<S>(store: &S, f: &StockFilter) -> Result<Option<String>, CliError>
+where
+    S: backstock_store::contract::Projections + Sync,
+{
+    if f.owner.is_none() && f.holder.is_none() {
+        return Ok(None);
+    }
+    let all = store
+        .stock_as_of(&StockFilter {
+            as_of: f.as_of,
+            owner: None,
+            holder: None,
+            sku: None,
+            all: f.all,
+        })
+        .await?;
+    let mut hints = Vec::new();
+    for (name, who, names) in [
+        (
+            &f.holder,
+            "holds",
+            all.iter().map(|r| r.holder.as_str()).collect::<std::collections::BTreeSet<_>>(),
+        ),
+        (
+            &f.owner,
+            "owns",
+            all.iter().map(|r| r.owner.as_str()).collect::<std::collections::BTreeSet<_>>(),
+        ),
+    ] {
+        let Some(name) = name else { continue };
+        if names.contains(name.as_str()) || names.is_empty() {
+            continue;
+        }
+        hints.push(format!(
+            "{name} {who} no stock on the books{}: check the name. Parties that {}: {}.",
+            f.as_of.map(|d| format!(" by {d}")).unwrap_or_default(),
+            if who == "holds" { "hold stock" } else { "own stock" },
+            names.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok((!hints.is_empty()).then(|| hints.join("\n")))
 }
 
 fn stock_filter(

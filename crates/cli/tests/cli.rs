@@ -99,6 +99,15 @@ fn demo_then_queries_and_verify() {
         "{csv}"
     );
 
+    // A misspelt name is not "holds nothing": the names that do are given.
+    let none = ok(&d, &["stock", "--holder", "cascde"]);
+    assert!(
+        none.contains("cascde holds no stock on the books: check the name. Parties that hold stock: cascade, label, northwind."),
+        "{none}"
+    );
+    let none = ok(&d, &["balances", "--party", "northwnd"]);
+    assert!(none.contains("No account of northwnd is on the books") && none.contains("northwind"), "{none}");
+
     let json = ok(&d, &["balances", "--party", "cascade", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let recv = v
