@@ -151,6 +151,81 @@ pub async fn changes(store: &Store, kind: Kind, entries: &[Entry]) -> Result<Str
     Ok(out)
 }
 
+/// A statements file is checked against the label's holdings for files of at most
+/// this many period ends (each is one read of every holding: a label group's yearly
+/// file of 60 statements is not made to wait for twelve).
+const OVERSOLD_CHECK_PERIOD_ENDS: usize = 4;
+
+/// Statements that report more units of a SKU sold (net of returns) than the
+/// distributor holds of the label's on the books by the period's end — less what
+/// earlier statements of the same file sold. Recorded, that holding goes below zero
+/// without a word (`stock` shows it negative): said before, with what to check.
+async fn oversold(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppError> {
+    let mut stmts: Vec<&backstock_ledger::Statement> = entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Statement(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    stmts.sort_by_key(|s| s.period_end);
+    let ends: BTreeSet<Date> = stmts.iter().map(|s| s.period_end).collect();
+    if stmts.is_empty() || ends.len() > OVERSOLD_CHECK_PERIOD_ENDS {
+        return Ok(Vec::new());
+    }
+    let label = PartyId::label();
+    let mut held_on: BTreeMap<Date, BTreeMap<(PartyId, backstock_domain::Sku), i64>> =
+        BTreeMap::new();
+    let mut sold_before: BTreeMap<(&PartyId, &backstock_domain::Sku), i64> = BTreeMap::new();
+    let mut out = Vec::new();
+    for s in stmts {
+        let mut net: BTreeMap<&backstock_domain::Sku, i64> = BTreeMap::new();
+        for l in s.lines.iter().filter(|l| l.channel.is_physical()) {
+            let Some(sku) = &l.sku else { continue };
+            let n = net.entry(sku).or_insert(0);
+            match l.kind {
+                backstock_ledger::LineKind::Sale => *n = n.saturating_add(l.units),
+                backstock_ledger::LineKind::Return => *n = n.saturating_sub(l.units),
+                _ => {}
+            }
+        }
+        if net.values().all(|n| *n <= 0) {
+            continue;
+        }
+        if !held_on.contains_key(&s.period_end) {
+            let held = store.holdings_of(&label, Some(s.period_end)).await?;
+            held_on.insert(s.period_end, held);
+        }
+        let held = &held_on[&s.period_end];
+        let mut over: Vec<(&backstock_domain::Sku, i64, i64)> = Vec::new();
+        for (sku, n) in net {
+            let before = sold_before.entry((&s.distributor, sku)).or_insert(0);
+            let has = held
+                .get(&(s.distributor.clone(), sku.clone()))
+                .copied()
+                .unwrap_or(0)
+                .saturating_sub(*before);
+            *before = before.saturating_add(n);
+            if n > 0 && n > has {
+                over.push((sku, n, has));
+            }
+        }
+        let Some((sku, n, has)) = over.first() else {
+            continue;
+        };
+        let more = match over.len() - 1 {
+            0 => String::new(),
+            1 => " (and 1 more SKU)".to_string(),
+            k => format!(" (and {k} more SKUs)"),
+        };
+        out.push(format!(
+            "statement {} from {} reports {n} × {sku} sold, more than the {has} it holds of the label's on the books by {}{more}: recorded, its holding goes below zero — check the statement's units, or record the shipment they came from first",
+            s.statement_id, s.distributor, s.period_end
+        ));
+    }
+    Ok(out)
+}
+
 /// Things in the entries a label should look at before (or right after) recording
 /// them, one sentence each.
 pub async fn warnings(
@@ -158,6 +233,9 @@ pub async fn warnings(
     kind: Kind,
     entries: &[Entry],
 ) -> Result<Vec<String>, AppError> {
+    if kind == Kind::Statements {
+        return oversold(store, entries).await;
+    }
     if !matches!(kind, Kind::Shipments | Kind::Payments | Kind::StockReports) || entries.is_empty()
     {
         return Ok(Vec::new());

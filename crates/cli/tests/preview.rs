@@ -113,6 +113,27 @@ fn a_dry_run_warns_of_a_payment_beyond_what_is_owed_or_in_another_currency() {
 }
 
 #[test]
+fn a_statement_selling_more_than_the_distributor_holds_is_warned() {
+    // allegro was sent 300 and January's statement sold 10.
+    let (tmp, d) = label();
+    let f = tmp.path().join("mar.csv");
+    let mar = "ST-3,allegro,2016-03-01,2016-03-31,2016-04-10,sale,MRG-001-CD,200,1600.00,USD,\n\
+ST-4,allegro,2016-04-01,2016-04-30,2016-05-10,sale,MRG-001-CD,95,760.00,USD,\n";
+    std::fs::write(&f, format!("{HEADER}{mar}")).unwrap();
+    let dry = ok(&d, &["import", "--dry-run", &f.to_string_lossy()]);
+    // 290 held: March's 200 fit, April's 95 do not (90 left after March).
+    assert!(!dry.contains("statement ST-3"), "{dry}");
+    assert!(
+        dry.contains("statement ST-4 from allegro reports 95 × MRG-001-CD sold, more than the 90 it holds of the label's on the books by 2016-04-30"),
+        "{dry}"
+    );
+    // Within what it holds: nothing to say.
+    std::fs::write(&f, format!("{HEADER}{FEB}")).unwrap();
+    let dry = ok(&d, &["import", "--dry-run", &f.to_string_lossy()]);
+    assert!(!dry.contains("holds of the label's"), "{dry}");
+}
+
+#[test]
 fn a_dry_run_refuses_rows_recorded_with_other_details_as_the_import_does() {
     let (tmp, d) = label();
     let changed = tmp.path().join("jan-changed.csv");
