@@ -102,9 +102,10 @@ impl Table {
 
     /// Roughly the bytes of the rendered table: what its output string reserves.
     fn text_bytes(&self) -> usize {
-        let per_row = self.rows.first().map_or(0, |r| {
-            r.iter().map(|c| c.len() + 2).sum::<usize>()
-        });
+        let per_row = self
+            .rows
+            .first()
+            .map_or(0, |r| r.iter().map(|c| c.len() + 2).sum::<usize>());
         per_row.saturating_mul(self.rows.len().saturating_add(2))
     }
 

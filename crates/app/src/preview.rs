@@ -192,9 +192,8 @@ async fn oversold(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppEr
         if net.values().all(|n| *n <= 0) {
             continue;
         }
-        if !held_on.contains_key(&s.period_end) {
-            let held = store.holdings_of(&label, Some(s.period_end)).await?;
-            held_on.insert(s.period_end, held);
+        if let std::collections::btree_map::Entry::Vacant(e) = held_on.entry(s.period_end) {
+            e.insert(store.holdings_of(&label, Some(s.period_end)).await?);
         }
         let held = &held_on[&s.period_end];
         let mut over: Vec<(&backstock_domain::Sku, i64, i64)> = Vec::new();
@@ -411,8 +410,12 @@ pub async fn warnings(
                     ));
                     continue;
                 }
-                if statement.is_none() && r.book.currency != amount.currency()
-                    && !r.other_currencies.iter().any(|b| b.currency == amount.currency())
+                if statement.is_none()
+                    && r.book.currency != amount.currency()
+                    && !r
+                        .other_currencies
+                        .iter()
+                        .any(|b| b.currency == amount.currency())
                 {
                     out.push(format!(
                         "payment {payment_id} of {shown} from {distributor} is in {}, but its agreement and statements are in {}: it will stand apart with nothing owed in it — check the currency",

@@ -1238,12 +1238,16 @@ where
         (
             &f.holder,
             "holds",
-            all.iter().map(|r| r.holder.as_str()).collect::<std::collections::BTreeSet<_>>(),
+            all.iter()
+                .map(|r| r.holder.as_str())
+                .collect::<std::collections::BTreeSet<_>>(),
         ),
         (
             &f.owner,
             "owns",
-            all.iter().map(|r| r.owner.as_str()).collect::<std::collections::BTreeSet<_>>(),
+            all.iter()
+                .map(|r| r.owner.as_str())
+                .collect::<std::collections::BTreeSet<_>>(),
         ),
     ] {
         let Some(name) = name else { continue };
@@ -1253,7 +1257,11 @@ where
         hints.push(format!(
             "{name} {who} no stock on the books{}: check the name. Parties that {}: {}.",
             f.as_of.map(|d| format!(" by {d}")).unwrap_or_default(),
-            if who == "holds" { "hold stock" } else { "own stock" },
+            if who == "holds" {
+                "hold stock"
+            } else {
+                "own stock"
+            },
             names.into_iter().collect::<Vec<_>>().join(", ")
         ));
     }

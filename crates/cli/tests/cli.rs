@@ -106,7 +106,10 @@ fn demo_then_queries_and_verify() {
         "{none}"
     );
     let none = ok(&d, &["balances", "--party", "northwnd"]);
-    assert!(none.contains("No account of northwnd is on the books") && none.contains("northwind"), "{none}");
+    assert!(
+        none.contains("No account of northwnd is on the books") && none.contains("northwind"),
+        "{none}"
+    );
 
     let json = ok(&d, &["balances", "--party", "cascade", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();

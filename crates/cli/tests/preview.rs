@@ -79,7 +79,7 @@ fn a_dry_run_warns_of_a_payment_beyond_what_is_owed_or_in_another_currency() {
     // ST-1 (January) is 80.00 USD open.
     let (tmp, d) = label();
     let pay = tmp.path().join("pay.csv");
-    let mut warned = |rows: &str| -> String {
+    let warned = |rows: &str| -> String {
         std::fs::write(
             &pay,
             format!("payment_id,date,distributor,amount,currency,statement_id\n{rows}"),
@@ -95,7 +95,10 @@ fn a_dry_run_warns_of_a_payment_beyond_what_is_owed_or_in_another_currency() {
     // Two payments of one file are judged together: the second finds nothing owed.
     let dry = warned("P-1,2016-05-02,allegro,80.00,USD,\nP-2,2016-05-03,allegro,80.00,USD,\n");
     assert!(!dry.contains("payment P-1"), "{dry}");
-    assert!(dry.contains("payment P-2 of 80.00 USD from allegro matches no open statement"), "{dry}");
+    assert!(
+        dry.contains("payment P-2 of 80.00 USD from allegro matches no open statement"),
+        "{dry}"
+    );
     // Named statement in USD, paid in EUR.
     let dry = warned("P-1,2016-05-02,allegro,50.00,EUR,ST-1\n");
     assert!(

@@ -295,6 +295,117 @@ fn run_ties_out_posts_locks_and_rolls_late_statements_forward() {
     assert!(ok(d, &["verify"]).starts_with("OK:"));
 }
 
+#[tokio::test]
+async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_next() {
+    let (_tmp, d) = label();
+    let d = &d;
+    // The label lives in 2016 (a setting, as the demo's): the correction below is
+    // known on 2016-09-15.
+    {
+        let url = format!("sqlite://{}", d.join("backstock.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("INSERT OR REPLACE INTO meta(key, value) VALUES ('today', '2016-09-15')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let h1 = json(&ok(
+        d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016H1",
+            "--on",
+            "2016-07-31",
+            "--format",
+            "json",
+        ],
+    ));
+    let earned = |run: &serde_json::Value, payee: &str| {
+        minor(
+            &run["statements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["payee_id"] == payee)
+                .unwrap()["royalty_earned"],
+        )
+    };
+    assert_eq!(earned(&h1, "marta"), 9_600 + 690 - 288);
+    // January's statement was keyed against the wrong distributor: reversed after the
+    // period was locked. Its royalties come back out in 2016H2, to the cent.
+    ok(
+        d,
+        &[
+            "correct",
+            "statement:allegro:AL-2016-01",
+            "--reason",
+            "not ours",
+        ],
+    );
+    let h2 = json(&ok(
+        d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016H2",
+            "--on",
+            "2017-01-31",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(earned(&h2, "marta"), -(9_600 + 690 - 288));
+    assert_eq!(earned(&h2, "leon"), -(6_400 + 460 - 192));
+    assert_eq!(h2["tie_out"][0]["ok"], true, "{h2}");
+    assert!(
+        h2["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains(
+                "statement AL-2016-01 of allegro was reversed after its royalty period was locked"
+            ) && w.as_str().unwrap().contains("charged back in 2016H2")),
+        "{h2}"
+    );
+    // The 2016H1 statements as sent are unchanged; the books verify.
+    let sent = ok(
+        d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            "marta",
+            "--period",
+            "2016H1",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        minor(&json(&sent)["contracts"][0]["totals"]["royalty_earned"]),
+        9_600 + 690 - 288
+    );
+    assert!(ok(d, &["verify"]).starts_with("OK:"));
+    // The period after charges nothing back again.
+    let q1 = json(&ok(
+        d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2017Q1",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(earned(&q1, "marta"), 0, "{q1}");
+}
+
 #[test]
 fn statements_in_every_format() {
     let (tmp, d) = label();

@@ -102,10 +102,26 @@ fn only_adjustment_lines_are_signed() {
     // Each bad line comes both first (the general reader) and after a good line of the
     // same statement (the fast path): the same located error either way.
     let bad = [
-        ("sale,MRG-001-CD,-3,30.00", "column 8 (units): found \"-3\"", "sale line"),
-        ("sale,MRG-001-CD,4,-28.00", "column 9 (amount): found \"-28.00\"", "sale line"),
-        ("return,MRG-001-CD,-2,14.00", "column 8 (units): found \"-2\"", "return line"),
-        ("fee,,,-5.00", "column 9 (amount): found \"-5.00\"", "only adjustment lines are signed"),
+        (
+            "sale,MRG-001-CD,-3,30.00",
+            "column 8 (units): found \"-3\"",
+            "sale line",
+        ),
+        (
+            "sale,MRG-001-CD,4,-28.00",
+            "column 9 (amount): found \"-28.00\"",
+            "sale line",
+        ),
+        (
+            "return,MRG-001-CD,-2,14.00",
+            "column 8 (units): found \"-2\"",
+            "return line",
+        ),
+        (
+            "fee,,,-5.00",
+            "column 9 (amount): found \"-5.00\"",
+            "only adjustment lines are signed",
+        ),
     ];
     let good = "S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,1,8.00,USD,\n";
     for (line, found, why) in bad {

@@ -653,7 +653,9 @@ pub(crate) async fn load_account_keys(
 
 /// Every account block's first id, key count and text (decompressed, not parsed), in
 /// id order; ids are checked to be dense.
-pub(crate) async fn load_account_texts(conn: &mut SqliteConnection) -> Result<Vec<(usize, usize, String)>> {
+pub(crate) async fn load_account_texts(
+    conn: &mut SqliteConnection,
+) -> Result<Vec<(usize, usize, String)>> {
     let mut out: Vec<(usize, usize, String)> = Vec::new();
     let mut next = 0usize;
     loop {

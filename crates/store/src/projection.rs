@@ -34,12 +34,18 @@ pub fn stock_rows(
     // Sorted as references, rows made after: a label group's 378,000 rows are not
     // moved about while sorted. No two accounts share a key, so the order is total.
     shown.sort_unstable_by(|(a, _), (b, _)| {
-        (a.sku().as_str(), a.owner().as_str(), a.holder().as_str(), a.state().as_str()).cmp(&(
-            b.sku().as_str(),
-            b.owner().as_str(),
-            b.holder().as_str(),
-            b.state().as_str(),
-        ))
+        (
+            a.sku().as_str(),
+            a.owner().as_str(),
+            a.holder().as_str(),
+            a.state().as_str(),
+        )
+            .cmp(&(
+                b.sku().as_str(),
+                b.owner().as_str(),
+                b.holder().as_str(),
+                b.state().as_str(),
+            ))
     });
     shown
         .into_iter()

@@ -12,7 +12,9 @@
 //!   belonging to a locked period (a statement or payment dated in it, a cost dated in
 //!   it) is taken as known on the first day of the period being run, so it is
 //!   accounted now and the sent statement is never rewritten. The first run also
-//!   charges costs dated before it (unrecouped advances carried in).
+//!   charges costs dated before it (unrecouped advances carried in). A statement
+//!   accounted in a locked period and reversed since is **charged back** the same way:
+//!   taken negated, as known on the first day of the period being run.
 //! * **In default.** A distributor is in default at a period's end when its risk level
 //!   is `critical`, or it refused a demand to return the label's stock.
 //! * **Tie-out.** Every run checks Σ payee royalties + rounding + label share +
@@ -961,7 +963,11 @@ async fn gather(
     let mut notes = Vec::new();
     let mut out = RoyaltyInputs::default();
     // A statement already accounted in a locked period and reversed since: what was
-    // stated stands (the sent statement is never rewritten); say so.
+    // stated stands (the sent statement is never rewritten), and its royalties are
+    // charged back now — the statement taken negated, as known on this period's first
+    // day, like any late entry. Without it the artists kept royalties on sales the
+    // label has since said did not happen.
+    let mut charge_back: BTreeSet<EntryId> = BTreeSet::new();
     if let Some(pe) = prev_end {
         for (seq, e) in &corrections {
             let Event::Correction { reverses, .. } = &e.event else {
@@ -976,8 +982,9 @@ async fn gather(
             let r: Entry = serde_json::from_str(&json).map_err(|e| corrupt(rseq, e))?;
             if let Event::Statement(st) = &r.event {
                 if rseq <= prev_seq && st.period_end.max(r.known_on) <= pe {
+                    charge_back.insert(r.id.clone());
                     notes.push(format!(
-                        "statement {} of {} was reversed after its royalty period was locked: the royalties already stated on it stand; record the difference as an adjustment line on a new statement",
+                        "statement {} of {} was reversed after its royalty period was locked: the royalties stated on it stand in that period's statements and are charged back in {period}",
                         st.statement_id, st.distributor
                     ));
                 }
@@ -1047,6 +1054,13 @@ async fn gather(
     let mut digests: Vec<(i64, Entry)> = Vec::new();
     let mut take = |seq: i64, e: Entry, digest: Entry| {
         digests.push((seq, digest));
+        if charge_back.contains(&e.id) {
+            if let Event::Statement(st) = e.event {
+                journal.push_statement(negated(st), start);
+                late += 1;
+            }
+            return;
+        }
         if reversed.contains(&e.id) {
             return;
         }
@@ -2339,4 +2353,14 @@ pub async fn payee_list(store: &Store, format: Format) -> Result<String, AppErro
         js.push(json!({"payee": id, "name": p.name, "email": p.email, "address": p.address, "contracts": contracts}));
     }
     Ok(t.render(format, &json!(js)))
+}
+
+/// A statement with every line's units and amount negated: what charges back a
+/// statement that was accounted in a locked period and reversed since.
+fn negated(mut st: backstock_ledger::Statement) -> backstock_ledger::Statement {
+    for l in &mut st.lines {
+        l.units = l.units.saturating_neg();
+        l.amount_minor = l.amount_minor.saturating_neg();
+    }
+    st
 }
