@@ -2,7 +2,7 @@
 
 use crate::output::{money, thousands, Format, Table};
 use crate::{user, AppError, Exit};
-use backstock_domain::{Date, PartyId, Sku};
+use backstock_domain::{Date, Money, PartyId, Sku};
 use backstock_ledger::{Entry, EntryId, EntryKind, Event, Fact, Provenance};
 use backstock_risk::{Level, Snapshot, Thresholds};
 use backstock_store::query::{StockFilter, StockRow};
@@ -331,6 +331,38 @@ pub async fn receivables(
     }
     let mut out = format!("Receivables and exposure as of {as_of}\n\n");
     out.push_str(&t.text());
+    // Exposure counts what is unpaid net of any credit, which the open column (what
+    // statements still show) does not: say so where they differ, so the row adds up.
+    for r in &rows {
+        let x = &r.exposure;
+        if x.unpaid == r.book.open_balance {
+            continue;
+        }
+        let credit = Money::from_minor(
+            r.book.open_balance.minor().saturating_sub(x.unpaid.minor()),
+            x.unpaid.currency(),
+        );
+        let what = if credit.minor() > 0 {
+            format!(
+                "{} paid beyond its statements stands as its credit",
+                money(credit)
+            )
+        } else {
+            format!(
+                "{} of payments taken back beyond what they paid is owed besides its statements",
+                money(Money::from_minor(credit.minor().saturating_neg(), credit.currency()))
+            )
+        };
+        out.push_str(&format!(
+            "\n{}: {what}, so its exposure counts {} unpaid (not the {} open) + {} reserve held + {} stock = {}.\n",
+            r.distributor,
+            money(x.unpaid),
+            money(r.book.open_balance),
+            money(x.reserve_held),
+            money(x.stock_at_wholesale),
+            money(x.total)
+        ));
+    }
     for r in &rows {
         let open: Vec<_> = r
             .book
