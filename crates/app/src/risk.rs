@@ -342,17 +342,18 @@ pub async fn receivables(
             r.book.open_balance.minor().saturating_sub(x.unpaid.minor()),
             x.unpaid.currency(),
         );
-        let what = if credit.minor() > 0 {
-            format!(
-                "{} paid beyond its statements stands as its credit",
-                money(credit)
-            )
-        } else {
-            format!(
+        let what =
+            if credit.minor() > 0 {
+                format!(
+                    "{} paid beyond its statements stands as its credit",
+                    money(credit)
+                )
+            } else {
+                format!(
                 "{} of payments taken back beyond what they paid is owed besides its statements",
                 money(Money::from_minor(credit.minor().saturating_neg(), credit.currency()))
             )
-        };
+            };
         out.push_str(&format!(
             "\n{}: {what}, so its exposure counts {} unpaid (not the {} open) + {} reserve held + {} stock = {}.\n",
             r.distributor,

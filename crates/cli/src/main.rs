@@ -78,7 +78,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Create an empty database.
-    Init,
+    #[command(after_help = "Example:\n  backstock init --name \"Foxglove Records\"")]
+    Init {
+        /// The label's name, as its artists' royalty statements, claim packs and exports
+        /// show it (on an existing database: sets it).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Create the demo label (Marigold Records, 2012–2016) and print an overview.
     #[command(
         after_help = "Example:\n  backstock demo && backstock --data-dir backstock-demo stock --holder cascade"
@@ -904,7 +910,7 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         @ (Command::ConfirmReceipt { .. } | Command::Unmatched { .. } | Command::Alias { .. }) => {
             run_codes(c, data_dir).await
         }
-        c @ (Command::Init
+        c @ (Command::Init { .. }
         | Command::Demo { .. }
         | Command::Import { .. }
         | Command::Gen { .. }
@@ -978,17 +984,46 @@ fn not_routed(c: &Command) -> CliError {
 async fn run_setup(command: Command, data_dir: Option<PathBuf>) -> Result<String, CliError> {
     let dir = || data_dir.clone().unwrap_or_else(default_data_dir);
     match command {
-        Command::Init => {
+        Command::Init { name } => {
+            let name = match name.as_deref().map(str::trim) {
+                None => None,
+                Some(n)
+                    if n.is_empty()
+                        || n.chars().count() > 200
+                        || n.chars().any(char::is_control) =>
+                {
+                    return Err(CliError::new(
+                        Exit::Input,
+                        format!("--name: found {n:?}, expected the label's name, 1-200 printable characters"),
+                    ));
+                }
+                Some(n) => Some(n.to_string()),
+            };
             let d = dir();
             let existed = d.join(backstock_store::DB_FILE).exists();
             let store = Store::open(&d, true).await?;
-            Ok(if existed {
-                format!(
+            if let Some(n) = &name {
+                store.set_meta("label_name", n).await?;
+            }
+            Ok(match (existed, &name) {
+                (true, Some(n)) => format!(
+                    "A database already exists in {}; the label's name is now {n:?}.\n",
+                    d.display()
+                ),
+                (true, None) => format!(
                     "A database already exists in {}; left as it was.\n",
                     d.display()
-                )
-            } else {
-                format!("Created an empty database in {}.\nNext: backstock import catalog.csv distributors.csv (see docs/formats.md)\n", store.path().display())
+                ),
+                (false, _) => format!(
+                    "Created an empty database{} in {}.\nNext: backstock import catalog.csv distributors.csv (see docs/formats.md){}\n",
+                    name.as_ref().map(|n| format!(" for {n}")).unwrap_or_default(),
+                    store.path().display(),
+                    if name.is_none() {
+                        "\nGive the label its name (artists' statements show it): backstock init --name \"Your Label\""
+                    } else {
+                        ""
+                    }
+                ),
             })
         }
         Command::Demo { write_files } => {

@@ -407,6 +407,67 @@ async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_nex
 }
 
 #[test]
+fn a_run_warns_while_the_label_has_no_name_and_init_gives_it_one() {
+    let (_tmp, d) = label();
+    let warned = |d: &std::path::Path| -> bool {
+        let dry = json(&ok(
+            d,
+            &[
+                "royalties",
+                "run",
+                "--period",
+                "2016H1",
+                "--on",
+                "2016-07-31",
+                "--dry-run",
+                "--format",
+                "json",
+            ],
+        ));
+        dry["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("the label's name is not set"))
+    };
+    assert!(warned(&d));
+    let out = ok(&d, &["init", "--name", "Night Ferry Records"]);
+    assert!(
+        out.contains("the label's name is now \"Night Ferry Records\""),
+        "{out}"
+    );
+    assert!(!warned(&d));
+    ok(
+        &d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016H1",
+            "--on",
+            "2016-07-31",
+        ],
+    );
+    let html = ok(
+        &d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            "marta",
+            "--period",
+            "2016H1",
+            "--format",
+            "html",
+        ],
+    );
+    assert!(
+        html.contains("Night Ferry Records"),
+        "the statement names the label"
+    );
+}
+
+#[test]
 fn statements_in_every_format() {
     let (tmp, d) = label();
     let d = d.as_path();

@@ -690,6 +690,11 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
     let postings = postings(&result, &opening)?;
     let mut warnings = result.warnings.clone();
     warnings.extend(notes);
+    if a.label_name.is_none() && store.meta("label_name").await?.is_none() {
+        warnings.push(
+            "the label's name is not set: these statements say \"The label\" and are kept as sent — set it first with `backstock init --name \"Your Label\"` (or --label-name on this run)".into(),
+        );
+    }
     if late > 0 {
         warnings.push(format!(
             "{late} entr{} recorded after {} was locked belong to it: accounted in {period}",
