@@ -472,7 +472,7 @@ pub async fn import_checked(
                 crate::output::thousands(parsed.lines as i64),
                 kind.as_str(),
                 if parsed.lines == 1 { "" } else { "s" },
-                n_new + n_skipped,
+                crate::output::thousands((n_new + n_skipped) as i64),
                 if n_new + n_skipped == 1 { "y" } else { "ies" },
                 if totals.is_empty() {
                     String::new()

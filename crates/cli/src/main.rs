@@ -124,12 +124,16 @@ enum Command {
         /// For mapped files: values the layout does not carry.
         #[arg(long)]
         statement_id: Option<String>,
+        /// First day of the statement's period, for files that do not say it (DSR, X12).
         #[arg(long)]
         period_start: Option<String>,
+        /// Last day of the statement's period, for files that do not say it.
         #[arg(long)]
         period_end: Option<String>,
+        /// The day the distributor issued the statement, for files that do not say it.
         #[arg(long)]
         issued_on: Option<String>,
+        /// The statement's currency (ISO 4217, e.g. USD), for files that do not say it.
         #[arg(long)]
         currency: Option<String>,
         /// Statement lines with unknown product codes wait in the unmatched queue
@@ -141,7 +145,9 @@ enum Command {
     /// Record that a distributor confirmed receiving a shipment (all its SKUs, as shipped).
     #[command(after_help = "Example:\n  backstock confirm-receipt SH-5012 --on 2016-05-14")]
     ConfirmReceipt {
+        /// The shipment the distributor confirmed receiving.
         shipment_id: String,
+        /// The day it was received (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date)]
         on: Date,
     },
@@ -163,12 +169,16 @@ enum Command {
         after_help = "Examples:\n  backstock stock\n  backstock stock --holder cascade --as-of 2016-06-01 --format csv"
     )]
     Stock {
+        /// Stock as it stood at the end of this day (YYYY-MM-DD); now when omitted.
         #[arg(long, value_parser = parse_date)]
         as_of: Option<Date>,
+        /// Only units this party owns (e.g. label).
         #[arg(long)]
         owner: Option<String>,
+        /// Only units this party holds (a distributor's id, or label for your warehouse).
         #[arg(long)]
         holder: Option<String>,
+        /// Only this SKU.
         #[arg(long)]
         sku: Option<String>,
         /// Include plant production counters, units sold to market and scrapped.
@@ -182,8 +192,10 @@ enum Command {
         after_help = "Examples:\n  backstock balances --party cascade\n  backstock balances --as-of 2015-12-31 --format json"
     )]
     Balances {
+        /// Balances at the end of this day (YYYY-MM-DD); now when omitted.
         #[arg(long, value_parser = parse_date)]
         as_of: Option<Date>,
+        /// Only accounts of this party (a distributor, payee or label).
         #[arg(long)]
         party: Option<String>,
         #[arg(long, value_enum, default_value_t)]
@@ -231,7 +243,9 @@ enum Command {
         after_help = "Example:\n  backstock correct shipment:SH-5012:MRG-003-CD --reason \"keyed twice\""
     )]
     Correct {
+        /// The entry to reverse, as `journal` and `show` name it (e.g. shipment:SH-5012:MRG-003-CD).
         entry_id: String,
+        /// Why it is reversed, kept in the journal with the correction.
         #[arg(long)]
         reason: String,
     },
@@ -246,8 +260,10 @@ enum Command {
         after_help = "Examples:\n  backstock receivables\n  backstock receivables --distributor cascade --as-of 2015-09-30 --format json"
     )]
     Receivables {
+        /// As of the end of this day (YYYY-MM-DD); the label's today when omitted.
         #[arg(long, value_parser = parse_date)]
         as_of: Option<Date>,
+        /// Only this distributor.
         #[arg(long)]
         distributor: Option<String>,
         #[arg(long, value_enum, default_value_t)]
@@ -256,8 +272,10 @@ enum Command {
     /// Stock reports checked against the ledger, unconfirmed shipments, sales of SKUs
     /// never shipped, payments matching no statement, late or missing statements.
     Reconcile {
+        /// As of the end of this day (YYYY-MM-DD); the label's today when omitted.
         #[arg(long, value_parser = parse_date)]
         as_of: Option<Date>,
+        /// Only this distributor.
         #[arg(long)]
         distributor: Option<String>,
         #[arg(long, value_enum, default_value_t)]
@@ -269,15 +287,19 @@ enum Command {
         after_help = "Examples:\n  backstock risk\n  backstock risk --as-of 2015-06-30 --format json\n  backstock risk --history --from 2013-01-01 --to 2016-06-30 --step month"
     )]
     Risk {
+        /// Judge as of the end of this day (YYYY-MM-DD); the label's today when omitted.
         #[arg(long, value_parser = parse_date)]
         as_of: Option<Date>,
         /// Print the level of each distributor at each step, as known then.
         #[arg(long, requires_all = ["from", "to"])]
         history: bool,
+        /// With --history: the first day of the history (its first point is the month end on or after it).
         #[arg(long, value_parser = parse_date)]
         from: Option<Date>,
+        /// With --history: the last day of the history.
         #[arg(long, value_parser = parse_date)]
         to: Option<Date>,
+        /// With --history: a point at every month end or every quarter end.
         #[arg(long, value_enum, default_value_t = Step::Month)]
         step: Step,
         #[arg(long, value_enum, default_value_t)]
@@ -286,6 +308,7 @@ enum Command {
     /// Alerts recorded when a distributor's level rose; `--webhook URL` sets where they
     /// are POSTed as JSON (`--webhook off` stops it).
     Alerts {
+        /// Where alerts are posted (an https:// URL).
         #[arg(long)]
         webhook: Option<String>,
         #[arg(long, value_enum, default_value_t)]
@@ -298,12 +321,16 @@ enum Command {
         after_help = "Examples:\n  backstock ship --to northwind --sku MRG-014-CD --units 200 --po NO-PO1234\n  backstock ship --to cascade --sku MRG-014-CD --units 50 --override \"prepaid by wire\""
     )]
     Ship {
+        /// The distributor the units go to.
         #[arg(long)]
         to: String,
+        /// The SKU shipped.
         #[arg(long)]
         sku: String,
+        /// How many units.
         #[arg(long)]
         units: u64,
+        /// The distributor's purchase order number, when the shipment fills one.
         #[arg(long)]
         po: Option<String>,
         /// Shipping date (default: today).
@@ -323,6 +350,7 @@ enum Command {
     Legal {
         #[command(subcommand)]
         command: Option<LegalCommand>,
+        /// As of the end of this day (YYYY-MM-DD); the label's today when omitted.
         #[arg(long, value_parser = parse_date)]
         as_of: Option<Date>,
         #[arg(long, value_enum, default_value_t)]

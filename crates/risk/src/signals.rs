@@ -244,9 +244,13 @@ pub fn level_of(signals: &[Signal]) -> (Level, String) {
     at_max.dedup();
     let mut reason = format!("{max}: highest signal {}", at_max.join(", "));
     if max == Level::Critical && fams.len() >= 2 {
+        // The kinds of warning, not more of them: the highest signal is among them.
+        let mut codes: Vec<&str> = fams.values().flatten().copied().collect();
+        codes.dedup();
         reason.push_str(&format!(
-            " (also {} independent warnings at alert or above)",
-            fams.len()
+            "; {} independent kinds of warning are at alert or above ({})",
+            fams.len(),
+            codes.join(", ")
         ));
     }
     (max, reason)

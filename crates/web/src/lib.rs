@@ -397,8 +397,26 @@ async fn security_headers(req: axum::extract::Request, next: axum::middleware::N
     r
 }
 
-async fn not_found() -> Fail {
-    Fail::not_found("there is no such page")
+/// No route: a page address typed with a trailing slash (`/t/marigold/`) is sent to
+/// the page without it; anything else is not found.
+async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = uri.path();
+    let trimmed = path.trim_end_matches('/');
+    // Only a path of this site: never `//host` (a protocol-relative address).
+    let local = trimmed.starts_with('/') && !trimmed.starts_with("//") && !trimmed.contains('\\');
+    if (method == axum::http::Method::GET || method == axum::http::Method::HEAD)
+        && path.len() > 1
+        && trimmed.len() < path.len()
+        && local
+    {
+        let to = match uri.query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_string(),
+        };
+        return axum::response::Redirect::permanent(&to).into_response();
+    }
+    Fail::not_found("there is no such page").into_response()
 }
 
 /// The whole application: every route of [`routes::all`] behind authentication.

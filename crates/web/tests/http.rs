@@ -769,3 +769,23 @@ async fn pages_and_api_answer_as_of_a_past_day() {
     );
     assert!(bad.body.contains("2016-02-30"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_address_with_a_trailing_slash_goes_to_the_page() {
+    let s = start(|_| {}).await;
+    let owner = s.login("owner@alpha.test").await;
+    let r = s.get("/t/alpha/?as_of=2016-06-30", Some(&owner)).await;
+    assert_eq!(r.status, 308, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/t/alpha?as_of=2016-06-30"));
+    let r = s.get("/t/alpha/distributors/", Some(&owner)).await;
+    assert_eq!(r.header("location"), Some("/t/alpha/distributors"));
+    // Never to another site (`//host` is an address of its own).
+    let r = s.get("//evil.example/", Some(&owner)).await;
+    assert_ne!(r.status, 308);
+    assert_eq!(r.header("location"), None);
+    // A page that does not exist is still not found.
+    assert_eq!(
+        s.get("/t/alpha/nothing-here", Some(&owner)).await.status,
+        404
+    );
+}
