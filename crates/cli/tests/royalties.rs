@@ -467,6 +467,82 @@ fn a_run_warns_while_the_label_has_no_name_and_init_gives_it_one() {
     );
 }
 
+#[tokio::test]
+async fn royalties_on_a_statement_written_off_short_are_said_not_to_be_coming() {
+    let (tmp, d) = label();
+    // The label lives on 2016-06-20 (a setting, as the demo's): the write-off is known
+    // before the period ends.
+    {
+        let url = format!("sqlite://{}", d.join("backstock.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("INSERT OR REPLACE INTO meta(key, value) VALUES ('today', '2016-06-20')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    // AL-2016-01 was paid 300.00 of 712.80; the rest is written off in June.
+    ok(
+        &d,
+        &[
+            "writeoff",
+            "allegro",
+            "--statement",
+            "AL-2016-01",
+            "--on",
+            "2016-06-20",
+            "--reason",
+            "settled for 300",
+        ],
+    );
+    ok(
+        &d,
+        &[
+            "royalties",
+            "run",
+            "--period",
+            "2016H1",
+            "--on",
+            "2016-07-31",
+        ],
+    );
+    let csv = ok(
+        &d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            "marta",
+            "--period",
+            "2016H1",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("not_collected,") && l.contains(",settled_short,AL-2016-01,")),
+        "{csv}"
+    );
+    let html = ok(
+        &d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            "marta",
+            "--period",
+            "2016H1",
+            "--format",
+            "html",
+        ],
+    );
+    assert!(html.contains("deducted: not expected"), "{html}");
+    assert!(html.contains("not expected"), "{html}");
+    assert!(!html.contains("not yet due or paid"), "{html}");
+    drop(tmp);
+}
+
 #[test]
 fn statements_in_every_format() {
     let (tmp, d) = label();

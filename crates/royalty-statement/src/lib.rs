@@ -94,6 +94,26 @@ pub struct NotCollected {
     pub royalty_earned: Money,
     pub royalty_collected: Money,
     pub royalty_uncollected: Money,
+    /// The statement is settled without the rest of its cash: the label accepted the
+    /// distributor's deduction or wrote the balance off, so this part is not coming.
+    /// (Absent from statements stored before it existed: read as `false`.)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub settled_short: bool,
+}
+
+impl NotCollected {
+    /// Where the uncollected part stands, as the statement's tables say it.
+    pub fn status(&self) -> &'static str {
+        // Settled short first: the label has decided this part is not coming, even
+        // from a distributor in default.
+        if self.settled_short {
+            "deducted: not expected"
+        } else if self.in_default {
+            "IN DEFAULT"
+        } else {
+            "not yet due or paid"
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -512,19 +532,26 @@ pub fn not_collected_items(c: &ContractStatement) -> Vec<NotCollectedLine> {
 
 /// [`not_collected_items`] in the label's [`Writing`].
 pub fn not_collected_items_in(c: &ContractStatement, w: &Writing) -> Vec<NotCollectedLine> {
-    let mut by: Vec<(String, bool, Money, usize)> = Vec::new();
+    // By distributor, and apart what is settled short (deducted: not coming) from
+    // what is still owed.
+    let mut by: Vec<(String, bool, bool, Money, usize)> = Vec::new();
     for n in &c.not_collected {
-        match by.iter_mut().find(|(d, ..)| *d == n.distributor_name) {
+        let short = n.settled_short;
+        match by
+            .iter_mut()
+            .find(|(d, _, s, ..)| *d == n.distributor_name && *s == short)
+        {
             Some(e) => {
-                e.2 = Money::from_minor(
-                    e.2.minor().saturating_add(n.royalty_uncollected.minor()),
-                    e.2.currency(),
+                e.3 = Money::from_minor(
+                    e.3.minor().saturating_add(n.royalty_uncollected.minor()),
+                    e.3.currency(),
                 );
-                e.3 += 1;
+                e.4 += 1;
             }
             None => by.push((
                 n.distributor_name.clone(),
-                n.in_default,
+                n.in_default && !short,
+                short,
                 n.royalty_uncollected,
                 1,
             )),
@@ -537,7 +564,7 @@ pub fn not_collected_items_in(c: &ContractStatement, w: &Writing) -> Vec<NotColl
         }];
     }
     by.into_iter()
-        .map(|(d, default, m, n)| NotCollectedLine {
+        .map(|(d, default, short, m, n)| NotCollectedLine {
             in_default: default,
             text: format!(
                 "{d}: {} {} on {n} statement{}{}",
@@ -546,6 +573,8 @@ pub fn not_collected_items_in(c: &ContractStatement, w: &Writing) -> Vec<NotColl
                 if n == 1 { "" } else { "s" },
                 if default {
                     " — IN DEFAULT: reported as sold but not paid; the label is pursuing the claim"
+                } else if short {
+                    " — paid short, and the label accepted the distributor's deduction (or wrote the rest off): not expected"
                 } else {
                     " — not yet due or paid"
                 }
@@ -671,7 +700,9 @@ pub fn to_csv_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
             row([
                 "not_collected",
                 &c.contract_id,
-                if n.in_default {
+                if n.settled_short {
+                    "settled_short"
+                } else if n.in_default {
                     "in_default"
                 } else {
                     "outstanding"
@@ -861,13 +892,13 @@ pub fn to_html_in(st: &RoyaltyStatement, checks: &Checks, w: &Writing) -> String
                 let _ = writeln!(
                     h,
                     "<tr{}><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-                    if n.in_default { " class=\"default\"" } else { "" },
+                    if n.in_default && !n.settled_short { " class=\"default\"" } else { "" },
                     esc(&n.statement_id),
                     esc(&n.distributor_name),
                     w.amount(n.royalty_earned),
                     w.amount(n.royalty_collected),
                     w.amount(n.royalty_uncollected),
-                    if n.in_default { "IN DEFAULT" } else { "not yet due or paid" }
+                    n.status()
                 );
             }
             h.push_str("</table>\n");
@@ -1052,6 +1083,7 @@ pub(crate) mod testdata {
                         royalty_earned: usd(30_000),
                         royalty_collected: usd(0),
                         royalty_uncollected: usd(30_000),
+                        settled_short: false,
                     },
                     NotCollected {
                         distributor: "northwind".into(),
@@ -1061,6 +1093,7 @@ pub(crate) mod testdata {
                         royalty_earned: usd(14_000),
                         royalty_collected: usd(0),
                         royalty_uncollected: usd(14_000),
+                        settled_short: false,
                     },
                 ],
                 costs: vec![CostLine {

@@ -302,7 +302,9 @@ fn layout(st: &RoyaltyStatement, checks: &Checks, font: &Font, w: &Writing) -> V
                         w.amount(n.royalty_earned),
                         w.amount(n.royalty_collected),
                         w.amount(n.royalty_uncollected),
-                        if n.in_default {
+                        if n.settled_short {
+                            "deducted".into()
+                        } else if n.in_default {
                             "IN DEFAULT".into()
                         } else {
                             "outstanding".into()

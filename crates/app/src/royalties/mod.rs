@@ -417,6 +417,22 @@ async fn label_name(store: &Store) -> Result<String, AppError> {
 /// Distributors in default on the snapshot's date: risk level critical, or a refused
 /// demand. `snap` holds the entries of [`crate::risk::RISK_KINDS`] known on that date
 /// (the risk computations read no other kind), under the label's thresholds `th`.
+/// Statements closed short by the snapshot's date: nothing open on them, and part
+/// settled by an accepted deduction or a write-off rather than cash.
+fn settled_short(snap: &backstock_risk::Snapshot) -> BTreeSet<(PartyId, String)> {
+    let mut out = BTreeSet::new();
+    for r in backstock_risk::receivables::compute(snap, None) {
+        for b in std::iter::once(&r.book).chain(&r.other_currencies) {
+            for st in &b.statements {
+                if st.open.is_zero() && !(st.deducted.is_zero() && st.written_off.is_zero()) {
+                    out.insert((r.distributor.clone(), st.statement_id.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
 fn defaulted(
     snap: &backstock_risk::Snapshot,
     th: &backstock_risk::Thresholds,
@@ -1134,7 +1150,8 @@ async fn gather(
     let th = crate::risk::thresholds(store).await?;
     let assessing = tokio::task::spawn_blocking(move || {
         let d = defaulted(&snap, &th);
-        (snap, d)
+        let short = settled_short(&snap);
+        (snap, d, short)
     });
     let mut later: Vec<(i64, Entry)> = Vec::new();
     for range in [
@@ -1160,7 +1177,7 @@ async fn gather(
             })
             .await?;
     }
-    let (snap, defaulted_distributors) = assessing.await.map_err(|e| {
+    let (snap, defaulted_distributors, short) = assessing.await.map_err(|e| {
         AppError::new(
             Exit::Other,
             format!("assessing the distributors failed: {e}"),
@@ -1170,7 +1187,10 @@ async fn gather(
     // The run's part of the other entries (payments; catalog items and agreements,
     // with those read above: names on statements, the catalog of items known by the
     // end), all in recording order.
-    let mut names = Names::default();
+    let mut names = Names {
+        settled_short: short,
+        ..Names::default()
+    };
     let mut refs: Vec<(i64, Entry)> = Vec::new();
     for (seq, mut e) in seqs.into_iter().zip(snap.entries) {
         match &e.event {
@@ -1365,6 +1385,10 @@ type MovedCosts = std::collections::HashMap<
 struct Names {
     catalog: std::collections::HashMap<Sku, CatalogItem>,
     distributors: BTreeMap<PartyId, Agreement>,
+    /// Statements settled without the rest of their cash by the period's end (a
+    /// deduction accepted, a balance written off): their uncollected royalty is not
+    /// coming, and the statement says so.
+    settled_short: BTreeSet<(PartyId, String)>,
 }
 
 impl Names {
@@ -1556,6 +1580,9 @@ fn section(s: &PayeeStatement, reference: &Reference, names: &Names) -> doc::Con
                 royalty_earned: u.royalty_earned,
                 royalty_collected: u.royalty_collected,
                 royalty_uncollected: u.royalty_uncollected,
+                settled_short: names
+                    .settled_short
+                    .contains(&(u.distributor.clone(), u.statement_id.clone())),
             })
             .collect(),
         costs: s
