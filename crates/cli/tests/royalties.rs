@@ -301,15 +301,7 @@ async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_nex
     let d = &d;
     // The label lives in 2016 (a setting, as the demo's): the correction below is
     // known on 2016-09-15.
-    {
-        let url = format!("sqlite://{}", d.join("backstock.db").display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        sqlx::query("INSERT OR REPLACE INTO meta(key, value) VALUES ('today', '2016-09-15')")
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    }
+    set_label_today(&d, "2016-09-15").await;
     let h1 = json(&ok(
         d,
         &[
@@ -472,15 +464,7 @@ async fn royalties_on_a_statement_written_off_short_are_said_not_to_be_coming() 
     let (tmp, d) = label();
     // The label lives on 2016-06-20 (a setting, as the demo's): the write-off is known
     // before the period ends.
-    {
-        let url = format!("sqlite://{}", d.join("backstock.db").display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        sqlx::query("INSERT OR REPLACE INTO meta(key, value) VALUES ('today', '2016-06-20')")
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    }
+    set_label_today(&d, "2016-06-20").await;
     // AL-2016-01 was paid 300.00 of 712.80; the rest is written off in June.
     ok(
         &d,

@@ -724,6 +724,35 @@ pub(crate) fn add_transfers(
     Ok(())
 }
 
+/// Parses the account keys of `blocks` (from [`load_account_texts`]) on a thread of
+/// its own, in id order: the key of each account whose text `wanted` accepts, `None`
+/// for the others (not parsed). Meant to run while the caller sums the transfers.
+pub(crate) fn parse_keys_beside(
+    blocks: Vec<(usize, usize, String)>,
+    wanted: impl Fn(&str) -> bool + Send + 'static,
+) -> std::thread::JoinHandle<Result<Vec<Option<AccountKey>>>> {
+    std::thread::spawn(move || {
+        let accounts = blocks.iter().map(|(_, count, _)| count).sum::<usize>();
+        let mut keys = Vec::with_capacity(accounts);
+        for (first, count, text) in &blocks {
+            for text in blocks::account_keys(text, *count, &format!("account {first}"))? {
+                if !wanted(text) {
+                    keys.push(None);
+                    continue;
+                }
+                let key = AccountKey::read(text).map_err(|e| {
+                    StoreError::Corrupt(format!(
+                        "account {} has an unreadable key: {e}",
+                        keys.len()
+                    ))
+                })?;
+                keys.push(Some(key));
+            }
+        }
+        Ok(keys)
+    })
+}
+
 /// Loads the book (accounts, balances, open pendings) from the database.
 pub(crate) async fn load_book(conn: &mut SqliteConnection) -> Result<Book> {
     // The keys' texts are read first; they are parsed on a thread of their own while
@@ -731,21 +760,7 @@ pub(crate) async fn load_book(conn: &mut SqliteConnection) -> Result<Book> {
     // milliseconds, and recording anything waits for both).
     let blocks = load_account_texts(conn).await?;
     let accounts = blocks.iter().map(|(_, count, _)| count).sum::<usize>();
-    let parser = std::thread::spawn(move || -> Result<Vec<AccountKey>> {
-        let mut keys: Vec<AccountKey> = Vec::with_capacity(accounts);
-        for (first, count, text) in &blocks {
-            for text in blocks::account_keys(text, *count, &format!("account {first}"))? {
-                let key = AccountKey::read(text).map_err(|e| {
-                    StoreError::Corrupt(format!(
-                        "account {} has an unreadable key: {e}",
-                        keys.len()
-                    ))
-                })?;
-                keys.push(key);
-            }
-        }
-        Ok(keys)
-    });
+    let parser = parse_keys_beside(blocks, |_| true);
     let sums = sum_transfers(conn, accounts, None).await;
     let keys = parser
         .join()
@@ -754,6 +769,9 @@ pub(crate) async fn load_book(conn: &mut SqliteConnection) -> Result<Book> {
     debug_assert_eq!(keys.len(), sums.len());
     let mut book = Book::new();
     for (id, (key, s)) in keys.into_iter().zip(sums).enumerate() {
+        let Some(key) = key else {
+            return Err(StoreError::Corrupt(format!("account {id} has no key")));
+        };
         let n = |v: i128| {
             u128::try_from(v).map_err(|_| {
                 StoreError::Corrupt(format!(

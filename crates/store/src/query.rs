@@ -124,25 +124,7 @@ async fn nets_uncached(
     // too — less than waiting for the sums to know which.
     let blocks = crate::load_account_texts(conn).await?;
     let n = blocks.iter().map(|(_, count, _)| count).sum::<usize>();
-    let parser = std::thread::spawn(move || -> Result<Vec<Option<AccountKey>>> {
-        let mut keys = Vec::with_capacity(n);
-        for (first, count, text) in &blocks {
-            for text in crate::blocks::account_keys(text, *count, &format!("account {first}"))? {
-                if !want.may_be(text) {
-                    keys.push(None);
-                    continue;
-                }
-                let key = AccountKey::read(text).map_err(|e| {
-                    StoreError::Corrupt(format!(
-                        "account {} has an unreadable key: {e}",
-                        keys.len()
-                    ))
-                })?;
-                keys.push(want.is(&key).then_some(key));
-            }
-        }
-        Ok(keys)
-    });
+    let parser = crate::parse_keys_beside(blocks, move |text| want.may_be(text));
     let max_day = as_of.map(|d| i64::from(d.days_since_epoch()));
     let sums = crate::sum_transfers(conn, n, max_day).await;
     let keys = parser
@@ -152,7 +134,10 @@ async fn nets_uncached(
     debug_assert_eq!(keys.len(), sums.len());
     let mut out = Vec::new();
     for (key, s) in keys.into_iter().zip(&sums) {
-        let Some(key) = key else { continue };
+        // A text that may be of either sort was parsed to be sure.
+        let Some(key) = key.filter(|k| want.is(k)) else {
+            continue;
+        };
         let (posted, pending) = (s[1] - s[3], s[0] - s[2]);
         let shown = match want {
             Want::Units => posted != 0,

@@ -226,3 +226,16 @@ pub fn import_reference(dir: &Path, files: &str) -> String {
         ],
     )
 }
+
+/// Sets the label's "today" (a setting, as the demo's: not history), so entries the
+/// CLI dates "today" — a correction, a write-off — are known on `day`.
+pub async fn set_label_today(dir: &Path, day: &str) {
+    let url = format!("sqlite://{}", dir.join("backstock.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("INSERT OR REPLACE INTO meta(key, value) VALUES ('today', ?)")
+        .bind(day)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}
