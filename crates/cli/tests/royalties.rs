@@ -301,7 +301,7 @@ async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_nex
     let d = &d;
     // The label lives in 2016 (a setting, as the demo's): the correction below is
     // known on 2016-09-15.
-    set_label_today(&d, "2016-09-15").await;
+    set_label_today(d, "2016-09-15").await;
     let h1 = json(&ok(
         d,
         &[
