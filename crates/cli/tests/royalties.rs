@@ -295,6 +295,51 @@ fn run_ties_out_posts_locks_and_rolls_late_statements_forward() {
     assert!(ok(d, &["verify"]).starts_with("OK:"));
 }
 
+/// `royalties run --period PERIOD` with `extra` flags, its JSON.
+fn run_json(d: &std::path::Path, period: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["royalties", "run", "--period", period, "--format", "json"];
+    args.extend_from_slice(extra);
+    json(&ok(d, &args))
+}
+
+/// One payee's stored statement of a period in `format`.
+fn statement(d: &std::path::Path, payee: &str, period: &str, format: &str) -> String {
+    ok(
+        d,
+        &[
+            "royalties",
+            "statement",
+            "--payee",
+            payee,
+            "--period",
+            period,
+            "--format",
+            format,
+        ],
+    )
+}
+
+/// A payee's royalty earned in a run's JSON.
+fn earned(run: &serde_json::Value, payee: &str) -> i64 {
+    minor(
+        &run["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["payee_id"] == payee)
+            .unwrap_or_else(|| panic!("no statement of {payee} in {run}"))["royalty_earned"],
+    )
+}
+
+/// Whether a run's JSON has a warning containing `text`.
+fn warns(run: &serde_json::Value, text: &str) -> bool {
+    run["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains(text))
+}
+
 #[tokio::test]
 async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_next() {
     let (_tmp, d) = label();
@@ -302,29 +347,7 @@ async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_nex
     // The label lives in 2016 (a setting, as the demo's): the correction below is
     // known on 2016-09-15.
     set_label_today(d, "2016-09-15").await;
-    let h1 = json(&ok(
-        d,
-        &[
-            "royalties",
-            "run",
-            "--period",
-            "2016H1",
-            "--on",
-            "2016-07-31",
-            "--format",
-            "json",
-        ],
-    ));
-    let earned = |run: &serde_json::Value, payee: &str| {
-        minor(
-            &run["statements"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|s| s["payee_id"] == payee)
-                .unwrap()["royalty_earned"],
-        )
-    };
+    let h1 = run_json(d, "2016H1", &["--on", "2016-07-31"]);
     assert_eq!(earned(&h1, "marta"), 9_600 + 690 - 288);
     // January's statement was keyed against the wrong distributor: reversed after the
     // period was locked. Its royalties come back out in 2016H2, to the cent.
@@ -337,122 +360,48 @@ async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_nex
             "not ours",
         ],
     );
-    let h2 = json(&ok(
-        d,
-        &[
-            "royalties",
-            "run",
-            "--period",
-            "2016H2",
-            "--on",
-            "2017-01-31",
-            "--format",
-            "json",
-        ],
-    ));
+    let h2 = run_json(d, "2016H2", &["--on", "2017-01-31"]);
     assert_eq!(earned(&h2, "marta"), -(9_600 + 690 - 288));
     assert_eq!(earned(&h2, "leon"), -(6_400 + 460 - 192));
     assert_eq!(h2["tie_out"][0]["ok"], true, "{h2}");
     assert!(
-        h2["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|w| w.as_str().unwrap().contains(
-                "statement AL-2016-01 of allegro was reversed after its royalty period was locked"
-            ) && w.as_str().unwrap().contains("charged back in 2016H2")),
+        warns(
+            &h2,
+            "statement AL-2016-01 of allegro was reversed after its royalty period was locked: the royalties stated on it stand in that period's statements and are charged back in 2016H2"
+        ),
         "{h2}"
     );
     // The 2016H1 statements as sent are unchanged; the books verify.
-    let sent = ok(
-        d,
-        &[
-            "royalties",
-            "statement",
-            "--payee",
-            "marta",
-            "--period",
-            "2016H1",
-            "--format",
-            "json",
-        ],
-    );
+    let sent = json(&statement(d, "marta", "2016H1", "json"));
     assert_eq!(
-        minor(&json(&sent)["contracts"][0]["totals"]["royalty_earned"]),
+        minor(&sent["contracts"][0]["totals"]["royalty_earned"]),
         9_600 + 690 - 288
     );
     assert!(ok(d, &["verify"]).starts_with("OK:"));
     // The period after charges nothing back again.
-    let q1 = json(&ok(
-        d,
-        &[
-            "royalties",
-            "run",
-            "--period",
-            "2017Q1",
-            "--dry-run",
-            "--format",
-            "json",
-        ],
-    ));
+    let q1 = run_json(d, "2017Q1", &["--dry-run"]);
     assert_eq!(earned(&q1, "marta"), 0, "{q1}");
 }
 
 #[test]
 fn a_run_warns_while_the_label_has_no_name_and_init_gives_it_one() {
     let (_tmp, d) = label();
-    let warned = |d: &std::path::Path| -> bool {
-        let dry = json(&ok(
-            d,
-            &[
-                "royalties",
-                "run",
-                "--period",
-                "2016H1",
-                "--on",
-                "2016-07-31",
-                "--dry-run",
-                "--format",
-                "json",
-            ],
-        ));
-        dry["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|w| w.as_str().unwrap().contains("the label's name is not set"))
-    };
-    assert!(warned(&d));
+    let dry = ["--on", "2016-07-31", "--dry-run"];
+    assert!(warns(
+        &run_json(&d, "2016H1", &dry),
+        "the label's name is not set"
+    ));
     let out = ok(&d, &["init", "--name", "Night Ferry Records"]);
     assert!(
         out.contains("the label's name is now \"Night Ferry Records\""),
         "{out}"
     );
-    assert!(!warned(&d));
-    ok(
-        &d,
-        &[
-            "royalties",
-            "run",
-            "--period",
-            "2016H1",
-            "--on",
-            "2016-07-31",
-        ],
-    );
-    let html = ok(
-        &d,
-        &[
-            "royalties",
-            "statement",
-            "--payee",
-            "marta",
-            "--period",
-            "2016H1",
-            "--format",
-            "html",
-        ],
-    );
+    assert!(!warns(
+        &run_json(&d, "2016H1", &dry),
+        "the label's name is not set"
+    ));
+    run_json(&d, "2016H1", &["--on", "2016-07-31"]);
+    let html = statement(&d, "marta", "2016H1", "html");
     assert!(
         html.contains("Night Ferry Records"),
         "the statement names the label"
@@ -461,7 +410,7 @@ fn a_run_warns_while_the_label_has_no_name_and_init_gives_it_one() {
 
 #[tokio::test]
 async fn royalties_on_a_statement_written_off_short_are_said_not_to_be_coming() {
-    let (tmp, d) = label();
+    let (_tmp, d) = label();
     // The label lives on 2016-06-20 (a setting, as the demo's): the write-off is known
     // before the period ends.
     set_label_today(&d, "2016-06-20").await;
@@ -479,52 +428,17 @@ async fn royalties_on_a_statement_written_off_short_are_said_not_to_be_coming() 
             "settled for 300",
         ],
     );
-    ok(
-        &d,
-        &[
-            "royalties",
-            "run",
-            "--period",
-            "2016H1",
-            "--on",
-            "2016-07-31",
-        ],
-    );
-    let csv = ok(
-        &d,
-        &[
-            "royalties",
-            "statement",
-            "--payee",
-            "marta",
-            "--period",
-            "2016H1",
-            "--format",
-            "csv",
-        ],
-    );
+    run_json(&d, "2016H1", &["--on", "2016-07-31"]);
+    let csv = statement(&d, "marta", "2016H1", "csv");
     assert!(
         csv.lines()
             .any(|l| l.starts_with("not_collected,") && l.contains(",settled_short,AL-2016-01,")),
         "{csv}"
     );
-    let html = ok(
-        &d,
-        &[
-            "royalties",
-            "statement",
-            "--payee",
-            "marta",
-            "--period",
-            "2016H1",
-            "--format",
-            "html",
-        ],
-    );
+    let html = statement(&d, "marta", "2016H1", "html");
     assert!(html.contains("deducted: not expected"), "{html}");
     assert!(html.contains("not expected"), "{html}");
     assert!(!html.contains("not yet due or paid"), "{html}");
-    drop(tmp);
 }
 
 #[test]

@@ -250,6 +250,17 @@ mod tests {
         tl
     }
 
+    /// What receivables show open on statement `sid` on 2015-06-01.
+    fn open_on(tl: &Tl, sid: &str) -> Money {
+        let r = crate::receivables::compute(&tl.snap("2015-06-01"), None);
+        r[0].book
+            .statements
+            .iter()
+            .find(|s| s.statement_id == sid)
+            .map(|s| s.open)
+            .unwrap_or_else(|| panic!("no statement {sid}"))
+    }
+
     #[test]
     fn a_short_pay_is_an_open_deduction_and_a_partial_payment_is_not() {
         let t = Thresholds::default();
@@ -320,14 +331,7 @@ mod tests {
         assert_eq!(all[0].status, DeductionStatus::Accepted);
         assert_eq!(all[0].reason, Some(DeductionReason::Freight));
         assert_eq!(all[0].statement_open, usd(0));
-        let r = crate::receivables::compute(&accepted.snap("2015-06-01"), None);
-        let s1 = r[0]
-            .book
-            .statements
-            .iter()
-            .find(|s| s.statement_id == "S1")
-            .unwrap();
-        assert_eq!(s1.open, usd(0));
+        assert_eq!(open_on(&accepted, "S1"), usd(0));
 
         let mut disputed = tl();
         disputed.push(
@@ -384,13 +388,6 @@ mod tests {
             "no deduction on S1 once its payment is gone"
         );
         assert!(outstanding(&tl.snap("2015-06-01"), &t, &p("allegro"), "S1").is_none());
-        let r = crate::receivables::compute(&tl.snap("2015-06-01"), None);
-        let s1 = r[0]
-            .book
-            .statements
-            .iter()
-            .find(|s| s.statement_id == "S1")
-            .unwrap();
-        assert_eq!(s1.open, usd(38_000));
+        assert_eq!(open_on(&tl, "S1"), usd(38_000));
     }
 }
