@@ -97,6 +97,14 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, AppError> {
     Ok(out)
 }
 
+/// A `.txt` file that was found in a directory given to import, not named itself.
+fn loose_text(path: &Path, given: &[PathBuf]) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+        && !given.iter().any(|g| g == path)
+}
+
 /// The first bytes of a file (to detect kind and encoding) and its size.
 struct Peek {
     size: u64,
@@ -318,6 +326,10 @@ pub async fn import_checked(
         None => store,
     };
     let mut plan = Vec::new();
+    // A text file found in a directory that matches no file kind (a README, notes kept
+    // beside the statements) is passed over and said so; named on its own, or with any
+    // other extension, it is an error.
+    let mut passed_over = Vec::new();
     for path in files {
         let Peek { size, head } = peek(&path)?;
         let encoding = opts.encoding.unwrap_or_else(|| Encoding::sniff(&head));
@@ -328,6 +340,13 @@ pub async fn import_checked(
             .or_else(|| detect_kind(&head, encoding))
         {
             Some(k) => k,
+            None if loose_text(&path, paths) => {
+                passed_over.push(format!(
+                    "{}: passed over: a text file whose first line matches no file kind backstock imports\n",
+                    path.display()
+                ));
+                continue;
+            }
             None => {
                 let mut first = String::new();
                 let _ = Decoder::new(&head[..], encoding)
@@ -350,6 +369,15 @@ pub async fn import_checked(
         };
         plan.push((path, size, encoding, kind));
     }
+    if plan.is_empty() && royalty_files.is_empty() {
+        return Err(AppError::new(
+            Exit::Input,
+            format!(
+                "no files to import: {}give CSV files or a directory holding them",
+                passed_over.concat().replace('\n', "; ")
+            ),
+        ));
+    }
     plan.sort_by_key(|p| p.3.import_rank());
     phase("files detected");
     // The first file's bytes are hashed and compressed on the other core while the
@@ -360,7 +388,7 @@ pub async fn import_checked(
     drop(l);
     ctx.hold_unmatched = opts.hold_unmatched;
     phase("context loaded");
-    let mut report = String::new();
+    let mut report = passed_over.concat();
     let mut already_recorded = Vec::new();
     let mut new_pos = Vec::new();
     let mut refresh_lookups = false;

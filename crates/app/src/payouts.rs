@@ -683,6 +683,10 @@ pub fn year_end_csv(year: i32, rows: &[YearRow]) -> String {
 
 // ---------------------------------------------------------------- statements (18.8)
 
+/// Versions of one contract read for a statement's checks (a contract changes a few
+/// times in its life; this bounds a damaged store's read, not a real one).
+const CONTRACT_VERSIONS_MAX: u32 = 10_000;
+
 /// What makes a stored royalty statement checkable: the rate the contract version in
 /// force (as known on the statement date) applies to each detail line's channel and
 /// format, and the payments made to the payee up to the statement date (as known
@@ -696,10 +700,30 @@ pub async fn checks(
     use backstock_royalty_statement::{percent, Checks, PaymentLine, RateApplied};
     let mut out = Checks::default();
     let mut versions: BTreeMap<String, backstock_ledger::facts::RoyaltyContract> = BTreeMap::new();
-    for (_, e) in store
-        .entries(&[EntryKind::RoyaltyContract], Some(st.issued_on))
-        .await?
+    // The statement's own contracts, each by its ids (`contract:ID:FROM`, one per
+    // version): a keyed read, not a walk over every contract of the label.
+    let mut entries = Vec::new();
+    for id in st
+        .contracts
+        .iter()
+        .map(|c| &c.contract_id)
+        .collect::<BTreeSet<_>>()
     {
+        for (seq, json) in store
+            .entries_with_id_prefix(&format!("contract:{id}:"), CONTRACT_VERSIONS_MAX)
+            .await?
+        {
+            let e: backstock_ledger::Entry = serde_json::from_str(&json).map_err(|e| {
+                AppError::new(Exit::Tampered, format!("entry #{seq} is unreadable: {e}"))
+            })?;
+            if e.known_on <= st.issued_on {
+                entries.push((seq, e));
+            }
+        }
+    }
+    // In recording order, as the journal has them (a later version of the same day wins).
+    entries.sort_by_key(|(seq, _)| *seq);
+    for (_, e) in entries {
         if let Event::Fact(Fact::RoyaltyContract(c)) = e.event {
             if c.effective_from > st.period_end {
                 continue;
@@ -777,13 +801,20 @@ pub async fn statement(
     format: backstock_royalty_statement::Format,
 ) -> Result<Vec<u8>, AppError> {
     use backstock_royalty_statement as doc;
+    // BACKSTOCK_TIMING=1 prints how long each phase took (for benchmarks).
+    let phases = crate::timing::Phases::start();
     let json = crate::royalties::statement(store, payee, period, doc::Format::Json).await?;
+    phases.done("stored statement read");
     let st: doc::RoyaltyStatement = serde_json::from_slice(&json).map_err(|e| {
         AppError::new(
             Exit::Other,
             format!("the stored statement does not read back: {e}"),
         )
     })?;
+    phases.done("decoded");
     let x = checks(store, &st).await?;
-    Ok(doc::render_checked(&st, &x, format))
+    phases.done("checks read");
+    let out = doc::render_checked(&st, &x, format);
+    phases.done("rendered");
+    Ok(out)
 }

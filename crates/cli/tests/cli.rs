@@ -405,7 +405,10 @@ fn unknown_codes_wait_in_the_unmatched_queue_until_an_alias_posts_them() {
     );
     // Without --hold-unmatched the file is refused, naming the code and its line.
     let err = fail(&d, &["import", &st], 3);
-    assert!(err.contains("line 3: found \"ALG-77812\""), "{err}");
+    assert!(
+        err.contains("line 3, column 7 (sku): found \"ALG-77812\""),
+        "{err}"
+    );
     let out = ok(&d, &["import", &st, "--hold-unmatched"]);
     assert!(out.contains("1 unknown code(s): ALG-77812"), "{out}");
     let q = ok(&d, &["unmatched", "--format", "csv"]);

@@ -362,3 +362,89 @@ fn text_from_uploaded_files_never_runs_as_a_formula_in_csv_output() {
     assert!(bal.contains(",-80.00,") || bal.contains(",80.00,"), "{bal}");
     assert!(!bal.contains("'-"), "{bal}");
 }
+
+// ---- errors a user meets on a first import ----
+
+#[test]
+fn a_readme_in_an_imported_directory_is_passed_over_and_said_so() {
+    let (tmp, d) = label();
+    let dir = tmp.path().join("march");
+    std::fs::create_dir_all(&dir).unwrap();
+    write(&dir, "README.txt", "Statements from Allegro, March 2016\n");
+    write(&dir, "allegro-march.csv", &statement("A-3", 3, "8.00"));
+    let before = journal_len(&d);
+    let out = ok(&d, &["import", dir.to_str().unwrap()]);
+    assert!(
+        out.contains("README.txt: passed over: a text file whose first line matches no file kind"),
+        "{out}"
+    );
+    assert!(
+        out.contains("allegro-march.csv: recorded 1 statements line"),
+        "{out}"
+    );
+    assert_eq!(journal_len(&d), before + 1);
+    // Named on its own, the same file is an error: the user meant it.
+    let readme = dir.join("README.txt");
+    refused(
+        &d,
+        &["import", readme.to_str().unwrap()],
+        3,
+        "the header matches no known file kind",
+    );
+    // A directory holding nothing to import says so, and records nothing.
+    let notes = tmp.path().join("notes");
+    std::fs::create_dir_all(&notes).unwrap();
+    write(&notes, "todo.txt", "ask Allegro about March\n");
+    refused(
+        &d,
+        &["import", notes.to_str().unwrap()],
+        3,
+        "no files to import: ",
+    );
+    assert_eq!(journal_len(&d), before + 1);
+}
+
+#[test]
+fn an_unquoted_thousands_comma_is_named_as_such_not_as_a_wrong_currency() {
+    let (tmp, d) = label();
+    let f = write(
+        tmp.path(),
+        "big.csv",
+        &format!(
+            "{HEADER}B1,allegro,2016-03-01,2016-03-31,2016-04-10,sale,MRG-001-CD,1,1,234.00,USD,\n"
+        ),
+    );
+    refused(
+        &d,
+        &["import", &f],
+        3,
+        "big.csv:line 2, column 9 (amount): found \"1,234.00 (the line has 12 values, the header 11 columns)\", expected one value per column: write the number without its thousands comma (1234.00)",
+    );
+    // Written without the comma, the amount is read; trailing empty values (as some
+    // spreadsheets write them) are not an error.
+    let f = write(
+        tmp.path(),
+        "big-fixed.csv",
+        &format!("{HEADER}B1,allegro,2016-03-01,2016-03-31,2016-04-10,sale,MRG-001-CD,1,1234.00,USD,,,\n"),
+    );
+    let out = ok(&d, &["import", &f]);
+    assert!(out.contains("total 1,234.00 USD"), "{out}");
+}
+
+#[test]
+fn an_unknown_sku_is_named_with_its_column() {
+    let (tmp, d) = label();
+    let f = write(
+        tmp.path(),
+        "unknown.csv",
+        &format!(
+            "{HEADER}U1,allegro,2016-03-01,2016-03-31,2016-04-10,sale,MRG-999-CD,1,8.00,USD,\n"
+        ),
+    );
+    refused(
+        &d,
+        &["import", &f],
+        3,
+        "unknown.csv:line 2, column 7 (sku): found \"MRG-999-CD\", expected a SKU or UPC in the catalog",
+    );
+}

@@ -99,6 +99,8 @@ pub(crate) struct Row<'a> {
     pub(crate) line: u64,
     pub(crate) idx: &'a [usize],
     pub(crate) names: &'static [&'static str],
+    /// The header's number of columns (`usize::MAX` where a line is never too wide).
+    pub(crate) width: usize,
 }
 
 impl<'a> Row<'a> {
@@ -167,6 +169,15 @@ impl<'a> Row<'a> {
         }
         holds
     }
+    /// See [`split_number`]: the one error of a line too wide for its header.
+    pub(crate) fn split_number(&self) -> Option<LineError> {
+        split_number(self.rec, self.width, self.line, |at| {
+            self.idx
+                .iter()
+                .position(|&c| c == at)
+                .map(|j| self.names[j].to_string())
+        })
+    }
     fn err(&self, col: usize, found: &str, expected: impl Into<String>) -> LineError {
         LineError {
             line: self.line,
@@ -209,6 +220,47 @@ impl<'a> Row<'a> {
         }
         self.get(col, errs, f).map(Some)
     }
+}
+
+/// A line with more values than its header has columns (`width`) because a number was
+/// written with a thousands comma (`…,1,234.00,USD,…`): every value after
+/// it has moved one column on, so the errors of those columns would mislead. This is the
+/// one error to give instead, naming the number; `None` when the line is not that.
+/// `name_at` gives the header name of a 0-based position.
+pub fn split_number(
+    rec: &csv::StringRecord,
+    width: usize,
+    line: u64,
+    name_at: impl Fn(usize) -> Option<String>,
+) -> Option<LineError> {
+    if rec.len() <= width {
+        return None;
+    }
+    let whole = |v: &str| {
+        let d = v.strip_prefix(['-', '+']).unwrap_or(v);
+        (1..=3).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit())
+    };
+    let thousands = |v: &str| {
+        let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+        int.len() == 3
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit())
+    };
+    let at = (0..rec.len().saturating_sub(1))
+        .find(|&i| whole(rec[i].trim()) && thousands(rec[i + 1].trim()))?;
+    let (a, b) = (rec[at].trim(), rec[at + 1].trim());
+    Some(LineError {
+        line,
+        column: Some((at + 1, name_at(at).unwrap_or_else(|| "?".into()))),
+        found: format!(
+            "{a},{b} (the line has {} values, the header {} columns)",
+            rec.len(),
+            width
+        ),
+        expected: format!(
+            "one value per column: write the number without its thousands comma ({a}{b}), as docs/formats.md says of amounts"
+        ),
+    })
 }
 
 fn units(s: &str) -> Result<u64, DomainError> {
@@ -281,6 +333,7 @@ impl Context {
         col: usize,
         errs: &mut Errors,
         unknown: &mut BTreeMap<String, u64>,
+        code_column: &mut Option<(usize, String)>,
     ) -> Option<Sku> {
         let v = row.raw(col);
         if let Some(s) = self.resolve_code(v) {
@@ -289,6 +342,7 @@ impl Context {
         match Sku::parse(v) {
             Ok(_) => {
                 unknown.entry(v.to_string()).or_insert(row.line);
+                code_column.get_or_insert_with(|| (row.idx[col] + 1, row.names[col].to_string()));
                 None
             }
             Err(e) => {
@@ -385,6 +439,7 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Error
                 line_at: &line_at,
             },
             &idx,
+            headers.len(),
             names,
             ctx,
             &mut errs,
@@ -415,6 +470,7 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Error
                 line: rec.position().map_or(line, &line_at),
                 idx: &idx,
                 names,
+                width: headers.len(),
             };
             row_of(kind, &row, ctx, &mut errs, &mut parsed, &mut state);
             if errs.truncated {
@@ -487,7 +543,12 @@ pub fn statement_lines(
             line: rec.position().map_or(line, &line_at),
             idx: &idx,
             names,
+            width: headers.len(),
         };
+        if let Some(e) = r.split_number() {
+            errs.push(e);
+            continue;
+        }
         let sid = r.raw(0);
         if sid.is_empty() || sid.len() > 100 {
             errs.push(r.err(0, sid, "a statement id of 1-100 characters"));
@@ -520,7 +581,7 @@ pub fn statement_lines(
             unknown.entry(code.to_string()).or_insert(r.line);
             Some(None)
         } else {
-            let _ = ctx.sku(&r, 6, &mut errs, &mut unknown);
+            let _ = ctx.sku(&r, 6, &mut errs, &mut unknown, &mut None);
             None
         };
         let (
@@ -599,7 +660,7 @@ pub(crate) fn conclude(
         for (code, line) in &parsed.unknown {
             errs.push(LineError {
                 line: *line,
-                column: None,
+                column: parsed.code_column.clone(),
                 found: code.clone(),
                 expected: "a SKU or UPC in the catalog (add it to catalog.csv, or `backstock alias add CODE SKU`)"
                     .into(),
@@ -687,6 +748,10 @@ pub(crate) fn row_of(
     st: &mut KindState,
 ) {
     let line = r.line;
+    if let Some(e) = r.split_number() {
+        errs.push(e);
+        return;
+    }
     match kind {
         Kind::X12 | Kind::Dsr => {}
         Kind::Catalog => {
@@ -861,7 +926,7 @@ pub(crate) fn row_of(
             let po = r.text(0, errs, 100);
             let date = r.get(1, errs, Date::parse);
             let dist = ctx.distributor(r, 2, errs);
-            let sku = ctx.sku(r, 3, errs, &mut out.unknown);
+            let sku = ctx.sku(r, 3, errs, &mut out.unknown, &mut out.code_column);
             let n = r.get(4, errs, units);
             let (Some(po), Some(date), Some(dist), Some(sku), Some(n)) = (po, date, dist, sku, n)
             else {
@@ -888,7 +953,7 @@ pub(crate) fn row_of(
             let date = r.get(1, errs, Date::parse);
             let from = ctx.holder(r, 2, errs);
             let to = ctx.holder(r, 3, errs);
-            let sku = ctx.sku(r, 4, errs, &mut out.unknown);
+            let sku = ctx.sku(r, 4, errs, &mut out.unknown, &mut out.code_column);
             let n = r.get(5, errs, units);
             let po = r.raw(6);
             let (Some(sid), Some(date), Some(from), Some(to), Some(sku), Some(n)) =
@@ -946,7 +1011,7 @@ pub(crate) fn row_of(
             let Some(cur) = cur else {
                 // Still name an unknown SKU on the same line.
                 if !r.raw(6).is_empty() {
-                    let _ = ctx.sku(r, 6, errs, &mut out.unknown);
+                    let _ = ctx.sku(r, 6, errs, &mut out.unknown, &mut out.code_column);
                 }
                 return;
             };
@@ -955,7 +1020,8 @@ pub(crate) fn row_of(
             let sku = if code.is_empty() {
                 Some(None)
             } else {
-                ctx.sku(r, 6, errs, &mut out.unknown).map(Some)
+                ctx.sku(r, 6, errs, &mut out.unknown, &mut out.code_column)
+                    .map(Some)
             };
             // An unknown code with --hold-unmatched: keep the line aside, whole.
             if sku.is_none()
@@ -1056,7 +1122,7 @@ pub(crate) fn row_of(
             match record.as_str() {
                 "stock" => {
                     let party = ctx.holder(r, 2, errs);
-                    let sku = ctx.sku(r, 3, errs, &mut out.unknown);
+                    let sku = ctx.sku(r, 3, errs, &mut out.unknown, &mut out.code_column);
                     let n = r.get(4, errs, units);
                     let (Some(date), Some(party), Some(sku), Some(n)) = (date, party, sku, n)
                     else {
@@ -1145,7 +1211,7 @@ pub(crate) fn row_of(
         Kind::StockReports => {
             let dist = ctx.distributor(r, 0, errs);
             let as_of = r.get(1, errs, Date::parse);
-            let sku = ctx.sku(r, 2, errs, &mut out.unknown);
+            let sku = ctx.sku(r, 2, errs, &mut out.unknown, &mut out.code_column);
             let n = r.get(3, errs, signed_units);
             let (Some(dist), Some(as_of), Some(sku), Some(n)) = (dist, as_of, sku, n) else {
                 return;
@@ -1519,6 +1585,7 @@ struct Lines<'a, R> {
 fn read_statements<R: Read>(
     Lines { rdr, line_at }: Lines<'_, R>,
     idx: &[usize],
+    width: usize,
     names: &'static [&'static str],
     ctx: &Context,
     errs: &mut Errors,
@@ -1638,6 +1705,7 @@ fn read_statements<R: Read>(
             line,
             idx,
             names,
+            width,
         };
         row_of(Kind::Statements, &row, ctx, errs, parsed, state);
         if errs.list.len() == before && !errs.truncated {

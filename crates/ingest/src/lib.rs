@@ -407,6 +407,8 @@ pub struct Parsed {
     pub totals: Totals,
     /// Codes not in the catalog, with the first line each appeared on.
     pub unknown: BTreeMap<String, u64>,
+    /// The column (1-based, and its header name) where the unknown codes are.
+    pub code_column: Option<(usize, String)>,
 }
 
 impl Parsed {
@@ -417,6 +419,7 @@ impl Parsed {
             lines: 0,
             totals: Totals::default(),
             unknown: BTreeMap::new(),
+            code_column: None,
         }
     }
     pub(crate) fn push(&mut self, e: Option<Entry>) {

@@ -815,6 +815,8 @@ impl<'a> LineReader<'a> {
             line: n,
             idx: self.idx,
             names: self.names,
+            // A region's error sends the file to the sequential reader, which says it.
+            width: usize::MAX,
         };
         row_of(
             Kind::Statements,
@@ -1107,6 +1109,9 @@ fn merge(ctx: &Context, header: &Header, regions: Vec<Region>) -> Option<Result<
         );
         *bounds.0 = bounds.0.saturating_add(r.units_bound);
         *bounds.1 = bounds.1.saturating_add(r.amount_bound);
+        if !r.unknown.is_empty() {
+            parsed.code_column = Some((header.idx[6] + 1, "sku".into()));
+        }
         for (code, line) in r.unknown {
             let l = parsed.unknown.entry(code).or_insert(line + shift);
             *l = (*l).min(line + shift);

@@ -89,7 +89,10 @@ S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,ten,8.00,USD,\n";
         text.contains("line 5: found") && text.contains("as on line 2"),
         "{text}"
     );
-    assert!(text.contains("line 6: found \"UNKNOWN-9\""), "{text}");
+    assert!(
+        text.contains("line 6, column 7 (sku): found \"UNKNOWN-9\""),
+        "{text}"
+    );
     assert!(
         text.contains("line 7, column 8 (units): found \"ten\""),
         "{text}"

@@ -302,6 +302,45 @@ impl Store {
         Ok(Some((seq, crate::body_of(seq, r.get(1), r.get(2))?)))
     }
 
+    /// Every entry whose id starts with `prefix` (at most `limit`), in id order, by a
+    /// range of the id index: one contract's versions (`contract:ID:`) without
+    /// reading every contract of the label.
+    pub async fn entries_with_id_prefix(
+        &self,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<(i64, String)>> {
+        // The ids after every id starting with `prefix`: its last character raised by
+        // one (a prefix ending in U+10FFFF has no such bound and reads to the end).
+        let mut upper: Vec<char> = prefix.chars().collect();
+        let bound = upper
+            .pop()
+            .and_then(|c| char::from_u32(u32::from(c) + 1))
+            .map(|c| {
+                upper.push(c);
+                upper.into_iter().collect::<String>()
+            });
+        let rows = sqlx::query(
+            "SELECT seq, body, body_zstd, entry_id FROM journal \
+             WHERE entry_id >= ?1 AND (?2 IS NULL OR entry_id < ?2) ORDER BY entry_id LIMIT ?3",
+        )
+        .bind(prefix)
+        .bind(bound)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let id: String = r.get(3);
+            if !id.starts_with(prefix) {
+                break;
+            }
+            let seq: i64 = r.get(0);
+            out.push((seq, crate::body_of(seq, r.get(1), r.get(2))?));
+        }
+        Ok(out)
+    }
+
     /// The sequence numbers of the recorded entries among `ids`.
     pub async fn entry_seqs(&self, ids: &[&str]) -> Result<Vec<(String, i64)>> {
         let mut out = Vec::new();

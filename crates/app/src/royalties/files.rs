@@ -542,6 +542,14 @@ pub fn read(
             idx: &idx,
             names: &names,
         };
+        if let Some(e) =
+            backstock_ingest::canonical::split_number(&rec, headers.len(), row.line, |at| {
+                headers.get(at).map(|h| h.trim().to_string())
+            })
+        {
+            errs.push(e);
+            continue;
+        }
         let e = match kind {
             RoyaltyFile::Payees => payee_row(&row, ctx, &mut errs, &mut seen),
             RoyaltyFile::Contracts => contract_row(&row, ctx, &mut errs, &mut seen),
