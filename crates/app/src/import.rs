@@ -67,23 +67,46 @@ const IMPORTABLE: [&str; 9] = [
     "csv", "xlsx", "tsv", "txt", "edi", "x12", "852", "846", "867",
 ];
 
-/// Expands directories (their importable files, sorted) and orders files so reference
-/// data comes first.
-pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, AppError> {
+/// Expands directories (their importable files, sorted): the files, and a line for
+/// each folder inside one, which is not searched (its files are imported by naming it).
+/// Hidden files (`.DS_Store`, the `._name.csv` copies macOS leaves on shared drives)
+/// are skipped.
+pub fn collect(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<String>), AppError> {
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+            let mut files = Vec::new();
+            let mut folders = Vec::new();
+            for e in std::fs::read_dir(p)
                 .map_err(|e| AppError::new(Exit::Input, format!("{}: {e}", p.display())))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file())
-                .filter(|f| {
-                    f.extension()
+            {
+                let Ok(e) = e else { continue };
+                let f = e.path();
+                let hidden = e.file_name().to_string_lossy().starts_with('.');
+                if hidden {
+                    continue;
+                }
+                if f.is_dir() {
+                    folders.push(f);
+                } else if f.is_file()
+                    && f.extension()
                         .and_then(|e| e.to_str())
                         .is_some_and(|e| IMPORTABLE.iter().any(|x| e.eq_ignore_ascii_case(x)))
-                })
-                .collect();
+                {
+                    files.push(f);
+                }
+            }
             files.sort();
+            folders.sort();
+            notes.extend(folders.iter().map(|f| {
+                format!(
+                    "{}: passed over: a folder inside {} (import its files by naming it: backstock import {})\n",
+                    f.display(),
+                    p.display(),
+                    f.display()
+                )
+            }));
             out.extend(files);
         } else if p.is_file() {
             out.push(p.clone());
@@ -94,14 +117,65 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, AppError> {
             ));
         }
     }
-    Ok(out)
+    Ok((out, notes))
 }
 
-/// A `.txt` file that was found in a directory given to import, not named itself.
-fn loose_text(path: &Path, given: &[PathBuf]) -> bool {
-    path.extension()
+/// Why a file whose kind could not be told is not a canonical CSV file at all, when its
+/// first bytes say so (empty, a workbook, UTF-16, another separator…): the reason and
+/// what to do, instead of "the header matches no known file kind".
+fn not_a_kind(head: &[u8]) -> Option<String> {
+    const MAPPING: &str = "read a distributor's own layout through a mapping: backstock import --mapping NAME FILE (see backstock mapping --help)";
+    let text = head
+        .strip_prefix(b"\xef\xbb\xbf".as_slice())
+        .unwrap_or(head);
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return Some("the file is empty (no header line, no data)".into());
+    }
+    if head.starts_with(b"PK\x03\x04") {
+        return Some(format!("this is an XLSX workbook (or another zip archive), not a CSV file: {MAPPING}, or save the sheet as CSV in the canonical columns (docs/formats.md)"));
+    }
+    if head.starts_with(b"\xff\xfe") || head.starts_with(b"\xfe\xff") {
+        return Some("this is UTF-16 text (Excel's \"Unicode Text\"): save it as \"CSV UTF-8 (comma delimited)\" and import that".into());
+    }
+    if head.starts_with(b"\xd0\xcf\x11\xe0") {
+        return Some(format!("this is an old Excel (.xls) workbook: save it as \"CSV UTF-8 (comma delimited)\" or as .xlsx ({MAPPING})"));
+    }
+    if head.iter().take(4096).any(|b| *b == 0) {
+        return Some(
+            "this is not a text file (it holds NUL bytes): give the CSV export, not a binary file"
+                .into(),
+        );
+    }
+    let first = text
+        .split(|b| *b == b'\n')
+        .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .unwrap_or_default();
+    let first = String::from_utf8_lossy(first);
+    let first = first.trim();
+    if first.to_ascii_lowercase().starts_with("sep=") {
+        return Some(format!("the first line is {first:?} (Excel writes it): remove that line so the header comes first"));
+    }
+    let count = |c: char| first.matches(c).count();
+    if count(',') == 0 {
+        if count(';') > 0 {
+            return Some(format!("the header is separated by semicolons; backstock's own formats are comma-separated: save it as CSV with commas, or {MAPPING}"));
+        }
+        if count('\t') > 0 {
+            return Some(format!("the header is separated by tabs; backstock's own formats are comma-separated: save it as CSV with commas, or {MAPPING}"));
+        }
+    }
+    None
+}
+
+/// A file found in a directory given to import (not named itself) that is not a
+/// `.csv`: a README, a workbook, a tab-separated export. One that matches no file kind
+/// is passed over with the reason; an unknown `.csv` there is still an error (it is
+/// most likely a statement the user means to import).
+fn loose(path: &Path, given: &[PathBuf]) -> bool {
+    !path
+        .extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
         && !given.iter().any(|g| g == path)
 }
 
@@ -294,11 +368,17 @@ pub async fn import_checked(
     // BACKSTOCK_TIMING=1 prints how long each phase took (for benchmarks).
     let phases = crate::timing::Phases::start();
     let phase = |what: &str| phases.done(what);
-    let files = collect(paths)?;
+    let (files, folders) = collect(paths)?;
     if files.is_empty() {
         return Err(AppError::new(
             Exit::Input,
-            "no files to import (give CSV files or a directory holding them)",
+            format!(
+                "no files to import (give CSV files or a directory holding them){}",
+                folders
+                    .iter()
+                    .map(|f| format!("\n  {}", f.trim_end()))
+                    .collect::<String>()
+            ),
         ));
     }
     // Royalty reference data (payees, contracts, costs) goes in after the rest.
@@ -329,9 +409,22 @@ pub async fn import_checked(
     // A text file found in a directory that matches no file kind (a README, notes kept
     // beside the statements) is passed over and said so; named on its own, or with any
     // other extension, it is an error.
-    let mut passed_over = Vec::new();
+    let mut passed_over = folders;
     for path in files {
         let Peek { size, head } = peek(&path)?;
+        // Text only: a workbook (a zip) or other binary file is no text in any encoding.
+        let text = !head.starts_with(b"PK\x03\x04") && !head.contains(&0);
+        if opts.encoding.is_none() && text {
+            if let Some((utf8, c, other)) = backstock_ingest::encoding::mixed(&head) {
+                return Err(AppError::new(
+                    Exit::Input,
+                    format!(
+                        "{}: the file mixes two encodings: line {utf8} has {c:?} written in UTF-8, line {other} text in another encoding (Windows-1252); read either way one of them would be stored garbled, so nothing was imported — save the file again as \"CSV UTF-8\", or give --encoding to read it all one way",
+                        path.display()
+                    ),
+                ));
+            }
+        }
         let encoding = opts.encoding.unwrap_or_else(|| Encoding::sniff(&head));
         let kind = match opts
             .kind
@@ -340,12 +433,24 @@ pub async fn import_checked(
             .or_else(|| detect_kind(&head, encoding))
         {
             Some(k) => k,
-            None if loose_text(&path, paths) => {
+            None if loose(&path, paths) => {
                 passed_over.push(format!(
-                    "{}: passed over: a text file whose first line matches no file kind backstock imports\n",
-                    path.display()
+                    "{}: passed over: {}\n",
+                    path.display(),
+                    not_a_kind(&head)
+                        .unwrap_or("its first line matches no file kind backstock imports".into())
                 ));
                 continue;
+            }
+            None if not_a_kind(&head).is_some() => {
+                return Err(AppError::new(
+                    Exit::Input,
+                    format!(
+                        "{}:1: {}; nothing was imported from it",
+                        path.display(),
+                        not_a_kind(&head).unwrap_or_default()
+                    ),
+                ));
             }
             None => {
                 let mut first = String::new();
@@ -871,10 +976,20 @@ fn recorded_report_skipping(
             unchanged,
             ..
         }) => {
-            let out = format!(
-                "{shown}: recorded {summary}{}\n",
-                skipped_note(unchanged + skipped, recorded)
-            );
+            let on_file = unchanged + skipped;
+            let out = if recorded == 0 && on_file == 0 {
+                format!("{shown}: no lines after its header; nothing to record (the file is kept as imported)\n")
+            } else if recorded == 0 {
+                format!(
+                    "{shown}: read {summary}; nothing new: {} already recorded from another file (this copy is kept as imported)\n",
+                    if on_file == 1 { "its entry was".to_string() } else { format!("all {on_file} of its entries were") }
+                )
+            } else {
+                format!(
+                    "{shown}: recorded {summary}{}\n",
+                    skipped_note(on_file, recorded)
+                )
+            };
             Ok(out)
         }
         Ok(RecordOutcome::AlreadyImported { imported_at, .. }) => Ok(already(shown, &imported_at)),

@@ -410,6 +410,12 @@ pub async fn warnings(
                     ));
                     continue;
                 }
+                if let Some((_, s)) = statement.filter(|(_, s)| s.issued_on > e.effective_on) {
+                    out.push(format!(
+                        "payment {payment_id} of {shown} is dated {}, before statement {} was issued ({}): check the payment's date (or the statement it names)",
+                        e.effective_on, s.statement_id, s.issued_on
+                    ));
+                }
                 if statement.is_none()
                     && r.book.currency != amount.currency()
                     && !r

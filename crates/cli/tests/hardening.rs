@@ -366,23 +366,40 @@ fn text_from_uploaded_files_never_runs_as_a_formula_in_csv_output() {
 // ---- errors a user meets on a first import ----
 
 #[test]
-fn a_readme_in_an_imported_directory_is_passed_over_and_said_so() {
+fn what_an_imported_directory_holds_besides_its_files_is_passed_over_and_said_so() {
     let (tmp, d) = label();
     let dir = tmp.path().join("march");
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(dir.join("payments")).unwrap();
     write(&dir, "README.txt", "Statements from Allegro, March 2016\n");
     write(&dir, "allegro-march.csv", &statement("A-3", 3, "8.00"));
+    // The copy macOS leaves beside a file on a shared drive, and a tab-separated export.
+    write(&dir, "._allegro-march.csv", "\0\u{5}\u{16}\u{7}Mac OS X");
+    write(
+        &dir,
+        "export.tsv",
+        "statement\tdistributor\tunits\nA-3\tallegro\t1\n",
+    );
+    write(
+        &dir.join("payments"),
+        "april.csv",
+        "payment_id,date,distributor,amount,currency\nP-4,2016-04-30,allegro,8.00,USD\n",
+    );
     let before = journal_len(&d);
     let out = ok(&d, &["import", dir.to_str().unwrap()]);
-    assert!(
-        out.contains("README.txt: passed over: a text file whose first line matches no file kind"),
-        "{out}"
+    for says in [
+        "README.txt: passed over: its first line matches no file kind backstock imports",
+        "export.tsv: passed over: the header is separated by tabs",
+        "payments: passed over: a folder inside",
+        "allegro-march.csv: recorded 1 statements line",
+    ] {
+        assert!(out.contains(says), "{says:?} in {out}");
+    }
+    assert!(!out.contains("._allegro"), "{out}");
+    assert_eq!(
+        journal_len(&d),
+        before + 1,
+        "the statement, not the folder's payment"
     );
-    assert!(
-        out.contains("allegro-march.csv: recorded 1 statements line"),
-        "{out}"
-    );
-    assert_eq!(journal_len(&d), before + 1);
     // Named on its own, the same file is an error: the user meant it.
     let readme = dir.join("README.txt");
     refused(
@@ -391,6 +408,8 @@ fn a_readme_in_an_imported_directory_is_passed_over_and_said_so() {
         3,
         "the header matches no known file kind",
     );
+    let tsv = dir.join("export.tsv");
+    refused(&d, &["import", tsv.to_str().unwrap()], 3, "export.tsv:1: the header is separated by tabs; backstock's own formats are comma-separated");
     // A directory holding nothing to import says so, and records nothing.
     let notes = tmp.path().join("notes");
     std::fs::create_dir_all(&notes).unwrap();
@@ -402,6 +421,48 @@ fn a_readme_in_an_imported_directory_is_passed_over_and_said_so() {
         "no files to import: ",
     );
     assert_eq!(journal_len(&d), before + 1);
+}
+
+#[test]
+fn a_file_that_is_no_csv_at_all_is_named_for_what_it_is() {
+    let (tmp, d) = label();
+    for (name, bytes, says) in [
+        ("empty.csv", b"".as_slice(), "the file is empty"),
+        (
+            "bom.csv",
+            b"\xef\xbb\xbf\r\n".as_slice(),
+            "the file is empty",
+        ),
+        (
+            "book.csv",
+            b"PK\x03\x04\x14\x00\x06\x00".as_slice(),
+            "this is an XLSX workbook",
+        ),
+        (
+            "unicode.csv",
+            b"\xff\xfes\x00t\x00".as_slice(),
+            "this is UTF-16 text",
+        ),
+        (
+            "semi.csv",
+            b"statement_id;distributor;amount\n".as_slice(),
+            "the header is separated by semicolons",
+        ),
+        (
+            "sep.csv",
+            b"sep=,\nstatement_id,distributor\n".as_slice(),
+            "the first line is \"sep=,\"",
+        ),
+    ] {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        refused(
+            &d,
+            &["import", p.to_str().unwrap()],
+            3,
+            &format!("{name}:1: {says}"),
+        );
+    }
 }
 
 #[test]
@@ -446,5 +507,137 @@ fn an_unknown_sku_is_named_with_its_column() {
         &["import", &f],
         3,
         "unknown.csv:line 2, column 7 (sku): found \"MRG-999-CD\", expected a SKU or UPC in the catalog",
+    );
+}
+
+#[test]
+fn a_quote_never_closed_is_refused_at_its_line_not_read_as_a_shorter_file() {
+    let (tmp, d) = label();
+    // Line 3's memo opens a quote that never closes: read as CSV, lines 4-6 would be
+    // its memo and the statement would import 8.00 short of what it says.
+    let st = write(
+        tmp.path(),
+        "march.csv",
+        &format!(
+            "{HEADER}M1,allegro,2016-03-01,2016-03-31,2016-04-10,sale,MRG-001-CD,1,8.00,USD,\"Live\" promo\n\
+             M1,allegro,2016-03-01,2016-03-31,2016-04-10,sale,MRG-001-CD,1,8.00,USD,\"Deluxe\n\
+             M1,allegro,2016-03-01,2016-03-31,2016-04-10,sale,MRG-001-CD,1,8.00,USD,\n\
+             M1,allegro,2016-03-01,2016-03-31,2016-04-10,sale,MRG-001-CD,1,8.00,USD,\n\
+             M1,allegro,2016-03-01,2016-03-31,2016-04-10,fee,,,2.00,USD,fee\n"
+        ),
+    );
+    refused(
+        &d,
+        &["import", &st],
+        3,
+        "march.csv:line 3, column 11 (memo): found \"a value starting \\\"Deluxe…\\\" that runs over 4 lines of the file\", expected a value on one line",
+    );
+    refused(
+        &d,
+        &["import", "--dry-run", &st],
+        3,
+        "line 3, column 11 (memo)",
+    );
+    let pay = write(
+        tmp.path(),
+        "payments.csv",
+        "payment_id,date,distributor,amount,currency,statement_id\n\
+         P-1,2016-05-01,allegro,10.00,USD,\"M1\n\
+         P-2,2016-06-01,allegro,20.00,USD,M1\n",
+    );
+    refused(
+        &d,
+        &["import", &pay],
+        3,
+        "payments.csv:line 2, column 6 (statement_id)",
+    );
+}
+
+#[test]
+fn a_line_repeated_in_one_file_is_named_with_both_lines_not_called_a_changed_record() {
+    let (tmp, d) = label();
+    let po = write(
+        tmp.path(),
+        "orders.csv",
+        "po_number,date,distributor,sku,units\n\
+         PO-1,2016-02-01,allegro,MRG-001-CD,10\n\
+         PO-1,2016-02-01,allegro,MRG-001-CD,10\n",
+    );
+    refused(
+        &d,
+        &["import", &po],
+        3,
+        "orders.csv:line 3: found \"a second line for po:PO-1:MRG-001-CD (the first is line 2)\", expected one line per po_number × sku in a file: add their units into one line",
+    );
+    let cat = write(
+        tmp.path(),
+        "catalog2.csv",
+        &format!("{CATALOG}{}", CATALOG.lines().nth(1).unwrap()),
+    );
+    refused(
+        &d,
+        &["import", &cat],
+        3,
+        "catalog2.csv:line 3: found \"a second line for SKU MRG-001-CD (the first is line 2)\"",
+    );
+}
+
+#[test]
+fn optional_columns_may_be_left_out_and_a_column_named_twice_is_refused() {
+    let (tmp, d) = label();
+    // No memo column (a statement exported without notes), no statement_id on payments.
+    let st = write(
+        tmp.path(),
+        "no-memo.csv",
+        "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency\n\
+         N1,allegro,2016-03-01,2016-03-31,2016-04-10,sale,MRG-001-CD,2,16.00,USD\n",
+    );
+    let out = ok(&d, &["import", &st]);
+    assert!(
+        out.contains("recorded 1 statements line → 1 entry, total 16.00 USD"),
+        "{out}"
+    );
+    let pay = write(
+        tmp.path(),
+        "pay.csv",
+        "payment_id,date,distributor,amount,currency\nP-9,2016-05-01,allegro,16.00,USD\n",
+    );
+    let out = ok(&d, &["import", &pay]);
+    assert!(out.contains("recorded 1 payments line"), "{out}");
+    // A second "amount" column: which one is meant is a guess, so the file is refused.
+    let twice = write(
+        tmp.path(),
+        "twice.csv",
+        &format!(
+            "{},amount\nT1,allegro,2016-04-01,2016-04-30,2016-05-10,sale,MRG-001-CD,1,8.00,USD,,999.00\n",
+            HEADER.trim_end()
+        ),
+    );
+    refused(
+        &d,
+        &["import", &twice],
+        3,
+        "twice.csv:line 1, column 12 (amount): found \"a second column named \\\"amount\\\" (the first is column 9)\", expected each column once",
+    );
+}
+
+#[test]
+fn a_file_in_two_encodings_is_refused_rather_than_stored_garbled() {
+    let (tmp, d) = label();
+    let mut bytes = CATALOG.as_bytes().to_vec();
+    bytes.extend_from_slice(
+        "MRG-002-CD,859712000026,Caf\u{e9},Caf\u{e9} Tacvba,CD,2011-01-15,15.98,8.00,1.10,USD\n"
+            .as_bytes(),
+    );
+    bytes.extend_from_slice(
+        b"MRG-003-CD,859712000033,\xd1and\xfa,Los Ejemplos,CD,2012-01-15,15.98,8.00,1.10,USD\n",
+    );
+    let p = tmp.path().join("catalog-mixed.csv");
+    std::fs::write(&p, &bytes).unwrap();
+    refused(
+        &d,
+        &["import", p.to_str().unwrap()],
+        3,
+        "catalog-mixed.csv: the file mixes two encodings: line 3 has 'é' written in UTF-8, line 4 text in another encoding (Windows-1252)",
     );
 }

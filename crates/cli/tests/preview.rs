@@ -68,7 +68,19 @@ fn a_dry_run_skips_rows_already_recorded_from_another_file_and_the_import_agrees
     let again = again.to_string_lossy().to_string();
     let dry = ok(&d, &["import", "--dry-run", &again]);
     assert!(dry.contains("1 already recorded, 0 new"), "{dry}");
-    ok(&d, &["import", &again]);
+    let out = ok(&d, &["import", &again]);
+    assert!(
+        out.contains("nothing new: its entry was already recorded from another file"),
+        "{out}"
+    );
+    // A file of its header alone says so.
+    let empty = tmp.path().join("header-only.csv");
+    std::fs::write(&empty, HEADER).unwrap();
+    let out = ok(&d, &["import", empty.to_str().unwrap()]);
+    assert!(
+        out.contains("header-only.csv: no lines after its header; nothing to record"),
+        "{out}"
+    );
     assert_eq!(journal_len(&d), before + 1);
     let v = ok(&d, &["verify"]);
     assert!(v.starts_with("OK"), "{v}");
@@ -113,6 +125,12 @@ fn a_dry_run_warns_of_a_payment_beyond_what_is_owed_or_in_another_currency() {
     // Paid in full and no more: nothing to say.
     let dry = warned("P-1,2016-05-02,allegro,80.00,USD,ST-1\n");
     assert!(!dry.contains("payment P-1"), "{dry}");
+    // Dated before the statement it pays was issued (2016-02-10): a mistyped date.
+    let dry = warned("P-1,2015-02-05,allegro,80.00,USD,ST-1\n");
+    assert!(
+        dry.contains("payment P-1 of 80.00 USD is dated 2015-02-05, before statement ST-1 was issued (2016-02-10): check the payment's date"),
+        "{dry}"
+    );
 }
 
 #[test]

@@ -15,6 +15,20 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 /// The columns of each canonical kind, in order.
+/// The position of a column a file left out ([`optional`]): no record has a value there.
+pub(crate) const ABSENT: usize = usize::MAX;
+
+/// Columns a file may leave out (every line then has them empty): the free-text memo,
+/// and the references the formats allow to be empty.
+pub fn optional(kind: Kind, column: &str) -> bool {
+    matches!(
+        (kind, column),
+        (Kind::Statements, "memo")
+            | (Kind::Shipments, "po_number")
+            | (Kind::Payments, "statement_id")
+    )
+}
+
 pub fn columns(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Catalog => &[
@@ -169,19 +183,27 @@ impl<'a> Row<'a> {
         }
         holds
     }
-    /// See [`split_number`]: the one error of a line too wide for its header.
-    pub(crate) fn split_number(&self) -> Option<LineError> {
-        split_number(self.rec, self.width, self.line, |at| {
-            self.idx
-                .iter()
-                .position(|&c| c == at)
-                .map(|j| self.names[j].to_string())
-        })
+    /// The header name of the record's 0-based position `at`, when it is one of the
+    /// kind's columns.
+    fn name_at(&self, at: usize) -> Option<String> {
+        self.idx
+            .iter()
+            .position(|&c| c == at)
+            .map(|j| self.names[j].to_string())
+    }
+    /// The one error of a line whose values cannot be taken column by column: a value
+    /// running over several lines ([`value_over_lines`]) or a number split by its
+    /// thousands comma ([`split_number`]).
+    pub(crate) fn misshapen(&self) -> Option<LineError> {
+        value_over_lines(self.rec, self.line, |at| self.name_at(at))
+            .or_else(|| split_number(self.rec, self.width, self.line, |at| self.name_at(at)))
     }
     fn err(&self, col: usize, found: &str, expected: impl Into<String>) -> LineError {
         LineError {
             line: self.line,
-            column: Some((self.idx[col] + 1, self.names[col].to_string())),
+            column: self.idx[col]
+                .checked_add(1)
+                .map(|n| (n, self.names[col].to_string())),
             found: found.to_string(),
             expected: expected.into(),
         }
@@ -220,6 +242,32 @@ impl<'a> Row<'a> {
         }
         self.get(col, errs, f).map(Some)
     }
+}
+
+/// A value that runs over more than one line of the file: a double quote opened it and
+/// nothing closed it where the writer meant (`…,USD,"Deluxe` with the next lines
+/// swallowed into the memo). Every later line would be read as part of that value, and
+/// the file would import short without a word, so no canonical value may hold a line
+/// break; this is the error naming where it starts. `None` when no value holds one.
+pub fn value_over_lines(
+    rec: &csv::StringRecord,
+    line: u64,
+    name_at: impl Fn(usize) -> Option<String>,
+) -> Option<LineError> {
+    let at = rec.iter().position(|v| v.contains(['\n', '\r']))?;
+    let v = &rec[at];
+    let lines = v.trim_end_matches(['\n', '\r']).split('\n').count();
+    let mut start: String = v.lines().next().unwrap_or("").chars().take(40).collect();
+    start.push('…');
+    Some(LineError {
+        line,
+        column: Some((at + 1, name_at(at).unwrap_or_else(|| "?".into()))),
+        found: format!("a value starting {start:?} that runs over {lines} lines of the file"),
+        expected: format!(
+            "a value on one line: a double quote (\") opens this value and it runs on to line {} — a stray quote is removed or closed on its line; a note written on several lines is put on one",
+            line + lines as u64 - 1
+        ),
+    })
 }
 
 /// A line with more values than its header has columns (`width`) because a number was
@@ -437,9 +485,9 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, Error
             Lines {
                 rdr: &mut rdr,
                 line_at: &line_at,
+                width: headers.len(),
             },
             &idx,
-            headers.len(),
             names,
             ctx,
             &mut errs,
@@ -545,7 +593,7 @@ pub fn statement_lines(
             names,
             width: headers.len(),
         };
-        if let Some(e) = r.split_number() {
+        if let Some(e) = r.misshapen() {
             errs.push(e);
             continue;
         }
@@ -681,11 +729,25 @@ pub(crate) fn column_index(kind: Kind, headers: &csv::StringRecord) -> Result<Ve
     let mut errs = Errors::default();
     let mut idx = Vec::with_capacity(names.len());
     for name in names {
-        match headers
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(name))
-        {
-            Some(i) => idx.push(i),
+        let named = |h: &str| h.trim().eq_ignore_ascii_case(name);
+        match headers.iter().position(named) {
+            Some(i) => {
+                // Two columns of one name: which one holds the values is a guess.
+                if let Some(j) = headers.iter().skip(i + 1).position(named) {
+                    errs.push(LineError {
+                        line: 1,
+                        column: Some((i + j + 2, (*name).to_string())),
+                        found: format!(
+                            "a second column named {name:?} (the first is column {})",
+                            i + 1
+                        ),
+                        expected: "each column once: remove or rename one of them".into(),
+                    });
+                }
+                idx.push(i);
+            }
+            // Left out, an optional column reads as empty on every line.
+            None if optional(kind, name) => idx.push(ABSENT),
             None => errs.push(LineError {
                 line: 1,
                 column: None,
@@ -737,8 +799,14 @@ pub(crate) struct KindState {
         (String, String, LineKind),
         (PartyId, Date, Date, Date, Currency, i64, i64, u64, u64),
     >,
+    /// The line that gave each entry of the file so far (entry id → line).
+    pub(crate) entry_lines: FxHashMap<String, u64>,
 }
 
+/// Reads one line of a canonical file into `out` (entries) or `st` (statements).
+/// A line whose entry another line of the file already gave (the same purchase order
+/// and SKU twice, a SKU listed twice) is an error naming both lines: the ledger would
+/// otherwise refuse the file as "already recorded with different details".
 pub(crate) fn row_of(
     kind: Kind,
     r: &Row,
@@ -747,8 +815,64 @@ pub(crate) fn row_of(
     out: &mut Parsed,
     st: &mut KindState,
 ) {
+    let before = out.entries.len();
+    row_entries(kind, r, ctx, errs, out, st);
+    let mut at = before;
+    while at < out.entries.len() {
+        let id = out.entries[at].id.as_str();
+        match st.entry_lines.get(id) {
+            Some(&first) => {
+                // A catalog entry's id ends in the file's hash: the SKU says it.
+                let what = if kind == Kind::Catalog {
+                    format!("SKU {}", r.raw(0))
+                } else {
+                    id.to_string()
+                };
+                let (per, fix) = once_per(kind);
+                errs.push(LineError {
+                    line: r.line,
+                    column: None,
+                    found: format!("a second line for {what} (the first is line {first})"),
+                    expected: format!("one line per {per} in a file: {fix}"),
+                });
+                out.entries.remove(at);
+            }
+            None => {
+                st.entry_lines.insert(id.to_string(), r.line);
+                at += 1;
+            }
+        }
+    }
+}
+
+/// What a line of `kind` stands for, once per file, and how to fix a repeat.
+fn once_per(kind: Kind) -> (&'static str, &'static str) {
+    const MERGE: &str = "add their units into one line, or remove the repeated line";
+    const REMOVE: &str = "remove the repeated line (or give it its own id)";
+    match kind {
+        Kind::Catalog => ("SKU", "keep one line for it"),
+        Kind::Distributors => ("distributor and agreement start", REMOVE),
+        Kind::Shipments => ("shipment_id × sku", MERGE),
+        Kind::PurchaseOrders => ("po_number × sku", MERGE),
+        Kind::StockReports => (
+            "distributor × date × sku",
+            "keep the one count that is right",
+        ),
+        Kind::Payments => ("payment_id", REMOVE),
+        _ => ("entry", REMOVE),
+    }
+}
+
+fn row_entries(
+    kind: Kind,
+    r: &Row,
+    ctx: &Context,
+    errs: &mut Errors,
+    out: &mut Parsed,
+    st: &mut KindState,
+) {
     let line = r.line;
-    if let Some(e) = r.split_number() {
+    if let Some(e) = r.misshapen() {
         errs.push(e);
         return;
     }
@@ -1580,12 +1704,17 @@ pub(crate) fn fast_kind(b: &[u8]) -> Option<LineKind> {
 struct Lines<'a, R> {
     rdr: &'a mut csv::Reader<R>,
     line_at: &'a dyn Fn(&csv::Position) -> u64,
+    /// The header's number of columns.
+    width: usize,
 }
 
 fn read_statements<R: Read>(
-    Lines { rdr, line_at }: Lines<'_, R>,
+    Lines {
+        rdr,
+        line_at,
+        width,
+    }: Lines<'_, R>,
     idx: &[usize],
-    width: usize,
     names: &'static [&'static str],
     ctx: &Context,
     errs: &mut Errors,
@@ -1637,6 +1766,10 @@ fn read_statements<R: Read>(
         };
         let fast = match &cached {
             Some((_, exp)) if same_statement(&rec) => (|| {
+                // A value holding a line break is refused by the general path.
+                if memchr::memchr2(b'\n', b'\r', rec.as_slice()).is_some() {
+                    return None;
+                }
                 let kind = fast_kind(trim(rec.get(idx[5])?))?;
                 let code = trim(rec.get(idx[6])?);
                 if code.is_empty() {

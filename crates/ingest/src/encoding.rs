@@ -31,6 +31,44 @@ impl Encoding {
     }
 }
 
+/// Where a sample that is not UTF-8 as a whole still holds text written in UTF-8: a
+/// file pasted together from two exports (`Café` in UTF-8 on one line, `Ñandú` in
+/// Windows-1252 on another). Read either way, one of the two would be stored garbled
+/// (`CafÃ©`), so the importer refuses it. Returns (line of the UTF-8 text, that text's
+/// character, line of the first byte that is not UTF-8). Only sequences that decode to
+/// accented letters or typographic punctuation count: in real Windows-1252 text those
+/// byte pairs (`Ã©`, `â€™`) do not occur.
+pub fn mixed(sample: &[u8]) -> Option<(u64, char, u64)> {
+    let bad = match std::str::from_utf8(sample) {
+        Ok(_) => return None,
+        Err(e) if e.error_len().is_none() => return None,
+        Err(e) => e.valid_up_to(),
+    };
+    let line_of = |at: usize| 1 + sample[..at].iter().filter(|b| **b == b'\n').count() as u64;
+    let mut i = 0;
+    while i < sample.len() {
+        let len = match sample[i] {
+            0xc2..=0xdf => 2,
+            0xe0..=0xef => 3,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        if let Some(c) = sample
+            .get(i..i + len)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|s| s.chars().next())
+        {
+            if matches!(u32::from(c), 0xc0..=0xff | 0x2018..=0x2026) {
+                return Some((line_of(i), c, line_of(bad)));
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Windows-1252 bytes 0x80–0x9F (the rest of the upper half is Latin-1).
 const CP1252_HIGH: [char; 32] = [
     '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
@@ -145,5 +183,24 @@ mod tests {
         assert_eq!(Encoding::sniff(b"Caf\xe9 au lait"), Encoding::Windows1252);
         assert_eq!(Encoding::sniff("Café".as_bytes()), Encoding::Utf8);
         assert_eq!(Encoding::sniff(&"Café".as_bytes()[..4]), Encoding::Utf8);
+    }
+}
+
+#[cfg(test)]
+mod mixed_tests {
+    use super::mixed;
+
+    #[test]
+    fn text_in_two_encodings_is_found_and_either_alone_is_not() {
+        let both = b"sku,artist\nA,Caf\xc3\xa9 Tacvba\nB,\xd1and\xfa\n";
+        assert_eq!(mixed(both), Some((2, '\u{e9}', 3)));
+        assert_eq!(mixed(b"sku,artist\nA,Caf\xc3\xa9\n"), None, "all UTF-8");
+        assert_eq!(
+            mixed(b"sku,artist\nB,\xd1and\xfa\n"),
+            None,
+            "all Windows-1252"
+        );
+        // CAF\xc9\x92s is "CAFÉ’s" in Windows-1252, not UTF-8 text.
+        assert_eq!(mixed(b"A,CAF\xc9\x92s\n"), None);
     }
 }

@@ -13,7 +13,12 @@ pub struct LineError {
 
 impl fmt::Display for LineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}", self.line)?;
+        // Line 0: a problem of the file as a whole (its total past the money limit).
+        if self.line == 0 {
+            write!(f, "(the file as a whole)")?;
+        } else {
+            write!(f, "line {}", self.line)?;
+        }
         if let Some((n, name)) = &self.column {
             write!(f, ", column {n} ({name})")?;
         }
@@ -38,10 +43,15 @@ impl fmt::Display for FileErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{}: {} problem{}; nothing was recorded from this file",
+            "{}: {}{} problem{}; nothing was recorded from this file",
             self.file,
+            if self.truncated { "more than " } else { "" },
             self.errors.len(),
-            if self.errors.len() == 1 { "" } else { "s" }
+            if self.errors.len() == 1 && !self.truncated {
+                ""
+            } else {
+                "s"
+            }
         )?;
         for e in &self.errors {
             writeln!(f, "  {}:{e}", self.file)?;

@@ -143,7 +143,7 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| {
             canonical::columns(*k)
                 .iter()
-                .all(|c| cols.iter().any(|h| h == c))
+                .all(|c| canonical::optional(*k, c) || cols.iter().any(|h| h == c))
         })
     }
 }

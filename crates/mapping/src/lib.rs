@@ -199,6 +199,36 @@ fn feed_csv(mapping: &Mapping, text: &str, engine: &mut engine::Engine<'_>) {
             Ok(false) => break,
             Ok(true) => {
                 let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
+                // A quote opened and not closed where the writer meant swallows the
+                // lines after it into one value: refused, or the file would convert
+                // short without a word. (A value running over lines that holds no
+                // separator — a note on two lines — is the writer's own.)
+                let swallowed = record.iter().position(|v| {
+                    v.split_once('\n')
+                        .is_some_and(|(_, rest)| rest.as_bytes().contains(&mapping.delimiter))
+                });
+                if let Some(at) = swallowed {
+                    let start: String = record[at]
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .chars()
+                        .take(40)
+                        .collect();
+                    engine.push_error(SourceError {
+                        line,
+                        column: Some((
+                            at + 1,
+                            engine.header.get(at).cloned().unwrap_or_else(|| "?".into()),
+                        )),
+                        found: format!(
+                            "a value starting {start:?}… that runs over {} lines of the file",
+                            record[at].trim_end_matches(['\n', '\r']).split('\n').count()
+                        ),
+                        expected: "a value on one line: a double quote (\") opens this value and nothing closes it on its line — remove the stray quote, or close it".into(),
+                    });
+                    break;
+                }
                 if !engine.feed(line, &record) {
                     break;
                 }

@@ -433,3 +433,28 @@ fn mapping_errors_name_the_key() {
         "mapping key `lines[1].amount`: expected a column: a header name such as \"Units Sold\" or a 1-based column number, found 0"
     );
 }
+
+#[test]
+fn a_quote_never_closed_is_refused_where_it_opens_not_read_as_a_shorter_file() {
+    // "Tidewater with no closing quote: the csv reader would take every line after it
+    // as part of that title, and the statement would convert two lines short.
+    let text = indie_text().replace(
+        "Dana Okafor,Tidewater,LP,38",
+        "Dana Okafor,\"Tidewater,LP,38",
+    );
+    let errs = indie(&text, &harbor_lane()).expect_err("stray quote");
+    let shown = show_errors(&errs);
+    assert!(
+        shown
+            .starts_with("line 12, column 4 (Title): found \"a value starting \\\"Tidewater,LP,38"),
+        "{shown}"
+    );
+    assert!(shown.contains("nothing closes it on its line"), "{shown}");
+    // A title on two lines that swallows no row is the writer's own, and is read.
+    let text = indie_text().replace(
+        "Dana Okafor,Tidewater,LP,38",
+        "Dana Okafor,\"Tide\nwater\",LP,38",
+    );
+    let rows = indie(&text, &harbor_lane()).expect("a value on two lines");
+    assert!(!rows.is_empty());
+}
