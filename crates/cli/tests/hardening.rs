@@ -530,7 +530,7 @@ fn a_quote_never_closed_is_refused_at_its_line_not_read_as_a_shorter_file() {
         &d,
         &["import", &st],
         3,
-        "march.csv:line 3, column 11 (memo): found \"a value starting \\\"Deluxe…\\\" that runs over 4 lines of the file\", expected a value on one line",
+        "march.csv:line 3, column 11 (memo): found \"a value starting \\\"Deluxe…\\\" that runs over 4 lines of the file, taking in lines that look like records\", expected a value on one line: a double quote (\") opens this value and nothing closes it before line 6",
     );
     refused(
         &d,
@@ -551,6 +551,14 @@ fn a_quote_never_closed_is_refused_at_its_line_not_read_as_a_shorter_file() {
         3,
         "payments.csv:line 2, column 6 (statement_id)",
     );
+    // A memo written on two lines, quoted and closed, is the writer's own: read.
+    let note = write(
+        tmp.path(),
+        "note.csv",
+        &format!("{HEADER}M2,allegro,2016-03-01,2016-03-31,2016-04-10,sale,MRG-001-CD,1,8.00,USD,\"promo copies\nfor the tour\"\n"),
+    );
+    let out = ok(&d, &["import", &note]);
+    assert!(out.contains("recorded 1 statements line"), "{out}");
 }
 
 #[test]

@@ -86,7 +86,15 @@ impl Date {
         let expected = "a date written YYYY-MM-DD, e.g. 2016-06-30";
         let b = text.as_bytes();
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-            return Err(DomainError::new(text, expected));
+            // Written another way that can mean one date only: name it (an order that
+            // could be either, such as 08/01/2015, is never guessed).
+            return Err(match Date::only_reading(text) {
+                Some(d) => DomainError::new(
+                    text,
+                    format!("{expected} (write {d} if that is the date meant)"),
+                ),
+                None => DomainError::new(text, expected),
+            });
         }
         let num = |r: std::ops::Range<usize>| -> Option<u32> {
             let mut v: u32 = 0;
@@ -110,6 +118,34 @@ impl Date {
                 })
             }
             _ => Err(DomainError::new(text, expected)),
+        }
+    }
+
+    /// The one date a text written in another order can mean: year first with `/` or
+    /// `.` or unpadded (`2016/1/31`), or day and month around a four-digit year where
+    /// one of them is over 12 (`31/12/2016`, `12/31/2016`). `None` when it could be
+    /// two dates or none.
+    fn only_reading(text: &str) -> Option<Date> {
+        let parts: Vec<&str> = text.trim().split(['/', '.', '-']).collect();
+        let [a, b, c] = parts[..] else { return None };
+        let n = |s: &str| -> Option<u32> {
+            (!s.is_empty() && s.len() <= 4 && s.bytes().all(|x| x.is_ascii_digit()))
+                .then(|| s.parse().ok())
+                .flatten()
+        };
+        let (x, y, z) = (n(a)?, n(b)?, n(c)?);
+        let ymd = |y: u32, m: u32, d: u32| Date::from_ymd(i32::try_from(y).ok()?, m, d).ok();
+        if a.len() == 4 {
+            return ymd(x, y, z);
+        }
+        if c.len() != 4 {
+            return None;
+        }
+        match (x > 12, y > 12) {
+            (true, false) => ymd(z, y, x), // day first
+            (false, true) => ymd(z, x, y), // month first
+            _ if x == y => ymd(z, x, y),   // 05/05/2016 either way
+            _ => None,
         }
     }
 
@@ -273,5 +309,24 @@ mod tests {
         fn parse_never_panics(s in ".{0,12}") {
             let _ = Date::parse(&s);
         }
+    }
+}
+
+#[cfg(test)]
+mod reading_tests {
+    use super::Date;
+
+    #[test]
+    fn a_date_written_another_way_is_named_only_when_it_means_one_date() {
+        let says = |t: &str| Date::parse(t).unwrap_err().to_string();
+        assert!(says("31/12/2016").contains("(write 2016-12-31 if that is the date meant)"));
+        assert!(says("12/31/2016").contains("(write 2016-12-31 if that is the date meant)"));
+        assert!(says("2016/01/31").contains("(write 2016-01-31 if that is the date meant)"));
+        assert!(says("2016-1-5").contains("(write 2016-01-05 if that is the date meant)"));
+        assert!(says("05.05.2016").contains("write 2016-05-05"));
+        // Either order could be meant: never guessed.
+        assert!(!says("08/01/2015").contains("write"));
+        assert!(!says("31/13/2016").contains("write"));
+        assert!(!says("1/2/16").contains("write"));
     }
 }

@@ -195,7 +195,7 @@ impl<'a> Row<'a> {
     /// running over several lines ([`value_over_lines`]) or a number split by its
     /// thousands comma ([`split_number`]).
     pub(crate) fn misshapen(&self) -> Option<LineError> {
-        value_over_lines(self.rec, self.line, |at| self.name_at(at))
+        value_over_lines(self.rec, self.width, self.line, |at| self.name_at(at))
             .or_else(|| split_number(self.rec, self.width, self.line, |at| self.name_at(at)))
     }
     fn err(&self, col: usize, found: &str, expected: impl Into<String>) -> LineError {
@@ -244,17 +244,23 @@ impl<'a> Row<'a> {
     }
 }
 
-/// A value that runs over more than one line of the file: a double quote opened it and
-/// nothing closed it where the writer meant (`…,USD,"Deluxe` with the next lines
-/// swallowed into the memo). Every later line would be read as part of that value, and
-/// the file would import short without a word, so no canonical value may hold a line
-/// break; this is the error naming where it starts. `None` when no value holds one.
+/// A value holding lines of the file that look like records of it: a double quote
+/// opened it and nothing closed it where the writer meant (`…,USD,"Deluxe`, and the
+/// lines after it swallowed into the memo). The file would import short without a word,
+/// so this is refused, naming where the value starts. A note written on several lines
+/// (quoted, with no line in it that looks like a record) is the writer's own and read.
+/// A line looks like a record when it holds at least half the separators a record of
+/// `width` columns has (at least two). `None` when no value is such.
 pub fn value_over_lines(
     rec: &csv::StringRecord,
+    width: usize,
     line: u64,
     name_at: impl Fn(usize) -> Option<String>,
 ) -> Option<LineError> {
-    let at = rec.iter().position(|v| v.contains(['\n', '\r']))?;
+    let enough = (width.saturating_sub(1) / 2).max(2);
+    let at = rec.iter().position(|v| {
+        v.contains(['\n', '\r']) && v.lines().skip(1).any(|l| l.matches(',').count() >= enough)
+    })?;
     let v = &rec[at];
     let lines = v.trim_end_matches(['\n', '\r']).split('\n').count();
     let mut start: String = v.lines().next().unwrap_or("").chars().take(40).collect();
@@ -262,9 +268,11 @@ pub fn value_over_lines(
     Some(LineError {
         line,
         column: Some((at + 1, name_at(at).unwrap_or_else(|| "?".into()))),
-        found: format!("a value starting {start:?} that runs over {lines} lines of the file"),
+        found: format!(
+            "a value starting {start:?} that runs over {lines} lines of the file, taking in lines that look like records"
+        ),
         expected: format!(
-            "a value on one line: a double quote (\") opens this value and it runs on to line {} — a stray quote is removed or closed on its line; a note written on several lines is put on one",
+            "a value on one line: a double quote (\") opens this value and nothing closes it before line {} — remove the stray quote, or close it on its line",
             line + lines as u64 - 1
         ),
     })

@@ -130,6 +130,8 @@ struct Region {
 struct Header {
     data_start: u64,
     idx: Vec<usize>,
+    /// The header's number of columns.
+    width: usize,
 }
 
 impl<R: Read> Shared<'_, R> {
@@ -172,11 +174,11 @@ impl<R: Read> Shared<'_, R> {
             let handles: Vec<_> = (1..threads)
                 .map(|k| {
                     let (from, stop) = (cut(k as u64), cut(k as u64 + 1));
-                    let idx = &header.idx;
-                    s.spawn(move || self.region(k, idx, from, true, stop))
+                    let header = &header;
+                    s.spawn(move || self.region(k, header, from, true, stop))
                 })
                 .collect();
-            let mut all = vec![self.region(0, &header.idx, data, false, cut(1))];
+            let mut all = vec![self.region(0, &header, data, false, cut(1))];
             for h in handles {
                 all.push(h.join().unwrap_or(Err(Stop::Sequential)));
             }
@@ -203,7 +205,7 @@ impl<R: Read> Shared<'_, R> {
                 // Either a cut inside a quoted field, or the next region gave up
                 // (possibly because it began inside a quoted field): read on from here.
                 self.failed_at.store(usize::MAX, Ordering::Relaxed);
-                match self.region(usize::MAX - 1, &header.idx, end, false, u64::MAX) {
+                match self.region(usize::MAX - 1, &header, end, false, u64::MAX) {
                     Ok(rest) => taken.push(rest),
                     Err(Stop::Io(e)) => return Err(e),
                     Err(_) => return Ok(None),
@@ -248,11 +250,13 @@ impl<R: Read> Shared<'_, R> {
         let Ok(idx) = canonical::column_index(Kind::Statements, headers) else {
             return Ok(None);
         };
+        let width = headers.len();
         // The block read past the header is read again by the first region.
         self.done.store(end as u64 + 1, Ordering::Relaxed);
         Ok(Some(Header {
             data_start: end as u64 + 1,
             idx,
+            width,
         }))
     }
 
@@ -261,12 +265,12 @@ impl<R: Read> Shared<'_, R> {
     fn region(
         &self,
         k: usize,
-        idx: &[usize],
+        header: &Header,
         from: u64,
         seek: bool,
         stop: u64,
     ) -> Result<Region, Stop> {
-        let r = self.region_inner(k, idx, from, seek, stop);
+        let r = self.region_inner(k, header, from, seek, stop);
         if r.is_err() {
             self.failed_at.fetch_min(k, Ordering::Relaxed);
         }
@@ -276,7 +280,7 @@ impl<R: Read> Shared<'_, R> {
     fn region_inner(
         &self,
         k: usize,
-        idx: &[usize],
+        header: &Header,
         from: u64,
         seek: bool,
         stop: u64,
@@ -296,7 +300,7 @@ impl<R: Read> Shared<'_, R> {
                 b.fill(self)?;
             }
         }
-        let mut reader = LineReader::new(self.ctx, idx);
+        let mut reader = LineReader::new(self.ctx, &header.idx, header.width);
         reader.region.start = b.offset();
         let mut line = 1u64;
         loop {
@@ -481,6 +485,8 @@ struct LineReader<'a> {
     ctx: &'a Context,
     idx: &'a [usize],
     names: &'static [&'static str],
+    /// The header's number of columns.
+    width: usize,
     /// Fields the fast path needs.
     need: usize,
     /// The columns are in canonical order: the statement columns are the line's first
@@ -533,12 +539,13 @@ struct FastLine {
 }
 
 impl<'a> LineReader<'a> {
-    fn new(ctx: &'a Context, idx: &'a [usize]) -> LineReader<'a> {
+    fn new(ctx: &'a Context, idx: &'a [usize], width: usize) -> LineReader<'a> {
         let header_cols = [idx[0], idx[1], idx[2], idx[3], idx[4], idx[9]];
         LineReader {
             ctx,
             idx,
             names: canonical::columns(Kind::Statements),
+            width,
             need: idx.iter().take(10).max().map_or(0, |m| m + 1),
             leading: header_cols[..5] == [0, 1, 2, 3, 4],
             cached: None,
@@ -815,8 +822,7 @@ impl<'a> LineReader<'a> {
             line: n,
             idx: self.idx,
             names: self.names,
-            // A region's error sends the file to the sequential reader, which says it.
-            width: usize::MAX,
+            width: self.width,
         };
         row_of(
             Kind::Statements,
@@ -1094,7 +1100,7 @@ fn prefetch<T>(t: &T) {
 /// sequential reader's (which then reads the file).
 fn merge(ctx: &Context, header: &Header, regions: Vec<Region>) -> Option<Result<Parsed, Errors>> {
     // The merged state.
-    let mut reader = LineReader::new(ctx, &header.idx);
+    let mut reader = LineReader::new(ctx, &header.idx, header.width);
     // Line number of the first line of the region (the header is line 1).
     let mut first = 2u64;
     let mut sku_index: FxHashMap<backstock_domain::Sku, u32> = Default::default();
@@ -1274,8 +1280,8 @@ mod tests {
             s.push_str(&format!("{S1},sale,MRG-001-CD,1,8.00,USD,\"a, b\"\r\n"));
         }
         s.push_str(&format!("{S1},sale,MRG-002-CD,1,8.00,USD,\""));
-        for _ in 0..30 {
-            s.push_str(&format!("{S1},sale,MRG-003-CD,1,8.00,USD,\n"));
+        for i in 0..30 {
+            s.push_str(&format!("note {i}: MRG-003-CD, 1 unit\n"));
         }
         s.push_str("\"\n");
         for _ in 0..30 {

@@ -201,11 +201,14 @@ fn feed_csv(mapping: &Mapping, text: &str, engine: &mut engine::Engine<'_>) {
                 let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
                 // A quote opened and not closed where the writer meant swallows the
                 // lines after it into one value: refused, or the file would convert
-                // short without a word. (A value running over lines that holds no
-                // separator — a note on two lines — is the writer's own.)
+                // short without a word. (A value running over lines none of which
+                // looks like a row — a note on two lines — is the writer's own.) A
+                // swallowed line holds at least half the separators of a row.
+                let enough = (record.len().saturating_sub(1) / 2).max(2);
                 let swallowed = record.iter().position(|v| {
-                    v.split_once('\n')
-                        .is_some_and(|(_, rest)| rest.as_bytes().contains(&mapping.delimiter))
+                    v.lines()
+                        .skip(1)
+                        .any(|l| l.bytes().filter(|b| *b == mapping.delimiter).count() >= enough)
                 });
                 if let Some(at) = swallowed {
                     let start: String = record[at]
@@ -222,7 +225,7 @@ fn feed_csv(mapping: &Mapping, text: &str, engine: &mut engine::Engine<'_>) {
                             engine.header.get(at).cloned().unwrap_or_else(|| "?".into()),
                         )),
                         found: format!(
-                            "a value starting {start:?}… that runs over {} lines of the file",
+                            "a value starting {start:?}… that runs over {} lines of the file, taking in lines that look like rows",
                             record[at].trim_end_matches(['\n', '\r']).split('\n').count()
                         ),
                         expected: "a value on one line: a double quote (\") opens this value and nothing closes it on its line — remove the stray quote, or close it".into(),
