@@ -14,7 +14,7 @@ use backstock_domain::{Currency, Date, Money, PartyId};
 use backstock_ingest::Kind;
 use backstock_ledger::engine::TransferId;
 use backstock_ledger::facts::Fact;
-use backstock_ledger::{AccountKey, Entry, Event, LedgerView, Phase};
+use backstock_ledger::{AccountKey, Entry, EntryKind, Event, LedgerView, Phase};
 use backstock_store::query::StockFilter;
 use backstock_store::Store;
 use std::collections::{BTreeMap, BTreeSet};
@@ -343,6 +343,47 @@ pub async fn warnings(
                 if i64::try_from(units).unwrap_or(i64::MAX) > held {
                     out.push(format!(
                         "takes {units} × {sku} from {from}, which holds {held} on the books by {on}: check the count (a return of more than was consigned leaves {from}'s holding negative)"
+                    ));
+                }
+            }
+            // A consignment naming a purchase order the books do not have (a typo, or
+            // the orders file not imported yet): the order-to-shipment trail the claim
+            // pack shows would have a gap.
+            let named: BTreeSet<(&PartyId, &str)> = entries
+                .iter()
+                .filter_map(|e| match &e.event {
+                    Event::Shipment {
+                        to,
+                        po_number: Some(po),
+                        ..
+                    } if !to.is_label() && !po.trim().is_empty() => Some((to, po.as_str())),
+                    _ => None,
+                })
+                .collect();
+            if !named.is_empty() {
+                let mut on_file: BTreeSet<(PartyId, String)> = BTreeSet::new();
+                store
+                    .for_each_entry(&[EntryKind::PurchaseOrder], None, |_, e| {
+                        if let Event::Fact(Fact::PurchaseOrder(po)) = e.event {
+                            on_file.insert((po.distributor, po.po_number));
+                        }
+                        Ok(())
+                    })
+                    .await?;
+                let missing: Vec<String> = named
+                    .iter()
+                    .filter(|(d, po)| !on_file.contains(&((*d).clone(), (*po).to_string())))
+                    .map(|(d, po)| format!("{po} ({d})"))
+                    .collect();
+                if !missing.is_empty() {
+                    out.push(format!(
+                        "names purchase order{} not on file: {} — import purchase_orders.csv first, or check the number{}",
+                        if missing.len() == 1 { "" } else { "s" },
+                        missing.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                        match missing.len() {
+                            n if n > 5 => format!(" ({} more)", n - 5),
+                            _ => String::new(),
+                        }
                     ));
                 }
             }

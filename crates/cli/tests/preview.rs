@@ -541,3 +541,29 @@ eastside,Eastside Music LLC,NY,2015-01-01,0.20,90,monthly,0.10,180,50000.00,USD,
         "{dry}"
     );
 }
+
+#[test]
+fn a_shipment_naming_a_purchase_order_not_on_file_is_warned() {
+    let (tmp, d) = label();
+    let po = tmp.path().join("orders.csv");
+    std::fs::write(
+        &po,
+        "po_number,date,distributor,sku,units\nPO-7,2016-02-01,allegro,MRG-001-CD,20\n",
+    )
+    .unwrap();
+    ok(&d, &["import", po.to_str().unwrap()]);
+    let sh = tmp.path().join("more.csv");
+    std::fs::write(
+        &sh,
+        "shipment_id,date,from,to,sku,units,po_number\n\
+         S2,2016-02-03,label,allegro,MRG-001-CD,20,PO-7\n\
+         S3,2016-02-04,label,allegro,MRG-001-CD,5,PO-77\n",
+    )
+    .unwrap();
+    let dry = ok(&d, &["import", "--dry-run", sh.to_str().unwrap()]);
+    assert!(
+        dry.contains("names purchase order not on file: PO-77 (allegro) — import purchase_orders.csv first, or check the number"),
+        "{dry}"
+    );
+    assert!(!dry.contains("PO-7 (allegro)"), "{dry}");
+}

@@ -383,6 +383,31 @@ async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_nex
     assert_eq!(earned(&q1, "marta"), 0, "{q1}");
 }
 
+#[tokio::test]
+async fn a_reversal_recorded_before_a_run_but_known_after_its_period_is_charged_back_next() {
+    let (_tmp, d) = label();
+    let d = &d;
+    set_label_today(d, "2017-02-15").await;
+    let h1 = run_json(d, "2016H1", &["--on", "2016-07-31"]);
+    assert_eq!(earned(&h1, "marta"), 9_600 + 690 - 288);
+    // Reversed on 2017-02-15, before 2016H2 is run: after 2016H2 ended, so that run
+    // does not see it — the next one charges it back (it was once lost between them).
+    ok(
+        d,
+        &[
+            "correct",
+            "statement:allegro:AL-2016-01",
+            "--reason",
+            "not ours",
+        ],
+    );
+    let h2 = run_json(d, "2016H2", &["--on", "2017-01-31"]);
+    assert_eq!(earned(&h2, "marta"), 0, "{h2}");
+    let q1 = run_json(d, "2017Q1", &["--dry-run"]);
+    assert_eq!(earned(&q1, "marta"), -(9_600 + 690 - 288), "{q1}");
+    assert!(warns(&q1, "are charged back in 2017Q1"), "{q1}");
+}
+
 #[test]
 fn a_run_warns_while_the_label_has_no_name_and_init_gives_it_one() {
     let (_tmp, d) = label();

@@ -195,7 +195,7 @@ impl<'a> Row<'a> {
     /// running over several lines ([`value_over_lines`]) or a number split by its
     /// thousands comma ([`split_number`]).
     pub(crate) fn misshapen(&self) -> Option<LineError> {
-        value_over_lines(self.rec, self.width, self.line, |at| self.name_at(at))
+        value_over_lines(self.rec, self.line, |at| self.name_at(at))
             .or_else(|| split_number(self.rec, self.width, self.line, |at| self.name_at(at)))
     }
     fn err(&self, col: usize, found: &str, expected: impl Into<String>) -> LineError {
@@ -249,17 +249,16 @@ impl<'a> Row<'a> {
 /// lines after it swallowed into the memo). The file would import short without a word,
 /// so this is refused, naming where the value starts. A note written on several lines
 /// (quoted, with no line in it that looks like a record) is the writer's own and read.
-/// A line looks like a record when it holds at least half the separators a record of
-/// `width` columns has (at least two). `None` when no value is such.
+/// A line looks like a record when it holds two commas or more (a swallowed line, or
+/// its part before the next quote, which ends the value); a note's own second line
+/// seldom does. `None` when no value is such.
 pub fn value_over_lines(
     rec: &csv::StringRecord,
-    width: usize,
     line: u64,
     name_at: impl Fn(usize) -> Option<String>,
 ) -> Option<LineError> {
-    let enough = (width.saturating_sub(1) / 2).max(2);
     let at = rec.iter().position(|v| {
-        v.contains(['\n', '\r']) && v.lines().skip(1).any(|l| l.matches(',').count() >= enough)
+        v.contains(['\n', '\r']) && v.lines().skip(1).any(|l| l.matches(',').count() >= 2)
     })?;
     let v = &rec[at];
     let lines = v.trim_end_matches(['\n', '\r']).split('\n').count();

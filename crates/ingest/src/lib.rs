@@ -344,7 +344,15 @@ impl Context {
         if c.len() == 12 && c.bytes().all(|b| b.is_ascii_digit()) {
             return self.codes.get(&format!("0{c}")).cloned();
         }
-        None
+        // A code keyed in another case (`mrg-001-cd`): the catalog's spelling, when
+        // only one case of it is on file (an exact match above always wins).
+        let upper = self.codes.get(&c.to_ascii_uppercase());
+        let lower = self.codes.get(&c.to_ascii_lowercase());
+        match (upper, lower) {
+            (Some(s), None) | (None, Some(s)) => Some(s.clone()),
+            (Some(a), Some(b)) if a == b => Some(a.clone()),
+            _ => None,
+        }
     }
 
     pub(crate) fn epoch(&self) -> Date {

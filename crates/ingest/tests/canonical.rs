@@ -67,6 +67,23 @@ S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale, MRG-001-CD ,1,8.00,USD,back to
 }
 
 #[test]
+fn a_sku_keyed_in_another_case_is_the_catalogs_sku() {
+    let body = "\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,mrg-001-cd,2,16.00,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,nw-item-9,1,11.50,USD,an alias too\n";
+    let p = read(Kind::Statements, format!("{HEAD}{body}").as_bytes(), &ctx()).unwrap();
+    let Event::Statement(s1) = &p.entries[0].event else {
+        panic!()
+    };
+    let skus: Vec<&str> = s1
+        .lines
+        .iter()
+        .filter_map(|l| l.sku.as_ref().map(|s| s.as_str()))
+        .collect();
+    assert_eq!(skus, ["MRG-001-CD", "MRG-002-LP"]);
+}
+
+#[test]
 fn every_problem_is_located_and_nothing_is_returned() {
     let body = "\
 S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,10,80.00,USD,\n\

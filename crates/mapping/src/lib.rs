@@ -203,12 +203,12 @@ fn feed_csv(mapping: &Mapping, text: &str, engine: &mut engine::Engine<'_>) {
                 // lines after it into one value: refused, or the file would convert
                 // short without a word. (A value running over lines none of which
                 // looks like a row — a note on two lines — is the writer's own.) A
-                // swallowed line holds at least half the separators of a row.
-                let enough = (record.len().saturating_sub(1) / 2).max(2);
+                // swallowed line, or its part before the next quote (which ends the
+                // value), holds separators; a note's own second line seldom holds two.
                 let swallowed = record.iter().position(|v| {
                     v.lines()
                         .skip(1)
-                        .any(|l| l.bytes().filter(|b| *b == mapping.delimiter).count() >= enough)
+                        .any(|l| l.bytes().filter(|b| *b == mapping.delimiter).count() >= 2)
                 });
                 if let Some(at) = swallowed {
                     let start: String = record[at]

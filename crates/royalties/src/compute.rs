@@ -578,7 +578,29 @@ struct LineAcc {
 /// of its format).
 struct SkuInfo<'a> {
     item: Option<&'a CatalogItem>,
+    /// The catalog calls it a digital format ([`channel_of`]).
+    digital: bool,
     covering: Vec<(usize, [Option<&'a crate::model::RateRule>; 2])>,
+}
+
+/// The channel a statement line counts in for royalties: a SKU the catalog gives a
+/// digital format (Digital, Download, Stream, MP3, FLAC, WAV…) is digital income
+/// whatever file reported it — a canonical statement or a mapped layout has no channel
+/// column, and its rate and reserves are the digital ones (a DSR's lines are digital
+/// already). Any other SKU keeps the line's own channel.
+pub fn channel_of(line: Channel, item: Option<&CatalogItem>) -> Channel {
+    let digital = item.is_some_and(|i| {
+        let f = i.format.trim().to_ascii_lowercase();
+        f.contains("digital")
+            || f.contains("download")
+            || f.contains("stream")
+            || matches!(f.as_str(), "mp3" | "flac" | "wav" | "aac" | "alac" | "ogg")
+    });
+    if digital {
+        Channel::Digital
+    } else {
+        line
+    }
 }
 
 /// [`Money::apply_rate`] HalfEven, in 64-bit arithmetic when the product fits (the
@@ -731,6 +753,7 @@ pub fn compute_journal(
             let format = item.map(|i| i.format.as_str());
             SkuInfo {
                 item,
+                digital: channel_of(Channel::Physical, item) == Channel::Digital,
                 covering: covering
                     .get(sku)
                     .into_iter()
@@ -819,21 +842,26 @@ pub fn compute_journal(
             if let (Some(sku_i), false) = (line.sku(), reserve_line) {
                 let info = &sku_info[sku_i];
                 let item = info.item;
+                let line_channel = if info.digital {
+                    Channel::Digital
+                } else {
+                    line.channel
+                };
                 for &(ci, rules) in &info.covering {
                     let c = by_index[ci];
-                    let Some(rule) = rules[channel_slot(line.channel)] else {
+                    let Some(rule) = rules[channel_slot(line_channel)] else {
                         let sku = &journal.skus[sku_i];
                         let format = item.map(|i| i.format.as_str());
                         if no_rule.insert((
                             c.id(),
                             sku.clone(),
-                            line.channel,
+                            line_channel,
                             format.map(str::to_string),
                         )) {
                             warnings.push(format!(
                                 "contract {}: no rate rule for {sku} ({:?}, format {}): no royalty",
                                 c.id(),
-                                line.channel,
+                                line_channel,
                                 format.unwrap_or("unknown")
                             ));
                         }
@@ -869,7 +897,7 @@ pub fn compute_journal(
                         let earned = if in_period { earned_parts[pi] } else { 0 };
                         let collected = delta_parts[pi];
                         if in_period || collected != 0 {
-                            let row = acc.rows.entry((line.sku, line.channel, dist)).or_default();
+                            let row = acc.rows.entry((line.sku, line_channel, dist)).or_default();
                             if in_period {
                                 row.receipts += signed;
                                 match line.kind {
@@ -890,7 +918,7 @@ pub fn compute_journal(
                             Basis::Earned => earned,
                             Basis::Collected => collected,
                         };
-                        if line.channel.is_physical() {
+                        if line_channel.is_physical() {
                             acc.physical_recognized += recognized;
                         }
                         *acc.pools.entry(pool).or_default() += recognized;
@@ -1099,14 +1127,6 @@ pub fn compute_journal(
             }
         }
         *acc.pools.entry(None).or_default() += released - held;
-        // recouped, per pool: net credits of the period against debt (opening deficit + charges)
-        let mut recouped = 0i128;
-        for (pool, bal) in &acc.pools {
-            let open = acc.opening_pools.get(pool).copied().unwrap_or(0);
-            let charges = acc.charges_by_pool.get(pool).copied().unwrap_or(0);
-            let credits = bal - open + charges;
-            recouped += credits.max(0).min((-open).max(0) + charges);
-        }
         // positive per-SKU pools flow into the contract-wide pool; negative ones stay
         if !c.cross_collateralized() {
             let mut moved = 0i128;
@@ -1117,6 +1137,16 @@ pub fn compute_journal(
                 }
             }
             *acc.pools.entry(None).or_default() += moved;
+        }
+        // recouped, per pool: net credits of the period against debt (opening deficit +
+        // charges). After the flow above: royalties of a SKU with no cost of its own
+        // recoup the contract-wide costs, and are counted there.
+        let mut recouped = 0i128;
+        for (pool, bal) in &acc.pools {
+            let open = acc.opening_pools.get(pool).copied().unwrap_or(0);
+            let charges = acc.charges_by_pool.get(pool).copied().unwrap_or(0);
+            let credits = bal - open + charges;
+            recouped += credits.max(0).min((-open).max(0) + charges);
         }
         let balance_before: i128 = acc.pools.values().sum();
         let available = acc.pools.get(&None).copied().unwrap_or(0);

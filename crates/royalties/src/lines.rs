@@ -62,7 +62,10 @@ impl Journal {
                     .map(|l| LedgerLine {
                         sku: l.sku().map(|i| &self.skus[i]),
                         kind: l.kind,
-                        channel: l.channel,
+                        channel: crate::compute::channel_of(
+                            l.channel,
+                            l.sku().and_then(|i| self.catalog.get(&self.skus[i])),
+                        ),
                         units: l.units,
                         amount_minor: l.amount_minor,
                     })

@@ -359,6 +359,95 @@ fn recoupment_per_sku() {
 }
 
 #[test]
+fn a_contract_wide_cost_on_a_per_sku_contract_is_recouped_and_says_so() {
+    // Not cross-collateralized, but the advance names no SKU: A's royalties flow into
+    // the contract-wide pool and recoup it — the statement says what was recouped.
+    let mut inputs = recoup_inputs(false);
+    inputs.costs = vec![Cost::new(
+        "c",
+        None,
+        usd(30_000),
+        CostKind::Advance,
+        true,
+        d("2016-01-15"),
+    )
+    .unwrap()];
+    let r = run(&inputs, "2016H1", &OpeningBalances::default());
+    let s = stmt(&r, "c", "ann");
+    assert_eq!(s.royalties, usd(10_000));
+    assert_eq!(s.recouped, usd(10_000));
+    assert_eq!(s.payable, usd(0));
+    assert_eq!(s.closing_balance, usd(-20_000));
+    // The next period, from the carried deficit: recouped again, then payable.
+    let mut next = recoup_inputs(false);
+    next.costs.clear();
+    next.entries = vec![statement(
+        "s2",
+        "allegro",
+        "2016-12-31",
+        vec![line(LineKind::Sale, "A", 1, 250_000)],
+    )];
+    let r2 = run(&next, "2016H2", &r.closing);
+    let s2 = stmt(&r2, "c", "ann");
+    assert_eq!(s2.opening_balance, usd(-20_000));
+    assert_eq!(s2.recouped, usd(20_000));
+    assert_eq!(s2.payable, usd(5_000));
+    assert_eq!(
+        s2.opening_balance.minor() + s2.royalties.minor() - s2.payable.minor(),
+        s2.closing_balance.minor(),
+        "the statement's own lines add up"
+    );
+}
+
+#[test]
+fn a_sku_the_catalog_calls_digital_earns_the_digital_rate_from_any_statement() {
+    // A canonical statement has no channel column: its lines come in as physical. The
+    // catalog says "Digital", so the digital rule (25%) applies, not the physical 18%,
+    // and no reserve is held on it (reserves are held on physical royalties).
+    let mut t = terms(
+        "c",
+        &[("ann", "1")],
+        &["DL", "CD"],
+        Base::NetReceipts,
+        "0.18",
+    );
+    t.rules.push(RateRule {
+        channel: Some(Channel::Digital),
+        format: None,
+        base: Base::NetReceipts,
+        rate: rate("0.25"),
+        territory: None,
+        service: None,
+    });
+    t.reserve_rate = rate("0.2");
+    t.reserve_release_periods = 1;
+    let inputs = RoyaltyInputs {
+        entries: vec![
+            catalog("DL", "Digital", 700),
+            catalog("CD", "CD", 700),
+            statement(
+                "s",
+                "allegro",
+                "2016-06-30",
+                vec![
+                    line(LineKind::Sale, "DL", 10, 10_000),
+                    line(LineKind::Sale, "CD", 10, 10_000),
+                ],
+            ),
+        ],
+        contracts: vec![Contract::new(t).unwrap()],
+        payees: vec![payee("ann")],
+        ..Default::default()
+    };
+    let r = run(&inputs, "2016H1", &OpeningBalances::default());
+    let s = stmt(&r, "c", "ann");
+    assert_eq!(s.royalties, usd(2_500 + 1_800));
+    assert_eq!(s.reserve_held, usd(360), "20% of the CD's 18.00 only");
+    let digital = s.earnings.iter().find(|e| e.sku == sku("DL")).unwrap();
+    assert_eq!(digital.channel, Channel::Digital);
+}
+
+#[test]
 fn reserves_held_and_released_after_n_periods() {
     let mut t = terms("c", &[("ann", "1")], &["A"], Base::NetReceipts, "0.1");
     t.reserve_rate = rate("0.2");

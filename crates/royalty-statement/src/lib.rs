@@ -646,6 +646,7 @@ pub fn to_csv_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
             ("recouped", d(t.recouped)),
             ("closing_balance", d(t.closing_balance)),
             ("payable", d(t.payable)),
+            ("min_payout", d(t.min_payout)),
             ("carried_below_minimum", t.carried_below_minimum.to_string()),
             ("unrecouped", d(t.unrecouped)),
             ("reserves_outstanding", d(t.reserves_outstanding)),

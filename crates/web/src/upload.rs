@@ -179,9 +179,25 @@ pub fn label_dates(l: &Locale, mut c: Choices) -> Choices {
 /// shows dates — the value to write instead. The line (file, line, column, value)
 /// is kept as the importer wrote it.
 pub fn date_hint(l: &Locale, line: &str) -> String {
-    if !line.contains("expected a date written YYYY-MM-DD") {
+    if !line.contains("expected a date written YYYY-MM-DD") || l.date_pattern() == "YYYY-MM-DD" {
         return line.to_string();
     }
+    // The importer's own suggestion knows no locale ("write 2016-05-31 if that is the
+    // date meant"): the label's locale decides here instead, and never guesses another
+    // order.
+    let own = line.find(" (write ").and_then(|at| {
+        line[at..]
+            .find(" if that is the date meant)")
+            .map(|end| (at, at + end + " if that is the date meant)".len()))
+    });
+    let stripped;
+    let line = match own {
+        Some((a, b)) => {
+            stripped = format!("{}{}", &line[..a], &line[b..]);
+            stripped.as_str()
+        }
+        None => line,
+    };
     let Some(found) = line
         .split_once("found \"")
         .and_then(|(_, rest)| rest.split_once('"'))
@@ -190,9 +206,6 @@ pub fn date_hint(l: &Locale, line: &str) -> String {
         return line.to_string();
     };
     let shows = l.date_pattern();
-    if shows == "YYYY-MM-DD" {
-        return line.to_string();
-    }
     let example = l.date(Date::from_ymd(2016, 12, 31).unwrap_or(Date::EARLIEST));
     match l.parse_date(found) {
         Some(d) => format!(

@@ -994,7 +994,11 @@ async fn gather(
             let Event::Correction { reverses, .. } = &e.event else {
                 continue;
             };
-            if *seq <= prev_seq || e.known_on > end {
+            // The previous run saw the corrections recorded before it and known by its
+            // period's end (it left their statements out); any other known by this
+            // period's end is charged back now, whenever it was recorded.
+            let seen_before = *seq <= prev_seq && e.known_on <= pe;
+            if seen_before || e.known_on > end {
                 continue;
             }
             let Some((rseq, json)) = store.entry_json(reverses.as_str()).await? else {
