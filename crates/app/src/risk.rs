@@ -364,6 +364,24 @@ pub async fn receivables(
             money(x.total)
         ));
     }
+    // Statements or payments in another currency than the agreement's are kept apart
+    // (never converted): each such book in a sentence of its own, so a payment made in
+    // the wrong currency is seen as the credit it stands as.
+    for r in &rows {
+        for b in &r.other_currencies {
+            let n = b.statements.iter().filter(|s| !s.open.is_zero()).count();
+            out.push_str(&format!(
+                "\n{} in {} (kept apart from its {} agreement): {} open on {n} statement{}, {} paid beyond them, net receivable {}.\n",
+                r.distributor,
+                b.currency,
+                r.book.currency,
+                money(b.open_balance),
+                if n == 1 { "" } else { "s" },
+                money(b.unapplied_credit),
+                money(b.net_receivable)
+            ));
+        }
+    }
     for r in &rows {
         let open: Vec<_> = r
             .book

@@ -567,3 +567,20 @@ fn a_shipment_naming_a_purchase_order_not_on_file_is_warned() {
     );
     assert!(!dry.contains("PO-7 (allegro)"), "{dry}");
 }
+
+#[test]
+fn a_payment_in_another_currency_is_shown_apart_in_receivables() {
+    let (tmp, d) = label();
+    let pay = tmp.path().join("eur.csv");
+    std::fs::write(
+        &pay,
+        "payment_id,date,distributor,amount,currency,statement_id\nP-E,2016-05-02,allegro,45.20,EUR,\n",
+    )
+    .unwrap();
+    ok(&d, &["import", pay.to_str().unwrap()]);
+    let out = ok(&d, &["receivables", "--as-of", "2016-06-30"]);
+    assert!(
+        out.contains("allegro in EUR (kept apart from its USD agreement): 0.00 EUR open on 0 statements, 45.20 EUR paid beyond them, net receivable -45.20 EUR."),
+        "{out}"
+    );
+}
