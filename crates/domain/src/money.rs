@@ -159,12 +159,14 @@ impl Money {
             let div = 10i128.checked_pow(scale - exp);
             match div {
                 Some(div) if mantissa % div == 0 => Some(mantissa / div),
-                _ => None,
+                // More decimal places than the currency has: the format is wrong.
+                _ => return Err(DomainError::new(text, expected())),
             }
         };
+        // Written right but too large for any amount: the limit is what to say.
         let minor = minor
             .and_then(|m| i64::try_from(m).ok())
-            .ok_or_else(|| DomainError::new(text, expected()))?;
+            .unwrap_or(if mantissa < 0 { i64::MIN + 1 } else { i64::MAX });
         Money::within_limit(minor, currency, text)
     }
 
@@ -384,6 +386,25 @@ pub(crate) fn parse_decimal(text: &str) -> Option<(i128, u32)> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_amount_too_large_names_the_limit_not_the_decimal_places() {
+        for text in [
+            "99999999999999999999999.00",
+            "-99999999999999999999999",
+            "10000000000000.01",
+        ] {
+            let e = Money::parse(text, Currency::USD).unwrap_err().to_string();
+            assert!(
+                e.contains("an amount of at most 10,000,000,000,000.00 USD either way"),
+                "{text}: {e}"
+            );
+        }
+        let e = Money::parse("1.234", Currency::USD)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("with at most 2 decimal places"), "{e}");
+    }
 
     fn usd(s: &str) -> Money {
         Money::parse(s, Currency::USD).unwrap()

@@ -332,7 +332,12 @@ fn signed_units(s: &str) -> Result<i64, DomainError> {
     s.parse::<i64>()
         .ok()
         .filter(|u| u.unsigned_abs() <= 1_000_000_000)
-        .ok_or_else(|| DomainError::new(s, "a whole number of units (may be negative or empty)"))
+        .ok_or_else(|| {
+            DomainError::new(
+                s,
+                "a whole number of units of at most 1,000,000,000 (empty is 0; only an adjustment line may be negative)",
+            )
+        })
 }
 
 fn days(s: &str) -> Result<u32, DomainError> {

@@ -55,7 +55,41 @@ pub struct ContractStatement {
     /// Always present (an empty list means everything earned was collected).
     pub not_collected: Vec<NotCollected>,
     pub costs: Vec<CostLine>,
+    /// Empty when read by [`from_json_without_detail`].
+    #[serde(deserialize_with = "detail_unless_skipped")]
     pub detail: Vec<DetailLine>,
+}
+
+thread_local! {
+    /// Set while [`from_json_without_detail`] reads: the detail lines are passed over.
+    static SKIP_DETAIL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn detail_unless_skipped<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<DetailLine>, D::Error> {
+    if SKIP_DETAIL.with(std::cell::Cell::get) {
+        serde::de::IgnoredAny::deserialize(d)?;
+        Ok(Vec::new())
+    } else {
+        Vec::deserialize(d)
+    }
+}
+
+/// A stored statement read for a list or a total (runs, payouts, claim pack): every
+/// field but the detail lines, which are passed over unread (most of a statement's
+/// bytes; a period of 10,000 payees is read in a fraction of the time, and memory).
+/// Never render or store what this returns as the statement: its detail is empty.
+pub fn from_json_without_detail(json: &[u8]) -> serde_json::Result<RoyaltyStatement> {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            SKIP_DETAIL.with(|s| s.set(false));
+        }
+    }
+    SKIP_DETAIL.with(|s| s.set(true));
+    let _reset = Reset;
+    serde_json::from_slice(json)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -1327,5 +1361,24 @@ mod tests {
         for f in [Format::Json, Format::Csv] {
             assert_eq!(render_in(&st, &x, f, &german()), render_checked(&st, &x, f));
         }
+    }
+}
+
+#[cfg(test)]
+mod without_detail_tests {
+    #[test]
+    fn a_statement_read_without_detail_is_the_statement_less_its_detail() {
+        let full = super::testdata::statement(3);
+        assert!(!full.contracts[0].detail.is_empty());
+        let json = super::to_json(&full);
+        let mut light = super::from_json_without_detail(json.as_bytes()).unwrap();
+        assert!(light.contracts.iter().all(|c| c.detail.is_empty()));
+        // Everything else is as stored; and a plain read after it reads the detail.
+        for (l, f) in light.contracts.iter_mut().zip(&full.contracts) {
+            l.detail.clone_from(&f.detail);
+        }
+        assert_eq!(light, full);
+        let again: super::RoyaltyStatement = serde_json::from_str(&json).unwrap();
+        assert_eq!(again, full);
     }
 }

@@ -552,7 +552,7 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
     {
         let mut st = stored(r)?;
         if keep_docs {
-            st.statements = statements_of(store, &r.period, &st).await?;
+            st.statements = statements_of(store, &r.period, &st, Read::Whole).await?;
         }
         let when = store
             .journal(None, Some(EntryKind::RoyaltyRun), 1_000_000)
@@ -1773,6 +1773,7 @@ fn summary(
 fn decode_row(
     period: &str,
     row: &backstock_store::royalty_statements::RoyaltyStatementRow,
+    read: Read,
 ) -> Result<doc::RoyaltyStatement, AppError> {
     if sha256_hex(&row.json) != row.sha256 {
         return Err(AppError::new(
@@ -1783,7 +1784,11 @@ fn decode_row(
             ),
         ));
     }
-    serde_json::from_slice(&row.json).map_err(|e| {
+    match read {
+        Read::Whole => serde_json::from_slice(&row.json),
+        Read::WithoutDetail => doc::from_json_without_detail(&row.json),
+    }
+    .map_err(|e| {
         AppError::new(
             Exit::Tampered,
             format!(
@@ -1827,12 +1832,23 @@ async fn derive_rows(store: &Store, period: &str, st: &StoredRun) -> Result<(), 
     Ok(())
 }
 
+/// How much of each stored statement [`statements_of`] reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// Everything: to show or send the statement.
+    Whole,
+    /// All but the detail lines (left empty): for lists and totals.
+    WithoutDetail,
+}
+
 /// Every statement a run stored, in payee order: inline (older runs) or from the
-/// per-payee rows, each checked against the SHA-256 the run's entry holds.
+/// per-payee rows, each checked against the SHA-256 the run's entry holds. The rows
+/// of a page are checked and decoded on two threads.
 async fn statements_of(
     store: &Store,
     period: &str,
     st: &StoredRun,
+    read: Read,
 ) -> Result<Vec<doc::RoyaltyStatement>, AppError> {
     if st.statement_sha256.is_empty() {
         return Ok(st.statements.clone());
@@ -1844,24 +1860,52 @@ async fn statements_of(
         .collect();
     let mut out = Vec::with_capacity(want.len());
     let mut bad = None;
+    let mut rows = Vec::new();
+    let decode = |rows: &mut Vec<backstock_store::royalty_statements::RoyaltyStatementRow>,
+                  out: &mut Vec<doc::RoyaltyStatement>,
+                  bad: &mut Option<AppError>| {
+        let one = |row: &backstock_store::royalty_statements::RoyaltyStatementRow| {
+            if want.get(row.payee.as_str()) != Some(&row.sha256.as_str()) {
+                return Err(AppError::new(
+                    Exit::Tampered,
+                    format!("the stored royalty statement of {} for {period} is not the one its run recorded", row.payee),
+                ));
+            }
+            decode_row(period, row, read)
+        };
+        let half = rows.len() / 2;
+        let (a, b) = rows.split_at(half);
+        let (ra, rb) = std::thread::scope(|sc| {
+            let t = sc.spawn(|| b.iter().map(one).collect::<Vec<_>>());
+            let ra: Vec<_> = a.iter().map(one).collect();
+            (ra, t.join())
+        });
+        let rb = rb.unwrap_or_else(|_| {
+            vec![Err(AppError::new(
+                Exit::Other,
+                "reading the stored statements failed",
+            ))]
+        });
+        for r in ra.into_iter().chain(rb) {
+            match r {
+                Ok(d) => out.push(d),
+                Err(e) => {
+                    bad.get_or_insert(e);
+                }
+            }
+        }
+        rows.clear();
+    };
     store
         .for_each_royalty_statement(period, |row| {
-            if want.get(row.payee.as_str()) == Some(&row.sha256.as_str()) {
-                match decode_row(period, &row) {
-                    Ok(d) => out.push(d),
-                    Err(e) => bad = Some(e),
-                }
-            } else {
-                bad.get_or_insert_with(|| {
-                    AppError::new(
-                        Exit::Tampered,
-                        format!("the stored royalty statement of {} for {period} is not the one its run recorded", row.payee),
-                    )
-                });
+            rows.push(row);
+            if rows.len() == STATEMENTS_DECODED_AT_ONCE {
+                decode(&mut rows, &mut out, &mut bad);
             }
             Ok(())
         })
         .await?;
+    decode(&mut rows, &mut out, &mut bad);
     if let Some(e) = bad {
         return Err(e);
     }
@@ -1877,6 +1921,9 @@ async fn statements_of(
     }
     Ok(out)
 }
+
+/// Stored statements decoded together (two threads): a bound on the rows in memory.
+const STATEMENTS_DECODED_AT_ONCE: usize = 128;
 
 /// One payee's stored statement of a period: a keyed read of its row, checked against
 /// the SHA-256 its run's entry holds. `Ok(None)`: the period has not been run, or the
@@ -1911,7 +1958,7 @@ pub async fn stored_statement(
                 format!("the stored royalty statement of {payee} for {period} is not the one its run recorded"),
             ));
         }
-        return decode_row(&period, &row).map(Some);
+        return decode_row(&period, &row, Read::Whole).map(Some);
     }
     if st.statement_sha256.iter().any(|d| d.payee == payee) {
         return Err(AppError::new(
@@ -1987,7 +2034,7 @@ pub async fn statement_summaries(store: &Store, period: &str) -> Result<String, 
         return Ok(String::new());
     };
     let mut out = String::new();
-    for s in statements_of(store, &r.period, &stored(r)?).await? {
+    for s in statements_of(store, &r.period, &stored(r)?, Read::WithoutDetail).await? {
         for c in &s.contracts {
             let default: Vec<String> = c
                 .not_collected
@@ -2036,7 +2083,7 @@ pub async fn runs_on_file(store: &Store) -> Result<Vec<RunOnFile>, AppError> {
         if let Event::RoyaltyRun(r) = &e.event {
             let mut st = stored(r)?;
             if !st.statement_sha256.is_empty() {
-                st.statements = statements_of(store, &r.period, &st).await?;
+                st.statements = statements_of(store, &r.period, &st, Read::WithoutDetail).await?;
             }
             out.push(RunOnFile {
                 period: r.period.clone(),
@@ -2082,7 +2129,7 @@ pub async fn list_runs(store: &Store, format: Format) -> Result<String, AppError
     let mut js = Vec::new();
     for (_, r) in runs(store).await? {
         let mut st = stored(&r)?;
-        st.statements = statements_of(store, &r.period, &st).await?;
+        st.statements = statements_of(store, &r.period, &st, Read::WithoutDetail).await?;
         let mut payable: BTreeMap<Currency, i64> = BTreeMap::new();
         for s in &st.statements {
             for c in &s.contracts {
