@@ -340,17 +340,12 @@ fn warns(run: &serde_json::Value, text: &str) -> bool {
         .any(|w| w.as_str().unwrap().contains(text))
 }
 
-#[tokio::test]
-async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_next() {
-    let (_tmp, d) = label();
-    let d = &d;
-    // The label lives in 2016 (a setting, as the demo's): the correction below is
-    // known on 2016-09-15.
-    set_label_today(d, "2016-09-15").await;
+/// 2016H1 run (January's statement earning Marta 100.02), then, on the label's
+/// `today`, January's statement reversed.
+async fn h1_then_january_reversed_on(d: &std::path::Path, today: &str) {
+    set_label_today(d, today).await;
     let h1 = run_json(d, "2016H1", &["--on", "2016-07-31"]);
     assert_eq!(earned(&h1, "marta"), 9_600 + 690 - 288);
-    // January's statement was keyed against the wrong distributor: reversed after the
-    // period was locked. Its royalties come back out in 2016H2, to the cent.
     ok(
         d,
         &[
@@ -360,6 +355,17 @@ async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_nex
             "not ours",
         ],
     );
+}
+
+#[tokio::test]
+async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_next() {
+    let (_tmp, d) = label();
+    let d = &d;
+    // The label lives in 2016 (a setting, as the demo's): the correction below is
+    // known on 2016-09-15. January's statement was keyed against the wrong
+    // distributor: reversed after the period was locked. Its royalties come back out
+    // in 2016H2, to the cent.
+    h1_then_january_reversed_on(d, "2016-09-15").await;
     let h2 = run_json(d, "2016H2", &["--on", "2017-01-31"]);
     assert_eq!(earned(&h2, "marta"), -(9_600 + 690 - 288));
     assert_eq!(earned(&h2, "leon"), -(6_400 + 460 - 192));
@@ -387,20 +393,9 @@ async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_nex
 async fn a_reversal_recorded_before_a_run_but_known_after_its_period_is_charged_back_next() {
     let (_tmp, d) = label();
     let d = &d;
-    set_label_today(d, "2017-02-15").await;
-    let h1 = run_json(d, "2016H1", &["--on", "2016-07-31"]);
-    assert_eq!(earned(&h1, "marta"), 9_600 + 690 - 288);
     // Reversed on 2017-02-15, before 2016H2 is run: after 2016H2 ended, so that run
     // does not see it — the next one charges it back (it was once lost between them).
-    ok(
-        d,
-        &[
-            "correct",
-            "statement:allegro:AL-2016-01",
-            "--reason",
-            "not ours",
-        ],
-    );
+    h1_then_january_reversed_on(d, "2017-02-15").await;
     let h2 = run_json(d, "2016H2", &["--on", "2017-01-31"]);
     assert_eq!(earned(&h2, "marta"), 0, "{h2}");
     let q1 = run_json(d, "2017Q1", &["--dry-run"]);
