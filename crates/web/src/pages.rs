@@ -1044,7 +1044,12 @@ async fn distributor_page(
         ],
     );
     if let Some(r) = d.receivables {
-        for s in &r.book.statements {
+        // Statements in another currency than the agreement's are kept apart in the
+        // books, and listed here too (each amount names its currency).
+        for s in std::iter::once(&r.book)
+            .chain(&r.other_currencies)
+            .flat_map(|b| &b.statements)
+        {
             statements.push(vec![
                 Cell::text(s.statement_id.clone()),
                 date_cell(&l, s.period_end),

@@ -523,3 +523,25 @@ async fn every_action_is_recorded_visible_and_audited() {
         assert!(log.contains(a), "{a} not in the audit log: {log}");
     }
 }
+
+#[tokio::test]
+async fn a_statement_in_another_currency_is_listed_on_the_distributors_page() {
+    let s = start(|_| {}).await;
+    with_statement(&s).await;
+    let st = store(&s).await;
+    import_into(
+        &st,
+        &[(
+            "eur.csv",
+            "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency\n\
+             ST-EUR-1,alphadist,2016-03-01,2016-03-31,2016-04-10,sale,ALP-001-CD,2,30.00,EUR\n",
+        )],
+    )
+    .await;
+    publish(&s.state, "alpha").await;
+    let bk = s.login("bookkeeper@alpha.test").await;
+    let page = s.get("/t/alpha/distributors/alphadist", Some(&bk)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("ST-ALPHA-1"), "{}", page.body);
+    assert!(page.body.contains("ST-EUR-1"), "{}", page.body);
+}
