@@ -599,13 +599,17 @@ pub fn not_collected_items_in(c: &ContractStatement, w: &Writing) -> Vec<NotColl
     }
     by.into_iter()
         .map(|(d, default, short, m, n)| NotCollectedLine {
-            in_default: default,
+            // Less than nothing not collected: returns beyond sales on statements not
+            // yet settled — nothing is owed to the artist there, default or not.
+            in_default: default && m.minor() >= 0,
             text: format!(
                 "{d}: {} {} on {n} statement{}{}",
                 w.amount(m),
                 c.currency,
                 if n == 1 { "" } else { "s" },
-                if default {
+                if m.minor() < 0 {
+                    " — returns beyond sales on statements not yet settled: charged when the distributor settles them"
+                } else if default {
                     " — IN DEFAULT: reported as sold but not paid; the label is pursuing the claim"
                 } else if short {
                     " — paid short, and the label accepted the distributor's deduction (or wrote the rest off): not expected"
@@ -1380,5 +1384,38 @@ mod without_detail_tests {
         assert_eq!(light, full);
         let again: super::RoyaltyStatement = serde_json::from_str(&json).unwrap();
         assert_eq!(again, full);
+    }
+}
+
+#[cfg(test)]
+mod not_collected_tests {
+    use super::testdata::*;
+    use super::*;
+
+    #[test]
+    fn returns_beyond_sales_not_yet_settled_are_not_called_a_claim_in_default() {
+        let mut st = statement(1);
+        let c = &mut st.contracts[0];
+        c.not_collected = vec![NotCollected {
+            distributor: "cascade".into(),
+            distributor_name: "Cascade".into(),
+            in_default: true,
+            statement_id: "C-9".into(),
+            royalty_earned: usd(-86),
+            royalty_collected: usd(0),
+            royalty_uncollected: usd(-86),
+            settled_short: false,
+        }];
+        let items = not_collected_items(c);
+        assert_eq!(items.len(), 1);
+        assert!(!items[0].in_default);
+        assert!(
+            items[0]
+                .text
+                .contains("returns beyond sales on statements not yet settled"),
+            "{}",
+            items[0].text
+        );
+        assert!(!items[0].text.contains("IN DEFAULT"), "{}", items[0].text);
     }
 }
