@@ -316,6 +316,15 @@ fn recoup_inputs(cross: bool) -> RoyaltyInputs {
     }
 }
 
+/// The per-SKU contract of [`recoup_inputs`] in 2016H2: no new costs, one statement
+/// of `lines`.
+fn second_half(lines: Vec<StatementLine>) -> RoyaltyInputs {
+    let mut next = recoup_inputs(false);
+    next.costs.clear();
+    next.entries = vec![statement("s2", "allegro", "2016-12-31", lines)];
+    next
+}
+
 #[test]
 fn recoupment_cross_collateralized() {
     let r = run(&recoup_inputs(true), "2016H1", &OpeningBalances::default());
@@ -339,17 +348,10 @@ fn recoupment_per_sku() {
     assert_eq!(r.closing.accounts[0].pool, Some(sku("B")));
     assert_eq!(r.closing.accounts[0].balance, usd(-30_000));
     // the carried deficit on B is recouped only from B
-    let mut next = recoup_inputs(false);
-    next.costs.clear();
-    next.entries = vec![statement(
-        "s2",
-        "allegro",
-        "2016-12-31",
-        vec![
-            line(LineKind::Sale, "A", 1, 50_000),
-            line(LineKind::Sale, "B", 1, 50_000),
-        ],
-    )];
+    let next = second_half(vec![
+        line(LineKind::Sale, "A", 1, 50_000),
+        line(LineKind::Sale, "B", 1, 50_000),
+    ]);
     let r2 = run(&next, "2016H2", &r.closing);
     let s2 = stmt(&r2, "c", "ann");
     assert_eq!(s2.opening_balance, usd(-30_000));
@@ -379,14 +381,7 @@ fn a_contract_wide_cost_on_a_per_sku_contract_is_recouped_and_says_so() {
     assert_eq!(s.payable, usd(0));
     assert_eq!(s.closing_balance, usd(-20_000));
     // The next period, from the carried deficit: recouped again, then payable.
-    let mut next = recoup_inputs(false);
-    next.costs.clear();
-    next.entries = vec![statement(
-        "s2",
-        "allegro",
-        "2016-12-31",
-        vec![line(LineKind::Sale, "A", 1, 250_000)],
-    )];
+    let next = second_half(vec![line(LineKind::Sale, "A", 1, 250_000)]);
     let r2 = run(&next, "2016H2", &r.closing);
     let s2 = stmt(&r2, "c", "ann");
     assert_eq!(s2.opening_balance, usd(-20_000));
