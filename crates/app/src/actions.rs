@@ -76,7 +76,7 @@ pub async fn read_row(
         .collect();
     let text = format!("{header}\n{}\n", row.join(","));
     let l = store.import_lookups().await?;
-    let mut ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements);
+    let mut ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements, l.digital_skus());
     ctx.file_name = "form".into();
     match backstock_ingest::read(kind, text.as_bytes(), &ctx) {
         Ok(p) => Ok(p.entries),

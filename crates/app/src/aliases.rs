@@ -80,17 +80,28 @@ pub async fn add(store: &Store, code: &str, sku: Sku, user: &str) -> Result<Alia
             format!("the code must be 1-{MAX_CODE_CHARS} characters"),
         ));
     }
-    let known = store
+    // The SKU's last catalog entry: whether it is in the catalog, and its format (the
+    // held lines come from files without a channel: a digital format's are digital).
+    let item = store
         .entries(&[EntryKind::CatalogItem], None)
         .await?
-        .iter()
-        .any(|(_, e)| matches!(&e.event, Event::Fact(Fact::CatalogItem(c)) if c.sku == sku));
-    if !known {
+        .into_iter()
+        .filter_map(|(_, e)| match e.event {
+            Event::Fact(Fact::CatalogItem(c)) if c.sku == sku => Some(c),
+            _ => None,
+        })
+        .last();
+    let Some(item) = item else {
         return Err(AppError::new(
             Exit::Input,
             format!("{sku} is not in the catalog (import catalog.csv first)"),
         ));
-    }
+    };
+    let channel = if item.is_digital() {
+        backstock_ledger::Channel::Digital
+    } else {
+        backstock_ledger::Channel::Physical
+    };
     let today = crate::risk::today(store).await?;
     let command = format!("alias add {code} {sku}");
     let provenance = || Provenance::Command {
@@ -140,7 +151,12 @@ pub async fn add(store: &Store, code: &str, sku: Sku, user: &str) -> Result<Alia
                         sku: Some(sku.clone()),
                         units: u.units,
                         amount_minor: u.amount_minor,
-                        channel: Default::default(),
+                        // A DSR's held line is digital whatever the SKU's format.
+                        channel: if u.channel.is_physical() {
+                            channel
+                        } else {
+                            u.channel
+                        },
                     })
                     .collect(),
             }),

@@ -489,7 +489,7 @@ pub async fn import_checked(
     // catalog is loaded (a second or so for 100k SKUs).
     let mut first_keeper = plan.first().map(|p| keep(p.0.clone(), !opts.dry_run));
     let l = store.import_lookups().await?;
-    let mut ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements);
+    let mut ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements, l.digital_skus());
     drop(l);
     ctx.hold_unmatched = opts.hold_unmatched;
     phase("context loaded");

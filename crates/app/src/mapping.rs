@@ -305,7 +305,7 @@ pub async fn preview(
     let total = rows.len();
     let first: Vec<Row> = rows.iter().take(max_rows).cloned().collect();
     let l = store.import_lookups().await?;
-    let ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements);
+    let ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements, l.digital_skus());
     drop(l);
     let errors = match from_rows_of(rows, mapping, &ctx, bytes) {
         Ok(_) => Vec::new(),

@@ -439,6 +439,75 @@ fn unknown_codes_wait_in_the_unmatched_queue_until_an_alias_posts_them() {
     assert!(ok(&d, &["verify"]).starts_with("OK:"));
 }
 
+/// A download sold through a distributor that reports it in the canonical layout
+/// (no channel column) is digital income: money, no units — before, the import said
+/// the distributor sold more than it held and took its holding below zero. A DSR's
+/// lines with an unknown code are held with their money (they were dropped) and an
+/// alias posts them as digital.
+#[test]
+fn digital_income_moves_no_units_and_held_dsr_lines_keep_their_money() {
+    let (tmp, d) = label_with_catalog();
+    let cat = write(
+        tmp.path(),
+        "digital.csv",
+        "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+MRG-900-DL,,Harbor Lights (download),The Tidewater Band,Digital Album,2016-01-01,9.99,6.00,0.00,USD\n",
+    );
+    ok(&d, &["import", &cat]);
+    let st = write(
+        tmp.path(),
+        "statements.csv",
+        "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+AL-D1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-900-DL,10,60.00,USD,\n",
+    );
+    let out = ok(&d, &["import", &st]);
+    assert!(!out.contains("holding goes below zero"), "{out}");
+    let stock = ok(&d, &["stock", "--format", "csv"]);
+    assert!(!stock.contains("MRG-900-DL"), "{stock}");
+    let rec = ok(&d, &["receivables", "--format", "json"]);
+    assert!(rec.contains("6000"), "{rec}");
+    let shown = ok(&d, &["show", "statement:allegro:AL-D1"]);
+    assert!(shown.contains("\"channel\":\"digital\""), "{shown}");
+
+    // A DSR whose single (EAN 5021732123459) the catalog does not know yet.
+    let dsr = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../dsr/tests/data/DSR_PADPIDA2024010101B_PADPIDA2014111801Y_TunestreamPremium-TunestreamStore_2024-06_GB_20240705T093000.tsv",
+    );
+    let dsr = dsr.to_str().unwrap();
+    ok(&d, &["alias", "add", "0093624918526", "MRG-001-CD"]);
+    let before = ok(&d, &["balances", "--party", "allegro", "--format", "json"]);
+    let err = fail(&d, &["import", dsr, "--distributor", "allegro"], 3);
+    assert!(err.contains("5021732123459"), "{err}");
+    let out = ok(
+        &d,
+        &[
+            "import",
+            dsr,
+            "--distributor",
+            "allegro",
+            "--hold-unmatched",
+        ],
+    );
+    assert!(out.contains("unknown code(s): 5021732123459"), "{out}");
+    let q = ok(&d, &["unmatched", "--format", "csv"]);
+    assert!(q.contains("5021732123459"), "{q}");
+    assert!(ok(&d, &["balances", "--party", "allegro", "--format", "json"]) != before);
+    let single = write(
+        tmp.path(),
+        "single.csv",
+        "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+ORV-001-CD,,Saltwater,Orla Vane,CD,2024-05-31,15.98,8.00,1.10,USD\n",
+    );
+    ok(&d, &["import", &single]);
+    let stock_before = ok(&d, &["stock", "--format", "csv"]);
+    let out = ok(&d, &["alias", "add", "5021732123459", "ORV-001-CD"]);
+    assert!(out.contains("posted"), "{out}");
+    // A DSR's held line is digital even for a SKU of a physical format: no units.
+    assert_eq!(ok(&d, &["stock", "--format", "csv"]), stock_before);
+    assert_eq!(ok(&d, &["unmatched", "--format", "csv"]).lines().count(), 1);
+    assert!(ok(&d, &["verify"]).starts_with("OK:"));
+}
+
 #[test]
 fn distributors_own_layouts_import_through_shipped_mappings() {
     let tmp = tempfile::tempdir().unwrap();

@@ -1407,11 +1407,12 @@ fn row_entries(
     }
 }
 
-fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: KindState) {
+fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, mut st: KindState) {
     if kind != Kind::Statements || !errs.is_empty() {
         return;
     }
-    for ((sid, code, kind), (d, ps, pe, issued, cur, units, amount, first, last)) in st.held {
+    let held = std::mem::take(&mut st.held);
+    for ((sid, code, kind), (d, ps, pe, issued, cur, units, amount, first, last)) in held {
         let line = backstock_ledger::facts::UnmatchedLine {
             statement_id: sid.clone(),
             distributor: d.clone(),
@@ -1425,22 +1426,38 @@ fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Ki
             amount_minor: amount,
             first_line: first,
             last_line: last,
+            channel: backstock_ledger::Channel::Physical,
         };
-        if let Ok(id) = EntryId::new(format!("unmatched:{d}:{sid}:{code}:{}", kind.as_str())) {
-            out.entries.push(Entry {
-                id,
-                effective_on: pe,
-                known_on: issued,
-                provenance: Provenance::File {
-                    sha256: ctx.file_sha256.clone(),
-                    name: ctx.file_name.clone(),
-                    first_line: first,
-                    last_line: last,
-                },
-                event: Event::Fact(Fact::Unmatched(line)),
-            });
+        if let Some(e) = held_entry(ctx, line) {
+            out.entries.push(e);
         }
     }
+    finish_statements(ctx, errs, out, st);
+}
+
+/// The entry that holds a line with a code unknown to the catalog until `alias add`
+/// names it.
+pub(crate) fn held_entry(
+    ctx: &Context,
+    line: backstock_ledger::facts::UnmatchedLine,
+) -> Option<Entry> {
+    let (d, sid, code, kind) = (&line.distributor, &line.statement_id, &line.code, line.kind);
+    let id = EntryId::new(format!("unmatched:{d}:{sid}:{code}:{}", kind.as_str())).ok()?;
+    Some(Entry {
+        id,
+        effective_on: line.period_end,
+        known_on: line.issued_on,
+        provenance: Provenance::File {
+            sha256: ctx.file_sha256.clone(),
+            name: ctx.file_name.clone(),
+            first_line: line.first_line,
+            last_line: line.last_line,
+        },
+        event: Event::Fact(Fact::Unmatched(line)),
+    })
+}
+
+fn finish_statements(ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: KindState) {
     let mut statements = st.statements;
     let skus = st.skus;
     // Every SKU the statements name, ranked in SKU order once, so each statement's
@@ -1519,10 +1536,10 @@ fn finish(kind: Kind, ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Ki
                 .filter(|(_, (u, a))| *u != 0 || *a != 0)
                 .map(|((sku, kind), (units, amount_minor))| StatementLine {
                     kind,
+                    channel: ctx.channel_of(sku.as_ref()),
                     sku,
                     units,
                     amount_minor,
-                    channel: Default::default(),
                 })
                 .collect(),
         };

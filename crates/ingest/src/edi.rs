@@ -43,16 +43,17 @@ fn add(lines: &mut Lines, sku: Option<Sku>, kind: LineKind, units: i64, amount: 
     }
 }
 
-fn statement_lines(lines: Lines, channel: Channel) -> Vec<StatementLine> {
+/// `channel`: a line's channel by its SKU.
+fn statement_lines(lines: Lines, channel: impl Fn(Option<&Sku>) -> Channel) -> Vec<StatementLine> {
     lines
         .into_iter()
         .filter(|(_, (u, a))| *u != 0 || *a != 0)
         .map(|((sku, kind), (units, amount_minor))| StatementLine {
             kind,
+            channel: channel(sku.as_ref()),
             sku,
             units,
             amount_minor,
-            channel,
         })
         .collect()
 }
@@ -265,14 +266,19 @@ pub fn read_x12_lines(
             }
         }
     }
-    if !parsed.unknown.is_empty() && !ctx.hold_unmatched {
-        for (code, line) in &parsed.unknown {
-            errs.push(err(
-                *line,
-                code.clone(),
-                "a UPC, EAN or item number in the catalog (or `backstock alias add CODE SKU`)",
-            ));
-        }
+    // Never held aside, even with --hold-unmatched: an X12 line's value is the
+    // catalog's wholesale price, which a code unknown to the catalog has not got (a
+    // line dropped would leave its units and money out of the books unsaid).
+    for (code, line) in &parsed.unknown {
+        errs.push(err(
+            *line,
+            code.clone(),
+            if ctx.hold_unmatched {
+                "a UPC, EAN or item number in the catalog (`backstock alias add CODE SKU` first: X12 lines are valued at the catalog's wholesale price, so they are not held aside by --hold-unmatched)"
+            } else {
+                "a UPC, EAN or item number in the catalog (or `backstock alias add CODE SKU`)"
+            },
+        ));
     }
     if !errs.is_empty() {
         return Err(errs.into_file(&ctx.file_name));
@@ -285,7 +291,7 @@ pub fn read_x12_lines(
             period_end: end,
             issued_on: end,
             currency: cur,
-            lines: statement_lines(lines, Channel::Physical),
+            lines: statement_lines(lines, |sku| ctx.channel_of(sku)),
         };
         if let Some(n) = st.net_due_minor() {
             parsed.totals.add(Money::from_minor(n, cur));
@@ -470,6 +476,9 @@ pub fn read_dsr_lines(
         })
         .collect();
     let mut lines = Lines::new();
+    // Lines with a code unknown to the catalog, held with --hold-unmatched: per code ×
+    // kind, (units, amount, first line, last line).
+    let mut held: BTreeMap<(String, LineKind), (i64, i64, u64, u64)> = BTreeMap::new();
     for (i, s) in report.sales.iter().enumerate() {
         parsed.lines += 1;
         let sku = [&s.icpn, &s.catalog_number, &s.isrc]
@@ -508,6 +517,23 @@ pub fn read_dsr_lines(
                 sink(line(LineKind::Return, None, s.returns, 0));
             }
             parsed.unknown.entry(code.clone()).or_insert(s.line as u64);
+            if ctx.hold_unmatched {
+                // Held aside (`backstock unmatched`) until `alias add` names the code.
+                let at = s.line as u64;
+                let mut hold = |kind: LineKind, units: i64, amount: i64| {
+                    let h = held
+                        .entry((code.clone(), kind))
+                        .or_insert((0i64, 0i64, at, at));
+                    match (h.0.checked_add(units), h.1.checked_add(amount)) {
+                        (Some(u), Some(a)) => *h = (u, a, h.2.min(at), h.3.max(at)),
+                        _ => errs.push(err(at, units.to_string(), "totals within range")),
+                    }
+                };
+                hold(LineKind::Sale, s.units, amounts[i]);
+                if s.returns > 0 {
+                    hold(LineKind::Return, s.returns, 0);
+                }
+            }
             continue;
         };
         if !add(
@@ -556,7 +582,7 @@ pub fn read_dsr_lines(
         period_end: end,
         issued_on: issued,
         currency: cur,
-        lines: statement_lines(lines, Channel::Digital),
+        lines: statement_lines(lines, |_| Channel::Digital),
     };
     if let Some(n) = st.net_due_minor() {
         parsed.totals.add(Money::from_minor(n, cur));
@@ -567,6 +593,26 @@ pub fn read_dsr_lines(
         .map(|s| s.line as u64)
         .max()
         .unwrap_or(1);
+    for ((code, kind), (units, amount_minor, first, last)) in held {
+        let line = backstock_ledger::facts::UnmatchedLine {
+            statement_id: st.statement_id.clone(),
+            distributor: distributor.clone(),
+            period_start: start,
+            period_end: end,
+            issued_on: issued,
+            currency: cur,
+            code,
+            kind,
+            units,
+            amount_minor,
+            first_line: first,
+            last_line: last,
+            channel: Channel::Digital,
+        };
+        parsed
+            .entries
+            .extend(crate::canonical::held_entry(ctx, line));
+    }
     if let Ok(id) = EntryId::new(format!("statement:{distributor}:{}", st.statement_id)) {
         parsed.entries.push(Entry {
             id,

@@ -248,6 +248,9 @@ pub struct Context {
     pub hold_unmatched: bool,
     /// Wholesale price per SKU (to value EDI activity that carries no price).
     pub wholesale: FxHashMap<Sku, Money>,
+    /// SKUs whose catalog format is a digital one: their lines in a statement without a
+    /// channel (canonical, mapped, X12) are digital — money, no units moved.
+    pub digital: rustc_hash::FxHashSet<Sku>,
 }
 
 impl Context {
@@ -262,14 +265,18 @@ impl Context {
 
     /// Builds the context from plain lookups (as the store reads them cheaply):
     /// catalog (sku, upc, wholesale minor, currency), aliases (code, sku), agreements
-    /// (distributor, currency). Rows that do not parse are skipped (they were valid
-    /// when recorded).
+    /// (distributor, currency), the SKUs of digital formats. Rows that do not parse
+    /// are skipped (they were valid when recorded).
     pub fn from_lookups(
         catalog: &[(String, Option<String>, i64, String)],
         aliases: &[(String, String)],
         agreements: &[(String, String)],
+        digital: &[String],
     ) -> Context {
-        let mut ctx = Context::default();
+        let mut ctx = Context {
+            digital: digital.iter().filter_map(|s| Sku::parse(s).ok()).collect(),
+            ..Context::default()
+        };
         // Each item is known by its SKU and usually a UPC and its EAN-13 form.
         ctx.codes.reserve(catalog.len() * 3 + aliases.len());
         ctx.wholesale.reserve(catalog.len());
@@ -304,6 +311,11 @@ impl Context {
         match &e.event {
             Event::Fact(Fact::CatalogItem(c)) => {
                 self.codes.insert(c.sku.as_str().to_string(), c.sku.clone());
+                if c.is_digital() {
+                    self.digital.insert(c.sku.clone());
+                } else {
+                    self.digital.remove(&c.sku);
+                }
                 self.wholesale.insert(c.sku.clone(), c.wholesale_price);
                 if let Some(u) = &c.upc {
                     self.add_upc(u, &c.sku);
@@ -324,6 +336,15 @@ impl Context {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The channel of a line of `sku` in a statement whose layout has no channel:
+    /// digital for a SKU of a digital format, physical otherwise.
+    pub fn channel_of(&self, sku: Option<&Sku>) -> backstock_ledger::Channel {
+        match sku {
+            Some(s) if self.digital.contains(s) => backstock_ledger::Channel::Digital,
+            _ => backstock_ledger::Channel::Physical,
         }
     }
 

@@ -1222,6 +1222,7 @@ mod tests {
             &catalog,
             &[("A-VERY-LONG-ALIAS-CODE-17".into(), "MRG-003-CD".into())],
             &[("allegro".into(), "USD".into())],
+            &[],
         );
         c.file_name = "statements.csv".into();
         c

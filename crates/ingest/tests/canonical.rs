@@ -19,6 +19,7 @@ fn ctx() -> Context {
         &catalog,
         &[("NW-ITEM-9".into(), "MRG-002-LP".into())],
         &[("allegro".into(), "USD".into())],
+        &[],
     );
     c.file_name = "statements.csv".into();
     c.file_sha256 = "ab".repeat(32);

@@ -26,6 +26,7 @@ fn ctx() -> Context {
             ("0093624918526".into(), "MRG-001-CD".into()),
         ],
         &[("allegro".into(), "USD".into())],
+        &[],
     );
     c.file_name = "statements.csv".into();
     c.file_sha256 = "ab".repeat(32);
@@ -187,4 +188,161 @@ fn x12_periods_sharing_an_end_are_two_statements() {
         ids.contains(&"statement:allegro:x12-0077-2024-03-15-2024-03-31".to_string()),
         "{ids:?}"
     );
+}
+
+/// A SKU the catalog gives a digital format is digital income in a file without a
+/// channel: its statement lines move money, never units (before, a canonical statement
+/// "sold" units of a download from a distributor that never held any).
+#[test]
+fn a_digital_skus_lines_in_a_canonical_statement_are_digital() {
+    use backstock_ledger::Channel;
+    let mut c = ctx();
+    let item = |sku: &str, format: &str| backstock_ledger::Entry {
+        id: backstock_ledger::EntryId::new(format!("catalog:{sku}")).unwrap(),
+        effective_on: backstock_domain::Date::EARLIEST,
+        known_on: backstock_domain::Date::EARLIEST,
+        provenance: backstock_ledger::Provenance::Command {
+            user: "t".into(),
+            command: "t".into(),
+        },
+        event: Event::Fact(backstock_ledger::Fact::CatalogItem(
+            backstock_ledger::facts::CatalogItem {
+                sku: backstock_domain::Sku::parse(sku).unwrap(),
+                upc: None,
+                title: "T".into(),
+                artist: "A".into(),
+                format: format.into(),
+                release_date: None,
+                list_price: backstock_domain::Money::from_minor(
+                    999,
+                    backstock_domain::Currency::USD,
+                ),
+                wholesale_price: backstock_domain::Money::from_minor(
+                    600,
+                    backstock_domain::Currency::USD,
+                ),
+                unit_cost: backstock_domain::Money::from_minor(0, backstock_domain::Currency::USD),
+            },
+        )),
+    };
+    c.learn(&item("MRG-900-DL", "Digital Album"));
+    let text = "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,10,80.00,USD,\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-900-DL,7,42.00,USD,\n";
+    let parsed = read(Kind::Statements, text.as_bytes(), &c).unwrap();
+    let Event::Statement(st) = &parsed.entries[0].event else {
+        panic!()
+    };
+    let channel = |sku: &str| {
+        st.lines
+            .iter()
+            .find(|l| l.sku.as_ref().map(|s| s.as_str()) == Some(sku))
+            .unwrap()
+            .channel
+    };
+    assert_eq!(channel("MRG-900-DL"), Channel::Digital);
+    assert_eq!(channel("MRG-001-CD"), Channel::Physical);
+    // The catalog recorded again with a physical format: physical again.
+    c.learn(&item("MRG-900-DL", "CD"));
+    let parsed = read(Kind::Statements, text.as_bytes(), &c).unwrap();
+    let Event::Statement(st) = &parsed.entries[0].event else {
+        panic!()
+    };
+    assert!(st.lines.iter().all(|l| l.channel == Channel::Physical));
+    // From the store's lookups the same.
+    let c = Context::from_lookups(
+        &[("MRG-900-DL".into(), None, 600, "USD".into())],
+        &[],
+        &[("allegro".into(), "USD".into())],
+        &["MRG-900-DL".into()],
+    );
+    let parsed = read(
+        Kind::Statements,
+        "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-900-DL,7,42.00,USD,\n"
+            .as_bytes(),
+        &c,
+    )
+    .unwrap();
+    let Event::Statement(st) = &parsed.entries[0].event else {
+        panic!()
+    };
+    assert_eq!(st.lines[0].channel, Channel::Digital);
+}
+
+/// With --hold-unmatched a DSR's lines whose code the catalog does not know are held
+/// aside (digital, with their money) until `alias add` names the code — before, they
+/// were dropped from the statement and from the books, unsaid. Without it the file is
+/// refused, naming the code.
+#[test]
+fn a_dsrs_unknown_codes_are_held_with_their_money_not_dropped() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../dsr/tests/data/DSR_PADPIDA2024010101B_PADPIDA2014111801Y_TunestreamPremium-TunestreamStore_2024-06_GB_20240705T093000.tsv",
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let d = PartyId::parse("allegro").unwrap();
+    let mut lines = Vec::new();
+    let all =
+        backstock_ingest::edi::read_dsr_lines(&bytes, &ctx(), &d, &mut |l| lines.push(l)).unwrap();
+    let total: i64 = lines
+        .iter()
+        .map(|l| l.amount_minor * l.kind.net_sign())
+        .sum();
+    // Without the EAN of the single (5021732123459) and its alias.
+    let mut c = Context::from_lookups(
+        &[("MRG-001-CD".to_string(), None, 800, "USD".to_string())],
+        &[
+            ("093624918526".into(), "MRG-001-CD".into()),
+            ("0093624918526".into(), "MRG-001-CD".into()),
+        ],
+        &[("allegro".into(), "USD".into())],
+        &[],
+    );
+    c.file_name = "dsr.tsv".into();
+    let e = backstock_ingest::edi::read_dsr(&bytes, &c, &d).unwrap_err();
+    assert!(e.to_string().contains("5021732123459"), "{e}");
+    c.hold_unmatched = true;
+    let parsed = backstock_ingest::edi::read_dsr(&bytes, &c, &d).unwrap();
+    let mut held = 0i64;
+    let mut recorded = 0i64;
+    for e in &parsed.entries {
+        match &e.event {
+            Event::Fact(backstock_ledger::Fact::Unmatched(u)) => {
+                assert_eq!(u.code, "5021732123459");
+                assert_eq!(u.channel, backstock_ledger::Channel::Digital);
+                assert!(u.first_line >= 1 && u.last_line >= u.first_line);
+                held += u.amount_minor * u.kind.net_sign();
+            }
+            Event::Statement(st) => recorded += st.net_due_minor().unwrap(),
+            _ => {}
+        }
+    }
+    assert!(held > 0);
+    // Nothing lost: what is recorded and what is held is the whole file.
+    let whole: i64 = all
+        .entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Statement(st) => st.net_due_minor(),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(whole, total);
+    assert_eq!(recorded + held, total);
+}
+
+/// An X12 line of an unknown code is never dropped: the file is refused, even with
+/// --hold-unmatched (its value would come from the catalog's wholesale price).
+#[test]
+fn an_x12_unknown_code_is_refused_even_when_holding_unmatched_lines() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../x12/tests/data/867_resale.edi");
+    let bytes = std::fs::read(path).unwrap();
+    let d = PartyId::parse("allegro").unwrap();
+    let mut c = Context::from_lookups(&[], &[], &[("allegro".into(), "USD".into())], &[]);
+    c.file_name = "867.edi".into();
+    c.hold_unmatched = true;
+    let e = backstock_ingest::edi::read_x12(&bytes, &c, &d).unwrap_err();
+    assert!(e.to_string().contains("alias add"), "{e}");
+    assert!(e.to_string().contains("not held aside"), "{e}");
 }

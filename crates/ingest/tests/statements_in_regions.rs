@@ -28,6 +28,7 @@ fn ctx(hold_unmatched: bool) -> Context {
             ("nordwind".into(), "EUR".into()),
             ("kanto".into(), "JPY".into()),
         ],
+        &[],
     );
     c.file_name = "statements.csv".into();
     c.file_sha256 = "ab".repeat(32);

@@ -115,6 +115,26 @@ pub struct CatalogItem {
     pub unit_cost: Money,
 }
 
+impl CatalogItem {
+    /// Whether the item is sold as downloads or streams (see [`is_digital_format`]).
+    pub fn is_digital(&self) -> bool {
+        is_digital_format(&self.format)
+    }
+}
+
+/// A catalog format that names digital income rather than a physical product: it
+/// contains `digital`, `download` or `stream`, or is `MP3`, `FLAC`, `WAV`, `AAC`, `ALAC`
+/// or `OGG` (ignoring case and surrounding space). A statement line of such a SKU is
+/// digital whatever file reported it: no units leave a warehouse, the digital royalty
+/// rate applies and no reserve is held.
+pub fn is_digital_format(format: &str) -> bool {
+    let f = format.trim().to_ascii_lowercase();
+    f.contains("digital")
+        || f.contains("download")
+        || f.contains("stream")
+        || matches!(f.as_str(), "mp3" | "flac" | "wav" | "aac" | "alac" | "ogg")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StatementFrequency {
@@ -315,6 +335,10 @@ pub struct UnmatchedLine {
     /// Source lines (first, last).
     pub first_line: u64,
     pub last_line: u64,
+    /// Digital for a line of a DDEX DSR (absent — physical — in a file without a
+    /// channel, and in every line held before this field: their bytes are unchanged).
+    #[serde(default, skip_serializing_if = "crate::events::Channel::is_physical")]
+    pub channel: crate::events::Channel,
 }
 
 /// A royalty payee: artist, producer, co-leader, estate.

@@ -387,7 +387,12 @@ async fn one(
 
 async fn context(store: &Store) -> Result<Context, AppError> {
     let l = store.import_lookups().await?;
-    Ok(Context::from_lookups(&l.catalog, &l.aliases, &l.agreements))
+    Ok(Context::from_lookups(
+        &l.catalog,
+        &l.aliases,
+        &l.agreements,
+        l.digital_skus(),
+    ))
 }
 
 /// Writes the lines of every kept original statements were recorded from.

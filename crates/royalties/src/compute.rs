@@ -589,14 +589,7 @@ struct SkuInfo<'a> {
 /// column, and its rate and reserves are the digital ones (a DSR's lines are digital
 /// already). Any other SKU keeps the line's own channel.
 pub fn channel_of(line: Channel, item: Option<&CatalogItem>) -> Channel {
-    let digital = item.is_some_and(|i| {
-        let f = i.format.trim().to_ascii_lowercase();
-        f.contains("digital")
-            || f.contains("download")
-            || f.contains("stream")
-            || matches!(f.as_str(), "mp3" | "flac" | "wav" | "aac" | "alac" | "ogg")
-    });
-    if digital {
+    if item.is_some_and(CatalogItem::is_digital) {
         Channel::Digital
     } else {
         line

@@ -899,6 +899,18 @@ pub struct ImportLookups {
     pub aliases: Vec<(String, String)>,
     /// (distributor, currency)
     pub agreements: Vec<(String, String)>,
+    /// The SKUs whose catalog format (as last recorded) is a digital one
+    /// (`backstock_ledger::facts::is_digital_format`): their statement lines are digital.
+    /// `None` only in a snapshot kept before this field existed, which is then made again.
+    #[serde(default)]
+    pub digital: Option<Vec<String>>,
+}
+
+impl ImportLookups {
+    /// [`ImportLookups::digital`], empty when unknown.
+    pub fn digital_skus(&self) -> &[String] {
+        self.digital.as_deref().unwrap_or_default()
+    }
 }
 
 /// The few fields of a catalog item's, alias's or agreement's JSON an import needs,
@@ -924,6 +936,8 @@ struct LookupEvent<'a> {
     currency: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow, default)]
     wholesale_price: Option<LookupPrice<'a>>,
+    #[serde(borrow, default)]
+    format: Option<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -981,8 +995,9 @@ impl Store {
             ))
         };
         let json = zstd::stream::decode_all(data.as_slice()).map_err(|e| bad(&e))?;
-        let lookups = serde_json::from_slice(&json).map_err(|e| bad(&e))?;
-        Ok((upto, Some(lookups)))
+        let lookups: ImportLookups = serde_json::from_slice(&json).map_err(|e| bad(&e))?;
+        // A snapshot kept before the digital SKUs were part of it is stale, not damaged.
+        Ok((upto, lookups.digital.is_some().then_some(lookups)))
     }
 
     /// [`Store::import_lookups`] read from the journal itself.
@@ -1011,9 +1026,14 @@ impl Store {
                             .wholesale_price
                             .map(|p| (p.amount_minor, p.currency.into_owned()))
                             .unwrap_or_default();
+                        let digital = e
+                            .format
+                            .as_deref()
+                            .is_some_and(backstock_ledger::facts::is_digital_format);
                         catalog.push((
                             seq,
                             (text(e.sku), e.upc.map(|u| u.into_owned()), minor, cur),
+                            digital,
                         ));
                     }
                     "alias" => aliases.push((seq, (text(e.code), text(e.sku)))),
@@ -1025,7 +1045,20 @@ impl Store {
             v.sort_unstable_by_key(|x| x.0);
             v.into_iter().map(|x| x.1).collect()
         }
+        // The last catalog entry of a SKU says its format.
+        catalog.sort_unstable_by_key(|x| x.0);
+        let mut digital: std::collections::BTreeMap<&str, bool> = Default::default();
+        for (_, (sku, ..), d) in &catalog {
+            digital.insert(sku.as_str(), *d);
+        }
+        let digital: Vec<String> = digital
+            .into_iter()
+            .filter(|(_, d)| *d)
+            .map(|(s, _)| s.to_string())
+            .collect();
+        let catalog = catalog.into_iter().map(|(seq, c, _)| (seq, c)).collect();
         Ok(ImportLookups {
+            digital: Some(digital),
             catalog: in_order(catalog),
             aliases: in_order(aliases),
             agreements: in_order(agreements),

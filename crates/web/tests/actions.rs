@@ -170,6 +170,7 @@ async fn a_bad_value_shows_the_form_as_typed_with_the_importers_message() {
         &[],
         &[],
         &[("alphadist".to_string(), "USD".to_string())],
+        &[],
     );
     let file = "payment_id,date,distributor,amount,currency,statement_id\nP1,2016-06-01,alphadist,12.x,USD,\n";
     let e = backstock_ingest::read(backstock_ingest::Kind::Payments, file.as_bytes(), &ctx)

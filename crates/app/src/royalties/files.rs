@@ -948,7 +948,7 @@ mod tests {
             ),
         ];
         let mut c = RoyaltyContext {
-            codes: Context::from_lookups(&catalog, &[], &[("northwind".into(), "USD".into())]),
+            codes: Context::from_lookups(&catalog, &[], &[("northwind".into(), "USD".into())], &[]),
             file_name: "t.csv".into(),
             file_sha256: "0123456789abcdef".into(),
             ..Default::default()

@@ -121,7 +121,7 @@ async fn context(store: &Store, codes: Option<&Context>) -> Result<RoyaltyContex
         Some(c) => c.clone(),
         None => {
             let l = store.import_lookups().await?;
-            Context::from_lookups(&l.catalog, &l.aliases, &l.agreements)
+            Context::from_lookups(&l.catalog, &l.aliases, &l.agreements, l.digital_skus())
         }
     };
     let mut ctx = RoyaltyContext {
