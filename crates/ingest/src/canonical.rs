@@ -1591,8 +1591,10 @@ fn finish_statements(ctx: &Context, errs: &mut Errors, out: &mut Parsed, st: Kin
 pub(crate) struct LineBreaks {
     /// Line-break bytes (`\n` or `\r`) at or after the last record asked about.
     ahead: std::collections::VecDeque<(u64, u8)>,
-    /// `\n` bytes before it.
+    /// Line breaks before it: a `\n`, a `\r\n` or a lone `\r` (old Mac files) each.
     newlines: u64,
+    /// The offset of the last `\r` counted (a `\n` right after it is the same break).
+    last_cr: Option<u64>,
     read: u64,
 }
 
@@ -1615,7 +1617,10 @@ impl LineBreaks {
             } else if offset > byte {
                 break;
             }
-            if b == b'\n' {
+            if b == b'\r' {
+                self.newlines += 1;
+                self.last_cr = Some(offset);
+            } else if self.last_cr.map(|r| r + 1) != Some(offset) {
                 self.newlines += 1;
             }
             self.ahead.pop_front();

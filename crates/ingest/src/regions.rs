@@ -378,18 +378,33 @@ fn quoted_end<R: Read>(
     let mut newlines = 0u64;
     loop {
         let from = b.lo + scanned;
-        for i in memchr::memchr2_iter(b'"', b'\n', &b.buf[from..b.hi]) {
+        // Where to look again once the block holds more (a carriage return at its end:
+        // lone, or the first half of a `\r\n`?).
+        let mut again = None;
+        for i in memchr::memchr3_iter(b'"', b'\n', b'\r', &b.buf[from..b.hi]) {
             let p = from + i;
-            if b.buf[p] == b'"' {
-                open = !open;
-            } else {
-                newlines += 1;
-                if !open {
-                    return Ok(Some((p + 1, newlines)));
+            match b.buf[p] {
+                b'"' => open = !open,
+                b'\r' if p + 1 >= b.hi => {
+                    if b.eof {
+                        return Err(Stop::Sequential);
+                    }
+                    again = Some(p);
+                    break;
+                }
+                // A lone carriage return is a line break of its own (old Mac files), as
+                // the sequential reader numbers it. Rare: that reader reads the file.
+                b'\r' if b.buf[p + 1] != b'\n' => return Err(Stop::Sequential),
+                b'\r' => {}
+                _ => {
+                    newlines += 1;
+                    if !open {
+                        return Ok(Some((p + 1, newlines)));
+                    }
                 }
             }
         }
-        scanned = b.hi - b.lo;
+        scanned = again.map_or(b.hi, |p| p) - b.lo;
         if b.eof {
             return Ok(if open { None } else { Some((b.hi, newlines)) });
         }

@@ -241,3 +241,28 @@ A-1,123,T,A,CD,2020-13-01,abc,8.00,1.10,USD\n";
         .to_string();
     assert!(e.contains("(currency)") && e.contains("NOPE-1"), "{e}");
 }
+
+/// Errors name the line an editor shows, whatever ends the lines: `\n`, `\r\n` or a
+/// lone `\r` (old Mac spreadsheets) — a CR-only file's errors all said line 1.
+#[test]
+fn errors_name_the_editors_line_whatever_ends_the_lines() {
+    let good = "S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,1,8.00,USD,";
+    let bad = "S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,ten,8.00,USD,";
+    let head = HEAD.trim_end();
+    for (eol, blank, line) in [
+        ("\n", false, 3),
+        ("\r\n", false, 3),
+        ("\r", false, 3),
+        ("\r\n", true, 4),
+        ("\r", true, 4),
+        ("\n", true, 4),
+    ] {
+        let mut text = format!("{head}{eol}{good}{eol}");
+        if blank {
+            text.push_str(eol);
+        }
+        text.push_str(&format!("{bad}{eol}"));
+        let e = read(Kind::Statements, text.as_bytes(), &ctx()).unwrap_err();
+        assert_eq!(e.errors[0].line, line, "{eol:?} blank {blank}: {e}");
+    }
+}
