@@ -21,7 +21,6 @@ use backstock_records::Records;
 use backstock_risk::deductions::DeductionStatus;
 use backstock_risk::legal::UccStatus;
 use backstock_royalty_statement::{document, document_text, Block};
-use backstock_store::query::StockFilter;
 use backstock_store::{ChainLink, Store};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -216,7 +215,41 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             format!("--as-of {as_of} is after today ({made_on})"),
         ));
     }
-    let snap = crate::risk::snapshot(store, as_of).await?;
+    // The position on `as_of` as the label knows it when the pack is made: every entry
+    // effective by then, whenever it was recorded — a failure is recorded after the
+    // petition, a statement of a period before it often arrives after it, a notice sent
+    // years ago may be entered late — each taken as known on `as_of`.
+    let entries: Vec<Entry> = later_entries
+        .iter()
+        .filter(|e| e.effective_on <= as_of)
+        .map(|e| {
+            let mut e = e.clone();
+            e.known_on = e.known_on.min(as_of);
+            e
+        })
+        .collect();
+    // The ledger's holdings today, less what moved after `as_of` (the same moves
+    // derived from the entries on both days, so only their difference counts).
+    let held = {
+        let mut held = store.holdings_of(&PartyId::label(), Some(made_on)).await?;
+        let now = backstock_risk::holdings_from_entries(&later_entries, made_on);
+        let then = backstock_risk::holdings_from_entries(&entries, as_of);
+        let keys: BTreeSet<(PartyId, Sku)> = now.keys().chain(then.keys()).cloned().collect();
+        for k in keys {
+            let moved_after =
+                now.get(&k).copied().unwrap_or(0) - then.get(&k).copied().unwrap_or(0);
+            if moved_after != 0 {
+                *held.entry(k).or_default() -= moved_after;
+            }
+        }
+        held.retain(|_, u| *u != 0);
+        held
+    };
+    let snap = backstock_risk::Snapshot {
+        as_of,
+        entries,
+        held,
+    };
     let view = Records::new(&snap.entries, as_of);
     let currency = agreement.currency;
     let zero = Money::zero(currency);
@@ -227,20 +260,12 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         .unwrap_or_else(|| "The label".into());
 
     // ---- stock schedule
-    let stock_rows = store
-        .stock(&StockFilter {
-            as_of: Some(as_of),
-            owner: Some(PartyId::LABEL.into()),
-            holder: Some(d.to_string()),
-            ..Default::default()
-        })
-        .await?;
-    let mut held: BTreeMap<Sku, i64> = BTreeMap::new();
-    for r in &stock_rows {
-        if let Ok(s) = Sku::parse(&r.sku) {
-            *held.entry(s).or_default() += r.units;
-        }
-    }
+    let held: BTreeMap<Sku, i64> = snap
+        .held
+        .iter()
+        .filter(|((holder, _), _)| holder == d)
+        .map(|((_, sku), u)| (sku.clone(), *u))
+        .collect();
     #[derive(Default)]
     struct SkuLine {
         shipped: i64,
@@ -418,6 +443,7 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
                 mo(w.value_at_cost),
                 mo(w.value_at_wholesale),
                 currency.code().to_string(),
+                w.received_on.map(|d| d.to_string()).unwrap_or_default(),
             ]);
         }
         for p in &r.preference_payments {
@@ -444,6 +470,7 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             "value_at_cost",
             "value_at_wholesale",
             "currency",
+            "received_on",
         ],
         &window_rows,
     )?;

@@ -586,3 +586,118 @@ fn the_demo_pack_and_the_insolvency_record() {
     assert!(e.contains("--units"), "{e}");
     ok(d, &["verify"]);
 }
+
+/// A failure is recorded after it happens: the pack made on the default date (the
+/// petition) still counts everything effective by then — the failure itself, and
+/// so its windows and §503(b)(9) figures (they came out empty, 0.00, before). And a
+/// delivery is dated by the day the distributor confirmed receiving it: SH-5089 left
+/// for northwind on 2016-05-10, 50 days before the petition, and its SKUs were
+/// received from 2016-05-13 to 2016-05-18 — those received from 2016-05-15 on are in
+/// the 45 days, the others not.
+#[test]
+fn a_failure_recorded_after_the_petition_and_a_receipt_date_count_in_the_pack() {
+    let t = demo();
+    let data = t.path().to_path_buf();
+    // The demo's today is 2016-06-30: the petition of 2016-06-29 is recorded after it.
+    ok(
+        &data,
+        &[
+            "insolvency",
+            "add",
+            "northwind",
+            "--kind",
+            "bankruptcy",
+            "--on",
+            "2016-06-29",
+            "--petition-date",
+            "2016-06-29",
+        ],
+    );
+    let pack = data.join("pack-nw");
+    let out = ok(
+        &data,
+        &["claim-pack", "northwind", "--out", pack.to_str().unwrap()],
+    );
+    assert!(out.contains("as of 2016-06-29"), "{out}");
+    let windows = csv_rows(&pack.join("windows.csv"));
+    let sh5089: BTreeMap<String, String> = windows
+        .iter()
+        .filter(|r| r["shipment_id"] == "SH-5089")
+        .map(|r| (r["sku"].clone(), r["received_on"].clone()))
+        .collect();
+    assert_eq!(
+        sh5089.get("MRG-004-CD").map(String::as_str),
+        Some("2016-05-17"),
+        "{windows:?}"
+    );
+    assert_eq!(
+        sh5089.get("MRG-006-CD").map(String::as_str),
+        Some("2016-05-18")
+    );
+    assert!(
+        !sh5089.contains_key("MRG-001-CD"),
+        "received 2016-05-13: {sh5089:?}"
+    );
+    assert!(
+        sh5089.values().all(|d| d.as_str() >= "2016-05-15"),
+        "{sh5089:?}"
+    );
+    for r in windows.iter().filter(|r| r["shipment_id"] == "SH-5089") {
+        assert_eq!(
+            (r["date"].as_str(), r["receipt_confirmed"].as_str()),
+            ("2016-05-10", "yes")
+        );
+        assert_eq!(r["in_20_days"], "no");
+    }
+    let units: i64 = windows
+        .iter()
+        .map(|r| r["units"].parse::<i64>().unwrap())
+        .sum();
+    let poc: Value =
+        serde_json::from_slice(&std::fs::read(pack.join("proof_of_claim.json")).unwrap()).unwrap();
+    assert_eq!(poc["insolvency"]["on"], "2016-06-29", "{poc}");
+    assert_eq!(
+        poc["reclamation_45_days"]["units"].as_i64(),
+        Some(units),
+        "{poc}"
+    );
+    assert_eq!(poc["reclamation_45_days"]["from"], "2016-05-15", "{poc}");
+    // Nothing else was recorded late: the stock schedule is the ledger's on that day.
+    let schedule = csv_rows(&pack.join("stock_schedule.csv"));
+    let stock = ok(
+        &data,
+        &[
+            "stock",
+            "--holder",
+            "northwind",
+            "--as-of",
+            "2016-06-29",
+            "--format",
+            "csv",
+        ],
+    );
+    let mut ledger: BTreeMap<String, i64> = BTreeMap::new();
+    let mut r = csv::Reader::from_reader(stock.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let (si, ui) = (
+        h.iter().position(|c| c == "sku").unwrap(),
+        h.iter().position(|c| c == "units").unwrap(),
+    );
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        *ledger.entry(rec[si].to_string()).or_default() += rec[ui].parse::<i64>().unwrap();
+    }
+    ledger.retain(|_, u| *u != 0);
+    let pack_held: BTreeMap<String, i64> = schedule
+        .iter()
+        .map(|r| {
+            (
+                r["sku"].clone(),
+                r["units_expected_on_hand"].parse::<i64>().unwrap(),
+            )
+        })
+        .filter(|(_, u)| *u != 0)
+        .collect();
+    assert_eq!(pack_held, ledger);
+    assert!(ok(&data, &["verify-pack", pack.to_str().unwrap()]).contains("OK"));
+}

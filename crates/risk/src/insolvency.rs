@@ -10,8 +10,8 @@
 //!
 //! Windows count calendar days and include both ends: goods received "in the 45 days
 //! before the petition" are those delivered from `petition − 45 days` through the
-//! petition date. A delivery is dated by its shipment (the receipt confirmation, when
-//! there is one, is shown beside it in the claim pack).
+//! petition date. A delivery is dated by its receipt when the distributor confirmed
+//! receiving it (`confirm-receipt --on`), otherwise by its shipment.
 
 use crate::signals::{Signal, SignalCode};
 use crate::view::{OfSnapshot, View};
@@ -150,6 +150,8 @@ pub struct WindowDelivery {
     pub po_number: Option<String>,
     /// Confirmed received (a receipt confirmation on record).
     pub receipt_confirmed: bool,
+    /// The day it was confirmed received, which dates the delivery in the windows.
+    pub received_on: Option<Date>,
     pub value_at_cost: Option<Money>,
     pub value_at_wholesale: Option<Money>,
     /// Within 20 days before the petition (also in the 45-day window).
@@ -270,8 +272,25 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
     let mut deliveries = Vec::new();
     for s in view
         .shipments_to(d)
-        .filter(|s| s.from.is_label() && s.date >= from45 && s.date <= basis)
+        .filter(|s| s.from.is_label() && s.date <= basis)
     {
+        // The law counts goods *received* in the window: a confirmed receipt dates the
+        // delivery, else its shipment does.
+        let received_on = view
+            .receipts
+            .iter()
+            .filter(|r| {
+                r.reversed.is_none()
+                    && r.shipment_id == s.shipment_id
+                    && &r.distributor == d
+                    && &r.sku == s.sku
+            })
+            .map(|r| r.entry.effective_on)
+            .min();
+        let delivered = received_on.unwrap_or(s.date);
+        if delivered < from45 || delivered > basis {
+            continue;
+        }
         let item = view.catalog.get(s.sku);
         let units = i64::try_from(s.units).unwrap_or(i64::MAX);
         let value = |m: Option<Money>| {
@@ -288,9 +307,10 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
                 .receipts
                 .iter()
                 .any(|r| r.shipment_id == s.shipment_id && &r.distributor == d),
+            received_on,
             value_at_cost: value(item.map(|i| i.unit_cost)),
             value_at_wholesale: value(item.map(|i| i.wholesale_price)),
-            in_20_days: s.date >= from20,
+            in_20_days: delivered >= from20,
         });
     }
     let total = |days: i32, from: Date, only20: bool| {
