@@ -250,21 +250,23 @@ fn perfection_reason(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Option<H
         return None;
     }
     let cs = legal::chains(view, &a.distributor, t);
-    if legal::perfected_on(&cs, view.as_of) {
+    if legal::perfected_on(&cs, &a.state_of_organization, view.as_of) {
         return None;
     }
-    let (status, chain) = legal::status(&cs, view.as_of, t);
-    let why = match chain {
-        Some(c) if status == legal::UccStatus::Lapsed => {
-            format!("the UCC-1 lapsed on {}", c.lapse_on)
-        }
-        _ => "no UCC-1 has been filed".to_string(),
+    let why = legal::why_unperfected(&cs, a, view.as_of);
+    // A filing in the wrong state names the distributor and its state already.
+    let head = if why.contains("(9-307)") {
+        why
+    } else {
+        format!(
+            "{why} against {} ({})",
+            a.legal_name, a.state_of_organization
+        )
     };
     Some(reason(
         "not_perfected",
         format!(
-            "{why} against {} ({}): consigned units delivered now would be treated as the distributor's own by its lenders; file a UCC-1 and notify its secured parties first",
-            a.legal_name, a.state_of_organization
+            "{head}: consigned units delivered now would be treated as the distributor's own by its lenders; file a UCC-1 and notify its secured parties first"
         ),
     ))
 }
@@ -381,6 +383,48 @@ mod tests {
         );
         assert_eq!(codes(&r), ["not_perfected", "open_demand"], "{r:#?}");
         assert!(r[1].message.contains("D1"));
+    }
+
+    /// 9-307: a UCC-1 filed in another state than the distributor's state of
+    /// organization perfects nothing, so consigning more is held (it went through while
+    /// `legal` called the filing wrong).
+    #[test]
+    fn a_filing_in_the_wrong_state_does_not_perfect() {
+        let mut tl = healthy();
+        tl.entries.retain(|e| {
+            !matches!(
+                e.event,
+                backstock_ledger::Event::Fact(backstock_ledger::Fact::Ucc1Filing(_))
+            )
+        });
+        let organized_in = tl
+            .entries
+            .iter()
+            .find_map(|e| match &e.event {
+                backstock_ledger::Event::Fact(backstock_ledger::Fact::Agreement(a)) => {
+                    Some(a.state_of_organization.clone())
+                }
+                _ => None,
+            })
+            .unwrap();
+        let elsewhere = if crate::legal::same_state(&organized_in, "NY") {
+            "CA"
+        } else {
+            "NY"
+        };
+        tl.ucc("allegro", "W-1", elsewhere, "2015-01-05", None);
+        let t = Thresholds::default();
+        let r = check(&tl.snap("2015-08-01"), &t, &p("allegro"), &sku("CD1"), 10);
+        assert_eq!(codes(&r), ["not_perfected"], "{r:#?}");
+        assert!(r[0].message.contains("9-307"), "{}", r[0].message);
+        assert!(
+            r[0].message.contains(&format!("filed in {elsewhere}")),
+            "{}",
+            r[0].message
+        );
+        // Filed in the right state too: perfected, nothing held.
+        tl.ucc("allegro", "R-1", &organized_in, "2015-02-01", None);
+        assert!(check(&tl.snap("2015-08-01"), &t, &p("allegro"), &sku("CD1"), 10).is_empty());
     }
 
     #[test]

@@ -253,8 +253,16 @@ pub fn perfection_on(
                 return None;
             }
             let cs = chains_of.entry(d).or_insert_with(|| chains(&view, d, t));
-            if perfected_on(cs, *on) {
+            if perfected_on(cs, &a.state_of_organization, *on) {
                 return Some(Ok(()));
+            }
+            if let Some(c) = cs.iter().find(|c| c.effective_on(*on)) {
+                return Some(Err(format!(
+                    "its UCC-1 {} was filed in {}, not in {} where it is organized (9-307)",
+                    c.numbers.first().map(String::as_str).unwrap_or("?"),
+                    c.state,
+                    a.state_of_organization
+                )));
             }
             let lapsed = cs
                 .iter()
@@ -268,8 +276,48 @@ pub fn perfection_on(
         .collect()
 }
 
-pub(crate) fn perfected_on(chains: &[Chain], d: Date) -> bool {
-    chains.iter().any(|c| c.effective_on(d))
+/// Whether a UCC-1 perfected the label's interest against a debtor organized in
+/// `organized_in` on day `d`: a chain in effect that day, filed in the state of
+/// organization (9-307: a filing elsewhere perfects nothing). An agreement that does
+/// not say where the distributor is organized does not refuse any filing.
+pub(crate) fn perfected_on(chains: &[Chain], organized_in: &str, d: Date) -> bool {
+    chains
+        .iter()
+        .any(|c| c.effective_on(d) && filed_in_right_state(&c.state, organized_in))
+}
+
+/// A filing in `filed_in` against a debtor organized in `organized_in` (unknown: any).
+pub(crate) fn filed_in_right_state(filed_in: &str, organized_in: &str) -> bool {
+    organized_in.trim().is_empty() || same_state(filed_in, organized_in)
+}
+
+/// Why a shipment on `d` was not perfected when [`perfected_on`] says so: a filing in
+/// effect but in another state, or none in effect (lapsed, not yet filed, never).
+pub(crate) fn why_unperfected(chains: &[Chain], a: &Agreement, d: Date) -> String {
+    if let Some(c) = chains.iter().find(|c| c.effective_on(d)) {
+        return format!(
+            "UCC-1 {} was filed in {} but {} is organized in {}, and a filing perfects only in the state of organization (9-307)",
+            c.numbers.first().map(String::as_str).unwrap_or("?"),
+            c.state,
+            a.legal_name,
+            a.state_of_organization
+        );
+    }
+    match chains
+        .iter()
+        .filter(|c| c.filed_on <= d)
+        .max_by_key(|c| c.lapse_on)
+    {
+        Some(c) => format!(
+            "UCC-1 {} had lapsed on {}",
+            c.numbers.first().map(String::as_str).unwrap_or("?"),
+            c.lapse_on
+        ),
+        None => match chains.iter().map(|c| c.filed_on).min() {
+            Some(first) => format!("no UCC-1 had been filed yet (the first was filed on {first})"),
+            None => "no UCC-1 has been filed".to_string(),
+        },
+    }
 }
 
 /// The status as of `as_of` and the chain that decides it.
@@ -461,24 +509,8 @@ pub(crate) fn for_agreement(view: &View<'_>, a: &Agreement, t: &Thresholds) -> A
             .collect();
         for s in view.shipments_to(d) {
             let on = s.date;
-            if !perfected_on(&cs, on) {
-                let why = match cs
-                    .iter()
-                    .filter(|c| c.filed_on <= on)
-                    .max_by_key(|c| c.lapse_on)
-                {
-                    Some(c) => format!(
-                        "UCC-1 {} had lapsed on {}",
-                        c.numbers.first().map(String::as_str).unwrap_or("?"),
-                        c.lapse_on
-                    ),
-                    None => match cs.iter().map(|c| c.filed_on).min() {
-                        Some(first) => {
-                            format!("no UCC-1 had been filed yet (the first was filed on {first})")
-                        }
-                        None => "no UCC-1 has been filed".to_string(),
-                    },
-                };
+            if !perfected_on(&cs, &a.state_of_organization, on) {
+                let why = why_unperfected(&cs, a, on);
                 warnings.push(LegalWarning {
                     kind: "unperfected_shipment".into(),
                     date: on,

@@ -129,7 +129,7 @@ pub fn compute_given(
                 }
             }
             let cs = legal::chains(&view, d, t);
-            if a.title_retained && !legal::perfected_on(&cs, view.as_of) {
+            if a.title_retained && !legal::perfected_on(&cs, &a.state_of_organization, view.as_of) {
                 actions.push(Action {
                     code: "file_ucc1",
                     text: format!(
