@@ -89,8 +89,18 @@ pub async fn add(store: &Store, req: AddInsolvency, user: &str) -> Result<Record
             format!("--on {} is after today ({today})", req.on),
         ));
     }
-    let basis = req.petition_date.unwrap_or(req.on);
-    if let Some(b) = req.claims_bar_date {
+    let earlier: Vec<_> = records
+        .insolvencies
+        .iter()
+        .filter(|x| &x.distributor == d)
+        .collect();
+    // New details add to the record on file: what is not given again is kept (adding
+    // the claims bar date must not erase the trustee's contact or the case number).
+    let had = earlier.last().map(|x| x.item);
+    let petition_date = req.petition_date.or(had.and_then(|x| x.petition_date));
+    let claims_bar_date = req.claims_bar_date.or(had.and_then(|x| x.claims_bar_date));
+    let basis = petition_date.unwrap_or(req.on);
+    if let Some(b) = claims_bar_date {
         if b < basis {
             return Err(AppError::new(
                 Exit::Input,
@@ -98,7 +108,7 @@ pub async fn add(store: &Store, req: AddInsolvency, user: &str) -> Result<Record
             ));
         }
     }
-    if req.kind == InsolvencyKind::Bankruptcy && req.petition_date.is_none() {
+    if req.kind == InsolvencyKind::Bankruptcy && petition_date.is_none() {
         return Err(AppError::new(
             Exit::Input,
             "a bankruptcy needs --petition-date (the deadlines run from it)",
@@ -108,16 +118,11 @@ pub async fn add(store: &Store, req: AddInsolvency, user: &str) -> Result<Record
         distributor: d.clone(),
         kind: req.kind,
         on: req.on,
-        petition_date: req.petition_date,
-        case: clean(req.case),
-        claims_bar_date: req.claims_bar_date,
-        contact: clean(req.contact),
+        petition_date,
+        case: clean(req.case).or_else(|| had.and_then(|x| x.case.clone())),
+        claims_bar_date,
+        contact: clean(req.contact).or_else(|| had.and_then(|x| x.contact.clone())),
     };
-    let earlier: Vec<_> = records
-        .insolvencies
-        .iter()
-        .filter(|x| &x.distributor == d)
-        .collect();
     if let Some(last) = earlier.last() {
         if *last.item == item {
             return Ok(Recorded {

@@ -18,7 +18,8 @@ fn parse_date(s: &str) -> Result<Date, String> {
 pub enum InsolvencyCommand {
     /// Record that a distributor failed: from then on it is in default everywhere
     /// (risk critical, credit hold, royalties' earned-vs-collected) and its stock is at
-    /// risk. Recording new details (a claims bar date) replaces the earlier record.
+    /// risk. Recording new details (a claims bar date) adds them to the earlier record:
+    /// what is not given again (case, contact, petition date) is kept.
     Add {
         distributor: String,
         /// bankruptcy, assignment (for the benefit of creditors), receivership or

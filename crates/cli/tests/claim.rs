@@ -611,7 +611,30 @@ fn a_failure_recorded_after_the_petition_and_a_receipt_date_count_in_the_pack() 
             "2016-06-29",
             "--petition-date",
             "2016-06-29",
+            "--contact",
+            "Trustee: J. Park",
         ],
+    );
+    // New details add to the record: the contact and petition given before are kept
+    // (they were erased).
+    let more = [
+        "insolvency",
+        "add",
+        "northwind",
+        "--kind",
+        "bankruptcy",
+        "--on",
+        "2016-06-29",
+        "--claims-bar-date",
+        "2016-10-31",
+    ];
+    ok(&data, &more);
+    let show = ok(&data, &["insolvency", "show", "northwind"]);
+    assert!(
+        show.contains("Trustee: J. Park")
+            && show.contains("2016-10-31")
+            && show.contains("petition 2016-06-29"),
+        "{show}"
     );
     let pack = data.join("pack-nw");
     let out = ok(
