@@ -90,6 +90,7 @@ pub async fn add(store: &Store, req: AddDemand, user: &str) -> Result<Recorded, 
     let records = Records::new(&entries, Date::LATEST);
     let d = &req.distributor;
     crate::require_agreement(&records, d)?;
+    crate::not_after_today("--on", req.made_on, today)?;
     match (&req.kind, &req.transfer_to) {
         (DemandKind::Transfer, None) => {
             return Err(AppError::new(
@@ -103,6 +104,12 @@ pub async fn add(store: &Store, req: AddDemand, user: &str) -> Result<Recorded, 
                 format!(
                 "a transfer demand moves the stock away from {d}: --to must be another distributor"
             ),
+            ))
+        }
+        (DemandKind::Transfer, Some(to)) if !records.agreements.contains_key(to) => {
+            return Err(AppError::new(
+                Exit::Input,
+                format!("--to {to}: no distributor {to} is on record (a transfer goes to a distributor with an agreement)"),
             ))
         }
         _ => {}
@@ -160,6 +167,7 @@ pub async fn add_response(store: &Store, req: Respond, user: &str) -> Result<Rec
             format!("no demand {:?} (see backstock demand list)", req.demand_id),
         ));
     };
+    crate::not_after_today("--on", req.answered_on, today)?;
     if req.answered_on < demand.made_on {
         return Err(AppError::new(
             Exit::Input,

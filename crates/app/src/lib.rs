@@ -173,6 +173,23 @@ pub(crate) async fn standing_entries(
 }
 
 /// Refuses a distributor the label has no agreement with.
+/// Refuses a date after the label's today for something that has happened (a filing,
+/// a notice, a demand, a receipt): recorded, it would stay out of every report until
+/// that day, and a mistyped year would go unseen.
+pub(crate) fn not_after_today(
+    flag: &str,
+    on: backstock_domain::Date,
+    today: backstock_domain::Date,
+) -> Result<(), AppError> {
+    if on > today {
+        return Err(AppError::new(
+            Exit::Input,
+            format!("{flag} {on} is after the label's today ({today}); record it when it happens"),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn require_agreement(
     records: &backstock_records::Records<'_>,
     d: &backstock_domain::PartyId,

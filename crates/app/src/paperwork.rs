@@ -37,6 +37,7 @@ pub async fn confirm_receipt(
     user: &str,
 ) -> Result<ReceiptRecorded, AppError> {
     let today = crate::risk::today(store).await?;
+    crate::not_after_today("--on", on, today)?;
     let entries = crate::standing_entries(store, &[EntryKind::Shipment]).await?;
     let records = Records::new(&entries, Date::LATEST);
     let lines: Vec<_> = records
@@ -121,6 +122,7 @@ pub async fn file_ucc1(store: &Store, req: FileUcc1, user: &str) -> Result<Ucc1R
     let records = Records::new(&entries, Date::LATEST);
     let d = &req.distributor;
     crate::require_agreement(&records, d)?;
+    crate::not_after_today("--filed-on", req.filed_on, today)?;
     let number = req.file_number.trim().to_string();
     let state = req.state.trim().to_string();
     if number.is_empty() || state.is_empty() {
@@ -199,6 +201,10 @@ pub async fn send_notice(
             Exit::Input,
             "--secured-party: name the lender the notice went to",
         ));
+    }
+    crate::not_after_today("--sent-on", req.sent_on, today)?;
+    if let Some(r) = req.received_on {
+        crate::not_after_today("--received-on", r, today)?;
     }
     if matches!(req.received_on, Some(r) if r < req.sent_on) {
         return Err(AppError::new(

@@ -227,21 +227,47 @@ async fn oversold(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppEr
 
 /// Things in the entries a label should look at before (or right after) recording
 /// them, one sentence each.
+/// Entries dated after the label's today (a mistyped year, most often): recorded, but
+/// no report shows them until that day comes.
+async fn future_dated(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppError> {
+    if entries.iter().all(|e| e.effective_on == Date::EARLIEST) {
+        return Ok(Vec::new());
+    }
+    let today = crate::risk::today(store).await?;
+    let late: Vec<(Date, &Entry)> = entries
+        .iter()
+        .filter(|e| e.effective_on != Date::EARLIEST)
+        .map(|e| (e.effective_on.max(e.known_on), e))
+        .filter(|(d, _)| *d > today)
+        .collect();
+    let Some((first_on, first)) = late.iter().min_by_key(|(d, _)| *d) else {
+        return Ok(Vec::new());
+    };
+    Ok(vec![format!(
+        "{} entr{} dated after the label's today ({today}), the first {} on {first_on}: no report shows {} before that day — check the year",
+        late.len(),
+        if late.len() == 1 { "y is" } else { "ies are" },
+        first.id,
+        if late.len() == 1 { "it" } else { "them" }
+    )])
+}
+
 pub async fn warnings(
     store: &Store,
     kind: Kind,
     entries: &[Entry],
 ) -> Result<Vec<String>, AppError> {
+    let mut out = future_dated(store, entries).await?;
     if kind == Kind::Statements {
-        return oversold(store, entries).await;
+        out.extend(oversold(store, entries).await?);
+        return Ok(out);
     }
     if !matches!(kind, Kind::Shipments | Kind::Payments | Kind::StockReports) || entries.is_empty()
     {
-        return Ok(Vec::new());
+        return Ok(out);
     }
     let today = crate::risk::today(store).await?;
     let snap = crate::risk::snapshot(store, today).await?;
-    let mut out = Vec::new();
     match kind {
         Kind::Shipments => {
             let th = crate::risk::thresholds(store).await?;
@@ -340,6 +366,23 @@ pub async fn warnings(
                     .filter(|s| s.state == "on_hand")
                     .map(|s| s.units)
                     .sum();
+                // What this same file delivers to it by then counts too (a consignment
+                // and its return in one file).
+                let arriving: u64 = entries
+                    .iter()
+                    .filter(|e| e.effective_on <= on)
+                    .filter_map(|e| match &e.event {
+                        Event::Shipment {
+                            from: f,
+                            to,
+                            sku: s,
+                            units,
+                            ..
+                        } if to == from && s == sku && f != from => Some(*units),
+                        _ => None,
+                    })
+                    .fold(0u64, u64::saturating_add);
+                let held = held.saturating_add(i64::try_from(arriving).unwrap_or(i64::MAX));
                 if i64::try_from(units).unwrap_or(i64::MAX) > held {
                     out.push(format!(
                         "takes {units} × {sku} from {from}, which holds {held} on the books by {on}: check the count (a return of more than was consigned leaves {from}'s holding negative)"

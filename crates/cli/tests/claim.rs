@@ -724,3 +724,103 @@ fn a_failure_recorded_after_the_petition_and_a_receipt_date_count_in_the_pack() 
     assert_eq!(pack_held, ledger);
     assert!(ok(&data, &["verify-pack", pack.to_str().unwrap()]).contains("OK"));
 }
+
+/// What has happened cannot be dated after the label's today: a filing, a notice, a
+/// demand, an answer or a receipt dated later is refused (it was recorded and then
+/// shown nowhere until that day); an import of such rows is warned about; a transfer
+/// demand must name a distributor on record; a return of units consigned earlier in
+/// the same file is not warned about as more than the distributor holds.
+#[test]
+fn dates_after_today_are_refused_or_warned_and_same_file_returns_count() {
+    let t = demo();
+    let d = t.path().to_path_buf();
+    // The demo's today is 2016-06-30.
+    for (args, flag) in [
+        (
+            vec![
+                "legal",
+                "ucc1",
+                "--distributor",
+                "northwind",
+                "--file-number",
+                "X-1",
+                "--state",
+                "NC",
+                "--filed-on",
+                "2017-06-01",
+            ],
+            "--filed-on 2017-06-01",
+        ),
+        (
+            vec![
+                "legal",
+                "notice",
+                "--distributor",
+                "northwind",
+                "--secured-party",
+                "Bank",
+                "--sent-on",
+                "2016-07-02",
+            ],
+            "--sent-on 2016-07-02",
+        ),
+        (
+            vec![
+                "demand",
+                "add",
+                "--distributor",
+                "northwind",
+                "--on",
+                "2016-12-25",
+            ],
+            "--on 2016-12-25",
+        ),
+        (
+            vec!["confirm-receipt", "SH-5089", "--on", "2016-07-01"],
+            "--on 2016-07-01",
+        ),
+    ] {
+        let err = fail(&d, &args, 3);
+        assert!(
+            err.contains(flag) && err.contains("after the label's today (2016-06-30)"),
+            "{err}"
+        );
+    }
+    let err = fail(
+        &d,
+        &[
+            "demand",
+            "add",
+            "--distributor",
+            "cascade",
+            "--kind",
+            "transfer",
+            "--to",
+            "nobody",
+            "--on",
+            "2016-06-30",
+        ],
+        3,
+    );
+    assert!(err.contains("--to nobody"), "{err}");
+    let payments = write(
+        &d,
+        "payments.csv",
+        "payment_id,date,distributor,amount,currency,statement_id\nP-TYPO,2061-06-20,northwind,10.00,USD,\n",
+    );
+    let out = ok(&d, &["import", &payments, "--dry-run"]);
+    assert!(
+        out.contains("dated after the label's today (2016-06-30)") && out.contains("2061-06-20"),
+        "{out}"
+    );
+    // A consignment and its return in one file: the return is within what was sent.
+    let ships = write(
+        &d,
+        "ships.csv",
+        "shipment_id,date,from,to,sku,units,po_number\n\
+SH-9001,2016-06-20,label,northwind,MRG-019-DVD,20,\n\
+RT-9001,2016-06-25,northwind,label,MRG-019-DVD,20,\n",
+    );
+    let out = ok(&d, &["import", &ships, "--dry-run"]);
+    assert!(!out.contains("takes 20 × MRG-019-DVD"), "{out}");
+}
