@@ -566,13 +566,16 @@ pub async fn risk_history(
         ));
     }
     let th = thresholds(store).await?;
+    // Month ends, the first on or after `from` (from the 30th of November, adding
+    // months gave the 30th of each month, and a February skipped).
     let mut steps = Vec::new();
-    let mut d = from;
+    let first = from.first_of_month();
+    let mut d = from.last_of_month();
     let mut n = 0;
     while d <= to && n < 600 {
         steps.push(d);
         n += 1;
-        d = from.add_months(n * step_months);
+        d = first.add_months(n * step_months).last_of_month();
     }
     let mut table: BTreeMap<String, Vec<Level>> = BTreeMap::new();
     let mut js = Vec::new();

@@ -32,6 +32,62 @@ fn demo() -> (tempfile::TempDir, std::path::PathBuf) {
     (tmp, d)
 }
 
+/// The history's points are month ends, the first on or after --from, whatever day
+/// --from is (from 2015-11-30 they drifted to the 30th and skipped February).
+#[test]
+fn the_history_steps_by_month_ends() {
+    let (_tmp, d) = demo();
+    let csv = ok(
+        &d,
+        &[
+            "risk",
+            "--history",
+            "--from",
+            "2015-11-30",
+            "--to",
+            "2016-06-30",
+            "--format",
+            "csv",
+        ],
+    );
+    let days: std::collections::BTreeSet<String> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    let want: std::collections::BTreeSet<String> = [
+        "2015-11-30",
+        "2015-12-31",
+        "2016-01-31",
+        "2016-02-29",
+        "2016-03-31",
+        "2016-04-30",
+        "2016-05-31",
+        "2016-06-30",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(days, want, "{csv}");
+    let csv = ok(
+        &d,
+        &[
+            "risk",
+            "--history",
+            "--from",
+            "2016-01-15",
+            "--to",
+            "2016-03-31",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("2016-01-31,"),
+        "{csv}"
+    );
+}
+
 #[test]
 fn the_failing_distributor_is_flagged_months_before_it_stops_paying() {
     let (_tmp, d) = demo();
