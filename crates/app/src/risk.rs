@@ -918,13 +918,30 @@ pub fn post_json(url: &str, body: &str) -> Result<u16, String> {
     }
 }
 
+/// What an alert is about, in a few words: a level that changed, or a deadline of a
+/// failed distributor coming due (its level unchanged).
+fn alert_what(r: &backstock_store::AlertRow) -> String {
+    let body: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+    if body["event"] == "deadline_approaching" {
+        return format!(
+            "deadline: {} due {}",
+            body["title"].as_str().unwrap_or("a deadline"),
+            body["due_on"].as_str().unwrap_or("?")
+        );
+    }
+    format!("level {} → {}", r.from_level, r.to_level)
+}
+
 pub async fn alerts(store: &Store, format: Format) -> Result<String, AppError> {
     // The log is brought up to the label's today first (incremental: from where it
     // last left off), each change on the month end the data first showed it — so it is
     // never empty only because nobody has looked at `risk` or the dashboard yet.
+    // And today's level, as `risk` records it: a failure recorded mid-month (`insolvency
+    // add`) is in the log when the label looks, not only after `risk` is run.
     let today = today(store).await?;
+    let snap = risk_snapshot(store, today).await?;
     let th = thresholds(store).await?;
-    record_level_history(store, today, &th).await?;
+    raise_alerts(store, &backstock_risk::signals::assess(&snap, &th)).await?;
     let rows = store.alerts().await?;
     let mut t = Table::new(&[
         "#",
@@ -933,6 +950,7 @@ pub async fn alerts(store: &Store, format: Format) -> Result<String, AppError> {
         "distributor",
         "from",
         "to",
+        "what",
         "webhook",
     ])
     .numeric(&[0]);
@@ -944,6 +962,7 @@ pub async fn alerts(store: &Store, format: Format) -> Result<String, AppError> {
             r.distributor.clone(),
             r.from_level.clone(),
             r.to_level.clone(),
+            alert_what(r),
             r.delivery_note.clone().unwrap_or_default(),
         ]);
     }

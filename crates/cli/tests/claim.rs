@@ -636,6 +636,14 @@ fn a_failure_recorded_after_the_petition_and_a_receipt_date_count_in_the_pack() 
             && show.contains("petition 2016-06-29"),
         "{show}"
     );
+    // The failure is in the alert log as soon as the label looks (it waited for `risk`).
+    let alerts = ok(&data, &["alerts", "--format", "csv"]);
+    assert!(
+        alerts
+            .lines()
+            .any(|l| l.contains("northwind") && l.contains("critical") && l.contains("level")),
+        "{alerts}"
+    );
     let pack = data.join("pack-nw");
     let out = ok(
         &data,
