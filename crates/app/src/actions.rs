@@ -605,12 +605,15 @@ pub async fn ucc1(
         continues: req.continues.clone(),
     }));
     if !number.is_empty() && on_record(store, &entry_id, &event).await? {
+        let (lapses_on, ineffective) =
+            crate::paperwork::ucc1_outcome(store, &req.distributor, &number, req.filed_on).await?;
         return Ok((
             crate::paperwork::Ucc1Recorded {
                 distributor: req.distributor,
                 file_number: number,
                 filed_on: req.filed_on,
-                lapses_on: req.filed_on.add_months(crate::paperwork::UCC_LAPSE_MONTHS),
+                lapses_on,
+                ineffective,
             },
             false,
         ));

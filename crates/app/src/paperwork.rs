@@ -108,8 +108,10 @@ pub struct Ucc1Recorded {
     pub distributor: PartyId,
     pub file_number: String,
     pub filed_on: Date,
-    /// When it lapses unless continued.
+    /// When it (its chain, for a continuation) lapses unless continued.
     pub lapses_on: Date,
+    /// For a continuation that extends nothing (filed outside its window): why.
+    pub ineffective: Option<String>,
 }
 
 /// Records a UCC-1 filing. Refused without an agreement with the distributor, with an
@@ -158,12 +160,31 @@ pub async fn file_ucc1(store: &Store, req: FileUcc1, user: &str) -> Result<Ucc1R
         })),
     )?;
     crate::books::record(store, &[e], None).await?;
+    let (lapses_on, ineffective) = ucc1_outcome(store, d, &number, req.filed_on).await?;
     Ok(Ucc1Recorded {
         distributor: d.clone(),
         file_number: number,
         filed_on: req.filed_on,
-        lapses_on: req.filed_on.add_months(UCC_LAPSE_MONTHS),
+        lapses_on,
+        ineffective,
     })
+}
+
+/// When filing `number` against `d` (filed on `filed_on`) lapses, as `legal` computes
+/// it — a continuation extends its chain's lapse — and, for a continuation that
+/// extends nothing, why.
+pub(crate) async fn ucc1_outcome(
+    store: &Store,
+    d: &PartyId,
+    number: &str,
+    filed_on: Date,
+) -> Result<(Date, Option<String>), AppError> {
+    let entries =
+        crate::standing_entries(store, &[EntryKind::Agreement, EntryKind::Ucc1Filing]).await?;
+    let th = crate::risk::thresholds(store).await?;
+    let snap = backstock_risk::Snapshot::from_entries(Date::LATEST, entries);
+    Ok(backstock_risk::legal::filing_outcome(&snap, &th, d, number)
+        .unwrap_or((filed_on.add_months(UCC_LAPSE_MONTHS), None)))
 }
 
 /// A PMSI notice sent to a secured party of the distributor.

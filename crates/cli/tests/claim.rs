@@ -832,3 +832,68 @@ RT-9001,2016-06-25,northwind,label,MRG-019-DVD,20,\n",
     let out = ok(&d, &["import", &ships, "--dry-run"]);
     assert!(!out.contains("takes 20 × MRG-019-DVD"), "{out}");
 }
+
+/// A continuation extends its filing's lapse by five years from the lapse (9-515(e)),
+/// and one filed outside the window extends nothing: the command says so (it printed
+/// five years from the continuation's own filing day either way).
+#[test]
+fn a_continuation_is_said_to_extend_the_lapse_or_nothing() {
+    let t = demo();
+    let d = t.path().to_path_buf();
+    let out = ok(
+        &d,
+        &[
+            "legal",
+            "ucc1",
+            "--distributor",
+            "northwind",
+            "--file-number",
+            "X-1",
+            "--state",
+            "NC",
+            "--filed-on",
+            "2011-07-01",
+        ],
+    );
+    assert!(out.contains("lapses 2016-07-01 unless continued"), "{out}");
+    let out = ok(
+        &d,
+        &[
+            "legal",
+            "ucc1",
+            "--distributor",
+            "northwind",
+            "--file-number",
+            "X-1-C",
+            "--state",
+            "NC",
+            "--filed-on",
+            "2016-06-15",
+            "--continues",
+            "X-1",
+        ],
+    );
+    assert!(out.contains("lapses 2021-07-01 unless continued"), "{out}");
+    // The demo's own filing (2012-06-20) lapses 2017-06-20; its window opens 2016-12-20.
+    let out = ok(
+        &d,
+        &[
+            "legal",
+            "ucc1",
+            "--distributor",
+            "northwind",
+            "--file-number",
+            "EARLY-C",
+            "--state",
+            "NC",
+            "--filed-on",
+            "2016-06-30",
+            "--continues",
+            "20121234567",
+        ],
+    );
+    assert!(
+        out.contains("does not continue the filing") && out.contains("still lapses 2017-06-20"),
+        "{out}"
+    );
+}

@@ -165,6 +165,29 @@ pub(crate) fn months(n: i64) -> i32 {
     i32::try_from(n.clamp(-12_000, 12_000)).unwrap_or(0)
 }
 
+/// Where filing `file_number` against `d` leaves its chain: the day the chain lapses
+/// unless continued (a continuation in its window extends the lapse by five years from
+/// the lapse, 9-515(e), not from its filing), and, for a continuation that extends
+/// nothing, why. `None` when no such filing is in `snap`.
+pub fn filing_outcome(
+    snap: &Snapshot,
+    t: &Thresholds,
+    d: &PartyId,
+    file_number: &str,
+) -> Option<(Date, Option<String>)> {
+    let view = View::of(snap);
+    let cs = chains(&view, d, t);
+    let c = cs
+        .iter()
+        .find(|c| c.numbers.iter().any(|n| n == file_number))?;
+    let ineffective = c
+        .continuations
+        .iter()
+        .find(|x| x.file_number == file_number && !x.effective)
+        .map(|x| x.note.clone());
+    Some((c.lapse_on, ineffective))
+}
+
 pub(crate) fn chains(view: &View<'_>, d: &PartyId, t: &Thresholds) -> Vec<Chain> {
     let mut fs: Vec<_> = view
         .filings
