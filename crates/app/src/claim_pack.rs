@@ -913,7 +913,14 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             )
         })
         .unwrap_or_default();
-    let owed = rec.book.open_balance;
+    // A write-off is the label's accounting (bad debt in its books); the distributor
+    // still owes it, so the claim counts it.
+    let written_off = t[5];
+    let owed = rec
+        .book
+        .open_balance
+        .checked_add(written_off)
+        .unwrap_or(rec.book.open_balance);
     let reserves_held = rec.book.reserve_held;
     let unsecured = owed.checked_add(reserves_held).unwrap_or(owed);
     let w20 = report
@@ -955,6 +962,7 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         "as_of": as_of.to_string(),
         "made_on": made_on.to_string(),
         "amount_owed_for_sales": amount(owed),
+        "written_off_in_the_books": amount(written_off),
         "reserves_held": amount(reserves_held),
         "total_claim": amount(unsecured),
         "goods": {

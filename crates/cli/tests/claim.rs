@@ -897,3 +897,53 @@ fn a_continuation_is_said_to_extend_the_lapse_or_nothing() {
         "{out}"
     );
 }
+
+/// Writing a statement off is the label's accounting; the distributor still owes it,
+/// so the claim does not shrink (it lost what was written off).
+#[test]
+fn a_write_off_does_not_shrink_the_claim() {
+    let t = demo();
+    let d = t.path().to_path_buf();
+    let owed = |name: &str| -> (i64, i64) {
+        let pack = d.join(name);
+        ok(
+            &d,
+            &[
+                "claim-pack",
+                "cascade",
+                "--as-of",
+                "2016-06-30",
+                "--out",
+                pack.to_str().unwrap(),
+            ],
+        );
+        let poc: Value =
+            serde_json::from_slice(&std::fs::read(pack.join("proof_of_claim.json")).unwrap())
+                .unwrap();
+        (
+            poc["amount_owed_for_sales"]["amount_minor"]
+                .as_i64()
+                .unwrap(),
+            poc["written_off_in_the_books"]["amount_minor"]
+                .as_i64()
+                .unwrap(),
+        )
+    };
+    let before = owed("before");
+    assert_eq!(before.1, 0);
+    ok(
+        &d,
+        &[
+            "writeoff",
+            "cascade",
+            "--statement",
+            "CASCADE-2015-06",
+            "--reason",
+            "bad debt",
+            "--on",
+            "2016-06-30",
+        ],
+    );
+    let after = owed("after");
+    assert_eq!(after, (before.0, 93_860));
+}
