@@ -2185,7 +2185,11 @@ async fn demand(store: &Store, command: DemandCommand) -> Result<String, CliErro
                     d.demand_id.clone(),
                     d.made_on.to_string(),
                     d.distributor.to_string(),
-                    format!("{:?}", d.kind).to_lowercase(),
+                    match &d.transfer_to {
+                        // Where the stock is to go: the demand's point.
+                        Some(to) => format!("transfer to {to}"),
+                        None => format!("{:?}", d.kind).to_lowercase(),
+                    },
                     match (&d.sku, d.units) {
                         (Some(s), Some(u)) => format!("{u} × {s}"),
                         (Some(s), None) => format!("all {s}"),

@@ -77,7 +77,7 @@ pub const RULES: [Rule; 6] = [
     },
     Rule {
         code: "open_demand",
-        title: "Return demand",
+        title: "Return or transfer demand",
         rule: "A demand to return or transfer the label's stock that is unanswered or refused: the label's goods are being held; follow up in writing, or claim them.",
         source: "UCC 9-319, 9-324(b); the distribution agreement",
         bankruptcy_only: false,
