@@ -223,7 +223,7 @@ pub fn level_of(signals: &[Signal]) -> (Level, String) {
     }
     if fams.len() >= 2 && max < Level::Critical {
         let mut codes: Vec<&str> = fams.values().flatten().copied().collect();
-        codes.dedup();
+        unique_in_order(&mut codes);
         return (
             Level::Critical,
             format!(
@@ -241,12 +241,12 @@ pub fn level_of(signals: &[Signal]) -> (Level, String) {
         .filter(|s| s.level == max)
         .map(|s| s.code.as_str())
         .collect();
-    at_max.dedup();
+    unique_in_order(&mut at_max);
     let mut reason = format!("{max}: highest signal {}", at_max.join(", "));
     if max == Level::Critical && fams.len() >= 2 {
         // The kinds of warning, not more of them: the highest signal is among them.
         let mut codes: Vec<&str> = fams.values().flatten().copied().collect();
-        codes.dedup();
+        unique_in_order(&mut codes);
         reason.push_str(&format!(
             "; {} independent kinds of warning are at alert or above ({})",
             fams.len(),
@@ -254,6 +254,13 @@ pub fn level_of(signals: &[Signal]) -> (Level, String) {
         ));
     }
     (max, reason)
+}
+
+/// Keeps the first of each code, in order (a code can come from several signals:
+/// two refused demands).
+fn unique_in_order(codes: &mut Vec<&str>) {
+    let mut seen = std::collections::BTreeSet::new();
+    codes.retain(|c| seen.insert(*c));
 }
 
 /// Units the label owns everywhere: the sum of `held` plus, when `held` has no entry
