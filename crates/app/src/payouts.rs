@@ -84,9 +84,10 @@ pub struct RunPaid {
 }
 
 impl RunPaid {
-    /// Every payment of the run standing now, for the bank's file.
-    pub fn all(&self) -> Vec<Paid> {
-        let mut v: Vec<Paid> = self.paid.iter().chain(&self.already).cloned().collect();
+    /// The payments recorded now, for the bank's file: a payment recorded before is
+    /// never in it again (handed to the bank twice, it would be paid twice).
+    pub fn to_send(&self) -> Vec<Paid> {
+        let mut v: Vec<Paid> = self.paid.to_vec();
         v.sort_by(|a, b| {
             (&a.payee, a.amount.currency().code()).cmp(&(&b.payee, b.amount.currency().code()))
         });

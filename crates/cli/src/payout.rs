@@ -124,7 +124,7 @@ pub async fn run(store: &Store, c: PayoutCommand) -> Result<String, AppError> {
         }
         PayoutCommand::Run { period, on, out } => {
             let r = payouts::pay_run(store, &period, on, &user()).await?;
-            let all = r.all();
+            let all = r.to_send();
             write(out.as_ref(), &payouts::payout_csv(&all))?;
             let mut s = String::new();
             for p in &r.paid {
@@ -151,8 +151,13 @@ pub async fn run(store: &Store, c: PayoutCommand) -> Result<String, AppError> {
             ));
             if let Some(o) = out {
                 s.push_str(&format!(
-                    "Payout file ({} row(s)): {}\n",
+                    "Payout file ({} row(s), the payments recorded now{}): {}\n",
                     all.len(),
+                    if r.already.is_empty() {
+                        ""
+                    } else {
+                        "; those recorded before are not in it again"
+                    },
                     o.display()
                 ));
             }

@@ -172,6 +172,29 @@ fn a_run_is_paid_in_one_step_once_and_the_year_end_csv_adds_up() {
          leon-brandt,Leon Brandt,90.63,USD,Royalties 2016H1\n\
          marta-villanueva,Marta Villanueva,135.93,USD,Royalties 2016H1\n"
     );
+    // The run again records nothing, and its bank file holds no payment recorded
+    // before (it held all four: handed to the bank, each would be paid twice).
+    let again = tmp.path().join("payouts-again.csv");
+    let said = ok(
+        &d,
+        &[
+            "payout",
+            "run",
+            "--period",
+            "2016H1",
+            "--out",
+            again.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        said.contains("0 payment(s) recorded now, 4 recorded before"),
+        "{said}"
+    );
+    assert!(said.contains("not in it again"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(&again).unwrap(),
+        "payee,name,amount,currency,reference\n"
+    );
     // Each payment is what the payee's statement says is payable.
     let st = ok(
         &d,

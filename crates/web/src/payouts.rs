@@ -571,7 +571,8 @@ pub async fn api_post(
             "paid": r.paid.iter().map(paid_json).collect::<Vec<_>>(),
             "already": r.already.iter().map(paid_json).collect::<Vec<_>>(),
             "not_paid": r.not_paid,
-            "file": payouts::payout_csv(&r.all()),
+            // The payments recorded by this call only: never one recorded before.
+            "file": payouts::payout_csv(&r.to_send()),
         })));
     }
     let p = do_pay(&state, &t, &f).await?;
