@@ -307,6 +307,11 @@ pub async fn receivables(
             "open",
             "days_past_due",
             "currency",
+            // Added at the end (columns are a promise): with these a row adds up,
+            // net_due − paid − credited − deducted − written_off = open.
+            "credited",
+            "deducted",
+            "written_off",
         ]);
         for r in &rows {
             for s in &r.book.statements {
@@ -321,6 +326,9 @@ pub async fn receivables(
                     s.open.to_decimal_string(),
                     s.days_past_due.to_string(),
                     s.net_due.currency().to_string(),
+                    s.credited.to_decimal_string(),
+                    s.deducted.to_decimal_string(),
+                    s.written_off.to_decimal_string(),
                 ]);
             }
         }

@@ -946,4 +946,32 @@ fn a_write_off_does_not_shrink_the_claim() {
     );
     let after = owed("after");
     assert_eq!(after, (before.0, 93_860));
+    // Each row of the receivables CSV adds up (it had no written_off column).
+    ok(
+        &d,
+        &[
+            "deduction",
+            "accept",
+            "cascade",
+            "CASCADE-2014-07",
+            "--reason",
+            "freight",
+        ],
+    );
+    let csv = ok(&d, &["receivables", "--format", "csv"]);
+    let rows = {
+        let p = d.join("receivables.csv");
+        std::fs::write(&p, &csv).unwrap();
+        csv_rows(&p)
+    };
+    assert!(rows.iter().any(|r| r["written_off"] == "938.60"), "{csv}");
+    assert!(rows.iter().any(|r| r["deducted"] != "0.00"), "{csv}");
+    for r in &rows {
+        let c = |k: &str| cents(&r[k]);
+        assert_eq!(
+            c("net_due") - c("paid") - c("credited") - c("deducted") - c("written_off"),
+            c("open"),
+            "{r:?}"
+        );
+    }
 }
