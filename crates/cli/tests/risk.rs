@@ -221,7 +221,7 @@ fn receivables_as_of_a_past_date_ignore_later_payments() {
                 .unwrap()
     );
     let csv = ok(&d, &["receivables", "--format", "csv"]);
-    assert!(csv.starts_with("distributor,statement_id,period_end,issued_on,due_on,net_due,paid,open,days_past_due,currency\n"));
+    assert!(csv.starts_with("distributor,statement_id,period_end,issued_on,due_on,net_due,paid,open,days_past_due,currency,credited,deducted,written_off\n"));
     let table = ok(&d, &["receivables"]);
     assert!(
         table.contains("cascade") && table.contains("90+"),
