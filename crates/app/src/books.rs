@@ -174,7 +174,12 @@ pub async fn close(store: &Store, month: Month, by: &str) -> Result<Closed, AppE
 }
 
 /// Reopens a closed month, with a written reason (the caller checks it is an owner).
-pub async fn reopen(store: &Store, month: Month, by: &str, reason: &str) -> Result<(), AppError> {
+pub async fn reopen(
+    store: &Store,
+    month: Month,
+    by: &str,
+    reason: &str,
+) -> Result<Reopened, AppError> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(AppError::new(
@@ -200,7 +205,41 @@ pub async fn reopen(store: &Store, month: Month, by: &str, reason: &str) -> Resu
     )
     .await?;
     tracing::info!(%month, by, reason, "books reopened");
-    Ok(())
+    let still_closed: Vec<Month> = closed(store)
+        .await?
+        .into_iter()
+        .filter(|m| *m > month)
+        .collect();
+    Ok(Reopened {
+        month,
+        still_closed,
+    })
+}
+
+/// What [`reopen`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reopened {
+    pub month: Month,
+    /// Later months still closed: entries dated into the reopened month are refused
+    /// while any of them is (they would change its closing balances).
+    pub still_closed: Vec<Month>,
+}
+
+impl Reopened {
+    /// What to tell the user, with `reason`.
+    pub fn said(&self, reason: &str) -> String {
+        let mut s = format!("Reopened {} ({}).", self.month, reason.trim());
+        if let Some(last) = self.still_closed.last() {
+            s.push_str(&format!(
+                " Entries dated into {} are still refused while {} stay{} closed: reopen {} too (latest first).",
+                self.month,
+                self.still_closed.iter().map(Month::to_string).collect::<Vec<_>>().join(", "),
+                if self.still_closed.len() == 1 { "s" } else { "" },
+                if self.still_closed.len() == 1 { last.to_string() } else { "them".to_string() }
+            ));
+        }
+        s
+    }
 }
 
 /// Refuses entries dated into a closed month, or before one (they would change its
@@ -357,5 +396,24 @@ mod tests {
         let l = log(&store).await.unwrap();
         assert_eq!(l.len(), 2);
         assert_eq!(l[1].reason, "late credit note");
+        // Reopening a month under a later closed one says entries into it are still
+        // refused (it said "Reopened" and nothing more).
+        let june = Month::parse("2016-06").unwrap();
+        close(&store, may, "ann").await.unwrap();
+        close(&store, june, "ann").await.unwrap();
+        let r = reopen(&store, may, "ann", "late credit note")
+            .await
+            .unwrap();
+        assert_eq!(r.still_closed, vec![june]);
+        let said = r.said("late credit note");
+        assert!(
+            said.contains("still refused while 2016-06 stays closed"),
+            "{said}"
+        );
+        let c = closed(&store).await.unwrap();
+        assert!(check(&c, &[&entry("2016-05-20")]).is_err());
+        let r = reopen(&store, june, "ann", "same").await.unwrap();
+        assert!(r.still_closed.is_empty() && !r.said("same").contains("still"));
+        check(&closed(&store).await.unwrap(), &[&entry("2016-05-20")]).unwrap();
     }
 }

@@ -46,8 +46,8 @@ pub async fn run(store: &Store, c: BooksCommand) -> Result<String, AppError> {
         }
         BooksCommand::Reopen { month, reason } => {
             let m = Month::parse(&month)?;
-            books::reopen(store, m, &user(), &reason).await?;
-            Ok(format!("Reopened {m} ({}).\n", reason.trim()))
+            let r = books::reopen(store, m, &user(), &reason).await?;
+            Ok(format!("{}\n", r.said(&reason)))
         }
         BooksCommand::List { format } => {
             let closed = books::closed(store).await?;

@@ -64,14 +64,14 @@ async fn do_close(state: &AppState, t: &Tenant, f: &MonthForm) -> Result<(bool, 
 async fn do_reopen(state: &AppState, t: &Tenant, f: &MonthForm) -> Result<String, Fail> {
     let m = month_of(f)?;
     let reason = f.reason.as_deref().unwrap_or("");
-    books::reopen(t.store(), m, &t.viewer.user.email, reason).await?;
+    let r = books::reopen(t.store(), m, &t.viewer.user.email, reason).await?;
     t.audit(
         &state.control,
         "books_reopened",
         &format!("{m}: {}", reason.trim()),
     )
     .await?;
-    Ok(format!("Reopened {m} ({}).", reason.trim()))
+    Ok(r.said(reason))
 }
 
 async fn state_json(t: &Tenant) -> Result<Value, Fail> {
