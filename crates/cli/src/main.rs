@@ -1540,6 +1540,14 @@ async fn run_journal(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
                 if v.originals == 1 { "" } else { "s" },
                 v.head_hash
             );
+            if full {
+                let n = backstock_app::royalties::verify_stored_statements(&store).await?;
+                s.push_str(&format!(
+                    "{} stored royalty statement{} match the SHA-256 their runs recorded.\n",
+                    output::thousands(n as i64),
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
             match &a.last {
                 Some(l) => s.push_str(&format!(
                     "Last verified {}: {} entries, head {} (still held).\n",

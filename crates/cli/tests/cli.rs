@@ -926,3 +926,35 @@ fn a_return_of_more_than_the_distributor_holds_is_flagged() {
         "{out}"
     );
 }
+
+/// `verify --full` checks every stored royalty statement against the SHA-256 its run
+/// recorded in the journal: two payees' statements swapped in the database (each row
+/// still hashing to its own SHA-256) are found (they passed, and only `royalties
+/// statement` noticed).
+#[tokio::test]
+async fn verify_full_checks_the_stored_royalty_statements() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("demo");
+    ok(&d, &["demo"]);
+    let out = ok(&d, &["verify", "--full"]);
+    assert!(
+        out.contains("stored royalty statements match the SHA-256 their runs recorded"),
+        "{out}"
+    );
+    {
+        let url = format!("sqlite://{}", d.join("backstock.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        // Someone with the database in hand drops the trigger that keeps them as sent.
+        for q in [
+            "DROP TRIGGER royalty_statements_no_update",
+            "UPDATE royalty_statements SET payee = 'swap' WHERE period = '2012H2' AND payee = 'elk-and-ember'",
+            "UPDATE royalty_statements SET payee = 'elk-and-ember' WHERE period = '2012H2' AND payee = 'june-okafor'",
+            "UPDATE royalty_statements SET payee = 'june-okafor' WHERE period = '2012H2' AND payee = 'swap'",
+        ] {
+            sqlx::query(q).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+    let err = fail(&d, &["verify", "--full"], 5);
+    assert!(err.contains("not the one its run recorded"), "{err}");
+}
