@@ -718,12 +718,24 @@ pub(crate) fn conclude(
     }
     if !parsed.unknown.is_empty() && (!ctx.hold_unmatched || kind != Kind::Statements) {
         for (code, line) in &parsed.unknown {
+            let expected = "a SKU or UPC in the catalog (add it to catalog.csv, or `backstock alias add CODE SKU`)";
+            // 12 or 13 digits whose check digit is wrong: most often a mistyped UPC or
+            // EAN, which the catalog may well hold; say which digit it should end in.
+            let t = code.trim();
+            let mistyped = (t.len() == 12 || t.len() == 13)
+                && t.bytes().all(|b| b.is_ascii_digit())
+                && backstock_domain::Upc::parse(t).is_err();
+            let expected = match backstock_domain::Upc::parse(t) {
+                Err(e) if mistyped => {
+                    format!("{expected}; as a UPC/EAN it is mistyped: {}", e.expected())
+                }
+                _ => expected.to_string(),
+            };
             errs.push(LineError {
                 line: *line,
                 column: parsed.code_column.clone(),
                 found: code.clone(),
-                expected: "a SKU or UPC in the catalog (add it to catalog.csv, or `backstock alias add CODE SKU`)"
-                    .into(),
+                expected,
             });
         }
     }

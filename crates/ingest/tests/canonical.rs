@@ -266,3 +266,28 @@ fn errors_name_the_editors_line_whatever_ends_the_lines() {
         assert_eq!(e.errors[0].line, line, "{eol:?} blank {blank}: {e}");
     }
 }
+
+/// A code of 12 or 13 digits with a wrong check digit is most often a mistyped UPC or
+/// EAN: the error says which digit it should end in (it said only "not in the catalog").
+#[test]
+fn a_mistyped_upc_is_named_as_such() {
+    let text = format!(
+        "{HEAD}S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,859712000018,1,8.00,USD,\n"
+    );
+    let e = read(Kind::Statements, text.as_bytes(), &ctx()).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("mistyped") && msg.contains("the last digit should be 9"),
+        "{msg}"
+    );
+    // Another unknown code keeps the plain message.
+    let text =
+        format!("{HEAD}S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,ZZ-404,1,8.00,USD,\n");
+    let msg = read(Kind::Statements, text.as_bytes(), &ctx())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        !msg.contains("mistyped") && msg.contains("alias add"),
+        "{msg}"
+    );
+}
