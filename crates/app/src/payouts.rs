@@ -141,6 +141,33 @@ pub async fn payable(store: &Store, payee: &str, currency: Currency) -> Result<M
         .unwrap_or(Money::zero(currency)))
 }
 
+/// What the royalty statements of every run made payable to `payee` in `currency`
+/// (each run takes its payable out of the balance it carries, so they add up), less
+/// every payment to the payee in that currency standing now.
+pub async fn payable_on_statements(
+    store: &Store,
+    payee: &str,
+    currency: Currency,
+) -> Result<Money, AppError> {
+    let mut made = 0i64;
+    for run in crate::royalties::run_periods(store).await? {
+        if let Some(st) = crate::royalties::stored_statement(store, &run, payee).await? {
+            for c in st.contracts.iter().filter(|c| c.currency == currency) {
+                made = made
+                    .checked_add(c.totals.payable.minor())
+                    .ok_or_else(|| refused("payable amounts overflow"))?;
+            }
+        }
+    }
+    let paid: i64 = payouts(store, Some(payee), None)
+        .await?
+        .iter()
+        .filter(|p| p.amount.currency() == currency)
+        .map(|p| p.amount.minor())
+        .fold(0i64, i64::saturating_add);
+    Ok(Money::from_minor(made.saturating_sub(paid), currency))
+}
+
 /// Every payee's royalty payable balance, by (payee, currency): positive = owed to
 /// the payee.
 pub async fn payables(store: &Store) -> Result<BTreeMap<(String, String), Money>, AppError> {
@@ -300,6 +327,22 @@ pub async fn record(store: &Store, req: &PayoutRequest, user: &str) -> Result<Pa
             .ok_or_else(|| refused(format!("entry {id} exists and is not a payout")));
     }
     let owed = payable(store, payee.payee.as_str(), currency).await?;
+    // The payable account also holds what the statements have not made payable yet
+    // (reserves held against returns): a payment is bounded by what the royalty
+    // statements made payable, less what was paid, as well.
+    let on_statements = payable_on_statements(store, payee.payee.as_str(), currency).await?;
+    if amount.minor() <= owed.minor() && amount.minor() > on_statements.minor() {
+        let left = Money::from_minor(
+            owed.minor().saturating_sub(on_statements.minor().max(0)),
+            currency,
+        );
+        return Err(refused(format!(
+            "{amount} is more than the royalty statements made payable to {} ({}): {} is payable on them; the other {left} of the balance is held (reserves against returns) until a statement releases it; nothing recorded",
+            payee.payee,
+            payee.name,
+            Money::from_minor(on_statements.minor().max(0), currency)
+        )));
+    }
     if amount.minor() > owed.minor() {
         let owed_text = if owed.minor() > 0 {
             format!("only {owed} is")

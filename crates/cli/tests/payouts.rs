@@ -87,6 +87,28 @@ fn one_payout_is_recorded_once_refused_over_payable_and_corrected() {
         3,
         "more than zero",
     );
+    // Tidewater is unrecouped: its statement makes nothing payable, and what its
+    // payable balance holds is reserves against returns — not paid out (it was).
+    let tide = payable_minor(&d, "tidewater-band");
+    assert!(tide > 0, "{tide}");
+    let tide_text = format!("{}.{:02}", tide / 100, tide % 100);
+    refused(
+        &d,
+        &[
+            "payout",
+            "record",
+            "--payee",
+            "tidewater-band",
+            "--amount",
+            &tide_text,
+            "--currency",
+            "USD",
+            "--on",
+            "2016-06-30",
+        ],
+        4,
+        "more than the royalty statements made payable",
+    );
 
     let out = tmp.path().join("one.csv");
     let args = [

@@ -1992,6 +1992,15 @@ pub async fn stored_statement(
     Ok(st.statements.into_iter().find(|s| s.payee.id == payee))
 }
 
+/// The periods run, in recording order (their entries only: no statement is read).
+pub async fn run_periods(store: &Store) -> Result<Vec<String>, AppError> {
+    Ok(runs(store)
+        .await?
+        .into_iter()
+        .map(|(_, r)| r.period)
+        .collect())
+}
+
 /// Whether `period` has been run.
 pub async fn period_run(store: &Store, period: &str) -> Result<bool, AppError> {
     let Ok(period) = Period::parse(period.trim()) else {
