@@ -225,8 +225,6 @@ async fn oversold(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppEr
     Ok(out)
 }
 
-/// Things in the entries a label should look at before (or right after) recording
-/// them, one sentence each.
 /// Entries dated after the label's today (a mistyped year, most often): recorded, but
 /// no report shows them until that day comes.
 async fn future_dated(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppError> {
@@ -252,6 +250,8 @@ async fn future_dated(store: &Store, entries: &[Entry]) -> Result<Vec<String>, A
     )])
 }
 
+/// Things in the entries a label should look at before (or right after) recording
+/// them, one sentence each.
 pub async fn warnings(
     store: &Store,
     kind: Kind,
