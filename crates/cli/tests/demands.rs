@@ -202,5 +202,11 @@ fn paperwork_is_checked_before_it_is_recorded() {
             "20121234567",
         ],
     );
-    assert!(out.contains("lapses 2021-06-01"), "{out}");
+    // Filed before its window opened (2016-12-20, six months before the 2017-06-20
+    // lapse), the continuation extends nothing, and says so (it said "lapses
+    // 2021-06-01", five years from its own filing day).
+    assert!(
+        out.contains("does not continue the filing") && out.contains("still lapses 2017-06-20"),
+        "{out}"
+    );
 }
