@@ -840,58 +840,31 @@ RT-9001,2016-06-25,northwind,label,MRG-019-DVD,20,\n",
 fn a_continuation_is_said_to_extend_the_lapse_or_nothing() {
     let t = demo();
     let d = t.path().to_path_buf();
-    let out = ok(
-        &d,
-        &[
+    // A UCC-1 against northwind in NC: its number, filing day and what it continues.
+    let file = |number: &str, filed_on: &str, continues: Option<&str>| {
+        let mut args = vec![
             "legal",
             "ucc1",
             "--distributor",
             "northwind",
             "--file-number",
-            "X-1",
+            number,
             "--state",
             "NC",
             "--filed-on",
-            "2011-07-01",
-        ],
-    );
+            filed_on,
+        ];
+        if let Some(c) = continues {
+            args.extend(["--continues", c]);
+        }
+        ok(&d, &args)
+    };
+    let out = file("X-1", "2011-07-01", None);
     assert!(out.contains("lapses 2016-07-01 unless continued"), "{out}");
-    let out = ok(
-        &d,
-        &[
-            "legal",
-            "ucc1",
-            "--distributor",
-            "northwind",
-            "--file-number",
-            "X-1-C",
-            "--state",
-            "NC",
-            "--filed-on",
-            "2016-06-15",
-            "--continues",
-            "X-1",
-        ],
-    );
+    let out = file("X-1-C", "2016-06-15", Some("X-1"));
     assert!(out.contains("lapses 2021-07-01 unless continued"), "{out}");
     // The demo's own filing (2012-06-20) lapses 2017-06-20; its window opens 2016-12-20.
-    let out = ok(
-        &d,
-        &[
-            "legal",
-            "ucc1",
-            "--distributor",
-            "northwind",
-            "--file-number",
-            "EARLY-C",
-            "--state",
-            "NC",
-            "--filed-on",
-            "2016-06-30",
-            "--continues",
-            "20121234567",
-        ],
-    );
+    let out = file("EARLY-C", "2016-06-30", Some("20121234567"));
     assert!(
         out.contains("does not continue the filing") && out.contains("still lapses 2017-06-20"),
         "{out}"
