@@ -390,17 +390,42 @@ async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_nex
 }
 
 #[tokio::test]
-async fn a_reversal_recorded_before_a_run_but_known_after_its_period_is_charged_back_next() {
+async fn a_reversal_recorded_before_a_run_is_charged_back_by_that_run() {
     let (_tmp, d) = label();
     let d = &d;
-    // Reversed on 2017-02-15, before 2016H2 is run: after 2016H2 ended, so that run
-    // does not see it — the next one charges it back (it was once lost between them).
+    // Reversed on 2017-02-15, after 2016H2 ended but before it is run: the run made
+    // next charges it back (once lost between two runs, then left a period late).
     h1_then_january_reversed_on(d, "2017-02-15").await;
-    let h2 = run_json(d, "2016H2", &["--on", "2017-01-31"]);
-    assert_eq!(earned(&h2, "marta"), 0, "{h2}");
+    let h2 = run_json(d, "2016H2", &["--on", "2017-02-28"]);
+    assert_eq!(earned(&h2, "marta"), -(9_600 + 690 - 288), "{h2}");
+    assert!(warns(&h2, "are charged back in 2016H2"), "{h2}");
     let q1 = run_json(d, "2017Q1", &["--dry-run"]);
-    assert_eq!(earned(&q1, "marta"), -(9_600 + 690 - 288), "{q1}");
-    assert!(warns(&q1, "are charged back in 2017Q1"), "{q1}");
+    assert_eq!(earned(&q1, "marta"), 0, "{q1}");
+}
+
+/// A distributor's reissue of a statement the label reversed after its period was
+/// locked, imported with the reissue's own (earlier) issue date: the reissue and the
+/// charge-back land in the same run, so the artists are paid on the reissue once, not
+/// on the reissue and the original until some later period.
+#[tokio::test]
+async fn a_reissue_of_a_reversed_statement_is_not_paid_beside_the_original() {
+    let (tmp, d) = label();
+    let d = &d;
+    h1_then_january_reversed_on(d, "2017-02-15").await;
+    let reissue = write(
+        tmp.path(),
+        "reissue.csv",
+        "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo
+AL-2016-01R,allegro,2016-01-01,2016-01-31,2016-08-10,sale,NF-001-CD,90,720.00,USD,reissued
+",
+    );
+    ok(d, &["import", &reissue]);
+    let h2 = run_json(d, "2016H2", &["--on", "2017-02-28"]);
+    // 90 CDs at 8.00, 20 % of net receipts, Marta's 60 %: 86.40; January's 100.02 back.
+    assert_eq!(earned(&h2, "marta"), 8_640 - (9_600 + 690 - 288), "{h2}");
+    assert_eq!(h2["tie_out"][0]["ok"], true, "{h2}");
+    let q1 = run_json(d, "2017Q1", &["--dry-run"]);
+    assert_eq!(earned(&q1, "marta"), 0, "{q1}");
 }
 
 #[test]

@@ -332,6 +332,47 @@ impl Money {
         )
     }
 
+    /// Splits `self` into parts proportional to `shares` that add up to `self` exactly
+    /// when the shares add up to one: [`Money::allocate`], then the remainder handed
+    /// out one minor unit at a time to the parts that rounding cut the most (largest
+    /// remainder; on a tie the earlier share). Used where the whole amount must land
+    /// on the parties — a 500.01 advance paid to a duo at 33.33 % / 66.67 % is charged
+    /// 166.65 + 333.36 (the share cut most by rounding gets the cent), not 500.00. When the shares do not add up to one, what they
+    /// do not cover is answered as the remainder, as `allocate` does.
+    pub fn allocate_whole(self, shares: &[Rate]) -> (Vec<Money>, Money) {
+        let (mut parts, rest) = self.allocate(shares);
+        let total_ppm: u64 = shares.iter().map(|s| u64::from(s.ppm())).sum();
+        if total_ppm != u64::from(Rate::ONE_PPM) || rest.minor == 0 || parts.is_empty() {
+            return (parts, rest);
+        }
+        // With shares summing to one, |rest| < number of shares: each part lost less
+        // than one minor unit to truncation.
+        let step: i64 = if rest.minor > 0 { 1 } else { -1 };
+        let mut order: Vec<usize> = (0..shares.len()).collect();
+        let cut = |i: usize| -> i128 {
+            (i128::from(self.minor) * i128::from(shares[i].ppm()) % i128::from(Rate::ONE_PPM)).abs()
+        };
+        order.sort_by(|&a, &b| cut(b).cmp(&cut(a)).then(a.cmp(&b)));
+        let mut left = rest.minor;
+        for i in order.into_iter().cycle().take(shares.len() * 2) {
+            if left == 0 {
+                break;
+            }
+            if cut(i) == 0 {
+                continue;
+            }
+            parts[i].minor += step;
+            left -= step;
+        }
+        (
+            parts,
+            Money {
+                minor: left,
+                ..self
+            },
+        )
+    }
+
     /// The amount as a decimal string (`-1234.50`), no currency symbol.
     pub fn to_decimal_string(&self) -> String {
         let exp = u32::from(self.currency.exponent);
@@ -512,6 +553,42 @@ mod tests {
         let eur = Money::parse("1", Currency::parse("EUR").unwrap()).unwrap();
         assert!(usd("1").checked_add(eur).is_err());
         assert_eq!(usd("1").checked_sub(usd("2.5")).unwrap().minor(), -150);
+    }
+
+    #[test]
+    fn allocate_whole_lands_every_cent() {
+        let usd = Currency::USD;
+        let m = Money::from_minor(50001, usd);
+        let shares = [
+            Rate::from_ppm(333_300).unwrap(),
+            Rate::from_ppm(666_700).unwrap(),
+        ];
+        let (parts, rest) = m.allocate(&shares);
+        assert_eq!(
+            (parts[0].minor(), parts[1].minor(), rest.minor()),
+            (16665, 33335, 1)
+        );
+        let (parts, rest) = m.allocate_whole(&shares);
+        assert_eq!(
+            (parts[0].minor(), parts[1].minor(), rest.minor()),
+            (16665, 33336, 0)
+        );
+        // negative amounts: the remainder is handed out with its sign
+        let (parts, rest) = Money::from_minor(-50001, usd).allocate_whole(&shares);
+        assert_eq!(
+            (parts[0].minor(), parts[1].minor(), rest.minor()),
+            (-16665, -33336, 0)
+        );
+        // three equal thirds of one cent: one part gets it, the first on a tie
+        let third = Rate::from_ppm(333_333).unwrap();
+        let shares3 = [third, third, Rate::from_ppm(333_334).unwrap()];
+        let (parts, rest) = Money::from_minor(2, usd).allocate_whole(&shares3);
+        assert_eq!(parts.iter().map(|p| p.minor()).sum::<i64>(), 2);
+        assert_eq!(rest.minor(), 0);
+        // shares that do not cover the whole: the uncovered part stays the remainder
+        let (parts, rest) =
+            Money::from_minor(1000, usd).allocate_whole(&[Rate::from_ppm(500_000).unwrap()]);
+        assert_eq!((parts[0].minor(), rest.minor()), (500, 500));
     }
 
     proptest! {

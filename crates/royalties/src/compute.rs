@@ -1013,7 +1013,7 @@ pub fn compute_journal(
                 .apply_rate(rate, Rounding::HalfEven)
                 .map_err(|e| RoyaltyError::domain("cost", e))?,
         };
-        let (parts, _) = chargeable.allocate(&c.shares());
+        let (parts, _) = chargeable.allocate_whole(&c.shares());
         let pool = if c.cross_collateralized() {
             None
         } else {

@@ -775,3 +775,38 @@ fn earned_from_lines_equals_the_run_and_applies_territory_rules() {
         "{e}"
     );
 }
+
+/// An advance the label paid to a duo is charged to them whole: the cent that
+/// rounding the 33.33 % / 66.67 % split leaves over goes to the share it cut most,
+/// never to no one (the run posts exactly what the label paid as cash → advance).
+#[test]
+fn an_advance_split_between_payees_is_charged_to_the_cent() {
+    let t = terms(
+        "duo",
+        &[("ana", "0.3333"), ("ben", "0.6667")],
+        &["A"],
+        Base::NetReceipts,
+        "0.1",
+    );
+    let inputs = RoyaltyInputs {
+        entries: vec![],
+        contracts: vec![Contract::new(t).unwrap()],
+        payees: vec![payee("ana"), payee("ben")],
+        costs: vec![Cost::new(
+            "duo",
+            None,
+            usd(50_001),
+            CostKind::Advance,
+            true,
+            d("2016-01-15"),
+        )
+        .unwrap()],
+        ..Default::default()
+    };
+    let r = run(&inputs, "2016H1", &OpeningBalances::default());
+    let ana = stmt(&r, "duo", "ana");
+    let ben = stmt(&r, "duo", "ben");
+    assert_eq!(ana.costs_charged, usd(16_665));
+    assert_eq!(ben.costs_charged, usd(33_336));
+    assert_eq!(ana.unrecouped.minor() + ben.unrecouped.minor(), 50_001);
+}

@@ -14,7 +14,9 @@
 //!   accounted now and the sent statement is never rewritten. The first run also
 //!   charges costs dated before it (unrecouped advances carried in). A statement
 //!   accounted in a locked period and reversed since is **charged back** the same way:
-//!   taken negated, as known on the first day of the period being run.
+//!   taken negated, as known on the first day of the period being run — by the first
+//!   run made after the correction was recorded, whenever it was known (a reissue
+//!   imported with its own earlier issue date then never counts beside the original).
 //! * **In default.** A distributor is in default at a period's end when its risk level
 //!   is `critical`, or it refused a demand to return the label's stock.
 //! * **Tie-out.** Every run checks Σ payee royalties + rounding + label share +
@@ -355,6 +357,12 @@ pub struct StoredRun {
     pub tie_out: serde_json::Value,
     pub warnings: Vec<String>,
     pub closing: OpeningBalances,
+    /// The run applied every correction recorded before it, whenever it was known
+    /// (runs since this field: a statement reversed is left out or charged back by the
+    /// first run made after its correction). Runs before it applied only corrections
+    /// known by their period's end; the next run charges back what they did not see.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub corrections_as_recorded: bool,
 }
 
 /// A stored statement's payee and the hex SHA-256 of its JSON.
@@ -830,6 +838,7 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
         tie_out: serde_json::to_value(&result.tie_out).unwrap_or_default(),
         warnings: warnings.clone(),
         closing: result.closing.clone(),
+        corrections_as_recorded: true,
     };
     // Recording reads the book; what the run computed is no longer needed for it, and
     // is freed on another thread while this one records (a million rows of earnings).
@@ -971,14 +980,19 @@ async fn gather(
             )
             .await?,
     );
+    // Every correction recorded before this run applies to it, whenever it was known:
+    // a run is made once, and a correction it left for a later period would let a
+    // reissue dated in this period (imported with its own issue date) count beside the
+    // statement it replaces until then — royalties paid twice.
     let corrections = store.entries(&[EntryKind::Correction], None).await?;
     let reversed: BTreeSet<EntryId> = corrections
         .iter()
         .filter_map(|(_, e)| match &e.event {
-            Event::Correction { reverses, .. } if e.known_on <= end => Some(reverses.clone()),
+            Event::Correction { reverses, .. } => Some(reverses.clone()),
             _ => None,
         })
         .collect();
+    let prev_saw_all = previous.is_some_and(|p| p.stored.corrections_as_recorded);
     let mut late = 0usize;
     let mut moved = MovedCosts::new();
     let mut notes = Vec::new();
@@ -994,11 +1008,12 @@ async fn gather(
             let Event::Correction { reverses, .. } = &e.event else {
                 continue;
             };
-            // The previous run saw the corrections recorded before it and known by its
-            // period's end (it left their statements out); any other known by this
-            // period's end is charged back now, whenever it was recorded.
-            let seen_before = *seq <= prev_seq && e.known_on <= pe;
-            if seen_before || e.known_on > end {
+            // The previous run applied the corrections recorded before it (left their
+            // statements out or charged them back) — a run from before
+            // `corrections_as_recorded` only those known by its period's end; any other
+            // is charged back now.
+            let seen_before = *seq <= prev_seq && (prev_saw_all || e.known_on <= pe);
+            if seen_before {
                 continue;
             }
             let Some((rseq, json)) = store.entry_json(reverses.as_str()).await? else {
