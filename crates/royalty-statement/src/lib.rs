@@ -632,8 +632,10 @@ fn csv_cell(s: &str) -> String {
 
 /// CSV: one row per item, `record` saying which part of the statement it is
 /// (`header`, `total`, `note`, `not_collected`, `cost`, `detail`, `payment`); amounts
-/// as plain decimals; `rate` is the rate applied on a detail line, `text` a note's
-/// words or a payment's reference.
+/// as plain decimals; `amount` holds only money in `currency` (a header's value is in
+/// `text`, the totals' unit counts in `units_sold`/`units_returned` on the `units`
+/// row, `carried_below_minimum` is `yes`/`no` in `text`); `rate` is the rate applied
+/// on a detail line, `text` a note's words or a payment's reference.
 pub fn to_csv(st: &RoyaltyStatement) -> String {
     to_csv_checked(st, &Checks::default())
 }
@@ -663,37 +665,61 @@ pub fn to_csv_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
         ("issued_on", &st.issued_on.to_string()),
     ] {
         row([
-            "header", "", k, "", "", "", "", "", "", "", "", "", "", "", v, "", "", "",
+            "header", "", k, "", "", "", "", "", "", "", "", "", "", "", "", "", "", v,
         ]);
     }
     for c in &st.contracts {
         let cur = c.currency.to_string();
         let t = &c.totals;
         let d = |m: Money| m.to_decimal_string();
-        for (k, v) in [
-            ("opening_balance", d(t.opening_balance)),
-            ("units_sold", t.units_sold.to_string()),
-            ("units_returned", t.units_returned.to_string()),
-            ("returns", d(t.returns)),
-            ("royalty_earned", d(t.royalty_earned)),
-            ("royalty_collected", d(t.royalty_collected)),
-            ("royalties", d(t.royalties)),
-            ("reserve_held", d(t.reserve_held)),
-            ("reserve_released", d(t.reserve_released)),
-            ("costs_charged", d(t.costs_charged)),
-            ("recouped", d(t.recouped)),
-            ("closing_balance", d(t.closing_balance)),
-            ("payable", d(t.payable)),
-            ("min_payout", d(t.min_payout)),
-            ("carried_below_minimum", t.carried_below_minimum.to_string()),
-            ("unrecouped", d(t.unrecouped)),
-            ("reserves_outstanding", d(t.reserves_outstanding)),
-            ("earned_not_collected", d(t.earned_not_collected)),
+        // Only money in `amount` (so a spreadsheet can sum it), with its currency: the
+        // totals' unit counts in their own columns, the one yes/no in `text`.
+        // (item, units_sold, units_returned, amount, text)
+        let money = |k: &'static str, m: Money| (k, String::new(), String::new(), d(m), "");
+        let rows = [
+            money("opening_balance", t.opening_balance),
             (
-                "earned_not_collected_in_default",
-                d(t.earned_not_collected_in_default),
+                "units_sold",
+                t.units_sold.to_string(),
+                String::new(),
+                String::new(),
+                "",
             ),
-        ] {
+            (
+                "units_returned",
+                String::new(),
+                t.units_returned.to_string(),
+                String::new(),
+                "",
+            ),
+            money("returns", t.returns),
+            money("royalty_earned", t.royalty_earned),
+            money("royalty_collected", t.royalty_collected),
+            money("royalties", t.royalties),
+            money("reserve_held", t.reserve_held),
+            money("reserve_released", t.reserve_released),
+            money("costs_charged", t.costs_charged),
+            money("recouped", t.recouped),
+            money("closing_balance", t.closing_balance),
+            money("payable", t.payable),
+            money("min_payout", t.min_payout),
+            (
+                "carried_below_minimum",
+                String::new(),
+                String::new(),
+                String::new(),
+                if t.carried_below_minimum { "yes" } else { "no" },
+            ),
+            money("unrecouped", t.unrecouped),
+            money("reserves_outstanding", t.reserves_outstanding),
+            money("earned_not_collected", t.earned_not_collected),
+            money(
+                "earned_not_collected_in_default",
+                t.earned_not_collected_in_default,
+            ),
+        ];
+        for (k, sold, returned, amount, text) in rows {
+            let currency = if amount.is_empty() { "" } else { cur.as_str() };
             row([
                 "total",
                 &c.contract_id,
@@ -703,16 +729,16 @@ pub fn to_csv_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
                 "",
                 "",
                 "",
+                &sold,
+                &returned,
                 "",
                 "",
                 "",
                 "",
+                &amount,
+                currency,
                 "",
-                "",
-                &v,
-                &cur,
-                "",
-                "",
+                text,
             ]);
         }
         row([
@@ -1260,6 +1286,36 @@ mod tests {
     #[test]
     fn csv_snapshot() {
         insta::assert_snapshot!("statement_csv", to_csv(&statement(2)));
+    }
+
+    /// The `amount` column holds only money, with its currency beside it: a
+    /// spreadsheet summing it meets no names, dates, counts or yes/no.
+    #[test]
+    fn csv_amount_column_is_money_only() {
+        let csv = to_csv(&statement(3));
+        let mut lines = csv.lines();
+        let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let amount = head.iter().position(|c| *c == "amount").unwrap();
+        let currency = head.iter().position(|c| *c == "currency").unwrap();
+        let mut checked = 0;
+        for l in lines.filter(|l| !l.contains('"')) {
+            let cells: Vec<&str> = l.split(',').collect();
+            let a = cells[amount];
+            if a.is_empty() {
+                continue;
+            }
+            let digits = a.strip_prefix('-').unwrap_or(a);
+            assert!(
+                digits.split_once('.').is_some_and(|(i, f)| {
+                    !i.is_empty() && i.chars().chain(f.chars()).all(|c| c.is_ascii_digit())
+                }),
+                "not money in amount: {l}"
+            );
+            assert!(!cells[currency].is_empty(), "money without currency: {l}");
+            checked += 1;
+        }
+        assert!(checked > 10, "{csv}");
+        assert!(csv.contains("header,,label,,,,,,,,,,,,,,,"), "{csv}");
     }
 
     #[test]
