@@ -367,18 +367,37 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
                 bankruptcy_only: r.bankruptcy_only && !bankruptcy,
             });
         };
+    // A demand is due within 45 days of receipt, or within 20 days after the petition
+    // when those 45 days run out *after* it. Goods received exactly 45 days before the
+    // petition have their 45 days end on the petition day itself — not after it — so
+    // their demand was due that day, not 20 days later.
+    let first_day_units: u64 = deliveries
+        .iter()
+        .filter(|x| x.received_on.unwrap_or(x.date) == from45)
+        .fold(0u64, |a, x| a.saturating_add(x.units));
+    let demand_by = basis.add_days(RECLAMATION_DEMAND_DAYS);
+    let first_day = if first_day_units > 0 {
+        format!(
+            " ({first_day_units} of them received on {from45}, 45 days before: their 45 days ended on {basis}, so their demand was due by {basis})"
+        )
+    } else {
+        String::new()
+    };
     push(
         "reclamation_demand",
         format!(
-            "{} units delivered {}..{} ({} at cost, {} at wholesale): written demand by {}",
+            "{} units delivered {}..{} ({} at cost, {} at wholesale): written demand by {demand_by}{first_day}",
             window_45.units,
             from45,
             basis,
             money_line(window_45.value_at_cost),
             money_line(window_45.value_at_wholesale),
-            basis.add_days(RECLAMATION_DEMAND_DAYS)
         ),
-        Some(basis.add_days(RECLAMATION_DEMAND_DAYS)),
+        Some(if first_day_units == window_45.units && first_day_units > 0 {
+            basis
+        } else {
+            demand_by
+        }),
         None,
     );
     push(
@@ -554,6 +573,62 @@ mod tests {
             .iter()
             .flat_map(|a| a.signals.iter())
             .all(|s| s.code != SignalCode::Insolvent));
+    }
+
+    /// Goods received exactly 45 days before the petition are in the window, but
+    /// their 45 days end on the petition day — not after it — so the 20 days after
+    /// the petition do not extend their demand: the report says so, and when they are
+    /// all the window holds, the deadline is the petition day.
+    #[test]
+    fn goods_received_exactly_45_days_before_had_their_demand_due_on_the_petition_day() {
+        let mut tl = failed(InsolvencyKind::Bankruptcy, Some("2016-06-03"));
+        tl.ship("S0", "2016-04-19", "label", "acme", "A-1", 7);
+        let r = report(
+            &tl.snap("2016-06-10"),
+            &k::p("acme"),
+            &Thresholds::default(),
+        )
+        .unwrap();
+        assert_eq!(r.window_45.units, 47);
+        let due = |code: &str| r.deadlines.iter().find(|x| x.code == code).unwrap().clone();
+        let d = due("reclamation_demand");
+        assert_eq!(d.due_on, Some(k::d("2016-06-23")));
+        assert!(
+            d.what.contains("7 of them received on 2016-04-19, 45 days before: their 45 days ended on 2016-06-03, so their demand was due by 2016-06-03"),
+            "{}",
+            d.what
+        );
+        // Only such goods in the window: the deadline is the petition day.
+        let mut only = Tl::new();
+        only.agreement(k::agreement("acme", "2015-01-01"))
+            .catalog("A-1", 800, 110)
+            .make("2015-01-02", "A-1", 1000)
+            .ship("S0", "2016-04-19", "label", "acme", "A-1", 7)
+            .fact(
+                "2016-06-03",
+                Fact::Insolvency(Insolvency {
+                    distributor: k::p("acme"),
+                    kind: InsolvencyKind::Bankruptcy,
+                    on: k::d("2016-06-03"),
+                    petition_date: Some(k::d("2016-06-03")),
+                    case: None,
+                    claims_bar_date: None,
+                    contact: None,
+                }),
+            );
+        let r = report(
+            &only.snap("2016-06-10"),
+            &k::p("acme"),
+            &Thresholds::default(),
+        )
+        .unwrap();
+        let d = r
+            .deadlines
+            .iter()
+            .find(|x| x.code == "reclamation_demand")
+            .unwrap();
+        assert_eq!(d.due_on, Some(k::d("2016-06-03")));
+        assert_eq!(d.status, DeadlineStatus::Passed);
     }
 
     #[test]
