@@ -819,9 +819,26 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         .filter(|(_, e)| visible(e, made_on))
         .map(|(s, _)| *s)
         .max();
+    // The heads anchor the figures in the whole journal; when a head entry is not
+    // about this distributor (a royalty run naming every artist, another
+    // distributor's statement) it is given by its hash alone: the pack goes to the
+    // trustee and the distributor's other creditors.
+    let about_this: BTreeSet<i64> = included.clone();
     included.extend(head_at);
     included.extend(head_made);
-    let links: Vec<ChainLink> = store.chain_links(&included).await?;
+    let links: Vec<ChainLink> = store
+        .chain_links(&included)
+        .await?
+        .into_iter()
+        .map(|l| {
+            if about_this.contains(&l.seq) {
+                l
+            } else {
+                l.withhold()
+            }
+        })
+        .collect();
+    let withheld = links.iter().filter(|l| l.withheld).count();
     let hash_of = |seq: Option<i64>| {
         seq.and_then(|s| links.iter().find(|l| l.seq == s))
             .map(|l| l.hash.clone())
@@ -1268,15 +1285,31 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
          \x20                     ‖ length of postings (8 bytes, big-endian) ‖ postings (UTF-8) )\n\n\
          \x20  Recompute each one, and check that where two entries follow each other (seq n and\n\
          \x20  n+1) the second's prev_hash is the first's hash. The label's full journal\n\
-         \x20  (backstock verify) links every entry up to the heads above.\n\n\
+         \x20  (backstock verify) links every entry up to the heads above.{}\n\n\
          3. Both at once, with backstock (needs nothing but this directory):\n\
          \x20     backstock verify-pack DIR\n\n\
          Entries included:\n{}",
         agreement.legal_name,
         links.len(),
+        if withheld > 0 {
+            format!(
+                "\n\x20  {} not about {d} {} by {} hash alone (\"withheld\": true, no\n\
+                 \x20  content): the pack goes to others, and that entry is the label's business\n\
+                 \x20  with others. It chains to the entry before it; the label's own journal\n\
+                 \x20  (checked by backstock verify) holds the same hash at that seq.",
+                if withheld == 1 { "One head entry".to_string() } else { format!("{withheld} head entries") },
+                if withheld == 1 { "is given" } else { "are given" },
+                if withheld == 1 { "its" } else { "their" },
+            )
+        } else {
+            String::new()
+        },
         links
             .iter()
-            .map(|l| format!("  #{} {} {}\n", l.seq, l.hash, l.entry_id))
+            .map(|l| {
+                let id = if l.withheld { "(withheld: not about this distributor)" } else { l.entry_id.as_str() };
+                format!("  #{} {} {}\n", l.seq, l.hash, id)
+            })
             .collect::<String>()
     );
 
@@ -1383,6 +1416,8 @@ pub struct PackCheck {
     pub entries_checked: usize,
     /// Consecutive entries whose link was checked.
     pub links_checked: usize,
+    /// Links given by their hash alone (heads not about the distributor).
+    pub withheld: usize,
     pub problems: Vec<String>,
 }
 
@@ -1458,6 +1493,7 @@ pub fn verify(dir: &Path) -> Result<PackCheck, AppError> {
     }
     let mut entries_checked = 0;
     let mut links_checked = 0;
+    let mut withheld_seen = 0;
     match std::fs::read_to_string(dir.join("journal/links.jsonl")) {
         Err(e) => problems.push(format!("journal/links.jsonl: {e}")),
         Ok(text) => {
@@ -1474,6 +1510,28 @@ pub fn verify(dir: &Path) -> Result<PackCheck, AppError> {
                     problems.push(format!("entry #{}: unreadable prev_hash or seq", l.seq));
                     continue;
                 };
+                if l.withheld {
+                    // Given by its hash alone: nothing to recompute, but it must still
+                    // chain to the entry before it when that one is here.
+                    if parse_hex32(&l.hash).is_none() || !l.entry_json.is_empty() {
+                        problems.push(format!(
+                            "entry #{}: a withheld link with content or no hash",
+                            l.seq
+                        ));
+                    }
+                    if let Some(pr) = prev.as_ref().filter(|pr| pr.seq + 1 == l.seq) {
+                        links_checked += 1;
+                        if pr.hash != l.prev_hash {
+                            problems.push(format!(
+                                "entry #{}: prev_hash is not the hash of entry #{}",
+                                l.seq, pr.seq
+                            ));
+                        }
+                    }
+                    withheld_seen += 1;
+                    prev = Some(l);
+                    continue;
+                }
                 let h = l.recompute(&p).map(|h| backstock_ledger::chain::to_hex(&h));
                 if h.as_deref() != Some(l.hash.as_str()) {
                     problems.push(format!(
@@ -1508,6 +1566,7 @@ pub fn verify(dir: &Path) -> Result<PackCheck, AppError> {
         files_checked: listed.len(),
         entries_checked,
         links_checked,
+        withheld: withheld_seen,
         problems,
     })
 }

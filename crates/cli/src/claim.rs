@@ -136,8 +136,19 @@ pub fn verify_pack(a: VerifyPackArgs) -> Result<String, AppError> {
     let c = claim_pack::verify(&a.dir)?;
     if c.ok() {
         Ok(format!(
-            "OK: {} files match MANIFEST.sha256; {} journal entries hash to their stated hashes ({} consecutive links checked).\n",
-            c.files_checked, c.entries_checked, c.links_checked
+            "OK: {} files match MANIFEST.sha256; {} journal entries hash to their stated hashes ({} consecutive links checked){}.\n",
+            c.files_checked,
+            c.entries_checked,
+            c.links_checked,
+            if c.withheld > 0 {
+                format!(
+                    "; {} head entr{} not about the distributor given by hash alone",
+                    c.withheld,
+                    if c.withheld == 1 { "y" } else { "ies" }
+                )
+            } else {
+                String::new()
+            }
         ))
     } else {
         Err(AppError::new(

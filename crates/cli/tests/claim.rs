@@ -210,6 +210,32 @@ fn the_pack_ties_to_the_clis_own_figures_and_verifies() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     }
 
+    // The journal heads (here royalty runs naming every artist) are not about
+    // Cascade: given by their hash alone, so nothing of the label's business with
+    // others — Northwind, other artists' royalties — goes to Cascade's trustee.
+    let links = std::fs::read_to_string(alone.join("journal/links.jsonl")).unwrap();
+    assert!(
+        !links.to_lowercase().contains("northwind"),
+        "another distributor in the pack's journal"
+    );
+    let heads: Vec<Value> = links
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["withheld"] == true)
+        .collect();
+    assert!(!heads.is_empty(), "the heads are about others and withheld");
+    for h in &heads {
+        assert_eq!(h["entry_json"], "", "{h}");
+        assert_eq!(h["hash"].as_str().unwrap().len(), 64, "{h}");
+    }
+    let verify_txt = std::fs::read_to_string(alone.join("VERIFY.txt")).unwrap();
+    assert!(
+        verify_txt.contains("(withheld: not about this distributor)"),
+        "{verify_txt}"
+    );
+    let out = String::from_utf8_lossy(&v.stdout).to_string();
+    assert!(out.contains("given by hash alone"), "{out}");
+
     // A changed byte in a schedule, or in an entry, is found.
     let p = alone.join("receivables.csv");
     let text = std::fs::read_to_string(&p).unwrap();

@@ -33,6 +33,13 @@ pub struct ChainLink {
     /// The SHA-256 of the file it came from, as hashed (version 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_sha256: Option<String>,
+    /// Given by its hash alone: the entry's content (`entry_id`, `entry_json`,
+    /// `postings`, `recorded_at`, `file_sha256`) is left out because it is not the
+    /// business of whoever the link is shown to (a claim pack's journal head when the
+    /// head entry concerns another distributor). Such a link cannot be recomputed; it
+    /// still chains (`prev_hash`, `hash`), and the label's own `verify` shows the hash.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withheld: bool,
 }
 
 fn version_1() -> u8 {
@@ -43,6 +50,22 @@ fn is_version_1(v: &u8) -> bool {
 }
 
 impl ChainLink {
+    /// This link given by its hash alone ([`ChainLink::withheld`]).
+    pub fn withhold(self) -> ChainLink {
+        ChainLink {
+            seq: self.seq,
+            entry_id: String::new(),
+            prev_hash: self.prev_hash,
+            entry_json: String::new(),
+            postings: String::new(),
+            hash: self.hash,
+            chain_version: self.chain_version,
+            recorded_at: None,
+            file_sha256: None,
+            withheld: true,
+        }
+    }
+
     /// The link's hash recomputed from its fields and the previous hash (`None` for a
     /// chain version this build does not know).
     pub fn recompute(&self, prev: &[u8; 32]) -> Option<[u8; 32]> {
@@ -114,6 +137,7 @@ impl Store {
                 } else {
                     None
                 },
+                withheld: false,
             });
         }
         Ok(out)
