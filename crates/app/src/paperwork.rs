@@ -114,6 +114,30 @@ pub struct Ucc1Recorded {
     pub ineffective: Option<String>,
 }
 
+impl Ucc1Recorded {
+    /// What was recorded, in one sentence for the label, dates written by `date` (the
+    /// CLI's ISO dates, the web's locale): a continuation that continues nothing says
+    /// why and that the filing still lapses.
+    pub fn said(&self, date: impl Fn(Date) -> String) -> String {
+        match &self.ineffective {
+            Some(why) => format!(
+                "Recorded UCC-1 {} against {} filed on {}: it does not continue the filing ({why}); the filing still lapses on {}.",
+                self.file_number,
+                self.distributor,
+                date(self.filed_on),
+                date(self.lapses_on)
+            ),
+            None => format!(
+                "Recorded UCC-1 {} against {} filed on {}; it lapses on {} unless continued.",
+                self.file_number,
+                self.distributor,
+                date(self.filed_on),
+                date(self.lapses_on)
+            ),
+        }
+    }
+}
+
 /// Records a UCC-1 filing. Refused without an agreement with the distributor, with an
 /// empty file number or state, or for a continuation of a filing not on record.
 #[tracing::instrument(name = "file_ucc1", skip_all, fields(distributor = %req.distributor))]

@@ -1892,16 +1892,7 @@ async fn run_legal(command: Command, data_dir: Option<PathBuf>) -> Result<String
                         continues,
                     };
                     let r = backstock_app::paperwork::file_ucc1(&store, req, &user()).await?;
-                    Ok(match &r.ineffective {
-                        Some(why) => format!(
-                            "Recorded UCC-1 {} against {}, filed {}: it does not continue the filing ({why}); the filing still lapses {}.\n",
-                            r.file_number, r.distributor, r.filed_on, r.lapses_on
-                        ),
-                        None => format!(
-                            "Recorded UCC-1 {} against {}, filed {}; it lapses {} unless continued.\n",
-                            r.file_number, r.distributor, r.filed_on, r.lapses_on
-                        ),
-                    })
+                    Ok(format!("{}\n", r.said(|d| d.to_string())))
                 }
                 Some(LegalCommand::Notice {
                     distributor,

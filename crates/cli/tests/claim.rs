@@ -886,13 +886,19 @@ fn a_continuation_is_said_to_extend_the_lapse_or_nothing() {
         ok(&d, &args)
     };
     let out = file("X-1", "2011-07-01", None);
-    assert!(out.contains("lapses 2016-07-01 unless continued"), "{out}");
+    assert!(
+        out.contains("lapses on 2016-07-01 unless continued"),
+        "{out}"
+    );
     let out = file("X-1-C", "2016-06-15", Some("X-1"));
-    assert!(out.contains("lapses 2021-07-01 unless continued"), "{out}");
+    assert!(
+        out.contains("lapses on 2021-07-01 unless continued"),
+        "{out}"
+    );
     // The demo's own filing (2012-06-20) lapses 2017-06-20; its window opens 2016-12-20.
     let out = file("EARLY-C", "2016-06-30", Some("20121234567"));
     assert!(
-        out.contains("does not continue the filing") && out.contains("still lapses 2017-06-20"),
+        out.contains("does not continue the filing") && out.contains("still lapses on 2017-06-20"),
         "{out}"
     );
 }

@@ -206,7 +206,7 @@ fn paperwork_is_checked_before_it_is_recorded() {
     // lapse), the continuation extends nothing, and says so (it said "lapses
     // 2021-06-01", five years from its own filing day).
     assert!(
-        out.contains("does not continue the filing") && out.contains("still lapses 2017-06-20"),
+        out.contains("does not continue the filing") && out.contains("still lapses on 2017-06-20"),
         "{out}"
     );
 }

@@ -597,22 +597,7 @@ pub async fn run(
                 continues: opt(fl, "continues"),
             };
             let (r, new) = app::ucc1(store, req, &user).await?;
-            let w = match &r.ineffective {
-                Some(why) => format!(
-                    "Recorded UCC-1 {} against {} filed on {}: it does not continue the filing ({why}); the filing still lapses on {}.",
-                    r.file_number,
-                    r.distributor,
-                    l.date(r.filed_on),
-                    l.date(r.lapses_on)
-                ),
-                None => format!(
-                    "Recorded UCC-1 {} against {} filed on {}; it lapses on {} unless continued.",
-                    r.file_number,
-                    r.distributor,
-                    l.date(r.filed_on),
-                    l.date(r.lapses_on)
-                ),
-            };
+            let w = r.said(|d| l.date(d));
             (
                 "ucc1_filed",
                 json!({"distributor": r.distributor, "file_number": r.file_number, "filed_on": r.filed_on, "lapses_on": r.lapses_on, "continues_nothing": r.ineffective, "entry_id": format!("ucc1:{}:{}", r.distributor, r.file_number), "recorded": new}),
