@@ -179,6 +179,11 @@ async fn open_checked(file: &Path, dir: &Path) -> Result<(Store, Checked), AppEr
     if let Some(p) = v.first_problem {
         return Err(refused(p));
     }
+    // The royalty statements kept beside the journal are what was sent to the
+    // artists: each must be the one its run's entry names by SHA-256.
+    crate::royalties::verify_stored_statements(&store)
+        .await
+        .map_err(|e| refused(e.message().to_string()))?;
     Ok((
         store,
         Checked {
@@ -299,6 +304,44 @@ mod tests {
         assert_eq!((r.entries, r.previous), (n, None));
         let s = Store::open(&other, false).await.unwrap();
         assert_eq!(s.entry_count().await.unwrap(), n);
+
+        // A backup whose stored royalty statement is not the one its run recorded
+        // (one row replaced by another payee's): refused, nothing changed.
+        let bad = tmp.path().join("bad.db");
+        std::fs::copy(&file, &bad).unwrap();
+        {
+            use sqlx::Connection;
+            let url = format!("sqlite://{}", bad.display());
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            for q in [
+                "DROP TRIGGER royalty_statements_no_update",
+                "UPDATE royalty_statements SET body = (SELECT body FROM royalty_statements r2 WHERE r2.period = royalty_statements.period AND r2.payee <> royalty_statements.payee LIMIT 1), sha256 = (SELECT sha256 FROM royalty_statements r2 WHERE r2.period = royalty_statements.period AND r2.payee <> royalty_statements.payee LIMIT 1) WHERE payee = 'june-okafor' AND period = '2016H1'",
+            ] {
+                sqlx::query(q).execute(&mut c).await.unwrap();
+            }
+            c.close().await.unwrap();
+        }
+        let before = Store::open(&other, false)
+            .await
+            .unwrap()
+            .verify()
+            .await
+            .unwrap();
+        let e = restore(&other, &bad).await.unwrap_err();
+        assert_eq!(e.exit(), Exit::Tampered, "{}", e.message());
+        assert!(e.message().contains("june-okafor"), "{}", e.message());
+        assert!(
+            e.message().contains("nothing was changed"),
+            "{}",
+            e.message()
+        );
+        let after = Store::open(&other, false)
+            .await
+            .unwrap()
+            .verify()
+            .await
+            .unwrap();
+        assert_eq!(before.head_hash, after.head_hash);
 
         // Not a database: refused, nothing changed.
         let junk = tmp.path().join("junk.db");
