@@ -1095,6 +1095,145 @@ pub async fn buy_back(store: &Store, req: &BuyBack, user: &str) -> Result<Bought
     })
 }
 
+// ---------------------------------------------------------------------------------------
+// detention
+
+/// The label's units at a holder held against its will (a failed distributor refusing a
+/// return, stock seized by a lender), or released from that state. The units stay the
+/// label's and stay at the holder; they move from `on_hand` to `detained` there (or
+/// back), so the stock report, the claim pack and a buy-back of detained units see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detain {
+    pub holder: PartyId,
+    pub sku: Sku,
+    pub units: u64,
+    /// Why, in the label's words (goes in the journal; required).
+    pub reason: String,
+    /// Release detained units back to on hand instead.
+    pub release: bool,
+    /// The entry's id (default `detention:HOLDER:SKU:DATE:UNITS`, `detention-released:…`).
+    pub id: Option<String>,
+    /// Default: the label's today.
+    pub on: Option<Date>,
+}
+
+/// Units detained (or released).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Detained {
+    pub entry_id: String,
+    pub holder: PartyId,
+    pub sku: Sku,
+    pub units: u64,
+    pub released: bool,
+    pub reason: String,
+    pub on: Date,
+    /// Label-owned units of the SKU at the holder after it: on hand and detained.
+    pub on_hand_after: i64,
+    pub detained_after: i64,
+    /// False when the same entry was already on record (nothing new recorded).
+    pub recorded: bool,
+}
+
+#[tracing::instrument(name = "detain", skip_all)]
+pub async fn detain(store: &Store, req: &Detain, user: &str) -> Result<Detained, AppError> {
+    let (today, on) = dates(store, req.on).await?;
+    let h = &req.holder;
+    if h.is_label() {
+        return Err(input(
+            "units are detained at a distributor (or a warehouse, a lender) holding the label's stock, not at the label",
+        ));
+    }
+    if req.units == 0 || req.units > 1_000_000_000 {
+        return Err(input("units must be from 1 to 1,000,000,000"));
+    }
+    let reason = text("--reason", &req.reason, true)?;
+    let sku = &req.sku;
+    let (from, to) = if req.release {
+        ("detained", "on hand")
+    } else {
+        ("on hand", "detained")
+    };
+    let entry_id = match req.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(id) => id.to_string(),
+        // The units are in the default id: the same command twice records once, and
+        // a different count the same day is an entry of its own.
+        None if req.release => format!("detention-released:{h}:{sku}:{on}:{}", req.units),
+        None => format!("detention:{h}:{sku}:{on}:{}", req.units),
+    };
+    let units = i64::try_from(req.units).unwrap_or(i64::MAX);
+    let event = Event::Detention {
+        holder: h.clone(),
+        sku: sku.clone(),
+        units: if req.release { -units } else { units },
+        reason: reason.clone(),
+    };
+    let (on_then, det_then) = held(store, h, sku, on).await?;
+    let (on_now, det_now) = held(store, h, sku, today).await?;
+    if let Some((_, existing, _)) = store.entry(&entry_id).await? {
+        if existing.event == event && existing.effective_on == on {
+            return Ok(Detained {
+                entry_id,
+                holder: h.clone(),
+                sku: sku.clone(),
+                units: req.units,
+                released: req.release,
+                reason,
+                on,
+                on_hand_after: on_now,
+                detained_after: det_now,
+                recorded: false,
+            });
+        }
+        return Err(refused(format!(
+            "{entry_id} is already recorded with other details (on {}); give this one its own --id",
+            existing.effective_on
+        )));
+    }
+    // The units must be there, in the state they leave, on the day and still today
+    // (a later entry may have moved them since).
+    let pick = |o: i64, d: i64| if req.release { d } else { o };
+    let there = pick(on_then, det_then).min(pick(on_now, det_now));
+    if units > there {
+        let when = if pick(on_then, det_then) <= pick(on_now, det_now) {
+            format!("on {on}")
+        } else {
+            format!("now ({today})")
+        };
+        return Err(refused(format!(
+            "{h} holds {there} units of {sku} {from} for the label {when}, not {}",
+            req.units
+        )));
+    }
+    let mut command = format!(
+        "detain {h} --sku {sku} --units {} --reason {}",
+        req.units,
+        quoted(&reason)
+    );
+    if req.release {
+        command.push_str(" --release");
+    }
+    command.push_str(&format!(" --id {entry_id} --on {on}"));
+    let e = entry(entry_id.clone(), on, today, user, command, event)?;
+    crate::books::record(store, &[e], None).await?;
+    let (on_hand_after, detained_after) = held(store, h, sku, today).await?;
+    debug_assert!(
+        (on_hand_after - on_now).abs() == units && (detained_after - det_now).abs() == units,
+        "a detention moves {units} units from {from} to {to}"
+    );
+    Ok(Detained {
+        entry_id,
+        holder: h.clone(),
+        sku: sku.clone(),
+        units: req.units,
+        released: req.release,
+        reason,
+        on,
+        on_hand_after,
+        detained_after,
+        recorded: true,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

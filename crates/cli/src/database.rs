@@ -267,6 +267,7 @@ fn on_working_copy(c: &Command) -> bool {
             | Command::Export(_)
             | Command::Books { .. }
             | Command::Buyback(_)
+            | Command::Detain(_)
             | Command::Risk { .. }
             | Command::Alerts { .. }
             | Command::Insolvency { .. }

@@ -116,6 +116,69 @@ pub struct BuybackArgs {
     pub format: Format,
 }
 
+#[derive(Args)]
+pub struct DetainArgs {
+    /// Who holds the units (a distributor, its estate or liquidator).
+    pub holder: String,
+    #[arg(long)]
+    pub sku: String,
+    #[arg(long)]
+    pub units: u64,
+    /// Why (goes in the journal): a refused return demand, a seizure for a lender.
+    #[arg(long)]
+    pub reason: String,
+    /// Release detained units back to on hand at the holder.
+    #[arg(long)]
+    pub release: bool,
+    /// The entry's id (default: detention:HOLDER:SKU:DATE:UNITS, detention-released:… with
+    /// --release).
+    #[arg(long)]
+    pub id: Option<String>,
+    #[arg(long, value_parser = parse_date)]
+    pub on: Option<Date>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+pub async fn detain(store: &Store, a: DetainArgs) -> Result<String, AppError> {
+    let req = deductions::Detain {
+        holder: deductions::parse_party("HOLDER", &a.holder)?,
+        sku: deductions::parse_sku(&a.sku)?,
+        units: a.units,
+        reason: a.reason,
+        release: a.release,
+        id: a.id,
+        on: a.on,
+    };
+    let d = deductions::detain(store, &req, &user()).await?;
+    if a.format == Format::Json {
+        return Ok(format!(
+            "{}\n",
+            serde_json::to_string_pretty(&d).unwrap_or_default()
+        ));
+    }
+    let what = if d.released {
+        "Released"
+    } else {
+        "Recorded as detained"
+    };
+    let head = if d.recorded {
+        format!(
+            "{what}: {} units of {} at {} on {} ({}), as {}.",
+            d.units, d.sku, d.holder, d.on, d.reason, d.entry_id
+        )
+    } else {
+        format!(
+            "Already on record: {} ({} units of {} at {}); nothing new recorded.",
+            d.entry_id, d.units, d.sku, d.holder
+        )
+    };
+    Ok(format!(
+        "{head} {} now holds {} of them on hand and {} detained for the label.\n",
+        d.holder, d.on_hand_after, d.detained_after
+    ))
+}
+
 pub async fn deduction(store: &Store, command: DeductionCommand) -> Result<String, AppError> {
     match command {
         DeductionCommand::List {

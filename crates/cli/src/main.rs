@@ -382,6 +382,15 @@ enum Command {
         after_help = "Example:\n  backstock buyback cascade --sku MRG-014-CD --units 300 --paid 300.00 --paid-to \"Cascade estate liquidator\" --detained"
     )]
     Buyback(deduction::BuybackArgs),
+    /// Record the label's units at a holder as held against its will (a failed
+    /// distributor refusing a return, stock seized for a lender), or release them
+    /// (--release): they stay the label's and at the holder, moving from on hand to
+    /// detained there — what the stock report, a buy-back --detained and the claim pack
+    /// show.
+    #[command(
+        after_help = "Examples:\n  backstock detain cascade --sku MRG-014-CD --units 300 --reason \"return refused by the estate (demand D-2016-001)\"\n  backstock detain cascade --sku MRG-014-CD --units 300 --release --reason \"the estate let the stock go\""
+    )]
+    Detain(deduction::DetainArgs),
     /// A distributor's failure: record it, show the deadlines that run from it.
     #[command(
         after_help = "Examples:\n  backstock insolvency add cascade --kind liquidation --on 2016-06-03 --case \"out-of-court liquidation for the secured lender\" --contact \"lender's counsel\"\n  backstock insolvency add valley --kind bankruptcy --on 2001-11-20 --petition-date 2001-11-20 --case \"Bankr. D. Del. 01-11353\" --claims-bar-date 2002-03-15\n  backstock insolvency show cascade"
@@ -958,7 +967,8 @@ async fn run(cli: Cli) -> Result<String, CliError> {
         | Command::Demand { .. }
         | Command::Deduction { .. }
         | Command::Writeoff { .. }
-        | Command::Buyback { .. }) => run_legal(c, data_dir).await,
+        | Command::Buyback { .. }
+        | Command::Detain { .. }) => run_legal(c, data_dir).await,
         c @ (Command::Payee { .. } | Command::Royalties { .. }) => run_royalty(c, data_dir).await,
         c @ (Command::Insolvency { .. }
         | Command::ClaimPack { .. }
@@ -1931,6 +1941,10 @@ async fn run_legal(command: Command, data_dir: Option<PathBuf>) -> Result<String
         Command::Buyback(a) => {
             let store = open(&dir()).await?;
             deduction::buyback(&store, a).await
+        }
+        Command::Detain(a) => {
+            let store = open(&dir()).await?;
+            deduction::detain(&store, a).await
         }
         other => Err(not_routed(&other)),
     }

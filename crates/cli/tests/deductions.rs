@@ -564,3 +564,138 @@ fn write_offs_and_buy_backs_move_the_right_balances_and_stock() {
     );
     ok(&d, &["verify"]);
 }
+
+/// Label-owned units at `holder` of NW-001-CD in `state`, from `stock`.
+fn held_in(dir: &Path, state: &str) -> i64 {
+    json(dir, &["stock", "--holder", "northwind"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["sku"] == "NW-001-CD" && r["owner"] == "label" && r["state"] == state)
+        .map(|r| r["units"].as_i64().unwrap())
+        .sum()
+}
+
+/// A refused return or a seizure: the label records its units at the distributor as
+/// detained (they stay the label's and stay there), buys some back as detained, and
+/// releases others; each refused case says why and records nothing.
+#[test]
+fn units_are_detained_released_and_bought_back_detained() {
+    let (_tmp, d) = label();
+    assert_eq!((held_in(&d, "on_hand"), held_in(&d, "detained")), (80, 0));
+    let detain = [
+        "detain",
+        "northwind",
+        "--sku",
+        "NW-001-CD",
+        "--units",
+        "30",
+        "--reason",
+        "return refused by the estate",
+    ];
+    let out = ok(&d, &detain);
+    assert!(
+        out.contains("Recorded as detained: 30 units of NW-001-CD at northwind on ")
+            && out.contains("50 of them on hand and 30 detained"),
+        "{out}"
+    );
+    assert_eq!((held_in(&d, "on_hand"), held_in(&d, "detained")), (50, 30));
+    // The same command again records nothing.
+    let n = journal_len(&d);
+    assert!(ok(&d, &detain).contains("nothing new recorded"));
+    assert_eq!(journal_len(&d), n);
+    // Detained units bought back as detained; others released to on hand.
+    ok(
+        &d,
+        &[
+            "buyback",
+            "northwind",
+            "--sku",
+            "NW-001-CD",
+            "--units",
+            "10",
+            "--paid",
+            "5.00",
+            "--detained",
+        ],
+    );
+    let out = ok(
+        &d,
+        &[
+            "detain",
+            "northwind",
+            "--sku",
+            "NW-001-CD",
+            "--units",
+            "5",
+            "--release",
+            "--reason",
+            "the estate let them go",
+        ],
+    );
+    assert!(out.contains("Released: 5 units"), "{out}");
+    assert_eq!((held_in(&d, "on_hand"), held_in(&d, "detained")), (55, 15));
+    // Refused: more than is there, in the state it leaves; no reason; at the label.
+    refused(
+        &d,
+        &[
+            "detain",
+            "northwind",
+            "--sku",
+            "NW-001-CD",
+            "--units",
+            "16",
+            "--release",
+            "--reason",
+            "x",
+        ],
+        4,
+        "northwind holds 15 units of NW-001-CD detained for the label",
+    );
+    refused(
+        &d,
+        &[
+            "detain",
+            "northwind",
+            "--sku",
+            "NW-001-CD",
+            "--units",
+            "56",
+            "--reason",
+            "x",
+        ],
+        4,
+        "holds 55 units of NW-001-CD on hand",
+    );
+    refused(
+        &d,
+        &[
+            "detain",
+            "northwind",
+            "--sku",
+            "NW-001-CD",
+            "--units",
+            "1",
+            "--reason",
+            " ",
+        ],
+        3,
+        "say why",
+    );
+    refused(
+        &d,
+        &[
+            "detain",
+            "label",
+            "--sku",
+            "NW-001-CD",
+            "--units",
+            "1",
+            "--reason",
+            "x",
+        ],
+        3,
+        "not at the label",
+    );
+    assert!(ok(&d, &["verify"]).starts_with("OK:"));
+}
