@@ -1134,6 +1134,38 @@ pub struct Detained {
     pub recorded: bool,
 }
 
+impl Detained {
+    /// What was recorded, for the label (dates by `date`: ISO in the CLI, the
+    /// locale's on the web).
+    pub fn said(&self, date: impl Fn(Date) -> String) -> String {
+        let head = if !self.recorded {
+            format!(
+                "Already on record: {} ({} units of {} at {}); nothing new recorded.",
+                self.entry_id, self.units, self.sku, self.holder
+            )
+        } else {
+            format!(
+                "{}: {} units of {} at {} on {} ({}), as {}.",
+                if self.released {
+                    "Released"
+                } else {
+                    "Recorded as detained"
+                },
+                self.units,
+                self.sku,
+                self.holder,
+                date(self.on),
+                self.reason,
+                self.entry_id
+            )
+        };
+        format!(
+            "{head} {} now holds {} of them on hand and {} detained for the label.",
+            self.holder, self.on_hand_after, self.detained_after
+        )
+    }
+}
+
 #[tracing::instrument(name = "detain", skip_all)]
 pub async fn detain(store: &Store, req: &Detain, user: &str) -> Result<Detained, AppError> {
     let (today, on) = dates(store, req.on).await?;

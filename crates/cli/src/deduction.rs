@@ -157,26 +157,7 @@ pub async fn detain(store: &Store, a: DetainArgs) -> Result<String, AppError> {
             serde_json::to_string_pretty(&d).unwrap_or_default()
         ));
     }
-    let what = if d.released {
-        "Released"
-    } else {
-        "Recorded as detained"
-    };
-    let head = if d.recorded {
-        format!(
-            "{what}: {} units of {} at {} on {} ({}), as {}.",
-            d.units, d.sku, d.holder, d.on, d.reason, d.entry_id
-        )
-    } else {
-        format!(
-            "Already on record: {} ({} units of {} at {}); nothing new recorded.",
-            d.entry_id, d.units, d.sku, d.holder
-        )
-    };
-    Ok(format!(
-        "{head} {} now holds {} of them on hand and {} detained for the label.\n",
-        d.holder, d.on_hand_after, d.detained_after
-    ))
+    Ok(format!("{}\n", d.said(|x| x.to_string())))
 }
 
 pub async fn deduction(store: &Store, command: DeductionCommand) -> Result<String, AppError> {

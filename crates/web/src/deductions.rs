@@ -286,6 +286,63 @@ pub struct BuyBackForm {
     pub on: Option<String>,
 }
 
+/// The detention form (web) and body (API).
+#[derive(Debug, Deserialize)]
+pub struct DetainForm {
+    pub sku: Option<String>,
+    pub units: Option<String>,
+    pub reason: Option<String>,
+    /// A checkbox: present (`on`, `true`, `1`) to release detained units.
+    pub release: Option<String>,
+    pub id: Option<String>,
+    pub on: Option<String>,
+}
+
+pub async fn do_detain(
+    state: &AppState,
+    t: &Tenant,
+    distributor: &str,
+    f: &DetainForm,
+) -> Result<(app::Detained, String), Fail> {
+    let d = distributor_of(t, state, distributor).await?;
+    let units = blank(&f.units).ok_or_else(|| Fail::bad("units: how many?"))?;
+    let units: u64 = units
+        .parse()
+        .map_err(|_| Fail::bad(format!("units: {units:?} is not a whole number")))?;
+    let release = match blank(&f.release).as_deref() {
+        None | Some("false" | "0" | "off" | "no") => false,
+        Some("true" | "1" | "on" | "yes") => true,
+        Some(other) => {
+            return Err(Fail::bad(format!(
+                "release: {other:?} is not true or false"
+            )))
+        }
+    };
+    let req = app::Detain {
+        holder: d,
+        sku: app::parse_sku(&blank(&f.sku).ok_or_else(|| Fail::bad("sku: which SKU?"))?)?,
+        units,
+        reason: f.reason.clone().unwrap_or_default(),
+        release,
+        id: blank(&f.id),
+        on: date_field("on", &f.on)?,
+    };
+    let x = app::detain(t.store(), &req, &t.viewer.user.email).await?;
+    let l = locale(t);
+    let words = x.said(|d| l.date(d));
+    t.audit(
+        &state.control,
+        if x.released {
+            "detention_released"
+        } else {
+            "detention"
+        },
+        &words,
+    )
+    .await?;
+    Ok((x, words))
+}
+
 pub async fn do_accept(
     state: &AppState,
     t: &Tenant,
@@ -568,7 +625,7 @@ pub async fn page_get(
                 .map(|s| s.units)
                 .sum();
             actions.push_str(&format!(
-                r#"<section id="d-{dp}"><h2>{} — write off, buy back</h2><p>Open balance {}; holds {} of the label's units.</p><div class="grid2">
+                r#"<section id="d-{dp}"><h2>{} — write off, buy back, detained stock</h2><p>Open balance {}; holds {} of the label's units.</p><div class="grid2">
 <form id="writeoff-form-{dp}" class="stack" method="post" action="{}">{}
 <label for="writeoff-statement-{dp}">Statement (empty: the whole balance)</label><input id="writeoff-statement-{dp}" name="statement_id">
 <label for="writeoff-amount-{dp}">Amount (empty: all that is open)</label><input id="writeoff-amount-{dp}" name="amount" inputmode="decimal">
@@ -580,7 +637,13 @@ pub async fn page_get(
 <label for="buyback-paid-{dp}">Paid in all (0 if nothing)</label><input id="buyback-paid-{dp}" name="paid" inputmode="decimal" required>
 <label for="buyback-paid-to-{dp}">Paid to (default: {})</label><input id="buyback-paid-to-{dp}" name="paid_to">
 <label><input type="checkbox" name="detained" value="true"> detained (held against the label's will)</label>
-<button class="primary" type="submit">Buy back</button></form></div></section>"#,
+<button class="primary" type="submit">Buy back</button></form>
+<form id="detain-form-{dp}" class="stack" method="post" action="{}">{}
+<label for="detain-sku-{dp}">SKU</label><input id="detain-sku-{dp}" name="sku" required>
+<label for="detain-units-{dp}">Units</label><input id="detain-units-{dp}" name="units" type="number" min="1" required>
+<label for="detain-reason-{dp}">Why (a refused return, a seizure; goes in the journal)</label><input id="detain-reason-{dp}" name="reason" required>
+<label><input type="checkbox" name="release" value="true"> release (no longer held against the label's will)</label>
+<button class="primary" type="submit">Record as detained</button></form></div></section>"#,
                 esc(d),
                 esc(&l.money(r.book.open_balance)),
                 esc(&l.int(held)),
@@ -589,6 +652,8 @@ pub async fn page_get(
                 action("buy-backs"),
                 csrf_field(&t),
                 esc(d),
+                action("detentions"),
+                csrf_field(&t),
             ));
         }
     }
@@ -671,6 +736,25 @@ pub async fn buy_back_post(
     Ok(result_page(
         &t,
         "Bought back",
+        &words,
+        &base(&t, "deductions"),
+    ))
+}
+
+pub async fn detain_post(
+    State(state): State<AppState>,
+    t: Tenant,
+    Path((_, id)): Path<(String, String)>,
+    Form(f): Form<DetainForm>,
+) -> Result<Html<String>, Fail> {
+    let (x, words) = do_detain(&state, &t, &id, &f).await?;
+    Ok(result_page(
+        &t,
+        if x.released {
+            "Released"
+        } else {
+            "Recorded as detained"
+        },
         &words,
         &base(&t, "deductions"),
     ))
@@ -814,6 +898,34 @@ pub async fn api_buy_back(
     };
     let (x, words) = do_buy_back(&state, &t, &id, &f).await?;
     Ok(Json(json!({"bought_back": x, "message": words})))
+}
+
+#[derive(Deserialize)]
+pub struct DetainBody {
+    pub sku: Option<String>,
+    pub units: Option<u64>,
+    pub reason: Option<String>,
+    pub release: Option<bool>,
+    pub id: Option<String>,
+    pub on: Option<String>,
+}
+
+pub async fn api_detain(
+    State(state): State<AppState>,
+    t: Tenant,
+    Path((_, id)): Path<(String, String)>,
+    Body(b): Body<DetainBody>,
+) -> J {
+    let f = DetainForm {
+        sku: b.sku,
+        units: b.units.map(|u| u.to_string()),
+        reason: b.reason,
+        release: b.release.map(|r| r.to_string()),
+        id: b.id,
+        on: b.on,
+    };
+    let (x, words) = do_detain(&state, &t, &id, &f).await?;
+    Ok(Json(json!({"detention": x, "message": words})))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -221,6 +221,24 @@ const WRITE_OFF_FIELDS: &[(&str, &str)] = &[
     ("reason", "why (required; goes in the journal)"),
     ("on", "YYYY-MM-DD (default: the label's today)"),
 ];
+const DETAIN_FIELDS: &[(&str, &str)] = &[
+    ("sku", "the SKU"),
+    (
+        "units",
+        "units held against the label's will (no more than the distributor holds on hand; with release, detained)",
+    ),
+    ("reason", "why, in the label's words (required; goes in the journal)"),
+    (
+        "release",
+        "boolean: release detained units back to on hand (default false)",
+    ),
+    (
+        "id",
+        "the entry's id (default detention:DISTRIBUTOR:SKU:DATE:UNITS: the same detention twice is recorded once)",
+    ),
+    ("on", "YYYY-MM-DD, not after today (default today)"),
+];
+
 const BUY_BACK_FIELDS: &[(&str, &str)] = &[
     ("sku", "the SKU"),
     ("units", "units bought back (no more than the distributor holds)"),
@@ -353,6 +371,7 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/t/{tenant}/deductions/dispute", Tenant(Operate), "Dispute a deduction: it stays owed, shown as disputed", &[], Body::Form(DISPUTE_FIELDS), "text/html", || post(deductions::dispute_post)),
         r(Verb::Post, "/t/{tenant}/distributors/{distributor}/write-offs", Tenant(Operate), "Write off a statement's open amount or the distributor's balance (bad debt)", &[], Body::Form(WRITE_OFF_FIELDS), "text/html", || post(deductions::write_off_post)),
         r(Verb::Post, "/t/{tenant}/distributors/{distributor}/buy-backs", Tenant(Operate), "Buy consigned units back from the distributor or its liquidator", &[], Body::Form(BUY_BACK_FIELDS), "text/html", || post(deductions::buy_back_post)),
+        r(Verb::Post, "/t/{tenant}/distributors/{distributor}/detentions", Tenant(Operate), "Record the label's units at the distributor as held against its will (a refused return, a seizure), or release them: they stay the label's and at the distributor", &[], Body::Form(DETAIN_FIELDS), "text/html", || post(deductions::detain_post)),
         r(Verb::Get, "/t/{tenant}/thresholds", Tenant(Manage), "The label's risk thresholds: each one's default and this label's value", &[], Body::None, "text/html", || get(deductions::thresholds_get)),
         r(Verb::Post, "/t/{tenant}/thresholds", Tenant(Manage), "Set risk thresholds (a field left empty goes back to its default)", &[], Body::Form(deductions::threshold_fields()), "text/html", || post(deductions::thresholds_post)),
         r(Verb::Post, "/t/{tenant}/distributors/{distributor}/insolvency", Tenant(Operate), "Record that the distributor failed (bankruptcy, assignment, receivership, liquidation): in default everywhere from then on", &[], Body::Form(insolvency::INSOLVENCY_FIELDS), "text/html", || post(insolvency::form_post)),
@@ -402,6 +421,7 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/api/v1/t/{tenant}/deductions/dispute", Tenant(Operate), "Dispute a deduction (already disputed: nothing recorded, `recorded: false`)", &[], Body::Json(DISPUTE_FIELDS), "application/json", || post(deductions::api_dispute)),
         r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/write-offs", Tenant(Operate), "Write off a statement's open amount or the distributor's balance", &[], Body::Json(WRITE_OFF_FIELDS), "application/json", || post(deductions::api_write_off)),
         r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/buy-backs", Tenant(Operate), "Buy consigned units back from the distributor or its liquidator", &[], Body::Json(BUY_BACK_FIELDS), "application/json", || post(deductions::api_buy_back)),
+        r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/detentions", Tenant(Operate), "Record the label's units at the distributor as held against its will, or release them", &[], Body::Json(DETAIN_FIELDS), "application/json", || post(deductions::api_detain)),
         r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/insolvency", Tenant(Operate), "Record that the distributor failed; answers the deadlines (the same details twice: `recorded: false`)", &[], Body::Json(insolvency::INSOLVENCY_FIELDS), "application/json", || post(insolvency::api_post)),
         r(Verb::Get, "/api/v1/t/{tenant}/distributors/{distributor}/insolvency", Tenant(ReadLabel), "The failure on record, the deadlines with their rules, receivables and stock at risk", &[], Body::None, "application/json", || get(insolvency::api_get)),
         r(Verb::Post, "/api/v1/t/{tenant}/distributors/{distributor}/documents", Tenant(Operate), "Attach a document to the distributor (kept by hash, in the chain)", &[], Body::Multipart(insolvency::DOCUMENT_FIELDS), "application/json", || post(insolvency::api_document)),
