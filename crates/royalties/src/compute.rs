@@ -319,6 +319,23 @@ pub(crate) struct HeldStatement {
     /// The day the statement is both over and known: it belongs to the royalty
     /// period containing this day.
     pub(crate) available: Date,
+    pub(crate) role: Role,
+}
+
+/// How a held statement takes part in the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// An ordinary statement.
+    Counted,
+    /// A statement accounted in a locked period and reversed since, as that period
+    /// saw it: it takes its payments when the previous period's collections are
+    /// recomputed (so they do not flow to other statements the previous run never
+    /// credited), none now — its collected royalty comes back out, exactly what was
+    /// credited on it. Never earned again.
+    ReversedOriginal,
+    /// The same statement negated, in the period being run: its earned royalty comes
+    /// back out; nothing collected (the original carries that).
+    ChargeBack,
 }
 
 #[derive(Debug, Clone)]
@@ -420,6 +437,7 @@ impl Journal {
                         currency: st.currency,
                         lines,
                         available,
+                        role: Role::Counted,
                     });
                 }
             }
@@ -444,6 +462,33 @@ impl Journal {
         self.push_event(Event::Statement(st), known_on, known_on);
     }
 
+    /// Takes in a statement accounted in a locked period (known on `known_on`) and
+    /// reversed since, to be charged back in this run as known on `charge_back_on`
+    /// (the period's first day): its earned royalty negated, and what was collected on
+    /// it — as the previous period's collections saw it — taken back, while its
+    /// payments go to the distributor's other statements from now on.
+    pub fn push_charge_back(&mut self, st: Statement, known_on: Date, charge_back_on: Date) {
+        let mut negated = st.clone();
+        for l in &mut negated.lines {
+            l.units = l.units.saturating_neg();
+            l.amount_minor = l.amount_minor.saturating_neg();
+        }
+        let before = self.statements.len();
+        self.push_event(Event::Statement(st), known_on, known_on);
+        if self.statements.len() == before + 1 {
+            self.statements[before].role = Role::ReversedOriginal;
+            // The negated copy shares the statement's id: taken past the
+            // recorded-twice check, which the original has just passed.
+            let key = (negated.distributor.clone(), negated.statement_id.clone());
+            self.seen.remove(&key);
+            self.push_event(Event::Statement(negated), charge_back_on, charge_back_on);
+            if self.statements.len() == before + 2 {
+                self.statements[before + 1].role = Role::ChargeBack;
+            }
+            self.seen.insert(key);
+        }
+    }
+
     /// Statement lines held.
     pub fn lines(&self) -> usize {
         self.statements.iter().map(|s| s.lines.len()).sum()
@@ -465,6 +510,7 @@ fn allocate_payments(
     payments: &[Payment],
     asof: Date,
     warnings: Option<&mut Vec<String>>,
+    previous_run: bool,
 ) -> Vec<i128> {
     let mut paid = vec![0i128; stmts.len()];
     let due: Vec<i128> = stmts
@@ -476,8 +522,17 @@ fn allocate_payments(
                 .sum()
         })
         .collect();
+    // A reversed statement takes payments only as the previous run saw them; a
+    // charge-back never does.
     let mut order: Vec<usize> = (0..stmts.len())
-        .filter(|&i| stmts[i].available <= asof)
+        .filter(|&i| {
+            stmts[i].available <= asof
+                && match stmts[i].role {
+                    Role::Counted => true,
+                    Role::ReversedOriginal => previous_run,
+                    Role::ChargeBack => false,
+                }
+        })
         .collect();
     order.sort_by(|&a, &b| {
         let (x, y) = (&stmts[a], &stmts[b]);
@@ -776,8 +831,8 @@ pub fn compute_journal(
         })
         .collect();
     payments.sort_by(|a, b| (a.on, a.id).cmp(&(b.on, b.id)));
-    let paid_now = allocate_payments(stmts, &payments, end, Some(&mut warnings));
-    let paid_before = allocate_payments(stmts, &payments, prev_end, None);
+    let paid_now = allocate_payments(stmts, &payments, end, Some(&mut warnings), false);
+    let paid_before = allocate_payments(stmts, &payments, prev_end, None, true);
 
     // --- lines ---
     // Accumulated by contract index × payee index × currency, rows by SKU index ×
@@ -809,8 +864,13 @@ pub fn compute_journal(
                 (paid.min(due), due)
             }
         };
-        let (n_now, d_now) = frac(paid_now[si]);
-        let (n_before, d_before) = if st.available <= prev_end {
+        let (n_now, d_now) = match st.role {
+            Role::Counted => frac(paid_now[si]),
+            // Nothing is collected on a reversed statement from now on, and a
+            // charge-back collects nothing (the original gives back what it had).
+            Role::ReversedOriginal | Role::ChargeBack => (0, 1),
+        };
+        let (n_before, d_before) = if st.available <= prev_end && st.role != Role::ChargeBack {
             frac(paid_before[si])
         } else {
             (0, 1)
@@ -915,9 +975,13 @@ pub fn compute_journal(
                             acc.physical_recognized += recognized;
                         }
                         *acc.pools.entry(pool).or_default() += recognized;
-                        let u = acc.uncollected.entry(si).or_default();
-                        u.0 += earned_parts[pi];
-                        u.1 += now_parts[pi];
+                        // A reversed statement and its charge-back cancel out: neither
+                        // is earned-but-not-collected.
+                        if st.role == Role::Counted {
+                            let u = acc.uncollected.entry(si).or_default();
+                            u.0 += earned_parts[pi];
+                            u.1 += now_parts[pi];
+                        }
                     }
                 }
             }

@@ -810,3 +810,68 @@ fn an_advance_split_between_payees_is_charged_to_the_cent() {
     assert_eq!(ben.costs_charged, usd(33_336));
     assert_eq!(ana.unrecouped.minor() + ben.unrecouped.minor(), 50_001);
 }
+
+/// A statement collected in a locked quarter, reversed and reissued since, on a
+/// collected-basis contract: its payment must not slide onto another statement of the
+/// locked quarter that the previous run never credited. The charge-back takes back
+/// exactly what was collected on it, the reissue earns and collects anew, and the other
+/// statement's own payment is credited when it comes (reviewer's case: 20 % of 100.00,
+/// then of 50.00 — 30.00 in all, 10.00 in the second quarter).
+#[test]
+fn a_reversed_statement_collected_in_a_locked_period_keeps_other_collections() {
+    let mut t = terms("k", &[("pa", "1")], &["A"], Base::NetReceipts, "0.2");
+    t.basis = Basis::Collected;
+    let st = |id: &str, end: &str, issued: &str, minor: i64| -> Statement {
+        match statement(id, "dist", end, vec![line(LineKind::Sale, "A", 10, minor)]).event {
+            Event::Statement(mut s) => {
+                s.issued_on = d(issued);
+                s
+            }
+            _ => unreachable!(),
+        }
+    };
+    let pay = |id: &str, on: &str, minor: i64, sid: &str| payment(id, "dist", on, minor, Some(sid));
+    let inputs = RoyaltyInputs {
+        contracts: vec![Contract::new(t).unwrap()],
+        payees: vec![payee("pa")],
+        ..Default::default()
+    };
+    // Q1: D-01 (January, 100.00) paid 02-20; D-02 (February, 50.00) not yet paid.
+    let q1 = h("2016Q1");
+    let mut j1 = Journal::new(q1.end());
+    j1.push_statement(
+        st("D-01", "2016-01-31", "2016-02-05", 10_000),
+        d("2016-02-05"),
+    );
+    j1.push_statement(
+        st("D-02", "2016-02-29", "2016-03-05", 5_000),
+        d("2016-03-05"),
+    );
+    j1.push(pay("P1", "2016-02-20", 10_000, "D-01"));
+    let r1 = compute_journal(&j1, &inputs, &q1, &OpeningBalances::default()).unwrap();
+    assert_eq!(stmt(&r1, "k", "pa").royalties, usd(2_000));
+    // Q2: D-01 reversed (charged back), reissued as D-01R; D-02 paid 04-10.
+    let q2 = h("2016Q2");
+    let mut j2 = Journal::new(q2.end());
+    j2.push_charge_back(
+        st("D-01", "2016-01-31", "2016-02-05", 10_000),
+        d("2016-02-05"),
+        q2.start(),
+    );
+    j2.push_statement(
+        st("D-02", "2016-02-29", "2016-03-05", 5_000),
+        d("2016-03-05"),
+    );
+    j2.push_statement(
+        st("D-01R", "2016-01-31", "2016-05-05", 10_000),
+        d("2016-05-05"),
+    );
+    j2.push(pay("P1", "2016-02-20", 10_000, "D-01"));
+    j2.push(pay("P2", "2016-04-10", 5_000, "D-02"));
+    let r2 = compute_journal(&j2, &inputs, &q2, &r1.closing).unwrap();
+    let pa = stmt(&r2, "k", "pa");
+    assert_eq!(pa.royalty_earned, usd(0), "{pa:?}"); // −20.00 charged back, +20.00 reissued
+    assert_eq!(pa.royalties, usd(1_000), "{pa:?}"); // D-02's 10.00; D-01's 20.00 moved to D-01R
+    assert_eq!(pa.earned_not_collected, usd(0), "{pa:?}");
+    assert!(r2.tie_out.iter().all(|t| t.ok), "{:?}", r2.tie_out);
+}

@@ -1096,7 +1096,7 @@ async fn gather(
         digests.push((seq, digest));
         if charge_back.contains(&e.id) {
             if let Event::Statement(st) = e.event {
-                journal.push_statement(negated(st), start);
+                journal.push_charge_back(st, e.known_on, start);
                 late += 1;
             }
             return;
@@ -2480,14 +2480,4 @@ pub async fn payee_list(store: &Store, format: Format) -> Result<String, AppErro
         js.push(json!({"payee": id, "name": p.name, "email": p.email, "address": p.address, "contracts": contracts}));
     }
     Ok(t.render(format, &json!(js)))
-}
-
-/// A statement with every line's units and amount negated: what charges back a
-/// statement that was accounted in a locked period and reversed since.
-fn negated(mut st: backstock_ledger::Statement) -> backstock_ledger::Statement {
-    for l in &mut st.lines {
-        l.units = l.units.saturating_neg();
-        l.amount_minor = l.amount_minor.saturating_neg();
-    }
-    st
 }
