@@ -191,8 +191,8 @@ fn a_run_is_paid_in_one_step_once_and_the_year_end_csv_adds_up() {
         "payee,name,amount,currency,reference\n\
          elk-and-ember,Elk & Ember,1082.00,USD,Royalties 2016H1\n\
          june-okafor,June Okafor,186.56,USD,Royalties 2016H1\n\
-         leon-brandt,Leon Brandt,90.63,USD,Royalties 2016H1\n\
-         marta-villanueva,Marta Villanueva,135.93,USD,Royalties 2016H1\n"
+         leon-brandt,Leon Brandt,86.50,USD,Royalties 2016H1\n\
+         marta-villanueva,Marta Villanueva,129.74,USD,Royalties 2016H1\n"
     );
     // The run again records nothing, and its bank file holds no payment recorded
     // before (it held all four: handed to the bank, each would be paid twice).
@@ -371,8 +371,8 @@ fn a_run_is_paid_in_one_step_once_and_the_year_end_csv_adds_up() {
         "year,payee,name,currency,amount_paid,payments,tax_form,tax_form_received_on\n\
          2016,elk-and-ember,Elk & Ember,USD,1082.00,1,,\n\
          2016,june-okafor,June Okafor,USD,200.00,2,W-9,2016-02-01\n\
-         2016,leon-brandt,Leon Brandt,USD,90.63,1,,\n\
-         2016,marta-villanueva,Marta Villanueva,USD,135.93,1,W-8BEN,2016-03-01\n"
+         2016,leon-brandt,Leon Brandt,USD,86.50,1,,\n\
+         2016,marta-villanueva,Marta Villanueva,USD,129.74,1,W-8BEN,2016-03-01\n"
     );
     // Nothing paid in 2015.
     assert_eq!(

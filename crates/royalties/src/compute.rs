@@ -39,6 +39,11 @@ pub struct HeldReserve {
     pub payee_id: PartyId,
     pub held_in: Period,
     pub amount: Money,
+    /// The pool it was held from, and goes back to when released (a SKU on a
+    /// contract recouped per SKU; absent: the contract-wide pool, as every reserve
+    /// held before pools were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<Sku>,
 }
 
 /// Balances carried between runs: a run's `closing` is the next run's opening.
@@ -233,6 +238,34 @@ fn scale(v: i128, num: i128, den: i128) -> Result<i128, RoyaltyError> {
         return Ok(0);
     }
     Ok(Rounding::HalfEven.divide(p, den))
+}
+
+/// `held` spread over the pools with positive physical royalties in proportion to
+/// them, every cent placed (the rounding remainder to the largest pool); all of it to
+/// the contract-wide pool when no pool has any.
+fn reserve_by_pool(held: i128, physical: &BTreeMap<Option<Sku>, i128>) -> Vec<(Option<Sku>, i128)> {
+    let positive: Vec<(&Option<Sku>, i128)> = physical
+        .iter()
+        .filter(|(_, v)| **v > 0)
+        .map(|(k, v)| (k, *v))
+        .collect();
+    let total: i128 = positive.iter().map(|(_, v)| v).sum();
+    if held == 0 || total <= 0 {
+        return if held == 0 {
+            Vec::new()
+        } else {
+            vec![(None, held)]
+        };
+    }
+    let mut out: Vec<(Option<Sku>, i128)> = positive
+        .iter()
+        .map(|(k, v)| ((*k).clone(), held * v / total))
+        .collect();
+    let rest = held - out.iter().map(|(_, v)| v).sum::<i128>();
+    if let Some(i) = (0..positive.len()).max_by_key(|&i| (positive[i].1, std::cmp::Reverse(i))) {
+        out[i].1 += rest;
+    }
+    out
 }
 
 /// [`split`] into `out` (cleared first), answering the remainder: no allocation for
@@ -606,6 +639,9 @@ struct Acc {
     earned: i128,
     collected: i128,
     physical_recognized: i128,
+    /// Physical royalties recognized, by the pool they went to (a reserve is held
+    /// from the pools its royalties are in).
+    physical_pools: BTreeMap<Option<Sku>, i128>,
     pools: BTreeMap<Option<Sku>, i128>,
     opening_pools: BTreeMap<Option<Sku>, i128>,
     charges_by_pool: BTreeMap<Option<Sku>, i128>,
@@ -623,6 +659,8 @@ struct LineAcc {
     earned: i128,
     collected: i128,
     physical_recognized: i128,
+    /// Physical royalties recognized by pool (SKU index; `None`: contract-wide).
+    physical_pools: FxMap<Option<u32>, i128>,
     /// By SKU index (`None`: the contract-wide pool).
     pools: FxMap<Option<u32>, i128>,
     uncollected: FxMap<usize, (i128, i128)>,
@@ -973,6 +1011,7 @@ pub fn compute_journal(
                         };
                         if line_channel.is_physical() {
                             acc.physical_recognized += recognized;
+                            *acc.physical_pools.entry(pool).or_default() += recognized;
                         }
                         *acc.pools.entry(pool).or_default() += recognized;
                         // A reversed statement and its charge-back cancel out: neither
@@ -1024,6 +1063,11 @@ pub fn compute_journal(
                 earned: h.earned,
                 collected: h.collected,
                 physical_recognized: h.physical_recognized,
+                physical_pools: h
+                    .physical_pools
+                    .into_iter()
+                    .map(|(pool, v)| (pool.map(|i| journal.skus[i as usize].clone()), v))
+                    .collect(),
                 pools: h
                     .pools
                     .into_iter()
@@ -1160,19 +1204,30 @@ pub fn compute_journal(
         let mine = |r: &HeldReserve| {
             r.contract_id == cid && r.payee_id == pid && r.amount.currency() == cur
         };
-        let mut pending: Vec<(Period, i128)> = reserves_left
+        let mut pending: Vec<(Period, Option<Sku>, i128)> = reserves_left
             .iter()
             .filter(|r| mine(r))
-            .map(|r| (r.held_in, i128::from(r.amount.minor())))
+            .map(|r| (r.held_in, r.pool.clone(), i128::from(r.amount.minor())))
             .collect();
         reserves_left.retain(|r| !mine(r));
-        if held != 0 {
-            pending.push((*period, held));
+        // The reserve is held from the pools its royalties went to (in proportion to
+        // each pool's physical royalties, the cent rounding left to the largest), and
+        // goes back to the same pool when released: on a contract recouped per SKU, a
+        // reserve on a SKU's royalties is neither a contract-wide debt nor, released,
+        // paid out past that SKU's unrecouped cost — and what the statement calls
+        // recouped is what came off the costs.
+        for (pool, part) in reserve_by_pool(held, &acc.physical_pools)
+            .into_iter()
+            .filter(|(_, part)| *part != 0)
+        {
+            *acc.pools.entry(pool.clone()).or_default() -= part;
+            pending.push((*period, pool, part));
         }
-        for (held_in, amount) in pending {
+        for (held_in, pool, amount) in pending {
             let due = held_in.plus(n).map(|p| p.end() <= end).unwrap_or(false);
             if due {
                 released += amount;
+                *acc.pools.entry(pool).or_default() += amount;
             } else {
                 outstanding += amount;
                 closing.reserves.push(HeldReserve {
@@ -1180,10 +1235,10 @@ pub fn compute_journal(
                     payee_id: pid.clone(),
                     held_in,
                     amount: money(amount, cur, "reserve")?,
+                    pool,
                 });
             }
         }
-        *acc.pools.entry(None).or_default() += released - held;
         // positive per-SKU pools flow into the contract-wide pool; negative ones stay
         if !c.cross_collateralized() {
             let mut moved = 0i128;

@@ -360,6 +360,49 @@ fn recoupment_per_sku() {
     assert_eq!(s2.unrecouped, usd(25_000));
 }
 
+/// A reserve on a per-SKU contract is held from the SKU's own royalties: what the
+/// statement calls recouped is what came off the SKU's cost, and costs − recouped is
+/// what stays unrecouped (reviewer's case: 20.00 earned on a SKU with a 500.00 cost,
+/// 10 % reserve: 18.00 recouped, 482.00 unrecouped — not 20.00 and 482.00).
+#[test]
+fn a_reserve_on_a_per_sku_contract_is_held_from_the_skus_royalties() {
+    let mut inputs = recoup_inputs(false);
+    inputs.contracts = {
+        let mut t = terms("c", &[("ann", "1")], &["A", "B"], Base::NetReceipts, "0.1");
+        t.cross_collateralized = false;
+        t.reserve_rate = rate("0.1");
+        t.reserve_release_periods = 1;
+        vec![Contract::new(t).unwrap()]
+    };
+    inputs.entries = vec![statement(
+        "s",
+        "allegro",
+        "2016-06-30",
+        vec![line(LineKind::Sale, "B", 10, 200_000)],
+    )];
+    let r = run(&inputs, "2016H1", &OpeningBalances::default());
+    let s = stmt(&r, "c", "ann");
+    assert_eq!(s.royalties, usd(20_000));
+    assert_eq!(s.reserve_held, usd(2_000));
+    assert_eq!(s.recouped, usd(18_000));
+    assert_eq!(s.unrecouped, usd(12_000));
+    assert_eq!(
+        s.costs_charged.minor() - s.recouped.minor(),
+        s.unrecouped.minor()
+    );
+    assert_eq!(r.closing.reserves.len(), 1);
+    assert_eq!(r.closing.reserves[0].pool, Some(sku("B")));
+    // Released the next period, it goes back to B's pool (recoups B's cost), not to
+    // the payee past B's unrecouped cost.
+    let mut next = second_half(vec![]);
+    next.contracts = inputs.contracts.clone();
+    let r2 = run(&next, "2016H2", &r.closing);
+    let s2 = stmt(&r2, "c", "ann");
+    assert_eq!(s2.reserve_released, usd(2_000));
+    assert_eq!((s2.payable, s2.recouped), (usd(0), usd(2_000)));
+    assert_eq!(s2.unrecouped, usd(10_000));
+}
+
 #[test]
 fn a_contract_wide_cost_on_a_per_sku_contract_is_recouped_and_says_so() {
     // Not cross-collateralized, but the advance names no SKU: A's royalties flow into
