@@ -363,8 +363,31 @@ const MAX_PERIODS: usize = 3000;
 pub(crate) fn calendar_for(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Vec<CalendarPeriod> {
     let as_of = view.as_of;
     let step = a.statement_frequency.months();
-    let anchor = a.agreement_start.first_of_month();
     let stmts: Vec<_> = view.statements_of(&a.distributor).collect();
+    // The periods follow the distributor's own statements: a quarterly distributor
+    // signed on 2025-11-15 whose statements end in March, June, September and December
+    // is owed its September statement, not one "ending October 31". The latest
+    // statement that ends on a month's last day sets the grid (moved back by whole
+    // periods to the agreement's start); without one, the agreement's start month does.
+    let anchor = {
+        let start_month = a.agreement_start.first_of_month();
+        let from_statements = stmts
+            .iter()
+            .map(|s| s.st.period_end.add_days(1))
+            .filter(|next| next.day() == 1)
+            .max();
+        match from_statements {
+            Some(mut x) if step > 0 => {
+                let mut guard = 0usize;
+                while x > start_month && guard <= MAX_PERIODS {
+                    x = x.add_months(-step);
+                    guard += 1;
+                }
+                x
+            }
+            _ => start_month,
+        }
+    };
     let lag_days = crate::rhythm::expected_lag_days(view, a, t);
     let mut out = Vec::new();
     // Nothing is owed a statement before the distributor had anything to sell: the
@@ -566,6 +589,37 @@ mod tests {
         assert_eq!(r.orphan_payments[0].statement_id, "S-99");
     }
 
+    /// A quarterly distributor signed mid-November whose statements follow calendar
+    /// quarters: the missing one is named by the quarter it covers (September), not by
+    /// a grid counted from the signing month (October).
+    #[test]
+    fn a_quarterly_calendar_follows_the_statements_not_the_signing_month() {
+        let mut tl = Tl::new();
+        let mut a = agreement("pinebox", "2025-11-15");
+        a.statement_frequency = StatementFrequency::Quarterly;
+        tl.agreement(a);
+        for (id, ps, pe, issued) in [
+            ("Q4", "2025-10-01", "2025-12-31", "2026-01-20"),
+            ("Q1", "2026-01-01", "2026-03-31", "2026-04-20"),
+            ("Q2", "2026-04-01", "2026-06-30", "2026-07-20"),
+        ] {
+            tl.statement(id, "pinebox", ps, pe, issued, vec![]);
+        }
+        let cal = calendar(
+            &tl.snap("2026-12-06"),
+            &p("pinebox"),
+            &Thresholds::default(),
+        );
+        let ends: Vec<String> = cal.iter().map(|c| c.period_end.to_string()).collect();
+        assert_eq!(
+            ends,
+            ["2025-12-31", "2026-03-31", "2026-06-30", "2026-09-30"],
+            "{cal:?}"
+        );
+        assert_eq!(cal[3].status, CalendarStatus::Missing);
+        assert_eq!(cal[2].statement_id.as_deref(), Some("Q2"));
+    }
+
     #[test]
     fn statement_calendar_received_late_missing_not_yet_due() {
         let mut tl = Tl::new();
@@ -674,7 +728,7 @@ mod tests {
         a.statement_frequency = StatementFrequency::Quarterly;
         let mut tl = Tl::new();
         tl.agreement(a)
-            // Calendar quarters, while the agreement's quarters run Feb–Apr, May–Jul…
+            // Calendar quarters, while the agreement's months would run Feb–Apr…
             .statement(
                 "Q1",
                 "allegro",
@@ -710,9 +764,12 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("2015-02-15".to_string(), "2015-04-30".to_string(), Received),
-                ("2015-05-01".to_string(), "2015-07-31".to_string(), Received),
-                ("2015-08-01".to_string(), "2015-10-31".to_string(), Missing),
+                // The statements' own quarters (the first cut at the agreement's
+                // start), not the agreement's Feb–Apr, May–Jul…: the missing one is
+                // named by the quarter it covers.
+                ("2015-02-15".to_string(), "2015-03-31".to_string(), Received),
+                ("2015-04-01".to_string(), "2015-06-30".to_string(), Received),
+                ("2015-07-01".to_string(), "2015-09-30".to_string(), Missing),
             ]
         );
     }
