@@ -160,6 +160,54 @@ const OVERSOLD_CHECK_PERIOD_ENDS: usize = 4;
 /// distributor holds of the label's on the books by the period's end — less what
 /// earlier statements of the same file sold. Recorded, that holding goes below zero
 /// without a word (`stock` shows it negative): said before, with what to check.
+/// Statements in a currency other than their distributor's agreement: recorded as
+/// they are (a distributor may really bill in two), but what is owed in them stands
+/// apart from the agreement's currency — its credit limit, and a claim pack, count that
+/// one — so a mistyped currency is said before it is recorded, as for a payment.
+async fn foreign_currency(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppError> {
+    let mut by: BTreeMap<(&PartyId, Currency), Vec<&str>> = BTreeMap::new();
+    for e in entries {
+        if let Event::Statement(st) = &e.event {
+            by.entry((&st.distributor, st.currency))
+                .or_default()
+                .push(st.statement_id.as_str());
+        }
+    }
+    if by.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut agreed: BTreeMap<PartyId, backstock_domain::Currency> = BTreeMap::new();
+    for e in crate::standing_entries(store, &[EntryKind::Agreement]).await? {
+        if let Event::Fact(Fact::Agreement(a)) = e.event {
+            agreed.insert(a.distributor, a.currency);
+        }
+    }
+    // The agreements of this same file count too (an opening import of everything).
+    for e in entries {
+        if let Event::Fact(Fact::Agreement(a)) = &e.event {
+            agreed.insert(a.distributor.clone(), a.currency);
+        }
+    }
+    let mut out = Vec::new();
+    for ((d, cur), ids) in by {
+        let Some(agreement) = agreed.get(d).copied().filter(|a| *a != cur) else {
+            continue;
+        };
+        out.push(format!(
+            "statement{} {} of {d} {} in {cur}, but its agreement is in {agreement}: what is owed on {} stands apart from the agreement's currency (its credit limit and a claim pack count {agreement}) — check the currency",
+            if ids.len() == 1 { "" } else { "s" },
+            ids.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+                + &match ids.len() {
+                    n if n > 5 => format!(" ({} more)", n - 5),
+                    _ => String::new(),
+                },
+            if ids.len() == 1 { "is" } else { "are" },
+            if ids.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    Ok(out)
+}
+
 async fn oversold(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppError> {
     let mut stmts: Vec<&backstock_ledger::Statement> = entries
         .iter()
@@ -259,6 +307,7 @@ pub async fn warnings(
 ) -> Result<Vec<String>, AppError> {
     let mut out = future_dated(store, entries).await?;
     if kind == Kind::Statements {
+        out.extend(foreign_currency(store, entries).await?);
         out.extend(oversold(store, entries).await?);
         return Ok(out);
     }
@@ -447,7 +496,7 @@ pub async fn warnings(
             // What each distributor still owes on the books (in each currency, and per
             // statement), less the payments of this file read so far: a file of several
             // payments is judged as a whole.
-            let mut owed: BTreeMap<(&PartyId, backstock_domain::Currency), i64> = BTreeMap::new();
+            let mut owed: BTreeMap<(&PartyId, Currency), i64> = BTreeMap::new();
             let mut owed_on: BTreeMap<(&PartyId, &str), i64> = BTreeMap::new();
             for r in &recv {
                 for b in std::iter::once(&r.book).chain(&r.other_currencies) {

@@ -154,6 +154,26 @@ ST-4,allegro,2016-04-01,2016-04-30,2016-05-10,sale,MRG-001-CD,95,760.00,USD,\n";
     assert!(!dry.contains("holds of the label's"), "{dry}");
 }
 
+/// A statement keyed in another currency than its distributor's agreement is said
+/// before it is recorded (dry run and import), as a payment in another currency is;
+/// one in the agreement's currency says nothing.
+#[test]
+fn a_statement_in_another_currency_than_the_agreement_is_warned() {
+    let (tmp, d) = label();
+    let f = tmp.path().join("feb-eur.csv");
+    std::fs::write(&f, format!("{HEADER}{}", FEB.replace(",USD,", ",EUR,"))).unwrap();
+    let f = f.to_string_lossy().to_string();
+    let says = "statement ST-2 of allegro is in EUR, but its agreement is in USD";
+    let dry = ok(&d, &["import", "--dry-run", &f]);
+    assert!(dry.contains(says), "{dry}");
+    let out = ok(&d, &["import", &f]);
+    assert!(out.contains(says), "{out}");
+    let g = tmp.path().join("feb.csv");
+    std::fs::write(&g, format!("{HEADER}{}", FEB.replace("ST-2", "ST-2B"))).unwrap();
+    let dry = ok(&d, &["import", "--dry-run", &g.to_string_lossy()]);
+    assert!(!dry.contains("but its agreement is in"), "{dry}");
+}
+
 #[test]
 fn a_dry_run_refuses_rows_recorded_with_other_details_as_the_import_does() {
     let (tmp, d) = label();
