@@ -1011,7 +1011,12 @@ pub fn compute_journal(
                         };
                         if line_channel.is_physical() {
                             acc.physical_recognized += recognized;
-                            *acc.physical_pools.entry(pool).or_default() += recognized;
+                            // Only a contract recouped per SKU has pools to hold a
+                            // reserve from; a cross-collateralized one holds it from
+                            // its one pool (no map touched per line).
+                            if pool.is_some() {
+                                *acc.physical_pools.entry(pool).or_default() += recognized;
+                            }
                         }
                         *acc.pools.entry(pool).or_default() += recognized;
                         // A reversed statement and its charge-back cancel out: neither
@@ -1216,6 +1221,9 @@ pub fn compute_journal(
         // reserve on a SKU's royalties is neither a contract-wide debt nor, released,
         // paid out past that SKU's unrecouped cost — and what the statement calls
         // recouped is what came off the costs.
+        if c.cross_collateralized() {
+            acc.physical_pools.clear();
+        }
         for (pool, part) in reserve_by_pool(held, &acc.physical_pools)
             .into_iter()
             .filter(|(_, part)| *part != 0)
