@@ -942,6 +942,52 @@ async fn held(
     Ok((sum("on_hand"), sum("detained")))
 }
 
+/// Label-owned units of `sku` at `holder` on `on`, on hand and detained, by the
+/// journal as known now (every entry recorded so far, effective by `on`): an action
+/// dated back — units bought back on the 1st that were recorded today as detained
+/// since the month before — is judged by what the label's records now say of that
+/// day, not by what had been recorded by then.
+fn held_known_now(snap: &Snapshot, holder: &PartyId, sku: &Sku, on: Date) -> (i64, i64) {
+    let total = backstock_risk::reconcile::expected_units(snap, &[(holder, sku, on)])
+        .first()
+        .copied()
+        .unwrap_or(0);
+    let reversed: std::collections::BTreeSet<&str> = snap
+        .entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Correction { reverses, .. } => Some(reverses.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut detained = 0i64;
+    for e in snap
+        .entries
+        .iter()
+        .filter(|e| e.effective_on <= on && !reversed.contains(e.id.as_str()))
+    {
+        match &e.event {
+            Event::Detention {
+                holder: h,
+                sku: s,
+                units,
+                ..
+            } if h == holder && s == sku => detained = detained.saturating_add(*units),
+            Event::BuyBack {
+                holder: h,
+                sku: s,
+                units,
+                detained: true,
+                ..
+            } if h == holder && s == sku => {
+                detained = detained.saturating_sub(i64::try_from(*units).unwrap_or(i64::MAX));
+            }
+            _ => {}
+        }
+    }
+    (total.saturating_sub(detained), detained)
+}
+
 #[tracing::instrument(name = "buy_back", skip_all)]
 pub async fn buy_back(store: &Store, req: &BuyBack, user: &str) -> Result<BoughtBack, AppError> {
     let (today, on) = dates(store, req.on).await?;
@@ -1007,7 +1053,7 @@ pub async fn buy_back(store: &Store, req: &BuyBack, user: &str) -> Result<Bought
         paid_to: paid_to.clone(),
     };
     let state = if req.detained { "detained" } else { "on hand" };
-    let (on_then, det_then) = held(store, h, sku, on).await?;
+    let (on_then, det_then) = held_known_now(&snap, h, sku, on);
     let (on_now, det_now) = held(store, h, sku, today).await?;
     let pick = |o: i64, dt: i64| if req.detained { dt } else { o };
     let holds = pick(on_then, det_then).min(pick(on_now, det_now));
@@ -1199,7 +1245,8 @@ pub async fn detain(store: &Store, req: &Detain, user: &str) -> Result<Detained,
         units: if req.release { -units } else { units },
         reason: reason.clone(),
     };
-    let (on_then, det_then) = held(store, h, sku, on).await?;
+    let snap = snapshot(store, today).await?;
+    let (on_then, det_then) = held_known_now(&snap, h, sku, on);
     let (on_now, det_now) = held(store, h, sku, today).await?;
     if let Some((_, existing, _)) = store.entry(&entry_id).await? {
         if existing.event == event && existing.effective_on == on {

@@ -699,3 +699,76 @@ fn units_are_detained_released_and_bought_back_detained() {
     );
     assert!(ok(&d, &["verify"]).starts_with("OK:"));
 }
+
+/// A detention recorded late (dated back to when it happened), then a buy-back and a
+/// release dated between it and today: judged by the records as they stand now, not
+/// refused because nothing had been recorded by those days.
+#[test]
+fn actions_dated_after_a_backdated_detention_see_it() {
+    let (_tmp, d) = label();
+    let on = |date: &'static str| ["--on", date];
+    let mut detain = vec![
+        "detain",
+        "northwind",
+        "--sku",
+        "NW-001-CD",
+        "--units",
+        "40",
+        "--reason",
+        "seized",
+    ];
+    detain.extend(on("2016-06-01"));
+    ok(&d, &detain);
+    let mut buy = vec![
+        "buyback",
+        "northwind",
+        "--sku",
+        "NW-001-CD",
+        "--units",
+        "10",
+        "--paid",
+        "10.00",
+        "--detained",
+    ];
+    buy.extend(on("2016-07-01"));
+    let out = ok(&d, &buy);
+    assert!(
+        out.contains("Bought back 10 units of NW-001-CD (detained"),
+        "{out}"
+    );
+    let mut release = vec![
+        "detain",
+        "northwind",
+        "--sku",
+        "NW-001-CD",
+        "--units",
+        "5",
+        "--release",
+        "--reason",
+        "let go",
+    ];
+    release.extend(on("2016-06-15"));
+    ok(&d, &release);
+    assert_eq!((held_in(&d, "on_hand"), held_in(&d, "detained")), (45, 25));
+    // Before the detention's day there was nothing detained to buy back.
+    let mut early = vec![
+        "buyback",
+        "northwind",
+        "--sku",
+        "NW-001-CD",
+        "--units",
+        "1",
+        "--paid",
+        "1.00",
+        "--detained",
+        "--id",
+        "BB-EARLY",
+    ];
+    early.extend(on("2016-05-01"));
+    refused(
+        &d,
+        &early,
+        4,
+        "holds 0 units of NW-001-CD detained for the label on 2016-05-01",
+    );
+}
