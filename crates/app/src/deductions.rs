@@ -988,20 +988,21 @@ fn held_known_now(snap: &Snapshot, holder: &PartyId, sku: &Sku, on: Date) -> (i6
     (total.saturating_sub(detained), detained)
 }
 
-#[tracing::instrument(name = "buy_back", skip_all)]
-pub async fn buy_back(store: &Store, req: &BuyBack, user: &str) -> Result<BoughtBack, AppError> {
-    let (today, on) = dates(store, req.on).await?;
-    let h = &req.holder;
-    if h.is_label() {
-        return Err(input(
-            "a buy-back is from a distributor (or its liquidator) holding the label's stock, not from the label",
-        ));
+/// What a buy-back and a detention both check first: units held by someone other
+/// than the label, a sane count, a SKU the catalog knows.
+fn check_units_at_holder(
+    snap: &Snapshot,
+    holder: &PartyId,
+    sku: &Sku,
+    units: u64,
+    not_the_label: &str,
+) -> Result<(), AppError> {
+    if holder.is_label() {
+        return Err(input(not_the_label));
     }
-    if req.units == 0 || req.units > 1_000_000_000 {
+    if units == 0 || units > 1_000_000_000 {
         return Err(input("units must be from 1 to 1,000,000,000"));
     }
-    let sku = &req.sku;
-    let snap = snapshot(store, today).await?;
     let in_catalog = snap
         .entries
         .iter()
@@ -1011,6 +1012,22 @@ pub async fn buy_back(store: &Store, req: &BuyBack, user: &str) -> Result<Bought
             "{sku} is not in the catalog (import catalog.csv first)"
         )));
     }
+    Ok(())
+}
+
+#[tracing::instrument(name = "buy_back", skip_all)]
+pub async fn buy_back(store: &Store, req: &BuyBack, user: &str) -> Result<BoughtBack, AppError> {
+    let (today, on) = dates(store, req.on).await?;
+    let h = &req.holder;
+    let sku = &req.sku;
+    let snap = snapshot(store, today).await?;
+    check_units_at_holder(
+        &snap,
+        h,
+        sku,
+        req.units,
+        "a buy-back is from a distributor (or its liquidator) holding the label's stock, not from the label",
+    )?;
     let agreement = snap.entries.iter().rev().find_map(|e| match &e.event {
         Event::Fact(Fact::Agreement(a)) if &a.distributor == h => Some(a),
         _ => None,
@@ -1216,16 +1233,16 @@ impl Detained {
 pub async fn detain(store: &Store, req: &Detain, user: &str) -> Result<Detained, AppError> {
     let (today, on) = dates(store, req.on).await?;
     let h = &req.holder;
-    if h.is_label() {
-        return Err(input(
-            "units are detained at a distributor (or a warehouse, a lender) holding the label's stock, not at the label",
-        ));
-    }
-    if req.units == 0 || req.units > 1_000_000_000 {
-        return Err(input("units must be from 1 to 1,000,000,000"));
-    }
-    let reason = text("--reason", &req.reason, true)?;
     let sku = &req.sku;
+    let snap = snapshot(store, today).await?;
+    check_units_at_holder(
+        &snap,
+        h,
+        sku,
+        req.units,
+        "units are detained at a distributor (or a warehouse, a lender) holding the label's stock, not at the label",
+    )?;
+    let reason = text("--reason", &req.reason, true)?;
     let (from, to) = if req.release {
         ("detained", "on hand")
     } else {
@@ -1245,7 +1262,6 @@ pub async fn detain(store: &Store, req: &Detain, user: &str) -> Result<Detained,
         units: if req.release { -units } else { units },
         reason: reason.clone(),
     };
-    let snap = snapshot(store, today).await?;
     let (on_then, det_then) = held_known_now(&snap, h, sku, on);
     let (on_now, det_now) = held(store, h, sku, today).await?;
     if let Some((_, existing, _)) = store.entry(&entry_id).await? {
