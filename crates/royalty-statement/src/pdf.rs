@@ -14,6 +14,10 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 static FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+/// The same font, zlib-compressed once when it was added (`zlib.compress(ttf, 9)`) and
+/// embedded as is: compressing 740 kB on every statement took most of a PDF's time.
+/// A test checks it inflates to exactly [`FONT`].
+static FONT_ZLIB: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf.zlib");
 const FONT_NAME: &str = "DejaVuSans";
 
 /// Page geometry in milli-points (1/1000 pt): US Letter, 0.75 in margins.
@@ -645,14 +649,14 @@ fn finish(font: &Font, mut pages: Vec<Vec<Op>>, footer: &str, title: &str, autho
         None => ([0, -200, 1000, 900], 900, -200, 700),
     };
     objs.push(format!("<< /Type /FontDescriptor /FontName /{FONT_NAME} /Flags 32 /FontBBox [{} {} {} {}] /ItalicAngle 0 /Ascent {ascent} /Descent {descent} /CapHeight {cap} /StemV 80 /FontFile2 6 0 R >>", bbox[0], bbox[1], bbox[2], bbox[3]).into_bytes());
-    let z = deflate(FONT);
+    let z = FONT_ZLIB;
     let mut ff = format!(
         "<< /Length {} /Length1 {} /Filter /FlateDecode >>\nstream\n",
         z.len(),
         FONT.len()
     )
     .into_bytes();
-    ff.extend_from_slice(&z);
+    ff.extend_from_slice(z);
     ff.extend_from_slice(b"\nendstream");
     objs.push(ff);
     let mut cmap = String::from("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
@@ -721,6 +725,16 @@ mod tests {
     use super::*;
     use crate::testdata::statement;
     use crate::DateOrder;
+
+    #[test]
+    fn the_embedded_compressed_font_is_the_font() {
+        use std::io::Read as _;
+        let mut out = Vec::new();
+        flate2::read::ZlibDecoder::new(FONT_ZLIB)
+            .read_to_end(&mut out)
+            .unwrap();
+        assert!(out == FONT, "fonts/DejaVuSans.ttf.zlib is not DejaVuSans.ttf compressed");
+    }
 
     fn count(hay: &[u8], needle: &[u8]) -> usize {
         hay.windows(needle.len()).filter(|w| *w == needle).count()
