@@ -179,6 +179,10 @@ pub struct Thresholds {
     /// Coverage is judged only when at least this much fell due in the window (whole
     /// units of the agreement currency).
     pub coverage_min_due_major: i64,
+    /// Coverage below the watch mark (material, on two statements or more) now and
+    /// this many days before as well → alert: payments shrinking for months, not a
+    /// statement paid a few days late (0: off).
+    pub coverage_persist_days: i64,
     /// A statement is expected by period end + this many days.
     pub statement_grace_days: i64,
     /// Late and missing statements count when their expected date is in this window.
@@ -269,6 +273,7 @@ impl Default for Thresholds {
             coverage_alert_below_permille: 500,
             coverage_critical_below_permille: 200,
             coverage_min_due_major: 1000,
+            coverage_persist_days: 90,
             statement_grace_days: 30,
             statement_window_days: 365,
             statements_missing_critical: 3,

@@ -12,7 +12,7 @@
 //! | code | what it measures | levels (defaults, see [`Thresholds`]) |
 //! |---|---|---|
 //! | `payment_lateness` | amount-weighted days beyond terms of statements due in the payment window (180 days, or three statement periods if longer: 273 days for a quarterly distributor), unpaid amounts counting as late by today − due date; deductions left out; compared with the same window a year earlier | watch ≥ 30, alert ≥ 60, critical ≥ 120; 30 days or more late and 30 days or more later than a year earlier — over the window, or over its latest half with two statements materially late — → alert (later and later); an alert stays at watch while it is no more than 15 days later than a year earlier (a habit, not a trend) |
-//! | `payment_coverage` | cash received ÷ amount that fell due in the payment window (less deductions), per-mille; only when at least 1000 (whole currency units) fell due and the shortfall reaches the materiality floor | watch < 800, alert < 500, critical < 200 |
+//! | `payment_coverage` | cash received ÷ amount that fell due in the payment window (less deductions), per-mille; only when at least 1000 (whole currency units) fell due and the shortfall reaches the materiality floor | watch < 800, alert < 500, critical < 200; below 800 now and 90 days before as well (each time material, on two statements or more: `coverage_persist_days`) → alert — payments shrinking for months |
 //! | `payments_stopped` | no payment at all since the last one while statements fell due after it and are past due by more than its usual lateness (median of the year) + 14 days (simply unpaid, at least the materiality floor) | 45 days of silence → watch; with two statements missed (one, for a quarterly distributor) → alert; 150 days → critical; capped at watch while the silence is no longer than its longest gap between payments in the year before plus 15 days (a third of a period, if longer) |
 //! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
 //! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more → alert when two are missing, or one quarter is overdue by a further quarter, or by a month while another statement in the window came late (a second strike);  ≥ 3 missing → critical |
@@ -681,7 +681,26 @@ fn payment_signals(
         };
         let immaterial = shortfall < f.floor;
         let level = if immaterial { Level::Ok } else { cap(raw) };
-        let note = if immaterial && raw > Level::Ok {
+        // Short of the watch mark now and `coverage_persist_days` before as well (each
+        // time material, on two statements or more): payments have been shrinking for
+        // months — an alert. One statement paid a few days late, or one glitch, is
+        // short only once, or on one statement.
+        let earlier = (level == Level::Watch && raw == Level::Watch && !capped)
+            .then(|| coverage_before(snap, a, t, book, min_due))
+            .flatten();
+        let level = if earlier.is_some() {
+            Level::Alert
+        } else {
+            level
+        };
+        let note = if let Some(pe) = earlier {
+            format!(
+                " It was {} of what fell due {} days before as well: payments have covered less than {} for months.",
+                pct(pe),
+                t.coverage_persist_days,
+                pct(t.coverage_watch_below_permille)
+            )
+        } else if immaterial && raw > Level::Ok {
             format!(
                 " The shortfall of {} is below the materiality floor of {}.",
                 show(shortfall.max(0), cur),
@@ -703,6 +722,38 @@ fn payment_signals(
         ));
     }
     out
+}
+
+/// Coverage (per-mille) `coverage_persist_days` before the book's date when it was
+/// then short of the watch mark by a material amount on two statements or more;
+/// `None` otherwise (or with the rule off).
+fn coverage_before(
+    snap: &Snapshot,
+    a: &Agreement,
+    t: &Thresholds,
+    book: &Book<'_>,
+    min_due: i128,
+) -> Option<i64> {
+    let days = i32::try_from(t.coverage_persist_days)
+        .ok()
+        .filter(|d| *d > 0)?;
+    let view = View::at(snap, book.as_of.add_days(-days));
+    let before = Book::build(
+        &view,
+        &a.distributor,
+        a.currency,
+        a.payment_terms_days,
+        a.reserve_release_days,
+    );
+    let frame = Frame::of(&before, a, t);
+    let m = pay_metrics(&before, t, &frame);
+    let pm = permille(m.cash_in, m.due)?;
+    (m.due > 0
+        && m.due >= min_due
+        && pm < t.coverage_watch_below_permille
+        && m.due - m.cash_in >= frame.floor
+        && m.n_problem >= t.payment_min_problem_statements)
+        .then_some(pm)
 }
 
 /// The longest time between two of its payments in the year before `until`, in days
@@ -1674,6 +1725,49 @@ mod tests {
         assert_eq!(signal(&a, "payment_lateness").level, Level::Alert);
         // Two views of the same unpaid money: one family, so alert, not critical.
         assert_eq!(a.level, Level::Alert, "{}", a.reason);
+    }
+
+    /// A payer that settles 60 % of every statement on time, month after month, is
+    /// short of the watch mark (80 %) now and three months ago: shrinking payments, at
+    /// alert. The same shortfall only in the latest months stays at watch.
+    #[test]
+    fn coverage_short_for_months_is_an_alert() {
+        let with_share_from = |from: i32| {
+            let mut tl = healthy();
+            tl.entries
+                .retain(|e| !matches!(e.event, backstock_ledger::Event::PaymentReceived { .. }));
+            for i in 0..24 {
+                let start = d("2014-01-01").add_months(i);
+                let id = format!("allegro-{}", &start.to_string()[..7]);
+                let due = start.last_of_month().add_days(60);
+                let amount = if i < from { 38_000 } else { 22_800 };
+                tl.pay(
+                    &format!("pay-{id}"),
+                    &due.to_string(),
+                    "allegro",
+                    usd(amount),
+                    Some(&id),
+                );
+            }
+            tl.sort();
+            tl
+        };
+        let a = assess1(&with_share_from(12).snap(AS_OF));
+        let cov = signal(&a, "payment_coverage");
+        assert_eq!(cov.value, "60.0%");
+        assert_eq!(cov.level, Level::Alert, "{cov:#?}");
+        assert!(cov.message.contains("for months"), "{}", cov.message);
+        // Short only on the last two statements: not yet months of it.
+        let a = assess1(&with_share_from(21).snap(AS_OF));
+        let cov = signal(&a, "payment_coverage");
+        assert!(cov.level <= Level::Watch, "{cov:#?}");
+        // The rule off: watch, as before.
+        let off = Thresholds {
+            coverage_persist_days: 0,
+            ..Thresholds::default()
+        };
+        let a = assess_one(&with_share_from(12).snap(AS_OF), &off, &p("allegro")).unwrap();
+        assert_eq!(signal(&a, "payment_coverage").level, Level::Watch);
     }
 
     #[test]

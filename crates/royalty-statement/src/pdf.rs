@@ -733,7 +733,10 @@ mod tests {
         flate2::read::ZlibDecoder::new(FONT_ZLIB)
             .read_to_end(&mut out)
             .unwrap();
-        assert!(out == FONT, "fonts/DejaVuSans.ttf.zlib is not DejaVuSans.ttf compressed");
+        assert!(
+            out == FONT,
+            "fonts/DejaVuSans.ttf.zlib is not DejaVuSans.ttf compressed"
+        );
     }
 
     fn count(hay: &[u8], needle: &[u8]) -> usize {
