@@ -1697,17 +1697,17 @@ mod tests {
         assert!(a.signals.iter().all(|s| s.code != "payments_stopped"));
     }
 
-    #[test]
-    fn smaller_payments_lower_coverage_and_count_once_with_lateness() {
+    /// [`healthy`] re-paid: each statement in full (38 000) on its due date until the
+    /// `from`-th month of 2014–2015, then `after` of it.
+    fn repaid_from(from: i32, after: i64) -> Tl {
         let mut tl = healthy();
         tl.entries
             .retain(|e| !matches!(e.event, backstock_ledger::Event::PaymentReceived { .. }));
-        // Re-pay: on time until 2014-12, then a quarter of each statement on its due date.
         for i in 0..24 {
             let start = d("2014-01-01").add_months(i);
             let id = format!("allegro-{}", &start.to_string()[..7]);
             let due = start.last_of_month().add_days(60);
-            let amount = if i < 12 { 38_000 } else { 9_500 };
+            let amount = if i < from { 38_000 } else { after };
             tl.pay(
                 &format!("pay-{id}"),
                 &due.to_string(),
@@ -1717,6 +1717,13 @@ mod tests {
             );
         }
         tl.sort();
+        tl
+    }
+
+    #[test]
+    fn smaller_payments_lower_coverage_and_count_once_with_lateness() {
+        // On time until 2014-12, then a quarter of each statement on its due date.
+        let tl = repaid_from(12, 9_500);
         let a = assess1(&tl.snap(AS_OF));
         let cov = signal(&a, "payment_coverage");
         // 6 × 9 500 received against 6 × 38 000 due.
@@ -1732,26 +1739,7 @@ mod tests {
     /// alert. The same shortfall only in the latest months stays at watch.
     #[test]
     fn coverage_short_for_months_is_an_alert() {
-        let with_share_from = |from: i32| {
-            let mut tl = healthy();
-            tl.entries
-                .retain(|e| !matches!(e.event, backstock_ledger::Event::PaymentReceived { .. }));
-            for i in 0..24 {
-                let start = d("2014-01-01").add_months(i);
-                let id = format!("allegro-{}", &start.to_string()[..7]);
-                let due = start.last_of_month().add_days(60);
-                let amount = if i < from { 38_000 } else { 22_800 };
-                tl.pay(
-                    &format!("pay-{id}"),
-                    &due.to_string(),
-                    "allegro",
-                    usd(amount),
-                    Some(&id),
-                );
-            }
-            tl.sort();
-            tl
-        };
+        let with_share_from = |from: i32| repaid_from(from, 22_800);
         let a = assess1(&with_share_from(12).snap(AS_OF));
         let cov = signal(&a, "payment_coverage");
         assert_eq!(cov.value, "60.0%");
