@@ -576,6 +576,14 @@ fn held_in(dir: &Path, state: &str) -> i64 {
         .sum()
 }
 
+/// `COMMAND northwind --sku NW-001-CD --units UNITS` and then `rest`: the argument
+/// lists of `detain` and `buyback` in the tests below.
+fn at_northwind<'a>(command: &'a str, units: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![command, "northwind", "--sku", "NW-001-CD", "--units", units];
+    a.extend_from_slice(rest);
+    a
+}
+
 /// A refused return or a seizure: the label records its units at the distributor as
 /// detained (they stay the label's and stay there), buys some back as detained, and
 /// releases others; each refused case says why and records nothing.
@@ -583,16 +591,11 @@ fn held_in(dir: &Path, state: &str) -> i64 {
 fn units_are_detained_released_and_bought_back_detained() {
     let (_tmp, d) = label();
     assert_eq!((held_in(&d, "on_hand"), held_in(&d, "detained")), (80, 0));
-    let detain = [
+    let detain = at_northwind(
         "detain",
-        "northwind",
-        "--sku",
-        "NW-001-CD",
-        "--units",
         "30",
-        "--reason",
-        "return refused by the estate",
-    ];
+        &["--reason", "return refused by the estate"],
+    );
     let out = ok(&d, &detain);
     assert!(
         out.contains("Recorded as detained: 30 units of NW-001-CD at northwind on ")
@@ -607,78 +610,28 @@ fn units_are_detained_released_and_bought_back_detained() {
     // Detained units bought back as detained; others released to on hand.
     ok(
         &d,
-        &[
-            "buyback",
-            "northwind",
-            "--sku",
-            "NW-001-CD",
-            "--units",
-            "10",
-            "--paid",
-            "5.00",
-            "--detained",
-        ],
+        &at_northwind("buyback", "10", &["--paid", "5.00", "--detained"]),
     );
-    let out = ok(
-        &d,
-        &[
-            "detain",
-            "northwind",
-            "--sku",
-            "NW-001-CD",
-            "--units",
-            "5",
-            "--release",
-            "--reason",
-            "the estate let them go",
-        ],
-    );
+    let release = ["--release", "--reason", "the estate let them go"];
+    let out = ok(&d, &at_northwind("detain", "5", &release));
     assert!(out.contains("Released: 5 units"), "{out}");
     assert_eq!((held_in(&d, "on_hand"), held_in(&d, "detained")), (55, 15));
     // Refused: more than is there, in the state it leaves; no reason; at the label.
     refused(
         &d,
-        &[
-            "detain",
-            "northwind",
-            "--sku",
-            "NW-001-CD",
-            "--units",
-            "16",
-            "--release",
-            "--reason",
-            "x",
-        ],
+        &at_northwind("detain", "16", &["--release", "--reason", "x"]),
         4,
         "northwind holds 15 units of NW-001-CD detained for the label",
     );
     refused(
         &d,
-        &[
-            "detain",
-            "northwind",
-            "--sku",
-            "NW-001-CD",
-            "--units",
-            "56",
-            "--reason",
-            "x",
-        ],
+        &at_northwind("detain", "56", &["--reason", "x"]),
         4,
         "holds 55 units of NW-001-CD on hand",
     );
     refused(
         &d,
-        &[
-            "detain",
-            "northwind",
-            "--sku",
-            "NW-001-CD",
-            "--units",
-            "1",
-            "--reason",
-            " ",
-        ],
+        &at_northwind("detain", "1", &["--reason", " "]),
         3,
         "say why",
     );
@@ -706,68 +659,36 @@ fn units_are_detained_released_and_bought_back_detained() {
 #[test]
 fn actions_dated_after_a_backdated_detention_see_it() {
     let (_tmp, d) = label();
-    let on = |date: &'static str| ["--on", date];
-    let mut detain = vec![
-        "detain",
-        "northwind",
-        "--sku",
-        "NW-001-CD",
-        "--units",
-        "40",
-        "--reason",
-        "seized",
-    ];
-    detain.extend(on("2016-06-01"));
-    ok(&d, &detain);
-    let mut buy = vec![
-        "buyback",
-        "northwind",
-        "--sku",
-        "NW-001-CD",
-        "--units",
-        "10",
-        "--paid",
-        "10.00",
-        "--detained",
-    ];
-    buy.extend(on("2016-07-01"));
-    let out = ok(&d, &buy);
+    ok(
+        &d,
+        &at_northwind(
+            "detain",
+            "40",
+            &["--reason", "seized", "--on", "2016-06-01"],
+        ),
+    );
+    let buy = ["--paid", "10.00", "--detained", "--on", "2016-07-01"];
+    let out = ok(&d, &at_northwind("buyback", "10", &buy));
     assert!(
         out.contains("Bought back 10 units of NW-001-CD (detained"),
         "{out}"
     );
-    let mut release = vec![
-        "detain",
-        "northwind",
-        "--sku",
-        "NW-001-CD",
-        "--units",
-        "5",
-        "--release",
-        "--reason",
-        "let go",
-    ];
-    release.extend(on("2016-06-15"));
-    ok(&d, &release);
+    let release = ["--release", "--reason", "let go", "--on", "2016-06-15"];
+    ok(&d, &at_northwind("detain", "5", &release));
     assert_eq!((held_in(&d, "on_hand"), held_in(&d, "detained")), (45, 25));
     // Before the detention's day there was nothing detained to buy back.
-    let mut early = vec![
-        "buyback",
-        "northwind",
-        "--sku",
-        "NW-001-CD",
-        "--units",
-        "1",
+    let early = [
         "--paid",
         "1.00",
         "--detained",
         "--id",
         "BB-EARLY",
+        "--on",
+        "2016-05-01",
     ];
-    early.extend(on("2016-05-01"));
     refused(
         &d,
-        &early,
+        &at_northwind("buyback", "1", &early),
         4,
         "holds 0 units of NW-001-CD detained for the label on 2016-05-01",
     );
