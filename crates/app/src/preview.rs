@@ -504,6 +504,17 @@ pub async fn warnings(
                     for s in &b.statements {
                         owed_on.insert((&r.distributor, s.statement_id.as_str()), s.open.minor());
                     }
+                    // A part posted later under a statement's id (`ID+CODE`, held lines
+                    // an alias named) is owed on that statement too, as the books
+                    // apply a payment naming it.
+                    for s in &b.statements {
+                        let Some((head, _)) = s.statement_id.split_once('+') else {
+                            continue;
+                        };
+                        if let Some(slot) = owed_on.get_mut(&(&r.distributor, head)) {
+                            *slot = slot.saturating_add(s.open.minor());
+                        }
+                    }
                 }
             }
             for e in entries {
@@ -523,11 +534,22 @@ pub async fn warnings(
                     ));
                     continue;
                 };
-                let statement = statement_id.as_deref().and_then(|sid| {
+                let all = || {
                     std::iter::once(&r.book)
                         .chain(&r.other_currencies)
                         .flat_map(|b| b.statements.iter().map(move |s| (b.currency, s)))
-                        .find(|(_, s)| s.statement_id == sid)
+                };
+                // As written, or (when only one matches) in another case, as the books
+                // apply it.
+                let statement = statement_id.as_deref().and_then(|sid| {
+                    all().find(|(_, s)| s.statement_id == sid).or_else(|| {
+                        let mut like =
+                            all().filter(|(_, s)| s.statement_id.eq_ignore_ascii_case(sid));
+                        match (like.next(), like.next()) {
+                            (Some(x), None) => Some(x),
+                            _ => None,
+                        }
+                    })
                 });
                 if let (Some(sid), None) = (statement_id, statement) {
                     out.push(format!(
@@ -582,7 +604,8 @@ pub async fn warnings(
                         money(before),
                         money(-*left)
                     ));
-                } else if let Some(sid) = statement_id {
+                } else if let Some((_, st)) = statement {
+                    let sid = &st.statement_id;
                     let open = owed_on.entry((distributor, sid.as_str())).or_insert(0);
                     let was = *open;
                     *open = open.saturating_sub(amount.minor());

@@ -958,3 +958,53 @@ async fn verify_full_checks_the_stored_royalty_statements() {
     let err = fail(&d, &["verify", "--full"], 5);
     assert!(err.contains("not the one its run recorded"), "{err}");
 }
+
+/// Files from distributors we did not write: a UPC another SKU has is refused (its
+/// sales would go to the wrong SKU), a GTIN-14 with indicator 0 is the same item as its
+/// UPC, and a payment naming its statement in another case settles that statement.
+#[test]
+fn barcodes_are_one_per_product_and_payments_find_their_statement_in_any_case() {
+    let (tmp, d) = label_with_catalog();
+    let dup = write(
+        tmp.path(),
+        "dup.csv",
+        "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+MRG-025-CD,859712000019,Reissue,The Tidewater Band,CD,2016-09-01,15.98,8.00,1.10,USD\n\
+MRG-023-CD,859712000231,Kindling,The Gravel Saints,CD,2016-09-01,15.98,8.00,1.10,USD\n\
+MRG-024-CD,0859712000231,Kindling (again),The Gravel Saints,CD,2016-09-01,15.98,8.00,1.10,USD\n",
+    );
+    let before = ok(&d, &["journal", "--format", "csv"]);
+    let err = fail(&d, &["import", &dup], 3);
+    assert!(
+        err.contains("line 2, column 2 (upc): found \"859712000019\", expected a UPC no other SKU has: MRG-001-CD already has it"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 4, column 2 (upc): found \"0859712000231\", expected a UPC no other SKU has: line 3 gives it to MRG-023-CD"),
+        "{err}"
+    );
+    assert_eq!(ok(&d, &["journal", "--format", "csv"]), before);
+
+    let st = write(
+        tmp.path(),
+        "st.csv",
+        "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+AL-1,allegro,2016-01-01,2016-01-31,2016-02-10,sale,00859712000019,10,100.00,USD,\n\
+AL-2,allegro,2016-02-01,2016-02-29,2016-03-10,sale,MRG-001-CD,5,50.00,USD,\n",
+    );
+    ok(&d, &["import", &st]);
+    let shown = ok(&d, &["show", "statement:allegro:AL-1"]);
+    assert!(shown.contains("MRG-001-CD"), "{shown}");
+
+    let pay = write(
+        tmp.path(),
+        "pay.csv",
+        "payment_id,date,distributor,amount,currency,statement_id\nP1,2016-04-01,allegro,50.00,USD,al-2\n",
+    );
+    let dry = ok(&d, &["import", &pay, "--dry-run"]);
+    assert!(!dry.contains("never sent"), "{dry}");
+    ok(&d, &["import", &pay]);
+    let rec = ok(&d, &["receivables", "--as-of", "2016-06-30"]);
+    assert!(rec.contains("AL-1 "), "{rec}");
+    assert!(!rec.contains("AL-2 "), "AL-2 is paid: {rec}");
+}

@@ -825,6 +825,8 @@ pub(crate) struct KindState {
     >,
     /// The line that gave each entry of the file so far (entry id → line).
     pub(crate) entry_lines: FxHashMap<String, u64>,
+    /// Catalog files: each UPC (as GTIN-13) given so far, with its SKU and line.
+    pub(crate) catalog_upcs: FxHashMap<String, (Sku, u64)>,
 }
 
 /// Reads one line of a canonical file into `out` (entries) or `st` (statements).
@@ -934,6 +936,35 @@ fn row_entries(
             // always, so stock can be shipped and priced before its street date (the
             // release date is kept on the item). A later file's item for the same SKU
             // replaces it by recording order.
+            // One barcode, one product: a UPC another SKU already has would send that
+            // SKU's sales to this one (statements name products by UPC).
+            if let Some(u) = &upc {
+                let key = u.gtin13();
+                let upc_col = Some((2, "upc".to_string()));
+                if let Some(other) = ctx.codes.get(&key).filter(|o| **o != sku) {
+                    errs.push(LineError {
+                        line,
+                        column: upc_col.clone(),
+                        found: u.as_str().to_string(),
+                        expected: format!(
+                            "a UPC no other SKU has: {other} already has it (a reissue or new format needs its own barcode; if {other} was keyed with the wrong one, import it again with the right UPC first)"
+                        ),
+                    });
+                    return;
+                }
+                if let Some((other, first)) = st.catalog_upcs.get(&key).filter(|(o, _)| *o != sku) {
+                    errs.push(LineError {
+                        line,
+                        column: upc_col,
+                        found: u.as_str().to_string(),
+                        expected: format!(
+                            "a UPC no other SKU has: line {first} gives it to {other}"
+                        ),
+                    });
+                    return;
+                }
+                st.catalog_upcs.insert(key, (sku.clone(), line));
+            }
             let on = ctx.epoch();
             let item = CatalogItem {
                 sku: sku.clone(),

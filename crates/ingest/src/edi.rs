@@ -410,155 +410,256 @@ pub fn read_dsr_lines(
             None => return Err(errs.into_file(&ctx.file_name)),
         },
     };
-    // Revenue per summary, split over its lines by units.
-    let mut by_summary: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, s) in report.sales.iter().enumerate() {
-        if s.amount_source == backstock_dsr::AmountSource::Summary {
-            if let Some(r) = &s.summary_ref {
-                by_summary.entry(r.clone()).or_default().push(i);
-            }
+    // One statement per currency: a report whose summaries are in several currencies
+    // (a store's sales in GBP and in USD) becomes one statement for each, its id
+    // ending in the currency, so no dollar is recorded as a pound.
+    let default_code = cur.code().to_string();
+    let mut currencies: Vec<String> = Vec::new();
+    for s in &report.sales {
+        let c = s.currency.clone().unwrap_or_else(|| default_code.clone());
+        if !currencies.contains(&c) {
+            currencies.push(c);
         }
     }
-    let mut amounts = vec![0i64; report.sales.len()];
-    for (i, s) in report.sales.iter().enumerate() {
-        if s.amount_source == backstock_dsr::AmountSource::Line {
-            match Money::parse_rounded(&s.net_amount, cur, Rounding::HalfEven) {
-                Ok(m) => amounts[i] = m.minor(),
-                Err(e) => errs.push(err(s.line as u64, e.found(), e.expected())),
-            }
-        }
+    if currencies.is_empty() {
+        currencies.push(default_code.clone());
     }
-    for (sref, idx) in &by_summary {
-        let Some(summary) = report.summary(sref) else {
-            continue;
+    let split = currencies.len() > 1;
+    let base_id = format!("dsr-{}-{}", report.message_id, report.file_number);
+    let issued = report
+        .created
+        .get(..10)
+        .and_then(|d| Date::parse(d).ok())
+        .filter(|d| *d >= end)
+        .unwrap_or(end);
+    let default_cur = cur;
+    for group in &currencies {
+        let in_group = |s: &backstock_dsr::DsrSale| {
+            s.currency.as_deref().unwrap_or(default_code.as_str()) == group.as_str()
         };
-        let Some(net) = summary.net_revenue.as_deref() else {
-            continue;
+        let cur = if split {
+            match Currency::parse(group) {
+                Ok(c) => c,
+                Err(_) => {
+                    errs.push(err(
+                        1,
+                        group.clone(),
+                        "an ISO 4217 currency code known to backstock",
+                    ));
+                    continue;
+                }
+            }
+        } else {
+            default_cur
         };
-        let total = match Money::parse_rounded(net, cur, Rounding::HalfEven) {
-            Ok(m) => m,
-            Err(e) => {
-                errs.push(err(summary.line as u64, e.found(), e.expected()));
+        // Revenue per summary, split over its lines by units.
+        let mut by_summary: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, s) in report.sales.iter().enumerate() {
+            if !in_group(s) {
                 continue;
             }
-        };
-        let units: i64 = idx.iter().map(|i| report.sales[*i].units.max(0)).sum();
-        if units == 0 {
-            continue;
+            if s.amount_source == backstock_dsr::AmountSource::Summary {
+                if let Some(r) = &s.summary_ref {
+                    by_summary.entry(r.clone()).or_default().push(i);
+                }
+            }
         }
-        let shares: Vec<Rate> = idx
+        let mut amounts = vec![0i64; report.sales.len()];
+        for (i, s) in report.sales.iter().enumerate() {
+            if in_group(s) && s.amount_source == backstock_dsr::AmountSource::Line {
+                match Money::parse_rounded(&s.net_amount, cur, Rounding::HalfEven) {
+                    Ok(m) => amounts[i] = m.minor(),
+                    Err(e) => errs.push(err(s.line as u64, e.found(), e.expected())),
+                }
+            }
+        }
+        for (sref, idx) in &by_summary {
+            let Some(summary) = report.summary(sref) else {
+                continue;
+            };
+            let Some(net) = summary.net_revenue.as_deref() else {
+                continue;
+            };
+            let total = match Money::parse_rounded(net, cur, Rounding::HalfEven) {
+                Ok(m) => m,
+                Err(e) => {
+                    errs.push(err(summary.line as u64, e.found(), e.expected()));
+                    continue;
+                }
+            };
+            let units: i64 = idx.iter().map(|i| report.sales[*i].units.max(0)).sum();
+            if units == 0 {
+                continue;
+            }
+            let shares: Vec<Rate> = idx
+                .iter()
+                .map(|i| {
+                    let u = i128::from(report.sales[*i].units.max(0));
+                    let ppm = u * i128::from(Rate::ONE_PPM) / i128::from(units);
+                    Rate::from_ppm(u32::try_from(ppm).unwrap_or(0)).unwrap_or(Rate::ZERO)
+                })
+                .collect();
+            let (parts, rest) = total.allocate(&shares);
+            for (k, i) in idx.iter().enumerate() {
+                amounts[*i] = parts.get(k).map(|m| m.minor()).unwrap_or(0);
+            }
+            if let Some(last) = idx.last() {
+                amounts[*last] = amounts[*last].saturating_add(rest.minor());
+            }
+        }
+        let statement_id = if split {
+            format!("{base_id}-{group}")
+        } else {
+            base_id.clone()
+        };
+        // The service of each summary record (its own, else the file's).
+        let services: std::collections::HashMap<&str, Option<&str>> = report
+            .summaries
             .iter()
-            .map(|i| {
-                let u = i128::from(report.sales[*i].units.max(0));
-                let ppm = u * i128::from(Rate::ONE_PPM) / i128::from(units);
-                Rate::from_ppm(u32::try_from(ppm).unwrap_or(0)).unwrap_or(Rate::ZERO)
+            .map(|m| {
+                let service = m
+                    .service_description
+                    .as_deref()
+                    .or(report.service_description.as_deref());
+                (m.id.as_str(), service)
             })
             .collect();
-        let (parts, rest) = total.allocate(&shares);
-        for (k, i) in idx.iter().enumerate() {
-            amounts[*i] = parts.get(k).map(|m| m.minor()).unwrap_or(0);
+        let mut lines = Lines::new();
+        // Lines with a code unknown to the catalog, held with --hold-unmatched: per code ×
+        // kind, (units, amount, first line, last line).
+        let mut held: BTreeMap<(String, LineKind), (i64, i64, u64, u64)> = BTreeMap::new();
+        for (i, s) in report.sales.iter().enumerate() {
+            if !in_group(s) {
+                continue;
+            }
+            parsed.lines += 1;
+            let sku = [&s.icpn, &s.catalog_number, &s.isrc]
+                .into_iter()
+                .flatten()
+                .find_map(|c| ctx.resolve_code(c));
+            let code = s
+                .icpn
+                .clone()
+                .or(s.isrc.clone())
+                .or(s.catalog_number.clone())
+                .unwrap_or_default();
+            let service = match s.summary_ref.as_deref() {
+                Some(r) => services.get(r).copied().flatten(),
+                None => report.service_description.as_deref(),
+            };
+            let line = |kind, sku: Option<Sku>, units, amount_minor| SourceLine {
+                line: s.line as u64,
+                statement_id: statement_id.clone(),
+                distributor: distributor.clone(),
+                period_start: start,
+                period_end: end,
+                currency: cur,
+                sku,
+                code: code.clone(),
+                isrc: s.isrc.clone(),
+                territory: s.territory.clone(),
+                service: service.map(str::to_string),
+                kind,
+                units,
+                amount_minor,
+            };
+            let Some(sku) = sku else {
+                sink(line(LineKind::Sale, None, s.units, amounts[i]));
+                if s.returns > 0 {
+                    sink(line(LineKind::Return, None, s.returns, 0));
+                }
+                parsed.unknown.entry(code.clone()).or_insert(s.line as u64);
+                if ctx.hold_unmatched {
+                    // Held aside (`backstock unmatched`) until `alias add` names the code.
+                    let at = s.line as u64;
+                    let mut hold = |kind: LineKind, units: i64, amount: i64| {
+                        let h = held
+                            .entry((code.clone(), kind))
+                            .or_insert((0i64, 0i64, at, at));
+                        match (h.0.checked_add(units), h.1.checked_add(amount)) {
+                            (Some(u), Some(a)) => *h = (u, a, h.2.min(at), h.3.max(at)),
+                            _ => errs.push(err(at, units.to_string(), "totals within range")),
+                        }
+                    };
+                    hold(LineKind::Sale, s.units, amounts[i]);
+                    if s.returns > 0 {
+                        hold(LineKind::Return, s.returns, 0);
+                    }
+                }
+                continue;
+            };
+            if !add(
+                &mut lines,
+                Some(sku.clone()),
+                LineKind::Sale,
+                s.units,
+                amounts[i],
+            ) {
+                errs.push(err(
+                    s.line as u64,
+                    s.units.to_string(),
+                    "totals within range",
+                ));
+            }
+            sink(line(LineKind::Sale, Some(sku.clone()), s.units, amounts[i]));
+            if s.returns > 0 {
+                add(
+                    &mut lines,
+                    Some(sku.clone()),
+                    LineKind::Return,
+                    s.returns,
+                    0,
+                );
+                sink(line(LineKind::Return, Some(sku), s.returns, 0));
+            }
         }
-        if let Some(last) = idx.last() {
-            amounts[*last] = amounts[*last].saturating_add(rest.minor());
-        }
-    }
-    let statement_id = format!("dsr-{}-{}", report.message_id, report.file_number);
-    // The service of each summary record (its own, else the file's).
-    let services: std::collections::HashMap<&str, Option<&str>> = report
-        .summaries
-        .iter()
-        .map(|m| {
-            let service = m
-                .service_description
-                .as_deref()
-                .or(report.service_description.as_deref());
-            (m.id.as_str(), service)
-        })
-        .collect();
-    let mut lines = Lines::new();
-    // Lines with a code unknown to the catalog, held with --hold-unmatched: per code ×
-    // kind, (units, amount, first line, last line).
-    let mut held: BTreeMap<(String, LineKind), (i64, i64, u64, u64)> = BTreeMap::new();
-    for (i, s) in report.sales.iter().enumerate() {
-        parsed.lines += 1;
-        let sku = [&s.icpn, &s.catalog_number, &s.isrc]
-            .into_iter()
-            .flatten()
-            .find_map(|c| ctx.resolve_code(c));
-        let code = s
-            .icpn
-            .clone()
-            .or(s.isrc.clone())
-            .or(s.catalog_number.clone())
-            .unwrap_or_default();
-        let service = match s.summary_ref.as_deref() {
-            Some(r) => services.get(r).copied().flatten(),
-            None => report.service_description.as_deref(),
-        };
-        let line = |kind, sku: Option<Sku>, units, amount_minor| SourceLine {
-            line: s.line as u64,
-            statement_id: statement_id.clone(),
+        let st = Statement {
+            statement_id,
             distributor: distributor.clone(),
             period_start: start,
             period_end: end,
+            issued_on: issued,
             currency: cur,
-            sku,
-            code: code.clone(),
-            isrc: s.isrc.clone(),
-            territory: s.territory.clone(),
-            service: service.map(str::to_string),
-            kind,
-            units,
-            amount_minor,
+            lines: statement_lines(lines, |_| Channel::Digital),
         };
-        let Some(sku) = sku else {
-            sink(line(LineKind::Sale, None, s.units, amounts[i]));
-            if s.returns > 0 {
-                sink(line(LineKind::Return, None, s.returns, 0));
-            }
-            parsed.unknown.entry(code.clone()).or_insert(s.line as u64);
-            if ctx.hold_unmatched {
-                // Held aside (`backstock unmatched`) until `alias add` names the code.
-                let at = s.line as u64;
-                let mut hold = |kind: LineKind, units: i64, amount: i64| {
-                    let h = held
-                        .entry((code.clone(), kind))
-                        .or_insert((0i64, 0i64, at, at));
-                    match (h.0.checked_add(units), h.1.checked_add(amount)) {
-                        (Some(u), Some(a)) => *h = (u, a, h.2.min(at), h.3.max(at)),
-                        _ => errs.push(err(at, units.to_string(), "totals within range")),
-                    }
-                };
-                hold(LineKind::Sale, s.units, amounts[i]);
-                if s.returns > 0 {
-                    hold(LineKind::Return, s.returns, 0);
-                }
-            }
-            continue;
-        };
-        if !add(
-            &mut lines,
-            Some(sku.clone()),
-            LineKind::Sale,
-            s.units,
-            amounts[i],
-        ) {
-            errs.push(err(
-                s.line as u64,
-                s.units.to_string(),
-                "totals within range",
-            ));
+        if let Some(n) = st.net_due_minor() {
+            parsed.totals.add(Money::from_minor(n, cur));
         }
-        sink(line(LineKind::Sale, Some(sku.clone()), s.units, amounts[i]));
-        if s.returns > 0 {
-            add(
-                &mut lines,
-                Some(sku.clone()),
-                LineKind::Return,
-                s.returns,
-                0,
-            );
-            sink(line(LineKind::Return, Some(sku), s.returns, 0));
+        let last = report
+            .sales
+            .iter()
+            .filter(|s| in_group(s))
+            .map(|s| s.line as u64)
+            .max()
+            .unwrap_or(1);
+        for ((code, kind), (units, amount_minor, first, last)) in held {
+            let line = backstock_ledger::facts::UnmatchedLine {
+                statement_id: st.statement_id.clone(),
+                distributor: distributor.clone(),
+                period_start: start,
+                period_end: end,
+                issued_on: issued,
+                currency: cur,
+                code,
+                kind,
+                units,
+                amount_minor,
+                first_line: first,
+                last_line: last,
+                channel: Channel::Digital,
+            };
+            parsed
+                .entries
+                .extend(crate::canonical::held_entry(ctx, line));
+        }
+        if let Ok(id) = EntryId::new(format!("statement:{distributor}:{}", st.statement_id)) {
+            parsed.entries.push(Entry {
+                id,
+                effective_on: end,
+                known_on: issued,
+                provenance: provenance(ctx, 1, last),
+                event: Event::Statement(st),
+            });
         }
     }
     if !parsed.unknown.is_empty() && !ctx.hold_unmatched {
@@ -568,59 +669,6 @@ pub fn read_dsr_lines(
     }
     if !errs.is_empty() {
         return Err(errs.into_file(&ctx.file_name));
-    }
-    let issued = report
-        .created
-        .get(..10)
-        .and_then(|d| Date::parse(d).ok())
-        .filter(|d| *d >= end)
-        .unwrap_or(end);
-    let st = Statement {
-        statement_id,
-        distributor: distributor.clone(),
-        period_start: start,
-        period_end: end,
-        issued_on: issued,
-        currency: cur,
-        lines: statement_lines(lines, |_| Channel::Digital),
-    };
-    if let Some(n) = st.net_due_minor() {
-        parsed.totals.add(Money::from_minor(n, cur));
-    }
-    let last = report
-        .sales
-        .iter()
-        .map(|s| s.line as u64)
-        .max()
-        .unwrap_or(1);
-    for ((code, kind), (units, amount_minor, first, last)) in held {
-        let line = backstock_ledger::facts::UnmatchedLine {
-            statement_id: st.statement_id.clone(),
-            distributor: distributor.clone(),
-            period_start: start,
-            period_end: end,
-            issued_on: issued,
-            currency: cur,
-            code,
-            kind,
-            units,
-            amount_minor,
-            first_line: first,
-            last_line: last,
-            channel: Channel::Digital,
-        };
-        parsed
-            .entries
-            .extend(crate::canonical::held_entry(ctx, line));
-    }
-    if let Ok(id) = EntryId::new(format!("statement:{distributor}:{}", st.statement_id)) {
-        parsed.entries.push(Entry {
-            id,
-            effective_on: end,
-            known_on: issued,
-            provenance: provenance(ctx, 1, last),
-            event: Event::Statement(st),
-        });
     }
     past_limit(parsed, ctx)
 }

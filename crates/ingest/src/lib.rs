@@ -365,6 +365,13 @@ impl Context {
         if c.len() == 12 && c.bytes().all(|b| b.is_ascii_digit()) {
             return self.codes.get(&format!("0{c}")).cloned();
         }
+        // A GTIN-14 with packaging indicator 0 (`00859712000026`, as EDI's `UK`
+        // qualifier sends it) is the same item as its GTIN-13.
+        if c.len() == 14 && c.starts_with('0') && c.bytes().all(|b| b.is_ascii_digit()) {
+            if let Some(s) = c.get(1..).and_then(|g13| self.codes.get(g13)) {
+                return Some(s.clone());
+            }
+        }
         // A code keyed in another case (`mrg-001-cd`): the catalog's spelling, when
         // only one case of it is on file (an exact match above always wins).
         let upper = self.codes.get(&c.to_ascii_uppercase());

@@ -148,6 +148,46 @@ fn dsr_lines_carry_isrc_territory_and_service_and_add_up_to_the_statement() {
         .map(|l| l.amount_minor)
         .sum();
     assert_eq!(s1, 625);
+
+    // Summaries in GBP (S1, S2) and USD (S3): one statement per currency, each line in
+    // its summary's currency — no dollar recorded as a pound.
+    let statements: Vec<_> = parsed
+        .entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Statement(st) => Some(st),
+            _ => None,
+        })
+        .collect();
+    let said: Vec<(String, String, Option<i64>)> = statements
+        .iter()
+        .map(|st| {
+            (
+                st.statement_id.clone(),
+                st.currency.to_string(),
+                st.net_due_minor(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        said,
+        vec![
+            (
+                "dsr-MSG-2024-06-BKST-0001-1-GBP".to_string(),
+                "GBP".to_string(),
+                Some(625 + 632)
+            ),
+            (
+                "dsr-MSG-2024-06-BKST-0001-1-USD".to_string(),
+                "USD".to_string(),
+                Some(81)
+            ),
+        ]
+    );
+    assert!(lines
+        .iter()
+        .filter(|l| l.service.as_deref() == Some("TunestreamFree"))
+        .all(|l| l.currency.to_string() == "USD" && l.statement_id.ends_with("-USD")));
 }
 
 #[test]

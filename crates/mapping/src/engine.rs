@@ -119,6 +119,7 @@ struct LinePlan {
 enum ActionPlan {
     Skip,
     Stop,
+    Total(Col),
     Lines(Vec<LinePlan>),
 }
 
@@ -126,6 +127,16 @@ struct RulePlan {
     col: Col,
     test: Test,
     action: ActionPlan,
+}
+
+impl RulePlan {
+    /// The rule as the mapping says it: `UPC starts with "TOTAL"`.
+    fn said(&self) -> String {
+        match &self.test {
+            Test::Equals(e) => format!("{} is {e:?}", self.col.name),
+            Test::StartsWith(p) => format!("{} starts with {p:?}", self.col.name),
+        }
+    }
 }
 
 struct Plan {
@@ -136,6 +147,9 @@ struct Plan {
     kind: Option<Col>,
     lines: Vec<LinePlan>,
     rules: Vec<RulePlan>,
+    /// Every column a line of the mapping reads an amount from (default and rule
+    /// lines): a row that makes no line but has money in one of them is refused.
+    amount_cols: Vec<Col>,
     /// Statement fields taken from a column of each row.
     stmt_cols: [Option<Col>; 6],
 }
@@ -195,6 +209,12 @@ pub(crate) struct Engine<'m> {
     pub(crate) stop_at_header: bool,
     to_skip: u64,
     stopped: bool,
+    /// Where a `stop` rule ended the lines (its line and the rule as said): rows after
+    /// it are still looked at, and one that would make a line is an error.
+    stop_rule: Option<(u64, String)>,
+    /// Σ of the lines read so far, as their effect on what the label is owed (what a
+    /// `total` row is checked against).
+    net_read: Dec,
     rows: Vec<Row>,
     errors: Vec<SourceError>,
     dates: Option<(Ymd, Ymd)>,
@@ -217,6 +237,8 @@ impl<'m> Engine<'m> {
             stop_at_header: false,
             to_skip: m.skip_rows_after_header,
             stopped: false,
+            stop_rule: None,
+            net_read: Dec::ZERO,
             rows: Vec::new(),
             errors: Vec::new(),
             dates: None,
@@ -422,8 +444,8 @@ impl<'m> Engine<'m> {
             .kind_column
             .as_ref()
             .map(|k| resolve(&k.column, "kind codes"));
-        let lines = m.lines.iter().map(|l| line_plan(l, &mut resolve)).collect();
-        let rules = m
+        let lines: Vec<LinePlan> = m.lines.iter().map(|l| line_plan(l, &mut resolve)).collect();
+        let rules: Vec<RulePlan> = m
             .rules
             .iter()
             .map(|r| RulePlan {
@@ -432,6 +454,7 @@ impl<'m> Engine<'m> {
                 action: match &r.action {
                     Action::Skip => ActionPlan::Skip,
                     Action::Stop => ActionPlan::Stop,
+                    Action::Total(c) => ActionPlan::Total(resolve(c, "rules")),
                     Action::Lines(ls) => {
                         ActionPlan::Lines(ls.iter().map(|l| line_plan(l, &mut resolve)).collect())
                     }
@@ -453,7 +476,20 @@ impl<'m> Engine<'m> {
         if !missing.is_empty() || !ambiguous.is_empty() {
             return Err(HeaderProblem { missing, ambiguous });
         }
+        let mut amount_cols: Vec<Col> = Vec::new();
+        let rule_lines = rules.iter().flat_map(|r: &RulePlan| match &r.action {
+            ActionPlan::Lines(ls) => ls.as_slice(),
+            _ => &[],
+        });
+        for l in lines.iter().chain(rule_lines) {
+            for c in std::iter::once(&l.amount).chain(&l.plus).chain(&l.minus) {
+                if c.idx != usize::MAX && !amount_cols.iter().any(|a| a.idx == c.idx) {
+                    amount_cols.push(c.clone());
+                }
+            }
+        }
         Ok(Plan {
+            amount_cols,
             sku,
             date,
             memo,
@@ -619,7 +655,19 @@ impl<'m> Engine<'m> {
                 match &r.action {
                     ActionPlan::Skip => return,
                     ActionPlan::Stop => {
-                        self.stopped = true;
+                        if self.stop_rule.is_none() {
+                            self.stop_rule = Some((line, r.said()));
+                        }
+                        return;
+                    }
+                    ActionPlan::Total(col) => {
+                        // Rows refused above are not in the sum: their errors say it.
+                        if self.stop_rule.is_none() && self.errors.is_empty() {
+                            let e = self.check_total(line, cells, col, &r.said());
+                            if let Some(e) = e {
+                                self.push_error(e);
+                            }
+                        }
                         return;
                     }
                     ActionPlan::Lines(ls) => {
@@ -703,6 +751,7 @@ impl<'m> Engine<'m> {
         }
 
         let mut out: Vec<Row> = Vec::new();
+        let mut row_net = Dec::ZERO;
         for lp in lines {
             let Some(kind) = lp.kind.or(row_kind) else {
                 continue;
@@ -733,6 +782,30 @@ impl<'m> Engine<'m> {
             };
             if amount.is_zero() && units == 0 {
                 continue;
+            }
+            // Money for units the row does not give: a blank units cell is not "none
+            // sold" (a distributor that sold none writes 0), and a sale recorded as 0
+            // units would leave the stock at the distributor.
+            if let (Some(c), true, false) = (
+                lp.units.as_ref(),
+                matches!(kind, Kind::Sale | Kind::Return),
+                amount.is_zero(),
+            ) {
+                if self.text(&cells.cell(c.idx)).is_none()
+                    && !matches!(cells.cell(c.idx), Cell::Number(_))
+                {
+                    errs.push(Self::err(
+                        line,
+                        c,
+                        "",
+                        format!(
+                            "the number of units of this {} of {} (write 0 when the amount is for no units)",
+                            kind.as_str(),
+                            amount.to_canonical()
+                        ),
+                    ));
+                    continue;
+                }
             }
             // The effect on what the label is owed decides the kind.
             let effect = match (lp.sign, kind.adds()) {
@@ -788,6 +861,20 @@ impl<'m> Engine<'m> {
             fields[6] = line_sku;
             fields[7] = units.unsigned_abs().to_string();
             fields[8] = out_amount.to_canonical();
+            let signed = if out_kind.adds() {
+                out_amount
+            } else {
+                out_amount.neg()
+            };
+            row_net = row_net.checked_add(signed).unwrap_or_else(|| {
+                errs.push(Self::err(
+                    line,
+                    &lp.amount,
+                    "",
+                    "amounts whose sum stays in range",
+                ));
+                Dec::ZERO
+            });
             fields[10] = memo_parts.join(" / ");
             let mut columns = [0u32; 11];
             if !from_rule {
@@ -850,7 +937,53 @@ impl<'m> Engine<'m> {
                 }
             }
         }
+        if let Some((stop_line, rule)) = &self.stop_rule {
+            // After the footer: text is ignored, but a row that reads as a line means
+            // the rule stopped too early (a subtotal taken for the end).
+            if errs.is_empty() {
+                if let Some(first) = out.first() {
+                    let e = SourceError {
+                        line,
+                        column: None,
+                        found: format!(
+                            "a {} line ({} units of {}, {}) after line {stop_line}",
+                            first.fields[5], first.fields[7], first.fields[6], first.fields[8]
+                        ),
+                        expected: format!(
+                            "nothing after line {stop_line}, where the mapping stops reading ({rule}: action = \"stop\"). If that line is a subtotal, test the grand total alone (equals = \"…\") and skip the subtotals (action = \"skip\")"
+                        ),
+                    };
+                    self.push_error(e);
+                }
+            }
+            return;
+        }
+        if errs.is_empty() && out.is_empty() && !from_rule {
+            // A row the mapping makes nothing of, with money in a column it reads
+            // amounts from (freight, co-op, a charge with no item code): recording the
+            // statement without it would be silently wrong.
+            for c in &plan.amount_cols {
+                let cell = cells.cell(c.idx);
+                let value = match &cell {
+                    Cell::Number(n) => parse_plain(n),
+                    Cell::Date(_) => None,
+                    _ => self.text(&cell).and_then(|t| self.style.parse(&t)),
+                };
+                if value.is_some_and(|v| !v.is_zero()) {
+                    let found = cell_text(&cell).trim().to_string();
+                    let e = Self::err(
+                        line,
+                        c,
+                        found,
+                        "no amount on a row the mapping makes no line of (it has no item code, or no rule matches it): add a [[rules]] entry for rows like it (a fee, chargeback or adjustment line), or action = \"skip\" if the amount is not part of what the statement says is due",
+                    );
+                    self.push_error(e);
+                    return;
+                }
+            }
+        }
         if errs.is_empty() {
+            self.net_read = self.net_read.checked_add(row_net).unwrap_or(self.net_read);
             self.rows.extend(out);
         } else {
             // A cell two lines read (`sub total` as the sale and in a fee) is one
@@ -862,6 +995,40 @@ impl<'m> Engine<'m> {
                     self.push_error(e);
                 }
             }
+        }
+    }
+
+    /// Checks a `total` row: its amount, when it is a number, must be the net of the
+    /// lines read above it.
+    fn check_total(
+        &self,
+        line: u64,
+        cells: &impl RowCells,
+        col: &Col,
+        rule: &str,
+    ) -> Option<SourceError> {
+        let cell = cells.cell(col.idx);
+        let stated = match &cell {
+            Cell::Number(n) => parse_plain(n),
+            Cell::Date(_) => None,
+            _ => self.text(&cell).and_then(|t| self.style.parse(&t)),
+        };
+        let found = cell_text(&cell).trim().to_string();
+        match stated {
+            // A total row with no number in the column ("see above", blank) states
+            // nothing to check.
+            None => None,
+            Some(v) if !v.checked_sub(self.net_read).is_some_and(|d| d.is_zero()) => Some(Self::err(
+                line,
+                col,
+                found,
+                format!(
+                    "{} — what the lines read above it add up to (sales − returns − fees − reserves withheld + released ± adjustments), as this total row says ({rule}) they must; a row the mapping does not read, or reads twice, makes the difference of {}",
+                    self.net_read.to_canonical(),
+                    v.checked_sub(self.net_read).map_or_else(String::new, Dec::to_canonical)
+                ),
+            )),
+            Some(_) => None,
         }
     }
 

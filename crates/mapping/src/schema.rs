@@ -176,8 +176,13 @@ pub enum Test {
 pub enum Action {
     /// Ignore the row.
     Skip,
-    /// Ignore the row and every row after it (a footer).
+    /// Ignore the row and every row after it (a footer). A row after it that would
+    /// make a line is an error: a subtotal taken for the end must not drop the rest.
     Stop,
+    /// The row states the net of every line read above it (what the label is owed:
+    /// sales − returns − fees − reserves withheld + released ± adjustments) in this
+    /// column; the lines must add up to it to the cent. Reading goes on below it.
+    Total(ColRef),
     /// Make these lines from the row instead of the default `[[lines]]`.
     Lines(Vec<Line>),
 }
@@ -349,6 +354,10 @@ impl Mapping {
             cols.extend(l.memo_columns.iter().flatten());
         }
         cols.extend(self.rules.iter().map(|r| &r.column));
+        cols.extend(self.rules.iter().filter_map(|r| match &r.action {
+            Action::Total(c) => Some(c),
+            _ => None,
+        }));
         for spec in self.statement.iter().flatten() {
             if let Source::Column(c) = &spec.source {
                 cols.push(c);
@@ -811,7 +820,14 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
         let r = Tab::new(
             &path,
             r,
-            &["column", "equals", "starts_with", "action", "lines"],
+            &[
+                "column",
+                "equals",
+                "starts_with",
+                "action",
+                "lines",
+                "amount",
+            ],
         )?;
         let column = r.col("column")?.ok_or_else(|| {
             err(
@@ -835,21 +851,34 @@ fn parse_mapping(table: &Table) -> Result<Mapping, MappingError> {
             .enumerate()
             .map(|(j, l)| parse_line(&format!("{path}.lines[{}]", j + 1), l, false))
             .collect::<Result<Vec<_>, _>>()?;
+        let total_amount = r.col("amount")?;
+        if total_amount.is_some() && r.string("action")?.as_deref() != Some("total") {
+            return Err(err(
+                &r.key("amount"),
+                "only with action = \"total\" (the column of the total row holding the statement's net); a line's amount goes in [[rules.lines]]",
+            ));
+        }
         let action = match (r.string("action")?.as_deref(), rule_lines.is_empty()) {
+            (Some("total"), true) => Action::Total(total_amount.ok_or_else(|| {
+                err(
+                    &r.key("amount"),
+                    "required with action = \"total\": the column of the total row holding the statement's net",
+                )
+            })?),
             (Some("skip"), true) => Action::Skip,
             (Some("stop"), true) => Action::Stop,
             (None | Some("lines"), false) => Action::Lines(rule_lines),
             (None | Some("lines"), true) => {
                 return Err(err(
                     &r.key("lines"),
-                    "expected [[rules.lines]] (or action = \"skip\" or \"stop\")",
+                    "expected [[rules.lines]] (or action = \"skip\", \"stop\" or \"total\")",
                 ))
             }
             (Some(a), _) => {
                 return Err(err(
                     &r.key("action"),
                     format!(
-                    "expected \"skip\", \"stop\" or \"lines\" (with [[rules.lines]]), found {a:?}"
+                    "expected \"skip\", \"stop\", \"total\" (with amount = \"column\") or \"lines\" (with [[rules.lines]]), found {a:?}"
                 ),
                 ))
             }
@@ -920,6 +949,9 @@ fn check_refs(m: &Mapping) -> Result<(), MappingError> {
         }
         for r in &m.rules {
             named.push(("rules", &r.column));
+            if let Action::Total(c) = &r.action {
+                named.push(("rules", c));
+            }
         }
         if let Some((key, c)) = named
             .into_iter()
@@ -1452,6 +1484,9 @@ fn write_mapping(m: &Mapping) -> String {
             }
             Action::Stop => {
                 let _ = writeln!(o, "action = \"stop\"");
+            }
+            Action::Total(c) => {
+                let _ = writeln!(o, "action = \"total\"\namount = {}", col_text(c));
             }
             Action::Lines(ls) => {
                 for l in ls {

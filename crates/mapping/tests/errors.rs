@@ -422,7 +422,7 @@ fn mapping_errors_name_the_key() {
     );
     assert_eq!(
         parse_err(&format!("{MIN}[[rules]]\ncolumn = 1\nstarts_with = \"Total\"\naction = \"ignore\"\n")),
-        "mapping key `rules[1].action`: expected \"skip\", \"stop\" or \"lines\" (with [[rules.lines]]), found \"ignore\""
+        "mapping key `rules[1].action`: expected \"skip\", \"stop\", \"total\" (with amount = \"column\") or \"lines\" (with [[rules.lines]]), found \"ignore\""
     );
     assert_eq!(
         parse_err(&format!("{MIN}[kind_column]\ncolumn = \"T\"\ncodes = {{ VK = \"verkauf\" }}\n")),
@@ -457,4 +457,90 @@ fn a_quote_never_closed_is_refused_where_it_opens_not_read_as_a_shorter_file() {
     );
     let rows = indie(&text, &harbor_lane()).expect("a value on two lines");
     assert!(!rows.is_empty());
+}
+
+/// The total row states the statement's net; the lines must add up to it. A charge
+/// with no item code in a column only a rule reads (freight, co-op) is refused rather
+/// than passed over, and so is a total that disagrees with the lines.
+#[test]
+fn money_the_mapping_does_not_read_is_refused_and_the_total_checked() {
+    let rows = indie(&indie_text(), &harbor_lane()).expect("the sample ties out to its total");
+    assert!(!rows.is_empty());
+
+    let text = indie_text().replace(
+        "Reserve Released (Jul 2023 statement)",
+        "Freight - returns processing,,,,,,,,,,,($12.00)\nReserve Released (Jul 2023 statement)",
+    );
+    let errs = indie(&text, &harbor_lane()).expect_err("freight");
+    assert_eq!(errs.len(), 1, "{}", show_errors(&errs));
+    assert_eq!(errs[0].line, 17);
+    assert_eq!(errs[0].column, Some((12, "Net $".to_string())));
+    assert_eq!(errs[0].found, "($12.00)");
+    assert!(
+        errs[0].expected.contains("add a [[rules]] entry"),
+        "{}",
+        errs[0].expected
+    );
+
+    // A total that is not what the lines add up to names the difference.
+    let text = indie_text().replace("\"$22,322.62\"", "\"$22,310.62\"");
+    let errs = indie(&text, &harbor_lane()).expect_err("total");
+    assert_eq!(
+        show_errors(&errs),
+        "line 18, column 12 (Net $): found \"$22,310.62\", expected 22322.62 — what the lines read above it add up to (sales − returns − fees − reserves withheld + released ± adjustments), as this total row says (UPC is \"TOTAL\") they must; a row the mapping does not read, or reads twice, makes the difference of -12.00"
+    );
+}
+
+/// Subtotal rows are passed over and every line after them read; a `stop` rule that
+/// meets a line after it says so instead of dropping it.
+#[test]
+fn subtotals_do_not_end_the_statement() {
+    let text = indie_text().replace(
+        "199758300231,FR-003",
+        "TOTAL LP/CD,,,,,165,6,159,\"$2,035.50\",($84.00),($390.30),\"$1,561.20\"\n199758300231,FR-003",
+    );
+    let with_subtotal = indie(&text, &harbor_lane()).expect("subtotal skipped");
+    let plain = indie(&indie_text(), &harbor_lane()).expect("sample");
+    let fields = |rows: &[backstock_mapping::Row]| -> Vec<String> {
+        rows.iter().map(|r| r.fields.join(",")).collect()
+    };
+    assert_eq!(fields(&with_subtotal), fields(&plain));
+
+    // The old rule: stop at anything starting with TOTAL.
+    let m = find_builtin("indie-dist-us").expect("mapping");
+    let toml = m.to_toml().replace(
+        "equals = \"TOTAL\"\naction = \"total\"\namount = \"Net $\"",
+        "starts_with = \"TOTAL\"\naction = \"stop\"",
+    );
+    let stop = Mapping::parse(&toml).expect("mapping");
+    let errs = convert_csv(&stop, text.as_bytes(), &harbor_lane()).expect_err("rows after stop");
+    // Every line after the subtotal (three products, two reserve lines) is named.
+    assert_eq!(errs.len(), 5, "{}", show_errors(&errs));
+    assert_eq!(errs[0].line, 13);
+    assert!(
+        errs[0]
+            .found
+            .starts_with("a sale line (38 units of 199758300231, 570.00) after line 12"),
+        "{}",
+        errs[0].found
+    );
+    assert!(
+        errs[0].expected.contains("UPC starts with \"TOTAL\""),
+        "{}",
+        errs[0].expected
+    );
+}
+
+/// A sale with money and an empty units cell is not "0 units sold".
+#[test]
+fn a_blank_units_cell_beside_an_amount_is_refused() {
+    let text = indie_text().replace(
+        "199758300224,FR-002,The Marigolds,Slow Weather,CD,45,0,45,",
+        "199758300224,FR-002,The Marigolds,Slow Weather,CD,,0,45,",
+    );
+    let errs = indie(&text, &harbor_lane()).expect_err("blank units");
+    assert_eq!(
+        show_errors(&errs),
+        "line 11, column 6 (Units Sold): found \"\", expected the number of units of this sale of 355.50 (write 0 when the amount is for no units)"
+    );
 }

@@ -350,8 +350,32 @@ impl<'a> Book<'a> {
                 }
             };
             if let Some(sid) = named {
-                if let Some(i) = stmts.iter().position(|s| s.r.st.statement_id == sid) {
+                // The statement named, as written or (when only one matches) in another
+                // case; then the parts of it posted later under its id (`ID+CODE`: lines
+                // held for an unknown code until an alias named it), which the
+                // distributor's remittance counts as that statement.
+                let exact = stmts.iter().position(|s| s.r.st.statement_id == sid);
+                let named_at = exact.or_else(|| {
+                    let mut like = stmts
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| s.r.st.statement_id.eq_ignore_ascii_case(sid));
+                    match (like.next(), like.next()) {
+                        (Some((i, _)), None) => Some(i),
+                        _ => None,
+                    }
+                });
+                if let Some(i) = named_at {
                     apply(i, &mut left, &mut stmts);
+                    let head = format!("{}+", stmts[i].r.st.statement_id);
+                    for k in 0..stmts.len() {
+                        if left <= 0 {
+                            break;
+                        }
+                        if stmts[k].r.st.statement_id.starts_with(&head) {
+                            apply(k, &mut left, &mut stmts);
+                        }
+                    }
                 }
             } else if app_kind == AppKind::Cash {
                 // Remittance matching: an unnamed payment that pays an open statement

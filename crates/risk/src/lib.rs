@@ -189,6 +189,11 @@ pub struct Thresholds {
     pub statement_window_days: i64,
     /// This many missing statements (or more) → critical.
     pub statements_missing_critical: i64,
+    /// The last this-many statements expected in the window all came late (beyond the
+    /// distributor's usual lag plus the slack) or have not come, at least two of them
+    /// received late → alert: statements arriving later and later, the trace a
+    /// distributor in trouble leaves before it stops sending them (0: off).
+    pub statements_late_in_a_row_alert: i64,
     /// Window for units ordered/shipped vs units sold.
     pub stocking_window_days: i64,
     /// Ordered-or-shipped ÷ sold, per-mille, that counts as stocking up (with arrears).
@@ -277,6 +282,7 @@ impl Default for Thresholds {
             statement_grace_days: 30,
             statement_window_days: 365,
             statements_missing_critical: 3,
+            statements_late_in_a_row_alert: 3,
             stocking_window_days: 90,
             stocking_ratio_permille: 1500,
             stocking_min_units: 10,

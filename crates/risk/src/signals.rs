@@ -15,7 +15,7 @@
 //! | `payment_coverage` | cash received ÷ amount that fell due in the payment window (less deductions), per-mille; only when at least 1000 (whole currency units) fell due and the shortfall reaches the materiality floor | watch < 800, alert < 500, critical < 200; below 800 now and 90 days before as well (each time material, on two statements or more: `coverage_persist_days`) → alert — payments shrinking for months |
 //! | `payments_stopped` | no payment at all since the last one while statements fell due after it and are past due by more than its usual lateness (median of the year) + 14 days (simply unpaid, at least the materiality floor) | 45 days of silence → watch; with two statements missed (one, for a quarterly distributor) → alert; 150 days → critical; capped at watch while the silence is no longer than its longest gap between payments in the year before plus 15 days (a third of a period, if longer) |
 //! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
-//! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more → alert when two are missing, or one quarter is overdue by a further quarter, or by a month while another statement in the window came late (a second strike);  ≥ 3 missing → critical |
+//! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more → alert when two are missing, or one quarter is overdue by a further quarter, or by a month while another statement in the window came late (a second strike); the last three expected all late or missing, two or more of them received late → alert (later and later: `statements_late_in_a_row_alert`); ≥ 3 missing → critical |
 //! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears on two or more statements (or one quarter) — two it is really behind on: past due by more than its usual lateness + 14 days, so one statement paid three months late beside the next one a week or two late, as usual, is not two | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old and span two statements (or a quarter); a PO while so in arrears → alert; without arrears, or like last year's season → ok |
 //! | `exposure_over_limit` | (unpaid + reserve + consigned stock at wholesale) ÷ credit limit | watch ≥ 80 %, alert > 100 %, critical > 150 % |
 //! | `stock_concentration` | share of the label's units (its own warehouse + consigned) held by this distributor | watch ≥ 50 % (information) |
@@ -1000,10 +1000,26 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
     // alone never reaches the missing days for an alert; this speaks of quarters.)
     const A_MONTH_DAYS: i64 = 30;
     let second_strike = nl >= 1 && overdue >= A_MONTH_DAYS;
+    // Later and later: the most recent statements each came late or not at all, at
+    // least two of them received late. One late statement is a glitch; a run of them
+    // reaching up to today is the distributor's rhythm breaking down (each is judged
+    // against its own usual lag, so a distributor that always sends statements five
+    // weeks after the month is not late at all).
+    let in_a_row = usize::try_from(t.statements_late_in_a_row_alert).unwrap_or(0);
+    let late_run = (in_a_row >= 2 && in_window.len() >= in_a_row).then(|| {
+        let recent = &in_window[in_window.len() - in_a_row..];
+        let all_late_or_missing = recent.iter().all(|p| p.status != CalendarStatus::Received);
+        let received_late = recent
+            .iter()
+            .filter(|p| p.status == CalendarStatus::Late)
+            .count();
+        all_late_or_missing && received_late >= 2
+    }) == Some(true);
     let level = if nm >= t.statements_missing_critical {
         Level::Critical
-    } else if missing_days >= t.statements_missing_alert_days
-        && (nm >= 2 || overdue >= one_period_days || second_strike)
+    } else if (missing_days >= t.statements_missing_alert_days
+        && (nm >= 2 || overdue >= one_period_days || second_strike))
+        || late_run
     {
         Level::Alert
     } else if nm >= 1 || nl >= 1 {
@@ -1038,8 +1054,13 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
                 plural(nl, "statement")
             ));
         }
+        let trend = if late_run {
+            format!(" — the last {in_a_row} expected all came late or not at all, later and later")
+        } else {
+            String::new()
+        };
         format!(
-            "{} in the last {window}; its statements are expected {lag} days after each {} period (its usual lag plus {} days, at least {}).",
+            "{} in the last {window}{trend}; its statements are expected {lag} days after each {} period (its usual lag plus {} days, at least {}).",
             parts.join(" and "),
             a.statement_frequency.as_str(),
             t.statement_lag_slack_days,
@@ -1785,6 +1806,59 @@ mod tests {
         let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
         assert_eq!(st.level, Level::Critical);
         assert_eq!(st.value, "4 missing, 0 late");
+    }
+
+    #[test]
+    fn statements_later_and_later_alert() {
+        // Expected 30 days after each month (usual lag 15 + 15, at least 30).
+        let two_late = || {
+            let mut tl = healthy();
+            tl.receive_late("allegro-2015-10", "2015-12-10")
+                .receive_late("allegro-2015-11", "2016-01-12");
+            tl
+        };
+        let st = signal(
+            &assess1(&two_late().snap(AS_OF)),
+            "statements_late_or_missing",
+        )
+        .clone();
+        assert_eq!(st.level, Level::Watch, "{st:#?}");
+
+        let mut tl = two_late();
+        tl.receive_late("allegro-2015-12", "2016-02-10");
+        let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
+        assert_eq!(st.level, Level::Alert, "{st:#?}");
+        assert_eq!(st.value, "0 missing, 3 late");
+        assert!(
+            st.message
+                .contains("the last 3 expected all came late or not at all"),
+            "{}",
+            st.message
+        );
+
+        // The third not come at all counts as late.
+        let mut tl = two_late();
+        tl.drop_statement("allegro-2015-12");
+        let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
+        assert_eq!(st.level, Level::Alert, "{st:#?}");
+
+        // A statement on time in between breaks the run: watch.
+        let mut tl = healthy();
+        tl.receive_late("allegro-2015-09", "2015-11-10")
+            .receive_late("allegro-2015-10", "2015-12-10")
+            .receive_late("allegro-2015-12", "2016-02-10");
+        let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
+        assert_eq!(st.level, Level::Watch, "{st:#?}");
+
+        // The label can turn the rule off.
+        let mut tl = two_late();
+        tl.receive_late("allegro-2015-12", "2016-02-10");
+        let off = Thresholds {
+            statements_late_in_a_row_alert: 0,
+            ..Thresholds::default()
+        };
+        let a = assess_one(&tl.snap(AS_OF), &off, &p("allegro")).unwrap();
+        assert_eq!(signal(&a, "statements_late_or_missing").level, Level::Watch);
     }
 
     /// A quarterly distributor sending its statement 40 days after each quarter and
