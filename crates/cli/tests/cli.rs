@@ -1007,4 +1007,18 @@ AL-2,allegro,2016-02-01,2016-02-29,2016-03-10,sale,MRG-001-CD,5,50.00,USD,\n",
     let rec = ok(&d, &["receivables", "--as-of", "2016-06-30"]);
     assert!(rec.contains("AL-1 "), "{rec}");
     assert!(!rec.contains("AL-2 "), "AL-2 is paid: {rec}");
+
+    // A stock report's blank count is "not counted", not 0 on hand.
+    let counts = write(
+        tmp.path(),
+        "stock_reports.csv",
+        "distributor,as_of,sku,units_on_hand\nallegro,2016-06-30,MRG-001-CD,\n",
+    );
+    let err = fail(&d, &["import", &counts], 3);
+    assert!(
+        err.contains(
+            "line 2, column 4 (units_on_hand): found \"\", expected the units on hand counted"
+        ),
+        "{err}"
+    );
 }

@@ -325,6 +325,18 @@ fn units(s: &str) -> Result<u64, DomainError> {
         .ok_or_else(|| DomainError::new(s, "a whole number of units from 1 to 1,000,000,000"))
 }
 
+/// A stock report's count: a blank cell is "not counted", never 0 on hand (which would
+/// read as a shortfall of every unit shipped).
+fn counted_units(s: &str) -> Result<i64, DomainError> {
+    if s.is_empty() {
+        return Err(DomainError::new(
+            s,
+            "the units on hand counted (write 0 when there are none; leave the SKU's line out when it was not counted)",
+        ));
+    }
+    signed_units(s)
+}
+
 fn signed_units(s: &str) -> Result<i64, DomainError> {
     if s.is_empty() {
         return Ok(0);
@@ -1391,7 +1403,7 @@ fn row_entries(
             let dist = ctx.distributor(r, 0, errs);
             let as_of = r.get(1, errs, Date::parse);
             let sku = ctx.sku(r, 2, errs, &mut out.unknown, &mut out.code_column);
-            let n = r.get(3, errs, signed_units);
+            let n = r.get(3, errs, counted_units);
             let (Some(dist), Some(as_of), Some(sku), Some(n)) = (dist, as_of, sku, n) else {
                 return;
             };

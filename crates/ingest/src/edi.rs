@@ -157,6 +157,18 @@ pub fn read_x12_lines(
     for r in &reports {
         let line = r.line as u64;
         parsed.lines += 1;
+        // Units are counted one by one: 2 cases (`ZA*QS*2*CA`) are not 2 units, and
+        // the pack size is not in the file.
+        if let Some(u) = r.unit.as_deref() {
+            if !matches!(u.to_ascii_uppercase().as_str(), "EA" | "UN" | "PC" | "EACH") {
+                errs.push(err(
+                    line,
+                    u,
+                    "EA (each) as the unit of measure: a quantity in cases or other packs (CA, BX, PK…) is not a count of units — ask the distributor to report in eaches",
+                ));
+                continue;
+            }
+        }
         let (start, end) = match x12_period(r) {
             Some(p) => p,
             None => {

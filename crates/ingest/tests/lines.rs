@@ -386,3 +386,21 @@ fn an_x12_unknown_code_is_refused_even_when_holding_unmatched_lines() {
     assert!(e.to_string().contains("alias add"), "{e}");
     assert!(e.to_string().contains("not held aside"), "{e}");
 }
+
+/// A quantity in cases is not a count of units: refused, naming the line and the unit.
+#[test]
+fn an_x12_quantity_in_cases_is_refused() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../x12/tests/data/852_padded_tilde.edi");
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains("ZA*QS*12*EA~"));
+    let cases = text.replace("ZA*QS*12*EA~", "ZA*QS*12*CA~");
+    let d = PartyId::parse("allegro").unwrap();
+    let e = backstock_ingest::edi::read_x12(cases.as_bytes(), &ctx(), &d).unwrap_err();
+    let shown = e.to_string();
+    assert!(shown.contains("line 11"), "{shown}");
+    assert!(
+        shown.contains("found \"CA\", expected EA (each)"),
+        "{shown}"
+    );
+}
