@@ -184,10 +184,28 @@ pub fn from_rows_of(
     ctx: &Context,
     bytes: &[u8],
 ) -> Result<Parsed, AppError> {
-    // Canonical line n (header = 1) came from source line rows[n - 2].line.
-    let row_of = |n: u64| -> Option<&Row> { n.checked_sub(2).and_then(|i| rows.get(i as usize)) };
-    let source_line = |n: u64| -> u64 { row_of(n).map(|r| r.line).unwrap_or(n) };
     let canonical = backstock_mapping::to_csv(&rows);
+    // The canonical line each row starts on (header = 1): one line per row, unless a
+    // value holds a line break (a memo written on two lines), which the canonical
+    // reader counts too.
+    let starts: Vec<u64> = {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(canonical.as_bytes());
+        let mut rec = csv::StringRecord::new();
+        let mut v = Vec::with_capacity(rows.len());
+        while let Ok(true) = reader.read_record(&mut rec) {
+            v.push(rec.position().map_or(0, |p| p.line()));
+        }
+        v
+    };
+    let row_of = |n: u64| -> Option<&Row> {
+        match starts.len() == rows.len() {
+            true => starts.binary_search(&n).ok().and_then(|i| rows.get(i)),
+            false => n.checked_sub(2).and_then(|i| rows.get(i as usize)),
+        }
+    };
+    let source_line = |n: u64| -> u64 { row_of(n).map(|r| r.line).unwrap_or(n) };
     let mut parsed =
         backstock_ingest::read(Kind::Statements, canonical.as_bytes(), ctx).map_err(|mut e| {
             // Canonical columns mean nothing in the original layout: name the original
@@ -252,8 +270,15 @@ pub fn from_rows_of(
             ..
         } = &mut e.provenance
         {
-            *first_line = source_line(*first_line);
-            *last_line = source_line(*last_line);
+            let (a, b) = (source_line(*first_line), source_line(*last_line));
+            (*first_line, *last_line) = (a.min(b), a.max(b));
+        }
+        // Lines held for an unknown code say where they are in the original too.
+        if let backstock_ledger::Event::Fact(backstock_ledger::facts::Fact::Unmatched(u)) =
+            &mut e.event
+        {
+            let (a, b) = (source_line(u.first_line), source_line(u.last_line));
+            (u.first_line, u.last_line) = (a.min(b), a.max(b));
         }
     }
     Ok(parsed)

@@ -1022,3 +1022,50 @@ AL-2,allegro,2016-02-01,2016-02-29,2016-03-10,sale,MRG-001-CD,5,50.00,USD,\n",
         "{err}"
     );
 }
+
+/// A memo written on two lines in a distributor's own layout does not shift the line
+/// numbers that problems, held lines and provenance give for the rows after it.
+#[test]
+fn line_numbers_of_a_mapped_file_survive_a_value_on_two_lines() {
+    let (tmp, d) = label_with_catalog();
+    let cat = write(
+        tmp.path(),
+        "fr.csv",
+        "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+FR-001,199758300217,Slow Weather,The Marigolds,LP,2024-01-01,24.98,14.00,3.10,USD\n\
+FR-002,199758300224,Slow Weather,The Marigolds,CD,2024-01-01,12.98,7.90,1.10,USD\n\
+FR-004,199758300248,Lamplighter,Night Bus Quartet,7in,2024-01-01,7.98,5.50,1.10,USD\n\
+FR-005,199758300255,Tidewater (Deluxe),Dana Okafor,2LP,2024-01-01,39.98,24.50,5.10,USD\n",
+    );
+    ok(&d, &["import", &cat]);
+    let sample = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../mapping/tests/data/indie-dist-us.csv"),
+    )
+    .unwrap();
+    assert!(sample.contains("Slow Weather,CD") && sample.contains("199758300231,FR-003"));
+    let text = sample
+        .replace("Slow Weather,CD", "\"Slow\nWeather\",CD")
+        .replace("199758300231,FR-003", "012345678905,FR-003");
+    let file = write(tmp.path(), "harbor.csv", &text);
+    let args = [
+        "import",
+        &file,
+        "--mapping",
+        "indie-dist-us",
+        "--distributor",
+        "allegro",
+    ];
+    let err = fail(&d, &args, 3);
+    assert!(
+        err.contains(
+            "line 13, column 1 (UPC): found \"012345678905\", expected a SKU or UPC in the catalog"
+        ),
+        "{err}"
+    );
+    let mut held: Vec<&str> = args.to_vec();
+    held.push("--hold-unmatched");
+    ok(&d, &held);
+    let q = ok(&d, &["unmatched", "--format", "csv"]);
+    assert!(q.contains("012345678905") && q.contains(",13-13,"), "{q}");
+}

@@ -139,7 +139,17 @@ pub fn read_x12_lines(
     // end; when one set reports two periods ending the same day (a month and its
     // second half, as an 867 may), the start is named too.
     let mut starts: BTreeMap<(&str, Date), BTreeSet<Date>> = BTreeMap::new();
+    // When each transaction set was sent (GS04): its statements are issued, and known
+    // to the label, no earlier than that (never before their period's end).
+    let mut sent: BTreeMap<&str, Date> = BTreeMap::new();
     for r in &reports {
+        if let Some(d) = r
+            .sent_on
+            .and_then(|d| Date::from_ymd(d.year, u32::from(d.month), u32::from(d.day)).ok())
+        {
+            let slot = sent.entry(r.control_number.as_str()).or_insert(d);
+            *slot = (*slot).max(d);
+        }
         if let Some((start, end)) = x12_period(r) {
             starts
                 .entry((r.control_number.as_str(), end))
@@ -296,12 +306,17 @@ pub fn read_x12_lines(
         return Err(errs.into_file(&ctx.file_name));
     }
     for ((control, start, end), (lines, first, last)) in statements {
+        let issued = sent
+            .get(control.as_str())
+            .copied()
+            .filter(|d| *d >= end)
+            .unwrap_or(end);
         let st = Statement {
             statement_id: x12_id(&control, start, end),
             distributor: distributor.clone(),
             period_start: start,
             period_end: end,
-            issued_on: end,
+            issued_on: issued,
             currency: cur,
             lines: statement_lines(lines, |sku| ctx.channel_of(sku)),
         };
@@ -312,7 +327,7 @@ pub fn read_x12_lines(
             parsed.entries.push(Entry {
                 id,
                 effective_on: end,
-                known_on: end,
+                known_on: issued,
                 provenance: provenance(ctx, first, last),
                 event: Event::Statement(st),
             });
@@ -545,10 +560,29 @@ pub fn read_dsr_lines(
                 continue;
             }
             parsed.lines += 1;
-            let sku = [&s.icpn, &s.catalog_number, &s.isrc]
-                .into_iter()
-                .flatten()
-                .find_map(|c| ctx.resolve_code(c));
+            // Each code the record gives that the catalog knows must name the same
+            // SKU: an ICPN of one release beside the catalog number of another is a
+            // mistake in the report, not a choice for us to make silently.
+            let named: Vec<(&str, &String, Sku)> = [
+                ("ICPN", &s.icpn),
+                ("catalog number", &s.catalog_number),
+                ("ISRC", &s.isrc),
+            ]
+            .into_iter()
+            .filter_map(|(what, c)| c.as_ref().map(|c| (what, c)))
+            .filter_map(|(what, c)| ctx.resolve_code(c).map(|k| (what, c, k)))
+            .collect();
+            if let [(w1, c1, k1), rest @ ..] = named.as_slice() {
+                if let Some((w2, c2, k2)) = rest.iter().find(|(_, _, k)| k != k1) {
+                    errs.push(err(
+                        s.line as u64,
+                        format!("{w1} {c1} ({k1}) and {w2} {c2} ({k2})"),
+                        "codes that name one product: the report gives this sale two that the catalog (or an alias) gives to different SKUs — correct the catalog or the alias, or ask the distributor",
+                    ));
+                    continue;
+                }
+            }
+            let sku = named.first().map(|(_, _, k)| k.clone());
             let code = s
                 .icpn
                 .clone()

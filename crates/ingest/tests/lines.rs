@@ -404,3 +404,67 @@ fn an_x12_quantity_in_cases_is_refused() {
         "{shown}"
     );
 }
+
+/// A DSR sale whose ICPN and catalogue number the catalog gives to two different SKUs
+/// is refused, naming both, not credited to whichever code comes first.
+#[test]
+fn a_dsr_sale_naming_two_products_is_refused() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../dsr/tests/data/DSR_PADPIDA2024010101B_PADPIDA2014111801Y_TunestreamPremium-TunestreamStore_2024-06_GB_20240705T093000.tsv",
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let d = PartyId::parse("allegro").unwrap();
+    let catalog = vec![
+        ("MRG-001-CD".to_string(), None, 800, "USD".to_string()),
+        (
+            "MRG-002-LP".to_string(),
+            Some("5021732123459".to_string()),
+            1150,
+            "USD".to_string(),
+        ),
+    ];
+    let mut c = Context::from_lookups(
+        &catalog,
+        &[
+            ("0093624918526".into(), "MRG-001-CD".into()),
+            // The album's catalogue number, given to the other SKU by mistake.
+            ("BKST-007LP".into(), "MRG-002-LP".into()),
+        ],
+        &[("allegro".into(), "USD".into())],
+        &[],
+    );
+    c.file_name = "dsr.tsv".into();
+    let e = backstock_ingest::edi::read_dsr(&bytes, &c, &d).unwrap_err();
+    let shown = e.to_string();
+    assert!(
+        shown
+            .contains("ICPN 0093624918526 (MRG-001-CD) and catalog number BKST-007LP (MRG-002-LP)"),
+        "{shown}"
+    );
+}
+
+/// An X12 report is issued, and known to the label, on the day its group was sent
+/// (GS04), not at its period's end: `--as-of` a day between sees it not yet come.
+#[test]
+fn an_x12_statement_is_known_from_the_day_it_was_sent() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../x12/tests/data/867_resale.edi");
+    let bytes = std::fs::read(path).unwrap();
+    let d = PartyId::parse("allegro").unwrap();
+    let parsed = backstock_ingest::edi::read_x12(&bytes, &ctx(), &d).unwrap();
+    let mut n = 0;
+    for e in &parsed.entries {
+        if let Event::Statement(st) = &e.event {
+            n += 1;
+            assert_eq!(
+                st.issued_on.to_string(),
+                "2024-04-05",
+                "{}",
+                st.statement_id
+            );
+            assert_eq!(e.known_on.to_string(), "2024-04-05");
+            assert!(st.period_end.to_string().as_str() <= "2024-03-31");
+        }
+    }
+    assert!(n >= 1);
+}

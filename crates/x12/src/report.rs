@@ -139,6 +139,9 @@ pub struct ItemReport {
     pub amount: Option<String>,
     /// CUR02 currency code, if the transaction set has a CUR segment.
     pub currency: Option<String>,
+    /// GS04: the day the functional group was sent, if it is a valid date (when the
+    /// label can first have known what the report says).
+    pub sent_on: Option<Date8>,
     /// Line of the segment the quantity came from (ZA, SDQ or QTY).
     pub line: usize,
     /// Segment number of that segment in the input.
@@ -184,6 +187,7 @@ struct Context<'a> {
     transaction: &'a Transaction,
     reporter: Option<String>,
     currency: Option<String>,
+    sent_on: Option<Date8>,
 }
 
 struct Quantity<'a> {
@@ -214,6 +218,7 @@ impl Context<'_> {
             unit_price: item.price.clone(),
             amount: q.amount,
             currency: self.currency.clone(),
+            sent_on: self.sent_on,
             line: q.source.line,
             segment: q.source.number,
         }
@@ -953,6 +958,7 @@ pub(crate) fn map(interchanges: &[Interchange], errors: &mut Errors) -> Vec<Item
                     transaction,
                     reporter: reporter(transaction, group, interchange),
                     currency: currency(transaction),
+                    sent_on: Date8::parse(&group.date),
                 };
                 match set {
                     TransactionSet::Ts852 => map_852(&ctx, errors, &mut out),
