@@ -195,7 +195,7 @@ impl<'a> Row<'a> {
     /// running over several lines ([`value_over_lines`]) or a number split by its
     /// thousands comma ([`split_number`]).
     pub(crate) fn misshapen(&self) -> Option<LineError> {
-        value_over_lines(self.rec, self.line, |at| self.name_at(at))
+        value_over_lines(self.rec, self.width, self.line, |at| self.name_at(at))
             .or_else(|| split_number(self.rec, self.width, self.line, |at| self.name_at(at)))
     }
     fn err(&self, col: usize, found: &str, expected: impl Into<String>) -> LineError {
@@ -249,16 +249,23 @@ impl<'a> Row<'a> {
 /// lines after it swallowed into the memo). The file would import short without a word,
 /// so this is refused, naming where the value starts. A note written on several lines
 /// (quoted, with no line in it that looks like a record) is the writer's own and read.
-/// A line looks like a record when it holds two commas or more (a swallowed line, or
-/// its part before the next quote, which ends the value); a note's own second line
-/// seldom does. `None` when no value is such.
+/// A line looks like a record when it holds half as many commas as the header has
+/// columns (a swallowed line, or its part before the next quote, which ends the
+/// value), or at least two while the record does not have the header's columns (what
+/// was swallowed shifted them); a note's own second line — an address, "Raleigh, NC,
+/// USA", in a record with every column in place — is neither. `width`: the header's
+/// columns (`usize::MAX` when unknown: the record's own count stands for it). `None` when no value is such.
 pub fn value_over_lines(
     rec: &csv::StringRecord,
+    width: usize,
     line: u64,
     name_at: impl Fn(usize) -> Option<String>,
 ) -> Option<LineError> {
     let at = rec.iter().position(|v| {
-        v.contains(['\n', '\r']) && v.lines().skip(1).any(|l| l.matches(',').count() >= 2)
+        v.contains(['\n', '\r'])
+            && v.lines()
+                .skip(1)
+                .any(|l| swallows_a_record(l.matches(',').count(), rec.len(), width))
     })?;
     let v = &rec[at];
     let lines = v.trim_end_matches(['\n', '\r']).split('\n').count();
@@ -275,6 +282,18 @@ pub fn value_over_lines(
             line + lines as u64 - 1
         ),
     })
+}
+
+/// Whether a continuation line with `separators` separators, in a record of
+/// `fields` values under a header of `width` columns, looks like a swallowed record
+/// (see [`value_over_lines`]).
+pub fn swallows_a_record(separators: usize, fields: usize, width: usize) -> bool {
+    let width = if width == usize::MAX || width == 0 {
+        fields
+    } else {
+        width
+    };
+    separators >= (width.saturating_sub(1) / 2).max(2) || (separators >= 2 && fields != width)
 }
 
 /// A line with more values than its header has columns (`width`) because a number was

@@ -291,3 +291,26 @@ fn a_mistyped_upc_is_named_as_such() {
         "{msg}"
     );
 }
+
+/// A memo on two lines whose second line is an address ("Raleigh, NC, USA"), closed
+/// where the writer meant, is read; a stray quote that swallows the next record is
+/// still refused where it opens.
+#[test]
+fn an_address_on_a_notes_second_line_is_not_a_swallowed_record() {
+    let body = "\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,3,24.00,USD,\"Store 12\nRaleigh, NC, USA\"\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-002-LP,1,11.50,USD,\n";
+    let p = read(Kind::Statements, format!("{HEAD}{body}").as_bytes(), &ctx()).unwrap();
+    assert_eq!(p.lines, 2);
+
+    let swallowing = "\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,3,24.00,USD,\"Store 12\n\
+S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-002-LP,1,11.50,USD,\n";
+    let e = read(
+        Kind::Statements,
+        format!("{HEAD}{swallowing}").as_bytes(),
+        &ctx(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("line 2, column 11 (memo)"), "{e}");
+}

@@ -185,6 +185,14 @@ pub fn convert_csv(
     engine.finish()
 }
 
+/// Whether a value's continuation line with `seps` separators looks like a swallowed
+/// row: half the header's columns, or two while the row does not have the header's
+/// columns (`width` 0: the header is not found yet, the row's own count stands in).
+fn swallows(seps: usize, fields: usize, width: usize) -> bool {
+    let width = if width == 0 { fields } else { width };
+    seps >= (width.saturating_sub(1) / 2).max(2) || (seps >= 2 && fields != width)
+}
+
 /// Feeds the engine the records of a decoded CSV text, each with its line.
 fn feed_csv(mapping: &Mapping, text: &str, engine: &mut engine::Engine<'_>) {
     let mut reader = csv::ReaderBuilder::new()
@@ -205,10 +213,15 @@ fn feed_csv(mapping: &Mapping, text: &str, engine: &mut engine::Engine<'_>) {
                 // looks like a row — a note on two lines — is the writer's own.) A
                 // swallowed line, or its part before the next quote (which ends the
                 // value), holds separators; a note's own second line seldom holds two.
+                // An address on a note's second line ("Raleigh, NC, USA"), in a row
+                // with every column in place, is not a swallowed row (the rule of the
+                // canonical reader, `swallows_a_record`).
+                let width = engine.header.len();
                 let swallowed = record.iter().position(|v| {
-                    v.lines()
-                        .skip(1)
-                        .any(|l| l.bytes().filter(|b| *b == mapping.delimiter).count() >= 2)
+                    v.lines().skip(1).any(|l| {
+                        let seps = l.bytes().filter(|b| *b == mapping.delimiter).count();
+                        swallows(seps, record.len(), width)
+                    })
                 });
                 if let Some(at) = swallowed {
                     let start: String = record[at]

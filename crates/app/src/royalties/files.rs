@@ -543,10 +543,16 @@ pub fn read(
             names: &names,
         };
         let name_at = |at: usize| headers.get(at).map(|h| h.trim().to_string());
-        if let Some(e) = backstock_ingest::canonical::value_over_lines(&rec, row.line, name_at)
-            .or_else(|| {
-                backstock_ingest::canonical::split_number(&rec, headers.len(), row.line, name_at)
-            })
+        if let Some(e) =
+            backstock_ingest::canonical::value_over_lines(&rec, headers.len(), row.line, name_at)
+                .or_else(|| {
+                    backstock_ingest::canonical::split_number(
+                        &rec,
+                        headers.len(),
+                        row.line,
+                        name_at,
+                    )
+                })
         {
             errs.push(e);
             continue;
