@@ -159,6 +159,10 @@ struct Plan {
 /// line above the header).
 const HEADER_SEARCH: u64 = 50;
 
+/// How many lines above `header_row` the header is looked for when that row lacks the
+/// mapping's columns (a title block one line shorter this month).
+const HEADER_SEARCH_BACK: usize = 10;
+
 /// What a candidate header row lacks: columns the mapping names that it does not have,
 /// and names it has more than once (with their 1-based column numbers).
 struct HeaderProblem {
@@ -193,6 +197,23 @@ impl Preamble {
     }
 }
 
+/// A row kept as text, read again as a data row when the header turns out to be above
+/// it (a title block shorter than the mapping says).
+impl RowCells for Preamble {
+    fn width(&self) -> usize {
+        self.cells.len()
+    }
+    fn cell(&self, i: usize) -> Cell<'_> {
+        match self.cells.get(i) {
+            Some(s) if !s.is_empty() => Cell::Text(Cow::Borrowed(s.as_str())),
+            _ => Cell::Empty,
+        }
+    }
+    fn serial_date(&self, i: usize) -> Option<Ymd> {
+        self.serial(i)
+    }
+}
+
 pub(crate) struct Engine<'m> {
     m: &'m Mapping,
     overrides: &'m Overrides,
@@ -208,6 +229,9 @@ pub(crate) struct Engine<'m> {
     /// Read only as far as the header row.
     pub(crate) stop_at_header: bool,
     to_skip: u64,
+    /// Rows first kept as the header block that turned out to be data (the header was
+    /// above `header_row`), read once the header is known.
+    data_above: Vec<Preamble>,
     stopped: bool,
     /// Where a `stop` rule ended the lines (its line and the rule as said): rows after
     /// it are still looked at, and one that would make a line is an error.
@@ -215,6 +239,12 @@ pub(crate) struct Engine<'m> {
     /// Σ of the lines read so far, as their effect on what the label is owed (what a
     /// `total` row is checked against).
     net_read: Dec,
+    /// Whether a `total` row was met (a mapping that has one expects it: a file
+    /// without it may have been cut short).
+    total_seen: bool,
+    /// The last `total` row's line and the net read by then: lines read after it that
+    /// change the net are money the total leaves out.
+    last_total: Option<(u64, Dec)>,
     rows: Vec<Row>,
     errors: Vec<SourceError>,
     dates: Option<(Ymd, Ymd)>,
@@ -236,9 +266,12 @@ impl<'m> Engine<'m> {
             header: Vec::new(),
             stop_at_header: false,
             to_skip: m.skip_rows_after_header,
+            data_above: Vec::new(),
             stopped: false,
             stop_rule: None,
             net_read: Dec::ZERO,
+            total_seen: false,
+            last_total: None,
             rows: Vec::new(),
             errors: Vec::new(),
             dates: None,
@@ -287,6 +320,28 @@ impl<'m> Engine<'m> {
                     self.header = texts;
                     return !self.stop_at_header;
                 }
+                Err(_)
+                    if self.first_header.is_none()
+                        && self.m.names_columns()
+                        && self.header_above() =>
+                {
+                    // The rows kept after the header found above were data: read
+                    // them, then this one.
+                    if self.stop_at_header {
+                        return false;
+                    }
+                    let rows = std::mem::take(&mut self.data_above);
+                    for r in &rows {
+                        if self.stopped {
+                            break;
+                        }
+                        self.data_or_skip(r.line, r);
+                    }
+                    if !self.stopped {
+                        self.data_or_skip(line, cells);
+                    }
+                    return !self.stopped;
+                }
                 Err(problem) => {
                     let searching = problem.ambiguous.is_empty()
                         && self.m.names_columns()
@@ -307,12 +362,40 @@ impl<'m> Engine<'m> {
                 }
             }
         }
+        self.data_or_skip(line, cells);
+        !self.stopped
+    }
+
+    /// A row below the header: passed over while `skip_rows_after_header` lasts, else
+    /// read.
+    fn data_or_skip(&mut self, line: u64, cells: &impl RowCells) {
         if self.to_skip > 0 {
             self.to_skip -= 1;
-            return true;
+            return;
         }
         self.data_row(line, cells);
-        !self.stopped
+    }
+
+    /// Looks for the header in the rows kept above `header_row` (nearest first): when
+    /// one has every column the mapping names, it becomes the header, the rows kept
+    /// below it move to `data_above`, and `true` is returned.
+    fn header_above(&mut self) -> bool {
+        let n = self.preamble.len();
+        let found = (n.saturating_sub(HEADER_SEARCH_BACK)..n)
+            .rev()
+            .find_map(|k| {
+                let p = self.preamble.get(k)?;
+                self.plan_for(Some(&p.cells)).ok().map(|plan| (k, plan))
+            });
+        let Some((k, plan)) = found else {
+            return false;
+        };
+        self.data_above = self.preamble.split_off(k + 1);
+        if let Some(h) = self.preamble.pop() {
+            self.header = h.cells;
+        }
+        self.plan = Some(plan);
+        true
     }
 
     /// Reports a header row without the columns the mapping names (or naming one of
@@ -481,11 +564,22 @@ impl<'m> Engine<'m> {
             ActionPlan::Lines(ls) => ls.as_slice(),
             _ => &[],
         });
+        let total_cols = rules.iter().filter_map(|r| match &r.action {
+            ActionPlan::Total(c) => Some(c),
+            _ => None,
+        });
         for l in lines.iter().chain(rule_lines) {
             for c in std::iter::once(&l.amount).chain(&l.plus).chain(&l.minus) {
                 if c.idx != usize::MAX && !amount_cols.iter().any(|a| a.idx == c.idx) {
                     amount_cols.push(c.clone());
                 }
+            }
+        }
+        // The total's column too: money there on a row that makes no line (a charge
+        // below the TOTAL) is money the statement's net leaves out.
+        for c in total_cols {
+            if c.idx != usize::MAX && !amount_cols.iter().any(|a| a.idx == c.idx) {
+                amount_cols.push(c.clone());
             }
         }
         Ok(Plan {
@@ -661,6 +755,8 @@ impl<'m> Engine<'m> {
                         return;
                     }
                     ActionPlan::Total(col) => {
+                        self.total_seen = true;
+                        self.last_total = Some((line, self.net_read));
                         // Rows refused above are not in the sum: their errors say it.
                         if self.stop_rule.is_none() && self.errors.is_empty() {
                             let e = self.check_total(line, cells, col, &r.said());
@@ -1175,6 +1271,43 @@ impl<'m> Engine<'m> {
                     self.m.header_row
                 ),
             });
+        }
+        if let (false, Some(rule)) = (
+            self.total_seen || self.stop_rule.is_some(),
+            self.plan.as_ref().and_then(|p| {
+                p.rules
+                    .iter()
+                    .find(|r| matches!(r.action, ActionPlan::Total(_)))
+            }),
+        ) {
+            let e = SourceError {
+                line: 0,
+                column: None,
+                found: "the end of the file, with no total row".into(),
+                expected: format!(
+                    "the statement's total row ({}: action = \"total\"), which this mapping expects: was the file cut short, or exported without its totals?",
+                    rule.said()
+                ),
+            };
+            self.push_error(e);
+        }
+        if let Some((at, net)) = self.last_total {
+            if self.errors.is_empty()
+                && !self.net_read.checked_sub(net).is_some_and(|d| d.is_zero())
+            {
+                let e = SourceError {
+                    line: at,
+                    column: None,
+                    found: format!(
+                        "lines below the total row that add {} to the net",
+                        self.net_read
+                            .checked_sub(net)
+                            .map_or_else(String::new, Dec::to_canonical)
+                    ),
+                    expected: "the total row below every line of the statement (a row below it is money the total leaves out): skip such rows (action = \"skip\") if they are not part of what is due".into(),
+                };
+                self.push_error(e);
+            }
         }
         if !self.errors.is_empty() {
             return Err(self.errors);

@@ -154,6 +154,24 @@ pub(crate) fn read_sheet(
     let is_1904 = wb.has_1904_epoch();
     let unreadable =
         |e: calamine::XlsxError| file_error(e.to_string(), format!("a readable sheet {name:?}"));
+    // Cells holding a formula: one whose result the workbook does not store (written
+    // by a program that does not calculate) reads as empty, and its money would be
+    // lost without a word. Each is struck off as its value is met below.
+    let mut formulas: std::collections::BTreeSet<(u32, u32)> = Default::default();
+    {
+        let mut reader = wb.worksheet_cells_reader(&name).map_err(unreadable)?;
+        let mut n = 0u64;
+        while let Some(cell) = reader.next_formula().map_err(unreadable)? {
+            n += 1;
+            if n.is_multiple_of(4096) && Instant::now() > deadline {
+                return Err(timed_out());
+            }
+            let (r, c) = cell.get_position();
+            if !cell.get_value().is_empty() && r < MAX_XLSX_ROWS && c < MAX_XLSX_COLUMNS {
+                formulas.insert((r, c));
+            }
+        }
+    }
     let mut cells = wb.worksheet_cells_reader(&name).map_err(unreadable)?;
     // The rows in the order the sheet holds them; rows with no cell between two that
     // have one are fed empty (as a rectangular read would), rows before the first
@@ -184,6 +202,7 @@ pub(crate) fn read_sheet(
         if matches!(value, DataRef::Empty) {
             continue;
         }
+        formulas.remove(&(r, c));
         if r >= MAX_XLSX_ROWS || c >= MAX_XLSX_COLUMNS {
             return Err(vec![SourceError {
                 line: u64::from(r) + 1,
@@ -237,6 +256,18 @@ pub(crate) fn read_sheet(
     }
     if let Some(prev) = at {
         feed(engine, prev, &mut row);
+    }
+    if !formulas.is_empty() {
+        return Err(formulas
+            .iter()
+            .take(crate::MAX_ERRORS)
+            .map(|&(r, c)| SourceError {
+                line: u64::from(r) + 1,
+                column: Some((c as usize + 1, crate::engine::cell_name(r, c))),
+                found: "a formula with no stored result".into(),
+                expected: "a value: the workbook was written by a program that does not calculate its formulas — open it in a spreadsheet application and save it again, so each formula's result is stored".into(),
+            })
+            .collect());
     }
     Ok(())
 }

@@ -544,3 +544,62 @@ fn a_blank_units_cell_beside_an_amount_is_refused() {
         "line 11, column 6 (Units Sold): found \"\", expected the number of units of this sale of 355.50 (write 0 when the amount is for no units)"
     );
 }
+
+/// A title block one line shorter than the mapping says: the header is found above
+/// `header_row` and every row below it read, as when the block is longer.
+#[test]
+fn a_header_block_one_line_shorter_is_found_above() {
+    let plain = indie(&indie_text(), &harbor_lane()).expect("sample");
+    let text = indie_text().replace("Label:,Fictional Records (Acct 20931),,,,,,,,,,\n", "");
+    assert_ne!(text, indie_text());
+    let shorter = indie(&text, &harbor_lane()).expect("header one line up");
+    let fields = |rows: &[backstock_mapping::Row]| -> Vec<String> {
+        rows.iter().map(|r| r.fields.join(",")).collect()
+    };
+    assert_eq!(fields(&shorter), fields(&plain));
+    assert_eq!(shorter[0].line + 1, plain[0].line);
+}
+
+/// A mapping that checks the total expects the total row (a file cut short has none),
+/// and money below it, in its column, on a row that makes no line is not passed over.
+#[test]
+fn the_total_row_is_expected_and_money_below_it_is_not_passed_over() {
+    let cut: String = indie_text()
+        .lines()
+        .take_while(|l| !l.starts_with("TOTAL"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let errs = indie(&cut, &harbor_lane()).expect_err("no total row");
+    assert_eq!(
+        show_errors(&errs),
+        "file: found \"the end of the file, with no total row\", expected the statement's total row (UPC is \"TOTAL\": action = \"total\"), which this mapping expects: was the file cut short, or exported without its totals?"
+    );
+
+    let below = indie_text().replace(
+        "\"Payment terms:",
+        "Freight,,,,,,,,,,,($5.00)\n\"Payment terms:",
+    );
+    let errs = indie(&below, &harbor_lane()).expect_err("money below the total");
+    assert_eq!(errs.len(), 1, "{}", show_errors(&errs));
+    assert_eq!(errs[0].column, Some((12, "Net $".to_string())));
+    assert_eq!(errs[0].found, "($5.00)");
+}
+
+/// A formula cell whose result the workbook does not store (written by a program that
+/// does not calculate) is refused at its cell, not read as an empty amount.
+#[test]
+fn a_formula_without_a_stored_result_is_refused_at_its_cell() {
+    let data =
+        |f: &str| std::fs::read(format!("{}/tests/data/{f}", env!("CARGO_MANIFEST_DIR"))).expect(f);
+    let toml = String::from_utf8(data("fern-xlsx.toml")).unwrap();
+    let m = Mapping::parse(&toml).expect("mapping");
+    let o = Overrides::default();
+    let rows =
+        convert_xlsx(&m, &data("fern_plain.xlsx"), &o).expect("the same workbook, calculated");
+    assert!(!rows.is_empty());
+    let errs = convert_xlsx(&m, &data("formula_without_result.xlsx"), &o).expect_err("formula");
+    assert_eq!(
+        show_errors(&errs),
+        "line 9, column 7 (G9): found \"a formula with no stored result\", expected a value: the workbook was written by a program that does not calculate its formulas — open it in a spreadsheet application and save it again, so each formula's result is stored"
+    );
+}
