@@ -896,3 +896,42 @@ AL-2016-06,allegro,2016-06-01,2016-06-30,2016-07-20,sale,NF-001-CD,10,80.00,USD,
     );
     assert!(err.contains("it can be run from that day"), "{err}");
 }
+
+/// A cost (or contract version) reversed by `correct` is not on file: the run does not
+/// charge it, `contract show` does not list it, and the right cost goes in under an id
+/// of its own.
+#[test]
+fn a_corrected_cost_is_not_charged() {
+    let (tmp, d) = label();
+    let costs = |run: &serde_json::Value| -> i64 {
+        run["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["costs"].as_array().cloned().unwrap_or_default())
+            .map(|c| c["charged"]["amount_minor"].as_i64().unwrap())
+            .sum()
+    };
+    let before = run_json(&d, "2016H1", &["--dry-run", "--on", "2016-07-01"]);
+    assert_eq!(costs(&before), 5000, "{before}");
+    ok(
+        &d,
+        &["correct", "cost:ADV-1", "--reason", "the advance was 40.00"],
+    );
+    let after = run_json(&d, "2016H1", &["--dry-run", "--on", "2016-07-01"]);
+    assert_eq!(costs(&after), 0, "{after}");
+    let shown = ok(&d, &["contract", "show", "C-NF"]);
+    assert!(!shown.contains("ADV-1"), "{shown}");
+
+    let again = write(tmp.path(), "again.csv", &COSTS.replace("50.00", "40.00"));
+    let err = fail(&d, &["import", &again], 3);
+    assert!(err.contains("give the right one an id of its own"), "{err}");
+    let right = write(
+        tmp.path(),
+        "right.csv",
+        "cost_id,contract_id,date,kind,amount,currency,sku,recoupable,memo\nADV-1-R1,C-NF,2015-12-01,advance,40.00,USD,,yes,signing advance\n",
+    );
+    ok(&d, &["import", &right]);
+    let fixed = run_json(&d, "2016H1", &["--dry-run", "--on", "2016-07-01"]);
+    assert_eq!(costs(&fixed), 4000, "{fixed}");
+}

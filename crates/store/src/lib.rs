@@ -88,7 +88,7 @@ impl fmt::Display for StoreError {
             StoreError::Refused(e) => write!(f, "{e}"),
             StoreError::Conflict { entry_id } => write!(
                 f,
-                "entry {entry_id} was already recorded with different details; record a correction instead of changing it"
+                "entry {entry_id} was already recorded with different details, and recorded entries are never changed: if the one on file is wrong, reverse it (`backstock correct {entry_id} --reason \"…\"`) and record the right one under an id of its own (in a file: a new statement, shipment, payment or cost id, such as the old one with -R1)"
             ),
             StoreError::Corrupt(m) => write!(f, "the database is damaged: {m}"),
             StoreError::Io(e) => write!(f, "{e}"),

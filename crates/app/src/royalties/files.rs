@@ -923,7 +923,7 @@ fn cost_row(
         errs.push(row.err(
             "cost_id",
             &id,
-            "a cost id not already used (this one is on file with other details, and recorded costs are never changed)",
+            "a cost id not already used (this one is on file with other details, and recorded costs are never changed: reverse a wrong one with `backstock correct cost:ID` and give the right one an id of its own)",
         ));
         return None;
     }

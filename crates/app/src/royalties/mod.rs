@@ -299,7 +299,35 @@ struct Reference {
     costs: Vec<(i64, RoyaltyCost)>,
 }
 
+/// The ids of the entries a correction reversed.
+async fn reversed_ids(store: &Store) -> Result<BTreeSet<EntryId>, AppError> {
+    Ok(store
+        .entries(&[EntryKind::Correction], None)
+        .await?
+        .into_iter()
+        .filter_map(|(_, e)| match e.event {
+            Event::Correction { reverses, .. } => Some(reverses),
+            _ => None,
+        })
+        .collect())
+}
+
 impl Reference {
+    /// The entries of `kinds` on file, those a correction reversed left out (a payee,
+    /// a contract version or a cost corrected is not on file); the reversed ones apart.
+    async fn on_file(
+        store: &Store,
+        kinds: &[EntryKind],
+        reversed: &BTreeSet<EntryId>,
+    ) -> Result<(Reference, Vec<(i64, Entry)>), AppError> {
+        let (gone, kept): (Vec<_>, Vec<_>) = store
+            .entries(kinds, None)
+            .await?
+            .into_iter()
+            .partition(|(_, e)| reversed.contains(&e.id));
+        Ok((Reference::of(&kept), gone))
+    }
+
     fn of(entries: &[(i64, Entry)]) -> Reference {
         let mut r = Reference::default();
         for (seq, e) in entries {
@@ -968,18 +996,6 @@ async fn gather(
         Some(p) => (p.seq, Some(p.period.end())),
         None => (i64::MAX, None),
     };
-    let reference = Reference::of(
-        &store
-            .entries(
-                &[
-                    EntryKind::Payee,
-                    EntryKind::RoyaltyContract,
-                    EntryKind::RoyaltyCost,
-                ],
-                None,
-            )
-            .await?,
-    );
     // Every correction recorded before this run applies to it, whenever it was known:
     // a run is made once, and a correction it left for a later period would let a
     // reissue dated in this period (imported with its own issue date) count beside the
@@ -989,6 +1005,24 @@ async fn gather(
         .iter()
         .filter_map(|(_, e)| match &e.event {
             Event::Correction { reverses, .. } => Some(reverses.clone()),
+            _ => None,
+        })
+        .collect();
+    // Payees, contract versions and costs reversed by a correction are not on file.
+    let (reference, gone) = Reference::on_file(
+        store,
+        &[
+            EntryKind::Payee,
+            EntryKind::RoyaltyContract,
+            EntryKind::RoyaltyCost,
+        ],
+        &reversed,
+    )
+    .await?;
+    let reversed_costs: Vec<(i64, backstock_ledger::facts::RoyaltyCost)> = gone
+        .into_iter()
+        .filter_map(|(seq, e)| match e.event {
+            Event::Fact(Fact::RoyaltyCost(c)) => Some((seq, c)),
             _ => None,
         })
         .collect();
@@ -1301,6 +1335,22 @@ async fn gather(
             )
             .map_err(|e| AppError::new(Exit::Refused, format!("cost {}: {e}", c.cost_id)))?,
         );
+    }
+    // A cost reversed after an earlier run charged it: that locked period is never
+    // rewritten, so say so (later runs do not charge it).
+    for (seq, c) in &reversed_costs {
+        if let (Some(pe), true) = (prev_end, *seq <= prev_seq) {
+            if c.date <= pe {
+                notes.push(format!(
+                    "cost {} of contract {} ({}, {}) was reversed after {} was locked: it stays charged in that period's statements and is not charged again",
+                    c.cost_id,
+                    c.contract_id,
+                    c.amount,
+                    c.date,
+                    previous.map(|p| p.period.to_string()).unwrap_or_default()
+                ));
+            }
+        }
     }
     out.defaulted_distributors = defaulted_distributors;
     Ok(Built {
@@ -2158,8 +2208,8 @@ pub async fn contracts_of_payee(
     payee: &str,
     on: Date,
 ) -> Result<Vec<RoyaltyContract>, AppError> {
-    let entries = store.entries(&[EntryKind::RoyaltyContract], None).await?;
-    let r = Reference::of(&entries);
+    let reversed = reversed_ids(store).await?;
+    let (r, _) = Reference::on_file(store, &[EntryKind::RoyaltyContract], &reversed).await?;
     Ok(r.in_force(on)
         .into_iter()
         .filter(|c| c.payees.iter().any(|s| s.payee.as_str() == payee))
@@ -2223,8 +2273,8 @@ fn contract_json(c: &RoyaltyContract) -> serde_json::Value {
 }
 
 pub async fn contract_list(store: &Store, format: Format) -> Result<String, AppError> {
-    let entries = store.entries(&[EntryKind::RoyaltyContract], None).await?;
-    let r = Reference::of(&entries);
+    let reversed = reversed_ids(store).await?;
+    let (r, _) = Reference::on_file(store, &[EntryKind::RoyaltyContract], &reversed).await?;
     let mut t = Table::new(&[
         "contract",
         "from",
@@ -2275,17 +2325,17 @@ pub async fn contract_list(store: &Store, format: Format) -> Result<String, AppE
 }
 
 pub async fn contract_show(store: &Store, id: &str, format: Format) -> Result<String, AppError> {
-    let entries = store
-        .entries(
-            &[
-                EntryKind::RoyaltyContract,
-                EntryKind::RoyaltyCost,
-                EntryKind::Payee,
-            ],
-            None,
-        )
-        .await?;
-    let r = Reference::of(&entries);
+    let reversed = reversed_ids(store).await?;
+    let (r, _) = Reference::on_file(
+        store,
+        &[
+            EntryKind::RoyaltyContract,
+            EntryKind::RoyaltyCost,
+            EntryKind::Payee,
+        ],
+        &reversed,
+    )
+    .await?;
     let Some(versions) = r.contracts.get(id.trim()) else {
         return Err(AppError::new(
             Exit::Input,
@@ -2454,10 +2504,13 @@ pub async fn contract_add(store: &Store, a: ContractArgs) -> Result<String, AppE
 }
 
 pub async fn payee_list(store: &Store, format: Format) -> Result<String, AppError> {
-    let entries = store
-        .entries(&[EntryKind::Payee, EntryKind::RoyaltyContract], None)
-        .await?;
-    let r = Reference::of(&entries);
+    let reversed = reversed_ids(store).await?;
+    let (r, _) = Reference::on_file(
+        store,
+        &[EntryKind::Payee, EntryKind::RoyaltyContract],
+        &reversed,
+    )
+    .await?;
     let mut t = Table::new(&["payee", "name", "email", "address", "contracts"]);
     let mut js = Vec::new();
     for (id, p) in &r.payees {
