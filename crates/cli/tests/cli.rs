@@ -1069,3 +1069,43 @@ FR-005,199758300255,Tidewater (Deluxe),Dana Okafor,2LP,2024-01-01,39.98,24.50,5.
     let q = ok(&d, &["unmatched", "--format", "csv"]);
     assert!(q.contains("012345678905") && q.contains(",13-13,"), "{q}");
 }
+
+/// Reference data that would make the books wrong is refused: a negative price, a fee
+/// or reserve over 100 %, a negative credit limit, a SKU differing from one on file
+/// only in case.
+#[test]
+fn nonsense_reference_data_is_refused() {
+    let (tmp, d) = label_with_catalog();
+    let before = ok(&d, &["journal", "--format", "csv"]);
+    let cat = write(
+        tmp.path(),
+        "cat.csv",
+        "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+MRG-009-CD,,Minus,The Band,CD,2016-01-01,15.98,-11.00,1.10,USD\n\
+mrg-001-cd,,Harbor Lights,The Tidewater Band,CD,2010-01-15,15.98,8.00,1.10,USD\n",
+    );
+    let err = fail(&d, &["import", &cat], 3);
+    assert!(
+        err.contains("line 2, column 8 (wholesale_price): found \"-11.00\", expected an amount of zero or more"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 3, column 1 (sku): found \"mrg-001-cd\", expected a SKU that differs from MRG-001-CD in more than case"),
+        "{err}"
+    );
+    let dist = write(
+        tmp.path(),
+        "dist.csv",
+        "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state\n\
+fern,Fern Distribution LLC,OR,2016-01-01,1.5,60,monthly,2,180,-5.00,USD,true,,,\n",
+    );
+    let err = fail(&d, &["import", &dist], 3);
+    for want in [
+        "column 5 (fee_rate): found \"1.5\", expected a share of at most 1 (100%)",
+        "column 8 (reserve_rate): found \"2\", expected a share of at most 1 (100%)",
+        "column 10 (credit_limit): found \"-5.00\", expected an amount of zero or more",
+    ] {
+        assert!(err.contains(want), "{want}\n{err}");
+    }
+    assert_eq!(ok(&d, &["journal", "--format", "csv"]), before);
+}

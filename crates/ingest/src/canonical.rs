@@ -344,6 +344,28 @@ fn units(s: &str) -> Result<u64, DomainError> {
         .ok_or_else(|| DomainError::new(s, "a whole number of units from 1 to 1,000,000,000"))
 }
 
+/// A fee or reserve rate: a share of what is sold, at most all of it (`1`, `100%`).
+fn share(s: &str) -> Result<Rate, DomainError> {
+    let r = Rate::parse(s)?;
+    if r.ppm() > 1_000_000 {
+        return Err(DomainError::new(
+            s,
+            "a share of at most 1 (100%), written as a decimal such as 0.22 (or 22%)",
+        ));
+    }
+    Ok(r)
+}
+
+/// A price, cost or limit: zero or more (a negative price would value stock below
+/// nothing and charge artists for sales).
+fn not_negative(m: Result<Money, DomainError>, s: &str) -> Result<Money, DomainError> {
+    let m = m?;
+    if m.minor() < 0 {
+        return Err(DomainError::new(s, "an amount of zero or more"));
+    }
+    Ok(m)
+}
+
 /// A stock report's count: a blank cell is "not counted", never 0 on hand (which would
 /// read as a shortfall of every unit shipped).
 fn counted_units(s: &str) -> Result<i64, DomainError> {
@@ -858,6 +880,8 @@ pub(crate) struct KindState {
     pub(crate) entry_lines: FxHashMap<String, u64>,
     /// Catalog files: each UPC (as GTIN-13) given so far, with its SKU and line.
     pub(crate) catalog_upcs: FxHashMap<String, (Sku, u64)>,
+    /// Catalog files: each SKU given so far by its lowercase form, with its line.
+    pub(crate) catalog_skus: FxHashMap<String, (Sku, u64)>,
 }
 
 /// Reads one line of a canonical file into `out` (entries) or `st` (statements).
@@ -946,9 +970,9 @@ fn row_entries(
             // Every error of the line is listed: the prices are checked whenever the
             // currency is known, whatever else is wrong.
             let Some(cur) = cur else { return };
-            let list = r.get(6, errs, |s| Money::parse(s, cur));
-            let whole = r.get(7, errs, |s| Money::parse(s, cur));
-            let cost = r.get(8, errs, |s| Money::parse(s, cur));
+            let list = r.get(6, errs, |s| not_negative(Money::parse(s, cur), s));
+            let whole = r.get(7, errs, |s| not_negative(Money::parse(s, cur), s));
+            let cost = r.get(8, errs, |s| not_negative(Money::parse(s, cur), s));
             let (
                 Some(sku),
                 Some(upc),
@@ -967,6 +991,24 @@ fn row_entries(
             // always, so stock can be shipped and priced before its street date (the
             // release date is kept on the item). A later file's item for the same SKU
             // replaces it by recording order.
+            // One SKU, one spelling: statements keyed in another case find the catalog's
+            // SKU, so two SKUs differing only in case could not be told apart.
+            let folded = sku.as_str().to_ascii_lowercase();
+            let other = ctx
+                .skus_folded
+                .get(&folded)
+                .cloned()
+                .or_else(|| st.catalog_skus.get(&folded).map(|(k, _)| k.clone()))
+                .filter(|o| *o != sku);
+            if let Some(other) = other {
+                errs.push(r.err(
+                    0,
+                    sku.as_str(),
+                    format!("a SKU that differs from {other} in more than case (it is on file, or on an earlier line, as {other}): use {other} to update that item, or give this one a SKU of its own"),
+                ));
+                return;
+            }
+            st.catalog_skus.insert(folded, (sku.clone(), line));
             // One barcode, one product: a UPC another SKU already has would send that
             // SKU's sales to this one (statements name products by UPC).
             if let Some(u) = &upc {
@@ -1023,10 +1065,10 @@ fn row_entries(
             let legal = r.text(1, errs, 300);
             let state = r.text(2, errs, 40);
             let start = r.get(3, errs, Date::parse);
-            let fee = r.get(4, errs, Rate::parse);
+            let fee = r.get(4, errs, share);
             let terms = r.get(5, errs, days);
             let freq = r.get(6, errs, frequency);
-            let reserve = r.get(7, errs, Rate::parse);
+            let reserve = r.get(7, errs, share);
             let release = r.get(8, errs, days);
             let cur = r.get(10, errs, Currency::parse);
             let retained = r.get(11, errs, boolean);
@@ -1034,7 +1076,7 @@ fn row_entries(
             let ucc_on = r.opt(13, errs, Date::parse);
             let ucc_state = r.raw(14);
             let Some(cur) = cur else { return };
-            let limit = r.get(9, errs, |s| Money::parse(s, cur));
+            let limit = r.get(9, errs, |s| not_negative(Money::parse(s, cur), s));
             if let Some(p) = &dist {
                 if p.is_label()
                     || p.as_str().contains(':')

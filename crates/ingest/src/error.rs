@@ -22,7 +22,20 @@ impl fmt::Display for LineError {
         if let Some((n, name)) = &self.column {
             write!(f, ", column {n} ({name})")?;
         }
-        write!(f, ": found {:?}, expected {}", self.found, self.expected)
+        // A value of thousands of characters (a column of text pasted whole) is shown
+        // by its start and its length: the message names where it is.
+        const SHOWN_CHARS: usize = 120;
+        let n = self.found.chars().count();
+        if n > SHOWN_CHARS {
+            let head: String = self.found.chars().take(SHOWN_CHARS).collect();
+            write!(
+                f,
+                ": found {head:?}… ({n} characters), expected {}",
+                self.expected
+            )
+        } else {
+            write!(f, ": found {:?}, expected {}", self.found, self.expected)
+        }
     }
 }
 

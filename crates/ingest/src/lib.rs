@@ -251,6 +251,9 @@ pub struct Context {
     /// SKUs whose catalog format is a digital one: their lines in a statement without a
     /// channel (canonical, mapped, X12) are digital — money, no units moved.
     pub digital: rustc_hash::FxHashSet<Sku>,
+    /// Catalog SKUs by their lowercase form: a new SKU differing from one on file only
+    /// in case (`fox-010-lp` beside `FOX-010-LP`) is refused.
+    pub skus_folded: FxHashMap<String, Sku>,
 }
 
 impl Context {
@@ -283,6 +286,8 @@ impl Context {
         for (sku, upc, wholesale, cur) in catalog {
             let Ok(sku) = Sku::parse(sku) else { continue };
             ctx.codes.insert(sku.as_str().to_string(), sku.clone());
+            ctx.skus_folded
+                .insert(sku.as_str().to_ascii_lowercase(), sku.clone());
             if let Ok(c) = Currency::parse(cur) {
                 ctx.wholesale
                     .insert(sku.clone(), Money::from_minor(*wholesale, c));
@@ -311,6 +316,8 @@ impl Context {
         match &e.event {
             Event::Fact(Fact::CatalogItem(c)) => {
                 self.codes.insert(c.sku.as_str().to_string(), c.sku.clone());
+                self.skus_folded
+                    .insert(c.sku.as_str().to_ascii_lowercase(), c.sku.clone());
                 if c.is_digital() {
                     self.digital.insert(c.sku.clone());
                 } else {
