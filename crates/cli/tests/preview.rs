@@ -604,3 +604,23 @@ fn a_payment_in_another_currency_is_shown_apart_in_receivables() {
         "{out}"
     );
 }
+
+/// A shipment from the label dated before the label held the units (made on
+/// 2016-01-02, shipped "2015-12-20") is warned in the dry run and the import: the
+/// ledger checks what the label holds today.
+#[test]
+fn a_shipment_dated_before_the_label_held_the_units_is_warned() {
+    let (tmp, d) = label();
+    let p = tmp.path().join("early.csv");
+    std::fs::write(
+        &p,
+        "shipment_id,date,from,to,sku,units,po_number\nS0,2015-12-20,label,allegro,MRG-001-CD,10,\n",
+    )
+    .unwrap();
+    let p = p.to_string_lossy().to_string();
+    let dry = ok(&d, &["import", "--dry-run", &p]);
+    assert!(
+        dry.contains("warning: ships 10 × MRG-001-CD by 2015-12-20, when the label held 0 of them on the books by then: check the date"),
+        "{dry}"
+    );
+}
