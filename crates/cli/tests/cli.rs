@@ -1109,3 +1109,40 @@ fern,Fern Distribution LLC,OR,2016-01-01,1.5,60,monthly,2,180,-5.00,USD,true,,,\
     }
     assert_eq!(ok(&d, &["journal", "--format", "csv"]), before);
 }
+
+/// New terms from a new start are a new agreement with the same distributor: in a
+/// later file, or beside the first on another line of one file.
+#[test]
+fn a_distributors_new_terms_are_a_second_agreement() {
+    let (tmp, d) = label_with_catalog();
+    let later = write(
+        tmp.path(),
+        "later.csv",
+        &format!(
+            "{}allegro,Allegro Media Group LLC,OR,2016-07-01,0.18,60,monthly,0.10,180,60000.00,USD,true,,,\n",
+            DISTRIBUTORS.lines().next().unwrap().to_string() + "\n"
+        ),
+    );
+    let out = ok(&d, &["import", &later]);
+    assert!(
+        out.contains("recorded 1 distributors line → 1 entry"),
+        "{out}"
+    );
+    let both = write(
+        tmp.path(),
+        "both.csv",
+        "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state\n\
+fern,Fern Distribution LLC,CA,2016-01-01,0.20,60,monthly,0.15,180,20000.00,USD,true,2016000111,2015-12-20,CA\n\
+fern,Fern Distribution LLC,CA,2016-07-01,0.18,45,monthly,0.10,180,30000.00,USD,true,2016000111,2015-12-20,CA\n",
+    );
+    let out = ok(&d, &["import", &both]);
+    assert!(
+        out.contains("recorded 2 distributors lines → 4 entries"),
+        "{out}"
+    );
+    let rec = ok(&d, &["receivables", "--as-of", "2016-08-01"]);
+    assert!(
+        rec.contains("30,000.00 USD") && rec.contains("60,000.00 USD"),
+        "{rec}"
+    );
+}

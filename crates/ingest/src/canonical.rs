@@ -882,6 +882,9 @@ pub(crate) struct KindState {
     pub(crate) catalog_upcs: FxHashMap<String, (Sku, u64)>,
     /// Catalog files: each SKU given so far by its lowercase form, with its line.
     pub(crate) catalog_skus: FxHashMap<String, (Sku, u64)>,
+    /// Distributors files: the parties (and UCC-1 filings, `ucc1 …`) given so far: one
+    /// party, one filing, several agreements.
+    pub(crate) parties: rustc_hash::FxHashSet<String>,
 }
 
 /// Reads one line of a canonical file into `out` (entries) or `st` (statements).
@@ -1111,18 +1114,24 @@ fn row_entries(
             else {
                 return;
             };
-            out.push(entry(
-                ctx,
-                format!("party:{dist}"),
-                start,
-                start,
-                line,
-                Event::Fact(Fact::Party(PartyRecord {
-                    party: dist.clone(),
-                    kind: PartyKind::Distributor,
-                    legal_name: Some(legal.clone()),
-                })),
-            ));
+            // The party once: a later agreement with the same distributor (new terms
+            // from a new start, in a later file or on another line of this one) is an
+            // agreement, not the party again (whose record is dated by its first).
+            let known = ctx.distributors.contains_key(dist.as_str());
+            if !known && st.parties.insert(dist.as_str().to_string()) {
+                out.push(entry(
+                    ctx,
+                    format!("party:{dist}"),
+                    start,
+                    start,
+                    line,
+                    Event::Fact(Fact::Party(PartyRecord {
+                        party: dist.clone(),
+                        kind: PartyKind::Distributor,
+                        legal_name: Some(legal.clone()),
+                    })),
+                ));
+            }
             let ucc = match (ucc_no.is_empty(), ucc_on, ucc_state.is_empty()) {
                 (true, None, true) => None,
                 (false, Some(on), false) => Some(Ucc1Filing {
@@ -1162,6 +1171,11 @@ fn row_entries(
                     title_retained: retained,
                 })),
             ));
+            // The same filing on the rows of two agreements is one filing.
+            let ucc = ucc.filter(|u| {
+                let key = format!("{dist}:{}:{}:{}", u.file_number, u.filed_on, u.state);
+                st.parties.insert(format!("ucc1 {key}"))
+            });
             if let Some(u) = ucc {
                 let on = u.filed_on;
                 out.push(entry(
