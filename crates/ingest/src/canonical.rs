@@ -250,11 +250,12 @@ impl<'a> Row<'a> {
 /// so this is refused, naming where the value starts. A note written on several lines
 /// (quoted, with no line in it that looks like a record) is the writer's own and read.
 /// A line looks like a record when it holds half as many commas as the header has
-/// columns (a swallowed line, or its part before the next quote, which ends the
-/// value), or at least two while the record does not have the header's columns (what
-/// was swallowed shifted them); a note's own second line — an address, "Raleigh, NC,
-/// USA", in a record with every column in place — is neither. `width`: the header's
-/// columns (`usize::MAX` when unknown: the record's own count stands for it). `None` when no value is such.
+/// columns (a whole record's worth, up to four, in a narrow file) — a swallowed line,
+/// or its part before the next quote, which ends the value — or at least two while the
+/// record does not have the header's columns (what was swallowed shifted them); a
+/// note's own second line — an address, "Raleigh, NC, USA", in a record with every
+/// column in place — is neither. `width`: the header's columns (`usize::MAX` when
+/// unknown: the record's own count stands for it). `None` when no value is such.
 pub fn value_over_lines(
     rec: &csv::StringRecord,
     width: usize,
@@ -293,7 +294,11 @@ pub fn swallows_a_record(separators: usize, fields: usize, width: usize) -> bool
     } else {
         width
     };
-    separators >= (width.saturating_sub(1) / 2).max(2) || (separators >= 2 && fields != width)
+    // Half the columns of a wide file; of a narrow one (payees: 4 columns) a whole
+    // record's worth up to four, so an address's "Raleigh, NC, USA" is not one.
+    let whole = width.saturating_sub(1);
+    let threshold = (whole / 2).max(whole.min(4)).max(2);
+    separators >= threshold || (separators >= 2 && fields != width)
 }
 
 /// A line with more values than its header has columns (`width`) because a number was

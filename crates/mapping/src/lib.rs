@@ -190,7 +190,9 @@ pub fn convert_csv(
 /// columns (`width` 0: the header is not found yet, the row's own count stands in).
 fn swallows(seps: usize, fields: usize, width: usize) -> bool {
     let width = if width == 0 { fields } else { width };
-    seps >= (width.saturating_sub(1) / 2).max(2) || (seps >= 2 && fields != width)
+    let whole = width.saturating_sub(1);
+    let threshold = (whole / 2).max(whole.min(4)).max(2);
+    seps >= threshold || (seps >= 2 && fields != width)
 }
 
 /// Feeds the engine the records of a decoded CSV text, each with its line.
