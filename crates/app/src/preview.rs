@@ -298,6 +298,50 @@ async fn future_dated(store: &Store, entries: &[Entry]) -> Result<Vec<String>, A
     )])
 }
 
+/// Opening stock where the books already hold the label's units (history entered
+/// before it): opening units are added, not a count of what is there — said, so the
+/// label does not end up holding both.
+async fn opening_over_history(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppError> {
+    let opening: Vec<(&PartyId, &backstock_domain::Sku, u64, Date)> = entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Manufacture {
+                plant,
+                to,
+                sku,
+                units,
+                ..
+            } if plant.as_str() == "plant:opening" => Some((to, sku, *units, e.effective_on)),
+            _ => None,
+        })
+        .collect();
+    let Some(last) = opening.iter().map(|o| o.3).max() else {
+        return Ok(Vec::new());
+    };
+    let held: BTreeMap<(String, String), i64> = store
+        .stock(&StockFilter {
+            as_of: Some(last),
+            owner: Some(PartyId::LABEL.into()),
+            holder: None,
+            sku: None,
+            all: false,
+        })
+        .await?
+        .into_iter()
+        .filter(|r| r.state == "on_hand" && r.units != 0)
+        .map(|r| ((r.holder, r.sku), r.units))
+        .collect();
+    let mut out = Vec::new();
+    for (holder, sku, units, on) in opening {
+        if let Some(h) = held.get(&(holder.to_string(), sku.to_string())) {
+            out.push(format!(
+                "opening stock of {units} × {sku} at {holder} on {on} is added to the {h} the books already hold there: opening.csv is for a label starting its books here; to check a count against the books, import it as a stock report instead"
+            ));
+        }
+    }
+    Ok(out)
+}
+
 /// Things in the entries a label should look at before (or right after) recording
 /// them, one sentence each.
 pub async fn warnings(
@@ -306,6 +350,10 @@ pub async fn warnings(
     entries: &[Entry],
 ) -> Result<Vec<String>, AppError> {
     let mut out = future_dated(store, entries).await?;
+    if kind == Kind::Opening {
+        out.extend(opening_over_history(store, entries).await?);
+        return Ok(out);
+    }
     if kind == Kind::Statements {
         out.extend(foreign_currency(store, entries).await?);
         out.extend(oversold(store, entries).await?);

@@ -624,3 +624,22 @@ fn a_shipment_dated_before_the_label_held_the_units_is_warned() {
         "{dry}"
     );
 }
+
+/// Opening stock imported after the history it should have started is added to what
+/// the books hold: the dry run (and the import) say so.
+#[test]
+fn opening_stock_over_existing_history_is_warned() {
+    let (tmp, d) = label();
+    let p = tmp.path().join("opening.csv");
+    std::fs::write(
+        &p,
+        "record,date,party,sku,units,statement_id,period_end,amount,currency\nstock,2016-03-31,allegro,MRG-001-CD,250,,,,\n",
+    )
+    .unwrap();
+    let p = p.to_string_lossy().to_string();
+    let dry = ok(&d, &["import", "--dry-run", &p]);
+    assert!(
+        dry.contains("warning: opening stock of 250 × MRG-001-CD at allegro on 2016-03-31 is added to the 290 the books already hold there"),
+        "{dry}"
+    );
+}
