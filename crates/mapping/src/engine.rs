@@ -1060,11 +1060,7 @@ impl<'m> Engine<'m> {
             // statement without it would be silently wrong.
             for c in &plan.amount_cols {
                 let cell = cells.cell(c.idx);
-                let value = match &cell {
-                    Cell::Number(n) => parse_plain(n),
-                    Cell::Date(_) => None,
-                    _ => self.text(&cell).and_then(|t| self.style.parse(&t)),
-                };
+                let value = self.number(&cell);
                 if value.is_some_and(|v| !v.is_zero()) {
                     let found = cell_text(&cell).trim().to_string();
                     let e = Self::err(
@@ -1094,6 +1090,16 @@ impl<'m> Engine<'m> {
         }
     }
 
+    /// A cell read as an amount when it is one (`None` when empty, a date, or text
+    /// that is not a number in the mapping's style).
+    fn number(&self, cell: &Cell<'_>) -> Option<Dec> {
+        match cell {
+            Cell::Number(n) => parse_plain(n),
+            Cell::Date(_) => None,
+            _ => self.text(cell).and_then(|t| self.style.parse(&t)),
+        }
+    }
+
     /// Checks a `total` row: its amount, when it is a number, must be the net of the
     /// lines read above it.
     fn check_total(
@@ -1104,11 +1110,7 @@ impl<'m> Engine<'m> {
         rule: &str,
     ) -> Option<SourceError> {
         let cell = cells.cell(col.idx);
-        let stated = match &cell {
-            Cell::Number(n) => parse_plain(n),
-            Cell::Date(_) => None,
-            _ => self.text(&cell).and_then(|t| self.style.parse(&t)),
-        };
+        let stated = self.number(&cell);
         let found = cell_text(&cell).trim().to_string();
         match stated {
             // A total row with no number in the column ("see above", blank) states
