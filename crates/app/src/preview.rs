@@ -484,6 +484,10 @@ pub async fn warnings(
                             units,
                             ..
                         } if to == from && s == sku && f != from => Some(*units),
+                        // A pressing delivered to the label in the same file.
+                        Event::Manufacture {
+                            to, sku: s, units, ..
+                        } if to == from && s == sku => Some(*units),
                         _ => None,
                     })
                     .fold(0u64, u64::saturating_add);

@@ -623,6 +623,21 @@ fn a_shipment_dated_before_the_label_held_the_units_is_warned() {
         dry.contains("warning: ships 10 × MRG-001-CD by 2015-12-20, when the label held 0 of them on the books by then: check the date"),
         "{dry}"
     );
+    // A pressing delivered in the same file counts: no warning for a file that makes
+    // the units and ships them.
+    let fresh = tmp.path().join("fresh");
+    ok(&fresh, &["init"]);
+    let f = |name: &str, text: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().to_string()
+    };
+    ok(
+        &fresh,
+        &["import", &f("c.csv", CATALOG), &f("d.csv", DISTRIBUTORS)],
+    );
+    let dry = ok(&fresh, &["import", "--dry-run", &f("s.csv", SHIPMENTS)]);
+    assert!(!dry.contains("warning: ships"), "{dry}");
 }
 
 /// Opening stock imported after the history it should have started is added to what
