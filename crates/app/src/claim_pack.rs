@@ -1150,7 +1150,17 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
                 .iter()
                 .map(|dl| {
                     vec![
-                        dl.title.to_string(),
+                        // Said as the CLI and the web say it: a rule of bankruptcy
+                        // cases, shown for an assignment or receivership.
+                        format!(
+                            "{}{}",
+                            dl.title,
+                            if dl.bankruptcy_only {
+                                " (bankruptcy only)"
+                            } else {
+                                ""
+                            }
+                        ),
                         dl.due_on.map(|d| d.to_string()).unwrap_or_default(),
                         dl.status.as_str().to_string(),
                         dl.source.to_string(),
@@ -1277,12 +1287,20 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
          \x20  Keep (or send) the SHA-256 of MANIFEST.sha256 itself to fix the whole pack.\n\n\
          2. Journal entries. journal/links.jsonl holds, one JSON object per line, each entry\n\
          \x20  these figures rest on ({} entries, and the two heads above) as recorded in the\n\
-         \x20  label's journal: seq, entry_id, prev_hash, entry_json, postings, hash, where\n\n\
-         \x20     hash = SHA-256( \"backstock-journal-v1\" 0x00\n\
-         \x20                     ‖ prev_hash (32 bytes)\n\
-         \x20                     ‖ seq (8 bytes, big-endian)\n\
-         \x20                     ‖ length of entry_json (8 bytes, big-endian) ‖ entry_json (UTF-8)\n\
-         \x20                     ‖ length of postings (8 bytes, big-endian) ‖ postings (UTF-8) )\n\n\
+         \x20  label's journal: seq, entry_id, prev_hash, entry_json, postings, hash, and for\n\
+         \x20  entries sealed with chain_version 2 (every entry recorded since that version)\n\
+         \x20  recorded_at and file_sha256, where (lengths and seq as 8 bytes, big-endian)\n\n\
+         \x20     chain_version 2:\n\
+         \x20     hash = SHA-256( \"backstock-journal-v2\" 0x00\n\
+         \x20                     ‖ prev_hash (32 bytes) ‖ seq\n\
+         \x20                     ‖ length ‖ entry_json (UTF-8) ‖ length ‖ postings (UTF-8)\n\
+         \x20                     ‖ length ‖ recorded_at (UTF-8)\n\
+         \x20                     ‖ 0x00 when file_sha256 is absent, else\n\
+         \x20                       0x01 ‖ length ‖ file_sha256 (its 64 hex characters, UTF-8) )\n\n\
+         \x20     chain_version 1 (no chain_version field): the same with \"backstock-journal-v1\",\n\
+         \x20     ending after postings (no recorded_at, no file_sha256).\n\n\
+         \x20  An entry's file_sha256 is the SHA-256 of the original it was read from: that\n\
+         \x20  original is the file under originals/ with that SHA-256, byte for byte.\n\n\
          \x20  Recompute each one, and check that where two entries follow each other (seq n and\n\
          \x20  n+1) the second's prev_hash is the first's hash. The label's full journal\n\
          \x20  (backstock verify) links every entry up to the heads above.{}\n\n\
@@ -1418,7 +1436,17 @@ pub struct PackCheck {
     pub links_checked: usize,
     /// Links given by their hash alone (heads not about the distributor).
     pub withheld: usize,
+    /// The SHA-256 of MANIFEST.sha256: kept apart from the pack, it fixes the whole.
+    pub manifest_sha256: String,
     pub problems: Vec<String>,
+}
+
+/// The SHA-256 of a pack's MANIFEST.sha256 (what to keep apart from the pack), if it
+/// can be read.
+pub fn manifest_sha256(dir: &Path) -> Option<String> {
+    std::fs::read(dir.join("MANIFEST.sha256"))
+        .ok()
+        .map(|b| sha_hex(&b))
 }
 
 impl PackCheck {
@@ -1481,6 +1509,9 @@ pub fn verify(dir: &Path) -> Result<PackCheck, AppError> {
         match std::fs::read(dir.join(path)) {
             Ok(bytes) if sha_hex(&bytes) == hash => {}
             Ok(_) => problems.push(format!("{path}: its SHA-256 does not match the manifest")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => problems.push(format!(
+                "{path}: listed in the manifest but missing from the pack"
+            )),
             Err(e) => problems.push(format!("{path}: {e}")),
         }
     }
@@ -1494,6 +1525,10 @@ pub fn verify(dir: &Path) -> Result<PackCheck, AppError> {
     let mut entries_checked = 0;
     let mut links_checked = 0;
     let mut withheld_seen = 0;
+    // The originals the included entries were read from (chain version 2 names each
+    // entry's file), to check every file under originals/ is one of them.
+    let mut named_files: BTreeSet<String> = BTreeSet::new();
+    let mut all_v2 = true;
     match std::fs::read_to_string(dir.join("journal/links.jsonl")) {
         Err(e) => problems.push(format!("journal/links.jsonl: {e}")),
         Ok(text) => {
@@ -1510,6 +1545,12 @@ pub fn verify(dir: &Path) -> Result<PackCheck, AppError> {
                     problems.push(format!("entry #{}: unreadable prev_hash or seq", l.seq));
                     continue;
                 };
+                if !l.withheld {
+                    all_v2 &= l.chain_version >= 2;
+                    if let Some(f) = &l.file_sha256 {
+                        named_files.insert(f.clone());
+                    }
+                }
                 if l.withheld {
                     // Given by its hash alone: nothing to recompute, but it must still
                     // chain to the entry before it when that one is here.
@@ -1562,11 +1603,26 @@ pub fn verify(dir: &Path) -> Result<PackCheck, AppError> {
             }
         }
     }
+    // An original no included entry was read from is not what the figures rest on (a
+    // file swapped in with the manifest rewritten). Entries sealed before chain
+    // version 2 do not name their file: then this cannot be told.
+    if all_v2 && entries_checked > 0 {
+        for path in listed.iter().filter(|p| p.starts_with("originals/")) {
+            if let Ok(bytes) = std::fs::read(dir.join(path)) {
+                if !named_files.contains(&sha_hex(&bytes)) {
+                    problems.push(format!(
+                        "{path}: no journal entry of the pack was read from it (its SHA-256 is none of the entries' file_sha256)"
+                    ));
+                }
+            }
+        }
+    }
     Ok(PackCheck {
         files_checked: listed.len(),
         entries_checked,
         links_checked,
         withheld: withheld_seen,
+        manifest_sha256: sha_hex(manifest.as_bytes()),
         problems,
     })
 }

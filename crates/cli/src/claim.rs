@@ -122,6 +122,11 @@ pub async fn claim_pack(store: &Store, a: ClaimPackArgs) -> Result<String, AppEr
         a.out.display(),
         a.out.display()
     ));
+    if let Some(h) = claim_pack::manifest_sha256(&a.out) {
+        out.push_str(&format!(
+            "SHA-256 of MANIFEST.sha256: {h} — keep it apart from the pack (send it with the claim): it fixes every file\n"
+        ));
+    }
     Ok(out)
 }
 
@@ -136,7 +141,7 @@ pub fn verify_pack(a: VerifyPackArgs) -> Result<String, AppError> {
     let c = claim_pack::verify(&a.dir)?;
     if c.ok() {
         Ok(format!(
-            "OK: {} files match MANIFEST.sha256; {} journal entries hash to their stated hashes ({} consecutive links checked){}.\n",
+            "OK: {} files match MANIFEST.sha256; {} journal entries hash to their stated hashes ({} consecutive links checked){}.\nSHA-256 of MANIFEST.sha256: {} — compare it with the one kept when the pack was made\n",
             c.files_checked,
             c.entries_checked,
             c.links_checked,
@@ -148,7 +153,8 @@ pub fn verify_pack(a: VerifyPackArgs) -> Result<String, AppError> {
                 )
             } else {
                 String::new()
-            }
+            },
+            c.manifest_sha256
         ))
     } else {
         Err(AppError::new(

@@ -249,6 +249,55 @@ fn the_pack_ties_to_the_clis_own_figures_and_verifies() {
     let err = fail(&data, &["verify-pack", alone.to_str().unwrap()], 5);
     assert!(err.contains("does not hash to"), "{err}");
     assert!(err.contains("links.jsonl: its SHA-256"), "{err}");
+    std::fs::write(&lp, &links).unwrap();
+
+    // An original changed with the manifest rewritten to match is still found: no
+    // entry of the pack was read from it. And the manifest's own hash is printed, to
+    // keep apart from the pack.
+    let mp = alone.join("MANIFEST.sha256");
+    let manifest = std::fs::read_to_string(&mp).unwrap();
+    let op = alone.join("originals/statements.csv");
+    let original = std::fs::read(&op).unwrap();
+    let mut changed = original.clone();
+    let at = changed.iter().position(|b| b.is_ascii_digit()).unwrap();
+    changed[at] = if changed[at] == b'9' {
+        b'8'
+    } else {
+        changed[at] + 1
+    };
+    std::fs::write(&op, &changed).unwrap();
+    let sha = |b: &[u8]| {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(b)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<String>()
+    };
+    let rewritten: String = manifest
+        .lines()
+        .map(|l| match l.split_once("  ") {
+            Some((_, "originals/statements.csv")) => {
+                format!("{}  originals/statements.csv\n", sha(&changed))
+            }
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(&mp, rewritten).unwrap();
+    let err = fail(&data, &["verify-pack", alone.to_str().unwrap()], 5);
+    assert!(
+        err.contains("originals/statements.csv: no journal entry of the pack was read from it"),
+        "{err}"
+    );
+    std::fs::write(&op, &original).unwrap();
+    std::fs::write(&mp, &manifest).unwrap();
+    let again = ok(&data, &["verify-pack", alone.to_str().unwrap()]);
+    assert!(
+        again.contains(&format!(
+            "SHA-256 of MANIFEST.sha256: {}",
+            sha(manifest.as_bytes())
+        )),
+        "{again}"
+    );
 
     // A directory that is not empty is refused.
     let e = fail(
