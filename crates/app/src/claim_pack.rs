@@ -646,7 +646,9 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
                 String::new(),
             ]);
         }
-        for w in &l.warnings {
+        // What the record shows, not advice to the label: "send a notice" is for
+        // `legal`, not for the trustee.
+        for w in l.warnings.iter().filter(|w| w.kind != "no_pmsi_notice") {
             perf_rows.push(vec![
                 w.kind.clone(),
                 w.date.to_string(),

@@ -18,9 +18,9 @@
 //! * PMSI notices: each reaches deliveries within five years after it was received
 //!   (9-324(b)); a notice not yet received reaches nothing.
 //! * Warnings, while the agreement retains title: each shipment delivered to the
-//!   distributor on a day no filing was effective (none yet, or lapsed), and each
+//!   distributor on a day no filing was effective (none yet, or lapsed), each
 //!   shipment not reached by an in-force notice to a secured party the label has
-//!   notified at some time.
+//!   notified at some time, and — once — no notice to any secured party at all.
 
 use crate::view::{OfSnapshot, View};
 use crate::{Snapshot, Thresholds};
@@ -530,6 +530,24 @@ pub(crate) fn for_agreement(view: &View<'_>, a: &Agreement, t: &Thresholds) -> A
             .iter()
             .map(|n| n.secured_party.as_str())
             .collect();
+        // No notice to anyone: against a lender whose financing statement on the
+        // distributor's inventory was filed before the label's, the label's interest
+        // in the consigned stock loses unless that lender received a notice before
+        // the delivery (9-324(b)) — what decided Allegro. Said once, from the first
+        // consignment.
+        if parties.is_empty() {
+            if let Some(first) = view.shipments_to(d).min_by_key(|s| s.date) {
+                warnings.push(LegalWarning {
+                    kind: "no_pmsi_notice".into(),
+                    date: first.date,
+                    shipment_id: None,
+                    message: format!(
+                        "no PMSI notice to any secured party of {d} is on record: against a lender whose UCC-1 on {d}'s inventory was filed before the label's, the label's interest in consigned stock loses unless that lender received a notice before each delivery (UCC 9-324(b)) — search the filings against {} in {} and send each secured party a notice (then `backstock legal notice …`)",
+                        a.legal_name, a.state_of_organization
+                    ),
+                });
+            }
+        }
         for s in view.shipments_to(d) {
             let on = s.date;
             if !perfected_on(&cs, &a.state_of_organization, on) {
@@ -658,6 +676,29 @@ mod tests {
         let a = one(&tl.snap("2012-01-01"));
         assert_eq!(a.status, UccStatus::Ok);
         assert!(a.warnings.iter().any(|w| w.kind == "filing_state_mismatch"));
+    }
+
+    /// Consigning with no notice to any secured party on record is said once; a
+    /// notice on record (even an expired one) turns that into per-shipment reach.
+    #[test]
+    fn no_pmsi_notice_at_all_is_said_once() {
+        let mut tl = Tl::new();
+        tl.agreement(agreement("allegro", "2011-01-01"))
+            .make("2011-01-02", "CD1", 5000)
+            .ucc("allegro", "F1", "Oregon", "2011-01-05", None)
+            .ship("SH0", "2011-02-01", "label", "allegro", "CD1", 100)
+            .ship("SH1", "2012-01-01", "label", "allegro", "CD1", 100);
+        let a = one(&tl.snap("2012-05-01"));
+        let none: Vec<_> = a
+            .warnings
+            .iter()
+            .filter(|w| w.kind == "no_pmsi_notice")
+            .collect();
+        assert_eq!(none.len(), 1, "{:#?}", a.warnings);
+        assert_eq!(none[0].date, d("2011-02-01"));
+        assert!(none[0].message.contains("9-324(b)"), "{}", none[0].message);
+        let a = one(&base().snap("2012-05-01"));
+        assert!(a.warnings.iter().all(|w| w.kind != "no_pmsi_notice"));
     }
 
     #[test]
