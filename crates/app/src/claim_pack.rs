@@ -88,8 +88,9 @@ fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, AppError>
         .map_err(|e| AppError::new(Exit::Other, format!("writing CSV: {e}")))
 }
 
-/// The columns of `stock_schedule.csv` (a promise: never renamed).
-pub const STOCK_SCHEDULE_COLUMNS: [&str; 13] = [
+/// The columns of `stock_schedule.csv` (a promise: never renamed; new ones are added
+/// at the end).
+pub const STOCK_SCHEDULE_COLUMNS: [&str; 14] = [
     "sku",
     "upc",
     "title",
@@ -103,7 +104,40 @@ pub const STOCK_SCHEDULE_COLUMNS: [&str; 13] = [
     "wholesale_price",
     "value_at_cost",
     "value_at_wholesale",
+    "units_detained",
 ];
+
+/// Of the label's units at `d`, those detained (held against the label's will) per
+/// SKU: detentions and releases, less detained units bought back, none reversed.
+fn detained_by_sku(entries: &[Entry], d: &PartyId) -> BTreeMap<Sku, i64> {
+    let reversed: BTreeSet<&EntryId> = entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Correction { reverses, .. } => Some(reverses),
+            _ => None,
+        })
+        .collect();
+    let mut out: BTreeMap<Sku, i64> = BTreeMap::new();
+    for e in entries.iter().filter(|e| !reversed.contains(&e.id)) {
+        match &e.event {
+            Event::Detention {
+                holder, sku, units, ..
+            } if holder == d => *out.entry(sku.clone()).or_default() += units,
+            Event::BuyBack {
+                holder,
+                sku,
+                units,
+                detained: true,
+                ..
+            } if holder == d => {
+                *out.entry(sku.clone()).or_default() -= i64::try_from(*units).unwrap_or(i64::MAX)
+            }
+            _ => {}
+        }
+    }
+    out.retain(|_, u| *u != 0);
+    out
+}
 
 /// Whether an entry is about distributor `d` (or one of `skus`' catalog items).
 fn concerns(e: &Entry, d: &PartyId, skus: &BTreeSet<Sku>, demands: &BTreeSet<String>) -> bool {
@@ -291,6 +325,7 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
     for s in held.keys() {
         lines.entry(s.clone()).or_default();
     }
+    let detained = detained_by_sku(&snap.entries, d);
     let mut stock_csv = Vec::new();
     let mut stock_units = 0i64;
     let mut stock_cost = zero;
@@ -334,6 +369,7 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             mo(wholesale),
             mo(at_cost),
             mo(at_wholesale),
+            detained.get(sku).copied().unwrap_or(0).to_string(),
         ]);
         stock_pdf.push(vec![
             sku.to_string(),
@@ -1198,12 +1234,23 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             (262, "shipped".into(), true),
             (312, "returned".into(), true),
             (352, "sold".into(), true),
-            (397, "on hand".into(), true),
+            (397, "holds".into(), true),
             (450, "at cost".into(), true),
             (504, "at wholesale".into(), true),
         ],
         rows: stock_pdf,
     });
+    let detained_units: i64 = detained.values().sum();
+    if detained_units != 0 {
+        b.push(Block::Text(format!(
+            "Of the units it holds, {detained_units} are detained: held against the label's will (its return demand refused, or the stock held for a lender), still the label's ({} in stock_schedule.csv, column units_detained).",
+            detained
+                .iter()
+                .map(|(sku, u)| format!("{sku} {u}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
     b.push(Block::Heading("Schedule B: statements".into()));
     b.push(Block::Table {
         cols: vec![

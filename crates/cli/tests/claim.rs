@@ -1029,3 +1029,67 @@ fn a_write_off_does_not_shrink_the_claim() {
         );
     }
 }
+
+/// Detained units are shown as such: the stock schedule's `units_detained` per SKU is
+/// what `stock --all` lists as detained at the distributor on the pack's date, and the
+/// PDF says how many of the units it holds are detained.
+#[test]
+fn detained_units_are_shown_in_the_pack() {
+    let t = demo();
+    let data = t.path();
+    let pack = data.join("pack-today");
+    ok(
+        data,
+        &[
+            "claim-pack",
+            "cascade",
+            "--as-of",
+            "2016-06-30",
+            "--out",
+            pack.to_str().unwrap(),
+        ],
+    );
+    let rows = csv_rows(&pack.join("stock_schedule.csv"));
+    let in_pack: BTreeMap<String, i64> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["sku"].clone(),
+                r["units_detained"].parse::<i64>().unwrap(),
+            )
+        })
+        .filter(|(_, u)| *u != 0)
+        .collect();
+    let stock = ok(
+        data,
+        &[
+            "stock",
+            "--holder",
+            "cascade",
+            "--as-of",
+            "2016-06-30",
+            "--all",
+            "--format",
+            "csv",
+        ],
+    );
+    let mut r = csv::Reader::from_reader(stock.as_bytes());
+    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let mut books: BTreeMap<String, i64> = BTreeMap::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        if &rec[col("state")] == "detained" {
+            *books.entry(rec[col("sku")].to_string()).or_default() +=
+                rec[col("units")].parse::<i64>().unwrap();
+        }
+    }
+    assert!(!books.is_empty());
+    assert_eq!(in_pack, books);
+    let total: i64 = books.values().sum();
+    let pdf = pdf_text(&std::fs::read(pack.join("claim.pdf")).unwrap());
+    assert!(
+        pdf.contains(&format!("Of the units it holds, {total} are detained")),
+        "{pdf}"
+    );
+}
