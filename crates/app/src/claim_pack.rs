@@ -1289,7 +1289,7 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         b.push(Block::Table {
             cols: vec![
                 (0, "shipment".into(), false),
-                (110, "date".into(), false),
+                (110, "received".into(), false),
                 (165, "sku".into(), false),
                 (300, "units".into(), true),
                 (330, "20 days".into(), false),
@@ -1302,7 +1302,9 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
                 .map(|w| {
                     vec![
                         w.shipment_id.clone(),
-                        w.date.to_string(),
+                        // The windows count from receipt (the shipment date when no
+                        // receipt is on record), as windows.csv says.
+                        w.received_on.unwrap_or(w.date).to_string(),
                         w.sku.to_string(),
                         w.units.to_string(),
                         if w.in_20_days { "yes" } else { "no" }.into(),
