@@ -253,6 +253,14 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
     // effective by then, whenever it was recorded — a failure is recorded after the
     // petition, a statement of a period before it often arrives after it, a notice sent
     // years ago may be entered late — each taken as known on `as_of`.
+    // Entries effective by `as_of` that reached the label after it: the pack counts
+    // them, `receivables --as-of` (the books as known that day) does not — said on
+    // the cover so the two figures are not taken to disagree.
+    let arrived_later = later_entries
+        .iter()
+        .filter(|e| e.effective_on <= as_of && e.known_on > as_of)
+        .filter(|e| concerns(e, d, &BTreeSet::new(), &BTreeSet::new()))
+        .count();
     let entries: Vec<Entry> = later_entries
         .iter()
         .filter(|e| e.effective_on <= as_of)
@@ -1222,6 +1230,13 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         "Every figure here is computed from the label's append-only journal, in which each entry's SHA-256 hash covers the entry, what it posted and the hash before it. The {} entries these figures rest on are in journal/links.jsonl with everything needed to recompute their hashes; every file of this pack is listed with its SHA-256 in MANIFEST.sha256 (check with `sha256sum -c MANIFEST.sha256`, or `backstock verify-pack DIR`). See VERIFY.txt.",
         links.len()
     )));
+    if arrived_later > 0 {
+        b.push(Block::Text(format!(
+            "The figures count {arrived_later} entr{} about {d} effective by {as_of} that reached the label after that day (statements and payments of earlier periods, recorded since): `backstock receivables --as-of {as_of}` shows the books as they were known on {as_of}, without {}.",
+            if arrived_later == 1 { "y" } else { "ies" },
+            if arrived_later == 1 { "it" } else { "them" },
+        )));
+    }
     b.push(Block::Small(head_at_text.clone()));
     b.push(Block::Small(head_made_text.clone()));
     b.push(Block::Heading(

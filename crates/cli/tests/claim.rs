@@ -1093,3 +1093,38 @@ fn detained_units_are_shown_in_the_pack() {
         "{pdf}"
     );
 }
+
+/// A pack counts entries effective by its date that reached the label later (a
+/// statement of a period before the petition, issued after it); its cover says so,
+/// since `receivables --as-of` (the books as known that day) leaves them out.
+#[test]
+fn a_pack_says_what_it_counts_that_arrived_after_its_date() {
+    let t = demo();
+    let data = t.path();
+    ok(
+        data,
+        &[
+            "insolvency",
+            "add",
+            "northwind",
+            "--kind",
+            "bankruptcy",
+            "--on",
+            "2016-05-15",
+            "--petition-date",
+            "2016-05-15",
+        ],
+    );
+    let pack = data.join("pack-nw");
+    ok(
+        data,
+        &["claim-pack", "northwind", "--out", pack.to_str().unwrap()],
+    );
+    let pdf = pdf_text(&std::fs::read(pack.join("claim.pdf")).unwrap());
+    assert!(
+        pdf.contains(
+            "about northwind effective by 2016-05-15 that reached the label after that day"
+        ),
+        "{pdf}"
+    );
+}
