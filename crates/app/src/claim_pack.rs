@@ -334,6 +334,9 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         lines.entry(s.clone()).or_default();
     }
     let detained = detained_by_sku(&snap.entries, d);
+    // Units of SKUs priced in another currency than the agreement's (or not priced):
+    // counted, not valued — said on the cover rather than left as blank cells.
+    let mut unvalued: BTreeMap<String, (usize, i64)> = BTreeMap::new();
     let mut stock_csv = Vec::new();
     let mut stock_units = 0i64;
     let mut stock_cost = zero;
@@ -352,6 +355,17 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         let wholesale = price(item.map(|i| i.wholesale_price));
         let at_cost = cost.and_then(|c| c.checked_mul_units(expected).ok());
         let at_wholesale = wholesale.and_then(|c| c.checked_mul_units(expected).ok());
+        if expected != 0 && (cost.is_none() || wholesale.is_none()) {
+            let why = match item {
+                Some(i) if i.wholesale_price.currency() != currency => {
+                    format!("priced in {}", i.wholesale_price.currency())
+                }
+                _ => "without a price".to_string(),
+            };
+            let u = unvalued.entry(why).or_default();
+            u.0 += 1;
+            u.1 += expected;
+        }
         stock_units += expected;
         stock_cost = at_cost.map_or(stock_cost, |v| {
             stock_cost.checked_add(v).unwrap_or(stock_cost)
@@ -1112,6 +1126,15 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         "Royalties its sales earned the label's artists, not collected (artists.csv)".into(),
         m(artists_total),
     ]);
+    for (why, (skus, units)) in &unvalued {
+        totals.push(vec![
+            format!(
+                "Of the stock it holds, {units} units of {skus} SKU{} {why}: counted, not valued in {currency}",
+                if *skus == 1 { "" } else { "s" }
+            ),
+            String::new(),
+        ]);
+    }
     if let Some(r) = &report {
         totals.push(vec![
             format!(

@@ -1128,3 +1128,59 @@ fn a_pack_says_what_it_counts_that_arrived_after_its_date() {
         "{pdf}"
     );
 }
+
+/// Stock priced in another currency than the agreement's is counted, not valued: the
+/// cover says so instead of leaving it out of the value without a word.
+#[test]
+fn stock_priced_in_another_currency_is_said_on_the_cover() {
+    let t = demo();
+    let data = t.path();
+    let f = |name: &str, text: &str| {
+        let p = data.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().to_string()
+    };
+    ok(
+        data,
+        &[
+            "import",
+            &f(
+                "eur.csv",
+                "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+MRG-099-CD,,Euro Pressing,The Band,CD,2016-01-01,14.00,7.00,1.00,EUR\n",
+            ),
+            &f(
+                "eur_ship.csv",
+                "shipment_id,date,from,to,sku,units,po_number\n\
+RUN-EUR,2016-06-01,plant:optimal,label,MRG-099-CD,50,\n\
+SH-EUR,2016-06-02,label,northwind,MRG-099-CD,40,\n",
+            ),
+        ],
+    );
+    ok(
+        data,
+        &[
+            "insolvency",
+            "add",
+            "northwind",
+            "--kind",
+            "bankruptcy",
+            "--on",
+            "2016-06-20",
+            "--petition-date",
+            "2016-06-20",
+        ],
+    );
+    let pack = data.join("pack-eur");
+    ok(
+        data,
+        &["claim-pack", "northwind", "--out", pack.to_str().unwrap()],
+    );
+    let pdf = pdf_text(&std::fs::read(pack.join("claim.pdf")).unwrap());
+    assert!(
+        pdf.contains(
+            "Of the stock it holds, 40 units of 1 SKU priced in EUR: counted, not valued in USD"
+        ),
+        "{pdf}"
+    );
+}
