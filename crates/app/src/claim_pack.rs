@@ -549,7 +549,14 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
     let rec = backstock_risk::receivables::compute(&snap, Some(d))
         .into_iter()
         .next()
-        .ok_or_else(|| AppError::new(Exit::Other, format!("no receivables for {d}")))?;
+        .ok_or_else(|| {
+            AppError::new(
+                Exit::Input,
+                format!(
+                    "{d} has no agreement in force by {as_of}, so there is nothing to claim as of that day: give an --as-of on or after its agreement's start"
+                ),
+            )
+        })?;
     let deductions = backstock_risk::deductions::compute(&snap, &th, Some(d));
     let disputed_of = |sid: &str| {
         deductions
