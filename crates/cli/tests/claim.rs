@@ -1101,26 +1101,7 @@ fn detained_units_are_shown_in_the_pack() {
 fn a_pack_says_what_it_counts_that_arrived_after_its_date() {
     let t = demo();
     let data = t.path();
-    ok(
-        data,
-        &[
-            "insolvency",
-            "add",
-            "northwind",
-            "--kind",
-            "bankruptcy",
-            "--on",
-            "2016-05-15",
-            "--petition-date",
-            "2016-05-15",
-        ],
-    );
-    let pack = data.join("pack-nw");
-    ok(
-        data,
-        &["claim-pack", "northwind", "--out", pack.to_str().unwrap()],
-    );
-    let pdf = pdf_text(&std::fs::read(pack.join("claim.pdf")).unwrap());
+    let pdf = northwind_failed_pack_text(data, "2016-05-15");
     assert!(
         pdf.contains(
             "about northwind effective by 2016-05-15 that reached the label after that day"
@@ -1157,6 +1138,18 @@ SH-EUR,2016-06-02,label,northwind,MRG-099-CD,40,\n",
             ),
         ],
     );
+    let pdf = northwind_failed_pack_text(data, "2016-06-20");
+    assert!(
+        pdf.contains(
+            "Of the stock it holds, 40 units of 1 SKU priced in EUR: counted, not valued in USD"
+        ),
+        "{pdf}"
+    );
+}
+
+/// Northwind's bankruptcy petitioned on `day` recorded in the demo, and the text of its
+/// claim pack's PDF (as of the petition).
+fn northwind_failed_pack_text(data: &Path, day: &str) -> String {
     ok(
         data,
         &[
@@ -1166,21 +1159,15 @@ SH-EUR,2016-06-02,label,northwind,MRG-099-CD,40,\n",
             "--kind",
             "bankruptcy",
             "--on",
-            "2016-06-20",
+            day,
             "--petition-date",
-            "2016-06-20",
+            day,
         ],
     );
-    let pack = data.join("pack-eur");
+    let pack = data.join(format!("pack-northwind-{day}"));
     ok(
         data,
         &["claim-pack", "northwind", "--out", pack.to_str().unwrap()],
     );
-    let pdf = pdf_text(&std::fs::read(pack.join("claim.pdf")).unwrap());
-    assert!(
-        pdf.contains(
-            "Of the stock it holds, 40 units of 1 SKU priced in EUR: counted, not valued in USD"
-        ),
-        "{pdf}"
-    );
+    pdf_text(&std::fs::read(pack.join("claim.pdf")).unwrap())
 }

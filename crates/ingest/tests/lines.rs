@@ -8,6 +8,20 @@ use backstock_ledger::{Event, LineKind};
 use std::collections::BTreeMap;
 
 fn ctx() -> Context {
+    let mut c = ctx_with_aliases(&[
+        ("NW-ITEM-9", "MRG-002-LP"),
+        // The X12 and DSR samples' UPC has a wrong check digit: known by alias.
+        ("093624918526", "MRG-001-CD"),
+        ("0093624918526", "MRG-001-CD"),
+    ]);
+    c.file_name = "statements.csv".into();
+    c.file_sha256 = "ab".repeat(32);
+    c
+}
+
+/// The two-item catalog (MRG-001-CD, MRG-002-LP with EAN 5021732123459), allegro's
+/// USD agreement, and these aliases (code, SKU).
+fn ctx_with_aliases(aliases: &[(&str, &str)]) -> Context {
     let catalog = vec![
         ("MRG-001-CD".to_string(), None, 800, "USD".to_string()),
         (
@@ -17,20 +31,11 @@ fn ctx() -> Context {
             "USD".to_string(),
         ),
     ];
-    let mut c = Context::from_lookups(
-        &catalog,
-        &[
-            ("NW-ITEM-9".into(), "MRG-002-LP".into()),
-            // The X12 and DSR samples' UPC has a wrong check digit: known by alias.
-            ("093624918526".into(), "MRG-001-CD".into()),
-            ("0093624918526".into(), "MRG-001-CD".into()),
-        ],
-        &[("allegro".into(), "USD".into())],
-        &[],
-    );
-    c.file_name = "statements.csv".into();
-    c.file_sha256 = "ab".repeat(32);
-    c
+    let aliases: Vec<(String, String)> = aliases
+        .iter()
+        .map(|(c, s)| (c.to_string(), s.to_string()))
+        .collect();
+    Context::from_lookups(&catalog, &aliases, &[("allegro".into(), "USD".into())], &[])
 }
 
 type Sums = BTreeMap<(String, Option<String>, LineKind), (i64, i64)>;
@@ -414,25 +419,11 @@ fn a_dsr_sale_naming_two_products_is_refused() {
     );
     let bytes = std::fs::read(path).unwrap();
     let d = PartyId::parse("allegro").unwrap();
-    let catalog = vec![
-        ("MRG-001-CD".to_string(), None, 800, "USD".to_string()),
-        (
-            "MRG-002-LP".to_string(),
-            Some("5021732123459".to_string()),
-            1150,
-            "USD".to_string(),
-        ),
-    ];
-    let mut c = Context::from_lookups(
-        &catalog,
-        &[
-            ("0093624918526".into(), "MRG-001-CD".into()),
-            // The album's catalogue number, given to the other SKU by mistake.
-            ("BKST-007LP".into(), "MRG-002-LP".into()),
-        ],
-        &[("allegro".into(), "USD".into())],
-        &[],
-    );
+    // The album's catalogue number, given to the other SKU by mistake.
+    let mut c = ctx_with_aliases(&[
+        ("0093624918526", "MRG-001-CD"),
+        ("BKST-007LP", "MRG-002-LP"),
+    ]);
     c.file_name = "dsr.tsv".into();
     let e = backstock_ingest::edi::read_dsr(&bytes, &c, &d).unwrap_err();
     let shown = e.to_string();
