@@ -33,6 +33,40 @@ fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
+/// A schedule's `column` per SKU (SKUs at zero left out).
+fn units_by_sku(rows: &[BTreeMap<String, String>], column: &str) -> BTreeMap<String, i64> {
+    rows.iter()
+        .map(|r| (r["sku"].clone(), r[column].parse::<i64>().unwrap()))
+        .filter(|(_, u)| *u != 0)
+        .collect()
+}
+
+/// `stock --format csv` summed per SKU, of one state only when given (SKUs at zero
+/// left out).
+fn stock_units_by_sku(csv_text: &str, state: Option<&str>) -> BTreeMap<String, i64> {
+    let rows: Vec<BTreeMap<String, String>> = {
+        let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+        let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+        r.records()
+            .map(|rec| {
+                h.iter()
+                    .cloned()
+                    .zip(rec.unwrap().iter().map(str::to_string))
+                    .collect()
+            })
+            .collect()
+    };
+    let mut out: BTreeMap<String, i64> = BTreeMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| state.is_none_or(|s| r["state"] == s))
+    {
+        *out.entry(r["sku"].clone()).or_default() += r["units"].parse::<i64>().unwrap();
+    }
+    out.retain(|_, u| *u != 0);
+    out
+}
+
 /// "1234.56" as cents.
 fn cents(s: &str) -> i64 {
     let (a, b) = s.split_once('.').unwrap_or((s, "00"));
@@ -782,28 +816,8 @@ fn a_failure_recorded_after_the_petition_and_a_receipt_date_count_in_the_pack() 
             "csv",
         ],
     );
-    let mut ledger: BTreeMap<String, i64> = BTreeMap::new();
-    let mut r = csv::Reader::from_reader(stock.as_bytes());
-    let h = r.headers().unwrap().clone();
-    let (si, ui) = (
-        h.iter().position(|c| c == "sku").unwrap(),
-        h.iter().position(|c| c == "units").unwrap(),
-    );
-    for rec in r.records() {
-        let rec = rec.unwrap();
-        *ledger.entry(rec[si].to_string()).or_default() += rec[ui].parse::<i64>().unwrap();
-    }
-    ledger.retain(|_, u| *u != 0);
-    let pack_held: BTreeMap<String, i64> = schedule
-        .iter()
-        .map(|r| {
-            (
-                r["sku"].clone(),
-                r["units_expected_on_hand"].parse::<i64>().unwrap(),
-            )
-        })
-        .filter(|(_, u)| *u != 0)
-        .collect();
+    let ledger = stock_units_by_sku(&stock, None);
+    let pack_held = units_by_sku(&schedule, "units_expected_on_hand");
     assert_eq!(pack_held, ledger);
     assert!(ok(&data, &["verify-pack", pack.to_str().unwrap()]).contains("OK"));
 }
@@ -1050,16 +1064,7 @@ fn detained_units_are_shown_in_the_pack() {
         ],
     );
     let rows = csv_rows(&pack.join("stock_schedule.csv"));
-    let in_pack: BTreeMap<String, i64> = rows
-        .iter()
-        .map(|r| {
-            (
-                r["sku"].clone(),
-                r["units_detained"].parse::<i64>().unwrap(),
-            )
-        })
-        .filter(|(_, u)| *u != 0)
-        .collect();
+    let in_pack = units_by_sku(&rows, "units_detained");
     let stock = ok(
         data,
         &[
@@ -1073,17 +1078,7 @@ fn detained_units_are_shown_in_the_pack() {
             "csv",
         ],
     );
-    let mut r = csv::Reader::from_reader(stock.as_bytes());
-    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
-    let mut books: BTreeMap<String, i64> = BTreeMap::new();
-    for rec in r.records() {
-        let rec = rec.unwrap();
-        if &rec[col("state")] == "detained" {
-            *books.entry(rec[col("sku")].to_string()).or_default() +=
-                rec[col("units")].parse::<i64>().unwrap();
-        }
-    }
+    let books = stock_units_by_sku(&stock, Some("detained"));
     assert!(!books.is_empty());
     assert_eq!(in_pack, books);
     let total: i64 = books.values().sum();

@@ -38,6 +38,14 @@ fn ctx_with_aliases(aliases: &[(&str, &str)]) -> Context {
     Context::from_lookups(&catalog, &aliases, &[("allegro".into(), "USD".into())], &[])
 }
 
+/// The DDEX DSR sample (summaries in GBP and USD, an album and a single).
+fn dsr_sample() -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../dsr/tests/data/DSR_PADPIDA2024010101B_PADPIDA2014111801Y_TunestreamPremium-TunestreamStore_2024-06_GB_20240705T093000.tsv",
+    ))
+    .unwrap()
+}
+
 type Sums = BTreeMap<(String, Option<String>, LineKind), (i64, i64)>;
 
 fn sums_of_lines(lines: &[SourceLine]) -> Sums {
@@ -124,10 +132,7 @@ S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-001-CD,1,8.00,USD,\n";
 
 #[test]
 fn dsr_lines_carry_isrc_territory_and_service_and_add_up_to_the_statement() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        "../dsr/tests/data/DSR_PADPIDA2024010101B_PADPIDA2014111801Y_TunestreamPremium-TunestreamStore_2024-06_GB_20240705T093000.tsv",
-    );
-    let bytes = std::fs::read(path).unwrap();
+    let bytes = dsr_sample();
     let d = PartyId::parse("allegro").unwrap();
     let parsed = backstock_ingest::edi::read_dsr(&bytes, &ctx(), &d).unwrap();
     let mut lines = Vec::new();
@@ -321,10 +326,7 @@ S1,allegro,2016-01-01,2016-01-31,2016-02-20,sale,MRG-900-DL,7,42.00,USD,\n"
 /// refused, naming the code.
 #[test]
 fn a_dsrs_unknown_codes_are_held_with_their_money_not_dropped() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        "../dsr/tests/data/DSR_PADPIDA2024010101B_PADPIDA2014111801Y_TunestreamPremium-TunestreamStore_2024-06_GB_20240705T093000.tsv",
-    );
-    let bytes = std::fs::read(path).unwrap();
+    let bytes = dsr_sample();
     let d = PartyId::parse("allegro").unwrap();
     let mut lines = Vec::new();
     let all =
@@ -414,10 +416,7 @@ fn an_x12_quantity_in_cases_is_refused() {
 /// is refused, naming both, not credited to whichever code comes first.
 #[test]
 fn a_dsr_sale_naming_two_products_is_refused() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        "../dsr/tests/data/DSR_PADPIDA2024010101B_PADPIDA2014111801Y_TunestreamPremium-TunestreamStore_2024-06_GB_20240705T093000.tsv",
-    );
-    let bytes = std::fs::read(path).unwrap();
+    let bytes = dsr_sample();
     let d = PartyId::parse("allegro").unwrap();
     // The album's catalogue number, given to the other SKU by mistake.
     let mut c = ctx_with_aliases(&[
