@@ -438,6 +438,9 @@ async fn open_reserves_are_found_by_a_new_process() {
     let Some(url) = url("open_reserves_are_found_by_a_new_process") else {
         return;
     };
+    // Chain version 2 hashes `recorded_at`: both stores are stamped alike, or two
+    // clocks a second apart would make two honest chains differ.
+    const AT: &str = "2016-05-01T12:00:00Z";
     let label = label("reserves");
     let withheld = [
         make("m1", "2016-01-02", 10),
@@ -459,16 +462,28 @@ async fn open_reserves_are_found_by_a_new_process() {
         vec![(LineKind::ReserveReleased, 500)],
     )];
     let first = PgStore::connect(&url, &label).await.unwrap();
-    first.append(&withheld, None).await.unwrap();
+    first
+        .append_recorded_at(withheld.to_vec(), None, AT)
+        .await
+        .unwrap();
     drop(first);
     let second = PgStore::connect(&url, &label).await.unwrap();
-    second.append(&released, None).await.unwrap();
+    second
+        .append_recorded_at(released.to_vec(), None, AT)
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let sqlite = backstock_store::Store::open(dir.path(), true)
         .await
         .unwrap();
-    sqlite.append(&withheld, None).await.unwrap();
-    sqlite.append(&released, None).await.unwrap();
+    sqlite
+        .append_recorded_at(withheld.to_vec(), None, AT)
+        .await
+        .unwrap();
+    sqlite
+        .append_recorded_at(released.to_vec(), None, AT)
+        .await
+        .unwrap();
     assert_eq!(second.head().await.unwrap(), sqlite.head().await.unwrap());
     let (_, _, postings) = second.entry_with_postings("st3").await.unwrap().unwrap();
     assert!(
@@ -488,8 +503,14 @@ async fn open_reserves_are_found_by_a_new_process() {
         "2016-04-30",
         vec![(LineKind::ReserveReleased, 200)],
     )];
-    third.append(&more, None).await.unwrap();
-    sqlite.append(&more, None).await.unwrap();
+    third
+        .append_recorded_at(more.to_vec(), None, AT)
+        .await
+        .unwrap();
+    sqlite
+        .append_recorded_at(more.to_vec(), None, AT)
+        .await
+        .unwrap();
     assert_eq!(third.head().await.unwrap(), sqlite.head().await.unwrap());
     backstock_store::copy::replay(&third).await.unwrap();
     assert_eq!(assert_chain_exact(&url, &label).await, 6);
