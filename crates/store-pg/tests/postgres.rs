@@ -690,8 +690,14 @@ async fn rows_of_schema_2_are_read_with_the_blocks() {
         a.balances_as_of(None, None).await.unwrap()
     );
     // The same entries on both: b's book is loaded from rows (the open reserve too).
-    a.append(&after, None).await.unwrap();
-    b.append(&after, None).await.unwrap();
+    // One `recorded_at` for both (chain version 2 hashes it).
+    let at = "2016-03-01T12:00:00Z";
+    a.append_recorded_at(after.to_vec(), None, at)
+        .await
+        .unwrap();
+    b.append_recorded_at(after.to_vec(), None, at)
+        .await
+        .unwrap();
     assert_eq!(b.head().await.unwrap(), a.head().await.unwrap());
     for as_of in [None, Some(d("2016-01-31")), Some(d("2016-02-29"))] {
         assert_eq!(
