@@ -66,6 +66,39 @@ fn m(x: Money) -> String {
     x.to_decimal_string()
 }
 
+/// The claim for money in one currency.
+#[derive(Debug, Clone, Copy)]
+struct MoneyClaim {
+    currency: backstock_domain::Currency,
+    /// Open on statements, with what the label wrote off in its own books (a
+    /// write-off is the label's accounting; the distributor still owes it).
+    owed: Money,
+    written_off: Money,
+    reserves_held: Money,
+    /// Owed + reserves held.
+    total: Money,
+}
+
+impl MoneyClaim {
+    fn of(b: &backstock_risk::receivables::CurrencyBook, written_off: Money) -> MoneyClaim {
+        let owed = b
+            .open_balance
+            .checked_add(written_off)
+            .unwrap_or(b.open_balance);
+        MoneyClaim {
+            currency: b.currency,
+            owed,
+            written_off,
+            reserves_held: b.reserve_held,
+            total: owed.checked_add(b.reserve_held).unwrap_or(owed),
+        }
+    }
+
+    fn is_nothing(&self) -> bool {
+        self.owed.minor() == 0 && self.reserves_held.minor() == 0
+    }
+}
+
 fn mo(x: Option<Money>) -> String {
     x.map(m).unwrap_or_default()
 }
@@ -558,83 +591,113 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             )
         })?;
     let deductions = backstock_risk::deductions::compute(&snap, &th, Some(d));
-    let disputed_of = |sid: &str| {
-        deductions
-            .iter()
-            .filter(|x| x.statement_id == sid && x.status == DeductionStatus::Disputed)
-            .fold(zero, |a, x| a.checked_add(x.amount).unwrap_or(a))
-    };
-    let last_payment = view.payments_of(d).map(|p| p.date).max();
+    // Every currency the distributor's statements or payments are in, the
+    // agreement's first: a statement in GBP is owed in GBP, never converted, and a
+    // claim that left it out would give up money the label is owed.
+    let books: Vec<&backstock_risk::receivables::CurrencyBook> = std::iter::once(&rec.book)
+        .chain(rec.other_currencies.iter())
+        .collect();
     let mut rec_rows = Vec::new();
-    let mut t = [zero; 9];
-    let mut after_last_payment = zero;
-    for s in &rec.book.statements {
-        let disputed = disputed_of(&s.statement_id);
-        let vals = [
-            s.net_due,
-            s.paid,
-            s.credited,
-            s.deducted,
-            disputed,
-            s.written_off,
-            s.open,
-            s.reserve_withheld,
-            s.reserve_released,
+    // Per book: Σ net due, paid, credited, deducted (accepted), disputed, written off,
+    // open, reserve withheld, reserve released.
+    let mut sums: Vec<[Money; 9]> = Vec::new();
+    for book in &books {
+        let cur = book.currency;
+        let zero = Money::zero(cur);
+        let disputed_of = |sid: &str| {
+            deductions
+                .iter()
+                .filter(|x| {
+                    x.statement_id == sid
+                        && x.status == DeductionStatus::Disputed
+                        && x.amount.currency() == cur
+                })
+                .fold(zero, |a, x| a.checked_add(x.amount).unwrap_or(a))
+        };
+        let last_payment = view
+            .payments_of(d)
+            .filter(|p| p.amount.currency() == cur)
+            .map(|p| p.date)
+            .max();
+        let mut t = [zero; 9];
+        let mut after_last_payment = zero;
+        for s in &book.statements {
+            let disputed = disputed_of(&s.statement_id);
+            let vals = [
+                s.net_due,
+                s.paid,
+                s.credited,
+                s.deducted,
+                disputed,
+                s.written_off,
+                s.open,
+                s.reserve_withheld,
+                s.reserve_released,
+            ];
+            for (acc, v) in t.iter_mut().zip(vals) {
+                *acc = acc.checked_add(v).unwrap_or(*acc);
+            }
+            if last_payment.is_none_or(|p| s.issued_on > p) {
+                after_last_payment = after_last_payment
+                    .checked_add(s.net_due)
+                    .unwrap_or(after_last_payment);
+            }
+            rec_rows.push(vec![
+                "statement".into(),
+                s.statement_id.clone(),
+                s.period_start.to_string(),
+                s.period_end.to_string(),
+                s.issued_on.to_string(),
+                s.due_on.to_string(),
+                m(s.net_due),
+                m(s.paid),
+                m(s.credited),
+                m(s.deducted),
+                m(disputed),
+                m(s.written_off),
+                m(s.open),
+                s.days_past_due.max(0).to_string(),
+                m(s.reserve_withheld),
+                m(s.reserve_released),
+                cur.code().to_string(),
+            ]);
+        }
+        let blank = |n: usize| vec![String::new(); n];
+        let mut total = vec!["total".into()];
+        total.extend(blank(5));
+        total.extend(t[..7].iter().map(|x| m(*x)));
+        total.push(String::new());
+        total.extend(t[7..].iter().map(|x| m(*x)));
+        total.push(cur.code().to_string());
+        rec_rows.push(total);
+        let mut reserves = vec!["reserve_held".into()];
+        reserves.extend(blank(11));
+        reserves.push(m(book.reserve_held));
+        reserves.extend(blank(3));
+        reserves.push(cur.code().to_string());
+        rec_rows.push(reserves);
+        let mut after = vec![
+            "reported_after_last_payment".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            last_payment.map(|p| p.to_string()).unwrap_or_default(),
+            String::new(),
+            m(after_last_payment),
         ];
-        for (acc, v) in t.iter_mut().zip(vals) {
-            *acc = acc.checked_add(v).unwrap_or(*acc);
-        }
-        if last_payment.is_none_or(|p| s.issued_on > p) {
-            after_last_payment = after_last_payment
-                .checked_add(s.net_due)
-                .unwrap_or(after_last_payment);
-        }
-        rec_rows.push(vec![
-            "statement".into(),
-            s.statement_id.clone(),
-            s.period_start.to_string(),
-            s.period_end.to_string(),
-            s.issued_on.to_string(),
-            s.due_on.to_string(),
-            m(s.net_due),
-            m(s.paid),
-            m(s.credited),
-            m(s.deducted),
-            m(disputed),
-            m(s.written_off),
-            m(s.open),
-            s.days_past_due.max(0).to_string(),
-            m(s.reserve_withheld),
-            m(s.reserve_released),
-            currency.code().to_string(),
-        ]);
+        after.extend(blank(9));
+        after.push(cur.code().to_string());
+        rec_rows.push(after);
+        sums.push(t);
     }
-    let blank = |n: usize| vec![String::new(); n];
-    let mut total = vec!["total".into()];
-    total.extend(blank(5));
-    total.extend(t[..7].iter().map(|x| m(*x)));
-    total.push(String::new());
-    total.extend(t[7..].iter().map(|x| m(*x)));
-    total.push(currency.code().to_string());
-    rec_rows.push(total);
-    let mut reserves = vec!["reserve_held".into()];
-    reserves.extend(blank(11));
-    reserves.push(m(rec.book.reserve_held));
-    reserves.extend(blank(3));
-    reserves.push(currency.code().to_string());
-    rec_rows.push(reserves);
-    let mut after = vec![
-        "reported_after_last_payment".into(),
-        String::new(),
-        String::new(),
-        String::new(),
-        last_payment.map(|p| p.to_string()).unwrap_or_default(),
-        String::new(),
-        m(after_last_payment),
-    ];
-    after.extend(blank(9));
-    after.push(currency.code().to_string());
-    rec_rows.push(after);
+    // What is claimed for money, per currency: the open balance with what the label
+    // wrote off in its own books (bad debt there; the distributor still owes it), and
+    // the reserves it holds.
+    let money_claims: Vec<MoneyClaim> = books
+        .iter()
+        .zip(&sums)
+        .map(|(b, t)| MoneyClaim::of(b, t[5]))
+        .collect();
     let receivables_csv = csv_bytes(
         &[
             "line",
@@ -998,16 +1061,14 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             )
         })
         .unwrap_or_default();
-    // A write-off is the label's accounting (bad debt in its books); the distributor
-    // still owes it, so the claim counts it.
-    let written_off = t[5];
-    let owed = rec
-        .book
-        .open_balance
-        .checked_add(written_off)
-        .unwrap_or(rec.book.open_balance);
-    let reserves_held = rec.book.reserve_held;
-    let unsecured = owed.checked_add(reserves_held).unwrap_or(owed);
+    let MoneyClaim {
+        owed,
+        written_off,
+        reserves_held,
+        total: unsecured,
+        ..
+    } = money_claims[0];
+    let other_claims = &money_claims[1..];
     let w20 = report
         .as_ref()
         .map(|r| r.window_20.value_at_wholesale)
@@ -1050,6 +1111,16 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         "written_off_in_the_books": amount(written_off),
         "reserves_held": amount(reserves_held),
         "total_claim": amount(unsecured),
+        // Statements or payments in another currency than the agreement's: owed in
+        // that currency, never converted (the form asks for one amount; the label
+        // or its counsel converts at the rate the court or estate sets).
+        "claims_in_other_currencies": other_claims.iter().map(|c| json!({
+            "currency": c.currency.code(),
+            "amount_owed_for_sales": amount(c.owed),
+            "written_off_in_the_books": amount(c.written_off),
+            "reserves_held": amount(c.reserves_held),
+            "total_claim": amount(c.total),
+        })).collect::<Vec<_>>(),
         "goods": {
             "units": stock_units,
             "value_at_cost": amount(stock_cost),
@@ -1080,8 +1151,13 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
     let mut b = vec![
         Block::Title(format!("Claim of {label} against {}", agreement.legal_name)),
         Block::Text(format!(
-            "Figures as of {as_of}; made on {made_on} by backstock from the label's hash-chained journal. Money in {}.",
-            currency.code()
+            "Figures as of {as_of}; made on {made_on} by backstock from the label's hash-chained journal. Money in {}{}.",
+            currency.code(),
+            if other_claims.iter().any(|c| !c.is_nothing()) {
+                " unless another currency is named"
+            } else {
+                ""
+            }
         )),
         Block::Heading("What happened".into()),
     ];
@@ -1169,6 +1245,15 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         cols: vec![(0, "".into(), false), (504, currency.code().into(), true)],
         rows: totals,
     });
+    for c in other_claims.iter().filter(|c| !c.is_nothing()) {
+        b.push(Block::Text(format!(
+            "Also owed in {cur}, on statements in {cur} (never converted; receivables.csv): {} for sales and {} in reserves held, {} {cur} in all.",
+            m(c.owed),
+            m(c.reserves_held),
+            m(c.total),
+            cur = c.currency.code(),
+        )));
+    }
     b.push(Block::Heading("Perfection".into()));
     match &legal {
         Some(l) => {

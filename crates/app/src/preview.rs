@@ -194,7 +194,7 @@ async fn foreign_currency(store: &Store, entries: &[Entry]) -> Result<Vec<String
             continue;
         };
         out.push(format!(
-            "statement{} {} of {d} {} in {cur}, but its agreement is in {agreement}: what is owed on {} stands apart from the agreement's currency (its credit limit and a claim pack count {agreement}) — check the currency",
+            "statement{} {} of {d} {} in {cur}, but its agreement is in {agreement}: what is owed on {} stands apart from the agreement's currency (its credit limit counts {agreement}; a claim pack lists {cur} apart, never converted) — check the currency",
             if ids.len() == 1 { "" } else { "s" },
             ids.iter().take(5).copied().collect::<Vec<_>>().join(", ")
                 + &match ids.len() {

@@ -1142,6 +1142,112 @@ SH-EUR,2016-06-02,label,northwind,MRG-099-CD,40,\n",
     );
 }
 
+/// A statement in another currency than the agreement's is owed in that currency: the
+/// pack lists it in receivables.csv with a total of its own (equal to what
+/// `receivables` reports apart for that currency), proof_of_claim.json claims it
+/// unconverted, and the cover says so — it is not left out of the claim.
+#[test]
+fn statements_in_another_currency_are_claimed_in_that_currency() {
+    let t = demo();
+    let data = t.path();
+    let f = |name: &str, text: &str| {
+        let p = data.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().to_string()
+    };
+    let out = ok(
+        data,
+        &[
+            "import",
+            &f(
+                "gbp.csv",
+                "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+NW-UK-2016-04,northwind,2016-04-01,2016-04-30,2016-05-05,sale,MRG-001-CD,3,27.00,GBP,UK branch\n\
+NW-UK-2016-04,northwind,2016-04-01,2016-04-30,2016-05-05,reserve_withheld,,,3.00,GBP,\n",
+            ),
+            &f(
+                "gbp_paid.csv",
+                "payment_id,date,distributor,amount,currency,statement_id\n\
+PUK1,2016-05-20,northwind,10.00,GBP,NW-UK-2016-04\n",
+            ),
+        ],
+    );
+    assert!(out.contains("a claim pack lists GBP apart"), "{out}");
+    // The PDF wraps its lines: compare words.
+    let pdf = northwind_failed_pack_text(data, "2016-06-20")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        pdf.contains("Also owed in GBP, on statements in GBP (never converted; receivables.csv): 14.00 for sales and 3.00 in reserves held, 17.00 GBP in all."),
+        "{pdf}"
+    );
+    assert!(
+        pdf.contains("Money in USD unless another currency is named"),
+        "{pdf}"
+    );
+    let pack = data.join("pack-northwind-2016-06-20");
+    let rows = csv_rows(&pack.join("receivables.csv"));
+    let gbp: Vec<_> = rows.iter().filter(|r| r["currency"] == "GBP").collect();
+    let line = |kind: &str| {
+        gbp.iter()
+            .find(|r| r["line"] == kind)
+            .unwrap_or_else(|| panic!("no GBP {kind} row in {rows:?}"))
+    };
+    assert_eq!(line("statement")["statement_id"], "NW-UK-2016-04");
+    assert_eq!(
+        (
+            line("total")["net_due"].as_str(),
+            line("total")["paid"].as_str(),
+            line("total")["open"].as_str()
+        ),
+        ("24.00", "10.00", "14.00")
+    );
+    // The GBP total is what `receivables` reports apart for GBP; the USD total is
+    // still the agreement currency's.
+    let rec: Value = serde_json::from_str(&ok(
+        data,
+        &[
+            "receivables",
+            "--distributor",
+            "northwind",
+            "--as-of",
+            "2016-06-20",
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    let other = &rec[0]["other_currencies"][0];
+    assert_eq!(other["currency"], "GBP");
+    assert_eq!(
+        cents(line("total")["open"].as_str()),
+        other["open_balance"]["amount_minor"].as_i64().unwrap()
+    );
+    assert_eq!(
+        cents(line("reserve_held")["open"].as_str()),
+        other["reserve_held"]["amount_minor"].as_i64().unwrap()
+    );
+    let usd_total = rows
+        .iter()
+        .find(|r| r["line"] == "total" && r["currency"] == "USD")
+        .unwrap();
+    assert_eq!(
+        cents(&usd_total["open"]),
+        rec[0]["open_balance"]["amount_minor"].as_i64().unwrap()
+    );
+    let poc: Value =
+        serde_json::from_slice(&std::fs::read(pack.join("proof_of_claim.json")).unwrap()).unwrap();
+    assert_eq!(poc["total_claim"]["currency"], "USD");
+    let claims = poc["claims_in_other_currencies"].as_array().unwrap();
+    assert_eq!(claims.len(), 1, "{poc}");
+    assert_eq!(claims[0]["currency"], "GBP");
+    assert_eq!(claims[0]["amount_owed_for_sales"]["amount_minor"], 1400);
+    assert_eq!(claims[0]["reserves_held"]["amount_minor"], 300);
+    assert_eq!(claims[0]["total_claim"]["amount_minor"], 1700);
+    ok(data, &["verify-pack", pack.to_str().unwrap()]);
+}
+
 /// Northwind's bankruptcy petitioned on `day` recorded in the demo, and the text of its
 /// claim pack's PDF (as of the petition).
 fn northwind_failed_pack_text(data: &Path, day: &str) -> String {
