@@ -222,9 +222,21 @@ pub async fn show(
     format: Format,
 ) -> Result<String, AppError> {
     let Some(s) = standing(store, d, as_of).await? else {
+        // On record, but not yet on the day asked: say when it is from, rather than
+        // that there is none.
+        let later = match as_of {
+            Some(_) => standing(store, d, None).await?,
+            None => None,
+        };
         return Err(AppError::new(
             Exit::Input,
-            format!("no insolvency of {d} on record (backstock insolvency add {d} …)"),
+            match (later, as_of) {
+                (Some(l), Some(day)) => format!(
+                    "{d} had no failure on record as of {day}: the one recorded is dated {} — give an --as-of on or after it, or none",
+                    l.report.insolvency.on
+                ),
+                _ => format!("no insolvency of {d} on record (backstock insolvency add {d} …)"),
+            },
         ));
     };
     raise_deadline_alerts(store, std::slice::from_ref(&s)).await?;

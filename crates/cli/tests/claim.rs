@@ -462,6 +462,16 @@ fn the_demo_pack_and_the_insolvency_record() {
         ],
         4,
     );
+    // Asked about a day before it, the record says when the failure is from.
+    let before = fail(
+        d,
+        &["insolvency", "show", "cascade", "--as-of", "2016-05-01"],
+        3,
+    );
+    assert!(
+        before.contains("cascade had no failure on record as of 2016-05-01: the one recorded is dated 2016-06-03"),
+        "{before}"
+    );
     // The deadlines, each with its rule.
     let show = ok(d, &["insolvency", "show", "cascade"]);
     for s in [
