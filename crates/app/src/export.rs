@@ -12,13 +12,39 @@
 use crate::{AppError, Exit};
 use backstock_domain::{Currency, Date};
 use backstock_export::{Chart, Format, Opening, Range, Txn};
-use backstock_ledger::{Entry, Event, MoneyAccount};
+use backstock_ledger::{Entry, Event, LineKind, MoneyAccount, Provenance};
 use backstock_store::Store;
 
 pub use backstock_export::Format as ExportFormat;
 
 /// The chart file's name in a label's data directory.
 pub const CHART_FILE: &str = "chart-of-accounts.csv";
+
+/// The file of an entry that looks like an open statement of opening.csv (one
+/// adjustment line, no SKU, from a file): what the export checks further.
+fn opening_candidate(e: &Entry) -> Option<&str> {
+    let Event::Statement(st) = &e.event else {
+        return None;
+    };
+    let [line] = st.lines.as_slice() else {
+        return None;
+    };
+    if line.kind != LineKind::Adjustment || line.sku.is_some() {
+        return None;
+    }
+    match &e.provenance {
+        Provenance::File { sha256, .. } => Some(sha256),
+        _ => None,
+    }
+}
+
+/// Whether an original is an opening.csv (its header names that kind).
+fn is_opening_file(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(4096)];
+    let text = String::from_utf8_lossy(head);
+    let first = text.lines().next().unwrap_or("");
+    backstock_ingest::Kind::detect(first) == Some(backstock_ingest::Kind::Opening)
+}
 
 /// What to export.
 #[derive(Debug, Clone)]
@@ -134,6 +160,8 @@ async fn gather(
     let mut before: Vec<(MoneyAccount, MoneyAccount, u64)> = Vec::new();
     let mut txns: Vec<Txn> = Vec::new();
     let mut failed: Option<AppError> = None;
+    // Transactions that may be an open statement of opening.csv, with their file.
+    let mut candidates: Vec<(usize, String)> = Vec::new();
     let keep = |a: &MoneyAccount| currency.is_none_or(|c| a.currency() == c);
     store
         .for_each_money_effect(None, Some(to), |seq, e, money| {
@@ -156,7 +184,12 @@ async fn gather(
                 describe(&e),
                 money.iter().map(|m| (&m.debit, &m.credit, m.amount)),
             ) {
-                Ok(Some(t)) => txns.push(t),
+                Ok(Some(t)) => {
+                    if let Some(sha) = opening_candidate(&e) {
+                        candidates.push((txns.len(), sha.to_string()));
+                    }
+                    txns.push(t)
+                }
                 Ok(None) => {}
                 Err(err) => failed = Some(AppError::new(Exit::Other, err.to_string())),
             }
@@ -165,6 +198,28 @@ async fn gather(
         .await?;
     if let Some(e) = failed {
         return Err(e);
+    }
+    // An open statement of the label's opening balances was income in its earlier
+    // books: in a range that holds its day, it is brought forward (to the
+    // opening-balances equity account), not this period's income.
+    let mut opening_files: std::collections::BTreeMap<String, bool> = Default::default();
+    for (i, sha) in candidates {
+        let is_opening = match opening_files.get(&sha) {
+            Some(v) => *v,
+            None => {
+                let v = store
+                    .file_bytes(&sha)
+                    .await?
+                    .is_some_and(|bytes| is_opening_file(&bytes));
+                opening_files.insert(sha, v);
+                v
+            }
+        };
+        if is_opening {
+            if let Some(t) = txns.get_mut(i) {
+                t.bring_forward();
+            }
+        }
     }
     let opening = Opening::from_postings(before.iter().map(|(d, c, a)| (d, c, *a)))
         .map_err(|e| AppError::new(Exit::Other, e.to_string()))?;

@@ -884,6 +884,54 @@ open_statement,2015-12-20,allegro,,,AL-2015-11,2015-11-30,640.00,USD\n",
     ))
     .unwrap();
     assert_eq!(r[0]["open_balance"]["amount_minor"], 0, "{r}");
+    // The accountant's books of a range that holds the open statement's day: what
+    // was owed is brought forward against opening-balances equity (it was income in
+    // the label's earlier books), not this period's income; the payment is cash.
+    let bean = ok(
+        &d,
+        &[
+            "export",
+            "beancount",
+            "--from",
+            "2015-11-01",
+            "--to",
+            "2016-01-31",
+        ],
+    );
+    assert!(!bean.contains("Income:"), "{bean}");
+    assert!(bean.contains("Equity:Opening-Balances"), "{bean}");
+    let journal = ok(
+        &d,
+        &[
+            "export",
+            "csv-journal",
+            "--from",
+            "2015-11-01",
+            "--to",
+            "2016-01-31",
+        ],
+    );
+    let adjustment_lines: Vec<&str> = journal
+        .lines()
+        .filter(|l| l.contains("AL-2015-11") && l.contains("Equity:Opening-Balances"))
+        .collect();
+    assert_eq!(adjustment_lines.len(), 1, "{journal}");
+    assert!(adjustment_lines[0].contains(",3000,"), "{journal}");
+    let xero = ok(
+        &d,
+        &[
+            "export",
+            "xero",
+            "--from",
+            "2015-11-01",
+            "--to",
+            "2016-01-31",
+        ],
+    );
+    assert!(
+        xero.contains("adjustment brought forward - allegro"),
+        "{xero}"
+    );
     // The label can ship the stock it had.
     let ship = write(
         tmp.path(),

@@ -32,6 +32,24 @@ pub struct Line {
     pub amount_minor: i64,
     /// The counterparty is the label itself (its own cash).
     pub own: bool,
+    /// Income or expense of the time before the label kept its books in backstock
+    /// (an open statement of its opening balances): already in its earlier books, so
+    /// posted to the opening-balances equity account, never to this period's income.
+    pub brought_forward: bool,
+}
+
+impl Line {
+    /// Income or expense (not an asset or liability).
+    fn is_income_or_expense(&self) -> bool {
+        !matches!(
+            self.kind,
+            MoneyKind::Cash
+                | MoneyKind::Receivable
+                | MoneyKind::ReserveHeld
+                | MoneyKind::Advance
+                | MoneyKind::RoyaltyPayable
+        )
+    }
 }
 
 /// One journal entry's money effect.
@@ -102,6 +120,7 @@ fn net<'a>(
             currency,
             amount_minor,
             own,
+            brought_forward: false,
         });
     }
     Ok(out)
@@ -143,6 +162,15 @@ impl Txn {
             narration,
             lines,
         }))
+    }
+
+    /// Marks the transaction as balances brought forward from before the label kept
+    /// its books here: its income and expense lines go to the opening-balances
+    /// equity account (see [`Line::brought_forward`]).
+    pub fn bring_forward(&mut self) {
+        for l in &mut self.lines {
+            l.brought_forward = l.is_income_or_expense();
+        }
     }
 
     /// Σ lines per currency (zero for every currency of a transaction made by
@@ -295,6 +323,25 @@ fn one_currency(format: Format, txns: &[Txn]) -> Result<(), ExportError> {
     Ok(())
 }
 
+/// The chart row of a line: its kind's, or the opening-balances equity row for
+/// income or expense brought forward.
+fn row_of<'c>(chart: &'c Chart, l: &Line) -> &'c ChartRow {
+    if l.brought_forward {
+        &chart.opening
+    } else {
+        chart.row(l.kind)
+    }
+}
+
+/// The beancount account of a line: its kind's, or the opening-balances equity
+/// account for income or expense brought forward.
+fn bean_line(chart: &Chart, l: &Line) -> String {
+    if l.brought_forward {
+        return chart.opening.beancount.clone();
+    }
+    bean_account(chart, l.kind, &l.counterparty)
+}
+
 fn bean_account(chart: &Chart, kind: MoneyKind, counterparty: &str) -> String {
     let r = chart.row(kind);
     if r.by_counterparty {
@@ -392,7 +439,7 @@ fn beancount(range: &Range, chart: &Chart, opening: &Opening, txns: &[Txn]) -> S
     let mut accounts: Vec<String> = open_lines.iter().map(|(a, _, _)| a.clone()).collect();
     for t in txns {
         for l in &t.lines {
-            accounts.push(bean_account(chart, l.kind, &l.counterparty));
+            accounts.push(bean_line(chart, l));
         }
     }
     accounts.sort();
@@ -439,9 +486,7 @@ fn beancount(range: &Range, chart: &Chart, opening: &Opening, txns: &[Txn]) -> S
             bean_string(&t.narration)
         );
         let _ = writeln!(s, "  entry: {}", bean_string(&t.entry_id));
-        for (a, c, v) in by_account(chart, &t.lines, |ch, l| {
-            bean_account(ch, l.kind, &l.counterparty)
-        }) {
+        for (a, c, v) in by_account(chart, &t.lines, bean_line) {
             posting(&mut s, &a, v, c);
             balances
                 .entry((a.clone(), c.code().to_string()))
@@ -498,14 +543,14 @@ fn csv_journal(chart: &Chart, txns: &[Txn]) -> Result<String, ExportError> {
     .to_vec()];
     for t in txns {
         for l in &t.lines {
-            let r = chart.row(l.kind);
+            let r = row_of(chart, l);
             let (d, c) = debit_credit(l.amount_minor, l.currency);
             rows.push(vec![
                 format!("BS-{}", t.seq),
                 t.date.to_string(),
                 t.entry_id.clone(),
                 t.kind.clone(),
-                bean_account(chart, l.kind, &l.counterparty),
+                bean_line(chart, l),
                 r.xero_code.clone(),
                 r.quickbooks.clone(),
                 l.counterparty.clone(),
@@ -551,11 +596,20 @@ fn xero(chart: &Chart, txns: &[Txn]) -> Result<String, ExportError> {
         );
         let narration = format!("{} [{}]", t.narration, t.entry_id);
         for l in &t.lines {
-            let r = chart.row(l.kind);
+            let r = row_of(chart, l);
             rows.push(vec![
                 narration.clone(),
                 date.clone(),
-                format!("{} - {}", l.kind.as_str().replace('_', " "), l.counterparty),
+                format!(
+                    "{}{} - {}",
+                    l.kind.as_str().replace('_', " "),
+                    if l.brought_forward {
+                        " brought forward"
+                    } else {
+                        ""
+                    },
+                    l.counterparty
+                ),
                 r.xero_code.clone(),
                 r.xero_tax_rate.clone(),
                 money(l.amount_minor, l.currency),
@@ -593,7 +647,7 @@ fn quickbooks(chart: &Chart, txns: &[Txn]) -> Result<String, ExportError> {
             t.date.year()
         );
         for l in &t.lines {
-            let r = chart.row(l.kind);
+            let r = row_of(chart, l);
             let (d, c) = debit_credit(l.amount_minor, l.currency);
             rows.push(vec![
                 format!("BS-{}", t.seq),
