@@ -265,6 +265,36 @@ impl DateFormats {
     pub fn parse_date(&self, text: &str) -> Option<Ymd> {
         self.0.iter().find_map(|f| f.parse_date(text))
     }
+
+    /// How many formats the list has.
+    pub fn count(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The `i`-th format alone, as a list of one.
+    pub fn only(&self, i: usize) -> Option<DateFormats> {
+        self.0.get(i).map(|f| DateFormats(vec![f.clone()]))
+    }
+
+    /// The `i`-th format's text (`%d/%m/%Y`).
+    pub fn text_of(&self, i: usize) -> &str {
+        self.0.get(i).map_or("", DateFormat::as_str)
+    }
+
+    /// Whether the `i`-th format reads `text`.
+    pub fn reads_with(&self, i: usize, text: &str) -> Option<Ymd> {
+        self.0.get(i).and_then(|f| f.parse_date(text))
+    }
+
+    /// Every format that reads `text`, with the date it reads: `03/06/2016` is
+    /// 2016-03-06 under `%m/%d/%Y` and 2016-06-03 under `%d/%m/%Y`.
+    pub fn readings(&self, text: &str) -> Vec<(usize, Ymd)> {
+        self.0
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.parse_date(text).map(|d| (i, d)))
+            .collect()
+    }
 }
 
 /// `min..=max` ASCII digits at the start of `s`.
@@ -289,6 +319,24 @@ mod tests {
             .ok()?
             .parse_date(s)
             .map(|d| d.to_string())
+    }
+
+    #[test]
+    fn readings_of_a_list() {
+        let f =
+            DateFormats::parse(&["%m/%d/%Y".to_string(), "%d/%m/%Y".to_string()]).expect("formats");
+        let r: Vec<(usize, String)> = f
+            .readings("03/06/2016")
+            .into_iter()
+            .map(|(i, d)| (i, d.to_string()))
+            .collect();
+        assert_eq!(
+            r,
+            vec![(0, "2016-03-06".to_string()), (1, "2016-06-03".to_string())]
+        );
+        assert_eq!(f.readings("13/06/2016").len(), 1);
+        assert_eq!(f.reads_with(0, "13/06/2016"), None);
+        assert_eq!(f.only(1).map(|o| o.as_str()).as_deref(), Some("%d/%m/%Y"));
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Applying a mapping to the rows of a file, whatever the file format.
 
 use crate::date::{DateFormats, Ymd};
-use crate::number::{parse_plain, Dec, NumberStyle};
+use crate::number::{currency_places, parse_plain, Dec, NumberStyle};
 use crate::schema::{
     Action, Code, ColRef, Kind, Line, Mapping, Sign, Source, Span, Test, ValueSpec, FIELDS,
 };
-use crate::{Overrides, Row, SourceError, MAX_ERRORS};
+use crate::{Note, Overrides, Row, SourceError, MAX_ERRORS};
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 /// One cell as the engine sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -214,6 +215,44 @@ impl RowCells for Preamble {
     }
 }
 
+/// A date of the file read with the mapping's `date_format` when that lists several
+/// formats: which one reads the file is decided once every date has been seen (see
+/// [`Engine::settle_dates`]).
+struct DateValue {
+    line: u64,
+    column: Option<(usize, String)>,
+    /// The text as the formats read it (split, brackets off).
+    text: String,
+    target: DateTarget,
+}
+
+enum DateTarget {
+    /// A `[columns].date`: the period `from_dates` spans.
+    Range,
+    /// A statement value from a column of a row: the canonical field `pos` of the
+    /// rows `rows` made from that row.
+    Field {
+        rows: std::ops::Range<usize>,
+        pos: usize,
+        end_of_month: bool,
+    },
+    /// A statement value of the header area (read again once the format is known).
+    Header,
+}
+
+/// What an XLSX read knows of the sheet it reads.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SheetInfo {
+    /// The sheet read.
+    pub(crate) name: String,
+    /// The workbook's other sheets.
+    pub(crate) others: Vec<String>,
+    /// Whether the mapping names the sheet (else the first is read).
+    pub(crate) named: bool,
+    /// 1-based rows the sheet hides (a filter, a collapsed group, hidden by hand).
+    pub(crate) hidden: BTreeSet<u64>,
+}
+
 pub(crate) struct Engine<'m> {
     m: &'m Mapping,
     overrides: &'m Overrides,
@@ -248,7 +287,27 @@ pub(crate) struct Engine<'m> {
     rows: Vec<Row>,
     errors: Vec<SourceError>,
     dates: Option<(Ymd, Ymd)>,
+    /// Dates read with a `date_format` list of several formats (see [`DateValue`]).
+    date_values: Vec<DateValue>,
+    /// The one format of such a list that reads every date of the file.
+    chosen_dates: Option<DateFormats>,
+    /// The statement's currency when it is the same for every row (a fixed value,
+    /// the command line's, a header-area cell), once looked up: amounts are checked
+    /// against its decimals at their cells.
+    file_currency: Option<Option<String>>,
+    /// What the reader says without refusing the file (a repeated header skipped,
+    /// hidden rows read).
+    notes: Vec<Note>,
+    /// The sheet of an XLSX read.
+    pub(crate) sheet: Option<SheetInfo>,
+    /// Hidden sheet rows that made lines.
+    hidden_read: Vec<u64>,
+    /// The line of the header row, once found.
+    header_line: u64,
 }
+
+/// A cell's 1-based column and header name, as [`SourceError::column`] has them.
+type CellAt = Option<(usize, String)>;
 
 /// Errors of one row, collected before deciding whether the row yields lines.
 type RowErrors = Vec<SourceError>;
@@ -275,6 +334,13 @@ impl<'m> Engine<'m> {
             rows: Vec::new(),
             errors: Vec::new(),
             dates: None,
+            date_values: Vec::new(),
+            chosen_dates: None,
+            file_currency: None,
+            notes: Vec::new(),
+            sheet: None,
+            hidden_read: Vec::new(),
+            header_line: 0,
         }
     }
 
@@ -318,6 +384,7 @@ impl<'m> Engine<'m> {
                 Ok(plan) => {
                     self.plan = Some(plan);
                     self.header = texts;
+                    self.header_line = line;
                     return !self.stop_at_header;
                 }
                 Err(_)
@@ -393,6 +460,7 @@ impl<'m> Engine<'m> {
         self.data_above = self.preamble.split_off(k + 1);
         if let Some(h) = self.preamble.pop() {
             self.header = h.cells;
+            self.header_line = h.line;
         }
         self.plan = Some(plan);
         true
@@ -403,12 +471,14 @@ impl<'m> Engine<'m> {
     fn fail_header(&mut self, line: u64, names: Vec<String>, problem: HeaderProblem) {
         self.header_failed = true;
         let found = names.join(", ");
+        // Which sheet was read, said once (on the first of its errors).
+        let mut sheet = self.sheet_said();
         for what in problem.missing {
             self.push_error(SourceError {
                 line,
                 column: None,
                 found: found.clone(),
-                expected: format!("{what} on the header row"),
+                expected: format!("{what} on the header row{}", std::mem::take(&mut sheet)),
             });
         }
         for (name, cols) in problem.ambiguous {
@@ -426,6 +496,34 @@ impl<'m> Engine<'m> {
                     cols[0]
                 ),
             });
+        }
+    }
+
+    /// Which sheet of a workbook was read, for a message about its header: `` of sheet
+    /// "Summary" (the first sheet: the mapping names none; the workbook's other sheets
+    /// are "Detail" — set sheet = "…" in the mapping to read another)``. Empty for CSV.
+    fn sheet_said(&self) -> String {
+        let Some(info) = &self.sheet else {
+            return String::new();
+        };
+        let others: Vec<String> = info.others.iter().map(|o| format!("{o:?}")).collect();
+        let others = match others.len() {
+            0 => "the workbook has no other sheet".to_string(),
+            1 => format!("the workbook's other sheet is {}", others[0]),
+            _ => format!("the workbook's other sheets are {}", others.join(", ")),
+        };
+        if info.named {
+            format!(" of sheet {:?} ({others})", info.name)
+        } else if info.others.is_empty() {
+            format!(
+                " of sheet {:?} (the first sheet: the mapping names none; {others})",
+                info.name
+            )
+        } else {
+            format!(
+                " of sheet {:?} (the first sheet: the mapping names none; {others} — set sheet = \"…\" in the mapping to read another)",
+                info.name
+            )
         }
     }
 
@@ -638,8 +736,17 @@ impl<'m> Engine<'m> {
         }
     }
 
-    /// An amount cell; empty is zero.
-    fn amount(&self, line: u64, cells: &impl RowCells, col: &Col, errs: &mut RowErrors) -> Dec {
+    /// An amount cell; empty is zero. With the statement's currency known, an amount
+    /// with more decimals than the currency has is refused here, at its cell
+    /// (`$80.005` in USD): nothing is rounded.
+    fn amount(
+        &self,
+        line: u64,
+        cells: &impl RowCells,
+        col: &Col,
+        currency: Option<&(String, u32)>,
+        errs: &mut RowErrors,
+    ) -> Dec {
         let cell = cells.cell(col.idx);
         let parsed = match &cell {
             Cell::Number(n) => parse_plain(n).ok_or_else(|| n.clone()),
@@ -650,7 +757,20 @@ impl<'m> Engine<'m> {
             },
         };
         match parsed {
-            Ok(d) => d,
+            Ok(d) => match currency {
+                Some((code, places)) if d.places() > *places => {
+                    let expected = if *places == 0 {
+                        format!("a whole amount for {code}, which has no decimals (amounts are never rounded)")
+                    } else {
+                        format!(
+                            "an amount with at most {places} decimals for {code}, as the currency has (amounts are never rounded)"
+                        )
+                    };
+                    errs.push(Self::err(line, col, cell_text(&cell).trim(), expected));
+                    Dec::ZERO
+                }
+                _ => d,
+            },
             Err(found) => {
                 errs.push(Self::err(
                     line,
@@ -692,23 +812,27 @@ impl<'m> Engine<'m> {
         }
     }
 
+    /// A date cell: the date (as the first of the mapping's formats that reads it), and
+    /// the text a format read it from (`None` for a spreadsheet date or serial day
+    /// number, which no format reads).
     fn date(
         &self,
         line: u64,
         cells: &impl RowCells,
         col: &Col,
         errs: &mut RowErrors,
-    ) -> Option<Ymd> {
+    ) -> Option<(Ymd, Option<String>)> {
         let cell = cells.cell(col.idx);
         if let Cell::Date(d) = cell {
-            return Some(d);
+            return Some((d, None));
         }
         let t = self.text(&cell).unwrap_or_default();
         match self
             .m
             .date_format
             .parse_date(&t)
-            .or_else(|| cells.serial_date(col.idx))
+            .map(|d| (d, Some(t.to_string())))
+            .or_else(|| cells.serial_date(col.idx).map(|d| (d, None)))
         {
             Some(d) => Some(d),
             None => {
@@ -727,13 +851,85 @@ impl<'m> Engine<'m> {
         }
     }
 
-    fn data_row(&mut self, line: u64, cells: &impl RowCells) {
-        let Some(plan) = self.plan.as_ref() else {
-            return;
+    /// The statement's currency when it is one for the whole file (the command line's,
+    /// a fixed value, a header-area cell): `None` when it comes from each row's column,
+    /// a template, or is not there.
+    fn fixed_currency(&self) -> Option<String> {
+        const CURRENCY: usize = 1;
+        if let Some(o) = self.overrides.get(FIELDS[CURRENCY]) {
+            return self.check_value(CURRENCY, o, None).ok();
+        }
+        let spec = self.m.statement[CURRENCY].as_ref()?;
+        match &spec.source {
+            Source::Value(v) => {
+                let v = match &spec.split {
+                    Some((sep, part)) => v.split(sep.as_str()).nth(part - 1).unwrap_or(""),
+                    None => v,
+                };
+                self.check_value(CURRENCY, v, None).ok()
+            }
+            src @ (Source::Cell { .. } | Source::After(_)) => {
+                let (_, _, _, raw, _) = self.header_value(src)?;
+                self.finish_value(CURRENCY, &raw, spec).ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// The currency of a row, with its decimal places, when known.
+    fn row_currency(&self, plan: &Plan, cells: &impl RowCells) -> Option<(String, u32)> {
+        const CURRENCY: usize = 1;
+        let code = match self.file_currency.clone().flatten() {
+            Some(c) => c,
+            None => {
+                let col = plan.stmt_cols[CURRENCY].as_ref()?;
+                let spec = self.m.statement[CURRENCY].as_ref()?;
+                let cell = cells.cell(col.idx);
+                let raw = self.text(&cell)?;
+                self.finish_value(CURRENCY, &raw, spec).ok()?
+            }
         };
+        let places = currency_places(&code)?;
+        Some((code, places))
+    }
+
+    /// Whether a row repeats the header row (a page break in an export): every cell
+    /// the same as the header's.
+    fn repeats_header(&self, cells: &impl RowCells) -> bool {
+        if self.header.iter().all(|h| h.trim().is_empty()) {
+            return false;
+        }
+        (0..cells.width().max(self.header.len())).all(|i| {
+            let cell = cells.cell(i);
+            normalize_header(&cell_text(&cell))
+                == normalize_header(self.header.get(i).map_or("", String::as_str))
+        })
+    }
+
+    fn data_row(&mut self, line: u64, cells: &impl RowCells) {
+        if self.plan.is_none() {
+            return;
+        }
         if (0..cells.width()).all(|i| self.text(&cells.cell(i)).is_none()) {
             return;
         }
+        if self.m.header_row != 0 && self.repeats_header(cells) {
+            self.notes.push(Note {
+                line,
+                message: format!(
+                    "this line repeats the header row (line {}), as an export does at a page break: skipped",
+                    self.header_line
+                ),
+            });
+            return;
+        }
+        if self.file_currency.is_none() {
+            self.file_currency = Some(self.fixed_currency());
+        }
+        let Some(plan) = self.plan.as_ref() else {
+            return;
+        };
+        let multi_dates = self.m.date_format.count() > 1;
         let mut lines: &[LinePlan] = &plan.lines;
         let mut from_rule = false;
         for r in &plan.rules {
@@ -838,30 +1034,41 @@ impl<'m> Engine<'m> {
             // Special rows (reserve, totals) may carry no date.
             !from_rule || self.text(&cells.cell(dc.idx)).is_some()
         }) {
-            if let Some(d) = self.date(line, cells, dc, &mut errs) {
-                self.dates = Some(match self.dates {
-                    None => (d, d),
-                    Some((lo, hi)) => (lo.min(d), hi.max(d)),
-                });
+            match self.date(line, cells, dc, &mut errs) {
+                // Which of several formats reads the file is decided at its end.
+                Some((_, Some(text))) if multi_dates => self.date_values.push(DateValue {
+                    line,
+                    column: Some((dc.idx + 1, dc.name.clone())),
+                    text,
+                    target: DateTarget::Range,
+                }),
+                Some((d, _)) => {
+                    self.dates = Some(match self.dates {
+                        None => (d, d),
+                        Some((lo, hi)) => (lo.min(d), hi.max(d)),
+                    });
+                }
+                None => {}
             }
         }
 
+        let currency = self.row_currency(plan, cells);
         let mut out: Vec<Row> = Vec::new();
         let mut row_net = Dec::ZERO;
         for lp in lines {
             let Some(kind) = lp.kind.or(row_kind) else {
                 continue;
             };
-            let mut amount = self.amount(line, cells, &lp.amount, &mut errs);
+            let mut amount = self.amount(line, cells, &lp.amount, currency.as_ref(), &mut errs);
             for c in &lp.plus {
-                let v = self.amount(line, cells, c, &mut errs);
+                let v = self.amount(line, cells, c, currency.as_ref(), &mut errs);
                 amount = amount.checked_add(v).unwrap_or_else(|| {
                     errs.push(Self::err(line, c, "", "amounts whose sum stays in range"));
                     Dec::ZERO
                 });
             }
             for c in &lp.minus {
-                let v = self.amount(line, cells, c, &mut errs);
+                let v = self.amount(line, cells, c, currency.as_ref(), &mut errs);
                 amount = amount.checked_sub(v).unwrap_or_else(|| {
                     errs.push(Self::err(
                         line,
@@ -910,7 +1117,22 @@ impl<'m> Engine<'m> {
             };
             let (out_kind, out_amount) = if kind == Kind::Adjustment {
                 (kind, effect)
-            } else if amount.is_zero() || effect.is_negative() != kind.adds() {
+            } else if amount.is_zero() {
+                // Units alone: their sign says which way the stock moves, so a sale
+                // of -2 units is a return of 2 (README: "sign ignored unless the
+                // amount is zero").
+                if kind == Kind::Sale && units < 0 {
+                    (Kind::Return, amount)
+                } else {
+                    (kind, amount)
+                }
+            } else if lp.sign == Sign::Positive && lp.kind.is_none() && !kind.adds() {
+                // The row's own code says it is a deduction (a return, fee,
+                // chargeback or reserve withheld): written negative, it is that
+                // deduction, never money to the label (`RT … -8,00` is a return of
+                // 8.00, not a sale).
+                (kind, amount.abs())
+            } else if effect.is_negative() != kind.adds() {
                 (kind, effect.abs())
             } else {
                 let opposite = kind.opposite();
@@ -995,6 +1217,8 @@ impl<'m> Engine<'m> {
         }
         // Statement fields from columns of this row (only rows that yield lines).
         let mut stmt: [Option<String>; 6] = Default::default();
+        // Dates among them read by one of several formats: (field, cell, text).
+        let mut stmt_dates: Vec<(usize, CellAt, String)> = Vec::new();
         for (i, col) in plan.stmt_cols.iter().enumerate() {
             let Some(col) = col.as_ref().filter(|_| !out.is_empty()) else {
                 continue;
@@ -1007,6 +1231,16 @@ impl<'m> Engine<'m> {
                 Ok(end_of_month(spec, d.to_string()))
             } else {
                 let raw = self.text(&cell).unwrap_or_default();
+                if multi_dates && is_date_field(i) && spec.date_format.is_none() {
+                    let text = self.value_text(i, &raw, spec);
+                    if self.m.date_format.parse_date(text).is_some() {
+                        stmt_dates.push((
+                            i,
+                            (col.idx != usize::MAX).then(|| (col.idx + 1, col.name.clone())),
+                            text.to_string(),
+                        ));
+                    }
+                }
                 self.finish_value(i, &raw, spec)
                     .or_else(|e| match cells.serial_date(col.idx) {
                         Some(d) if is_date_field(i) && spec.split.is_none() => {
@@ -1076,6 +1310,30 @@ impl<'m> Engine<'m> {
         }
         if errs.is_empty() {
             self.net_read = self.net_read.checked_add(row_net).unwrap_or(self.net_read);
+            let made = self.rows.len()..self.rows.len() + out.len();
+            for (i, column, text) in stmt_dates {
+                let end_of_month = self.m.statement[i]
+                    .as_ref()
+                    .is_some_and(|spec| spec.end_of_month);
+                self.date_values.push(DateValue {
+                    line,
+                    column,
+                    text,
+                    target: DateTarget::Field {
+                        rows: made.clone(),
+                        pos: canonical_pos(i),
+                        end_of_month,
+                    },
+                });
+            }
+            if !out.is_empty()
+                && self
+                    .sheet
+                    .as_ref()
+                    .is_some_and(|s| s.hidden.contains(&line))
+            {
+                self.hidden_read.push(line);
+            }
             self.rows.extend(out);
         } else {
             // A cell two lines read (`sub total` as the sale and in a fee) is one
@@ -1121,18 +1379,184 @@ impl<'m> Engine<'m> {
                 col,
                 found,
                 format!(
-                    "{} — what the lines read above it add up to (sales − returns − fees − reserves withheld + released ± adjustments), as this total row says ({rule}) they must; a row the mapping does not read, or reads twice, makes the difference of {}",
+                    "{} — what the lines read above it add up to (sales − returns − fees − reserves withheld + released ± adjustments), as this total row says ({rule}) they must; a row the mapping does not read, or reads twice, makes the difference of {}{}",
                     self.net_read.to_canonical(),
-                    v.checked_sub(self.net_read).map_or_else(String::new, Dec::to_canonical)
+                    v.checked_sub(self.net_read).map_or_else(String::new, Dec::to_canonical),
+                    self.hidden_said()
                 ),
             )),
             Some(_) => None,
         }
     }
 
+    /// The hidden sheet rows read as lines, for a total that does not tie out: `; row 3
+    /// is hidden in the sheet and was read …`. Empty when there are none.
+    fn hidden_said(&self) -> String {
+        let Some(rows) = self.hidden_rows_said() else {
+            return String::new();
+        };
+        let (noun, verb) = if self.hidden_read.len() == 1 {
+            ("row", "is hidden in the sheet and was read")
+        } else {
+            ("rows", "are hidden in the sheet and were read")
+        };
+        format!(
+            "; {noun} {rows} {verb} (a filter or a collapsed group hides rows: unhide them to see whether the total leaves them out)"
+        )
+    }
+
+    /// The hidden rows read as lines, as a list (`3, 7 and 9`).
+    fn hidden_rows_said(&self) -> Option<String> {
+        const SHOWN: usize = 20;
+        let rows: Vec<String> = self
+            .hidden_read
+            .iter()
+            .take(SHOWN)
+            .map(u64::to_string)
+            .collect();
+        let more = self.hidden_read.len().saturating_sub(SHOWN);
+        match rows.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            [init @ .., last] if more == 0 => Some(format!("{} and {last}", init.join(", "))),
+            _ => Some(format!("{} and {more} more", rows.join(", "))),
+        }
+    }
+
+    /// Decides how dates read with a `date_format` list of several formats are read:
+    /// the whole file with the first format of the list that reads every one of its
+    /// dates. When no one format reads them all, each date is read by the formats
+    /// that can, and one that reads as two different dates is refused as ambiguous:
+    /// the order of day and month is never guessed row by row.
+    fn settle_dates(&mut self) {
+        let m = self.m;
+        let formats = &m.date_format;
+        if formats.count() < 2 {
+            return;
+        }
+        let mut values = std::mem::take(&mut self.date_values);
+        // Dates of the header area read with the mapping's formats.
+        for (i, field) in FIELDS.iter().enumerate() {
+            if !is_date_field(i) || self.overrides.get(field).is_some() {
+                continue;
+            }
+            let Some(spec) = self.m.statement[i].as_ref() else {
+                continue;
+            };
+            if spec.date_format.is_some()
+                || !matches!(spec.source, Source::Cell { .. } | Source::After(_))
+            {
+                continue;
+            }
+            let Some((line, col, name, raw, _)) = self.header_value(&spec.source) else {
+                continue;
+            };
+            let text = self.value_text(i, &raw, spec);
+            if formats.parse_date(text).is_some() {
+                values.push(DateValue {
+                    line,
+                    column: Some((col, name)),
+                    text: text.to_string(),
+                    target: DateTarget::Header,
+                });
+            }
+        }
+        let chosen = (0..formats.count()).find(|&f| {
+            values
+                .iter()
+                .all(|v| formats.reads_with(f, &v.text).is_some())
+        });
+        // Why each format before the chosen one (or every format) was passed over.
+        let passed_over = |upto: usize| -> Vec<String> {
+            (0..upto)
+                .filter_map(|f| {
+                    let v = values
+                        .iter()
+                        .find(|v| formats.reads_with(f, &v.text).is_none())?;
+                    Some(format!(
+                        "{} does not read {:?} (line {})",
+                        formats.text_of(f),
+                        v.text,
+                        v.line
+                    ))
+                })
+                .collect()
+        };
+        let reasons = if chosen.is_none() {
+            passed_over(formats.count())
+        } else {
+            Vec::new()
+        };
+        let mut errors: Vec<SourceError> = Vec::new();
+        for v in &values {
+            let date = match chosen {
+                Some(f) => formats.reads_with(f, &v.text),
+                None => {
+                    let readings = formats.readings(&v.text);
+                    let first = readings.first().copied();
+                    let other = readings
+                        .iter()
+                        .find(|(_, d)| Some(*d) != first.map(|(_, d)| d));
+                    if let (Some((f1, d1)), Some((f2, d2))) = (first, other) {
+                        errors.push(SourceError {
+                            line: v.line,
+                            column: v.column.clone(),
+                            found: v.text.clone(),
+                            expected: format!(
+                                "a date that reads one way: this one is {d1} as {} and {d2} as {}, and no one format of the mapping's date_format list reads every date of the file ({}) — keep in date_format only the order this distributor writes",
+                                formats.text_of(f1),
+                                formats.text_of(*f2),
+                                reasons.join("; ")
+                            ),
+                        });
+                        continue;
+                    }
+                    first.map(|(_, d)| d)
+                }
+            };
+            let Some(d) = date else { continue };
+            match &v.target {
+                DateTarget::Range => {
+                    self.dates = Some(match self.dates {
+                        None => (d, d),
+                        Some((lo, hi)) => (lo.min(d), hi.max(d)),
+                    });
+                }
+                DateTarget::Field {
+                    rows,
+                    pos,
+                    end_of_month,
+                } => {
+                    let value = if *end_of_month { d.last_of_month() } else { d }.to_string();
+                    for r in self.rows.get_mut(rows.clone()).into_iter().flatten() {
+                        r.fields[*pos] = value.clone();
+                    }
+                }
+                DateTarget::Header => {}
+            }
+        }
+        self.chosen_dates = chosen.and_then(|f| formats.only(f));
+        for e in errors {
+            self.push_error(e);
+        }
+    }
+
     /// Applies `split` and checks a statement value read from the file; dates are
     /// read with the mapping's date format and returned as `YYYY-MM-DD`.
     fn finish_value(&self, field: usize, raw: &str, spec: &ValueSpec) -> Result<String, String> {
+        let v = self.value_text(field, raw, spec);
+        let format = spec
+            .date_format
+            .as_ref()
+            .or(self.chosen_dates.as_ref())
+            .unwrap_or(&self.m.date_format);
+        let value = self.check_value(field, v, Some(format))?;
+        Ok(end_of_month(spec, value))
+    }
+
+    /// The part of a statement value that is read: `split` applied, and brackets and
+    /// quotes around a date or currency taken off.
+    fn value_text<'r>(&self, field: usize, raw: &'r str, spec: &ValueSpec) -> &'r str {
         let mut v = unbracket(raw.trim());
         if let Some((sep, part)) = &spec.split {
             v = v
@@ -1148,9 +1572,7 @@ impl<'m> Engine<'m> {
                 matches!(c, '[' | ']' | '(' | ')' | '"' | '\'') || c.is_whitespace()
             });
         }
-        let format = spec.date_format.as_ref().unwrap_or(&self.m.date_format);
-        let value = self.check_value(field, v, Some(format))?;
-        Ok(end_of_month(spec, value))
+        v
     }
 
     /// Checks a statement value; `Err` is what was expected.
@@ -1164,7 +1586,12 @@ impl<'m> Engine<'m> {
         if is_date_field(field) {
             let d = match format {
                 Some(f) => f.parse_date(v),
-                None => Ymd::parse_iso(v).or_else(|| self.m.date_format.parse_date(v)),
+                None => Ymd::parse_iso(v).or_else(|| {
+                    self.chosen_dates
+                        .as_ref()
+                        .unwrap_or(&self.m.date_format)
+                        .parse_date(v)
+                }),
             };
             return d.map(|d| d.to_string()).ok_or_else(|| {
                 format!(
@@ -1258,7 +1685,8 @@ impl<'m> Engine<'m> {
         }
     }
 
-    pub(crate) fn finish(mut self) -> Result<Vec<Row>, Vec<SourceError>> {
+    /// The rows, with the notes of what was read without refusing the file.
+    pub(crate) fn finish_noted(mut self) -> Result<(Vec<Row>, Vec<Note>), Vec<SourceError>> {
         if self.plan.is_none() && !self.header_failed && self.errors.is_empty() {
             if let Some((line, names, problem)) = self.first_header.take() {
                 self.fail_header(line, names, problem);
@@ -1269,8 +1697,9 @@ impl<'m> Engine<'m> {
                 column: None,
                 found: "the end of the file".into(),
                 expected: format!(
-                    "the header row on line {} (header_row in the mapping)",
-                    self.m.header_row
+                    "the header row on line {} (header_row in the mapping){}",
+                    self.m.header_row,
+                    self.sheet_said()
                 ),
             });
         }
@@ -1310,6 +1739,9 @@ impl<'m> Engine<'m> {
                 };
                 self.push_error(e);
             }
+        }
+        if self.plan.is_some() {
+            self.settle_dates();
         }
         if !self.errors.is_empty() {
             return Err(self.errors);
@@ -1479,7 +1911,26 @@ impl<'m> Engine<'m> {
             errors.truncate(MAX_ERRORS);
             return Err(errors);
         }
-        Ok(rows)
+        if let (Some(first), Some(list), Some(sheet)) = (
+            self.hidden_read.first(),
+            self.hidden_rows_said(),
+            self.sheet.as_ref(),
+        ) {
+            let (noun, verb) = if self.hidden_read.len() == 1 {
+                ("row", "is hidden")
+            } else {
+                ("rows", "are hidden")
+            };
+            self.notes.push(Note {
+                line: *first,
+                message: format!(
+                    "{noun} {list} {verb} in sheet {:?} and read as lines of the statement (a filter or a collapsed group hides rows): check they belong to it",
+                    sheet.name
+                ),
+            });
+        }
+        self.notes.sort_by_key(|n| n.line);
+        Ok((rows, self.notes))
     }
 }
 
@@ -1582,6 +2033,257 @@ fn gtin_ok(code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{convert_csv, convert_csv_noted, Mapping, Overrides};
+
+    /// The reviewer's `eu.toml`: a code column, `sign` as given.
+    fn eu_mapping(sign: &str, date_format: &str) -> Mapping {
+        let toml = format!(
+            r#"
+name = "eu-csv"
+format = "csv"
+delimiter = ";"
+decimal = ","
+date_format = {date_format}
+[columns]
+sku = "EAN"
+date = "Datum"
+memo = ["Titel"]
+[kind_column]
+column = "Art"
+[kind_column.codes]
+VK = "sale"
+RT = "return"
+GEB = "fee"
+[statement]
+distributor = "northwind"
+currency = "EUR"
+statement_id = {{ template = "EU-{{period_start}}" }}
+period_start = {{ from_dates = "month" }}
+period_end = {{ from_dates = "month" }}
+issued_on = {{ template = "{{period_end}}" }}
+[[lines]]
+amount = "Betrag"
+units = "Menge"
+sign = "{sign}"
+"#
+        );
+        Mapping::parse(&toml).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn lines(rows: &[Row]) -> Vec<String> {
+        rows.iter()
+            .map(|r| {
+                format!(
+                    "{} {} {} {}",
+                    r.fields[5], r.fields[6], r.fields[7], r.fields[8]
+                )
+            })
+            .collect()
+    }
+
+    fn said(errs: &[SourceError]) -> String {
+        errs.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The net of canonical lines, as the ledger takes it.
+    fn net(rows: &[Row]) -> Dec {
+        rows.iter().fold(Dec::ZERO, |acc, r| {
+            let a = parse_plain(&r.fields[8]).unwrap_or(Dec::ZERO);
+            let adds = matches!(
+                r.fields[5].as_str(),
+                "sale" | "reserve_released" | "adjustment"
+            );
+            acc.checked_add(if adds { a } else { a.neg() })
+                .unwrap_or(acc)
+        })
+    }
+
+    const EU1: &str = "Datum;Art;EAN;Titel;Menge;Betrag\n\
+                       03/06/2016;VK;859712000019;Harbor Lights;1.000;1.234,56\n\
+                       04/06/2016;RT;859712000019;Harbor Lights;1;-8,00\n\
+                       05/06/2016;GEB;;Gebühr;;-15,84\n";
+
+    #[test]
+    fn a_row_coded_as_a_deduction_stays_one_when_written_negative() {
+        let no = Overrides::default();
+        let positive = eu_mapping("positive", r#""%d/%m/%Y""#);
+        let rows =
+            convert_csv(&positive, EU1.as_bytes(), &no).unwrap_or_else(|e| panic!("{}", said(&e)));
+        assert_eq!(
+            lines(&rows),
+            [
+                "sale 859712000019 1000 1234.56",
+                "return 859712000019 1 8.00",
+                "fee  0 15.84",
+            ]
+        );
+        assert_eq!(net(&rows).to_canonical(), "1210.72");
+        // Written positive, the same lines.
+        let plain = EU1.replace("-8,00", "8,00").replace("-15,84", "15,84");
+        let rows = convert_csv(&positive, plain.as_bytes(), &no)
+            .unwrap_or_else(|e| panic!("{}", said(&e)));
+        assert_eq!(net(&rows).to_canonical(), "1210.72");
+        // A negative sale is still a return (its money goes the way it is written).
+        let neg_sale = EU1.replace("1.000;1.234,56", "2;-16,00");
+        let rows = convert_csv(&positive, neg_sale.as_bytes(), &no)
+            .unwrap_or_else(|e| panic!("{}", said(&e)));
+        assert_eq!(lines(&rows)[0], "return 859712000019 2 16.00");
+        // sign = "net": the column is the effect on the label, the same net.
+        let net_mapping = eu_mapping("net", r#""%d/%m/%Y""#);
+        let rows = convert_csv(&net_mapping, EU1.as_bytes(), &no)
+            .unwrap_or_else(|e| panic!("{}", said(&e)));
+        assert_eq!(net(&rows).to_canonical(), "1210.72");
+    }
+
+    #[test]
+    fn negative_units_with_no_money_move_stock_back() {
+        let csv = "Datum;Art;EAN;Titel;Menge;Betrag\n\
+                   03/06/2016;VK;859712000019;x;10;80,00\n\
+                   04/06/2016;RT;859712000019;x;-3;0,00\n\
+                   04/06/2016;VK;859712000026;y;-2;0,00\n";
+        for sign in ["positive", "net"] {
+            let m = eu_mapping(sign, r#""%d/%m/%Y""#);
+            let rows = convert_csv(&m, csv.as_bytes(), &Overrides::default())
+                .unwrap_or_else(|e| panic!("{}", said(&e)));
+            assert_eq!(
+                lines(&rows),
+                [
+                    "sale 859712000019 10 80.00",
+                    "return 859712000019 3 0.00",
+                    "return 859712000026 2 0.00",
+                ],
+                "sign = {sign}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_list_of_date_formats_reads_the_file_one_way() {
+        let m = eu_mapping("net", r#"["%m/%d/%Y", "%d/%m/%Y"]"#);
+        let no = Overrides::default();
+        // 13/06/2016 is read by %d/%m/%Y only: the whole file is read that way.
+        let csv = "Datum;Art;EAN;Titel;Menge;Betrag\n\
+                   13/06/2016;VK;859712000019;x;10;80,00\n\
+                   03/06/2016;VK;859712000026;y;4;46,00\n";
+        let rows = convert_csv(&m, csv.as_bytes(), &no).unwrap_or_else(|e| panic!("{}", said(&e)));
+        assert_eq!(rows[0].fields[2], "2016-06-01");
+        assert_eq!(rows[0].fields[3], "2016-06-30");
+        // Every date read by the first format: that one.
+        let csv = "Datum;Art;EAN;Titel;Menge;Betrag\n\
+                   06/13/2016;VK;859712000019;x;10;80,00\n\
+                   06/03/2016;VK;859712000026;y;4;46,00\n";
+        let rows = convert_csv(&m, csv.as_bytes(), &no).unwrap_or_else(|e| panic!("{}", said(&e)));
+        assert_eq!(
+            (rows[0].fields[2].as_str(), rows[0].fields[3].as_str()),
+            ("2016-06-01", "2016-06-30")
+        );
+        // No one format reads them all: a date either reads is refused, naming both.
+        let csv = "Datum;Art;EAN;Titel;Menge;Betrag\n\
+                   13/06/2016;VK;859712000019;x;10;80,00\n\
+                   06/30/2016;VK;859712000019;x;1;8,00\n\
+                   03/06/2016;VK;859712000026;y;4;46,00\n";
+        let errs = convert_csv(&m, csv.as_bytes(), &no).expect_err("ambiguous");
+        assert_eq!(
+            said(&errs),
+            "line 4, column 1 (Datum): found \"03/06/2016\", expected a date that reads one way: this one is 2016-03-06 as %m/%d/%Y and 2016-06-03 as %d/%m/%Y, and no one format of the mapping's date_format list reads every date of the file (%m/%d/%Y does not read \"13/06/2016\" (line 2); %d/%m/%Y does not read \"06/30/2016\" (line 3)) — keep in date_format only the order this distributor writes"
+        );
+    }
+
+    #[test]
+    fn a_list_of_date_formats_reads_statement_values_the_same_way() {
+        let toml = r#"
+name = "hdr"
+date_format = ["%m/%d/%Y", "%d/%m/%Y"]
+header_row = 3
+[columns]
+sku = "UPC"
+date = "Date"
+[statement]
+distributor = "northwind"
+currency = "USD"
+statement_id = "S-1"
+period_start = { after = "Period:", split = " - ", part = 1 }
+period_end = { after = "Period:", split = " - ", part = 2 }
+issued_on = { column = "Paid" }
+[[lines]]
+kind = "sale"
+amount = "Amount"
+units = "Qty"
+"#;
+        let m = Mapping::parse(toml).unwrap_or_else(|e| panic!("{e}"));
+        // The header's 30/06/2016 is read by %d/%m/%Y only: so is every date.
+        let csv = "Period:,01/06/2016 - 30/06/2016\n\
+                   \n\
+                   Date,UPC,Qty,Amount,Paid\n\
+                   03/06/2016,859712000019,1,8.00,05/07/2016\n";
+        let rows = convert_csv(&m, csv.as_bytes(), &Overrides::default())
+            .unwrap_or_else(|e| panic!("{}", said(&e)));
+        assert_eq!(
+            rows[0].fields[2..5],
+            ["2016-06-01", "2016-06-30", "2016-07-05"]
+        );
+    }
+
+    const US_HEAD: &str = "\"Northwind Music Distribution, Inc.\",,,,,,,,,,,\n\
+        Label Sales Statement,,,,,,,,,,,\n\
+        Statement No:,NW-1606,,,,,,,,,,\n\
+        Label:,Marigold Records,,,,,,,,,,\n\
+        Statement Period:,06/01/2016 - 06/30/2016,,,,,,,,,,\n\
+        Statement Date:,07/15/2016,,,,,,,,,,\n\
+        Currency:,USD,,,,,,,,,,\n\
+        ,,,,,,,,,,,\n\
+        UPC,Catalog #,Artist,Title,Format,Units Sold,Units Returned,Net Units,Gross Sales $,Returns $,Dist Fee $,Net $\n";
+    const US_TAIL: &str = "859712000026,MRG-002-LP,The Tidewater Band,Harbor Lights,LP,4,0,4,$46.00,$0.00,($10.12),$35.88\n\
+        ,,,,,,,,,,,\n\
+        Reserve for Returns Withheld (20%),,,,,,,,,,,($18.41)\n\
+        TOTAL,,,,,14,1,13,$126.00,($8.00),($25.96),$73.63\n";
+
+    fn indie() -> (Mapping, Overrides) {
+        let m = crate::find_builtin("indie-dist-us").expect("shipped");
+        let o = Overrides {
+            distributor: Some("northwind".into()),
+            ..Overrides::default()
+        };
+        (m, o)
+    }
+
+    #[test]
+    fn more_decimals_than_the_currency_has_are_refused_at_the_cell() {
+        let (m, o) = indie();
+        let csv = format!(
+            "{US_HEAD}859712000019,MRG-001-CD,The Tidewater Band,Harbor Lights,CD,10,1,9,$80.005,($8.00),($15.84),$56.16\n{US_TAIL}"
+        );
+        let errs = convert_csv(&m, csv.as_bytes(), &o).expect_err("3 decimals");
+        assert_eq!(
+            said(&errs),
+            "line 10, column 9 (Gross Sales $): found \"$80.005\", expected an amount with at most 2 decimals for USD, as the currency has (amounts are never rounded)"
+        );
+        // Trailing zeros are not more decimals.
+        let csv = format!(
+            "{US_HEAD}859712000019,MRG-001-CD,The Tidewater Band,Harbor Lights,CD,10,1,9,$80.000,($8.00),($15.84),$56.16\n{US_TAIL}"
+        );
+        assert!(convert_csv(&m, csv.as_bytes(), &o).is_ok());
+    }
+
+    #[test]
+    fn a_repeated_header_row_is_skipped_and_said() {
+        let (m, o) = indie();
+        let first = "859712000019,MRG-001-CD,The Tidewater Band,Harbor Lights,CD,10,1,9,$80.00,($8.00),($15.84),$56.16\n";
+        let header = US_HEAD.lines().last().unwrap_or_default();
+        let once = format!("{US_HEAD}{first}{US_TAIL}");
+        let twice = format!("{US_HEAD}{first}{header}\n{US_TAIL}");
+        let plain = convert_csv(&m, once.as_bytes(), &o).unwrap_or_else(|e| panic!("{}", said(&e)));
+        let got =
+            convert_csv_noted(&m, twice.as_bytes(), &o).unwrap_or_else(|e| panic!("{}", said(&e)));
+        assert_eq!(lines(&got.rows), lines(&plain));
+        assert_eq!(
+            got.notes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["line 11: this line repeats the header row (line 9), as an export does at a page break: skipped"]
+        );
+    }
 
     #[test]
     fn codes() {

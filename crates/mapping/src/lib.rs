@@ -90,6 +90,29 @@ impl fmt::Display for SourceError {
 
 impl std::error::Error for SourceError {}
 
+/// Something a conversion says about the file without refusing it: a line that
+/// repeats the header row (skipped), hidden sheet rows read as lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// 1-based line or sheet row it is about (the first, when about several).
+    pub line: u64,
+    pub message: String,
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// What a conversion made of a file: its canonical lines and the notes a reader
+/// should see (see [`convert_csv_noted`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Converted {
+    pub rows: Vec<Row>,
+    pub notes: Vec<Note>,
+}
+
 /// Statement-level values given on the command line. Each one given replaces what the
 /// mapping would take from the file. Dates as `YYYY-MM-DD` (or in the mapping's
 /// `date_format`).
@@ -155,9 +178,19 @@ fn file_error(found: impl Into<String>, expected: impl Into<String>) -> Vec<Sour
 /// Converts a CSV file in the mapping's layout into canonical statement lines.
 pub fn convert_csv(
     mapping: &Mapping,
-    mut input: impl Read,
+    input: impl Read,
     overrides: &Overrides,
 ) -> Result<Vec<Row>, Vec<SourceError>> {
+    convert_csv_noted(mapping, input, overrides).map(|c| c.rows)
+}
+
+/// [`convert_csv`], with the notes of what was read without refusing the file (a
+/// line repeating the header row, skipped).
+pub fn convert_csv_noted(
+    mapping: &Mapping,
+    mut input: impl Read,
+    overrides: &Overrides,
+) -> Result<Converted, Vec<SourceError>> {
     if mapping.format() != Format::Csv {
         return Err(file_error(
             "a CSV file",
@@ -182,7 +215,9 @@ pub fn convert_csv(
     drop(bytes);
     let mut engine = engine::Engine::new(mapping, overrides);
     feed_csv(mapping, &text, &mut engine);
-    engine.finish()
+    engine
+        .finish_noted()
+        .map(|(rows, notes)| Converted { rows, notes })
 }
 
 /// Whether a value's continuation line with `seps` separators looks like a swallowed
@@ -280,12 +315,7 @@ pub fn header_names(mapping: &Mapping, bytes: &[u8]) -> Vec<String> {
         Format::Xlsx => {
             let deadline = std::time::Instant::now() + XLSX_TIME_LIMIT;
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                xlsx::read_sheet(
-                    mapping.sheet.as_ref(),
-                    bytes,
-                    &mut |line, row| engine.feed(line, row),
-                    deadline,
-                )
+                xlsx::read_sheet(mapping.sheet.as_ref(), bytes, &mut engine, deadline)
             }));
         }
     }
@@ -298,6 +328,16 @@ pub fn convert_xlsx(
     bytes: &[u8],
     overrides: &Overrides,
 ) -> Result<Vec<Row>, Vec<SourceError>> {
+    convert_xlsx_noted(mapping, bytes, overrides).map(|c| c.rows)
+}
+
+/// [`convert_xlsx`], with the notes of what was read without refusing the file
+/// (hidden rows read as lines, a line repeating the header row).
+pub fn convert_xlsx_noted(
+    mapping: &Mapping,
+    bytes: &[u8],
+    overrides: &Overrides,
+) -> Result<Converted, Vec<SourceError>> {
     if mapping.format() != Format::Xlsx {
         return Err(file_error(
             "an XLSX workbook",

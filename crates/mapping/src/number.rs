@@ -56,6 +56,18 @@ impl Dec {
         self.checked_add(other.neg())
     }
 
+    /// Decimal places that are not trailing zeros: 2 for `80.50`, 3 for `80.005`, 0 for
+    /// `7.000`.
+    pub fn places(self) -> u32 {
+        let mut m = self.mantissa;
+        let mut scale = self.scale;
+        while scale > 0 && m % 10 == 0 {
+            m /= 10;
+            scale -= 1;
+        }
+        scale
+    }
+
     /// The integer value, when there is no fractional part.
     pub fn to_integer(self) -> Option<i128> {
         let div = 10i128.checked_pow(self.scale)?;
@@ -90,6 +102,60 @@ impl Dec {
         let (int, frac) = padded.split_at(padded.len() - scale);
         format!("{sign}{int}.{frac}")
     }
+}
+
+/// The decimal places of an ISO 4217 currency (USD 2, JPY 0, BHD 3), for the codes
+/// the importer accepts (the table of `backstock-domain`'s `Currency`); `None` for
+/// another code (the importer refuses it, naming it).
+pub fn currency_places(code: &str) -> Option<u32> {
+    const PLACES: &[(&str, u32)] = &[
+        ("AED", 2),
+        ("ARS", 2),
+        ("AUD", 2),
+        ("BHD", 3),
+        ("BRL", 2),
+        ("CAD", 2),
+        ("CHF", 2),
+        ("CLP", 0),
+        ("CNY", 2),
+        ("COP", 2),
+        ("CZK", 2),
+        ("DKK", 2),
+        ("EUR", 2),
+        ("GBP", 2),
+        ("HKD", 2),
+        ("HUF", 2),
+        ("IDR", 2),
+        ("ILS", 2),
+        ("INR", 2),
+        ("ISK", 0),
+        ("JOD", 3),
+        ("JPY", 0),
+        ("KRW", 0),
+        ("KWD", 3),
+        ("MXN", 2),
+        ("MYR", 2),
+        ("NOK", 2),
+        ("NZD", 2),
+        ("OMR", 3),
+        ("PHP", 2),
+        ("PLN", 2),
+        ("RON", 2),
+        ("SEK", 2),
+        ("SGD", 2),
+        ("THB", 2),
+        ("TND", 3),
+        ("TRY", 2),
+        ("TWD", 2),
+        ("UAH", 2),
+        ("USD", 2),
+        ("ZAR", 2),
+    ];
+    let code = code.trim();
+    PLACES
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(code))
+        .map(|(_, p)| *p)
 }
 
 /// How a layout writes numbers.
@@ -454,6 +520,20 @@ mod tests {
             .to_integer(),
             Some(3)
         );
+    }
+
+    #[test]
+    fn places_and_currencies() {
+        let s = us();
+        let places = |t: &str| s.parse(t).map(Dec::places);
+        assert_eq!(places("80.005"), Some(3));
+        assert_eq!(places("80.50"), Some(1));
+        assert_eq!(places("7.000"), Some(0));
+        assert_eq!(places("1,200"), Some(0));
+        assert_eq!(currency_places("usd"), Some(2));
+        assert_eq!(currency_places("JPY"), Some(0));
+        assert_eq!(currency_places("BHD"), Some(3));
+        assert_eq!(currency_places("XYZ"), None);
     }
 
     #[test]

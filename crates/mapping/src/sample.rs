@@ -135,13 +135,13 @@ pub fn read_sample(
                 crate::xlsx::read_sheet(
                     sheet.as_ref(),
                     bytes,
-                    &mut |line, row| {
+                    &mut crate::xlsx::Rows(|line, row: &crate::xlsx::SheetRow<'_>| {
                         take(
                             line,
                             &|i| cell_text(&row.cell(i)).trim().to_string(),
                             row.width(),
                         )
-                    },
+                    }),
                     deadline,
                 )
             }));

@@ -100,7 +100,6 @@ units = 4
                A3;x;01.01.2024;1;12,00-\n\
                A4;x;01.01.2024;3;€ 1.000.000,01\n\
                A5;x;01.01.2024;0;0,00\n\
-               A6;x;01.01.2024;1;0,005\n\
                A7;x;01.01.2024;1;EUR -7,1\n";
     let rows = convert_csv(&m, csv.as_bytes(), &Overrides::default())
         .unwrap_or_else(|e| panic!("{}", show_errors(&e)));
@@ -120,20 +119,22 @@ units = 4
             "return A2 2 12.00",
             "return A3 1 12.00",
             "sale A4 3 1000000.01",
-            "sale A6 1 0.005",
             "return A7 1 7.10",
         ]
     );
 
+    // A cent's fraction is more than EUR has: refused at its cell, never rounded.
     let bad = "Artikel;Titel;Datum;Menge;Net Amount\n\
                A1;x;01.01.2024;1;1.234,56\n\
                A1;x;01.01.2024;1;1.2.3\n\
-               A1;x;01.01.2024;1;12.50\n";
+               A1;x;01.01.2024;1;12.50\n\
+               A6;x;01.01.2024;1;0,005\n";
     let errs = convert_csv(&m, bad.as_bytes(), &Overrides::default()).expect_err("bad");
     assert_eq!(
         show_errors(&errs),
         "line 3, column 5 (Net Amount): found \"1.2.3\", expected a decimal amount such as 1.234,56\n\
-         line 4, column 5 (Net Amount): found \"12.50\", expected a decimal amount such as 1.234,56"
+         line 4, column 5 (Net Amount): found \"12.50\", expected a decimal amount such as 1.234,56\n\
+         line 5, column 5 (Net Amount): found \"0,005\", expected an amount with at most 2 decimals for EUR, as the currency has (amounts are never rounded)"
     );
 }
 
