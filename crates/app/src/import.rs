@@ -539,7 +539,14 @@ pub async fn import_checked(
             let parsed: Result<Parsed, AppError> = if let Some(m) = &mapping {
                 crate::mapping::read(&path, &shown, m, &opts.overrides, &ctx)
             } else if kind.needs_distributor() {
-                read_sent_file(&path, &shown, kind, &ctx, opts.distributor.as_deref())
+                read_sent_file(
+                    &path,
+                    &shown,
+                    kind,
+                    &ctx,
+                    opts.distributor.as_deref(),
+                    &opts.overrides,
+                )
             } else if kind == Kind::Statements && encoding == Encoding::Utf8 {
                 read_statements(&path, &shown, size, &name, &ctx)
             } else {
@@ -594,7 +601,22 @@ pub async fn import_checked(
             // so a dry run says what the import will do: an entry recorded before with the
             // same details is skipped (counted), with other details it refuses the file.
             let mut parsed = parsed;
-            let skipped = split_recorded(books, &shown, &mut parsed.entries, opts.dry_run).await?;
+            let first_statement = parsed.entries.iter().find_map(|e| match &e.event {
+                backstock_ledger::Event::Statement(st) => Some(st.statement_id.clone()),
+                _ => None,
+            });
+            let skipped = split_recorded(books, &shown, &mut parsed.entries, opts.dry_run)
+                .await
+                .map_err(|e| match (&first_statement, kind.needs_distributor()) {
+                    // A distributor's corrected file, sent again under the same
+                    // control number or message id: the flag that records it.
+                    (Some(id), true) if e.to_string().contains("already recorded with different details") => e.context(format!(
+                        "a corrected {} file sent again under the same number is recorded beside the first with its own id: backstock import {shown} --distributor {} --statement-id {id}-R1",
+                        kind.as_str(),
+                        opts.distributor.as_deref().unwrap_or("D")
+                    )),
+                    _ => e,
+                })?;
             let n_new = parsed.entries.len();
             let n_skipped = skipped.len();
             already_recorded.extend(skipped);
@@ -929,6 +951,7 @@ fn read_sent_file(
     kind: Kind,
     ctx: &Context,
     distributor: Option<&str>,
+    overrides: &backstock_mapping::Overrides,
 ) -> Result<Parsed, AppError> {
     let Some(d) = distributor else {
         return Err(AppError::new(
@@ -941,14 +964,61 @@ fn read_sent_file(
     };
     let d = backstock_domain::PartyId::parse(d)
         .map_err(|e| AppError::new(Exit::Input, format!("--distributor: {e}")))?;
+    let opts = sent_options(kind, overrides)?;
     let bytes =
         std::fs::read(path).map_err(|e| AppError::new(Exit::Input, format!("{shown}: {e}")))?;
     let r = if kind == Kind::X12 {
-        backstock_ingest::edi::read_x12(&bytes, ctx, &d)
+        backstock_ingest::edi::read_x12_lines(&bytes, ctx, &d, &opts, &mut |_| {})
     } else {
-        backstock_ingest::edi::read_dsr(&bytes, ctx, &d)
+        backstock_ingest::edi::read_dsr_lines(&bytes, ctx, &d, &opts, &mut |_| {})
     };
     r.map_err(|e| AppError::new(Exit::Input, e.to_string().trim_end().to_string()))
+}
+
+/// What `--statement-id`, `--currency`, `--period-start` and `--period-end` say of an
+/// EDI or DSR file; a flag such a file does not take (`--issued-on`; a DSR's currency
+/// and period, which it always gives) is refused rather than ignored.
+fn sent_options(
+    kind: Kind,
+    o: &backstock_mapping::Overrides,
+) -> Result<backstock_ingest::edi::SentOptions, AppError> {
+    let bad = |flag: &str, e: String| AppError::new(Exit::Input, format!("{flag}: {e}"));
+    let ignored = if o.issued_on.is_some() {
+        Some("--issued-on")
+    } else if kind == Kind::Dsr && o.currency.is_some() {
+        Some("--currency")
+    } else if kind == Kind::Dsr && (o.period_start.is_some() || o.period_end.is_some()) {
+        Some("--period-start/--period-end")
+    } else {
+        None
+    };
+    if let Some(flag) = ignored {
+        return Err(AppError::new(
+            Exit::Input,
+            format!(
+                "{flag} is not taken for a {} file: it says that itself (HEAD, CUR, GS04); the flags it takes are --distributor and --statement-id{}",
+                kind.as_str(),
+                if kind == Kind::X12 { ", --currency (when it has no CUR), --period-start and --period-end (when it gives no dates)" } else { "" }
+            ),
+        ));
+    }
+    let date = |flag: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|t| backstock_domain::Date::parse(t).map_err(|e| bad(flag, e.to_string())))
+            .transpose()
+    };
+    Ok(backstock_ingest::edi::SentOptions {
+        statement_id: o.statement_id.clone(),
+        currency: o
+            .currency
+            .as_deref()
+            .map(|c| {
+                backstock_domain::Currency::parse(c).map_err(|e| bad("--currency", e.to_string()))
+            })
+            .transpose()?,
+        period_start: date("--period-start", &o.period_start)?,
+        period_end: date("--period-end", &o.period_end)?,
+    })
 }
 
 /// What the user is told about one file's `Store::record`: recorded (and how many of

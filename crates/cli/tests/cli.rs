@@ -1194,3 +1194,64 @@ fern,Fern Distribution LLC,CA,2016-07-01,0.18,45,monthly,0.10,180,30000.00,USD,t
         "{rec}"
     );
 }
+
+/// A distributor's EDI report sent again corrected under the same control number:
+/// refused as a change of the one on file, with the flag that records it beside the
+/// first; flags an EDI file does not take are refused, not ignored.
+#[test]
+fn a_corrected_edi_report_is_recorded_under_its_own_id() {
+    let (tmp, d) = label_with_catalog();
+    let ship = write(
+        tmp.path(),
+        "shipments.csv",
+        "shipment_id,date,from,to,sku,units,po_number\nM-1,2016-01-02,plant:acme,label,MRG-001-CD,500,\nSH-1,2016-01-05,label,allegro,MRG-001-CD,100,\n",
+    );
+    ok(&d, &["import", &ship]);
+    let edi = |name: &str, sold: u32| {
+        write(
+            tmp.path(),
+            name,
+            &format!(
+                "ISA*00*          *00*          *ZZ*ALLEGRO        *ZZ*MARIGOLD       *160205*1530*U*00401*000000905*0*P*>~\
+GS*PD*ALLEGRO*MARIGOLD*20160205*1530*905*X*004010~ST*852*0001~XQ*H*20160101*20160131~\
+LIN*1*UP*859712000019~ZA*QS*{sold}*EA~SE*5*0001~GE*1*905~IEA*1*000000905~"
+            ),
+        )
+    };
+    let first = edi("first.edi", 10);
+    let out = ok(&d, &["import", &first, "--distributor", "allegro"]);
+    assert!(out.contains("total 80.00 USD"), "{out}");
+    let resent = edi("resent.edi", 12);
+    let err = fail(&d, &["import", &resent, "--distributor", "allegro"], 4);
+    assert!(
+        err.contains("--statement-id x12-0001-2016-01-31-R1"),
+        "{err}"
+    );
+    let err = fail(
+        &d,
+        &[
+            "import",
+            &resent,
+            "--distributor",
+            "allegro",
+            "--issued-on",
+            "2016-02-05",
+        ],
+        3,
+    );
+    assert!(err.contains("--issued-on is not taken for a x12 file"), "{err}");
+    let out = ok(
+        &d,
+        &[
+            "import",
+            &resent,
+            "--distributor",
+            "allegro",
+            "--statement-id",
+            "x12-0001-2016-01-31-R1",
+        ],
+    );
+    assert!(out.contains("total 96.00 USD"), "{out}");
+    let shown = ok(&d, &["show", "statement:allegro:x12-0001-2016-01-31-R1"]);
+    assert!(shown.contains("\"units\":12"), "{shown}");
+}

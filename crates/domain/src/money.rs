@@ -194,6 +194,39 @@ impl Money {
         Money::within_limit(minor, currency, text)
     }
 
+    /// A unit price written with any number of places (`7.995`) times `units`,
+    /// rounded once by `rounding`: 1,000 × 7.995 is 7,995.00, never 1,000 × 8.00.
+    pub fn parse_unit_price_times(
+        text: &str,
+        units: i64,
+        currency: Currency,
+        rounding: Rounding,
+    ) -> Result<Money, DomainError> {
+        let expected = || format!("a unit price such as 12.99 in {currency}");
+        let (mantissa, scale) =
+            parse_decimal(text).ok_or_else(|| DomainError::new(text, expected()))?;
+        let exp = u32::from(currency.exponent);
+        let total = mantissa.checked_mul(i128::from(units));
+        let minor = total.and_then(|t| {
+            if scale <= exp {
+                t.checked_mul(10i128.pow(exp - scale))
+            } else {
+                10i128
+                    .checked_pow(scale - exp)
+                    .map(|div| rounding.divide(t, div))
+            }
+        });
+        let minor =
+            minor
+                .and_then(|m| i64::try_from(m).ok())
+                .unwrap_or(if total.is_some_and(|t| t < 0) {
+                    i64::MIN + 1
+                } else {
+                    i64::MAX
+                });
+        Money::within_limit(minor, currency, text)
+    }
+
     /// The largest amount backstock takes, either way, in minor units: 10^15
     /// (10,000,000,000,000.00 USD, 1,000,000,000,000,000 JPY). Any amount read from a
     /// file or typed is refused beyond it, and the ledger refuses any entry that would
@@ -427,6 +460,21 @@ pub(crate) fn parse_decimal(text: &str) -> Option<(i128, u32)> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_unit_price_times_units_is_rounded_once() {
+        let at = |p: &str, u: i64| {
+            Money::parse_unit_price_times(p, u, Currency::USD, Rounding::HalfEven)
+                .map(|m| m.minor())
+        };
+        assert_eq!(at("7.995", 1000), Ok(799_500));
+        assert_eq!(at("7.995", 1), Ok(800));
+        assert_eq!(at("8", 3), Ok(2400));
+        assert_eq!(at("0.3333", 3), Ok(100));
+        assert_eq!(at("11.50", -1), Ok(-1150));
+        assert!(at("x", 1).is_err());
+        assert!(at("9999999999999", 1000).is_err());
+    }
 
     #[test]
     fn an_amount_too_large_names_the_limit_not_the_decimal_places() {

@@ -94,9 +94,57 @@ fn currency_of(ctx: &Context, d: &PartyId, line: u64, errs: &mut Errors) -> Opti
     }
 }
 
+/// What the user says of an EDI or DSR file that the file does not say (`backstock
+/// import FILE --distributor D [--statement-id ID] [--currency C] [--period-start D]
+/// [--period-end D]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SentOptions {
+    /// The statement's id instead of the one made from the file's control number or
+    /// message id: how a corrected file the distributor sent again under the same
+    /// number is recorded beside the first (`x12-0001-R1`). Only for a file that makes
+    /// one statement.
+    pub statement_id: Option<String>,
+    /// The statement's currency when the file names none (X12 without CUR); a file
+    /// that names another is refused.
+    pub currency: Option<Currency>,
+    /// The period, for X12 reports that give no dates.
+    pub period_start: Option<Date>,
+    pub period_end: Option<Date>,
+}
+
+impl SentOptions {
+    /// The `--statement-id` given, checked: the error names it.
+    fn statement_id(&self, errs: &mut Errors) -> Option<Option<&str>> {
+        match self.statement_id.as_deref() {
+            None => Some(None),
+            Some(id)
+                if !id.trim().is_empty()
+                    && id.chars().count() <= 100
+                    && !id.chars().any(|c| c.is_control() || c == ':') =>
+            {
+                Some(Some(id))
+            }
+            Some(id) => {
+                errs.push(err(
+                    1,
+                    id,
+                    "--statement-id: 1 to 100 characters, no colon or control characters",
+                ));
+                None
+            }
+        }
+    }
+}
+
 /// Reads an X12 interchange (or several back to back).
 pub fn read_x12(bytes: &[u8], ctx: &Context, distributor: &PartyId) -> Result<Parsed, FileErrors> {
-    read_x12_lines(bytes, ctx, distributor, &mut |_| {})
+    read_x12_lines(
+        bytes,
+        ctx,
+        distributor,
+        &SentOptions::default(),
+        &mut |_| {},
+    )
 }
 
 /// [`read_x12`], giving each sold or returned line to `sink` as it is priced (its
@@ -106,6 +154,7 @@ pub fn read_x12_lines(
     bytes: &[u8],
     ctx: &Context,
     distributor: &PartyId,
+    opts: &SentOptions,
     sink: &mut Sink<'_>,
 ) -> Result<Parsed, FileErrors> {
     let mut errs = Errors::default();
@@ -129,12 +178,37 @@ pub fn read_x12_lines(
         }
     };
     let mut parsed = Parsed::new(Kind::X12);
-    let Some(cur) = currency_of(ctx, distributor, 1, &mut errs) else {
+    let Some(agreed) = currency_of(ctx, distributor, 1, &mut errs) else {
         return Err(errs.into_file(&ctx.file_name));
     };
-    // (control number, period) → lines; (as_of, sku, source) → units on hand.
-    let mut statements: BTreeMap<(String, Date, Date), (Lines, u64, u64)> = BTreeMap::new();
-    let mut on_hand: BTreeMap<(Date, Sku, u8), (i64, u64)> = BTreeMap::new();
+    let Some(statement_id) = opts.statement_id(&mut errs) else {
+        return Err(errs.into_file(&ctx.file_name));
+    };
+    // (control number, period) → lines, currency, first and last line; (as_of, sku,
+    // source) → the rank of the on-hand count kept, its units, its line.
+    type Sold = (Lines, Currency, u64, u64);
+    let mut statements: BTreeMap<(String, Date, Date), Sold> = BTreeMap::new();
+    let mut on_hand: BTreeMap<(Date, Sku, u8), (u8, i64, u64)> = BTreeMap::new();
+    // A report's period: its own, else the one the user gave; a period that ends
+    // before it starts is the file's mistake, not a day to guess.
+    let period_of = |r: &backstock_x12::ItemReport, errs: &mut Errors| -> Option<(Date, Date)> {
+        let given = match (opts.period_start, opts.period_end) {
+            (Some(s), Some(e)) => Some((s, e)),
+            (Some(s), None) => Some((s, s)),
+            (None, Some(e)) => Some((e, e)),
+            (None, None) => None,
+        };
+        let (start, end) = x12_period(r).or(given)?;
+        if start > end {
+            errs.push(err(
+                r.line as u64,
+                format!("{start}..{end}"),
+                "a reporting period whose start (XQ02, DTM*090) is on or before its end (XQ03, DTM*091)",
+            ));
+            return None;
+        }
+        Some((start, end))
+    };
     // A statement is named by its transaction set's control number and its period's
     // end; when one set reports two periods ending the same day (a month and its
     // second half, as an 867 may), the start is named too.
@@ -150,18 +224,81 @@ pub fn read_x12_lines(
             let slot = sent.entry(r.control_number.as_str()).or_insert(d);
             *slot = (*slot).max(d);
         }
-        if let Some((start, end)) = x12_period(r) {
+        if let Some((start, end)) = period_of(r, &mut Errors::default()) {
             starts
                 .entry((r.control_number.as_str(), end))
                 .or_default()
                 .insert(start);
         }
     }
+    // `--statement-id` names the one statement of a file (a corrected resend).
+    if let Some(id) = statement_id {
+        let mut made: BTreeSet<(&str, Date, Date)> = BTreeSet::new();
+        for r in &reports {
+            if matches!(
+                r.activity,
+                backstock_x12::Activity::Sold | backstock_x12::Activity::Returned
+            ) {
+                if let Some((start, end)) = period_of(r, &mut Errors::default()) {
+                    made.insert((r.control_number.as_str(), start, end));
+                }
+            }
+        }
+        if made.len() > 1 {
+            errs.push(err(
+                1,
+                id,
+                format!(
+                    "--statement-id for a file of one statement: this one makes {} (transaction sets and periods: {})",
+                    made.len(),
+                    made.iter()
+                        .take(5)
+                        .map(|(c, s, e)| format!("{c} {s}..{e}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+            return Err(errs.into_file(&ctx.file_name));
+        }
+    }
     let x12_id = |control: &str, start: Date, end: Date| -> String {
-        if starts.get(&(control, end)).is_some_and(|s| s.len() > 1) {
+        if let Some(id) = statement_id {
+            id.to_string()
+        } else if starts.get(&(control, end)).is_some_and(|s| s.len() > 1) {
             format!("x12-{control}-{start}-{end}")
         } else {
             format!("x12-{control}-{end}")
+        }
+    };
+    // A transaction set's currency: its CUR segment, else --currency, else the
+    // agreement's. A CUR that says otherwise than --currency is refused.
+    let currency_of_report = |r: &backstock_x12::ItemReport,
+                              errs: &mut Errors|
+     -> Option<Currency> {
+        match r.currency.as_deref() {
+            None => Some(opts.currency.unwrap_or(agreed)),
+            Some(code) => match Currency::parse(code) {
+                Err(_) => {
+                    errs.push(err(
+                        r.line as u64,
+                        code,
+                        "an ISO 4217 currency code (CUR02) known to backstock",
+                    ));
+                    None
+                }
+                Ok(c) if opts.currency.is_some_and(|o| o != c) => {
+                    errs.push(err(
+                        r.line as u64,
+                        code,
+                        format!(
+                            "{} as --currency says, or no --currency: the file names its currency in CUR",
+                            opts.currency.map(|o| o.code().to_string()).unwrap_or_default()
+                        ),
+                    ));
+                    None
+                }
+                Ok(c) => Some(c),
+            },
         }
     };
     for r in &reports {
@@ -179,16 +316,28 @@ pub fn read_x12_lines(
                 continue;
             }
         }
-        let (start, end) = match x12_period(r) {
+        let (start, end) = match period_of(r, &mut errs) {
             Some(p) => p,
             None => {
-                errs.push(err(
-                    line,
-                    r.control_number.clone(),
-                    "a reporting period or date (XQ, BIA or BPT/PTD dates)",
-                ));
+                if x12_period(r).is_none() {
+                    errs.push(err(
+                        line,
+                        r.control_number.clone(),
+                        "a reporting period or date (XQ, BIA or BPT/PTD dates), or --period-start and --period-end",
+                    ));
+                }
                 continue;
             }
+        };
+        let Some(cur) = currency_of_report(r, &mut errs) else {
+            continue;
+        };
+        // A negative quantity sold is a net return (more came back than sold); a
+        // return is a return whichever sign it is written with.
+        let kind = if r.activity == backstock_x12::Activity::Sold && r.quantity >= 0 {
+            LineKind::Sale
+        } else {
+            LineKind::Return
         };
         let sku = std::iter::once(&r.item)
             .chain(r.alternates.iter())
@@ -211,11 +360,7 @@ pub fn read_x12_lines(
                     isrc: None,
                     territory: None,
                     service: None,
-                    kind: if r.activity == backstock_x12::Activity::Sold {
-                        LineKind::Sale
-                    } else {
-                        LineKind::Return
-                    },
+                    kind,
                     units: r.quantity.abs(),
                     amount_minor: 0,
                 });
@@ -229,24 +374,56 @@ pub fn read_x12_lines(
                 } else {
                     1
                 };
-                let slot = on_hand.entry((end, sku, src)).or_insert((0, line));
-                slot.0 = slot.0.saturating_add(r.quantity);
+                // One count of what it holds: on hand (`17`, `OH`) before available
+                // for sale (`33`, `QA`, `QE`) — never the two added together. The
+                // same count at several locations adds up.
+                let rank = match r.qualifier.as_str() {
+                    "17" | "OH" => 0,
+                    "33" | "QA" | "QE" => 1,
+                    _ => 2,
+                };
+                let slot = on_hand.entry((end, sku, src)).or_insert((rank, 0, line));
+                if rank < slot.0 {
+                    *slot = (rank, r.quantity, line);
+                } else if rank == slot.0 {
+                    slot.1 = slot.1.saturating_add(r.quantity);
+                }
             }
             backstock_x12::Activity::Received => {}
             backstock_x12::Activity::Sold | backstock_x12::Activity::Returned => {
-                let amount = if let Some(a) = &r.amount {
+                // A retail (resale, list) price is what a store charged, not what the
+                // distributor owes: the line is valued at the catalog's wholesale
+                // price instead (its amount, priced the same way, too).
+                let retail = r
+                    .price_qualifier
+                    .as_deref()
+                    .is_some_and(backstock_x12::is_retail_price);
+                let wholesale = ctx.wholesale.get(&sku).filter(|w| w.currency() == cur);
+                let amount = if let Some(a) = r.amount.as_ref().filter(|_| !retail) {
                     Money::parse_rounded(a, cur, Rounding::HalfEven).map(|m| m.minor().abs())
-                } else if let Some(p) = &r.unit_price {
-                    Money::parse_rounded(p, cur, Rounding::HalfEven)
-                        .and_then(|p| p.checked_mul_units(r.quantity.abs()))
+                } else if let Some(p) = r.unit_price.as_ref().filter(|_| !retail) {
+                    // The price as written times the units, rounded once.
+                    Money::parse_unit_price_times(p, r.quantity.abs(), cur, Rounding::HalfEven)
                         .map(|m| m.minor())
-                } else if let Some(w) = ctx.wholesale.get(&sku) {
+                } else if let Some(w) = wholesale {
                     w.checked_mul_units(r.quantity.abs()).map(|m| m.minor())
                 } else {
+                    let priced_in = ctx
+                        .wholesale
+                        .get(&sku)
+                        .map(|w| format!(" (the catalog's is in {})", w.currency()))
+                        .unwrap_or_default();
                     errs.push(err(
                         line,
                         sku.as_str(),
-                        "a price on the line or a wholesale price in the catalog",
+                        if retail {
+                            format!(
+                                "a wholesale price in {cur} in the catalog{priced_in}: the line's price is a retail price ({}), which is not what the distributor owes",
+                                r.price_qualifier.as_deref().unwrap_or("")
+                            )
+                        } else {
+                            format!("a price on the line or a wholesale price in {cur} in the catalog{priced_in}")
+                        },
                     ));
                     continue;
                 };
@@ -257,15 +434,18 @@ pub fn read_x12_lines(
                         continue;
                     }
                 };
-                let kind = if r.activity == backstock_x12::Activity::Sold {
-                    LineKind::Sale
-                } else {
-                    LineKind::Return
-                };
                 let st = statements
                     .entry((r.control_number.clone(), start, end))
-                    .or_insert((Lines::new(), line, line));
-                st.2 = line;
+                    .or_insert((Lines::new(), cur, line, line));
+                st.3 = line;
+                if st.1 != cur {
+                    errs.push(err(
+                        line,
+                        cur.code(),
+                        format!("{}, the currency of the rest of this transaction set", st.1),
+                    ));
+                    continue;
+                }
                 if !add(&mut st.0, Some(sku.clone()), kind, r.quantity.abs(), amount) {
                     errs.push(err(line, r.quantity.to_string(), "totals within range"));
                 }
@@ -305,7 +485,7 @@ pub fn read_x12_lines(
     if !errs.is_empty() {
         return Err(errs.into_file(&ctx.file_name));
     }
-    for ((control, start, end), (lines, first, last)) in statements {
+    for ((control, start, end), (lines, cur, first, last)) in statements {
         let issued = sent
             .get(control.as_str())
             .copied()
@@ -333,7 +513,7 @@ pub fn read_x12_lines(
             });
         }
     }
-    for ((as_of, sku, src), (units, line)) in on_hand {
+    for ((as_of, sku, src), (_, units, line)) in on_hand {
         let source = if src == 0 {
             StockReportSource::Edi846
         } else {
@@ -385,7 +565,13 @@ fn dsr_date(d: &backstock_dsr::DsrDate, end: bool) -> Option<Date> {
 
 /// Reads a DDEX DSR flat file as one digital-sales statement.
 pub fn read_dsr(bytes: &[u8], ctx: &Context, distributor: &PartyId) -> Result<Parsed, FileErrors> {
-    read_dsr_lines(bytes, ctx, distributor, &mut |_| {})
+    read_dsr_lines(
+        bytes,
+        ctx,
+        distributor,
+        &SentOptions::default(),
+        &mut |_| {},
+    )
 }
 
 /// [`read_dsr`], giving each sales record to `sink` with its ISRC, territory and
@@ -397,9 +583,13 @@ pub fn read_dsr_lines(
     bytes: &[u8],
     ctx: &Context,
     distributor: &PartyId,
+    opts: &SentOptions,
     sink: &mut Sink<'_>,
 ) -> Result<Parsed, FileErrors> {
     let mut errs = Errors::default();
+    let Some(statement_id) = opts.statement_id(&mut errs) else {
+        return Err(errs.into_file(&ctx.file_name));
+    };
     let report = match backstock_dsr::parse(bytes) {
         Ok(r) => r,
         Err(list) => {
@@ -452,7 +642,10 @@ pub fn read_dsr_lines(
         currencies.push(default_code.clone());
     }
     let split = currencies.len() > 1;
-    let base_id = format!("dsr-{}-{}", report.message_id, report.file_number);
+    let base_id = match statement_id {
+        Some(id) => id.to_string(),
+        None => format!("dsr-{}-{}", report.message_id, report.file_number),
+    };
     let issued = report
         .created
         .get(..10)
@@ -516,6 +709,7 @@ pub fn read_dsr_lines(
             };
             let units: i64 = idx.iter().map(|i| report.sales[*i].units.max(0)).sum();
             if units == 0 {
+                // Revenue with no unit under it to split it by: kept whole, below.
                 continue;
             }
             let shares: Vec<Rate> = idx
@@ -552,6 +746,32 @@ pub fn read_dsr_lines(
             })
             .collect();
         let mut lines = Lines::new();
+        // A summary's revenue that no sales record's units can carry (no sales record
+        // under it, or none that counts a unit) is still owed: one adjustment line
+        // without a SKU, never dropped.
+        for m in &report.summaries {
+            if m.currency.as_deref().unwrap_or(default_code.as_str()) != group.as_str() {
+                continue;
+            }
+            let carried = by_summary.get(&m.id).is_some_and(|idx| {
+                idx.iter()
+                    .map(|i| report.sales[*i].units.max(0))
+                    .sum::<i64>()
+                    > 0
+            });
+            let Some(net) = m.net_revenue.as_deref().filter(|_| !carried) else {
+                continue;
+            };
+            match Money::parse_rounded(net, cur, Rounding::HalfEven) {
+                Ok(a) if a.minor() != 0 => {
+                    if !add(&mut lines, None, LineKind::Adjustment, 0, a.minor()) {
+                        errs.push(err(m.line as u64, net, "totals within range"));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => errs.push(err(m.line as u64, e.found(), e.expected())),
+            }
+        }
         // Lines with a code unknown to the catalog, held with --hold-unmatched: per code ×
         // kind, (units, amount, first line, last line).
         let mut held: BTreeMap<(String, LineKind), (i64, i64, u64, u64)> = BTreeMap::new();
@@ -609,8 +829,11 @@ pub fn read_dsr_lines(
                 units,
                 amount_minor,
             };
+            // `units` is net of returns (Usages − Returns): the sale line counts what
+            // was sold, the return line what came back, so they net to it once.
+            let sold = s.units.saturating_add(s.returns);
             let Some(sku) = sku else {
-                sink(line(LineKind::Sale, None, s.units, amounts[i]));
+                sink(line(LineKind::Sale, None, sold, amounts[i]));
                 if s.returns > 0 {
                     sink(line(LineKind::Return, None, s.returns, 0));
                 }
@@ -627,7 +850,7 @@ pub fn read_dsr_lines(
                             _ => errs.push(err(at, units.to_string(), "totals within range")),
                         }
                     };
-                    hold(LineKind::Sale, s.units, amounts[i]);
+                    hold(LineKind::Sale, sold, amounts[i]);
                     if s.returns > 0 {
                         hold(LineKind::Return, s.returns, 0);
                     }
@@ -638,7 +861,7 @@ pub fn read_dsr_lines(
                 &mut lines,
                 Some(sku.clone()),
                 LineKind::Sale,
-                s.units,
+                sold,
                 amounts[i],
             ) {
                 errs.push(err(
@@ -647,7 +870,7 @@ pub fn read_dsr_lines(
                     "totals within range",
                 ));
             }
-            sink(line(LineKind::Sale, Some(sku.clone()), s.units, amounts[i]));
+            sink(line(LineKind::Sale, Some(sku.clone()), sold, amounts[i]));
             if s.returns > 0 {
                 add(
                     &mut lines,

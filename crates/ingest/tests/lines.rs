@@ -137,7 +137,10 @@ fn dsr_lines_carry_isrc_territory_and_service_and_add_up_to_the_statement() {
     let parsed = backstock_ingest::edi::read_dsr(&bytes, &ctx(), &d).unwrap();
     let mut lines = Vec::new();
     let again =
-        backstock_ingest::edi::read_dsr_lines(&bytes, &ctx(), &d, &mut |l| lines.push(l)).unwrap();
+        backstock_ingest::edi::read_dsr_lines(&bytes, &ctx(), &d, &Default::default(), &mut |l| {
+            lines.push(l)
+        })
+        .unwrap();
     assert_eq!(sums_of_entries(&again), sums_of_entries(&parsed));
     assert_eq!(sums_of_lines(&lines), sums_of_entries(&parsed));
     let l = lines
@@ -208,7 +211,10 @@ fn x12_lines_are_priced_as_the_statement_is() {
     let d = PartyId::parse("allegro").unwrap();
     let parsed = backstock_ingest::edi::read_x12(&bytes, &ctx(), &d).unwrap();
     let mut lines = Vec::new();
-    backstock_ingest::edi::read_x12_lines(&bytes, &ctx(), &d, &mut |l| lines.push(l)).unwrap();
+    backstock_ingest::edi::read_x12_lines(&bytes, &ctx(), &d, &Default::default(), &mut |l| {
+        lines.push(l)
+    })
+    .unwrap();
     assert!(lines.len() >= 3, "{lines:?}");
     assert!(lines.iter().all(|l| l.statement_id.starts_with("x12-")));
     assert_eq!(sums_of_lines(&lines), sums_of_entries(&parsed));
@@ -330,7 +336,10 @@ fn a_dsrs_unknown_codes_are_held_with_their_money_not_dropped() {
     let d = PartyId::parse("allegro").unwrap();
     let mut lines = Vec::new();
     let all =
-        backstock_ingest::edi::read_dsr_lines(&bytes, &ctx(), &d, &mut |l| lines.push(l)).unwrap();
+        backstock_ingest::edi::read_dsr_lines(&bytes, &ctx(), &d, &Default::default(), &mut |l| {
+            lines.push(l)
+        })
+        .unwrap();
     let total: i64 = lines
         .iter()
         .map(|l| l.amount_minor * l.kind.net_sign())

@@ -235,11 +235,23 @@ async fn read_original(
                 return Ok(None);
             };
             let r = if kind == Some(Kind::X12) {
-                backstock_ingest::edi::read_x12_lines(bytes, ctx, &d, &mut |l| lines.push(l))
-                    .map(|_| Reading::X12)
+                backstock_ingest::edi::read_x12_lines(
+                    bytes,
+                    ctx,
+                    &d,
+                    &Default::default(),
+                    &mut |l| lines.push(l),
+                )
+                .map(|_| Reading::X12)
             } else {
-                backstock_ingest::edi::read_dsr_lines(bytes, ctx, &d, &mut |l| lines.push(l))
-                    .map(|_| Reading::Dsr)
+                backstock_ingest::edi::read_dsr_lines(
+                    bytes,
+                    ctx,
+                    &d,
+                    &Default::default(),
+                    &mut |l| lines.push(l),
+                )
+                .map(|_| Reading::Dsr)
             };
             match r {
                 Ok(r) => r,
@@ -248,14 +260,22 @@ async fn read_original(
                     lines.clear();
                     ctx.hold_unmatched = true;
                     let again = if kind == Some(Kind::X12) {
-                        backstock_ingest::edi::read_x12_lines(bytes, ctx, &d, &mut |l| {
-                            lines.push(l)
-                        })
+                        backstock_ingest::edi::read_x12_lines(
+                            bytes,
+                            ctx,
+                            &d,
+                            &Default::default(),
+                            &mut |l| lines.push(l),
+                        )
                         .map(|_| Reading::X12)
                     } else {
-                        backstock_ingest::edi::read_dsr_lines(bytes, ctx, &d, &mut |l| {
-                            lines.push(l)
-                        })
+                        backstock_ingest::edi::read_dsr_lines(
+                            bytes,
+                            ctx,
+                            &d,
+                            &Default::default(),
+                            &mut |l| lines.push(l),
+                        )
                         .map(|_| Reading::Dsr)
                     };
                     ctx.hold_unmatched = false;

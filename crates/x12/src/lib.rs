@@ -66,7 +66,7 @@ pub use date::Date8;
 pub use envelope::{FunctionalGroup, Interchange, Transaction};
 pub use error::{X12Error, MAX_ERRORS};
 pub use lexer::{Segment, Separators};
-pub use report::{Activity, ItemId, ItemIdKind, ItemReport, TransactionSet};
+pub use report::{is_retail_price, Activity, ItemId, ItemIdKind, ItemReport, TransactionSet};
 
 use error::Errors;
 

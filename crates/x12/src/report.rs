@@ -133,8 +133,15 @@ pub struct ItemReport {
     /// loop. Otherwise a header N1 with entity code ST, RL, WH, SN or LC. N1 gives
     /// its id (N104) or else its name (N102).
     pub location: Option<String>,
-    /// Unit price exactly as written (CTP03, or UIT02 in an 867), if any.
+    /// Unit price exactly as written (CTP03, or UIT02 in an 867), if any. When the
+    /// item has several, the first that is not a retail price ([`is_retail_price`]).
     pub unit_price: Option<String>,
+    /// What that price is, as written: CTP02 (`WHL` wholesale, `UCP` unit cost, `RES`
+    /// resale/retail, …) or UIT03 (`WE` wholesale each, `RE` retail each, …).
+    pub price_qualifier: Option<String>,
+    /// The quantity's qualifier as written (ZA01 `QS`, `QA`…; QTY01 `17`, `33`…):
+    /// which count of on-hand units this is, when a report gives several.
+    pub qualifier: String,
     /// 867 AMT02 (monetary amount for the line) exactly as written, if any.
     pub amount: Option<String>,
     /// CUR02 currency code, if the transaction set has a CUR segment.
@@ -159,8 +166,20 @@ struct Item {
     id: ItemId,
     alternates: Vec<ItemId>,
     description: Option<String>,
-    price: Option<String>,
+    /// (price, its qualifier).
+    price: Option<(String, Option<String>)>,
     location: Option<String>,
+}
+
+/// Whether a price qualifier (CTP02 or UIT03) says the price is a retail or list
+/// price — what a store charged its customer, not what the distributor owes the
+/// label: `RES` resale, `RTL` retail, `MSR` manufacturer's suggested retail, `SLP`
+/// suggested list, `LPR` list, UIT03 `RE` retail per each.
+pub fn is_retail_price(qualifier: &str) -> bool {
+    matches!(
+        qualifier.trim().to_ascii_uppercase().as_str(),
+        "RES" | "RTL" | "MSR" | "SLP" | "LPR" | "RE"
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -215,7 +234,9 @@ impl Context<'_> {
             quantity: q.quantity,
             unit: q.unit,
             location: q.location,
-            unit_price: item.price.clone(),
+            unit_price: item.price.as_ref().map(|p| p.0.clone()),
+            price_qualifier: item.price.as_ref().and_then(|p| p.1.clone()),
+            qualifier: q.source.element(1).unwrap_or("").to_string(),
             amount: q.amount,
             currency: self.currency.clone(),
             sent_on: self.sent_on,
@@ -377,11 +398,21 @@ fn describe(item: &mut ItemState, segment: &Segment) {
     }
 }
 
-fn set_price(item: &mut ItemState, segment: &Segment, n: usize, errors: &mut Errors) {
+/// The item's price from element `n`, its qualifier in element `q`: the first
+/// given, unless it is a retail price and a later one is not.
+fn set_price(item: &mut ItemState, segment: &Segment, n: usize, q: usize, errors: &mut Errors) {
     if let Some(item) = item.item_mut() {
-        let found = price(segment, n, errors);
-        if item.price.is_none() {
-            item.price = found;
+        let Some(found) = price(segment, n, errors) else {
+            return;
+        };
+        let qualifier = owned(segment.element(q));
+        let retail = |p: &Option<String>| p.as_deref().is_some_and(is_retail_price);
+        let replace = match &item.price {
+            None => true,
+            Some((_, old)) => retail(old) && !retail(&qualifier),
+        };
+        if replace {
+            item.price = Some((found, qualifier));
         }
     }
 }
@@ -413,6 +444,9 @@ fn za_activity(code: &str) -> Option<Activity> {
 struct ZaLoop<'a> {
     za: &'a Segment,
     sdqs: Vec<&'a Segment>,
+    /// The period (XQ) in force where the ZA stands: a later XQ opens another
+    /// period, it does not move this one.
+    period: (Option<Date8>, Option<Date8>),
 }
 
 /// Per-location quantities of an SDQ: (location, quantity, unit).
@@ -469,12 +503,11 @@ fn close_za(
     za_loop: Option<ZaLoop<'_>>,
     item: &ItemState,
     ctx: &Context<'_>,
-    period: (Option<Date8>, Option<Date8>),
     header_location: &Option<String>,
     pending: &mut Pending,
     errors: &mut Errors,
 ) {
-    let Some(ZaLoop { za, sdqs }) = za_loop else {
+    let Some(ZaLoop { za, sdqs, period }) = za_loop else {
         return;
     };
     let Some(activity) = za.element(1).and_then(za_activity) else {
@@ -559,7 +592,8 @@ fn finish_item(item: &ItemState, pending: &mut Pending, out: &mut Vec<ItemReport
     if let ItemState::Valid(item) = item {
         for mut report in pending.reports.drain(..) {
             if report.unit_price.is_none() {
-                report.unit_price = item.price.clone();
+                report.unit_price = item.price.as_ref().map(|p| p.0.clone());
+                report.price_qualifier = item.price.as_ref().and_then(|p| p.1.clone());
             }
             if report.description.is_none() {
                 report.description = item.description.clone();
@@ -596,7 +630,6 @@ fn map_852(ctx: &Context<'_>, errors: &mut Errors, out: &mut Vec<ItemReport>) {
                     za.take(),
                     &item,
                     ctx,
-                    period,
                     &header_location,
                     &mut pending,
                     errors,
@@ -605,13 +638,12 @@ fn map_852(ctx: &Context<'_>, errors: &mut Errors, out: &mut Vec<ItemReport>) {
                 item = parse_lin(segment, errors);
             }
             "PID" => describe(&mut item, segment),
-            "CTP" => set_price(&mut item, segment, 3, errors),
+            "CTP" => set_price(&mut item, segment, 3, 2, errors),
             "ZA" => {
                 close_za(
                     za.take(),
                     &item,
                     ctx,
-                    period,
                     &header_location,
                     &mut pending,
                     errors,
@@ -619,6 +651,7 @@ fn map_852(ctx: &Context<'_>, errors: &mut Errors, out: &mut Vec<ItemReport>) {
                 za = Some(ZaLoop {
                     za: segment,
                     sdqs: Vec::new(),
+                    period,
                 });
             }
             "SDQ" => match za.as_mut() {
@@ -636,7 +669,6 @@ fn map_852(ctx: &Context<'_>, errors: &mut Errors, out: &mut Vec<ItemReport>) {
         za.take(),
         &item,
         ctx,
-        period,
         &header_location,
         &mut pending,
         errors,
@@ -676,7 +708,7 @@ fn map_846(ctx: &Context<'_>, errors: &mut Errors, out: &mut Vec<ItemReport>) {
                 item = parse_lin(segment, errors);
             }
             "PID" => describe(&mut item, segment),
-            "CTP" => set_price(&mut item, segment, 3, errors),
+            "CTP" => set_price(&mut item, segment, 3, 2, errors),
             "QTY" => {
                 if !segment.element(1).is_some_and(|q| ON_HAND_QTY.contains(&q)) {
                     continue;
@@ -743,7 +775,10 @@ enum Order {
 struct Group<'a> {
     item: ItemState,
     has_lin: bool,
-    quantities: Vec<&'a Segment>,
+    /// Each QTY with the AMT that follows it (an AMT is the amount of the quantity
+    /// before it, never of every quantity of the item).
+    quantities: Vec<(&'a Segment, Option<String>)>,
+    /// An AMT read before any QTY of the group: the next QTY's.
     amount: Option<String>,
 }
 
@@ -792,11 +827,14 @@ impl<'a> PtdLoop<'a> {
     fn qty(&mut self, segment: &'a Segment) {
         let order = *self.order.get_or_insert(Order::QtyFirst);
         match (order, self.groups.last_mut()) {
-            (Order::LinFirst, Some(group)) => group.quantities.push(segment),
+            (Order::LinFirst, Some(group)) => {
+                let amount = group.amount.take();
+                group.quantities.push((segment, amount));
+            }
             _ => self.groups.push(Group {
                 item: ItemState::Missing,
                 has_lin: false,
-                quantities: vec![segment],
+                quantities: vec![(segment, None)],
                 amount: None,
             }),
         }
@@ -820,7 +858,7 @@ fn close_ptd(
     let period = (ptd.start.or(header.0), ptd.end.or(header.1));
     for group in &ptd.groups {
         let mut reported_missing = false;
-        for qty in &group.quantities {
+        for (qty, amount) in &group.quantities {
             let code = qty.element(1).unwrap_or("");
             let activity = if ON_HAND_QTY.contains(&code) {
                 Some(Activity::OnHand)
@@ -861,7 +899,7 @@ fn close_ptd(
                                 .map(|u| u.to_string()),
                             location: ptd.location.clone(),
                             period,
-                            amount: group.amount.clone(),
+                            amount: amount.clone(),
                             source: qty,
                         },
                     ),
@@ -879,7 +917,7 @@ fn map_867(ctx: &Context<'_>, errors: &mut Errors, out: &mut Vec<ItemReport>) {
     for segment in ctx.transaction.body() {
         let id = segment.id.as_str();
         if id == "PTD" {
-            let header = (header_start.or(report_date), header_end.or(report_date));
+            let header = header_period(header_start, header_end, report_date);
             close_ptd(ptd.take(), ctx, header, errors, out);
             ptd = Some(PtdLoop::new(segment));
             continue;
@@ -916,9 +954,9 @@ fn map_867(ctx: &Context<'_>, errors: &mut Errors, out: &mut Vec<ItemReport>) {
                 }
             }
             "CTP" | "UIT" => {
-                let n = if id == "CTP" { 3 } else { 2 };
+                let (n, q) = if id == "CTP" { (3, 2) } else { (2, 3) };
                 if let Some(group) = open.current() {
-                    set_price(&mut group.item, segment, n, errors);
+                    set_price(&mut group.item, segment, n, q, errors);
                 } else {
                     let _ = price(segment, n, errors);
                 }
@@ -926,16 +964,34 @@ fn map_867(ctx: &Context<'_>, errors: &mut Errors, out: &mut Vec<ItemReport>) {
             "AMT" => {
                 let amount = price(segment, 2, errors);
                 if let Some(group) = open.current() {
-                    if group.amount.is_none() {
-                        group.amount = amount;
+                    // The amount of the last quantity read, if it has none yet; else
+                    // of the next one.
+                    match group.quantities.last_mut() {
+                        Some((_, slot @ None)) => *slot = amount,
+                        _ => {
+                            if group.amount.is_none() {
+                                group.amount = amount;
+                            }
+                        }
                     }
                 }
             }
             _ => {}
         }
     }
-    let header = (header_start.or(report_date), header_end.or(report_date));
+    let header = header_period(header_start, header_end, report_date);
     close_ptd(ptd.take(), ctx, header, errors, out);
+}
+
+/// An 867's period from its header: DTM*090 to DTM*091 (either alone: that day),
+/// else the report's date (BPT03) — never the report's date as the start of a period
+/// whose end is given.
+fn header_period(
+    start: Option<Date8>,
+    end: Option<Date8>,
+    report_date: Option<Date8>,
+) -> (Option<Date8>, Option<Date8>) {
+    (start.or(end).or(report_date), end.or(start).or(report_date))
 }
 
 // ---------------------------------------------------------------------------
