@@ -646,7 +646,12 @@ pub async fn import_checked(
             );
             // What deserves a second look, said before anything is recorded.
             let warned = crate::preview::warnings(books, kind, &parsed.entries).await?;
-            let warned: String = warned.iter().map(|w| format!("  warning: {w}\n")).collect();
+            let warned: String = parsed
+                .notes
+                .iter()
+                .map(|n| format!("  note: {n}\n"))
+                .chain(warned.iter().map(|w| format!("  warning: {w}\n")))
+                .collect();
             if opts.dry_run {
                 report.push_str(&format!(
                     "{shown}: would record {summary}{} (dry run: nothing changed)\n",

@@ -136,8 +136,14 @@ pub fn read(
 ) -> Result<Parsed, AppError> {
     let bytes =
         std::fs::read(path).map_err(|e| AppError::new(Exit::Input, format!("{shown}: {e}")))?;
-    let rows = convert(&bytes, shown, mapping, overrides)?;
-    from_rows_of(rows, mapping, ctx, &bytes)
+    let converted = convert_noted(&bytes, shown, mapping, overrides)?;
+    let mut parsed = from_rows_of(converted.rows, mapping, ctx, &bytes)?;
+    parsed.notes = converted
+        .notes
+        .iter()
+        .map(|n| format!("{shown}:{n}"))
+        .collect();
+    Ok(parsed)
 }
 
 /// A file's bytes through a mapping into canonical statement rows (with the source
@@ -149,11 +155,22 @@ pub fn convert(
     mapping: &Mapping,
     overrides: &Overrides,
 ) -> Result<Vec<Row>, AppError> {
+    convert_noted(bytes, shown, mapping, overrides).map(|c| c.rows)
+}
+
+/// [`convert`], with what the engine noted on the way (a repeated header row
+/// skipped, hidden rows read).
+pub fn convert_noted(
+    bytes: &[u8],
+    shown: &str,
+    mapping: &Mapping,
+    overrides: &Overrides,
+) -> Result<backstock_mapping::Converted, AppError> {
     let rows = match mapping.format() {
         backstock_mapping::Format::Xlsx => {
-            backstock_mapping::convert_xlsx(mapping, bytes, overrides)
+            backstock_mapping::convert_xlsx_noted(mapping, bytes, overrides)
         }
-        _ => backstock_mapping::convert_csv(mapping, bytes, overrides),
+        _ => backstock_mapping::convert_csv_noted(mapping, bytes, overrides),
     };
     rows.map_err(|errs| {
         let mut m = format!(

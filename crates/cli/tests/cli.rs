@@ -1239,7 +1239,10 @@ LIN*1*UP*859712000019~ZA*QS*{sold}*EA~SE*5*0001~GE*1*905~IEA*1*000000905~"
         ],
         3,
     );
-    assert!(err.contains("--issued-on is not taken for a x12 file"), "{err}");
+    assert!(
+        err.contains("--issued-on is not taken for a x12 file"),
+        "{err}"
+    );
     let out = ok(
         &d,
         &[
@@ -1254,4 +1257,53 @@ LIN*1*UP*859712000019~ZA*QS*{sold}*EA~SE*5*0001~GE*1*905~IEA*1*000000905~"
     assert!(out.contains("total 96.00 USD"), "{out}");
     let shown = ok(&d, &["show", "statement:allegro:x12-0001-2016-01-31-R1"]);
     assert!(shown.contains("\"units\":12"), "{shown}");
+}
+
+/// A distributor's export that repeats its header row at a page break imports, and
+/// the import says which line it skipped (it refused the file with five errors).
+#[test]
+fn a_header_repeated_at_a_page_break_is_skipped_and_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("demo");
+    ok(&d, &["demo"]);
+    let header = "UPC,Catalog #,Artist,Title,Format,Units Sold,Units Returned,Net Units,Gross Sales $,Returns $,Dist Fee $,Net $";
+    let file = write(
+        tmp.path(),
+        "june.csv",
+        &format!(
+            "\"Northwind Music Distribution, Inc.\",,,,,,,,,,,\n\
+Label Sales Statement,,,,,,,,,,,\n\
+Statement No:,NW-1606,,,,,,,,,,\n\
+Label:,Marigold Records,,,,,,,,,,\n\
+Statement Period:,06/01/2016 - 06/30/2016,,,,,,,,,,\n\
+Statement Date:,07/15/2016,,,,,,,,,,\n\
+Currency:,USD,,,,,,,,,,\n\
+,,,,,,,,,,,\n\
+{header}\n\
+859712000019,MRG-001-CD,The Tidewater Band,Harbor Lights,CD,10,1,9,$80.00,($8.00),($15.84),$56.16\n\
+{header}\n\
+859712000026,MRG-002-LP,The Tidewater Band,Harbor Lights,LP,4,0,4,$46.00,$0.00,($10.12),$35.88\n\
+,,,,,,,,,,,\n\
+Reserve for Returns Withheld (20%),,,,,,,,,,,($18.41)\n\
+TOTAL,,,,,14,1,13,$126.00,($8.00),($25.96),$73.63\n"
+        ),
+    );
+    let out = ok(
+        &d,
+        &[
+            "import",
+            &file,
+            "--mapping",
+            "indie-dist-us",
+            "--distributor",
+            "northwind",
+            "--dry-run",
+        ],
+    );
+    assert!(
+        out.contains("note: ") && out.contains("line 11: this line repeats the header row (line 9)"),
+        "{out}"
+    );
+    // 80.00 − 8.00 − 15.84 + 46.00 − 10.12 − 18.41 reserve, by hand.
+    assert!(out.contains("total 73.63 USD"), "{out}");
 }

@@ -452,6 +452,9 @@ pub struct Parsed {
     pub unknown: BTreeMap<String, u64>,
     /// The column (1-based, and its header name) where the unknown codes are.
     pub code_column: Option<(usize, String)>,
+    /// What reading the file did that its owner should know, each naming its line (a
+    /// repeated header row skipped, hidden spreadsheet rows read).
+    pub notes: Vec<String>,
 }
 
 impl Parsed {
@@ -463,6 +466,7 @@ impl Parsed {
             totals: Totals::default(),
             unknown: BTreeMap::new(),
             code_column: None,
+            notes: Vec::new(),
         }
     }
     pub(crate) fn push(&mut self, e: Option<Entry>) {
