@@ -1301,7 +1301,8 @@ TOTAL,,,,,14,1,13,$126.00,($8.00),($25.96),$73.63\n"
         ],
     );
     assert!(
-        out.contains("note: ") && out.contains("line 11: this line repeats the header row (line 9)"),
+        out.contains("note: ")
+            && out.contains("line 11: this line repeats the header row (line 9)"),
         "{out}"
     );
     // 80.00 − 8.00 − 15.84 + 46.00 − 10.12 − 18.41 reserve, by hand.

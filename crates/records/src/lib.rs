@@ -142,6 +142,10 @@ pub struct Records<'a> {
     pub as_of: Date,
     /// Latest agreement per distributor.
     pub agreements: BTreeMap<PartyId, &'a Agreement>,
+    /// Every agreement of each distributor, in recording order: renegotiated terms
+    /// are a new agreement from its own start, and what was due before it stays due
+    /// on the terms of its day ([`Records::agreement_on`]).
+    pub agreement_history: BTreeMap<PartyId, Vec<&'a Agreement>>,
     /// Latest catalog item per SKU.
     pub catalog: BTreeMap<Sku, &'a CatalogItem>,
     /// Statements, one per (distributor, statement id) (a later one replaces an earlier
@@ -250,12 +254,32 @@ impl<'a> Records<'a> {
         reversals(entries, as_of).remove(id)
     }
 
+    /// The agreement with `d` in force on `day`: of those started by then, the one
+    /// started last (of two starting the same day, the one recorded last); before
+    /// any started, the first. `None` without an agreement.
+    pub fn agreement_on(&self, d: &PartyId, day: Date) -> Option<&'a Agreement> {
+        let history = self.agreement_history.get(d)?;
+        history
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.agreement_start <= day)
+            .max_by_key(|(i, a)| (a.agreement_start, *i))
+            .or_else(|| {
+                history
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(i, a)| (a.agreement_start, *i))
+            })
+            .map(|(_, a)| *a)
+    }
+
     fn build(entries: &'a [Entry], as_of: Date, keep_reversed: bool) -> Records<'a> {
         let visible = visible(entries, as_of);
         let void = reversals(entries, as_of);
         let mut v = Records {
             as_of,
             agreements: BTreeMap::new(),
+            agreement_history: BTreeMap::new(),
             catalog: BTreeMap::new(),
             statements: Vec::new(),
             payments: Vec::new(),
@@ -479,6 +503,10 @@ impl<'a> Records<'a> {
                 Event::Fact(f) => match f {
                     Fact::Agreement(a) if counts => {
                         v.agreements.insert(a.distributor.clone(), a);
+                        v.agreement_history
+                            .entry(a.distributor.clone())
+                            .or_default()
+                            .push(a);
                     }
                     Fact::CatalogItem(c) if counts => {
                         v.catalog.insert(c.sku.clone(), c);

@@ -228,6 +228,11 @@ impl<'a> Book<'a> {
                     _ => {}
                 }
             }
+            // Due on the terms of the agreement in force at the period's end: terms
+            // renegotiated later do not make earlier statements late (or early).
+            let terms_days = view
+                .agreement_on(distributor, r.st.period_end)
+                .map_or(terms_days, |a| a.payment_terms_days);
             stmts.push(StmtCalc {
                 r: *r,
                 net,
@@ -418,11 +423,10 @@ impl<'a> Book<'a> {
                     period_end: s.r.st.period_end,
                     amount: s.reserve_withheld,
                     released: 0,
-                    due_back: s
-                        .r
-                        .st
-                        .period_end
-                        .add_days(days_i32(i64::from(release_days))),
+                    due_back: s.r.st.period_end.add_days(days_i32(i64::from(
+                        view.agreement_on(distributor, s.r.st.period_end)
+                            .map_or(release_days, |a| a.reserve_release_days),
+                    ))),
                 });
             }
         }

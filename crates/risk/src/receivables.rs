@@ -1,8 +1,10 @@
 //! What each distributor owes the label as of the snapshot's date, how late it is, and
 //! the label's whole exposure to it.
 //!
-//! * Each statement falls due at `period_end + payment_terms_days`; its net due is
-//!   [`backstock_ledger::Statement::net_due_minor`].
+//! * Each statement falls due at `period_end + payment_terms_days` of the agreement in
+//!   force on its period's end (terms renegotiated later apply to later periods only;
+//!   reserves come back on that agreement's `reserve_release_days` too); its net due
+//!   is [`backstock_ledger::Statement::net_due_minor`].
 //! * Payments are applied as described in the `book` module: to the statement a payment
 //!   names, then oldest open first; an overpayment stays as unapplied credit. Only
 //!   payments in the snapshot count, so a payment received after the date never

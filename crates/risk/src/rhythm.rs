@@ -47,11 +47,32 @@ pub(crate) fn arrears_span_two_periods(
 /// its most recent statements received a year or more before the view's date; when it
 /// has fewer than three such, of its most recent statements of any age. `None` with
 /// fewer than three statements in all.
+///
+/// After a change of rhythm (a later agreement states quarterly where the earlier one
+/// stated monthly) only statements of the agreement's own period length count: how
+/// soon a distributor sends a month's statement says nothing of how soon it sends a
+/// quarter's. Until three such have come, the lag is not known (`None`).
 pub(crate) fn usual_issue_lag_days(view: &View<'_>, a: &Agreement) -> Option<i64> {
     let year_ago = crate::minus_days(view.as_of, 365);
+    let want = period_days(a);
+    // A statement period about as long as the agreement's (half a period either way).
+    let same_rhythm = |s: &crate::view::StmtRef<'_>| {
+        let days = i64::from(s.st.period_start.days_until(s.st.period_end)) + 1;
+        (days - want).abs() <= want / 2
+    };
+    let rhythm_changed = view.agreement_history.get(&a.distributor).is_some_and(|h| {
+        h.iter()
+            .any(|x| x.statement_frequency != a.statement_frequency)
+    });
+    let matching = view
+        .statements_of(&a.distributor)
+        .filter(|s| same_rhythm(s))
+        .count();
+    let only_same = matching >= 3 || rhythm_changed;
     let lags = |old_only: bool| -> Vec<i64> {
         let mut v: Vec<(backstock_domain::Date, i64)> = view
             .statements_of(&a.distributor)
+            .filter(|s| !only_same || same_rhythm(s))
             .filter(|s| !old_only || s.received_on() <= year_ago)
             .map(|s| {
                 (
@@ -80,12 +101,14 @@ pub(crate) fn usual_issue_lag_days(view: &View<'_>, a: &Agreement) -> Option<i64
 }
 
 /// Days after a period's end by which its statement is expected: the usual issue lag
-/// plus the slack, and never less than the grace.
+/// plus the slack, and never less than the grace. While the lag is not known, the
+/// grace, or half a period for a distributor that states less often than monthly (a
+/// quarter's statement commonly comes five or six weeks after it).
 pub(crate) fn expected_lag_days(view: &View<'_>, a: &Agreement, t: &Thresholds) -> i64 {
     let grace = t.statement_grace_days;
     match usual_issue_lag_days(view, a) {
         Some(lag) => grace.max(lag.saturating_add(t.statement_lag_slack_days)),
-        None => grace,
+        None => grace.max(period_days(a) / 2),
     }
 }
 

@@ -454,6 +454,9 @@ struct PayMetrics {
     cash_in: i128,
     /// Deducted on the statements due (outstanding and accepted): judged apart.
     deducted: i128,
+    /// Settled on the statements due by the distributor's credit notes (statements
+    /// whose net is negative, January's returns): owed no longer, so not a shortfall.
+    credited: i128,
 }
 
 impl PayMetrics {
@@ -478,9 +481,11 @@ fn pay_metrics(book: &Book<'_>, t: &Thresholds, f: &Frame) -> PayMetrics {
         .filter(|s| s.due_amount() > 0 && s.due_on > due_from && s.due_on <= due_to)
     {
         let deducted = s.deduction(max) + s.applied_of(AppKind::Deduction);
+        let credited = s.applied_of(AppKind::CreditNote).max(0);
         m.n_due += 1;
-        m.due += s.due_amount() - deducted;
+        m.due += s.due_amount() - deducted - credited;
         m.deducted += deducted;
+        m.credited += credited;
         let (mut w, mut amt, mut late_amt) = (0i128, 0i128, 0i128);
         for app in s.apps.iter().filter(|a| a.cash && a.amount > 0) {
             let days = i64::from(s.due_on.days_until(app.date)).max(0);
@@ -654,6 +659,13 @@ fn payment_signals(
         format!(
             " Deductions of {} on these statements are judged apart.",
             show(m.deducted, cur)
+        )
+    } else {
+        String::new()
+    } + &if m.credited > 0 {
+        format!(
+            " Its credit notes settled {} of them, which is not counted as due.",
+            show(m.credited, cur)
         )
     } else {
         String::new()
@@ -1810,6 +1822,109 @@ mod tests {
         let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
         assert_eq!(st.level, Level::Critical);
         assert_eq!(st.value, "4 missing, 0 late");
+    }
+
+    /// Terms renegotiated from 120 to 45 days: statements of the months before are
+    /// due on the 120 days in force then. Paid on those days, the distributor is at
+    /// ok — not "60 days beyond terms" at alert, with a credit hold.
+    #[test]
+    fn renegotiated_terms_do_not_make_earlier_statements_late() {
+        let mut old = agreement("allegro", "2014-01-01");
+        old.payment_terms_days = 120;
+        let mut new = agreement("allegro", "2015-07-01");
+        new.payment_terms_days = 45;
+        let mut tl = Tl::new();
+        tl.ucc("allegro", "OR-2013-001", "OR", "2013-12-01", None)
+            .agreement(old)
+            .catalog("CD1", 950, 300)
+            .make("2014-01-01", "CD1", 10_000)
+            .ship("SH1", "2014-01-05", "label", "allegro", "CD1", 2000)
+            .monthly_with("allegro", "2014-01-01", 18, "CD1", 40, 38_000, 120, |_| {
+                Some((0, 38_000))
+            })
+            .agreement(new)
+            .monthly_with("allegro", "2015-07-01", 6, "CD1", 40, 38_000, 45, |_| {
+                Some((0, 38_000))
+            });
+        let snap = tl.snap(AS_OF);
+        let a = assess1(&snap);
+        assert_eq!(a.level, Level::Ok, "{:#?}", a.signals);
+        let r = crate::receivables::compute(&snap, Some(&p("allegro")));
+        let due = |id: &str| {
+            r[0].book
+                .statements
+                .iter()
+                .find(|s| s.statement_id == id)
+                .map(|s| s.due_on.to_string())
+        };
+        assert_eq!(due("allegro-2015-06").as_deref(), Some("2015-10-28"));
+        assert_eq!(due("allegro-2015-07").as_deref(), Some("2015-09-14"));
+        assert_eq!(r[0].payment_terms_days, 45);
+    }
+
+    /// Monthly statements 10 days after each month for a year, then a new agreement
+    /// states quarterly and each quarter's statement comes 35 days after it: the
+    /// month's lag says nothing of a quarter's, so none of them is "late".
+    #[test]
+    fn a_change_to_quarterly_statements_is_not_late() {
+        let mut monthly = agreement("allegro", "2014-01-01");
+        monthly.payment_terms_days = 60;
+        let mut quarterly = agreement("allegro", "2015-01-01");
+        quarterly.payment_terms_days = 60;
+        quarterly.statement_frequency = backstock_ledger::facts::StatementFrequency::Quarterly;
+        let mut tl = Tl::new();
+        tl.ucc("allegro", "OR-2013-001", "OR", "2013-12-01", None)
+            .agreement(monthly)
+            .catalog("CD1", 950, 300)
+            .make("2014-01-01", "CD1", 10_000)
+            .ship("SH1", "2014-01-05", "label", "allegro", "CD1", 2000);
+        for m in 0..12 {
+            let start = d("2014-01-01").add_months(m);
+            let end = start.last_of_month();
+            let id = format!("M{m}");
+            tl.statement(
+                &id,
+                "allegro",
+                &start.to_string(),
+                &end.to_string(),
+                &end.add_days(10).to_string(),
+                vec![sale("CD1", 40, 38_000)],
+            )
+            .pay(
+                &format!("P{id}"),
+                &end.add_days(60).to_string(),
+                "allegro",
+                usd(38_000),
+                Some(&id),
+            );
+        }
+        tl.agreement(quarterly);
+        for q in 0..4 {
+            let start = d("2015-01-01").add_months(3 * q);
+            let end = start.add_months(3).add_days(-1);
+            let id = format!("Q{q}");
+            tl.statement(
+                &id,
+                "allegro",
+                &start.to_string(),
+                &end.to_string(),
+                &end.add_days(35).to_string(),
+                vec![sale("CD1", 120, 114_000)],
+            );
+            if end.add_days(60) <= d("2016-02-15") {
+                tl.pay(
+                    &format!("P{id}"),
+                    &end.add_days(60).to_string(),
+                    "allegro",
+                    usd(114_000),
+                    Some(&id),
+                );
+            }
+        }
+        let a = assess1(&tl.snap("2016-02-15"));
+        let st = signal(&a, "statements_late_or_missing");
+        assert_eq!(st.level, Level::Ok, "{st:#?}");
+        assert_eq!(a.level, Level::Ok, "{:#?}", a.signals);
     }
 
     #[test]
