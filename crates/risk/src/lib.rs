@@ -194,6 +194,11 @@ pub struct Thresholds {
     /// received late → alert: statements arriving later and later, the trace a
     /// distributor in trouble leaves before it stops sending them (0: off).
     pub statements_late_in_a_row_alert: i64,
+    /// `sales_stalled`: its latest statements (90 days' worth) report at most this
+    /// many per-mille of the units it sold a period in the year before, while it holds
+    /// at least a period's sales of the label's stock → watch; twice as long → alert
+    /// (0: off).
+    pub sales_stall_permille: i64,
     /// Window for units ordered/shipped vs units sold.
     pub stocking_window_days: i64,
     /// Ordered-or-shipped ÷ sold, per-mille, that counts as stocking up (with arrears).
@@ -283,6 +288,7 @@ impl Default for Thresholds {
             statement_window_days: 365,
             statements_missing_critical: 3,
             statements_late_in_a_row_alert: 3,
+            sales_stall_permille: 100,
             stocking_window_days: 90,
             stocking_ratio_permille: 1500,
             stocking_min_units: 10,

@@ -17,6 +17,7 @@
 //! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
 //! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more → alert when two are missing, or one quarter is overdue by a further quarter, or by a month while another statement in the window came late (a second strike); the last three expected all late or missing, two or more of them received late, once its usual lag is known (three statements) → alert (later and later: `statements_late_in_a_row_alert`); ≥ 3 missing → critical |
 //! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears on two or more statements (or one quarter) — two it is really behind on: past due by more than its usual lateness + 14 days, so one statement paid three months late beside the next one a week or two late, as usual, is not two | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old and span two statements (or a quarter); a PO while so in arrears → alert; without arrears, or like last year's season → ok |
+//! | `sales_stalled` | physical units sold, net of returns, on its latest statements covering 90 days (3 monthly, 1 quarterly) against its rate per statement in the year before them, while it holds at least one such statement's sales of the label's stock, worth the materiality floor at wholesale (only with a year's baseline of at least `stocking_min_units` a statement) | at most 10 % (`sales_stall_permille`) → watch; so over twice as many statements → alert — stock sold and not reported leaves this trace and no other; a catalog selling less year by year never falls so far below its year before |
 //! | `exposure_over_limit` | (unpaid + reserve + consigned stock at wholesale) ÷ credit limit | watch ≥ 80 %, alert > 100 %, critical > 150 % |
 //! | `stock_concentration` | share of the label's units (its own warehouse + consigned) held by this distributor | watch ≥ 50 % (information) |
 //! | `demand_unanswered` | a return/transfer demand with no answer | alert after 14 days |
@@ -49,7 +50,7 @@
 //! 2. If signals from **two or more independent families** are at `alert` or above, the
 //!    level is `critical`. Families: payment (`payment_lateness`, `payment_coverage`,
 //!    `payments_stopped` — views of the same money, so they count once), deductions, statements,
-//!    stocking, exposure, demand (`demand_unanswered`, `demand_refused`). `stock_concentration` (at most
+//!    stocking, sales (`sales_stalled`), exposure, demand (`demand_unanswered`, `demand_refused`). `stock_concentration` (at most
 //!    `watch`, information) and `ucc_unperfected` (the label's own paperwork, not the
 //!    distributor's behaviour) never count towards this escalation; they only take part
 //!    in step 1.
@@ -123,6 +124,7 @@ pub enum SignalCode {
     Deductions,
     StatementsLateOrMissing,
     StockingUp,
+    SalesStalled,
     ExposureOverLimit,
     StockConcentration,
     DemandUnanswered,
@@ -133,12 +135,13 @@ pub enum SignalCode {
 }
 
 impl SignalCode {
-    pub const ALL: [SignalCode; 11] = [
+    pub const ALL: [SignalCode; 12] = [
         SignalCode::PaymentLateness,
         SignalCode::PaymentCoverage,
         SignalCode::Deductions,
         SignalCode::StatementsLateOrMissing,
         SignalCode::StockingUp,
+        SignalCode::SalesStalled,
         SignalCode::ExposureOverLimit,
         SignalCode::StockConcentration,
         SignalCode::DemandUnanswered,
@@ -154,6 +157,7 @@ impl SignalCode {
             SignalCode::Deductions => "deductions",
             SignalCode::StatementsLateOrMissing => "statements_late_or_missing",
             SignalCode::StockingUp => "stocking_up",
+            SignalCode::SalesStalled => "sales_stalled",
             SignalCode::ExposureOverLimit => "exposure_over_limit",
             SignalCode::StockConcentration => "stock_concentration",
             SignalCode::DemandUnanswered => "demand_unanswered",
@@ -174,6 +178,7 @@ impl SignalCode {
             SignalCode::Deductions => "deductions",
             SignalCode::StatementsLateOrMissing => "statements",
             SignalCode::StockingUp => "stocking",
+            SignalCode::SalesStalled => "sales",
             SignalCode::ExposureOverLimit => "exposure",
             SignalCode::StockConcentration => "concentration",
             SignalCode::DemandUnanswered | SignalCode::DemandRefused => "demand",
@@ -396,6 +401,7 @@ fn assess_as_measured(
     signals.extend(deductions_signal(&book, t, &frame));
     signals.push(statements_signal(view, a, t));
     signals.extend(stocking_signal(snap, view, a, &book, t, &frame));
+    signals.extend(sales_stalled_signal(view, a, &stock, t, &frame));
     signals.push(exposure_signal(&exp, t));
     let units_here: i64 = snap
         .held
@@ -1227,6 +1233,108 @@ fn flagged_pos(
     flagged
 }
 
+/// Physical units a statement reports sold, net of returns (digital sales move no
+/// stock).
+fn physical_units_sold(s: &backstock_ledger::Statement) -> i64 {
+    s.lines
+        .iter()
+        .filter(|l| l.channel == backstock_ledger::Channel::Physical)
+        .map(|l| match l.kind {
+            backstock_ledger::LineKind::Sale => l.units,
+            backstock_ledger::LineKind::Return => -l.units,
+            _ => 0,
+        })
+        .fold(0i64, i64::saturating_add)
+}
+
+/// `sales_stalled`: its latest statements report next to nothing sold (at most
+/// `sales_stall_permille` of its rate in the year before them) while it still holds
+/// at least a normal period's sales of the label's stock, worth the materiality floor
+/// at wholesale. Stock a distributor sells and does not report leaves this trace and
+/// no other: it keeps sending statements, of nothing, and pays them. The latest
+/// statements covering 90 days (one quarter's) → watch; twice that → alert. A catalog
+/// that sells less year by year never falls so far below its year before.
+fn sales_stalled_signal(
+    view: &View<'_>,
+    a: &Agreement,
+    stock: &crate::receivables::StockHolding,
+    t: &Thresholds,
+    f: &Frame,
+) -> Option<Signal> {
+    if t.sales_stall_permille <= 0 {
+        return None;
+    }
+    let period = rhythm::period_days(a).max(28);
+    // Statements per 90 days of its rhythm: 3 monthly, 1 quarterly.
+    let k = usize::try_from((90 + period - 1) / period)
+        .unwrap_or(1)
+        .max(1);
+    let mut stmts: Vec<&crate::view::StmtRef<'_>> = view
+        .statements_of(&a.distributor)
+        // A digital sales report (every line digital) says nothing of the stock.
+        .filter(|s| {
+            s.st.lines.is_empty()
+                || s.st
+                    .lines
+                    .iter()
+                    .any(|l| l.channel == backstock_ledger::Channel::Physical)
+        })
+        .collect();
+    stmts.sort_by_key(|s| (s.st.period_end, s.seq));
+    // Per-period units of `recent` against the year of statements before them.
+    let stalled = |n: usize| -> Option<(i64, i64, i64, Date)> {
+        if stmts.len() < n {
+            return None;
+        }
+        let (before, recent) = stmts.split_at(stmts.len() - n);
+        let first_recent = recent.first()?.st.period_start;
+        let year_before = crate::minus_days(first_recent, 365);
+        let base: Vec<_> = before
+            .iter()
+            .filter(|s| s.st.period_end >= year_before)
+            .collect();
+        // A year's baseline: at least as many statements as the recent ones, and
+        // most of the year.
+        if base.len() < n.max(3 * k / 2).max(2) {
+            return None;
+        }
+        let base_units: i64 = base.iter().map(|s| physical_units_sold(s.st)).sum();
+        let recent_units: i64 = recent.iter().map(|s| physical_units_sold(s.st)).sum();
+        let base_rate = base_units / base.len() as i64;
+        let recent_rate = recent_units.max(0) / n as i64;
+        // Too little sold before to tell a stall from noise.
+        if base_rate < t.stocking_min_units.max(1) {
+            return None;
+        }
+        let is_stalled = i128::from(recent_units.max(0)) * 1000
+            <= i128::from(base_rate) * n as i128 * i128::from(t.sales_stall_permille);
+        let last_end = recent.last()?.st.period_end;
+        is_stalled.then_some((recent_rate, base_rate, recent_units, last_end))
+    };
+    let (recent_rate, base_rate, recent_units, last_end) = stalled(k)?;
+    // It must hold stock worth selling: a normal period's sales, material at wholesale.
+    if stock.units < base_rate || i128::from(stock.at_wholesale.minor()) < f.floor {
+        return None;
+    }
+    let longer = stalled(2 * k).is_some();
+    let level = if longer { Level::Alert } else { Level::Watch };
+    let span = if longer { 2 * k } else { k };
+    let per = if period > 45 { "a quarter" } else { "a month" };
+    Some(sig(
+        SignalCode::SalesStalled,
+        level,
+        format!(
+            "Its last {} (to {last_end}) report {} sold, against {} {per} in the year before, while it holds {} of the label's units ({} at wholesale): sales it does not report, or stock that no longer sells — ask it for a stock count, or for the stock back.",
+            plural(span as i64, "statement"),
+            plural(if longer { recent_units.max(0) } else { recent_rate * k as i64 }, "unit"),
+            base_rate,
+            stock.units,
+            show(i128::from(stock.at_wholesale.minor()), a.currency),
+        ),
+        format!("{recent_rate} vs {base_rate} {per}"),
+    ))
+}
+
 fn stocking_signal(
     snap: &Snapshot,
     view: &View<'_>,
@@ -1925,6 +2033,61 @@ mod tests {
         let st = signal(&a, "statements_late_or_missing");
         assert_eq!(st.level, Level::Ok, "{st:#?}");
         assert_eq!(a.level, Level::Ok, "{:#?}", a.signals);
+    }
+
+    /// 40 units a month for `normal` months from 2014-01, then `units` a month to
+    /// 2015-12, each statement paid on time; 2,000 units shipped.
+    fn sales_then(normal: i32, units: i64) -> Tl {
+        let mut tl = Tl::new();
+        tl.ucc("allegro", "OR-2013-001", "OR", "2013-12-01", None)
+            .agreement(agreement("allegro", "2014-01-01"))
+            .catalog("CD1", 950, 300)
+            .make("2014-01-01", "CD1", 10_000)
+            .ship("SH1", "2014-01-05", "label", "allegro", "CD1", 2000)
+            .monthly("allegro", "2014-01-01", normal, "CD1", 40, 38_000, |_| {
+                Some(0)
+            });
+        let first = d("2014-01-01").add_months(normal);
+        tl.monthly(
+            "allegro",
+            &first.to_string(),
+            24 - normal,
+            "CD1",
+            units,
+            units * 950,
+            |_| Some(0),
+        );
+        tl
+    }
+
+    /// Statements of nothing sold while it holds the label's stock: watch after three
+    /// months of them, alert after six; a catalog selling a quarter of what it did is
+    /// not a stall, and the label can turn the rule off.
+    #[test]
+    fn sales_that_stop_while_stock_is_held_are_a_warning() {
+        let three = assess1(&sales_then(21, 0).snap(AS_OF));
+        let st = signal(&three, "sales_stalled");
+        assert_eq!(st.level, Level::Watch, "{st:#?}");
+        assert!(
+            st.message.starts_with("Its last 3 statements (to 2015-12-31) report 0 units sold, against 40 a month in the year before, while it holds 1160 of the label's units"),
+            "{}",
+            st.message
+        );
+        let six = assess1(&sales_then(18, 0).snap(AS_OF));
+        assert_eq!(signal(&six, "sales_stalled").level, Level::Alert);
+        assert_eq!(six.level, Level::Alert, "{:#?}", six.signals);
+        let slower = assess1(&sales_then(12, 10).snap(AS_OF));
+        assert!(
+            slower.signals.iter().all(|s| s.code != "sales_stalled"),
+            "{:#?}",
+            slower.signals
+        );
+        let off = Thresholds {
+            sales_stall_permille: 0,
+            ..Thresholds::default()
+        };
+        let a = assess_one(&sales_then(18, 0).snap(AS_OF), &off, &p("allegro")).unwrap();
+        assert!(a.signals.iter().all(|s| s.code != "sales_stalled"));
     }
 
     #[test]
