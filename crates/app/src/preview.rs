@@ -563,26 +563,14 @@ pub async fn warnings(
             // statement), less the payments of this file read so far: a file of several
             // payments is judged as a whole.
             let mut owed: BTreeMap<(&PartyId, Currency), i64> = BTreeMap::new();
-            let mut owed_on: BTreeMap<(&PartyId, &str), i64> = BTreeMap::new();
             for r in &recv {
                 for b in std::iter::once(&r.book).chain(&r.other_currencies) {
                     owed.insert((&r.distributor, b.currency), b.net_receivable.minor());
-                    for s in &b.statements {
-                        owed_on.insert((&r.distributor, s.statement_id.as_str()), s.open.minor());
-                    }
-                    // A part posted later under a statement's id (`ID+CODE`, held lines
-                    // an alias named) is owed on that statement too, as the books
-                    // apply a payment naming it.
-                    for s in &b.statements {
-                        let Some((head, _)) = s.statement_id.split_once('+') else {
-                            continue;
-                        };
-                        if let Some(slot) = owed_on.get_mut(&(&r.distributor, head)) {
-                            *slot = slot.saturating_add(s.open.minor());
-                        }
-                    }
                 }
             }
+            // The receivables with this file's payments applied, made when first needed.
+            let mut with_file: Option<Vec<backstock_risk::receivables::DistributorReceivables>> =
+                None;
             for e in entries {
                 let Event::PaymentReceived {
                     payment_id,
@@ -671,15 +659,47 @@ pub async fn warnings(
                         money(-*left)
                     ));
                 } else if let Some((_, st)) = statement {
+                    // What the books will apply to the statement it names, with this
+                    // file's payments among the others in date order (a credit note
+                    // dated after it does not come first): the rest goes elsewhere.
                     let sid = &st.statement_id;
-                    let open = owed_on.entry((distributor, sid.as_str())).or_insert(0);
-                    let was = *open;
-                    *open = open.saturating_sub(amount.minor());
-                    if *open < 0 {
+                    let on_named: i64 = with_file
+                        .get_or_insert_with(|| {
+                            let mut all = snap.entries.clone();
+                            all.extend(
+                                entries
+                                    .iter()
+                                    .filter(|e| matches!(e.event, Event::PaymentReceived { .. }))
+                                    .cloned(),
+                            );
+                            let s = backstock_risk::Snapshot {
+                                as_of: snap.as_of,
+                                entries: all,
+                                held: BTreeMap::new(),
+                            };
+                            backstock_risk::receivables::compute(&s, None)
+                        })
+                        .iter()
+                        .filter(|x| &x.distributor == distributor)
+                        .flat_map(|x| std::iter::once(&x.book).chain(&x.other_currencies))
+                        .flat_map(|b| b.statements.iter())
+                        // A part posted later under its id (`ID+CODE`) is the same
+                        // statement, as the books apply a payment naming it.
+                        .filter(|x| {
+                            &x.statement_id == sid
+                                || x.statement_id
+                                    .strip_prefix(sid.as_str())
+                                    .is_some_and(|rest| rest.starts_with('+'))
+                        })
+                        .flat_map(|x| x.payments.iter())
+                        .filter(|p| p.cash && &p.payment_id == payment_id)
+                        .map(|p| p.amount.minor())
+                        .sum();
+                    if on_named < amount.minor() && e.effective_on <= snap.as_of {
                         out.push(format!(
-                            "payment {payment_id} of {shown} is more than the {} open on statement {sid}: the rest, {}, goes to {distributor}'s other open statements",
-                            money(was.max(0)),
-                            money(-*open)
+                            "payment {payment_id} of {shown} is more than the {} open on statement {sid} when it came: the rest, {}, goes to {distributor}'s other open statements",
+                            money(on_named.max(0)),
+                            money(amount.minor() - on_named.max(0))
                         ));
                     }
                 }

@@ -658,3 +658,39 @@ fn opening_stock_over_existing_history_is_warned() {
         "{dry}"
     );
 }
+
+/// A payment larger than what is open on the statement it names is warned, with what
+/// the books will apply to it; a credit note dated after the payment does not count
+/// as having settled that statement first (the books apply in date order).
+#[test]
+fn a_payment_beyond_its_statement_is_warned_as_the_books_apply_it() {
+    let (tmp, d) = label();
+    // ST-1 (January, 80.00); ST-2 (February, 160.00); a March credit note of 80.00
+    // (returns beyond sales) issued 2016-04-10.
+    let st = tmp.path().join("more.csv");
+    std::fs::write(
+        &st,
+        format!(
+            "{HEADER}{FEB}ST-3,allegro,2016-03-01,2016-03-31,2016-04-10,return,MRG-001-CD,10,80.00,USD,\n"
+        ),
+    )
+    .unwrap();
+    ok(&d, &["import", &st.to_string_lossy()]);
+    let pay = tmp.path().join("pay.csv");
+    let dry = |rows: &str| -> String {
+        std::fs::write(
+            &pay,
+            format!("payment_id,date,distributor,amount,currency,statement_id\n{rows}"),
+        )
+        .unwrap();
+        ok(&d, &["import", "--dry-run", &pay.to_string_lossy()])
+    };
+    // Paid on 2016-03-20, before the credit note: ST-1's 80.00 was open then.
+    let out = dry("P-1,2016-03-20,allegro,80.00,USD,ST-1\n");
+    assert!(!out.contains("more than the"), "{out}");
+    let out = dry("P-1,2016-03-20,allegro,100.00,USD,ST-1\n");
+    assert!(
+        out.contains("payment P-1 of 100.00 USD is more than the 80.00 USD open on statement ST-1 when it came: the rest, 20.00 USD, goes to allegro's other open statements"),
+        "{out}"
+    );
+}
