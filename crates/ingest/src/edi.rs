@@ -596,7 +596,14 @@ pub fn read_dsr_lines(
             for e in list {
                 errs.push(LineError {
                     line: e.line as u64,
-                    column: Some((e.column, format!("{} cell {}", e.record, e.column))),
+                    column: Some((
+                        e.column,
+                        if e.record.is_empty() {
+                            format!("cell {}", e.column)
+                        } else {
+                            format!("{} cell {}", e.record, e.column)
+                        },
+                    )),
                     found: e.found,
                     expected: e.expected,
                 });

@@ -348,14 +348,21 @@ pub(crate) fn build(raw: RawInterchange, errors: &mut Errors) -> Interchange {
                 if let Some(open) = transaction.take() {
                     unclosed_transaction(&open, &segment, errors);
                 }
+                // A group with no GS was already said to lack it: its missing GE, and
+                // the IEA's count of groups that counts it, are the same mistake.
+                let mut implied = 0;
                 if let Some(open) = group.take() {
-                    unclosed_group(&open, &segment, errors);
+                    if open.has_gs {
+                        unclosed_group(&open, &segment, errors);
+                    } else {
+                        implied = 1;
+                    }
                     interchange.groups.push(open.group);
                 }
                 check_count(
                     &segment,
                     1,
-                    groups_started,
+                    groups_started + implied,
                     "functional groups (GS segments) in this interchange",
                     errors,
                 );
@@ -407,10 +414,12 @@ pub(crate) fn build(raw: RawInterchange, errors: &mut Errors) -> Interchange {
             )));
         }
         if let Some(open) = group.take() {
-            errors.push(at_end(format!(
-                "a GE segment closing functional group {} (GS on line {}) before the end of the data",
-                open.group.control_number, open.group.line
-            )));
+            if open.has_gs {
+                errors.push(at_end(format!(
+                    "a GE segment closing functional group {} (GS on line {}) before the end of the data",
+                    open.group.control_number, open.group.line
+                )));
+            }
             interchange.groups.push(open.group);
         }
         errors.push(at_end(format!(

@@ -354,3 +354,26 @@ fn errors_display_as_one_sentence() {
         "line 12, column 5 (before the first segment): found nothing, expected a whole number of units"
     );
 }
+
+/// An interchange without its GS and GE is one mistake, said once: not also a GE
+/// missing for a group that has no GS, nor an IEA count that disagrees with it.
+#[test]
+fn a_missing_functional_group_is_said_once() {
+    let bytes = interchange(&[
+        "ST*852*0001",
+        "XQ*H*20160601*20160630",
+        "LIN*1*UP*859712000019",
+        "ZA*QS*10*EA",
+        "SE*5*0001",
+        "IEA*1*000000905",
+    ]);
+    let errors = errors_of(&bytes);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].line, 2);
+    assert!(
+        errors[0]
+            .expected
+            .contains("a GS segment opening a functional group before ST"),
+        "{errors:?}"
+    );
+}
