@@ -516,9 +516,17 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
     )?;
 
     // ---- windows, preference payments, deadlines (only with a failure on record)
-    // The windows run back from the petition (or event) date: with no failure on
-    // record on the pack's date, windows.csv and preference_window.csv are empty.
-    let report = backstock_risk::insolvency::report(&snap, d, &th);
+    // The windows run back from the petition (or event) date and are facts about
+    // that date: they are read from everything known when the pack is made — a
+    // receipt confirmed after the pack's date still dates its delivery (goods in
+    // transit at the petition were not received before it), and a pack dated before
+    // the petition still sees the deliveries up to it. With no failure on record,
+    // windows.csv and preference_window.csv are empty.
+    let now_snap = crate::risk::snapshot(store, made_on).await?;
+    let now_report = backstock_risk::insolvency::report(&now_snap, d, &th);
+    let report = now_report
+        .clone()
+        .or_else(|| backstock_risk::insolvency::report(&snap, d, &th));
     let mut window_rows = Vec::new();
     let mut pref_rows = Vec::new();
     if let Some(r) = &report {
@@ -1293,8 +1301,6 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         )));
     }
     // Deadlines as they stand on the day the pack is made.
-    let now_snap = crate::risk::snapshot(store, made_on).await?;
-    let now_report = backstock_risk::insolvency::report(&now_snap, d, &th);
     if let Some(r) = &now_report {
         b.push(Block::Heading(format!(
             "Deadlines on {made_on} (information, not legal advice)"

@@ -1258,6 +1258,32 @@ PUK1,2016-05-20,northwind,10.00,GBP,NW-UK-2016-04\n",
     ok(data, &["verify-pack", pack.to_str().unwrap()]);
 }
 
+/// Goods in transit at the petition were not received before it: a shipment whose
+/// receipt the distributor confirmed after the petition is not in the 20- or 45-day
+/// windows of the pack made as of the petition (it was, dated by its shipment,
+/// because the receipt came after the pack's date); an unconfirmed one is dated by
+/// its shipment.
+#[test]
+fn goods_received_after_the_petition_are_not_in_its_windows() {
+    let t = demo();
+    let data = t.path();
+    let ship = data.join("transit.csv");
+    std::fs::write(
+        &ship,
+        "shipment_id,date,from,to,sku,units,po_number\n\
+SH-T1,2016-06-15,label,northwind,MRG-001-CD,7,\n\
+SH-T2,2016-06-16,label,northwind,MRG-003-CD,5,\n",
+    )
+    .unwrap();
+    ok(data, &["import", ship.to_str().unwrap()]);
+    ok(data, &["confirm-receipt", "SH-T1", "--on", "2016-06-25"]);
+    northwind_failed_pack_text(data, "2016-06-20");
+    let rows = csv_rows(&data.join("pack-northwind-2016-06-20").join("windows.csv"));
+    let ids: Vec<&str> = rows.iter().map(|r| r["shipment_id"].as_str()).collect();
+    assert!(!ids.contains(&"SH-T1"), "{rows:?}");
+    assert!(ids.contains(&"SH-T2"), "{rows:?}");
+}
+
 /// Northwind's bankruptcy petitioned on `day` recorded in the demo, and the text of its
 /// claim pack's PDF (as of the petition).
 fn northwind_failed_pack_text(data: &Path, day: &str) -> String {

@@ -234,24 +234,23 @@ async fn read_original(
             let Some(d) = distributor_of(statements) else {
                 return Ok(None);
             };
+            // What the user said of the file at import (`--statement-id`, `--currency`,
+            // the period of an undated X12 file), as its one statement recorded it.
+            let opts = match statements {
+                [one] => backstock_ingest::edi::SentOptions {
+                    statement_id: Some(one.statement_id.clone()),
+                    currency: (kind == Some(Kind::X12)).then_some(one.currency),
+                    period_start: Some(one.period_start),
+                    period_end: Some(one.period_end),
+                },
+                _ => Default::default(),
+            };
             let r = if kind == Some(Kind::X12) {
-                backstock_ingest::edi::read_x12_lines(
-                    bytes,
-                    ctx,
-                    &d,
-                    &Default::default(),
-                    &mut |l| lines.push(l),
-                )
-                .map(|_| Reading::X12)
+                backstock_ingest::edi::read_x12_lines(bytes, ctx, &d, &opts, &mut |l| lines.push(l))
+                    .map(|_| Reading::X12)
             } else {
-                backstock_ingest::edi::read_dsr_lines(
-                    bytes,
-                    ctx,
-                    &d,
-                    &Default::default(),
-                    &mut |l| lines.push(l),
-                )
-                .map(|_| Reading::Dsr)
+                backstock_ingest::edi::read_dsr_lines(bytes, ctx, &d, &opts, &mut |l| lines.push(l))
+                    .map(|_| Reading::Dsr)
             };
             match r {
                 Ok(r) => r,
@@ -260,22 +259,14 @@ async fn read_original(
                     lines.clear();
                     ctx.hold_unmatched = true;
                     let again = if kind == Some(Kind::X12) {
-                        backstock_ingest::edi::read_x12_lines(
-                            bytes,
-                            ctx,
-                            &d,
-                            &Default::default(),
-                            &mut |l| lines.push(l),
-                        )
+                        backstock_ingest::edi::read_x12_lines(bytes, ctx, &d, &opts, &mut |l| {
+                            lines.push(l)
+                        })
                         .map(|_| Reading::X12)
                     } else {
-                        backstock_ingest::edi::read_dsr_lines(
-                            bytes,
-                            ctx,
-                            &d,
-                            &Default::default(),
-                            &mut |l| lines.push(l),
-                        )
+                        backstock_ingest::edi::read_dsr_lines(bytes, ctx, &d, &opts, &mut |l| {
+                            lines.push(l)
+                        })
                         .map(|_| Reading::Dsr)
                     };
                     ctx.hold_unmatched = false;
