@@ -450,6 +450,41 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         .filter(|w| w.kind == "unperfected_shipment")
         .filter_map(|w| w.shipment_id.clone())
         .collect();
+    // Of the stock it holds, the units delivered while the label's interest was not
+    // perfected: priority is judged at delivery, so they are not claimed as secured.
+    // Which units are still held is not in any record; the oldest are taken as sold
+    // first, so the newest deliveries of each SKU are the ones held.
+    let (unperfected_units, unperfected_wholesale) = {
+        let mut units = 0i64;
+        let mut value = zero;
+        let mut incoming: Vec<_> = view
+            .shipments
+            .iter()
+            .filter(|s| s.to == d && s.from != d)
+            .collect();
+        incoming.sort_by_key(|s| std::cmp::Reverse(s.date));
+        for (sku, held_units) in held.iter().filter(|(_, u)| **u > 0) {
+            let mut left = *held_units;
+            for s in incoming.iter().filter(|s| s.sku == sku) {
+                if left <= 0 {
+                    break;
+                }
+                let here = i64::try_from(s.units).unwrap_or(i64::MAX).min(left);
+                left -= here;
+                if agreement.title_retained && unperfected.contains(s.shipment_id) {
+                    units += here;
+                    let w = view
+                        .catalog
+                        .get(sku)
+                        .map(|i| i.wholesale_price)
+                        .filter(|p| p.currency() == currency)
+                        .and_then(|p| p.checked_mul_units(here).ok());
+                    value = w.map_or(value, |w| value.checked_add(w).unwrap_or(value));
+                }
+            }
+        }
+        (units, value)
+    };
     let mut ship_rows = Vec::new();
     for s in view
         .shipments
@@ -1136,9 +1171,12 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             "claimed_as": if perfected_now { "the label's own goods (title retained; interest perfected): return, or secured up to their value" } else { "the label's own goods (title retained); the interest was NOT perfected on the date: the estate's creditors may take priority" },
         },
         "secured": {
-            "amount": amount(if perfected_now && agreement.title_retained { stock_wholesale } else { zero }),
+            "amount": amount(if perfected_now && agreement.title_retained { stock_wholesale.checked_sub(unperfected_wholesale).unwrap_or(stock_wholesale) } else { zero }),
             "basis": basis_text,
             "perfected_on_as_of": perfected_now,
+            // Held units delivered while not perfected (the newest deliveries taken as
+            // the ones held): the label's goods, not claimed as secured.
+            "delivered_while_not_perfected": {"units": unperfected_units, "value_at_wholesale": amount(unperfected_wholesale)},
         },
         "section_503b9": {
             "amount": amount(w20),
@@ -1270,8 +1308,17 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
                 l.status.as_str()
             )));
             b.push(Block::Text(format!(
-                "Shipments delivered while not perfected: {}.",
-                unperfected.len()
+                "Shipments delivered while not perfected: {}.{}",
+                unperfected.len(),
+                if unperfected_units > 0 {
+                    format!(
+                        " Of the stock it holds, {unperfected_units} units ({} {} at wholesale) came in those deliveries (the oldest units taken as sold first): they are the label's goods, but are not claimed as secured.",
+                        m(unperfected_wholesale),
+                        currency.code()
+                    )
+                } else {
+                    String::new()
+                }
             )));
         }
         None => b.push(Block::Text("No agreement on record.".into())),

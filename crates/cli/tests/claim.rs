@@ -1284,6 +1284,87 @@ SH-T2,2016-06-16,label,northwind,MRG-003-CD,5,\n",
     assert!(ids.contains(&"SH-T2"), "{rows:?}");
 }
 
+/// Priority is judged at delivery: of the stock a failed distributor holds, the
+/// units that came in a delivery made before the label's UCC-1 was filed are not
+/// claimed as secured (the newest deliveries taken as the ones still held).
+#[test]
+fn stock_delivered_while_unperfected_is_not_claimed_as_secured() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    ok(&data, &["init", "--name", "Tiny Records"]);
+    let f = |name: &str, text: &str| {
+        let p = t.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().to_string()
+    };
+    ok(
+        &data,
+        &[
+            "import",
+            &f(
+                "catalog.csv",
+                "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+TNY-001-CD,,Quiet Harbor,The Nets,CD,2015-11-01,15.98,8.00,1.25,USD\n",
+            ),
+            &f(
+                "distributors.csv",
+                "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state\n\
+acme,Acme Distribution LLC,OR,2016-01-01,0.20,60,monthly,0,0,50000.00,USD,true,OR-2016-1,2016-03-01,OR\n",
+            ),
+            &f(
+                "shipments.csv",
+                "shipment_id,date,from,to,sku,units,po_number\n\
+M-1,2016-01-05,plant:acme,label,TNY-001-CD,100,\n\
+S-FEB,2016-02-01,label,acme,TNY-001-CD,10,\n\
+S-APR,2016-04-01,label,acme,TNY-001-CD,10,\n",
+            ),
+            &f(
+                "statements.csv",
+                "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+A-04,acme,2016-04-01,2016-04-30,2016-05-10,sale,TNY-001-CD,5,40.00,USD,\n",
+            ),
+        ],
+    );
+    ok(
+        &data,
+        &[
+            "insolvency",
+            "add",
+            "acme",
+            "--kind",
+            "bankruptcy",
+            "--on",
+            "2016-06-01",
+            "--petition-date",
+            "2016-06-01",
+        ],
+    );
+    let pack = t.path().join("pack");
+    ok(
+        &data,
+        &["claim-pack", "acme", "--out", pack.to_str().unwrap()],
+    );
+    let poc: Value =
+        serde_json::from_slice(&std::fs::read(pack.join("proof_of_claim.json")).unwrap()).unwrap();
+    // 15 held: S-APR's 10 and 5 of S-FEB, which came before the UCC-1 (2016-03-01).
+    assert_eq!(poc["goods"]["units"], 15, "{poc}");
+    assert_eq!(
+        poc["secured"]["delivered_while_not_perfected"]["units"], 5,
+        "{poc}"
+    );
+    assert_eq!(poc["secured"]["amount"]["amount_minor"], 8_000, "{poc}");
+    let pdf = pdf_text(&std::fs::read(pack.join("claim.pdf")).unwrap())
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        pdf.contains(
+            "Of the stock it holds, 5 units (40.00 USD at wholesale) came in those deliveries"
+        ),
+        "{pdf}"
+    );
+}
+
 /// Northwind's bankruptcy petitioned on `day` recorded in the demo, and the text of its
 /// claim pack's PDF (as of the petition).
 fn northwind_failed_pack_text(data: &Path, day: &str) -> String {
