@@ -902,11 +902,12 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
     // ---- artists: royalties earned on this distributor's sales, not collected: for
     // each statement still open on the date, each payee's line as the latest royalty
     // run on file (made by the pack's day, for a period begun by the date) stated it.
-    let open_statements: BTreeSet<&str> = rec
-        .book
-        .statements
+    // A statement the label wrote off is still unpaid by the distributor (the claim
+    // counts it): its artists' royalties were not collected either.
+    let open_statements: BTreeSet<&str> = books
         .iter()
-        .filter(|s| !s.open.is_zero())
+        .flat_map(|b| b.statements.iter())
+        .filter(|s| !s.open.is_zero() || !s.written_off.is_zero())
         .map(|s| s.statement_id.as_str())
         .collect();
     let mut artist_lines: BTreeMap<(String, String, String), (Vec<String>, Money)> =

@@ -1024,6 +1024,17 @@ fn a_write_off_does_not_shrink_the_claim() {
     );
     let after = owed("after");
     assert_eq!(after, (before.0, 93_860));
+    // The artists' royalties on the statement written off were not collected either:
+    // artists.csv keeps them.
+    let artists = |name: &str| std::fs::read_to_string(d.join(name).join("artists.csv")).unwrap();
+    let on_it = |text: &str| {
+        text.lines()
+            .filter(|l| l.contains(",CASCADE-2015-06,"))
+            .count()
+    };
+    assert!(on_it(&artists("before")) > 0);
+    assert_eq!(on_it(&artists("after")), on_it(&artists("before")));
+    assert_eq!(artists("after"), artists("before"));
     // Each row of the receivables CSV adds up (it had no written_off column).
     ok(
         &d,
