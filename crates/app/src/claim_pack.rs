@@ -1071,6 +1071,20 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
     let perfected_now = legal
         .as_ref()
         .is_some_and(|l| matches!(l.status, UccStatus::Ok | UccStatus::ContinuationWindowOpen));
+    // The first agreement dates the relationship; renewed terms are said beside it.
+    let first_start = view
+        .agreement_history
+        .get(d)
+        .and_then(|h| h.iter().map(|a| a.agreement_start).min())
+        .unwrap_or(agreement.agreement_start);
+    let agreements_of = if first_start < agreement.agreement_start {
+        format!(
+            " of {first_start} (terms renewed {})",
+            agreement.agreement_start
+        )
+    } else {
+        format!(" of {}", agreement.agreement_start)
+    };
     let basis_text = legal
         .as_ref()
         .map(|l| {
@@ -1090,12 +1104,11 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
                 .map(|n| format!("PMSI notice to {} sent {}", n.secured_party, n.sent_on))
                 .collect();
             format!(
-                "title retained under the consignment agreement of {}{}; {filing}{}",
-                agreement.agreement_start,
+                "{}; {filing}{}",
                 if agreement.title_retained {
-                    ""
+                    format!("title retained under the consignment agreement{agreements_of}")
                 } else {
-                    " (title NOT retained)"
+                    format!("the consignment agreement{agreements_of} does NOT retain title")
                 },
                 if notices.is_empty() {
                     String::new()
@@ -1169,7 +1182,7 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             "units": stock_units,
             "value_at_cost": amount(stock_cost),
             "value_at_wholesale": amount(stock_wholesale),
-            "claimed_as": if perfected_now { "the label's own goods (title retained; interest perfected): return, or secured up to their value" } else { "the label's own goods (title retained); the interest was NOT perfected on the date: the estate's creditors may take priority" },
+            "claimed_as": if !agreement.title_retained { "goods delivered under an agreement that does not retain title: the label claims their price as an unsecured creditor, not the goods" } else if perfected_now { "the label's own goods (title retained; interest perfected): return, or secured up to their value" } else { "the label's own goods (title retained); the interest was NOT perfected on the date: the estate's creditors may take priority" },
         },
         "secured": {
             "amount": amount(if perfected_now && agreement.title_retained { stock_wholesale.checked_sub(unperfected_wholesale).unwrap_or(stock_wholesale) } else { zero }),
@@ -1209,10 +1222,14 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         Block::Heading("What happened".into()),
     ];
     b.push(Block::Text(format!(
-        "{} ({d}, organized in {}) has distributed the label's records on consignment since {} (title retained: {}).",
+        "{} ({d}, organized in {}) has distributed the label's records on consignment since {first_start}{} (title retained: {}).",
         agreement.legal_name,
         agreement.state_of_organization,
-        agreement.agreement_start,
+        if first_start < agreement.agreement_start {
+            format!(" (its present terms since {})", agreement.agreement_start)
+        } else {
+            String::new()
+        },
         if agreement.title_retained { "yes" } else { "no" }
     )));
     match &insolvency {
@@ -1436,6 +1453,41 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         )));
     }
     b.push(Block::Heading("Schedule B: statements".into()));
+    // "Still owed" is what the distributor has not paid: open, and what the label
+    // wrote off in its own books (the cover's "owed for sales" is their sum). Other
+    // currencies' statements are named with their currency, never converted.
+    let mut schedule_b = Vec::new();
+    for (book, t) in books.iter().zip(&sums) {
+        let other = book.currency != currency;
+        for s in &book.statements {
+            let owed = s.open.checked_add(s.written_off).unwrap_or(s.open);
+            schedule_b.push(vec![
+                if other {
+                    format!("{} ({})", s.statement_id, book.currency.code())
+                } else {
+                    s.statement_id.clone()
+                },
+                s.issued_on.to_string(),
+                s.due_on.to_string(),
+                m(s.net_due),
+                m(s.paid),
+                m(s.deducted),
+                m(s.reserve_withheld),
+                m(owed),
+            ]);
+        }
+        let owed = t[6].checked_add(t[5]).unwrap_or(t[6]);
+        schedule_b.push(vec![
+            format!("total {}", book.currency.code()),
+            String::new(),
+            String::new(),
+            m(t[0]),
+            m(t[1]),
+            m(t[3]),
+            m(t[7]),
+            m(owed),
+        ]);
+    }
     b.push(Block::Table {
         cols: vec![
             (0, "statement".into(), false),
@@ -1445,26 +1497,33 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             (320, "paid".into(), true),
             (380, "deducted".into(), true),
             (440, "reserve".into(), true),
-            (504, "open".into(), true),
+            (504, "still owed".into(), true),
         ],
-        rows: rec
-            .book
-            .statements
-            .iter()
-            .map(|s| {
-                vec![
-                    s.statement_id.clone(),
-                    s.issued_on.to_string(),
-                    s.due_on.to_string(),
-                    m(s.net_due),
-                    m(s.paid),
-                    m(s.deducted),
-                    m(s.reserve_withheld),
-                    m(s.open),
-                ]
-            })
-            .collect(),
+        rows: schedule_b,
     });
+    let mut notes_b = Vec::new();
+    for (book, t) in books.iter().zip(&sums) {
+        if !t[5].is_zero() {
+            notes_b.push(format!(
+                "{} {} of it the label wrote off in its own books; the distributor owes it all the same.",
+                m(t[5]),
+                book.currency.code()
+            ));
+        }
+        if !t[4].is_zero() {
+            notes_b.push(format!(
+                "\"Deducted\" is what the label accepted; {} {} more that the distributor deducted is disputed, and counted as still owed.",
+                m(t[4]),
+                book.currency.code()
+            ));
+        }
+    }
+    if !notes_b.is_empty() {
+        b.push(Block::Text(format!(
+            "Still owed is open and unpaid. {}",
+            notes_b.join(" ")
+        )));
+    }
     if let Some(r) = &report {
         b.push(Block::Heading(format!(
             "Schedule C: goods received in the 45 days before {}",

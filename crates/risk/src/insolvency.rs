@@ -208,9 +208,13 @@ pub(crate) fn signal(view: &View<'_>, d: &PartyId) -> Option<Signal> {
 
 /// "Insolvent: an out-of-court liquidation on 2016-06-03 (case …) …".
 pub fn sentence(x: &Insolvency) -> String {
-    let petition = match x.petition_date {
-        Some(p) if p != x.on => format!(", petition {p}"),
-        _ => String::new(),
+    let what = match (x.kind, x.petition_date) {
+        // The failure first, then the petition: never "a petition on D1, petition D2".
+        (backstock_ledger::facts::InsolvencyKind::Bankruptcy, Some(p)) if p != x.on => {
+            format!("failed on {}, {} on {p}", x.on, x.kind.describe())
+        }
+        (_, Some(p)) if p != x.on => format!("{} on {}, petition {p}", x.kind.describe(), x.on),
+        _ => format!("{} on {}", x.kind.describe(), x.on),
     };
     let case = x
         .case
@@ -218,9 +222,7 @@ pub fn sentence(x: &Insolvency) -> String {
         .map(|c| format!(" ({c})"))
         .unwrap_or_default();
     format!(
-        "Insolvent: {} on {}{petition}{case}. In default: no shipments, its stock is at risk and what it owes is a claim.",
-        x.kind.describe(),
-        x.on
+        "Insolvent: {what}{case}. In default: no shipments, its stock is at risk and what it owes is a claim."
     )
 }
 
