@@ -17,7 +17,7 @@ use crate::signals::{Signal, SignalCode};
 use crate::view::{OfSnapshot, View};
 use crate::{Level, Snapshot, Thresholds};
 use backstock_domain::{Date, Money, PartyId, Sku};
-use backstock_ledger::facts::{DemandOutcome, Insolvency, InsolvencyKind};
+use backstock_ledger::facts::{DemandKind, DemandOutcome, Insolvency, InsolvencyKind};
 use serde::Serialize;
 
 /// A rule a deadline or window comes from.
@@ -109,6 +109,8 @@ pub enum DeadlineStatus {
     NotSet,
     /// Information only (nothing to do by a date).
     Info,
+    /// Done in time: a written demand on record made by its date.
+    Met,
 }
 
 impl DeadlineStatus {
@@ -119,6 +121,7 @@ impl DeadlineStatus {
             DeadlineStatus::Open => "open",
             DeadlineStatus::NotSet => "not set",
             DeadlineStatus::Info => "information",
+            DeadlineStatus::Met => "met",
         }
     }
 }
@@ -378,6 +381,13 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
         .filter(|x| x.received_on.unwrap_or(x.date) == from45)
         .fold(0u64, |a, x| a.saturating_add(x.units));
     let demand_by = basis.add_days(RECLAMATION_DEMAND_DAYS);
+    // A written demand for the goods back (the demand log's return demands) made by
+    // then is the demand the rule asks for.
+    let demanded = view
+        .demands
+        .iter()
+        .filter(|m| &m.distributor == d && m.kind == DemandKind::Return && m.made_on <= demand_by)
+        .min_by_key(|m| m.made_on);
     let first_day = if first_day_units > 0 {
         format!(
             " ({first_day_units} of them received on {from45}, 45 days before: their 45 days ended on {basis}, so their demand was due by {basis})"
@@ -388,19 +398,22 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
     push(
         "reclamation_demand",
         format!(
-            "{} units delivered {}..{} ({} at cost, {} at wholesale): written demand by {demand_by}{first_day}",
+            "{} units delivered {}..{} ({} at cost, {} at wholesale): written demand by {demand_by}{first_day}{}",
             window_45.units,
             from45,
             basis,
             money_line(window_45.value_at_cost),
             money_line(window_45.value_at_wholesale),
+            demanded
+                .map(|m| format!(" — met by demand {} made {} ({})", m.demand_id, m.made_on, m.via))
+                .unwrap_or_default(),
         ),
         Some(if first_day_units == window_45.units && first_day_units > 0 {
             basis
         } else {
             demand_by
         }),
-        None,
+        demanded.map(|_| DeadlineStatus::Met),
     );
     push(
         "admin_claim_503b9",
@@ -648,6 +661,45 @@ mod tests {
         assert!(!due("reclamation_demand").bankruptcy_only);
         assert_eq!(due("reclamation_demand").status, DeadlineStatus::Passed);
         assert_eq!(due("reclamation_demand").days_left, Some(-7));
+    }
+
+    /// A written demand for the goods made by the reclamation deadline meets it.
+    #[test]
+    fn a_return_demand_in_time_meets_the_reclamation_deadline() {
+        let mut tl = failed(InsolvencyKind::Bankruptcy, Some("2016-06-03"));
+        tl.demand("DM-1", "acme", "2016-06-05");
+        let r = report(
+            &tl.snap("2016-06-30"),
+            &k::p("acme"),
+            &Thresholds::default(),
+        )
+        .unwrap();
+        let d = r
+            .deadlines
+            .iter()
+            .find(|x| x.code == "reclamation_demand")
+            .unwrap();
+        assert_eq!(d.status, DeadlineStatus::Met, "{d:#?}");
+        assert!(
+            d.what.contains("met by demand DM-1 made 2016-06-05"),
+            "{}",
+            d.what
+        );
+        // One made after the deadline does not.
+        let mut late = failed(InsolvencyKind::Bankruptcy, Some("2016-06-03"));
+        late.demand("DM-2", "acme", "2016-06-28");
+        let r = report(
+            &late.snap("2016-06-30"),
+            &k::p("acme"),
+            &Thresholds::default(),
+        )
+        .unwrap();
+        let d = r
+            .deadlines
+            .iter()
+            .find(|x| x.code == "reclamation_demand")
+            .unwrap();
+        assert_eq!(d.status, DeadlineStatus::Passed);
     }
 
     #[test]
