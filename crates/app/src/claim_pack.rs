@@ -1118,6 +1118,18 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             )
         })
         .unwrap_or_default();
+    // The preference window's payments in other currencies than the agreement's, per
+    // currency (the report's total is the agreement currency's).
+    let mut preference_other: BTreeMap<String, Money> = BTreeMap::new();
+    for p in report.iter().flat_map(|r| r.preference_payments.iter()) {
+        let cur = p.amount.currency();
+        if cur != currency {
+            let slot = preference_other
+                .entry(cur.code().to_string())
+                .or_insert(Money::zero(cur));
+            *slot = slot.checked_add(p.amount).unwrap_or(*slot);
+        }
+    }
     let MoneyClaim {
         owed,
         written_off,
@@ -1202,6 +1214,7 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         })),
         "unsecured": amount(unsecured),
         "preference_window_payments": amount(report.as_ref().map(|r| r.preference_total).unwrap_or(zero)),
+        "preference_window_payments_in_other_currencies": preference_other.iter().map(|(_, t)| amount(*t)).collect::<Vec<_>>(),
         "supporting_documents": supporting,
     });
     let proof_bytes =
@@ -1309,6 +1322,13 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         cols: vec![(0, "".into(), false), (504, currency.code().into(), true)],
         rows: totals,
     });
+    // Payments in the preference window in other currencies: said, never converted.
+    for (cur, total) in &preference_other {
+        b.push(Block::Text(format!(
+            "Payments in {cur} received in the 90 days before the petition (§547): {} {cur} more (preference_window.csv).",
+            m(*total)
+        )));
+    }
     for c in other_claims.iter().filter(|c| !c.is_nothing()) {
         b.push(Block::Text(format!(
             "Also owed in {cur}, on statements in {cur} (never converted; receivables.csv): {} for sales and {} in reserves held, {} {cur} in all.",
