@@ -1719,6 +1719,15 @@ pub fn write(pack: &Pack, dir: &Path) -> Result<(), AppError> {
     let io = |what: &str, p: &Path, e: std::io::Error| {
         AppError::new(Exit::Other, format!("{what} {}: {e}", p.display())).with_source(e)
     };
+    if dir.exists() && !dir.is_dir() {
+        return Err(AppError::new(
+            Exit::Input,
+            format!(
+                "{} is a file: give a new directory for the pack",
+                dir.display()
+            ),
+        ));
+    }
     if dir.exists() {
         let mut it = std::fs::read_dir(dir).map_err(|e| io("reading", dir, e))?;
         if it.next().is_some() {
@@ -1753,6 +1762,9 @@ pub struct PackCheck {
     /// The SHA-256 of MANIFEST.sha256: kept apart from the pack, it fixes the whole.
     pub manifest_sha256: String,
     pub problems: Vec<String>,
+    /// Files a desktop adds when the folder is opened (`.DS_Store`, `Thumbs.db`…):
+    /// not part of the pack, passed over.
+    pub ignored: Vec<String>,
 }
 
 /// The SHA-256 of a pack's MANIFEST.sha256 (what to keep apart from the pack), if it
@@ -1833,8 +1845,20 @@ pub fn verify(dir: &Path) -> Result<PackCheck, AppError> {
     walk(dir, dir, &mut present)
         .map_err(|e| AppError::new(Exit::Other, format!("reading {}: {e}", dir.display())))?;
     present.remove("MANIFEST.sha256");
+    // What a desktop adds when a folder is opened (Finder's .DS_Store, Windows'
+    // Thumbs.db and desktop.ini) is not part of the pack: passed over, and said.
+    let clutter: Vec<String> = present
+        .difference(&listed)
+        .filter(|p| {
+            let name = p.rsplit('/').next().unwrap_or(p);
+            matches!(name, ".DS_Store" | "Thumbs.db" | "desktop.ini") || name.starts_with("._")
+        })
+        .cloned()
+        .collect();
     for p in present.difference(&listed) {
-        problems.push(format!("{p}: not in the manifest"));
+        if !clutter.contains(p) {
+            problems.push(format!("{p}: not in the manifest"));
+        }
     }
     let mut entries_checked = 0;
     let mut links_checked = 0;
@@ -1938,5 +1962,6 @@ pub fn verify(dir: &Path) -> Result<PackCheck, AppError> {
         withheld: withheld_seen,
         manifest_sha256: sha_hex(manifest.as_bytes()),
         problems,
+        ignored: clutter,
     })
 }

@@ -231,8 +231,14 @@ pub async fn show(
         return Err(AppError::new(
             Exit::Input,
             match (later, as_of) {
-                (Some(l), Some(day)) => format!(
+                (Some(l), Some(day)) if l.report.insolvency.on > day => format!(
                     "{d} had no failure on record as of {day}: the one recorded is dated {} — give an --as-of on or after it, or none",
+                    l.report.insolvency.on
+                ),
+                // Dated by then, but entered later: as of that day the label did not
+                // know of it yet.
+                (Some(l), Some(day)) => format!(
+                    "{d} had no failure on record as of {day}: the one on record (dated {}) was entered after that day, so the books of {day} did not know it — give a later --as-of, or none",
                     l.report.insolvency.on
                 ),
                 _ => format!("no insolvency of {d} on record (backstock insolvency add {d} …)"),

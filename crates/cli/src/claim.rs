@@ -127,6 +127,12 @@ pub async fn claim_pack(store: &Store, a: ClaimPackArgs) -> Result<String, AppEr
             "SHA-256 of MANIFEST.sha256: {h} — keep it apart from the pack (send it with the claim): it fixes every file\n"
         ));
     }
+    if pack.proof_of_claim["insolvency"].is_null() {
+        out.push_str(&format!(
+            "  note: no failure of {d} is on record, so this states the label's position as of {} (what it owns there and is owed) — there are no petition windows or deadlines; record a failure with `backstock insolvency add {d} …` first for a claim\n",
+            pack.as_of
+        ));
+    }
     Ok(out)
 }
 
@@ -155,7 +161,14 @@ pub fn verify_pack(a: VerifyPackArgs) -> Result<String, AppError> {
                 String::new()
             },
             c.manifest_sha256
-        ))
+        ) + &if c.ignored.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "Passed over (added by a desktop when the folder was opened, not part of the pack): {}\n",
+                c.ignored.join(", ")
+            )
+        })
     } else {
         Err(AppError::new(
             Exit::Tampered,

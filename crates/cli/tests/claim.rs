@@ -1376,6 +1376,42 @@ A-04,acme,2016-04-01,2016-04-30,2016-05-10,sale,TNY-001-CD,5,40.00,USD,\n",
     );
 }
 
+/// A pack opened on a desktop gains a `.DS_Store`: verify-pack passes over it and
+/// says so (any other file added still fails); `--out` naming a file is refused
+/// clearly; a pack for a distributor with no failure on record says what it is.
+#[test]
+fn a_desktop_file_in_a_pack_is_passed_over_and_out_must_be_a_directory() {
+    let t = demo();
+    let data = t.path();
+    let pack = data.join("pack-plain");
+    let out = ok(
+        data,
+        &["claim-pack", "northwind", "--out", pack.to_str().unwrap()],
+    );
+    assert!(
+        out.contains("note: no failure of northwind is on record"),
+        "{out}"
+    );
+    std::fs::write(pack.join(".DS_Store"), b"\0\0\0\x01Bud1").unwrap();
+    let v = ok(data, &["verify-pack", pack.to_str().unwrap()]);
+    assert!(v.starts_with("OK:"), "{v}");
+    assert!(v.contains("Passed over (added by a desktop"), "{v}");
+    std::fs::write(pack.join("extra.txt"), b"x").unwrap();
+    let err = fail(data, &["verify-pack", pack.to_str().unwrap()], 5);
+    assert!(err.contains("extra.txt: not in the manifest"), "{err}");
+    let file = data.join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let err = fail(
+        data,
+        &["claim-pack", "northwind", "--out", file.to_str().unwrap()],
+        3,
+    );
+    assert!(
+        err.contains("is a file: give a new directory for the pack"),
+        "{err}"
+    );
+}
+
 /// Northwind's bankruptcy petitioned on `day` recorded in the demo, and the text of its
 /// claim pack's PDF (as of the petition).
 fn northwind_failed_pack_text(data: &Path, day: &str) -> String {
