@@ -1214,7 +1214,7 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         })),
         "unsecured": amount(unsecured),
         "preference_window_payments": amount(report.as_ref().map(|r| r.preference_total).unwrap_or(zero)),
-        "preference_window_payments_in_other_currencies": preference_other.iter().map(|(_, t)| amount(*t)).collect::<Vec<_>>(),
+        "preference_window_payments_in_other_currencies": preference_other.values().map(|t| amount(*t)).collect::<Vec<_>>(),
         "supporting_documents": supporting,
     });
     let proof_bytes =
