@@ -1206,6 +1206,7 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         },
         "section_503b9": {
             "amount": amount(w20),
+            "applies": if insolvency.as_ref().is_some_and(|x| x.kind != InsolvencyKind::Bankruptcy) { "in a bankruptcy only: information in this failure" } else { "in a bankruptcy" },
             "window": report.as_ref().map(|r| json!({"from": r.window_20.from.to_string(), "to": r.window_20.to.to_string(), "units": r.window_20.units})),
         },
         "reclamation_45_days": report.as_ref().map(|r| json!({
@@ -1295,10 +1296,20 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             String::new(),
         ]);
     }
+    // §503(b)(9) and §547 are bankruptcy law: in an assignment, a receivership or an
+    // out-of-court liquidation their figures are information, said so on the line.
+    let only_bankruptcy = if insolvency
+        .as_ref()
+        .is_some_and(|x| x.kind != InsolvencyKind::Bankruptcy)
+    {
+        " (bankruptcy only)"
+    } else {
+        ""
+    };
     if let Some(r) = &report {
         totals.push(vec![
             format!(
-                "Goods received {}..{} (20 days, §503(b)(9)): {} units at wholesale",
+                "Goods received {}..{} (20 days, §503(b)(9)): {} units at wholesale{only_bankruptcy}",
                 r.window_20.from, r.window_20.to, r.window_20.units
             ),
             m(r.window_20.value_at_wholesale),
@@ -1312,7 +1323,7 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         ]);
         totals.push(vec![
             format!(
-                "Payments received in the 90 days before {} (§547)",
+                "Payments received in the 90 days before {} (§547){only_bankruptcy}",
                 r.basis_date
             ),
             m(r.preference_total),
@@ -1566,8 +1577,11 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
                     vec![
                         w.shipment_id.clone(),
                         // The windows count from receipt (the shipment date when no
-                        // receipt is on record), as windows.csv says.
-                        w.received_on.unwrap_or(w.date).to_string(),
+                        // receipt is on record, said so), as windows.csv says.
+                        match w.received_on {
+                            Some(r) => r.to_string(),
+                            None => format!("{}*", w.date),
+                        },
                         w.sku.to_string(),
                         w.units.to_string(),
                         if w.in_20_days { "yes" } else { "no" }.into(),
@@ -1577,6 +1591,11 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
                 })
                 .collect(),
         });
+        if r.deliveries.iter().any(|w| w.received_on.is_none()) {
+            b.push(Block::Text(
+                "* No receipt on record: dated by its shipment.".into(),
+            ));
+        }
     }
     let cover_text = document_text(&b);
     let pdf = document(
