@@ -760,12 +760,20 @@ pub fn read_dsr_lines(
             if m.currency.as_deref().unwrap_or(default_code.as_str()) != group.as_str() {
                 continue;
             }
-            let carried = by_summary.get(&m.id).is_some_and(|idx| {
-                idx.iter()
-                    .map(|i| report.sales[*i].units.max(0))
-                    .sum::<i64>()
-                    > 0
+            // Carried by sales records that state their own revenue (the summary's is
+            // their total), or split over the units of those that do not.
+            let own_revenue = report.sales.iter().any(|x| {
+                in_group(x)
+                    && x.summary_ref.as_deref() == Some(m.id.as_str())
+                    && x.amount_source == backstock_dsr::AmountSource::Line
             });
+            let carried = own_revenue
+                || by_summary.get(&m.id).is_some_and(|idx| {
+                    idx.iter()
+                        .map(|i| report.sales[*i].units.max(0))
+                        .sum::<i64>()
+                        > 0
+                });
             let Some(net) = m.net_revenue.as_deref().filter(|_| !carried) else {
                 continue;
             };
@@ -774,6 +782,26 @@ pub fn read_dsr_lines(
                     if !add(&mut lines, None, LineKind::Adjustment, 0, a.minor()) {
                         errs.push(err(m.line as u64, net, "totals within range"));
                     }
+                    // The line-level data carries it too, so lines and statement tie.
+                    sink(SourceLine {
+                        line: m.line as u64,
+                        statement_id: statement_id.clone(),
+                        distributor: distributor.clone(),
+                        period_start: start,
+                        period_end: end,
+                        currency: cur,
+                        sku: None,
+                        code: m.id.clone(),
+                        isrc: None,
+                        territory: m.territory.clone(),
+                        service: m
+                            .service_description
+                            .clone()
+                            .or(report.service_description.clone()),
+                        kind: LineKind::Adjustment,
+                        units: 0,
+                        amount_minor: a.minor(),
+                    });
                 }
                 Ok(_) => {}
                 Err(e) => errs.push(err(m.line as u64, e.found(), e.expected())),

@@ -445,3 +445,20 @@ fn dsr_summary_revenue_without_sales_records_is_kept() {
         .iter()
         .any(|l| l.kind == LineKind::Adjustment && l.sku.is_none() && l.amount_minor == 750));
 }
+
+/// Sales records that state their own revenue (`SU03`) carry their summary's: the
+/// statement is their sum, with no adjustment added for the summary.
+#[test]
+fn dsr_sales_with_their_own_revenue_carry_their_summary() {
+    let re = "RE01.02\t1\tR1\tTS-1\t\t\t859712000019\tArtist\t\tTitle\t\tAlbum\tMarigold\t(P)\tMarigold\t2016-01-01";
+    let su = "SU03.03\t1\tS1\tTX-1\tR1\t3\t6.0000";
+    let bytes = dsr(&[S1], &[(re, su)]);
+    let events = read_dsr(&bytes).unwrap();
+    let st = statements(&events)[0];
+    assert_eq!(net(st), 600);
+    assert!(
+        st.lines.iter().all(|l| l.kind != LineKind::Adjustment),
+        "{:?}",
+        st.lines
+    );
+}
