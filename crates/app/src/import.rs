@@ -611,9 +611,9 @@ pub async fn import_checked(
                     // A distributor's corrected file, sent again under the same
                     // control number or message id: the flag that records it.
                     (Some(id), true) if e.to_string().contains("already recorded with different details") => e.context(format!(
-                        "a corrected {} file sent again under the same number is recorded beside the first with its own id: backstock import {shown} --distributor {} --statement-id {id}-R1",
-                        kind.as_str(),
-                        opts.distributor.as_deref().unwrap_or("D")
+                        "a corrected {kind} file sent again under the same number replaces the first: reverse the one on file (backstock correct statement:{d}:{id} --reason \"corrected by the distributor\"), then record this one under an id of its own (backstock import {shown} --distributor {d} --statement-id {id}-R1) — without the reversal both would count",
+                        kind = kind.as_str(),
+                        d = opts.distributor.as_deref().unwrap_or("D")
                     )),
                     _ => e,
                 })?;

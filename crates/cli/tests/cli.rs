@@ -1224,8 +1224,18 @@ LIN*1*UP*859712000019~ZA*QS*{sold}*EA~SE*5*0001~GE*1*905~IEA*1*000000905~"
     let resent = edi("resent.edi", 12);
     let err = fail(&d, &["import", &resent, "--distributor", "allegro"], 4);
     assert!(
-        err.contains("--statement-id x12-0001-2016-01-31-R1"),
+        err.contains("backstock correct statement:allegro:x12-0001-2016-01-31")
+            && err.contains("--statement-id x12-0001-2016-01-31-R1"),
         "{err}"
+    );
+    ok(
+        &d,
+        &[
+            "correct",
+            "statement:allegro:x12-0001-2016-01-31",
+            "--reason",
+            "corrected by the distributor",
+        ],
     );
     let err = fail(
         &d,
@@ -1257,6 +1267,15 @@ LIN*1*UP*859712000019~ZA*QS*{sold}*EA~SE*5*0001~GE*1*905~IEA*1*000000905~"
     assert!(out.contains("total 96.00 USD"), "{out}");
     let shown = ok(&d, &["show", "statement:allegro:x12-0001-2016-01-31-R1"]);
     assert!(shown.contains("\"units\":12"), "{shown}");
+    // The correction replaced the first: 96.00 owed and 12 units sold, not both.
+    let r: serde_json::Value =
+        serde_json::from_str(&ok(&d, &["receivables", "--format", "json"])).unwrap();
+    assert_eq!(r[0]["open_balance"]["amount_minor"], 9_600, "{r}");
+    let stock = ok(&d, &["stock", "--format", "csv"]);
+    assert!(
+        stock.contains("MRG-001-CD,label,allegro,on_hand,88"),
+        "{stock}"
+    );
 }
 
 /// A distributor's export that repeats its header row at a page break imports, and

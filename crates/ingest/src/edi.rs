@@ -790,8 +790,10 @@ pub fn read_dsr_lines(
                         period_start: start,
                         period_end: end,
                         currency: cur,
+                        // No code: not a line held for an unknown code, the summary's
+                        // own revenue (its territory and service say which).
                         sku: None,
-                        code: m.id.clone(),
+                        code: String::new(),
                         isrc: None,
                         territory: m.territory.clone(),
                         service: m

@@ -140,7 +140,8 @@ impl<T> std::ops::Deref for Rec<'_, T> {
 #[derive(Debug)]
 pub struct Records<'a> {
     pub as_of: Date,
-    /// Latest agreement per distributor.
+    /// The agreement in force per distributor: the one started last (of two starting
+    /// the same day, the one recorded last).
     pub agreements: BTreeMap<PartyId, &'a Agreement>,
     /// Every agreement of each distributor, in recording order: renegotiated terms
     /// are a new agreement from its own start, and what was due before it stays due
@@ -502,7 +503,16 @@ impl<'a> Records<'a> {
                 | Event::RoyaltyPaid(_) => {}
                 Event::Fact(f) => match f {
                     Fact::Agreement(a) if counts => {
-                        v.agreements.insert(a.distributor.clone(), a);
+                        // The one in force: started last (an older agreement
+                        // recorded later, to date old statements' terms, does not
+                        // replace it); of two starting the same day, the later.
+                        let newer = v
+                            .agreements
+                            .get(&a.distributor)
+                            .is_none_or(|x| a.agreement_start >= x.agreement_start);
+                        if newer {
+                            v.agreements.insert(a.distributor.clone(), a);
+                        }
                         v.agreement_history
                             .entry(a.distributor.clone())
                             .or_default()

@@ -383,11 +383,25 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
     let demand_by = basis.add_days(RECLAMATION_DEMAND_DAYS);
     // A written demand for the goods back (the demand log's return demands) made by
     // then is the demand the rule asks for.
+    // The deadline actually due: the petition day itself when every delivery's 45
+    // days ended on it.
+    let due_on = if first_day_units == window_45.units && first_day_units > 0 {
+        basis
+    } else {
+        demand_by
+    };
+    // A demand about these deliveries: made from the window's start (an old routine
+    // demand is not one) to the deadline; the latest such.
     let demanded = view
         .demands
         .iter()
-        .filter(|m| &m.distributor == d && m.kind == DemandKind::Return && m.made_on <= demand_by)
-        .min_by_key(|m| m.made_on);
+        .filter(|m| {
+            &m.distributor == d
+                && m.kind == DemandKind::Return
+                && m.made_on >= from45
+                && m.made_on <= due_on
+        })
+        .max_by_key(|m| m.made_on);
     let first_day = if first_day_units > 0 {
         format!(
             " ({first_day_units} of them received on {from45}, 45 days before: their 45 days ended on {basis}, so their demand was due by {basis})"
@@ -408,11 +422,7 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
                 .map(|m| format!(" — met by demand {} made {} ({})", m.demand_id, m.made_on, m.via))
                 .unwrap_or_default(),
         ),
-        Some(if first_day_units == window_45.units && first_day_units > 0 {
-            basis
-        } else {
-            demand_by
-        }),
+        Some(due_on),
         demanded.map(|_| DeadlineStatus::Met),
     );
     push(
@@ -685,6 +695,21 @@ mod tests {
             "{}",
             d.what
         );
+        // A routine demand long before the window does not.
+        let mut old = failed(InsolvencyKind::Bankruptcy, Some("2016-06-03"));
+        old.demand("DM-0", "acme", "2015-01-10");
+        let r = report(
+            &old.snap("2016-06-30"),
+            &k::p("acme"),
+            &Thresholds::default(),
+        )
+        .unwrap();
+        let d = r
+            .deadlines
+            .iter()
+            .find(|x| x.code == "reclamation_demand")
+            .unwrap();
+        assert_eq!(d.status, DeadlineStatus::Passed);
         // One made after the deadline does not.
         let mut late = failed(InsolvencyKind::Bankruptcy, Some("2016-06-03"));
         late.demand("DM-2", "acme", "2016-06-28");

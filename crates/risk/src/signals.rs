@@ -17,7 +17,7 @@
 //! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
 //! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more → alert when two are missing, or one quarter is overdue by a further quarter, or by a month while another statement in the window came late (a second strike); the last three expected all late or missing, two or more of them received late, once its usual lag is known (three statements) → alert (later and later: `statements_late_in_a_row_alert`); ≥ 3 missing → critical |
 //! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears on two or more statements (or one quarter) — two it is really behind on: past due by more than its usual lateness + 14 days, so one statement paid three months late beside the next one a week or two late, as usual, is not two | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old and span two statements (or a quarter); a PO while so in arrears → alert; without arrears, or like last year's season → ok |
-//! | `sales_stalled` | physical units sold, net of returns, on its latest statements covering 90 days (3 monthly, 1 quarterly) against its rate per statement in the year before them, while it holds at least one such statement's sales of the label's stock, worth the materiality floor at wholesale (only with a year's baseline of at least `stocking_min_units` a statement) | at most 10 % (`sales_stall_permille`) → watch; so over twice as many statements → alert — stock sold and not reported leaves this trace and no other; a catalog selling less year by year never falls so far below its year before |
+//! | `sales_stalled` | physical units sold, net of returns, per statement period over its latest periods covering 90 days (3 monthly, 1 quarterly; statements of one period in parts or currencies counted as one; digital, fee-only or reserve-only statements passed over) against the same months a year before, while it holds at least one such period's sales of the label's stock, worth the materiality floor at wholesale (only with at least `stocking_min_units` a period a year before) | at most 10 % (`sales_stall_permille`) → watch; so over twice as many periods → alert — stock sold and not reported leaves this trace and no other; a seasonal catalog's quiet months, or a catalog selling less year by year, never fall so far below the same months a year before |
 //! | `exposure_over_limit` | (unpaid + reserve + consigned stock at wholesale) ÷ credit limit | watch ≥ 80 %, alert > 100 %, critical > 150 % |
 //! | `stock_concentration` | share of the label's units (its own warehouse + consigned) held by this distributor | watch ≥ 50 % (information) |
 //! | `demand_unanswered` | a return/transfer demand with no answer | alert after 14 days |
@@ -1247,13 +1247,14 @@ fn physical_units_sold(s: &backstock_ledger::Statement) -> i64 {
         .fold(0i64, i64::saturating_add)
 }
 
-/// `sales_stalled`: its latest statements report next to nothing sold (at most
-/// `sales_stall_permille` of its rate in the year before them) while it still holds
-/// at least a normal period's sales of the label's stock, worth the materiality floor
-/// at wholesale. Stock a distributor sells and does not report leaves this trace and
-/// no other: it keeps sending statements, of nothing, and pays them. The latest
-/// statements covering 90 days (one quarter's) → watch; twice that → alert. A catalog
-/// that sells less year by year never falls so far below its year before.
+/// `sales_stalled`: its latest statement periods report next to nothing sold (at
+/// most `sales_stall_permille` of what it sold in the same months a year before)
+/// while it still holds at least a period's such sales of the label's stock, worth
+/// the materiality floor at wholesale. Stock a distributor sells and does not report
+/// leaves this trace and no other: it keeps sending statements, of nothing, and pays
+/// them. Periods covering 90 days (3 monthly, 1 quarterly) → watch; twice that →
+/// alert. Against the same months a year before, a seasonal catalog's quiet months
+/// are not a stall, nor is one that sells less year by year.
 fn sales_stalled_signal(
     view: &View<'_>,
     a: &Agreement,
@@ -1265,73 +1266,84 @@ fn sales_stalled_signal(
         return None;
     }
     let period = rhythm::period_days(a).max(28);
-    // Statements per 90 days of its rhythm: 3 monthly, 1 quarterly.
+    // Periods per 90 days of its rhythm: 3 monthly, 1 quarterly.
     let k = usize::try_from((90 + period - 1) / period)
         .unwrap_or(1)
         .max(1);
-    let mut stmts: Vec<&crate::view::StmtRef<'_>> = view
-        .statements_of(&a.distributor)
-        // A digital sales report (every line digital) says nothing of the stock.
-        .filter(|s| {
-            s.st.lines.is_empty()
-                || s.st
-                    .lines
-                    .iter()
-                    .any(|l| l.channel == backstock_ledger::Channel::Physical)
-        })
-        .collect();
-    stmts.sort_by_key(|s| (s.st.period_end, s.seq));
-    // Per-period units of `recent` against the year of statements before them.
+    // Physical units sold per statement period (statements of one period in several
+    // currencies, or sent in parts, are one period). A statement that reports no
+    // physical sale or return but something else (a digital report, fees alone, a
+    // reserve released) says nothing of the stock; one with no lines at all is a
+    // statement of nothing sold.
+    let mut periods: BTreeMap<(Date, Date), i64> = BTreeMap::new();
+    for s in view.statements_of(&a.distributor) {
+        let physical = s.st.lines.iter().any(|l| {
+            l.channel == backstock_ledger::Channel::Physical
+                && matches!(
+                    l.kind,
+                    backstock_ledger::LineKind::Sale | backstock_ledger::LineKind::Return
+                )
+        });
+        if !physical && !s.st.lines.is_empty() {
+            continue;
+        }
+        let slot = periods
+            .entry((s.st.period_end, s.st.period_start))
+            .or_insert(0);
+        *slot = slot.saturating_add(physical_units_sold(s.st));
+    }
+    let periods: Vec<(Date, i64)> = periods.into_iter().map(|((e, _), u)| (e, u)).collect();
+    // (units sold in the last `n` periods, per period then, per period in the same
+    // months a year before, the last period's end) when they are a stall.
     let stalled = |n: usize| -> Option<(i64, i64, i64, Date)> {
-        if stmts.len() < n {
-            return None;
-        }
-        let (before, recent) = stmts.split_at(stmts.len() - n);
-        let first_recent = recent.first()?.st.period_start;
-        let year_before = crate::minus_days(first_recent, 365);
-        let base: Vec<_> = before
+        let recent = periods.get(periods.len().checked_sub(n)?..)?;
+        let (first_end, last_end) = (recent.first()?.0, recent.last()?.0);
+        let slack = 20;
+        let from = crate::minus_days(first_end, 365 + slack);
+        let to = crate::minus_days(last_end, 365 - slack);
+        let base: Vec<i64> = periods
             .iter()
-            .filter(|s| s.st.period_end >= year_before)
+            .filter(|(e, _)| *e >= from && *e <= to)
+            .map(|(_, u)| *u)
             .collect();
-        // A year's baseline: at least as many statements as the recent ones, and
-        // most of the year.
-        if base.len() < n.max(3 * k / 2).max(2) {
+        if base.len() * 2 < n {
             return None;
         }
-        let base_units: i64 = base.iter().map(|s| physical_units_sold(s.st)).sum();
-        let recent_units: i64 = recent.iter().map(|s| physical_units_sold(s.st)).sum();
+        let base_units: i64 = base.iter().fold(0i64, |x, u| x.saturating_add(*u));
+        let recent_units: i64 = recent
+            .iter()
+            .fold(0i64, |x, (_, u)| x.saturating_add(*u))
+            .max(0);
         let base_rate = base_units / base.len() as i64;
-        let recent_rate = recent_units.max(0) / n as i64;
-        // Too little sold before to tell a stall from noise.
+        // Too little sold a year before to tell a stall from noise.
         if base_rate < t.stocking_min_units.max(1) {
             return None;
         }
-        let is_stalled = i128::from(recent_units.max(0)) * 1000
+        let is_stalled = i128::from(recent_units) * 1000
             <= i128::from(base_rate) * n as i128 * i128::from(t.sales_stall_permille);
-        let last_end = recent.last()?.st.period_end;
-        is_stalled.then_some((recent_rate, base_rate, recent_units, last_end))
+        is_stalled.then_some((recent_units, recent_units / n as i64, base_rate, last_end))
     };
-    let (recent_rate, base_rate, recent_units, last_end) = stalled(k)?;
-    // It must hold stock worth selling: a normal period's sales, material at wholesale.
-    if stock.units < base_rate || i128::from(stock.at_wholesale.minor()) < f.floor {
+    let watch = stalled(k)?;
+    // It must hold stock worth selling: a period's sales, material at wholesale.
+    if stock.units < watch.2 || i128::from(stock.at_wholesale.minor()) < f.floor {
         return None;
     }
-    let longer = stalled(2 * k).is_some();
-    let level = if longer { Level::Alert } else { Level::Watch };
-    let span = if longer { 2 * k } else { k };
+    let (level, span, (units, rate, base_rate, last_end)) = match stalled(2 * k) {
+        Some(longer) => (Level::Alert, 2 * k, longer),
+        None => (Level::Watch, k, watch),
+    };
     let per = if period > 45 { "a quarter" } else { "a month" };
     Some(sig(
         SignalCode::SalesStalled,
         level,
         format!(
-            "Its last {} (to {last_end}) report {} sold, against {} {per} in the year before, while it holds {} of the label's units ({} at wholesale): sales it does not report, or stock that no longer sells — ask it for a stock count, or for the stock back.",
-            plural(span as i64, "statement"),
-            plural(if longer { recent_units.max(0) } else { recent_rate * k as i64 }, "unit"),
-            base_rate,
+            "Its statements of the last {} (to {last_end}) report {} sold, against {base_rate} {per} in the same months a year before, while it holds {} of the label's units ({} at wholesale): sales it does not report, or stock that no longer sells — ask it for a stock count, or for the stock back.",
+            plural(span as i64, if period > 45 { "quarter" } else { "month" }),
+            plural(units, "unit"),
             stock.units,
             show(i128::from(stock.at_wholesale.minor()), a.currency),
         ),
-        format!("{recent_rate} vs {base_rate} {per}"),
+        format!("{rate} vs {base_rate} {per}"),
     ))
 }
 
@@ -1968,6 +1980,17 @@ mod tests {
         assert_eq!(due("allegro-2015-06").as_deref(), Some("2015-10-28"));
         assert_eq!(due("allegro-2015-07").as_deref(), Some("2015-09-14"));
         assert_eq!(r[0].payment_terms_days, 45);
+        // The older agreement recorded after the newer (to date old statements'
+        // terms) does not become the one in force.
+        let mut backfilled = Tl::new();
+        let mut old = agreement("allegro", "2014-01-01");
+        old.payment_terms_days = 120;
+        let mut new = agreement("allegro", "2015-07-01");
+        new.payment_terms_days = 45;
+        backfilled.agreement(new).agreement(old);
+        let snap = backfilled.snap(AS_OF);
+        let r = crate::receivables::compute(&snap, Some(&p("allegro")));
+        assert_eq!(r[0].payment_terms_days, 45);
     }
 
     /// Monthly statements 10 days after each month for a year, then a new agreement
@@ -2069,7 +2092,7 @@ mod tests {
         let st = signal(&three, "sales_stalled");
         assert_eq!(st.level, Level::Watch, "{st:#?}");
         assert!(
-            st.message.starts_with("Its last 3 statements (to 2015-12-31) report 0 units sold, against 40 a month in the year before, while it holds 1160 of the label's units"),
+            st.message.starts_with("Its statements of the last 3 months (to 2015-12-31) report 0 units sold, against 40 a month in the same months a year before, while it holds 1160 of the label's units"),
             "{}",
             st.message
         );
@@ -2088,6 +2111,49 @@ mod tests {
         };
         let a = assess_one(&sales_then(18, 0).snap(AS_OF), &off, &p("allegro")).unwrap();
         assert!(a.signals.iter().all(|s| s.code != "sales_stalled"));
+    }
+
+    /// A holiday catalog: 200 units in November and December, 3 in other months. Its
+    /// summer is as quiet as the summer before: not a stall.
+    #[test]
+    fn a_seasonal_catalogs_quiet_months_are_not_a_stall() {
+        let mut tl = Tl::new();
+        tl.ucc("allegro", "OR-2013-001", "OR", "2013-12-01", None)
+            .agreement(agreement("allegro", "2014-01-01"))
+            .catalog("CD1", 950, 300)
+            .make("2014-01-01", "CD1", 10_000)
+            .ship("SH1", "2014-01-05", "label", "allegro", "CD1", 2000);
+        for m in 0..20 {
+            let start = d("2014-01-01").add_months(m);
+            let end = start.last_of_month();
+            let units = if matches!(end.month(), 11 | 12) {
+                200
+            } else {
+                3
+            };
+            let id = format!("M{m}");
+            tl.statement(
+                &id,
+                "allegro",
+                &start.to_string(),
+                &end.to_string(),
+                &end.add_days(15).to_string(),
+                vec![sale("CD1", units, units * 950)],
+            )
+            .pay(
+                &format!("P{id}"),
+                &end.add_days(60).to_string(),
+                "allegro",
+                usd(units * 950),
+                Some(&id),
+            );
+        }
+        let a = assess1(&tl.snap("2015-09-15"));
+        assert!(
+            a.signals.iter().all(|s| s.code != "sales_stalled"),
+            "{:#?}",
+            a.signals
+        );
     }
 
     #[test]
