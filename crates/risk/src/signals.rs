@@ -17,7 +17,7 @@
 //! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
 //! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more → alert when two are missing, or one quarter is overdue by a further quarter, or by a month while another statement in the window came late (a second strike); the last three expected all late or missing, two or more of them received late, once its usual lag is known (three statements) → alert (later and later: `statements_late_in_a_row_alert`); ≥ 3 missing → critical |
 //! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears on two or more statements (or one quarter) — two it is really behind on: past due by more than its usual lateness + 14 days, so one statement paid three months late beside the next one a week or two late, as usual, is not two | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old and span two statements (or a quarter); a PO while so in arrears → alert; without arrears, or like last year's season → ok |
-//! | `sales_stalled` | physical units sold, net of returns, per statement period over its latest periods covering 90 days (3 monthly, 1 quarterly; statements of one period in parts or currencies counted as one; digital, fee-only or reserve-only statements passed over) against the same months a year before, while it holds at least one such period's sales of the label's stock, worth the materiality floor at wholesale (only with at least `stocking_min_units` a period a year before) | at most 10 % (`sales_stall_permille`) → watch; so over twice as many periods → alert — stock sold and not reported leaves this trace and no other; a seasonal catalog's quiet months, or a catalog selling less year by year, never fall so far below the same months a year before |
+//! | `sales_stalled` | physical units sold, net of returns, per statement period over its latest periods covering 90 days (3 monthly, 1 quarterly; statements of one period in parts or currencies counted as one; digital, fee-only or reserve-only statements passed over) against the same months a year before, while it holds at least one such period's sales of the label's stock, worth the materiality floor at wholesale (only with at least `stocking_min_units` a period a year before) | at most 10 % (`sales_stall_permille`) → watch; at most 2 % (a fifth of it) over twice as many periods → alert — stock sold and not reported leaves this trace and no other; a seasonal catalog's quiet months, or a catalog selling less year by year, never fall so far below the same months a year before |
 //! | `exposure_over_limit` | (unpaid + reserve + consigned stock at wholesale) ÷ credit limit | watch ≥ 80 %, alert > 100 %, critical > 150 % |
 //! | `stock_concentration` | share of the label's units (its own warehouse + consigned) held by this distributor | watch ≥ 50 % (information) |
 //! | `demand_unanswered` | a return/transfer demand with no answer | alert after 14 days |
@@ -1295,7 +1295,7 @@ fn sales_stalled_signal(
     let periods: Vec<(Date, i64)> = periods.into_iter().map(|((e, _), u)| (e, u)).collect();
     // (units sold in the last `n` periods, per period then, per period in the same
     // months a year before, the last period's end) when they are a stall.
-    let stalled = |n: usize| -> Option<(i64, i64, i64, Date)> {
+    let stalled = |n: usize, permille: i64| -> Option<(i64, i64, i64, Date)> {
         let recent = periods.get(periods.len().checked_sub(n)?..)?;
         let (first_end, last_end) = (recent.first()?.0, recent.last()?.0);
         let slack = 20;
@@ -1320,18 +1320,22 @@ fn sales_stalled_signal(
             return None;
         }
         let is_stalled = i128::from(recent_units) * 1000
-            <= i128::from(base_rate) * n as i128 * i128::from(t.sales_stall_permille);
+            <= i128::from(base_rate) * n as i128 * i128::from(permille);
         is_stalled.then_some((recent_units, recent_units / n as i64, base_rate, last_end))
     };
-    let watch = stalled(k)?;
+    let watch = stalled(k, t.sales_stall_permille)?;
     // It must hold stock worth selling: a period's sales, material at wholesale.
     if stock.units < watch.2 || i128::from(stock.at_wholesale.minor()) < f.floor {
         return None;
     }
-    let (level, span, (units, rate, base_rate, last_end)) = match stalled(2 * k) {
-        Some(longer) => (Level::Alert, 2 * k, longer),
-        None => (Level::Watch, k, watch),
-    };
+    // Alert: twice as long, and next to nothing at all (a fifth of the watch mark: 2 %
+    // by default) — a catalog whose sales collapse for the label's own reasons still
+    // sells a little, the distributor that stops reporting reports none.
+    let (level, span, (units, rate, base_rate, last_end)) =
+        match stalled(2 * k, t.sales_stall_permille / 5) {
+            Some(longer) => (Level::Alert, 2 * k, longer),
+            None => (Level::Watch, k, watch),
+        };
     let per = if period > 45 { "a quarter" } else { "a month" };
     Some(sig(
         SignalCode::SalesStalled,
