@@ -457,15 +457,17 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
     let (unperfected_units, unperfected_wholesale) = {
         let mut units = 0i64;
         let mut value = zero;
-        let mut incoming: Vec<_> = view
-            .shipments
-            .iter()
-            .filter(|s| s.to == d && s.from != d)
-            .collect();
-        incoming.sort_by_key(|s| std::cmp::Reverse(s.date));
+        // Incoming deliveries per SKU, newest first (one pass, not one per SKU held).
+        let mut incoming: BTreeMap<&Sku, Vec<_>> = BTreeMap::new();
+        for s in view.shipments.iter().filter(|s| s.to == d && s.from != d) {
+            incoming.entry(s.sku).or_default().push(s);
+        }
+        for v in incoming.values_mut() {
+            v.sort_by_key(|s| std::cmp::Reverse(s.date));
+        }
         for (sku, held_units) in held.iter().filter(|(_, u)| **u > 0) {
             let mut left = *held_units;
-            for s in incoming.iter().filter(|s| s.sku == sku) {
+            for s in incoming.get(sku).into_iter().flatten() {
                 if left <= 0 {
                     break;
                 }

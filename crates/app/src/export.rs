@@ -162,6 +162,9 @@ async fn gather(
     let mut failed: Option<AppError> = None;
     // Transactions that may be an open statement of opening.csv, with their file.
     let mut candidates: Vec<(usize, String)> = Vec::new();
+    // Every such statement seen (in the range or before it), by entry id: a
+    // correction reversing one is brought forward like it.
+    let mut candidate_files: std::collections::HashMap<String, String> = Default::default();
     let keep = |a: &MoneyAccount| currency.is_none_or(|c| a.currency() == c);
     store
         .for_each_money_effect(None, Some(to), |seq, e, money| {
@@ -171,6 +174,17 @@ async fn gather(
             let money: Vec<_> = money.into_iter().filter(|m| keep(&m.debit)).collect();
             if money.is_empty() {
                 return Ok(());
+            }
+            let file = opening_candidate(&e)
+                .map(str::to_string)
+                .or_else(|| match &e.event {
+                    Event::Correction { reverses, .. } => {
+                        candidate_files.get(reverses.as_str()).cloned()
+                    }
+                    _ => None,
+                });
+            if let (Some(f), Event::Statement(_)) = (&file, &e.event) {
+                candidate_files.insert(e.id.to_string(), f.clone());
             }
             if e.effective_on < from {
                 before.extend(money.into_iter().map(|m| (m.debit, m.credit, m.amount)));
@@ -185,8 +199,8 @@ async fn gather(
                 money.iter().map(|m| (&m.debit, &m.credit, m.amount)),
             ) {
                 Ok(Some(t)) => {
-                    if let Some(sha) = opening_candidate(&e) {
-                        candidates.push((txns.len(), sha.to_string()));
+                    if let Some(sha) = file {
+                        candidates.push((txns.len(), sha));
                     }
                     txns.push(t)
                 }

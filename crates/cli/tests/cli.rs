@@ -932,6 +932,28 @@ open_statement,2015-12-20,allegro,,,AL-2015-11,2015-11-30,640.00,USD\n",
         xero.contains("adjustment brought forward - allegro"),
         "{xero}"
     );
+    // Its reversal is brought forward too: still no income in the range.
+    ok(
+        &d,
+        &[
+            "correct",
+            "statement:allegro:AL-2015-11",
+            "--reason",
+            "entered twice",
+        ],
+    );
+    let bean = ok(
+        &d,
+        &[
+            "export",
+            "beancount",
+            "--from",
+            "2015-11-01",
+            "--to",
+            "2016-12-31",
+        ],
+    );
+    assert!(!bean.contains("Income:"), "{bean}");
     // The label can ship the stock it had.
     let ship = write(
         tmp.path(),

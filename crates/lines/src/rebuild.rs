@@ -238,7 +238,11 @@ async fn read_original(
             // the period of an undated X12 file), as its one statement recorded it.
             let opts = match statements {
                 [one] => backstock_ingest::edi::SentOptions {
-                    statement_id: Some(one.statement_id.clone()),
+                    // As the user could have given it (an id made from a DSR's message
+                    // id may hold what the flag refuses: read with its own id then).
+                    statement_id: Some(one.statement_id.clone()).filter(|id| {
+                        id.chars().count() <= 100 && !id.chars().any(|c| c.is_control() || c == ':')
+                    }),
                     currency: (kind == Some(Kind::X12)).then_some(one.currency),
                     period_start: Some(one.period_start),
                     period_end: Some(one.period_end),
