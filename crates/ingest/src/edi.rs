@@ -188,7 +188,9 @@ pub fn read_x12_lines(
     // source) → the rank of the on-hand count kept, its units, its line.
     type Sold = (Lines, Currency, u64, u64);
     let mut statements: BTreeMap<(String, Date, Date), Sold> = BTreeMap::new();
-    let mut on_hand: BTreeMap<(Date, Sku, u8), (u8, i64, u64)> = BTreeMap::new();
+    // Per location (the best-ranked count of each), then added up over locations.
+    type AtLocation = BTreeMap<Option<String>, (u8, i64, u64)>;
+    let mut on_hand: BTreeMap<(Date, Sku, u8), AtLocation> = BTreeMap::new();
     // A report's period: its own, else the one the user gave; a period that ends
     // before it starts is the file's mistake, not a day to guess.
     let period_of = |r: &backstock_x12::ItemReport, errs: &mut Errors| -> Option<(Date, Date)> {
@@ -374,15 +376,19 @@ pub fn read_x12_lines(
                 } else {
                     1
                 };
-                // One count of what it holds: on hand (`17`, `OH`) before available
-                // for sale (`33`, `QA`, `QE`) — never the two added together. The
-                // same count at several locations adds up.
+                // One count of what it holds at each location: on hand (`17`, `OH`)
+                // before available for sale (`33`, `QA`, `QE`) — never the two added
+                // together. The locations' counts add up.
                 let rank = match r.qualifier.as_str() {
                     "17" | "OH" => 0,
                     "33" | "QA" | "QE" => 1,
                     _ => 2,
                 };
-                let slot = on_hand.entry((end, sku, src)).or_insert((rank, 0, line));
+                let slot = on_hand
+                    .entry((end, sku, src))
+                    .or_default()
+                    .entry(r.location.clone())
+                    .or_insert((rank, 0, line));
                 if rank < slot.0 {
                     *slot = (rank, r.quantity, line);
                 } else if rank == slot.0 {
@@ -513,7 +519,9 @@ pub fn read_x12_lines(
             });
         }
     }
-    for ((as_of, sku, src), (_, units, line)) in on_hand {
+    for ((as_of, sku, src), at) in on_hand {
+        let units = at.values().fold(0i64, |a, (_, u, _)| a.saturating_add(*u));
+        let line = at.values().map(|(_, _, l)| *l).min().unwrap_or(1);
         let source = if src == 0 {
             StockReportSource::Edi846
         } else {

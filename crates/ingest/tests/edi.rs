@@ -462,3 +462,32 @@ fn dsr_sales_with_their_own_revenue_carry_their_summary() {
         st.lines
     );
 }
+
+/// Each location's count is taken on its own (on hand before available), then the
+/// locations add up: one warehouse reporting on hand and another only available
+/// for sale is 100 + 50, not 100.
+#[test]
+fn on_hand_counts_are_ranked_per_location_then_added() {
+    let events = read(
+        &x12(
+            "846",
+            "1002",
+            &[
+                "BIA*00*MM*INV20160630*20160630",
+                "LIN*1*UP*859712000019",
+                "N1*WH*East*92*E1",
+                "QTY*17*100*EA",
+                "QTY*33*90*EA",
+                "LIN*2*UP*859712000019",
+                "N1*WH*West*92*W1",
+                "QTY*33*50*EA",
+            ],
+        ),
+        &SentOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        matches!(&events[..], [Event::Fact(Fact::StockReport(r))] if r.units_on_hand == 150),
+        "{events:?}"
+    );
+}
