@@ -105,57 +105,12 @@ impl Dec {
 }
 
 /// The decimal places of an ISO 4217 currency (USD 2, JPY 0, BHD 3), for the codes
-/// the importer accepts (the table of `backstock-domain`'s `Currency`); `None` for
-/// another code (the importer refuses it, naming it).
+/// the importer accepts (`backstock-domain`'s `Currency`); `None` for another code
+/// (the importer refuses it, naming it).
 pub fn currency_places(code: &str) -> Option<u32> {
-    const PLACES: &[(&str, u32)] = &[
-        ("AED", 2),
-        ("ARS", 2),
-        ("AUD", 2),
-        ("BHD", 3),
-        ("BRL", 2),
-        ("CAD", 2),
-        ("CHF", 2),
-        ("CLP", 0),
-        ("CNY", 2),
-        ("COP", 2),
-        ("CZK", 2),
-        ("DKK", 2),
-        ("EUR", 2),
-        ("GBP", 2),
-        ("HKD", 2),
-        ("HUF", 2),
-        ("IDR", 2),
-        ("ILS", 2),
-        ("INR", 2),
-        ("ISK", 0),
-        ("JOD", 3),
-        ("JPY", 0),
-        ("KRW", 0),
-        ("KWD", 3),
-        ("MXN", 2),
-        ("MYR", 2),
-        ("NOK", 2),
-        ("NZD", 2),
-        ("OMR", 3),
-        ("PHP", 2),
-        ("PLN", 2),
-        ("RON", 2),
-        ("SEK", 2),
-        ("SGD", 2),
-        ("THB", 2),
-        ("TND", 3),
-        ("TRY", 2),
-        ("TWD", 2),
-        ("UAH", 2),
-        ("USD", 2),
-        ("ZAR", 2),
-    ];
-    let code = code.trim();
-    PLACES
-        .iter()
-        .find(|(c, _)| c.eq_ignore_ascii_case(code))
-        .map(|(_, p)| *p)
+    backstock_domain::Currency::parse(&code.trim().to_ascii_uppercase())
+        .ok()
+        .map(|c| u32::from(c.exponent()))
 }
 
 /// How a layout writes numbers.
