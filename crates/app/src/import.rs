@@ -601,10 +601,15 @@ pub async fn import_checked(
             // so a dry run says what the import will do: an entry recorded before with the
             // same details is skipped (counted), with other details it refuses the file.
             let mut parsed = parsed;
-            let first_statement = parsed.entries.iter().find_map(|e| match &e.event {
+            // The file's statement, when it makes one (`--statement-id` names one).
+            let mut made = parsed.entries.iter().filter_map(|e| match &e.event {
                 backstock_ledger::Event::Statement(st) => Some(st.statement_id.clone()),
                 _ => None,
             });
+            let first_statement = match (made.next(), made.next()) {
+                (Some(id), None) => Some(id),
+                _ => None,
+            };
             let skipped = split_recorded(books, &shown, &mut parsed.entries, opts.dry_run)
                 .await
                 .map_err(|e| match (&first_statement, kind.needs_distributor()) {

@@ -657,6 +657,19 @@ pub fn read_dsr_lines(
         currencies.push(default_code.clone());
     }
     let split = currencies.len() > 1;
+    // `--statement-id` names one statement: a report split per currency makes several.
+    if let (Some(id), true) = (statement_id, split) {
+        errs.push(err(
+            1,
+            id,
+            format!(
+                "--statement-id for a file of one statement: this one makes {} (one per currency: {})",
+                currencies.len(),
+                currencies.join(", ")
+            ),
+        ));
+        return Err(errs.into_file(&ctx.file_name));
+    }
     let base_id = match statement_id {
         Some(id) => id.to_string(),
         None => format!("dsr-{}-{}", report.message_id, report.file_number),

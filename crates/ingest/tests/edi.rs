@@ -491,3 +491,30 @@ fn on_hand_counts_are_ranked_per_location_then_added() {
         "{events:?}"
     );
 }
+
+/// A DSR whose summaries are in two currencies makes two statements: `--statement-id`
+/// (one statement's id) is refused for it, naming the currencies.
+#[test]
+fn a_statement_id_is_refused_for_a_dsr_split_per_currency() {
+    let s2 = "SY01.02\tS2\tTunestream\tPADPIDA2014111801Y\tPayAsYouGoModel\tPermanentDownload\tGB\tTunestreamStore\t2\t\tGBP\t4.00\t\tGBP\t1.00";
+    let (b1, b2) = (
+        block(1, "859712000019", 3, 0),
+        block(2, "859712000026", 2, 0),
+    );
+    let b2 = (b2.0, b2.1.replace("\tS1\t", "\tS2\t"));
+    let bytes = dsr(&[S1, s2], &[(&b1.0, &b1.1), (&b2.0, &b2.1)]);
+    let parsed = read_dsr(&bytes).unwrap();
+    assert_eq!(statements(&parsed).len(), 2);
+    let opts = SentOptions {
+        statement_id: Some("dsr-R1".into()),
+        ..SentOptions::default()
+    };
+    let e = read_dsr_lines(&bytes, &ctx(), &northwind(), &opts, &mut |_| {})
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("this one makes 2 (one per currency: USD, GBP)"),
+        "{e}"
+    );
+}
