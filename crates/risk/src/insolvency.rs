@@ -673,22 +673,27 @@ mod tests {
         assert_eq!(due("reclamation_demand").days_left, Some(-7));
     }
 
-    /// A written demand for the goods made by the reclamation deadline meets it.
-    #[test]
-    fn a_return_demand_in_time_meets_the_reclamation_deadline() {
+    /// The reclamation deadline of a bankruptcy petitioned 2016-06-03, seen on
+    /// 2016-06-30, with a return demand made on `made`.
+    fn reclamation_with_demand(id: &str, made: &str) -> Deadline {
         let mut tl = failed(InsolvencyKind::Bankruptcy, Some("2016-06-03"));
-        tl.demand("DM-1", "acme", "2016-06-05");
-        let r = report(
+        tl.demand(id, "acme", made);
+        report(
             &tl.snap("2016-06-30"),
             &k::p("acme"),
             &Thresholds::default(),
         )
-        .unwrap();
-        let d = r
-            .deadlines
-            .iter()
-            .find(|x| x.code == "reclamation_demand")
-            .unwrap();
+        .unwrap()
+        .deadlines
+        .into_iter()
+        .find(|x| x.code == "reclamation_demand")
+        .unwrap()
+    }
+
+    /// A written demand for the goods made by the reclamation deadline meets it.
+    #[test]
+    fn a_return_demand_in_time_meets_the_reclamation_deadline() {
+        let d = reclamation_with_demand("DM-1", "2016-06-05");
         assert_eq!(d.status, DeadlineStatus::Met, "{d:#?}");
         assert!(
             d.what.contains("met by demand DM-1 made 2016-06-05"),
@@ -696,34 +701,10 @@ mod tests {
             d.what
         );
         // A routine demand long before the window does not.
-        let mut old = failed(InsolvencyKind::Bankruptcy, Some("2016-06-03"));
-        old.demand("DM-0", "acme", "2015-01-10");
-        let r = report(
-            &old.snap("2016-06-30"),
-            &k::p("acme"),
-            &Thresholds::default(),
-        )
-        .unwrap();
-        let d = r
-            .deadlines
-            .iter()
-            .find(|x| x.code == "reclamation_demand")
-            .unwrap();
+        let d = reclamation_with_demand("DM-0", "2015-01-10");
         assert_eq!(d.status, DeadlineStatus::Passed);
         // One made after the deadline does not.
-        let mut late = failed(InsolvencyKind::Bankruptcy, Some("2016-06-03"));
-        late.demand("DM-2", "acme", "2016-06-28");
-        let r = report(
-            &late.snap("2016-06-30"),
-            &k::p("acme"),
-            &Thresholds::default(),
-        )
-        .unwrap();
-        let d = r
-            .deadlines
-            .iter()
-            .find(|x| x.code == "reclamation_demand")
-            .unwrap();
+        let d = reclamation_with_demand("DM-2", "2016-06-28");
         assert_eq!(d.status, DeadlineStatus::Passed);
     }
 
