@@ -35,6 +35,15 @@ impl TransferRow {
 
     /// The posting this row records, given the account keys.
     pub fn posting(&self, key_of: &[AccountKey]) -> Option<Posting> {
+        self.posting_by(|id| key_of.get(id as usize))
+    }
+
+    /// [`TransferRow::posting`], each account's key given by `key_of` (`None`: the
+    /// row names an account that is not known, and there is no posting).
+    pub fn posting_by<'k>(
+        &self,
+        key_of: impl Fn(u32) -> Option<&'k AccountKey>,
+    ) -> Option<Posting> {
         let pending =
             || (self.pending_id != 0).then_some(TransferIdHex(TransferId(self.pending_id)));
         let f = TransferFlags::from_bits(self.flags);
@@ -52,8 +61,8 @@ impl TransferRow {
             Phase::Posted
         };
         Some(Posting {
-            debit: key_of.get(self.debit as usize)?.clone(),
-            credit: key_of.get(self.credit as usize)?.clone(),
+            debit: key_of(self.debit)?.clone(),
+            credit: key_of(self.credit)?.clone(),
             amount: self.amount,
             phase,
         })

@@ -614,14 +614,27 @@ impl BlockCursor {
 /// Every account's key, by id (the keys' canonical texts are parsed).
 pub(crate) async fn load_account_keys(
     conn: &mut SqliteConnection,
+    each: impl FnMut(u32, i64, &str) -> Result<()>,
+) -> Result<Vec<AccountKey>> {
+    load_account_keys_if(conn, true, each).await
+}
+
+/// [`load_account_keys`], the keys parsed only when `parse` (otherwise the result is
+/// empty and `each` alone sees every account: `verify --full` takes each account's key
+/// from the entry that created it, and holding every key once more would be hundreds of
+/// megabytes on a label group's store). Ids are checked to be dense either way.
+pub(crate) async fn load_account_keys_if(
+    conn: &mut SqliteConnection,
+    parse: bool,
     mut each: impl FnMut(u32, i64, &str) -> Result<()>,
 ) -> Result<Vec<AccountKey>> {
     let mut keys: Vec<AccountKey> = Vec::new();
+    let mut next = 0usize;
     loop {
         let rows = sqlx::query(
             "SELECT first_id, count, created_seq, keys FROM account_blocks WHERE first_id >= ? ORDER BY first_id LIMIT 16",
         )
-        .bind(keys.len() as i64)
+        .bind(next as i64)
         .fetch_all(&mut *conn)
         .await?;
         if rows.is_empty() {
@@ -629,7 +642,7 @@ pub(crate) async fn load_account_keys(
         }
         for r in rows {
             let first: i64 = r.get(0);
-            if first != keys.len() as i64 {
+            if first != next as i64 {
                 return Err(StoreError::Corrupt(format!(
                     "account ids are not dense at {first}"
                 )));
@@ -639,12 +652,15 @@ pub(crate) async fn load_account_keys(
             let what = format!("account {first}");
             let text = blocks::account_text(r.get::<&[u8], _>(3), count, &what)?;
             for text in blocks::account_keys(&text, count, &what)? {
-                let id = keys.len() as u32;
-                let key = AccountKey::read(text).map_err(|e| {
-                    StoreError::Corrupt(format!("account {id} has an unreadable key: {e}"))
-                })?;
+                let id = next as u32;
+                if parse {
+                    let key = AccountKey::read(text).map_err(|e| {
+                        StoreError::Corrupt(format!("account {id} has an unreadable key: {e}"))
+                    })?;
+                    keys.push(key);
+                }
                 each(id, seq, text)?;
-                keys.push(key);
+                next += 1;
             }
         }
     }

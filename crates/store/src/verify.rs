@@ -1,12 +1,11 @@
 //! `verify`: recompute the hash chain and replay the journal.
 
 use crate::{
-    canonical_postings, load_book, parse_hash, Block, BlockCursor, Result, Store, StoreError,
-    TransferRow,
+    canonical_postings, parse_hash, Block, BlockCursor, Result, Store, StoreError, TransferRow,
 };
 use backstock_ledger::engine::TransferId;
 use backstock_ledger::engine::{AccountId, Balance, PendingState};
-use backstock_ledger::{chain, Book, Entry, Phase};
+use backstock_ledger::{chain, AccountKey, Book, Entry, Phase};
 use serde::Serialize;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -61,20 +60,26 @@ impl Store {
         let mut created: BTreeMap<i64, Vec<(u32, String)>> = BTreeMap::new();
         // Accounts created by the verified prefix (ids are dense in creation order).
         let mut prefix_accounts = 0usize;
-        let key_of = match crate::load_account_keys(&mut conn, |id, seq, text| {
-            if seq > done {
-                created.entry(seq).or_default().push((id, text.to_string()));
-            } else {
-                prefix_accounts = id as usize + 1;
-            }
-            Ok(())
-        })
-        .await
-        {
-            Ok(k) => k,
-            Err(StoreError::Corrupt(m)) => return Ok(problem(0, 0, m)),
-            Err(e) => return Err(e),
-        };
+        let mut stored_accounts = 0usize;
+        // Only the prefix's book needs keys parsed up front; an entry verified here takes
+        // the keys of the accounts it names from the replay, or from the accounts it
+        // created (a full verification thus holds the label's keys once, in the replay).
+        let key_of =
+            match crate::load_account_keys_if(&mut conn, resume.is_some(), |id, seq, text| {
+                stored_accounts = id as usize + 1;
+                if seq > done {
+                    created.entry(seq).or_default().push((id, text.to_string()));
+                } else {
+                    prefix_accounts = id as usize + 1;
+                }
+                Ok(())
+            })
+            .await
+            {
+                Ok(k) => k,
+                Err(StoreError::Corrupt(m)) => return Ok(problem(0, 0, m)),
+                Err(e) => return Err(e),
+            };
         let mut prev = resume.as_ref().map_or(chain::GENESIS, |r| r.head);
         let mut n_entries = done;
         let mut head = chain::to_hex(&prev);
@@ -85,7 +90,7 @@ impl Store {
         let (mut replay, mut n_transfers, mut stored_sums) = match &resume {
             None => (Book::new(), 0i64, None),
             Some(_) => {
-                let mut sums = vec![[0i128; 4]; key_of.len()];
+                let mut sums = vec![[0i128; 4]; stored_accounts];
                 let mut n = 0i64;
                 loop {
                     let b = match cursor.next(&mut conn).await {
@@ -134,6 +139,7 @@ impl Store {
                 (book, n, Some(sums))
             }
         };
+        drop(key_of);
         let mut version: i64 = match &resume {
             None => 1,
             Some(_) => sqlx::query_scalar("SELECT chain_version FROM journal WHERE seq = ?")
@@ -210,6 +216,19 @@ impl Store {
                 n_transfers += rows.len() as i64;
                 let new_accounts = created.remove(&seq).unwrap_or_default();
                 let canonical = canonical_postings(&new_accounts, rows.iter());
+                let mut new_keys = Vec::with_capacity(new_accounts.len());
+                for (id, text) in &new_accounts {
+                    match AccountKey::read(text) {
+                        Ok(k) => new_keys.push((*id, k)),
+                        Err(e) => {
+                            return Ok(problem(
+                                n_entries,
+                                n_transfers,
+                                format!("account {id} has an unreadable key: {e}"),
+                            ))
+                        }
+                    }
+                }
                 let v: i64 = r.get(8);
                 if v < version {
                     return Ok(problem(
@@ -288,8 +307,18 @@ impl Store {
                     }
                 }
                 let mut postings = Vec::with_capacity(rows.len());
+                // Accounts the replay holds by now, then those this entry created (their
+                // ids follow, dense).
+                let known = replay.engine().accounts().len() as u32;
+                let key_of = |id: u32| match id.checked_sub(known) {
+                    None => replay.key(AccountId(id)),
+                    Some(k) => new_keys
+                        .get(k as usize)
+                        .filter(|(i, _)| *i == id)
+                        .map(|(_, key)| key),
+                };
                 for (i, row) in rows.iter().enumerate() {
-                    match row.posting(&key_of) {
+                    match row.posting_by(key_of) {
                         Some(p) => postings.push(p),
                         None => {
                             return Ok(problem(
@@ -424,85 +453,65 @@ impl Store {
                 "debits do not equal credits on some ledger".into(),
             ));
         }
-        // Derived tables must equal the replay.
-        let stored = match stored_sums {
-            // Incremental: the prefix's sums plus the new entries' stored deltas.
-            Some(sums) => {
-                let mut book = Book::new();
-                for (id, key) in key_of.iter().enumerate() {
-                    match sums.get(id).and_then(balance_of) {
-                        Some(b) => {
-                            book.restore_account(key.clone(), b);
-                        }
-                        None => {
-                            return Ok(problem(
-                                n_entries,
-                                n_transfers,
-                                format!("account {id}: its transfers sum to a negative total"),
-                            ))
-                        }
-                    }
-                }
-                let open: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-                    "SELECT id, debit, credit, amount FROM pending WHERE state = 'open' ORDER BY seq, id",
-                )
-                .fetch_all(&mut *conn)
-                .await?;
-                for (id, debit, credit, amount) in open {
-                    let Some(id) = pending_id(&id) else {
-                        return Ok(problem(
-                            n_entries,
-                            n_transfers,
-                            format!("pending id {id} is unreadable"),
-                        ));
-                    };
-                    book.restore_pending(
-                        TransferId(id),
-                        AccountId(debit as u32),
-                        AccountId(credit as u32),
-                        amount as u64,
-                    );
-                }
-                book
-            }
-            None => match load_book(&mut conn).await {
-                Ok(b) => b,
+        // Derived tables must equal the replay: what the stored transfers sum to per
+        // account (incremental: the prefix's sums plus the new entries' deltas, summed
+        // above), and the open pending transfers. Compared account by account, without
+        // a second book (its keys would be every key again).
+        let sums = match stored_sums {
+            Some(sums) => sums,
+            None => match crate::sum_transfers(&mut conn, stored_accounts, None).await {
+                Ok(s) => s,
                 Err(StoreError::Corrupt(m)) => return Ok(problem(n_entries, n_transfers, m)),
                 Err(e) => return Err(e),
             },
         };
-        let a: Vec<_> = replay.accounts().map(|(_, k, b)| (k, *b)).collect();
-        let b: Vec<_> = stored.accounts().map(|(_, k, b)| (k, *b)).collect();
-        if a != b {
-            let which = a
-                .iter()
-                .zip(&b)
-                .find(|(x, y)| x != y)
-                .map(|(x, _)| x.0.to_string())
-                .unwrap_or_else(|| "the number of accounts".into());
-            return Ok(problem(
+        let differs = |which: String| {
+            problem(
                 n_entries,
                 n_transfers,
                 format!("stored balances differ from the journal's replay ({which}); a stored transfer's effect on balances was changed"),
-            ));
-        }
-        let open = |book: &Book| {
-            let mut v: Vec<_> = book
-                .engine()
-                .pending_transfers()
-                .filter(|(_, p)| p.state == PendingState::Open)
-                .map(|(id, p)| (id, p.amount))
-                .collect();
-            v.sort();
-            v
+            )
         };
-        if open(&replay) != open(&stored) {
+        if replay.engine().accounts().len() != stored_accounts {
+            return Ok(differs("the number of accounts".into()));
+        }
+        for (id, key, balance) in replay.accounts() {
+            if sums.get(id.0 as usize).and_then(balance_of).as_ref() != Some(balance) {
+                return Ok(differs(key.to_string()));
+            }
+        }
+        drop(sums);
+        let mut replayed_open: Vec<(u128, u64)> = replay
+            .engine()
+            .pending_transfers()
+            .filter(|(_, p)| p.state == PendingState::Open)
+            .map(|(id, p)| (id.0, p.amount))
+            .collect();
+        replayed_open.sort();
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT id, amount FROM pending WHERE state = 'open'")
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut stored_open = Vec::with_capacity(rows.len());
+        for (id, amount) in rows {
+            let Some(id) = pending_id(&id) else {
+                return Ok(problem(
+                    n_entries,
+                    n_transfers,
+                    format!("pending id {id} is unreadable"),
+                ));
+            };
+            stored_open.push((id, amount as u64));
+        }
+        stored_open.sort();
+        if replayed_open != stored_open {
             return Ok(problem(
                 n_entries,
                 n_transfers,
                 "open pending transfers differ from the journal's replay".into(),
             ));
         }
+        drop(replay);
         // Every kept original hashes to the SHA-256 it is kept under (which the entries
         // made from it name in their hashed content), and every original an entry
         // names is kept.
