@@ -1245,3 +1245,67 @@ async fn a_cached_book_follows_entries_recorded_by_another_process() {
     assert_eq!(full.report.first_problem, None);
     assert_eq!(full.report.entries, 5);
 }
+
+/// The derived table of open pending transfers (a statement's reserve held) is checked
+/// against the journal's replay by every verification, full or incremental: a reserve
+/// marked released, or its amount changed, in the table alone is named.
+#[tokio::test]
+async fn verify_checks_the_open_pending_transfers_against_the_replay() {
+    let (_dir, store) = open().await;
+    store
+        .record(
+            &[
+                make("m1", "2016-01-02", 1000),
+                ship("s1", "2016-01-05", 300),
+                statement("st1", "2016-02-20", 40),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    let open_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending WHERE state = 'open'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(open_rows, 1, "the statement's reserve is held");
+    assert_eq!(store.verify().await.unwrap().first_problem, None);
+    let first = store.verify_anchored(None).await.unwrap();
+    assert_eq!(first.report.first_problem, None);
+    // Then the table says the reserve was paid out (no entry did that).
+    sqlx::query("UPDATE pending SET state = 'posted'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let msg = store.verify().await.unwrap().first_problem.unwrap();
+    assert!(
+        msg.contains("open pending transfers differ from the journal's replay"),
+        "{msg}"
+    );
+    // Restored, then its amount changed. An incremental verification takes the
+    // verified prefix's open transfers as the table has them (what is not recomputed
+    // is not checked again); the full one finds the change.
+    sqlx::query("UPDATE pending SET state = 'open', amount = amount + 1")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store
+        .record(&[ship("s2", "2016-03-01", 10)], None)
+        .await
+        .unwrap();
+    let next = store.verify_anchored(None).await.unwrap();
+    assert_eq!(next.report.already_verified, 3, "{next:?}");
+    assert_eq!(next.report.first_problem, None, "{next:?}");
+    let full = store.verify_anchored_full(None, true).await.unwrap();
+    assert!(
+        full.report
+            .first_problem
+            .as_deref()
+            .is_some_and(|p| p.contains("open pending transfers differ")),
+        "{full:?}"
+    );
+    sqlx::query("UPDATE pending SET amount = amount - 1")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(store.verify().await.unwrap().first_problem, None);
+}
