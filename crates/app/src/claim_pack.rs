@@ -766,6 +766,69 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         &rec_rows,
     )?;
 
+    // ---- statements whose period runs past the pack's date
+    // A statement of a period that began by `as_of` and ends after it (a month with
+    // the petition in it) is effective after `as_of`, so the figures above leave it
+    // out; yet part of what it reports was sold by `as_of`. Its sales are not dated
+    // within the period, so the part by `as_of` is estimated pro rata by days, and
+    // said to be an estimate. Read as the label knows it when the pack is made.
+    let straddling = straddling_statements(&now_snap, d, as_of);
+    let straddling_csv = csv_bytes(
+        &[
+            "statement_id",
+            "period_start",
+            "period_end",
+            "issued_on",
+            "days_in_period",
+            "days_by_as_of",
+            "net_due",
+            "paid",
+            "open",
+            "open_by_as_of_estimated",
+            "open_after_as_of_estimated",
+            "currency",
+        ],
+        &straddling
+            .iter()
+            .map(|x| {
+                vec![
+                    x.statement_id.clone(),
+                    x.period_start.to_string(),
+                    x.period_end.to_string(),
+                    x.issued_on.to_string(),
+                    x.days_in_period.to_string(),
+                    x.days_by_as_of.to_string(),
+                    m(x.net_due),
+                    m(x.paid),
+                    m(x.open),
+                    m(x.open_by_as_of),
+                    m(x.open_after_as_of),
+                    x.open.currency().code().to_string(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    )?;
+    // Per currency: (open, by as_of, after), agreement currency first.
+    let mut straddling_totals: Vec<(backstock_domain::Currency, [Money; 3])> = Vec::new();
+    for x in &straddling {
+        let cur = x.open.currency();
+        let i = match straddling_totals.iter().position(|(c, _)| *c == cur) {
+            Some(i) => i,
+            None => {
+                straddling_totals.push((cur, [Money::zero(cur); 3]));
+                straddling_totals.len() - 1
+            }
+        };
+        let t = &mut straddling_totals[i].1;
+        for (acc, v) in t
+            .iter_mut()
+            .zip([x.open, x.open_by_as_of, x.open_after_as_of])
+        {
+            *acc = acc.checked_add(v).unwrap_or(*acc);
+        }
+    }
+    straddling_totals.sort_by_key(|(c, _)| (*c != currency, c.code().to_string()));
+
     // ---- perfection
     let mut perf_rows = Vec::new();
     if let Some(l) = &legal {
@@ -1150,6 +1213,7 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         "shipments.csv",
         "windows.csv",
         "receivables.csv",
+        "straddling_statements.csv",
         "perfection.csv",
         "demands.csv",
         "artists.csv",
@@ -1216,6 +1280,19 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             "value_at_cost": amount(r.window_45.value_at_cost), "value_at_wholesale": amount(r.window_45.value_at_wholesale),
         })),
         "unsecured": amount(unsecured),
+        // Statements of a period running past `as_of`: not in the amounts above; the
+        // part by `as_of` estimated pro rata by days (sales are not dated within a
+        // statement's period).
+        "statements_running_past_as_of": {
+            "statements": straddling.iter().map(|x| x.statement_id.clone()).collect::<Vec<_>>(),
+            "basis": "pro rata by days of each statement's period: a statement does not date its sales within the period",
+            "per_currency": straddling_totals.iter().map(|(c, t)| json!({
+                "currency": c.code(),
+                "open": amount(t[0]),
+                "open_by_as_of_estimated": amount(t[1]),
+                "open_after_as_of_estimated": amount(t[2]),
+            })).collect::<Vec<_>>(),
+        },
         "preference_window_payments": amount(report.as_ref().map(|r| r.preference_total).unwrap_or(zero)),
         "preference_window_payments_in_other_currencies": preference_other.values().map(|t| amount(*t)).collect::<Vec<_>>(),
         "supporting_documents": supporting,
@@ -1557,6 +1634,35 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             notes_b.join(" ")
         )));
     }
+    if !straddling.is_empty() {
+        let ids: Vec<String> = straddling
+            .iter()
+            .map(|x| {
+                format!(
+                    "{} ({} to {})",
+                    x.statement_id, x.period_start, x.period_end
+                )
+            })
+            .collect();
+        let totals: Vec<String> = straddling_totals
+            .iter()
+            .map(|(c, t)| {
+                format!(
+                    "{} {} still owed, of which about {} for sales by {as_of} and {} after",
+                    m(t[0]),
+                    c.code(),
+                    m(t[1]),
+                    m(t[2])
+                )
+            })
+            .collect();
+        b.push(Block::Text(format!(
+            "Not in the figures above: {} of a period running past {as_of}: {}. {}. The part by {as_of} is an estimate, pro rata by days, because a statement does not date its sales within its period; sales after {as_of} are of the label's goods sold by the estate, which the label may claim apart (straddling_statements.csv).",
+            if ids.len() == 1 { "the statement" } else { "the statements" },
+            ids.join(", "),
+            totals.join("; ")
+        )));
+    }
     if let Some(r) = &report {
         b.push(Block::Heading(format!(
             "Schedule C: goods received in the 45 days before {}",
@@ -1688,6 +1794,10 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             bytes: receivables_csv,
         },
         PackFile {
+            path: "straddling_statements.csv".into(),
+            bytes: straddling_csv,
+        },
+        PackFile {
             path: "perfection.csv".into(),
             bytes: perfection_csv,
         },
@@ -1733,6 +1843,79 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         cover_text,
         proof_of_claim: proof,
     })
+}
+
+/// A statement of `d` whose period began by `as_of` and ends after it, as known in
+/// `snap`, with its open amount split pro rata by days.
+#[derive(Debug, Clone)]
+struct Straddling {
+    statement_id: String,
+    period_start: Date,
+    period_end: Date,
+    issued_on: Date,
+    days_in_period: i64,
+    days_by_as_of: i64,
+    net_due: Money,
+    paid: Money,
+    open: Money,
+    open_by_as_of: Money,
+    open_after_as_of: Money,
+}
+
+/// The statements of `d` in `snap` whose period runs past `as_of` (every currency).
+fn straddling_statements(
+    snap: &backstock_risk::Snapshot,
+    d: &PartyId,
+    as_of: Date,
+) -> Vec<Straddling> {
+    let Some(rec) = backstock_risk::receivables::compute(snap, Some(d))
+        .into_iter()
+        .next()
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for book in std::iter::once(&rec.book).chain(rec.other_currencies.iter()) {
+        for s in &book.statements {
+            if !(s.period_start <= as_of && s.period_end > as_of) {
+                continue;
+            }
+            let day = |x: Date| i64::from(x.days_since_epoch());
+            let days_in_period = day(s.period_end) - day(s.period_start) + 1;
+            let days_by_as_of = day(as_of) - day(s.period_start) + 1;
+            let (open_by_as_of, open_after_as_of) = pro_rata(s.open, days_by_as_of, days_in_period);
+            out.push(Straddling {
+                statement_id: s.statement_id.clone(),
+                period_start: s.period_start,
+                period_end: s.period_end,
+                issued_on: s.issued_on,
+                days_in_period,
+                days_by_as_of,
+                net_due: s.net_due,
+                paid: s.paid,
+                open: s.open,
+                open_by_as_of,
+                open_after_as_of,
+            });
+        }
+    }
+    out
+}
+
+/// `x` split into the share of `part` days out of `whole` (rounded half away from
+/// zero, to the minor unit) and the rest: the two add up to `x` exactly.
+fn pro_rata(x: Money, part: i64, whole: i64) -> (Money, Money) {
+    assert!(
+        whole > 0 && (0..=whole).contains(&part),
+        "days {part} of {whole}"
+    );
+    let n = i128::from(x.minor()) * i128::from(part);
+    let w = i128::from(whole);
+    let q = (n.abs() * 2 + w) / (2 * w) * n.signum();
+    // |q| ≤ |x|, so it fits x's i64.
+    let share = Money::from_minor(q as i64, x.currency());
+    let rest = Money::from_minor(x.minor() - q as i64, x.currency());
+    (share, rest)
 }
 
 /// Writes the pack into `dir` (created; refused when it exists and is not empty).
