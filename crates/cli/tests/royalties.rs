@@ -935,3 +935,66 @@ fn a_corrected_cost_is_not_charged() {
     let fixed = run_json(&d, "2016H1", &["--dry-run", "--on", "2016-07-01"]);
     assert_eq!(costs(&fixed), 4000, "{fixed}");
 }
+
+/// An advance paid at signing, dated before its contract comes into force, is charged
+/// in the contract's first period — not skipped by the period it is dated in (the
+/// contract was not in force) and then taken as "charged by an earlier run".
+#[test]
+fn an_advance_paid_before_its_contract_begins_is_charged_in_its_first_period() {
+    let (tmp, d) = label();
+    let files: Vec<String> = [
+        (
+            "cat2.csv",
+            "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+JV-001-LP,,Vale,Jo Vale,LP,2016-01-01,21.98,10.00,5.40,USD\n",
+        ),
+        ("payees2.csv", "payee,name,email,address\njo,Jo Vale,jo@example.com,\n"),
+        (
+            "contracts2.csv",
+            "contract_id,effective_from,title,payees,skus,basis,rates,cross_collateralized,reserve_rate,reserve_release_periods,min_payout,currency\n\
+C-JV,2016-01-01,Jo Vale,jo:100%,JV-001-LP,earned,*:net_receipts:25%,yes,0,0,0,USD\n",
+        ),
+        (
+            "costs2.csv",
+            "cost_id,contract_id,date,kind,amount,currency,sku,recoupable,memo\n\
+ADV-JV,C-JV,2015-11-15,advance,150.00,USD,,yes,paid at signing\n",
+        ),
+        (
+            "st2.csv",
+            "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+AL-JV-2016-02,allegro,2016-02-01,2016-02-29,2016-03-10,sale,JV-001-LP,10,100.00,USD,\n",
+        ),
+    ]
+    .iter()
+    .map(|(n, c)| write(tmp.path(), n, c))
+    .collect();
+    let mut args = vec!["import"];
+    args.extend(files.iter().rev().map(String::as_str));
+    ok(&d, &args);
+    // 2015H2: the contract is not in force yet; nothing of it is charged.
+    let h2 = run_json(&d, "2015H2", &[]);
+    assert!(
+        !h2["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["payee_id"] == "jo"),
+        "{h2}"
+    );
+    // 2016H1: the advance is charged (25.00 earned − 150.00 = −125.00 carried).
+    let h1 = run_json(&d, "2016H1", &[]);
+    let jo = h1["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["payee_id"] == "jo")
+        .unwrap_or_else(|| panic!("{h1}"));
+    assert_eq!(minor(&jo["royalty_earned"]), 2_500, "{jo}");
+    assert_eq!(minor(&jo["costs_charged"]), 15_000, "{jo}");
+    assert_eq!(minor(&jo["payable"]), 0, "{jo}");
+    let text = statement(&d, "jo", "2016H1", "csv");
+    assert!(
+        text.contains("2015-11-15"),
+        "the cost's own date is said: {text}"
+    );
+}

@@ -1301,6 +1301,18 @@ async fn gather(
         );
     }
     let in_force: BTreeSet<&str> = contracts.iter().map(|c| c.contract_id.as_str()).collect();
+    // Contracts in force when the previous period was run: only their costs were
+    // charged then. A cost dated before its contract began (an advance paid at
+    // signing) waits for the contract's first period.
+    let in_force_before: BTreeSet<&str> = prev_end
+        .map(|pe| {
+            reference
+                .in_force(pe)
+                .into_iter()
+                .map(|c| c.contract_id.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
     for (seq, c) in &reference.costs {
         if c.date > end || !in_force.contains(c.contract_id.as_str()) {
             continue;
@@ -1309,7 +1321,9 @@ async fn gather(
             // First run: older costs are carried in.
             None if c.date < start => start,
             Some(pe) if c.date <= pe => {
-                if *seq > prev_seq {
+                if !in_force_before.contains(c.contract_id.as_str()) {
+                    start // its contract was not in force yet: never charged
+                } else if *seq > prev_seq {
                     late += 1;
                     start
                 } else {
