@@ -602,7 +602,7 @@ C-X,2016-01-01,X,marta:60%;leon:30%,NF-001-CD,earned,*:net_receipts:20%,yes,0,0,
 C-Y,2016-01-01,Y,nobody:100%,NF-999-CD,earned,*:gross:20%,yes,0,0,0,USD\n",
     );
     let e = fail(d, &["import", &bad], 3);
-    assert!(e.contains("line 2, column 4 (payees): found \"marta:60%;leon:30%\", expected shares summing to exactly 100% (these sum to 0.9)"), "{e}");
+    assert!(e.contains("line 2, column 4 (payees): found \"marta:60%;leon:30%\", expected shares summing to exactly 100% (these sum to 90%)"), "{e}");
     assert!(
         e.contains("line 3, column 4 (payees): found \"nobody\""),
         "{e}"

@@ -52,6 +52,17 @@ impl Rate {
     pub fn ppm(&self) -> u32 {
         self.ppm
     }
+
+    /// The rate as a percentage, as a label writes it: `90%`, `33.3334%`, `10000%`.
+    pub fn percent_text(&self) -> String {
+        let int = self.ppm / 10_000;
+        let frac = self.ppm % 10_000;
+        if frac == 0 {
+            return format!("{int}%");
+        }
+        let s = format!("{frac:04}");
+        format!("{int}.{}%", s.trim_end_matches('0'))
+    }
 }
 
 impl fmt::Display for Rate {
@@ -134,6 +145,16 @@ impl Rounding {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn percent_text_is_as_a_label_writes_it() {
+        let r = |t: &str| super::Rate::parse(t).unwrap().percent_text();
+        assert_eq!(r("0.9"), "90%");
+        assert_eq!(r("33.3334%"), "33.3334%");
+        assert_eq!(r("100"), "10000%");
+        assert_eq!(r("0.125"), "12.5%");
+        assert_eq!(r("0"), "0%");
+    }
+
     use super::*;
 
     #[test]

@@ -661,7 +661,36 @@ fn contract_row(
         }
     }
     let title = row.text("title", errs, 200, false);
-    let shares = row.get("payees", errs, parse_shares);
+    let mut shares = row.get("payees", errs, parse_shares);
+    // The shares' sum is checked here, with the row's other problems (not only once
+    // they are all fixed), and said in percent as the label wrote them.
+    if let Some(list) = &shares {
+        let sum: u64 = list.iter().map(|(_, r)| u64::from(r.ppm())).sum();
+        if sum != u64::from(Rate::ONE.ppm()) {
+            let raw = row.raw("payees");
+            let said = Rate::from_ppm(u32::try_from(sum).unwrap_or(u32::MAX))
+                .map(|r| r.percent_text())
+                .unwrap_or_else(|_| "more than 100000%".into());
+            // `jo:100` is a fraction (10000%): say how to write a percentage.
+            let bare = raw.split(';').any(|part| {
+                part.split_once([':', '='])
+                    .is_some_and(|(_, v)| !v.trim().ends_with('%'))
+            });
+            errs.push(row.err(
+                "payees",
+                raw,
+                format!(
+                    "shares summing to exactly 100% (these sum to {said}){}",
+                    if bare && sum > u64::from(Rate::ONE.ppm()) {
+                        "; a share without a % sign is a fraction of 1 (100 means 10000%): write 60% or 0.6"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+            shares = None;
+        }
+    }
     if let Some(shares) = &shares {
         for (p, _) in shares {
             if !ctx.payees.contains(p) {
@@ -700,7 +729,13 @@ fn contract_row(
         if s.is_empty() {
             Ok(Rate::ZERO)
         } else {
-            Rate::parse(s)
+            Rate::parse(s).and_then(|r| {
+                if r > Rate::ONE {
+                    Err(DomainError::new(s, "a reserve rate from 0% to 100%"))
+                } else {
+                    Ok(r)
+                }
+            })
         }
     });
     let periods = row.get("reserve_release_periods", errs, |s| {
@@ -716,7 +751,13 @@ fn contract_row(
             if s.is_empty() {
                 Ok(Money::zero(c))
             } else {
-                Money::parse(s, c)
+                Money::parse(s, c).and_then(|m| {
+                    if m.minor() < 0 {
+                        Err(DomainError::new(s, "a minimum payout of 0 or more"))
+                    } else {
+                        Ok(m)
+                    }
+                })
             }
         })
     });
@@ -786,7 +827,7 @@ fn contract_row(
                 format!(
                     "shares summing to exactly 100% (these sum to {})",
                     Rate::from_ppm(u32::try_from(*sum_ppm).unwrap_or(u32::MAX))
-                        .map(|r| format!("{r}"))
+                        .map(|r| r.percent_text())
                         .unwrap_or_else(|_| format!("{sum_ppm} ppm"))
                 ),
             ),
@@ -1025,6 +1066,35 @@ mod tests {
         assert!(rc.recoupable, "recoupable by default");
     }
 
+    /// A row's shares, reserve rate and minimum payout are judged with its other
+    /// problems — every problem in one round — and said as the label wrote them.
+    #[test]
+    fn every_problem_of_a_contract_row_is_said_at_once() {
+        let mut c = ctx();
+        read_str(
+            RoyaltyFile::Payees,
+            "payee,name,email\njune,June,june@example.com\nada,Ada,ada@example.com\n",
+            &mut c,
+        )
+        .unwrap();
+        let e = read_str(
+            RoyaltyFile::Contracts,
+            "contract_id,effective_from,payees,skus,basis,rates,cross_collateralized,reserve_rate,reserve_release_periods,min_payout,currency\nC1,2012-13-01,june:60%;ada:30%,MRG-001-CD,earned,*:net_receipts:18%,yes,120%,2,-5.00,USD\nC2,2012-07-01,june:100,MRG-001-CD,earned,*:net_receipts:18%,yes,0,0,0,USD\n",
+            &mut c,
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        for want in [
+            "line 2, column 2 (effective_from): found \"2012-13-01\"",
+            "line 2, column 3 (payees): found \"june:60%;ada:30%\", expected shares summing to exactly 100% (these sum to 90%)",
+            "line 2, column 8 (reserve_rate): found \"120%\", expected a reserve rate from 0% to 100%",
+            "line 2, column 10 (min_payout): found \"-5.00\", expected a minimum payout of 0 or more",
+            "line 3, column 3 (payees): found \"june:100\", expected shares summing to exactly 100% (these sum to 10000%); a share without a % sign is a fraction of 1 (100 means 10000%): write 60% or 0.6",
+        ] {
+            assert!(text.contains(want), "{want}\n in {text}");
+        }
+    }
+
     #[test]
     fn errors_are_located() {
         let mut c = ctx();
@@ -1041,7 +1111,7 @@ mod tests {
         )
         .unwrap_err();
         let text = e.to_string();
-        assert!(text.contains("line 2, column 3 (payees): found \"june:60%;ada:30%\", expected shares summing to exactly 100% (these sum to 0.9)"), "{text}");
+        assert!(text.contains("line 2, column 3 (payees): found \"june:60%;ada:30%\", expected shares summing to exactly 100% (these sum to 90%)"), "{text}");
         assert!(
             text.contains("line 3, column 2 (effective_from): found \"2012-13-01\""),
             "{text}"
