@@ -659,9 +659,20 @@ fn contract_add_by_flags_and_new_versions() {
     let r: Vec<&str> = a.iter().map(String::as_str).collect();
     assert!(ok(d, &r).contains("recorded contract C-LP"));
     assert!(ok(d, &r).contains("already recorded"));
-    let a = add(&["--effective-from", "2017-01-01", "--min-payout", "25.00"]);
+    let mut a = add(&["--effective-from", "2017-01-01", "--min-payout", "25.00"]);
+    a[5] = "LP only (renegotiated)".into();
     let r: Vec<&str> = a.iter().map(String::as_str).collect();
     ok(d, &r);
+    // A statement of 2016 is headed by the version it applied, not by a later one.
+    ok(d, &["royalties", "run", "--period", "2016H1"]);
+    let st = json(&statement(d, "leon", "2016H1", "json"));
+    let lp = st["contracts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["contract_id"] == "C-LP")
+        .unwrap_or_else(|| panic!("{st}"));
+    assert_eq!(lp["title"], "LP only", "{lp}");
     let show = ok(d, &["contract", "show", "C-LP"]);
     assert!(
         show.contains("version from 2016-01-01 (until 2016-12-31)"),

@@ -360,6 +360,15 @@ impl Reference {
             })
             .collect()
     }
+    /// The version of contract `id` in force on `on`.
+    fn version_on(&self, id: &str, on: Date) -> Option<&RoyaltyContract> {
+        self.contracts
+            .get(id)?
+            .iter()
+            .filter(|(_, c)| c.effective_from <= on)
+            .max_by_key(|(seq, c)| (c.effective_from, *seq))
+            .map(|(_, c)| c)
+    }
     fn latest(&self, id: &str) -> Option<&RoyaltyContract> {
         self.contracts
             .get(id)?
@@ -1579,7 +1588,7 @@ fn document(
             },
             contracts: Vec::new(),
         });
-        let mut sec = section(s, reference, names);
+        let mut sec = section(s, reference, names, period.end());
         // A cost charged late shows its own date. (Each payee's statement lists every
         // cost of the contract, so the lookup starts afresh per statement.)
         if !moved.is_empty() {
@@ -1612,8 +1621,17 @@ fn document(
     })
 }
 
-fn section(s: &PayeeStatement, reference: &Reference, names: &Names) -> doc::ContractStatement {
-    let contract = reference.latest(&s.contract_id);
+fn section(
+    s: &PayeeStatement,
+    reference: &Reference,
+    names: &Names,
+    end: Date,
+) -> doc::ContractStatement {
+    // The version the run applied (in force on the period's last day): its title and
+    // minimum payout, not a later version's.
+    let contract = reference
+        .version_on(&s.contract_id, end)
+        .or_else(|| reference.latest(&s.contract_id));
     let title = contract.map(|c| c.title.clone()).unwrap_or_default();
     let zero = Money::zero(s.currency);
     let sum = |f: &dyn Fn(&backstock_royalties::EarningsRow) -> i64| -> i64 {
