@@ -272,7 +272,7 @@ fn run_ties_out_posts_locks_and_rolls_late_statements_forward() {
     assert!(h2["warnings"].as_array().unwrap().iter().any(|w| w
         .as_str()
         .unwrap_or("")
-        .contains("recorded after 2016H1 was locked")));
+        .contains("1 entry recorded after 2016H1 was locked belongs to a locked period and is accounted in 2016H2: statement AL-2016-03 of allegro (sales to 2016-03-31)")), "{h2}");
     assert_eq!(h2["tie_out"][0]["ok"], true);
     assert_eq!(
         ok(

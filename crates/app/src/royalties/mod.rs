@@ -756,14 +756,22 @@ async fn run_with(store: &Store, a: RunArgs, keep_docs: bool) -> Result<RunOutco
             "the label's name is not set: these statements say \"The label\" and are kept as sent — set it first with `backstock init --name \"Your Label\"` (or --label-name on this run)".into(),
         );
     }
-    if late > 0 {
+    if !late.is_empty() {
+        // At most 10 named (a catch-up import can roll hundreds forward).
+        let mut named = late.iter().take(10).cloned().collect::<Vec<_>>().join("; ");
+        if late.len() > 10 {
+            named.push_str(&format!("; and {} more", late.len() - 10));
+        }
         warnings.push(format!(
-            "{late} entr{} recorded after {} was locked belong to it: accounted in {period}",
-            if late == 1 { "y" } else { "ies" },
+            "{} entr{} recorded after {} was locked belong{} to a locked period and {} accounted in {period}: {named}",
+            late.len(),
+            if late.len() == 1 { "y" } else { "ies" },
             previous
                 .as_ref()
                 .map(|p| p.period.to_string())
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if late.len() == 1 { "s" } else { "" },
+            if late.len() == 1 { "is" } else { "are" },
         ));
     }
     // One statement per payee: each is serialized and hashed (its SHA-256 goes into
@@ -1036,7 +1044,8 @@ async fn gather(
         })
         .collect();
     let prev_saw_all = previous.is_some_and(|p| p.stored.corrections_as_recorded);
-    let mut late = 0usize;
+    // Entries rolled forward from a locked period, named as the run's warning says them.
+    let mut late: Vec<String> = Vec::new();
     let mut moved = MovedCosts::new();
     let mut notes = Vec::new();
     let mut out = RoyaltyInputs::default();
@@ -1139,8 +1148,11 @@ async fn gather(
         digests.push((seq, digest));
         if charge_back.contains(&e.id) {
             if let Event::Statement(st) = e.event {
+                late.push(format!(
+                    "statement {} of {} (reversed: charged back)",
+                    st.statement_id, st.distributor
+                ));
                 journal.push_charge_back(st, e.known_on, start);
-                late += 1;
             }
             return;
         }
@@ -1154,7 +1166,10 @@ async fn gather(
         if let (Some(pe), true) = (prev_end, seq > prev_seq) {
             if st.period_end.max(known_on) <= pe && known_on <= end {
                 known_on = start;
-                late += 1;
+                late.push(format!(
+                    "statement {} of {} (sales to {})",
+                    st.statement_id, st.distributor, st.period_end
+                ));
             }
         }
         journal.push_statement(st, known_on);
@@ -1266,11 +1281,21 @@ async fn gather(
                 if let (Some(pe), true) = (prev_end, seq > prev_seq) {
                     let available = e.effective_on.max(e.known_on);
                     if available <= pe && e.known_on <= end {
+                        late.push(match &e.event {
+                            Event::PaymentReceived {
+                                payment_id,
+                                distributor,
+                                ..
+                            } => format!(
+                                "payment {payment_id} of {distributor} ({})",
+                                e.effective_on
+                            ),
+                            _ => e.id.to_string(),
+                        });
                         e.known_on = start;
                         if e.effective_on > start {
                             e.effective_on = start;
                         }
-                        late += 1;
                     }
                 }
                 journal.push(e);
@@ -1333,7 +1358,10 @@ async fn gather(
                 if !in_force_before.contains(c.contract_id.as_str()) {
                     start // its contract was not in force yet: never charged
                 } else if *seq > prev_seq {
-                    late += 1;
+                    late.push(format!(
+                        "cost {} of contract {} ({})",
+                        c.cost_id, c.contract_id, c.date
+                    ));
                     start
                 } else {
                     continue; // charged by an earlier run
@@ -1454,8 +1482,8 @@ struct Built {
     journal: Journal,
     reference: Reference,
     names: Names,
-    /// Entries rolled forward from a locked period.
-    late: usize,
+    /// Entries rolled forward from a locked period, each named.
+    late: Vec<String>,
     moved: MovedCosts,
     notes: Vec<String>,
 }
