@@ -967,7 +967,26 @@ pub fn compute_journal(
                         &journal.skus[sku_i],
                         cur,
                         &st.statement_id,
-                    )?;
+                    )
+                    .map_err(|e| match e {
+                        // Name the contract and say the way forward: the run cannot
+                        // convert a price between currencies.
+                        RoyaltyError::CurrencyMismatch {
+                            context,
+                            found,
+                            expected,
+                        } => RoyaltyError::CurrencyMismatch {
+                            context: format!(
+                                "contract {}, a rate on the wholesale price (ppd): {context}",
+                                c.id()
+                            ),
+                            expected: format!(
+                                "{expected} — a ppd royalty is a rate of the catalog's wholesale price, and the catalog prices this SKU in {found} while the statement is in {expected}; give the contract a new version (`backstock contract add` or contracts.csv) whose rule for this format or channel is net_receipts, then run again"
+                            ),
+                            found,
+                        },
+                        e => e,
+                    })?;
                     line_royalties += royalty;
                     let coll_now = scale(royalty, n_now, d_now)?;
                     let coll_delta = coll_now - scale(royalty, n_before, d_before)?;

@@ -205,6 +205,22 @@ fn ppd_per_unit() {
         compute(&bad, &h("2016H1"), &OpeningBalances::default()),
         Err(RoyaltyError::MissingWholesalePrice { .. })
     ));
+    // A statement in another currency than the catalog's price: refused, naming the
+    // contract, the SKU and the statement, and saying what to do.
+    let mut eur = inputs.clone();
+    if let Event::Statement(st) = &mut eur.entries[1].event {
+        st.currency = Currency::parse("EUR").unwrap();
+    }
+    let e = compute(&eur, &h("2016H1"), &OpeningBalances::default())
+        .unwrap_err()
+        .to_string();
+    for want in [
+        "contract c, a rate on the wholesale price (ppd): wholesale price of MRG-2-LP for statement s1: found USD, expected EUR",
+        "new version",
+        "net_receipts",
+    ] {
+        assert!(e.contains(want), "{want} in {e}");
+    }
 }
 
 #[test]
