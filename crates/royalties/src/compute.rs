@@ -127,6 +127,11 @@ pub struct PayeeStatement {
     pub payable: Money,
     /// True when a positive balance was below the minimum payout and carried.
     pub carried_below_minimum: bool,
+    /// What the same contract leaves this payee unrecouped in other currencies, when
+    /// that held this balance back (carried, not paid): the run never converts, and
+    /// paying royalties in one currency past a deficit in another pays an artist
+    /// whose advance is not recouped. Empty otherwise.
+    pub held_for_unrecouped: Vec<Money>,
     /// Balance carried to the next period (sum of pools, after payment).
     pub closing_balance: Money,
     /// What remains unrecouped (sum of negative pools), as a positive amount.
@@ -747,6 +752,109 @@ pub(crate) fn line_royalty(
     };
     // The one rounding of the line: HalfEven.
     apply_rate(money(base, cur, "royalty base")?, rule.rate)
+}
+
+/// A payee's balance payable in one currency is held (carried to the next period, not
+/// paid) while the same contract leaves that payee unrecouped contract-wide in another
+/// currency: costs and advances recoup only from royalties in their own currency
+/// (nothing is converted), so paying the other currency out would pay an artist whose
+/// advance is not recouped. A deficit of one SKU's own costs (a contract recouped per
+/// SKU) holds nothing back — the SKU's royalties in another currency could not be told
+/// apart from the rest once carried — and is said in a warning. Said per statement.
+fn hold_against_other_currencies(
+    statements: &mut [PayeeStatement],
+    closing: &mut OpeningBalances,
+    warnings: &mut Vec<String>,
+) -> Result<(), RoyaltyError> {
+    // (contract, payee) → per currency: (contract-wide deficit, per-SKU deficits).
+    let mut deficits: BTreeMap<(String, PartyId), BTreeMap<Currency, (i128, i128)>> =
+        BTreeMap::new();
+    for a in &closing.accounts {
+        if a.balance.minor() >= 0 {
+            continue;
+        }
+        let slot = deficits
+            .entry((a.contract_id.clone(), a.payee_id.clone()))
+            .or_default()
+            .entry(a.balance.currency())
+            .or_default();
+        let owed = -i128::from(a.balance.minor());
+        if a.pool.is_none() {
+            slot.0 += owed;
+        } else {
+            slot.1 += owed;
+        }
+    }
+    if deficits.is_empty() {
+        return Ok(());
+    }
+    for s in statements.iter_mut() {
+        if s.payable.minor() <= 0 {
+            continue;
+        }
+        let Some(d) = deficits.get(&(s.contract_id.clone(), s.payee_id.clone())) else {
+            continue;
+        };
+        let mut wide = Vec::new();
+        let mut per_sku = Vec::new();
+        for (cur, (w, k)) in d.iter().filter(|(c, _)| **c != s.currency) {
+            if *w > 0 {
+                wide.push(money(*w, *cur, "unrecouped")?);
+            }
+            if *k > 0 {
+                per_sku.push(money(*k, *cur, "unrecouped")?);
+            }
+        }
+        let list = |v: &[Money]| {
+            v.iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
+        if wide.is_empty() {
+            if !per_sku.is_empty() {
+                warnings.push(format!(
+                    "contract {}: {} paid to {} while SKUs of the contract are unrecouped by {} of their own costs (recouped per SKU, from royalties in that currency only: currencies are never converted)",
+                    s.contract_id, s.payable, s.payee_id, list(&per_sku)
+                ));
+            }
+            continue;
+        }
+        let held = s.payable;
+        s.payable = Money::zero(s.currency);
+        s.closing_balance = s
+            .closing_balance
+            .checked_add(held)
+            .map_err(|e| RoyaltyError::domain("balance", e))?;
+        match closing.accounts.iter_mut().find(|a| {
+            a.contract_id == s.contract_id
+                && a.payee_id == s.payee_id
+                && a.pool.is_none()
+                && a.balance.currency() == s.currency
+        }) {
+            Some(a) => {
+                a.balance = a
+                    .balance
+                    .checked_add(held)
+                    .map_err(|e| RoyaltyError::domain("balance", e))?
+            }
+            None => closing.accounts.push(AccountBalance {
+                contract_id: s.contract_id.clone(),
+                payee_id: s.payee_id.clone(),
+                pool: None,
+                balance: held,
+            }),
+        }
+        warnings.push(format!(
+            "contract {}: {held} payable to {} is held, not paid: the contract leaves {} unrecouped by {} (currencies are never converted, so that deficit recoups only from royalties in its own currency); carried forward while it is unrecouped",
+            s.contract_id,
+            s.payee_id,
+            s.payee_id,
+            list(&wide)
+        ));
+        s.held_for_unrecouped = wide;
+    }
+    Ok(())
 }
 
 /// Computes every payee statement for `period`. See the crate docs for the rules.
@@ -1379,6 +1487,7 @@ pub fn compute_journal(
             balance_before_payment: money(balance_before, cur, "balance")?,
             payable: money(payable, cur, "payable")?,
             carried_below_minimum: carried,
+            held_for_unrecouped: Vec::new(),
             closing_balance: money(closing_balance, cur, "balance")?,
             unrecouped: money(unrecouped, cur, "unrecouped")?,
             reserves_outstanding: money(outstanding, cur, "reserve")?,
@@ -1387,6 +1496,7 @@ pub fn compute_journal(
             earned_not_collected_in_default: money(enc_default, cur, "uncollected")?,
         });
     }
+    hold_against_other_currencies(&mut statements, &mut closing, &mut warnings)?;
     for r in reserves_left {
         warnings.push(format!(
             "reserve of {} held in {} for {} on contract {}: no such account, carried unchanged",

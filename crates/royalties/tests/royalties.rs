@@ -934,3 +934,126 @@ fn a_reversed_statement_collected_in_a_locked_period_keeps_other_collections() {
     assert_eq!(pa.earned_not_collected, usd(0), "{pa:?}");
     assert!(r2.tie_out.iter().all(|t| t.ok), "{:?}", r2.tie_out);
 }
+
+/// An advance in USD recoups only from USD royalties (nothing is converted): royalties
+/// the same contract earns in EUR are held — carried, not paid — while the USD advance
+/// is unrecouped, and paid once it is recouped. A per-SKU contract's deficit of one
+/// SKU's own costs holds nothing back (warned).
+#[test]
+fn royalties_in_another_currency_are_held_while_the_advance_is_unrecouped() {
+    let eur = Currency::parse("EUR").unwrap();
+    let eur_statement = |id: &str, end: &str, minor: i64| {
+        let mut e = statement(
+            id,
+            "eurodisc",
+            end,
+            vec![line(LineKind::Sale, "A", 10, minor)],
+        );
+        if let Event::Statement(st) = &mut e.event {
+            st.currency = eur;
+        }
+        e
+    };
+    let c = Contract::new(terms(
+        "c",
+        &[("ann", "1")],
+        &["A"],
+        Base::NetReceipts,
+        "0.1",
+    ))
+    .unwrap();
+    let advance = |minor: i64| {
+        Cost::new(
+            "c",
+            None,
+            usd(minor),
+            CostKind::Advance,
+            true,
+            d("2016-01-15"),
+        )
+        .unwrap()
+    };
+    let inputs = RoyaltyInputs {
+        entries: vec![
+            statement(
+                "u1",
+                "allegro",
+                "2016-03-31",
+                vec![line(LineKind::Sale, "A", 10, 10_000)],
+            ),
+            eur_statement("e1", "2016-03-31", 50_000),
+            statement(
+                "u2",
+                "allegro",
+                "2016-09-30",
+                vec![line(LineKind::Sale, "A", 10, 300_000)],
+            ),
+        ],
+        contracts: vec![c],
+        payees: vec![payee("ann")],
+        costs: vec![advance(20_000)],
+        ..Default::default()
+    };
+    // 2016H1: USD 10.00 earned against a 200.00 advance (−190.00); EUR 50.00 earned:
+    // held, not paid.
+    let r1 = run(&inputs, "2016H1", &OpeningBalances::default());
+    let usd_s = r1
+        .statements
+        .iter()
+        .find(|s| s.currency == Currency::USD)
+        .unwrap();
+    let eur_s = r1.statements.iter().find(|s| s.currency == eur).unwrap();
+    assert_eq!(usd_s.unrecouped, usd(19_000));
+    assert_eq!(eur_s.payable, Money::zero(eur));
+    assert_eq!(eur_s.closing_balance, Money::from_minor(5_000, eur));
+    assert_eq!(eur_s.held_for_unrecouped, vec![usd(19_000)]);
+    assert!(
+        r1.warnings
+            .iter()
+            .any(|w| w.contains("50.00 EUR payable to ann is held")
+                && w.contains("unrecouped by 190.00 USD")),
+        "{:?}",
+        r1.warnings
+    );
+    // 2016H2: USD 300.00 earned recoups the advance; the EUR balance carried is paid.
+    let r2 = run(&inputs, "2016H2", &r1.closing);
+    let eur_s = r2.statements.iter().find(|s| s.currency == eur).unwrap();
+    assert_eq!(eur_s.opening_balance, Money::from_minor(5_000, eur));
+    assert_eq!(eur_s.payable, Money::from_minor(5_000, eur));
+    assert!(eur_s.held_for_unrecouped.is_empty());
+    let usd_s = r2
+        .statements
+        .iter()
+        .find(|s| s.currency == Currency::USD)
+        .unwrap();
+    assert_eq!(usd_s.payable, usd(30_000 - 19_000));
+
+    // Recouped per SKU, the USD cost of SKU B holds back nothing of A's EUR royalties.
+    let mut t = terms("p", &[("ann", "1")], &["A", "B"], Base::NetReceipts, "0.1");
+    t.cross_collateralized = false;
+    let per_sku = RoyaltyInputs {
+        entries: vec![eur_statement("e1", "2016-03-31", 50_000)],
+        contracts: vec![Contract::new(t).unwrap()],
+        payees: vec![payee("ann")],
+        costs: vec![Cost::new(
+            "p",
+            Some(sku("B")),
+            usd(20_000),
+            CostKind::Recording,
+            true,
+            d("2016-01-15"),
+        )
+        .unwrap()],
+        ..Default::default()
+    };
+    let r = run(&per_sku, "2016H1", &OpeningBalances::default());
+    let eur_s = r.statements.iter().find(|s| s.currency == eur).unwrap();
+    assert_eq!(eur_s.payable, Money::from_minor(5_000, eur));
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("unrecouped by 200.00 USD of their own costs")),
+        "{:?}",
+        r.warnings
+    );
+}

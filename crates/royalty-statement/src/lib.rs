@@ -112,6 +112,11 @@ pub struct Totals {
     pub min_payout: Money,
     /// A positive balance below the minimum payout, carried to the next period.
     pub carried_below_minimum: bool,
+    /// What the contract leaves the payee unrecouped in other currencies, when that
+    /// held this statement's balance back (carried, not paid). Empty otherwise (and
+    /// then not written: statements stored before it read the same).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_for_unrecouped: Vec<Money>,
     pub unrecouped: Money,
     pub reserves_outstanding: Money,
     pub earned_not_collected: Money,
@@ -514,7 +519,16 @@ pub fn summary_lines_in(c: &ContractStatement, w: &Writing) -> Vec<(String, Stri
             w.amount(t.reserves_outstanding),
         ),
         (
-            if t.carried_below_minimum {
+            if !t.held_for_unrecouped.is_empty() {
+                format!(
+                    "AMOUNT PAYABLE (held: unrecouped by {} in another currency, never converted; carried forward)",
+                    t.held_for_unrecouped
+                        .iter()
+                        .map(|m| format!("{} {}", w.amount(*m), m.currency()))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                )
+            } else if t.carried_below_minimum {
                 format!(
                     "AMOUNT PAYABLE (below the {} minimum: carried forward)",
                     w.amount(t.min_payout)
@@ -761,6 +775,29 @@ pub fn to_csv_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
             "",
             &why_collected_differs(c),
         ]);
+        for m in &t.held_for_unrecouped {
+            // The balance was held back by a deficit in another currency.
+            row([
+                "note",
+                &c.contract_id,
+                "held_for_unrecouped",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                &d(*m),
+                m.currency().code(),
+                "",
+                "the balance is held, not paid: the contract is unrecouped by this amount in another currency (never converted)",
+            ]);
+        }
         for n in &c.not_collected {
             row([
                 "not_collected",
@@ -1134,6 +1171,7 @@ pub(crate) mod testdata {
                     payable: usd(0),
                     min_payout: usd(10_000),
                     carried_below_minimum: false,
+                    held_for_unrecouped: Vec::new(),
                     unrecouped: usd(0),
                     reserves_outstanding: usd(14_400),
                     earned_not_collected: usd(44_000),

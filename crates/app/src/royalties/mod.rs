@@ -1693,6 +1693,7 @@ fn section(
                 .filter(|m| m.currency() == s.currency)
                 .unwrap_or(zero),
             carried_below_minimum: s.carried_below_minimum,
+            held_for_unrecouped: s.held_for_unrecouped.clone(),
             unrecouped: s.unrecouped,
             reserves_outstanding: s.reserves_outstanding,
             earned_not_collected: s.earned_not_collected,
