@@ -1236,6 +1236,20 @@ pub fn compute_journal(
         *acc.pools.entry(pool).or_default() += i128::from(a.balance.minor());
     }
 
+    // A payee with a reserve still held on a contract in force has an account, even
+    // when the contract's version no longer names them (a band member who left): the
+    // reserve is released to them when due, on a statement of their own.
+    for r in &opening.reserves {
+        if contracts.contains_key(r.contract_id.as_str()) {
+            accs.entry((
+                r.contract_id.clone(),
+                r.payee_id.clone(),
+                r.amount.currency(),
+            ))
+            .or_default();
+        }
+    }
+
     // --- costs of the period ---
     for cost in inputs
         .costs

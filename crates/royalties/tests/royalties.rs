@@ -1057,3 +1057,51 @@ fn royalties_in_another_currency_are_held_while_the_advance_is_unrecouped() {
         r.warnings
     );
 }
+
+/// A band member dropped by a new version of the contract still has the reserve held
+/// from their royalties released to them when due, on a statement of their own.
+#[test]
+fn a_payee_dropped_by_a_new_version_gets_their_reserve_released() {
+    let mut v1 = terms(
+        "band",
+        &[("ann", "0.5"), ("bob", "0.5")],
+        &["A"],
+        Base::NetReceipts,
+        "0.2",
+    );
+    v1.reserve_rate = rate("0.1");
+    v1.reserve_release_periods = 1;
+    let mut v2 = terms("band", &[("ann", "1")], &["A"], Base::NetReceipts, "0.2");
+    v2.reserve_rate = rate("0.1");
+    v2.reserve_release_periods = 1;
+    let mut inputs = RoyaltyInputs {
+        entries: vec![statement(
+            "s1",
+            "allegro",
+            "2016-03-31",
+            vec![line(LineKind::Sale, "A", 10, 100_000)],
+        )],
+        contracts: vec![Contract::new(v1).unwrap()],
+        payees: vec![payee("ann"), payee("bob")],
+        ..Default::default()
+    };
+    // 2016H1: 1000.00 × 20% = 200.00, 100.00 each; 10.00 each held.
+    let r1 = run(&inputs, "2016H1", &OpeningBalances::default());
+    assert_eq!(stmt(&r1, "band", "bob").reserve_held, usd(1_000));
+    // 2016H2 under the new version (ann alone): bob's 10.00 is released to bob.
+    inputs.contracts = vec![Contract::new(v2).unwrap()];
+    let r2 = run(&inputs, "2016H2", &r1.closing);
+    let bob = stmt(&r2, "band", "bob");
+    assert_eq!(bob.reserve_released, usd(1_000));
+    assert_eq!(bob.payable, usd(1_000));
+    assert!(
+        !r2.warnings.iter().any(|w| w.contains("no such account")),
+        "{:?}",
+        r2.warnings
+    );
+    assert!(r2
+        .closing
+        .reserves
+        .iter()
+        .all(|r| r.payee_id.as_str() != "bob"));
+}

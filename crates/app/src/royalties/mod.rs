@@ -1322,6 +1322,22 @@ async fn gather(
             payees_needed.insert(s.payee.clone());
         }
     }
+    // Payees the previous run left a balance or a held reserve, named by the contract
+    // or not any more (a band member who left gets the reserve released to them).
+    if let Some(p) = previous {
+        let in_force_ids: BTreeSet<&str> =
+            contracts.iter().map(|c| c.contract_id.as_str()).collect();
+        for a in &p.stored.closing.accounts {
+            if in_force_ids.contains(a.contract_id.as_str()) {
+                payees_needed.insert(a.payee_id.clone());
+            }
+        }
+        for r in &p.stored.closing.reserves {
+            if in_force_ids.contains(r.contract_id.as_str()) {
+                payees_needed.insert(r.payee_id.clone());
+            }
+        }
+    }
     for p in payees_needed {
         let r = reference.payees.get(&p).ok_or_else(|| {
             AppError::new(
