@@ -273,6 +273,12 @@ fn run_ties_out_posts_locks_and_rolls_late_statements_forward() {
         .as_str()
         .unwrap_or("")
         .contains("1 entry recorded after 2016H1 was locked belongs to a locked period and is accounted in 2016H2: statement AL-2016-03 of allegro (sales to 2016-03-31)")), "{h2}");
+    assert!(
+        statement(&d, "marta", "2016H2", "json").contains(
+            "Statement AL-2016-03 from Allegro Media Group LLC (sales to 2016-03-31) reached the label after 2016H1 was closed: its sales count in this period."
+        ),
+        "the artist is told why March's sales are on this statement"
+    );
     assert_eq!(h2["tie_out"][0]["ok"], true);
     assert_eq!(
         ok(
@@ -376,6 +382,19 @@ async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_nex
             "statement AL-2016-01 of allegro was reversed after its royalty period was locked: the royalties stated on it stand in that period's statements and are charged back in 2016H2"
         ),
         "{h2}"
+    );
+    // Marta's own statement says why her royalties went negative, in every format.
+    let h2_st = json(&statement(d, "marta", "2016H2", "json"));
+    let notes = h2_st["contracts"][0]["notes"].to_string();
+    assert!(
+        notes.contains("Statement AL-2016-01 from Allegro Media Group LLC was withdrawn after 2016H1 was closed"),
+        "{h2_st}"
+    );
+    assert!(
+        statement(d, "marta", "2016H2", "csv").contains("note,C-NF,statement_counted_differently,")
+    );
+    assert!(
+        statement(d, "marta", "2016H2", "html").contains("was withdrawn after 2016H1 was closed")
     );
     // The 2016H1 statements as sent are unchanged; the books verify.
     let sent = json(&statement(d, "marta", "2016H1", "json"));

@@ -58,6 +58,13 @@ pub struct ContractStatement {
     /// Empty when read by [`from_json_without_detail`].
     #[serde(deserialize_with = "detail_unless_skipped")]
     pub detail: Vec<DetailLine>,
+    /// What the run says about the statements of this contract's distributors that an
+    /// artist would otherwise not see: a statement reversed after its period was
+    /// locked (charged back here), one counted late from a locked period, one that
+    /// arrived after this period ended (counted in the next). Empty otherwise (and
+    /// then not written: statements stored before it read the same).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 thread_local! {
@@ -775,6 +782,28 @@ pub fn to_csv_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
             "",
             &why_collected_differs(c),
         ]);
+        for n in &c.notes {
+            row([
+                "note",
+                &c.contract_id,
+                "statement_counted_differently",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                n,
+            ]);
+        }
         for m in &t.held_for_unrecouped {
             // The balance was held back by a deficit in another currency.
             row([
@@ -988,6 +1017,15 @@ pub fn to_html_in(st: &RoyaltyStatement, checks: &Checks, w: &Writing) -> String
             "<h3>Why collected differs from earned</h3>\n<p class=\"why\">{}</p>",
             esc(&why_collected_differs_in(c, w))
         );
+        if !c.notes.is_empty() {
+            h.push_str(
+                "<h3>Statements counted differently this period</h3>\n<ul class=\"notes\">\n",
+            );
+            for n in &c.notes {
+                let _ = writeln!(h, "<li>{}</li>", esc(n));
+            }
+            h.push_str("</ul>\n");
+        }
         if !c.not_collected.is_empty() {
             h.push_str("<table class=\"unpaid\"><tr><th>unpaid statement</th><th>distributor</th><th class=\"n\">earned</th><th class=\"n\">collected</th><th class=\"n\">not collected</th><th>status</th></tr>\n");
             for n in &c.not_collected {
@@ -1207,6 +1245,7 @@ pub(crate) mod testdata {
                     charged: usd(20_000),
                 }],
                 detail,
+                notes: Vec::new(),
             }],
         }
     }

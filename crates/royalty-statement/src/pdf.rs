@@ -270,6 +270,15 @@ fn layout(st: &RoyaltyStatement, checks: &Checks, font: &Font, w: &Writing) -> V
         for line in font.wrap(&why_collected_differs_in(c, w), 8, RIGHT - MARGIN) {
             l.line(8, &line);
         }
+        if !c.notes.is_empty() {
+            l.gap(4);
+            l.line(11, "Statements counted differently this period");
+            for n in &c.notes {
+                for line in font.wrap(n, 8, RIGHT - MARGIN) {
+                    l.line(8, &line);
+                }
+            }
+        }
         if c.not_collected.is_empty() {
             for s in not_collected_lines_in(c, w) {
                 l.line(9, &s);

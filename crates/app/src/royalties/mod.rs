@@ -1046,6 +1046,9 @@ async fn gather(
     let prev_saw_all = previous.is_some_and(|p| p.stored.corrections_as_recorded);
     // Entries rolled forward from a locked period, named as the run's warning says them.
     let mut late: Vec<String> = Vec::new();
+    // The same, said on the statements of the artists of those distributors.
+    let mut statement_notes: Vec<(PartyId, String)> = Vec::new();
+    let prev_name = previous.map(|p| p.period.to_string()).unwrap_or_default();
     let mut moved = MovedCosts::new();
     let mut notes = Vec::new();
     let mut out = RoyaltyInputs::default();
@@ -1113,6 +1116,13 @@ async fn gather(
                     "statement {} of {distributor} (sales to {period_end}) was received on {}, after {period} ended: it counts in {next}",
                     h.event.statement_id, h.known_on
                 ));
+                statement_notes.push((
+                    distributor.clone(),
+                    format!(
+                        "Statement {} from {{dist}} (sales to {period_end}) reached the label on {}, after this period ended: its sales count in {next}.",
+                        h.event.statement_id, h.known_on
+                    ),
+                ));
             }
             Ok(())
         })
@@ -1152,6 +1162,13 @@ async fn gather(
                     "statement {} of {} (reversed: charged back)",
                     st.statement_id, st.distributor
                 ));
+                statement_notes.push((
+                    st.distributor.clone(),
+                    format!(
+                        "Statement {} from {{dist}} was withdrawn after {prev_name} was closed: the royalties it gave then stand, and are taken back in this period.",
+                        st.statement_id
+                    ),
+                ));
                 journal.push_charge_back(st, e.known_on, start);
             }
             return;
@@ -1169,6 +1186,13 @@ async fn gather(
                 late.push(format!(
                     "statement {} of {} (sales to {})",
                     st.statement_id, st.distributor, st.period_end
+                ));
+                statement_notes.push((
+                    st.distributor.clone(),
+                    format!(
+                        "Statement {} from {{dist}} (sales to {}) reached the label after {prev_name} was closed: its sales count in this period.",
+                        st.statement_id, st.period_end
+                    ),
                 ));
             }
         }
@@ -1266,6 +1290,7 @@ async fn gather(
     // end), all in recording order.
     let mut names = Names {
         settled_short: short,
+        statement_notes: std::mem::take(&mut statement_notes),
         ..Names::default()
     };
     let mut refs: Vec<(i64, Entry)> = Vec::new();
@@ -1525,6 +1550,9 @@ struct Names {
     /// deduction accepted, a balance written off): their uncollected royalty is not
     /// coming, and the statement says so.
     settled_short: BTreeSet<(PartyId, String)>,
+    /// What an artist's statement says about a distributor's statements counted
+    /// differently this period (`{dist}` stands for the distributor's name).
+    statement_notes: Vec<(PartyId, String)>,
 }
 
 impl Names {
@@ -1766,6 +1794,14 @@ fn section(
                     royalty_collected: r.royalty_collected,
                 }
             })
+            .collect(),
+        // The notes about the statements of the distributors this contract earned
+        // from (or was to earn from) this period.
+        notes: names
+            .statement_notes
+            .iter()
+            .filter(|(d, _)| s.earnings.iter().any(|r| &r.distributor == d))
+            .map(|(d, n)| n.replace("{dist}", &names.distributor(d)))
             .collect(),
     }
 }
