@@ -1192,8 +1192,20 @@ pub async fn statement_page(
                 esc(&line)
             ));
         }
+        // The run's word on statements counted differently this period.
+        let counted = if c.notes.is_empty() {
+            String::new()
+        } else {
+            format!(
+                r#"<h3>Statements counted differently this period</h3><ul class="notes">{}</ul>"#,
+                c.notes
+                    .iter()
+                    .map(|n| format!("<li>{}</li>", esc(n)))
+                    .collect::<String>()
+            )
+        };
         sections.push_str(&format!(
-            r#"<section><h2>Contract {} — {}</h2><p class="note">Share {} · basis {} · amounts in {}</p><table class="statement-totals">{summary}</table><h3>Earned but not collected</h3><ul>{ncl}</ul><h3>Why collected differs from earned</h3><p class="why">{}</p></section>"#,
+            r#"<section><h2>Contract {} — {}</h2><p class="note">Share {} · basis {} · amounts in {}</p><table class="statement-totals">{summary}</table><h3>Earned but not collected</h3><ul>{ncl}</ul><h3>Why collected differs from earned</h3><p class="why">{}</p>{counted}</section>"#,
             esc(&c.contract_id),
             esc(&c.title),
             esc(&c.share),
