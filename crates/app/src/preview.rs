@@ -344,12 +344,61 @@ async fn opening_over_history(store: &Store, entries: &[Entry]) -> Result<Vec<St
 
 /// Things in the entries a label should look at before (or right after) recording
 /// them, one sentence each.
+/// Statements of sales in a royalty period already run and locked: their royalties
+/// count in the next run, not in the statements already sent — said at import, before
+/// the artists' next statements say it.
+async fn in_locked_royalty_period(
+    store: &Store,
+    entries: &[Entry],
+) -> Result<Vec<String>, AppError> {
+    let statements: Vec<&backstock_ledger::Statement> = entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Statement(st) => Some(st),
+            _ => None,
+        })
+        .collect();
+    if statements.is_empty() {
+        return Ok(Vec::new());
+    }
+    let runs: Vec<backstock_royalties::Period> = crate::royalties::run_periods(store)
+        .await?
+        .iter()
+        .filter_map(|p| backstock_royalties::Period::parse(p).ok())
+        .collect();
+    let Some(last) = runs.iter().max_by_key(|p| p.end()) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for st in statements {
+        if st.period_end > last.end() {
+            continue;
+        }
+        let within = runs
+            .iter()
+            .find(|p| p.start() <= st.period_end && st.period_end <= p.end())
+            .map(|p| format!("royalty period {p}, already run and locked"))
+            .unwrap_or_else(|| {
+                format!("a time before royalty period {last}, already run and locked")
+            });
+        out.push(format!(
+            "statement {} of {} (sales to {}) falls in {within}: its royalties count in the next royalty run, and the artists' statements of that run say so",
+            st.statement_id, st.distributor, st.period_end
+        ));
+        if out.len() == 10 {
+            break;
+        }
+    }
+    Ok(out)
+}
+
 pub async fn warnings(
     store: &Store,
     kind: Kind,
     entries: &[Entry],
 ) -> Result<Vec<String>, AppError> {
     let mut out = future_dated(store, entries).await?;
+    out.extend(in_locked_royalty_period(store, entries).await?);
     if kind == Kind::Opening {
         out.extend(opening_over_history(store, entries).await?);
         return Ok(out);

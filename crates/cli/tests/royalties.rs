@@ -247,7 +247,11 @@ fn run_ties_out_posts_locks_and_rolls_late_statements_forward() {
         ],
     );
     let late = write(tmp.path(), "late.csv", LATE);
-    ok(d, &["import", &late]);
+    let imported = ok(d, &["import", &late]);
+    assert!(
+        imported.contains("warning: statement AL-2016-03 of allegro (sales to 2016-03-31) falls in royalty period 2016H1, already run and locked: its royalties count in the next royalty run"),
+        "{imported}"
+    );
     let h2 = json(&ok(
         d,
         &[
