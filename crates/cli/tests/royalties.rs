@@ -278,7 +278,7 @@ fn run_ties_out_posts_locks_and_rolls_late_statements_forward() {
         .unwrap_or("")
         .contains("1 entry recorded after 2016H1 was locked belongs to a locked period and is accounted in 2016H2: statement AL-2016-03 of allegro (sales to 2016-03-31)")), "{h2}");
     assert!(
-        statement(&d, "marta", "2016H2", "json").contains(
+        statement(d, "marta", "2016H2", "json").contains(
             "Statement AL-2016-03 from Allegro Media Group LLC (sales to 2016-03-31) reached the label after 2016H1 was closed: its sales count in this period."
         ),
         "the artist is told why March's sales are on this statement"
