@@ -450,11 +450,10 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         .filter(|w| w.kind == "unperfected_shipment")
         .filter_map(|w| w.shipment_id.clone())
         .collect();
-    // Of the stock it holds, the units delivered while the label's interest was not
-    // perfected: priority is judged at delivery, so they are not claimed as secured.
-    // Which units are still held is not in any record; the oldest are taken as sold
-    // first, so the newest deliveries of each SKU are the ones held.
-    let (unperfected_units, unperfected_wholesale) = {
+    // Of the stock it holds, the units that came in given deliveries, and their value
+    // at wholesale. Which units are still held is not in any record; the oldest are
+    // taken as sold first, so the newest deliveries of each SKU are the ones held.
+    let held_from = |deliveries: &dyn Fn(&str) -> bool| -> (i64, Money) {
         let mut units = 0i64;
         let mut value = zero;
         // Incoming deliveries per SKU, newest first (one pass, not one per SKU held).
@@ -473,7 +472,7 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
                 }
                 let here = i64::try_from(s.units).unwrap_or(i64::MAX).min(left);
                 left -= here;
-                if agreement.title_retained && unperfected.contains(s.shipment_id) {
+                if agreement.title_retained && deliveries(s.shipment_id) {
                     units += here;
                     let w = view
                         .catalog
@@ -486,6 +485,30 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             }
         }
         (units, value)
+    };
+    // Delivered while the label's interest was not perfected: priority is judged at
+    // delivery, so they are not claimed as secured.
+    let (unperfected_units, unperfected_wholesale) =
+        held_from(&|id: &str| unperfected.contains(id));
+    // Against a lender whose UCC-1 on the distributor's inventory was filed first, a
+    // delivery has priority only when that lender had received a PMSI notice (within
+    // five years before it) and the label was perfected (UCC 9-324(b)). Which lenders
+    // filed first is not in the label's records: the notices name the secured parties
+    // it knows of, and a delivery no notice to one of them reached is left out.
+    let notice_parties: BTreeSet<String> = legal
+        .iter()
+        .flat_map(|l| l.pmsi_notices.iter().map(|n| n.secured_party.clone()))
+        .collect();
+    let unreached: BTreeSet<String> = legal
+        .iter()
+        .flat_map(|l| l.warnings.iter())
+        .filter(|w| w.kind == "pmsi_notice_not_in_force")
+        .filter_map(|w| w.shipment_id.clone())
+        .collect();
+    let (unreached_units, unreached_wholesale) = if notice_parties.is_empty() {
+        held_from(&|_: &str| true)
+    } else {
+        held_from(&|id: &str| unreached.contains(id) || unperfected.contains(id))
     };
     let mut ship_rows = Vec::new();
     for s in view
@@ -1269,6 +1292,14 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             // Held units delivered while not perfected (the newest deliveries taken as
             // the ones held): the label's goods, not claimed as secured.
             "delivered_while_not_perfected": {"units": unperfected_units, "value_at_wholesale": amount(unperfected_wholesale)},
+            // What of the secured amount holds against a lender whose filing on the
+            // distributor's inventory came first (UCC 9-324(b)).
+            "priority_over_earlier_inventory_lenders": {
+                "amount": amount(if perfected_now && agreement.title_retained { stock_wholesale.checked_sub(unreached_wholesale).unwrap_or(zero) } else { zero }),
+                "pmsi_notices_to": notice_parties.iter().collect::<Vec<_>>(),
+                "held_units_not_reached": {"units": unreached_units, "value_at_wholesale": amount(unreached_wholesale)},
+                "rule": "UCC 9-324(b): against a lender whose UCC-1 on the distributor's inventory was filed before the label's, a delivery has priority only if the label was perfected and that lender had received a PMSI notice within five years before it; with no notice on record, no delivery has it",
+            },
         },
         "section_503b9": {
             "amount": amount(w20),
@@ -1448,6 +1479,22 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
                     String::new()
                 }
             )));
+            if agreement.title_retained && unreached_units > 0 {
+                b.push(Block::Text(if notice_parties.is_empty() {
+                    format!(
+                        "No PMSI notice is on record: against a lender whose UCC-1 on {d}'s inventory was filed before the label's, none of the {unreached_units} units it holds ({} {} at wholesale) has priority (UCC 9-324(b): a notice reaches only deliveries made after the lender received it).",
+                        m(unreached_wholesale),
+                        currency.code(),
+                    )
+                } else {
+                    format!(
+                        "Against a lender whose filing came first, {unreached_units} of the units it holds ({} {} at wholesale) came in deliveries no PMSI notice to {} reached (or while not perfected): they have no priority over that lender (UCC 9-324(b)).",
+                        m(unreached_wholesale),
+                        currency.code(),
+                        notice_parties.iter().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                }));
+            }
         }
         None => b.push(Block::Text("No agreement on record.".into())),
     }
