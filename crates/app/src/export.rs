@@ -67,6 +67,8 @@ pub struct Exported {
     pub transactions: usize,
     pub from: Date,
     pub to: Date,
+    /// What the accountant should know about the file (said beside it, never in it).
+    pub notes: Vec<String>,
 }
 
 /// Parses a format name: beancount, csv-journal, xero, quickbooks.
@@ -278,7 +280,27 @@ async fn export_in(store: &Store, req: &ExportRequest) -> Result<Exported, AppEr
         Format::Xero => "-xero",
         Format::QuickBooks => "-quickbooks",
     };
+    let mut notes = Vec::new();
+    let in_currency = req
+        .currency
+        .map(|c| format!(" in {}", c.code()))
+        .unwrap_or_default();
+    if txns.is_empty() && opening.lines.is_empty() {
+        notes.push(format!(
+            "no money{in_currency} moved from {} to {}: the file holds no transaction",
+            req.from, req.to
+        ));
+    }
+    if let (Some(c), Format::Xero | Format::QuickBooks) = (req.currency, req.format) {
+        notes.push(format!(
+            "the amounts are in {} as recorded, never converted, and the accounts are those of the chart (the same for every currency): {} journals are in the organisation's base currency, so import this file into an organisation whose base currency is {}, or convert it first",
+            c.code(),
+            if req.format == Format::Xero { "Xero manual" } else { "QuickBooks" },
+            c.code()
+        ));
+    }
     Ok(Exported {
+        notes,
         format: req.format,
         file_name: format!(
             "backstock-{}-{}{suffix}.{}",

@@ -69,6 +69,10 @@ pub async fn run(store: &Store, a: ExportArgs) -> Result<String, AppError> {
     )
     .await?;
     let n = out.transactions;
+    // Said on standard error: the file itself may be on standard output.
+    for note in &out.notes {
+        eprintln!("note: {note}");
+    }
     write(a.out.as_ref(), out.text, |p| {
         format!(
             "Wrote {n} transactions from {from} to {to} ({}) to {}.\n",

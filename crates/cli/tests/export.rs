@@ -291,3 +291,53 @@ fn mistakes_are_refused_plainly() {
         "--currency",
     );
 }
+
+/// What the accountant should know about a file is said beside it (on standard error,
+/// since the file may be on standard output): a range in which no money moved, and
+/// that a Xero or QuickBooks file for one currency is in that currency, not converted.
+#[test]
+fn an_empty_range_and_a_file_in_one_currency_are_said() {
+    let (_tmp, d) = label();
+    let out = run(
+        &d,
+        &[
+            "export",
+            "quickbooks",
+            "--from",
+            "2014-01-01",
+            "--to",
+            "2014-01-31",
+            "--currency",
+            "EUR",
+        ],
+    );
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("note: no money in EUR moved from 2014-01-01 to 2014-01-31: the file holds no transaction"),
+        "{err}"
+    );
+    let out = run(
+        &d,
+        &[
+            "export",
+            "xero",
+            "--from",
+            "2016-01-01",
+            "--to",
+            "2016-03-31",
+            "--currency",
+            "USD",
+        ],
+    );
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("note: the amounts are in USD as recorded, never converted")
+            && err.contains("Xero manual journals are in the organisation's base currency"),
+        "{err}"
+    );
+    assert!(!err.contains("no money"), "{err}");
+    // The file on standard output is only the file.
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("note:"));
+}
