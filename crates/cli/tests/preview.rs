@@ -4,7 +4,7 @@
 //! dry run exactly as the import refuses them.
 
 mod common;
-use common::{journal_len, ok, refused, run};
+use common::{demo, fail, journal_len, ok, refused, run, write};
 
 const CATALOG: &str =
     "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
@@ -693,4 +693,23 @@ fn a_payment_beyond_its_statement_is_warned_as_the_books_apply_it() {
         out.contains("payment P-1 of 100.00 USD is more than the 80.00 USD open on statement ST-1 when it came: the rest, 20.00 USD, goes to allegro's other open statements"),
         "{out}"
     );
+}
+
+/// A stock row of opening.csv counts units: money written on it would be dropped
+/// without a word, so it is refused, naming the cell, and nothing is recorded.
+#[test]
+fn money_on_an_opening_stock_row_is_refused() {
+    let (tmp, d) = demo();
+    let before = journal_len(&d);
+    let f = write(
+        tmp.path(),
+        "opening.csv",
+        "record,date,party,sku,units,statement_id,period_end,amount,currency\nstock,2016-06-01,northwind,MRG-001-CD,3,,,9.00,USD\n",
+    );
+    let e = fail(&d, &["import", &f], 3);
+    assert!(
+        e.contains("line 2, column 8 (amount): found \"9.00\", expected nothing on a stock row"),
+        "{e}"
+    );
+    assert_eq!(journal_len(&d), before);
 }

@@ -1395,6 +1395,16 @@ fn row_entries(
                     let party = ctx.holder(r, 2, errs);
                     let sku = ctx.sku(r, 3, errs, &mut out.unknown, &mut out.code_column);
                     let n = r.get(4, errs, units);
+                    // A stock row counts units: money on it would be silently dropped.
+                    for col in 5..=8 {
+                        if !r.raw(col).trim().is_empty() {
+                            errs.push(r.err(
+                                col,
+                                r.raw(col),
+                                "nothing on a stock row (it counts units; what a distributor owes is an open_statement row)",
+                            ));
+                        }
+                    }
                     let (Some(date), Some(party), Some(sku), Some(n)) = (date, party, sku, n)
                     else {
                         return;
