@@ -889,12 +889,30 @@ async fn split_recorded(
             if (old.effective_on, old.known_on, &old.event)
                 != (e.effective_on, e.known_on, &e.event)
             {
+                // Where in the file the entry comes from, so the rows can be found.
+                let rows = match &e.provenance {
+                    backstock_ledger::Provenance::File {
+                        first_line,
+                        last_line,
+                        ..
+                    } if first_line == last_line => format!("{shown}, line {first_line}"),
+                    backstock_ledger::Provenance::File {
+                        first_line,
+                        last_line,
+                        ..
+                    } => format!("{shown}, lines {first_line}-{last_line}"),
+                    _ => shown.to_string(),
+                };
                 return Err(refuse(
                     e.id.as_str(),
                     backstock_store::StoreError::Conflict {
                         entry_id: e.id.to_string(),
                     },
-                ));
+                )
+                .context(format!(
+                    "{rows} make{} that entry",
+                    if rows.contains(", lines ") { "" } else { "s" }
+                )));
             }
         }
     }

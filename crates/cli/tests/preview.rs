@@ -192,6 +192,12 @@ fn a_dry_run_refuses_rows_recorded_with_other_details_as_the_import_does() {
         4,
         "already recorded with different details",
     );
+    // The rows that make the conflicting entry are named.
+    let e = fail(&d, &["import", &changed], 4);
+    assert!(
+        e.contains("jan-changed.csv, line") && e.contains("that entry"),
+        "{e}"
+    );
     // The same id twice in one file is refused by the dry run too.
     let twice = tmp.path().join("twice.csv");
     std::fs::write(
