@@ -411,7 +411,7 @@ pub async fn pay_run(
     }
     if on < run.run_on {
         return Err(input(format!(
-            "--on {on} is before the {period} run was made ({}): nothing was payable yet",
+            "--on {on} is before the {period} run was made ({}): nothing was payable yet (catching up on past periods, run each with the day it was settled: `backstock royalties run --period {period} --on DATE`, before its payouts)",
             run.run_on
         )));
     }
