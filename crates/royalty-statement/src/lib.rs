@@ -762,70 +762,29 @@ pub fn to_csv_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
                 text,
             ]);
         }
-        row([
-            "note",
-            &c.contract_id,
-            "why_collected_differs",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            &cur,
-            "",
-            &why_collected_differs(c),
-        ]);
+        // A note: its item, an amount and currency when it has one, its words.
+        let mut note = |item: &str, amount: &str, currency: &str, text: &str| {
+            let mut cells = [""; 18];
+            cells[0] = "note";
+            cells[1] = &c.contract_id;
+            cells[2] = item;
+            cells[14] = amount;
+            cells[15] = currency;
+            cells[17] = text;
+            row(cells);
+        };
+        note("why_collected_differs", "", &cur, &why_collected_differs(c));
         for n in &c.notes {
-            row([
-                "note",
-                &c.contract_id,
-                "statement_counted_differently",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                n,
-            ]);
+            note("statement_counted_differently", "", "", n);
         }
         for m in &t.held_for_unrecouped {
             // The balance was held back by a deficit in another currency.
-            row([
-                "note",
-                &c.contract_id,
+            note(
                 "held_for_unrecouped",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
                 &d(*m),
                 m.currency().code(),
-                "",
                 "the balance is held, not paid: the contract is unrecouped by this amount in another currency (never converted)",
-            ]);
+            );
         }
         for n in &c.not_collected {
             row([
