@@ -402,20 +402,35 @@ pub fn parse_rules(s: &str) -> Result<Vec<RoyaltyRateRule>, DomainError> {
             "at least one rate rule, e.g. *:net_receipts:18%",
         ));
     }
+    // One rule per scope: two for the same sales would leave the rate to their order.
+    let scope = |r: &RoyaltyRateRule| {
+        (
+            r.channel,
+            r.format.as_deref().map(str::to_ascii_lowercase),
+            r.territory.as_deref().map(str::to_ascii_lowercase),
+            r.service.as_deref().map(str::to_ascii_lowercase),
+        )
+    };
+    for (i, r) in rules.iter().enumerate() {
+        if rules[..i].iter().any(|o| scope(o) == scope(r)) {
+            let text = s
+                .split(';')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .nth(i)
+                .unwrap_or(s);
+            return Err(DomainError::new(
+                s,
+                format!("each scope once: {text} covers the same sales as an earlier rule (which rate applies would be left to their order)"),
+            ));
+        }
+    }
     Ok(rules)
 }
 
 /// A rate as a percentage: 0.125 → `12.5%`.
 pub fn percent(r: Rate) -> String {
-    let ppm = r.ppm();
-    let whole = ppm / 10_000;
-    let frac = ppm % 10_000;
-    if frac == 0 {
-        format!("{whole}%")
-    } else {
-        let s = format!("{frac:04}");
-        format!("{whole}.{}%", s.trim_end_matches('0'))
-    }
+    r.percent_text()
 }
 
 /// A rule written back in the file's syntax.
@@ -1090,6 +1105,19 @@ mod tests {
             "line 2, column 8 (reserve_rate): found \"120%\", expected a reserve rate from 0% to 100%",
             "line 2, column 10 (min_payout): found \"-5.00\", expected a minimum payout of 0 or more",
             "line 3, column 3 (payees): found \"june:100\", expected shares summing to exactly 100% (these sum to 10000%); a share without a % sign is a fraction of 1 (100 means 10000%): write 60% or 0.6",
+        ] {
+            assert!(text.contains(want), "{want}\n in {text}");
+        }
+        // Two rules for the same sales: refused, the second named.
+        let e = read_str(
+            RoyaltyFile::Contracts,
+            "contract_id,effective_from,payees,skus,basis,rates,cross_collateralized,reserve_rate,reserve_release_periods,min_payout,currency\nC3,2012-07-01,june:100%,MRG-001-CD,earned,*:ppd:15%;LP:ppd:12%;*:ppd:20%,yes,0,0,0,USD\n",
+            &mut c,
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        for want in [
+            "line 2, column 6 (rates): found \"*:ppd:15%;LP:ppd:12%;*:ppd:20%\", expected each scope once: *:ppd:20% covers the same sales as an earlier rule",
         ] {
             assert!(text.contains(want), "{want}\n in {text}");
         }
