@@ -1081,10 +1081,8 @@ mod tests {
         assert!(rc.recoupable, "recoupable by default");
     }
 
-    /// A row's shares, reserve rate and minimum payout are judged with its other
-    /// problems — every problem in one round — and said as the label wrote them.
-    #[test]
-    fn every_problem_of_a_contract_row_is_said_at_once() {
+    /// The context with two payees on file, june and ada.
+    fn ctx_with_june_and_ada() -> RoyaltyContext {
         let mut c = ctx();
         read_str(
             RoyaltyFile::Payees,
@@ -1092,6 +1090,14 @@ mod tests {
             &mut c,
         )
         .unwrap();
+        c
+    }
+
+    /// A row's shares, reserve rate and minimum payout are judged with its other
+    /// problems — every problem in one round — and said as the label wrote them.
+    #[test]
+    fn every_problem_of_a_contract_row_is_said_at_once() {
+        let mut c = ctx_with_june_and_ada();
         let e = read_str(
             RoyaltyFile::Contracts,
             "contract_id,effective_from,payees,skus,basis,rates,cross_collateralized,reserve_rate,reserve_release_periods,min_payout,currency\nC1,2012-13-01,june:60%;ada:30%,MRG-001-CD,earned,*:net_receipts:18%,yes,120%,2,-5.00,USD\nC2,2012-07-01,june:100,MRG-001-CD,earned,*:net_receipts:18%,yes,0,0,0,USD\n",
@@ -1122,13 +1128,7 @@ mod tests {
 
     #[test]
     fn errors_are_located() {
-        let mut c = ctx();
-        read_str(
-            RoyaltyFile::Payees,
-            "payee,name,email\njune,June,june@example.com\nada,Ada,ada@example.com\n",
-            &mut c,
-        )
-        .unwrap();
+        let mut c = ctx_with_june_and_ada();
         let e = read_str(
             RoyaltyFile::Contracts,
             "contract_id,effective_from,payees,skus,basis,rates,cross_collateralized,reserve_rate,reserve_release_periods,min_payout,currency\nC1,2012-07-01,june:60%;ada:30%,MRG-001-CD,earned,*:net_receipts:18%,yes,0,0,0,USD\nC2,2012-13-01,june:100%,NOPE,sometimes,*:gross:18%,maybe,0,0,0,USD\n",
