@@ -149,16 +149,11 @@ pub async fn payable_on_statements(
     payee: &str,
     currency: Currency,
 ) -> Result<Money, AppError> {
-    let mut made = 0i64;
-    for run in crate::royalties::run_periods(store).await? {
-        if let Some(st) = crate::royalties::stored_statement(store, &run, payee).await? {
-            for c in st.contracts.iter().filter(|c| c.currency == currency) {
-                made = made
-                    .checked_add(c.totals.payable.minor())
-                    .ok_or_else(|| refused("payable amounts overflow"))?;
-            }
-        }
-    }
+    let made = made_payable(store, payee, currency)
+        .await?
+        .iter()
+        .try_fold(0i64, |sum, m| sum.checked_add(m.amount_minor))
+        .ok_or_else(|| refused("payable amounts overflow"))?;
     let paid: i64 = payouts(store, Some(payee), None)
         .await?
         .iter()
@@ -166,6 +161,107 @@ pub async fn payable_on_statements(
         .map(|p| p.amount.minor())
         .fold(0i64, i64::saturating_add);
     Ok(Money::from_minor(made.saturating_sub(paid), currency))
+}
+
+/// What one run's statement made payable to a payee, and the day the run was made.
+#[derive(Debug, Clone)]
+struct MadePayable {
+    period: String,
+    run_on: Date,
+    amount_minor: i64,
+}
+
+/// Per run that has a statement for `payee` in `currency`: what it made payable, and
+/// when (the run's known-on day: nothing of it was payable before). Oldest run first.
+async fn made_payable(
+    store: &Store,
+    payee: &str,
+    currency: Currency,
+) -> Result<Vec<MadePayable>, AppError> {
+    let mut out = Vec::new();
+    for (_, e) in store.entries(&[EntryKind::RoyaltyRun], None).await? {
+        let Event::RoyaltyRun(r) = &e.event else {
+            continue;
+        };
+        if let Some(st) = crate::royalties::stored_statement(store, &r.period, payee).await? {
+            let mut amount_minor = 0i64;
+            for c in st.contracts.iter().filter(|c| c.currency == currency) {
+                amount_minor = amount_minor
+                    .checked_add(c.totals.payable.minor())
+                    .ok_or_else(|| refused("payable amounts overflow"))?;
+            }
+            out.push(MadePayable {
+                period: r.period.clone(),
+                run_on: e.known_on,
+                amount_minor,
+            });
+        }
+    }
+    out.sort_by_key(|m| m.run_on);
+    Ok(out)
+}
+
+/// A payout of `amount` dated `on` must not pay, on `on` or on the day of any later
+/// payment, more than the runs made payable by then: a payout cannot be dated before
+/// the statement that made it payable. `None`: it can; otherwise why not.
+async fn paid_before_payable(
+    store: &Store,
+    payee: &PayeeRecord,
+    amount: Money,
+    on: Date,
+) -> Result<Option<String>, AppError> {
+    let currency = amount.currency();
+    let made = made_payable(store, payee.payee.as_str(), currency).await?;
+    let paid: Vec<(Date, i64)> = payouts(store, Some(payee.payee.as_str()), None)
+        .await?
+        .iter()
+        .filter(|p| p.amount.currency() == currency)
+        .map(|p| (p.on, p.amount.minor()))
+        .collect();
+    let mut days: Vec<Date> = vec![on];
+    days.extend(paid.iter().map(|(d, _)| *d).filter(|d| *d > on));
+    for day in days {
+        let made_by: i64 = made
+            .iter()
+            .filter(|m| m.run_on <= day)
+            .map(|m| m.amount_minor)
+            .fold(0, i64::saturating_add);
+        let paid_by: i64 = paid
+            .iter()
+            .filter(|(d, _)| *d <= day)
+            .map(|(_, a)| *a)
+            .fold(0, i64::saturating_add)
+            .saturating_add(amount.minor());
+        if paid_by <= made_by {
+            continue;
+        }
+        let by_then = Money::from_minor(
+            made_by.saturating_sub(paid_by - amount.minor()).max(0),
+            currency,
+        );
+        let next = made.iter().find(|m| m.run_on > day);
+        let when = match next {
+            Some(m) => format!(
+                "; the {} run made {} payable on {}: date the payout on or after that day",
+                m.period,
+                Money::from_minor(m.amount_minor, currency),
+                m.run_on
+            ),
+            None => String::new(),
+        };
+        return Ok(Some(if day == on {
+            format!(
+                "{amount} paid on {on} is more than the royalty statements had made payable to {} ({}) by then: {by_then}{when}; nothing recorded",
+                payee.payee, payee.name
+            )
+        } else {
+            format!(
+                "{amount} paid on {on} would leave the payout of {day} to {} ({}) paying more than the statements had made payable by that day; nothing recorded",
+                payee.payee, payee.name
+            )
+        }));
+    }
+    Ok(None)
 }
 
 /// Every payee's royalty payable balance, by (payee, currency): positive = owed to
@@ -353,6 +449,9 @@ pub async fn record(store: &Store, req: &PayoutRequest, user: &str) -> Result<Pa
             "{amount} is more than is payable to {} ({}): {owed_text}; nothing recorded",
             payee.payee, payee.name
         )));
+    }
+    if let Some(why) = paid_before_payable(store, &payee, amount, on).await? {
+        return Err(refused(why));
     }
     let command = format!(
         "payout record --payee {} --amount {} --currency {} --on {on}{}",

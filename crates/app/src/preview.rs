@@ -208,6 +208,113 @@ async fn foreign_currency(store: &Store, entries: &[Entry]) -> Result<Vec<String
     Ok(out)
 }
 
+/// A statement's totals per kind × channel, in one order: what two copies of one
+/// statement share whatever number each was sent under.
+fn statement_totals(
+    st: &backstock_ledger::Statement,
+) -> Option<Vec<(backstock_ledger::LineKind, bool, i64, i64)>> {
+    let d = st.digest()?;
+    let mut t: Vec<_> = d
+        .lines
+        .iter()
+        .map(|l| (l.kind, l.channel.is_physical(), l.units, l.amount_minor))
+        .collect();
+    t.sort_by_key(|x| (format!("{:?}", x.0), x.1, x.2, x.3));
+    Some(t)
+}
+
+/// Statements that repeat one already on the books (or earlier in the same file)
+/// under another number: the same distributor, the same period, the same currency
+/// and the same totals per kind and channel. Recorded, the sales count twice (the
+/// receivable, the stock sold, the artists' royalties): a distributor re-sending a
+/// statement with a new number is said before it is recorded, with the way out.
+async fn resent(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppError> {
+    type Key = (PartyId, Date, Date, Currency);
+    let new: Vec<&backstock_ledger::Statement> = entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Statement(st) if !st.lines.is_empty() => Some(st),
+            _ => None,
+        })
+        .collect();
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: BTreeSet<&PartyId> = new.iter().map(|s| &s.distributor).collect();
+    let gone = crate::correct::reversed_ids(store, None).await?;
+    // (statement id, issued on, totals) of the statements standing, by key.
+    // (statement id, issued on, totals, whether it is in this file).
+    type Seen = Vec<(
+        String,
+        Date,
+        Vec<(backstock_ledger::LineKind, bool, i64, i64)>,
+        bool,
+    )>;
+    let mut seen: BTreeMap<Key, Seen> = BTreeMap::new();
+    store
+        .for_each_digested_entry(&[EntryKind::Statement], None, |_, e| {
+            if gone.contains(e.id.as_str()) {
+                return Ok(());
+            }
+            if let Event::Statement(st) = &e.event {
+                if wanted.contains(&st.distributor) && !st.lines.is_empty() {
+                    if let Some(t) = statement_totals(st) {
+                        seen.entry((
+                            st.distributor.clone(),
+                            st.period_start,
+                            st.period_end,
+                            st.currency,
+                        ))
+                        .or_default()
+                        .push((
+                            st.statement_id.clone(),
+                            st.issued_on,
+                            t,
+                            false,
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    let mut out = Vec::new();
+    for st in new {
+        let Some(t) = statement_totals(st) else {
+            continue;
+        };
+        let key = (
+            st.distributor.clone(),
+            st.period_start,
+            st.period_end,
+            st.currency,
+        );
+        let list = seen.entry(key).or_default();
+        if let Some((id, issued, _, in_file)) = list
+            .iter()
+            .find(|(id, _, tt, _)| *id != st.statement_id && *tt == t)
+        {
+            out.push(format!(
+                "statement {} of {} ({} to {}) has the same sales, returns and amounts as statement {id} (issued {issued}) {}: if the distributor sent the same statement again under a new number, its sales would count twice — leave it out, or correct one of them afterwards (`backstock correct statement:{}:{} --reason \"sent twice\"`)",
+                st.statement_id,
+                st.distributor,
+                st.period_start,
+                st.period_end,
+                if *in_file { "earlier in this file" } else { "already on the books" },
+                st.distributor,
+                st.statement_id
+            ));
+            if out.len() == 10 {
+                break;
+            }
+        }
+        if !list.iter().any(|(id, _, _, _)| *id == st.statement_id) {
+            list.push((st.statement_id.clone(), st.issued_on, t, true));
+        }
+    }
+    Ok(out)
+}
+
 async fn oversold(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppError> {
     let mut stmts: Vec<&backstock_ledger::Statement> = entries
         .iter()
@@ -405,6 +512,7 @@ pub async fn warnings(
     }
     if kind == Kind::Statements {
         out.extend(foreign_currency(store, entries).await?);
+        out.extend(resent(store, entries).await?);
         out.extend(oversold(store, entries).await?);
         return Ok(out);
     }

@@ -693,3 +693,96 @@ fn actions_dated_after_a_backdated_detention_see_it() {
         "holds 0 units of NW-001-CD detained for the label on 2016-05-01",
     );
 }
+
+/// A statement in another currency than the agreement, paid short, leaves a deduction
+/// in that currency (never converted): listed, disputed, accepted as any other, and
+/// the claim pack counts the disputed part as still owed in that currency.
+#[test]
+fn a_short_pay_in_another_currency_is_a_deduction_in_that_currency() {
+    let (tmp, d) = label();
+    let files = tmp.path().join("files");
+    let cad = files.join("cad.csv");
+    std::fs::write(
+        &cad,
+        "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+ST5,northwind,2016-05-01,2016-05-31,2016-06-05,sale,NW-001-CD,10,125.00,CAD,\n\
+ST5,northwind,2016-05-01,2016-05-31,2016-06-05,fee,,,25.00,CAD,\n",
+    )
+    .unwrap();
+    let pay = files.join("cad-pay.csv");
+    std::fs::write(
+        &pay,
+        "payment_id,date,distributor,amount,currency,statement_id\nP5,2016-07-01,northwind,95.00,CAD,ST5\n",
+    )
+    .unwrap();
+    ok(
+        &d,
+        &["import", cad.to_str().unwrap(), pay.to_str().unwrap()],
+    );
+    let list = json(&d, &["deduction", "list"]);
+    let st5 = deduction(&list, "ST5");
+    assert_eq!(st5["status"], "open", "{list}");
+    assert_eq!(st5["amount"]["amount"], "5.00");
+    assert_eq!(st5["amount"]["currency"], "CAD");
+    let out = ok(
+        &d,
+        &[
+            "deduction",
+            "dispute",
+            "northwind",
+            "ST5",
+            "--note",
+            "no fee agreed in CAD",
+        ],
+    );
+    assert!(out.contains("Disputed 5.00 CAD"), "{out}");
+
+    // As the label knows it today (the dispute was recorded today, dated in July).
+    let pack = tmp.path().join("pack");
+    ok(
+        &d,
+        &["claim-pack", "northwind", "--out", pack.to_str().unwrap()],
+    );
+    let rec = std::fs::read_to_string(pack.join("receivables.csv")).unwrap();
+    let row = rec
+        .lines()
+        .find(|l| l.starts_with("statement,ST5,"))
+        .unwrap_or_else(|| panic!("no ST5 in\n{rec}"));
+    let cells: Vec<&str> = row.split(',').collect();
+    // deducted_disputed, then open, in CAD.
+    assert_eq!(
+        (cells[10], cells[12], cells[16]),
+        ("5.00", "5.00", "CAD"),
+        "{row}"
+    );
+
+    // Accepted: it leaves the CAD receivable for the deductions expense, in CAD.
+    let out = ok(
+        &d,
+        &[
+            "deduction",
+            "accept",
+            "northwind",
+            "ST5",
+            "--reason",
+            "freight",
+        ],
+    );
+    assert!(out.contains("Accepted 5.00 CAD"), "{out}");
+    let all = json(&d, &["deduction", "list", "--all"]);
+    assert_eq!(deduction(&all, "ST5")["status"], "accepted", "{all}");
+    let v = json(&d, &["receivables", "--distributor", "northwind"]);
+    let cad_book = v[0]["other_currencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["currency"] == "CAD")
+        .unwrap_or_else(|| panic!("no CAD book in {v}"));
+    let st5 = cad_book["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["statement_id"] == "ST5")
+        .unwrap();
+    assert_eq!(st5["open"]["amount"], "0.00", "{st5}");
+}

@@ -110,6 +110,31 @@ fn one_payout_is_recorded_once_refused_over_payable_and_corrected() {
         "more than the royalty statements made payable",
     );
 
+    // Dated before any run made anything payable: refused, naming the first day it can be.
+    let early = refused(
+        &d,
+        &[
+            "payout",
+            "record",
+            "--payee",
+            "june-okafor",
+            "--amount",
+            "100.05",
+            "--currency",
+            "USD",
+            "--on",
+            "2012-12-31",
+        ],
+        4,
+        "100.05 USD paid on 2012-12-31 is more than the royalty statements had made payable to june-okafor (June Okafor) by then: 0.00 USD; the 2012H2 run made",
+    );
+    assert!(
+        early.contains(
+            "payable on 2013-02-14: date the payout on or after that day; nothing recorded"
+        ),
+        "{early}"
+    );
+
     let out = tmp.path().join("one.csv");
     let args = [
         "payout",

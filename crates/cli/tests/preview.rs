@@ -154,6 +154,52 @@ ST-4,allegro,2016-04-01,2016-04-30,2016-05-10,sale,MRG-001-CD,95,760.00,USD,\n";
     assert!(!dry.contains("holds of the label's"), "{dry}");
 }
 
+/// A distributor re-sending a statement under a new number (same period, same totals)
+/// is said before it is recorded, naming the statement it repeats and the way out; the
+/// same file again (same number) says nothing, nor does a different month.
+#[test]
+fn a_statement_resent_under_another_number_is_warned() {
+    let (tmp, d) = label();
+    let f = tmp.path().join("jan-again.csv");
+    std::fs::write(&f, format!("{HEADER}{}", JAN.replace("ST-1", "ST-1R"))).unwrap();
+    let f = f.to_string_lossy().to_string();
+    let says = "statement ST-1R of allegro (2016-01-01 to 2016-01-31) has the same sales, returns and amounts as statement ST-1 (issued 2016-02-10) already on the books";
+    let dry = ok(&d, &["import", "--dry-run", &f]);
+    assert!(dry.contains(says), "{dry}");
+    assert!(
+        dry.contains("`backstock correct statement:allegro:ST-1R --reason \"sent twice\"`"),
+        "{dry}"
+    );
+    // Twice in one file: the second is said to repeat the first.
+    let g = tmp.path().join("feb-twice.csv");
+    std::fs::write(&g, format!("{HEADER}{FEB}{}", FEB.replace("ST-2", "ST-2X"))).unwrap();
+    let dry = ok(&d, &["import", "--dry-run", &g.to_string_lossy()]);
+    assert!(
+        dry.contains("statement ST-2X of allegro (2016-02-01 to 2016-02-29) has the same sales, returns and amounts as statement ST-2 (issued 2016-03-10) earlier in this file"),
+        "{dry}"
+    );
+    // A different month, or the same statement again: nothing to say.
+    let h = tmp.path().join("feb.csv");
+    std::fs::write(&h, format!("{HEADER}{FEB}")).unwrap();
+    let h = h.to_string_lossy().to_string();
+    let out = ok(&d, &["import", &h]);
+    assert!(!out.contains("same sales, returns"), "{out}");
+    let again = ok(&d, &["import", "--dry-run", &h]);
+    assert!(!again.contains("same sales, returns"), "{again}");
+    // Corrected away, the earlier one no longer stands: the resend is the statement.
+    ok(
+        &d,
+        &[
+            "correct",
+            "statement:allegro:ST-1",
+            "--reason",
+            "resent as ST-1R",
+        ],
+    );
+    let dry = ok(&d, &["import", "--dry-run", &f]);
+    assert!(!dry.contains("same sales, returns"), "{dry}");
+}
+
 /// A statement keyed in another currency than its distributor's agreement is said
 /// before it is recorded (dry run and import), as a payment in another currency is;
 /// one in the agreement's currency says nothing.

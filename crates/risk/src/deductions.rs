@@ -95,7 +95,7 @@ pub struct Deduction {
 }
 
 /// Every deduction (outstanding first, then settled, each oldest first) of each
-/// distributor with an agreement, or of `only`, in the agreement currency.
+/// distributor with an agreement, or of `only`, in every currency its statements are in.
 pub fn compute(snap: &Snapshot, t: &Thresholds, only: Option<&PartyId>) -> Vec<Deduction> {
     let view = View::of(snap);
     let mut out = Vec::new();
@@ -103,14 +103,22 @@ pub fn compute(snap: &Snapshot, t: &Thresholds, only: Option<&PartyId>) -> Vec<D
         if matches!(only, Some(d) if d != &a.distributor) {
             continue;
         }
-        let book = Book::build(
-            &view,
-            &a.distributor,
-            a.currency,
-            a.payment_terms_days,
-            a.reserve_release_days,
-        );
-        out.extend(of_book(&view, &book, &a.distributor, t));
+        // The agreement's currency first, then any other its statements or payments
+        // are in: a statement in GBP short-paid leaves a deduction in GBP (never
+        // converted), accepted or disputed like any other.
+        let others = crate::book::currencies(&view, &a.distributor)
+            .into_iter()
+            .filter(|c| *c != a.currency);
+        for cur in std::iter::once(a.currency).chain(others) {
+            let book = Book::build(
+                &view,
+                &a.distributor,
+                cur,
+                a.payment_terms_days,
+                a.reserve_release_days,
+            );
+            out.extend(of_book(&view, &book, &a.distributor, t));
+        }
     }
     out.sort_by(|x, y| {
         (

@@ -652,7 +652,7 @@ fn csv_cell(s: &str) -> String {
 }
 
 /// CSV: one row per item, `record` saying which part of the statement it is
-/// (`header`, `total`, `note`, `not_collected`, `cost`, `detail`, `payment`); amounts
+/// (`header`, `contract` (its title in `text`, its currency), `total`, `note`, `not_collected`, `cost`, `detail`, `payment`); amounts
 /// as plain decimals; `amount` holds only money in `currency` (a header's value is in
 /// `text`, the totals' unit counts in `units_sold`/`units_returned` on the `units`
 /// row, `carried_below_minimum` is `yes`/`no` in `text`); `rate` is the rate applied
@@ -693,6 +693,14 @@ pub fn to_csv_checked(st: &RoyaltyStatement, checks: &Checks) -> String {
         let cur = c.currency.to_string();
         let t = &c.totals;
         let d = |m: Money| m.to_decimal_string();
+        // The contract's title, as the PDF and HTML head its section.
+        let mut title = [""; 18];
+        title[0] = "contract";
+        title[1] = &c.contract_id;
+        title[2] = "title";
+        title[15] = &cur;
+        title[17] = &c.title;
+        row(title);
         // Only money in `amount` (so a spreadsheet can sum it), with its currency: the
         // totals' unit counts in their own columns, the one yes/no in `text`.
         // (item, units_sold, units_returned, amount, text)

@@ -66,13 +66,14 @@ pub fn journal_len(dir: &Path) -> usize {
 }
 
 /// Runs a command that must fail with `code`, say `says`, and record nothing.
-pub fn refused(dir: &Path, args: &[&str], code: i32, says: &str) {
+pub fn refused(dir: &Path, args: &[&str], code: i32, says: &str) -> String {
     let before = journal_len(dir);
     let o = run(dir, args);
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
     assert!(err.contains(says), "{args:?}: {err}");
     assert_eq!(before, journal_len(dir), "nothing recorded by {args:?}");
+    err
 }
 
 /// A fresh demo label in a temporary directory.
