@@ -751,6 +751,11 @@ pub struct YearRow {
     /// `W-9`, `W-8BEN`, or empty when none is on file.
     pub tax_form: String,
     pub tax_form_received_on: Option<Date>,
+    /// Advances paid to the payee in the year (their share of each advance recorded
+    /// in costs.csv with its date): paid to them, so income of the year too.
+    pub advances: Money,
+    /// `paid` + `advances`: everything the label paid the payee in the year.
+    pub total: Money,
 }
 
 /// Per payee and currency, what was paid in `year` (payments standing now), and the
@@ -775,11 +780,17 @@ pub async fn year_end(store: &Store, year: i32) -> Result<Vec<YearRow>, AppError
             .ok_or_else(|| refused("payout totals overflow"))?;
         slot.1 += 1;
     }
-    Ok(sums
-        .into_iter()
-        .map(|((payee, cur), (minor, n))| {
+    let advances = crate::royalties::advances_paid(store, year).await?;
+    let keys: BTreeSet<(String, Currency)> = sums.keys().chain(advances.keys()).cloned().collect();
+    keys.into_iter()
+        .map(|(payee, cur)| {
+            let (minor, n) = sums.get(&(payee.clone(), cur)).copied().unwrap_or((0, 0));
+            let advance_minor = advances.get(&(payee.clone(), cur)).map_or(0, |a| a.0);
+            let total = minor
+                .checked_add(advance_minor)
+                .ok_or_else(|| refused("payout totals overflow"))?;
             let form = forms.get(&payee);
-            YearRow {
+            Ok(YearRow {
                 name: names
                     .get(&payee)
                     .map(|p| p.name.clone())
@@ -790,21 +801,25 @@ pub async fn year_end(store: &Store, year: i32) -> Result<Vec<YearRow>, AppError
                 payments: n,
                 tax_form: form.map(|f| f.1.label().to_string()).unwrap_or_default(),
                 tax_form_received_on: form.map(|f| f.0),
-            }
+                advances: Money::from_minor(advance_minor, cur),
+                total: Money::from_minor(total, cur),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The year-end CSV for 1099 preparation:
-/// `year,payee,name,currency,amount_paid,payments,tax_form,tax_form_received_on`.
+/// `year,payee,name,currency,amount_paid,payments,tax_form,tax_form_received_on,advances_paid,total_paid`.
 pub fn year_end_csv(year: i32, rows: &[YearRow]) -> String {
     let mut s = String::from(
-        "year,payee,name,currency,amount_paid,payments,tax_form,tax_form_received_on\n",
+        "year,payee,name,currency,amount_paid,payments,tax_form,tax_form_received_on,advances_paid,total_paid\n",
     );
     let y = year.to_string();
     for r in rows {
         let amount = r.paid.to_decimal_string();
         let n = r.payments.to_string();
+        let advances = r.advances.to_decimal_string();
+        let total = r.total.to_decimal_string();
         let on = r
             .tax_form_received_on
             .map(|d| d.to_string())
@@ -818,6 +833,8 @@ pub fn year_end_csv(year: i32, rows: &[YearRow]) -> String {
             n.as_str(),
             r.tax_form.as_str(),
             on.as_str(),
+            advances.as_str(),
+            total.as_str(),
         ]));
         s.push('\n');
     }

@@ -393,16 +393,43 @@ fn a_run_is_paid_in_one_step_once_and_the_year_end_csv_adds_up() {
     assert!(said.contains("2 without a tax form on file"), "{said}");
     assert_eq!(
         std::fs::read_to_string(&ye).unwrap(),
-        "year,payee,name,currency,amount_paid,payments,tax_form,tax_form_received_on\n\
-         2016,elk-and-ember,Elk & Ember,USD,1082.00,1,,\n\
-         2016,june-okafor,June Okafor,USD,200.00,2,W-9,2016-02-01\n\
-         2016,leon-brandt,Leon Brandt,USD,86.50,1,,\n\
-         2016,marta-villanueva,Marta Villanueva,USD,129.74,1,W-8BEN,2016-03-01\n"
+        "year,payee,name,currency,amount_paid,payments,tax_form,tax_form_received_on,advances_paid,total_paid\n\
+         2016,elk-and-ember,Elk & Ember,USD,1082.00,1,,,0.00,1082.00\n\
+         2016,june-okafor,June Okafor,USD,200.00,2,W-9,2016-02-01,0.00,200.00\n\
+         2016,leon-brandt,Leon Brandt,USD,86.50,1,,,0.00,86.50\n\
+         2016,marta-villanueva,Marta Villanueva,USD,129.74,1,W-8BEN,2016-03-01,0.00,129.74\n"
     );
     // Nothing paid in 2015.
     assert_eq!(
         ok(&d, &["payout", "year-end", "2015"]),
-        "year,payee,name,currency,amount_paid,payments,tax_form,tax_form_received_on\n"
+        "year,payee,name,currency,amount_paid,payments,tax_form,tax_form_received_on,advances_paid,total_paid\n"
+    );
+    // Advances are paid to the artist in the year of their date: a year with no payout
+    // but an advance has its row (the demo's Tidewater signing advance of 2012).
+    assert_eq!(
+        ok(&d, &["payout", "year-end", "2012"]),
+        "year,payee,name,currency,amount_paid,payments,tax_form,tax_form_received_on,advances_paid,total_paid\n\
+         2012,tidewater-band,The Tidewater Band,USD,0.00,0,,,5000.00,5000.00\n"
+    );
+    // An advance on a contract of two payees (60/40) is split as the run charges it, to
+    // the cent; a recording cost is not paid to the artists and is not counted.
+    let costs = tmp.path().join("costs-2016.csv");
+    std::fs::write(
+        &costs,
+        "cost_id,contract_id,date,kind,amount,currency,sku,recoupable,memo\n\
+         VN-ADV-2,C-VILLANUEVA,2016-04-01,advance,1500.01,USD,,yes,tour support\n\
+         VN-REC-3,C-VILLANUEVA,2016-04-02,recording,700.00,USD,,yes,studio\n",
+    )
+    .unwrap();
+    ok(&d, &["import", costs.to_str().unwrap()]);
+    let ye = ok(&d, &["payout", "year-end", "2016"]);
+    assert!(
+        ye.contains("2016,leon-brandt,Leon Brandt,USD,86.50,1,,,600.00,686.50\n"),
+        "{ye}"
+    );
+    assert!(
+        ye.contains("2016,marta-villanueva,Marta Villanueva,USD,129.74,1,W-8BEN,2016-03-01,900.01,1029.75\n"),
+        "{ye}"
     );
     ok(&d, &["verify"]);
 }

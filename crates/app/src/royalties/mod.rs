@@ -2330,6 +2330,57 @@ pub async fn contracts_of_payee(
         .collect())
 }
 
+/// Advances (costs of kind `advance`) the label paid in calendar year `year`, per
+/// payee and currency: (total in minor units, how many). Each advance is split between
+/// the payees of the contract version in force on its date (the first version when it
+/// is dated before the contract's start) as the royalty run charges it — to the cent,
+/// every cent to someone. Paid to the artist, an advance is income in the year paid
+/// (for 1099 preparation), whatever the royalties later recoup of it.
+pub async fn advances_paid(
+    store: &Store,
+    year: i32,
+) -> Result<BTreeMap<(String, Currency), (i64, usize)>, AppError> {
+    let reversed = reversed_ids(store).await?;
+    let (r, _) = Reference::on_file(
+        store,
+        &[EntryKind::RoyaltyContract, EntryKind::RoyaltyCost],
+        &reversed,
+    )
+    .await?;
+    let mut out: BTreeMap<(String, Currency), (i64, usize)> = BTreeMap::new();
+    for (_, cost) in &r.costs {
+        if cost.kind != backstock_ledger::facts::CostKind::Advance || cost.date.year() != year {
+            continue;
+        }
+        let contract = r.version_on(&cost.contract_id, cost.date).or_else(|| {
+            r.contracts
+                .get(&cost.contract_id)?
+                .iter()
+                .min_by_key(|(seq, c)| (c.effective_from, *seq))
+                .map(|(_, c)| c)
+        });
+        let Some(contract) = contract else {
+            continue;
+        };
+        let shares: Vec<Rate> = contract.payees.iter().map(|s| s.share).collect();
+        let (parts, _) = cost.amount.allocate_whole(&shares);
+        for (share, part) in contract.payees.iter().zip(parts) {
+            if part.is_zero() {
+                continue;
+            }
+            let slot = out
+                .entry((share.payee.to_string(), part.currency()))
+                .or_insert((0, 0));
+            slot.0 = slot
+                .0
+                .checked_add(part.minor())
+                .ok_or_else(|| AppError::new(Exit::Refused, "advance totals overflow"))?;
+            slot.1 += 1;
+        }
+    }
+    Ok(out)
+}
+
 /// Royalty runs recorded, oldest first.
 pub async fn list_runs(store: &Store, format: Format) -> Result<String, AppError> {
     let mut t = Table::new(&["period", "from", "to", "statements", "payable"]).numeric(&[3]);
