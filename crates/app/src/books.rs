@@ -268,10 +268,20 @@ pub fn check(closed: &BTreeSet<Month>, entries: &[&Entry]) -> Result<(), AppErro
                 blocking.join(", ")
             )
         };
+        // A correction can instead take effect in the first open month.
+        let instead = match &e.event {
+            backstock_ledger::Event::Correction { reverses, .. } => {
+                let open = last.last_day().add_days(1);
+                format!(
+                    " Or let the correction take effect in an open month: backstock correct {reverses} --reason \"…\" --on {open} (or a later day)"
+                )
+            }
+            _ => String::new(),
+        };
         return Err(AppError::new(
             Exit::Refused,
             format!(
-                "entry {} is dated {}, {what}; nothing was recorded. An owner can reopen {}: backstock books reopen {} --reason \"…\"",
+                "entry {} is dated {}, {what}; nothing was recorded. An owner can reopen {}: backstock books reopen {} --reason \"…\"{instead}",
                 e.id,
                 e.effective_on,
                 if blocking.len() == 1 { "it" } else { "them" },

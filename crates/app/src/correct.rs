@@ -69,6 +69,11 @@ pub async fn reversed_statements(
 pub struct CorrectRequest {
     pub entry_id: String,
     pub reason: String,
+    /// The day the reversal takes effect; `None`: the original's own date (the books
+    /// are restated as if it was never recorded). A later day — in an open month when
+    /// the original's is closed — reverses it from that day on: the accountant's
+    /// adjustment in the current period.
+    pub on: Option<Date>,
 }
 
 /// A correction recorded.
@@ -77,7 +82,7 @@ pub struct Corrected {
     /// The correction's own entry id (`correction:ENTRY`).
     pub correction_id: String,
     pub reverses: String,
-    /// The original's effective date (the correction takes effect with it).
+    /// The day the reversal takes effect: the original's date, or the `on` asked.
     pub effective_on: Date,
     /// The day it became known: the label's today, never before the original.
     pub known_on: Date,
@@ -183,13 +188,38 @@ pub async fn correct(
         ));
     }
     let known_on = today.max(original.known_on);
+    let effective_on = match req.on {
+        None => original.effective_on,
+        Some(on) if on < original.effective_on => {
+            return Err(AppError::new(
+                Exit::Input,
+                format!(
+                    "--on {on} is before {entry_id} took effect ({}): a correction takes effect on its date or later",
+                    original.effective_on
+                ),
+            ))
+        }
+        Some(on) if on > known_on => {
+            return Err(AppError::new(
+                Exit::Input,
+                format!("--on {on} is after the label's today ({known_on}): record a correction once it is known"),
+            ))
+        }
+        Some(on) => on,
+    };
+    let command = match req.on {
+        Some(on) if on != original.effective_on => {
+            format!("correct {entry_id} --reason {:?} --on {on}", req.reason)
+        }
+        _ => format!("correct {entry_id} --reason {:?}", req.reason),
+    };
     let e = Entry {
         id: EntryId::new(id.clone()).map_err(|e| AppError::new(Exit::Input, e.to_string()))?,
-        effective_on: original.effective_on,
+        effective_on,
         known_on,
         provenance: Provenance::Command {
             user: user.to_string(),
-            command: format!("correct {entry_id} --reason {:?}", req.reason),
+            command,
         },
         event: Event::Correction {
             reverses: original.id.clone(),
@@ -201,7 +231,7 @@ pub async fn correct(
     Ok(Corrected {
         correction_id: id,
         reverses: entry_id.to_string(),
-        effective_on: original.effective_on,
+        effective_on,
         known_on,
     })
 }

@@ -248,6 +248,11 @@ enum Command {
         /// Why it is reversed, kept in the journal with the correction.
         #[arg(long)]
         reason: String,
+        /// The day the reversal takes effect (YYYY-MM-DD, from the original's date to
+        /// today); default: the original's own date. A later day — in an open month
+        /// when the original's month is closed — reverses it from then on.
+        #[arg(long)]
+        on: Option<Date>,
     },
     /// Another code (a distributor's item number, an EAN) for one of your SKUs.
     Alias {
@@ -1594,9 +1599,17 @@ async fn run_journal(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
                 )),
             }
         }
-        Command::Correct { entry_id, reason } => {
+        Command::Correct {
+            entry_id,
+            reason,
+            on,
+        } => {
             let store = open(&dir()).await?;
-            let req = backstock_app::correct::CorrectRequest { entry_id, reason };
+            let req = backstock_app::correct::CorrectRequest {
+                entry_id,
+                reason,
+                on,
+            };
             let c = backstock_app::correct::correct(&store, &req, &user()).await?;
             Ok(format!(
                 "Recorded a correction reversing {} (effective {}, known {}).\n",

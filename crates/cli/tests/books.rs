@@ -143,3 +143,93 @@ fn a_closed_month_refuses_entries_and_its_reports_never_change() {
     assert_eq!(log[1]["reason"], "late remittance from Northwind");
     ok(&d, &["verify"]);
 }
+
+/// The cash line of `balances` (as of `as_of`, or now).
+fn cash_line(d: &Path, as_of: Option<&str>) -> String {
+    let mut args = vec!["balances", "--format", "csv"];
+    if let Some(a) = as_of {
+        args.extend(["--as-of", a]);
+    }
+    ok(d, &args)
+        .lines()
+        .find(|l| l.starts_with("label,cash,"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// An entry keyed wrong in a month since closed: its correction is refused there,
+/// saying it may take effect in the first open month; with `--on` that day it is
+/// recorded, the closed month's figures stay as they were, and from that day the
+/// entry counts nowhere.
+#[test]
+fn a_correction_of_a_closed_month_takes_effect_in_an_open_one() {
+    let (tmp, d) = demo();
+    let before_now = cash_line(&d, None);
+    let p = payment(tmp.path(), "BK-KEYED", "2016-05-20");
+    ok(&d, &["import", p.to_str().unwrap()]);
+    ok(&d, &["books", "close", "2016-05"]);
+    let may = ok(
+        &d,
+        &["balances", "--as-of", "2016-05-31", "--format", "csv"],
+    );
+    let id = "payment:northwind:BK-KEYED";
+    let said = refused(
+        &d,
+        &["correct", id, "--reason", "keyed twice"],
+        4,
+        "in 2016-05, whose books are closed",
+    );
+    assert!(
+        said.contains(&format!(
+            "backstock correct {id} --reason \"…\" --on 2016-06-01"
+        )),
+        "{said}"
+    );
+    refused(
+        &d,
+        &[
+            "correct",
+            id,
+            "--reason",
+            "keyed twice",
+            "--on",
+            "2016-05-10",
+        ],
+        3,
+        "is before payment:northwind:BK-KEYED took effect (2016-05-20)",
+    );
+    let out = ok(
+        &d,
+        &[
+            "correct",
+            id,
+            "--reason",
+            "keyed twice",
+            "--on",
+            "2016-06-01",
+        ],
+    );
+    assert!(out.contains("(effective 2016-06-01"), "{out}");
+    // The closed month is as it was; from June on the payment is gone.
+    assert_eq!(
+        ok(
+            &d,
+            &["balances", "--as-of", "2016-05-31", "--format", "csv"]
+        ),
+        may
+    );
+    assert_eq!(cash_line(&d, None), before_now);
+    let june = ok(
+        &d,
+        &[
+            "export",
+            "csv-journal",
+            "--from",
+            "2016-06-01",
+            "--to",
+            "2016-06-30",
+        ],
+    );
+    assert!(june.contains(&format!("correction:{id}")), "{june}");
+    ok(&d, &["verify"]);
+}

@@ -281,6 +281,7 @@ TWICE-1,dist1,2016-02-01,2016-02-29,2016-03-10,sale,GEN-000005,1,8.50,USD,\n",
                 let req = backstock_app::correct::CorrectRequest {
                     entry_id: id.clone(),
                     reason: "keyed twice".into(),
+                    on: None,
                 };
                 if backstock_app::correct::correct(&store, &req, "test")
                     .await
@@ -425,6 +426,7 @@ HELD-1,dist0,2016-01-01,2016-01-31,2016-02-20,sale,NEW-CODE-7,1,9.00,USD,not in 
         &backstock_app::correct::CorrectRequest {
             entry_id: "statement:dist0:HELD-1:held:NEW-CODE-7".into(),
             reason: "wrong code".into(),
+            on: None,
         },
         "test",
     )

@@ -130,6 +130,7 @@ const PMSI_DOC: &[(&str, &str)] = &[
 const CORRECTION_DOC: &[(&str, &str)] = &[
     ("entry_id", "the entry to reverse"),
     ("reason", "why it was wrong (required)"),
+    ("on", "YYYY-MM-DD the reversal takes effect, from the entry's own date (the default) to today: a later day in an open month when the entry's month is closed"),
 ];
 const ALIAS_DOC: &[(&str, &str)] = &[("code", "the other code"), ("sku", "the SKU it means")];
 const AGREEMENT_DOC: &[(&str, &str)] = &[
@@ -282,6 +283,7 @@ pub const CORRECTION: Action = Action {
     fields: &[
         f("entry_id", "Entry id", "text", true),
         f("reason", "Why it was wrong", "text", true),
+        f("on", "Takes effect on (empty: the entry's own date; a later day when its month is closed)", "date", false),
     ],
 };
 pub const ALIAS: Action = Action {
@@ -630,6 +632,7 @@ pub async fn run(
             let req = backstock_app::correct::CorrectRequest {
                 entry_id: need(fl, "entry_id", "which entry?")?,
                 reason: get(fl, "reason"),
+                on: opt_date(fl, "on")?,
             };
             let (c, new) = match app::correction(store, &req, &user).await {
                 Ok(x) => x,

@@ -19,6 +19,7 @@ async fn a_corrected_shipment_is_shown_reversed_and_counts_nowhere() {
     let req = backstock_app::correct::CorrectRequest {
         entry_id: "shipment:S2:ALP-002-CD".into(),
         reason: "keyed twice".into(),
+        on: None,
     };
     let c = backstock_app::correct::correct(&store, &req, "owner@alpha.test")
         .await
