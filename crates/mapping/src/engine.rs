@@ -756,6 +756,32 @@ impl<'m> Engine<'m> {
                 Some(t) => self.style.parse(&t).ok_or_else(|| t.into_owned()),
             },
         };
+        // A mark of another currency than the statement's (`€1,680.00` in a USD
+        // statement) is refused at its cell: the amount would be recorded in the wrong
+        // currency, never converted.
+        if let (Ok(_), Some((code, _)), Some(text)) = (
+            &parsed,
+            currency,
+            match &cell {
+                Cell::Number(_) | Cell::Date(_) => None,
+                _ => self.text(&cell),
+            },
+        ) {
+            if let Some((mark, codes)) = crate::number::mark_currencies(&text) {
+                if !codes.iter().any(|c| c.eq_ignore_ascii_case(code)) {
+                    errs.push(Self::err(
+                        line,
+                        col,
+                        text.trim(),
+                        format!(
+                            "an amount in {code}, the statement's currency: this one is written in {mark} (amounts are never converted; if the statement is in {}, import it with --currency {})",
+                            codes[0], codes[0]
+                        ),
+                    ));
+                    return Dec::ZERO;
+                }
+            }
+        }
         match parsed {
             Ok(d) => match currency {
                 Some((code, places)) if d.places() > *places => {

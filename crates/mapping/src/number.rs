@@ -113,6 +113,50 @@ pub fn currency_places(code: &str) -> Option<u32> {
         .map(|c| u32::from(c.exponent()))
 }
 
+/// The currencies a mark written beside an amount can stand for (`€` → EUR, `$` → any
+/// dollar, `GBP` → GBP); `None` when the text carries no mark, or one this table does
+/// not know (a mapping's own symbol such as `kr`): then nothing can be said of it.
+pub fn mark_currencies(text: &str) -> Option<(String, Vec<String>)> {
+    let mark: String = text
+        .chars()
+        .filter(|c| {
+            !(c.is_ascii_digit()
+                || c.is_whitespace()
+                || matches!(
+                    c,
+                    '.' | ','
+                        | '\''
+                        | '-'
+                        | '+'
+                        | '('
+                        | ')'
+                        | '\u{2212}'
+                        | '\u{2013}'
+                        | '\u{2014}'
+                        | '\u{202f}'
+                ))
+        })
+        .collect();
+    if mark.is_empty() {
+        return None;
+    }
+    let dollars = ["USD", "CAD", "AUD", "NZD", "HKD", "SGD", "MXN"];
+    let upper = mark.to_uppercase();
+    let codes: Vec<&str> = match upper.as_str() {
+        "US$" => vec!["USD"],
+        "C$" | "CA$" => vec!["CAD"],
+        "A$" | "AU$" => vec!["AUD"],
+        "NZ$" => vec!["NZD"],
+        "$" => dollars.to_vec(),
+        "€" => vec!["EUR"],
+        "£" => vec!["GBP"],
+        "¥" => vec!["JPY", "CNY"],
+        m if m.len() == 3 && m.chars().all(|c| c.is_ascii_alphabetic()) => vec![m],
+        _ => return None,
+    };
+    Some((mark, codes.into_iter().map(str::to_string).collect()))
+}
+
 /// How a layout writes numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NumberStyle {
@@ -439,6 +483,25 @@ mod tests {
         assert_eq!(c(&s, "(12,00)").as_deref(), Some("-12.00"));
         assert_eq!(c(&s, "12,00-").as_deref(), Some("-12.00"));
         assert_eq!(c(&s, "1.234.567,8 €").as_deref(), Some("1234567.80"));
+        assert_eq!(mark_currencies("1,234.56"), None);
+        assert_eq!(mark_currencies("(12.00)"), None);
+        assert_eq!(
+            mark_currencies("€1,680.00"),
+            Some(("€".to_string(), vec!["EUR".to_string()]))
+        );
+        assert!(mark_currencies("$ 3.00")
+            .unwrap()
+            .1
+            .contains(&"CAD".to_string()));
+        assert_eq!(
+            mark_currencies("93,00- EUR").unwrap().1,
+            vec!["EUR".to_string()]
+        );
+        assert_eq!(
+            mark_currencies("1680.00 usd").unwrap().1,
+            vec!["USD".to_string()]
+        );
+        assert_eq!(mark_currencies("12 kr"), None);
         assert_eq!(c(&s, "EUR 0,99").as_deref(), Some("0.99"));
         assert_eq!(c(&s, "1.2.3"), None);
         assert_eq!(c(&s, "12.50"), None);

@@ -604,3 +604,54 @@ fn a_formula_without_a_stored_result_is_refused_at_its_cell() {
         "line 9, column 7 (G9): found \"a formula with no stored result\", expected a value: the workbook was written by a program that does not calculate its formulas — open it in a spreadsheet application and save it again, so each formula's result is stored"
     );
 }
+
+/// An amount written in another currency's mark than the statement's (`$` or `£` in a
+/// EUR statement, `GBP` beside it) is refused at its cell: stripped, it would be
+/// recorded in the wrong currency without a word. `€` and `EUR` read as before.
+#[test]
+fn an_amount_marked_in_another_currency_is_refused_at_its_cell() {
+    let toml = r#"
+name = "eu-csv"
+format = "csv"
+delimiter = ";"
+decimal = ","
+[columns]
+sku = "Artikel"
+[statement]
+distributor = "eu"
+statement_id = "S-1"
+period_start = "2024-01-01"
+period_end = "2024-01-31"
+issued_on = "2024-02-10"
+currency = "EUR"
+[[lines]]
+kind = "sale"
+amount = "Net Amount"
+units = 2
+"#;
+    let m = Mapping::parse(toml).expect("mapping");
+    let good = "Artikel;Menge;Net Amount\nA1;1;€ 1.234,56\nA2;1;12,00 EUR\nA3;1;7,00\n";
+    if let Err(e) = convert_csv(&m, good.as_bytes(), &Overrides::default()) {
+        panic!("euro marks in a EUR statement: {}", show_errors(&e));
+    }
+    let bad =
+        "Artikel;Menge;Net Amount\nA1;1;$1.234,56\nA2;1;£ 12,00\nA3;1;7,00 GBP\nA4;1;1,00 kr\n";
+    let errs = convert_csv(&m, bad.as_bytes(), &Overrides::default()).expect_err("bad");
+    let shown = show_errors(&errs);
+    assert!(
+        shown.starts_with("line 2, column 3 (Net Amount): found \"$1.234,56\", expected an amount in EUR, the statement's currency: this one is written in $ (amounts are never converted; if the statement is in USD, import it with --currency USD)\n\
+         line 3, column 3 (Net Amount): found \"£ 12,00\", expected an amount in EUR, the statement's currency: this one is written in £"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("line 4, column 3 (Net Amount): found \"7,00 GBP\""),
+        "{shown}"
+    );
+    // A mark the mapping does not know is not a number at all.
+    assert!(
+        shown.contains(
+            "line 5, column 3 (Net Amount): found \"1,00 kr\", expected a decimal amount"
+        ),
+        "{shown}"
+    );
+}
