@@ -438,9 +438,36 @@ impl<'m> Engine<'m> {
     fn data_or_skip(&mut self, line: u64, cells: &impl RowCells) {
         if self.to_skip > 0 {
             self.to_skip -= 1;
+            // A row passed over that holds money is a sale or a charge, not the
+            // sub-header the mapping expected there: refused, never dropped.
+            if let Some((c, found)) = self.plan.as_ref().and_then(|p| self.money_in(p, cells)) {
+                let e = Self::err(
+                    line,
+                    c,
+                    found,
+                    format!(
+                        "no amount on the {} row{} below the header that the mapping passes over (skip_rows_after_header = {}): this file has no such row there — check skip_rows_after_header for this layout",
+                        self.m.skip_rows_after_header,
+                        if self.m.skip_rows_after_header == 1 { "" } else { "s" },
+                        self.m.skip_rows_after_header
+                    ),
+                );
+                self.push_error(e);
+            }
             return;
         }
         self.data_row(line, cells);
+    }
+
+    /// The first cell of a column the mapping reads amounts from that holds a non-zero
+    /// amount, with its text.
+    fn money_in<'c>(&self, plan: &'c Plan, cells: &impl RowCells) -> Option<(&'c Col, String)> {
+        plan.amount_cols.iter().find_map(|c| {
+            let cell = cells.cell(c.idx);
+            self.number(&cell)
+                .is_some_and(|v| !v.is_zero())
+                .then(|| (c, cell_text(&cell).trim().to_string()))
+        })
     }
 
     /// Looks for the header in the rows kept above `header_row` (nearest first): when
@@ -996,13 +1023,28 @@ impl<'m> Engine<'m> {
                 break;
             }
         }
-        if !from_rule
-            && plan
+        if !from_rule {
+            if let Some(empty) = plan
                 .skip_empty
                 .iter()
-                .any(|c| self.text(&cells.cell(c.idx)).is_none())
-        {
-            return;
+                .find(|c| self.text(&cells.cell(c.idx)).is_none())
+            {
+                // Passed over — unless it holds money: a fee or freight row with no
+                // item code would be dropped from what the statement says is due.
+                if let Some((c, found)) = self.money_in(plan, cells) {
+                    let e = Self::err(
+                        line,
+                        c,
+                        found,
+                        format!(
+                            "no amount on a row passed over because its {:?} cell is empty (skip_if_column_empty): add a [[rules]] entry for rows like it (a fee, freight, chargeback or adjustment line), or action = \"skip\" if the amount is not part of what the statement says is due",
+                            empty.name
+                        ),
+                    );
+                    self.push_error(e);
+                }
+                return;
+            }
         }
         let mut errs: RowErrors = Vec::new();
         let mut row_kind: Option<Kind> = None;

@@ -306,13 +306,28 @@ action = "skip"
     let mut m_toml = toml.to_string();
     m_toml = m_toml.replace("[columns]", "[columns]\ndate = \"When\"");
     let m = Mapping::parse(&m_toml).expect("mapping");
-    let csv = "Report,R-9\nCode,When,Amt\n(units in pcs),,\nA,2024-03-05,1.00\n,2024-03-09,5.00\nvoid,2024-12-01,1\nB,2024-03-02,2.50\n";
+    let csv = "Report,R-9\nCode,When,Amt\n(units in pcs),,\nA,2024-03-05,1.00\n,2024-03-09,\nvoid,2024-12-01,1\nB,2024-03-02,2.50\n";
     let rows = convert_csv(&m, csv.as_bytes(), &Overrides::default())
         .unwrap_or_else(|e| panic!("{}", show_errors(&e)));
     assert_eq!(
         show(&rows),
         "4|R-9,d,2024-03-02,2024-03-05,2024-03-05,sale,A,0,1.00,USD,\n\
          7|R-9,d,2024-03-02,2024-03-05,2024-03-05,sale,B,0,2.50,USD,"
+    );
+    // A row passed over (its code empty, or in the rows below the header) that holds
+    // money is refused at its cell, never dropped from what the statement says is due.
+    let freight = csv.replace(",2024-03-09,\n", ",2024-03-09,5.00\n");
+    let errs = convert_csv(&m, freight.as_bytes(), &Overrides::default()).expect_err("money");
+    assert_eq!(
+        show_errors(&errs),
+        "line 5, column 3 (Amt): found \"5.00\", expected no amount on a row passed over because its \"Code\" cell is empty (skip_if_column_empty): add a [[rules]] entry for rows like it (a fee, freight, chargeback or adjustment line), or action = \"skip\" if the amount is not part of what the statement says is due"
+    );
+    let no_sub_header = csv.replace("(units in pcs),,\n", "");
+    let errs =
+        convert_csv(&m, no_sub_header.as_bytes(), &Overrides::default()).expect_err("skipped sale");
+    assert_eq!(
+        show_errors(&errs),
+        "line 3, column 3 (Amt): found \"1.00\", expected no amount on the 1 row below the header that the mapping passes over (skip_rows_after_header = 1): this file has no such row there — check skip_rows_after_header for this layout"
     );
 }
 
