@@ -522,15 +522,23 @@ pub async fn import_checked(
             // entries learn the hash afterwards.
             let late = kind == Kind::Statements && mapping.is_none();
             let mut early = None;
+            // Set when these bytes were imported before and everything recorded from
+            // them has since been reversed (when): imported again, the new entries are
+            // recorded without the file, which is kept once already.
+            let mut reimport: Option<String> = None;
             if let Some(h) = keeper.take_if(|_| !late) {
                 let k = kept(&shown, h)?;
                 if let Some(first) = opts.dry_run.then(|| run_files.get(&k.sha)).flatten() {
                     report.push_str(&same_as(&shown, first));
                     continue;
                 }
-                if let Some((at, _)) = books.file_imported(&k.sha).await? {
-                    report.push_str(&already(&shown, &at));
-                    continue;
+                match earlier_import(books, &k.sha).await? {
+                    Earlier::Standing(at) => {
+                        report.push_str(&already(&shown, &at));
+                        continue;
+                    }
+                    Earlier::Reversed(at) => reimport = Some(at),
+                    Earlier::New => {}
                 }
                 early = Some(k);
             }
@@ -576,9 +584,13 @@ pub async fn import_checked(
                     }
                     // The same bytes again: "already imported", whether or not they
                     // still parse against today's catalog.
-                    if let Some((at, _)) = books.file_imported(&k.sha).await? {
-                        report.push_str(&already(&shown, &at));
-                        continue;
+                    match earlier_import(books, &k.sha).await? {
+                        Earlier::Standing(at) => {
+                            report.push_str(&already(&shown, &at));
+                            continue;
+                        }
+                        Earlier::Reversed(at) => reimport = Some(at),
+                        Earlier::New => {}
                     }
                     let mut parsed = parsed?;
                     for e in &mut parsed.entries {
@@ -624,6 +636,32 @@ pub async fn import_checked(
                 })?;
             let n_new = parsed.entries.len();
             let n_skipped = skipped.len();
+            // Entries of this file on record but reversed since: not recorded again (a
+            // distributor's cumulative file re-sends what the label reversed on
+            // purpose), said so with the way to record one again.
+            let mut reversed_note = String::new();
+            if !skipped.is_empty() {
+                let gone = crate::correct::reversed_ids(books, None).await?;
+                let again: Vec<&String> = skipped.iter().filter(|id| gone.contains(*id)).collect();
+                if !again.is_empty() {
+                    let named: Vec<&str> = again.iter().take(5).map(|s| s.as_str()).collect();
+                    let more = if again.len() > 5 {
+                        format!(" and {} more", again.len() - 5)
+                    } else {
+                        String::new()
+                    };
+                    reversed_note = format!(
+                        "  note: {} reversed on record ({}{more}): not recorded again — to record {} again, give it an id of its own (a mapped or distributor's statement: --statement-id ID-R1; otherwise a new id in the file)\n",
+                        if again.len() == 1 {
+                            "this file's entry is".to_string()
+                        } else {
+                            format!("{} of this file's entries are", again.len())
+                        },
+                        named.join(", "),
+                        if again.len() == 1 { "it" } else { "one" },
+                    );
+                }
+            }
             already_recorded.extend(skipped);
             phase("checked against the journal");
             let totals: Vec<String> = parsed.totals.iter().map(crate::output::money).collect();
@@ -655,6 +693,7 @@ pub async fn import_checked(
                 .notes
                 .iter()
                 .map(|n| format!("  note: {n}\n"))
+                .chain(std::iter::once(reversed_note).filter(|n| !n.is_empty()))
                 .chain(warned.iter().map(|w| format!("  warning: {w}\n")))
                 .collect();
             if opts.dry_run {
@@ -683,7 +722,8 @@ pub async fn import_checked(
                     parts: Vec::new(),
                     lines: k.lines,
                 };
-                if let Err(e) = books.record_all(parsed.entries, Some(file)).await {
+                let file = if reimport.is_some() { None } else { Some(file) };
+                if let Err(e) = books.record_all(parsed.entries, file).await {
                     return Err(would_refuse(e.into(), &shown));
                 }
                 continue;
@@ -711,8 +751,16 @@ pub async fn import_checked(
                 new_pos.extend(parsed.entries.iter().cloned());
             }
             crate::books::refuse_closed(store, &parsed.entries).await?;
-            let recorded = store.record_all(parsed.entries, Some(file)).await;
+            let recorded = store
+                .record_all(parsed.entries, if reimport.is_some() { None } else { Some(file) })
+                .await;
             phase("recorded");
+            if let Some(at) = &reimport {
+                report.push_str(&format!(
+                    "{shown}: imported before on {}; everything recorded from it then had been reversed, so it is read again (the original is kept once)\n",
+                    &at[..at.len().min(10)]
+                ));
+            }
             report.push_str(&recorded_report_skipping(
                 &shown, &summary, recorded, n_skipped,
             )?);
@@ -903,13 +951,32 @@ async fn split_recorded(
                     } => format!("{shown}, lines {first_line}-{last_line}"),
                     _ => shown.to_string(),
                 };
-                return Err(refuse(
+                let mut err = refuse(
                     e.id.as_str(),
                     backstock_store::StoreError::Conflict {
                         entry_id: e.id.to_string(),
                     },
-                )
-                .context(format!(
+                );
+                if crate::correct::reversed_ids(store, None)
+                    .await?
+                    .contains(e.id.as_str())
+                {
+                    // Reversed already: the only step left is the id of its own.
+                    let statement_id = match &e.event {
+                        backstock_ledger::Event::Statement(st) => Some(st.statement_id.clone()),
+                        _ => None,
+                    };
+                    err = err.context(format!(
+                        "{} is reversed already (correction:{}): record this one under an id of its own{}",
+                        e.id,
+                        e.id,
+                        match statement_id {
+                            Some(sid) => format!(" — for a mapped or distributor's file, `--statement-id {sid}-R1` on the import; for a canonical file, a new statement_id in it"),
+                            None => " (a new id in the file, such as the old one with -R1)".to_string(),
+                        }
+                    ));
+                }
+                return Err(err.context(format!(
                     "{rows} make{} that entry",
                     if rows.contains(", lines ") { "" } else { "s" }
                 )));
@@ -1095,6 +1162,33 @@ fn recorded_report_skipping(
             Err(AppError::from(e).context(format!("{shown}: nothing was recorded from this file")))
         }
     }
+}
+
+/// What became of an earlier import of the same bytes.
+enum Earlier {
+    /// Never imported.
+    New,
+    /// Imported on this day, and what it recorded stands (or it recorded nothing).
+    Standing(String),
+    /// Imported on this day, and every entry it recorded was reversed since: the file
+    /// may be read again (with another mapping, distributor or statement id).
+    Reversed(String),
+}
+
+async fn earlier_import(books: &Store, sha: &str) -> Result<Earlier, AppError> {
+    let Some((at, _)) = books.file_imported(sha).await? else {
+        return Ok(Earlier::New);
+    };
+    let ids = books.entry_ids_of_file(sha).await?;
+    if ids.is_empty() {
+        return Ok(Earlier::Standing(at));
+    }
+    let gone = crate::correct::reversed_ids(books, None).await?;
+    Ok(if ids.iter().all(|id| gone.contains(id)) {
+        Earlier::Reversed(at)
+    } else {
+        Earlier::Standing(at)
+    })
 }
 
 /// A file of a dry run with the same bytes as one before it in the run.

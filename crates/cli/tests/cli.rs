@@ -370,6 +370,18 @@ fn corrections_reverse_without_editing_history() {
         &["correct", "shipment:S1:MRG-001-CD", "--reason", "again"],
         4,
     );
+    // The right shipment under the reversed one's id: refused, saying it is reversed
+    // already and that only an id of its own is left to give.
+    let fixed = write(
+        tmp.path(),
+        "fixed.csv",
+        "shipment_id,date,from,to,sku,units,po_number\nS1,2016-02-01,label,allegro,MRG-001-CD,20,PO1\n",
+    );
+    let said = fail(&d, &["import", &fixed], 4);
+    assert!(
+        said.contains("shipment:S1:MRG-001-CD is reversed already (correction:shipment:S1:MRG-001-CD): record this one under an id of its own (a new id in the file, such as the old one with -R1)"),
+        "{said}"
+    );
     assert!(ok(&d, &["verify"]).starts_with("OK:"));
 }
 
@@ -591,6 +603,80 @@ fn distributors_own_layouts_import_through_shipped_mappings() {
         ],
     );
     assert!(again.contains("already imported"), "{again}");
+
+    // Imported through a wrong layout and reversed: the same bytes can be read again
+    // (the original is kept once) — under a statement id of their own, as the note on
+    // the plain re-import says.
+    let eu_id = {
+        let j = ok(&d, &["journal", "--kind", "statement", "--format", "csv"]);
+        j.lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .nth(4)
+            .unwrap()
+            .to_string()
+    };
+    let sid = eu_id.rsplit(':').next().unwrap().to_string();
+    ok(
+        &d,
+        &[
+            "correct",
+            &eu_id,
+            "--reason",
+            "imported for the wrong distributor",
+        ],
+    );
+    let said = ok(
+        &d,
+        &[
+            "import",
+            us.to_str().unwrap(),
+            "--mapping",
+            "indie-dist-us",
+            "--distributor",
+            "harborlane",
+        ],
+    );
+    assert!(
+        said.contains(&format!("note: this file's entry is reversed on record ({eu_id}): not recorded again — to record it again, give it an id of its own (a mapped or distributor's statement: --statement-id ID-R1")),
+        "{said}"
+    );
+    let again = ok(
+        &d,
+        &[
+            "import",
+            us.to_str().unwrap(),
+            "--mapping",
+            "indie-dist-us",
+            "--distributor",
+            "harborlane",
+            "--statement-id",
+            &format!("{sid}-R1"),
+        ],
+    );
+    assert!(
+        again.contains("everything recorded from it then had been reversed, so it is read again")
+            && again.contains("recorded"),
+        "{again}"
+    );
+    let j = ok(&d, &["journal", "--kind", "statement", "--format", "csv"]);
+    assert!(j.contains(&format!("{sid}-R1")), "{j}");
+    // The same again: its entry is on record now.
+    let third = ok(
+        &d,
+        &[
+            "import",
+            us.to_str().unwrap(),
+            "--mapping",
+            "indie-dist-us",
+            "--distributor",
+            "harborlane",
+            "--statement-id",
+            &format!("{sid}-R1"),
+        ],
+    );
+    assert!(third.contains("already recorded"), "{third}");
     // Provenance names the original file's lines.
     let j = ok(&d, &["journal", "--kind", "statement", "--format", "csv"]);
     let id = j

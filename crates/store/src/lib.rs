@@ -466,6 +466,18 @@ impl Store {
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
+    /// The ids of the entries recorded with the file of these bytes (its first import:
+    /// a file imported again after all of them were reversed records its new entries
+    /// without the file, which is kept once), oldest first.
+    pub async fn entry_ids_of_file(&self, sha256: &str) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT entry_id FROM journal WHERE file_sha256 = ? ORDER BY seq")
+                .bind(sha256)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     /// The original bytes of an imported file.
     pub async fn file_bytes(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         let row: Option<Vec<u8>> = sqlx::query_scalar("SELECT content FROM files WHERE sha256 = ?")
