@@ -331,6 +331,10 @@ async fn oversold(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppEr
     let label = PartyId::label();
     let mut held_on: BTreeMap<Date, BTreeMap<(PartyId, backstock_domain::Sku), i64>> =
         BTreeMap::new();
+    // What it holds on the books now: statements recorded since a period's end (one
+    // issued late, a January statement received in April) sold from the same units,
+    // which the books as known by the period's end do not show yet.
+    let mut held_now: Option<BTreeMap<(PartyId, backstock_domain::Sku), i64>> = None;
     let mut sold_before: BTreeMap<(&PartyId, &backstock_domain::Sku), i64> = BTreeMap::new();
     let mut out = Vec::new();
     for s in stmts {
@@ -350,21 +354,27 @@ async fn oversold(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppEr
         if let std::collections::btree_map::Entry::Vacant(e) = held_on.entry(s.period_end) {
             e.insert(store.holdings_of(&label, Some(s.period_end)).await?);
         }
-        let held = &held_on[&s.period_end];
-        let mut over: Vec<(&backstock_domain::Sku, i64, i64)> = Vec::new();
+        if held_now.is_none() {
+            held_now = Some(store.holdings_of(&label, None).await?);
+        }
+        let (held, now) = (&held_on[&s.period_end], held_now.as_ref());
+        // (SKU, units sold, held by the period's end, held now)
+        let mut over: Vec<(&backstock_domain::Sku, i64, i64, i64)> = Vec::new();
         for (sku, n) in net {
             let before = sold_before.entry((&s.distributor, sku)).or_insert(0);
-            let has = held
-                .get(&(s.distributor.clone(), sku.clone()))
+            let key = (s.distributor.clone(), sku.clone());
+            let has = held.get(&key).copied().unwrap_or(0).saturating_sub(*before);
+            let has_now = now
+                .and_then(|h| h.get(&key))
                 .copied()
                 .unwrap_or(0)
                 .saturating_sub(*before);
             *before = before.saturating_add(n);
-            if n > 0 && n > has {
-                over.push((sku, n, has));
+            if n > 0 && (n > has || n > has_now) {
+                over.push((sku, n, has, has_now));
             }
         }
-        let Some((sku, n, has)) = over.first() else {
+        let Some((sku, n, has, has_now)) = over.first() else {
             continue;
         };
         let more = match over.len() - 1 {
@@ -372,10 +382,20 @@ async fn oversold(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppEr
             1 => " (and 1 more SKU)".to_string(),
             k => format!(" (and {k} more SKUs)"),
         };
-        out.push(format!(
-            "statement {} from {} reports {n} × {sku} sold, more than the {has} it holds of the label's on the books by {}{more}: recorded, its holding goes below zero — check the statement's units, or record the shipment they came from first",
-            s.statement_id, s.distributor, s.period_end
-        ));
+        if n > has {
+            out.push(format!(
+                "statement {} from {} reports {n} × {sku} sold, more than the {has} it holds of the label's on the books by {}{more}: recorded, its holding goes below zero — check the statement's units, or record the shipment they came from first",
+                s.statement_id, s.distributor, s.period_end
+            ));
+        } else {
+            out.push(format!(
+                "statement {} from {} reports {n} × {sku} sold, more than the {} it holds of the label's on the books now — statements recorded after {} sold the rest{more}: recorded, its holding goes below zero — check whether it repeats a statement on file, or record the shipment they came from first",
+                s.statement_id,
+                s.distributor,
+                (*has_now).max(0),
+                s.period_end
+            ));
+        }
     }
     Ok(out)
 }

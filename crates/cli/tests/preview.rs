@@ -152,6 +152,29 @@ ST-4,allegro,2016-04-01,2016-04-30,2016-05-10,sale,MRG-001-CD,95,760.00,USD,\n";
     std::fs::write(&f, format!("{HEADER}{FEB}")).unwrap();
     let dry = ok(&d, &["import", "--dry-run", &f.to_string_lossy()]);
     assert!(!dry.contains("holds of the label's"), "{dry}");
+
+    // A late statement (January's, received in April) sold 250 of the 290; February's,
+    // received the same day, sells 100: the books as known by February's end do not
+    // show January's yet, the books now do.
+    let late = tmp.path().join("late-jan.csv");
+    std::fs::write(
+        &late,
+        format!("{HEADER}ST-L1,allegro,2016-01-01,2016-01-31,2016-04-10,sale,MRG-001-CD,250,2000.00,USD,\n"),
+    )
+    .unwrap();
+    let out = ok(&d, &["import", &late.to_string_lossy()]);
+    assert!(!out.contains("holds of the label's"), "{out}");
+    let feb = tmp.path().join("late-feb.csv");
+    std::fs::write(
+        &feb,
+        format!("{HEADER}ST-L2,allegro,2016-02-01,2016-02-29,2016-04-10,sale,MRG-001-CD,100,800.00,USD,\n"),
+    )
+    .unwrap();
+    let dry = ok(&d, &["import", "--dry-run", &feb.to_string_lossy()]);
+    assert!(
+        dry.contains("statement ST-L2 from allegro reports 100 × MRG-001-CD sold, more than the 40 it holds of the label's on the books now — statements recorded after 2016-02-29 sold the rest"),
+        "{dry}"
+    );
 }
 
 /// A distributor re-sending a statement under a new number (same period, same totals)
