@@ -5,7 +5,8 @@
 //! payment naming a known statement goes to that statement first; an unnamed payment
 //! that pays an open statement (received by then) short — at least 90 % of its open
 //! amount and no more than all of it — goes to the oldest such statement first
-//! (remittance matching); whatever is left (or all of any other unnamed payment) goes
+//! (remittance matching), unless an older statement is still open by more than 10 %
+//! of it (really unpaid: the payment is on account, oldest first); whatever is left (or all of any other unnamed payment) goes
 //! to the oldest open statement first (by due date);
 //! what is left after every statement is paid is unapplied credit. A statement whose net
 //! is negative is a credit note: it is applied the same way (oldest first) on the day it
@@ -507,14 +508,24 @@ impl<'a> Book<'a> {
 const MATCH_MIN_PERMILLE: i128 = 900;
 
 fn match_short_pay(stmts: &[StmtCalc<'_>], amount: i128, on: Date) -> Option<usize> {
-    stmts.iter().position(|s| {
+    let p = stmts.iter().position(|s| {
         let open = s.open();
         s.net > 0
             && s.r.received_on() <= on
             && open > 0
             && amount <= open
             && amount.saturating_mul(1000) >= open.saturating_mul(MATCH_MIN_PERMILLE)
-    })
+    })?;
+    // Not while an older statement is still really unpaid (open by more than a short
+    // pay's residual): a payment on account of a round sum that happens to come near
+    // a newer statement's amount pays the oldest first, as the label would apply it —
+    // it does not leave the older one looking months unpaid.
+    let older_unpaid = stmts[..p].iter().any(|s| {
+        s.net > 0
+            && s.r.received_on() <= on
+            && s.open().saturating_mul(1000) > s.net.saturating_mul(1000 - MATCH_MIN_PERMILLE)
+    });
+    (!older_unpaid).then_some(p)
 }
 
 /// Currencies a distributor's statements and payments are in.

@@ -313,6 +313,52 @@ mod tests {
         assert!(a.level < crate::Level::Alert, "{a:#?}");
     }
 
+    /// A payment on account (no statement named) that happens to come near a newer
+    /// statement's amount, while an older one is still unpaid, pays the older one:
+    /// no deduction on the newer, and the older is not left looking months unpaid.
+    #[test]
+    fn a_payment_on_account_pays_the_oldest_unpaid_statement_first() {
+        let mut tl = Tl::new();
+        tl.ucc("allegro", "OR-1", "OR", "2014-12-01", None)
+            .agreement(agreement("allegro", "2015-01-01"))
+            .catalog("CD1", 950, 300)
+            .make("2015-01-01", "CD1", 1000)
+            .ship("SH1", "2015-01-05", "label", "allegro", "CD1", 600)
+            .statement(
+                "S6",
+                "allegro",
+                "2015-06-01",
+                "2015-06-30",
+                "2015-07-05",
+                vec![sale("CD1", 20, 20_000)],
+            )
+            .statement(
+                "S10",
+                "allegro",
+                "2015-10-01",
+                "2015-10-31",
+                "2015-11-05",
+                vec![sale("CD1", 25, 25_000)],
+            )
+            // 95 % of S10, on account, while S6 (due long ago) is wholly unpaid.
+            .pay("P1", "2015-11-15", "allegro", usd(23_750), None)
+            .sort();
+        let t = Thresholds::default();
+        let snap = tl.snap("2015-11-20");
+        let r = crate::receivables::compute(&snap, None);
+        let open = |sid: &str| {
+            r[0].book
+                .statements
+                .iter()
+                .find(|s| s.statement_id == sid)
+                .map(|s| s.open)
+                .unwrap()
+        };
+        assert_eq!(open("S6"), usd(0));
+        assert_eq!(open("S10"), usd(25_000 - 3_750));
+        assert!(compute(&snap, &t, None).is_empty(), "no deduction");
+    }
+
     #[test]
     fn a_later_payment_clears_it_acceptance_and_dispute_settle_it() {
         let t = Thresholds::default();

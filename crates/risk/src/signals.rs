@@ -12,10 +12,10 @@
 //! | code | what it measures | levels (defaults, see [`Thresholds`]) |
 //! |---|---|---|
 //! | `payment_lateness` | amount-weighted days beyond terms of statements due in the payment window (180 days, or three statement periods if longer: 273 days for a quarterly distributor), unpaid amounts counting as late by today − due date; deductions left out; compared with the same window a year earlier | watch ≥ 30, alert ≥ 60, critical ≥ 120; 30 days or more late and 30 days or more later than a year earlier — over the window, or over its latest half with two statements materially late — → alert (later and later); an alert stays at watch while it is no more than 15 days later than a year earlier (a habit, not a trend) |
-//! | `payment_coverage` | cash received ÷ amount that fell due in the payment window (less deductions), per-mille; only when at least 1000 (whole currency units) fell due and the shortfall reaches the materiality floor | watch < 800, alert < 500, critical < 200; below 800 now and 90 days before as well (each time material, on two statements or more: `coverage_persist_days`) → alert — payments shrinking for months |
+//! | `payment_coverage` | cash received in the payment window (or, when more, the cash applied to the statements that fell due in it, whenever it came: one paid early) ÷ amount that fell due in the payment window (less deductions), per-mille; only when at least 1000 (whole currency units) fell due and the shortfall reaches the materiality floor | watch < 800, alert < 500, critical < 200; below 800 now and 90 days before as well (each time material, on two statements or more: `coverage_persist_days`) → alert — payments shrinking for months |
 //! | `payments_stopped` | no payment at all since the last one while statements fell due after it and are past due by more than its usual lateness (median of the year) + 14 days (simply unpaid, at least the materiality floor) | 45 days of silence → watch; with two statements missed (one, for a quarterly distributor) → alert; 150 days → critical; capped at watch while the silence is no longer than its longest gap between payments in the year before plus 15 days (a third of a period, if longer) |
 //! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
-//! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more → alert when two are missing, or one quarter is overdue by a further quarter, or by a month while another statement in the window came late (a second strike); the last three expected all late or missing, two or more of them received late, once its usual lag is known (three statements) → alert (later and later: `statements_late_in_a_row_alert`); ≥ 3 missing → critical |
+//! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more → alert when two are missing, or one quarter is overdue by a further quarter, or by a month while another statement in the window came late (a second strike); the last three expected all late or missing, two or more of them received late, once its usual lag is known (three statements) → alert (later and later: `statements_late_in_a_row_alert`); ≥ 3 missing → critical ; missing periods followed by two statements on time are *skipped* (the statements did not stop: a month with nothing sold) → watch only |
 //! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears on two or more statements (or one quarter) — two it is really behind on: past due by more than its usual lateness + 14 days, so one statement paid three months late beside the next one a week or two late, as usual, is not two | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old and span two statements (or a quarter); a PO while so in arrears → alert; without arrears, or like last year's season → ok |
 //! | `sales_stalled` | physical units sold, net of returns, per statement period over its latest periods covering 90 days (3 monthly, 1 quarterly; statements of one period in parts or currencies counted as one; digital, fee-only or reserve-only statements passed over) against the same months a year before, while it holds at least one such period's sales of the label's stock, worth the materiality floor at wholesale (only with at least `stocking_min_units` a period a year before) | at most 10 % (`sales_stall_permille`) → watch; at most 2 % (a fifth of it) over twice as many periods → alert — stock sold and not reported leaves this trace and no other; a seasonal catalog's quiet months, or a catalog selling less year by year, never fall so far below the same months a year before |
 //! | `exposure_over_limit` | (unpaid + reserve + consigned stock at wholesale) ÷ credit limit | watch ≥ 80 %, alert > 100 %, critical > 150 % |
@@ -481,6 +481,9 @@ fn pay_metrics(book: &Book<'_>, t: &Thresholds, f: &Frame) -> PayMetrics {
     let due_from = crate::minus_days(due_to, window_days);
     let max = t.deduction_max_permille;
     let mut m = PayMetrics::default();
+    // Cash applied (by today) to the statements that fell due in the window, whenever
+    // it came: a statement paid a month early, before the window began, is paid.
+    let mut applied_to_due = 0i128;
     for s in book
         .stmts
         .iter()
@@ -494,6 +497,9 @@ fn pay_metrics(book: &Book<'_>, t: &Thresholds, f: &Frame) -> PayMetrics {
         m.credited += credited;
         let (mut w, mut amt, mut late_amt) = (0i128, 0i128, 0i128);
         for app in s.apps.iter().filter(|a| a.cash && a.amount > 0) {
+            if app.date <= as_of {
+                applied_to_due += app.amount;
+            }
             let days = i64::from(s.due_on.days_until(app.date)).max(0);
             w += app.amount * i128::from(days);
             amt += app.amount;
@@ -523,12 +529,16 @@ fn pay_metrics(book: &Book<'_>, t: &Thresholds, f: &Frame) -> PayMetrics {
         m.weighted += w;
         m.weight += amt;
     }
-    m.cash_in = book
+    // What came in the window, or what paid the window's statements if more (early
+    // payments came before it; cash catching up on older statements came in it):
+    // coverage does not drop overnight when an early payment leaves the window.
+    let received: i128 = book
         .cash
         .iter()
         .filter(|c| c.date > from && c.date <= as_of)
         .map(|c| c.amount)
         .sum();
+    m.cash_in = received.max(applied_to_due);
     m
 }
 
@@ -774,15 +784,18 @@ fn coverage_before(
         .then_some(pm)
 }
 
-/// The longest time between two of its payments in the year before `until`, in days
-/// (`None` with fewer than two payments then): its own rhythm of paying.
+/// The longest time between two of its payments that ends in the year before `until`,
+/// in days (`None` with fewer than two payments then): its own rhythm of paying. A gap
+/// that began before the year counts (last year's pause from November to January
+/// began more than a year before this January's payment).
 fn usual_payment_gap_days(book: &Book<'_>, until: Date) -> Option<i64> {
     let from = crate::minus_days(until, 365);
-    let mut dates: Vec<Date> = book
-        .cash
-        .iter()
-        .filter(|c| c.amount > 0 && c.date > from && c.date <= until)
+    let paid = || book.cash.iter().filter(|c| c.amount > 0 && c.date <= until);
+    let before = paid().map(|c| c.date).filter(|d| *d <= from).max();
+    let mut dates: Vec<Date> = paid()
         .map(|c| c.date)
+        .filter(|d| *d > from)
+        .chain(before)
         .collect();
     dates.sort_unstable();
     dates
@@ -989,15 +1002,45 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
         .iter()
         .filter(|p| p.expected_by > from && p.expected_by <= as_of)
         .collect();
-    let missing: Vec<_> = in_window
+    // A period with no statement while later ones came (a month with nothing sold,
+    // two months sent as one) is a skip: the statements have not stopped. Once two
+    // statements since have come on time, skips are watched only — a gap does not
+    // keep a distributor that reports on time at alert for the rest of the year.
+    // Until then they count as missing (a distributor skipping the months it would
+    // rather not report is not cleared by one statement).
+    const ON_TIME_TO_CLEAR_SKIPS: usize = 2;
+    let all_missing: Vec<&&crate::reconcile::CalendarPeriod> = in_window
         .iter()
         .filter(|p| p.status == CalendarStatus::Missing)
         .collect();
+    let last_received_end = cal
+        .iter()
+        .filter(|p| matches!(p.status, CalendarStatus::Received | CalendarStatus::Late))
+        .map(|p| p.period_end)
+        .max();
+    let latest_skip = all_missing
+        .iter()
+        .map(|p| p.period_end)
+        .filter(|e| last_received_end.is_some_and(|r| *e < r))
+        .max();
+    let skips_cleared = latest_skip.is_some_and(|e| {
+        cal.iter()
+            .filter(|p| p.period_end > e && p.status == CalendarStatus::Received)
+            .count()
+            >= ON_TIME_TO_CLEAR_SKIPS
+    });
+    let (skipped, missing): (Vec<&&crate::reconcile::CalendarPeriod>, Vec<_>) = all_missing
+        .into_iter()
+        .partition(|p| skips_cleared && latest_skip.is_some_and(|e| p.period_end <= e));
     let late: Vec<_> = in_window
         .iter()
         .filter(|p| p.status == CalendarStatus::Late)
         .collect();
-    let (nm, nl) = (missing.len() as i64, late.len() as i64);
+    let (nm, nl, ns) = (
+        missing.len() as i64,
+        late.len() as i64,
+        skipped.len() as i64,
+    );
     let missing_days: i64 = missing
         .iter()
         .map(|p| i64::from(p.period_start.days_until(p.period_end)) + 1)
@@ -1044,13 +1087,13 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
         || late_run
     {
         Level::Alert
-    } else if nm >= 1 || nl >= 1 {
+    } else if nm >= 1 || nl >= 1 || ns >= 1 {
         Level::Watch
     } else {
         Level::Ok
     };
     let lag = crate::rhythm::expected_lag_days(view, a, t);
-    let message = if nm == 0 && nl == 0 {
+    let message = if nm == 0 && nl == 0 && ns == 0 {
         if in_window.is_empty() {
             format!("No statement was expected in the last {window}.")
         } else {
@@ -1066,6 +1109,14 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
             parts.push(format!(
                 "{} missing (periods ending {})",
                 plural(nm, "statement"),
+                ends.join(", ")
+            ));
+        }
+        if ns > 0 {
+            let ends: Vec<String> = skipped.iter().map(|p| p.period_end.to_string()).collect();
+            parts.push(format!(
+                "{} skipped (periods ending {}; the statements since came on time)",
+                plural(ns, "statement"),
                 ends.join(", ")
             ));
         }
@@ -1093,7 +1144,11 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
         SignalCode::StatementsLateOrMissing,
         level,
         message,
-        format!("{nm} missing, {nl} late"),
+        if ns > 0 {
+            format!("{nm} missing, {nl} late, {ns} skipped")
+        } else {
+            format!("{nm} missing, {nl} late")
+        },
     )
 }
 
@@ -1946,6 +2001,42 @@ mod tests {
         let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
         assert_eq!(st.level, Level::Critical);
         assert_eq!(st.value, "4 missing, 0 late");
+    }
+
+    /// Two months without a statement (nothing sold, say) followed by statements on
+    /// time: alert while the gap is recent, then watched only once two statements
+    /// since have come on time — not at alert for the rest of the year.
+    #[test]
+    fn skipped_statements_clear_once_statements_come_on_time_again() {
+        let mut tl = healthy();
+        tl.drop_statement("allegro-2015-07");
+        tl.drop_statement("allegro-2015-09");
+        // On 2015-11-15 only October's came after September: still counted missing.
+        let st = signal(
+            &assess1(&tl.snap("2015-11-15")),
+            "statements_late_or_missing",
+        )
+        .clone();
+        assert_eq!(st.level, Level::Alert, "{st:#?}");
+        assert_eq!(st.value, "2 missing, 0 late");
+        // By February, October to December came on time: skips, watched.
+        let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
+        assert_eq!(st.level, Level::Watch, "{st:#?}");
+        assert_eq!(st.value, "0 missing, 0 late, 2 skipped");
+        assert!(
+            st.message.contains("2 statements skipped (periods ending 2015-07-31, 2015-09-30; the statements since came on time)"),
+            "{}",
+            st.message
+        );
+        // Statements that stop are missing however many came on time before.
+        let mut tl = healthy();
+        tl.drop_statement("allegro-2015-07");
+        for m in ["2015-11", "2015-12"] {
+            tl.drop_statement(&format!("allegro-{m}"));
+        }
+        let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
+        assert_eq!(st.level, Level::Alert, "{st:#?}");
+        assert_eq!(st.value, "2 missing, 0 late, 1 skipped");
     }
 
     /// Terms renegotiated from 120 to 45 days: statements of the months before are

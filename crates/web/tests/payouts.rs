@@ -113,7 +113,7 @@ async fn owner_and_staff_pay_others_may_not_and_the_artist_sees_only_their_remit
                 ("payee", "june-okafor"),
                 ("amount", "80.01"),
                 ("currency", "USD"),
-                ("on", "2016-06-20"),
+                ("on", "2016-06-30"),
                 ("reference", "WIRE-7"),
             ],
         )
@@ -130,7 +130,7 @@ async fn owner_and_staff_pay_others_may_not_and_the_artist_sees_only_their_remit
         ("payee", "june-okafor"),
         ("amount", "30.00"),
         ("currency", "USD"),
-        ("on", "2016-06-20"),
+        ("on", "2016-06-30"),
         ("reference", "WIRE-7"),
     ];
     let r = s.post_form("/t/alpha/payouts/pay", &staff, &fields).await;
@@ -141,7 +141,7 @@ async fn owner_and_staff_pay_others_may_not_and_the_artist_sees_only_their_remit
         &s,
         "/api/v1/t/alpha/payouts",
         &staff,
-        json!({"payee": "june-okafor", "amount": "30.00", "currency": "USD", "on": "2016-06-20", "reference": "WIRE-7"}),
+        json!({"payee": "june-okafor", "amount": "30.00", "currency": "USD", "on": "2016-06-30", "reference": "WIRE-7"}),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
