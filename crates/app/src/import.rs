@@ -697,12 +697,14 @@ pub async fn import_checked(
                 .chain(warned.iter().map(|w| format!("  warning: {w}\n")))
                 .collect();
             if opts.dry_run {
-                report.push_str(&format!(
+                // Said once the scratch books took the file: a file the import would
+                // refuse is not also listed among what the files before it would do.
+                let mut said = format!(
                     "{shown}: would record {summary}{} (dry run: nothing changed)\n",
                     skipped_note(n_skipped, n_new)
-                ));
-                report.push_str(&crate::preview::changes(books, kind, &parsed.entries).await?);
-                report.push_str(&warned);
+                );
+                said.push_str(&crate::preview::changes(books, kind, &parsed.entries).await?);
+                said.push_str(&warned);
                 for e in &parsed.entries {
                     ctx.learn(e);
                 }
@@ -726,6 +728,7 @@ pub async fn import_checked(
                 if let Err(e) = books.record_all(parsed.entries, file).await {
                     return Err(would_refuse(e.into(), &shown));
                 }
+                report.push_str(&said);
                 continue;
             }
             let Some(parts) = k.parts else {

@@ -30,8 +30,18 @@ pub async fn add(store: &Store, path: &Path) -> Result<String, AppError> {
     let saved = save(store, &text)
         .await
         .map_err(|e| AppError::new(e.exit(), format!("{}: {}", path.display(), e.message())))?;
+    let instead = if saved.replaced {
+        format!(" It replaces the mapping {} saved before.", saved.name)
+    } else if backstock_mapping::find_builtin(&saved.name).is_some() {
+        format!(
+            " It takes the place of the shipped mapping {0} for this label (to keep both, give yours another name).",
+            saved.name
+        )
+    } else {
+        String::new()
+    };
     Ok(format!(
-        "Saved mapping {0}. Use it with: backstock import FILE --mapping {0}\n",
+        "Saved mapping {0}.{instead} Use it with: backstock import FILE --mapping {0}\n",
         saved.name
     ))
 }
@@ -136,7 +146,23 @@ pub fn read(
 ) -> Result<Parsed, AppError> {
     let bytes =
         std::fs::read(path).map_err(|e| AppError::new(Exit::Input, format!("{shown}: {e}")))?;
-    let converted = convert_noted(&bytes, shown, mapping, overrides)?;
+    let converted = convert_noted(&bytes, shown, mapping, overrides).map_err(|e| {
+        // `--mapping` applies to every file of the command: a canonical file given
+        // beside the distributor's (its payments, say) is read through it too.
+        let first = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)])
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        match backstock_ingest::Kind::detect(&first) {
+            Some(kind) => e.context(format!(
+                "{shown} is a canonical {} file, not one in the layout of mapping {}: --mapping applies to every file of the command — import it in a command of its own, without --mapping",
+                kind.as_str(),
+                mapping.name()
+            )),
+            None => e,
+        }
+    })?;
     let mut parsed = from_rows_of(converted.rows, mapping, ctx, &bytes)?;
     parsed.notes = converted
         .notes

@@ -728,6 +728,41 @@ fn distributors_own_layouts_import_through_shipped_mappings() {
     let out = ok(&d, &["mapping", "add", &mine]);
     assert!(out.contains("Saved mapping my-bandcamp"), "{out}");
     assert!(ok(&d, &["mapping", "list"]).contains("my-bandcamp"));
+    // Saved again, or under a shipped mapping's name: said, never silently.
+    let out = ok(&d, &["mapping", "add", &mine]);
+    assert!(
+        out.contains("It replaces the mapping my-bandcamp saved before."),
+        "{out}"
+    );
+    let shadow = write(tmp.path(), "bandcamp.toml", &toml);
+    let out = ok(&d, &["mapping", "add", &shadow]);
+    assert!(
+        out.contains("It takes the place of the shipped mapping bandcamp for this label"),
+        "{out}"
+    );
+    // A canonical file given beside the distributor's is read through --mapping too:
+    // the error says so.
+    let pay = write(
+        tmp.path(),
+        "payments.csv",
+        "payment_id,date,distributor,amount,currency,statement_id\nP1,2024-02-20,harborlane,10.00,USD,\n",
+    );
+    let said = fail(
+        &d,
+        &[
+            "import",
+            &pay,
+            "--mapping",
+            "indie-dist-us",
+            "--distributor",
+            "harborlane",
+        ],
+        3,
+    );
+    assert!(
+        said.contains("is a canonical payments file, not one in the layout of mapping indie-dist-us: --mapping applies to every file of the command — import it in a command of its own, without --mapping"),
+        "{said}"
+    );
 }
 
 #[test]

@@ -372,6 +372,13 @@ impl Context {
         if c.len() == 12 && c.bytes().all(|b| b.is_ascii_digit()) {
             return self.codes.get(&format!("0{c}")).cloned();
         }
+        // A UPC-A whose leading zero a spreadsheet dropped (`36000291452` for
+        // `036000291452`): the catalog's, when a UPC on file reads so.
+        if c.len() == 11 && c.bytes().all(|b| b.is_ascii_digit()) {
+            if let Some(s) = self.codes.get(&format!("00{c}")) {
+                return Some(s.clone());
+            }
+        }
         // A GTIN-14 with packaging indicator 0 (`00859712000026`, as EDI's `UK`
         // qualifier sends it) is the same item as its GTIN-13.
         if c.len() == 14 && c.starts_with('0') && c.bytes().all(|b| b.is_ascii_digit()) {
@@ -483,6 +490,29 @@ pub fn read(kind: Kind, input: impl Read, ctx: &Context) -> Result<Parsed, FileE
 
 #[cfg(test)]
 mod tests {
+
+    /// A UPC-A keyed in a spreadsheet that dropped its leading zero is the catalog's;
+    /// eleven digits no UPC on file reads as are not.
+    #[test]
+    fn a_upc_that_lost_its_leading_zero_is_resolved() {
+        let ctx = Context::from_lookups(
+            &[(
+                "MRG-001-CD".into(),
+                Some("036000291452".into()),
+                800,
+                "USD".into(),
+            )],
+            &[],
+            &[],
+            &[],
+        );
+        let sku = Sku::parse("MRG-001-CD").unwrap();
+        assert_eq!(ctx.resolve_code("036000291452"), Some(sku.clone()));
+        assert_eq!(ctx.resolve_code("36000291452"), Some(sku.clone()));
+        assert_eq!(ctx.resolve_code("0036000291452"), Some(sku));
+        assert_eq!(ctx.resolve_code("36000291453"), None);
+    }
+
     use super::*;
 
     #[test]
