@@ -398,6 +398,14 @@ pub async fn receivables(
             .filter(|s| !s.open.is_zero())
             .collect();
         if open.is_empty() {
+            // What the figures above leave out (stock priced in another currency, not
+            // valued) is said even when nothing is open.
+            if !r.warnings.is_empty() {
+                out.push_str(&format!("\n{}:\n", r.distributor));
+                for w in &r.warnings {
+                    out.push_str(&format!("  note: {w}\n"));
+                }
+            }
             continue;
         }
         out.push_str(&format!("\n{} — open statements:\n", r.distributor));
