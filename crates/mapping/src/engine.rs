@@ -889,15 +889,25 @@ impl<'m> Engine<'m> {
         {
             Some(d) => Some(d),
             None => {
+                // Written the way the format writes dates, yet no such day (31/02):
+                // say that, not that the layout is wrong.
+                let shape = |s: &str| -> String {
+                    s.trim()
+                        .chars()
+                        .map(|c| if c.is_ascii_digit() { '9' } else { c })
+                        .collect()
+                };
+                let example = self.m.date_format.example();
+                let what = if shape(&t) == shape(&example) {
+                    "a date that exists (written as the layout writes dates, but there is no such day), such as"
+                } else {
+                    "a date such as"
+                };
                 errs.push(Self::err(
                     line,
                     col,
                     t.into_owned(),
-                    format!(
-                        "a date such as {} ({})",
-                        self.m.date_format.example(),
-                        self.m.date_format.as_str()
-                    ),
+                    format!("{what} {} ({})", example, self.m.date_format.as_str()),
                 ));
                 None
             }

@@ -52,7 +52,7 @@ fn bad_date_in_a_date_column() {
     let errs = convert_xlsx(&m, &workbook("Abrechnung", &rows, false), &o).expect_err("date");
     assert_eq!(
         show_errors(&errs),
-        "line 11, column 1 (Datum): found \"31.02.2024\", expected a date such as 31.01.2024 (%d.%m.%Y)"
+        "line 11, column 1 (Datum): found \"31.02.2024\", expected a date that exists (written as the layout writes dates, but there is no such day), such as 31.01.2024 (%d.%m.%Y)"
     );
 }
 
