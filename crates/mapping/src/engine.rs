@@ -1104,6 +1104,21 @@ impl<'m> Engine<'m> {
                     break;
                 }
                 sku = normalize_code(&t, matches!(cell, Cell::Number(_)));
+                // A totals row with no rule for it: read as a line, its code would be
+                // an unknown product (and, held, its money counted twice).
+                if !from_rule && is_totals_label(&sku) {
+                    sku_refused = true;
+                    errs.push(Self::err(
+                        line,
+                        c,
+                        t.into_owned(),
+                        format!(
+                            "an item code: this looks like a totals row — give the mapping a rule for it ([[rules]] column = {:?}, starts_with = {:?}, action = \"total\" to check the lines against it, or action = \"skip\")",
+                            c.name,
+                            sku.split_whitespace().next().unwrap_or("TOTAL")
+                        ),
+                    ));
+                }
                 break;
             }
         }
@@ -2409,5 +2424,53 @@ units = "Qty"
         assert_eq!(letters(26), "Z");
         assert_eq!(letters(27), "AA");
         assert_eq!(letters(703), "AAA");
+    }
+}
+
+/// `TOTAL`, `Total:`, `Subtotal CD`, `Grand total`, `Totals`: a label of a totals row
+/// (compared ignoring case), never a product code.
+fn is_totals_label(code: &str) -> bool {
+    let lower = code.trim().to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("grand ")
+        .map(str::trim_start)
+        .unwrap_or(&lower);
+    let rest = rest
+        .strip_prefix("sub")
+        .map(|r| r.trim_start_matches(['-', ' ']))
+        .unwrap_or(rest);
+    match rest.strip_prefix("total") {
+        Some(after) => {
+            let after = after.strip_prefix('s').unwrap_or(after);
+            after.is_empty() || after.starts_with([' ', ':', '-', '('])
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod totals_label_tests {
+    #[test]
+    fn totals_labels_are_known_and_product_codes_are_not() {
+        for t in [
+            "TOTAL",
+            "Total:",
+            "Subtotal CD",
+            "Sub-total",
+            "Grand Total",
+            "totals",
+            "TOTAL (USD)",
+        ] {
+            assert!(super::is_totals_label(t), "{t}");
+        }
+        for t in [
+            "TOTALLY-01",
+            "MRG-001-CD",
+            "859712000019",
+            "TOT-1",
+            "subway",
+        ] {
+            assert!(!super::is_totals_label(t), "{t}");
+        }
     }
 }

@@ -662,6 +662,13 @@ units = 2
         shown.contains("line 4, column 3 (Net Amount): found \"7,00 GBP\""),
         "{shown}"
     );
+    // A totals row with no rule for it is refused at its code, naming the rule to add.
+    let total = "Artikel;Menge;Net Amount\nA1;1;7,00\nTOTAL;1;7,00\n";
+    let errs = convert_csv(&m, total.as_bytes(), &Overrides::default()).expect_err("total");
+    assert_eq!(
+        show_errors(&errs),
+        "line 3, column 1 (Artikel): found \"TOTAL\", expected an item code: this looks like a totals row — give the mapping a rule for it ([[rules]] column = \"Artikel\", starts_with = \"TOTAL\", action = \"total\" to check the lines against it, or action = \"skip\")"
+    );
     // A mark the mapping does not know is not a number at all.
     assert!(
         shown.contains(
