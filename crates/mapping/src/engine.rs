@@ -1015,10 +1015,14 @@ impl<'m> Engine<'m> {
                     }
                     ActionPlan::Total(col) => {
                         self.total_seen = true;
+                        // The lines since the total row before (a file of several
+                        // statements, each with its total) or all of them (a grand
+                        // total): either may be what this row states.
+                        let before = self.last_total.map(|(_, n)| n);
                         self.last_total = Some((line, self.net_read));
                         // Rows refused above are not in the sum: their errors say it.
                         if self.stop_rule.is_none() && self.errors.is_empty() {
-                            let e = self.check_total(line, cells, col, &r.said());
+                            let e = self.check_total(line, cells, col, &r.said(), before);
                             if let Some(e) = e {
                                 self.push_error(e);
                             }
@@ -1459,15 +1463,19 @@ impl<'m> Engine<'m> {
         cells: &impl RowCells,
         col: &Col,
         rule: &str,
+        before: Option<Dec>,
     ) -> Option<SourceError> {
         let cell = cells.cell(col.idx);
         let stated = self.number(&cell);
         let found = cell_text(&cell).trim().to_string();
+        let ties = |v: Dec, net: Dec| v.checked_sub(net).is_some_and(|d| d.is_zero());
+        let section = before.and_then(|b| self.net_read.checked_sub(b));
         match stated {
             // A total row with no number in the column ("see above", blank) states
             // nothing to check.
             None => None,
-            Some(v) if !v.checked_sub(self.net_read).is_some_and(|d| d.is_zero()) => Some(Self::err(
+            Some(v) if section.is_some_and(|net| ties(v, net)) => None,
+            Some(v) if !ties(v, self.net_read) => Some(Self::err(
                 line,
                 col,
                 found,
@@ -1475,7 +1483,13 @@ impl<'m> Engine<'m> {
                     "{} — what the lines read above it add up to (sales − returns − fees − reserves withheld + released ± adjustments), as this total row says ({rule}) they must; a row the mapping does not read, or reads twice, makes the difference of {}{}",
                     self.net_read.to_canonical(),
                     v.checked_sub(self.net_read).map_or_else(String::new, Dec::to_canonical),
-                    self.hidden_said()
+                    match section {
+                        Some(net) => format!(
+                            " (the lines since the total row before it add up to {}: neither is what it says)",
+                            net.to_canonical()
+                        ),
+                        None => String::new(),
+                    } + &self.hidden_said()
                 ),
             )),
             Some(_) => None,

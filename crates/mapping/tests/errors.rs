@@ -677,3 +677,47 @@ units = 2
         "{shown}"
     );
 }
+
+/// A file of several sections, each with its total row: each total is checked against
+/// the lines since the total before it (or against all lines, a grand total); one
+/// that is neither says both sums.
+#[test]
+fn each_section_total_is_checked_against_its_own_lines() {
+    let toml = r#"
+name = "sections"
+format = "csv"
+delimiter = ";"
+decimal = ","
+[columns]
+sku = "Artikel"
+[statement]
+distributor = "eu"
+statement_id = "S-1"
+period_start = "2024-01-01"
+period_end = "2024-01-31"
+issued_on = "2024-02-10"
+currency = "EUR"
+[[lines]]
+kind = "sale"
+amount = "Net Amount"
+units = 2
+[[rules]]
+column = "Artikel"
+equals = "TOTAL"
+action = "total"
+amount = "Net Amount"
+"#;
+    let m = Mapping::parse(toml).expect("mapping");
+    let ok = "Artikel;Menge;Net Amount\nA1;1;7,00\nA2;1;1,00\nTOTAL;;8,00\nA3;1;3,00\nTOTAL;;3,00\nTOTAL;;11,00\n";
+    let rows = convert_csv(&m, ok.as_bytes(), &Overrides::default())
+        .unwrap_or_else(|e| panic!("{}", show_errors(&e)));
+    assert_eq!(rows.len(), 3);
+    let bad = ok.replace("TOTAL;;3,00", "TOTAL;;4,00");
+    let errs = convert_csv(&m, bad.as_bytes(), &Overrides::default()).expect_err("bad total");
+    let shown = show_errors(&errs);
+    assert!(
+        shown.starts_with("line 6, column 3 (Net Amount): found \"4,00\", expected 11.00 — what the lines read above it add up to")
+            && shown.contains("(the lines since the total row before it add up to 3.00: neither is what it says)"),
+        "{shown}"
+    );
+}
