@@ -708,11 +708,18 @@ pub async fn alias(
         code: code.to_string(),
         sku: sku.clone(),
     });
-    if !code.is_empty() && on_record(store, &format!("alias:{code}"), &event).await? {
+    let id = format!("alias:{code}");
+    if !code.is_empty()
+        && on_record(store, &id, &event).await?
+        && !crate::correct::reversed_ids(store, None)
+            .await?
+            .contains(&id)
+    {
         return Ok((
             crate::aliases::AliasAdded {
                 code: code.to_string(),
                 sku,
+                entry_id: id,
                 lines_posted: 0,
                 statements: 0,
             },

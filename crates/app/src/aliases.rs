@@ -21,6 +21,8 @@ pub const MAX_CODE_CHARS: usize = 64;
 pub struct AliasAdded {
     pub code: String,
     pub sku: Sku,
+    /// The alias's journal entry (`alias:CODE`, or `alias:CODE:2` after a reversal).
+    pub entry_id: String,
     /// Held lines posted.
     pub lines_posted: usize,
     /// Statements they came from.
@@ -68,9 +70,15 @@ pub async fn list(store: &Store) -> Result<Vec<(String, Sku)>, AppError> {
         .collect())
 }
 
+/// How many times one code's alias may be reversed and given again (a bound on the
+/// lookups, not a real label's).
+const MAX_ALIAS_VERSIONS: u32 = 100;
+
 /// Records that `code` means `sku` and posts the held lines with that code. Refused
 /// for an empty or over-long code, or a SKU not in the catalog; the same alias twice
-/// changes nothing, the same code for another SKU is refused by the journal.
+/// changes nothing, the same code for another SKU is refused (a reversed alias is
+/// none: its code can be given again).
+
 #[tracing::instrument(name = "add", skip_all, fields(code = %code, sku = %sku))]
 pub async fn add(store: &Store, code: &str, sku: Sku, user: &str) -> Result<AliasAdded, AppError> {
     let code = code.trim().to_string();
@@ -102,6 +110,33 @@ pub async fn add(store: &Store, code: &str, sku: Sku, user: &str) -> Result<Alia
     } else {
         backstock_ledger::Channel::Physical
     };
+    // A code means one SKU for the whole label: another SKU for a code on file is
+    // refused here in those words (the journal's "other details" advice speaks of
+    // files and ids, not of aliases). An alias reversed is no alias: the code can be
+    // given again, under an id of its own (`alias:CODE:2`).
+    let gone = crate::correct::reversed_ids(store, None).await?;
+    let mut alias_id = format!("alias:{code}");
+    for n in 2..=MAX_ALIAS_VERSIONS {
+        let Some((_, e, _)) = store.entry(&alias_id).await? else {
+            break;
+        };
+        if gone.contains(e.id.as_str()) {
+            alias_id = format!("alias:{code}:{n}");
+            continue;
+        }
+        if let Event::Fact(Fact::Alias { sku: on_file, .. }) = &e.event {
+            if *on_file != sku {
+                return Err(AppError::new(
+                    Exit::Refused,
+                    format!(
+                        "code {code} already means {on_file} ({alias_id}, recorded {}): a code means one SKU for the whole label, whichever distributor sends it. If it was wrong, reverse it (`backstock correct {alias_id} --reason \"…\"`) and add it again; if two distributors use {code} for different items, their files need codes of their own",
+                        e.known_on
+                    ),
+                ));
+            }
+        }
+        break;
+    }
     let today = crate::risk::today(store).await?;
     let command = format!("alias add {code} {sku}");
     let provenance = || Provenance::Command {
@@ -109,7 +144,7 @@ pub async fn add(store: &Store, code: &str, sku: Sku, user: &str) -> Result<Alia
         command: command.clone(),
     };
     let mut batch = vec![Entry {
-        id: EntryId::new(format!("alias:{code}"))
+        id: EntryId::new(alias_id.clone())
             .map_err(|e| AppError::new(Exit::Input, e.to_string()))?,
         effective_on: Date::EARLIEST,
         known_on: today,
@@ -166,6 +201,7 @@ pub async fn add(store: &Store, code: &str, sku: Sku, user: &str) -> Result<Alia
     Ok(AliasAdded {
         code,
         sku,
+        entry_id: alias_id,
         lines_posted,
         statements: by_statement.len(),
     })

@@ -448,6 +448,45 @@ fn unknown_codes_wait_in_the_unmatched_queue_until_an_alias_posts_them() {
     assert!(out.contains("posted 1 held line(s)"), "{out}");
     assert_eq!(bal(&d), 12000);
     assert_eq!(ok(&d, &["unmatched", "--format", "csv"]).lines().count(), 1);
+
+    // A code means one SKU: another is refused in those words.
+    let cat2 = write(
+        tmp.path(),
+        "catalog2.csv",
+        "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+MRG-002-LP,,Harbor Lights (LP),The Tidewater Band,LP,2010-01-15,19.98,10.00,3.10,USD\n",
+    );
+    ok(&d, &["import", &cat2]);
+    let said = fail(&d, &["alias", "add", "ALG-77812", "MRG-002-LP"], 4);
+    assert!(
+        said.contains("code ALG-77812 already means MRG-001-CD (alias:ALG-77812, recorded")
+            && said.contains("reverse it (`backstock correct alias:ALG-77812 --reason"),
+        "{said}"
+    );
+    // Reversed, the alias no longer resolves the code at import; given again (to the
+    // LP), it does, under an id of its own.
+    ok(
+        &d,
+        &[
+            "correct",
+            "alias:ALG-77812",
+            "--reason",
+            "their code is the LP",
+        ],
+    );
+    let feb = write(
+        tmp.path(),
+        "feb.csv",
+        "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+         AL-2,allegro,2016-02-01,2016-02-29,2016-03-20,sale,ALG-77812,2,20.00,USD,\n",
+    );
+    let err = fail(&d, &["import", &feb], 3);
+    assert!(err.contains("found \"ALG-77812\""), "{err}");
+    let out = ok(&d, &["alias", "add", "ALG-77812", "MRG-002-LP"]);
+    assert!(out.contains("MRG-002-LP"), "{out}");
+    ok(&d, &["import", &feb]);
+    let j = ok(&d, &["journal", "--format", "csv"]);
+    assert!(j.contains("alias:ALG-77812:2"), "{j}");
     assert!(ok(&d, &["verify"]).starts_with("OK:"));
 }
 

@@ -913,6 +913,18 @@ impl ImportLookups {
     }
 }
 
+/// The entry a correction reverses, from its JSON.
+#[derive(serde::Deserialize)]
+struct CorrectionBody {
+    event: CorrectionEvent,
+}
+
+#[derive(serde::Deserialize)]
+struct CorrectionEvent {
+    #[serde(default)]
+    reverses: Option<String>,
+}
+
 /// The few fields of a catalog item's, alias's or agreement's JSON an import needs,
 /// borrowed from the text (one parse per entry; SQLite's `json_extract` parsed the body
 /// once per field and took most of a second for 100k catalog items).
@@ -978,7 +990,7 @@ impl Store {
     /// The last catalog/alias/agreement entry, and the snapshot if it is built to it.
     pub(crate) async fn lookups_snapshot(&self) -> Result<(i64, Option<ImportLookups>)> {
         let upto: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(seq), 0) FROM journal WHERE kind IN ('catalog_item', 'alias', 'agreement')",
+            "SELECT COALESCE(MAX(seq), 0) FROM journal WHERE kind IN ('catalog_item', 'alias', 'agreement', 'correction')",
         )
         .fetch_one(self.pool())
         .await?;
@@ -1009,13 +1021,34 @@ impl Store {
         let mut catalog = Vec::new();
         let mut aliases = Vec::new();
         let mut agreements = Vec::new();
-        for kind in ["catalog_item", "alias", "agreement"] {
-            // Streamed through the kind index: 100k catalog items' JSON is tens of MB.
-            let mut rows = sqlx::query("SELECT seq, body, body_zstd FROM journal WHERE kind = ?")
-                .bind(kind)
-                .fetch(self.pool());
+        // Entries a correction reversed say nothing any more: an alias reversed no
+        // longer resolves its code, a catalog item reversed no longer names its SKU.
+        let mut reversed: std::collections::HashSet<String> = Default::default();
+        {
+            let mut rows =
+                sqlx::query("SELECT seq, body, body_zstd FROM journal WHERE kind = 'correction'")
+                    .fetch(self.pool());
             while let Some(r) = rows.try_next().await? {
                 let seq: i64 = r.get(0);
+                let json = crate::body_of(seq, r.get(1), r.get(2))?;
+                let body: CorrectionBody = serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("entry #{seq} is unreadable: {e}")))?;
+                if let Some(id) = body.event.reverses {
+                    reversed.insert(id);
+                }
+            }
+        }
+        for kind in ["catalog_item", "alias", "agreement"] {
+            // Streamed through the kind index: 100k catalog items' JSON is tens of MB.
+            let mut rows =
+                sqlx::query("SELECT seq, body, body_zstd, entry_id FROM journal WHERE kind = ?")
+                    .bind(kind)
+                    .fetch(self.pool());
+            while let Some(r) = rows.try_next().await? {
+                let seq: i64 = r.get(0);
+                if !reversed.is_empty() && reversed.contains(r.get::<&str, _>(3)) {
+                    continue;
+                }
                 let json = crate::body_of(seq, r.get(1), r.get(2))?;
                 let body: LookupBody = serde_json::from_str(&json)
                     .map_err(|e| StoreError::Corrupt(format!("entry #{seq} is unreadable: {e}")))?;

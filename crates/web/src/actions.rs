@@ -688,7 +688,7 @@ pub async fn run(
             }
             (
                 "alias",
-                json!({"code": x.code, "sku": x.sku, "lines_posted": x.lines_posted, "statements": x.statements, "entry_id": format!("alias:{}", x.code), "recorded": new}),
+                json!({"code": x.code, "sku": x.sku, "lines_posted": x.lines_posted, "statements": x.statements, "entry_id": x.entry_id, "recorded": new}),
                 recorded_or_not(new, w),
             )
         }
