@@ -145,8 +145,28 @@ impl Money {
     /// (`1.230` is fine for USD, `1.234` is not): parsing never rounds.
     pub fn parse(text: &str, currency: Currency) -> Result<Money, DomainError> {
         let expected = || {
+            // Written with a decimal comma (`3063,37`, `3.063,37`): say how to write it.
+            let hint = text
+                .trim()
+                .rsplit_once(',')
+                .filter(|(int, frac)| {
+                    !frac.is_empty()
+                        && frac.len() <= usize::from(currency.exponent.max(1))
+                        && frac.bytes().all(|b| b.is_ascii_digit())
+                        && int
+                            .trim_start_matches('-')
+                            .bytes()
+                            .all(|b| b.is_ascii_digit() || b == b'.' || b == b' ')
+                })
+                .map(|(int, frac)| {
+                    let digits: String = int.chars().filter(|c| *c == '-' || c.is_ascii_digit()).collect();
+                    format!(
+                        " — write the decimal comma as a point and no thousands separators: {digits}.{frac}"
+                    )
+                })
+                .unwrap_or_default();
             format!(
-                "an amount such as 1234.56 with at most {} decimal places for {}",
+                "an amount such as 1234.56 with at most {} decimal places for {}{hint}",
                 currency.exponent, currency
             )
         };
@@ -601,6 +621,24 @@ mod tests {
         let eur = Money::parse("1", Currency::parse("EUR").unwrap()).unwrap();
         assert!(usd("1").checked_add(eur).is_err());
         assert_eq!(usd("1").checked_sub(usd("2.5")).unwrap().minor(), -150);
+    }
+
+    #[test]
+    fn a_decimal_comma_is_refused_saying_how_to_write_it() {
+        let e = Money::parse("3.063,37", Currency::USD)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("write the decimal comma as a point and no thousands separators: 3063.37"),
+            "{e}"
+        );
+        let e = Money::parse("12,5", Currency::parse("EUR").unwrap()).unwrap_err().to_string();
+        assert!(e.contains(": 12.5"), "{e}");
+        // A thousands comma is not a decimal comma.
+        let e = Money::parse("1,234.56", Currency::USD)
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("decimal comma"), "{e}");
     }
 
     #[test]
