@@ -632,7 +632,9 @@ mod tests {
             e.contains("write the decimal comma as a point and no thousands separators: 3063.37"),
             "{e}"
         );
-        let e = Money::parse("12,5", Currency::parse("EUR").unwrap()).unwrap_err().to_string();
+        let e = Money::parse("12,5", Currency::parse("EUR").unwrap())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(": 12.5"), "{e}");
         // A thousands comma is not a decimal comma.
         let e = Money::parse("1,234.56", Currency::USD)

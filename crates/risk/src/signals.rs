@@ -1018,20 +1018,17 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
         .filter(|p| matches!(p.status, CalendarStatus::Received | CalendarStatus::Late))
         .map(|p| p.period_end)
         .max();
-    let latest_skip = all_missing
-        .iter()
-        .map(|p| p.period_end)
-        .filter(|e| last_received_end.is_some_and(|r| *e < r))
-        .max();
-    let skips_cleared = latest_skip.is_some_and(|e| {
-        cal.iter()
-            .filter(|p| p.period_end > e && p.status == CalendarStatus::Received)
-            .count()
-            >= ON_TIME_TO_CLEAR_SKIPS
-    });
-    let (skipped, missing): (Vec<&&crate::reconcile::CalendarPeriod>, Vec<_>) = all_missing
-        .into_iter()
-        .partition(|p| skips_cleared && latest_skip.is_some_and(|e| p.period_end <= e));
+    // Each skip is judged on its own: cleared once two statements after it came on
+    // time (a later gap not yet cleared does not bring an earlier cleared one back).
+    let (skipped, missing): (Vec<&&crate::reconcile::CalendarPeriod>, Vec<_>) =
+        all_missing.into_iter().partition(|p| {
+            last_received_end.is_some_and(|r| p.period_end < r)
+                && cal
+                    .iter()
+                    .filter(|q| q.period_end > p.period_end && q.status == CalendarStatus::Received)
+                    .count()
+                    >= ON_TIME_TO_CLEAR_SKIPS
+        });
     let late: Vec<_> = in_window
         .iter()
         .filter(|p| p.status == CalendarStatus::Late)
@@ -2011,14 +2008,15 @@ mod tests {
         let mut tl = healthy();
         tl.drop_statement("allegro-2015-07");
         tl.drop_statement("allegro-2015-09");
-        // On 2015-11-15 only October's came after September: still counted missing.
+        // On 2015-11-15 only October's came after September: September still counts
+        // missing; July, with August's and October's since, is a skip.
         let st = signal(
             &assess1(&tl.snap("2015-11-15")),
             "statements_late_or_missing",
         )
         .clone();
-        assert_eq!(st.level, Level::Alert, "{st:#?}");
-        assert_eq!(st.value, "2 missing, 0 late");
+        assert_eq!(st.level, Level::Watch, "{st:#?}");
+        assert_eq!(st.value, "1 missing, 0 late, 1 skipped");
         // By February, October to December came on time: skips, watched.
         let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
         assert_eq!(st.level, Level::Watch, "{st:#?}");
@@ -2028,6 +2026,15 @@ mod tests {
             "{}",
             st.message
         );
+        // A skip cleared stays cleared when a later gap comes: two months missing
+        // since are an alert, not three (critical) with the old one counted again.
+        let mut tl = healthy();
+        tl.drop_statement("allegro-2015-03");
+        tl.drop_statement("allegro-2015-10");
+        tl.drop_statement("allegro-2015-11");
+        let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
+        assert_eq!(st.level, Level::Alert, "{st:#?}");
+        assert_eq!(st.value, "2 missing, 0 late, 1 skipped");
         // Statements that stop are missing however many came on time before.
         let mut tl = healthy();
         tl.drop_statement("allegro-2015-07");
