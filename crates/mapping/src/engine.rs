@@ -1949,6 +1949,30 @@ impl<'m> Engine<'m> {
             return Err(errors);
         }
 
+        // Rows dated outside the period the header (or the command) gives: recorded
+        // in that period all the same (the statement's own period is the record), but
+        // said — a file of January's sales under a March header is worth a look.
+        let from_dates = |i: usize| {
+            self.overrides.get(FIELDS[i]).is_none()
+                && self.m.statement[i]
+                    .as_ref()
+                    .is_some_and(|spec| matches!(spec.source, Source::FromDates(_)))
+        };
+        if let (Some((lo, hi)), Some(ps), Some(pe), false) = (
+            self.dates,
+            file_values[2].as_deref().and_then(Ymd::parse_iso),
+            file_values[3].as_deref().and_then(Ymd::parse_iso),
+            from_dates(2) || from_dates(3),
+        ) {
+            if lo < ps || hi > pe {
+                self.notes.push(Note {
+                    line: self.header_line,
+                    message: format!(
+                        "the rows are dated {lo} to {hi}, outside the statement's period {ps} to {pe}: recorded in that period — check the period (--period-start/--period-end) if the file says another"
+                    ),
+                });
+            }
+        }
         let mut rows = std::mem::take(&mut self.rows);
         let mut last: Option<(String, String)> = None;
         let mut template_cache: [Option<(Vec<String>, String)>; 6] = Default::default();

@@ -721,3 +721,43 @@ amount = "Net Amount"
         "{shown}"
     );
 }
+
+/// Rows dated outside the statement's period as the header gives it are read into that
+/// period, and said in a note (a file of January's sales under a March period).
+#[test]
+fn rows_dated_outside_the_period_are_noted() {
+    let toml = r#"
+name = "dated"
+format = "csv"
+delimiter = ";"
+decimal = ","
+date_format = "%d.%m.%Y"
+[columns]
+sku = "Artikel"
+date = "Datum"
+[statement]
+distributor = "eu"
+statement_id = "S-1"
+period_start = "2024-03-01"
+period_end = "2024-03-31"
+issued_on = "2024-04-10"
+currency = "EUR"
+[[lines]]
+kind = "sale"
+amount = "Net Amount"
+units = 3
+"#;
+    let m = Mapping::parse(toml).expect("mapping");
+    let inside = "Artikel;Datum;Menge;Net Amount\nA1;05.03.2024;1;7,00\n";
+    let c = backstock_mapping::convert_csv_noted(&m, inside.as_bytes(), &Overrides::default())
+        .unwrap_or_else(|e| panic!("{}", show_errors(&e)));
+    assert!(c.notes.is_empty(), "{:?}", c.notes);
+    let outside = "Artikel;Datum;Menge;Net Amount\nA1;05.01.2024;1;7,00\nA2;31.01.2024;1;1,00\n";
+    let c = backstock_mapping::convert_csv_noted(&m, outside.as_bytes(), &Overrides::default())
+        .unwrap_or_else(|e| panic!("{}", show_errors(&e)));
+    assert_eq!(c.rows.len(), 2);
+    assert_eq!(
+        c.notes.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+        ["line 1: the rows are dated 2024-01-05 to 2024-01-31, outside the statement's period 2024-03-01 to 2024-03-31: recorded in that period — check the period (--period-start/--period-end) if the file says another"]
+    );
+}
