@@ -709,11 +709,12 @@ pub async fn alias(
         sku: sku.clone(),
     });
     let id = format!("alias:{code}");
+    // A reversed alias is none: the code goes to `aliases::add`, which gives it anew.
     if !code.is_empty()
-        && on_record(store, &id, &event).await?
         && !crate::correct::reversed_ids(store, None)
             .await?
             .contains(&id)
+        && on_record(store, &id, &event).await?
     {
         return Ok((
             crate::aliases::AliasAdded {

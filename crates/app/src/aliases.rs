@@ -32,12 +32,15 @@ pub struct AliasAdded {
 /// Held statement lines not yet posted (no supplementary statement recorded for their
 /// code), oldest first, with their journal position.
 pub async fn unmatched_pending(store: &Store) -> Result<Vec<(i64, UnmatchedLine)>, AppError> {
+    // A posting a correction reversed posts nothing: its lines wait again (for the
+    // alias given anew). Versions after a reversal are `…:held:CODE:N`.
+    let gone = crate::correct::reversed_ids(store, None).await?;
     let posted: HashSet<String> = store
         .journal(None, Some(EntryKind::Statement), i64::MAX)
         .await?
         .into_iter()
-        .filter(|r| r.entry_id.contains(":held:"))
-        .map(|r| r.entry_id)
+        .filter(|r| r.entry_id.contains(":held:") && !gone.contains(&r.entry_id))
+        .map(|r| held_base(&r.entry_id).to_string())
         .collect();
     Ok(store
         .entries(&[EntryKind::Unmatched], None)
@@ -57,12 +60,52 @@ fn held_entry_id(distributor: &str, statement: &str, code: &str) -> String {
     format!("statement:{distributor}:{statement}:held:{code}")
 }
 
-/// Every alias on record, oldest first: (code, SKU).
+/// A held posting's id without its version (`…:held:CODE:2` → `…:held:CODE`).
+fn held_base(id: &str) -> &str {
+    match id.rsplit_once(':') {
+        Some((base, n))
+            if base.contains(":held:")
+                && !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && base
+                    .rsplit_once(":held:")
+                    .is_some_and(|(_, code)| !code.is_empty()) =>
+        {
+            base
+        }
+        _ => id,
+    }
+}
+
+/// The first id of a held posting not on record: the base, or `base:N` after the
+/// postings before were reversed (a held line is posted again when its code's alias
+/// is given anew).
+async fn free_held_id(store: &Store, base: &str) -> Result<String, AppError> {
+    for n in 1..=MAX_ALIAS_VERSIONS {
+        let id = if n == 1 {
+            base.to_string()
+        } else {
+            format!("{base}:{n}")
+        };
+        if store.entry(&id).await?.is_none() {
+            return Ok(id);
+        }
+    }
+    Err(AppError::new(
+        Exit::Refused,
+        format!("{base} was posted and reversed too many times"),
+    ))
+}
+
+/// Every alias standing (those a correction reversed left out), oldest first: (code,
+/// SKU).
 pub async fn list(store: &Store) -> Result<Vec<(String, Sku)>, AppError> {
+    let gone = crate::correct::reversed_ids(store, None).await?;
     Ok(store
         .entries(&[EntryKind::Alias], None)
         .await?
         .into_iter()
+        .filter(|(_, e)| !gone.contains(e.id.as_str()))
         .filter_map(|(_, e)| match e.event {
             Event::Fact(Fact::Alias { code, sku }) => Some((code, sku)),
             _ => None,
@@ -167,7 +210,7 @@ pub async fn add(store: &Store, code: &str, sku: Sku, user: &str) -> Result<Alia
         let Some(first) = lines.first() else { continue };
         lines_posted += lines.len();
         batch.push(Entry {
-            id: EntryId::new(held_entry_id(d, sid, &code))
+            id: EntryId::new(free_held_id(store, &held_entry_id(d, sid, &code)).await?)
                 .map_err(|e| AppError::new(Exit::Input, e.to_string()))?,
             effective_on: first.period_end,
             known_on: today.max(first.issued_on),

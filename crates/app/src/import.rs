@@ -754,10 +754,27 @@ pub async fn import_checked(
                 new_pos.extend(parsed.entries.iter().cloned());
             }
             crate::books::refuse_closed(store, &parsed.entries).await?;
+            let reread_key_of = reread_key(&file.sha256);
+            let reread_ids: Vec<String> = if reimport.is_some() {
+                parsed.entries.iter().map(|e| e.id.to_string()).collect()
+            } else {
+                Vec::new()
+            };
             let recorded = store
                 .record_all(parsed.entries, if reimport.is_some() { None } else { Some(file) })
                 .await;
             phase("recorded");
+            if recorded.is_ok() && !reread_ids.is_empty() {
+                // What this reading recorded stands for these bytes from now on: the
+                // same bytes again are "already imported" until it is reversed too.
+                let key = reread_key_of;
+                let mut list = store.meta(&key).await?.unwrap_or_default();
+                for id in &reread_ids {
+                    list.push_str(id);
+                    list.push('\n');
+                }
+                store.set_meta(&key, &list).await?;
+            }
             if let Some(at) = &reimport {
                 report.push_str(&format!(
                     "{shown}: imported before on {}; everything recorded from it then had been reversed, so it is read again (the original is kept once)\n",
@@ -1178,11 +1195,20 @@ enum Earlier {
     Reversed(String),
 }
 
+/// The meta key listing the entries recorded by reading again bytes imported before
+/// (recorded without the file, which is kept once): what they recorded stands too.
+fn reread_key(sha: &str) -> String {
+    format!("reread:{sha}")
+}
+
 async fn earlier_import(books: &Store, sha: &str) -> Result<Earlier, AppError> {
     let Some((at, _)) = books.file_imported(sha).await? else {
         return Ok(Earlier::New);
     };
-    let ids = books.entry_ids_of_file(sha).await?;
+    let mut ids = books.entry_ids_of_file(sha).await?;
+    if let Some(list) = books.meta(&reread_key(sha)).await? {
+        ids.extend(list.lines().map(str::to_string));
+    }
     if ids.is_empty() {
         return Ok(Earlier::Standing(at));
     }

@@ -367,17 +367,20 @@ fn alerts_are_recorded_and_posted_to_a_webhook() {
             (f[2], f[5])
         })
         .collect();
-    assert_eq!(cascade.len(), 3, "{list}");
+    // (A payment in June 2014 takes it back to ok for a month between watch and
+    // alert: the data's own rhythm.)
+    let first = |to: &str| cascade.iter().find(|c| c.1 == to).map(|c| c.0);
+    assert!(cascade.len() <= 4, "{list}");
     assert!(
         cascade[0].0.starts_with("2014-") && cascade[0].1 == "watch",
         "{list}"
     );
     assert!(
-        cascade[1].0.starts_with("2014-") && cascade[1].1 == "alert",
+        first("alert").is_some_and(|d| d.starts_with("2014-")),
         "{list}"
     );
     assert!(
-        cascade[2].0.starts_with("2015-") && cascade[2].1 == "critical",
+        first("critical").is_some_and(|d| d.starts_with("2015-")),
         "{list}"
     );
     assert_eq!(list.matches("HTTP 204").count(), 2, "{list}");
@@ -486,7 +489,7 @@ fn the_alert_log_of_a_fresh_demo_dates_each_change_when_the_data_showed_it() {
     assert!(
         cascade
             .iter()
-            .any(|l| l.contains(",2014-07-31,cascade,watch,alert,")),
+            .any(|l| l.contains(",2014-07-31,cascade,") && l.contains(",alert,level ")),
         "{out}"
     );
     assert!(

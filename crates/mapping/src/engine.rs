@@ -2480,7 +2480,7 @@ fn is_totals_label(code: &str) -> bool {
     match rest.strip_prefix("total") {
         Some(after) => {
             let after = after.strip_prefix('s').unwrap_or(after);
-            after.is_empty() || after.starts_with([' ', ':', '-', '('])
+            after.is_empty() || after.starts_with([' ', ':', '('])
         }
         None => false,
     }

@@ -520,8 +520,11 @@ fn match_short_pay(stmts: &[StmtCalc<'_>], amount: i128, on: Date) -> Option<usi
     // pay's residual): a payment on account of a round sum that happens to come near
     // a newer statement's amount pays the oldest first, as the label would apply it —
     // it does not leave the older one looking months unpaid.
+    // (A statement whose shortfall the label disputes is not "unpaid": the payment
+    // is the newer statement's, and the dispute stays where it is.)
     let older_unpaid = stmts[..p].iter().any(|s| {
         s.net > 0
+            && !s.disputed
             && s.r.received_on() <= on
             && s.open().saturating_mul(1000) > s.net.saturating_mul(1000 - MATCH_MIN_PERMILLE)
     });

@@ -791,7 +791,11 @@ fn coverage_before(
 fn usual_payment_gap_days(book: &Book<'_>, until: Date) -> Option<i64> {
     let from = crate::minus_days(until, 365);
     let paid = || book.cash.iter().filter(|c| c.amount > 0 && c.date <= until);
-    let before = paid().map(|c| c.date).filter(|d| *d <= from).max();
+    // Only a payment within a year before that: a pause of years is no rhythm.
+    let before = paid()
+        .map(|c| c.date)
+        .filter(|d| *d <= from && *d > crate::minus_days(from, 365))
+        .max();
     let mut dates: Vec<Date> = paid()
         .map(|c| c.date)
         .filter(|d| *d > from)

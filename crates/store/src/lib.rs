@@ -56,6 +56,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_chain_v2.sql")),
     (6, include_str!("../migrations/0006_royalty_statements.sql")),
     (7, include_str!("../migrations/0007_statement_digests.sql")),
+    (8, include_str!("../migrations/0008_journal_file_index.sql")),
 ];
 
 /// File name of the database inside the data directory.
@@ -471,7 +472,9 @@ impl Store {
     /// without the file, which is kept once), oldest first.
     pub async fn entry_ids_of_file(&self, sha256: &str) -> Result<Vec<String>> {
         Ok(
-            sqlx::query_scalar("SELECT entry_id FROM journal WHERE file_sha256 = ? ORDER BY seq")
+            sqlx::query_scalar(
+                "SELECT entry_id FROM journal WHERE file_sha256 = ? AND file_sha256 IS NOT NULL ORDER BY seq",
+            )
                 .bind(sha256)
                 .fetch_all(&self.pool)
                 .await?,
