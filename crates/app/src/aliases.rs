@@ -81,20 +81,14 @@ fn held_base(id: &str) -> &str {
 /// postings before were reversed (a held line is posted again when its code's alias
 /// is given anew).
 async fn free_held_id(store: &Store, base: &str) -> Result<String, AppError> {
-    for n in 1..=MAX_ALIAS_VERSIONS {
-        let id = if n == 1 {
-            base.to_string()
-        } else {
-            format!("{base}:{n}")
-        };
-        if store.entry(&id).await?.is_none() {
-            return Ok(id);
-        }
-    }
-    Err(AppError::new(
-        Exit::Refused,
-        format!("{base} was posted and reversed too many times"),
-    ))
+    crate::first_unused_id(store, base, MAX_ALIAS_VERSIONS)
+        .await?
+        .ok_or_else(|| {
+            AppError::new(
+                Exit::Refused,
+                format!("{base} was posted and reversed too many times"),
+            )
+        })
 }
 
 /// Every alias standing (those a correction reversed left out), oldest first: (code,

@@ -133,6 +133,27 @@ impl std::error::Error for AppError {
     }
 }
 
+/// The first of `base`, `base:2`, … `base:max` with no entry on record (ids are never
+/// reused: a payout or a held posting recorded again after a reversal takes the next);
+/// `None` when all are taken.
+pub(crate) async fn first_unused_id(
+    store: &backstock_store::Store,
+    base: &str,
+    max: u32,
+) -> Result<Option<String>, AppError> {
+    for n in 1..=max {
+        let id = if n == 1 {
+            base.to_string()
+        } else {
+            format!("{base}:{n}")
+        };
+        if store.entry(&id).await?.is_none() {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
 /// A journal entry recorded by `user` through a command (`command` is what they ran,
 /// for the provenance): effective on `on`, known on `known`.
 pub fn command_entry(

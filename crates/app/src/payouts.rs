@@ -340,19 +340,9 @@ async fn free_id(
 
 /// The first id of `base` (`base`, `base:2`, …) not recorded at all.
 async fn unused_id(store: &Store, base: &str) -> Result<String, AppError> {
-    for n in 1..1000u32 {
-        let id = if n == 1 {
-            base.to_string()
-        } else {
-            format!("{base}:{n}")
-        };
-        if store.entry(&id).await?.is_none() {
-            return Ok(id);
-        }
-    }
-    Err(refused(format!(
-        "payout {base} was recorded too many times"
-    )))
+    crate::first_unused_id(store, base, 1000)
+        .await?
+        .ok_or_else(|| refused(format!("payout {base} was recorded too many times")))
 }
 
 /// A reference as it may go in an id and a bank file: printable, at most 100 chars.

@@ -625,26 +625,7 @@ fn a_formula_without_a_stored_result_is_refused_at_its_cell() {
 /// recorded in the wrong currency without a word. `€` and `EUR` read as before.
 #[test]
 fn an_amount_marked_in_another_currency_is_refused_at_its_cell() {
-    let toml = r#"
-name = "eu-csv"
-format = "csv"
-delimiter = ";"
-decimal = ","
-[columns]
-sku = "Artikel"
-[statement]
-distributor = "eu"
-statement_id = "S-1"
-period_start = "2024-01-01"
-period_end = "2024-01-31"
-issued_on = "2024-02-10"
-currency = "EUR"
-[[lines]]
-kind = "sale"
-amount = "Net Amount"
-units = 2
-"#;
-    let m = Mapping::parse(toml).expect("mapping");
+    let m = eur_mapping("", "", ("2024-01-01", "2024-01-31"), 2, "");
     let good = "Artikel;Menge;Net Amount\nA1;1;€ 1.234,56\nA2;1;12,00 EUR\nA3;1;7,00\n";
     if let Err(e) = convert_csv(&m, good.as_bytes(), &Overrides::default()) {
         panic!("euro marks in a EUR statement: {}", show_errors(&e));
@@ -683,31 +664,13 @@ units = 2
 /// that is neither says both sums.
 #[test]
 fn each_section_total_is_checked_against_its_own_lines() {
-    let toml = r#"
-name = "sections"
-format = "csv"
-delimiter = ";"
-decimal = ","
-[columns]
-sku = "Artikel"
-[statement]
-distributor = "eu"
-statement_id = "S-1"
-period_start = "2024-01-01"
-period_end = "2024-01-31"
-issued_on = "2024-02-10"
-currency = "EUR"
-[[lines]]
-kind = "sale"
-amount = "Net Amount"
-units = 2
-[[rules]]
-column = "Artikel"
-equals = "TOTAL"
-action = "total"
-amount = "Net Amount"
-"#;
-    let m = Mapping::parse(toml).expect("mapping");
+    let m = eur_mapping(
+        "",
+        "",
+        ("2024-01-01", "2024-01-31"),
+        2,
+        "[[rules]]\ncolumn = \"Artikel\"\nequals = \"TOTAL\"\naction = \"total\"\namount = \"Net Amount\"\n",
+    );
     let ok = "Artikel;Menge;Net Amount\nA1;1;7,00\nA2;1;1,00\nTOTAL;;8,00\nA3;1;3,00\nTOTAL;;3,00\nTOTAL;;11,00\n";
     let rows = convert_csv(&m, ok.as_bytes(), &Overrides::default())
         .unwrap_or_else(|e| panic!("{}", show_errors(&e)));
@@ -726,28 +689,13 @@ amount = "Net Amount"
 /// period, and said in a note (a file of January's sales under a March period).
 #[test]
 fn rows_dated_outside_the_period_are_noted() {
-    let toml = r#"
-name = "dated"
-format = "csv"
-delimiter = ";"
-decimal = ","
-date_format = "%d.%m.%Y"
-[columns]
-sku = "Artikel"
-date = "Datum"
-[statement]
-distributor = "eu"
-statement_id = "S-1"
-period_start = "2024-03-01"
-period_end = "2024-03-31"
-issued_on = "2024-04-10"
-currency = "EUR"
-[[lines]]
-kind = "sale"
-amount = "Net Amount"
-units = 3
-"#;
-    let m = Mapping::parse(toml).expect("mapping");
+    let m = eur_mapping(
+        "date_format = \"%d.%m.%Y\"",
+        "date = \"Datum\"",
+        ("2024-03-01", "2024-03-31"),
+        3,
+        "",
+    );
     let inside = "Artikel;Datum;Menge;Net Amount\nA1;05.03.2024;1;7,00\n";
     let c = backstock_mapping::convert_csv_noted(&m, inside.as_bytes(), &Overrides::default())
         .unwrap_or_else(|e| panic!("{}", show_errors(&e)));
@@ -760,4 +708,21 @@ units = 3
         c.notes.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
         ["line 1: the rows are dated 2024-01-05 to 2024-01-31, outside the statement's period 2024-03-01 to 2024-03-31: recorded in that period — check the period (--period-start/--period-end) if the file says another"]
     );
+}
+
+/// A EUR mapping of a `;`-separated file with a decimal comma: SKUs in "Artikel",
+/// amounts in "Net Amount", units in column `units`; `before_columns` goes before
+/// `[columns]`, `columns` after `sku`, `after` at the end (rules).
+fn eur_mapping(
+    before_columns: &str,
+    columns: &str,
+    period: (&str, &str),
+    units: u32,
+    after: &str,
+) -> Mapping {
+    let toml = format!(
+        "name = \"eu-test\"\nformat = \"csv\"\ndelimiter = \";\"\ndecimal = \",\"\n{before_columns}\n[columns]\nsku = \"Artikel\"\n{columns}\n[statement]\ndistributor = \"eu\"\nstatement_id = \"S-1\"\nperiod_start = \"{}\"\nperiod_end = \"{}\"\nissued_on = \"2024-04-10\"\ncurrency = \"EUR\"\n[[lines]]\nkind = \"sale\"\namount = \"Net Amount\"\nunits = {units}\n{after}",
+        period.0, period.1
+    );
+    Mapping::parse(&toml).expect("mapping")
 }
