@@ -446,7 +446,7 @@ impl<'m> Engine<'m> {
                     c,
                     found,
                     format!(
-                        "no amount on the {} row{} below the header that the mapping passes over (skip_rows_after_header = {}): this file has no such row there — check skip_rows_after_header for this layout",
+                        "no amount on the {} row{} below the header that the mapping passes over (skip_rows_after_header = {}): this file has no such row there — check skip_rows_after_header for this layout (a row of money to leave out on purpose, an opening balance, takes a [[rules]] entry with action = \"skip\")",
                         self.m.skip_rows_after_header,
                         if self.m.skip_rows_after_header == 1 { "" } else { "s" },
                         self.m.skip_rows_after_header

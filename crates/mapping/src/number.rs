@@ -140,11 +140,15 @@ pub fn mark_currencies(text: &str) -> Option<(String, Vec<String>)> {
     if mark.is_empty() {
         return None;
     }
-    let dollars = ["USD", "CAD", "AUD", "NZD", "HKD", "SGD", "MXN"];
+    // `$` is written for dollars and pesos alike.
+    let dollars = [
+        "USD", "CAD", "AUD", "NZD", "HKD", "SGD", "MXN", "ARS", "CLP", "COP", "UYU", "TWD",
+    ];
     let upper = mark.to_uppercase();
     let codes: Vec<&str> = match upper.as_str() {
         "US$" => vec!["USD"],
         "C$" | "CA$" => vec!["CAD"],
+        "R$" => vec!["BRL"],
         "A$" | "AU$" => vec!["AUD"],
         "NZ$" => vec!["NZD"],
         "$" => dollars.to_vec(),

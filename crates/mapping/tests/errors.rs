@@ -327,7 +327,7 @@ action = "skip"
         convert_csv(&m, no_sub_header.as_bytes(), &Overrides::default()).expect_err("skipped sale");
     assert_eq!(
         show_errors(&errs),
-        "line 3, column 3 (Amt): found \"1.00\", expected no amount on the 1 row below the header that the mapping passes over (skip_rows_after_header = 1): this file has no such row there — check skip_rows_after_header for this layout"
+        "line 3, column 3 (Amt): found \"1.00\", expected no amount on the 1 row below the header that the mapping passes over (skip_rows_after_header = 1): this file has no such row there — check skip_rows_after_header for this layout (a row of money to leave out on purpose, an opening balance, takes a [[rules]] entry with action = \"skip\")"
     );
 }
 
