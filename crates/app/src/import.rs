@@ -532,14 +532,12 @@ pub async fn import_checked(
                     report.push_str(&same_as(&shown, first));
                     continue;
                 }
-                match earlier_import(books, &k.sha).await? {
-                    Earlier::Standing(at) => {
-                        report.push_str(&already(&shown, &at));
-                        continue;
-                    }
-                    Earlier::Reversed(at) => reimport = Some(at),
-                    Earlier::New => {}
+                let (standing, again) = earlier_import(books, &k.sha).await?.split();
+                if let Some(at) = standing {
+                    report.push_str(&already(&shown, &at));
+                    continue;
                 }
+                reimport = again;
                 early = Some(k);
             }
             ctx.file_name = shown.clone();
@@ -584,14 +582,12 @@ pub async fn import_checked(
                     }
                     // The same bytes again: "already imported", whether or not they
                     // still parse against today's catalog.
-                    match earlier_import(books, &k.sha).await? {
-                        Earlier::Standing(at) => {
-                            report.push_str(&already(&shown, &at));
-                            continue;
-                        }
-                        Earlier::Reversed(at) => reimport = Some(at),
-                        Earlier::New => {}
+                    let (standing, again) = earlier_import(books, &k.sha).await?.split();
+                    if let Some(at) = standing {
+                        report.push_str(&already(&shown, &at));
+                        continue;
                     }
+                    reimport = again;
                     let mut parsed = parsed?;
                     for e in &mut parsed.entries {
                         if let backstock_ledger::Provenance::File { sha256, .. } = &mut e.provenance
@@ -1193,6 +1189,18 @@ enum Earlier {
     /// Imported on this day, and every entry it recorded was reversed since: the file
     /// may be read again (with another mapping, distributor or statement id).
     Reversed(String),
+}
+
+impl Earlier {
+    /// (imported on, when what it recorded stands: "already imported"; imported on,
+    /// when all of it was reversed: read again).
+    fn split(self) -> (Option<String>, Option<String>) {
+        match self {
+            Earlier::New => (None, None),
+            Earlier::Standing(at) => (Some(at), None),
+            Earlier::Reversed(at) => (None, Some(at)),
+        }
+    }
 }
 
 /// The meta key listing the entries recorded by reading again bytes imported before
