@@ -493,6 +493,47 @@ fn an_unquoted_thousands_comma_is_named_as_such_not_as_a_wrong_currency() {
 }
 
 #[test]
+fn a_value_beyond_the_header_is_refused_not_dropped() {
+    let (tmp, d) = label();
+    // A decimal comma left unquoted: 1326,48 would be read as 1,326.00 and the 48
+    // cents dropped.
+    let f = write(
+        tmp.path(),
+        "pay.csv",
+        "payment_id,date,distributor,currency,amount\nP10,2016-04-20,allegro,USD,1326,48\n",
+    );
+    refused(
+        &d,
+        &["import", &f],
+        3,
+        "pay.csv:line 2, column 6 (none: the header ends at amount): found \"\\\"48\\\" (the line has 6 values, the header 5 columns)\", expected one value per column: a value holding a comma",
+    );
+    // An unquoted note with a comma in it.
+    let f = write(
+        tmp.path(),
+        "memo.csv",
+        &format!("{HEADER}B2,allegro,2016-03-01,2016-03-31,2016-04-10,sale,MRG-001-CD,1,12.00,USD,Smith, John\n"),
+    );
+    refused(
+        &d,
+        &["import", &f],
+        3,
+        "memo.csv:line 2, column 12 (none: the header ends at memo): found \"\\\"John\\\" (the line has 12 values",
+    );
+    let out = ok(&d, &["journal", "--kind", "payment"]);
+    assert!(!out.contains("P10"), "{out}");
+    // A trailing comma on every row is an empty value: read, and not taken for a
+    // thousands comma (100,800.00 is units 100 and amount 800.00).
+    let f = write(
+        tmp.path(),
+        "trailing.csv",
+        &format!("{HEADER}B3,allegro,2016-03-01,2016-03-31,2016-04-10,sale,MRG-001-CD,100,800.00,USD,,\n"),
+    );
+    let out = ok(&d, &["import", &f]);
+    assert!(out.contains("total 800.00 USD"), "{out}");
+}
+
+#[test]
 fn an_unknown_sku_is_named_with_its_column() {
     let (tmp, d) = label();
     let f = write(

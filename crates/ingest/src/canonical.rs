@@ -196,7 +196,7 @@ impl<'a> Row<'a> {
     /// thousands comma ([`split_number`]).
     pub(crate) fn misshapen(&self) -> Option<LineError> {
         value_over_lines(self.rec, self.width, self.line, |at| self.name_at(at))
-            .or_else(|| split_number(self.rec, self.width, self.line, |at| self.name_at(at)))
+            .or_else(|| too_many_values(self.rec, self.width, self.line, |at| self.name_at(at)))
     }
     fn err(&self, col: usize, found: &str, expected: impl Into<String>) -> LineError {
         LineError {
@@ -301,6 +301,46 @@ pub fn swallows_a_record(separators: usize, fields: usize, width: usize) -> bool
     separators >= threshold || (separators >= 2 && fields != width)
 }
 
+/// A line with more values than its header has columns (`width`), unless every value
+/// past the last column is empty (a trailing comma on each row is harmless). A number
+/// split by its thousands comma is named as such ([`split_number`]); any other extra
+/// value (a decimal comma, `1326,48`; an unquoted note, `Smith, John`) would shift or be
+/// dropped without a word, so the line is refused, naming the first value with no
+/// column. `name_at` gives the header name of a 0-based position.
+pub fn too_many_values(
+    rec: &csv::StringRecord,
+    width: usize,
+    line: u64,
+    name_at: impl Fn(usize) -> Option<String>,
+) -> Option<LineError> {
+    if rec.len() <= width || rec.iter().skip(width).all(|v| v.trim().is_empty()) {
+        return None;
+    }
+    if let Some(e) = split_number(rec, width, line, &name_at) {
+        return Some(e);
+    }
+    let (at, extra) = rec
+        .iter()
+        .enumerate()
+        .skip(width)
+        .find(|(_, v)| !v.trim().is_empty())?;
+    let last = width
+        .checked_sub(1)
+        .and_then(&name_at)
+        .unwrap_or_else(|| "?".into());
+    Some(LineError {
+        line,
+        column: Some((at + 1, format!("none: the header ends at {last}"))),
+        found: format!(
+            "{:?} (the line has {} values, the header {} columns)",
+            extra.trim(),
+            rec.len(),
+            width
+        ),
+        expected: "one value per column: a value holding a comma (a note such as \"Smith, John\", a number with a decimal comma such as 1326,48) goes in double quotes, or is written without the comma (1326.48)".into(),
+    })
+}
+
 /// A line with more values than its header has columns (`width`) because a number was
 /// written with a thousands comma (`…,1,234.00,USD,…`): every value after
 /// it has moved one column on, so the errors of those columns would mislead. This is the
@@ -312,7 +352,7 @@ pub fn split_number(
     line: u64,
     name_at: impl Fn(usize) -> Option<String>,
 ) -> Option<LineError> {
-    if rec.len() <= width {
+    if rec.len() <= width || rec.iter().skip(width).all(|v| v.trim().is_empty()) {
         return None;
     }
     let whole = |v: &str| {

@@ -561,7 +561,7 @@ pub fn read(
         if let Some(e) =
             backstock_ingest::canonical::value_over_lines(&rec, headers.len(), row.line, name_at)
                 .or_else(|| {
-                    backstock_ingest::canonical::split_number(
+                    backstock_ingest::canonical::too_many_values(
                         &rec,
                         headers.len(),
                         row.line,
