@@ -94,6 +94,7 @@ pub async fn record_keyed(
     command: &str,
 ) -> Result<Keyed, AppError> {
     let today = crate::risk::today(store).await?;
+    crate::rekey_reversed(store, &mut entries).await?;
     for e in &mut entries {
         e.known_on = today.max(e.effective_on);
         e.provenance = Provenance::Command {
@@ -114,8 +115,14 @@ pub async fn record_keyed(
                 return Err(AppError::new(
                     Exit::Refused,
                     format!(
-                        "entry {} was already recorded with different details; record a correction instead of changing it (nothing was recorded)",
-                        e.id
+                        "entry {} was already recorded with different details; record a correction instead of changing it, then key it again{} (nothing was recorded)",
+                        e.id,
+                        match &e.event {
+                            Event::Shipment { .. } => "; a second return of the same SKU on the same day needs its own return id (RMA)",
+                            Event::PaymentReceived { .. } => "; another payment needs its own reference",
+                            Event::Fact(Fact::PurchaseOrder(_)) => "; another order of the same SKU needs its own PO number",
+                            _ => "",
+                        }
                     ),
                 ))
             }
@@ -374,7 +381,9 @@ pub async fn return_stock(
         ("sku", req.sku.clone()),
         ("units", req.units.clone()),
     ];
-    let entries = read_row(store, Kind::Shipments, &fields).await?;
+    let mut entries = read_row(store, Kind::Shipments, &fields).await?;
+    // A return keyed again after its correction is a new entry (checked below).
+    crate::rekey_reversed(store, &mut entries).await?;
     // The ledger lets a holding go below zero (a file may be imported before the one
     // that explains it); keyed by hand, a return of more than is held is refused.
     for e in &entries {
@@ -486,16 +495,25 @@ pub async fn add_agreement(
 // ---------------------------------------------------------------------------------------
 // The paperwork, recorded once
 
-/// Whether `id` is on record with `event` (`Some(true)`), with another event (refused),
-/// or not at all (`None`).
-async fn on_record(store: &Store, id: &str, event: &Event) -> Result<bool, AppError> {
-    match store.entry(id).await? {
-        None => Ok(false),
-        Some((_, e, _)) if &e.event == event => Ok(true),
-        Some(_) => Err(AppError::new(
+/// Whether `id` stands on record with `event` (`true`), with another event (refused),
+/// or not at all (`false`). A version a correction reversed does not stand: the same
+/// paperwork keyed again after it is recorded anew ([`crate::standing_id`]).
+async fn on_record(store: &Store, id: &mut String, event: &Event) -> Result<bool, AppError> {
+    if store.entry(id).await?.is_none() {
+        return Ok(false);
+    }
+    let gone = crate::correct::reversed_ids(store, None).await?;
+    match crate::standing_id(store, id, &gone).await? {
+        None | Some((_, None)) => Ok(false),
+        Some((standing, Some(e))) if &e.event == event => {
+            // Answered with the version that stands.
+            *id = standing;
+            Ok(true)
+        }
+        Some((id, Some(_))) => Err(AppError::new(
             Exit::Refused,
             format!(
-                "entry {id} was already recorded with different details; record a correction instead of changing it (nothing was recorded)"
+                "entry {id} was already recorded with different details; record a correction instead of changing it, then key it again (nothing was recorded)"
             ),
         )),
     }
@@ -543,8 +561,8 @@ pub async fn demand(
         made_on: req.made_on,
         via: req.via.clone(),
     }));
-    let entry_id = format!("demand:{id}");
-    if on_record(store, &entry_id, &event).await? {
+    let mut entry_id = format!("demand:{id}");
+    if on_record(store, &mut entry_id, &event).await? {
         return Ok((
             crate::demands::Recorded {
                 demand_id: id,
@@ -563,14 +581,14 @@ pub async fn answer(
     req: crate::demands::Respond,
     user: &str,
 ) -> Result<(crate::demands::Recorded, bool), AppError> {
-    let entry_id = format!("demand-response:{}", req.demand_id);
+    let mut entry_id = format!("demand-response:{}", req.demand_id);
     let event = Event::Fact(Fact::DemandResponse(DemandResponse {
         demand_id: req.demand_id.clone(),
         answered_on: req.answered_on,
         outcome: req.outcome,
         note: req.note.clone(),
     }));
-    if on_record(store, &entry_id, &event).await? {
+    if on_record(store, &mut entry_id, &event).await? {
         let d = crate::demands::list(store, None)
             .await?
             .into_iter()
@@ -596,7 +614,7 @@ pub async fn ucc1(
     user: &str,
 ) -> Result<(crate::paperwork::Ucc1Recorded, bool), AppError> {
     let number = req.file_number.trim().to_string();
-    let entry_id = format!("ucc1:{}:{number}", req.distributor);
+    let mut entry_id = format!("ucc1:{}:{number}", req.distributor);
     let event = Event::Fact(Fact::Ucc1Filing(Ucc1Filing {
         distributor: req.distributor.clone(),
         file_number: number.clone(),
@@ -604,7 +622,7 @@ pub async fn ucc1(
         filed_on: req.filed_on,
         continues: req.continues.clone(),
     }));
-    if !number.is_empty() && on_record(store, &entry_id, &event).await? {
+    if !number.is_empty() && on_record(store, &mut entry_id, &event).await? {
         let (lapses_on, ineffective) =
             crate::paperwork::ucc1_outcome(store, &req.distributor, &number, req.filed_on).await?;
         return Ok((
@@ -628,14 +646,14 @@ pub async fn pmsi(
     user: &str,
 ) -> Result<(crate::paperwork::NoticeRecorded, bool), AppError> {
     let party = req.secured_party.trim().to_string();
-    let entry_id = format!("pmsi:{}:{party}:{}", req.distributor, req.sent_on);
+    let mut entry_id = format!("pmsi:{}:{party}:{}", req.distributor, req.sent_on);
     let event = Event::Fact(Fact::PmsiNotice(PmsiNotice {
         distributor: req.distributor.clone(),
         secured_party: party.clone(),
         sent_on: req.sent_on,
         received_on: req.received_on,
     }));
-    if !party.is_empty() && on_record(store, &entry_id, &event).await? {
+    if !party.is_empty() && on_record(store, &mut entry_id, &event).await? {
         return Ok((
             crate::paperwork::NoticeRecorded {
                 distributor: req.distributor,
@@ -708,14 +726,9 @@ pub async fn alias(
         code: code.to_string(),
         sku: sku.clone(),
     });
-    let id = format!("alias:{code}");
+    let mut id = format!("alias:{code}");
     // A reversed alias is none: the code goes to `aliases::add`, which gives it anew.
-    if !code.is_empty()
-        && !crate::correct::reversed_ids(store, None)
-            .await?
-            .contains(&id)
-        && on_record(store, &id, &event).await?
-    {
+    if !code.is_empty() && on_record(store, &mut id, &event).await? {
         return Ok((
             crate::aliases::AliasAdded {
                 code: code.to_string(),

@@ -141,8 +141,10 @@ pub async fn add(store: &Store, req: AddDemand, user: &str) -> Result<Recorded, 
             via: req.via,
         })),
     )?;
-    let entry_id = e.id.to_string();
-    crate::books::record(store, &[e], None).await?;
+    let mut e = [e];
+    crate::rekey_reversed(store, &mut e).await?;
+    let entry_id = e[0].id.to_string();
+    crate::books::record(store, &e, None).await?;
     Ok(Recorded {
         demand_id: id,
         distributor: d.clone(),
@@ -191,8 +193,10 @@ pub async fn add_response(store: &Store, req: Respond, user: &str) -> Result<Rec
             note: req.note,
         })),
     )?;
-    let entry_id = e.id.to_string();
-    crate::books::record(store, &[e], None).await?;
+    let mut e = [e];
+    crate::rekey_reversed(store, &mut e).await?;
+    let entry_id = e[0].id.to_string();
+    crate::books::record(store, &e, None).await?;
     Ok(Recorded {
         demand_id: req.demand_id,
         distributor,

@@ -132,8 +132,14 @@ pub async fn add(store: &Store, req: AddInsolvency, user: &str) -> Result<Record
             });
         }
     }
+    // The next number not on record: a failure recorded and then reversed keeps its
+    // number, and the failure keyed again takes the one after.
+    let mut n = earlier.len() + 1;
+    while store.entry(&format!("insolvency:{d}:{n}")).await?.is_some() {
+        n += 1;
+    }
     let e = crate::command_entry(
-        format!("insolvency:{d}:{}", earlier.len() + 1),
+        format!("insolvency:{d}:{n}"),
         req.on,
         today.max(req.on),
         user,

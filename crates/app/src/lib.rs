@@ -154,6 +154,68 @@ pub(crate) async fn first_unused_id(
     Ok(None)
 }
 
+/// Versions of one keyed id (`base`, `base:2`, …) tried before a keyed action is
+/// refused as corrected too many times.
+const MAX_KEYED_VERSIONS: u32 = 1000;
+
+/// The id an entry keyed as `base` is recorded under: the first of `base`, `base:2`, …
+/// that is not on record (`(id, None)`: a new entry) or stands (`(id, Some(entry))`: the
+/// same action keyed again is already recorded, another under that id is refused).
+/// Versions a correction reversed (`gone`) are passed over, so what was corrected
+/// can be keyed again and counts. `None` when every version is taken.
+pub(crate) async fn standing_id(
+    store: &backstock_store::Store,
+    base: &str,
+    gone: &std::collections::BTreeSet<String>,
+) -> Result<Option<(String, Option<backstock_ledger::Entry>)>, AppError> {
+    for n in 1..=MAX_KEYED_VERSIONS {
+        let id = if n == 1 {
+            base.to_string()
+        } else {
+            format!("{base}:{n}")
+        };
+        match store.entry(&id).await? {
+            None => return Ok(Some((id, None))),
+            Some((_, e, _)) if !gone.contains(&id) => return Ok(Some((id, Some(e)))),
+            Some(_) => continue,
+        }
+    }
+    Ok(None)
+}
+
+/// Gives each keyed entry whose id a correction reversed the next version of it
+/// ([`standing_id`]): a payment, order, return, receipt, filing, demand or answer keyed
+/// again after its correction is recorded, not reported as "already recorded" while
+/// the books leave it out. Entries whose id is free or standing keep it.
+pub(crate) async fn rekey_reversed(
+    store: &backstock_store::Store,
+    entries: &mut [backstock_ledger::Entry],
+) -> Result<(), AppError> {
+    let mut gone: Option<std::collections::BTreeSet<String>> = None;
+    for e in entries.iter_mut() {
+        if store.entry(e.id.as_str()).await?.is_none() {
+            continue;
+        }
+        let gone = match &mut gone {
+            Some(g) => &*g,
+            None => &*gone.insert(crate::correct::reversed_ids(store, None).await?),
+        };
+        if !gone.contains(e.id.as_str()) {
+            continue;
+        }
+        let base = e.id.to_string();
+        let (id, _) = standing_id(store, &base, gone).await?.ok_or_else(|| {
+            AppError::new(
+                Exit::Refused,
+                format!("{base} was recorded and corrected {MAX_KEYED_VERSIONS} times; nothing was recorded"),
+            )
+        })?;
+        e.id = backstock_ledger::EntryId::new(id)
+            .map_err(|x| AppError::new(Exit::Input, x.to_string()))?;
+    }
+    Ok(())
+}
+
 /// A journal entry recorded by `user` through a command (`command` is what they ran,
 /// for the provenance): effective on `on`, known on `known`.
 pub fn command_entry(

@@ -82,6 +82,7 @@ pub async fn confirm_receipt(
             })),
         )?);
     }
+    crate::rekey_reversed(store, &mut batch).await?;
     crate::books::record(store, &batch, None).await?;
     Ok(ReceiptRecorded {
         shipment_id: shipment_id.to_string(),
@@ -183,7 +184,9 @@ pub async fn file_ucc1(store: &Store, req: FileUcc1, user: &str) -> Result<Ucc1R
             continues: req.continues,
         })),
     )?;
-    crate::books::record(store, &[e], None).await?;
+    let mut e = [e];
+    crate::rekey_reversed(store, &mut e).await?;
+    crate::books::record(store, &e, None).await?;
     let (lapses_on, ineffective) = ucc1_outcome(store, d, &number, req.filed_on).await?;
     Ok(Ucc1Recorded {
         distributor: d.clone(),
@@ -270,8 +273,10 @@ pub async fn send_notice(
             received_on: req.received_on,
         })),
     )?;
-    let entry_id = e.id.to_string();
-    crate::books::record(store, &[e], None).await?;
+    let mut e = [e];
+    crate::rekey_reversed(store, &mut e).await?;
+    let entry_id = e[0].id.to_string();
+    crate::books::record(store, &e, None).await?;
     Ok(NoticeRecorded {
         distributor: d.clone(),
         secured_party: party,

@@ -321,21 +321,11 @@ async fn free_id(
     base: &str,
     gone: &BTreeSet<String>,
 ) -> Result<(String, Option<Entry>), AppError> {
-    for n in 1..1000u32 {
-        let id = if n == 1 {
-            base.to_string()
-        } else {
-            format!("{base}:{n}")
-        };
-        match store.entry(&id).await? {
-            None => return Ok((id, None)),
-            Some((_, e, _)) if !gone.contains(&id) => return Ok((id, Some(e))),
-            Some(_) => continue,
-        }
-    }
-    Err(refused(format!(
-        "payout {base} was recorded and corrected too many times; record it with another --reference"
-    )))
+    crate::standing_id(store, base, gone).await?.ok_or_else(|| {
+        refused(format!(
+            "payout {base} was recorded and corrected too many times; record it with another --reference"
+        ))
+    })
 }
 
 /// The first id of `base` (`base`, `base:2`, …) not recorded at all.

@@ -1760,9 +1760,13 @@ async fn run_codes(command: Command, data_dir: Option<PathBuf>) -> Result<String
                         .map_err(|e| CliError::new(Exit::Input, format!("SKU: {e}")))?;
                     #[cfg(feature = "lines")]
                     let before = store.last_seq().await?.unwrap_or(0);
-                    let r = backstock_app::aliases::add(&store, &code, sku, &user()).await?;
+                    // The same alias keyed on the web, by the API or here: recorded once.
+                    let (r, new) =
+                        backstock_app::actions::alias(&store, &code, sku, &user()).await?;
                     #[allow(unused_mut)]
-                    let mut out = if r.lines_posted > 0 {
+                    let mut out = if !new {
+                        format!("{} already means {}; nothing changed.\n", r.code, r.sku)
+                    } else if r.lines_posted > 0 {
                         format!(
                             "{} now means {}; posted {} held line(s) from {} statement(s).\n",
                             r.code, r.sku, r.lines_posted, r.statements

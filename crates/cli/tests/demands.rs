@@ -210,3 +210,65 @@ fn paperwork_is_checked_before_it_is_recorded() {
         "{out}"
     );
 }
+
+#[test]
+fn a_failure_or_an_answer_reversed_by_a_correction_can_be_recorded_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("demo");
+    ok(&d, &["demo"]);
+    ok(
+        &d,
+        &[
+            "correct",
+            "insolvency:cascade:1",
+            "--reason",
+            "entered in error",
+        ],
+    );
+    let out = ok(
+        &d,
+        &[
+            "insolvency",
+            "add",
+            "cascade",
+            "--kind",
+            "liquidation",
+            "--on",
+            "2016-06-03",
+        ],
+    );
+    assert!(out.contains("Recorded insolvency:cascade:2"), "{out}");
+    let out = ok(&d, &["insolvency", "show", "cascade"]);
+    assert!(
+        out.contains("an out-of-court liquidation on 2016-06-03"),
+        "{out}"
+    );
+
+    ok(
+        &d,
+        &[
+            "correct",
+            "demand-response:D-2016-001",
+            "--reason",
+            "wrong answer",
+        ],
+    );
+    let out = ok(
+        &d,
+        &[
+            "demand",
+            "respond",
+            "D-2016-001",
+            "--on",
+            "2016-06-20",
+            "--outcome",
+            "partial",
+        ],
+    );
+    assert!(
+        out.contains("Recorded the answer to demand D-2016-001"),
+        "{out}"
+    );
+    let out = ok(&d, &["demand", "list"]);
+    assert!(out.contains("2016-06-20  partial"), "{out}");
+}

@@ -138,6 +138,35 @@ pub enum Perm {
 }
 
 impl Perm {
+    /// What correcting (reversing) an entry of `kind` takes: the permission that
+    /// records such entries, so a correction is never a way around the role table (a
+    /// bookkeeper, who may not pay artists or record a failure, may not reverse a
+    /// payout or an insolvency either). What a bookkeeper keys or imports (payments,
+    /// orders, receipts, aliases, statements, shipments and the other files) is
+    /// `record`.
+    pub fn to_correct(kind: backstock_ledger::EntryKind) -> Perm {
+        use backstock_ledger::EntryKind as K;
+        match kind {
+            K::Detention
+            | K::WriteOff
+            | K::TitleTransfer
+            | K::DeductionAccepted
+            | K::DeductionDisputed
+            | K::ReceivableWrittenOff
+            | K::BuyBack
+            | K::Agreement
+            | K::Ucc1Filing
+            | K::PmsiNotice
+            | K::Demand
+            | K::DemandResponse
+            | K::Insolvency
+            | K::Document
+            | K::RoyaltyRun => Perm::Operate,
+            K::RoyaltyPaid | K::TaxForm => Perm::Pay,
+            _ => Perm::Record,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Perm::Member => "member",

@@ -145,6 +145,131 @@ async fn a_bookkeepers_payment_moves_receivables_by_exactly_its_amount_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_keyed_again_after_its_correction_is_recorded_again() {
+    let s = start(|_| {}).await;
+    with_statement(&s).await;
+    let owner = s.login("owner@alpha.test").await;
+    let before = open_minor(&s, &owner).await;
+    let pay =
+        serde_json::json!({"distributor": "alphadist", "amount": "10.00", "reference": "WIRE-9"});
+    let a = api(&s, &owner, "payments", pay.clone()).await;
+    assert_eq!(
+        a.json()["entry_id"],
+        "payment:alphadist:WIRE-9",
+        "{}",
+        a.body
+    );
+    assert_eq!(open_minor(&s, &owner).await, before - 1_000);
+    let c = api(
+        &s,
+        &owner,
+        "corrections",
+        serde_json::json!({"entry_id": "payment:alphadist:WIRE-9", "reason": "keyed on the wrong day"}),
+    )
+    .await;
+    assert_eq!(c.status, 200, "{}", c.body);
+    assert_eq!(open_minor(&s, &owner).await, before);
+    // The same payment keyed again counts: it is not "already recorded" while the
+    // books leave it out.
+    let a = api(&s, &owner, "payments", pay.clone()).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.json()["recorded"], true, "{}", a.body);
+    assert_eq!(
+        a.json()["entry_id"],
+        "payment:alphadist:WIRE-9:2",
+        "{}",
+        a.body
+    );
+    assert_eq!(open_minor(&s, &owner).await, before - 1_000);
+    // And a third time is the same payment again: recorded once.
+    let a = api(&s, &owner, "payments", pay).await;
+    assert_eq!(a.json()["recorded"], false, "{}", a.body);
+    assert_eq!(open_minor(&s, &owner).await, before - 1_000);
+
+    // A purchase order corrected, then keyed with the right units.
+    let po = |units: u64| serde_json::json!({"po_number": "PO-77", "distributor": "alphadist", "sku": "ALP-001-CD", "units": units, "date": "2016-06-01"});
+    let r = api(&s, &owner, "purchase-orders", po(12)).await;
+    assert_eq!(r.json()["entry_id"], "po:PO-77:ALP-001-CD", "{}", r.body);
+    let c = api(
+        &s,
+        &owner,
+        "corrections",
+        serde_json::json!({"entry_id": "po:PO-77:ALP-001-CD", "reason": "10, not 12"}),
+    )
+    .await;
+    assert_eq!(c.status, 200, "{}", c.body);
+    let r = api(&s, &owner, "purchase-orders", po(10)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["recorded"], true, "{}", r.body);
+    assert_eq!(r.json()["entry_id"], "po:PO-77:ALP-001-CD:2", "{}", r.body);
+    let v = s.get("/api/v1/t/alpha/shipments", Some(&owner)).await;
+    assert!(v.body.contains("PO-77"), "{}", v.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_takes_the_permission_that_records_the_entry() {
+    let s = start(|_| {}).await;
+    with_statement(&s).await;
+    let owner = s.login("owner@alpha.test").await;
+    let bk = s.login("bookkeeper@alpha.test").await;
+    // A UCC-1 filing is `operate` (owner, staff): a bookkeeper may not reverse it.
+    let r = api(
+        &s,
+        &owner,
+        "ucc1-filings",
+        serde_json::json!({"distributor": "alphadist", "file_number": "OR-2016-7", "filed_on": "2016-06-01"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let undo = serde_json::json!({"entry_id": "ucc1:alphadist:OR-2016-7", "reason": "not ours"});
+    let r = api(&s, &bk, "corrections", undo.clone()).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.body.contains("may not correct ucc1:alphadist:OR-2016-7"),
+        "{}",
+        r.body
+    );
+    // The form says the same and records nothing.
+    let r = s
+        .post_form(
+            "/t/alpha/record/correction",
+            &bk,
+            &[
+                ("csrf", bk.csrf.as_str()),
+                ("entry_id", "ucc1:alphadist:OR-2016-7"),
+                ("reason", "not ours"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let st = store(&s).await;
+    assert!(st
+        .entry("correction:ucc1:alphadist:OR-2016-7")
+        .await
+        .unwrap()
+        .is_none());
+    // A payment the bookkeeper may key, they may correct; the owner may correct both.
+    let a = api(
+        &s,
+        &bk,
+        "payments",
+        serde_json::json!({"distributor": "alphadist", "amount": "1.00", "reference": "W-1"}),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let r = api(
+        &s,
+        &bk,
+        "corrections",
+        serde_json::json!({"entry_id": "payment:alphadist:W-1", "reason": "bounced"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = api(&s, &owner, "corrections", undo).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_value_shows_the_form_as_typed_with_the_importers_message() {
     let s = start(|_| {}).await;
     let bk = s.login("bookkeeper@alpha.test").await;
