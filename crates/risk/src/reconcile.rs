@@ -361,9 +361,63 @@ fn reconcile_one(
 const MAX_PERIODS: usize = 3000;
 
 pub(crate) fn calendar_for(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Vec<CalendarPeriod> {
+    let stmts: Vec<_> = view.statements_of(&a.distributor).collect();
+    let mut out = Vec::new();
+    // Nothing is owed a statement before the distributor had anything to sell: the
+    // calendar starts at its first stock (a shipment or delivery to it) or its first
+    // statement, whichever is earlier — never at an agreement signed months before the
+    // first box went out (a new label's day one must not read "11 statements missing").
+    let first_stock = view.shipments_to(&a.distributor).map(|s| s.date).min();
+    let first_statement = stmts.iter().map(|s| s.st.period_start).min();
+    let Some(first_activity) = [first_stock, first_statement].into_iter().flatten().min() else {
+        return out;
+    };
+    // Each version of the agreement governs the periods from its start to the next
+    // one's: statements owed monthly before a change to quarterly stay owed (a new
+    // agreement does not forgive the statements missing under the old one).
+    let mut versions: Vec<&Agreement> = view
+        .agreement_history
+        .get(&a.distributor)
+        .map(|h| h.to_vec())
+        .unwrap_or_default();
+    if versions.is_empty() {
+        versions.push(a);
+    }
+    // By start; of two starting the same day, the one recorded last (stable sort).
+    versions.sort_by_key(|v| v.agreement_start);
+    let mut segments: Vec<&Agreement> = Vec::with_capacity(versions.len());
+    for v in versions {
+        match segments.last_mut() {
+            Some(last) if last.agreement_start == v.agreement_start => *last = v,
+            _ => segments.push(v),
+        }
+    }
+    for (i, v) in segments.iter().enumerate() {
+        let until = segments.get(i + 1).map(|n| n.agreement_start);
+        out.extend(calendar_of_version(
+            view,
+            v,
+            &stmts,
+            until,
+            first_activity,
+            t,
+        ));
+    }
+    out
+}
+
+/// The periods version `a` of an agreement governs: from its start, each ending before
+/// `until` (the next version's start) and before the view's day.
+fn calendar_of_version(
+    view: &View<'_>,
+    a: &Agreement,
+    stmts: &[&crate::view::StmtRef<'_>],
+    until: Option<backstock_domain::Date>,
+    first_activity: backstock_domain::Date,
+    t: &Thresholds,
+) -> Vec<CalendarPeriod> {
     let as_of = view.as_of;
     let step = a.statement_frequency.months();
-    let stmts: Vec<_> = view.statements_of(&a.distributor).collect();
     // The periods follow the distributor's own statements: a quarterly distributor
     // signed on 2025-11-15 whose statements end in March, June, September and December
     // is owed its September statement, not one "ending October 31". The latest
@@ -374,7 +428,7 @@ pub(crate) fn calendar_for(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Ve
         let from_statements = stmts
             .iter()
             .map(|s| s.st.period_end.add_days(1))
-            .filter(|next| next.day() == 1)
+            .filter(|next| next.day() == 1 && until.is_none_or(|u| *next <= u))
             .max();
         match from_statements {
             Some(mut x) if step > 0 => {
@@ -390,22 +444,13 @@ pub(crate) fn calendar_for(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Ve
     };
     let lag_days = crate::rhythm::expected_lag_days(view, a, t);
     let mut out = Vec::new();
-    // Nothing is owed a statement before the distributor had anything to sell: the
-    // calendar starts at its first stock (a shipment or delivery to it) or its first
-    // statement, whichever is earlier — never at an agreement signed months before the
-    // first box went out (a new label's day one must not read "11 statements missing").
-    let first_stock = view.shipments_to(&a.distributor).map(|s| s.date).min();
-    let first_statement = stmts.iter().map(|s| s.st.period_start).min();
-    let Some(first_activity) = [first_stock, first_statement].into_iter().flatten().min() else {
-        return out;
-    };
     let mut start = a.agreement_start;
     let mut k: i32 = 1;
     // k counts every period walked, skipped or kept: the bound holds either way.
     while usize::try_from(k).unwrap_or(usize::MAX) <= MAX_PERIODS {
         let next = anchor.add_months(step.saturating_mul(k));
         let end = next.add_days(-1);
-        if end < start || end >= as_of {
+        if end < start || end >= as_of || until.is_some_and(|u| end >= u) {
             break;
         }
         if end < first_activity {
@@ -694,6 +739,60 @@ mod tests {
         let cal = calendar(&tl.snap("2015-05-20"), &p("allegro"), &t);
         assert_eq!(cal[1].status, Received);
         assert_eq!(cal[2].status, NotYetDue);
+    }
+
+    #[test]
+    fn statements_missing_under_an_earlier_agreement_stay_owed_after_a_new_one() {
+        // Monthly until June, quarterly from July: March to June never came, and the
+        // quarterly agreement does not forgive them.
+        let mut tl = Tl::new();
+        tl.agreement(agreement("pivot", "2019-01-01"));
+        let mut q = agreement("pivot", "2020-07-01");
+        q.statement_frequency = StatementFrequency::Quarterly;
+        tl.agreement(q);
+        tl.statement(
+            "M1",
+            "pivot",
+            "2020-01-01",
+            "2020-01-31",
+            "2020-02-15",
+            vec![],
+        )
+        .statement(
+            "M2",
+            "pivot",
+            "2020-02-01",
+            "2020-02-29",
+            "2020-03-15",
+            vec![],
+        )
+        .statement(
+            "Q3",
+            "pivot",
+            "2020-07-01",
+            "2020-09-30",
+            "2020-10-20",
+            vec![],
+        );
+        let cal = calendar(&tl.snap("2020-11-15"), &p("pivot"), &Thresholds::default());
+        let got: Vec<_> = cal
+            .iter()
+            .map(|c| (c.period_end.to_string(), c.status))
+            .collect();
+        use CalendarStatus::*;
+        let want: Vec<(String, CalendarStatus)> = [
+            ("2020-01-31", Received),
+            ("2020-02-29", Received),
+            ("2020-03-31", Missing),
+            ("2020-04-30", Missing),
+            ("2020-05-31", Missing),
+            ("2020-06-30", Missing),
+            ("2020-09-30", Received),
+        ]
+        .into_iter()
+        .map(|(d, s)| (d.to_string(), s))
+        .collect();
+        assert_eq!(got, want, "{cal:?}");
     }
 
     #[test]
