@@ -530,10 +530,18 @@ pub async fn warnings(
         out.extend(opening_over_history(store, entries).await?);
         return Ok(out);
     }
-    if kind == Kind::Statements {
+    // Statements come in canonical and mapped files, and in EDI (852) and DSR files:
+    // each is checked the same way (sent again under another number, selling more than
+    // is held, another currency).
+    if entries
+        .iter()
+        .any(|e| matches!(e.event, Event::Statement(_)))
+    {
         out.extend(foreign_currency(store, entries).await?);
         out.extend(resent(store, entries).await?);
         out.extend(oversold(store, entries).await?);
+    }
+    if kind == Kind::Statements {
         return Ok(out);
     }
     if !matches!(kind, Kind::Shipments | Kind::Payments | Kind::StockReports) || entries.is_empty()

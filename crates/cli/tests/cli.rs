@@ -1403,6 +1403,63 @@ fern,Fern Distribution LLC,CA,2016-07-01,0.18,45,monthly,0.10,180,30000.00,USD,t
 /// refused as a change of the one on file, with the flag that records it beside the
 /// first; flags an EDI file does not take are refused, not ignored.
 #[test]
+fn an_edi_report_sent_again_under_new_control_numbers_is_warned_before_it_counts() {
+    let (tmp, d) = label_with_catalog();
+    let ship = write(
+        tmp.path(),
+        "shipments.csv",
+        "shipment_id,date,from,to,sku,units,po_number\nM-1,2016-01-02,plant:acme,label,MRG-001-CD,500,\nSH-1,2016-01-05,label,allegro,MRG-001-CD,100,\n",
+    );
+    ok(&d, &["import", &ship]);
+    let edi = |name: &str, control: u32, sold: u32| {
+        write(
+            tmp.path(),
+            name,
+            &format!(
+                "ISA*00*          *00*          *ZZ*ALLEGRO        *ZZ*MARIGOLD       *160205*1530*U*00401*{control:09}*0*P*>~\
+GS*PD*ALLEGRO*MARIGOLD*20160205*1530*{control}*X*004010~ST*852*{control:04}~XQ*H*20160101*20160131~\
+LIN*1*UP*859712000019~ZA*QS*{sold}*EA~SE*5*{control:04}~GE*1*{control}~IEA*1*{control:09}~"
+            ),
+        )
+    };
+    ok(
+        &d,
+        &[
+            "import",
+            &edi("first.edi", 905, 10),
+            "--distributor",
+            "allegro",
+        ],
+    );
+    // The same report under new control numbers: a new statement id, said before it
+    // counts twice (as a CSV statement sent again is).
+    let again = edi("again.edi", 906, 10);
+    let out = ok(
+        &d,
+        &["import", &again, "--distributor", "allegro", "--dry-run"],
+    );
+    assert!(
+        out.contains("has the same sales, returns and amounts as statement x12-0905-2016-01-31"),
+        "{out}"
+    );
+    // Selling more than the distributor holds is said too.
+    let out = ok(
+        &d,
+        &[
+            "import",
+            &edi("big.edi", 907, 150),
+            "--distributor",
+            "allegro",
+            "--dry-run",
+        ],
+    );
+    assert!(
+        out.contains("reports 150 × MRG-001-CD sold, more than the 100 it holds"),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_corrected_edi_report_is_recorded_under_its_own_id() {
     let (tmp, d) = label_with_catalog();
     let ship = write(
