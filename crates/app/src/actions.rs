@@ -79,6 +79,14 @@ pub async fn read_row(
     let mut ctx = Context::from_lookups(&l.catalog, &l.aliases, &l.agreements, l.digital_skus());
     ctx.file_name = "form".into();
     match backstock_ingest::read(kind, text.as_bytes(), &ctx) {
+        // A row with every field empty is a blank line to the importer: nothing typed.
+        Ok(p) if p.entries.is_empty() => Err(AppError::new(
+            Exit::Input,
+            format!(
+                "nothing was filled in: fill in the fields ({}) and send it again",
+                cols.join(", ")
+            ),
+        )),
         Ok(p) => Ok(p.entries),
         Err(e) => Err(AppError::new(Exit::Input, row_errors(&e))),
     }
