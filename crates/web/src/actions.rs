@@ -911,7 +911,11 @@ async fn page_post(
 ) -> Result<Response, Fail> {
     let fl: Fields = fields.into_iter().filter(|(k, _)| k != "csrf").collect();
     let q = HashMap::new();
-    match run(&state, &t, a, &fl).await {
+    let typed = match dates_as_iso(&fl, &locale(&t)) {
+        Ok(x) => x,
+        Err(fail) => return render(&t, &q, Some(Outcome::Refused(a, &fl, &fail))).await,
+    };
+    match run(&state, &t, a, &typed).await {
         Ok((_, words)) => render(&t, &q, Some(Outcome::Done(&words))).await,
         // Refused (a bad value, a closed month, the ledger): the form again, as typed.
         Err(fail) if matches!(fail.status, 400 | 409 | 422) => {
@@ -919,6 +923,37 @@ async fn page_post(
         }
         Err(fail) => Err(fail),
     }
+}
+
+/// Whether a form field holds a date (`date`, `on`, `made_on`, `filed_on`,
+/// `agreement_start`…).
+fn is_date_field(k: &str) -> bool {
+    k == "date" || k == "on" || k.ends_with("_on") || k == "agreement_start"
+}
+
+/// A form's dates as the use cases take them (`YYYY-MM-DD`): a page shows dates as the
+/// label writes them (`06/30/2016` for en-US), so its forms take them so too, and ISO.
+/// A date written neither way is refused naming both ways (the importer's message,
+/// rewritten into the label's format, would have said "YYYY-MM-DD, e.g. 06/30/2016").
+/// The API takes ISO dates only.
+fn dates_as_iso(fl: &Fields, l: &crate::format::Locale) -> Result<Fields, Fail> {
+    let mut out = fl.clone();
+    for (k, v) in out.iter_mut() {
+        let t = v.trim();
+        if !is_date_field(k) || t.is_empty() || Date::parse(t).is_ok() {
+            continue;
+        }
+        match l.parse_date(t) {
+            Some(d) => *v = d.to_string(),
+            None => {
+                return Err(Fail::bad(format!(
+                    "{k}: found {t:?}, expected a date written {} (as this label shows dates) or YYYY-MM-DD",
+                    l.date_pattern()
+                )))
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A JSON body's fields as text: numbers for counts are fine; money must be decimal

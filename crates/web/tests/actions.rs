@@ -337,7 +337,10 @@ async fn a_bad_value_shows_the_form_as_typed_with_the_importers_message() {
     );
     // Nothing filled in: a 400 that says so (was a 500).
     let owner = s.login("owner@alpha.test").await;
-    for body in [serde_json::json!({}), serde_json::json!({"distributor": ""})] {
+    for body in [
+        serde_json::json!({}),
+        serde_json::json!({"distributor": ""}),
+    ] {
         let a = api(&s, &owner, "agreements", body).await;
         assert_eq!(a.status, 400, "{}", a.body);
         assert!(a.body.contains("nothing was filled in"), "{}", a.body);

@@ -155,3 +155,54 @@ async fn the_import_preview_is_in_the_labels_money() {
         api.body
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_take_dates_as_the_label_writes_them() {
+    let s = start(|_| {}).await;
+    s.control()
+        .set_tenant_format("alpha", "en-GB", "USD")
+        .await
+        .unwrap();
+    let owner = s.login("owner@alpha.test").await;
+    let pay = |date: &'static str, reference: &'static str| {
+        [
+            ("distributor", "alphadist"),
+            ("amount", "12.00"),
+            ("date", date),
+            ("reference", reference),
+        ]
+    };
+    // 15/06/2016 is how a UK label writes the 15th of June: taken.
+    let mut f = vec![("csrf", owner.csrf.as_str())];
+    f.extend(pay("15/06/2016", "W-UK"));
+    let r = s.post_form("/t/alpha/record/payment", &owner, &f).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        plain(&r.body)
+            .contains("Recorded a payment of $12.00 received from alphadist on 15/06/2016"),
+        "{}",
+        r.body
+    );
+    // 06/15/2016 is not a date in the label's format: one sentence naming both ways,
+    // the form kept as typed.
+    let mut f = vec![("csrf", owner.csrf.as_str())];
+    f.extend(pay("06/15/2016", "W-US"));
+    let r = s.post_form("/t/alpha/record/payment", &owner, &f).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let text = plain(&r.body);
+    assert!(
+        text.contains("date: found \"06/15/2016\", expected a date written DD/MM/YYYY (as this label shows dates) or YYYY-MM-DD"),
+        "{text}"
+    );
+    assert!(r.body.contains(r#"value="06/15/2016""#), "{}", r.body);
+    // The API takes ISO dates only.
+    let a = s
+        .post(
+            "/api/v1/t/alpha/payments",
+            &owner,
+            "application/json",
+            br#"{"distributor":"alphadist","amount":"1.00","date":"15/06/2016","reference":"W-API"}"#,
+        )
+        .await;
+    assert_eq!(a.status, 400, "{}", a.body);
+}
