@@ -27,7 +27,7 @@ use crate::{Snapshot, Thresholds};
 use backstock_domain::{Date, PartyId};
 use backstock_ledger::facts::Agreement;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -548,17 +548,30 @@ pub(crate) fn for_agreement(view: &View<'_>, a: &Agreement, t: &Thresholds) -> A
                 });
             }
         }
+        // One warning of each kind per shipment (its SKU lines together), not one per
+        // line: a shipment of five SKUs is one delivery.
+        let mut shipments: Vec<(&str, backstock_domain::Date, Vec<String>)> = Vec::new();
+        let mut at: BTreeMap<(&str, backstock_domain::Date), usize> = BTreeMap::new();
         for s in view.shipments_to(d) {
-            let on = s.date;
+            let line = format!("{} × {}", s.units, s.sku);
+            match at.get(&(s.shipment_id, s.date)) {
+                Some(&i) => shipments[i].2.push(line),
+                None => {
+                    at.insert((s.shipment_id, s.date), shipments.len());
+                    shipments.push((s.shipment_id, s.date, vec![line]));
+                }
+            }
+        }
+        for (shipment_id, on, lines) in shipments {
             if !perfected_on(&cs, &a.state_of_organization, on) {
                 let why = why_unperfected(&cs, a, on);
                 warnings.push(LegalWarning {
                     kind: "unperfected_shipment".into(),
                     date: on,
-                    shipment_id: Some(s.shipment_id.to_string()),
+                    shipment_id: Some(shipment_id.to_string()),
                     message: format!(
-                        "shipment {} ({} × {}) reached {} on {on} while the label was not perfected: {why}",
-                        s.shipment_id, s.units, s.sku, d
+                        "shipment {shipment_id} ({}) reached {d} on {on} while the label was not perfected: {why}",
+                        lines.join(", ")
                     ),
                 });
             }
@@ -571,10 +584,9 @@ pub(crate) fn for_agreement(view: &View<'_>, a: &Agreement, t: &Thresholds) -> A
                     warnings.push(LegalWarning {
                         kind: "pmsi_notice_not_in_force".into(),
                         date: on,
-                        shipment_id: Some(s.shipment_id.to_string()),
+                        shipment_id: Some(shipment_id.to_string()),
                         message: format!(
-                            "shipment {} on {on} was not reached by a received notice to {party} (a notice reaches deliveries within five years after it is received)",
-                            s.shipment_id
+                            "shipment {shipment_id} on {on} was not reached by a received notice to {party} (a notice reaches deliveries within five years after it is received)"
                         ),
                     });
                 }
@@ -704,7 +716,10 @@ mod tests {
     #[test]
     fn shipments_made_while_unperfected_and_pmsi_reach() {
         let mut tl = base();
-        tl.ship("SH2", "2016-04-01", "label", "allegro", "CD1", 100);
+        // SH2 is one delivery of two SKUs: one warning of each kind, not one a line.
+        tl.make("2016-01-02", "CD2", 500)
+            .ship("SH2", "2016-04-01", "label", "allegro", "CD1", 100)
+            .ship("SH2", "2016-04-01", "label", "allegro", "CD2", 50);
         let a = one(&tl.snap("2016-05-01"));
         let unperfected: Vec<_> = a
             .warnings
@@ -729,7 +744,8 @@ mod tests {
             .find(|w| w.kind == "unperfected_shipment" && w.shipment_id.as_deref() == Some("SH2"))
             .unwrap();
         assert!(
-            sh2.message.contains("lapsed on 2016-03-01"),
+            sh2.message.contains("lapsed on 2016-03-01")
+                && sh2.message.contains("(100 × CD1, 50 × CD2)"),
             "{}",
             sh2.message
         );
