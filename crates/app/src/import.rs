@@ -1264,14 +1264,18 @@ async fn flag_purchase_orders(
     entries: &[backstock_ledger::Entry],
 ) -> Result<String, AppError> {
     use backstock_ledger::{Event, Fact};
+    // Each PO once, with what all its lines order: (first line, units, SKUs).
     let mut pos: std::collections::BTreeMap<
         (String, String),
-        backstock_ledger::facts::PurchaseOrder,
+        (backstock_ledger::facts::PurchaseOrder, u64, usize),
     > = Default::default();
     for e in entries {
         if let Event::Fact(Fact::PurchaseOrder(p)) = &e.event {
-            pos.entry((p.distributor.to_string(), p.po_number.clone()))
-                .or_insert_with(|| p.clone());
+            let po = pos
+                .entry((p.distributor.to_string(), p.po_number.clone()))
+                .or_insert_with(|| (p.clone(), 0, 0));
+            po.1 = po.1.saturating_add(p.units);
+            po.2 += 1;
         }
     }
     if pos.is_empty() {
@@ -1285,12 +1289,21 @@ async fn flag_purchase_orders(
         .collect();
     let th = crate::risk::thresholds(store).await?;
     let mut flagged = Vec::new();
-    for po in pos.values() {
+    for (po, units, skus) in pos.values() {
         let snap = backstock_risk::Snapshot::from_entries(po.date, all.iter().cloned());
         let reasons = backstock_risk::credit::po_flags(&snap, &th, po);
         if let Some(first) = reasons.first() {
             // The first reason's first clause; `backstock risk --as-of DATE` has the rest.
             let short = first.message.split(" — ").next().unwrap_or(&first.message);
+            // The whole order, not its first line.
+            let short = if *skus > 1 {
+                short.replace(
+                    &format!("for {} × {}", po.units, po.sku),
+                    &format!("for {units} units of {skus} SKUs"),
+                )
+            } else {
+                short.to_string()
+            };
             flagged.push((
                 po.date,
                 format!(

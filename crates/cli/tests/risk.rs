@@ -501,3 +501,19 @@ fn the_alert_log_of_a_fresh_demo_dates_each_change_when_the_data_showed_it() {
     // Asked again, nothing is logged twice.
     assert_eq!(ok(&d, &["alerts", "--format", "csv"]), out);
 }
+
+#[test]
+fn a_purchase_order_in_arrears_is_named_whole_not_by_its_first_line() {
+    let (tmp, d) = demo();
+    let po = tmp.path().join("po.csv");
+    std::fs::write(
+        &po,
+        "po_number,date,distributor,sku,units\nPO-T1,2016-05-20,cascade,MRG-001-CD,10\nPO-T1,2016-05-20,cascade,MRG-014-CD,20\n",
+    )
+    .unwrap();
+    let out = ok(&d, &["import", po.to_str().unwrap()]);
+    assert!(
+        out.contains("purchase order PO-T1 for 30 units of 2 SKUs came on 2016-05-20 while"),
+        "{out}"
+    );
+}
