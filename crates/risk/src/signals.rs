@@ -563,7 +563,13 @@ fn payment_signals(
 ) -> Vec<Signal> {
     let cur = a.currency;
     let m = pay_metrics(book, t, f);
-    let window = window_words(f.payment_window_days);
+    // What the window counts, checkable by hand: statements due in the window that
+    // ends the arrears grace before today (one due yesterday is not yet a shortfall).
+    let window = format!(
+        "{} to {}",
+        window_words(f.payment_window_days),
+        crate::minus_days(book.as_of, t.arrears_grace_days)
+    );
     let capped = m.n_problem < t.payment_min_problem_statements;
     let cap = |l: Level| if capped { l.min(Level::Watch) } else { l };
     let cap_note = |l: Level, raw: Level| {
@@ -584,7 +590,7 @@ fn payment_signals(
         None => out.push(sig(
             SignalCode::PaymentLateness,
             Level::Ok,
-            format!("No statement fell due in the last {window}."),
+            format!("No statement fell due in the {window}."),
             "n/a".into(),
         )),
         Some(avg) => {
@@ -659,7 +665,7 @@ fn payment_signals(
                 SignalCode::PaymentLateness,
                 level,
                 format!(
-                    "Payments average {avg} days beyond terms over the last {window}{trend} ({} due{unpaid}).{note}",
+                    "Payments average {avg} days beyond terms over the {window}{trend} ({} due{unpaid}).{note}",
                     plural(m.n_due, "statement"),
                 ),
                 format!("{avg} days"),
@@ -691,7 +697,7 @@ fn payment_signals(
             SignalCode::PaymentCoverage,
             Level::Ok,
             format!(
-                "{} fell due in the last {window}: too little to judge payments against it.",
+                "{} fell due in the {window}: too little to judge payments against it.",
                 show(m.due.max(0), cur)
             ),
             "n/a".into(),
@@ -741,7 +747,7 @@ fn payment_signals(
             SignalCode::PaymentCoverage,
             level,
             format!(
-                "Received {} against {} that fell due in the last {window} ({}).{note}{deducted_note}",
+                "Received {} against {} that fell due in the {window} ({}).{note}{deducted_note}",
                 show(m.cash_in, cur),
                 show(m.due, cur),
                 pct(pm),
@@ -925,8 +931,9 @@ fn payments_stopped_signal(
         SignalCode::PaymentsStopped,
         level,
         format!(
-            "{since_text} while {} fell due ({}).{habit_note}",
+            "{since_text} while {} that fell due after it {} {missed_after} days or more past due ({}).{habit_note}",
             plural(n, "statement"),
+            if n == 1 { "is" } else { "are" },
             show(amount, cur)
         ),
         format!("{silent_days} days"),
@@ -1808,7 +1815,7 @@ mod tests {
             late.message
         );
         assert!(
-            late.message.contains("over the last 6 months"),
+            late.message.contains("over the 6 months to 2016-02-08"),
             "{}",
             late.message
         );
