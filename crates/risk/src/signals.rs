@@ -18,7 +18,7 @@
 //! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch; missing periods of 60 days or more → alert when two are missing, or one quarter is overdue by a further quarter, or by a month while another statement in the window came late (a second strike); the last three expected all late or missing, two or more of them received late, once its usual lag is known (three statements) → alert (later and later: `statements_late_in_a_row_alert`); ≥ 3 missing → critical ; missing periods followed by two statements on time are *skipped* (the statements did not stop: a month with nothing sold) → watch only |
 //! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears on two or more statements (or one quarter) — two it is really behind on: past due by more than its usual lateness + 14 days, so one statement paid three months late beside the next one a week or two late, as usual, is not two | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old and span two statements (or a quarter); a PO while so in arrears → alert; without arrears, or like last year's season → ok |
 //! | `sales_stalled` | physical units sold, net of returns, per statement period over its latest periods covering 90 days (3 monthly, 1 quarterly; statements of one period in parts or currencies counted as one; digital, fee-only or reserve-only statements passed over) against the same months a year before, while it holds at least one such period's sales of the label's stock, worth the materiality floor at wholesale (only with at least `stocking_min_units` a period a year before) | at most 10 % (`sales_stall_permille`) → watch; at most 2 % (a fifth of it) over twice as many periods → alert — stock sold and not reported leaves this trace and no other; a seasonal catalog's quiet months, or a catalog selling less year by year, never fall so far below the same months a year before |
-//! | `exposure_over_limit` | (unpaid + reserve + consigned stock at wholesale) ÷ credit limit | watch ≥ 80 %, alert > 100 %, critical > 150 % |
+//! | `exposure_over_limit` | (unpaid + reserve + consigned stock at wholesale) ÷ credit limit | watch ≥ 80 %, alert > 100 %, critical > 150 %; alert and critical only as far as what it owes (unpaid ÷ limit) reaches them: over the limit through the label's own consigned stock is watch (the credit check still holds shipments over the limit) |
 //! | `stock_concentration` | share of the label's units (its own warehouse + consigned) held by this distributor | watch ≥ 50 % (information) |
 //! | `demand_unanswered` | a return/transfer demand with no answer | alert after 14 days |
 //! | `demand_refused` | the answer to a demand | refused → critical, partly complied → alert |
@@ -1537,20 +1537,40 @@ fn exposure_signal(e: &crate::receivables::Exposure, t: &Thresholds) -> Signal {
             human(e.total),
         ),
         Some(pm) => {
-            let level = if pm > t.exposure_critical_above_permille {
-                Level::Critical
-            } else if pm > t.exposure_alert_above_permille {
-                Level::Alert
-            } else if pm >= t.exposure_watch_permille {
-                Level::Watch
+            let of = |pm: i64| {
+                if pm > t.exposure_critical_above_permille {
+                    Level::Critical
+                } else if pm > t.exposure_alert_above_permille {
+                    Level::Alert
+                } else if pm >= t.exposure_watch_permille {
+                    Level::Watch
+                } else {
+                    Level::Ok
+                }
+            };
+            let raw = of(pm);
+            // Stock the label consigned is its own doing, not the distributor's: over
+            // the limit through it is watched (and the credit check holds shipments
+            // over the limit), never alert or critical — a prompt payer would read as
+            // "in default" on artists' statements. What the distributor owes (unpaid)
+            // over the limit keeps the level it reaches.
+            let owed = i128::from(e.unpaid.minor().max(0));
+            let limit = i128::from(e.credit_limit.minor());
+            let owed_level = permille(owed, limit).map_or(Level::Ok, of);
+            let level = raw.min(owed_level.max(Level::Watch));
+            let note = if level < raw {
+                format!(
+                    " Most of it is the label's own stock on consignment (what it owes is {} of the limit): watched, and shipments over the limit are held, but not a sign of distress.",
+                    pct(permille(owed, limit).unwrap_or(0))
+                )
             } else {
-                Level::Ok
+                String::new()
             };
             sig(
                 SignalCode::ExposureOverLimit,
                 level,
                 format!(
-                    "Exposure {} ({breakdown}) is {} of the {} credit limit.",
+                    "Exposure {} ({breakdown}) is {} of the {} credit limit.{note}",
                     human(e.total),
                     pct(pm),
                     human(e.credit_limit)
@@ -2448,17 +2468,50 @@ mod tests {
     fn exposure_levels_against_the_credit_limit() {
         let total = assess1(&healthy().snap(AS_OF)).exposure.minor();
         assert!(total > 0);
+        // A prompt payer over the limit through the label's own consignments is
+        // watched, never alert or critical (artists would read "in default").
         for (pm, level) in [
             (700, Level::Ok),
             (850, Level::Watch),
-            (1200, Level::Alert),
-            (1600, Level::Critical),
+            (1200, Level::Watch),
+            (1600, Level::Watch),
         ] {
             let limit = total * 1000 / pm;
             let a = assess1(&healthy_with(limit, |_| Some(0)).snap(AS_OF));
             let e = signal(&a, "exposure_over_limit");
             assert_eq!(e.level, level, "{pm}: {e:#?}");
             assert_eq!(a.level, level);
+            if pm > 1000 {
+                assert!(
+                    e.message.contains("the label's own stock on consignment"),
+                    "{}",
+                    e.message
+                );
+            }
+        }
+        // What the distributor owes over the limit keeps the level it reaches.
+        let usd = |minor: i64| Money::from_minor(minor, backstock_domain::Currency::USD);
+        let exposure = |unpaid: i64, stock: i64, limit: i64| crate::receivables::Exposure {
+            unpaid: usd(unpaid),
+            reserve_held: usd(0),
+            stock_at_wholesale: usd(stock),
+            stock_at_cost: usd(stock / 4),
+            total: usd(unpaid + stock),
+            total_at_cost: usd(unpaid + stock / 4),
+            credit_limit: usd(limit),
+            limit_used_permille: Some((unpaid + stock) * 1000 / limit),
+            headroom: Some(usd(limit - unpaid - stock)),
+            over_limit: unpaid + stock > limit,
+        };
+        let t = Thresholds::default();
+        for (unpaid, stock, level) in [
+            (1_300, 500, Level::Alert),
+            (1_700, 0, Level::Critical),
+            (100, 1_700, Level::Watch),
+            (900, 900, Level::Watch),
+        ] {
+            let e = exposure_signal(&exposure(unpaid, stock, 1_000), &t);
+            assert_eq!(e.level, level, "{unpaid}+{stock}: {e:#?}");
         }
     }
 
