@@ -367,7 +367,8 @@ fn render_list(list: &deductions::DeductionList, all: bool, format: Format) -> S
     ]);
     for d in &list.deductions {
         let why = match (&d.reason, &d.note) {
-            (Some(r), _) => deductions::reason_words(*r),
+            (Some(r), Some(n)) => format!("{}: {n}", deductions::reason_words(*r)),
+            (Some(r), None) => deductions::reason_words(*r),
             (None, Some(n)) => n.clone(),
             _ => String::new(),
         };

@@ -88,6 +88,8 @@ pub struct SettleRef<'a> {
     pub statement_id: Option<&'a str>,
     /// `Some` for an accepted deduction, `None` for a write-off.
     pub reason: Option<DeductionReason>,
+    /// What the label wrote: an accepted deduction's note, a write-off's reason.
+    pub note: &'a str,
     /// Set only in [`Records::with_reversed`], for a reversed entry.
     pub reversed: Option<Reversal<'a>>,
 }
@@ -453,7 +455,7 @@ impl<'a> Records<'a> {
                     statement_id,
                     amount,
                     reason,
-                    ..
+                    note,
                 } => v.settlements.push(SettleRef {
                     seq,
                     date: on,
@@ -462,13 +464,14 @@ impl<'a> Records<'a> {
                     amount: *amount,
                     statement_id: Some(statement_id.as_str()),
                     reason: Some(*reason),
+                    note: note.as_str(),
                     reversed,
                 }),
                 Event::ReceivableWrittenOff {
                     distributor,
                     statement_id,
                     amount,
-                    ..
+                    reason,
                 } => v.settlements.push(SettleRef {
                     seq,
                     date: on,
@@ -477,6 +480,7 @@ impl<'a> Records<'a> {
                     amount: *amount,
                     statement_id: statement_id.as_deref(),
                     reason: None,
+                    note: reason.as_str(),
                     reversed,
                 }),
                 Event::BuyBack {

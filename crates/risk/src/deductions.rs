@@ -86,7 +86,8 @@ pub struct Deduction {
     pub days_open: i64,
     pub status: DeductionStatus,
     pub disputed_on: Option<Date>,
-    /// The dispute's note, when disputed.
+    /// The dispute's note (disputed), the note typed when it was accepted, or the
+    /// write-off's reason.
     pub note: Option<String>,
     /// Why it was accepted.
     pub reason: Option<DeductionReason>,
@@ -210,11 +211,16 @@ fn of_book(view: &View<'_>, book: &Book<'_>, d: &PartyId, t: &Thresholds) -> Vec
             };
             let mut x = base(app.amount, app.date, status);
             x.entry_id = Some(app.payment_id.to_string());
-            x.reason = view
+            if let Some(st) = view
                 .settlements
                 .iter()
                 .find(|st| st.entry_id == app.payment_id)
-                .and_then(|st| st.reason);
+            {
+                x.reason = st.reason;
+                x.note = Some(st.note.trim())
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string);
+            }
             out.push(x);
         }
     }
@@ -384,6 +390,8 @@ mod tests {
         assert_eq!(all.len(), 1, "{all:#?}");
         assert_eq!(all[0].status, DeductionStatus::Accepted);
         assert_eq!(all[0].reason, Some(DeductionReason::Freight));
+        // The note typed when accepting it is shown with it.
+        assert_eq!(all[0].note.as_deref(), Some("freight on the January order"));
         assert_eq!(all[0].statement_open, usd(0));
         assert_eq!(open_on(&accepted, "S1"), usd(0));
 

@@ -581,7 +581,12 @@ pub async fn page_get(
                     DeductionStatus::WrittenOff => "written off",
                     s => s.as_str(),
                 }),
-                Cell::text(d.reason.map(reason_words).unwrap_or_default()),
+                Cell::text(match (d.reason.map(reason_words), &d.note) {
+                    (Some(r), Some(n)) => format!("{r}: {n}"),
+                    (Some(r), None) => r,
+                    (None, Some(n)) => n.clone(),
+                    (None, None) => String::new(),
+                }),
                 Cell::text(d.entry_id.clone().unwrap_or_default()),
             ]);
         }
