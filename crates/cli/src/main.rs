@@ -1478,6 +1478,14 @@ async fn run_journal(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
                     output::thousands(shown)
                 );
             }
+            // Each entry a correction reversed says so, with the correction.
+            let corrections: Vec<backstock_ledger::Entry> = store
+                .entries(&[backstock_ledger::EntryKind::Correction], None)
+                .await?
+                .into_iter()
+                .map(|(_, e)| e)
+                .collect();
+            let reversed = backstock_records::standing_reversals(corrections.iter());
             let mut t = Table::new(&[
                 "#",
                 "effective_on",
@@ -1485,9 +1493,15 @@ async fn run_journal(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
                 "kind",
                 "entry",
                 "transfers",
+                "reversed_by",
             ])
             .numeric(&[0, 5]);
+            let mut json_rows = Vec::with_capacity(rows.len());
             for r in &rows {
+                let by = reversed
+                    .get(r.entry_id.as_str())
+                    .map(|x| format!("{} ({})", x.by, x.on))
+                    .unwrap_or_default();
                 t.push(vec![
                     r.seq.to_string(),
                     r.effective_on.clone(),
@@ -1495,9 +1509,18 @@ async fn run_journal(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
                     r.kind.clone(),
                     r.entry_id.clone(),
                     r.transfers.to_string(),
+                    by,
                 ]);
+                let mut v = json!(r);
+                if let (Some(x), Some(o)) = (reversed.get(r.entry_id.as_str()), v.as_object_mut()) {
+                    o.insert(
+                        "reversed_by".into(),
+                        json!({"entry_id": x.by.as_str(), "known_on": x.on, "reason": x.reason}),
+                    );
+                }
+                json_rows.push(v);
             }
-            Ok(t.render(format, &json!(rows)))
+            Ok(t.render(format, &json!(json_rows)))
         }
         Command::Show { entry_id } => {
             let store = open(&dir()).await?;
@@ -1519,6 +1542,20 @@ async fn run_journal(command: Command, data_dir: Option<PathBuf>) -> Result<Stri
                 "  event: {}\n",
                 serde_json::to_string(&e.event).unwrap_or_default()
             ));
+            let corrections: Vec<backstock_ledger::Entry> = store
+                .entries(&[backstock_ledger::EntryKind::Correction], None)
+                .await?
+                .into_iter()
+                .map(|(_, e)| e)
+                .collect();
+            if let Some(x) =
+                backstock_records::standing_reversals(corrections.iter()).get(e.id.as_str())
+            {
+                s.push_str(&format!(
+                    "  reversed by: {} (known {}): {}\n",
+                    x.by, x.on, x.reason
+                ));
+            }
             for p in postings {
                 s.push_str(&format!(
                     "  {:>10}  {}  →  {}  ({})\n",
