@@ -116,6 +116,14 @@ impl Fields {
             .map(|s| s.trim().to_string())
             .unwrap_or_default()
     }
+    /// The first non-empty value as given, spaces kept.
+    fn raw(&self, k: &str) -> String {
+        self.0
+            .get(k)
+            .and_then(|v| v.iter().find(|s| !s.trim().is_empty()))
+            .cloned()
+            .unwrap_or_default()
+    }
     /// Every non-empty value, comma-separated ones split.
     fn list(&self, k: &str) -> Vec<String> {
         self.0
@@ -172,6 +180,10 @@ impl Fields {
                 k.clone(),
                 if matches!(k.as_str(), "sku" | "memo") {
                     json!(self.list(k))
+                } else if k == "period_split" {
+                    // A separator's spaces are part of it (" - " splits ISO dates,
+                    // "-" would cut them up).
+                    json!(self.raw(k))
                 } else {
                     json!(self.get(k))
                 },
@@ -841,11 +853,7 @@ fn build(f: &Fields) -> (String, Result<Mapping, String>) {
     }
     line(String::new());
     line("[statement]".into());
-    let split =
-        f.0.get("period_split")
-            .and_then(|v| v.first())
-            .cloned()
-            .unwrap_or_default();
+    let split = f.raw("period_split");
     for (field, _) in STATEMENT {
         let from = f.get(&format!("{field}_from")).to_ascii_lowercase();
         let v = f.get(field);
@@ -1297,7 +1305,7 @@ fn render(t: &Tenant, b: &Built, result: Option<&str>) -> String {
     }
     h.push_str(&format!(
         r#"<label for="m-period-split">Start and end in one cell, separated by</label><input id="m-period-split" name="period_split" value="{}" placeholder=" - "></fieldset>"#,
-        esc(f.0.get("period_split").and_then(|v| v.first()).map(String::as_str).unwrap_or(""))
+        esc(&f.raw("period_split"))
     ));
     let sku = f.list("sku");
     let memo = f.list("memo");

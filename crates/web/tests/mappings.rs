@@ -362,3 +362,58 @@ async fn a_bad_choice_is_explained_and_only_label_staff_build_mappings() {
         assert_eq!(r.status, if ok { 200 } else { 403 }, "{who}: {}", r.body);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_period_separator_keeps_its_spaces_through_the_builder() {
+    let s = start(|_| {}).await;
+    let bk = s.login("bookkeeper@alpha.test").await;
+    let iso = NORTHWIND.replace("03/01/2016 - 03/31/2016", "2016-03-01 - 2016-03-31");
+    let r = s
+        .post(
+            "/t/alpha/mappings/preview",
+            &bk,
+            &mp(),
+            &multipart(&[], Some(("nw-iso.csv", iso.as_bytes()))),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains(r#"name="period_split" value=" - ""#),
+        "{}",
+        r.body
+    );
+    let sample = hidden_sample(&r.body);
+    // The builder's form sent back as a browser sends it: the separator with its spaces.
+    let r = s
+        .post(
+            "/api/v1/t/alpha/mappings/preview",
+            &bk,
+            &mp(),
+            &multipart(
+                &[
+                    ("sample", &sample),
+                    ("name", "nw-iso"),
+                    ("period_start_from", "after"),
+                    ("period_start", "Statement Period:"),
+                    ("period_end_from", "after"),
+                    ("period_end", "Statement Period:"),
+                    ("period_split", " - "),
+                    ("issued_on_from", "value"),
+                    ("issued_on", "2016-04-05"),
+                ],
+                None,
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let j = r.json();
+    assert_eq!(j["ok"], true, "{j}");
+    assert_eq!(j["fields"]["period_split"], " - ", "{j}");
+    assert!(
+        j["toml"]
+            .as_str()
+            .unwrap_or("")
+            .contains(r#"split = " - ""#),
+        "{j}"
+    );
+}
