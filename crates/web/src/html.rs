@@ -109,7 +109,9 @@ pub fn plain_page(title: &str, email: Option<(&str, &str)>, body: &str) -> Html<
     ))
 }
 
-pub fn error_page(status: u16, message: &str) -> Html<String> {
+/// `back`: the page a refused form came from (a path of this site), linked so the
+/// user returns to it (the browser's Back keeps what was typed).
+pub fn error_page(status: u16, message: &str, back: Option<&str>) -> Html<String> {
     let title = match status {
         400 => "That did not work",
         403 => "Not allowed",
@@ -122,8 +124,13 @@ pub fn error_page(status: u16, message: &str) -> Html<String> {
         title,
         None,
         &format!(
-            r#"<section><p id="error-message" class="err">{}</p><p><a href="/">Home</a></p></section>"#,
-            esc(message)
+            r#"<section><p id="error-message" class="err">{}</p><p>{}<a href="/">Home</a></p></section>"#,
+            esc(message),
+            back.map(|b| format!(
+                r#"<a id="error-back" href="{}">Back to the form</a> (or your browser's Back button, which keeps what you typed) · "#,
+                esc(b)
+            ))
+            .unwrap_or_default()
         ),
     )
 }

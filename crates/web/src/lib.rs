@@ -358,6 +358,20 @@ async fn observe(mut req: axum::extract::Request, next: axum::middleware::Next) 
 /// the JSON.
 async fn error_pages(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let path = req.uri().path().to_string();
+    // A refused form: the page it came from (this site's own, by path), to go back to.
+    let back = (req.method() == axum::http::Method::POST)
+        .then(|| req.headers().get(axum::http::header::REFERER))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| {
+            // Same site only: the path of an absolute URL to this host, or a path.
+            let host = req.headers().get(axum::http::header::HOST)?.to_str().ok()?;
+            let rest = r
+                .strip_prefix("http://")
+                .or_else(|| r.strip_prefix("https://"))
+                .map_or(Some(r), |x| x.strip_prefix(host))?;
+            (rest.starts_with('/') && !rest.starts_with("//")).then(|| rest.to_string())
+        });
     let r = next.run(req).await;
     if path.starts_with("/api/") {
         return r;
@@ -370,7 +384,11 @@ async fn error_pages(req: axum::extract::Request, next: axum::middleware::Next) 
         return axum::response::Redirect::to(&to).into_response();
     }
     let status = r.status();
-    (status, html::error_page(status.as_u16(), &f.message)).into_response()
+    (
+        status,
+        html::error_page(status.as_u16(), &f.message, back.as_deref()),
+    )
+        .into_response()
 }
 
 /// Headers on every answer: no sniffing, no framing, no third-party anything, no

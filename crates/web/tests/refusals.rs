@@ -256,3 +256,46 @@ async fn the_distributor_page_warns_before_ship_is_pressed() {
         .await;
     assert!(!other.body.contains("id=\"steps-cascade\""));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_form_links_back_to_the_page_it_came_from() {
+    let s = start(|_| {}).await;
+    let owner = s.login("owner@alpha.test").await;
+    let body = form(&[("csrf", owner.csrf.as_str()), ("arrears_grace_days", "-1")]);
+    let referer = |r: &str| {
+        vec![
+            ("Cookie", format!("bs_session={}", owner.sid)),
+            ("x-csrf-token", owner.csrf.clone()),
+            (
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_string(),
+            ),
+            ("Referer", r.to_string()),
+        ]
+    };
+    let r = request(
+        s.addr,
+        "POST",
+        "/t/alpha/thresholds",
+        &referer(&format!("http://{}/t/alpha/thresholds", s.addr)),
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body
+            .contains(r#"id="error-back" href="/t/alpha/thresholds""#),
+        "{}",
+        r.body
+    );
+    // Another site's page is never linked.
+    let r = request(
+        s.addr,
+        "POST",
+        "/t/alpha/thresholds",
+        &referer("http://elsewhere.example/t/alpha/thresholds"),
+        &body,
+    )
+    .await;
+    assert!(!r.body.contains("error-back"), "{}", r.body);
+}
