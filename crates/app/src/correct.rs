@@ -152,7 +152,7 @@ pub async fn correct(
     let Some((_, original, postings)) = store.entry(entry_id).await? else {
         return Err(AppError::new(
             Exit::Input,
-            format!("no entry {entry_id:?} to correct (see `backstock journal`)"),
+            format!("no entry {entry_id:?} to correct: give the entry id as the journal shows it, or as the sentence that recorded the entry said"),
         ));
     };
     match original.event {

@@ -166,7 +166,7 @@ pub async fn add_response(store: &Store, req: Respond, user: &str) -> Result<Rec
     else {
         return Err(AppError::new(
             Exit::Input,
-            format!("no demand {:?} (see backstock demand list)", req.demand_id),
+            format!("no demand {:?}: give the id the demand log shows (on the distributor's page, or `backstock demand list`)", req.demand_id),
         ));
     };
     crate::not_after_today("--on", req.answered_on, today)?;

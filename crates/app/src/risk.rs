@@ -1021,7 +1021,7 @@ pub async fn ship_as(store: &Store, a: ShipArgs, user: &str) -> Result<ShipOutco
         return Err(AppError::new(Exit::Refused, m));
     }
     let n = store.entry_count().await?;
-    let sid = a.id.unwrap_or_else(|| format!("CLI-{date}-{}", n + 1));
+    let sid = a.id.unwrap_or_else(|| format!("SH-{date}-{}", n + 1));
     let overridden = a.override_reason.map(|r| Override {
         by: user.to_string(),
         reason: r,

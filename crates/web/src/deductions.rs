@@ -986,7 +986,7 @@ async fn thresholds_html(t: &Tenant, message: Option<&str>) -> Result<Html<Strin
         .map(|m| format!(r#"<p id="thresholds-result" class="okbox">{}</p>"#, esc(m)))
         .unwrap_or_default();
     let body = format!(
-        r#"{msg}<section><p>The early-warning rules and what each threshold means are documented in <code>crates/risk/src/signals.rs</code> and <code>crates/risk/src/lib.rs</code> (<code>Thresholds</code>); <code>backstock thresholds</code> prints them, <code>backstock thresholds --set FILE.json</code> sets them. Days, counts, whole units of money, or per-mille (‰: 1000 = 100 %).</p>
+        r#"{msg}<section><p>Each threshold tunes one early-warning rule (the rules, their levels and defaults are described in the README's <em>Early warning</em> section). Values are days, counts, whole units of money, or per-mille (‰: 1000 = 100 %).</p>
 <form id="thresholds-form" method="post" action="{}">{}{table}<button id="thresholds-submit" class="primary" type="submit">Save</button></form></section>"#,
         esc(&base(t, "thresholds")),
         csrf_field(t),
