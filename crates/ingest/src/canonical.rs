@@ -816,7 +816,7 @@ pub(crate) fn conclude(
     }
     if !parsed.unknown.is_empty() && (!ctx.hold_unmatched || kind != Kind::Statements) {
         for (code, line) in &parsed.unknown {
-            let expected = "a SKU or UPC in the catalog (add it to catalog.csv, or `backstock alias add CODE SKU`)";
+            let expected = "a SKU or UPC in the catalog (add it to catalog.csv, or give the code an alias: `backstock alias add CODE SKU` or the Record page; or hold such lines for one: `--hold-unmatched`, or the Import page's Hold box)";
             // 12 or 13 digits whose check digit is wrong: most often a mistyped UPC or
             // EAN, which the catalog may well hold; say which digit it should end in.
             let t = code.trim();

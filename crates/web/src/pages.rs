@@ -1643,6 +1643,7 @@ async fn import_body(t: &Tenant) -> Result<String, Fail> {
 <label for="upload-period-end">Period end</label><input id="upload-period-end" name="period_end" placeholder="{shows}">
 <label for="upload-issued-on">Issued on</label><input id="upload-issued-on" name="issued_on" placeholder="{shows}">
 <label for="upload-currency">Currency</label><input id="upload-currency" name="currency" placeholder="USD"></details>
+<label for="upload-hold-unmatched"><input id="upload-hold-unmatched" name="hold_unmatched" type="checkbox" value="on"> Hold statement lines whose code the catalog does not know (they wait on the Record page for an alias) instead of refusing the file</label>
 <button id="upload-submit" class="primary" type="submit">Preview</button></form>
 <p class="note">Nothing is recorded until you confirm the preview. Formats: canonical CSV (see docs/formats.md), mapped CSV/XLSX, EDI X12 852/846/867, DDEX DSR.</p>
 <p class="note" id="upload-dates">{dates}</p></section>"#,

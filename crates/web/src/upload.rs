@@ -36,6 +36,10 @@ pub struct Choices {
     pub period_end: Option<String>,
     pub issued_on: Option<String>,
     pub currency: Option<String>,
+    /// Statement lines with a code the catalog does not know are held for an alias
+    /// (the unmatched queue on the Record page) instead of refusing the file.
+    #[serde(default)]
+    pub hold_unmatched: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -288,7 +292,8 @@ fn options(t: &Tenant, c: &Choices, dry_run: bool) -> Result<ImportOptions, Fail
         royalty,
         dry_run,
         encoding: None,
-        hold_unmatched: false,
+        hold_unmatched: blank(&c.hold_unmatched)
+            .is_some_and(|v| matches!(v.as_str(), "on" | "true" | "yes" | "1")),
         overrides: backstock_mapping::Overrides {
             distributor: distributor.clone(),
             statement_id: blank(&c.statement_id),
@@ -697,6 +702,7 @@ pub async fn read_form(
             "period_end" => &mut c.period_end,
             "issued_on" => &mut c.issued_on,
             "currency" => &mut c.currency,
+            "hold_unmatched" => &mut c.hold_unmatched,
             _ => continue,
         };
         *slot = Some(v);

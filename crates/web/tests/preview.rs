@@ -202,3 +202,61 @@ async fn r_owner_preview(s: &Server, owner: &Session, payees: &str) -> String {
     assert_eq!(r.status, 200, "{}", r.body);
     r.body
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_with_an_unknown_code_can_be_held_from_the_import_page() {
+    let s = start(|_| {}).await;
+    let owner = s.login("owner@alpha.test").await;
+    let form = s.get("/t/alpha/import", Some(&owner)).await;
+    assert!(
+        form.body.contains(r#"name="hold_unmatched""#),
+        "{}",
+        form.body
+    );
+    let text = format!(
+        "{HEADER}ST-ALPHA-3,alphadist,2016-03-01,2016-03-31,2016-04-10,sale,ALP-001-CD,10,80.00,USD,\nST-ALPHA-3,alphadist,2016-03-01,2016-03-31,2016-04-10,sale,NW-ITEM-99,2,16.00,USD,\n"
+    );
+    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+    // Without the box: refused, saying the box is there.
+    let r = s
+        .post(
+            "/t/alpha/import",
+            &owner,
+            &ct,
+            &multipart(&[], Some(("apr.csv", text.as_bytes()))),
+        )
+        .await;
+    assert!(
+        plain(&r.body).contains("the Import page's Hold box"),
+        "{}",
+        r.body
+    );
+    // With it: previewed, confirmed, and the line waits on the Record page.
+    let r = s
+        .post(
+            "/t/alpha/import",
+            &owner,
+            &ct,
+            &multipart(
+                &[("hold_unmatched", "on")],
+                Some(("apr.csv", text.as_bytes())),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let c = s
+        .post_form(
+            &confirm_path(&r.body),
+            &owner,
+            &[("csrf", owner.csrf.as_str())],
+        )
+        .await;
+    assert_eq!(c.status, 200, "{}", c.body);
+    let rec = s.get("/t/alpha/record", Some(&owner)).await;
+    let queue = rec
+        .body
+        .split("id=\"table-unmatched\"")
+        .nth(1)
+        .unwrap_or("");
+    assert!(queue.contains("NW-ITEM-99"), "{}", rec.body);
+}
