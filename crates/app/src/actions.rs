@@ -683,11 +683,14 @@ pub async fn receipt(
     user: &str,
 ) -> Result<(crate::paperwork::ReceiptRecorded, bool), AppError> {
     let sid = shipment_id.trim();
+    // Confirmations a correction reversed are none: the receipt may be confirmed again.
+    let gone = crate::correct::reversed_ids(store, None).await?;
     let prior: Vec<Entry> = store
         .entries(&[EntryKind::ReceiptConfirmed], None)
         .await?
         .into_iter()
         .map(|(_, e)| e)
+        .filter(|e| !gone.contains(e.id.as_str()))
         .filter(
             |e| matches!(&e.event, Event::Fact(Fact::ReceiptConfirmed(r)) if r.shipment_id == sid),
         )

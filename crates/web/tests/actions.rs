@@ -204,6 +204,24 @@ async fn an_action_keyed_again_after_its_correction_is_recorded_again() {
     assert_eq!(r.json()["entry_id"], "po:PO-77:ALP-001-CD:2", "{}", r.body);
     let v = s.get("/api/v1/t/alpha/shipments", Some(&owner)).await;
     assert!(v.body.contains("PO-77"), "{}", v.body);
+
+    // A receipt confirmed, corrected, then confirmed again on the right day.
+    let rc = |on: &str| serde_json::json!({"shipment_id": "S1", "on": on});
+    let r = api(&s, &owner, "receipts", rc("2016-02-03")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let c = api(
+        &s,
+        &owner,
+        "corrections",
+        serde_json::json!({"entry_id": "receipt:S1:ALP-001-CD", "reason": "wrong day"}),
+    )
+    .await;
+    assert_eq!(c.status, 200, "{}", c.body);
+    let r = api(&s, &owner, "receipts", rc("2016-02-05")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["recorded"], true, "{}", r.body);
+    let st = store(&s).await;
+    assert!(st.entry("receipt:S1:ALP-001-CD:2").await.unwrap().is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
