@@ -737,9 +737,19 @@ pub async fn alias(
         code: code.to_string(),
         sku: sku.clone(),
     });
-    let mut id = format!("alias:{code}");
-    // A reversed alias is none: the code goes to `aliases::add`, which gives it anew.
-    if !code.is_empty() && on_record(store, &mut id, &event).await? {
+    let id = format!("alias:{code}");
+    // The same alias standing: already recorded. A reversed one is none, and another
+    // SKU for the code is refused by `aliases::add` in its own words (what the code
+    // means now, and how to change it).
+    let gone = crate::correct::reversed_ids(store, None).await?;
+    let standing = if code.is_empty() {
+        None
+    } else {
+        crate::standing_id(store, &id, &gone)
+            .await?
+            .and_then(|(id, e)| e.filter(|e| e.event == event).map(|_| id))
+    };
+    if let Some(id) = standing {
         return Ok((
             crate::aliases::AliasAdded {
                 code: code.to_string(),

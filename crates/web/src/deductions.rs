@@ -962,8 +962,17 @@ async fn save_thresholds(
     Ok(changed)
 }
 
-async fn thresholds_html(t: &Tenant, message: Option<&str>) -> Result<Html<String>, Fail> {
+/// `refused`: why a save was refused, and the values as typed (shown instead of those
+/// on file).
+async fn thresholds_html(
+    t: &Tenant,
+    message: Option<&str>,
+    refused: Option<(&str, &[(String, String)])>,
+) -> Result<Html<String>, Fail> {
     let rows = thresholds::settings(t.store()).await?;
+    let typed = |name: &str| {
+        refused.and_then(|(_, f)| f.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    };
     let mut table = String::from(
         r#"<table id="table-thresholds"><thead><tr><th>threshold</th><th class="num">default</th><th class="num">this label</th><th>set to (empty: the default)</th></tr></thead><tbody>"#,
     );
@@ -976,7 +985,11 @@ async fn thresholds_html(t: &Tenant, message: Option<&str>) -> Result<Html<Strin
             r.current,
             esc(&r.name),
             esc(&r.name),
-            if r.overridden() { r.current.to_string() } else { String::new() },
+            esc(&typed(&r.name).unwrap_or_else(|| if r.overridden() {
+                r.current.to_string()
+            } else {
+                String::new()
+            })),
             r.default,
             esc(&r.name),
         ));
@@ -984,7 +997,15 @@ async fn thresholds_html(t: &Tenant, message: Option<&str>) -> Result<Html<Strin
     table.push_str("</tbody></table>");
     let msg = message
         .map(|m| format!(r#"<p id="thresholds-result" class="okbox">{}</p>"#, esc(m)))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        + &refused
+            .map(|(why, _)| {
+                format!(
+                    r#"<div id="thresholds-error" class="err" role="alert"><p>{} — nothing was saved; the form below is as you typed it.</p></div>"#,
+                    esc(why)
+                )
+            })
+            .unwrap_or_default();
     let body = format!(
         r#"{msg}<section><p>Each threshold tunes one early-warning rule (the rules, their levels and defaults are described in the README's <em>Early warning</em> section). Values are days, counts, whole units of money, or per-mille (‰: 1000 = 100 %).</p>
 <form id="thresholds-form" method="post" action="{}">{}{table}<button id="thresholds-submit" class="primary" type="submit">Save</button></form></section>"#,
@@ -995,20 +1016,36 @@ async fn thresholds_html(t: &Tenant, message: Option<&str>) -> Result<Html<Strin
 }
 
 pub async fn thresholds_get(t: Tenant) -> Result<Html<String>, Fail> {
-    thresholds_html(&t, None).await
+    thresholds_html(&t, None, None).await
 }
 
 pub async fn thresholds_post(
     State(state): State<AppState>,
     t: Tenant,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Html<String>, Fail> {
-    let mut changes = Vec::new();
-    for (k, v) in fields.iter().filter(|(k, _)| k != "csrf") {
-        changes.push((k.clone(), thresholds::parse_value(k, v)?));
+) -> Result<Response, Fail> {
+    let typed: Vec<(String, String)> = fields.into_iter().filter(|(k, _)| k != "csrf").collect();
+    let saved = async {
+        let mut changes = Vec::new();
+        for (k, v) in &typed {
+            changes.push((k.clone(), thresholds::parse_value(k, v)?));
+        }
+        save_thresholds(&state, &t, &changes).await
     }
-    let changed = save_thresholds(&state, &t, &changes).await?;
-    thresholds_html(&t, Some(&changes_words(&changed))).await
+    .await;
+    match saved {
+        Ok(changed) => Ok(thresholds_html(&t, Some(&changes_words(&changed)), None)
+            .await?
+            .into_response()),
+        // Refused: the page again with what was typed, and why (nothing was saved).
+        Err(fail) if matches!(fail.status, 400 | 409 | 422) => {
+            let status = axum::http::StatusCode::from_u16(fail.status)
+                .unwrap_or(axum::http::StatusCode::BAD_REQUEST);
+            let page = thresholds_html(&t, None, Some((&fail.message, &typed))).await?;
+            Ok((status, page).into_response())
+        }
+        Err(fail) => Err(fail),
+    }
 }
 
 pub async fn api_thresholds(t: Tenant) -> J {

@@ -261,7 +261,12 @@ async fn the_distributor_page_warns_before_ship_is_pressed() {
 async fn a_refused_form_links_back_to_the_page_it_came_from() {
     let s = start(|_| {}).await;
     let owner = s.login("owner@alpha.test").await;
-    let body = form(&[("csrf", owner.csrf.as_str()), ("arrears_grace_days", "-1")]);
+    let body = form(&[
+        ("csrf", owner.csrf.as_str()),
+        ("distributor", "alphadist"),
+        ("amount", "abc"),
+        ("reason", "bad debt"),
+    ]);
     let referer = |r: &str| {
         vec![
             ("Cookie", format!("bs_session={}", owner.sid)),
@@ -276,15 +281,15 @@ async fn a_refused_form_links_back_to_the_page_it_came_from() {
     let r = request(
         s.addr,
         "POST",
-        "/t/alpha/thresholds",
-        &referer(&format!("http://{}/t/alpha/thresholds", s.addr)),
+        "/t/alpha/distributors/alphadist/write-offs",
+        &referer(&format!("http://{}/t/alpha/deductions", s.addr)),
         &body,
     )
     .await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(
         r.body
-            .contains(r#"id="error-back" href="/t/alpha/thresholds""#),
+            .contains(r#"id="error-back" href="/t/alpha/deductions""#),
         "{}",
         r.body
     );
@@ -292,10 +297,30 @@ async fn a_refused_form_links_back_to_the_page_it_came_from() {
     let r = request(
         s.addr,
         "POST",
-        "/t/alpha/thresholds",
-        &referer("http://elsewhere.example/t/alpha/thresholds"),
+        "/t/alpha/distributors/alphadist/write-offs",
+        &referer("http://elsewhere.example/t/alpha/deductions"),
         &body,
     )
     .await;
     assert!(!r.body.contains("error-back"), "{}", r.body);
+
+    // The thresholds page keeps all its fields as typed, with why it was refused.
+    let r = s
+        .post_form(
+            "/t/alpha/thresholds",
+            &owner,
+            &[
+                ("csrf", owner.csrf.as_str()),
+                ("arrears_grace_days", "-1"),
+                ("payments_stopped_days", "50"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains(r#"id="thresholds-error""#), "{}", r.body);
+    assert!(
+        r.body.contains(r#"value="-1""#) && r.body.contains(r#"value="50""#),
+        "{}",
+        r.body
+    );
 }
