@@ -170,6 +170,27 @@ pub async fn correct(
         }
         _ => {}
     }
+    // Held lines posted by an alias that still stands: reversing the posting alone
+    // would put them back in the unmatched queue beside an alias that names their
+    // SKU, and nothing would post them again. The alias is what to correct.
+    if let Some((_, held)) = entry_id.rsplit_once(":held:") {
+        let code = match held.rsplit_once(':') {
+            Some((c, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => c,
+            _ => held,
+        };
+        if let Some((_, sku)) = crate::aliases::list(store)
+            .await?
+            .into_iter()
+            .find(|(c, _)| c == code)
+        {
+            return Err(AppError::new(
+                Exit::Refused,
+                format!(
+                    "{entry_id} posted the lines held for code {code}, and the alias {code} → {sku} still stands: correct the alias first (`alias:{code}`), then this posting — its lines then wait in the unmatched queue for the right alias — or correct the whole statement; nothing was recorded"
+                ),
+            ));
+        }
+    }
     let today = crate::risk::today(store).await?;
     let id = format!("correction:{entry_id}");
     if store.entry(&id).await?.is_some() {

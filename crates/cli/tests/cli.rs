@@ -463,6 +463,22 @@ MRG-002-LP,,Harbor Lights (LP),The Tidewater Band,LP,2010-01-15,19.98,10.00,3.10
             && said.contains("reverse it (`backstock correct alias:ALG-77812 --reason"),
         "{said}"
     );
+    // The posting of held lines is not reversed alone while its alias stands: the
+    // lines would wait in the queue beside an alias that names their SKU.
+    let said = fail(
+        &d,
+        &[
+            "correct",
+            "statement:allegro:AL-1:held:ALG-77812",
+            "--reason",
+            "too early",
+        ],
+        4,
+    );
+    assert!(
+        said.contains("the alias ALG-77812 → MRG-001-CD still stands: correct the alias first"),
+        "{said}"
+    );
     // Reversed, the alias no longer resolves the code at import; given again (to the
     // LP), it does, under an id of its own.
     ok(

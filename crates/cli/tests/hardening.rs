@@ -534,6 +534,33 @@ fn a_value_beyond_the_header_is_refused_not_dropped() {
 }
 
 #[test]
+fn nul_bytes_and_a_time_of_day_are_named_as_such() {
+    let (tmp, d) = label();
+    let f = write(
+        tmp.path(),
+        "nul.csv",
+        &format!("{HEADER}B4,allegro,2016-03-01,2016-03-31,2016-04-10,sale,MRG-001-CD,1,12.00,USD,\n\0\0\n"),
+    );
+    refused(
+        &d,
+        &["import", &f],
+        3,
+        "nul.csv:line 3: found \"2 NUL bytes (binary zeros)\", expected text: the file is damaged or padded with zeros, or saved as UTF-16",
+    );
+    let f = write(
+        tmp.path(),
+        "time.csv",
+        &format!("{HEADER}B5,allegro,2016-03-01,2016-03-31,2016-04-10T10:00:00,sale,MRG-001-CD,1,12.00,USD,\n"),
+    );
+    refused(
+        &d,
+        &["import", &f],
+        3,
+        "(write 2016-04-10 if that is the date meant)",
+    );
+}
+
+#[test]
 fn an_unknown_sku_is_named_with_its_column() {
     let (tmp, d) = label();
     let f = write(

@@ -126,7 +126,20 @@ impl Date {
     /// one of them is over 12 (`31/12/2016`, `12/31/2016`). `None` when it could be
     /// two dates or none.
     fn only_reading(text: &str) -> Option<Date> {
-        let parts: Vec<&str> = text.trim().split(['/', '.', '-']).collect();
+        let text = text.trim();
+        // A date with a time of day (`2019-02-15T10:00:00`, `2019-02-15 10:00`): the
+        // day is the date meant.
+        if let Some((day, time)) = text.get(..10).zip(text.get(10..)) {
+            let is_time = (time.starts_with('T') || time.starts_with(' '))
+                && time[1..].trim().starts_with(|c: char| c.is_ascii_digit())
+                && time[1..].contains(':');
+            if is_time {
+                if let Ok(d) = Date::parse(day) {
+                    return Some(d);
+                }
+            }
+        }
+        let parts: Vec<&str> = text.split(['/', '.', '-']).collect();
         let [a, b, c] = parts[..] else { return None };
         let n = |s: &str| -> Option<u32> {
             (!s.is_empty() && s.len() <= 4 && s.bytes().all(|x| x.is_ascii_digit()))
@@ -320,6 +333,11 @@ mod reading_tests {
     fn a_date_written_another_way_is_named_only_when_it_means_one_date() {
         let says = |t: &str| Date::parse(t).unwrap_err().to_string();
         assert!(says("31/12/2016").contains("(write 2016-12-31 if that is the date meant)"));
+        assert!(
+            says("2016-12-31T10:00:00").contains("(write 2016-12-31 if that is the date meant)")
+        );
+        assert!(says("2016-12-31 10:00").contains("(write 2016-12-31 if that is the date meant)"));
+        assert!(!says("2016-12-31Tnope").contains("write"));
         assert!(says("12/31/2016").contains("(write 2016-12-31 if that is the date meant)"));
         assert!(says("2016/01/31").contains("(write 2016-01-31 if that is the date meant)"));
         assert!(says("2016-1-5").contains("(write 2016-01-05 if that is the date meant)"));

@@ -195,7 +195,8 @@ impl<'a> Row<'a> {
     /// running over several lines ([`value_over_lines`]) or a number split by its
     /// thousands comma ([`split_number`]).
     pub(crate) fn misshapen(&self) -> Option<LineError> {
-        value_over_lines(self.rec, self.width, self.line, |at| self.name_at(at))
+        nul_bytes(self.rec, self.line)
+            .or_else(|| value_over_lines(self.rec, self.width, self.line, |at| self.name_at(at)))
             .or_else(|| too_many_values(self.rec, self.width, self.line, |at| self.name_at(at)))
     }
     fn err(&self, col: usize, found: &str, expected: impl Into<String>) -> LineError {
@@ -301,6 +302,21 @@ pub fn swallows_a_record(separators: usize, fields: usize, width: usize) -> bool
     separators >= threshold || (separators >= 2 && fields != width)
 }
 
+/// A line holding NUL bytes (binary zeros: a file padded or damaged in a copy, or
+/// saved as UTF-16): said as such, not as its columns being empty.
+fn nul_bytes(rec: &csv::StringRecord, line: u64) -> Option<LineError> {
+    let n: usize = rec
+        .iter()
+        .map(|v| v.bytes().filter(|b| *b == 0).count())
+        .sum();
+    (n > 0).then(|| LineError {
+        line,
+        column: None,
+        found: format!("{n} NUL byte{} (binary zeros)", if n == 1 { "" } else { "s" }),
+        expected: "text: the file is damaged or padded with zeros, or saved as UTF-16 — save it again as CSV (UTF-8) from the spreadsheet, or remove the line".into(),
+    })
+}
+
 /// A line with more values than its header has columns (`width`), unless every value
 /// past the last column is empty (a trailing comma on each row is harmless). A number
 /// split by its thousands comma is named as such ([`split_number`]); any other extra
@@ -313,8 +329,26 @@ pub fn too_many_values(
     line: u64,
     name_at: impl Fn(usize) -> Option<String>,
 ) -> Option<LineError> {
-    if rec.len() <= width || rec.iter().skip(width).all(|v| v.trim().is_empty()) {
+    if rec.len() <= width {
         return None;
+    }
+    if rec.iter().skip(width).all(|v| v.trim().is_empty()) {
+        // Empty values past the end: a trailing comma on the row (read as nothing), or
+        // a number split by its thousands comma that pushed an empty last value out
+        // (`…,1,234.00,USD,` with no memo). The currency code says which: under
+        // `currency` as written, or one column on.
+        let code = |v: Option<&str>| {
+            v.map(str::trim)
+                .is_some_and(|v| v.len() == 3 && v.bytes().all(|b| b.is_ascii_uppercase()))
+        };
+        let shifted = (0..width)
+            .find(|&i| name_at(i).as_deref() == Some("currency"))
+            .is_some_and(|c| !code(rec.get(c)) && code(rec.get(c + 1)));
+        return if shifted {
+            split_number(rec, width, line, &name_at)
+        } else {
+            None
+        };
     }
     if let Some(e) = split_number(rec, width, line, &name_at) {
         return Some(e);
@@ -352,7 +386,7 @@ pub fn split_number(
     line: u64,
     name_at: impl Fn(usize) -> Option<String>,
 ) -> Option<LineError> {
-    if rec.len() <= width || rec.iter().skip(width).all(|v| v.trim().is_empty()) {
+    if rec.len() <= width {
         return None;
     }
     let whole = |v: &str| {
