@@ -281,7 +281,7 @@ pub fn check(closed: &BTreeSet<Month>, entries: &[&Entry]) -> Result<(), AppErro
         return Err(AppError::new(
             Exit::Refused,
             format!(
-                "entry {} is dated {}, {what}; nothing was recorded. An owner can reopen {}: backstock books reopen {} --reason \"…\"{instead}",
+                "entry {} is dated {}, {what}; nothing was recorded. An owner can reopen {} (the Books page, or `backstock books reopen {} --reason \"…\"`){instead}",
                 e.id,
                 e.effective_on,
                 if blocking.len() == 1 { "it" } else { "them" },

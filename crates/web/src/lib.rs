@@ -239,7 +239,27 @@ impl From<backstock_app::AppError> for Fail {
             Exit::Refused => (409, "refused"),
             _ => (500, "internal"),
         };
-        let mut f = Fail::new(status, code, e.message().to_string());
+        // A refusal that names a command-line flag first (`--on 2016-07-05 is after
+        // today`) names the field in words on the web (`on 2016-07-05 is after today`).
+        let message = match e.message().strip_prefix("--") {
+            Some(rest) => match rest.split_once(' ') {
+                Some((flag, tail))
+                    if !flag.is_empty()
+                        && flag
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b':') =>
+                {
+                    let (name, colon) = match flag.strip_suffix(':') {
+                        Some(n) => (n, ":"),
+                        None => (flag, ""),
+                    };
+                    format!("{}{colon} {tail}", name.replace('-', " "))
+                }
+                _ => e.message().to_string(),
+            },
+            None => e.message().to_string(),
+        };
+        let mut f = Fail::new(status, code, message);
         if status == 500 {
             f.cause = Some(e.chain());
         }

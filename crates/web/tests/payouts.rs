@@ -146,6 +146,20 @@ async fn owner_and_staff_pay_others_may_not_and_the_artist_sees_only_their_remit
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["recorded"], json!(false));
+    // A date after today is refused naming the field in words, not a command flag.
+    let r = post_json(
+        &s,
+        "/api/v1/t/alpha/payouts",
+        &staff,
+        json!({"payee": "june-okafor", "amount": "1.00", "currency": "USD", "on": "2016-07-05", "reference": "WIRE-8"}),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let m = r.json()["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(m.starts_with("on 2016-07-05 is after today"), "{m}");
 
     // The owner pays the run: what is left of June's and all of Other Artist's.
     let r = post_json(
