@@ -485,7 +485,7 @@ fn a_line_after_a_held_one_is_judged_with_the_statement_the_held_line_left() {
     let mut s = HEAD.to_string();
     s.push_str(&l("MRG-001-CD", ""));
     s.push_str(&l("ZZ-UNKNOWN-1", ""));
-    s.push_str(&l("A-VERY-LONG-ALIAS-CODE-17", "extra,field"));
+    s.push_str(&l("A-VERY-LONG-ALIAS-CODE-17", "\"extra,field\""));
     for _ in 0..11 {
         s.push_str(&l("MRG-001-CD", ""));
     }

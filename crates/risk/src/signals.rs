@@ -458,6 +458,9 @@ struct PayMetrics {
     /// that far past due): a subset of `n_problem`, which also counts merely behind.
     n_late: i64,
     cash_in: i128,
+    /// `cash_in` is the cash applied to the window's statements (more than what came
+    /// in the window: some paid them early), not what was received in it.
+    cash_is_applied: bool,
     /// Deducted on the statements due (outstanding and accepted): judged apart.
     deducted: i128,
     /// Settled on the statements due by the distributor's credit notes (statements
@@ -539,6 +542,7 @@ fn pay_metrics(book: &Book<'_>, t: &Thresholds, f: &Frame) -> PayMetrics {
         .map(|c| c.amount)
         .sum();
     m.cash_in = received.max(applied_to_due);
+    m.cash_is_applied = applied_to_due > received;
     m
 }
 
@@ -746,12 +750,26 @@ fn payment_signals(
         out.push(sig(
             SignalCode::PaymentCoverage,
             level,
-            format!(
-                "Received {} against {} that fell due in the {window} ({}).{note}{deducted_note}",
-                show(m.cash_in, cur),
-                show(m.due, cur),
-                pct(pm),
-            ),
+            if m.cash_is_applied {
+                // Some of the cash that paid them came before the window (paid early).
+                format!(
+                    "Of {} that fell due in the {window}, {} was paid ({}; some of it before the {} to {}).{note}{deducted_note}",
+                    show(m.due, cur),
+                    show(m.cash_in, cur),
+                    pct(pm),
+                    window_words(f.payment_window_days),
+                    book.as_of
+                )
+            } else {
+                format!(
+                    "Received {} in the {} to {} against {} that fell due in the {window} ({}).{note}{deducted_note}",
+                    show(m.cash_in, cur),
+                    window_words(f.payment_window_days),
+                    book.as_of,
+                    show(m.due, cur),
+                    pct(pm),
+                )
+            },
             pct(pm),
         ));
     }
@@ -1560,7 +1578,7 @@ fn exposure_signal(e: &crate::receivables::Exposure, t: &Thresholds) -> Signal {
             let level = raw.min(owed_level.max(Level::Watch));
             let note = if level < raw {
                 format!(
-                    " Most of it is the label's own stock on consignment (what it owes is {} of the limit): watched, and shipments over the limit are held, but not a sign of distress.",
+                    " Most of it is the label's own stock on consignment (what it owes is {} of the limit), so this signal stays at watch; shipments over the limit are held by the credit check.",
                     pct(permille(owed, limit).unwrap_or(0))
                 )
             } else {
