@@ -318,7 +318,8 @@ fn nul_bytes(rec: &csv::StringRecord, line: u64) -> Option<LineError> {
 }
 
 /// A line with more values than its header has columns (`width`), unless every value
-/// past the last column is empty (a trailing comma on each row is harmless). A number
+/// past the last column is empty and nothing moved (a trailing comma on each row is
+/// harmless; see the body for how a moved currency code tells them apart). A number
 /// split by its thousands comma is named as such ([`split_number`]); any other extra
 /// value (a decimal comma, `1326,48`; an unquoted note, `Smith, John`) would shift or be
 /// dropped without a word, so the line is refused, naming the first value with no
