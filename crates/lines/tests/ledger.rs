@@ -419,8 +419,20 @@ HELD-1,dist0,2016-01-01,2016-01-31,2016-02-20,sale,NEW-CODE-7,1,9.00,USD,not in 
     assert!(r.files.len() >= 3, "{r:?}");
     assert_eq!(snapshot(to.root()), written);
 
-    // What the alias posted, corrected: only that code's lines of HELD-1 leave the
-    // answer (the statement's other line stays), as they leave the ledger.
+    // What the alias posted, corrected (the alias first: a posting of held lines is
+    // not reversed alone while its alias stands): only that code's lines of HELD-1
+    // leave the answer (the statement's other line stays), as they leave the ledger.
+    backstock_app::correct::correct(
+        &store,
+        &backstock_app::correct::CorrectRequest {
+            entry_id: "alias:NEW-CODE-7".into(),
+            reason: "wrong code".into(),
+            on: None,
+        },
+        "test",
+    )
+    .await
+    .unwrap();
     backstock_app::correct::correct(
         &store,
         &backstock_app::correct::CorrectRequest {
