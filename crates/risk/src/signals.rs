@@ -1158,8 +1158,25 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
         } else {
             String::new()
         };
+        // Periods owed under an earlier agreement with another rhythm (monthly before a
+        // change to quarterly) are said to be so: the lag below is the agreement's now.
+        let earlier: BTreeSet<&str> = in_window
+            .iter()
+            .filter_map(|p| view.agreement_on(&a.distributor, p.period_end))
+            .map(|x| x.statement_frequency.as_str())
+            .filter(|f| *f != a.statement_frequency.as_str())
+            .collect();
+        let earlier = if earlier.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " Periods before its agreement of {} were owed {} under the agreement then in force.",
+                a.agreement_start,
+                earlier.into_iter().collect::<Vec<_>>().join(" or ")
+            )
+        };
         format!(
-            "{} in the last {window}{trend}; its statements are expected {lag} days after each {} period (its usual lag plus {} days, at least {}).",
+            "{} in the last {window}{trend}; its statements are expected {lag} days after each {} period (its usual lag plus {} days, at least {}).{earlier}",
             parts.join(" and "),
             a.statement_frequency.as_str(),
             t.statement_lag_slack_days,
@@ -2480,6 +2497,51 @@ mod tests {
         assert!(st.message.contains("PO-77"), "{}", st.message);
         // The oldest unpaid statement (2015-07, due 2015-09-29) was 125 days past due.
         assert!(st.message.contains("125 days past due"), "{}", st.message);
+    }
+
+    #[test]
+    fn statements_owed_under_an_earlier_agreement_are_said_to_be() {
+        let mut tl = Tl::new();
+        tl.agreement(agreement("allegro", "2019-01-01"));
+        let mut q = agreement("allegro", "2020-07-01");
+        q.statement_frequency = backstock_ledger::facts::StatementFrequency::Quarterly;
+        tl.agreement(q);
+        tl.statement(
+            "M1",
+            "allegro",
+            "2020-01-01",
+            "2020-01-31",
+            "2020-02-15",
+            vec![],
+        )
+        .statement(
+            "M2",
+            "allegro",
+            "2020-02-01",
+            "2020-02-29",
+            "2020-03-15",
+            vec![],
+        )
+        .statement(
+            "Q3",
+            "allegro",
+            "2020-07-01",
+            "2020-09-30",
+            "2020-10-20",
+            vec![],
+        )
+        .sort();
+        let a = assess1(&tl.snap("2020-11-15"));
+        let st = signal(&a, "statements_late_or_missing");
+        assert!(
+            st.message
+                .contains("periods ending 2020-03-31, 2020-04-30, 2020-05-31, 2020-06-30")
+                && st
+                    .message
+                    .contains("Periods before its agreement of 2020-07-01 were owed monthly"),
+            "{st:#?}"
+        );
+        assert!(st.level >= Level::Alert, "{st:#?}");
     }
 
     #[test]
