@@ -1175,12 +1175,22 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
                 earlier.into_iter().collect::<Vec<_>>().join(" or ")
             )
         };
+        // How the lag was set: learned from its statements, or half a period until
+        // three statements of this rhythm show its usual lag.
+        let how = match crate::rhythm::usual_issue_lag_days(view, a) {
+            Some(_) => format!(
+                "its usual lag plus {} days, at least {}",
+                t.statement_lag_slack_days, t.statement_grace_days
+            ),
+            None => format!(
+                "half a period until three of its statements show its usual lag, at least {}",
+                t.statement_grace_days
+            ),
+        };
         format!(
-            "{} in the last {window}{trend}; its statements are expected {lag} days after each {} period (its usual lag plus {} days, at least {}).{earlier}",
+            "{} in the last {window}{trend}; its statements are expected {lag} days after each {} period ({how}).{earlier}",
             parts.join(" and "),
             a.statement_frequency.as_str(),
-            t.statement_lag_slack_days,
-            t.statement_grace_days,
         )
     };
     sig(
