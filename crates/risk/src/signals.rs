@@ -1565,9 +1565,21 @@ fn stocking_signal(
 }
 
 fn exposure_signal(e: &crate::receivables::Exposure, t: &Thresholds) -> Signal {
+    // A distributor owed money by the label (a credit note not yet used) has a credit,
+    // not a negative unpaid amount.
+    let owed = if e.unpaid.minor() < 0 {
+        format!(
+            "a credit of {} in its favour",
+            human(Money::from_minor(
+                e.unpaid.minor().saturating_neg(),
+                e.unpaid.currency()
+            ))
+        )
+    } else {
+        format!("unpaid {}", human(e.unpaid))
+    };
     let breakdown = format!(
-        "unpaid {}, reserves {}, stock at wholesale {}",
-        human(e.unpaid),
+        "{owed}, reserves {}, stock at wholesale {}",
         human(e.reserve_held),
         human(e.stock_at_wholesale)
     );
@@ -2603,6 +2615,12 @@ mod tests {
             let e = exposure_signal(&exposure(unpaid, stock, 1_000), &t);
             assert_eq!(e.level, level, "{unpaid}+{stock}: {e:#?}");
         }
+        // A credit in the distributor's favour is said as one, not as "unpaid -5.00".
+        let e = exposure_signal(&exposure(-500, 1_700, 1_000), &t);
+        assert!(
+            e.message.contains("(a credit of 5.00 USD in its favour, "),
+            "{e:#?}"
+        );
     }
 
     #[test]
