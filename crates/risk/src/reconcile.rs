@@ -746,34 +746,7 @@ mod tests {
         // Monthly until June, quarterly from July: March to June never came, and the
         // quarterly agreement does not forgive them.
         let mut tl = Tl::new();
-        tl.agreement(agreement("pivot", "2019-01-01"));
-        let mut q = agreement("pivot", "2020-07-01");
-        q.statement_frequency = StatementFrequency::Quarterly;
-        tl.agreement(q);
-        tl.statement(
-            "M1",
-            "pivot",
-            "2020-01-01",
-            "2020-01-31",
-            "2020-02-15",
-            vec![],
-        )
-        .statement(
-            "M2",
-            "pivot",
-            "2020-02-01",
-            "2020-02-29",
-            "2020-03-15",
-            vec![],
-        )
-        .statement(
-            "Q3",
-            "pivot",
-            "2020-07-01",
-            "2020-09-30",
-            "2020-10-20",
-            vec![],
-        );
+        tl.monthly_then_quarterly("pivot");
         let cal = calendar(&tl.snap("2020-11-15"), &p("pivot"), &Thresholds::default());
         let got: Vec<_> = cal
             .iter()

@@ -2524,35 +2524,7 @@ mod tests {
     #[test]
     fn statements_owed_under_an_earlier_agreement_are_said_to_be() {
         let mut tl = Tl::new();
-        tl.agreement(agreement("allegro", "2019-01-01"));
-        let mut q = agreement("allegro", "2020-07-01");
-        q.statement_frequency = backstock_ledger::facts::StatementFrequency::Quarterly;
-        tl.agreement(q);
-        tl.statement(
-            "M1",
-            "allegro",
-            "2020-01-01",
-            "2020-01-31",
-            "2020-02-15",
-            vec![],
-        )
-        .statement(
-            "M2",
-            "allegro",
-            "2020-02-01",
-            "2020-02-29",
-            "2020-03-15",
-            vec![],
-        )
-        .statement(
-            "Q3",
-            "allegro",
-            "2020-07-01",
-            "2020-09-30",
-            "2020-10-20",
-            vec![],
-        )
-        .sort();
+        tl.monthly_then_quarterly("allegro").sort();
         let a = assess1(&tl.snap("2020-11-15"));
         let st = signal(&a, "statements_late_or_missing");
         assert!(

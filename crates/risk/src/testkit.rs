@@ -113,6 +113,18 @@ impl Tl {
         self.fact(&on, Fact::Agreement(a))
     }
 
+    /// `dist` monthly from 2019, quarterly from 2020-07-01; statements for January,
+    /// February and the third quarter of 2020 (March to June never came).
+    pub fn monthly_then_quarterly(&mut self, dist: &str) -> &mut Tl {
+        self.agreement(agreement(dist, "2019-01-01"));
+        let mut q = agreement(dist, "2020-07-01");
+        q.statement_frequency = backstock_ledger::facts::StatementFrequency::Quarterly;
+        self.agreement(q)
+            .statement("M1", dist, "2020-01-01", "2020-01-31", "2020-02-15", vec![])
+            .statement("M2", dist, "2020-02-01", "2020-02-29", "2020-03-15", vec![])
+            .statement("Q3", dist, "2020-07-01", "2020-09-30", "2020-10-20", vec![])
+    }
+
     pub fn catalog(&mut self, s: &str, wholesale: i64, cost: i64) -> &mut Tl {
         self.fact(
             "2010-01-01",

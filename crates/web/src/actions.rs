@@ -634,13 +634,9 @@ pub async fn run(
                 reason: get(fl, "reason"),
                 on: opt_date(fl, "on")?,
             };
-            // Reversing an entry takes the permission that records it (following a
-            // correction of a correction to the entry it is about).
-            let mut target = req.entry_id.trim().to_string();
-            for _ in 0..8 {
-                let Some((_, e, _)) = store.entry(&target).await? else {
-                    break;
-                };
+            // Reversing an entry takes the permission that records it (a correction
+            // itself is never corrected: `correct` refuses that).
+            if let Some((_, e, _)) = store.entry(req.entry_id.trim()).await? {
                 let needs = crate::roles::Perm::to_correct(e.event.kind());
                 if !t.membership.role.may(needs) {
                     return Err(Fail::new(
@@ -654,12 +650,6 @@ pub async fn run(
                             needs.as_str()
                         ),
                     ));
-                }
-                match e.event {
-                    backstock_ledger::Event::Correction { reverses, .. } => {
-                        target = reverses.to_string()
-                    }
-                    _ => break,
                 }
             }
             let (c, new) = match app::correction(store, &req, &user).await {
