@@ -244,8 +244,13 @@ pub async fn restore(data_dir: &Path, file: &Path) -> Result<Restored, AppError>
     };
     for side in ["-wal", "-shm"] {
         let p = data_dir.join(format!("{DB_FILE}{side}"));
-        if p.exists() {
-            std::fs::remove_file(&p).map_err(|e| io(&p, e))?;
+        // SQLite removes these itself when the last connection closes, and that
+        // can finish on its worker thread just after `close()` returns: a file
+        // already gone is what we wanted.
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&p, e)),
         }
     }
     std::fs::rename(&incoming, &live).map_err(|e| io(&live, e))?;
