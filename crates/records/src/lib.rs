@@ -150,7 +150,7 @@ pub struct Records<'a> {
     /// on the terms of its day ([`Records::agreement_on`]).
     pub agreement_history: BTreeMap<PartyId, Vec<&'a Agreement>>,
     /// Latest catalog item per SKU.
-    pub catalog: BTreeMap<Sku, &'a CatalogItem>,
+    pub catalog: BTreeMap<&'a Sku, &'a CatalogItem>,
     /// Statements, one per (distributor, statement id) (a later one replaces an earlier
     /// one), in recording order.
     pub statements: Vec<StmtRef<'a>>,
@@ -301,6 +301,10 @@ impl<'a> Records<'a> {
             documents: Vec::new(),
         };
         let mut stmt_index: BTreeMap<(&'a PartyId, &'a str), usize> = BTreeMap::new();
+        // Catalog items in recording order, made a map once at the end: a label
+        // group's 100,000 items inserted one by one cost a search and a copy of the
+        // SKU each, and the risk computations build several views of one snapshot.
+        let mut catalog: Vec<&'a CatalogItem> = Vec::new();
         for (seq, e) in visible {
             let reversed = void.get(e.id.as_str()).copied();
             if reversed.is_some() && !keep_reversed {
@@ -522,9 +526,7 @@ impl<'a> Records<'a> {
                             .or_default()
                             .push(a);
                     }
-                    Fact::CatalogItem(c) if counts => {
-                        v.catalog.insert(c.sku.clone(), c);
-                    }
+                    Fact::CatalogItem(c) if counts => catalog.push(c),
                     Fact::PurchaseOrder(po) if po.date <= as_of => {
                         v.pos.push(Rec::new(e, po, reversed))
                     }
@@ -560,6 +562,18 @@ impl<'a> Records<'a> {
                 v.moves.truncate(moves_before);
             }
         }
+        // Sorted stably by SKU (one pass when the items came in SKU order), the
+        // last of equal SKUs kept: the item recorded last, as inserting in recording
+        // order would. Keys unique and sorted, `collect` builds the map in one pass.
+        catalog.sort_by(|x, y| x.sku.cmp(&y.sku));
+        let mut latest: Vec<&'a CatalogItem> = Vec::with_capacity(catalog.len());
+        for c in catalog {
+            match latest.last_mut() {
+                Some(last) if last.sku == c.sku => *last = c,
+                _ => latest.push(c),
+            }
+        }
+        v.catalog = latest.into_iter().map(|c| (&c.sku, c)).collect();
         v
     }
 
@@ -681,6 +695,49 @@ mod tests {
         );
         assert_eq!(all.moves.len(), now.moves.len());
         assert!(Records::reversal_of(&es, d("2016-02-01"), "shipment:SH2:CD1").is_some());
+    }
+
+    #[test]
+    fn the_catalog_holds_each_skus_item_recorded_last_that_stands() {
+        use backstock_domain::{Currency, Money};
+        use backstock_ledger::facts::CatalogItem;
+        let item = |id: &str, sku: &str, on: &str, wholesale: i64| {
+            let usd = |m| Money::from_minor(m, Currency::USD);
+            let c = CatalogItem {
+                sku: Sku::parse(sku).unwrap(),
+                upc: None,
+                title: format!("{sku} at {wholesale}"),
+                artist: "A".into(),
+                format: "CD".into(),
+                release_date: None,
+                list_price: usd(1500),
+                wholesale_price: usd(wholesale),
+                unit_cost: usd(200),
+            };
+            entry(id, on, Event::Fact(Fact::CatalogItem(c)))
+        };
+        // Out of SKU order, one SKU repriced twice, the last repricing corrected.
+        let es = vec![
+            item("c:B:1", "B", "2016-01-01", 700),
+            item("c:A:1", "A", "2016-01-01", 800),
+            item("c:B:2", "B", "2016-02-01", 750),
+            item("c:C:1", "C", "2016-01-01", 900),
+            item("c:B:3", "B", "2016-03-01", 790),
+            correct("correction:B:3", "c:B:3", "2016-03-02"),
+        ];
+        let price = |r: &Records<'_>, sku: &str| {
+            r.catalog
+                .get(&Sku::parse(sku).unwrap())
+                .map(|c| c.wholesale_price.minor())
+        };
+        let now = Records::new(&es, d("2016-12-31"));
+        let skus: Vec<&str> = now.catalog.keys().map(|s| s.as_str()).collect();
+        assert_eq!(skus, ["A", "B", "C"]);
+        assert_eq!(price(&now, "B"), Some(750));
+        assert_eq!(price(&now, "A"), Some(800));
+        assert_eq!(price(&Records::new(&es, d("2016-03-01")), "B"), Some(790));
+        assert_eq!(price(&Records::new(&es, d("2016-01-15")), "B"), Some(700));
+        assert_eq!(Records::new(&es, d("2015-12-31")).catalog.len(), 0);
     }
 
     #[test]

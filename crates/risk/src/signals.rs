@@ -391,7 +391,7 @@ fn assess_as_measured(
         a.reserve_release_days,
     );
     let mut warnings = Vec::new();
-    let stock = stock_holding(snap, view, d, a.currency, &mut warnings);
+    let stock = stock_holding(snap, view, d, a.currency, &mut warnings, false);
     let exp = exposure(&book, &stock, a, &mut warnings);
 
     let frame = Frame::of(&book, a, t);
@@ -403,10 +403,12 @@ fn assess_as_measured(
     signals.extend(stocking_signal(snap, view, a, &book, t, &frame));
     signals.extend(sales_stalled_signal(view, a, &stock, t, &frame));
     signals.push(exposure_signal(&exp, t));
+    // The map is ordered by holder first: this distributor's holdings are one range.
     let units_here: i64 = snap
         .held
-        .iter()
-        .filter(|((h, _), u)| h == d && **u > 0)
+        .range((d.clone(), backstock_domain::Sku::least())..)
+        .take_while(|((h, _), _)| h == d)
+        .filter(|(_, u)| **u > 0)
         .fold(0, |acc, (_, u)| acc.saturating_add(*u));
     signals.extend(concentration_signal(units_here, totals, t));
     signals.extend(demand_signals(view, d, t));
