@@ -543,7 +543,16 @@ async function main() {
     // The owner invites a bookkeeper: a one-time link shown once.
     await fp.goto(`${base}/t/${slug}/users`);
     const keeper = `keeper@${slug}.test`;
+    // First as an artist without saying which: refused, and the page comes back with
+    // the form as typed and why.
     await fp.fill('#link-invite-email', keeper);
+    await fp.selectOption('#link-invite-role', 'artist');
+    await Promise.all([fp.waitForNavigation(), fp.click('#link-invite-submit')]);
+    const why = await fp.locator('#error-message').innerText();
+    check(why.includes('limited to one'), `the refused invitation says ${JSON.stringify(why)}`);
+    check((await fp.locator('#link-invite-email').inputValue()) === keeper, 'the refused invitation lost the email typed');
+    check((await fp.locator('#link-invite-role').inputValue()) === 'artist', 'the refused invitation lost the role chosen');
+    // Then, from the same form, as a bookkeeper.
     await fp.selectOption('#link-invite-role', 'bookkeeper');
     await Promise.all([fp.waitForNavigation(), fp.click('#link-invite-submit')]);
     const link = await fp.locator('#invite-link').inputValue();

@@ -27,6 +27,7 @@ pub mod mirror;
 pub mod pages;
 pub mod paging;
 pub mod payouts;
+pub mod refill;
 pub mod roles;
 pub mod routes;
 pub mod royalties;
@@ -375,11 +376,19 @@ async fn observe(mut req: axum::extract::Request, next: axum::middleware::Next) 
 }
 
 /// Pages get errors as HTML (and a sign-in redirect when signed out); the API keeps
-/// the JSON.
-async fn error_pages(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// the JSON. A form refused for what was typed in it (400, 404, 409, 422) comes back
+/// as the page it was sent from, with the form filled in as typed and why it was
+/// refused ([`refill`]); `inner` is the application inside this layer, which renders
+/// that page for the same session. Otherwise, or when that page has no such form, an
+/// error page that links back to it.
+async fn error_pages(
+    axum::extract::State(inner): axum::extract::State<axum::Router>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let path = req.uri().path().to_string();
     // A refused form: the page it came from (this site's own, by path), to go back to.
-    let back = (req.method() == axum::http::Method::POST)
+    let referer = (req.method() == axum::http::Method::POST)
         .then(|| req.headers().get(axum::http::header::REFERER))
         .flatten()
         .and_then(|v| v.to_str().ok())
@@ -390,9 +399,26 @@ async fn error_pages(req: axum::extract::Request, next: axum::middleware::Next) 
                 .strip_prefix("http://")
                 .or_else(|| r.strip_prefix("https://"))
                 .map_or(Some(r), |x| x.strip_prefix(host))?;
-            (rest.starts_with('/') && !rest.starts_with("//")).then(|| rest.to_string())
+            local_path(rest).then(|| rest.to_string())
         });
-    let r = next.run(req).await;
+    let (req, posted) = if path.starts_with("/api/") {
+        (req, None)
+    } else {
+        read_form(req).await
+    };
+    // A form refilled before says which page it is on: the browser's address is then
+    // the form's action, which is no page to render.
+    let back = posted
+        .as_ref()
+        .and_then(|f| f.iter().find(|(k, _)| k == refill::FROM_FIELD))
+        .map(|(_, v)| v.clone())
+        .filter(|v| local_path(v))
+        .or(referer);
+    let (parts, body) = req.into_parts();
+    let page_request = parts.clone();
+    let r = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
     if path.starts_with("/api/") {
         return r;
     }
@@ -404,11 +430,111 @@ async fn error_pages(req: axum::extract::Request, next: axum::middleware::Next) 
         return axum::response::Redirect::to(&to).into_response();
     }
     let status = r.status();
+    if let (Some(typed), Some(back), 400 | 404 | 409 | 422) = (&posted, &back, status.as_u16()) {
+        if let Some(page) = page_of(inner, page_request, back).await {
+            if let Some(html) = refill::refill(&page, &path, typed, &f.message, back) {
+                return (status, axum::response::Html(html)).into_response();
+            }
+        }
+    }
     (
         status,
         html::error_page(status.as_u16(), &f.message, back.as_deref()),
     )
         .into_response()
+}
+
+/// A path of this site: never `//host` (protocol-relative) or a backslash.
+fn local_path(p: &str) -> bool {
+    p.starts_with('/') && !p.starts_with("//") && !p.contains('\\')
+}
+
+/// The most of a form posted as `application/x-www-form-urlencoded` that is kept to
+/// fill it in again (a form is a few hundred bytes; a bigger one is passed on unread).
+const FORM_MAX_BYTES: u64 = 256 << 10;
+
+/// The request and, when it posts a form of at most [`FORM_MAX_BYTES`], its fields as
+/// posted (the page's marker [`refill::FROM_FIELD`] among them, but taken off the body
+/// the handler gets).
+async fn read_form(
+    req: axum::extract::Request,
+) -> (axum::extract::Request, Option<Vec<(String, String)>>) {
+    use axum::http::header;
+    let is_form = req.method() == axum::http::Method::POST
+        && req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let small = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n <= FORM_MAX_BYTES);
+    if !is_form || !small {
+        return (req, None);
+    }
+    let (mut parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, FORM_MAX_BYTES as usize).await else {
+        // Shorter than it said, or cut off: the handler gets an empty form and refuses it.
+        return (
+            axum::extract::Request::from_parts(parts, axum::body::Body::empty()),
+            None,
+        );
+    };
+    let fields: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
+    let body = if fields.iter().any(|(k, _)| k == refill::FROM_FIELD) {
+        let kept = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields.iter().filter(|(k, _)| k != refill::FROM_FIELD))
+            .finish();
+        parts
+            .headers
+            .insert(header::CONTENT_LENGTH, kept.len().into());
+        axum::body::Body::from(kept)
+    } else {
+        axum::body::Body::from(bytes)
+    };
+    (
+        axum::extract::Request::from_parts(parts, body),
+        Some(fields),
+    )
+}
+
+/// The page at `path` as the same session sees it (a GET through `inner`), when it
+/// answers 200 with HTML.
+async fn page_of(
+    inner: axum::Router,
+    posted: axum::http::request::Parts,
+    path: &str,
+) -> Option<String> {
+    use axum::http::header;
+    use tower::ServiceExt;
+    let mut req = axum::extract::Request::new(axum::body::Body::empty());
+    *req.uri_mut() = path.parse().ok()?;
+    *req.extensions_mut() = posted.extensions;
+    let keep = [
+        header::COOKIE,
+        header::HOST,
+        header::USER_AGENT,
+        header::ACCEPT_LANGUAGE,
+    ];
+    for k in keep {
+        if let Some(v) = posted.headers.get(&k) {
+            req.headers_mut().insert(k, v.clone());
+        }
+    }
+    let r = inner.oneshot(req).await.ok()?;
+    let html = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if r.status() != axum::http::StatusCode::OK || !html {
+        return None;
+    }
+    let bytes = axum::body::to_bytes(r.into_body(), 8 << 20).await.ok()?;
+    String::from_utf8(bytes.to_vec()).ok()
 }
 
 /// Headers on every answer: no sniffing, no framing, no third-party anything, no
@@ -459,7 +585,7 @@ async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> axum::re
 
 /// The whole application: every route of [`routes::all`] behind authentication.
 pub fn app(state: AppState) -> axum::Router {
-    routes::router()
+    let inner: axum::Router = routes::router()
         .fallback(not_found)
         // Innermost: a request's working copy is appended to the database before
         // its answer leaves (a no-op for labels in the data directory).
@@ -474,10 +600,13 @@ pub fn app(state: AppState) -> axum::Router {
         // Inside the error pages: an internal failure is made generic (and logged)
         // before it is rendered.
         .layer(axum::middleware::from_fn(observe))
-        .layer(axum::middleware::from_fn(error_pages))
+        .with_state(state);
+    inner
+        .clone()
+        // A refused form's page is rendered by the application inside this layer.
+        .layer(axum::middleware::from_fn_with_state(inner, error_pages))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(upload::MAX_UPLOAD))
-        .with_state(state)
 }
 
 /// Serves on an already-bound listener until the process ends.

@@ -258,7 +258,7 @@ async fn the_distributor_page_warns_before_ship_is_pressed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_form_links_back_to_the_page_it_came_from() {
+async fn a_refused_form_comes_back_on_its_page_as_typed() {
     let s = start(|_| {}).await;
     let owner = s.login("owner@alpha.test").await;
     let body = form(&[
@@ -287,13 +287,55 @@ async fn a_refused_form_links_back_to_the_page_it_came_from() {
     )
     .await;
     assert_eq!(r.status, 400, "{}", r.body);
+    // The deductions page again, the write-off form as typed, why at the top and at
+    // the form, and nothing recorded.
+    let form_of = |body: &str| {
+        let at = body
+            .find(r#"id="writeoff-form-alphadist""#)
+            .unwrap_or_else(|| panic!("the write-off form: {body}"));
+        let form = &body[at..];
+        form[..form.find("</form>").unwrap()].to_string()
+    };
+    let refilled = form_of(&r.body);
+    assert!(r.body.contains("<h1>Deductions</h1>"), "{}", r.body);
+    assert!(r.body.contains(r#"id="error-message""#), "{}", r.body);
+    assert!(refilled.contains(r#"value="abc""#), "{refilled}");
+    assert!(refilled.contains(r#"value="bad debt""#), "{refilled}");
     assert!(
-        r.body
-            .contains(r#"id="error-back" href="/t/alpha/deductions""#),
-        "{}",
-        r.body
+        refilled.contains(r#"id="refused-form-error""#),
+        "{refilled}"
     );
-    // Another site's page is never linked.
+    assert!(
+        refilled.contains(r#"name="_from" value="/t/alpha/deductions""#),
+        "{refilled}"
+    );
+    // Sent again from the refilled form (the browser's address is now the form's
+    // action, so the Referer is no page): refused again, the same page, as typed.
+    let again = form(&[
+        ("csrf", owner.csrf.as_str()),
+        ("statement_id", ""),
+        ("amount", "12x"),
+        ("reason", "still bad"),
+        ("_from", "/t/alpha/deductions"),
+    ]);
+    let r2 = request(
+        s.addr,
+        "POST",
+        "/t/alpha/distributors/alphadist/write-offs",
+        &referer(&format!(
+            "http://{}/t/alpha/distributors/alphadist/write-offs",
+            s.addr
+        )),
+        &again,
+    )
+    .await;
+    assert_eq!(r2.status, 400, "{}", r2.body);
+    let refilled = form_of(&r2.body);
+    assert!(
+        refilled.contains(r#"value="12x""#) && refilled.contains(r#"value="still bad""#),
+        "{refilled}"
+    );
+    // Another site's page is never linked nor rendered.
     let r = request(
         s.addr,
         "POST",
@@ -303,6 +345,56 @@ async fn a_refused_form_links_back_to_the_page_it_came_from() {
     )
     .await;
     assert!(!r.body.contains("error-back"), "{}", r.body);
+    assert!(!r.body.contains("writeoff-form"), "{}", r.body);
+    // A page without the form: the error page, linking back to it.
+    let r = request(
+        s.addr,
+        "POST",
+        "/t/alpha/distributors/alphadist/write-offs",
+        &referer(&format!("http://{}/t/alpha/shipments", s.addr)),
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body
+            .contains(r#"id="error-back" href="/t/alpha/shipments""#),
+        "{}",
+        r.body
+    );
+
+    // An invitation refused: the members page, the address and the role as chosen.
+    let r = request(
+        s.addr,
+        "POST",
+        "/t/alpha/invitations",
+        &referer(&format!("http://{}/t/alpha/users", s.addr)),
+        &form(&[
+            ("csrf", owner.csrf.as_str()),
+            ("email", "new.artist@example.test"),
+            ("role", "artist"),
+            ("party", ""),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let at = r.body.find(r#"id="link-invite-form""#).expect("the form");
+    let invite = &r.body[at..];
+    let invite = &invite[..invite.find("</form>").unwrap()];
+    assert!(
+        invite.contains(r#"value="new.artist@example.test""#),
+        "{invite}"
+    );
+    assert!(invite.contains(r#"value="artist" selected"#), "{invite}");
+    assert!(invite.contains("limited to one"), "{invite}");
+    assert_eq!(
+        s.control()
+            .pending_invitations("alpha")
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0),
+        0
+    );
 
     // The thresholds page keeps all its fields as typed, with why it was refused.
     let r = s
