@@ -1118,7 +1118,19 @@ pub async fn ship_check(store: &Store, a: &ShipArgs) -> Result<ShipCheck, AppErr
         ));
     }
     let th = thresholds(store).await?;
-    let reasons = backstock_risk::credit::check(&snap, &th, &to, &sku, a.units);
+    let mut reasons = backstock_risk::credit::check(&snap, &th, &to, &sku, a.units);
+    let today = today(store).await?;
+    if date < today {
+        let failures: Vec<Entry> = store
+            .entries(&[EntryKind::Insolvency, EntryKind::Correction], Some(today))
+            .await?
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect();
+        reasons.extend(backstock_risk::credit::failure_recorded_since(
+            &failures, date, today, &to,
+        ));
+    }
     Ok(ShipCheck {
         to,
         sku,

@@ -1500,3 +1500,51 @@ NW-STRADDLE-06,northwind,2016-06-01,2016-06-30,2016-06-30,sale,MRG-001-CD,30,270
     assert!(pdf.contains("pro rata by days"), "{pdf}");
     ok(data, &["verify-pack", pack.to_str().unwrap()]);
 }
+
+#[test]
+fn a_failure_recorded_later_stops_a_shipment_dated_after_it() {
+    let t = demo();
+    let d = t.path();
+    // Northwind is healthy; its receivership, dated 2016-06-20, is recorded on the
+    // label's today (2016-06-30).
+    ok(
+        d,
+        &[
+            "insolvency",
+            "add",
+            "northwind",
+            "--kind",
+            "receivership",
+            "--on",
+            "2016-06-20",
+        ],
+    );
+    fn ship(date: &str) -> Vec<&str> {
+        vec![
+            "ship",
+            "--to",
+            "northwind",
+            "--sku",
+            "MRG-001-CD",
+            "--units",
+            "1",
+            "--date",
+            date,
+        ]
+    }
+    // Dated after the failure but before it was recorded: judged as of its day the
+    // distributor looked fine, and it is refused all the same, saying why.
+    let refused = fail(d, &ship("2016-06-25"), 4);
+    assert!(
+        refused.contains("Insolvent: a receivership on 2016-06-20")
+            && refused.contains("Recorded after 2016-06-25")
+            && refused.contains("(insolvent)"),
+        "{refused}"
+    );
+    // Dated before the failure: history being recorded, judged as of its day.
+    let made = ok(d, &ship("2016-06-15"));
+    assert!(
+        made.contains("Shipped 1 units of MRG-001-CD to northwind"),
+        "{made}"
+    );
+}

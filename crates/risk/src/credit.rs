@@ -28,8 +28,9 @@ use crate::receivables::{for_agreement, DistributorReceivables};
 use crate::signals::Assessment;
 use crate::view::{OfSnapshot, View};
 use crate::{legal, signals, Level, Snapshot, Thresholds};
-use backstock_domain::{PartyId, Sku};
+use backstock_domain::{Date, PartyId, Sku};
 use backstock_ledger::facts::{Agreement, DemandOutcome, PurchaseOrder};
+use backstock_records::Records;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -66,6 +67,41 @@ pub fn check(
     out.extend(perfection_reason(&view, a, t));
     out.extend(demand_reason(&view, distributor));
     out
+}
+
+/// A failure of `distributor` the label has on record now (`today`) but did not on
+/// `day`, the day a shipment is dated: a shipment dated before today is judged as of its
+/// own day ([`check`] on that day's snapshot), and a failure dated on or before that
+/// day and recorded since stops it all the same — from the failure on the distributor
+/// is in default, whenever the label learned of it. `failures`: the journal's
+/// insolvency records and corrections known by `today` (the rest is not read). `None`
+/// when there is none, when the failure came after `day` (a shipment made before it is
+/// history being recorded), or when the snapshot of `day` knew it already (its level
+/// says so).
+pub fn failure_recorded_since(
+    failures: &[backstock_ledger::Entry],
+    day: Date,
+    today: Date,
+    distributor: &PartyId,
+) -> Option<HoldReason> {
+    if day >= today
+        || Records::new(failures, day)
+            .insolvency_of(distributor)
+            .is_some()
+    {
+        return None;
+    }
+    let records = Records::new(failures, today);
+    let x = records.insolvency_of(distributor)?;
+    (x.on.min(x.petition_or_event()) <= day).then(|| {
+        reason(
+            "insolvent",
+            format!(
+                "{} Recorded after {day}, the day this shipment is dated: it is refused all the same.",
+                crate::insolvency::sentence(x)
+            ),
+        )
+    })
 }
 
 /// Reasons any new consignment shipment to `distributor` would be refused now,
