@@ -18,6 +18,7 @@ use backstock_domain::{Date, Money, PartyId, Sku};
 use backstock_ledger::facts::{DemandOutcome, InsolvencyKind};
 use backstock_ledger::{Entry, EntryId, Event, Fact, Provenance};
 use backstock_records::Records;
+use backstock_risk::insolvency::DeadlineStatus;
 use backstock_risk::deductions::DeductionStatus;
 use backstock_risk::legal::UccStatus;
 use backstock_royalty_statement::{document, document_text, Block};
@@ -1557,6 +1558,21 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
                 })
                 .collect(),
         });
+        // What each one is about (which goods, which demand, what is still to do):
+        // the table's rows alone cannot tell two demands apart, nor a deadline met
+        // from one only partly met.
+        for (i, dl) in r.deadlines.iter().enumerate() {
+            let status = match dl.status {
+                DeadlineStatus::Info => String::new(),
+                st => format!(" ({})", st.as_str()),
+            };
+            b.push(Block::Small(format!(
+                "{}. {}{status}: {}",
+                i + 1,
+                dl.title,
+                dl.what
+            )));
+        }
     }
     b.push(Block::Heading("Integrity".into()));
     let head_at_text = format!(

@@ -17,8 +17,9 @@ use crate::signals::{Signal, SignalCode};
 use crate::view::{OfSnapshot, View};
 use crate::{Level, Snapshot, Thresholds};
 use backstock_domain::{Date, Money, PartyId, Sku};
-use backstock_ledger::facts::{DemandKind, DemandOutcome, Insolvency, InsolvencyKind};
+use backstock_ledger::facts::{Demand, DemandKind, DemandOutcome, Insolvency, InsolvencyKind};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// A rule a deadline or window comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -261,6 +262,106 @@ fn add(a: Money, b: Option<Money>) -> Money {
     }
 }
 
+/// How far the return demands on record reach the deliveries of the reclamation
+/// window ([`reclamation_cover`]).
+#[derive(Debug, Default)]
+struct Cover {
+    /// The demands that reach some of them: id, day, how sent, units reached.
+    by: Vec<(String, Date, String, u64)>,
+    /// Units reached in all.
+    units: u64,
+    /// What no demand reaches, per SKU (received after the last demand, or of a SKU
+    /// or beyond the units no demand names).
+    left: BTreeMap<Sku, u64>,
+}
+
+impl Cover {
+    /// Every unit delivered in the window is demanded back (none delivered: a demand
+    /// on record is enough).
+    fn met(&self, delivered: u64) -> bool {
+        !self.by.is_empty() && (self.units >= delivered || delivered == 0)
+    }
+
+    /// " — met by demand …", " — demand … names N of these units; not demanded: …",
+    /// or nothing without a demand.
+    fn sentence(&self, delivered: u64) -> String {
+        let by = self
+            .by
+            .iter()
+            .map(|(id, on, via, _)| format!("{id} made {on} ({via})"))
+            .collect::<Vec<_>>();
+        let (one, many) = ("demand", "demands");
+        let named =
+            |v: &[String]| format!("{} {}", if v.len() == 1 { one } else { many }, v.join(", "));
+        if self.by.is_empty() {
+            return String::new();
+        }
+        if self.met(delivered) {
+            return format!(" — met by {}", named(&by));
+        }
+        let left: u64 = self.left.values().sum();
+        let mut list: Vec<String> = self
+            .left
+            .iter()
+            .take(5)
+            .map(|(sku, n)| format!("{sku} {n}"))
+            .collect();
+        if self.left.len() > 5 {
+            list.push(format!("and {} more SKUs", self.left.len() - 5));
+        }
+        format!(
+            " — {} reach{} {} of these {delivered} units; {left} are not demanded yet ({}): a written demand naming them is still due",
+            named(&by),
+            if by.len() == 1 { "es" } else { "" },
+            self.units,
+            list.join(", ")
+        )
+    }
+}
+
+/// Which deliveries of the reclamation window the return demands reach: a demand
+/// reaches goods received by the day it was made (a demand cannot ask back what was
+/// not yet delivered), of the SKU it names or of every SKU, up to the units it names.
+/// Demands are taken in the order made, each reaching the earliest deliveries first.
+fn reclamation_cover(deliveries: &[WindowDelivery], demands: &[&Demand]) -> Cover {
+    let mut left: Vec<(Date, &Sku, u64)> = deliveries
+        .iter()
+        .map(|x| (x.received_on.unwrap_or(x.date), &x.sku, x.units))
+        .collect();
+    left.sort_by_key(|(on, _, _)| *on);
+    let mut demands = demands.to_vec();
+    demands.sort_by_key(|m| m.made_on);
+    let mut cover = Cover::default();
+    for m in demands {
+        let mut room = m.units.unwrap_or(u64::MAX);
+        let mut reached = 0u64;
+        for (on, sku, n) in left.iter_mut() {
+            if room == 0 {
+                break;
+            }
+            if *on > m.made_on || m.sku.as_ref().is_some_and(|s| s != *sku) || *n == 0 {
+                continue;
+            }
+            let take = (*n).min(room);
+            *n -= take;
+            room -= take;
+            reached = reached.saturating_add(take);
+        }
+        if reached > 0 || deliveries.is_empty() {
+            cover.units = cover.units.saturating_add(reached);
+            cover
+                .by
+                .push((m.demand_id.clone(), m.made_on, m.via.clone(), reached));
+        }
+    }
+    for (_, sku, n) in left {
+        if n > 0 {
+            *cover.left.entry(sku.clone()).or_default() += n;
+        }
+    }
+    cover
+}
+
 /// The report for `d`, if a failure is on record on the snapshot's date.
 pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<InsolvencyReport> {
     let view = View::of(snap);
@@ -390,9 +491,10 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
     } else {
         demand_by
     };
-    // A demand about these deliveries: made from the window's start (an old routine
-    // demand is not one) to the deadline; the latest such.
-    let demanded = view
+    // Demands about these deliveries: made from the window's start (an old routine
+    // demand is not one) to the deadline. Each reaches the deliveries received by the
+    // day it was made, of the SKU it names (or all), up to the units it names.
+    let demands: Vec<&Demand> = view
         .demands
         .iter()
         .filter(|m| {
@@ -401,7 +503,9 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
                 && m.made_on >= from45
                 && m.made_on <= due_on
         })
-        .max_by_key(|m| m.made_on);
+        .map(|m| m.item)
+        .collect();
+    let cover = reclamation_cover(&deliveries, &demands);
     let first_day = if first_day_units > 0 {
         format!(
             " ({first_day_units} of them received on {from45}, 45 days before: their 45 days ended on {basis}, so their demand was due by {basis})"
@@ -418,12 +522,10 @@ pub fn report(snap: &Snapshot, d: &PartyId, t: &Thresholds) -> Option<Insolvency
             basis,
             money_line(window_45.value_at_cost),
             money_line(window_45.value_at_wholesale),
-            demanded
-                .map(|m| format!(" — met by demand {} made {} ({})", m.demand_id, m.made_on, m.via))
-                .unwrap_or_default(),
+            cover.sentence(window_45.units),
         ),
         Some(due_on),
-        demanded.map(|_| DeadlineStatus::Met),
+        cover.met(window_45.units).then_some(DeadlineStatus::Met),
     );
     push(
         "admin_claim_503b9",
@@ -706,6 +808,75 @@ mod tests {
         // One made after the deadline does not.
         let d = reclamation_with_demand("DM-2", "2016-06-28");
         assert_eq!(d.status, DeadlineStatus::Passed);
+    }
+
+    /// A demand reaches only what it names and what was delivered by its day: one for
+    /// 20 units of one SKU, or one made before the last delivery, does not meet the
+    /// deadline for the rest, and the report says what is still to demand.
+    #[test]
+    fn a_demand_meets_the_reclamation_deadline_only_for_what_it_reaches() {
+        let demand = |id: &str, made: &str, sku: Option<&str>, units: Option<u64>| {
+            Fact::Demand(Demand {
+                demand_id: id.into(),
+                distributor: k::p("acme"),
+                kind: DemandKind::Return,
+                transfer_to: None,
+                sku: sku.map(|s| Sku::parse(s).unwrap()),
+                units,
+                made_on: k::d(made),
+                via: "email".into(),
+            })
+        };
+        let deadline = |tl: &Tl, on: &str| {
+            report(&tl.snap(on), &k::p("acme"), &Thresholds::default())
+                .unwrap()
+                .deadlines
+                .into_iter()
+                .find(|x| x.code == "reclamation_demand")
+                .unwrap()
+        };
+        // In the window: S2 30 × A-1 (2016-05-01), S3 10 × A-1 (2016-05-25), and
+        // 12 × B-2 on 2016-05-20.
+        let mut tl = failed(InsolvencyKind::Bankruptcy, Some("2016-06-03"));
+        tl.catalog("B-2", 900, 120)
+            .make("2015-01-02", "B-2", 100)
+            .ship("S4", "2016-05-20", "label", "acme", "B-2", 12)
+            .fact(
+                "2016-06-05",
+                demand("DM-2", "2016-06-05", Some("A-1"), Some(20)),
+            );
+        let d = deadline(&tl, "2016-06-10");
+        assert_eq!(d.status, DeadlineStatus::DueSoon, "{d:#?}");
+        assert!(
+            d.what.contains("demand DM-2 made 2016-06-05 (email) reaches 20 of these 52 units; 32 are not demanded yet (A-1 20, B-2 12)"),
+            "{}",
+            d.what
+        );
+        // All stock demanded on 2016-05-22: S3 (2016-05-25) came after it.
+        let mut early = failed(InsolvencyKind::Bankruptcy, Some("2016-06-03"));
+        early.fact("2016-05-22", demand("DM-1", "2016-05-22", None, None));
+        let d = deadline(&early, "2016-06-10");
+        assert_ne!(d.status, DeadlineStatus::Met);
+        assert!(
+            d.what
+                .contains("reaches 30 of these 40 units; 10 are not demanded yet (A-1 10)"),
+            "{}",
+            d.what
+        );
+        // A second demand for the rest: met by both.
+        early.fact(
+            "2016-06-06",
+            demand("DM-3", "2016-06-06", Some("A-1"), None),
+        );
+        let d = deadline(&early, "2016-06-10");
+        assert_eq!(d.status, DeadlineStatus::Met, "{d:#?}");
+        assert!(
+            d.what.contains(
+                "met by demands DM-1 made 2016-05-22 (email), DM-3 made 2016-06-06 (email)"
+            ),
+            "{}",
+            d.what
+        );
     }
 
     #[test]
