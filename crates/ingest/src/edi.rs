@@ -653,6 +653,20 @@ pub fn read_dsr_lines(
             currencies.push(c);
         }
     }
+    // A summary's revenue in a currency no sales record is in (a store's earnings with
+    // no sale listed under them) is a statement of that currency too: kept as an
+    // adjustment below, never dropped with its currency.
+    let owed = |v: &str| v.bytes().any(|b| (b'1'..=b'9').contains(&b));
+    for m in report
+        .summaries
+        .iter()
+        .filter(|m| m.net_revenue.as_deref().is_some_and(owed))
+    {
+        let c = m.currency.clone().unwrap_or_else(|| default_code.clone());
+        if !currencies.contains(&c) {
+            currencies.push(c);
+        }
+    }
     if currencies.is_empty() {
         currencies.push(default_code.clone());
     }

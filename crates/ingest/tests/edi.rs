@@ -518,3 +518,34 @@ fn a_statement_id_is_refused_for_a_dsr_split_per_currency() {
         "{e}"
     );
 }
+
+/// A summary in a currency no sales record is in (GBP earnings with no sale listed
+/// under them) is a statement of that currency, its revenue one adjustment line: no
+/// currency's money is dropped.
+#[test]
+fn a_dsr_summary_alone_in_its_currency_is_its_own_statement() {
+    let s2 = "SY01.02\tS2\tTunestream\tPADPIDA2014111801Y\tPayAsYouGoModel\tPermanentDownload\tGB\tTunestreamStore\t0\t\tGBP\t1.50\t\tGBP\t1.00";
+    // And one with nothing owed in a third currency: no empty statement for it.
+    let s3 = "SY01.02\tS3\tTunestream\tPADPIDA2014111801Y\tPayAsYouGoModel\tPermanentDownload\tDE\tTunestreamStore\t0\t\tEUR\t0.00\t\tEUR\t1.00";
+    let b1 = block(1, "859712000019", 3, 0);
+    let bytes = dsr(&[S1, s2, s3], &[(&b1.0, &b1.1)]);
+    let events = read_dsr(&bytes).unwrap();
+    let st = statements(&events);
+    let ids: Vec<(&str, &str)> = st
+        .iter()
+        .map(|s| (s.statement_id.as_str(), s.currency.code()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("dsr-MSG-2016-06-NW-1-USD", "USD"),
+            ("dsr-MSG-2016-06-NW-1-GBP", "GBP")
+        ]
+    );
+    let gbp = st[1];
+    assert_eq!(gbp.lines.len(), 1, "{gbp:?}");
+    assert_eq!(gbp.lines[0].kind, LineKind::Adjustment);
+    assert_eq!(gbp.lines[0].amount_minor, 150);
+    let usd: i64 = st[0].lines.iter().map(|l| l.amount_minor).sum();
+    assert_eq!(usd, 600);
+}
