@@ -341,9 +341,30 @@ pub fn read_x12_lines(
         } else {
             LineKind::Return
         };
-        let sku = std::iter::once(&r.item)
+        // Each id the LIN gives that the catalog knows must name the same SKU: a UPC
+        // of one release beside the vendor's number of another is a mistake in the
+        // report, not a choice to make silently (as a DSR's codes are checked).
+        let named: Vec<(&backstock_x12::ItemId, Sku)> = std::iter::once(&r.item)
             .chain(r.alternates.iter())
-            .find_map(|id| ctx.resolve_code(&id.value));
+            .filter_map(|id| ctx.resolve_code(&id.value).map(|k| (id, k)))
+            .collect();
+        if let [(i1, k1), rest @ ..] = named.as_slice() {
+            if let Some((i2, k2)) = rest.iter().find(|(_, k)| k != k1) {
+                errs.push(err(
+                    line,
+                    format!(
+                        "{} {} ({k1}) and {} {} ({k2})",
+                        i1.kind.qualifier(),
+                        i1.value,
+                        i2.kind.qualifier(),
+                        i2.value
+                    ),
+                    "ids that name one product: the LIN gives this item two that the catalog (or an alias) gives to different SKUs — correct the catalog or the alias, or ask the distributor",
+                ));
+                continue;
+            }
+        }
+        let sku = named.into_iter().next().map(|(_, k)| k);
         let Some(sku) = sku else {
             parsed.unknown.entry(r.item.value.clone()).or_insert(line);
             if matches!(

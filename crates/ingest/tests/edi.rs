@@ -549,3 +549,44 @@ fn a_dsr_summary_alone_in_its_currency_is_its_own_statement() {
     let usd: i64 = st[0].lines.iter().map(|l| l.amount_minor).sum();
     assert_eq!(usd, 600);
 }
+
+/// A LIN whose ids name two different SKUs (a UPC of one release, the vendor's number
+/// of another) is refused naming both, as a DSR's codes are; ids that agree are read.
+#[test]
+fn an_x12_item_whose_ids_name_two_skus_is_refused() {
+    let e = read(
+        &x12(
+            "852",
+            "0001",
+            &[
+                "XQ*H*20160601*20160630",
+                "LIN*1*UP*859712000019*VN*MRG-002-LP",
+                "ZA*QS*1*EA",
+            ],
+        ),
+        &SentOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("UP 859712000019 (MRG-001-CD) and VN MRG-002-LP (MRG-002-LP)")
+            && e.contains("ids that name one product"),
+        "{e}"
+    );
+    let events = read(
+        &x12(
+            "852",
+            "0001",
+            &[
+                "XQ*H*20160601*20160630",
+                "LIN*1*UP*859712000019*VN*MRG-001-CD",
+                "ZA*QS*2*EA",
+            ],
+        ),
+        &SentOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        line(statements(&events)[0], LineKind::Sale, "MRG-001-CD"),
+        (2, 1_600)
+    );
+}
