@@ -552,6 +552,35 @@ pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<
             .collect();
         return Ok(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n");
     }
+    if format == Format::Csv {
+        // One row per distributor; the signals above ok by name (the JSON has their
+        // sentences), the exposure a plain number with its currency beside it.
+        let mut t = Table::new(&[
+            "as_of",
+            "distributor",
+            "level",
+            "exposure",
+            "reason",
+            "signals",
+        ])
+        .numeric(&[3]);
+        for a in &rows {
+            t.push(vec![
+                as_of.to_string(),
+                a.distributor.to_string(),
+                level_name(a.level).to_string(),
+                money(a.exposure),
+                a.reason.clone(),
+                a.signals
+                    .iter()
+                    .filter(|s| s.level > Level::Ok)
+                    .map(|s| format!("{}:{}", s.code, s.level))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ]);
+        }
+        return Ok(t.csv());
+    }
     let mut out = format!("Risk as of {as_of}\n");
     for a in &rows {
         out.push_str(&format!(

@@ -1541,6 +1541,22 @@ fn a_failure_recorded_later_stops_a_shipment_dated_after_it() {
             && refused.contains("(insolvent)"),
         "{refused}"
     );
+    // `risk --format csv` is CSV: a row per distributor, the signals by name.
+    let csv = ok(d, &["risk", "--format", "csv"]);
+    let mut rows = csv.lines();
+    assert_eq!(
+        rows.next(),
+        Some("as_of,distributor,level,exposure,reason,signals,currency")
+    );
+    let northwind = rows
+        .find(|r| r.starts_with("2016-06-30,northwind,"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert!(
+        northwind.starts_with("2016-06-30,northwind,critical,")
+            && northwind.contains("insolvent:critical")
+            && northwind.ends_with(",USD"),
+        "{northwind}"
+    );
     // Dated before the failure: history being recorded, judged as of its day.
     let made = ok(d, &ship("2016-06-15"));
     assert!(
