@@ -306,6 +306,9 @@ impl<'a> Book<'a> {
 
         let mut unapplied: i128 = 0;
         let mut log: Vec<(usize, usize)> = Vec::new();
+        // Credit notes received so far (id, day, amount, netted since): see
+        // `net_credit_notes`.
+        let mut notes: Vec<(&'a str, Date, i128, bool)> = Vec::new();
         for c in credits {
             if c.amount < 0 {
                 let mut owe = -c.amount;
@@ -382,6 +385,9 @@ impl<'a> Book<'a> {
                             apply(k, &mut left, &mut stmts);
                         }
                     }
+                    if app_kind == AppKind::Cash {
+                        net_credit_notes(i, &mut stmts, &mut notes, c.date);
+                    }
                 }
             } else if app_kind == AppKind::Cash {
                 // Remittance matching: an unnamed payment that pays an open statement
@@ -397,6 +403,9 @@ impl<'a> Book<'a> {
                 apply(i, &mut left, &mut stmts);
             }
             unapplied += left;
+            if app_kind == AppKind::CreditNote {
+                notes.push((c.id, c.date, c.amount, false));
+            }
         }
 
         // Reserves: releases go to the oldest withholding first (as the ledger does).
@@ -498,6 +507,71 @@ impl<'a> Book<'a> {
             .iter()
             .map(|s| s.reserve_withheld - s.reserve_released)
             .sum()
+    }
+}
+
+/// A payment naming statement `i` that leaves it short by at least what a credit note
+/// the distributor had sent by then covers on other statements nets that note:
+/// distributors take a credit note off the next remittance and name the statement they
+/// pay. Such a note — applied oldest first when it came (often to old short-pay
+/// residuals) — is moved to the statement named, whose shortfall it explains; what it
+/// covered before is open again as it was. Only a note wholly applied is moved (part of
+/// it still unapplied credit: left as it is), and a note the remittance finds wholly on
+/// the statement it names stays there for good. Notes are tried newest first (the one a
+/// distributor takes off its next payment).
+fn net_credit_notes<'a>(
+    i: usize,
+    stmts: &mut [StmtCalc<'a>],
+    notes: &mut [(&'a str, Date, i128, bool)],
+    on: Date,
+) {
+    let mut short = stmts.get(i).map_or(0, |s| s.open());
+    for (id, received, amount, netted) in notes.iter_mut().rev() {
+        if *netted || *received > on || *amount <= 0 {
+            continue;
+        }
+        let applied = |here: bool| -> i128 {
+            stmts
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| (*k == i) == here)
+                .flat_map(|(_, s)| s.apps.iter())
+                .filter(|a| a.kind == AppKind::CreditNote && a.payment_id == *id)
+                .map(|a| a.amount)
+                .sum()
+        };
+        let (here, elsewhere) = (applied(true), applied(false));
+        if here == *amount {
+            // Already wholly on the statement this payment names: the remittance
+            // confirms it, and it stays there.
+            *netted = true;
+            continue;
+        }
+        if short <= 0 || here + elsewhere != *amount || elsewhere > short {
+            continue;
+        }
+        for (k, s) in stmts.iter_mut().enumerate() {
+            if k == i {
+                continue;
+            }
+            for a in s.apps.iter_mut() {
+                if a.kind == AppKind::CreditNote && a.payment_id == *id {
+                    // Kept at zero (not removed): the log of applications a
+                    // bounced payment takes back from indexes them.
+                    a.amount = 0;
+                }
+            }
+        }
+        let s = &mut stmts[i];
+        s.apps.push(App {
+            payment_id: id,
+            date: *received,
+            amount: elsewhere,
+            cash: false,
+            kind: AppKind::CreditNote,
+        });
+        short -= elsewhere;
+        *netted = true;
     }
 }
 

@@ -724,6 +724,63 @@ mod tests {
         assert_eq!(r.book.statements[1].net_due.minor(), -30_000);
     }
 
+    /// A distributor that takes a credit note off its next remittance and names the
+    /// statement it pays: the note, first applied to the oldest open amount (an old
+    /// short-pay residual), moves to that statement, which is then settled; the old
+    /// residual is a deduction again, not money unpaid.
+    #[test]
+    fn a_credit_note_netted_against_a_named_statement_settles_it() {
+        let mut tl = Tl::new();
+        tl.agreement(agreement("allegro", "2015-01-01"))
+            .statement(
+                "S1",
+                "allegro",
+                "2015-01-01",
+                "2015-01-31",
+                "2015-02-15",
+                vec![sale("CD1", 100, 100_000)],
+            )
+            // Paid 99 % of S1: 1,000 short.
+            .pay("P1", "2015-03-20", "allegro", usd(99_000), Some("S1"))
+            .statement(
+                "CN",
+                "allegro",
+                "2015-02-01",
+                "2015-02-28",
+                "2015-03-25",
+                vec![ret("CD1", 30, 30_000)],
+            )
+            .statement(
+                "S3",
+                "allegro",
+                "2015-03-01",
+                "2015-03-31",
+                "2015-04-15",
+                vec![sale("CD1", 50, 50_000)],
+            );
+        // Before the remittance, the note covers the oldest open amount first.
+        let r = one(&tl.snap("2015-04-20"));
+        assert_eq!(r.book.statements[0].open.minor(), 0);
+        assert_eq!(r.book.statements[2].open.minor(), 21_000);
+        // S3 paid net of the note (50,000 − 30,000), naming S3.
+        tl.pay("P3", "2015-05-10", "allegro", usd(20_000), Some("S3"));
+        let r = one(&tl.snap("2015-06-30"));
+        let s1 = &r.book.statements[0];
+        let s3 = &r.book.statements[2];
+        assert_eq!((s3.statement_id.as_str(), s3.open.minor()), ("S3", 0));
+        assert_eq!(s3.credited.minor(), 30_000);
+        assert_eq!((s1.statement_id.as_str(), s1.open.minor()), ("S1", 1_000));
+        assert_eq!(s1.credited.minor(), 0);
+        // The residual is an open deduction (paid short), not unpaid money.
+        let open =
+            crate::deductions::compute(&tl.snap("2015-06-30"), &crate::Thresholds::default(), None);
+        let on: Vec<(&str, i64)> = open
+            .iter()
+            .map(|x| (x.statement_id.as_str(), x.amount.minor()))
+            .collect();
+        assert_eq!(on, [("S1", 1_000)]);
+    }
+
     #[test]
     fn reserves_held_and_due_back() {
         let mut tl = Tl::new();
