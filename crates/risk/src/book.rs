@@ -10,7 +10,11 @@
 //! to the oldest open statement first (by due date);
 //! what is left after every statement is paid is unapplied credit. A statement whose net
 //! is negative is a credit note: it is applied the same way (oldest first) on the day it
-//! was received, but it is not cash. A deduction the label accepted and a balance it
+//! was received, but it is not cash — until a remittance says where the distributor
+//! took it: a payment naming a statement and paying it in full pushes credit notes off
+//! it (they float as unapplied credit), and a payment naming a statement that it leaves
+//! short by what a note covers elsewhere moves that note there (the distributor took
+//! the note off this remittance). A deduction the label accepted and a balance it
 //! wrote off are applied the same way (to the statement they name, else oldest first),
 //! on their date, and are not cash either. A negative payment (a bounced cheque) takes
 //! back unapplied credit first, then the most recent applications.
@@ -306,9 +310,8 @@ impl<'a> Book<'a> {
 
         let mut unapplied: i128 = 0;
         let mut log: Vec<(usize, usize)> = Vec::new();
-        // Credit notes received so far (id, day, amount, netted since): see
-        // `net_credit_notes`.
-        let mut notes: Vec<(&'a str, Date, i128, bool)> = Vec::new();
+        // Credit notes received so far: see `net_credit_notes`.
+        let mut notes: Vec<Note<'a>> = Vec::new();
         for c in credits {
             if c.amount < 0 {
                 let mut owe = -c.amount;
@@ -375,6 +378,9 @@ impl<'a> Book<'a> {
                     }
                 });
                 if let Some(i) = named_at {
+                    if app_kind == AppKind::Cash {
+                        unapplied += displace_credit_notes(i, left, &mut stmts, &mut notes);
+                    }
                     apply(i, &mut left, &mut stmts);
                     let head = format!("{}+", stmts[i].r.st.statement_id);
                     for k in 0..stmts.len() {
@@ -386,7 +392,7 @@ impl<'a> Book<'a> {
                         }
                     }
                     if app_kind == AppKind::Cash {
-                        net_credit_notes(i, &mut stmts, &mut notes, c.date);
+                        unapplied -= net_credit_notes(i, &mut stmts, &mut notes, c.date);
                     }
                 }
             } else if app_kind == AppKind::Cash {
@@ -404,7 +410,13 @@ impl<'a> Book<'a> {
             }
             unapplied += left;
             if app_kind == AppKind::CreditNote {
-                notes.push((c.id, c.date, c.amount, false));
+                notes.push(Note {
+                    id: c.id,
+                    received: c.date,
+                    amount: c.amount,
+                    floating: left.max(0),
+                    netted: false,
+                });
             }
         }
 
@@ -510,44 +522,96 @@ impl<'a> Book<'a> {
     }
 }
 
+/// A credit note as the application follows it: applied oldest first when it came,
+/// then moved by a remittance that names the statement it was taken off
+/// ([`net_credit_notes`]) or pushed off a statement a remittance pays in full
+/// ([`displace_credit_notes`]).
+struct Note<'a> {
+    id: &'a str,
+    received: Date,
+    amount: i128,
+    /// The part of it on no statement (counted in the book's unapplied credit).
+    floating: i128,
+    /// Settled where a remittance put it: not moved again.
+    netted: bool,
+}
+
+/// A payment naming statement `i` for more than is open on it, where credit notes were
+/// applied (oldest first) when they came: the distributor paid the statement in full
+/// and kept its credit notes for another remittance, so the notes make room for the
+/// payment (newest first) and float, as unapplied credit, until a remittance nets them
+/// ([`net_credit_notes`]). Returns what was set floating.
+fn displace_credit_notes(
+    i: usize,
+    paying: i128,
+    stmts: &mut [StmtCalc<'_>],
+    notes: &mut [Note<'_>],
+) -> i128 {
+    let Some(s) = stmts.get_mut(i) else { return 0 };
+    let mut over = paying - s.open();
+    let mut freed = 0;
+    for a in s.apps.iter_mut().rev() {
+        if over <= 0 {
+            break;
+        }
+        if a.kind != AppKind::CreditNote || a.amount <= 0 {
+            continue;
+        }
+        let Some(n) = notes.iter_mut().find(|n| n.id == a.payment_id && !n.netted) else {
+            continue;
+        };
+        let t = a.amount.min(over);
+        // Kept, reduced (not removed): the log of applications a bounced payment
+        // takes back from indexes them.
+        a.amount -= t;
+        n.floating += t;
+        over -= t;
+        freed += t;
+    }
+    freed
+}
+
 /// A payment naming statement `i` that leaves it short by at least what a credit note
-/// the distributor had sent by then covers on other statements nets that note:
-/// distributors take a credit note off the next remittance and name the statement they
-/// pay. Such a note — applied oldest first when it came (often to old short-pay
-/// residuals) — is moved to the statement named, whose shortfall it explains; what it
-/// covered before is open again as it was. Only a note wholly applied is moved (part of
-/// it still unapplied credit: left as it is), and a note the remittance finds wholly on
-/// the statement it names stays there for good. Notes are tried newest first (the one a
-/// distributor takes off its next payment).
+/// the distributor had sent by then covers elsewhere (on other statements, or floating
+/// unapplied) nets that note: distributors take a credit note off the next remittance
+/// and name the statement they pay. Such a note — applied oldest first when it came
+/// (often to old short-pay residuals) — is moved to the statement named, whose
+/// shortfall it explains; what it covered before is open again as it was. A note the
+/// remittance finds wholly on the statement it names stays there for good. Notes are
+/// tried newest first (the one a distributor takes off its next payment). Returns the
+/// floating credit so applied (no longer unapplied).
 fn net_credit_notes<'a>(
     i: usize,
     stmts: &mut [StmtCalc<'a>],
-    notes: &mut [(&'a str, Date, i128, bool)],
+    notes: &mut [Note<'a>],
     on: Date,
-) {
+) -> i128 {
     let mut short = stmts.get(i).map_or(0, |s| s.open());
-    for (id, received, amount, netted) in notes.iter_mut().rev() {
-        if *netted || *received > on || *amount <= 0 {
+    let mut unfloated = 0;
+    for n in notes.iter_mut().rev() {
+        if n.netted || n.received > on || n.amount <= 0 {
             continue;
         }
+        let id = n.id;
         let applied = |here: bool| -> i128 {
             stmts
                 .iter()
                 .enumerate()
                 .filter(|(k, _)| (*k == i) == here)
                 .flat_map(|(_, s)| s.apps.iter())
-                .filter(|a| a.kind == AppKind::CreditNote && a.payment_id == *id)
+                .filter(|a| a.kind == AppKind::CreditNote && a.payment_id == id)
                 .map(|a| a.amount)
                 .sum()
         };
         let (here, elsewhere) = (applied(true), applied(false));
-        if here == *amount {
+        if here == n.amount {
             // Already wholly on the statement this payment names: the remittance
             // confirms it, and it stays there.
-            *netted = true;
+            n.netted = true;
             continue;
         }
-        if short <= 0 || here + elsewhere != *amount || elsewhere > short {
+        let movable = elsewhere + n.floating;
+        if short <= 0 || here + movable != n.amount || movable <= 0 || movable > short {
             continue;
         }
         for (k, s) in stmts.iter_mut().enumerate() {
@@ -555,7 +619,7 @@ fn net_credit_notes<'a>(
                 continue;
             }
             for a in s.apps.iter_mut() {
-                if a.kind == AppKind::CreditNote && a.payment_id == *id {
+                if a.kind == AppKind::CreditNote && a.payment_id == id {
                     // Kept at zero (not removed): the log of applications a
                     // bounced payment takes back from indexes them.
                     a.amount = 0;
@@ -565,14 +629,17 @@ fn net_credit_notes<'a>(
         let s = &mut stmts[i];
         s.apps.push(App {
             payment_id: id,
-            date: *received,
-            amount: elsewhere,
+            date: n.received,
+            amount: movable,
             cash: false,
             kind: AppKind::CreditNote,
         });
-        short -= elsewhere;
-        *netted = true;
+        short -= movable;
+        unfloated += n.floating;
+        n.floating = 0;
+        n.netted = true;
     }
+    unfloated
 }
 
 /// An unnamed payment is matched to the oldest open statement it pays at least this

@@ -781,6 +781,53 @@ mod tests {
         assert_eq!(on, [("S1", 1_000)]);
     }
 
+    /// The note first applied to the oldest open statement, which the distributor then
+    /// pays in full naming it: the note makes room (floats as unapplied credit) and is
+    /// netted by the next remittance that names its statement short by it.
+    #[test]
+    fn a_statement_paid_in_full_pushes_a_credit_note_off_it() {
+        let mut tl = Tl::new();
+        tl.agreement(agreement("allegro", "2015-01-01"))
+            .statement(
+                "S1",
+                "allegro",
+                "2015-01-01",
+                "2015-01-31",
+                "2015-02-15",
+                vec![sale("CD1", 100, 100_000)],
+            )
+            .statement(
+                "CN",
+                "allegro",
+                "2015-02-01",
+                "2015-02-28",
+                "2015-03-10",
+                vec![ret("CD1", 30, 30_000)],
+            )
+            .statement(
+                "S3",
+                "allegro",
+                "2015-03-01",
+                "2015-03-31",
+                "2015-04-15",
+                vec![sale("CD1", 50, 50_000)],
+            )
+            .pay("P1", "2015-04-01", "allegro", usd(100_000), Some("S1"));
+        let r = one(&tl.snap("2015-04-20"));
+        let open = |r: &DistributorReceivables| -> Vec<i64> {
+            r.book.statements.iter().map(|s| s.open.minor()).collect()
+        };
+        // S1 paid in full by cash; the note floats until a remittance takes it.
+        assert_eq!(open(&r), [0, 0, 50_000]);
+        assert_eq!(r.book.statements[0].paid.minor(), 100_000);
+        assert_eq!(r.book.unapplied_credit.minor(), 30_000);
+        tl.pay("P3", "2015-05-10", "allegro", usd(20_000), Some("S3"));
+        let r = one(&tl.snap("2015-06-30"));
+        assert_eq!(open(&r), [0, 0, 0]);
+        assert_eq!(r.book.statements[2].credited.minor(), 30_000);
+        assert_eq!(r.book.unapplied_credit.minor(), 0);
+    }
+
     #[test]
     fn reserves_held_and_due_back() {
         let mut tl = Tl::new();
