@@ -1147,8 +1147,51 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
                 .or_insert_with(|| name.clone());
         }
     }
+    // An original that also holds other distributors' lines (one statements file for
+    // every distributor, a stock report of several) is the label's business with them:
+    // it is withheld, and listed with why (the entries read from it still name its
+    // SHA-256, and the label's own store keeps it — `backstock verify` checks it).
+    let mut mixed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (_, e) in &all {
+        let Provenance::File { sha256, .. } = &e.provenance else {
+            continue;
+        };
+        if !originals.contains_key(sha256) {
+            continue;
+        }
+        let other = match &e.event {
+            Event::Statement(st) => Some(&st.distributor),
+            Event::PaymentReceived { distributor, .. } => Some(distributor),
+            Event::Fact(Fact::StockReport(r)) => Some(&r.distributor),
+            Event::Fact(Fact::Unmatched(x)) => Some(&x.distributor),
+            Event::Fact(Fact::PurchaseOrder(x)) => Some(&x.distributor),
+            Event::Fact(Fact::ReceiptConfirmed(x)) => Some(&x.distributor),
+            _ => None,
+        }
+        .filter(|o| *o != d);
+        if let Some(o) = other {
+            mixed
+                .entry(sha256.clone())
+                .or_default()
+                .insert(o.to_string());
+        }
+    }
+    let mut withheld_rows: Vec<Vec<String>> = Vec::new();
     let mut original_names = Vec::new();
     for (sha, name) in &originals {
+        if let Some(others) = mixed.get(sha) {
+            withheld_rows.push(vec![
+                // Its name, not where it was on the label's computer.
+                safe_name(name),
+                sha.clone(),
+                format!(
+                    "it also holds lines of {} other distributor{}",
+                    others.len(),
+                    if others.len() == 1 { "" } else { "s" }
+                ),
+            ]);
+            continue;
+        }
         if let Some(bytes) = store.file_bytes(sha).await? {
             let path = unique_path(&mut taken, "originals", name, sha);
             original_names.push(path.clone());
@@ -1804,7 +1847,9 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
          \x20     chain_version 1 (no chain_version field): the same with \"backstock-journal-v1\",\n\
          \x20     ending after postings (no recorded_at, no file_sha256).\n\n\
          \x20  An entry's file_sha256 is the SHA-256 of the original it was read from: that\n\
-         \x20  original is the file under originals/ with that SHA-256, byte for byte.\n\n\
+         \x20  original is the file under originals/ with that SHA-256, byte for byte —\n\
+         \x20  except an original that also holds other distributors' lines: withheld,\n\
+         \x20  listed in originals_withheld.csv (the label keeps it).\n\n\
          \x20  Recompute each one, and check that where two entries follow each other (seq n and\n\
          \x20  n+1) the second's prev_hash is the first's hash. The label's full journal\n\
          \x20  (backstock verify) links every entry up to the heads above.{}\n\n\
@@ -1889,6 +1934,12 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             bytes: verify_txt.into_bytes(),
         },
     ];
+    if !mixed.is_empty() {
+        out.push(PackFile {
+            path: "originals_withheld.csv".into(),
+            bytes: csv_bytes(&["file", "sha256", "why"], &withheld_rows)?,
+        });
+    }
     out.extend(files);
     let manifest: String = out
         .iter()

@@ -105,11 +105,24 @@ fn the_pack_ties_to_the_clis_own_figures_and_verifies() {
         "journal/links.jsonl",
         "documents/cascade-distribution-agreement-2012.txt",
         "documents/demand-D-2016-001.txt",
-        "originals/statements.csv",
-        "originals/stock_reports.csv",
+        "originals_withheld.csv",
     ] {
         assert!(pack.join(f).is_file(), "{f} missing");
     }
+    // The demo's statements and stock reports came in files of both distributors:
+    // those originals are Northwind's business too, so they are withheld and listed.
+    let withheld = std::fs::read_to_string(pack.join("originals_withheld.csv")).unwrap();
+    let names: Vec<&str> = withheld
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(names, ["stock_reports.csv", "statements.csv"], "{withheld}");
+    assert!(
+        withheld.contains("it also holds lines of 1 other distributor"),
+        "{withheld}"
+    );
+    assert!(!pack.join("originals").exists());
 
     // stock_schedule.csv units_expected_on_hand = `stock --holder cascade --as-of` per SKU.
     let stock: Value = serde_json::from_str(&ok(
@@ -285,12 +298,49 @@ fn the_pack_ties_to_the_clis_own_figures_and_verifies() {
     assert!(err.contains("links.jsonl: its SHA-256"), "{err}");
     std::fs::write(&lp, &links).unwrap();
 
+    // A directory that is not empty is refused.
+    let e = fail(
+        &data,
+        &["claim-pack", "cascade", "--out", alone.to_str().unwrap()],
+        3,
+    );
+    assert!(e.contains("not empty"), "{e}");
+}
+
+/// An original that holds only this distributor's lines goes in the pack byte for
+/// byte; changed, even with the manifest rewritten to match, it is found.
+#[test]
+fn an_original_of_the_distributor_alone_is_in_the_pack_and_checked() {
+    let t = demo();
+    let data = t.path().to_path_buf();
+    let payment = data.join("cascade-statement.csv");
+    std::fs::write(
+        &payment,
+        "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+CAS-EXTRA-04,cascade,2016-04-01,2016-04-30,2016-05-10,sale,MRG-001-CD,1,9.00,USD,\n",
+    )
+    .unwrap();
+    ok(&data, &["import", payment.to_str().unwrap()]);
+    let moved = tempfile::tempdir().unwrap();
+    let alone = moved.path().join("pack");
+    ok(
+        &data,
+        &["claim-pack", "cascade", "--out", alone.to_str().unwrap()],
+    );
+    assert_eq!(
+        std::fs::read(alone.join("originals/cascade-statement.csv")).unwrap(),
+        std::fs::read(&payment).unwrap()
+    );
+    let withheld = std::fs::read_to_string(alone.join("originals_withheld.csv")).unwrap();
+    assert!(!withheld.contains("cascade-statement"), "{withheld}");
+    ok(&data, &["verify-pack", alone.to_str().unwrap()]);
+
     // An original changed with the manifest rewritten to match is still found: no
     // entry of the pack was read from it. And the manifest's own hash is printed, to
     // keep apart from the pack.
     let mp = alone.join("MANIFEST.sha256");
     let manifest = std::fs::read_to_string(&mp).unwrap();
-    let op = alone.join("originals/statements.csv");
+    let op = alone.join("originals/cascade-statement.csv");
     let original = std::fs::read(&op).unwrap();
     let mut changed = original.clone();
     let at = changed.iter().position(|b| b.is_ascii_digit()).unwrap();
@@ -310,8 +360,8 @@ fn the_pack_ties_to_the_clis_own_figures_and_verifies() {
     let rewritten: String = manifest
         .lines()
         .map(|l| match l.split_once("  ") {
-            Some((_, "originals/statements.csv")) => {
-                format!("{}  originals/statements.csv\n", sha(&changed))
+            Some((_, "originals/cascade-statement.csv")) => {
+                format!("{}  originals/cascade-statement.csv\n", sha(&changed))
             }
             _ => format!("{l}\n"),
         })
@@ -319,7 +369,9 @@ fn the_pack_ties_to_the_clis_own_figures_and_verifies() {
     std::fs::write(&mp, rewritten).unwrap();
     let err = fail(&data, &["verify-pack", alone.to_str().unwrap()], 5);
     assert!(
-        err.contains("originals/statements.csv: no journal entry of the pack was read from it"),
+        err.contains(
+            "originals/cascade-statement.csv: no journal entry of the pack was read from it"
+        ),
         "{err}"
     );
     std::fs::write(&op, &original).unwrap();
@@ -332,14 +384,6 @@ fn the_pack_ties_to_the_clis_own_figures_and_verifies() {
         )),
         "{again}"
     );
-
-    // A directory that is not empty is refused.
-    let e = fail(
-        &data,
-        &["claim-pack", "cascade", "--out", alone.to_str().unwrap()],
-        3,
-    );
-    assert!(e.contains("not empty"), "{e}");
 }
 
 /// The PDF's text, decoded from its content streams through its ToUnicode map: one
