@@ -400,6 +400,32 @@ async fn oversold(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppEr
     Ok(out)
 }
 
+/// Statements issued before the last day of their period: a statement counts sales
+/// that happened, so the dates are most often mistyped (a period end of the month
+/// after, an issue day of the month before). Recorded as given and said, naming the
+/// first.
+fn issued_before_its_period_ends(entries: &[Entry]) -> Vec<String> {
+    let early: Vec<&backstock_ledger::Statement> = entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Statement(s) if s.issued_on < s.period_end => Some(s),
+            _ => None,
+        })
+        .collect();
+    let Some(first) = early.first() else {
+        return Vec::new();
+    };
+    let more = match early.len() - 1 {
+        0 => String::new(),
+        1 => " (and 1 more statement)".to_string(),
+        k => format!(" (and {k} more statements)"),
+    };
+    vec![format!(
+        "statement {} from {} is issued on {}, before its period ends on {}{more}: recorded as given (its sales count on its period's last day) — check the dates: a statement can only report sales already made",
+        first.statement_id, first.distributor, first.issued_on, first.period_end
+    )]
+}
+
 /// Entries dated after the label's today (a mistyped year, most often): recorded, but
 /// no report shows them until that day comes.
 async fn future_dated(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppError> {
@@ -537,6 +563,7 @@ pub async fn warnings(
         .iter()
         .any(|e| matches!(e.event, Event::Statement(_)))
     {
+        out.extend(issued_before_its_period_ends(entries));
         out.extend(foreign_currency(store, entries).await?);
         out.extend(resent(store, entries).await?);
         out.extend(oversold(store, entries).await?);

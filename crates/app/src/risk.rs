@@ -546,6 +546,7 @@ pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<
                     "level": a.level,
                     "reason": a.reason,
                     "exposure": {"amount": a.exposure.to_decimal_string(), "amount_minor": a.exposure.minor(), "currency": a.exposure.currency().code()},
+                    "units_not_valued": a.units_not_valued,
                     "signals": a.signals.iter().map(|s| json!({"code": s.code, "level": s.level, "message": s.message, "value": s.value})).collect::<Vec<_>>(),
                 })
             })
@@ -584,10 +585,11 @@ pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<
     let mut out = format!("Risk as of {as_of}\n");
     for a in &rows {
         out.push_str(&format!(
-            "\n{}: {}  (exposure {})\n  {}\n",
+            "\n{}: {}  (exposure {}{})\n  {}\n",
             a.distributor,
             level_name(a.level).to_uppercase(),
             money(a.exposure),
+            not_valued(a.units_not_valued),
             a.reason
         ));
         for s in a.signals.iter().filter(|s| s.level > Level::Ok) {
@@ -595,6 +597,15 @@ pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<
         }
     }
     Ok(out)
+}
+
+/// Said beside an exposure that leaves consigned units out (no price in its currency).
+fn not_valued(units: i64) -> String {
+    match units {
+        0 => String::new(),
+        1 => ", and 1 consigned unit not valued: no wholesale price in that currency".into(),
+        n => format!(", and {n} consigned units not valued: no wholesale price in that currency"),
+    }
 }
 
 pub async fn risk_history(

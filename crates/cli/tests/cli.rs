@@ -999,6 +999,19 @@ R-1,river,2016-01-01,2016-01-31,2016-02-10,fee,,,16.00,USD,\n",
     );
     let out = ok(&d, &["import", &st, "--dry-run"]);
     assert!(out.contains("per SKU and kind"), "{out}");
+    assert!(!out.contains("before its period ends"), "{out}");
+    // Issued before its period ends: a mistyped date, most often — said.
+    let early = write(
+        tmp.path(),
+        "early.csv",
+        "statement_id,distributor,period_start,period_end,issued_on,kind,sku,units,amount,currency,memo\n\
+R-0,river,2016-01-01,2016-01-31,2016-01-10,sale,MRG-001-CD,1,8.00,USD,\n",
+    );
+    let said = ok(&d, &["import", &early, "--dry-run"]);
+    assert!(
+        said.contains("statement R-0 from river is issued on 2016-01-10, before its period ends on 2016-01-31"),
+        "{said}"
+    );
     assert!(
         out.contains("MRG-001-CD") && out.contains("80.00 USD"),
         "{out}"

@@ -67,6 +67,21 @@ fn err(line: u64, found: impl Into<String>, expected: impl Into<String>) -> Line
     }
 }
 
+/// A problem with one X12 item report: where its quantity segment is (line, byte
+/// column, segment number and tag — an X12 file is often a single line).
+fn report_err(
+    r: &backstock_x12::ItemReport,
+    found: impl Into<String>,
+    expected: impl Into<String>,
+) -> LineError {
+    LineError {
+        line: r.line as u64,
+        column: Some((r.column, format!("segment {} {}", r.segment, r.segment_id))),
+        found: found.into(),
+        expected: expected.into(),
+    }
+}
+
 /// An X12 item report's period: its start and end (either alone: that day).
 fn x12_period(r: &backstock_x12::ItemReport) -> Option<(Date, Date)> {
     let to_date = |d: Option<backstock_x12::Date8>| {
@@ -202,8 +217,8 @@ pub fn read_x12_lines(
         };
         let (start, end) = x12_period(r).or(given)?;
         if start > end {
-            errs.push(err(
-                r.line as u64,
+            errs.push(report_err(
+                r,
                 format!("{start}..{end}"),
                 "a reporting period whose start (XQ02, DTM*090) is on or before its end (XQ03, DTM*091)",
             ));
@@ -281,16 +296,16 @@ pub fn read_x12_lines(
             None => Some(opts.currency.unwrap_or(agreed)),
             Some(code) => match Currency::parse(code) {
                 Err(_) => {
-                    errs.push(err(
-                        r.line as u64,
+                    errs.push(report_err(
+                        r,
                         code,
                         "an ISO 4217 currency code (CUR02) known to backstock",
                     ));
                     None
                 }
                 Ok(c) if opts.currency.is_some_and(|o| o != c) => {
-                    errs.push(err(
-                        r.line as u64,
+                    errs.push(report_err(
+                        r,
                         code,
                         format!(
                             "{} as --currency says, or no --currency: the file names its currency in CUR",
@@ -310,8 +325,8 @@ pub fn read_x12_lines(
         // the pack size is not in the file.
         if let Some(u) = r.unit.as_deref() {
             if !matches!(u.to_ascii_uppercase().as_str(), "EA" | "UN" | "PC" | "EACH") {
-                errs.push(err(
-                    line,
+                errs.push(report_err(
+                    r,
                     u,
                     "EA (each) as the unit of measure: a quantity in cases or other packs (CA, BX, PK…) is not a count of units — ask the distributor to report in eaches",
                 ));
@@ -322,8 +337,8 @@ pub fn read_x12_lines(
             Some(p) => p,
             None => {
                 if x12_period(r).is_none() {
-                    errs.push(err(
-                        line,
+                    errs.push(report_err(
+                        r,
                         r.control_number.clone(),
                         "a reporting period or date (XQ, BIA or BPT/PTD dates), or --period-start and --period-end",
                     ));
@@ -350,8 +365,8 @@ pub fn read_x12_lines(
             .collect();
         if let [(i1, k1), rest @ ..] = named.as_slice() {
             if let Some((i2, k2)) = rest.iter().find(|(_, k)| k != k1) {
-                errs.push(err(
-                    line,
+                errs.push(report_err(
+                    r,
                     format!(
                         "{} {} ({k1}) and {} {} ({k2})",
                         i1.kind.qualifier(),
@@ -440,8 +455,8 @@ pub fn read_x12_lines(
                         .get(&sku)
                         .map(|w| format!(" (the catalog's is in {})", w.currency()))
                         .unwrap_or_default();
-                    errs.push(err(
-                        line,
+                    errs.push(report_err(
+                        r,
                         sku.as_str(),
                         if retail {
                             format!(
@@ -457,7 +472,7 @@ pub fn read_x12_lines(
                 let amount = match amount {
                     Ok(a) => a,
                     Err(e) => {
-                        errs.push(err(line, e.found(), e.expected()));
+                        errs.push(report_err(r, e.found(), e.expected()));
                         continue;
                     }
                 };
@@ -466,15 +481,15 @@ pub fn read_x12_lines(
                     .or_insert((Lines::new(), cur, line, line));
                 st.3 = line;
                 if st.1 != cur {
-                    errs.push(err(
-                        line,
+                    errs.push(report_err(
+                        r,
                         cur.code(),
                         format!("{}, the currency of the rest of this transaction set", st.1),
                     ));
                     continue;
                 }
                 if !add(&mut st.0, Some(sku.clone()), kind, r.quantity.abs(), amount) {
-                    errs.push(err(line, r.quantity.to_string(), "totals within range"));
+                    errs.push(report_err(r, r.quantity.to_string(), "totals within range"));
                 }
                 sink(SourceLine {
                     line,

@@ -419,6 +419,16 @@ fn an_x12_quantity_in_cases_is_refused() {
         shown.contains("found \"CA\", expected EA (each)"),
         "{shown}"
     );
+    // The same report on one line (segments end with ~ alone, as most X12 files come):
+    // the line is 1 for every segment, so the error names its column and segment.
+    let one_line: String = cases.lines().map(str::trim_end).collect();
+    let e = backstock_ingest::edi::read_x12(one_line.as_bytes(), &ctx(), &d).unwrap_err();
+    let shown = e.to_string();
+    let at = one_line.find("ZA*QS*12*CA").unwrap() + 1;
+    assert!(
+        shown.contains(&format!("line 1, column {at} (segment 11 ZA)")),
+        "{shown}"
+    );
 }
 
 /// A DSR sale whose ICPN and catalogue number the catalog gives to two different SKUs

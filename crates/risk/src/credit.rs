@@ -213,9 +213,28 @@ fn level_reason_of(asm: &Assessment, d: &PartyId) -> Option<HoldReason> {
         return None;
     }
     // An unperfected UCC position has its own, more specific reason (`not_perfected`).
-    let named: Vec<String> = asm
-        .signals
-        .iter()
+    // Highest level first; within a level, what a label owner acts on first: a
+    // failure, payments that stopped, a demand refused, before "pays late".
+    let lead = |c: signals::SignalCode| {
+        use signals::SignalCode as C;
+        match c {
+            C::Insolvent => 0,
+            C::PaymentsStopped => 1,
+            C::DemandRefused => 2,
+            C::DemandUnanswered => 3,
+            C::StatementsLateOrMissing => 4,
+            C::PaymentCoverage => 5,
+            _ => 6,
+        }
+    };
+    let mut ranked: Vec<&signals::Signal> = asm.signals.iter().collect();
+    ranked.sort_by(|x, y| {
+        y.level
+            .cmp(&x.level)
+            .then_with(|| lead(x.code).cmp(&lead(y.code)))
+    });
+    let named: Vec<String> = ranked
+        .into_iter()
         .filter(|s| {
             s.level >= Level::Alert
                 && !matches!(

@@ -91,6 +91,10 @@ pub struct Assessment {
     /// Unpaid + reserve + consigned stock at wholesale, in the agreement currency.
     #[serde(serialize_with = "json::money")]
     pub exposure: Money,
+    /// Consigned units the distributor holds that the exposure could not value (no
+    /// catalog item, or priced in another currency than the agreement's): an exposure
+    /// of 0.00 with units here is not "nothing at stake".
+    pub units_not_valued: i64,
     /// Every signal evaluated (also those at `ok`), highest level first.
     pub signals: Vec<Signal>,
 }
@@ -425,6 +429,7 @@ fn assess_as_measured(
             level,
             reason,
             exposure: exp.total,
+            units_not_valued: stock.unpriced_units.max(0),
             signals,
         },
         arrears,
@@ -436,6 +441,10 @@ struct Frame {
     /// Materiality floor, minor units of the agreement currency.
     floor: i128,
     payment_window_days: i64,
+    /// A statement counts in the window once it is this many days past due: the
+    /// arrears grace (a cheque in the post), and for coverage the distributor's own
+    /// usual lateness as well ([`Frame::for_coverage`]).
+    due_lag_days: i64,
 }
 
 impl Frame {
@@ -443,6 +452,24 @@ impl Frame {
         Frame {
             floor: rhythm::materiality_floor(book, t, a.currency),
             payment_window_days: rhythm::payment_window_days(a, t),
+            due_lag_days: t.arrears_grace_days,
+        }
+    }
+
+    /// Coverage asks "has it paid what fell due?": of a distributor that pays 45
+    /// days late every time, the statements due in the last 45 days are not paid
+    /// yet, as always. Coverage counts a statement once it is past due by the
+    /// distributor's usual lateness (the median of the last year's payments, at most
+    /// the lateness alert days) and the grace — as `payments_stopped` counts one
+    /// missed. Lateness itself is judged on every statement due (the lateness signal
+    /// says "pays 45 days late"); a distributor that stops paying stops at once, and
+    /// its usual lateness (of what it paid) does not grow with it.
+    fn for_coverage(&self, book: &Book<'_>, t: &Thresholds) -> Frame {
+        let usual = usual_days_late(book).clamp(0, t.payment_lateness_alert_days.max(0));
+        Frame {
+            floor: self.floor,
+            payment_window_days: self.payment_window_days,
+            due_lag_days: t.arrears_grace_days.saturating_add(usual),
         }
     }
 }
@@ -482,7 +509,7 @@ fn pay_metrics(book: &Book<'_>, t: &Thresholds, f: &Frame) -> PayMetrics {
     let from = crate::minus_days(as_of, window_days);
     // Statements count once they are past the arrears grace: a payment due yesterday and
     // arriving tomorrow is on time, not a shortfall.
-    let due_to = crate::minus_days(as_of, t.arrears_grace_days);
+    let due_to = crate::minus_days(as_of, f.due_lag_days);
     let due_from = crate::minus_days(due_to, window_days);
     let max = t.deduction_max_permille;
     let mut m = PayMetrics::default();
@@ -548,6 +575,19 @@ fn pay_metrics(book: &Book<'_>, t: &Thresholds, f: &Frame) -> PayMetrics {
     m
 }
 
+/// Why a level stays at watch: fewer statements behind than the rule needs.
+fn capped_note(n_problem: i64, t: &Thresholds, l: Level, raw: Level) -> String {
+    if l < raw {
+        format!(
+            " {} behind by a material amount in the window (fewer than {}), so this stays at watch.",
+            plural(n_problem, "statement"),
+            t.payment_min_problem_statements
+        )
+    } else {
+        String::new()
+    }
+}
+
 fn level_at_least(v: i64, watch: i64, alert: i64, critical: i64) -> Level {
     if v >= critical {
         Level::Critical
@@ -578,17 +618,7 @@ fn payment_signals(
     );
     let capped = m.n_problem < t.payment_min_problem_statements;
     let cap = |l: Level| if capped { l.min(Level::Watch) } else { l };
-    let cap_note = |l: Level, raw: Level| {
-        if l < raw {
-            format!(
-                " {} behind by a material amount in the window (fewer than {}), so this stays at watch.",
-                plural(m.n_problem, "statement"),
-                t.payment_min_problem_statements
-            )
-        } else {
-            String::new()
-        }
-    };
+    let cap_note = |l: Level, raw: Level| capped_note(m.n_problem, t, l, raw);
     let mut out = Vec::new();
 
     // Lateness.
@@ -609,7 +639,14 @@ fn payment_signals(
                 a.reserve_release_days,
             );
             let prior_frame = Frame::of(&prior_book, a, t);
-            let prior = pay_metrics(&prior_book, t, &prior_frame).avg_days();
+            // A year ago is a measure only with as many statements due then (at least
+            // half as many, and two): in its first months a distributor's one
+            // statement due, unpaid for a week, is "7 days late" — not its habit, and
+            // no base for "later than a year ago".
+            let prior_m = pay_metrics(&prior_book, t, &prior_frame);
+            let prior = prior_m
+                .avg_days()
+                .filter(|_| prior_m.n_due >= (m.n_due / 2).max(2));
             let raw = level_at_least(
                 avg,
                 t.payment_lateness_watch_days,
@@ -626,6 +663,7 @@ fn payment_signals(
             let recent_frame = Frame {
                 floor: f.floor,
                 payment_window_days: (f.payment_window_days / 2).max(90),
+                due_lag_days: f.due_lag_days,
             };
             let recent = pay_metrics(book, t, &recent_frame);
             let rising = |v: Option<i64>| {
@@ -656,7 +694,7 @@ fn payment_signals(
             let note = if getting_later && level == Level::Alert {
                 let latest = recent.avg_days().unwrap_or(avg).max(avg);
                 format!(
-                    " The latest statements were paid {latest} days beyond terms on average, {} days later than a year ago: payments are getting later.",
+                    " The latest statements average {latest} days beyond terms (an unpaid one counts to today), {} days later than a year ago: payments are getting later.",
                     prior.map_or(0, |p| latest.saturating_sub(p))
                 )
             } else if habit {
@@ -679,7 +717,18 @@ fn payment_signals(
         }
     }
 
-    // Coverage.
+    // Coverage, over its own window: statements past due by the distributor's usual
+    // lateness as well (see `Frame::for_coverage`).
+    let cf = f.for_coverage(book, t);
+    let m = pay_metrics(book, t, &cf);
+    let window = format!(
+        "{} to {}",
+        window_words(cf.payment_window_days),
+        crate::minus_days(book.as_of, cf.due_lag_days)
+    );
+    let capped = m.n_problem < t.payment_min_problem_statements;
+    let cap = |l: Level| if capped { l.min(Level::Watch) } else { l };
+    let cap_note = |l: Level, raw: Level| capped_note(m.n_problem, t, l, raw);
     let scale = 10i128.pow(u32::from(cur.exponent()));
     let min_due = i128::from(t.coverage_min_due_major).saturating_mul(scale);
     let shortfall = m.due - m.cash_in;
@@ -799,7 +848,7 @@ fn coverage_before(
         a.payment_terms_days,
         a.reserve_release_days,
     );
-    let frame = Frame::of(&before, a, t);
+    let frame = Frame::of(&before, a, t).for_coverage(&before, t);
     let m = pay_metrics(&before, t, &frame);
     let pm = permille(m.cash_in, m.due)?;
     (m.due > 0
@@ -951,10 +1000,15 @@ fn payments_stopped_signal(
         SignalCode::PaymentsStopped,
         level,
         format!(
-            "{since_text} while {} that fell due after it {} {missed_after} days or more past due ({}).{habit_note}",
+            "{since_text} while {} that fell due after it {} unpaid ({}){}.{habit_note}",
             plural(n, "statement"),
             if n == 1 { "is" } else { "are" },
-            show(amount, cur)
+            show(amount, cur),
+            if n == 1 {
+                format!(", {oldest_overdue_days} days past due")
+            } else {
+                format!(", the oldest {oldest_overdue_days} days past due")
+            }
         ),
         format!("{silent_days} days"),
     ))
@@ -1829,6 +1883,61 @@ mod tests {
             String::new(),
             String::new(),
         )
+    }
+
+    /// A distributor that pays every statement 15 to 45 days late from its first (give
+    /// or take a few days, and now and then 98% of it) is late by habit: judged day by
+    /// day through its first two years, it is at alert only before its first payment
+    /// ever came (a new distributor that has paid nothing, 40 days past due, is
+    /// alarming: the label cannot know its habit yet) — never after, by coverage
+    /// ("statements due and not paid": they are not due by its habit) or by "later than
+    /// a year ago" (measured against its first month's single statement).
+    #[test]
+    fn a_habitual_late_payer_is_not_at_alert_once_it_has_paid() {
+        for late in [15, 25, 35, 45] {
+            for jitter in [0, 5] {
+                let mut a = agreement("allegro", "2014-01-01");
+                a.credit_limit = usd(5_000_000);
+                let mut tl = Tl::new();
+                tl.ucc("allegro", "OR-2013-001", "OR", "2013-12-01", None)
+                    .agreement(a)
+                    .catalog("CD1", 950, 300)
+                    .make("2014-01-01", "CD1", 10_000)
+                    .ship("SH1", "2014-01-05", "label", "allegro", "CD1", 2000)
+                    .monthly_with("allegro", "2014-01-01", 26, "CD1", 40, 38_000, 60, |i| {
+                        let days = late + (i * 7 % 11 - 5) * jitter / 5;
+                        Some((days, if i % 5 == 3 { 37_240 } else { 38_000 }))
+                    });
+                let first_paid = d("2014-04-01").add_days(late + (-5 * jitter / 5));
+                let mut day = d("2014-03-01");
+                let mut at_alert = Vec::new();
+                while day <= d("2016-02-28") {
+                    let x = assess1(&tl.snap(&day.to_string()));
+                    let before_any_payment = day < first_paid
+                        && x.signals.iter().all(|s| {
+                            s.level < Level::Alert || s.code == SignalCode::PaymentsStopped
+                        });
+                    if x.level >= Level::Alert && !before_any_payment {
+                        at_alert.push(format!(
+                            "{day}: {} {:?}",
+                            x.reason,
+                            x.signals
+                                .iter()
+                                .filter(|s| s.level >= Level::Alert)
+                                .map(|s| s.message.clone())
+                                .collect::<Vec<_>>()
+                        ));
+                    }
+                    day = day.add_days(1);
+                }
+                assert!(
+                    at_alert.is_empty(),
+                    "{late} days late (±{jitter}): {} days at alert, from {:#?}",
+                    at_alert.len(),
+                    at_alert.iter().step_by(5).collect::<Vec<_>>()
+                );
+            }
+        }
     }
 
     #[test]

@@ -153,6 +153,11 @@ pub struct ItemReport {
     pub line: usize,
     /// Segment number of that segment in the input.
     pub segment: usize,
+    /// 1-based byte column of that segment's first byte (an X12 file is often one
+    /// line: the line alone does not find it).
+    pub column: usize,
+    /// That segment's tag (`ZA`, `SDQ`, `QTY`).
+    pub segment_id: String,
 }
 
 // ---------------------------------------------------------------------------
@@ -242,6 +247,8 @@ impl Context<'_> {
             sent_on: self.sent_on,
             line: q.source.line,
             segment: q.source.number,
+            column: q.source.column,
+            segment_id: q.source.id.clone(),
         }
     }
 }
