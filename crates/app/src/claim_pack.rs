@@ -647,6 +647,34 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         &pref_rows,
     )?;
 
+    // ---- every payment the distributor made by the date, oldest first: what the
+    // statements' "paid" rests on, and what a trustee checks against its bank.
+    let mut payment_rows: Vec<(Date, usize, Vec<String>)> = view
+        .payments_of(d)
+        .filter(|p| p.date <= as_of)
+        .map(|p| {
+            (
+                p.date,
+                p.seq,
+                vec![
+                    p.payment_id.to_string(),
+                    p.date.to_string(),
+                    m(p.amount),
+                    p.amount.currency().code().to_string(),
+                    p.statement_id.unwrap_or_default().to_string(),
+                ],
+            )
+        })
+        .collect();
+    payment_rows.sort_by_key(|(date, seq, _)| (*date, *seq));
+    let payments_csv = csv_bytes(
+        &["payment_id", "date", "amount", "currency", "statement_id"],
+        &payment_rows
+            .into_iter()
+            .map(|(_, _, r)| r)
+            .collect::<Vec<_>>(),
+    )?;
+
     // ---- receivables
     let rec = backstock_risk::receivables::compute(&snap, Some(d))
         .into_iter()
@@ -1285,6 +1313,7 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         "demands.csv",
         "artists.csv",
         "preference_window.csv",
+        "payments.csv",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -1712,13 +1741,24 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
             (260, "net due".into(), true),
             (320, "paid".into(), true),
             (380, "deducted".into(), true),
-            (440, "reserve".into(), true),
+            (440, "reserve kept".into(), true),
             (504, "still owed".into(), true),
         ],
         rows: schedule_b,
     });
     let mut notes_b = Vec::new();
     for (book, t) in books.iter().zip(&sums) {
+        // The column is what each statement kept back; some of it has come back since
+        // (released): what the distributor still holds is the cover's figure.
+        if !t[7].is_zero() {
+            notes_b.push(format!(
+                "\"Reserve kept\" is what each statement held back: {} {cur} in all, of which {} has been released; the distributor holds {} {cur} in reserves (the cover's figure).",
+                m(t[7]),
+                m(t[8]),
+                m(book.reserve_held),
+                cur = book.currency.code()
+            ));
+        }
         if !t[5].is_zero() {
             notes_b.push(format!(
                 "{} {} of it the label wrote off in its own books; the distributor owes it all the same.",
@@ -1920,6 +1960,10 @@ pub async fn build(store: &Store, d: &PartyId, as_of: Option<Date>) -> Result<Pa
         PackFile {
             path: "preference_window.csv".into(),
             bytes: preference_csv,
+        },
+        PackFile {
+            path: "payments.csv".into(),
+            bytes: payments_csv,
         },
         PackFile {
             path: "proof_of_claim.json".into(),

@@ -106,9 +106,20 @@ fn the_pack_ties_to_the_clis_own_figures_and_verifies() {
         "documents/cascade-distribution-agreement-2012.txt",
         "documents/demand-D-2016-001.txt",
         "originals_withheld.csv",
+        "payments.csv",
     ] {
         assert!(pack.join(f).is_file(), "{f} missing");
     }
+    // Every payment Cascade made by the date, oldest first.
+    let paid = csv_rows(&pack.join("payments.csv"));
+    assert!(!paid.is_empty());
+    assert!(
+        paid.windows(2).all(|w| w[0]["date"] <= w[1]["date"]),
+        "{paid:?}"
+    );
+    assert!(paid
+        .iter()
+        .all(|r| r["date"].as_str() <= "2016-06-03" && r["currency"] == "USD"));
     // The demo's statements and stock reports came in files of both distributors:
     // those originals are Northwind's business too, so they are withheld and listed.
     let withheld = std::fs::read_to_string(pack.join("originals_withheld.csv")).unwrap();

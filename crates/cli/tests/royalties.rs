@@ -1032,3 +1032,52 @@ AL-JV-2016-02,allegro,2016-02-01,2016-02-29,2016-03-10,sale,JV-001-LP,10,100.00,
         "the cost's own date is said: {text}"
     );
 }
+
+/// A failure dated by a period's end puts the distributor in default in that period's
+/// run even when the label recorded it after the period ended (a petition in March,
+/// entered in May, before the first quarter's run): the artists are told.
+#[test]
+fn a_failure_recorded_after_the_period_still_puts_its_distributor_in_default() {
+    let (_tmp, d) = label();
+    let d = d.as_path();
+    let marta = |run: &serde_json::Value| {
+        run["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["payee_id"] == "marta")
+            .cloned()
+            .unwrap_or_else(|| panic!("no marta in {run}"))
+    };
+    let before = marta(&run_json(d, "2016Q1", &["--dry-run", "--on", "2016-05-02"]));
+    assert!(minor(&before["earned_not_collected"]) > 0, "{before}");
+    assert_eq!(
+        minor(&before["earned_not_collected_in_default"]),
+        0,
+        "{before}"
+    );
+    ok(
+        d,
+        &[
+            "insolvency",
+            "add",
+            "allegro",
+            "--kind",
+            "bankruptcy",
+            "--on",
+            "2016-03-20",
+            "--petition-date",
+            "2016-03-20",
+        ],
+    );
+    let after = marta(&run_json(d, "2016Q1", &["--dry-run", "--on", "2016-05-02"]));
+    assert_eq!(
+        after["uncollected"][0]["distributor_in_default"], true,
+        "{after}"
+    );
+    assert_eq!(
+        minor(&after["earned_not_collected_in_default"]),
+        minor(&after["earned_not_collected"]),
+        "{after}"
+    );
+}

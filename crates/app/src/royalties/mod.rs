@@ -18,7 +18,8 @@
 //!   run made after the correction was recorded, whenever it was known (a reissue
 //!   imported with its own earlier issue date then never counts beside the original).
 //! * **In default.** A distributor is in default at a period's end when its risk level
-//!   is `critical`, or it refused a demand to return the label's stock.
+//!   is `critical`, or it refused a demand to return the label's stock (as known by
+//!   then), or a failure on record is dated by then — whenever the label recorded it.
 //! * **Tie-out.** Every run checks Σ payee royalties + rounding + label share +
 //!   distributor reserves = receipts, per currency, to the cent; a run that does not
 //!   tie is refused.
@@ -1284,6 +1285,31 @@ async fn gather(
             format!("assessing the distributors failed: {e}"),
         )
     })?;
+    // A failure on record dated by the period's end is a default whenever it was
+    // recorded (a petition in June, entered in July before June's run): the run is
+    // made with what the label knows when it runs, as corrections are.
+    let mut defaulted_distributors = defaulted_distributors;
+    let failures: Vec<Entry> = store
+        .entries(&[EntryKind::Insolvency, EntryKind::Correction], None)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    if let Some(latest) = failures
+        .iter()
+        .map(|e| e.known_on.max(e.effective_on))
+        .max()
+    {
+        let records = backstock_records::Records::new(&failures, latest);
+        for x in records.insolvencies.iter().filter(|x| x.reversed.is_none()) {
+            let d = &x.item.distributor;
+            if let Some(f) = records.insolvency_of(d) {
+                if f.on.min(f.petition_or_event()) <= end {
+                    defaulted_distributors.insert(d.clone());
+                }
+            }
+        }
+    }
     phase("distributors in default");
     // The run's part of the other entries (payments; catalog items and agreements,
     // with those read above: names on statements, the catalog of items known by the
