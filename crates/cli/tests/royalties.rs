@@ -387,6 +387,16 @@ async fn a_statement_reversed_after_its_period_locked_is_charged_back_in_the_nex
         ),
         "{h2}"
     );
+    // The payment that named it is said to name a withdrawn statement (it read "not
+    // known", as if the distributor had never sent it).
+    assert!(
+        warns(
+            &h2,
+            "payment P-1 names statement AL-2016-01 of allegro, which was withdrawn (corrected)"
+        ),
+        "{}",
+        h2["warnings"]
+    );
     // Marta's own statement says why her royalties went negative, in every format.
     let h2_st = json(&statement(d, "marta", "2016H2", "json"));
     let notes = h2_st["contracts"][0]["notes"].to_string();

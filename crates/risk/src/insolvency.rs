@@ -251,8 +251,10 @@ fn status_of(as_of: Date, due: Option<Date>) -> (Option<i64>, DeadlineStatus) {
     }
 }
 
+/// Money in a deadline's sentence, grouped as every other sentence of the risk
+/// computations says it (`12,480.00 USD`).
 fn money_line(m: Money) -> String {
-    format!("{} {}", m.to_decimal_string(), m.currency().code())
+    crate::json::human(m)
 }
 
 fn add(a: Money, b: Option<Money>) -> Money {

@@ -593,6 +593,18 @@ fn allocate_payments(
                     paid[i] += take;
                     left -= take;
                 }
+                // A statement withdrawn (reversed by a correction) is on file still,
+                // but takes no payment: said as such, not as one never sent.
+                None if stmts
+                    .iter()
+                    .enumerate()
+                    .any(|(i, st)| st.statement_id == sid && st.role != Role::Counted && eligible(i)) =>
+                {
+                    notes.push(format!(
+                        "payment {} names statement {sid} of {}, which was withdrawn (corrected): applied oldest first",
+                        p.id, p.distributor
+                    ))
+                }
                 None => notes.push(format!(
                     "payment {} names statement {sid}, not known for {} in {}: applied oldest first",
                     p.id,
