@@ -400,6 +400,60 @@ async fn oversold(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppEr
     Ok(out)
 }
 
+/// An X12 report (852, 867) says units and their price, nothing of the distributor's
+/// fee or reserve: its statements are recorded at their gross value. Where the
+/// agreement takes a fee or keeps a reserve, that is more than the distributor will
+/// pay — said, with what to do, so the receivable is not taken at its word.
+async fn x12_gross(store: &Store, entries: &[Entry]) -> Result<Vec<String>, AppError> {
+    let mut gross: BTreeMap<&PartyId, (usize, i128, Currency)> = BTreeMap::new();
+    for e in entries {
+        if let Event::Statement(st) = &e.event {
+            let x = gross.entry(&st.distributor).or_insert((0, 0, st.currency));
+            x.0 += 1;
+            if x.2 == st.currency {
+                x.1 += i128::from(st.net_due_minor().unwrap_or(0));
+            }
+        }
+    }
+    if gross.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut terms: BTreeMap<PartyId, (backstock_domain::Rate, backstock_domain::Rate)> =
+        BTreeMap::new();
+    for e in crate::standing_entries(store, &[EntryKind::Agreement]).await? {
+        if let Event::Fact(Fact::Agreement(a)) = e.event {
+            terms.insert(a.distributor, (a.fee_rate, a.reserve_rate));
+        }
+    }
+    let mut out = Vec::new();
+    for (d, (n, minor, cur)) in gross {
+        let Some((fee, reserve)) = terms.get(d) else {
+            continue;
+        };
+        let mut taken = Vec::new();
+        if *fee != backstock_domain::Rate::ZERO {
+            taken.push(format!("a {} fee", fee.percent_text()));
+        }
+        if *reserve != backstock_domain::Rate::ZERO {
+            taken.push(format!("a {} reserve", reserve.percent_text()));
+        }
+        if taken.is_empty() {
+            continue;
+        }
+        let total = i64::try_from(minor)
+            .map(|m| crate::output::money(Money::from_minor(m, cur)))
+            .unwrap_or_default();
+        out.push(format!(
+            "{} of {d} from this EDI report {} recorded at {} gross ({total}): the report carries no fee or reserve, and {d}'s agreement takes {} — the receivable counts the gross until a statement of the money (a canonical or mapped statements file with its fee and reserve lines) replaces it (`backstock correct`)",
+            if n == 1 { "1 statement".to_string() } else { format!("{n} statements") },
+            if n == 1 { "is" } else { "are" },
+            if n == 1 { "its" } else { "their" },
+            taken.join(" and ")
+        ));
+    }
+    Ok(out)
+}
+
 /// Statements issued before the last day of their period: a statement counts sales
 /// that happened, so the dates are most often mistyped (a period end of the month
 /// after, an issue day of the month before). Recorded as given and said, naming the
@@ -564,6 +618,9 @@ pub async fn warnings(
         .any(|e| matches!(e.event, Event::Statement(_)))
     {
         out.extend(issued_before_its_period_ends(entries));
+        if kind == Kind::X12 {
+            out.extend(x12_gross(store, entries).await?);
+        }
         out.extend(foreign_currency(store, entries).await?);
         out.extend(resent(store, entries).await?);
         out.extend(oversold(store, entries).await?);

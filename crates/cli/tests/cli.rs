@@ -1471,6 +1471,11 @@ LIN*1*UP*859712000019~ZA*QS*{sold}*EA~SE*5*{control:04}~GE*1*{control}~IEA*1*{co
         out.contains("has the same sales, returns and amounts as statement x12-0905-2016-01-31"),
         "{out}"
     );
+    // An EDI report carries no fee or reserve: recorded gross, and said so.
+    assert!(
+        out.contains("1 statement of allegro from this EDI report is recorded at its gross"),
+        "{out}"
+    );
     // Selling more than the distributor holds is said too.
     let out = ok(
         &d,
