@@ -458,18 +458,33 @@ impl Frame {
 
     /// Coverage asks "has it paid what fell due?": of a distributor that pays 45
     /// days late every time, the statements due in the last 45 days are not paid
-    /// yet, as always. Coverage counts a statement once it is past due by the
-    /// distributor's usual lateness (the median of the last year's payments, at most
-    /// the lateness alert days) and the grace — as `payments_stopped` counts one
-    /// missed. Lateness itself is judged on every statement due (the lateness signal
-    /// says "pays 45 days late"); a distributor that stops paying stops at once, and
-    /// its usual lateness (of what it paid) does not grow with it.
+    /// yet, as always. Coverage counts a statement once it is past due by the grace
+    /// and by what the distributor's usual lateness (the median of the last year's
+    /// payments, at most the lateness alert days) exceeds two weeks: 45 days late by
+    /// habit, a statement counts from 38 days past due — one statement behind at a
+    /// time, which the rule needs two of. A distributor a week or two late by habit
+    /// is judged as before (a failing one that was, is seen as soon). Lateness
+    /// itself is judged on every statement due (the lateness signal says "pays 45
+    /// days late"); a distributor that stops paying stops at once, and its usual
+    /// lateness (of what it paid) does not grow with it.
+    /// The window's statements as a sentence says them: "6 months to 2016-05-24".
+    fn window_text(&self, as_of: Date) -> String {
+        format!(
+            "{} to {}",
+            window_words(self.payment_window_days),
+            crate::minus_days(as_of, self.due_lag_days)
+        )
+    }
+
     fn for_coverage(&self, book: &Book<'_>, t: &Thresholds) -> Frame {
+        const JITTER_DAYS: i64 = 14;
         let usual = usual_days_late(book).clamp(0, t.payment_lateness_alert_days.max(0));
         Frame {
             floor: self.floor,
             payment_window_days: self.payment_window_days,
-            due_lag_days: t.arrears_grace_days.saturating_add(usual),
+            due_lag_days: t
+                .arrears_grace_days
+                .saturating_add((usual - JITTER_DAYS).max(0)),
         }
     }
 }
@@ -611,11 +626,7 @@ fn payment_signals(
     let m = pay_metrics(book, t, f);
     // What the window counts, checkable by hand: statements due in the window that
     // ends the arrears grace before today (one due yesterday is not yet a shortfall).
-    let window = format!(
-        "{} to {}",
-        window_words(f.payment_window_days),
-        crate::minus_days(book.as_of, t.arrears_grace_days)
-    );
+    let window = f.window_text(book.as_of);
     let capped = m.n_problem < t.payment_min_problem_statements;
     let cap = |l: Level| if capped { l.min(Level::Watch) } else { l };
     let cap_note = |l: Level, raw: Level| capped_note(m.n_problem, t, l, raw);
@@ -721,11 +732,7 @@ fn payment_signals(
     // lateness as well (see `Frame::for_coverage`).
     let cf = f.for_coverage(book, t);
     let m = pay_metrics(book, t, &cf);
-    let window = format!(
-        "{} to {}",
-        window_words(cf.payment_window_days),
-        crate::minus_days(book.as_of, cf.due_lag_days)
-    );
+    let window = cf.window_text(book.as_of);
     let capped = m.n_problem < t.payment_min_problem_statements;
     let cap = |l: Level| if capped { l.min(Level::Watch) } else { l };
     let cap_note = |l: Level, raw: Level| capped_note(m.n_problem, t, l, raw);
