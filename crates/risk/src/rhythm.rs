@@ -69,9 +69,14 @@ pub(crate) fn usual_issue_lag_days(view: &View<'_>, a: &Agreement) -> Option<i64
         .filter(|s| same_rhythm(s))
         .count();
     let only_same = matching >= 3 || rhythm_changed;
+    // A credit note (a statement of returns alone, owing the distributor) comes on its
+    // own schedule — January's returns of the holiday quarter, ten days after it — and
+    // says nothing of when the statements of sales come.
+    let credit_note = |s: &crate::view::StmtRef<'_>| s.st.net_due_minor().is_some_and(|n| n < 0);
     let lags = |old_only: bool| -> Vec<i64> {
         let mut v: Vec<(backstock_domain::Date, i64)> = view
             .statements_of(&a.distributor)
+            .filter(|s| !credit_note(s))
             .filter(|s| !only_same || same_rhythm(s))
             .filter(|s| !old_only || s.received_on() <= year_ago)
             .map(|s| {

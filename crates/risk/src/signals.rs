@@ -477,17 +477,20 @@ impl Frame {
     }
 
     fn for_coverage(&self, book: &Book<'_>, t: &Thresholds) -> Frame {
-        const JITTER_DAYS: i64 = 14;
         let usual = usual_days_late(book).clamp(0, t.payment_lateness_alert_days.max(0));
         Frame {
             floor: self.floor,
             payment_window_days: self.payment_window_days,
             due_lag_days: t
                 .arrears_grace_days
-                .saturating_add((usual - JITTER_DAYS).max(0)),
+                .saturating_add((usual - USUAL_LATENESS_JITTER_DAYS).max(0)),
         }
     }
 }
+
+/// How far a distributor's payments stray from its usual lateness without saying
+/// anything: what that lateness exceeds this shifts the windows that allow for it.
+const USUAL_LATENESS_JITTER_DAYS: i64 = 14;
 
 /// Lateness and coverage of statements due in the window ending on the book's date.
 #[derive(Debug, Clone, Default)]
@@ -1130,9 +1133,18 @@ fn statements_signal(view: &View<'_>, a: &Agreement, t: &Thresholds) -> Signal {
         late.len() as i64,
         skipped.len() as i64,
     );
+    // A month counts 30 days at least: January and February missing (59 days) are two
+    // months missing, as March and April (61) are — they stayed at watch a month longer.
     let missing_days: i64 = missing
         .iter()
-        .map(|p| i64::from(p.period_start.days_until(p.period_end)) + 1)
+        .map(|p| {
+            let days = i64::from(p.period_start.days_until(p.period_end)) + 1;
+            if (28..30).contains(&days) {
+                30
+            } else {
+                days
+            }
+        })
         .sum();
     // One missing statement alerts only once it is overdue by a whole period of
     // its own rhythm, the time in which the next one would have come: the same
@@ -1356,6 +1368,17 @@ fn stocking_measure<'v>(view: &'v View<'_>, a: &Agreement, window_days: i64) -> 
 
 /// Purchase orders of the window placed while the distributor was materially in
 /// arrears for at least `stocking_po_arrears_days`, as sentences (the newest three).
+/// How many days past due its oldest arrears must be for an order to count as placed
+/// "while in arrears": `stocking_po_arrears_days`, and what the distributor's usual
+/// lateness exceeds two weeks besides (as coverage's window, `Frame::for_coverage`):
+/// a distributor that pays in lumps every two or three months is always some
+/// statements 60-odd days behind, by habit, when it orders.
+fn po_arrears_days(book: &Book<'_>, t: &Thresholds) -> i64 {
+    let usual = usual_days_late(book).clamp(0, t.payment_lateness_alert_days.max(0));
+    t.stocking_po_arrears_days
+        .saturating_add((usual - USUAL_LATENESS_JITTER_DAYS).max(0))
+}
+
 fn flagged_pos(
     snap: &Snapshot,
     a: &Agreement,
@@ -1382,13 +1405,9 @@ fn flagged_pos(
         let (amt, days) = (ar.amount, ar.oldest_days);
         // One statement paid late is not a trend (as for the payment signals): the
         // arrears must span two statement periods.
-        let broad = rhythm::arrears_span_two_periods(
-            a,
-            statements_behind(&b, t),
-            days,
-            t.stocking_po_arrears_days,
-        );
-        if amt > 0 && days >= t.stocking_po_arrears_days && broad {
+        let after = po_arrears_days(&b, t);
+        let broad = rhythm::arrears_span_two_periods(a, statements_behind(&b, t), days, after);
+        if amt > 0 && days >= after && broad {
             flagged.push(format!(
                 "purchase order {po} ({units} units of {}) on {date} came while {} was {days} days past due",
                 plural(*skus as i64, "SKU"),
@@ -1576,13 +1595,9 @@ fn stocking_signal(
         Some(r) => format!(" (a year earlier: {})", ratio_text(Some(r))),
         None => String::new(),
     };
-    let serious = oldest >= t.stocking_po_arrears_days
-        && rhythm::arrears_span_two_periods(
-            a,
-            statements_behind(book, t),
-            oldest,
-            t.stocking_po_arrears_days,
-        );
+    let after = po_arrears_days(book, t);
+    let serious = oldest >= after
+        && rhythm::arrears_span_two_periods(a, statements_behind(book, t), oldest, after);
     let (level, message) = if (stocking && !seasonal && arrears > 0) || !flagged.is_empty() {
         let mut m = format!("{base}{last_year_text}");
         if arrears > 0 {
@@ -2204,6 +2219,24 @@ mod tests {
         let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
         assert_eq!(st.level, Level::Critical);
         assert_eq!(st.value, "4 missing, 0 late");
+    }
+
+    /// January's and February's statements missing are two months missing (59 days of
+    /// sales): an alert, as any two months are — it stayed at watch a month longer
+    /// (an independent generator's statements-stopping distributors, 6 of 12 late).
+    #[test]
+    fn january_and_february_missing_are_two_months_missing() {
+        let mut tl = healthy();
+        for m in ["2015-01", "2015-02", "2015-03"] {
+            tl.drop_statement(&format!("allegro-{m}"));
+        }
+        let st = signal(
+            &assess1(&tl.snap("2015-04-20")),
+            "statements_late_or_missing",
+        )
+        .clone();
+        assert_eq!(st.value, "2 missing, 0 late", "{st:#?}");
+        assert_eq!(st.level, Level::Alert, "{st:#?}");
     }
 
     /// Two months without a statement (nothing sold, say) followed by statements on
