@@ -814,12 +814,11 @@ fn payment_signals(
             if m.cash_is_applied {
                 // Some of the cash that paid them came before the window (paid early).
                 format!(
-                    "Of {} that fell due in the {window}, {} was paid ({}; some of it before the {} to {}).{note}{deducted_note}",
+                    "Of {} that fell due in the {window}, {} has been paid ({}), some of it early (before {}).{note}{deducted_note}",
                     show(m.due, cur),
                     show(m.cash_in, cur),
                     pct(pm),
-                    window_words(f.payment_window_days),
-                    book.as_of
+                    crate::minus_days(book.as_of, f.payment_window_days)
                 )
             } else {
                 format!(
@@ -1328,7 +1327,15 @@ fn stocking_measure<'v>(view: &'v View<'_>, a: &Agreement, window_days: i64) -> 
         .statements_of(d)
         .filter(|s| s.st.period_end > year_ago && s.st.period_end <= as_of)
         .collect();
-    recent.sort_by_key(|s| std::cmp::Reverse((s.st.period_end, s.seq)));
+    // Newest first; of two ending the same day, a statement of sales before a credit
+    // note (January's returns of the whole holiday quarter end on December 31 too:
+    // taken first, it filled the window alone and read "no net sales").
+    let has_sales = |s: &crate::view::StmtRef<'_>| {
+        s.st.lines
+            .iter()
+            .any(|l| l.kind == backstock_ledger::LineKind::Sale)
+    };
+    recent.sort_by_key(|s| std::cmp::Reverse((s.st.period_end, has_sales(s), s.seq)));
     let (mut sold, mut covered) = (0i64, 0i64);
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     for s in recent {
@@ -2219,6 +2226,28 @@ mod tests {
         let st = signal(&assess1(&tl.snap(AS_OF)), "statements_late_or_missing").clone();
         assert_eq!(st.level, Level::Critical);
         assert_eq!(st.value, "4 missing, 0 late");
+    }
+
+    /// January's credit note for the holiday quarter's returns (a statement of returns
+    /// alone, ending December 31 too) is not "its recent statements": the sales of
+    /// October to December are.
+    #[test]
+    fn a_credit_note_for_the_quarter_is_not_the_recent_rate_of_sales() {
+        let mut tl = healthy();
+        tl.statement(
+            "allegro-CN-2015Q4",
+            "allegro",
+            "2015-10-01",
+            "2015-12-31",
+            "2016-01-18",
+            vec![ret("CD1", 30, 28_500)],
+        );
+        tl.po("PO-1", "2016-01-05", "allegro", "CD1", 100);
+        tl.sort();
+        let a = assess1(&tl.snap("2016-01-20"));
+        let st = signal(&a, "stocking_up");
+        assert!(!st.message.contains("no net sales"), "{st:#?}");
+        assert!(st.message.contains("sold at its recent rate"), "{st:#?}");
     }
 
     /// January's and February's statements missing are two months missing (59 days of
