@@ -1290,9 +1290,10 @@ async fn gather(
     // made with what the label knows when it runs, as corrections are.
     let mut defaulted_distributors = defaulted_distributors;
     let failures: Vec<Entry> = store
-        .entries(&[EntryKind::Insolvency, EntryKind::Correction], None)
+        .entries(&[EntryKind::Insolvency], None)
         .await?
         .into_iter()
+        .chain(corrections.iter().cloned())
         .map(|(_, e)| e)
         .collect();
     if let Some(latest) = failures
