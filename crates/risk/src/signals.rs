@@ -12,11 +12,11 @@
 //! | code | what it measures | levels (defaults, see [`Thresholds`]) |
 //! |---|---|---|
 //! | `payment_lateness` | amount-weighted days beyond terms of statements due in the payment window (180 days, or three statement periods if longer: 273 days for a quarterly distributor), unpaid amounts counting as late by today − due date; deductions left out; compared with the same window a year earlier | watch ≥ 30, alert ≥ 60, critical ≥ 120; 30 days or more late and 30 days or more later than a year earlier — over the window, or over its latest half with two statements materially late — → alert (later and later); an alert stays at watch while it is no more than 15 days later than a year earlier (a habit, not a trend) |
-//! | `payment_coverage` | cash received in the payment window (or, when more, the cash applied to the statements that fell due in it, whenever it came: one paid early) ÷ amount that fell due in the payment window (less deductions), per-mille — a statement counts once past due by the grace and by what its usual lateness (median of the year, at most 60 days) exceeds 14 days: 45 days late by habit, from 38 days past due; only when at least 1000 (whole currency units) fell due and the shortfall reaches the materiality floor | watch < 800, alert < 500, critical < 200; below 800 now and 90 days before as well (each time material, on two statements or more: `coverage_persist_days`) → alert — payments shrinking for months |
+//! | `payment_coverage` | cash received in the payment window (or, when more, the cash applied to the statements that fell due in it, whenever it came: one paid early) ÷ amount that fell due in the payment window (less deductions), per-mille — a statement counts once past due by the grace and by the lateness it nearly always has (first quartile of the year's payments, at most 60 days): 45 days late give or take five, from about 47 days past due; only when at least 1000 (whole currency units) fell due and the shortfall reaches the materiality floor | watch < 800, alert < 500, critical < 200; below 800 now and 90 days before as well (each time material, on two statements or more: `coverage_persist_days`) → alert — payments shrinking for months |
 //! | `payments_stopped` | no payment at all since the last one while statements fell due after it and are past due by more than its usual lateness (median of the year) + 14 days (simply unpaid, at least the materiality floor) | 45 days of silence → watch; with two statements missed (one, for a quarterly distributor) → alert; 150 days → critical; capped at watch while the silence is no longer than its longest gap between payments in the year before plus 15 days (a third of a period, if longer) |
 //! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
 //! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch (a month counts 30 days at least: January and February are 60); missing periods of 60 days or more → alert when two are missing, or one quarter is overdue by a further quarter, or by a month while another statement in the window came late (a second strike); the last three expected all late or missing, two or more of them received late, once its usual lag is known (three statements) → alert (later and later: `statements_late_in_a_row_alert`); ≥ 3 missing → critical ; missing periods followed by two statements on time are *skipped* (the statements did not stop: a month with nothing sold) → watch only |
-//! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears (plus what its usual lateness exceeds 14 days) on two or more statements (or one quarter) — two it is really behind on: past due by more than its usual lateness + 14 days, so one statement paid three months late beside the next one a week or two late, as usual, is not two | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old and span two statements (or a quarter); a PO while so in arrears → alert; without arrears, or like last year's season → ok |
+//! | `stocking_up` | units ordered (purchase orders) or shipped to it in the last 90 days (or one statement period if longer) ÷ units sold at the rate of its most recent statements (at least two periods' worth, up to a year back), while it is materially in arrears; compared with the same ratio in the same months a year earlier; and purchase orders placed while ≥ 60 days materially in arrears (plus the lateness it nearly always has, and at least its longest time between two payments in the year + 14 days) on two or more statements (or one quarter) — two it is really behind on: past due by more than its usual lateness + 14 days, so one statement paid three months late beside the next one a week or two late, as usual, is not two | ratio ≥ 1.5 with arrears, and more than 1.25 × last year's ratio → watch, alert when the arrears are ≥ 60 days old and span two statements (or a quarter); a PO while so in arrears → alert; without arrears, or like last year's season → ok |
 //! | `sales_stalled` | physical units sold, net of returns, per statement period over its latest periods covering 90 days (3 monthly, 1 quarterly; statements of one period in parts or currencies counted as one; digital, fee-only or reserve-only statements passed over) against the same months a year before, while it holds at least one such period's sales of the label's stock, worth the materiality floor at wholesale (only with at least `stocking_min_units` a period a year before) | at most 10 % (`sales_stall_permille`) → watch; at most 2 % (a fifth of it) over twice as many periods → alert — stock sold and not reported leaves this trace and no other; a seasonal catalog's quiet months, or a catalog selling less year by year, never fall so far below the same months a year before |
 //! | `exposure_over_limit` | (unpaid + reserve + consigned stock at wholesale) ÷ credit limit | watch ≥ 80 %, alert > 100 %, critical > 150 %; alert and critical only as far as what it owes (unpaid ÷ limit) reaches them: over the limit through the label's own consigned stock is watch (the credit check still holds shipments over the limit) |
 //! | `stock_concentration` | share of the label's units (its own warehouse + consigned) held by this distributor | watch ≥ 50 % (information) |
@@ -456,17 +456,6 @@ impl Frame {
         }
     }
 
-    /// Coverage asks "has it paid what fell due?": of a distributor that pays 45
-    /// days late every time, the statements due in the last 45 days are not paid
-    /// yet, as always. Coverage counts a statement once it is past due by the grace
-    /// and by what the distributor's usual lateness (the median of the last year's
-    /// payments, at most the lateness alert days) exceeds two weeks: 45 days late by
-    /// habit, a statement counts from 38 days past due — one statement behind at a
-    /// time, which the rule needs two of. A distributor a week or two late by habit
-    /// is judged as before (a failing one that was, is seen as soon). Lateness
-    /// itself is judged on every statement due (the lateness signal says "pays 45
-    /// days late"); a distributor that stops paying stops at once, and its usual
-    /// lateness (of what it paid) does not grow with it.
     /// The window's statements as a sentence says them: "6 months to 2016-05-24".
     fn window_text(&self, as_of: Date) -> String {
         format!(
@@ -476,21 +465,25 @@ impl Frame {
         )
     }
 
+    /// Coverage asks "has it paid what fell due?": of a distributor that pays 45
+    /// days late every time, the statements due in the last 45 days are not paid
+    /// yet, as always. Coverage counts a statement once it is past due by the grace
+    /// and by the lateness the distributor nearly always has ([`habitual_days_late`]:
+    /// the first quartile of the last year's payments, at most the lateness alert
+    /// days). A distributor sometimes on time is judged as before (a failing one that
+    /// was, is seen as soon). Lateness itself is judged on every statement due (the
+    /// lateness signal says "pays 45 days late"); a distributor that stops paying
+    /// stops at once, and its lateness (of what it paid) does not grow with it.
     fn for_coverage(&self, book: &Book<'_>, t: &Thresholds) -> Frame {
-        let usual = usual_days_late(book).clamp(0, t.payment_lateness_alert_days.max(0));
         Frame {
             floor: self.floor,
             payment_window_days: self.payment_window_days,
             due_lag_days: t
                 .arrears_grace_days
-                .saturating_add((usual - USUAL_LATENESS_JITTER_DAYS).max(0)),
+                .saturating_add(habitual_days_late(book, t)),
         }
     }
 }
-
-/// How far a distributor's payments stray from its usual lateness without saying
-/// anything: what that lateness exceeds this shifts the windows that allow for it.
-const USUAL_LATENESS_JITTER_DAYS: i64 = 14;
 
 /// Lateness and coverage of statements due in the window ending on the book's date.
 #[derive(Debug, Clone, Default)]
@@ -895,6 +888,19 @@ fn usual_payment_gap_days(book: &Book<'_>, until: Date) -> Option<i64> {
 /// The median days beyond terms of its payments in the year before the book's date
 /// (0 without any): its own habit.
 fn usual_days_late(book: &Book<'_>) -> i64 {
+    days_late_quantile(book, 1, 2)
+}
+
+/// The lateness a distributor nearly always has: the first quartile of its payments'
+/// days beyond terms over the year (0 without any), at most the lateness alert days.
+/// A distributor 45 days late give or take five has 40-odd; one often on time, 0.
+fn habitual_days_late(book: &Book<'_>, t: &Thresholds) -> i64 {
+    days_late_quantile(book, 1, 4).clamp(0, t.payment_lateness_alert_days.max(0))
+}
+
+/// The `num`/`den` quantile of the days beyond terms of its payments in the year
+/// before the book's date (0 without any).
+fn days_late_quantile(book: &Book<'_>, num: usize, den: usize) -> i64 {
     let from = crate::minus_days(book.as_of, 365);
     let mut days: Vec<i64> = book
         .stmts
@@ -910,7 +916,9 @@ fn usual_days_late(book: &Book<'_>) -> i64 {
         return 0;
     }
     days.sort_unstable();
-    days.get(days.len() / 2).copied().unwrap_or(0)
+    days.get(days.len() * num / den.max(1))
+        .copied()
+        .unwrap_or(0)
 }
 
 /// How many statements are simply unpaid past due by more than the distributor's own
@@ -1376,14 +1384,20 @@ fn stocking_measure<'v>(view: &'v View<'_>, a: &Agreement, window_days: i64) -> 
 /// Purchase orders of the window placed while the distributor was materially in
 /// arrears for at least `stocking_po_arrears_days`, as sentences (the newest three).
 /// How many days past due its oldest arrears must be for an order to count as placed
-/// "while in arrears": `stocking_po_arrears_days`, and what the distributor's usual
-/// lateness exceeds two weeks besides (as coverage's window, `Frame::for_coverage`):
-/// a distributor that pays in lumps every two or three months is always some
-/// statements 60-odd days behind, by habit, when it orders.
+/// "while in arrears": `stocking_po_arrears_days` beyond the lateness the distributor
+/// nearly always has ([`habitual_days_late`]), and more than its usual longest time
+/// between two payments and two weeks: a distributor that pays in lumps every two
+/// or three months is, by habit, some statements 60-odd days behind when it orders.
+/// (A distributor that stops paying has no payment to end its present gap: the gap
+/// is of the year's payments before it.)
 fn po_arrears_days(book: &Book<'_>, t: &Thresholds) -> i64 {
-    let usual = usual_days_late(book).clamp(0, t.payment_lateness_alert_days.max(0));
+    const TWO_WEEKS_DAYS: i64 = 14;
+    let gap = usual_payment_gap_days(book, book.as_of)
+        .unwrap_or(0)
+        .clamp(0, t.payment_window_days.max(0));
     t.stocking_po_arrears_days
-        .saturating_add((usual - USUAL_LATENESS_JITTER_DAYS).max(0))
+        .saturating_add(habitual_days_late(book, t))
+        .max(gap.saturating_add(TWO_WEEKS_DAYS))
 }
 
 fn flagged_pos(
