@@ -12,7 +12,7 @@
 //! | code | what it measures | levels (defaults, see [`Thresholds`]) |
 //! |---|---|---|
 //! | `payment_lateness` | amount-weighted days beyond terms of statements due in the payment window (180 days, or three statement periods if longer: 273 days for a quarterly distributor), unpaid amounts counting as late by today − due date; deductions left out; compared with the same window a year earlier | watch ≥ 30, alert ≥ 60, critical ≥ 120; 30 days or more late and 30 days or more later than a year earlier — over the window, or over its latest half with two statements materially late — → alert (later and later); an alert stays at watch while it is no more than 15 days later than a year earlier (a habit, not a trend) |
-//! | `payment_coverage` | cash received in the payment window (or, when more, the cash applied to the statements that fell due in it, whenever it came: one paid early) ÷ amount that fell due in the payment window (less deductions), per-mille — a statement counts once past due by the grace and by the lateness it nearly always has (first quartile of the year's payments, at most 60 days): 45 days late give or take five, from about 47 days past due; only when at least 1000 (whole currency units) fell due and the shortfall reaches the materiality floor | watch < 800, alert < 500, critical < 200; below 800 now and 90 days before as well (each time material, on two statements or more: `coverage_persist_days`) → alert — payments shrinking for months |
+//! | `payment_coverage` | cash received in the payment window (or, when more, the cash applied to the statements that fell due in it, whenever it came: one paid early) ÷ amount that fell due in the payment window (less deductions), per-mille — a statement counts once past due by the grace or, if longer, by the lateness it nearly always has (first quartile of the year's payments, at most 60 days): 45 days late give or take five, from about 40 days past due; only when at least 1000 (whole currency units) fell due and the shortfall reaches the materiality floor | watch < 800, alert < 500, critical < 200; below 800 now and 90 days before as well (each time material, on two statements or more: `coverage_persist_days`) → alert — payments shrinking for months |
 //! | `payments_stopped` | no payment at all since the last one while statements fell due after it and are past due by more than its usual lateness (median of the year) + 14 days (simply unpaid, at least the materiality floor) | 45 days of silence → watch; with two statements missed (one, for a quarterly distributor) → alert; 150 days → critical; capped at watch while the silence is no longer than its longest gap between payments in the year before plus 15 days (a third of a period, if longer) |
 //! | `deductions` | what the distributor deducted (short pays open, disputed or accepted; see [`crate::deductions`]) from its last 12 months of statements ÷ what they billed; only when the total reaches the materiality floor | watch ≥ 5 %, alert ≥ 10 % |
 //! | `statements_late_or_missing` | the statement calendar over the last 365 days; a statement is expected by period end + the distributor's usual issue lag + 15 days (at least 30) | 1 late, or missing periods of less than 60 days in all → watch (a month counts 30 days at least: January and February are 60); missing periods of 60 days or more → alert when two are missing, or one quarter is overdue by a further quarter, or by a month while another statement in the window came late (a second strike); the last three expected all late or missing, two or more of them received late, once its usual lag is known (three statements) → alert (later and later: `statements_late_in_a_row_alert`); ≥ 3 missing → critical ; missing periods followed by two statements on time are *skipped* (the statements did not stop: a month with nothing sold) → watch only |
@@ -467,20 +467,18 @@ impl Frame {
 
     /// Coverage asks "has it paid what fell due?": of a distributor that pays 45
     /// days late every time, the statements due in the last 45 days are not paid
-    /// yet, as always. Coverage counts a statement once it is past due by the grace
-    /// and by the lateness the distributor nearly always has ([`habitual_days_late`]:
-    /// the first quartile of the last year's payments, at most the lateness alert
-    /// days). A distributor sometimes on time is judged as before (a failing one that
-    /// was, is seen as soon). Lateness itself is judged on every statement due (the
+    /// yet, as always. Coverage counts a statement once it is past due by the grace or
+    /// by the lateness the distributor nearly always has ([`habitual_days_late`]: the
+    /// first quartile of the last year's payments, at most the lateness alert days),
+    /// whichever is longer. A distributor sometimes on time is judged as before (a
+    /// failing one that was, is seen as soon). Lateness itself is judged on every statement due (the
     /// lateness signal says "pays 45 days late"); a distributor that stops paying
     /// stops at once, and its lateness (of what it paid) does not grow with it.
     fn for_coverage(&self, book: &Book<'_>, t: &Thresholds) -> Frame {
         Frame {
             floor: self.floor,
             payment_window_days: self.payment_window_days,
-            due_lag_days: t
-                .arrears_grace_days
-                .saturating_add(habitual_days_late(book, t)),
+            due_lag_days: t.arrears_grace_days.max(habitual_days_late(book, t)),
         }
     }
 }
