@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+from seeds import parse_seeds
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.environ.get("BACKSTOCK_BIN", os.path.join(HERE, "backstock"))
@@ -25,17 +26,6 @@ def bs(datadir, *args, check=True):
     if check and p.returncode != 0:
         raise SystemExit(f"backstock {' '.join(args)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
     return p
-
-
-def parse_seeds(s):
-    out = []
-    for part in s.split(","):
-        if "-" in part:
-            a, b = part.split("-")
-            out.extend(range(int(a), int(b) + 1))
-        else:
-            out.append(int(part))
-    return out
 
 
 def main():

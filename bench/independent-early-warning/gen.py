@@ -41,6 +41,7 @@ import json
 import math
 import os
 import random
+from seeds import parse_seeds
 
 HEALTHY = ["habitual_late", "quarterly_150", "lump_sum", "twice_a_year",
            "halve_recover", "late_stmt_twice", "monthly_to_quarterly"]
@@ -693,17 +694,6 @@ class Label:
                                   for d in self.dists])
         with open(os.path.join(out, "plan.json"), "w") as f:
             json.dump(plan, f, indent=1)
-
-
-def parse_seeds(s):
-    out = []
-    for part in s.split(","):
-        if "-" in part:
-            a, b = part.split("-")
-            out.extend(range(int(a), int(b) + 1))
-        else:
-            out.append(int(part))
-    return out
 
 
 def main():

@@ -9,20 +9,10 @@ import datetime as dt
 import json
 import os
 import statistics
+from seeds import parse_seeds
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RANK = {"ok": 0, "watch": 1, "alert": 2, "critical": 3}
-
-
-def parse_seeds(s):
-    out = []
-    for part in s.split(","):
-        if "-" in part:
-            a, b = part.split("-")
-            out.extend(range(int(a), int(b) + 1))
-        else:
-            out.append(int(part))
-    return out
 
 
 def main():
