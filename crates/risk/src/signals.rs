@@ -1890,6 +1890,14 @@ mod tests {
     /// A distributor that sells 40 units a month and pays on time, two years of it; the
     /// label keeps most stock at home; a UCC-1 on file.
     fn healthy_with(limit: i64, delay: impl Fn(i32) -> Option<i32>) -> Tl {
+        let mut tl = signed_in_2014(limit);
+        tl.monthly("allegro", "2014-01-01", 24, "CD1", 40, 38_000, delay);
+        tl
+    }
+
+    /// Allegro signed on 2014-01-01 (UCC-1 on file, 2,000 units consigned), before
+    /// any statement.
+    fn signed_in_2014(limit: i64) -> Tl {
         let mut a = agreement("allegro", "2014-01-01");
         a.credit_limit = usd(limit);
         let mut tl = Tl::new();
@@ -1897,8 +1905,7 @@ mod tests {
             .agreement(a)
             .catalog("CD1", 950, 300)
             .make("2014-01-01", "CD1", 10_000)
-            .ship("SH1", "2014-01-05", "label", "allegro", "CD1", 2000)
-            .monthly("allegro", "2014-01-01", 24, "CD1", 40, 38_000, delay);
+            .ship("SH1", "2014-01-05", "label", "allegro", "CD1", 2000);
         tl
     }
 
@@ -1937,18 +1944,11 @@ mod tests {
     fn a_habitual_late_payer_is_not_at_alert_once_it_has_paid() {
         for late in [15, 25, 35, 45] {
             for jitter in [0, 5] {
-                let mut a = agreement("allegro", "2014-01-01");
-                a.credit_limit = usd(5_000_000);
-                let mut tl = Tl::new();
-                tl.ucc("allegro", "OR-2013-001", "OR", "2013-12-01", None)
-                    .agreement(a)
-                    .catalog("CD1", 950, 300)
-                    .make("2014-01-01", "CD1", 10_000)
-                    .ship("SH1", "2014-01-05", "label", "allegro", "CD1", 2000)
-                    .monthly_with("allegro", "2014-01-01", 26, "CD1", 40, 38_000, 60, |i| {
-                        let days = late + (i * 7 % 11 - 5) * jitter / 5;
-                        Some((days, if i % 5 == 3 { 37_240 } else { 38_000 }))
-                    });
+                let mut tl = signed_in_2014(5_000_000);
+                tl.monthly_with("allegro", "2014-01-01", 26, "CD1", 40, 38_000, 60, |i| {
+                    let days = late + (i * 7 % 11 - 5) * jitter / 5;
+                    Some((days, if i % 5 == 3 { 37_240 } else { 38_000 }))
+                });
                 let first_paid = d("2014-04-01").add_days(late + (-5 * jitter / 5));
                 let mut day = d("2014-03-01");
                 let mut at_alert = Vec::new();
