@@ -22,7 +22,6 @@
 //! deductions, and at least the materiality floor — see [`crate::rhythm`]), plus `risk_level`,
 //! `over_credit_limit`, `sku_unpriced` and `not_perfected` as above.
 
-use crate::book::Book;
 use crate::json::{human, show};
 use crate::receivables::{for_agreement, DistributorReceivables};
 use crate::signals::Assessment;
@@ -164,13 +163,9 @@ pub fn po_flags(snap: &Snapshot, t: &Thresholds, po: &PurchaseOrder) -> Vec<Hold
     };
     let mut out = Vec::new();
     let at = View::at(snap, po.date);
-    let b = Book::build(
-        &at,
-        d,
-        a.currency,
-        a.payment_terms_days,
-        a.reserve_release_days,
-    );
+    // Judged as the signals judge it: a distributor paying everything due twice a
+    // year is not in arrears between its payment days.
+    let (b, _) = signals::judged_book(&at, a, t);
     let floor = crate::rhythm::materiality_floor(&b, t, a.currency);
     let (amount, days) = b.unpaid_arrears(t.arrears_grace_days, t.deduction_max_permille, floor);
     if amount > 0 {

@@ -32,6 +32,7 @@ pub mod reconcile;
 pub mod signals;
 
 mod book;
+mod cycle;
 mod json;
 mod rhythm;
 mod view;

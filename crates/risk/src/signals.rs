@@ -28,6 +28,15 @@
 //! `arrears_grace_days` (7), and only when it reaches the materiality floor: a short-pay
 //! residual of a few dollars is not arrears.
 //!
+//! **A distributor that pays everything due in lumps is judged by its payment days.**
+//! One that settled everything past due at each of its last three payment days, 45 to
+//! 200 days apart (twice a year, every two months), has a payment cycle
+//! ([`crate::cycle`]): each statement counts as due on the first payment day after its
+//! terms, or on the next one expected (the last payment day plus the longest recent
+//! gap). Lateness, coverage, payments stopped, arrears and purchase orders in arrears are
+//! all measured from that day; the signals' sentences say so. One that misses its payment
+//! day is late from that day like any other.
+//!
 //! **One late payment is not a trend.** `payment_lateness` and `payment_coverage` are
 //! capped at `watch` unless at least `payment_min_problem_statements` (2) statements due
 //! in the window were paid ≥ 30 days late or are still unpaid past due, each by at least
@@ -58,6 +67,7 @@
 //! The [`Assessment::reason`] says which rule gave the level and names the signals.
 
 use crate::book::{AppKind, Book};
+use crate::cycle::Cycle;
 use crate::json::{self, div_round, human, pct, permille, plural, show, window_words};
 use crate::legal::{self, UccStatus};
 use crate::receivables::{exposure, stock_holding};
@@ -387,21 +397,15 @@ fn assess_as_measured(
 ) -> (Assessment, crate::book::Arrears) {
     let d = &a.distributor;
     let as_of = view.as_of;
-    let book = Book::build(
-        view,
-        d,
-        a.currency,
-        a.payment_terms_days,
-        a.reserve_release_days,
-    );
+    let (book, cycle) = judged_book(view, a, t);
     let mut warnings = Vec::new();
     let stock = stock_holding(snap, view, d, a.currency, &mut warnings, false);
     let exp = exposure(&book, &stock, a, &mut warnings);
 
     let frame = Frame::of(&book, a, t);
     let mut signals = Vec::new();
-    signals.extend(payment_signals(snap, a, &book, t, &frame));
-    signals.extend(payments_stopped_signal(a, &book, t, &frame));
+    signals.extend(payment_signals(snap, a, &book, t, &frame, cycle.as_ref()));
+    signals.extend(payments_stopped_signal(a, &book, t, &frame, cycle.as_ref()));
     signals.extend(deductions_signal(&book, t, &frame));
     signals.push(statements_signal(view, a, t));
     signals.extend(stocking_signal(snap, view, a, &book, t, &frame));
@@ -434,6 +438,29 @@ fn assess_as_measured(
         },
         arrears,
     )
+}
+
+/// The distributor's book as the signals judge it: on its payment cycle when it pays
+/// everything due in lumps every few months ([`crate::cycle`]), by each statement's
+/// due date otherwise. Receivables and the ageing keep the real due dates.
+pub(crate) fn judged_book<'a>(
+    view: &View<'a>,
+    a: &Agreement,
+    t: &Thresholds,
+) -> (Book<'a>, Option<Cycle>) {
+    let mut book = Book::build(
+        view,
+        &a.distributor,
+        a.currency,
+        a.payment_terms_days,
+        a.reserve_release_days,
+    );
+    let floor = rhythm::materiality_floor(&book, t, a.currency);
+    let cycle = Cycle::of(&book, t, floor);
+    if let Some(c) = &cycle {
+        c.apply(&mut book);
+    }
+    (book, cycle)
 }
 
 /// What the distributor's size and rhythm make of the thresholds (see [`crate::rhythm`]).
@@ -615,9 +642,11 @@ fn payment_signals(
     book: &Book<'_>,
     t: &Thresholds,
     f: &Frame,
+    cycle: Option<&Cycle>,
 ) -> Vec<Signal> {
     let cur = a.currency;
     let m = pay_metrics(book, t, f);
+    let cycle_note = cycle.map(Cycle::text).unwrap_or_default();
     // What the window counts, checkable by hand: statements due in the window that
     // ends the arrears grace before today (one due yesterday is not yet a shortfall).
     let window = f.window_text(book.as_of);
@@ -631,18 +660,12 @@ fn payment_signals(
         None => out.push(sig(
             SignalCode::PaymentLateness,
             Level::Ok,
-            format!("No statement fell due in the {window}."),
+            format!("No statement fell due in the {window}.{cycle_note}"),
             "n/a".into(),
         )),
         Some(avg) => {
             let prior_view = View::at(snap, book.as_of.add_days(-365));
-            let prior_book = Book::build(
-                &prior_view,
-                &a.distributor,
-                cur,
-                a.payment_terms_days,
-                a.reserve_release_days,
-            );
+            let (prior_book, _) = judged_book(&prior_view, a, t);
             let prior_frame = Frame::of(&prior_book, a, t);
             // A year ago is a measure only with as many statements due then (at least
             // half as many, and two): in its first months a distributor's one
@@ -714,7 +737,7 @@ fn payment_signals(
                 SignalCode::PaymentLateness,
                 level,
                 format!(
-                    "Payments average {avg} days beyond terms over the {window}{trend} ({} due{unpaid}).{note}",
+                    "Payments average {avg} days beyond terms over the {window}{trend} ({} due{unpaid}).{note}{cycle_note}",
                     plural(m.n_due, "statement"),
                 ),
                 format!("{avg} days"),
@@ -841,13 +864,7 @@ fn coverage_before(
         .ok()
         .filter(|d| *d > 0)?;
     let view = View::at(snap, book.as_of.add_days(-days));
-    let before = Book::build(
-        &view,
-        &a.distributor,
-        a.currency,
-        a.payment_terms_days,
-        a.reserve_release_days,
-    );
+    let (before, _) = judged_book(&view, a, t);
     let frame = Frame::of(&before, a, t).for_coverage(&before, t);
     let m = pay_metrics(&before, t, &frame);
     let pm = permille(m.cash_in, m.due)?;
@@ -942,6 +959,7 @@ fn payments_stopped_signal(
     book: &Book<'_>,
     t: &Thresholds,
     f: &Frame,
+    cycle: Option<&Cycle>,
 ) -> Option<Signal> {
     let as_of = book.as_of;
     let cur = a.currency;
@@ -1015,7 +1033,7 @@ fn payments_stopped_signal(
         SignalCode::PaymentsStopped,
         level,
         format!(
-            "{since_text} while {} that fell due after it {} unpaid ({}){}.{habit_note}",
+            "{since_text} while {} that fell due after it {} unpaid ({}){}.{habit_note}{}",
             plural(n, "statement"),
             if n == 1 { "is" } else { "are" },
             show(amount, cur),
@@ -1023,7 +1041,8 @@ fn payments_stopped_signal(
                 format!(", {oldest_overdue_days} days past due")
             } else {
                 format!(", the oldest {oldest_overdue_days} days past due")
-            }
+            },
+            cycle.map(Cycle::text).unwrap_or_default()
         ),
         format!("{silent_days} days"),
     ))
@@ -1404,7 +1423,6 @@ fn flagged_pos(
     pos: &[&backstock_ledger::facts::PurchaseOrder],
     t: &Thresholds,
 ) -> Vec<String> {
-    let d = &a.distributor;
     let cur = a.currency;
     let mut by_po: BTreeMap<(Date, &str), (i64, usize)> = BTreeMap::new();
     for p in pos {
@@ -1418,7 +1436,7 @@ fn flagged_pos(
     let mut flagged = Vec::new();
     for ((date, po), (units, skus)) in &by_po {
         let v = View::at(snap, *date);
-        let b = Book::build(&v, d, cur, a.payment_terms_days, a.reserve_release_days);
+        let (b, _) = judged_book(&v, a, t);
         let floor = rhythm::materiality_floor(&b, t, cur);
         let ar = b.arrears_of(t.arrears_grace_days, t.deduction_max_permille, floor);
         let (amt, days) = (ar.amount, ar.oldest_days);
@@ -1994,6 +2012,133 @@ mod tests {
         );
         assert_eq!(signal(&a, "ucc_unperfected").value, "ok");
         assert!(a.reason.starts_with("ok"));
+    }
+
+    /// Monthly statements on 60-day terms from 2014-01, 38,000 each, paid by one
+    /// unnamed payment on each of `paydays` covering everything then due (less what
+    /// `keep_open` says to leave unpaid of that payday's statements).
+    fn paid_on_paydays(months: i32, paydays: &[&str], keep_open: impl Fn(usize) -> i64) -> Tl {
+        let mut tl = signed_in_2014(5_000_000);
+        tl.monthly_with(
+            "allegro",
+            "2014-01-01",
+            months,
+            "CD1",
+            40,
+            38_000,
+            60,
+            |_| None,
+        );
+        let mut paid_through = 0i64; // statements paid (by count, oldest first)
+        for (k, day) in paydays.iter().enumerate() {
+            let on = d(day);
+            let due: i64 = (0..months)
+                .filter(|i| {
+                    let end = d("2014-01-01").add_months(*i).last_of_month();
+                    end.add_days(60) <= on
+                })
+                .count() as i64;
+            let n = (due - keep_open(k)).max(paid_through);
+            if n > paid_through {
+                tl.pay(
+                    &format!("lump-{k}"),
+                    day,
+                    "allegro",
+                    usd((n - paid_through) * 38_000),
+                    None,
+                );
+                paid_through = n;
+            }
+        }
+        tl.sort();
+        tl
+    }
+
+    const TWICE_A_YEAR: [&str; 7] = [
+        "2014-06-13",
+        "2014-12-19",
+        "2015-06-08",
+        "2015-12-14",
+        "2016-06-22",
+        "2016-12-05",
+        "2017-06-16",
+    ];
+
+    /// A distributor that pays everything due twice a year (mid-June and mid-December,
+    /// give or take ten days) has statements up to six months past their terms before
+    /// every payment. Once its third payment day shows the habit, it is judged by its
+    /// payment days: never at alert, and a shipment to it is not held.
+    #[test]
+    fn a_distributor_paying_everything_twice_a_year_is_judged_by_its_payment_days() {
+        let tl = paid_on_paydays(42, &TWICE_A_YEAR, |_| 0);
+        let mut day = d("2015-06-15");
+        let mut at_alert = Vec::new();
+        while day <= d("2017-06-30") {
+            let x = assess1(&tl.snap(&day.to_string()));
+            if x.level >= Level::Alert {
+                at_alert.push(format!("{day}: {}", x.reason));
+            }
+            day = day.add_days(3);
+        }
+        assert!(at_alert.is_empty(), "{:#?}", at_alert);
+        let x = assess1(&tl.snap("2016-06-10"));
+        let lateness = signal(&x, "payment_lateness");
+        assert!(
+            lateness.message.contains(
+                "It pays everything due in one payment every 171–189 days (the last on 2015-12-14)"
+            ) && lateness
+                .message
+                .contains("the next is expected by 2016-06-20"),
+            "{lateness:#?}"
+        );
+    }
+
+    /// The same distributor that misses its June payment: from the day its payment was
+    /// expected, its statements are late like any other's — at alert within five weeks,
+    /// not half a year after they fell due.
+    #[test]
+    fn a_twice_a_year_payer_that_misses_its_payment_day_is_an_alert_soon_after() {
+        let tl = paid_on_paydays(42, &TWICE_A_YEAR[..5], |_| 0);
+        // Paid 2016-06-22 last; the gaps before were 189-191 days: expected by 2016-12-30.
+        let before = assess1(&tl.snap("2016-12-29"));
+        assert!(before.level < Level::Alert, "{before:#?}");
+        let after = assess1(&tl.snap("2017-02-03"));
+        assert!(after.level >= Level::Alert, "{after:#?}");
+    }
+
+    /// A distributor that pays in lumps every two months but leaves the latest
+    /// statement it owes unpaid each time has no cycle: it is behind at every payment.
+    #[test]
+    fn lumps_that_leave_statements_unpaid_are_no_cycle() {
+        let paydays = [
+            "2014-04-15",
+            "2014-06-16",
+            "2014-08-15",
+            "2014-10-15",
+            "2014-12-15",
+            "2015-02-16",
+            "2015-04-15",
+            "2015-06-15",
+            "2015-08-17",
+            "2015-10-15",
+            "2015-12-15",
+        ];
+        let tl = paid_on_paydays(24, &paydays, |k| if k < 3 { 0 } else { 2 });
+        let x = assess1(&tl.snap("2016-01-20"));
+        assert!(
+            x.signals
+                .iter()
+                .all(|s| !s.message.contains("It pays everything due")),
+            "{x:#?}"
+        );
+        let tl = paid_on_paydays(24, &paydays, |_| 0);
+        let x = assess1(&tl.snap("2016-01-20"));
+        assert!(
+            signal(&x, "payment_lateness")
+                .message
+                .contains("It pays everything due in one payment every 59–61 days"),
+            "{x:#?}"
+        );
     }
 
     #[test]

@@ -1,0 +1,178 @@
+//! A distributor that pays in lumps: everything due, in one payment, every few months.
+//!
+//! Some distributors pay on a calendar of their own rather than statement by
+//! statement: twice a year (June and December), or every couple of months, each time
+//! settling everything that has fallen due. Judged by each statement's due date, such a
+//! distributor is months "late" on most statements and its coverage falls to a tenth
+//! just before every payment, so every early-warning signal fires on a distributor
+//! that has never missed a cent. Its habit, once shown, is the measure instead: a
+//! statement that falls due after one payment day is expected on the next.
+//!
+//! The habit is established only by what the distributor did (nothing is assumed): its
+//! last [`PAYDAYS_SHOWN`] payment days, all within [`LOOKBACK_DAYS`], spaced
+//! [`MIN_GAP_DAYS`]–[`MAX_GAP_DAYS`] apart, and each of them settled everything
+//! then past due by more than the arrears grace (short-pays within the deduction limit,
+//! and together less than the materiality floor, aside). A distributor that pays in
+//! lumps but leaves statements unpaid each time, or pays every month, has no cycle and
+//! is judged statement by statement as before.
+//!
+//! Under a cycle, a statement due after the last payment day is expected by the last
+//! payment day plus the longest gap of the last ones ([`Cycle::next_expected`]). From
+//! that day it is late like any other: a distributor that misses its lump is seen as
+//! soon as the lump was due, not half a year after its statements were.
+
+use crate::book::Book;
+use crate::Thresholds;
+use backstock_domain::Date;
+
+/// Payments this many days apart or less are one payment day (a lump paid in parts).
+const SAME_PAYDAY_DAYS: i64 = 7;
+/// Payment days that establish the habit (two gaps).
+const PAYDAYS_SHOWN: usize = 3;
+/// A cycle is paying less often than this: a distributor paying monthly is judged
+/// statement by statement (its lateness is its own measure).
+const MIN_GAP_DAYS: i64 = 45;
+/// A cycle is paying at least twice a year (half a year and a few weeks): a
+/// distributor paying once a year is not given a year's grace.
+const MAX_GAP_DAYS: i64 = 200;
+/// The payment days that establish it lie within the last two years.
+const LOOKBACK_DAYS: i64 = 730;
+
+/// A distributor's payment cycle (see the module's docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cycle {
+    /// The first day of each payment day up to the book's date, oldest first.
+    paydays: Vec<Date>,
+    /// The shortest and the longest gap between the payment days that establish it.
+    gap_min_days: i64,
+    gap_max_days: i64,
+}
+
+impl Cycle {
+    /// The cycle the book's payments show on its date, if any.
+    pub(crate) fn of(book: &Book<'_>, t: &Thresholds, floor: i128) -> Option<Cycle> {
+        let as_of = book.as_of;
+        let mut dates: Vec<Date> = book
+            .cash
+            .iter()
+            .filter(|c| c.amount > 0 && c.date <= as_of)
+            .map(|c| c.date)
+            .collect();
+        dates.sort_unstable();
+        // (first, last) day of each payment day.
+        let mut days: Vec<(Date, Date)> = Vec::new();
+        for d in dates {
+            match days.last_mut() {
+                Some((_, last)) if i64::from(last.days_until(d)) <= SAME_PAYDAY_DAYS => *last = d,
+                _ => days.push((d, d)),
+            }
+        }
+        let shown = days.get(days.len().checked_sub(PAYDAYS_SHOWN)?..)?;
+        let oldest = shown.first()?.0;
+        if i64::from(oldest.days_until(as_of)) > LOOKBACK_DAYS {
+            return None;
+        }
+        let gaps: Vec<i64> = shown
+            .windows(2)
+            .map(|w| i64::from(w[0].0.days_until(w[1].0)))
+            .collect();
+        let gap_min_days = *gaps.iter().min()?;
+        let gap_max_days = *gaps.iter().max()?;
+        if gap_min_days < MIN_GAP_DAYS || gap_max_days > MAX_GAP_DAYS {
+            return None;
+        }
+        let max = t.deduction_max_permille.max(0);
+        let grace = t.arrears_grace_days.max(0);
+        for &(first, last) in shown {
+            // What was past due by the grace on the payment day and left open after it.
+            let due_by = crate::minus_days(first, grace);
+            let left: i128 = book
+                .stmts
+                .iter()
+                .filter(|s| s.due_amount() > 0 && s.due_on <= due_by)
+                .map(|s| {
+                    let paid: i128 = s
+                        .apps
+                        .iter()
+                        .filter(|a| a.date <= last)
+                        .map(|a| a.amount)
+                        .sum();
+                    let open = (s.due_amount() - paid).max(0);
+                    // Paid short within the deduction limit: a deduction, judged apart.
+                    let short_pay = paid > 0 && open * 1000 <= s.due_amount() * i128::from(max);
+                    if short_pay {
+                        0
+                    } else {
+                        open
+                    }
+                })
+                .sum();
+            if left >= floor.max(1) {
+                return None;
+            }
+        }
+        let paydays = days.iter().map(|(first, _)| *first).collect();
+        Some(Cycle {
+            paydays,
+            gap_min_days,
+            gap_max_days,
+        })
+    }
+
+    pub(crate) fn last_payday(&self) -> Date {
+        // `of` never builds a cycle with fewer than `PAYDAYS_SHOWN` payment days.
+        *self.paydays.last().expect("a cycle has payment days")
+    }
+
+    /// The day the next payment is expected: the last payment day and the longest of
+    /// the gaps that establish the cycle.
+    pub(crate) fn next_expected(&self) -> Date {
+        self.last_payday()
+            .add_days(crate::days_i32(self.gap_max_days))
+    }
+
+    /// When a statement due on `due_on` is expected to be paid: the first payment day
+    /// on or after it, or the next expected one. Statements due before the cycle (a
+    /// longest gap before its first establishing payment day) keep their due date.
+    pub(crate) fn expected_on(&self, due_on: Date) -> Date {
+        let from = self
+            .paydays
+            .len()
+            .checked_sub(PAYDAYS_SHOWN)
+            .and_then(|i| self.paydays.get(i))
+            .map(|d| d.add_days(-crate::days_i32(self.gap_max_days)));
+        if from.is_some_and(|f| due_on < f) {
+            return due_on;
+        }
+        let i = self.paydays.partition_point(|d| *d < due_on);
+        self.paydays
+            .get(i)
+            .copied()
+            .unwrap_or_else(|| self.next_expected().max(due_on))
+    }
+
+    /// Moves each statement's due date to the day its cycle expects it paid, and keeps
+    /// the book's order by due date. Payments were applied on the real due dates
+    /// (oldest first) when the book was built; only the judging moves.
+    pub(crate) fn apply(&self, book: &mut Book<'_>) {
+        for s in &mut book.stmts {
+            s.due_on = self.expected_on(s.due_on);
+        }
+        book.stmts
+            .sort_by_key(|s| (s.due_on, s.r.st.period_end, s.r.seq));
+    }
+
+    /// The sentence a signal adds: the habit and what it makes of the statements.
+    pub(crate) fn text(&self) -> String {
+        let every = if self.gap_min_days == self.gap_max_days {
+            format!("every {} days", self.gap_max_days)
+        } else {
+            format!("every {}–{} days", self.gap_min_days, self.gap_max_days)
+        };
+        format!(
+            " It pays everything due in one payment {every} (the last on {}), so a statement counts as due on the first payment day after its terms; the next is expected by {}.",
+            self.last_payday(),
+            self.next_expected()
+        )
+    }
+}
