@@ -517,3 +517,63 @@ fn a_purchase_order_in_arrears_is_named_whole_not_by_its_first_line() {
         "{out}"
     );
 }
+
+/// Consigned stock priced only in another currency than the agreement's is left out of
+/// the exposure — and `risk` says so, in text and JSON, instead of a smaller figure
+/// without a word.
+#[test]
+fn consigned_units_without_a_price_in_the_agreements_currency_are_said() {
+    let (tmp, d) = demo();
+    let f = |name: &str, text: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().to_string()
+    };
+    ok(
+        &d,
+        &[
+            "import",
+            &f(
+                "eur.csv",
+                "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+MRG-099-CD,,Euro Pressing,The Band,CD,2016-01-01,14.00,7.00,1.00,EUR\n",
+            ),
+            &f(
+                "eur_ship.csv",
+                "shipment_id,date,from,to,sku,units,po_number\n\
+RUN-EUR,2016-06-01,plant:optimal,label,MRG-099-CD,50,\n\
+SH-EUR,2016-06-02,label,northwind,MRG-099-CD,40,\n",
+            ),
+        ],
+    );
+    let text = ok(&d, &["risk", "--as-of", "2016-06-20"]);
+    let northwind = text
+        .split("\n\n")
+        .find(|b| b.starts_with("northwind:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        northwind
+            .contains("and 40 consigned units not valued: no wholesale price in that currency"),
+        "{northwind}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&ok(
+        &d,
+        &["risk", "--as-of", "2016-06-20", "--format", "json"],
+    ))
+    .unwrap();
+    let row = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["distributor"] == "northwind")
+        .unwrap();
+    assert_eq!(row["units_not_valued"], 40, "{row}");
+    let others: Vec<_> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["distributor"] != "northwind")
+        .map(|r| r["units_not_valued"].as_i64())
+        .collect();
+    assert!(others.iter().all(|n| *n == Some(0)), "{others:?}");
+}

@@ -65,6 +65,10 @@ pub(crate) struct StmtCalc<'a> {
     pub reserve_released: i128,
     /// The label disputed what was deducted from it (and the dispute is on record).
     pub disputed: bool,
+    /// The largest unnamed payment that settled older statements in full and then paid
+    /// part of this one (a lump paying everything due, short): what it left open here
+    /// is measured as a short-pay of that payment, not of this statement alone.
+    pub lump: i128,
 }
 
 impl StmtCalc<'_> {
@@ -113,12 +117,18 @@ impl StmtCalc<'_> {
         if self.disputed {
             return open;
         }
-        let limit = self.due_amount() * i128::from(max_permille.max(0)) / 1000;
-        if open <= limit {
+        if open <= self.short_pay_allowance(max_permille) {
             open
         } else {
             0
         }
+    }
+    /// The most a payment may leave open on it and still have paid it short (a
+    /// deduction) rather than not paid it: `max_permille` of its net due — or of the
+    /// lump that reached it last: a lump that paid several statements 2 % short leaves
+    /// the shortfall on the last one, where it may be a fifth of that statement.
+    pub fn short_pay_allowance(&self, max_permille: i64) -> i128 {
+        self.due_amount().max(self.lump) * i128::from(max_permille.max(0)) / 1000
     }
     /// Open and not a deduction: what the distributor has simply not paid.
     pub fn unpaid(&self, max_permille: i64) -> i128 {
@@ -249,6 +259,7 @@ impl<'a> Book<'a> {
                     .disputes
                     .iter()
                     .any(|x| &x.distributor == distributor && x.statement_id == r.st.statement_id),
+                lump: 0,
             });
         }
         stmts.sort_by_key(|s| (s.due_on, s.r.st.period_end, s.r.seq));
@@ -402,11 +413,28 @@ impl<'a> Book<'a> {
                     apply(i, &mut left, &mut stmts);
                 }
             }
+            let unnamed_cash = named.is_none() && app_kind == AppKind::Cash;
+            let (mut settled, mut last) = (0usize, None);
             for i in 0..stmts.len() {
                 if left <= 0 {
                     break;
                 }
+                let before = left;
                 apply(i, &mut left, &mut stmts);
+                if left < before {
+                    last = Some(i);
+                    if stmts[i].open() == 0 {
+                        settled += 1;
+                    }
+                }
+            }
+            if unnamed_cash && left <= 0 {
+                // A lump: older statements settled in full, the last one reached in part.
+                if let Some(s) = last.and_then(|i| stmts.get_mut(i)) {
+                    if s.open() > 0 && settled > 0 {
+                        s.lump = s.lump.max(c.amount);
+                    }
+                }
             }
             unapplied += left;
             if app_kind == AppKind::CreditNote {

@@ -81,7 +81,7 @@ impl Cycle {
         if gap_min_days < MIN_GAP_DAYS || gap_max_days > MAX_GAP_DAYS {
             return None;
         }
-        let max = t.deduction_max_permille.max(0);
+        let max = t.deduction_max_permille;
         let grace = t.arrears_grace_days.max(0);
         for &(first, last) in shown {
             // What was past due by the grace on the payment day and left open after it.
@@ -99,7 +99,7 @@ impl Cycle {
                         .sum();
                     let open = (s.due_amount() - paid).max(0);
                     // Paid short within the deduction limit: a deduction, judged apart.
-                    let short_pay = paid > 0 && open * 1000 <= s.due_amount() * i128::from(max);
+                    let short_pay = paid > 0 && open <= s.short_pay_allowance(max);
                     if short_pay {
                         0
                     } else {

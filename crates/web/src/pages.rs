@@ -36,6 +36,20 @@ fn locale(t: &Tenant) -> Locale {
     Locale::new(&t.row.locale, &t.row.currency)
 }
 
+/// Said after a distributor's reasons when its exposure leaves consigned units out
+/// (no wholesale price in the agreement's currency), as `backstock risk` says it.
+fn not_valued(units: i64) -> String {
+    match units {
+        0 => String::new(),
+        1 => {
+            " The exposure leaves out 1 consigned unit: no wholesale price in its currency.".into()
+        }
+        n => format!(
+            " The exposure leaves out {n} consigned units: no wholesale price in its currency."
+        ),
+    }
+}
+
 fn money_cell(l: &Locale, m: Money) -> Cell {
     Cell::money(l, m)
 }
@@ -596,7 +610,10 @@ pub async fn dashboard(
                 &base(&t, &format!("distributors/{}", a.distributor)),
             ),
             Cell::badge(a.level.as_str(), level_rank(a.level)),
-            Cell::sentence(&l, reasons_in_words(&a.signals)),
+            Cell::sentence(
+                &l,
+                reasons_in_words(&a.signals) + &not_valued(a.units_not_valued),
+            ),
             money_cell(&l, a.exposure),
         ]);
     }
