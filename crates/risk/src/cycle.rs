@@ -9,7 +9,8 @@
 //! statement that falls due after one payment day is expected on the next.
 //!
 //! The habit is established only by what the distributor did (nothing is assumed): its
-//! last [`PAYDAYS_SHOWN`] payment days, all within [`LOOKBACK_DAYS`], spaced
+//! last [`PAYDAYS_SHOWN`] payment days (or its only two, when it has never paid
+//! otherwise: a young distributor's first full cycle), all within [`LOOKBACK_DAYS`], spaced
 //! [`MIN_GAP_DAYS`]–[`MAX_GAP_DAYS`] apart, and each of them settled everything
 //! then past due by more than the arrears grace (short-pays within the deduction limit,
 //! and together less than the materiality floor, aside). A distributor that pays in
@@ -17,7 +18,8 @@
 //! is judged statement by statement as before.
 //!
 //! Under a cycle, a statement due after the last payment day is expected by the last
-//! payment day plus the longest gap of the last ones ([`Cycle::next_expected`]). From
+//! payment day plus the longest gap of the last ones, give or take their spread
+//! ([`Cycle::next_expected`]). From
 //! that day it is late like any other: a distributor that misses its lump is seen as
 //! soon as the lump was due, not half a year after its statements were.
 
@@ -67,7 +69,10 @@ impl Cycle {
                 _ => days.push((d, d)),
             }
         }
-        let shown = days.get(days.len().checked_sub(PAYDAYS_SHOWN)?..)?;
+        // Its last three payment days; or its only two, when it has never paid
+        // otherwise (a young distributor's first full cycle).
+        let n = if days.len() == 2 { 2 } else { PAYDAYS_SHOWN };
+        let shown = days.get(days.len().checked_sub(n)?..)?;
         let oldest = shown.first()?.0;
         if i64::from(oldest.days_until(as_of)) > LOOKBACK_DAYS {
             return None;
@@ -124,11 +129,13 @@ impl Cycle {
         *self.paydays.last().expect("a cycle has payment days")
     }
 
-    /// The day the next payment is expected: the last payment day and the longest of
-    /// the gaps that establish the cycle.
+    /// The day the next payment is expected: the last payment day, the longest of the
+    /// gaps that establish the cycle and its give or take (the spread of those gaps,
+    /// at least a twelfth of the longest: "mid-June" is two weeks either way).
     pub(crate) fn next_expected(&self) -> Date {
+        let give = (self.gap_max_days - self.gap_min_days).max(self.gap_max_days / 12);
         self.last_payday()
-            .add_days(crate::days_i32(self.gap_max_days))
+            .add_days(crate::days_i32(self.gap_max_days + give))
     }
 
     /// When a statement due on `due_on` is expected to be paid: the first payment day
@@ -139,7 +146,7 @@ impl Cycle {
             .paydays
             .len()
             .checked_sub(PAYDAYS_SHOWN)
-            .and_then(|i| self.paydays.get(i))
+            .map_or(self.paydays.first(), |i| self.paydays.get(i))
             .map(|d| d.add_days(-crate::days_i32(self.gap_max_days)));
         if from.is_some_and(|f| due_on < f) {
             return due_on;
