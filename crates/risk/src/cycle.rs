@@ -8,14 +8,18 @@
 //! that has never missed a cent. Its habit, once shown, is the measure instead: a
 //! statement that falls due after one payment day is expected on the next.
 //!
-//! The habit is established only by what the distributor did (nothing is assumed): its
-//! last [`PAYDAYS_SHOWN`] payment days (or its only two, when it has never paid
-//! otherwise: a young distributor's first full cycle), all within [`LOOKBACK_DAYS`], spaced
-//! [`MIN_GAP_DAYS`]–[`MAX_GAP_DAYS`] apart, and each of them settled everything
-//! then past due by more than the arrears grace (short-pays within the deduction limit,
-//! and together less than the materiality floor, aside). A distributor that pays in
-//! lumps but leaves statements unpaid each time, or pays every month, has no cycle and
-//! is judged statement by statement as before.
+//! The habit is established only by what the distributor did (nothing is assumed),
+//! and over a year, so that a distributor drifting into paying two statements at a time
+//! is not taken for one that has always paid in lumps: its payment days of the
+//! [`HABIT_DAYS`] up to its last and the one before them (at least [`PAYDAYS_SHOWN`] in all), each gap
+//! between them at least half as long again as its statement period (45 days for a
+//! monthly distributor, 136 for a quarterly one: it pays less often than it states —
+//! a quarterly distributor paying each statement is judged statement by statement)
+//! and at most [`MAX_GAP_DAYS`], and each of those payment days settled everything
+//! then past due by more than the arrears grace (short-pays within the deduction
+//! limit, and together less than the materiality floor, aside). A distributor that
+//! pays in lumps but leaves statements unpaid each time, or pays as often as it
+//! states, has no cycle and is judged statement by statement as before.
 //!
 //! Under a cycle, a statement due after the last payment day is expected by the last
 //! payment day plus the longest gap of the last ones, give or take their spread
@@ -29,16 +33,17 @@ use backstock_domain::Date;
 
 /// Payments this many days apart or less are one payment day (a lump paid in parts).
 const SAME_PAYDAY_DAYS: i64 = 7;
-/// Payment days that establish the habit (two gaps).
+/// Payment days that establish the habit, at least (two gaps).
 const PAYDAYS_SHOWN: usize = 3;
 /// A cycle is paying less often than this: a distributor paying monthly is judged
 /// statement by statement (its lateness is its own measure).
 const MIN_GAP_DAYS: i64 = 45;
+/// The habit is shown over about a year (eleven months: twice a year "mid-June" is
+/// one June to the next give or take ten days either way).
+const HABIT_DAYS: i64 = 330;
 /// A cycle is paying at least twice a year (half a year and a few weeks): a
 /// distributor paying once a year is not given a year's grace.
 const MAX_GAP_DAYS: i64 = 200;
-/// The payment days that establish it lie within the last two years.
-const LOOKBACK_DAYS: i64 = 730;
 
 /// A distributor's payment cycle (see the module's docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +57,12 @@ pub(crate) struct Cycle {
 
 impl Cycle {
     /// The cycle the book's payments show on its date, if any.
-    pub(crate) fn of(book: &Book<'_>, t: &Thresholds, floor: i128) -> Option<Cycle> {
+    pub(crate) fn of(
+        book: &Book<'_>,
+        t: &Thresholds,
+        floor: i128,
+        period_days: i64,
+    ) -> Option<Cycle> {
         let as_of = book.as_of;
         let mut dates: Vec<Date> = book
             .cash
@@ -69,12 +79,12 @@ impl Cycle {
                 _ => days.push((d, d)),
             }
         }
-        // Its last three payment days; or its only two, when it has never paid
-        // otherwise (a young distributor's first full cycle).
-        let n = if days.len() == 2 { 2 } else { PAYDAYS_SHOWN };
-        let shown = days.get(days.len().checked_sub(n)?..)?;
-        let oldest = shown.first()?.0;
-        if i64::from(oldest.days_until(as_of)) > LOOKBACK_DAYS {
+        // The payment days of the year up to its last, and the one before them.
+        let last = days.last()?.0;
+        let year_before = crate::minus_days(last, HABIT_DAYS);
+        let first = days.iter().rposition(|(d, _)| *d <= year_before)?;
+        let shown = days.get(first..)?;
+        if shown.len() < PAYDAYS_SHOWN {
             return None;
         }
         let gaps: Vec<i64> = shown
@@ -83,7 +93,9 @@ impl Cycle {
             .collect();
         let gap_min_days = *gaps.iter().min()?;
         let gap_max_days = *gaps.iter().max()?;
-        if gap_min_days < MIN_GAP_DAYS || gap_max_days > MAX_GAP_DAYS {
+        // Less often than it states, by half a period at least.
+        let min_gap = MIN_GAP_DAYS.max(period_days.saturating_mul(3) / 2);
+        if gap_min_days < min_gap || gap_max_days > MAX_GAP_DAYS {
             return None;
         }
         let max = t.deduction_max_permille;

@@ -469,7 +469,7 @@ fn judged_book_on<'a>(
         a.reserve_release_days,
     );
     let floor = rhythm::materiality_floor(&book, t, a.currency);
-    let cycle = Cycle::of(&book, t, floor).filter(|_| on_cycle);
+    let cycle = Cycle::of(&book, t, floor, rhythm::period_days(a)).filter(|_| on_cycle);
     if let Some(c) = &cycle {
         c.apply(&mut book);
     }
@@ -2091,13 +2091,13 @@ mod tests {
 
     /// A distributor that pays everything due twice a year (mid-June and mid-December,
     /// give or take ten days) has statements up to six months past their terms before
-    /// every payment. Once its second payment day shows the habit (its first full
-    /// cycle), it is judged by its payment days: never at alert.
+    /// every payment. Once its payment days show the habit over a year (its third), it
+    /// is judged by them: never at alert.
     #[test]
     fn a_distributor_paying_everything_twice_a_year_is_judged_by_its_payment_days() {
         let tl = paid_on_paydays(42, &TWICE_A_YEAR, |_| 0);
-        // From its second payment day: its first full cycle (it never paid otherwise).
-        let mut day = d("2014-12-20");
+        // From its third payment day: a year of the habit.
+        let mut day = d("2015-06-09");
         let mut at_alert = Vec::new();
         while day <= d("2017-06-30") {
             let x = assess1(&tl.snap(&day.to_string()));
@@ -2161,6 +2161,57 @@ mod tests {
         assert!(after.level >= Level::Alert, "{after:#?}");
     }
 
+    /// A quarterly distributor that pays each statement on its own, later and later
+    /// (10, 25, 45, 65 … days beyond terms), settles everything due at every payment
+    /// day, 100-odd days apart: it pays as often as it states, so that is no cycle —
+    /// its lateness is its own measure, and "later and later" is an alert.
+    #[test]
+    fn a_quarterly_distributor_paying_each_statement_later_and_later_is_no_cycle() {
+        let mut a = agreement("allegro", "2013-01-01");
+        a.statement_frequency = backstock_ledger::facts::StatementFrequency::Quarterly;
+        a.credit_limit = usd(5_000_000);
+        let mut tl = Tl::new();
+        tl.ucc("allegro", "OR-2012-001", "OR", "2012-12-01", None)
+            .agreement(a)
+            .catalog("CD1", 950, 300)
+            .make("2013-01-01", "CD1", 10_000)
+            .ship("SH1", "2013-01-05", "label", "allegro", "CD1", 2000);
+        let late = [5, 0, 8, 3, 10, 25, 45, 65, 85];
+        for (q, days) in late.iter().enumerate() {
+            let ps = d("2013-01-01").add_months(q as i32 * 3);
+            let pe = ps.add_months(3).add_days(-1);
+            let id = format!("allegro-q{q}");
+            tl.statement(
+                &id,
+                "allegro",
+                &ps.to_string(),
+                &pe.to_string(),
+                &pe.add_days(30).to_string(),
+                vec![sale("CD1", 100, 95_000)],
+            );
+            let on = pe.add_days(60 + days);
+            tl.pay(
+                &format!("pay-{q}"),
+                &on.to_string(),
+                "allegro",
+                usd(95_000),
+                Some(&id),
+            );
+        }
+        tl.sort();
+        let x = assess1(&tl.snap("2015-05-20"));
+        assert!(
+            x.signals
+                .iter()
+                .all(|s| !s.message.contains("It pays everything due")),
+            "{x:#?}"
+        );
+        assert!(
+            signal(&x, "payment_lateness").level >= Level::Alert,
+            "{x:#?}"
+        );
+    }
+
     /// A distributor that pays in lumps every two months but leaves the latest
     /// statement it owes unpaid each time has no cycle: it is behind at every payment.
     #[test]
@@ -2191,7 +2242,7 @@ mod tests {
         assert!(
             signal(&x, "payment_lateness")
                 .message
-                .contains("It pays everything due in one payment every 59–61 days"),
+                .contains("It pays everything due in one payment every 58–63 days"),
             "{x:#?}"
         );
     }
