@@ -21,7 +21,10 @@
 //!
 //! Deductions: a statement that received cash and is still open by no more than
 //! `deduction_max_permille` of its net due was *paid short*: the rest is an open
-//! deduction since the last cash applied to it, not silent non-payment. A statement the
+//! deduction since the last cash applied to it, not silent non-payment. An unnamed payment
+//! that settled older statements in full and reached this one in part (a lump paying
+//! everything due, short) measures that limit against the lump: its 2 % shortfall lands
+//! on the last statement it reached, where it may be a fifth of that statement. A statement the
 //! label disputed ([`backstock_ledger::facts::DeductionDispute`]) keeps its whole open
 //! amount as a disputed deduction while cash is applied to it (with none — its payment
 //! reversed — it is unpaid, disputed or not). Payments that name their statement (remittance

@@ -699,3 +699,40 @@ async fn a_statement_in_another_currency_is_listed_on_the_distributors_page() {
     assert!(page.body.contains("ST-ALPHA-1"), "{}", page.body);
     assert!(page.body.contains("ST-EUR-1"), "{}", page.body);
 }
+
+/// Stock consigned to a distributor and priced only in another currency than its
+/// agreement's is left out of the exposure on the dashboard — and the dashboard says
+/// so beside the distributor's reasons, as `backstock risk` does.
+#[tokio::test]
+async fn the_dashboard_says_when_an_exposure_leaves_consigned_units_unvalued() {
+    let s = start(|_| {}).await;
+    let st = store(&s).await;
+    import_into(
+        &st,
+        &[
+            (
+                "eur.csv",
+                "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+                 ALP-099-CD,,Euro Pressing,June Okafor,CD,2016-01-01,14.00,7.00,1.00,EUR\n",
+            ),
+            (
+                "eur_ship.csv",
+                "shipment_id,date,from,to,sku,units,po_number\n\
+                 RUN-EUR,2016-03-01,plant:optimal,label,ALP-099-CD,50,\n\
+                 SH-EUR,2016-03-02,label,alphadist,ALP-099-CD,40,\n",
+            ),
+        ],
+    )
+    .await;
+    publish(&s.state, "alpha").await;
+    let owner = s.login("owner@alpha.test").await;
+    let page = s.get("/t/alpha/dashboard", Some(&owner)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains(
+            "The exposure leaves out 40 consigned units: no wholesale price in its currency."
+        ),
+        "{}",
+        page.body
+    );
+}
