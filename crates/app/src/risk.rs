@@ -547,6 +547,7 @@ pub async fn risk(store: &Store, as_of: Option<Date>, format: Format) -> Result<
                     "reason": a.reason,
                     "exposure": {"amount": a.exposure.to_decimal_string(), "amount_minor": a.exposure.minor(), "currency": a.exposure.currency().code()},
                     "units_not_valued": a.units_not_valued,
+                    "payment_cycle": a.payment_cycle,
                     "signals": a.signals.iter().map(|s| json!({"code": s.code, "level": s.level, "message": s.message, "value": s.value})).collect::<Vec<_>>(),
                 })
             })

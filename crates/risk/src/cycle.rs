@@ -181,6 +181,16 @@ impl Cycle {
             .sort_by_key(|s| (s.due_on, s.r.st.period_end, s.r.seq));
     }
 
+    /// The cycle as data, for the assessment.
+    pub(crate) fn data(&self) -> crate::signals::PaymentCycle {
+        crate::signals::PaymentCycle {
+            every_days_min: self.gap_min_days,
+            every_days_max: self.gap_max_days,
+            last_payday: self.last_payday(),
+            next_expected: self.next_expected(),
+        }
+    }
+
     /// The sentence a signal adds: the habit and what it makes of the statements.
     pub(crate) fn text(&self) -> String {
         let every = if self.gap_min_days == self.gap_max_days {

@@ -47,7 +47,7 @@ use backstock_ledger::Entry;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub use signals::{Assessment, Signal};
+pub use signals::{Assessment, PaymentCycle, Signal};
 
 /// What the label knew on a date.
 #[derive(Debug, Clone)]

@@ -105,8 +105,22 @@ pub struct Assessment {
     /// catalog item, or priced in another currency than the agreement's): an exposure
     /// of 0.00 with units here is not "nothing at stake".
     pub units_not_valued: i64,
+    /// The distributor's payment cycle when it pays everything due in lumps
+    /// ([`crate::cycle`]): its statements are judged from its payment days.
+    pub payment_cycle: Option<PaymentCycle>,
     /// Every signal evaluated (also those at `ok`), highest level first.
     pub signals: Vec<Signal>,
+}
+
+/// A payment cycle as data (the sentences say it too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PaymentCycle {
+    /// The shortest and longest gap between the payment days that show it.
+    pub every_days_min: i64,
+    pub every_days_max: i64,
+    pub last_payday: Date,
+    /// Statements due since the last payment day are due on this day.
+    pub next_expected: Date,
 }
 
 /// One assessment per distributor with an agreement.
@@ -434,6 +448,7 @@ fn assess_as_measured(
             reason,
             exposure: exp.total,
             units_not_valued: stock.unpriced_units.max(0),
+            payment_cycle: cycle.as_ref().map(Cycle::data),
             signals,
         },
         arrears,
@@ -2117,6 +2132,17 @@ mod tests {
                 .contains("the next is expected by 2016-07-08"),
             "{lateness:#?}"
         );
+        assert_eq!(
+            x.payment_cycle,
+            Some(PaymentCycle {
+                every_days_min: 171,
+                every_days_max: 189,
+                last_payday: d("2015-12-14"),
+                next_expected: d("2016-07-08"),
+            })
+        );
+        let before = assess1(&tl.snap("2015-06-01"));
+        assert_eq!(before.payment_cycle, None, "not a year of it yet");
     }
 
     /// Lumps paid 2-3 % short (the distributor takes its deductions off the total)
