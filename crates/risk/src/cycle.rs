@@ -9,10 +9,11 @@
 //! statement that falls due after one payment day is expected on the next.
 //!
 //! The habit is established only by what the distributor did (nothing is assumed),
-//! and over a year, so that a distributor drifting into paying two statements at a time
-//! is not taken for one that has always paid in lumps: its payment days of the
-//! [`HABIT_DAYS`] up to its last and the one before them (at least [`PAYDAYS_SHOWN`] in all), each gap
-//! between them at least half as long again as its statement period (45 days for a
+//! and over a year, so that a distributor drifting into paying two statements at a
+//! time is not taken for one that has always paid in lumps: its payment days of the
+//! [`HABIT_DAYS`] up to its last and the one before them (at least [`PAYDAYS_SHOWN`]
+//! in all), each gap between them at least half as long again as its statement
+//! period (45 days for a
 //! monthly distributor, 136 for a quarterly one: it pays less often than it states —
 //! a quarterly distributor paying each statement is judged statement by statement)
 //! and at most [`MAX_GAP_DAYS`], and each of those payment days settled everything
@@ -23,9 +24,9 @@
 //!
 //! Under a cycle, a statement due after the last payment day is expected by the last
 //! payment day plus the longest gap of the last ones, give or take their spread
-//! ([`Cycle::next_expected`]). From
-//! that day it is late like any other: a distributor that misses its lump is seen as
-//! soon as the lump was due, not half a year after its statements were.
+//! ([`Cycle::next_expected`]). From that day it is late like any other: a distributor
+//! that misses its lump is seen as soon as the lump was due, not half a year after its
+//! statements were.
 
 use crate::book::Book;
 use crate::Thresholds;

@@ -29,9 +29,9 @@
 //! residual of a few dollars is not arrears.
 //!
 //! **A distributor that pays everything due in lumps is judged by its payment days.**
-//! One that settled everything past due at each of its last three payment days, 45 to
-//! 200 days apart (twice a year, every two months), has a payment cycle
-//! ([`crate::cycle`]): each statement counts as due on the first payment day after its
+//! One whose payment days over about a year each settled everything past due, at
+//! least one and a half statement periods and at most 200 days apart (twice a year,
+//! every two months on monthly statements), has a payment cycle ([`crate::cycle`]): each statement counts as due on the first payment day after its
 //! terms, or on the next one expected (the last payment day plus the longest recent
 //! gap). Lateness, coverage, payments stopped, arrears and purchase orders in arrears are
 //! all measured from that day; the signals' sentences say so. One that misses its payment
