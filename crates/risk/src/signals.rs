@@ -2094,6 +2094,21 @@ mod tests {
         tl
     }
 
+    /// The days from `from` to `to` (every `step` days) on which allegro is at alert
+    /// or above, each with the reason.
+    fn days_at_alert(tl: &Tl, from: &str, to: &str, step: i32) -> Vec<String> {
+        let mut day = d(from);
+        let mut out = Vec::new();
+        while day <= d(to) {
+            let x = assess1(&tl.snap(&day.to_string()));
+            if x.level >= Level::Alert {
+                out.push(format!("{day}: {}", x.reason));
+            }
+            day = day.add_days(step);
+        }
+        out
+    }
+
     const TWICE_A_YEAR: [&str; 7] = [
         "2014-06-13",
         "2014-12-19",
@@ -2112,15 +2127,7 @@ mod tests {
     fn a_distributor_paying_everything_twice_a_year_is_judged_by_its_payment_days() {
         let tl = paid_on_paydays(42, &TWICE_A_YEAR, |_| 0);
         // From its third payment day: a year of the habit.
-        let mut day = d("2015-06-09");
-        let mut at_alert = Vec::new();
-        while day <= d("2017-06-30") {
-            let x = assess1(&tl.snap(&day.to_string()));
-            if x.level >= Level::Alert {
-                at_alert.push(format!("{day}: {}", x.reason));
-            }
-            day = day.add_days(3);
-        }
+        let at_alert = days_at_alert(&tl, "2015-06-09", "2017-06-30", 3);
         assert!(at_alert.is_empty(), "{:#?}", at_alert);
         let x = assess1(&tl.snap("2016-06-10"));
         let lateness = signal(&x, "payment_lateness");
@@ -2152,15 +2159,7 @@ mod tests {
     #[test]
     fn a_lump_paid_a_little_short_leaves_a_deduction_not_arrears() {
         let tl = paid_short_on_paydays(42, &TWICE_A_YEAR, |_| 0, |k| [980, 975, 1000][k % 3]);
-        let mut day = d("2015-06-15");
-        let mut at_alert = Vec::new();
-        while day <= d("2017-06-30") {
-            let x = assess1(&tl.snap(&day.to_string()));
-            if x.level >= Level::Alert {
-                at_alert.push(format!("{day}: {}", x.reason));
-            }
-            day = day.add_days(7);
-        }
+        let at_alert = days_at_alert(&tl, "2015-06-15", "2017-06-30", 7);
         assert!(at_alert.is_empty(), "{:#?}", at_alert);
         let x = assess1(&tl.snap("2016-06-10"));
         assert!(
