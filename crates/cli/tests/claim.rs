@@ -1196,17 +1196,8 @@ fn stock_priced_in_another_currency_is_said_on_the_cover() {
         data,
         &[
             "import",
-            &f(
-                "eur.csv",
-                "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
-MRG-099-CD,,Euro Pressing,The Band,CD,2016-01-01,14.00,7.00,1.00,EUR\n",
-            ),
-            &f(
-                "eur_ship.csv",
-                "shipment_id,date,from,to,sku,units,po_number\n\
-RUN-EUR,2016-06-01,plant:optimal,label,MRG-099-CD,50,\n\
-SH-EUR,2016-06-02,label,northwind,MRG-099-CD,40,\n",
-            ),
+            &f("eur.csv", EUR_PRICED_CATALOG),
+            &f("eur_ship.csv", EUR_PRICED_SHIPMENTS),
         ],
     );
     let pdf = northwind_failed_pack_text(data, "2016-06-20");

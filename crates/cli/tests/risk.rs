@@ -1,6 +1,8 @@
 //! Early warning, credit hold, alerts and legal tracking on the demo label, through
 //! the real binary.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -533,17 +535,8 @@ fn consigned_units_without_a_price_in_the_agreements_currency_are_said() {
         &d,
         &[
             "import",
-            &f(
-                "eur.csv",
-                "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
-MRG-099-CD,,Euro Pressing,The Band,CD,2016-01-01,14.00,7.00,1.00,EUR\n",
-            ),
-            &f(
-                "eur_ship.csv",
-                "shipment_id,date,from,to,sku,units,po_number\n\
-RUN-EUR,2016-06-01,plant:optimal,label,MRG-099-CD,50,\n\
-SH-EUR,2016-06-02,label,northwind,MRG-099-CD,40,\n",
-            ),
+            &f("eur.csv", common::EUR_PRICED_CATALOG),
+            &f("eur_ship.csv", common::EUR_PRICED_SHIPMENTS),
         ],
     );
     let text = ok(&d, &["risk", "--as-of", "2016-06-20"]);

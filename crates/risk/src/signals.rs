@@ -2192,15 +2192,7 @@ mod tests {
     /// its lateness is its own measure, and "later and later" is an alert.
     #[test]
     fn a_quarterly_distributor_paying_each_statement_later_and_later_is_no_cycle() {
-        let mut a = agreement("allegro", "2013-01-01");
-        a.statement_frequency = backstock_ledger::facts::StatementFrequency::Quarterly;
-        a.credit_limit = usd(5_000_000);
-        let mut tl = Tl::new();
-        tl.ucc("allegro", "OR-2012-001", "OR", "2012-12-01", None)
-            .agreement(a)
-            .catalog("CD1", 950, 300)
-            .make("2013-01-01", "CD1", 10_000)
-            .ship("SH1", "2013-01-05", "label", "allegro", "CD1", 2000);
+        let mut tl = quarterly_signed_in_2013();
         let late = [5, 0, 8, 3, 10, 25, 45, 65, 85];
         for (q, days) in late.iter().enumerate() {
             let ps = d("2013-01-01").add_months(q as i32 * 3);
@@ -2867,10 +2859,9 @@ mod tests {
         assert_eq!(signal(&a, "statements_late_or_missing").level, Level::Watch);
     }
 
-    /// A quarterly distributor sending its statement 40 days after each quarter and
-    /// paying on time; `late_q8` days more for the 2015Q1 statement; 2015Q2's never
-    /// comes.
-    fn quarterly_with_missing_2015q2(late_q8: i32) -> Tl {
+    /// A quarterly allegro signed on 2013-01-01 (UCC-1 on file, 2,000 units consigned),
+    /// before any statement.
+    fn quarterly_signed_in_2013() -> Tl {
         let mut a = agreement("allegro", "2013-01-01");
         a.statement_frequency = backstock_ledger::facts::StatementFrequency::Quarterly;
         a.credit_limit = usd(5_000_000);
@@ -2880,6 +2871,14 @@ mod tests {
             .catalog("CD1", 950, 300)
             .make("2013-01-01", "CD1", 10_000)
             .ship("SH1", "2013-01-05", "label", "allegro", "CD1", 2000);
+        tl
+    }
+
+    /// A quarterly distributor sending its statement 40 days after each quarter and
+    /// paying on time; `late_q8` days more for the 2015Q1 statement; 2015Q2's never
+    /// comes.
+    fn quarterly_with_missing_2015q2(late_q8: i32) -> Tl {
+        let mut tl = quarterly_signed_in_2013();
         let first = Date::parse("2013-01-01").expect("date");
         for q in 0..9 {
             let ps = first.add_months(q * 3);

@@ -8,6 +8,15 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+/// A demo-label SKU priced only in EUR (the demo's agreements are in USD)…
+pub const EUR_PRICED_CATALOG: &str =
+    "sku,upc,title,artist,format,release_date,list_price,wholesale_price,unit_cost,currency\n\
+MRG-099-CD,,Euro Pressing,The Band,CD,2016-01-01,14.00,7.00,1.00,EUR\n";
+/// … 50 of it made, 40 consigned to northwind on 2016-06-02.
+pub const EUR_PRICED_SHIPMENTS: &str = "shipment_id,date,from,to,sku,units,po_number\n\
+RUN-EUR,2016-06-01,plant:optimal,label,MRG-099-CD,50,\n\
+SH-EUR,2016-06-02,label,northwind,MRG-099-CD,40,\n";
+
 /// `backstock --data-dir DIR ARGS…`, with `$BACKSTOCK_DATA` unset.
 pub fn run(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_backstock"))
