@@ -1167,6 +1167,8 @@ pub enum LinkKind {
     Invite,
     /// Set a new password for an account.
     Reset,
+    /// Finish signing up (`serve --smtp`): the address was proven by opening it.
+    Signup,
 }
 
 impl LinkKind {
@@ -1174,6 +1176,7 @@ impl LinkKind {
         match self {
             LinkKind::Invite => "invite",
             LinkKind::Reset => "reset",
+            LinkKind::Signup => "signup",
         }
     }
 }

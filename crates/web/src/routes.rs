@@ -110,13 +110,23 @@ const MEMBER_FIELDS: &[(&str, &str)] = &[
         "initial password for a new account (at least 10 characters)",
     ),
 ];
+const SIGNUP_LINK_FIELDS: &[(&str, &str)] = &[
+    ("csrf", "the form's token"),
+    ("name", "your name"),
+    ("password", "your password, at least 10 characters"),
+    ("label_name", "the label's name"),
+    (
+        "label_slug",
+        "the label's id in addresses: lowercase letters, digits and -, up to 40",
+    ),
+];
 const SIGNUP_FIELDS: &[(&str, &str)] = &[
     ("csrf", "the form's token"),
-    ("email", "your email (signed out)"),
-    ("name", "your name (signed out)"),
+    ("email", "your email (signed out; with serve --smtp the only field: a link to finish is mailed, and the answer is the same whether or not the address has an account)"),
+    ("name", "your name (signed out, without --smtp)"),
     (
         "password",
-        "your password, at least 10 characters (signed out)",
+        "your password, at least 10 characters (signed out, without --smtp)",
     ),
     ("label_name", "the label's name"),
     (
@@ -336,6 +346,8 @@ pub fn all() -> Vec<Route> {
         r(Verb::Post, "/account/password", Signed, "Change your password (ends your other sessions and every API token)", &[], Body::Form(&[("current", "your current password"), ("new", "the new password (at least 10 characters)")]), "303 redirect + a new session cookie", || post(pages::change_password)),
         r(Verb::Get, "/signup", Public, "Sign-up form: an account and its first label (signed in: another label); closed with serve --no-signup", &[], Body::None, "text/html", || get(signup::signup_form)),
         r(Verb::Post, "/signup", Public, "Create an account and its first label (signed in: another label), whose owner it is; signs in (throttled per address)", &[], Body::Form(SIGNUP_FIELDS), "303 redirect to the label's dashboard + session cookie", || post(signup::signup_post)),
+        r(Verb::Get, "/signup/{token}", Public, "A sign-up link (serve --smtp): the form for the name, password and first label", &[], Body::None, "text/html", || get(signup::signup_link_form)),
+        r(Verb::Post, "/signup/{token}", Public, "Create the account of the link's address and its first label (once); signs in (throttled per address)", &[], Body::Form(SIGNUP_LINK_FIELDS), "303 redirect to the label's dashboard + session cookie", || post(signup::signup_link_post)),
         r(Verb::Get, "/invite/{token}", Public, "An invitation link: who invites whom to which label as what", &[], Body::None, "text/html", || get(signup::invite_page)),
         r(Verb::Post, "/invite/{token}", Public, "Accept an invitation (once): a new account sets its password, an existing one gives its own; becomes a member with the role", &[], Body::Form(ACCEPT_FIELDS_INVITE), "303 redirect to the label + session cookie", || post(signup::accept_post)),
         r(Verb::Get, "/reset", Public, "Forgot your password: ask for a link", &[], Body::None, "text/html", || get(signup::reset_form)),

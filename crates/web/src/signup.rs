@@ -1,7 +1,14 @@
 //! Sign-up, invitations by one-time link, and password reset.
 //!
 //! - `/signup` makes an account and its first label (the account is its owner) and
-//!   signs it in; signed in, it makes another label. `POST /api/v1/labels` does the
+//!   signs it in; signed in, it makes another label. With `serve --smtp` it first
+//!   proves the address: signed out, it takes the email only and mails a one-time
+//!   link valid [`SIGNUP_SECS`] (`/signup/{token}`, where the account and label are
+//!   made) — or, to an address that has an account, a mail saying so — and answers
+//!   the same either way, so the form tells no one which addresses have accounts.
+//!   Without a mail server there is no way to prove an address, and sign-up is
+//!   immediate (an address with an account is then refused with a sentence that
+//!   says so, as any immediate sign-up must). `POST /api/v1/labels` does the
 //!   same for programs. `serve --no-signup` closes both. A label is made by
 //!   [`Control::create_label`](crate::control::Control::create_label), as
 //!   `backstock user add --create-label` does.
@@ -38,6 +45,8 @@ use std::sync::{Arc, Mutex};
 pub const INVITE_SECS: i64 = 7 * 86_400;
 /// How long a password-reset link works: 1 hour.
 pub const RESET_SECS: i64 = 3600;
+/// How long a sign-up link works (`serve --smtp`): 1 day.
+pub const SIGNUP_SECS: i64 = 86_400;
 /// The cookie a signed-out form's CSRF token is bound to.
 pub const FORM_COOKIE: &str = "bs_form";
 
@@ -353,10 +362,12 @@ fn link_refusal(kind: LinkKind, s: &LinkState) -> Fail {
     let what = match kind {
         LinkKind::Invite => "invitation link",
         LinkKind::Reset => "password-reset link",
+        LinkKind::Signup => "sign-up link",
     };
     let again = match kind {
         LinkKind::Invite => "ask the label's owner for a new one",
         LinkKind::Reset => "ask for a new one at /reset",
+        LinkKind::Signup => "ask for a new one at /signup",
     };
     let msg = match s {
         LinkState::Used(_) => format!("this {what} has been used already; {again}"),
@@ -450,8 +461,20 @@ fn signup_html(
     viewer: Option<&Viewer>,
     f: &SignupForm,
     error: Option<&str>,
+    by_mail: bool,
 ) -> Html<String> {
     let err = error.map(error_html).unwrap_or_default();
+    if by_mail && viewer.is_none() {
+        let body = format!(
+            r#"<section>{err}<form id="signup-form" class="stack" method="post" action="/signup">{}
+<label for="signup-email">Your email</label><input id="signup-email" name="email" type="email" autocomplete="username" value="{}" required>
+<button id="signup-submit" class="primary" type="submit">Mail me a link to sign up</button></form>
+<p class="note">The link opens a form for your name, a password and your label. Have an account? <a href="/login">Sign in</a>.</p></section>"#,
+            hidden_csrf(token),
+            esc(&f.email),
+        );
+        return plain_page("Create an account", None, &body);
+    }
     let account = if viewer.is_some() {
         String::new()
     } else {
@@ -507,7 +530,7 @@ fn signup_answer(
     let (token, cookie) = form_token(state, headers, viewer)?;
     Ok(respond(
         status,
-        signup_html(&token, viewer, f, error),
+        signup_html(&token, viewer, f, error, state.config.mail.mails()),
         cookie,
     ))
 }
@@ -576,6 +599,10 @@ async fn signup(
     }
     // Everything is checked before anything is made.
     let email = control::normalize_email(&f.email).map_err(|e| Fail::bad(e.0))?;
+    if state.config.mail.mails() {
+        request_signup(state, headers, ip, &email).await?;
+        return Ok(signup_sent(&email));
+    }
     control::check_password_rule(&f.password).map_err(|e| Fail::bad(e.0))?;
     control::check_slug(&slug_of(&f.label_slug)).map_err(|e| Fail::bad(e.0))?;
     control::check_label_name(&f.label_name).map_err(|e| Fail::bad(e.0))?;
@@ -640,6 +667,246 @@ pub async fn api_create_label(
         "role": Role::Owner,
         "url": format!("/t/{}", url_encode(&row.slug)),
     })))
+}
+
+/// The answer to a sign-up by mail, the same whether or not the address has an account.
+fn signup_sent(email: &str) -> Response {
+    let body = format!(
+        r#"<section id="signup-sent"><p>A mail is on its way to {}. Open the link in it to finish: it works once, for a day. (If the address has an account here already, the mail says so instead.)</p><p><a href="/login">Sign in</a></p></section>"#,
+        esc(email)
+    );
+    plain_page("Check your mail", None, &body).into_response()
+}
+
+/// Mails a sign-up link to an address without an account, or a note that it has one
+/// to an address with one (at most as often per address as the throttle lets an
+/// address try, silently); audited either way. Mailed off the request's time, so how
+/// long the answer takes says nothing either.
+async fn request_signup(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: &str,
+    email: &str,
+) -> Result<(), Fail> {
+    let c = &state.config;
+    let key = format!("signup-address:{email}");
+    let (n, _, last) = state.control.failure_span(&key, c.throttle_window).await?;
+    if crate::throttle::address_wait(c, n, last, control::now()).is_some() {
+        state
+            .control
+            .audit(
+                None,
+                email,
+                "signup_throttled",
+                "too many sign-up mails asked for this address: none sent",
+                ip,
+            )
+            .await?;
+        return Ok(());
+    }
+    state.control.record_failure(&[key]).await?;
+    let base = base_url(state, headers);
+    let (subject, body) = if let Some(user) = state.control.user_by_email(email).await? {
+        state
+            .control
+            .audit(
+                None,
+                &user.email,
+                "signup_existing_account",
+                "sign-up asked for an address with an account: told by mail",
+                ip,
+            )
+            .await?;
+        (
+            "Your backstock account",
+            format!(
+                "Someone (from {ip}) asked to sign up to backstock with {}, which has an account here already.
+
+To make another label, sign in and open {base}/signup. If you forgot your password, ask for a link to set a new one at {base}/reset.
+
+If it was not you, ignore this mail: nothing was changed.
+",
+                user.email
+            ),
+        )
+    } else {
+        // A newer link replaces the ones not used yet.
+        state.control.end_links(LinkKind::Signup, email).await?;
+        let (_, token) = state
+            .control
+            .create_link(
+                LinkKind::Signup,
+                email,
+                None,
+                None,
+                None,
+                email,
+                SIGNUP_SECS,
+            )
+            .await?;
+        state
+            .control
+            .audit(
+                None,
+                email,
+                "signup_link_sent",
+                "sign-up link valid 1 day mailed",
+                ip,
+            )
+            .await?;
+        (
+            "Finish signing up to backstock",
+            format!(
+                "Someone (from {ip}) asked to sign up to backstock with this address.
+
+Open this link to choose a password and make your label (it works once, for a day):
+
+{base}/signup/{token}
+
+If it was not you, ignore this mail: no account is made.
+"
+            ),
+        )
+    };
+    let st = state.clone();
+    let to = email.to_string();
+    tokio::spawn(async move {
+        send_or_log(&st, &to, subject, &body).await;
+    });
+    Ok(())
+}
+
+fn signup_link_html(
+    csrf: &str,
+    token: &str,
+    email: &str,
+    f: &SignupForm,
+    error: Option<&str>,
+) -> Html<String> {
+    plain_page(
+        "Create an account",
+        None,
+        &format!(
+            r#"<section>{}<p>The account for <strong>{}</strong>, and its first label.</p>
+<form id="signup-form" class="stack" method="post" action="/signup/{}">{}
+<label for="signup-name">Your name</label><input id="signup-name" name="name" autocomplete="name" value="{}">
+<label for="signup-password">Password (at least 10 characters)</label><input id="signup-password" name="password" type="password" autocomplete="new-password" minlength="10" required>
+<label for="signup-label-name">The label's name</label><input id="signup-label-name" name="label_name" value="{}" required maxlength="100">
+<label for="signup-label-slug">The label's id in addresses (lowercase letters, digits and -)</label><input id="signup-label-slug" name="label_slug" value="{}" required maxlength="40" pattern="[a-z0-9][a-z0-9-]*">
+<button id="signup-submit" class="primary" type="submit">Create my account and label</button></form></section>"#,
+            error.map(error_html).unwrap_or_default(),
+            esc(email),
+            url_encode(token),
+            hidden_csrf(csrf),
+            esc(&f.name),
+            esc(&f.label_name),
+            esc(&f.label_slug),
+        ),
+    )
+}
+
+/// `GET /signup/{token}`: the mailed link's form (name, password, the label).
+pub async fn signup_link_form(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Fail> {
+    if state.config.no_signup {
+        return Err(closed());
+    }
+    let link = valid_link(&state, LinkKind::Signup, &token).await?;
+    let (csrf, cookie) = form_token(&state, &headers, None)?;
+    Ok(respond(
+        StatusCode::OK,
+        signup_link_html(&csrf, &token, &link.email, &SignupForm::default(), None),
+        cookie,
+    ))
+}
+
+/// `POST /signup/{token}`: the account (its address proven by the link) and its
+/// label, once; signs in, to the dashboard.
+pub async fn signup_link_post(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
+    Form(f): Form<SignupForm>,
+) -> Result<Response, Fail> {
+    if state.config.no_signup {
+        return Err(closed());
+    }
+    check_form(&headers, None, &f.csrf)?;
+    throttle(&state, &format!("signup:{ip}")).await?;
+    let link = valid_link(&state, LinkKind::Signup, &token).await?;
+    match signup_by_link(&state, &headers, &ip, &link, &f).await {
+        Ok(r) => Ok(r),
+        Err(e) if matches!(e.status, 400 | 409) => {
+            let (csrf, cookie) = form_token(&state, &headers, None)?;
+            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            Ok(respond(
+                status,
+                signup_link_html(&csrf, &token, &link.email, &f, Some(&e.message)),
+                cookie,
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn signup_by_link(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: &str,
+    link: &LinkRow,
+    f: &SignupForm,
+) -> Result<Response, Fail> {
+    control::check_password_rule(&f.password).map_err(|e| Fail::bad(e.0))?;
+    let slug = slug_of(&f.label_slug);
+    control::check_slug(&slug).map_err(|e| Fail::bad(e.0))?;
+    control::check_label_name(&f.label_name).map_err(|e| Fail::bad(e.0))?;
+    // Only the address's holder sees this (the link was mailed to it).
+    if state.control.user_by_email(&link.email).await?.is_some() {
+        return Err(Fail::bad(format!(
+            "{} has an account already: sign in, then make another label at /signup",
+            link.email
+        )));
+    }
+    if state.control.tenant(&slug).await?.is_some() || state.control.label_dir(&slug).exists() {
+        return Err(Fail::new(
+            409,
+            "refused",
+            format!("the label id {slug:?} is taken; choose another"),
+        ));
+    }
+    if !state.control.use_link(link.id).await? {
+        return Err(Fail::not_found(
+            "this sign-up link has just been used or has expired; ask for a new one at /signup",
+        ));
+    }
+    let user = state
+        .control
+        .add_user(&link.email, &f.name, &f.password)
+        .await
+        .map_err(|e| Fail::bad(e.0))?;
+    state
+        .control
+        .audit(
+            None,
+            &user.email,
+            "signup",
+            "account created by sign-up (address proven by a mailed link)",
+            ip,
+        )
+        .await?;
+    let row = create_label_for(state, &user, &slug, &f.label_name, ip).await?;
+    start_session(
+        state,
+        headers,
+        &user,
+        ip,
+        &format!("/t/{}/dashboard", url_encode(&row.slug)),
+    )
+    .await
 }
 
 // ---- invitations ----

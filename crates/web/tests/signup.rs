@@ -981,3 +981,108 @@ async fn with_smtp_the_invitation_is_mailed() {
     assert!(unfolded.contains("To: keeper@alpha.test"), "{data}");
     assert!(unfolded.contains(&link[link.len() - 64..]), "{data}");
 }
+
+/// With a mail server, sign-up proves the address first and tells no one which
+/// addresses have accounts: the form takes the email only, and the answer is the same
+/// for a new address (mailed a link, where the account and label are made) and for
+/// one with an account (mailed a note saying so). The link works once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_mail_sign_up_proves_the_address_and_reveals_no_account() {
+    let (s, outbox) = with_outbox().await;
+    let (page, cookie, csrf) = open_form(&s, "/signup").await;
+    assert!(
+        page.body.contains("Mail me a link to sign up"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("name=\"password\""), "{}", page.body);
+
+    let ask = |email: &'static str| {
+        let (cookie, csrf) = (cookie.clone(), csrf.clone());
+        let s = &s;
+        async move { post_out(s, "/signup", &cookie, &[("csrf", &csrf), ("email", email)]).await }
+    };
+    let new = ask("founder@gamma.test").await;
+    let known = ask("owner@alpha.test").await;
+    assert_eq!(new.status, 200, "{}", new.body);
+    assert_eq!(known.status, 200, "{}", known.body);
+    assert!(
+        new.body
+            .contains("A mail is on its way to founder@gamma.test"),
+        "{}",
+        new.body
+    );
+    assert_eq!(
+        new.body.replace("founder@gamma.test", "X"),
+        known.body.replace("owner@alpha.test", "X"),
+        "the same answer either way"
+    );
+    // Nothing is made before the link is opened.
+    assert!(s
+        .control()
+        .user_by_email("founder@gamma.test")
+        .await
+        .unwrap()
+        .is_none());
+
+    let note = mails_to(&outbox, "owner@alpha.test").await;
+    assert_eq!(note.len(), 1);
+    assert!(
+        note[0].body.contains("has an account here already"),
+        "{}",
+        note[0].body
+    );
+    assert!(!note[0].body.contains("/signup/"), "{}", note[0].body);
+    let mail = mails_to(&outbox, "founder@gamma.test").await;
+    assert_eq!(mail.len(), 1);
+    let path = link_path(&mail[0].body, "/signup/");
+
+    let (form, cookie, csrf) = open_form(&s, &path).await;
+    assert!(form.body.contains("founder@gamma.test"), "{}", form.body);
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("name", "Fran Founder"),
+        ("password", "a long enough password"),
+        ("label_name", "Gamma Records"),
+        ("label_slug", "gamma"),
+    ];
+    // A mistake is said on the form, which keeps what was typed.
+    let mut short = fields;
+    short[2] = ("password", "short");
+    let r = post_out(&s, &path, &cookie, &short).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("value=\"Gamma Records\""), "{}", r.body);
+    let r = post_out(&s, &path, &cookie, &fields).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/t/gamma/dashboard"));
+    let u = s
+        .control()
+        .user_by_email("founder@gamma.test")
+        .await
+        .unwrap()
+        .expect("the account");
+    assert_eq!(u.name, "Fran Founder");
+    let m = s
+        .control()
+        .membership(u.id, "gamma")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.role, Role::Owner);
+    // Once.
+    let mut again = fields;
+    again[4] = ("label_slug", "gamma-two");
+    let r = post_out(&s, &path, &cookie, &again).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(r.body.contains("has been used already"), "{}", r.body);
+    assert!(s.control().tenant("gamma-two").await.unwrap().is_none());
+    let a: Vec<String> = s
+        .control()
+        .audit_log("gamma", 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert!(a.contains(&"label_created".to_string()), "{a:?}");
+}
