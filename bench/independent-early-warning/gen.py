@@ -263,6 +263,7 @@ class Dist:
 class Label:
     def __init__(self, seed, shapes_per_label=1):
         self.seed = seed
+        self.agreed_calendars = False
         r = random.Random(seed * 7919 + 17)
         self.r = r
         y = r.choice([2013, 2014, 2015])
@@ -665,17 +666,21 @@ class Label:
         for k, d in enumerate(self.dists):
             legal = f"{NAMES[(k * 3 + self.seed) % len(NAMES)]} {d.shape.split('_')[0].title()} Distribution, LLC"
             ucc = [d.ucc_no, d.ucc_filed, d.ucc_state] if d.title_retained else ["", "", ""]
+            # --agreed-calendars: the label writes the twice-a-year payer's calendar in
+            # its agreement (payment_months), as a label that signed for it knows it.
+            cal = ["6;12" if d.shape == "twice_a_year" else ""] if self.agreed_calendars else []
             base = [d.name, legal, d.ucc_state, self.start, f"{d.fee:.2f}", d.terms,
                     "quarterly" if d.quarterly else "monthly", f"{d.reserve:.2f}", d.reserve_days,
-                    money(d.limit), "USD", "true" if d.title_retained else "false"] + ucc
+                    money(d.limit), "USD", "true" if d.title_retained else "false"] + ucc + cal
             ag.append(base)
             if d.shape == "monthly_to_quarterly":
                 ag.append([d.name, legal, d.ucc_state, d.switch, f"{d.fee:.2f}", d.terms2, "quarterly",
                            f"{d.reserve:.2f}", d.reserve_days, money(d.limit), "USD",
-                           "true" if d.title_retained else "false"] + ucc)
+                           "true" if d.title_retained else "false"] + ucc + cal)
         w("distributors.csv", ("distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,"
                                "statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,"
-                               "ucc1_file_number,ucc1_filed_on,ucc1_state").split(","), ag)
+                               "ucc1_file_number,ucc1_filed_on,ucc1_state").split(",")
+          + (["payment_months"] if self.agreed_calendars else []), ag)
         w("purchase_orders.csv", "po_number,date,distributor,sku,units".split(","),
           [row for _, row in sorted(self.rows_po, key=lambda x: x[0])])
         w("shipments.csv", "shipment_id,date,from,to,sku,units,po_number".split(","),
@@ -700,9 +705,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", default="1-10")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--agreed-calendars", action="store_true",
+                    help="write the twice-a-year payers' calendar (6;12) in their agreements")
     a = ap.parse_args()
     for seed in parse_seeds(a.seeds):
         lab = Label(seed)
+        lab.agreed_calendars = a.agreed_calendars
         lab.run()
         lab.write(os.path.join(a.out, f"seed-{seed}", "files"))
         print(f"seed {seed}: {lab.start}..{lab.end}, {len(lab.dists)} distributors, "

@@ -570,3 +570,60 @@ fn consigned_units_without_a_price_in_the_agreements_currency_are_said() {
         .collect();
     assert!(others.iter().all(|n| *n == Some(0)), "{others:?}");
 }
+
+/// A payment calendar in distributors.csv (`payment_months`): a month that is not one
+/// is refused naming the line and column, and nothing is recorded; months given are
+/// kept with the agreement and early warning says it judges by them (text and JSON).
+#[test]
+fn a_payment_calendar_in_the_agreement_is_read_and_said() {
+    let (tmp, d) = demo();
+    let f = |name: &str, text: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().to_string()
+    };
+    let header = "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state,payment_months\n";
+    let row = |months: &str| {
+        format!("{header}cascade,\"Cascade Media Group, LLC\",OR,2016-01-01,0.20,90,monthly,0.20,180,25000.00,USD,true,,,,{months}\n")
+    };
+    let before = common::journal_len(&d);
+    let o = run(&d, &["import", &f("bad.csv", &row("jun;midsummer"))]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("line 2") && err.contains("payment_months") && err.contains("midsummer"),
+        "{err}"
+    );
+    assert!(err.contains("e.g. 6;12 or jun;dec"), "{err}");
+    assert_eq!(common::journal_len(&d), before, "nothing recorded");
+
+    ok(&d, &["import", &f("cascade.csv", &row("dec;jun"))]);
+    let text = ok(&d, &["risk", "--as-of", "2016-06-20"]);
+    let cascade = text
+        .split("\n\n")
+        .find(|b| b.starts_with("cascade:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        cascade.contains("Its agreement has it pay everything due in June and December")
+            && cascade.contains("the next payment is due by 2016-06-30"),
+        "{cascade}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&ok(
+        &d,
+        &["risk", "--as-of", "2016-06-20", "--format", "json"],
+    ))
+    .unwrap();
+    let cycle = &json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["distributor"] == "cascade")
+        .unwrap()["payment_cycle"];
+    assert_eq!(
+        cycle["payment_months"],
+        serde_json::json!([6, 12]),
+        "{cycle}"
+    );
+    assert_eq!(cycle["next_expected"], "2016-06-30", "{cycle}");
+    assert_eq!(cycle["last_payday"], "2015-12-31", "{cycle}");
+}

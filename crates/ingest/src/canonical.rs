@@ -4,8 +4,8 @@ use crate::error::{Errors, LineError};
 use crate::{Context, Kind, Parsed};
 use backstock_domain::{Currency, Date, DomainError, Money, PartyId, PartyKind, Rate, Sku, Upc};
 use backstock_ledger::facts::{
-    Agreement, CatalogItem, PartyRecord, PurchaseOrder, StatementFrequency, StockReport,
-    StockReportSource, Ucc1Filing,
+    Agreement, CatalogItem, PartyRecord, PaymentMonths, PurchaseOrder, StatementFrequency,
+    StockReport, StockReportSource, Ucc1Filing,
 };
 use backstock_ledger::{
     Entry, EntryId, Event, Fact, LineKind, Provenance, Statement, StatementLine,
@@ -26,6 +26,7 @@ pub fn optional(kind: Kind, column: &str) -> bool {
         (Kind::Statements, "memo")
             | (Kind::Shipments, "po_number")
             | (Kind::Payments, "statement_id")
+            | (Kind::Distributors, "payment_months")
     )
 }
 
@@ -59,6 +60,7 @@ pub fn columns(kind: Kind) -> &'static [&'static str] {
             "ucc1_file_number",
             "ucc1_filed_on",
             "ucc1_state",
+            "payment_months",
         ],
         Kind::PurchaseOrders => &["po_number", "date", "distributor", "sku", "units"],
         Kind::Shipments => &[
@@ -1158,6 +1160,7 @@ fn row_entries(
             let ucc_no = r.raw(12);
             let ucc_on = r.opt(13, errs, Date::parse);
             let ucc_state = r.raw(14);
+            let pay_months = r.get(15, errs, PaymentMonths::parse);
             let Some(cur) = cur else { return };
             let limit = r.get(9, errs, |s| not_negative(Money::parse(s, cur), s));
             if let Some(p) = &dist {
@@ -1187,9 +1190,10 @@ fn row_entries(
                 Some(limit),
                 Some(retained),
                 Some(ucc_on),
+                Some(payment_months),
             ) = (
                 dist, legal, state, start, fee, terms, freq, reserve, release, limit, retained,
-                ucc_on,
+                ucc_on, pay_months,
             )
             else {
                 return;
@@ -1249,6 +1253,7 @@ fn row_entries(
                     credit_limit: limit,
                     currency: cur,
                     title_retained: retained,
+                    payment_months,
                 })),
             ));
             // The same filing on the rows of two agreements is one filing.

@@ -5,7 +5,7 @@
 //! label will need to prove — what it sold to whom on which terms, when it filed — is
 //! tamper-evident and replayable as of any date.
 
-use backstock_domain::{Currency, Date, Money, PartyId, PartyKind, Rate, Sku, Upc};
+use backstock_domain::{Currency, Date, DomainError, Money, PartyId, PartyKind, Rate, Sku, Upc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,6 +171,122 @@ pub struct Agreement {
     pub credit_limit: Money,
     pub currency: Currency,
     pub title_retained: bool,
+    /// The months the distributor pays in, when the agreement sets a payment calendar
+    /// ("everything due, in June and December"): empty when it pays statement by
+    /// statement. Left out of the entry's JSON when empty, so agreements recorded
+    /// before the field existed keep their bodies and hashes.
+    #[serde(default, skip_serializing_if = "PaymentMonths::is_empty")]
+    pub payment_months: PaymentMonths,
+}
+
+/// The months of the year a distributor pays in (1 = January … 12 = December), each
+/// once, in calendar order; empty = no payment calendar.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<u32>", into = "Vec<u32>")]
+pub struct PaymentMonths(Vec<u32>);
+
+impl PaymentMonths {
+    const NAMES: [&'static str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+
+    /// Months written as numbers (`6;12`) or English names, whole or at least their
+    /// first three letters (`jun;dec`, `June December`), separated by `;`, `,`, `/`,
+    /// `|` or spaces, in any order; empty text is no calendar. A month given twice, or
+    /// anything else, is an error naming what was expected.
+    pub fn parse(text: &str) -> Result<PaymentMonths, DomainError> {
+        const EXPECTED: &str = "the months the distributor pays in, each once: numbers or names, e.g. 6;12 or jun;dec (empty: it pays statement by statement)";
+        let mut months = Vec::new();
+        for word in text
+            .split([';', ',', '/', '|', ' ', '\t'])
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+        {
+            let named = || {
+                let w = word.to_ascii_lowercase();
+                Self::NAMES
+                    .iter()
+                    .position(|name| w.len() >= 3 && name.to_ascii_lowercase().starts_with(&w))
+                    .map(|i| i as u32 + 1)
+            };
+            let month = match word.parse::<u32>() {
+                Ok(n) => Some(n).filter(|n| (1..=12).contains(n)),
+                Err(_) => named(),
+            };
+            let Some(month) = month.filter(|m| !months.contains(m)) else {
+                return Err(DomainError::new(word, EXPECTED));
+            };
+            months.push(month);
+        }
+        months.sort_unstable();
+        Ok(PaymentMonths(months))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The months, 1 = January, in calendar order.
+    pub fn months(&self) -> &[u32] {
+        &self.0
+    }
+
+    /// Whether the distributor pays in `month` (1 = January).
+    pub fn contains(&self, month: u32) -> bool {
+        self.0.contains(&month)
+    }
+
+    /// The months by name, "June and December", for sentences.
+    pub fn names(&self) -> String {
+        let names: Vec<&str> = self
+            .0
+            .iter()
+            .map(|m| Self::NAMES[*m as usize - 1])
+            .collect();
+        match names.split_last() {
+            None => String::new(),
+            Some((last, [])) => (*last).to_string(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        }
+    }
+}
+
+impl TryFrom<Vec<u32>> for PaymentMonths {
+    type Error = String;
+    fn try_from(months: Vec<u32>) -> Result<Self, String> {
+        let text: Vec<String> = months.iter().map(u32::to_string).collect();
+        let parsed = PaymentMonths::parse(&text.join(";")).map_err(|e| e.to_string())?;
+        // Stored in calendar order: anything else was not written by backstock.
+        if parsed.0 != months {
+            return Err(format!("payment months {months:?} out of order"));
+        }
+        Ok(parsed)
+    }
+}
+
+impl From<PaymentMonths> for Vec<u32> {
+    fn from(m: PaymentMonths) -> Vec<u32> {
+        m.0
+    }
+}
+
+impl std::fmt::Display for PaymentMonths {
+    /// As the CSV column takes them: `6;12`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text: Vec<String> = self.0.iter().map(u32::to_string).collect();
+        f.write_str(&text.join(";"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -620,5 +736,46 @@ mod rate_rule_tests {
             serde_json::from_str::<super::RoyaltyRateRule>(&text).unwrap(),
             r
         );
+    }
+
+    #[test]
+    fn payment_months_read_as_numbers_or_names_in_any_order() {
+        use super::PaymentMonths;
+        for text in [
+            "6;12",
+            "12,6",
+            "jun;dec",
+            "June December",
+            "dec/JUN",
+            " 6 | 12 ",
+        ] {
+            let m = PaymentMonths::parse(text).unwrap();
+            assert_eq!(m.months(), &[6, 12], "{text}");
+            assert_eq!(m.names(), "June and December");
+            assert_eq!(m.to_string(), "6;12");
+        }
+        assert!(PaymentMonths::parse("  ").unwrap().is_empty());
+        assert_eq!(
+            PaymentMonths::parse("3;6;9;12").unwrap().names(),
+            "March, June, September and December"
+        );
+        for (bad, word) in [
+            ("13", "13"),
+            ("0", "0"),
+            ("ju;dec", "ju"),
+            ("6;june", "june"),
+            ("midsummer", "midsummer"),
+            ("6.5", "6.5"),
+        ] {
+            let e = PaymentMonths::parse(bad).unwrap_err();
+            assert_eq!(e.found(), word, "{bad}");
+            assert!(e.expected().contains("e.g. 6;12"), "{bad}: {e}");
+        }
+        // Stored as a list in calendar order; anything else is refused when read.
+        let m = PaymentMonths::parse("dec;jun").unwrap();
+        assert_eq!(serde_json::to_string(&m).unwrap(), "[6,12]");
+        assert_eq!(serde_json::from_str::<PaymentMonths>("[6,12]").unwrap(), m);
+        assert!(serde_json::from_str::<PaymentMonths>("[12,6]").is_err());
+        assert!(serde_json::from_str::<PaymentMonths>("[13]").is_err());
     }
 }

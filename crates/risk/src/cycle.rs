@@ -24,13 +24,22 @@
 //!
 //! Under a cycle, a statement due after the last payment day is expected by the last
 //! payment day plus the longest gap of the last ones, give or take their spread
-//! ([`Cycle::next_expected`]). From that day it is late like any other: a distributor
+//! ([`Shown::next_expected`]). From that day it is late like any other: a distributor
 //! that misses its lump is seen as soon as the lump was due, not half a year after its
 //! statements were.
+//!
+//! A label that signed for such a calendar need not wait a year for the distributor
+//! to show it: the agreement can say so (`payment_months`, "6;12": it pays everything
+//! due in June and December). Then the calendar is the measure from the first day
+//! ([`Agreed`]): a statement due before a payment month begins is expected by that
+//! month's last day (one due within the month may wait for the next), and from then
+//! on it is late like any other. What the agreement says governs over what the
+//! payments show.
 
 use crate::book::Book;
 use crate::Thresholds;
 use backstock_domain::Date;
+use backstock_ledger::facts::PaymentMonths;
 
 /// Payments this many days apart or less are one payment day (a lump paid in parts).
 const SAME_PAYDAY_DAYS: i64 = 7;
@@ -46,9 +55,147 @@ const HABIT_DAYS: i64 = 330;
 /// distributor paying once a year is not given a year's grace.
 const MAX_GAP_DAYS: i64 = 200;
 
-/// A distributor's payment cycle (see the module's docs).
+/// A distributor's payment cycle (see the module's docs): written in its agreement,
+/// or shown by its payments.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Cycle {
+pub(crate) enum Cycle {
+    Agreed(Agreed),
+    Shown(Shown),
+}
+
+impl Cycle {
+    /// The cycle a distributor is judged on, on the book's date: its agreement's
+    /// payment calendar when it has one, else the one its payments show, if any.
+    pub(crate) fn of(
+        book: &Book<'_>,
+        months: &PaymentMonths,
+        t: &Thresholds,
+        floor: i128,
+        period_days: i64,
+    ) -> Option<Cycle> {
+        if months.is_empty() {
+            Shown::of(book, t, floor, period_days).map(Cycle::Shown)
+        } else {
+            Some(Cycle::Agreed(Agreed {
+                months: months.clone(),
+                as_of: book.as_of,
+            }))
+        }
+    }
+
+    /// When a statement due on `due_on` is expected to be paid.
+    pub(crate) fn expected_on(&self, due_on: Date) -> Date {
+        match self {
+            Cycle::Agreed(a) => a.payday_after(due_on),
+            Cycle::Shown(s) => s.expected_on(due_on),
+        }
+    }
+
+    /// Moves each statement's due date to the day its cycle expects it paid, and keeps
+    /// the book's order by due date. Payments were applied on the real due dates
+    /// (oldest first) when the book was built; only the judging moves.
+    pub(crate) fn apply(&self, book: &mut Book<'_>) {
+        for s in &mut book.stmts {
+            s.due_on = self.expected_on(s.due_on);
+        }
+        book.stmts
+            .sort_by_key(|s| (s.due_on, s.r.st.period_end, s.r.seq));
+    }
+
+    /// The cycle as data, for the assessment.
+    pub(crate) fn data(&self) -> crate::signals::PaymentCycle {
+        match self {
+            Cycle::Agreed(a) => {
+                let (every_days_min, every_days_max) = a.gaps_days();
+                crate::signals::PaymentCycle {
+                    every_days_min,
+                    every_days_max,
+                    last_payday: a.last_payday(),
+                    next_expected: a.next_expected(),
+                    payment_months: a.months.months().to_vec(),
+                }
+            }
+            Cycle::Shown(s) => crate::signals::PaymentCycle {
+                every_days_min: s.gap_min_days,
+                every_days_max: s.gap_max_days,
+                last_payday: s.last_payday(),
+                next_expected: s.next_expected(),
+                payment_months: Vec::new(),
+            },
+        }
+    }
+
+    /// The sentence a signal adds: the habit and what it makes of the statements.
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Cycle::Agreed(a) => format!(
+                " Its agreement has it pay everything due in {}, so a statement counts as due at the end of the first of those months after its terms; the next payment is due by {}.",
+                a.months.names(),
+                a.next_expected()
+            ),
+            Cycle::Shown(s) => s.text(),
+        }
+    }
+}
+
+/// A payment calendar written in the agreement, on a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Agreed {
+    /// Never empty ([`Cycle::of`]).
+    months: PaymentMonths,
+    as_of: Date,
+}
+
+impl Agreed {
+    /// The last day of the first payment month that begins after `due_on`.
+    fn payday_after(&self, due_on: Date) -> Date {
+        let from = due_on.first_of_month();
+        (1..=12)
+            .map(|k| from.add_months(k))
+            .find(|m| self.months.contains(m.month()))
+            .map_or(due_on, Date::last_of_month)
+    }
+
+    /// The last day of the last payment month ended on or before the date.
+    fn last_payday(&self) -> Date {
+        let from = self.as_of.first_of_month();
+        (0..=12)
+            .map(|k| from.add_months(-k).last_of_month())
+            .find(|end| *end <= self.as_of && self.months.contains(end.month()))
+            .unwrap_or(self.as_of)
+    }
+
+    /// The last day of the first payment month not ended on the date.
+    fn next_expected(&self) -> Date {
+        let from = self.as_of.first_of_month();
+        (0..=12)
+            .map(|k| from.add_months(k).last_of_month())
+            .find(|end| *end > self.as_of && self.months.contains(end.month()))
+            .unwrap_or(self.as_of)
+    }
+
+    /// The shortest and longest days between one payment month's end and the next
+    /// (over the year of the date: February's length moves them a day or two).
+    fn gaps_days(&self) -> (i64, i64) {
+        let ends: Vec<Date> = (0..24)
+            .map(|k| self.as_of.first_of_month().add_months(k).last_of_month())
+            .filter(|end| self.months.contains(end.month()))
+            .collect();
+        let gaps: Vec<i64> = ends
+            .windows(2)
+            .map(|w| i64::from(w[0].days_until(w[1])))
+            .collect();
+        match (gaps.iter().min(), gaps.iter().max()) {
+            (Some(min), Some(max)) => (*min, *max),
+            // Unreachable: two years hold every month twice.
+            _ => (365, 366),
+        }
+    }
+}
+
+/// A cycle the distributor's payments show (see the module's docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Shown {
     /// The first day of each payment day up to the book's date, oldest first.
     paydays: Vec<Date>,
     /// The shortest and the longest gap between the payment days that establish it.
@@ -56,14 +203,9 @@ pub(crate) struct Cycle {
     gap_max_days: i64,
 }
 
-impl Cycle {
+impl Shown {
     /// The cycle the book's payments show on its date, if any.
-    pub(crate) fn of(
-        book: &Book<'_>,
-        t: &Thresholds,
-        floor: i128,
-        period_days: i64,
-    ) -> Option<Cycle> {
+    fn of(book: &Book<'_>, t: &Thresholds, floor: i128, period_days: i64) -> Option<Shown> {
         let as_of = book.as_of;
         let mut dates: Vec<Date> = book
             .cash
@@ -130,14 +272,14 @@ impl Cycle {
             }
         }
         let paydays = days.iter().map(|(first, _)| *first).collect();
-        Some(Cycle {
+        Some(Shown {
             paydays,
             gap_min_days,
             gap_max_days,
         })
     }
 
-    pub(crate) fn last_payday(&self) -> Date {
+    fn last_payday(&self) -> Date {
         // `of` never builds a cycle with fewer than `PAYDAYS_SHOWN` payment days.
         *self.paydays.last().expect("a cycle has payment days")
     }
@@ -145,7 +287,7 @@ impl Cycle {
     /// The day the next payment is expected: the last payment day, the longest of the
     /// gaps that establish the cycle and its give or take (the spread of those gaps,
     /// at least a twelfth of the longest: "mid-June" is two weeks either way).
-    pub(crate) fn next_expected(&self) -> Date {
+    fn next_expected(&self) -> Date {
         let give = (self.gap_max_days - self.gap_min_days).max(self.gap_max_days / 12);
         self.last_payday()
             .add_days(crate::days_i32(self.gap_max_days + give))
@@ -154,7 +296,7 @@ impl Cycle {
     /// When a statement due on `due_on` is expected to be paid: the first payment day
     /// on or after it, or the next expected one. Statements due before the cycle (a
     /// longest gap before its first establishing payment day) keep their due date.
-    pub(crate) fn expected_on(&self, due_on: Date) -> Date {
+    fn expected_on(&self, due_on: Date) -> Date {
         let from = self
             .paydays
             .len()
@@ -171,29 +313,7 @@ impl Cycle {
             .unwrap_or_else(|| self.next_expected().max(due_on))
     }
 
-    /// Moves each statement's due date to the day its cycle expects it paid, and keeps
-    /// the book's order by due date. Payments were applied on the real due dates
-    /// (oldest first) when the book was built; only the judging moves.
-    pub(crate) fn apply(&self, book: &mut Book<'_>) {
-        for s in &mut book.stmts {
-            s.due_on = self.expected_on(s.due_on);
-        }
-        book.stmts
-            .sort_by_key(|s| (s.due_on, s.r.st.period_end, s.r.seq));
-    }
-
-    /// The cycle as data, for the assessment.
-    pub(crate) fn data(&self) -> crate::signals::PaymentCycle {
-        crate::signals::PaymentCycle {
-            every_days_min: self.gap_min_days,
-            every_days_max: self.gap_max_days,
-            last_payday: self.last_payday(),
-            next_expected: self.next_expected(),
-        }
-    }
-
-    /// The sentence a signal adds: the habit and what it makes of the statements.
-    pub(crate) fn text(&self) -> String {
+    fn text(&self) -> String {
         let every = if self.gap_min_days == self.gap_max_days {
             format!("every {} days", self.gap_max_days)
         } else {

@@ -121,6 +121,11 @@ pub struct PaymentCycle {
     pub last_payday: Date,
     /// Statements due since the last payment day are due on this day.
     pub next_expected: Date,
+    /// The months its agreement says it pays in (1 = January), when the cycle is
+    /// the agreement's; empty when its payments show it. For an agreed cycle the
+    /// gaps are those of the calendar and `last_payday` the end of the last
+    /// payment month.
+    pub payment_months: Vec<u32>,
 }
 
 /// One assessment per distributor with an agreement.
@@ -484,7 +489,8 @@ fn judged_book_on<'a>(
         a.reserve_release_days,
     );
     let floor = rhythm::materiality_floor(&book, t, a.currency);
-    let cycle = Cycle::of(&book, t, floor, rhythm::period_days(a)).filter(|_| on_cycle);
+    let cycle =
+        Cycle::of(&book, &a.payment_months, t, floor, rhythm::period_days(a)).filter(|_| on_cycle);
     if let Some(c) = &cycle {
         c.apply(&mut book);
     }
@@ -1932,6 +1938,7 @@ mod tests {
     use super::*;
     use crate::testkit::*;
     use backstock_ledger::facts::DemandOutcome;
+    use backstock_ledger::{Event, Fact};
 
     const AS_OF: &str = "2016-02-15";
 
@@ -2119,6 +2126,63 @@ mod tests {
         "2017-06-16",
     ];
 
+    /// Sets the payment calendar of allegro's agreement ("6;12").
+    fn pays_in(mut tl: Tl, months: &str) -> Tl {
+        for e in &mut tl.entries {
+            if let Event::Fact(Fact::Agreement(a)) = &mut e.event {
+                a.payment_months = backstock_ledger::facts::PaymentMonths::parse(months).unwrap();
+            }
+        }
+        tl
+    }
+
+    /// The same twice-a-year payer, when its agreement says so ("pays in June and
+    /// December"), is judged by that calendar from its first statement: never at alert,
+    /// also in the first year, before its payments could show the habit.
+    #[test]
+    fn a_payment_calendar_in_the_agreement_is_the_measure_from_the_first_day() {
+        let tl = pays_in(paid_on_paydays(42, &TWICE_A_YEAR, |_| 0), "jun;dec");
+        let at_alert = days_at_alert(&tl, "2014-01-01", "2017-06-30", 3);
+        assert!(at_alert.is_empty(), "{:#?}", at_alert);
+        let x = assess1(&tl.snap("2014-10-01"));
+        assert_eq!(
+            x.payment_cycle,
+            Some(PaymentCycle {
+                every_days_min: 181,
+                every_days_max: 184,
+                last_payday: d("2014-06-30"),
+                next_expected: d("2014-12-31"),
+                payment_months: vec![6, 12],
+            })
+        );
+        let lateness = signal(&x, "payment_lateness");
+        assert!(
+            lateness.message.contains(
+                "Its agreement has it pay everything due in June and December, so a statement counts as due at the end of the first of those months after its terms; the next payment is due by 2014-12-31."
+            ),
+            "{lateness:#?}"
+        );
+        // Without the calendar, the first year is at alert (nothing shows the habit yet).
+        let unsaid = paid_on_paydays(42, &TWICE_A_YEAR, |_| 0);
+        assert!(!days_at_alert(&unsaid, "2014-01-01", "2015-06-01", 7).is_empty());
+    }
+
+    /// A calendar in the agreement is no excuse for missing it: a distributor that
+    /// pays in June and December and skips a December is at alert in January.
+    #[test]
+    fn a_payment_month_missed_is_an_alert_within_weeks() {
+        let paid: Vec<&str> = TWICE_A_YEAR
+            .iter()
+            .copied()
+            .filter(|d| *d != "2015-12-14")
+            .collect();
+        let tl = pays_in(paid_on_paydays(42, &paid, |_| 0), "6;12");
+        assert!(days_at_alert(&tl, "2014-01-01", "2015-12-31", 3).is_empty());
+        let first = days_at_alert(&tl, "2016-01-01", "2016-06-10", 1);
+        let first = first.first().expect("at alert after the missed December");
+        assert!(first.as_str() <= "2016-01-31", "{first}");
+    }
+
     /// A distributor that pays everything due twice a year (mid-June and mid-December,
     /// give or take ten days) has statements up to six months past their terms before
     /// every payment. Once its payment days show the habit over a year (its third), it
@@ -2146,6 +2210,7 @@ mod tests {
                 every_days_max: 189,
                 last_payday: d("2015-12-14"),
                 next_expected: d("2016-07-08"),
+                payment_months: vec![],
             })
         );
         let before = assess1(&tl.snap("2015-06-01"));

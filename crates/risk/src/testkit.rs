@@ -78,6 +78,7 @@ pub fn agreement(dist: &str, start: &str) -> Agreement {
         credit_limit: usd(5_000_000),
         currency: Currency::USD,
         title_retained: true,
+        payment_months: Default::default(),
     }
 }
 

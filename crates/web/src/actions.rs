@@ -146,6 +146,7 @@ const AGREEMENT_DOC: &[(&str, &str)] = &[
     ("credit_limit", "decimal text"),
     ("currency", "ISO 4217"),
     ("title_retained", "true or false"),
+    ("payment_months", "the months it pays everything due in, e.g. 6;12 or jun;dec (optional: empty when it pays statement by statement)"),
 ];
 
 pub const PAYMENT: Action = Action {
@@ -316,6 +317,12 @@ pub const AGREEMENT: Action = Action {
         f("credit_limit", "Credit limit", "decimal", true),
         f("currency", "Currency", "text", true),
         f("title_retained", "Title retained until sold", "true|false", true),
+        f(
+            "payment_months",
+            "Pays only in these months (6;12; empty: statement by statement)",
+            "text",
+            false,
+        ),
     ],
 };
 

@@ -1262,7 +1262,7 @@ async fn distributor_page(
         r#"<form id="as-of-form" class="inline" method="get" action="{form_path}"><label for="as-of">As of</label> <input id="as-of" name="as_of" type="date" value="{}"> <button type="submit">Show</button></form>
 {todo}<div class="grid2"><section><h2>Agreement</h2><dl>
 <dt>legal name</dt><dd>{}</dd><dt>organized in</dt><dd>{}</dd><dt>since</dt><dd>{}</dd><dt>fee</dt><dd>{}</dd>
-<dt>payment terms</dt><dd>{} days</dd><dt>reserve</dt><dd>{}, released after {} days</dd><dt>credit limit</dt><dd>{}</dd></dl></section>
+<dt>payment terms</dt><dd>{} days{}</dd><dt>reserve</dt><dd>{}, released after {} days</dd><dt>credit limit</dt><dd>{}</dd></dl></section>
 <section><h2>UCC status</h2>{ucc}</section></div>
 <section><h2>Risk</h2>{risk}</section>
 <section><h2>Statements</h2>{}<p><a id="deductions-link" href="{deductions_link}">Deductions on these statements; write off, buy back</a></p></section>
@@ -1276,6 +1276,14 @@ async fn distributor_page(
         esc(&l.date(ag.agreement_start)),
         esc(&l.permille(i64::from(ag.fee_rate.ppm() / 1000))),
         ag.payment_terms_days,
+        if ag.payment_months.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; pays everything due in {}",
+                esc(&ag.payment_months.names())
+            )
+        },
         esc(&l.permille(i64::from(ag.reserve_rate.ppm() / 1000))),
         ag.reserve_release_days,
         esc(&l.money(ag.credit_limit)),
