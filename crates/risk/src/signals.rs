@@ -2260,17 +2260,9 @@ mod tests {
         let mut tl = quarterly_signed_in_2013();
         let late = [5, 0, 8, 3, 10, 25, 45, 65, 85];
         for (q, days) in late.iter().enumerate() {
-            let ps = d("2013-01-01").add_months(q as i32 * 3);
-            let pe = ps.add_months(3).add_days(-1);
             let id = format!("allegro-q{q}");
-            tl.statement(
-                &id,
-                "allegro",
-                &ps.to_string(),
-                &pe.to_string(),
-                &pe.add_days(30).to_string(),
-                vec![sale("CD1", 100, 95_000)],
-            );
+            let start = d("2013-01-01").add_months(q as i32 * 3);
+            let pe = quarter(&mut tl, &id, start, 30, 100, 95_000);
             let on = pe.add_days(60 + days);
             tl.pay(
                 &format!("pay-{q}"),
@@ -2746,16 +2738,14 @@ mod tests {
         }
         tl.agreement(quarterly);
         for q in 0..4 {
-            let start = d("2015-01-01").add_months(3 * q);
-            let end = start.add_months(3).add_days(-1);
             let id = format!("Q{q}");
-            tl.statement(
+            let end = quarter(
+                &mut tl,
                 &id,
-                "allegro",
-                &start.to_string(),
-                &end.to_string(),
-                &end.add_days(35).to_string(),
-                vec![sale("CD1", 120, 114_000)],
+                d("2015-01-01").add_months(3 * q),
+                35,
+                120,
+                114_000,
             );
             if end.add_days(60) <= d("2016-02-15") {
                 tl.pay(
@@ -2939,6 +2929,28 @@ mod tests {
         tl
     }
 
+    /// allegro's statement `id` for the quarter from `start`, issued `lag_days` after
+    /// the quarter ends, selling `units` CD1 for `amount_minor`: the quarter's end.
+    fn quarter(
+        tl: &mut Tl,
+        id: &str,
+        start: Date,
+        lag_days: i32,
+        units: i64,
+        amount_minor: i64,
+    ) -> Date {
+        let end = start.add_months(3).add_days(-1);
+        tl.statement(
+            id,
+            "allegro",
+            &start.to_string(),
+            &end.to_string(),
+            &end.add_days(lag_days).to_string(),
+            vec![sale("CD1", units, amount_minor)],
+        );
+        end
+    }
+
     /// A quarterly distributor sending its statement 40 days after each quarter and
     /// paying on time; `late_q8` days more for the 2015Q1 statement; 2015Q2's never
     /// comes.
@@ -2946,18 +2958,10 @@ mod tests {
         let mut tl = quarterly_signed_in_2013();
         let first = Date::parse("2013-01-01").expect("date");
         for q in 0..9 {
-            let ps = first.add_months(q * 3);
-            let pe = ps.add_months(3).add_days(-1);
-            let known = pe.add_days(40 + if q == 8 { late_q8 } else { 0 });
+            let lag = 40 + if q == 8 { late_q8 } else { 0 };
             let id = format!("allegro-q{q}");
-            tl.statement(
-                &id,
-                "allegro",
-                &ps.to_string(),
-                &pe.to_string(),
-                &known.to_string(),
-                vec![sale("CD1", 100, 95_000)],
-            );
+            let pe = quarter(&mut tl, &id, first.add_months(q * 3), lag, 100, 95_000);
+            let known = pe.add_days(lag);
             let due = pe.add_days(60).max(known);
             tl.pay(
                 &format!("pay-{q}"),
