@@ -33,6 +33,7 @@
 use crate::days_i32;
 use crate::view::{StmtRef, View};
 use backstock_domain::{Currency, Date, PartyId};
+use backstock_ledger::facts::PaymentMonths;
 use backstock_ledger::LineKind;
 
 /// What settled (part of) a statement.
@@ -72,6 +73,9 @@ pub(crate) struct StmtCalc<'a> {
     /// part of this one (a lump paying everything due, short): what it left open here
     /// is measured as a short-pay of that payment, not of this statement alone.
     pub lump: i128,
+    /// The payment calendar of the agreement in force at the period's end, when it
+    /// has one ([`crate::cycle`]).
+    pub calendar: Option<&'a PaymentMonths>,
 }
 
 impl StmtCalc<'_> {
@@ -248,9 +252,11 @@ impl<'a> Book<'a> {
             }
             // Due on the terms of the agreement in force at the period's end: terms
             // renegotiated later do not make earlier statements late (or early).
-            let terms_days = view
-                .agreement_on(distributor, r.st.period_end)
-                .map_or(terms_days, |a| a.payment_terms_days);
+            let in_force = view.agreement_on(distributor, r.st.period_end);
+            let terms_days = in_force.map_or(terms_days, |a| a.payment_terms_days);
+            let calendar = in_force
+                .map(|a| &a.payment_months)
+                .filter(|m| !m.is_empty());
             stmts.push(StmtCalc {
                 r: *r,
                 net,
@@ -263,6 +269,7 @@ impl<'a> Book<'a> {
                     .iter()
                     .any(|x| &x.distributor == distributor && x.statement_id == r.st.statement_id),
                 lump: 0,
+                calendar,
             });
         }
         stmts.sort_by_key(|s| (s.due_on, s.r.st.period_end, s.r.seq));

@@ -83,20 +83,17 @@ impl Cycle {
         }
     }
 
-    /// When a statement due on `due_on` is expected to be paid.
-    pub(crate) fn expected_on(&self, due_on: Date) -> Date {
-        match self {
-            Cycle::Agreed(a) => a.payday_after(due_on),
-            Cycle::Shown(s) => s.expected_on(due_on),
-        }
-    }
-
     /// Moves each statement's due date to the day its cycle expects it paid, and keeps
     /// the book's order by due date. Payments were applied on the real due dates
-    /// (oldest first) when the book was built; only the judging moves.
+    /// (oldest first) when the book was built; only the judging moves. Under an
+    /// agreed calendar, each statement by the calendar of the agreement in force at
+    /// its period's end (one from before the calendar keeps its due date).
     pub(crate) fn apply(&self, book: &mut Book<'_>) {
         for s in &mut book.stmts {
-            s.due_on = self.expected_on(s.due_on);
+            s.due_on = match self {
+                Cycle::Agreed(_) => s.calendar.map_or(s.due_on, |m| payday_after(m, s.due_on)),
+                Cycle::Shown(c) => c.expected_on(s.due_on),
+            };
         }
         book.stmts
             .sort_by_key(|s| (s.due_on, s.r.st.period_end, s.r.seq));
@@ -146,16 +143,17 @@ pub(crate) struct Agreed {
     as_of: Date,
 }
 
-impl Agreed {
-    /// The last day of the first payment month that begins after `due_on`.
-    fn payday_after(&self, due_on: Date) -> Date {
-        let from = due_on.first_of_month();
-        (1..=12)
-            .map(|k| from.add_months(k))
-            .find(|m| self.months.contains(m.month()))
-            .map_or(due_on, Date::last_of_month)
-    }
+/// The last day of the first of `months` that begins after `due_on` (`due_on` itself
+/// when `months` is empty).
+fn payday_after(months: &PaymentMonths, due_on: Date) -> Date {
+    let from = due_on.first_of_month();
+    (1..=12)
+        .map(|k| from.add_months(k))
+        .find(|m| months.contains(m.month()))
+        .map_or(due_on, Date::last_of_month)
+}
 
+impl Agreed {
     /// The last day of the last payment month ended on or before the date.
     fn last_payday(&self) -> Date {
         let from = self.as_of.first_of_month();

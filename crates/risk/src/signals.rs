@@ -2167,6 +2167,39 @@ mod tests {
         assert!(!days_at_alert(&unsaid, "2014-01-01", "2015-06-01", 7).is_empty());
     }
 
+    /// A calendar written in a later agreement moves the statements of that agreement
+    /// only: one from before it keeps its own terms (an unpaid 2014 statement stays
+    /// late), each of the later ones is due at the end of the first payment month
+    /// that begins after its terms.
+    #[test]
+    fn a_calendar_from_a_later_agreement_leaves_earlier_statements_on_their_terms() {
+        let mut tl = signed_in_2014(5_000_000);
+        let mut later = agreement("allegro", "2015-01-01");
+        later.credit_limit = usd(5_000_000);
+        later.payment_months = backstock_ledger::facts::PaymentMonths::parse("6;12").unwrap();
+        tl.agreement(later.clone());
+        tl.monthly_with("allegro", "2014-01-01", 16, "CD1", 40, 38_000, 60, |_| None);
+        let snap = tl.snap("2015-05-01");
+        let view = View::of(&snap);
+        let (book, cycle) = judged_book(&view, &later, &Thresholds::default());
+        assert!(matches!(cycle, Some(Cycle::Agreed(_))), "{cycle:?}");
+        let due = |id: &str| {
+            book.stmts
+                .iter()
+                .find(|s| s.r.st.statement_id == id)
+                .unwrap_or_else(|| panic!("{id}"))
+                .due_on
+        };
+        assert_eq!(due("allegro-2014-09"), d("2014-11-29"));
+        assert_eq!(due("allegro-2014-12"), d("2015-03-01"));
+        // 2015-01-31 + 60 days = 2015-04-01: June.
+        assert_eq!(due("allegro-2015-01"), d("2015-06-30"));
+        // 2015-03-31 + 60 days = 2015-05-30: June still begins after it.
+        assert_eq!(due("allegro-2015-03"), d("2015-06-30"));
+        let x = assess1(&snap);
+        assert_eq!(x.payment_cycle.map(|c| c.payment_months), Some(vec![6, 12]));
+    }
+
     /// A calendar in the agreement is no excuse for missing it: a distributor that
     /// pays in June and December and skips a December is at alert in January.
     #[test]
