@@ -810,12 +810,13 @@ pub async fn signup_link_form(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
+    viewer: Option<Viewer>,
 ) -> Result<Response, Fail> {
     if state.config.no_signup {
         return Err(closed());
     }
     let link = valid_link(&state, LinkKind::Signup, &token).await?;
-    let (csrf, cookie) = form_token(&state, &headers, None)?;
+    let (csrf, cookie) = form_token(&state, &headers, viewer.as_ref())?;
     Ok(respond(
         StatusCode::OK,
         signup_link_html(&csrf, &token, &link.email, &SignupForm::default(), None),
@@ -830,18 +831,19 @@ pub async fn signup_link_post(
     Path(token): Path<String>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
+    viewer: Option<Viewer>,
     Form(f): Form<SignupForm>,
 ) -> Result<Response, Fail> {
     if state.config.no_signup {
         return Err(closed());
     }
-    check_form(&headers, None, &f.csrf)?;
+    check_form(&headers, viewer.as_ref(), &f.csrf)?;
     throttle(&state, &format!("signup:{ip}")).await?;
     let link = valid_link(&state, LinkKind::Signup, &token).await?;
     match signup_by_link(&state, &headers, &ip, &link, &f).await {
         Ok(r) => Ok(r),
         Err(e) if matches!(e.status, 400 | 409) => {
-            let (csrf, cookie) = form_token(&state, &headers, None)?;
+            let (csrf, cookie) = form_token(&state, &headers, viewer.as_ref())?;
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
             Ok(respond(
                 status,
