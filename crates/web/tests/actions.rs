@@ -607,7 +607,7 @@ async fn every_action_is_recorded_visible_and_audited() {
             "state_of_organization": "TX", "agreement_start": "2016-06-01",
             "fee_rate": "0.18", "payment_terms_days": 60, "statement_frequency": "monthly",
             "reserve_rate": "0.10", "reserve_release_days": 180, "credit_limit": "25000.00",
-            "currency": "USD", "title_retained": true
+            "currency": "USD", "title_retained": true, "payment_months": "jun;dec"
         }),
     )
     .await;
@@ -616,6 +616,37 @@ async fn every_action_is_recorded_visible_and_audited() {
         .get("/api/v1/t/alpha/distributors/southwind", Some(&owner))
         .await;
     assert_eq!(d.status, 200, "{}", d.body);
+    // Its payment calendar, beside the terms on its page.
+    let page = s.get("/t/alpha/distributors/southwind", Some(&owner)).await;
+    assert!(
+        plain(&page.body).contains("60 days; pays everything due in June and December"),
+        "{}",
+        page.body
+    );
+    // A month that is not one: the importer's sentence, nothing recorded.
+    let r = api(
+        &s,
+        &owner,
+        "agreements",
+        serde_json::json!({
+            "distributor": "eastwind", "legal_name": "Eastwind Music LLC",
+            "state_of_organization": "TX", "agreement_start": "2016-06-01",
+            "fee_rate": "0.18", "payment_terms_days": 60, "statement_frequency": "monthly",
+            "reserve_rate": "0.10", "reserve_release_days": 180, "credit_limit": "25000.00",
+            "currency": "USD", "title_retained": true, "payment_months": "jun;midsummer"
+        }),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains("payment_months") && r.body.contains("e.g. 6;12"),
+        "{}",
+        r.body
+    );
+    let d = s
+        .get("/api/v1/t/alpha/distributors/eastwind", Some(&owner))
+        .await;
+    assert_eq!(d.status, 404, "{}", d.body);
 
     // Correction: refused with its sentence when the units moved on; recorded otherwise.
     let r = s
