@@ -905,8 +905,24 @@ pub(crate) fn column_index(kind: Kind, headers: &csv::StringRecord) -> Result<Ve
                 }
                 idx.push(i);
             }
-            // Left out, an optional column reads as empty on every line.
-            None if optional(kind, name) => idx.push(ABSENT),
+            // Left out, an optional column reads as empty on every line — unless it
+            // is there written another way, which would be ignored without a word.
+            None if optional(kind, name) => {
+                if let Some(i) = headers
+                    .iter()
+                    .position(|h| crate::written_another_way(h, name))
+                {
+                    errs.push(LineError {
+                        line: 1,
+                        column: Some((i + 1, headers.get(i).unwrap_or("").to_string())),
+                        found: headers.get(i).unwrap_or("").to_string(),
+                        expected: format!(
+                            "the optional column's name written {name} (written another way, the column would be read as no {name} at all)"
+                        ),
+                    });
+                }
+                idx.push(ABSENT)
+            }
             None => errs.push(LineError {
                 line: 1,
                 column: None,

@@ -159,17 +159,6 @@ pub fn closest_among(
         .split(',')
         .map(|c| c.trim().trim_matches('"').to_string())
         .collect();
-    let norm = |s: &str| -> String {
-        s.trim()
-            .to_ascii_lowercase()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect::<String>()
-            .split('_')
-            .filter(|p| !p.is_empty())
-            .collect::<Vec<_>>()
-            .join("_")
-    };
     let mut best: Option<(usize, Closest)> = None;
     for &(file, cols) in candidates {
         let mut present = 0usize;
@@ -178,10 +167,7 @@ pub fn closest_among(
         for c in cols.iter() {
             if found.iter().any(|f| f.eq_ignore_ascii_case(c)) {
                 present += 1;
-            } else if let Some(f) = found
-                .iter()
-                .find(|f| norm(f) == *c || norm(f).replace('_', "") == c.replace('_', ""))
-            {
+            } else if let Some(f) = found.iter().find(|f| written_another_way(f, c)) {
                 present += 1;
                 renames.push((f.clone(), *c));
             } else {
@@ -203,6 +189,23 @@ pub fn closest_among(
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// Whether a header is the canonical column `column` written another way: `Release
+/// Date`, `release-date` or `ReleaseDate` for `release_date` (not `release_date` itself).
+pub(crate) fn written_another_way(header: &str, column: &str) -> bool {
+    let norm = header
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect::<String>()
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    !header.trim().eq_ignore_ascii_case(column)
+        && (norm == column || norm.replace('_', "") == column.replace('_', ""))
 }
 
 /// The kind a header comes closest to (see [`Kind::closest`]).

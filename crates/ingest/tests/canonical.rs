@@ -178,6 +178,46 @@ fn missing_columns_are_named() {
     assert!(e.to_string().contains("the column \"distributor\""), "{e}");
 }
 
+/// An optional column may be left out, but not written another way: `Payment Months`
+/// would otherwise be read as no calendar at all, without a word.
+#[test]
+fn an_optional_column_written_another_way_is_named() {
+    let head = "distributor,legal_name,state_of_organization,agreement_start,fee_rate,payment_terms_days,statement_frequency,reserve_rate,reserve_release_days,credit_limit,currency,title_retained,ucc1_file_number,ucc1_filed_on,ucc1_state";
+    let row = "d1,D1 LLC,OR,2016-01-01,0.2,60,monthly,0.2,180,1000.00,USD,true,,,";
+    let e = read(
+        Kind::Distributors,
+        format!("{head},Payment Months\n{row},jun;dec\n").as_bytes(),
+        &ctx(),
+    )
+    .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("line 1, column 16 (Payment Months)")
+            && text.contains("written payment_months"),
+        "{text}"
+    );
+    // Left out, or written as it is: read.
+    assert!(read(
+        Kind::Distributors,
+        format!("{head}\n{row}\n").as_bytes(),
+        &ctx()
+    )
+    .is_ok());
+    let p = read(
+        Kind::Distributors,
+        format!("{head},PAYMENT_MONTHS\n{row},jun;dec\n").as_bytes(),
+        &ctx(),
+    )
+    .unwrap();
+    let months = p.entries.iter().find_map(|e| match &e.event {
+        backstock_ledger::Event::Fact(backstock_ledger::Fact::Agreement(a)) => {
+            Some(a.payment_months.months().to_vec())
+        }
+        _ => None,
+    });
+    assert_eq!(months, Some(vec![6, 12]));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
     #[test]
