@@ -603,15 +603,31 @@ async fn signup(
         request_signup(state, headers, ip, &email).await?;
         return Ok(signup_sent(&email));
     }
+    make_account(state, headers, ip, &email, f, None).await
+}
+
+/// Makes the account of `email` and its first label from the form, everything checked
+/// before anything is made (a sign-up `link`, when the address was proven by one, is
+/// used up only then); signs in, to the label's dashboard.
+async fn make_account(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: &str,
+    email: &str,
+    f: &SignupForm,
+    link: Option<&LinkRow>,
+) -> Result<Response, Fail> {
     control::check_password_rule(&f.password).map_err(|e| Fail::bad(e.0))?;
-    control::check_slug(&slug_of(&f.label_slug)).map_err(|e| Fail::bad(e.0))?;
+    let slug = slug_of(&f.label_slug);
+    control::check_slug(&slug).map_err(|e| Fail::bad(e.0))?;
     control::check_label_name(&f.label_name).map_err(|e| Fail::bad(e.0))?;
-    if state.control.user_by_email(&email).await?.is_some() {
+    // Without a link, the immediate sign-up must say it (nothing else proves the
+    // address); with one, only the address's holder sees this.
+    if state.control.user_by_email(email).await?.is_some() {
         return Err(Fail::bad(format!(
             "{email} has an account already: sign in, then make another label at /signup"
         )));
     }
-    let slug = slug_of(&f.label_slug);
     if state.control.tenant(&slug).await?.is_some() || state.control.label_dir(&slug).exists() {
         return Err(Fail::new(
             409,
@@ -619,20 +635,26 @@ async fn signup(
             format!("the label id {slug:?} is taken; choose another"),
         ));
     }
+    if let Some(link) = link {
+        if !state.control.use_link(link.id).await? {
+            return Err(Fail::not_found(
+                "this sign-up link has just been used or has expired; ask for a new one at /signup",
+            ));
+        }
+    }
     let user = state
         .control
-        .add_user(&email, &f.name, &f.password)
+        .add_user(email, &f.name, &f.password)
         .await
         .map_err(|e| Fail::bad(e.0))?;
+    let how = if link.is_some() {
+        "account created by sign-up (address proven by a mailed link)"
+    } else {
+        "account created by sign-up"
+    };
     state
         .control
-        .audit(
-            None,
-            &user.email,
-            "signup",
-            "account created by sign-up",
-            ip,
-        )
+        .audit(None, &user.email, "signup", how, ip)
         .await?;
     let row = create_label_for(state, &user, &slug, &f.label_name, ip).await?;
     start_session(
@@ -840,7 +862,7 @@ pub async fn signup_link_post(
     check_form(&headers, viewer.as_ref(), &f.csrf)?;
     throttle(&state, &format!("signup:{ip}")).await?;
     let link = valid_link(&state, LinkKind::Signup, &token).await?;
-    match signup_by_link(&state, &headers, &ip, &link, &f).await {
+    match make_account(&state, &headers, &ip, &link.email, &f, Some(&link)).await {
         Ok(r) => Ok(r),
         Err(e) if matches!(e.status, 400 | 409) => {
             let (csrf, cookie) = form_token(&state, &headers, viewer.as_ref())?;
@@ -853,62 +875,6 @@ pub async fn signup_link_post(
         }
         Err(e) => Err(e),
     }
-}
-
-async fn signup_by_link(
-    state: &AppState,
-    headers: &HeaderMap,
-    ip: &str,
-    link: &LinkRow,
-    f: &SignupForm,
-) -> Result<Response, Fail> {
-    control::check_password_rule(&f.password).map_err(|e| Fail::bad(e.0))?;
-    let slug = slug_of(&f.label_slug);
-    control::check_slug(&slug).map_err(|e| Fail::bad(e.0))?;
-    control::check_label_name(&f.label_name).map_err(|e| Fail::bad(e.0))?;
-    // Only the address's holder sees this (the link was mailed to it).
-    if state.control.user_by_email(&link.email).await?.is_some() {
-        return Err(Fail::bad(format!(
-            "{} has an account already: sign in, then make another label at /signup",
-            link.email
-        )));
-    }
-    if state.control.tenant(&slug).await?.is_some() || state.control.label_dir(&slug).exists() {
-        return Err(Fail::new(
-            409,
-            "refused",
-            format!("the label id {slug:?} is taken; choose another"),
-        ));
-    }
-    if !state.control.use_link(link.id).await? {
-        return Err(Fail::not_found(
-            "this sign-up link has just been used or has expired; ask for a new one at /signup",
-        ));
-    }
-    let user = state
-        .control
-        .add_user(&link.email, &f.name, &f.password)
-        .await
-        .map_err(|e| Fail::bad(e.0))?;
-    state
-        .control
-        .audit(
-            None,
-            &user.email,
-            "signup",
-            "account created by sign-up (address proven by a mailed link)",
-            ip,
-        )
-        .await?;
-    let row = create_label_for(state, &user, &slug, &f.label_name, ip).await?;
-    start_session(
-        state,
-        headers,
-        &user,
-        ip,
-        &format!("/t/{}/dashboard", url_encode(&row.slug)),
-    )
-    .await
 }
 
 // ---- invitations ----
