@@ -22,7 +22,8 @@ pub enum LinesCommand {
     /// lines as Parquet (label=/distributor=/period=/SHA256.parquet), after checking
     /// they add up to the statements recorded from it.
     Rebuild {
-        /// Where to write (a directory; default: DATA_DIR/lines).
+        /// Where to write: a directory or s3://BUCKET/PREFIX (an S3-compatible store,
+        /// configured by AWS_* variables); default: BACKSTOCK_LINES, else DATA_DIR/lines.
         #[arg(long)]
         out: Option<String>,
     },
@@ -69,7 +70,8 @@ pub enum LinesCommand {
         payee: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: LinesFormat,
-        /// Where the lines are (default: DATA_DIR/lines).
+        /// Where the lines are: a directory or s3://BUCKET/PREFIX; default:
+        /// BACKSTOCK_LINES, else DATA_DIR/lines.
         #[arg(long)]
         dir: Option<String>,
         /// `local` (DataFusion in this process) or `ballista://HOST:PORT` (the same plan
@@ -93,7 +95,8 @@ pub enum LinesCommand {
         payee: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: LinesFormat,
-        /// Where the lines are (default: DATA_DIR/lines).
+        /// Where the lines are: a directory or s3://BUCKET/PREFIX; default:
+        /// BACKSTOCK_LINES, else DATA_DIR/lines.
         #[arg(long)]
         dir: Option<String>,
     },
@@ -137,7 +140,7 @@ pub async fn after_import(store: &Store, data_dir: &Path, after: i64) -> Result<
             if lines == 1 { "" } else { "s" },
             r.files.len(),
             if r.files.len() == 1 { "" } else { "s" },
-            to.root().display()
+            to.shown()
         ));
     }
     for (name, why) in &r.failed {
@@ -149,7 +152,7 @@ pub async fn after_import(store: &Store, data_dir: &Path, after: i64) -> Result<
 fn location(data_dir: &Path, given: Option<&str>) -> Result<Location, AppError> {
     match given {
         Some(t) => Location::parse(t),
-        None => Location::local(&data_dir.join("lines")),
+        None => Location::default_or(&data_dir.join("lines")),
     }
 }
 

@@ -16,8 +16,9 @@
 //! earned royalties from the lines, so that rates by territory or service apply, checked
 //! the same way and tied out against the ledger's statements (issue 17.2).
 //!
-//! Where: a directory (default `<data-dir>/lines`) through the `object_store` crate's
-//! local file system. Object stores by URL (S3) are not wired yet.
+//! Where: a directory (default `<data-dir>/lines`) or an S3-compatible object store
+//! (`s3://BUCKET/PREFIX`, configured by the `AWS_*` variables), through the
+//! `object_store` crate; `BACKSTOCK_LINES` names the default ([`Location`]).
 
 #[cfg(feature = "ballista")]
 pub mod cluster;

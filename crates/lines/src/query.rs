@@ -221,7 +221,7 @@ pub async fn months_on_file(to: &Location, label: &str) -> Result<BTreeSet<Strin
     let found: Vec<String> = to
         .store
         .list(Some(&prefix))
-        .map_err(|e| other(format!("{}: {e}", to.root().display())))
+        .map_err(|e| other(to.explain(&to.shown(), &e)))
         .try_filter_map(|m| {
             let month = m
                 .location
@@ -251,7 +251,7 @@ async fn parts(
     let mut found: Vec<object_store::path::Path> = to
         .store
         .list(Some(&prefix))
-        .map_err(|e| other(format!("{}: {e}", to.root().display())))
+        .map_err(|e| other(to.explain(&to.shown(), &e)))
         .try_filter_map(|m| {
             let keep = m.location.as_ref().ends_with(".parquet")
                 && m.location.parts().any(|part| {
@@ -492,9 +492,13 @@ impl Exact {
 /// Its groups are keyed by the exact side's interned values: a value the exact side
 /// never saw is a difference, said as such.
 /// A session on the engine asked for.
-async fn session(on: &Engine) -> Result<SessionContext, AppError> {
+async fn session(to: &Location, on: &Engine) -> Result<SessionContext, AppError> {
     match on {
-        Engine::Local => Ok(SessionContext::new()),
+        Engine::Local => {
+            let ctx = SessionContext::new();
+            to.register(&ctx);
+            Ok(ctx)
+        }
         #[cfg(feature = "ballista")]
         Engine::Ballista(hostport) => {
             use ballista::prelude::SessionContextExt;
@@ -509,9 +513,14 @@ async fn session(on: &Engine) -> Result<SessionContext, AppError> {
     }
 }
 
-async fn engine(exact: &Exact, req: &Request, on: &Engine) -> Result<HashMap<Key, Acc>, AppError> {
+async fn engine(
+    to: &Location,
+    exact: &Exact,
+    req: &Request,
+    on: &Engine,
+) -> Result<HashMap<Key, Acc>, AppError> {
     let by_scale = &exact.by_scale;
-    let ctx = session(on).await?;
+    let ctx = session(to, on).await?;
     let mut out = HashMap::with_capacity(exact.groups.len());
     let unseen = |v: &str| {
         other(format!(
@@ -637,6 +646,14 @@ pub async fn run(to: &Location, req: &Request) -> Result<Answer, AppError> {
 
 /// [`run`] on the given engine.
 pub async fn run_on(to: &Location, req: &Request, on: &Engine) -> Result<Answer, AppError> {
+    // Ballista's executors read the parts themselves, by URL: they would need the
+    // object store's credentials, which this build does not hand them.
+    if let (Engine::Ballista(hostport), true) = (on, to.is_remote()) {
+        return Err(input(format!(
+            "--engine ballista://{hostport} reads the parts on the cluster's own disks (file:// paths); the lines at {} are in an object store: query them with --engine local",
+            to.shown()
+        )));
+    }
     let found = parts(to, &req.label, &req.period).await?;
     let t0 = std::time::Instant::now();
     let mut exact = Exact::new(&req.by);
@@ -648,7 +665,7 @@ pub async fn run_on(to: &Location, req: &Request, on: &Engine) -> Result<Answer,
     let got = if found.is_empty() {
         HashMap::new()
     } else {
-        engine(&exact, req, on).await?
+        engine(to, &exact, req, on).await?
     };
     let engine_time = t1.elapsed();
     compare(&got, &exact.groups, |k| exact.show(k))?;
@@ -710,7 +727,7 @@ pub(crate) async fn open_part(
         .store
         .get(path)
         .await
-        .map_err(|e| other(format!("{url}: {e}")))?
+        .map_err(|e| other(to.explain(&url, &e)))?
         .bytes()
         .await
         .map_err(|e| other(format!("{url}: {e}")))?;

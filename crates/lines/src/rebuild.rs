@@ -90,7 +90,7 @@ impl Report {
             self.files.len(),
             if self.files.len() == 1 { "" } else { "s" },
             if parts == 1 { "" } else { "s" },
-            to.root().display()
+            to.shown()
         ));
         s
     }

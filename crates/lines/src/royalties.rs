@@ -221,8 +221,13 @@ impl Exact {
 /// read, lines of other statements and without a SKU filtered out, grouped by
 /// distributor × statement × code × SKU × kind × territory × service (the code picks
 /// a held line's statement), then keyed as the exact side keys them.
-async fn engine(exact: &Exact, st: &Statements) -> Result<HashMap<Key, Acc>, AppError> {
+async fn engine(
+    to: &Location,
+    exact: &Exact,
+    st: &Statements,
+) -> Result<HashMap<Key, Acc>, AppError> {
     let ctx = SessionContext::new();
+    to.register(&ctx);
     let df_err = |e: datafusion::error::DataFusionError| other(format!("DataFusion: {e}"));
     let unseen = |v: &str| {
         other(format!(
@@ -350,7 +355,7 @@ async fn parts(
     let mut found: Vec<object_store::path::Path> = to
         .store
         .list(Some(&prefix))
-        .map_err(|e| other(format!("{}: {e}", to.root().display())))
+        .map_err(|e| other(to.explain(&to.shown(), &e)))
         .try_filter_map(|m| {
             let p = &m.location;
             let mut month = false;
@@ -432,7 +437,7 @@ pub async fn run(store: &Store, to: &Location, req: &Request) -> Result<Answer, 
     let got = if found.is_empty() {
         HashMap::new()
     } else {
-        engine(&exact, &st).await?
+        engine(to, &exact, &st).await?
     };
     let engine_time = t1.elapsed();
     compare(&got, &exact.groups, |k| exact.show(k, &names))?;
@@ -488,7 +493,7 @@ pub async fn run(store: &Store, to: &Location, req: &Request) -> Result<Answer, 
             kind.as_str(),
             want.0,
             want.1,
-            to.root().display(),
+            to.shown(),
             have.0,
             have.1
         ))

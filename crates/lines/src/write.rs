@@ -157,7 +157,7 @@ impl FileParts {
             to.store
                 .put(&path, PutPayload::from(bytes))
                 .await
-                .map_err(|e| other(format!("{}: {e}", to.url_of(&path))))?;
+                .map_err(|e| other(to.explain(&to.url_of(&path), &e)))?;
             written.parts.push((path.to_string(), part.rows));
             written.rows += part.rows;
         }

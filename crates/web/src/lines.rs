@@ -34,9 +34,10 @@ const PAGE_ROWS: usize = 500;
 /// Periods offered as links on the page (the latest first).
 const PERIOD_LINKS: usize = 8;
 
-/// Where a served label's lines are.
+/// Where a served label's lines are: under `BACKSTOCK_LINES` when the server was
+/// started with it (parts are under `label=SLUG/`), else the label's `lines` directory.
 fn location(state: &AppState, t: &Tenant) -> Result<Location, Fail> {
-    Ok(Location::local(
+    Ok(Location::default_or(
         &state.control.label_dir(t.slug()).join("lines"),
     )?)
 }

@@ -632,7 +632,7 @@ pub async fn confirm(state: &AppState, t: &Tenant, id: &str) -> Result<String, F
 #[cfg(feature = "lines")]
 pub(crate) async fn lines_written(state: &AppState, t: &Tenant, before: i64) -> String {
     let dir = state.control.label_dir(t.slug()).join("lines");
-    let to = match backstock_lines::Location::local(&dir) {
+    let to = match backstock_lines::Location::default_or(&dir) {
         Ok(to) => to,
         Err(e) => return format!("Lines: not written as Parquet: {}\n", e.message()),
     };

@@ -21,6 +21,7 @@ SH-EUR,2016-06-02,label,northwind,MRG-099-CD,40,\n";
 pub fn run(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_backstock"))
         .env_remove("BACKSTOCK_DATA")
+        .env_remove("BACKSTOCK_LINES")
         .arg("--data-dir")
         .arg(dir)
         .args(args)
