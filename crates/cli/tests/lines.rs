@@ -530,6 +530,16 @@ fn the_sales_lines_page_and_api_answer_as_the_cli_and_keep_artists_to_their_own(
 /// Generated DSR sales (2 distributors × January and February 2016, 6 territories × 3
 /// services) imported into a fresh label, with their lines as Parquet.
 fn label_with_dsr_lines(tmp: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    label_with_dsr_lines_imported(tmp, |d, args| ok(d, args))
+}
+
+/// The generated label of [`label_with_dsr_lines`] (3,000 DSR lines of 2 distributors
+/// over 2 months), each distributor's files imported by `import` (given the data
+/// directory and the arguments), which answers with the import's report.
+fn label_with_dsr_lines_imported(
+    tmp: &std::path::Path,
+    import: impl Fn(&std::path::Path, &[&str]) -> String,
+) -> (std::path::PathBuf, std::path::PathBuf) {
     let d = tmp.join("label");
     let files = tmp.join("files");
     let f = files.to_str().unwrap();
@@ -557,9 +567,13 @@ fn label_with_dsr_lines(tmp: &std::path::Path) -> (std::path::PathBuf, std::path
     ok(&d, &["init"]);
     import_reference(&d, f);
     for dist in ["dist0", "dist1"] {
-        ok(
+        let out = import(
             &d,
             &["import", &format!("{f}/dsr/{dist}"), "--distributor", dist],
+        );
+        assert!(
+            out.contains("Lines: 1500 statement lines of 2 files written as Parquet under "),
+            "{out}"
         );
     }
     (d, files)
@@ -1037,44 +1051,14 @@ fn lines_kept_in_an_s3_compatible_object_store_answer_as_a_directory_does() {
     let at = "s3://label-lines/backstock";
 
     let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path().join("label");
-    let files = tmp.path().join("files");
-    let f = files.to_str().unwrap();
-    ok(
-        &d,
-        &[
-            "lines",
-            "gen",
-            "--out",
-            f,
-            "--lines",
-            "3000",
-            "--skus",
-            "300",
-            "--distributors",
-            "2",
-            "--months",
-            "2",
-            "--territories",
-            "6",
-            "--per-file",
-            "1000",
-        ],
-    );
-    ok(&d, &["init"]);
-    import_reference(&d, f);
-    for dist in ["dist0", "dist1"] {
-        let out = on_s3_ok(
-            &d,
-            &s3,
-            at,
-            &["import", &format!("{f}/dsr/{dist}"), "--distributor", dist],
-        );
+    let (d, _) = label_with_dsr_lines_imported(tmp.path(), |d, args| {
+        let out = on_s3_ok(d, &s3, at, args);
         assert!(
-            out.contains("Lines: 1500 statement lines of 2 files written as Parquet under s3://label-lines/backstock."),
+            out.contains("written as Parquet under s3://label-lines/backstock."),
             "{out}"
         );
-    }
+        out
+    });
     // Nothing was written beside the store: the lines are in the bucket only (the
     // reference files' import, without BACKSTOCK_LINES, made the directory empty).
     assert!(
