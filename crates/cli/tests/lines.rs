@@ -530,7 +530,7 @@ fn the_sales_lines_page_and_api_answer_as_the_cli_and_keep_artists_to_their_own(
 /// Generated DSR sales (2 distributors × January and February 2016, 6 territories × 3
 /// services) imported into a fresh label, with their lines as Parquet.
 fn label_with_dsr_lines(tmp: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    label_with_dsr_lines_imported(tmp, |d, args| ok(d, args))
+    label_with_dsr_lines_imported(tmp, ok)
 }
 
 /// The generated label of [`label_with_dsr_lines`] (3,000 DSR lines of 2 distributors
