@@ -374,19 +374,6 @@ fn the_sales_lines_page_and_api_answer_as_the_cli_and_keep_artists_to_their_own(
     };
 
     // dist1's files come in through the API's upload, which writes their lines too.
-    let post = |token: &str, path: &str, ctype: &str, body: &str| {
-        let (status, _, body) = http(
-            &addr,
-            "POST",
-            path,
-            &[
-                format!("Authorization: Bearer {token}"),
-                format!("Content-Type: {ctype}"),
-            ],
-            body,
-        );
-        (status, body)
-    };
     let mut dsr: Vec<_> = std::fs::read_dir(files.join("dsr/dist1"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -394,32 +381,7 @@ fn the_sales_lines_page_and_api_answer_as_the_cli_and_keep_artists_to_their_own(
     dsr.sort();
     assert!(!dsr.is_empty());
     for path in &dsr {
-        let name = path.file_name().unwrap().to_str().unwrap();
-        let content = std::fs::read_to_string(path).unwrap();
-        let b = "----backstock-test-boundary";
-        let body = format!(
-            "--{b}\r\nContent-Disposition: form-data; name=\"distributor\"\r\n\r\ndist1\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/plain\r\n\r\n{content}\r\n--{b}--\r\n"
-        );
-        let (status, preview) = post(
-            &owner,
-            "/api/v1/t/hp/imports",
-            &format!("multipart/form-data; boundary={b}"),
-            &body,
-        );
-        assert_eq!(status, 200, "{preview}");
-        let v: serde_json::Value = serde_json::from_str(&preview).unwrap();
-        let id = v["upload_id"].as_str().expect("an upload id").to_string();
-        let (status, done) = post(
-            &owner,
-            &format!("/api/v1/t/hp/imports/{id}/confirm"),
-            "application/json",
-            "",
-        );
-        assert_eq!(status, 200, "{done}");
-        assert!(
-            done.contains("written as Parquet for the Sales lines page"),
-            "{done}"
-        );
+        upload_dsr(&addr, &owner, "hp", "dist1", path);
     }
     assert!(root
         .join("labels/hp/lines/label=hp/distributor=dist1/period=2016-02")
@@ -525,6 +487,48 @@ fn the_sales_lines_page_and_api_answer_as_the_cli_and_keep_artists_to_their_own(
     let (status, page) = get(&artist, "/t/hp/lines?period=2016H1&by=service");
     assert_eq!(status, 200, "{page}");
     assert!(!page.contains("every line of the label"), "{page}");
+}
+
+/// Uploads a DSR file of `dist` through the API (preview, then confirm) as `token`;
+/// the confirmation must say its lines were written.
+fn upload_dsr(addr: &str, token: &str, slug: &str, dist: &str, path: &std::path::Path) {
+    let post = |path: &str, ctype: &str, body: &str| {
+        let (status, _, body) = http(
+            addr,
+            "POST",
+            path,
+            &[
+                format!("Authorization: Bearer {token}"),
+                format!("Content-Type: {ctype}"),
+            ],
+            body,
+        );
+        (status, body)
+    };
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let content = std::fs::read_to_string(path).unwrap();
+    let b = "----backstock-test-boundary";
+    let body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"distributor\"\r\n\r\n{dist}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/plain\r\n\r\n{content}\r\n--{b}--\r\n"
+    );
+    let (status, preview) = post(
+        &format!("/api/v1/t/{slug}/imports"),
+        &format!("multipart/form-data; boundary={b}"),
+        &body,
+    );
+    assert_eq!(status, 200, "{preview}");
+    let v: serde_json::Value = serde_json::from_str(&preview).unwrap();
+    let id = v["upload_id"].as_str().expect("an upload id").to_string();
+    let (status, done) = post(
+        &format!("/api/v1/t/{slug}/imports/{id}/confirm"),
+        "application/json",
+        "",
+    );
+    assert_eq!(status, 200, "{done}");
+    assert!(
+        done.contains("written as Parquet for the Sales lines page"),
+        "{done}"
+    );
 }
 
 /// Generated DSR sales (2 distributors × January and February 2016, 6 territories × 3
@@ -1210,4 +1214,116 @@ fn lines_kept_in_an_s3_compatible_object_store_answer_as_a_directory_does() {
             started.elapsed()
         );
     }
+
+    // A served label with the same place: the CLI's import and the API's upload both
+    // write into the bucket (under label=hp/), and the Sales lines API answers from it
+    // as `lines query` does.
+    let root = tmp.path().join("served");
+    let user = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_backstock"))
+            .env_remove("BACKSTOCK_DATA")
+            .env("BACKSTOCK_PASSWORD", "a long enough password")
+            .arg("--data-dir")
+            .arg(&root)
+            .arg("user")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    user(&[
+        "add",
+        "owner@hp.test",
+        "--label",
+        "hp",
+        "--create-label",
+        "Hollow Pine",
+        "--role",
+        "owner",
+    ]);
+    let token = user(&["token", "owner@hp.test", "--name", "t"])
+        .trim()
+        .to_string();
+    let files = tmp.path().join("files");
+    let f = files.to_str().unwrap();
+    let mut reference = vec!["--label", "hp", "import"];
+    let named: Vec<String> = ["catalog", "distributors", "payees", "contracts"]
+        .iter()
+        .map(|n| format!("{f}/{n}.csv"))
+        .collect();
+    reference.extend(named.iter().map(String::as_str));
+    on_s3_ok(&root, &s3, at, &reference);
+    let out = on_s3_ok(
+        &root,
+        &s3,
+        at,
+        &[
+            "--label",
+            "hp",
+            "import",
+            &format!("{f}/dsr/dist0"),
+            "--distributor",
+            "dist0",
+        ],
+    );
+    assert!(
+        out.contains("written as Parquet under s3://label-lines/backstock."),
+        "{out}"
+    );
+    let env: Vec<(&str, String)> = vec![
+        ("BACKSTOCK_LINES", at.to_string()),
+        ("AWS_ENDPOINT", format!("http://{}", s3.addr)),
+        ("AWS_ALLOW_HTTP", "true".into()),
+        ("AWS_ACCESS_KEY_ID", "backstock-test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "backstock-test-secret".into()),
+        ("AWS_REGION", "us-east-1".into()),
+    ];
+    let (_server, addr) = common::serve_with(&root, &env);
+    let mut dsr: Vec<_> = std::fs::read_dir(files.join("dsr/dist1"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dsr.sort();
+    for path in &dsr {
+        upload_dsr(&addr, &token, "hp", "dist1", path);
+    }
+    assert!(!root.join("labels/hp/lines/label=hp").exists());
+    let (_, _, listing) = http(
+        &s3.addr,
+        "GET",
+        "/label-lines?list-type=2&prefix=backstock/label=hp/",
+        &[],
+        "",
+    );
+    assert_eq!(listing.matches("<Key>").count(), 4, "{listing}");
+    let (status, _, body) = http(
+        &addr,
+        "GET",
+        "/api/v1/t/hp/lines?period=2016H1&by=distributor,territory&limit=1000",
+        &[format!("Authorization: Bearer {token}")],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    let api: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let cli: serde_json::Value = serde_json::from_str(&on_s3_ok(
+        &root,
+        &s3,
+        at,
+        &[
+            "--label",
+            "hp",
+            "lines",
+            "query",
+            "--period",
+            "2016H1",
+            "--by",
+            "distributor,territory",
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(api["rows"], cli["rows"]);
+    assert_eq!(api["rows"].as_array().unwrap().len(), 12, "{body}");
 }

@@ -202,8 +202,15 @@ fn dechunk(mut rest: &str) -> String {
 /// `backstock --data-dir DIR serve` on a random loopback port: the server (killed when
 /// dropped) and its `HOST:PORT`.
 pub fn serve(dir: &Path) -> (Server, String) {
+    serve_with(dir, &[])
+}
+
+/// [`serve`] with these environment variables set for the server.
+pub fn serve_with(dir: &Path, env: &[(&str, String)]) -> (Server, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_backstock"))
         .env_remove("BACKSTOCK_DATA")
+        .env_remove("BACKSTOCK_LINES")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .arg("--data-dir")
         .arg(dir)
         .args(["serve", "--addr", "127.0.0.1:0"])
