@@ -19,6 +19,13 @@
 # backstock's own crates do not). LINES_OPT=1 builds backstock's crates at opt-level 2
 # too (CARGO_PROFILE_DEV_OPT_LEVEL=2: the dependencies are not rebuilt);
 # LINES_RELEASE=1 builds and uses a release binary (a cold build of everything).
+#
+# BALLISTA=1 builds with `--features ballista` and runs the same query on Apache
+# Ballista too: `backstock lines cluster` (a scheduler and executors in one process,
+# on loopback) with 1 executor of 2 task slots, then 2 executors of 1 slot each (the
+# same two cores), each answer compared with the local engine's, group by group. On
+# one machine this shows the plan is split across executors, not a speed-up: that
+# needs executors on more machines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LINES="${1:-10000000}"
@@ -29,11 +36,13 @@ WORK="${BENCH_DIR:-$TARGET/bench-lines-$LINES}"
 if [ "${LINES_OPT:-}" = 1 ]; then
   export CARGO_PROFILE_DEV_OPT_LEVEL=2
 fi
+FEATURES=lines
+if [ "${BALLISTA:-}" = 1 ]; then FEATURES=ballista; fi
 if [ "${LINES_RELEASE:-}" = 1 ]; then
-  cargo build --quiet --release -p backstock --features lines
+  cargo build --quiet --release -p backstock --features "$FEATURES"
   BIN="$TARGET/release/backstock"
 else
-  cargo build --quiet -p backstock --features lines
+  cargo build --quiet -p backstock --features "$FEATURES"
   BIN="$TARGET/debug/backstock"
 fi
 
@@ -132,6 +141,34 @@ if a != b:
 print(f"  identical: {len(a)} groups (ISRC x territory x month x currency), every count, unit and cent")
 PY
 
+# The same query on Ballista: 1 executor × 2 task slots, then 2 executors × 1 slot.
+BALLISTA_ROWS=()
+if [ "${BALLISTA:-}" = 1 ]; then
+  for shape in "1 2" "2 1"; do
+    read -r n tasks <<<"$shape"
+    name="ballista$n"
+    "$BIN" lines cluster --executors "$n" --tasks "$tasks" >"$WORK/$name.cluster" 2>&1 &
+    cluster=$!
+    at=""
+    for _ in $(seq 1 300); do
+      at=$(sed -n 's/.* is listening on \([^ ]*\)\.$/\1/p' "$WORK/$name.cluster" | head -1)
+      [ -n "$at" ] && break
+      kill -0 "$cluster" 2>/dev/null || break
+      sleep 0.2
+    done
+    [ -n "$at" ] || { cat "$WORK/$name.cluster" >&2; echo "the cluster did not start" >&2; exit 1; }
+    BACKSTOCK_TIMING=1 timed "$name" "$BIN" --data-dir "$DB" lines query --period "$PERIOD" --by isrc,territory,month --format csv --engine "ballista://$at"
+    kill "$cluster" 2>/dev/null || true
+    wait "$cluster" 2>/dev/null || true
+    if ! cmp -s <(sort "$WORK/$name.out") <(sort "$WORK/ours.csv"); then
+      echo "$name: the answer differs from the local engine's" >&2; exit 1
+    fi
+    line=$(grep '^\[lines\]' "$WORK/$name.err" || true)
+    echo "  $name ($n executor(s) x $tasks slot(s)): identical to the local engine's answer; $line"
+    BALLISTA_ROWS+=("| lines query on Ballista, $n executor(s) × $tasks task slot(s), same machine (whole command) | ${SECS[$name]} s | ${RSS[$name]} MB (the CLI; the cluster is another process) |" "| — of which Ballista / exact check | $line | |")
+  done
+fi
+
 ENGINE_S=$(echo "$ENGINE_LINE" | sed -n 's/.*DataFusion \([0-9.]*\)\(m\?s\).*/\1 \2/p')
 echo
 echo "| step | time | peak memory |"
@@ -142,3 +179,4 @@ echo "| lines rebuild (originals → Parquet) | ${SECS[rebuild]} s | ${RSS[rebui
 echo "| lines query $PERIOD by isrc,territory,month (whole command) | ${SECS[query]} s | ${RSS[query]} MB |"
 echo "| — of which DataFusion / exact check | $ENGINE_LINE | |"
 echo "| DuckDB, same query on the same parts: aggregate / aggregate + CSV | ${DUCK_AGG} s / ${DUCK_Q} s (process ${DUCK_ALL} s) | ${DUCK_RSS} MB |"
+for row in "${BALLISTA_ROWS[@]}"; do echo "$row"; done

@@ -363,8 +363,12 @@ pub async fn run(
             };
             let answer = backstock_lines::query::run_on(&to, &req, &engine).await?;
             if std::env::var_os("BACKSTOCK_TIMING").is_some() {
+                let on = match engine {
+                    backstock_lines::query::Engine::Local => "DataFusion",
+                    backstock_lines::query::Engine::Ballista(_) => "Ballista",
+                };
                 eprintln!(
-                    "[lines] {} parts; DataFusion {:.3?}; exact check {:.3?}",
+                    "[lines] {} parts; {on} {:.3?}; exact check {:.3?}",
                     answer.parts, answer.engine, answer.check
                 );
             }

@@ -780,8 +780,14 @@ fn default_data_dir() -> PathBuf {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The web server uses every core; the other commands one thread.
-    let mut builder = if matches!(cli.command, Command::Serve(_)) {
+    // The web server uses every core, and so do the line-level queries (DataFusion
+    // runs a plan's partitions as tasks of the runtime it is called on: on one thread
+    // they run one after the other); the other commands one thread.
+    #[cfg(feature = "lines")]
+    let every_core = matches!(cli.command, Command::Serve(_) | Command::Lines { .. });
+    #[cfg(not(feature = "lines"))]
+    let every_core = matches!(cli.command, Command::Serve(_));
+    let mut builder = if every_core {
         tokio::runtime::Builder::new_multi_thread()
     } else {
         tokio::runtime::Builder::new_current_thread()

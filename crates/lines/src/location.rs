@@ -94,12 +94,25 @@ impl Location {
 
     /// Where lines are kept by default: `BACKSTOCK_LINES` when set (a directory or a
     /// URL, as [`Location::parse`] takes), else `dir`.
+    /// An object store named so is made once per process and shared (a server's
+    /// requests reuse its connections instead of opening new ones each time).
     pub fn default_or(dir: &Path) -> Result<Location, AppError> {
-        match std::env::var(LINES_ENV) {
-            Ok(v) if !v.trim().is_empty() => Location::parse(v.trim())
-                .map_err(|e| input(format!("{LINES_ENV}: {}", e.message()))),
-            _ => Location::local(dir),
+        static REMOTE: std::sync::Mutex<Option<(String, Location)>> = std::sync::Mutex::new(None);
+        let v = match std::env::var(LINES_ENV) {
+            Ok(v) if !v.trim().is_empty() => v.trim().to_string(),
+            _ => return Location::local(dir),
+        };
+        let mut kept = REMOTE.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((text, at)) = kept.as_ref() {
+            if *text == v {
+                return Ok(at.clone());
+            }
         }
+        let at = Location::parse(&v).map_err(|e| input(format!("{LINES_ENV}: {}", e.message())))?;
+        if at.is_remote() {
+            *kept = Some((v, at.clone()));
+        }
+        Ok(at)
     }
 
     fn s3(text: &str, rest: &str) -> Result<Location, AppError> {

@@ -7,6 +7,7 @@
 //! `i128` with overflow checks; the answer is printed only when both agree on every
 //! group, every count, every unit and every minor unit.
 
+use crate::HashMap;
 use crate::{input, other, Location};
 use backstock_app::AppError;
 pub use backstock_royalties::Period;
@@ -21,7 +22,7 @@ use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::prelude::{col, lit, Expr, ParquetReadOptions, SessionContext};
 use futures::TryStreamExt;
 use object_store::{ObjectStore, ObjectStoreExt};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What lines can be grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -294,6 +295,19 @@ impl Intern {
             .and_then(|i| self.values.get(i as usize))
             .map(String::as_str)
     }
+    /// Each id's rank among the values in text order (index: id; 0, no value, ranks
+    /// first).
+    fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (1..=self.values.len() as u32).collect();
+        order.sort_unstable_by(|a, b| {
+            self.values[*a as usize - 1].cmp(&self.values[*b as usize - 1])
+        });
+        let mut ranks = vec![0u32; self.values.len() + 1];
+        for (r, id) in order.into_iter().enumerate() {
+            ranks[id as usize] = r as u32 + 1;
+        }
+        ranks
+    }
     fn value(&self, id: u32) -> Option<String> {
         id.checked_sub(1)
             .and_then(|i| self.values.get(i as usize).cloned())
@@ -330,7 +344,7 @@ impl Exact {
             dims: by.iter().map(|_| Intern::default()).collect(),
             currency: Intern::default(),
             scale_of: BTreeMap::new(),
-            groups: HashMap::new(),
+            groups: HashMap::default(),
             by_scale: BTreeMap::new(),
         }
     }
@@ -458,19 +472,32 @@ impl Exact {
 
     /// The groups as rows, ordered by their values (no value first), then currency.
     fn rows(&self) -> Vec<Row> {
-        let mut keys: Vec<(&Key, &Acc)> = self.groups.iter().collect();
-        let cmp_key = |a: &Key, b: &Key| {
-            for i in 0..self.dims.len() {
-                let o = self.dims[i].text(a[i]).cmp(&self.dims[i].text(b[i]));
-                if o != std::cmp::Ordering::Equal {
-                    return o;
-                }
+        // In the order of the values' texts (no value first): each column's values are
+        // ranked once and the groups sorted by their ranks (millions of groups compared
+        // text by text took longer than the engine).
+        let ranks: Vec<Vec<u32>> = self
+            .dims
+            .iter()
+            .chain(std::iter::once(&self.currency))
+            .map(Intern::ranks)
+            .collect();
+        let n = self.dims.len();
+        let rank_of = |k: &Key| {
+            let mut r = [0u32; 8];
+            for i in 0..n {
+                r[i] = ranks[i][k[i] as usize];
             }
-            self.currency.text(a[7]).cmp(&self.currency.text(b[7]))
+            r[7] = ranks[n][k[7] as usize];
+            r
         };
-        keys.sort_unstable_by(|a, b| cmp_key(a.0, b.0));
+        let mut keys: Vec<([u32; 8], &Key, &Acc)> = self
+            .groups
+            .iter()
+            .map(|(k, a)| (rank_of(k), k, a))
+            .collect();
+        keys.sort_unstable_by_key(|a| a.0);
         keys.into_iter()
-            .map(|(k, a)| {
+            .map(|(_, k, a)| {
                 let currency = self.currency.value(k[7]).unwrap_or_default();
                 Row {
                     key: (0..self.dims.len())
@@ -521,7 +548,7 @@ async fn engine(
 ) -> Result<HashMap<Key, Acc>, AppError> {
     let by_scale = &exact.by_scale;
     let ctx = session(to, on).await?;
-    let mut out = HashMap::with_capacity(exact.groups.len());
+    let mut out = HashMap::with_capacity_and_hasher(exact.groups.len(), Default::default());
     let unseen = |v: &str| {
         other(format!(
             "refused: the engine gives a group with {v:?}, which no line of the parts has; nothing printed"
@@ -663,7 +690,7 @@ pub async fn run_on(to: &Location, req: &Request, on: &Engine) -> Result<Answer,
     let check = t0.elapsed();
     let t1 = std::time::Instant::now();
     let got = if found.is_empty() {
-        HashMap::new()
+        HashMap::default()
     } else {
         engine(to, &exact, req, on).await?
     };
@@ -704,6 +731,10 @@ pub(crate) fn compare<K: Eq + std::hash::Hash + Ord>(
                 show(k)
             )),
         });
+    }
+    // Every group of `want` is in `got`: with as many groups, there is no other.
+    if got.len() == want.len() {
+        return Ok(());
     }
     if let Some(k) = got.keys().filter(|k| !want.contains_key(*k)).min() {
         return Err(other(format!(
@@ -820,9 +851,11 @@ mod tests {
             units: 3,
             amount: 500,
         };
-        let want: Groups = [(k.clone(), a)].into();
+        let want: Groups = [(k.clone(), a)].into_iter().collect();
         assert!(compare(&want.clone(), &want, show).is_ok());
-        let off: Groups = [(k.clone(), Acc { amount: 501, ..a })].into();
+        let off: Groups = [(k.clone(), Acc { amount: 501, ..a })]
+            .into_iter()
+            .collect();
         let e = compare(&off, &want, show).unwrap_err();
         assert!(
             e.message()
@@ -830,8 +863,10 @@ mod tests {
             "{}",
             e.message()
         );
-        assert!(compare(&Groups::new(), &want, show).is_err());
-        let extra: Groups = [(k, a), ((vec![None], "USD".into()), a)].into();
+        assert!(compare(&Groups::default(), &want, show).is_err());
+        let extra: Groups = [(k, a), ((vec![None], "USD".into()), a)]
+            .into_iter()
+            .collect();
         assert!(compare(&extra, &want, show)
             .unwrap_err()
             .message()

@@ -19,6 +19,7 @@
 //!    service rules this is the run's earned royalty to the minor unit.
 
 use crate::query::{compare, strings, Acc, Intern, Period};
+use crate::HashMap;
 use crate::{input, other, Location};
 use backstock_app::AppError;
 use backstock_ledger::{Channel, LineKind};
@@ -31,7 +32,7 @@ use datafusion::functions_aggregate::expr_fn::{count, sum};
 use datafusion::prelude::{col, lit, Expr, ParquetReadOptions, SessionContext};
 use futures::TryStreamExt;
 use object_store::ObjectStore;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A line-level royalty computation.
 #[derive(Debug, Clone)]
@@ -234,7 +235,7 @@ async fn engine(
             "refused: the engine gives a group with {v:?}, which no line of the parts has; nothing printed"
         ))
     };
-    let mut out: HashMap<Key, Acc> = HashMap::new();
+    let mut out: HashMap<Key, Acc> = HashMap::default();
     for urls in exact.by_scale.values() {
         let ids: Vec<Expr> = st.ids.iter().map(|s| lit(s.clone())).collect();
         let dists: Vec<Expr> = st.distributors.iter().map(|s| lit(s.clone())).collect();
@@ -403,7 +404,7 @@ pub async fn run(store: &Store, to: &Location, req: &Request) -> Result<Answer, 
     }
     let stmts = basis.journal.statements_in(&req.period);
     let mut st = Statements {
-        index: HashMap::new(),
+        index: HashMap::default(),
         held: basis.held.clone(),
         ids: BTreeSet::new(),
         distributors: BTreeSet::new(),
@@ -435,7 +436,7 @@ pub async fn run(store: &Store, to: &Location, req: &Request) -> Result<Answer, 
     let check = t0.elapsed();
     let t1 = std::time::Instant::now();
     let got = if found.is_empty() {
-        HashMap::new()
+        HashMap::default()
     } else {
         engine(to, &exact, &st).await?
     };

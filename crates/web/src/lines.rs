@@ -10,7 +10,9 @@
 //! distributor member has no `statements` permission and never reaches these routes.
 //!
 //! The parts of a served label live in `DATA_DIR/labels/SLUG/lines` (what `backstock
-//! --label SLUG import` and `lines rebuild` write there, and what an upload writes).
+//! --label SLUG import` and `lines rebuild` write there, and what an upload writes), or,
+//! for a server started with `BACKSTOCK_LINES=s3://BUCKET/PREFIX`, in that object store
+//! under `label=SLUG/` (imports and uploads write there too).
 
 use crate::auth::{Scope, Tenant};
 use crate::chart::bar_chart;
