@@ -276,24 +276,7 @@ fn the_sales_lines_page_and_api_answer_as_the_cli_and_keep_artists_to_their_own(
     let root = tmp.path().join("served");
     let files = tmp.path().join("files");
     let f = files.to_str().unwrap();
-    let user = |args: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_backstock"))
-            .env_remove("BACKSTOCK_DATA")
-            .env_remove("BACKSTOCK_LABEL")
-            .env("BACKSTOCK_PASSWORD", "a long enough password")
-            .arg("--data-dir")
-            .arg(&root)
-            .arg("user")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    };
+    let user = |args: &[&str]| user_of(&root, args);
     user(&[
         "add",
         "owner@hp.test",
@@ -489,6 +472,26 @@ fn the_sales_lines_page_and_api_answer_as_the_cli_and_keep_artists_to_their_own(
     assert!(!page.contains("every line of the label"), "{page}");
 }
 
+/// `backstock --data-dir ROOT user ARGS…` (a served root's users), with the password
+/// a new user is given; its standard output.
+fn user_of(root: &std::path::Path, args: &[&str]) -> String {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_backstock"))
+        .env_remove("BACKSTOCK_DATA")
+        .env_remove("BACKSTOCK_LABEL")
+        .env("BACKSTOCK_PASSWORD", "a long enough password")
+        .arg("--data-dir")
+        .arg(root)
+        .arg("user")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
 /// Uploads a DSR file of `dist` through the API (preview, then confirm) as `token`;
 /// the confirmation must say its lines were written.
 fn upload_dsr(addr: &str, token: &str, slug: &str, dist: &str, path: &std::path::Path) {
@@ -1219,19 +1222,7 @@ fn lines_kept_in_an_s3_compatible_object_store_answer_as_a_directory_does() {
     // write into the bucket (under label=hp/), and the Sales lines API answers from it
     // as `lines query` does.
     let root = tmp.path().join("served");
-    let user = |args: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_backstock"))
-            .env_remove("BACKSTOCK_DATA")
-            .env("BACKSTOCK_PASSWORD", "a long enough password")
-            .arg("--data-dir")
-            .arg(&root)
-            .arg("user")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8(o.stdout).unwrap()
-    };
+    let user = |args: &[&str]| user_of(&root, args);
     user(&[
         "add",
         "owner@hp.test",
